@@ -1,0 +1,29 @@
+package dev.agentfactory.sandbox;
+
+import java.util.concurrent.CompletionStage;
+
+/**
+ * A node-local pool of pre-started, ready sandboxes.
+ *
+ * <p>{@code lease} hands over a sandbox that is already running and checked ready; when the pool is
+ * empty it falls back to starting one on demand. A leased sandbox is never handed to anyone else:
+ * closing it terminates it, and the pool refills in the background.
+ *
+ * <pre>{@code
+ * try (Sandbox sandbox = pool.lease("shell").toCompletableFuture().join()) {
+ *   ExecResult result = sandbox.exec(ExecRequest.shell("echo hi"), listener).toCompletableFuture().join();
+ * }
+ * }</pre>
+ */
+public interface SandboxPool extends AutoCloseable {
+
+  /** Leases a ready sandbox of the given template; fails with {@link SandboxException}. */
+  CompletionStage<Sandbox> lease(String template);
+
+  /** A point-in-time view of the pool, for health and metrics. */
+  PoolStats stats();
+
+  /** Terminates every sandbox, leased or warm, and stops refilling. */
+  @Override
+  void close();
+}
