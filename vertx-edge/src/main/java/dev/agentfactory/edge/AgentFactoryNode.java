@@ -1,0 +1,418 @@
+package dev.agentfactory.edge;
+
+import dev.agentfactory.cluster.ClusterConfig;
+import dev.agentfactory.cluster.ClusterHealth;
+import dev.agentfactory.cluster.ClusterNode;
+import dev.agentfactory.connectors.flink.EmbeddedFlink;
+import dev.agentfactory.connectors.flink.FlinkRestClient;
+import dev.agentfactory.connectors.kafka.EmbeddedKafka;
+import dev.agentfactory.connectors.kafka.InteractionPublisher;
+import dev.agentfactory.connectors.kafka.Topics;
+import dev.agentfactory.edge.config.NodeConfig;
+import dev.agentfactory.edge.health.ComponentStatus;
+import dev.agentfactory.edge.health.HealthHandler;
+import dev.agentfactory.edge.health.NodeHealth;
+import dev.agentfactory.edge.pipeline.PipelineJob;
+import dev.agentfactory.edge.session.ClusterSandboxLeasing;
+import dev.agentfactory.edge.session.KafkaInteractionRecorder;
+import dev.agentfactory.edge.session.SessionHandler;
+import dev.agentfactory.sandbox.PoolStats;
+import dev.agentfactory.sandbox.SandboxPool;
+import dev.agentfactory.sandbox.driver.Isolation;
+import dev.agentfactory.sandbox.local.LocalSandboxPool;
+import dev.agentfactory.sandbox.local.SandboxConfig;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Agent Factory node on its embedded defaults: the Vert.x edge, a Hazelcast member, the
+ * sandbox warm pool, a single-node Kafka broker and a Flink MiniCluster running the interaction
+ * pipeline (submitted through Flink's REST API, as to any cluster). With external Kafka and Flink
+ * addresses configured, the same code runs in cluster mode.
+ *
+ * <pre>{@code
+ * try (AgentFactoryNode node = AgentFactoryNode.start(NodeConfig.from(source))) {
+ *   // serve until closed
+ * }
+ * }</pre>
+ */
+public final class AgentFactoryNode implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(AgentFactoryNode.class);
+  private static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
+  /** The largest WebSocket message the transport accepts; the session enforces its own limit. */
+  private static final int MAX_WEBSOCKET_MESSAGE = 1 << 20;
+
+  private final NodeConfig config;
+  private final NodeHealth health = new NodeHealth();
+  private final Vertx vertx = Vertx.vertx();
+  private HttpServer server;
+  // Components are started side by side; these are set as each comes up and closed in a fixed
+  // order (publisher, sandboxes, cluster, Flink, Kafka) whatever order they started in.
+  private volatile InteractionPublisher publisher;
+  private volatile SandboxPool pool;
+  private volatile ClusterNode cluster;
+  private volatile EmbeddedFlink flink;
+  private volatile EmbeddedKafka kafka;
+  private volatile SessionHandler sessions;
+  private PipelineJob pipeline;
+  private String kafkaBootstrap;
+  private URI flinkRestUrl;
+  private boolean closed;
+
+  private AgentFactoryNode(NodeConfig config) {
+    this.config = config;
+  }
+
+  /**
+   * Starts every component and returns once the node serves sessions and the pipeline job runs.
+   * On failure, whatever had started is stopped again and the cause is thrown.
+   */
+  public static AgentFactoryNode start(NodeConfig config) {
+    AgentFactoryNode node = new AgentFactoryNode(config);
+    try {
+      node.startComponents();
+      return node;
+    } catch (RuntimeException | Error e) {
+      node.close();
+      throw e;
+    }
+  }
+
+  private void startComponents() {
+    try {
+      Files.createDirectories(config.dataDir());
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot create data dir " + config.dataDir(), e);
+    }
+    startHttp();
+
+    // Kafka, Hazelcast, the sandbox pool and Flink do not depend on each other: start them
+    // side by side, then wire what needs two of them.
+    // Not the common pool: on two cores its parallelism is one.
+    ExecutorService starters =
+        Executors.newFixedThreadPool(
+            4,
+            r -> {
+              Thread t = new Thread(r, "node-start");
+              t.setDaemon(true);
+              return t;
+            });
+    try {
+      startSideBySide(starters);
+    } finally {
+      starters.shutdown();
+    }
+  }
+
+  private void startSideBySide(ExecutorService starters) {
+    CompletableFuture<String> kafkaUp = async(starters, "kafka", this::startKafka);
+    CompletableFuture<ClusterNode> clusterUp = async(starters, "hazelcast", this::startCluster);
+    CompletableFuture<SandboxPool> poolUp = async(starters, "sandbox pool", this::startPool);
+    CompletableFuture<URI> flinkUp = async(starters, "flink", this::startFlink);
+    CompletableFuture.allOf(kafkaUp, clusterUp, poolUp, flinkUp).join();
+    kafkaBootstrap = kafkaUp.join();
+    flinkRestUrl = flinkUp.join();
+
+    publisher = InteractionPublisher.create(kafkaBootstrap);
+    startPipeline();
+
+    String isolation = poolUp.join().stats().isolation();
+    sessions =
+        new SessionHandler(
+            vertx,
+            new ClusterSandboxLeasing(vertx, poolUp.join(), clusterUp.join().leases(), isolation),
+            new KafkaInteractionRecorder(vertx, publisher),
+            config.sessionMaxFrameBytes());
+    health.report(NodeHealth.EDGE, ComponentStatus.up(Map.of("url", httpUrl())));
+    vertx.setPeriodic(1, 1000, id -> probe(clusterUp.join(), poolUp.join()));
+    awaitHealthy();
+  }
+
+  private static <T> CompletableFuture<T> async(
+      ExecutorService executor, String what, Supplier<T> start) {
+    return CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            return start.get();
+          } catch (RuntimeException e) {
+            throw new IllegalStateException(what + " did not start: " + e.getMessage(), e);
+          }
+        },
+        executor);
+  }
+
+  private void startHttp() {
+    Router router = Router.router(vertx);
+    router.get("/health").handler(new HealthHandler(health));
+    router
+        .get("/v1/sessions")
+        .handler(
+            ctx -> {
+              SessionHandler handler = sessions;
+              if (handler == null) {
+                ctx.response().setStatusCode(503).end("node is starting");
+              } else {
+                handler.handle(ctx);
+              }
+            });
+    HttpServerOptions options =
+        new HttpServerOptions()
+            .setHost(config.httpHost())
+            .setPort(config.httpPort())
+            .setMaxWebSocketMessageSize(MAX_WEBSOCKET_MESSAGE)
+            .setMaxWebSocketFrameSize(MAX_WEBSOCKET_MESSAGE);
+    try {
+      server =
+          vertx
+              .createHttpServer(options)
+              .requestHandler(router)
+              .listen()
+              .toCompletionStage()
+              .toCompletableFuture()
+              .join();
+    } catch (RuntimeException e) {
+      throw new IllegalStateException(
+          "the edge cannot listen on " + config.httpHost() + ":" + config.httpPort() + ": "
+              + e.getMessage(),
+          e);
+    }
+    health.report(
+        NodeHealth.EDGE,
+        new ComponentStatus(ComponentStatus.State.STARTING, Map.of("url", httpUrl())));
+  }
+
+  private String startKafka() {
+    Optional<String> external = config.kafkaBootstrapServers();
+    if (external.isPresent()) {
+      health.report(
+          NodeHealth.KAFKA, ComponentStatus.up(Map.of("bootstrap_servers", external.get())));
+      return external.get();
+    }
+    EmbeddedKafka kafka =
+        EmbeddedKafka.start(config.dataDir().resolve("kafka"), config.kafkaPort());
+    this.kafka = kafka;
+    kafka.createTopics(Topics.INTERACTIONS, Topics.INTERACTIONS_DLQ);
+    health.report(
+        NodeHealth.KAFKA,
+        ComponentStatus.up(
+            Map.of("bootstrap_servers", kafka.bootstrapServers(), "mode", "embedded")));
+    return kafka.bootstrapServers();
+  }
+
+  private ClusterNode startCluster() {
+    ClusterConfig clusterConfig =
+        ClusterConfig.builder()
+            .clusterName(config.clusterName())
+            .port(config.clusterPort())
+            .members(config.clusterMembers())
+            .build();
+    ClusterNode node = ClusterNode.start(clusterConfig);
+    this.cluster = node;
+    return node;
+  }
+
+  private SandboxPool startPool() {
+    SandboxConfig sandboxConfig =
+        SandboxConfig.defaults(config.dataDir().resolve("sandboxes"))
+            .withIsolation(Isolation.fromId(config.sandboxIsolation()))
+            .withWarmTarget("shell", config.sandboxPoolSize());
+    SandboxPool pool = new LocalSandboxPool(sandboxConfig);
+    this.pool = pool;
+    return pool;
+  }
+
+  private URI startFlink() {
+    Optional<String> external = config.flinkRestUrl();
+    if (external.isPresent()) {
+      return URI.create(external.get());
+    }
+    EmbeddedFlink flink =
+        EmbeddedFlink.start(config.dataDir().resolve("flink"), config.flinkPort(), Map.of());
+    this.flink = flink;
+    return flink.restUrl();
+  }
+
+  private void startPipeline() {
+    Path jar =
+        config
+            .pipelineJar()
+            .orElseThrow(
+                () ->
+                    new IllegalStateException(
+                        "flink.pipeline.jar is not set: start the node with ./agent-factory up,"
+                            + " which builds and passes the job jar"));
+    pipeline =
+        new PipelineJob(
+            new FlinkRestClient(flinkRestUrl),
+            jar,
+            kafkaBootstrap,
+            config.datasetsDir(),
+            config.checkpointIntervalMs());
+    String jobId;
+    try {
+      jobId = pipeline.submit().toCompletableFuture().get(2, TimeUnit.MINUTES);
+    } catch (Exception e) {
+      throw new IllegalStateException("the pipeline job was not accepted by Flink: " + e, e);
+    }
+    LOG.info("pipeline job {} submitted to {}", jobId, flinkRestUrl);
+  }
+
+  /** Refreshes the health of the components that can change after start-up. */
+  private void probe(ClusterNode cluster, SandboxPool pool) {
+    ClusterHealth ch = cluster.health();
+    health.report(
+        NodeHealth.HAZELCAST,
+        new ComponentStatus(
+            ch.isHealthy() ? ComponentStatus.State.UP : ComponentStatus.State.DOWN,
+            Map.of(
+                "state", ch.state().name(),
+                "members", ch.memberCount(),
+                "address", ch.localAddress(),
+                "node_id", ch.nodeId(),
+                "held_leases", ch.heldLeases())));
+    PoolStats stats = pool.stats();
+    Map<String, Object> poolDetail = new LinkedHashMap<>();
+    poolDetail.put("isolation", stats.isolation());
+    poolDetail.put("ready", stats.ready());
+    poolDetail.put("leased", stats.leased());
+    poolDetail.put("target", stats.target());
+    health.report(NodeHealth.SANDBOX_POOL, ComponentStatus.up(poolDetail));
+    pipeline
+        .status()
+        .whenComplete(
+            (job, error) -> {
+              if (error != null) {
+                health.report(
+                    NodeHealth.FLINK_JOB, ComponentStatus.down("flink unreachable: " + error));
+              } else {
+                Map<String, Object> detail =
+                    Map.of(
+                        "job_id", job.id(), "state", job.state(), "rest_url",
+                        flinkRestUrl.toString());
+                health.report(
+                    NodeHealth.FLINK_JOB,
+                    new ComponentStatus(
+                        "RUNNING".equals(job.state())
+                            ? ComponentStatus.State.UP
+                            : job.isTerminal()
+                                ? ComponentStatus.State.DOWN
+                                : ComponentStatus.State.STARTING,
+                        detail));
+              }
+            });
+  }
+
+  private void awaitHealthy() {
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+    while (!health.allUp()) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("node not healthy after 2 minutes: " + health.snapshot());
+      }
+      health.snapshot().values().stream()
+          .filter(s -> s.state() == ComponentStatus.State.DOWN)
+          .findFirst()
+          .ifPresent(
+              down -> {
+                throw new IllegalStateException("a component is down: " + health.snapshot());
+              });
+      try {
+        Thread.sleep(100); // start-up only, on the caller's thread: never on an event loop
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while starting", e);
+      }
+    }
+  }
+
+  public NodeHealth health() {
+    return health;
+  }
+
+  public int httpPort() {
+    return server.actualPort();
+  }
+
+  public String httpUrl() {
+    return "http://" + config.httpHost() + ":" + (server == null ? 0 : server.actualPort());
+  }
+
+  public URI flinkRestUrl() {
+    return flinkRestUrl;
+  }
+
+  public String kafkaBootstrapServers() {
+    return kafkaBootstrap;
+  }
+
+  public NodeConfig config() {
+    return config;
+  }
+
+  /**
+   * Stops cleanly: no new sessions, open sessions closed and their sandboxes terminated, the
+   * pipeline stopped with a final savepoint (so every file is committed), then every component.
+   */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    SessionHandler handler = sessions;
+    if (handler != null) {
+      await("closing sessions", handler.shutdown().toCompletionStage().toCompletableFuture());
+    }
+    if (server != null) {
+      await("closing the edge", server.close().toCompletionStage().toCompletableFuture());
+    }
+    if (pipeline != null) {
+      try {
+        String savepoint =
+            pipeline
+                .stop()
+                .toCompletableFuture()
+                .get(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        LOG.info("pipeline job stopped with a final savepoint at {}", savepoint);
+      } catch (Exception e) {
+        LOG.warn("pipeline job did not stop with a savepoint; files of the last interval may"
+            + " stay uncommitted", e);
+      }
+    }
+    for (AutoCloseable c : new AutoCloseable[] {publisher, pool, cluster, flink, kafka}) {
+      if (c == null) {
+        continue;
+      }
+      try {
+        c.close();
+      } catch (Exception e) {
+        LOG.warn("closing {} failed", c.getClass().getSimpleName(), e);
+      }
+    }
+    await("closing vert.x", vertx.close().toCompletionStage().toCompletableFuture());
+  }
+
+  private static void await(String what, CompletableFuture<?> future) {
+    try {
+      future.get(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.warn("{} failed", what, e);
+    }
+  }
+}

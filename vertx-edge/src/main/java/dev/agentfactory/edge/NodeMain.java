@@ -1,0 +1,68 @@
+package dev.agentfactory.edge;
+
+import dev.agentfactory.edge.config.ConfigException;
+import dev.agentfactory.edge.config.ConfigSource;
+import dev.agentfactory.edge.config.NodeConfig;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * {@code ./agent-factory up}: starts one node, prints where everything is, and stops it cleanly on
+ * Ctrl-C (SIGINT) or SIGTERM.
+ */
+public final class NodeMain {
+
+  private NodeMain() {}
+
+  public static void main(String[] args) throws InterruptedException {
+    NodeConfig config;
+    try {
+      config = NodeConfig.from(ConfigSource.fromProcess(args));
+    } catch (ConfigException e) {
+      System.err.println("agent-factory: configuration error: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    long started = System.nanoTime();
+    AgentFactoryNode node;
+    try {
+      node = AgentFactoryNode.start(config);
+    } catch (RuntimeException e) {
+      System.err.println("agent-factory: the node did not start: " + e.getMessage());
+      e.printStackTrace();
+      System.exit(1);
+      return;
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  System.out.println("agent-factory: stopping ...");
+                  node.close();
+                  System.out.println("agent-factory: stopped");
+                  stopped.countDown();
+                },
+                "node-shutdown"));
+    long ms = (System.nanoTime() - started) / 1_000_000;
+    System.out.printf(
+        """
+        agent-factory: node up in %d ms
+          health        %s/health
+          sessions      ws://%s:%d/v1/sessions   (protocol: docs/protocol.md)
+          flink web UI  %s
+          kafka         %s
+          datasets      %s
+          data dir      %s
+        Ctrl-C stops the node.
+        """,
+        ms,
+        node.httpUrl(),
+        config.httpHost(),
+        node.httpPort(),
+        node.flinkRestUrl(),
+        node.kafkaBootstrapServers(),
+        config.datasetsDir(),
+        config.dataDir());
+    stopped.await();
+  }
+}

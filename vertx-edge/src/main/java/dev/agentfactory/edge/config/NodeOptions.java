@@ -1,0 +1,139 @@
+package dev.agentfactory.edge.config;
+
+import java.util.List;
+
+/**
+ * Every option of a node, with its default and environment variable. {@code docs/configuration.md}
+ * lists the same options; a test keeps the two in agreement.
+ */
+public final class NodeOptions {
+
+  public static final Option<String> DATA_DIR =
+      Option.string(
+          "data.dir",
+          "AF_DATA_DIR",
+          "./data",
+          "Directory for all state of the node: Kafka log, Flink checkpoints, datasets, sandbox"
+              + " workspaces.");
+
+  public static final Option<String> HTTP_HOST =
+      Option.string(
+          "http.host",
+          "AF_HTTP_HOST",
+          "127.0.0.1",
+          "Address the HTTP and WebSocket API binds to. Loopback by default: there is no"
+              + " authentication yet.");
+
+  public static final Option<Integer> HTTP_PORT =
+      Option.port("http.port", "AF_HTTP_PORT", 8080, "Port of the HTTP and WebSocket API.");
+
+  public static final Option<String> KAFKA_BOOTSTRAP =
+      Option.string(
+          "kafka.bootstrap.servers",
+          "AF_KAFKA_BOOTSTRAP_SERVERS",
+          "",
+          "Bootstrap servers of an external Kafka cluster. Empty: start the embedded"
+              + " single-node KRaft broker.");
+
+  public static final Option<Integer> KAFKA_PORT =
+      Option.port(
+          "kafka.embedded.port",
+          "AF_KAFKA_PORT",
+          9092,
+          "Listener port of the embedded Kafka broker (0 picks a free port).");
+
+  public static final Option<String> FLINK_REST_URL =
+      Option.string(
+          "flink.rest.url",
+          "AF_FLINK_REST_URL",
+          "",
+          "REST address of an external Flink session cluster. Empty: start the embedded"
+              + " MiniCluster.");
+
+  public static final Option<Integer> FLINK_PORT =
+      Option.port(
+          "flink.embedded.port",
+          "AF_FLINK_PORT",
+          8081,
+          "REST API and web UI port of the embedded Flink MiniCluster (0 picks a free port).");
+
+  public static final Option<String> PIPELINE_JAR =
+      Option.string(
+          "flink.pipeline.jar",
+          "AF_PIPELINE_JAR",
+          "",
+          "The interaction pipeline job jar submitted to Flink. The launcher sets it to the jar"
+              + " the build made.");
+
+  public static final Option<Integer> CHECKPOINT_INTERVAL_MS =
+      Option.positiveInt(
+          "flink.checkpoint.interval.ms",
+          "AF_CHECKPOINT_INTERVAL_MS",
+          2000,
+          "Checkpoint interval of the pipeline job; dataset files are committed on each"
+              + " checkpoint.");
+
+  public static final Option<String> CLUSTER_NAME =
+      Option.string(
+          "cluster.name",
+          "AF_CLUSTER_NAME",
+          "agent-factory",
+          "Hazelcast cluster name; only members with the same name join.");
+
+  public static final Option<Integer> CLUSTER_PORT =
+      Option.port(
+          "cluster.port",
+          "AF_CLUSTER_PORT",
+          5701,
+          "Hazelcast member port (the next free port is taken if it is busy).");
+
+  public static final Option<String> CLUSTER_MEMBERS =
+      Option.string(
+          "cluster.members",
+          "AF_CLUSTER_MEMBERS",
+          "",
+          "Comma-separated host:port list of other members (TCP-IP discovery; multicast is"
+              + " off). Empty: a single-node cluster.");
+
+  public static final Option<String> SANDBOX_ISOLATION =
+      Option.string(
+          "sandbox.isolation",
+          "AF_SANDBOX_ISOLATION",
+          "namespace",
+          "Isolation level of sandboxes: namespace (bubblewrap) or process (trusted code only).");
+
+  public static final Option<Integer> SANDBOX_POOL_SIZE =
+      Option.nonNegativeInt(
+          "sandbox.pool.size",
+          "AF_SANDBOX_POOL_SIZE",
+          2,
+          "Warm sandboxes kept ready per template on this node (0: start on demand).");
+
+  public static final Option<Integer> SESSION_MAX_FRAME_BYTES =
+      Option.positiveInt(
+          "session.max.frame.bytes",
+          "AF_SESSION_MAX_FRAME_BYTES",
+          65536,
+          "Largest client frame a session accepts; larger ones get a frame_too_large error.");
+
+  /** All options, in the order the configuration reference lists them. */
+  public static final List<Option<?>> ALL =
+      List.of(
+          DATA_DIR,
+          HTTP_HOST,
+          HTTP_PORT,
+          KAFKA_BOOTSTRAP,
+          KAFKA_PORT,
+          FLINK_REST_URL,
+          FLINK_PORT,
+          PIPELINE_JAR,
+          CHECKPOINT_INTERVAL_MS,
+          CLUSTER_NAME,
+          CLUSTER_PORT,
+          CLUSTER_MEMBERS,
+          SANDBOX_ISOLATION,
+          SANDBOX_POOL_SIZE,
+          SESSION_MAX_FRAME_BYTES);
+
+  private NodeOptions() {}
+}

@@ -1,0 +1,80 @@
+package dev.agentfactory.edge.config;
+
+import java.util.Objects;
+import java.util.function.Function;
+
+/**
+ * A typed configuration key. Every option can be set as a command-line flag {@code --key=value},
+ * an environment variable, or a system property {@code af.key}; the first of those found wins, in
+ * that order, over the default.
+ *
+ * @param key the flag and property name, e.g. {@code http.port}
+ * @param env the environment variable, e.g. {@code AF_HTTP_PORT}
+ * @param defaultValue the default as text; empty means "not set"
+ * @param description one sentence for the configuration reference
+ * @param parser turns the text into the value; throws {@link IllegalArgumentException} on bad text
+ */
+public record Option<T>(
+    String key,
+    String env,
+    String defaultValue,
+    String description,
+    Function<String, T> parser) {
+
+  public Option {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(env, "env");
+    Objects.requireNonNull(defaultValue, "defaultValue");
+    Objects.requireNonNull(description, "description");
+    Objects.requireNonNull(parser, "parser");
+  }
+
+  static Option<String> string(String key, String env, String defaultValue, String description) {
+    return new Option<>(key, env, defaultValue, description, Function.identity());
+  }
+
+  static Option<Integer> port(String key, String env, int defaultValue, String description) {
+    return new Option<>(
+        key,
+        env,
+        Integer.toString(defaultValue),
+        description,
+        text -> {
+          int port = Integer.parseInt(text.trim());
+          if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("must be a port from 0 to 65535");
+          }
+          return port;
+        });
+  }
+
+  static Option<Integer> positiveInt(String key, String env, int defaultValue, String desc) {
+    return new Option<>(
+        key,
+        env,
+        Integer.toString(defaultValue),
+        desc,
+        text -> {
+          int value = Integer.parseInt(text.trim());
+          if (value <= 0) {
+            throw new IllegalArgumentException("must be a positive whole number");
+          }
+          return value;
+        });
+  }
+
+  static Option<Integer> nonNegativeInt(String key, String env, int defaultValue, String desc) {
+    return new Option<>(
+        key,
+        env,
+        Integer.toString(defaultValue),
+        desc,
+        text -> {
+          int value = Integer.parseInt(text.trim());
+          if (value < 0) {
+            throw new IllegalArgumentException("must be zero or a positive whole number");
+          }
+          return value;
+        });
+  }
+}

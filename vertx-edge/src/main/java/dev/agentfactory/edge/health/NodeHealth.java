@@ -1,0 +1,48 @@
+package dev.agentfactory.edge.health;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The health of every component of a node, as last observed. Components report here as they start,
+ * fail or are probed; {@code GET /health} reads it without touching any component, so the handler
+ * never blocks.
+ */
+public final class NodeHealth {
+
+  public static final String EDGE = "edge";
+  public static final String HAZELCAST = "hazelcast";
+  public static final String SANDBOX_POOL = "sandbox_pool";
+  public static final String KAFKA = "kafka";
+  public static final String FLINK_JOB = "flink_job";
+
+  /** The components a node must have up before it is healthy, in report order. */
+  public static final List<String> COMPONENTS =
+      List.of(EDGE, HAZELCAST, SANDBOX_POOL, KAFKA, FLINK_JOB);
+
+  private final Map<String, ComponentStatus> status = new ConcurrentHashMap<>();
+
+  public NodeHealth() {
+    COMPONENTS.forEach(c -> status.put(c, ComponentStatus.starting()));
+  }
+
+  public void report(String component, ComponentStatus componentStatus) {
+    if (!COMPONENTS.contains(component)) {
+      throw new IllegalArgumentException("unknown component " + component);
+    }
+    status.put(component, componentStatus);
+  }
+
+  /** A consistent copy, in {@link #COMPONENTS} order. */
+  public Map<String, ComponentStatus> snapshot() {
+    Map<String, ComponentStatus> copy = new LinkedHashMap<>();
+    COMPONENTS.forEach(c -> copy.put(c, status.get(c)));
+    return copy;
+  }
+
+  public boolean allUp() {
+    return status.values().stream().allMatch(s -> s.state() == ComponentStatus.State.UP);
+  }
+}

@@ -1,0 +1,22 @@
+package dev.agentfactory.edge.protocol;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/** A frame a client sends, after parsing and validation by {@link FrameCodec}. */
+public sealed interface ClientFrame {
+
+  /** The client's id for the request, echoed in every frame that answers it. */
+  String id();
+
+  /** Run a command in the session's sandbox. */
+  record Exec(String id, List<String> argv, Optional<Duration> timeout) implements ClientFrame {
+    public Exec {
+      argv = List.copyOf(argv);
+    }
+  }
+
+  /** Liveness check; answered with {@code pong}. */
+  record Ping(String id) implements ClientFrame {}
+}

@@ -1,0 +1,147 @@
+package dev.agentfactory.edge.protocol;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Reads client frames and writes server frames of protocol version {@value #VERSION}. Parsing is
+ * strict: every problem becomes a {@link FrameException} whose code and field say what is wrong.
+ */
+public final class FrameCodec {
+
+  public static final int VERSION = 1;
+  static final int MAX_ID_LENGTH = 128;
+  static final int MAX_ARGS = 256;
+  static final long MAX_TIMEOUT_MS = 600_000;
+
+  private final ObjectMapper mapper =
+      new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
+
+  /** Parses one text frame. */
+  public ClientFrame parse(String text) throws FrameException {
+    JsonNode root;
+    try {
+      root = mapper.readTree(text);
+    } catch (JsonProcessingException e) {
+      throw new FrameException(
+          "malformed_json", "frame is not valid JSON: " + e.getOriginalMessage(), null, null);
+    }
+    if (root == null || !root.isObject()) {
+      throw new FrameException("malformed_frame", "frame must be a JSON object", null, null);
+    }
+    String id = optionalText(root, "id", null);
+    if (id != null && (id.isEmpty() || id.length() > MAX_ID_LENGTH)) {
+      throw new FrameException(
+          "invalid_field", "id must be 1 to " + MAX_ID_LENGTH + " characters", "id", null);
+    }
+    JsonNode version = root.get("v");
+    if (version == null || !version.isInt()) {
+      throw new FrameException(
+          "invalid_field", "v must be the protocol version " + VERSION, "v", id);
+    }
+    if (version.intValue() != VERSION) {
+      throw new FrameException(
+          "unsupported_version",
+          "protocol version " + version.intValue() + " is not supported; this node speaks "
+              + VERSION,
+          "v",
+          id);
+    }
+    String type = optionalText(root, "type", id);
+    if (type == null) {
+      throw new FrameException("invalid_field", "type is required", "type", id);
+    }
+    if (id == null) {
+      throw new FrameException("invalid_field", "id is required", "id", null);
+    }
+    return switch (type) {
+      case "exec" -> parseExec(root, id);
+      case "ping" -> new ClientFrame.Ping(id);
+      default ->
+          throw new FrameException(
+              "unknown_type", "unknown frame type '" + type + "'; expected exec or ping", "type",
+              id);
+    };
+  }
+
+  private static ClientFrame.Exec parseExec(JsonNode root, String id) throws FrameException {
+    JsonNode command = root.get("command");
+    JsonNode argvNode = root.get("argv");
+    if ((command == null) == (argvNode == null)) {
+      throw new FrameException(
+          "invalid_field", "exec needs exactly one of command (a shell line) or argv",
+          "command", id);
+    }
+    List<String> argv;
+    if (command != null) {
+      if (!command.isTextual() || command.textValue().isBlank()) {
+        throw new FrameException(
+            "invalid_field", "command must be a non-empty string", "command", id);
+      }
+      argv = List.of("/bin/sh", "-c", command.textValue());
+    } else {
+      if (!argvNode.isArray() || argvNode.isEmpty() || argvNode.size() > MAX_ARGS) {
+        throw new FrameException(
+            "invalid_field", "argv must be an array of 1 to " + MAX_ARGS + " strings", "argv", id);
+      }
+      argv = new ArrayList<>();
+      for (JsonNode arg : argvNode) {
+        if (!arg.isTextual()) {
+          throw new FrameException("invalid_field", "argv entries must be strings", "argv", id);
+        }
+        argv.add(arg.textValue());
+      }
+    }
+    Optional<Duration> timeout = Optional.empty();
+    JsonNode timeoutNode = root.get("timeout_ms");
+    if (timeoutNode != null) {
+      if (!timeoutNode.canConvertToLong()
+          || !timeoutNode.isIntegralNumber()
+          || timeoutNode.longValue() <= 0
+          || timeoutNode.longValue() > MAX_TIMEOUT_MS) {
+        throw new FrameException(
+            "invalid_field",
+            "timeout_ms must be a whole number from 1 to " + MAX_TIMEOUT_MS,
+            "timeout_ms",
+            id);
+      }
+      timeout = Optional.of(Duration.ofMillis(timeoutNode.longValue()));
+    }
+    return new ClientFrame.Exec(id, argv, timeout);
+  }
+
+  private static String optionalText(JsonNode root, String field, String id)
+      throws FrameException {
+    JsonNode node = root.get(field);
+    if (node == null || node.isNull()) {
+      return null;
+    }
+    if (!node.isTextual()) {
+      throw new FrameException("invalid_field", field + " must be a string", field, id);
+    }
+    return node.textValue();
+  }
+
+  /** Writes a server frame as one JSON text. */
+  public String encode(long seq, ServerFrame frame) {
+    ObjectNode node = mapper.createObjectNode();
+    node.put("v", VERSION);
+    node.put("type", frame.type());
+    node.put("seq", seq);
+    ObjectNode fields = mapper.valueToTree(frame);
+    fields.remove("type");
+    node.setAll(fields);
+    try {
+      return mapper.writeValueAsString(node);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot encode " + frame.type(), e);
+    }
+  }
+}

@@ -1,0 +1,26 @@
+package dev.agentfactory.edge.session;
+
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * What one command in a session did, as the data plane records it.
+ *
+ * @param output stdout and stderr as the client saw them, capped
+ * @param status exited, timeout or killed
+ */
+public record ExecRecord(
+    String sessionId,
+    int turn,
+    String callId,
+    List<String> argv,
+    String output,
+    String status,
+    int exitCode,
+    long durationMs,
+    Instant startedAt) {
+
+  public ExecRecord {
+    argv = List.copyOf(argv);
+  }
+}

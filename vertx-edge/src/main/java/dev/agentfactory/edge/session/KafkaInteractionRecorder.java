@@ -1,0 +1,81 @@
+package dev.agentfactory.edge.session;
+
+import dev.agentfactory.connectors.event.Interaction;
+import dev.agentfactory.connectors.event.Message;
+import dev.agentfactory.connectors.event.ToolCall;
+import dev.agentfactory.connectors.event.ToolCallStatus;
+import dev.agentfactory.connectors.event.InteractionCodec;
+import dev.agentfactory.connectors.kafka.InteractionPublisher;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.util.stream.Collectors;
+
+/**
+ * Publishes each finished command as an interaction event to Kafka. The publisher never blocks
+ * the caller: it queues, and the returned future completes when Kafka has acknowledged.
+ */
+public final class KafkaInteractionRecorder implements InteractionRecorder {
+
+  /** Until agents and tenants exist (a later issue), sessions run the built-in shell agent. */
+  static final String TENANT = "default";
+
+  static final String AGENT_NAME = "shell";
+  static final String AGENT_VERSION = "0";
+
+  private final Vertx vertx;
+  private final InteractionPublisher publisher;
+
+  public KafkaInteractionRecorder(Vertx vertx, InteractionPublisher publisher) {
+    this.vertx = vertx;
+    this.publisher = publisher;
+  }
+
+  @Override
+  public Future<Void> record(ExecRecord record) {
+    Interaction event;
+    try {
+      event = toEvent(record);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    return Future.fromCompletionStage(publisher.publish(event), vertx.getOrCreateContext());
+  }
+
+  static Interaction toEvent(ExecRecord record) {
+    String command = displayCommand(record);
+    ToolCallStatus status =
+        switch (record.status()) {
+          case "exited" -> record.exitCode() == 0 ? ToolCallStatus.OK : ToolCallStatus.ERROR;
+          case "timeout" -> ToolCallStatus.TIMEOUT;
+          default -> ToolCallStatus.ERROR;
+        };
+    return Interaction.builder()
+        .tenant(TENANT)
+        .sessionId(record.sessionId())
+        .turn(record.turn() - 1)
+        .agent(AGENT_NAME, AGENT_VERSION)
+        .operationName(Interaction.OPERATION_EXECUTE_TOOL)
+        .createdAt(record.startedAt())
+        .message(Message.user(command))
+        .toolCall(
+            new ToolCall(
+                record.callId(),
+                Interaction.TOOL_SANDBOX_EXEC,
+                InteractionCodec.commandArguments(command),
+                record.output(),
+                record.exitCode(),
+                status,
+                record.durationMs()))
+        .latencyMs(record.durationMs())
+        .build();
+  }
+
+  /** The command as the user wrote it: the shell line, or the argv joined by spaces. */
+  private static String displayCommand(ExecRecord record) {
+    var argv = record.argv();
+    if (argv.size() == 3 && argv.get(0).equals("/bin/sh") && argv.get(1).equals("-c")) {
+      return argv.get(2);
+    }
+    return argv.stream().collect(Collectors.joining(" "));
+  }
+}

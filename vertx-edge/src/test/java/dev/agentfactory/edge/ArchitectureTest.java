@@ -1,0 +1,89 @@
+package dev.agentfactory.edge;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The module boundaries of ARCHITECTURE.md, checked on the classes of every module on this
+ * module's classpath (edge, cluster, sandbox-agent, connectors).
+ */
+class ArchitectureTest {
+
+  private static JavaClasses classes;
+
+  @BeforeAll
+  static void importClasses() {
+    classes =
+        new ClassFileImporter()
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .importPackages("dev.agentfactory");
+  }
+
+  @Test
+  void onlyTheClusterModuleUsesHazelcast() {
+    noClasses()
+        .that()
+        .resideOutsideOfPackage("dev.agentfactory.cluster..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("com.hazelcast..")
+        .check(classes);
+  }
+
+  @Test
+  void onlyTheDataPlaneModulesUseFlink() {
+    noClasses()
+        .that()
+        .resideOutsideOfPackages("dev.agentfactory.connectors..", "dev.agentfactory.jobs..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("org.apache.flink..")
+        .check(classes);
+  }
+
+  @Test
+  void theSandboxRuntimeDependsOnNothingOfOurs() {
+    noClasses()
+        .that()
+        .resideInAPackage("dev.agentfactory.sandbox..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(
+            "dev.agentfactory.cluster..",
+            "dev.agentfactory.connectors..",
+            "dev.agentfactory.edge..",
+            "io.vertx..")
+        .check(classes);
+  }
+
+  @Test
+  void theConnectorsModuleDependsOnNothingOfOurs() {
+    noClasses()
+        .that()
+        .resideInAPackage("dev.agentfactory.connectors..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(
+            "dev.agentfactory.cluster..",
+            "dev.agentfactory.sandbox..",
+            "dev.agentfactory.edge..",
+            "io.vertx..")
+        .check(classes);
+  }
+
+  @Test
+  void onlyTheEdgeUsesVertx() {
+    noClasses()
+        .that()
+        .resideOutsideOfPackage("dev.agentfactory.edge..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("io.vertx..")
+        .check(classes);
+  }
+}

@@ -1,0 +1,106 @@
+package dev.agentfactory.edge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/**
+ * A session client built on the JDK's own WebSocket, written from docs/protocol.md alone: it
+ * knows nothing of the server's classes.
+ */
+final class FrameClient implements AutoCloseable {
+
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  private final BlockingQueue<JsonNode> frames = new LinkedBlockingQueue<>();
+  private final List<JsonNode> seen = new ArrayList<>();
+  private final WebSocket socket;
+  private volatile int closeCode = -1;
+
+  FrameClient(URI uri) {
+    this.socket =
+        HttpClient.newHttpClient()
+            .newWebSocketBuilder()
+            .buildAsync(uri, new Listener())
+            .orTimeout(30, TimeUnit.SECONDS)
+            .join();
+  }
+
+  void send(String text) {
+    socket.sendText(text, true).orTimeout(10, TimeUnit.SECONDS).join();
+  }
+
+  void sendBinary(byte[] bytes) {
+    socket.sendBinary(ByteBuffer.wrap(bytes), true).orTimeout(10, TimeUnit.SECONDS).join();
+  }
+
+  /** The next frame, failing the test if none arrives within the timeout. */
+  JsonNode next(Duration timeout) throws InterruptedException {
+    JsonNode frame = frames.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    assertThat(frame).as("a frame within %s (seen so far: %s)", timeout, seen).isNotNull();
+    seen.add(frame);
+    return frame;
+  }
+
+  /** Frames up to and including the first that matches. */
+  List<JsonNode> until(Predicate<JsonNode> last, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    List<JsonNode> got = new ArrayList<>();
+    while (true) {
+      JsonNode frame = next(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+      got.add(frame);
+      if (last.test(frame)) {
+        return got;
+      }
+    }
+  }
+
+  boolean isClosedByServer() {
+    return closeCode >= 0;
+  }
+
+  @Override
+  public void close() {
+    if (!socket.isOutputClosed()) {
+      socket.sendClose(WebSocket.NORMAL_CLOSURE, "bye").orTimeout(10, TimeUnit.SECONDS).join();
+    }
+  }
+
+  private final class Listener implements WebSocket.Listener {
+    private final StringBuilder partial = new StringBuilder();
+
+    @Override
+    public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
+      partial.append(data);
+      if (last) {
+        try {
+          frames.add(MAPPER.readTree(partial.toString()));
+        } catch (Exception e) {
+          throw new IllegalStateException("server sent a frame that is not JSON: " + partial, e);
+        }
+        partial.setLength(0);
+      }
+      ws.request(1);
+      return null;
+    }
+
+    @Override
+    public CompletionStage<?> onClose(WebSocket ws, int statusCode, String reason) {
+      closeCode = statusCode;
+      return null;
+    }
+  }
+}

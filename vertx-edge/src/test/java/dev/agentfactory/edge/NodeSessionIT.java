@@ -1,0 +1,259 @@
+package dev.agentfactory.edge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agentfactory.edge.config.ConfigSource;
+import dev.agentfactory.edge.config.NodeConfig;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The first end-to-end slice through every real component: a node on its embedded defaults (Vert.x
+ * edge, Hazelcast member, bubblewrap warm pool, KRaft Kafka broker, Flink MiniCluster running the
+ * pipeline job submitted over REST), a WebSocket client, and DuckDB reading the committed Parquet.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class NodeSessionIT {
+
+  private static final Duration FRAME_TIMEOUT = Duration.ofSeconds(30);
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  @TempDir static Path dataDir;
+  private static AgentFactoryNode node;
+  private static String sessionId;
+
+  @BeforeAll
+  static void startNode() {
+    String jar = System.getProperty("af.test.pipeline.jar");
+    assertThat(jar).as("af.test.pipeline.jar (set by failsafe)").isNotNull();
+    Map<String, String> flags =
+        Map.of(
+            "data.dir", dataDir.toString(),
+            "http.port", "0",
+            "kafka.embedded.port", "0",
+            "flink.embedded.port", "0",
+            "cluster.port", "5931",
+            "flink.pipeline.jar", jar,
+            "flink.checkpoint.interval.ms", "1000",
+            "sandbox.pool.size", "1");
+    node = AgentFactoryNode.start(NodeConfig.from(new ConfigSource(flags, Map.of(), Map.of())));
+  }
+
+  @AfterAll
+  static void stopNode() throws IOException {
+    if (node != null) {
+      node.close();
+    }
+    assertThat(processesUnder(dataDir)).as("processes left behind under %s", dataDir).isEmpty();
+  }
+
+  @Test
+  @Order(1)
+  void healthReportsEveryComponentUp() throws Exception {
+    HttpResponse<String> response =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(node.httpUrl() + "/health")).build(),
+                HttpResponse.BodyHandlers.ofString());
+
+    assertThat(response.statusCode()).isEqualTo(200);
+    JsonNode body = MAPPER.readTree(response.body());
+    assertThat(body.get("status").asText()).isEqualTo("UP");
+    for (String component :
+        List.of("edge", "hazelcast", "sandbox_pool", "kafka", "flink_job")) {
+      assertThat(body.at("/components/" + component + "/status").asText())
+          .as(component)
+          .isEqualTo("UP");
+    }
+    assertThat(body.at("/components/flink_job/detail/state").asText()).isEqualTo("RUNNING");
+  }
+
+  @Test
+  @Order(2)
+  void aSessionRunsACommandInASandboxAndSurvivesBadFrames() throws Exception {
+    try (FrameClient client = new FrameClient(sessionsUri())) {
+      JsonNode ready = client.next(FRAME_TIMEOUT);
+      assertThat(ready.get("type").asText()).isEqualTo("session.ready");
+      assertThat(ready.get("seq").asLong()).isEqualTo(1);
+      assertThat(ready.get("isolation").asText()).isEqualTo("namespace");
+      assertThat(ready.get("fencing_token").asLong()).isPositive();
+      sessionId = ready.get("session_id").asText();
+
+      client.send("{not json");
+      JsonNode error = client.next(FRAME_TIMEOUT);
+      assertThat(error.get("type").asText()).isEqualTo("error");
+      assertThat(error.get("code").asText()).isEqualTo("malformed_json");
+
+      client.send("{\"v\":1,\"type\":\"exec\",\"id\":\"x\",\"argv\":[1]}");
+      JsonNode invalid = client.next(FRAME_TIMEOUT);
+      assertThat(invalid.get("code").asText()).isEqualTo("invalid_field");
+      assertThat(invalid.get("field").asText()).isEqualTo("argv");
+      assertThat(invalid.get("id").asText()).isEqualTo("x");
+
+      client.send("{\"v\":1,\"type\":\"exec\",\"id\":\"big\",\"command\":\""
+          + "a".repeat(70_000) + "\"}");
+      assertThat(client.next(FRAME_TIMEOUT).get("code").asText()).isEqualTo("frame_too_large");
+
+      client.sendBinary(new byte[] {1, 2, 3});
+      assertThat(client.next(FRAME_TIMEOUT).get("code").asText()).isEqualTo("unsupported_frame");
+
+      client.send(
+          "{\"v\":1,\"type\":\"exec\",\"id\":\"c1\",\"command\":"
+              + "\"echo contact alice@example.com; id -u; echo oops >&2; exit 3\"}");
+      List<JsonNode> frames =
+          client.until(f -> f.get("type").asText().equals("exec.exit"), FRAME_TIMEOUT);
+
+      String stdout = output(frames, "stdout");
+      assertThat(stdout).startsWith("contact alice@example.com\n");
+      assertThat(Integer.parseInt(stdout.lines().toList().get(1))).as("uid").isNotZero();
+      assertThat(output(frames, "stderr")).isEqualTo("oops\n");
+      JsonNode exit = frames.get(frames.size() - 1);
+      assertThat(exit.get("id").asText()).isEqualTo("c1");
+      assertThat(exit.get("status").asText()).isEqualTo("exited");
+      assertThat(exit.get("exit_code").asInt()).isEqualTo(3);
+      assertSeqHasNoGaps(client, frames);
+
+      client.send("{\"v\":1,\"type\":\"ping\",\"id\":\"p\"}");
+      JsonNode pong = client.next(FRAME_TIMEOUT);
+      assertThat(pong.get("type").asText()).isEqualTo("pong");
+      assertThat(client.isClosedByServer()).isFalse();
+    }
+  }
+
+  @Test
+  @Order(3)
+  void theInteractionLandsMaskedInACommittedParquetFile() throws Exception {
+    assertThat(sessionId).as("set by the session test").isNotNull();
+    Path sft = dataDir.resolve("datasets").resolve("sft");
+    try (Connection duck = DriverManager.getConnection("jdbc:duckdb:")) {
+      // Files are committed on checkpoints (every second here): poll until the row is there.
+      List<String> row =
+          await()
+              .atMost(Duration.ofSeconds(90))
+              .pollInterval(Duration.ofMillis(500))
+              .until(() -> sessionRow(duck, committedFiles(sft)), r -> !r.isEmpty());
+
+      assertThat(row.get(0)).contains("<EMAIL_ADDRESS>").doesNotContain("alice@example.com");
+      assertThat(row.get(0)).contains("contact");
+      assertThat(row.get(1)).startsWith("STRUCT(").endsWith(")[]");
+      assertThat(row.get(2)).as("rows for the session's one command").isEqualTo("1");
+    }
+  }
+
+  @Test
+  @Order(4)
+  void closingTheSessionTerminatesItsSandbox() {
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                node.health().snapshot().get("sandbox_pool").detail().get("leased")
+                    instanceof Map<?, ?> leased
+                    && leased.values().stream().mapToInt(v -> (Integer) v).sum() == 0);
+  }
+
+  /** [messages as text, typeof(messages), row count] of the session, or empty if not there. */
+  private static List<String> sessionRow(Connection duck, List<Path> committed)
+      throws SQLException {
+    if (committed.isEmpty()) {
+      return List.of();
+    }
+    String files =
+        committed.stream().map(p -> "'" + p + "'").collect(Collectors.joining(",", "[", "]"));
+    try (Statement st = duck.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT CAST(messages AS VARCHAR), typeof(messages), count(*) OVER () FROM"
+                    + " read_parquet("
+                    + files
+                    + ") WHERE session_id = '"
+                    + sessionId
+                    + "'")) {
+      if (!rs.next()) {
+        return List.of();
+      }
+      return List.of(rs.getString(1), rs.getString(2), Long.toString(rs.getLong(3)));
+    }
+  }
+
+  private static URI sessionsUri() {
+    return URI.create(node.httpUrl().replace("http://", "ws://") + "/v1/sessions");
+  }
+
+  private static String output(List<JsonNode> frames, String stream) {
+    return frames.stream()
+        .filter(f -> f.get("type").asText().equals("exec.output"))
+        .filter(f -> f.get("stream").asText().equals(stream))
+        .map(f -> f.get("data").asText())
+        .collect(Collectors.joining());
+  }
+
+  private static void assertSeqHasNoGaps(FrameClient client, List<JsonNode> frames) {
+    long previous = -1;
+    for (JsonNode frame : frames) {
+      long seq = frame.get("seq").asLong();
+      if (previous >= 0) {
+        assertThat(seq).isEqualTo(previous + 1);
+      }
+      previous = seq;
+    }
+  }
+
+  /** Finished part files only: in-progress and pending files are hidden (dot-prefixed). */
+  private static List<Path> committedFiles(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    try (Stream<Path> files = Files.walk(dir)) {
+      return files
+          .filter(Files::isRegularFile)
+          .filter(p -> !p.getFileName().toString().startsWith("."))
+          .filter(p -> !p.getFileName().toString().endsWith(".crc"))
+          .toList();
+    }
+  }
+
+  /** PIDs of processes whose command line mentions {@code dir} (sandboxes run from under it). */
+  static List<String> processesUnder(Path dir) throws IOException {
+    String needle = dir.toString();
+    try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+      return procs
+          .filter(p -> p.getFileName().toString().matches("\\d+"))
+          .filter(
+              p -> {
+                try {
+                  return new String(Files.readAllBytes(p.resolve("cmdline"))).contains(needle);
+                } catch (IOException e) {
+                  return false; // exited while we looked
+                }
+              })
+          .map(p -> p.getFileName().toString())
+          .toList();
+    }
+  }
+}

@@ -1,0 +1,90 @@
+package dev.agentfactory.edge.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class NodeConfigTest {
+
+  @Test
+  void defaultsDescribeTheEmbeddedSingleNode() {
+    NodeConfig config = NodeConfig.from(new ConfigSource(Map.of(), Map.of(), Map.of()));
+
+    assertThat(config.httpPort()).isEqualTo(8080);
+    assertThat(config.flinkPort()).isEqualTo(8081);
+    assertThat(config.kafkaBootstrapServers()).isEmpty();
+    assertThat(config.flinkRestUrl()).isEmpty();
+    assertThat(config.dataDir()).isEqualTo(Path.of("data").toAbsolutePath());
+    assertThat(config.sandboxIsolation()).isEqualTo("namespace");
+  }
+
+  @Test
+  void flagsBeatEnvironmentWhichBeatsProperties() {
+    ConfigSource source =
+        new ConfigSource(
+            ConfigSource.parseFlags(new String[] {"--http.port=9000"}),
+            Map.of("AF_HTTP_PORT", "9001", "AF_CLUSTER_PORT", "6000"),
+            Map.of("af.http.port", "9002", "af.cluster.port", "6001", "af.sandbox.pool.size", "5"));
+
+    NodeConfig config = NodeConfig.from(source);
+
+    assertThat(config.httpPort()).isEqualTo(9000);
+    assertThat(config.clusterPort()).isEqualTo(6000);
+    assertThat(config.sandboxPoolSize()).isEqualTo(5);
+  }
+
+  @Test
+  void badValuesNameTheOptionAndWhereTheValueCameFrom() {
+    ConfigSource source = new ConfigSource(Map.of(), Map.of("AF_HTTP_PORT", "eighty"), Map.of());
+
+    assertThatThrownBy(() -> NodeConfig.from(source))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("http.port")
+        .hasMessageContaining("AF_HTTP_PORT")
+        .hasMessageContaining("eighty");
+  }
+
+  @Test
+  void unknownFlagsAreRejected() {
+    assertThatThrownBy(() -> ConfigSource.parseFlags(new String[] {"--htp.port=1"}))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("htp.port");
+  }
+
+  @Test
+  void clusterMembersMustBeHostAndPort() {
+    ConfigSource source =
+        new ConfigSource(Map.of(), Map.of("AF_CLUSTER_MEMBERS", "10.0.0.1:5701, nohost"), Map.of());
+
+    assertThatThrownBy(() -> NodeConfig.from(source)).hasMessageContaining("nohost");
+  }
+
+  @Test
+  void theConfigurationReferenceListsEveryOptionWithItsVariableAndDefault() throws Exception {
+    String doc = Files.readString(Path.of("..", "docs", "configuration.md"));
+
+    for (Option<?> option : NodeOptions.ALL) {
+      String defaultText =
+          option.defaultValue().isEmpty() ? "(empty)" : "`" + option.defaultValue() + "`";
+      assertThat(doc)
+          .as("docs/configuration.md row of %s", option.key())
+          .contains(
+              "| `"
+                  + option.key()
+                  + "` | `"
+                  + option.env()
+                  + "` | "
+                  + defaultText
+                  + " | "
+                  + option.description()
+                  + " |");
+    }
+    assertThat(NodeOptions.ALL.stream().map(Option::env).distinct().toList())
+        .hasSameSizeAs(List.copyOf(NodeOptions.ALL));
+  }
+}

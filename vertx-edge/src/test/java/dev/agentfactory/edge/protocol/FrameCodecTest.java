@@ -1,0 +1,96 @@
+package dev.agentfactory.edge.protocol;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class FrameCodecTest {
+
+  private final FrameCodec codec = new FrameCodec();
+
+  @Test
+  void execWithCommandRunsThroughTheShell() throws Exception {
+    ClientFrame frame = codec.parse("{\"v\":1,\"type\":\"exec\",\"id\":\"c1\",\"command\":\"ls\"}");
+
+    assertThat(frame)
+        .isEqualTo(new ClientFrame.Exec("c1", List.of("/bin/sh", "-c", "ls"), Optional.empty()));
+  }
+
+  @Test
+  void execWithArgvAndTimeoutKeepsBoth() throws Exception {
+    ClientFrame frame =
+        codec.parse(
+            "{\"v\":1,\"type\":\"exec\",\"id\":\"c2\",\"argv\":[\"echo\",\"hi\"],"
+                + "\"timeout_ms\":1500,\"extra\":true}");
+
+    assertThat(frame)
+        .isEqualTo(
+            new ClientFrame.Exec(
+                "c2", List.of("echo", "hi"), Optional.of(Duration.ofMillis(1500))));
+  }
+
+  @Test
+  void pingIsParsed() throws Exception {
+    assertThat(codec.parse("{\"v\":1,\"type\":\"ping\",\"id\":\"p\"}"))
+        .isEqualTo(new ClientFrame.Ping("p"));
+  }
+
+  @ParameterizedTest(name = "{0} -> {1} on {2}")
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "not json                                                  | malformed_json      |",
+        "[1,2]                                                     | malformed_frame     |",
+        "{\"type\":\"exec\",\"id\":\"a\",\"command\":\"x\"}                | invalid_field       | v",
+        "{\"v\":2,\"type\":\"exec\",\"id\":\"a\",\"command\":\"x\"}          | unsupported_version | v",
+        "{\"v\":1,\"id\":\"a\"}                                           | invalid_field       | type",
+        "{\"v\":1,\"type\":\"exec\",\"command\":\"x\"}                      | invalid_field       | id",
+        "{\"v\":1,\"type\":\"fly\",\"id\":\"a\"}                             | unknown_type        | type",
+        "{\"v\":1,\"type\":\"exec\",\"id\":\"a\"}                            | invalid_field       | command",
+        "{\"v\":1,\"type\":\"exec\",\"id\":\"a\",\"command\":\"x\",\"argv\":[\"y\"]} | invalid_field | command",
+        "{\"v\":1,\"type\":\"exec\",\"id\":\"a\",\"command\":7}                | invalid_field       | command",
+        "{\"v\":1,\"type\":\"exec\",\"id\":\"a\",\"argv\":[]}                   | invalid_field       | argv",
+        "{\"v\":1,\"type\":\"exec\",\"id\":\"a\",\"argv\":[1]}                  | invalid_field       | argv",
+        "{\"v\":1,\"type\":\"exec\",\"id\":\"a\",\"command\":\"x\",\"timeout_ms\":0}  | invalid_field | timeout_ms",
+        "{\"v\":1,\"type\":\"exec\",\"id\":\"a\",\"command\":\"x\",\"timeout_ms\":1.5} | invalid_field | timeout_ms",
+        "{\"v\":1,\"type\":\"exec\",\"id\":5,\"command\":\"x\"}                 | invalid_field       | id",
+      })
+  void badFramesAreRejectedWithACodeAndTheField(String text, String code, String field) {
+    FrameException e = catchThrowableOfType(FrameException.class, () -> codec.parse(text));
+
+    assertThat(e).as("parsing %s", text).isNotNull();
+    assertThat(e.code()).isEqualTo(code);
+    assertThat(e.field()).isEqualTo(field);
+    assertThat(e.getMessage()).isNotBlank();
+  }
+
+  @Test
+  void errorsNameTheRequestWhenItsIdWasReadable() {
+    assertThatThrownBy(() -> codec.parse("{\"v\":1,\"type\":\"fly\",\"id\":\"req-9\"}"))
+        .isInstanceOfSatisfying(
+            FrameException.class, e -> assertThat(e.toFrame().id()).isEqualTo("req-9"));
+  }
+
+  @Test
+  void serverFramesCarryVersionTypeSeqAndSnakeCaseFields() throws Exception {
+    String json =
+        codec.encode(7, new ServerFrame.ExecExit("c1", "exited", 3, 12, false));
+
+    JsonNode node = new ObjectMapper().readTree(json);
+    assertThat(node.get("v").intValue()).isEqualTo(1);
+    assertThat(node.get("type").textValue()).isEqualTo("exec.exit");
+    assertThat(node.get("seq").longValue()).isEqualTo(7);
+    assertThat(node.get("exit_code").intValue()).isEqualTo(3);
+    assertThat(node.get("duration_ms").longValue()).isEqualTo(12);
+    assertThat(node.has("exitCode")).isFalse();
+  }
+}
