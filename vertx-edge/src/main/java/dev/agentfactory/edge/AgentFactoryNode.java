@@ -230,7 +230,7 @@ public final class AgentFactoryNode implements AutoCloseable {
 
   private SandboxPool startPool() {
     SandboxConfig sandboxConfig =
-        SandboxConfig.defaults(config.dataDir().resolve("sandboxes"))
+        SandboxConfig.defaults(config.sandboxesDir())
             .withIsolation(Isolation.fromId(config.sandboxIsolation()))
             .withWarmTarget("shell", config.sandboxPoolSize());
     SandboxPool pool = new LocalSandboxPool(sandboxConfig);

@@ -14,6 +14,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -48,7 +49,9 @@ class NodeSessionIT {
   private static String sessionId;
 
   @BeforeAll
-  static void startNode() {
+  static void startNode() throws IOException {
+    // Sandboxes run as unprivileged uids, which must traverse the data dir; JUnit makes it 0700.
+    Files.setPosixFilePermissions(dataDir, PosixFilePermissions.fromString("rwx--x--x"));
     String jar = System.getProperty("af.test.pipeline.jar");
     assertThat(jar).as("af.test.pipeline.jar (set by failsafe)").isNotNull();
     Map<String, String> flags =

@@ -23,6 +23,7 @@ public record NodeConfig(
     int clusterPort,
     List<String> clusterMembers,
     String sandboxIsolation,
+    Optional<Path> sandboxDir,
     int sandboxPoolSize,
     int sessionMaxFrameBytes) {
 
@@ -58,8 +59,14 @@ public record NodeConfig(
             .map(s -> Arrays.stream(s.split(",")).map(String::trim).toList())
             .orElse(List.of()),
         source.get(NodeOptions.SANDBOX_ISOLATION),
+        source.optional(NodeOptions.SANDBOX_DIR).map(Path::of),
         source.get(NodeOptions.SANDBOX_POOL_SIZE),
         source.get(NodeOptions.SESSION_MAX_FRAME_BYTES));
+  }
+
+  /** Where sandbox workspaces live. */
+  public Path sandboxesDir() {
+    return sandboxDir.map(p -> p.toAbsolutePath().normalize()).orElse(dataDir.resolve("sandboxes"));
   }
 
   /** Where the pipeline job writes its Parquet datasets. */

@@ -102,6 +102,14 @@ public final class NodeOptions {
           "namespace",
           "Isolation level of sandboxes: namespace (bubblewrap) or process (trusted code only).");
 
+  public static final Option<String> SANDBOX_DIR =
+      Option.string(
+          "sandbox.dir",
+          "AF_SANDBOX_DIR",
+          "",
+          "Where sandbox workspaces live. Empty: DATA_DIR/sandboxes. Sandbox uids must be able to"
+              + " traverse every parent directory (o+x).");
+
   public static final Option<Integer> SANDBOX_POOL_SIZE =
       Option.nonNegativeInt(
           "sandbox.pool.size",
@@ -132,6 +140,7 @@ public final class NodeOptions {
           CLUSTER_PORT,
           CLUSTER_MEMBERS,
           SANDBOX_ISOLATION,
+          SANDBOX_DIR,
           SANDBOX_POOL_SIZE,
           SESSION_MAX_FRAME_BYTES);
 
