@@ -1,0 +1,262 @@
+package dev.agentfactory.connectors.event;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.UnaryOperator;
+
+/**
+ * One agent interaction (a turn of a session) as it travels from the edge to the data plane.
+ * Immutable and valid by construction: the constructor throws {@link InvalidEventException} naming
+ * the JSON field. The wire format is documented in {@code docs/events.md} and implemented by {@link
+ * InteractionCodec}.
+ *
+ * <p>The edge creates one with the {@link #builder() builder} or, for a sandbox command, with
+ * {@link #sandboxCommand}:
+ *
+ * <pre>{@code
+ * Interaction event =
+ *     Interaction.sandboxCommand(
+ *         "acme", sessionId, 3, "shell-agent", "1.0.0",
+ *         "ls -la", "total 0\n", 0, Duration.ofMillis(12));
+ * }</pre>
+ *
+ * @param schemaVersion {@code schema_version}, currently {@value #SCHEMA_VERSION}
+ * @param eventId {@code event_id}, unique per event (the dedup key downstream)
+ * @param sessionId {@code gen_ai.conversation.id}, also the Kafka record key
+ * @param turn {@code turn}, 0-based position in the session
+ * @param tenant {@code tenant}
+ * @param agentName {@code gen_ai.agent.name}
+ * @param agentVersion {@code gen_ai.agent.version}
+ * @param operationName {@code gen_ai.operation.name}, e.g. {@code chat} or {@code execute_tool}
+ * @param createdAt {@code created_at}
+ * @param messages {@code messages}
+ * @param toolCalls {@code tool_calls}
+ * @param model {@code gen_ai.request.model}
+ * @param usage {@code gen_ai.usage.input_tokens} and {@code gen_ai.usage.output_tokens}
+ * @param latencyMs {@code latency_ms}, end-to-end time of the turn
+ */
+public record Interaction(
+    int schemaVersion,
+    UUID eventId,
+    String sessionId,
+    int turn,
+    String tenant,
+    String agentName,
+    String agentVersion,
+    String operationName,
+    Instant createdAt,
+    List<Message> messages,
+    List<ToolCall> toolCalls,
+    Optional<String> model,
+    Optional<Usage> usage,
+    long latencyMs) {
+
+  /** The only schema version this code writes and accepts. */
+  public static final int SCHEMA_VERSION = 1;
+
+  /** {@code gen_ai.operation.name} for a chat completion turn. */
+  public static final String OPERATION_CHAT = "chat";
+
+  /** {@code gen_ai.operation.name} for a tool execution. */
+  public static final String OPERATION_EXECUTE_TOOL = "execute_tool";
+
+  /** The tool name the edge uses for commands run in a sandbox. */
+  public static final String TOOL_SANDBOX_EXEC = "sandbox.exec";
+
+  public Interaction {
+    if (schemaVersion != SCHEMA_VERSION) {
+      throw new InvalidEventException(
+          "schema_version", "unsupported version " + schemaVersion + ", expected 1");
+    }
+    Checks.notNull("event_id", eventId);
+    Checks.notBlank("gen_ai.conversation.id", sessionId);
+    Checks.notNegative("turn", turn);
+    Checks.notBlank("tenant", tenant);
+    Checks.notBlank("gen_ai.agent.name", agentName);
+    Checks.notBlank("gen_ai.agent.version", agentVersion);
+    Checks.notBlank("gen_ai.operation.name", operationName);
+    Checks.notNull("created_at", createdAt);
+    messages = List.copyOf(Checks.notNull("messages", messages));
+    toolCalls = List.copyOf(Checks.notNull("tool_calls", toolCalls));
+    Checks.notNull("gen_ai.request.model", model);
+    Checks.notNull("usage", usage);
+    Checks.notNegative("latency_ms", latencyMs);
+  }
+
+  /** A builder with a random {@code event_id}, {@code created_at} now and no messages. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * "The user asked to run {@code command} in the sandbox; it printed {@code output} with exit code
+   * {@code exitCode}": a user message, an {@code execute_tool} call of {@value #TOOL_SANDBOX_EXEC}
+   * and the tool's output as a {@code tool} message.
+   */
+  public static Interaction sandboxCommand(
+      String tenant,
+      String sessionId,
+      int turn,
+      String agentName,
+      String agentVersion,
+      String command,
+      String output,
+      int exitCode,
+      Duration duration) {
+    String callId = "call-" + UUID.randomUUID();
+    return builder()
+        .tenant(tenant)
+        .sessionId(sessionId)
+        .turn(turn)
+        .agent(agentName, agentVersion)
+        .operationName(OPERATION_EXECUTE_TOOL)
+        .message(Message.user(command))
+        .toolCall(
+            new ToolCall(
+                callId,
+                TOOL_SANDBOX_EXEC,
+                InteractionCodec.commandArguments(command),
+                output,
+                exitCode,
+                exitCode == 0 ? ToolCallStatus.OK : ToolCallStatus.ERROR,
+                duration.toMillis()))
+        .latencyMs(duration.toMillis())
+        .build();
+  }
+
+  /** Returns a copy whose message contents and tool outputs went through {@code rewrite}. */
+  public Interaction withRewrittenText(UnaryOperator<String> rewrite) {
+    List<Message> newMessages = new ArrayList<>(messages.size());
+    for (Message m : messages) {
+      newMessages.add(m.withContent(rewrite.apply(m.content())));
+    }
+    List<ToolCall> newCalls = new ArrayList<>(toolCalls.size());
+    for (ToolCall c : toolCalls) {
+      newCalls.add(c.output() == null ? c : c.withOutput(rewrite.apply(c.output())));
+    }
+    return new Interaction(
+        schemaVersion,
+        eventId,
+        sessionId,
+        turn,
+        tenant,
+        agentName,
+        agentVersion,
+        operationName,
+        createdAt,
+        newMessages,
+        newCalls,
+        model,
+        usage,
+        latencyMs);
+  }
+
+  /** Mutable builder; {@link #build()} validates. Not thread-safe. */
+  public static final class Builder {
+    private UUID eventId = UUID.randomUUID();
+    private String sessionId;
+    private int turn;
+    private String tenant;
+    private String agentName;
+    private String agentVersion;
+    private String operationName = OPERATION_CHAT;
+    private Instant createdAt = Instant.now();
+    private final List<Message> messages = new ArrayList<>();
+    private final List<ToolCall> toolCalls = new ArrayList<>();
+    private String model;
+    private Usage usage;
+    private long latencyMs;
+
+    private Builder() {}
+
+    public Builder eventId(UUID eventId) {
+      this.eventId = eventId;
+      return this;
+    }
+
+    public Builder sessionId(String sessionId) {
+      this.sessionId = sessionId;
+      return this;
+    }
+
+    public Builder turn(int turn) {
+      this.turn = turn;
+      return this;
+    }
+
+    public Builder tenant(String tenant) {
+      this.tenant = tenant;
+      return this;
+    }
+
+    public Builder agent(String name, String version) {
+      this.agentName = name;
+      this.agentVersion = version;
+      return this;
+    }
+
+    public Builder operationName(String operationName) {
+      this.operationName = operationName;
+      return this;
+    }
+
+    public Builder createdAt(Instant createdAt) {
+      this.createdAt = createdAt;
+      return this;
+    }
+
+    public Builder message(Message message) {
+      this.messages.add(message);
+      return this;
+    }
+
+    public Builder message(Role role, String content) {
+      return message(new Message(role, content));
+    }
+
+    public Builder toolCall(ToolCall toolCall) {
+      this.toolCalls.add(toolCall);
+      return this;
+    }
+
+    public Builder model(String model) {
+      this.model = model;
+      return this;
+    }
+
+    public Builder usage(long inputTokens, long outputTokens) {
+      this.usage = new Usage(inputTokens, outputTokens);
+      return this;
+    }
+
+    public Builder latencyMs(long latencyMs) {
+      this.latencyMs = latencyMs;
+      return this;
+    }
+
+    /**
+     * @throws InvalidEventException naming the first missing or invalid field
+     */
+    public Interaction build() {
+      return new Interaction(
+          SCHEMA_VERSION,
+          eventId,
+          sessionId,
+          turn,
+          tenant,
+          agentName,
+          agentVersion,
+          operationName,
+          createdAt,
+          messages,
+          toolCalls,
+          Optional.ofNullable(model),
+          Optional.ofNullable(usage),
+          latencyMs);
+    }
+  }
+}

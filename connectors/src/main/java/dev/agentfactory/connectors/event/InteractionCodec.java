@@ -1,0 +1,288 @@
+package dev.agentfactory.connectors.event;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * JSON wire format of {@link Interaction} (see {@code docs/events.md}). Thread-safe; create one and
+ * share it.
+ *
+ * <pre>{@code
+ * InteractionCodec codec = new InteractionCodec();
+ * byte[] json = codec.toJson(event);
+ * Interaction back = codec.parse(json); // throws InvalidEventException naming the field
+ * }</pre>
+ *
+ * <p>The mapping is written by hand rather than with data-binding annotations so that every failure
+ * names the JSON field ({@code messages[2].role}) and unknown fields are ignored (newer producers
+ * may add optional fields within schema version 1).
+ */
+public final class InteractionCodec {
+
+  static final String SCHEMA_VERSION = "schema_version";
+  static final String EVENT_ID = "event_id";
+  static final String SESSION_ID = "gen_ai.conversation.id";
+  static final String TURN = "turn";
+  static final String TENANT = "tenant";
+  static final String AGENT_NAME = "gen_ai.agent.name";
+  static final String AGENT_VERSION = "gen_ai.agent.version";
+  static final String OPERATION_NAME = "gen_ai.operation.name";
+  static final String CREATED_AT = "created_at";
+  static final String MESSAGES = "messages";
+  static final String ROLE = "role";
+  static final String CONTENT = "content";
+  static final String TOOL_CALLS = "tool_calls";
+  static final String TOOL_CALL_ID = "gen_ai.tool.call.id";
+  static final String TOOL_NAME = "gen_ai.tool.name";
+  static final String ARGUMENTS = "arguments";
+  static final String OUTPUT = "output";
+  static final String EXIT_CODE = "exit_code";
+  static final String STATUS = "status";
+  static final String DURATION_MS = "duration_ms";
+  static final String MODEL = "gen_ai.request.model";
+  static final String INPUT_TOKENS = "gen_ai.usage.input_tokens";
+  static final String OUTPUT_TOKENS = "gen_ai.usage.output_tokens";
+  static final String LATENCY_MS = "latency_ms";
+
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  /** Serialises an event; never fails for a constructed {@link Interaction}. */
+  public byte[] toJson(Interaction event) {
+    ObjectNode root = MAPPER.createObjectNode();
+    root.put(SCHEMA_VERSION, event.schemaVersion());
+    root.put(EVENT_ID, event.eventId().toString());
+    root.put(SESSION_ID, event.sessionId());
+    root.put(TURN, event.turn());
+    root.put(TENANT, event.tenant());
+    root.put(AGENT_NAME, event.agentName());
+    root.put(AGENT_VERSION, event.agentVersion());
+    root.put(OPERATION_NAME, event.operationName());
+    root.put(CREATED_AT, event.createdAt().toString());
+    ArrayNode messages = root.putArray(MESSAGES);
+    for (Message m : event.messages()) {
+      messages.addObject().put(ROLE, m.role().json()).put(CONTENT, m.content());
+    }
+    ArrayNode calls = root.putArray(TOOL_CALLS);
+    for (ToolCall c : event.toolCalls()) {
+      ObjectNode call = calls.addObject();
+      call.put(TOOL_CALL_ID, c.id());
+      call.put(TOOL_NAME, c.name());
+      call.put(ARGUMENTS, c.arguments());
+      call.put(OUTPUT, c.output());
+      call.put(EXIT_CODE, c.exitCode());
+      call.put(STATUS, c.status().json());
+      call.put(DURATION_MS, c.durationMs());
+    }
+    event.model().ifPresent(m -> root.put(MODEL, m));
+    event
+        .usage()
+        .ifPresent(
+            u -> {
+              root.put(INPUT_TOKENS, u.inputTokens());
+              root.put(OUTPUT_TOKENS, u.outputTokens());
+            });
+    root.put(LATENCY_MS, event.latencyMs());
+    try {
+      return MAPPER.writeValueAsBytes(root);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot serialise a JSON tree", e);
+    }
+  }
+
+  /**
+   * Parses and validates one event.
+   *
+   * @throws InvalidEventException naming the offending field ({@code "$"} for malformed JSON)
+   */
+  public Interaction parse(byte[] json) {
+    if (json == null || json.length == 0) {
+      throw new InvalidEventException("$", "empty payload");
+    }
+    JsonNode root;
+    try {
+      root = MAPPER.readTree(json);
+    } catch (JsonProcessingException e) {
+      throw new InvalidEventException("$", "malformed JSON: " + e.getOriginalMessage(), e);
+    } catch (IOException e) {
+      throw new InvalidEventException("$", "unreadable: " + e.getMessage(), e);
+    }
+    if (root == null || !root.isObject()) {
+      throw new InvalidEventException("$", "must be a JSON object");
+    }
+    int version = requiredInt(root, SCHEMA_VERSION, "");
+    if (version != Interaction.SCHEMA_VERSION) {
+      throw new InvalidEventException(
+          SCHEMA_VERSION, "unsupported version " + version + ", expected 1");
+    }
+    UUID eventId;
+    String eventIdText = requiredText(root, EVENT_ID, "");
+    try {
+      eventId = UUID.fromString(eventIdText);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidEventException(EVENT_ID, "not a UUID: '" + eventIdText + "'");
+    }
+    Instant createdAt;
+    String createdAtText = requiredText(root, CREATED_AT, "");
+    try {
+      createdAt = Instant.parse(createdAtText);
+    } catch (DateTimeParseException e) {
+      throw new InvalidEventException(
+          CREATED_AT, "not an ISO-8601 instant: '" + createdAtText + "'");
+    }
+    Optional<Usage> usage = Optional.empty();
+    if (root.hasNonNull(INPUT_TOKENS) || root.hasNonNull(OUTPUT_TOKENS)) {
+      usage =
+          Optional.of(
+              new Usage(
+                  requiredLong(root, INPUT_TOKENS, ""), requiredLong(root, OUTPUT_TOKENS, "")));
+    }
+    return new Interaction(
+        version,
+        eventId,
+        requiredText(root, SESSION_ID, ""),
+        requiredInt(root, TURN, ""),
+        requiredText(root, TENANT, ""),
+        requiredText(root, AGENT_NAME, ""),
+        requiredText(root, AGENT_VERSION, ""),
+        requiredText(root, OPERATION_NAME, ""),
+        createdAt,
+        messages(root),
+        toolCalls(root),
+        Optional.ofNullable(optionalText(root, MODEL, "")),
+        usage,
+        root.has(LATENCY_MS) ? requiredLong(root, LATENCY_MS, "") : 0L);
+  }
+
+  /** The {@code arguments} JSON text of a sandbox command: {@code {"command":"..."}}. */
+  public static String commandArguments(String command) {
+    return MAPPER.createObjectNode().put("command", command).toString();
+  }
+
+  private static List<Message> messages(JsonNode root) {
+    JsonNode array = root.get(MESSAGES);
+    if (array == null || array.isNull()) {
+      throw new InvalidEventException(MESSAGES, "is required");
+    }
+    if (!array.isArray()) {
+      throw new InvalidEventException(MESSAGES, "must be an array");
+    }
+    List<Message> result = new ArrayList<>(array.size());
+    for (int i = 0; i < array.size(); i++) {
+      String path = MESSAGES + "[" + i + "].";
+      JsonNode node = object(array.get(i), MESSAGES + "[" + i + "]");
+      Role role = Role.fromJson(path + ROLE, requiredText(node, ROLE, path));
+      result.add(new Message(role, requiredString(node, CONTENT, path)));
+    }
+    return result;
+  }
+
+  private static List<ToolCall> toolCalls(JsonNode root) {
+    JsonNode array = root.get(TOOL_CALLS);
+    if (array == null || array.isNull()) {
+      return List.of();
+    }
+    if (!array.isArray()) {
+      throw new InvalidEventException(TOOL_CALLS, "must be an array");
+    }
+    List<ToolCall> result = new ArrayList<>(array.size());
+    for (int i = 0; i < array.size(); i++) {
+      String path = TOOL_CALLS + "[" + i + "].";
+      JsonNode node = object(array.get(i), TOOL_CALLS + "[" + i + "]");
+      String arguments = requiredString(node, ARGUMENTS, path);
+      try {
+        MAPPER.readTree(arguments);
+      } catch (IOException e) {
+        throw new InvalidEventException(path + ARGUMENTS, "not valid JSON text");
+      }
+      ToolCallStatus status =
+          ToolCallStatus.fromJson(path + STATUS, requiredText(node, STATUS, path));
+      JsonNode exitCode = node.get(EXIT_CODE);
+      if (exitCode != null && !exitCode.isNull() && !exitCode.canConvertToInt()) {
+        throw new InvalidEventException(path + EXIT_CODE, "must be an integer");
+      }
+      try {
+        result.add(
+            new ToolCall(
+                requiredText(node, TOOL_CALL_ID, path),
+                requiredText(node, TOOL_NAME, path),
+                arguments,
+                optionalText(node, OUTPUT, path),
+                exitCode == null || exitCode.isNull() ? null : exitCode.intValue(),
+                status,
+                node.has(DURATION_MS) ? requiredLong(node, DURATION_MS, path) : 0L));
+      } catch (InvalidEventException e) {
+        throw new InvalidEventException(path + e.field(), e.reason());
+      }
+    }
+    return result;
+  }
+
+  private static JsonNode object(JsonNode node, String path) {
+    if (node == null || !node.isObject()) {
+      throw new InvalidEventException(path, "must be a JSON object");
+    }
+    return node;
+  }
+
+  private static String requiredString(JsonNode parent, String field, String path) {
+    JsonNode node = parent.get(field);
+    if (node == null || node.isNull()) {
+      throw new InvalidEventException(path + field, "is required");
+    }
+    if (!node.isTextual()) {
+      throw new InvalidEventException(path + field, "must be a string");
+    }
+    return node.textValue();
+  }
+
+  private static String requiredText(JsonNode parent, String field, String path) {
+    String value = requiredString(parent, field, path);
+    if (value.isBlank()) {
+      throw new InvalidEventException(path + field, "must not be blank");
+    }
+    return value;
+  }
+
+  private static String optionalText(JsonNode parent, String field, String path) {
+    JsonNode node = parent.get(field);
+    if (node == null || node.isNull()) {
+      return null;
+    }
+    if (!node.isTextual()) {
+      throw new InvalidEventException(path + field, "must be a string");
+    }
+    return node.textValue();
+  }
+
+  private static int requiredInt(JsonNode parent, String field, String path) {
+    JsonNode node = parent.get(field);
+    if (node == null || node.isNull()) {
+      throw new InvalidEventException(path + field, "is required");
+    }
+    if (!node.isIntegralNumber() || !node.canConvertToInt()) {
+      throw new InvalidEventException(path + field, "must be an integer");
+    }
+    return node.intValue();
+  }
+
+  private static long requiredLong(JsonNode parent, String field, String path) {
+    JsonNode node = parent.get(field);
+    if (node == null || node.isNull()) {
+      throw new InvalidEventException(path + field, "is required");
+    }
+    if (!node.isIntegralNumber() || !node.canConvertToLong()) {
+      throw new InvalidEventException(path + field, "must be an integer");
+    }
+    return node.longValue();
+  }
+}

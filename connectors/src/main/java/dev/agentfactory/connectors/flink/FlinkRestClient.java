@@ -1,0 +1,253 @@
+package dev.agentfactory.connectors.flink;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A small client for the Flink REST API (any Flink cluster, including {@link EmbeddedFlink}), built
+ * on {@code java.net.http}. All calls are asynchronous; nothing blocks the calling thread.
+ *
+ * <pre>{@code
+ * FlinkRestClient rest = new FlinkRestClient(URI.create("http://localhost:8081"));
+ * String jobId =
+ *     rest.uploadJar(jobJar)
+ *         .thenCompose(jarId -> rest.runJar(jarId, List.of("--bootstrap-servers", bootstrap)))
+ *         .toCompletableFuture().join();
+ * String savepoint = rest.stopWithSavepoint(jobId).toCompletableFuture().join();
+ * }</pre>
+ */
+public final class FlinkRestClient {
+
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+  private static final Duration POLL_INTERVAL = Duration.ofMillis(200);
+  private static final Duration DEFAULT_SAVEPOINT_TIMEOUT = Duration.ofMinutes(5);
+
+  private final URI base;
+  private final HttpClient http;
+
+  /** A client for the cluster at {@code restUrl} (e.g. {@code http://localhost:8081}). */
+  public FlinkRestClient(URI restUrl) {
+    this(restUrl, HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build());
+  }
+
+  public FlinkRestClient(URI restUrl, HttpClient http) {
+    String s = restUrl.toString();
+    this.base = URI.create(s.endsWith("/") ? s : s + "/");
+    this.http = http;
+  }
+
+  /** Uploads a job jar ({@code POST /jars/upload}); returns the jar id to run it with. */
+  public CompletionStage<String> uploadJar(Path jar) {
+    String boundary = "----af" + UUID.randomUUID();
+    String head =
+        "--"
+            + boundary
+            + "\r\nContent-Disposition: form-data; name=\"jarfile\"; filename=\""
+            + jar.getFileName()
+            + "\"\r\nContent-Type: application/x-java-archive\r\n\r\n";
+    HttpRequest.BodyPublisher file;
+    try {
+      file = HttpRequest.BodyPublishers.ofFile(jar); // streamed, not read into memory
+    } catch (IOException e) {
+      return CompletableFuture.failedFuture(new UncheckedIOException("cannot read " + jar, e));
+    }
+    HttpRequest request =
+        HttpRequest.newBuilder(base.resolve("jars/upload"))
+            .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+            .POST(
+                HttpRequest.BodyPublishers.concat(
+                    HttpRequest.BodyPublishers.ofString(head, StandardCharsets.UTF_8),
+                    file,
+                    HttpRequest.BodyPublishers.ofString(
+                        "\r\n--" + boundary + "--\r\n", StandardCharsets.UTF_8)))
+            .build();
+    return send(request)
+        .thenApply(
+            json -> {
+              String filename = json.path("filename").asText();
+              if (!"success".equals(json.path("status").asText()) || filename.isEmpty()) {
+                throw new FlinkRestException("jar upload failed: " + json, 0);
+              }
+              // The jar id is the stored file's name, e.g. "3f2a..._flink-jobs-job.jar".
+              return Path.of(filename).getFileName().toString();
+            });
+  }
+
+  /** Runs an uploaded jar's main class with {@code args}; returns the job id. */
+  public CompletionStage<String> runJar(String jarId, List<String> args) {
+    return runJar(jarId, args, Optional.empty());
+  }
+
+  /**
+   * Runs an uploaded jar ({@code POST /jars/{id}/run}), optionally restoring from a savepoint;
+   * returns the job id.
+   */
+  public CompletionStage<String> runJar(
+      String jarId, List<String> args, Optional<String> savepointPath) {
+    ObjectNode body = MAPPER.createObjectNode();
+    body.putArray("programArgsList")
+        .addAll(args.stream().map(MAPPER.getNodeFactory()::textNode).toList());
+    savepointPath.ifPresent(
+        p -> {
+          body.put("savepointPath", p);
+          body.put("allowNonRestoredState", false);
+        });
+    HttpRequest request =
+        HttpRequest.newBuilder(base.resolve("jars/" + jarId + "/run"))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
+            .build();
+    return send(request).thenApply(json -> requiredText(json, "jobid"));
+  }
+
+  /** Deletes an uploaded jar ({@code DELETE /jars/{id}}). */
+  public CompletionStage<Void> deleteJar(String jarId) {
+    HttpRequest request = HttpRequest.newBuilder(base.resolve("jars/" + jarId)).DELETE().build();
+    return send(request).thenApply(json -> null);
+  }
+
+  /** {@code GET /jobs/{id}}. */
+  public CompletionStage<JobSummary> job(String jobId) {
+    return send(get("jobs/" + jobId))
+        .thenApply(
+            json ->
+                new JobSummary(
+                    requiredText(json, "jid"),
+                    json.path("name").asText(),
+                    requiredText(json, "state")));
+  }
+
+  /** {@code GET /jobs/overview}: every job the cluster knows, running or finished. */
+  public CompletionStage<List<JobSummary>> listJobs() {
+    return send(get("jobs/overview"))
+        .thenApply(
+            json -> {
+              List<JobSummary> jobs = new ArrayList<>();
+              for (JsonNode job : json.path("jobs")) {
+                jobs.add(
+                    new JobSummary(
+                        job.path("jid").asText(),
+                        job.path("name").asText(),
+                        job.path("state").asText()));
+              }
+              return jobs;
+            });
+  }
+
+  /** Cancels a job without a savepoint ({@code PATCH /jobs/{id}?mode=cancel}). */
+  public CompletionStage<Void> cancel(String jobId) {
+    HttpRequest request =
+        HttpRequest.newBuilder(base.resolve("jobs/" + jobId + "?mode=cancel"))
+            .method("PATCH", HttpRequest.BodyPublishers.noBody())
+            .build();
+    return send(request).thenApply(json -> null);
+  }
+
+  /**
+   * Stops a job with a final savepoint into the cluster's default savepoint directory; completes
+   * with the savepoint path once the savepoint is COMPLETED.
+   */
+  public CompletionStage<String> stopWithSavepoint(String jobId) {
+    return stopWithSavepoint(jobId, Optional.empty(), DEFAULT_SAVEPOINT_TIMEOUT);
+  }
+
+  /**
+   * Stops a job with a final savepoint ({@code POST /jobs/{id}/stop}), then polls the trigger
+   * ({@code GET /jobs/{id}/savepoints/{trigger}}) until it completes or {@code timeout} passes.
+   */
+  public CompletionStage<String> stopWithSavepoint(
+      String jobId, Optional<String> targetDirectory, Duration timeout) {
+    ObjectNode body = MAPPER.createObjectNode();
+    body.put("drain", false);
+    targetDirectory.ifPresent(dir -> body.put("targetDirectory", dir));
+    HttpRequest request =
+        HttpRequest.newBuilder(base.resolve("jobs/" + jobId + "/stop"))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
+            .build();
+    Instant deadline = Instant.now().plus(timeout);
+    return send(request)
+        .thenCompose(json -> pollSavepoint(jobId, requiredText(json, "request-id"), deadline));
+  }
+
+  private CompletionStage<String> pollSavepoint(String jobId, String triggerId, Instant deadline) {
+    return send(get("jobs/" + jobId + "/savepoints/" + triggerId))
+        .thenCompose(
+            json -> {
+              String status = json.path("status").path("id").asText();
+              if ("COMPLETED".equals(status)) {
+                JsonNode operation = json.path("operation");
+                if (operation.hasNonNull("location")) {
+                  return CompletableFuture.completedFuture(operation.get("location").asText());
+                }
+                throw new FlinkRestException(
+                    "savepoint of job " + jobId + " failed: " + operation.path("failure-cause"), 0);
+              }
+              if (Instant.now().isAfter(deadline)) {
+                throw new FlinkRestException("savepoint of job " + jobId + " timed out", 0);
+              }
+              return CompletableFuture.supplyAsync(
+                      () -> null,
+                      CompletableFuture.delayedExecutor(
+                          POLL_INTERVAL.toMillis(), TimeUnit.MILLISECONDS))
+                  .thenCompose(ignored -> pollSavepoint(jobId, triggerId, deadline));
+            });
+  }
+
+  private HttpRequest get(String path) {
+    return HttpRequest.newBuilder(base.resolve(path)).GET().build();
+  }
+
+  private CompletionStage<JsonNode> send(HttpRequest request) {
+    return http.sendAsync(request, HttpResponse.BodyHandlers.ofString())
+        .thenApply(
+            response -> {
+              if (response.statusCode() >= 300) {
+                throw new FlinkRestException(
+                    request.method()
+                        + " "
+                        + request.uri().getPath()
+                        + " answered "
+                        + response.statusCode()
+                        + ": "
+                        + response.body(),
+                    response.statusCode());
+              }
+              String text = response.body();
+              if (text == null || text.isBlank()) {
+                return MAPPER.createObjectNode();
+              }
+              try {
+                return MAPPER.readTree(text);
+              } catch (IOException e) {
+                throw new FlinkRestException("not JSON from " + request.uri() + ": " + text, 0);
+              }
+            });
+  }
+
+  private static String requiredText(JsonNode json, String field) {
+    JsonNode node = json.get(field);
+    if (node == null || !node.isTextual()) {
+      throw new FlinkRestException("no '" + field + "' in Flink's answer: " + json, 0);
+    }
+    return node.asText();
+  }
+}

@@ -1,0 +1,20 @@
+package dev.agentfactory.connectors.kafka;
+
+/**
+ * Layout of a dead-letter record: the value and key are the original bytes, untouched, and the
+ * headers say why and where it came from (the Kafka Connect convention), so a fixed event can be
+ * replayed as is.
+ */
+public final class DeadLetters {
+
+  /** Why the event was rejected, e.g. {@code messages[0].role: is required}. */
+  public static final String REASON_HEADER = "af.dlq.reason";
+
+  /** The offending JSON field, e.g. {@code messages[0].role}. */
+  public static final String FIELD_HEADER = "af.dlq.field";
+
+  /** {@code topic/partition/offset} of the original record. */
+  public static final String ORIGIN_HEADER = "af.dlq.origin";
+
+  private DeadLetters() {}
+}

@@ -1,0 +1,16 @@
+package dev.agentfactory.connectors.kafka;
+
+/** Kafka topic names shared by the edge and the jobs. */
+public final class Topics {
+
+  /** Interaction events as JSON, keyed by session id ({@code gen_ai.conversation.id}). */
+  public static final String INTERACTIONS = "agent-factory.interactions";
+
+  /**
+   * Events the pipeline could not accept: the original bytes and key, the reason in the {@value
+   * DeadLetters#REASON_HEADER} header.
+   */
+  public static final String INTERACTIONS_DLQ = "agent-factory.interactions.dlq";
+
+  private Topics() {}
+}

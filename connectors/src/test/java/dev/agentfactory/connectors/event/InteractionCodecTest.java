@@ -1,0 +1,165 @@
+package dev.agentfactory.connectors.event;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+class InteractionCodecTest {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private final InteractionCodec codec = new InteractionCodec();
+
+  private static Interaction chat() {
+    return Interaction.builder()
+        .eventId(UUID.fromString("7d2a3c4e-0000-4000-8000-000000000001"))
+        .sessionId("sess-1")
+        .turn(2)
+        .tenant("acme")
+        .agent("helper", "1.2.0")
+        .operationName(Interaction.OPERATION_CHAT)
+        .createdAt(Instant.parse("2026-01-02T03:04:05.678Z"))
+        .message(Message.system("be brief"))
+        .message(Message.user("hi"))
+        .message(Message.assistant("hello"))
+        .model("gpt-test")
+        .usage(12, 3)
+        .latencyMs(250)
+        .build();
+  }
+
+  @Test
+  void eventSurvivesARoundTrip() {
+    Interaction event = chat();
+    assertThat(codec.parse(codec.toJson(event))).isEqualTo(event);
+  }
+
+  @Test
+  void sandboxCommandSurvivesARoundTrip() {
+    Interaction event =
+        Interaction.sandboxCommand(
+            "acme", "sess-2", 0, "shell", "0.1.0", "echo hi", "hi\n", 0, Duration.ofMillis(7));
+    Interaction back = codec.parse(codec.toJson(event));
+    assertThat(back).isEqualTo(event);
+    assertThat(back.operationName()).isEqualTo("execute_tool");
+    assertThat(back.toolCalls())
+        .singleElement()
+        .satisfies(
+            call -> {
+              assertThat(call.name()).isEqualTo("sandbox.exec");
+              assertThat(call.arguments()).isEqualTo("{\"command\":\"echo hi\"}");
+              assertThat(call.exitCode()).isZero();
+              assertThat(call.status()).isEqualTo(ToolCallStatus.OK);
+            });
+  }
+
+  @Test
+  void jsonUsesTheOpenTelemetryGenAiNames() throws Exception {
+    ObjectNode json = (ObjectNode) JSON.readTree(codec.toJson(chat()));
+    assertThat(json.get("schema_version").intValue()).isEqualTo(1);
+    assertThat(json.get("gen_ai.conversation.id").textValue()).isEqualTo("sess-1");
+    assertThat(json.get("gen_ai.agent.name").textValue()).isEqualTo("helper");
+    assertThat(json.get("gen_ai.operation.name").textValue()).isEqualTo("chat");
+    assertThat(json.get("gen_ai.request.model").textValue()).isEqualTo("gpt-test");
+    assertThat(json.get("gen_ai.usage.input_tokens").intValue()).isEqualTo(12);
+    assertThat(json.get("created_at").textValue()).isEqualTo("2026-01-02T03:04:05.678Z");
+  }
+
+  @Test
+  void unknownFieldsAreIgnored() throws Exception {
+    ObjectNode json = (ObjectNode) JSON.readTree(codec.toJson(chat()));
+    json.put("something_new", 42);
+    assertThat(codec.parse(JSON.writeValueAsBytes(json))).isEqualTo(chat());
+  }
+
+  @Test
+  void malformedJsonIsRejectedAtTheRoot() {
+    assertThatThrownBy(() -> codec.parse("{not json".getBytes(StandardCharsets.UTF_8)))
+        .isInstanceOf(InvalidEventException.class)
+        .extracting(e -> ((InvalidEventException) e).field())
+        .isEqualTo("$");
+  }
+
+  @Test
+  void missingSessionIdNamesTheField() throws Exception {
+    ObjectNode json = (ObjectNode) JSON.readTree(codec.toJson(chat()));
+    json.remove("gen_ai.conversation.id");
+    assertRejected(json, "gen_ai.conversation.id", "gen_ai.conversation.id: is required");
+  }
+
+  @Test
+  void unsupportedSchemaVersionNamesTheField() throws Exception {
+    ObjectNode json = (ObjectNode) JSON.readTree(codec.toJson(chat()));
+    json.put("schema_version", 2);
+    assertRejected(json, "schema_version", "unsupported version 2");
+  }
+
+  @Test
+  void badEventIdNamesTheField() throws Exception {
+    ObjectNode json = (ObjectNode) JSON.readTree(codec.toJson(chat()));
+    json.put("event_id", "nope");
+    assertRejected(json, "event_id", "not a UUID");
+  }
+
+  @Test
+  void badTimestampNamesTheField() throws Exception {
+    ObjectNode json = (ObjectNode) JSON.readTree(codec.toJson(chat()));
+    json.put("created_at", "yesterday");
+    assertRejected(json, "created_at", "not an ISO-8601 instant");
+  }
+
+  @Test
+  void unknownRoleNamesTheMessageIndex() throws Exception {
+    ObjectNode json = (ObjectNode) JSON.readTree(codec.toJson(chat()));
+    ((ObjectNode) json.withArray("messages").get(1)).put("role", "robot");
+    assertRejected(json, "messages[1].role", "must be one of");
+  }
+
+  @Test
+  void toolCallWithInvalidArgumentsNamesTheField() throws Exception {
+    ObjectNode json =
+        (ObjectNode)
+            JSON.readTree(
+                codec.toJson(
+                    Interaction.sandboxCommand(
+                        "t", "s", 0, "a", "1", "ls", "", 1, Duration.ofMillis(1))));
+    ArrayNode calls = json.withArray("tool_calls");
+    ((ObjectNode) calls.get(0)).put("arguments", "{broken");
+    assertRejected(json, "tool_calls[0].arguments", "not valid JSON text");
+  }
+
+  @Test
+  void negativeToolDurationNamesTheField() throws Exception {
+    ObjectNode json =
+        (ObjectNode)
+            JSON.readTree(
+                codec.toJson(
+                    Interaction.sandboxCommand(
+                        "t", "s", 0, "a", "1", "ls", "", 1, Duration.ofMillis(1))));
+    ((ObjectNode) json.withArray("tool_calls").get(0)).put("duration_ms", -5);
+    assertRejected(json, "tool_calls[0].duration_ms", "must be >= 0");
+  }
+
+  @Test
+  void builderRejectsAMissingTenant() {
+    assertThatThrownBy(() -> Interaction.builder().sessionId("s").agent("a", "1").build())
+        .isInstanceOf(InvalidEventException.class)
+        .hasMessage("tenant: is required");
+  }
+
+  private void assertRejected(ObjectNode json, String field, String messagePart) throws Exception {
+    byte[] bytes = JSON.writeValueAsBytes(json);
+    assertThatThrownBy(() -> codec.parse(bytes))
+        .isInstanceOf(InvalidEventException.class)
+        .hasMessageStartingWith(field + ": ")
+        .hasMessageContaining(messagePart)
+        .satisfies(e -> assertThat(((InvalidEventException) e).field()).isEqualTo(field));
+  }
+}

@@ -1,0 +1,295 @@
+package dev.agentfactory.jobs.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.agentfactory.connectors.event.Interaction;
+import dev.agentfactory.connectors.event.Message;
+import dev.agentfactory.connectors.flink.EmbeddedFlink;
+import dev.agentfactory.connectors.flink.FlinkRestClient;
+import dev.agentfactory.connectors.flink.JobSummary;
+import dev.agentfactory.connectors.kafka.DeadLetters;
+import dev.agentfactory.connectors.kafka.EmbeddedKafka;
+import dev.agentfactory.connectors.kafka.InteractionPublisher;
+import dev.agentfactory.connectors.kafka.Topics;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The whole slice as the node runs it: the shaded job jar uploaded to an embedded Flink through
+ * REST, reading from an embedded Kafka, writing Parquet that DuckDB reads.
+ */
+class InteractionPipelineIT {
+
+  private static final Duration TIMEOUT = Duration.ofSeconds(120);
+
+  @TempDir Path dataDir;
+
+  @Test
+  void eventsBecomeMaskedParquetRowsAndBadEventsDeadLetters() throws Exception {
+    Path jobJar = shadedJobJar();
+    Path datasets = dataDir.resolve("datasets");
+
+    try (EmbeddedKafka kafka = EmbeddedKafka.start(dataDir.resolve("kafka"), 0);
+        EmbeddedFlink flink =
+            EmbeddedFlink.start(
+                dataDir.resolve("flink"), 0, Map.of("restart-strategy.type", "none"))) {
+      kafka.createTopics(Topics.INTERACTIONS, Topics.INTERACTIONS_DLQ);
+      FlinkRestClient rest = new FlinkRestClient(flink.restUrl());
+
+      PipelineConfig config =
+          new PipelineConfig(
+              kafka.bootstrapServers(),
+              Topics.INTERACTIONS,
+              Topics.INTERACTIONS_DLQ,
+              datasets.toUri().toString(),
+              500,
+              "it-pipeline");
+      String jarId = rest.uploadJar(jobJar).toCompletableFuture().get(60, TimeUnit.SECONDS);
+      String jobId =
+          rest.runJar(jarId, config.toArgs()).toCompletableFuture().get(60, TimeUnit.SECONDS);
+      awaitTrue("job running", () -> "RUNNING".equals(state(rest, jobId)));
+
+      List<Interaction> events =
+          List.of(
+              Interaction.builder()
+                  .sessionId("sess-a")
+                  .tenant("acme")
+                  .agent("helper", "1.0.0")
+                  .message(Message.user("please mail alice@example.com the report"))
+                  .message(Message.assistant("done"))
+                  .build(),
+              Interaction.sandboxCommand(
+                  "acme", "sess-b", 0, "shell", "1.0.0", "ls", "a.txt\n", 0, Duration.ofMillis(3)),
+              Interaction.sandboxCommand(
+                  "acme",
+                  "sess-b",
+                  1,
+                  "shell",
+                  "1.0.0",
+                  "cat x",
+                  "no such file",
+                  1,
+                  Duration.ZERO));
+      try (InteractionPublisher publisher = InteractionPublisher.create(kafka.bootstrapServers())) {
+        CompletableFuture.allOf(
+                events.stream()
+                    .map(e -> publisher.publish(e).toCompletableFuture())
+                    .toArray(CompletableFuture[]::new))
+            .get(30, TimeUnit.SECONDS);
+      }
+      publishRaw(kafka, "{\"schema_version\": 1, \"event_id\": \"not-a-uuid\"}");
+
+      awaitTrue("3 committed rows", () -> committedRows(datasets) == 3);
+
+      try (Connection db = DriverManager.getConnection("jdbc:duckdb:");
+          Statement st = db.createStatement()) {
+        String files = parquetList(committedFiles(datasets));
+        try (ResultSet rs =
+            st.executeQuery(
+                "SELECT typeof(messages), messages[1].content, scrub_policy, typeof(created_at)"
+                    + " FROM read_parquet("
+                    + files
+                    + ") WHERE session_id = 'sess-a'")) {
+          assertThat(rs.next()).isTrue();
+          assertThat(rs.getString(1)).startsWith("STRUCT(").endsWith(")[]");
+          assertThat(rs.getString(2)).isEqualTo("please mail <EMAIL_ADDRESS> the report");
+          assertThat(rs.getString(3)).isEqualTo("email-mask-v0");
+          assertThat(rs.getString(4)).startsWith("TIMESTAMP");
+        }
+        try (ResultSet rs =
+            st.executeQuery(
+                "SELECT count(*) FROM read_parquet("
+                    + files
+                    + ") t, unnest(t.messages) m"
+                    + " WHERE m.unnest.content LIKE '%@%'")) {
+          rs.next();
+          assertThat(rs.getLong(1)).isZero();
+        }
+      }
+
+      ConsumerRecord<byte[], byte[]> deadLetter = firstRecord(kafka, Topics.INTERACTIONS_DLQ);
+      assertThat(header(deadLetter, DeadLetters.FIELD_HEADER)).isEqualTo("event_id");
+      assertThat(header(deadLetter, DeadLetters.REASON_HEADER)).startsWith("event_id: not a UUID");
+      assertThat(new String(deadLetter.value(), StandardCharsets.UTF_8)).contains("not-a-uuid");
+
+      String savepoint =
+          rest.stopWithSavepoint(jobId).toCompletableFuture().get(120, TimeUnit.SECONDS);
+      assertThat(savepoint).contains("savepoint");
+      assertThat(Path.of(java.net.URI.create(savepoint))).isDirectory();
+      awaitTrue("job finished", () -> "FINISHED".equals(state(rest, jobId)));
+      assertThat(committedRows(datasets)).isEqualTo(3);
+
+      // The node's restart: the same jar from the final savepoint, continuing where it stopped.
+      String resumed =
+          rest.runJar(jarId, config.toArgs(), Optional.of(savepoint))
+              .toCompletableFuture()
+              .get(60, TimeUnit.SECONDS);
+      awaitTrue("resumed job running", () -> "RUNNING".equals(state(rest, resumed)));
+      try (InteractionPublisher publisher = InteractionPublisher.create(kafka.bootstrapServers())) {
+        publisher
+            .publish(
+                Interaction.sandboxCommand(
+                    "acme", "sess-c", 0, "shell", "1.0.0", "pwd", "/w", 0, Duration.ZERO))
+            .toCompletableFuture()
+            .get(30, TimeUnit.SECONDS);
+      }
+      awaitTrue("4 committed rows", () -> committedRows(datasets) == 4);
+      assertThat(distinctExampleIds(datasets)).as("no event written twice").isEqualTo(4);
+      rest.cancel(resumed).toCompletableFuture().get(30, TimeUnit.SECONDS);
+      awaitTrue("resumed job cancelled", () -> "CANCELED".equals(state(rest, resumed)));
+      rest.deleteJar(jarId).toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  private static Path shadedJobJar() throws IOException {
+    try (Stream<Path> files = Files.list(Path.of("target"))) {
+      return files
+          .filter(p -> p.getFileName().toString().matches("flink-jobs-.*-job\\.jar"))
+          .findFirst()
+          .orElseThrow(
+              () -> new IllegalStateException("no shaded job jar in target/: run package"));
+    }
+  }
+
+  private static String state(FlinkRestClient rest, String jobId) {
+    JobSummary job = rest.job(jobId).toCompletableFuture().join();
+    if ("FAILED".equals(job.state())) {
+      throw new AssertionError("job failed: " + job);
+    }
+    return job.state();
+  }
+
+  /** Finished part files only: in-progress ones are hidden ({@code .part-...inprogress...}). */
+  private static List<Path> committedFiles(Path datasets) {
+    Path sft = datasets.resolve("sft");
+    if (!Files.isDirectory(sft)) {
+      return List.of();
+    }
+    try (Stream<Path> files = Files.walk(sft)) {
+      return files
+          .filter(Files::isRegularFile)
+          .filter(p -> !p.getFileName().toString().startsWith("."))
+          .filter(p -> p.getFileName().toString().endsWith(".parquet"))
+          .sorted()
+          .collect(Collectors.toList());
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static String parquetList(List<Path> files) {
+    return files.stream().map(p -> "'" + p + "'").collect(Collectors.joining(", ", "[", "]"));
+  }
+
+  private static long committedRows(Path datasets) {
+    List<Path> files = committedFiles(datasets);
+    if (files.isEmpty()) {
+      return 0;
+    }
+    try (Connection db = DriverManager.getConnection("jdbc:duckdb:");
+        Statement st = db.createStatement();
+        ResultSet rs =
+            st.executeQuery("SELECT count(*) FROM read_parquet(" + parquetList(files) + ")")) {
+      rs.next();
+      return rs.getLong(1);
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static long distinctExampleIds(Path datasets) throws SQLException {
+    try (Connection db = DriverManager.getConnection("jdbc:duckdb:");
+        Statement st = db.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT count(DISTINCT example_id) FROM read_parquet("
+                    + parquetList(committedFiles(datasets))
+                    + ")")) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  private static void publishRaw(EmbeddedKafka kafka, String value) throws Exception {
+    Map<String, Object> props =
+        Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    try (KafkaProducer<String, byte[]> producer =
+        new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer())) {
+      producer
+          .send(
+              new ProducerRecord<>(
+                  Topics.INTERACTIONS, "sess-bad", value.getBytes(StandardCharsets.UTF_8)))
+          .get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  private static ConsumerRecord<byte[], byte[]> firstRecord(EmbeddedKafka kafka, String topic) {
+    Map<String, Object> props =
+        Map.of(
+            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+            ConsumerConfig.GROUP_ID_CONFIG, "it-dlq-reader",
+            ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      consumer.subscribe(List.of(topic));
+      Instant deadline = Instant.now().plus(TIMEOUT);
+      while (records.isEmpty() && Instant.now().isBefore(deadline)) {
+        consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+      }
+    }
+    assertThat(records).as("records on " + topic).isNotEmpty();
+    return records.get(0);
+  }
+
+  private static String header(ConsumerRecord<byte[], byte[]> record, String name) {
+    Header header = record.headers().lastHeader(name);
+    assertThat(header).as("header " + name).isNotNull();
+    return new String(header.value(), StandardCharsets.UTF_8);
+  }
+
+  /** Polls {@code condition} every 100 ms until it holds or {@link #TIMEOUT} passes. */
+  private static void awaitTrue(String what, BooleanSupplier condition)
+      throws InterruptedException {
+    Instant deadline = Instant.now().plus(TIMEOUT);
+    Object lock = new Object();
+    while (!condition.getAsBoolean()) {
+      if (Instant.now().isAfter(deadline)) {
+        throw new AssertionError("timed out waiting for " + what);
+      }
+      synchronized (lock) {
+        lock.wait(100); // a poll interval, not a sleep-and-hope: the deadline bounds it
+      }
+    }
+  }
+}
