@@ -262,6 +262,7 @@ public final class AgentFactoryNode implements AutoCloseable {
         new PipelineJob(
             new FlinkRestClient(flinkRestUrl),
             jar,
+            config.dataDir().resolve("flink").resolve("last-savepoint"),
             kafkaBootstrap,
             config.datasetsDir(),
             config.checkpointIntervalMs());

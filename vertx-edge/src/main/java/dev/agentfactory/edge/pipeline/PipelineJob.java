@@ -3,11 +3,15 @@ package dev.agentfactory.edge.pipeline;
 import dev.agentfactory.connectors.flink.FlinkRestClient;
 import dev.agentfactory.connectors.flink.JobSummary;
 import dev.agentfactory.connectors.kafka.Topics;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The interaction pipeline job on a Flink cluster, driven through Flink's REST API only: the same
@@ -15,8 +19,11 @@ import java.util.concurrent.CompletionStage;
  */
 public final class PipelineJob {
 
+  private static final Logger LOG = LoggerFactory.getLogger(PipelineJob.class);
+
   private final FlinkRestClient rest;
   private final Path jar;
+  private final Path savepointFile;
   private final List<String> args;
   private volatile String jobId;
 
@@ -26,15 +33,18 @@ public final class PipelineJob {
    * @param bootstrapServers where the job reads interactions from
    * @param datasetsDir where the job writes Parquet datasets
    * @param checkpointIntervalMs how often files are committed
+   * @param savepointFile where the path of the last stop's savepoint is kept, to resume from
    */
   public PipelineJob(
       FlinkRestClient rest,
       Path jar,
+      Path savepointFile,
       String bootstrapServers,
       Path datasetsDir,
       int checkpointIntervalMs) {
     this.rest = rest;
     this.jar = jar;
+    this.savepointFile = savepointFile;
     this.args =
         List.of(
             "--bootstrap-servers", bootstrapServers,
@@ -45,7 +55,10 @@ public final class PipelineJob {
             "--group-id", "agent-factory-pipeline");
   }
 
-  /** Uploads the jar and runs it; completes with the job id once Flink accepted the job. */
+  /**
+   * Uploads the jar and runs it, resuming from the savepoint of the last clean stop if there is
+   * one; completes with the job id once Flink accepted the job.
+   */
   public CompletionStage<String> submit() {
     if (!Files.isRegularFile(jar)) {
       return CompletableFuture.failedFuture(
@@ -55,13 +68,44 @@ public final class PipelineJob {
                   + " does not exist; build it with ./agent-factory up or set"
                   + " flink.pipeline.jar"));
     }
+    Optional<String> savepoint = lastSavepoint();
     return rest.uploadJar(jar)
-        .thenCompose(jarId -> rest.runJar(jarId, args))
+        .thenCompose(jarId -> run(jarId, savepoint))
         .thenApply(
             id -> {
               jobId = id;
               return id;
             });
+  }
+
+  private CompletionStage<String> run(String jarId, Optional<String> savepoint) {
+    if (savepoint.isEmpty()) {
+      return rest.runJar(jarId, args);
+    }
+    LOG.info("resuming the pipeline job from savepoint {}", savepoint.get());
+    return rest.runJar(jarId, args, savepoint)
+        .exceptionallyCompose(
+            e -> {
+              // E.g. the savepoint was deleted or the job changed incompatibly. Starting fresh is
+              // safe: the source resumes from the consumer group's committed offsets, which the
+              // savepoint's final checkpoint committed together with the files.
+              LOG.warn(
+                  "cannot resume from savepoint {} ({}); starting from committed offsets",
+                  savepoint.get(),
+                  e.getMessage());
+              return rest.runJar(jarId, args);
+            });
+  }
+
+  private Optional<String> lastSavepoint() {
+    try {
+      return Files.isRegularFile(savepointFile)
+          ? Optional.of(Files.readString(savepointFile).trim()).filter(s -> !s.isEmpty())
+          : Optional.empty();
+    } catch (IOException e) {
+      LOG.warn("cannot read {}; starting without a savepoint", savepointFile, e);
+      return Optional.empty();
+    }
   }
 
   /** The job's state as Flink reports it; fails if it was never submitted. */
@@ -82,7 +126,17 @@ public final class PipelineJob {
     if (id == null) {
       return CompletableFuture.completedFuture(null);
     }
-    return rest.stopWithSavepoint(id);
+    return rest.stopWithSavepoint(id)
+        .thenApply(
+            path -> {
+              try {
+                Files.createDirectories(savepointFile.getParent());
+                Files.writeString(savepointFile, path);
+              } catch (IOException e) {
+                LOG.warn("savepoint {} taken but not recorded in {}", path, savepointFile, e);
+              }
+              return path;
+            });
   }
 
   public String jobId() {
