@@ -1,0 +1,44 @@
+package dev.agentfactory.cluster;
+
+import dev.agentfactory.cluster.hazelcast.HazelcastClusterNode;
+import dev.agentfactory.cluster.lease.LeaseRegistry;
+
+/**
+ * This process's membership in the Agent Factory cluster. One per node; the node process owns its
+ * lifecycle and closes it on shutdown (the Hazelcast shutdown hook is off).
+ *
+ * <pre>{@code
+ * ClusterNode node = ClusterNode.start(ClusterConfig.defaults()); // blocks: call on a worker thread
+ * Lease lease = node.leases().acquire("sbx-1", "session-9", "python").toCompletableFuture().join();
+ * ...
+ * node.close();
+ * }</pre>
+ */
+public interface ClusterNode extends AutoCloseable {
+
+  /**
+   * Starts a member and joins (or forms) the cluster. Blocks for the join, typically one to a few
+   * seconds: never call it on an event loop.
+   *
+   * @throws ClusterException if the member cannot start (e.g. the port is taken)
+   */
+  static ClusterNode start(ClusterConfig config) {
+    return HazelcastClusterNode.start(config);
+  }
+
+  /** This member's id, unique per process lifetime; it is the {@code ownerNode} of its leases. */
+  String nodeId();
+
+  /** A cheap snapshot of membership and state; safe to call from an event loop. */
+  ClusterHealth health();
+
+  /** The cluster-wide lease registry, acting as this node. */
+  LeaseRegistry leases();
+
+  /**
+   * Stops the heartbeat and leaves the cluster gracefully (partitions are handed over first). The
+   * survivors reclaim this node's leases. Blocks; idempotent.
+   */
+  @Override
+  void close();
+}

@@ -1,0 +1,186 @@
+package dev.agentfactory.cluster;
+
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * The environment variables that configure a cluster member, each with its description and default,
+ * and their resolution into a {@link ClusterConfig}. The Kubernetes manifests in {@code k8s/} use
+ * exactly these names.
+ *
+ * <pre>{@code
+ * ClusterConfig config = ClusterOptions.fromEnvironment(System.getenv());
+ * }</pre>
+ */
+public final class ClusterOptions {
+
+  /** One environment variable: its name, what it means, and its default (empty: none). */
+  public record Option(String key, String description, String defaultValue) {}
+
+  public static final Option NAME =
+      new Option(
+          "AF_CLUSTER_NAME",
+          "Cluster name; members with another name never join.",
+          ClusterConfig.DEFAULT_CLUSTER_NAME);
+  public static final Option SECRET =
+      new Option(
+          "AF_CLUSTER_SECRET",
+          "Shared secret folded into the join check (>= 8 chars); members without it never join.",
+          "");
+  public static final Option PORT =
+      new Option(
+          "AF_CLUSTER_PORT",
+          "Hazelcast member port, 0 for an OS-chosen one.",
+          String.valueOf(ClusterConfig.DEFAULT_PORT));
+  public static final Option PORT_AUTO_INCREMENT =
+      new Option(
+          "AF_CLUSTER_PORT_AUTO_INCREMENT", "Try the next ports if the port is taken.", "true");
+  public static final Option BIND_ADDRESS =
+      new Option(
+          "AF_CLUSTER_BIND_ADDRESS",
+          "Address to bind and advertise (pod IP in Kubernetes), 0.0.0.0 for all interfaces.",
+          ClusterConfig.DEFAULT_BIND_ADDRESS);
+  public static final Option PUBLIC_ADDRESS =
+      new Option(
+          "AF_CLUSTER_PUBLIC_ADDRESS", "Address peers should dial, if not the bound one.", "");
+  public static final Option MEMBERS =
+      new Option("AF_CLUSTER_MEMBERS", "Comma-separated TCP-IP member list, host[:port] each.", "");
+  public static final Option KUBERNETES_SERVICE =
+      new Option(
+          "AF_CLUSTER_KUBERNETES_SERVICE",
+          "Headless Service for Kubernetes DNS discovery; set to turn discovery on.",
+          "");
+  public static final Option KUBERNETES_NAMESPACE =
+      new Option("AF_CLUSTER_KUBERNETES_NAMESPACE", "Namespace of that Service.", "default");
+  public static final Option KUBERNETES_CLUSTER_DOMAIN =
+      new Option("AF_CLUSTER_KUBERNETES_CLUSTER_DOMAIN", "Cluster DNS domain.", "cluster.local");
+  public static final Option LEASE_TTL =
+      new Option(
+          "AF_CLUSTER_LEASE_TTL", "Lease time to live without renewal (30s, 500ms, PT30S).", "30s");
+  public static final Option HEARTBEAT_INTERVAL =
+      new Option(
+          "AF_CLUSTER_HEARTBEAT_INTERVAL",
+          "How often this node renews its leases, at most half the TTL; 0 turns it off.",
+          "10s");
+  public static final Option FENCING_RETENTION =
+      new Option(
+          "AF_CLUSTER_FENCING_RETENTION",
+          "How long a free sandbox's fencing counter is kept.",
+          "1h");
+  public static final Option LEASE_QUORUM =
+      new Option(
+          "AF_CLUSTER_LEASE_QUORUM",
+          "Minimum members for lease writes (split-brain protection), 0 for off.",
+          "0");
+
+  public static final List<Option> ALL =
+      List.of(
+          NAME,
+          SECRET,
+          PORT,
+          PORT_AUTO_INCREMENT,
+          BIND_ADDRESS,
+          PUBLIC_ADDRESS,
+          MEMBERS,
+          KUBERNETES_SERVICE,
+          KUBERNETES_NAMESPACE,
+          KUBERNETES_CLUSTER_DOMAIN,
+          LEASE_TTL,
+          HEARTBEAT_INTERVAL,
+          FENCING_RETENTION,
+          LEASE_QUORUM);
+
+  private ClusterOptions() {}
+
+  /**
+   * Resolves the variables present in {@code env} over the defaults. Parse errors name the
+   * variable; validation errors name the {@link ClusterConfig} property.
+   */
+  public static ClusterConfig fromEnvironment(Map<String, String> env) {
+    Function<Option, String> get =
+        o -> {
+          String value = env.get(o.key());
+          return value == null || value.isBlank() ? o.defaultValue() : value.strip();
+        };
+    ClusterConfig.Builder builder =
+        ClusterConfig.builder()
+            .clusterName(get.apply(NAME))
+            .secret(get.apply(SECRET))
+            .port(parseInt(PORT, get.apply(PORT)))
+            .portAutoIncrement(parseBoolean(PORT_AUTO_INCREMENT, get.apply(PORT_AUTO_INCREMENT)))
+            .bindAddress(get.apply(BIND_ADDRESS))
+            .publicAddress(get.apply(PUBLIC_ADDRESS))
+            .members(
+                Arrays.stream(get.apply(MEMBERS).split(","))
+                    .map(String::strip)
+                    .filter(s -> !s.isEmpty())
+                    .toList())
+            .leaseTtl(parseDuration(LEASE_TTL, get.apply(LEASE_TTL)))
+            .heartbeatInterval(parseDuration(HEARTBEAT_INTERVAL, get.apply(HEARTBEAT_INTERVAL)))
+            .fencingRetention(parseDuration(FENCING_RETENTION, get.apply(FENCING_RETENTION)))
+            .leaseQuorum(parseInt(LEASE_QUORUM, get.apply(LEASE_QUORUM)));
+    String service = get.apply(KUBERNETES_SERVICE);
+    if (!service.isEmpty()) {
+      builder.kubernetes(
+          new ClusterConfig.KubernetesDiscovery(
+              service, get.apply(KUBERNETES_NAMESPACE), get.apply(KUBERNETES_CLUSTER_DOMAIN)));
+    }
+    return builder.build();
+  }
+
+  /**
+   * Accepts {@code 0}, {@code 500ms}, {@code 30s}, {@code 10m}, {@code 1h} and ISO-8601 {@code
+   * PT30S}.
+   */
+  static Duration parseDuration(Option option, String text) {
+    String t = text.toLowerCase(Locale.ROOT);
+    try {
+      if (t.startsWith("p")) {
+        return Duration.parse(text.toUpperCase(Locale.ROOT));
+      }
+      if (t.equals("0")) {
+        return Duration.ZERO;
+      }
+      if (t.endsWith("ms")) {
+        return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
+      }
+      long amount = Long.parseLong(t.substring(0, t.length() - 1));
+      switch (t.charAt(t.length() - 1)) {
+        case 's':
+          return Duration.ofSeconds(amount);
+        case 'm':
+          return Duration.ofMinutes(amount);
+        case 'h':
+          return Duration.ofHours(amount);
+        default:
+          break;
+      }
+    } catch (RuntimeException e) {
+      // fall through to the error that names the variable
+    }
+    throw new InvalidClusterConfigException(
+        option.key(), "must be a duration such as 500ms, 30s, 10m, 1h or PT30S, was " + text);
+  }
+
+  private static int parseInt(Option option, String text) {
+    try {
+      return Integer.parseInt(text);
+    } catch (NumberFormatException e) {
+      throw new InvalidClusterConfigException(option.key(), "must be an integer, was " + text);
+    }
+  }
+
+  private static boolean parseBoolean(Option option, String text) {
+    return switch (text.toLowerCase(Locale.ROOT)) {
+      case "true" -> true;
+      case "false" -> false;
+      default ->
+          throw new InvalidClusterConfigException(
+              option.key(), "must be true or false, was " + text);
+    };
+  }
+}

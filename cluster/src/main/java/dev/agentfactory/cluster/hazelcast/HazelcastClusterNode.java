@@ -1,0 +1,146 @@
+package dev.agentfactory.cluster.hazelcast;
+
+import com.hazelcast.cluster.ClusterState;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.HazelcastInstanceNotActiveException;
+import dev.agentfactory.cluster.ClusterConfig;
+import dev.agentfactory.cluster.ClusterException;
+import dev.agentfactory.cluster.ClusterHealth;
+import dev.agentfactory.cluster.ClusterNode;
+import dev.agentfactory.cluster.lease.LeaseRegistry;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@link ClusterNode} as an embedded Hazelcast member. Owns one named single-thread scheduler,
+ * {@code af-cluster-<node>}, for the lease heartbeat, lease reclaim and the other blocking cluster
+ * calls, so none of them runs on a caller's thread.
+ */
+public final class HazelcastClusterNode implements ClusterNode {
+
+  private static final Logger LOG = LoggerFactory.getLogger(HazelcastClusterNode.class);
+
+  private final HazelcastInstance hazelcast;
+  private final String nodeId;
+  private final String localAddress;
+  private final ScheduledExecutorService worker;
+  private final HazelcastLeaseRegistry leases;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private HazelcastClusterNode(HazelcastInstance hazelcast, ClusterConfig config) {
+    this.hazelcast = hazelcast;
+    this.nodeId = hazelcast.getCluster().getLocalMember().getUuid().toString();
+    this.localAddress = hazelcast.getCluster().getLocalMember().getAddress().toString();
+    this.worker = Executors.newSingleThreadScheduledExecutor(namedDaemon(nodeId));
+    this.leases =
+        new HazelcastLeaseRegistry(
+            hazelcast.getMap(HazelcastConfigs.LEASE_MAP),
+            hazelcast.getCluster(),
+            nodeId,
+            config,
+            worker);
+    hazelcast.getCluster().addMembershipListener(new LeaseReclaimer(leases, worker));
+    long beat = config.heartbeatInterval().toMillis();
+    if (beat > 0) {
+      worker.scheduleWithFixedDelay(
+          () -> leases.heartbeat(beat), beat, beat, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /**
+   * Starts a member and blocks until it has joined or formed the cluster.
+   *
+   * @throws ClusterException (not retriable) if the member cannot start
+   */
+  public static ClusterNode start(ClusterConfig config) {
+    HazelcastInstance hazelcast;
+    try {
+      hazelcast = Hazelcast.newHazelcastInstance(HazelcastConfigs.toHazelcast(config));
+    } catch (RuntimeException e) {
+      throw new ClusterException(
+          "cluster.start",
+          "cluster member failed to start with " + config + ": " + e.getMessage(),
+          false,
+          e);
+    }
+    HazelcastClusterNode node;
+    try {
+      node = new HazelcastClusterNode(hazelcast, config);
+    } catch (RuntimeException e) {
+      hazelcast.getLifecycleService().terminate();
+      throw new ClusterException("cluster.start", "cluster node failed to start", false, e);
+    }
+    LOG.info(
+        "Cluster node {} started at {} in cluster '{}' with {} members",
+        node.nodeId,
+        node.localAddress,
+        config.clusterName(),
+        hazelcast.getCluster().getMembers().size());
+    return node;
+  }
+
+  @Override
+  public String nodeId() {
+    return nodeId;
+  }
+
+  @Override
+  public ClusterHealth health() {
+    int held = leases.heldLeases();
+    if (closed.get() || !hazelcast.getLifecycleService().isRunning()) {
+      return new ClusterHealth(ClusterHealth.State.STOPPED, 0, localAddress, nodeId, held);
+    }
+    try {
+      ClusterState state = hazelcast.getCluster().getClusterState();
+      int members = hazelcast.getCluster().getMembers().size();
+      ClusterHealth.State ours =
+          state == ClusterState.ACTIVE ? ClusterHealth.State.ACTIVE : ClusterHealth.State.DEGRADED;
+      return new ClusterHealth(ours, members, localAddress, nodeId, held);
+    } catch (HazelcastInstanceNotActiveException e) {
+      return new ClusterHealth(ClusterHealth.State.STOPPED, 0, localAddress, nodeId, held);
+    }
+  }
+
+  @Override
+  public LeaseRegistry leases() {
+    return leases;
+  }
+
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    worker.shutdownNow();
+    try {
+      if (!worker.awaitTermination(5, TimeUnit.SECONDS)) {
+        LOG.warn("Cluster worker of node {} did not stop within 5 s", nodeId);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    hazelcast.shutdown();
+    LOG.info("Cluster node {} left the cluster", nodeId);
+  }
+
+  /** The member, for tests in this package (e.g. a hard kill). */
+  HazelcastInstance hazelcast() {
+    return hazelcast;
+  }
+
+  private static java.util.concurrent.ThreadFactory namedDaemon(String nodeId) {
+    AtomicInteger count = new AtomicInteger();
+    String prefix = "af-cluster-" + nodeId.substring(0, 8) + "-";
+    return runnable -> {
+      Thread thread = new Thread(runnable, prefix + count.incrementAndGet());
+      thread.setDaemon(true);
+      return thread;
+    };
+  }
+}

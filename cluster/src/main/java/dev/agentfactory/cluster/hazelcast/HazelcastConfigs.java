@@ -1,0 +1,101 @@
+package dev.agentfactory.cluster.hazelcast;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.IndexConfig;
+import com.hazelcast.config.IndexType;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.MapConfig;
+import com.hazelcast.config.NetworkConfig;
+import com.hazelcast.config.SplitBrainProtectionConfig;
+import com.hazelcast.spi.properties.ClusterProperty;
+import com.hazelcast.splitbrainprotection.SplitBrainProtectionOn;
+import dev.agentfactory.cluster.ClusterConfig;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/** Translates a {@link ClusterConfig} into a Hazelcast member {@link Config}. */
+final class HazelcastConfigs {
+
+  static final String LEASE_MAP = "af.leases";
+  static final String LEASE_QUORUM = "af.lease-quorum";
+  private static final String BIND_ANY = "0.0.0.0";
+
+  private HazelcastConfigs() {}
+
+  static Config toHazelcast(ClusterConfig cluster) {
+    Config config = new Config();
+    config.setClusterName(joinName(cluster));
+    config.setProperty(ClusterProperty.PHONE_HOME_ENABLED.getName(), "false");
+    config.setProperty(ClusterProperty.LOGGING_TYPE.getName(), "slf4j");
+    // the node process owns shutdown order (leases, sessions, then the member)
+    config.setProperty(ClusterProperty.SHUTDOWNHOOK_ENABLED.getName(), "false");
+
+    NetworkConfig network = config.getNetworkConfig();
+    network.setPort(cluster.port()).setPortAutoIncrement(cluster.portAutoIncrement());
+    if (!cluster.publicAddress().isEmpty()) {
+      network.setPublicAddress(cluster.publicAddress());
+    }
+    if (!BIND_ANY.equals(cluster.bindAddress())) {
+      network.getInterfaces().setEnabled(true).addInterface(cluster.bindAddress());
+      config.setProperty(ClusterProperty.SOCKET_BIND_ANY.getName(), "false");
+    }
+
+    JoinConfig join = network.getJoin();
+    join.getAutoDetectionConfig().setEnabled(false);
+    join.getMulticastConfig().setEnabled(false);
+    if (cluster.kubernetes() != null) {
+      join.getTcpIpConfig().setEnabled(false);
+      join.getKubernetesConfig()
+          .setEnabled(true)
+          .setProperty("service-dns", cluster.kubernetes().serviceDns());
+      if (cluster.port() != 0) {
+        join.getKubernetesConfig().setProperty("service-port", String.valueOf(cluster.port()));
+      }
+    } else {
+      join.getTcpIpConfig().setEnabled(true).setMembers(cluster.members());
+    }
+
+    config
+        .getSerializationConfig()
+        .getCompactSerializationConfig()
+        .addSerializer(new LeaseSlotSerializer());
+    config.addMapConfig(leaseMap(cluster, config));
+    return config;
+  }
+
+  private static MapConfig leaseMap(ClusterConfig cluster, Config config) {
+    MapConfig map =
+        new MapConfig(LEASE_MAP)
+            .setBackupCount(1)
+            .addIndexConfig(new IndexConfig(IndexType.HASH, LeaseSlotSerializer.OWNER_NODE))
+            .addIndexConfig(new IndexConfig(IndexType.SORTED, LeaseSlotSerializer.EXPIRES_AT));
+    if (cluster.leaseQuorum() > 1) {
+      config.addSplitBrainProtectionConfig(
+          new SplitBrainProtectionConfig(LEASE_QUORUM, true, cluster.leaseQuorum())
+              .setProtectOn(SplitBrainProtectionOn.READ_WRITE));
+      map.setSplitBrainProtectionName(LEASE_QUORUM);
+    }
+    return map;
+  }
+
+  /**
+   * The name Hazelcast checks at join. With a secret it is {@code <name>-<16 hex of SHA-256(name
+   * NUL secret)>}: members without the secret are refused before they join.
+   */
+  static String joinName(ClusterConfig cluster) {
+    if (!cluster.hasSecret()) {
+      return cluster.clusterName();
+    }
+    try {
+      MessageDigest sha = MessageDigest.getInstance("SHA-256");
+      sha.update(cluster.clusterName().getBytes(StandardCharsets.UTF_8));
+      sha.update((byte) 0);
+      sha.update(cluster.secret().getBytes(StandardCharsets.UTF_8));
+      return cluster.clusterName() + "-" + HexFormat.of().formatHex(sha.digest()).substring(0, 16);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is mandatory in every JRE", e);
+    }
+  }
+}

@@ -1,0 +1,241 @@
+package dev.agentfactory.cluster.hazelcast;
+
+import com.hazelcast.aggregation.Aggregators;
+import com.hazelcast.cluster.Cluster;
+import com.hazelcast.map.IMap;
+import com.hazelcast.query.Predicates;
+import dev.agentfactory.cluster.ClusterConfig;
+import dev.agentfactory.cluster.lease.Lease;
+import dev.agentfactory.cluster.lease.LeaseConflictException;
+import dev.agentfactory.cluster.lease.LeaseFencedException;
+import dev.agentfactory.cluster.lease.LeaseRegistry;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@link LeaseRegistry} on one IMap, {@code af.leases}, keyed by sandbox id. Every state change is
+ * one entry processor on the sandbox's partition, so check-and-set is atomic without locks or the
+ * CP subsystem; every call is the async IMap API. The leases this node holds are also kept in a
+ * local map that the heartbeat renews in one batch per interval.
+ */
+final class HazelcastLeaseRegistry implements LeaseRegistry {
+
+  private static final Logger LOG = LoggerFactory.getLogger(HazelcastLeaseRegistry.class);
+
+  private final IMap<String, LeaseSlot> slots;
+  private final Cluster cluster;
+  private final String nodeId;
+  private final long ttlMillis;
+  private final long retentionMillis;
+  private final ExecutorService worker;
+  private final Map<String, Lease> held = new ConcurrentHashMap<>();
+
+  HazelcastLeaseRegistry(
+      IMap<String, LeaseSlot> slots,
+      Cluster cluster,
+      String nodeId,
+      ClusterConfig config,
+      ExecutorService worker) {
+    this.slots = slots;
+    this.cluster = cluster;
+    this.nodeId = nodeId;
+    this.ttlMillis = config.leaseTtl().toMillis();
+    this.retentionMillis = config.fencingRetention().toMillis();
+    this.worker = worker;
+  }
+
+  @Override
+  public CompletionStage<Lease> acquire(String sandboxId, String sessionId, String template) {
+    requireText(sandboxId, "sandboxId");
+    requireText(sessionId, "sessionId");
+    requireText(template, "template");
+    return Failures.guarded(
+        "acquire of sandbox " + sandboxId,
+        () -> {
+          // the lease id is made here, not in the processor: a retried processor then recognises
+          // its own grant, and the backup replica computes the same value
+          String leaseId = UUID.randomUUID().toString();
+          AcquireProcessor acquire =
+              new AcquireProcessor(
+                  leaseId,
+                  nodeId,
+                  sessionId,
+                  template,
+                  cluster.getClusterTime(),
+                  ttlMillis,
+                  retentionMillis);
+          return slots
+              .submitToKey(sandboxId, acquire)
+              .thenApply(
+                  slot -> {
+                    if (!leaseId.equals(slot.leaseId())) {
+                      throw new LeaseConflictException(sandboxId, slot.toLease());
+                    }
+                    Lease lease = slot.toLease();
+                    held.put(sandboxId, lease);
+                    return lease;
+                  });
+        });
+  }
+
+  @Override
+  public CompletionStage<Lease> renew(Lease lease) {
+    Objects.requireNonNull(lease, "lease");
+    return Failures.guarded(
+        "renew of lease " + lease.leaseId(),
+        () -> {
+          RenewProcessor renew =
+              new RenewProcessor(
+                  Map.of(lease.sandboxId(), lease.fencingToken()),
+                  cluster.getClusterTime(),
+                  ttlMillis,
+                  retentionMillis);
+          return slots
+              .submitToKey(lease.sandboxId(), renew)
+              .thenApply(
+                  slot -> {
+                    if (slot == null) {
+                      held.remove(lease.sandboxId(), lease);
+                      throw new LeaseFencedException(lease, "expired, reclaimed or superseded");
+                    }
+                    Lease next = slot.toLease();
+                    held.computeIfPresent(
+                        lease.sandboxId(),
+                        (id, mine) -> mine.fencingToken() == next.fencingToken() ? next : mine);
+                    return next;
+                  });
+        });
+  }
+
+  @Override
+  public CompletionStage<Void> release(Lease lease) {
+    Objects.requireNonNull(lease, "lease");
+    return Failures.guarded(
+        "release of lease " + lease.leaseId(),
+        () -> {
+          ReleaseProcessor release = new ReleaseProcessor(lease.fencingToken(), retentionMillis);
+          return slots
+              .submitToKey(lease.sandboxId(), release)
+              .thenApply(
+                  released -> {
+                    held.computeIfPresent(
+                        lease.sandboxId(),
+                        (id, mine) -> mine.fencingToken() == lease.fencingToken() ? null : mine);
+                    if (!released) {
+                      throw new LeaseFencedException(lease, "a newer lease holds the sandbox");
+                    }
+                    return null;
+                  });
+        });
+  }
+
+  @Override
+  public CompletionStage<Optional<Lease>> current(String sandboxId) {
+    requireText(sandboxId, "sandboxId");
+    return Failures.guarded(
+        "lookup of sandbox " + sandboxId,
+        () -> {
+          long now = cluster.getClusterTime();
+          return slots
+              .getAsync(sandboxId)
+              .thenApply(
+                  slot ->
+                      Optional.ofNullable(slot).filter(s -> s.isLive(now)).map(LeaseSlot::toLease));
+        });
+  }
+
+  @Override
+  public CompletionStage<Long> activeLeases() {
+    // IMap has no async aggregate: run the distributed count on the node's worker
+    return Failures.guarded(
+        "count of active leases",
+        () ->
+            CompletableFuture.supplyAsync(
+                () ->
+                    slots.aggregate(
+                        Aggregators.count(),
+                        Predicates.greaterThan(
+                            LeaseSlotSerializer.EXPIRES_AT, cluster.getClusterTime())),
+                worker));
+  }
+
+  @Override
+  public int heldLeases() {
+    return held.size();
+  }
+
+  /**
+   * Renews every lease this node holds in one batch; drops the ones that came back fenced. Runs on
+   * the heartbeat thread and waits for the batch, so a slow cluster slows the beat instead of
+   * stacking batches. A failed batch is retried by the next beat; a lease lapses only after its
+   * whole TTL without a successful beat.
+   */
+  void heartbeat(long timeoutMillis) {
+    if (held.isEmpty()) {
+      return;
+    }
+    Map<String, Lease> beat = Map.copyOf(held);
+    Map<String, Long> tokens = new HashMap<>();
+    beat.forEach((sandboxId, lease) -> tokens.put(sandboxId, lease.fencingToken()));
+    Map<String, LeaseSlot> renewed;
+    // everything that can fail stays inside the try: an exception escaping a periodic task
+    // would silently cancel every later beat
+    try {
+      RenewProcessor renew =
+          new RenewProcessor(tokens, cluster.getClusterTime(), ttlMillis, retentionMillis);
+      renewed =
+          slots
+              .submitToKeys(tokens.keySet(), renew)
+              .toCompletableFuture()
+              .get(timeoutMillis, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
+    } catch (Exception e) {
+      LOG.warn("Lease heartbeat for {} leases failed; the next beat retries", tokens.size(), e);
+      return;
+    }
+    beat.forEach(
+        (sandboxId, lease) -> {
+          LeaseSlot slot = renewed.get(sandboxId);
+          if (slot != null) {
+            // a concurrent renew or release wins: replace only the exact lease this beat renewed
+            held.replace(sandboxId, lease, slot.toLease());
+          } else if (held.remove(sandboxId, lease)) {
+            LOG.warn(
+                "Lease {} on sandbox {} (token {}) is lost: expired, reclaimed or superseded",
+                lease.leaseId(),
+                sandboxId,
+                lease.fencingToken());
+          }
+        });
+  }
+
+  /**
+   * Frees every lease {@code ownerNode} holds; called when that member has left. Blocking
+   * (distributed query + processor): runs on the node's worker.
+   */
+  int reclaim(String ownerNode) {
+    Map<String, Boolean> results =
+        slots.executeOnEntries(
+            new ReclaimProcessor(ownerNode, retentionMillis),
+            Predicates.equal(LeaseSlotSerializer.OWNER_NODE, ownerNode));
+    return (int) results.values().stream().filter(Boolean.TRUE::equals).count();
+  }
+
+  private static void requireText(String value, String field) {
+    if (value == null || value.isBlank()) {
+      throw new IllegalArgumentException(field + ": must not be blank");
+    }
+  }
+}
