@@ -1,6 +1,5 @@
 package dev.agentfactory.edge;
 
-import dev.agentfactory.cluster.ClusterConfig;
 import dev.agentfactory.cluster.ClusterHealth;
 import dev.agentfactory.cluster.ClusterNode;
 import dev.agentfactory.connectors.flink.EmbeddedFlink;
@@ -217,13 +216,7 @@ public final class AgentFactoryNode implements AutoCloseable {
   }
 
   private ClusterNode startCluster() {
-    ClusterConfig clusterConfig =
-        ClusterConfig.builder()
-            .clusterName(config.clusterName())
-            .port(config.clusterPort())
-            .members(config.clusterMembers())
-            .build();
-    ClusterNode node = ClusterNode.start(clusterConfig);
+    ClusterNode node = ClusterNode.start(config.cluster());
     this.cluster = node;
     return node;
   }

@@ -43,6 +43,11 @@ public final class ConfigSource {
     return flags;
   }
 
+  /** The environment variables this source reads. */
+  public Map<String, String> env() {
+    return env;
+  }
+
   /** The resolved value, or a {@link ConfigException} naming the option and where it came from. */
   public <T> T get(Option<T> option) {
     String where;

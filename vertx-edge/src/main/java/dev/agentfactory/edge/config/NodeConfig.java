@@ -1,5 +1,8 @@
 package dev.agentfactory.edge.config;
 
+import dev.agentfactory.cluster.ClusterConfig;
+import dev.agentfactory.cluster.ClusterOptions;
+import dev.agentfactory.cluster.InvalidClusterConfigException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -19,9 +22,7 @@ public record NodeConfig(
     int flinkPort,
     Optional<Path> pipelineJar,
     int checkpointIntervalMs,
-    String clusterName,
-    int clusterPort,
-    List<String> clusterMembers,
+    ClusterConfig cluster,
     String sandboxIsolation,
     Optional<Path> sandboxDir,
     int sandboxPoolSize,
@@ -29,15 +30,9 @@ public record NodeConfig(
 
   public NodeConfig {
     dataDir = dataDir.toAbsolutePath().normalize();
-    clusterMembers = List.copyOf(clusterMembers);
     if (!sandboxIsolation.equals("namespace") && !sandboxIsolation.equals("process")) {
       throw new ConfigException(
           "sandbox.isolation is '" + sandboxIsolation + "': expected namespace or process");
-    }
-    for (String member : clusterMembers) {
-      if (!member.matches("[^:\\s]+:\\d{1,5}")) {
-        throw new ConfigException("cluster.members entry '" + member + "' is not host:port");
-      }
     }
   }
 
@@ -52,16 +47,48 @@ public record NodeConfig(
         source.get(NodeOptions.FLINK_PORT),
         source.optional(NodeOptions.PIPELINE_JAR).map(Path::of),
         source.get(NodeOptions.CHECKPOINT_INTERVAL_MS),
-        source.get(NodeOptions.CLUSTER_NAME),
-        source.get(NodeOptions.CLUSTER_PORT),
-        source
-            .optional(NodeOptions.CLUSTER_MEMBERS)
-            .map(s -> Arrays.stream(s.split(",")).map(String::trim).toList())
-            .orElse(List.of()),
+        cluster(source),
         source.get(NodeOptions.SANDBOX_ISOLATION),
         source.optional(NodeOptions.SANDBOX_DIR).map(Path::of),
         source.get(NodeOptions.SANDBOX_POOL_SIZE),
         source.get(NodeOptions.SESSION_MAX_FRAME_BYTES));
+  }
+
+  /**
+   * The cluster settings: every {@code AF_CLUSTER_*} variable the cluster module knows (secret,
+   * Kubernetes discovery, lease TTL, ...; see cluster/README.md), with name, port and members
+   * overridable as node options too.
+   */
+  private static ClusterConfig cluster(ConfigSource source) {
+    ClusterConfig base;
+    try {
+      base = ClusterOptions.fromEnvironment(source.env());
+    } catch (InvalidClusterConfigException e) {
+      throw new ConfigException("cluster configuration: " + e.getMessage());
+    }
+    List<String> members =
+        source
+            .optional(NodeOptions.CLUSTER_MEMBERS)
+            .map(s -> Arrays.stream(s.split(",")).map(String::trim).toList())
+            .orElse(List.of());
+    try {
+      return ClusterConfig.builder()
+          .clusterName(source.get(NodeOptions.CLUSTER_NAME))
+          .secret(base.secret())
+          .port(source.get(NodeOptions.CLUSTER_PORT))
+          .portAutoIncrement(base.portAutoIncrement())
+          .bindAddress(base.bindAddress())
+          .publicAddress(base.publicAddress())
+          .members(members)
+          .kubernetes(base.kubernetes())
+          .leaseTtl(base.leaseTtl())
+          .heartbeatInterval(base.heartbeatInterval())
+          .fencingRetention(base.fencingRetention())
+          .leaseQuorum(base.leaseQuorum())
+          .build();
+    } catch (InvalidClusterConfigException e) {
+      throw new ConfigException("cluster configuration: " + e.getMessage());
+    }
   }
 
   /** Where sandbox workspaces live. */

@@ -34,7 +34,7 @@ class NodeConfigTest {
     NodeConfig config = NodeConfig.from(source);
 
     assertThat(config.httpPort()).isEqualTo(9000);
-    assertThat(config.clusterPort()).isEqualTo(6000);
+    assertThat(config.cluster().port()).isEqualTo(6000);
     assertThat(config.sandboxPoolSize()).isEqualTo(5);
   }
 
@@ -57,11 +57,29 @@ class NodeConfigTest {
   }
 
   @Test
-  void clusterMembersMustBeHostAndPort() {
+  void clusterSettingsComeFromTheClusterModulesVariablesToo() {
     ConfigSource source =
-        new ConfigSource(Map.of(), Map.of("AF_CLUSTER_MEMBERS", "10.0.0.1:5701, nohost"), Map.of());
+        new ConfigSource(
+            Map.of("cluster.members", "10.0.0.2:5701"),
+            Map.of("AF_CLUSTER_SECRET", "s3cret-s3cret", "AF_CLUSTER_LEASE_TTL", "45s"),
+            Map.of());
 
-    assertThatThrownBy(() -> NodeConfig.from(source)).hasMessageContaining("nohost");
+    NodeConfig config = NodeConfig.from(source);
+
+    assertThat(config.cluster().secret()).isEqualTo("s3cret-s3cret");
+    assertThat(config.cluster().leaseTtl()).hasSeconds(45);
+    assertThat(config.cluster().members()).containsExactly("10.0.0.2:5701");
+  }
+
+  @Test
+  void clusterMemberPortRangesAreRejected() {
+    ConfigSource source =
+        new ConfigSource(
+            Map.of(), Map.of("AF_CLUSTER_MEMBERS", "10.0.0.1:5701, 10.0.0.2:5801-5810"), Map.of());
+
+    assertThatThrownBy(() -> NodeConfig.from(source))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("members");
   }
 
   @Test
