@@ -1,0 +1,88 @@
+package dev.agentfactory.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agentfactory.bench.sandbox.SandboxLeaseBenchmark;
+import java.io.PrintStream;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.format.OutputFormatFactory;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.VerboseMode;
+import org.openjdk.jmh.util.Statistics;
+
+/**
+ * Runs one group of benchmarks and prints one JSON object per line on stdout, e.g. {@code
+ * {"benchmark":"sandbox","metric":"lease_p99","value":0.42,"unit":"ms"}}. JMH's own report goes to
+ * stderr.
+ *
+ * <pre>{@code
+ * java -cp 'benchmarks/target/benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*' \
+ *     dev.agentfactory.bench.BenchMain sandbox
+ * }</pre>
+ */
+public final class BenchMain {
+
+  /** Every group by name; a new group is one more entry here. */
+  static final Map<String, BenchGroup> GROUPS =
+      Map.of("sandbox", new BenchGroup("sandbox", List.of(SandboxLeaseBenchmark.class)));
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private BenchMain() {}
+
+  /** One output line. */
+  record Metric(String benchmark, String metric, double value, String unit) {}
+
+  public static void main(String[] args) throws RunnerException {
+    if (args.length != 1 || !GROUPS.containsKey(args[0])) {
+      System.err.println("usage: BenchMain <group>   groups: " + GROUPS.keySet());
+      System.exit(2);
+    }
+    BenchGroup group = GROUPS.get(args[0]);
+    ChainedOptionsBuilder options = new OptionsBuilder().timeUnit(TimeUnit.MILLISECONDS);
+    for (Class<?> benchmark : group.benchmarks()) {
+      options.include("^" + benchmark.getName().replace(".", "\\.") + "\\.");
+    }
+    PrintStream stdout = System.out;
+    Collection<RunResult> results =
+        new Runner(
+                options.build(),
+                OutputFormatFactory.createFormatInstance(System.err, VerboseMode.NORMAL))
+            .run();
+    for (RunResult result : results) {
+      String method = result.getParams().getBenchmark();
+      String name = snakeCase(method.substring(method.lastIndexOf('.') + 1));
+      Statistics stats = result.getPrimaryResult().getStatistics();
+      String unit = result.getPrimaryResult().getScoreUnit().replace("/op", "");
+      for (Metric m :
+          List.of(
+              new Metric(group.name(), name + "_p50", round(stats.getPercentile(50)), unit),
+              new Metric(group.name(), name + "_p99", round(stats.getPercentile(99)), unit),
+              new Metric(group.name(), name + "_samples", stats.getN(), "count"))) {
+        stdout.println(toJson(m));
+      }
+    }
+  }
+
+  static String snakeCase(String camel) {
+    return camel.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase(java.util.Locale.ROOT);
+  }
+
+  private static double round(double value) {
+    return Math.round(value * 1000) / 1000.0;
+  }
+
+  private static String toJson(Metric metric) {
+    try {
+      return JSON.writeValueAsString(metric);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException("cannot serialise " + metric, e);
+    }
+  }
+}

@@ -1,0 +1,358 @@
+/*
+ * af-init: the first process of an Agent Factory sandbox.
+ *
+ * bubblewrap starts it as PID 1 of the sandbox's pid namespace (--as-pid-1). The JVM holds its
+ * stdin and stdout; everything between them is length-prefixed binary frames:
+ *
+ *   [u8 type][u32 big-endian payload length][payload]
+ *
+ * host -> init
+ *   EXEC   0x01  u32 argc, then argc NUL-terminated argv strings, then NUL-terminated KEY=VALUE
+ *                env strings up to the end of the payload
+ *   KILL   0x02  empty: SIGKILL the running command's process group
+ * init -> host
+ *   READY  0x10  empty, sent once when init is ready to take commands
+ *   STDOUT 0x11  a chunk of the command's stdout
+ *   STDERR 0x12  a chunk of the command's stderr
+ *   EXIT   0x13  u8 kind (0 exited, 1 killed by signal), u32 code or signal number
+ *   ERROR  0x14  a UTF-8 message: a request init could not run (busy, malformed, fork failed)
+ *
+ * Timeouts are enforced by the host (it sends KILL), so init needs no clock.
+ *
+ * Why a custom init at all: PID 1 must reap orphans (nothing else will inside a pid namespace),
+ * and a single long-lived process that forks per command is much cheaper than a bwrap per command.
+ *
+ * Usage: af-init [workspace-dir]   (default /workspace; the process driver passes a host path)
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+enum {
+  F_EXEC = 0x01,
+  F_KILL = 0x02,
+  F_READY = 0x10,
+  F_STDOUT = 0x11,
+  F_STDERR = 0x12,
+  F_EXIT = 0x13,
+  F_ERROR = 0x14,
+};
+
+/* A request larger than this is a protocol error, not a command line. */
+#define MAX_FRAME (4u << 20)
+/* After the command's leader exits, give straggling pipe writers this long before reporting. */
+#define DRAIN_MS 200
+
+static const char *workspace = "/workspace";
+
+/* The running command: its pid (== process group id) and its output pipes. */
+static pid_t child = -1;
+static int out_fd = -1, err_fd = -1;
+static int child_status;
+static int child_done;
+
+static long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static void die(const char *what) {
+  /* stderr is the sandbox log on the host side, never the protocol channel. */
+  fprintf(stderr, "af-init: %s: %s\n", what, strerror(errno));
+  exit(111);
+}
+
+static void write_all(int fd, const void *buf, size_t len) {
+  const char *p = buf;
+  while (len > 0) {
+    ssize_t n = write(fd, p, len);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      /* The host is gone; exiting as PID 1 tears the whole namespace down, which is right. */
+      exit(0);
+    }
+    p += n;
+    len -= (size_t)n;
+  }
+}
+
+static void send_frame(uint8_t type, const void *payload, uint32_t len) {
+  unsigned char hdr[5] = {type, len >> 24, len >> 16, len >> 8, len};
+  write_all(STDOUT_FILENO, hdr, sizeof hdr);
+  if (len > 0) write_all(STDOUT_FILENO, payload, len);
+}
+
+static void send_error(const char *msg) { send_frame(F_ERROR, msg, (uint32_t)strlen(msg)); }
+
+static void send_exit(int status) {
+  unsigned char p[5];
+  uint32_t code;
+  if (WIFSIGNALED(status)) {
+    p[0] = 1;
+    code = (uint32_t)WTERMSIG(status);
+  } else {
+    p[0] = 0;
+    code = (uint32_t)WEXITSTATUS(status);
+  }
+  p[1] = code >> 24;
+  p[2] = code >> 16;
+  p[3] = code >> 8;
+  p[4] = code;
+  send_frame(F_EXIT, p, sizeof p);
+}
+
+static void close_fd(int *fd) {
+  if (*fd >= 0) close(*fd);
+  *fd = -1;
+}
+
+/* Forks the command described by an EXEC payload. */
+static void start_command(char *payload, uint32_t len) {
+  if (child > 0) {
+    send_error("busy: a command is already running");
+    return;
+  }
+  if (len < 4) {
+    send_error("malformed EXEC frame");
+    return;
+  }
+  uint32_t argc = ((uint32_t)(unsigned char)payload[0] << 24) |
+                  ((uint32_t)(unsigned char)payload[1] << 16) |
+                  ((uint32_t)(unsigned char)payload[2] << 8) | (unsigned char)payload[3];
+  if (argc == 0 || argc > len) {
+    send_error("malformed EXEC frame: bad argc");
+    return;
+  }
+  /* The payload must end with a NUL so every string is terminated. */
+  if (payload[len - 1] != '\0') {
+    send_error("malformed EXEC frame: unterminated string");
+    return;
+  }
+  char **argv = calloc(argc + 1, sizeof(char *));
+  if (argv == NULL) die("calloc");
+  char *p = payload + 4, *end = payload + len;
+  for (uint32_t i = 0; i < argc; i++) {
+    if (p >= end) {
+      free(argv);
+      send_error("malformed EXEC frame: argc exceeds strings");
+      return;
+    }
+    argv[i] = p;
+    p += strlen(p) + 1;
+  }
+  char *env_start = p;
+
+  int out[2], err[2];
+  if (pipe2(out, O_CLOEXEC) < 0) die("pipe");
+  if (pipe2(err, O_CLOEXEC) < 0) die("pipe");
+
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(out[0]);
+    close(out[1]);
+    close(err[0]);
+    close(err[1]);
+    free(argv);
+    send_error("fork failed");
+    return;
+  }
+  if (pid == 0) {
+    /* Own process group: KILL and cleanup can take out the command and everything it spawned
+     * with one kill(-pgid) without touching init. */
+    setpgid(0, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    int devnull = open("/dev/null", O_RDONLY);
+    if (devnull < 0 || dup2(devnull, STDIN_FILENO) < 0 || dup2(out[1], STDOUT_FILENO) < 0 ||
+        dup2(err[1], STDERR_FILENO) < 0) {
+      _exit(126);
+    }
+    for (char *e = env_start; e < end; e += strlen(e) + 1) {
+      if (*e != '\0') putenv(e);
+    }
+    if (chdir(workspace) < 0) {
+      dprintf(STDERR_FILENO, "af-init: chdir %s: %s\n", workspace, strerror(errno));
+      _exit(126);
+    }
+    execvp(argv[0], argv);
+    dprintf(STDERR_FILENO, "af-init: exec %s: %s\n", argv[0], strerror(errno));
+    /* 127 like a shell's "command not found", so callers see one convention. */
+    _exit(127);
+  }
+  /* Also from the parent: closes the race where KILL arrives before the child ran setpgid. */
+  setpgid(pid, pid);
+  free(argv);
+  close(out[1]);
+  close(err[1]);
+  child = pid;
+  out_fd = out[0];
+  err_fd = err[0];
+  child_done = 0;
+}
+
+/* Reaps every dead process: as PID 1, orphans of all commands end up here. */
+static void reap(void) {
+  for (;;) {
+    int status;
+    pid_t pid = waitpid(-1, &status, WNOHANG);
+    if (pid <= 0) return;
+    if (pid == child) {
+      child_status = status;
+      child_done = 1;
+      /* A command's background jobs do not outlive it: they would hold its pipes open and
+       * leak into the next command. */
+      kill(-child, SIGKILL);
+    }
+  }
+}
+
+/* Forwards one chunk from a command pipe; closes it on EOF. */
+static void pump(int *fd, uint8_t type) {
+  char buf[65536];
+  ssize_t n = read(*fd, buf, sizeof buf);
+  if (n > 0) {
+    send_frame(type, buf, (uint32_t)n);
+  } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+    close_fd(fd);
+  }
+}
+
+/* Frames from the host accumulate here until complete. */
+static char *inbuf;
+static size_t inlen, incap;
+
+static void handle_frame(uint8_t type, char *payload, uint32_t len) {
+  switch (type) {
+    case F_EXEC:
+      start_command(payload, len);
+      break;
+    case F_KILL:
+      if (child > 0) kill(-child, SIGKILL);
+      break;
+    default:
+      send_error("unknown frame type");
+  }
+}
+
+/* Returns 0 when the host closed our stdin. */
+static int read_host(void) {
+  if (incap - inlen < 65536) {
+    incap = incap * 2 + 65536;
+    inbuf = realloc(inbuf, incap);
+    if (inbuf == NULL) die("realloc");
+  }
+  ssize_t n = read(STDIN_FILENO, inbuf + inlen, incap - inlen);
+  if (n == 0) return 0;
+  if (n < 0) return errno == EINTR || errno == EAGAIN;
+  inlen += (size_t)n;
+  size_t off = 0;
+  while (inlen - off >= 5) {
+    unsigned char *h = (unsigned char *)inbuf + off;
+    uint32_t len = ((uint32_t)h[1] << 24) | ((uint32_t)h[2] << 16) | ((uint32_t)h[3] << 8) | h[4];
+    if (len > MAX_FRAME) {
+      fprintf(stderr, "af-init: frame of %u bytes exceeds limit\n", len);
+      exit(112);
+    }
+    if (inlen - off - 5 < len) break;
+    handle_frame(h[0], inbuf + off + 5, len);
+    off += 5 + len;
+  }
+  memmove(inbuf, inbuf + off, inlen - off);
+  inlen -= off;
+  return 1;
+}
+
+int main(int argc, char **argv) {
+  if (argc > 1) workspace = argv[1];
+  /* Outside a pid namespace (process driver) we are not PID 1: become the reaper of our
+   * descendants anyway, so orphans never escape to the host's init. */
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
+  /* If the JVM dies, so do we (bwrap --die-with-parent covers bwrap itself). */
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  signal(SIGPIPE, SIG_IGN);
+
+  /* SIGCHLD through a signalfd keeps everything in one poll() loop, without async handlers. */
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGCHLD);
+  if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) die("sigprocmask");
+  int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (sfd < 0) die("signalfd");
+
+  send_frame(F_READY, NULL, 0);
+
+  int host_open = 1;
+  long drain_until = -1; /* deadline to drain pipes after the leader exited; -1: not draining */
+  while (host_open || child > 0) {
+    struct pollfd fds[4];
+    int n = 0;
+    fds[n++] = (struct pollfd){.fd = sfd, .events = POLLIN};
+    int in_i = -1, out_i = -1, err_i = -1;
+    if (host_open) {
+      in_i = n;
+      fds[n++] = (struct pollfd){.fd = STDIN_FILENO, .events = POLLIN};
+    }
+    if (out_fd >= 0) {
+      out_i = n;
+      fds[n++] = (struct pollfd){.fd = out_fd, .events = POLLIN};
+    }
+    if (err_fd >= 0) {
+      err_i = n;
+      fds[n++] = (struct pollfd){.fd = err_fd, .events = POLLIN};
+    }
+    int timeout = -1;
+    if (drain_until >= 0) {
+      long left = drain_until - now_ms();
+      timeout = left > 0 ? (int)left : 0;
+    }
+    int r = poll(fds, (nfds_t)n, timeout);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      die("poll");
+    }
+    if (fds[0].revents & POLLIN) {
+      struct signalfd_siginfo si;
+      while (read(sfd, &si, sizeof si) == sizeof si) {
+      }
+      reap();
+    }
+    /* Output before host input, so a KILL never overtakes output already produced. */
+    if (out_i >= 0 && fds[out_i].revents) pump(&out_fd, F_STDOUT);
+    if (err_i >= 0 && fds[err_i].revents) pump(&err_fd, F_STDERR);
+    if (in_i >= 0 && fds[in_i].revents) {
+      if (!read_host()) {
+        /* Host gone: nobody will read results. Kill the command and leave. */
+        host_open = 0;
+        if (child > 0) kill(-child, SIGKILL);
+        return 0;
+      }
+    }
+    if (child > 0 && child_done) {
+      if (drain_until < 0) drain_until = now_ms() + DRAIN_MS;
+      /* Report once both pipes hit EOF, or when the drain window closed (a process that left
+       * the group with setsid() may still hold a pipe). */
+      if ((out_fd < 0 && err_fd < 0) || now_ms() >= drain_until) {
+        close_fd(&out_fd);
+        close_fd(&err_fd);
+        send_exit(child_status);
+        child = -1;
+        child_done = 0;
+        drain_until = -1;
+      }
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,17 @@
+package dev.agentfactory.sandbox.driver;
+
+import java.io.IOException;
+
+/**
+ * Starts af-init inside some form of isolation. The returned process's stdin and stdout are
+ * af-init's protocol pipes; killing af-init must end everything inside the sandbox.
+ */
+public interface IsolationDriver {
+
+  Isolation isolation();
+
+  /** Whether each sandbox should get its own host uid from the configured range. */
+  boolean usesUidPerSandbox();
+
+  Process launch(LaunchSpec spec) throws IOException;
+}

@@ -1,0 +1,173 @@
+package dev.agentfactory.sandbox.driver;
+
+import dev.agentfactory.sandbox.SandboxException;
+import java.io.IOException;
+import java.lang.ProcessBuilder.Redirect;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Runs af-init as PID 1 of a bubblewrap sandbox.
+ *
+ * <p>When the agent runs as root, bwrap is started through {@code setpriv} as the sandbox's own
+ * unprivileged uid: bwrap run by root with {@code --uid} maps to host root, which would let a
+ * sandbox read root-only host files through its binds. When the agent is not root (a laptop), bwrap
+ * runs as the agent's user and sandboxes share that uid; the mount namespace still keeps each one
+ * to its own workspace.
+ */
+public final class NamespaceDriver implements IsolationDriver {
+
+  /** Files under /etc that ordinary programs need; never shadow, sudoers or keys. */
+  static final List<String> ETC_FILES =
+      List.of(
+          "/etc/ld.so.cache",
+          "/etc/ld.so.conf",
+          "/etc/ld.so.conf.d",
+          "/etc/passwd",
+          "/etc/group",
+          "/etc/nsswitch.conf",
+          "/etc/alternatives",
+          "/etc/ssl/certs",
+          "/etc/ca-certificates",
+          "/etc/localtime",
+          "/etc/mime.types");
+
+  private final Path bwrap;
+  private final Path setpriv;
+  private final boolean hostIsRoot;
+  private final long tmpfsBytes;
+
+  public NamespaceDriver(Path bwrap, long tmpfsBytes, boolean hostIsRoot) {
+    if (!Files.isExecutable(bwrap)) {
+      throw new SandboxException(
+          "isolation_unavailable",
+          "bubblewrap not found at "
+              + bwrap
+              + " (sandbox.bwrapPath); install it with `apt-get install bubblewrap`",
+          false);
+    }
+    this.bwrap = bwrap;
+    this.hostIsRoot = hostIsRoot;
+    this.tmpfsBytes = tmpfsBytes;
+    this.setpriv = hostIsRoot ? findSetpriv() : null;
+  }
+
+  @Override
+  public Isolation isolation() {
+    return Isolation.NAMESPACE;
+  }
+
+  @Override
+  public boolean usesUidPerSandbox() {
+    return hostIsRoot;
+  }
+
+  @Override
+  public Process launch(LaunchSpec spec) throws IOException {
+    ProcessBuilder pb =
+        new ProcessBuilder(command(spec)).redirectError(Redirect.appendTo(spec.log().toFile()));
+    // Nothing of the agent's environment (tokens, proxies) reaches bwrap, let alone the sandbox
+    pb.environment().clear();
+    return pb.start();
+  }
+
+  List<String> command(LaunchSpec spec) {
+    List<String> cmd = new ArrayList<>();
+    if (hostIsRoot) {
+      cmd.addAll(
+          List.of(
+              setpriv.toString(),
+              "--reuid=" + spec.uid(),
+              "--regid=" + spec.uid(),
+              "--clear-groups"));
+    }
+    cmd.addAll(
+        List.of(
+            bwrap.toString(),
+            "--unshare-all",
+            "--unshare-user",
+            // a sandbox could otherwise build its own user namespace and regain capabilities there
+            "--disable-userns",
+            "--cap-drop",
+            "ALL",
+            // no TIOCSTI into a terminal the agent might have
+            "--new-session",
+            "--die-with-parent",
+            // af-init is PID 1: it reaps orphans itself, so no bwrap reaper in between
+            "--as-pid-1",
+            "--hostname",
+            "sandbox",
+            "--clearenv",
+            "--setenv",
+            "PATH",
+            "/usr/local/bin:/usr/bin:/bin",
+            "--setenv",
+            "HOME",
+            "/workspace",
+            "--setenv",
+            "TMPDIR",
+            "/tmp",
+            "--setenv",
+            "LANG",
+            "C.UTF-8",
+            "--ro-bind",
+            "/usr",
+            "/usr",
+            "--symlink",
+            "usr/bin",
+            "/bin",
+            "--symlink",
+            "usr/sbin",
+            "/sbin",
+            "--symlink",
+            "usr/lib",
+            "/lib",
+            "--symlink",
+            "usr/lib64",
+            "/lib64",
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
+            "--size",
+            Long.toString(tmpfsBytes),
+            "--tmpfs",
+            "/tmp"));
+    for (String etc : ETC_FILES) {
+      cmd.addAll(List.of("--ro-bind-try", etc, etc));
+    }
+    cmd.addAll(
+        List.of(
+            "--bind",
+            spec.workspace().toString(),
+            "/workspace",
+            "--ro-bind",
+            spec.init().toString(),
+            "/.af-init",
+            // bwrap's root is a writable tmpfs: without this a sandbox could write /x or /etc/x
+            "--remount-ro",
+            "/",
+            "--chdir",
+            "/workspace",
+            "--",
+            "/.af-init",
+            "/workspace"));
+    return cmd;
+  }
+
+  private static Path findSetpriv() {
+    for (String dir : List.of("/usr/bin", "/bin", "/usr/sbin", "/sbin")) {
+      Path p = Path.of(dir, "setpriv");
+      if (Files.isExecutable(p)) {
+        return p;
+      }
+    }
+    throw new SandboxException(
+        "isolation_unavailable",
+        "setpriv not found; it drops to the sandbox uid before bwrap runs. Install it with"
+            + " `apt-get install util-linux`",
+        false);
+  }
+}

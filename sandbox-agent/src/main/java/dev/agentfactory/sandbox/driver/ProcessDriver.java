@@ -1,0 +1,33 @@
+package dev.agentfactory.sandbox.driver;
+
+import java.io.IOException;
+import java.lang.ProcessBuilder.Redirect;
+import java.util.List;
+
+/**
+ * Runs af-init as a plain child process in the agent's own user, network and filesystem. It
+ * isolates nothing: use it only for trusted code.
+ */
+public final class ProcessDriver implements IsolationDriver {
+
+  @Override
+  public Isolation isolation() {
+    return Isolation.PROCESS;
+  }
+
+  @Override
+  public boolean usesUidPerSandbox() {
+    return false;
+  }
+
+  @Override
+  public Process launch(LaunchSpec spec) throws IOException {
+    // af-init chdirs each command into the host workspace instead of /workspace
+    ProcessBuilder pb =
+        new ProcessBuilder(List.of(spec.init().toString(), spec.workspace().toString()))
+            .directory(spec.workspace().toFile())
+            .redirectError(Redirect.appendTo(spec.log().toFile()));
+    pb.environment().put("HOME", spec.workspace().toString());
+    return pb.start();
+  }
+}

@@ -1,0 +1,185 @@
+package dev.agentfactory.sandbox.local;
+
+import dev.agentfactory.sandbox.driver.Isolation;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The resolved configuration of a {@link LocalSandboxPool}, validated once here; errors name the
+ * field.
+ *
+ * <pre>{@code
+ * SandboxConfig config = SandboxConfig.defaults(Path.of("/var/lib/agent-factory/sandboxes"))
+ *     .withWarmTarget("shell", 8);
+ * }</pre>
+ *
+ * @param workDir where the pool keeps af-init, workspaces and logs; one pool per directory, every
+ *     parent must be traversable ({@code o+x}) by the sandbox uids
+ * @param isolation the isolation driver; {@code namespace} by default
+ * @param warmTargets how many ready sandboxes to keep per template
+ * @param uidBase the first host uid handed to sandboxes (when the agent runs as root)
+ * @param uidCount how many uids from {@code uidBase} on; also caps the live sandboxes
+ * @param tmpfsBytes size cap of each sandbox's {@code /tmp}
+ * @param bwrapPath the bubblewrap executable
+ * @param maxConcurrentStarts how many warm-pool starts run at once: bounds the refill rate
+ * @param startTimeout how long a sandbox may take to report ready
+ */
+public record SandboxConfig(
+    Path workDir,
+    Isolation isolation,
+    Map<String, Integer> warmTargets,
+    int uidBase,
+    int uidCount,
+    long tmpfsBytes,
+    Path bwrapPath,
+    int maxConcurrentStarts,
+    Duration startTimeout) {
+
+  public static final int DEFAULT_UID_BASE = 200_000;
+  public static final int DEFAULT_UID_COUNT = 10_000;
+  public static final long DEFAULT_TMPFS_BYTES = 256L << 20;
+  public static final int DEFAULT_WARM_TARGET = 2;
+  public static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(10);
+
+  public SandboxConfig {
+    require(workDir != null, "workDir", "must be set");
+    require(workDir.isAbsolute(), "workDir", "must be absolute, was " + workDir);
+    require(isolation != null, "isolation", "must be set");
+    require(warmTargets != null, "warmTargets", "must be set");
+    warmTargets = Map.copyOf(warmTargets);
+    warmTargets.forEach(
+        (template, target) -> {
+          require(
+              SandboxTemplate.NAMES.contains(template),
+              "warmTargets",
+              "unknown template '" + template + "', known: " + SandboxTemplate.NAMES);
+          require(
+              target >= 0 && target <= 1000,
+              "warmTargets",
+              "target of '" + template + "' must be in [0, 1000], was " + target);
+        });
+    // uids below 1000 are the host's system accounts; sharing one would share its files
+    require(uidBase >= 1000, "uidBase", "must be >= 1000, was " + uidBase);
+    require(uidCount >= 1, "uidCount", "must be >= 1, was " + uidCount);
+    require(
+        (long) uidBase + uidCount <= Integer.MAX_VALUE,
+        "uidCount",
+        "uidBase + uidCount must stay below " + Integer.MAX_VALUE);
+    require(tmpfsBytes >= 1 << 20, "tmpfsBytes", "must be >= 1 MiB, was " + tmpfsBytes);
+    require(bwrapPath != null, "bwrapPath", "must be set");
+    require(
+        maxConcurrentStarts >= 1 && maxConcurrentStarts <= 64,
+        "maxConcurrentStarts",
+        "must be in [1, 64], was " + maxConcurrentStarts);
+    require(
+        startTimeout != null && !startTimeout.isNegative() && !startTimeout.isZero(),
+        "startTimeout",
+        "must be positive, was " + startTimeout);
+  }
+
+  /** The defaults: namespace isolation, two warm {@code shell} sandboxes, uids from 200000. */
+  public static SandboxConfig defaults(Path workDir) {
+    return new SandboxConfig(
+        workDir,
+        Isolation.NAMESPACE,
+        Map.of(SandboxTemplate.SHELL, DEFAULT_WARM_TARGET),
+        DEFAULT_UID_BASE,
+        DEFAULT_UID_COUNT,
+        DEFAULT_TMPFS_BYTES,
+        defaultBwrap(),
+        2,
+        DEFAULT_START_TIMEOUT);
+  }
+
+  public SandboxConfig withIsolation(Isolation value) {
+    return new SandboxConfig(
+        workDir,
+        value,
+        warmTargets,
+        uidBase,
+        uidCount,
+        tmpfsBytes,
+        bwrapPath,
+        maxConcurrentStarts,
+        startTimeout);
+  }
+
+  public SandboxConfig withWarmTarget(String template, int target) {
+    Map<String, Integer> targets = new HashMap<>(warmTargets);
+    targets.put(template, target);
+    return new SandboxConfig(
+        workDir,
+        isolation,
+        targets,
+        uidBase,
+        uidCount,
+        tmpfsBytes,
+        bwrapPath,
+        maxConcurrentStarts,
+        startTimeout);
+  }
+
+  public SandboxConfig withUidRange(int base, int count) {
+    return new SandboxConfig(
+        workDir,
+        isolation,
+        warmTargets,
+        base,
+        count,
+        tmpfsBytes,
+        bwrapPath,
+        maxConcurrentStarts,
+        startTimeout);
+  }
+
+  public SandboxConfig withBwrapPath(Path value) {
+    return new SandboxConfig(
+        workDir,
+        isolation,
+        warmTargets,
+        uidBase,
+        uidCount,
+        tmpfsBytes,
+        value,
+        maxConcurrentStarts,
+        startTimeout);
+  }
+
+  public SandboxConfig withTmpfsBytes(long value) {
+    return new SandboxConfig(
+        workDir,
+        isolation,
+        warmTargets,
+        uidBase,
+        uidCount,
+        value,
+        bwrapPath,
+        maxConcurrentStarts,
+        startTimeout);
+  }
+
+  /** The warm target of a template; 0 when not configured. */
+  public int warmTarget(String template) {
+    return warmTargets.getOrDefault(template, 0);
+  }
+
+  private static Path defaultBwrap() {
+    String path = Objects.requireNonNullElse(System.getenv("PATH"), "/usr/bin:/bin");
+    for (String dir : path.split(":")) {
+      if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, "bwrap"))) {
+        return Path.of(dir, "bwrap");
+      }
+    }
+    return Path.of("/usr/bin/bwrap");
+  }
+
+  private static void require(boolean ok, String field, String message) {
+    if (!ok) {
+      throw new IllegalArgumentException("sandbox." + field + " " + message);
+    }
+  }
+}

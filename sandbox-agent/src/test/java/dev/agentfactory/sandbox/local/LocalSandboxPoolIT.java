@@ -1,0 +1,188 @@
+package dev.agentfactory.sandbox.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.agentfactory.sandbox.ExecRequest;
+import dev.agentfactory.sandbox.PoolStats;
+import dev.agentfactory.sandbox.Sandbox;
+import dev.agentfactory.sandbox.SandboxException;
+import dev.agentfactory.sandbox.driver.Isolation;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The warm pool against real bubblewrap sandboxes. */
+class LocalSandboxPoolIT {
+
+  private static final int UID_BASE = 320_000;
+  private static final int UID_COUNT = 50;
+  private static final Duration PATIENCE = Duration.ofSeconds(15);
+
+  private LocalSandboxPool pool;
+
+  @AfterEach
+  void closePool() {
+    if (pool != null) {
+      pool.close();
+    }
+  }
+
+  private LocalSandboxPool pool(int warmTarget) {
+    Path workDir = Path.of("target", "it-sandboxes", "pool-" + UUID.randomUUID()).toAbsolutePath();
+    pool =
+        new LocalSandboxPool(
+            SandboxConfig.defaults(workDir)
+                .withUidRange(UID_BASE, UID_COUNT)
+                .withWarmTarget("shell", warmTarget));
+    return pool;
+  }
+
+  private boolean readyReaches(int n) {
+    return HostProcesses.eventually(PATIENCE, () -> pool.stats().ready().get("shell") == n);
+  }
+
+  @Test
+  void leaseHandsOverAWarmReadySandboxAtOnce() {
+    pool(2);
+    assertThat(readyReaches(2)).isTrue();
+
+    CompletableFuture<Sandbox> lease = pool.lease("shell").toCompletableFuture();
+
+    assertThat(lease).isDone();
+    try (Sandbox sandbox = lease.join()) {
+      assertThat(sandbox.isAlive()).isTrue();
+      assertThat(sandbox.template()).isEqualTo("shell");
+      assertThat(
+              sandbox.exec(ExecRequest.shell("true"), null).toCompletableFuture().join().exitCode())
+          .isZero();
+    }
+  }
+
+  @Test
+  void poolRefillsToTargetAfterLeases() {
+    pool(2);
+    assertThat(readyReaches(2)).isTrue();
+
+    Sandbox a = pool.lease("shell").toCompletableFuture().join();
+    Sandbox b = pool.lease("shell").toCompletableFuture().join();
+
+    assertThat(readyReaches(2)).isTrue();
+    PoolStats stats = pool.stats();
+    assertThat(stats.isolation()).isEqualTo("namespace");
+    assertThat(stats.leased()).containsEntry("shell", 2);
+    assertThat(stats.target()).containsEntry("shell", 2);
+    a.close();
+    b.close();
+    assertThat(pool.stats().leased()).containsEntry("shell", 0);
+    assertThat(pool.stats().ready()).containsEntry("shell", 2);
+  }
+
+  @Test
+  void aLeasedSandboxIsNeverHandedOutAgain() {
+    pool(2);
+    Set<String> seen = new HashSet<>();
+
+    for (int i = 0; i < 6; i++) {
+      Sandbox sandbox = pool.lease("shell").toCompletableFuture().join();
+      assertThat(seen.add(sandbox.id())).as("fresh id %s", sandbox.id()).isTrue();
+      sandbox.close();
+      assertThat(sandbox.isAlive()).isFalse();
+    }
+  }
+
+  @Test
+  void emptyPoolStartsASandboxOnDemand() {
+    pool(0);
+
+    try (Sandbox sandbox = pool.lease("shell").toCompletableFuture().join()) {
+      assertThat(sandbox.isAlive()).isTrue();
+      assertThat(pool.stats().ready()).containsEntry("shell", 0);
+      assertThat(pool.stats().leased()).containsEntry("shell", 1);
+    }
+  }
+
+  @Test
+  void concurrentLeasesBeyondTheWarmSetAllSucceed() {
+    pool(1);
+    List<CompletableFuture<Sandbox>> leases =
+        IntStream.range(0, 5).mapToObj(i -> pool.lease("shell").toCompletableFuture()).toList();
+
+    List<Sandbox> sandboxes = new ArrayList<>();
+    leases.forEach(l -> sandboxes.add(l.join()));
+
+    assertThat(sandboxes).extracting(Sandbox::id).doesNotHaveDuplicates();
+    sandboxes.forEach(Sandbox::close);
+  }
+
+  @Test
+  void unknownTemplateFailsWithItsCode() {
+    pool(0);
+
+    assertThatThrownBy(() -> pool.lease("gpu").toCompletableFuture().join())
+        .isInstanceOf(CompletionException.class)
+        .cause()
+        .isInstanceOfSatisfying(
+            SandboxException.class, e -> assertThat(e.code()).isEqualTo("unknown_template"));
+  }
+
+  @Test
+  void closingThePoolTerminatesWarmAndLeasedSandboxes() {
+    pool(2);
+    LocalSandbox leased = (LocalSandbox) pool.lease("shell").toCompletableFuture().join();
+    assertThat(readyReaches(2)).isTrue();
+
+    pool.close();
+
+    assertThat(leased.isAlive()).isFalse();
+    assertThat(pool.liveCount()).isZero();
+    for (int uid = UID_BASE; uid < UID_BASE + UID_COUNT; uid++) {
+      assertThat(HostProcesses.ownedBy(uid)).as("processes of uid %d", uid).isEmpty();
+    }
+    assertThatThrownBy(() -> pool.lease("shell").toCompletableFuture().join())
+        .cause()
+        .isInstanceOfSatisfying(
+            SandboxException.class, e -> assertThat(e.code()).isEqualTo("pool_closed"));
+  }
+
+  @Test
+  void missingBubblewrapFailsNamingThePackage() {
+    Path workDir =
+        Path.of("target", "it-sandboxes", "nobwrap-" + UUID.randomUUID()).toAbsolutePath();
+    SandboxConfig config =
+        SandboxConfig.defaults(workDir).withBwrapPath(Path.of("/nonexistent/bwrap"));
+
+    assertThatThrownBy(() -> new LocalSandboxPool(config))
+        .isInstanceOf(SandboxException.class)
+        .hasMessageContaining("apt-get install bubblewrap");
+  }
+
+  @Test
+  void processIsolationRunsTheSameInitWithoutNamespaces() {
+    Path workDir = Path.of("target", "it-sandboxes", "proc-" + UUID.randomUUID()).toAbsolutePath();
+    pool =
+        new LocalSandboxPool(
+            SandboxConfig.defaults(workDir)
+                .withIsolation(Isolation.PROCESS)
+                .withWarmTarget("shell", 1));
+    CollectingListener out = new CollectingListener();
+
+    LocalSandbox sandbox = (LocalSandbox) pool.lease("shell").toCompletableFuture().join();
+    sandbox.exec(ExecRequest.shell("echo hi; pwd"), out).toCompletableFuture().join();
+    sandbox.close();
+
+    assertThat(out.stdout()).isEqualTo("hi\n" + sandbox.workspace() + "\n");
+    assertThat(pool.stats().isolation()).isEqualTo("process");
+    assertThat(sandbox.workspace()).doesNotExist();
+    assertThat(HostProcesses.exists(sandbox.hostPid())).isFalse();
+  }
+}
