@@ -40,10 +40,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One Agent Factory node on its embedded defaults: the Vert.x edge, a Hazelcast member, the
- * sandbox warm pool, a single-node Kafka broker and a Flink MiniCluster running the interaction
- * pipeline (submitted through Flink's REST API, as to any cluster). With external Kafka and Flink
- * addresses configured, the same code runs in cluster mode.
+ * One Agent Factory node on its embedded defaults: the Vert.x edge, a Hazelcast member, the sandbox
+ * warm pool, a single-node Kafka broker and a Flink MiniCluster running the interaction pipeline
+ * (submitted through Flink's REST API, as to any cluster). With external Kafka and Flink addresses
+ * configured, the same code runs in cluster mode.
  *
  * <pre>{@code
  * try (AgentFactoryNode node = AgentFactoryNode.start(NodeConfig.from(source))) {
@@ -55,6 +55,7 @@ public final class AgentFactoryNode implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(AgentFactoryNode.class);
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
+
   /** The largest WebSocket message the transport accepts; the session enforces its own limit. */
   private static final int MAX_WEBSOCKET_MESSAGE = 1 << 20;
 
@@ -80,8 +81,8 @@ public final class AgentFactoryNode implements AutoCloseable {
   }
 
   /**
-   * Starts every component and returns once the node serves sessions and the pipeline job runs.
-   * On failure, whatever had started is stopped again and the cause is thrown.
+   * Starts every component and returns once the node serves sessions and the pipeline job runs. On
+   * failure, whatever had started is stopped again and the cause is thrown.
    */
   public static AgentFactoryNode start(NodeConfig config) {
     AgentFactoryNode node = new AgentFactoryNode(config);
@@ -188,7 +189,11 @@ public final class AgentFactoryNode implements AutoCloseable {
               .join();
     } catch (RuntimeException e) {
       throw new IllegalStateException(
-          "the edge cannot listen on " + config.httpHost() + ":" + config.httpPort() + ": "
+          "the edge cannot listen on "
+              + config.httpHost()
+              + ":"
+              + config.httpPort()
+              + ": "
               + e.getMessage(),
           e);
     }
@@ -298,7 +303,11 @@ public final class AgentFactoryNode implements AutoCloseable {
               } else {
                 Map<String, Object> detail =
                     Map.of(
-                        "job_id", job.id(), "state", job.state(), "rest_url",
+                        "job_id",
+                        job.id(),
+                        "state",
+                        job.state(),
+                        "rest_url",
                         flinkRestUrl.toString());
                 health.report(
                     NodeHealth.FLINK_JOB,
@@ -379,14 +388,13 @@ public final class AgentFactoryNode implements AutoCloseable {
     if (pipeline != null) {
       try {
         String savepoint =
-            pipeline
-                .stop()
-                .toCompletableFuture()
-                .get(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+            pipeline.stop().toCompletableFuture().get(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
         LOG.info("pipeline job stopped with a final savepoint at {}", savepoint);
       } catch (Exception e) {
-        LOG.warn("pipeline job did not stop with a savepoint; files of the last interval may"
-            + " stay uncommitted", e);
+        LOG.warn(
+            "pipeline job did not stop with a savepoint; files of the last interval may"
+                + " stay uncommitted",
+            e);
       }
     }
     for (AutoCloseable c : new AutoCloseable[] {publisher, pool, cluster, flink, kafka}) {

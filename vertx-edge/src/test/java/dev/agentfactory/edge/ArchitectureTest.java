@@ -9,8 +9,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The module boundaries of ARCHITECTURE.md, checked on the classes of every module on this
- * module's classpath (edge, cluster, sandbox-agent, connectors).
+ * The module boundaries of ARCHITECTURE.md, checked on the classes of every module on this module's
+ * classpath (edge, cluster, sandbox-agent, connectors).
  */
 class ArchitectureTest {
 

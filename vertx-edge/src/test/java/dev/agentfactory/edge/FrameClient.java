@@ -18,8 +18,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 /**
- * A session client built on the JDK's own WebSocket, written from docs/protocol.md alone: it
- * knows nothing of the server's classes.
+ * A session client built on the JDK's own WebSocket, written from docs/protocol.md alone: it knows
+ * nothing of the server's classes.
  */
 final class FrameClient implements AutoCloseable {
 

@@ -87,8 +87,7 @@ class NodeSessionIT {
     assertThat(response.statusCode()).isEqualTo(200);
     JsonNode body = MAPPER.readTree(response.body());
     assertThat(body.get("status").asText()).isEqualTo("UP");
-    for (String component :
-        List.of("edge", "hazelcast", "sandbox_pool", "kafka", "flink_job")) {
+    for (String component : List.of("edge", "hazelcast", "sandbox_pool", "kafka", "flink_job")) {
       assertThat(body.at("/components/" + component + "/status").asText())
           .as(component)
           .isEqualTo("UP");
@@ -118,8 +117,8 @@ class NodeSessionIT {
       assertThat(invalid.get("field").asText()).isEqualTo("argv");
       assertThat(invalid.get("id").asText()).isEqualTo("x");
 
-      client.send("{\"v\":1,\"type\":\"exec\",\"id\":\"big\",\"command\":\""
-          + "a".repeat(70_000) + "\"}");
+      client.send(
+          "{\"v\":1,\"type\":\"exec\",\"id\":\"big\",\"command\":\"" + "a".repeat(70_000) + "\"}");
       assertThat(client.next(FRAME_TIMEOUT).get("code").asText()).isEqualTo("frame_too_large");
 
       client.sendBinary(new byte[] {1, 2, 3});
@@ -176,7 +175,7 @@ class NodeSessionIT {
         .until(
             () ->
                 node.health().snapshot().get("sandbox_pool").detail().get("leased")
-                    instanceof Map<?, ?> leased
+                        instanceof Map<?, ?> leased
                     && leased.values().stream().mapToInt(v -> (Integer) v).sum() == 0);
   }
 

@@ -4,9 +4,9 @@ import java.util.Objects;
 import java.util.function.Function;
 
 /**
- * A typed configuration key. Every option can be set as a command-line flag {@code --key=value},
- * an environment variable, or a system property {@code af.key}; the first of those found wins, in
- * that order, over the default.
+ * A typed configuration key. Every option can be set as a command-line flag {@code --key=value}, an
+ * environment variable, or a system property {@code af.key}; the first of those found wins, in that
+ * order, over the default.
  *
  * @param key the flag and property name, e.g. {@code http.port}
  * @param env the environment variable, e.g. {@code AF_HTTP_PORT}
@@ -15,11 +15,7 @@ import java.util.function.Function;
  * @param parser turns the text into the value; throws {@link IllegalArgumentException} on bad text
  */
 public record Option<T>(
-    String key,
-    String env,
-    String defaultValue,
-    String description,
-    Function<String, T> parser) {
+    String key, String env, String defaultValue, String description, Function<String, T> parser) {
 
   public Option {
     Objects.requireNonNull(key, "key");

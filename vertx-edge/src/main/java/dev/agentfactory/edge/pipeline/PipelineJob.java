@@ -47,12 +47,18 @@ public final class PipelineJob {
     this.savepointFile = savepointFile;
     this.args =
         List.of(
-            "--bootstrap-servers", bootstrapServers,
-            "--topic", Topics.INTERACTIONS,
-            "--dlq-topic", Topics.INTERACTIONS_DLQ,
-            "--output", datasetsDir.toString(),
-            "--checkpoint-interval-ms", Integer.toString(checkpointIntervalMs),
-            "--group-id", "agent-factory-pipeline");
+            "--bootstrap-servers",
+            bootstrapServers,
+            "--topic",
+            Topics.INTERACTIONS,
+            "--dlq-topic",
+            Topics.INTERACTIONS_DLQ,
+            "--output",
+            datasetsDir.toString(),
+            "--checkpoint-interval-ms",
+            Integer.toString(checkpointIntervalMs),
+            "--group-id",
+            "agent-factory-pipeline");
   }
 
   /**
@@ -118,8 +124,8 @@ public final class PipelineJob {
   }
 
   /**
-   * Stops the job with a final savepoint, so every file written so far is committed; completes
-   * with the savepoint path. Completes at once if the job was never submitted.
+   * Stops the job with a final savepoint, so every file written so far is committed; completes with
+   * the savepoint path. Completes at once if the job was never submitted.
    */
   public CompletionStage<String> stop() {
     String id = jobId;

@@ -49,7 +49,9 @@ public final class FrameCodec {
     if (version.intValue() != VERSION) {
       throw new FrameException(
           "unsupported_version",
-          "protocol version " + version.intValue() + " is not supported; this node speaks "
+          "protocol version "
+              + version.intValue()
+              + " is not supported; this node speaks "
               + VERSION,
           "v",
           id);
@@ -66,7 +68,9 @@ public final class FrameCodec {
       case "ping" -> new ClientFrame.Ping(id);
       default ->
           throw new FrameException(
-              "unknown_type", "unknown frame type '" + type + "'; expected exec or ping", "type",
+              "unknown_type",
+              "unknown frame type '" + type + "'; expected exec or ping",
+              "type",
               id);
     };
   }
@@ -76,8 +80,10 @@ public final class FrameCodec {
     JsonNode argvNode = root.get("argv");
     if ((command == null) == (argvNode == null)) {
       throw new FrameException(
-          "invalid_field", "exec needs exactly one of command (a shell line) or argv",
-          "command", id);
+          "invalid_field",
+          "exec needs exactly one of command (a shell line) or argv",
+          "command",
+          id);
     }
     List<String> argv;
     if (command != null) {
@@ -117,8 +123,7 @@ public final class FrameCodec {
     return new ClientFrame.Exec(id, argv, timeout);
   }
 
-  private static String optionalText(JsonNode root, String field, String id)
-      throws FrameException {
+  private static String optionalText(JsonNode root, String field, String id) throws FrameException {
     JsonNode node = root.get(field);
     if (node == null || node.isNull()) {
       return null;

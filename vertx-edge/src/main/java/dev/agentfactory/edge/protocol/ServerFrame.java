@@ -11,8 +11,14 @@ public sealed interface ServerFrame {
   String type();
 
   /** The session is open and its sandbox is leased and ready. */
-  record SessionReady(String sessionId, String sandboxId, String leaseId, long fencingToken,
-      String node, String isolation) implements ServerFrame {
+  record SessionReady(
+      String sessionId,
+      String sandboxId,
+      String leaseId,
+      long fencingToken,
+      String node,
+      String isolation)
+      implements ServerFrame {
     @Override
     public String type() {
       return "session.ready";
@@ -45,9 +51,9 @@ public sealed interface ServerFrame {
   }
 
   /**
-   * Something went wrong. {@code id} names the request it answers (null when the frame could not
-   * be read that far), {@code field} the offending field (may be null). The session stays open
-   * unless the frame says {@code fatal}.
+   * Something went wrong. {@code id} names the request it answers (null when the frame could not be
+   * read that far), {@code field} the offending field (may be null). The session stays open unless
+   * the frame says {@code fatal}.
    */
   record Error(String id, String code, String message, String field, boolean fatal)
       implements ServerFrame {

@@ -1,18 +1,18 @@
 package dev.agentfactory.edge.session;
 
 import dev.agentfactory.connectors.event.Interaction;
+import dev.agentfactory.connectors.event.InteractionCodec;
 import dev.agentfactory.connectors.event.Message;
 import dev.agentfactory.connectors.event.ToolCall;
 import dev.agentfactory.connectors.event.ToolCallStatus;
-import dev.agentfactory.connectors.event.InteractionCodec;
 import dev.agentfactory.connectors.kafka.InteractionPublisher;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.stream.Collectors;
 
 /**
- * Publishes each finished command as an interaction event to Kafka. The publisher never blocks
- * the caller: it queues, and the returned future completes when Kafka has acknowledged.
+ * Publishes each finished command as an interaction event to Kafka. The publisher never blocks the
+ * caller: it queues, and the returned future completes when Kafka has acknowledged.
  */
 public final class KafkaInteractionRecorder implements InteractionRecorder {
 

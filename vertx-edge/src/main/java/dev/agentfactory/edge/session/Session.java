@@ -32,8 +32,10 @@ final class Session {
 
   private static final Logger LOG = LoggerFactory.getLogger(Session.class);
   static final String TEMPLATE = "shell";
+
   /** Commands a client may queue behind the running one before it is told to wait. */
   static final int MAX_PENDING = 16;
+
   /** How much of a command's output goes into its interaction event. */
   static final int MAX_RECORDED_CHARS = 64 * 1024;
 
@@ -51,6 +53,7 @@ final class Session {
   private int pending;
   private boolean closed;
   private LeasedSandbox leased;
+
   /** Completes when the previous command has finished; the next one chains on it. */
   private Future<LeasedSandbox> tail;
 
@@ -178,7 +181,8 @@ final class Session {
         (stream, chunk) ->
             context.runOnContext(
                 v -> {
-                  String text = decoders.computeIfAbsent(stream, s -> new Utf8Chunks()).decode(chunk);
+                  String text =
+                      decoders.computeIfAbsent(stream, s -> new Utf8Chunks()).decode(chunk);
                   emitOutput(exec.id(), stream, text, recorded);
                 });
     ExecRequest request =
@@ -200,8 +204,11 @@ final class Session {
                       if (error != null) {
                         send(
                             new ServerFrame.Error(
-                                exec.id(), "exec_failed", String.valueOf(error.getMessage()),
-                                null, false));
+                                exec.id(),
+                                "exec_failed",
+                                String.valueOf(error.getMessage()),
+                                null,
+                                false));
                         done.complete();
                         return;
                       }
@@ -227,11 +234,19 @@ final class Session {
       ClientFrame.Exec exec, int thisTurn, Instant startedAt, String output, ExecResult result) {
     String status = result.status().name().toLowerCase(Locale.ROOT);
     long durationMs = result.duration().toMillis();
-    send(new ServerFrame.ExecExit(exec.id(), status, result.exitCode(), durationMs,
-        result.truncated()));
+    send(
+        new ServerFrame.ExecExit(
+            exec.id(), status, result.exitCode(), durationMs, result.truncated()));
     ExecRecord record =
         new ExecRecord(
-            id, thisTurn, exec.id(), exec.argv(), output, status, result.exitCode(), durationMs,
+            id,
+            thisTurn,
+            exec.id(),
+            exec.argv(),
+            output,
+            status,
+            result.exitCode(),
+            durationMs,
             startedAt);
     recorder
         .record(record)

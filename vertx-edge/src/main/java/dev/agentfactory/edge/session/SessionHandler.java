@@ -70,9 +70,7 @@ public final class SessionHandler implements Handler<RoutingContext> {
   public Future<Void> shutdown() {
     accepting = false;
     return Future.join(
-            live.values().stream()
-                .map(s -> s.close((short) 1001, "node shutting down"))
-                .toList())
+            live.values().stream().map(s -> s.close((short) 1001, "node shutting down")).toList())
         .mapEmpty();
   }
 }

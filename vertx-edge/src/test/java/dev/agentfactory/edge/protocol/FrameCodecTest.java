@@ -82,8 +82,7 @@ class FrameCodecTest {
 
   @Test
   void serverFramesCarryVersionTypeSeqAndSnakeCaseFields() throws Exception {
-    String json =
-        codec.encode(7, new ServerFrame.ExecExit("c1", "exited", 3, 12, false));
+    String json = codec.encode(7, new ServerFrame.ExecExit("c1", "exited", 3, 12, false));
 
     JsonNode node = new ObjectMapper().readTree(json);
     assertThat(node.get("v").intValue()).isEqualTo(1);
