@@ -11,6 +11,8 @@ import dev.agentfactory.edge.config.NodeConfig;
 import dev.agentfactory.edge.health.ComponentStatus;
 import dev.agentfactory.edge.health.HealthHandler;
 import dev.agentfactory.edge.health.NodeHealth;
+import dev.agentfactory.edge.metrics.EdgeMetrics;
+import dev.agentfactory.edge.metrics.MetricsHandler;
 import dev.agentfactory.edge.pipeline.PipelineJob;
 import dev.agentfactory.edge.session.ClusterSandboxLeasing;
 import dev.agentfactory.edge.session.KafkaInteractionRecorder;
@@ -61,6 +63,7 @@ public final class AgentFactoryNode implements AutoCloseable {
 
   private final NodeConfig config;
   private final NodeHealth health = new NodeHealth();
+  private final EdgeMetrics metrics = new EdgeMetrics();
   private final Vertx vertx = Vertx.vertx();
   private HttpServer server;
   // Components are started side by side; these are set as each comes up and closed in a fixed
@@ -139,7 +142,23 @@ public final class AgentFactoryNode implements AutoCloseable {
             vertx,
             new ClusterSandboxLeasing(vertx, poolUp.join(), clusterUp.join().leases(), isolation),
             new KafkaInteractionRecorder(vertx, publisher),
-            config.sessionMaxFrameBytes());
+            config.sessionMaxFrameBytes(),
+            metrics);
+    SandboxPool started = poolUp.join();
+    for (String template : started.stats().target().keySet()) {
+      metrics.gauge(
+          "af_sandboxes_ready",
+          "Warm sandboxes ready to lease on this node",
+          "template",
+          template,
+          () -> started.stats().ready().getOrDefault(template, 0));
+      metrics.gauge(
+          "af_sandboxes_leased",
+          "Sandboxes held by sessions on this node",
+          "template",
+          template,
+          () -> started.stats().leased().getOrDefault(template, 0));
+    }
     health.report(NodeHealth.EDGE, ComponentStatus.up(Map.of("url", httpUrl())));
     vertx.setPeriodic(1, 1000, id -> probe(clusterUp.join(), poolUp.join()));
     awaitHealthy();
@@ -161,6 +180,7 @@ public final class AgentFactoryNode implements AutoCloseable {
   private void startHttp() {
     Router router = Router.router(vertx);
     router.get("/health").handler(new HealthHandler(health));
+    router.get("/metrics").handler(new MetricsHandler(metrics));
     router
         .get("/v1/sessions")
         .handler(
@@ -408,6 +428,7 @@ public final class AgentFactoryNode implements AutoCloseable {
       }
     }
     await("closing vert.x", vertx.close().toCompletionStage().toCompletableFuture());
+    metrics.close();
   }
 
   private static void await(String what, CompletableFuture<?> future) {

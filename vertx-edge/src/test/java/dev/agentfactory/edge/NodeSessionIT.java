@@ -203,6 +203,73 @@ class NodeSessionIT {
     }
   }
 
+  @Test
+  @Order(5)
+  void metricsCountSessionsFramesErrorsAndTools() throws Exception {
+    HttpResponse<String> response =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(node.httpUrl() + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString());
+
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.headers().firstValue("content-type"))
+        .hasValueSatisfying(ct -> assertThat(ct).startsWith("text/plain"));
+    String body = response.body();
+    assertThat(metric(body, "af_sessions_opened_total")).isGreaterThanOrEqualTo(1);
+    assertThat(metric(body, "af_errors_total{code=\"malformed_json\"}")).isGreaterThanOrEqualTo(1);
+    assertThat(metric(body, "af_tool_calls_total{status=\"exited\",tool=\"sandbox.exec\"}"))
+        .isGreaterThanOrEqualTo(1);
+    assertThat(metric(body, "af_lease_latency_seconds_count")).isGreaterThanOrEqualTo(1);
+    assertThat(metric(body, "af_events_published_total{result=\"ok\"}")).isGreaterThanOrEqualTo(1);
+    assertThat(body).contains("af_sandboxes_ready{template=\"shell\"}");
+  }
+
+  @Test
+  @Order(6)
+  void thousandsOfBadFramesLeaveTheNodeServing() throws Exception {
+    FrameFuzzer fuzzer = new FrameFuzzer(42);
+    int perClient = 600;
+    for (int c = 0; c < 4; c++) {
+      try (FrameClient client = new FrameClient(sessionsUri())) {
+        assertThat(client.next(FRAME_TIMEOUT).get("type").asText()).isEqualTo("session.ready");
+        for (int i = 0; i < perClient; i++) {
+          FrameFuzzer.Input input = fuzzer.next();
+          if (input.binary() != null) {
+            client.sendBinary(input.binary());
+          } else {
+            client.send(input.text());
+          }
+        }
+        // Every bad frame is answered with exactly one error frame, in order, and nothing else.
+        for (int i = 0; i < perClient; i++) {
+          JsonNode frame = client.next(FRAME_TIMEOUT);
+          assertThat(frame.get("type").asText()).as("answer %d", i).isEqualTo("error");
+          assertThat(frame.get("fatal").asBoolean()).isFalse();
+        }
+        assertThat(client.isClosedByServer()).isFalse();
+        client.send("{\"v\":1,\"type\":\"exec\",\"id\":\"after\",\"command\":\"echo still here\"}");
+        List<JsonNode> frames =
+            client.until(f -> f.get("type").asText().equals("exec.exit"), FRAME_TIMEOUT);
+        assertThat(output(frames, "stdout")).isEqualTo("still here\n");
+      }
+    }
+    HttpResponse<String> health =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(node.httpUrl() + "/health")).build(),
+                HttpResponse.BodyHandlers.ofString());
+    assertThat(health.statusCode()).isEqualTo(200);
+  }
+
+  private static double metric(String body, String series) {
+    return body.lines()
+        .filter(l -> l.startsWith(series + " "))
+        .mapToDouble(l -> Double.parseDouble(l.substring(series.length() + 1).trim()))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no series " + series + " in:\n" + body));
+  }
+
   private static URI sessionsUri() {
     return URI.create(node.httpUrl().replace("http://", "ws://") + "/v1/sessions");
   }

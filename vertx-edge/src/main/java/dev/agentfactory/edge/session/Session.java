@@ -1,5 +1,6 @@
 package dev.agentfactory.edge.session;
 
+import dev.agentfactory.edge.metrics.EdgeMetrics;
 import dev.agentfactory.edge.protocol.ClientFrame;
 import dev.agentfactory.edge.protocol.FrameCodec;
 import dev.agentfactory.edge.protocol.FrameException;
@@ -13,6 +14,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumMap;
 import java.util.Locale;
@@ -47,6 +49,7 @@ final class Session {
   private final FrameCodec codec;
   private final int maxFrameBytes;
   private final Runnable onEnd;
+  private final EdgeMetrics metrics;
 
   private long seq;
   private int turn;
@@ -65,6 +68,7 @@ final class Session {
       InteractionRecorder recorder,
       FrameCodec codec,
       int maxFrameBytes,
+      EdgeMetrics metrics,
       Runnable onEnd) {
     this.id = id;
     this.context = context;
@@ -74,6 +78,7 @@ final class Session {
     this.codec = codec;
     this.maxFrameBytes = maxFrameBytes;
     this.onEnd = onEnd;
+    this.metrics = metrics;
   }
 
   String id() {
@@ -85,6 +90,8 @@ final class Session {
     socket.binaryMessageHandler(this::onBinary);
     socket.closeHandler(v -> end());
     socket.exceptionHandler(e -> LOG.debug("session {}: socket error", id, e));
+    metrics.sessionOpened();
+    long leaseStart = System.nanoTime();
     tail =
         leasing
             .lease(id, TEMPLATE)
@@ -102,6 +109,7 @@ final class Session {
                   } else if (closed) {
                     leasing.release(ar.result());
                   } else {
+                    metrics.leased(Duration.ofNanos(System.nanoTime() - leaseStart));
                     leased = ar.result();
                     send(
                         new ServerFrame.SessionReady(
@@ -116,6 +124,7 @@ final class Session {
   }
 
   private void onBinary(Buffer buffer) {
+    metrics.frameReceived("invalid");
     send(
         new ServerFrame.Error(
             null, "unsupported_frame", "binary frames are not part of the protocol", null, false));
@@ -124,6 +133,7 @@ final class Session {
   private void onText(String text) {
     if (text.length() > maxFrameBytes
         || text.getBytes(StandardCharsets.UTF_8).length > maxFrameBytes) {
+      metrics.frameReceived("invalid");
       send(
           new ServerFrame.Error(
               null,
@@ -137,9 +147,11 @@ final class Session {
     try {
       frame = codec.parse(text);
     } catch (FrameException e) {
+      metrics.frameReceived("invalid");
       send(e.toFrame());
       return;
     }
+    metrics.frameReceived(frame instanceof ClientFrame.Exec ? "exec" : "ping");
     if (frame instanceof ClientFrame.Ping ping) {
       send(new ServerFrame.Pong(ping.id()));
     } else if (frame instanceof ClientFrame.Exec exec) {
@@ -234,6 +246,7 @@ final class Session {
       ClientFrame.Exec exec, int thisTurn, Instant startedAt, String output, ExecResult result) {
     String status = result.status().name().toLowerCase(Locale.ROOT);
     long durationMs = result.duration().toMillis();
+    metrics.execFinished(status, result.duration());
     send(
         new ServerFrame.ExecExit(
             exec.id(), status, result.exitCode(), durationMs, result.truncated()));
@@ -250,8 +263,10 @@ final class Session {
             startedAt);
     recorder
         .record(record)
+        .onSuccess(v -> metrics.eventPublished(true))
         .onFailure(
             e -> {
+              metrics.eventPublished(false);
               LOG.warn("session {}: interaction of {} not recorded", id, exec.id(), e);
               send(
                   new ServerFrame.Error(
@@ -267,6 +282,10 @@ final class Session {
   private void send(ServerFrame frame) {
     if (closed) {
       return;
+    }
+    metrics.frameSent(frame.type());
+    if (frame instanceof ServerFrame.Error error) {
+      metrics.error(error.code());
     }
     socket
         .writeTextMessage(codec.encode(++seq, frame))
@@ -294,6 +313,7 @@ final class Session {
       return Future.succeededFuture();
     }
     closed = true;
+    metrics.sessionClosed();
     onEnd.run();
     if (leased == null) {
       return Future.succeededFuture();

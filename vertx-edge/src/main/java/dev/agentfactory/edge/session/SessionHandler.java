@@ -1,5 +1,6 @@
 package dev.agentfactory.edge.session;
 
+import dev.agentfactory.edge.metrics.EdgeMetrics;
 import dev.agentfactory.edge.protocol.FrameCodec;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -23,16 +24,22 @@ public final class SessionHandler implements Handler<RoutingContext> {
   private final SandboxLeasing leasing;
   private final InteractionRecorder recorder;
   private final int maxFrameBytes;
+  private final EdgeMetrics metrics;
   private final FrameCodec codec = new FrameCodec();
   private final Map<String, Session> live = new ConcurrentHashMap<>();
   private volatile boolean accepting = true;
 
   public SessionHandler(
-      Vertx vertx, SandboxLeasing leasing, InteractionRecorder recorder, int maxFrameBytes) {
+      Vertx vertx,
+      SandboxLeasing leasing,
+      InteractionRecorder recorder,
+      int maxFrameBytes,
+      EdgeMetrics metrics) {
     this.vertx = vertx;
     this.leasing = leasing;
     this.recorder = recorder;
     this.maxFrameBytes = maxFrameBytes;
+    this.metrics = metrics;
   }
 
   @Override
@@ -55,6 +62,7 @@ public final class SessionHandler implements Handler<RoutingContext> {
                       recorder,
                       codec,
                       maxFrameBytes,
+                      metrics,
                       () -> live.remove(id));
               live.put(id, session);
               session.start();

@@ -1,0 +1,128 @@
+package dev.agentfactory.edge.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+/**
+ * The node's metrics, scraped by Prometheus at {@code GET /metrics}. Names follow Prometheus
+ * conventions ({@code af_} prefix, {@code _total} counters, {@code _seconds} timers with histogram
+ * buckets so p50/p99 can be computed across nodes).
+ */
+public final class EdgeMetrics implements AutoCloseable {
+
+  private final PrometheusMeterRegistry registry =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final AtomicInteger activeSessions = new AtomicInteger();
+  private final JvmGcMetrics gc = new JvmGcMetrics();
+  private final Timer leaseLatency;
+  private final Timer execDuration;
+
+  public EdgeMetrics() {
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    gc.bindTo(registry);
+    Gauge.builder("af_sessions_active", activeSessions, AtomicInteger::get)
+        .description("Sessions with an open WebSocket on this node")
+        .register(registry);
+    leaseLatency =
+        Timer.builder("af_lease_latency_seconds")
+            .description("Time from session open to a leased, recorded sandbox")
+            .publishPercentileHistogram()
+            .minimumExpectedValue(Duration.ofNanos(100_000))
+            .maximumExpectedValue(Duration.ofSeconds(30))
+            .register(registry);
+    execDuration =
+        Timer.builder("af_tool_duration_seconds")
+            .description("Wall time of commands run in sandboxes")
+            .tag("tool", "sandbox.exec")
+            .publishPercentileHistogram()
+            .maximumExpectedValue(Duration.ofMinutes(10))
+            .register(registry);
+  }
+
+  public void sessionOpened() {
+    activeSessions.incrementAndGet();
+    Counter.builder("af_sessions_opened_total")
+        .description("Sessions opened on this node")
+        .register(registry)
+        .increment();
+  }
+
+  public void sessionClosed() {
+    activeSessions.decrementAndGet();
+  }
+
+  public void frameReceived(String type) {
+    Counter.builder("af_frames_received_total")
+        .description("Client frames received, by type (invalid frames count as 'invalid')")
+        .tag("type", type)
+        .register(registry)
+        .increment();
+  }
+
+  public void frameSent(String type) {
+    Counter.builder("af_frames_sent_total")
+        .description("Server frames sent, by type")
+        .tag("type", type)
+        .register(registry)
+        .increment();
+  }
+
+  public void error(String code) {
+    Counter.builder("af_errors_total")
+        .description("Error frames sent to clients, by code")
+        .tag("code", code)
+        .register(registry)
+        .increment();
+  }
+
+  public void leased(Duration latency) {
+    leaseLatency.record(latency);
+  }
+
+  public void execFinished(String status, Duration duration) {
+    execDuration.record(duration);
+    Counter.builder("af_tool_calls_total")
+        .description("Commands run in sandboxes, by how they ended")
+        .tag("tool", "sandbox.exec")
+        .tag("status", status)
+        .register(registry)
+        .increment();
+  }
+
+  public void eventPublished(boolean ok) {
+    Counter.builder("af_events_published_total")
+        .description("Interaction events sent to Kafka, by result")
+        .tag("result", ok ? "ok" : "failed")
+        .register(registry)
+        .increment();
+  }
+
+  /** Registers a gauge read at scrape time, e.g. warm sandboxes per template. */
+  public void gauge(
+      String name, String description, String tagKey, String tagValue, Supplier<Number> value) {
+    Gauge.builder(name, value).description(description).tag(tagKey, tagValue).register(registry);
+  }
+
+  /** The Prometheus text exposition of every metric. */
+  public String scrape() {
+    return registry.scrape();
+  }
+
+  @Override
+  public void close() {
+    gc.close();
+    registry.close();
+  }
+}
