@@ -26,6 +26,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,6 +38,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -143,6 +145,7 @@ public final class AgentFactoryNode implements AutoCloseable {
             new ClusterSandboxLeasing(vertx, poolUp.join(), clusterUp.join().leases(), isolation),
             new KafkaInteractionRecorder(vertx, publisher),
             config.sessionMaxFrameBytes(),
+            Duration.ofMillis(config.sessionResumeGraceMs()),
             metrics);
     SandboxPool started = poolUp.join();
     for (String template : started.stats().target().keySet()) {
@@ -181,17 +184,8 @@ public final class AgentFactoryNode implements AutoCloseable {
     Router router = Router.router(vertx);
     router.get("/health").handler(new HealthHandler(health));
     router.get("/metrics").handler(new MetricsHandler(metrics));
-    router
-        .get("/v1/sessions")
-        .handler(
-            ctx -> {
-              SessionHandler handler = sessions;
-              if (handler == null) {
-                ctx.response().setStatusCode(503).end("node is starting");
-              } else {
-                handler.handle(ctx);
-              }
-            });
+    router.get("/v1/sessions").handler(ctx -> whenStarted(ctx, h -> h.open(ctx)));
+    router.get("/v1/sessions/:id").handler(ctx -> whenStarted(ctx, h -> h.resume(ctx)));
     HttpServerOptions options =
         new HttpServerOptions()
             .setHost(config.httpHost())
@@ -220,6 +214,18 @@ public final class AgentFactoryNode implements AutoCloseable {
     health.report(
         NodeHealth.EDGE,
         new ComponentStatus(ComponentStatus.State.STARTING, Map.of("url", httpUrl())));
+  }
+
+  private void whenStarted(RoutingContext ctx, Consumer<SessionHandler> action) {
+    SessionHandler handler = sessions;
+    if (handler == null) {
+      ctx.response()
+          .setStatusCode(503)
+          .putHeader("content-type", "application/json")
+          .end("{\"error\":{\"code\":\"starting\",\"message\":\"node is starting\"}}");
+    } else {
+      action.accept(handler);
+    }
   }
 
   private String startKafka() {

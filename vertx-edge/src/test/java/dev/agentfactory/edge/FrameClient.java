@@ -68,6 +68,15 @@ final class FrameClient implements AutoCloseable {
     }
   }
 
+  /** Drops the connection without a close frame, as a network failure would. */
+  void abort() {
+    socket.abort();
+  }
+
+  int closeCode() {
+    return closeCode;
+  }
+
   boolean isClosedByServer() {
     return closeCode >= 0;
   }

@@ -262,6 +262,75 @@ class NodeSessionIT {
     assertThat(health.statusCode()).isEqualTo(200);
   }
 
+  @Test
+  @Order(7)
+  void aDroppedClientResumesWithoutLosingOrRepeatingFrames() throws Exception {
+    String id;
+    long lastSeen;
+    List<JsonNode> before = new java.util.ArrayList<>();
+    FrameClient first = new FrameClient(sessionsUri());
+    JsonNode ready = first.next(FRAME_TIMEOUT);
+    id = ready.get("session_id").asText();
+    first.send(
+        "{\"v\":1,\"type\":\"exec\",\"id\":\"slow\",\"command\":"
+            + "\"for i in 1 2 3 4 5 6; do echo line$i; sleep 0.3; done\"}");
+    JsonNode output = first.next(FRAME_TIMEOUT);
+    assertThat(output.get("type").asText()).isEqualTo("exec.output");
+    before.add(output);
+    lastSeen = output.get("seq").asLong();
+    first.abort();
+
+    // A resume for a session that does not exist, or from a seq never sent, is refused.
+    HttpResponse<String> unknown =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(node.httpUrl() + "/v1/sessions/nope?last_seq=0"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+    assertThat(unknown.statusCode()).isEqualTo(404);
+    assertThat(MAPPER.readTree(unknown.body()).at("/error/code").asText())
+        .isEqualTo("unknown_session");
+
+    try (FrameClient resumed = new FrameClient(resumeUri(id, lastSeen))) {
+      List<JsonNode> after =
+          resumed.until(f -> f.get("type").asText().equals("exec.exit"), FRAME_TIMEOUT);
+      List<JsonNode> all = new java.util.ArrayList<>(before);
+      all.addAll(after);
+      assertThat(after.get(0).get("seq").asLong()).isEqualTo(lastSeen + 1);
+      assertSeqHasNoGaps(resumed, all);
+      assertThat(output(all, "stdout")).isEqualTo("line1\nline2\nline3\nline4\nline5\nline6\n");
+      assertThat(all.get(all.size() - 1).get("exit_code").asInt()).isZero();
+
+      try (FrameClient fromTheFuture = new FrameClient(resumeUri(id, 1_000_000))) {
+        JsonNode gap = fromTheFuture.next(FRAME_TIMEOUT);
+        assertThat(gap.get("code").asText()).isEqualTo("resume_gap");
+        assertThat(gap.get("fatal").asBoolean()).isTrue();
+      }
+      // The refused resume did not disturb the attached client.
+      resumed.send("{\"v\":1,\"type\":\"ping\",\"id\":\"still\"}");
+      assertThat(resumed.next(FRAME_TIMEOUT).get("type").asText()).isEqualTo("pong");
+    }
+    // A client that closes normally ends the session: it cannot be resumed.
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () ->
+                HttpClient.newHttpClient()
+                        .send(
+                            HttpRequest.newBuilder(
+                                    URI.create(
+                                        node.httpUrl() + "/v1/sessions/" + id + "?last_seq=0"))
+                                .build(),
+                            HttpResponse.BodyHandlers.ofString())
+                        .statusCode()
+                    == 404);
+  }
+
+  private static URI resumeUri(String id, long lastSeq) {
+    return URI.create(
+        node.httpUrl().replace("http://", "ws://") + "/v1/sessions/" + id + "?last_seq=" + lastSeq);
+  }
+
   private static double metric(String body, String series) {
     return body.lines()
         .filter(l -> l.startsWith(series + " "))

@@ -26,7 +26,8 @@ public record NodeConfig(
     String sandboxIsolation,
     Optional<Path> sandboxDir,
     int sandboxPoolSize,
-    int sessionMaxFrameBytes) {
+    int sessionMaxFrameBytes,
+    int sessionResumeGraceMs) {
 
   public NodeConfig {
     dataDir = dataDir.toAbsolutePath().normalize();
@@ -51,7 +52,8 @@ public record NodeConfig(
         source.get(NodeOptions.SANDBOX_ISOLATION),
         source.optional(NodeOptions.SANDBOX_DIR).map(Path::of),
         source.get(NodeOptions.SANDBOX_POOL_SIZE),
-        source.get(NodeOptions.SESSION_MAX_FRAME_BYTES));
+        source.get(NodeOptions.SESSION_MAX_FRAME_BYTES),
+        source.get(NodeOptions.SESSION_RESUME_GRACE_MS));
   }
 
   /**

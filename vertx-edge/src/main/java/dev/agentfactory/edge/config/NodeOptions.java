@@ -124,6 +124,14 @@ public final class NodeOptions {
           65536,
           "Largest client frame a session accepts; larger ones get a frame_too_large error.");
 
+  public static final Option<Integer> SESSION_RESUME_GRACE_MS =
+      Option.nonNegativeInt(
+          "session.resume.grace.ms",
+          "AF_SESSION_RESUME_GRACE_MS",
+          60000,
+          "How long a session whose connection dropped keeps its sandbox for the client to"
+              + " resume; 0 ends it at once.");
+
   /** All options, in the order the configuration reference lists them. */
   public static final List<Option<?>> ALL =
       List.of(
@@ -142,7 +150,8 @@ public final class NodeOptions {
           SANDBOX_ISOLATION,
           SANDBOX_DIR,
           SANDBOX_POOL_SIZE,
-          SESSION_MAX_FRAME_BYTES);
+          SESSION_MAX_FRAME_BYTES,
+          SESSION_RESUME_GRACE_MS);
 
   private NodeOptions() {}
 }

@@ -11,24 +11,32 @@ import dev.agentfactory.sandbox.OutputListener;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One client's session: a WebSocket bound to one leased sandbox. Commands run one after another in
- * arrival order; their output streams back as it is produced and each finished command is recorded
- * as an interaction event.
+ * One client's session: a leased sandbox and the frames exchanged about it. Commands run one after
+ * another in arrival order; their output streams back as it is produced and each finished command
+ * is recorded as an interaction event.
  *
- * <p>All fields are confined to the session's Vert.x context: sandbox callbacks hop onto it with
- * {@link Context#runOnContext} before touching anything.
+ * <p>A session outlives its WebSocket: when the connection drops without a close frame, the session
+ * waits {@code resumeGrace} for the client to reconnect with the last {@code seq} it saw, then
+ * replays exactly the frames it missed. A close frame from the client, or the grace running out,
+ * ends the session and terminates its sandbox.
+ *
+ * <p>All fields are confined to the session's Vert.x context: socket handlers and sandbox callbacks
+ * hop onto it before touching anything.
  */
 final class Session {
 
@@ -41,17 +49,23 @@ final class Session {
   /** How much of a command's output goes into its interaction event. */
   static final int MAX_RECORDED_CHARS = 64 * 1024;
 
+  static final int REPLAY_FRAMES = 4096;
+  static final long REPLAY_CHARS = 4L << 20;
+
   private final String id;
+  private final Vertx vertx;
   private final Context context;
-  private final ServerWebSocket socket;
   private final SandboxLeasing leasing;
   private final InteractionRecorder recorder;
   private final FrameCodec codec;
   private final int maxFrameBytes;
-  private final Runnable onEnd;
+  private final Duration resumeGrace;
   private final EdgeMetrics metrics;
+  private final Runnable onEnd;
+  private final ReplayBuffer replay = new ReplayBuffer(REPLAY_FRAMES, REPLAY_CHARS);
 
-  private long seq;
+  private ServerWebSocket socket;
+  private long graceTimer = -1;
   private int turn;
   private int pending;
   private boolean closed;
@@ -62,75 +76,157 @@ final class Session {
 
   Session(
       String id,
+      Vertx vertx,
       Context context,
-      ServerWebSocket socket,
       SandboxLeasing leasing,
       InteractionRecorder recorder,
       FrameCodec codec,
       int maxFrameBytes,
+      Duration resumeGrace,
       EdgeMetrics metrics,
       Runnable onEnd) {
     this.id = id;
+    this.vertx = vertx;
     this.context = context;
-    this.socket = socket;
     this.leasing = leasing;
     this.recorder = recorder;
     this.codec = codec;
     this.maxFrameBytes = maxFrameBytes;
-    this.onEnd = onEnd;
+    this.resumeGrace = resumeGrace;
     this.metrics = metrics;
+    this.onEnd = onEnd;
   }
 
   String id() {
     return id;
   }
 
-  void start() {
-    socket.textMessageHandler(this::onText);
-    socket.binaryMessageHandler(this::onBinary);
-    socket.closeHandler(v -> end());
-    socket.exceptionHandler(e -> LOG.debug("session {}: socket error", id, e));
-    metrics.sessionOpened();
-    long leaseStart = System.nanoTime();
-    tail =
-        leasing
-            .lease(id, TEMPLATE)
-            .andThen(
-                ar -> {
-                  if (ar.failed()) {
-                    send(
-                        new ServerFrame.Error(
-                            null,
-                            "lease_failed",
-                            "no sandbox could be leased: " + ar.cause().getMessage(),
-                            null,
-                            true));
-                    socket.close((short) 1011, "lease_failed");
-                  } else if (closed) {
-                    leasing.release(ar.result());
-                  } else {
-                    metrics.leased(Duration.ofNanos(System.nanoTime() - leaseStart));
-                    leased = ar.result();
-                    send(
-                        new ServerFrame.SessionReady(
-                            id,
-                            leased.sandbox().id(),
-                            leased.leaseId(),
-                            leased.fencingToken(),
-                            leased.node(),
-                            leased.isolation()));
-                  }
-                });
+  /** Opens the session on its first socket and leases its sandbox. */
+  void start(ServerWebSocket first) {
+    onContext(
+        () -> {
+          metrics.sessionOpened();
+          attach(first);
+          long leaseStart = System.nanoTime();
+          tail =
+              leasing
+                  .lease(id, TEMPLATE)
+                  .andThen(
+                      ar ->
+                          onContext(
+                              () ->
+                                  leaseDone(
+                                      ar.failed() ? ar.cause() : null,
+                                      ar.failed() ? null : ar.result(),
+                                      leaseStart)));
+        });
   }
 
-  private void onBinary(Buffer buffer) {
+  private void leaseDone(Throwable error, LeasedSandbox sandbox, long leaseStart) {
+    if (error != null) {
+      sendFatal("lease_failed", "no sandbox could be leased: " + error.getMessage(), (short) 1011);
+    } else if (closed) {
+      leasing.release(sandbox);
+    } else {
+      metrics.leased(Duration.ofNanos(System.nanoTime() - leaseStart));
+      leased = sandbox;
+      send(
+          new ServerFrame.SessionReady(
+              id,
+              sandbox.sandbox().id(),
+              sandbox.leaseId(),
+              sandbox.fencingToken(),
+              sandbox.node(),
+              sandbox.isolation()));
+    }
+  }
+
+  /**
+   * A client reconnects after seeing frames up to {@code seenSeq}: it gets the frames it missed,
+   * then the session carries on. A socket still attached is closed (the newest connection wins).
+   */
+  void resume(ServerWebSocket next, long seenSeq) {
+    onContext(
+        () -> {
+          if (closed) {
+            next.close((short) 4404, "session_ended");
+            return;
+          }
+          Optional<List<String>> missed = replay.after(seenSeq);
+          if (missed.isEmpty()) {
+            String message =
+                seenSeq > replay.lastSeq()
+                    ? "last_seq " + seenSeq + " was never sent (last is " + replay.lastSeq() + ")"
+                    : "frames after " + seenSeq + " are no longer kept; the session cannot resume";
+            next.writeTextMessage(
+                codec.encode(
+                    0, new ServerFrame.Error(null, "resume_gap", message, "last_seq", true)));
+            next.close((short) 4409, "resume_gap");
+            return;
+          }
+          if (socket != null) {
+            ServerWebSocket old = socket;
+            socket = null;
+            old.close((short) 4000, "resumed_elsewhere");
+          }
+          cancelGrace();
+          attach(next);
+          missed.get().forEach(next::writeTextMessage);
+        });
+  }
+
+  private void attach(ServerWebSocket ws) {
+    socket = ws;
+    ws.textMessageHandler(text -> onContext(() -> onText(ws, text)));
+    ws.binaryMessageHandler(buffer -> onContext(() -> onBinary(ws, buffer)));
+    ws.closeHandler(v -> onContext(() -> onSocketClosed(ws)));
+    ws.exceptionHandler(e -> LOG.debug("session {}: socket error", id, e));
+  }
+
+  private void onSocketClosed(ServerWebSocket ws) {
+    if (ws != socket || closed) {
+      return; // an older socket, replaced by a resume
+    }
+    socket = null;
+    Short code = ws.closeStatusCode();
+    if (code != null && (code == 1000 || code == 1001)) {
+      end(); // the client said goodbye
+      return;
+    }
+    // The connection dropped: keep the session (and its sandbox) for the client to resume.
+    graceTimer =
+        vertx.setTimer(Math.max(1, resumeGrace.toMillis()), t -> onContext(this::graceExpired));
+  }
+
+  private void graceExpired() {
+    graceTimer = -1;
+    if (socket == null && !closed) {
+      LOG.info("session {}: not resumed within {}; ending it", id, resumeGrace);
+      end();
+    }
+  }
+
+  private void cancelGrace() {
+    if (graceTimer >= 0) {
+      vertx.cancelTimer(graceTimer);
+      graceTimer = -1;
+    }
+  }
+
+  private void onBinary(ServerWebSocket ws, Buffer buffer) {
+    if (ws != socket) {
+      return;
+    }
     metrics.frameReceived("invalid");
     send(
         new ServerFrame.Error(
             null, "unsupported_frame", "binary frames are not part of the protocol", null, false));
   }
 
-  private void onText(String text) {
+  private void onText(ServerWebSocket ws, String text) {
+    if (ws != socket) {
+      return;
+    }
     if (text.length() > maxFrameBytes
         || text.getBytes(StandardCharsets.UTF_8).length > maxFrameBytes) {
       metrics.frameReceived("invalid");
@@ -151,10 +247,11 @@ final class Session {
       send(e.toFrame());
       return;
     }
-    metrics.frameReceived(frame instanceof ClientFrame.Exec ? "exec" : "ping");
     if (frame instanceof ClientFrame.Ping ping) {
+      metrics.frameReceived("ping");
       send(new ServerFrame.Pong(ping.id()));
     } else if (frame instanceof ClientFrame.Exec exec) {
+      metrics.frameReceived("exec");
       enqueue(exec);
     }
   }
@@ -221,10 +318,9 @@ final class Session {
                                 String.valueOf(error.getMessage()),
                                 null,
                                 false));
-                        done.complete();
-                        return;
+                      } else {
+                        finish(exec, thisTurn, startedAt, recorded.toString(), result);
                       }
-                      finish(exec, thisTurn, startedAt, recorded.toString(), result);
                       done.complete();
                     }));
     return done.future();
@@ -263,22 +359,30 @@ final class Session {
             startedAt);
     recorder
         .record(record)
-        .onSuccess(v -> metrics.eventPublished(true))
-        .onFailure(
-            e -> {
-              metrics.eventPublished(false);
-              LOG.warn("session {}: interaction of {} not recorded", id, exec.id(), e);
-              send(
-                  new ServerFrame.Error(
-                      exec.id(),
-                      "event_not_recorded",
-                      "the command ran but its interaction event was not recorded: "
-                          + e.getMessage(),
-                      null,
-                      false));
-            });
+        .onComplete(
+            ar ->
+                onContext(
+                    () -> {
+                      metrics.eventPublished(ar.succeeded());
+                      if (ar.failed()) {
+                        LOG.warn(
+                            "session {}: interaction of {} not recorded",
+                            id,
+                            exec.id(),
+                            ar.cause());
+                        send(
+                            new ServerFrame.Error(
+                                exec.id(),
+                                "event_not_recorded",
+                                "the command ran but its interaction event was not recorded: "
+                                    + ar.cause().getMessage(),
+                                null,
+                                false));
+                      }
+                    }));
   }
 
+  /** Numbers the frame, keeps it for a resume, and writes it if a socket is attached. */
   private void send(ServerFrame frame) {
     if (closed) {
       return;
@@ -287,9 +391,22 @@ final class Session {
     if (frame instanceof ServerFrame.Error error) {
       metrics.error(error.code());
     }
-    socket
-        .writeTextMessage(codec.encode(++seq, frame))
-        .onFailure(e -> LOG.debug("session {}: frame {} not sent", id, frame.type(), e));
+    long seq = replay.lastSeq() + 1;
+    String text = codec.encode(seq, frame);
+    replay.add(seq, text);
+    if (socket != null) {
+      socket
+          .writeTextMessage(text)
+          .onFailure(e -> LOG.debug("session {}: frame {} not sent", id, frame.type(), e));
+    }
+  }
+
+  private void sendFatal(String code, String message, short closeCode) {
+    send(new ServerFrame.Error(null, code, message, null, true));
+    if (socket != null) {
+      socket.close(closeCode, code);
+    }
+    end();
   }
 
   /**
@@ -298,9 +415,9 @@ final class Session {
    */
   Future<Void> close(short code, String reason) {
     Promise<Void> released = Promise.promise();
-    context.runOnContext(
-        v -> {
-          if (!closed && !socket.isClosed()) {
+    onContext(
+        () -> {
+          if (!closed && socket != null && !socket.isClosed()) {
             socket.close(code, reason);
           }
           end().onComplete(released);
@@ -313,6 +430,7 @@ final class Session {
       return Future.succeededFuture();
     }
     closed = true;
+    cancelGrace();
     metrics.sessionClosed();
     onEnd.run();
     if (leased == null) {
@@ -323,5 +441,13 @@ final class Session {
     return leasing
         .release(held)
         .onFailure(e -> LOG.warn("session {}: sandbox release failed", id, e));
+  }
+
+  private void onContext(Runnable action) {
+    if (Vertx.currentContext() == context) {
+      action.run();
+    } else {
+      context.runOnContext(v -> action.run());
+    }
   }
 }
