@@ -1,0 +1,213 @@
+package dev.agentfactory.edge.agent;
+
+import io.vertx.core.Future;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Agents, their immutable versions and deployments. A new agent starts at {@code v1}, deployed as
+ * stable; later versions are added, then deployed (optionally as a canary), promoted or rolled
+ * back. Sessions ask {@link #resolve} which version serves them.
+ *
+ * <pre>{@code
+ * registry.create("default", codec.readResource("agents/math.json"))
+ *     .compose(agent -> registry.addVersion("default", betterMath))
+ *     .compose(v2 -> registry.deploy(AgentRef.of("math"), 1,
+ *         Optional.of(new Deployment.Canary(v2.number(), 10))));
+ * registry.resolve(AgentRef.of("math"), sessionId).onSuccess(version -> start(version.spec()));
+ * }</pre>
+ */
+public final class AgentRegistry {
+
+  private final AgentStore store;
+  private final AgentSpecCodec codec = new AgentSpecCodec();
+  private final Clock clock;
+
+  /** Versions never change, so every one read is kept. */
+  private final Map<VersionKey, AgentVersion> versions = new ConcurrentHashMap<>();
+
+  private record VersionKey(AgentRef agent, int number) {}
+
+  public AgentRegistry(AgentStore store) {
+    this(store, Clock.systemUTC());
+  }
+
+  public AgentRegistry(AgentStore store, Clock clock) {
+    this.store = store;
+    this.clock = clock;
+  }
+
+  /** Creates the agent named in {@code spec} with {@code v1} deployed; conflict if it exists. */
+  public Future<Agent> create(String tenant, AgentSpec spec) {
+    AgentRef ref = new AgentRef(tenant, spec.name());
+    AgentVersion first = new AgentVersion(ref, 1, codec.contentHash(spec), spec, clock.instant());
+    Deployment deployment =
+        new Deployment(ref, 1, Optional.empty(), OptionalInt.empty(), 1, clock.instant());
+    return store
+        .create(first, deployment)
+        .recover(
+            e ->
+                Future.failedFuture(
+                    e instanceof AgentException a && a.code() == AgentException.Code.CONFLICT
+                        ? AgentException.conflict("agent " + ref + " already exists")
+                        : e));
+  }
+
+  /**
+   * Adds {@code spec} as the next version of the agent it names (not deployed), or returns the
+   * existing version with identical content.
+   */
+  public Future<AgentVersion> addVersion(String tenant, AgentSpec spec) {
+    return store.addVersion(new AgentRef(tenant, spec.name()), spec, codec.contentHash(spec));
+  }
+
+  /**
+   * Creates the agent, or adds the spec as a version if it differs from every existing one. For
+   * seeding built-in agents at start-up; does not change what is deployed.
+   */
+  public Future<AgentVersion> apply(String tenant, AgentSpec spec) {
+    AgentRef ref = new AgentRef(tenant, spec.name());
+    return store
+        .agent(ref)
+        .compose(
+            existing ->
+                existing.isPresent()
+                    ? addVersion(tenant, spec)
+                    : create(tenant, spec).compose(agent -> version(ref, 1)));
+  }
+
+  public Future<Agent> get(AgentRef ref) {
+    return store
+        .agent(ref)
+        .compose(
+            found ->
+                found
+                    .map(Future::succeededFuture)
+                    .orElseGet(
+                        () -> Future.failedFuture(AgentException.notFound("no agent " + ref))));
+  }
+
+  public Future<List<Agent>> list(String tenant) {
+    return store.agents(tenant);
+  }
+
+  /** All versions of an agent, oldest first. */
+  public Future<List<AgentVersion>> versions(AgentRef ref) {
+    return get(ref).compose(agent -> store.versions(ref));
+  }
+
+  public Future<AgentVersion> version(AgentRef ref, int number) {
+    AgentVersion cached = versions.get(new VersionKey(ref, number));
+    if (cached != null) {
+      return Future.succeededFuture(cached);
+    }
+    return store
+        .version(ref, number)
+        .compose(
+            found -> {
+              if (found.isEmpty()) {
+                return Future.failedFuture(
+                    AgentException.notFound("agent " + ref + " has no version v" + number));
+              }
+              versions.put(new VersionKey(ref, number), found.get());
+              return Future.succeededFuture(found.get());
+            });
+  }
+
+  /**
+   * Makes {@code stableVersion} the stable version and sets (or clears) the canary. The previous
+   * stable version is remembered for {@link #rollback} when the stable version changes.
+   */
+  public Future<Deployment> deploy(
+      AgentRef ref, int stableVersion, Optional<Deployment.Canary> canary) {
+    Future<AgentVersion> stableExists = version(ref, stableVersion);
+    Future<?> canaryExists =
+        canary.map(c -> (Future<?>) version(ref, c.version())).orElse(Future.succeededFuture());
+    return Future.all(stableExists, canaryExists)
+        .recover(
+            e ->
+                Future.failedFuture(
+                    e instanceof AgentException a && a.code() == AgentException.Code.NOT_FOUND
+                        ? new AgentException(a.code(), a.getMessage(), "version", null)
+                        : e))
+        .compose(v -> get(ref))
+        .compose(
+            agent -> {
+              Deployment current = agent.deployment();
+              OptionalInt previous =
+                  current.stableVersion() == stableVersion
+                      ? current.previousStable()
+                      : OptionalInt.of(current.stableVersion());
+              return update(current, stableVersion, canary, previous);
+            });
+  }
+
+  /** The canary becomes the stable version; the old stable one is kept for rollback. */
+  public Future<Deployment> promote(AgentRef ref) {
+    return get(ref)
+        .compose(
+            agent -> {
+              Deployment current = agent.deployment();
+              if (current.canary().isEmpty()) {
+                return Future.failedFuture(
+                    AgentException.invalidRequest("canary", "agent " + ref + " has no canary"));
+              }
+              return update(
+                  current,
+                  current.canary().get().version(),
+                  Optional.empty(),
+                  OptionalInt.of(current.stableVersion()));
+            });
+  }
+
+  /**
+   * Undoes the last change: drops the canary if there is one, else returns to the previous stable
+   * version (one step; rolling back twice needs an explicit {@link #deploy}).
+   */
+  public Future<Deployment> rollback(AgentRef ref) {
+    return get(ref)
+        .compose(
+            agent -> {
+              Deployment current = agent.deployment();
+              if (current.canary().isPresent()) {
+                return update(
+                    current, current.stableVersion(), Optional.empty(), current.previousStable());
+              }
+              if (current.previousStable().isEmpty()) {
+                return Future.failedFuture(
+                    AgentException.invalidRequest(
+                        "deployment", "agent " + ref + " has nothing to roll back to"));
+              }
+              return update(
+                  current,
+                  current.previousStable().getAsInt(),
+                  Optional.empty(),
+                  OptionalInt.empty());
+            });
+  }
+
+  /** The version that serves the session {@code sessionKey}, by the agent's deployment. */
+  public Future<AgentVersion> resolve(AgentRef ref, String sessionKey) {
+    return get(ref).compose(agent -> version(ref, agent.deployment().route(sessionKey)));
+  }
+
+  private Future<Deployment> update(
+      Deployment current,
+      int stable,
+      Optional<Deployment.Canary> canary,
+      OptionalInt previousStable) {
+    Deployment next =
+        new Deployment(
+            current.agent(),
+            stable,
+            canary,
+            previousStable,
+            current.revision() + 1,
+            clock.instant());
+    return store.updateDeployment(current.revision(), next);
+  }
+}

@@ -1,0 +1,336 @@
+package dev.agentfactory.edge.agent;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.agentfactory.edge.model.ModelParameters;
+import dev.agentfactory.edge.model.SecretRef;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.OptionalInt;
+import java.util.Set;
+
+/**
+ * Reads agent specs from JSON or YAML and writes their canonical JSON. Strict: unknown fields are
+ * rejected (a misspelt {@code system_promt} would otherwise silently change what the agent does),
+ * and every error names its field in dotted form.
+ *
+ * <pre>{@code
+ * AgentSpec math = new AgentSpecCodec().parseJson(Files.readString(path));
+ * }</pre>
+ */
+public final class AgentSpecCodec {
+
+  private static final Set<String> TOP =
+      Set.of(
+          "name",
+          "description",
+          "model",
+          "system_prompt",
+          "tools",
+          "mcp_servers",
+          "sandbox",
+          "limits");
+  private static final Set<String> MODEL =
+      Set.of("provider", "name", "base_url", "api_key", "parameters");
+  private static final Set<String> PARAMETERS = Set.of("temperature", "top_p", "max_tokens");
+  private static final Set<String> MCP = Set.of("name", "url");
+  private static final Set<String> SANDBOX = Set.of("template");
+  private static final Set<String> LIMITS = Set.of("max_turns", "max_tokens", "max_wall_time_ms");
+
+  private final ObjectMapper json = new ObjectMapper();
+  private final ObjectMapper yaml = new YAMLMapper();
+
+  public AgentSpec parseJson(String text) {
+    return parse(read(json, text, "JSON"));
+  }
+
+  public AgentSpec parseYaml(String text) {
+    return parse(read(yaml, text, "YAML"));
+  }
+
+  /** A spec from the classpath, e.g. {@code agents/math.json}; YAML if the name ends in .yaml. */
+  public AgentSpec readResource(String name) {
+    try (InputStream in = AgentSpecCodec.class.getClassLoader().getResourceAsStream(name)) {
+      if (in == null) {
+        throw AgentException.notFound("no resource " + name);
+      }
+      String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      return name.endsWith(".yaml") || name.endsWith(".yml") ? parseYaml(text) : parseJson(text);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private static JsonNode read(ObjectMapper mapper, String text, String format) {
+    try {
+      JsonNode root = mapper.readTree(text);
+      if (root == null || !root.isObject()) {
+        throw AgentException.invalidSpec("$", "a spec must be a " + format + " object");
+      }
+      return root;
+    } catch (JsonProcessingException e) {
+      throw AgentException.invalidSpec("$", "not valid " + format + ": " + e.getOriginalMessage());
+    }
+  }
+
+  /** Validates a parsed tree into a spec. */
+  public AgentSpec parse(JsonNode root) {
+    onlyKnown(root, "", TOP);
+    JsonNode model = object(root, "model", "model", true);
+    onlyKnown(model, "model.", MODEL);
+    JsonNode sandbox = object(root, "sandbox", "sandbox", true);
+    onlyKnown(sandbox, "sandbox.", SANDBOX);
+    JsonNode limitsNode = object(root, "limits", "limits", false);
+    return new AgentSpec(
+        text(root, "name", "name", true),
+        text(root, "description", "description", false),
+        modelSpec(model),
+        text(root, "system_prompt", "system_prompt", false),
+        tools(root.get("tools")),
+        mcpServers(root.get("mcp_servers")),
+        text(sandbox, "template", "sandbox.template", true),
+        limitsNode == null ? AgentSpec.Limits.DEFAULTS : limits(limitsNode));
+  }
+
+  private AgentSpec.ModelSpec modelSpec(JsonNode model) {
+    String providerText = text(model, "provider", "model.provider", true);
+    AgentSpec.Provider provider =
+        switch (providerText) {
+          case "openai" -> AgentSpec.Provider.OPENAI;
+          case "scripted" -> AgentSpec.Provider.SCRIPTED;
+          default ->
+              throw AgentException.invalidSpec(
+                  "model.provider", "'" + providerText + "' is not openai or scripted");
+        };
+    Optional<URI> baseUrl =
+        Optional.ofNullable(text(model, "base_url", "model.base_url", false))
+            .map(s -> uri("model.base_url", s));
+    Optional<SecretRef> apiKey =
+        Optional.ofNullable(text(model, "api_key", "model.api_key", false))
+            .map(
+                s -> {
+                  try {
+                    return SecretRef.parse(s);
+                  } catch (IllegalArgumentException e) {
+                    // never echo the value: it may be a pasted key
+                    throw AgentException.invalidSpec("model.api_key", e.getMessage());
+                  }
+                });
+    JsonNode params = object(model, "parameters", "model.parameters", false);
+    ModelParameters parameters = ModelParameters.DEFAULTS;
+    if (params != null) {
+      onlyKnown(params, "model.parameters.", PARAMETERS);
+      OptionalDouble temperature = number(params, "temperature");
+      OptionalDouble topP = number(params, "top_p");
+      OptionalInt maxTokens = wholeNumber(params, "max_tokens", "model.parameters.max_tokens");
+      try {
+        parameters = new ModelParameters(temperature, topP, maxTokens);
+      } catch (IllegalArgumentException e) {
+        String field = e.getMessage().split(" ")[0];
+        throw AgentException.invalidSpec("model.parameters." + field, e.getMessage());
+      }
+    }
+    return new AgentSpec.ModelSpec(
+        provider, text(model, "name", "model.name", true), baseUrl, apiKey, parameters);
+  }
+
+  private static List<BuiltinTool> tools(JsonNode node) {
+    List<BuiltinTool> tools = new ArrayList<>();
+    if (node == null || node.isNull()) {
+      return tools;
+    }
+    if (!node.isArray()) {
+      throw AgentException.invalidSpec("tools", "must be an array of tool names");
+    }
+    for (int i = 0; i < node.size(); i++) {
+      JsonNode entry = node.get(i);
+      String field = "tools[" + i + "]";
+      if (!entry.isTextual()) {
+        throw AgentException.invalidSpec(field, "must be a tool name");
+      }
+      tools.add(
+          BuiltinTool.bySpecName(entry.textValue())
+              .orElseThrow(
+                  () ->
+                      AgentException.invalidSpec(
+                          field,
+                          "unknown tool '"
+                              + entry.textValue()
+                              + "'; built-ins are sandbox.exec, sandbox.read_file,"
+                              + " sandbox.write_file, http.fetch")));
+    }
+    return tools;
+  }
+
+  private static List<AgentSpec.McpServer> mcpServers(JsonNode node) {
+    List<AgentSpec.McpServer> servers = new ArrayList<>();
+    if (node == null || node.isNull()) {
+      return servers;
+    }
+    if (!node.isArray()) {
+      throw AgentException.invalidSpec("mcp_servers", "must be an array");
+    }
+    for (int i = 0; i < node.size(); i++) {
+      String prefix = "mcp_servers[" + i + "]";
+      JsonNode entry = node.get(i);
+      if (!entry.isObject()) {
+        throw AgentException.invalidSpec(prefix, "must be an object with name and url");
+      }
+      onlyKnown(entry, prefix + ".", MCP);
+      String name = text(entry, "name", prefix + ".name", true);
+      AgentSpec.requireSlug(prefix + ".name", name);
+      URI url = uri(prefix + ".url", text(entry, "url", prefix + ".url", true));
+      servers.add(new AgentSpec.McpServer(name, url));
+    }
+    return servers;
+  }
+
+  private static AgentSpec.Limits limits(JsonNode node) {
+    onlyKnown(node, "limits.", LIMITS);
+    AgentSpec.Limits d = AgentSpec.Limits.DEFAULTS;
+    int turns = wholeNumber(node, "max_turns", "limits.max_turns").orElse(d.maxTurns());
+    int tokens = wholeNumber(node, "max_tokens", "limits.max_tokens").orElse(d.maxTokens());
+    OptionalInt wall = wholeNumber(node, "max_wall_time_ms", "limits.max_wall_time_ms");
+    return new AgentSpec.Limits(
+        turns, tokens, wall.isPresent() ? Duration.ofMillis(wall.getAsInt()) : d.maxWallTime());
+  }
+
+  /** The canonical JSON of a spec: fixed field order, defaults written out. Stored and hashed. */
+  public String toJson(AgentSpec spec) {
+    ObjectNode root = json.createObjectNode();
+    root.put("name", spec.name());
+    root.put("description", spec.description());
+    ObjectNode model = root.putObject("model");
+    model.put("provider", spec.model().provider().wire());
+    model.put("name", spec.model().name());
+    spec.model().baseUrl().ifPresent(u -> model.put("base_url", u.toString()));
+    spec.model().apiKey().ifPresent(k -> model.put("api_key", k.toString()));
+    ObjectNode params = model.putObject("parameters");
+    ModelParameters p = spec.model().parameters();
+    p.temperature().ifPresent(t -> params.put("temperature", t));
+    p.topP().ifPresent(t -> params.put("top_p", t));
+    p.maxTokens().ifPresent(m -> params.put("max_tokens", m));
+    root.put("system_prompt", spec.systemPrompt());
+    spec.tools().forEach(t -> root.withArray("tools").add(t.specName()));
+    root.withArray("tools");
+    root.withArray("mcp_servers");
+    spec.mcpServers()
+        .forEach(
+            m ->
+                root.withArray("mcp_servers")
+                    .addObject()
+                    .put("name", m.name())
+                    .put("url", m.url().toString()));
+    root.putObject("sandbox").put("template", spec.sandboxTemplate());
+    root.putObject("limits")
+        .put("max_turns", spec.limits().maxTurns())
+        .put("max_tokens", spec.limits().maxTokens())
+        .put("max_wall_time_ms", spec.limits().maxWallTime().toMillis());
+    try {
+      return json.writeValueAsString(root);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot write spec " + spec.name(), e);
+    }
+  }
+
+  /** {@code sha256:} and the hex SHA-256 of the canonical JSON: equal specs, equal hashes. */
+  public String contentHash(AgentSpec spec) {
+    try {
+      byte[] digest =
+          MessageDigest.getInstance("SHA-256")
+              .digest(toJson(spec).getBytes(StandardCharsets.UTF_8));
+      return "sha256:" + HexFormat.of().formatHex(digest);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static void onlyKnown(JsonNode node, String prefix, Set<String> known) {
+    Iterator<String> names = node.fieldNames();
+    while (names.hasNext()) {
+      String name = names.next();
+      if (!known.contains(name)) {
+        throw AgentException.invalidSpec(
+            prefix + name, "unknown field; expected one of " + known.stream().sorted().toList());
+      }
+    }
+  }
+
+  private static JsonNode object(JsonNode parent, String key, String field, boolean required) {
+    JsonNode node = parent.get(key);
+    if (node == null || node.isNull()) {
+      if (required) {
+        throw AgentException.invalidSpec(field, "is required");
+      }
+      return null;
+    }
+    if (!node.isObject()) {
+      throw AgentException.invalidSpec(field, "must be an object");
+    }
+    return node;
+  }
+
+  private static String text(JsonNode parent, String key, String field, boolean required) {
+    JsonNode node = parent.get(key);
+    if (node == null || node.isNull()) {
+      if (required) {
+        throw AgentException.invalidSpec(field, "is required");
+      }
+      return null;
+    }
+    if (!node.isTextual()) {
+      throw AgentException.invalidSpec(field, "must be a string");
+    }
+    return node.textValue();
+  }
+
+  private static OptionalDouble number(JsonNode parent, String key) {
+    JsonNode node = parent.get(key);
+    if (node == null || node.isNull()) {
+      return OptionalDouble.empty();
+    }
+    if (!node.isNumber()) {
+      throw AgentException.invalidSpec("model.parameters." + key, "must be a number");
+    }
+    return OptionalDouble.of(node.doubleValue());
+  }
+
+  private static OptionalInt wholeNumber(JsonNode parent, String key, String field) {
+    JsonNode node = parent.get(key);
+    if (node == null || node.isNull()) {
+      return OptionalInt.empty();
+    }
+    if (!node.isIntegralNumber() || !node.canConvertToInt()) {
+      throw AgentException.invalidSpec(field, "must be a whole number");
+    }
+    return OptionalInt.of(node.intValue());
+  }
+
+  private static URI uri(String field, String text) {
+    try {
+      URI uri = new URI(text);
+      if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))
+          || uri.getHost() == null) {
+        throw AgentException.invalidSpec(field, "must be an absolute http(s) URL");
+      }
+      return uri;
+    } catch (URISyntaxException e) {
+      throw AgentException.invalidSpec(field, "is not a URL: " + e.getReason());
+    }
+  }
+}

@@ -1,0 +1,142 @@
+package dev.agentfactory.edge.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The registry over the embedded H2 store in a temp directory. */
+class AgentRegistryIT {
+
+  @TempDir Path dir;
+  private Vertx vertx;
+  private JdbcAgentStore store;
+  private AgentRegistry registry;
+  private final AgentSpecCodec codec = new AgentSpecCodec();
+  private final AgentRef math = AgentRef.of("math");
+
+  @BeforeEach
+  void open() throws Exception {
+    vertx = Vertx.vertx();
+    reopen();
+  }
+
+  private void reopen() throws Exception {
+    store = await(JdbcAgentStore.open(vertx, JdbcAgentStore.embeddedUrl(dir), "sa", ""));
+    registry = new AgentRegistry(store);
+  }
+
+  @AfterEach
+  void close() throws Exception {
+    await(store.close());
+    await(vertx.close());
+  }
+
+  static <T> T await(Future<T> future) throws Exception {
+    try {
+      return future.toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      throw (Exception) e.getCause();
+    }
+  }
+
+  private AgentSpec mathWithPrompt(String prompt) {
+    String json = codec.toJson(codec.readResource("agents/math.json"));
+    return codec.parseJson(
+        json.replaceFirst("\"system_prompt\":\"[^\"]*\"", "\"system_prompt\":\"" + prompt + "\""));
+  }
+
+  @Test
+  void versionsAreImmutableOrderedAndDeduplicatedByContent() throws Exception {
+    Agent agent = await(registry.create("default", mathWithPrompt("one")));
+    assertThat(agent.deployment().stableVersion()).isEqualTo(1);
+
+    AgentVersion v2 = await(registry.addVersion("default", mathWithPrompt("two")));
+    AgentVersion v3 = await(registry.addVersion("default", mathWithPrompt("three")));
+    AgentVersion again = await(registry.addVersion("default", mathWithPrompt("two")));
+
+    assertThat(v2.label()).isEqualTo("v2");
+    assertThat(v3.number()).isEqualTo(3);
+    assertThat(again).isEqualTo(v2);
+    assertThat(await(registry.versions(math)))
+        .extracting(v -> v.spec().systemPrompt())
+        .containsExactly("one", "two", "three");
+    assertThatThrownBy(() -> await(registry.create("default", mathWithPrompt("x"))))
+        .isInstanceOfSatisfying(
+            AgentException.class,
+            e -> assertThat(e.code()).isEqualTo(AgentException.Code.CONFLICT));
+    assertThatThrownBy(() -> await(registry.get(AgentRef.of("nope"))))
+        .isInstanceOfSatisfying(
+            AgentException.class,
+            e -> assertThat(e.code()).isEqualTo(AgentException.Code.NOT_FOUND));
+  }
+
+  @Test
+  void canaryPromoteAndRollback() throws Exception {
+    await(registry.create("default", mathWithPrompt("one")));
+    await(registry.addVersion("default", mathWithPrompt("two")));
+
+    Deployment canary = await(registry.deploy(math, 1, Optional.of(new Deployment.Canary(2, 30))));
+    assertThat(canary.canary()).hasValue(new Deployment.Canary(2, 30));
+    long onV2 =
+        java.util.stream.IntStream.range(0, 400)
+            .filter(
+                i -> {
+                  try {
+                    return await(registry.resolve(math, "s" + i)).number() == 2;
+                  } catch (Exception e) {
+                    throw new AssertionError(e);
+                  }
+                })
+            .count();
+    assertThat(onV2).isBetween(80L, 160L);
+
+    Deployment promoted = await(registry.promote(math));
+    assertThat(promoted.stableVersion()).isEqualTo(2);
+    assertThat(promoted.canary()).isEmpty();
+    assertThat(await(registry.resolve(math, "anyone")).number()).isEqualTo(2);
+
+    Deployment rolledBack = await(registry.rollback(math));
+    assertThat(rolledBack.stableVersion()).isEqualTo(1);
+    assertThatThrownBy(() -> await(registry.rollback(math)))
+        .isInstanceOfSatisfying(
+            AgentException.class,
+            e -> assertThat(e.code()).isEqualTo(AgentException.Code.INVALID_REQUEST));
+    assertThatThrownBy(() -> await(registry.deploy(math, 9, Optional.empty())))
+        .isInstanceOfSatisfying(
+            AgentException.class,
+            e -> assertThat(e.code()).isEqualTo(AgentException.Code.NOT_FOUND));
+  }
+
+  @Test
+  void everythingSurvivesReopeningTheStore() throws Exception {
+    await(registry.create("default", mathWithPrompt("one")));
+    await(registry.addVersion("default", mathWithPrompt("two")));
+    await(registry.deploy(math, 1, Optional.of(new Deployment.Canary(2, 10))));
+    await(registry.create("other-tenant", mathWithPrompt("theirs")));
+    await(store.close());
+
+    reopen();
+
+    Agent agent = await(registry.get(math));
+    assertThat(agent.latestVersion()).isEqualTo(2);
+    assertThat(agent.deployment().canary()).hasValue(new Deployment.Canary(2, 10));
+    assertThat(agent.deployment().revision()).isEqualTo(2);
+    assertThat(await(registry.version(math, 2)).spec()).isEqualTo(mathWithPrompt("two"));
+    assertThat(await(registry.list("default")))
+        .extracting(a -> a.ref().name())
+        .isEqualTo(List.of("math"));
+    assertThat(await(registry.get(new AgentRef("other-tenant", "math"))).latestVersion())
+        .isEqualTo(1);
+  }
+}

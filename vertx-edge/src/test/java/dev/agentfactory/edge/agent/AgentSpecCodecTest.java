@@ -1,0 +1,94 @@
+package dev.agentfactory.edge.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import dev.agentfactory.edge.model.ScriptedPolicy;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class AgentSpecCodecTest {
+
+  private final AgentSpecCodec codec = new AgentSpecCodec();
+
+  static final String OPENAI =
+      "{\"name\":\"helper\",\"model\":{\"provider\":\"openai\",\"name\":\"gpt-4o-mini\","
+          + "\"base_url\":\"https://api.openai.com/v1\",\"api_key\":\"env:OPENAI_API_KEY\","
+          + "\"parameters\":{\"temperature\":0.2,\"max_tokens\":512}},"
+          + "\"system_prompt\":\"be brief\",\"tools\":[\"sandbox.exec\",\"http.fetch\"],"
+          + "\"mcp_servers\":[{\"name\":\"docs\",\"url\":\"http://localhost:9000/mcp\"}],"
+          + "\"sandbox\":{\"template\":\"shell\"},"
+          + "\"limits\":{\"max_turns\":5,\"max_tokens\":1000,\"max_wall_time_ms\":30000}}";
+
+  @Test
+  void theBuiltInMathAgentIsScriptedAndUsesPython() {
+    AgentSpec math = codec.readResource("agents/math.json");
+    assertThat(math.model().provider()).isEqualTo(AgentSpec.Provider.SCRIPTED);
+    assertThat(math.model().name()).isEqualTo(ScriptedPolicy.MATH_MODEL);
+    assertThat(math.sandboxTemplate()).isEqualTo("python");
+    assertThat(math.tools()).containsExactly(BuiltinTool.SANDBOX_EXEC);
+    assertThat(math.toolDefinitions().get(0).name()).isEqualTo(ScriptedPolicy.EXEC_TOOL);
+  }
+
+  @Test
+  void canonicalJsonRoundTripsAndHashesEqually() {
+    AgentSpec spec = codec.parseJson(OPENAI);
+    AgentSpec again = codec.parseJson(codec.toJson(spec));
+    assertThat(again).isEqualTo(spec);
+    assertThat(codec.contentHash(again)).isEqualTo(codec.contentHash(spec)).startsWith("sha256:");
+    assertThat(codec.toJson(spec)).contains("env:OPENAI_API_KEY");
+  }
+
+  @Test
+  void yamlReadsTheSameSpec() {
+    String yaml =
+        """
+        name: helper
+        model: {provider: openai, name: gpt-4o-mini, base_url: "https://api.openai.com/v1",
+                api_key: "env:OPENAI_API_KEY", parameters: {temperature: 0.2, max_tokens: 512}}
+        system_prompt: be brief
+        tools: [sandbox.exec, http.fetch]
+        mcp_servers: [{name: docs, url: "http://localhost:9000/mcp"}]
+        sandbox: {template: shell}
+        limits: {max_turns: 5, max_tokens: 1000, max_wall_time_ms: 30000}
+        """;
+    assertThat(codec.parseYaml(yaml)).isEqualTo(codec.parseJson(OPENAI));
+  }
+
+  @ParameterizedTest(name = "{1}")
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "\"name\":\"helper\"                              | \"name\":\"Bad Name\"            | name",
+        "\"system_prompt\":\"be brief\"                   | \"system_promt\":\"x\"           | system_promt",
+        "\"provider\":\"openai\"                          | \"provider\":\"anthropic\"       | model.provider",
+        "\"base_url\":\"https://api.openai.com/v1\",      | ''                              | model.base_url",
+        "\"env:OPENAI_API_KEY\"                           | \"sk-literal-key\"              | model.api_key",
+        "\"temperature\":0.2                              | \"temperature\":3               | model.parameters.temperature",
+        "\"max_tokens\":512                               | \"max_tokens\":\"many\"         | model.parameters.max_tokens",
+        "\"sandbox.exec\",                                | \"sandbox.rm\",                  | tools[0]",
+        "\"name\":\"docs\"                                | \"name\":\"Docs!\"               | mcp_servers[0].name",
+        "\"http://localhost:9000/mcp\"                    | \"ftp://x\"                      | mcp_servers[0].url",
+        "\"template\":\"shell\"                           | \"template\":\"\"                | sandbox.template",
+        "\"max_turns\":5                                  | \"max_turns\":0                  | limits.max_turns",
+        "\"max_wall_time_ms\":30000                       | \"max_wall_time_ms\":-1          | limits.max_wall_time_ms",
+      })
+  void everyBadFieldIsNamed(String good, String bad, String field) {
+    String json = OPENAI.replace(good.strip(), bad.strip());
+    assertThat(json).isNotEqualTo(OPENAI);
+    AgentException e = catchThrowableOfType(AgentException.class, () -> codec.parseJson(json));
+    assertThat(e.code()).isEqualTo(AgentException.Code.INVALID_SPEC);
+    assertThat(e.field()).isEqualTo(field);
+    assertThat(e.getMessage()).doesNotContain("sk-literal-key");
+  }
+
+  @Test
+  void scriptedModelsMustBeKnownAndTakeNoUrl() {
+    String unknown =
+        "{\"name\":\"m\",\"model\":{\"provider\":\"scripted\",\"name\":\"scripted/chess\"},"
+            + "\"sandbox\":{\"template\":\"python\"}}";
+    assertThat(catchThrowableOfType(AgentException.class, () -> codec.parseJson(unknown)).field())
+        .isEqualTo("model.name");
+  }
+}
