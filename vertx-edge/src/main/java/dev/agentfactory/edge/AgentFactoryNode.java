@@ -7,6 +7,11 @@ import dev.agentfactory.connectors.flink.FlinkRestClient;
 import dev.agentfactory.connectors.kafka.EmbeddedKafka;
 import dev.agentfactory.connectors.kafka.InteractionPublisher;
 import dev.agentfactory.connectors.kafka.Topics;
+import dev.agentfactory.edge.api.ApiRouter;
+import dev.agentfactory.edge.auth.ApiKeyStore;
+import dev.agentfactory.edge.auth.Auth;
+import dev.agentfactory.edge.auth.KeysHandler;
+import dev.agentfactory.edge.auth.RateLimiter;
 import dev.agentfactory.edge.config.NodeConfig;
 import dev.agentfactory.edge.health.ComponentStatus;
 import dev.agentfactory.edge.health.HealthHandler;
@@ -68,6 +73,8 @@ public final class AgentFactoryNode implements AutoCloseable {
   private final EdgeMetrics metrics = new EdgeMetrics();
   private final Vertx vertx = Vertx.vertx();
   private HttpServer server;
+  private ApiKeyStore keyStore;
+  private Auth auth;
   // Components are started side by side; these are set as each comes up and closed in a fixed
   // order (publisher, sandboxes, cluster, Flink, Kafka) whatever order they started in.
   private volatile InteractionPublisher publisher;
@@ -146,6 +153,7 @@ public final class AgentFactoryNode implements AutoCloseable {
             new KafkaInteractionRecorder(vertx, publisher),
             config.sessionMaxFrameBytes(),
             Duration.ofMillis(config.sessionResumeGraceMs()),
+            config.sessionsPerTenant(),
             metrics);
     SandboxPool started = poolUp.join();
     for (String template : started.stats().target().keySet()) {
@@ -181,11 +189,48 @@ public final class AgentFactoryNode implements AutoCloseable {
   }
 
   private void startHttp() {
-    Router router = Router.router(vertx);
-    router.get("/health").handler(new HealthHandler(health));
-    router.get("/metrics").handler(new MetricsHandler(metrics));
-    router.get("/v1/sessions").handler(ctx -> whenStarted(ctx, h -> h.open(ctx)));
-    router.get("/v1/sessions/:id").handler(ctx -> whenStarted(ctx, h -> h.resume(ctx)));
+    try {
+      Path edgeDir = Files.createDirectories(config.dataDir().resolve("edge"));
+      keyStore =
+          config.authStoreUrl().isPresent()
+              ? ApiKeyStore.open(config.authStoreUrl().get())
+              : ApiKeyStore.embedded(edgeDir);
+    } catch (Exception e) {
+      throw new IllegalStateException("the API key store cannot be opened: " + e.getMessage(), e);
+    }
+    auth =
+        new Auth(
+            vertx,
+            config.adminKey(),
+            keyStore,
+            new RateLimiter(config.rateLimitPerSecond(), config.rateLimitBurst()));
+    auth.start().toCompletionStage().toCompletableFuture().join();
+    if (!auth.enabled()) {
+      LOG.warn("auth is off (no auth.admin.key): every caller is tenant 'default'; loopback only");
+    }
+    KeysHandler keys = new KeysHandler(auth);
+    String contract = ApiRouter.contractText();
+    Router router =
+        ApiRouter.create(
+            vertx,
+            auth.handler(),
+            Map.of(
+                "getHealth",
+                new HealthHandler(health),
+                "getMetrics",
+                new MetricsHandler(metrics),
+                "getOpenApi",
+                ctx -> ctx.response().putHeader("content-type", "application/json").end(contract),
+                "openSession",
+                ctx -> whenStarted(ctx, h -> h.open(ctx)),
+                "resumeSession",
+                ctx -> whenStarted(ctx, h -> h.resume(ctx)),
+                "createKey",
+                keys::create,
+                "listKeys",
+                keys::list,
+                "revokeKey",
+                keys::revoke));
     HttpServerOptions options =
         new HttpServerOptions()
             .setHost(config.httpHost())
@@ -431,6 +476,16 @@ public final class AgentFactoryNode implements AutoCloseable {
         c.close();
       } catch (Exception e) {
         LOG.warn("closing {} failed", c.getClass().getSimpleName(), e);
+      }
+    }
+    if (auth != null) {
+      auth.close();
+    }
+    if (keyStore != null) {
+      try {
+        keyStore.close();
+      } catch (Exception e) {
+        LOG.warn("closing the API key store failed", e);
       }
     }
     await("closing vert.x", vertx.close().toCompletionStage().toCompletableFuture());

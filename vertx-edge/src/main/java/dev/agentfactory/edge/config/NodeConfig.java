@@ -27,10 +27,28 @@ public record NodeConfig(
     Optional<Path> sandboxDir,
     int sandboxPoolSize,
     int sessionMaxFrameBytes,
-    int sessionResumeGraceMs) {
+    int sessionResumeGraceMs,
+    int sessionsPerTenant,
+    Optional<String> adminKey,
+    Optional<String> authStoreUrl,
+    int rateLimitPerSecond,
+    int rateLimitBurst) {
 
   public NodeConfig {
     dataDir = dataDir.toAbsolutePath().normalize();
+    if (adminKey.isEmpty() && !isLoopback(httpHost)) {
+      throw new ConfigException(
+          "http.host is "
+              + httpHost
+              + ", reachable from other machines, but auth is off: set auth.admin.key"
+              + " (AF_ADMIN_KEY) or listen on 127.0.0.1");
+    }
+    adminKey.ifPresent(
+        key -> {
+          if (key.length() < 16) {
+            throw new ConfigException("auth.admin.key must be at least 16 characters");
+          }
+        });
     if (!sandboxIsolation.equals("namespace") && !sandboxIsolation.equals("process")) {
       throw new ConfigException(
           "sandbox.isolation is '" + sandboxIsolation + "': expected namespace or process");
@@ -53,7 +71,12 @@ public record NodeConfig(
         source.optional(NodeOptions.SANDBOX_DIR).map(Path::of),
         source.get(NodeOptions.SANDBOX_POOL_SIZE),
         source.get(NodeOptions.SESSION_MAX_FRAME_BYTES),
-        source.get(NodeOptions.SESSION_RESUME_GRACE_MS));
+        source.get(NodeOptions.SESSION_RESUME_GRACE_MS),
+        source.get(NodeOptions.SESSIONS_PER_TENANT),
+        source.optional(NodeOptions.ADMIN_KEY),
+        source.optional(NodeOptions.AUTH_STORE_URL),
+        source.get(NodeOptions.RATE_LIMIT_PER_SECOND),
+        source.get(NodeOptions.RATE_LIMIT_BURST));
   }
 
   /**
@@ -91,6 +114,28 @@ public record NodeConfig(
     } catch (InvalidClusterConfigException e) {
       throw new ConfigException("cluster configuration: " + e.getMessage());
     }
+  }
+
+  /** Like the generated one, but the admin key never appears (configs end up in logs). */
+  @Override
+  public String toString() {
+    return "NodeConfig[dataDir=%s, http=%s:%d, kafka=%s, flink=%s, cluster=%s, sandbox=%s/%d,"
+            .formatted(
+                dataDir,
+                httpHost,
+                httpPort,
+                kafkaBootstrapServers.orElse("embedded:" + kafkaPort),
+                flinkRestUrl.orElse("embedded:" + flinkPort),
+                cluster,
+                sandboxIsolation,
+                sandboxPoolSize)
+        + " auth="
+        + (adminKey.isPresent() ? "on" : "off")
+        + "]";
+  }
+
+  private static boolean isLoopback(String host) {
+    return host.equals("localhost") || host.startsWith("127.") || host.equals("::1");
   }
 
   /** Where sandbox workspaces live. */

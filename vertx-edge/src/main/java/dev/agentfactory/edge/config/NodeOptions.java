@@ -132,6 +132,43 @@ public final class NodeOptions {
           "How long a session whose connection dropped keeps its sandbox for the client to"
               + " resume; 0 ends it at once.");
 
+  public static final Option<String> ADMIN_KEY =
+      Option.string(
+          "auth.admin.key",
+          "AF_ADMIN_KEY",
+          "",
+          "Admin key that creates and revokes API keys. Set: every /v1 request needs a key. Empty:"
+              + " auth is off, allowed only while http.host is loopback.");
+
+  public static final Option<String> AUTH_STORE_URL =
+      Option.string(
+          "auth.store.url",
+          "AF_AUTH_STORE_URL",
+          "",
+          "JDBC URL of the API key store, shared by all nodes of a cluster. Empty: an H2 file"
+              + " under DATA_DIR/edge.");
+
+  public static final Option<Integer> RATE_LIMIT_PER_SECOND =
+      Option.positiveInt(
+          "auth.rate.limit.per.second",
+          "AF_RATE_LIMIT_PER_SECOND",
+          50,
+          "Requests per second each API key may make on this node (token bucket refill).");
+
+  public static final Option<Integer> RATE_LIMIT_BURST =
+      Option.positiveInt(
+          "auth.rate.limit.burst",
+          "AF_RATE_LIMIT_BURST",
+          100,
+          "Requests an API key may make at once before the per-second rate applies.");
+
+  public static final Option<Integer> SESSIONS_PER_TENANT =
+      Option.positiveInt(
+          "session.max.per.tenant",
+          "AF_SESSION_MAX_PER_TENANT",
+          100,
+          "Concurrent sessions one tenant may hold on this node; more get 429.");
+
   /** All options, in the order the configuration reference lists them. */
   public static final List<Option<?>> ALL =
       List.of(
@@ -151,7 +188,12 @@ public final class NodeOptions {
           SANDBOX_DIR,
           SANDBOX_POOL_SIZE,
           SESSION_MAX_FRAME_BYTES,
-          SESSION_RESUME_GRACE_MS);
+          SESSION_RESUME_GRACE_MS,
+          SESSIONS_PER_TENANT,
+          ADMIN_KEY,
+          AUTH_STORE_URL,
+          RATE_LIMIT_PER_SECOND,
+          RATE_LIMIT_BURST);
 
   private NodeOptions() {}
 }

@@ -10,6 +10,7 @@ import java.util.List;
  * @param status exited, timeout or killed
  */
 public record ExecRecord(
+    String tenant,
     String sessionId,
     int turn,
     String callId,

@@ -16,10 +16,9 @@ import java.util.stream.Collectors;
  */
 public final class KafkaInteractionRecorder implements InteractionRecorder {
 
-  /** Until agents and tenants exist (a later issue), sessions run the built-in shell agent. */
-  static final String TENANT = "default";
-
+  /** Until agents exist, sessions run the built-in shell agent. */
   static final String AGENT_NAME = "shell";
+
   static final String AGENT_VERSION = "0";
 
   private final Vertx vertx;
@@ -50,7 +49,7 @@ public final class KafkaInteractionRecorder implements InteractionRecorder {
           default -> ToolCallStatus.ERROR;
         };
     return Interaction.builder()
-        .tenant(TENANT)
+        .tenant(record.tenant())
         .sessionId(record.sessionId())
         .turn(record.turn() - 1)
         .agent(AGENT_NAME, AGENT_VERSION)

@@ -53,6 +53,7 @@ final class Session {
   static final long REPLAY_CHARS = 4L << 20;
 
   private final String id;
+  private final String tenant;
   private final Vertx vertx;
   private final Context context;
   private final SandboxLeasing leasing;
@@ -76,6 +77,7 @@ final class Session {
 
   Session(
       String id,
+      String tenant,
       Vertx vertx,
       Context context,
       SandboxLeasing leasing,
@@ -86,6 +88,7 @@ final class Session {
       EdgeMetrics metrics,
       Runnable onEnd) {
     this.id = id;
+    this.tenant = tenant;
     this.vertx = vertx;
     this.context = context;
     this.leasing = leasing;
@@ -99,6 +102,10 @@ final class Session {
 
   String id() {
     return id;
+  }
+
+  String tenant() {
+    return tenant;
   }
 
   /** Opens the session on its first socket and leases its sandbox. */
@@ -348,6 +355,7 @@ final class Session {
             exec.id(), status, result.exitCode(), durationMs, result.truncated()));
     ExecRecord record =
         new ExecRecord(
+            tenant,
             id,
             thisTurn,
             exec.id(),

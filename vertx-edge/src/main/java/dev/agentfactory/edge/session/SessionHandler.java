@@ -1,10 +1,11 @@
 package dev.agentfactory.edge.session;
 
+import dev.agentfactory.edge.auth.ApiErrors;
+import dev.agentfactory.edge.auth.Auth;
 import dev.agentfactory.edge.metrics.EdgeMetrics;
 import dev.agentfactory.edge.protocol.FrameCodec;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Duration;
 import java.util.Map;
@@ -27,6 +28,7 @@ public final class SessionHandler {
   private final InteractionRecorder recorder;
   private final int maxFrameBytes;
   private final Duration resumeGrace;
+  private final int maxPerTenant;
   private final EdgeMetrics metrics;
   private final FrameCodec codec = new FrameCodec();
   private final Map<String, Session> live = new ConcurrentHashMap<>();
@@ -38,19 +40,31 @@ public final class SessionHandler {
       InteractionRecorder recorder,
       int maxFrameBytes,
       Duration resumeGrace,
+      int maxPerTenant,
       EdgeMetrics metrics) {
     this.vertx = vertx;
     this.leasing = leasing;
     this.recorder = recorder;
     this.maxFrameBytes = maxFrameBytes;
     this.resumeGrace = resumeGrace;
+    this.maxPerTenant = maxPerTenant;
     this.metrics = metrics;
   }
 
   /** {@code GET /v1/sessions}: a new session. */
   public void open(RoutingContext ctx) {
     if (!accepting) {
-      fail(ctx, 503, "shutting_down", "node is shutting down", null);
+      ApiErrors.send(ctx, 503, "shutting_down", "node is shutting down", null);
+      return;
+    }
+    String tenant = Auth.tenant(ctx);
+    long held = live.values().stream().filter(s -> s.tenant().equals(tenant)).count();
+    if (held >= maxPerTenant) {
+      ApiErrors.tooMany(
+          ctx,
+          "session_quota",
+          "tenant " + tenant + " already holds " + held + " sessions on this node",
+          1000);
       return;
     }
     ctx.request()
@@ -61,6 +75,7 @@ public final class SessionHandler {
               Session session =
                   new Session(
                       id,
+                      tenant,
                       vertx,
                       vertx.getOrCreateContext(),
                       leasing,
@@ -80,33 +95,26 @@ public final class SessionHandler {
   public void resume(RoutingContext ctx) {
     String id = ctx.pathParam("id");
     Session session = live.get(id);
-    if (session == null) {
-      fail(ctx, 404, "unknown_session", "no live session " + id + " on this node", "id");
+    // Another tenant's session is answered exactly like one that does not exist.
+    if (session == null || !session.tenant().equals(Auth.tenant(ctx))) {
+      ApiErrors.send(ctx, 404, "unknown_session", "no live session " + id + " on this node", "id");
       return;
     }
     long seen;
     try {
       seen = Long.parseLong(ctx.queryParams().get("last_seq"));
+      if (seen < 0) {
+        throw new NumberFormatException("negative");
+      }
     } catch (NumberFormatException | NullPointerException e) {
-      fail(ctx, 400, "invalid_field", "last_seq must be the last seq received, e.g. 0", "last_seq");
+      ApiErrors.send(
+          ctx, 400, "invalid_field", "last_seq must be the last seq received, e.g. 0", "last_seq");
       return;
     }
     ctx.request()
         .toWebSocket()
         .onSuccess(socket -> session.resume(socket, seen))
         .onFailure(e -> LOG.debug("WebSocket upgrade failed", e));
-  }
-
-  private static void fail(
-      RoutingContext ctx, int status, String code, String message, String field) {
-    JsonObject error = new JsonObject().put("code", code).put("message", message);
-    if (field != null) {
-      error.put("field", field);
-    }
-    ctx.response()
-        .setStatusCode(status)
-        .putHeader("content-type", "application/json")
-        .end(new JsonObject().put("error", error).encode());
   }
 
   public int liveSessions() {

@@ -1,0 +1,175 @@
+package dev.agentfactory.edge.api;
+
+import dev.agentfactory.edge.auth.ApiErrors;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.HttpException;
+import io.vertx.ext.web.openapi.router.OpenAPIRoute;
+import io.vertx.ext.web.openapi.router.RequestExtractor;
+import io.vertx.ext.web.openapi.router.RouterBuilder;
+import io.vertx.json.schema.OutputUnit;
+import io.vertx.openapi.contract.OpenAPIContract;
+import io.vertx.openapi.validation.SchemaValidationException;
+import io.vertx.openapi.validation.ValidatorException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Builds the node's HTTP router from its OpenAPI contract ({@code api/openapi.json}, also served at
+ * {@code /openapi.json}): every operation in the contract must have a handler and every request is
+ * validated against it before the handler runs, so a route cannot exist undocumented.
+ */
+public final class ApiRouter {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ApiRouter.class);
+  static final String CONTRACT = "api/openapi.json";
+
+  /** Upgrade requests are not validated by the contract router: reading them breaks the upgrade. */
+  static final Set<String> WEBSOCKET_OPERATIONS = Set.of("openSession", "resumeSession");
+
+  static final int MAX_BODY_BYTES = 64 * 1024;
+
+  private ApiRouter() {}
+
+  /** The contract as text, exactly as served. */
+  public static String contractText() {
+    try (InputStream in = ApiRouter.class.getClassLoader().getResourceAsStream(CONTRACT)) {
+      if (in == null) {
+        throw new IllegalStateException(CONTRACT + " is missing from the classpath");
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * @param preHandler runs before validation on every route (authentication, rate limits)
+   * @param operations a handler per operationId of the contract
+   */
+  public static Router create(
+      Vertx vertx,
+      Handler<RoutingContext> preHandler,
+      Map<String, Handler<RoutingContext>> operations) {
+    OpenAPIContract contract =
+        OpenAPIContract.from(vertx, new JsonObject(contractText()))
+            .toCompletionStage()
+            .toCompletableFuture()
+            .join();
+    BodyHandler bodies = BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES);
+    RouterBuilder builder =
+        RouterBuilder.create(vertx, contract, RequestExtractor.withBodyHandler());
+    builder.rootHandler(
+        ctx -> {
+          HttpMethod method = ctx.request().method();
+          if (method == HttpMethod.POST || method == HttpMethod.PUT || method == HttpMethod.PATCH) {
+            bodies.handle(ctx);
+          } else {
+            ctx.next();
+          }
+        });
+    builder.rootHandler(preHandler);
+    Set<String> unused = new HashSet<>(operations.keySet());
+    for (OpenAPIRoute route : builder.getRoutes()) {
+      String id = route.getOperation().getOperationId();
+      Handler<RoutingContext> handler = operations.get(id);
+      if (handler == null) {
+        throw new IllegalStateException("no handler for operation " + id + " of " + CONTRACT);
+      }
+      unused.remove(id);
+      if (WEBSOCKET_OPERATIONS.contains(id)) {
+        route.setDoValidation(false);
+      }
+      route.addHandler(handler);
+    }
+    if (!unused.isEmpty()) {
+      throw new IllegalStateException("handlers for operations not in " + CONTRACT + ": " + unused);
+    }
+    Router router = builder.createRouter();
+    router.route().failureHandler(ApiRouter::failure);
+    router.errorHandler(
+        404,
+        ctx ->
+            ApiErrors.send(
+                ctx,
+                404,
+                "not_found",
+                "no route " + ctx.request().path() + " (see /openapi.json)",
+                null));
+    router.errorHandler(
+        405,
+        ctx ->
+            ApiErrors.send(
+                ctx,
+                405,
+                "method_not_allowed",
+                ctx.request().method() + " is not allowed here",
+                null));
+    return router;
+  }
+
+  private static void failure(RoutingContext ctx) {
+    Throwable failure = ctx.failure();
+    // The contract router reports validation failures wrapped in a 400 HttpException.
+    if (failure instanceof HttpException http && http.getCause() != null) {
+      failure = http.getCause();
+    }
+    if (failure instanceof SchemaValidationException invalid) {
+      OutputUnit leaf = firstLeaf(invalid.getOutputUnit());
+      String field = fieldOf(leaf);
+      ApiErrors.send(
+          ctx,
+          400,
+          "invalid_field",
+          (field == null ? "request" : field) + ": " + invalid.getMessage(),
+          field);
+    } else if (failure instanceof ValidatorException invalid) {
+      ApiErrors.send(ctx, 400, "invalid_request", invalid.getMessage(), null);
+    } else if (ctx.statusCode() == 413) {
+      ApiErrors.send(
+          ctx, 413, "payload_too_large", "request body over " + MAX_BODY_BYTES + " bytes", null);
+    } else if (ctx.statusCode() >= 400 && ctx.statusCode() < 500) {
+      ApiErrors.send(ctx, ctx.statusCode(), "bad_request", "the request cannot be served", null);
+    } else {
+      LOG.error("{} {} failed", ctx.request().method(), ctx.request().path(), failure);
+      ApiErrors.send(ctx, 500, "internal_error", "the node failed to serve this request", null);
+    }
+  }
+
+  private static OutputUnit firstLeaf(OutputUnit unit) {
+    OutputUnit current = unit;
+    while (current.getErrors() != null && !current.getErrors().isEmpty()) {
+      current = current.getErrors().get(0);
+    }
+    return current;
+  }
+
+  /** "/tenant" becomes "tenant"; a missing required property is named from the message. */
+  private static String fieldOf(OutputUnit unit) {
+    String location = unit.getInstanceLocation();
+    if (location != null && location.startsWith("/") && location.length() > 1) {
+      return location.substring(1).replace('/', '.');
+    }
+    String error = unit.getError();
+    if (error != null) {
+      int start = error.indexOf('"');
+      int end = error.indexOf('"', start + 1);
+      if (start >= 0 && end > start) {
+        return error.substring(start + 1, end);
+      }
+    }
+    return null;
+  }
+}

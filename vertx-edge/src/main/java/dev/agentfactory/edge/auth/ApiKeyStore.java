@@ -1,0 +1,132 @@
+package dev.agentfactory.edge.auth;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Durable API keys over JDBC: an embedded H2 file under the data dir by default, any JDBC URL (e.g.
+ * PostgreSQL, shared by every node of a cluster) by configuration. Blocking: callers run it on a
+ * worker pool, never on an event loop.
+ */
+public final class ApiKeyStore implements AutoCloseable {
+
+  private static final String ALPHABET =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  /** A new key: what was stored, and the secret, which exists only in this record. */
+  public record Created(ApiKey key, String secret) {}
+
+  private final Connection connection;
+
+  private ApiKeyStore(Connection connection) throws SQLException {
+    this.connection = connection;
+    try (var st = connection.createStatement()) {
+      st.execute(
+          "CREATE TABLE IF NOT EXISTS api_keys ("
+              + " id VARCHAR(80) PRIMARY KEY,"
+              + " tenant VARCHAR(64) NOT NULL,"
+              + " name VARCHAR(128) NOT NULL,"
+              + " hash CHAR(64) NOT NULL UNIQUE,"
+              + " created_at TIMESTAMP WITH TIME ZONE NOT NULL,"
+              + " revoked_at TIMESTAMP WITH TIME ZONE)");
+    }
+  }
+
+  /** The embedded default: an H2 database file in {@code dir}. */
+  public static ApiKeyStore embedded(Path dir) throws SQLException {
+    return open("jdbc:h2:file:" + dir.resolve("keys").toAbsolutePath() + ";DB_CLOSE_ON_EXIT=FALSE");
+  }
+
+  public static ApiKeyStore open(String jdbcUrl) throws SQLException {
+    return new ApiKeyStore(DriverManager.getConnection(jdbcUrl));
+  }
+
+  public synchronized Created create(String tenant, String name) throws SQLException {
+    String secret = "af_" + random(40);
+    ApiKey key =
+        new ApiKey(
+            "key_" + random(16), tenant, name, sha256(secret), Instant.now(), Optional.empty());
+    try (PreparedStatement st =
+        connection.prepareStatement(
+            "INSERT INTO api_keys (id, tenant, name, hash, created_at) VALUES (?, ?, ?, ?, ?)")) {
+      st.setString(1, key.id());
+      st.setString(2, key.tenant());
+      st.setString(3, key.name());
+      st.setString(4, key.hash());
+      st.setTimestamp(5, Timestamp.from(key.createdAt()));
+      st.executeUpdate();
+    }
+    return new Created(key, secret);
+  }
+
+  /** Revokes a key; false if there is no such key. Revoking twice keeps the first time. */
+  public synchronized boolean revoke(String id) throws SQLException {
+    try (PreparedStatement st =
+        connection.prepareStatement(
+            "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?")) {
+      st.setTimestamp(1, Timestamp.from(Instant.now()));
+      st.setString(2, id);
+      return st.executeUpdate() == 1;
+    }
+  }
+
+  public synchronized List<ApiKey> all() throws SQLException {
+    List<ApiKey> keys = new ArrayList<>();
+    try (PreparedStatement st =
+            connection.prepareStatement(
+                "SELECT id, tenant, name, hash, created_at, revoked_at FROM api_keys ORDER BY"
+                    + " created_at");
+        ResultSet rs = st.executeQuery()) {
+      while (rs.next()) {
+        Timestamp revoked = rs.getTimestamp(6);
+        keys.add(
+            new ApiKey(
+                rs.getString(1),
+                rs.getString(2),
+                rs.getString(3),
+                rs.getString(4),
+                rs.getTimestamp(5).toInstant(),
+                Optional.ofNullable(revoked).map(Timestamp::toInstant)));
+      }
+    }
+    return keys;
+  }
+
+  static String sha256(String secret) {
+    try {
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256").digest(secret.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is part of every JVM", e);
+    }
+  }
+
+  private static String random(int length) {
+    StringBuilder sb = new StringBuilder(length);
+    for (int i = 0; i < length; i++) {
+      sb.append(ALPHABET.charAt(RANDOM.nextInt(ALPHABET.length())));
+    }
+    return sb.toString();
+  }
+
+  @Override
+  public synchronized void close() throws SQLException {
+    connection.close();
+  }
+}

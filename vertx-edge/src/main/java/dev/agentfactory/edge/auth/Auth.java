@@ -1,0 +1,167 @@
+package dev.agentfactory.edge.auth;
+
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.ext.web.RoutingContext;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Who is calling: API keys mapped to tenants, an admin key set at start-up, and a rate limit per
+ * key. With no admin key configured, auth is off and every caller is the tenant {@value
+ * #DEFAULT_TENANT} — the node refuses to start that way unless it listens on loopback only.
+ *
+ * <p>Keys are checked against an in-memory copy of the store (no I/O per request), refreshed from
+ * the store every {@link #REFRESH_MS} ms so revocations on other nodes sharing the store take
+ * effect within that bound; a revocation on this node takes effect at once.
+ */
+public final class Auth {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Auth.class);
+  public static final String TENANT = "af.tenant";
+  public static final String ADMIN = "af.admin";
+  public static final String DEFAULT_TENANT = "default";
+  static final long REFRESH_MS = 10_000;
+
+  private final Vertx vertx;
+  private final Optional<String> adminKey;
+  private final ApiKeyStore store;
+  private final RateLimiter limiter;
+  private final WorkerExecutor worker;
+  private volatile Map<String, ApiKey> byHash = Map.of();
+
+  public Auth(Vertx vertx, Optional<String> adminKey, ApiKeyStore store, RateLimiter limiter) {
+    this.vertx = vertx;
+    this.adminKey = adminKey;
+    this.store = store;
+    this.limiter = limiter;
+    this.worker = vertx.createSharedWorkerExecutor("af-auth-store", 2);
+  }
+
+  public boolean enabled() {
+    return adminKey.isPresent();
+  }
+
+  /** Loads the keys, then keeps them fresh. */
+  public Future<Void> start() {
+    vertx.setPeriodic(REFRESH_MS, id -> reload());
+    return reload();
+  }
+
+  private Future<Void> reload() {
+    return worker
+        .executeBlocking(store::all)
+        .onSuccess(this::index)
+        .onFailure(e -> LOG.warn("API keys not refreshed from the store", e))
+        .mapEmpty();
+  }
+
+  private void index(List<ApiKey> keys) {
+    Map<String, ApiKey> map = new ConcurrentHashMap<>();
+    keys.forEach(k -> map.put(k.hash(), k));
+    byHash = map;
+  }
+
+  /**
+   * Authenticates {@code /v1} requests (other paths pass), puts the tenant into the context and
+   * applies the caller's rate limit.
+   */
+  public Handler<RoutingContext> handler() {
+    return ctx -> {
+      if (!ctx.normalizedPath().startsWith("/v1/")) {
+        ctx.next();
+        return;
+      }
+      if (!enabled()) {
+        ctx.put(TENANT, DEFAULT_TENANT);
+        ctx.put(ADMIN, true);
+        ctx.next();
+        return;
+      }
+      String token = credential(ctx);
+      if (token == null) {
+        ApiErrors.send(
+            ctx,
+            401,
+            "missing_credentials",
+            "send an API key as 'Authorization: Bearer KEY' (or ?access_token=KEY)",
+            "authorization");
+        return;
+      }
+      String caller;
+      if (constantTimeEquals(token, adminKey.get())) {
+        ctx.put(ADMIN, true);
+        ctx.put(TENANT, "admin");
+        caller = "admin";
+      } else {
+        ApiKey key = byHash.get(ApiKeyStore.sha256(token));
+        if (key == null || key.isRevoked()) {
+          ApiErrors.send(ctx, 401, "invalid_credentials", "unknown or revoked API key", null);
+          return;
+        }
+        ctx.put(ADMIN, false);
+        ctx.put(TENANT, key.tenant());
+        caller = key.id();
+      }
+      long waitMs = limiter.tryAcquire(caller);
+      if (waitMs > 0) {
+        ApiErrors.tooMany(ctx, "rate_limited", "too many requests for this API key", waitMs);
+        return;
+      }
+      ctx.next();
+    };
+  }
+
+  /** Runs {@code action} if the caller holds the admin key, else answers 403. */
+  public static void requireAdmin(RoutingContext ctx, Runnable action) {
+    if (Boolean.TRUE.equals(ctx.get(ADMIN))) {
+      action.run();
+    } else {
+      ApiErrors.send(ctx, 403, "forbidden", "this needs the admin key", null);
+    }
+  }
+
+  public static String tenant(RoutingContext ctx) {
+    String tenant = ctx.get(TENANT);
+    return tenant == null ? DEFAULT_TENANT : tenant;
+  }
+
+  Future<ApiKeyStore.Created> create(String tenant, String name) {
+    return worker
+        .executeBlocking(() -> store.create(tenant, name))
+        .onSuccess(created -> byHash.put(created.key().hash(), created.key()));
+  }
+
+  Future<List<ApiKey>> list() {
+    return worker.executeBlocking(store::all);
+  }
+
+  Future<Boolean> revoke(String id) {
+    return worker.executeBlocking(() -> store.revoke(id)).compose(found -> reload().map(found));
+  }
+
+  private static String credential(RoutingContext ctx) {
+    String header = ctx.request().getHeader("authorization");
+    if (header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      return header.substring(7).trim();
+    }
+    return ctx.queryParams().get("access_token");
+  }
+
+  private static boolean constantTimeEquals(String a, String b) {
+    return MessageDigest.isEqual(
+        a.getBytes(StandardCharsets.UTF_8), b.getBytes(StandardCharsets.UTF_8));
+  }
+
+  public void close() {
+    worker.close();
+  }
+}

@@ -1,0 +1,216 @@
+package dev.agentfactory.edge.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agentfactory.edge.auth.ApiKeyStore;
+import dev.agentfactory.edge.auth.Auth;
+import dev.agentfactory.edge.auth.KeysHandler;
+import dev.agentfactory.edge.auth.RateLimiter;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.ext.web.RoutingContext;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The API layer on a real HTTP server: the contract router validating requests, API keys in an H2
+ * store, the admin key, tenants and rate limits. Sessions are covered by NodeSessionIT; here their
+ * routes only echo the caller's tenant.
+ */
+class ApiIT {
+
+  private static final String ADMIN = "admin-key-0123456789";
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  @TempDir Path dir;
+  private Vertx vertx;
+  private ApiKeyStore store;
+  private Auth auth;
+  private HttpServer server;
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  @BeforeEach
+  void start() throws Exception {
+    vertx = Vertx.vertx();
+    store = ApiKeyStore.embedded(dir);
+    auth = new Auth(vertx, Optional.of(ADMIN), store, new RateLimiter(1, 5));
+    auth.start().toCompletionStage().toCompletableFuture().join();
+    KeysHandler keys = new KeysHandler(auth);
+    Handler<RoutingContext> echoTenant = ctx -> ctx.response().end(Auth.tenant(ctx));
+    server =
+        vertx
+            .createHttpServer()
+            .requestHandler(
+                ApiRouter.create(
+                    vertx,
+                    auth.handler(),
+                    Map.of(
+                        "getHealth",
+                        ctx -> ctx.response().end("{}"),
+                        "getMetrics",
+                        ctx -> ctx.response().end(""),
+                        "getOpenApi",
+                        ctx -> ctx.response().end(ApiRouter.contractText()),
+                        "openSession",
+                        echoTenant,
+                        "resumeSession",
+                        echoTenant,
+                        "createKey",
+                        keys::create,
+                        "listKeys",
+                        keys::list,
+                        "revokeKey",
+                        keys::revoke)))
+            .listen(0, "127.0.0.1")
+            .toCompletionStage()
+            .toCompletableFuture()
+            .join();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    server.close().toCompletionStage().toCompletableFuture().join();
+    auth.close();
+    vertx.close().toCompletionStage().toCompletableFuture().join();
+    store.close();
+  }
+
+  @Test
+  void anAdminCreatesAKeyThatActsAsItsTenantUntilRevoked() throws Exception {
+    HttpResponse<String> created =
+        send("POST", "/v1/keys", ADMIN, "{\"tenant\":\"acme\",\"name\":\"ci\"}");
+    assertThat(created.statusCode()).isEqualTo(201);
+    JsonNode key = MAPPER.readTree(created.body());
+    String secret = key.get("key").asText();
+    assertThat(secret).startsWith("af_").hasSizeGreaterThan(30);
+
+    assertThat(send("GET", "/v1/sessions", secret, null).body()).isEqualTo("acme");
+    assertThat(send("GET", "/v1/sessions?access_token=" + secret, null, null).body())
+        .isEqualTo("acme");
+
+    HttpResponse<String> listed = send("GET", "/v1/keys", ADMIN, null);
+    assertThat(listed.statusCode()).isEqualTo(200);
+    assertThat(listed.body()).contains(key.get("id").asText()).doesNotContain(secret);
+
+    assertThat(send("GET", "/v1/keys", secret, null).statusCode())
+        .as("a tenant key cannot manage keys")
+        .isEqualTo(403);
+
+    assertThat(send("DELETE", "/v1/keys/" + key.get("id").asText(), ADMIN, null).statusCode())
+        .isEqualTo(204);
+    HttpResponse<String> revoked = send("GET", "/v1/sessions", secret, null);
+    assertThat(revoked.statusCode()).isEqualTo(401);
+    assertThat(code(revoked)).isEqualTo("invalid_credentials");
+  }
+
+  @Test
+  void keysSurviveARestartOfTheStore() throws Exception {
+    String secret =
+        MAPPER
+            .readTree(
+                send("POST", "/v1/keys", ADMIN, "{\"tenant\":\"acme\",\"name\":\"x\"}").body())
+            .get("key")
+            .asText();
+    stop();
+    start();
+
+    assertThat(send("GET", "/v1/sessions", secret, null).body()).isEqualTo("acme");
+  }
+
+  @Test
+  void badRequestsGetTypedErrorsNamingTheField() throws Exception {
+    HttpResponse<String> noCredentials = send("GET", "/v1/keys", null, null);
+    assertThat(noCredentials.statusCode()).isEqualTo(401);
+    assertThat(code(noCredentials)).isEqualTo("missing_credentials");
+
+    HttpResponse<String> badTenant =
+        send("POST", "/v1/keys", ADMIN, "{\"tenant\":\"Not A Slug\",\"name\":\"x\"}");
+    assertThat(badTenant.statusCode()).as(badTenant.body()).isEqualTo(400);
+    assertThat(MAPPER.readTree(badTenant.body()).at("/error/field").asText()).isEqualTo("tenant");
+
+    HttpResponse<String> missing = send("POST", "/v1/keys", ADMIN, "{\"tenant\":\"acme\"}");
+    assertThat(missing.statusCode()).isEqualTo(400);
+    assertThat(MAPPER.readTree(missing.body()).at("/error/field").asText()).isEqualTo("name");
+
+    HttpResponse<String> notJson = send("POST", "/v1/keys", ADMIN, "{oops");
+    assertThat(notJson.statusCode()).isEqualTo(400);
+    assertThat(MAPPER.readTree(notJson.body()).has("error")).isTrue();
+
+    HttpResponse<String> tooBig =
+        send(
+            "POST",
+            "/v1/keys",
+            ADMIN,
+            "{\"tenant\":\"a\",\"name\":\"" + "n".repeat(100_000) + "\"}");
+    assertThat(tooBig.statusCode()).isEqualTo(413);
+
+    HttpResponse<String> unknownKey = send("DELETE", "/v1/keys/key_nothere", ADMIN, null);
+    assertThat(unknownKey.statusCode()).isEqualTo(404);
+    assertThat(code(unknownKey)).isEqualTo("not_found");
+
+    HttpResponse<String> noRoute = send("GET", "/v1/nothing", ADMIN, null);
+    assertThat(noRoute.statusCode()).isEqualTo(404);
+    assertThat(code(noRoute)).isEqualTo("not_found");
+  }
+
+  @Test
+  void aKeyOverItsRateIsToldWhenToRetry() throws Exception {
+    String secret =
+        MAPPER
+            .readTree(
+                send("POST", "/v1/keys", ADMIN, "{\"tenant\":\"acme\",\"name\":\"x\"}").body())
+            .get("key")
+            .asText();
+    HttpResponse<String> last = null;
+    for (int i = 0; i < 6; i++) { // burst 5, refill 1/s: the sixth at once is over
+      last = send("GET", "/v1/sessions", secret, null);
+    }
+
+    assertThat(last.statusCode()).isEqualTo(429);
+    assertThat(code(last)).isEqualTo("rate_limited");
+    assertThat(last.headers().firstValue("retry-after")).hasValue("1");
+    assertThat(MAPPER.readTree(last.body()).at("/error/retry_after_ms").asLong()).isPositive();
+  }
+
+  @Test
+  void theContractIsServedAndHealthNeedsNoKey() throws Exception {
+    HttpResponse<String> doc = send("GET", "/openapi.json", null, null);
+    assertThat(doc.statusCode()).isEqualTo(200);
+    assertThat(MAPPER.readTree(doc.body()).get("openapi").asText()).startsWith("3.1");
+    assertThat(send("GET", "/health", null, null).statusCode()).isEqualTo(200);
+  }
+
+  private HttpResponse<String> send(String method, String path, String key, String body)
+      throws Exception {
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.actualPort() + path))
+            .method(
+                method,
+                body == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(body));
+    if (body != null) {
+      request.header("content-type", "application/json");
+    }
+    if (key != null) {
+      request.header("authorization", "Bearer " + key);
+    }
+    return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static String code(HttpResponse<String> response) throws Exception {
+    return MAPPER.readTree(response.body()).at("/error/code").asText();
+  }
+}
