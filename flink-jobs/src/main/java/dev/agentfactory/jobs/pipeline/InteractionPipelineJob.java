@@ -21,7 +21,7 @@ import org.apache.flink.streaming.api.functions.sink.filesystem.OutputFileConfig
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
 /**
- * The interaction pipeline: Kafka → parse/validate (rejects → dead-letter topic) → e-mail masking →
+ * The interaction pipeline: Kafka → parse/validate (rejects → dead-letter topic) → PII scrubbing →
  * {@code sft} rows → Parquet files, exactly once (files are committed on checkpoints).
  *
  * <p>Submit the shaded job jar to any Flink cluster, e.g. through REST:
@@ -79,12 +79,15 @@ public final class InteractionPipelineJob {
         .uid("dead-letter-sink")
         .name("dead-letter-sink");
 
+    // uid "pii-scrub" replaces "email-mask": both are stateless, so a savepoint taken before the
+    // change has no state for either and restores into this graph.
+    PiiScrubFunction scrub = PiiScrubFunction.masking();
     parsed
-        .map(new EmailMaskFunction())
+        .map(scrub)
         .returns(TypeInformation.of(Interaction.class))
-        .uid("email-mask")
-        .name("email-mask")
-        .map(new SftRowFunction(EmailMaskFunction.POLICY))
+        .uid("pii-scrub")
+        .name("pii-scrub")
+        .map(new SftRowFunction(scrub.policy().version()))
         .returns(TypeInformation.of(SftRow.class))
         .uid("sft-row")
         .name("sft-row")

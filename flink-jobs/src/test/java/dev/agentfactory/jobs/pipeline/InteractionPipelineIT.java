@@ -11,6 +11,7 @@ import dev.agentfactory.connectors.kafka.DeadLetters;
 import dev.agentfactory.connectors.kafka.EmbeddedKafka;
 import dev.agentfactory.connectors.kafka.InteractionPublisher;
 import dev.agentfactory.connectors.kafka.Topics;
+import dev.agentfactory.jobs.pii.ScrubPolicy;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -123,7 +124,7 @@ class InteractionPipelineIT {
           assertThat(rs.next()).isTrue();
           assertThat(rs.getString(1)).startsWith("STRUCT(").endsWith(")[]");
           assertThat(rs.getString(2)).isEqualTo("please mail <EMAIL_ADDRESS> the report");
-          assertThat(rs.getString(3)).isEqualTo("email-mask-v0");
+          assertThat(rs.getString(3)).isEqualTo(ScrubPolicy.DEFAULT_VERSION);
           assertThat(rs.getString(4)).startsWith("TIMESTAMP");
         }
         try (ResultSet rs =

@@ -1,0 +1,191 @@
+package dev.agentfactory.jobs.pii;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * Scans JSON (tool-call arguments and outputs) value by value. A value under a key that names a
+ * credential ({@code password}, {@code authorization}, {@code token}, {@code api_key}, {@code
+ * secret}, ... in any case, with {@code -} or {@code _}) is a {@link EntityType#SECRET} as a whole,
+ * including numbers and nested values; other string values go through the {@link PiiScanner}.
+ */
+final class JsonScanner {
+
+  /** Normalised (lower case, no {@code -}/{@code _}) key parts that mark a secret value. */
+  private static final Set<String> SECRET_KEY_PARTS =
+      Set.of(
+          "password",
+          "passwd",
+          "passphrase",
+          "pwd",
+          "secret",
+          "token",
+          "apikey",
+          "authorization",
+          "auth",
+          "credential",
+          "credentials",
+          "privatekey",
+          "accesskey",
+          "cookie",
+          "sessionid",
+          "clientsecret",
+          "bearer",
+          "signature");
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** One string value: where it is, and what is in it. */
+  record Field(String pointer, String value, List<PiiSpan> spans) {}
+
+  /** Rewrites one value given its spans, recording what it did. */
+  interface Rewriter {
+    String rewrite(String value, List<PiiSpan> spans, String pointer, List<ScrubbedSpan> out);
+  }
+
+  private final PiiScanner scanner;
+
+  JsonScanner(PiiScanner scanner) {
+    this.scanner = scanner;
+  }
+
+  /** Every string value with spans, or empty if {@code json} is not a JSON object or array. */
+  Optional<List<Field>> scan(String json) {
+    Optional<JsonNode> root = parse(json);
+    if (root.isEmpty()) {
+      return Optional.empty();
+    }
+    List<Field> fields = new ArrayList<>();
+    walk(
+        root.get(),
+        "",
+        false,
+        (node, pointer, secret) -> {
+          Field f = field(node, pointer, secret);
+          if (!f.spans().isEmpty()) {
+            fields.add(f);
+          }
+          return null;
+        });
+    return Optional.of(fields);
+  }
+
+  ScrubResult scrub(String json, Rewriter rewriter, Supplier<ScrubResult> notJson) {
+    Optional<JsonNode> root = parse(json);
+    if (root.isEmpty()) {
+      return notJson.get();
+    }
+    List<ScrubbedSpan> out = new ArrayList<>();
+    JsonNode rewritten =
+        walk(
+            root.get(),
+            "",
+            false,
+            (node, pointer, secret) -> {
+              Field f = field(node, pointer, secret);
+              if (f.spans().isEmpty()) {
+                return null;
+              }
+              return TextNode.valueOf(rewriter.rewrite(f.value(), f.spans(), pointer, out));
+            });
+    if (out.isEmpty()) {
+      return new ScrubResult(json, List.of());
+    }
+    try {
+      return new ScrubResult(JSON.writeValueAsString(rewritten), out);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot write back a JSON tree", e);
+    }
+  }
+
+  private Field field(JsonNode node, String pointer, boolean secret) {
+    String value = node.isTextual() ? node.textValue() : node.asText();
+    if (value.isEmpty()) {
+      return new Field(pointer, value, List.of());
+    }
+    if (secret) {
+      return new Field(
+          pointer, value, List.of(new PiiSpan(EntityType.SECRET, 0, value.length(), 1)));
+    }
+    return new Field(pointer, value, node.isTextual() ? scanner.scan(value) : List.of());
+  }
+
+  private interface Visitor {
+    /** The replacement of a scalar, or null to keep it. */
+    JsonNode visit(JsonNode scalar, String pointer, boolean secret);
+  }
+
+  private static JsonNode walk(JsonNode node, String pointer, boolean secret, Visitor v) {
+    if (node instanceof ObjectNode obj) {
+      List<Map.Entry<String, JsonNode>> replace = new ArrayList<>();
+      for (Map.Entry<String, JsonNode> e : obj.properties()) {
+        JsonNode r =
+            walk(
+                e.getValue(),
+                pointer + "/" + escape(e.getKey()),
+                secret || isSecretKey(e.getKey()),
+                v);
+        if (r != e.getValue()) {
+          replace.add(Map.entry(e.getKey(), r));
+        }
+      }
+      replace.forEach(e -> obj.set(e.getKey(), e.getValue()));
+      return node;
+    }
+    if (node instanceof ArrayNode arr) {
+      for (int i = 0; i < arr.size(); i++) {
+        JsonNode r = walk(arr.get(i), pointer + "/" + i, secret, v);
+        if (r != arr.get(i)) {
+          arr.set(i, r);
+        }
+      }
+      return node;
+    }
+    if (node.isNull() || node.isBoolean() || (!secret && !node.isTextual())) {
+      return node;
+    }
+    JsonNode r = v.visit(node, pointer, secret);
+    return r == null ? node : r;
+  }
+
+  static boolean isSecretKey(String key) {
+    String k = key.toLowerCase(Locale.ROOT).replace("-", "").replace("_", "");
+    for (String part : SECRET_KEY_PARTS) {
+      if (k.contains(part)) {
+        // "author" and "authority" contain "auth" but name no credential
+        return !(part.equals("auth") && (k.contains("author") && !k.contains("authoriz")));
+      }
+    }
+    return false;
+  }
+
+  private static String escape(String key) {
+    return key.replace("~", "~0").replace("/", "~1");
+  }
+
+  private static Optional<JsonNode> parse(String json) {
+    if (json == null) {
+      return Optional.empty();
+    }
+    String t = json.strip();
+    if (t.isEmpty() || (t.charAt(0) != '{' && t.charAt(0) != '[')) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(JSON.readTree(t));
+    } catch (JsonProcessingException notJson) {
+      return Optional.empty();
+    }
+  }
+}

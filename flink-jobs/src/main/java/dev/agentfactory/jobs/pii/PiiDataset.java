@@ -1,0 +1,117 @@
+package dev.agentfactory.jobs.pii;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Labelled samples in presidio-research's format: a JSON array of {@code {"full_text": ...,
+ * "spans": [{"entity_type", "start_position", "end_position"}], "template_id": ...}}, and the
+ * deterministic split of it into training and held-out data.
+ *
+ * <p>The split is by {@code template_id}, not by sample: samples of one template share their
+ * wording, so a random sample split would leak templates into the evaluation and overstate quality.
+ * A template is held out when a fixed hash of its id falls in the lowest {@value #HELD_OUT_PERCENT}
+ * percent.
+ */
+public final class PiiDataset {
+
+  /** Roughly this share of templates is held out for evaluation. */
+  public static final int HELD_OUT_PERCENT = 20;
+
+  /** Which part of a data file to use. */
+  public enum Split {
+    TRAIN,
+    HELDOUT,
+    ALL;
+
+    boolean includes(LabelledSample sample) {
+      return switch (this) {
+        case ALL -> true;
+        case HELDOUT -> sample.heldOut();
+        case TRAIN -> !sample.heldOut();
+      };
+    }
+  }
+
+  /**
+   * One sample.
+   *
+   * @param text the text
+   * @param gold the labelled spans (types this library does not know are dropped)
+   * @param templateId the template it was generated from, -1 if none
+   */
+  public record LabelledSample(String text, List<PiiSpan> gold, int templateId) {
+
+    public LabelledSample {
+      gold = List.copyOf(gold);
+    }
+
+    public boolean heldOut() {
+      return isHeldOut(templateId);
+    }
+  }
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private PiiDataset() {}
+
+  /** True when the template belongs to the held-out evaluation split. */
+  public static boolean isHeldOut(int templateId) {
+    // splitmix64 finaliser: a fixed, well-mixed hash that does not depend on the JDK
+    long z = templateId + 0x9E3779B97F4A7C15L;
+    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+    z = z ^ (z >>> 31);
+    return Math.floorMod(z, 100) < HELD_OUT_PERCENT;
+  }
+
+  /** Reads the samples of {@code file} that fall in {@code split}. */
+  public static List<LabelledSample> read(Path file, Split split) throws IOException {
+    JsonNode root = JSON.readTree(file.toFile());
+    if (!root.isArray()) {
+      throw new IOException(file + ": expected a JSON array of samples");
+    }
+    List<LabelledSample> samples = new ArrayList<>(root.size());
+    for (JsonNode node : root) {
+      LabelledSample sample = parse(node);
+      if (split.includes(sample)) {
+        samples.add(sample);
+      }
+    }
+    return samples;
+  }
+
+  /** The {@code full_text} of every sample in {@code file}, in order. */
+  public static List<String> readTexts(Path file) throws IOException {
+    JsonNode root = JSON.readTree(file.toFile());
+    List<String> texts = new ArrayList<>(root.size());
+    for (JsonNode node : root) {
+      texts.add(node.path("full_text").asText(""));
+    }
+    return texts;
+  }
+
+  private static LabelledSample parse(JsonNode node) {
+    String text = node.path("full_text").asText("");
+    List<PiiSpan> gold = new ArrayList<>();
+    for (JsonNode span : node.path("spans")) {
+      EntityType type;
+      try {
+        type = EntityType.parse(span.path("entity_type").asText());
+      } catch (IllegalArgumentException unknown) {
+        continue;
+      }
+      int start = span.path("start_position").asInt();
+      int end = span.path("end_position").asInt();
+      if (start >= 0 && end > start && end <= text.length()) {
+        gold.add(new PiiSpan(type, start, end, 1.0));
+      }
+    }
+    gold.sort(java.util.Comparator.comparingInt(PiiSpan::start));
+    return new LabelledSample(text, gold, node.path("template_id").asInt(-1));
+  }
+}

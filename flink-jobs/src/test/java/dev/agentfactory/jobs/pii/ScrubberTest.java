@@ -1,0 +1,98 @@
+package dev.agentfactory.jobs.pii;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+class ScrubberTest {
+
+  private static final byte[] KEY =
+      "0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.UTF_8);
+
+  private final PiiScanner scanner = PiiScanner.patternsOnly();
+
+  private Scrubber scrubber(EntityType type, ScrubAction action) {
+    return new Scrubber(scanner, ScrubPolicy.defaults().with(type, action), KEY);
+  }
+
+  @Test
+  void maskReplacesTheValueAndReportsItsSpanWithoutTheValue() {
+    ScrubResult r =
+        new Scrubber(scanner, ScrubPolicy.defaults(), null).scrub("contact alice@example.com", "s");
+    assertThat(r.text()).isEqualTo("contact <EMAIL_ADDRESS>");
+    assertThat(r.spans())
+        .containsExactly(new ScrubbedSpan(EntityType.EMAIL_ADDRESS, 8, 25, ScrubAction.MASK, ""));
+    assertThat(r.toString()).doesNotContain("alice");
+  }
+
+  @Test
+  void redactRemovesTheValue() {
+    assertThat(
+            scrubber(EntityType.EMAIL_ADDRESS, ScrubAction.REDACT).scrub("to a@b.com.", "s").text())
+        .isEqualTo("to .");
+  }
+
+  @Test
+  void hashIsKeyedAndTheSameAcrossConversations() {
+    Scrubber s = scrubber(EntityType.EMAIL_ADDRESS, ScrubAction.HASH);
+    String a = s.scrub("a@b.com", "one").text();
+    assertThat(a).matches("<EMAIL_ADDRESS#[0-9a-f]{12}>");
+    assertThat(s.scrub("A@B.com", "two").text()).isEqualTo(a);
+    byte[] otherKey = "another key of 16+ bytes".getBytes(StandardCharsets.UTF_8);
+    Scrubber other =
+        new Scrubber(
+            scanner,
+            ScrubPolicy.defaults().with(EntityType.EMAIL_ADDRESS, ScrubAction.HASH),
+            otherKey);
+    assertThat(other.scrub("a@b.com", "one").text()).isNotEqualTo(a);
+  }
+
+  @Test
+  void pseudonymsAreConsistentWithinAConversationAndDifferAcrossConversations() {
+    Scrubber s = scrubber(EntityType.EMAIL_ADDRESS, ScrubAction.PSEUDONYMISE);
+    String first = s.scrub("mail jane@corp.io", "session-1").text();
+    String again = s.scrub("again: jane@corp.io and bob@corp.io", "session-1").text();
+    String elsewhere = s.scrub("mail jane@corp.io", "session-2").text();
+
+    assertThat(first).matches("mail user-[0-9a-f]{8}@example\\.invalid");
+    String pseudonym = first.substring("mail ".length());
+    assertThat(again).startsWith("again: " + pseudonym + " and user-").doesNotEndWith(pseudonym);
+    assertThat(elsewhere).isNotEqualTo(first);
+  }
+
+  @Test
+  void jsonValuesUnderSecretKeysAreSecretsWhateverTheyLookLike() {
+    Scrubber s = new Scrubber(scanner, ScrubPolicy.defaults(), null);
+    ScrubResult r =
+        s.scrubJson(
+            "{\"user\":\"bob\",\"password\":\"correct horse\",\"headers\":{\"Authorization\":\"xyz\"},"
+                + "\"api_key\":12345,\"note\":\"mail bob@corp.io\",\"author\":\"Ann\"}",
+            "s");
+    assertThat(r.text())
+        .contains("\"password\":\"<SECRET>\"")
+        .contains("\"Authorization\":\"<SECRET>\"")
+        .contains("\"api_key\":\"<SECRET>\"")
+        .contains("\"note\":\"mail <EMAIL_ADDRESS>\"")
+        .contains("\"user\":\"bob\"")
+        .contains("\"author\":\"Ann\"");
+    assertThat(r.spans())
+        .extracting(ScrubbedSpan::field)
+        .containsExactlyInAnyOrder("/password", "/headers/Authorization", "/api_key", "/note");
+  }
+
+  @Test
+  void textThatIsNotJsonIsScrubbedAsText() {
+    Scrubber s = new Scrubber(scanner, ScrubPolicy.defaults(), null);
+    assertThat(s.scrubJson("{not json a@b.com", "s").text()).isEqualTo("{not json <EMAIL_ADDRESS>");
+  }
+
+  @Test
+  void jsonScanReportsFieldsWithSpans() {
+    var fields = new JsonScanner(scanner).scan("[{\"token\":\"t\"},{\"x\":\"ip 10.0.0.1\"}]");
+    assertThat(fields).isPresent();
+    assertThat(fields.get())
+        .extracting(JsonScanner.Field::pointer)
+        .containsExactly("/0/token", "/1/x");
+  }
+}

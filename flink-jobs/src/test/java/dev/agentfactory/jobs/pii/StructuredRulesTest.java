@@ -1,0 +1,150 @@
+package dev.agentfactory.jobs.pii;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class StructuredRulesTest {
+
+  private final PiiScanner scanner = PiiScanner.patternsOnly();
+
+  private List<String> found(String text, EntityType type) {
+    return scanner.scan(text).stream()
+        .filter(s -> s.type() == type)
+        .map(s -> text.substring(s.start(), s.end()))
+        .toList();
+  }
+
+  @Test
+  void emailAddressesAreFound() {
+    assertThat(found("mail Bob.Smith+x@mail.example.co.uk now", EntityType.EMAIL_ADDRESS))
+        .containsExactly("Bob.Smith+x@mail.example.co.uk");
+    assertThat(found("user@host has no TLD", EntityType.EMAIL_ADDRESS)).isEmpty();
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "+1-202-555-0143",
+        "(96) 627-277",
+        "0161 496 0000",
+        "828-635-2307x09667",
+        "001-748-088-2851x818",
+        "(895)164-4839x7918",
+        "05334 75 83 35",
+        "06-65334860",
+        "+44 20 7946 0958"
+      })
+  void phoneNumbersInInternationalFormatsAreFoundAfterContext(String phone) {
+    assertThat(found("You can call " + phone + " today", EntityType.PHONE_NUMBER))
+        .containsExactly(phone);
+  }
+
+  @Test
+  void phoneNumbersInSignatureBlocksEndBeforeTheirLabel() {
+    assertThat(
+            found("Togo 95522\n(85) 5986-8343-Office\\,(790)091-7442-Fax", EntityType.PHONE_NUMBER))
+        .containsExactly("(85) 5986-8343", "(790)091-7442");
+  }
+
+  @Test
+  void shortDigitRunsAndVersionsAreNotPhoneNumbers() {
+    assertThat(found("call me in 2024 about v1.2.3 or 12345", EntityType.PHONE_NUMBER)).isEmpty();
+  }
+
+  @Test
+  void cardNumbersNeedAValidLuhnDigit() {
+    assertThat(found("card 4111 1111 1111 1111 ok", EntityType.CREDIT_CARD))
+        .containsExactly("4111 1111 1111 1111");
+    assertThat(found("card 4111 1111 1111 1112 ok", EntityType.CREDIT_CARD)).isEmpty();
+  }
+
+  @Test
+  void ibansNeedValidCheckDigits() {
+    assertThat(found("pay to GB82WEST12345698765432.", EntityType.IBAN_CODE))
+        .containsExactly("GB82WEST12345698765432");
+    assertThat(found("pay to GB83WEST12345698765432.", EntityType.IBAN_CODE)).isEmpty();
+  }
+
+  @Test
+  void ssnsAreFoundUnlessInAnImpossibleRange() {
+    assertThat(found("my ssn is 205-46-4452", EntityType.US_SSN)).containsExactly("205-46-4452");
+    assertThat(found("ref 000-46-4452 and 666-12-3456", EntityType.US_SSN)).isEmpty();
+  }
+
+  @Test
+  void ipv4AndIpv6AddressesAreFound() {
+    assertThat(
+            found(
+                "from 109.38.226.13 and 4f8a:c99e:dc86:faf9:5988:5f63:375e:8a2a",
+                EntityType.IP_ADDRESS))
+        .containsExactly("109.38.226.13", "4f8a:c99e:dc86:faf9:5988:5f63:375e:8a2a");
+    assertThat(found("bind ::1 and fe80::1ff:fe23:4567:890a", EntityType.IP_ADDRESS))
+        .contains("fe80::1ff:fe23:4567:890a");
+    assertThat(found("version 1.2.3.4.5 at 12:30:45", EntityType.IP_ADDRESS)).isEmpty();
+  }
+
+  @Test
+  void urlsAndBareDomainsAreDomainNamesButFileNamesAreNot() {
+    assertThat(found("see https://www.BowlingCourse.se/.", EntityType.DOMAIN_NAME))
+        .containsExactly("https://www.BowlingCourse.se/");
+    assertThat(found("visit example.com or www.test.de", EntityType.DOMAIN_NAME))
+        .containsExactly("example.com", "www.test.de");
+    assertThat(found("run setup.sh then main.py", EntityType.DOMAIN_NAME)).isEmpty();
+  }
+
+  @Test
+  void datesAndTimesAreFound() {
+    assertThat(found("since 12/30/1951 and on Wednesday at 10:30 pm", EntityType.DATE_TIME))
+        .containsExactly("12/30/1951", "Wednesday", "10:30 pm");
+    assertThat(found("born March 3rd, 1990 and 2024-05-01T10:00:00Z", EntityType.DATE_TIME))
+        .containsExactly("March 3rd, 1990", "2024-05-01T10:00:00Z");
+  }
+
+  @Test
+  void driverLicencesNeedContext() {
+    assertThat(found("My driver's license number is LH329609T", EntityType.US_DRIVER_LICENSE))
+        .containsExactly("LH329609T");
+    assertThat(found("order number LH329609T", EntityType.US_DRIVER_LICENSE)).isEmpty();
+    assertThat(found("driver's license number is U62928788557186", EntityType.CREDIT_CARD))
+        .as("a card number does not start inside a word")
+        .isEmpty();
+  }
+
+  @Test
+  void apiKeysWithAKnownShapeAreFound() {
+    String jwt =
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U";
+    String text =
+        "AKIAIOSFODNN7EXAMPLE ghp_" + "a".repeat(36) + " xoxb-123456789012-abcdefghij " + jwt;
+    assertThat(found(text, EntityType.API_KEY))
+        .containsExactly(
+            "AKIAIOSFODNN7EXAMPLE", "ghp_" + "a".repeat(36), "xoxb-123456789012-abcdefghij", jwt);
+  }
+
+  @Test
+  void privateKeyBlocksAreOneSpan() {
+    String key = "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nIBAAKC\n-----END RSA PRIVATE KEY-----";
+    assertThat(found("cat id_rsa\n" + key + "\n", EntityType.API_KEY)).containsExactly(key);
+  }
+
+  @Test
+  void passwordsInUrlsAndAssignmentsAreSecrets() {
+    String url = "postgres://app:s3cr3t-pw@db.internal:5432/x and https://u:pw12@example.com/a";
+    assertThat(found(url, EntityType.SECRET)).containsExactly("s3cr3t-pw", "pw12");
+    assertThat(found(url, EntityType.DOMAIN_NAME)).containsExactly("example.com/a");
+    assertThat(found("export PASSWORD=hunter22 and api_key: 'abcd1234'", EntityType.SECRET))
+        .containsExactly("hunter22", "abcd1234");
+    assertThat(found("Authorization: Bearer abcdefghijklmnop0123", EntityType.SECRET))
+        .containsExactly("abcdefghijklmnop0123");
+  }
+
+  @Test
+  void textWithoutPiiHasNoSpans() {
+    assertThat(scanner.scan("ls -la && echo done; exit code 0")).isEmpty();
+    assertThat(scanner.scan("")).isEmpty();
+  }
+}
