@@ -21,6 +21,11 @@ public class SandboxException extends RuntimeException {
     this.retriable = retriable;
   }
 
+  /** The operation is not supported by this sandbox's isolation driver or host. */
+  public static SandboxException unsupported(String operation, String why) {
+    return new SandboxException("unsupported", operation + " is not supported: " + why, false);
+  }
+
   /** A stable, machine-readable code such as {@code unknown_template} or {@code sandbox_dead}. */
   public String code() {
     return code;

@@ -23,6 +23,17 @@ public interface SandboxPool extends AutoCloseable {
   /** A point-in-time view of the pool, for health and metrics. */
   PoolStats stats();
 
+  /**
+   * Registers a listener for lifecycle and limit events of every sandbox of this pool.
+   *
+   * <pre>{@code
+   * pool.addListener(e -> log.info("{} {} ({})", e.sandboxId(), e.state(), e.reason()));
+   * }</pre>
+   */
+  default void addListener(SandboxEventListener listener) {
+    throw SandboxException.unsupported("addListener", "this pool reports no events");
+  }
+
   /** Terminates every sandbox, leased or warm, and stops refilling. */
   @Override
   void close();

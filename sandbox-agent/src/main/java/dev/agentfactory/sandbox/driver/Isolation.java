@@ -13,7 +13,12 @@ public enum Isolation {
    * A plain child process of the agent running as the agent's user, with no namespaces. Only for
    * trusted code, e.g. tests on machines without bubblewrap.
    */
-  PROCESS;
+  PROCESS,
+  /**
+   * A microVM per sandbox (KVM): its own kernel, so a kernel bug inside does not reach the host.
+   * Needs a usable {@code /dev/kvm}; see {@link VmDriver#unavailableReason()}.
+   */
+  VM;
 
   /** The name used in configuration and {@link dev.agentfactory.sandbox.PoolStats}. */
   public String id() {

@@ -13,5 +13,11 @@ public interface IsolationDriver {
   /** Whether each sandbox should get its own host uid from the configured range. */
   boolean usesUidPerSandbox();
 
+  /**
+   * What the driver can do when the host gives it cgroups (and, for the disk cap, root). The pool
+   * narrows this to what the host actually offers: {@code LocalSandboxPool#capabilities()}.
+   */
+  Capabilities capabilities();
+
   Process launch(LaunchSpec spec) throws IOException;
 }

@@ -1,6 +1,8 @@
 package dev.agentfactory.sandbox.driver;
 
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 
 /**
  * What a driver needs to start one sandbox.
@@ -10,5 +12,37 @@ import java.nio.file.Path;
  * @param workspace the sandbox's private host directory, already owned by {@code uid}
  * @param log where the sandbox's own diagnostics (bwrap, af-init stderr) go
  * @param uid the host uid the sandbox runs as
+ * @param env environment of the template, on top of the driver's own (PATH, HOME, ...)
+ * @param cgroupProcs {@code cgroup.procs} files the launcher joins before it execs the sandbox
+ * @param seccomp a compiled seccomp BPF program to load, or null for none
+ * @param launcher the af-launch executable that joins the cgroups, opens the filter and drops to
+ *     {@code uid}; null to start without it (no cgroups, no filter; setpriv for the uid)
+ * @param workspaceBytes when positive, the launcher mounts a tmpfs of this size on {@code
+ *     workspace} (owned by {@code uid}) before the sandbox starts: the disk cap
  */
-public record LaunchSpec(String id, Path init, Path workspace, Path log, int uid) {}
+public record LaunchSpec(
+    String id,
+    Path init,
+    Path workspace,
+    Path log,
+    int uid,
+    Map<String, String> env,
+    List<Path> cgroupProcs,
+    Path seccomp,
+    Path launcher,
+    long workspaceBytes) {
+
+  public LaunchSpec {
+    env = Map.copyOf(env);
+    cgroupProcs = List.copyOf(cgroupProcs);
+    if (launcher == null && (!cgroupProcs.isEmpty() || seccomp != null || workspaceBytes > 0)) {
+      throw new IllegalArgumentException(
+          "cgroups, seccomp and the workspace mount need the af-launch launcher");
+    }
+  }
+
+  /** A sandbox with no template environment, no cgroup and no seccomp filter. */
+  public LaunchSpec(String id, Path init, Path workspace, Path log, int uid) {
+    this(id, init, workspace, log, uid, Map.of(), List.of(), null, null, 0);
+  }
+}

@@ -11,11 +11,11 @@ import java.util.List;
 /**
  * Runs af-init as PID 1 of a bubblewrap sandbox.
  *
- * <p>When the agent runs as root, bwrap is started through {@code setpriv} as the sandbox's own
- * unprivileged uid: bwrap run by root with {@code --uid} maps to host root, which would let a
- * sandbox read root-only host files through its binds. When the agent is not root (a laptop), bwrap
- * runs as the agent's user and sandboxes share that uid; the mount namespace still keeps each one
- * to its own workspace.
+ * <p>When the agent runs as root, bwrap is started as the sandbox's own unprivileged uid
+ * (af-launch, or {@code setpriv} without a launcher): bwrap run by root with {@code --uid} maps to
+ * host root, which would let a sandbox read root-only host files through its binds. When the agent
+ * is not root (a laptop), bwrap runs as the agent's user and sandboxes share that uid; the mount
+ * namespace still keeps each one to its own workspace.
  */
 public final class NamespaceDriver implements IsolationDriver {
 
@@ -32,7 +32,8 @@ public final class NamespaceDriver implements IsolationDriver {
           "/etc/ssl/certs",
           "/etc/ca-certificates",
           "/etc/localtime",
-          "/etc/mime.types");
+          "/etc/mime.types",
+          "/etc/fonts");
 
   private final Path bwrap;
   private final Path setpriv;
@@ -65,6 +66,25 @@ public final class NamespaceDriver implements IsolationDriver {
   }
 
   @Override
+  public Capabilities capabilities() {
+    return new Capabilities(
+        true,
+        true,
+        false,
+        List.of("none"),
+        true,
+        true,
+        true,
+        hostIsRoot,
+        true,
+        hostIsRoot
+            ? List.of("process state is not kept across hibernation (no restorable CRIU)")
+            : List.of(
+                "process state is not kept across hibernation (no restorable CRIU)",
+                "no workspace size cap: mounting a tmpfs per workspace needs root"));
+  }
+
+  @Override
   public Process launch(LaunchSpec spec) throws IOException {
     ProcessBuilder pb =
         new ProcessBuilder(command(spec)).redirectError(Redirect.appendTo(spec.log().toFile()));
@@ -75,6 +95,10 @@ public final class NamespaceDriver implements IsolationDriver {
 
   List<String> command(LaunchSpec spec) {
     List<String> cmd = new ArrayList<>();
+    if (spec.launcher() != null) {
+      // af-launch joins the cgroups and drops to the sandbox uid itself
+      return LaunchWrapper.wrap(spec, sandboxCommand(spec, cmd), hostIsRoot ? spec.uid() : -1);
+    }
     if (hostIsRoot) {
       cmd.addAll(
           List.of(
@@ -83,6 +107,10 @@ public final class NamespaceDriver implements IsolationDriver {
               "--regid=" + spec.uid(),
               "--clear-groups"));
     }
+    return sandboxCommand(spec, cmd);
+  }
+
+  private List<String> sandboxCommand(LaunchSpec spec, List<String> cmd) {
     cmd.addAll(
         List.of(
             bwrap.toString(),
@@ -111,7 +139,14 @@ public final class NamespaceDriver implements IsolationDriver {
             "/tmp",
             "--setenv",
             "LANG",
-            "C.UTF-8",
+            "C.UTF-8"));
+    spec.env().forEach((key, value) -> cmd.addAll(List.of("--setenv", key, value)));
+    if (spec.seccomp() != null) {
+      // the wrapper opened the filter as this fd; bwrap loads it right before exec'ing af-init
+      cmd.addAll(List.of("--seccomp", Integer.toString(LaunchWrapper.SECCOMP_FD)));
+    }
+    cmd.addAll(
+        List.of(
             "--ro-bind",
             "/usr",
             "/usr",

@@ -21,12 +21,32 @@ public final class ProcessDriver implements IsolationDriver {
   }
 
   @Override
+  public Capabilities capabilities() {
+    return new Capabilities(
+        true,
+        true,
+        false,
+        List.of("host"),
+        true,
+        true,
+        true,
+        true,
+        false,
+        List.of(
+            "process isolation shares the host's network, file system and uid: trusted code only",
+            "process state is not kept across hibernation (no restorable CRIU)"));
+  }
+
+  @Override
   public Process launch(LaunchSpec spec) throws IOException {
     // af-init chdirs each command into the host workspace instead of /workspace
     ProcessBuilder pb =
-        new ProcessBuilder(List.of(spec.init().toString(), spec.workspace().toString()))
+        new ProcessBuilder(
+                LaunchWrapper.wrap(
+                    spec, List.of(spec.init().toString(), spec.workspace().toString()), -1))
             .directory(spec.workspace().toFile())
             .redirectError(Redirect.appendTo(spec.log().toFile()));
+    pb.environment().putAll(spec.env());
     pb.environment().put("HOME", spec.workspace().toString());
     return pb.start();
   }

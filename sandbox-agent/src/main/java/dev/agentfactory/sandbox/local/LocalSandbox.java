@@ -4,95 +4,72 @@ import dev.agentfactory.sandbox.ExecRequest;
 import dev.agentfactory.sandbox.ExecResult;
 import dev.agentfactory.sandbox.OutputListener;
 import dev.agentfactory.sandbox.Sandbox;
+import dev.agentfactory.sandbox.SandboxEvent;
 import dev.agentfactory.sandbox.SandboxException;
-import dev.agentfactory.sandbox.init.InitFrame;
-import dev.agentfactory.sandbox.init.InitProtocol;
-import java.io.BufferedInputStream;
+import dev.agentfactory.sandbox.SandboxState;
+import dev.agentfactory.sandbox.cgroup.LimitCounters;
+import dev.agentfactory.sandbox.template.TemplateSpec;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.io.RandomAccessFile;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.Arrays;
-import java.util.Comparator;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.LockSupport;
-import java.util.function.Consumer;
-import java.util.stream.Stream;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
- * A running sandbox: an af-init process behind an isolation driver, spoken to over its pipes.
- *
- * <p>Each sandbox has one reader thread that decodes init's frames and calls the output listener.
- * On Java 17 (no virtual threads) that is the simplest correct design; it costs one platform thread
- * per live sandbox, which is fine for the tens to low hundreds a node runs. Output listeners run on
- * that thread, in order: a listener that blocks stalls this sandbox's output (and, through the
- * pipe, the command), nothing else.
+ * A sandbox as its holder sees it: a stable id and a lifecycle ({@link SandboxState}) over a
+ * changing {@link Incarnation} (none while hibernated). State changes are serialised on this
+ * object; commands go straight to the current session.
  */
 final class LocalSandbox implements Sandbox {
 
-  private static final Duration KILL_WAIT = Duration.ofSeconds(5);
+  /** Below this much free workspace space a failed command is reported as {@code disk_full}. */
+  private static final long DISK_FULL_BYTES = 64 << 10;
 
   private final String id;
-  private final String template;
-  private final Process process;
-  private final OutputStream toInit;
-  private final InputStream fromInit;
-  private final Path workspace;
-  private final Path log;
-  private final int uid;
-  private final ScheduledExecutorService timer;
-  private final Consumer<LocalSandbox> onClosed;
-  private final Consumer<LocalSandbox> onDied;
-  private final Thread reader;
+  private final TemplateSpec template;
+  private final SandboxLauncher launcher;
+  private final LocalSandboxPool.Hooks pool;
+  private final Executor background;
+  private final long startedNanos = System.nanoTime();
 
-  private final CompletableFuture<Void> ready = new CompletableFuture<>();
-  private final AtomicBoolean closed = new AtomicBoolean();
-  private final CompletableFuture<Void> terminated = new CompletableFuture<>();
-  private volatile boolean alive = true;
+  private volatile Incarnation body; // null while creating, hibernated or terminated
+  private volatile Incarnation last; // the latest incarnation, for diagnostics after close
+  private volatile SandboxState state = SandboxState.CREATING;
   private volatile boolean leased;
-  private volatile Command current;
-
-  // Commands run one at a time: each starts when the previous one has ended in init
-  private final Object queueLock = new Object();
-  private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
+  private LimitCounters seen = LimitCounters.NONE; // guarded by this
+  private boolean diskFullReported; // guarded by this
+  private Path archive; // guarded by this; the hibernated workspace
 
   LocalSandbox(
       String id,
-      String template,
-      Process process,
-      Path workspace,
-      Path log,
-      int uid,
-      ScheduledExecutorService timer,
-      Consumer<LocalSandbox> onClosed,
-      Consumer<LocalSandbox> onDied) {
+      TemplateSpec template,
+      SandboxLauncher launcher,
+      LocalSandboxPool.Hooks pool,
+      Executor background) {
     this.id = id;
     this.template = template;
-    this.process = process;
-    this.toInit = process.getOutputStream();
-    this.fromInit = new BufferedInputStream(process.getInputStream(), 1 << 16);
-    this.workspace = workspace;
-    this.log = log;
-    this.uid = uid;
-    this.timer = timer;
-    this.onClosed = onClosed;
-    this.onDied = onDied;
-    this.reader = new Thread(this::readLoop, "sandbox-pool-reader-" + id);
-    reader.setDaemon(true);
-    reader.start();
+    this.launcher = launcher;
+    this.pool = pool;
+    this.background = background;
+  }
+
+  /** Starts the first incarnation; on the caller's (pool) thread. */
+  void start(java.time.Duration startTimeout) {
+    pool.emit(this, SandboxState.CREATING, "starting");
+    Incarnation inc =
+        launcher.launch(id, template, null, startTimeout, this::died, this::checkLimits);
+    synchronized (this) {
+      last = inc;
+      if (state == SandboxState.TERMINATED) {
+        // closed while starting (pool close)
+        launcher.destroy(inc, null);
+        throw new SandboxException("pool_closed", "the sandbox pool is closed", false);
+      }
+      body = inc;
+      transition(SandboxState.READY, "ready");
+    }
   }
 
   @Override
@@ -102,344 +79,308 @@ final class LocalSandbox implements Sandbox {
 
   @Override
   public String template() {
+    return template.name();
+  }
+
+  TemplateSpec spec() {
     return template;
   }
 
+  long startedNanos() {
+    return startedNanos;
+  }
+
+  @Override
+  public SandboxState state() {
+    return state;
+  }
+
+  private Incarnation body() {
+    Incarnation inc = body;
+    if (inc == null) {
+      throw new SandboxException("sandbox_not_running", "sandbox " + id + " is " + state, false);
+    }
+    return inc;
+  }
+
+  /** The host uid of the current (or, once terminated, the last) incarnation. */
   int uid() {
-    return uid;
+    return latest().uid();
   }
 
   Path workspace() {
-    return workspace;
+    return latest().workspace();
   }
 
-  /** The host pid of the sandbox's outermost process (bwrap, or af-init for the process driver). */
   long hostPid() {
-    return process.pid();
+    return latest().session().hostPid();
+  }
+
+  private Incarnation latest() {
+    Incarnation inc = last;
+    if (inc == null) {
+      throw new SandboxException("sandbox_not_running", "sandbox " + id + " never ran", false);
+    }
+    return inc;
+  }
+
+  /** Memory charged to the sandbox's cgroup; 0 without one or while hibernated. */
+  long memoryBytes() {
+    Incarnation inc = body;
+    return inc == null || inc.cgroup() == null ? 0 : inc.cgroup().memoryBytes();
+  }
+
+  long lastActivityNanos() {
+    Incarnation inc = body;
+    return inc == null ? System.nanoTime() : inc.session().lastActivityNanos();
   }
 
   boolean leased() {
     return leased;
   }
 
-  void markLeased() {
+  synchronized void markLeased() {
     leased = true;
+    transition(SandboxState.LEASED, "leased");
   }
 
   @Override
   public boolean isAlive() {
-    return alive && process.isAlive();
-  }
-
-  /** Blocks until af-init reported READY; the caller is a pool thread, never a lease caller. */
-  void awaitReady(Duration timeout) {
-    try {
-      ready.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-    } catch (TimeoutException e) {
-      throw new SandboxException(
-          "sandbox_start_failed",
-          "sandbox " + id + " not ready within " + timeout + logTail(),
-          true,
-          e);
-    } catch (ExecutionException e) {
-      throw new SandboxException(
-          "sandbox_start_failed",
-          "sandbox " + id + " died before it was ready" + logTail(),
-          true,
-          e.getCause());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new SandboxException("sandbox_start_failed", "interrupted", true, e);
-    }
+    Incarnation inc = body;
+    return state != SandboxState.TERMINATED
+        && (state == SandboxState.HIBERNATED || (inc != null && inc.session().isAlive()));
   }
 
   @Override
   public CompletionStage<ExecResult> exec(ExecRequest request, OutputListener listener) {
-    InitFrame frame;
-    try {
-      frame = InitProtocol.exec(request.argv(), request.env());
-    } catch (IllegalArgumentException e) {
+    SandboxState s = state;
+    Incarnation inc = body;
+    if (s == SandboxState.PAUSED || s == SandboxState.HIBERNATED) {
       return CompletableFuture.failedFuture(
-          new SandboxException("invalid_request", e.getMessage(), false, e));
+          new SandboxException(
+              "sandbox_" + s.name().toLowerCase(java.util.Locale.ROOT),
+              "sandbox " + id + " is " + s + "; resume() it first",
+              false));
     }
-    Command cmd = new Command(request, listener == null ? OutputListener.IGNORE : listener);
-    synchronized (queueLock) {
-      tail.whenComplete((ignored, error) -> beginOrFail(cmd, frame));
-      tail = cmd.ended;
+    if (inc == null) {
+      return CompletableFuture.failedFuture(
+          new SandboxException("sandbox_dead", "sandbox " + id + " is " + s, true));
     }
-    // A copy: a caller completing or cancelling its stage must not disturb the queue
-    return cmd.result.copy();
+    return inc.session().exec(request, listener);
   }
 
-  // whenComplete would swallow an exception and leave the caller waiting forever
-  private void beginOrFail(Command cmd, InitFrame frame) {
+  /** Synchronous: a freeze is one write to the cgroup and a poll until the kernel confirms. */
+  @Override
+  public synchronized CompletionStage<Void> pause() {
     try {
-      begin(cmd, frame);
-    } catch (RuntimeException e) {
-      kill(cmd, false);
-      current = null;
-      cmd.fail(new SandboxException("exec_failed", "cannot start command: " + e, false, e));
-    }
-  }
-
-  private void begin(Command cmd, InitFrame frame) {
-    if (!alive) {
-      cmd.fail(dead("is not running"));
-      return;
-    }
-    current = cmd;
-    cmd.startNanos = System.nanoTime();
-    try {
-      send(frame);
-    } catch (IOException e) {
-      current = null;
-      cmd.fail(dead("stopped taking commands: " + e));
-      return;
-    }
-    cmd.timeout =
-        timer.schedule(
-            () -> kill(cmd, true), cmd.request.timeout().toNanos(), TimeUnit.NANOSECONDS);
-  }
-
-  /** Asks init to SIGKILL the command's process group; the EXIT frame completes the command. */
-  private void kill(Command cmd, boolean timedOut) {
-    if (current != cmd || cmd.ended.isDone()) {
-      return;
-    }
-    cmd.timedOut |= timedOut;
-    try {
-      send(InitFrame.of(InitFrame.Type.KILL));
-    } catch (IOException e) {
-      // The pipe only breaks when init died; the reader then fails the command as sandbox_dead
-    }
-  }
-
-  private void send(InitFrame frame) throws IOException {
-    synchronized (toInit) {
-      InitProtocol.write(toInit, frame);
-    }
-  }
-
-  private void readLoop() {
-    Throwable failure = null;
-    try {
-      InitFrame frame;
-      while ((frame = InitProtocol.read(fromInit)) != null) {
-        handle(frame);
-      }
-    } catch (IOException | RuntimeException e) {
-      failure = e;
-    }
-    alive = false;
-    SandboxException dead =
-        closed.get()
-            ? new SandboxException("sandbox_closed", "sandbox " + id + " was closed", false)
-            : new SandboxException(
-                "sandbox_dead", "sandbox " + id + " stopped" + logTail(), true, failure);
-    ready.completeExceptionally(dead);
-    Command cmd = current;
-    current = null;
-    if (cmd != null) {
-      cmd.fail(dead);
-    }
-    if (!closed.get()) {
-      onDied.accept(this);
-    }
-  }
-
-  private void handle(InitFrame frame) throws IOException {
-    Command cmd = current;
-    switch (frame.type()) {
-      case READY -> ready.complete(null);
-      case STDOUT -> output(cmd, OutputListener.Stream.STDOUT, frame.payload());
-      case STDERR -> output(cmd, OutputListener.Stream.STDERR, frame.payload());
-      case EXIT -> {
-        current = null;
-        if (cmd != null) {
-          cmd.finish(InitProtocol.decodeExit(frame.payload()));
+      if (state != SandboxState.PAUSED) {
+        requireState("pause", SandboxState.LEASED, SandboxState.READY);
+        Incarnation inc = body();
+        if (inc.cgroup() == null) {
+          throw SandboxException.unsupported("pause", "no writable cgroup freezer on this host");
         }
+        inc.cgroup().freeze();
+        transition(SandboxState.PAUSED, "paused");
       }
-      case ERROR -> {
-        current = null;
-        if (cmd != null) {
-          String message = new String(frame.payload(), StandardCharsets.UTF_8);
-          cmd.fail(new SandboxException("exec_rejected", "af-init: " + message, false));
-        }
-      }
-      default -> throw new IOException("af-init sent a host-bound frame type " + frame.type());
+      return CompletableFuture.completedFuture(null);
+    } catch (SandboxException e) {
+      return CompletableFuture.failedFuture(e);
     }
   }
 
-  private void output(Command cmd, OutputListener.Stream stream, byte[] chunk) {
-    if (cmd == null || cmd.result.isDone()) {
+  /** Synchronous from PAUSED (a thaw); from HIBERNATED a fresh start on a pool thread. */
+  @Override
+  public CompletionStage<Void> resume() {
+    synchronized (this) {
+      try {
+        if (state == SandboxState.PAUSED) {
+          body().cgroup().thaw();
+          transition(leased ? SandboxState.LEASED : SandboxState.READY, "resumed");
+          return CompletableFuture.completedFuture(null);
+        }
+        if (state == SandboxState.LEASED || state == SandboxState.READY) {
+          return CompletableFuture.completedFuture(null);
+        }
+        requireState("resume", SandboxState.HIBERNATED);
+      } catch (SandboxException e) {
+        return CompletableFuture.failedFuture(e);
+      }
+    }
+    return async(this::wake);
+  }
+
+  @Override
+  public CompletionStage<Void> hibernate() {
+    synchronized (this) {
+      if (state == SandboxState.HIBERNATED) {
+        return CompletableFuture.completedFuture(null);
+      }
+      try {
+        requireState("hibernate", SandboxState.LEASED, SandboxState.PAUSED);
+      } catch (SandboxException e) {
+        return CompletableFuture.failedFuture(e);
+      }
+    }
+    return async(this::sleep);
+  }
+
+  private synchronized void sleep() {
+    if (state == SandboxState.HIBERNATED) {
       return;
     }
-    long room = cmd.request.maxOutputBytes() - cmd.seen;
-    byte[] part = chunk;
-    if (chunk.length > room) {
-      // Dropped, not killed: the command's exit code still matters to the caller
-      cmd.truncated = true;
-      if (room <= 0) {
-        return;
-      }
-      part = Arrays.copyOf(chunk, (int) room);
+    requireState("hibernate", SandboxState.LEASED, SandboxState.PAUSED);
+    Incarnation inc = body();
+    if (inc.cgroup() != null && state != SandboxState.PAUSED) {
+      // A consistent workspace: nothing writes while tar reads
+      inc.cgroup().freeze();
     }
-    cmd.seen += part.length;
+    Path target = pool.archivePath(id);
     try {
-      cmd.listener.onOutput(stream, part);
+      launcher.archive(inc, target);
     } catch (RuntimeException e) {
-      cmd.result.completeExceptionally(
-          new SandboxException("listener_failed", "output listener threw: " + e, false, e));
-      kill(cmd, false);
+      if (inc.cgroup() != null && state != SandboxState.PAUSED) {
+        inc.cgroup().thaw();
+      }
+      throw e;
     }
+    body = null;
+    archive = target;
+    if (inc.cgroup() != null) {
+      // cgroup v1 delivers SIGKILL to frozen tasks only once thawed
+      inc.cgroup().thaw();
+    }
+    launcher.destroy(
+        inc,
+        new SandboxException(
+            "sandbox_hibernated", "sandbox " + id + " was hibernated mid-command", false));
+    transition(SandboxState.HIBERNATED, "hibernated");
   }
 
-  private SandboxException dead(String what) {
-    return new SandboxException("sandbox_dead", "sandbox " + id + " " + what, true);
+  private synchronized void wake() {
+    if (state != SandboxState.HIBERNATED) {
+      return;
+    }
+    body =
+        launcher.launch(id, template, archive, pool.startTimeout(), this::died, this::checkLimits);
+    last = body;
+    deleteArchive();
+    transition(leased ? SandboxState.LEASED : SandboxState.READY, "resumed");
+  }
+
+  private CompletionStage<Void> async(Runnable action) {
+    try {
+      return CompletableFuture.runAsync(action, background);
+    } catch (RejectedExecutionException e) {
+      return CompletableFuture.failedFuture(
+          new SandboxException("pool_closed", "the sandbox pool is closed", false, e));
+    }
   }
 
   @Override
   public void close() {
-    if (!closed.compareAndSet(false, true)) {
-      // Another thread is closing (e.g. the reader after a crash): "nothing survives this call"
-      // holds for every caller, so wait for it
-      terminated.join();
+    closeWith("closed");
+  }
+
+  /** Terminates the sandbox, reporting {@code reason} in the TERMINATED event. */
+  void closeWith(String reason) {
+    synchronized (this) {
+      if (state == SandboxState.TERMINATED) {
+        return;
+      }
+      SandboxState before = state;
+      state = SandboxState.TERMINATED;
+      Incarnation inc = body;
+      body = null;
+      try {
+        if (inc != null) {
+          if (before == SandboxState.PAUSED) {
+            // cgroup v1 delivers SIGKILL to frozen tasks only once thawed
+            inc.cgroup().thaw();
+          }
+          launcher.destroy(inc, null);
+        }
+        deleteArchive();
+      } finally {
+        pool.emit(this, SandboxState.TERMINATED, reason);
+        pool.closed(this);
+      }
+    }
+  }
+
+  /** af-init ended on its own: find out why, then clean up on a pool thread. */
+  private void died(InitSession session) {
+    String reason = "died";
+    synchronized (this) {
+      Incarnation inc = body;
+      if (inc == null || inc.session() != session) {
+        return;
+      }
+      if (inc.cgroup() != null && inc.cgroup().counters().oomKills() > seen.oomKills()) {
+        reason = SandboxEvent.OOM;
+      }
+    }
+    pool.died(this, reason);
+  }
+
+  /**
+   * Called before the caller sees a command's result: reports limits it ran into. The cgroup
+   * counters are read after every command (two small reads; a fork bomb's leader may well exit 0),
+   * the workspace's free space only after a failed one.
+   */
+  private void checkLimits(ExecResult result) {
+    Incarnation inc = body;
+    if (inc == null) {
       return;
     }
-    alive = false;
+    boolean failed = result.status() != ExecResult.Status.EXITED || result.exitCode() != 0;
+    synchronized (this) {
+      if (inc.cgroup() != null) {
+        LimitCounters now = inc.cgroup().counters();
+        if (now.oomKills() > seen.oomKills()) {
+          pool.emit(this, state, SandboxEvent.OOM);
+        }
+        if (now.pidsRejections() > seen.pidsRejections()) {
+          pool.emit(this, state, SandboxEvent.PIDS_EXHAUSTED);
+        }
+        seen = now;
+      }
+      if (inc.mounted() && (failed || diskFullReported)) {
+        boolean full = usableBytes(inc.workspace()) < DISK_FULL_BYTES;
+        if (full && !diskFullReported) {
+          pool.emit(this, state, SandboxEvent.DISK_FULL);
+        }
+        diskFullReported = full;
+      }
+    }
+  }
+
+  private static long usableBytes(Path dir) {
     try {
-      terminate();
-      deleteTree(workspace);
-      deleteTree(log);
-      terminated.complete(null);
-    } catch (RuntimeException e) {
-      terminated.completeExceptionally(e);
-      throw e;
-    } finally {
-      onClosed.accept(this);
-    }
-  }
-
-  /**
-   * Kills everything the sandbox runs and waits until it is gone.
-   *
-   * <p>Descendants go first: for bwrap that is af-init, PID 1 of the sandbox, whose death makes the
-   * kernel kill the whole pid namespace; bwrap, its parent, then reaps it. Only then is bwrap
-   * killed: killing it first would orphan af-init to the host's init, which reaps slowly and leaves
-   * zombies of the sandbox uid behind. For the process driver the descendants are the commands,
-   * reaped by af-init before it is killed in turn.
-   */
-  private void terminate() {
-    List<ProcessHandle> inside = process.toHandle().descendants().toList();
-    inside.forEach(ProcessHandle::destroyForcibly);
-    awaitGone(inside);
-    process.destroyForcibly();
-    try {
-      if (!process.waitFor(KILL_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
-        throw new SandboxException(
-            "sandbox_stuck",
-            "sandbox " + id + " (pid " + process.pid() + ") survived SIGKILL",
-            false);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new SandboxException("sandbox_stuck", "interrupted while killing " + id, false, e);
-    }
-    closeQuietly(toInit);
-    awaitGone(inside);
-  }
-
-  /**
-   * Waits until the processes are reaped, not merely dead: {@link ProcessHandle#isAlive} is false
-   * for a zombie, and a zombie af-init means bwrap has not reaped it yet.
-   */
-  private static void awaitGone(List<ProcessHandle> processes) {
-    long deadline = System.nanoTime() + KILL_WAIT.toNanos();
-    while (processes.stream().anyMatch(p -> Files.exists(Path.of("/proc", Long.toString(p.pid()))))
-        && System.nanoTime() < deadline) {
-      LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(200));
-    }
-  }
-
-  private static void closeQuietly(OutputStream out) {
-    try {
-      out.close();
+      return Files.getFileStore(dir).getUsableSpace();
     } catch (IOException e) {
-      // The process is dead; a failing close of its pipe changes nothing
+      return Long.MAX_VALUE;
     }
   }
 
-  /** The end of the sandbox log, to explain a failed start. */
-  String logTail() {
-    try (RandomAccessFile f = new RandomAccessFile(log.toFile(), "r")) {
-      long start = Math.max(0, f.length() - 2048);
-      byte[] buf = new byte[(int) (f.length() - start)];
-      f.seek(start);
-      f.readFully(buf);
-      String text = new String(buf, StandardCharsets.UTF_8).strip();
-      return text.isEmpty() ? "" : "; log: " + text;
-    } catch (IOException e) {
-      return "";
+  private void requireState(String operation, SandboxState... allowed) {
+    for (SandboxState s : allowed) {
+      if (state == s) {
+        return;
+      }
     }
+    throw new SandboxException(
+        "invalid_state", "cannot " + operation + " sandbox " + id + " while it is " + state, false);
   }
 
-  /** Deletes a file or directory tree; the agent owns or (as root) may delete all of it. */
-  static void deleteTree(Path root) {
-    try (Stream<Path> paths = Files.walk(root)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    } catch (NoSuchFileException e) {
-      // already gone
-    } catch (IOException e) {
-      throw new SandboxException("cleanup_failed", "cannot delete " + root + ": " + e, false, e);
-    }
+  private void transition(SandboxState to, String reason) {
+    state = to;
+    pool.emit(this, to, reason);
   }
 
-  /** One command: written by the reader thread only, except the volatile fields. */
-  private static final class Command {
-    final ExecRequest request;
-    final OutputListener listener;
-    final CompletableFuture<ExecResult> result = new CompletableFuture<>();
-    // Completes when init is done with the command, even if result already failed
-    final CompletableFuture<Void> ended = new CompletableFuture<>();
-    volatile long startNanos = System.nanoTime();
-    volatile ScheduledFuture<?> timeout;
-    volatile boolean timedOut;
-    long seen;
-    boolean truncated;
-
-    Command(ExecRequest request, OutputListener listener) {
-      this.request = request;
-      this.listener = listener;
-    }
-
-    void finish(InitProtocol.Exit exit) {
-      cancelTimeout();
-      Duration took = Duration.ofNanos(System.nanoTime() - startNanos);
-      ExecResult r;
-      if (timedOut) {
-        r = new ExecResult(ExecResult.Status.TIMEOUT, -1, took, truncated);
-      } else if (exit.signaled()) {
-        r = new ExecResult(ExecResult.Status.KILLED, 128 + exit.code(), took, truncated);
-      } else {
-        r = new ExecResult(ExecResult.Status.EXITED, exit.code(), took, truncated);
-      }
-      result.complete(r);
-      ended.complete(null);
-    }
-
-    void fail(SandboxException e) {
-      cancelTimeout();
-      result.completeExceptionally(e);
-      ended.complete(null);
-    }
-
-    private void cancelTimeout() {
-      ScheduledFuture<?> t = timeout;
-      if (t != null) {
-        t.cancel(false);
-      }
+  private void deleteArchive() {
+    if (archive != null) {
+      SandboxLauncher.deleteTree(archive);
+      archive = null;
     }
   }
 }

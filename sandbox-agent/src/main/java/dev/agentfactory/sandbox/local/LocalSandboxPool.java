@@ -2,29 +2,32 @@ package dev.agentfactory.sandbox.local;
 
 import dev.agentfactory.sandbox.PoolStats;
 import dev.agentfactory.sandbox.Sandbox;
+import dev.agentfactory.sandbox.SandboxEvent;
+import dev.agentfactory.sandbox.SandboxEventListener;
 import dev.agentfactory.sandbox.SandboxException;
 import dev.agentfactory.sandbox.SandboxPool;
+import dev.agentfactory.sandbox.SandboxState;
+import dev.agentfactory.sandbox.cgroup.CgroupTree;
+import dev.agentfactory.sandbox.driver.Capabilities;
 import dev.agentfactory.sandbox.driver.Isolation;
 import dev.agentfactory.sandbox.driver.IsolationDriver;
-import dev.agentfactory.sandbox.driver.LaunchSpec;
-import dev.agentfactory.sandbox.driver.NamespaceDriver;
-import dev.agentfactory.sandbox.driver.ProcessDriver;
+import dev.agentfactory.sandbox.driver.SeccompFilter;
 import dev.agentfactory.sandbox.init.InitBinary;
-import java.io.IOException;
-import java.nio.file.Files;
+import dev.agentfactory.sandbox.template.TemplateCatalog;
+import dev.agentfactory.sandbox.template.TemplateSpec;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -33,7 +36,6 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,10 +52,6 @@ public final class LocalSandboxPool implements SandboxPool {
 
   private static final Logger LOG = LoggerFactory.getLogger(LocalSandboxPool.class);
   private static final Duration REFILL_BACKOFF = Duration.ofSeconds(1);
-  private static final Set<PosixFilePermission> TRAVERSE_ONLY =
-      PosixFilePermissions.fromString("rwx--x--x");
-  private static final Set<PosixFilePermission> OWNER_ONLY =
-      PosixFilePermissions.fromString("rwx------");
 
   private final SandboxConfig config;
   private final IsolationDriver driver;
@@ -62,6 +60,12 @@ public final class LocalSandboxPool implements SandboxPool {
   private final Path initBinary;
   private final Path workspaces;
   private final Path logs;
+  private final Path hibernated;
+  private final CgroupTree cgroups;
+  private final Capabilities capabilities;
+  private final SandboxLauncher launcher;
+  private final Hooks hooks = new Hooks();
+  private final List<SandboxEventListener> listeners = new CopyOnWriteArrayList<>();
   private final ExecutorService starters;
   private final ExecutorService spawner;
   private final ScheduledExecutorService timer;
@@ -70,18 +74,35 @@ public final class LocalSandboxPool implements SandboxPool {
   private final AtomicInteger startsInFlight = new AtomicInteger();
   private volatile boolean closed;
 
+  /** A pool of the built-in templates ({@link TemplateCatalog#builtIn()}). */
   public LocalSandboxPool(SandboxConfig config) {
+    this(config, TemplateCatalog.builtIn());
+  }
+
+  /**
+   * A pool of the given templates. A template whose programs are missing on this host is reported
+   * unavailable ({@link #unavailableTemplates()}) and fails leases; the pool still starts.
+   *
+   * @throws SandboxException {@code isolation_unavailable} when the configured level cannot run
+   *     here (no bwrap; {@code vm} without a usable {@code /dev/kvm})
+   */
+  public LocalSandboxPool(SandboxConfig config, TemplateCatalog catalog) {
     this.config = config;
-    this.hostUid = currentUid();
-    this.driver =
-        config.isolation() == Isolation.NAMESPACE
-            ? new NamespaceDriver(config.bwrapPath(), config.tmpfsBytes(), hostUid == 0)
-            : new ProcessDriver();
+    this.hostUid = PoolHost.currentUid();
+    this.driver = PoolHost.driver(config, hostUid);
     this.uids = new UidAllocator(config.uidBase(), config.uidCount());
     this.workspaces = config.workDir().resolve("workspaces");
     this.logs = config.workDir().resolve("logs");
-    prepareWorkDir();
+    this.hibernated = config.workDir().resolve("hibernated");
+    PoolHost.prepareWorkDir(config.workDir(), driver.usesUidPerSandbox());
     this.initBinary = InitBinary.extractTo(config.workDir());
+    this.cgroups = PoolHost.detectCgroups(config.workDir());
+    boolean diskCap = hostUid == 0;
+    Path seccomp =
+        driver.isolation() == Isolation.NAMESPACE
+            ? SeccompFilter.writeTo(config.workDir().resolve("seccomp.bpf")).orElse(null)
+            : null;
+    this.capabilities = PoolHost.effective(driver.capabilities(), cgroups, diskCap, seccomp);
     // +1: on-demand starts always find a thread even while the warm refill uses its share
     this.starters =
         Executors.newFixedThreadPool(config.maxConcurrentStarts() + 1, named("sandbox-pool-"));
@@ -94,10 +115,59 @@ public final class LocalSandboxPool implements SandboxPool {
     // the JVM. So every sandbox is forked from this one thread, which lives as long as the pool;
     // forking from the starter threads would kill a sandbox whenever its starter thread ended.
     this.spawner = Executors.newSingleThreadExecutor(named("sandbox-pool-spawner-"));
-    for (String name : SandboxTemplate.NAMES) {
-      templates.put(name, new TemplatePool(name, config.warmTarget(name)));
+    this.launcher =
+        new SandboxLauncher(
+            driver,
+            uids,
+            hostUid,
+            initBinary,
+            InitBinary.extractLauncherTo(config.workDir()),
+            seccomp,
+            cgroups,
+            diskCap,
+            workspaces,
+            logs,
+            spawner,
+            timer);
+    for (TemplateSpec spec : catalog.all()) {
+      int target =
+          config.warmTargets().containsKey(spec.name())
+              ? config.warmTarget(spec.name())
+              : spec.warmPoolSize();
+      Optional<String> unavailable = TemplateCatalog.unavailableReason(spec, driver.isolation());
+      unavailable.ifPresent(
+          why -> LOG.info("template '{}' is unavailable on this host: {}", spec.name(), why));
+      templates.put(spec.name(), new TemplatePool(spec, target, unavailable.orElse(null)));
     }
+    timer.scheduleWithFixedDelay(this::sweep, 1, 1, TimeUnit.SECONDS);
     templates.values().forEach(this::refill);
+  }
+
+  /** What sandboxes of this pool can do on this host. */
+  public Capabilities capabilities() {
+    return capabilities;
+  }
+
+  /** Templates that cannot run here, with the reason; leases of them fail. */
+  public Map<String, String> unavailableTemplates() {
+    Map<String, String> out = new HashMap<>();
+    templates.forEach(
+        (name, t) -> {
+          if (t.unavailable != null) {
+            out.put(name, t.unavailable);
+          }
+        });
+    return out;
+  }
+
+  /** Memory charged to the cgroups of all live sandboxes, in bytes; 0 without cgroups. */
+  public long memoryBytes() {
+    return live.stream().mapToLong(LocalSandbox::memoryBytes).sum();
+  }
+
+  @Override
+  public void addListener(SandboxEventListener listener) {
+    listeners.add(listener);
   }
 
   @Override
@@ -111,7 +181,14 @@ public final class LocalSandboxPool implements SandboxPool {
       return CompletableFuture.failedFuture(
           new SandboxException(
               "unknown_template",
-              "unknown template '" + template + "', known: " + SandboxTemplate.NAMES,
+              "unknown template '" + template + "', known: " + templates.keySet(),
+              false));
+    }
+    if (t.unavailable != null) {
+      return CompletableFuture.failedFuture(
+          new SandboxException(
+              "template_unavailable",
+              "template '" + template + "' is unavailable: " + t.unavailable,
               false));
     }
     LocalSandbox warm;
@@ -127,7 +204,7 @@ public final class LocalSandboxPool implements SandboxPool {
     try {
       return CompletableFuture.supplyAsync(
           () -> {
-            LocalSandbox fresh = start(template);
+            LocalSandbox fresh = start(t);
             handOver(t, fresh);
             return fresh;
           },
@@ -183,12 +260,16 @@ public final class LocalSandboxPool implements SandboxPool {
     // Last: its exit is what --die-with-parent watches
     spawner.shutdown();
     timer.shutdownNow();
+    if (cgroups != null) {
+      cgroups.close();
+    }
   }
 
   private void refill(TemplatePool t) {
     synchronized (t) {
       while (!closed
           && !t.backingOff
+          && t.unavailable == null
           && t.ready.size() + t.starting < t.target
           && startsInFlight.get() < config.maxConcurrentStarts()) {
         t.starting++;
@@ -207,7 +288,7 @@ public final class LocalSandboxPool implements SandboxPool {
   private void warmOne(TemplatePool t) {
     boolean started = false;
     try {
-      LocalSandbox sandbox = start(t.name);
+      LocalSandbox sandbox = start(t);
       t.ready.add(sandbox);
       started = true;
     } catch (SandboxException e) {
@@ -240,68 +321,70 @@ public final class LocalSandboxPool implements SandboxPool {
   }
 
   /** Starts one sandbox and waits until it is ready; runs on a pool thread. */
-  private LocalSandbox start(String template) {
+  private LocalSandbox start(TemplatePool t) {
     String id = "sbx-" + UUID.randomUUID().toString().substring(0, 13).replace("-", "");
-    int uid = driver.usesUidPerSandbox() ? uids.allocate() : hostUid;
-    Path workspace = workspaces.resolve(id);
-    Path log = logs.resolve(id + ".log");
-    LocalSandbox sandbox = null;
+    LocalSandbox sandbox = new LocalSandbox(id, t.spec, launcher, hooks, starters);
+    live.add(sandbox);
     try {
-      Files.createDirectory(workspace, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
-      if (driver.usesUidPerSandbox()) {
-        Files.setAttribute(workspace, "unix:uid", uid);
-        Files.setAttribute(workspace, "unix:gid", uid);
+      sandbox.start(config.startTimeout());
+    } catch (RuntimeException e) {
+      live.remove(sandbox);
+      sandbox.closeWith("start_failed");
+      throw e;
+    }
+    if (closed) {
+      sandbox.close();
+      throw new SandboxException("pool_closed", "the sandbox pool is closed", false);
+    }
+    return sandbox;
+  }
+
+  /** Terminates sandboxes past their template's idle timeout or maximum lifetime. */
+  private void sweep() {
+    long now = System.nanoTime();
+    for (LocalSandbox sandbox : live) {
+      TemplateSpec spec = sandbox.spec();
+      String reason = null;
+      if (spec.maxLifetime() != null
+          && now - sandbox.startedNanos() > spec.maxLifetime().toNanos()) {
+        reason = SandboxEvent.MAX_LIFETIME;
+      } else if (spec.idleTimeout() != null
+          && sandbox.state() == SandboxState.LEASED
+          && now - sandbox.lastActivityNanos() > spec.idleTimeout().toNanos()) {
+        reason = SandboxEvent.IDLE_TIMEOUT;
       }
-      Files.createFile(log);
-      Process process = spawn(new LaunchSpec(id, initBinary, workspace, log, uid));
-      sandbox =
-          new LocalSandbox(
-              id, template, process, workspace, log, uid, timer, this::onClosed, this::onDied);
-      live.add(sandbox);
-      sandbox.awaitReady(config.startTimeout());
-      if (closed) {
-        throw new SandboxException("pool_closed", "the sandbox pool is closed", false);
+      if (reason != null) {
+        String why = reason;
+        LOG.info("terminating sandbox {}: {}", sandbox.id(), why);
+        background(() -> sandbox.closeWith(why));
       }
-      return sandbox;
-    } catch (IOException | RuntimeException e) {
-      if (sandbox != null) {
-        sandbox.close();
-      } else {
-        LocalSandbox.deleteTree(workspace);
-        LocalSandbox.deleteTree(log);
-        if (driver.usesUidPerSandbox()) {
-          uids.release(uid);
-        }
-      }
-      if (e instanceof SandboxException se) {
-        throw se;
-      }
-      throw new SandboxException(
-          "sandbox_start_failed", "cannot start sandbox " + id + ": " + e, true, e);
     }
   }
 
-  private Process spawn(LaunchSpec spec) throws IOException {
+  private void background(Runnable task) {
     try {
-      return spawner.submit(() -> driver.launch(spec)).get();
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof IOException io) {
-        throw io;
-      }
-      throw new SandboxException(
-          "sandbox_start_failed", "cannot launch " + spec.id() + ": " + e.getCause(), true, e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new SandboxException("sandbox_start_failed", "interrupted", true, e);
+      starters.execute(task);
     } catch (RejectedExecutionException e) {
-      throw new SandboxException("pool_closed", "the sandbox pool is closed", false, e);
+      // the pool is closing and closes every sandbox itself
+    }
+  }
+
+  private void emit(LocalSandbox sandbox, SandboxState state, String reason) {
+    SandboxEvent event =
+        new SandboxEvent(sandbox.id(), sandbox.template(), state, reason, Instant.now());
+    for (SandboxEventListener listener : listeners) {
+      try {
+        listener.onEvent(event);
+      } catch (RuntimeException e) {
+        // One broken listener must not stop the sandbox or the other listeners
+        LOG.warn("sandbox event listener failed on {}", event, e);
+      }
     }
   }
 
   private void onClosed(LocalSandbox sandbox) {
-    live.remove(sandbox);
-    if (driver.usesUidPerSandbox()) {
-      uids.release(sandbox.uid());
+    if (!live.remove(sandbox)) {
+      return;
     }
     TemplatePool t = templates.get(sandbox.template());
     if (sandbox.leased()) {
@@ -312,56 +395,28 @@ public final class LocalSandboxPool implements SandboxPool {
     refill(t);
   }
 
-  /** A sandbox died on its own (OOM, killed from outside): clean up what is left of it. */
-  private void onDied(LocalSandbox sandbox) {
-    LOG.warn("sandbox {} died{}", sandbox.id(), sandbox.logTail());
-    sandbox.close();
-  }
-
-  private void prepareWorkDir() {
-    Path workDir = config.workDir();
-    try {
-      Files.createDirectories(workDir);
-      Files.createDirectories(workspaces);
-      Files.createDirectories(logs);
-      // Sandbox uids must reach their own workspace, but not list anyone else's
-      Files.setPosixFilePermissions(workDir, TRAVERSE_ONLY);
-      Files.setPosixFilePermissions(workspaces, TRAVERSE_ONLY);
-      Files.setPosixFilePermissions(logs, OWNER_ONLY);
-      // One pool per work dir: whatever is here is left from a previous run of this agent
-      for (Path dir : List.of(workspaces, logs)) {
-        try (Stream<Path> stale = Files.list(dir)) {
-          stale.forEach(LocalSandbox::deleteTree);
-        }
-      }
-    } catch (IOException e) {
-      throw new IllegalArgumentException("sandbox.workDir " + workDir + " is not usable: " + e, e);
+  /** The pool side of a sandbox: events, bookkeeping and shared settings. */
+  final class Hooks {
+    void emit(LocalSandbox sandbox, SandboxState state, String reason) {
+      LocalSandboxPool.this.emit(sandbox, state, reason);
     }
-    if (driver.usesUidPerSandbox()) {
-      for (Path p = workDir.getParent(); p != null; p = p.getParent()) {
-        try {
-          if (!Files.getPosixFilePermissions(p).contains(PosixFilePermission.OTHERS_EXECUTE)) {
-            throw new IllegalArgumentException(
-                "sandbox.workDir "
-                    + workDir
-                    + ": parent "
-                    + p
-                    + " is not traversable by sandbox uids (needs o+x)");
-          }
-        } catch (IOException e) {
-          throw new IllegalArgumentException("sandbox.workDir cannot stat " + p + ": " + e, e);
-        }
-      }
-    }
-  }
 
-  private static int currentUid() {
-    try {
-      // /proc/self belongs to the effective uid of the reading process
-      return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
-    } catch (IOException | UnsupportedOperationException e) {
-      throw new SandboxException(
-          "isolation_unavailable", "sandboxes need Linux with /proc: " + e, false, e);
+    void closed(LocalSandbox sandbox) {
+      onClosed(sandbox);
+    }
+
+    /** A sandbox died on its own (OOM, killed from outside): clean up what is left of it. */
+    void died(LocalSandbox sandbox, String reason) {
+      LOG.warn("sandbox {} died ({})", sandbox.id(), reason);
+      background(() -> sandbox.closeWith(reason));
+    }
+
+    Path archivePath(String id) {
+      return hibernated.resolve(id + ".tar");
+    }
+
+    Duration startTimeout() {
+      return config.startTimeout();
     }
   }
 
@@ -377,6 +432,8 @@ public final class LocalSandboxPool implements SandboxPool {
   /** The warm set and counters of one template. */
   private static final class TemplatePool {
     final String name;
+    final TemplateSpec spec;
+    final String unavailable;
     final int target;
     final java.util.concurrent.ConcurrentLinkedDeque<LocalSandbox> ready =
         new java.util.concurrent.ConcurrentLinkedDeque<>();
@@ -384,9 +441,11 @@ public final class LocalSandboxPool implements SandboxPool {
     int starting; // guarded by this
     boolean backingOff; // guarded by this
 
-    TemplatePool(String name, int target) {
-      this.name = name;
+    TemplatePool(TemplateSpec spec, int target, String unavailable) {
+      this.name = spec.name();
+      this.spec = spec;
       this.target = target;
+      this.unavailable = unavailable;
     }
   }
 }

@@ -32,6 +32,26 @@ final class HostProcesses {
     return pids;
   }
 
+  /** Pids of host processes (zombies included) whose real uid is in {@code [base, base+count)}. */
+  static List<Long> ownedByRange(int base, int count) {
+    List<Long> pids = new ArrayList<>();
+    for (Path proc : pids()) {
+      try {
+        for (String line : Files.readAllLines(proc.resolve("status"))) {
+          if (line.startsWith("Uid:")) {
+            int uid = Integer.parseInt(line.split("\\s+")[1]);
+            if (uid >= base && uid < base + count) {
+              pids.add(Long.parseLong(proc.getFileName().toString()));
+            }
+          }
+        }
+      } catch (IOException e) {
+        // ended while we looked
+      }
+    }
+    return pids;
+  }
+
   /** Pids of host processes whose command line contains {@code needle} (args joined by spaces). */
   static List<Long> withCommandLine(String needle) {
     List<Long> pids = new ArrayList<>();

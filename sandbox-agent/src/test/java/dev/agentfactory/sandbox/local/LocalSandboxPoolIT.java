@@ -29,16 +29,18 @@ class LocalSandboxPoolIT {
   private static final Duration PATIENCE = Duration.ofSeconds(15);
 
   private LocalSandboxPool pool;
+  private Path workDir;
 
   @AfterEach
   void closePool() {
     if (pool != null) {
       pool.close();
+      LeakCheck.assertNothingLeftBy(workDir, UID_BASE, UID_COUNT);
     }
   }
 
   private LocalSandboxPool pool(int warmTarget) {
-    Path workDir = Path.of("target", "it-sandboxes", "pool-" + UUID.randomUUID()).toAbsolutePath();
+    workDir = Path.of("target", "it-sandboxes", "pool-" + UUID.randomUUID()).toAbsolutePath();
     pool =
         new LocalSandboxPool(
             SandboxConfig.defaults(workDir)
@@ -168,7 +170,7 @@ class LocalSandboxPoolIT {
 
   @Test
   void processIsolationRunsTheSameInitWithoutNamespaces() {
-    Path workDir = Path.of("target", "it-sandboxes", "proc-" + UUID.randomUUID()).toAbsolutePath();
+    workDir = Path.of("target", "it-sandboxes", "proc-" + UUID.randomUUID()).toAbsolutePath();
     pool =
         new LocalSandboxPool(
             SandboxConfig.defaults(workDir)
@@ -184,5 +186,16 @@ class LocalSandboxPoolIT {
     assertThat(pool.stats().isolation()).isEqualTo("process");
     assertThat(sandbox.workspace()).doesNotExist();
     assertThat(HostProcesses.exists(sandbox.hostPid())).isFalse();
+  }
+
+  @Test
+  void vmIsolationIsUnavailableHereWithAClearReason() {
+    workDir = Path.of("target", "it-sandboxes", "vm-" + UUID.randomUUID()).toAbsolutePath();
+
+    assertThatThrownBy(
+            () -> new LocalSandboxPool(SandboxConfig.defaults(workDir).withIsolation(Isolation.VM)))
+        .isInstanceOf(SandboxException.class)
+        .hasMessageContaining("vm isolation is unavailable")
+        .hasMessageMatching("(?s).*(/dev/kvm|VMM|not implemented).*");
   }
 }

@@ -45,6 +45,7 @@ class NamespaceSandboxIT {
   @AfterAll
   static void closePool() {
     pool.close();
+    LeakCheck.assertNothingLeftBy(workDir, UID_BASE, 100);
   }
 
   @BeforeEach
@@ -314,5 +315,72 @@ class NamespaceSandboxIT {
     assertThat(HostProcesses.withCommandLine("sleep 765")).isEmpty();
     assertThat(workspace).doesNotExist();
     assertThat(doomed.isAlive()).isFalse();
+  }
+
+  // Escape attempts beyond the ones above: each must fail inside the sandbox
+
+  @Test
+  void cannotCreateAUserNamespace() {
+    CollectingListener out = new CollectingListener();
+
+    ExecResult result = run(sandbox, "unshare -U -r id -u && echo escaped", out);
+
+    assertThat(result.exitCode()).isNotZero();
+    assertThat(out.stdout()).doesNotContain("escaped");
+  }
+
+  @Test
+  void cannotPtraceEvenItsOwnChildren() {
+    CollectingListener out = new CollectingListener();
+
+    ExecResult result =
+        run(
+            sandbox,
+            "strace -f true 2>/dev/null && echo traced;"
+                + " python3 -c 'import ctypes; print(ctypes.CDLL(None).ptrace(0, 0, 0, 0))'",
+            out);
+
+    assertThat(result.exitCode()).isZero();
+    // PTRACE_TRACEME answers -1 (EPERM from the seccomp filter)
+    assertThat(out.stdout()).isEqualTo("-1\n");
+  }
+
+  @Test
+  void cannotMount() {
+    CollectingListener out = new CollectingListener();
+
+    ExecResult result =
+        run(sandbox, "mkdir -p /tmp/x && mount -t tmpfs x /tmp/x && echo mounted", out);
+
+    assertThat(result.exitCode()).isNotZero();
+    assertThat(out.stdout()).doesNotContain("mounted");
+  }
+
+  @Test
+  void runsUnderTheSeccompFilterWithNoNewPrivileges() {
+    CollectingListener out = new CollectingListener();
+
+    run(sandbox, "grep -E '^(Seccomp|NoNewPrivs):' /proc/self/status", out);
+
+    assertThat(out.stdout()).contains("NoNewPrivs:\t1").contains("Seccomp:\t2");
+  }
+
+  @Test
+  void nothingStartedInsideOutlivesClose() {
+    LocalSandbox doomed = lease(pool);
+    run(
+        doomed,
+        BackgroundJob.start("nohup sleep 654") + "; " + BackgroundJob.start("exec sleep 653"),
+        new CollectingListener());
+    assertThat(
+            HostProcesses.eventually(
+                PATIENCE, () -> !HostProcesses.withCommandLine("sleep 654").isEmpty()))
+        .isTrue();
+
+    doomed.close();
+
+    assertThat(HostProcesses.withCommandLine("sleep 654")).isEmpty();
+    assertThat(HostProcesses.withCommandLine("sleep 653")).isEmpty();
+    assertThat(HostProcesses.ownedBy(doomed.uid())).isEmpty();
   }
 }

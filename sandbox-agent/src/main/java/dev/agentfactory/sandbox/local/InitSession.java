@@ -1,0 +1,426 @@
+package dev.agentfactory.sandbox.local;
+
+import dev.agentfactory.sandbox.ExecRequest;
+import dev.agentfactory.sandbox.ExecResult;
+import dev.agentfactory.sandbox.OutputListener;
+import dev.agentfactory.sandbox.SandboxException;
+import dev.agentfactory.sandbox.init.InitFrame;
+import dev.agentfactory.sandbox.init.InitProtocol;
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+
+/**
+ * One running af-init behind an isolation driver, spoken to over its pipes: the command channel of
+ * a {@link LocalSandbox}. A hibernated sandbox that resumes gets a new session.
+ *
+ * <p>Each sandbox has one reader thread that decodes init's frames and calls the output listener.
+ * On Java 17 (no virtual threads) that is the simplest correct design; it costs one platform thread
+ * per live sandbox, which is fine for the tens to low hundreds a node runs. Output listeners run on
+ * that thread, in order: a listener that blocks stalls this sandbox's output (and, through the
+ * pipe, the command), nothing else.
+ */
+final class InitSession {
+
+  private static final Duration KILL_WAIT = Duration.ofSeconds(5);
+
+  private final String id;
+  private final Process process;
+  private final OutputStream toInit;
+  private final InputStream fromInit;
+  private final Path log;
+  private final ScheduledExecutorService timer;
+  private final Consumer<InitSession> onDied;
+  private final Consumer<ExecResult> onCommandEnd;
+  private final Thread reader;
+
+  private final CompletableFuture<Void> ready = new CompletableFuture<>();
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private final CompletableFuture<Void> terminated = new CompletableFuture<>();
+  private volatile boolean alive = true;
+  private volatile Command current;
+  private volatile SandboxException closeReason;
+  private volatile boolean closingNow;
+  private volatile long lastActivityNanos = System.nanoTime();
+
+  // Commands run one at a time: each starts when the previous one has ended in init
+  private final Object queueLock = new Object();
+  private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
+
+  /**
+   * @param onDied called on the reader thread when af-init ended without {@link #terminate}
+   * @param onCommandEnd called on the reader thread for every command, before the caller sees its
+   *     result: the place to look for a resource limit it ran into
+   */
+  InitSession(
+      String id,
+      Process process,
+      Path log,
+      ScheduledExecutorService timer,
+      Consumer<InitSession> onDied,
+      Consumer<ExecResult> onCommandEnd) {
+    this.id = id;
+    this.process = process;
+    this.toInit = process.getOutputStream();
+    this.fromInit = new BufferedInputStream(process.getInputStream(), 1 << 16);
+    this.log = log;
+    this.timer = timer;
+    this.onDied = onDied;
+    this.onCommandEnd = onCommandEnd;
+    this.reader = new Thread(this::readLoop, "sandbox-pool-reader-" + id);
+    reader.setDaemon(true);
+    reader.start();
+  }
+
+  /** The host pid of the sandbox's outermost process (bwrap, or af-init for the process driver). */
+  long hostPid() {
+    return process.pid();
+  }
+
+  /** When the last command started or ended, in {@link System#nanoTime()}. */
+  long lastActivityNanos() {
+    Command cmd = current;
+    return cmd != null ? System.nanoTime() : lastActivityNanos;
+  }
+
+  boolean isAlive() {
+    return alive && process.isAlive();
+  }
+
+  /** Blocks until af-init reported READY; the caller is a pool thread, never a lease caller. */
+  void awaitReady(Duration timeout) {
+    try {
+      ready.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      throw new SandboxException(
+          "sandbox_start_failed",
+          "sandbox " + id + " not ready within " + timeout + logTail(),
+          true,
+          e);
+    } catch (ExecutionException e) {
+      throw new SandboxException(
+          "sandbox_start_failed",
+          "sandbox " + id + " died before it was ready" + logTail(),
+          true,
+          e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new SandboxException("sandbox_start_failed", "interrupted", true, e);
+    }
+  }
+
+  CompletionStage<ExecResult> exec(ExecRequest request, OutputListener listener) {
+    InitFrame frame;
+    try {
+      frame = InitProtocol.exec(request.argv(), request.env());
+    } catch (IllegalArgumentException e) {
+      return CompletableFuture.failedFuture(
+          new SandboxException("invalid_request", e.getMessage(), false, e));
+    }
+    Command cmd = new Command(request, listener == null ? OutputListener.IGNORE : listener);
+    synchronized (queueLock) {
+      tail.whenComplete((ignored, error) -> beginOrFail(cmd, frame));
+      tail = cmd.ended;
+    }
+    // A copy: a caller completing or cancelling its stage must not disturb the queue
+    return cmd.result.copy();
+  }
+
+  // whenComplete would swallow an exception and leave the caller waiting forever
+  private void beginOrFail(Command cmd, InitFrame frame) {
+    try {
+      begin(cmd, frame);
+    } catch (RuntimeException e) {
+      kill(cmd, false);
+      current = null;
+      cmd.fail(new SandboxException("exec_failed", "cannot start command: " + e, false, e));
+    }
+  }
+
+  private void begin(Command cmd, InitFrame frame) {
+    if (!alive) {
+      SandboxException reason = closeReason;
+      cmd.fail(reason != null ? reason : dead("is not running"));
+      return;
+    }
+    current = cmd;
+    lastActivityNanos = System.nanoTime();
+    cmd.startNanos = System.nanoTime();
+    try {
+      send(frame);
+    } catch (IOException e) {
+      current = null;
+      cmd.fail(dead("stopped taking commands: " + e));
+      return;
+    }
+    cmd.timeout =
+        timer.schedule(
+            () -> kill(cmd, true), cmd.request.timeout().toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  /** Asks init to SIGKILL the command's process group; the EXIT frame completes the command. */
+  private void kill(Command cmd, boolean timedOut) {
+    if (current != cmd || cmd.ended.isDone()) {
+      return;
+    }
+    cmd.timedOut |= timedOut;
+    try {
+      send(InitFrame.of(InitFrame.Type.KILL));
+    } catch (IOException e) {
+      // The pipe only breaks when init died; the reader then fails the command as sandbox_dead
+    }
+  }
+
+  private void send(InitFrame frame) throws IOException {
+    synchronized (toInit) {
+      InitProtocol.write(toInit, frame);
+    }
+  }
+
+  private void readLoop() {
+    Throwable failure = null;
+    try {
+      InitFrame frame;
+      while ((frame = InitProtocol.read(fromInit)) != null) {
+        handle(frame);
+      }
+    } catch (IOException | RuntimeException e) {
+      failure = e;
+    }
+    alive = false;
+    SandboxException reason = closeReason;
+    boolean expected = closed.get() || closingNow;
+    SandboxException dead =
+        expected
+            ? (reason != null
+                ? reason
+                : new SandboxException("sandbox_closed", "sandbox " + id + " was closed", false))
+            : new SandboxException(
+                "sandbox_dead", "sandbox " + id + " stopped" + logTail(), true, failure);
+    ready.completeExceptionally(dead);
+    Command cmd = current;
+    current = null;
+    if (cmd != null) {
+      cmd.fail(dead);
+    }
+    if (!expected) {
+      onDied.accept(this);
+    }
+  }
+
+  private void handle(InitFrame frame) throws IOException {
+    Command cmd = current;
+    switch (frame.type()) {
+      case READY -> ready.complete(null);
+      case STDOUT -> output(cmd, OutputListener.Stream.STDOUT, frame.payload());
+      case STDERR -> output(cmd, OutputListener.Stream.STDERR, frame.payload());
+      case EXIT -> {
+        if (cmd != null) {
+          ExecResult result = cmd.toResult(InitProtocol.decodeExit(frame.payload()));
+          onCommandEnd.accept(result);
+          current = null;
+          lastActivityNanos = System.nanoTime();
+          cmd.finish(result);
+        } else {
+          current = null;
+        }
+      }
+      case ERROR -> {
+        current = null;
+        if (cmd != null) {
+          String message = new String(frame.payload(), StandardCharsets.UTF_8);
+          cmd.fail(new SandboxException("exec_rejected", "af-init: " + message, false));
+        }
+      }
+      default -> throw new IOException("af-init sent a host-bound frame type " + frame.type());
+    }
+  }
+
+  private void output(Command cmd, OutputListener.Stream stream, byte[] chunk) {
+    if (cmd == null || cmd.result.isDone()) {
+      return;
+    }
+    long room = cmd.request.maxOutputBytes() - cmd.seen;
+    byte[] part = chunk;
+    if (chunk.length > room) {
+      // Dropped, not killed: the command's exit code still matters to the caller
+      cmd.truncated = true;
+      if (room <= 0) {
+        return;
+      }
+      part = Arrays.copyOf(chunk, (int) room);
+    }
+    cmd.seen += part.length;
+    try {
+      cmd.listener.onOutput(stream, part);
+    } catch (RuntimeException e) {
+      cmd.result.completeExceptionally(
+          new SandboxException("listener_failed", "output listener threw: " + e, false, e));
+      kill(cmd, false);
+    }
+  }
+
+  private SandboxException dead(String what) {
+    return new SandboxException("sandbox_dead", "sandbox " + id + " " + what, true);
+  }
+
+  /**
+   * Announces that af-init is about to be killed from outside (its cgroup), so its end is not
+   * reported as a crash and a running command fails with {@code reason}.
+   */
+  void closing(SandboxException reason) {
+    if (!closingNow) {
+      closeReason = reason;
+      closingNow = true;
+    }
+    alive = false;
+  }
+
+  /**
+   * Kills af-init and everything it runs and waits until it is reaped; a running command fails with
+   * {@code reason}. Idempotent: a second caller waits for the first.
+   */
+  void terminate(SandboxException reason) {
+    closing(reason);
+    if (!closed.compareAndSet(false, true)) {
+      terminated.join();
+      return;
+    }
+    try {
+      killAndReap();
+      terminated.complete(null);
+    } catch (RuntimeException e) {
+      terminated.completeExceptionally(e);
+      throw e;
+    }
+  }
+
+  /**
+   * Kills everything the sandbox runs and waits until it is gone.
+   *
+   * <p>Descendants go first: for bwrap that is af-init, PID 1 of the sandbox, whose death makes the
+   * kernel kill the whole pid namespace; bwrap, its parent, then reaps it. Only then is bwrap
+   * killed: killing it first would orphan af-init to the host's init, which reaps slowly and leaves
+   * zombies of the sandbox uid behind. For the process driver the descendants are the commands,
+   * reaped by af-init before it is killed in turn.
+   */
+  private void killAndReap() {
+    List<ProcessHandle> inside = process.toHandle().descendants().toList();
+    inside.forEach(ProcessHandle::destroyForcibly);
+    awaitGone(inside);
+    process.destroyForcibly();
+    try {
+      if (!process.waitFor(KILL_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+        throw new SandboxException(
+            "sandbox_stuck",
+            "sandbox " + id + " (pid " + process.pid() + ") survived SIGKILL",
+            false);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new SandboxException("sandbox_stuck", "interrupted while killing " + id, false, e);
+    }
+    closeQuietly(toInit);
+    awaitGone(inside);
+  }
+
+  /**
+   * Waits until the processes are reaped, not merely dead: {@link ProcessHandle#isAlive} is false
+   * for a zombie, and a zombie af-init means bwrap has not reaped it yet.
+   */
+  private static void awaitGone(List<ProcessHandle> processes) {
+    long deadline = System.nanoTime() + KILL_WAIT.toNanos();
+    while (processes.stream().anyMatch(p -> Files.exists(Path.of("/proc", Long.toString(p.pid()))))
+        && System.nanoTime() < deadline) {
+      LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(200));
+    }
+  }
+
+  private static void closeQuietly(OutputStream out) {
+    try {
+      out.close();
+    } catch (IOException e) {
+      // The process is dead; a failing close of its pipe changes nothing
+    }
+  }
+
+  /** The end of the sandbox log, to explain a failed start. */
+  String logTail() {
+    try (RandomAccessFile f = new RandomAccessFile(log.toFile(), "r")) {
+      long start = Math.max(0, f.length() - 2048);
+      byte[] buf = new byte[(int) (f.length() - start)];
+      f.seek(start);
+      f.readFully(buf);
+      String text = new String(buf, StandardCharsets.UTF_8).strip();
+      return text.isEmpty() ? "" : "; log: " + text;
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  /** One command: written by the reader thread only, except the volatile fields. */
+  private static final class Command {
+    final ExecRequest request;
+    final OutputListener listener;
+    final CompletableFuture<ExecResult> result = new CompletableFuture<>();
+    // Completes when init is done with the command, even if result already failed
+    final CompletableFuture<Void> ended = new CompletableFuture<>();
+    volatile long startNanos = System.nanoTime();
+    volatile ScheduledFuture<?> timeout;
+    volatile boolean timedOut;
+    long seen;
+    boolean truncated;
+
+    Command(ExecRequest request, OutputListener listener) {
+      this.request = request;
+      this.listener = listener;
+    }
+
+    ExecResult toResult(InitProtocol.Exit exit) {
+      Duration took = Duration.ofNanos(System.nanoTime() - startNanos);
+      if (timedOut) {
+        return new ExecResult(ExecResult.Status.TIMEOUT, -1, took, truncated);
+      } else if (exit.signaled()) {
+        return new ExecResult(ExecResult.Status.KILLED, 128 + exit.code(), took, truncated);
+      }
+      return new ExecResult(ExecResult.Status.EXITED, exit.code(), took, truncated);
+    }
+
+    void finish(ExecResult r) {
+      cancelTimeout();
+      result.complete(r);
+      ended.complete(null);
+    }
+
+    void fail(SandboxException e) {
+      cancelTimeout();
+      result.completeExceptionally(e);
+      ended.complete(null);
+    }
+
+    private void cancelTimeout() {
+      ScheduledFuture<?> t = timeout;
+      if (t != null) {
+        t.cancel(false);
+      }
+    }
+  }
+}

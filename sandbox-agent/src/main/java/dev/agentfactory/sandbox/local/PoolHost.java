@@ -1,0 +1,166 @@
+package dev.agentfactory.sandbox.local;
+
+import dev.agentfactory.sandbox.SandboxException;
+import dev.agentfactory.sandbox.cgroup.CgroupTree;
+import dev.agentfactory.sandbox.driver.Capabilities;
+import dev.agentfactory.sandbox.driver.CriuProbe;
+import dev.agentfactory.sandbox.driver.IsolationDriver;
+import dev.agentfactory.sandbox.driver.NamespaceDriver;
+import dev.agentfactory.sandbox.driver.ProcessDriver;
+import dev.agentfactory.sandbox.driver.VmDriver;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the host offers a pool, found out once at pool start: the isolation driver, cgroups, the
+ * resulting capabilities, and a clean work dir.
+ */
+final class PoolHost {
+
+  private static final Logger LOG = LoggerFactory.getLogger(LocalSandboxPool.class);
+  private static final Set<PosixFilePermission> TRAVERSE_ONLY =
+      PosixFilePermissions.fromString("rwx--x--x");
+  private static final Set<PosixFilePermission> OWNER_ONLY =
+      PosixFilePermissions.fromString("rwx------");
+
+  private PoolHost() {}
+
+  static IsolationDriver driver(SandboxConfig config, int hostUid) {
+    return switch (config.isolation()) {
+      case NAMESPACE -> new NamespaceDriver(config.bwrapPath(), config.tmpfsBytes(), hostUid == 0);
+      case PROCESS -> new ProcessDriver();
+      case VM -> {
+        VmDriver vm = new VmDriver();
+        throw new SandboxException(
+            "isolation_unavailable",
+            "vm isolation is unavailable: " + vm.unavailableReason().orElse("not implemented"),
+            false);
+      }
+    };
+  }
+
+  /**
+   * Cgroups for limits and the freezer; a pool without them still runs, unlimited and unpausable.
+   */
+  static CgroupTree detectCgroups(Path workDir) {
+    try {
+      CgroupTree tree = CgroupTree.detect(Path.of("/sys/fs/cgroup"), poolName(workDir));
+      LOG.info("sandbox limits through cgroup {}", tree.version());
+      return tree;
+    } catch (SandboxException e) {
+      LOG.warn("no resource limits, pause or hibernate freeze: {}", e.getMessage());
+      return null;
+    }
+  }
+
+  static Capabilities effective(Capabilities c, CgroupTree cgroups, boolean diskCap, Path seccomp) {
+    List<String> notes = new ArrayList<>(c.notes());
+    boolean cg = cgroups != null;
+    if (!cg) {
+      notes.add("no writable cgroups: no memory, pids or cpu limits and no pause");
+    }
+    if (c.seccomp() && seccomp == null) {
+      notes.add("no seccomp filter for this architecture");
+    }
+    CriuProbe.unusableReason().ifPresent(why -> notes.add("CRIU: " + why));
+    return new Capabilities(
+        c.pause() && cg,
+        c.hibernateWorkspace(),
+        c.hibernateProcessState(),
+        c.networkPolicies(),
+        c.memoryLimit() && cg,
+        c.pidsLimit() && cg,
+        c.cpuLimit() && cg,
+        c.diskLimit() && diskCap,
+        c.seccomp() && seccomp != null,
+        notes);
+  }
+
+  /**
+   * The pool's name in the cgroup tree ({@code af-<name>}): stable per work dir, so a restarted
+   * agent finds and removes what a crashed run left.
+   */
+  static String poolName(Path workDir) {
+    return UUID.nameUUIDFromBytes(workDir.toString().getBytes(StandardCharsets.UTF_8))
+        .toString()
+        .substring(0, 8);
+  }
+
+  /**
+   * Creates the work dir layout and empties it of what a previous run left (one pool per work dir),
+   * unmounting stale workspace tmpfs mounts first.
+   */
+  static void prepareWorkDir(Path workDir, boolean uidPerSandbox) {
+    Path workspaces = workDir.resolve("workspaces");
+    Path logs = workDir.resolve("logs");
+    Path hibernated = workDir.resolve("hibernated");
+    try {
+      Files.createDirectories(workDir);
+      Files.createDirectories(workspaces);
+      Files.createDirectories(logs);
+      Files.createDirectories(hibernated);
+      Files.setPosixFilePermissions(hibernated, OWNER_ONLY);
+      unmountStale(workspaces);
+      // Sandbox uids must reach their own workspace, but not list anyone else's
+      Files.setPosixFilePermissions(workDir, TRAVERSE_ONLY);
+      Files.setPosixFilePermissions(workspaces, TRAVERSE_ONLY);
+      Files.setPosixFilePermissions(logs, OWNER_ONLY);
+      // One pool per work dir: whatever is here is left from a previous run of this agent
+      for (Path dir : List.of(workspaces, logs, hibernated)) {
+        try (Stream<Path> stale = Files.list(dir)) {
+          stale.forEach(SandboxLauncher::deleteTree);
+        }
+      }
+    } catch (IOException e) {
+      throw new IllegalArgumentException("sandbox.workDir " + workDir + " is not usable: " + e, e);
+    }
+    if (uidPerSandbox) {
+      for (Path p = workDir.getParent(); p != null; p = p.getParent()) {
+        try {
+          if (!Files.getPosixFilePermissions(p).contains(PosixFilePermission.OTHERS_EXECUTE)) {
+            throw new IllegalArgumentException(
+                "sandbox.workDir "
+                    + workDir
+                    + ": parent "
+                    + p
+                    + " is not traversable by sandbox uids (needs o+x)");
+          }
+        } catch (IOException e) {
+          throw new IllegalArgumentException("sandbox.workDir cannot stat " + p + ": " + e, e);
+        }
+      }
+    }
+  }
+
+  /** Workspace tmpfs mounts left by a crashed run would make their directories undeletable. */
+  private static void unmountStale(Path under) throws IOException {
+    String prefix = under.toRealPath() + "/";
+    for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+      String mountPoint = line.split(" ")[4];
+      if (mountPoint.startsWith(prefix)) {
+        SandboxLauncher.run(List.of("umount", "-l", mountPoint), null, null);
+      }
+    }
+  }
+
+  static int currentUid() {
+    try {
+      // /proc/self belongs to the effective uid of the reading process
+      return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+    } catch (IOException | UnsupportedOperationException e) {
+      throw new SandboxException(
+          "isolation_unavailable", "sandboxes need Linux with /proc: " + e, false, e);
+    }
+  }
+}

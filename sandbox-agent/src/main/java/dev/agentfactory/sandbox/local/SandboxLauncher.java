@@ -1,0 +1,303 @@
+package dev.agentfactory.sandbox.local;
+
+import dev.agentfactory.sandbox.ExecResult;
+import dev.agentfactory.sandbox.SandboxException;
+import dev.agentfactory.sandbox.cgroup.CgroupTree;
+import dev.agentfactory.sandbox.cgroup.SandboxCgroup;
+import dev.agentfactory.sandbox.driver.IsolationDriver;
+import dev.agentfactory.sandbox.driver.LaunchSpec;
+import dev.agentfactory.sandbox.template.TemplateSpec;
+import java.io.IOException;
+import java.lang.ProcessBuilder.Redirect;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+
+/**
+ * Creates and destroys {@link Incarnation}s: uid, workspace (a size-capped tmpfs when the agent is
+ * root), cgroup with the template's limits, and af-init behind the isolation driver. Everything it
+ * creates, {@link #destroy} removes, in reverse order.
+ */
+final class SandboxLauncher {
+
+  private static final Set<PosixFilePermission> OWNER_ONLY =
+      PosixFilePermissions.fromString("rwx------");
+  private static final Duration TOOL_TIMEOUT = Duration.ofSeconds(60);
+
+  private final IsolationDriver driver;
+  private final UidAllocator uids;
+  private final int hostUid;
+  private final Path initBinary;
+  private final Path launchBinary;
+  private final Path seccomp;
+  private final CgroupTree cgroups;
+  private final boolean diskCap;
+  private final Path workspaces;
+  private final Path logs;
+  private final ExecutorService spawner;
+  private final ScheduledExecutorService timer;
+
+  SandboxLauncher(
+      IsolationDriver driver,
+      UidAllocator uids,
+      int hostUid,
+      Path initBinary,
+      Path launchBinary,
+      Path seccomp,
+      CgroupTree cgroups,
+      boolean diskCap,
+      Path workspaces,
+      Path logs,
+      ExecutorService spawner,
+      ScheduledExecutorService timer) {
+    this.driver = driver;
+    this.uids = uids;
+    this.hostUid = hostUid;
+    this.initBinary = initBinary;
+    this.launchBinary = launchBinary;
+    this.seccomp = seccomp;
+    this.cgroups = cgroups;
+    this.diskCap = diskCap;
+    this.workspaces = workspaces;
+    this.logs = logs;
+    this.spawner = spawner;
+    this.timer = timer;
+  }
+
+  /**
+   * Starts a sandbox and waits until af-init is ready. With {@code restoreFrom} the workspace is
+   * filled from that archive instead of the template's seed files.
+   */
+  Incarnation launch(
+      String id,
+      TemplateSpec template,
+      Path restoreFrom,
+      Duration startTimeout,
+      Consumer<InitSession> onDied,
+      Consumer<ExecResult> onCommandEnd) {
+    int uid = driver.usesUidPerSandbox() ? uids.allocate() : hostUid;
+    Path workspace = workspaces.resolve(id);
+    Path log = logs.resolve(id + ".log");
+    boolean mounted = false;
+    SandboxCgroup cgroup = null;
+    InitSession session = null;
+    try {
+      Files.createDirectory(workspace, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
+      if (driver.usesUidPerSandbox()) {
+        Files.setAttribute(workspace, "unix:uid", uid);
+        Files.setAttribute(workspace, "unix:gid", uid);
+      }
+      // With the disk cap, af-launch mounts the workspace tmpfs: one process spawn less per start
+      mounted = diskCap;
+      Files.deleteIfExists(log);
+      Files.createFile(log);
+      if (cgroups != null) {
+        cgroup = cgroups.create(id, template.limits());
+      }
+      LaunchSpec spec =
+          new LaunchSpec(
+              id,
+              initBinary,
+              workspace,
+              log,
+              uid,
+              template.env(),
+              cgroup == null ? List.of() : cgroup.procsFiles(),
+              seccomp,
+              launchBinary,
+              diskCap ? template.limits().diskBytes() : 0);
+      Process process = spawn(spec);
+      session = new InitSession(id, process, log, timer, onDied, onCommandEnd);
+      Incarnation inc = new Incarnation(uid, workspace, mounted, cgroup, session, log);
+      session.awaitReady(startTimeout);
+      // Filled now that the workspace (tmpfs) is mounted; no command has run in it yet
+      if (restoreFrom != null) {
+        run(asUid(uid, List.of("tar", "-C", workspace.toString(), "-xf", "-")), restoreFrom, null);
+      } else {
+        seed(template.files(), workspace, uid);
+      }
+      return inc;
+    } catch (IOException | RuntimeException e) {
+      destroy(new Incarnation(uid, workspace, mounted, cgroup, session, log), null);
+      if (e instanceof SandboxException se) {
+        throw se;
+      }
+      throw new SandboxException(
+          "sandbox_start_failed", "cannot start sandbox " + id + ": " + e, true, e);
+    }
+  }
+
+  /**
+   * Kills the sandbox (it must not be frozen) and removes its cgroup, workspace mount, workspace,
+   * log and uid. A running command fails with {@code reason} (null: {@code sandbox_closed}).
+   */
+  void destroy(Incarnation inc, SandboxException reason) {
+    RuntimeException failure = null;
+    if (inc.session() != null) {
+      try {
+        // af-init first, then bwrap, which reaps it: killing both at once (a cgroup kill) would
+        // leave af-init a zombie for the host's init to reap, slowly
+        inc.session().terminate(reason);
+      } catch (RuntimeException e) {
+        failure = e;
+      }
+    }
+    if (inc.cgroup() != null) {
+      try {
+        // whatever is left, e.g. a start that failed before af-init ran
+        inc.cgroup().destroy();
+      } catch (RuntimeException e) {
+        failure = failure == null ? e : failure;
+      }
+    }
+    try {
+      if (inc.mounted() && isMountPoint(inc.workspace())) {
+        unmount(inc.workspace());
+      }
+      deleteTree(inc.workspace());
+      deleteTree(inc.log());
+    } catch (RuntimeException e) {
+      failure = failure == null ? e : failure;
+    }
+    if (driver.usesUidPerSandbox() && failure == null) {
+      // A uid whose processes may still run is never handed out again
+      uids.release(inc.uid());
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  /** Writes the workspace into a tar archive, read as the sandbox's uid. */
+  void archive(Incarnation inc, Path archive) {
+    run(
+        asUid(inc.uid(), List.of("tar", "-C", inc.workspace().toString(), "-cf", "-", ".")),
+        null,
+        archive);
+  }
+
+  /** Whether {@code dir} is a mount point: its device differs from its parent's. */
+  static boolean isMountPoint(Path dir) {
+    try {
+      return !Files.getAttribute(dir, "unix:dev")
+          .equals(Files.getAttribute(dir.getParent(), "unix:dev"));
+    } catch (NoSuchFileException e) {
+      return false;
+    } catch (IOException e) {
+      throw new SandboxException("cleanup_failed", "cannot stat " + dir + ": " + e, false, e);
+    }
+  }
+
+  void unmount(Path dir) {
+    run(List.of("umount", dir.toString()), null, null);
+  }
+
+  private List<String> asUid(int uid, List<String> command) {
+    if (!driver.usesUidPerSandbox()) {
+      return command;
+    }
+    // Tar never acts with more rights than the sandbox had, whatever its workspace contains
+    List<String> cmd =
+        new ArrayList<>(
+            List.of("setpriv", "--reuid=" + uid, "--regid=" + uid, "--clear-groups", "--"));
+    cmd.addAll(command);
+    return cmd;
+  }
+
+  private static void seed(Map<String, String> files, Path workspace, int uid) throws IOException {
+    for (Map.Entry<String, String> f : files.entrySet()) {
+      Path target = workspace.resolve(f.getKey());
+      // The workspace is fresh and nothing has run in it yet: no links to follow
+      for (Path dir = target.getParent(); !dir.equals(workspace); dir = dir.getParent()) {
+        if (!Files.exists(dir)) {
+          Files.createDirectories(dir);
+          Files.setAttribute(dir, "unix:uid", uid);
+          Files.setAttribute(dir, "unix:gid", uid);
+        }
+      }
+      Files.writeString(target, f.getValue(), StandardCharsets.UTF_8);
+      Files.setAttribute(target, "unix:uid", uid);
+      Files.setAttribute(target, "unix:gid", uid);
+    }
+  }
+
+  private Process spawn(LaunchSpec spec) throws IOException {
+    try {
+      return spawner.submit(() -> driver.launch(spec)).get();
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof IOException io) {
+        throw io;
+      }
+      if (e.getCause() instanceof SandboxException se) {
+        throw se;
+      }
+      throw new SandboxException(
+          "sandbox_start_failed", "cannot launch " + spec.id() + ": " + e.getCause(), true, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new SandboxException("sandbox_start_failed", "interrupted", true, e);
+    } catch (RejectedExecutionException e) {
+      throw new SandboxException("pool_closed", "the sandbox pool is closed", false, e);
+    }
+  }
+
+  /** Runs a host tool to completion; its stderr goes into the failure message. */
+  static void run(List<String> command, Path stdin, Path stdout) {
+    try {
+      ProcessBuilder pb = new ProcessBuilder(command);
+      pb.redirectInput(
+          stdin == null
+              ? Redirect.from(new java.io.File("/dev/null"))
+              : Redirect.from(stdin.toFile()));
+      if (stdout != null) {
+        pb.redirectOutput(Redirect.to(stdout.toFile()));
+      } else {
+        pb.redirectOutput(Redirect.DISCARD);
+      }
+      Process p = pb.start();
+      String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+      if (!p.waitFor(TOOL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+        p.destroyForcibly();
+        throw new SandboxException("host_tool_failed", command + " timed out", false);
+      }
+      if (p.exitValue() != 0) {
+        throw new SandboxException(
+            "host_tool_failed", command + " exited " + p.exitValue() + ": " + err, false);
+      }
+    } catch (IOException e) {
+      throw new SandboxException("host_tool_failed", "cannot run " + command + ": " + e, false, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new SandboxException("host_tool_failed", "interrupted: " + command, false, e);
+    }
+  }
+
+  /** Deletes a file or directory tree; the agent owns or (as root) may delete all of it. */
+  static void deleteTree(Path root) {
+    try (Stream<Path> paths = Files.walk(root)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    } catch (NoSuchFileException e) {
+      // already gone
+    } catch (IOException e) {
+      throw new SandboxException("cleanup_failed", "cannot delete " + root + ": " + e, false, e);
+    }
+  }
+}

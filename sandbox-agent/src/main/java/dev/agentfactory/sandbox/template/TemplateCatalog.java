@@ -1,0 +1,94 @@
+package dev.agentfactory.sandbox.template;
+
+import dev.agentfactory.sandbox.driver.Isolation;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The templates a pool can start, by name. {@link #builtIn()} has {@code shell}, {@code python},
+ * {@code node} and {@code browser}, parsed from the JSON files in {@code
+ * src/main/resources/dev/agentfactory/sandbox/templates}.
+ */
+public final class TemplateCatalog {
+
+  public static final List<String> BUILT_IN = List.of("shell", "python", "node", "browser");
+
+  private final Map<String, TemplateSpec> templates;
+
+  private TemplateCatalog(Map<String, TemplateSpec> templates) {
+    this.templates = templates;
+  }
+
+  public static TemplateCatalog of(Collection<TemplateSpec> templates) {
+    Map<String, TemplateSpec> byName = new LinkedHashMap<>();
+    for (TemplateSpec t : templates) {
+      if (byName.put(t.name(), t) != null) {
+        throw new InvalidTemplateException("template '" + t.name() + "' is defined twice");
+      }
+    }
+    return new TemplateCatalog(Map.copyOf(byName));
+  }
+
+  public static TemplateCatalog builtIn() {
+    List<TemplateSpec> specs = new ArrayList<>();
+    for (String name : BUILT_IN) {
+      String resource = "/dev/agentfactory/sandbox/templates/" + name + ".json";
+      try (InputStream in = TemplateCatalog.class.getResourceAsStream(resource)) {
+        if (in == null) {
+          throw new IllegalStateException("built-in template missing: " + resource);
+        }
+        specs.add(TemplateParser.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8)));
+      } catch (IOException e) {
+        throw new IllegalStateException("cannot read " + resource, e);
+      }
+    }
+    return of(specs);
+  }
+
+  /** The built-in templates plus (replacing same-named ones) {@code extra}. */
+  public TemplateCatalog with(TemplateSpec... extra) {
+    Map<String, TemplateSpec> merged = new LinkedHashMap<>(templates);
+    for (TemplateSpec t : extra) {
+      merged.put(t.name(), t);
+    }
+    return new TemplateCatalog(Map.copyOf(merged));
+  }
+
+  public Optional<TemplateSpec> get(String name) {
+    return Optional.ofNullable(templates.get(name));
+  }
+
+  public Collection<TemplateSpec> all() {
+    return templates.values();
+  }
+
+  public java.util.Set<String> names() {
+    return templates.keySet();
+  }
+
+  /**
+   * Why a template cannot run on this host at the given isolation level (a required program is
+   * missing, or it needs another level); empty when it can.
+   */
+  public static Optional<String> unavailableReason(TemplateSpec t, Isolation isolation) {
+    if (t.isolation() != null && !t.isolation().equals(isolation.id())) {
+      return Optional.of(
+          "needs isolation '" + t.isolation() + "', the pool runs '" + isolation.id() + "'");
+    }
+    for (String path : t.requires()) {
+      if (!Files.exists(Path.of(path))) {
+        return Optional.of(path + " is not installed on this host");
+      }
+    }
+    return Optional.empty();
+  }
+}

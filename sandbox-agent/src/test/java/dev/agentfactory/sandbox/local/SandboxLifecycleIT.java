@@ -1,0 +1,156 @@
+package dev.agentfactory.sandbox.local;
+
+import static dev.agentfactory.sandbox.SandboxState.CREATING;
+import static dev.agentfactory.sandbox.SandboxState.HIBERNATED;
+import static dev.agentfactory.sandbox.SandboxState.LEASED;
+import static dev.agentfactory.sandbox.SandboxState.PAUSED;
+import static dev.agentfactory.sandbox.SandboxState.READY;
+import static dev.agentfactory.sandbox.SandboxState.TERMINATED;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.agentfactory.sandbox.ExecRequest;
+import dev.agentfactory.sandbox.ExecResult;
+import dev.agentfactory.sandbox.Sandbox;
+import dev.agentfactory.sandbox.SandboxEvent;
+import dev.agentfactory.sandbox.SandboxException;
+import dev.agentfactory.sandbox.cgroup.ResourceLimits;
+import dev.agentfactory.sandbox.template.TemplateCatalog;
+import dev.agentfactory.sandbox.template.TemplateSpec;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** creating → ready → leased → paused → hibernated → terminated, against real sandboxes. */
+class SandboxLifecycleIT {
+
+  private static final int UID_BASE = 350_000;
+  private static final int UID_COUNT = 50;
+
+  private static LocalSandboxPool pool;
+  private static Path workDir;
+  private static final EventRecorder events = new EventRecorder();
+
+  @BeforeAll
+  static void startPool() {
+    workDir = Path.of("target", "it-sandboxes", "life-" + UUID.randomUUID()).toAbsolutePath();
+    TemplateSpec brief =
+        TemplateSpec.of("brief", ResourceLimits.DEFAULT)
+            .withTimeouts(Duration.ofSeconds(1), Duration.ofHours(1));
+    pool =
+        new LocalSandboxPool(
+            SandboxConfig.defaults(workDir)
+                .withUidRange(UID_BASE, UID_COUNT)
+                .withWarmTarget("shell", 0),
+            TemplateCatalog.builtIn().with(brief));
+    pool.addListener(events);
+  }
+
+  @AfterAll
+  static void closePool() {
+    pool.close();
+    LeakCheck.assertNothingLeftBy(workDir, UID_BASE, UID_COUNT);
+  }
+
+  private static String run(Sandbox sandbox, String script) {
+    CollectingListener out = new CollectingListener();
+    ExecResult result = sandbox.exec(ExecRequest.shell(script), out).toCompletableFuture().join();
+    assertThat(result.exitCode()).as(out.stderr()).isZero();
+    return out.stdout();
+  }
+
+  private static long size(Path file) {
+    try {
+      return Files.exists(file) ? Files.size(file) : 0;
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
+  @Test
+  void pauseFreezesEveryProcessAndResumeThawsThem() {
+    try (Sandbox sandbox = pool.lease("shell").toCompletableFuture().join()) {
+      Path ticks = ((LocalSandbox) sandbox).workspace().resolve("ticks");
+      run(sandbox, BackgroundJob.start("while :; do echo x >> ticks; sleep 0.01; done"));
+      assertThat(HostProcesses.eventually(Duration.ofSeconds(5), () -> size(ticks) > 10)).isTrue();
+
+      sandbox.pause().toCompletableFuture().join();
+      long frozen = size(ticks);
+      // Proving that nothing runs needs time to pass: 30 ticks' worth
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(300));
+
+      assertThat(sandbox.state()).isEqualTo(PAUSED);
+      assertThat(size(ticks)).isEqualTo(frozen);
+      assertThatThrownBy(
+              () -> sandbox.exec(ExecRequest.shell("true"), null).toCompletableFuture().join())
+          .isInstanceOf(CompletionException.class)
+          .satisfies(
+              e ->
+                  assertThat(((SandboxException) e.getCause()).code()).isEqualTo("sandbox_paused"));
+
+      sandbox.resume().toCompletableFuture().join();
+
+      assertThat(sandbox.state()).isEqualTo(LEASED);
+      assertThat(HostProcesses.eventually(Duration.ofSeconds(5), () -> size(ticks) > frozen))
+          .isTrue();
+    }
+  }
+
+  @Test
+  void hibernateKeepsTheWorkspaceAndReleasesEverythingElse() {
+    Sandbox sandbox = pool.lease("shell").toCompletableFuture().join();
+    String id = sandbox.id();
+    run(sandbox, "echo kept > notes; mkdir -p src && echo 'x=1' > src/a.py");
+    run(sandbox, BackgroundJob.start("exec sleep 4321"));
+    sandbox.pause().toCompletableFuture().join();
+
+    sandbox.hibernate().toCompletableFuture().join();
+
+    assertThat(sandbox.state()).isEqualTo(HIBERNATED);
+    assertThat(sandbox.isAlive()).isTrue();
+    assertThat(HostProcesses.withCommandLine("sleep 4321")).isEmpty();
+    assertThat(LeakCheck.cgroupDirs(id)).isEmpty();
+    assertThat(workDir.resolve("hibernated").resolve(id + ".tar")).exists();
+
+    sandbox.resume().toCompletableFuture().join();
+
+    assertThat(sandbox.state()).isEqualTo(LEASED);
+    assertThat(run(sandbox, "cat notes src/a.py; stat -c %u notes; id -u"))
+        .startsWith("kept\nx=1\n");
+    // process state is not kept on this host: the sleep did not come back
+    assertThat(HostProcesses.withCommandLine("sleep 4321")).isEmpty();
+    sandbox.close();
+    assertThat(events.statesOf(id))
+        .containsExactly(CREATING, READY, LEASED, PAUSED, HIBERNATED, LEASED, TERMINATED);
+    assertThat(events.of(id).get(events.of(id).size() - 1).reason()).isEqualTo("closed");
+    assertThat(workDir.resolve("hibernated").resolve(id + ".tar")).doesNotExist();
+  }
+
+  @Test
+  void idleLeasedSandboxIsTerminatedWithTheReason() {
+    Sandbox sandbox = pool.lease("brief").toCompletableFuture().join();
+
+    assertThat(events.awaitReason(sandbox.id(), SandboxEvent.IDLE_TIMEOUT)).isTrue();
+
+    assertThat(sandbox.state()).isEqualTo(TERMINATED);
+    assertThat(sandbox.isAlive()).isFalse();
+  }
+
+  @Test
+  void pausingATerminatedSandboxFailsNamingTheState() {
+    Sandbox sandbox = pool.lease("shell").toCompletableFuture().join();
+    sandbox.close();
+
+    assertThatThrownBy(() -> sandbox.pause().toCompletableFuture().join())
+        .hasCauseInstanceOf(SandboxException.class)
+        .hasMessageContaining("TERMINATED");
+  }
+}
