@@ -1,6 +1,7 @@
 package dev.agentfactory.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agentfactory.bench.pii.PiiScrubBenchmark;
 import dev.agentfactory.bench.sandbox.SandboxLeaseBenchmark;
 import java.io.PrintStream;
 import java.util.Collection;
@@ -30,7 +31,9 @@ public final class BenchMain {
 
   /** Every group by name; a new group is one more entry here. */
   static final Map<String, BenchGroup> GROUPS =
-      Map.of("sandbox", new BenchGroup("sandbox", List.of(SandboxLeaseBenchmark.class)));
+      Map.of(
+          "sandbox", new BenchGroup("sandbox", List.of(SandboxLeaseBenchmark.class)),
+          "pii", new BenchGroup("pii", List.of(PiiScrubBenchmark.class)));
 
   private static final ObjectMapper JSON = new ObjectMapper();
 

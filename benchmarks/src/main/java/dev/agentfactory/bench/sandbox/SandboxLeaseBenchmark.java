@@ -29,8 +29,9 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * What a caller waits for when it needs a sandbox: a lease from the warm pool (alone, and with the
- * close that follows every use), a cold start of a namespace sandbox (start to READY plus close),
- * and a command round trip into a leased one. About a minute in total.
+ * close that follows every use), a cold start of a namespace sandbox (start to READY plus close), a
+ * command round trip into a leased one, and pause / resume (cgroup freeze / thaw) of a leased one.
+ * About a minute and a half in total.
  */
 @BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -138,6 +139,54 @@ public class SandboxLeaseBenchmark {
       sandbox.close();
       close();
     }
+  }
+
+  /** A leased sandbox, paused or running before each sample as the benchmark needs. */
+  @State(Scope.Benchmark)
+  public static class Pausable extends PoolState {
+    Sandbox sandbox;
+
+    @Setup(Level.Trial)
+    public void setUp() throws IOException {
+      open(1);
+      sandbox = pool.lease("shell").toCompletableFuture().join();
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() throws IOException {
+      sandbox.close();
+      close();
+    }
+  }
+
+  /** Running before each {@code pause} sample. */
+  @State(Scope.Benchmark)
+  public static class Running extends Pausable {
+    @Setup(Level.Invocation)
+    public void running() {
+      sandbox.resume().toCompletableFuture().join();
+    }
+  }
+
+  /** Paused before each {@code resume} sample. */
+  @State(Scope.Benchmark)
+  public static class Paused extends Pausable {
+    @Setup(Level.Invocation)
+    public void paused() {
+      sandbox.pause().toCompletableFuture().join();
+    }
+  }
+
+  /** Freeze every process of a leased sandbox and wait until the kernel reports it frozen. */
+  @Benchmark
+  public Object pause(Running state) {
+    return state.sandbox.pause().toCompletableFuture().join();
+  }
+
+  /** Thaw a paused sandbox. */
+  @Benchmark
+  public Object resume(Paused state) {
+    return state.sandbox.resume().toCompletableFuture().join();
   }
 
   /** Lease from a full warm pool: the hand-over alone. */

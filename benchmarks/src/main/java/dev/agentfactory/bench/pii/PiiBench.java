@@ -1,0 +1,93 @@
+package dev.agentfactory.bench.pii;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agentfactory.jobs.pii.EntityType;
+import dev.agentfactory.jobs.pii.PiiDataset;
+import dev.agentfactory.jobs.pii.PiiScanner;
+import dev.agentfactory.jobs.pii.ScrubPolicy;
+import dev.agentfactory.jobs.pii.Scrubber;
+import dev.agentfactory.jobs.pii.SpanEvaluation;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The {@code pii} metrics as JSON lines: scrub throughput on one thread (so per core) over the
+ * held-out samples, and span F2 per entity type on them.
+ *
+ * <pre>{@code
+ * java -cp 'benchmarks/target/benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*' \
+ *     dev.agentfactory.bench.pii.PiiBench [seconds]
+ * }</pre>
+ *
+ * The data file is {@code -Dpii.data=...}, by default {@code
+ * ../shared/data/pii/generated_large.json} from the checkout root.
+ */
+public final class PiiBench {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private PiiBench() {}
+
+  static Path dataFile() {
+    return Path.of(System.getProperty("pii.data", "../shared/data/pii/generated_large.json"));
+  }
+
+  public static void main(String[] args) throws Exception {
+    double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 10;
+    List<PiiDataset.LabelledSample> heldOut = PiiDataset.read(dataFile(), PiiDataset.Split.HELDOUT);
+    List<String> texts = heldOut.stream().map(PiiDataset.LabelledSample::text).toList();
+    PiiScanner scanner = PiiScanner.create();
+    Scrubber scrubber = new Scrubber(scanner, ScrubPolicy.defaults(), null);
+
+    run(scrubber, texts, (long) (seconds / 3 * 1e9)); // warm-up
+    long t0 = System.nanoTime();
+    long n = run(scrubber, texts, (long) (seconds * 1e9));
+    double perSec = n / ((System.nanoTime() - t0) / 1e9);
+    long chars = texts.stream().mapToLong(String::length).sum();
+
+    print("samples_per_sec_per_core", Math.round(perSec), "samples/s");
+    print("mean_sample_chars", Math.round(chars / (double) texts.size()), "chars");
+    print("name_finder", scanner.hasNameFinder() ? 1 : 0, "bool");
+
+    SpanEvaluation eval = new SpanEvaluation(0.5);
+    for (PiiDataset.LabelledSample s : heldOut) {
+      eval.add(s.text(), s.gold(), scanner.scan(s.text()));
+    }
+    for (Map.Entry<EntityType, SpanEvaluation.Counts> e : eval.byType().entrySet()) {
+      print("f2_" + e.getKey().name(), round(e.getValue().f(2)), "f2");
+    }
+    print("f2_overall", round(eval.overall().f(2)), "f2");
+    print("precision_overall", round(eval.overall().precision()), "ratio");
+    print("recall_overall", round(eval.overall().recall()), "ratio");
+    System.err.println("held-out evaluation, as PiiCli eval prints it:");
+    System.err.print(eval.table());
+  }
+
+  private static long run(Scrubber scrubber, List<String> texts, long nanos) {
+    long deadline = System.nanoTime() + nanos;
+    long n = 0;
+    int sink = 0;
+    while (System.nanoTime() < deadline) {
+      for (int i = 0; i < 100; i++) {
+        sink += scrubber.scrub(texts.get((int) (n % texts.size())), "bench").text().length();
+        n++;
+      }
+    }
+    if (sink == 42) {
+      System.err.print("");
+    }
+    return n;
+  }
+
+  private static double round(double v) {
+    return Math.round(v * 10000) / 10000.0;
+  }
+
+  /** One output line, fields in this order. */
+  record Metric(String benchmark, String metric, double value, String unit) {}
+
+  private static void print(String metric, double value, String unit) throws Exception {
+    System.out.println(JSON.writeValueAsString(new Metric("pii", metric, value, unit)));
+  }
+}
