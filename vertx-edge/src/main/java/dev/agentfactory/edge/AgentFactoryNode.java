@@ -7,6 +7,12 @@ import dev.agentfactory.connectors.flink.FlinkRestClient;
 import dev.agentfactory.connectors.kafka.EmbeddedKafka;
 import dev.agentfactory.connectors.kafka.InteractionPublisher;
 import dev.agentfactory.connectors.kafka.Topics;
+import dev.agentfactory.edge.agent.AgentRegistry;
+import dev.agentfactory.edge.agent.AgentSpec;
+import dev.agentfactory.edge.agent.AgentSpecCodec;
+import dev.agentfactory.edge.agent.AgentsHandler;
+import dev.agentfactory.edge.agent.JdbcAgentStore;
+import dev.agentfactory.edge.agent.ModelProviders;
 import dev.agentfactory.edge.api.ApiRouter;
 import dev.agentfactory.edge.auth.ApiKeyStore;
 import dev.agentfactory.edge.auth.Auth;
@@ -73,6 +79,9 @@ public final class AgentFactoryNode implements AutoCloseable {
   private final EdgeMetrics metrics = new EdgeMetrics();
   private final Vertx vertx = Vertx.vertx();
   private HttpServer server;
+  private JdbcAgentStore agentStore;
+  private AgentRegistry agentRegistry;
+  private ModelProviders modelProviders;
   private ApiKeyStore keyStore;
   private Auth auth;
   // Components are started side by side; these are set as each comes up and closed in a fixed
@@ -154,7 +163,9 @@ public final class AgentFactoryNode implements AutoCloseable {
             config.sessionMaxFrameBytes(),
             Duration.ofMillis(config.sessionResumeGraceMs()),
             config.sessionsPerTenant(),
-            metrics);
+            metrics,
+            agentRegistry,
+            modelProviders);
     SandboxPool started = poolUp.join();
     for (String template : started.stats().target().keySet()) {
       metrics.gauge(
@@ -189,8 +200,9 @@ public final class AgentFactoryNode implements AutoCloseable {
   }
 
   private void startHttp() {
+    Path edgeDir;
     try {
-      Path edgeDir = Files.createDirectories(config.dataDir().resolve("edge"));
+      edgeDir = Files.createDirectories(config.dataDir().resolve("edge"));
       keyStore =
           config.authStoreUrl().isPresent()
               ? ApiKeyStore.open(config.authStoreUrl().get())
@@ -208,29 +220,34 @@ public final class AgentFactoryNode implements AutoCloseable {
     if (!auth.enabled()) {
       LOG.warn("auth is off (no auth.admin.key): every caller is tenant 'default'; loopback only");
     }
+    startAgents(edgeDir);
     KeysHandler keys = new KeysHandler(auth);
+    AgentsHandler agentsApi = new AgentsHandler(agentRegistry);
     String contract = ApiRouter.contractText();
     Router router =
         ApiRouter.create(
             vertx,
             auth.handler(),
-            Map.of(
-                "getHealth",
-                new HealthHandler(health),
-                "getMetrics",
-                new MetricsHandler(metrics),
-                "getOpenApi",
-                ctx -> ctx.response().putHeader("content-type", "application/json").end(contract),
-                "openSession",
-                ctx -> whenStarted(ctx, h -> h.open(ctx)),
-                "resumeSession",
-                ctx -> whenStarted(ctx, h -> h.resume(ctx)),
-                "createKey",
-                keys::create,
-                "listKeys",
-                keys::list,
-                "revokeKey",
-                keys::revoke));
+            Map.ofEntries(
+                Map.entry("getHealth", new HealthHandler(health)),
+                Map.entry("getMetrics", new MetricsHandler(metrics)),
+                Map.entry(
+                    "getOpenApi",
+                    ctx ->
+                        ctx.response().putHeader("content-type", "application/json").end(contract)),
+                Map.entry("openSession", ctx -> whenStarted(ctx, h -> h.open(ctx))),
+                Map.entry("resumeSession", ctx -> whenStarted(ctx, h -> h.resume(ctx))),
+                Map.entry("createKey", keys::create),
+                Map.entry("listKeys", keys::list),
+                Map.entry("revokeKey", keys::revoke),
+                Map.entry("createAgent", agentsApi::create),
+                Map.entry("listAgents", agentsApi::list),
+                Map.entry("getAgent", agentsApi::get),
+                Map.entry("addAgentVersion", agentsApi::addVersion),
+                Map.entry("listAgentVersions", agentsApi::versions),
+                Map.entry("deployAgent", agentsApi::deploy),
+                Map.entry("promoteAgent", agentsApi::promote),
+                Map.entry("rollbackAgent", agentsApi::rollback)));
     HttpServerOptions options =
         new HttpServerOptions()
             .setHost(config.httpHost())
@@ -259,6 +276,19 @@ public final class AgentFactoryNode implements AutoCloseable {
     health.report(
         NodeHealth.EDGE,
         new ComponentStatus(ComponentStatus.State.STARTING, Map.of("url", httpUrl())));
+  }
+
+  /** The agent registry on its durable store, with the built-in demo agents applied. */
+  private void startAgents(Path edgeDir) {
+    agentStore =
+        JdbcAgentStore.open(vertx, JdbcAgentStore.embeddedUrl(edgeDir), "", "")
+            .toCompletionStage()
+            .toCompletableFuture()
+            .join();
+    agentRegistry = new AgentRegistry(agentStore);
+    modelProviders = new ModelProviders(vertx);
+    AgentSpec math = new AgentSpecCodec().readResource("agents/math.json");
+    agentRegistry.apply(Auth.DEFAULT_TENANT, math).toCompletionStage().toCompletableFuture().join();
   }
 
   private void whenStarted(RoutingContext ctx, Consumer<SessionHandler> action) {
@@ -480,6 +510,15 @@ public final class AgentFactoryNode implements AutoCloseable {
     }
     if (auth != null) {
       auth.close();
+    }
+    if (modelProviders != null) {
+      await(
+          "closing model providers",
+          modelProviders.close().toCompletionStage().toCompletableFuture());
+    }
+    if (agentStore != null) {
+      await(
+          "closing the agent store", agentStore.close().toCompletionStage().toCompletableFuture());
     }
     if (keyStore != null) {
       try {

@@ -83,8 +83,15 @@ final class FrameClient implements AutoCloseable {
 
   @Override
   public void close() {
-    if (!socket.isOutputClosed()) {
+    if (socket.isOutputClosed() || closeCode >= 0) {
+      return; // the server closed first
+    }
+    try {
       socket.sendClose(WebSocket.NORMAL_CLOSURE, "bye").orTimeout(10, TimeUnit.SECONDS).join();
+    } catch (java.util.concurrent.CompletionException e) {
+      if (!(e.getCause() instanceof java.io.IOException)) {
+        throw e; // an I/O error here only means the server closed first
+      }
     }
   }
 

@@ -326,6 +326,88 @@ class NodeSessionIT {
                     == 404);
   }
 
+  @Test
+  @Order(8)
+  void theScriptedMathAgentAnswersByRunningPythonInItsSandbox() throws Exception {
+    HttpResponse<String> unknown =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(node.httpUrl() + "/v1/sessions?agent=nobody"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+    assertThat(unknown.statusCode()).isEqualTo(404);
+    assertThat(MAPPER.readTree(unknown.body()).at("/error/code").asText())
+        .isEqualTo("unknown_agent");
+
+    String agentSession;
+    try (FrameClient client = new FrameClient(URI.create(sessionsUri() + "?agent=math"))) {
+      JsonNode ready = client.next(FRAME_TIMEOUT);
+      assertThat(ready.get("type").asText()).isEqualTo("session.ready");
+      assertThat(ready.get("agent").asText()).isEqualTo("math");
+      assertThat(ready.get("agent_version").asText()).isEqualTo("v1");
+      agentSession = ready.get("session_id").asText();
+
+      client.send("{\"v\":1,\"type\":\"message\",\"id\":\"q1\",\"content\":\"what is 12*(3+4)?\"}");
+      List<JsonNode> frames =
+          client.until(f -> f.get("type").asText().equals("turn.completed"), FRAME_TIMEOUT);
+
+      JsonNode call = first(frames, "tool.call");
+      assertThat(call.get("name").asText()).isEqualTo("sandbox_exec");
+      assertThat(call.get("arguments").asText()).contains("python3");
+      String toolOutput =
+          frames.stream()
+              .filter(f -> f.get("type").asText().equals("tool.output"))
+              .map(f -> f.get("data").asText())
+              .collect(Collectors.joining());
+      assertThat(toolOutput).isEqualTo("84\n");
+      JsonNode result = first(frames, "tool.result");
+      assertThat(result.get("status").asText()).isEqualTo("exited");
+      assertThat(result.get("exit_code").asInt()).isZero();
+      String answer =
+          frames.stream()
+              .filter(f -> f.get("type").asText().equals("assistant.delta"))
+              .map(f -> f.get("text").asText())
+              .collect(Collectors.joining());
+      assertThat(answer).contains("84");
+      JsonNode done = frames.get(frames.size() - 1);
+      assertThat(done.get("id").asText()).isEqualTo("q1");
+      assertThat(done.get("scripted").asBoolean()).isTrue();
+      assertThat(done.get("model").asText()).isEqualTo("scripted/math-v1");
+      assertThat(done.get("model_calls").asInt()).isEqualTo(2);
+      assertSeqHasNoGaps(client, frames);
+    }
+
+    try (FrameClient plain = new FrameClient(sessionsUri())) {
+      plain.next(FRAME_TIMEOUT);
+      plain.send("{\"v\":1,\"type\":\"message\",\"id\":\"m\",\"content\":\"hi\"}");
+      assertThat(plain.next(FRAME_TIMEOUT).get("code").asText()).isEqualTo("no_agent");
+    }
+
+    // The turn is an interaction event like any other: it lands in the sft dataset.
+    Path sft = dataDir.resolve("datasets").resolve("sft");
+    try (Connection duck = DriverManager.getConnection("jdbc:duckdb:")) {
+      String previous = sessionId;
+      sessionId = agentSession;
+      try {
+        List<String> row =
+            await()
+                .atMost(Duration.ofSeconds(90))
+                .pollInterval(Duration.ofMillis(500))
+                .until(() -> sessionRow(duck, committedFiles(sft)), r -> !r.isEmpty());
+        assertThat(row.get(0)).contains("what is 12*(3+4)?").contains("84");
+      } finally {
+        sessionId = previous;
+      }
+    }
+  }
+
+  private static JsonNode first(List<JsonNode> frames, String type) {
+    return frames.stream()
+        .filter(f -> f.get("type").asText().equals(type))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no " + type + " frame in " + frames));
+  }
+
   private static URI resumeUri(String id, long lastSeq) {
     return URI.create(
         node.httpUrl().replace("http://", "ws://") + "/v1/sessions/" + id + "?last_seq=" + lastSeq);

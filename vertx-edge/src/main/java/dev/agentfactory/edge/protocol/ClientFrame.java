@@ -17,6 +17,9 @@ public sealed interface ClientFrame {
     }
   }
 
+  /** A user message to the session's agent; answered by an agent turn. */
+  record Message(String id, String content) implements ClientFrame {}
+
   /** Liveness check; answered with {@code pong}. */
   record Ping(String id) implements ClientFrame {}
 }

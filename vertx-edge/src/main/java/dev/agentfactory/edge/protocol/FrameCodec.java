@@ -66,10 +66,11 @@ public final class FrameCodec {
     return switch (type) {
       case "exec" -> parseExec(root, id);
       case "ping" -> new ClientFrame.Ping(id);
+      case "message" -> parseMessage(root, id);
       default ->
           throw new FrameException(
               "unknown_type",
-              "unknown frame type '" + type + "'; expected exec or ping",
+              "unknown frame type '" + type + "'; expected exec, message or ping",
               "type",
               id);
     };
@@ -121,6 +122,21 @@ public final class FrameCodec {
       timeout = Optional.of(Duration.ofMillis(timeoutNode.longValue()));
     }
     return new ClientFrame.Exec(id, argv, timeout);
+  }
+
+  static final int MAX_MESSAGE_CHARS = 32 * 1024;
+
+  private static ClientFrame.Message parseMessage(JsonNode root, String id) throws FrameException {
+    JsonNode content = root.get("content");
+    if (content == null || !content.isTextual() || content.textValue().isBlank()) {
+      throw new FrameException(
+          "invalid_field", "message needs content, a non-empty string", "content", id);
+    }
+    if (content.textValue().length() > MAX_MESSAGE_CHARS) {
+      throw new FrameException(
+          "invalid_field", "content is over " + MAX_MESSAGE_CHARS + " characters", "content", id);
+    }
+    return new ClientFrame.Message(id, content.textValue());
   }
 
   private static String optionalText(JsonNode root, String field, String id) throws FrameException {

@@ -10,14 +10,19 @@ public sealed interface ServerFrame {
   /** The wire name of this frame type. */
   String type();
 
-  /** The session is open and its sandbox is leased and ready. */
+  /**
+   * The session is open and its sandbox is leased and ready. {@code agent} and {@code agentVersion}
+   * are null for a plain (command-only) session.
+   */
   record SessionReady(
       String sessionId,
       String sandboxId,
       String leaseId,
       long fencingToken,
       String node,
-      String isolation)
+      String isolation,
+      String agent,
+      String agentVersion)
       implements ServerFrame {
     @Override
     public String type() {
@@ -39,6 +44,61 @@ public sealed interface ServerFrame {
     @Override
     public String type() {
       return "exec.exit";
+    }
+  }
+
+  /** A piece of the agent's answer, as the model streams it. */
+  record AssistantDelta(String id, String text) implements ServerFrame {
+    @Override
+    public String type() {
+      return "assistant.delta";
+    }
+  }
+
+  /**
+   * The agent calls a tool; its output follows as {@code tool.output}, then {@code tool.result}.
+   */
+  record ToolCall(String id, String callId, String name, String arguments) implements ServerFrame {
+    @Override
+    public String type() {
+      return "tool.call";
+    }
+  }
+
+  /** Output of a running tool call, in order. */
+  record ToolOutput(String id, String callId, String stream, String data) implements ServerFrame {
+    @Override
+    public String type() {
+      return "tool.output";
+    }
+  }
+
+  /** A tool call ended; {@code status} is exited, timeout, killed or failed. */
+  record ToolResult(String id, String callId, String status, int exitCode, long durationMs)
+      implements ServerFrame {
+    @Override
+    public String type() {
+      return "tool.result";
+    }
+  }
+
+  /**
+   * The agent finished answering message {@code id}. {@code scripted} is true when no language
+   * model was involved (the built-in scripted policy).
+   */
+  record TurnCompleted(
+      String id,
+      String finishReason,
+      String model,
+      boolean scripted,
+      int modelCalls,
+      int promptTokens,
+      int completionTokens,
+      long latencyMs)
+      implements ServerFrame {
+    @Override
+    public String type() {
+      return "turn.completed";
     }
   }
 

@@ -19,7 +19,8 @@ public record ExecRecord(
     String status,
     int exitCode,
     long durationMs,
-    Instant startedAt) {
+    Instant startedAt)
+    implements SessionRecord {
 
   public ExecRecord {
     argv = List.copyOf(argv);

@@ -6,5 +6,5 @@ import io.vertx.core.Future;
 public interface InteractionRecorder {
 
   /** Completes once the event is durably accepted (e.g. acknowledged by Kafka). */
-  Future<Void> record(ExecRecord record);
+  Future<Void> record(SessionRecord record);
 }

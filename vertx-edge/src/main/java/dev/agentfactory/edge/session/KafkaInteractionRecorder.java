@@ -6,6 +6,7 @@ import dev.agentfactory.connectors.event.Message;
 import dev.agentfactory.connectors.event.ToolCall;
 import dev.agentfactory.connectors.event.ToolCallStatus;
 import dev.agentfactory.connectors.kafka.InteractionPublisher;
+import dev.agentfactory.edge.model.ChatMessage;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.stream.Collectors;
@@ -30,10 +31,10 @@ public final class KafkaInteractionRecorder implements InteractionRecorder {
   }
 
   @Override
-  public Future<Void> record(ExecRecord record) {
+  public Future<Void> record(SessionRecord record) {
     Interaction event;
     try {
-      event = toEvent(record);
+      event = record instanceof ExecRecord exec ? toEvent(exec) : toEvent((AgentTurnRecord) record);
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
@@ -67,6 +68,48 @@ public final class KafkaInteractionRecorder implements InteractionRecorder {
                 record.durationMs()))
         .latencyMs(record.durationMs())
         .build();
+  }
+
+  /**
+   * An agent turn as a {@code chat} interaction: the user message, every assistant and tool message
+   * the turn produced, the tool calls with their results, the model and its token usage.
+   */
+  static Interaction toEvent(AgentTurnRecord record) {
+    AgentLoop.Turn turn = record.result();
+    Interaction.Builder event =
+        Interaction.builder()
+            .tenant(record.tenant())
+            .sessionId(record.sessionId())
+            .turn(record.turn() - 1)
+            .agent(record.agentName(), record.agentVersion())
+            .operationName(Interaction.OPERATION_CHAT)
+            .createdAt(record.startedAt())
+            .model(turn.lastResponse().model())
+            .usage(turn.usage().promptTokens(), turn.usage().completionTokens())
+            .latencyMs(turn.latencyMs())
+            .message(Message.user(turn.userContent()));
+    for (ChatMessage message : turn.produced()) {
+      if (message instanceof ChatMessage.Assistant assistant && !assistant.content().isEmpty()) {
+        event.message(Message.assistant(assistant.content()));
+      }
+    }
+    for (AgentLoop.ToolCallRecord call : turn.toolCalls()) {
+      AgentLoop.ToolRun run = call.run();
+      event.toolCall(
+          new ToolCall(
+              call.call().id(),
+              call.call().name(),
+              call.call().argumentsJson(),
+              run.stdout() + run.stderr(),
+              run.exitCode(),
+              switch (run.status()) {
+                case "exited" -> run.exitCode() == 0 ? ToolCallStatus.OK : ToolCallStatus.ERROR;
+                case "timeout" -> ToolCallStatus.TIMEOUT;
+                default -> ToolCallStatus.ERROR;
+              },
+              run.durationMs()));
+    }
+    return event.build();
   }
 
   /** The command as the user wrote it: the shell line, or the argv joined by spaces. */

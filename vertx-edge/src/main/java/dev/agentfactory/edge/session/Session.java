@@ -1,6 +1,8 @@
 package dev.agentfactory.edge.session;
 
+import dev.agentfactory.edge.agent.AgentVersion;
 import dev.agentfactory.edge.metrics.EdgeMetrics;
+import dev.agentfactory.edge.model.ModelProvider;
 import dev.agentfactory.edge.protocol.ClientFrame;
 import dev.agentfactory.edge.protocol.FrameCodec;
 import dev.agentfactory.edge.protocol.FrameException;
@@ -22,6 +24,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,6 +69,9 @@ final class Session {
   private final Runnable onEnd;
   private final ReplayBuffer replay = new ReplayBuffer(REPLAY_FRAMES, REPLAY_CHARS);
 
+  /** The session's agent, or null for a plain session that only runs commands. */
+  private final AgentLoop agent;
+
   private ServerWebSocket socket;
   private long graceTimer = -1;
   private int turn;
@@ -86,6 +93,8 @@ final class Session {
       int maxFrameBytes,
       Duration resumeGrace,
       EdgeMetrics metrics,
+      AgentVersion agentVersion,
+      ModelProvider provider,
       Runnable onEnd) {
     this.id = id;
     this.tenant = tenant;
@@ -98,6 +107,7 @@ final class Session {
     this.resumeGrace = resumeGrace;
     this.metrics = metrics;
     this.onEnd = onEnd;
+    this.agent = agentVersion == null ? null : new AgentLoop(agentVersion, provider, new LoopIo());
   }
 
   String id() {
@@ -117,7 +127,7 @@ final class Session {
           long leaseStart = System.nanoTime();
           tail =
               leasing
-                  .lease(id, TEMPLATE)
+                  .lease(id, agent == null ? TEMPLATE : agent.version().spec().sandboxTemplate())
                   .andThen(
                       ar ->
                           onContext(
@@ -144,7 +154,9 @@ final class Session {
               sandbox.leaseId(),
               sandbox.fencingToken(),
               sandbox.node(),
-              sandbox.isolation()));
+              sandbox.isolation(),
+              agent == null ? null : agent.version().agent().name(),
+              agent == null ? null : agent.version().label()));
     }
   }
 
@@ -259,15 +271,29 @@ final class Session {
       send(new ServerFrame.Pong(ping.id()));
     } else if (frame instanceof ClientFrame.Exec exec) {
       metrics.frameReceived("exec");
-      enqueue(exec);
+      enqueue(exec.id(), sandbox -> run(sandbox, exec));
+    } else if (frame instanceof ClientFrame.Message message) {
+      metrics.frameReceived("message");
+      if (agent == null) {
+        send(
+            new ServerFrame.Error(
+                message.id(),
+                "no_agent",
+                "this session has no agent: open it with /v1/sessions?agent=NAME",
+                null,
+                false));
+      } else {
+        enqueue(message.id(), sandbox -> runTurn(message));
+      }
     }
   }
 
-  private void enqueue(ClientFrame.Exec exec) {
+  /** Queues work that needs the sandbox behind whatever runs now. */
+  private void enqueue(String requestId, Function<LeasedSandbox, Future<Void>> job) {
     if (pending >= MAX_PENDING) {
       send(
           new ServerFrame.Error(
-              exec.id(),
+              requestId,
               "too_many_pending",
               MAX_PENDING + " commands are already queued; wait for exec.exit frames",
               null,
@@ -283,30 +309,57 @@ final class Session {
                 return Future.failedFuture(
                     ar.failed() ? ar.cause() : new IllegalStateException("closed"));
               }
-              return run(ar.result(), exec).transform(done -> Future.succeededFuture(ar.result()));
+              return job.apply(ar.result()).transform(done -> Future.succeededFuture(ar.result()));
             });
   }
 
   private Future<Void> run(LeasedSandbox sandbox, ClientFrame.Exec exec) {
-    Promise<Void> done = Promise.promise();
     int thisTurn = ++turn;
     Instant startedAt = Instant.now();
     StringBuilder recorded = new StringBuilder();
+    return execInSandbox(
+            exec.argv(),
+            exec.timeout().orElse(ExecRequest.DEFAULT_TIMEOUT),
+            (stream, text) -> emitOutput(exec.id(), stream, text, recorded))
+        .andThen(
+            ar -> {
+              pending--;
+              if (ar.failed()) {
+                send(
+                    new ServerFrame.Error(
+                        exec.id(),
+                        "exec_failed",
+                        String.valueOf(ar.cause().getMessage()),
+                        null,
+                        false));
+              } else {
+                finish(exec, thisTurn, startedAt, recorded.toString(), ar.result());
+              }
+            })
+        .transform(ar -> Future.succeededFuture());
+  }
+
+  /**
+   * Runs a command in the leased sandbox; {@code onText} gets its output decoded as UTF-8, on the
+   * session's context, in order.
+   */
+  private Future<ExecResult> execInSandbox(
+      List<String> argv, Duration timeout, BiConsumer<OutputListener.Stream, String> onText) {
+    LeasedSandbox sandbox = leased;
+    if (sandbox == null) {
+      return Future.failedFuture(new IllegalStateException("the session has no sandbox"));
+    }
+    Promise<ExecResult> done = Promise.promise();
     Map<OutputListener.Stream, Utf8Chunks> decoders = new EnumMap<>(OutputListener.Stream.class);
     OutputListener listener =
         (stream, chunk) ->
             context.runOnContext(
-                v -> {
-                  String text =
-                      decoders.computeIfAbsent(stream, s -> new Utf8Chunks()).decode(chunk);
-                  emitOutput(exec.id(), stream, text, recorded);
-                });
+                v ->
+                    onText.accept(
+                        stream,
+                        decoders.computeIfAbsent(stream, s -> new Utf8Chunks()).decode(chunk)));
     ExecRequest request =
-        new ExecRequest(
-            exec.argv(),
-            Map.of(),
-            exec.timeout().orElse(ExecRequest.DEFAULT_TIMEOUT),
-            ExecRequest.DEFAULT_MAX_OUTPUT_BYTES);
+        new ExecRequest(argv, Map.of(), timeout, ExecRequest.DEFAULT_MAX_OUTPUT_BYTES);
     sandbox
         .sandbox()
         .exec(request, listener)
@@ -314,23 +367,116 @@ final class Session {
             (result, error) ->
                 context.runOnContext(
                     v -> {
-                      decoders.forEach(
-                          (stream, d) -> emitOutput(exec.id(), stream, d.finish(), recorded));
-                      pending--;
+                      decoders.forEach((stream, d) -> onText.accept(stream, d.finish()));
                       if (error != null) {
-                        send(
-                            new ServerFrame.Error(
-                                exec.id(),
-                                "exec_failed",
-                                String.valueOf(error.getMessage()),
-                                null,
-                                false));
+                        done.fail(error);
                       } else {
-                        finish(exec, thisTurn, startedAt, recorded.toString(), result);
+                        done.complete(result);
                       }
-                      done.complete();
                     }));
     return done.future();
+  }
+
+  private Future<Void> runTurn(ClientFrame.Message message) {
+    int thisTurn = ++turn;
+    Instant startedAt = Instant.now();
+    return agent
+        .run(message.id(), message.content())
+        .andThen(
+            ar -> {
+              pending--;
+              if (ar.failed()) {
+                String code =
+                    ar.cause() instanceof AgentLoop.AgentTurnException e ? e.code() : "agent_error";
+                send(
+                    new ServerFrame.Error(
+                        message.id(), code, String.valueOf(ar.cause().getMessage()), null, false));
+                return;
+              }
+              AgentLoop.Turn t = ar.result();
+              send(
+                  new ServerFrame.TurnCompleted(
+                      message.id(),
+                      t.lastResponse().finishReason().name().toLowerCase(Locale.ROOT),
+                      t.lastResponse().model(),
+                      t.lastResponse().scripted(),
+                      t.modelCalls(),
+                      t.usage().promptTokens(),
+                      t.usage().completionTokens(),
+                      t.latencyMs()));
+              record(
+                  message.id(),
+                  new AgentTurnRecord(
+                      tenant,
+                      id,
+                      thisTurn,
+                      agent.version().agent().name(),
+                      agent.version().label(),
+                      t,
+                      startedAt));
+            })
+        .transform(ar -> Future.succeededFuture());
+  }
+
+  /** The agent loop's view of this session. */
+  private final class LoopIo implements AgentLoop.Io {
+    @Override
+    public void send(ServerFrame frame) {
+      Session.this.send(frame);
+    }
+
+    @Override
+    public boolean writeQueueFull() {
+      return socket != null && socket.writeQueueFull();
+    }
+
+    @Override
+    public void onDrain(Runnable resume) {
+      ServerWebSocket current = socket;
+      if (current == null) {
+        resume.run();
+      } else {
+        current.drainHandler(v -> resume.run());
+      }
+    }
+
+    @Override
+    public Future<AgentLoop.ToolRun> exec(
+        String requestId, String callId, String command, Duration timeout) {
+      StringBuilder out = new StringBuilder();
+      StringBuilder err = new StringBuilder();
+      return execInSandbox(
+              List.of("/bin/sh", "-c", command),
+              timeout,
+              (stream, text) -> {
+                if (text.isEmpty()) {
+                  return;
+                }
+                Session.this.send(
+                    new ServerFrame.ToolOutput(
+                        requestId, callId, stream.name().toLowerCase(Locale.ROOT), text));
+                StringBuilder target = stream == OutputListener.Stream.STDOUT ? out : err;
+                if (target.length() < MAX_RECORDED_CHARS) {
+                  target.append(
+                      text, 0, Math.min(text.length(), MAX_RECORDED_CHARS - target.length()));
+                }
+              })
+          .map(
+              result -> {
+                String status = result.status().name().toLowerCase(Locale.ROOT);
+                metrics.execFinished(status, result.duration());
+                return new AgentLoop.ToolRun(
+                    status,
+                    result.exitCode(),
+                    out.toString(),
+                    err.toString(),
+                    result.duration().toMillis());
+              })
+          .recover(
+              e ->
+                  Future.succeededFuture(
+                      new AgentLoop.ToolRun("failed", -1, "", String.valueOf(e.getMessage()), 0)));
+    }
   }
 
   private void emitOutput(
@@ -365,6 +511,10 @@ final class Session {
             result.exitCode(),
             durationMs,
             startedAt);
+    record(exec.id(), record);
+  }
+
+  private void record(String requestId, SessionRecord record) {
     recorder
         .record(record)
         .onComplete(
@@ -376,13 +526,13 @@ final class Session {
                         LOG.warn(
                             "session {}: interaction of {} not recorded",
                             id,
-                            exec.id(),
+                            requestId,
                             ar.cause());
                         send(
                             new ServerFrame.Error(
-                                exec.id(),
+                                requestId,
                                 "event_not_recorded",
-                                "the command ran but its interaction event was not recorded: "
+                                "the work was done but its interaction event was not recorded: "
                                     + ar.cause().getMessage(),
                                 null,
                                 false));

@@ -1,11 +1,17 @@
 package dev.agentfactory.edge.session;
 
+import dev.agentfactory.edge.agent.AgentException;
+import dev.agentfactory.edge.agent.AgentRef;
+import dev.agentfactory.edge.agent.AgentRegistry;
+import dev.agentfactory.edge.agent.AgentVersion;
+import dev.agentfactory.edge.agent.ModelProviders;
 import dev.agentfactory.edge.auth.ApiErrors;
 import dev.agentfactory.edge.auth.Auth;
 import dev.agentfactory.edge.metrics.EdgeMetrics;
 import dev.agentfactory.edge.protocol.FrameCodec;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.ServerWebSocket;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Duration;
 import java.util.Map;
@@ -30,6 +36,8 @@ public final class SessionHandler {
   private final Duration resumeGrace;
   private final int maxPerTenant;
   private final EdgeMetrics metrics;
+  private final AgentRegistry agents;
+  private final ModelProviders providers;
   private final FrameCodec codec = new FrameCodec();
   private final Map<String, Session> live = new ConcurrentHashMap<>();
   private volatile boolean accepting = true;
@@ -41,7 +49,9 @@ public final class SessionHandler {
       int maxFrameBytes,
       Duration resumeGrace,
       int maxPerTenant,
-      EdgeMetrics metrics) {
+      EdgeMetrics metrics,
+      AgentRegistry agents,
+      ModelProviders providers) {
     this.vertx = vertx;
     this.leasing = leasing;
     this.recorder = recorder;
@@ -49,6 +59,8 @@ public final class SessionHandler {
     this.resumeGrace = resumeGrace;
     this.maxPerTenant = maxPerTenant;
     this.metrics = metrics;
+    this.agents = agents;
+    this.providers = providers;
   }
 
   /** {@code GET /v1/sessions}: a new session. */
@@ -67,28 +79,50 @@ public final class SessionHandler {
           1000);
       return;
     }
-    ctx.request()
-        .toWebSocket()
-        .onSuccess(
-            socket -> {
-              String id = UUID.randomUUID().toString();
-              Session session =
-                  new Session(
-                      id,
-                      tenant,
-                      vertx,
-                      vertx.getOrCreateContext(),
-                      leasing,
-                      recorder,
-                      codec,
-                      maxFrameBytes,
-                      resumeGrace,
-                      metrics,
-                      () -> live.remove(id));
-              live.put(id, session);
-              session.start(socket);
+    String id = UUID.randomUUID().toString();
+    String agentName = ctx.queryParams().get("agent");
+    Future<AgentVersion> agent =
+        agentName == null
+            ? Future.succeededFuture(null)
+            : agents.resolve(new AgentRef(tenant, agentName), id);
+    ctx.request().pause();
+    agent
+        .onFailure(
+            e -> {
+              if (e instanceof AgentException ae && ae.code() == AgentException.Code.NOT_FOUND) {
+                ApiErrors.send(ctx, 404, "unknown_agent", "no agent " + agentName, "agent");
+              } else {
+                ApiErrors.send(
+                    ctx, 503, "agent_unavailable", String.valueOf(e.getMessage()), "agent");
+              }
             })
-        .onFailure(e -> LOG.debug("WebSocket upgrade failed", e));
+        .onSuccess(
+            version ->
+                // The upgrade may happen after an async step as long as the request stayed paused.
+                ctx.request()
+                    .toWebSocket()
+                    .onSuccess(socket -> start(id, tenant, version, socket))
+                    .onFailure(e -> LOG.debug("WebSocket upgrade failed", e)));
+  }
+
+  private void start(String id, String tenant, AgentVersion version, ServerWebSocket socket) {
+    Session session =
+        new Session(
+            id,
+            tenant,
+            vertx,
+            vertx.getOrCreateContext(),
+            leasing,
+            recorder,
+            codec,
+            maxFrameBytes,
+            resumeGrace,
+            metrics,
+            version,
+            version == null ? null : providers.forSpec(version.spec().model()),
+            () -> live.remove(id));
+    live.put(id, session);
+    session.start(socket);
   }
 
   /** {@code GET /v1/sessions/{id}?last_seq=N}: resume a session after a dropped connection. */

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agentfactory.edge.agent.AgentRegistry;
+import dev.agentfactory.edge.agent.AgentsHandler;
+import dev.agentfactory.edge.agent.JdbcAgentStore;
 import dev.agentfactory.edge.auth.ApiKeyStore;
 import dev.agentfactory.edge.auth.Auth;
 import dev.agentfactory.edge.auth.KeysHandler;
@@ -32,6 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ApiIT {
 
   private static final String ADMIN = "admin-key-0123456789";
+  private static final int BURST = 30;
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
   @TempDir Path dir;
@@ -39,15 +43,22 @@ class ApiIT {
   private ApiKeyStore store;
   private Auth auth;
   private HttpServer server;
+  private JdbcAgentStore agentStore;
   private final HttpClient http = HttpClient.newHttpClient();
 
   @BeforeEach
   void start() throws Exception {
     vertx = Vertx.vertx();
     store = ApiKeyStore.embedded(dir);
-    auth = new Auth(vertx, Optional.of(ADMIN), store, new RateLimiter(1, 5));
+    auth = new Auth(vertx, Optional.of(ADMIN), store, new RateLimiter(1, BURST));
     auth.start().toCompletionStage().toCompletableFuture().join();
     KeysHandler keys = new KeysHandler(auth);
+    agentStore =
+        JdbcAgentStore.open(vertx, JdbcAgentStore.embeddedUrl(dir), "", "")
+            .toCompletionStage()
+            .toCompletableFuture()
+            .join();
+    AgentsHandler agents = new AgentsHandler(new AgentRegistry(agentStore));
     Handler<RoutingContext> echoTenant = ctx -> ctx.response().end(Auth.tenant(ctx));
     server =
         vertx
@@ -56,23 +67,24 @@ class ApiIT {
                 ApiRouter.create(
                     vertx,
                     auth.handler(),
-                    Map.of(
-                        "getHealth",
-                        ctx -> ctx.response().end("{}"),
-                        "getMetrics",
-                        ctx -> ctx.response().end(""),
-                        "getOpenApi",
-                        ctx -> ctx.response().end(ApiRouter.contractText()),
-                        "openSession",
-                        echoTenant,
-                        "resumeSession",
-                        echoTenant,
-                        "createKey",
-                        keys::create,
-                        "listKeys",
-                        keys::list,
-                        "revokeKey",
-                        keys::revoke)))
+                    Map.ofEntries(
+                        Map.entry("getHealth", ctx -> ctx.response().end("{}")),
+                        Map.entry("getMetrics", ctx -> ctx.response().end("")),
+                        Map.entry(
+                            "getOpenApi", ctx -> ctx.response().end(ApiRouter.contractText())),
+                        Map.entry("openSession", echoTenant),
+                        Map.entry("resumeSession", echoTenant),
+                        Map.entry("createKey", keys::create),
+                        Map.entry("listKeys", keys::list),
+                        Map.entry("revokeKey", keys::revoke),
+                        Map.entry("createAgent", agents::create),
+                        Map.entry("listAgents", agents::list),
+                        Map.entry("getAgent", agents::get),
+                        Map.entry("addAgentVersion", agents::addVersion),
+                        Map.entry("listAgentVersions", agents::versions),
+                        Map.entry("deployAgent", agents::deploy),
+                        Map.entry("promoteAgent", agents::promote),
+                        Map.entry("rollbackAgent", agents::rollback))))
             .listen(0, "127.0.0.1")
             .toCompletionStage()
             .toCompletableFuture()
@@ -83,6 +95,7 @@ class ApiIT {
   void stop() throws Exception {
     server.close().toCompletionStage().toCompletableFuture().join();
     auth.close();
+    agentStore.close().toCompletionStage().toCompletableFuture().join();
     vertx.close().toCompletionStage().toCompletableFuture().join();
     store.close();
   }
@@ -174,7 +187,7 @@ class ApiIT {
             .get("key")
             .asText();
     HttpResponse<String> last = null;
-    for (int i = 0; i < 6; i++) { // burst 5, refill 1/s: the sixth at once is over
+    for (int i = 0; i <= BURST; i++) { // refill 1/s: one more than the burst at once is over
       last = send("GET", "/v1/sessions", secret, null);
     }
 
@@ -190,6 +203,61 @@ class ApiIT {
     assertThat(doc.statusCode()).isEqualTo(200);
     assertThat(MAPPER.readTree(doc.body()).get("openapi").asText()).startsWith("3.1");
     assertThat(send("GET", "/health", null, null).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void agentsHaveImmutableVersionsAndCanaryDeploymentsPerTenant() throws Exception {
+    String acme = newKey("acme");
+    String other = newKey("other");
+    String v1 =
+        "{\"name\":\"calc\",\"model\":{\"provider\":\"scripted\",\"name\":\"scripted/math-v1\"},"
+            + "\"system_prompt\":\"one\",\"tools\":[\"sandbox.exec\"],\"sandbox\":{\"template\":\"shell\"}}";
+
+    HttpResponse<String> created = send("POST", "/v1/agents", acme, v1);
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    assertThat(MAPPER.readTree(created.body()).at("/deployment/stable").asInt()).isEqualTo(1);
+    assertThat(send("POST", "/v1/agents", acme, v1).statusCode()).isEqualTo(409);
+
+    HttpResponse<String> v2 =
+        send("POST", "/v1/agents/calc/versions", acme, v1.replace("\"one\"", "\"two\""));
+    assertThat(v2.statusCode()).isEqualTo(201);
+    assertThat(MAPPER.readTree(v2.body()).get("label").asText()).isEqualTo("v2");
+
+    HttpResponse<String> canary =
+        send(
+            "PUT",
+            "/v1/agents/calc/deployment",
+            acme,
+            "{\"stable\":1,\"canary\":{\"version\":2,\"percent\":10}}");
+    assertThat(canary.statusCode()).as(canary.body()).isEqualTo(200);
+    assertThat(MAPPER.readTree(canary.body()).at("/canary/percent").asInt()).isEqualTo(10);
+    HttpResponse<String> promoted = send("POST", "/v1/agents/calc/deployment/promote", acme, null);
+    assertThat(promoted.statusCode()).as(promoted.body()).isEqualTo(200);
+    assertThat(MAPPER.readTree(promoted.body()).get("stable").asInt()).isEqualTo(2);
+    HttpResponse<String> rolledBack =
+        send("POST", "/v1/agents/calc/deployment/rollback", acme, null);
+    assertThat(rolledBack.statusCode()).as(rolledBack.body()).isEqualTo(200);
+    assertThat(MAPPER.readTree(rolledBack.body()).get("stable").asInt()).isEqualTo(1);
+
+    HttpResponse<String> hidden = send("GET", "/v1/agents/calc", other, null);
+    assertThat(hidden.statusCode()).as("another tenant's agent").isEqualTo(404);
+    assertThat(MAPPER.readTree(send("GET", "/v1/agents", other, null).body()).get("agents"))
+        .isEmpty();
+
+    HttpResponse<String> badSpec =
+        send("POST", "/v1/agents", acme, v1.replace("\"calc\"", "\"Bad Name\""));
+    assertThat(badSpec.statusCode()).isEqualTo(400);
+    assertThat(MAPPER.readTree(badSpec.body()).at("/error/field").asText()).isEqualTo("name");
+    HttpResponse<String> badDeploy =
+        send("PUT", "/v1/agents/calc/deployment", acme, "{\"stable\":0}");
+    assertThat(badDeploy.statusCode()).isEqualTo(400);
+    assertThat(MAPPER.readTree(badDeploy.body()).at("/error/field").asText()).isEqualTo("stable");
+  }
+
+  private String newKey(String tenant) throws Exception {
+    HttpResponse<String> created =
+        send("POST", "/v1/keys", ADMIN, "{\"tenant\":\"" + tenant + "\",\"name\":\"t\"}");
+    return MAPPER.readTree(created.body()).get("key").asText();
   }
 
   private HttpResponse<String> send(String method, String path, String key, String body)

@@ -1,0 +1,187 @@
+package dev.agentfactory.edge.agent;
+
+import dev.agentfactory.edge.auth.ApiErrors;
+import dev.agentfactory.edge.auth.Auth;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * {@code /v1/agents}: agents, their immutable versions and their deployments, per tenant (another
+ * tenant's agent answers 404). Specs are parsed once by {@link AgentSpecCodec}, whose errors name
+ * the field.
+ */
+public final class AgentsHandler {
+
+  private final AgentRegistry registry;
+  private final AgentSpecCodec codec = new AgentSpecCodec();
+
+  public AgentsHandler(AgentRegistry registry) {
+    this.registry = registry;
+  }
+
+  public void create(RoutingContext ctx) {
+    withSpec(ctx, null, spec -> registry.create(Auth.tenant(ctx), spec).map(this::json), 201);
+  }
+
+  public void list(RoutingContext ctx) {
+    reply(
+        ctx,
+        registry
+            .list(Auth.tenant(ctx))
+            .map(
+                agents -> {
+                  JsonArray array = new JsonArray();
+                  agents.forEach(a -> array.add(json(a)));
+                  return new JsonObject().put("agents", array);
+                }),
+        200);
+  }
+
+  public void get(RoutingContext ctx) {
+    reply(ctx, registry.get(ref(ctx)).map(this::json), 200);
+  }
+
+  public void addVersion(RoutingContext ctx) {
+    withSpec(
+        ctx,
+        ctx.pathParam("name"),
+        spec -> registry.addVersion(Auth.tenant(ctx), spec).map(this::json),
+        201);
+  }
+
+  public void versions(RoutingContext ctx) {
+    reply(
+        ctx,
+        registry
+            .versions(ref(ctx))
+            .map(
+                versions -> {
+                  JsonArray array = new JsonArray();
+                  versions.forEach(v -> array.add(json(v)));
+                  return new JsonObject().put("versions", array);
+                }),
+        200);
+  }
+
+  public void deploy(RoutingContext ctx) {
+    JsonObject body = ctx.body().asJsonObject();
+    JsonObject canary = body.getJsonObject("canary");
+    Optional<Deployment.Canary> c;
+    try {
+      c =
+          canary == null
+              ? Optional.empty()
+              : Optional.of(
+                  new Deployment.Canary(
+                      canary.getInteger("version"), canary.getInteger("percent")));
+    } catch (IllegalArgumentException | NullPointerException e) {
+      ApiErrors.send(ctx, 400, "invalid_field", "canary: " + e.getMessage(), "canary");
+      return;
+    }
+    reply(ctx, registry.deploy(ref(ctx), body.getInteger("stable"), c).map(this::json), 200);
+  }
+
+  public void promote(RoutingContext ctx) {
+    reply(ctx, registry.promote(ref(ctx)).map(this::json), 200);
+  }
+
+  public void rollback(RoutingContext ctx) {
+    reply(ctx, registry.rollback(ref(ctx)).map(this::json), 200);
+  }
+
+  private void withSpec(
+      RoutingContext ctx,
+      String expectedName,
+      Function<AgentSpec, Future<JsonObject>> action,
+      int status) {
+    AgentSpec spec;
+    try {
+      spec = codec.parseJson(ctx.body().asString());
+    } catch (AgentException e) {
+      fail(ctx, e);
+      return;
+    }
+    if (expectedName != null && !expectedName.equals(spec.name())) {
+      ApiErrors.send(
+          ctx,
+          400,
+          "invalid_spec",
+          "name is '" + spec.name() + "' but the path names agent '" + expectedName + "'",
+          "name");
+      return;
+    }
+    reply(ctx, action.apply(spec), status);
+  }
+
+  private static void reply(RoutingContext ctx, Future<JsonObject> result, int status) {
+    result
+        .onSuccess(
+            json ->
+                ctx.response()
+                    .setStatusCode(status)
+                    .putHeader("content-type", "application/json")
+                    .end(json.encode()))
+        .onFailure(
+            e -> {
+              if (e instanceof AgentException agent) {
+                fail(ctx, agent);
+              } else {
+                ctx.fail(e);
+              }
+            });
+  }
+
+  private static void fail(RoutingContext ctx, AgentException e) {
+    int status =
+        switch (e.code()) {
+          case NOT_FOUND -> 404;
+          case INVALID_SPEC, INVALID_REQUEST -> 400;
+          case CONFLICT -> 409;
+          case STORE_UNAVAILABLE -> 503;
+        };
+    ApiErrors.send(ctx, status, e.code().wire(), e.getMessage(), e.field());
+  }
+
+  private static AgentRef ref(RoutingContext ctx) {
+    return new AgentRef(Auth.tenant(ctx), ctx.pathParam("name"));
+  }
+
+  private JsonObject json(Agent agent) {
+    return new JsonObject()
+        .put("name", agent.ref().name())
+        .put("created_at", agent.createdAt().toString())
+        .put("latest_version", agent.latestVersion())
+        .put("deployment", json(agent.deployment()));
+  }
+
+  private JsonObject json(Deployment deployment) {
+    JsonObject json =
+        new JsonObject()
+            .put("stable", deployment.stableVersion())
+            .put("revision", deployment.revision())
+            .put("updated_at", deployment.updatedAt().toString());
+    deployment
+        .canary()
+        .ifPresent(
+            c ->
+                json.put(
+                    "canary",
+                    new JsonObject().put("version", c.version()).put("percent", c.percent())));
+    deployment.previousStable().ifPresent(p -> json.put("previous_stable", p));
+    return json;
+  }
+
+  private JsonObject json(AgentVersion version) {
+    return new JsonObject()
+        .put("agent", version.agent().name())
+        .put("version", version.number())
+        .put("label", version.label())
+        .put("content_hash", version.contentHash())
+        .put("created_at", version.createdAt().toString())
+        .put("spec", new JsonObject(codec.toJson(version.spec())));
+  }
+}

@@ -1,0 +1,231 @@
+package dev.agentfactory.edge.session;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agentfactory.edge.agent.AgentSpec;
+import dev.agentfactory.edge.agent.AgentVersion;
+import dev.agentfactory.edge.model.ChatMessage;
+import dev.agentfactory.edge.model.ModelEvent;
+import dev.agentfactory.edge.model.ModelProvider;
+import dev.agentfactory.edge.model.ModelResponse;
+import dev.agentfactory.edge.model.ModelStream;
+import dev.agentfactory.edge.model.ScriptedPolicy;
+import dev.agentfactory.edge.model.TokenUsage;
+import dev.agentfactory.edge.model.ToolCall;
+import dev.agentfactory.edge.protocol.ServerFrame;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The agent loop of one session: a user message goes to the model (streamed to the client), the
+ * tool calls the model makes run in the session's sandbox (their output streamed too), their
+ * results go back to the model, and so on until the model answers without calling a tool or a limit
+ * is hit. The conversation carries over from one user message to the next.
+ *
+ * <p>Runs on the session's context. A slow client pauses the model stream (the session's WebSocket
+ * write queue is full) rather than buffering without bound.
+ */
+final class AgentLoop {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** What the loop needs from its session. */
+  interface Io {
+    void send(ServerFrame frame);
+
+    /** Whether the client is behind: the model stream should pause until {@link #onDrain}. */
+    boolean writeQueueFull();
+
+    void onDrain(Runnable resume);
+
+    /** Runs a shell command in the sandbox, streaming its output as {@code tool.output}. */
+    Future<ToolRun> exec(String requestId, String callId, String command, Duration timeout);
+  }
+
+  /** How a tool call ended, as fed back to the model. */
+  record ToolRun(String status, int exitCode, String stdout, String stderr, long durationMs) {}
+
+  /** What one user message cost and produced, for the interaction event. */
+  record Turn(
+      String requestId,
+      String userContent,
+      List<ChatMessage> produced,
+      List<ToolCallRecord> toolCalls,
+      ModelResponse lastResponse,
+      TokenUsage usage,
+      int modelCalls,
+      long latencyMs) {}
+
+  record ToolCallRecord(ToolCall call, ToolRun run) {}
+
+  static final Duration TOOL_TIMEOUT = Duration.ofSeconds(60);
+  static final int MAX_TOOL_OUTPUT_CHARS = 16 * 1024;
+
+  private final AgentVersion version;
+  private final ModelProvider provider;
+  private final Io io;
+  private final List<ChatMessage> conversation = new ArrayList<>();
+  private TokenUsage sessionUsage = TokenUsage.UNKNOWN;
+
+  AgentLoop(AgentVersion version, ModelProvider provider, Io io) {
+    this.version = version;
+    this.provider = provider;
+    this.io = io;
+  }
+
+  AgentVersion version() {
+    return version;
+  }
+
+  /** Answers one user message; fails with {@link AgentTurnException} on a limit or model error. */
+  Future<Turn> run(String requestId, String content) {
+    long started = System.nanoTime();
+    int firstNew = conversation.size();
+    conversation.add(new ChatMessage.User(content));
+    Promise<Turn> done = Promise.promise();
+    step(requestId, content, started, firstNew, new ArrayList<>(), TokenUsage.UNKNOWN, 0, done);
+    return done.future();
+  }
+
+  private void step(
+      String requestId,
+      String content,
+      long started,
+      int firstNew,
+      List<ToolCallRecord> calls,
+      TokenUsage turnUsage,
+      int modelCalls,
+      Promise<Turn> done) {
+    AgentSpec.Limits limits = version.spec().limits();
+    if (modelCalls >= limits.maxTurns()) {
+      done.fail(
+          new AgentTurnException(
+              "limit_exceeded", "the agent made " + modelCalls + " model calls (max_turns)"));
+      return;
+    }
+    if (Duration.ofNanos(System.nanoTime() - started).compareTo(limits.maxWallTime()) > 0) {
+      done.fail(new AgentTurnException("limit_exceeded", "the turn ran past max_wall_time"));
+      return;
+    }
+    if (sessionUsage.totalTokens() >= limits.maxTokens()) {
+      done.fail(
+          new AgentTurnException(
+              "limit_exceeded", "the session used " + sessionUsage.totalTokens() + " tokens"));
+      return;
+    }
+    ModelStream stream = provider.stream(version.spec().chatRequest(List.copyOf(conversation)));
+    stream.handler(
+        event -> {
+          if (event instanceof ModelEvent.TextDelta delta && !delta.text().isEmpty()) {
+            io.send(new ServerFrame.AssistantDelta(requestId, delta.text()));
+            if (io.writeQueueFull()) {
+              stream.pause();
+              io.onDrain(stream::resume);
+            }
+          }
+        });
+    stream
+        .result()
+        .onFailure(
+            e ->
+                done.fail(
+                    new AgentTurnException(
+                        "model_error", "the model call failed: " + e.getMessage())))
+        .onSuccess(
+            response -> {
+              conversation.add(response.toMessage());
+              sessionUsage = sessionUsage.plus(response.usage());
+              TokenUsage usage = turnUsage.plus(response.usage());
+              int calls2 = modelCalls + 1;
+              if (response.toolCalls().isEmpty()) {
+                done.complete(
+                    new Turn(
+                        requestId,
+                        content,
+                        List.copyOf(conversation.subList(firstNew + 1, conversation.size())),
+                        List.copyOf(calls),
+                        response,
+                        usage,
+                        calls2,
+                        (System.nanoTime() - started) / 1_000_000));
+                return;
+              }
+              runTools(requestId, response.toolCalls(), 0, calls)
+                  .onFailure(done::fail)
+                  .onSuccess(
+                      v -> step(requestId, content, started, firstNew, calls, usage, calls2, done));
+            });
+  }
+
+  /** Runs the calls one after another (they share one sandbox), appending each result. */
+  private Future<Void> runTools(
+      String requestId, List<ToolCall> toolCalls, int index, List<ToolCallRecord> records) {
+    if (index == toolCalls.size()) {
+      return Future.succeededFuture();
+    }
+    ToolCall call = toolCalls.get(index);
+    io.send(new ServerFrame.ToolCall(requestId, call.id(), call.name(), call.argumentsJson()));
+    return runTool(requestId, call)
+        .compose(
+            run -> {
+              io.send(
+                  new ServerFrame.ToolResult(
+                      requestId, call.id(), run.status(), run.exitCode(), run.durationMs()));
+              records.add(new ToolCallRecord(call, run));
+              conversation.add(new ChatMessage.Tool(call.id(), resultJson(run)));
+              return runTools(requestId, toolCalls, index + 1, records);
+            });
+  }
+
+  private Future<ToolRun> runTool(String requestId, ToolCall call) {
+    if (!call.name().equals(ScriptedPolicy.EXEC_TOOL)) {
+      return Future.succeededFuture(
+          new ToolRun("failed", -1, "", "tool " + call.name() + " is not available yet", 0));
+    }
+    String command;
+    try {
+      JsonNode args = JSON.readTree(call.argumentsJson());
+      command = args == null ? null : args.path("command").asText(null);
+    } catch (Exception e) {
+      command = null;
+    }
+    if (command == null || command.isBlank()) {
+      return Future.succeededFuture(
+          new ToolRun("failed", -1, "", "arguments must be JSON with a command string", 0));
+    }
+    return io.exec(requestId, call.id(), command, TOOL_TIMEOUT);
+  }
+
+  /** The tool result as the model reads it (and as the scripted policy expects it). */
+  private static String resultJson(ToolRun run) {
+    return JSON.createObjectNode()
+        .put("status", run.status())
+        .put("exit_code", run.exitCode())
+        .put("stdout", cap(run.stdout()))
+        .put("stderr", cap(run.stderr()))
+        .toString();
+  }
+
+  private static String cap(String text) {
+    return text.length() <= MAX_TOOL_OUTPUT_CHARS
+        ? text
+        : text.substring(0, MAX_TOOL_OUTPUT_CHARS) + "\n[truncated]";
+  }
+
+  /** A turn that could not finish; {@code code} becomes the error frame's code. */
+  static final class AgentTurnException extends RuntimeException {
+    private final String code;
+
+    AgentTurnException(String code, String message) {
+      super(message);
+      this.code = code;
+    }
+
+    String code() {
+      return code;
+    }
+  }
+}
