@@ -45,21 +45,15 @@ public record Option<T>(
   }
 
   static Option<Integer> positiveInt(String key, String env, int defaultValue, String desc) {
-    return new Option<>(
-        key,
-        env,
-        Integer.toString(defaultValue),
-        desc,
-        text -> {
-          int value = Integer.parseInt(text.trim());
-          if (value <= 0) {
-            throw new IllegalArgumentException("must be a positive whole number");
-          }
-          return value;
-        });
+    return intAtLeast(key, env, defaultValue, desc, 1, "must be a positive whole number");
   }
 
   static Option<Integer> nonNegativeInt(String key, String env, int defaultValue, String desc) {
+    return intAtLeast(key, env, defaultValue, desc, 0, "must be zero or a positive whole number");
+  }
+
+  private static Option<Integer> intAtLeast(
+      String key, String env, int defaultValue, String desc, int min, String problem) {
     return new Option<>(
         key,
         env,
@@ -67,8 +61,8 @@ public record Option<T>(
         desc,
         text -> {
           int value = Integer.parseInt(text.trim());
-          if (value < 0) {
-            throw new IllegalArgumentException("must be zero or a positive whole number");
+          if (value < min) {
+            throw new IllegalArgumentException(problem);
           }
           return value;
         });

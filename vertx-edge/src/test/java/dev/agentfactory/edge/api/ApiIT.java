@@ -130,12 +130,7 @@ class ApiIT {
 
   @Test
   void keysSurviveARestartOfTheStore() throws Exception {
-    String secret =
-        MAPPER
-            .readTree(
-                send("POST", "/v1/keys", ADMIN, "{\"tenant\":\"acme\",\"name\":\"x\"}").body())
-            .get("key")
-            .asText();
+    String secret = newKey("acme");
     stop();
     start();
 
@@ -180,12 +175,7 @@ class ApiIT {
 
   @Test
   void aKeyOverItsRateIsToldWhenToRetry() throws Exception {
-    String secret =
-        MAPPER
-            .readTree(
-                send("POST", "/v1/keys", ADMIN, "{\"tenant\":\"acme\",\"name\":\"x\"}").body())
-            .get("key")
-            .asText();
+    String secret = newKey("acme");
     HttpResponse<String> last = null;
     for (int i = 0; i <= BURST; i++) { // refill 1/s: one more than the burst at once is over
       last = send("GET", "/v1/sessions", secret, null);
