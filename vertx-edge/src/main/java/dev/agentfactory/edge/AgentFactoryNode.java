@@ -24,6 +24,7 @@ import dev.agentfactory.edge.health.HealthHandler;
 import dev.agentfactory.edge.health.NodeHealth;
 import dev.agentfactory.edge.metrics.EdgeMetrics;
 import dev.agentfactory.edge.metrics.MetricsHandler;
+import dev.agentfactory.edge.pipeline.JobsHandler;
 import dev.agentfactory.edge.pipeline.PipelineJob;
 import dev.agentfactory.edge.session.ClusterSandboxLeasing;
 import dev.agentfactory.edge.session.KafkaInteractionRecorder;
@@ -92,7 +93,8 @@ public final class AgentFactoryNode implements AutoCloseable {
   private volatile EmbeddedFlink flink;
   private volatile EmbeddedKafka kafka;
   private volatile SessionHandler sessions;
-  private PipelineJob pipeline;
+  private volatile PipelineJob pipeline;
+  private volatile FlinkRestClient flinkRest;
   private String kafkaBootstrap;
   private URI flinkRestUrl;
   private boolean closed;
@@ -223,6 +225,7 @@ public final class AgentFactoryNode implements AutoCloseable {
     startAgents(edgeDir);
     KeysHandler keys = new KeysHandler(auth);
     AgentsHandler agentsApi = new AgentsHandler(agentRegistry);
+    JobsHandler jobs = new JobsHandler(() -> flinkRest, () -> pipeline);
     String contract = ApiRouter.contractText();
     Router router =
         ApiRouter.create(
@@ -247,7 +250,10 @@ public final class AgentFactoryNode implements AutoCloseable {
                 Map.entry("listAgentVersions", agentsApi::versions),
                 Map.entry("deployAgent", agentsApi::deploy),
                 Map.entry("promoteAgent", agentsApi::promote),
-                Map.entry("rollbackAgent", agentsApi::rollback)));
+                Map.entry("rollbackAgent", agentsApi::rollback),
+                Map.entry("listJobs", jobs::list),
+                Map.entry("submitJob", jobs::submit),
+                Map.entry("stopJob", jobs::stop)));
     HttpServerOptions options =
         new HttpServerOptions()
             .setHost(config.httpHost())
@@ -357,9 +363,10 @@ public final class AgentFactoryNode implements AutoCloseable {
                     new IllegalStateException(
                         "flink.pipeline.jar is not set: start the node with ./agent-factory up,"
                             + " which builds and passes the job jar"));
+    flinkRest = new FlinkRestClient(flinkRestUrl);
     pipeline =
         new PipelineJob(
-            new FlinkRestClient(flinkRestUrl),
+            flinkRest,
             jar,
             config.dataDir().resolve("flink").resolve("last-savepoint"),
             kafkaBootstrap,

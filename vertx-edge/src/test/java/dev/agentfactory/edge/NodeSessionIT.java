@@ -401,6 +401,64 @@ class NodeSessionIT {
     }
   }
 
+  @Test
+  @Order(9)
+  void thePipelineJobIsListedStoppedWithASavepointAndResubmittedOverRest() throws Exception {
+    JsonNode jobs = MAPPER.readTree(http("GET", "/v1/jobs", null).body()).get("jobs");
+    JsonNode running =
+        java.util.stream.StreamSupport.stream(jobs.spliterator(), false)
+            .filter(j -> j.get("state").asText().equals("RUNNING"))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("no running job in " + jobs));
+
+    // Right after a start Flink may refuse the savepoint (409 job_not_ready): retry, as a client
+    // would.
+    HttpResponse<String> stopped =
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .pollInterval(Duration.ofSeconds(1))
+            .until(
+                () -> http("DELETE", "/v1/jobs/" + running.get("id").asText(), null),
+                r -> r.statusCode() != 409);
+    assertThat(stopped.statusCode()).as(stopped.body()).isEqualTo(200);
+    assertThat(MAPPER.readTree(stopped.body()).get("savepoint").asText()).contains("savepoint");
+    HttpResponse<String> unknownJob =
+        http("DELETE", "/v1/jobs/00000000000000000000000000000000", null);
+    assertThat(unknownJob.statusCode()).as(unknownJob.body()).isEqualTo(404);
+
+    // The savepoint completes a moment before the job reaches FINISHED; until then a new
+    // pipeline is refused with 409, so retry as a client would.
+    HttpResponse<String> submitted =
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .pollInterval(Duration.ofMillis(500))
+            .until(
+                () -> http("POST", "/v1/jobs", "{\"job\":\"interaction-pipeline\"}"),
+                r -> r.statusCode() != 409);
+    assertThat(submitted.statusCode()).as(submitted.body()).isEqualTo(201);
+    assertThat(http("POST", "/v1/jobs", "{\"job\":\"interaction-pipeline\"}").statusCode())
+        .as("a second pipeline while one runs")
+        .isEqualTo(409);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> http("GET", "/health", null).statusCode() == 200);
+  }
+
+  private static HttpResponse<String> http(String method, String path, String body)
+      throws Exception {
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(URI.create(node.httpUrl() + path))
+            .method(
+                method,
+                body == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(body));
+    if (body != null) {
+      request.header("content-type", "application/json");
+    }
+    return HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
   private static JsonNode first(List<JsonNode> frames, String type) {
     return frames.stream()
         .filter(f -> f.get("type").asText().equals(type))

@@ -11,6 +11,7 @@ import dev.agentfactory.edge.auth.ApiKeyStore;
 import dev.agentfactory.edge.auth.Auth;
 import dev.agentfactory.edge.auth.KeysHandler;
 import dev.agentfactory.edge.auth.RateLimiter;
+import dev.agentfactory.edge.pipeline.JobsHandler;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -59,6 +60,7 @@ class ApiIT {
             .toCompletableFuture()
             .join();
     AgentsHandler agents = new AgentsHandler(new AgentRegistry(agentStore));
+    JobsHandler jobs = new JobsHandler(() -> null, () -> null); // no Flink here: NodeSessionIT
     Handler<RoutingContext> echoTenant = ctx -> ctx.response().end(Auth.tenant(ctx));
     server =
         vertx
@@ -84,7 +86,10 @@ class ApiIT {
                         Map.entry("listAgentVersions", agents::versions),
                         Map.entry("deployAgent", agents::deploy),
                         Map.entry("promoteAgent", agents::promote),
-                        Map.entry("rollbackAgent", agents::rollback))))
+                        Map.entry("rollbackAgent", agents::rollback),
+                        Map.entry("listJobs", jobs::list),
+                        Map.entry("submitJob", jobs::submit),
+                        Map.entry("stopJob", jobs::stop))))
             .listen(0, "127.0.0.1")
             .toCompletionStage()
             .toCompletableFuture()
@@ -242,6 +247,17 @@ class ApiIT {
         send("PUT", "/v1/agents/calc/deployment", acme, "{\"stable\":0}");
     assertThat(badDeploy.statusCode()).isEqualTo(400);
     assertThat(MAPPER.readTree(badDeploy.body()).at("/error/field").asText()).isEqualTo("stable");
+  }
+
+  @Test
+  void jobsNeedTheAdminKeyAndSayWhenFlinkIsNotUp() throws Exception {
+    assertThat(send("GET", "/v1/jobs", newKey("acme"), null).statusCode()).isEqualTo(403);
+    HttpResponse<String> starting = send("GET", "/v1/jobs", ADMIN, null);
+    assertThat(starting.statusCode()).isEqualTo(503);
+    assertThat(code(starting)).isEqualTo("starting");
+    HttpResponse<String> unknownJob = send("POST", "/v1/jobs", ADMIN, "{\"job\":\"mine\"}");
+    assertThat(unknownJob.statusCode()).isEqualTo(400);
+    assertThat(MAPPER.readTree(unknownJob.body()).at("/error/field").asText()).isEqualTo("job");
   }
 
   private String newKey(String tenant) throws Exception {

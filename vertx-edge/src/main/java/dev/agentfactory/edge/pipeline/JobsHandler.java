@@ -1,0 +1,161 @@
+package dev.agentfactory.edge.pipeline;
+
+import dev.agentfactory.connectors.flink.FlinkRestClient;
+import dev.agentfactory.connectors.flink.FlinkRestException;
+import dev.agentfactory.connectors.flink.JobSummary;
+import dev.agentfactory.edge.auth.ApiErrors;
+import dev.agentfactory.edge.auth.Auth;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.util.concurrent.CompletionException;
+import java.util.function.Supplier;
+
+/**
+ * {@code /v1/jobs}: the Flink jobs of this node's Flink cluster (the embedded MiniCluster or the
+ * configured session cluster), through Flink's REST API only. Admin key only: jobs are shared
+ * infrastructure, not a tenant's.
+ */
+public final class JobsHandler {
+
+  /** The jobs a node knows how to submit, by name. */
+  public static final String PIPELINE = "interaction-pipeline";
+
+  private final Supplier<FlinkRestClient> rest;
+  private final Supplier<PipelineJob> pipeline;
+
+  /** Suppliers, because the router exists before Flink has started; null while starting. */
+  public JobsHandler(Supplier<FlinkRestClient> rest, Supplier<PipelineJob> pipeline) {
+    this.rest = rest;
+    this.pipeline = pipeline;
+  }
+
+  public void list(RoutingContext ctx) {
+    Auth.requireAdmin(
+        ctx,
+        () -> {
+          FlinkRestClient client = rest.get();
+          if (client == null) {
+            starting(ctx);
+            return;
+          }
+          Future.fromCompletionStage(client.listJobs())
+              .onSuccess(
+                  jobs -> {
+                    JsonArray array = new JsonArray();
+                    jobs.forEach(j -> array.add(json(j)));
+                    ok(ctx, 200, new JsonObject().put("jobs", array));
+                  })
+              .onFailure(e -> flinkFailed(ctx, e, null));
+        });
+  }
+
+  public void submit(RoutingContext ctx) {
+    Auth.requireAdmin(
+        ctx,
+        () -> {
+          PipelineJob job = pipeline.get();
+          if (job == null) {
+            starting(ctx);
+            return;
+          }
+          String name = ctx.body().asJsonObject().getString("job");
+          if (!PIPELINE.equals(name)) {
+            ApiErrors.send(
+                ctx, 400, "invalid_field", "unknown job '" + name + "'; known: " + PIPELINE, "job");
+            return;
+          }
+          Future.fromCompletionStage(job.status())
+              .transform(
+                  ar -> {
+                    if (ar.succeeded() && !ar.result().isTerminal()) {
+                      return Future.failedFuture(
+                          new IllegalStateException("already running as " + ar.result().id()));
+                    }
+                    return Future.fromCompletionStage(job.submit());
+                  })
+              .onSuccess(id -> ok(ctx, 201, new JsonObject().put("id", id).put("job", PIPELINE)))
+              .onFailure(
+                  e -> {
+                    if (e instanceof IllegalStateException) {
+                      ApiErrors.send(
+                          ctx, 409, "conflict", PIPELINE + " is " + e.getMessage(), null);
+                    } else {
+                      flinkFailed(ctx, e, null);
+                    }
+                  });
+        });
+  }
+
+  /** Stops a job with a savepoint, so the files it wrote are committed. */
+  public void stop(RoutingContext ctx) {
+    Auth.requireAdmin(
+        ctx,
+        () -> {
+          FlinkRestClient client = rest.get();
+          PipelineJob job = pipeline.get();
+          if (client == null || job == null) {
+            starting(ctx);
+            return;
+          }
+          String id = ctx.pathParam("id");
+          // The pipeline goes through PipelineJob so the next start resumes from this savepoint.
+          Future<String> stopped =
+              id.equals(job.jobId())
+                  ? Future.fromCompletionStage(job.stop())
+                  : Future.fromCompletionStage(client.stopWithSavepoint(id));
+          stopped
+              .onSuccess(
+                  path -> ok(ctx, 200, new JsonObject().put("id", id).put("savepoint", path)))
+              .onFailure(e -> flinkFailed(ctx, e, id));
+        });
+  }
+
+  private static void flinkFailed(RoutingContext ctx, Throwable e, String id) {
+    Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+    if (cause instanceof FlinkRestException flink && flink.status() == 404 && id != null) {
+      ApiErrors.send(ctx, 404, "not_found", "no Flink job " + id, "id");
+    } else if (id != null
+        && cause instanceof FlinkRestException flink
+        && (flink.status() == 400
+            || String.valueOf(flink.getMessage()).contains("FlinkJobNotFoundException"))) {
+      ApiErrors.send(ctx, 404, "not_found", "no Flink job " + id, "id");
+    } else if (String.valueOf(cause.getMessage()).contains("is not being executed at the moment")) {
+      // Flink reports a job RUNNING before all its tasks are; a savepoint needs them all.
+      ApiErrors.send(
+          ctx,
+          409,
+          "job_not_ready",
+          "the job's tasks are still starting; retry the stop in a few seconds",
+          "id");
+    } else {
+      ApiErrors.send(ctx, 502, "flink_unavailable", "Flink answered: " + brief(cause), null);
+    }
+  }
+
+  /** Flink's failure bodies carry whole stack traces; a client needs the first line. */
+  private static String brief(Throwable cause) {
+    String message = String.valueOf(cause.getMessage());
+    int newline = message.indexOf("\\n");
+    if (newline > 0) {
+      message = message.substring(0, newline);
+    }
+    return message.length() > 300 ? message.substring(0, 300) + "…" : message;
+  }
+
+  private static void starting(RoutingContext ctx) {
+    ApiErrors.send(ctx, 503, "starting", "Flink is not up yet", null);
+  }
+
+  private static void ok(RoutingContext ctx, int status, JsonObject body) {
+    ctx.response()
+        .setStatusCode(status)
+        .putHeader("content-type", "application/json")
+        .end(body.encode());
+  }
+
+  private static JsonObject json(JobSummary job) {
+    return new JsonObject().put("id", job.id()).put("name", job.name()).put("state", job.state());
+  }
+}
