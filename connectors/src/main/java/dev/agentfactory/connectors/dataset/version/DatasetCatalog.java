@@ -1,0 +1,457 @@
+package dev.agentfactory.connectors.dataset.version;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.function.LongConsumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.parquet.schema.MessageType;
+
+/**
+ * Dataset versions over a datasets root laid out as {@code <root>/<dataset>/<bucket>/part-*}, with
+ * manifests in {@code <root>/<dataset>/_versions/v<N>.json}. Every method blocks on file I/O: call
+ * it from a worker pool, never an event loop. Instances are stateless and thread-safe; several
+ * processes may share one root.
+ *
+ * <pre>{@code
+ * DatasetCatalog catalog = new DatasetCatalog(dataDir.resolve("datasets"));
+ * DatasetVersion v = catalog.cut("sft", new Lineage(jobId, checkpointId, null, List.of(), null),
+ *     ProgressListener.NONE);
+ * Path file = catalog.resolveFile("sft", v.version(), v.files().get(0).path());
+ * }</pre>
+ *
+ * <p>Concurrency: a cut takes version number latest+1 when it starts and publishes it only if no
+ * other cut did so meanwhile; the loser fails with {@code conflict} (retriable) rather than
+ * renumbering, so version N+1 always snapshots files after version N was published. A published
+ * manifest is never rewritten or deleted by this class.
+ */
+public final class DatasetCatalog {
+
+  static final String VERSIONS_DIR = "_versions";
+  private static final Pattern MANIFEST_NAME = Pattern.compile("v([1-9][0-9]{0,8})\\.json");
+
+  private final Path root;
+  private final Clock clock;
+
+  public DatasetCatalog(Path datasetsRoot) {
+    this(datasetsRoot, Clock.systemUTC());
+  }
+
+  DatasetCatalog(Path datasetsRoot, Clock clock) {
+    this.root = datasetsRoot.toAbsolutePath().normalize();
+    this.clock = clock;
+  }
+
+  /** Every dataset directory under the root, by name, with what is committed now. */
+  public List<DatasetSummary> list() {
+    List<DatasetSummary> out = new ArrayList<>();
+    if (!Files.isDirectory(root)) {
+      return out;
+    }
+    List<Path> dirs = new ArrayList<>();
+    try (DirectoryStream<Path> stream = Files.newDirectoryStream(root)) {
+      for (Path dir : stream) {
+        if (DatasetName.isValid(dir.getFileName().toString())
+            && Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+          dirs.add(dir);
+        }
+      }
+    } catch (IOException e) {
+      throw DatasetException.io("cannot list datasets under " + root, e);
+    }
+    dirs.sort(null);
+    for (Path dir : dirs) {
+      String name = dir.getFileName().toString();
+      List<String> files = committedFiles(name, dir);
+      long rows = 0;
+      for (String file : files) {
+        rows += footer(name, dir, file, false).rows();
+      }
+      out.add(new DatasetSummary(name, files.size(), rows, latestVersion(name, dir)));
+    }
+    return out;
+  }
+
+  /**
+   * Cuts the next version: a manifest of every file committed now, with row counts, schema,
+   * checksums and lineage. Reads the files, never modifies them.
+   *
+   * @param lineage its scrub policies are replaced by the {@code scrub_policy} column's distinct
+   *     values when the files have that column
+   * @throws DatasetException {@code not_found} if the dataset or its files do not exist, {@code
+   *     conflict} if another cut published the same number first or files disagree on their schema,
+   *     {@code io_error} if a file cannot be read or the manifest cannot be written
+   */
+  public DatasetVersion cut(String name, Lineage lineage, ProgressListener progress) {
+    Path dir = datasetDir(name);
+    int number = latestVersion(name, dir) + 1;
+    Path versions = dir.resolve(VERSIONS_DIR);
+    Path target = versions.resolve("v" + number + ".json");
+    List<String> paths = committedFiles(name, dir);
+    if (paths.isEmpty()) {
+      throw DatasetException.notFound("dataset '" + name + "' has no committed files to version");
+    }
+    long bytesTotal = 0;
+    for (String path : paths) {
+      bytesTotal += size(name, dir, path);
+    }
+
+    List<DatasetFile> files = new ArrayList<>(paths.size());
+    Set<String> policies = new TreeSet<>();
+    boolean policyColumn = false;
+    ParquetFooter first = null;
+    String firstPath = null;
+    long[] bytesDone = {0};
+    for (String path : paths) {
+      ParquetFooter footer = footer(name, dir, path, true);
+      if (first == null) {
+        first = footer;
+        firstPath = path;
+      } else if (!sameSchema(first.schema(), footer.schema())) {
+        throw DatasetException.permanentConflict(
+            "dataset '"
+                + name
+                + "': files "
+                + firstPath
+                + " and "
+                + path
+                + " have different Parquet schemas; a version needs one schema");
+      }
+      policyColumn |= footer.schema().containsField(ParquetFooter.SCRUB_POLICY_COLUMN);
+      policies.addAll(footer.scrubPolicies());
+      int filesDone = files.size();
+      long total = bytesTotal;
+      long before = bytesDone[0];
+      String sha =
+          checksum(
+              name,
+              dir.resolve(path),
+              path,
+              n -> {
+                bytesDone[0] += n;
+                progress.onProgress(filesDone, paths.size(), bytesDone[0], total);
+              });
+      files.add(new DatasetFile(path, bytesDone[0] - before, footer.rows(), sha));
+      if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+        throw lostRace(name, number);
+      }
+    }
+    progress.onProgress(files.size(), paths.size(), bytesDone[0], bytesTotal);
+
+    DatasetVersion version =
+        new DatasetVersion(
+            DatasetVersion.FORMAT,
+            name,
+            number,
+            clock.instant().truncatedTo(ChronoUnit.MILLIS),
+            new DatasetSchema(first.schema().toString(), first.avroSchema()),
+            policyColumn ? lineage.withScrubPolicies(List.copyOf(policies)) : lineage,
+            files);
+    publish(name, versions, target, number, ManifestCodec.encode(version));
+    return version;
+  }
+
+  /**
+   * One version's manifest, empty if the dataset has no such version.
+   *
+   * @throws DatasetException {@code not_found} if the dataset does not exist
+   */
+  public Optional<DatasetVersion> version(String name, int n) {
+    Path dir = datasetDir(name);
+    if (n < 1) {
+      return Optional.empty();
+    }
+    Path manifest = dir.resolve(VERSIONS_DIR).resolve("v" + n + ".json");
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(manifest);
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    } catch (IOException e) {
+      throw DatasetException.io("cannot read version " + n + " of dataset '" + name + "'", e);
+    }
+    DatasetVersion version;
+    try {
+      version = ManifestCodec.decode(bytes);
+    } catch (IllegalArgumentException e) {
+      throw DatasetException.io("manifest " + manifest + " is invalid", e);
+    }
+    if (!version.dataset().equals(name) || version.version() != n) {
+      throw new DatasetException(
+          DatasetException.Code.IO_ERROR,
+          "manifest " + manifest + " claims to be " + version.dataset() + " v" + version.version());
+    }
+    return Optional.of(version);
+  }
+
+  /**
+   * All versions of a dataset, oldest first.
+   *
+   * @throws DatasetException {@code not_found} if the dataset does not exist
+   */
+  public List<DatasetVersion> versions(String name) {
+    Path dir = datasetDir(name);
+    List<DatasetVersion> out = new ArrayList<>();
+    for (int n : versionNumbers(name, dir)) {
+      version(name, n).ifPresent(out::add);
+    }
+    return out;
+  }
+
+  /**
+   * The real path of a file listed in a version, for download.
+   *
+   * @param relativePath exactly as the manifest lists it
+   * @throws DatasetException {@code invalid_name} for an absolute path, {@code ..}, or a file that
+   *     resolves outside the dataset directory (a symbolic link); {@code not_found} for a missing
+   *     dataset, version or file, or a path the version does not list
+   */
+  public Path resolveFile(String name, int version, String relativePath) {
+    requireRelative(name, relativePath);
+    DatasetVersion v = requireVersion(name, version);
+    if (v.files().stream().noneMatch(f -> f.path().equals(relativePath))) {
+      throw DatasetException.notFound(
+          "file '"
+              + relativePath
+              + "' is not listed in version "
+              + version
+              + " of dataset '"
+              + name
+              + "'");
+    }
+    return realFileInside(name, version, relativePath);
+  }
+
+  /**
+   * Recomputes every file's checksum and reports files that changed or vanished.
+   *
+   * @throws DatasetException {@code not_found} for a missing dataset or version
+   */
+  public VerifyReport verify(String name, int n, ProgressListener progress) {
+    DatasetVersion v = requireVersion(name, n);
+    List<VerifyReport.Problem> problems = new ArrayList<>();
+    long bytesTotal = v.totalBytes();
+    long[] bytesDone = {0};
+    int filesDone = 0;
+    for (DatasetFile file : v.files()) {
+      Path real;
+      try {
+        real = realFileInside(name, n, file.path());
+      } catch (DatasetException e) {
+        problems.add(
+            new VerifyReport.Problem(file.path(), VerifyReport.Kind.MISSING, file.sha256(), null));
+        bytesDone[0] += file.sizeBytes();
+        progress.onProgress(++filesDone, v.files().size(), bytesDone[0], bytesTotal);
+        continue;
+      }
+      int done = filesDone;
+      String sha =
+          checksum(
+              name,
+              real,
+              file.path(),
+              bytes -> {
+                bytesDone[0] += bytes;
+                progress.onProgress(done, v.files().size(), bytesDone[0], bytesTotal);
+              });
+      if (!sha.equals(file.sha256())) {
+        problems.add(
+            new VerifyReport.Problem(file.path(), VerifyReport.Kind.CHANGED, file.sha256(), sha));
+      }
+      progress.onProgress(++filesDone, v.files().size(), bytesDone[0], bytesTotal);
+    }
+    return new VerifyReport(name, n, v.files().size(), problems);
+  }
+
+  /** {@link #verify(String, int, ProgressListener)} without progress. */
+  public VerifyReport verify(String name, int n) {
+    return verify(name, n, ProgressListener.NONE);
+  }
+
+  private Path datasetDir(String name) {
+    Path dir = root.resolve(DatasetName.requireValid(name));
+    if (!Files.isDirectory(dir)) {
+      throw DatasetException.notFound("dataset '" + name + "' does not exist");
+    }
+    return dir;
+  }
+
+  private DatasetVersion requireVersion(String name, int n) {
+    return version(name, n)
+        .orElseThrow(() -> DatasetException.notFound("dataset '" + name + "' has no version " + n));
+  }
+
+  private int latestVersion(String name, Path dir) {
+    List<Integer> numbers = versionNumbers(name, dir);
+    return numbers.isEmpty() ? 0 : numbers.get(numbers.size() - 1);
+  }
+
+  private static List<Integer> versionNumbers(String name, Path dir) {
+    Path versions = dir.resolve(VERSIONS_DIR);
+    List<Integer> numbers = new ArrayList<>();
+    if (!Files.isDirectory(versions)) {
+      return numbers;
+    }
+    try (DirectoryStream<Path> stream = Files.newDirectoryStream(versions)) {
+      for (Path p : stream) {
+        Matcher m = MANIFEST_NAME.matcher(p.getFileName().toString());
+        if (m.matches()) {
+          numbers.add(Integer.parseInt(m.group(1)));
+        }
+      }
+    } catch (IOException e) {
+      throw DatasetException.io("cannot list versions of dataset '" + name + "'", e);
+    }
+    numbers.sort(null);
+    return numbers;
+  }
+
+  private static List<String> committedFiles(String name, Path dir) {
+    try {
+      return CommittedFiles.scan(dir);
+    } catch (IOException e) {
+      throw DatasetException.io("cannot list files of dataset '" + name + "'", e);
+    }
+  }
+
+  private static long size(String name, Path dir, String path) {
+    try {
+      return Files.size(dir.resolve(path));
+    } catch (IOException e) {
+      throw DatasetException.io("file '" + path + "' of dataset '" + name + "' vanished", e);
+    }
+  }
+
+  private static ParquetFooter footer(String name, Path dir, String path, boolean policies) {
+    try {
+      return ParquetFooter.read(dir.resolve(path), policies);
+    } catch (IOException | RuntimeException e) {
+      throw DatasetException.io(
+          "cannot read Parquet footer of '" + path + "' in dataset '" + name + "'", e);
+    }
+  }
+
+  private static String checksum(String name, Path file, String path, LongConsumer bytes) {
+    try {
+      return FileChecksum.sha256(file, bytes);
+    } catch (IOException e) {
+      throw DatasetException.io("cannot read '" + path + "' in dataset '" + name + "'", e);
+    }
+  }
+
+  private static boolean sameSchema(MessageType a, MessageType b) {
+    return a.equals(b);
+  }
+
+  private static void requireRelative(String name, String path) {
+    boolean bad = path == null || path.isEmpty() || path.startsWith("/") || path.contains("\\");
+    if (!bad) {
+      for (String segment : path.split("/", -1)) {
+        bad |= segment.isEmpty() || segment.equals(".") || segment.equals("..");
+      }
+      bad |= path.indexOf('\0') >= 0;
+    }
+    if (bad) {
+      throw DatasetException.invalidName(
+          "invalid file path '" + path + "' for dataset '" + name + "': not a plain relative path");
+    }
+  }
+
+  // The file's real path, refused if a symbolic link anywhere leads outside the dataset directory.
+  private Path realFileInside(String name, int version, String relativePath) {
+    Path dir = datasetDir(name);
+    try {
+      Path realDir = dir.toRealPath();
+      Path real = dir.resolve(relativePath).toRealPath();
+      if (!real.startsWith(realDir)) {
+        throw DatasetException.invalidName(
+            "file '" + relativePath + "' of dataset '" + name + "' resolves outside the dataset");
+      }
+      if (!Files.isRegularFile(real)) {
+        throw DatasetException.notFound(
+            "file '" + relativePath + "' of dataset '" + name + "' is not a regular file");
+      }
+      return real;
+    } catch (NoSuchFileException e) {
+      throw DatasetException.notFound(
+          "file '"
+              + relativePath
+              + "' of dataset '"
+              + name
+              + "' version "
+              + version
+              + " no longer exists");
+    } catch (IOException e) {
+      throw DatasetException.io("cannot resolve '" + relativePath + "' in '" + name + "'", e);
+    }
+  }
+
+  /**
+   * Publishes the manifest atomically and exclusively: temp file, fsync, then a hard link to the
+   * final name, which (unlike a rename) fails if the name exists, so a published version is never
+   * replaced. Falls back to an atomic rename after an existence check where links are unsupported.
+   */
+  private static void publish(String name, Path versions, Path target, int number, byte[] json) {
+    Path tmp = versions.resolve(".v" + number + ".json." + UUID.randomUUID() + ".tmp");
+    try {
+      Files.createDirectories(versions);
+      try (FileChannel ch =
+          FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        ByteBuffer buf = ByteBuffer.wrap(json);
+        while (buf.hasRemaining()) {
+          ch.write(buf);
+        }
+        ch.force(true);
+      }
+      try {
+        Files.createLink(target, tmp);
+      } catch (UnsupportedOperationException e) {
+        if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+          throw lostRace(name, number);
+        }
+        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+      }
+      fsyncDirectory(versions);
+    } catch (FileAlreadyExistsException e) {
+      throw lostRace(name, number);
+    } catch (IOException e) {
+      throw DatasetException.io("cannot write version " + number + " of dataset '" + name + "'", e);
+    } finally {
+      try {
+        Files.deleteIfExists(tmp);
+      } catch (IOException e) {
+        // A leftover hidden temp file is ignored by every reader; the version is what matters.
+      }
+    }
+  }
+
+  private static void fsyncDirectory(Path dir) {
+    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+      ch.force(true);
+    } catch (IOException | UnsupportedOperationException e) {
+      // Not every platform can open a directory for fsync (Windows); Linux can.
+    }
+  }
+
+  private static DatasetException lostRace(String name, int number) {
+    return DatasetException.conflict(
+        "version " + number + " of dataset '" + name + "' was published by a concurrent cut");
+  }
+}

@@ -1,0 +1,88 @@
+package dev.agentfactory.connectors.dataset.version;
+
+/**
+ * The one failure type of the dataset catalog. The {@link Code} tells the caller what to do: the
+ * REST edge maps {@code not_found} to 404, {@code invalid_name} to 400, {@code conflict} to 409 and
+ * {@code io_error} to 500. Messages name the dataset, version and file involved.
+ */
+public final class DatasetException extends RuntimeException {
+
+  private static final long serialVersionUID = 1L;
+
+  /** What went wrong, with its wire name. */
+  public enum Code {
+    /** The dataset, version or file does not exist (or is not listed in the version). */
+    NOT_FOUND("not_found", false),
+    /** A dataset name is not a slug, or a file path is absolute or escapes the dataset. */
+    INVALID_NAME("invalid_name", false),
+    /**
+     * Another cut published the same version number first (cutting again succeeds), or the
+     * dataset's files disagree on their schema (not retriable).
+     */
+    CONFLICT("conflict", true),
+    /** Reading or writing the file system failed, or a file is not readable Parquet. */
+    IO_ERROR("io_error", true);
+
+    private final String wireName;
+    private final boolean retriable;
+
+    Code(String wireName, boolean retriable) {
+      this.wireName = wireName;
+      this.retriable = retriable;
+    }
+
+    /** The snake_case name used in JSON error bodies. */
+    public String wireName() {
+      return wireName;
+    }
+  }
+
+  private final Code code;
+  private final boolean retriable;
+
+  public DatasetException(Code code, String message) {
+    this(code, message, null, code.retriable);
+  }
+
+  public DatasetException(Code code, String message, Throwable cause) {
+    this(code, message, cause, code.retriable);
+  }
+
+  private DatasetException(Code code, String message, Throwable cause, boolean retriable) {
+    super(message, cause);
+    this.code = code;
+    this.retriable = retriable;
+  }
+
+  public Code code() {
+    return code;
+  }
+
+  /**
+   * Whether the same call may succeed when repeated: a lost race or a transient I/O failure, but
+   * not a {@code conflict} that needs an operator (files that disagree on their schema).
+   */
+  public boolean retriable() {
+    return retriable;
+  }
+
+  static DatasetException notFound(String message) {
+    return new DatasetException(Code.NOT_FOUND, message);
+  }
+
+  static DatasetException invalidName(String message) {
+    return new DatasetException(Code.INVALID_NAME, message);
+  }
+
+  static DatasetException conflict(String message) {
+    return new DatasetException(Code.CONFLICT, message);
+  }
+
+  static DatasetException permanentConflict(String message) {
+    return new DatasetException(Code.CONFLICT, message, null, false);
+  }
+
+  static DatasetException io(String message, Throwable cause) {
+    return new DatasetException(Code.IO_ERROR, message + ": " + cause, cause);
+  }
+}

@@ -1,0 +1,250 @@
+package dev.agentfactory.connectors.dataset.version;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.agentfactory.connectors.dataset.ParquetFormats;
+import dev.agentfactory.connectors.dataset.SftMessage;
+import dev.agentfactory.connectors.dataset.SftRow;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.apache.flink.api.common.serialization.BulkWriter;
+import org.apache.flink.core.fs.FSDataOutputStream;
+import org.apache.flink.core.fs.FileSystem;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Real Parquet files written by the job's format, versioned, and read back with DuckDB. */
+class DatasetCatalogIT {
+
+  private static final Lineage LINEAGE =
+      new Lineage("job-1", 7L, null, List.of("passed-in"), "judge-3");
+
+  @TempDir Path root;
+  private Path sft;
+  private DatasetCatalog catalog;
+
+  @BeforeEach
+  void twoCommittedFilesAndOneInProgress() throws Exception {
+    sft = root.resolve("sft");
+    Path bucket = Files.createDirectories(sft.resolve("2026-01-02--03"));
+    writeParquet(bucket.resolve("part-a-0.parquet"), 2, "pii-v1");
+    writeParquet(bucket.resolve("part-a-1.parquet"), 3, "pii-v2");
+    // What FileSink leaves around: an in-progress file, a checksum side file, a marker.
+    Files.writeString(bucket.resolve(".part-b-0.inprogress.1234"), "not parquet yet");
+    Files.writeString(bucket.resolve("part-a-1.parquet.crc"), "crc");
+    Files.writeString(sft.resolve("_SUCCESS"), "");
+    catalog = new DatasetCatalog(root);
+  }
+
+  @Test
+  void versionsSnapshotCommittedFilesAndStayByteIdentical() throws Exception {
+    List<long[]> progress = new ArrayList<>();
+    DatasetVersion v1 =
+        catalog.cut("sft", LINEAGE, (f, ft, b, bt) -> progress.add(new long[] {f, ft, b, bt}));
+
+    assertThat(v1.version()).isEqualTo(1);
+    assertThat(v1.files())
+        .extracting(DatasetFile::path)
+        .containsExactly("2026-01-02--03/part-a-0.parquet", "2026-01-02--03/part-a-1.parquet");
+    assertThat(v1.files()).extracting(DatasetFile::rows).containsExactly(2L, 3L);
+    assertThat(v1.totalRows()).isEqualTo(5);
+    for (DatasetFile f : v1.files()) {
+      assertThat(f.sha256()).isEqualTo(sha256sum(sft.resolve(f.path())));
+      assertThat(f.sizeBytes()).isEqualTo(Files.size(sft.resolve(f.path())));
+    }
+    assertThat(v1.schema().parquet()).startsWith("message").contains("scrub_policy");
+    assertThat(v1.schema().avro()).contains("\"SftRow\"");
+    // The column wins over the passed-in value; the rest of the lineage is kept.
+    assertThat(v1.lineage())
+        .isEqualTo(new Lineage("job-1", 7L, null, List.of("pii-v1", "pii-v2"), "judge-3"));
+    assertThat(progress).isNotEmpty();
+    assertThat(progress.get(progress.size() - 1))
+        .containsExactly(2, 2, v1.totalBytes(), v1.totalBytes());
+
+    Path v1Manifest = sft.resolve("_versions/v1.json");
+    byte[] v1Bytes = Files.readAllBytes(v1Manifest);
+    assertThat(ManifestCodec.decode(v1Bytes)).isEqualTo(v1);
+    assertThat(catalog.version("sft", 1)).contains(v1);
+
+    writeParquet(
+        Files.createDirectories(sft.resolve("2026-01-02--04")).resolve("part-c-0.parquet"),
+        4,
+        "pii-v2");
+    DatasetVersion v2 = catalog.cut("sft", LINEAGE, ProgressListener.NONE);
+
+    assertThat(v2.version()).isEqualTo(2);
+    assertThat(v2.files()).hasSize(3);
+    assertThat(v2.totalRows()).isEqualTo(9);
+    assertThat(Files.readAllBytes(v1Manifest)).isEqualTo(v1Bytes);
+    assertThat(catalog.versions("sft")).containsExactly(v1, v2);
+    assertThat(catalog.list()).containsExactly(new DatasetSummary("sft", 3, 9, 2));
+    try (var leftovers = Files.list(sft.resolve("_versions"))) {
+      assertThat(leftovers.map(p -> p.getFileName().toString()))
+          .containsExactlyInAnyOrder("v1.json", "v2.json");
+    }
+  }
+
+  @Test
+  void duckDbReadsExactlyTheFilesOfAVersion() throws Exception {
+    writeParquet(
+        Files.createDirectories(sft.resolve("2026-01-02--04")).resolve("part-c-0.parquet"),
+        4,
+        "pii-v2");
+    DatasetVersion v = catalog.cut("sft", Lineage.unknown(), ProgressListener.NONE);
+    // Committed after the cut: on disk, but not in the version.
+    writeParquet(sft.resolve("2026-01-02--04/part-c-1.parquet"), 5, "pii-v2");
+
+    List<Path> files = new ArrayList<>();
+    for (DatasetFile f : v.files()) {
+      files.add(catalog.resolveFile("sft", v.version(), f.path()));
+    }
+    String list = files.stream().map(p -> "'" + p + "'").collect(Collectors.joining(", "));
+    try (Connection db = DriverManager.getConnection("jdbc:duckdb:");
+        Statement st = db.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT count(*), count(DISTINCT filename) FROM read_parquet(["
+                    + list
+                    + "], filename = true)")) {
+      assertThat(rs.next()).isTrue();
+      assertThat(rs.getLong(1)).isEqualTo(v.totalRows()).isEqualTo(9);
+      assertThat(rs.getLong(2)).isEqualTo(3);
+    }
+  }
+
+  @Test
+  void resolveFileRefusesTraversalAbsoluteUnlistedAndEscapingPaths() throws Exception {
+    DatasetVersion v1 = catalog.cut("sft", LINEAGE, ProgressListener.NONE);
+    String listed = v1.files().get(0).path();
+    assertThat(catalog.resolveFile("sft", 1, listed)).isEqualTo(sft.resolve(listed).toRealPath());
+
+    assertCode(() -> catalog.resolveFile("sft", 1, "../x"), DatasetException.Code.INVALID_NAME);
+    assertCode(
+        () -> catalog.resolveFile("sft", 1, "2026-01-02--03/../../sft/" + listed),
+        DatasetException.Code.INVALID_NAME);
+    assertCode(
+        () -> catalog.resolveFile("sft", 1, sft.resolve(listed).toString()),
+        DatasetException.Code.INVALID_NAME);
+    assertCode(
+        () -> catalog.resolveFile("sft", 1, "2026-01-02--03/.part-b-0.inprogress.1234"),
+        DatasetException.Code.NOT_FOUND);
+    assertCode(() -> catalog.resolveFile("sft", 2, listed), DatasetException.Code.NOT_FOUND);
+    assertCode(() -> catalog.resolveFile("../sft", 1, listed), DatasetException.Code.INVALID_NAME);
+
+    // A listed file replaced by a link to outside the dataset is refused, and verify flags it.
+    Path outside = Files.writeString(root.resolve("secret.txt"), "secret");
+    Files.delete(sft.resolve(listed));
+    Files.createSymbolicLink(sft.resolve(listed), outside);
+    assertCode(() -> catalog.resolveFile("sft", 1, listed), DatasetException.Code.INVALID_NAME);
+    assertThat(catalog.verify("sft", 1).problems())
+        .extracting(VerifyReport.Problem::path, VerifyReport.Problem::kind)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple(listed, VerifyReport.Kind.MISSING));
+  }
+
+  @Test
+  void verifyReportsChangedAndVanishedFiles() throws Exception {
+    DatasetVersion v1 = catalog.cut("sft", LINEAGE, ProgressListener.NONE);
+    assertThat(catalog.verify("sft", 1).intact()).isTrue();
+
+    DatasetFile changed = v1.files().get(0);
+    DatasetFile vanished = v1.files().get(1);
+    Files.write(sft.resolve(changed.path()), new byte[] {1, 2, 3});
+    Files.delete(sft.resolve(vanished.path()));
+
+    VerifyReport report = catalog.verify("sft", 1);
+    assertThat(report.intact()).isFalse();
+    assertThat(report.filesChecked()).isEqualTo(2);
+    assertThat(report.problems())
+        .containsExactly(
+            new VerifyReport.Problem(
+                changed.path(),
+                VerifyReport.Kind.CHANGED,
+                changed.sha256(),
+                sha256sum(sft.resolve(changed.path()))),
+            new VerifyReport.Problem(
+                vanished.path(), VerifyReport.Kind.MISSING, vanished.sha256(), null));
+  }
+
+  @Test
+  void aCutThatLosesTheRaceFailsWithConflictAndLeavesTheWinnerIntact() throws Exception {
+    DatasetVersion[] winner = new DatasetVersion[1];
+    // The second cut runs inside the first one's progress callback: it publishes v1 first.
+    assertThatThrownBy(
+            () ->
+                catalog.cut(
+                    "sft",
+                    LINEAGE,
+                    (f, ft, b, bt) -> {
+                      if (winner[0] == null) {
+                        winner[0] = catalog.cut("sft", LINEAGE, ProgressListener.NONE);
+                      }
+                    }))
+        .isInstanceOfSatisfying(
+            DatasetException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(DatasetException.Code.CONFLICT);
+              assertThat(e.retriable()).isTrue();
+            })
+        .hasMessageContaining("version 1 of dataset 'sft'");
+    assertThat(catalog.versions("sft")).containsExactly(winner[0]);
+    assertThat(catalog.cut("sft", LINEAGE, ProgressListener.NONE).version()).isEqualTo(2);
+  }
+
+  @Test
+  void unknownAndInvalidDatasetsAreTypedErrors() {
+    assertCode(
+        () -> catalog.cut("nope", LINEAGE, ProgressListener.NONE), DatasetException.Code.NOT_FOUND);
+    assertCode(
+        () -> catalog.cut("../sft", LINEAGE, ProgressListener.NONE),
+        DatasetException.Code.INVALID_NAME);
+    assertCode(() -> catalog.versions("Nope"), DatasetException.Code.INVALID_NAME);
+    assertThat(catalog.version("sft", 1)).isEmpty();
+    assertCode(() -> catalog.verify("sft", 1), DatasetException.Code.NOT_FOUND);
+  }
+
+  private static void assertCode(Runnable call, DatasetException.Code code) {
+    assertThatThrownBy(call::run)
+        .isInstanceOfSatisfying(DatasetException.class, e -> assertThat(e.code()).isEqualTo(code));
+  }
+
+  private static void writeParquet(Path file, int rows, String scrubPolicy) throws IOException {
+    FileSystem fs = FileSystem.getLocalFileSystem();
+    try (FSDataOutputStream out =
+        fs.create(
+            new org.apache.flink.core.fs.Path(file.toUri()), FileSystem.WriteMode.NO_OVERWRITE)) {
+      BulkWriter<SftRow> writer = ParquetFormats.sft().create(out);
+      for (int i = 0; i < rows; i++) {
+        writer.addElement(
+            new SftRow(
+                file.getFileName() + "-" + i,
+                "s" + i,
+                "acme",
+                "helper",
+                Instant.parse("2026-01-02T03:04:05Z"),
+                1,
+                scrubPolicy,
+                List.of(new SftMessage("user", "hi " + i, null))));
+      }
+      writer.finish();
+    }
+  }
+
+  private static String sha256sum(Path file) throws Exception {
+    Process p = new ProcessBuilder("sha256sum", file.toString()).start();
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).split(" ")[0];
+  }
+}
