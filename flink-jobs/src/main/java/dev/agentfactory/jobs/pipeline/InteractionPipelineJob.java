@@ -4,6 +4,7 @@ import dev.agentfactory.connectors.dataset.ParquetFormats;
 import dev.agentfactory.connectors.dataset.SftDataset;
 import dev.agentfactory.connectors.dataset.SftRow;
 import dev.agentfactory.connectors.event.Interaction;
+import dev.agentfactory.jobs.quality.QualityConfig;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.connector.sink2.Sink;
@@ -22,7 +23,8 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
 /**
  * The interaction pipeline: Kafka → parse/validate (rejects → dead-letter topic) → PII scrubbing →
- * {@code sft} rows → Parquet files, exactly once (files are committed on checkpoints).
+ * quality filter (drops counted per reason, see {@code docs/quality.md}) → {@code sft} rows →
+ * Parquet files, exactly once (files are committed on checkpoints).
  *
  * <p>Submit the shaded job jar to any Flink cluster, e.g. through REST:
  *
@@ -87,6 +89,15 @@ public final class InteractionPipelineJob {
         .returns(TypeInformation.of(Interaction.class))
         .uid("pii-scrub")
         .name("pii-scrub")
+        // After the scrub, so dropped turns carry no PII and hashes do not depend on it; keyed by
+        // tenant and agent so deduplication never crosses tenants. Drops are counted per reason;
+        // the DROPPED side output is not sent to the dead-letter topic, whose contract is the
+        // original bytes, replayable after a fix (docs/events.md), which a dropped turn is not.
+        .keyBy(QualityFilterFunction.KEY)
+        .process(new QualityFilterFunction(QualityConfig.defaults()))
+        .returns(TypeInformation.of(Interaction.class))
+        .uid("quality-filter")
+        .name("quality-filter")
         .map(new SftRowFunction(scrub.policy().version()))
         .returns(TypeInformation.of(SftRow.class))
         .uid("sft-row")

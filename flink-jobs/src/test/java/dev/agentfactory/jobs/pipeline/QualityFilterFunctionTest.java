@@ -1,0 +1,244 @@
+package dev.agentfactory.jobs.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.agentfactory.connectors.event.Interaction;
+import dev.agentfactory.connectors.event.Message;
+import dev.agentfactory.jobs.quality.DropReason;
+import dev.agentfactory.jobs.quality.QualityConfig;
+import dev.agentfactory.jobs.quality.QualityDrop;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.apache.flink.api.common.ExecutionConfig;
+import org.apache.flink.api.common.state.StateTtlConfig;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.common.typeutils.TypeSerializer;
+import org.apache.flink.core.memory.DataInputDeserializer;
+import org.apache.flink.core.memory.DataOutputSerializer;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.runtime.jobgraph.OperatorID;
+import org.apache.flink.runtime.metrics.groups.InternalOperatorMetricGroup;
+import org.apache.flink.runtime.metrics.groups.UnregisteredMetricGroups;
+import org.apache.flink.runtime.metrics.util.InterceptingOperatorMetricGroup;
+import org.apache.flink.runtime.operators.testutils.MockEnvironment;
+import org.apache.flink.runtime.operators.testutils.MockEnvironmentBuilder;
+import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class QualityFilterFunctionTest {
+
+  private InterceptingOperatorMetricGroup metrics;
+  private MockEnvironment environment;
+  private KeyedOneInputStreamOperatorTestHarness<String, Interaction, Interaction> harness;
+
+  @BeforeEach
+  void open() throws Exception {
+    harness = harness(QualityConfig.defaults());
+  }
+
+  @AfterEach
+  void close() throws Exception {
+    harness.close();
+    environment.close();
+  }
+
+  private KeyedOneInputStreamOperatorTestHarness<String, Interaction, Interaction> harness(
+      QualityConfig config) throws Exception {
+    metrics = new InterceptingOperatorMetricGroup();
+    environment =
+        new MockEnvironmentBuilder()
+            .setMetricGroup(
+                new UnregisteredMetricGroups.UnregisteredTaskMetricGroup() {
+                  @Override
+                  public InternalOperatorMetricGroup getOrAddOperator(
+                      OperatorID id, String name, Map<String, String> additionalVariables) {
+                    return metrics;
+                  }
+                })
+            .build();
+    var h =
+        new KeyedOneInputStreamOperatorTestHarness<>(
+            new KeyedProcessOperator<>(new QualityFilterFunction(config)),
+            QualityFilterFunction.KEY,
+            Types.STRING,
+            environment);
+    h.open();
+    return h;
+  }
+
+  @Test
+  void exactDuplicatesAreDroppedWithinATenantAndAgent() throws Exception {
+    process(command("acme", "s1", "echo still here", "still here\n"));
+    process(command("acme", "s2", "echo still here", "still here\n"));
+    process(command("acme", "s3", "echo  still here", "still here"));
+    process(command("acme", "s4", "echo still there", "still there\n"));
+
+    assertThat(kept()).extracting(Interaction::sessionId).containsExactly("s1", "s4");
+    assertThat(dropped())
+        .extracting(QualityDrop::reason)
+        .containsExactly(DropReason.DUPLICATE, DropReason.DUPLICATE);
+    assertThat(counter(DropReason.DUPLICATE.metricName())).isEqualTo(2);
+    assertThat(counter(QualityFilterFunction.KEPT_METRIC)).isEqualTo(2);
+  }
+
+  @Test
+  void duplicatesAcrossTenantsOrAgentsAreKept() throws Exception {
+    process(command("acme", "s1", "echo still here", "still here\n"));
+    process(command("globex", "s2", "echo still here", "still here\n"));
+    process(
+        Interaction.sandboxCommand(
+            "acme",
+            "s3",
+            0,
+            "other-agent",
+            "1",
+            "echo still here",
+            "still here\n",
+            0,
+            Duration.ZERO));
+
+    assertThat(kept()).extracting(Interaction::sessionId).containsExactly("s1", "s2", "s3");
+    assertThat(counter(DropReason.DUPLICATE.metricName())).isZero();
+  }
+
+  @Test
+  void nearDuplicatesOfLongOutputsAreDropped() throws Exception {
+    process(command("acme", "s1", "ls -la /srv", listing("15:11")));
+    process(command("acme", "s2", "ls -la /srv", listing("15:12")));
+    process(command("acme", "s3", "ps aux", processes()));
+
+    assertThat(kept()).extracting(Interaction::sessionId).containsExactly("s1", "s3");
+    assertThat(dropped())
+        .extracting(QualityDrop::reason)
+        .containsExactly(DropReason.NEAR_DUPLICATE);
+    assertThat(counter(DropReason.NEAR_DUPLICATE.metricName())).isEqualTo(1);
+  }
+
+  @Test
+  void contentRuleDropsAreCountedPerReasonAndNotRemembered() throws Exception {
+    process(command("acme", "s1", "yes | head -20", "y\n".repeat(20)));
+    process(command("acme", "s2", "yes | head -20", "y\n".repeat(20)));
+    process(command("acme", "s3", "cat /bin/true", "\u0000\u0001\uFFFD\u0002\u0003"));
+    process(Interaction.builder().sessionId("s4").tenant("acme").agent("shell", "1").build());
+
+    assertThat(kept()).isEmpty();
+    assertThat(dropped())
+        .extracting(QualityDrop::reason)
+        .containsExactly(
+            DropReason.REPETITION, DropReason.REPETITION, DropReason.GARBAGE, DropReason.EMPTY);
+    assertThat(counter(DropReason.REPETITION.metricName())).isEqualTo(2);
+    assertThat(counter(DropReason.GARBAGE.metricName())).isEqualTo(1);
+    assertThat(counter(DropReason.EMPTY.metricName())).isEqualTo(1);
+    assertThat(counter(DropReason.DUPLICATE.metricName())).isZero();
+  }
+
+  @Test
+  void fingerprintsExpireAfterTheStateTtl() throws Exception {
+    harness.setStateTtlProcessingTime(0);
+    process(command("acme", "s1", "echo still here", "still here\n"));
+    harness.setStateTtlProcessingTime(Duration.ofHours(23).toMillis());
+    process(command("acme", "s2", "echo still here", "still here\n"));
+    harness.setStateTtlProcessingTime(Duration.ofHours(24).toMillis() + 1);
+    process(command("acme", "s3", "echo still here", "still here\n"));
+
+    assertThat(kept()).extracting(Interaction::sessionId).containsExactly("s1", "s3");
+  }
+
+  @Test
+  void theStateTtlIsTheConfiguredOneAndReadsDoNotExtendIt() {
+    StateTtlConfig ttl = QualityFilterFunction.ttl(QualityConfig.defaults());
+    assertThat(ttl.isEnabled()).isTrue();
+    assertThat(ttl.getTimeToLive()).isEqualTo(Duration.ofHours(24));
+    assertThat(ttl.getUpdateType()).isEqualTo(StateTtlConfig.UpdateType.OnCreateAndWrite);
+    assertThat(ttl.getStateVisibility())
+        .isEqualTo(StateTtlConfig.StateVisibility.NeverReturnExpired);
+  }
+
+  @Test
+  void theOldestHashIsForgottenWhenTheBoundIsReached() throws Exception {
+    harness.close();
+    environment.close();
+    harness = harness(QualityConfig.defaults().withState(2, 2, Duration.ofHours(24)));
+
+    process(command("acme", "s1", "echo one", "one\n"));
+    process(command("acme", "s2", "echo two", "two\n"));
+    process(command("acme", "s3", "echo three", "three\n"));
+    process(command("acme", "s4", "echo two", "two\n"));
+    process(command("acme", "s5", "echo one", "one\n"));
+
+    assertThat(kept()).extracting(Interaction::sessionId).containsExactly("s1", "s2", "s3", "s5");
+  }
+
+  @Test
+  void interactionsSurviveTheShuffleBeforeTheFilter() throws Exception {
+    Interaction event =
+        Interaction.builder()
+            .sessionId("s")
+            .tenant("acme")
+            .agent("calc", "1")
+            .message(Message.user("what is 2+2?"))
+            .message(Message.assistant("4"))
+            .model("m")
+            .usage(3, 1)
+            .build();
+    TypeSerializer<Interaction> serializer =
+        TypeInformation.of(Interaction.class)
+            .createSerializer(new ExecutionConfig().getSerializerConfig());
+    DataOutputSerializer out = new DataOutputSerializer(256);
+    serializer.serialize(event, out);
+    assertThat(serializer.deserialize(new DataInputDeserializer(out.getCopyOfBuffer())))
+        .isEqualTo(event);
+  }
+
+  private void process(Interaction event) throws Exception {
+    harness.processElement(new StreamRecord<>(event, 1L));
+  }
+
+  private List<Interaction> kept() {
+    return harness.extractOutputValues();
+  }
+
+  private List<QualityDrop> dropped() {
+    return harness.getSideOutput(QualityFilterFunction.DROPPED).stream()
+        .map(StreamRecord::getValue)
+        .collect(Collectors.toList());
+  }
+
+  private long counter(String name) {
+    return ((Counter) metrics.get(name)).getCount();
+  }
+
+  private static Interaction command(String tenant, String session, String command, String out) {
+    return Interaction.sandboxCommand(
+        tenant, session, 0, "shell", "1", command, out, 0, Duration.ZERO);
+  }
+
+  /** A 60-line listing; only the modification time of the last file differs between calls. */
+  private static String listing(String lastTime) {
+    return IntStream.range(0, 60)
+        .mapToObj(
+            i ->
+                "-rw-r--r-- 1 app app "
+                    + (1000 + i * 37)
+                    + " Nov 25 "
+                    + (i == 59 ? lastTime : "09:" + (10 + i % 50))
+                    + " report-"
+                    + i
+                    + ".csv")
+        .collect(Collectors.joining("\n"));
+  }
+
+  private static String processes() {
+    return IntStream.range(0, 60)
+        .mapToObj(i -> "app " + (200 + i) + " 0.0 0.1 java -jar worker-" + i + ".jar --port " + i)
+        .collect(Collectors.joining("\n"));
+  }
+}
