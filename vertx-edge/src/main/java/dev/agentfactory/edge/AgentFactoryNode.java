@@ -2,6 +2,7 @@ package dev.agentfactory.edge;
 
 import dev.agentfactory.cluster.ClusterHealth;
 import dev.agentfactory.cluster.ClusterNode;
+import dev.agentfactory.connectors.dataset.version.Lineage;
 import dev.agentfactory.connectors.flink.EmbeddedFlink;
 import dev.agentfactory.connectors.flink.FlinkRestClient;
 import dev.agentfactory.connectors.kafka.EmbeddedKafka;
@@ -19,6 +20,7 @@ import dev.agentfactory.edge.auth.Auth;
 import dev.agentfactory.edge.auth.KeysHandler;
 import dev.agentfactory.edge.auth.RateLimiter;
 import dev.agentfactory.edge.config.NodeConfig;
+import dev.agentfactory.edge.dataset.DatasetsHandler;
 import dev.agentfactory.edge.health.ComponentStatus;
 import dev.agentfactory.edge.health.HealthHandler;
 import dev.agentfactory.edge.health.NodeHealth;
@@ -29,6 +31,7 @@ import dev.agentfactory.edge.pipeline.PipelineJob;
 import dev.agentfactory.edge.session.ClusterSandboxLeasing;
 import dev.agentfactory.edge.session.KafkaInteractionRecorder;
 import dev.agentfactory.edge.session.SessionHandler;
+import dev.agentfactory.edge.session.SessionSettings;
 import dev.agentfactory.sandbox.PoolStats;
 import dev.agentfactory.sandbox.SandboxPool;
 import dev.agentfactory.sandbox.driver.Isolation;
@@ -44,6 +47,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -80,6 +84,7 @@ public final class AgentFactoryNode implements AutoCloseable {
   private final EdgeMetrics metrics = new EdgeMetrics();
   private final Vertx vertx = Vertx.vertx();
   private HttpServer server;
+  private DatasetsHandler datasets;
   private JdbcAgentStore agentStore;
   private AgentRegistry agentRegistry;
   private ModelProviders modelProviders;
@@ -97,7 +102,7 @@ public final class AgentFactoryNode implements AutoCloseable {
   private volatile FlinkRestClient flinkRest;
   private String kafkaBootstrap;
   private URI flinkRestUrl;
-  private boolean closed;
+  private volatile boolean closed;
 
   private AgentFactoryNode(NodeConfig config) {
     this.config = config;
@@ -162,8 +167,12 @@ public final class AgentFactoryNode implements AutoCloseable {
             vertx,
             new ClusterSandboxLeasing(vertx, poolUp.join(), clusterUp.join().leases(), isolation),
             new KafkaInteractionRecorder(vertx, publisher),
-            config.sessionMaxFrameBytes(),
-            Duration.ofMillis(config.sessionResumeGraceMs()),
+            new SessionSettings(
+                config.sessionMaxFrameBytes(),
+                Duration.ofMillis(config.sessionResumeGraceMs()),
+                Duration.ofMillis(config.sessionIdlePauseMs()),
+                Duration.ofMillis(config.sessionIdleHibernateMs()),
+                Duration.ofMillis(config.sessionSlowClientMs())),
             config.sessionsPerTenant(),
             metrics,
             agentRegistry,
@@ -226,6 +235,7 @@ public final class AgentFactoryNode implements AutoCloseable {
     KeysHandler keys = new KeysHandler(auth);
     AgentsHandler agentsApi = new AgentsHandler(agentRegistry);
     JobsHandler jobs = new JobsHandler(() -> flinkRest, () -> pipeline);
+    datasets = new DatasetsHandler(vertx, config.datasetsDir(), this::lineage);
     String contract = ApiRouter.contractText();
     Router router =
         ApiRouter.create(
@@ -234,6 +244,7 @@ public final class AgentFactoryNode implements AutoCloseable {
             Map.ofEntries(
                 Map.entry("getHealth", new HealthHandler(health)),
                 Map.entry("getMetrics", new MetricsHandler(metrics)),
+                Map.entry("getReady", this::ready),
                 Map.entry(
                     "getOpenApi",
                     ctx ->
@@ -253,7 +264,12 @@ public final class AgentFactoryNode implements AutoCloseable {
                 Map.entry("rollbackAgent", agentsApi::rollback),
                 Map.entry("listJobs", jobs::list),
                 Map.entry("submitJob", jobs::submit),
-                Map.entry("stopJob", jobs::stop)));
+                Map.entry("stopJob", jobs::stop),
+                Map.entry("listDatasets", datasets::list),
+                Map.entry("cutDatasetVersion", datasets::cut),
+                Map.entry("listDatasetVersions", datasets::versions),
+                Map.entry("getDatasetVersion", datasets::version),
+                Map.entry("getDatasetFile", datasets::file)));
     HttpServerOptions options =
         new HttpServerOptions()
             .setHost(config.httpHost())
@@ -282,6 +298,30 @@ public final class AgentFactoryNode implements AutoCloseable {
     health.report(
         NodeHealth.EDGE,
         new ComponentStatus(ComponentStatus.State.STARTING, Map.of("url", httpUrl())));
+  }
+
+  /** Which job wrote the files, and from which savepoint it last resumed, for a version cut. */
+  private Lineage lineage() {
+    PipelineJob job = pipeline;
+    Path savepointFile = config.dataDir().resolve("flink").resolve("last-savepoint");
+    String savepoint = null;
+    try {
+      if (Files.isRegularFile(savepointFile)) {
+        savepoint = Files.readString(savepointFile).trim();
+      }
+    } catch (java.io.IOException e) {
+      LOG.debug("no savepoint recorded", e);
+    }
+    return new Lineage(job == null ? null : job.jobId(), null, savepoint, List.of(), null);
+  }
+
+  /** {@code GET /ready}: 200 once sessions are accepted, 503 while starting or stopping. */
+  private void ready(RoutingContext ctx) {
+    boolean ready = sessions != null && !closed && health.allUp();
+    ctx.response()
+        .setStatusCode(ready ? 200 : 503)
+        .putHeader("content-type", "application/json")
+        .end(ready ? "{\"ready\":true}" : "{\"ready\":false}");
   }
 
   /** The agent registry on its durable store, with the built-in demo agents applied. */
@@ -517,6 +557,9 @@ public final class AgentFactoryNode implements AutoCloseable {
     }
     if (auth != null) {
       auth.close();
+    }
+    if (datasets != null) {
+      await("closing dataset workers", datasets.close().toCompletionStage().toCompletableFuture());
     }
     if (modelProviders != null) {
       await(

@@ -63,7 +63,10 @@ class NodeSessionIT {
             "cluster.port", "5931",
             "flink.pipeline.jar", jar,
             "flink.checkpoint.interval.ms", "1000",
-            "sandbox.pool.size", "1");
+            "sandbox.pool.size", "1",
+            // Long enough that no other test idles, short enough for the idle test below.
+            "session.idle.pause.ms", "5000",
+            "session.idle.hibernate.ms", "8000");
     node = AgentFactoryNode.start(NodeConfig.from(new ConfigSource(flags, Map.of(), Map.of())));
   }
 
@@ -457,6 +460,70 @@ class NodeSessionIT {
       request.header("content-type", "application/json");
     }
     return HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  @Order(10)
+  void anIdleSessionPausesThenHibernatesItsSandboxAndWakesWithItsWorkspace() throws Exception {
+    assertThat(http("GET", "/ready", null).statusCode()).isEqualTo(200);
+    try (FrameClient client = new FrameClient(sessionsUri())) {
+      client.next(FRAME_TIMEOUT);
+      client.send("{\"v\":1,\"type\":\"exec\",\"id\":\"w\",\"command\":\"echo kept > f\"}");
+      client.until(f -> f.get("type").asText().equals("exec.exit"), FRAME_TIMEOUT);
+
+      JsonNode paused = client.next(Duration.ofSeconds(30));
+      assertThat(paused.get("type").asText()).isEqualTo("sandbox.state");
+      assertThat(paused.get("state").asText()).isEqualTo("paused");
+      JsonNode hibernated = client.next(Duration.ofSeconds(30));
+      assertThat(hibernated.get("state").asText()).isEqualTo("hibernated");
+
+      client.send("{\"v\":1,\"type\":\"exec\",\"id\":\"r\",\"command\":\"cat f\"}");
+      List<JsonNode> frames =
+          client.until(f -> f.get("type").asText().equals("exec.exit"), FRAME_TIMEOUT);
+      assertThat(frames.get(0).get("type").asText()).isEqualTo("sandbox.state");
+      assertThat(frames.get(0).get("state").asText()).isEqualTo("running");
+      assertThat(output(frames, "stdout")).isEqualTo("kept\n");
+    }
+    assertThat(http("GET", "/metrics", null).body())
+        .contains("af_sandbox_transitions_total{to=\"hibernated\"}");
+  }
+
+  @Test
+  @Order(11)
+  void aVersionOfTheSftDatasetListsItsCommittedFilesWhichCanBeDownloaded() throws Exception {
+    HttpResponse<String> cut = http("POST", "/v1/datasets/sft/versions", null);
+    assertThat(cut.statusCode()).as(cut.body()).isEqualTo(201);
+    JsonNode manifest = MAPPER.readTree(cut.body());
+    assertThat(manifest.get("version").asInt()).isEqualTo(1);
+    JsonNode files = manifest.get("files");
+    assertThat(files).isNotEmpty();
+    assertThat(manifest.toString()).contains("pii-v1");
+
+    HttpResponse<String> again = http("GET", "/v1/datasets/sft/versions/1", null);
+    assertThat(MAPPER.readTree(again.body())).isEqualTo(manifest);
+
+    String path = files.get(0).get("path").asText();
+    HttpResponse<byte[]> file =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(
+                        URI.create(
+                            node.httpUrl()
+                                + "/v1/datasets/sft/versions/1/file?path="
+                                + java.net.URLEncoder.encode(
+                                    path, java.nio.charset.StandardCharsets.UTF_8)))
+                    .build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(file.statusCode()).isEqualTo(200);
+    assertThat(new String(file.body(), 0, 4, java.nio.charset.StandardCharsets.US_ASCII))
+        .isEqualTo("PAR1");
+    assertThat(file.body().length).isEqualTo(files.get(0).get("size_bytes").asInt());
+
+    assertThat(
+            http("GET", "/v1/datasets/sft/versions/1/file?path=..%2F..%2Fetc%2Fpasswd", null)
+                .statusCode())
+        .isEqualTo(400);
+    assertThat(http("GET", "/v1/datasets/nothing/versions/1", null).statusCode()).isEqualTo(404);
   }
 
   private static JsonNode first(List<JsonNode> frames, String type) {

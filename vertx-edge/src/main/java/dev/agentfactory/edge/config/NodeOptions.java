@@ -169,6 +169,29 @@ public final class NodeOptions {
           100,
           "Concurrent sessions one tenant may hold on this node; more get 429.");
 
+  public static final Option<Integer> SESSION_IDLE_PAUSE_MS =
+      Option.nonNegativeInt(
+          "session.idle.pause.ms",
+          "AF_SESSION_IDLE_PAUSE_MS",
+          60000,
+          "A session with no client frame and no running work for this long pauses (freezes) its"
+              + " sandbox; the next command wakes it. 0: never.");
+
+  public static final Option<Integer> SESSION_IDLE_HIBERNATE_MS =
+      Option.nonNegativeInt(
+          "session.idle.hibernate.ms",
+          "AF_SESSION_IDLE_HIBERNATE_MS",
+          600000,
+          "After this much idleness the sandbox hibernates: workspace kept, processes and memory"
+              + " released. 0: never.");
+
+  public static final Option<Integer> SESSION_SLOW_CLIENT_MS =
+      Option.positiveInt(
+          "session.slow.client.ms",
+          "AF_SESSION_SLOW_CLIENT_MS",
+          30000,
+          "A client whose socket stays backed up this long is disconnected (slow_consumer).");
+
   /** All options, in the order the configuration reference lists them. */
   public static final List<Option<?>> ALL =
       List.of(
@@ -189,6 +212,9 @@ public final class NodeOptions {
           SANDBOX_POOL_SIZE,
           SESSION_MAX_FRAME_BYTES,
           SESSION_RESUME_GRACE_MS,
+          SESSION_IDLE_PAUSE_MS,
+          SESSION_IDLE_HIBERNATE_MS,
+          SESSION_SLOW_CLIENT_MS,
           SESSIONS_PER_TENANT,
           ADMIN_KEY,
           AUTH_STORE_URL,

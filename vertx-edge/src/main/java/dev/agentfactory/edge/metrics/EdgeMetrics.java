@@ -101,6 +101,14 @@ public final class EdgeMetrics implements AutoCloseable {
         .increment();
   }
 
+  public void sandboxTransition(String to) {
+    Counter.builder("af_sandbox_transitions_total")
+        .description("Idle-session sandbox transitions (paused, hibernated, running again)")
+        .tag("to", to)
+        .register(registry)
+        .increment();
+  }
+
   public void eventPublished(boolean ok) {
     Counter.builder("af_events_published_total")
         .description("Interaction events sent to Kafka, by result")

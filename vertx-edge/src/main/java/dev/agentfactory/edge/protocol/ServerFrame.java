@@ -47,6 +47,18 @@ public sealed interface ServerFrame {
     }
   }
 
+  /**
+   * The session's sandbox changed state while the session was idle: {@code paused} (frozen in
+   * place), {@code hibernated} (workspace saved, processes gone) or {@code running} (woken up by
+   * the next command; after hibernation, background processes did not survive).
+   */
+  record SandboxStateChanged(String state) implements ServerFrame {
+    @Override
+    public String type() {
+      return "sandbox.state";
+    }
+  }
+
   /** A piece of the agent's answer, as the model streams it. */
   record AssistantDelta(String id, String text) implements ServerFrame {
     @Override

@@ -63,8 +63,7 @@ final class Session {
   private final SandboxLeasing leasing;
   private final InteractionRecorder recorder;
   private final FrameCodec codec;
-  private final int maxFrameBytes;
-  private final Duration resumeGrace;
+  private final SessionSettings settings;
   private final EdgeMetrics metrics;
   private final Runnable onEnd;
   private final ReplayBuffer replay = new ReplayBuffer(REPLAY_FRAMES, REPLAY_CHARS);
@@ -74,6 +73,21 @@ final class Session {
 
   private ServerWebSocket socket;
   private long graceTimer = -1;
+
+  /** Where the sandbox is while the session idles; changed only through {@link #lifecycle}. */
+  private enum Sleep {
+    AWAKE,
+    PAUSED,
+    HIBERNATED
+  }
+
+  private Sleep sleep = Sleep.AWAKE;
+
+  /** Pause, hibernate and wake run one after another; work waits for the chain. */
+  private Future<Void> lifecycle = Future.succeededFuture();
+
+  private long idleTimer = -1;
+  private long slowSince;
   private int turn;
   private int pending;
   private boolean closed;
@@ -90,8 +104,7 @@ final class Session {
       SandboxLeasing leasing,
       InteractionRecorder recorder,
       FrameCodec codec,
-      int maxFrameBytes,
-      Duration resumeGrace,
+      SessionSettings settings,
       EdgeMetrics metrics,
       AgentVersion agentVersion,
       ModelProvider provider,
@@ -103,8 +116,7 @@ final class Session {
     this.leasing = leasing;
     this.recorder = recorder;
     this.codec = codec;
-    this.maxFrameBytes = maxFrameBytes;
-    this.resumeGrace = resumeGrace;
+    this.settings = settings;
     this.metrics = metrics;
     this.onEnd = onEnd;
     this.agent = agentVersion == null ? null : new AgentLoop(agentVersion, provider, new LoopIo());
@@ -147,6 +159,7 @@ final class Session {
     } else {
       metrics.leased(Duration.ofNanos(System.nanoTime() - leaseStart));
       leased = sandbox;
+      touch();
       send(
           new ServerFrame.SessionReady(
               id,
@@ -214,13 +227,14 @@ final class Session {
     }
     // The connection dropped: keep the session (and its sandbox) for the client to resume.
     graceTimer =
-        vertx.setTimer(Math.max(1, resumeGrace.toMillis()), t -> onContext(this::graceExpired));
+        vertx.setTimer(
+            Math.max(1, settings.resumeGrace().toMillis()), t -> onContext(this::graceExpired));
   }
 
   private void graceExpired() {
     graceTimer = -1;
     if (socket == null && !closed) {
-      LOG.info("session {}: not resumed within {}; ending it", id, resumeGrace);
+      LOG.info("session {}: not resumed within {}; ending it", id, settings.resumeGrace());
       end();
     }
   }
@@ -236,6 +250,7 @@ final class Session {
     if (ws != socket) {
       return;
     }
+    touch();
     metrics.frameReceived("invalid");
     send(
         new ServerFrame.Error(
@@ -246,14 +261,15 @@ final class Session {
     if (ws != socket) {
       return;
     }
-    if (text.length() > maxFrameBytes
-        || text.getBytes(StandardCharsets.UTF_8).length > maxFrameBytes) {
+    touch();
+    if (text.length() > settings.maxFrameBytes()
+        || text.getBytes(StandardCharsets.UTF_8).length > settings.maxFrameBytes()) {
       metrics.frameReceived("invalid");
       send(
           new ServerFrame.Error(
               null,
               "frame_too_large",
-              "frame exceeds the limit of " + maxFrameBytes + " bytes",
+              "frame exceeds the limit of " + settings.maxFrameBytes() + " bytes",
               null,
               false));
       return;
@@ -309,7 +325,15 @@ final class Session {
                 return Future.failedFuture(
                     ar.failed() ? ar.cause() : new IllegalStateException("closed"));
               }
-              return job.apply(ar.result()).transform(done -> Future.succeededFuture(ar.result()));
+              LeasedSandbox sandbox = ar.result();
+              return wake()
+                  .transform(
+                      awake -> awake.failed() ? wakeFailed(awake.cause()) : job.apply(sandbox))
+                  .transform(
+                      done -> {
+                        touch();
+                        return Future.succeededFuture(sandbox);
+                      });
             });
   }
 
@@ -540,6 +564,113 @@ final class Session {
                     }));
   }
 
+  /** Client activity or finished work: the idle clock starts again. */
+  private void touch() {
+    if (idleTimer >= 0) {
+      vertx.cancelTimer(idleTimer);
+      idleTimer = -1;
+    }
+    if (closed || leased == null || pending > 0 || sleep != Sleep.AWAKE) {
+      return;
+    }
+    long pauseMs = settings.idlePause().toMillis();
+    if (pauseMs > 0) {
+      idleTimer = vertx.setTimer(pauseMs, t -> onContext(this::idlePause));
+    }
+  }
+
+  private void idlePause() {
+    idleTimer = -1;
+    if (closed || leased == null || pending > 0 || sleep != Sleep.AWAKE) {
+      return;
+    }
+    LeasedSandbox held = leased;
+    lifecycle =
+        lifecycle
+            .compose(v -> blocking(() -> held.sandbox().pause()))
+            .onSuccess(
+                v -> {
+                  sleep = Sleep.PAUSED;
+                  metrics.sandboxTransition("paused");
+                  send(new ServerFrame.SandboxStateChanged("paused"));
+                  long rest = settings.idleHibernate().toMillis() - settings.idlePause().toMillis();
+                  if (settings.idleHibernate().toMillis() > 0) {
+                    idleTimer =
+                        vertx.setTimer(Math.max(1, rest), t -> onContext(this::idleHibernate));
+                  }
+                })
+            .recover(e -> logged("pause", e));
+  }
+
+  private void idleHibernate() {
+    idleTimer = -1;
+    if (closed || leased == null || pending > 0 || sleep != Sleep.PAUSED) {
+      return;
+    }
+    LeasedSandbox held = leased;
+    lifecycle =
+        lifecycle
+            .compose(v -> blocking(() -> held.sandbox().hibernate()))
+            .onSuccess(
+                v -> {
+                  sleep = Sleep.HIBERNATED;
+                  metrics.sandboxTransition("hibernated");
+                  send(new ServerFrame.SandboxStateChanged("hibernated"));
+                })
+            .recover(e -> logged("hibernate", e));
+  }
+
+  /** Wakes a paused or hibernated sandbox before work runs in it. */
+  private Future<Void> wake() {
+    if (idleTimer >= 0) {
+      vertx.cancelTimer(idleTimer);
+      idleTimer = -1;
+    }
+    LeasedSandbox held = leased;
+    lifecycle =
+        lifecycle.compose(
+            v -> {
+              if (sleep == Sleep.AWAKE || held == null) {
+                return Future.succeededFuture();
+              }
+              return blocking(() -> held.sandbox().resume())
+                  .onSuccess(
+                      r -> {
+                        sleep = Sleep.AWAKE;
+                        metrics.sandboxTransition("running");
+                        send(new ServerFrame.SandboxStateChanged("running"));
+                      });
+            });
+    return lifecycle;
+  }
+
+  private Future<Void> wakeFailed(Throwable e) {
+    pending--;
+    LOG.warn("session {}: sandbox could not be woken", id, e);
+    sendFatal("sandbox_lost", "the sandbox could not be resumed: " + e.getMessage(), (short) 1011);
+    return Future.failedFuture(e);
+  }
+
+  private Future<Void> logged(String what, Throwable e) {
+    LOG.warn("session {}: sandbox {} failed; it stays as it was", id, what, e);
+    return Future.succeededFuture();
+  }
+
+  /** Lifecycle calls may write cgroup files or start processes: never on the event loop. */
+  private Future<Void> blocking(
+      java.util.function.Supplier<java.util.concurrent.CompletionStage<Void>> call) {
+    return vertx
+        .executeBlocking(
+            () -> {
+              call.get().toCompletableFuture().join();
+              return (Void) null;
+            },
+            false)
+        .transform(
+            ar -> ar.succeeded() ? Future.succeededFuture() : Future.failedFuture(ar.cause()))
+        .map(v -> (Void) null);
+  }
+
   /** Numbers the frame, keeps it for a resume, and writes it if a socket is attached. */
   private void send(ServerFrame frame) {
     if (closed) {
@@ -556,6 +687,30 @@ final class Session {
       socket
           .writeTextMessage(text)
           .onFailure(e -> LOG.debug("session {}: frame {} not sent", id, frame.type(), e));
+      checkSlowClient();
+    }
+  }
+
+  /**
+   * A socket that stays backed up for {@code slowClient} is closed (4008 slow_consumer). The
+   * session lives on for the resume grace period: the client can reconnect and catch up from the
+   * replay buffer, which is bounded, unlike a socket's write queue.
+   */
+  private void checkSlowClient() {
+    ServerWebSocket current = socket;
+    if (!current.writeQueueFull()) {
+      slowSince = 0;
+      return;
+    }
+    long now = System.nanoTime();
+    if (slowSince == 0) {
+      slowSince = now;
+      current.drainHandler(v -> onContext(() -> slowSince = 0));
+    } else if (now - slowSince > settings.slowClient().toNanos()) {
+      LOG.info("session {}: client too slow for {}; disconnecting it", id, settings.slowClient());
+      metrics.error("slow_consumer");
+      slowSince = 0;
+      current.close((short) 4008, "slow_consumer");
     }
   }
 
@@ -589,6 +744,10 @@ final class Session {
     }
     closed = true;
     cancelGrace();
+    if (idleTimer >= 0) {
+      vertx.cancelTimer(idleTimer);
+      idleTimer = -1;
+    }
     metrics.sessionClosed();
     onEnd.run();
     if (leased == null) {

@@ -13,7 +13,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.ext.web.RoutingContext;
-import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -32,8 +31,7 @@ public final class SessionHandler {
   private final Vertx vertx;
   private final SandboxLeasing leasing;
   private final InteractionRecorder recorder;
-  private final int maxFrameBytes;
-  private final Duration resumeGrace;
+  private final SessionSettings settings;
   private final int maxPerTenant;
   private final EdgeMetrics metrics;
   private final AgentRegistry agents;
@@ -46,8 +44,7 @@ public final class SessionHandler {
       Vertx vertx,
       SandboxLeasing leasing,
       InteractionRecorder recorder,
-      int maxFrameBytes,
-      Duration resumeGrace,
+      SessionSettings settings,
       int maxPerTenant,
       EdgeMetrics metrics,
       AgentRegistry agents,
@@ -55,8 +52,7 @@ public final class SessionHandler {
     this.vertx = vertx;
     this.leasing = leasing;
     this.recorder = recorder;
-    this.maxFrameBytes = maxFrameBytes;
-    this.resumeGrace = resumeGrace;
+    this.settings = settings;
     this.maxPerTenant = maxPerTenant;
     this.metrics = metrics;
     this.agents = agents;
@@ -115,8 +111,7 @@ public final class SessionHandler {
             leasing,
             recorder,
             codec,
-            maxFrameBytes,
-            resumeGrace,
+            settings,
             metrics,
             version,
             version == null ? null : providers.forSpec(version.spec().model()),

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agentfactory.connectors.dataset.version.Lineage;
 import dev.agentfactory.edge.agent.AgentRegistry;
 import dev.agentfactory.edge.agent.AgentsHandler;
 import dev.agentfactory.edge.agent.JdbcAgentStore;
@@ -11,6 +12,7 @@ import dev.agentfactory.edge.auth.ApiKeyStore;
 import dev.agentfactory.edge.auth.Auth;
 import dev.agentfactory.edge.auth.KeysHandler;
 import dev.agentfactory.edge.auth.RateLimiter;
+import dev.agentfactory.edge.dataset.DatasetsHandler;
 import dev.agentfactory.edge.pipeline.JobsHandler;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -61,6 +63,8 @@ class ApiIT {
             .join();
     AgentsHandler agents = new AgentsHandler(new AgentRegistry(agentStore));
     JobsHandler jobs = new JobsHandler(() -> null, () -> null); // no Flink here: NodeSessionIT
+    DatasetsHandler datasets =
+        new DatasetsHandler(vertx, dir.resolve("datasets"), Lineage::unknown); // ditto
     Handler<RoutingContext> echoTenant = ctx -> ctx.response().end(Auth.tenant(ctx));
     server =
         vertx
@@ -72,6 +76,7 @@ class ApiIT {
                     Map.ofEntries(
                         Map.entry("getHealth", ctx -> ctx.response().end("{}")),
                         Map.entry("getMetrics", ctx -> ctx.response().end("")),
+                        Map.entry("getReady", ctx -> ctx.response().end("{}")),
                         Map.entry(
                             "getOpenApi", ctx -> ctx.response().end(ApiRouter.contractText())),
                         Map.entry("openSession", echoTenant),
@@ -89,7 +94,12 @@ class ApiIT {
                         Map.entry("rollbackAgent", agents::rollback),
                         Map.entry("listJobs", jobs::list),
                         Map.entry("submitJob", jobs::submit),
-                        Map.entry("stopJob", jobs::stop))))
+                        Map.entry("stopJob", jobs::stop),
+                        Map.entry("listDatasets", datasets::list),
+                        Map.entry("cutDatasetVersion", datasets::cut),
+                        Map.entry("listDatasetVersions", datasets::versions),
+                        Map.entry("getDatasetVersion", datasets::version),
+                        Map.entry("getDatasetFile", datasets::file))))
             .listen(0, "127.0.0.1")
             .toCompletionStage()
             .toCompletableFuture()
