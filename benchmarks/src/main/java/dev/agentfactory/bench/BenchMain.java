@@ -4,13 +4,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfactory.bench.pii.PiiScrubBenchmark;
 import dev.agentfactory.bench.sandbox.SandboxLeaseBenchmark;
 import java.io.PrintStream;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
-import org.openjdk.jmh.runner.RunnerException;
 import org.openjdk.jmh.runner.format.OutputFormatFactory;
 import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
@@ -35,6 +35,19 @@ public final class BenchMain {
           "sandbox", new BenchGroup("sandbox", List.of(SandboxLeaseBenchmark.class)),
           "pii", new BenchGroup("pii", List.of(PiiScrubBenchmark.class)));
 
+  /**
+   * Groups that are plain timed harnesses rather than JMH classes (end-to-end measurements); the
+   * arguments after the group name are passed on. They print their own JSON lines.
+   */
+  static final Map<String, PlainGroup> PLAIN_GROUPS =
+      Map.of("pipeline", dev.agentfactory.bench.pipeline.PipelineBench::main);
+
+  /** A group's {@code main}. */
+  @FunctionalInterface
+  interface PlainGroup {
+    void run(String[] args) throws Exception;
+  }
+
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private BenchMain() {}
@@ -42,9 +55,17 @@ public final class BenchMain {
   /** One output line. */
   record Metric(String benchmark, String metric, double value, String unit) {}
 
-  public static void main(String[] args) throws RunnerException {
+  public static void main(String[] args) throws Exception {
+    if (args.length >= 1 && PLAIN_GROUPS.containsKey(args[0])) {
+      PLAIN_GROUPS.get(args[0]).run(Arrays.copyOfRange(args, 1, args.length));
+      return;
+    }
     if (args.length != 1 || !GROUPS.containsKey(args[0])) {
-      System.err.println("usage: BenchMain <group>   groups: " + GROUPS.keySet());
+      System.err.println(
+          "usage: BenchMain <group> [args]   groups: "
+              + new java.util.TreeSet<>(GROUPS.keySet())
+              + " "
+              + new java.util.TreeSet<>(PLAIN_GROUPS.keySet()));
       System.exit(2);
     }
     BenchGroup group = GROUPS.get(args[0]);
