@@ -4,6 +4,7 @@ import dev.agentfactory.connectors.dataset.ParquetFormats;
 import dev.agentfactory.connectors.dataset.SftDataset;
 import dev.agentfactory.connectors.dataset.SftRow;
 import dev.agentfactory.connectors.event.Interaction;
+import dev.agentfactory.connectors.flink.PipelineConfig;
 import dev.agentfactory.jobs.quality.QualityConfig;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;

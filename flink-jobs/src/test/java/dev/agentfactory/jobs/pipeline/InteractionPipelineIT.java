@@ -7,6 +7,7 @@ import dev.agentfactory.connectors.event.Message;
 import dev.agentfactory.connectors.flink.EmbeddedFlink;
 import dev.agentfactory.connectors.flink.FlinkRestClient;
 import dev.agentfactory.connectors.flink.JobSummary;
+import dev.agentfactory.connectors.flink.PipelineConfig;
 import dev.agentfactory.connectors.kafka.DeadLetters;
 import dev.agentfactory.connectors.kafka.EmbeddedKafka;
 import dev.agentfactory.connectors.kafka.InteractionPublisher;

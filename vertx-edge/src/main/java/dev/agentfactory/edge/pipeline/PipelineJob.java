@@ -2,6 +2,7 @@ package dev.agentfactory.edge.pipeline;
 
 import dev.agentfactory.connectors.flink.FlinkRestClient;
 import dev.agentfactory.connectors.flink.JobSummary;
+import dev.agentfactory.connectors.flink.PipelineConfig;
 import dev.agentfactory.connectors.kafka.Topics;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -46,19 +47,14 @@ public final class PipelineJob {
     this.jar = jar;
     this.savepointFile = savepointFile;
     this.args =
-        List.of(
-            "--bootstrap-servers",
-            bootstrapServers,
-            "--topic",
-            Topics.INTERACTIONS,
-            "--dlq-topic",
-            Topics.INTERACTIONS_DLQ,
-            "--output",
-            datasetsDir.toString(),
-            "--checkpoint-interval-ms",
-            Integer.toString(checkpointIntervalMs),
-            "--group-id",
-            "agent-factory-pipeline");
+        new PipelineConfig(
+                bootstrapServers,
+                Topics.INTERACTIONS,
+                Topics.INTERACTIONS_DLQ,
+                datasetsDir.toString(),
+                checkpointIntervalMs,
+                PipelineConfig.DEFAULT_GROUP_ID)
+            .toArgs();
   }
 
   /**

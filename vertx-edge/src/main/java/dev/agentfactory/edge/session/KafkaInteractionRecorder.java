@@ -43,12 +43,7 @@ public final class KafkaInteractionRecorder implements InteractionRecorder {
 
   static Interaction toEvent(ExecRecord record) {
     String command = displayCommand(record);
-    ToolCallStatus status =
-        switch (record.status()) {
-          case "exited" -> record.exitCode() == 0 ? ToolCallStatus.OK : ToolCallStatus.ERROR;
-          case "timeout" -> ToolCallStatus.TIMEOUT;
-          default -> ToolCallStatus.ERROR;
-        };
+    ToolCallStatus status = toolStatus(record.status(), record.exitCode());
     return Interaction.builder()
         .tenant(record.tenant())
         .sessionId(record.sessionId())
@@ -102,14 +97,19 @@ public final class KafkaInteractionRecorder implements InteractionRecorder {
               call.call().argumentsJson(),
               run.stdout() + run.stderr(),
               run.exitCode(),
-              switch (run.status()) {
-                case "exited" -> run.exitCode() == 0 ? ToolCallStatus.OK : ToolCallStatus.ERROR;
-                case "timeout" -> ToolCallStatus.TIMEOUT;
-                default -> ToolCallStatus.ERROR;
-              },
+              toolStatus(run.status(), run.exitCode()),
               run.durationMs()));
     }
     return event.build();
+  }
+
+  /** How a sandbox command ended (exited, timeout, killed, failed), as the event records it. */
+  private static ToolCallStatus toolStatus(String status, int exitCode) {
+    return switch (status) {
+      case "exited" -> exitCode == 0 ? ToolCallStatus.OK : ToolCallStatus.ERROR;
+      case "timeout" -> ToolCallStatus.TIMEOUT;
+      default -> ToolCallStatus.ERROR;
+    };
   }
 
   /** The command as the user wrote it: the shell line, or the argv joined by spaces. */

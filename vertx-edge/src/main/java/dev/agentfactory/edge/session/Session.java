@@ -331,6 +331,7 @@ final class Session {
                       awake -> awake.failed() ? wakeFailed(awake.cause()) : job.apply(sandbox))
                   .transform(
                       done -> {
+                        pending--;
                         touch();
                         return Future.succeededFuture(sandbox);
                       });
@@ -347,7 +348,6 @@ final class Session {
             (stream, text) -> emitOutput(exec.id(), stream, text, recorded))
         .andThen(
             ar -> {
-              pending--;
               if (ar.failed()) {
                 send(
                     new ServerFrame.Error(
@@ -408,7 +408,6 @@ final class Session {
         .run(message.id(), message.content())
         .andThen(
             ar -> {
-              pending--;
               if (ar.failed()) {
                 String code =
                     ar.cause() instanceof AgentLoop.AgentTurnException e ? e.code() : "agent_error";
@@ -645,7 +644,6 @@ final class Session {
   }
 
   private Future<Void> wakeFailed(Throwable e) {
-    pending--;
     LOG.warn("session {}: sandbox could not be woken", id, e);
     sendFatal("sandbox_lost", "the sandbox could not be resumed: " + e.getMessage(), (short) 1011);
     return Future.failedFuture(e);
@@ -659,16 +657,12 @@ final class Session {
   /** Lifecycle calls may write cgroup files or start processes: never on the event loop. */
   private Future<Void> blocking(
       java.util.function.Supplier<java.util.concurrent.CompletionStage<Void>> call) {
-    return vertx
-        .executeBlocking(
-            () -> {
-              call.get().toCompletableFuture().join();
-              return (Void) null;
-            },
-            false)
-        .transform(
-            ar -> ar.succeeded() ? Future.succeededFuture() : Future.failedFuture(ar.cause()))
-        .map(v -> (Void) null);
+    return vertx.executeBlocking(
+        () -> {
+          call.get().toCompletableFuture().join();
+          return (Void) null;
+        },
+        false);
   }
 
   /** Numbers the frame, keeps it for a resume, and writes it if a socket is attached. */

@@ -1,4 +1,4 @@
-package dev.agentfactory.jobs.pipeline;
+package dev.agentfactory.connectors.flink;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package dev.agentfactory.jobs.pipeline;
+package dev.agentfactory.connectors.flink;
 
 import dev.agentfactory.connectors.kafka.Topics;
 import java.util.ArrayList;
@@ -7,7 +7,8 @@ import java.util.Objects;
 import org.apache.flink.util.ParameterTool;
 
 /**
- * The pipeline job's program arguments, resolved and validated once.
+ * The pipeline job's program arguments, resolved and validated once: the one place that names them,
+ * shared by the job that parses them and the edge that submits it.
  *
  * <pre>
  * --bootstrap-servers      Kafka bootstrap servers (required)
