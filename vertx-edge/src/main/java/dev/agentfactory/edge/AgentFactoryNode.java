@@ -375,12 +375,42 @@ public final class AgentFactoryNode implements AutoCloseable {
 
   private SandboxPool startPool() {
     SandboxConfig sandboxConfig =
-        SandboxConfig.defaults(config.sandboxesDir())
+        SandboxConfig.defaults(sandboxesDir())
             .withIsolation(Isolation.fromId(config.sandboxIsolation()))
             .withWarmTarget("shell", config.sandboxPoolSize());
     SandboxPool pool = new LocalSandboxPool(sandboxConfig);
     this.pool = pool;
     return pool;
+  }
+
+  /**
+   * Where sandbox workspaces go: {@code sandbox.dir} if set, else {@code DATA_DIR/sandboxes} —
+   * unless sandbox uids cannot traverse a parent of the data dir (a checkout under /root, a 0700
+   * temp dir), in which case a directory under the system temp dir, named after the data dir, so
+   * the default works wherever the node is started from.
+   */
+  private Path sandboxesDir() {
+    Path chosen = sandboxesDir(config, Path.of(System.getProperty("java.io.tmpdir")));
+    if (!chosen.equals(config.sandboxesDir())) {
+      LOG.warn(
+          "sandbox uids cannot traverse {} (a parent of {}); sandbox workspaces go to {} instead"
+              + " (set sandbox.dir to choose)",
+          SandboxConfig.untraversableParent(config.sandboxesDir()).orElse(null),
+          config.sandboxesDir(),
+          chosen);
+    }
+    return chosen;
+  }
+
+  static Path sandboxesDir(NodeConfig config, Path tmpDir) {
+    Path preferred = config.sandboxesDir();
+    if (config.sandboxDir().isPresent()
+        || !config.sandboxIsolation().equals("namespace")
+        || SandboxConfig.untraversableParent(preferred).isEmpty()) {
+      return preferred;
+    }
+    String key = Integer.toHexString(config.dataDir().toString().hashCode() & 0x7fffffff);
+    return tmpDir.resolve("agent-factory-" + key).resolve("sandboxes");
   }
 
   private URI startFlink() {

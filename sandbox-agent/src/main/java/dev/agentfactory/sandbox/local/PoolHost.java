@@ -126,20 +126,16 @@ final class PoolHost {
       throw new IllegalArgumentException("sandbox.workDir " + workDir + " is not usable: " + e, e);
     }
     if (uidPerSandbox) {
-      for (Path p = workDir.getParent(); p != null; p = p.getParent()) {
-        try {
-          if (!Files.getPosixFilePermissions(p).contains(PosixFilePermission.OTHERS_EXECUTE)) {
-            throw new IllegalArgumentException(
-                "sandbox.workDir "
-                    + workDir
-                    + ": parent "
-                    + p
-                    + " is not traversable by sandbox uids (needs o+x)");
-          }
-        } catch (IOException e) {
-          throw new IllegalArgumentException("sandbox.workDir cannot stat " + p + ": " + e, e);
-        }
-      }
+      SandboxConfig.untraversableParent(workDir)
+          .ifPresent(
+              p -> {
+                throw new IllegalArgumentException(
+                    "sandbox.workDir "
+                        + workDir
+                        + ": parent "
+                        + p
+                        + " is not traversable by sandbox uids (needs o+x)");
+              });
     }
   }
 

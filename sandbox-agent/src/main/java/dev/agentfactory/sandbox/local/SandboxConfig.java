@@ -1,12 +1,15 @@
 package dev.agentfactory.sandbox.local;
 
 import dev.agentfactory.sandbox.driver.Isolation;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * The resolved configuration of a {@link LocalSandboxPool}, validated once here; errors name the
@@ -82,6 +85,28 @@ public record SandboxConfig(
   }
 
   /** The defaults: namespace isolation, two warm {@code shell} sandboxes, uids from 200000. */
+  /**
+   * The first parent of {@code workDir} that sandbox uids cannot traverse (no {@code o+x}), if any.
+   * A pool that runs sandboxes as their own uids refuses such a work dir; callers choosing a
+   * default can use this to pick another. Parents that do not exist yet are skipped; one that
+   * exists but cannot be inspected counts as blocking.
+   */
+  public static Optional<Path> untraversableParent(Path workDir) {
+    for (Path p = workDir.toAbsolutePath().getParent(); p != null; p = p.getParent()) {
+      if (!Files.exists(p)) {
+        continue; // created later, with the usual 0755
+      }
+      try {
+        if (!Files.getPosixFilePermissions(p).contains(PosixFilePermission.OTHERS_EXECUTE)) {
+          return Optional.of(p);
+        }
+      } catch (IOException | UnsupportedOperationException e) {
+        return Optional.of(p);
+      }
+    }
+    return Optional.empty();
+  }
+
   public static SandboxConfig defaults(Path workDir) {
     return new SandboxConfig(
         workDir,

@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.stream.IntStream;
@@ -40,7 +39,7 @@ class LocalSandboxPoolIT {
   }
 
   private LocalSandboxPool pool(int warmTarget) {
-    workDir = Path.of("target", "it-sandboxes", "pool-" + UUID.randomUUID()).toAbsolutePath();
+    workDir = ItDirs.workDir("pool-");
     pool =
         new LocalSandboxPool(
             SandboxConfig.defaults(workDir)
@@ -158,8 +157,7 @@ class LocalSandboxPoolIT {
 
   @Test
   void missingBubblewrapFailsNamingThePackage() {
-    Path workDir =
-        Path.of("target", "it-sandboxes", "nobwrap-" + UUID.randomUUID()).toAbsolutePath();
+    Path workDir = ItDirs.workDir("nobwrap-");
     SandboxConfig config =
         SandboxConfig.defaults(workDir).withBwrapPath(Path.of("/nonexistent/bwrap"));
 
@@ -170,7 +168,7 @@ class LocalSandboxPoolIT {
 
   @Test
   void processIsolationRunsTheSameInitWithoutNamespaces() {
-    workDir = Path.of("target", "it-sandboxes", "proc-" + UUID.randomUUID()).toAbsolutePath();
+    workDir = ItDirs.workDir("proc-");
     pool =
         new LocalSandboxPool(
             SandboxConfig.defaults(workDir)
@@ -190,7 +188,7 @@ class LocalSandboxPoolIT {
 
   @Test
   void vmIsolationIsUnavailableHereWithAClearReason() {
-    workDir = Path.of("target", "it-sandboxes", "vm-" + UUID.randomUUID()).toAbsolutePath();
+    workDir = ItDirs.workDir("vm-");
 
     assertThatThrownBy(
             () -> new LocalSandboxPool(SandboxConfig.defaults(workDir).withIsolation(Isolation.VM)))

@@ -15,7 +15,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
@@ -36,7 +35,7 @@ class NamespaceSandboxIT {
 
   @BeforeAll
   static void startPool() {
-    workDir = Path.of("target", "it-sandboxes", "ns-" + UUID.randomUUID()).toAbsolutePath();
+    workDir = ItDirs.workDir("ns-");
     pool =
         new LocalSandboxPool(
             SandboxConfig.defaults(workDir).withUidRange(UID_BASE, 100).withWarmTarget("shell", 2));

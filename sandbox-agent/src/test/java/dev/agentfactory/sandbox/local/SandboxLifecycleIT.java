@@ -21,7 +21,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.UUID;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -41,7 +40,7 @@ class SandboxLifecycleIT {
 
   @BeforeAll
   static void startPool() {
-    workDir = Path.of("target", "it-sandboxes", "life-" + UUID.randomUUID()).toAbsolutePath();
+    workDir = ItDirs.workDir("life-");
     TemplateSpec brief =
         TemplateSpec.of("brief", ResourceLimits.DEFAULT)
             .withTimeouts(Duration.ofSeconds(1), Duration.ofHours(1));

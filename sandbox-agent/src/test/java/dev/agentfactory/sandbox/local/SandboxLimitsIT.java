@@ -14,7 +14,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -35,7 +34,7 @@ class SandboxLimitsIT {
 
   @BeforeAll
   static void startPool() {
-    workDir = Path.of("target", "it-sandboxes", "limits-" + UUID.randomUUID()).toAbsolutePath();
+    workDir = ItDirs.workDir("limits-");
     TemplateSpec tiny = TemplateSpec.of(TINY, new ResourceLimits(64L << 20, 48, 500, 8L << 20));
     pool =
         new LocalSandboxPool(

@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -28,7 +27,7 @@ class TemplatesIT {
 
   @BeforeAll
   static void startPool() {
-    workDir = Path.of("target", "it-sandboxes", "tpl-" + UUID.randomUUID()).toAbsolutePath();
+    workDir = ItDirs.workDir("tpl-");
     pool =
         new LocalSandboxPool(
             SandboxConfig.defaults(workDir)

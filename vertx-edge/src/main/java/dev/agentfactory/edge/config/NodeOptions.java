@@ -107,8 +107,8 @@ public final class NodeOptions {
           "sandbox.dir",
           "AF_SANDBOX_DIR",
           "",
-          "Where sandbox workspaces live. Empty: DATA_DIR/sandboxes. Sandbox uids must be able to"
-              + " traverse every parent directory (o+x).");
+          "Where sandbox workspaces live. Empty: DATA_DIR/sandboxes, or a directory under the"
+              + " system temp dir when sandbox uids cannot traverse a parent of DATA_DIR (o+x).");
 
   public static final Option<Integer> SANDBOX_POOL_SIZE =
       Option.nonNegativeInt(
