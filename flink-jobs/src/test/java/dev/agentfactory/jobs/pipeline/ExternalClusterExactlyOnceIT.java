@@ -1,0 +1,254 @@
+package dev.agentfactory.jobs.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agentfactory.connectors.event.Interaction;
+import dev.agentfactory.connectors.flink.FlinkRestClient;
+import dev.agentfactory.connectors.flink.JobSummary;
+import dev.agentfactory.connectors.flink.PipelineConfig;
+import dev.agentfactory.connectors.kafka.EmbeddedKafka;
+import dev.agentfactory.connectors.kafka.InteractionPublisher;
+import dev.agentfactory.connectors.kafka.Topics;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The pipeline job on a real Flink session cluster (JobManager and TaskManager in their own JVMs),
+ * submitted through REST exactly as the edge submits it, and exactly-once across a TaskManager
+ * killed with SIGKILL in the middle of the stream: every event lands in the committed Parquet files
+ * once, none is lost, none is written twice.
+ */
+class ExternalClusterExactlyOnceIT {
+
+  private static final Duration TIMEOUT = Duration.ofSeconds(180);
+  private static final int EVENTS = 400;
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir Path dir;
+
+  @Test
+  void everyEventIsCommittedExactlyOnceAcrossATaskManagerKill() throws Exception {
+    Path datasets = dir.resolve("datasets");
+    try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"), 0);
+        FlinkSessionCluster flink =
+            FlinkSessionCluster.start(
+                dir.resolve("flink"),
+                List.of(
+                    "restart-strategy.type: fixed-delay",
+                    "restart-strategy.fixed-delay.attempts: 50",
+                    "restart-strategy.fixed-delay.delay: 1 s"))) {
+      kafka.createTopics(Topics.INTERACTIONS, Topics.INTERACTIONS_DLQ);
+      FlinkRestClient rest = new FlinkRestClient(flink.restUrl());
+      awaitTrue("a TaskManager registered", () -> taskManagers(flink.restUrl()) == 1, flink);
+
+      PipelineConfig config =
+          PipelineConfig.fromArgs(
+              new String[] {
+                "--bootstrap-servers",
+                kafka.bootstrapServers(),
+                "--output",
+                datasets.toUri().toString(),
+                "--checkpoint-interval-ms",
+                "500",
+                "--group-id",
+                "it-external"
+              });
+      String jarId = rest.uploadJar(shadedJobJar()).toCompletableFuture().get(60, TimeUnit.SECONDS);
+      String jobId =
+          rest.runJar(jarId, config.toArgs()).toCompletableFuture().get(60, TimeUnit.SECONDS);
+      awaitTrue("job running", () -> "RUNNING".equals(state(rest, jobId)), flink);
+
+      AtomicInteger published = new AtomicInteger();
+      CompletableFuture<Void> producer =
+          CompletableFuture.runAsync(() -> publish(kafka.bootstrapServers(), published));
+
+      // Mid-stream: some rows committed, the producer still going.
+      awaitTrue("first rows committed", () -> committedRows(datasets) > 0, flink);
+      assertThat(published.get()).as("killed mid-stream").isLessThan(EVENTS);
+      flink.killTaskManager(0);
+      flink.startTaskManager();
+
+      producer.get(120, TimeUnit.SECONDS);
+      awaitTrue(EVENTS + " rows committed", () -> committedRows(datasets) >= EVENTS, flink);
+      // Two more checkpoints: a late duplicate would show up in these commits.
+      long completed = completedCheckpoints(flink.restUrl(), jobId);
+      awaitTrue(
+          "two more checkpoints",
+          () -> completedCheckpoints(flink.restUrl(), jobId) >= completed + 2,
+          flink);
+
+      assertThat(committedRows(datasets)).as("rows, no loss and no duplicate").isEqualTo(EVENTS);
+      assertThat(distinctCommands(datasets)).as("distinct events").isEqualTo(EVENTS);
+      assertThat(failoverCount(flink.restUrl(), jobId))
+          .as("the job really failed over after the TaskManager died")
+          .isPositive();
+
+      rest.cancel(jobId).toCompletableFuture().get(30, TimeUnit.SECONDS);
+      awaitTrue("job cancelled", () -> "CANCELED".equals(state(rest, jobId)), flink);
+    }
+  }
+
+  /** {@link #EVENTS} distinct sandbox commands, paced so that the kill lands mid-stream. */
+  private static void publish(String bootstrap, AtomicInteger published) {
+    try (InteractionPublisher publisher = InteractionPublisher.create(bootstrap)) {
+      for (int i = 0; i < EVENTS; i++) {
+        Interaction event =
+            Interaction.sandboxCommand(
+                "acme",
+                "sess-" + (i % 20),
+                i / 20,
+                "shell",
+                "1.0.0",
+                "echo event-" + i,
+                "event-" + i + "\n",
+                0,
+                Duration.ofMillis(1));
+        publisher.publish(event).toCompletableFuture().get(30, TimeUnit.SECONDS);
+        published.incrementAndGet();
+        Thread.sleep(25); // ~10 s for the whole stream: long enough to kill in the middle
+      }
+    } catch (Exception e) {
+      throw new IllegalStateException("publishing failed after " + published.get() + " events", e);
+    }
+  }
+
+  private static Path shadedJobJar() throws IOException {
+    try (Stream<Path> files = Files.list(Path.of("target"))) {
+      return files
+          .filter(p -> p.getFileName().toString().matches("flink-jobs-.*-job\\.jar"))
+          .findFirst()
+          .orElseThrow(
+              () -> new IllegalStateException("no shaded job jar in target/: run package"));
+    }
+  }
+
+  private static String state(FlinkRestClient rest, String jobId) {
+    JobSummary job = rest.job(jobId).toCompletableFuture().join();
+    if ("FAILED".equals(job.state())) {
+      throw new AssertionError("job failed: " + job);
+    }
+    return job.state();
+  }
+
+  private static JsonNode getJson(URI base, String path) {
+    try {
+      HttpResponse<String> response =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(base.resolve(path))
+                      .timeout(Duration.ofSeconds(10))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
+      return response.statusCode() == 200 ? JSON.readTree(response.body()) : null;
+    } catch (IOException e) {
+      return null; // not up yet
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static int taskManagers(URI base) {
+    JsonNode tms = getJson(base, "/taskmanagers");
+    return tms == null ? 0 : tms.path("taskmanagers").size();
+  }
+
+  private static long completedCheckpoints(URI base, String jobId) {
+    JsonNode cp = getJson(base, "/jobs/" + jobId + "/checkpoints");
+    return cp == null ? 0 : cp.path("counts").path("completed").asLong();
+  }
+
+  /** Failures in the job's exception history: the TaskManager loss is one. */
+  private static int failoverCount(URI base, String jobId) {
+    JsonNode ex = getJson(base, "/jobs/" + jobId + "/exceptions");
+    return ex == null ? 0 : ex.path("exceptionHistory").path("entries").size();
+  }
+
+  private static List<Path> committedFiles(Path datasets) {
+    Path sft = datasets.resolve("sft");
+    if (!Files.isDirectory(sft)) {
+      return List.of();
+    }
+    try (Stream<Path> files = Files.walk(sft)) {
+      return files
+          .filter(Files::isRegularFile)
+          .filter(p -> !p.getFileName().toString().startsWith("."))
+          .filter(p -> p.getFileName().toString().endsWith(".parquet"))
+          .sorted()
+          .collect(Collectors.toList());
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static long committedRows(Path datasets) {
+    return query(datasets, "SELECT count(*) FROM read_parquet(%s)");
+  }
+
+  /** Distinct tool commands: each event ran its own {@code echo event-<i>}. */
+  private static long distinctCommands(Path datasets) {
+    return query(
+        datasets,
+        "SELECT count(DISTINCT m.unnest.content) FROM read_parquet(%s) t, unnest(t.messages) m"
+            + " WHERE m.unnest.content LIKE '%%event-%%' AND m.unnest.role = 'tool'");
+  }
+
+  private static long query(Path datasets, String sql) {
+    List<Path> files = committedFiles(datasets);
+    if (files.isEmpty()) {
+      return 0;
+    }
+    String list =
+        files.stream().map(p -> "'" + p + "'").collect(Collectors.joining(", ", "[", "]"));
+    try (Connection db = DriverManager.getConnection("jdbc:duckdb:");
+        Statement st = db.createStatement();
+        ResultSet rs = st.executeQuery(String.format(sql, list))) {
+      rs.next();
+      return rs.getLong(1);
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static void awaitTrue(String what, BooleanSupplier condition, FlinkSessionCluster flink)
+      throws InterruptedException {
+    Instant deadline = Instant.now().plus(TIMEOUT);
+    Object lock = new Object();
+    while (!condition.getAsBoolean()) {
+      if (Instant.now().isAfter(deadline)) {
+        String log = flink.jobManagerLog();
+        throw new AssertionError(
+            "timed out waiting for "
+                + what
+                + "; JobManager log tail:\n"
+                + log.substring(Math.max(0, log.length() - 4000)));
+      }
+      synchronized (lock) {
+        lock.wait(200); // a poll interval; the deadline bounds the wait
+      }
+    }
+  }
+}

@@ -1,0 +1,293 @@
+package dev.agentfactory.jobs.pipeline;
+
+import dev.agentfactory.connectors.flink.EmbeddedFlink;
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * A real Flink session cluster for tests: a JobManager and TaskManagers, each in its own JVM,
+ * started from the Maven jars on the test classpath the way Flink's distribution scripts start them
+ * (flink-dist itself is not served from Maven Central; see STACK.md).
+ *
+ * <p>The cluster's classpath is Flink and its dependencies only: our code, Kafka, Parquet, Avro,
+ * Hadoop and OpenNLP are filtered out, so a job must bring them in its own jar, exactly as on a
+ * production cluster. What the scripts normally do is done here: the TaskManager's memory flags
+ * come from {@code BashJavaUtils GET_TM_RESOURCE_PARAMS}, every JVM gets the module flags of {@code
+ * env.java.default-opts.all}, and each process logs to its own file in append mode.
+ *
+ * <pre>{@code
+ * try (FlinkSessionCluster flink = FlinkSessionCluster.start(dir, Map.of())) {
+ *   FlinkRestClient rest = new FlinkRestClient(flink.restUrl());
+ *   flink.killTaskManager(0);   // SIGKILL
+ *   flink.startTaskManager();
+ * }
+ * }</pre>
+ */
+final class FlinkSessionCluster implements AutoCloseable {
+
+  /** Classpath entries a Flink distribution does not ship; jobs bring them in their jar. */
+  private static final Pattern NOT_IN_FLINK_DIST =
+      Pattern.compile(
+          "agentfactory|/target/|/org/apache/kafka/|flink-connector-kafka|/org/apache/parquet/"
+              + "|/org/apache/avro/|/org/apache/hadoop/|opennlp|duckdb|archunit|junit|assertj"
+              + "|flink-test-utils|/org/duckdb/|flink-parquet|flink-avro");
+
+  private static final String RESULT_PREFIX = "BASH_JAVA_UTILS_EXEC_RESULT:";
+
+  private final Path dir;
+  private final Path confDir;
+  private final String classpath;
+  private final URI restUrl;
+  private final Process jobManager;
+  private final List<Process> taskManagers = new ArrayList<>();
+
+  private FlinkSessionCluster(
+      Path dir, Path confDir, String classpath, URI restUrl, Process jobManager) {
+    this.dir = dir;
+    this.confDir = confDir;
+    this.classpath = classpath;
+    this.restUrl = restUrl;
+    this.jobManager = jobManager;
+  }
+
+  /**
+   * Writes {@code <dir>/conf/config.yaml}, starts a JobManager and one TaskManager with two slots,
+   * and returns once the processes are started (poll the REST API for readiness).
+   *
+   * @param extraConfig more {@code config.yaml} lines, e.g. a restart strategy
+   */
+  static FlinkSessionCluster start(Path dir, List<String> extraConfig) throws IOException {
+    Path conf = Files.createDirectories(dir.resolve("conf"));
+    Path logs = Files.createDirectories(dir.resolve("log"));
+    int rpcPort = freePort();
+    int restPort = freePort();
+    List<String> lines = new ArrayList<>();
+    lines.add("jobmanager.rpc.address: localhost");
+    lines.add("jobmanager.rpc.port: " + rpcPort);
+    lines.add("jobmanager.bind-host: localhost");
+    lines.add("taskmanager.bind-host: localhost");
+    lines.add("taskmanager.host: localhost");
+    lines.add("rest.address: localhost");
+    lines.add("rest.bind-address: localhost");
+    lines.add("rest.port: " + restPort);
+    lines.add("jobmanager.memory.process.size: 640m");
+    lines.add("taskmanager.memory.process.size: 1024m");
+    lines.add("taskmanager.numberOfTaskSlots: 2");
+    lines.add("parallelism.default: 1");
+    lines.add("web.submit.enable: true");
+    lines.add("web.upload.dir: " + Files.createDirectories(dir.resolve("jars")));
+    lines.add("io.tmp.dirs: " + Files.createDirectories(dir.resolve("tmp")));
+    lines.add("execution.checkpointing.dir: " + dir.resolve("checkpoints").toUri());
+    lines.add("execution.checkpointing.savepoint-dir: " + dir.resolve("savepoints").toUri());
+    // A killed TaskManager is noticed by its dropped connection at once; the heartbeat bounds it.
+    lines.add("heartbeat.interval: 2000");
+    lines.add("heartbeat.timeout: 10000");
+    lines.add("env.java.default-opts.all: " + EmbeddedFlink.JVM_OPTIONS);
+    lines.addAll(extraConfig);
+    Files.write(conf.resolve("config.yaml"), lines, StandardCharsets.UTF_8);
+    writeLog4j(conf);
+
+    String classpath = flinkClasspath();
+    Process jm =
+        launch(
+            dir,
+            classpath,
+            conf,
+            List.of("-Xmx384m", "-Xms384m"),
+            "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint",
+            List.of("--configDir", conf.toString()),
+            logs.resolve("jobmanager.log"));
+    FlinkSessionCluster cluster =
+        new FlinkSessionCluster(
+            dir, conf, classpath, URI.create("http://localhost:" + restPort), jm);
+    try {
+      cluster.startTaskManager();
+    } catch (IOException | RuntimeException e) {
+      cluster.close();
+      throw e;
+    }
+    return cluster;
+  }
+
+  URI restUrl() {
+    return restUrl;
+  }
+
+  /** Starts one more TaskManager JVM with the memory flags the distribution scripts compute. */
+  void startTaskManager() throws IOException {
+    List<String> resources = taskManagerResourceParams();
+    List<String> jvmArgs = Arrays.asList(resources.get(0).trim().split("\\s+"));
+    List<String> args = new ArrayList<>(List.of("--configDir", confDir.toString()));
+    args.addAll(Arrays.asList(resources.get(1).trim().split("\\s+")));
+    int index = taskManagers.size();
+    Process tm =
+        launch(
+            dir,
+            classpath,
+            confDir,
+            jvmArgs,
+            "org.apache.flink.runtime.taskexecutor.TaskManagerRunner",
+            args,
+            dir.resolve("log").resolve("taskmanager-" + index + ".log"));
+    taskManagers.add(tm);
+  }
+
+  /** Kills TaskManager {@code index} with SIGKILL, as a crashed machine would, and waits for it. */
+  void killTaskManager(int index) throws InterruptedException {
+    Process tm = taskManagers.get(index);
+    tm.destroyForcibly(); // SIGKILL on Linux
+    if (!tm.waitFor(30, TimeUnit.SECONDS)) {
+      throw new IllegalStateException("TaskManager " + index + " survived SIGKILL");
+    }
+  }
+
+  /** The processes of this cluster that are still running. */
+  long aliveProcesses() {
+    return taskManagers.stream().filter(Process::isAlive).count() + (jobManager.isAlive() ? 1 : 0);
+  }
+
+  /** The JobManager's log, for assertion messages. */
+  String jobManagerLog() {
+    try {
+      return Files.readString(dir.resolve("log").resolve("jobmanager.log"));
+    } catch (IOException e) {
+      return "(no log: " + e + ")";
+    }
+  }
+
+  @Override
+  public void close() {
+    List<Process> all = new ArrayList<>(taskManagers);
+    all.add(jobManager);
+    all.forEach(Process::destroy);
+    for (Process p : all) {
+      try {
+        if (!p.waitFor(20, TimeUnit.SECONDS)) {
+          p.destroyForcibly().waitFor(20, TimeUnit.SECONDS);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        p.destroyForcibly();
+      }
+    }
+  }
+
+  private List<String> taskManagerResourceParams() throws IOException {
+    Path out = dir.resolve("log").resolve("bash-java-utils.out");
+    Process p =
+        new ProcessBuilder(
+                javaBin(),
+                "-cp",
+                classpath,
+                "org.apache.flink.runtime.util.bash.BashJavaUtils",
+                "GET_TM_RESOURCE_PARAMS",
+                "--configDir",
+                confDir.toString())
+            .redirectErrorStream(true)
+            .redirectOutput(out.toFile())
+            .start();
+    try {
+      if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        p.destroyForcibly();
+        throw new IllegalStateException("BashJavaUtils failed:\n" + Files.readString(out));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+    List<String> results =
+        Files.readAllLines(out).stream()
+            .filter(l -> l.startsWith(RESULT_PREFIX))
+            .map(l -> l.substring(RESULT_PREFIX.length()))
+            .collect(Collectors.toList());
+    if (results.size() < 2) {
+      throw new IllegalStateException(
+          "BashJavaUtils printed no JVM and -D lines:\n" + Files.readString(out));
+    }
+    return results.subList(results.size() - 2, results.size());
+  }
+
+  private static Process launch(
+      Path dir,
+      String classpath,
+      Path conf,
+      List<String> jvmArgs,
+      String mainClass,
+      List<String> args,
+      Path log)
+      throws IOException {
+    List<String> command = new ArrayList<>();
+    command.add(javaBin());
+    command.addAll(jvmArgs);
+    command.addAll(Arrays.asList(EmbeddedFlink.JVM_OPTIONS.split(" ")));
+    command.add("-Dlog.file=" + log);
+    command.add("-Dlog4j.configurationFile=" + conf.resolve("log4j.properties").toUri());
+    command.add("-cp");
+    command.add(classpath);
+    command.add(mainClass);
+    command.addAll(args);
+    return new ProcessBuilder(command)
+        .directory(dir.toFile())
+        .redirectErrorStream(true)
+        .redirectOutput(
+            ProcessBuilder.Redirect.appendTo(
+                log.resolveSibling(log.getFileName() + ".out").toFile()))
+        .start();
+  }
+
+  private static void writeLog4j(Path conf) throws IOException {
+    Files.writeString(
+        conf.resolve("log4j.properties"),
+        String.join(
+            "\n",
+            "rootLogger.level = INFO",
+            "rootLogger.appenderRef.file.ref = MainAppender",
+            "appender.main.name = MainAppender",
+            "appender.main.type = File",
+            "appender.main.append = true",
+            "appender.main.fileName = ${sys:log.file}",
+            "appender.main.layout.type = PatternLayout",
+            "appender.main.layout.pattern = %d{HH:mm:ss,SSS} %-5p %-60c %x - %m%n",
+            ""));
+  }
+
+  /** The test JVM's classpath minus everything a Flink distribution would not have. */
+  private static String flinkClasspath() {
+    String full =
+        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    String cp =
+        Arrays.stream(full.split(File.pathSeparator))
+            .filter(e -> !e.isBlank())
+            .filter(e -> !NOT_IN_FLINK_DIST.matcher(e).find())
+            .collect(Collectors.joining(File.pathSeparator));
+    if (!cp.contains("flink-runtime-web")) {
+      throw new IllegalStateException(
+          "flink-runtime-web is not on the test classpath; the cluster could not accept jars");
+    }
+    return cp;
+  }
+
+  private static String javaBin() {
+    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  }
+
+  private static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
