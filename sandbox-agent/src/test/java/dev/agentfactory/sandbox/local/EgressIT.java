@@ -292,6 +292,28 @@ class EgressIT {
   }
 
   @Test
+  void theLeasePolicyAndEnvSurviveHibernation() {
+    LeaseOptions options =
+        LeaseOptions.NONE
+            .withEnv(Map.of("TASK_ID", "t-7"))
+            .withEgress(EgressPolicy.of(EgressRule.of("localhost", port, "HEAD")));
+    try (Sandbox sandbox = lease("web", options)) {
+      sandbox.hibernate().toCompletableFuture().join();
+      sandbox.resume().toCompletableFuture().join();
+
+      String out =
+          run(
+              sandbox,
+              "echo $TASK_ID; "
+                  + curl("-I http://localhost:" + port + "/")
+                  + "; "
+                  + curl("http://localhost:" + port + "/"));
+
+      assertThat(out).isEqualTo("t-7\n200\n403\n");
+    }
+  }
+
+  @Test
   void fileOptionsThatLeaveTheWorkspaceAreRejected() {
     assertThatThrownBy(() -> LeaseOptions.NONE.withFiles(Map.of("../escape", "x")))
         .isInstanceOf(InvalidLeaseException.class)
