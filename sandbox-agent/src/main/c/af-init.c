@@ -40,6 +40,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -370,6 +371,8 @@ static void start_relay(const char *port_arg, const char *path) {
       usleep(100000);
       continue;
     }
+    /* Relayed bytes go out as they arrive; Nagle would hold small writes back for an ACK. */
+    setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     pid_t conn = fork();
     if (conn == 0) {
       close(lfd);

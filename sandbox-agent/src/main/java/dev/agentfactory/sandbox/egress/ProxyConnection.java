@@ -163,6 +163,8 @@ final class ProxyConnection implements Runnable {
       try {
         // the address the gate checked, never the name again: no second lookup to rebind
         s.connect(new InetSocketAddress(address, port), CONNECT_TIMEOUT_MS);
+        // bytes are relayed as they arrive: never hold a small write back for an ACK
+        s.setTcpNoDelay(true);
         s.setSoTimeout(UPSTREAM_IDLE_MS);
         upstream = s;
         return s;
