@@ -2,16 +2,21 @@ package dev.agentfactory.sandbox.local;
 
 import dev.agentfactory.sandbox.ExecRequest;
 import dev.agentfactory.sandbox.ExecResult;
+import dev.agentfactory.sandbox.LeaseOptions;
 import dev.agentfactory.sandbox.OutputListener;
 import dev.agentfactory.sandbox.Sandbox;
 import dev.agentfactory.sandbox.SandboxEvent;
 import dev.agentfactory.sandbox.SandboxException;
 import dev.agentfactory.sandbox.SandboxState;
 import dev.agentfactory.sandbox.cgroup.LimitCounters;
+import dev.agentfactory.sandbox.egress.EgressGate;
 import dev.agentfactory.sandbox.template.TemplateSpec;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
@@ -38,6 +43,8 @@ final class LocalSandbox implements Sandbox {
   private volatile Incarnation last; // the latest incarnation, for diagnostics after close
   private volatile SandboxState state = SandboxState.CREATING;
   private volatile boolean leased;
+  private volatile Map<String, String> leaseEnv = Map.of();
+  private final EgressGate egress; // null when the template allows no egress
   private LimitCounters seen = LimitCounters.NONE; // guarded by this
   private boolean diskFullReported; // guarded by this
   private Path archive; // guarded by this; the hibernated workspace
@@ -53,13 +60,18 @@ final class LocalSandbox implements Sandbox {
     this.launcher = launcher;
     this.pool = pool;
     this.background = background;
+    this.egress =
+        template.egress().isNone()
+            ? null
+            : new EgressGate(
+                id, template.egress(), InetAddress::getAllByName, d -> pool.egress(this, d));
   }
 
   /** Starts the first incarnation; on the caller's (pool) thread. */
   void start(java.time.Duration startTimeout) {
     pool.emit(this, SandboxState.CREATING, "starting");
     Incarnation inc =
-        launcher.launch(id, template, null, startTimeout, this::died, this::checkLimits);
+        launcher.launch(id, template, null, startTimeout, this::died, this::checkLimits, egress);
     synchronized (this) {
       last = inc;
       if (state == SandboxState.TERMINATED) {
@@ -139,6 +151,20 @@ final class LocalSandbox implements Sandbox {
     return leased;
   }
 
+  /**
+   * Applies claim-time options to this not-yet-leased sandbox: the lease env becomes the default of
+   * every command, files are written into the workspace as the sandbox's uid.
+   */
+  synchronized void customise(LeaseOptions options) {
+    if (!options.files().isEmpty()) {
+      launcher.writeFiles(body(), options.files());
+    }
+    leaseEnv = options.env();
+    if (egress != null && options.egress() != null) {
+      egress.lease(options.egress());
+    }
+  }
+
   synchronized void markLeased() {
     leased = true;
     transition(SandboxState.LEASED, "leased");
@@ -166,7 +192,17 @@ final class LocalSandbox implements Sandbox {
       return CompletableFuture.failedFuture(
           new SandboxException("sandbox_dead", "sandbox " + id + " is " + s, true));
     }
-    return inc.session().exec(request, listener);
+    return inc.session().exec(withLeaseEnv(request), listener);
+  }
+
+  private ExecRequest withLeaseEnv(ExecRequest request) {
+    Map<String, String> defaults = leaseEnv;
+    if (defaults.isEmpty()) {
+      return request;
+    }
+    Map<String, String> env = new HashMap<>(defaults);
+    env.putAll(request.env());
+    return new ExecRequest(request.argv(), env, request.timeout(), request.maxOutputBytes());
   }
 
   /** Synchronous: a freeze is one write to the cgroup and a poll until the kernel confirms. */
@@ -261,7 +297,8 @@ final class LocalSandbox implements Sandbox {
       return;
     }
     body =
-        launcher.launch(id, template, archive, pool.startTimeout(), this::died, this::checkLimits);
+        launcher.launch(
+            id, template, archive, pool.startTimeout(), this::died, this::checkLimits, egress);
     last = body;
     deleteArchive();
     transition(leased ? SandboxState.LEASED : SandboxState.READY, "resumed");

@@ -17,12 +17,19 @@ final class EventRecorder implements SandboxEventListener {
     events.add(event);
   }
 
+  List<SandboxEvent> all() {
+    return List.copyOf(events);
+  }
+
   List<SandboxEvent> of(String sandboxId) {
     return events.stream().filter(e -> e.sandboxId().equals(sandboxId)).toList();
   }
 
   List<SandboxState> statesOf(String sandboxId) {
-    return of(sandboxId).stream().filter(e -> !e.isLimit()).map(SandboxEvent::state).toList();
+    return of(sandboxId).stream()
+        .filter(e -> !e.isLimit() && !e.isEgress())
+        .map(SandboxEvent::state)
+        .toList();
   }
 
   /** Waits until {@code sandboxId} reported {@code reason}. */
