@@ -1,5 +1,6 @@
 package dev.agentfactory.sandbox;
 
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -19,6 +20,24 @@ public interface SandboxPool extends AutoCloseable {
 
   /** Leases a ready sandbox of the given template; fails with {@link SandboxException}. */
   CompletionStage<Sandbox> lease(String template);
+
+  /**
+   * Leases a ready sandbox of the given template customised with {@code options} (environment,
+   * files, a narrower egress policy), applied to a warm sandbox without a cold start. Fails with
+   * {@link InvalidLeaseException} when the options cannot apply (e.g. {@code egress_widened}), and
+   * otherwise like {@link #lease(String)}.
+   *
+   * <pre>{@code
+   * pool.lease("python", LeaseOptions.NONE.withEnv(Map.of("TASK", "42")));
+   * }</pre>
+   */
+  default CompletionStage<Sandbox> lease(String template, LeaseOptions options) {
+    if (options == null || options.isEmpty()) {
+      return lease(template);
+    }
+    return CompletableFuture.failedFuture(
+        SandboxException.unsupported("lease options", "this pool cannot customise sandboxes"));
+  }
 
   /** A point-in-time view of the pool, for health and metrics. */
   PoolStats stats();

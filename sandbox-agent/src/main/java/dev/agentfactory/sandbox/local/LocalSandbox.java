@@ -3,6 +3,7 @@ package dev.agentfactory.sandbox.local;
 import dev.agentfactory.sandbox.ExecRequest;
 import dev.agentfactory.sandbox.ExecResult;
 import dev.agentfactory.sandbox.FileEntry;
+import dev.agentfactory.sandbox.LeaseOptions;
 import dev.agentfactory.sandbox.OutputListener;
 import dev.agentfactory.sandbox.Sandbox;
 import dev.agentfactory.sandbox.SandboxEvent;
@@ -13,7 +14,9 @@ import dev.agentfactory.sandbox.template.TemplateSpec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -42,6 +45,7 @@ final class LocalSandbox implements Sandbox {
   private volatile Incarnation last; // the latest incarnation, for diagnostics after close
   private volatile SandboxState state = SandboxState.CREATING;
   private volatile boolean leased;
+  private volatile Map<String, String> leaseEnv = Map.of();
   private LimitCounters seen = LimitCounters.NONE; // guarded by this
   private boolean diskFullReported; // guarded by this
   private Path archive; // guarded by this; the hibernated workspace
@@ -143,6 +147,17 @@ final class LocalSandbox implements Sandbox {
     return leased;
   }
 
+  /**
+   * Applies claim-time options to this not-yet-leased sandbox: the lease env becomes the default of
+   * every command, files are written into the workspace as the sandbox's uid.
+   */
+  synchronized void customise(LeaseOptions options) {
+    if (!options.files().isEmpty()) {
+      launcher.writeFiles(body(), options.files());
+    }
+    leaseEnv = options.env();
+  }
+
   synchronized void markLeased() {
     leased = true;
     transition(SandboxState.LEASED, "leased");
@@ -170,7 +185,17 @@ final class LocalSandbox implements Sandbox {
       return CompletableFuture.failedFuture(
           new SandboxException("sandbox_dead", "sandbox " + id + " is " + s, true));
     }
-    return inc.session().exec(request, listener);
+    return inc.session().exec(withLeaseEnv(request), listener);
+  }
+
+  private ExecRequest withLeaseEnv(ExecRequest request) {
+    Map<String, String> defaults = leaseEnv;
+    if (defaults.isEmpty()) {
+      return request;
+    }
+    Map<String, String> env = new HashMap<>(defaults);
+    env.putAll(request.env());
+    return new ExecRequest(request.argv(), env, request.timeout(), request.maxOutputBytes());
   }
 
   @Override

@@ -1,5 +1,7 @@
 package dev.agentfactory.sandbox.local;
 
+import dev.agentfactory.sandbox.InvalidLeaseException;
+import dev.agentfactory.sandbox.LeaseOptions;
 import dev.agentfactory.sandbox.PoolStats;
 import dev.agentfactory.sandbox.Sandbox;
 import dev.agentfactory.sandbox.SandboxEvent;
@@ -177,6 +179,18 @@ public final class LocalSandboxPool implements SandboxPool {
 
   @Override
   public CompletionStage<Sandbox> lease(String template) {
+    return lease(template, LeaseOptions.NONE);
+  }
+
+  /**
+   * Leases a warm sandbox (or starts one when none is ready) and applies {@code options} to it
+   * before handing it over: lease env and egress policy in memory, files written into the workspace
+   * on a pool thread. The egress policy is checked against the template's before any sandbox is
+   * taken, so a rejected lease costs no warm sandbox.
+   */
+  @Override
+  public CompletionStage<Sandbox> lease(String template, LeaseOptions options) {
+    LeaseOptions opts = options == null ? LeaseOptions.NONE : options;
     if (closed) {
       return CompletableFuture.failedFuture(
           new SandboxException("pool_closed", "the sandbox pool is closed", false));
@@ -196,28 +210,61 @@ public final class LocalSandboxPool implements SandboxPool {
               "template '" + template + "' is unavailable: " + t.unavailable,
               false));
     }
+    if (opts.egress() != null) {
+      Optional<Integer> widened = t.spec.egress().firstUncovered(opts.egress());
+      if (widened.isPresent()) {
+        int i = widened.get();
+        return CompletableFuture.failedFuture(
+            new InvalidLeaseException(
+                InvalidLeaseException.EGRESS_WIDENED,
+                "egress[" + i + "]",
+                "("
+                    + opts.egress().rules().get(i)
+                    + ") is not covered by template '"
+                    + template
+                    + "', whose egress allowlist is "
+                    + t.spec.egress().rules()
+                    + ": a lease may only narrow it"));
+      }
+    }
     LocalSandbox warm;
     while ((warm = t.ready.poll()) != null) {
       if (warm.isAlive()) {
-        handOver(t, warm);
         refill(t);
-        return CompletableFuture.completedFuture(warm);
+        if (opts.files().isEmpty()) {
+          // Nothing to write: hand it over without a thread hop
+          warm.customise(opts);
+          handOver(t, warm);
+          return CompletableFuture.completedFuture(warm);
+        }
+        LocalSandbox claimed = warm;
+        return async(() -> customised(t, claimed, opts));
       }
       warm.close();
     }
     refill(t);
+    return async(() -> customised(t, start(t), opts));
+  }
+
+  private CompletionStage<Sandbox> async(java.util.function.Supplier<Sandbox> task) {
     try {
-      return CompletableFuture.supplyAsync(
-          () -> {
-            LocalSandbox fresh = start(t);
-            handOver(t, fresh);
-            return fresh;
-          },
-          starters);
+      return CompletableFuture.supplyAsync(task, starters);
     } catch (RejectedExecutionException e) {
       return CompletableFuture.failedFuture(
           new SandboxException("pool_closed", "the sandbox pool is closed", false, e));
     }
+  }
+
+  /** Applies the lease options on a pool thread; a sandbox they cannot apply to is closed. */
+  private Sandbox customised(TemplatePool t, LocalSandbox sandbox, LeaseOptions options) {
+    try {
+      sandbox.customise(options);
+    } catch (RuntimeException e) {
+      sandbox.closeWith("lease_failed");
+      throw e;
+    }
+    handOver(t, sandbox);
+    return sandbox;
   }
 
   private static void handOver(TemplatePool t, LocalSandbox sandbox) {

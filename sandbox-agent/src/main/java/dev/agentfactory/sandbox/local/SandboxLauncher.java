@@ -11,8 +11,10 @@ import java.io.IOException;
 import java.lang.ProcessBuilder.Redirect;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
@@ -239,6 +241,56 @@ final class SandboxLauncher {
       Files.writeString(target, f.getValue(), StandardCharsets.UTF_8);
       Files.setAttribute(target, "unix:uid", uid);
       Files.setAttribute(target, "unix:gid", uid);
+    }
+  }
+
+  /**
+   * Writes claim-time files into a ready sandbox's workspace, owned by its uid. Nothing has run in
+   * a warm sandbox yet, but links are refused anyway: no path component may be a symbolic link and
+   * the file itself is opened without following one.
+   */
+  void writeFiles(Incarnation inc, Map<String, String> files) {
+    Path workspace = inc.workspace();
+    boolean chown = driver.usesUidPerSandbox();
+    for (Map.Entry<String, String> f : files.entrySet()) {
+      Path target = workspace.resolve(f.getKey()).normalize();
+      try {
+        if (!target.startsWith(workspace) || target.equals(workspace)) {
+          throw new IOException("outside the workspace");
+        }
+        List<Path> parents = new ArrayList<>();
+        for (Path dir = target.getParent(); !dir.equals(workspace); dir = dir.getParent()) {
+          parents.add(0, dir);
+        }
+        for (Path dir : parents) {
+          if (Files.isSymbolicLink(dir)) {
+            throw new IOException(dir + " is a symbolic link");
+          }
+          if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            Files.createDirectory(dir);
+            if (chown) {
+              Files.setAttribute(dir, "unix:uid", inc.uid(), LinkOption.NOFOLLOW_LINKS);
+              Files.setAttribute(dir, "unix:gid", inc.uid(), LinkOption.NOFOLLOW_LINKS);
+            }
+          }
+        }
+        try (var out =
+            Files.newOutputStream(
+                target,
+                StandardOpenOption.CREATE,
+                StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.WRITE,
+                LinkOption.NOFOLLOW_LINKS)) {
+          out.write(f.getValue().getBytes(StandardCharsets.UTF_8));
+        }
+        if (chown) {
+          Files.setAttribute(target, "unix:uid", inc.uid(), LinkOption.NOFOLLOW_LINKS);
+          Files.setAttribute(target, "unix:gid", inc.uid(), LinkOption.NOFOLLOW_LINKS);
+        }
+      } catch (IOException e) {
+        throw new SandboxException(
+            "lease_files_failed", "cannot write files['" + f.getKey() + "']: " + e, false, e);
+      }
     }
   }
 

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfactory.sandbox.cgroup.ResourceLimits;
+import dev.agentfactory.sandbox.egress.EgressPolicy;
+import dev.agentfactory.sandbox.egress.EgressPolicyJson;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -22,7 +24,7 @@ import java.util.Set;
  *   "limits": {"memory_mb": 512, "pids": 256, "cpu_millis": 1000, "disk_mb": 1024},
  *   "env": {"PYTHONDONTWRITEBYTECODE": "1"},
  *   "files": {"hello.py": "print('hi')\n"},
- *   "network": {"policy": "none"},
+ *   "network": {"egress": [{"host": "*.pypi.org", "ports": [443], "methods": ["CONNECT"]}]},
  *   "idle_timeout_s": 600,
  *   "max_lifetime_s": 7200,
  *   "warm_pool_size": 1,
@@ -49,7 +51,8 @@ public final class TemplateParser {
           "warm_pool_size",
           "requires");
   private static final Set<String> LIMITS = Set.of("memory_mb", "pids", "cpu_millis", "disk_mb");
-  private static final Set<String> NETWORK = Set.of("policy");
+  private static final Set<String> NETWORK = Set.of("policy", "egress");
+  private static final Set<String> NETWORK_POLICIES = Set.of("none", "allowlist");
   private static final Set<String> ISOLATION = Set.of("process", "namespace", "vm");
 
   private TemplateParser() {}
@@ -91,12 +94,25 @@ public final class TemplateParser {
               (int) positive(limitsNode, "cpu_millis", "limits.", d.cpuMillis()),
               positive(limitsNode, "disk_mb", "limits.", d.diskBytes() >> 20) << 20);
     }
-    String network = TemplateSpec.NETWORK_NONE;
+    EgressPolicy egress = EgressPolicy.NONE;
     JsonNode networkNode = root.path("network");
     if (!networkNode.isMissingNode()) {
       requireObject(networkNode, "network");
       onlyKnown(networkNode, NETWORK, "network.");
-      network = text(networkNode, "network.policy", true);
+      String policy = text(networkNode, "network.policy", false);
+      JsonNode egressNode = networkNode.path("egress");
+      TemplateSpec.require(
+          policy == null || NETWORK_POLICIES.contains(policy),
+          "network.policy",
+          "must be one of " + NETWORK_POLICIES + ", was '" + policy + "'");
+      if (!egressNode.isMissingNode()) {
+        TemplateSpec.require(
+            !"none".equals(policy), "network.egress", "contradicts network.policy 'none'");
+        egress = EgressPolicyJson.parse(egressNode, "network.egress");
+      } else {
+        TemplateSpec.require(
+            !"allowlist".equals(policy), "network.egress", "must be set for policy 'allowlist'");
+      }
     }
     JsonNode idle = root.path("idle_timeout_s");
     JsonNode lifetime = root.path("max_lifetime_s");
@@ -106,7 +122,7 @@ public final class TemplateParser {
         limits,
         strings(root, "env"),
         strings(root, "files"),
-        network,
+        egress,
         idle.isMissingNode() ? null : Duration.ofSeconds(positive(root, "idle_timeout_s", "", 0)),
         lifetime.isMissingNode()
             ? null

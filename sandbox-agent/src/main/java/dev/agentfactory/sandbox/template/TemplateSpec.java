@@ -1,6 +1,7 @@
 package dev.agentfactory.sandbox.template;
 
 import dev.agentfactory.sandbox.cgroup.ResourceLimits;
+import dev.agentfactory.sandbox.egress.EgressPolicy;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -17,7 +18,8 @@ import java.util.regex.Pattern;
  * @param limits memory, pids, cpu and disk caps of each sandbox
  * @param env environment variables set for every command
  * @param files files seeded into the workspace before the sandbox starts, by relative path
- * @param network the network policy; only {@code none} exists so far
+ * @param egress the egress allowlist ({@code network.egress}); {@link EgressPolicy#NONE} (the
+ *     default, {@code network.policy: none}) for no network at all
  * @param idleTimeout a leased sandbox with no command for this long is terminated; null for never
  * @param maxLifetime a sandbox is terminated this long after it started; null for never
  * @param warmPoolSize ready sandboxes kept by default (a pool's configuration may override it)
@@ -30,7 +32,7 @@ public record TemplateSpec(
     ResourceLimits limits,
     Map<String, String> env,
     Map<String, String> files,
-    String network,
+    EgressPolicy egress,
     Duration idleTimeout,
     Duration maxLifetime,
     int warmPoolSize,
@@ -38,9 +40,6 @@ public record TemplateSpec(
 
   private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9-]{0,31}");
   private static final Pattern ENV_KEY = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
-
-  /** The only network policy so far: no interfaces but loopback. */
-  public static final String NETWORK_NONE = "none";
 
   public TemplateSpec {
     require(name != null && NAME.matcher(name).matches(), "name", "must match " + NAME);
@@ -51,10 +50,7 @@ public record TemplateSpec(
             k -> require(ENV_KEY.matcher(k).matches(), "env", "bad variable name '" + k + "'"));
     files = Map.copyOf(files);
     files.keySet().forEach(TemplateSpec::requireRelative);
-    require(
-        NETWORK_NONE.equals(network),
-        "network.policy",
-        "must be 'none' (egress allowlists are not implemented yet), was '" + network + "'");
+    Objects.requireNonNull(egress, "egress");
     require(
         idleTimeout == null || idleTimeout.toMillis() > 0, "idle_timeout_s", "must be positive");
     require(
@@ -67,17 +63,32 @@ public record TemplateSpec(
   /** A template with the given name and limits and defaults for everything else. */
   public static TemplateSpec of(String name, ResourceLimits limits) {
     return new TemplateSpec(
-        name, null, limits, Map.of(), Map.of(), NETWORK_NONE, null, null, 0, List.of());
+        name, null, limits, Map.of(), Map.of(), EgressPolicy.NONE, null, null, 0, List.of());
   }
 
   public TemplateSpec withWarmPoolSize(int size) {
     return new TemplateSpec(
-        name, isolation, limits, env, files, network, idleTimeout, maxLifetime, size, requires);
+        name, isolation, limits, env, files, egress, idleTimeout, maxLifetime, size, requires);
   }
 
   public TemplateSpec withTimeouts(Duration idle, Duration lifetime) {
     return new TemplateSpec(
-        name, isolation, limits, env, files, network, idle, lifetime, warmPoolSize, requires);
+        name, isolation, limits, env, files, egress, idle, lifetime, warmPoolSize, requires);
+  }
+
+  /** This template with the given egress allowlist. */
+  public TemplateSpec withEgress(EgressPolicy policy) {
+    return new TemplateSpec(
+        name,
+        isolation,
+        limits,
+        env,
+        files,
+        policy,
+        idleTimeout,
+        maxLifetime,
+        warmPoolSize,
+        requires);
   }
 
   private static void requireRelative(String path) {

@@ -22,7 +22,10 @@ final class EventRecorder implements SandboxEventListener {
   }
 
   List<SandboxState> statesOf(String sandboxId) {
-    return of(sandboxId).stream().filter(e -> !e.isLimit()).map(SandboxEvent::state).toList();
+    return of(sandboxId).stream()
+        .filter(e -> !e.isLimit() && !e.isEgress())
+        .map(SandboxEvent::state)
+        .toList();
   }
 
   /** Waits until {@code sandboxId} reported {@code reason}. */

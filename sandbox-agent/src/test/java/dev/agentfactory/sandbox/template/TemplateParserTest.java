@@ -47,11 +47,10 @@ class TemplateParserTest {
   }
 
   @Test
-  void networkOtherThanNoneIsRejected() {
+  void unknownNetworkPolicyIsRejected() {
     assertThatThrownBy(
-            () ->
-                TemplateParser.parse("{\"name\": \"x\", \"network\": {\"policy\": \"allowlist\"}}"))
-        .hasMessageStartingWith("template 'x': network.policy must be 'none'");
+            () -> TemplateParser.parse("{\"name\": \"x\", \"network\": {\"policy\": \"open\"}}"))
+        .hasMessageStartingWith("template 'x': network.policy must be one of");
   }
 
   @Test
@@ -89,7 +88,7 @@ class TemplateParserTest {
             ghost.limits(),
             ghost.env(),
             ghost.files(),
-            "none",
+            dev.agentfactory.sandbox.egress.EgressPolicy.NONE,
             null,
             null,
             0,
