@@ -1,6 +1,7 @@
 package dev.agentfactory.sandbox.daemon;
 
 import dev.agentfactory.sandbox.driver.Isolation;
+import dev.agentfactory.sandbox.local.SandboxConfig;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
@@ -210,7 +211,9 @@ public record DaemonConfig(
     return new DaemonConfig(
         opts.getOrDefault("--host", "127.0.0.1"),
         (int) longOpt(opts, "--port", DEFAULT_PORT),
-        Path.of(opts.getOrDefault("--dir", "data/sandbox-agent")).toAbsolutePath().normalize(),
+        opts.containsKey("--dir")
+            ? Path.of(opts.get("--dir")).toAbsolutePath().normalize()
+            : defaultDir(opts.getOrDefault("--isolation", "namespace")),
         (int) longOpt(opts, "--pool-size", 2),
         isolation(opts.getOrDefault("--isolation", "namespace")),
         (int) longOpt(opts, "--uid-base", DEFAULT_UID_BASE),
@@ -242,6 +245,20 @@ public record DaemonConfig(
           Map.entry("--lease-ttl-s", "lease TTL without calls or heartbeats (default 60)"),
           Map.entry("--max-lease-ttl-s", "longest TTL a lease may ask for (default 86400)"),
           Map.entry("--max-file-bytes", "largest file upload (default 16777216)"));
+
+  /**
+   * {@code data/sandbox-agent}, unless sandbox uids cannot traverse its parents (a checkout under
+   * {@code /root} or a 0700 temp dir): then a directory under the system temp dir named after it,
+   * as the node does for its sandboxes.
+   */
+  static Path defaultDir(String isolation) {
+    Path preferred = Path.of("data/sandbox-agent").toAbsolutePath().normalize();
+    if (!isolation.equals("namespace") || SandboxConfig.untraversableParent(preferred).isEmpty()) {
+      return preferred;
+    }
+    String key = Integer.toHexString(preferred.toString().hashCode() & 0x7fffffff);
+    return Path.of(System.getProperty("java.io.tmpdir"), "agent-factory-" + key, "sandbox-agent");
+  }
 
   private static Isolation isolation(String id) {
     try {
