@@ -35,6 +35,7 @@ final class ApiRoutes {
   private final LeaseHandler leaseHandler;
   private final ExecHandler execHandler;
   private final FileHandler fileHandler;
+  private final Replies replies;
   private final byte[] expectedAuth;
 
   ApiRoutes(
@@ -53,6 +54,7 @@ final class ApiRoutes {
         new LeaseHandler(pool, leases, replies, config.leaseTtl(), config.maxLeaseTtl());
     this.execHandler = new ExecHandler(leaseHandler, replies);
     this.fileHandler = new FileHandler(leaseHandler, replies);
+    this.replies = replies;
     this.expectedAuth =
         config.token() == null
             ? null
@@ -66,8 +68,9 @@ final class ApiRoutes {
 
     router.get("/health").handler(this::health);
     router.route("/v1/*").handler(this::authenticate);
-    router.get("/v1/templates").handler(this::templates);
-    router.get("/v1/pool").handler(this::poolStats);
+    // Both read the host (cgroup counters, driver probes): on a worker, like every sandbox call
+    router.get("/v1/templates").handler(ctx -> onWorker(ctx, this::templates));
+    router.get("/v1/pool").handler(ctx -> onWorker(ctx, this::poolStats));
 
     router.post("/v1/leases").handler(json).handler(leaseHandler::create);
     router.get("/v1/leases").handler(leaseHandler::list);
@@ -116,6 +119,13 @@ final class ApiRoutes {
     return router;
   }
 
+  private void onWorker(RoutingContext ctx, java.util.function.Supplier<JsonObject> body) {
+    replies
+        .onWorker(ctx, () -> java.util.concurrent.CompletableFuture.completedFuture(body.get()))
+        .onSuccess(json -> Replies.json(ctx, 200, json))
+        .onFailure(e -> Replies.fail(ctx, e, null));
+  }
+
   private static void error(RoutingContext ctx, int status, String code, String message) {
     Replies.error(ctx, new ApiException(status, code, message, null));
   }
@@ -154,21 +164,18 @@ final class ApiRoutes {
             .put("leases", leases.size()));
   }
 
-  private void poolStats(RoutingContext ctx) {
+  private JsonObject poolStats() {
     PoolStats s = pool.stats();
-    Replies.json(
-        ctx,
-        200,
-        new JsonObject()
-            .put("isolation", s.isolation())
-            .put("ready", new JsonObject(new TreeMap<String, Object>(s.ready())))
-            .put("leased", new JsonObject(new TreeMap<String, Object>(s.leased())))
-            .put("target", new JsonObject(new TreeMap<String, Object>(s.target())))
-            .put("memory_bytes", pool.memoryBytes())
-            .put("leases", leases.size()));
+    return new JsonObject()
+        .put("isolation", s.isolation())
+        .put("ready", new JsonObject(new TreeMap<String, Object>(s.ready())))
+        .put("leased", new JsonObject(new TreeMap<String, Object>(s.leased())))
+        .put("target", new JsonObject(new TreeMap<String, Object>(s.target())))
+        .put("memory_bytes", pool.memoryBytes())
+        .put("leases", leases.size());
   }
 
-  private void templates(RoutingContext ctx) {
+  private JsonObject templates() {
     Map<String, String> unavailable = pool.unavailableTemplates();
     JsonArray list = new JsonArray();
     catalog.all().stream()
@@ -204,14 +211,11 @@ final class ApiRoutes {
             .put("process", capabilities(new ProcessDriver().capabilities()))
             .put("namespace", capabilities(namespaceCapabilities()))
             .put("vm", capabilities(new VmDriver().capabilities()));
-    Replies.json(
-        ctx,
-        200,
-        new JsonObject()
-            .put("isolation", pool.stats().isolation())
-            .put("capabilities", capabilities(pool.capabilities()))
-            .put("levels", levels)
-            .put("templates", list));
+    return new JsonObject()
+        .put("isolation", pool.stats().isolation())
+        .put("capabilities", capabilities(pool.capabilities()))
+        .put("levels", levels)
+        .put("templates", list);
   }
 
   private static Capabilities namespaceCapabilities() {

@@ -86,7 +86,7 @@ public final class SandboxAgent implements AutoCloseable {
                   new HttpServerOptions()
                       .setHost(config.host())
                       .setPort(config.port())
-                      .setMaxWebSocketMessageSize(1 << 20))
+                      .setMaxWebSocketMessageSize((int) ApiRoutes.MAX_JSON_BYTES))
               .requestHandler(routes.router())
               .listen()
               .toCompletionStage()
