@@ -1,10 +1,14 @@
 package dev.agentfactory.sandbox;
 
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /** One isolated, running sandbox held by a single lease. */
 public interface Sandbox extends AutoCloseable {
+
+  /** How many bytes {@link #readFile(String)} returns at most: 16 MiB. */
+  long DEFAULT_MAX_READ_BYTES = 16L << 20;
 
   /** A node-unique id, stable for the life of the sandbox. */
   String id();
@@ -52,6 +56,56 @@ public interface Sandbox extends AutoCloseable {
   default CompletionStage<Void> hibernate() {
     return CompletableFuture.failedFuture(
         SandboxException.unsupported("hibernate", "no workspace snapshot"));
+  }
+
+  /**
+   * Reads a file of the workspace, at most {@link #DEFAULT_MAX_READ_BYTES}.
+   *
+   * @see #readFile(String, long)
+   */
+  default CompletionStage<byte[]> readFile(String path) {
+    return readFile(path, DEFAULT_MAX_READ_BYTES);
+  }
+
+  /**
+   * Reads a regular file of the workspace. {@code path} is relative to the workspace root, or
+   * absolute under {@code /workspace} (where the sandbox sees its workspace). Paths that leave the
+   * workspace ({@code ..}, other absolute paths) or pass through a symbolic link are rejected:
+   * links are never followed, whatever they point to. Fails with a {@link SandboxException} whose
+   * message names the path; codes: {@code invalid_path}, {@code path_outside_workspace}, {@code
+   * path_symlink}, {@code file_not_found}, {@code not_a_file}, {@code not_a_directory}, {@code
+   * file_too_large} (more than {@code maxBytes}), {@code sandbox_hibernated}, {@code
+   * sandbox_not_running}, {@code io_error}. Works while paused.
+   *
+   * <pre>{@code
+   * byte[] out = sandbox.readFile("results/out.json").toCompletableFuture().join();
+   * }</pre>
+   */
+  default CompletionStage<byte[]> readFile(String path, long maxBytes) {
+    return CompletableFuture.failedFuture(
+        SandboxException.unsupported("readFile", "no workspace file access"));
+  }
+
+  /**
+   * Writes (creates or replaces) a regular file of the workspace, creating missing parent
+   * directories. The file belongs to the sandbox's user, and readers never see it half written (it
+   * is written aside and renamed into place). Paths are checked as for {@link #readFile}; writing
+   * beyond the workspace's disk cap fails with {@code disk_full}, and nothing is left behind.
+   */
+  default CompletionStage<Void> writeFile(String path, byte[] content) {
+    return CompletableFuture.failedFuture(
+        SandboxException.unsupported("writeFile", "no workspace file access"));
+  }
+
+  /**
+   * Lists one directory of the workspace (not recursive), sorted by name. {@code ""}, {@code .} and
+   * {@code /workspace} name the workspace root. Symbolic links are listed as {@link
+   * FileEntry.Type#SYMLINK}, not followed. A directory of more than 10,000 entries fails with
+   * {@code directory_too_large}.
+   */
+  default CompletionStage<List<FileEntry>> listFiles(String path) {
+    return CompletableFuture.failedFuture(
+        SandboxException.unsupported("listFiles", "no workspace file access"));
   }
 
   /** Terminates the sandbox: no process, mount or workspace survives this call. */

@@ -2,6 +2,7 @@ package dev.agentfactory.sandbox.local;
 
 import dev.agentfactory.sandbox.ExecRequest;
 import dev.agentfactory.sandbox.ExecResult;
+import dev.agentfactory.sandbox.FileEntry;
 import dev.agentfactory.sandbox.LeaseOptions;
 import dev.agentfactory.sandbox.OutputListener;
 import dev.agentfactory.sandbox.Sandbox;
@@ -16,11 +17,14 @@ import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.function.BiFunction;
 
 /**
  * A sandbox as its holder sees it: a stable id and a lifecycle ({@link SandboxState}) over a
@@ -203,6 +207,90 @@ final class LocalSandbox implements Sandbox {
     Map<String, String> env = new HashMap<>(defaults);
     env.putAll(request.env());
     return new ExecRequest(request.argv(), env, request.timeout(), request.maxOutputBytes());
+  }
+
+  @Override
+  public CompletionStage<byte[]> readFile(String path, long maxBytes) {
+    return files(path, false, (files, p) -> files.read(p, maxBytes));
+  }
+
+  @Override
+  public CompletionStage<Void> writeFile(String path, byte[] content) {
+    if (content == null) {
+      return CompletableFuture.failedFuture(
+          new SandboxException("invalid_request", "content of '" + path + "' is missing", false));
+    }
+    return files(
+        path,
+        false,
+        (files, p) -> {
+          files.write(p, content);
+          return null;
+        });
+  }
+
+  @Override
+  public CompletionStage<List<FileEntry>> listFiles(String path) {
+    return files(path, true, WorkspaceFiles::list);
+  }
+
+  /**
+   * Runs a file operation on the pool's file workers against the current incarnation's workspace.
+   * Works while paused (nothing inside can race us then); a hibernated workspace is an archive.
+   */
+  private <T> CompletionStage<T> files(
+      String path, boolean rootAllowed, BiFunction<WorkspaceFiles, WorkspacePath, T> op) {
+    WorkspacePath parsed;
+    Incarnation inc;
+    try {
+      parsed = WorkspacePath.parse(path, rootAllowed);
+      inc = filesIncarnation();
+    } catch (SandboxException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    WorkspaceFiles files =
+        new WorkspaceFiles(
+            inc.workspace(), inc.uid(), launcher.uidPerSandbox(), template.limits().diskBytes());
+    try {
+      return CompletableFuture.supplyAsync(() -> op.apply(files, parsed), pool.fileWorkers())
+          .handle(
+              (value, error) -> {
+                if (error == null) {
+                  return value;
+                }
+                Throwable cause = error instanceof CompletionException ? error.getCause() : error;
+                if (body != inc) {
+                  // hibernated or closed while we worked: that, not the I/O error, is the news
+                  throw stateError();
+                }
+                throw cause instanceof SandboxException se
+                    ? se
+                    : new SandboxException(
+                        "io_error", "file access to '" + path + "' failed: " + cause, true, cause);
+              });
+    } catch (RejectedExecutionException e) {
+      return CompletableFuture.failedFuture(
+          new SandboxException("pool_closed", "the sandbox pool is closed", false, e));
+    }
+  }
+
+  private Incarnation filesIncarnation() {
+    Incarnation inc = body;
+    if (inc == null || state == SandboxState.HIBERNATED || state == SandboxState.TERMINATED) {
+      throw stateError();
+    }
+    return inc;
+  }
+
+  private SandboxException stateError() {
+    SandboxState s = state;
+    if (s == SandboxState.HIBERNATED) {
+      return new SandboxException(
+          "sandbox_hibernated",
+          "sandbox " + id + " is HIBERNATED: its workspace is archived; resume() it first",
+          false);
+    }
+    return new SandboxException("sandbox_not_running", "sandbox " + id + " is " + s, false);
   }
 
   /** Synchronous: a freeze is one write to the cgroup and a poll until the kernel confirms. */

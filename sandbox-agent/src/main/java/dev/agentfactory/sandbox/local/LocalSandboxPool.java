@@ -73,6 +73,7 @@ public final class LocalSandboxPool implements SandboxPool {
   private final List<SandboxEventListener> listeners = new CopyOnWriteArrayList<>();
   private final ExecutorService starters;
   private final ExecutorService spawner;
+  private final ExecutorService fileWorkers;
   private final ScheduledExecutorService timer;
   private final Map<String, TemplatePool> templates = new HashMap<>();
   private final Set<LocalSandbox> live = ConcurrentHashMap.newKeySet();
@@ -120,6 +121,10 @@ public final class LocalSandboxPool implements SandboxPool {
     // the JVM. So every sandbox is forked from this one thread, which lives as long as the pool;
     // forking from the starter threads would kill a sandbox whenever its starter thread ended.
     this.spawner = Executors.newSingleThreadExecutor(named("sandbox-pool-spawner-"));
+    // Workspace file access blocks on the host file system. Unbounded on purpose: a hostile
+    // sandbox that wins the race of swapping a checked file for a FIFO stalls one thread in open(),
+    // and must not stall every other sandbox's file access with it (see WorkspaceFiles)
+    this.fileWorkers = Executors.newCachedThreadPool(named("sandbox-pool-files-"));
     this.launcher =
         new SandboxLauncher(
             driver,
@@ -312,6 +317,7 @@ public final class LocalSandboxPool implements SandboxPool {
       sandbox.close();
     }
     egressProxy.close();
+    fileWorkers.shutdown();
     // Last: its exit is what --die-with-parent watches
     spawner.shutdown();
     timer.shutdownNow();
@@ -485,6 +491,11 @@ public final class LocalSandboxPool implements SandboxPool {
 
     Duration startTimeout() {
       return config.startTimeout();
+    }
+
+    /** Where workspace file access runs: off every caller's thread. */
+    ExecutorService fileWorkers() {
+      return fileWorkers;
     }
   }
 

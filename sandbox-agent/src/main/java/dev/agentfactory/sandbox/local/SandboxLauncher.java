@@ -91,6 +91,11 @@ final class SandboxLauncher {
     this.timer = timer;
   }
 
+  /** Whether each sandbox runs as its own host uid (files it gets must be chowned to it). */
+  boolean uidPerSandbox() {
+    return driver.usesUidPerSandbox();
+  }
+
   /**
    * Starts a sandbox and waits until af-init is ready. With {@code restoreFrom} the workspace is
    * filled from that archive instead of the template's seed files. With a {@code gate} the sandbox

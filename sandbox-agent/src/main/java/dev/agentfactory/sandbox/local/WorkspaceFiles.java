@@ -1,0 +1,409 @@
+package dev.agentfactory.sandbox.local;
+
+import static dev.agentfactory.sandbox.local.WorkspacePath.error;
+
+import dev.agentfactory.sandbox.FileEntry;
+import dev.agentfactory.sandbox.SandboxException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.nio.file.SecureDirectoryStream;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributeView;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.GroupPrincipal;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipal;
+import java.nio.file.attribute.UserPrincipalLookupService;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * File access to one incarnation's workspace from the host, without ever following a link.
+ *
+ * <p>The workspace belongs to code that may be hostile and that runs while we work: it can replace
+ * any directory with a symbolic link at any moment. So nothing here resolves a path string below
+ * the workspace root. Every step goes through a {@link SecureDirectoryStream} ({@code openat} with
+ * {@code O_NOFOLLOW} relative to the directory opened before), and a link anywhere on the way ends
+ * the operation with {@code path_symlink}. Writes go to a fresh temporary name and are renamed into
+ * place ({@code renameat}), so they never write through a link or a hard link, and are chowned to
+ * the sandbox's uid. Missing parent directories are created by {@code mkdir -p} running <em>as the
+ * sandbox's uid</em>: the one path-based step, it can reach nothing the sandbox itself could not.
+ *
+ * <p>Blocking: call from a worker thread, never an event loop.
+ */
+final class WorkspaceFiles {
+
+  static final int MAX_LIST_ENTRIES = 10_000;
+
+  private static final Set<PosixFilePermission> NEW_FILE =
+      PosixFilePermissions.fromString("rw-r--r--");
+  private static final LinkOption NOFOLLOW = LinkOption.NOFOLLOW_LINKS;
+
+  private final Path root;
+  private final int uid;
+  private final boolean chown;
+  private final long diskBytes;
+
+  /**
+   * @param root the workspace's host directory
+   * @param uid the sandbox's host uid
+   * @param chown whether files must be handed to {@code uid} (the pool runs sandboxes as their own
+   *     uids)
+   * @param diskBytes the template's workspace cap; no single write may exceed it
+   */
+  WorkspaceFiles(Path root, int uid, boolean chown, long diskBytes) {
+    this.root = root;
+    this.uid = uid;
+    this.chown = chown;
+    this.diskBytes = diskBytes;
+  }
+
+  byte[] read(WorkspacePath path, long maxBytes) {
+    try (SecureDirectoryStream<Path> dir = openParent(path)) {
+      Path name = Path.of(path.name());
+      BasicFileAttributes a = attributes(dir, name, path, path.segments().size());
+      requireRegular(a, path);
+      if (a.size() > maxBytes) {
+        throw tooLarge(path, a.size(), maxBytes);
+      }
+      try (SeekableByteChannel ch =
+          dir.newByteChannel(name, Set.of(StandardOpenOption.READ, NOFOLLOW))) {
+        // The file may grow between the check and the read: never read more than the cap
+        ByteBuffer buf =
+            ByteBuffer.allocate((int) Math.min(maxBytes + 1, Math.max(a.size(), 8192)));
+        while (true) {
+          if (!buf.hasRemaining()) {
+            if (buf.capacity() > maxBytes) {
+              throw tooLarge(path, ch.size(), maxBytes);
+            }
+            ByteBuffer bigger =
+                ByteBuffer.allocate((int) Math.min(maxBytes + 1, (long) buf.capacity() * 2));
+            buf.flip();
+            bigger.put(buf);
+            buf = bigger;
+          }
+          if (ch.read(buf) < 0) {
+            break;
+          }
+        }
+        byte[] out = new byte[buf.position()];
+        buf.flip().get(out);
+        return out;
+      }
+    } catch (IOException e) {
+      throw failure(e, path);
+    }
+  }
+
+  void write(WorkspacePath path, byte[] content) {
+    if (content.length > diskBytes) {
+      throw error(
+          "disk_full",
+          "cannot write '"
+              + path.given()
+              + "': "
+              + content.length
+              + " bytes exceed the workspace cap of "
+              + diskBytes
+              + " bytes");
+    }
+    try {
+      makeParents(path);
+      try (SecureDirectoryStream<Path> dir = openParent(path)) {
+        Path name = Path.of(path.name());
+        Set<PosixFilePermission> mode = NEW_FILE;
+        BasicFileAttributes existing = attributesIfPresent(dir, name, path);
+        if (existing != null) {
+          requireRegular(existing, path);
+          mode =
+              dir.getFileAttributeView(name, PosixFileAttributeView.class, NOFOLLOW)
+                  .readAttributes()
+                  .permissions();
+        }
+        Path temp = Path.of(".af-write-" + UUID.randomUUID());
+        Set<OpenOption> create =
+            Set.of(StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW, NOFOLLOW);
+        boolean placed = false;
+        try {
+          try (SeekableByteChannel ch =
+              dir.newByteChannel(temp, create, PosixFilePermissions.asFileAttribute(mode))) {
+            ByteBuffer buf = ByteBuffer.wrap(content);
+            while (buf.hasRemaining()) {
+              ch.write(buf);
+            }
+          }
+          if (chown) {
+            // fchown on the file opened relative to dir with O_NOFOLLOW: never a link's target
+            PosixFileAttributeView view =
+                dir.getFileAttributeView(temp, PosixFileAttributeView.class, NOFOLLOW);
+            UserPrincipalLookupService users = root.getFileSystem().getUserPrincipalLookupService();
+            // numeric names: sandbox uids have no passwd entry
+            UserPrincipal owner = users.lookupPrincipalByName(Integer.toString(uid));
+            GroupPrincipal group = users.lookupPrincipalByGroupName(Integer.toString(uid));
+            view.setOwner(owner);
+            view.setGroup(group);
+          }
+          // renameat: replaces a link or file of that name in place, never writes through it
+          dir.move(temp, dir, name);
+          placed = true;
+        } finally {
+          if (!placed) {
+            deleteQuietly(dir, temp);
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw failure(e, path);
+    }
+  }
+
+  List<FileEntry> list(WorkspacePath path) {
+    try (SecureDirectoryStream<Path> dir = openDirectory(path, path.segments().size())) {
+      List<FileEntry> entries = new ArrayList<>();
+      String prefix = path.segments().isEmpty() ? "" : path.relative() + "/";
+      for (Path entry : dir) {
+        if (entries.size() == MAX_LIST_ENTRIES) {
+          throw error(
+              "directory_too_large",
+              "directory '" + path.given() + "' has more than " + MAX_LIST_ENTRIES + " entries");
+        }
+        Path name = entry.getFileName();
+        BasicFileAttributes a;
+        try {
+          a =
+              dir.getFileAttributeView(name, BasicFileAttributeView.class, NOFOLLOW)
+                  .readAttributes();
+        } catch (NoSuchFileException gone) {
+          continue; // deleted while we listed
+        }
+        String n = name.toString();
+        entries.add(
+            new FileEntry(prefix + n, n, type(a), a.size(), a.lastModifiedTime().toInstant()));
+      }
+      entries.sort(Comparator.comparing(FileEntry::name));
+      return entries;
+    } catch (IOException e) {
+      throw failure(e, path);
+    }
+  }
+
+  private static FileEntry.Type type(BasicFileAttributes a) {
+    if (a.isSymbolicLink()) {
+      return FileEntry.Type.SYMLINK;
+    }
+    if (a.isDirectory()) {
+      return FileEntry.Type.DIRECTORY;
+    }
+    return a.isRegularFile() ? FileEntry.Type.FILE : FileEntry.Type.OTHER;
+  }
+
+  /** Creates the missing directories above the file, as the sandbox's uid. */
+  private void makeParents(WorkspacePath path) throws IOException {
+    int parents = path.segments().size() - 1;
+    if (parents == 0) {
+      return;
+    }
+    // Walk what exists without following links; stop at the first missing directory
+    int existing = 0;
+    SecureDirectoryStream<Path> dir = openRoot();
+    try {
+      while (existing < parents) {
+        Path name = Path.of(path.segments().get(existing));
+        BasicFileAttributes a = attributesIfPresent(dir, name, path);
+        if (a == null) {
+          break;
+        }
+        requireDirectory(a, path, existing + 1);
+        SecureDirectoryStream<Path> next = dir.newDirectoryStream(name, NOFOLLOW);
+        dir.close();
+        dir = next;
+        existing++;
+      }
+    } finally {
+      dir.close();
+    }
+    if (existing == parents) {
+      return;
+    }
+    Path target = root.resolve(path.prefix(parents));
+    if (chown) {
+      try {
+        SandboxLauncher.run(
+            List.of(
+                "setpriv",
+                "--reuid=" + uid,
+                "--regid=" + uid,
+                "--clear-groups",
+                "--",
+                "mkdir",
+                "-p",
+                "--",
+                target.toString()),
+            null,
+            null);
+      } catch (SandboxException e) {
+        throw new SandboxException(
+            "io_error",
+            "cannot create the directory '"
+                + path.prefix(parents)
+                + "' for '"
+                + path.given()
+                + "': "
+                + e.getMessage(),
+            false,
+            e);
+      }
+    } else {
+      // The sandbox runs as our own uid here: a link race reaches nothing it could not write
+      try {
+        Files.createDirectories(target);
+      } catch (FileAlreadyExistsException e) {
+        // a file or link of that name: the walk in openParent names it
+      }
+    }
+  }
+
+  private SecureDirectoryStream<Path> openParent(WorkspacePath path) throws IOException {
+    return openDirectory(path, path.segments().size() - 1);
+  }
+
+  /** Opens the directory of the first {@code depth} segments, refusing links on the way. */
+  private SecureDirectoryStream<Path> openDirectory(WorkspacePath path, int depth)
+      throws IOException {
+    SecureDirectoryStream<Path> dir = openRoot();
+    try {
+      for (int i = 0; i < depth; i++) {
+        Path name = Path.of(path.segments().get(i));
+        requireDirectory(attributes(dir, name, path, i + 1), path, i + 1);
+        // O_NOFOLLOW: a link swapped in since the check fails here (ELOOP) instead of being used
+        SecureDirectoryStream<Path> next = dir.newDirectoryStream(name, NOFOLLOW);
+        dir.close();
+        dir = next;
+      }
+      return dir;
+    } catch (IOException | RuntimeException e) {
+      dir.close();
+      throw e;
+    }
+  }
+
+  private SecureDirectoryStream<Path> openRoot() throws IOException {
+    DirectoryStream<Path> ds = Files.newDirectoryStream(root);
+    if (ds instanceof SecureDirectoryStream<Path> sds) {
+      return sds;
+    }
+    ds.close();
+    throw SandboxException.unsupported("workspace files", "no openat on this platform");
+  }
+
+  private static BasicFileAttributes attributes(
+      SecureDirectoryStream<Path> dir, Path name, WorkspacePath path, int depth)
+      throws IOException {
+    try {
+      return dir.getFileAttributeView(name, BasicFileAttributeView.class, NOFOLLOW)
+          .readAttributes();
+    } catch (NoSuchFileException e) {
+      String missing = path.prefix(depth);
+      throw error(
+          "file_not_found",
+          missing.equals(path.relative())
+              ? "'" + path.given() + "' does not exist in the workspace"
+              : "'" + path.given() + "': '" + missing + "' does not exist in the workspace");
+    }
+  }
+
+  private static BasicFileAttributes attributesIfPresent(
+      SecureDirectoryStream<Path> dir, Path name, WorkspacePath path) throws IOException {
+    try {
+      return dir.getFileAttributeView(name, BasicFileAttributeView.class, NOFOLLOW)
+          .readAttributes();
+    } catch (NoSuchFileException e) {
+      return null;
+    }
+  }
+
+  private static void requireDirectory(BasicFileAttributes a, WorkspacePath path, int depth) {
+    if (a.isSymbolicLink()) {
+      throw symlink(path, path.prefix(depth));
+    }
+    if (!a.isDirectory()) {
+      throw error(
+          "not_a_directory",
+          "'" + path.given() + "': '" + path.prefix(depth) + "' is not a directory");
+    }
+  }
+
+  private static void requireRegular(BasicFileAttributes a, WorkspacePath path) {
+    if (a.isSymbolicLink()) {
+      throw symlink(path, path.relative());
+    }
+    if (a.isDirectory()) {
+      throw error("not_a_file", "'" + path.given() + "' is a directory, not a file");
+    }
+    if (!a.isRegularFile()) {
+      throw error("not_a_file", "'" + path.given() + "' is not a regular file");
+    }
+  }
+
+  private static SandboxException symlink(WorkspacePath path, String link) {
+    return error(
+        "path_symlink",
+        "'"
+            + path.given()
+            + "' goes through the symbolic link '"
+            + link
+            + "': links in the workspace are not followed");
+  }
+
+  private static SandboxException tooLarge(WorkspacePath path, long size, long max) {
+    return error(
+        "file_too_large",
+        "'" + path.given() + "' is " + size + " bytes, more than the read limit of " + max);
+  }
+
+  /** Maps what the kernel said into a typed failure naming the path. */
+  private static SandboxException failure(IOException e, WorkspacePath path) {
+    String reason = e instanceof FileSystemException fs ? fs.getReason() : e.getMessage();
+    reason = reason == null ? e.toString() : reason;
+    if (reason.contains("No space left") || reason.contains("Disk quota")) {
+      return new SandboxException(
+          "disk_full", "cannot write '" + path.given() + "': the workspace is full", false, e);
+    }
+    if (reason.contains("Too many levels of symbolic links") || reason.contains("ELOOP")) {
+      // a link swapped in between our check and the open
+      return new SandboxException(
+          "path_symlink",
+          "'" + path.given() + "' goes through a symbolic link: links are not followed",
+          false,
+          e);
+    }
+    if (e instanceof NoSuchFileException) {
+      return new SandboxException(
+          "file_not_found", "'" + path.given() + "' does not exist in the workspace", false, e);
+    }
+    return new SandboxException(
+        "io_error", "cannot access '" + path.given() + "' in the workspace: " + reason, true, e);
+  }
+
+  private static void deleteQuietly(SecureDirectoryStream<Path> dir, Path name) {
+    try {
+      dir.deleteFile(name);
+    } catch (IOException e) {
+      // nothing more to do: it is in the sandbox's own workspace, which goes with the sandbox
+    }
+  }
+}
