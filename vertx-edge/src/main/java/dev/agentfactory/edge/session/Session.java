@@ -7,9 +7,11 @@ import dev.agentfactory.edge.protocol.ClientFrame;
 import dev.agentfactory.edge.protocol.FrameCodec;
 import dev.agentfactory.edge.protocol.FrameException;
 import dev.agentfactory.edge.protocol.ServerFrame;
+import dev.agentfactory.edge.tools.SessionTools;
 import dev.agentfactory.sandbox.ExecRequest;
 import dev.agentfactory.sandbox.ExecResult;
 import dev.agentfactory.sandbox.OutputListener;
+import dev.agentfactory.sandbox.Sandbox;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -119,7 +121,14 @@ final class Session {
     this.settings = settings;
     this.metrics = metrics;
     this.onEnd = onEnd;
-    this.agent = agentVersion == null ? null : new AgentLoop(agentVersion, provider, new LoopIo());
+    this.agent =
+        agentVersion == null
+            ? null
+            : new AgentLoop(
+                agentVersion,
+                provider,
+                new LoopIo(),
+                new SessionTools(vertx, context, agentVersion.spec(), this::toolSandbox));
   }
 
   String id() {
@@ -441,6 +450,14 @@ final class Session {
         .transform(ar -> Future.succeededFuture());
   }
 
+  /** The sandbox the agent's tools work in (file tools, http.fetch, stdio MCP servers). */
+  private Future<Sandbox> toolSandbox() {
+    LeasedSandbox held = leased;
+    return held == null
+        ? Future.failedFuture(new IllegalStateException("the session has no sandbox"))
+        : Future.succeededFuture(held.sandbox());
+  }
+
   /** The agent loop's view of this session. */
   private final class LoopIo implements AgentLoop.Io {
     @Override
@@ -744,6 +761,9 @@ final class Session {
     }
     metrics.sessionClosed();
     onEnd.run();
+    if (agent != null) {
+      agent.close();
+    }
     if (leased == null) {
       return Future.succeededFuture();
     }
