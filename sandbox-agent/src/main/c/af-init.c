@@ -22,7 +22,12 @@
  * Why a custom init at all: PID 1 must reap orphans (nothing else will inside a pid namespace),
  * and a single long-lived process that forks per command is much cheaper than a bwrap per command.
  *
- * Usage: af-init [workspace-dir]   (default /workspace; the process driver passes a host path)
+ * Usage: af-init [--relay PORT SOCKET] [workspace-dir]
+ *   workspace-dir defaults to /workspace; the process driver passes a host path.
+ *   --relay: before READY, listen on 127.0.0.1:PORT and fork a relay that connects every accepted
+ *   connection to the unix socket SOCKET (the host's egress proxy, bound into the sandbox) and
+ *   copies bytes both ways. The sandbox has no other way out: its network namespace holds only
+ *   loopback, and the policy is enforced by the proxy on the host, never here.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -34,7 +39,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <netinet/in.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -275,8 +283,111 @@ static int read_host(void) {
   return 1;
 }
 
+/* ---- egress relay: 127.0.0.1:PORT inside the sandbox -> the host proxy's unix socket ---- */
+
+/* Copies one direction; returns 0 on EOF or error. */
+static int copy_once(int from, int to) {
+  char buf[65536];
+  ssize_t n = read(from, buf, sizeof buf);
+  if (n <= 0) return n < 0 && (errno == EINTR || errno == EAGAIN);
+  for (ssize_t off = 0; off < n;) {
+    ssize_t w = write(to, buf + off, (size_t)(n - off));
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return 0;
+    }
+    off += w;
+  }
+  return 1;
+}
+
+/* One relayed connection, in its own process: TCP client <-> unix socket, half-closes passed on. */
+static void relay_connection(int tcp, const char *path) {
+  int ux = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  if (ux < 0 || strlen(path) >= sizeof addr.sun_path) _exit(1);
+  strcpy(addr.sun_path, path);
+  if (connect(ux, (struct sockaddr *)&addr, sizeof addr) < 0) _exit(1);
+  int up_open = 1, down_open = 1;
+  while (up_open || down_open) {
+    struct pollfd fds[2] = {{.fd = up_open ? tcp : -1, .events = POLLIN},
+                            {.fd = down_open ? ux : -1, .events = POLLIN}};
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      _exit(1);
+    }
+    if (up_open && fds[0].revents && !copy_once(tcp, ux)) {
+      up_open = 0;
+      shutdown(ux, SHUT_WR);
+    }
+    if (down_open && fds[1].revents && !copy_once(ux, tcp)) {
+      down_open = 0;
+      shutdown(tcp, SHUT_WR);
+    }
+  }
+  _exit(0);
+}
+
+/* Binds the relay's port (so it listens before READY) and forks the accept loop. */
+static void start_relay(const char *port_arg, const char *path) {
+  char *end;
+  long port = strtol(port_arg, &end, 10);
+  if (*end != '\0' || port < 1 || port > 65535) {
+    errno = EINVAL;
+    die("--relay port");
+  }
+  int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (lfd < 0) die("relay socket");
+  int one = 1;
+  setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(lfd, (struct sockaddr *)&addr, sizeof addr) < 0) die("relay bind");
+  if (listen(lfd, 128) < 0) die("relay listen");
+  pid_t pid = fork();
+  if (pid < 0) die("relay fork");
+  if (pid > 0) {
+    close(lfd);
+    return;
+  }
+  /* The relay keeps nothing of init: not its protocol pipes, not its blocked SIGCHLD. Its own
+   * per-connection children are reaped by the kernel (SIGCHLD ignored). */
+  int devnull = open("/dev/null", O_RDWR);
+  if (devnull >= 0) {
+    dup2(devnull, STDIN_FILENO);
+    dup2(devnull, STDOUT_FILENO);
+    if (devnull > STDERR_FILENO) close(devnull);
+  }
+  signal(SIGCHLD, SIG_IGN);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  for (;;) {
+    int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+    if (c < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      /* Out of fds or pids (the sandbox's own limits): back off instead of spinning. */
+      usleep(100000);
+      continue;
+    }
+    pid_t conn = fork();
+    if (conn == 0) {
+      close(lfd);
+      relay_connection(c, path);
+    }
+    close(c);
+  }
+}
+
 int main(int argc, char **argv) {
-  if (argc > 1) workspace = argv[1];
+  int argi = 1;
+  const char *relay_port = NULL, *relay_socket = NULL;
+  if (argc > 3 && strcmp(argv[1], "--relay") == 0) {
+    relay_port = argv[2];
+    relay_socket = argv[3];
+    argi = 4;
+  }
+  if (argc > argi) workspace = argv[argi];
   /* Outside a pid namespace (process driver) we are not PID 1: become the reaper of our
    * descendants anyway, so orphans never escape to the host's init. */
   prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -291,6 +402,8 @@ int main(int argc, char **argv) {
   if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) die("sigprocmask");
   int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
   if (sfd < 0) die("signalfd");
+
+  if (relay_port != NULL) start_relay(relay_port, relay_socket);
 
   send_frame(F_READY, NULL, 0);
 

@@ -19,6 +19,8 @@ import java.util.Map;
  *     {@code uid}; null to start without it (no cgroups, no filter; setpriv for the uid)
  * @param workspaceBytes when positive, the launcher mounts a tmpfs of this size on {@code
  *     workspace} (owned by {@code uid}) before the sandbox starts: the disk cap
+ * @param egressSocket the host path of the unix socket of this sandbox's egress proxy, bound into
+ *     the sandbox and relayed from a loopback port; null for no egress at all
  */
 public record LaunchSpec(
     String id,
@@ -30,7 +32,8 @@ public record LaunchSpec(
     List<Path> cgroupProcs,
     Path seccomp,
     Path launcher,
-    long workspaceBytes) {
+    long workspaceBytes,
+    Path egressSocket) {
 
   public LaunchSpec {
     env = Map.copyOf(env);
@@ -41,8 +44,23 @@ public record LaunchSpec(
     }
   }
 
+  /** A sandbox without egress. */
+  public LaunchSpec(
+      String id,
+      Path init,
+      Path workspace,
+      Path log,
+      int uid,
+      Map<String, String> env,
+      List<Path> cgroupProcs,
+      Path seccomp,
+      Path launcher,
+      long workspaceBytes) {
+    this(id, init, workspace, log, uid, env, cgroupProcs, seccomp, launcher, workspaceBytes, null);
+  }
+
   /** A sandbox with no template environment, no cgroup and no seccomp filter. */
   public LaunchSpec(String id, Path init, Path workspace, Path log, int uid) {
-    this(id, init, workspace, log, uid, Map.of(), List.of(), null, null, 0);
+    this(id, init, workspace, log, uid, Map.of(), List.of(), null, null, 0, null);
   }
 }

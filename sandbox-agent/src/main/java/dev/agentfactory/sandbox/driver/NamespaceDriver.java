@@ -35,6 +35,15 @@ public final class NamespaceDriver implements IsolationDriver {
           "/etc/mime.types",
           "/etc/fonts");
 
+  /** Where a sandbox finds its egress proxy's unix socket. */
+  public static final String EGRESS_SOCKET = "/.af-egress.sock";
+
+  /** The loopback port inside a sandbox that af-init relays to the egress proxy. */
+  public static final int EGRESS_PORT = 3128;
+
+  /** What commands see as their proxy when the sandbox has an egress allowlist. */
+  public static final String PROXY_URL = "http://127.0.0.1:" + EGRESS_PORT;
+
   private final Path bwrap;
   private final Path setpriv;
   private final boolean hostIsRoot;
@@ -71,7 +80,7 @@ public final class NamespaceDriver implements IsolationDriver {
         true,
         true,
         false,
-        List.of("none"),
+        List.of("none", "egress"),
         true,
         true,
         true,
@@ -140,6 +149,15 @@ public final class NamespaceDriver implements IsolationDriver {
             "--setenv",
             "LANG",
             "C.UTF-8"));
+    if (spec.egressSocket() != null) {
+      for (String var : List.of("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")) {
+        cmd.addAll(List.of("--setenv", var, PROXY_URL));
+      }
+      // the sandbox's own loopback is its own: no proxy for local servers it runs
+      for (String var : List.of("NO_PROXY", "no_proxy")) {
+        cmd.addAll(List.of("--setenv", var, "localhost,127.0.0.1,::1"));
+      }
+    }
     spec.env().forEach((key, value) -> cmd.addAll(List.of("--setenv", key, value)));
     if (spec.seccomp() != null) {
       // the wrapper opened the filter as this fd; bwrap loads it right before exec'ing af-init
@@ -180,15 +198,19 @@ public final class NamespaceDriver implements IsolationDriver {
             "/workspace",
             "--ro-bind",
             spec.init().toString(),
-            "/.af-init",
+            "/.af-init"));
+    if (spec.egressSocket() != null) {
+      // a socket on a read-only bind still accepts connections; it is the only way out
+      cmd.addAll(List.of("--ro-bind", spec.egressSocket().toString(), EGRESS_SOCKET));
+    }
+    cmd.addAll(
+        List.of(
             // bwrap's root is a writable tmpfs: without this a sandbox could write /x or /etc/x
-            "--remount-ro",
-            "/",
-            "--chdir",
-            "/workspace",
-            "--",
-            "/.af-init",
-            "/workspace"));
+            "--remount-ro", "/", "--chdir", "/workspace", "--", "/.af-init"));
+    if (spec.egressSocket() != null) {
+      cmd.addAll(List.of("--relay", Integer.toString(EGRESS_PORT), EGRESS_SOCKET));
+    }
+    cmd.add("/workspace");
     return cmd;
   }
 

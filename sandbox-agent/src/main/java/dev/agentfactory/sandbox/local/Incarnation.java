@@ -1,6 +1,7 @@
 package dev.agentfactory.sandbox.local;
 
 import dev.agentfactory.sandbox.cgroup.SandboxCgroup;
+import dev.agentfactory.sandbox.egress.EgressProxy;
 import java.nio.file.Path;
 
 /**
@@ -13,6 +14,7 @@ import java.nio.file.Path;
  * @param cgroup its cgroup, or null when the host offers none
  * @param session af-init's command channel
  * @param log bwrap's and af-init's stderr
+ * @param egress its egress proxy endpoint, or null when its template allows no egress
  */
 record Incarnation(
     int uid,
@@ -20,4 +22,5 @@ record Incarnation(
     boolean mounted,
     SandboxCgroup cgroup,
     InitSession session,
-    Path log) {}
+    Path log,
+    EgressProxy.Endpoint egress) {}

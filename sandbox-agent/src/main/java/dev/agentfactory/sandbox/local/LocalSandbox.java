@@ -10,8 +10,10 @@ import dev.agentfactory.sandbox.SandboxEvent;
 import dev.agentfactory.sandbox.SandboxException;
 import dev.agentfactory.sandbox.SandboxState;
 import dev.agentfactory.sandbox.cgroup.LimitCounters;
+import dev.agentfactory.sandbox.egress.EgressGate;
 import dev.agentfactory.sandbox.template.TemplateSpec;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -46,6 +48,7 @@ final class LocalSandbox implements Sandbox {
   private volatile SandboxState state = SandboxState.CREATING;
   private volatile boolean leased;
   private volatile Map<String, String> leaseEnv = Map.of();
+  private final EgressGate egress; // null when the template allows no egress
   private LimitCounters seen = LimitCounters.NONE; // guarded by this
   private boolean diskFullReported; // guarded by this
   private Path archive; // guarded by this; the hibernated workspace
@@ -61,13 +64,18 @@ final class LocalSandbox implements Sandbox {
     this.launcher = launcher;
     this.pool = pool;
     this.background = background;
+    this.egress =
+        template.egress().isNone()
+            ? null
+            : new EgressGate(
+                id, template.egress(), InetAddress::getAllByName, d -> pool.egress(this, d));
   }
 
   /** Starts the first incarnation; on the caller's (pool) thread. */
   void start(java.time.Duration startTimeout) {
     pool.emit(this, SandboxState.CREATING, "starting");
     Incarnation inc =
-        launcher.launch(id, template, null, startTimeout, this::died, this::checkLimits);
+        launcher.launch(id, template, null, startTimeout, this::died, this::checkLimits, egress);
     synchronized (this) {
       last = inc;
       if (state == SandboxState.TERMINATED) {
@@ -156,6 +164,9 @@ final class LocalSandbox implements Sandbox {
       launcher.writeFiles(body(), options.files());
     }
     leaseEnv = options.env();
+    if (egress != null && options.egress() != null) {
+      egress.lease(options.egress());
+    }
   }
 
   synchronized void markLeased() {
@@ -374,7 +385,8 @@ final class LocalSandbox implements Sandbox {
       return;
     }
     body =
-        launcher.launch(id, template, archive, pool.startTimeout(), this::died, this::checkLimits);
+        launcher.launch(
+            id, template, archive, pool.startTimeout(), this::died, this::checkLimits, egress);
     last = body;
     deleteArchive();
     transition(leased ? SandboxState.LEASED : SandboxState.READY, "resumed");

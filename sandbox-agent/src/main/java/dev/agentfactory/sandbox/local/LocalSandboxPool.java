@@ -14,6 +14,8 @@ import dev.agentfactory.sandbox.driver.Capabilities;
 import dev.agentfactory.sandbox.driver.Isolation;
 import dev.agentfactory.sandbox.driver.IsolationDriver;
 import dev.agentfactory.sandbox.driver.SeccompFilter;
+import dev.agentfactory.sandbox.egress.EgressDecision;
+import dev.agentfactory.sandbox.egress.EgressProxy;
 import dev.agentfactory.sandbox.init.InitBinary;
 import dev.agentfactory.sandbox.template.TemplateCatalog;
 import dev.agentfactory.sandbox.template.TemplateSpec;
@@ -63,6 +65,7 @@ public final class LocalSandboxPool implements SandboxPool {
   private final Path workspaces;
   private final Path logs;
   private final Path hibernated;
+  private final EgressProxy egressProxy = new EgressProxy();
   private final CgroupTree cgroups;
   private final Capabilities capabilities;
   private final SandboxLauncher launcher;
@@ -134,6 +137,8 @@ public final class LocalSandboxPool implements SandboxPool {
             diskCap,
             workspaces,
             logs,
+            config.workDir().resolve("egress"),
+            egressProxy,
             spawner,
             timer);
     for (TemplateSpec spec : catalog.all()) {
@@ -141,7 +146,9 @@ public final class LocalSandboxPool implements SandboxPool {
           config.warmTargets().containsKey(spec.name())
               ? config.warmTarget(spec.name())
               : spec.warmPoolSize();
-      Optional<String> unavailable = TemplateCatalog.unavailableReason(spec, driver.isolation());
+      Optional<String> unavailable =
+          TemplateCatalog.unavailableReason(spec, driver.isolation())
+              .or(() -> PoolHost.egressUnavailable(spec, config.workDir()));
       unavailable.ifPresent(
           why -> LOG.info("template '{}' is unavailable on this host: {}", spec.name(), why));
       templates.put(spec.name(), new TemplatePool(spec, target, unavailable.orElse(null)));
@@ -310,6 +317,7 @@ public final class LocalSandboxPool implements SandboxPool {
       sandbox.close();
     }
     fileWorkers.shutdown();
+    egressProxy.close();
     // Last: its exit is what --die-with-parent watches
     spawner.shutdown();
     timer.shutdownNow();
@@ -452,6 +460,19 @@ public final class LocalSandboxPool implements SandboxPool {
   final class Hooks {
     void emit(LocalSandbox sandbox, SandboxState state, String reason) {
       LocalSandboxPool.this.emit(sandbox, state, reason);
+    }
+
+    /** An egress decision of the sandbox's proxy, published as an event. */
+    void egress(LocalSandbox sandbox, EgressDecision decision) {
+      SandboxEvent event =
+          SandboxEvent.egress(sandbox.id(), sandbox.template(), sandbox.state(), decision);
+      for (SandboxEventListener listener : listeners) {
+        try {
+          listener.onEvent(event);
+        } catch (RuntimeException e) {
+          LOG.warn("sandbox event listener failed on {}", event, e);
+        }
+      }
     }
 
     void closed(LocalSandbox sandbox) {

@@ -8,6 +8,7 @@ import dev.agentfactory.sandbox.driver.IsolationDriver;
 import dev.agentfactory.sandbox.driver.NamespaceDriver;
 import dev.agentfactory.sandbox.driver.ProcessDriver;
 import dev.agentfactory.sandbox.driver.VmDriver;
+import dev.agentfactory.sandbox.template.TemplateSpec;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,6 +17,7 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Stream;
@@ -105,7 +107,10 @@ final class PoolHost {
     Path workspaces = workDir.resolve("workspaces");
     Path logs = workDir.resolve("logs");
     Path hibernated = workDir.resolve("hibernated");
+    Path egress = workDir.resolve("egress");
     try {
+      Files.createDirectories(egress);
+      Files.setPosixFilePermissions(egress, TRAVERSE_ONLY);
       Files.createDirectories(workDir);
       Files.createDirectories(workspaces);
       Files.createDirectories(logs);
@@ -117,7 +122,7 @@ final class PoolHost {
       Files.setPosixFilePermissions(workspaces, TRAVERSE_ONLY);
       Files.setPosixFilePermissions(logs, OWNER_ONLY);
       // One pool per work dir: whatever is here is left from a previous run of this agent
-      for (Path dir : List.of(workspaces, logs, hibernated)) {
+      for (Path dir : List.of(workspaces, logs, hibernated, egress)) {
         try (Stream<Path> stale = Files.list(dir)) {
           stale.forEach(SandboxLauncher::deleteTree);
         }
@@ -137,6 +142,31 @@ final class PoolHost {
                         + " is not traversable by sandbox uids (needs o+x)");
               });
     }
+  }
+
+  /**
+   * Why a template's egress allowlist cannot be served from this work dir: a unix socket path has
+   * at most 107 bytes, and each sandbox's is {@code <workDir>/egress/<id>/proxy.sock}.
+   */
+  static Optional<String> egressUnavailable(TemplateSpec spec, Path workDir) {
+    if (spec.egress().isNone()) {
+      return Optional.empty();
+    }
+    int length =
+        workDir
+            .resolve("egress")
+            .resolve("sbx-000000000000")
+            .resolve(SandboxLauncher.SOCKET)
+            .toAbsolutePath()
+            .toString()
+            .getBytes(StandardCharsets.UTF_8)
+            .length;
+    return length > 107
+        ? Optional.of(
+            "its egress proxy socket path would be "
+                + length
+                + " bytes, over the 107 a unix socket allows: use a shorter sandbox.workDir")
+        : Optional.empty();
   }
 
   /** Workspace tmpfs mounts left by a crashed run would make their directories undeletable. */

@@ -6,6 +6,8 @@ import dev.agentfactory.sandbox.cgroup.CgroupTree;
 import dev.agentfactory.sandbox.cgroup.SandboxCgroup;
 import dev.agentfactory.sandbox.driver.IsolationDriver;
 import dev.agentfactory.sandbox.driver.LaunchSpec;
+import dev.agentfactory.sandbox.egress.EgressGate;
+import dev.agentfactory.sandbox.egress.EgressProxy;
 import dev.agentfactory.sandbox.template.TemplateSpec;
 import java.io.IOException;
 import java.lang.ProcessBuilder.Redirect;
@@ -41,6 +43,7 @@ final class SandboxLauncher {
   private static final Set<PosixFilePermission> OWNER_ONLY =
       PosixFilePermissions.fromString("rwx------");
   private static final Duration TOOL_TIMEOUT = Duration.ofSeconds(60);
+  static final String SOCKET = "proxy.sock";
 
   private final IsolationDriver driver;
   private final UidAllocator uids;
@@ -52,6 +55,8 @@ final class SandboxLauncher {
   private final boolean diskCap;
   private final Path workspaces;
   private final Path logs;
+  private final Path egressDirs;
+  private final EgressProxy egressProxy;
   private final ExecutorService spawner;
   private final ScheduledExecutorService timer;
 
@@ -66,6 +71,8 @@ final class SandboxLauncher {
       boolean diskCap,
       Path workspaces,
       Path logs,
+      Path egressDirs,
+      EgressProxy egressProxy,
       ExecutorService spawner,
       ScheduledExecutorService timer) {
     this.driver = driver;
@@ -78,6 +85,8 @@ final class SandboxLauncher {
     this.diskCap = diskCap;
     this.workspaces = workspaces;
     this.logs = logs;
+    this.egressDirs = egressDirs;
+    this.egressProxy = egressProxy;
     this.spawner = spawner;
     this.timer = timer;
   }
@@ -89,7 +98,8 @@ final class SandboxLauncher {
 
   /**
    * Starts a sandbox and waits until af-init is ready. With {@code restoreFrom} the workspace is
-   * filled from that archive instead of the template's seed files.
+   * filled from that archive instead of the template's seed files. With a {@code gate} the sandbox
+   * gets an egress proxy socket, bound in at {@code /.af-egress.sock}.
    */
   Incarnation launch(
       String id,
@@ -97,13 +107,15 @@ final class SandboxLauncher {
       Path restoreFrom,
       Duration startTimeout,
       Consumer<InitSession> onDied,
-      Consumer<ExecResult> onCommandEnd) {
+      Consumer<ExecResult> onCommandEnd,
+      EgressGate gate) {
     int uid = driver.usesUidPerSandbox() ? uids.allocate() : hostUid;
     Path workspace = workspaces.resolve(id);
     Path log = logs.resolve(id + ".log");
     boolean mounted = false;
     SandboxCgroup cgroup = null;
     InitSession session = null;
+    EgressProxy.Endpoint egress = null;
     try {
       Files.createDirectory(workspace, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
       if (driver.usesUidPerSandbox()) {
@@ -117,6 +129,9 @@ final class SandboxLauncher {
       if (cgroups != null) {
         cgroup = cgroups.create(id, template.limits());
       }
+      if (gate != null) {
+        egress = openEgress(id, uid, gate);
+      }
       LaunchSpec spec =
           new LaunchSpec(
               id,
@@ -128,10 +143,11 @@ final class SandboxLauncher {
               cgroup == null ? List.of() : cgroup.procsFiles(),
               seccomp,
               launchBinary,
-              diskCap ? template.limits().diskBytes() : 0);
+              diskCap ? template.limits().diskBytes() : 0,
+              egress == null ? null : egress.socket());
       Process process = spawn(spec);
       session = new InitSession(id, process, log, timer, onDied, onCommandEnd);
-      Incarnation inc = new Incarnation(uid, workspace, mounted, cgroup, session, log);
+      Incarnation inc = new Incarnation(uid, workspace, mounted, cgroup, session, log, egress);
       session.awaitReady(startTimeout);
       // Filled now that the workspace (tmpfs) is mounted; no command has run in it yet
       if (restoreFrom != null) {
@@ -141,7 +157,7 @@ final class SandboxLauncher {
       }
       return inc;
     } catch (IOException | RuntimeException e) {
-      destroy(new Incarnation(uid, workspace, mounted, cgroup, session, log), null);
+      destroy(new Incarnation(uid, workspace, mounted, cgroup, session, log, egress), null);
       if (e instanceof SandboxException se) {
         throw se;
       }
@@ -173,6 +189,10 @@ final class SandboxLauncher {
         failure = failure == null ? e : failure;
       }
     }
+    if (inc.egress() != null) {
+      inc.egress().close();
+      deleteTree(inc.egress().socket().getParent());
+    }
     try {
       if (inc.mounted() && isMountPoint(inc.workspace())) {
         unmount(inc.workspace());
@@ -189,6 +209,20 @@ final class SandboxLauncher {
     if (failure != null) {
       throw failure;
     }
+  }
+
+  /**
+   * A private directory for the sandbox's proxy socket (0700, its uid: bwrap, running as that uid,
+   * must reach the socket to bind it in) and the proxy listening there.
+   */
+  private EgressProxy.Endpoint openEgress(String id, int uid, EgressGate gate) throws IOException {
+    Path dir = egressDirs.resolve(id);
+    Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
+    if (driver.usesUidPerSandbox()) {
+      Files.setAttribute(dir, "unix:uid", uid);
+      Files.setAttribute(dir, "unix:gid", uid);
+    }
+    return egressProxy.open(dir.resolve(SOCKET), driver.usesUidPerSandbox() ? uid : -1, gate);
   }
 
   /** Writes the workspace into a tar archive, read as the sandbox's uid. */

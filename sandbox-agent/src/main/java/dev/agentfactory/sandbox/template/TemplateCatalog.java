@@ -84,6 +84,12 @@ public final class TemplateCatalog {
       return Optional.of(
           "needs isolation '" + t.isolation() + "', the pool runs '" + isolation.id() + "'");
     }
+    if (!t.egress().isNone() && isolation != Isolation.NAMESPACE) {
+      return Optional.of(
+          "an egress allowlist needs namespace isolation; the pool runs '"
+              + isolation.id()
+              + "', which shares the host's network");
+    }
     for (String path : t.requires()) {
       if (!Files.exists(Path.of(path))) {
         return Optional.of(path + " is not installed on this host");

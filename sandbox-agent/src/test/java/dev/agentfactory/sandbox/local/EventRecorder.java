@@ -17,6 +17,10 @@ final class EventRecorder implements SandboxEventListener {
     events.add(event);
   }
 
+  List<SandboxEvent> all() {
+    return List.copyOf(events);
+  }
+
   List<SandboxEvent> of(String sandboxId) {
     return events.stream().filter(e -> e.sandboxId().equals(sandboxId)).toList();
   }
