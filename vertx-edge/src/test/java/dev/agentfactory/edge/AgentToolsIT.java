@@ -15,8 +15,11 @@ import dev.agentfactory.edge.session.LeasedSandbox;
 import dev.agentfactory.edge.session.SandboxLeasing;
 import dev.agentfactory.edge.session.SessionHandler;
 import dev.agentfactory.edge.session.SessionSettings;
+import dev.agentfactory.sandbox.LeaseOptions;
 import dev.agentfactory.sandbox.local.LocalSandboxPool;
 import dev.agentfactory.sandbox.local.SandboxConfig;
+import dev.agentfactory.sandbox.template.TemplateCatalog;
+import dev.agentfactory.sandbox.template.TemplateParser;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -59,6 +62,7 @@ class AgentToolsIT {
   private static LocalSandboxPool pool;
   private static Path workDir;
   private static HttpServer edge;
+  private static HttpServer web;
   private static FakeModelServer model;
   private static McpHttpFixtureServer mcpHttp;
   private static AgentRegistry registry;
@@ -69,20 +73,59 @@ class AgentToolsIT {
   static void start() throws Exception {
     Files.setPosixFilePermissions(dataDir, PosixFilePermissions.fromString("rwx--x--x"));
     vertx = Vertx.vertx();
+    // short: the egress proxy's unix socket path must stay under 108 bytes
     workDir =
         Path.of(
-            System.getProperty("java.io.tmpdir"), "af-it-sandboxes", "tools-" + UUID.randomUUID());
+            System.getProperty("java.io.tmpdir"),
+            "af-it-sandboxes",
+            "t-" + UUID.randomUUID().toString().substring(0, 8));
+    // A host-side web server the sandbox may reach through its proxy. 127.0.0.2, not 127.0.0.1:
+    // the sandbox sends 127.0.0.1 and localhost to its own loopback (NO_PROXY).
+    web =
+        await(
+            vertx
+                .createHttpServer()
+                .requestHandler(
+                    req ->
+                        req.body()
+                            .onSuccess(
+                                body ->
+                                    req.response()
+                                        .putHeader("content-type", "text/plain")
+                                        .end(
+                                            req.method()
+                                                + " "
+                                                + req.path()
+                                                + " x-test="
+                                                + req.getHeader("x-test")
+                                                + " body="
+                                                + body)))
+                .listen(0, "127.0.0.2"));
+    String webTemplate =
+        "{\"name\":\"web\",\"description\":\"shell with a web allowlist\","
+            + "\"network\":{\"policy\":\"allowlist\",\"egress\":["
+            + "{\"host\":\"127.0.0.2\",\"ports\":["
+            + web.actualPort()
+            + "]},{\"host\":\"example.com\"}]},"
+            + "\"warm_pool_size\":0,\"requires\":[\"/bin/sh\"]}";
     pool =
         new LocalSandboxPool(
             SandboxConfig.defaults(workDir)
                 .withUidRange(UID_BASE, UID_COUNT)
-                .withWarmTarget("shell", 1));
+                .withWarmTarget("shell", 1),
+            TemplateCatalog.builtIn().with(TemplateParser.parse(webTemplate)));
     String isolation = pool.stats().isolation();
     SandboxLeasing leasing =
         new SandboxLeasing() {
           @Override
           public Future<LeasedSandbox> lease(String sessionId, String template) {
-            return Future.fromCompletionStage(pool.lease(template))
+            return lease(sessionId, template, LeaseOptions.NONE);
+          }
+
+          @Override
+          public Future<LeasedSandbox> lease(
+              String sessionId, String template, LeaseOptions options) {
+            return Future.fromCompletionStage(pool.lease(template, options))
                 .map(box -> new LeasedSandbox(box, "lease-" + sessionId, 1, "test", isolation));
           }
 
@@ -253,9 +296,64 @@ class AgentToolsIT {
     }
   }
 
+  @Test
+  void httpFetchLeavesTheSandboxOnlyThroughTheAgentsEgressAllowlist() throws Exception {
+    String url = "http://127.0.0.2:" + web.actualPort();
+    // The template also allows example.com; the agent's narrower list, applied at lease time, not.
+    createAgent(
+        "fetcher",
+        "[\"http.fetch\"]",
+        ",\"network\":{\"egress\":[{\"host\":\"127.0.0.2\",\"ports\":[" + web.actualPort() + "]}]}",
+        "web");
+    model.script(
+        Step.call("http_fetch", "{\"url\":\"" + url + "/hello\"}"),
+        Step.call(
+            "http_fetch",
+            "{\"url\":\""
+                + url
+                + "/echo\",\"method\":\"POST\",\"headers\":{\"X-Test\":\"yes\"},"
+                + "\"body\":\"ping\"}"),
+        Step.call("http_fetch", "{\"url\":\"http://example.com/\"}"),
+        Step.call("http_fetch", "{\"url\":\"https://example.com/\"}"),
+        Step.call("http_fetch", "{\"url\":\"file:///etc/passwd\"}"),
+        Step.answer("fetched"));
+    List<JsonNode> frames = turn("fetcher", "fetch things");
+
+    assertThat(ofType(frames, "tool.result"))
+        .extracting(f -> f.get("is_error").asBoolean())
+        .containsExactly(false, false, true, true, true);
+    JsonNode hello = JSON.readTree(output(frames, "call_" + callIndex(frames, 0)));
+    assertThat(hello.get("status").asInt()).isEqualTo(200);
+    assertThat(hello.get("body").asText()).isEqualTo("GET /hello x-test=null body=");
+    JsonNode echo = JSON.readTree(output(frames, "call_" + callIndex(frames, 1)));
+    assertThat(echo.get("body").asText()).isEqualTo("POST /echo x-test=yes body=ping");
+    assertThat(output(frames, "call_" + callIndex(frames, 2))).contains("egress denied");
+    assertThat(output(frames, "call_" + callIndex(frames, 3))).contains("egress denied");
+    assertThat(output(frames, "call_" + callIndex(frames, 4))).contains("http or https");
+  }
+
+  @Test
+  void anAgentWhoseAllowlistIsWiderThanItsTemplateGetsNoSandbox() throws Exception {
+    createAgent(
+        "too-wide", "[\"http.fetch\"]", ",\"network\":{\"egress\":[{\"host\":\"*\"}]}", "web");
+    try (FrameClient client =
+        new FrameClient(
+            URI.create("ws://127.0.0.1:" + edge.actualPort() + "/v1/sessions?agent=too-wide"))) {
+      JsonNode error = client.next(FRAME_TIMEOUT);
+      assertThat(error.get("type").asText()).isEqualTo("error");
+      assertThat(error.get("code").asText()).isEqualTo("lease_failed");
+      assertThat(error.get("message").asText()).contains("egress");
+    }
+  }
+
   // ---------------------------------------------------------------------------------------------
 
   private static void createAgent(String name, String tools, String extra) throws Exception {
+    createAgent(name, tools, extra, "shell");
+  }
+
+  private static void createAgent(String name, String tools, String extra, String template)
+      throws Exception {
     String spec =
         "{\"name\":\""
             + name
@@ -264,7 +362,9 @@ class AgentToolsIT {
             + "\"},\"tools\":"
             + tools
             + extra
-            + ",\"sandbox\":{\"template\":\"shell\"},\"limits\":{\"max_turns\":20}}";
+            + ",\"sandbox\":{\"template\":\""
+            + template
+            + "\"},\"limits\":{\"max_turns\":20}}";
     await(registry.create("default", new AgentSpecCodec().parseJson(spec)));
   }
 

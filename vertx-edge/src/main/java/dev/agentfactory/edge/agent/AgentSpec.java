@@ -6,6 +6,8 @@ import dev.agentfactory.edge.model.ModelParameters;
 import dev.agentfactory.edge.model.ScriptedPolicy;
 import dev.agentfactory.edge.model.SecretRef;
 import dev.agentfactory.edge.model.ToolDefinition;
+import dev.agentfactory.sandbox.LeaseOptions;
+import dev.agentfactory.sandbox.egress.EgressPolicy;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,6 +32,7 @@ public record AgentSpec(
     List<BuiltinTool> tools,
     List<McpServer> mcpServers,
     String sandboxTemplate,
+    Optional<EgressPolicy> egress,
     Limits limits) {
 
   static final Pattern SLUG = Pattern.compile("[a-z][a-z0-9-]{0,62}");
@@ -62,6 +65,7 @@ public record AgentSpec(
       }
     }
     requireSlug("sandbox.template", sandboxTemplate);
+    Objects.requireNonNull(egress, "egress");
     if (limits == null) {
       throw AgentException.invalidSpec("limits", "is required");
     }
@@ -198,6 +202,14 @@ public record AgentSpec(
             "limits.max_wall_time_ms", "must be from 1 to " + MAX_WALL_TIME.toMillis());
       }
     }
+  }
+
+  /**
+   * What the session's sandbox is leased with: the agent's egress allowlist ({@code
+   * network.egress}), which must be narrower than its template's; without one the template's.
+   */
+  public LeaseOptions leaseOptions() {
+    return egress.map(LeaseOptions.NONE::withEgress).orElse(LeaseOptions.NONE);
   }
 
   /** The built-in tools offered to the model, as functions (MCP tools come per session). */

@@ -3,10 +3,14 @@ package dev.agentfactory.edge.agent;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.agentfactory.edge.model.ModelParameters;
 import dev.agentfactory.edge.model.SecretRef;
+import dev.agentfactory.sandbox.egress.EgressPolicy;
+import dev.agentfactory.sandbox.egress.EgressPolicyJson;
+import dev.agentfactory.sandbox.egress.EgressRule;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -25,6 +29,7 @@ import java.util.OptionalDouble;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 /**
@@ -47,6 +52,7 @@ public final class AgentSpecCodec {
           "tools",
           "mcp_servers",
           "sandbox",
+          "network",
           "limits");
   private static final Set<String> MODEL =
       Set.of("provider", "name", "base_url", "api_key", "parameters");
@@ -56,6 +62,7 @@ public final class AgentSpecCodec {
   private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,127}");
   static final int MAX_COMMAND_ARGS = 256;
   private static final Set<String> SANDBOX = Set.of("template");
+  private static final Set<String> NETWORK = Set.of("egress");
   private static final Set<String> LIMITS = Set.of("max_turns", "max_tokens", "max_wall_time_ms");
 
   private final ObjectMapper json = new ObjectMapper();
@@ -110,6 +117,7 @@ public final class AgentSpecCodec {
         tools(root.get("tools")),
         mcpServers(root.get("mcp_servers")),
         text(sandbox, "template", "sandbox.template", true),
+        egress(object(root, "network", "network", false)),
         limitsNode == null ? AgentSpec.Limits.DEFAULTS : limits(limitsNode));
   }
 
@@ -271,6 +279,27 @@ public final class AgentSpecCodec {
     return env;
   }
 
+  private static Optional<EgressPolicy> egress(JsonNode network) {
+    if (network == null) {
+      return Optional.empty();
+    }
+    onlyKnown(network, "network.", NETWORK);
+    JsonNode egress = network.get("egress");
+    if (egress == null || egress.isNull()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(EgressPolicyJson.parse(egress, "network.egress"));
+    } catch (IllegalArgumentException e) {
+      // the parser's messages start with the field: "network.egress[0].host must be set"
+      String message = String.valueOf(e.getMessage());
+      int space = message.indexOf(' ');
+      throw space > 0
+          ? AgentException.invalidSpec(message.substring(0, space), message.substring(space + 1))
+          : AgentException.invalidSpec("network.egress", message);
+    }
+  }
+
   private static AgentSpec.Limits limits(JsonNode node) {
     onlyKnown(node, "limits.", LIMITS);
     AgentSpec.Limits d = AgentSpec.Limits.DEFAULTS;
@@ -315,6 +344,16 @@ public final class AgentSpecCodec {
       }
     }
     root.putObject("sandbox").put("template", spec.sandboxTemplate());
+    spec.egress()
+        .ifPresent(
+            policy -> {
+              ArrayNode rules = root.putObject("network").putArray("egress");
+              for (EgressRule rule : policy.rules()) {
+                ObjectNode r = rules.addObject().put("host", rule.host());
+                rule.ports().forEach(r.putArray("ports")::add);
+                new TreeSet<>(rule.methods()).forEach(r.putArray("methods")::add);
+              }
+            });
     root.putObject("limits")
         .put("max_turns", spec.limits().maxTurns())
         .put("max_tokens", spec.limits().maxTokens())

@@ -10,6 +10,7 @@ import dev.agentfactory.edge.protocol.ServerFrame;
 import dev.agentfactory.edge.tools.SessionTools;
 import dev.agentfactory.sandbox.ExecRequest;
 import dev.agentfactory.sandbox.ExecResult;
+import dev.agentfactory.sandbox.LeaseOptions;
 import dev.agentfactory.sandbox.OutputListener;
 import dev.agentfactory.sandbox.Sandbox;
 import io.vertx.core.Context;
@@ -148,7 +149,10 @@ final class Session {
           long leaseStart = System.nanoTime();
           tail =
               leasing
-                  .lease(id, agent == null ? TEMPLATE : agent.version().spec().sandboxTemplate())
+                  .lease(
+                      id,
+                      agent == null ? TEMPLATE : agent.version().spec().sandboxTemplate(),
+                      agent == null ? LeaseOptions.NONE : agent.version().spec().leaseOptions())
                   .andThen(
                       ar ->
                           onContext(

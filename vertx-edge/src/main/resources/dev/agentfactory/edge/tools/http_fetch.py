@@ -41,7 +41,8 @@ try:
 except Exception as e:
     answer({"error": "reading the body failed: " + type(e).__name__ + ": " + str(e)})
 headers = {k.lower(): v for k, v in resp.headers.items()}
-denied = resp.status == 403 and any(k.startswith("x-egress") for k in headers) and proxied
+# the sandbox's egress proxy refuses plain-HTTP requests itself: 403, "egress denied: <reason>"
+denied = proxied and resp.status == 403 and body.startswith(b"egress denied:")
 answer({
     "status": resp.status,
     "reason": resp.reason,

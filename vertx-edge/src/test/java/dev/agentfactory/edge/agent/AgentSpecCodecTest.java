@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.agentfactory.edge.model.ScriptedPolicy;
+import dev.agentfactory.sandbox.egress.EgressRule;
 import java.net.URI;
 import java.util.List;
 import java.util.Map;
@@ -103,7 +104,16 @@ class AgentSpecCodecTest {
           + "{\"name\":\"local\",\"transport\":\"stdio\",\"command\":[\"python3\",\"server.py\"],"
           + "\"env\":{\"LOG_LEVEL\":\"debug\"}},"
           + "{\"name\":\"remote\",\"transport\":\"http\",\"url\":\"http://localhost:9000/mcp\"}],"
-          + "\"sandbox\":{\"template\":\"python\"}}";
+          + "\"sandbox\":{\"template\":\"python\"},"
+          + "\"network\":{\"egress\":[{\"host\":\"pypi.org\",\"ports\":[443],\"methods\":[\"CONNECT\"]}]}}";
+
+  @Test
+  void theEgressAllowlistBecomesTheLeaseOptions() {
+    AgentSpec spec = codec.parseJson(TOOLS);
+    assertThat(spec.leaseOptions().egress().rules())
+        .containsExactly(EgressRule.of("pypi.org", 443, "CONNECT"));
+    assertThat(codec.parseJson(OPENAI).leaseOptions().isEmpty()).isTrue();
+  }
 
   @Test
   void mcpServersAreStdioOrHttpAndRoundTrip() {
@@ -153,6 +163,9 @@ class AgentSpecCodecTest {
         "\"url\":\"http://localhost:9000/mcp\" | \"command\":[\"x\"]                 | mcp_servers[1].command",
         "\"url\":\"http://localhost:9000/mcp\" | \"uri\":\"http://localhost:9000/mcp\" | mcp_servers[1].uri",
         "\"files.list\",                    | \"files.delete\",                    | tools[2]",
+        "\"host\":\"pypi.org\"              | \"host\":7                           | network.egress[0].host",
+        "\"ports\":[443]                    | \"ports\":[70000]                    | network.egress[0].ports[0]",
+        "\"egress\":[                       | \"egres\":[                          | network.egres",
       })
   void everyBadToolFieldIsNamed(String good, String bad, String field) {
     String json = TOOLS.replace(good.strip(), bad.strip());
