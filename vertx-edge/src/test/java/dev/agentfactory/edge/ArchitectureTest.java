@@ -48,9 +48,12 @@ class ArchitectureTest {
 
   @Test
   void theSandboxRuntimeDependsOnNothingOfOurs() {
+    // The standalone daemon (sandbox.daemon) is the one part of the module that serves HTTP
     noClasses()
         .that()
         .resideInAPackage("dev.agentfactory.sandbox..")
+        .and()
+        .resideOutsideOfPackage("dev.agentfactory.sandbox.daemon..")
         .should()
         .dependOnClassesThat()
         .resideInAnyPackage(
@@ -77,10 +80,23 @@ class ArchitectureTest {
   }
 
   @Test
-  void onlyTheEdgeUsesVertx() {
+  void theSandboxRuntimeDoesNotDependOnItsDaemon() {
     noClasses()
         .that()
-        .resideOutsideOfPackage("dev.agentfactory.edge..")
+        .resideInAPackage("dev.agentfactory.sandbox..")
+        .and()
+        .resideOutsideOfPackage("dev.agentfactory.sandbox.daemon..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("dev.agentfactory.sandbox.daemon..")
+        .check(classes);
+  }
+
+  @Test
+  void onlyTheEdgeAndTheSandboxDaemonUseVertx() {
+    noClasses()
+        .that()
+        .resideOutsideOfPackages("dev.agentfactory.edge..", "dev.agentfactory.sandbox.daemon..")
         .should()
         .dependOnClassesThat()
         .resideInAPackage("io.vertx..")
