@@ -6,11 +6,14 @@ import dev.agentfactory.edge.model.ModelParameters;
 import dev.agentfactory.edge.model.ScriptedPolicy;
 import dev.agentfactory.edge.model.SecretRef;
 import dev.agentfactory.edge.model.ToolDefinition;
+import dev.agentfactory.sandbox.LeaseOptions;
+import dev.agentfactory.sandbox.egress.EgressPolicy;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -29,6 +32,7 @@ public record AgentSpec(
     List<BuiltinTool> tools,
     List<McpServer> mcpServers,
     String sandboxTemplate,
+    Optional<EgressPolicy> egress,
     Limits limits) {
 
   static final Pattern SLUG = Pattern.compile("[a-z][a-z0-9-]{0,62}");
@@ -61,6 +65,7 @@ public record AgentSpec(
       }
     }
     requireSlug("sandbox.template", sandboxTemplate);
+    Objects.requireNonNull(egress, "egress");
     if (limits == null) {
       throw AgentException.invalidSpec("limits", "is required");
     }
@@ -132,10 +137,48 @@ public record AgentSpec(
   }
 
   /**
-   * An MCP server the agent may use. Declared and validated, not yet connected: the session engine
-   * does not speak MCP yet.
+   * An MCP (Model Context Protocol) server whose tools the agent may call. Its tools are discovered
+   * with {@code tools/list} when a session first needs them and offered to the model as {@code
+   * mcp_<server>_<tool>}.
    */
-  public record McpServer(String name, URI url) {}
+  public sealed interface McpServer permits McpServer.Http, McpServer.Stdio {
+
+    String name();
+
+    /** The wire name of the transport: {@code http} or {@code stdio}. */
+    String transport();
+
+    /** A streamable-HTTP server, called from the edge node. */
+    record Http(String name, URI url) implements McpServer {
+      public Http {
+        Objects.requireNonNull(url, "url");
+      }
+
+      @Override
+      public String transport() {
+        return "http";
+      }
+    }
+
+    /**
+     * A stdio server, started inside the session's sandbox: {@code command} is its argv, {@code
+     * env} extra environment variables.
+     */
+    record Stdio(String name, List<String> command, Map<String, String> env) implements McpServer {
+      public Stdio {
+        command = List.copyOf(command);
+        env = Map.copyOf(env);
+        if (command.isEmpty()) {
+          throw new IllegalArgumentException("command must name a program");
+        }
+      }
+
+      @Override
+      public String transport() {
+        return "stdio";
+      }
+    }
+  }
 
   /** How far one session of the agent may go: model turns, total tokens, wall-clock time. */
   public record Limits(int maxTurns, int maxTokens, Duration maxWallTime) {
@@ -161,19 +204,32 @@ public record AgentSpec(
     }
   }
 
-  /** The tools offered to the model: the built-ins, as functions. */
+  /**
+   * What the session's sandbox is leased with: the agent's egress allowlist ({@code
+   * network.egress}), which must be narrower than its template's; without one the template's.
+   */
+  public LeaseOptions leaseOptions() {
+    return egress.map(LeaseOptions.NONE::withEgress).orElse(LeaseOptions.NONE);
+  }
+
+  /** The built-in tools offered to the model, as functions (MCP tools come per session). */
   public List<ToolDefinition> toolDefinitions() {
     return tools.stream().map(BuiltinTool::definition).toList();
   }
 
   /** A model request for this agent: the system prompt, then {@code conversation}. */
   public ChatRequest chatRequest(List<ChatMessage> conversation) {
+    return chatRequest(conversation, toolDefinitions());
+  }
+
+  /** A model request offering {@code tools} (the built-ins and the session's MCP tools). */
+  public ChatRequest chatRequest(List<ChatMessage> conversation, List<ToolDefinition> tools) {
     List<ChatMessage> messages = new ArrayList<>();
     if (!systemPrompt.isEmpty()) {
       messages.add(new ChatMessage.System(systemPrompt));
     }
     messages.addAll(conversation);
-    return new ChatRequest(model.name(), messages, toolDefinitions(), model.parameters());
+    return new ChatRequest(model.name(), messages, tools, model.parameters());
   }
 
   static void requireSlug(String field, String value) {

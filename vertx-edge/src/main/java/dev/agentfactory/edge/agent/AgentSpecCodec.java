@@ -3,10 +3,14 @@ package dev.agentfactory.edge.agent;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.agentfactory.edge.model.ModelParameters;
 import dev.agentfactory.edge.model.SecretRef;
+import dev.agentfactory.sandbox.egress.EgressPolicy;
+import dev.agentfactory.sandbox.egress.EgressPolicyJson;
+import dev.agentfactory.sandbox.egress.EgressRule;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -19,10 +23,14 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.OptionalInt;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
 
 /**
  * Reads agent specs from JSON or YAML and writes their canonical JSON. Strict: unknown fields are
@@ -44,12 +52,17 @@ public final class AgentSpecCodec {
           "tools",
           "mcp_servers",
           "sandbox",
+          "network",
           "limits");
   private static final Set<String> MODEL =
       Set.of("provider", "name", "base_url", "api_key", "parameters");
   private static final Set<String> PARAMETERS = Set.of("temperature", "top_p", "max_tokens");
-  private static final Set<String> MCP = Set.of("name", "url");
+  private static final Set<String> MCP_HTTP = Set.of("name", "transport", "url");
+  private static final Set<String> MCP_STDIO = Set.of("name", "transport", "command", "env");
+  private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,127}");
+  static final int MAX_COMMAND_ARGS = 256;
   private static final Set<String> SANDBOX = Set.of("template");
+  private static final Set<String> NETWORK = Set.of("egress");
   private static final Set<String> LIMITS = Set.of("max_turns", "max_tokens", "max_wall_time_ms");
 
   private final ObjectMapper json = new ObjectMapper();
@@ -104,6 +117,7 @@ public final class AgentSpecCodec {
         tools(root.get("tools")),
         mcpServers(root.get("mcp_servers")),
         text(sandbox, "template", "sandbox.template", true),
+        egress(object(root, "network", "network", false)),
         limitsNode == null ? AgentSpec.Limits.DEFAULTS : limits(limitsNode));
   }
 
@@ -171,8 +185,9 @@ public final class AgentSpecCodec {
                           field,
                           "unknown tool '"
                               + entry.textValue()
-                              + "'; built-ins are sandbox.exec, sandbox.read_file,"
-                              + " sandbox.write_file, http.fetch")));
+                              + "'; built-ins are "
+                              + BuiltinTool.specNames()
+                              + " (MCP tools come from mcp_servers)")));
     }
     return tools;
   }
@@ -189,15 +204,100 @@ public final class AgentSpecCodec {
       String prefix = "mcp_servers[" + i + "]";
       JsonNode entry = node.get(i);
       if (!entry.isObject()) {
-        throw AgentException.invalidSpec(prefix, "must be an object with name and url");
+        throw AgentException.invalidSpec(
+            prefix,
+            "must be an object: {name, transport: http, url} or {name, transport: stdio,"
+                + " command}");
       }
-      onlyKnown(entry, prefix + ".", MCP);
       String name = text(entry, "name", prefix + ".name", true);
       AgentSpec.requireSlug(prefix + ".name", name);
-      URI url = uri(prefix + ".url", text(entry, "url", prefix + ".url", true));
-      servers.add(new AgentSpec.McpServer(name, url));
+      String transport = text(entry, "transport", prefix + ".transport", false);
+      if (transport == null) {
+        // Specs from before stdio servers: a url alone means streamable HTTP.
+        transport = entry.has("command") ? "stdio" : "http";
+      }
+      switch (transport) {
+        case "http" -> {
+          onlyKnown(entry, prefix + ".", MCP_HTTP);
+          URI url = uri(prefix + ".url", text(entry, "url", prefix + ".url", true));
+          servers.add(new AgentSpec.McpServer.Http(name, url));
+        }
+        case "stdio" -> {
+          onlyKnown(entry, prefix + ".", MCP_STDIO);
+          servers.add(
+              new AgentSpec.McpServer.Stdio(
+                  name, command(entry.get("command"), prefix + ".command"), env(entry, prefix)));
+        }
+        default ->
+            throw AgentException.invalidSpec(
+                prefix + ".transport", "'" + transport + "' is not http or stdio");
+      }
     }
     return servers;
+  }
+
+  private static List<String> command(JsonNode node, String field) {
+    if (node == null || node.isNull()) {
+      throw AgentException.invalidSpec(field, "is required for transport stdio");
+    }
+    if (!node.isArray() || node.isEmpty() || node.size() > MAX_COMMAND_ARGS) {
+      throw AgentException.invalidSpec(
+          field, "must be an array of 1 to " + MAX_COMMAND_ARGS + " strings (the argv)");
+    }
+    List<String> argv = new ArrayList<>();
+    for (int i = 0; i < node.size(); i++) {
+      JsonNode arg = node.get(i);
+      if (!arg.isTextual() || arg.textValue().indexOf('\0') >= 0) {
+        throw AgentException.invalidSpec(field + "[" + i + "]", "must be a string without NUL");
+      }
+      argv.add(arg.textValue());
+    }
+    if (argv.get(0).isBlank()) {
+      throw AgentException.invalidSpec(field + "[0]", "must name a program");
+    }
+    return argv;
+  }
+
+  private static Map<String, String> env(JsonNode entry, String prefix) {
+    JsonNode node = object(entry, "env", prefix + ".env", false);
+    Map<String, String> env = new TreeMap<>();
+    if (node == null) {
+      return env;
+    }
+    Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
+    while (fields.hasNext()) {
+      Map.Entry<String, JsonNode> field = fields.next();
+      String name = prefix + ".env." + field.getKey();
+      if (!ENV_NAME.matcher(field.getKey()).matches()) {
+        throw AgentException.invalidSpec(name, "is not an environment variable name");
+      }
+      if (!field.getValue().isTextual() || field.getValue().textValue().indexOf('\0') >= 0) {
+        throw AgentException.invalidSpec(name, "must be a string without NUL");
+      }
+      env.put(field.getKey(), field.getValue().textValue());
+    }
+    return env;
+  }
+
+  private static Optional<EgressPolicy> egress(JsonNode network) {
+    if (network == null) {
+      return Optional.empty();
+    }
+    onlyKnown(network, "network.", NETWORK);
+    JsonNode egress = network.get("egress");
+    if (egress == null || egress.isNull()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(EgressPolicyJson.parse(egress, "network.egress"));
+    } catch (IllegalArgumentException e) {
+      // the parser's messages start with the field: "network.egress[0].host must be set"
+      String message = String.valueOf(e.getMessage());
+      int space = message.indexOf(' ');
+      throw space > 0
+          ? AgentException.invalidSpec(message.substring(0, space), message.substring(space + 1))
+          : AgentException.invalidSpec("network.egress", message);
+    }
   }
 
   private static AgentSpec.Limits limits(JsonNode node) {
@@ -229,14 +329,31 @@ public final class AgentSpecCodec {
     spec.tools().forEach(t -> root.withArray("tools").add(t.specName()));
     root.withArray("tools");
     root.withArray("mcp_servers");
-    spec.mcpServers()
-        .forEach(
-            m ->
-                root.withArray("mcp_servers")
-                    .addObject()
-                    .put("name", m.name())
-                    .put("url", m.url().toString()));
+    for (AgentSpec.McpServer server : spec.mcpServers()) {
+      ObjectNode entry =
+          root.withArray("mcp_servers")
+              .addObject()
+              .put("name", server.name())
+              .put("transport", server.transport());
+      if (server instanceof AgentSpec.McpServer.Http http) {
+        entry.put("url", http.url().toString());
+      } else if (server instanceof AgentSpec.McpServer.Stdio stdio) {
+        stdio.command().forEach(entry.putArray("command")::add);
+        ObjectNode env = entry.putObject("env");
+        new TreeMap<>(stdio.env()).forEach(env::put);
+      }
+    }
     root.putObject("sandbox").put("template", spec.sandboxTemplate());
+    spec.egress()
+        .ifPresent(
+            policy -> {
+              ArrayNode rules = root.putObject("network").putArray("egress");
+              for (EgressRule rule : policy.rules()) {
+                ObjectNode r = rules.addObject().put("host", rule.host());
+                rule.ports().forEach(r.putArray("ports")::add);
+                new TreeSet<>(rule.methods()).forEach(r.putArray("methods")::add);
+              }
+            });
     root.putObject("limits")
         .put("max_turns", spec.limits().maxTurns())
         .put("max_tokens", spec.limits().maxTokens())

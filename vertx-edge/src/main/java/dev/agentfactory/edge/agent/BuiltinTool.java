@@ -22,32 +22,42 @@ public enum BuiltinTool {
         "timeout_ms":{"type":"integer","minimum":1,"maximum":600000}},
        "required":["command"],"additionalProperties":false}
       """),
-  SANDBOX_READ_FILE(
-      "sandbox.read_file",
-      "Read a UTF-8 text file from the sandbox.",
+  FILES_READ(
+      "files.read",
+      "Read a UTF-8 text file from the sandbox. Returns its content (at most 256 KiB).",
       """
       {"type":"object","properties":{
-        "path":{"type":"string","description":"Absolute, or relative to /workspace"}},
+        "path":{"type":"string","description":"Relative to /workspace, or absolute under it"}},
        "required":["path"],"additionalProperties":false}
       """),
-  SANDBOX_WRITE_FILE(
-      "sandbox.write_file",
-      "Write a UTF-8 text file in the sandbox, replacing it if it exists.",
+  FILES_WRITE(
+      "files.write",
+      "Write a UTF-8 text file in the sandbox's workspace, replacing it if it exists and creating"
+          + " missing parent directories.",
       """
       {"type":"object","properties":{
-        "path":{"type":"string","description":"Absolute, or relative to /workspace"},
+        "path":{"type":"string","description":"Relative to /workspace, or absolute under it"},
         "content":{"type":"string"}},
        "required":["path","content"],"additionalProperties":false}
       """),
-  /** Declared for specs; executed through the sandbox's egress allowlist in a later issue. */
+  FILES_LIST(
+      "files.list",
+      "List a directory of the sandbox's workspace: name, type (file or dir) and size of each"
+          + " entry.",
+      """
+      {"type":"object","properties":{
+        "path":{"type":"string","description":"Relative to /workspace (default: the workspace)"}},
+       "additionalProperties":false}
+      """),
   HTTP_FETCH(
       "http.fetch",
-      "Fetch a URL through the sandbox's egress proxy (only allowlisted hosts) and return the"
-          + " status and body text.",
+      "Fetch a URL from inside the sandbox, through its egress proxy: only hosts on the agent's"
+          + " allowlist are reachable. Returns the status, headers and body text (capped).",
       """
       {"type":"object","properties":{
         "url":{"type":"string","description":"An http or https URL"},
-        "method":{"type":"string","enum":["GET","POST"]},
+        "method":{"type":"string","enum":["GET","POST","PUT","PATCH","DELETE","HEAD"]},
+        "headers":{"type":"object","additionalProperties":{"type":"string"}},
         "body":{"type":"string"}},
        "required":["url"],"additionalProperties":false}
       """);
@@ -74,11 +84,6 @@ public enum BuiltinTool {
     return specName.replace('.', '_');
   }
 
-  /** Whether the session engine can run it yet (http.fetch waits for the egress allowlist). */
-  public boolean implemented() {
-    return this != HTTP_FETCH;
-  }
-
   public ToolDefinition definition() {
     try {
       JsonNode parameters = MAPPER.readTree(schema);
@@ -88,8 +93,23 @@ public enum BuiltinTool {
     }
   }
 
+  /**
+   * The tool a spec names. {@code sandbox.read_file} and {@code sandbox.write_file}, the names
+   * before the file tools existed, still read as {@code files.read} and {@code files.write}.
+   */
   public static Optional<BuiltinTool> bySpecName(String name) {
+    if ("sandbox.read_file".equals(name)) {
+      return Optional.of(FILES_READ);
+    }
+    if ("sandbox.write_file".equals(name)) {
+      return Optional.of(FILES_WRITE);
+    }
     return Arrays.stream(values()).filter(t -> t.specName.equals(name)).findFirst();
+  }
+
+  /** The spec names, for error messages. */
+  public static String specNames() {
+    return String.join(", ", Arrays.stream(values()).map(BuiltinTool::specName).toList());
   }
 
   public static Optional<BuiltinTool> byFunctionName(String name) {

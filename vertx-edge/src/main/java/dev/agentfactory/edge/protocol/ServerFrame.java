@@ -85,8 +85,13 @@ public sealed interface ServerFrame {
     }
   }
 
-  /** A tool call ended; {@code status} is exited, timeout, killed or failed. */
-  record ToolResult(String id, String callId, String status, int exitCode, long durationMs)
+  /**
+   * A tool call ended. For {@code sandbox_exec} {@code status} is exited, timeout, killed or failed
+   * and {@code exitCode} the command's; for other tools it is ok or error and {@code exitCode} -1.
+   * {@code isError} says the tool reported an error (for a command: it did not exit on its own).
+   */
+  record ToolResult(
+      String id, String callId, String status, int exitCode, long durationMs, boolean isError)
       implements ServerFrame {
     @Override
     public String type() {

@@ -4,15 +4,18 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfactory.edge.agent.AgentSpec;
 import dev.agentfactory.edge.agent.AgentVersion;
+import dev.agentfactory.edge.agent.BuiltinTool;
 import dev.agentfactory.edge.model.ChatMessage;
 import dev.agentfactory.edge.model.ModelEvent;
 import dev.agentfactory.edge.model.ModelProvider;
 import dev.agentfactory.edge.model.ModelResponse;
 import dev.agentfactory.edge.model.ModelStream;
-import dev.agentfactory.edge.model.ScriptedPolicy;
 import dev.agentfactory.edge.model.TokenUsage;
 import dev.agentfactory.edge.model.ToolCall;
+import dev.agentfactory.edge.model.ToolDefinition;
 import dev.agentfactory.edge.protocol.ServerFrame;
+import dev.agentfactory.edge.tools.SessionTools;
+import dev.agentfactory.edge.tools.ToolResult;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import java.time.Duration;
@@ -45,8 +48,36 @@ final class AgentLoop {
     Future<ToolRun> exec(String requestId, String callId, String command, Duration timeout);
   }
 
-  /** How a tool call ended, as fed back to the model. */
-  record ToolRun(String status, int exitCode, String stdout, String stderr, long durationMs) {}
+  /**
+   * How a tool call ended, as fed back to the model. A command ({@code sandbox_exec}) has a status
+   * of exited, timeout, killed or failed and goes back as JSON of its exit code and output; other
+   * tools have status ok or error, exit code -1, and {@code forModel} is their result text.
+   */
+  record ToolRun(
+      String status,
+      int exitCode,
+      String stdout,
+      String stderr,
+      long durationMs,
+      boolean isError,
+      String forModel) {
+
+    /** A command's run: an error when it did not exit on its own. */
+    ToolRun(String status, int exitCode, String stdout, String stderr, long durationMs) {
+      this(status, exitCode, stdout, stderr, durationMs, !"exited".equals(status), null);
+    }
+
+    static ToolRun of(ToolResult result) {
+      return new ToolRun(
+          result.status(),
+          -1,
+          result.isError() ? "" : result.content(),
+          result.isError() ? result.content() : "",
+          result.durationMs(),
+          result.isError(),
+          result.isError() ? errorJson(result.content()) : result.content());
+    }
+  }
 
   /** What one user message cost and produced, for the interaction event. */
   record Turn(
@@ -63,17 +94,25 @@ final class AgentLoop {
 
   static final Duration TOOL_TIMEOUT = Duration.ofSeconds(60);
   static final int MAX_TOOL_OUTPUT_CHARS = 16 * 1024;
+  static final int OUTPUT_FRAME_CHARS = 16 * 1024;
 
   private final AgentVersion version;
   private final ModelProvider provider;
   private final Io io;
+  private final SessionTools tools;
   private final List<ChatMessage> conversation = new ArrayList<>();
   private TokenUsage sessionUsage = TokenUsage.UNKNOWN;
 
-  AgentLoop(AgentVersion version, ModelProvider provider, Io io) {
+  AgentLoop(AgentVersion version, ModelProvider provider, Io io, SessionTools tools) {
     this.version = version;
     this.provider = provider;
     this.io = io;
+    this.tools = tools;
+  }
+
+  /** Ends the agent's MCP sessions. Never fails. */
+  Future<Void> close() {
+    return tools.close();
   }
 
   AgentVersion version() {
@@ -116,7 +155,40 @@ final class AgentLoop {
               "limit_exceeded", "the session used " + sessionUsage.totalTokens() + " tokens"));
       return;
     }
-    ModelStream stream = provider.stream(version.spec().chatRequest(List.copyOf(conversation)));
+    tools
+        .definitions()
+        .onFailure(
+            e ->
+                done.fail(
+                    new AgentTurnException(
+                        "tool_unavailable",
+                        "the agent's tools could not be listed: " + e.getMessage())))
+        .onSuccess(
+            definitions ->
+                callModel(
+                    requestId,
+                    content,
+                    started,
+                    firstNew,
+                    calls,
+                    turnUsage,
+                    modelCalls,
+                    done,
+                    definitions));
+  }
+
+  private void callModel(
+      String requestId,
+      String content,
+      long started,
+      int firstNew,
+      List<ToolCallRecord> calls,
+      TokenUsage turnUsage,
+      int modelCalls,
+      Promise<Turn> done,
+      List<ToolDefinition> definitions) {
+    ModelStream stream =
+        provider.stream(version.spec().chatRequest(List.copyOf(conversation), definitions));
     stream.handler(
         event -> {
           if (event instanceof ModelEvent.TextDelta delta && !delta.text().isEmpty()) {
@@ -173,17 +245,30 @@ final class AgentLoop {
             run -> {
               io.send(
                   new ServerFrame.ToolResult(
-                      requestId, call.id(), run.status(), run.exitCode(), run.durationMs()));
+                      requestId,
+                      call.id(),
+                      run.status(),
+                      run.exitCode(),
+                      run.durationMs(),
+                      run.isError()));
               records.add(new ToolCallRecord(call, run));
-              conversation.add(new ChatMessage.Tool(call.id(), resultJson(run)));
+              conversation.add(
+                  new ChatMessage.Tool(
+                      call.id(), run.forModel() != null ? run.forModel() : resultJson(run)));
               return runTools(requestId, toolCalls, index + 1, records);
             });
   }
 
   private Future<ToolRun> runTool(String requestId, ToolCall call) {
-    if (!call.name().equals(ScriptedPolicy.EXEC_TOOL)) {
-      return Future.succeededFuture(
-          new ToolRun("failed", -1, "", "tool " + call.name() + " is not available yet", 0));
+    if (!SessionTools.isExec(call.name())
+        || !version.spec().tools().contains(BuiltinTool.SANDBOX_EXEC)) {
+      return tools
+          .call(call)
+          .map(
+              result -> {
+                sendOutput(requestId, call.id(), result);
+                return ToolRun.of(result);
+              });
     }
     String command;
     try {
@@ -197,6 +282,24 @@ final class AgentLoop {
           new ToolRun("failed", -1, "", "arguments must be JSON with a command string", 0));
     }
     return io.exec(requestId, call.id(), command, TOOL_TIMEOUT);
+  }
+
+  /** A tool's result as {@code tool.output} frames: stdout, or stderr for an error. */
+  private void sendOutput(String requestId, String callId, ToolResult result) {
+    String text = result.content();
+    String stream = result.isError() ? "stderr" : "stdout";
+    for (int at = 0; at < text.length(); ) {
+      int end = Math.min(text.length(), at + OUTPUT_FRAME_CHARS);
+      if (end < text.length() && Character.isHighSurrogate(text.charAt(end - 1))) {
+        end--;
+      }
+      io.send(new ServerFrame.ToolOutput(requestId, callId, stream, text.substring(at, end)));
+      at = end;
+    }
+  }
+
+  private static String errorJson(String message) {
+    return JSON.createObjectNode().put("is_error", true).put("error", message).toString();
   }
 
   /** The tool result as the model reads it (and as the scripted policy expects it). */

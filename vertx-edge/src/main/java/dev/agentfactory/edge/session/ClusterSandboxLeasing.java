@@ -2,6 +2,7 @@ package dev.agentfactory.edge.session;
 
 import dev.agentfactory.cluster.lease.Lease;
 import dev.agentfactory.cluster.lease.LeaseRegistry;
+import dev.agentfactory.sandbox.LeaseOptions;
 import dev.agentfactory.sandbox.Sandbox;
 import dev.agentfactory.sandbox.SandboxPool;
 import io.vertx.core.Future;
@@ -32,7 +33,12 @@ public final class ClusterSandboxLeasing implements SandboxLeasing {
 
   @Override
   public Future<LeasedSandbox> lease(String sessionId, String template) {
-    return Future.fromCompletionStage(pool.lease(template), vertx.getOrCreateContext())
+    return lease(sessionId, template, LeaseOptions.NONE);
+  }
+
+  @Override
+  public Future<LeasedSandbox> lease(String sessionId, String template, LeaseOptions options) {
+    return Future.fromCompletionStage(pool.lease(template, options), vertx.getOrCreateContext())
         .compose(
             sandbox ->
                 Future.fromCompletionStage(

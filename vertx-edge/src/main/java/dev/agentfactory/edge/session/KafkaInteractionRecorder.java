@@ -103,10 +103,13 @@ public final class KafkaInteractionRecorder implements InteractionRecorder {
     return event.build();
   }
 
-  /** How a sandbox command ended (exited, timeout, killed, failed), as the event records it. */
+  /**
+   * How a tool call ended (exited, timeout, killed, failed; ok, error), as the event records it.
+   */
   private static ToolCallStatus toolStatus(String status, int exitCode) {
     return switch (status) {
       case "exited" -> exitCode == 0 ? ToolCallStatus.OK : ToolCallStatus.ERROR;
+      case "ok" -> ToolCallStatus.OK; // a tool other than a command that succeeded
       case "timeout" -> ToolCallStatus.TIMEOUT;
       default -> ToolCallStatus.ERROR;
     };

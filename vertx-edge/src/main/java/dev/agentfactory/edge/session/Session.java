@@ -7,9 +7,12 @@ import dev.agentfactory.edge.protocol.ClientFrame;
 import dev.agentfactory.edge.protocol.FrameCodec;
 import dev.agentfactory.edge.protocol.FrameException;
 import dev.agentfactory.edge.protocol.ServerFrame;
+import dev.agentfactory.edge.tools.SessionTools;
 import dev.agentfactory.sandbox.ExecRequest;
 import dev.agentfactory.sandbox.ExecResult;
+import dev.agentfactory.sandbox.LeaseOptions;
 import dev.agentfactory.sandbox.OutputListener;
+import dev.agentfactory.sandbox.Sandbox;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -119,7 +122,14 @@ final class Session {
     this.settings = settings;
     this.metrics = metrics;
     this.onEnd = onEnd;
-    this.agent = agentVersion == null ? null : new AgentLoop(agentVersion, provider, new LoopIo());
+    this.agent =
+        agentVersion == null
+            ? null
+            : new AgentLoop(
+                agentVersion,
+                provider,
+                new LoopIo(),
+                new SessionTools(vertx, context, agentVersion.spec(), this::toolSandbox));
   }
 
   String id() {
@@ -139,7 +149,10 @@ final class Session {
           long leaseStart = System.nanoTime();
           tail =
               leasing
-                  .lease(id, agent == null ? TEMPLATE : agent.version().spec().sandboxTemplate())
+                  .lease(
+                      id,
+                      agent == null ? TEMPLATE : agent.version().spec().sandboxTemplate(),
+                      agent == null ? LeaseOptions.NONE : agent.version().spec().leaseOptions())
                   .andThen(
                       ar ->
                           onContext(
@@ -439,6 +452,14 @@ final class Session {
                       startedAt));
             })
         .transform(ar -> Future.succeededFuture());
+  }
+
+  /** The sandbox the agent's tools work in (file tools, http.fetch, stdio MCP servers). */
+  private Future<Sandbox> toolSandbox() {
+    LeasedSandbox held = leased;
+    return held == null
+        ? Future.failedFuture(new IllegalStateException("the session has no sandbox"))
+        : Future.succeededFuture(held.sandbox());
   }
 
   /** The agent loop's view of this session. */
@@ -744,6 +765,9 @@ final class Session {
     }
     metrics.sessionClosed();
     onEnd.run();
+    if (agent != null) {
+      agent.close();
+    }
     if (leased == null) {
       return Future.succeededFuture();
     }

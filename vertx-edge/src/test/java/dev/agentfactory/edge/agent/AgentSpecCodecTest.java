@@ -4,6 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.agentfactory.edge.model.ScriptedPolicy;
+import dev.agentfactory.sandbox.egress.EgressRule;
+import java.net.URI;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -90,5 +94,85 @@ class AgentSpecCodecTest {
             + "\"sandbox\":{\"template\":\"python\"}}";
     assertThat(catchThrowableOfType(AgentException.class, () -> codec.parseJson(unknown)).field())
         .isEqualTo("model.name");
+  }
+
+  static final String TOOLS =
+      "{\"name\":\"tooled\",\"model\":{\"provider\":\"openai\",\"name\":\"m\","
+          + "\"base_url\":\"http://localhost:8000/v1\"},"
+          + "\"tools\":[\"files.read\",\"files.write\",\"files.list\",\"http.fetch\"],"
+          + "\"mcp_servers\":["
+          + "{\"name\":\"local\",\"transport\":\"stdio\",\"command\":[\"python3\",\"server.py\"],"
+          + "\"env\":{\"LOG_LEVEL\":\"debug\"}},"
+          + "{\"name\":\"remote\",\"transport\":\"http\",\"url\":\"http://localhost:9000/mcp\"}],"
+          + "\"sandbox\":{\"template\":\"python\"},"
+          + "\"network\":{\"egress\":[{\"host\":\"pypi.org\",\"ports\":[443],\"methods\":[\"CONNECT\"]}]}}";
+
+  @Test
+  void theEgressAllowlistBecomesTheLeaseOptions() {
+    AgentSpec spec = codec.parseJson(TOOLS);
+    assertThat(spec.leaseOptions().egress().rules())
+        .containsExactly(EgressRule.of("pypi.org", 443, "CONNECT"));
+    assertThat(codec.parseJson(OPENAI).leaseOptions().isEmpty()).isTrue();
+  }
+
+  @Test
+  void mcpServersAreStdioOrHttpAndRoundTrip() {
+    AgentSpec spec = codec.parseJson(TOOLS);
+    assertThat(spec.tools())
+        .containsExactly(
+            BuiltinTool.FILES_READ,
+            BuiltinTool.FILES_WRITE,
+            BuiltinTool.FILES_LIST,
+            BuiltinTool.HTTP_FETCH);
+    assertThat(spec.toolDefinitions())
+        .extracting(t -> t.name())
+        .containsExactly("files_read", "files_write", "files_list", "http_fetch");
+    assertThat(spec.mcpServers())
+        .containsExactly(
+            new AgentSpec.McpServer.Stdio(
+                "local", List.of("python3", "server.py"), Map.of("LOG_LEVEL", "debug")),
+            new AgentSpec.McpServer.Http("remote", URI.create("http://localhost:9000/mcp")));
+    AgentSpec again = codec.parseJson(codec.toJson(spec));
+    assertThat(again).isEqualTo(spec);
+    assertThat(codec.contentHash(again)).isEqualTo(codec.contentHash(spec));
+  }
+
+  @Test
+  void theOldFileToolNamesReadAsTheFileTools() {
+    String old = OPENAI.replace("\"http.fetch\"", "\"sandbox.read_file\",\"sandbox.write_file\"");
+    assertThat(codec.parseJson(old).tools())
+        .containsExactly(BuiltinTool.SANDBOX_EXEC, BuiltinTool.FILES_READ, BuiltinTool.FILES_WRITE);
+    String twice = OPENAI.replace("\"http.fetch\"", "\"files.read\",\"sandbox.read_file\"");
+    assertThat(catchThrowableOfType(AgentException.class, () -> codec.parseJson(twice)).field())
+        .isEqualTo("tools");
+  }
+
+  @ParameterizedTest(name = "{1}")
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "\"transport\":\"stdio\"            | \"transport\":\"sse\"                 | mcp_servers[0].transport",
+        "\"command\":[\"python3\",\"server.py\"] | \"command\":[]                    | mcp_servers[0].command",
+        "\"command\":[\"python3\",\"server.py\"] | \"command\":\"python3 server.py\"    | mcp_servers[0].command",
+        "\"command\":[\"python3\",\"server.py\"] | \"command\":[\"python3\",7]          | mcp_servers[0].command[1]",
+        "\"command\":[\"python3\",\"server.py\"] | \"command\":[\" \"]                 | mcp_servers[0].command[0]",
+        "\"command\":[\"python3\",\"server.py\"] | \"url\":\"http://x/mcp\"             | mcp_servers[0].url",
+        "\"LOG_LEVEL\":\"debug\"            | \"LOG-LEVEL\":\"debug\"               | mcp_servers[0].env.LOG-LEVEL",
+        "\"LOG_LEVEL\":\"debug\"            | \"LOG_LEVEL\":1                      | mcp_servers[0].env.LOG_LEVEL",
+        "\"name\":\"remote\"                | \"name\":\"local\"                     | mcp_servers[1].name",
+        "\"url\":\"http://localhost:9000/mcp\" | \"command\":[\"x\"]                 | mcp_servers[1].command",
+        "\"url\":\"http://localhost:9000/mcp\" | \"uri\":\"http://localhost:9000/mcp\" | mcp_servers[1].uri",
+        "\"files.list\",                    | \"files.delete\",                    | tools[2]",
+        "\"host\":\"pypi.org\"              | \"host\":7                           | network.egress[0].host",
+        "\"ports\":[443]                    | \"ports\":[70000]                    | network.egress[0].ports[0]",
+        "\"egress\":[                       | \"egres\":[                          | network.egres",
+      })
+  void everyBadToolFieldIsNamed(String good, String bad, String field) {
+    String json = TOOLS.replace(good.strip(), bad.strip());
+    assertThat(json).isNotEqualTo(TOOLS);
+    AgentException e = catchThrowableOfType(AgentException.class, () -> codec.parseJson(json));
+    assertThat(e).as(json).isNotNull();
+    assertThat(e.code()).isEqualTo(AgentException.Code.INVALID_SPEC);
+    assertThat(e.field()).isEqualTo(field);
   }
 }

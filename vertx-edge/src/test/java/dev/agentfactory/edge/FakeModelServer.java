@@ -1,0 +1,119 @@
+package dev.agentfactory.edge;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A stand-in for a hosted LLM (the one mock these tests allow): a real HTTP server speaking the
+ * OpenAI chat-completions streaming protocol, answering each request with the next scripted step —
+ * one tool call, or a final text — and keeping every request body so tests can see which tools were
+ * offered and what the tools returned.
+ */
+final class FakeModelServer implements AutoCloseable {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** One model answer: a tool call ({@code tool} and its arguments) or a final {@code text}. */
+  record Step(String tool, String arguments, String text) {
+    static Step call(String tool, String arguments) {
+      return new Step(tool, arguments, null);
+    }
+
+    static Step answer(String text) {
+      return new Step(null, null, text);
+    }
+  }
+
+  private final HttpServer server;
+  private final ConcurrentLinkedQueue<Step> script = new ConcurrentLinkedQueue<>();
+  private final List<JsonNode> requests = new CopyOnWriteArrayList<>();
+  private int calls;
+
+  FakeModelServer(Vertx vertx) throws Exception {
+    server =
+        vertx
+            .createHttpServer()
+            .requestHandler(
+                req ->
+                    req.body()
+                        .onSuccess(
+                            body -> {
+                              try {
+                                requests.add(JSON.readTree(body.toString()));
+                              } catch (Exception e) {
+                                req.response().setStatusCode(400).end();
+                                return;
+                              }
+                              Step step = script.poll();
+                              if (step == null) {
+                                step = Step.answer("(script exhausted)");
+                              }
+                              req.response()
+                                  .setChunked(true)
+                                  .putHeader("content-type", "text/event-stream")
+                                  .end(events(step));
+                            }))
+            .listen(0, "127.0.0.1")
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(20, TimeUnit.SECONDS);
+  }
+
+  String baseUrl() {
+    return "http://127.0.0.1:" + server.actualPort() + "/v1";
+  }
+
+  void script(Step... steps) {
+    script.addAll(List.of(steps));
+  }
+
+  List<JsonNode> requests() {
+    return requests;
+  }
+
+  private synchronized String events(Step step) {
+    calls++;
+    ObjectNode delta = JSON.createObjectNode().put("role", "assistant");
+    String finish;
+    if (step.tool() != null) {
+      ObjectNode call = delta.putArray("tool_calls").addObject();
+      call.put("index", 0).put("id", "call_" + calls).put("type", "function");
+      call.putObject("function").put("name", step.tool()).put("arguments", step.arguments());
+      finish = "tool_calls";
+    } else {
+      delta.put("content", step.text());
+      finish = "stop";
+    }
+    return event(chunk(delta, null))
+        + event(chunk(JSON.createObjectNode(), finish))
+        + "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":5,"
+        + "\"total_tokens\":15}}\n\n"
+        + "data: [DONE]\n\n";
+  }
+
+  private static ObjectNode chunk(ObjectNode delta, String finish) {
+    ObjectNode chunk = JSON.createObjectNode().put("model", "fake-model");
+    ObjectNode choice = chunk.putArray("choices").addObject().put("index", 0);
+    choice.set("delta", delta);
+    if (finish != null) {
+      choice.put("finish_reason", finish);
+    }
+    return chunk;
+  }
+
+  private static String event(JsonNode data) {
+    return "data: " + data + "\n\n";
+  }
+
+  @Override
+  public void close() {
+    server.close();
+  }
+}
