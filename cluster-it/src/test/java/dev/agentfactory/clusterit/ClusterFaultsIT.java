@@ -171,6 +171,12 @@ class ClusterFaultsIT {
         count(SessionOutcome.Kind.TOLD),
         count(SessionOutcome.Kind.CUT_OFF),
         ledger.grants());
+    outcomes.stream()
+        .filter(o -> o.kind() != SessionOutcome.Kind.SERVED)
+        .map(o -> o.node() + " " + o.kind() + ": " + o.detail())
+        .distinct()
+        .limit(10)
+        .forEach(o -> LOG.info("  not served: {}", o));
     List<NodeContainer> live = cluster.running();
     await("no lease record and no leased sandbox left on " + live.size() + " nodes")
         .atMost(ClusterFixture.LEASE_TTL.plus(STEP))
