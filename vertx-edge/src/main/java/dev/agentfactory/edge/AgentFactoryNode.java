@@ -8,6 +8,7 @@ import dev.agentfactory.connectors.flink.FlinkRestClient;
 import dev.agentfactory.connectors.kafka.EmbeddedKafka;
 import dev.agentfactory.connectors.kafka.InteractionPublisher;
 import dev.agentfactory.connectors.kafka.Topics;
+import dev.agentfactory.edge.admin.ClusterLeasesHandler;
 import dev.agentfactory.edge.agent.AgentRegistry;
 import dev.agentfactory.edge.agent.AgentSpec;
 import dev.agentfactory.edge.agent.AgentSpecCodec;
@@ -29,6 +30,7 @@ import dev.agentfactory.edge.metrics.MetricsHandler;
 import dev.agentfactory.edge.pipeline.JobsHandler;
 import dev.agentfactory.edge.pipeline.PipelineJob;
 import dev.agentfactory.edge.session.ClusterSandboxLeasing;
+import dev.agentfactory.edge.session.InteractionRecorder;
 import dev.agentfactory.edge.session.KafkaInteractionRecorder;
 import dev.agentfactory.edge.session.SessionHandler;
 import dev.agentfactory.edge.session.SessionSettings;
@@ -37,6 +39,7 @@ import dev.agentfactory.sandbox.SandboxPool;
 import dev.agentfactory.sandbox.driver.Isolation;
 import dev.agentfactory.sandbox.local.LocalSandboxPool;
 import dev.agentfactory.sandbox.local.SandboxConfig;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -150,23 +153,37 @@ public final class AgentFactoryNode implements AutoCloseable {
   }
 
   private void startSideBySide(ExecutorService starters) {
-    CompletableFuture<String> kafkaUp = async(starters, "kafka", this::startKafka);
+    boolean data = config.dataEnabled();
+    CompletableFuture<String> kafkaUp =
+        data ? async(starters, "kafka", this::startKafka) : CompletableFuture.completedFuture(null);
     CompletableFuture<ClusterNode> clusterUp = async(starters, "hazelcast", this::startCluster);
     CompletableFuture<SandboxPool> poolUp = async(starters, "sandbox pool", this::startPool);
-    CompletableFuture<URI> flinkUp = async(starters, "flink", this::startFlink);
+    CompletableFuture<URI> flinkUp =
+        data ? async(starters, "flink", this::startFlink) : CompletableFuture.completedFuture(null);
     CompletableFuture.allOf(kafkaUp, clusterUp, poolUp, flinkUp).join();
     kafkaBootstrap = kafkaUp.join();
     flinkRestUrl = flinkUp.join();
 
-    publisher = InteractionPublisher.create(kafkaBootstrap);
-    startPipeline();
+    InteractionRecorder recorder;
+    if (data) {
+      publisher = InteractionPublisher.create(kafkaBootstrap);
+      startPipeline();
+      recorder = new KafkaInteractionRecorder(vertx, publisher);
+    } else {
+      // Said in /health, not only in a log line: nothing this node serves becomes a dataset.
+      Map<String, Object> off = Map.of("reason", "data.enabled=false: interactions not recorded");
+      health.report(NodeHealth.KAFKA, ComponentStatus.off(off));
+      health.report(NodeHealth.FLINK_JOB, ComponentStatus.off(off));
+      recorder = record -> Future.succeededFuture();
+      LOG.warn("data plane off (data.enabled=false): sessions are served, nothing is recorded");
+    }
 
     String isolation = poolUp.join().stats().isolation();
     sessions =
         new SessionHandler(
             vertx,
             new ClusterSandboxLeasing(vertx, poolUp.join(), clusterUp.join().leases(), isolation),
-            new KafkaInteractionRecorder(vertx, publisher),
+            recorder,
             new SessionSettings(
                 config.sessionMaxFrameBytes(),
                 Duration.ofMillis(config.sessionResumeGraceMs()),
@@ -254,6 +271,7 @@ public final class AgentFactoryNode implements AutoCloseable {
                 Map.entry("createKey", keys::create),
                 Map.entry("listKeys", keys::list),
                 Map.entry("revokeKey", keys::revoke),
+                Map.entry("getClusterLeases", new ClusterLeasesHandler(vertx, () -> cluster)::get),
                 Map.entry("createAgent", agentsApi::create),
                 Map.entry("listAgents", agentsApi::list),
                 Map.entry("getAgent", agentsApi::get),
@@ -471,6 +489,9 @@ public final class AgentFactoryNode implements AutoCloseable {
     poolDetail.put("leased", stats.leased());
     poolDetail.put("target", stats.target());
     health.report(NodeHealth.SANDBOX_POOL, ComponentStatus.up(poolDetail));
+    if (pipeline == null) {
+      return; // data plane off: nothing to probe
+    }
     pipeline
         .status()
         .whenComplete(

@@ -59,8 +59,8 @@ public final class NodeMain {
         node.httpUrl(),
         config.httpHost(),
         node.httpPort(),
-        node.flinkRestUrl(),
-        node.kafkaBootstrapServers(),
+        config.dataEnabled() ? node.flinkRestUrl() : "off (data.enabled=false)",
+        config.dataEnabled() ? node.kafkaBootstrapServers() : "off (data.enabled=false)",
         config.datasetsDir(),
         config.dataDir());
     stopped.await();

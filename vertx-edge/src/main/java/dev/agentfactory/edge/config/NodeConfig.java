@@ -35,7 +35,8 @@ public record NodeConfig(
     Optional<String> adminKey,
     Optional<String> authStoreUrl,
     int rateLimitPerSecond,
-    int rateLimitBurst) {
+    int rateLimitBurst,
+    boolean dataEnabled) {
 
   public NodeConfig {
     dataDir = dataDir.toAbsolutePath().normalize();
@@ -82,7 +83,8 @@ public record NodeConfig(
         source.optional(NodeOptions.ADMIN_KEY),
         source.optional(NodeOptions.AUTH_STORE_URL),
         source.get(NodeOptions.RATE_LIMIT_PER_SECOND),
-        source.get(NodeOptions.RATE_LIMIT_BURST));
+        source.get(NodeOptions.RATE_LIMIT_BURST),
+        source.get(NodeOptions.DATA_ENABLED));
   }
 
   /**
@@ -137,6 +139,8 @@ public record NodeConfig(
                 sandboxPoolSize)
         + " auth="
         + (adminKey.isPresent() ? "on" : "off")
+        + " data="
+        + (dataEnabled ? "on" : "off")
         + "]";
   }
 

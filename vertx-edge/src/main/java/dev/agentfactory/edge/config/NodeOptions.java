@@ -27,6 +27,14 @@ public final class NodeOptions {
   public static final Option<Integer> HTTP_PORT =
       Option.port("http.port", "AF_HTTP_PORT", 8080, "Port of the HTTP and WebSocket API.");
 
+  public static final Option<Boolean> DATA_ENABLED =
+      Option.bool(
+          "data.enabled",
+          "AF_DATA_ENABLED",
+          true,
+          "Run the data plane: Kafka, Flink and the pipeline job. false: sessions work but no"
+              + " interaction is recorded, and /health says so (nodes of a test cluster).");
+
   public static final Option<String> KAFKA_BOOTSTRAP =
       Option.string(
           "kafka.bootstrap.servers",
@@ -198,6 +206,7 @@ public final class NodeOptions {
           DATA_DIR,
           HTTP_HOST,
           HTTP_PORT,
+          DATA_ENABLED,
           KAFKA_BOOTSTRAP,
           KAFKA_PORT,
           FLINK_REST_URL,

@@ -44,6 +44,20 @@ public record Option<T>(
         });
   }
 
+  static Option<Boolean> bool(String key, String env, boolean defaultValue, String description) {
+    return new Option<>(
+        key,
+        env,
+        Boolean.toString(defaultValue),
+        description,
+        text ->
+            switch (text.trim()) {
+              case "true" -> true;
+              case "false" -> false;
+              default -> throw new IllegalArgumentException("must be true or false");
+            });
+  }
+
   static Option<Integer> positiveInt(String key, String env, int defaultValue, String desc) {
     return intAtLeast(key, env, defaultValue, desc, 1, "must be a positive whole number");
   }

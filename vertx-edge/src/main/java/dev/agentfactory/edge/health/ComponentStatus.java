@@ -5,7 +5,8 @@ import java.util.Map;
 /**
  * The state of one component of a node.
  *
- * @param state {@code UP}, {@code STARTING} or {@code DOWN}
+ * @param state {@code UP}, {@code STARTING}, {@code DOWN}, or {@code OFF} for a component this node
+ *     was configured not to run (healthy: nothing is expected of it)
  * @param detail what an operator needs to know: addresses, counts, or the reason it is not up
  */
 public record ComponentStatus(State state, Map<String, Object> detail) {
@@ -13,7 +14,8 @@ public record ComponentStatus(State state, Map<String, Object> detail) {
   public enum State {
     UP,
     STARTING,
-    DOWN
+    DOWN,
+    OFF
   }
 
   public ComponentStatus {
@@ -22,6 +24,16 @@ public record ComponentStatus(State state, Map<String, Object> detail) {
 
   public static ComponentStatus up(Map<String, Object> detail) {
     return new ComponentStatus(State.UP, detail);
+  }
+
+  /** Turned off by configuration; {@code detail} says what the node does without it. */
+  public static ComponentStatus off(Map<String, Object> detail) {
+    return new ComponentStatus(State.OFF, detail);
+  }
+
+  /** Up, or deliberately off: nothing about this component keeps the node from serving. */
+  public boolean isHealthy() {
+    return state == State.UP || state == State.OFF;
   }
 
   public static ComponentStatus starting() {

@@ -37,7 +37,7 @@ public final class HealthHandler implements Handler<RoutingContext> {
       body.putArray("failing")
           .addAll(
               snapshot.entrySet().stream()
-                  .filter(e -> e.getValue().state() != ComponentStatus.State.UP)
+                  .filter(e -> !e.getValue().isHealthy())
                   .map(e -> body.textNode(e.getKey()))
                   .toList());
     }

@@ -42,7 +42,8 @@ public final class NodeHealth {
     return copy;
   }
 
+  /** True when every component is up or turned off by configuration. */
   public boolean allUp() {
-    return status.values().stream().allMatch(s -> s.state() == ComponentStatus.State.UP);
+    return status.values().stream().allMatch(ComponentStatus::isHealthy);
   }
 }

@@ -50,6 +50,25 @@ class NodeConfigTest {
   }
 
   @Test
+  void theDataPlaneIsOnByDefaultAndCanBeTurnedOff() {
+    assertThat(NodeConfig.from(new ConfigSource(Map.of(), Map.of(), Map.of())).dataEnabled())
+        .isTrue();
+    ConfigSource off = new ConfigSource(Map.of(), Map.of("AF_DATA_ENABLED", "false"), Map.of());
+    assertThat(NodeConfig.from(off).dataEnabled()).isFalse();
+    assertThat(NodeConfig.from(off).toString()).contains("data=off");
+  }
+
+  @Test
+  void aDataSwitchThatIsNotTrueOrFalseNamesTheOption() {
+    ConfigSource source = new ConfigSource(Map.of(), Map.of("AF_DATA_ENABLED", "no"), Map.of());
+
+    assertThatThrownBy(() -> NodeConfig.from(source))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("data.enabled")
+        .hasMessageContaining("true or false");
+  }
+
+  @Test
   void unknownFlagsAreRejected() {
     assertThatThrownBy(() -> ConfigSource.parseFlags(new String[] {"--htp.port=1"}))
         .isInstanceOf(ConfigException.class)
