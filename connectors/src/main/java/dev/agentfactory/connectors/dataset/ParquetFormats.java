@@ -22,6 +22,8 @@ import org.apache.parquet.schema.MessageType;
  *
  * <pre>{@code
  * FileSink.forBulkFormat(new Path(root, "sft"), ParquetFormats.sft()).build();
+ * FileSink.forBulkFormat(new Path(root, "rft"), ParquetFormats.<RftRow>forKind(DatasetKind.RFT))
+ *     .build();
  * }</pre>
  *
  * <p>Flink's own {@code AvroParquetWriters} writes the legacy 2-level list layout, which some
@@ -35,17 +37,25 @@ public final class ParquetFormats {
 
   /** The {@code sft} dataset format for {@link SftRow}. */
   public static ParquetWriterFactory<SftRow> sft() {
+    return forKind(DatasetKind.SFT);
+  }
+
+  /**
+   * The format of one dataset kind. Rows of another kind fail in the writer: give each kind its own
+   * sink.
+   */
+  public static <T extends DatasetRow> ParquetWriterFactory<T> forKind(DatasetKind kind) {
     return new ParquetWriterFactory<>(
-        new Builder<>(SftDataset.AVRO_SCHEMA.toString(), SftDatasetMapping.INSTANCE));
+        new Builder<>(kind.avroSchema().toString(), new RowMapping<T>()));
   }
 
   /** The Avro row mapping as a serialisable function object. */
-  enum SftDatasetMapping implements SerializableMapping<SftRow> {
-    INSTANCE;
+  static final class RowMapping<T extends DatasetRow> implements SerializableMapping<T> {
+    private static final long serialVersionUID = 1L;
 
     @Override
-    public GenericRecord apply(SftRow row) {
-      return SftDataset.toRecord(row);
+    public GenericRecord apply(T row) {
+      return DatasetSchemas.toRecord(row);
     }
   }
 

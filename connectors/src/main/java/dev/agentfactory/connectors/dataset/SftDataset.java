@@ -1,77 +1,24 @@
 package dev.agentfactory.connectors.dataset;
 
-import java.util.ArrayList;
-import java.util.List;
 import org.apache.avro.Schema;
-import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
 
 /**
- * The {@code sft} dataset: its schema and the mapping of {@link SftRow} to it.
- *
- * <pre>
- * example_id     string
- * session_id     string
- * tenant         string
- * agent_name     string
- * created_at     int64 timestamp(millis, UTC)
- * schema_version int32
- * scrub_policy   string
- * messages       list&lt;struct&lt;role string, content string, tool_call_id string (nullable)&gt;&gt;
- * </pre>
+ * The {@code sft} dataset: {@code messages} ({@code list<struct<role, content, tool_call_id>>})
+ * plus the provenance columns listed in {@link DatasetSchemas}.
  */
 public final class SftDataset {
 
   /** The dataset name, also its directory under the dataset root. */
-  public static final String NAME = "sft";
+  public static final String NAME = DatasetKind.SFT.datasetName();
 
   /** The Avro schema the Parquet schema is derived from. */
-  public static final Schema AVRO_SCHEMA =
-      new Schema.Parser()
-          .parse(
-              """
-              {"type": "record", "name": "SftRow", "namespace": "dev.agentfactory.datasets",
-               "fields": [
-                 {"name": "example_id", "type": "string"},
-                 {"name": "session_id", "type": "string"},
-                 {"name": "tenant", "type": "string"},
-                 {"name": "agent_name", "type": "string"},
-                 {"name": "created_at", "type": {"type": "long", "logicalType": "timestamp-millis"}},
-                 {"name": "schema_version", "type": "int"},
-                 {"name": "scrub_policy", "type": "string"},
-                 {"name": "messages", "type": {"type": "array", "items":
-                   {"type": "record", "name": "Message", "fields": [
-                     {"name": "role", "type": "string"},
-                     {"name": "content", "type": "string"},
-                     {"name": "tool_call_id", "type": ["null", "string"], "default": null}
-                   ]}}}
-               ]}
-              """);
-
-  private static final Schema MESSAGE_SCHEMA =
-      AVRO_SCHEMA.getField("messages").schema().getElementType();
+  public static final Schema AVRO_SCHEMA = DatasetKind.SFT.avroSchema();
 
   private SftDataset() {}
 
   /** The Avro record for a row. */
   public static GenericRecord toRecord(SftRow row) {
-    GenericData.Record record = new GenericData.Record(AVRO_SCHEMA);
-    record.put("example_id", row.exampleId());
-    record.put("session_id", row.sessionId());
-    record.put("tenant", row.tenant());
-    record.put("agent_name", row.agentName());
-    record.put("created_at", row.createdAt().toEpochMilli());
-    record.put("schema_version", row.schemaVersion());
-    record.put("scrub_policy", row.scrubPolicy());
-    List<GenericRecord> messages = new ArrayList<>(row.messages().size());
-    for (SftMessage m : row.messages()) {
-      GenericData.Record message = new GenericData.Record(MESSAGE_SCHEMA);
-      message.put("role", m.role());
-      message.put("content", m.content());
-      message.put("tool_call_id", m.toolCallId());
-      messages.add(message);
-    }
-    record.put("messages", messages);
-    return record;
+    return DatasetSchemas.toRecord(row);
   }
 }

@@ -1,60 +1,45 @@
 package dev.agentfactory.connectors.dataset;
 
 import dev.agentfactory.connectors.event.Interaction;
-import dev.agentfactory.connectors.event.Message;
-import dev.agentfactory.connectors.event.Role;
-import dev.agentfactory.connectors.event.ToolCall;
-import java.time.Instant;
-import java.util.ArrayList;
+import dev.agentfactory.connectors.event.Rating;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * One row of the {@code sft} dataset: a conversation in the Hugging Face TRL {@code messages}
- * format plus lineage columns. The Parquet schema is {@link SftDataset#AVRO_SCHEMA}.
+ * format plus the {@link Provenance} columns.
  */
-public record SftRow(
-    String exampleId,
-    String sessionId,
-    String tenant,
-    String agentName,
-    Instant createdAt,
-    int schemaVersion,
-    String scrubPolicy,
-    List<SftMessage> messages) {
+public record SftRow(Provenance provenance, List<SftMessage> messages) implements DatasetRow {
 
   public SftRow {
-    Objects.requireNonNull(exampleId, "example_id");
-    Objects.requireNonNull(sessionId, "session_id");
-    Objects.requireNonNull(tenant, "tenant");
-    Objects.requireNonNull(agentName, "agent_name");
-    Objects.requireNonNull(createdAt, "created_at");
-    Objects.requireNonNull(scrubPolicy, "scrub_policy");
+    Objects.requireNonNull(provenance, "provenance");
     messages = List.copyOf(messages);
+  }
+
+  @Override
+  public DatasetKind kind() {
+    return DatasetKind.SFT;
   }
 
   /**
    * The row for an (already scrubbed) interaction: its messages in order, then one {@code tool}
-   * message per tool call carrying the call's output and id. The example id is the event id, so a
-   * replayed event yields the same example id (dedup downstream).
+   * message per tool call carrying the call's output and id.
    */
   public static SftRow from(Interaction event, String scrubPolicy) {
-    List<SftMessage> messages = new ArrayList<>();
-    for (Message m : event.messages()) {
-      messages.add(new SftMessage(m.role().json(), m.content(), null));
+    return new SftRow(Provenance.of(event, scrubPolicy), Conversation.of(event).messages());
+  }
+
+  /**
+   * The row if the event belongs in the {@code sft} dataset: not an evaluation example (kept out of
+   * training) and not rated down (not behaviour to imitate).
+   */
+  public static Optional<SftRow> derive(Interaction event, String scrubPolicy) {
+    boolean ratedDown =
+        event.feedback().flatMap(f -> f.rating()).map(r -> r == Rating.DOWN).orElse(false);
+    if (event.isEvalExample() || ratedDown) {
+      return Optional.empty();
     }
-    for (ToolCall call : event.toolCalls()) {
-      String output = call.output() == null ? "" : call.output();
-      messages.add(new SftMessage(Role.TOOL.json(), output, call.id()));
-    }
-    return new SftRow(
-        event.eventId().toString(),
-        event.sessionId(),
-        event.tenant(),
-        event.agentName(),
-        event.createdAt(),
-        event.schemaVersion(),
-        scrubPolicy,
-        messages);
+    return Optional.of(from(event, scrubPolicy));
   }
 }

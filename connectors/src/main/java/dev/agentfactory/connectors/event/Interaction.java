@@ -38,6 +38,10 @@ import java.util.function.UnaryOperator;
  * @param model {@code gen_ai.request.model}
  * @param usage {@code gen_ai.usage.input_tokens} and {@code gen_ai.usage.output_tokens}
  * @param latencyMs {@code latency_ms}, end-to-end time of the turn
+ * @param traceId {@code trace_id}, the W3C trace id of the turn (32 lower-case hex digits)
+ * @param feedback {@code feedback}, a person's rating or comparison of the turn's response
+ * @param reference {@code reference}, the known right answer of the turn's task
+ * @param piiSpans {@code pii_spans}, what the pipeline's scrubber found (set by the pipeline)
  */
 public record Interaction(
     int schemaVersion,
@@ -53,7 +57,11 @@ public record Interaction(
     List<ToolCall> toolCalls,
     Optional<String> model,
     Optional<Usage> usage,
-    long latencyMs) {
+    long latencyMs,
+    Optional<String> traceId,
+    Optional<Feedback> feedback,
+    Optional<Reference> reference,
+    List<PiiFinding> piiSpans) {
 
   /** The only schema version this code writes and accepts. */
   public static final int SCHEMA_VERSION = 1;
@@ -85,6 +93,63 @@ public record Interaction(
     Checks.notNull("gen_ai.request.model", model);
     Checks.notNull("usage", usage);
     Checks.notNegative("latency_ms", latencyMs);
+    Checks.notNull("trace_id", traceId);
+    traceId.ifPresent(Interaction::checkTraceId);
+    Checks.notNull("feedback", feedback);
+    Checks.notNull("reference", reference);
+    piiSpans = List.copyOf(Checks.notNull("pii_spans", piiSpans));
+  }
+
+  /**
+   * An event without trace id, feedback, reference or PII findings: the schema as it was before
+   * those optional fields.
+   */
+  public Interaction(
+      int schemaVersion,
+      UUID eventId,
+      String sessionId,
+      int turn,
+      String tenant,
+      String agentName,
+      String agentVersion,
+      String operationName,
+      Instant createdAt,
+      List<Message> messages,
+      List<ToolCall> toolCalls,
+      Optional<String> model,
+      Optional<Usage> usage,
+      long latencyMs) {
+    this(
+        schemaVersion,
+        eventId,
+        sessionId,
+        turn,
+        tenant,
+        agentName,
+        agentVersion,
+        operationName,
+        createdAt,
+        messages,
+        toolCalls,
+        model,
+        usage,
+        latencyMs,
+        Optional.empty(),
+        Optional.empty(),
+        Optional.empty(),
+        List.of());
+  }
+
+  private static void checkTraceId(String id) {
+    if (!id.matches("[0-9a-f]{32}") || id.chars().allMatch(c -> c == '0')) {
+      throw new InvalidEventException(
+          "trace_id", "must be 32 lower-case hex digits, not all zero, but was '" + id + "'");
+    }
+  }
+
+  /** A turn marked as an evaluation example goes only to the {@code eval} dataset. */
+  public boolean isEvalExample() {
+    return reference.map(Reference::eval).orElse(false);
   }
 
   /** A builder with a random {@code event_id}, {@code created_at} now and no messages. */
@@ -128,16 +193,50 @@ public record Interaction(
         .build();
   }
 
-  /** Returns a copy whose message contents and tool outputs went through {@code rewrite}. */
+  /**
+   * Returns a copy whose free text went through {@code rewrite}: message contents, tool outputs,
+   * the rejected alternative's contents and the reference answer (not tool arguments, which are
+   * JSON).
+   */
   public Interaction withRewrittenText(UnaryOperator<String> rewrite) {
+    return withRewrittenText((field, text) -> rewrite.apply(text));
+  }
+
+  /** Rewrites one text; {@code field} is its path, as in {@link PiiFinding#field()}. */
+  @FunctionalInterface
+  public interface TextRewrite {
+    String apply(String field, String text);
+  }
+
+  /** As {@link #withRewrittenText(UnaryOperator)}, telling {@code rewrite} each text's field. */
+  public Interaction withRewrittenText(TextRewrite rewrite) {
     List<Message> newMessages = new ArrayList<>(messages.size());
-    for (Message m : messages) {
-      newMessages.add(m.withContent(rewrite.apply(m.content())));
+    for (int i = 0; i < messages.size(); i++) {
+      Message m = messages.get(i);
+      newMessages.add(m.withContent(rewrite.apply("messages[" + i + "].content", m.content())));
     }
     List<ToolCall> newCalls = new ArrayList<>(toolCalls.size());
-    for (ToolCall c : toolCalls) {
-      newCalls.add(c.output() == null ? c : c.withOutput(rewrite.apply(c.output())));
+    for (int i = 0; i < toolCalls.size(); i++) {
+      ToolCall c = toolCalls.get(i);
+      newCalls.add(
+          c.output() == null
+              ? c
+              : c.withOutput(rewrite.apply("tool_calls[" + i + "].output", c.output())));
     }
+    Optional<Feedback> newFeedback =
+        feedback.map(
+            f -> {
+              List<Message> rejected = new ArrayList<>(f.rejected().size());
+              for (int i = 0; i < f.rejected().size(); i++) {
+                Message m = f.rejected().get(i);
+                rejected.add(
+                    m.withContent(
+                        rewrite.apply("feedback.rejected[" + i + "].content", m.content())));
+              }
+              return f.withRejected(rejected);
+            });
+    Optional<Reference> newReference =
+        reference.map(r -> r.withAnswer(rewrite.apply("reference.answer", r.answer())));
     return new Interaction(
         schemaVersion,
         eventId,
@@ -152,7 +251,57 @@ public record Interaction(
         newCalls,
         model,
         usage,
-        latencyMs);
+        latencyMs,
+        traceId,
+        newFeedback,
+        newReference,
+        piiSpans);
+  }
+
+  /** Returns a copy with other tool calls (the scrubbers rewrite arguments). */
+  public Interaction withToolCalls(List<ToolCall> newToolCalls) {
+    return new Interaction(
+        schemaVersion,
+        eventId,
+        sessionId,
+        turn,
+        tenant,
+        agentName,
+        agentVersion,
+        operationName,
+        createdAt,
+        messages,
+        newToolCalls,
+        model,
+        usage,
+        latencyMs,
+        traceId,
+        feedback,
+        reference,
+        piiSpans);
+  }
+
+  /** Returns a copy recording what the scrubber found, replacing any earlier findings. */
+  public Interaction withPiiSpans(List<PiiFinding> spans) {
+    return new Interaction(
+        schemaVersion,
+        eventId,
+        sessionId,
+        turn,
+        tenant,
+        agentName,
+        agentVersion,
+        operationName,
+        createdAt,
+        messages,
+        toolCalls,
+        model,
+        usage,
+        latencyMs,
+        traceId,
+        feedback,
+        reference,
+        spans);
   }
 
   /** Mutable builder; {@link #build()} validates. Not thread-safe. */
@@ -170,8 +319,26 @@ public record Interaction(
     private String model;
     private Usage usage;
     private long latencyMs;
+    private String traceId;
+    private Feedback feedback;
+    private Reference reference;
 
     private Builder() {}
+
+    public Builder traceId(String traceId) {
+      this.traceId = traceId;
+      return this;
+    }
+
+    public Builder feedback(Feedback feedback) {
+      this.feedback = feedback;
+      return this;
+    }
+
+    public Builder reference(Reference reference) {
+      this.reference = reference;
+      return this;
+    }
 
     public Builder eventId(UUID eventId) {
       this.eventId = eventId;
@@ -256,7 +423,11 @@ public record Interaction(
           toolCalls,
           Optional.ofNullable(model),
           Optional.ofNullable(usage),
-          latencyMs);
+          latencyMs,
+          Optional.ofNullable(traceId),
+          Optional.ofNullable(feedback),
+          Optional.ofNullable(reference),
+          List.of());
     }
   }
 }

@@ -53,6 +53,22 @@ public final class InteractionCodec {
   static final String INPUT_TOKENS = "gen_ai.usage.input_tokens";
   static final String OUTPUT_TOKENS = "gen_ai.usage.output_tokens";
   static final String LATENCY_MS = "latency_ms";
+  static final String TRACE_ID = "trace_id";
+  static final String FEEDBACK = "feedback";
+  static final String RATING = "rating";
+  static final String REJECTED = "rejected";
+  static final String REFERENCE = "reference";
+  static final String ANSWER = "answer";
+  static final String VERIFIER = "verifier";
+  static final String RUBRIC = "rubric";
+  static final String EVAL = "eval";
+  static final String PII_SPANS = "pii_spans";
+  static final String ENTITY_TYPE = "entity_type";
+  static final String START = "start";
+  static final String END = "end";
+  static final String ACTION = "action";
+  static final String FIELD = "field";
+  static final String MESSAGE_INDEX = "message_index";
 
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
@@ -92,6 +108,43 @@ public final class InteractionCodec {
               root.put(OUTPUT_TOKENS, u.outputTokens());
             });
     root.put(LATENCY_MS, event.latencyMs());
+    event.traceId().ifPresent(t -> root.put(TRACE_ID, t));
+    event
+        .feedback()
+        .ifPresent(
+            f -> {
+              ObjectNode feedback = root.putObject(FEEDBACK);
+              f.rating().ifPresent(r -> feedback.put(RATING, r.json()));
+              if (!f.rejected().isEmpty()) {
+                ArrayNode rejected = feedback.putArray(REJECTED);
+                for (Message m : f.rejected()) {
+                  rejected.addObject().put(ROLE, m.role().json()).put(CONTENT, m.content());
+                }
+              }
+            });
+    event
+        .reference()
+        .ifPresent(
+            r -> {
+              ObjectNode reference = root.putObject(REFERENCE).put(ANSWER, r.answer());
+              r.verifier().ifPresent(v -> reference.put(VERIFIER, v));
+              r.rubric().ifPresent(v -> reference.put(RUBRIC, v));
+              reference.put(EVAL, r.eval());
+            });
+    if (!event.piiSpans().isEmpty()) {
+      ArrayNode spans = root.putArray(PII_SPANS);
+      for (PiiFinding f : event.piiSpans()) {
+        ObjectNode span =
+            spans
+                .addObject()
+                .put(ENTITY_TYPE, f.entityType())
+                .put(START, f.start())
+                .put(END, f.end())
+                .put(ACTION, f.action())
+                .put(FIELD, f.field());
+        span.put(MESSAGE_INDEX, f.messageIndex());
+      }
+    }
     try {
       return MAPPER.writeValueAsBytes(root);
     } catch (JsonProcessingException e) {
@@ -160,7 +213,76 @@ public final class InteractionCodec {
         toolCalls(root),
         Optional.ofNullable(optionalText(root, MODEL, "")),
         usage,
-        root.has(LATENCY_MS) ? requiredLong(root, LATENCY_MS, "") : 0L);
+        root.has(LATENCY_MS) ? requiredLong(root, LATENCY_MS, "") : 0L,
+        Optional.ofNullable(optionalText(root, TRACE_ID, "")),
+        feedback(root),
+        reference(root),
+        piiSpans(root));
+  }
+
+  private static Optional<Feedback> feedback(JsonNode root) {
+    JsonNode node = root.get(FEEDBACK);
+    if (node == null || node.isNull()) {
+      return Optional.empty();
+    }
+    object(node, FEEDBACK);
+    String path = FEEDBACK + ".";
+    String rating = optionalText(node, RATING, path);
+    List<Message> rejected =
+        node.hasNonNull(REJECTED) ? messageArray(node.get(REJECTED), path + REJECTED) : List.of();
+    return Optional.of(
+        new Feedback(
+            Optional.ofNullable(rating == null ? null : Rating.fromJson(path + RATING, rating)),
+            rejected));
+  }
+
+  private static Optional<Reference> reference(JsonNode root) {
+    JsonNode node = root.get(REFERENCE);
+    if (node == null || node.isNull()) {
+      return Optional.empty();
+    }
+    object(node, REFERENCE);
+    String path = REFERENCE + ".";
+    JsonNode eval = node.get(EVAL);
+    if (eval != null && !eval.isNull() && !eval.isBoolean()) {
+      throw new InvalidEventException(path + EVAL, "must be a boolean");
+    }
+    return Optional.of(
+        new Reference(
+            requiredText(node, ANSWER, path),
+            Optional.ofNullable(optionalText(node, VERIFIER, path)),
+            Optional.ofNullable(optionalText(node, RUBRIC, path)),
+            eval != null && eval.booleanValue()));
+  }
+
+  private static List<PiiFinding> piiSpans(JsonNode root) {
+    JsonNode array = root.get(PII_SPANS);
+    if (array == null || array.isNull()) {
+      return List.of();
+    }
+    if (!array.isArray()) {
+      throw new InvalidEventException(PII_SPANS, "must be an array");
+    }
+    List<PiiFinding> result = new ArrayList<>(array.size());
+    for (int i = 0; i < array.size(); i++) {
+      String path = PII_SPANS + "[" + i + "].";
+      JsonNode node = object(array.get(i), PII_SPANS + "[" + i + "]");
+      JsonNode index = node.get(MESSAGE_INDEX);
+      try {
+        result.add(
+            new PiiFinding(
+                requiredText(node, ENTITY_TYPE, path),
+                requiredInt(node, START, path),
+                requiredInt(node, END, path),
+                requiredText(node, ACTION, path),
+                requiredText(node, FIELD, path),
+                index == null || index.isNull() ? null : requiredInt(node, MESSAGE_INDEX, path)));
+      } catch (InvalidEventException e) {
+        String field = e.field().startsWith(PII_SPANS + ".") ? e.field().substring(10) : e.field();
+        throw new InvalidEventException(field.startsWith(path) ? field : path + field, e.reason());
+      }
+    }
+    return result;
   }
 
   /** The {@code arguments} JSON text of a sandbox command: {@code {"command":"..."}}. */
@@ -173,13 +295,17 @@ public final class InteractionCodec {
     if (array == null || array.isNull()) {
       throw new InvalidEventException(MESSAGES, "is required");
     }
+    return messageArray(array, MESSAGES);
+  }
+
+  private static List<Message> messageArray(JsonNode array, String name) {
     if (!array.isArray()) {
-      throw new InvalidEventException(MESSAGES, "must be an array");
+      throw new InvalidEventException(name, "must be an array");
     }
     List<Message> result = new ArrayList<>(array.size());
     for (int i = 0; i < array.size(); i++) {
-      String path = MESSAGES + "[" + i + "].";
-      JsonNode node = object(array.get(i), MESSAGES + "[" + i + "]");
+      String path = name + "[" + i + "].";
+      JsonNode node = object(array.get(i), name + "[" + i + "]");
       Role role = Role.fromJson(path + ROLE, requiredText(node, ROLE, path));
       result.add(new Message(role, requiredString(node, CONTENT, path)));
     }

@@ -9,6 +9,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
@@ -152,6 +154,122 @@ class InteractionCodecTest {
     assertThatThrownBy(() -> Interaction.builder().sessionId("s").agent("a", "1").build())
         .isInstanceOf(InvalidEventException.class)
         .hasMessage("tenant: is required");
+  }
+
+  private static Interaction withSignals() {
+    return Interaction.builder()
+        .eventId(UUID.fromString("7d2a3c4e-0000-4000-8000-000000000002"))
+        .sessionId("sess-1")
+        .tenant("acme")
+        .agent("helper", "1.2.0")
+        .createdAt(Instant.parse("2026-01-02T03:04:05.678Z"))
+        .message(Message.user("2+2?"))
+        .message(Message.assistant("4"))
+        .traceId("4bf92f3577b34da6a3ce929d0e0e4736")
+        .feedback(new Feedback(Optional.of(Rating.UP), List.of(Message.assistant("5, I think"))))
+        .reference(new Reference("4", Optional.of("numeric"), Optional.of("exact"), true))
+        .build()
+        .withPiiSpans(
+            List.of(new PiiFinding("EMAIL_ADDRESS", 3, 20, "MASK", "messages[0].content", 0)));
+  }
+
+  @Test
+  void traceFeedbackReferenceAndPiiSpansSurviveARoundTrip() throws Exception {
+    Interaction event = withSignals();
+    assertThat(codec.parse(codec.toJson(event))).isEqualTo(event);
+    ObjectNode json = (ObjectNode) JSON.readTree(codec.toJson(event));
+    assertThat(json.get("trace_id").textValue()).isEqualTo("4bf92f3577b34da6a3ce929d0e0e4736");
+    assertThat(json.at("/feedback/rating").textValue()).isEqualTo("up");
+    assertThat(json.at("/feedback/rejected/0/content").textValue()).isEqualTo("5, I think");
+    assertThat(json.at("/reference/answer").textValue()).isEqualTo("4");
+    assertThat(json.at("/reference/eval").booleanValue()).isTrue();
+    assertThat(json.at("/pii_spans/0/entity_type").textValue()).isEqualTo("EMAIL_ADDRESS");
+    assertThat(json.at("/pii_spans/0/message_index").intValue()).isZero();
+  }
+
+  @Test
+  void eventsWithoutTheOptionalSignalsStayAsTheyWere() throws Exception {
+    ObjectNode json = (ObjectNode) JSON.readTree(codec.toJson(chat()));
+    assertThat(json.has("trace_id")).isFalse();
+    assertThat(json.has("feedback")).isFalse();
+    assertThat(json.has("reference")).isFalse();
+    assertThat(json.has("pii_spans")).isFalse();
+    Interaction back = codec.parse(JSON.writeValueAsBytes(json));
+    assertThat(back.feedback()).isEmpty();
+    assertThat(back.reference()).isEmpty();
+    assertThat(back.piiSpans()).isEmpty();
+    assertThat(back.isEvalExample()).isFalse();
+  }
+
+  @Test
+  void referenceEvalDefaultsToFalse() throws Exception {
+    ObjectNode json = (ObjectNode) JSON.readTree(codec.toJson(chat()));
+    json.putObject("reference").put("answer", "42");
+    Interaction back = codec.parse(JSON.writeValueAsBytes(json));
+    assertThat(back.reference())
+        .contains(new Reference("42", Optional.empty(), Optional.empty(), false));
+  }
+
+  @Test
+  void unknownRatingNamesTheField() throws Exception {
+    ObjectNode json = (ObjectNode) JSON.readTree(codec.toJson(withSignals()));
+    ((ObjectNode) json.get("feedback")).put("rating", "meh");
+    assertRejected(json, "feedback.rating", "must be one of up, down");
+  }
+
+  @Test
+  void aRejectedUserMessageNamesTheField() throws Exception {
+    ObjectNode json = (ObjectNode) JSON.readTree(codec.toJson(withSignals()));
+    ((ObjectNode) json.at("/feedback/rejected/0")).put("role", "user");
+    assertRejected(json, "feedback.rejected[0].role", "must be assistant or tool");
+  }
+
+  @Test
+  void blankReferenceAnswerNamesTheField() throws Exception {
+    ObjectNode json = (ObjectNode) JSON.readTree(codec.toJson(withSignals()));
+    ((ObjectNode) json.get("reference")).put("answer", " ");
+    assertRejected(json, "reference.answer", "must not be blank");
+  }
+
+  @Test
+  void nonBooleanEvalNamesTheField() throws Exception {
+    ObjectNode json = (ObjectNode) JSON.readTree(codec.toJson(withSignals()));
+    ((ObjectNode) json.get("reference")).put("eval", "yes");
+    assertRejected(json, "reference.eval", "must be a boolean");
+  }
+
+  @Test
+  void malformedTraceIdNamesTheField() throws Exception {
+    ObjectNode json = (ObjectNode) JSON.readTree(codec.toJson(withSignals()));
+    json.put("trace_id", "XYZ");
+    assertRejected(json, "trace_id", "32 lower-case hex digits");
+  }
+
+  @Test
+  void piiSpanEndingBeforeItStartsNamesTheField() throws Exception {
+    ObjectNode json = (ObjectNode) JSON.readTree(codec.toJson(withSignals()));
+    ((ObjectNode) json.at("/pii_spans/0")).put("end", 1);
+    assertRejected(json, "pii_spans[0].end", "must be >= start");
+  }
+
+  @Test
+  void rewritingTextCoversTheRejectedAlternativeAndTheReferenceAnswer() {
+    List<String> fields = new java.util.ArrayList<>();
+    Interaction rewritten =
+        withSignals()
+            .withRewrittenText(
+                (field, text) -> {
+                  fields.add(field);
+                  return text.toUpperCase(java.util.Locale.ROOT);
+                });
+    assertThat(fields)
+        .containsExactly(
+            "messages[0].content",
+            "messages[1].content",
+            "feedback.rejected[0].content",
+            "reference.answer");
+    assertThat(rewritten.feedback().orElseThrow().rejected().get(0).content())
+        .isEqualTo("5, I THINK");
   }
 
   private void assertRejected(ObjectNode json, String field, String messagePart) throws Exception {

@@ -1,8 +1,5 @@
 package dev.agentfactory.jobs.pipeline;
 
-import dev.agentfactory.connectors.dataset.ParquetFormats;
-import dev.agentfactory.connectors.dataset.SftDataset;
-import dev.agentfactory.connectors.dataset.SftRow;
 import dev.agentfactory.connectors.event.Interaction;
 import dev.agentfactory.connectors.flink.PipelineConfig;
 import dev.agentfactory.jobs.quality.QualityConfig;
@@ -11,21 +8,19 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.connector.base.DeliveryGuarantee;
-import org.apache.flink.connector.file.sink.FileSink;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.core.execution.CheckpointingMode;
-import org.apache.flink.core.fs.Path;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.streaming.api.functions.sink.filesystem.OutputFileConfig;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
 /**
  * The interaction pipeline: Kafka → parse/validate (rejects → dead-letter topic) → PII scrubbing →
- * quality filter (drops counted per reason, see {@code docs/quality.md}) → {@code sft} rows →
- * Parquet files, exactly once (files are committed on checkpoints).
+ * quality filter (drops counted per reason, see {@code docs/quality.md}) → one row operator and
+ * Parquet sink per dataset kind ({@link DatasetSinks}: sft, preference, unpaired, rft, eval),
+ * exactly once (files are committed on checkpoints).
  *
  * <p>Submit the shaded job jar to any Flink cluster, e.g. through REST:
  *
@@ -42,13 +37,15 @@ public final class InteractionPipelineJob {
   public static final String JOB_NAME = "agent-factory-interaction-pipeline";
 
   private final Source<KafkaRecord, ?, ?> source;
-  private final Sink<SftRow> datasetSink;
+  private final DatasetSinks datasetSinks;
   private final Sink<DeadLetter> deadLetterSink;
 
   public InteractionPipelineJob(
-      Source<KafkaRecord, ?, ?> source, Sink<SftRow> datasetSink, Sink<DeadLetter> deadLetterSink) {
+      Source<KafkaRecord, ?, ?> source,
+      DatasetSinks datasetSinks,
+      Sink<DeadLetter> deadLetterSink) {
     this.source = source;
-    this.datasetSink = datasetSink;
+    this.datasetSinks = datasetSinks;
     this.deadLetterSink = deadLetterSink;
   }
 
@@ -56,7 +53,8 @@ public final class InteractionPipelineJob {
     PipelineConfig config = PipelineConfig.fromArgs(args);
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
     env.enableCheckpointing(config.checkpointIntervalMs(), CheckpointingMode.EXACTLY_ONCE);
-    new InteractionPipelineJob(kafkaSource(config), sftSink(config), deadLetterSink(config))
+    new InteractionPipelineJob(
+            kafkaSource(config), DatasetSinks.parquet(config.output()), deadLetterSink(config))
         .build(env);
     env.execute(JOB_NAME);
   }
@@ -85,27 +83,24 @@ public final class InteractionPipelineJob {
     // uid "pii-scrub" replaces "email-mask": both are stateless, so a savepoint taken before the
     // change has no state for either and restores into this graph.
     PiiScrubFunction scrub = PiiScrubFunction.masking();
-    parsed
-        .map(scrub)
-        .returns(TypeInformation.of(Interaction.class))
-        .uid("pii-scrub")
-        .name("pii-scrub")
-        // After the scrub, so dropped turns carry no PII and hashes do not depend on it; keyed by
-        // tenant and agent so deduplication never crosses tenants. Drops are counted per reason;
-        // the DROPPED side output is not sent to the dead-letter topic, whose contract is the
-        // original bytes, replayable after a fix (docs/events.md), which a dropped turn is not.
-        .keyBy(QualityFilterFunction.KEY)
-        .process(new QualityFilterFunction(QualityConfig.defaults()))
-        .returns(TypeInformation.of(Interaction.class))
-        .uid("quality-filter")
-        .name("quality-filter")
-        .map(new SftRowFunction(scrub.policy().version()))
-        .returns(TypeInformation.of(SftRow.class))
-        .uid("sft-row")
-        .name("sft-row")
-        .sinkTo(datasetSink)
-        .uid("sft-parquet-sink")
-        .name("sft-parquet-sink");
+    SingleOutputStreamOperator<Interaction> filtered =
+        parsed
+            .map(scrub)
+            .returns(TypeInformation.of(Interaction.class))
+            .uid("pii-scrub")
+            .name("pii-scrub")
+            // After the scrub, so dropped turns carry no PII and hashes do not depend on it; keyed
+            // by tenant and agent so deduplication never crosses tenants. Drops are counted per
+            // reason; the DROPPED side output is not sent to the dead-letter topic, whose contract
+            // is the original bytes, replayable after a fix (docs/events.md), which a dropped turn
+            // is not.
+            .keyBy(QualityFilterFunction.KEY)
+            .process(new QualityFilterFunction(QualityConfig.defaults()))
+            .returns(TypeInformation.of(Interaction.class))
+            .uid("quality-filter")
+            .name("quality-filter");
+
+    datasetSinks.attach(filtered, scrub.policy().version());
   }
 
   /** Reads from the committed offsets of the group, from the earliest offset if there are none. */
@@ -118,15 +113,6 @@ public final class InteractionPipelineJob {
         .setGroupId(config.groupId())
         .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
         .setDeserializer(new KafkaRecordDeserializer())
-        .build();
-  }
-
-  /** Parquet part files under {@code <output>/sft/}, committed on each checkpoint. */
-  static FileSink<SftRow> sftSink(PipelineConfig config) {
-    return FileSink.forBulkFormat(
-            new Path(new Path(config.output()), SftDataset.NAME), ParquetFormats.sft())
-        .withOutputFileConfig(
-            OutputFileConfig.builder().withPartPrefix("part").withPartSuffix(".parquet").build())
         .build();
   }
 

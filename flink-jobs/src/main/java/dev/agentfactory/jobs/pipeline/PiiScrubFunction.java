@@ -1,9 +1,12 @@
 package dev.agentfactory.jobs.pipeline;
 
 import dev.agentfactory.connectors.event.Interaction;
+import dev.agentfactory.connectors.event.PiiFinding;
 import dev.agentfactory.connectors.event.ToolCall;
 import dev.agentfactory.jobs.pii.PiiScanner;
 import dev.agentfactory.jobs.pii.ScrubPolicy;
+import dev.agentfactory.jobs.pii.ScrubResult;
+import dev.agentfactory.jobs.pii.ScrubbedSpan;
 import dev.agentfactory.jobs.pii.Scrubber;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,9 +14,11 @@ import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RichMapFunction;
 
 /**
- * Scrubs PII and secrets from every message, tool-call argument and tool output of an interaction
- * with the {@code dev.agentfactory.jobs.pii} library, under a {@link ScrubPolicy} whose version the
- * {@code sft} rows record. Pseudonyms are scoped to the session, so one person keeps one pseudonym
+ * Scrubs PII and secrets from every message, tool-call argument and tool output of an interaction,
+ * the rejected alternative of its feedback and its reference answer, with the {@code
+ * dev.agentfactory.jobs.pii} library, under a {@link ScrubPolicy} whose version the dataset rows
+ * record, and records what it found as the event's {@code pii_spans} (type, offsets, action and
+ * field; never the value). Pseudonyms are scoped to the session, so one person keeps one pseudonym
  * across the turns of a conversation.
  */
 public final class PiiScrubFunction extends RichMapFunction<Interaction, Interaction> {
@@ -51,41 +56,60 @@ public final class PiiScrubFunction extends RichMapFunction<Interaction, Interac
   @Override
   public Interaction map(Interaction event) {
     String session = event.sessionId();
-    Interaction scrubbed = event.withRewrittenText(t -> scrubber.scrub(t, session).text());
+    List<PiiFinding> findings = new ArrayList<>();
+    Interaction scrubbed =
+        event.withRewrittenText(
+            (field, text) -> {
+              ScrubResult result = scrubber.scrub(text, session);
+              record(result, field, findings);
+              return result.text();
+            });
     List<ToolCall> calls = scrubbed.toolCalls();
-    if (calls.isEmpty()) {
-      return scrubbed;
-    }
     List<ToolCall> newCalls = new ArrayList<>(calls.size());
     boolean changed = false;
-    for (ToolCall c : calls) {
-      String args = scrubber.scrubJson(c.arguments(), session).text();
-      if (args.equals(c.arguments())) {
+    for (int i = 0; i < calls.size(); i++) {
+      ToolCall c = calls.get(i);
+      ScrubResult result = scrubber.scrubJson(c.arguments(), session);
+      record(result, "tool_calls[" + i + "].arguments", findings);
+      if (result.text().equals(c.arguments())) {
         newCalls.add(c);
       } else {
         changed = true;
         newCalls.add(
             new ToolCall(
-                c.id(), c.name(), args, c.output(), c.exitCode(), c.status(), c.durationMs()));
+                c.id(),
+                c.name(),
+                result.text(),
+                c.output(),
+                c.exitCode(),
+                c.status(),
+                c.durationMs()));
       }
     }
-    if (!changed) {
-      return scrubbed;
+    // The findings replace whatever the producer sent: only the scrubber's are trustworthy.
+    return (changed ? scrubbed.withToolCalls(newCalls) : scrubbed).withPiiSpans(findings);
+  }
+
+  /** Records the spans of one field's text: type, offsets and action, never the value. */
+  private static void record(ScrubResult result, String field, List<PiiFinding> out) {
+    Integer messageIndex = messageIndex(field);
+    for (ScrubbedSpan span : result.spans()) {
+      out.add(
+          new PiiFinding(
+              span.type().name(),
+              span.start(),
+              span.end(),
+              span.action().name(),
+              span.field().isEmpty() ? field : field + span.field(),
+              messageIndex));
     }
-    return new Interaction(
-        scrubbed.schemaVersion(),
-        scrubbed.eventId(),
-        scrubbed.sessionId(),
-        scrubbed.turn(),
-        scrubbed.tenant(),
-        scrubbed.agentName(),
-        scrubbed.agentVersion(),
-        scrubbed.operationName(),
-        scrubbed.createdAt(),
-        scrubbed.messages(),
-        newCalls,
-        scrubbed.model(),
-        scrubbed.usage(),
-        scrubbed.latencyMs());
+  }
+
+  /** {@code 3} for {@code messages[3].content}, null for other fields. */
+  private static Integer messageIndex(String field) {
+    if (!field.startsWith("messages[")) {
+      return null;
+    }
+    return Integer.valueOf(field.substring("messages[".length(), field.indexOf(']')));
   }
 }

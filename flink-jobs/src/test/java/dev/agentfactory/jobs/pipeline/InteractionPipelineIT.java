@@ -118,7 +118,8 @@ class InteractionPipelineIT {
         String files = parquetList(committedFiles(datasets));
         try (ResultSet rs =
             st.executeQuery(
-                "SELECT typeof(messages), messages[1].content, scrub_policy, typeof(created_at)"
+                "SELECT typeof(messages), messages[1].content, scrub_policy_version,"
+                    + " typeof(created_at)"
                     + " FROM read_parquet("
                     + files
                     + ") WHERE session_id = 'sess-a'")) {

@@ -1,11 +1,16 @@
 package dev.agentfactory.jobs.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
+import dev.agentfactory.connectors.event.Feedback;
 import dev.agentfactory.connectors.event.Interaction;
 import dev.agentfactory.connectors.event.Message;
+import dev.agentfactory.connectors.event.PiiFinding;
+import dev.agentfactory.connectors.event.Reference;
 import dev.agentfactory.connectors.event.ToolCall;
 import dev.agentfactory.connectors.event.ToolCallStatus;
+import java.util.List;
 import org.apache.flink.streaming.api.operators.StreamMap;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
@@ -47,6 +52,46 @@ class PiiScrubFunctionTest {
       assertThat(scrubbed.toolCalls().get(0).arguments())
           .isEqualTo("{\"url\":\"<DOMAIN_NAME>\",\"token\":\"<SECRET>\"}");
       assertThat(scrubbed.eventId()).isEqualTo(event.eventId());
+      assertThat(scrubbed.piiSpans())
+          .extracting(PiiFinding::entityType, PiiFinding::field, PiiFinding::messageIndex)
+          .containsExactlyInAnyOrder(
+              tuple("EMAIL_ADDRESS", "messages[0].content", 0),
+              tuple("CREDIT_CARD", "messages[0].content", 0),
+              tuple("IP_ADDRESS", "tool_calls[0].output", null),
+              tuple("DOMAIN_NAME", "tool_calls[0].arguments/url", null),
+              tuple("SECRET", "tool_calls[0].arguments/token", null));
+      PiiFinding email = scrubbed.piiSpans().get(0);
+      assertThat(event.messages().get(0).content().substring(email.start(), email.end()))
+          .as("offsets are in the original text")
+          .isEqualTo("alice@example.com");
+      assertThat(email.action()).isEqualTo("MASK");
+    }
+  }
+
+  @Test
+  @SuppressWarnings("try")
+  void theRejectedAlternativeAndTheReferenceAnswerAreScrubbedToo() throws Exception {
+    Interaction event =
+        Interaction.builder()
+            .sessionId("s")
+            .tenant("t")
+            .agent("a", "1")
+            .message(Message.user("who?"))
+            .message(Message.assistant("ask the desk"))
+            .feedback(Feedback.preferredOver(List.of(Message.assistant("mail bob@example.org"))))
+            .reference(Reference.groundTruth("call 10.0.0.7", null))
+            .build();
+    try (var harness =
+        new OneInputStreamOperatorTestHarness<>(new StreamMap<>(PiiScrubFunction.masking()))) {
+      harness.open();
+      harness.processElement(new StreamRecord<>(event, 1L));
+      Interaction scrubbed = harness.extractOutputValues().get(0);
+      assertThat(scrubbed.feedback().orElseThrow().rejected().get(0).content())
+          .isEqualTo("mail <EMAIL_ADDRESS>");
+      assertThat(scrubbed.reference().orElseThrow().answer()).isEqualTo("call <IP_ADDRESS>");
+      assertThat(scrubbed.piiSpans())
+          .extracting(PiiFinding::field)
+          .containsExactly("feedback.rejected[0].content", "reference.answer");
     }
   }
 

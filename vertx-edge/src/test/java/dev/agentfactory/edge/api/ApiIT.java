@@ -4,6 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agentfactory.connectors.dataset.DatasetKind;
+import dev.agentfactory.connectors.dataset.DatasetSchemas;
+import dev.agentfactory.connectors.dataset.PreferenceRow;
+import dev.agentfactory.connectors.dataset.Provenance;
+import dev.agentfactory.connectors.dataset.SftMessage;
 import dev.agentfactory.connectors.dataset.version.Lineage;
 import dev.agentfactory.edge.agent.AgentRegistry;
 import dev.agentfactory.edge.agent.AgentsHandler;
@@ -22,9 +27,16 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.parquet.avro.AvroParquetWriter;
+import org.apache.parquet.hadoop.ParquetWriter;
+import org.apache.parquet.io.LocalOutputFile;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -268,6 +280,66 @@ class ApiIT {
     HttpResponse<String> unknownJob = send("POST", "/v1/jobs", ADMIN, "{\"job\":\"mine\"}");
     assertThat(unknownJob.statusCode()).isEqualTo(400);
     assertThat(MAPPER.readTree(unknownJob.body()).at("/error/field").asText()).isEqualTo("job");
+  }
+
+  @Test
+  void datasetsListEveryKindAndVersionOneKindByItsName() throws Exception {
+    JsonNode empty = MAPPER.readTree(send("GET", "/v1/datasets", ADMIN, null).body());
+    assertThat(empty.get("datasets").findValuesAsText("kind"))
+        .containsExactlyInAnyOrder("sft", "preference", "unpaired", "rft", "eval");
+
+    Path file =
+        Files.createDirectories(dir.resolve("datasets/preference/2026-11-25--10"))
+            .resolve("part-a-0.parquet");
+    try (ParquetWriter<GenericRecord> writer =
+        AvroParquetWriter.<GenericRecord>builder(new LocalOutputFile(file))
+            .withSchema(DatasetKind.PREFERENCE.avroSchema())
+            .build()) {
+      List<SftMessage> prompt = List.of(new SftMessage("user", "hi", null));
+      writer.write(
+          DatasetSchemas.toRecord(
+              new PreferenceRow(
+                  new Provenance(
+                      "e1",
+                      null,
+                      "s1",
+                      "acme",
+                      "helper",
+                      "1.0.0",
+                      null,
+                      Instant.EPOCH,
+                      1,
+                      "pii-v1",
+                      List.of(),
+                      List.of(),
+                      List.of()),
+                  prompt,
+                  List.of(new SftMessage("assistant", "hello", null)),
+                  List.of(new SftMessage("assistant", "go away", null)))));
+    }
+
+    HttpResponse<String> cut = send("POST", "/v1/datasets/preference/versions", ADMIN, null);
+    assertThat(cut.statusCode()).isEqualTo(201);
+    JsonNode manifest = MAPPER.readTree(cut.body());
+    assertThat(manifest.get("dataset").asText()).isEqualTo("preference");
+    assertThat(manifest.get("total_rows").asLong()).isEqualTo(1);
+    assertThat(manifest.at("/lineage/scrub_policies/0").asText()).isEqualTo("pii-v1");
+    assertThat(manifest.at("/schema/parquet").asText()).contains("chosen", "rejected", "pii_spans");
+
+    JsonNode listed = MAPPER.readTree(send("GET", "/v1/datasets", ADMIN, null).body());
+    JsonNode preference = null;
+    for (JsonNode d : listed.get("datasets")) {
+      if (d.get("name").asText().equals("preference")) {
+        preference = d;
+      }
+    }
+    assertThat(preference).isNotNull();
+    assertThat(preference.get("latest_version").asInt()).isEqualTo(1);
+    assertThat(preference.get("total_rows").asLong()).isEqualTo(1);
+    assertThat(preference.get("cut_in_progress").isNull()).as("no cut running").isTrue();
+    assertThat(send("POST", "/v1/datasets/rft/versions", ADMIN, null).statusCode())
+        .as("a kind without committed files cannot be cut yet")
+        .isEqualTo(404);
   }
 
   private String newKey(String tenant) throws Exception {

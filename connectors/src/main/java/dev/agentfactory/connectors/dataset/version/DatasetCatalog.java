@@ -93,8 +93,8 @@ public final class DatasetCatalog {
    * Cuts the next version: a manifest of every file committed now, with row counts, schema,
    * checksums and lineage. Reads the files, never modifies them.
    *
-   * @param lineage its scrub policies are replaced by the {@code scrub_policy} column's distinct
-   *     values when the files have that column
+   * @param lineage its scrub policies are replaced by the {@code scrub_policy_version} column's
+   *     distinct values when the files have that column
    * @throws DatasetException {@code not_found} if the dataset or its files do not exist, {@code
    *     conflict} if another cut published the same number first or files disagree on their schema,
    *     {@code io_error} if a file cannot be read or the manifest cannot be written
@@ -134,7 +134,7 @@ public final class DatasetCatalog {
                 + path
                 + " have different Parquet schemas; a version needs one schema");
       }
-      policyColumn |= footer.schema().containsField(ParquetFooter.SCRUB_POLICY_COLUMN);
+      policyColumn |= ParquetFooter.scrubPolicyColumn(footer.schema()) != null;
       policies.addAll(footer.scrubPolicies());
       int filesDone = files.size();
       long total = bytesTotal;

@@ -14,7 +14,7 @@ import java.util.TreeSet;
  * @param checkpointId the last completed checkpoint when the version was cut
  * @param savepointPath a savepoint taken for the cut, instead of or next to the checkpoint
  * @param scrubPolicies the PII scrub policy versions of the rows; a cut replaces them with the
- *     distinct values of the {@code scrub_policy} column when the schema has one
+ *     distinct values of the {@code scrub_policy_version} column when the schema has one
  * @param judgeVersion the judge (quality filter) version, if rows were judged
  */
 public record Lineage(

@@ -18,11 +18,26 @@ import org.apache.parquet.schema.Type;
 
 /**
  * What a cut needs from one Parquet file: row count and schema from the footer, and the distinct
- * values of the {@code scrub_policy} column when the schema has one.
+ * values of the {@code scrub_policy_version} column (or the older {@code scrub_policy}) when the
+ * schema has one.
  */
 record ParquetFooter(long rows, MessageType schema, String avroSchema, Set<String> scrubPolicies) {
 
-  static final String SCRUB_POLICY_COLUMN = "scrub_policy";
+  /** The column naming the scrub policy version of each row. */
+  static final String SCRUB_POLICY_COLUMN = "scrub_policy_version";
+
+  /** Its name in files written before the dataset kinds (same meaning). */
+  static final String LEGACY_SCRUB_POLICY_COLUMN = "scrub_policy";
+
+  /** The scrub policy column of {@code schema}, or null if it has none. */
+  static String scrubPolicyColumn(MessageType schema) {
+    for (String column : new String[] {SCRUB_POLICY_COLUMN, LEGACY_SCRUB_POLICY_COLUMN}) {
+      if (isStringColumn(schema, column)) {
+        return column;
+      }
+    }
+    return null;
+  }
 
   private static final String AVRO_SCHEMA_KEY = "parquet.avro.schema";
 
@@ -36,8 +51,9 @@ record ParquetFooter(long rows, MessageType schema, String avroSchema, Set<Strin
       FileMetaData meta = reader.getFooter().getFileMetaData();
       MessageType schema = meta.getSchema();
       Set<String> policies = new TreeSet<>();
-      if (withScrubPolicies && hasScrubPolicyColumn(schema)) {
-        readScrubPolicies(reader, schema, policies);
+      String column = scrubPolicyColumn(schema);
+      if (withScrubPolicies && column != null) {
+        readScrubPolicies(reader, schema, column, policies);
       }
       return new ParquetFooter(
           reader.getRecordCount(),
@@ -47,11 +63,11 @@ record ParquetFooter(long rows, MessageType schema, String avroSchema, Set<Strin
     }
   }
 
-  private static boolean hasScrubPolicyColumn(MessageType schema) {
-    if (!schema.containsField(SCRUB_POLICY_COLUMN)) {
+  private static boolean isStringColumn(MessageType schema, String column) {
+    if (!schema.containsField(column)) {
       return false;
     }
-    Type type = schema.getType(SCRUB_POLICY_COLUMN);
+    Type type = schema.getType(column);
     return type.isPrimitive()
         && type.asPrimitiveType().getPrimitiveTypeName() == PrimitiveTypeName.BINARY
         && !type.isRepetition(Type.Repetition.REPEATED);
@@ -59,8 +75,9 @@ record ParquetFooter(long rows, MessageType schema, String avroSchema, Set<Strin
 
   // Reads only the scrub_policy column chunks (a projection): it is dictionary-encoded and small.
   private static void readScrubPolicies(
-      ParquetFileReader reader, MessageType schema, Set<String> out) throws IOException {
-    MessageType projection = new MessageType(schema.getName(), schema.getType(SCRUB_POLICY_COLUMN));
+      ParquetFileReader reader, MessageType schema, String column, Set<String> out)
+      throws IOException {
+    MessageType projection = new MessageType(schema.getName(), schema.getType(column));
     reader.setRequestedSchema(projection);
     ColumnIOFactory columns = new ColumnIOFactory();
     PageReadStore pages;
@@ -71,8 +88,8 @@ record ParquetFooter(long rows, MessageType schema, String avroSchema, Set<Strin
               .getRecordReader(pages, new GroupRecordConverter(projection));
       for (long i = 0; i < pages.getRowCount(); i++) {
         Group row = records.read();
-        if (row.getFieldRepetitionCount(SCRUB_POLICY_COLUMN) > 0) {
-          out.add(row.getString(SCRUB_POLICY_COLUMN, 0));
+        if (row.getFieldRepetitionCount(column) > 0) {
+          out.add(row.getString(column, 0));
         }
       }
     }

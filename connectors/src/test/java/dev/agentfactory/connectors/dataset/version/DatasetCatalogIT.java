@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.agentfactory.connectors.dataset.ParquetFormats;
+import dev.agentfactory.connectors.dataset.Provenance;
 import dev.agentfactory.connectors.dataset.SftMessage;
 import dev.agentfactory.connectors.dataset.SftRow;
 import java.io.IOException;
@@ -65,7 +66,7 @@ class DatasetCatalogIT {
       assertThat(f.sha256()).isEqualTo(sha256sum(sft.resolve(f.path())));
       assertThat(f.sizeBytes()).isEqualTo(Files.size(sft.resolve(f.path())));
     }
-    assertThat(v1.schema().parquet()).startsWith("message").contains("scrub_policy");
+    assertThat(v1.schema().parquet()).startsWith("message").contains("scrub_policy_version");
     assertThat(v1.schema().avro()).contains("\"SftRow\"");
     // The column wins over the passed-in value; the rest of the lineage is kept.
     assertThat(v1.lineage())
@@ -229,13 +230,20 @@ class DatasetCatalogIT {
       for (int i = 0; i < rows; i++) {
         writer.addElement(
             new SftRow(
-                file.getFileName() + "-" + i,
-                "s" + i,
-                "acme",
-                "helper",
-                Instant.parse("2026-01-02T03:04:05Z"),
-                1,
-                scrubPolicy,
+                new Provenance(
+                    file.getFileName() + "-" + i,
+                    null,
+                    "s" + i,
+                    "acme",
+                    "helper",
+                    "1.0.0",
+                    null,
+                    Instant.parse("2026-01-02T03:04:05Z"),
+                    1,
+                    scrubPolicy,
+                    List.of(),
+                    List.of(),
+                    List.of()),
                 List.of(new SftMessage("user", "hi " + i, null))));
       }
       writer.finish();

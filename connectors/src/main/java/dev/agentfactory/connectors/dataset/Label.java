@@ -1,0 +1,34 @@
+package dev.agentfactory.connectors.dataset;
+
+import java.util.Objects;
+
+/**
+ * One element of the {@code labels} column: a categorical verdict on a row.
+ *
+ * @param name what is labelled, e.g. {@code user_rating} or {@code helpfulness}
+ * @param value the label, e.g. {@code up} or {@code good}
+ * @param source who labelled: {@code user} (feedback in the event), {@code rule}, {@code judge}
+ * @param model the judge model, null unless {@code source} is a model
+ * @param rubricVersion the rubric or rule set version, null if none
+ * @param degraded true if the label came from a fallback (e.g. the judge was unavailable)
+ */
+public record Label(
+    String name,
+    String value,
+    String source,
+    String model,
+    String rubricVersion,
+    boolean degraded) {
+
+  /** The {@code source} of labels taken from a person's feedback in the event. */
+  public static final String SOURCE_USER = "user";
+
+  /** The {@code name} of the label a thumbs up or down becomes. */
+  public static final String USER_RATING = "user_rating";
+
+  public Label {
+    Objects.requireNonNull(name, "labels.name");
+    Objects.requireNonNull(value, "labels.value");
+    Objects.requireNonNull(source, "labels.source");
+  }
+}

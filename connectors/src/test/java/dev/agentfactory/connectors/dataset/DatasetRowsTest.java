@@ -1,0 +1,176 @@
+package dev.agentfactory.connectors.dataset;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.agentfactory.connectors.event.Feedback;
+import dev.agentfactory.connectors.event.Interaction;
+import dev.agentfactory.connectors.event.Message;
+import dev.agentfactory.connectors.event.PiiFinding;
+import dev.agentfactory.connectors.event.Rating;
+import dev.agentfactory.connectors.event.Reference;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class DatasetRowsTest {
+
+  private static final String POLICY = "pii-v1";
+
+  private static Interaction.Builder chat() {
+    return Interaction.builder()
+        .sessionId("s1")
+        .tenant("acme")
+        .agent("helper", "1.0.0")
+        .model("m-1")
+        .message(Message.system("be brief"))
+        .message(Message.user("capital of France?"))
+        .message(Message.assistant("Paris"));
+  }
+
+  private static Set<DatasetKind> kindsOf(Interaction event) {
+    Set<DatasetKind> kinds = EnumSet.noneOf(DatasetKind.class);
+    for (DatasetKind kind : DatasetKind.values()) {
+      DatasetRows.derive(kind, event, POLICY)
+          .ifPresent(
+              row -> {
+                assertThat(row.kind()).isEqualTo(kind);
+                assertThat(row.provenance().exampleId()).isEqualTo(event.eventId().toString());
+                kinds.add(kind);
+              });
+    }
+    return kinds;
+  }
+
+  @Test
+  void aPlainTurnIsOnlySft() {
+    assertThat(kindsOf(chat().build())).containsExactly(DatasetKind.SFT);
+  }
+
+  @Test
+  void aRegeneratedTurnIsAPreferencePairWithTheKeptResponseChosen() {
+    Interaction event =
+        chat().feedback(Feedback.preferredOver(List.of(Message.assistant("Lyon")))).build();
+    assertThat(kindsOf(event)).containsExactlyInAnyOrder(DatasetKind.SFT, DatasetKind.PREFERENCE);
+    PreferenceRow row = PreferenceRow.derive(event, POLICY).orElseThrow();
+    assertThat(row.prompt()).extracting(SftMessage::role).containsExactly("system", "user");
+    assertThat(row.chosen()).containsExactly(new SftMessage("assistant", "Paris", null));
+    assertThat(row.rejected()).containsExactly(new SftMessage("assistant", "Lyon", null));
+  }
+
+  @Test
+  void aThumbsUpIsAnUnpairedRowLabelledTrueAndAUserRatingLabel() {
+    Interaction event = chat().feedback(Feedback.rated(Rating.UP)).build();
+    assertThat(kindsOf(event)).containsExactlyInAnyOrder(DatasetKind.SFT, DatasetKind.UNPAIRED);
+    UnpairedRow row = UnpairedRow.derive(event, POLICY).orElseThrow();
+    assertThat(row.label()).isTrue();
+    assertThat(row.completion()).containsExactly(new SftMessage("assistant", "Paris", null));
+    assertThat(row.provenance().labels())
+        .containsExactly(new Label("user_rating", "up", "user", null, null, false));
+  }
+
+  @Test
+  void aThumbsDownIsUnpairedFalseAndKeptOutOfSft() {
+    Interaction event = chat().feedback(Feedback.rated(Rating.DOWN)).build();
+    assertThat(kindsOf(event)).containsExactly(DatasetKind.UNPAIRED);
+    assertThat(UnpairedRow.derive(event, POLICY).orElseThrow().label()).isFalse();
+  }
+
+  @Test
+  void aTaskWithAReferenceIsAnRftPromptWithoutTheResponse() {
+    Interaction event = chat().reference(Reference.groundTruth("Paris", "exact_match")).build();
+    assertThat(kindsOf(event)).containsExactlyInAnyOrder(DatasetKind.SFT, DatasetKind.RFT);
+    RftRow row = RftRow.derive(event, POLICY).orElseThrow();
+    assertThat(row.prompt()).extracting(SftMessage::role).containsExactly("system", "user");
+    assertThat(row.groundTruth()).isEqualTo("Paris");
+    assertThat(row.verifier()).isEqualTo("exact_match");
+  }
+
+  @Test
+  void anEvalExampleGoesOnlyToEvalEvenWithFeedback() {
+    Interaction event =
+        chat()
+            .reference(Reference.evalExample("Paris", "names the capital"))
+            .feedback(new Feedback(Optional.of(Rating.UP), List.of(Message.assistant("Lyon"))))
+            .build();
+    assertThat(kindsOf(event)).containsExactly(DatasetKind.EVAL);
+    EvalRow row = EvalRow.derive(event, POLICY).orElseThrow();
+    assertThat(row.input()).extracting(SftMessage::content).endsWith("capital of France?");
+    assertThat(row.expected()).isEqualTo("Paris");
+    assertThat(row.rubric()).isEqualTo("names the capital");
+  }
+
+  @Test
+  void aTurnWithoutAUserMessageHasNoPromptSoOnlySft() {
+    Interaction event =
+        Interaction.builder()
+            .sessionId("s1")
+            .tenant("acme")
+            .agent("helper", "1.0.0")
+            .message(Message.assistant("hello"))
+            .feedback(new Feedback(Optional.of(Rating.UP), List.of(Message.assistant("hi"))))
+            .reference(Reference.groundTruth("x", null))
+            .build();
+    assertThat(kindsOf(event)).containsExactly(DatasetKind.SFT);
+  }
+
+  @Test
+  void toolOutputsFollowTheLastUserMessageInTheCompletion() {
+    Interaction event =
+        Interaction.sandboxCommand("acme", "s", 0, "shell", "1", "ls", "a.txt", 0, Duration.ZERO)
+            .withPiiSpans(
+                List.of(new PiiFinding("EMAIL_ADDRESS", 0, 5, "MASK", "messages[0].content", 0)));
+    Interaction rated =
+        new Interaction(
+            event.schemaVersion(),
+            event.eventId(),
+            event.sessionId(),
+            event.turn(),
+            event.tenant(),
+            event.agentName(),
+            event.agentVersion(),
+            event.operationName(),
+            event.createdAt(),
+            event.messages(),
+            event.toolCalls(),
+            event.model(),
+            event.usage(),
+            event.latencyMs(),
+            Optional.empty(),
+            Optional.of(Feedback.rated(Rating.UP)),
+            Optional.empty(),
+            event.piiSpans());
+    UnpairedRow row = UnpairedRow.derive(rated, POLICY).orElseThrow();
+    assertThat(row.completion())
+        .singleElement()
+        .satisfies(
+            m -> {
+              assertThat(m.role()).isEqualTo("tool");
+              assertThat(m.content()).isEqualTo("a.txt");
+              assertThat(m.toolCallId()).isEqualTo(event.toolCalls().get(0).id());
+            });
+    assertThat(row.provenance().piiSpans()).isEqualTo(event.piiSpans());
+  }
+
+  @Test
+  void everyKindHasTheProvenanceColumns() {
+    for (DatasetKind kind : DatasetKind.values()) {
+      assertThat(kind.avroSchema().getFields())
+          .extracting(f -> f.name())
+          .contains(
+              "example_id",
+              "trace_id",
+              "session_id",
+              "agent",
+              "agent_version",
+              "model",
+              "created_at",
+              "scrub_policy_version",
+              "labels",
+              "scores",
+              "pii_spans");
+    }
+  }
+}

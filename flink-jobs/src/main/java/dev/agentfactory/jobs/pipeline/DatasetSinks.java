@@ -1,0 +1,76 @@
+package dev.agentfactory.jobs.pipeline;
+
+import dev.agentfactory.connectors.dataset.DatasetKind;
+import dev.agentfactory.connectors.dataset.DatasetRow;
+import dev.agentfactory.connectors.dataset.ParquetFormats;
+import dev.agentfactory.connectors.event.Interaction;
+import java.util.EnumMap;
+import java.util.Map;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.connector.sink2.Sink;
+import org.apache.flink.connector.file.sink.FileSink;
+import org.apache.flink.core.fs.Path;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.functions.sink.filesystem.OutputFileConfig;
+
+/**
+ * One sink per dataset kind, attached to the scrubbed, filtered interaction stream: per kind a row
+ * operator ({@code <kind>-row}) and a sink ({@code <kind>-parquet-sink}). The {@code sft} uids are
+ * the ones the single-dataset job had, so its savepoints restore into this graph.
+ *
+ * <pre>{@code
+ * DatasetSinks.parquet("/data/datasets").attach(filtered, policy.version());
+ * }</pre>
+ */
+public final class DatasetSinks {
+
+  private final Map<DatasetKind, Sink<DatasetRow>> sinks;
+
+  /** {@code sinks} must have a sink for every kind. */
+  public DatasetSinks(Map<DatasetKind, Sink<DatasetRow>> sinks) {
+    this.sinks = new EnumMap<>(sinks);
+    for (DatasetKind kind : DatasetKind.values()) {
+      if (!this.sinks.containsKey(kind)) {
+        throw new IllegalArgumentException("dataset sinks: no sink for kind " + kind.datasetName());
+      }
+    }
+  }
+
+  /**
+   * Parquet part files under {@code <output>/<kind>/<yyyy-MM-dd--HH>/}, committed on each
+   * checkpoint.
+   */
+  public static DatasetSinks parquet(String output) {
+    Map<DatasetKind, Sink<DatasetRow>> sinks = new EnumMap<>(DatasetKind.class);
+    for (DatasetKind kind : DatasetKind.values()) {
+      sinks.put(kind, fileSink(output, kind));
+    }
+    return new DatasetSinks(sinks);
+  }
+
+  static FileSink<DatasetRow> fileSink(String output, DatasetKind kind) {
+    return FileSink.forBulkFormat(
+            new Path(new Path(output), kind.datasetName()),
+            ParquetFormats.<DatasetRow>forKind(kind))
+        .withOutputFileConfig(
+            OutputFileConfig.builder().withPartPrefix("part").withPartSuffix(".parquet").build())
+        .build();
+  }
+
+  /**
+   * Adds a row operator and a sink per kind downstream of {@code events} (scrubbed and filtered).
+   */
+  public void attach(DataStream<Interaction> events, String scrubPolicyVersion) {
+    for (DatasetKind kind : DatasetKind.values()) {
+      String name = kind.datasetName();
+      events
+          .flatMap(new DatasetRowFunction(kind, scrubPolicyVersion))
+          .returns(TypeInformation.of(DatasetRow.class))
+          .uid(name + "-row")
+          .name(name + "-row")
+          .sinkTo(sinks.get(kind))
+          .uid(name + "-parquet-sink")
+          .name(name + "-parquet-sink");
+    }
+  }
+}

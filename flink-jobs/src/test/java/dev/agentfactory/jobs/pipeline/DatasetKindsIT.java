@@ -1,0 +1,417 @@
+package dev.agentfactory.jobs.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.agentfactory.connectors.dataset.DatasetKind;
+import dev.agentfactory.connectors.dataset.version.DatasetCatalog;
+import dev.agentfactory.connectors.dataset.version.DatasetVersion;
+import dev.agentfactory.connectors.dataset.version.Lineage;
+import dev.agentfactory.connectors.dataset.version.ProgressListener;
+import dev.agentfactory.connectors.event.Feedback;
+import dev.agentfactory.connectors.event.Interaction;
+import dev.agentfactory.connectors.event.Message;
+import dev.agentfactory.connectors.event.Rating;
+import dev.agentfactory.connectors.event.Reference;
+import dev.agentfactory.connectors.flink.PipelineConfig;
+import dev.agentfactory.connectors.kafka.EmbeddedKafka;
+import dev.agentfactory.connectors.kafka.InteractionPublisher;
+import dev.agentfactory.connectors.kafka.Topics;
+import dev.agentfactory.jobs.pii.ScrubPolicy;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every dataset kind end to end: events with feedback, comparisons, references and eval marks go
+ * through a real Kafka broker and the pipeline on a Flink MiniCluster; DuckDB reads each kind's
+ * committed Parquet files and sees the TRL columns, the provenance columns, nested {@code
+ * STRUCT(...)[]} types, the right row counts and no raw PII.
+ */
+class DatasetKindsIT {
+
+  private static final Duration TIMEOUT = Duration.ofSeconds(120);
+
+  /** Raw values the events contain and no dataset may. */
+  private static final List<String> RAW_PII =
+      List.of(
+          "alice@example.com",
+          "bob@example.org",
+          "carol@example.net",
+          "dave@example.com",
+          "billing@example.com");
+
+  @TempDir Path dataDir;
+
+  @Test
+  void everyKindIsWrittenWithItsColumnsNestedTypesAndNoRawPii() throws Exception {
+    Path datasets = dataDir.resolve("datasets");
+    List<Interaction> events = events();
+    Map<DatasetKind, Long> expectedRows = new EnumMap<>(DatasetKind.class);
+    expectedRows.put(DatasetKind.SFT, 5L);
+    expectedRows.put(DatasetKind.PREFERENCE, 1L);
+    expectedRows.put(DatasetKind.UNPAIRED, 2L);
+    expectedRows.put(DatasetKind.RFT, 1L);
+    expectedRows.put(DatasetKind.EVAL, 1L);
+
+    try (EmbeddedKafka kafka = EmbeddedKafka.start(dataDir.resolve("kafka"), 0)) {
+      kafka.createTopics(Topics.INTERACTIONS, Topics.INTERACTIONS_DLQ);
+      PipelineConfig config =
+          new PipelineConfig(
+              kafka.bootstrapServers(),
+              Topics.INTERACTIONS,
+              Topics.INTERACTIONS_DLQ,
+              datasets.toUri().toString(),
+              500,
+              "it-kinds");
+
+      Configuration conf = new Configuration();
+      conf.setString("rest.bind-port", "0");
+      conf.setString("restart-strategy.type", "none");
+      StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, conf);
+      env.enableCheckpointing(500, CheckpointingMode.EXACTLY_ONCE);
+      new InteractionPipelineJob(
+              InteractionPipelineJob.kafkaSource(config),
+              DatasetSinks.parquet(config.output()),
+              InteractionPipelineJob.deadLetterSink(config))
+          .build(env);
+      JobClient job = env.executeAsync("it-dataset-kinds");
+      try {
+        try (InteractionPublisher publisher =
+            InteractionPublisher.create(kafka.bootstrapServers())) {
+          CompletableFuture.allOf(
+                  events.stream()
+                      .map(e -> publisher.publish(e).toCompletableFuture())
+                      .toArray(CompletableFuture[]::new))
+              .get(30, TimeUnit.SECONDS);
+        }
+        for (DatasetKind kind : DatasetKind.values()) {
+          awaitTrue(
+              expectedRows.get(kind) + " committed " + kind.datasetName() + " rows",
+              () -> committedRows(datasets, kind) == expectedRows.get(kind));
+        }
+      } finally {
+        job.cancel().get(60, TimeUnit.SECONDS);
+      }
+    }
+
+    try (Connection db = DriverManager.getConnection("jdbc:duckdb:");
+        Statement st = db.createStatement()) {
+      for (DatasetKind kind : DatasetKind.values()) {
+        String src = "read_parquet(" + parquetList(committedFiles(datasets, kind)) + ")";
+        Map<String, String> types = columnTypes(st, src);
+        assertThat(types)
+            .as(kind + " provenance columns")
+            .containsEntry("example_id", "VARCHAR")
+            .containsEntry("trace_id", "VARCHAR")
+            .containsEntry("session_id", "VARCHAR")
+            .containsEntry("agent", "VARCHAR")
+            .containsEntry("agent_version", "VARCHAR")
+            .containsEntry("model", "VARCHAR")
+            .containsEntry("scrub_policy_version", "VARCHAR");
+        assertThat(types.get("created_at")).as(kind + " created_at").startsWith("TIMESTAMP");
+        assertNestedList(types, "labels", "name", "value", "source", "rubric_version", "degraded");
+        assertNestedList(types, "scores", "name", "\"value\" DOUBLE", "source");
+        assertNestedList(
+            types, "pii_spans", "entity_type", "start", "end", "action", "field", "message_index");
+        for (String column : messageColumns(kind)) {
+          assertNestedList(types, column, "role", "content", "tool_call_id");
+        }
+        assertStandardThreeLevelLists(st, committedFiles(datasets, kind));
+        for (String raw : RAW_PII) {
+          try (ResultSet rs =
+              st.executeQuery(
+                  "SELECT count(*) FROM "
+                      + src
+                      + " t WHERE CAST(t AS VARCHAR) LIKE '%"
+                      + raw
+                      + "%'")) {
+            rs.next();
+            assertThat(rs.getLong(1)).as(kind + " rows containing " + raw).isZero();
+          }
+        }
+        try (ResultSet rs = st.executeQuery("SELECT DISTINCT scrub_policy_version FROM " + src)) {
+          assertThat(rs.next()).isTrue();
+          assertThat(rs.getString(1)).isEqualTo(ScrubPolicy.DEFAULT_VERSION);
+          assertThat(rs.next()).isFalse();
+        }
+      }
+
+      assertThat(columnTypes(st, src(datasets, DatasetKind.UNPAIRED)))
+          .containsEntry("label", "BOOLEAN");
+      assertThat(columnTypes(st, src(datasets, DatasetKind.RFT)))
+          .containsEntry("ground_truth", "VARCHAR")
+          .containsEntry("verifier", "VARCHAR");
+      assertThat(columnTypes(st, src(datasets, DatasetKind.EVAL)))
+          .containsEntry("expected", "VARCHAR")
+          .containsEntry("rubric", "VARCHAR");
+
+      // The comparison: the kept answer chosen, the discarded one (masked) rejected, and the spans
+      // of what was masked recorded by field, without the values.
+      try (ResultSet rs =
+          st.executeQuery(
+              "SELECT chosen[1].content, rejected[1].content, prompt[len(prompt)].role,"
+                  + " list_transform(pii_spans, lambda s: s.field || ':' || s.entity_type || ':'"
+                  + " || s.action)::VARCHAR, trace_id FROM "
+                  + src(datasets, DatasetKind.PREFERENCE))) {
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getString(1)).isEqualTo("Rain on the tin roof");
+        assertThat(rs.getString(2)).isEqualTo("ask <EMAIL_ADDRESS> for a haiku");
+        assertThat(rs.getString(3)).isEqualTo("user");
+        assertThat(rs.getString(4))
+            .contains("messages[0].content:EMAIL_ADDRESS:MASK")
+            .contains("feedback.rejected[0].content:EMAIL_ADDRESS:MASK");
+        assertThat(rs.getString(5)).isEqualTo("4bf92f3577b34da6a3ce929d0e0e4736");
+      }
+      try (ResultSet rs =
+          st.executeQuery(
+              "SELECT label, labels[1].name, labels[1].value, labels[1].source FROM "
+                  + src(datasets, DatasetKind.UNPAIRED)
+                  + " ORDER BY label")) {
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getBoolean(1)).isFalse();
+        assertThat(rs.getString(3)).isEqualTo("down");
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getBoolean(1)).isTrue();
+        assertThat(rs.getString(2)).isEqualTo("user_rating");
+        assertThat(rs.getString(3)).isEqualTo("up");
+        assertThat(rs.getString(4)).isEqualTo("user");
+      }
+      try (ResultSet rs =
+          st.executeQuery(
+              "SELECT ground_truth, verifier, len(prompt), prompt[1].content FROM "
+                  + src(datasets, DatasetKind.RFT))) {
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getString(1)).isEqualTo("51");
+        assertThat(rs.getString(2)).isEqualTo("numeric");
+        assertThat(rs.getInt(3)).as("the prompt stops at the user message").isEqualTo(1);
+        // (the name finder may mask more of it; that is the PII model's business, not this test's)
+        assertThat(rs.getString(4)).startsWith("what is").endsWith("cc <EMAIL_ADDRESS>");
+      }
+      try (ResultSet rs =
+          st.executeQuery(
+              "SELECT expected, rubric, input[len(input)].content FROM "
+                  + src(datasets, DatasetKind.EVAL))) {
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getString(1)).isEqualTo("write to <EMAIL_ADDRESS>");
+        assertThat(rs.getString(2)).isEqualTo("names the billing mailbox");
+        assertThat(rs.getString(3)).isEqualTo("who handles billing questions for invoices?");
+      }
+      try (ResultSet rs =
+          st.executeQuery(
+              "SELECT count(*) FROM "
+                  + src(datasets, DatasetKind.SFT)
+                  + " WHERE list_contains(list_transform(messages, lambda m: m.content),"
+                  + " 'who handles billing questions for invoices?')"
+                  + " OR list_contains(list_transform(messages, lambda m: m.content),"
+                  + " 'I cannot say, sorry about that')")) {
+        rs.next();
+        assertThat(rs.getLong(1))
+            .as("eval examples and thumbs-down turns stay out of sft")
+            .isZero();
+      }
+    }
+
+    // Each kind is a dataset the catalog versions: rows and schema in the manifest.
+    DatasetCatalog catalog = new DatasetCatalog(datasets);
+    for (DatasetKind kind : DatasetKind.values()) {
+      DatasetVersion v = catalog.cut(kind.datasetName(), Lineage.unknown(), ProgressListener.NONE);
+      assertThat(v.files().stream().mapToLong(f -> f.rows()).sum())
+          .isEqualTo(expectedRows.get(kind));
+      assertThat(v.schema().parquet()).contains("pii_spans", "scrub_policy_version");
+      assertThat(v.lineage().scrubPolicies()).containsExactly(ScrubPolicy.DEFAULT_VERSION);
+    }
+  }
+
+  private static List<Interaction> events() {
+    Instant now = Instant.parse("2026-11-25T10:00:00Z");
+    List<Interaction> events = new ArrayList<>();
+    // sft only
+    events.add(
+        chat(now)
+            .sessionId("sess-plain")
+            .message(Message.user("please mail alice@example.com the quarterly report"))
+            .message(Message.assistant("done, the report is on its way"))
+            .build());
+    // preference (and sft): the kept answer over a regenerated-away alternative
+    events.add(
+        chat(now)
+            .sessionId("sess-pref")
+            .traceId("4bf92f3577b34da6a3ce929d0e0e4736")
+            .message(Message.user("a haiku about rain for carol@example.net"))
+            .message(Message.assistant("Rain on the tin roof"))
+            .feedback(
+                Feedback.preferredOver(
+                    List.of(Message.assistant("ask bob@example.org for a haiku"))))
+            .build());
+    // unpaired true (and sft)
+    events.add(
+        chat(now)
+            .sessionId("sess-up")
+            .message(Message.user("summarise the notes from the design review"))
+            .message(Message.assistant("The review approved the new storage layout"))
+            .feedback(Feedback.rated(Rating.UP))
+            .build());
+    // unpaired false, not sft
+    events.add(
+        chat(now)
+            .sessionId("sess-down")
+            .message(Message.user("which region hosts the staging cluster"))
+            .message(Message.assistant("I cannot say, sorry about that"))
+            .feedback(Feedback.rated(Rating.DOWN))
+            .build());
+    // rft (and sft)
+    events.add(
+        chat(now)
+            .sessionId("sess-rft")
+            .message(Message.user("what is 17 * 3? cc dave@example.com"))
+            .message(Message.assistant("51"))
+            .reference(Reference.groundTruth("51", "numeric"))
+            .build());
+    // eval only
+    events.add(
+        chat(now)
+            .sessionId("sess-eval")
+            .message(Message.system("answer from the handbook"))
+            .message(Message.user("who handles billing questions for invoices?"))
+            .message(Message.assistant("the finance team"))
+            .reference(
+                Reference.evalExample("write to billing@example.com", "names the billing mailbox"))
+            .build());
+    // sft, with a tool message
+    events.add(
+        Interaction.sandboxCommand(
+            "acme", "sess-tool", 0, "shell", "1.0.0", "ls /srv", "data\nlogs\n", 0, Duration.ZERO));
+    return events;
+  }
+
+  private static Interaction.Builder chat(Instant at) {
+    return Interaction.builder().tenant("acme").agent("helper", "1.0.0").model("m-1").createdAt(at);
+  }
+
+  private static List<String> messageColumns(DatasetKind kind) {
+    return switch (kind) {
+      case SFT -> List.of("messages");
+      case PREFERENCE -> List.of("prompt", "chosen", "rejected");
+      case UNPAIRED -> List.of("prompt", "completion");
+      case RFT -> List.of("prompt");
+      case EVAL -> List.of("input");
+    };
+  }
+
+  private static void assertNestedList(Map<String, String> types, String column, String... fields) {
+    assertThat(types.get(column))
+        .as(column)
+        .isNotNull()
+        .startsWith("STRUCT(")
+        .endsWith(")[]")
+        .contains(fields);
+  }
+
+  /** Every list column is stored as {@code <col>.list.element}, not the legacy 2-level layout. */
+  private static void assertStandardThreeLevelLists(Statement st, List<Path> files)
+      throws SQLException {
+    try (ResultSet rs =
+        st.executeQuery(
+            "SELECT DISTINCT path_in_schema FROM parquet_metadata('" + files.get(0) + "')")) {
+      int nested = 0;
+      while (rs.next()) {
+        String[] parts = rs.getString(1).split(", ");
+        if (parts.length > 1) {
+          nested++;
+          assertThat(parts[1]).as(rs.getString(1)).isEqualTo("list");
+          assertThat(parts[2]).as(rs.getString(1)).isEqualTo("element");
+        }
+      }
+      assertThat(nested).isPositive();
+    }
+  }
+
+  private static Map<String, String> columnTypes(Statement st, String src) throws SQLException {
+    Map<String, String> types = new LinkedHashMap<>();
+    try (ResultSet rs = st.executeQuery("DESCRIBE SELECT * FROM " + src)) {
+      while (rs.next()) {
+        types.put(rs.getString("column_name"), rs.getString("column_type"));
+      }
+    }
+    return types;
+  }
+
+  private static String src(Path datasets, DatasetKind kind) {
+    return "read_parquet(" + parquetList(committedFiles(datasets, kind)) + ")";
+  }
+
+  private static List<Path> committedFiles(Path datasets, DatasetKind kind) {
+    Path dir = datasets.resolve(kind.datasetName());
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    try (Stream<Path> files = Files.walk(dir)) {
+      return files
+          .filter(Files::isRegularFile)
+          .filter(p -> p.getFileName().toString().startsWith("part-"))
+          .filter(p -> p.getFileName().toString().endsWith(".parquet"))
+          .sorted()
+          .collect(Collectors.toList());
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static String parquetList(List<Path> files) {
+    return files.stream().map(p -> "'" + p + "'").collect(Collectors.joining(", ", "[", "]"));
+  }
+
+  private static long committedRows(Path datasets, DatasetKind kind) {
+    List<Path> files = committedFiles(datasets, kind);
+    if (files.isEmpty()) {
+      return 0;
+    }
+    try (Connection db = DriverManager.getConnection("jdbc:duckdb:");
+        Statement st = db.createStatement();
+        ResultSet rs =
+            st.executeQuery("SELECT count(*) FROM read_parquet(" + parquetList(files) + ")")) {
+      rs.next();
+      return rs.getLong(1);
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Polls {@code condition} every 100 ms until it holds or {@link #TIMEOUT} passes. */
+  private static void awaitTrue(String what, BooleanSupplier condition)
+      throws InterruptedException {
+    Instant deadline = Instant.now().plus(TIMEOUT);
+    Object lock = new Object();
+    while (!condition.getAsBoolean()) {
+      if (Instant.now().isAfter(deadline)) {
+        throw new AssertionError("timed out waiting for " + what);
+      }
+      synchronized (lock) {
+        lock.wait(100); // a poll interval bounded by the deadline
+      }
+    }
+  }
+}
