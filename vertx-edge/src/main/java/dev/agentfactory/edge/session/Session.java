@@ -139,7 +139,10 @@ final class Session {
           long leaseStart = System.nanoTime();
           tail =
               leasing
-                  .lease(id, agent == null ? TEMPLATE : agent.version().spec().sandboxTemplate())
+                  .lease(
+                      id,
+                      tenant,
+                      agent == null ? TEMPLATE : agent.version().spec().sandboxTemplate())
                   .andThen(
                       ar ->
                           onContext(
@@ -159,6 +162,15 @@ final class Session {
     } else {
       metrics.leased(Duration.ofNanos(System.nanoTime() - leaseStart));
       leased = sandbox;
+      leasing.onLost(
+          sandbox,
+          code ->
+              onContext(
+                  () -> {
+                    if (leased == sandbox) {
+                      sendFatal(code, "the session's sandbox is lost: " + code, (short) 1011);
+                    }
+                  }));
       touch();
       send(
           new ServerFrame.SessionReady(

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfactory.connectors.dataset.version.Lineage;
+import dev.agentfactory.edge.admin.DrainHandler;
 import dev.agentfactory.edge.agent.AgentRegistry;
 import dev.agentfactory.edge.agent.AgentsHandler;
 import dev.agentfactory.edge.agent.JdbcAgentStore;
@@ -65,6 +66,7 @@ class ApiIT {
     JobsHandler jobs = new JobsHandler(() -> null, () -> null); // no Flink here: NodeSessionIT
     DatasetsHandler datasets =
         new DatasetsHandler(vertx, dir.resolve("datasets"), Lineage::unknown); // ditto
+    DrainHandler drains = new DrainHandler(() -> null); // no cluster here: ClusterDrainIT
     Handler<RoutingContext> echoTenant = ctx -> ctx.response().end(Auth.tenant(ctx));
     server =
         vertx
@@ -99,7 +101,9 @@ class ApiIT {
                         Map.entry("cutDatasetVersion", datasets::cut),
                         Map.entry("listDatasetVersions", datasets::versions),
                         Map.entry("getDatasetVersion", datasets::version),
-                        Map.entry("getDatasetFile", datasets::file))))
+                        Map.entry("getDatasetFile", datasets::file),
+                        Map.entry("drainNode", drains::drain),
+                        Map.entry("getDrainStatus", drains::status))))
             .listen(0, "127.0.0.1")
             .toCompletionStage()
             .toCompletableFuture()
@@ -268,6 +272,14 @@ class ApiIT {
     HttpResponse<String> unknownJob = send("POST", "/v1/jobs", ADMIN, "{\"job\":\"mine\"}");
     assertThat(unknownJob.statusCode()).isEqualTo(400);
     assertThat(MAPPER.readTree(unknownJob.body()).at("/error/field").asText()).isEqualTo("job");
+  }
+
+  @Test
+  void drainingNeedsTheAdminKeyAndSaysWhenTheNodeIsNotUp() throws Exception {
+    assertThat(send("POST", "/v1/admin/drain", newKey("acme"), null).statusCode()).isEqualTo(403);
+    HttpResponse<String> starting = send("POST", "/v1/admin/drain", ADMIN, null);
+    assertThat(starting.statusCode()).isEqualTo(503);
+    assertThat(code(starting)).isEqualTo("starting");
   }
 
   private String newKey(String tenant) throws Exception {
