@@ -1,5 +1,6 @@
 package dev.agentfactory.cluster;
 
+import dev.agentfactory.cluster.pool.PoolConfig;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,6 +50,10 @@ import java.util.regex.Pattern;
  * @param fencingRetention how long a free sandbox's fencing counter is kept after its last change,
  *     at least {@code leaseTtl}; default 1 h. See {@code LeaseRegistry} for why it is bounded.
  * @param leaseQuorum minimum cluster size for lease writes (split-brain protection), 0 for off
+ * @param failureTimeout how long a member may stay silent before the others declare it dead and
+ *     reclaim its leases (Hazelcast's heartbeat failure detector, whole seconds, at least 2 s);
+ *     default 8 s, so a killed node's leases are marked lost within 10 s
+ * @param pool this node's part in the distributed warm pool
  */
 public record ClusterConfig(
     String clusterName,
@@ -62,7 +67,9 @@ public record ClusterConfig(
     Duration leaseTtl,
     Duration heartbeatInterval,
     Duration fencingRetention,
-    int leaseQuorum) {
+    int leaseQuorum,
+    Duration failureTimeout,
+    PoolConfig pool) {
 
   public static final String DEFAULT_CLUSTER_NAME = "agent-factory";
   public static final int DEFAULT_PORT = 5701;
@@ -70,6 +77,7 @@ public record ClusterConfig(
   public static final Duration DEFAULT_LEASE_TTL = Duration.ofSeconds(30);
   public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(10);
   public static final Duration DEFAULT_FENCING_RETENTION = Duration.ofHours(1);
+  public static final Duration DEFAULT_FAILURE_TIMEOUT = Duration.ofSeconds(8);
 
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
   private static final Pattern HOST = Pattern.compile("[A-Za-z0-9._:\\[\\]-]+");
@@ -126,6 +134,11 @@ public record ClusterConfig(
         leaseQuorum >= 0,
         "leaseQuorum",
         "must be 0 (off) or a minimum member count, was " + leaseQuorum);
+    require(
+        failureTimeout != null && failureTimeout.compareTo(Duration.ofSeconds(2)) >= 0,
+        "failureTimeout",
+        "must be at least 2s, was " + failureTimeout);
+    pool = pool == null ? PoolConfig.defaults() : pool;
   }
 
   /** The embedded single-node default: 127.0.0.1:5701, no peers, 30 s leases. */
@@ -169,6 +182,10 @@ public record ClusterConfig(
         + fencingRetention
         + ", leaseQuorum="
         + leaseQuorum
+        + ", failureTimeout="
+        + failureTimeout
+        + ", pool="
+        + pool
         + "]";
   }
 
@@ -254,8 +271,20 @@ public record ClusterConfig(
     private Duration heartbeatInterval = DEFAULT_HEARTBEAT_INTERVAL;
     private Duration fencingRetention = DEFAULT_FENCING_RETENTION;
     private int leaseQuorum;
+    private Duration failureTimeout = DEFAULT_FAILURE_TIMEOUT;
+    private PoolConfig pool = PoolConfig.defaults();
 
     private Builder() {}
+
+    public Builder failureTimeout(Duration failureTimeout) {
+      this.failureTimeout = failureTimeout;
+      return this;
+    }
+
+    public Builder pool(PoolConfig pool) {
+      this.pool = pool;
+      return this;
+    }
 
     public Builder clusterName(String clusterName) {
       this.clusterName = clusterName;
@@ -330,7 +359,9 @@ public record ClusterConfig(
           leaseTtl,
           heartbeatInterval,
           fencingRetention,
-          leaseQuorum);
+          leaseQuorum,
+          failureTimeout,
+          pool);
     }
   }
 }

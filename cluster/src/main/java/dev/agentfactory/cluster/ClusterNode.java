@@ -2,6 +2,8 @@ package dev.agentfactory.cluster;
 
 import dev.agentfactory.cluster.hazelcast.HazelcastClusterNode;
 import dev.agentfactory.cluster.lease.LeaseRegistry;
+import dev.agentfactory.cluster.pool.WarmPool;
+import dev.agentfactory.sandbox.SandboxPool;
 
 /**
  * This process's membership in the Agent Factory cluster. One per node; the node process owns its
@@ -34,6 +36,13 @@ public interface ClusterNode extends AutoCloseable {
 
   /** The cluster-wide lease registry, acting as this node. */
   LeaseRegistry leases();
+
+  /**
+   * Joins this node's local sandbox pool to the distributed warm pool: the node starts advertising
+   * its stock, takes its share of the cluster-wide targets ({@code ClusterConfig#pool()}) and lends
+   * to peers. Call once; later calls return the same pool.
+   */
+  WarmPool pool(SandboxPool local);
 
   /**
    * Stops the heartbeat and leaves the cluster gracefully (partitions are handed over first). The

@@ -1,7 +1,9 @@
 package dev.agentfactory.cluster;
 
+import dev.agentfactory.cluster.pool.PoolConfig;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -77,6 +79,40 @@ public final class ClusterOptions {
           "Minimum members for lease writes (split-brain protection), 0 for off.",
           "0");
 
+  public static final Option FAILURE_TIMEOUT =
+      new Option(
+          "AF_CLUSTER_FAILURE_TIMEOUT",
+          "How long a silent member lives before the others declare it dead and reclaim its"
+              + " leases (whole seconds, >= 2s).",
+          "8s");
+  public static final Option CAPACITY =
+      new Option(
+          "AF_CLUSTER_CAPACITY",
+          "This node's weight when cluster-wide pool targets are split; empty: its core count.",
+          "");
+  public static final Option POOL_TARGETS =
+      new Option(
+          "AF_CLUSTER_POOL_TARGETS",
+          "Cluster-wide warm targets, template=count comma-separated (shell=12); empty: each node"
+              + " keeps its own.",
+          "");
+  public static final Option TENANT_QUOTA =
+      new Option(
+          "AF_CLUSTER_TENANT_QUOTA",
+          "Maximum concurrent leases of one tenant across the cluster, 0 for no limit.",
+          "0");
+  public static final Option TENANT_QUOTAS =
+      new Option(
+          "AF_CLUSTER_TENANT_QUOTAS",
+          "Per-tenant overrides, tenant=count comma-separated (acme=50,beta=5).",
+          "");
+  public static final Option DRAIN_TIMEOUT =
+      new Option(
+          "AF_CLUSTER_DRAIN_TIMEOUT",
+          "How long a drain (admin request or SIGTERM) waits for sessions to end before the node"
+              + " leaves anyway.",
+          "60s");
+
   public static final List<Option> ALL =
       List.of(
           NAME,
@@ -92,7 +128,13 @@ public final class ClusterOptions {
           LEASE_TTL,
           HEARTBEAT_INTERVAL,
           FENCING_RETENTION,
-          LEASE_QUORUM);
+          LEASE_QUORUM,
+          FAILURE_TIMEOUT,
+          CAPACITY,
+          POOL_TARGETS,
+          TENANT_QUOTA,
+          TENANT_QUOTAS,
+          DRAIN_TIMEOUT);
 
   private ClusterOptions() {}
 
@@ -122,7 +164,9 @@ public final class ClusterOptions {
             .leaseTtl(parseDuration(LEASE_TTL, get.apply(LEASE_TTL)))
             .heartbeatInterval(parseDuration(HEARTBEAT_INTERVAL, get.apply(HEARTBEAT_INTERVAL)))
             .fencingRetention(parseDuration(FENCING_RETENTION, get.apply(FENCING_RETENTION)))
-            .leaseQuorum(parseInt(LEASE_QUORUM, get.apply(LEASE_QUORUM)));
+            .leaseQuorum(parseInt(LEASE_QUORUM, get.apply(LEASE_QUORUM)))
+            .failureTimeout(parseDuration(FAILURE_TIMEOUT, get.apply(FAILURE_TIMEOUT)))
+            .pool(pool(get));
     String service = get.apply(KUBERNETES_SERVICE);
     if (!service.isEmpty()) {
       builder.kubernetes(
@@ -130,6 +174,41 @@ public final class ClusterOptions {
               service, get.apply(KUBERNETES_NAMESPACE), get.apply(KUBERNETES_CLUSTER_DOMAIN)));
     }
     return builder.build();
+  }
+
+  private static PoolConfig pool(Function<Option, String> get) {
+    String capacity = get.apply(CAPACITY);
+    PoolConfig defaults = PoolConfig.defaults();
+    return new PoolConfig(
+        capacity.isEmpty() ? defaults.capacity() : parseInt(CAPACITY, capacity),
+        parseCounts(POOL_TARGETS, get.apply(POOL_TARGETS)),
+        parseInt(TENANT_QUOTA, get.apply(TENANT_QUOTA)),
+        parseCounts(TENANT_QUOTAS, get.apply(TENANT_QUOTAS)),
+        defaults.advertiseInterval(),
+        parseDuration(DRAIN_TIMEOUT, get.apply(DRAIN_TIMEOUT)));
+  }
+
+  /** {@code name=count,name=count}; errors name the variable and the bad entry. */
+  static Map<String, Integer> parseCounts(Option option, String text) {
+    Map<String, Integer> counts = new LinkedHashMap<>();
+    for (String entry : text.split(",")) {
+      String e = entry.strip();
+      if (e.isEmpty()) {
+        continue;
+      }
+      int eq = e.indexOf('=');
+      if (eq <= 0 || eq == e.length() - 1) {
+        throw new InvalidClusterConfigException(
+            option.key(), "entries must be name=count, was '" + e + "'");
+      }
+      try {
+        counts.put(e.substring(0, eq).strip(), Integer.parseInt(e.substring(eq + 1).strip()));
+      } catch (NumberFormatException ex) {
+        throw new InvalidClusterConfigException(
+            option.key(), "count must be an integer in '" + e + "'");
+      }
+    }
+    return counts;
   }
 
   /**

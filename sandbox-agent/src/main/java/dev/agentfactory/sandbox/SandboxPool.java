@@ -39,6 +39,17 @@ public interface SandboxPool extends AutoCloseable {
         SandboxException.unsupported("lease options", "this pool cannot customise sandboxes"));
   }
 
+  /**
+   * Changes how many warm sandboxes of {@code template} this pool keeps ready: a higher target
+   * starts more in the background, a lower one terminates surplus warm (never leased) sandboxes.
+   * The cluster's distributed pool calls it when it re-splits cluster-wide targets across nodes.
+   *
+   * @throws SandboxException {@code unknown_template} for a template the pool does not have
+   */
+  default void retarget(String template, int target) {
+    throw SandboxException.unsupported("retarget", "this pool has fixed targets");
+  }
+
   /** A point-in-time view of the pool, for health and metrics. */
   PoolStats stats();
 

@@ -2,6 +2,8 @@ package dev.agentfactory.edge;
 
 import dev.agentfactory.cluster.ClusterHealth;
 import dev.agentfactory.cluster.ClusterNode;
+import dev.agentfactory.cluster.pool.DrainStatus;
+import dev.agentfactory.cluster.pool.WarmPool;
 import dev.agentfactory.connectors.dataset.version.Lineage;
 import dev.agentfactory.connectors.flink.EmbeddedFlink;
 import dev.agentfactory.connectors.flink.FlinkRestClient;
@@ -9,6 +11,7 @@ import dev.agentfactory.connectors.kafka.EmbeddedKafka;
 import dev.agentfactory.connectors.kafka.InteractionPublisher;
 import dev.agentfactory.connectors.kafka.Topics;
 import dev.agentfactory.edge.admin.ClusterLeasesHandler;
+import dev.agentfactory.edge.admin.DrainHandler;
 import dev.agentfactory.edge.agent.AgentRegistry;
 import dev.agentfactory.edge.agent.AgentSpec;
 import dev.agentfactory.edge.agent.AgentSpecCodec;
@@ -98,6 +101,7 @@ public final class AgentFactoryNode implements AutoCloseable {
   private volatile InteractionPublisher publisher;
   private volatile SandboxPool pool;
   private volatile ClusterNode cluster;
+  private volatile WarmPool warmPool;
   private volatile EmbeddedFlink flink;
   private volatile EmbeddedKafka kafka;
   private volatile SessionHandler sessions;
@@ -179,10 +183,11 @@ public final class AgentFactoryNode implements AutoCloseable {
     }
 
     String isolation = poolUp.join().stats().isolation();
+    warmPool = clusterUp.join().pool(poolUp.join());
     sessions =
         new SessionHandler(
             vertx,
-            new ClusterSandboxLeasing(vertx, poolUp.join(), clusterUp.join().leases(), isolation),
+            new ClusterSandboxLeasing(vertx, warmPool, isolation),
             recorder,
             new SessionSettings(
                 config.sessionMaxFrameBytes(),
@@ -252,6 +257,7 @@ public final class AgentFactoryNode implements AutoCloseable {
     KeysHandler keys = new KeysHandler(auth);
     AgentsHandler agentsApi = new AgentsHandler(agentRegistry);
     JobsHandler jobs = new JobsHandler(() -> flinkRest, () -> pipeline);
+    DrainHandler drains = new DrainHandler(() -> warmPool);
     datasets = new DatasetsHandler(vertx, config.datasetsDir(), this::lineage);
     String contract = ApiRouter.contractText();
     Router router =
@@ -287,7 +293,9 @@ public final class AgentFactoryNode implements AutoCloseable {
                 Map.entry("cutDatasetVersion", datasets::cut),
                 Map.entry("listDatasetVersions", datasets::versions),
                 Map.entry("getDatasetVersion", datasets::version),
-                Map.entry("getDatasetFile", datasets::file)));
+                Map.entry("getDatasetFile", datasets::file),
+                Map.entry("drainNode", drains::drain),
+                Map.entry("getDrainStatus", drains::status)));
     HttpServerOptions options =
         new HttpServerOptions()
             .setHost(config.httpHost())
@@ -335,7 +343,12 @@ public final class AgentFactoryNode implements AutoCloseable {
 
   /** {@code GET /ready}: 200 once sessions are accepted, 503 while starting or stopping. */
   private void ready(RoutingContext ctx) {
-    boolean ready = sessions != null && !closed && health.allUp();
+    WarmPool pool = warmPool;
+    boolean ready =
+        sessions != null
+            && !closed
+            && health.allUp()
+            && (pool == null || !pool.drainStatus().draining());
     ctx.response()
         .setStatusCode(ready ? 200 : 503)
         .putHeader("content-type", "application/json")
@@ -565,6 +578,30 @@ public final class AgentFactoryNode implements AutoCloseable {
 
   public NodeConfig config() {
     return config;
+  }
+
+  /**
+   * Drains this node out of the cluster: no new leases here, warm targets move to the other nodes,
+   * {@code /ready} answers 503, and open sessions carry on. Completes when they have all ended or
+   * the drain timeout ({@code AF_CLUSTER_DRAIN_TIMEOUT}) passed, with the status then. Blocks; call
+   * {@link #close()} after it.
+   */
+  public DrainStatus drain() {
+    WarmPool pool = warmPool;
+    if (pool == null) {
+      return new DrainStatus(true, 0, 0);
+    }
+    try {
+      return pool.drain()
+          .toCompletableFuture()
+          .get(config.cluster().pool().drainTimeout().toMillis() + 5_000, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return pool.drainStatus();
+    } catch (Exception e) {
+      LOG.warn("drain did not complete", e);
+      return pool.drainStatus();
+    }
   }
 
   /**

@@ -6,8 +6,9 @@ import dev.agentfactory.edge.config.NodeConfig;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * {@code ./agent-factory up}: starts one node, prints where everything is, and stops it cleanly on
- * Ctrl-C (SIGINT) or SIGTERM.
+ * {@code ./agent-factory up}: starts one node, prints where everything is, and on Ctrl-C (SIGINT)
+ * or SIGTERM drains it out of the cluster (no new leases, open sessions finish within {@code
+ * AF_CLUSTER_DRAIN_TIMEOUT}) and stops it cleanly.
  */
 public final class NodeMain {
 
@@ -37,7 +38,20 @@ public final class NodeMain {
         .addShutdownHook(
             new Thread(
                 () -> {
-                  System.out.println("agent-factory: stopping ...");
+                  System.out.println(
+                      "agent-factory: draining (sessions finish, at most "
+                          + config.cluster().pool().drainTimeout().toSeconds()
+                          + " s) ...");
+                  var drained = node.drain();
+                  System.out.println(
+                      "agent-factory: "
+                          + (drained.drained()
+                              ? "drained"
+                              : drained.activeLeases()
+                                  + " sessions and "
+                                  + drained.lentSandboxes()
+                                  + " lent sandboxes still open; closing them")
+                          + "; stopping ...");
                   node.close();
                   System.out.println("agent-factory: stopped");
                   stopped.countDown();

@@ -9,6 +9,9 @@ import dev.agentfactory.cluster.ClusterException;
 import dev.agentfactory.cluster.ClusterHealth;
 import dev.agentfactory.cluster.ClusterNode;
 import dev.agentfactory.cluster.lease.LeaseRegistry;
+import dev.agentfactory.cluster.pool.WarmPool;
+import dev.agentfactory.sandbox.SandboxPool;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -32,12 +35,18 @@ public final class HazelcastClusterNode implements ClusterNode {
   private final ScheduledExecutorService worker;
   private final HazelcastLeaseRegistry leases;
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final ClusterConfig config;
+  private final ExecutorService closer;
+  private HazelcastWarmPool pool;
 
   private HazelcastClusterNode(HazelcastInstance hazelcast, ClusterConfig config) {
     this.hazelcast = hazelcast;
+    this.config = config;
     this.nodeId = hazelcast.getCluster().getLocalMember().getUuid().toString();
     this.localAddress = hazelcast.getCluster().getLocalMember().getAddress().toString();
-    this.worker = Executors.newSingleThreadScheduledExecutor(namedDaemon(nodeId));
+    this.worker = Executors.newSingleThreadScheduledExecutor(namedDaemon(nodeId, "af-cluster-"));
+    // sandbox termination waits for processes to die: never on the worker or a caller's thread
+    this.closer = Executors.newFixedThreadPool(2, namedDaemon(nodeId, "af-pool-"));
     this.leases =
         new HazelcastLeaseRegistry(
             hazelcast.getMap(HazelcastConfigs.LEASE_MAP),
@@ -113,11 +122,31 @@ public final class HazelcastClusterNode implements ClusterNode {
   }
 
   @Override
+  public synchronized WarmPool pool(SandboxPool local) {
+    if (pool == null) {
+      pool = new HazelcastWarmPool(hazelcast, leases, local, config.pool(), nodeId, worker, closer);
+    }
+    return pool;
+  }
+
+  @Override
   public void close() {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
+    HazelcastWarmPool attached;
+    synchronized (this) {
+      attached = pool;
+    }
+    if (attached != null) {
+      try {
+        attached.close();
+      } catch (RuntimeException e) {
+        LOG.warn("closing the pool of node {} failed", nodeId, e);
+      }
+    }
     worker.shutdownNow();
+    closer.shutdown();
     try {
       if (!worker.awaitTermination(5, TimeUnit.SECONDS)) {
         LOG.warn("Cluster worker of node {} did not stop within 5 s", nodeId);
@@ -134,9 +163,9 @@ public final class HazelcastClusterNode implements ClusterNode {
     return hazelcast;
   }
 
-  private static java.util.concurrent.ThreadFactory namedDaemon(String nodeId) {
+  private static java.util.concurrent.ThreadFactory namedDaemon(String nodeId, String name) {
     AtomicInteger count = new AtomicInteger();
-    String prefix = "af-cluster-" + nodeId.substring(0, 8) + "-";
+    String prefix = name + nodeId.substring(0, 8) + "-";
     return runnable -> {
       Thread thread = new Thread(runnable, prefix + count.incrementAndGet());
       thread.setDaemon(true);

@@ -1,6 +1,7 @@
 package dev.agentfactory.cluster.hazelcast;
 
 import com.hazelcast.config.Config;
+import com.hazelcast.config.ExecutorConfig;
 import com.hazelcast.config.IndexConfig;
 import com.hazelcast.config.IndexType;
 import com.hazelcast.config.JoinConfig;
@@ -20,6 +21,9 @@ final class HazelcastConfigs {
 
   static final String LEASE_MAP = "af.leases";
   static final String LEASE_QUORUM = "af.lease-quorum";
+  static final String QUOTA_MAP = "af.quotas";
+  static final String STOCK_MAP = "af.stock";
+  static final String LOAN_EXECUTOR = "af.loans";
   private static final String BIND_ANY = "0.0.0.0";
 
   private HazelcastConfigs() {}
@@ -31,6 +35,11 @@ final class HazelcastConfigs {
     config.setProperty(ClusterProperty.LOGGING_TYPE.getName(), "slf4j");
     // the node process owns shutdown order (leases, sessions, then the member)
     config.setProperty(ClusterProperty.SHUTDOWNHOOK_ENABLED.getName(), "false");
+    // the failure detector bounds how long a killed node's leases stay un-reclaimed
+    long silentSeconds = Math.max(2, cluster.failureTimeout().toSeconds());
+    config.setProperty(ClusterProperty.HEARTBEAT_INTERVAL_SECONDS.getName(), "1");
+    config.setProperty(
+        ClusterProperty.MAX_NO_HEARTBEAT_SECONDS.getName(), String.valueOf(silentSeconds));
 
     NetworkConfig network = config.getNetworkConfig();
     network.setPort(cluster.port()).setPortAutoIncrement(cluster.portAutoIncrement());
@@ -62,6 +71,13 @@ final class HazelcastConfigs {
         .getCompactSerializationConfig()
         .addSerializer(new LeaseSlotSerializer());
     config.addMapConfig(leaseMap(cluster, config));
+    MapConfig quotas = new MapConfig(QUOTA_MAP).setBackupCount(1);
+    if (cluster.leaseQuorum() > 1) {
+      quotas.setSplitBrainProtectionName(LEASE_QUORUM);
+    }
+    config.addMapConfig(quotas);
+    // borrowed sandboxes run their commands on these threads of the host: one per running command
+    config.addExecutorConfig(new ExecutorConfig(LOAN_EXECUTOR).setPoolSize(32));
     return config;
   }
 

@@ -19,6 +19,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,6 +40,7 @@ final class HazelcastLeaseRegistry implements LeaseRegistry {
   private final long retentionMillis;
   private final ExecutorService worker;
   private final Map<String, Lease> held = new ConcurrentHashMap<>();
+  private volatile Consumer<Lease> lostListener = lease -> {};
 
   HazelcastLeaseRegistry(
       IMap<String, LeaseSlot> slots,
@@ -217,8 +219,90 @@ final class HazelcastLeaseRegistry implements LeaseRegistry {
                 lease.leaseId(),
                 sandboxId,
                 lease.fencingToken());
+            lostListener.accept(lease);
           }
         });
+  }
+
+  /** Called with each held lease the heartbeat finds fenced (expired, reclaimed, superseded). */
+  void onLost(Consumer<Lease> listener) {
+    this.lostListener = listener;
+  }
+
+  /**
+   * Records a lease granted without asking the cluster first (see {@link RecordProcessor}).
+   *
+   * @return completes when recorded; fails with {@link LeaseConflictException} if the slot refused
+   *     it
+   */
+  CompletionStage<Lease> record(Lease lease) {
+    return Failures.guarded(
+        "record of lease " + lease.leaseId(),
+        () ->
+            slots
+                .submitToKey(
+                    lease.sandboxId(),
+                    new RecordProcessor(
+                        lease.leaseId(),
+                        lease.fencingToken(),
+                        lease.ownerNode(),
+                        lease.sessionId(),
+                        lease.template(),
+                        lease.grantedAt().toEpochMilli(),
+                        lease.expiresAt().toEpochMilli(),
+                        ttlMillis,
+                        retentionMillis))
+                .thenApply(
+                    slot -> {
+                      if (!lease.leaseId().equals(slot.leaseId())) {
+                        throw new LeaseConflictException(lease.sandboxId(), slot.toLease());
+                      }
+                      return lease;
+                    }));
+  }
+
+  /** Starts renewing {@code lease} by heartbeat on this node (its record exists). */
+  void adopt(Lease lease) {
+    held.put(lease.sandboxId(), lease);
+  }
+
+  /** Stops renewing {@code lease} here, without touching its record. */
+  void forget(Lease lease) {
+    held.computeIfPresent(
+        lease.sandboxId(), (id, mine) -> mine.leaseId().equals(lease.leaseId()) ? null : mine);
+  }
+
+  /** Whether this node still renews exactly this lease. */
+  boolean holds(Lease lease) {
+    Lease mine = held.get(lease.sandboxId());
+    return mine != null && mine.leaseId().equals(lease.leaseId());
+  }
+
+  /** Cluster time as this member sees it: a local read, no network. */
+  long clusterTime() {
+    return cluster.getClusterTime();
+  }
+
+  long ttlMillis() {
+    return ttlMillis;
+  }
+
+  /**
+   * The live lease of each of {@code sandboxIds} that has one. Blocking (one batched read): call on
+   * a worker.
+   */
+  Map<String, Lease> liveLeases(java.util.Set<String> sandboxIds) {
+    long now = cluster.getClusterTime();
+    Map<String, Lease> live = new HashMap<>();
+    slots
+        .getAll(sandboxIds)
+        .forEach(
+            (id, slot) -> {
+              if (slot != null && slot.isLive(now)) {
+                live.put(id, slot.toLease());
+              }
+            });
+    return live;
   }
 
   /**

@@ -20,21 +20,52 @@ final class TestCluster implements AutoCloseable {
   private final int basePort;
   private final int size;
 
+  private final List<Integer> freePorts;
+
   TestCluster(int basePort, int size) {
     this.basePort = basePort;
     this.size = size;
+    this.freePorts = List.of();
+  }
+
+  private TestCluster(List<Integer> freePorts) {
+    this.basePort = freePorts.get(0);
+    this.size = freePorts.size();
+    this.freePorts = freePorts;
+  }
+
+  /** Up to {@code size} members on ports the OS reported free just now. */
+  static TestCluster onFreePorts(int size) {
+    List<Integer> ports = new ArrayList<>();
+    List<java.net.ServerSocket> held = new ArrayList<>();
+    try {
+      for (int i = 0; i < size; i++) {
+        java.net.ServerSocket socket = new java.net.ServerSocket(0);
+        held.add(socket);
+        ports.add(socket.getLocalPort());
+      }
+      for (java.net.ServerSocket socket : held) {
+        socket.close();
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return new TestCluster(ports);
   }
 
   /** A config for one of this cluster's members; {@code tweak} adjusts it. */
   ClusterConfig config(UnaryOperator<ClusterConfig.Builder> tweak) {
     List<String> members =
-        IntStream.range(0, size).mapToObj(i -> "127.0.0.1:" + (basePort + i)).toList();
+        freePorts.isEmpty()
+            ? IntStream.range(0, size).mapToObj(i -> "127.0.0.1:" + (basePort + i)).toList()
+            : freePorts.stream().map(p -> "127.0.0.1:" + p).toList();
+    int port = freePorts.isEmpty() ? basePort : freePorts.get(nodes.size() % size);
     return tweak
         .apply(
             ClusterConfig.builder()
                 .clusterName("af-it-" + basePort)
-                .port(basePort)
-                .portAutoIncrement(true)
+                .port(port)
+                .portAutoIncrement(freePorts.isEmpty())
                 .bindAddress("127.0.0.1")
                 .members(members))
         .build();

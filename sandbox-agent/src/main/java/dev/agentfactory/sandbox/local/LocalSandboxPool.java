@@ -274,6 +274,30 @@ public final class LocalSandboxPool implements SandboxPool {
     return sandbox;
   }
 
+  @Override
+  public void retarget(String template, int target) {
+    TemplatePool t = templates.get(template);
+    if (t == null) {
+      throw new SandboxException(
+          "unknown_template",
+          "unknown template '" + template + "', known: " + templates.keySet(),
+          false);
+    }
+    if (target < 0) {
+      throw new IllegalArgumentException("target must be >= 0, was " + target);
+    }
+    t.target = target;
+    // Surplus warm sandboxes go; they were never leased, so nobody loses work
+    while (t.ready.size() > target) {
+      LocalSandbox surplus = t.ready.pollLast();
+      if (surplus == null) {
+        break;
+      }
+      background(() -> surplus.closeWith("retargeted"));
+    }
+    refill(t);
+  }
+
   private static void handOver(TemplatePool t, LocalSandbox sandbox) {
     sandbox.markLeased();
     t.leased.incrementAndGet();
@@ -513,7 +537,7 @@ public final class LocalSandboxPool implements SandboxPool {
     final String name;
     final TemplateSpec spec;
     final String unavailable;
-    final int target;
+    volatile int target;
     final java.util.concurrent.ConcurrentLinkedDeque<LocalSandbox> ready =
         new java.util.concurrent.ConcurrentLinkedDeque<>();
     final AtomicInteger leased = new AtomicInteger();

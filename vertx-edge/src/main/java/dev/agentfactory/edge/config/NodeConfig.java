@@ -118,6 +118,8 @@ public record NodeConfig(
           .heartbeatInterval(base.heartbeatInterval())
           .fencingRetention(base.fencingRetention())
           .leaseQuorum(base.leaseQuorum())
+          .failureTimeout(base.failureTimeout())
+          .pool(base.pool())
           .build();
     } catch (InvalidClusterConfigException e) {
       throw new ConfigException("cluster configuration: " + e.getMessage());

@@ -1,80 +1,91 @@
 package dev.agentfactory.edge.session;
 
-import dev.agentfactory.cluster.lease.Lease;
-import dev.agentfactory.cluster.lease.LeaseRegistry;
+import dev.agentfactory.cluster.pool.PooledSandbox;
+import dev.agentfactory.cluster.pool.WarmPool;
 import dev.agentfactory.sandbox.LeaseOptions;
-import dev.agentfactory.sandbox.Sandbox;
-import dev.agentfactory.sandbox.SandboxPool;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 
 /**
- * Leases from this node's warm pool and records the lease cluster-wide with a fencing token, so no
- * sandbox is ever held twice. Terminating a sandbox may wait for its processes to die, so it runs
- * on a worker thread, never on the event loop.
+ * Leases from the distributed warm pool: this node's own stock first (no network hop; the lease is
+ * recorded cluster-wide with a fencing token right after), a peer's sandbox on a local miss (used
+ * through the peer, the session stays here). Leases that end without a release are reported to the
+ * session through {@link #onLost}.
  */
 public final class ClusterSandboxLeasing implements SandboxLeasing {
 
   private final Vertx vertx;
-  private final SandboxPool pool;
-  private final LeaseRegistry registry;
+  private final WarmPool pool;
   private final String isolation;
-  private final Map<String, Lease> leases = new ConcurrentHashMap<>();
+  private final Map<String, PooledSandbox> leases = new ConcurrentHashMap<>();
+  private final Map<String, Consumer<String>> lostHandlers = new ConcurrentHashMap<>();
 
-  public ClusterSandboxLeasing(
-      Vertx vertx, SandboxPool pool, LeaseRegistry registry, String isolation) {
+  public ClusterSandboxLeasing(Vertx vertx, WarmPool pool, String isolation) {
     this.vertx = vertx;
     this.pool = pool;
-    this.registry = registry;
     this.isolation = isolation;
+    pool.addLostListener(
+        (leased, reason) -> {
+          leases.remove(leased.lease().leaseId());
+          Consumer<String> handler = lostHandlers.remove(leased.lease().leaseId());
+          if (handler != null) {
+            handler.accept(reason.code());
+          }
+        });
   }
 
   @Override
   public Future<LeasedSandbox> lease(String sessionId, String template) {
-    return lease(sessionId, template, LeaseOptions.NONE);
+    return lease(sessionId, "default", template, LeaseOptions.NONE);
   }
 
   @Override
   public Future<LeasedSandbox> lease(String sessionId, String template, LeaseOptions options) {
-    return Future.fromCompletionStage(pool.lease(template, options), vertx.getOrCreateContext())
-        .compose(
-            sandbox ->
-                Future.fromCompletionStage(
-                        registry.acquire(sandbox.id(), sessionId, template),
-                        vertx.getOrCreateContext())
-                    .recover(e -> terminate(sandbox).transform(v -> Future.failedFuture(e)))
-                    .map(
-                        lease -> {
-                          leases.put(lease.leaseId(), lease);
-                          return new LeasedSandbox(
-                              sandbox,
-                              lease.leaseId(),
-                              lease.fencingToken(),
-                              lease.ownerNode(),
-                              isolation);
-                        }));
+    return lease(sessionId, "default", template, options);
+  }
+
+  @Override
+  public Future<LeasedSandbox> lease(String sessionId, String tenant, String template) {
+    return lease(sessionId, tenant, template, LeaseOptions.NONE);
+  }
+
+  @Override
+  public Future<LeasedSandbox> lease(
+      String sessionId, String tenant, String template, LeaseOptions options) {
+    return Future.fromCompletionStage(
+            pool.lease(sessionId, tenant, template, options), vertx.getOrCreateContext())
+        .map(
+            pooled -> {
+              leases.put(pooled.lease().leaseId(), pooled);
+              return new LeasedSandbox(
+                  pooled.sandbox(),
+                  pooled.lease().leaseId(),
+                  pooled.lease().fencingToken(),
+                  pooled.hostNode(),
+                  isolation);
+            });
   }
 
   @Override
   public Future<Void> release(LeasedSandbox leased) {
-    Lease lease = leases.remove(leased.leaseId());
-    // Terminate first: once the record is gone the sandbox must already be unusable.
-    Future<Void> terminated = terminate(leased.sandbox());
-    if (lease == null) {
-      return terminated;
+    lostHandlers.remove(leased.leaseId());
+    PooledSandbox pooled = leases.remove(leased.leaseId());
+    if (pooled == null) {
+      // lost already: the pool terminated the sandbox and told the session
+      return Future.succeededFuture();
     }
-    return terminated.eventually(
-        () -> Future.fromCompletionStage(registry.release(lease), vertx.getOrCreateContext()));
+    return Future.fromCompletionStage(pool.release(pooled), vertx.getOrCreateContext());
   }
 
-  private Future<Void> terminate(Sandbox sandbox) {
-    return vertx.executeBlocking(
-        () -> {
-          sandbox.close();
-          return null;
-        },
-        false);
+  @Override
+  public void onLost(LeasedSandbox leased, Consumer<String> onLost) {
+    if (leases.containsKey(leased.leaseId())) {
+      lostHandlers.put(leased.leaseId(), onLost);
+    } else {
+      onLost.accept("lease_fenced");
+    }
   }
 }

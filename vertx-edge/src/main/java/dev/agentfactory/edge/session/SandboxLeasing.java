@@ -3,6 +3,7 @@ package dev.agentfactory.edge.session;
 import dev.agentfactory.sandbox.LeaseOptions;
 import dev.agentfactory.sandbox.SandboxException;
 import io.vertx.core.Future;
+import java.util.function.Consumer;
 
 /** How a session gets and gives back its sandbox. */
 public interface SandboxLeasing {
@@ -22,6 +23,30 @@ public interface SandboxLeasing {
         SandboxException.unsupported("lease options", "this leasing cannot customise sandboxes"));
   }
 
+  /**
+   * Leases for a session of {@code tenant}, counted against the tenant's cluster-wide quota where
+   * one is configured.
+   */
+  default Future<LeasedSandbox> lease(String sessionId, String tenant, String template) {
+    return lease(sessionId, template);
+  }
+
+  /** Leases for a session of {@code tenant} with claim-time options. */
+  default Future<LeasedSandbox> lease(
+      String sessionId, String tenant, String template, LeaseOptions options) {
+    if (options == null || options.isEmpty()) {
+      return lease(sessionId, tenant, template);
+    }
+    return lease(sessionId, template, options);
+  }
+
   /** Ends the lease and terminates the sandbox; never reused by another lease. */
   Future<Void> release(LeasedSandbox leased);
+
+  /**
+   * Calls {@code onLost} (once, on any thread) with a stable error code if the lease ends without a
+   * release: the node hosting a borrowed sandbox left ({@code sandbox_host_left}), or the lease was
+   * fenced after a partition ({@code lease_fenced}).
+   */
+  default void onLost(LeasedSandbox leased, Consumer<String> onLost) {}
 }

@@ -151,6 +151,7 @@ final class Session {
               leasing
                   .lease(
                       id,
+                      tenant,
                       agent == null ? TEMPLATE : agent.version().spec().sandboxTemplate(),
                       agent == null ? LeaseOptions.NONE : agent.version().spec().leaseOptions())
                   .andThen(
@@ -172,6 +173,15 @@ final class Session {
     } else {
       metrics.leased(Duration.ofNanos(System.nanoTime() - leaseStart));
       leased = sandbox;
+      leasing.onLost(
+          sandbox,
+          code ->
+              onContext(
+                  () -> {
+                    if (leased == sandbox) {
+                      sendFatal(code, "the session's sandbox is lost: " + code, (short) 1011);
+                    }
+                  }));
       touch();
       send(
           new ServerFrame.SessionReady(

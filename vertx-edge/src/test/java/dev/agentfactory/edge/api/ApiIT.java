@@ -10,6 +10,7 @@ import dev.agentfactory.connectors.dataset.PreferenceRow;
 import dev.agentfactory.connectors.dataset.Provenance;
 import dev.agentfactory.connectors.dataset.SftMessage;
 import dev.agentfactory.connectors.dataset.version.Lineage;
+import dev.agentfactory.edge.admin.DrainHandler;
 import dev.agentfactory.edge.agent.AgentRegistry;
 import dev.agentfactory.edge.agent.AgentsHandler;
 import dev.agentfactory.edge.agent.JdbcAgentStore;
@@ -77,6 +78,7 @@ class ApiIT {
     JobsHandler jobs = new JobsHandler(() -> null, () -> null); // no Flink here: NodeSessionIT
     DatasetsHandler datasets =
         new DatasetsHandler(vertx, dir.resolve("datasets"), Lineage::unknown); // ditto
+    DrainHandler drains = new DrainHandler(() -> null); // no cluster here: ClusterDrainIT
     Handler<RoutingContext> echoTenant = ctx -> ctx.response().end(Auth.tenant(ctx));
     server =
         vertx
@@ -111,7 +113,9 @@ class ApiIT {
                         Map.entry("cutDatasetVersion", datasets::cut),
                         Map.entry("listDatasetVersions", datasets::versions),
                         Map.entry("getDatasetVersion", datasets::version),
-                        Map.entry("getDatasetFile", datasets::file))))
+                        Map.entry("getDatasetFile", datasets::file),
+                        Map.entry("drainNode", drains::drain),
+                        Map.entry("getDrainStatus", drains::status))))
             .listen(0, "127.0.0.1")
             .toCompletionStage()
             .toCompletableFuture()
@@ -340,6 +344,14 @@ class ApiIT {
     assertThat(send("POST", "/v1/datasets/rft/versions", ADMIN, null).statusCode())
         .as("a kind without committed files cannot be cut yet")
         .isEqualTo(404);
+  }
+
+  @Test
+  void drainingNeedsTheAdminKeyAndSaysWhenTheNodeIsNotUp() throws Exception {
+    assertThat(send("POST", "/v1/admin/drain", newKey("acme"), null).statusCode()).isEqualTo(403);
+    HttpResponse<String> starting = send("POST", "/v1/admin/drain", ADMIN, null);
+    assertThat(starting.statusCode()).isEqualTo(503);
+    assertThat(code(starting)).isEqualTo("starting");
   }
 
   private String newKey(String tenant) throws Exception {

@@ -1,0 +1,580 @@
+package dev.agentfactory.cluster.hazelcast;
+
+import com.hazelcast.cluster.Member;
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.IExecutorService;
+import com.hazelcast.map.IMap;
+import com.hazelcast.replicatedmap.ReplicatedMap;
+import dev.agentfactory.cluster.ClusterException;
+import dev.agentfactory.cluster.lease.Lease;
+import dev.agentfactory.cluster.pool.DrainStatus;
+import dev.agentfactory.cluster.pool.LeaseLostListener;
+import dev.agentfactory.cluster.pool.NodeStock;
+import dev.agentfactory.cluster.pool.PoolConfig;
+import dev.agentfactory.cluster.pool.PoolCounters;
+import dev.agentfactory.cluster.pool.PooledSandbox;
+import dev.agentfactory.cluster.pool.WarmPool;
+import dev.agentfactory.sandbox.LeaseOptions;
+import dev.agentfactory.sandbox.Sandbox;
+import dev.agentfactory.sandbox.SandboxPool;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@link WarmPool} over this node's {@link SandboxPool}: local stock first, the richest peer on a
+ * miss, every lease recorded in the lease map.
+ *
+ * <p><b>Why a local lease needs no round trip.</b> Only a sandbox's host ever grants it, and only
+ * once: a leased sandbox is terminated when its lease ends, never handed out again. Taking a warm
+ * sandbox from the local queue is therefore already exclusive, and the cluster-wide record can
+ * follow asynchronously ({@link RecordProcessor}). The fencing token comes from a per-node counter
+ * that never falls below {@code clusterTime × 1000}: strictly above every token the sandbox's key
+ * could have carried (it had none) and above any later grant's floor, so the record processor and
+ * the host can always tell the current holder from a stale one.
+ */
+final class HazelcastWarmPool implements WarmPool, MembershipListener {
+
+  private static final Logger LOG = LoggerFactory.getLogger(HazelcastWarmPool.class);
+
+  private final HazelcastInstance hazelcast;
+  private final HazelcastLeaseRegistry registry;
+  private final SandboxPool local;
+  private final PoolConfig config;
+  private final String nodeId;
+  private final ScheduledExecutorService worker;
+  private final ExecutorService closer;
+  private final ReplicatedMap<String, NodeStock> board;
+  private final IMap<String, TenantUsage> quotas;
+  private final IExecutorService loans;
+  private final Lender lender;
+  private final Map<String, PooledSandbox> active = new ConcurrentHashMap<>();
+  private final Map<String, CompletableFuture<Lease>> records = new ConcurrentHashMap<>();
+  private final List<LeaseLostListener> listeners = new CopyOnWriteArrayList<>();
+  private final AtomicLong lastToken = new AtomicLong();
+  private final Map<String, Integer> targets = new ConcurrentHashMap<>();
+  private volatile boolean draining;
+  private volatile CompletableFuture<DrainStatus> drained;
+
+  private final LongAdder localLeases = new LongAdder();
+  private final LongAdder borrowedLeases = new LongAdder();
+  private final LongAdder lent = new LongAdder();
+  private final LongAdder remoteCalls = new LongAdder();
+  private final LongAdder recordsWritten = new LongAdder();
+  private final LongAdder leasesLost = new LongAdder();
+  private final LongAdder reclaimed = new LongAdder();
+
+  HazelcastWarmPool(
+      HazelcastInstance hazelcast,
+      HazelcastLeaseRegistry registry,
+      SandboxPool local,
+      PoolConfig config,
+      String nodeId,
+      ScheduledExecutorService worker,
+      ExecutorService closer) {
+    this.hazelcast = hazelcast;
+    this.registry = registry;
+    this.local = local;
+    this.config = config;
+    this.nodeId = nodeId;
+    this.worker = worker;
+    this.closer = closer;
+    this.board = hazelcast.getReplicatedMap(HazelcastConfigs.STOCK_MAP);
+    this.quotas = hazelcast.getMap(HazelcastConfigs.QUOTA_MAP);
+    this.loans = hazelcast.getExecutorService(HazelcastConfigs.LOAN_EXECUTOR);
+    this.lender = new Lender(this, registry);
+    registry.onLost(this::fenced);
+    hazelcast.getUserContext().put(PoolTasks.LENDER, lender);
+    hazelcast.getCluster().addMembershipListener(this);
+    long tick = config.advertiseInterval().toMillis();
+    worker.scheduleWithFixedDelay(this::tick, 0, tick, TimeUnit.MILLISECONDS);
+  }
+
+  // ---- leasing ------------------------------------------------------------------------------
+
+  @Override
+  public CompletionStage<PooledSandbox> lease(String sessionId, String tenant, String template) {
+    return lease(sessionId, tenant, template, LeaseOptions.NONE);
+  }
+
+  @Override
+  public CompletionStage<PooledSandbox> lease(
+      String sessionId, String tenant, String template, LeaseOptions options) {
+    LeaseOptions claim = options == null ? LeaseOptions.NONE : options;
+    requireText(sessionId, "sessionId");
+    requireText(tenant, "tenant");
+    requireText(template, "template");
+    if (draining) {
+      return CompletableFuture.failedFuture(
+          new ClusterException(
+              "pool.draining", "node " + nodeId + " is draining: lease on another node", true));
+    }
+    int quota = config.quotaOf(tenant);
+    if (quota == 0) {
+      return leaseWithinQuota(sessionId, tenant, template, claim);
+    }
+    remoteCalls.increment();
+    return Failures.guarded(
+            "quota check of tenant " + tenant,
+            () ->
+                quotas.submitToKey(
+                    tenant, new QuotaProcessor(QuotaProcessor.Op.RESERVE, nodeId, quota)))
+        .thenCompose(
+            reserved -> {
+              if (!reserved) {
+                throw new ClusterException(
+                    "quota.exceeded",
+                    "tenant " + tenant + " holds its cluster-wide maximum of " + quota + " leases",
+                    true);
+              }
+              return leaseWithinQuota(sessionId, tenant, template, claim)
+                  .whenComplete(
+                      (leased, e) -> {
+                        if (e != null) {
+                          releaseQuota(tenant);
+                        }
+                      });
+            });
+  }
+
+  private CompletionStage<PooledSandbox> leaseWithinQuota(
+      String sessionId, String tenant, String template, LeaseOptions options) {
+    if (!options.isEmpty()) {
+      // claim-time options apply to a local sandbox only: no borrowing
+      return local
+          .lease(template, options)
+          .thenApply(s -> grantLocal(s, sessionId, tenant, template));
+    }
+    if (local.stats().ready().getOrDefault(template, 0) > 0) {
+      return local.lease(template).thenApply(s -> grantLocal(s, sessionId, tenant, template));
+    }
+    Optional<Member> peer = richestPeer(template);
+    if (peer.isEmpty()) {
+      // nobody has stock: start one here on demand
+      return local.lease(template).thenApply(s -> grantLocal(s, sessionId, tenant, template));
+    }
+    return borrow(peer.get(), sessionId, tenant, template)
+        .thenCompose(
+            borrowed ->
+                borrowed != null
+                    ? CompletableFuture.completedFuture(borrowed)
+                    : local
+                        .lease(template)
+                        .thenApply(s -> grantLocal(s, sessionId, tenant, template)));
+  }
+
+  private PooledSandbox grantLocal(
+      Sandbox sandbox, String sessionId, String tenant, String template) {
+    Lease lease = grant(sandbox, nodeId, sessionId, template);
+    PooledSandbox leased = new PooledSandbox(sandbox, lease, tenant, nodeId, false);
+    active.put(lease.leaseId(), leased);
+    localLeases.increment();
+    CompletableFuture<Lease> record = registry.record(lease).toCompletableFuture();
+    records.put(lease.leaseId(), record);
+    record.whenComplete(
+        (recorded, e) -> {
+          if (e == null) {
+            recordsWritten.increment();
+            if (active.containsKey(lease.leaseId())) {
+              registry.adopt(lease);
+            }
+          } else {
+            LOG.warn("lease {} on {} could not be recorded", lease.leaseId(), lease.sandboxId(), e);
+            lost(leased, LeaseLostListener.Reason.NOT_RECORDED);
+          }
+        });
+    return leased;
+  }
+
+  /** A new lease on a sandbox of this node, for {@code owner}; local, no network. */
+  Lease grant(Sandbox sandbox, String owner, String sessionId, String template) {
+    long now = registry.clusterTime();
+    long floor = now * LeaseSlot.TOKENS_PER_MILLI;
+    long token = lastToken.updateAndGet(previous -> Math.max(previous + 1, floor));
+    return new Lease(
+        UUID.randomUUID().toString(),
+        token,
+        owner,
+        key(sandbox.id()),
+        sessionId,
+        template,
+        Instant.ofEpochMilli(now),
+        Instant.ofEpochMilli(now + registry.ttlMillis()));
+  }
+
+  private CompletionStage<PooledSandbox> borrow(
+      Member host, String sessionId, String tenant, String template) {
+    remoteCalls.increment();
+    CompletableFuture<LoanGrant> answer = new CompletableFuture<>();
+    try {
+      loans.submitToMember(
+          new PoolTasks.Borrow(template, sessionId, nodeId),
+          host,
+          new com.hazelcast.core.ExecutionCallback<LoanGrant>() {
+            @Override
+            public void onResponse(LoanGrant response) {
+              answer.complete(response);
+            }
+
+            @Override
+            public void onFailure(Throwable t) {
+              answer.completeExceptionally(t);
+            }
+          });
+    } catch (RuntimeException e) {
+      answer.completeExceptionally(e);
+    }
+    return answer.handle(
+        (grant, e) -> {
+          if (e != null) {
+            LOG.info(
+                "borrowing a '{}' sandbox from {} failed; starting one here", template, host, e);
+            return null;
+          }
+          if (grant == null) {
+            return null;
+          }
+          Lease lease = grant.lease();
+          RemoteSandbox sandbox =
+              new RemoteSandbox(grant.sandboxId(), template, lease, host, loans);
+          PooledSandbox leased =
+              new PooledSandbox(sandbox, lease, tenant, host.getUuid().toString(), true);
+          active.put(lease.leaseId(), leased);
+          registry.adopt(lease);
+          borrowedLeases.increment();
+          // the host may have left while the answer was on its way
+          if (!hazelcast.getCluster().getMembers().contains(host)) {
+            lost(leased, LeaseLostListener.Reason.HOST_LEFT);
+          }
+          return leased;
+        });
+  }
+
+  /** A warm sandbox to lend, or null: a draining node, or no stock (no on-demand start). */
+  Sandbox takeForLoan(String template) {
+    if (draining || local.stats().ready().getOrDefault(template, 0) == 0) {
+      return null;
+    }
+    CompletableFuture<Sandbox> sandbox = local.lease(template).toCompletableFuture();
+    // the ready count was a hint: if the queue emptied meanwhile, this is an on-demand start
+    return sandbox.join();
+  }
+
+  @Override
+  public CompletionStage<Void> release(PooledSandbox leased) {
+    if (active.remove(leased.lease().leaseId()) == null) {
+      return CompletableFuture.completedFuture(null); // lost or released already
+    }
+    registry.forget(leased.lease());
+    releaseQuota(leased.tenant());
+    if (leased.sandbox() instanceof RemoteSandbox remote) {
+      // the host terminates it and frees the record
+      return remote.giveBack().thenApply(ok -> null);
+    }
+    CompletableFuture<Lease> record =
+        records.getOrDefault(leased.lease().leaseId(), CompletableFuture.completedFuture(null));
+    // terminate first: once the record is free the sandbox must already be unusable
+    return terminate(leased.sandbox())
+        .thenCompose(v -> record.handle((r, e) -> null))
+        .thenCompose(v -> registry.release(leased.lease()))
+        .whenComplete((v, e) -> records.remove(leased.lease().leaseId()))
+        .exceptionally(
+            e -> {
+              LOG.debug("record of lease {} not freed", leased.lease().leaseId(), e);
+              return null;
+            });
+  }
+
+  CompletableFuture<Void> terminate(Sandbox sandbox) {
+    return CompletableFuture.runAsync(
+        () -> {
+          try {
+            sandbox.close();
+          } catch (RuntimeException e) {
+            LOG.warn("terminating sandbox {} failed", sandbox.id(), e);
+          }
+        },
+        closer);
+  }
+
+  private void releaseQuota(String tenant) {
+    if (config.quotaOf(tenant) == 0) {
+      return;
+    }
+    Failures.guarded(
+            "quota release of tenant " + tenant,
+            () ->
+                quotas.submitToKey(
+                    tenant, new QuotaProcessor(QuotaProcessor.Op.RELEASE, nodeId, 0)))
+        .whenComplete(
+            (v, e) -> {
+              if (e != null) {
+                LOG.warn("quota of tenant {} not given back", tenant, e);
+              }
+            });
+  }
+
+  // ---- loss -----------------------------------------------------------------------------------
+
+  @Override
+  public void addLostListener(LeaseLostListener listener) {
+    listeners.add(listener);
+  }
+
+  private void fenced(Lease lease) {
+    PooledSandbox leased = active.get(lease.leaseId());
+    if (leased != null) {
+      lost(leased, LeaseLostListener.Reason.FENCED);
+    }
+  }
+
+  private void lost(PooledSandbox leased, LeaseLostListener.Reason reason) {
+    if (active.remove(leased.lease().leaseId()) == null) {
+      return;
+    }
+    leasesLost.increment();
+    registry.forget(leased.lease());
+    records.remove(leased.lease().leaseId());
+    releaseQuota(leased.tenant());
+    if (leased.sandbox() instanceof RemoteSandbox remote) {
+      remote.lost(reason.code());
+      if (reason == LeaseLostListener.Reason.HOST_LEFT) {
+        // the sandbox died with its host: free the record now rather than after the TTL
+        registry
+            .release(leased.lease())
+            .whenComplete(
+                (v, e) -> {
+                  if (e != null) {
+                    LOG.debug("record of lost lease {} not freed", leased.lease().leaseId(), e);
+                  }
+                });
+      }
+    } else {
+      terminate(leased.sandbox());
+    }
+    LOG.warn(
+        "lease {} of session {} on {} is lost: {}",
+        leased.lease().leaseId(),
+        leased.lease().sessionId(),
+        leased.lease().sandboxId(),
+        reason.code());
+    for (LeaseLostListener listener : listeners) {
+      try {
+        listener.onLost(leased, reason);
+      } catch (RuntimeException e) {
+        LOG.warn("lease-lost listener failed", e);
+      }
+    }
+  }
+
+  @Override
+  public void memberAdded(MembershipEvent event) {
+    worker.execute(this::tick);
+  }
+
+  @Override
+  public void memberRemoved(MembershipEvent event) {
+    String departed = event.getMember().getUuid().toString();
+    for (PooledSandbox leased : List.copyOf(active.values())) {
+      if (leased.borrowed() && leased.hostNode().equals(departed)) {
+        lost(leased, LeaseLostListener.Reason.HOST_LEFT);
+      }
+    }
+    boolean oldest = event.getMembers().iterator().next().localMember();
+    worker.execute(
+        () -> {
+          lender.borrowerLeft(departed);
+          board.remove(departed);
+          if (oldest) {
+            try {
+              quotas.executeOnEntries(new QuotaProcessor(QuotaProcessor.Op.DROP_NODE, departed, 0));
+            } catch (RuntimeException e) {
+              LOG.warn("dropping the quota use of departed node {} failed", departed, e);
+            }
+          }
+          tick();
+        });
+  }
+
+  // ---- stock, targets, drain ------------------------------------------------------------------
+
+  /** Publishes this node's stock, re-splits targets, reclaims lapsed loans; on the worker. */
+  private void tick() {
+    try {
+      Set<String> members = memberIds();
+      applyTargets(members);
+      var stats = local.stats();
+      board.put(
+          nodeId,
+          new NodeStock(
+              nodeId, config.capacity(), draining, stats.ready(), stats.leased(), stats.target()),
+          config.advertiseInterval().toMillis() * 10,
+          TimeUnit.MILLISECONDS);
+      lender.sweep(members::contains);
+      checkDrained();
+    } catch (RuntimeException e) {
+      // a periodic task that throws is never run again
+      LOG.warn("pool tick of node {} failed; the next tick retries", nodeId, e);
+    }
+  }
+
+  private void applyTargets(Set<String> members) {
+    if (config.targets().isEmpty()) {
+      return;
+    }
+    java.util.TreeMap<String, Integer> capacities = new java.util.TreeMap<>();
+    board.values().stream()
+        .filter(s -> members.contains(s.nodeId()) && !s.draining())
+        .forEach(s -> capacities.put(s.nodeId(), s.capacity()));
+    if (draining) {
+      capacities.remove(nodeId);
+    } else {
+      capacities.put(nodeId, config.capacity());
+    }
+    config
+        .targets()
+        .forEach(
+            (template, total) -> {
+              int share =
+                  dev.agentfactory.cluster.pool.TargetSplit.split(total, capacities)
+                      .getOrDefault(nodeId, 0);
+              Integer previous = targets.put(template, share);
+              if (previous == null || previous != share) {
+                LOG.info(
+                    "warm target of '{}' on node {}: {} of {} across {} nodes",
+                    template,
+                    nodeId,
+                    share,
+                    total,
+                    capacities.size());
+                try {
+                  local.retarget(template, share);
+                } catch (RuntimeException e) {
+                  LOG.warn("cannot retarget '{}' to {}", template, share, e);
+                }
+              }
+            });
+  }
+
+  private Optional<Member> richestPeer(String template) {
+    Set<Member> members = hazelcast.getCluster().getMembers();
+    Map<String, Member> byId =
+        members.stream()
+            .filter(m -> !m.localMember())
+            .collect(Collectors.toMap(m -> m.getUuid().toString(), m -> m));
+    return board.values().stream()
+        .filter(s -> byId.containsKey(s.nodeId()) && !s.draining() && s.readyOf(template) > 0)
+        .max(Comparator.comparingInt(s -> s.readyOf(template)))
+        .map(s -> byId.get(s.nodeId()));
+  }
+
+  @Override
+  public synchronized CompletionStage<DrainStatus> drain() {
+    if (drained == null) {
+      drained = new CompletableFuture<>();
+      draining = true;
+      LOG.info(
+          "node {} drains: {} leases and {} loans to finish", nodeId, active.size(), lender.size());
+      worker.execute(this::tick);
+      worker.schedule(
+          () -> drained.complete(drainStatus()),
+          config.drainTimeout().toMillis(),
+          TimeUnit.MILLISECONDS);
+      if (!config.targets().isEmpty()) {
+        config.targets().keySet().forEach(t -> local.retarget(t, 0));
+      } else {
+        local.stats().target().keySet().forEach(t -> local.retarget(t, 0));
+      }
+    }
+    return drained;
+  }
+
+  private void checkDrained() {
+    CompletableFuture<DrainStatus> pending = drained;
+    if (pending != null && !pending.isDone() && drainStatus().drained()) {
+      pending.complete(drainStatus());
+    }
+  }
+
+  @Override
+  public DrainStatus drainStatus() {
+    return new DrainStatus(draining, active.size(), lender.size());
+  }
+
+  @Override
+  public Map<String, NodeStock> stock() {
+    Map<String, NodeStock> view = new java.util.HashMap<>();
+    board.values().forEach(s -> view.put(s.nodeId(), s));
+    return view;
+  }
+
+  @Override
+  public Map<String, Integer> localTargets() {
+    return Map.copyOf(targets.isEmpty() ? local.stats().target() : targets);
+  }
+
+  @Override
+  public PoolCounters counters() {
+    return new PoolCounters(
+        localLeases.sum(),
+        borrowedLeases.sum(),
+        lent.sum(),
+        remoteCalls.sum(),
+        recordsWritten.sum(),
+        leasesLost.sum(),
+        reclaimed.sum());
+  }
+
+  void countLent() {
+    lent.increment();
+  }
+
+  void countReclaimed() {
+    reclaimed.increment();
+  }
+
+  /** Stops lending and terminates what is lent; the node is leaving. */
+  void close() {
+    lender.closeAll();
+    try {
+      board.remove(nodeId);
+    } catch (RuntimeException e) {
+      LOG.debug("stock entry of {} not removed", nodeId, e);
+    }
+  }
+
+  private Set<String> memberIds() {
+    return hazelcast.getCluster().getMembers().stream()
+        .map(m -> m.getUuid().toString())
+        .collect(Collectors.toSet());
+  }
+
+  /** The cluster-wide key of a sandbox of this node: sandbox ids are only node-unique. */
+  private String key(String sandboxId) {
+    return sandboxId + "@" + nodeId;
+  }
+
+  private static void requireText(String value, String field) {
+    if (value == null || value.isBlank()) {
+      throw new IllegalArgumentException(field + ": must not be blank");
+    }
+  }
+}

@@ -1,0 +1,65 @@
+package dev.agentfactory.edge.admin;
+
+import dev.agentfactory.cluster.pool.DrainStatus;
+import dev.agentfactory.cluster.pool.WarmPool;
+import dev.agentfactory.edge.auth.ApiErrors;
+import dev.agentfactory.edge.auth.Auth;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.util.function.Supplier;
+
+/**
+ * {@code POST /v1/admin/drain} (admin key only): this node stops taking and lending leases, hands
+ * its warm targets to the other nodes and answers 503 on {@code /ready}; open sessions carry on
+ * until they end. {@code GET} reports progress. Stop the node once {@code drained} is true (or let
+ * SIGTERM drain it and stop).
+ */
+public final class DrainHandler {
+
+  private final Supplier<WarmPool> pool;
+
+  /** {@code pool} is null until the node has started. */
+  public DrainHandler(Supplier<WarmPool> pool) {
+    this.pool = pool;
+  }
+
+  public void drain(RoutingContext ctx) {
+    Auth.requireAdmin(
+        ctx,
+        () -> {
+          WarmPool p = pool.get();
+          if (p == null) {
+            ApiErrors.send(ctx, 503, "starting", "node is starting", null);
+            return;
+          }
+          p.drain();
+          send(ctx, 202, p.drainStatus());
+        });
+  }
+
+  public void status(RoutingContext ctx) {
+    Auth.requireAdmin(
+        ctx,
+        () -> {
+          WarmPool p = pool.get();
+          if (p == null) {
+            ApiErrors.send(ctx, 503, "starting", "node is starting", null);
+            return;
+          }
+          send(ctx, 200, p.drainStatus());
+        });
+  }
+
+  private static void send(RoutingContext ctx, int status, DrainStatus drain) {
+    ctx.response()
+        .setStatusCode(status)
+        .putHeader("content-type", "application/json")
+        .end(
+            new JsonObject()
+                .put("draining", drain.draining())
+                .put("drained", drain.drained())
+                .put("active_leases", drain.activeLeases())
+                .put("lent_sandboxes", drain.lentSandboxes())
+                .encode());
+  }
+}
