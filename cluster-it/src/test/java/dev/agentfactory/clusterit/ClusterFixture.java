@@ -194,6 +194,13 @@ final class ClusterFixture implements AutoCloseable {
     docker.killContainerCmd(node.getContainerId()).withSignal("KILL").exec();
   }
 
+  /** {@code docker stop}: SIGTERM, so the node drains (already drained: at once) and leaves. */
+  void stop(NodeContainer node) {
+    serving.remove(node);
+    LOG.info("SIGTERM {}", node.name());
+    docker.stopContainerCmd(node.getContainerId()).withTimeout(90).exec();
+  }
+
   /** Cuts the node off from its peers; its clients still reach it over the edge network. */
   void partition(NodeContainer node) {
     disturbed.add(node.name());

@@ -85,7 +85,8 @@ final class NodeApi {
   HttpResponse<String> post(String path, String json) throws IOException, InterruptedException {
     return HTTP.send(
         HttpRequest.newBuilder(URI.create(node.httpUrl() + path))
-            .timeout(Duration.ofSeconds(30))
+            // a drain answers once the node's last lease ended: up to its 60 s drain timeout
+            .timeout(Duration.ofSeconds(90))
             .header("authorization", "Bearer " + adminKey)
             .header("content-type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofString(json))
