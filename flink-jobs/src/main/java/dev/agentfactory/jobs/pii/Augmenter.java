@@ -124,26 +124,48 @@ final class Augmenter {
   /** Adds country, subdivision and city names to the {@code country} and {@code city} pools. */
   private void addPlaces() {
     Set<String> countries = new LinkedHashSet<>();
-    Set<String> cities = new LinkedHashSet<>();
+    Set<String> cities = cities();
     for (String iso : Locale.getISOCountries()) {
       String name = new Locale("", iso).getDisplayCountry(Locale.ENGLISH);
       if (!name.isBlank() && !name.equals(iso)) {
         countries.add(name);
       }
     }
-    ObjectMapper json = new ObjectMapper();
-    Path isoCodes = Path.of("/usr/share/iso-codes/json");
     try {
-      Path c = isoCodes.resolve("iso_3166-1.json");
+      Path c = Path.of("/usr/share/iso-codes/json/iso_3166-1.json");
       if (Files.isRegularFile(c)) {
-        for (JsonNode n : json.readTree(c.toFile()).path("3166-1")) {
+        for (JsonNode n : new ObjectMapper().readTree(c.toFile()).path("3166-1")) {
           countries.add(n.path("name").asText());
           if (n.has("common_name")) {
             countries.add(n.path("common_name").asText());
           }
         }
       }
-      Path sub = isoCodes.resolve("iso_3166-2.json");
+    } catch (IOException | RuntimeException e) {
+      System.out.println("[INFO] PII augmentation without ISO country names: " + e);
+    }
+    countries.removeIf(String::isBlank);
+    for (String c : countries) {
+      pools
+          .computeIfAbsent("country", n -> new ArrayList<>())
+          .add(new Value(c, List.of(new PiiSpan(EntityType.LOCATION, 0, c.length(), 1.0))));
+    }
+    for (String c : cities) {
+      pools
+          .computeIfAbsent("city", n -> new ArrayList<>())
+          .add(new Value(c, List.of(new PiiSpan(EntityType.LOCATION, 0, c.length(), 1.0))));
+    }
+  }
+
+  /**
+   * Region and city names from the build machine's Debian data, if installed: ISO 3166-2
+   * subdivisions ({@code iso-codes}) and tz database cities ({@code tzdata}); empty otherwise.
+   */
+  static Set<String> cities() {
+    Set<String> cities = new LinkedHashSet<>();
+    ObjectMapper json = new ObjectMapper();
+    try {
+      Path sub = Path.of("/usr/share/iso-codes/json/iso_3166-2.json");
       if (Files.isRegularFile(sub)) {
         for (JsonNode n : json.readTree(sub.toFile()).path("3166-2")) {
           String name = n.path("name").asText();
@@ -168,19 +190,9 @@ final class Augmenter {
         }
       }
     } catch (IOException | RuntimeException e) {
-      System.out.println("[INFO] PII augmentation without place lists: " + e);
+      System.out.println("[INFO] PII place lists not read: " + e);
     }
-    countries.removeIf(String::isBlank);
-    for (String c : countries) {
-      pools
-          .computeIfAbsent("country", n -> new ArrayList<>())
-          .add(new Value(c, List.of(new PiiSpan(EntityType.LOCATION, 0, c.length(), 1.0))));
-    }
-    for (String c : cities) {
-      pools
-          .computeIfAbsent("city", n -> new ArrayList<>())
-          .add(new Value(c, List.of(new PiiSpan(EntityType.LOCATION, 0, c.length(), 1.0))));
-    }
+    return cities;
   }
 
   /**

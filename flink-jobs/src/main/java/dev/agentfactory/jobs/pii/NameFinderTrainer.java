@@ -34,7 +34,7 @@ import opennlp.tools.util.TrainingParameters;
 public final class NameFinderTrainer {
 
   /** Bump to retrain when features or parameters change. */
-  static final String VERSION = "ner-pii-8";
+  static final String VERSION = "ner-pii-9";
 
   static final String DATA_FILE = "generated_large.json";
 
@@ -81,7 +81,8 @@ public final class NameFinderTrainer {
       Gazetteer.learn(train).write(out);
     }
     try (var out = Files.newBufferedWriter(model.resolveSibling("ner-phrases.tsv"))) {
-      PhraseDetector.write(PhraseDetector.learn(train.subList(0, originals)), out);
+      PhraseDetector.write(
+          PhraseDetector.learn(train.subList(0, originals), Augmenter.cities()), out);
     }
     try (OutputStream out = Files.newOutputStream(model)) {
       trained.serialize(out);

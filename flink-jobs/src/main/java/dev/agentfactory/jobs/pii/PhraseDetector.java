@@ -108,6 +108,14 @@ final class PhraseDetector implements Detector {
 
   /** Learns the phrases of the training split: whole LOCATION and ORGANIZATION values. */
   static Map<String, EntityType> learn(List<LabelledSample> samples) {
+    return learn(samples, Set.of());
+  }
+
+  /**
+   * As {@link #learn(List)}, plus {@code places} (region and city names from outside the data) as
+   * LOCATION, under the same rule for single words.
+   */
+  static Map<String, EntityType> learn(List<LabelledSample> samples, Set<String> places) {
     Map<String, EntityType> phrases = new HashMap<>(Countries.PHRASES);
     Map<String, Integer> inside = new HashMap<>();
     Map<String, Integer> outside = new HashMap<>();
@@ -123,6 +131,14 @@ final class PhraseDetector implements Detector {
         }
         String w = tokens.text[i].toLowerCase(Locale.ROOT);
         (in ? inside : outside).merge(w, 1, Integer::sum);
+      }
+    }
+    for (String place : places) {
+      String k = key(place);
+      if (k.length() >= 4
+          && k.split(" ").length <= MAX_WORDS
+          && outside.getOrDefault(k, 0) <= inside.getOrDefault(k, 0)) {
+        phrases.putIfAbsent(k, EntityType.LOCATION);
       }
     }
     for (LabelledSample s : samples) {

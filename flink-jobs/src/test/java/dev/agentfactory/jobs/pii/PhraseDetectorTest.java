@@ -46,6 +46,18 @@ class PhraseDetectorTest {
   }
 
   @Test
+  void outsidePlaceListsAddLocationsButNotWordsCommonOutsideSpans() {
+    List<LabelledSample> samples =
+        List.of(new LabelledSample("Hope is what the team has", List.of(), 1));
+    Map<String, EntityType> learned =
+        PhraseDetector.learn(samples, java.util.Set.of("Springfield", "Hope", "Rio Branco"));
+    assertThat(learned)
+        .containsEntry("springfield", EntityType.LOCATION)
+        .containsEntry("rio branco", EntityType.LOCATION)
+        .doesNotContainKey("hope");
+  }
+
+  @Test
   void theScannerFindsLowerCaseCountriesEvenWithoutANameFinder() {
     PiiScanner scanner = PiiScanner.create();
     assertThat(scanner.scan("we flew to new zealand"))
