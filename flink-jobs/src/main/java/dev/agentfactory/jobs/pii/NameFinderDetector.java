@@ -56,7 +56,7 @@ final class NameFinderDetector implements Detector {
 
   @Override
   public void detect(ScanText text, List<PiiSpan> out) {
-    Tokens tokens = Tokens.of(text.value);
+    Tokens tokens = text.tokens();
     if (tokens.size == 0) {
       return;
     }

@@ -34,7 +34,7 @@ import opennlp.tools.util.TrainingParameters;
 public final class NameFinderTrainer {
 
   /** Bump to retrain when features or parameters change. */
-  static final String VERSION = "ner-pii-6";
+  static final String VERSION = "ner-pii-9";
 
   static final String DATA_FILE = "generated_large.json";
 
@@ -66,20 +66,36 @@ public final class NameFinderTrainer {
       return;
     }
     long t0 = System.nanoTime();
-    List<LabelledSample> train = PiiDataset.read(data, PiiDataset.Split.TRAIN);
+    List<LabelledSample> train = new ArrayList<>(PiiDataset.read(data, PiiDataset.Split.TRAIN));
+    int originals = train.size();
+    Augmenter augmenter = Augmenter.read(data);
+    train.addAll(
+        augmenter.generate(
+            Integer.getInteger("pii.train.copies", 0),
+            Double.parseDouble(System.getProperty("pii.train.lowercase", "0.15")),
+            42L));
     TokenNameFinderModel trained = train(train);
     Files.createDirectories(model.getParent());
     Path gazetteer = model.resolveSibling("ner-gazetteer.tsv");
     try (var out = Files.newBufferedWriter(gazetteer)) {
       Gazetteer.learn(train).write(out);
     }
+    try (var out = Files.newBufferedWriter(model.resolveSibling("ner-phrases.tsv"))) {
+      PhraseDetector.write(
+          PhraseDetector.learn(train.subList(0, originals), Augmenter.cities()), out);
+    }
     try (OutputStream out = Files.newOutputStream(model)) {
       trained.serialize(out);
     }
     Files.writeString(stamp, VERSION + "\n");
     System.out.printf(
-        "[INFO] Trained the PII name finder on %d samples (train split) in %d ms: %s%n",
-        train.size(), (System.nanoTime() - t0) / 1_000_000, model);
+        "[INFO] Trained the PII name finder on %d samples (train split) + %d refilled from %d"
+            + " templates in %d ms: %s%n",
+        originals,
+        train.size() - originals,
+        augmenter.templateCount(),
+        (System.nanoTime() - t0) / 1_000_000,
+        model);
   }
 
   /** Trains a model on {@code samples}. */

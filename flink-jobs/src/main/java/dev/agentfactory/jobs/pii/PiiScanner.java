@@ -38,6 +38,7 @@ public final class PiiScanner {
     detectors.addAll(StructuredRules.all());
     var ner = NameFinderDetector.bundled();
     ner.ifPresent(detectors::add);
+    detectors.add(PhraseDetector.bundled());
     return new PiiScanner(detectors, ner.isPresent());
   }
 
@@ -52,6 +53,7 @@ public final class PiiScanner {
     List<Detector> detectors = new ArrayList<>(SecretRules.all());
     detectors.addAll(StructuredRules.all());
     detectors.add(ner);
+    detectors.add(PhraseDetector.bundled());
     return new PiiScanner(detectors, true);
   }
 

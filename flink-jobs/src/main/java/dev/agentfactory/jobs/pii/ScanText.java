@@ -22,6 +22,16 @@ final class ScanText {
     this.hasDigit = digit;
   }
 
+  private Tokens tokens;
+
+  /** The tokens of the text, computed once for the detectors that need them. */
+  Tokens tokens() {
+    if (tokens == null) {
+      tokens = Tokens.of(value);
+    }
+    return tokens;
+  }
+
   String lower() {
     if (lower == null) {
       lower = value.toLowerCase(Locale.ROOT);

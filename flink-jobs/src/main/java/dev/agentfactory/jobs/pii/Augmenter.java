@@ -1,0 +1,233 @@
+package dev.agentfactory.jobs.pii;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agentfactory.jobs.pii.PiiDataset.LabelledSample;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Training-data augmentation: refills the {@code {{placeholder}}} templates of the training split
+ * (presidio-research's {@code masked} field) with values of the same placeholder taken from other
+ * training samples, and, for {@code city} and {@code country}, from place lists (ISO 3166 country
+ * and subdivision names from Debian's {@code iso-codes}, tz database city names), when the build
+ * machine has them. The name finder then sees each sentence shape with many different values and
+ * learns the context instead of memorising the values. A share of the refilled samples is
+ * lower-cased, so that {@code she named him joshua} is not out of reach.
+ *
+ * <p>Only training samples feed it: held-out templates are never read, and every value comes from
+ * the training split or from the external lists.
+ */
+final class Augmenter {
+
+  private static final Pattern PLACEHOLDER = Pattern.compile("\\{\\{(\\w+)\\}\\}");
+
+  /** A value with its gold spans relative to the value's start. */
+  record Value(String text, List<PiiSpan> spans) {}
+
+  /** A sample split into literal text and placeholders. */
+  record Template(List<String> literals, List<String> names, LabelledSample origin) {}
+
+  private final List<Template> templates = new ArrayList<>();
+  private final Map<String, List<Value>> pools = new HashMap<>();
+
+  /** Parses the training samples of {@code file}. */
+  static Augmenter read(Path file) throws IOException {
+    JsonNode root = new ObjectMapper().readTree(file.toFile());
+    Augmenter a = new Augmenter();
+    List<LabelledSample> train = PiiDataset.read(file, PiiDataset.Split.TRAIN);
+    int i = 0;
+    for (LabelledSample s : PiiDataset.read(file, PiiDataset.Split.ALL)) {
+      JsonNode node = root.get(i++);
+      if (s.heldOut()) {
+        continue;
+      }
+      a.add(s, node.path("masked").asText(""));
+    }
+    if (train.isEmpty()) {
+      return a;
+    }
+    a.addPlaces();
+    return a;
+  }
+
+  int templateCount() {
+    return templates.size();
+  }
+
+  /** Aligns {@code masked} with the sample's text; samples that do not align are skipped. */
+  void add(LabelledSample s, String masked) {
+    Matcher m = PLACEHOLDER.matcher(masked);
+    List<String> literals = new ArrayList<>();
+    List<String> names = new ArrayList<>();
+    StringBuilder regex = new StringBuilder("^");
+    int last = 0;
+    while (m.find()) {
+      String lit = masked.substring(last, m.start());
+      if (!names.isEmpty() && lit.isEmpty()) {
+        return; // two adjacent placeholders: no way to tell where one ends
+      }
+      literals.add(lit);
+      names.add(m.group(1));
+      regex.append(Pattern.quote(lit)).append("(.+?)");
+      last = m.end();
+    }
+    if (names.isEmpty()) {
+      return;
+    }
+    literals.add(masked.substring(last));
+    regex.append(Pattern.quote(masked.substring(last))).append('$');
+    Matcher v = Pattern.compile(regex.toString(), Pattern.DOTALL).matcher(s.text());
+    if (!v.matches()) {
+      return;
+    }
+    List<Value> values = new ArrayList<>();
+    for (int g = 1; g <= names.size(); g++) {
+      int start = v.start(g);
+      int end = v.end(g);
+      List<PiiSpan> rel = new ArrayList<>();
+      for (PiiSpan span : s.gold()) {
+        boolean inside = span.start() >= start && span.end() <= end;
+        boolean outside = span.end() <= start || span.start() >= end;
+        if (!inside && !outside) {
+          return; // a gold span crosses a placeholder boundary: misaligned
+        }
+        if (inside) {
+          rel.add(new PiiSpan(span.type(), span.start() - start, span.end() - start, 1.0));
+        }
+      }
+      values.add(new Value(s.text().substring(start, end), rel));
+    }
+    // every gold span must be inside some placeholder
+    int covered = values.stream().mapToInt(x -> x.spans().size()).sum();
+    if (covered != s.gold().size()) {
+      return;
+    }
+    templates.add(new Template(literals, names, s));
+    for (int k = 0; k < names.size(); k++) {
+      pools.computeIfAbsent(names.get(k), n -> new ArrayList<>()).add(values.get(k));
+    }
+  }
+
+  /** Adds country, subdivision and city names to the {@code country} and {@code city} pools. */
+  private void addPlaces() {
+    Set<String> countries = new LinkedHashSet<>();
+    Set<String> cities = cities();
+    for (String iso : Locale.getISOCountries()) {
+      String name = new Locale("", iso).getDisplayCountry(Locale.ENGLISH);
+      if (!name.isBlank() && !name.equals(iso)) {
+        countries.add(name);
+      }
+    }
+    try {
+      Path c = Path.of("/usr/share/iso-codes/json/iso_3166-1.json");
+      if (Files.isRegularFile(c)) {
+        for (JsonNode n : new ObjectMapper().readTree(c.toFile()).path("3166-1")) {
+          countries.add(n.path("name").asText());
+          if (n.has("common_name")) {
+            countries.add(n.path("common_name").asText());
+          }
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      System.out.println("[INFO] PII augmentation without ISO country names: " + e);
+    }
+    countries.removeIf(String::isBlank);
+    for (String c : countries) {
+      pools
+          .computeIfAbsent("country", n -> new ArrayList<>())
+          .add(new Value(c, List.of(new PiiSpan(EntityType.LOCATION, 0, c.length(), 1.0))));
+    }
+    for (String c : cities) {
+      pools
+          .computeIfAbsent("city", n -> new ArrayList<>())
+          .add(new Value(c, List.of(new PiiSpan(EntityType.LOCATION, 0, c.length(), 1.0))));
+    }
+  }
+
+  /**
+   * Region and city names from the build machine's Debian data, if installed: ISO 3166-2
+   * subdivisions ({@code iso-codes}) and tz database cities ({@code tzdata}); empty otherwise.
+   */
+  static Set<String> cities() {
+    Set<String> cities = new LinkedHashSet<>();
+    ObjectMapper json = new ObjectMapper();
+    try {
+      Path sub = Path.of("/usr/share/iso-codes/json/iso_3166-2.json");
+      if (Files.isRegularFile(sub)) {
+        for (JsonNode n : json.readTree(sub.toFile()).path("3166-2")) {
+          String name = n.path("name").asText();
+          if (name.matches("[\\p{L} .'-]{3,30}")) {
+            cities.add(name);
+          }
+        }
+      }
+      Path zones = Path.of("/usr/share/zoneinfo");
+      for (String region : List.of("Africa", "America", "Asia", "Australia", "Europe", "Pacific")) {
+        Path dir = zones.resolve(region);
+        if (!Files.isDirectory(dir)) {
+          continue;
+        }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+          for (Path p : ds) {
+            String name = p.getFileName().toString().replace('_', ' ');
+            if (Files.isRegularFile(p) && name.matches("[A-Z][A-Za-z .'-]{2,30}")) {
+              cities.add(name);
+            }
+          }
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      System.out.println("[INFO] PII place lists not read: " + e);
+    }
+    return cities;
+  }
+
+  /**
+   * {@code copies} refilled variants of every aligned training sample, deterministically from
+   * {@code seed}; about {@code lowerShare} of them lower-cased.
+   */
+  List<LabelledSample> generate(int copies, double lowerShare, long seed) {
+    Random random = new Random(seed);
+    List<LabelledSample> out = new ArrayList<>(templates.size() * copies);
+    for (Template t : templates) {
+      for (int c = 0; c < copies; c++) {
+        StringBuilder text = new StringBuilder();
+        List<PiiSpan> gold = new ArrayList<>();
+        for (int k = 0; k < t.names().size(); k++) {
+          text.append(t.literals().get(k));
+          List<Value> pool = pools.get(t.names().get(k));
+          Value v = pool.get(random.nextInt(pool.size()));
+          int base = text.length();
+          text.append(v.text());
+          for (PiiSpan s : v.spans()) {
+            gold.add(new PiiSpan(s.type(), base + s.start(), base + s.end(), 1.0));
+          }
+        }
+        text.append(t.literals().get(t.literals().size() - 1));
+        String s = text.toString();
+        if (random.nextDouble() < lowerShare) {
+          String lower = s.toLowerCase(Locale.ROOT);
+          if (lower.length() == s.length()) {
+            s = lower;
+          }
+        }
+        gold.sort(java.util.Comparator.comparingInt(PiiSpan::start));
+        out.add(new LabelledSample(s, gold, t.origin().templateId()));
+      }
+    }
+    return out;
+  }
+}
