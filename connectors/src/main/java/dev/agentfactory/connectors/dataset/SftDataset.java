@@ -18,6 +18,9 @@ import org.apache.avro.generic.GenericRecord;
  * schema_version int32
  * scrub_policy   string
  * messages       list&lt;struct&lt;role string, content string, tool_call_id string (nullable)&gt;&gt;
+ * labels         list&lt;struct&lt;name string, value string, source string, model string (nullable),
+ *                            rubric_version string (nullable), degraded boolean&gt;&gt;
+ * scores         list&lt;struct&lt;name string, value double&gt;&gt;
  * </pre>
  */
 public final class SftDataset {
@@ -44,12 +47,32 @@ public final class SftDataset {
                      {"name": "role", "type": "string"},
                      {"name": "content", "type": "string"},
                      {"name": "tool_call_id", "type": ["null", "string"], "default": null}
-                   ]}}}
+                   ]}}},
+                 {"name": "labels", "type": {"type": "array", "items":
+                   {"type": "record", "name": "Label", "fields": [
+                     {"name": "name", "type": "string"},
+                     {"name": "value", "type": "string"},
+                     {"name": "source", "type": "string"},
+                     {"name": "model", "type": ["null", "string"], "default": null},
+                     {"name": "rubric_version", "type": ["null", "string"], "default": null},
+                     {"name": "degraded", "type": "boolean"}
+                   ]}}, "default": []},
+                 {"name": "scores", "type": {"type": "array", "items":
+                   {"type": "record", "name": "Score", "fields": [
+                     {"name": "name", "type": "string"},
+                     {"name": "value", "type": "double"}
+                   ]}}, "default": []}
                ]}
               """);
 
   private static final Schema MESSAGE_SCHEMA =
       AVRO_SCHEMA.getField("messages").schema().getElementType();
+
+  private static final Schema LABEL_SCHEMA =
+      AVRO_SCHEMA.getField("labels").schema().getElementType();
+
+  private static final Schema SCORE_SCHEMA =
+      AVRO_SCHEMA.getField("scores").schema().getElementType();
 
   private SftDataset() {}
 
@@ -72,6 +95,26 @@ public final class SftDataset {
       messages.add(message);
     }
     record.put("messages", messages);
+    List<GenericRecord> labels = new ArrayList<>(row.labels().size());
+    for (Label l : row.labels()) {
+      GenericData.Record label = new GenericData.Record(LABEL_SCHEMA);
+      label.put("name", l.name());
+      label.put("value", l.value());
+      label.put("source", l.source().json());
+      label.put("model", l.model());
+      label.put("rubric_version", l.rubricVersion());
+      label.put("degraded", l.degraded());
+      labels.add(label);
+    }
+    record.put("labels", labels);
+    List<GenericRecord> scores = new ArrayList<>(row.scores().size());
+    for (Score s : row.scores()) {
+      GenericData.Record score = new GenericData.Record(SCORE_SCHEMA);
+      score.put("name", s.name());
+      score.put("value", s.value());
+      scores.add(score);
+    }
+    record.put("scores", scores);
     return record;
   }
 }

@@ -11,7 +11,8 @@ import java.util.Objects;
 
 /**
  * One row of the {@code sft} dataset: a conversation in the Hugging Face TRL {@code messages}
- * format plus lineage columns. The Parquet schema is {@link SftDataset#AVRO_SCHEMA}.
+ * format plus lineage columns, and the labels and scores the pipeline gave it. The Parquet schema
+ * is {@link SftDataset#AVRO_SCHEMA}.
  */
 public record SftRow(
     String exampleId,
@@ -21,7 +22,9 @@ public record SftRow(
     Instant createdAt,
     int schemaVersion,
     String scrubPolicy,
-    List<SftMessage> messages) {
+    List<SftMessage> messages,
+    List<Label> labels,
+    List<Score> scores) {
 
   public SftRow {
     Objects.requireNonNull(exampleId, "example_id");
@@ -31,6 +34,46 @@ public record SftRow(
     Objects.requireNonNull(createdAt, "created_at");
     Objects.requireNonNull(scrubPolicy, "scrub_policy");
     messages = List.copyOf(messages);
+    labels = List.copyOf(labels);
+    scores = List.copyOf(scores);
+  }
+
+  /** A row without labels or scores. */
+  public SftRow(
+      String exampleId,
+      String sessionId,
+      String tenant,
+      String agentName,
+      Instant createdAt,
+      int schemaVersion,
+      String scrubPolicy,
+      List<SftMessage> messages) {
+    this(
+        exampleId,
+        sessionId,
+        tenant,
+        agentName,
+        createdAt,
+        schemaVersion,
+        scrubPolicy,
+        messages,
+        List.of(),
+        List.of());
+  }
+
+  /** This row with {@code labels} and {@code scores} (replacing any it had). */
+  public SftRow withLabels(List<Label> labels, List<Score> scores) {
+    return new SftRow(
+        exampleId,
+        sessionId,
+        tenant,
+        agentName,
+        createdAt,
+        schemaVersion,
+        scrubPolicy,
+        messages,
+        labels,
+        scores);
   }
 
   /**

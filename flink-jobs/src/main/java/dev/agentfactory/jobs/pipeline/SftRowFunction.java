@@ -1,11 +1,11 @@
 package dev.agentfactory.jobs.pipeline;
 
 import dev.agentfactory.connectors.dataset.SftRow;
-import dev.agentfactory.connectors.event.Interaction;
+import dev.agentfactory.jobs.label.LabeledInteraction;
 import org.apache.flink.api.common.functions.MapFunction;
 
-/** Maps a scrubbed interaction to its row in the {@code sft} dataset. */
-public final class SftRowFunction implements MapFunction<Interaction, SftRow> {
+/** Maps a scrubbed, labelled interaction to its row in the {@code sft} dataset. */
+public final class SftRowFunction implements MapFunction<LabeledInteraction, SftRow> {
   private static final long serialVersionUID = 1L;
 
   private final String scrubPolicy;
@@ -18,7 +18,7 @@ public final class SftRowFunction implements MapFunction<Interaction, SftRow> {
   }
 
   @Override
-  public SftRow map(Interaction event) {
-    return SftRow.from(event, scrubPolicy);
+  public SftRow map(LabeledInteraction labeled) {
+    return SftRow.from(labeled.event(), scrubPolicy).withLabels(labeled.labels(), labeled.scores());
   }
 }
