@@ -21,6 +21,9 @@ import dev.agentfactory.edge.auth.KeysHandler;
 import dev.agentfactory.edge.auth.RateLimiter;
 import dev.agentfactory.edge.config.NodeConfig;
 import dev.agentfactory.edge.dataset.DatasetsHandler;
+import dev.agentfactory.edge.eval.EvalHandler;
+import dev.agentfactory.edge.eval.LiveEvalBoard;
+import dev.agentfactory.edge.eval.LiveEvalConsumer;
 import dev.agentfactory.edge.health.ComponentStatus;
 import dev.agentfactory.edge.health.HealthHandler;
 import dev.agentfactory.edge.health.NodeHealth;
@@ -97,6 +100,8 @@ public final class AgentFactoryNode implements AutoCloseable {
   private volatile ClusterNode cluster;
   private volatile EmbeddedFlink flink;
   private volatile EmbeddedKafka kafka;
+  private final LiveEvalBoard evalBoard = new LiveEvalBoard();
+  private volatile LiveEvalConsumer evalFeed;
   private volatile SessionHandler sessions;
   private volatile PipelineJob pipeline;
   private volatile FlinkRestClient flinkRest;
@@ -159,6 +164,7 @@ public final class AgentFactoryNode implements AutoCloseable {
     flinkRestUrl = flinkUp.join();
 
     publisher = InteractionPublisher.create(kafkaBootstrap);
+    evalFeed = new LiveEvalConsumer(kafkaBootstrap, Topics.EVAL_LIVE, evalBoard).start();
     startPipeline();
 
     String isolation = poolUp.join().stats().isolation();
@@ -235,6 +241,7 @@ public final class AgentFactoryNode implements AutoCloseable {
     KeysHandler keys = new KeysHandler(auth);
     AgentsHandler agentsApi = new AgentsHandler(agentRegistry);
     JobsHandler jobs = new JobsHandler(() -> flinkRest, () -> pipeline);
+    EvalHandler evalApi = new EvalHandler(evalBoard);
     datasets = new DatasetsHandler(vertx, config.datasetsDir(), this::lineage);
     String contract = ApiRouter.contractText();
     Router router =
@@ -269,7 +276,9 @@ public final class AgentFactoryNode implements AutoCloseable {
                 Map.entry("cutDatasetVersion", datasets::cut),
                 Map.entry("listDatasetVersions", datasets::versions),
                 Map.entry("getDatasetVersion", datasets::version),
-                Map.entry("getDatasetFile", datasets::file)));
+                Map.entry("getDatasetFile", datasets::file),
+                Map.entry("getEvalLive", evalApi::live),
+                Map.entry("streamEvalLive", evalApi::stream)));
     HttpServerOptions options =
         new HttpServerOptions()
             .setHost(config.httpHost())
@@ -359,7 +368,7 @@ public final class AgentFactoryNode implements AutoCloseable {
     EmbeddedKafka kafka =
         EmbeddedKafka.start(config.dataDir().resolve("kafka"), config.kafkaPort());
     this.kafka = kafka;
-    kafka.createTopics(Topics.INTERACTIONS, Topics.INTERACTIONS_DLQ);
+    kafka.createTopics(Topics.INTERACTIONS, Topics.INTERACTIONS_DLQ, Topics.EVAL_LIVE);
     health.report(
         NodeHealth.KAFKA,
         ComponentStatus.up(
@@ -575,7 +584,7 @@ public final class AgentFactoryNode implements AutoCloseable {
             e);
       }
     }
-    for (AutoCloseable c : new AutoCloseable[] {publisher, pool, cluster, flink, kafka}) {
+    for (AutoCloseable c : new AutoCloseable[] {evalFeed, publisher, pool, cluster, flink, kafka}) {
       if (c == null) {
         continue;
       }

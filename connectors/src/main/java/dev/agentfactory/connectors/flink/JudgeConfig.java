@@ -21,10 +21,11 @@ import java.util.Optional;
  * --judge-max-concurrent  in-flight calls per subtask, default 16
  * </pre>
  *
- * @param endpoint the base URL ({@code /chat/completions} is appended); empty means off
+ * @param endpoint the base URL ({@code /chat/completions} is appended); null means off (a plain
+ *     field, not an {@code Optional}: the config travels with the job graph, serialised)
  */
 public record JudgeConfig(
-    Optional<URI> endpoint,
+    URI endpoint,
     String model,
     String apiKeyEnv,
     double sampleRate,
@@ -41,16 +42,12 @@ public record JudgeConfig(
   public static final int DEFAULT_MAX_CONCURRENT = 16;
 
   public JudgeConfig {
-    if (endpoint == null) {
-      throw new IllegalArgumentException("--judge-endpoint: must not be null");
+    if (endpoint != null
+        && !"http".equals(endpoint.getScheme())
+        && !"https".equals(endpoint.getScheme())) {
+      throw new IllegalArgumentException(
+          "--judge-endpoint: must be an http or https URL but was '" + endpoint + "'");
     }
-    endpoint.ifPresent(
-        uri -> {
-          if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())) {
-            throw new IllegalArgumentException(
-                "--judge-endpoint: must be an http or https URL but was '" + uri + "'");
-          }
-        });
     if (model == null || model.isBlank()) {
       throw new IllegalArgumentException("--judge-model: is required");
     }
@@ -73,7 +70,7 @@ public record JudgeConfig(
   /** The judge switched off. */
   public static JudgeConfig off() {
     return new JudgeConfig(
-        Optional.empty(),
+        null,
         DEFAULT_MODEL,
         DEFAULT_API_KEY_ENV,
         DEFAULT_SAMPLE_RATE,
@@ -82,17 +79,19 @@ public record JudgeConfig(
   }
 
   public boolean enabled() {
-    return endpoint.isPresent() && sampleRate > 0;
+    return endpoint != null && sampleRate > 0;
+  }
+
+  /** The endpoint, if the judge is configured. */
+  public Optional<URI> endpointUrl() {
+    return Optional.ofNullable(endpoint);
   }
 
   static JudgeConfig fromArgs(Args args) {
     String endpoint = args.get("judge-endpoint");
-    Optional<URI> uri;
+    URI uri;
     try {
-      uri =
-          endpoint == null || endpoint.isBlank()
-              ? Optional.empty()
-              : Optional.of(new URI(endpoint));
+      uri = endpoint == null || endpoint.isBlank() ? null : new URI(endpoint);
     } catch (java.net.URISyntaxException e) {
       throw new IllegalArgumentException("--judge-endpoint: not a URL: '" + endpoint + "'", e);
     }
@@ -107,11 +106,10 @@ public record JudgeConfig(
 
   List<String> toArgs() {
     List<String> args = new ArrayList<>();
-    endpoint.ifPresent(
-        uri -> {
-          args.add("--judge-endpoint");
-          args.add(uri.toString());
-        });
+    if (endpoint != null) {
+      args.add("--judge-endpoint");
+      args.add(endpoint.toString());
+    }
     args.add("--judge-model");
     args.add(model);
     args.add("--judge-api-key-env");

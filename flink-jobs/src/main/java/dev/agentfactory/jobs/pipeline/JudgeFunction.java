@@ -104,10 +104,7 @@ public final class JudgeFunction extends RichAsyncFunction<LabeledInteraction, L
           Optional.ofNullable(System.getenv(config.apiKeyEnv())).filter(k -> !k.isBlank());
       client =
           new JudgeClient(
-              config.endpoint().orElseThrow(),
-              config.model(),
-              apiKey,
-              Duration.ofMillis(config.timeoutMs()));
+              config.endpoint(), config.model(), apiKey, Duration.ofMillis(config.timeoutMs()));
     }
   }
 

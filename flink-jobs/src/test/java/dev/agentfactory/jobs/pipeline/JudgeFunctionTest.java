@@ -11,7 +11,6 @@ import dev.agentfactory.jobs.label.JudgeVerdict;
 import dev.agentfactory.jobs.label.LabeledInteraction;
 import dev.agentfactory.jobs.label.RuleLabeler;
 import java.util.List;
-import java.util.Optional;
 import java.util.UUID;
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -151,8 +150,7 @@ class JudgeFunctionTest {
   }
 
   private JudgeConfig judge(double rate, long timeoutMs) {
-    return new JudgeConfig(
-        Optional.of(llm.baseUrl()), "test-judge", "AF_TEST_JUDGE_KEY", rate, timeoutMs, 8);
+    return new JudgeConfig(llm.baseUrl(), "test-judge", "AF_TEST_JUDGE_KEY", rate, timeoutMs, 8);
   }
 
   private static OneInputStreamOperatorTestHarness<LabeledInteraction, LabeledInteraction> harness(

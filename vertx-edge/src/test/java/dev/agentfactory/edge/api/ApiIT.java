@@ -99,7 +99,9 @@ class ApiIT {
                         Map.entry("cutDatasetVersion", datasets::cut),
                         Map.entry("listDatasetVersions", datasets::versions),
                         Map.entry("getDatasetVersion", datasets::version),
-                        Map.entry("getDatasetFile", datasets::file))))
+                        Map.entry("getDatasetFile", datasets::file),
+                        Map.entry("getEvalLive", echoTenant),
+                        Map.entry("streamEvalLive", echoTenant))))
             .listen(0, "127.0.0.1")
             .toCompletionStage()
             .toCompletableFuture()
