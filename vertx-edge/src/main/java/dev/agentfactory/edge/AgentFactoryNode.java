@@ -25,6 +25,9 @@ import dev.agentfactory.edge.auth.KeysHandler;
 import dev.agentfactory.edge.auth.RateLimiter;
 import dev.agentfactory.edge.config.NodeConfig;
 import dev.agentfactory.edge.dataset.DatasetsHandler;
+import dev.agentfactory.edge.eval.EvalHandler;
+import dev.agentfactory.edge.eval.LiveEvalBoard;
+import dev.agentfactory.edge.eval.LiveEvalConsumer;
 import dev.agentfactory.edge.health.ComponentStatus;
 import dev.agentfactory.edge.health.HealthHandler;
 import dev.agentfactory.edge.health.NodeHealth;
@@ -104,6 +107,8 @@ public final class AgentFactoryNode implements AutoCloseable {
   private volatile WarmPool warmPool;
   private volatile EmbeddedFlink flink;
   private volatile EmbeddedKafka kafka;
+  private final LiveEvalBoard evalBoard = new LiveEvalBoard();
+  private volatile LiveEvalConsumer evalFeed;
   private volatile SessionHandler sessions;
   private volatile PipelineJob pipeline;
   private volatile FlinkRestClient flinkRest;
@@ -171,6 +176,7 @@ public final class AgentFactoryNode implements AutoCloseable {
     InteractionRecorder recorder;
     if (data) {
       publisher = InteractionPublisher.create(kafkaBootstrap);
+      evalFeed = new LiveEvalConsumer(kafkaBootstrap, Topics.EVAL_LIVE, evalBoard).start();
       startPipeline();
       recorder = new KafkaInteractionRecorder(vertx, publisher);
     } else {
@@ -258,6 +264,7 @@ public final class AgentFactoryNode implements AutoCloseable {
     AgentsHandler agentsApi = new AgentsHandler(agentRegistry);
     JobsHandler jobs = new JobsHandler(() -> flinkRest, () -> pipeline);
     DrainHandler drains = new DrainHandler(() -> warmPool);
+    EvalHandler evalApi = new EvalHandler(evalBoard);
     datasets = new DatasetsHandler(vertx, config.datasetsDir(), this::lineage);
     String contract = ApiRouter.contractText();
     Router router =
@@ -295,7 +302,9 @@ public final class AgentFactoryNode implements AutoCloseable {
                 Map.entry("getDatasetVersion", datasets::version),
                 Map.entry("getDatasetFile", datasets::file),
                 Map.entry("drainNode", drains::drain),
-                Map.entry("getDrainStatus", drains::status)));
+                Map.entry("getDrainStatus", drains::status),
+                Map.entry("getEvalLive", evalApi::live),
+                Map.entry("streamEvalLive", evalApi::stream)));
     HttpServerOptions options =
         new HttpServerOptions()
             .setHost(config.httpHost())
@@ -390,7 +399,7 @@ public final class AgentFactoryNode implements AutoCloseable {
     EmbeddedKafka kafka =
         EmbeddedKafka.start(config.dataDir().resolve("kafka"), config.kafkaPort());
     this.kafka = kafka;
-    kafka.createTopics(Topics.INTERACTIONS, Topics.INTERACTIONS_DLQ);
+    kafka.createTopics(Topics.INTERACTIONS, Topics.INTERACTIONS_DLQ, Topics.EVAL_LIVE);
     health.report(
         NodeHealth.KAFKA,
         ComponentStatus.up(
@@ -633,7 +642,7 @@ public final class AgentFactoryNode implements AutoCloseable {
             e);
       }
     }
-    for (AutoCloseable c : new AutoCloseable[] {publisher, pool, cluster, flink, kafka}) {
+    for (AutoCloseable c : new AutoCloseable[] {evalFeed, publisher, pool, cluster, flink, kafka}) {
       if (c == null) {
         continue;
       }

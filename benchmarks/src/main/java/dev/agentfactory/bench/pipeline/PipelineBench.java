@@ -51,6 +51,9 @@ import java.util.stream.Stream;
  * the committed part files (not the hidden in-progress ones) every {@code poll-ms} and reads the
  * {@code example_id} of each new file with DuckDB.
  *
+ * <p>The live evaluation's freshness is measured too ({@link EvalFreshness}): creation and publish
+ * of the newest event of an agent version → the first metric on the eval topic that includes it.
+ *
  * <p>Freshness is poll time − publish time, so its resolution is bounded by the checkpoint interval
  * (rows become visible only when a checkpoint commits their file) and by the poll interval.
  *
@@ -101,6 +104,14 @@ public final class PipelineBench {
               + " ms)");
       print("freshness_p99", r.freshnessP99(), "ms", "same resolution as freshness_p50");
       print("freshness_max", r.freshnessMax(), "ms", null);
+      print(
+          "eval_freshness_p50",
+          r.evalFreshnessP50(),
+          "ms",
+          "event created and published -> first live eval metric on the eval topic that includes"
+              + " it (newest event per series; windows slide every 1000 ms)");
+      print("eval_freshness_p99", r.evalFreshnessP99(), "ms", "same as eval_freshness_p50");
+      print("eval_freshness_samples", r.evalSamples(), "samples", null);
       print("rows_committed", r.rowsCommitted(), "rows", null);
       print("events_published", r.eventsPublished(), "events", null);
       print("publish_events_per_sec", Math.round(r.publishPerSec()), "events/s", null);
@@ -127,7 +138,10 @@ public final class PipelineBench {
       double publishPerSec,
       long freshnessP50,
       long freshnessP99,
-      long freshnessMax) {}
+      long freshnessMax,
+      long evalFreshnessP50,
+      long evalFreshnessP99,
+      long evalSamples) {}
 
   static Result run(
       Path tmp,
@@ -142,7 +156,7 @@ public final class PipelineBench {
     try (EmbeddedKafka kafka = EmbeddedKafka.start(tmp.resolve("kafka"), 0);
         EmbeddedFlink flink =
             EmbeddedFlink.start(tmp.resolve("flink"), 0, Map.of("restart-strategy.type", "none"))) {
-      kafka.createTopics(Topics.INTERACTIONS, Topics.INTERACTIONS_DLQ);
+      kafka.createTopics(Topics.INTERACTIONS, Topics.INTERACTIONS_DLQ, Topics.EVAL_LIVE);
       FlinkRestClient rest = new FlinkRestClient(flink.restUrl());
       PipelineConfig config =
           new PipelineConfig(
@@ -160,7 +174,9 @@ public final class PipelineBench {
         CommittedRows committed = new CommittedRows(datasets.resolve("sft"));
         EventFactory factory = new EventFactory(42);
         try (InteractionPublisher publisher =
-            InteractionPublisher.create(kafka.bootstrapServers())) {
+                InteractionPublisher.create(kafka.bootstrapServers());
+            EvalFreshness evalFreshness =
+                new EvalFreshness(kafka.bootstrapServers(), Topics.EVAL_LIVE)) {
           // Warm-up: JIT, Kafka source assignment, the first checkpoints. Not measured.
           Set<String> warmIds = new HashSet<>();
           Map<String, Long> ignored = new ConcurrentHashMap<>();
@@ -199,6 +215,7 @@ public final class PipelineBench {
                   "parquet-poller");
           poller.setDaemon(true);
           long t0 = System.nanoTime();
+          evalFreshness.record();
           poller.start();
           publishAll(publisher, factory, events, "bench", published);
           long tPublished = System.nanoTime();
@@ -237,6 +254,7 @@ public final class PipelineBench {
           }
           long[] sorted = freshness.stream().mapToLong(Long::longValue).sorted().toArray();
           double seconds = (lastCommit - t0) / 1e9;
+          long[] eval = evalFreshness.sortedSamples();
           return new Result(
               published.size(),
               sorted.length,
@@ -244,7 +262,10 @@ public final class PipelineBench {
               events / ((tPublished - t0) / 1e9),
               millis(percentile(sorted, 50)),
               millis(percentile(sorted, 99)),
-              millis(sorted.length == 0 ? 0 : sorted[sorted.length - 1]));
+              millis(sorted.length == 0 ? 0 : sorted[sorted.length - 1]),
+              percentile(eval, 50),
+              percentile(eval, 99),
+              eval.length);
         } finally {
           committed.close();
         }

@@ -1,7 +1,7 @@
 package dev.agentfactory.cluster.pool;
 
-import java.util.Map;
 import dev.agentfactory.sandbox.LeaseOptions;
+import java.util.Map;
 import java.util.concurrent.CompletionStage;
 
 /**

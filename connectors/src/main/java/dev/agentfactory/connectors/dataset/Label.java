@@ -26,6 +26,34 @@ public record Label(
   /** The {@code name} of the label a thumbs up or down becomes. */
   public static final String USER_RATING = "user_rating";
 
+  /** A label from a rule or the judge, with its source as {@link Source#json()}. */
+  public Label(
+      String name,
+      String value,
+      Source source,
+      String model,
+      String rubricVersion,
+      boolean degraded) {
+    this(name, value, source.json(), model, rubricVersion, degraded);
+  }
+
+  /** Who produced a label inside the pipeline (feedback labels use {@link #SOURCE_USER}). */
+  public enum Source {
+    RULE("rule"),
+    JUDGE("judge");
+
+    private final String json;
+
+    Source(String json) {
+      this.json = json;
+    }
+
+    /** The lower-case value in the dataset's {@code source} field. */
+    public String json() {
+      return json;
+    }
+  }
+
   public Label {
     Objects.requireNonNull(name, "labels.name");
     Objects.requireNonNull(value, "labels.value");

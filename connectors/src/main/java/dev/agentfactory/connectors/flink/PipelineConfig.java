@@ -17,6 +17,10 @@ import org.apache.flink.util.ParameterTool;
  * --dlq-topic              dead-letter topic, default agent-factory.interactions.dlq
  * --group-id               consumer group, default agent-factory-pipeline
  * --checkpoint-interval-ms checkpoint (and Parquet file commit) interval, default 2000
+ * --eval-topic             live evaluation metrics topic, default agent-factory.eval.live
+ * --eval-window-ms         evaluation window length, default 10000
+ * --eval-slide-ms          how often a window closes (the metrics' refresh), default 1000
+ * --judge-*                the LLM judge, off by default: see {@link JudgeConfig}
  * </pre>
  */
 public record PipelineConfig(
@@ -25,10 +29,37 @@ public record PipelineConfig(
     String dlqTopic,
     String output,
     long checkpointIntervalMs,
-    String groupId) {
+    String groupId,
+    String evalTopic,
+    long evalWindowMs,
+    long evalSlideMs,
+    JudgeConfig judge) {
 
   public static final String DEFAULT_GROUP_ID = "agent-factory-pipeline";
   public static final long DEFAULT_CHECKPOINT_INTERVAL_MS = 2000;
+  public static final long DEFAULT_EVAL_WINDOW_MS = 10_000;
+  public static final long DEFAULT_EVAL_SLIDE_MS = 1_000;
+
+  /** The config with the default evaluation settings and the judge off. */
+  public PipelineConfig(
+      String bootstrapServers,
+      String topic,
+      String dlqTopic,
+      String output,
+      long checkpointIntervalMs,
+      String groupId) {
+    this(
+        bootstrapServers,
+        topic,
+        dlqTopic,
+        output,
+        checkpointIntervalMs,
+        groupId,
+        Topics.EVAL_LIVE,
+        DEFAULT_EVAL_WINDOW_MS,
+        DEFAULT_EVAL_SLIDE_MS,
+        JudgeConfig.off());
+  }
 
   public PipelineConfig {
     requireText("--bootstrap-servers", bootstrapServers);
@@ -36,6 +67,20 @@ public record PipelineConfig(
     requireText("--dlq-topic", dlqTopic);
     requireText("--output", output);
     requireText("--group-id", groupId);
+    requireText("--eval-topic", evalTopic);
+    if (evalSlideMs < 100) {
+      throw new IllegalArgumentException("--eval-slide-ms: must be >= 100 but was " + evalSlideMs);
+    }
+    if (evalWindowMs < evalSlideMs || evalWindowMs % evalSlideMs != 0) {
+      throw new IllegalArgumentException(
+          "--eval-window-ms: must be a multiple of --eval-slide-ms ("
+              + evalSlideMs
+              + ") but was "
+              + evalWindowMs);
+    }
+    if (judge == null) {
+      throw new IllegalArgumentException("--judge-endpoint: judge config is required");
+    }
     if (checkpointIntervalMs < 10) {
       throw new IllegalArgumentException(
           "--checkpoint-interval-ms: must be >= 10 but was " + checkpointIntervalMs);
@@ -43,8 +88,9 @@ public record PipelineConfig(
   }
 
   /** Parses {@code --name value} arguments. */
-  public static PipelineConfig fromArgs(String[] args) {
-    ParameterTool params = ParameterTool.fromArgs(args);
+  public static PipelineConfig fromArgs(String[] argv) {
+    ParameterTool params = ParameterTool.fromArgs(argv);
+    JudgeConfig.Args args = params::get;
     String interval = params.get("checkpoint-interval-ms");
     long intervalMs;
     try {
@@ -59,7 +105,41 @@ public record PipelineConfig(
         Objects.requireNonNullElse(params.get("dlq-topic"), Topics.INTERACTIONS_DLQ),
         params.get("output"),
         intervalMs,
-        Objects.requireNonNullElse(params.get("group-id"), DEFAULT_GROUP_ID));
+        Objects.requireNonNullElse(params.get("group-id"), DEFAULT_GROUP_ID),
+        Objects.requireNonNullElse(params.get("eval-topic"), Topics.EVAL_LIVE),
+        args.getLong("eval-window-ms", DEFAULT_EVAL_WINDOW_MS),
+        args.getLong("eval-slide-ms", DEFAULT_EVAL_SLIDE_MS),
+        JudgeConfig.fromArgs(args));
+  }
+
+  /** This config with another judge. */
+  public PipelineConfig withJudge(JudgeConfig judge) {
+    return new PipelineConfig(
+        bootstrapServers,
+        topic,
+        dlqTopic,
+        output,
+        checkpointIntervalMs,
+        groupId,
+        evalTopic,
+        evalWindowMs,
+        evalSlideMs,
+        judge);
+  }
+
+  /** This config with other evaluation window settings. */
+  public PipelineConfig withEvalWindow(long windowMs, long slideMs) {
+    return new PipelineConfig(
+        bootstrapServers,
+        topic,
+        dlqTopic,
+        output,
+        checkpointIntervalMs,
+        groupId,
+        evalTopic,
+        windowMs,
+        slideMs,
+        judge);
   }
 
   /** The program arguments that {@link #fromArgs} turns back into this config. */
@@ -77,6 +157,13 @@ public record PipelineConfig(
     args.add(Long.toString(checkpointIntervalMs));
     args.add("--group-id");
     args.add(groupId);
+    args.add("--eval-topic");
+    args.add(evalTopic);
+    args.add("--eval-window-ms");
+    args.add(Long.toString(evalWindowMs));
+    args.add("--eval-slide-ms");
+    args.add(Long.toString(evalSlideMs));
+    args.addAll(judge.toArgs());
     return args;
   }
 

@@ -12,5 +12,11 @@ public final class Topics {
    */
   public static final String INTERACTIONS_DLQ = "agent-factory.interactions.dlq";
 
+  /**
+   * Live evaluation metrics as JSON, one record per agent version and window, keyed by {@code
+   * <tenant>/<agent>/<version>} (docs/evaluation.md).
+   */
+  public static final String EVAL_LIVE = "agent-factory.eval.live";
+
   private Topics() {}
 }

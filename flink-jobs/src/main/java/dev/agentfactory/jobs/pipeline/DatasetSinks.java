@@ -3,7 +3,7 @@ package dev.agentfactory.jobs.pipeline;
 import dev.agentfactory.connectors.dataset.DatasetKind;
 import dev.agentfactory.connectors.dataset.DatasetRow;
 import dev.agentfactory.connectors.dataset.ParquetFormats;
-import dev.agentfactory.connectors.event.Interaction;
+import dev.agentfactory.jobs.label.LabeledInteraction;
 import java.util.EnumMap;
 import java.util.Map;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -58,9 +58,10 @@ public final class DatasetSinks {
   }
 
   /**
-   * Adds a row operator and a sink per kind downstream of {@code events} (scrubbed and filtered).
+   * Adds a row operator and a sink per kind downstream of {@code events} (scrubbed, filtered and
+   * labelled).
    */
-  public void attach(DataStream<Interaction> events, String scrubPolicyVersion) {
+  public void attach(DataStream<LabeledInteraction> events, String scrubPolicyVersion) {
     for (DatasetKind kind : DatasetKind.values()) {
       String name = kind.datasetName();
       events

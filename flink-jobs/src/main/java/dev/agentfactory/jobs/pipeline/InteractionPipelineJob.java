@@ -1,8 +1,15 @@
 package dev.agentfactory.jobs.pipeline;
 
 import dev.agentfactory.connectors.event.Interaction;
+import dev.agentfactory.connectors.flink.JudgeConfig;
 import dev.agentfactory.connectors.flink.PipelineConfig;
+import dev.agentfactory.jobs.eval.EvalAccumulator;
+import dev.agentfactory.jobs.eval.EvalMetrics;
+import dev.agentfactory.jobs.eval.EvalSample;
+import dev.agentfactory.jobs.label.LabeledInteraction;
 import dev.agentfactory.jobs.quality.QualityConfig;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.connector.sink2.Sink;
@@ -12,15 +19,21 @@ import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.streaming.api.datastream.AsyncDataStream;
+import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.windowing.assigners.SlidingProcessingTimeWindows;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
 /**
  * The interaction pipeline: Kafka → parse/validate (rejects → dead-letter topic) → PII scrubbing →
- * quality filter (drops counted per reason, see {@code docs/quality.md}) → one row operator and
- * Parquet sink per dataset kind ({@link DatasetSinks}: sft, preference, unpaired, rft, eval),
- * exactly once (files are committed on checkpoints).
+ * quality filter (drops counted per reason, see {@code docs/quality.md}) → rule labels → LLM judge
+ * (async I/O, off by default, see {@code docs/labeling.md}) → one row operator and Parquet sink per
+ * dataset kind ({@link DatasetSinks}: sft, preference, unpaired, rft, eval), exactly once (files
+ * are committed on checkpoints). The labelled turns, together with a safety scan of the raw events,
+ * also feed the online evaluation: sliding windows per agent version whose metrics go to the eval
+ * topic, at least once ({@code docs/evaluation.md}).
  *
  * <p>Submit the shaded job jar to any Flink cluster, e.g. through REST:
  *
@@ -39,14 +52,24 @@ public final class InteractionPipelineJob {
   private final Source<KafkaRecord, ?, ?> source;
   private final DatasetSinks datasetSinks;
   private final Sink<DeadLetter> deadLetterSink;
+  private final Sink<EvalMetrics> evalSink;
+  private final PipelineConfig config;
 
+  /**
+   * @param config the judge and evaluation window settings (its Kafka and output settings are the
+   *     sources' and sinks' business)
+   */
   public InteractionPipelineJob(
       Source<KafkaRecord, ?, ?> source,
       DatasetSinks datasetSinks,
-      Sink<DeadLetter> deadLetterSink) {
+      Sink<DeadLetter> deadLetterSink,
+      Sink<EvalMetrics> evalSink,
+      PipelineConfig config) {
     this.source = source;
     this.datasetSinks = datasetSinks;
     this.deadLetterSink = deadLetterSink;
+    this.evalSink = evalSink;
+    this.config = config;
   }
 
   public static void main(String[] args) throws Exception {
@@ -54,7 +77,11 @@ public final class InteractionPipelineJob {
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
     env.enableCheckpointing(config.checkpointIntervalMs(), CheckpointingMode.EXACTLY_ONCE);
     new InteractionPipelineJob(
-            kafkaSource(config), DatasetSinks.parquet(config.output()), deadLetterSink(config))
+            kafkaSource(config),
+            DatasetSinks.parquet(config.output()),
+            deadLetterSink(config),
+            evalSink(config),
+            config)
         .build(env);
     env.execute(JOB_NAME);
   }
@@ -83,7 +110,7 @@ public final class InteractionPipelineJob {
     // uid "pii-scrub" replaces "email-mask": both are stateless, so a savepoint taken before the
     // change has no state for either and restores into this graph.
     PiiScrubFunction scrub = PiiScrubFunction.masking();
-    SingleOutputStreamOperator<Interaction> filtered =
+    SingleOutputStreamOperator<LabeledInteraction> labeled =
         parsed
             .map(scrub)
             .returns(TypeInformation.of(Interaction.class))
@@ -98,9 +125,59 @@ public final class InteractionPipelineJob {
             .process(new QualityFilterFunction(QualityConfig.defaults()))
             .returns(TypeInformation.of(Interaction.class))
             .uid("quality-filter")
-            .name("quality-filter");
+            .name("quality-filter")
+            .map(new RuleLabelFunction())
+            .returns(TypeInformation.of(LabeledInteraction.class))
+            .uid("rule-label")
+            .name("rule-label");
 
-    datasetSinks.attach(filtered, scrub.policy().version());
+    // Always in the graph, a pass-through when the judge is off, so switching it on or off keeps
+    // savepoints compatible. The timeout fires after the HTTP client's own, as a backstop.
+    JudgeConfig judge = config.judge();
+    SingleOutputStreamOperator<LabeledInteraction> judged =
+        AsyncDataStream.unorderedWait(
+                labeled,
+                new JudgeFunction(judge),
+                judge.timeoutMs() + 1_000,
+                TimeUnit.MILLISECONDS,
+                judge.maxConcurrent())
+            .returns(TypeInformation.of(LabeledInteraction.class))
+            .uid("judge-label")
+            .name("judge-label");
+
+    datasetSinks.attach(judged, scrub.policy().version());
+
+    DataStream<EvalSample> turns =
+        judged
+            .map(EvalSample::ofTurn)
+            .returns(TypeInformation.of(EvalSample.class))
+            .uid("eval-sample")
+            .name("eval-sample");
+    DataStream<EvalSample> safety =
+        parsed
+            .map(new SafetyScanFunction())
+            .returns(TypeInformation.of(EvalSample.class))
+            .uid("safety-scan")
+            .name("safety-scan");
+    // Processing time: the metrics describe what the pipeline saw in the last window, refreshed
+    // every slide, whatever the events' own timestamps (no watermarks to wait for).
+    turns
+        .union(safety)
+        .keyBy(EvalSample::key)
+        .window(
+            SlidingProcessingTimeWindows.of(
+                Duration.ofMillis(config.evalWindowMs()), Duration.ofMillis(config.evalSlideMs())))
+        .aggregate(
+            new EvalAggregateFunction(),
+            new EvalWindowFunction(),
+            TypeInformation.of(EvalAccumulator.class),
+            TypeInformation.of(EvalAccumulator.class),
+            TypeInformation.of(EvalMetrics.class))
+        .uid("eval-window")
+        .name("eval-window")
+        .sinkTo(evalSink)
+        .uid("eval-sink")
+        .name("eval-sink");
   }
 
   /** Reads from the committed offsets of the group, from the earliest offset if there are none. */
@@ -113,6 +190,15 @@ public final class InteractionPipelineJob {
         .setGroupId(config.groupId())
         .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
         .setDeserializer(new KafkaRecordDeserializer())
+        .build();
+  }
+
+  /** Metrics to the eval topic; a duplicate after a restart is a repeated snapshot, harmless. */
+  static KafkaSink<EvalMetrics> evalSink(PipelineConfig config) {
+    return KafkaSink.<EvalMetrics>builder()
+        .setBootstrapServers(config.bootstrapServers())
+        .setRecordSerializer(new EvalMetricsSerializer(config.evalTopic()))
+        .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
         .build();
   }
 

@@ -77,7 +77,7 @@ class DatasetKindsIT {
     expectedRows.put(DatasetKind.EVAL, 1L);
 
     try (EmbeddedKafka kafka = EmbeddedKafka.start(dataDir.resolve("kafka"), 0)) {
-      kafka.createTopics(Topics.INTERACTIONS, Topics.INTERACTIONS_DLQ);
+      kafka.createTopics(Topics.INTERACTIONS, Topics.INTERACTIONS_DLQ, Topics.EVAL_LIVE);
       PipelineConfig config =
           new PipelineConfig(
               kafka.bootstrapServers(),
@@ -95,7 +95,9 @@ class DatasetKindsIT {
       new InteractionPipelineJob(
               InteractionPipelineJob.kafkaSource(config),
               DatasetSinks.parquet(config.output()),
-              InteractionPipelineJob.deadLetterSink(config))
+              InteractionPipelineJob.deadLetterSink(config),
+              InteractionPipelineJob.evalSink(config),
+              config)
           .build(env);
       JobClient job = env.executeAsync("it-dataset-kinds");
       try {

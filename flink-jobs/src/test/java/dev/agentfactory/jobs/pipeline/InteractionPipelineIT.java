@@ -2,16 +2,21 @@ package dev.agentfactory.jobs.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfactory.connectors.event.Interaction;
 import dev.agentfactory.connectors.event.Message;
 import dev.agentfactory.connectors.flink.EmbeddedFlink;
 import dev.agentfactory.connectors.flink.FlinkRestClient;
 import dev.agentfactory.connectors.flink.JobSummary;
+import dev.agentfactory.connectors.flink.JudgeConfig;
 import dev.agentfactory.connectors.flink.PipelineConfig;
 import dev.agentfactory.connectors.kafka.DeadLetters;
 import dev.agentfactory.connectors.kafka.EmbeddedKafka;
 import dev.agentfactory.connectors.kafka.InteractionPublisher;
 import dev.agentfactory.connectors.kafka.Topics;
+import dev.agentfactory.jobs.label.JudgeRubric;
+import dev.agentfactory.jobs.label.RuleLabeler;
 import dev.agentfactory.jobs.pii.ScrubPolicy;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -31,6 +36,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -57,25 +63,31 @@ class InteractionPipelineIT {
   @TempDir Path dataDir;
 
   @Test
-  void eventsBecomeMaskedParquetRowsAndBadEventsDeadLetters() throws Exception {
+  void eventsBecomeMaskedLabelledParquetRowsAndLiveEvalMetricsAndBadEventsDeadLetters()
+      throws Exception {
     Path jobJar = shadedJobJar();
     Path datasets = dataDir.resolve("datasets");
 
-    try (EmbeddedKafka kafka = EmbeddedKafka.start(dataDir.resolve("kafka"), 0);
+    // The judge: a local chat completions server standing in for a hosted LLM.
+    try (ChatCompletionsServer llm = new ChatCompletionsServer();
+        EmbeddedKafka kafka = EmbeddedKafka.start(dataDir.resolve("kafka"), 0);
         EmbeddedFlink flink =
             EmbeddedFlink.start(
                 dataDir.resolve("flink"), 0, Map.of("restart-strategy.type", "none"))) {
-      kafka.createTopics(Topics.INTERACTIONS, Topics.INTERACTIONS_DLQ);
+      kafka.createTopics(Topics.INTERACTIONS, Topics.INTERACTIONS_DLQ, Topics.EVAL_LIVE);
       FlinkRestClient rest = new FlinkRestClient(flink.restUrl());
 
       PipelineConfig config =
           new PipelineConfig(
-              kafka.bootstrapServers(),
-              Topics.INTERACTIONS,
-              Topics.INTERACTIONS_DLQ,
-              datasets.toUri().toString(),
-              500,
-              "it-pipeline");
+                  kafka.bootstrapServers(),
+                  Topics.INTERACTIONS,
+                  Topics.INTERACTIONS_DLQ,
+                  datasets.toUri().toString(),
+                  500,
+                  "it-pipeline")
+              .withEvalWindow(10_000, 1_000)
+              .withJudge(
+                  new JudgeConfig(llm.baseUrl(), "it-judge", "AF_IT_JUDGE_KEY", 1.0, 20_000, 4));
       String jarId = rest.uploadJar(jobJar).toCompletableFuture().get(60, TimeUnit.SECONDS);
       String jobId =
           rest.runJar(jarId, config.toArgs()).toCompletableFuture().get(60, TimeUnit.SECONDS);
@@ -88,7 +100,7 @@ class InteractionPipelineIT {
                   .tenant("acme")
                   .agent("helper", "1.0.0")
                   .message(Message.user("please mail alice@example.com the report"))
-                  .message(Message.assistant("done"))
+                  .message(Message.assistant("done, sent it to alice@example.com"))
                   .build(),
               Interaction.sandboxCommand(
                   "acme", "sess-b", 0, "shell", "1.0.0", "ls", "a.txt\n", 0, Duration.ofMillis(3)),
@@ -139,6 +151,75 @@ class InteractionPipelineIT {
           assertThat(rs.getLong(1)).isZero();
         }
       }
+
+      try (Connection db = DriverManager.getConnection("jdbc:duckdb:");
+          Statement st = db.createStatement()) {
+        String files = parquetList(committedFiles(datasets));
+        try (ResultSet rs =
+            st.executeQuery(
+                "SELECT l.unnest.value, l.unnest.source, l.unnest.rubric_version, l.unnest.degraded"
+                    + " FROM read_parquet("
+                    + files
+                    + ") t, unnest(t.labels) l"
+                    + " WHERE t.messages[1].content = 'cat x' AND l.unnest.name = 'tool_error'")) {
+          assertThat(rs.next()).as("tool_error label of the failed command").isTrue();
+          assertThat(rs.getString(1)).isEqualTo("true");
+          assertThat(rs.getString(2)).isEqualTo("rule");
+          assertThat(rs.getString(3)).isEqualTo(RuleLabeler.VERSION);
+          assertThat(rs.getBoolean(4)).isFalse();
+        }
+        try (ResultSet rs =
+            st.executeQuery(
+                "SELECT count(*) FROM read_parquet("
+                    + files
+                    + ") t, unnest(t.labels) l"
+                    + " WHERE l.unnest.name = 'judge_verdict' AND l.unnest.value = 'pass'"
+                    + " AND l.unnest.model = 'judge-model'"
+                    + " AND l.unnest.rubric_version = '"
+                    + JudgeRubric.VERSION
+                    + "'")) {
+          rs.next();
+          assertThat(rs.getLong(1)).as("judge labels").isEqualTo(3);
+        }
+        try (ResultSet rs =
+            st.executeQuery(
+                "SELECT count(*) FROM read_parquet("
+                    + files
+                    + ") t, unnest(t.scores) s"
+                    + " WHERE s.unnest.name = 'judge_score' AND s.unnest.value = 1.0")) {
+          rs.next();
+          assertThat(rs.getLong(1)).as("judge scores").isEqualTo(3);
+        }
+      }
+      assertThat(llm.calls()).as("one judge call per example").isEqualTo(3);
+
+      JsonNode shell =
+          firstJson(
+              kafka,
+              Topics.EVAL_LIVE,
+              "acme/shell/1.0.0",
+              m -> m.get("turns").asLong() == 2 && m.get("tool_calls").asLong() == 2);
+      assertThat(shell.get("tool_error_rate").asDouble()).isEqualTo(0.5);
+      assertThat(shell.get("success_rate").asDouble()).isEqualTo(0.5);
+      assertThat(shell.at("/judge/judged").asLong()).isEqualTo(2);
+      assertThat(shell.at("/judge/mean_score").asDouble()).isEqualTo(1.0);
+      assertThat(shell.at("/latency_ms/p95").isNumber()).isTrue();
+      JsonNode helperTurn =
+          firstJson(
+              kafka, Topics.EVAL_LIVE, "acme/helper/1.0.0", m -> m.get("turns").asLong() == 1);
+      assertThat(helperTurn.at("/tokens/input").asLong()).isZero();
+      // The safety scan runs on the raw event, the turn goes through scrub, filter and judge
+      // first: under load their samples land in different windows, so each is looked for alone.
+      JsonNode helperSafety =
+          firstJson(
+              kafka,
+              Topics.EVAL_LIVE,
+              "acme/helper/1.0.0",
+              m -> m.at("/safety/pii_in_output").asLong() > 0);
+      assertThat(helperSafety.at("/safety/pii_in_output").asLong())
+          .as("the email in the assistant's answer, seen before scrubbing")
+          .isEqualTo(1);
+      assertThat(helperSafety.at("/safety/secret_leaks").asLong()).isZero();
 
       ConsumerRecord<byte[], byte[]> deadLetter = firstRecord(kafka, Topics.INTERACTIONS_DLQ);
       assertThat(header(deadLetter, DeadLetters.FIELD_HEADER)).isEqualTo("event_id");
@@ -273,6 +354,39 @@ class InteractionPipelineIT {
     }
     assertThat(records).as("records on " + topic).isNotEmpty();
     return records.get(0);
+  }
+
+  /** The first eval record under {@code key} whose JSON satisfies {@code condition}. */
+  private static JsonNode firstJson(
+      EmbeddedKafka kafka, String topic, String key, Predicate<JsonNode> condition)
+      throws IOException {
+    Map<String, Object> props =
+        Map.of(
+            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+            kafka.bootstrapServers(),
+            ConsumerConfig.GROUP_ID_CONFIG,
+            "it-eval-reader-" + key,
+            ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+            "earliest");
+    ObjectMapper json = new ObjectMapper();
+    List<String> seen = new ArrayList<>();
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      consumer.subscribe(List.of(topic));
+      Instant deadline = Instant.now().plus(TIMEOUT);
+      while (Instant.now().isBefore(deadline)) {
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+          if (key.equals(new String(r.key(), StandardCharsets.UTF_8))) {
+            JsonNode node = json.readTree(r.value());
+            seen.add(node.toString());
+            if (condition.test(node)) {
+              return node;
+            }
+          }
+        }
+      }
+    }
+    throw new AssertionError("no matching eval record for " + key + " in " + seen);
   }
 
   private static String header(ConsumerRecord<byte[], byte[]> record, String name) {

@@ -37,7 +37,8 @@ public final class ApiRouter {
   static final String CONTRACT = "api/openapi.json";
 
   /** Upgrade requests are not validated by the contract router: reading them breaks the upgrade. */
-  static final Set<String> WEBSOCKET_OPERATIONS = Set.of("openSession", "resumeSession");
+  static final Set<String> WEBSOCKET_OPERATIONS =
+      Set.of("openSession", "resumeSession", "streamEvalLive");
 
   static final int MAX_BODY_BYTES = 64 * 1024;
 

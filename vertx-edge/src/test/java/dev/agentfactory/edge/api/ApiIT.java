@@ -115,7 +115,9 @@ class ApiIT {
                         Map.entry("getDatasetVersion", datasets::version),
                         Map.entry("getDatasetFile", datasets::file),
                         Map.entry("drainNode", drains::drain),
-                        Map.entry("getDrainStatus", drains::status))))
+                        Map.entry("getDrainStatus", drains::status),
+                        Map.entry("getEvalLive", echoTenant),
+                        Map.entry("streamEvalLive", echoTenant))))
             .listen(0, "127.0.0.1")
             .toCompletionStage()
             .toCompletableFuture()

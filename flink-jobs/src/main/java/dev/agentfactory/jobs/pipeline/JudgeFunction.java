@@ -1,0 +1,161 @@
+package dev.agentfactory.jobs.pipeline;
+
+import dev.agentfactory.connectors.flink.JudgeConfig;
+import dev.agentfactory.jobs.label.JudgeCache;
+import dev.agentfactory.jobs.label.JudgeClient;
+import dev.agentfactory.jobs.label.JudgeRubric;
+import dev.agentfactory.jobs.label.JudgeVerdict;
+import dev.agentfactory.jobs.label.LabeledInteraction;
+import dev.agentfactory.jobs.label.Sampling;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
+import org.apache.flink.streaming.api.functions.async.ResultFuture;
+import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
+
+/**
+ * LLM-as-a-judge through Flink async I/O: run it with {@code AsyncDataStream.unorderedWait(...,
+ * config.timeoutMs(), MILLISECONDS, config.maxConcurrent())}.
+ *
+ * <ul>
+ *   <li>Off ({@link JudgeConfig#enabled()} false) or not sampled ({@link Sampling}, by example id):
+ *       the interaction passes unchanged, without a call.
+ *   <li>A verdict adds a {@code judge_verdict} label (model, rubric version) and a {@code
+ *       judge_score} score.
+ *   <li>A timeout, an HTTP error or an unparsable answer adds a <em>degraded</em> {@code
+ *       judge_verdict} label ({@code unknown}, {@code degraded = true}) and no score: the job never
+ *       fails because of the judge.
+ *   <li>Verdicts are cached by {@link JudgeRubric#cacheKey} (content hash and judge version) in a
+ *       bounded LRU per subtask that is part of the checkpoint (operator list state). A replayed
+ *       example whose verdict was cached before the last completed checkpoint costs no call. Calls
+ *       made after that checkpoint are not in the restored cache, so a failover can repeat at most
+ *       one checkpoint interval of calls.
+ * </ul>
+ *
+ * Counters: {@code judge_calls}, {@code judge_cache_hits}, {@code judge_degraded}.
+ */
+public final class JudgeFunction extends RichAsyncFunction<LabeledInteraction, LabeledInteraction>
+    implements CheckpointedFunction {
+  private static final long serialVersionUID = 1L;
+
+  public static final int DEFAULT_CACHE_CAPACITY = 100_000;
+
+  private final JudgeConfig config;
+  private final int cacheCapacity;
+
+  private transient JudgeClient client;
+  private transient JudgeCache cache;
+  private transient ListState<String> cacheState;
+  private transient String judgeVersion;
+  private transient Counter calls;
+  private transient Counter hits;
+  private transient Counter degraded;
+
+  public JudgeFunction(JudgeConfig config) {
+    this(config, DEFAULT_CACHE_CAPACITY);
+  }
+
+  public JudgeFunction(JudgeConfig config, int cacheCapacity) {
+    this.config = config;
+    this.cacheCapacity = cacheCapacity;
+  }
+
+  @Override
+  public void initializeState(FunctionInitializationContext context) throws Exception {
+    cache = new JudgeCache(cacheCapacity);
+    cacheState =
+        context
+            .getOperatorStateStore()
+            .getListState(new ListStateDescriptor<>("judge-cache", Types.STRING));
+    if (context.isRestored()) {
+      for (String entry : cacheState.get()) {
+        decode(entry, cache);
+      }
+    }
+  }
+
+  @Override
+  public void snapshotState(FunctionSnapshotContext context) throws Exception {
+    List<String> entries = new ArrayList<>();
+    for (Map.Entry<String, JudgeVerdict> e : cache.snapshot()) {
+      entries.add(encode(e.getKey(), e.getValue()));
+    }
+    cacheState.update(entries);
+  }
+
+  @Override
+  public void open(OpenContext openContext) {
+    judgeVersion = JudgeRubric.judgeVersion(config.model());
+    calls = getRuntimeContext().getMetricGroup().counter("judge_calls");
+    hits = getRuntimeContext().getMetricGroup().counter("judge_cache_hits");
+    degraded = getRuntimeContext().getMetricGroup().counter("judge_degraded");
+    if (config.enabled()) {
+      Optional<String> apiKey =
+          Optional.ofNullable(System.getenv(config.apiKeyEnv())).filter(k -> !k.isBlank());
+      client =
+          new JudgeClient(
+              config.endpoint(), config.model(), apiKey, Duration.ofMillis(config.timeoutMs()));
+    }
+  }
+
+  @Override
+  public void asyncInvoke(LabeledInteraction in, ResultFuture<LabeledInteraction> result) {
+    if (client == null || !Sampling.sampled(in.event().eventId().toString(), config.sampleRate())) {
+      result.complete(List.of(in));
+      return;
+    }
+    String transcript = JudgeRubric.transcript(in.event());
+    String key = JudgeRubric.cacheKey(judgeVersion, transcript);
+    JudgeVerdict cached = cache.get(key);
+    if (cached != null) {
+      hits.inc();
+      result.complete(List.of(in.plus(cached.label(), cached.scoreColumn())));
+      return;
+    }
+    calls.inc();
+    client
+        .judge(transcript)
+        .whenComplete(
+            (verdict, failure) -> {
+              if (failure != null) {
+                result.complete(List.of(degraded(in)));
+              } else {
+                // Also after a timeout already answered: the next replay then hits the cache.
+                cache.put(key, verdict);
+                result.complete(List.of(in.plus(verdict.label(), verdict.scoreColumn())));
+              }
+            });
+  }
+
+  @Override
+  public void timeout(LabeledInteraction in, ResultFuture<LabeledInteraction> result) {
+    result.complete(List.of(degraded(in)));
+  }
+
+  private LabeledInteraction degraded(LabeledInteraction in) {
+    degraded.inc();
+    return in.plus(JudgeVerdict.degraded(config.model(), JudgeRubric.VERSION), null);
+  }
+
+  static String encode(String key, JudgeVerdict v) {
+    return String.join(
+        "\t", key, Double.toString(v.score()), v.verdict(), v.model(), v.rubricVersion());
+  }
+
+  static void decode(String entry, JudgeCache into) {
+    String[] f = entry.split("\t", -1);
+    if (f.length == 5) {
+      into.put(f[0], new JudgeVerdict(Double.parseDouble(f[1]), f[2], f[3], f[4]));
+    }
+  }
+}

@@ -1,0 +1,74 @@
+package dev.agentfactory.jobs.pipeline;
+
+import dev.agentfactory.connectors.event.Interaction;
+import dev.agentfactory.connectors.event.Message;
+import dev.agentfactory.connectors.event.Role;
+import dev.agentfactory.connectors.event.ToolCall;
+import dev.agentfactory.jobs.eval.EvalSample;
+import dev.agentfactory.jobs.pii.EntityType;
+import dev.agentfactory.jobs.pii.PiiScanner;
+import dev.agentfactory.jobs.pii.PiiSpan;
+import java.util.function.Supplier;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.functions.RichMapFunction;
+
+/**
+ * The safety flags of the live evaluation, from the event <em>before</em> scrubbing (afterwards
+ * there is nothing left to find): PII spans in assistant messages (the model said it), and
+ * credentials ({@link EntityType#API_KEY}, {@link EntityType#SECRET}) in assistant messages or tool
+ * outputs (a secret leak). Uses the scrubber's own scanner, so what is flagged is what the scrubber
+ * removes. Emits one {@link EvalSample#ofSafety} per event; the events go on unchanged elsewhere.
+ */
+public final class SafetyScanFunction extends RichMapFunction<Interaction, EvalSample> {
+  private static final long serialVersionUID = 1L;
+
+  private final SerializableScanner scannerFactory;
+  private transient PiiScanner scanner;
+
+  public SafetyScanFunction() {
+    this(PiiScanner::create);
+  }
+
+  SafetyScanFunction(SerializableScanner scannerFactory) {
+    this.scannerFactory = scannerFactory;
+  }
+
+  @Override
+  public void open(OpenContext openContext) {
+    scanner = scannerFactory.get();
+  }
+
+  @Override
+  public EvalSample map(Interaction event) {
+    int pii = 0;
+    int secrets = 0;
+    for (Message m : event.messages()) {
+      if (m.role() == Role.ASSISTANT) {
+        for (PiiSpan span : scanner.scan(m.content())) {
+          if (isSecret(span.type())) {
+            secrets++;
+          } else {
+            pii++;
+          }
+        }
+      }
+    }
+    for (ToolCall c : event.toolCalls()) {
+      if (c.output() != null) {
+        for (PiiSpan span : scanner.scan(c.output())) {
+          if (isSecret(span.type())) {
+            secrets++;
+          }
+        }
+      }
+    }
+    return EvalSample.ofSafety(event, pii, secrets);
+  }
+
+  private static boolean isSecret(EntityType type) {
+    return type == EntityType.API_KEY || type == EntityType.SECRET;
+  }
+
+  /** A scanner factory Flink can ship with the job graph. */
+  interface SerializableScanner extends Supplier<PiiScanner>, java.io.Serializable {}
+}

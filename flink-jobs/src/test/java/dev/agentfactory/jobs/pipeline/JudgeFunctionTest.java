@@ -1,0 +1,216 @@
+package dev.agentfactory.jobs.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.agentfactory.connectors.dataset.Label;
+import dev.agentfactory.connectors.event.Interaction;
+import dev.agentfactory.connectors.event.Message;
+import dev.agentfactory.connectors.flink.JudgeConfig;
+import dev.agentfactory.jobs.label.JudgeRubric;
+import dev.agentfactory.jobs.label.JudgeVerdict;
+import dev.agentfactory.jobs.label.LabeledInteraction;
+import dev.agentfactory.jobs.label.RuleLabeler;
+import java.util.List;
+import java.util.UUID;
+import org.apache.flink.api.common.serialization.SerializerConfigImpl;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.api.datastream.AsyncDataStream;
+import org.apache.flink.streaming.api.operators.async.AsyncWaitOperatorFactory;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The judge operator in Flink's async operator, against {@link ChatCompletionsServer}: a local HTTP
+ * server that speaks the chat completions protocol and stands in for a hosted LLM.
+ */
+class JudgeFunctionTest {
+
+  /** The operator's own timeout, driven by the harness's processing-time clock. */
+  private static final long OPERATOR_TIMEOUT_MS = 60_000;
+
+  private ChatCompletionsServer llm;
+
+  @BeforeEach
+  void start() throws Exception {
+    llm = new ChatCompletionsServer();
+  }
+
+  @AfterEach
+  void stop() {
+    llm.close();
+  }
+
+  @Test
+  void aSampledExampleGetsAVerdictWithModelAndRubricVersionAndAScore() throws Exception {
+    llm.answer("Here you go: {\"score\": 4, \"reason\": \"mostly right\"}");
+    try (var harness = harness(judge(1.0, 30_000), null)) {
+      List<LabeledInteraction> out = judgeAll(harness, labeled(event("what is 2+2?", "4")));
+
+      Label label = judgeLabel(out.get(0));
+      assertThat(label.value()).isEqualTo("pass");
+      assertThat(label.model()).isEqualTo("judge-model");
+      assertThat(label.rubricVersion()).isEqualTo(JudgeRubric.VERSION);
+      assertThat(label.degraded()).isFalse();
+      assertThat(out.get(0).score(JudgeVerdict.SCORE)).isEqualTo(0.75);
+      assertThat(out.get(0).labelValue(RuleLabeler.TASK_SUCCESS)).isEqualTo("success");
+      assertThat(llm.lastBody()).contains("\"model\":\"test-judge\"").contains("what is 2+2?");
+    }
+  }
+
+  @Test
+  void aReplayedExampleIsJudgedOnceAndTheCacheSurvivesARestore() throws Exception {
+    LabeledInteraction example = labeled(event("list files", "a.txt"));
+    OperatorSubtaskState snapshot;
+    try (var harness = harness(judge(1.0, 30_000), null)) {
+      judgeAll(harness, example);
+      List<LabeledInteraction> replay = judgeAll(harness, example);
+      assertThat(judgeLabel(replay.get(0)).value()).isEqualTo("pass");
+      assertThat(llm.calls()).as("calls after a replay in the same task").isEqualTo(1);
+      snapshot = harness.snapshot(1L, 1L);
+    }
+    try (var restored = harness(judge(1.0, 30_000), snapshot)) {
+      List<LabeledInteraction> replay = judgeAll(restored, example);
+      assertThat(judgeLabel(replay.get(0)).value()).isEqualTo("pass");
+      assertThat(llm.calls()).as("calls after a restore from the checkpoint").isEqualTo(1);
+    }
+  }
+
+  @Test
+  void anHttpTimeoutGivesADegradedLabelNotAFailure() throws Exception {
+    llm.delay(3_000);
+    try (var harness = harness(judge(1.0, 200), null)) {
+      List<LabeledInteraction> out = judgeAll(harness, labeled(event("slow?", "yes")));
+
+      Label label = judgeLabel(out.get(0));
+      assertThat(label.degraded()).isTrue();
+      assertThat(label.value()).isEqualTo("unknown");
+      assertThat(label.model()).isEqualTo("test-judge");
+      assertThat(out.get(0).scores()).isEmpty();
+    }
+  }
+
+  @Test
+  void theOperatorTimeoutGivesADegradedLabelToo() throws Exception {
+    llm.delay(5_000);
+    try (var harness = harness(judge(1.0, 30_000), null)) {
+      harness.processElement(new StreamRecord<>(labeled(event("stuck?", "yes")), 1L));
+      harness.setProcessingTime(OPERATOR_TIMEOUT_MS + 1);
+      harness.endInput();
+
+      List<LabeledInteraction> out = harness.extractOutputValues();
+      assertThat(out).hasSize(1);
+      assertThat(judgeLabel(out.get(0)).degraded()).isTrue();
+    }
+  }
+
+  @Test
+  void anUnparsableAnswerGivesADegradedLabel() throws Exception {
+    llm.answer("I would rather not grade this.");
+    try (var harness = harness(judge(1.0, 30_000), null)) {
+      List<LabeledInteraction> out = judgeAll(harness, labeled(event("grade me", "ok")));
+      assertThat(judgeLabel(out.get(0)).degraded()).isTrue();
+    }
+  }
+
+  @Test
+  void samplingIsDeterministicByExampleIdAndUnsampledExamplesCostNoCall() throws Exception {
+    LabeledInteraction[] examples = new LabeledInteraction[200];
+    for (int i = 0; i < examples.length; i++) {
+      examples[i] = labeled(event("q" + i, "a" + i));
+    }
+    try (var harness = harness(judge(0.25, 30_000), null)) {
+      List<LabeledInteraction> first = judgeAll(harness, examples);
+      long judged = first.stream().filter(e -> e.labels().size() > 5).count();
+      assertThat(judged).isBetween(25L, 75L);
+      assertThat(llm.calls()).isEqualTo((int) judged);
+    }
+    try (var again = harness(judge(0.25, 30_000), null)) {
+      List<LabeledInteraction> second = judgeAll(again, examples);
+      assertThat(second.stream().filter(e -> e.labels().size() > 5).map(e -> e.event().eventId()))
+          .as("the same examples are sampled on every run")
+          .containsExactlyInAnyOrderElementsOf(
+              List.of(examples).stream()
+                  .filter(e -> dev.agentfactory.jobs.label.Sampling.sampled(id(e), 0.25))
+                  .map(e -> e.event().eventId())
+                  .toList());
+    }
+  }
+
+  @Test
+  void offPassesEverythingThroughWithoutCalls() throws Exception {
+    try (var harness = harness(JudgeConfig.off(), null)) {
+      List<LabeledInteraction> out = judgeAll(harness, labeled(event("hi", "hello")));
+      assertThat(out.get(0).labels()).hasSize(5);
+      assertThat(llm.calls()).isZero();
+    }
+  }
+
+  private JudgeConfig judge(double rate, long timeoutMs) {
+    return new JudgeConfig(llm.baseUrl(), "test-judge", "AF_TEST_JUDGE_KEY", rate, timeoutMs, 8);
+  }
+
+  private static OneInputStreamOperatorTestHarness<LabeledInteraction, LabeledInteraction> harness(
+      JudgeConfig config, OperatorSubtaskState restoreFrom) throws Exception {
+    var harness =
+        new OneInputStreamOperatorTestHarness<LabeledInteraction, LabeledInteraction>(
+            new AsyncWaitOperatorFactory<>(
+                new JudgeFunction(config, 1_000),
+                OPERATOR_TIMEOUT_MS,
+                16,
+                AsyncDataStream.OutputMode.UNORDERED),
+            TypeInformation.of(LabeledInteraction.class)
+                .createSerializer(new SerializerConfigImpl()));
+    harness.setup();
+    if (restoreFrom != null) {
+      harness.initializeState(restoreFrom);
+    }
+    harness.open();
+    return harness;
+  }
+
+  /** Processes the examples and waits until every answer (or timeout) is in. */
+  private static List<LabeledInteraction> judgeAll(
+      OneInputStreamOperatorTestHarness<LabeledInteraction, LabeledInteraction> harness,
+      LabeledInteraction... examples)
+      throws Exception {
+    int before = harness.extractOutputValues().size();
+    for (LabeledInteraction e : examples) {
+      harness.processElement(new StreamRecord<>(e, 1L));
+    }
+    // endInput waits for the in-flight calls; the operator stays usable for more elements after.
+    harness.endInput();
+    List<LabeledInteraction> all = harness.extractOutputValues();
+    assertThat(all).hasSize(before + examples.length);
+    return all.subList(before, all.size());
+  }
+
+  private static Label judgeLabel(LabeledInteraction labeled) {
+    return labeled.labels().stream()
+        .filter(l -> l.name().equals(JudgeVerdict.VERDICT_LABEL))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no judge label in " + labeled.labels()));
+  }
+
+  private static String id(LabeledInteraction e) {
+    return e.event().eventId().toString();
+  }
+
+  private static Interaction event(String question, String answer) {
+    return Interaction.builder()
+        .eventId(UUID.randomUUID())
+        .sessionId("s")
+        .tenant("acme")
+        .agent("helper", "1.0.0")
+        .message(Message.user(question))
+        .message(Message.assistant(answer))
+        .build();
+  }
+
+  private static LabeledInteraction labeled(Interaction event) {
+    return new LabeledInteraction(event, RuleLabeler.label(event), List.of());
+  }
+}
