@@ -165,7 +165,12 @@ public final class AgentFactoryNode implements AutoCloseable {
     sessions =
         new SessionHandler(
             vertx,
-            new ClusterSandboxLeasing(vertx, poolUp.join(), clusterUp.join().leases(), isolation),
+            new ClusterSandboxLeasing(
+                vertx,
+                poolUp.join(),
+                clusterUp.join().leases(),
+                isolation,
+                clusterUp.join().nodeId()),
             new KafkaInteractionRecorder(vertx, publisher),
             new SessionSettings(
                 config.sessionMaxFrameBytes(),

@@ -20,14 +20,26 @@ public final class ClusterSandboxLeasing implements SandboxLeasing {
   private final SandboxPool pool;
   private final LeaseRegistry registry;
   private final String isolation;
+  private final String node;
   private final Map<String, Lease> leases = new ConcurrentHashMap<>();
 
   public ClusterSandboxLeasing(
-      Vertx vertx, SandboxPool pool, LeaseRegistry registry, String isolation) {
+      Vertx vertx, SandboxPool pool, LeaseRegistry registry, String isolation, String node) {
     this.vertx = vertx;
     this.pool = pool;
     this.registry = registry;
     this.isolation = isolation;
+    this.node = node;
+  }
+
+  @Override
+  public String node() {
+    return node;
+  }
+
+  @Override
+  public String isolation() {
+    return isolation;
   }
 
   @Override

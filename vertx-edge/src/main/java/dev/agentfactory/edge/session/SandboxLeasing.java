@@ -10,4 +10,10 @@ public interface SandboxLeasing {
 
   /** Ends the lease and terminates the sandbox; never reused by another lease. */
   Future<Void> release(LeasedSandbox leased);
+
+  /** The node whose pool the sandboxes come from (where a session must be resumed). */
+  String node();
+
+  /** The isolation level of the sandboxes, e.g. {@code namespace}. */
+  String isolation();
 }
