@@ -35,7 +35,8 @@ public record NodeConfig(
     Optional<String> adminKey,
     Optional<String> authStoreUrl,
     int rateLimitPerSecond,
-    int rateLimitBurst) {
+    int rateLimitBurst,
+    String logFormat) {
 
   public NodeConfig {
     dataDir = dataDir.toAbsolutePath().normalize();
@@ -52,6 +53,9 @@ public record NodeConfig(
             throw new ConfigException("auth.admin.key must be at least 16 characters");
           }
         });
+    if (!logFormat.equals("text") && !logFormat.equals("json")) {
+      throw new ConfigException("log.format is '" + logFormat + "': expected text or json");
+    }
     if (!sandboxIsolation.equals("namespace") && !sandboxIsolation.equals("process")) {
       throw new ConfigException(
           "sandbox.isolation is '" + sandboxIsolation + "': expected namespace or process");
@@ -82,7 +86,8 @@ public record NodeConfig(
         source.optional(NodeOptions.ADMIN_KEY),
         source.optional(NodeOptions.AUTH_STORE_URL),
         source.get(NodeOptions.RATE_LIMIT_PER_SECOND),
-        source.get(NodeOptions.RATE_LIMIT_BURST));
+        source.get(NodeOptions.RATE_LIMIT_BURST),
+        source.get(NodeOptions.LOG_FORMAT));
   }
 
   /**
