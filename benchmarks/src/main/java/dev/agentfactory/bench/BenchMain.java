@@ -40,7 +40,9 @@ public final class BenchMain {
    * arguments after the group name are passed on. They print their own JSON lines.
    */
   static final Map<String, PlainGroup> PLAIN_GROUPS =
-      Map.of("pipeline", dev.agentfactory.bench.pipeline.PipelineBench::main);
+      Map.of(
+          "pipeline", dev.agentfactory.bench.pipeline.PipelineBench::main,
+          "sessions", dev.agentfactory.bench.sessions.SessionsBench::main);
 
   /** A group's {@code main}. */
   @FunctionalInterface
