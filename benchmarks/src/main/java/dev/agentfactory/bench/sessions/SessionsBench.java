@@ -269,6 +269,13 @@ public final class SessionsBench {
         "ms",
         "message sent -> last frame of the answer");
     print(who + "_turn_p99", r.turn().getValueAtPercentile(99) / 1000.0, "ms", null);
+    print(
+        who + "_turn_samples",
+        r.turn().getTotalCount(),
+        "turns",
+        "answers completed in the measured window (first_frame_samples: answers that started"
+            + " in it)");
+    print(who + "_first_frame_samples", r.first().getTotalCount(), "answers", null);
     print(who + "_error_frames", r.errors(), "frames", null);
   }
 
