@@ -42,7 +42,8 @@ public final class BenchMain {
   static final Map<String, PlainGroup> PLAIN_GROUPS =
       Map.of(
           "pipeline", dev.agentfactory.bench.pipeline.PipelineBench::main,
-          "cluster", dev.agentfactory.bench.cluster.ClusterBench::main);
+          "cluster", dev.agentfactory.bench.cluster.ClusterBench::main,
+          "sessions", dev.agentfactory.bench.sessions.SessionsBench::main);
 
   /** A group's {@code main}. */
   @FunctionalInterface

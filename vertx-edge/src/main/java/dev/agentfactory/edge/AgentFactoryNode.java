@@ -193,7 +193,7 @@ public final class AgentFactoryNode implements AutoCloseable {
     sessions =
         new SessionHandler(
             vertx,
-            new ClusterSandboxLeasing(vertx, warmPool, isolation),
+            new ClusterSandboxLeasing(vertx, warmPool, isolation, clusterUp.join().nodeId()),
             recorder,
             new SessionSettings(
                 config.sessionMaxFrameBytes(),

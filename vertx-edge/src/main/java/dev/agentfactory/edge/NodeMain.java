@@ -4,6 +4,7 @@ import dev.agentfactory.edge.config.ConfigException;
 import dev.agentfactory.edge.config.ConfigSource;
 import dev.agentfactory.edge.config.NodeConfig;
 import java.util.concurrent.CountDownLatch;
+import org.apache.logging.log4j.core.config.Configurator;
 
 /**
  * {@code ./agent-factory up}: starts one node, prints where everything is, and on Ctrl-C (SIGINT)
@@ -14,6 +15,20 @@ public final class NodeMain {
 
   private NodeMain() {}
 
+  /** The property log4j2.xml selects its layout by (text or json); also settable as -D. */
+  static final String LOG_FORMAT_PROPERTY = "af.log.format";
+
+  /**
+   * Switches the log layout when {@code log.format} came from a flag or the environment: log4j read
+   * its configuration before the node's options were known.
+   */
+  static void applyLogFormat(String format) {
+    if (!format.equals(System.getProperty(LOG_FORMAT_PROPERTY, "text"))) {
+      System.setProperty(LOG_FORMAT_PROPERTY, format);
+      Configurator.reconfigure();
+    }
+  }
+
   public static void main(String[] args) throws InterruptedException {
     NodeConfig config;
     try {
@@ -23,6 +38,7 @@ public final class NodeMain {
       System.exit(2);
       return;
     }
+    applyLogFormat(config.logFormat());
     long started = System.nanoTime();
     AgentFactoryNode node;
     try {

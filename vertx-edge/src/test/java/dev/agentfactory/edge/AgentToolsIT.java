@@ -118,6 +118,16 @@ class AgentToolsIT {
     SandboxLeasing leasing =
         new SandboxLeasing() {
           @Override
+          public String node() {
+            return "test";
+          }
+
+          @Override
+          public String isolation() {
+            return isolation;
+          }
+
+          @Override
           public Future<LeasedSandbox> lease(String sessionId, String template) {
             return lease(sessionId, template, LeaseOptions.NONE);
           }

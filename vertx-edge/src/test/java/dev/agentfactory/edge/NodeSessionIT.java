@@ -106,7 +106,7 @@ class NodeSessionIT {
       assertThat(ready.get("type").asText()).isEqualTo("session.ready");
       assertThat(ready.get("seq").asLong()).isEqualTo(1);
       assertThat(ready.get("isolation").asText()).isEqualTo("namespace");
-      assertThat(ready.get("fencing_token").asLong()).isPositive();
+      assertThat(ready.get("node").asText()).isNotEmpty();
       sessionId = ready.get("session_id").asText();
 
       client.send("{not json");
@@ -126,6 +126,8 @@ class NodeSessionIT {
 
       client.sendBinary(new byte[] {1, 2, 3});
       assertThat(client.next(FRAME_TIMEOUT).get("code").asText()).isEqualTo("unsupported_frame");
+      // Nothing so far needed a sandbox: the session holds none (leases are lazy).
+      assertThat(sandboxesLeased()).isZero();
 
       client.send(
           "{\"v\":1,\"type\":\"exec\",\"id\":\"c1\",\"command\":"
@@ -133,6 +135,11 @@ class NodeSessionIT {
       List<JsonNode> frames =
           client.until(f -> f.get("type").asText().equals("exec.exit"), FRAME_TIMEOUT);
 
+      JsonNode leased = frames.get(0);
+      assertThat(leased.get("type").asText()).isEqualTo("sandbox.leased");
+      assertThat(leased.get("fencing_token").asLong()).isPositive();
+      assertThat(leased.get("isolation").asText()).isEqualTo("namespace");
+      assertThat(sandboxesLeased()).isEqualTo(1);
       String stdout = output(frames, "stdout");
       assertThat(stdout).startsWith("contact alice@example.com\n");
       assertThat(Integer.parseInt(stdout.lines().toList().get(1))).as("uid").isNotZero();
@@ -277,8 +284,9 @@ class NodeSessionIT {
     first.send(
         "{\"v\":1,\"type\":\"exec\",\"id\":\"slow\",\"command\":"
             + "\"for i in 1 2 3 4 5 6; do echo line$i; sleep 0.3; done\"}");
-    JsonNode output = first.next(FRAME_TIMEOUT);
-    assertThat(output.get("type").asText()).isEqualTo("exec.output");
+    List<JsonNode> leasedThenOutput =
+        first.until(f -> f.get("type").asText().equals("exec.output"), FRAME_TIMEOUT);
+    JsonNode output = leasedThenOutput.get(leasedThenOutput.size() - 1);
     before.add(output);
     lastSeen = output.get("seq").asLong();
     first.abort();
@@ -524,6 +532,39 @@ class NodeSessionIT {
                 .statusCode())
         .isEqualTo(400);
     assertThat(http("GET", "/v1/datasets/nothing/versions/1", null).statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  @Order(12)
+  void shuttingDownTellsEveryOpenSessionAndReleasesItsSandbox() throws Exception {
+    try (FrameClient busy = new FrameClient(sessionsUri());
+        FrameClient idle = new FrameClient(sessionsUri())) {
+      busy.next(FRAME_TIMEOUT);
+      idle.next(FRAME_TIMEOUT);
+      busy.send("{\"v\":1,\"type\":\"exec\",\"id\":\"b\",\"command\":\"echo up\"}");
+      busy.until(f -> f.get("type").asText().equals("exec.exit"), FRAME_TIMEOUT);
+      // Earlier tests' sessions may still be giving theirs back.
+      await().atMost(FRAME_TIMEOUT).until(() -> sandboxesLeased() == 1);
+
+      node.close();
+
+      for (FrameClient client : List.of(busy, idle)) {
+        JsonNode bye =
+            client.until(f -> f.get("type").asText().equals("error"), FRAME_TIMEOUT).stream()
+                .reduce((a, b) -> b)
+                .orElseThrow();
+        assertThat(bye.get("code").asText()).isEqualTo("shutting_down");
+        assertThat(bye.get("fatal").asBoolean()).isTrue();
+        await().atMost(FRAME_TIMEOUT).until(client::isClosedByServer);
+        assertThat(client.closeCode()).isEqualTo(1001);
+      }
+    }
+    assertThat(processesUnder(dataDir)).as("sandboxes left running after shutdown").isEmpty();
+  }
+
+  /** Sandboxes this node's sessions hold now (the live gauge, not the 1 s health probe). */
+  private static double sandboxesLeased() throws Exception {
+    return metric(http("GET", "/metrics", null).body(), "af_sandboxes_leased{template=\"shell\"}");
   }
 
   private static JsonNode first(List<JsonNode> frames, String type) {

@@ -25,10 +25,10 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -81,17 +81,15 @@ class ExternalClusterExactlyOnceIT {
           rest.runJar(jarId, config.toArgs()).toCompletableFuture().get(60, TimeUnit.SECONDS);
       awaitTrue("job running", () -> "RUNNING".equals(state(rest, jobId)), flink);
 
-      AtomicInteger published = new AtomicInteger();
-      CompletableFuture<Void> producer =
-          CompletableFuture.runAsync(() -> publish(kafka.bootstrapServers(), published));
-
-      // Mid-stream: some rows committed, the producer still going.
+      // Mid-stream by construction, not by timing: a first part committed, a second part published
+      // and in flight when the TaskManager dies, the rest published while no TaskManager runs.
+      publish(kafka.bootstrapServers(), 0, EVENTS / 2);
       awaitTrue("first rows committed", () -> committedRows(datasets) > 0, flink);
-      assertThat(published.get()).as("killed mid-stream").isLessThan(EVENTS);
+      publish(kafka.bootstrapServers(), EVENTS / 2, EVENTS * 3 / 4);
       flink.killTaskManager(0);
+      publish(kafka.bootstrapServers(), EVENTS * 3 / 4, EVENTS);
       flink.startTaskManager();
 
-      producer.get(120, TimeUnit.SECONDS);
       awaitTrue(EVENTS + " rows committed", () -> committedRows(datasets) >= EVENTS, flink);
       // Two more checkpoints: a late duplicate would show up in these commits.
       long completed = completedCheckpoints(flink.restUrl(), jobId);
@@ -111,10 +109,11 @@ class ExternalClusterExactlyOnceIT {
     }
   }
 
-  /** {@link #EVENTS} distinct sandbox commands, paced so that the kill lands mid-stream. */
-  private static void publish(String bootstrap, AtomicInteger published) {
+  /** Events {@code from} (inclusive) to {@code to} (exclusive): distinct sandbox commands. */
+  private static void publish(String bootstrap, int from, int to) throws Exception {
     try (InteractionPublisher publisher = InteractionPublisher.create(bootstrap)) {
-      for (int i = 0; i < EVENTS; i++) {
+      List<CompletableFuture<?>> sent = new ArrayList<>();
+      for (int i = from; i < to; i++) {
         Interaction event =
             Interaction.sandboxCommand(
                 "acme",
@@ -126,12 +125,9 @@ class ExternalClusterExactlyOnceIT {
                 "event-" + i + "\n",
                 0,
                 Duration.ofMillis(1));
-        publisher.publish(event).toCompletableFuture().get(30, TimeUnit.SECONDS);
-        published.incrementAndGet();
-        Thread.sleep(25); // ~10 s for the whole stream: long enough to kill in the middle
+        sent.add(publisher.publish(event).toCompletableFuture());
       }
-    } catch (Exception e) {
-      throw new IllegalStateException("publishing failed after " + published.get() + " events", e);
+      CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
     }
   }
 

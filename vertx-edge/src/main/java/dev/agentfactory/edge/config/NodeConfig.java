@@ -36,7 +36,8 @@ public record NodeConfig(
     Optional<String> authStoreUrl,
     int rateLimitPerSecond,
     int rateLimitBurst,
-    boolean dataEnabled) {
+    boolean dataEnabled,
+    String logFormat) {
 
   public NodeConfig {
     dataDir = dataDir.toAbsolutePath().normalize();
@@ -53,6 +54,9 @@ public record NodeConfig(
             throw new ConfigException("auth.admin.key must be at least 16 characters");
           }
         });
+    if (!logFormat.equals("text") && !logFormat.equals("json")) {
+      throw new ConfigException("log.format is '" + logFormat + "': expected text or json");
+    }
     if (!sandboxIsolation.equals("namespace") && !sandboxIsolation.equals("process")) {
       throw new ConfigException(
           "sandbox.isolation is '" + sandboxIsolation + "': expected namespace or process");
@@ -84,7 +88,8 @@ public record NodeConfig(
         source.optional(NodeOptions.AUTH_STORE_URL),
         source.get(NodeOptions.RATE_LIMIT_PER_SECOND),
         source.get(NodeOptions.RATE_LIMIT_BURST),
-        source.get(NodeOptions.DATA_ENABLED));
+        source.get(NodeOptions.DATA_ENABLED),
+        source.get(NodeOptions.LOG_FORMAT));
   }
 
   /**

@@ -200,6 +200,14 @@ public final class NodeOptions {
           30000,
           "A client whose socket stays backed up this long is disconnected (slow_consumer).");
 
+  public static final Option<String> LOG_FORMAT =
+      Option.string(
+          "log.format",
+          "AF_LOG_FORMAT",
+          "text",
+          "Log lines on stderr: text (one readable line, for a terminal) or json (one JSON object"
+              + " per line, Elastic Common Schema, with session_id and tenant, for production).");
+
   /** All options, in the order the configuration reference lists them. */
   public static final List<Option<?>> ALL =
       List.of(
@@ -228,7 +236,8 @@ public final class NodeOptions {
           ADMIN_KEY,
           AUTH_STORE_URL,
           RATE_LIMIT_PER_SECOND,
-          RATE_LIMIT_BURST);
+          RATE_LIMIT_BURST,
+          LOG_FORMAT);
 
   private NodeOptions() {}
 }

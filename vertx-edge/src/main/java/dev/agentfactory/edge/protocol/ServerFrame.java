@@ -11,22 +11,32 @@ public sealed interface ServerFrame {
   String type();
 
   /**
-   * The session is open and its sandbox is leased and ready. {@code agent} and {@code agentVersion}
+   * The session is open and accepts frames. No sandbox is held yet: the first command or tool call
+   * leases one ({@link SandboxLeased}). {@code node} is where the session lives (resume there),
+   * {@code isolation} the isolation its sandbox will have. {@code agent} and {@code agentVersion}
    * are null for a plain (command-only) session.
    */
   record SessionReady(
-      String sessionId,
-      String sandboxId,
-      String leaseId,
-      long fencingToken,
-      String node,
-      String isolation,
-      String agent,
-      String agentVersion)
+      String sessionId, String node, String isolation, String agent, String agentVersion)
       implements ServerFrame {
     @Override
     public String type() {
       return "session.ready";
+    }
+  }
+
+  /**
+   * The session leased its sandbox, for the work about to run; sent once per session, before that
+   * work's first output.
+   *
+   * @param fencingToken strictly increasing per sandbox: a holder with an older token is stale
+   */
+  record SandboxLeased(
+      String sandboxId, String leaseId, long fencingToken, String node, String isolation)
+      implements ServerFrame {
+    @Override
+    public String type() {
+      return "sandbox.leased";
     }
   }
 

@@ -20,10 +20,11 @@ public final class ClusterSandboxLeasing implements SandboxLeasing {
   private final Vertx vertx;
   private final WarmPool pool;
   private final String isolation;
+  private final String node;
   private final Map<String, PooledSandbox> leases = new ConcurrentHashMap<>();
   private final Map<String, Consumer<String>> lostHandlers = new ConcurrentHashMap<>();
 
-  public ClusterSandboxLeasing(Vertx vertx, WarmPool pool, String isolation) {
+  public ClusterSandboxLeasing(Vertx vertx, WarmPool pool, String isolation, String node) {
     this.vertx = vertx;
     this.pool = pool;
     this.isolation = isolation;
@@ -35,6 +36,17 @@ public final class ClusterSandboxLeasing implements SandboxLeasing {
             handler.accept(reason.code());
           }
         });
+    this.node = node;
+  }
+
+  @Override
+  public String node() {
+    return node;
+  }
+
+  @Override
+  public String isolation() {
+    return isolation;
   }
 
   @Override

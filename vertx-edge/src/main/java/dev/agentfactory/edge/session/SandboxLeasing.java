@@ -49,4 +49,10 @@ public interface SandboxLeasing {
    * fenced after a partition ({@code lease_fenced}).
    */
   default void onLost(LeasedSandbox leased, Consumer<String> onLost) {}
+
+  /** The node whose pool the sandboxes come from (where a session must be resumed). */
+  String node();
+
+  /** The isolation level of the sandboxes, e.g. {@code namespace}. */
+  String isolation();
 }

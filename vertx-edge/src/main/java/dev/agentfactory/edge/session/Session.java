@@ -28,14 +28,19 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.BiConsumer;
-import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
+import org.slf4j.spi.LoggingEventBuilder;
 
 /**
- * One client's session: a leased sandbox and the frames exchanged about it. Commands run one after
- * another in arrival order; their output streams back as it is produced and each finished command
- * is recorded as an interaction event.
+ * One client's session: the frames exchanged with it and, once work needs one, a leased sandbox.
+ * Commands run one after another in arrival order; their output streams back as it is produced and
+ * each finished command is recorded as an interaction event.
+ *
+ * <p>The sandbox is leased lazily, by the first command or tool call, not at open: an idle session
+ * holds a socket, a replay buffer and a few objects, so one node can keep many thousands of them.
  *
  * <p>A session outlives its WebSocket: when the connection drops without a close frame, the session
  * waits {@code resumeGrace} for the client to reconnect with the last {@code seq} it saw, then
@@ -63,7 +68,7 @@ final class Session {
   private final String tenant;
   private final Vertx vertx;
   private final Context context;
-  private final SandboxLeasing leasing;
+  private final SandboxLeasing leases;
   private final InteractionRecorder recorder;
   private final FrameCodec codec;
   private final SessionSettings settings;
@@ -97,7 +102,10 @@ final class Session {
   private LeasedSandbox leased;
 
   /** Completes when the previous command has finished; the next one chains on it. */
-  private Future<LeasedSandbox> tail;
+  private Future<Void> tail = Future.succeededFuture();
+
+  /** The lease in flight or done, shared by whatever needs the sandbox; null until first need. */
+  private Future<LeasedSandbox> leasing;
 
   Session(
       String id,
@@ -116,7 +124,7 @@ final class Session {
     this.tenant = tenant;
     this.vertx = vertx;
     this.context = context;
-    this.leasing = leasing;
+    this.leases = leasing;
     this.recorder = recorder;
     this.codec = codec;
     this.settings = settings;
@@ -140,40 +148,59 @@ final class Session {
     return tenant;
   }
 
-  /** Opens the session on its first socket and leases its sandbox. */
+  /** Opens the session on its first socket; the sandbox comes with the first work that needs it. */
   void start(ServerWebSocket first) {
     onContext(
         () -> {
           metrics.sessionOpened();
           attach(first);
-          long leaseStart = System.nanoTime();
-          tail =
-              leasing
-                  .lease(
-                      id,
-                      tenant,
-                      agent == null ? TEMPLATE : agent.version().spec().sandboxTemplate(),
-                      agent == null ? LeaseOptions.NONE : agent.version().spec().leaseOptions())
-                  .andThen(
-                      ar ->
-                          onContext(
-                              () ->
-                                  leaseDone(
-                                      ar.failed() ? ar.cause() : null,
-                                      ar.failed() ? null : ar.result(),
-                                      leaseStart)));
+          send(
+              new ServerFrame.SessionReady(
+                  id,
+                  leases.node(),
+                  leases.isolation(),
+                  agent == null ? null : agent.version().agent().name(),
+                  agent == null ? null : agent.version().label()));
         });
   }
 
-  private void leaseDone(Throwable error, LeasedSandbox sandbox, long leaseStart) {
-    if (error != null) {
-      sendFatal("lease_failed", "no sandbox could be leased: " + error.getMessage(), (short) 1011);
+  /**
+   * The session's sandbox, leased on first call; later calls share the same lease. A failed lease
+   * is forgotten, so the next command tries again.
+   */
+  private Future<LeasedSandbox> sandbox() {
+    if (leased != null) {
+      return Future.succeededFuture(leased);
+    }
+    if (leasing == null) {
+      long leaseStart = System.nanoTime();
+      Promise<LeasedSandbox> done = Promise.promise();
+      leasing = done.future();
+      leases
+          .lease(
+              id,
+              tenant,
+              agent == null ? TEMPLATE : agent.version().spec().sandboxTemplate(),
+              agent == null ? LeaseOptions.NONE : agent.version().spec().leaseOptions())
+          .onComplete(ar -> onContext(() -> leaseDone(ar, leaseStart, done)));
+    }
+    return leasing;
+  }
+
+  private void leaseDone(
+      io.vertx.core.AsyncResult<LeasedSandbox> ar, long leaseStart, Promise<LeasedSandbox> done) {
+    if (ar.failed()) {
+      leasing = null;
+      log(Level.WARN).setCause(ar.cause()).log("session {}: no sandbox could be leased", id);
+      done.fail(ar.cause());
     } else if (closed) {
-      leasing.release(sandbox);
+      leases.release(ar.result());
+      done.fail(new IllegalStateException("the session ended"));
     } else {
+      LeasedSandbox sandbox = ar.result();
       metrics.leased(Duration.ofNanos(System.nanoTime() - leaseStart));
       leased = sandbox;
-      leasing.onLost(
+      leases.onLost(
           sandbox,
           code ->
               onContext(
@@ -184,15 +211,13 @@ final class Session {
                   }));
       touch();
       send(
-          new ServerFrame.SessionReady(
-              id,
+          new ServerFrame.SandboxLeased(
               sandbox.sandbox().id(),
               sandbox.leaseId(),
               sandbox.fencingToken(),
               sandbox.node(),
-              sandbox.isolation(),
-              agent == null ? null : agent.version().agent().name(),
-              agent == null ? null : agent.version().label()));
+              sandbox.isolation()));
+      done.complete(sandbox);
     }
   }
 
@@ -235,7 +260,7 @@ final class Session {
     ws.textMessageHandler(text -> onContext(() -> onText(ws, text)));
     ws.binaryMessageHandler(buffer -> onContext(() -> onBinary(ws, buffer)));
     ws.closeHandler(v -> onContext(() -> onSocketClosed(ws)));
-    ws.exceptionHandler(e -> LOG.debug("session {}: socket error", id, e));
+    ws.exceptionHandler(e -> log(Level.DEBUG).setCause(e).log("session {}: socket error", id));
   }
 
   private void onSocketClosed(ServerWebSocket ws) {
@@ -257,7 +282,8 @@ final class Session {
   private void graceExpired() {
     graceTimer = -1;
     if (socket == null && !closed) {
-      LOG.info("session {}: not resumed within {}; ending it", id, settings.resumeGrace());
+      log(Level.INFO)
+          .log("session {}: not resumed within {}; ending it", id, settings.resumeGrace());
       end();
     }
   }
@@ -310,7 +336,7 @@ final class Session {
       send(new ServerFrame.Pong(ping.id()));
     } else if (frame instanceof ClientFrame.Exec exec) {
       metrics.frameReceived("exec");
-      enqueue(exec.id(), sandbox -> run(sandbox, exec));
+      enqueue(exec.id(), () -> sandbox().transform(ar -> leased(exec, ar)));
     } else if (frame instanceof ClientFrame.Message message) {
       metrics.frameReceived("message");
       if (agent == null) {
@@ -322,13 +348,13 @@ final class Session {
                 null,
                 false));
       } else {
-        enqueue(message.id(), sandbox -> runTurn(message));
+        enqueue(message.id(), () -> runTurn(message));
       }
     }
   }
 
-  /** Queues work that needs the sandbox behind whatever runs now. */
-  private void enqueue(String requestId, Function<LeasedSandbox, Future<Void>> job) {
+  /** Queues work behind whatever runs now. */
+  private void enqueue(String requestId, Supplier<Future<Void>> job) {
     if (pending >= MAX_PENDING) {
       send(
           new ServerFrame.Error(
@@ -348,17 +374,30 @@ final class Session {
                 return Future.failedFuture(
                     ar.failed() ? ar.cause() : new IllegalStateException("closed"));
               }
-              LeasedSandbox sandbox = ar.result();
               return wake()
-                  .transform(
-                      awake -> awake.failed() ? wakeFailed(awake.cause()) : job.apply(sandbox))
+                  .transform(awake -> awake.failed() ? wakeFailed(awake.cause()) : job.get())
                   .transform(
                       done -> {
                         pending--;
                         touch();
-                        return Future.succeededFuture(sandbox);
+                        return Future.succeededFuture();
                       });
             });
+  }
+
+  /** Runs a command once its sandbox is leased, or says why there is none (the session lives). */
+  private Future<Void> leased(ClientFrame.Exec exec, io.vertx.core.AsyncResult<LeasedSandbox> ar) {
+    if (ar.failed()) {
+      send(
+          new ServerFrame.Error(
+              exec.id(),
+              "lease_failed",
+              "no sandbox could be leased: " + ar.cause().getMessage(),
+              null,
+              false));
+      return Future.succeededFuture();
+    }
+    return run(ar.result(), exec);
   }
 
   private Future<Void> run(LeasedSandbox sandbox, ClientFrame.Exec exec) {
@@ -366,6 +405,7 @@ final class Session {
     Instant startedAt = Instant.now();
     StringBuilder recorded = new StringBuilder();
     return execInSandbox(
+            sandbox,
             exec.argv(),
             exec.timeout().orElse(ExecRequest.DEFAULT_TIMEOUT),
             (stream, text) -> emitOutput(exec.id(), stream, text, recorded))
@@ -391,11 +431,10 @@ final class Session {
    * session's context, in order.
    */
   private Future<ExecResult> execInSandbox(
-      List<String> argv, Duration timeout, BiConsumer<OutputListener.Stream, String> onText) {
-    LeasedSandbox sandbox = leased;
-    if (sandbox == null) {
-      return Future.failedFuture(new IllegalStateException("the session has no sandbox"));
-    }
+      LeasedSandbox sandbox,
+      List<String> argv,
+      Duration timeout,
+      BiConsumer<OutputListener.Stream, String> onText) {
     Promise<ExecResult> done = Promise.promise();
     Map<OutputListener.Stream, Utf8Chunks> decoders = new EnumMap<>(OutputListener.Stream.class);
     OutputListener listener =
@@ -466,10 +505,10 @@ final class Session {
 
   /** The sandbox the agent's tools work in (file tools, http.fetch, stdio MCP servers). */
   private Future<Sandbox> toolSandbox() {
-    LeasedSandbox held = leased;
-    return held == null
-        ? Future.failedFuture(new IllegalStateException("the session has no sandbox"))
-        : Future.succeededFuture(held.sandbox());
+    // Leased on first need, like an exec; on the session's context, which owns the lease state.
+    Promise<Sandbox> tool = Promise.promise();
+    onContext(() -> sandbox().map(LeasedSandbox::sandbox).onComplete(tool));
+    return tool.future();
   }
 
   /** The agent loop's view of this session. */
@@ -499,22 +538,32 @@ final class Session {
         String requestId, String callId, String command, Duration timeout) {
       StringBuilder out = new StringBuilder();
       StringBuilder err = new StringBuilder();
-      return execInSandbox(
-              List.of("/bin/sh", "-c", command),
-              timeout,
-              (stream, text) -> {
-                if (text.isEmpty()) {
-                  return;
-                }
-                Session.this.send(
-                    new ServerFrame.ToolOutput(
-                        requestId, callId, stream.name().toLowerCase(Locale.ROOT), text));
-                StringBuilder target = stream == OutputListener.Stream.STDOUT ? out : err;
-                if (target.length() < MAX_RECORDED_CHARS) {
-                  target.append(
-                      text, 0, Math.min(text.length(), MAX_RECORDED_CHARS - target.length()));
-                }
-              })
+      return sandbox()
+          .recover(
+              e ->
+                  Future.failedFuture(
+                      new IllegalStateException("no sandbox could be leased: " + e.getMessage())))
+          .compose(
+              sandbox ->
+                  execInSandbox(
+                      sandbox,
+                      List.of("/bin/sh", "-c", command),
+                      timeout,
+                      (stream, text) -> {
+                        if (text.isEmpty()) {
+                          return;
+                        }
+                        Session.this.send(
+                            new ServerFrame.ToolOutput(
+                                requestId, callId, stream.name().toLowerCase(Locale.ROOT), text));
+                        StringBuilder target = stream == OutputListener.Stream.STDOUT ? out : err;
+                        if (target.length() < MAX_RECORDED_CHARS) {
+                          target.append(
+                              text,
+                              0,
+                              Math.min(text.length(), MAX_RECORDED_CHARS - target.length()));
+                        }
+                      }))
           .map(
               result -> {
                 String status = result.status().name().toLowerCase(Locale.ROOT);
@@ -577,11 +626,9 @@ final class Session {
                     () -> {
                       metrics.eventPublished(ar.succeeded());
                       if (ar.failed()) {
-                        LOG.warn(
-                            "session {}: interaction of {} not recorded",
-                            id,
-                            requestId,
-                            ar.cause());
+                        log(Level.WARN)
+                            .setCause(ar.cause())
+                            .log("session {}: interaction of {} not recorded", id, requestId);
                         send(
                             new ServerFrame.Error(
                                 requestId,
@@ -675,13 +722,13 @@ final class Session {
   }
 
   private Future<Void> wakeFailed(Throwable e) {
-    LOG.warn("session {}: sandbox could not be woken", id, e);
+    log(Level.WARN).setCause(e).log("session {}: sandbox could not be woken", id);
     sendFatal("sandbox_lost", "the sandbox could not be resumed: " + e.getMessage(), (short) 1011);
     return Future.failedFuture(e);
   }
 
   private Future<Void> logged(String what, Throwable e) {
-    LOG.warn("session {}: sandbox {} failed; it stays as it was", id, what, e);
+    log(Level.WARN).setCause(e).log("session {}: sandbox {} failed; it stays as it was", id, what);
     return Future.succeededFuture();
   }
 
@@ -711,7 +758,11 @@ final class Session {
     if (socket != null) {
       socket
           .writeTextMessage(text)
-          .onFailure(e -> LOG.debug("session {}: frame {} not sent", id, frame.type(), e));
+          .onFailure(
+              e ->
+                  log(Level.DEBUG)
+                      .setCause(e)
+                      .log("session {}: frame {} not sent", id, frame.type()));
       checkSlowClient();
     }
   }
@@ -732,7 +783,8 @@ final class Session {
       slowSince = now;
       current.drainHandler(v -> onContext(() -> slowSince = 0));
     } else if (now - slowSince > settings.slowClient().toNanos()) {
-      LOG.info("session {}: client too slow for {}; disconnecting it", id, settings.slowClient());
+      log(Level.INFO)
+          .log("session {}: client too slow for {}; disconnecting it", id, settings.slowClient());
       metrics.error("slow_consumer");
       slowSince = 0;
       current.close((short) 4008, "slow_consumer");
@@ -748,15 +800,25 @@ final class Session {
   }
 
   /**
-   * Closes the socket (if open) and gives the sandbox back; callable from any thread, more than
-   * once. Completes when the sandbox is released.
+   * The node is stopping: tells the client (a fatal {@code shutting_down} error, then close 1001),
+   * and gives the sandbox back; callable from any thread, more than once. Completes when the
+   * sandbox is released.
    */
-  Future<Void> close(short code, String reason) {
+  Future<Void> shutdown() {
     Promise<Void> released = Promise.promise();
     onContext(
         () -> {
-          if (!closed && socket != null && !socket.isClosed()) {
-            socket.close(code, reason);
+          if (!closed) {
+            send(
+                new ServerFrame.Error(
+                    null,
+                    "shutting_down",
+                    "the node is shutting down; open a new session (on another node)",
+                    null,
+                    true));
+            if (socket != null && !socket.isClosed()) {
+              socket.close((short) 1001, "shutting_down");
+            }
           }
           end().onComplete(released);
         });
@@ -783,9 +845,17 @@ final class Session {
     }
     LeasedSandbox held = leased;
     leased = null;
-    return leasing
+    return leases
         .release(held)
-        .onFailure(e -> LOG.warn("session {}: sandbox release failed", id, e));
+        .onFailure(e -> log(Level.WARN).setCause(e).log("session {}: sandbox release failed", id));
+  }
+
+  /**
+   * A log event that carries the session id and tenant as fields (log4j's ThreadContext while it is
+   * written: {@code log.format=json} shows them as {@code session_id} and {@code tenant}).
+   */
+  private LoggingEventBuilder log(Level level) {
+    return LOG.atLevel(level).addKeyValue("session_id", id).addKeyValue("tenant", tenant);
   }
 
   private void onContext(Runnable action) {

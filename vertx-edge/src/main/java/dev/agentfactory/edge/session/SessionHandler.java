@@ -38,6 +38,10 @@ public final class SessionHandler {
   private final ModelProviders providers;
   private final FrameCodec codec = new FrameCodec();
   private final Map<String, Session> live = new ConcurrentHashMap<>();
+
+  /** Live sessions per tenant, for the quota without a scan of every session per open. */
+  private final Map<String, Integer> perTenant = new ConcurrentHashMap<>();
+
   private volatile boolean accepting = true;
 
   public SessionHandler(
@@ -66,7 +70,7 @@ public final class SessionHandler {
       return;
     }
     String tenant = Auth.tenant(ctx);
-    long held = live.values().stream().filter(s -> s.tenant().equals(tenant)).count();
+    int held = perTenant.getOrDefault(tenant, 0);
     if (held >= maxPerTenant) {
       ApiErrors.tooMany(
           ctx,
@@ -115,8 +119,13 @@ public final class SessionHandler {
             metrics,
             version,
             version == null ? null : providers.forSpec(version.spec().model()),
-            () -> live.remove(id));
+            () -> {
+              if (live.remove(id) != null) {
+                perTenant.computeIfPresent(tenant, (t, n) -> n <= 1 ? null : n - 1);
+              }
+            });
     live.put(id, session);
+    perTenant.merge(tenant, 1, Integer::sum);
     session.start(socket);
   }
 
@@ -150,11 +159,12 @@ public final class SessionHandler {
     return live.size();
   }
 
-  /** Stops accepting sessions and closes the live ones, releasing their sandboxes. */
+  /**
+   * Stops accepting sessions and ends the live ones: each is told ({@code shutting_down}, close
+   * 1001) and its sandbox released.
+   */
   public Future<Void> shutdown() {
     accepting = false;
-    return Future.join(
-            live.values().stream().map(s -> s.close((short) 1001, "node shutting down")).toList())
-        .mapEmpty();
+    return Future.join(live.values().stream().map(Session::shutdown).toList()).mapEmpty();
   }
 }

@@ -107,7 +107,8 @@ class ClusterDrainIT {
 
   @Test
   void aDrainedNodeRefusesNewLeasesAndIsDrainedOnceItsSessionsEnd() throws Exception {
-    ClusterSandboxLeasing leasing = new ClusterSandboxLeasing(vertx, pool, "process");
+    ClusterSandboxLeasing leasing =
+        new ClusterSandboxLeasing(vertx, pool, "process", cluster.nodeId());
     LeasedSandbox open = join(leasing.lease("s-1", "acme", "shell"));
     assertThat(open.node()).isEqualTo(cluster.nodeId());
 
