@@ -349,10 +349,14 @@ class AgentToolsIT {
     try (FrameClient client =
         new FrameClient(
             URI.create("ws://127.0.0.1:" + edge.actualPort() + "/v1/sessions?agent=too-wide"))) {
+      // Sandboxes are leased on first need: the session opens, the first command is refused.
+      assertThat(client.next(FRAME_TIMEOUT).get("type").asText()).isEqualTo("session.ready");
+      client.send("{\"v\":1,\"type\":\"exec\",\"id\":\"x1\",\"command\":\"true\"}");
       JsonNode error = client.next(FRAME_TIMEOUT);
       assertThat(error.get("type").asText()).isEqualTo("error");
       assertThat(error.get("code").asText()).isEqualTo("lease_failed");
       assertThat(error.get("message").asText()).contains("egress");
+      assertThat(error.get("fatal").asBoolean()).as("the session stays open").isFalse();
     }
   }
 

@@ -544,7 +544,7 @@ class NodeSessionIT {
       busy.send("{\"v\":1,\"type\":\"exec\",\"id\":\"b\",\"command\":\"echo up\"}");
       busy.until(f -> f.get("type").asText().equals("exec.exit"), FRAME_TIMEOUT);
       // Earlier tests' sessions may still be giving theirs back.
-      await().atMost(FRAME_TIMEOUT).until(() -> sandboxesLeased() == 1);
+      await().atMost(FRAME_TIMEOUT).untilAsserted(() -> assertThat(sandboxesLeased()).isEqualTo(1));
 
       node.close();
 

@@ -17,8 +17,6 @@ import dev.agentfactory.connectors.kafka.EmbeddedKafka;
 import dev.agentfactory.connectors.kafka.InteractionPublisher;
 import dev.agentfactory.connectors.kafka.Topics;
 import dev.agentfactory.jobs.pii.ScrubPolicy;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -35,8 +33,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.core.execution.JobClient;
@@ -112,7 +108,9 @@ class DatasetKindsIT {
         for (DatasetKind kind : DatasetKind.values()) {
           awaitTrue(
               expectedRows.get(kind) + " committed " + kind.datasetName() + " rows",
-              () -> committedRows(datasets, kind) == expectedRows.get(kind));
+              () ->
+                  CommittedParquet.rows(datasets.resolve(kind.datasetName()))
+                      == expectedRows.get(kind));
         }
       } finally {
         job.cancel().get(60, TimeUnit.SECONDS);
@@ -122,7 +120,11 @@ class DatasetKindsIT {
     try (Connection db = DriverManager.getConnection("jdbc:duckdb:");
         Statement st = db.createStatement()) {
       for (DatasetKind kind : DatasetKind.values()) {
-        String src = "read_parquet(" + parquetList(committedFiles(datasets, kind)) + ")";
+        String src =
+            "read_parquet("
+                + CommittedParquet.list(
+                    CommittedParquet.files(datasets.resolve(kind.datasetName())))
+                + ")";
         Map<String, String> types = columnTypes(st, src);
         assertThat(types)
             .as(kind + " provenance columns")
@@ -141,7 +143,8 @@ class DatasetKindsIT {
         for (String column : messageColumns(kind)) {
           assertNestedList(types, column, "role", "content", "tool_call_id");
         }
-        assertStandardThreeLevelLists(st, committedFiles(datasets, kind));
+        assertStandardThreeLevelLists(
+            st, CommittedParquet.files(datasets.resolve(kind.datasetName())));
         for (String raw : RAW_PII) {
           try (ResultSet rs =
               st.executeQuery(
@@ -362,44 +365,9 @@ class DatasetKindsIT {
   }
 
   private static String src(Path datasets, DatasetKind kind) {
-    return "read_parquet(" + parquetList(committedFiles(datasets, kind)) + ")";
-  }
-
-  private static List<Path> committedFiles(Path datasets, DatasetKind kind) {
-    Path dir = datasets.resolve(kind.datasetName());
-    if (!Files.isDirectory(dir)) {
-      return List.of();
-    }
-    try (Stream<Path> files = Files.walk(dir)) {
-      return files
-          .filter(Files::isRegularFile)
-          .filter(p -> p.getFileName().toString().startsWith("part-"))
-          .filter(p -> p.getFileName().toString().endsWith(".parquet"))
-          .sorted()
-          .collect(Collectors.toList());
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private static String parquetList(List<Path> files) {
-    return files.stream().map(p -> "'" + p + "'").collect(Collectors.joining(", ", "[", "]"));
-  }
-
-  private static long committedRows(Path datasets, DatasetKind kind) {
-    List<Path> files = committedFiles(datasets, kind);
-    if (files.isEmpty()) {
-      return 0;
-    }
-    try (Connection db = DriverManager.getConnection("jdbc:duckdb:");
-        Statement st = db.createStatement();
-        ResultSet rs =
-            st.executeQuery("SELECT count(*) FROM read_parquet(" + parquetList(files) + ")")) {
-      rs.next();
-      return rs.getLong(1);
-    } catch (SQLException e) {
-      throw new IllegalStateException(e);
-    }
+    return "read_parquet("
+        + CommittedParquet.list(CommittedParquet.files(datasets.resolve(kind.datasetName())))
+        + ")";
   }
 
   /** Polls {@code condition} every 100 ms until it holds or {@link #TIMEOUT} passes. */

@@ -18,11 +18,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -30,7 +25,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -60,7 +54,7 @@ class ExternalClusterExactlyOnceIT {
                     "restart-strategy.type: fixed-delay",
                     "restart-strategy.fixed-delay.attempts: 50",
                     "restart-strategy.fixed-delay.delay: 1 s"))) {
-      kafka.createTopics(Topics.INTERACTIONS, Topics.INTERACTIONS_DLQ);
+      kafka.createTopics(Topics.INTERACTIONS, Topics.INTERACTIONS_DLQ, Topics.EVAL_LIVE);
       FlinkRestClient rest = new FlinkRestClient(flink.restUrl());
       awaitTrue("a TaskManager registered", () -> taskManagers(flink.restUrl()) == 1, flink);
 
@@ -84,13 +78,17 @@ class ExternalClusterExactlyOnceIT {
       // Mid-stream by construction, not by timing: a first part committed, a second part published
       // and in flight when the TaskManager dies, the rest published while no TaskManager runs.
       publish(kafka.bootstrapServers(), 0, EVENTS / 2);
-      awaitTrue("first rows committed", () -> committedRows(datasets) > 0, flink);
+      awaitTrue(
+          "first rows committed", () -> CommittedParquet.rows(datasets.resolve("sft")) > 0, flink);
       publish(kafka.bootstrapServers(), EVENTS / 2, EVENTS * 3 / 4);
       flink.killTaskManager(0);
       publish(kafka.bootstrapServers(), EVENTS * 3 / 4, EVENTS);
       flink.startTaskManager();
 
-      awaitTrue(EVENTS + " rows committed", () -> committedRows(datasets) >= EVENTS, flink);
+      awaitTrue(
+          EVENTS + " rows committed",
+          () -> CommittedParquet.rows(datasets.resolve("sft")) >= EVENTS,
+          flink);
       // Two more checkpoints: a late duplicate would show up in these commits.
       long completed = completedCheckpoints(flink.restUrl(), jobId);
       awaitTrue(
@@ -98,7 +96,9 @@ class ExternalClusterExactlyOnceIT {
           () -> completedCheckpoints(flink.restUrl(), jobId) >= completed + 2,
           flink);
 
-      assertThat(committedRows(datasets)).as("rows, no loss and no duplicate").isEqualTo(EVENTS);
+      assertThat(CommittedParquet.rows(datasets.resolve("sft")))
+          .as("rows, no loss and no duplicate")
+          .isEqualTo(EVENTS);
       assertThat(distinctCommands(datasets)).as("distinct events").isEqualTo(EVENTS);
       assertThat(failoverCount(flink.restUrl(), jobId))
           .as("the job really failed over after the TaskManager died")
@@ -183,50 +183,12 @@ class ExternalClusterExactlyOnceIT {
     return ex == null ? 0 : ex.path("exceptionHistory").path("entries").size();
   }
 
-  private static List<Path> committedFiles(Path datasets) {
-    Path sft = datasets.resolve("sft");
-    if (!Files.isDirectory(sft)) {
-      return List.of();
-    }
-    try (Stream<Path> files = Files.walk(sft)) {
-      return files
-          .filter(Files::isRegularFile)
-          .filter(p -> !p.getFileName().toString().startsWith("."))
-          .filter(p -> p.getFileName().toString().endsWith(".parquet"))
-          .sorted()
-          .collect(Collectors.toList());
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private static long committedRows(Path datasets) {
-    return query(datasets, "SELECT count(*) FROM read_parquet(%s)");
-  }
-
   /** Distinct tool commands: each event ran its own {@code echo event-<i>}. */
   private static long distinctCommands(Path datasets) {
-    return query(
-        datasets,
+    return CommittedParquet.count(
+        datasets.resolve("sft"),
         "SELECT count(DISTINCT m.unnest.content) FROM read_parquet(%s) t, unnest(t.messages) m"
             + " WHERE m.unnest.content LIKE '%%event-%%' AND m.unnest.role = 'tool'");
-  }
-
-  private static long query(Path datasets, String sql) {
-    List<Path> files = committedFiles(datasets);
-    if (files.isEmpty()) {
-      return 0;
-    }
-    String list =
-        files.stream().map(p -> "'" + p + "'").collect(Collectors.joining(", ", "[", "]"));
-    try (Connection db = DriverManager.getConnection("jdbc:duckdb:");
-        Statement st = db.createStatement();
-        ResultSet rs = st.executeQuery(String.format(sql, list))) {
-      rs.next();
-      return rs.getLong(1);
-    } catch (SQLException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   private static void awaitTrue(String what, BooleanSupplier condition, FlinkSessionCluster flink)

@@ -37,7 +37,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -123,11 +122,11 @@ class InteractionPipelineIT {
       }
       publishRaw(kafka, "{\"schema_version\": 1, \"event_id\": \"not-a-uuid\"}");
 
-      awaitTrue("3 committed rows", () -> committedRows(datasets) == 3);
+      awaitTrue("3 committed rows", () -> CommittedParquet.rows(datasets.resolve("sft")) == 3);
 
       try (Connection db = DriverManager.getConnection("jdbc:duckdb:");
           Statement st = db.createStatement()) {
-        String files = parquetList(committedFiles(datasets));
+        String files = CommittedParquet.list(CommittedParquet.files(datasets.resolve("sft")));
         try (ResultSet rs =
             st.executeQuery(
                 "SELECT typeof(messages), messages[1].content, scrub_policy_version,"
@@ -154,7 +153,7 @@ class InteractionPipelineIT {
 
       try (Connection db = DriverManager.getConnection("jdbc:duckdb:");
           Statement st = db.createStatement()) {
-        String files = parquetList(committedFiles(datasets));
+        String files = CommittedParquet.list(CommittedParquet.files(datasets.resolve("sft")));
         try (ResultSet rs =
             st.executeQuery(
                 "SELECT l.unnest.value, l.unnest.source, l.unnest.rubric_version, l.unnest.degraded"
@@ -231,7 +230,7 @@ class InteractionPipelineIT {
       assertThat(savepoint).contains("savepoint");
       assertThat(Path.of(java.net.URI.create(savepoint))).isDirectory();
       awaitTrue("job finished", () -> "FINISHED".equals(state(rest, jobId)));
-      assertThat(committedRows(datasets)).isEqualTo(3);
+      assertThat(CommittedParquet.rows(datasets.resolve("sft"))).isEqualTo(3);
 
       // The node's restart: the same jar from the final savepoint, continuing where it stopped.
       String resumed =
@@ -247,7 +246,7 @@ class InteractionPipelineIT {
             .toCompletableFuture()
             .get(30, TimeUnit.SECONDS);
       }
-      awaitTrue("4 committed rows", () -> committedRows(datasets) == 4);
+      awaitTrue("4 committed rows", () -> CommittedParquet.rows(datasets.resolve("sft")) == 4);
       assertThat(distinctExampleIds(datasets)).as("no event written twice").isEqualTo(4);
       rest.cancel(resumed).toCompletableFuture().get(30, TimeUnit.SECONDS);
       awaitTrue("resumed job cancelled", () -> "CANCELED".equals(state(rest, resumed)));
@@ -273,51 +272,13 @@ class InteractionPipelineIT {
     return job.state();
   }
 
-  /** Finished part files only: in-progress ones are hidden ({@code .part-...inprogress...}). */
-  private static List<Path> committedFiles(Path datasets) {
-    Path sft = datasets.resolve("sft");
-    if (!Files.isDirectory(sft)) {
-      return List.of();
-    }
-    try (Stream<Path> files = Files.walk(sft)) {
-      return files
-          .filter(Files::isRegularFile)
-          .filter(p -> !p.getFileName().toString().startsWith("."))
-          .filter(p -> p.getFileName().toString().endsWith(".parquet"))
-          .sorted()
-          .collect(Collectors.toList());
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private static String parquetList(List<Path> files) {
-    return files.stream().map(p -> "'" + p + "'").collect(Collectors.joining(", ", "[", "]"));
-  }
-
-  private static long committedRows(Path datasets) {
-    List<Path> files = committedFiles(datasets);
-    if (files.isEmpty()) {
-      return 0;
-    }
-    try (Connection db = DriverManager.getConnection("jdbc:duckdb:");
-        Statement st = db.createStatement();
-        ResultSet rs =
-            st.executeQuery("SELECT count(*) FROM read_parquet(" + parquetList(files) + ")")) {
-      rs.next();
-      return rs.getLong(1);
-    } catch (SQLException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
   private static long distinctExampleIds(Path datasets) throws SQLException {
     try (Connection db = DriverManager.getConnection("jdbc:duckdb:");
         Statement st = db.createStatement();
         ResultSet rs =
             st.executeQuery(
                 "SELECT count(DISTINCT example_id) FROM read_parquet("
-                    + parquetList(committedFiles(datasets))
+                    + CommittedParquet.list(CommittedParquet.files(datasets.resolve("sft")))
                     + ")")) {
       rs.next();
       return rs.getLong(1);

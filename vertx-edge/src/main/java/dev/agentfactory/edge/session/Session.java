@@ -172,19 +172,29 @@ final class Session {
     if (leased != null) {
       return Future.succeededFuture(leased);
     }
-    if (leasing == null) {
+    Future<LeasedSandbox> current = leasing;
+    if (current == null) {
       long leaseStart = System.nanoTime();
       Promise<LeasedSandbox> done = Promise.promise();
-      leasing = done.future();
-      leases
-          .lease(
-              id,
-              tenant,
-              agent == null ? TEMPLATE : agent.version().spec().sandboxTemplate(),
-              agent == null ? LeaseOptions.NONE : agent.version().spec().leaseOptions())
-          .onComplete(ar -> onContext(() -> leaseDone(ar, leaseStart, done)));
+      current = done.future();
+      leasing = current;
+      Future<LeasedSandbox> lease;
+      try {
+        lease =
+            leases.lease(
+                id,
+                tenant,
+                agent == null ? TEMPLATE : agent.version().spec().sandboxTemplate(),
+                agent == null ? LeaseOptions.NONE : agent.version().spec().leaseOptions());
+      } catch (RuntimeException e) {
+        // e.g. lease options that cannot be built: a failed lease, never a stuck session
+        lease = Future.failedFuture(e);
+      }
+      // A lease that fails at once completes here and resets `leasing`: return this attempt's
+      // future, never the field (it would be null, and the command queue would stall).
+      lease.onComplete(ar -> onContext(() -> leaseDone(ar, leaseStart, done)));
     }
-    return leasing;
+    return current;
   }
 
   private void leaseDone(

@@ -116,6 +116,10 @@ class ApiIT {
                         Map.entry("getDatasetFile", datasets::file),
                         Map.entry("drainNode", drains::drain),
                         Map.entry("getDrainStatus", drains::status),
+                        Map.entry(
+                            "getClusterLeases",
+                            new dev.agentfactory.edge.admin.ClusterLeasesHandler(vertx, () -> null)
+                                ::get),
                         Map.entry("getEvalLive", echoTenant),
                         Map.entry("streamEvalLive", echoTenant))))
             .listen(0, "127.0.0.1")
