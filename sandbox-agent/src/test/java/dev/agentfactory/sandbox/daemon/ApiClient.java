@@ -4,7 +4,9 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
@@ -37,7 +39,13 @@ final class ApiClient implements AutoCloseable {
   }
 
   private final Vertx vertx = Vertx.vertx();
-  private final HttpClientAgent http = vertx.createHttpClient();
+  // One connection per request and room for many: a test that leaves a request unfinished (an
+  // upload the daemon refused with 413 mid-body) must not hold a pooled connection that later
+  // requests then wait for; the idle timeout turns any hang into a clear error.
+  private final HttpClientAgent http =
+      vertx.createHttpClient(
+          new HttpClientOptions().setKeepAlive(false).setIdleTimeout(30),
+          new PoolOptions().setHttp1MaxSize(64));
   private final WebSocketClient ws = vertx.createWebSocketClient();
   private final int port;
   private final String token;
