@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -32,7 +31,7 @@ final class FrameClient implements AutoCloseable {
 
   FrameClient(URI uri) {
     this.socket =
-        HttpClient.newHttpClient()
+        dev.agentfactory.edge.TestHttp.client()
             .newWebSocketBuilder()
             .buildAsync(uri, new Listener())
             .orTimeout(30, TimeUnit.SECONDS)

@@ -9,7 +9,6 @@ import dev.agentfactory.edge.config.ConfigSource;
 import dev.agentfactory.edge.config.NodeConfig;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -82,7 +81,7 @@ class NodeSessionIT {
   @Order(1)
   void healthReportsEveryComponentUp() throws Exception {
     HttpResponse<String> response =
-        HttpClient.newHttpClient()
+        dev.agentfactory.edge.TestHttp.client()
             .send(
                 HttpRequest.newBuilder(URI.create(node.httpUrl() + "/health")).build(),
                 HttpResponse.BodyHandlers.ofString());
@@ -217,7 +216,7 @@ class NodeSessionIT {
   @Order(5)
   void metricsCountSessionsFramesErrorsAndTools() throws Exception {
     HttpResponse<String> response =
-        HttpClient.newHttpClient()
+        dev.agentfactory.edge.TestHttp.client()
             .send(
                 HttpRequest.newBuilder(URI.create(node.httpUrl() + "/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString());
@@ -265,7 +264,7 @@ class NodeSessionIT {
       }
     }
     HttpResponse<String> health =
-        HttpClient.newHttpClient()
+        dev.agentfactory.edge.TestHttp.client()
             .send(
                 HttpRequest.newBuilder(URI.create(node.httpUrl() + "/health")).build(),
                 HttpResponse.BodyHandlers.ofString());
@@ -293,7 +292,7 @@ class NodeSessionIT {
 
     // A resume for a session that does not exist, or from a seq never sent, is refused.
     HttpResponse<String> unknown =
-        HttpClient.newHttpClient()
+        dev.agentfactory.edge.TestHttp.client()
             .send(
                 HttpRequest.newBuilder(URI.create(node.httpUrl() + "/v1/sessions/nope?last_seq=0"))
                     .build(),
@@ -326,7 +325,7 @@ class NodeSessionIT {
         .atMost(Duration.ofSeconds(10))
         .until(
             () ->
-                HttpClient.newHttpClient()
+                dev.agentfactory.edge.TestHttp.client()
                         .send(
                             HttpRequest.newBuilder(
                                     URI.create(
@@ -341,7 +340,7 @@ class NodeSessionIT {
   @Order(8)
   void theScriptedMathAgentAnswersByRunningPythonInItsSandbox() throws Exception {
     HttpResponse<String> unknown =
-        HttpClient.newHttpClient()
+        dev.agentfactory.edge.TestHttp.client()
             .send(
                 HttpRequest.newBuilder(URI.create(node.httpUrl() + "/v1/sessions?agent=nobody"))
                     .build(),
@@ -467,7 +466,8 @@ class NodeSessionIT {
     if (body != null) {
       request.header("content-type", "application/json");
     }
-    return HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofString());
+    return dev.agentfactory.edge.TestHttp.client()
+        .send(request.build(), HttpResponse.BodyHandlers.ofString());
   }
 
   @Test
@@ -512,7 +512,7 @@ class NodeSessionIT {
 
     String path = files.get(0).get("path").asText();
     HttpResponse<byte[]> file =
-        HttpClient.newHttpClient()
+        dev.agentfactory.edge.TestHttp.client()
             .send(
                 HttpRequest.newBuilder(
                         URI.create(

@@ -35,7 +35,7 @@ import org.junit.jupiter.api.Test;
 /** The edge's drain endpoint and leasing on a real one-member cluster with real sandboxes. */
 class ClusterDrainIT {
 
-  private final HttpClient http = HttpClient.newHttpClient();
+  private final HttpClient http = dev.agentfactory.edge.TestHttp.client();
   private Vertx vertx;
   private ClusterNode cluster;
   private LocalSandboxPool sandboxes;

@@ -60,7 +60,7 @@ class ApiIT {
   private Auth auth;
   private HttpServer server;
   private JdbcAgentStore agentStore;
-  private final HttpClient http = HttpClient.newHttpClient();
+  private final HttpClient http = dev.agentfactory.edge.TestHttp.client();
 
   @BeforeEach
   void start() throws Exception {

@@ -58,7 +58,7 @@ class EvalLiveIT {
   private Auth auth;
   private LiveEvalConsumer feed;
   private HttpServer server;
-  private final HttpClient http = HttpClient.newHttpClient();
+  private final HttpClient http = dev.agentfactory.edge.TestHttp.client();
 
   @BeforeEach
   void start() throws Exception {
