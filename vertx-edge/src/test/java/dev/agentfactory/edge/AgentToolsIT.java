@@ -176,7 +176,14 @@ class AgentToolsIT {
   @AfterAll
   static void stop() throws Exception {
     if (sessions != null) {
-      await(sessions.shutdown());
+      try {
+        await(sessions.shutdown());
+      } catch (java.util.concurrent.TimeoutException e) {
+        // Seen once in three fresh-clone runs, not explained yet (noted on issue 6): the graceful
+        // shutdown of this class's sessions did not finish in 60 s. Shutdown itself is asserted
+        // by NodeSessionIT; here the pool below still terminates every sandbox.
+        System.err.println("AgentToolsIT: session shutdown did not finish in 60 s");
+      }
     }
     if (pool != null) {
       pool.close();
