@@ -16,7 +16,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -25,7 +24,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -70,7 +68,8 @@ class ExternalClusterExactlyOnceIT {
                 "--group-id",
                 "it-external"
               });
-      String jarId = rest.uploadJar(shadedJobJar()).toCompletableFuture().get(60, TimeUnit.SECONDS);
+      String jarId =
+          rest.uploadJar(JobJar.shaded()).toCompletableFuture().get(60, TimeUnit.SECONDS);
       String jobId =
           rest.runJar(jarId, config.toArgs()).toCompletableFuture().get(60, TimeUnit.SECONDS);
       awaitTrue("job running", () -> "RUNNING".equals(state(rest, jobId)), flink);
@@ -128,16 +127,6 @@ class ExternalClusterExactlyOnceIT {
         sent.add(publisher.publish(event).toCompletableFuture());
       }
       CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
-    }
-  }
-
-  private static Path shadedJobJar() throws IOException {
-    try (Stream<Path> files = Files.list(Path.of("target"))) {
-      return files
-          .filter(p -> p.getFileName().toString().matches("flink-jobs-.*-job\\.jar"))
-          .findFirst()
-          .orElseThrow(
-              () -> new IllegalStateException("no shaded job jar in target/: run package"));
     }
   }
 

@@ -20,7 +20,6 @@ import dev.agentfactory.jobs.label.RuleLabeler;
 import dev.agentfactory.jobs.pii.ScrubPolicy;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -37,7 +36,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
-import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -64,7 +62,7 @@ class InteractionPipelineIT {
   @Test
   void eventsBecomeMaskedLabelledParquetRowsAndLiveEvalMetricsAndBadEventsDeadLetters()
       throws Exception {
-    Path jobJar = shadedJobJar();
+    Path jobJar = JobJar.shaded();
     Path datasets = dataDir.resolve("datasets");
 
     // The judge: a local chat completions server standing in for a hosted LLM.
@@ -251,16 +249,6 @@ class InteractionPipelineIT {
       rest.cancel(resumed).toCompletableFuture().get(30, TimeUnit.SECONDS);
       awaitTrue("resumed job cancelled", () -> "CANCELED".equals(state(rest, resumed)));
       rest.deleteJar(jarId).toCompletableFuture().get(30, TimeUnit.SECONDS);
-    }
-  }
-
-  private static Path shadedJobJar() throws IOException {
-    try (Stream<Path> files = Files.list(Path.of("target"))) {
-      return files
-          .filter(p -> p.getFileName().toString().matches("flink-jobs-.*-job\\.jar"))
-          .findFirst()
-          .orElseThrow(
-              () -> new IllegalStateException("no shaded job jar in target/: run package"));
     }
   }
 
