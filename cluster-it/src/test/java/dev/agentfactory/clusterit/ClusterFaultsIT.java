@@ -31,11 +31,6 @@ import org.slf4j.LoggerFactory;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @ExtendWith(DockerGuard.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-@org.junit.jupiter.api.Disabled(
-    "Issue 4, open: with the distributed pool merged, a node started with af.lease-quorum=2"
-        + " fails at start-up (SplitBrainProtectionException from the pool's first lease-map"
-        + " operation before its peers have joined). Found in the last fresh-clone run; not fixed"
-        + " yet. Re-enable once the pool waits for the quorum at start instead of failing.")
 class ClusterFaultsIT {
 
   private static final Logger LOG = LoggerFactory.getLogger(ClusterFaultsIT.class);

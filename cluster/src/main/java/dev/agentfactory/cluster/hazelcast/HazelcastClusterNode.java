@@ -78,6 +78,7 @@ public final class HazelcastClusterNode implements ClusterNode {
           false,
           e);
     }
+    awaitQuorum(hazelcast, config);
     HazelcastClusterNode node;
     try {
       node = new HazelcastClusterNode(hazelcast, config);
@@ -92,6 +93,52 @@ public final class HazelcastClusterNode implements ClusterNode {
         config.clusterName(),
         hazelcast.getCluster().getMembers().size());
     return node;
+  }
+
+  /**
+   * With a lease quorum, the lease map refuses every operation (creating its proxy and indexes
+   * included) until that many members are present; a node started a moment before its peers must
+   * wait for them instead of failing. It waits as long as it takes, saying so every 10 s, and gives
+   * up only when the member is shut down meanwhile.
+   */
+  private static void awaitQuorum(HazelcastInstance hazelcast, ClusterConfig config) {
+    int quorum = config.leaseQuorum();
+    if (quorum <= 1) {
+      return;
+    }
+    long nextLog = 0;
+    while (true) {
+      int members;
+      try {
+        members = hazelcast.getCluster().getMembers().size();
+      } catch (HazelcastInstanceNotActiveException e) {
+        throw new ClusterException(
+            "cluster.start", "cluster member stopped while waiting for its lease quorum", false, e);
+      }
+      if (members >= quorum) {
+        return;
+      }
+      long now = System.nanoTime();
+      if (now >= nextLog) {
+        LOG.info(
+            "waiting for the lease quorum: {} of {} members present (af.lease-quorum)",
+            members,
+            quorum);
+        nextLog = now + TimeUnit.SECONDS.toNanos(10);
+      }
+      if (!hazelcast.getLifecycleService().isRunning()) {
+        throw new ClusterException(
+            "cluster.start", "cluster member stopped while waiting for its lease quorum", false);
+      }
+      try {
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        hazelcast.getLifecycleService().terminate();
+        throw new ClusterException(
+            "cluster.start", "interrupted while waiting for the lease quorum", false, e);
+      }
+    }
   }
 
   @Override

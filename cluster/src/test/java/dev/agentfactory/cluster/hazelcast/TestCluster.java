@@ -71,6 +71,11 @@ final class TestCluster implements AutoCloseable {
         .build();
   }
 
+  /** The port of member {@code index} of a cluster on free ports. */
+  int portOf(int index) {
+    return freePorts.get(index);
+  }
+
   ClusterNode start(UnaryOperator<ClusterConfig.Builder> tweak) {
     return start(config(tweak));
   }

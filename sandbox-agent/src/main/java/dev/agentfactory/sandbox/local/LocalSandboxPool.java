@@ -374,8 +374,20 @@ public final class LocalSandboxPool implements SandboxPool {
     boolean started = false;
     try {
       LocalSandbox sandbox = start(t);
-      t.ready.add(sandbox);
-      started = true;
+      // The target may have dropped while this one started (a drain, a re-split): a sandbox
+      // above the target goes at once instead of sitting warm until the next retarget
+      boolean surplus;
+      synchronized (t) {
+        surplus = t.ready.size() >= t.target;
+        if (!surplus) {
+          t.ready.add(sandbox);
+        }
+      }
+      if (surplus) {
+        background(() -> sandbox.closeWith("retargeted"));
+      } else {
+        started = true;
+      }
     } catch (SandboxException e) {
       // The one place that decides to retry a warm start: after a pause, so a host without
       // bwrap or out of uids logs once a second instead of spinning
