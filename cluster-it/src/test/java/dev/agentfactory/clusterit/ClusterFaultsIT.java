@@ -222,8 +222,9 @@ class ClusterFaultsIT {
       for (int i = 0; i < each; i++) {
         try {
           SessionClient s = SessionClient.open(node, cluster.adminKey, STEP);
-          ledger.granted(s.ready());
           assertThat(s.exec(STEP)).as("first command on %s", node.name()).isNull();
+          assertThat(s.ready().leased()).as("the first command leased a sandbox").isTrue();
+          ledger.granted(s.ready());
           opened.add(s);
         } catch (SessionClient.Ended e) {
           throw new AssertionError("a session on " + node.name() + " did not open: " + e, e);

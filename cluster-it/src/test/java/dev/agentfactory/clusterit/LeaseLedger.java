@@ -16,7 +16,11 @@ final class LeaseLedger {
   private final Map<String, SessionClient.Ready> holding = new ConcurrentHashMap<>();
   private final List<String> overlaps = new ArrayList<>();
 
+  /** Records the session's lease; a session that has not leased a sandbox yet holds nothing. */
   void granted(SessionClient.Ready ready) {
+    if (!ready.leased()) {
+      return;
+    }
     bySandbox
         .computeIfAbsent(
             ready.sandboxId(), k -> java.util.Collections.synchronizedList(new ArrayList<>()))
@@ -30,6 +34,9 @@ final class LeaseLedger {
   }
 
   void released(SessionClient.Ready ready) {
+    if (!ready.leased()) {
+      return;
+    }
     holding.remove(ready.sandboxId(), ready);
   }
 

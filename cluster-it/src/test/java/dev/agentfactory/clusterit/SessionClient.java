@@ -26,9 +26,18 @@ final class SessionClient implements AutoCloseable {
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private static final AtomicInteger IDS = new AtomicInteger();
 
-  /** What the node said when the session opened; null fields until it did. */
+  /**
+   * What the node said about the session: its id from {@code session.ready}; the sandbox, lease,
+   * token and owner from {@code sandbox.leased}, empty until the first command leased one (the node
+   * leases lazily).
+   */
   record Ready(
-      String node, String sessionId, String sandboxId, String leaseId, long token, String owner) {}
+      String node, String sessionId, String sandboxId, String leaseId, long token, String owner) {
+
+    boolean leased() {
+      return !sandboxId.isEmpty();
+    }
+  }
 
   private final String nodeName;
   private final BlockingQueue<JsonNode> frames = new LinkedBlockingQueue<>();
@@ -36,7 +45,7 @@ final class SessionClient implements AutoCloseable {
   private volatile int closeCode = -1;
   private volatile String closeReason = "";
   private volatile Throwable error;
-  private Ready ready;
+  private volatile Ready ready;
 
   private SessionClient(String nodeName) {
     this.nodeName = nodeName;
@@ -115,7 +124,16 @@ final class SessionClient implements AutoCloseable {
         return endedBy(null, "no exec.exit for " + id);
       }
       String type = frame.path("type").asText();
-      if (type.equals("exec.output") && id.equals(frame.path("id").asText())) {
+      if (type.equals("sandbox.leased")) {
+        ready =
+            new Ready(
+                nodeName,
+                ready.sessionId(),
+                frame.path("sandbox_id").asText(),
+                frame.path("lease_id").asText(),
+                frame.path("fencing_token").asLong(),
+                frame.path("node").asText());
+      } else if (type.equals("exec.output") && id.equals(frame.path("id").asText())) {
         out.append(frame.path("data").asText());
       } else if (type.equals("exec.exit") && id.equals(frame.path("id").asText())) {
         if (frame.path("exit_code").asInt(-1) == 0 && out.toString().contains(marker)) {

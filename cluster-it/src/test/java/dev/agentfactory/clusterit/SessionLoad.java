@@ -12,7 +12,7 @@ import java.util.function.Supplier;
 /**
  * Concurrent session load: each virtual client opens a session on the next target node, runs a
  * command, closes, and starts over, until stopped. Every attempt's outcome and every lease the
- * nodes granted ({@code session.ready}) are kept for the assertions.
+ * nodes granted ({@code sandbox.leased}) are kept for the assertions.
  */
 final class SessionLoad implements AutoCloseable {
 
@@ -66,8 +66,9 @@ final class SessionLoad implements AutoCloseable {
       return ended.outcome;
     }
     try {
-      ledger.granted(client.ready());
+      // the node leases on the first command (sandbox.leased comes before its output)
       SessionOutcome failed = client.exec(TIMEOUT);
+      ledger.granted(client.ready());
       if (failed != null) {
         return failed;
       }

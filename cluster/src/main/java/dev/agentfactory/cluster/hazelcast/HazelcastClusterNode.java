@@ -33,6 +33,9 @@ public final class HazelcastClusterNode implements ClusterNode {
   private final String nodeId;
   private final String localAddress;
   private final ScheduledExecutorService worker;
+  // the heartbeat has a thread of its own: a pool tick or a reclaim that waits on an unreachable
+  // member's partitions must never hold back the renewal of this node's leases past their TTL
+  private final ScheduledExecutorService beat;
   private final HazelcastLeaseRegistry leases;
   private final AtomicBoolean closed = new AtomicBoolean();
   private final ClusterConfig config;
@@ -45,6 +48,7 @@ public final class HazelcastClusterNode implements ClusterNode {
     this.nodeId = hazelcast.getCluster().getLocalMember().getUuid().toString();
     this.localAddress = hazelcast.getCluster().getLocalMember().getAddress().toString();
     this.worker = Executors.newSingleThreadScheduledExecutor(namedDaemon(nodeId, "af-cluster-"));
+    this.beat = Executors.newSingleThreadScheduledExecutor(namedDaemon(nodeId, "af-lease-beat-"));
     // sandbox termination waits for processes to die: never on the worker or a caller's thread
     this.closer = Executors.newFixedThreadPool(2, namedDaemon(nodeId, "af-pool-"));
     this.leases =
@@ -55,10 +59,10 @@ public final class HazelcastClusterNode implements ClusterNode {
             config,
             worker);
     hazelcast.getCluster().addMembershipListener(new LeaseReclaimer(leases, worker));
-    long beat = config.heartbeatInterval().toMillis();
-    if (beat > 0) {
-      worker.scheduleWithFixedDelay(
-          () -> leases.heartbeat(beat), beat, beat, TimeUnit.MILLISECONDS);
+    long every = config.heartbeatInterval().toMillis();
+    if (every > 0) {
+      beat.scheduleWithFixedDelay(
+          () -> leases.heartbeat(every), every, every, TimeUnit.MILLISECONDS);
     }
   }
 
@@ -192,6 +196,7 @@ public final class HazelcastClusterNode implements ClusterNode {
         LOG.warn("closing the pool of node {} failed", nodeId, e);
       }
     }
+    beat.shutdownNow();
     worker.shutdownNow();
     closer.shutdown();
     try {
