@@ -314,7 +314,9 @@ class InteractionPipelineIT {
             ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
             kafka.bootstrapServers(),
             ConsumerConfig.GROUP_ID_CONFIG,
-            "it-eval-reader-" + key,
+            // a group of its own per read: a shared one would resume after what an earlier
+            // read of the same key consumed (auto-commit) and miss the records it passed over
+            "it-eval-reader-" + key + "-" + java.util.UUID.randomUUID(),
             ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
             "earliest");
     ObjectMapper json = new ObjectMapper();
