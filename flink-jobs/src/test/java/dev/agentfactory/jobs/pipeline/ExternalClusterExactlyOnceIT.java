@@ -190,7 +190,9 @@ class ExternalClusterExactlyOnceIT {
         throw new AssertionError(
             "timed out waiting for "
                 + what
-                + "; JobManager log tail:\n"
+                + "; "
+                + flink.keepLogs("exactly-once")
+                + "JobManager log tail:\n"
                 + log.substring(Math.max(0, log.length() - 4000)));
       }
       synchronized (lock) {

@@ -9,6 +9,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -156,6 +157,30 @@ final class FlinkSessionCluster implements AutoCloseable {
   /** The processes of this cluster that are still running. */
   long aliveProcesses() {
     return taskManagers.stream().filter(Process::isAlive).count() + (jobManager.isAlive() ? 1 : 0);
+  }
+
+  /**
+   * Copies every log of this cluster to {@code target/flink-session-logs/<name>/} (the test's temp
+   * dir is deleted) and returns the lines that name an error, for an assertion message.
+   */
+  String keepLogs(String name) {
+    Path kept = Path.of("target", "flink-session-logs", name);
+    StringBuilder errors = new StringBuilder();
+    try (var files = Files.list(dir.resolve("log"))) {
+      Files.createDirectories(kept);
+      for (Path log : files.toList()) {
+        Files.copy(log, kept.resolve(log.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+        try (var lines = Files.lines(log)) {
+          lines
+              .filter(l -> l.contains("ERROR") || l.contains("Exception") || l.contains("Error:"))
+              .limit(15)
+              .forEach(l -> errors.append(log.getFileName()).append(": ").append(l).append('\n'));
+        }
+      }
+    } catch (IOException | java.io.UncheckedIOException e) {
+      errors.append("(logs not kept: ").append(e).append(")\n");
+    }
+    return "logs kept in " + kept.toAbsolutePath() + "\n" + errors;
   }
 
   /** The JobManager's log, for assertion messages. */
