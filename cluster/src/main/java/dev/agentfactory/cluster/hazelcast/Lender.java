@@ -137,13 +137,23 @@ final class Lender {
     return remote;
   }
 
-  /** The sandbox's own failure (a {@link SandboxException}), not the future's wrapper. */
+  /**
+   * The sandbox's own failure, not the future's wrapper. It travels to the borrower: a {@link
+   * SandboxException} goes without its cause, which may not be serialisable (its code and message
+   * are what the borrower's caller reads).
+   */
   private static <T> T await(CompletionStage<T> stage) {
     try {
       return stage.toCompletableFuture().join();
     } catch (CompletionException e) {
-      if (e.getCause() instanceof RuntimeException cause) {
-        throw cause;
+      Throwable cause = e.getCause();
+      if (cause instanceof SandboxException sandbox) {
+        throw sandbox.getCause() == null
+            ? sandbox
+            : new SandboxException(sandbox.code(), sandbox.getMessage(), sandbox.retriable());
+      }
+      if (cause instanceof RuntimeException runtime) {
+        throw runtime;
       }
       throw e;
     }

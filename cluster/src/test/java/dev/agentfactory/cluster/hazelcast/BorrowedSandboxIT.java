@@ -183,9 +183,20 @@ class BorrowedSandboxIT {
     assertThatThrownBy(() -> join(failing))
         .isInstanceOfSatisfying(
             SandboxException.class, e -> assertThat(e.code()).isEqualTo("listener_failed"));
-    // the next chunk tells the host to kill the command: the next command then runs at once
+    // the next chunk tells the host to kill the command: the next command then runs at once,
+    // not after the first one's 30 s timeout
     join(leased.sandbox().writeFile("go", new byte[0]));
-    assertThat(output(leased, "echo next")).isEqualTo("next\n");
+    Chunks next = new Chunks();
+    ExecResult result =
+        join(
+            leased
+                .sandbox()
+                .exec(ExecRequest.shell("echo next"), next)
+                .toCompletableFuture()
+                .orTimeout(15, java.util.concurrent.TimeUnit.SECONDS));
+    assertThat(result.exitCode()).isZero();
+    assertThat(next.stdout()).isEqualTo("next\n");
+    assertThat(ExecStreams.of(hazelcast(pair.a())).size()).isZero();
   }
 
   @Test
