@@ -87,6 +87,7 @@ final class RemoteSandbox implements Sandbox {
     if (lostReason != null) {
       // lost between the check and the registration: lost() may have missed this stream
       stream.fail(lostError());
+      return stream.result.copy();
     }
     call(new PoolTasks.Exec(
             lease.sandboxId(),
