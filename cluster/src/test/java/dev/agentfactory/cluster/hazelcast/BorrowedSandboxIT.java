@@ -27,6 +27,8 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
@@ -122,6 +124,53 @@ class BorrowedSandboxIT {
     assertThat(chunks.stdout()).isEqualTo(expected);
     assertThat(chunks.stderr()).isEqualTo("done\n");
     assertThat(chunks.count()).as("streamed in many chunks").isGreaterThan(1);
+  }
+
+  @Test
+  void aListenerThatBlocksHoldsTheCommandBackInsteadOfBufferingItsOutput() throws Exception {
+    Pair pair = borrowerAndHost(1);
+    PooledSandbox leased = borrow(pair, "s-slow");
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicLong received = new AtomicLong();
+    OutputListener blocked =
+        (stream, chunk) -> {
+          received.addAndGet(chunk.length);
+          try {
+            release.await();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        };
+    int total = 5_000_000; // far more than the host holds back, the pipes included
+
+    CompletableFuture<ExecResult> running =
+        leased
+            .sandbox()
+            .exec(
+                new ExecRequest(
+                    List.of("/bin/sh", "-c", "head -c " + total + " /dev/zero; touch done"),
+                    Map.of(),
+                    Duration.ofSeconds(60),
+                    8L << 20),
+                blocked)
+            .toCompletableFuture();
+    await(Duration.ofSeconds(10), "the first chunk arrives", () -> received.get() > 0);
+
+    // unbounded buffering would let the command finish in well under these 2 s
+    long until = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+    while (System.nanoTime() < until) {
+      assertThat(join(leased.sandbox().listFiles("")))
+          .as("the command is held back while its listener blocks")
+          .extracting(FileEntry::name)
+          .doesNotContain("done");
+    }
+    assertThat(running).isNotDone();
+    release.countDown();
+
+    ExecResult result = join(running);
+    assertThat(result.exitCode()).isZero();
+    assertThat(received.get()).isEqualTo(total);
+    assertThat(join(leased.sandbox().listFiles(""))).extracting(FileEntry::name).contains("done");
   }
 
   @Test
