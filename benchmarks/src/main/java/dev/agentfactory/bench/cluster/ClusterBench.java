@@ -8,6 +8,7 @@ import dev.agentfactory.cluster.lease.Lease;
 import dev.agentfactory.cluster.pool.PoolConfig;
 import dev.agentfactory.cluster.pool.PooledSandbox;
 import dev.agentfactory.cluster.pool.WarmPool;
+import dev.agentfactory.sandbox.ExecRequest;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.reflect.Method;
@@ -34,6 +35,8 @@ import java.util.concurrent.locks.LockSupport;
  *       lease in hand, with the cluster-wide record in place (written asynchronously right after;
  *       {@code record_p50/p99} is how long that takes)
  *   <li>{@code borrowed_lease_p50/p99}: a node with no stock borrowing from a peer
+ *   <li>{@code borrowed_exec_first_chunk_p50/p99}, {@code borrowed_exec_p50/p99}: a command in a
+ *       borrowed sandbox, from the call to its output chunk streamed back, and to its result
  *   <li>{@code leases_per_second_per_node}: lease + release, closed loop, 4 callers on one node
  *   <li>{@code kill_to_lost}: a member terminated abruptly (in-JVM: sockets close at once, as after
  *       SIGKILL on a real host) until its leases are reclaimed cluster-wide and a borrower is told
@@ -74,6 +77,7 @@ public final class ClusterBench {
 
       localLeases(poolA, a, seconds);
       borrowedLeases(poolB, Math.min(1000, 100 * seconds));
+      borrowedExecs(poolB, Math.min(2000, 200 * seconds));
       throughput(poolA, seconds);
       killToLost(a, poolB, poolC, c);
     } finally {
@@ -186,6 +190,46 @@ public final class ClusterBench {
     }
     print("borrowed_lease_p50", millis(percentile(nanos, 50)), "ms", borrowed + " of " + total);
     print("borrowed_lease_p99", millis(percentile(nanos, 99)), "ms", null);
+  }
+
+  /**
+   * Commands in one borrowed sandbox, one at a time: the call forwarded to the host, the chunk
+   * streamed back to this node, the result after it.
+   */
+  private static void borrowedExecs(WarmPool pool, int total) throws IOException {
+    PooledSandbox leased = pool.lease("bx", "bench", "shell").toCompletableFuture().join();
+    if (!leased.borrowed()) {
+      throw new IllegalStateException("expected a borrowed sandbox");
+    }
+    ExecRequest request = ExecRequest.shell("echo ok");
+    for (int i = 0; i < total / 2; i++) {
+      leased.sandbox().exec(request, (s, c) -> {}).toCompletableFuture().join();
+    }
+    long[] firstChunk = new long[total];
+    long[] ended = new long[total];
+    for (int i = 0; i < total; i++) {
+      long t0 = System.nanoTime();
+      long[] chunkAt = new long[1];
+      leased
+          .sandbox()
+          .exec(
+              request,
+              (s, c) -> {
+                if (chunkAt[0] == 0) {
+                  chunkAt[0] = System.nanoTime();
+                }
+              })
+          .toCompletableFuture()
+          .join();
+      ended[i] = System.nanoTime() - t0;
+      firstChunk[i] = chunkAt[0] - t0;
+    }
+    pool.release(leased).toCompletableFuture().join();
+    String note = total + " commands, one chunk each, in one borrowed sandbox";
+    print("borrowed_exec_first_chunk_p50", millis(percentile(firstChunk, 50)), "ms", note);
+    print("borrowed_exec_first_chunk_p99", millis(percentile(firstChunk, 99)), "ms", null);
+    print("borrowed_exec_p50", millis(percentile(ended, 50)), "ms", null);
+    print("borrowed_exec_p99", millis(percentile(ended, 99)), "ms", null);
   }
 
   private static void throughput(WarmPool pool, int seconds) throws Exception {

@@ -13,11 +13,14 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A sandbox pool that always has stock and whose sandboxes run nothing: the cluster bench measures
- * the lease path (local take, fencing token, cluster-wide record, borrow, release), not sandbox
- * start-up, which {@code bench sandbox} measures and which no 2-core machine refills at 1,000/s.
+ * A sandbox pool that always has stock and whose sandboxes run nothing (an exec writes one chunk
+ * and ends at once): the cluster bench measures the lease path (local take, fencing token,
+ * cluster-wide record, borrow, release), not sandbox start-up, which {@code bench sandbox} measures
+ * and which no 2-core machine refills at 1,000/s.
  */
 final class StockPool implements SandboxPool {
+
+  private static final byte[] CHUNK = "ok\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
 
   private final String node;
   private final int ready;
@@ -51,6 +54,8 @@ final class StockPool implements SandboxPool {
   private record Inert(String id, String template) implements Sandbox {
     @Override
     public CompletionStage<ExecResult> exec(ExecRequest request, OutputListener listener) {
+      // one chunk, so a borrowed exec measures the streamed output path too
+      listener.onOutput(OutputListener.Stream.STDOUT, CHUNK);
       return CompletableFuture.completedFuture(
           new ExecResult(ExecResult.Status.EXITED, 0, Duration.ZERO, false));
     }

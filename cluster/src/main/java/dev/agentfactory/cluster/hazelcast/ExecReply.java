@@ -1,16 +1,25 @@
 package dev.agentfactory.cluster.hazelcast;
 
 import java.io.Serializable;
+import java.util.List;
 
-/** How a command in a lent sandbox ended, with its output, sent back to the borrower. */
+/**
+ * How a command in a lent sandbox ended, sent back to the borrower once every chunk streamed before
+ * it has been delivered.
+ *
+ * @param tail output produced after the last streamed batch: the borrower delivers it before it
+ *     completes the command
+ * @param outputLost the host could not deliver some output to the borrower (a streamed batch
+ *     failed): the borrower reports the command failed rather than hand over a hole in the output
+ */
 record ExecReply(
     String status,
     int exitCode,
     long durationNanos,
     boolean truncated,
-    byte[] stdout,
-    byte[] stderr)
+    List<OutputChunk> tail,
+    boolean outputLost)
     implements Serializable {
 
-  private static final long serialVersionUID = 1L;
+  private static final long serialVersionUID = 2L;
 }

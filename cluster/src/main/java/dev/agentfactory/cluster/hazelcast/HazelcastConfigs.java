@@ -24,6 +24,7 @@ final class HazelcastConfigs {
   static final String QUOTA_MAP = "af.quotas";
   static final String STOCK_MAP = "af.stock";
   static final String LOAN_EXECUTOR = "af.loans";
+  static final String OUTPUT_EXECUTOR = "af.output";
   private static final String BIND_ANY = "0.0.0.0";
 
   private HazelcastConfigs() {}
@@ -78,6 +79,9 @@ final class HazelcastConfigs {
     config.addMapConfig(quotas);
     // borrowed sandboxes run their commands on these threads of the host: one per running command
     config.addExecutorConfig(new ExecutorConfig(LOAN_EXECUTOR).setPoolSize(32));
+    // a borrower takes streamed output on these, one batch per running command at a time: apart
+    // from af.loans, so output never waits behind commands this node runs for its own borrowers
+    config.addExecutorConfig(new ExecutorConfig(OUTPUT_EXECUTOR).setPoolSize(16));
     return config;
   }
 

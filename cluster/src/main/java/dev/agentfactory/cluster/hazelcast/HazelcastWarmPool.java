@@ -254,7 +254,8 @@ final class HazelcastWarmPool implements WarmPool, MembershipListener {
           }
           Lease lease = grant.lease();
           RemoteSandbox sandbox =
-              new RemoteSandbox(grant.sandboxId(), template, lease, host, loans);
+              new RemoteSandbox(
+                  grant.sandboxId(), template, lease, host, loans, ExecStreams.of(hazelcast));
           PooledSandbox leased =
               new PooledSandbox(sandbox, lease, tenant, host.getUuid().toString(), true);
           active.put(lease.leaseId(), leased);

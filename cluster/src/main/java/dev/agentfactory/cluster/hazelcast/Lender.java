@@ -1,17 +1,22 @@
 package dev.agentfactory.cluster.hazelcast;
 
+import com.hazelcast.cluster.Member;
+import com.hazelcast.core.HazelcastInstance;
 import dev.agentfactory.cluster.ClusterException;
 import dev.agentfactory.cluster.lease.Lease;
 import dev.agentfactory.cluster.lease.LeaseFencedException;
 import dev.agentfactory.sandbox.ExecRequest;
 import dev.agentfactory.sandbox.ExecResult;
-import dev.agentfactory.sandbox.OutputListener;
+import dev.agentfactory.sandbox.FileEntry;
 import dev.agentfactory.sandbox.Sandbox;
-import java.io.ByteArrayOutputStream;
+import dev.agentfactory.sandbox.SandboxException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
@@ -19,9 +24,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The host side of borrowing: sandboxes of this node lent to sessions on other nodes. Every call
- * carries the lease's fencing token and is refused unless it is the token the sandbox was lent
- * under; a sandbox whose lease ended without a return (borrower gone, TTL lapsed, reclaimed) is
- * terminated by {@link #sweep}.
+ * (command, pause/resume/hibernate, file access, return) carries the lease's fencing token and is
+ * refused with {@code lease.fenced} unless it is the token the sandbox was lent under; a sandbox
+ * whose lease ended without a return (borrower gone, TTL lapsed, reclaimed) is terminated by {@link
+ * #sweep}. Failures of the sandbox itself reach the borrower as the same {@link SandboxException} a
+ * local caller would get.
  */
 final class Lender {
 
@@ -61,36 +68,104 @@ final class Lender {
     return LoanGrant.of(lease, sandbox.id());
   }
 
+  /**
+   * Runs a command for the borrower, pushing its output to the borrower's stream {@code execId}
+   * while it runs (see {@link OutputPusher}). Returns once the command ended and every pushed batch
+   * was taken; output not pushed yet travels in the reply. Blocks this executor thread meanwhile.
+   */
   ExecReply exec(
+      HazelcastInstance hazelcast,
       String key,
       long token,
+      String execId,
       List<String> argv,
       Map<String, String> env,
       Duration timeout,
       long maxOutputBytes) {
     Loan loan = loanUnder(key, token);
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    OutputListener collect =
-        (stream, chunk) -> {
-          synchronized (out) {
-            (stream == OutputListener.Stream.STDOUT ? out : err).writeBytes(chunk);
-          }
-        };
-    ExecResult result =
-        loan.sandbox()
-            .exec(new ExecRequest(argv, env, timeout, maxOutputBytes), collect)
-            .toCompletableFuture()
-            .join();
-    synchronized (out) {
-      return new ExecReply(
-          result.status().name(),
-          result.exitCode(),
-          result.duration().toNanos(),
-          result.truncated(),
-          out.toByteArray(),
-          err.toByteArray());
+    OutputPusher pusher =
+        new OutputPusher(
+            hazelcast.getExecutorService(HazelcastConfigs.OUTPUT_EXECUTOR),
+            member(hazelcast, loan.lease().ownerNode()),
+            execId);
+    ExecResult result;
+    try {
+      result =
+          await(loan.sandbox().exec(new ExecRequest(argv, env, timeout, maxOutputBytes), pusher));
+    } catch (RuntimeException e) {
+      pusher.finish();
+      if (pusher.lost()) {
+        throw new SandboxException(
+            "output_lost",
+            "output of the command could not reach node " + loan.lease().ownerNode(),
+            false);
+      }
+      throw e;
     }
+    List<OutputChunk> tail = pusher.finish().join();
+    return new ExecReply(
+        result.status().name(),
+        result.exitCode(),
+        result.duration().toNanos(),
+        result.truncated(),
+        tail,
+        pusher.lost());
+  }
+
+  void lifecycle(String key, long token, PoolTasks.Lifecycle.Op op) {
+    Sandbox sandbox = loanUnder(key, token).sandbox();
+    await(
+        switch (op) {
+          case PAUSE -> sandbox.pause();
+          case RESUME -> sandbox.resume();
+          case HIBERNATE -> sandbox.hibernate();
+        });
+  }
+
+  byte[] readFile(String key, long token, String path, long maxBytes) {
+    return await(loanUnder(key, token).sandbox().readFile(path, maxBytes));
+  }
+
+  void writeFile(String key, long token, String path, byte[] content) {
+    await(loanUnder(key, token).sandbox().writeFile(path, content));
+  }
+
+  List<RemoteFile> listFiles(String key, long token, String path) {
+    List<FileEntry> entries = await(loanUnder(key, token).sandbox().listFiles(path));
+    List<RemoteFile> remote = new ArrayList<>(entries.size());
+    entries.forEach(e -> remote.add(RemoteFile.of(e)));
+    return remote;
+  }
+
+  /**
+   * The sandbox's own failure, not the future's wrapper. It travels to the borrower: a {@link
+   * SandboxException} goes without its cause, which may not be serialisable (its code and message
+   * are what the borrower's caller reads).
+   */
+  private static <T> T await(CompletionStage<T> stage) {
+    try {
+      return stage.toCompletableFuture().join();
+    } catch (CompletionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof SandboxException sandbox) {
+        throw sandbox.getCause() == null
+            ? sandbox
+            : new SandboxException(sandbox.code(), sandbox.getMessage(), sandbox.retriable());
+      }
+      if (cause instanceof RuntimeException runtime) {
+        throw runtime;
+      }
+      throw e;
+    }
+  }
+
+  private static Member member(HazelcastInstance hazelcast, String nodeId) {
+    for (Member m : hazelcast.getCluster().getMembers()) {
+      if (m.getUuid().toString().equals(nodeId)) {
+        return m;
+      }
+    }
+    return null;
   }
 
   boolean giveBack(String key, long token) {

@@ -10,8 +10,10 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
- * The calls a borrower makes on a sandbox's host, run on the host's {@code af.loans} executor. Each
- * finds the host's {@link Lender} through the member's user context.
+ * The calls a borrower makes on a sandbox's host, run on the host's {@code af.loans} executor, and
+ * the one call back ({@link Output}, on the borrower's {@code af.output} executor). Each finds its
+ * member's {@link Lender} or {@link ExecStreams} through the member's user context. Every call on a
+ * lent sandbox carries the lease's fencing token; the host refuses any other.
  */
 final class PoolTasks {
 
@@ -27,6 +29,10 @@ final class PoolTasks {
     @Override
     public void setHazelcastInstance(HazelcastInstance hazelcast) {
       this.hazelcast = hazelcast;
+    }
+
+    HazelcastInstance hazelcast() {
+      return hazelcast;
     }
 
     Lender lender() {
@@ -57,11 +63,15 @@ final class PoolTasks {
     }
   }
 
-  /** Run a command in a lent sandbox, if {@code token} is still its lease's. */
+  /**
+   * Run a command in a lent sandbox, if {@code token} is still its lease's; its output is pushed to
+   * the borrower's stream {@code execId} while it runs.
+   */
   static final class Exec extends Task<ExecReply> {
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
     private final String key;
     private final long token;
+    private final String execId;
     private final List<String> argv;
     private final Map<String, String> env;
     private final long timeoutMillis;
@@ -70,12 +80,14 @@ final class PoolTasks {
     Exec(
         String key,
         long token,
+        String execId,
         List<String> argv,
         Map<String, String> env,
         Duration timeout,
         long maxOutputBytes) {
       this.key = key;
       this.token = token;
+      this.execId = execId;
       this.argv = List.copyOf(argv);
       this.env = Map.copyOf(env);
       this.timeoutMillis = timeout.toMillis();
@@ -84,7 +96,124 @@ final class PoolTasks {
 
     @Override
     public ExecReply call() {
-      return lender().exec(key, token, argv, env, Duration.ofMillis(timeoutMillis), maxOutputBytes);
+      return lender()
+          .exec(
+              hazelcast(),
+              key,
+              token,
+              execId,
+              argv,
+              env,
+              Duration.ofMillis(timeoutMillis),
+              maxOutputBytes);
+    }
+  }
+
+  /** A batch of a running command's output, pushed by the host to the borrower; runs there. */
+  static final class Output extends Task<Boolean> {
+    private static final long serialVersionUID = 1L;
+    private final String execId;
+    private final List<OutputChunk> batch;
+
+    Output(String execId, List<OutputChunk> batch) {
+      this.execId = execId;
+      this.batch = List.copyOf(batch);
+    }
+
+    /** True: send more. False: stop, the command is unknown here or its listener failed. */
+    @Override
+    public Boolean call() {
+      ExecStreams streams = ExecStreams.on(hazelcast());
+      return streams != null && streams.deliver(execId, batch);
+    }
+  }
+
+  /** Pause, resume or hibernate a lent sandbox. */
+  static final class Lifecycle extends Task<Boolean> {
+    private static final long serialVersionUID = 1L;
+
+    enum Op {
+      PAUSE,
+      RESUME,
+      HIBERNATE
+    }
+
+    private final String key;
+    private final long token;
+    private final Op op;
+
+    Lifecycle(String key, long token, Op op) {
+      this.key = key;
+      this.token = token;
+      this.op = op;
+    }
+
+    @Override
+    public Boolean call() {
+      lender().lifecycle(key, token, op);
+      return true;
+    }
+  }
+
+  /** Read a file of a lent sandbox's workspace. */
+  static final class ReadFile extends Task<byte[]> {
+    private static final long serialVersionUID = 1L;
+    private final String key;
+    private final long token;
+    private final String path;
+    private final long maxBytes;
+
+    ReadFile(String key, long token, String path, long maxBytes) {
+      this.key = key;
+      this.token = token;
+      this.path = path;
+      this.maxBytes = maxBytes;
+    }
+
+    @Override
+    public byte[] call() {
+      return lender().readFile(key, token, path, maxBytes);
+    }
+  }
+
+  /** Write a file of a lent sandbox's workspace. */
+  static final class WriteFile extends Task<Boolean> {
+    private static final long serialVersionUID = 1L;
+    private final String key;
+    private final long token;
+    private final String path;
+    private final byte[] content;
+
+    WriteFile(String key, long token, String path, byte[] content) {
+      this.key = key;
+      this.token = token;
+      this.path = path;
+      this.content = content;
+    }
+
+    @Override
+    public Boolean call() {
+      lender().writeFile(key, token, path, content);
+      return true;
+    }
+  }
+
+  /** List a directory of a lent sandbox's workspace. */
+  static final class ListFiles extends Task<List<RemoteFile>> {
+    private static final long serialVersionUID = 1L;
+    private final String key;
+    private final long token;
+    private final String path;
+
+    ListFiles(String key, long token, String path) {
+      this.key = key;
+      this.token = token;
+      this.path = path;
+    }
+
+    @Override
+    public List<RemoteFile> call() {
+      return lender().listFiles(key, token, path);
     }
   }
 

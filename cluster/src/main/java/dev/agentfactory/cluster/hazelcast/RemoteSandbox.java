@@ -3,21 +3,35 @@ package dev.agentfactory.cluster.hazelcast;
 import com.hazelcast.cluster.Member;
 import com.hazelcast.core.ExecutionCallback;
 import com.hazelcast.core.IExecutorService;
+import com.hazelcast.core.MemberLeftException;
+import com.hazelcast.spi.exception.TargetNotMemberException;
+import dev.agentfactory.cluster.ClusterException;
 import dev.agentfactory.cluster.lease.Lease;
+import dev.agentfactory.cluster.lease.LeaseFencedException;
 import dev.agentfactory.sandbox.ExecRequest;
 import dev.agentfactory.sandbox.ExecResult;
+import dev.agentfactory.sandbox.FileEntry;
 import dev.agentfactory.sandbox.OutputListener;
 import dev.agentfactory.sandbox.Sandbox;
 import dev.agentfactory.sandbox.SandboxException;
-import java.time.Duration;
+import dev.agentfactory.sandbox.SandboxState;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 
 /**
- * A sandbox borrowed from a peer: every command is forwarded to the host's {@code af.loans}
- * executor with this lease's fencing token, so a stale holder is refused by the host itself. The
- * host runs the command and sends its output back when it ends (not streamed as it is produced).
+ * A sandbox borrowed from a peer. Every call (commands, pause/resume/hibernate, file access) is
+ * forwarded to the host's {@code af.loans} executor with this lease's fencing token, so a stale
+ * holder is refused by the host itself ({@link LeaseFencedException}). A command's output is
+ * streamed back while it runs: the host pushes it to this node's {@link ExecStreams} in order, and
+ * the command's stage completes after the last chunk was handed to the listener. Timeout, output
+ * cap and truncation are the host sandbox's own, so they behave exactly as on a local sandbox.
  */
 final class RemoteSandbox implements Sandbox {
 
@@ -26,14 +40,24 @@ final class RemoteSandbox implements Sandbox {
   private final Lease lease;
   private final Member host;
   private final IExecutorService executor;
+  private final ExecStreams streams;
+  private final Set<ExecStreams.Stream> running = ConcurrentHashMap.newKeySet();
+  private volatile SandboxState state = SandboxState.LEASED;
   private volatile String lostReason;
 
-  RemoteSandbox(String id, String template, Lease lease, Member host, IExecutorService executor) {
+  RemoteSandbox(
+      String id,
+      String template,
+      Lease lease,
+      Member host,
+      IExecutorService executor,
+      ExecStreams streams) {
     this.id = id;
     this.template = template;
     this.lease = lease;
     this.host = host;
     this.executor = executor;
+    this.streams = streams;
   }
 
   @Override
@@ -52,32 +76,80 @@ final class RemoteSandbox implements Sandbox {
 
   @Override
   public CompletionStage<ExecResult> exec(ExecRequest request, OutputListener listener) {
-    String lost = lostReason;
+    SandboxException lost = lostError();
     if (lost != null) {
-      return CompletableFuture.failedFuture(
-          new SandboxException("sandbox_lost", "sandbox " + id + " is lost: " + lost, false));
+      return CompletableFuture.failedFuture(lost);
     }
-    return call(new PoolTasks.Exec(
+    String execId = UUID.randomUUID().toString();
+    ExecStreams.Stream stream = streams.open(execId, listener);
+    running.add(stream);
+    stream.result.whenComplete((r, e) -> running.remove(stream));
+    if (lostReason != null) {
+      // lost between the check and the registration: lost() may have missed this stream
+      stream.fail(lostError());
+      return stream.result.copy();
+    }
+    call(new PoolTasks.Exec(
             lease.sandboxId(),
             lease.fencingToken(),
+            execId,
             request.argv(),
             request.env(),
             request.timeout(),
             request.maxOutputBytes()))
-        .thenApply(
-            reply -> {
-              if (reply.stdout().length > 0) {
-                listener.onOutput(OutputListener.Stream.STDOUT, reply.stdout());
+        .whenComplete(
+            (reply, e) -> {
+              if (e != null) {
+                stream.fail(failure(e));
+              } else {
+                stream.finish(reply);
               }
-              if (reply.stderr().length > 0) {
-                listener.onOutput(OutputListener.Stream.STDERR, reply.stderr());
-              }
-              return new ExecResult(
-                  ExecResult.Status.valueOf(reply.status()),
-                  reply.exitCode(),
-                  Duration.ofNanos(reply.durationNanos()),
-                  reply.truncated());
             });
+    // a copy: a caller completing or cancelling its stage must not disturb the stream
+    return stream.result.copy();
+  }
+
+  @Override
+  public CompletionStage<Void> pause() {
+    return lifecycle(PoolTasks.Lifecycle.Op.PAUSE, SandboxState.PAUSED);
+  }
+
+  @Override
+  public CompletionStage<Void> resume() {
+    return lifecycle(PoolTasks.Lifecycle.Op.RESUME, SandboxState.LEASED);
+  }
+
+  @Override
+  public CompletionStage<Void> hibernate() {
+    return lifecycle(PoolTasks.Lifecycle.Op.HIBERNATE, SandboxState.HIBERNATED);
+  }
+
+  private CompletionStage<Void> lifecycle(PoolTasks.Lifecycle.Op op, SandboxState after) {
+    return forward(new PoolTasks.Lifecycle(lease.sandboxId(), lease.fencingToken(), op))
+        .thenAccept(
+            done -> {
+              // the borrower is the sandbox's only user: the host's state follows our calls
+              if (lostReason == null) {
+                state = after;
+              }
+            });
+  }
+
+  @Override
+  public CompletionStage<byte[]> readFile(String path, long maxBytes) {
+    return forward(new PoolTasks.ReadFile(lease.sandboxId(), lease.fencingToken(), path, maxBytes));
+  }
+
+  @Override
+  public CompletionStage<Void> writeFile(String path, byte[] content) {
+    return forward(new PoolTasks.WriteFile(lease.sandboxId(), lease.fencingToken(), path, content))
+        .thenAccept(done -> {});
+  }
+
+  @Override
+  public CompletionStage<List<FileEntry>> listFiles(String path) {
+    return forward(new PoolTasks.ListFiles(lease.sandboxId(), lease.fencingToken(), path))
+        .thenApply(files -> files.stream().map(RemoteFile::entry).toList());
   }
 
   @Override
@@ -85,19 +157,28 @@ final class RemoteSandbox implements Sandbox {
     return lostReason == null;
   }
 
-  /** The lease ended without a return: every later call fails with {@code sandbox_lost}. */
+  /** As the host last reported it through this node's calls; no round trip. */
+  @Override
+  public SandboxState state() {
+    return lostReason == null ? state : SandboxState.TERMINATED;
+  }
+
+  /**
+   * The lease ended without a return: running commands and every later call fail with {@code
+   * sandbox_lost}.
+   */
   void lost(String reason) {
     lostReason = reason;
+    SandboxException error = lostError();
+    for (ExecStreams.Stream stream : List.copyOf(running)) {
+      stream.fail(error);
+    }
   }
 
   /** Gives the sandbox back to its host, which terminates it; fire and forget. */
   @Override
   public void close() {
-    if (lostReason != null) {
-      return;
-    }
-    lostReason = "returned";
-    call(new PoolTasks.Return(lease.sandboxId(), lease.fencingToken()));
+    giveBack();
   }
 
   /** Completes once the host has terminated the sandbox, or at once if it is gone already. */
@@ -105,9 +186,60 @@ final class RemoteSandbox implements Sandbox {
     if (lostReason != null) {
       return CompletableFuture.completedFuture(false);
     }
-    lostReason = "returned";
+    lost("returned");
     return call(new PoolTasks.Return(lease.sandboxId(), lease.fencingToken()))
         .exceptionally(e -> false);
+  }
+
+  private SandboxException lostError() {
+    String lost = lostReason;
+    return lost == null
+        ? null
+        : new SandboxException("sandbox_lost", "sandbox " + id + " is lost: " + lost, false);
+  }
+
+  private <T> CompletionStage<T> forward(Callable<T> task) {
+    SandboxException lost = lostError();
+    if (lost != null) {
+      return CompletableFuture.failedFuture(lost);
+    }
+    return call(task)
+        .handle(
+            (value, e) -> {
+              if (e != null) {
+                throw failure(e);
+              }
+              return value;
+            });
+  }
+
+  /**
+   * What the caller sees of a failed call: the sandbox's own error as the host raised it, {@link
+   * LeaseFencedException} when the host refused the token, {@code sandbox_lost} once the lease is
+   * gone, else the cluster failure.
+   */
+  private RuntimeException failure(Throwable failure) {
+    Throwable cause = failure;
+    while ((cause instanceof CompletionException || cause instanceof ExecutionException)
+        && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    if (cause instanceof SandboxException sandbox) {
+      return sandbox;
+    }
+    if (cause instanceof ClusterException cluster && "lease.fenced".equals(cluster.code())) {
+      return new LeaseFencedException(lease, "refused by its host: " + cluster.getMessage());
+    }
+    if (cause instanceof MemberLeftException || cause instanceof TargetNotMemberException) {
+      // the sandbox went with its host; the pool tells the lease's listeners (HOST_LEFT)
+      return new SandboxException(
+          "sandbox_lost", "sandbox " + id + " is lost: its host " + host + " left", false);
+    }
+    SandboxException lost = lostError();
+    if (lost != null) {
+      return lost;
+    }
+    return Failures.translate(cause, "call to sandbox host " + host);
   }
 
   private <T> CompletableFuture<T> call(Callable<T> task) {
@@ -124,11 +256,11 @@ final class RemoteSandbox implements Sandbox {
 
             @Override
             public void onFailure(Throwable t) {
-              result.completeExceptionally(Failures.translate(t, "call to sandbox host " + host));
+              result.completeExceptionally(t);
             }
           });
     } catch (RuntimeException e) {
-      result.completeExceptionally(Failures.translate(e, "call to sandbox host " + host));
+      result.completeExceptionally(e);
     }
     return result;
   }
