@@ -62,6 +62,7 @@ public final class InteractionCodec {
   static final String VERIFIER = "verifier";
   static final String RUBRIC = "rubric";
   static final String EVAL = "eval";
+  static final String AMENDS = "amends_event_id";
   static final String PII_SPANS = "pii_spans";
   static final String ENTITY_TYPE = "entity_type";
   static final String START = "start";
@@ -131,6 +132,7 @@ public final class InteractionCodec {
               r.rubric().ifPresent(v -> reference.put(RUBRIC, v));
               reference.put(EVAL, r.eval());
             });
+    event.amends().ifPresent(a -> root.put(AMENDS, a.toString()));
     if (!event.piiSpans().isEmpty()) {
       ArrayNode spans = root.putArray(PII_SPANS);
       for (PiiFinding f : event.piiSpans()) {
@@ -217,7 +219,20 @@ public final class InteractionCodec {
         Optional.ofNullable(optionalText(root, TRACE_ID, "")),
         feedback(root),
         reference(root),
+        amends(root),
         piiSpans(root));
+  }
+
+  private static Optional<UUID> amends(JsonNode root) {
+    String text = optionalText(root, AMENDS, "");
+    if (text == null) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(UUID.fromString(text));
+    } catch (IllegalArgumentException e) {
+      throw new InvalidEventException(AMENDS, "not a UUID: '" + text + "'");
+    }
   }
 
   private static Optional<Feedback> feedback(JsonNode root) {

@@ -45,6 +45,28 @@ class DatasetRowsTest {
   }
 
   @Test
+  void feedbackThatArrivesLaterAmendsTheTurnWithoutASecondSftRow() {
+    Interaction turn = chat().build();
+    Interaction down =
+        turn.amendedWith(java.util.UUID.randomUUID(), Feedback.rated(Rating.DOWN), null);
+    Interaction compared =
+        turn.amendedWith(
+            java.util.UUID.randomUUID(),
+            Feedback.preferredOver(List.of(Message.assistant("Lyon"))),
+            null);
+    Interaction referenced =
+        turn.amendedWith(
+            java.util.UUID.randomUUID(), null, Reference.groundTruth("Paris", "exact_match"));
+
+    assertThat(down.isAmendment()).isTrue();
+    assertThat(down.amends()).contains(turn.eventId());
+    assertThat(kindsOf(down)).containsExactly(DatasetKind.UNPAIRED);
+    assertThat(UnpairedRow.derive(down, POLICY).orElseThrow().label()).isFalse();
+    assertThat(kindsOf(compared)).containsExactly(DatasetKind.PREFERENCE);
+    assertThat(kindsOf(referenced)).containsExactly(DatasetKind.RFT);
+  }
+
+  @Test
   void aPlainTurnIsOnlySft() {
     assertThat(kindsOf(chat().build())).containsExactly(DatasetKind.SFT);
   }

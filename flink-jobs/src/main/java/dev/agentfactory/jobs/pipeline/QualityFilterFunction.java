@@ -107,6 +107,13 @@ public final class QualityFilterFunction
       throws Exception {
     Optional<DropReason> reason = rules.check(event);
     Fingerprint fingerprint = null;
+    if (reason.isEmpty() && event.isAmendment()) {
+      // Feedback or a reference for a turn kept before repeats that turn on purpose: it is not
+      // compared with, nor remembered for, the duplicate checks.
+      kept.inc();
+      out.collect(event);
+      return;
+    }
     if (reason.isEmpty()) {
       fingerprint = rules.fingerprint(event);
       reason = duplicateOf(fingerprint);

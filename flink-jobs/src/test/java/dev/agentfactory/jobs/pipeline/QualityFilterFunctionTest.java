@@ -90,6 +90,22 @@ class QualityFilterFunctionTest {
   }
 
   @Test
+  void feedbackAmendingAKeptTurnIsNotADuplicateOfIt() throws Exception {
+    Interaction turn = command("acme", "s1", "echo still here", "still here\n");
+    process(turn);
+    process(
+        turn.amendedWith(
+            java.util.UUID.randomUUID(),
+            dev.agentfactory.connectors.event.Feedback.rated(
+                dev.agentfactory.connectors.event.Rating.UP),
+            null));
+    process(command("acme", "s2", "echo still here", "still here\n"));
+
+    assertThat(kept()).extracting(Interaction::isAmendment).containsExactly(false, true);
+    assertThat(dropped()).extracting(QualityDrop::reason).containsExactly(DropReason.DUPLICATE);
+  }
+
+  @Test
   void duplicatesAcrossTenantsOrAgentsAreKept() throws Exception {
     process(command("acme", "s1", "echo still here", "still here\n"));
     process(command("globex", "s2", "echo still here", "still here\n"));
