@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
+import dev.agentfactory.connectors.flink.FlinkRestClient;
 import dev.agentfactory.connectors.flink.JudgeConfig;
 import dev.agentfactory.edge.config.ConfigSource;
 import dev.agentfactory.edge.config.NodeConfig;
@@ -27,6 +28,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -133,10 +136,13 @@ class FeedbackDatasetsIT {
           "{\"v\":1,\"type\":\"feedback\",\"id\":\"f4\",\"turn_id\":\"nope\",\"rating\":\"up\"}");
       client.send(
           "{\"v\":1,\"type\":\"feedback\",\"id\":\"f5\",\"turn_id\":\"c1\",\"rating\":\"meh\"}");
+      // A retry of f1: the same feedback gives the same event, which the pipeline keeps once.
+      client.send(
+          "{\"v\":1,\"type\":\"feedback\",\"id\":\"f6\",\"turn_id\":\"c1\",\"rating\":\"up\"}");
 
       List<JsonNode> answers = new ArrayList<>();
       List<JsonNode> frames = new ArrayList<>();
-      while (answers.size() < 5) {
+      while (answers.size() < 6) {
         JsonNode frame = client.next(FRAME_TIMEOUT);
         assertThat(frame).as("a frame within %s", FRAME_TIMEOUT).isNotNull();
         frames.add(frame);
@@ -161,6 +167,8 @@ class FeedbackDatasetsIT {
           .as("both amend c1's event")
           .isEqualTo(f1.get("amends_event_id").asText());
       assertThat(f1.get("event_id").asText()).isNotEqualTo(f3.get("event_id").asText());
+      assertThat(byId(answers, "f6").get("event_id").asText())
+          .isEqualTo(f1.get("event_id").asText());
       assertThat(byId(answers, "f2").get("type").asText()).isEqualTo("feedback.recorded");
 
       // The same, over REST: an eval reference on c2.
@@ -193,6 +201,13 @@ class FeedbackDatasetsIT {
   void everyDatasetKindGetsItsRowsAndTheJudgeLabelsThem() throws Exception {
     assertThat(sessionId).as("set by the feedback test").isNotNull();
     try (Connection duck = DriverManager.getConnection("jdbc:duckdb:")) {
+      // The REST reference was sent last. Once its row is committed and two more checkpoints
+      // completed, every earlier event's row is committed too (the unordered async judge may hold
+      // a turn across one checkpoint), so the counts below are final.
+      List<List<String>> eval = awaitRows(duck, "eval", "SELECT expected, rubric FROM %s", 1);
+      assertThat(eval.get(0)).containsExactly("hello there", "greets");
+      awaitTwoMoreCheckpoints();
+      assertThat(rows(duck, "eval", "SELECT expected FROM %s")).hasSize(1);
       // sft: the two turns, and not the amendments.
       List<List<String>> sft =
           awaitRows(
@@ -201,6 +216,7 @@ class FeedbackDatasetsIT {
               "SELECT CAST(messages AS VARCHAR), CAST(labels AS VARCHAR) FROM %s"
                   + " ORDER BY created_at",
               2);
+      assertThat(sft).as("one row per turn, none per amendment").hasSize(2);
       assertThat(sft.get(0).get(0)).contains("6x7 is 42");
       for (List<String> row : sft) {
         assertThat(row.get(1))
@@ -214,6 +230,7 @@ class FeedbackDatasetsIT {
               "SELECT CAST(label AS VARCHAR), CAST(completion AS VARCHAR) FROM %s"
                   + " ORDER BY label DESC",
               2);
+      assertThat(unpaired).as("f1 and f2; f6 (f1 again) dropped as a duplicate").hasSize(2);
       assertThat(unpaired.get(0).get(0)).isEqualTo("true");
       assertThat(unpaired.get(0).get(1)).contains("6x7 is 42");
       assertThat(unpaired.get(1).get(0)).isEqualTo("false");
@@ -231,8 +248,6 @@ class FeedbackDatasetsIT {
               duck, "rft", "SELECT ground_truth, verifier, CAST(prompt AS VARCHAR) FROM %s", 1);
       assertThat(rft.get(0)).startsWith("42", "exact_match");
       assertThat(rft.get(0).get(2)).contains("6x7 is 42");
-      List<List<String>> eval = awaitRows(duck, "eval", "SELECT expected, rubric FROM %s", 1);
-      assertThat(eval.get(0)).containsExactly("hello there", "greets");
     }
     assertThat(judgeCalls.get()).as("calls to the judge stand-in").isPositive();
   }
@@ -262,6 +277,28 @@ class FeedbackDatasetsIT {
         .isEqualTo(JUDGE_MODEL + "/" + JudgeConfig.RUBRIC_VERSION);
     assertThat(lineage.get("scrub_policies").toString()).contains("pii-v1");
     assertThat(manifest.get("total_rows").asLong()).isEqualTo(done.get("rows_done").asLong());
+  }
+
+  private static void awaitTwoMoreCheckpoints() throws Exception {
+    FlinkRestClient flink = new FlinkRestClient(node.flinkRestUrl());
+    String job =
+        flink.listJobs().toCompletableFuture().get(30, TimeUnit.SECONDS).stream()
+            .filter(j -> j.state().equals("RUNNING"))
+            .findFirst()
+            .orElseThrow()
+            .id();
+    Callable<Long> latest =
+        () ->
+            flink
+                .latestCompletedCheckpoint(job)
+                .toCompletableFuture()
+                .get(30, TimeUnit.SECONDS)
+                .orElse(0L);
+    long now = latest.call();
+    await()
+        .atMost(DATA_TIMEOUT)
+        .pollInterval(Duration.ofMillis(200))
+        .until(latest, c -> c >= now + 2);
   }
 
   private static JsonNode byId(List<JsonNode> frames, String id) {

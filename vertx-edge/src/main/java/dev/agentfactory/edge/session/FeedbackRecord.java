@@ -2,6 +2,7 @@ package dev.agentfactory.edge.session;
 
 import dev.agentfactory.connectors.event.Feedback;
 import dev.agentfactory.connectors.event.Reference;
+import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -23,6 +24,35 @@ public record FeedbackRecord(
     if (feedback.isEmpty() && reference.isEmpty()) {
       throw new IllegalArgumentException("feedback or a reference is required");
     }
+  }
+
+  /**
+   * The record of {@code feedback} and {@code reference} on {@code turn}. Its event id is derived
+   * from the turn's event id and the feedback's content, so sending the same feedback again (a
+   * retry) gives the same event, which the pipeline drops as a duplicate.
+   */
+  public static FeedbackRecord of(
+      SessionRecord turn, Optional<Feedback> feedback, Optional<Reference> reference) {
+    StringBuilder key = new StringBuilder("agent-factory/feedback/").append(turn.eventId());
+    feedback.ifPresent(
+        f -> {
+          part(key, "rating", f.rating().map(r -> r.json()).orElse(""));
+          f.rejected().forEach(m -> part(key, m.role().json(), m.content()));
+        });
+    reference.ifPresent(
+        r -> {
+          part(key, "answer", r.answer());
+          part(key, "verifier", r.verifier().orElse(""));
+          part(key, "rubric", r.rubric().orElse(""));
+          part(key, "eval", Boolean.toString(r.eval()));
+        });
+    UUID id = UUID.nameUUIDFromBytes(key.toString().getBytes(StandardCharsets.UTF_8));
+    return new FeedbackRecord(turn, feedback, reference, id);
+  }
+
+  /** Length-prefixed, so no two different contents give the same key. */
+  private static void part(StringBuilder key, String name, String value) {
+    key.append('/').append(name).append(':').append(value.length()).append(':').append(value);
   }
 
   @Override

@@ -700,11 +700,7 @@ final class Session {
                               feedback.id()));
                     }
                     FeedbackRecord record =
-                        new FeedbackRecord(
-                            ar.result(),
-                            feedback.feedback(),
-                            feedback.reference(),
-                            java.util.UUID.randomUUID());
+                        FeedbackRecord.of(ar.result(), feedback.feedback(), feedback.reference());
                     return recorder
                         .record(record)
                         .transform(
