@@ -361,7 +361,18 @@ final class Session {
       enqueue(exec.id(), () -> sandbox().transform(ar -> leased(exec, ar)));
     } else if (frame instanceof ClientFrame.Feedback feedback) {
       metrics.frameReceived("feedback");
+      if (pending >= MAX_PENDING) {
+        send(
+            new ServerFrame.Error(
+                feedback.id(),
+                "too_many_pending",
+                MAX_PENDING + " requests are already queued; wait for their answers",
+                null,
+                false));
+        return;
+      }
       // Behind the work queued before it, so feedback on a command sent just before finds it.
+      pending++;
       tail =
           tail.transform(
               ar ->
@@ -382,7 +393,12 @@ final class Session {
                                       false));
                             }
                           })
-                      .transform(done -> Future.succeededFuture()));
+                      .transform(
+                          done -> {
+                            pending--;
+                            touch();
+                            return Future.succeededFuture();
+                          }));
     } else if (frame instanceof ClientFrame.Message message) {
       metrics.frameReceived("message");
       if (agent == null) {
