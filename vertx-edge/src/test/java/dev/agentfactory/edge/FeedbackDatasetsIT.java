@@ -128,7 +128,7 @@ class FeedbackDatasetsIT {
           "{\"v\":1,\"type\":\"feedback\",\"id\":\"f1\",\"turn_id\":\"c1\",\"rating\":\"up\"}");
       client.send(
           "{\"v\":1,\"type\":\"feedback\",\"id\":\"f2\",\"turn_id\":\"c2\",\"rating\":\"down\","
-              + "\"rejected\":\"hello there, friend\"}");
+              + "\"rejected\":\"hello there, friend\",\"comment\":\"mail me at bob@example.com\"}");
       client.send(
           "{\"v\":1,\"type\":\"feedback\",\"id\":\"f3\",\"turn_id\":\"c1\","
               + "\"reference\":{\"answer\":\"42\",\"verifier\":\"exact_match\"}}");
@@ -227,7 +227,8 @@ class FeedbackDatasetsIT {
           awaitRows(
               duck,
               "unpaired",
-              "SELECT CAST(label AS VARCHAR), CAST(completion AS VARCHAR) FROM %s"
+              "SELECT CAST(label AS VARCHAR), CAST(completion AS VARCHAR),"
+                  + " CAST(labels AS VARCHAR) FROM %s"
                   + " ORDER BY label DESC",
               2);
       assertThat(unpaired).as("f1 and f2; f6 (f1 again) dropped as a duplicate").hasSize(2);
@@ -235,6 +236,10 @@ class FeedbackDatasetsIT {
       assertThat(unpaired.get(0).get(1)).contains("6x7 is 42");
       assertThat(unpaired.get(1).get(0)).isEqualTo("false");
       assertThat(unpaired.get(1).get(1)).contains("hello there");
+      assertThat(unpaired.get(1).get(2))
+          .as("the comment, PII scrubbed, as a user label")
+          .contains("user_comment", "mail me at")
+          .doesNotContain("bob@example.com");
       List<List<String>> preference =
           awaitRows(
               duck,

@@ -289,8 +289,8 @@ public record Interaction(
 
   /**
    * Returns a copy whose free text went through {@code rewrite}: message contents, tool outputs,
-   * the rejected alternative's contents and the reference answer (not tool arguments, which are
-   * JSON).
+   * the rejected alternative's contents, the feedback comment and the reference answer (not tool
+   * arguments, which are JSON).
    */
   public Interaction withRewrittenText(UnaryOperator<String> rewrite) {
     return withRewrittenText((field, text) -> rewrite.apply(text));
@@ -327,7 +327,10 @@ public record Interaction(
                     m.withContent(
                         rewrite.apply("feedback.rejected[" + i + "].content", m.content())));
               }
-              return f.withRejected(rejected);
+              Feedback rewritten = f.withRejected(rejected);
+              return f.comment().isEmpty()
+                  ? rewritten
+                  : rewritten.withComment(rewrite.apply("feedback.comment", f.comment().get()));
             });
     Optional<Reference> newReference =
         reference.map(r -> r.withAnswer(rewrite.apply("reference.answer", r.answer())));

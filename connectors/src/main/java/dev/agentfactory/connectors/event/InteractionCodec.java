@@ -57,6 +57,7 @@ public final class InteractionCodec {
   static final String FEEDBACK = "feedback";
   static final String RATING = "rating";
   static final String REJECTED = "rejected";
+  static final String COMMENT = "comment";
   static final String REFERENCE = "reference";
   static final String ANSWER = "answer";
   static final String VERIFIER = "verifier";
@@ -122,6 +123,7 @@ public final class InteractionCodec {
                   rejected.addObject().put(ROLE, m.role().json()).put(CONTENT, m.content());
                 }
               }
+              f.comment().ifPresent(c -> feedback.put(COMMENT, c));
             });
     event
         .reference()
@@ -248,7 +250,8 @@ public final class InteractionCodec {
     return Optional.of(
         new Feedback(
             Optional.ofNullable(rating == null ? null : Rating.fromJson(path + RATING, rating)),
-            rejected));
+            rejected,
+            Optional.ofNullable(optionalText(node, COMMENT, path))));
   }
 
   private static Optional<Reference> reference(JsonNode root) {

@@ -48,7 +48,10 @@ class DatasetRowsTest {
   void feedbackThatArrivesLaterAmendsTheTurnWithoutASecondSftRow() {
     Interaction turn = chat().build();
     Interaction down =
-        turn.amendedWith(java.util.UUID.randomUUID(), Feedback.rated(Rating.DOWN), null);
+        turn.amendedWith(
+            java.util.UUID.randomUUID(),
+            Feedback.rated(Rating.DOWN).withComment("it is Paris, not Lyon"),
+            null);
     Interaction compared =
         turn.amendedWith(
             java.util.UUID.randomUUID(),
@@ -61,7 +64,11 @@ class DatasetRowsTest {
     assertThat(down.isAmendment()).isTrue();
     assertThat(down.amends()).contains(turn.eventId());
     assertThat(kindsOf(down)).containsExactly(DatasetKind.UNPAIRED);
-    assertThat(UnpairedRow.derive(down, POLICY).orElseThrow().label()).isFalse();
+    UnpairedRow downRow = UnpairedRow.derive(down, POLICY).orElseThrow();
+    assertThat(downRow.label()).isFalse();
+    assertThat(downRow.provenance().labels())
+        .extracting(l -> l.name() + "=" + l.value())
+        .containsExactly("user_rating=down", "user_comment=it is Paris, not Lyon");
     assertThat(kindsOf(compared)).containsExactly(DatasetKind.PREFERENCE);
     assertThat(kindsOf(referenced)).containsExactly(DatasetKind.RFT);
   }

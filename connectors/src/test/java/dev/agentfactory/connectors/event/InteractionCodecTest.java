@@ -78,10 +78,12 @@ class InteractionCodecTest {
   void anAmendmentNamesTheEventItAmendsAndSurvivesARoundTrip() throws Exception {
     Interaction turn = chat();
     Interaction amendment =
-        turn.amendedWith(java.util.UUID.randomUUID(), Feedback.rated(Rating.UP), null);
+        turn.amendedWith(
+            java.util.UUID.randomUUID(), Feedback.rated(Rating.UP).withComment("spot on"), null);
 
     ObjectNode json = (ObjectNode) JSON.readTree(codec.toJson(amendment));
     assertThat(json.get("amends_event_id").textValue()).isEqualTo(turn.eventId().toString());
+    assertThat(json.at("/feedback/comment").textValue()).isEqualTo("spot on");
     assertThat(codec.parse(codec.toJson(amendment))).isEqualTo(amendment);
     assertThat(JSON.readTree(codec.toJson(turn)).has("amends_event_id")).isFalse();
 

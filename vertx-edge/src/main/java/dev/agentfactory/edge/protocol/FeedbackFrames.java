@@ -16,7 +16,7 @@ import java.util.Optional;
  *
  * <pre>
  * {"v":1,"type":"feedback","id":"f1","turn_id":"c1","rating":"down",
- *  "rejected":"an answer the person discarded",
+ *  "rejected":"an answer the person discarded", "comment":"too long",
  *  "reference":{"answer":"42","verifier":"numeric","rubric":null,"eval":false}}
  * </pre>
  */
@@ -24,6 +24,7 @@ public final class FeedbackFrames {
 
   static final int MAX_TEXT_CHARS = 32 * 1024;
   static final int MAX_REJECTED = 64;
+  static final int MAX_COMMENT_CHARS = 4096;
 
   private FeedbackFrames() {}
 
@@ -46,14 +47,19 @@ public final class FeedbackFrames {
               });
     }
     List<Message> rejected = rejected(root.get("rejected"), id);
+    Optional<String> comment = Optional.ofNullable(text(root, "comment", id, false));
+    if (comment.isPresent() && comment.get().length() > MAX_COMMENT_CHARS) {
+      throw invalid("comment is over " + MAX_COMMENT_CHARS + " characters", "comment", id);
+    }
     Optional<Reference> reference = reference(root.get("reference"), id);
-    if (rating.isEmpty() && rejected.isEmpty() && reference.isEmpty()) {
-      throw invalid("feedback needs at least one of rating, rejected or reference", "rating", id);
+    if (rating.isEmpty() && rejected.isEmpty() && comment.isEmpty() && reference.isEmpty()) {
+      throw invalid(
+          "feedback needs at least one of rating, rejected, comment or reference", "rating", id);
     }
     Optional<Feedback> feedback =
-        rating.isEmpty() && rejected.isEmpty()
+        rating.isEmpty() && rejected.isEmpty() && comment.isEmpty()
             ? Optional.empty()
-            : Optional.of(new Feedback(rating, rejected));
+            : Optional.of(new Feedback(rating, rejected, comment));
     return new ClientFrame.Feedback(id, turnId, feedback, reference);
   }
 

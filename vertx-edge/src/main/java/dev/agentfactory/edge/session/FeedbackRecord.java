@@ -38,6 +38,7 @@ public record FeedbackRecord(
         f -> {
           part(key, "rating", f.rating().map(r -> r.json()).orElse(""));
           f.rejected().forEach(m -> part(key, m.role().json(), m.content()));
+          part(key, "comment", f.comment().orElse(""));
         });
     reference.ifPresent(
         r -> {

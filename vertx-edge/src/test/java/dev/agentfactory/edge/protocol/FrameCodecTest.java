@@ -78,7 +78,7 @@ class FrameCodecTest {
     ClientFrame frame =
         codec.parse(
             "{\"v\":1,\"type\":\"feedback\",\"id\":\"f1\",\"turn_id\":\"c1\","
-                + "\"rating\":\"down\",\"rejected\":\"the other answer\","
+                + "\"rating\":\"down\",\"rejected\":\"the other answer\",\"comment\":\"wordy\","
                 + "\"reference\":{\"answer\":\"42\",\"verifier\":\"numeric\",\"eval\":true}}");
 
     ClientFrame.Feedback feedback = (ClientFrame.Feedback) frame;
@@ -87,6 +87,7 @@ class FrameCodecTest {
         .contains(dev.agentfactory.connectors.event.Rating.DOWN);
     assertThat(feedback.feedback().orElseThrow().rejected())
         .containsExactly(dev.agentfactory.connectors.event.Message.assistant("the other answer"));
+    assertThat(feedback.feedback().orElseThrow().comment()).contains("wordy");
     assertThat(feedback.reference().orElseThrow().answer()).isEqualTo("42");
     assertThat(feedback.reference().orElseThrow().eval()).isTrue();
   }
