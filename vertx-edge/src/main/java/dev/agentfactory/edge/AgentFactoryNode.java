@@ -281,6 +281,7 @@ public final class AgentFactoryNode implements AutoCloseable {
                         ctx.response().putHeader("content-type", "application/json").end(contract)),
                 Map.entry("openSession", ctx -> whenStarted(ctx, h -> h.open(ctx))),
                 Map.entry("resumeSession", ctx -> whenStarted(ctx, h -> h.resume(ctx))),
+                Map.entry("sendSessionFeedback", ctx -> whenStarted(ctx, h -> h.feedback(ctx))),
                 Map.entry("createKey", keys::create),
                 Map.entry("listKeys", keys::list),
                 Map.entry("revokeKey", keys::revoke),
@@ -298,6 +299,7 @@ public final class AgentFactoryNode implements AutoCloseable {
                 Map.entry("stopJob", jobs::stop),
                 Map.entry("listDatasets", datasets::list),
                 Map.entry("cutDatasetVersion", datasets::cut),
+                Map.entry("getDatasetCut", datasets::cutStatus),
                 Map.entry("listDatasetVersions", datasets::versions),
                 Map.entry("getDatasetVersion", datasets::version),
                 Map.entry("getDatasetFile", datasets::file),
@@ -335,7 +337,11 @@ public final class AgentFactoryNode implements AutoCloseable {
         new ComponentStatus(ComponentStatus.State.STARTING, Map.of("url", httpUrl())));
   }
 
-  /** Which job wrote the files, and from which savepoint it last resumed, for a version cut. */
+  /**
+   * Which job wrote the files, its latest completed checkpoint (asked right after a cut listed the
+   * files, so that checkpoint or an earlier one committed each of them), the savepoint it last
+   * resumed from and the judge that labelled the rows, for a version cut. Runs on a worker thread.
+   */
   private Lineage lineage() {
     PipelineJob job = pipeline;
     Path savepointFile = config.dataDir().resolve("flink").resolve("last-savepoint");
@@ -347,7 +353,21 @@ public final class AgentFactoryNode implements AutoCloseable {
     } catch (java.io.IOException e) {
       LOG.debug("no savepoint recorded", e);
     }
-    return new Lineage(job == null ? null : job.jobId(), null, savepoint, List.of(), null);
+    String jobId = job == null ? null : job.jobId();
+    Long checkpoint = null;
+    FlinkRestClient rest = flinkRest;
+    if (jobId != null && rest != null) {
+      try {
+        checkpoint =
+            rest.latestCompletedCheckpoint(jobId)
+                .toCompletableFuture()
+                .get(10, TimeUnit.SECONDS)
+                .orElse(null);
+      } catch (Exception e) {
+        LOG.warn("no checkpoint id for the cut's lineage: Flink did not say ({})", e.toString());
+      }
+    }
+    return new Lineage(jobId, checkpoint, savepoint, List.of(), config.judge().version());
   }
 
   /** {@code GET /ready}: 200 once sessions are accepted, 503 while starting or stopping. */
@@ -481,7 +501,8 @@ public final class AgentFactoryNode implements AutoCloseable {
             config.dataDir().resolve("flink").resolve("last-savepoint"),
             kafkaBootstrap,
             config.datasetsDir(),
-            config.checkpointIntervalMs());
+            config.checkpointIntervalMs(),
+            config.judge());
     String jobId;
     try {
       jobId = pipeline.submit().toCompletableFuture().get(2, TimeUnit.MINUTES);

@@ -500,9 +500,21 @@ class NodeSessionIT {
   @Order(11)
   void aVersionOfTheSftDatasetListsItsCommittedFilesWhichCanBeDownloaded() throws Exception {
     HttpResponse<String> cut = http("POST", "/v1/datasets/sft/versions", null);
-    assertThat(cut.statusCode()).as(cut.body()).isEqualTo(201);
-    JsonNode manifest = MAPPER.readTree(cut.body());
+    assertThat(cut.statusCode()).as(cut.body()).isEqualTo(202);
+    String location = cut.headers().firstValue("location").orElseThrow();
+    JsonNode done =
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .pollInterval(Duration.ofMillis(100))
+            .until(
+                () -> MAPPER.readTree(http("GET", location, null).body()),
+                c -> !c.get("state").asText().equals("running"));
+    assertThat(done.get("state").asText()).as(done.toString()).isEqualTo("succeeded");
+    JsonNode manifest = MAPPER.readTree(http("GET", done.get("version_url").asText(), null).body());
     assertThat(manifest.get("version").asInt()).isEqualTo(1);
+    assertThat(manifest.at("/lineage/job_id").asText()).isNotEmpty();
+    assertThat(manifest.at("/lineage/checkpoint_id").asLong()).isPositive();
+    assertThat(manifest.at("/lineage/judge_version").isNull()).as("judge off").isTrue();
     JsonNode files = manifest.get("files");
     assertThat(files).isNotEmpty();
     assertThat(manifest.toString()).contains("pii-v1");

@@ -26,6 +26,9 @@ public record Label(
   /** The {@code name} of the label a thumbs up or down becomes. */
   public static final String USER_RATING = "user_rating";
 
+  /** The {@code name} of the label a feedback comment becomes (its value is the scrubbed text). */
+  public static final String USER_COMMENT = "user_comment";
+
   /** A label from a rule or the judge, with its source as {@link Source#json()}. */
   public Label(
       String name,

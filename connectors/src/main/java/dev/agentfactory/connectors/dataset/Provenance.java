@@ -45,7 +45,8 @@ public record Provenance(
 
   /**
    * The provenance of a row from a scrubbed event: its ids, agent, model, PII findings, and a
-   * {@code user_rating} label when the event carries a thumbs up or down.
+   * {@code user_rating} label when the event carries a thumbs up or down, a {@code user_comment}
+   * label when it carries a comment.
    */
   public static Provenance of(Interaction event, String scrubPolicyVersion) {
     List<Label> labels = new ArrayList<>(1);
@@ -56,6 +57,12 @@ public record Provenance(
             r ->
                 labels.add(
                     new Label(Label.USER_RATING, r.json(), Label.SOURCE_USER, null, null, false)));
+    event
+        .feedback()
+        .flatMap(f -> f.comment())
+        .ifPresent(
+            c ->
+                labels.add(new Label(Label.USER_COMMENT, c, Label.SOURCE_USER, null, null, false)));
     return new Provenance(
         event.eventId().toString(),
         event.traceId().orElse(null),

@@ -37,7 +37,8 @@ public record SftRow(Provenance provenance, List<SftMessage> messages) implement
   public static Optional<SftRow> derive(Interaction event, String scrubPolicy) {
     boolean ratedDown =
         event.feedback().flatMap(f -> f.rating()).map(r -> r == Rating.DOWN).orElse(false);
-    if (event.isEvalExample() || ratedDown) {
+    // An amendment repeats a turn whose original event already made its sft row.
+    if (event.isEvalExample() || ratedDown || event.isAmendment()) {
       return Optional.empty();
     }
     return Optional.of(from(event, scrubPolicy));

@@ -15,11 +15,15 @@ import java.util.Optional;
  * @param rating {@code feedback.rating}: thumbs up or down on the turn's response; empty if none
  * @param rejected {@code feedback.rejected}: the discarded alternative, {@code assistant} and
  *     {@code tool} messages only; empty if there was no comparison
+ * @param comment {@code feedback.comment}: what the person wrote about the response, free text
+ *     (scrubbed like message contents); empty if none
  */
-public record Feedback(Optional<Rating> rating, List<Message> rejected) {
+public record Feedback(Optional<Rating> rating, List<Message> rejected, Optional<String> comment) {
 
   public Feedback {
     Checks.notNull("feedback.rating", rating);
+    Checks.notNull("feedback.comment", comment);
+    comment.ifPresent(c -> Checks.notBlank("feedback.comment", c));
     rejected = List.copyOf(Checks.notNull("feedback.rejected", rejected));
     for (int i = 0; i < rejected.size(); i++) {
       Role role = rejected.get(i).role();
@@ -29,6 +33,16 @@ public record Feedback(Optional<Rating> rating, List<Message> rejected) {
             "must be assistant or tool but was '" + role.json() + "'");
       }
     }
+  }
+
+  /** Feedback without a comment: the schema as it was before that optional field. */
+  public Feedback(Optional<Rating> rating, List<Message> rejected) {
+    this(rating, rejected, Optional.empty());
+  }
+
+  /** This feedback with a comment. */
+  public Feedback withComment(String newComment) {
+    return new Feedback(rating, rejected, Optional.ofNullable(newComment));
   }
 
   /** A thumbs up or down without a comparison. */
@@ -43,6 +57,6 @@ public record Feedback(Optional<Rating> rating, List<Message> rejected) {
 
   /** Returns a copy whose rejected messages have other content (the scrubbers rewrite content). */
   Feedback withRejected(List<Message> newRejected) {
-    return new Feedback(rating, newRejected);
+    return new Feedback(rating, newRejected, comment);
   }
 }

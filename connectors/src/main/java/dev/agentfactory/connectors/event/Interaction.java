@@ -41,6 +41,8 @@ import java.util.function.UnaryOperator;
  * @param traceId {@code trace_id}, the W3C trace id of the turn (32 lower-case hex digits)
  * @param feedback {@code feedback}, a person's rating or comparison of the turn's response
  * @param reference {@code reference}, the known right answer of the turn's task
+ * @param amends {@code amends_event_id}: this event adds feedback or a reference to the earlier
+ *     event of the same turn with that id; it is not a turn of its own (see {@link #isAmendment})
  * @param piiSpans {@code pii_spans}, what the pipeline's scrubber found (set by the pipeline)
  */
 public record Interaction(
@@ -61,6 +63,7 @@ public record Interaction(
     Optional<String> traceId,
     Optional<Feedback> feedback,
     Optional<Reference> reference,
+    Optional<UUID> amends,
     List<PiiFinding> piiSpans) {
 
   /** The only schema version this code writes and accepts. */
@@ -97,6 +100,14 @@ public record Interaction(
     traceId.ifPresent(Interaction::checkTraceId);
     Checks.notNull("feedback", feedback);
     Checks.notNull("reference", reference);
+    Checks.notNull("amends_event_id", amends);
+    if (amends.isPresent() && feedback.isEmpty() && reference.isEmpty()) {
+      throw new InvalidEventException(
+          "amends_event_id", "an amending event must carry feedback or a reference");
+    }
+    if (amends.isPresent() && amends.get().equals(eventId)) {
+      throw new InvalidEventException("amends_event_id", "must not be the event's own event_id");
+    }
     piiSpans = List.copyOf(Checks.notNull("pii_spans", piiSpans));
   }
 
@@ -137,7 +148,90 @@ public record Interaction(
         Optional.empty(),
         Optional.empty(),
         Optional.empty(),
+        Optional.empty(),
         List.of());
+  }
+
+  /**
+   * An event without an {@code amends_event_id}: the schema as it was before that optional field.
+   */
+  public Interaction(
+      int schemaVersion,
+      UUID eventId,
+      String sessionId,
+      int turn,
+      String tenant,
+      String agentName,
+      String agentVersion,
+      String operationName,
+      Instant createdAt,
+      List<Message> messages,
+      List<ToolCall> toolCalls,
+      Optional<String> model,
+      Optional<Usage> usage,
+      long latencyMs,
+      Optional<String> traceId,
+      Optional<Feedback> feedback,
+      Optional<Reference> reference,
+      List<PiiFinding> piiSpans) {
+    this(
+        schemaVersion,
+        eventId,
+        sessionId,
+        turn,
+        tenant,
+        agentName,
+        agentVersion,
+        operationName,
+        createdAt,
+        messages,
+        toolCalls,
+        model,
+        usage,
+        latencyMs,
+        traceId,
+        feedback,
+        reference,
+        Optional.empty(),
+        piiSpans);
+  }
+
+  /**
+   * Feedback or a reference that arrived after the turn: the same turn again, with a new {@code
+   * event_id} and {@code amends_event_id} naming the original event. It is not a new turn: the
+   * pipeline does not deduplicate it against the original, does not make an {@code sft} row of it
+   * (the original made one) and does not count it in the live evaluation.
+   */
+  public boolean isAmendment() {
+    return amends.isPresent();
+  }
+
+  /**
+   * The amendment of this event that carries {@code feedback} and {@code reference} (either may be
+   * null): the event id {@code newEventId}, {@code amends_event_id} = this event's id, everything
+   * else as in this event.
+   */
+  public Interaction amendedWith(UUID newEventId, Feedback feedback, Reference reference) {
+    return new Interaction(
+        schemaVersion,
+        newEventId,
+        sessionId,
+        turn,
+        tenant,
+        agentName,
+        agentVersion,
+        operationName,
+        createdAt,
+        messages,
+        toolCalls,
+        model,
+        usage,
+        latencyMs,
+        traceId,
+        Optional.ofNullable(feedback),
+        Optional.ofNullable(reference),
+        Optional.of(eventId),
+        piiSpans);
   }
 
   private static void checkTraceId(String id) {
@@ -195,8 +289,8 @@ public record Interaction(
 
   /**
    * Returns a copy whose free text went through {@code rewrite}: message contents, tool outputs,
-   * the rejected alternative's contents and the reference answer (not tool arguments, which are
-   * JSON).
+   * the rejected alternative's contents, the feedback comment and the reference answer (not tool
+   * arguments, which are JSON).
    */
   public Interaction withRewrittenText(UnaryOperator<String> rewrite) {
     return withRewrittenText((field, text) -> rewrite.apply(text));
@@ -233,7 +327,10 @@ public record Interaction(
                     m.withContent(
                         rewrite.apply("feedback.rejected[" + i + "].content", m.content())));
               }
-              return f.withRejected(rejected);
+              Feedback rewritten = f.withRejected(rejected);
+              return f.comment().isEmpty()
+                  ? rewritten
+                  : rewritten.withComment(rewrite.apply("feedback.comment", f.comment().get()));
             });
     Optional<Reference> newReference =
         reference.map(r -> r.withAnswer(rewrite.apply("reference.answer", r.answer())));
@@ -255,6 +352,7 @@ public record Interaction(
         traceId,
         newFeedback,
         newReference,
+        amends,
         piiSpans);
   }
 
@@ -278,6 +376,7 @@ public record Interaction(
         traceId,
         feedback,
         reference,
+        amends,
         piiSpans);
   }
 
@@ -301,6 +400,7 @@ public record Interaction(
         traceId,
         feedback,
         reference,
+        amends,
         spans);
   }
 
@@ -322,8 +422,15 @@ public record Interaction(
     private String traceId;
     private Feedback feedback;
     private Reference reference;
+    private UUID amends;
 
     private Builder() {}
+
+    /** Marks the event as an amendment of the event {@code eventId} (see {@link #isAmendment}). */
+    public Builder amends(UUID eventId) {
+      this.amends = eventId;
+      return this;
+    }
 
     public Builder traceId(String traceId) {
       this.traceId = traceId;
@@ -427,6 +534,7 @@ public record Interaction(
           Optional.ofNullable(traceId),
           Optional.ofNullable(feedback),
           Optional.ofNullable(reference),
+          Optional.ofNullable(amends),
           List.of());
     }
   }

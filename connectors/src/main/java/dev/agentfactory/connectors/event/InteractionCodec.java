@@ -57,11 +57,13 @@ public final class InteractionCodec {
   static final String FEEDBACK = "feedback";
   static final String RATING = "rating";
   static final String REJECTED = "rejected";
+  static final String COMMENT = "comment";
   static final String REFERENCE = "reference";
   static final String ANSWER = "answer";
   static final String VERIFIER = "verifier";
   static final String RUBRIC = "rubric";
   static final String EVAL = "eval";
+  static final String AMENDS = "amends_event_id";
   static final String PII_SPANS = "pii_spans";
   static final String ENTITY_TYPE = "entity_type";
   static final String START = "start";
@@ -121,6 +123,7 @@ public final class InteractionCodec {
                   rejected.addObject().put(ROLE, m.role().json()).put(CONTENT, m.content());
                 }
               }
+              f.comment().ifPresent(c -> feedback.put(COMMENT, c));
             });
     event
         .reference()
@@ -131,6 +134,7 @@ public final class InteractionCodec {
               r.rubric().ifPresent(v -> reference.put(RUBRIC, v));
               reference.put(EVAL, r.eval());
             });
+    event.amends().ifPresent(a -> root.put(AMENDS, a.toString()));
     if (!event.piiSpans().isEmpty()) {
       ArrayNode spans = root.putArray(PII_SPANS);
       for (PiiFinding f : event.piiSpans()) {
@@ -217,7 +221,20 @@ public final class InteractionCodec {
         Optional.ofNullable(optionalText(root, TRACE_ID, "")),
         feedback(root),
         reference(root),
+        amends(root),
         piiSpans(root));
+  }
+
+  private static Optional<UUID> amends(JsonNode root) {
+    String text = optionalText(root, AMENDS, "");
+    if (text == null) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(UUID.fromString(text));
+    } catch (IllegalArgumentException e) {
+      throw new InvalidEventException(AMENDS, "not a UUID: '" + text + "'");
+    }
   }
 
   private static Optional<Feedback> feedback(JsonNode root) {
@@ -233,7 +250,8 @@ public final class InteractionCodec {
     return Optional.of(
         new Feedback(
             Optional.ofNullable(rating == null ? null : Rating.fromJson(path + RATING, rating)),
-            rejected));
+            rejected,
+            Optional.ofNullable(optionalText(node, COMMENT, path))));
   }
 
   private static Optional<Reference> reference(JsonNode root) {

@@ -135,6 +135,19 @@ public final class FlinkRestClient {
                     requiredText(json, "state")));
   }
 
+  /**
+   * The id of the job's latest completed checkpoint ({@code GET /jobs/{id}/checkpoints}, {@code
+   * latest.completed.id}); empty if none has completed yet.
+   */
+  public CompletionStage<Optional<Long>> latestCompletedCheckpoint(String jobId) {
+    return send(get("jobs/" + jobId + "/checkpoints"))
+        .thenApply(
+            json -> {
+              JsonNode id = json.path("latest").path("completed").path("id");
+              return id.isIntegralNumber() ? Optional.of(id.longValue()) : Optional.empty();
+            });
+  }
+
   /** {@code GET /jobs/overview}: every job the cluster knows, running or finished. */
   public CompletionStage<List<JobSummary>> listJobs() {
     return send(get("jobs/overview"))

@@ -35,6 +35,12 @@ public record JudgeConfig(
 
   private static final long serialVersionUID = 1L;
 
+  /**
+   * The version of the judge's rubric (its prompt and scale), recorded on every judge label and in
+   * dataset lineage; the rubric itself is {@code JudgeRubric} in the pipeline job.
+   */
+  public static final String RUBRIC_VERSION = "judge-helpfulness-v1";
+
   public static final String DEFAULT_MODEL = "gpt-4o-mini";
   public static final String DEFAULT_API_KEY_ENV = "AF_JUDGE_API_KEY";
   public static final double DEFAULT_SAMPLE_RATE = 0.1;
@@ -80,6 +86,14 @@ public record JudgeConfig(
 
   public boolean enabled() {
     return endpoint != null && sampleRate > 0;
+  }
+
+  /**
+   * {@code <model>/<rubric version>} when the judge is on, else null: what dataset lineage records
+   * as the judge version.
+   */
+  public String version() {
+    return enabled() ? model + "/" + RUBRIC_VERSION : null;
   }
 
   /** The endpoint, if the judge is configured. */

@@ -45,6 +45,35 @@ class DatasetRowsTest {
   }
 
   @Test
+  void feedbackThatArrivesLaterAmendsTheTurnWithoutASecondSftRow() {
+    Interaction turn = chat().build();
+    Interaction down =
+        turn.amendedWith(
+            java.util.UUID.randomUUID(),
+            Feedback.rated(Rating.DOWN).withComment("it is Paris, not Lyon"),
+            null);
+    Interaction compared =
+        turn.amendedWith(
+            java.util.UUID.randomUUID(),
+            Feedback.preferredOver(List.of(Message.assistant("Lyon"))),
+            null);
+    Interaction referenced =
+        turn.amendedWith(
+            java.util.UUID.randomUUID(), null, Reference.groundTruth("Paris", "exact_match"));
+
+    assertThat(down.isAmendment()).isTrue();
+    assertThat(down.amends()).contains(turn.eventId());
+    assertThat(kindsOf(down)).containsExactly(DatasetKind.UNPAIRED);
+    UnpairedRow downRow = UnpairedRow.derive(down, POLICY).orElseThrow();
+    assertThat(downRow.label()).isFalse();
+    assertThat(downRow.provenance().labels())
+        .extracting(l -> l.name() + "=" + l.value())
+        .containsExactly("user_rating=down", "user_comment=it is Paris, not Lyon");
+    assertThat(kindsOf(compared)).containsExactly(DatasetKind.PREFERENCE);
+    assertThat(kindsOf(referenced)).containsExactly(DatasetKind.RFT);
+  }
+
+  @Test
   void aPlainTurnIsOnlySft() {
     assertThat(kindsOf(chat().build())).containsExactly(DatasetKind.SFT);
   }

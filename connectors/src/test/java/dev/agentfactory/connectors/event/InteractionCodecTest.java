@@ -75,6 +75,30 @@ class InteractionCodecTest {
   }
 
   @Test
+  void anAmendmentNamesTheEventItAmendsAndSurvivesARoundTrip() throws Exception {
+    Interaction turn = chat();
+    Interaction amendment =
+        turn.amendedWith(
+            java.util.UUID.randomUUID(), Feedback.rated(Rating.UP).withComment("spot on"), null);
+
+    ObjectNode json = (ObjectNode) JSON.readTree(codec.toJson(amendment));
+    assertThat(json.get("amends_event_id").textValue()).isEqualTo(turn.eventId().toString());
+    assertThat(json.at("/feedback/comment").textValue()).isEqualTo("spot on");
+    assertThat(codec.parse(codec.toJson(amendment))).isEqualTo(amendment);
+    assertThat(JSON.readTree(codec.toJson(turn)).has("amends_event_id")).isFalse();
+
+    json.put("amends_event_id", "not-a-uuid");
+    assertThatThrownBy(() -> codec.parse(JSON.writeValueAsBytes(json)))
+        .isInstanceOf(InvalidEventException.class)
+        .hasMessageStartingWith("amends_event_id:");
+    json.put("amends_event_id", turn.eventId().toString());
+    json.remove("feedback");
+    assertThatThrownBy(() -> codec.parse(JSON.writeValueAsBytes(json)))
+        .isInstanceOf(InvalidEventException.class)
+        .hasMessageContaining("feedback or a reference");
+  }
+
+  @Test
   void unknownFieldsAreIgnored() throws Exception {
     ObjectNode json = (ObjectNode) JSON.readTree(codec.toJson(chat()));
     json.put("something_new", 42);

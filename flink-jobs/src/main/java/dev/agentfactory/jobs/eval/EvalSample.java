@@ -37,6 +37,10 @@ public record EvalSample(
 
   public static EvalSample ofTurn(LabeledInteraction labeled) {
     Interaction e = labeled.event();
+    if (e.isAmendment()) {
+      // Feedback that arrived later is not another turn: it adds nothing to the turn counts.
+      return ofSafety(e, 0, 0);
+    }
     String outcome = labeled.labelValue(RuleLabeler.TASK_SUCCESS);
     int toolErrors = 0;
     for (ToolCall c : e.toolCalls()) {

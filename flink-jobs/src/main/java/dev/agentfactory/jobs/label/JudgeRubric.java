@@ -16,7 +16,7 @@ import java.util.HexFormat;
  */
 public final class JudgeRubric {
 
-  public static final String VERSION = "judge-helpfulness-v1";
+  public static final String VERSION = dev.agentfactory.connectors.flink.JudgeConfig.RUBRIC_VERSION;
 
   static final String SYSTEM_PROMPT =
       """

@@ -107,7 +107,13 @@ public final class QualityFilterFunction
       throws Exception {
     Optional<DropReason> reason = rules.check(event);
     Fingerprint fingerprint = null;
-    if (reason.isEmpty()) {
+    if (reason.isEmpty() && event.isAmendment()) {
+      // Feedback or a reference for a turn kept before repeats that turn on purpose: its content
+      // is not compared with the turns'. Only the same amendment again (a retry: the edge derives
+      // its event id from the turn and the feedback) is a duplicate.
+      fingerprint = new Fingerprint(amendmentHash(event), new int[0], false);
+      reason = duplicateOf(fingerprint);
+    } else if (reason.isEmpty()) {
       fingerprint = rules.fingerprint(event);
       reason = duplicateOf(fingerprint);
     }
@@ -154,6 +160,20 @@ public final class QualityFilterFunction
     if (fingerprint.nearDuplicateCandidate()) {
       long minHashSlot = next(minHashSequence) % rules.config().minHashCapacity();
       minHashes.put((int) minHashSlot, fingerprint.minHash());
+    }
+  }
+
+  /** The first 64 bits of SHA-256 over the amendment's event id, in its own hash domain. */
+  static long amendmentHash(Interaction event) {
+    try {
+      byte[] digest =
+          java.security.MessageDigest.getInstance("SHA-256")
+              .digest(
+                  ("amendment:" + event.eventId())
+                      .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return java.nio.ByteBuffer.wrap(digest).getLong();
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is part of every JRE", e);
     }
   }
 

@@ -40,6 +40,10 @@ public final class SafetyScanFunction extends RichMapFunction<Interaction, EvalS
 
   @Override
   public EvalSample map(Interaction event) {
+    if (event.isAmendment()) {
+      // The original event of the turn was scanned already; counting it again would double it.
+      return EvalSample.ofSafety(event, 0, 0);
+    }
     int pii = 0;
     int secrets = 0;
     for (Message m : event.messages()) {

@@ -90,6 +90,31 @@ class QualityFilterFunctionTest {
   }
 
   @Test
+  void feedbackAmendingAKeptTurnIsNotADuplicateOfIt() throws Exception {
+    Interaction turn = command("acme", "s1", "echo still here", "still here\n");
+    Interaction up =
+        turn.amendedWith(
+            java.util.UUID.randomUUID(),
+            dev.agentfactory.connectors.event.Feedback.rated(
+                dev.agentfactory.connectors.event.Rating.UP),
+            null);
+    process(turn);
+    process(up);
+    process(
+        turn.amendedWith(
+            java.util.UUID.randomUUID(),
+            null,
+            dev.agentfactory.connectors.event.Reference.groundTruth("still here", null)));
+    process(up); // a retried amendment: the same event id
+    process(command("acme", "s2", "echo still here", "still here\n"));
+
+    assertThat(kept()).extracting(Interaction::isAmendment).containsExactly(false, true, true);
+    assertThat(dropped())
+        .extracting(q -> q.reason() + " " + q.event().isAmendment())
+        .containsExactly("DUPLICATE true", "DUPLICATE false");
+  }
+
+  @Test
   void duplicatesAcrossTenantsOrAgentsAreKept() throws Exception {
     process(command("acme", "s1", "echo still here", "still here\n"));
     process(command("globex", "s2", "echo still here", "still here\n"));

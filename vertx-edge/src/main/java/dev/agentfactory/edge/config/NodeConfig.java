@@ -3,6 +3,8 @@ package dev.agentfactory.edge.config;
 import dev.agentfactory.cluster.ClusterConfig;
 import dev.agentfactory.cluster.ClusterOptions;
 import dev.agentfactory.cluster.InvalidClusterConfigException;
+import dev.agentfactory.connectors.flink.JudgeConfig;
+import java.net.URI;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -22,6 +24,7 @@ public record NodeConfig(
     int flinkPort,
     Optional<Path> pipelineJar,
     int checkpointIntervalMs,
+    JudgeConfig judge,
     ClusterConfig cluster,
     String sandboxIsolation,
     Optional<Path> sandboxDir,
@@ -74,6 +77,7 @@ public record NodeConfig(
         source.get(NodeOptions.FLINK_PORT),
         source.optional(NodeOptions.PIPELINE_JAR).map(Path::of),
         source.get(NodeOptions.CHECKPOINT_INTERVAL_MS),
+        judge(source),
         cluster(source),
         source.get(NodeOptions.SANDBOX_ISOLATION),
         source.optional(NodeOptions.SANDBOX_DIR).map(Path::of),
@@ -90,6 +94,29 @@ public record NodeConfig(
         source.get(NodeOptions.RATE_LIMIT_BURST),
         source.get(NodeOptions.DATA_ENABLED),
         source.get(NodeOptions.LOG_FORMAT));
+  }
+
+  /** The pipeline's LLM judge: off unless {@code judge.endpoint} is set. */
+  private static JudgeConfig judge(ConfigSource source) {
+    Optional<String> endpoint = source.optional(NodeOptions.JUDGE_ENDPOINT);
+    String keyEnv = source.get(NodeOptions.JUDGE_API_KEY_ENV).trim();
+    if (!keyEnv.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+      // The value is not echoed: someone may have put the key itself here.
+      throw new ConfigException(
+          "judge.api.key.env must be an environment variable name ([A-Za-z_][A-Za-z0-9_]*),"
+              + " not the key itself");
+    }
+    String model = source.get(NodeOptions.JUDGE_MODEL).trim();
+    if (model.isEmpty()) {
+      throw new ConfigException("judge.model is empty: name the model the judge asks");
+    }
+    return new JudgeConfig(
+        endpoint.map(URI::create).orElse(null),
+        model,
+        keyEnv,
+        source.get(NodeOptions.JUDGE_SAMPLE_RATE),
+        source.get(NodeOptions.JUDGE_TIMEOUT_MS),
+        source.get(NodeOptions.JUDGE_MAX_CONCURRENT));
   }
 
   /**
@@ -148,6 +175,8 @@ public record NodeConfig(
         + (adminKey.isPresent() ? "on" : "off")
         + " data="
         + (dataEnabled ? "on" : "off")
+        + " judge="
+        + judge.endpointUrl().map(u -> u + " " + judge.model()).orElse("off")
         + "]";
   }
 

@@ -81,6 +81,48 @@ public final class NodeOptions {
           "Checkpoint interval of the pipeline job; dataset files are committed on each"
               + " checkpoint.");
 
+  public static final Option<String> JUDGE_ENDPOINT =
+      Option.httpUrl(
+          "judge.endpoint",
+          "AF_JUDGE_ENDPOINT",
+          "Base URL of an OpenAI-compatible API (e.g. https://api.openai.com/v1) whose chat"
+              + " completions judge a sample of turns in the pipeline job (docs/labeling.md). Empty:"
+              + " the judge is off.");
+
+  public static final Option<String> JUDGE_MODEL =
+      Option.string("judge.model", "AF_JUDGE_MODEL", "gpt-4o-mini", "Model the judge asks.");
+
+  public static final Option<String> JUDGE_API_KEY_ENV =
+      Option.string(
+          "judge.api.key.env",
+          "AF_JUDGE_API_KEY_ENV",
+          "AF_JUDGE_API_KEY",
+          "Name of the environment variable holding the judge's API key, read by the Flink task"
+              + " managers (the embedded MiniCluster: this node's own environment). The key itself"
+              + " is never an option: job arguments show in Flink's UI.");
+
+  public static final Option<Double> JUDGE_SAMPLE_RATE =
+      Option.fraction(
+          "judge.sample.rate",
+          "AF_JUDGE_SAMPLE_RATE",
+          0.1,
+          "Share of turns the judge rates, 0 to 1, chosen deterministically by example id.");
+
+  public static final Option<Integer> JUDGE_TIMEOUT_MS =
+      Option.positiveInt(
+          "judge.timeout.ms",
+          "AF_JUDGE_TIMEOUT_MS",
+          10000,
+          "Time a judge call may take; a later answer gives the turn a degraded label, never a"
+              + " failed job.");
+
+  public static final Option<Integer> JUDGE_MAX_CONCURRENT =
+      Option.positiveInt(
+          "judge.max.concurrent",
+          "AF_JUDGE_MAX_CONCURRENT",
+          16,
+          "Judge calls in flight per pipeline subtask.");
+
   public static final Option<String> CLUSTER_NAME =
       Option.string(
           "cluster.name",
@@ -221,6 +263,12 @@ public final class NodeOptions {
           FLINK_PORT,
           PIPELINE_JAR,
           CHECKPOINT_INTERVAL_MS,
+          JUDGE_ENDPOINT,
+          JUDGE_MODEL,
+          JUDGE_API_KEY_ENV,
+          JUDGE_SAMPLE_RATE,
+          JUDGE_TIMEOUT_MS,
+          JUDGE_MAX_CONCURRENT,
           CLUSTER_NAME,
           CLUSTER_PORT,
           CLUSTER_MEMBERS,

@@ -58,6 +58,43 @@ public record Option<T>(
             });
   }
 
+  /** A number from 0 to 1, e.g. a share of turns. */
+  static Option<Double> fraction(String key, String env, double defaultValue, String desc) {
+    return new Option<>(
+        key,
+        env,
+        Double.toString(defaultValue),
+        desc,
+        text -> {
+          double value = Double.parseDouble(text.trim());
+          if (!(value >= 0 && value <= 1)) {
+            throw new IllegalArgumentException("must be a number from 0 to 1");
+          }
+          return value;
+        });
+  }
+
+  /** An http or https URL; empty means "not set". */
+  static Option<String> httpUrl(String key, String env, String desc) {
+    return new Option<>(
+        key,
+        env,
+        "",
+        desc,
+        text -> {
+          String url = text.trim();
+          if (!url.isEmpty() && !url.startsWith("http://") && !url.startsWith("https://")) {
+            throw new IllegalArgumentException("must be an http:// or https:// URL");
+          }
+          try {
+            java.net.URI.create(url);
+          } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("not a URL: " + e.getMessage(), e);
+          }
+          return url;
+        });
+  }
+
   static Option<Integer> positiveInt(String key, String env, int defaultValue, String desc) {
     return intAtLeast(key, env, defaultValue, desc, 1, "must be a positive whole number");
   }

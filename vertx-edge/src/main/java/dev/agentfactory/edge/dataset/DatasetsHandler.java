@@ -19,6 +19,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -39,16 +40,32 @@ public final class DatasetsHandler {
 
   private static final Logger LOG = LoggerFactory.getLogger(DatasetsHandler.class);
 
+  /** Finished cuts kept for their status URL. */
+  static final int KEPT_CUTS = 100;
+
   private final DatasetCatalog catalog;
   private final Supplier<Lineage> lineage;
   private final WorkerExecutor worker;
-  private final Map<String, CutProgress> cuts = new ConcurrentHashMap<>();
+  private final WorkerExecutor cutWorker;
+  private final Map<String, DatasetCut> running = new ConcurrentHashMap<>();
+  private final Map<String, DatasetCut> cuts =
+      new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, DatasetCut> eldest) {
+          return size() > KEPT_CUTS && !eldest.getValue().running();
+        }
+      };
 
-  /** {@code lineage} says which job and savepoint produced the files, at cut time. */
+  /**
+   * {@code lineage} says which job, checkpoint, savepoint and judge produced the files; a cut asks
+   * it right after listing the files, on a worker thread (it may block).
+   */
   public DatasetsHandler(Vertx vertx, Path datasetsRoot, Supplier<Lineage> lineage) {
     this.catalog = new DatasetCatalog(datasetsRoot);
     this.lineage = lineage;
     this.worker = vertx.createSharedWorkerExecutor("af-datasets", 2);
+    // Cuts read every byte; on their own pool, so listing and downloads stay responsive.
+    this.cutWorker = vertx.createSharedWorkerExecutor("af-dataset-cuts", 2);
   }
 
   /**
@@ -81,70 +98,130 @@ public final class DatasetsHandler {
                               .put("committed_files", d.committedFiles())
                               .put("total_rows", d.totalRows())
                               .put("latest_version", d.latestVersion())
-                              .put("cut_in_progress", progressJson(cuts.get(d.name())))));
+                              .put("cut_in_progress", progressJson(d.name()))));
           json(ctx, 200, new JsonObject().put("datasets", array).encode());
         });
   }
 
-  private static JsonObject progressJson(CutProgress progress) {
-    if (progress == null) {
-      return null;
-    }
-    return new JsonObject()
-        .put("files_done", progress.filesDone)
-        .put("files_total", progress.filesTotal)
-        .put("bytes_done", progress.bytesDone)
-        .put("bytes_total", progress.bytesTotal);
-  }
-
-  /** What a running cut has checksummed so far; written by the worker, read by list. */
-  private static final class CutProgress implements ProgressListener {
-    volatile int filesDone;
-    volatile int filesTotal;
-    volatile long bytesDone;
-    volatile long bytesTotal;
-
-    @Override
-    public void onProgress(int filesDone, int filesTotal, long bytesDone, long bytesTotal) {
-      this.filesDone = filesDone;
-      this.filesTotal = filesTotal;
-      this.bytesDone = bytesDone;
-      this.bytesTotal = bytesTotal;
-    }
+  private JsonObject progressJson(String dataset) {
+    DatasetCut cut = running.get(dataset);
+    return cut == null ? null : cut.toJson();
   }
 
   /**
-   * Cuts a version. The request answers when the cut is done (201 with the manifest); meanwhile
-   * {@code GET /v1/datasets} shows the cut's {@code cut_in_progress} (files and bytes checksummed
-   * of the total), and long cuts are logged.
+   * Starts cutting a version in the background and answers at once: 202 with the cut's state and
+   * {@code Location: /v1/datasets/{name}/cuts/{id}}. A POST while a cut of the same dataset runs
+   * answers that cut (202, same id) instead of starting another, so a retried request never makes
+   * two versions. Before starting: 400 {@code invalid_name}, 404 {@code not_found} (no dataset or
+   * no committed file). Failures of the cut itself show on the cut ({@code state: failed}, {@code
+   * error.code}).
    */
   public void cut(RoutingContext ctx) {
     String name = ctx.pathParam("name");
-    CutProgress tracker = new CutProgress();
+    admin(ctx, () -> catalog.committedFileCount(name), files -> start(ctx, name, files));
+  }
+
+  private void start(RoutingContext ctx, String name, int files) {
+    if (files == 0) {
+      ApiErrors.send(
+          ctx, 404, "not_found", "dataset '" + name + "' has no committed files to version", null);
+      return;
+    }
+    DatasetCut cut;
+    boolean started = false;
+    synchronized (running) {
+      cut = running.get(name);
+      if (cut == null) {
+        cut = new DatasetCut(name, files);
+        running.put(name, cut);
+        remember(cut);
+        started = true;
+      }
+    }
+    if (started) {
+      run(cut);
+    }
+    ctx.response()
+        .setStatusCode(202)
+        .putHeader("location", cut.location())
+        .putHeader("content-type", "application/json")
+        .end(cut.toJson().encode());
+  }
+
+  private void run(DatasetCut cut) {
+    String name = cut.dataset();
     ProgressListener progress =
-        (filesDone, filesTotal, bytesDone, bytesTotal) -> {
-          tracker.onProgress(filesDone, filesTotal, bytesDone, bytesTotal);
-          if (filesDone == filesTotal || filesDone % 100 == 0) {
-            LOG.info(
-                "dataset {}: cut {}/{} files, {}/{} bytes",
-                name,
-                filesDone,
-                filesTotal,
-                bytesDone,
-                bytesTotal);
+        new ProgressListener() {
+          @Override
+          public void onProgress(int filesDone, int filesTotal, long bytesDone, long total) {
+            int before = cut.filesDone();
+            cut.onProgress(filesDone, filesTotal, bytesDone, total);
+            if (filesDone != before && (filesDone == filesTotal || filesDone % 100 == 0)) {
+              LOG.info(
+                  "dataset {}: cut {} {}/{} files, {}/{} bytes",
+                  name,
+                  cut.id(),
+                  filesDone,
+                  filesTotal,
+                  bytesDone,
+                  total);
+            }
+          }
+
+          @Override
+          public void onRows(long rowsDone) {
+            cut.onRows(rowsDone);
           }
         };
-    admin(
+    cutWorker
+        .executeBlocking(() -> catalog.cut(name, lineage, progress), false)
+        .onComplete(
+            ar -> {
+              if (ar.succeeded()) {
+                cut.succeeded(ar.result().version());
+                LOG.info("dataset {}: cut {} published v{}", name, cut.id(), ar.result().version());
+              } else {
+                cut.failed(ar.cause());
+                LOG.warn("dataset {}: cut {} failed", name, cut.id(), ar.cause());
+              }
+              running.remove(name, cut);
+            });
+  }
+
+  private void remember(DatasetCut cut) {
+    synchronized (cuts) {
+      cuts.put(cut.id(), cut);
+    }
+  }
+
+  /** {@code GET /v1/datasets/{name}/cuts/{id}}: a running or recent cut. */
+  public void cutStatus(RoutingContext ctx) {
+    String name = ctx.pathParam("name");
+    String id = ctx.pathParam("id");
+    Auth.requireAdmin(
         ctx,
         () -> {
-          cuts.put(name, tracker);
-          try {
-            return catalog.cut(name, lineage.get(), progress);
-          } finally {
-            cuts.remove(name, tracker);
+          DatasetCut cut;
+          synchronized (cuts) {
+            cut = cuts.get(id);
           }
-        },
-        version -> json(ctx, 201, manifest(version)));
+          if (cut == null || !cut.dataset().equals(name)) {
+            ApiErrors.send(
+                ctx,
+                404,
+                "not_found",
+                "no cut "
+                    + id
+                    + " of dataset "
+                    + name
+                    + " on this node (the last "
+                    + KEPT_CUTS
+                    + " are kept)",
+                "id");
+          } else {
+            json(ctx, 200, cut.toJson().encode());
+          }
+        });
   }
 
   public void versions(RoutingContext ctx) {
@@ -223,6 +300,6 @@ public final class DatasetsHandler {
   }
 
   public Future<Void> close() {
-    return worker.close();
+    return Future.join(worker.close(), cutWorker.close()).mapEmpty();
   }
 }

@@ -2,6 +2,7 @@ package dev.agentfactory.edge.pipeline;
 
 import dev.agentfactory.connectors.flink.FlinkRestClient;
 import dev.agentfactory.connectors.flink.JobSummary;
+import dev.agentfactory.connectors.flink.JudgeConfig;
 import dev.agentfactory.connectors.flink.PipelineConfig;
 import dev.agentfactory.connectors.kafka.Topics;
 import java.io.IOException;
@@ -34,6 +35,7 @@ public final class PipelineJob {
    * @param bootstrapServers where the job reads interactions from
    * @param datasetsDir where the job writes Parquet datasets
    * @param checkpointIntervalMs how often files are committed
+   * @param judge the LLM judge settings (off: {@link JudgeConfig#off()})
    * @param savepointFile where the path of the last stop's savepoint is kept, to resume from
    */
   public PipelineJob(
@@ -42,7 +44,8 @@ public final class PipelineJob {
       Path savepointFile,
       String bootstrapServers,
       Path datasetsDir,
-      int checkpointIntervalMs) {
+      int checkpointIntervalMs,
+      JudgeConfig judge) {
     this.rest = rest;
     this.jar = jar;
     this.savepointFile = savepointFile;
@@ -54,6 +57,7 @@ public final class PipelineJob {
                 datasetsDir.toString(),
                 checkpointIntervalMs,
                 PipelineConfig.DEFAULT_GROUP_ID)
+            .withJudge(judge)
             .toArgs();
   }
 

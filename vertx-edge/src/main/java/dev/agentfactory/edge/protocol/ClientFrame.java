@@ -20,6 +20,21 @@ public sealed interface ClientFrame {
   /** A user message to the session's agent; answered by an agent turn. */
   record Message(String id, String content) implements ClientFrame {}
 
+  /**
+   * A person's feedback on an earlier turn of this session, and/or the turn's known right answer;
+   * answered with {@code feedback.recorded} once its event is on Kafka.
+   *
+   * @param turnId the {@code id} of the {@code exec} or {@code message} frame that started the turn
+   * @param feedback the rating and/or the rejected alternative, if any
+   * @param reference the known right answer, if any; at least one of the two is present
+   */
+  record Feedback(
+      String id,
+      String turnId,
+      Optional<dev.agentfactory.connectors.event.Feedback> feedback,
+      Optional<dev.agentfactory.connectors.event.Reference> reference)
+      implements ClientFrame {}
+
   /** Liveness check; answered with {@code pong}. */
   record Ping(String id) implements ClientFrame {}
 }

@@ -67,10 +67,11 @@ public final class FrameCodec {
       case "exec" -> parseExec(root, id);
       case "ping" -> new ClientFrame.Ping(id);
       case "message" -> parseMessage(root, id);
+      case "feedback" -> FeedbackFrames.parse(root, id);
       default ->
           throw new FrameException(
               "unknown_type",
-              "unknown frame type '" + type + "'; expected exec, message or ping",
+              "unknown frame type '" + type + "'; expected exec, message, feedback or ping",
               "type",
               id);
     };

@@ -130,6 +130,18 @@ public sealed interface ServerFrame {
   }
 
   /** The answer to a ping. */
+  /**
+   * The feedback {@code id} on turn {@code turnId} is on Kafka as the event {@code eventId}, which
+   * amends the turn's event {@code amendsEventId}.
+   */
+  record FeedbackRecorded(String id, String turnId, String eventId, String amendsEventId)
+      implements ServerFrame {
+    @Override
+    public String type() {
+      return "feedback.recorded";
+    }
+  }
+
   record Pong(String id) implements ServerFrame {
     @Override
     public String type() {

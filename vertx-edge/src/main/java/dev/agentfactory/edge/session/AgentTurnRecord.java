@@ -11,4 +11,10 @@ public record AgentTurnRecord(
     String agentVersion,
     AgentLoop.Turn result,
     Instant startedAt)
-    implements SessionRecord {}
+    implements SessionRecord {
+
+  @Override
+  public java.util.UUID eventId() {
+    return SessionRecord.turnEventId(sessionId, turn);
+  }
+}

@@ -25,4 +25,9 @@ public record ExecRecord(
   public ExecRecord {
     argv = List.copyOf(argv);
   }
+
+  @Override
+  public java.util.UUID eventId() {
+    return SessionRecord.turnEventId(sessionId, turn);
+  }
 }

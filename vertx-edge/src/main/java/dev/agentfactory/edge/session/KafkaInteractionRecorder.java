@@ -34,17 +34,34 @@ public final class KafkaInteractionRecorder implements InteractionRecorder {
   public Future<Void> record(SessionRecord record) {
     Interaction event;
     try {
-      event = record instanceof ExecRecord exec ? toEvent(exec) : toEvent((AgentTurnRecord) record);
+      event = toEvent(record);
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
     return Future.fromCompletionStage(publisher.publish(event), vertx.getOrCreateContext());
   }
 
+  static Interaction toEvent(SessionRecord record) {
+    if (record instanceof ExecRecord exec) {
+      return toEvent(exec);
+    } else if (record instanceof AgentTurnRecord turn) {
+      return toEvent(turn);
+    }
+    return toEvent((FeedbackRecord) record);
+  }
+
+  /** The turn's event again, with the feedback and reference, amending the original event. */
+  static Interaction toEvent(FeedbackRecord record) {
+    Interaction turn = toEvent(record.turn());
+    return turn.amendedWith(
+        record.eventId(), record.feedback().orElse(null), record.reference().orElse(null));
+  }
+
   static Interaction toEvent(ExecRecord record) {
     String command = displayCommand(record);
     ToolCallStatus status = toolStatus(record.status(), record.exitCode());
     return Interaction.builder()
+        .eventId(record.eventId())
         .tenant(record.tenant())
         .sessionId(record.sessionId())
         .turn(record.turn() - 1)
@@ -73,6 +90,7 @@ public final class KafkaInteractionRecorder implements InteractionRecorder {
     AgentLoop.Turn turn = record.result();
     Interaction.Builder event =
         Interaction.builder()
+            .eventId(record.eventId())
             .tenant(record.tenant())
             .sessionId(record.sessionId())
             .turn(record.turn() - 1)

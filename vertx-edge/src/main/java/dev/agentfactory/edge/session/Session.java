@@ -61,6 +61,9 @@ final class Session {
   /** How much of a command's output goes into its interaction event. */
   static final int MAX_RECORDED_CHARS = 64 * 1024;
 
+  /** How many recent turns feedback can refer to. */
+  static final int REMEMBERED_TURNS = 256;
+
   static final int REPLAY_FRAMES = 4096;
   static final long REPLAY_CHARS = 4L << 20;
 
@@ -100,6 +103,15 @@ final class Session {
   private int pending;
   private boolean closed;
   private LeasedSandbox leased;
+
+  /** Turns feedback can name, by request id; the most recent {@value #REMEMBERED_TURNS}. */
+  private final Map<String, Future<SessionRecord>> recordedTurns =
+      new java.util.LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Future<SessionRecord>> eldest) {
+          return size() > REMEMBERED_TURNS;
+        }
+      };
 
   /** Completes when the previous command has finished; the next one chains on it. */
   private Future<Void> tail = Future.succeededFuture();
@@ -347,6 +359,46 @@ final class Session {
     } else if (frame instanceof ClientFrame.Exec exec) {
       metrics.frameReceived("exec");
       enqueue(exec.id(), () -> sandbox().transform(ar -> leased(exec, ar)));
+    } else if (frame instanceof ClientFrame.Feedback feedback) {
+      metrics.frameReceived("feedback");
+      if (pending >= MAX_PENDING) {
+        send(
+            new ServerFrame.Error(
+                feedback.id(),
+                "too_many_pending",
+                MAX_PENDING + " requests are already queued; wait for their answers",
+                null,
+                false));
+        return;
+      }
+      // Behind the work queued before it, so feedback on a command sent just before finds it.
+      pending++;
+      tail =
+          tail.transform(
+              ar ->
+                  recordFeedback(feedback)
+                      .andThen(
+                          done -> {
+                            if (done.succeeded()) {
+                              send(feedbackRecorded(feedback, done.result()));
+                            } else if (done.cause() instanceof FrameException e) {
+                              send(e.toFrame());
+                            } else {
+                              send(
+                                  new ServerFrame.Error(
+                                      feedback.id(),
+                                      "event_not_recorded",
+                                      String.valueOf(done.cause().getMessage()),
+                                      null,
+                                      false));
+                            }
+                          })
+                      .transform(
+                          done -> {
+                            pending--;
+                            touch();
+                            return Future.succeededFuture();
+                          }));
     } else if (frame instanceof ClientFrame.Message message) {
       metrics.frameReceived("message");
       if (agent == null) {
@@ -627,9 +679,97 @@ final class Session {
     record(exec.id(), record);
   }
 
+  /**
+   * Records feedback on an earlier turn of this session as an amending interaction event; completes
+   * once Kafka has it. Fails with a {@link FrameException}: {@code unknown_turn} (field {@code
+   * turn_id}) if the session has no recorded turn with that id, {@code turn_not_recorded} if that
+   * turn's own event never reached Kafka, {@code event_not_recorded} if the feedback's did not.
+   */
+  public Future<FeedbackRecord> recordFeedback(ClientFrame.Feedback feedback) {
+    Promise<FeedbackRecord> result = Promise.promise();
+    onContext(
+        () -> {
+          Future<SessionRecord> turn = recordedTurns.get(feedback.turnId());
+          if (turn == null) {
+            result.fail(
+                new FrameException(
+                    "unknown_turn",
+                    "this session has no finished turn with id '"
+                        + feedback.turnId()
+                        + "' (the last "
+                        + REMEMBERED_TURNS
+                        + " are kept)",
+                    "turn_id",
+                    feedback.id()));
+            return;
+          }
+          turn.transform(
+                  ar -> {
+                    if (ar.failed()) {
+                      return Future.<FeedbackRecord>failedFuture(
+                          new FrameException(
+                              "turn_not_recorded",
+                              "turn '"
+                                  + feedback.turnId()
+                                  + "' was not recorded, so there is no event to amend",
+                              "turn_id",
+                              feedback.id()));
+                    }
+                    FeedbackRecord record =
+                        FeedbackRecord.of(ar.result(), feedback.feedback(), feedback.reference());
+                    return recorder
+                        .record(record)
+                        .transform(
+                            sent -> {
+                              metrics.eventPublished(sent.succeeded());
+                              return sent.succeeded()
+                                  ? Future.succeededFuture(record)
+                                  : Future.<FeedbackRecord>failedFuture(
+                                      new FrameException(
+                                          "event_not_recorded",
+                                          "the feedback's event was not recorded: "
+                                              + sent.cause().getMessage(),
+                                          null,
+                                          feedback.id()));
+                            });
+                  })
+              .onComplete(
+                  ar ->
+                      onContext(
+                          () -> {
+                            if (ar.succeeded()) {
+                              result.complete(ar.result());
+                            } else {
+                              result.fail(ar.cause());
+                            }
+                          }));
+        });
+    return result.future();
+  }
+
+  private static ServerFrame.FeedbackRecorded feedbackRecorded(
+      ClientFrame.Feedback feedback, FeedbackRecord record) {
+    return new ServerFrame.FeedbackRecorded(
+        feedback.id(),
+        feedback.turnId(),
+        record.eventId().toString(),
+        record.turn().eventId().toString());
+  }
+
   private void record(String requestId, SessionRecord record) {
+    Promise<SessionRecord> recorded = Promise.promise();
+    recordedTurns.remove(requestId); // a reused id names the newest turn
+    recordedTurns.put(requestId, recorded.future());
     recorder
         .record(record)
+        .andThen(
+            ar -> {
+              if (ar.succeeded()) {
+                recorded.complete(record);
+              } else {
+                recorded.fail(ar.cause());
+              }
+            })
         .onComplete(
             ar ->
                 onContext(

@@ -1,5 +1,6 @@
 package dev.agentfactory.edge.session;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.agentfactory.edge.agent.AgentException;
 import dev.agentfactory.edge.agent.AgentRef;
 import dev.agentfactory.edge.agent.AgentRegistry;
@@ -8,7 +9,10 @@ import dev.agentfactory.edge.agent.ModelProviders;
 import dev.agentfactory.edge.auth.ApiErrors;
 import dev.agentfactory.edge.auth.Auth;
 import dev.agentfactory.edge.metrics.EdgeMetrics;
+import dev.agentfactory.edge.protocol.ClientFrame;
+import dev.agentfactory.edge.protocol.FeedbackFrames;
 import dev.agentfactory.edge.protocol.FrameCodec;
+import dev.agentfactory.edge.protocol.FrameException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.ServerWebSocket;
@@ -154,6 +158,64 @@ public final class SessionHandler {
         .onSuccess(socket -> session.resume(socket, seen))
         .onFailure(e -> LOG.debug("WebSocket upgrade failed", e));
   }
+
+  /**
+   * {@code POST /v1/sessions/{id}/feedback}: the {@code feedback} frame's fields as a JSON body
+   * (docs/protocol.md); 201 with the amending event's id once it is on Kafka.
+   */
+  public void feedback(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    Session session = live.get(id);
+    if (session == null || !session.tenant().equals(Auth.tenant(ctx))) {
+      ApiErrors.send(ctx, 404, "unknown_session", "no live session " + id + " on this node", "id");
+      return;
+    }
+    ClientFrame.Feedback feedback;
+    try {
+      JsonNode root = FEEDBACK_JSON.readTree(ctx.body().asString());
+      if (root == null || !root.isObject()) {
+        ApiErrors.send(ctx, 400, "malformed_json", "the body must be a JSON object", null);
+        return;
+      }
+      feedback = FeedbackFrames.parse(root, "http");
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      ApiErrors.send(ctx, 400, "malformed_json", "body: " + e.getOriginalMessage(), null);
+      return;
+    } catch (FrameException e) {
+      ApiErrors.send(ctx, 400, e.code(), e.getMessage(), e.field());
+      return;
+    }
+    session
+        .recordFeedback(feedback)
+        .onSuccess(
+            record ->
+                ctx.response()
+                    .setStatusCode(201)
+                    .putHeader("content-type", "application/json")
+                    .end(
+                        new io.vertx.core.json.JsonObject()
+                            .put("turn_id", feedback.turnId())
+                            .put("event_id", record.eventId().toString())
+                            .put("amends_event_id", record.turn().eventId().toString())
+                            .encode()))
+        .onFailure(
+            e -> {
+              if (e instanceof FrameException f) {
+                int status =
+                    switch (f.code()) {
+                      case "unknown_turn" -> 404;
+                      case "turn_not_recorded" -> 409;
+                      default -> 503;
+                    };
+                ApiErrors.send(ctx, status, f.code(), f.getMessage(), f.field());
+              } else {
+                ctx.fail(e);
+              }
+            });
+  }
+
+  private static final com.fasterxml.jackson.databind.ObjectMapper FEEDBACK_JSON =
+      new com.fasterxml.jackson.databind.ObjectMapper();
 
   public int liveSessions() {
     return live.size();

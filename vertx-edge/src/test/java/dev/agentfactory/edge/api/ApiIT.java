@@ -95,6 +95,7 @@ class ApiIT {
                             "getOpenApi", ctx -> ctx.response().end(ApiRouter.contractText())),
                         Map.entry("openSession", echoTenant),
                         Map.entry("resumeSession", echoTenant),
+                        Map.entry("sendSessionFeedback", echoTenant),
                         Map.entry("createKey", keys::create),
                         Map.entry("listKeys", keys::list),
                         Map.entry("revokeKey", keys::revoke),
@@ -111,6 +112,7 @@ class ApiIT {
                         Map.entry("stopJob", jobs::stop),
                         Map.entry("listDatasets", datasets::list),
                         Map.entry("cutDatasetVersion", datasets::cut),
+                        Map.entry("getDatasetCut", datasets::cutStatus),
                         Map.entry("listDatasetVersions", datasets::versions),
                         Map.entry("getDatasetVersion", datasets::version),
                         Map.entry("getDatasetFile", datasets::file),
@@ -329,12 +331,29 @@ class ApiIT {
     }
 
     HttpResponse<String> cut = send("POST", "/v1/datasets/preference/versions", ADMIN, null);
-    assertThat(cut.statusCode()).isEqualTo(201);
-    JsonNode manifest = MAPPER.readTree(cut.body());
+    assertThat(cut.statusCode()).as(cut.body()).isEqualTo(202);
+    String location = cut.headers().firstValue("location").orElseThrow();
+    JsonNode started = MAPPER.readTree(cut.body());
+    assertThat(location)
+        .isEqualTo("/v1/datasets/preference/cuts/" + started.get("cut_id").asText());
+    assertThat(started.get("files_total").asInt()).isEqualTo(1);
+    JsonNode done = awaitCut(location);
+    assertThat(done.get("state").asText()).isEqualTo("succeeded");
+    assertThat(done.get("files_done").asInt()).isEqualTo(1);
+    assertThat(done.get("rows_done").asLong()).isEqualTo(1);
+    assertThat(done.get("version").asInt()).isEqualTo(1);
+    assertThat(done.get("error").isNull()).isTrue();
+    JsonNode manifest =
+        MAPPER.readTree(send("GET", done.get("version_url").asText(), ADMIN, null).body());
     assertThat(manifest.get("dataset").asText()).isEqualTo("preference");
     assertThat(manifest.get("total_rows").asLong()).isEqualTo(1);
     assertThat(manifest.at("/lineage/scrub_policies/0").asText()).isEqualTo("pii-v1");
     assertThat(manifest.at("/schema/parquet").asText()).contains("chosen", "rejected", "pii_spans");
+    assertThat(send("GET", "/v1/datasets/preference/cuts/nope", ADMIN, null).statusCode())
+        .isEqualTo(404);
+    assertThat(send("GET", location, newKey("acme"), null).statusCode())
+        .as("admin key only")
+        .isEqualTo(403);
 
     JsonNode listed = MAPPER.readTree(send("GET", "/v1/datasets", ADMIN, null).body());
     JsonNode preference = null;
@@ -350,6 +369,49 @@ class ApiIT {
     assertThat(send("POST", "/v1/datasets/rft/versions", ADMIN, null).statusCode())
         .as("a kind without committed files cannot be cut yet")
         .isEqualTo(404);
+  }
+
+  @Test
+  void aCutThatFailsSaysWhyOnItsStatusAndPublishesNoVersion() throws Exception {
+    Path bucket = Files.createDirectories(dir.resolve("datasets/sft/2026-11-25--10"));
+    for (String part : List.of("part-a-0.parquet", "part-b-0.parquet")) {
+      DatasetKind kind = part.startsWith("part-a") ? DatasetKind.SFT : DatasetKind.PREFERENCE;
+      // Two files that disagree on their schema: a version needs one.
+      try (ParquetWriter<GenericRecord> writer =
+          AvroParquetWriter.<GenericRecord>builder(new LocalOutputFile(bucket.resolve(part)))
+              .withSchema(kind.avroSchema())
+              .build()) {
+        // empty files are valid Parquet with the schema in the footer
+      }
+    }
+
+    HttpResponse<String> cut = send("POST", "/v1/datasets/sft/versions", ADMIN, null);
+    assertThat(cut.statusCode()).as(cut.body()).isEqualTo(202);
+    JsonNode failed = awaitCut(cut.headers().firstValue("location").orElseThrow());
+
+    assertThat(failed.get("state").asText()).isEqualTo("failed");
+    assertThat(failed.at("/error/code").asText()).isEqualTo("conflict");
+    assertThat(failed.at("/error/retriable").asBoolean()).isFalse();
+    assertThat(failed.at("/error/message").asText()).contains("part-a-0.parquet", "schema");
+    assertThat(failed.get("version").isNull()).isTrue();
+    assertThat(send("GET", "/v1/datasets/sft/versions", ADMIN, null).body())
+        .isEqualTo("{\"versions\":[]}");
+    assertThat(send("POST", "/v1/datasets/Bad_Name/versions", ADMIN, null).statusCode())
+        .isEqualTo(400);
+  }
+
+  /** Polls a cut's status URL until it is no longer running. */
+  private JsonNode awaitCut(String location) {
+    return org.awaitility.Awaitility.await()
+        .atMost(java.time.Duration.ofSeconds(60))
+        .pollInterval(java.time.Duration.ofMillis(50))
+        .until(
+            () -> {
+              HttpResponse<String> status = send("GET", location, ADMIN, null);
+              assertThat(status.statusCode()).as(status.body()).isEqualTo(200);
+              return MAPPER.readTree(status.body());
+            },
+            cut -> !cut.get("state").asText().equals("running"));
   }
 
   @Test

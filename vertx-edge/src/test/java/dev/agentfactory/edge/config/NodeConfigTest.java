@@ -3,6 +3,7 @@ package dev.agentfactory.edge.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.agentfactory.connectors.flink.JudgeConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -66,6 +67,55 @@ class NodeConfigTest {
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("data.enabled")
         .hasMessageContaining("true or false");
+  }
+
+  @Test
+  void theJudgeIsOffByDefaultAndItsOptionsReachThePipelineConfig() {
+    assertThat(NodeConfig.from(new ConfigSource(Map.of(), Map.of(), Map.of())).judge().enabled())
+        .isFalse();
+    ConfigSource on =
+        new ConfigSource(
+            Map.of("judge.endpoint", "http://127.0.0.1:9/v1", "judge.sample.rate", "1"),
+            Map.of("AF_JUDGE_MODEL", "judge-small", "AF_JUDGE_TIMEOUT_MS", "500"),
+            Map.of("af.judge.api.key.env", "MY_JUDGE_KEY", "af.judge.max.concurrent", "2"));
+
+    JudgeConfig judge = NodeConfig.from(on).judge();
+
+    assertThat(judge.enabled()).isTrue();
+    assertThat(judge.endpoint()).hasToString("http://127.0.0.1:9/v1");
+    assertThat(judge.model()).isEqualTo("judge-small");
+    assertThat(judge.apiKeyEnv()).isEqualTo("MY_JUDGE_KEY");
+    assertThat(judge.sampleRate()).isEqualTo(1.0);
+    assertThat(judge.timeoutMs()).isEqualTo(500);
+    assertThat(judge.maxConcurrent()).isEqualTo(2);
+    assertThat(judge.version()).isEqualTo("judge-small/" + JudgeConfig.RUBRIC_VERSION);
+    assertThat(NodeConfig.from(on).toString()).contains("judge=http://127.0.0.1:9/v1 judge-small");
+  }
+
+  @Test
+  void badJudgeOptionsNameTheOption() {
+    assertThatThrownBy(
+            () ->
+                NodeConfig.from(
+                    new ConfigSource(Map.of("judge.sample.rate", "1.5"), Map.of(), Map.of())))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("judge.sample.rate")
+        .hasMessageContaining("from 0 to 1");
+    assertThatThrownBy(
+            () ->
+                NodeConfig.from(
+                    new ConfigSource(Map.of("judge.endpoint", "ftp://x/v1"), Map.of(), Map.of())))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("judge.endpoint");
+    assertThatThrownBy(
+            () ->
+                NodeConfig.from(
+                    new ConfigSource(
+                        Map.of("judge.api.key.env", "sk-live-123"), Map.of(), Map.of())))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("judge.api.key.env")
+        .hasMessageContaining("environment variable name")
+        .hasMessageNotContaining("sk-live-123");
   }
 
   @Test

@@ -74,6 +74,52 @@ class FrameCodecTest {
   }
 
   @Test
+  void feedbackCarriesARatingARejectedAlternativeAndAReference() throws Exception {
+    ClientFrame frame =
+        codec.parse(
+            "{\"v\":1,\"type\":\"feedback\",\"id\":\"f1\",\"turn_id\":\"c1\","
+                + "\"rating\":\"down\",\"rejected\":\"the other answer\",\"comment\":\"wordy\","
+                + "\"reference\":{\"answer\":\"42\",\"verifier\":\"numeric\",\"eval\":true}}");
+
+    ClientFrame.Feedback feedback = (ClientFrame.Feedback) frame;
+    assertThat(feedback.turnId()).isEqualTo("c1");
+    assertThat(feedback.feedback().orElseThrow().rating())
+        .contains(dev.agentfactory.connectors.event.Rating.DOWN);
+    assertThat(feedback.feedback().orElseThrow().rejected())
+        .containsExactly(dev.agentfactory.connectors.event.Message.assistant("the other answer"));
+    assertThat(feedback.feedback().orElseThrow().comment()).contains("wordy");
+    assertThat(feedback.reference().orElseThrow().answer()).isEqualTo("42");
+    assertThat(feedback.reference().orElseThrow().eval()).isTrue();
+  }
+
+  @Test
+  void badFeedbackNamesTheField() {
+    String head = "{\"v\":1,\"type\":\"feedback\",\"id\":\"f1\",";
+    assertField(head + "\"rating\":\"up\"}", "turn_id");
+    assertField(head + "\"turn_id\":\"c1\",\"rating\":\"meh\"}", "rating");
+    assertField(head + "\"turn_id\":\"c1\"}", "rating");
+    assertField(
+        head + "\"turn_id\":\"c1\",\"rejected\":[{\"role\":\"user\",\"content\":\"x\"}]}",
+        "rejected[0].role");
+    assertField(
+        head + "\"turn_id\":\"c1\",\"reference\":{\"verifier\":\"x\"}}", "reference.answer");
+    assertField(
+        head + "\"turn_id\":\"c1\",\"reference\":{\"answer\":\"x\",\"eval\":\"yes\"}}",
+        "reference.eval");
+  }
+
+  private void assertField(String frame, String field) {
+    assertThatThrownBy(() -> codec.parse(frame))
+        .isInstanceOfSatisfying(
+            FrameException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo("invalid_field");
+              assertThat(e.field()).isEqualTo(field);
+              assertThat(e.id()).isEqualTo("f1");
+            });
+  }
+
+  @Test
   void errorsNameTheRequestWhenItsIdWasReadable() {
     assertThatThrownBy(() -> codec.parse("{\"v\":1,\"type\":\"fly\",\"id\":\"req-9\"}"))
         .isInstanceOfSatisfying(

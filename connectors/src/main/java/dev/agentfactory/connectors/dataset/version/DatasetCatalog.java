@@ -100,6 +100,16 @@ public final class DatasetCatalog {
    *     {@code io_error} if a file cannot be read or the manifest cannot be written
    */
   public DatasetVersion cut(String name, Lineage lineage, ProgressListener progress) {
+    return cut(name, () -> lineage, progress);
+  }
+
+  /**
+   * As {@link #cut(String, Lineage, ProgressListener)}, asking {@code lineage} right after the
+   * committed files were listed: e.g. for the latest completed checkpoint, which then committed
+   * every listed file (or an earlier one did).
+   */
+  public DatasetVersion cut(
+      String name, java.util.function.Supplier<Lineage> lineageSource, ProgressListener progress) {
     Path dir = datasetDir(name);
     int number = latestVersion(name, dir) + 1;
     Path versions = dir.resolve(VERSIONS_DIR);
@@ -108,6 +118,7 @@ public final class DatasetCatalog {
     if (paths.isEmpty()) {
       throw DatasetException.notFound("dataset '" + name + "' has no committed files to version");
     }
+    Lineage lineage = lineageSource.get();
     long bytesTotal = 0;
     for (String path : paths) {
       bytesTotal += size(name, dir, path);
@@ -119,6 +130,7 @@ public final class DatasetCatalog {
     ParquetFooter first = null;
     String firstPath = null;
     long[] bytesDone = {0};
+    long rowsDone = 0;
     for (String path : paths) {
       ParquetFooter footer = footer(name, dir, path, true);
       if (first == null) {
@@ -149,6 +161,8 @@ public final class DatasetCatalog {
                 progress.onProgress(filesDone, paths.size(), bytesDone[0], total);
               });
       files.add(new DatasetFile(path, bytesDone[0] - before, footer.rows(), sha));
+      rowsDone += footer.rows();
+      progress.onRows(rowsDone);
       if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
         throw lostRace(name, number);
       }
@@ -283,6 +297,17 @@ public final class DatasetCatalog {
   /** {@link #verify(String, int, ProgressListener)} without progress. */
   public VerifyReport verify(String name, int n) {
     return verify(name, n, ProgressListener.NONE);
+  }
+
+  /**
+   * How many committed files a cut of {@code name} would version now: a cheap check (a directory
+   * walk, no file is read) before starting one.
+   *
+   * @throws DatasetException {@code invalid_name} for a bad name, {@code not_found} if the dataset
+   *     does not exist
+   */
+  public int committedFileCount(String name) {
+    return committedFiles(name, datasetDir(name)).size();
   }
 
   private Path datasetDir(String name) {

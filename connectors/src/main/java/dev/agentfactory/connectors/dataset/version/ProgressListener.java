@@ -16,4 +16,7 @@ public interface ProgressListener {
   ProgressListener NONE = (filesDone, filesTotal, bytesDone, bytesTotal) -> {};
 
   void onProgress(int filesDone, int filesTotal, long bytesDone, long bytesTotal);
+
+  /** Rows in the files done so far; a cut reports it after each file (from its footer). */
+  default void onRows(long rowsDone) {}
 }
