@@ -122,11 +122,15 @@ final class CgroupV1Tree implements CgroupTree {
     private final Map<String, Path> dirs;
     private final Path freezer;
     private final CgroupV2Tree.V2 unified;
+    private final CgroupFiles.Reread oomControl;
+    private final CgroupFiles.Reread pidsEvents;
 
     V1(Map<String, Path> dirs, CgroupV2Tree.V2 unified) {
       this.dirs = dirs;
       this.freezer = dirs.get("freezer");
       this.unified = unified;
+      this.oomControl = new CgroupFiles.Reread(dirs.get("memory").resolve("memory.oom_control"));
+      this.pidsEvents = new CgroupFiles.Reread(dirs.get("pids").resolve("pids.events"));
     }
 
     @Override
@@ -157,9 +161,7 @@ final class CgroupV1Tree implements CgroupTree {
 
     @Override
     public LimitCounters counters() {
-      return new LimitCounters(
-          CgroupFiles.keyed(dirs.get("memory").resolve("memory.oom_control"), "oom_kill"),
-          CgroupFiles.keyed(dirs.get("pids").resolve("pids.events"), "max"));
+      return new LimitCounters(oomControl.keyed("oom_kill"), pidsEvents.keyed("max"));
     }
 
     @Override
@@ -169,9 +171,17 @@ final class CgroupV1Tree implements CgroupTree {
 
     @Override
     public void destroy() {
+      oomControl.close();
+      pidsEvents.close();
       if (unified != null) {
         // v2 kills every task at once, frozen or not; then the v1 directories are empty too
         unified.destroy();
+      }
+      if (dirs.entrySet().stream()
+          .filter(e -> !e.getKey().equals("unified"))
+          .allMatch(e -> CgroupFiles.removeEmpty(e.getValue()))) {
+        // the common case: nothing left in them, one rmdir each
+        return;
       }
       Path procs = freezer.resolve("cgroup.procs");
       if (Files.exists(procs) && !CgroupFiles.pids(procs).isEmpty()) {

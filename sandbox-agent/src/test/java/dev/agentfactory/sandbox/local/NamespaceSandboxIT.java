@@ -131,6 +131,28 @@ class NamespaceSandboxIT {
   }
 
   @Test
+  void requestEnvReplacesInheritedVariablesAndItsPathFindsThePrograms() {
+    CollectingListener out = new CollectingListener();
+    ExecRequest request =
+        new ExecRequest(
+            List.of("sh", "-c", "echo $HOME; env | grep -c '^HOME='"),
+            Map.of("HOME", "/tmp"),
+            Duration.ofSeconds(5),
+            1000);
+
+    run(sandbox, request, out);
+    ExecResult noPath =
+        run(
+            sandbox,
+            new ExecRequest(
+                List.of("true"), Map.of("PATH", "/nowhere"), Duration.ofSeconds(5), 1000),
+            new CollectingListener());
+
+    assertThat(out.stdout()).isEqualTo("/tmp\n1\n");
+    assertThat(noPath.exitCode()).isEqualTo(127);
+  }
+
+  @Test
   void timeoutKillsTheCommandAndItsChildren() {
     ExecRequest request =
         new ExecRequest(
