@@ -192,6 +192,23 @@ final class InitSession {
     } catch (IOException e) {
       // The pipe only breaks when init died; the reader then fails the command as sandbox_dead
     }
+    if (timedOut) {
+      timer.schedule(() -> killIfWedged(cmd), KILL_WAIT.toNanos(), TimeUnit.NANOSECONDS);
+    }
+  }
+
+  /**
+   * af-init answers a KILL within milliseconds. One that has not after {@link #KILL_WAIT} is
+   * wedged: a process of the sandbox can SIGSTOP a command between init's vfork and its exec, which
+   * holds init until the command execs. The sandbox is then killed, so the caller gets an answer
+   * ({@code sandbox_dead}) instead of waiting forever, and the pool cleans up after it.
+   */
+  private void killIfWedged(Command cmd) {
+    if (current != cmd || cmd.ended.isDone() || !alive) {
+      return;
+    }
+    descendants(process.toHandle()).forEach(ProcessHandle::destroyForcibly);
+    process.destroyForcibly();
   }
 
   private void send(InitFrame frame) throws IOException {
