@@ -18,6 +18,14 @@
  *   --uid      drop all groups and become uid:gid UID (real, effective and saved)
  *
  * Any failure exits 125 with a message on stderr (the sandbox log), before PROGRAM runs.
+ *
+ * Usage: af-launch --unmount-server DIR
+ *
+ *   A long-lived helper, one per pool: reads workspace paths, one per line, from stdin and
+ *   unmounts each (umount2, UMOUNT_NOFOLLOW), answering "ok" or "error <message>" per line. Only
+ *   direct children of DIR (the pool's workspaces directory) are accepted. It saves the JVM
+ *   spawning umount(8) on every close: one syscall (~0.15 ms) instead of a process (~15 ms on a
+ *   loaded 2-core host). It exits when stdin closes or its parent dies.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -27,6 +35,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #define SECCOMP_FD 3
@@ -36,8 +46,44 @@ static void fail(const char *what, const char *arg) {
   exit(125);
 }
 
+/* Whether PATH names an entry directly below DIR: DIR "/" NAME, NAME without '/', not . or .. */
+static int direct_child(const char *dir, const char *path) {
+  size_t n = strlen(dir);
+  if (strncmp(path, dir, n) != 0 || path[n] != '/') return 0;
+  const char *name = path + n + 1;
+  return name[0] != '\0' && strchr(name, '/') == NULL && strcmp(name, ".") != 0 &&
+         strcmp(name, "..") != 0;
+}
+
+static int unmount_server(const char *dir) {
+  /* The JVM that started us is the only client; without it there is nothing to serve. */
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() == 1) return 0;
+  char line[4096];
+  while (fgets(line, sizeof line, stdin) != NULL) {
+    size_t len = strlen(line);
+    if (len == 0 || line[len - 1] != '\n') {
+      printf("error line too long\n");
+    } else {
+      line[len - 1] = '\0';
+      if (!direct_child(dir, line)) {
+        printf("error not a workspace below %s: %s\n", dir, line);
+      } else if (umount2(line, UMOUNT_NOFOLLOW) < 0) {
+        printf("error %s\n", strerror(errno));
+      } else {
+        printf("ok\n");
+      }
+    }
+    fflush(stdout);
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
   long uid = -1;
+  if (argc == 3 && strcmp(argv[1], "--unmount-server") == 0) {
+    return unmount_server(argv[2]);
+  }
   const char *workspace = NULL, *size = NULL;
   int i = 1;
   for (; i < argc; i++) {

@@ -100,9 +100,15 @@ final class CgroupV2Tree implements CgroupTree {
   /** One v2 cgroup; also usable without controllers, for the freezer alone. */
   static final class V2 implements SandboxCgroup {
     private final Path dir;
+    private final CgroupFiles.Reread events;
+    private final CgroupFiles.Reread memoryEvents;
+    private final CgroupFiles.Reread pidsEvents;
 
     V2(Path dir) {
       this.dir = dir;
+      this.events = new CgroupFiles.Reread(dir.resolve("cgroup.events"));
+      this.memoryEvents = new CgroupFiles.Reread(dir.resolve("memory.events"));
+      this.pidsEvents = new CgroupFiles.Reread(dir.resolve("pids.events"));
     }
 
     @Override
@@ -113,8 +119,7 @@ final class CgroupV2Tree implements CgroupTree {
     @Override
     public void freeze() {
       CgroupFiles.write(dir.resolve("cgroup.freeze"), "1");
-      Path events = dir.resolve("cgroup.events");
-      CgroupFiles.await("freeze of " + dir, () -> CgroupFiles.keyed(events, "frozen") == 1);
+      CgroupFiles.await("freeze of " + dir, () -> events.keyed("frozen") == 1);
     }
 
     @Override
@@ -124,9 +129,7 @@ final class CgroupV2Tree implements CgroupTree {
 
     @Override
     public LimitCounters counters() {
-      return new LimitCounters(
-          CgroupFiles.keyed(dir.resolve("memory.events"), "oom_kill"),
-          CgroupFiles.keyed(dir.resolve("pids.events"), "max"));
+      return new LimitCounters(memoryEvents.keyed("oom_kill"), pidsEvents.keyed("max"));
     }
 
     @Override
@@ -137,6 +140,13 @@ final class CgroupV2Tree implements CgroupTree {
 
     @Override
     public void destroy() {
+      events.close();
+      memoryEvents.close();
+      pidsEvents.close();
+      if (CgroupFiles.removeEmpty(dir)) {
+        // the common case: the sandbox's processes are already reaped, one rmdir and done
+        return;
+      }
       Path procs = dir.resolve("cgroup.procs");
       if (Files.exists(procs) && !CgroupFiles.pids(procs).isEmpty()) {
         // Kills every task, frozen or not, atomically with respect to forks

@@ -13,9 +13,13 @@ import java.io.OutputStream;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -27,6 +31,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
+import java.util.stream.Stream;
 
 /**
  * One running af-init behind an isolation driver, spoken to over its pipes: the command channel of
@@ -187,6 +192,23 @@ final class InitSession {
     } catch (IOException e) {
       // The pipe only breaks when init died; the reader then fails the command as sandbox_dead
     }
+    if (timedOut) {
+      timer.schedule(() -> killIfWedged(cmd), KILL_WAIT.toNanos(), TimeUnit.NANOSECONDS);
+    }
+  }
+
+  /**
+   * af-init answers a KILL within milliseconds. One that has not after {@link #KILL_WAIT} is
+   * wedged: a process of the sandbox can SIGSTOP a command between init's vfork and its exec, which
+   * holds init until the command execs. The sandbox is then killed, so the caller gets an answer
+   * ({@code sandbox_dead}) instead of waiting forever, and the pool cleans up after it.
+   */
+  private void killIfWedged(Command cmd) {
+    if (current != cmd || cmd.ended.isDone() || !alive) {
+      return;
+    }
+    descendants(process.toHandle()).forEach(ProcessHandle::destroyForcibly);
+    process.destroyForcibly();
   }
 
   private void send(InitFrame frame) throws IOException {
@@ -323,7 +345,7 @@ final class InitSession {
    * reaped by af-init before it is killed in turn.
    */
   private void killAndReap() {
-    List<ProcessHandle> inside = process.toHandle().descendants().toList();
+    List<ProcessHandle> inside = descendants(process.toHandle());
     inside.forEach(ProcessHandle::destroyForcibly);
     awaitGone(inside);
     process.destroyForcibly();
@@ -340,6 +362,49 @@ final class InitSession {
     }
     closeQuietly(toInit);
     awaitGone(inside);
+  }
+
+  /**
+   * The processes below {@code root}, from {@code /proc/<pid>/task/<tid>/children}: a few small
+   * reads, where {@link ProcessHandle#descendants()} reads the stat file of every process on the
+   * host (3 ms per close on a busy host). Falls back to that scan on kernels without the file.
+   */
+  static List<ProcessHandle> descendants(ProcessHandle root) {
+    List<ProcessHandle> out = new ArrayList<>();
+    Deque<Long> todo = new ArrayDeque<>(List.of(root.pid()));
+    try {
+      while (!todo.isEmpty()) {
+        long pid = todo.poll();
+        Path tasks = Path.of("/proc", Long.toString(pid), "task");
+        List<Path> threads;
+        try (Stream<Path> s = Files.list(tasks)) {
+          threads = s.toList();
+        } catch (NoSuchFileException e) {
+          continue; // exited meanwhile: its children went to the subreaper, found below it anyway
+        }
+        for (Path thread : threads) {
+          String children;
+          try {
+            children = Files.readString(thread.resolve("children"));
+          } catch (NoSuchFileException e) {
+            if (!Files.exists(thread)) {
+              continue; // the thread exited
+            }
+            throw e;
+          }
+          for (String child : children.trim().split("\\s+")) {
+            if (!child.isEmpty()) {
+              long c = Long.parseLong(child);
+              ProcessHandle.of(c).ifPresent(out::add);
+              todo.add(c);
+            }
+          }
+        }
+      }
+      return out;
+    } catch (IOException | RuntimeException e) {
+      return root.descendants().toList();
+    }
   }
 
   /**

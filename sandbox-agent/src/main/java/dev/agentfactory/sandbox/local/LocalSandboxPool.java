@@ -57,6 +57,9 @@ public final class LocalSandboxPool implements SandboxPool {
   private static final Logger LOG = LoggerFactory.getLogger(LocalSandboxPool.class);
   private static final Duration REFILL_BACKOFF = Duration.ofSeconds(1);
 
+  /** How long after a lease from the warm set its replacement starts (see {@link #refillSoon}). */
+  static final Duration REFILL_DELAY = Duration.ofMillis(5);
+
   private final SandboxConfig config;
   private final IsolationDriver driver;
   private final int hostUid;
@@ -74,6 +77,7 @@ public final class LocalSandboxPool implements SandboxPool {
   private final ExecutorService starters;
   private final ExecutorService spawner;
   private final ExecutorService fileWorkers;
+  private final WorkspaceUnmounter unmounter; // null without workspace mounts
   private final ScheduledExecutorService timer;
   private final Map<String, TemplatePool> templates = new HashMap<>();
   private final Set<LocalSandbox> live = ConcurrentHashMap.newKeySet();
@@ -125,13 +129,15 @@ public final class LocalSandboxPool implements SandboxPool {
     // sandbox that wins the race of swapping a checked file for a FIFO stalls one thread in open(),
     // and must not stall every other sandbox's file access with it (see WorkspaceFiles)
     this.fileWorkers = Executors.newCachedThreadPool(named("sandbox-pool-files-"));
+    Path launchBinary = InitBinary.extractLauncherTo(config.workDir());
+    this.unmounter = diskCap ? startUnmounter(launchBinary, workspaces, spawner) : null;
     this.launcher =
         new SandboxLauncher(
             driver,
             uids,
             hostUid,
             initBinary,
-            InitBinary.extractLauncherTo(config.workDir()),
+            launchBinary,
             seccomp,
             cgroups,
             diskCap,
@@ -140,7 +146,8 @@ public final class LocalSandboxPool implements SandboxPool {
             config.workDir().resolve("egress"),
             egressProxy,
             spawner,
-            timer);
+            timer,
+            unmounter);
     for (TemplateSpec spec : catalog.all()) {
       int target =
           config.warmTargets().containsKey(spec.name())
@@ -155,6 +162,17 @@ public final class LocalSandboxPool implements SandboxPool {
     }
     timer.scheduleWithFixedDelay(this::sweep, 1, 1, TimeUnit.SECONDS);
     templates.values().forEach(this::refill);
+  }
+
+  private static WorkspaceUnmounter startUnmounter(
+      Path launcher, Path workspaces, ExecutorService spawner) {
+    try {
+      return WorkspaceUnmounter.start(launcher, workspaces, spawner);
+    } catch (SandboxException e) {
+      LOG.warn(
+          "workspaces will be unmounted with umount(8), one process per close: {}", e.getMessage());
+      return null;
+    }
   }
 
   /** What sandboxes of this pool can do on this host. */
@@ -237,7 +255,9 @@ public final class LocalSandboxPool implements SandboxPool {
     LocalSandbox warm;
     while ((warm = t.ready.poll()) != null) {
       if (warm.isAlive()) {
-        refill(t);
+        // The replacement starts a moment later, not now: its launch (JVM spawn, bwrap) would
+        // compete with this hand-over and with the next leases of a burst for the same cores
+        refillSoon(t);
         if (opts.files().isEmpty()) {
           // Nothing to write: hand it over without a thread hop
           warm.customise(opts);
@@ -341,12 +361,41 @@ public final class LocalSandboxPool implements SandboxPool {
       sandbox.close();
     }
     egressProxy.close();
+    if (unmounter != null) {
+      unmounter.close();
+    }
     fileWorkers.shutdown();
     // Last: its exit is what --die-with-parent watches
     spawner.shutdown();
     timer.shutdownNow();
     if (cgroups != null) {
       cgroups.close();
+    }
+  }
+
+  /**
+   * Refills after {@link #REFILL_DELAY}: a burst of leases is handed over before the replacements
+   * start, and the replacements for the whole burst are counted once.
+   */
+  private void refillSoon(TemplatePool t) {
+    synchronized (t) {
+      if (t.refillScheduled) {
+        return;
+      }
+      t.refillScheduled = true;
+    }
+    try {
+      timer.schedule(
+          () -> {
+            synchronized (t) {
+              t.refillScheduled = false;
+            }
+            refill(t);
+          },
+          REFILL_DELAY.toNanos(),
+          TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException e) {
+      // the pool is closing
     }
   }
 
@@ -555,6 +604,7 @@ public final class LocalSandboxPool implements SandboxPool {
     final AtomicInteger leased = new AtomicInteger();
     int starting; // guarded by this
     boolean backingOff; // guarded by this
+    boolean refillScheduled; // guarded by this
 
     TemplatePool(TemplateSpec spec, int target, String unavailable) {
       this.name = spec.name();

@@ -59,6 +59,7 @@ final class SandboxLauncher {
   private final EgressProxy egressProxy;
   private final ExecutorService spawner;
   private final ScheduledExecutorService timer;
+  private final WorkspaceUnmounter unmounter; // null: spawn umount(8) per close
 
   SandboxLauncher(
       IsolationDriver driver,
@@ -74,7 +75,8 @@ final class SandboxLauncher {
       Path egressDirs,
       EgressProxy egressProxy,
       ExecutorService spawner,
-      ScheduledExecutorService timer) {
+      ScheduledExecutorService timer,
+      WorkspaceUnmounter unmounter) {
     this.driver = driver;
     this.uids = uids;
     this.hostUid = hostUid;
@@ -89,6 +91,7 @@ final class SandboxLauncher {
     this.egressProxy = egressProxy;
     this.spawner = spawner;
     this.timer = timer;
+    this.unmounter = unmounter;
   }
 
   /** Whether each sandbox runs as its own host uid (files it gets must be chowned to it). */
@@ -246,7 +249,9 @@ final class SandboxLauncher {
   }
 
   void unmount(Path dir) {
-    run(List.of("umount", dir.toString()), null, null);
+    if (unmounter == null || !unmounter.unmount(dir)) {
+      run(List.of("umount", dir.toString()), null, null);
+    }
   }
 
   private List<String> asUid(int uid, List<String> command) {

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 import dev.agentfactory.sandbox.ExecRequest;
 import dev.agentfactory.sandbox.ExecResult;
 import dev.agentfactory.sandbox.Sandbox;
+import dev.agentfactory.sandbox.SandboxException;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -15,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
@@ -131,6 +133,28 @@ class NamespaceSandboxIT {
   }
 
   @Test
+  void requestEnvReplacesInheritedVariablesAndItsPathFindsThePrograms() {
+    CollectingListener out = new CollectingListener();
+    ExecRequest request =
+        new ExecRequest(
+            List.of("sh", "-c", "echo $HOME; env | grep -c '^HOME='"),
+            Map.of("HOME", "/tmp"),
+            Duration.ofSeconds(5),
+            1000);
+
+    run(sandbox, request, out);
+    ExecResult noPath =
+        run(
+            sandbox,
+            new ExecRequest(
+                List.of("true"), Map.of("PATH", "/nowhere"), Duration.ofSeconds(5), 1000),
+            new CollectingListener());
+
+    assertThat(out.stdout()).isEqualTo("/tmp\n1\n");
+    assertThat(noPath.exitCode()).isEqualTo(127);
+  }
+
+  @Test
   void timeoutKillsTheCommandAndItsChildren() {
     ExecRequest request =
         new ExecRequest(
@@ -152,6 +176,38 @@ class NamespaceSandboxIT {
         .isTrue();
     // and the sandbox still takes commands
     assertThat(run(sandbox, "true", new CollectingListener()).exitCode()).isZero();
+  }
+
+  @Test
+  void aCommandStoppedByAnotherProcessOfTheSandboxStillAnswersAtItsTimeout() {
+    // Stops every process it may signal (all but init and itself), over and over: it catches the
+    // next command either running or between init's vfork and its exec, which holds init itself
+    run(
+        sandbox,
+        new ExecRequest(
+            List.of("sh", "-c", "setsid sh -c 'while :; do kill -STOP -1; done' >/dev/null 2>&1 &"),
+            Map.of(),
+            Duration.ofSeconds(2),
+            1000),
+        new CollectingListener());
+
+    CompletableFuture<String> outcome =
+        sandbox
+            .exec(
+                new ExecRequest(List.of("sleep", "100"), Map.of(), Duration.ofSeconds(1), 1000),
+                new CollectingListener())
+            .toCompletableFuture()
+            .handle(
+                (result, error) ->
+                    result != null
+                        ? result.status().name()
+                        : ((SandboxException) error.getCause()).code());
+
+    // TIMEOUT when init killed the stopped command; sandbox_dead when init was held and the
+    // sandbox was killed for not answering the KILL
+    assertThat(outcome)
+        .succeedsWithin(Duration.ofSeconds(30))
+        .isIn(ExecResult.Status.TIMEOUT.name(), "sandbox_dead");
   }
 
   @Test
