@@ -38,6 +38,15 @@ final class Replies {
     return Future.fromCompletionStage(result, ctx.vertx().getOrCreateContext());
   }
 
+  /** Runs {@code task} on a worker, or here when the workers are shutting down. */
+  void background(Runnable task) {
+    try {
+      workers.execute(task);
+    } catch (RejectedExecutionException e) {
+      task.run();
+    }
+  }
+
   static void json(RoutingContext ctx, int status, JsonObject body) {
     if (ctx.response().ended()) {
       return;

@@ -84,8 +84,15 @@ final class ApiClient implements AutoCloseable {
     return call(HttpMethod.DELETE, uri, null);
   }
 
+  /** An open exec stream: its socket (to close it early) and the frames it received. */
+  record Stream(WebSocket socket, BlockingQueue<JsonObject> frames) {}
+
   /** Opens an exec stream and sends {@code command}; frames arrive in the returned queue. */
   BlockingQueue<JsonObject> stream(String leaseId, JsonObject command) {
+    return openStream(leaseId, command).frames();
+  }
+
+  Stream openStream(String leaseId, JsonObject command) {
     BlockingQueue<JsonObject> frames = new LinkedBlockingQueue<>();
     WebSocketConnectOptions options = new WebSocketConnectOptions();
     options.setHost("127.0.0.1").setPort(port).setURI("/v1/leases/" + leaseId + "/exec/stream");
@@ -96,7 +103,7 @@ final class ApiClient implements AutoCloseable {
     socket.textMessageHandler(text -> frames.add(new JsonObject(text)));
     socket.closeHandler(v -> frames.add(new JsonObject().put("type", "closed")));
     await(socket.writeTextMessage(command.encode()));
-    return frames;
+    return new Stream(socket, frames);
   }
 
   static <T> T await(Future<T> future) {
