@@ -289,6 +289,40 @@ class SandboxAgentIT {
             Buffer.buffer(new byte[(int) MAX_FILE_BYTES + 1]));
     assertThat(tooBig.status()).isEqualTo(413);
     assertThat(tooBig.code()).isEqualTo("body_too_large");
+    assertThat(client.post("/v1/leases/" + id + "/heartbeat", null).status()).isEqualTo(200);
+  }
+
+  /**
+   * A reply sent before the request body was read (413 on the content-length) used to leave the
+   * connection open with the body unread, so a keep-alive client's next request on it was never
+   * read. Now the daemon says {@code Connection: close}, drops the rest of the body and closes the
+   * connection. Checked on a plain socket: the whole (refused) body is sent, then the reply is read
+   * to the end of the stream, which only comes if the daemon closes.
+   */
+  @Test
+  void anEarlyErrorReplyClosesTheConnectionInsteadOfLeavingTheBodyUnread() throws Exception {
+    String id = lease();
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", agent.port())) {
+      socket.setSoTimeout(30_000);
+      var out = socket.getOutputStream();
+      out.write(
+          ("PUT /v1/leases/"
+                  + id
+                  + "/files?path=big HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+                  + TOKEN
+                  + "\r\nContent-Length: "
+                  + (MAX_FILE_BYTES + 1)
+                  + "\r\n\r\n")
+              .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+      out.write(new byte[(int) MAX_FILE_BYTES + 1]);
+      out.flush();
+      // readAllBytes returns only at end of stream: the daemon closed the connection
+      String reply =
+          new String(
+              socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
+      assertThat(reply).startsWith("HTTP/1.1 413").containsIgnoringCase("connection: close");
+    }
+    assertThat(client.post("/v1/leases/" + id + "/heartbeat", null).status()).isEqualTo(200);
   }
 
   @Test
