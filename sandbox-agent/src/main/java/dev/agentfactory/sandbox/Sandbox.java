@@ -20,6 +20,10 @@ public interface Sandbox extends AutoCloseable {
    * Runs a command inside the sandbox, streaming its output to {@code listener} as it arrives.
    * Commands run one at a time; the stage completes when the command has ended (exited, timed out
    * or been killed).
+   *
+   * <p>A caller that no longer wants the command (its client went away) cancels the stage: {@code
+   * stage.toCompletableFuture().cancel(true)}. The local sandbox then kills the command's process
+   * group, or never starts a command still queued behind another; the sandbox stays usable.
    */
   CompletionStage<ExecResult> exec(ExecRequest request, OutputListener listener);
 

@@ -176,14 +176,9 @@ class AgentToolsIT {
   @AfterAll
   static void stop() throws Exception {
     if (sessions != null) {
-      try {
-        await(sessions.shutdown());
-      } catch (java.util.concurrent.TimeoutException e) {
-        // Seen once in three fresh-clone runs, not explained yet (noted on issue 6): the graceful
-        // shutdown of this class's sessions did not finish in 60 s. Shutdown itself is asserted
-        // by NodeSessionIT; here the pool below still terminates every sandbox.
-        System.err.println("AgentToolsIT: session shutdown did not finish in 60 s");
-      }
+      // Must finish even when the last test's close frame is still being handled
+      // (SessionShutdownIT reproduces that case deterministically)
+      await(sessions.shutdown());
     }
     if (pool != null) {
       pool.close();

@@ -44,14 +44,16 @@ final class ApiRoutes {
       LocalSandboxPool pool,
       TemplateCatalog catalog,
       LeaseRegistry leases,
-      Replies replies) {
+      Replies replies,
+      java.time.Duration leaseTimeout) {
     this.vertx = vertx;
     this.config = config;
     this.pool = pool;
     this.catalog = catalog;
     this.leases = leases;
     this.leaseHandler =
-        new LeaseHandler(pool, leases, replies, config.leaseTtl(), config.maxLeaseTtl());
+        new LeaseHandler(
+            pool, leases, replies, config.leaseTtl(), config.maxLeaseTtl(), leaseTimeout);
     this.execHandler = new ExecHandler(leaseHandler, replies);
     this.fileHandler = new FileHandler(leaseHandler, replies);
     this.replies = replies;

@@ -12,6 +12,7 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -48,7 +49,7 @@ final class ExecHandler {
           }
           Collected out = new Collected();
           replies
-              .onWorker(ctx, () -> run(lease.sandbox(), command, out))
+              .onWorker(ctx, () -> run(lease.sandbox(), command, out, new Running()))
               .onSuccess(
                   result -> {
                     lease.renew();
@@ -80,6 +81,17 @@ final class ExecHandler {
   private void serve(RoutingContext ctx, Lease lease, ServerWebSocket ws) {
     Context context = ctx.vertx().getOrCreateContext();
     AtomicBoolean started = new AtomicBoolean();
+    Running running = new Running();
+    // The client went away (or we closed after the result: then the command has ended and this
+    // changes nothing): nobody reads the output any more, so the command must not run on
+    ws.closeHandler(
+        v -> {
+          if (running.cancel()) {
+            LOG.info(
+                "exec stream of lease {} closed by the client before its command ended: killed",
+                lease.id());
+          }
+        });
     ws.textMessageHandler(
         text -> {
           if (!started.compareAndSet(false, true)) {
@@ -96,7 +108,7 @@ final class ExecHandler {
           }
           StreamedOutput out = new StreamedOutput(ws, context);
           replies
-              .onWorker(ctx, () -> run(lease.sandbox(), command, out))
+              .onWorker(ctx, () -> run(lease.sandbox(), command, out, running))
               .onComplete(
                   done -> {
                     lease.renew();
@@ -133,19 +145,44 @@ final class ExecHandler {
    * sandbox's init gives commands {@code /dev/null}); the command's shell deletes it before exec.
    */
   private static CompletionStage<ExecResult> run(
-      Sandbox sandbox, ExecCommand command, OutputListener out) {
+      Sandbox sandbox, ExecCommand command, OutputListener out, Running running) {
     SandboxState state = sandbox.state();
     if (command.stdin() == null
         || state == SandboxState.PAUSED
         || state == SandboxState.HIBERNATED
         || state == SandboxState.TERMINATED) {
       // without stdin, or when exec will refuse anyway: nothing to stage
-      return sandbox.exec(command.toRequest(null), out);
+      return running.started(sandbox.exec(command.toRequest(null), out));
     }
     String staged = ".af-stdin-" + UUID.randomUUID();
     return sandbox
         .writeFile(staged, command.stdin())
-        .thenCompose(v -> sandbox.exec(command.toRequest(staged), out));
+        .thenCompose(v -> running.started(sandbox.exec(command.toRequest(staged), out)));
+  }
+
+  /**
+   * The command of one stream, which the stream's end cancels: the sandbox then kills it (or never
+   * starts it, if it still waits behind another command of the sandbox).
+   */
+  private static final class Running {
+    private volatile boolean cancelled;
+    private volatile CompletableFuture<ExecResult> exec;
+
+    CompletionStage<ExecResult> started(CompletionStage<ExecResult> stage) {
+      CompletableFuture<ExecResult> f = stage.toCompletableFuture();
+      exec = f;
+      if (cancelled) {
+        f.cancel(true);
+      }
+      return f;
+    }
+
+    /** True when a command was still running (or about to) and is now being killed. */
+    boolean cancel() {
+      cancelled = true;
+      CompletableFuture<ExecResult> f = exec;
+      return f != null && f.cancel(true);
+    }
   }
 
   private static JsonObject resultJson(ExecResult result, Collected out) {

@@ -2,6 +2,7 @@ package dev.agentfactory.sandbox.daemon;
 
 import dev.agentfactory.sandbox.Sandbox;
 import dev.agentfactory.sandbox.SandboxPool;
+import io.vertx.core.Promise;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -17,18 +18,25 @@ final class LeaseHandler {
   private final Replies replies;
   private final Duration defaultTtl;
   private final Duration maxTtl;
+  private final Duration leaseTimeout;
 
+  /**
+   * @param leaseTimeout how long a lease request may wait for its sandbox before it is answered
+   *     {@code 503 lease_timeout}; a sandbox that arrives later is terminated
+   */
   LeaseHandler(
       SandboxPool pool,
       LeaseRegistry leases,
       Replies replies,
       Duration defaultTtl,
-      Duration maxTtl) {
+      Duration maxTtl,
+      Duration leaseTimeout) {
     this.pool = pool;
     this.leases = leases;
     this.replies = replies;
     this.defaultTtl = defaultTtl;
     this.maxTtl = maxTtl;
+    this.leaseTimeout = leaseTimeout;
   }
 
   /** {@code POST /v1/leases}. */
@@ -41,8 +49,39 @@ final class LeaseHandler {
       return;
     }
     Duration ttl = request.ttl() == null ? defaultTtl : request.ttl();
+    // Every lease request is answered within leaseTimeout, whatever the pool does: a start stuck
+    // behind other work must not leave the caller (an edge node) waiting on a silent socket
+    Promise<Sandbox> answer = Promise.promise();
+    long deadline =
+        ctx.vertx()
+            .setTimer(
+                leaseTimeout.toMillis(),
+                t ->
+                    answer.tryFail(
+                        new ApiException(
+                            503,
+                            "lease_timeout",
+                            "no '"
+                                + request.template()
+                                + "' sandbox could be handed over within "
+                                + leaseTimeout.toMillis()
+                                + " ms; try again",
+                            null)));
     replies
         .onWorker(ctx, () -> pool.lease(request.template(), request.options()))
+        .onComplete(
+            ar -> {
+              ctx.vertx().cancelTimer(deadline);
+              boolean answered =
+                  ar.succeeded() ? answer.tryComplete(ar.result()) : answer.tryFail(ar.cause());
+              if (!answered && ar.succeeded()) {
+                // too late: the caller was told lease_timeout and will never use it
+                Sandbox late = ar.result();
+                replies.background(late::close);
+              }
+            });
+    answer
+        .future()
         .onSuccess(
             sandbox -> {
               try {

@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -37,6 +38,13 @@ public final class SandboxAgent implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(SandboxAgent.class);
   private static final long SWEEP_MS = 500;
+
+  /**
+   * How long a lease request may wait for its sandbox before it is answered {@code 503
+   * lease_timeout}: three times the pool's start timeout, so a cold start that queues behind others
+   * still makes it, and well inside a client's patience.
+   */
+  static final Duration LEASE_TIMEOUT = SandboxConfig.DEFAULT_START_TIMEOUT.multipliedBy(3);
 
   private final Vertx vertx;
   private final LocalSandboxPool pool;
@@ -66,6 +74,11 @@ public final class SandboxAgent implements AutoCloseable {
    * @throws IllegalArgumentException naming the option when the configuration cannot work
    */
   public static SandboxAgent start(DaemonConfig config) {
+    return start(config, LEASE_TIMEOUT);
+  }
+
+  /** As {@link #start(DaemonConfig)}, with another bound on lease requests; for tests. */
+  static SandboxAgent start(DaemonConfig config, Duration leaseTimeout) {
     TemplateCatalog catalog = catalog(config.templatesDir());
     SandboxConfig sandboxes =
         SandboxConfig.defaults(config.dir())
@@ -79,7 +92,7 @@ public final class SandboxAgent implements AutoCloseable {
       LeaseRegistry leases = new LeaseRegistry(workers);
       pool.addListener(leases::onEvent);
       Replies replies = new Replies(workers);
-      ApiRoutes routes = new ApiRoutes(vertx, config, pool, catalog, leases, replies);
+      ApiRoutes routes = new ApiRoutes(vertx, config, pool, catalog, leases, replies, leaseTimeout);
       HttpServer server =
           vertx
               .createHttpServer(

@@ -141,12 +141,26 @@ final class InitSession {
           new SandboxException("invalid_request", e.getMessage(), false, e));
     }
     Command cmd = new Command(request, listener == null ? OutputListener.IGNORE : listener);
+    // A copy: a caller completing its stage must not disturb the queue. Cancelling it is how a
+    // caller that went away (a closed stream) stops the command: killed, or never started.
+    CompletableFuture<ExecResult> caller = cmd.result.copy();
+    caller.whenComplete(
+        (r, e) -> {
+          if (caller.isCancelled()) {
+            cancel(cmd);
+          }
+        });
     synchronized (queueLock) {
       tail.whenComplete((ignored, error) -> beginOrFail(cmd, frame));
       tail = cmd.ended;
     }
-    // A copy: a caller completing or cancelling its stage must not disturb the queue
-    return cmd.result.copy();
+    return caller;
+  }
+
+  /** The caller gave up on {@code cmd}: kill it if it runs, skip it if it has not started. */
+  private void cancel(Command cmd) {
+    cmd.cancelled = true;
+    kill(cmd, false);
   }
 
   // whenComplete would swallow an exception and leave the caller waiting forever
@@ -166,6 +180,10 @@ final class InitSession {
       cmd.fail(reason != null ? reason : dead("is not running"));
       return;
     }
+    if (cmd.cancelled) {
+      cmd.fail(new SandboxException("exec_cancelled", "the caller cancelled the command", false));
+      return;
+    }
     current = cmd;
     lastActivityNanos = System.nanoTime();
     cmd.startNanos = System.nanoTime();
@@ -179,6 +197,10 @@ final class InitSession {
     cmd.timeout =
         timer.schedule(
             () -> kill(cmd, true), cmd.request.timeout().toNanos(), TimeUnit.NANOSECONDS);
+    if (cmd.cancelled) {
+      // cancelled while it was being sent: cancel() saw no current command to kill
+      kill(cmd, false);
+    }
   }
 
   /** Asks init to SIGKILL the command's process group; the EXIT frame completes the command. */
@@ -451,6 +473,7 @@ final class InitSession {
     volatile long startNanos = System.nanoTime();
     volatile ScheduledFuture<?> timeout;
     volatile boolean timedOut;
+    volatile boolean cancelled;
     long seen;
     boolean truncated;
 

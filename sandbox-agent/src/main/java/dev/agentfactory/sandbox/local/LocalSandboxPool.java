@@ -75,6 +75,7 @@ public final class LocalSandboxPool implements SandboxPool {
   private final Hooks hooks = new Hooks();
   private final List<SandboxEventListener> listeners = new CopyOnWriteArrayList<>();
   private final ExecutorService starters;
+  private final ExecutorService lifecycle;
   private final ExecutorService spawner;
   private final ExecutorService fileWorkers;
   private final WorkspaceUnmounter unmounter; // null without workspace mounts
@@ -116,6 +117,9 @@ public final class LocalSandboxPool implements SandboxPool {
     // +1: on-demand starts always find a thread even while the warm refill uses its share
     this.starters =
         Executors.newFixedThreadPool(config.maxConcurrentStarts() + 1, named("sandbox-pool-"));
+    // Hibernate, wake and terminations: each can take seconds (tar, kill and reap), so they get
+    // their own threads and never hold up a lease's on-demand start on the starters above
+    this.lifecycle = Executors.newCachedThreadPool(named("sandbox-pool-lifecycle-"));
     ScheduledThreadPoolExecutor timeouts =
         new ScheduledThreadPoolExecutor(1, named("sandbox-pool-timer-"));
     // Almost every command timeout is cancelled; without this they pile up until they expire
@@ -267,7 +271,9 @@ public final class LocalSandboxPool implements SandboxPool {
         LocalSandbox claimed = warm;
         return async(() -> customised(t, claimed, opts));
       }
-      warm.close();
+      // Dead while warm: its cleanup (kill, reap, unmount) must not delay this lease
+      LocalSandbox dead = warm;
+      background(() -> dead.closeWith("died"));
     }
     refill(t);
     return async(() -> customised(t, start(t), opts));
@@ -350,9 +356,13 @@ public final class LocalSandboxPool implements SandboxPool {
     for (LocalSandbox sandbox : List.copyOf(live)) {
       sandbox.close();
     }
+    lifecycle.shutdown();
     try {
       if (!starters.awaitTermination(30, TimeUnit.SECONDS)) {
         LOG.warn("sandbox starts still running 30 s after close");
+      }
+      if (!lifecycle.awaitTermination(30, TimeUnit.SECONDS)) {
+        LOG.warn("sandbox hibernations or terminations still running 30 s after close");
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -469,7 +479,7 @@ public final class LocalSandboxPool implements SandboxPool {
   /** Starts one sandbox and waits until it is ready; runs on a pool thread. */
   private LocalSandbox start(TemplatePool t) {
     String id = "sbx-" + UUID.randomUUID().toString().substring(0, 13).replace("-", "");
-    LocalSandbox sandbox = new LocalSandbox(id, t.spec, launcher, hooks, starters);
+    LocalSandbox sandbox = new LocalSandbox(id, t.spec, launcher, hooks, lifecycle);
     live.add(sandbox);
     try {
       sandbox.start(config.startTimeout());
@@ -509,7 +519,7 @@ public final class LocalSandboxPool implements SandboxPool {
 
   private void background(Runnable task) {
     try {
-      starters.execute(task);
+      lifecycle.execute(task);
     } catch (RejectedExecutionException e) {
       // the pool is closing and closes every sandbox itself
     }

@@ -366,15 +366,24 @@ final class SandboxLauncher {
       } else {
         pb.redirectOutput(Redirect.DISCARD);
       }
-      Process p = pb.start();
-      String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-      if (!p.waitFor(TOOL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-        p.destroyForcibly();
-        throw new SandboxException("host_tool_failed", command + " timed out", false);
-      }
-      if (p.exitValue() != 0) {
-        throw new SandboxException(
-            "host_tool_failed", command + " exited " + p.exitValue() + ": " + err, false);
+      // stderr goes to a file: reading a pipe to its end first would wait as long as the tool
+      // (or a child that inherited the pipe) runs, and the timeout below would never apply
+      Path errFile = Files.createTempFile("af-host-tool-", ".err");
+      try {
+        pb.redirectError(Redirect.to(errFile.toFile()));
+        Process p = pb.start();
+        if (!p.waitFor(TOOL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+          p.destroyForcibly();
+          throw new SandboxException(
+              "host_tool_failed", command + " timed out after " + TOOL_TIMEOUT, false);
+        }
+        if (p.exitValue() != 0) {
+          String err = tail(errFile);
+          throw new SandboxException(
+              "host_tool_failed", command + " exited " + p.exitValue() + ": " + err, false);
+        }
+      } finally {
+        Files.deleteIfExists(errFile);
       }
     } catch (IOException e) {
       throw new SandboxException("host_tool_failed", "cannot run " + command + ": " + e, false, e);
@@ -382,6 +391,13 @@ final class SandboxLauncher {
       Thread.currentThread().interrupt();
       throw new SandboxException("host_tool_failed", "interrupted: " + command, false, e);
     }
+  }
+
+  /** The last 2 KiB of a tool's stderr. */
+  private static String tail(Path file) throws IOException {
+    byte[] all = Files.readAllBytes(file);
+    int from = Math.max(0, all.length - 2048);
+    return new String(all, from, all.length - from, StandardCharsets.UTF_8).strip();
   }
 
   /** Deletes a file or directory tree; the agent owns or (as root) may delete all of it. */

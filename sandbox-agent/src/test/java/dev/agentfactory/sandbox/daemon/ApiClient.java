@@ -19,7 +19,10 @@ import java.util.concurrent.TimeUnit;
 /** A blocking test client over Vert.x's own HTTP and WebSocket clients. */
 final class ApiClient implements AutoCloseable {
 
-  record Reply(int status, Buffer body) {
+  /**
+   * @param connection the reply's {@code Connection} header, null when absent
+   */
+  record Reply(int status, Buffer body, String connection) {
     JsonObject json() {
       return body.toJsonObject();
     }
@@ -39,9 +42,11 @@ final class ApiClient implements AutoCloseable {
   }
 
   private final Vertx vertx = Vertx.vertx();
-  // One connection per request and room for many: a test that leaves a request unfinished (an
-  // upload the daemon refused with 413 mid-body) must not hold a pooled connection that later
-  // requests then wait for; the idle timeout turns any hang into a clear error.
+  // One connection per request and room for many; the idle timeout turns any hang into a clear
+  // error. With pooled keep-alive connections a request intermittently got no answer (1 run in 3
+  // here, on a bodyless heartbeat as well as on a lease); the daemon now closes connections whose
+  // request body it refused unread (see anEarlyErrorReply... below), but that did not make the
+  // pooled client reliable: still unexplained, so this client does not reuse connections.
   private final HttpClientAgent http =
       vertx.createHttpClient(
           new HttpClientOptions().setKeepAlive(false).setIdleTimeout(30),
@@ -68,7 +73,10 @@ final class ApiClient implements AutoCloseable {
     Future<Reply> reply =
         http.request(options)
             .compose(req -> body == null ? req.send() : req.send(body))
-            .compose(resp -> resp.body().map(b -> new Reply(resp.statusCode(), b)));
+            .compose(
+                resp ->
+                    resp.body()
+                        .map(b -> new Reply(resp.statusCode(), b, resp.getHeader("connection"))));
     return await(reply);
   }
 
@@ -84,8 +92,15 @@ final class ApiClient implements AutoCloseable {
     return call(HttpMethod.DELETE, uri, null);
   }
 
+  /** An open exec stream: its socket (to close it early) and the frames it received. */
+  record Stream(WebSocket socket, BlockingQueue<JsonObject> frames) {}
+
   /** Opens an exec stream and sends {@code command}; frames arrive in the returned queue. */
   BlockingQueue<JsonObject> stream(String leaseId, JsonObject command) {
+    return openStream(leaseId, command).frames();
+  }
+
+  Stream openStream(String leaseId, JsonObject command) {
     BlockingQueue<JsonObject> frames = new LinkedBlockingQueue<>();
     WebSocketConnectOptions options = new WebSocketConnectOptions();
     options.setHost("127.0.0.1").setPort(port).setURI("/v1/leases/" + leaseId + "/exec/stream");
@@ -96,7 +111,7 @@ final class ApiClient implements AutoCloseable {
     socket.textMessageHandler(text -> frames.add(new JsonObject(text)));
     socket.closeHandler(v -> frames.add(new JsonObject().put("type", "closed")));
     await(socket.writeTextMessage(command.encode()));
-    return frames;
+    return new Stream(socket, frames);
   }
 
   static <T> T await(Future<T> future) {

@@ -2,6 +2,8 @@ package dev.agentfactory.sandbox.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.agentfactory.sandbox.SandboxEvent;
+import dev.agentfactory.sandbox.SandboxState;
 import dev.agentfactory.sandbox.daemon.ApiClient.Reply;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
@@ -14,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
@@ -175,6 +178,69 @@ class SandboxAgentIT {
   }
 
   @Test
+  void closingTheStreamKillsItsCommandAndTheSandboxTakesTheNextOne() throws InterruptedException {
+    String id = lease();
+    ApiClient.Stream stream =
+        client.openStream(
+            id,
+            new JsonObject().put("command", "echo started; sleep 600").put("timeout_ms", 600_000));
+    JsonObject first = stream.frames().poll(30, TimeUnit.SECONDS);
+    assertThat(first).as("the command's first output").isNotNull();
+    assertThat(first.getString("data")).isEqualTo("started\n");
+
+    ApiClient.await(stream.socket().close());
+    // Commands of a sandbox run one at a time: had the sleep survived its stream, this one would
+    // wait 600 s behind it (and the client give up after its 30 s idle timeout)
+    JsonObject next = sh(id, "echo next");
+    assertThat(next.getString("stdout")).isEqualTo("next\n");
+    assertThat(next.getInteger("exit_code")).isZero();
+  }
+
+  /**
+   * A lease request is answered within the daemon's bound whatever the pool does; here the bound (1
+   * ms) is shorter than any sandbox start, and no sandbox is kept warm. The sandbox that arrives
+   * after the answer is terminated, not leaked.
+   */
+  @Test
+  void aLeaseThatCannotBeServedInTimeGetsATypedErrorAndItsLateSandboxIsTerminated()
+      throws Exception {
+    Path dir = workDir.resolveSibling(workDir.getFileName() + "-slow");
+    try (SandboxAgent slow =
+            SandboxAgent.start(
+                DaemonConfig.loopback(dir)
+                    .withPort(0)
+                    .withPoolSize(0)
+                    .withUidRange(420_100, 10)
+                    .withToken(TOKEN),
+                Duration.ofMillis(1));
+        ApiClient slowClient = new ApiClient(slow.port(), TOKEN)) {
+      List<SandboxEvent> events = new CopyOnWriteArrayList<>();
+      slow.pool().addListener(events::add);
+      Reply reply = slowClient.post("/v1/leases", new JsonObject().put("template", "shell"));
+      assertThat(reply.status()).as(reply.text()).isEqualTo(503);
+      assertThat(reply.code()).isEqualTo("lease_timeout");
+
+      assertThat(
+              eventually(
+                  Duration.ofSeconds(30),
+                  () -> events.stream().anyMatch(e -> e.state() == SandboxState.TERMINATED)))
+          .as("the sandbox started for the timed-out lease is terminated; events " + events)
+          .isTrue();
+      assertThat(events).anyMatch(e -> e.state() == SandboxState.LEASED);
+      assertThat(slow.leaseCount()).isZero();
+      assertThat(eventually(Duration.ofSeconds(10), () -> workspaces(dir).isEmpty())).isTrue();
+    }
+  }
+
+  private static List<Path> workspaces(Path dir) {
+    try (var list = Files.list(dir.resolve("workspaces"))) {
+      return list.toList();
+    } catch (java.io.IOException e) {
+      return List.of();
+    }
+  }
+
+  @Test
   void streamWithABadCommandGetsATypedErrorFrame() throws InterruptedException {
     String id = lease();
     BlockingQueue<JsonObject> frames = client.stream(id, new JsonObject().put("nope", 1));
@@ -223,6 +289,40 @@ class SandboxAgentIT {
             Buffer.buffer(new byte[(int) MAX_FILE_BYTES + 1]));
     assertThat(tooBig.status()).isEqualTo(413);
     assertThat(tooBig.code()).isEqualTo("body_too_large");
+    assertThat(client.post("/v1/leases/" + id + "/heartbeat", null).status()).isEqualTo(200);
+  }
+
+  /**
+   * A reply sent before the request body was read (413 on the content-length) used to leave the
+   * connection open with the body unread, so a keep-alive client's next request on it was never
+   * read. Now the daemon says {@code Connection: close}, drops the rest of the body and closes the
+   * connection. Checked on a plain socket: the whole (refused) body is sent, then the reply is read
+   * to the end of the stream, which only comes if the daemon closes.
+   */
+  @Test
+  void anEarlyErrorReplyClosesTheConnectionInsteadOfLeavingTheBodyUnread() throws Exception {
+    String id = lease();
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", agent.port())) {
+      socket.setSoTimeout(30_000);
+      var out = socket.getOutputStream();
+      out.write(
+          ("PUT /v1/leases/"
+                  + id
+                  + "/files?path=big HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+                  + TOKEN
+                  + "\r\nContent-Length: "
+                  + (MAX_FILE_BYTES + 1)
+                  + "\r\n\r\n")
+              .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+      out.write(new byte[(int) MAX_FILE_BYTES + 1]);
+      out.flush();
+      // readAllBytes returns only at end of stream: the daemon closed the connection
+      String reply =
+          new String(
+              socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
+      assertThat(reply).startsWith("HTTP/1.1 413").containsIgnoringCase("connection: close");
+    }
+    assertThat(client.post("/v1/leases/" + id + "/heartbeat", null).status()).isEqualTo(200);
   }
 
   @Test

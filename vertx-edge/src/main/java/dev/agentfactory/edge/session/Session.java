@@ -64,6 +64,13 @@ final class Session {
   /** How many recent turns feedback can refer to. */
   static final int REMEMBERED_TURNS = 256;
 
+  /**
+   * How long ending a session waits for its sandbox to be released (or for a lease in flight to
+   * arrive and be released) before it reports itself ended anyway: a shutdown must finish even when
+   * the pool or the cluster does not answer. The release goes on in the background.
+   */
+  static final Duration RELEASE_WAIT = Duration.ofSeconds(10);
+
   static final int REPLAY_FRAMES = 4096;
   static final long REPLAY_CHARS = 4L << 20;
 
@@ -118,6 +125,12 @@ final class Session {
 
   /** The lease in flight or done, shared by whatever needs the sandbox; null until first need. */
   private Future<LeasedSandbox> leasing;
+
+  /** Set by {@link #end} while a lease is in flight: completes once that lease is given back. */
+  private Promise<Void> lateRelease;
+
+  /** The agent loop waits for the socket to drain; released by a drain, a close or the end. */
+  private Runnable drainWaiter;
 
   Session(
       String id,
@@ -214,9 +227,16 @@ final class Session {
     if (ar.failed()) {
       leasing = null;
       log(Level.WARN).setCause(ar.cause()).log("session {}: no sandbox could be leased", id);
+      if (lateRelease != null) {
+        lateRelease.tryComplete();
+      }
       done.fail(ar.cause());
     } else if (closed) {
-      leases.release(ar.result());
+      // The session ended while the lease was in flight: give the sandbox straight back
+      Future<Void> released = releaseQuietly(ar.result());
+      if (lateRelease != null) {
+        released.onComplete(r -> lateRelease.tryComplete());
+      }
       done.fail(new IllegalStateException("the session ended"));
     } else {
       LeasedSandbox sandbox = ar.result();
@@ -269,6 +289,7 @@ final class Session {
           if (socket != null) {
             ServerWebSocket old = socket;
             socket = null;
+            releaseDrainWaiter();
             old.close((short) 4000, "resumed_elsewhere");
           }
           cancelGrace();
@@ -282,6 +303,9 @@ final class Session {
     ws.textMessageHandler(text -> onContext(() -> onText(ws, text)));
     ws.binaryMessageHandler(buffer -> onContext(() -> onBinary(ws, buffer)));
     ws.closeHandler(v -> onContext(() -> onSocketClosed(ws)));
+    // One drain handler for both users of it (a socket has one): the slow-client clock and the
+    // agent loop waiting to stream on
+    ws.drainHandler(v -> onContext(() -> onDrained(ws)));
     ws.exceptionHandler(e -> log(Level.DEBUG).setCause(e).log("session {}: socket error", id));
   }
 
@@ -290,6 +314,7 @@ final class Session {
       return; // an older socket, replaced by a resume
     }
     socket = null;
+    releaseDrainWaiter();
     Short code = ws.closeStatusCode();
     if (code != null && (code == 1000 || code == 1001)) {
       end(); // the client said goodbye
@@ -315,6 +340,14 @@ final class Session {
       vertx.cancelTimer(graceTimer);
       graceTimer = -1;
     }
+  }
+
+  private void onDrained(ServerWebSocket ws) {
+    if (ws != socket) {
+      return;
+    }
+    slowSince = 0;
+    releaseDrainWaiter();
   }
 
   private void onBinary(ServerWebSocket ws, Buffer buffer) {
@@ -582,16 +615,21 @@ final class Session {
 
     @Override
     public boolean writeQueueFull() {
-      return socket != null && socket.writeQueueFull();
+      return queueFull(socket);
     }
 
     @Override
     public void onDrain(Runnable resume) {
       ServerWebSocket current = socket;
-      if (current == null) {
+      if (!open(current)) {
         resume.run();
-      } else {
-        current.drainHandler(v -> resume.run());
+        return;
+      }
+      // Released by the socket's drain handler (see attach), or, for a socket that closes or is
+      // replaced by a resume before it drains, by onSocketClosed, resume or end: never left stuck.
+      drainWaiter = resume;
+      if (!queueFull(current)) {
+        releaseDrainWaiter();
       }
     }
 
@@ -905,15 +943,48 @@ final class Session {
     long seq = replay.lastSeq() + 1;
     String text = codec.encode(seq, frame);
     replay.add(seq, text);
-    if (socket != null) {
-      socket
+    ServerWebSocket current = socket;
+    if (!open(current)) {
+      // No socket, or one that is closing (a close frame came in, its close handler has not run
+      // yet): the frame stays in the replay buffer for a resume. Writing to it would throw.
+      return;
+    }
+    try {
+      current
           .writeTextMessage(text)
           .onFailure(
               e ->
                   log(Level.DEBUG)
                       .setCause(e)
                       .log("session {}: frame {} not sent", id, frame.type()));
-      checkSlowClient();
+      checkSlowClient(current);
+    } catch (IllegalStateException e) {
+      // closed on its own event loop between the check and the write
+      log(Level.DEBUG).setCause(e).log("session {}: frame {} not sent", id, frame.type());
+    }
+  }
+
+  /** Whether frames can be written to {@code ws}: attached and not closed or closing. */
+  private static boolean open(ServerWebSocket ws) {
+    return ws != null && !ws.isClosed();
+  }
+
+  /**
+   * Whether {@code ws} is backed up; a closed socket throws on the question, so it is asked first.
+   */
+  private static boolean queueFull(ServerWebSocket ws) {
+    try {
+      return open(ws) && ws.writeQueueFull();
+    } catch (IllegalStateException e) {
+      return false; // closed meanwhile: nothing to wait for
+    }
+  }
+
+  private void releaseDrainWaiter() {
+    Runnable waiter = drainWaiter;
+    drainWaiter = null;
+    if (waiter != null) {
+      waiter.run();
     }
   }
 
@@ -922,16 +993,14 @@ final class Session {
    * session lives on for the resume grace period: the client can reconnect and catch up from the
    * replay buffer, which is bounded, unlike a socket's write queue.
    */
-  private void checkSlowClient() {
-    ServerWebSocket current = socket;
-    if (!current.writeQueueFull()) {
+  private void checkSlowClient(ServerWebSocket current) {
+    if (!queueFull(current)) {
       slowSince = 0;
       return;
     }
     long now = System.nanoTime();
     if (slowSince == 0) {
-      slowSince = now;
-      current.drainHandler(v -> onContext(() -> slowSince = 0));
+      slowSince = now; // reset by the drain handler (see attach)
     } else if (now - slowSince > settings.slowClient().toNanos()) {
       log(Level.INFO)
           .log("session {}: client too slow for {}; disconnecting it", id, settings.slowClient());
@@ -943,7 +1012,7 @@ final class Session {
 
   private void sendFatal(String code, String message, short closeCode) {
     send(new ServerFrame.Error(null, code, message, null, true));
-    if (socket != null) {
+    if (open(socket)) {
       socket.close(closeCode, code);
     }
     end();
@@ -958,23 +1027,34 @@ final class Session {
     Promise<Void> released = Promise.promise();
     onContext(
         () -> {
-          if (!closed) {
-            send(
-                new ServerFrame.Error(
-                    null,
-                    "shutting_down",
-                    "the node is shutting down; open a new session (on another node)",
-                    null,
-                    true));
-            if (socket != null && !socket.isClosed()) {
-              socket.close((short) 1001, "shutting_down");
+          try {
+            if (!closed) {
+              send(
+                  new ServerFrame.Error(
+                      null,
+                      "shutting_down",
+                      "the node is shutting down; open a new session (on another node)",
+                      null,
+                      true));
+              if (open(socket)) {
+                socket.close((short) 1001, "shutting_down");
+              }
             }
+          } catch (RuntimeException e) {
+            // Telling the client is a courtesy; ending the session and releasing its sandbox is not
+            log(Level.WARN).setCause(e).log("session {}: shutdown frame not sent", id);
+          } finally {
+            end().onComplete(released);
           }
-          end().onComplete(released);
         });
     return released.future();
   }
 
+  /**
+   * Ends the session and gives its sandbox back. Never fails, and completes within {@link
+   * #RELEASE_WAIT}: once the sandbox is released, once a lease still in flight has arrived and been
+   * released, or when the wait runs out (the release then goes on in the background).
+   */
   private Future<Void> end() {
     if (closed) {
       return Future.succeededFuture();
@@ -985,19 +1065,70 @@ final class Session {
       vertx.cancelTimer(idleTimer);
       idleTimer = -1;
     }
-    metrics.sessionClosed();
-    onEnd.run();
-    if (agent != null) {
-      agent.close();
+    releaseDrainWaiter();
+    try {
+      metrics.sessionClosed();
+      onEnd.run();
+      if (agent != null) {
+        agent.close();
+      }
+    } catch (RuntimeException e) {
+      log(Level.WARN).setCause(e).log("session {}: ending it failed in part", id);
     }
-    if (leased == null) {
+    Future<Void> release;
+    if (leased != null) {
+      LeasedSandbox held = leased;
+      leased = null;
+      release = releaseQuietly(held);
+    } else if (leasing != null) {
+      // leaseDone sees `closed` and releases what arrives; wait for that, within the bound
+      lateRelease = Promise.promise();
+      release = lateRelease.future();
+    } else {
       return Future.succeededFuture();
     }
-    LeasedSandbox held = leased;
-    leased = null;
-    return leases
-        .release(held)
-        .onFailure(e -> log(Level.WARN).setCause(e).log("session {}: sandbox release failed", id));
+    return bounded(release);
+  }
+
+  /** Releases {@code held}; a failure (thrown or failed) is logged, the future always succeeds. */
+  private Future<Void> releaseQuietly(LeasedSandbox held) {
+    Future<Void> release;
+    try {
+      release = leases.release(held);
+    } catch (RuntimeException e) {
+      release = Future.failedFuture(e);
+    }
+    return release.transform(
+        ar -> {
+          if (ar.failed()) {
+            log(Level.WARN).setCause(ar.cause()).log("session {}: sandbox release failed", id);
+          }
+          return Future.<Void>succeededFuture();
+        });
+  }
+
+  /** {@code release}, or success after {@link #RELEASE_WAIT} if it has not completed by then. */
+  private Future<Void> bounded(Future<Void> release) {
+    Promise<Void> done = Promise.promise();
+    long timer =
+        vertx.setTimer(
+            RELEASE_WAIT.toMillis(),
+            t -> {
+              if (done.tryComplete()) {
+                log(Level.WARN)
+                    .log(
+                        "session {}: sandbox not released within {}; the session ends anyway and"
+                            + " the release goes on",
+                        id,
+                        RELEASE_WAIT);
+              }
+            });
+    release.onComplete(
+        ar -> {
+          vertx.cancelTimer(timer);
+          done.tryComplete();
+        });
+    return done.future();
   }
 
   /**

@@ -1,0 +1,443 @@
+package dev.agentfactory.edge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agentfactory.edge.FakeModelServer.Step;
+import dev.agentfactory.edge.agent.AgentRegistry;
+import dev.agentfactory.edge.agent.AgentSpecCodec;
+import dev.agentfactory.edge.agent.JdbcAgentStore;
+import dev.agentfactory.edge.agent.ModelProviders;
+import dev.agentfactory.edge.metrics.EdgeMetrics;
+import dev.agentfactory.edge.session.LeasedSandbox;
+import dev.agentfactory.edge.session.SandboxLeasing;
+import dev.agentfactory.edge.session.SessionHandler;
+import dev.agentfactory.edge.session.SessionSettings;
+import dev.agentfactory.sandbox.LeaseOptions;
+import dev.agentfactory.sandbox.Sandbox;
+import dev.agentfactory.sandbox.SandboxState;
+import dev.agentfactory.sandbox.local.LocalSandboxPool;
+import dev.agentfactory.sandbox.local.SandboxConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.ext.web.Router;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@link SessionHandler#shutdown()} completes, and gives every sandbox back, whatever its sessions
+ * are doing: a client whose close frame is still being handled, a lease in flight, a command
+ * running, a tool call running, and a release that never finishes. Real sessions over real
+ * WebSockets on port 0, real bubblewrap sandboxes from a local pool; the model is the fake
+ * OpenAI-compatible server (the one stand-in). Two cases inject a fault around the real pool: a
+ * lease answer held back until the test lets it go, and a release that never answers.
+ */
+class SessionShutdownIT {
+
+  private static final Duration WAIT = Duration.ofSeconds(60);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir static Path dataDir;
+  private static Vertx vertx;
+  private static LocalSandboxPool pool;
+  private static FakeModelServer model;
+  private static JdbcAgentStore store;
+  private static AgentRegistry registry;
+
+  /** What the leasing of one test did, and the faults it injects. */
+  private final List<Sandbox> leased = new CopyOnWriteArrayList<>();
+
+  private final List<Sandbox> released = new CopyOnWriteArrayList<>();
+  private volatile Promise<Void> holdLeases; // non-null: lease answers wait for it
+  private volatile boolean releasesHang;
+  private SessionHandler sessions;
+  private HttpServer edge;
+
+  @BeforeAll
+  static void startPool() throws Exception {
+    Files.setPosixFilePermissions(dataDir, PosixFilePermissions.fromString("rwx--x--x"));
+    vertx = Vertx.vertx();
+    Path workDir =
+        Path.of(
+            System.getProperty("java.io.tmpdir"),
+            "af-it-sandboxes",
+            "s-" + UUID.randomUUID().toString().substring(0, 8));
+    pool =
+        new LocalSandboxPool(
+            SandboxConfig.defaults(workDir).withUidRange(376_000, 40).withWarmTarget("shell", 1));
+    model = new FakeModelServer(vertx);
+    store = await(JdbcAgentStore.open(vertx, JdbcAgentStore.embeddedUrl(dataDir), "", ""));
+    registry = new AgentRegistry(store);
+    String spec =
+        "{\"name\":\"runner\",\"model\":{\"provider\":\"openai\",\"name\":\"fake-model\","
+            + "\"base_url\":\""
+            + model.baseUrl()
+            + "\"},\"tools\":[\"sandbox.exec\"],\"sandbox\":{\"template\":\"shell\"},"
+            + "\"limits\":{\"max_turns\":5}}";
+    await(registry.create("default", new AgentSpecCodec().parseJson(spec)));
+  }
+
+  @AfterAll
+  static void stopPool() throws Exception {
+    if (pool != null) {
+      pool.close();
+    }
+    if (vertx != null) {
+      await(vertx.close());
+    }
+  }
+
+  @BeforeEach
+  void startEdge() throws Exception {
+    String isolation = pool.stats().isolation();
+    SandboxLeasing leasing =
+        new SandboxLeasing() {
+          @Override
+          public String node() {
+            return "test";
+          }
+
+          @Override
+          public String isolation() {
+            return isolation;
+          }
+
+          @Override
+          public Future<LeasedSandbox> lease(String sessionId, String template) {
+            return lease(sessionId, template, LeaseOptions.NONE);
+          }
+
+          @Override
+          public Future<LeasedSandbox> lease(
+              String sessionId, String template, LeaseOptions options) {
+            Future<LeasedSandbox> lease =
+                Future.fromCompletionStage(pool.lease(template, options))
+                    .map(
+                        box -> {
+                          leased.add(box);
+                          return new LeasedSandbox(box, "lease-" + sessionId, 1, "test", isolation);
+                        });
+            Promise<Void> hold = holdLeases;
+            return hold == null ? lease : hold.future().compose(v -> lease);
+          }
+
+          @Override
+          public Future<Void> release(LeasedSandbox lease) {
+            if (releasesHang) {
+              return Promise.<Void>promise().future(); // a pool or cluster that never answers
+            }
+            return vertx.executeBlocking(
+                () -> {
+                  lease.sandbox().close();
+                  released.add(lease.sandbox());
+                  return null;
+                },
+                false);
+          }
+        };
+    sessions =
+        new SessionHandler(
+            vertx,
+            leasing,
+            record -> Future.succeededFuture(),
+            new SessionSettings(
+                64 * 1024,
+                Duration.ofSeconds(30),
+                Duration.ZERO,
+                Duration.ZERO,
+                Duration.ofSeconds(30)),
+            100,
+            new EdgeMetrics(),
+            registry,
+            new ModelProviders(vertx));
+    Router router = Router.router(vertx);
+    router.get("/v1/sessions").handler(sessions::open);
+    edge = await(vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1"));
+  }
+
+  @AfterEach
+  void stopEdge() throws Exception {
+    Promise<Void> hold = holdLeases;
+    if (hold != null) {
+      hold.tryComplete();
+    }
+    await(edge.close());
+    for (Sandbox box : leased) {
+      box.close();
+    }
+  }
+
+  /**
+   * The CI hang: the client's close frame has arrived (the socket reports closed) but its close
+   * handler has not run, because the server waits for the client to close the TCP connection. The
+   * shutdown frame's write threw {@code IllegalStateException: WebSocket is closed}, the session
+   * never ended, and shutdown never completed.
+   */
+  @Test
+  void shutdownCompletesWhileTheClientsCloseIsStillInProgress() throws Exception {
+    try (RawWebSocket client = new RawWebSocket(edge.actualPort(), "/v1/sessions")) {
+      assertThat(client.nextText().get("type").asText()).isEqualTo("session.ready");
+      client.sendText("{\"v\":1,\"type\":\"exec\",\"id\":\"x1\",\"command\":\"echo hi\"}");
+      JsonNode frame;
+      do {
+        frame = client.nextText();
+      } while (!frame.get("type").asText().equals("exec.exit"));
+      assertThat(leased).hasSize(1);
+
+      client.sendClose(1000);
+      client.awaitCloseFrame(); // the server answered the close; TCP stays open on our side
+
+      await(sessions.shutdown());
+      assertThat(sessions.liveSessions()).isZero();
+      assertThat(released).containsExactly(leased.get(0));
+      assertThat(leased.get(0).state()).isEqualTo(SandboxState.TERMINATED);
+    }
+  }
+
+  @Test
+  void shutdownWhileALeaseIsInFlightGivesTheSandboxBackWhenItArrives() throws Exception {
+    Promise<Void> hold = Promise.promise();
+    holdLeases = hold;
+    try (FrameClient client = open("/v1/sessions")) {
+      client.send("{\"v\":1,\"type\":\"exec\",\"id\":\"x1\",\"command\":\"echo hi\"}");
+      assertThat(eventually(() -> leased.size() == 1))
+          .as("the pool handed a sandbox over")
+          .isTrue();
+
+      Future<Void> shutdown = sessions.shutdown();
+      assertThat(client.next(WAIT).get("code").asText()).isEqualTo("shutting_down");
+      hold.complete(); // the lease answer arrives after the session ended
+      await(shutdown);
+      assertThat(released).containsExactly(leased.get(0));
+      assertThat(leased.get(0).state()).isEqualTo(SandboxState.TERMINATED);
+    }
+  }
+
+  @Test
+  void shutdownWhileACommandRunsKillsItAndGivesTheSandboxBack() throws Exception {
+    try (FrameClient client = open("/v1/sessions")) {
+      client.send(
+          "{\"v\":1,\"type\":\"exec\",\"id\":\"x1\",\"command\":\"echo started; sleep 600\"}");
+      client.until(f -> f.get("type").asText().equals("exec.output"), WAIT);
+
+      await(sessions.shutdown());
+      assertThat(
+              client.until(f -> f.path("code").asText().equals("shutting_down"), WAIT).stream()
+                  .map(f -> f.get("type").asText()))
+          .doesNotContain("exec.exit");
+      assertThat(released).containsExactly(leased.get(0));
+      assertThat(leased.get(0).state()).isEqualTo(SandboxState.TERMINATED);
+    }
+  }
+
+  @Test
+  void shutdownWhileAToolCallRunsEndsTheTurnAndGivesTheSandboxBack() throws Exception {
+    model.script(
+        Step.call("sandbox_exec", "{\"command\":\"echo started; sleep 600\"}"),
+        Step.answer("never reached"));
+    try (FrameClient client = open("/v1/sessions?agent=runner")) {
+      client.send("{\"v\":1,\"type\":\"message\",\"id\":\"q1\",\"content\":\"run it\"}");
+      client.until(f -> f.get("type").asText().equals("tool.output"), WAIT);
+
+      await(sessions.shutdown());
+      assertThat(
+              client.until(f -> f.path("code").asText().equals("shutting_down"), WAIT).stream()
+                  .map(f -> f.get("type").asText()))
+          .doesNotContain("turn.completed");
+      assertThat(released).containsExactly(leased.get(0));
+      assertThat(leased.get(0).state()).isEqualTo(SandboxState.TERMINATED);
+    }
+  }
+
+  @Test
+  void aReleaseThatNeverAnswersDoesNotHoldUpShutdown() throws Exception {
+    releasesHang = true;
+    try (FrameClient client = open("/v1/sessions")) {
+      client.send("{\"v\":1,\"type\":\"exec\",\"id\":\"x1\",\"command\":\"echo hi\"}");
+      client.until(f -> f.get("type").asText().equals("exec.exit"), WAIT);
+
+      await(sessions.shutdown());
+      assertThat(sessions.liveSessions()).isZero();
+      assertThat(released).isEmpty();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private FrameClient open(String path) throws Exception {
+    FrameClient client = new FrameClient(URI.create("ws://127.0.0.1:" + edge.actualPort() + path));
+    JsonNode ready = client.next(WAIT);
+    assertThat(ready.get("type").asText()).as(ready.toString()).isEqualTo("session.ready");
+    return client;
+  }
+
+  private static boolean eventually(BooleanSupplier condition) {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        return false;
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+    return true;
+  }
+
+  static <T> T await(Future<T> future) throws Exception {
+    try {
+      return future
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    } catch (TimeoutException e) {
+      throw new AssertionError("not completed within " + WAIT, e);
+    }
+  }
+
+  /**
+   * A WebSocket client on a plain socket (RFC 6455, text and close frames only) that can do what
+   * real clients do but library clients hide: send a close frame and keep the TCP connection open.
+   */
+  private static final class RawWebSocket implements AutoCloseable {
+    private final Socket socket;
+    private final InputStream in;
+    private final OutputStream out;
+    private final AtomicReference<Integer> closeCode = new AtomicReference<>();
+
+    RawWebSocket(int port, String path) throws IOException {
+      socket = new Socket("127.0.0.1", port);
+      socket.setSoTimeout((int) WAIT.toMillis());
+      in = socket.getInputStream();
+      out = socket.getOutputStream();
+      out.write(
+          ("GET "
+                  + path
+                  + " HTTP/1.1\r\nHost: 127.0.0.1:"
+                  + port
+                  + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                  + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+              .getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+      ByteArrayOutputStream head = new ByteArrayOutputStream();
+      while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
+        int b = in.read();
+        if (b < 0) {
+          throw new IOException("connection closed during the upgrade: " + head);
+        }
+        head.write(b);
+      }
+      assertThat(head.toString(StandardCharsets.ISO_8859_1)).startsWith("HTTP/1.1 101");
+    }
+
+    /** The next text frame, as JSON; fails on a close frame. */
+    JsonNode nextText() throws IOException {
+      while (true) {
+        int[] opcode = new int[1];
+        byte[] payload = readFrame(opcode);
+        if (opcode[0] == 1) {
+          return JSON.readTree(payload);
+        }
+        if (opcode[0] == 8) {
+          throw new IOException("closed by the server: " + closeCode.get());
+        }
+      }
+    }
+
+    /** Skips text frames until the server's close frame. */
+    void awaitCloseFrame() throws IOException {
+      int[] opcode = new int[1];
+      do {
+        readFrame(opcode);
+      } while (opcode[0] != 8);
+    }
+
+    private byte[] readFrame(int[] opcode) throws IOException {
+      int b0 = readByte();
+      int b1 = readByte();
+      opcode[0] = b0 & 0x0f;
+      long length = b1 & 0x7f;
+      if (length == 126) {
+        length = (readByte() << 8) | readByte();
+      } else if (length == 127) {
+        length = 0;
+        for (int i = 0; i < 8; i++) {
+          length = (length << 8) | readByte();
+        }
+      }
+      byte[] payload = in.readNBytes((int) length);
+      if (opcode[0] == 8 && payload.length >= 2) {
+        closeCode.set(((payload[0] & 0xff) << 8) | (payload[1] & 0xff));
+      }
+      return payload;
+    }
+
+    private int readByte() throws IOException {
+      int b = in.read();
+      if (b < 0) {
+        throw new IOException("connection closed by the server");
+      }
+      return b;
+    }
+
+    void sendText(String text) throws IOException {
+      send(0x1, text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    void sendClose(int code) throws IOException {
+      send(0x8, new byte[] {(byte) (code >> 8), (byte) code});
+    }
+
+    private void send(int opcode, byte[] payload) throws IOException {
+      ByteArrayOutputStream frame = new ByteArrayOutputStream();
+      frame.write(0x80 | opcode);
+      if (payload.length < 126) {
+        frame.write(0x80 | payload.length);
+      } else {
+        frame.write(0x80 | 126);
+        frame.write(payload.length >> 8);
+        frame.write(payload.length);
+      }
+      byte[] mask = {1, 2, 3, 4};
+      frame.write(mask);
+      for (int i = 0; i < payload.length; i++) {
+        frame.write(payload[i] ^ mask[i % 4]);
+      }
+      out.write(frame.toByteArray());
+      out.flush();
+    }
+
+    @Override
+    public void close() throws IOException {
+      socket.close();
+    }
+  }
+}
