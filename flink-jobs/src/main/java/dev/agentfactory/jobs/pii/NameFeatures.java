@@ -287,33 +287,72 @@ final class NameFeatures {
     return Set.copyOf(java.util.Arrays.asList(words));
   }
 
+  private static final String[] CLASSES = {
+    "street", "unit", "prefix", "org", "title", "country", "num4", "num"
+  };
+  private static final String[] C = prefixed("c=", CLASSES);
+  private static final String[] PC = prefixed("pc=", CLASSES);
+  private static final String[] NC = prefixed("nc=", CLASSES);
+  private static final String[] NC2 = prefixed("nc2=", CLASSES);
+  private static final String[] GZ = prefixed("gz=", types());
+  private static final String[] PGZ = prefixed("pgz=", types());
+  private static final String[] NGZ = prefixed("ngz=", types());
+  private static final String[] FL = prefixed("fl=", Gazetteer.LIST_NAMES.toArray(new String[0]));
+  private static final String[] FLC = prefixed("flC=", Gazetteer.LIST_NAMES.toArray(new String[0]));
+  private static final String[] PFL = prefixed("pfl=", Gazetteer.LIST_NAMES.toArray(new String[0]));
+  private static final String[] NFL = prefixed("nfl=", Gazetteer.LIST_NAMES.toArray(new String[0]));
+
+  private static String[] types() {
+    EntityType[] all = EntityType.values();
+    String[] names = new String[all.length];
+    for (int i = 0; i < all.length; i++) {
+      names[i] = all[i].name();
+    }
+    return names;
+  }
+
+  private static String[] prefixed(String prefix, String[] names) {
+    String[] out = new String[names.length];
+    for (int i = 0; i < names.length; i++) {
+      out[i] = (prefix + names[i]).intern();
+    }
+    return out;
+  }
+
   /** Features per token, aligned with {@code tokens}. */
   static String[][] of(Tokens tokens, Gazetteer gazetteer) {
     int n = tokens.size;
     String[] lower = new String[n];
+    int[] cls = new int[n];
+    int[] lists = new int[n];
+    @SuppressWarnings("unchecked")
+    Set<EntityType>[] gz = new Set[n];
     for (int i = 0; i < n; i++) {
-      lower[i] = tokens.text[i].toLowerCase(Locale.ROOT);
+      String w = tokens.text[i].toLowerCase(Locale.ROOT);
+      lower[i] = w;
+      cls[i] = wordClassIndex(w);
+      lists[i] = gazetteer.lists(w);
+      gz[i] = gazetteer.lookup(w);
     }
     String[][] features = new String[n][];
-    List<String> f = new ArrayList<>(12);
+    List<String> f = new ArrayList<>(16);
     for (int i = 0; i < n; i++) {
       f.clear();
-      String w = lower[i];
-      String cls = wordClass(w);
-      if (cls != null) {
-        f.add("c=" + cls);
+      if (cls[i] >= 0) {
+        f.add(C[cls[i]]);
       }
-      String prev = i > 0 ? wordClass(lower[i - 1]) : "bos";
-      String next = i + 1 < n ? wordClass(lower[i + 1]) : "eos";
-      if (prev != null) {
-        f.add("pc=" + prev);
+      if (i == 0) {
+        f.add("pc=bos");
+      } else if (cls[i - 1] >= 0) {
+        f.add(PC[cls[i - 1]]);
       }
-      if (next != null) {
-        f.add("nc=" + next);
+      if (i + 1 == n) {
+        f.add("nc=eos");
+      } else if (cls[i + 1] >= 0) {
+        f.add(NC[cls[i + 1]]);
       }
-      String next2 = i + 2 < n ? wordClass(lower[i + 2]) : null;
-      if (next2 != null) {
-        f.add("nc2=" + next2);
+      if (i + 2 < n && cls[i + 2] >= 0) {
+        f.add(NC2[cls[i + 2]]);
       }
       if (i == 0 || Tokens.NEWLINE.equals(tokens.text[i - 1])) {
         f.add("bol");
@@ -327,25 +366,64 @@ final class NameFeatures {
       if (i > 0 && PERSON_CUE.contains(lower[i - 1])) {
         f.add("after-person-cue");
       }
-      for (EntityType t : gazetteer.lookup(w)) {
-        f.add("gz=" + t.name());
+      for (EntityType t : gz[i]) {
+        f.add(GZ[t.ordinal()]);
       }
       if (i > 0) {
-        for (EntityType t : gazetteer.lookup(lower[i - 1])) {
-          f.add("pgz=" + t.name());
+        for (EntityType t : gz[i - 1]) {
+          f.add(PGZ[t.ordinal()]);
         }
       }
       if (i + 1 < n) {
-        for (EntityType t : gazetteer.lookup(lower[i + 1])) {
-          f.add("ngz=" + t.name());
+        for (EntityType t : gz[i + 1]) {
+          f.add(NGZ[t.ordinal()]);
         }
       }
-      if (isNumber(w) && i + 1 < n && isCapitalised(tokens.text[i + 1])) {
+      int m = lists[i];
+      if (m != 0) {
+        boolean cap = isCapitalised(tokens.text[i]);
+        for (int b = 0; b < FL.length; b++) {
+          if ((m & (1 << b)) != 0) {
+            f.add(FL[b]);
+            if (cap) {
+              f.add(FLC[b]);
+            }
+          }
+        }
+      }
+      if (i > 0 && lists[i - 1] != 0) {
+        addBits(f, PFL, lists[i - 1]);
+      }
+      if (i + 1 < n && lists[i + 1] != 0) {
+        addBits(f, NFL, lists[i + 1]);
+      }
+      if (cls[i] >= 6 && i + 1 < n && isCapitalised(tokens.text[i + 1])) {
         f.add("num-before-cap");
       }
       features[i] = f.toArray(new String[0]);
     }
     return features;
+  }
+
+  private static void addBits(List<String> f, String[] names, int mask) {
+    for (int b = 0; b < names.length; b++) {
+      if ((mask & (1 << b)) != 0) {
+        f.add(names[b]);
+      }
+    }
+  }
+
+  private static int wordClassIndex(String w) {
+    String c = wordClass(w);
+    if (c == null) {
+      return -1;
+    }
+    for (int i = 0; i < CLASSES.length; i++) {
+      if (CLASSES[i].equals(c)) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   private static String wordClass(String w) {
