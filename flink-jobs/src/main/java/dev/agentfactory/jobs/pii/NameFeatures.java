@@ -291,16 +291,9 @@ final class NameFeatures {
     "street", "unit", "prefix", "org", "title", "country", "num4", "num"
   };
   private static final String[] C = prefixed("c=", CLASSES);
-  private static final String[] PC = prefixed("pc=", CLASSES);
-  private static final String[] NC = prefixed("nc=", CLASSES);
-  private static final String[] NC2 = prefixed("nc2=", CLASSES);
   private static final String[] GZ = prefixed("gz=", types());
-  private static final String[] PGZ = prefixed("pgz=", types());
-  private static final String[] NGZ = prefixed("ngz=", types());
   private static final String[] FL = prefixed("fl=", Gazetteer.LIST_NAMES.toArray(new String[0]));
   private static final String[] FLC = prefixed("flC=", Gazetteer.LIST_NAMES.toArray(new String[0]));
-  private static final String[] PFL = prefixed("pfl=", Gazetteer.LIST_NAMES.toArray(new String[0]));
-  private static final String[] NFL = prefixed("nfl=", Gazetteer.LIST_NAMES.toArray(new String[0]));
 
   private static String[] types() {
     EntityType[] all = EntityType.values();
@@ -319,40 +312,34 @@ final class NameFeatures {
     return out;
   }
 
-  /** Features per token, aligned with {@code tokens}. */
+  /**
+   * Features per token, aligned with {@code tokens}: only the token's own word classes, list and
+   * gazetteer memberships and line position. OpenNLP's {@code NameFinderME} itself puts these
+   * "additional context" features of the 8 tokens before and after in every token's context (as
+   * {@code p1…p8}/{@code n1…n8} features), so neighbours need no features of their own here; every
+   * feature listed costs 17 in the model, which is why the list is short.
+   */
   static String[][] of(Tokens tokens, Gazetteer gazetteer) {
     int n = tokens.size;
-    String[] lower = new String[n];
-    int[] cls = new int[n];
-    int[] lists = new int[n];
-    @SuppressWarnings("unchecked")
-    Set<EntityType>[] gz = new Set[n];
-    for (int i = 0; i < n; i++) {
-      String w = tokens.text[i].toLowerCase(Locale.ROOT);
-      lower[i] = w;
-      cls[i] = wordClassIndex(w);
-      lists[i] = gazetteer.lists(w);
-      gz[i] = gazetteer.lookup(w);
-    }
     String[][] features = new String[n][];
-    List<String> f = new ArrayList<>(16);
+    List<String> f = new ArrayList<>(8);
+    String[] none = new String[0];
     for (int i = 0; i < n; i++) {
+      String token = tokens.text[i];
       f.clear();
-      if (cls[i] >= 0) {
-        f.add(C[cls[i]]);
+      String w = token.toLowerCase(Locale.ROOT);
+      int cls = wordClassIndex(w);
+      if (cls >= 0) {
+        f.add(C[cls]);
+        if (cls >= 6 && i + 1 < n && isCapitalised(tokens.text[i + 1])) {
+          f.add("num-before-cap");
+        }
       }
-      if (i == 0) {
-        f.add("pc=bos");
-      } else if (cls[i - 1] >= 0) {
-        f.add(PC[cls[i - 1]]);
+      if (LOCATION_CUE.contains(w)) {
+        f.add("loc-cue");
       }
-      if (i + 1 == n) {
-        f.add("nc=eos");
-      } else if (cls[i + 1] >= 0) {
-        f.add(NC[cls[i + 1]]);
-      }
-      if (i + 2 < n && cls[i + 2] >= 0) {
-        f.add(NC2[cls[i + 2]]);
+      if (PERSON_CUE.contains(w)) {
+        f.add("person-cue");
       }
       if (i == 0 || Tokens.NEWLINE.equals(tokens.text[i - 1])) {
         f.add("bol");
@@ -360,57 +347,21 @@ final class NameFeatures {
       if (i + 1 == n || Tokens.NEWLINE.equals(tokens.text[i + 1])) {
         f.add("eol");
       }
-      if (i > 0 && LOCATION_CUE.contains(lower[i - 1])) {
-        f.add("after-loc-cue");
-      }
-      if (i > 0 && PERSON_CUE.contains(lower[i - 1])) {
-        f.add("after-person-cue");
-      }
-      for (EntityType t : gz[i]) {
+      for (EntityType t : gazetteer.lookup(w)) {
         f.add(GZ[t.ordinal()]);
       }
-      if (i > 0) {
-        for (EntityType t : gz[i - 1]) {
-          f.add(PGZ[t.ordinal()]);
-        }
-      }
-      if (i + 1 < n) {
-        for (EntityType t : gz[i + 1]) {
-          f.add(NGZ[t.ordinal()]);
-        }
-      }
-      int m = lists[i];
+      int m = gazetteer.lists(w);
       if (m != 0) {
-        boolean cap = isCapitalised(tokens.text[i]);
+        boolean cap = isCapitalised(token);
         for (int b = 0; b < FL.length; b++) {
           if ((m & (1 << b)) != 0) {
-            f.add(FL[b]);
-            if (cap) {
-              f.add(FLC[b]);
-            }
+            f.add(cap ? FLC[b] : FL[b]);
           }
         }
       }
-      if (i > 0 && lists[i - 1] != 0) {
-        addBits(f, PFL, lists[i - 1]);
-      }
-      if (i + 1 < n && lists[i + 1] != 0) {
-        addBits(f, NFL, lists[i + 1]);
-      }
-      if (cls[i] >= 6 && i + 1 < n && isCapitalised(tokens.text[i + 1])) {
-        f.add("num-before-cap");
-      }
-      features[i] = f.toArray(new String[0]);
+      features[i] = f.isEmpty() ? none : f.toArray(none);
     }
     return features;
-  }
-
-  private static void addBits(List<String> f, String[] names, int mask) {
-    for (int b = 0; b < names.length; b++) {
-      if ((mask & (1 << b)) != 0) {
-        f.add(names[b]);
-      }
-    }
   }
 
   private static int wordClassIndex(String w) {

@@ -36,7 +36,7 @@ import opennlp.tools.util.TrainingParameters;
 public final class NameFinderTrainer {
 
   /** Bump to retrain when features or parameters change. */
-  static final String VERSION = "ner-pii-10";
+  static final String VERSION = "ner-pii-11";
 
   static final String DATA_FILE = "generated_large.json";
 
