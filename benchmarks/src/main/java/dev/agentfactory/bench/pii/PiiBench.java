@@ -21,7 +21,12 @@ import java.util.Map;
  * }</pre>
  *
  * The data file is {@code -Dpii.data=...}, by default {@code
- * ../shared/data/pii/generated_large.json} from the checkout root.
+ * ../shared/data/pii/generated_large.json} from the checkout root; {@code -Dpii.bench.split=...}
+ * picks the samples (default {@code heldout}) and {@code -Dpii.bench.eval=false} skips the F2
+ * metrics (for speed runs during development, which should not look at held-out scores).
+ *
+ * <p>Throughput is reported twice: per wall-clock second and per CPU second of the scrubbing thread
+ * ({@code ThreadMXBean}); on a shared machine the second is the one to compare.
  */
 public final class PiiBench {
 
@@ -35,20 +40,34 @@ public final class PiiBench {
 
   public static void main(String[] args) throws Exception {
     double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 10;
-    List<PiiDataset.LabelledSample> heldOut = PiiDataset.read(dataFile(), PiiDataset.Split.HELDOUT);
+    PiiDataset.Split split =
+        PiiDataset.Split.valueOf(
+            System.getProperty("pii.bench.split", "heldout").toUpperCase(java.util.Locale.ROOT));
+    List<PiiDataset.LabelledSample> heldOut = PiiDataset.read(dataFile(), split);
     List<String> texts = heldOut.stream().map(PiiDataset.LabelledSample::text).toList();
     PiiScanner scanner = PiiScanner.create();
     Scrubber scrubber = new Scrubber(scanner, ScrubPolicy.defaults(), null);
 
     run(scrubber, texts, (long) (seconds / 3 * 1e9)); // warm-up
+    java.lang.management.ThreadMXBean threads =
+        java.lang.management.ManagementFactory.getThreadMXBean();
+    double load =
+        java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
     long t0 = System.nanoTime();
+    long cpu0 = threads.getCurrentThreadCpuTime();
     long n = run(scrubber, texts, (long) (seconds * 1e9));
+    long cpu = threads.getCurrentThreadCpuTime() - cpu0;
     double perSec = n / ((System.nanoTime() - t0) / 1e9);
     long chars = texts.stream().mapToLong(String::length).sum();
 
     print("samples_per_sec_per_core", Math.round(perSec), "samples/s");
+    print("samples_per_cpu_sec", Math.round(n / (cpu / 1e9)), "samples/s");
+    print("load_average_1m", Math.round(load * 100) / 100.0, "load");
     print("mean_sample_chars", Math.round(chars / (double) texts.size()), "chars");
     print("name_finder", scanner.hasNameFinder() ? 1 : 0, "bool");
+    if (!Boolean.parseBoolean(System.getProperty("pii.bench.eval", "true"))) {
+      return;
+    }
 
     SpanEvaluation eval = new SpanEvaluation(0.5);
     for (PiiDataset.LabelledSample s : heldOut) {

@@ -38,20 +38,41 @@ final class Augmenter {
   record Value(String text, List<PiiSpan> spans) {}
 
   /** A sample split into literal text and placeholders. */
-  record Template(List<String> literals, List<String> names, LabelledSample origin) {}
+  record Template(
+      List<String> literals, List<String> names, List<Value> values, LabelledSample origin) {}
+
+  /** The placeholders that get fresh values (property {@code pii.train.fresh.placeholders}). */
+  private static final Set<String> FRESH =
+      Set.of(
+          System.getProperty(
+                  "pii.train.fresh.placeholders",
+                  "first_name,first_name_male,first_name_female,first_name_nonbinary,last_name,"
+                      + "last_name_male,last_name_female,person,name,name_male,name_female,city,"
+                      + "country,organization,company")
+              .split(","));
+
+  private static final boolean OWN_VALUES_FROM_POOL = Boolean.getBoolean("pii.train.pool");
 
   private final List<Template> templates = new ArrayList<>();
   private final Map<String, List<Value>> pools = new HashMap<>();
 
   /** Parses the training samples of {@code file}. */
   static Augmenter read(Path file) throws IOException {
+    return read(file, false);
+  }
+
+  /**
+   * As {@link #read(Path)}; with {@code withoutValidation}, the validation templates ({@link
+   * PiiDataset#isValidation}) are left out too.
+   */
+  static Augmenter read(Path file, boolean withoutValidation) throws IOException {
     JsonNode root = new ObjectMapper().readTree(file.toFile());
     Augmenter a = new Augmenter();
     List<LabelledSample> train = PiiDataset.read(file, PiiDataset.Split.TRAIN);
     int i = 0;
     for (LabelledSample s : PiiDataset.read(file, PiiDataset.Split.ALL)) {
       JsonNode node = root.get(i++);
-      if (s.heldOut()) {
+      if (s.heldOut() || (withoutValidation && PiiDataset.isValidation(s.templateId()))) {
         continue;
       }
       a.add(s, node.path("masked").asText(""));
@@ -115,7 +136,7 @@ final class Augmenter {
     if (covered != s.gold().size()) {
       return;
     }
-    templates.add(new Template(literals, names, s));
+    templates.add(new Template(literals, names, List.copyOf(values), s));
     for (int k = 0; k < names.size(); k++) {
       pools.computeIfAbsent(names.get(k), n -> new ArrayList<>()).add(values.get(k));
     }
@@ -197,10 +218,24 @@ final class Augmenter {
 
   /**
    * {@code copies} refilled variants of every aligned training sample, deterministically from
-   * {@code seed}; about {@code lowerShare} of them lower-cased.
+   * {@code seed}; about {@code lowerShare} of them lower-cased. Values come from the training
+   * pools.
    */
   List<LabelledSample> generate(int copies, double lowerShare, long seed) {
+    return generate(copies, lowerShare, seed, null, 0.0);
+  }
+
+  /**
+   * As {@link #generate(int, double, long)}, but a placeholder that {@code faker} knows gets, with
+   * probability {@code freshShare}, a fresh Datafaker value labelled with the type the training
+   * values of that placeholder have (when they are whole-value spans of one type in at least 80% of
+   * the cases). A few fresh values are upper- or lower-cased on their own, as the data has them
+   * ({@code SAINT-PRIEST}, {@code natasha higuchi}).
+   */
+  List<LabelledSample> generate(
+      int copies, double lowerShare, long seed, FakerValues faker, double freshShare) {
     Random random = new Random(seed);
+    Map<String, EntityType> types = faker == null ? Map.of() : wholeValueTypes();
     List<LabelledSample> out = new ArrayList<>(templates.size() * copies);
     for (Template t : templates) {
       for (int c = 0; c < copies; c++) {
@@ -208,9 +243,28 @@ final class Augmenter {
         List<PiiSpan> gold = new ArrayList<>();
         for (int k = 0; k < t.names().size(); k++) {
           text.append(t.literals().get(k));
-          List<Value> pool = pools.get(t.names().get(k));
-          Value v = pool.get(random.nextInt(pool.size()));
+          String name = t.names().get(k);
+          EntityType type = types.get(name);
+          String fresh =
+              type != null && random.nextDouble() < freshShare ? faker.value(name, random) : null;
           int base = text.length();
+          if (fresh != null) {
+            double cs = random.nextDouble();
+            if (cs < 0.04) {
+              fresh = fresh.toUpperCase(Locale.ROOT);
+            } else if (cs < 0.08) {
+              fresh = fresh.toLowerCase(Locale.ROOT);
+            }
+            text.append(fresh);
+            gold.add(new PiiSpan(type, base, base + fresh.length(), 1.0));
+            continue;
+          }
+          List<Value> pool = pools.get(name);
+          // with fresh values, the other placeholders keep the sample's own value
+          Value v =
+              faker != null && !OWN_VALUES_FROM_POOL
+                  ? t.values().get(k)
+                  : pool.get(random.nextInt(pool.size()));
           text.append(v.text());
           for (PiiSpan s : v.spans()) {
             gold.add(new PiiSpan(s.type(), base + s.start(), base + s.end(), 1.0));
@@ -229,5 +283,35 @@ final class Augmenter {
       }
     }
     return out;
+  }
+
+  /**
+   * Per placeholder that {@link FakerValues} fills: the entity type of its training values, if at
+   * least 80% of them are one span of that type covering the whole value.
+   */
+  Map<String, EntityType> wholeValueTypes() {
+    Map<String, EntityType> types = new HashMap<>();
+    pools.forEach(
+        (name, values) -> {
+          if (!FakerValues.PLACEHOLDERS.contains(name)
+              || !(FRESH.isEmpty() || FRESH.contains(name))) {
+            return;
+          }
+          Map<EntityType, Integer> counts = new HashMap<>();
+          for (Value v : values) {
+            if (v.spans().size() == 1
+                && v.spans().get(0).start() == 0
+                && v.spans().get(0).end() == v.text().length()) {
+              counts.merge(v.spans().get(0).type(), 1, Integer::sum);
+            }
+          }
+          counts.forEach(
+              (type, n) -> {
+                if (n >= 0.8 * values.size()) {
+                  types.put(name, type);
+                }
+              });
+        });
+    return types;
   }
 }

@@ -29,12 +29,67 @@ final class Gazetteer {
   static final Set<EntityType> TYPES =
       EnumSet.of(EntityType.PERSON, EntityType.LOCATION, EntityType.ORGANIZATION, EntityType.TITLE);
 
-  static final Gazetteer EMPTY = new Gazetteer(Map.of());
+  /** Word lists from Datafaker, written by the trainer next to the model. */
+  static final String LISTS_RESOURCE = "/dev/agentfactory/jobs/pii/ner-lists.tsv";
+
+  /** The names of the word lists, in bit order of {@link #lists(String)}. */
+  static final List<String> LIST_NAMES =
+      List.of("first", "last", "city", "street", "country", "company");
+
+  static final Gazetteer EMPTY = new Gazetteer(Map.of(), Map.of(), 0, 0);
 
   private final Map<String, Set<EntityType>> words;
+  private final Map<String, Integer> lists;
+  private final int dropCount;
+  private final int salt;
 
-  private Gazetteer(Map<String, Set<EntityType>> words) {
+  private Gazetteer(
+      Map<String, Set<EntityType>> words, Map<String, Integer> lists, int dropCount, int salt) {
     this.words = words;
+    this.lists = lists;
+    this.dropCount = dropCount;
+    this.salt = salt;
+  }
+
+  /** This gazetteer with word lists: list name (one of {@link #LIST_NAMES}) to lower-case words. */
+  Gazetteer withLists(Map<String, ? extends Set<String>> byList) {
+    Map<String, Integer> masks = new HashMap<>();
+    byList.forEach(
+        (name, ws) -> {
+          int bit = LIST_NAMES.indexOf(name);
+          if (bit < 0) {
+            throw new IllegalArgumentException("unknown word list " + name);
+          }
+          for (String w : ws) {
+            masks.merge(w, 1 << bit, (a, b) -> a | b);
+          }
+        });
+    return new Gazetteer(words, Map.copyOf(masks), 0, 0);
+  }
+
+  /**
+   * For training on refilled samples whose values come from the lists: a view in which about {@code
+   * dropCount} quarters of the listed words (chosen by {@code salt}) are missing, so that the model
+   * does not learn to trust the lists more than they deserve on other data.
+   */
+  Gazetteer dropping(int dropCount, int salt) {
+    return new Gazetteer(words, lists, dropCount, salt);
+  }
+
+  /** Bit mask of the lists ({@link #LIST_NAMES}) that contain {@code lowerCaseWord}. */
+  int lists(String lowerCaseWord) {
+    Integer m = lists.get(lowerCaseWord);
+    if (m == null) {
+      return 0;
+    }
+    if (dropCount > 0 && Math.floorMod(lowerCaseWord.hashCode() * 31 + salt, 4) < dropCount) {
+      return 0;
+    }
+    return m;
+  }
+
+  int listSize() {
+    return lists.size();
   }
 
   Set<EntityType> lookup(String lowerCaseWord) {
@@ -90,7 +145,17 @@ final class Gazetteer {
             words.put(w, types);
           }
         });
-    return new Gazetteer(words);
+    return new Gazetteer(words, Map.of(), 0, 0);
+  }
+
+  void writeLists(Writer out) throws IOException {
+    for (var e : new java.util.TreeMap<>(lists).entrySet()) {
+      for (int bit = 0; bit < LIST_NAMES.size(); bit++) {
+        if ((e.getValue() & (1 << bit)) != 0) {
+          out.write(LIST_NAMES.get(bit) + "\t" + e.getKey() + "\n");
+        }
+      }
+    }
   }
 
   void write(Writer out) throws IOException {
@@ -103,9 +168,24 @@ final class Gazetteer {
 
   /** The gazetteer the build wrote next to the model, or {@link #EMPTY}. */
   static Gazetteer bundled() {
+    Map<String, Integer> lists = new HashMap<>();
+    try (InputStream in = Gazetteer.class.getResourceAsStream(LISTS_RESOURCE)) {
+      if (in != null) {
+        BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+        for (String line = r.readLine(); line != null; line = r.readLine()) {
+          int tab = line.indexOf('\t');
+          int bit = tab > 0 ? LIST_NAMES.indexOf(line.substring(0, tab)) : -1;
+          if (bit >= 0) {
+            lists.merge(line.substring(tab + 1), 1 << bit, (a, b) -> a | b);
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + LISTS_RESOURCE, e);
+    }
     try (InputStream in = Gazetteer.class.getResourceAsStream(RESOURCE)) {
       if (in == null) {
-        return EMPTY;
+        return new Gazetteer(Map.of(), Map.copyOf(lists), 0, 0);
       }
       Map<String, Set<EntityType>> words = new HashMap<>();
       BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
@@ -117,7 +197,7 @@ final class Gazetteer {
               .add(EntityType.valueOf(line.substring(0, tab)));
         }
       }
-      return new Gazetteer(words);
+      return new Gazetteer(words, Map.copyOf(lists), 0, 0);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + RESOURCE, e);
     }

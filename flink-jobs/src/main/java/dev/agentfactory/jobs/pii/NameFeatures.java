@@ -287,33 +287,59 @@ final class NameFeatures {
     return Set.copyOf(java.util.Arrays.asList(words));
   }
 
-  /** Features per token, aligned with {@code tokens}. */
+  private static final String[] CLASSES = {
+    "street", "unit", "prefix", "org", "title", "country", "num4", "num"
+  };
+  private static final String[] C = prefixed("c=", CLASSES);
+  private static final String[] GZ = prefixed("gz=", types());
+  private static final String[] FL = prefixed("fl=", Gazetteer.LIST_NAMES.toArray(new String[0]));
+  private static final String[] FLC = prefixed("flC=", Gazetteer.LIST_NAMES.toArray(new String[0]));
+
+  private static String[] types() {
+    EntityType[] all = EntityType.values();
+    String[] names = new String[all.length];
+    for (int i = 0; i < all.length; i++) {
+      names[i] = all[i].name();
+    }
+    return names;
+  }
+
+  private static String[] prefixed(String prefix, String[] names) {
+    String[] out = new String[names.length];
+    for (int i = 0; i < names.length; i++) {
+      out[i] = (prefix + names[i]).intern();
+    }
+    return out;
+  }
+
+  /**
+   * Features per token, aligned with {@code tokens}: only the token's own word classes, list and
+   * gazetteer memberships and line position. OpenNLP's {@code NameFinderME} itself puts these
+   * "additional context" features of the 8 tokens before and after in every token's context (as
+   * {@code p1…p8}/{@code n1…n8} features), so neighbours need no features of their own here; every
+   * feature listed costs 17 in the model, which is why the list is short.
+   */
   static String[][] of(Tokens tokens, Gazetteer gazetteer) {
     int n = tokens.size;
-    String[] lower = new String[n];
-    for (int i = 0; i < n; i++) {
-      lower[i] = tokens.text[i].toLowerCase(Locale.ROOT);
-    }
     String[][] features = new String[n][];
-    List<String> f = new ArrayList<>(12);
+    List<String> f = new ArrayList<>(8);
+    String[] none = new String[0];
     for (int i = 0; i < n; i++) {
+      String token = tokens.text[i];
       f.clear();
-      String w = lower[i];
-      String cls = wordClass(w);
-      if (cls != null) {
-        f.add("c=" + cls);
+      String w = token.toLowerCase(Locale.ROOT);
+      int cls = wordClassIndex(w);
+      if (cls >= 0) {
+        f.add(C[cls]);
+        if (cls >= 6 && i + 1 < n && isCapitalised(tokens.text[i + 1])) {
+          f.add("num-before-cap");
+        }
       }
-      String prev = i > 0 ? wordClass(lower[i - 1]) : "bos";
-      String next = i + 1 < n ? wordClass(lower[i + 1]) : "eos";
-      if (prev != null) {
-        f.add("pc=" + prev);
+      if (LOCATION_CUE.contains(w)) {
+        f.add("loc-cue");
       }
-      if (next != null) {
-        f.add("nc=" + next);
-      }
-      String next2 = i + 2 < n ? wordClass(lower[i + 2]) : null;
-      if (next2 != null) {
-        f.add("nc2=" + next2);
+      if (PERSON_CUE.contains(w)) {
+        f.add("person-cue");
       }
       if (i == 0 || Tokens.NEWLINE.equals(tokens.text[i - 1])) {
         f.add("bol");
@@ -321,31 +347,34 @@ final class NameFeatures {
       if (i + 1 == n || Tokens.NEWLINE.equals(tokens.text[i + 1])) {
         f.add("eol");
       }
-      if (i > 0 && LOCATION_CUE.contains(lower[i - 1])) {
-        f.add("after-loc-cue");
-      }
-      if (i > 0 && PERSON_CUE.contains(lower[i - 1])) {
-        f.add("after-person-cue");
-      }
       for (EntityType t : gazetteer.lookup(w)) {
-        f.add("gz=" + t.name());
+        f.add(GZ[t.ordinal()]);
       }
-      if (i > 0) {
-        for (EntityType t : gazetteer.lookup(lower[i - 1])) {
-          f.add("pgz=" + t.name());
+      int m = gazetteer.lists(w);
+      if (m != 0) {
+        boolean cap = isCapitalised(token);
+        for (int b = 0; b < FL.length; b++) {
+          if ((m & (1 << b)) != 0) {
+            f.add(cap ? FLC[b] : FL[b]);
+          }
         }
       }
-      if (i + 1 < n) {
-        for (EntityType t : gazetteer.lookup(lower[i + 1])) {
-          f.add("ngz=" + t.name());
-        }
-      }
-      if (isNumber(w) && i + 1 < n && isCapitalised(tokens.text[i + 1])) {
-        f.add("num-before-cap");
-      }
-      features[i] = f.toArray(new String[0]);
+      features[i] = f.isEmpty() ? none : f.toArray(none);
     }
     return features;
+  }
+
+  private static int wordClassIndex(String w) {
+    String c = wordClass(w);
+    if (c == null) {
+      return -1;
+    }
+    for (int i = 0; i < CLASSES.length; i++) {
+      if (CLASSES[i].equals(c)) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   private static String wordClass(String w) {

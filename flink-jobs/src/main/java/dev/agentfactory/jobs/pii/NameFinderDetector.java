@@ -35,6 +35,13 @@ final class NameFinderDetector implements Detector {
   /** Texts are decoded in chunks of about this many tokens, cut after sentence ends or lines. */
   private static final int CHUNK = 120;
 
+  /**
+   * Spans the model is less sure of than this are dropped. Chosen on the validation templates of
+   * the training split ({@link PiiDataset#isValidation}); {@code -Dpii.ner.min} overrides it.
+   */
+  static final double MIN_PROBABILITY =
+      Double.parseDouble(System.getProperty("pii.ner.min", "0.0"));
+
   private static final Logger LOG = LoggerFactory.getLogger(NameFinderDetector.class);
 
   private final NameFinderME finder;
@@ -60,6 +67,9 @@ final class NameFinderDetector implements Detector {
     if (tokens.size == 0) {
       return;
     }
+    if (!hasCandidate(tokens, gazetteer)) {
+      return;
+    }
     String[] words = tokens.words();
     String[][] features = NameFeatures.of(tokens, gazetteer);
     int from = 0;
@@ -71,12 +81,42 @@ final class NameFinderDetector implements Detector {
       double[] probs = finder.probs(found);
       for (int i = 0; i < found.length; i++) {
         Span s = found[i];
+        if (probs[i] < MIN_PROBABILITY) {
+          continue;
+        }
         int start = tokens.start[from + s.getStart()];
         int end = tokens.end[from + s.getEnd() - 1];
         out.add(new PiiSpan(EntityType.valueOf(s.getType()), start, end, probs[i]));
       }
       from = to;
     }
+  }
+
+  /**
+   * Whether any token could be part of a name, place, organisation or address: a letter in upper
+   * case, a digit, or a word the gazetteer or word lists know. Texts without one (lower-case prose
+   * with no known names, code, numbers-free logs) skip the model.
+   */
+  static boolean hasCandidate(Tokens tokens, Gazetteer gazetteer) {
+    for (int i = 0; i < tokens.size; i++) {
+      String t = tokens.text[i];
+      if (t == Tokens.NEWLINE) {
+        continue;
+      }
+      for (int k = 0; k < t.length(); k++) {
+        char c = t.charAt(k);
+        if (Character.isUpperCase(c) || Character.isDigit(c)) {
+          return true;
+        }
+      }
+    }
+    for (int i = 0; i < tokens.size; i++) {
+      String w = tokens.text[i].toLowerCase(java.util.Locale.ROOT);
+      if (gazetteer.lists(w) != 0 || !gazetteer.lookup(w).isEmpty()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static int chunkEnd(Tokens tokens, int from) {

@@ -9,6 +9,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import opennlp.tools.ml.BeamSearch;
 import opennlp.tools.namefind.BioCodec;
 import opennlp.tools.namefind.NameFinderME;
@@ -34,7 +36,7 @@ import opennlp.tools.util.TrainingParameters;
 public final class NameFinderTrainer {
 
   /** Bump to retrain when features or parameters change. */
-  static final String VERSION = "ner-pii-9";
+  static final String VERSION = "ner-pii-11";
 
   static final String DATA_FILE = "generated_large.json";
 
@@ -60,58 +62,95 @@ public final class NameFinderTrainer {
     }
     if (Files.isRegularFile(model)
         && Files.isRegularFile(stamp)
-        && VERSION.equals(Files.readString(stamp).trim())
+        && version(Boolean.getBoolean("pii.train.validation"))
+            .equals(Files.readString(stamp).trim())
         && Files.getLastModifiedTime(model).compareTo(Files.getLastModifiedTime(data)) > 0) {
       System.out.println("[INFO] PII name finder is up to date: " + model);
       return;
     }
     long t0 = System.nanoTime();
-    List<LabelledSample> train = new ArrayList<>(PiiDataset.read(data, PiiDataset.Split.TRAIN));
+    boolean validation = Boolean.getBoolean("pii.train.validation");
+    List<LabelledSample> train = new ArrayList<>();
+    for (LabelledSample s : PiiDataset.read(data, PiiDataset.Split.TRAIN)) {
+      if (!validation || !PiiDataset.isValidation(s.templateId())) {
+        train.add(s);
+      }
+    }
     int originals = train.size();
-    Augmenter augmenter = Augmenter.read(data);
+    Augmenter augmenter = Augmenter.read(data, validation);
+    FakerValues faker = new FakerValues(42L);
+    Map<String, Set<String>> lists = faker.wordLists(Integer.getInteger("pii.train.draws", 1500));
     train.addAll(
         augmenter.generate(
             Integer.getInteger("pii.train.copies", 0),
             Double.parseDouble(System.getProperty("pii.train.lowercase", "0.15")),
-            42L));
-    TokenNameFinderModel trained = train(train);
+            42L,
+            faker,
+            Double.parseDouble(System.getProperty("pii.train.fresh", "0.8"))));
+    TokenNameFinderModel trained = train(train, originals, lists);
     Files.createDirectories(model.getParent());
-    Path gazetteer = model.resolveSibling("ner-gazetteer.tsv");
-    try (var out = Files.newBufferedWriter(gazetteer)) {
-      Gazetteer.learn(train).write(out);
+    Gazetteer gazetteer = Gazetteer.learn(train.subList(0, originals)).withLists(lists);
+    try (var out = Files.newBufferedWriter(model.resolveSibling("ner-gazetteer.tsv"))) {
+      gazetteer.write(out);
     }
+    try (var out = Files.newBufferedWriter(model.resolveSibling("ner-lists.tsv"))) {
+      gazetteer.writeLists(out);
+    }
+    Set<String> places = new TreeSet<>(Augmenter.cities());
+    places.addAll(faker.countries(2000));
     try (var out = Files.newBufferedWriter(model.resolveSibling("ner-phrases.tsv"))) {
-      PhraseDetector.write(
-          PhraseDetector.learn(train.subList(0, originals), Augmenter.cities()), out);
+      PhraseDetector.write(PhraseDetector.learn(train.subList(0, originals), places), out);
     }
     try (OutputStream out = Files.newOutputStream(model)) {
       trained.serialize(out);
     }
-    Files.writeString(stamp, VERSION + "\n");
+    Files.writeString(stamp, version(validation) + "\n");
     System.out.printf(
-        "[INFO] Trained the PII name finder on %d samples (train split) + %d refilled from %d"
-            + " templates in %d ms: %s%n",
+        "[INFO] Trained the PII name finder on %d samples (train split%s) + %d refilled from %d"
+            + " templates (Datafaker lists %s) in %d ms: %s%n",
         originals,
+        validation ? " without validation templates" : "",
         train.size() - originals,
         augmenter.templateCount(),
+        FakerValues.sizes(lists),
         (System.nanoTime() - t0) / 1_000_000,
         model);
   }
 
-  /** Trains a model on {@code samples}. */
+  private static String version(boolean validation) {
+    return VERSION + (validation ? "-validation" : "");
+  }
+
+  /** Trains a model on {@code samples}, all of them originals (no refilled samples). */
   static TokenNameFinderModel train(List<LabelledSample> samples) throws IOException {
-    // Each sample's gazetteer features come from a gazetteer of the other folds (by template), so
-    // that the model sees, as it will at run time, names that the gazetteer does not know.
+    return train(samples, samples.size(), Map.of());
+  }
+
+  /**
+   * Trains a model on {@code samples}: the first {@code originals} from the data, the rest refilled
+   * with (partly) Datafaker values. Each sample's gazetteer features come from a gazetteer of the
+   * other folds (by template) of the originals, so that the model sees, as it will at run time,
+   * names that the gazetteer does not know; refilled samples see the word lists with a share of
+   * words missing ({@link Gazetteer#dropping}), since their values come from those lists.
+   */
+  static TokenNameFinderModel train(
+      List<LabelledSample> samples, int originals, Map<String, Set<String>> lists)
+      throws IOException {
     List<NameSample> names = new ArrayList<>(samples.size());
+    int drop = Integer.getInteger("pii.train.listdrop", 2);
     for (int fold = 0; fold < FOLDS; fold++) {
-      List<LabelledSample> in = new ArrayList<>();
       List<LabelledSample> others = new ArrayList<>();
-      for (LabelledSample s : samples) {
-        (fold(s) == fold ? in : others).add(s);
+      for (LabelledSample s : samples.subList(0, originals)) {
+        if (fold(s) != fold) {
+          others.add(s);
+        }
       }
-      Gazetteer gazetteer = Gazetteer.learn(others);
-      for (LabelledSample s : in) {
-        names.add(toNameSample(s, gazetteer));
+      Gazetteer gazetteer = Gazetteer.learn(others).withLists(lists);
+      for (int i = 0; i < samples.size(); i++) {
+        LabelledSample s = samples.get(i);
+        if (fold(s) == fold) {
+          names.add(toNameSample(s, i < originals ? gazetteer : gazetteer.dropping(drop, i)));
+        }
       }
     }
     TrainingParameters params = TrainingParameters.defaultParams();

@@ -17,7 +17,7 @@ import java.util.Map;
  *
  * <pre>{@code
  * PiiCli scan --input samples.json --output spans.json
- * PiiCli eval --input generated_large.json [--split heldout|train|all] [--iou 0.5]
+ * PiiCli eval --input generated_large.json [--split heldout|validation|train|all] [--iou 0.5]
  *             [--patterns-only]
  * }</pre>
  *
@@ -121,7 +121,7 @@ public final class PiiCli {
     err.println("pii: " + problem);
     err.println("usage: pii scan --input FILE --output FILE [--patterns-only]");
     err.println(
-        "       pii eval --input FILE [--split heldout|train|all] [--iou 0.5] [--patterns-only]");
+        "       pii eval --input FILE [--split heldout|validation|train|all] [--iou 0.5] [--patterns-only]");
     return 2;
   }
 }

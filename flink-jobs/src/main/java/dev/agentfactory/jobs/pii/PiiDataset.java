@@ -26,6 +26,11 @@ public final class PiiDataset {
   public enum Split {
     TRAIN,
     HELDOUT,
+    /**
+     * About a fifth of the training templates ({@link #isValidation}): for decisions and
+     * thresholds, with a model trained without them ({@code -Dpii.train.validation=true}).
+     */
+    VALIDATION,
     ALL;
 
     boolean includes(LabelledSample sample) {
@@ -33,6 +38,7 @@ public final class PiiDataset {
         case ALL -> true;
         case HELDOUT -> sample.heldOut();
         case TRAIN -> !sample.heldOut();
+        case VALIDATION -> isValidation(sample.templateId());
       };
     }
   }
@@ -61,12 +67,23 @@ public final class PiiDataset {
 
   /** True when the template belongs to the held-out evaluation split. */
   public static boolean isHeldOut(int templateId) {
-    // splitmix64 finaliser: a fixed, well-mixed hash that does not depend on the JDK
-    long z = templateId + 0x9E3779B97F4A7C15L;
+    return Math.floorMod(mix(templateId + 0x9E3779B97F4A7C15L), 100) < HELD_OUT_PERCENT;
+  }
+
+  /**
+   * True when the template is a training template set aside for validation (about 20% of them):
+   * decisions are taken on it, with a model trained on the other training templates, so that the
+   * held-out split stays unseen.
+   */
+  public static boolean isValidation(int templateId) {
+    return !isHeldOut(templateId) && Math.floorMod(mix(templateId + 0x5851F42D4C957F2DL), 100) < 20;
+  }
+
+  // splitmix64 finaliser: a fixed, well-mixed hash that does not depend on the JDK
+  private static long mix(long z) {
     z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
     z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-    z = z ^ (z >>> 31);
-    return Math.floorMod(z, 100) < HELD_OUT_PERCENT;
+    return z ^ (z >>> 31);
   }
 
   /** Reads the samples of {@code file} that fall in {@code split}. */

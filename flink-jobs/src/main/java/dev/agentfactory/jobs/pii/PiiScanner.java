@@ -24,6 +24,9 @@ public final class PiiScanner {
           .thenComparing(Comparator.comparingInt(PiiSpan::length).reversed())
           .thenComparingInt(PiiSpan::start);
 
+  private static final boolean COMPANY_SHAPES =
+      Boolean.parseBoolean(System.getProperty("pii.company.shapes", "true"));
+
   private final List<Detector> detectors;
   private final boolean statistical;
 
@@ -39,6 +42,9 @@ public final class PiiScanner {
     var ner = NameFinderDetector.bundled();
     ner.ifPresent(detectors::add);
     detectors.add(PhraseDetector.bundled());
+    if (COMPANY_SHAPES) {
+      detectors.add(CompanyShapes.bundled());
+    }
     return new PiiScanner(detectors, ner.isPresent());
   }
 
@@ -54,6 +60,9 @@ public final class PiiScanner {
     detectors.addAll(StructuredRules.all());
     detectors.add(ner);
     detectors.add(PhraseDetector.bundled());
+    if (COMPANY_SHAPES) {
+      detectors.add(CompanyShapes.bundled());
+    }
     return new PiiScanner(detectors, true);
   }
 
