@@ -27,8 +27,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * {@code ./agent-factory bench cluster [--seconds N]}: three Hazelcast members in this JVM on
- * loopback, leasing through the distributed pool. Prints one JSON line per figure:
+ * {@code ./agent-factory bench cluster [--seconds N] [--rate LEASES_PER_S]}: three Hazelcast
+ * members in this JVM on loopback, leasing through the distributed pool. Prints one JSON line per
+ * figure:
  *
  * <ul>
  *   <li>{@code local_lease_p50/p99}: open loop at 1,000 leases/s on one node, from the call to the
@@ -64,9 +65,15 @@ public final class ClusterBench {
 
   public static void main(String[] args) throws Exception {
     int seconds = 10;
+    int rate = 1000;
     for (int i = 0; i < args.length; i++) {
       if (args[i].equals("--seconds") && i + 1 < args.length) {
         seconds = Integer.parseInt(args[++i]);
+      } else if (args[i].equals("--rate") && i + 1 < args.length) {
+        rate = Integer.parseInt(args[++i]);
+        if (rate < 1 || rate > 100_000) {
+          throw new IllegalArgumentException("--rate must be 1..100000 leases/s, was " + rate);
+        }
       }
     }
     List<Integer> ports = freePorts(3);
@@ -82,7 +89,7 @@ public final class ClusterBench {
       WarmPool poolC = c.pool(new StockPool("c", 2_000_000));
       await(() -> poolB.stock().size() == 3, "stock advertised");
 
-      localLeases(poolA, a, seconds);
+      localLeases(poolA, a, seconds, rate);
       borrowedLeases(poolB, Math.min(1000, 100 * seconds));
       borrowedExecs(poolB, Math.min(2000, 200 * seconds));
       throughput(poolA, seconds);
@@ -99,8 +106,10 @@ public final class ClusterBench {
   }
 
   /** Open loop: one lease per millisecond, released right away. */
-  private static void localLeases(WarmPool pool, ClusterNode node, int seconds) throws Exception {
-    int total = seconds * 1000;
+  private static void localLeases(WarmPool pool, ClusterNode node, int seconds, int rate)
+      throws Exception {
+    int total = seconds * rate;
+    long period = 1_000_000_000L / rate;
     long[] leaseNanos = new long[total];
     ConcurrentLinkedQueue<Long> recordNanos = new ConcurrentLinkedQueue<>();
     AtomicInteger done = new AtomicInteger();
@@ -121,8 +130,8 @@ public final class ClusterBench {
             return;
           }
           long t0 = System.nanoTime();
-          long intended = startedAt + i * 1_000_000L;
-          if (t0 - intended > 1_000_000L) {
+          long intended = startedAt + i * period;
+          if (t0 - intended > period) {
             late.incrementAndGet(); // the ticker fell behind: coordinated omission is visible here
           }
           pool.lease("s-" + i, "bench", "shell")
@@ -140,16 +149,17 @@ public final class ClusterBench {
                   });
         },
         0,
-        1,
-        TimeUnit.MILLISECONDS);
+        period,
+        TimeUnit.NANOSECONDS);
     if (!finished.await(seconds + 60L, TimeUnit.SECONDS)) {
+      ticker.shutdownNow();
       throw new IllegalStateException("local leases did not finish");
     }
     ticker.shutdownNow();
     double elapsed = (System.nanoTime() - startedAt) / 1e9;
     print("local_lease_p50", millis(percentile(leaseNanos, 50)), "ms", null);
     print("local_lease_p99", millis(percentile(leaseNanos, 99)), "ms", null);
-    print("local_lease_rate", Math.round(total / elapsed), "leases/s", "offered 1000/s");
+    print("local_lease_rate", Math.round(total / elapsed), "leases/s", "offered " + rate + "/s");
     long[] records = recordNanos.stream().mapToLong(Long::longValue).toArray();
     print("record_p50", millis(percentile(records, 50)), "ms", "lease call to record visible");
     print("record_p99", millis(percentile(records, 99)), "ms", null);
