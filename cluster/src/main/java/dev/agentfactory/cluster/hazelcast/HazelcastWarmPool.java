@@ -355,6 +355,21 @@ final class HazelcastWarmPool implements WarmPool, MembershipListener {
     registry.forget(leased.lease());
     records.remove(leased.lease().leaseId());
     releaseQuota(leased.tenant());
+    LOG.warn(
+        "lease {} of session {} on {} is lost: {}",
+        leased.lease().leaseId(),
+        leased.lease().sessionId(),
+        leased.lease().sandboxId(),
+        reason.code());
+    // tell the holder first: a local sandbox killed before that would end its running command
+    // with a bare "killed" that the client could not tell from any other kill
+    for (LeaseLostListener listener : listeners) {
+      try {
+        listener.onLost(leased, reason);
+      } catch (RuntimeException e) {
+        LOG.warn("lease-lost listener failed", e);
+      }
+    }
     if (leased.sandbox() instanceof RemoteSandbox remote) {
       remote.lost(reason.code());
       if (reason == LeaseLostListener.Reason.HOST_LEFT) {
@@ -370,19 +385,6 @@ final class HazelcastWarmPool implements WarmPool, MembershipListener {
       }
     } else {
       terminate(leased.sandbox());
-    }
-    LOG.warn(
-        "lease {} of session {} on {} is lost: {}",
-        leased.lease().leaseId(),
-        leased.lease().sessionId(),
-        leased.lease().sandboxId(),
-        reason.code());
-    for (LeaseLostListener listener : listeners) {
-      try {
-        listener.onLost(leased, reason);
-      } catch (RuntimeException e) {
-        LOG.warn("lease-lost listener failed", e);
-      }
     }
   }
 
