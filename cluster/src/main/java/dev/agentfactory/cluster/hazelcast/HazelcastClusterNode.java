@@ -72,6 +72,7 @@ public final class HazelcastClusterNode implements ClusterNode {
    * @throws ClusterException (not retriable) if the member cannot start
    */
   public static ClusterNode start(ClusterConfig config) {
+    CallbackPool.installIfNeeded();
     HazelcastInstance hazelcast;
     try {
       hazelcast = Hazelcast.newHazelcastInstance(HazelcastConfigs.toHazelcast(config));

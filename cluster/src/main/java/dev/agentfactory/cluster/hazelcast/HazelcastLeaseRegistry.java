@@ -61,99 +61,87 @@ final class HazelcastLeaseRegistry implements LeaseRegistry {
     requireText(sandboxId, "sandboxId");
     requireText(sessionId, "sessionId");
     requireText(template, "template");
+    // the lease id is made here, not in the processor: a retried processor then recognises its
+    // own grant, and the backup replica computes the same value
+    String leaseId = UUID.randomUUID().toString();
     return Failures.guarded(
-        "acquire of sandbox " + sandboxId,
-        () -> {
-          // the lease id is made here, not in the processor: a retried processor then recognises
-          // its own grant, and the backup replica computes the same value
-          String leaseId = UUID.randomUUID().toString();
-          AcquireProcessor acquire =
-              new AcquireProcessor(
-                  leaseId,
-                  nodeId,
-                  sessionId,
-                  template,
-                  cluster.getClusterTime(),
-                  ttlMillis,
-                  retentionMillis);
-          return slots
-              .submitToKey(sandboxId, acquire)
-              .thenApply(
-                  slot -> {
-                    if (!leaseId.equals(slot.leaseId())) {
-                      throw new LeaseConflictException(sandboxId, slot.toLease());
-                    }
-                    Lease lease = slot.toLease();
-                    held.put(sandboxId, lease);
-                    return lease;
-                  });
-        });
+            "acquire of sandbox " + sandboxId,
+            () ->
+                slots.submitToKey(
+                    sandboxId,
+                    new AcquireProcessor(
+                        leaseId,
+                        nodeId,
+                        sessionId,
+                        template,
+                        cluster.getClusterTime(),
+                        ttlMillis,
+                        retentionMillis)))
+        .thenApply(
+            slot -> {
+              if (!leaseId.equals(slot.leaseId())) {
+                throw new LeaseConflictException(sandboxId, slot.toLease());
+              }
+              Lease lease = slot.toLease();
+              held.put(sandboxId, lease);
+              return lease;
+            });
   }
 
   @Override
   public CompletionStage<Lease> renew(Lease lease) {
     Objects.requireNonNull(lease, "lease");
     return Failures.guarded(
-        "renew of lease " + lease.leaseId(),
-        () -> {
-          RenewProcessor renew =
-              new RenewProcessor(
-                  Map.of(lease.sandboxId(), lease.fencingToken()),
-                  cluster.getClusterTime(),
-                  ttlMillis,
-                  retentionMillis);
-          return slots
-              .submitToKey(lease.sandboxId(), renew)
-              .thenApply(
-                  slot -> {
-                    if (slot == null) {
-                      held.remove(lease.sandboxId(), lease);
-                      throw new LeaseFencedException(lease, "expired, reclaimed or superseded");
-                    }
-                    Lease next = slot.toLease();
-                    held.computeIfPresent(
-                        lease.sandboxId(),
-                        (id, mine) -> mine.fencingToken() == next.fencingToken() ? next : mine);
-                    return next;
-                  });
-        });
+            "renew of lease " + lease.leaseId(),
+            () ->
+                slots.submitToKey(
+                    lease.sandboxId(),
+                    new RenewProcessor(
+                        Map.of(lease.sandboxId(), lease.fencingToken()),
+                        cluster.getClusterTime(),
+                        ttlMillis,
+                        retentionMillis)))
+        .thenApply(
+            slot -> {
+              if (slot == null) {
+                held.remove(lease.sandboxId(), lease);
+                throw new LeaseFencedException(lease, "expired, reclaimed or superseded");
+              }
+              Lease next = slot.toLease();
+              held.computeIfPresent(
+                  lease.sandboxId(),
+                  (id, mine) -> mine.fencingToken() == next.fencingToken() ? next : mine);
+              return next;
+            });
   }
 
   @Override
   public CompletionStage<Void> release(Lease lease) {
     Objects.requireNonNull(lease, "lease");
     return Failures.guarded(
-        "release of lease " + lease.leaseId(),
-        () -> {
-          ReleaseProcessor release = new ReleaseProcessor(lease.fencingToken(), retentionMillis);
-          return slots
-              .submitToKey(lease.sandboxId(), release)
-              .thenApply(
-                  released -> {
-                    held.computeIfPresent(
-                        lease.sandboxId(),
-                        (id, mine) -> mine.fencingToken() == lease.fencingToken() ? null : mine);
-                    if (!released) {
-                      throw new LeaseFencedException(lease, "a newer lease holds the sandbox");
-                    }
-                    return null;
-                  });
-        });
+            "release of lease " + lease.leaseId(),
+            () ->
+                slots.submitToKey(
+                    lease.sandboxId(), new ReleaseProcessor(lease.fencingToken(), retentionMillis)))
+        .thenApply(
+            released -> {
+              held.computeIfPresent(
+                  lease.sandboxId(),
+                  (id, mine) -> mine.fencingToken() == lease.fencingToken() ? null : mine);
+              if (!released) {
+                throw new LeaseFencedException(lease, "a newer lease holds the sandbox");
+              }
+              return null;
+            });
   }
 
   @Override
   public CompletionStage<Optional<Lease>> current(String sandboxId) {
     requireText(sandboxId, "sandboxId");
-    return Failures.guarded(
-        "lookup of sandbox " + sandboxId,
-        () -> {
-          long now = cluster.getClusterTime();
-          return slots
-              .getAsync(sandboxId)
-              .thenApply(
-                  slot ->
-                      Optional.ofNullable(slot).filter(s -> s.isLive(now)).map(LeaseSlot::toLease));
-        });
+    long now = cluster.getClusterTime();
+    return Failures.guarded("lookup of sandbox " + sandboxId, () -> slots.getAsync(sandboxId))
+        .thenApply(
+            slot -> Optional.ofNullable(slot).filter(s -> s.isLive(now)).map(LeaseSlot::toLease));
   }
 
   @Override
@@ -237,10 +225,9 @@ final class HazelcastLeaseRegistry implements LeaseRegistry {
    */
   CompletionStage<Lease> record(Lease lease) {
     return Failures.guarded(
-        "record of lease " + lease.leaseId(),
-        () ->
-            slots
-                .submitToKey(
+            "record of lease " + lease.leaseId(),
+            () ->
+                slots.submitToKey(
                     lease.sandboxId(),
                     new RecordProcessor(
                         lease.leaseId(),
@@ -251,14 +238,14 @@ final class HazelcastLeaseRegistry implements LeaseRegistry {
                         lease.grantedAt().toEpochMilli(),
                         lease.expiresAt().toEpochMilli(),
                         ttlMillis,
-                        retentionMillis))
-                .thenApply(
-                    slot -> {
-                      if (!lease.leaseId().equals(slot.leaseId())) {
-                        throw new LeaseConflictException(lease.sandboxId(), slot.toLease());
-                      }
-                      return lease;
-                    }));
+                        retentionMillis)))
+        .thenApply(
+            slot -> {
+              if (!lease.leaseId().equals(slot.leaseId())) {
+                throw new LeaseConflictException(lease.sandboxId(), slot.toLease());
+              }
+              return lease;
+            });
   }
 
   /** Starts renewing {@code lease} by heartbeat on this node (its record exists). */

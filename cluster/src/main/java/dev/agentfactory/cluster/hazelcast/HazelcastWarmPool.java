@@ -223,25 +223,10 @@ final class HazelcastWarmPool implements WarmPool, MembershipListener {
   private CompletionStage<PooledSandbox> borrow(
       Member host, String sessionId, String tenant, String template) {
     remoteCalls.increment();
-    CompletableFuture<LoanGrant> answer = new CompletableFuture<>();
-    try {
-      loans.submitToMember(
-          new PoolTasks.Borrow(template, sessionId, nodeId),
-          host,
-          new com.hazelcast.core.ExecutionCallback<LoanGrant>() {
-            @Override
-            public void onResponse(LoanGrant response) {
-              answer.complete(response);
-            }
-
-            @Override
-            public void onFailure(Throwable t) {
-              answer.completeExceptionally(t);
-            }
-          });
-    } catch (RuntimeException e) {
-      answer.completeExceptionally(e);
-    }
+    CompletableFuture<LoanGrant> answer =
+        Failures.guardedTask(
+            "borrow from " + host,
+            () -> loans.submitToMember(new PoolTasks.Borrow(template, sessionId, nodeId), host));
     return answer.handle(
         (grant, e) -> {
           if (e != null) {

@@ -1,7 +1,6 @@
 package dev.agentfactory.cluster.hazelcast;
 
 import com.hazelcast.cluster.Member;
-import com.hazelcast.core.ExecutionCallback;
 import com.hazelcast.core.IExecutorService;
 import dev.agentfactory.sandbox.OutputListener;
 import dev.agentfactory.sandbox.SandboxException;
@@ -110,20 +109,9 @@ final class OutputPusher implements OutputListener {
 
   private void push(List<OutputChunk> batch) {
     try {
-      executor.submitToMember(
-          new PoolTasks.Output(execId, batch),
-          borrower,
-          new ExecutionCallback<Boolean>() {
-            @Override
-            public void onResponse(Boolean more) {
-              pushed(Boolean.TRUE.equals(more), null);
-            }
-
-            @Override
-            public void onFailure(Throwable t) {
-              pushed(false, t);
-            }
-          });
+      // bridged, not an ExecutionCallback: Hazelcast runs those on a new thread each on small hosts
+      Failures.task(executor.submitToMember(new PoolTasks.Output(execId, batch), borrower))
+          .whenComplete((more, e) -> pushed(e == null && Boolean.TRUE.equals(more), e));
     } catch (RuntimeException e) {
       pushed(false, e);
     }

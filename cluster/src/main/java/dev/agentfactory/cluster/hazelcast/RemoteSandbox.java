@@ -1,7 +1,6 @@
 package dev.agentfactory.cluster.hazelcast;
 
 import com.hazelcast.cluster.Member;
-import com.hazelcast.core.ExecutionCallback;
 import com.hazelcast.core.IExecutorService;
 import com.hazelcast.core.MemberLeftException;
 import com.hazelcast.spi.exception.TargetNotMemberException;
@@ -243,25 +242,11 @@ final class RemoteSandbox implements Sandbox {
   }
 
   private <T> CompletableFuture<T> call(Callable<T> task) {
-    CompletableFuture<T> result = new CompletableFuture<>();
+    // bridged, not an ExecutionCallback: Hazelcast runs those on a new thread each on small hosts
     try {
-      executor.submitToMember(
-          task,
-          host,
-          new ExecutionCallback<T>() {
-            @Override
-            public void onResponse(T response) {
-              result.complete(response);
-            }
-
-            @Override
-            public void onFailure(Throwable t) {
-              result.completeExceptionally(t);
-            }
-          });
+      return Failures.task(executor.submitToMember(task, host));
     } catch (RuntimeException e) {
-      result.completeExceptionally(e);
+      return CompletableFuture.failedFuture(e);
     }
-    return result;
   }
 }
