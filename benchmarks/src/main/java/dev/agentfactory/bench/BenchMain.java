@@ -60,8 +60,18 @@ public final class BenchMain {
 
   public static void main(String[] args) throws Exception {
     if (args.length >= 1 && PLAIN_GROUPS.containsKey(args[0])) {
-      PLAIN_GROUPS.get(args[0]).run(Arrays.copyOfRange(args, 1, args.length));
-      return;
+      // a failed group must end the run with a non-zero status: an exception alone would leave the
+      // JVM waiting on whatever non-daemon threads the group started (cluster members, executors)
+      int status = 0;
+      try {
+        PLAIN_GROUPS.get(args[0]).run(Arrays.copyOfRange(args, 1, args.length));
+      } catch (Throwable e) {
+        System.err.println("bench group '" + args[0] + "' failed:");
+        e.printStackTrace();
+        status = 1;
+      }
+      System.out.flush();
+      System.exit(status);
     }
     if (args.length != 1 || !GROUPS.containsKey(args[0])) {
       System.err.println(

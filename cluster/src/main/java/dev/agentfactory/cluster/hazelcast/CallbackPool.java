@@ -5,6 +5,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,6 +32,7 @@ final class CallbackPool {
   private static final Logger LOG = LoggerFactory.getLogger(CallbackPool.class);
   private static final int THREADS = 2;
   private static final AtomicBoolean INSTALLED = new AtomicBoolean();
+  private static final AtomicInteger THREAD_IDS = new AtomicInteger();
   private static volatile Executor pool = ForkJoinPool.commonPool();
 
   private CallbackPool() {}
@@ -55,7 +57,7 @@ final class CallbackPool {
             fork -> {
               ForkJoinWorkerThread thread =
                   ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(fork);
-              thread.setName("af-hz-callback-" + thread.getPoolIndex());
+              thread.setName("af-hz-callback-" + THREAD_IDS.incrementAndGet());
               thread.setDaemon(true);
               return thread;
             },

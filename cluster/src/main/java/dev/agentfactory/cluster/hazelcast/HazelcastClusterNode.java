@@ -198,6 +198,7 @@ public final class HazelcastClusterNode implements ClusterNode {
       }
     }
     beat.shutdownNow();
+    leases.close();
     worker.shutdownNow();
     closer.shutdown();
     try {

@@ -70,7 +70,9 @@ final class HazelcastConfigs {
     config
         .getSerializationConfig()
         .getCompactSerializationConfig()
-        .addSerializer(new LeaseSlotSerializer());
+        .addSerializer(new LeaseSlotSerializer())
+        .addSerializer(new WriteSerializers.Record())
+        .addSerializer(new WriteSerializers.Release());
     config.addMapConfig(leaseMap(cluster, config));
     MapConfig quotas = new MapConfig(QUOTA_MAP).setBackupCount(1);
     if (cluster.leaseQuorum() > 1) {

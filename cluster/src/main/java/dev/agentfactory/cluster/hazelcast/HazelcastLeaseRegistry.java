@@ -5,6 +5,7 @@ import com.hazelcast.cluster.Cluster;
 import com.hazelcast.map.IMap;
 import com.hazelcast.query.Predicates;
 import dev.agentfactory.cluster.ClusterConfig;
+import dev.agentfactory.cluster.ClusterException;
 import dev.agentfactory.cluster.lease.Lease;
 import dev.agentfactory.cluster.lease.LeaseConflictException;
 import dev.agentfactory.cluster.lease.LeaseFencedException;
@@ -39,6 +40,7 @@ final class HazelcastLeaseRegistry implements LeaseRegistry {
   private final long ttlMillis;
   private final long retentionMillis;
   private final ExecutorService worker;
+  private final LeaseRecorder recorder;
   private final Map<String, Lease> held = new ConcurrentHashMap<>();
   private volatile Consumer<Lease> lostListener = lease -> {};
 
@@ -54,6 +56,7 @@ final class HazelcastLeaseRegistry implements LeaseRegistry {
     this.ttlMillis = config.leaseTtl().toMillis();
     this.retentionMillis = config.fencingRetention().toMillis();
     this.worker = worker;
+    this.recorder = new LeaseRecorder(slots, "af-lease-record-" + nodeId.substring(0, 8) + "-1");
   }
 
   @Override
@@ -218,27 +221,39 @@ final class HazelcastLeaseRegistry implements LeaseRegistry {
   }
 
   /**
-   * Records a lease granted without asking the cluster first (see {@link RecordProcessor}).
+   * Records a lease granted without asking the cluster first (see {@link RecordProcessor}), in the
+   * next batch of this node's {@link LeaseRecorder}: the caller's thread only queues it.
    *
    * @return completes when recorded; fails with {@link LeaseConflictException} if the slot refused
    *     it
    */
   CompletionStage<Lease> record(Lease lease) {
+    return recorder
+        .submit(lease.sandboxId(), recordOf(lease))
+        .handle(
+            (result, failure) -> {
+              if (failure != null) {
+                throw Failures.translate(failure, "record of lease " + lease.leaseId());
+              }
+              if (!(result instanceof LeaseSlot slot)) {
+                throw new ClusterException(
+                    "cluster.failed", "record of lease " + lease.leaseId() + " got no slot", false);
+              }
+              if (!lease.leaseId().equals(slot.leaseId())) {
+                throw new LeaseConflictException(lease.sandboxId(), slot.toLease());
+              }
+              return lease;
+            });
+  }
+
+  /**
+   * Records a lease at once, as its own call: for a loan, whose borrower waits for the record and
+   * should not wait behind a batch of this node's own leases.
+   */
+  CompletionStage<Lease> recordNow(Lease lease) {
     return Failures.guarded(
             "record of lease " + lease.leaseId(),
-            () ->
-                slots.submitToKey(
-                    lease.sandboxId(),
-                    new RecordProcessor(
-                        lease.leaseId(),
-                        lease.fencingToken(),
-                        lease.ownerNode(),
-                        lease.sessionId(),
-                        lease.template(),
-                        lease.grantedAt().toEpochMilli(),
-                        lease.expiresAt().toEpochMilli(),
-                        ttlMillis,
-                        retentionMillis)))
+            () -> slots.submitToKey(lease.sandboxId(), recordOf(lease)))
         .thenApply(
             slot -> {
               if (!lease.leaseId().equals(slot.leaseId())) {
@@ -246,6 +261,24 @@ final class HazelcastLeaseRegistry implements LeaseRegistry {
               }
               return lease;
             });
+  }
+
+  private RecordProcessor recordOf(Lease lease) {
+    return new RecordProcessor(
+        lease.leaseId(),
+        lease.fencingToken(),
+        lease.ownerNode(),
+        lease.sessionId(),
+        lease.template(),
+        lease.grantedAt().toEpochMilli(),
+        lease.expiresAt().toEpochMilli(),
+        ttlMillis,
+        retentionMillis);
+  }
+
+  /** Stops the recorder; writes still queued fail. */
+  void close() {
+    recorder.close();
   }
 
   /** Starts renewing {@code lease} by heartbeat on this node (its record exists). */
