@@ -57,7 +57,8 @@ public final class HazelcastClusterNode implements ClusterNode {
             hazelcast.getCluster(),
             nodeId,
             config,
-            worker);
+            worker,
+            key -> hazelcast.getPartitionService().getPartition(key).getPartitionId());
     hazelcast.getCluster().addMembershipListener(new LeaseReclaimer(leases, worker));
     long every = config.heartbeatInterval().toMillis();
     if (every > 0) {

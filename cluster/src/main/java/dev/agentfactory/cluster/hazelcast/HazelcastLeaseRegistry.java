@@ -10,7 +10,9 @@ import dev.agentfactory.cluster.lease.Lease;
 import dev.agentfactory.cluster.lease.LeaseConflictException;
 import dev.agentfactory.cluster.lease.LeaseFencedException;
 import dev.agentfactory.cluster.lease.LeaseRegistry;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -41,6 +43,7 @@ final class HazelcastLeaseRegistry implements LeaseRegistry {
   private final long retentionMillis;
   private final ExecutorService worker;
   private final LeaseRecorder recorder;
+  private final java.util.function.ToIntFunction<String> partitionOf;
   private final Map<String, Lease> held = new ConcurrentHashMap<>();
   private volatile Consumer<Lease> lostListener = lease -> {};
 
@@ -49,8 +52,10 @@ final class HazelcastLeaseRegistry implements LeaseRegistry {
       Cluster cluster,
       String nodeId,
       ClusterConfig config,
-      ExecutorService worker) {
+      ExecutorService worker,
+      java.util.function.ToIntFunction<String> partitionOf) {
     this.slots = slots;
+    this.partitionOf = partitionOf;
     this.cluster = cluster;
     this.nodeId = nodeId;
     this.ttlMillis = config.leaseTtl().toMillis();
@@ -168,39 +173,77 @@ final class HazelcastLeaseRegistry implements LeaseRegistry {
   }
 
   /**
-   * Renews every lease this node holds in one batch; drops the ones that came back fenced. Runs on
-   * the heartbeat thread and waits for the batch, so a slow cluster slows the beat instead of
-   * stacking batches. A failed batch is retried by the next beat; a lease lapses only after its
-   * whole TTL without a successful beat.
+   * Renews every lease this node holds, one {@code submitToKeys} per partition; drops the ones that
+   * came back fenced. Runs on the heartbeat thread and waits for the calls, so a slow cluster slows
+   * the beat instead of stacking beats. The leases of a call that failed are retried by the next
+   * beat; a lease lapses only after its whole TTL without a successful beat.
+   *
+   * <p>Why per partition: Hazelcast sends a {@code submitToKeys} processor whole to the backup of
+   * every partition it touches, so one processor carrying all n tokens cost n × min(n, 271) token
+   * copies per beat; a processor per partition carries only that partition's tokens.
    */
   void heartbeat(long timeoutMillis) {
     if (held.isEmpty()) {
       return;
     }
     Map<String, Lease> beat = Map.copyOf(held);
-    Map<String, Long> tokens = new HashMap<>();
-    beat.forEach((sandboxId, lease) -> tokens.put(sandboxId, lease.fencingToken()));
-    Map<String, LeaseSlot> renewed;
+    Map<String, LeaseSlot> renewed = new HashMap<>();
+    java.util.Set<String> unknown = new java.util.HashSet<>();
     // everything that can fail stays inside the try: an exception escaping a periodic task
     // would silently cancel every later beat
     try {
-      RenewProcessor renew =
-          new RenewProcessor(tokens, cluster.getClusterTime(), ttlMillis, retentionMillis);
-      renewed =
-          slots
-              .submitToKeys(tokens.keySet(), renew)
-              .toCompletableFuture()
-              .get(timeoutMillis, TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return;
-    } catch (Exception e) {
-      LOG.warn("Lease heartbeat for {} leases failed; the next beat retries", tokens.size(), e);
+      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+      long now = cluster.getClusterTime();
+      Map<Integer, Map<String, Long>> byPartition = new HashMap<>();
+      beat.forEach(
+          (sandboxId, lease) ->
+              byPartition
+                  .computeIfAbsent(partitionOf.applyAsInt(sandboxId), p -> new HashMap<>())
+                  .put(sandboxId, lease.fencingToken()));
+      List<Map.Entry<Map<String, Long>, CompletableFuture<Map<String, LeaseSlot>>>> calls =
+          new ArrayList<>();
+      for (Map<String, Long> tokens : byPartition.values()) {
+        calls.add(
+            Map.entry(
+                tokens,
+                slots
+                    .submitToKeys(
+                        tokens.keySet(),
+                        new RenewProcessor(tokens, now, ttlMillis, retentionMillis))
+                    .toCompletableFuture()));
+      }
+      int failed = 0;
+      Exception failure = null;
+      for (var call : calls) {
+        try {
+          long left = Math.max(0, deadline - System.nanoTime());
+          renewed.putAll(call.getValue().get(left, TimeUnit.NANOSECONDS));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        } catch (Exception e) {
+          failed += call.getKey().size();
+          failure = e;
+          unknown.addAll(call.getKey().keySet());
+        }
+      }
+      if (failure != null) {
+        LOG.warn(
+            "Lease heartbeat for {} of {} leases failed; the next beat retries",
+            failed,
+            beat.size(),
+            failure);
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("Lease heartbeat for {} leases failed; the next beat retries", beat.size(), e);
       return;
     }
     beat.forEach(
         (sandboxId, lease) -> {
           LeaseSlot slot = renewed.get(sandboxId);
+          if (unknown.contains(sandboxId)) {
+            return; // its call failed: neither renewed nor known to be fenced
+          }
           if (slot != null) {
             // a concurrent renew or release wins: replace only the exact lease this beat renewed
             held.replace(sandboxId, lease, slot.toLease());
