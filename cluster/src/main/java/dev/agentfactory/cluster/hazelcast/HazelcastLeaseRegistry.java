@@ -290,20 +290,23 @@ final class HazelcastLeaseRegistry implements LeaseRegistry {
   }
 
   /**
-   * Records a lease at once, as its own call: for a loan, whose borrower waits for the record and
-   * should not wait behind a batch of this node's own leases.
+   * Records a lease at once and waits for it: for a loan, whose borrower waits for the record and
+   * should not wait behind this node's own leases. Blocking, on the calling thread (the host's
+   * executor thread that serves the borrow): no hand-off to a callback thread on the way back.
+   *
+   * @throws LeaseConflictException if the slot refused it
    */
-  CompletionStage<Lease> recordNow(Lease lease) {
-    return Failures.guarded(
-            "record of lease " + lease.leaseId(),
-            () -> slots.submitToKey(lease.sandboxId(), recordOf(lease)))
-        .thenApply(
-            slot -> {
-              if (!lease.leaseId().equals(slot.leaseId())) {
-                throw new LeaseConflictException(lease.sandboxId(), slot.toLease());
-              }
-              return lease;
-            });
+  Lease recordBlocking(Lease lease) {
+    LeaseSlot slot;
+    try {
+      slot = slots.executeOnKey(lease.sandboxId(), recordOf(lease));
+    } catch (RuntimeException e) {
+      throw Failures.translate(e, "record of lease " + lease.leaseId());
+    }
+    if (!lease.leaseId().equals(slot.leaseId())) {
+      throw new LeaseConflictException(lease.sandboxId(), slot.toLease());
+    }
+    return lease;
   }
 
   private RecordProcessor recordOf(Lease lease) {

@@ -58,7 +58,7 @@ final class Lender {
     }
     Lease lease = pool.grant(sandbox, borrower, sessionId, template);
     try {
-      registry.recordNow(lease).toCompletableFuture().join();
+      registry.recordBlocking(lease);
     } catch (RuntimeException e) {
       pool.terminate(sandbox);
       throw Failures.translate(e, "lend of a '" + template + "' sandbox");
