@@ -53,6 +53,9 @@ final class LeaseRecorder implements AutoCloseable {
       return done;
     }
     queue.add(new Write(key, processor, done));
+    if (closed) {
+      failQueued(); // closed meanwhile: the loop may be gone, never leave a write waiting
+    }
     return done;
   }
 
@@ -72,6 +75,10 @@ final class LeaseRecorder implements AutoCloseable {
         drained.clear();
       }
     }
+    failQueued();
+  }
+
+  private void failQueued() {
     List<Write> left = new ArrayList<>();
     queue.drainTo(left);
     for (Write write : left) {
