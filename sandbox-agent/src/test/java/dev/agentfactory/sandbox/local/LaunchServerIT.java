@@ -93,10 +93,10 @@ class LaunchServerIT {
       assertThat(run(sandbox, "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '"))
           .isEqualTo("lo");
       // af-init's channel is a socket; none of the server's pipes or its listening socket
-      // reached the sandbox: af-init holds its channel (0, 1), its log (2) and its signalfd,
-      // plus the two output pipes of the command running now
+      // reached the sandbox: af-init holds its channel (0, 1), its log (2), its signalfd and
+      // /dev/null, plus the two output pipes of the command running now
       String fds = run(sandbox, "ls /proc/1/fd | sort -n | tr '\\n' ' '");
-      assertThat(fds.split(" ")).hasSizeLessThanOrEqualTo(6);
+      assertThat(fds.split(" ")).hasSizeLessThanOrEqualTo(7);
       assertThat(run(sandbox, "readlink /proc/1/fd/0")).startsWith("socket:");
       assertThat(run(sandbox, "readlink /proc/1/fd/2")).doesNotStartWith("pipe:");
     }
