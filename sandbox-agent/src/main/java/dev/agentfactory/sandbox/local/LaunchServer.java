@@ -286,8 +286,12 @@ final class LaunchServer implements AutoCloseable {
     Pending p = pendingByPid.remove(pid);
     if (p != null) {
       // died before it connected: its log says why
+      String how =
+          (status & 0x7f) == 0
+              ? "exited with status " + ((status >> 8) & 0xff)
+              : "was killed by signal " + (status & 0x7f);
       p.channel.completeExceptionally(
-          new IOException("the sandbox launcher exited with status " + status + " before it ran"));
+          new IOException("the sandbox launcher " + how + " before it connected"));
     }
   }
 
