@@ -67,6 +67,8 @@ enum {
 #define DRAIN_MS 200
 
 static const char *workspace = "/workspace";
+/* Every command's stdin, opened once (close-on-exec: only the dup2'd copy reaches a command) */
+static int devnull_fd = -1;
 
 /* The running command: its pid (== process group id) and its output pipes. */
 static pid_t child = -1;
@@ -203,7 +205,7 @@ static pid_t __attribute__((noinline)) spawn_child(char **argv, char **envp, int
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int devnull = devnull_fd >= 0 ? devnull_fd : open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (devnull < 0 || dup2(devnull, STDIN_FILENO) < 0 || dup2(out_w, STDOUT_FILENO) < 0 ||
         dup2(err_w, STDERR_FILENO) < 0) {
       _exit(126);
@@ -274,8 +276,8 @@ static void start_command(char *payload, uint32_t len) {
     send_error("fork failed");
     return;
   }
-  /* Also from the parent: closes the race where KILL arrives before the child ran setpgid. */
-  setpgid(pid, pid);
+  /* No setpgid(pid, pid) from here: with vfork init resumes only once the child has exec'd (or
+   * exited), so its own setpgid has run before any KILL can be read. */
   free(argv);
   close(out[1]);
   close(err[1]);
@@ -480,6 +482,8 @@ int main(int argc, char **argv) {
   if (sfd < 0) die("signalfd");
 
   if (relay_port != NULL) start_relay(relay_port, relay_socket);
+
+  devnull_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
   send_frame(F_READY, NULL, 0);
 

@@ -29,12 +29,16 @@ import java.util.stream.Stream;
  *   <li>{@code exec}: {@code exec(["true"])} in a leased sandbox; CPU from the sandbox's v2 cgroup
  *       ({@code cpu.stat usage_usec}: af-init and the command) and of this JVM.
  *   <li>{@code cold}: lease from an empty pool, then close; CPU of this JVM plus every reaped child
- *       process (af-launch, bwrap, af-init, the commands, the unmount helper), per start + close.
+ *       process (af-launch, bwrap, af-init, the commands, the unmount helper, the launch server and
+ *       through it the sandboxes it started), per start + close.
+ *   <li>{@code lease} (with a third argument): lease from a full warm pool (4 ready; the close and
+ *       the refill outside the measured time), wall time and the CPU time of the calling thread
+ *       (what the hand-over itself costs, whatever else the host runs).
  * </ul>
  *
  * <pre>{@code
  * java -cp 'benchmarks/target/benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*' \
- *     dev.agentfactory.bench.sandbox.SandboxCpuCost 300 40
+ *     dev.agentfactory.bench.sandbox.SandboxCpuCost 300 40 200
  * }</pre>
  *
  * Needs a hybrid or v2 host (a v2 cgroup per sandbox) for the sandbox CPU of {@code exec}.
@@ -51,8 +55,46 @@ public final class SandboxCpuCost {
   public static void main(String[] args) throws Exception {
     int execs = args.length > 0 ? Integer.parseInt(args[0]) : 300;
     int starts = args.length > 1 ? Integer.parseInt(args[1]) : 40;
+    int leases = args.length > 2 ? Integer.parseInt(args[2]) : 0;
     exec(execs);
     cold(starts);
+    if (leases > 0) {
+      lease(leases);
+    }
+  }
+
+  private static void lease(int n) throws Exception {
+    Path workDir = Files.createTempDirectory("af-cpu-");
+    var threads = ManagementFactory.getThreadMXBean();
+    long[] wall = new long[n];
+    long[] cpu = new long[n];
+    try (LocalSandboxPool pool = pool(workDir, 4)) {
+      for (int i = 0; i < n + 20; i++) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (pool.stats().ready().get("shell") < 4) {
+          if (System.nanoTime() > deadline) {
+            throw new IllegalStateException("warm pool did not refill: " + pool.stats());
+          }
+          Thread.sleep(1);
+        }
+        long c0 = threads.getCurrentThreadCpuTime();
+        long t0 = System.nanoTime();
+        Sandbox sandbox = pool.lease("shell").toCompletableFuture().join();
+        long t1 = System.nanoTime();
+        long c1 = threads.getCurrentThreadCpuTime();
+        if (i >= 20) { // the first 20 warm up the code path
+          wall[i - 20] = t1 - t0;
+          cpu[i - 20] = c1 - c0;
+        }
+        sandbox.close();
+      }
+    } finally {
+      delete(workDir);
+    }
+    print("lease_wall_p50", percentile(wall, 0.5));
+    print("lease_wall_p99", percentile(wall, 0.99));
+    print("lease_caller_cpu_p50", percentile(cpu, 0.5));
+    print("lease_caller_cpu_p99", percentile(cpu, 0.99));
   }
 
   private static void exec(int n) throws Exception {

@@ -20,4 +20,12 @@ public interface IsolationDriver {
   Capabilities capabilities();
 
   Process launch(LaunchSpec spec) throws IOException;
+
+  /**
+   * What {@link #launch} runs, stderr appended to {@link LaunchSpec#log()} and stdin / stdout the
+   * protocol channel; null when the driver cannot be started that way.
+   */
+  default LaunchCommand launchCommand(LaunchSpec spec) {
+    return null;
+  }
 }

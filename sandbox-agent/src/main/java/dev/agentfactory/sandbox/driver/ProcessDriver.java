@@ -2,7 +2,9 @@ package dev.agentfactory.sandbox.driver;
 
 import java.io.IOException;
 import java.lang.ProcessBuilder.Redirect;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Runs af-init as a plain child process in the agent's own user, network and filesystem. It
@@ -35,6 +37,17 @@ public final class ProcessDriver implements IsolationDriver {
         List.of(
             "process isolation shares the host's network, file system and uid: trusted code only",
             "process state is not kept across hibernation (no restorable CRIU)"));
+  }
+
+  @Override
+  public LaunchCommand launchCommand(LaunchSpec spec) {
+    Map<String, String> env = new HashMap<>(System.getenv());
+    env.putAll(spec.env());
+    env.put("HOME", spec.workspace().toString());
+    return new LaunchCommand(
+        LaunchWrapper.wrap(spec, List.of(spec.init().toString(), spec.workspace().toString()), -1),
+        env,
+        spec.workspace());
   }
 
   @Override

@@ -48,7 +48,7 @@ final class InitSession {
   private static final Duration KILL_WAIT = Duration.ofSeconds(5);
 
   private final String id;
-  private final Process process;
+  private final SandboxProcess process;
   private final OutputStream toInit;
   private final InputStream fromInit;
   private final Path log;
@@ -77,15 +77,15 @@ final class InitSession {
    */
   InitSession(
       String id,
-      Process process,
+      SandboxProcess process,
       Path log,
       ScheduledExecutorService timer,
       Consumer<InitSession> onDied,
       Consumer<ExecResult> onCommandEnd) {
     this.id = id;
     this.process = process;
-    this.toInit = process.getOutputStream();
-    this.fromInit = new BufferedInputStream(process.getInputStream(), 1 << 16);
+    this.toInit = process.output();
+    this.fromInit = new BufferedInputStream(process.input(), 1 << 16);
     this.log = log;
     this.timer = timer;
     this.onDied = onDied;
@@ -229,8 +229,8 @@ final class InitSession {
     if (current != cmd || cmd.ended.isDone() || !alive) {
       return;
     }
-    descendants(process.toHandle()).forEach(ProcessHandle::destroyForcibly);
-    process.destroyForcibly();
+    descendants(process.pid()).forEach(ProcessHandle::destroyForcibly);
+    process.kill();
   }
 
   private void send(InitFrame frame) throws IOException {
@@ -250,6 +250,7 @@ final class InitSession {
       failure = e;
     }
     alive = false;
+    process.closeInput();
     SandboxException reason = closeReason;
     boolean expected = closed.get() || closingNow;
     SandboxException dead =
@@ -367,10 +368,10 @@ final class InitSession {
    * reaped by af-init before it is killed in turn.
    */
   private void killAndReap() {
-    List<ProcessHandle> inside = descendants(process.toHandle());
+    List<ProcessHandle> inside = descendants(process.pid());
     inside.forEach(ProcessHandle::destroyForcibly);
     awaitGone(inside);
-    process.destroyForcibly();
+    process.kill();
     try {
       if (!process.waitFor(KILL_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
         throw new SandboxException(
@@ -382,7 +383,7 @@ final class InitSession {
       Thread.currentThread().interrupt();
       throw new SandboxException("sandbox_stuck", "interrupted while killing " + id, false, e);
     }
-    closeQuietly(toInit);
+    process.closeOutput();
     awaitGone(inside);
   }
 
@@ -392,8 +393,12 @@ final class InitSession {
    * host (3 ms per close on a busy host). Falls back to that scan on kernels without the file.
    */
   static List<ProcessHandle> descendants(ProcessHandle root) {
+    return descendants(root.pid());
+  }
+
+  static List<ProcessHandle> descendants(long rootPid) {
     List<ProcessHandle> out = new ArrayList<>();
-    Deque<Long> todo = new ArrayDeque<>(List.of(root.pid()));
+    Deque<Long> todo = new ArrayDeque<>(List.of(rootPid));
     try {
       while (!todo.isEmpty()) {
         long pid = todo.poll();
@@ -425,7 +430,7 @@ final class InitSession {
       }
       return out;
     } catch (IOException | RuntimeException e) {
-      return root.descendants().toList();
+      return ProcessHandle.of(rootPid).map(root -> root.descendants().toList()).orElse(List.of());
     }
   }
 
@@ -438,14 +443,6 @@ final class InitSession {
     while (processes.stream().anyMatch(p -> Files.exists(Path.of("/proc", Long.toString(p.pid()))))
         && System.nanoTime() < deadline) {
       LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(200));
-    }
-  }
-
-  private static void closeQuietly(OutputStream out) {
-    try {
-      out.close();
-    } catch (IOException e) {
-      // The process is dead; a failing close of its pipe changes nothing
     }
   }
 

@@ -40,6 +40,7 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,8 +58,22 @@ public final class LocalSandboxPool implements SandboxPool {
   private static final Logger LOG = LoggerFactory.getLogger(LocalSandboxPool.class);
   private static final Duration REFILL_BACKOFF = Duration.ofSeconds(1);
 
-  /** How long after a lease from the warm set its replacement starts (see {@link #refillSoon}). */
+  /**
+   * Whether sandboxes start through the launch server ({@link LaunchServer}); {@code
+   * -Daf.sandbox.launchServer=false} spawns each from the JVM instead, as before it existed (for
+   * comparisons, and as a way out should the server misbehave on some host).
+   */
+  static final boolean LAUNCH_SERVER =
+      Boolean.parseBoolean(System.getProperty("af.sandbox.launchServer", "true"));
+
+  /**
+   * How often the refiller looks for templates leased from since its last look while leases come
+   * in; see {@link #refillLoop}.
+   */
   static final Duration REFILL_DELAY = Duration.ofMillis(5);
+
+  /** How rarely it looks when no lease came for a while: the longest a refill waits to begin. */
+  static final Duration REFILL_IDLE_DELAY = Duration.ofMillis(40);
 
   private final SandboxConfig config;
   private final IsolationDriver driver;
@@ -79,10 +94,12 @@ public final class LocalSandboxPool implements SandboxPool {
   private final ExecutorService spawner;
   private final ExecutorService fileWorkers;
   private final WorkspaceUnmounter unmounter; // null without workspace mounts
+  private final LaunchServer launchServer; // null: the JVM spawns every sandbox
   private final ScheduledExecutorService timer;
   private final Map<String, TemplatePool> templates = new HashMap<>();
   private final Set<LocalSandbox> live = ConcurrentHashMap.newKeySet();
   private final AtomicInteger startsInFlight = new AtomicInteger();
+  private final Thread refiller;
   private volatile boolean closed;
 
   /** A pool of the built-in templates ({@link TemplateCatalog#builtIn()}). */
@@ -135,6 +152,10 @@ public final class LocalSandboxPool implements SandboxPool {
     this.fileWorkers = Executors.newCachedThreadPool(named("sandbox-pool-files-"));
     Path launchBinary = InitBinary.extractLauncherTo(config.workDir());
     this.unmounter = diskCap ? startUnmounter(launchBinary, workspaces, spawner) : null;
+    this.launchServer =
+        LAUNCH_SERVER
+            ? startLaunchServer(launchBinary, config.workDir().resolve("launch"), spawner)
+            : null;
     this.launcher =
         new SandboxLauncher(
             driver,
@@ -151,7 +172,8 @@ public final class LocalSandboxPool implements SandboxPool {
             egressProxy,
             spawner,
             timer,
-            unmounter);
+            unmounter,
+            launchServer);
     for (TemplateSpec spec : catalog.all()) {
       int target =
           config.warmTargets().containsKey(spec.name())
@@ -165,6 +187,9 @@ public final class LocalSandboxPool implements SandboxPool {
       templates.put(spec.name(), new TemplatePool(spec, target, unavailable.orElse(null)));
     }
     timer.scheduleWithFixedDelay(this::sweep, 1, 1, TimeUnit.SECONDS);
+    this.refiller = new Thread(this::refillLoop, "sandbox-pool-refiller");
+    refiller.setDaemon(true);
+    refiller.start();
     templates.values().forEach(this::refill);
   }
 
@@ -175,6 +200,15 @@ public final class LocalSandboxPool implements SandboxPool {
     } catch (SandboxException e) {
       LOG.warn(
           "workspaces will be unmounted with umount(8), one process per close: {}", e.getMessage());
+      return null;
+    }
+  }
+
+  private static LaunchServer startLaunchServer(Path launcher, Path dir, ExecutorService spawner) {
+    try {
+      return LaunchServer.start(launcher, dir, spawner);
+    } catch (SandboxException e) {
+      LOG.warn("sandboxes will be spawned by the JVM, one process per start: {}", e.getMessage());
       return null;
     }
   }
@@ -351,6 +385,7 @@ public final class LocalSandboxPool implements SandboxPool {
   @Override
   public void close() {
     closed = true;
+    LockSupport.unpark(refiller);
     starters.shutdown();
     // Starts still running notice `closed` and close their own sandbox
     for (LocalSandbox sandbox : List.copyOf(live)) {
@@ -374,6 +409,9 @@ public final class LocalSandboxPool implements SandboxPool {
     if (unmounter != null) {
       unmounter.close();
     }
+    if (launchServer != null) {
+      launchServer.close();
+    }
     fileWorkers.shutdown();
     // Last: its exit is what --die-with-parent watches
     spawner.shutdown();
@@ -384,28 +422,39 @@ public final class LocalSandboxPool implements SandboxPool {
   }
 
   /**
-   * Refills after {@link #REFILL_DELAY}: a burst of leases is handed over before the replacements
-   * start, and the replacements for the whole burst are counted once.
+   * Asks for a refill of {@code t} without doing anything on the lease caller's thread but one
+   * volatile write: no lock, no allocation, no thread to wake (waking the timer took its lock and a
+   * futex call, and the woken thread could preempt the caller on a busy host). The refiller picks
+   * it up on its next look, see {@link #refillLoop}.
    */
-  private void refillSoon(TemplatePool t) {
-    synchronized (t) {
-      if (t.refillScheduled) {
-        return;
-      }
-      t.refillScheduled = true;
-    }
-    try {
-      timer.schedule(
-          () -> {
-            synchronized (t) {
-              t.refillScheduled = false;
-            }
+  private static void refillSoon(TemplatePool t) {
+    t.refillWanted = true;
+  }
+
+  /**
+   * Looks for templates leased from every {@link #REFILL_DELAY} while leases come in, backing off
+   * to {@link #REFILL_IDLE_DELAY} when none do: a burst of leases is handed over before the
+   * replacements start, the replacements of the whole burst are counted once, and an idle pool
+   * costs 25 wake-ups a second.
+   */
+  private void refillLoop() {
+    long delay = REFILL_DELAY.toNanos();
+    while (!closed) {
+      LockSupport.parkNanos(delay);
+      boolean wanted = false;
+      for (TemplatePool t : templates.values()) {
+        if (t.refillWanted) {
+          t.refillWanted = false;
+          wanted = true;
+          try {
             refill(t);
-          },
-          REFILL_DELAY.toNanos(),
-          TimeUnit.NANOSECONDS);
-    } catch (RejectedExecutionException e) {
-      // the pool is closing
+          } catch (RuntimeException e) {
+            // never let one failure end the refiller: the warm sets would silently drain
+            LOG.warn("refill of '{}' failed", t.name, e);
+          }
+        }
+      }
+      delay = wanted ? REFILL_DELAY.toNanos() : Math.min(delay * 2, REFILL_IDLE_DELAY.toNanos());
     }
   }
 
@@ -614,7 +663,7 @@ public final class LocalSandboxPool implements SandboxPool {
     final AtomicInteger leased = new AtomicInteger();
     int starting; // guarded by this
     boolean backingOff; // guarded by this
-    boolean refillScheduled; // guarded by this
+    volatile boolean refillWanted; // a lease took from the warm set since the refiller looked
 
     TemplatePool(TemplateSpec spec, int target, String unavailable) {
       this.name = spec.name();

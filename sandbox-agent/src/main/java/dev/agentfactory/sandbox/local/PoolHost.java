@@ -40,7 +40,9 @@ final class PoolHost {
 
   static IsolationDriver driver(SandboxConfig config, int hostUid) {
     return switch (config.isolation()) {
-      case NAMESPACE -> new NamespaceDriver(config.bwrapPath(), config.tmpfsBytes(), hostUid == 0);
+      case NAMESPACE ->
+          new NamespaceDriver(
+              config.bwrapPath(), config.tmpfsBytes(), hostUid == 0, etcView(config.workDir()));
       case PROCESS -> new ProcessDriver();
       case VM -> {
         VmDriver vm = new VmDriver();
@@ -50,6 +52,20 @@ final class PoolHost {
             false);
       }
     };
+  }
+
+  /** The sandboxes' /etc, prepared once per pool; null (one bind per file) when that fails. */
+  private static Path etcView(Path workDir) {
+    try {
+      Files.createDirectories(workDir);
+      return NamespaceDriver.prepareEtcView(workDir.resolve("etc"));
+    } catch (IOException | RuntimeException e) {
+      LOG.warn(
+          "sandboxes bind the host's /etc files one by one: cannot prepare {}: {}",
+          workDir.resolve("etc"),
+          e.toString());
+      return null;
+    }
   }
 
   /**

@@ -5,6 +5,7 @@ import dev.agentfactory.sandbox.SandboxException;
 import dev.agentfactory.sandbox.cgroup.CgroupTree;
 import dev.agentfactory.sandbox.cgroup.SandboxCgroup;
 import dev.agentfactory.sandbox.driver.IsolationDriver;
+import dev.agentfactory.sandbox.driver.LaunchCommand;
 import dev.agentfactory.sandbox.driver.LaunchSpec;
 import dev.agentfactory.sandbox.egress.EgressGate;
 import dev.agentfactory.sandbox.egress.EgressProxy;
@@ -60,6 +61,7 @@ final class SandboxLauncher {
   private final ExecutorService spawner;
   private final ScheduledExecutorService timer;
   private final WorkspaceUnmounter unmounter; // null: spawn umount(8) per close
+  private final LaunchServer launchServer; // null: every sandbox is spawned by the JVM
 
   SandboxLauncher(
       IsolationDriver driver,
@@ -76,7 +78,8 @@ final class SandboxLauncher {
       EgressProxy egressProxy,
       ExecutorService spawner,
       ScheduledExecutorService timer,
-      WorkspaceUnmounter unmounter) {
+      WorkspaceUnmounter unmounter,
+      LaunchServer launchServer) {
     this.driver = driver;
     this.uids = uids;
     this.hostUid = hostUid;
@@ -92,6 +95,7 @@ final class SandboxLauncher {
     this.spawner = spawner;
     this.timer = timer;
     this.unmounter = unmounter;
+    this.launchServer = launchServer;
   }
 
   /** Whether each sandbox runs as its own host uid (files it gets must be chowned to it). */
@@ -148,7 +152,7 @@ final class SandboxLauncher {
               launchBinary,
               diskCap ? template.limits().diskBytes() : 0,
               egress == null ? null : egress.socket());
-      Process process = spawn(spec);
+      SandboxProcess process = spawn(spec, startTimeout);
       session = new InitSession(id, process, log, timer, onDied, onCommandEnd);
       Incarnation inc = new Incarnation(uid, workspace, mounted, cgroup, session, log, egress);
       session.awaitReady(startTimeout);
@@ -333,9 +337,19 @@ final class SandboxLauncher {
     }
   }
 
-  private Process spawn(LaunchSpec spec) throws IOException {
+  private SandboxProcess spawn(LaunchSpec spec, Duration timeout) throws IOException {
+    if (launchServer != null) {
+      LaunchCommand command = driver.launchCommand(spec);
+      if (command != null) {
+        try {
+          return launchServer.launch(command, spec.log(), timeout);
+        } catch (LaunchServer.Unavailable e) {
+          // gone: the JVM spawns it, as without a server
+        }
+      }
+    }
     try {
-      return spawner.submit(() -> driver.launch(spec)).get();
+      return SandboxProcess.of(spawner.submit(() -> driver.launch(spec)).get());
     } catch (ExecutionException e) {
       if (e.getCause() instanceof IOException io) {
         throw io;
