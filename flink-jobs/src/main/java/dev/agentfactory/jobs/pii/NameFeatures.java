@@ -2,6 +2,7 @@ package dev.agentfactory.jobs.pii;
 
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
@@ -358,6 +359,32 @@ final class NameFeatures {
   private static final int S_LISTS_PREV = 207;
   private static final int S_LISTS_NEXT = 208;
 
+  /**
+   * Per listed word, its class id (low 4 bits, as {@link #wordClass}) and cue flags (shifted left
+   * by 4): one hash look-up per token instead of one per set.
+   */
+  private static final java.util.Map<String, Integer> WORD_BITS = wordBits();
+
+  private static java.util.Map<String, Integer> wordBits() {
+    java.util.Map<String, Integer> m = new java.util.HashMap<>();
+    List<Set<String>> classSets = List.of(STREET, UNIT, PREFIX, ORG, TITLE_HEAD, COUNTRY_WORDS);
+    for (Set<String> set : classSets) {
+      for (String w : set) {
+        m.putIfAbsent(w, classId(wordClass(w)));
+      }
+    }
+    for (String w : LOCATION_CUE) {
+      m.merge(w, F_LOC_CUE << 4, (a, b) -> a | b);
+    }
+    for (String w : PERSON_CUE) {
+      m.merge(w, F_PERSON_CUE << 4, (a, b) -> a | b);
+    }
+    for (String w : ORG_CUE) {
+      m.merge(w, F_ORG_CUE << 4, (a, b) -> a | b);
+    }
+    return java.util.Map.copyOf(m);
+  }
+
   private static final int BEFORE = 0x5EED0001;
   private static final int AFTER = 0x5EED0002;
   private static final int NEWLINE_HASH = Tokens.NEWLINE.hashCode();
@@ -399,9 +426,9 @@ final class NameFeatures {
       lower[i] = w;
       lw[i] = w.hashCode();
       shape[i] = shape(t);
-      String c = wordClass(w);
-      cls[i] = c == null ? 0 : classId(c);
-      int f = 0;
+      int bits = WORD_BITS.getOrDefault(w, 0);
+      cls[i] = (bits & 15) != 0 ? bits & 15 : classId(wordClass(w));
+      int f = bits >> 4;
       char c0 = t.charAt(0);
       if (Character.isUpperCase(c0)) {
         f |= F_CAP;
@@ -414,15 +441,6 @@ final class NameFeatures {
       }
       if (sentenceStart) {
         f |= F_SENT;
-      }
-      if (LOCATION_CUE.contains(w)) {
-        f |= F_LOC_CUE;
-      }
-      if (PERSON_CUE.contains(w)) {
-        f |= F_PERSON_CUE;
-      }
-      if (ORG_CUE.contains(w)) {
-        f |= F_ORG_CUE;
       }
       if (i == 0 || flags[i - 1] == F_NEWLINE) {
         f |= F_BOL;
@@ -586,6 +604,9 @@ final class NameFeatures {
   }
 
   private static int classId(String c) {
+    if (c == null) {
+      return 0;
+    }
     for (int i = 0; i < CLASSES.length; i++) {
       if (CLASSES[i].equals(c)) {
         return i + 1;

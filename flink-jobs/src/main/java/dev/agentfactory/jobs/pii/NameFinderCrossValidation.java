@@ -32,9 +32,9 @@ public final class NameFinderCrossValidation {
     Path data = Path.of(args[0]);
     int folds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
     List<LabelledSample> train = PiiDataset.read(data, PiiDataset.Split.TRAIN);
-    FakerValues faker = new FakerValues(42L);
-    Map<String, Set<String>> lists = faker.wordLists(Integer.getInteger("pii.train.draws", 1500));
     NameFinderTrainer.Params params = NameFinderTrainer.Params.fromSystemProperties();
+    FakerValues faker = new FakerValues(params.seed());
+    Map<String, Set<String>> lists = faker.wordLists(Integer.getInteger("pii.train.draws", 1500));
     SpanEvaluation pooled = new SpanEvaluation(0.5);
     StringBuilder perFold = new StringBuilder();
     long t0 = System.nanoTime();

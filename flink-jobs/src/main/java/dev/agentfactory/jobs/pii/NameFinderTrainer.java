@@ -28,22 +28,24 @@ import java.util.TreeSet;
 public final class NameFinderTrainer {
 
   /** Bump to retrain when features or parameters change. */
-  static final String VERSION = "tagger-1";
+  static final String VERSION = "tagger-2";
 
   static final String DATA_FILE = "generated_large.json";
 
   private static final int FOLDS = 5;
 
   /** Training parameters; the defaults were chosen by cross-validation over training templates. */
-  record Params(int epochs, int cutoff, int copies, double lowercase, double fresh, int listDrop) {
+  record Params(
+      int epochs, int cutoff, int copies, double lowercase, double fresh, int listDrop, long seed) {
     static Params fromSystemProperties() {
       return new Params(
           Integer.getInteger("pii.train.epochs", 10),
           Integer.getInteger("pii.train.cutoff", 1),
-          Integer.getInteger("pii.train.copies", 0),
+          Integer.getInteger("pii.train.copies", 3),
           Double.parseDouble(System.getProperty("pii.train.lowercase", "0.15")),
           Double.parseDouble(System.getProperty("pii.train.fresh", "0.8")),
-          Integer.getInteger("pii.train.listdrop", 2));
+          Integer.getInteger("pii.train.listdrop", 2),
+          Long.getLong("pii.train.seed", 42L));
     }
   }
 
@@ -80,9 +82,9 @@ public final class NameFinderTrainer {
         train.add(s);
       }
     }
-    FakerValues faker = new FakerValues(42L);
-    Map<String, Set<String>> lists = faker.wordLists(Integer.getInteger("pii.train.draws", 1500));
     Params params = Params.fromSystemProperties();
+    FakerValues faker = new FakerValues(params.seed());
+    Map<String, Set<String>> lists = faker.wordLists(Integer.getInteger("pii.train.draws", 1500));
     Augmenter augmenter = Augmenter.read(data, t -> !(validation && PiiDataset.isValidation(t)));
     Trained trained = train(train, augmenter, faker, lists, params);
     Files.createDirectories(model.getParent());
@@ -130,7 +132,9 @@ public final class NameFinderTrainer {
       Map<String, Set<String>> lists,
       Params params) {
     List<LabelledSample> all = new ArrayList<>(train);
-    all.addAll(augmenter.generate(params.copies(), params.lowercase(), 42L, faker, params.fresh()));
+    all.addAll(
+        augmenter.generate(
+            params.copies(), params.lowercase(), params.seed(), faker, params.fresh()));
     SequenceTagger tagger = train(all, train.size(), lists, params);
     Gazetteer gazetteer = Gazetteer.learn(train).withLists(lists);
     Set<String> places = new TreeSet<>(Augmenter.cities());
@@ -165,7 +169,7 @@ public final class NameFinderTrainer {
         }
       }
     }
-    return new PerceptronTrainer(params.epochs(), params.cutoff(), 42L).train(sequences);
+    return new PerceptronTrainer(params.epochs(), params.cutoff(), params.seed()).train(sequences);
   }
 
   private static int fold(LabelledSample s) {
