@@ -33,6 +33,8 @@ final class NameFinderDetector implements Detector {
   /** Spans scoring less than this are dropped; {@code -Dpii.ner.min} overrides it. */
   static final double MIN_SCORE = Double.parseDouble(System.getProperty("pii.ner.min", "0.0"));
 
+  private static final int COMMON = 1 << Gazetteer.LIST_NAMES.indexOf("common");
+
   private static final Logger LOG = LoggerFactory.getLogger(NameFinderDetector.class);
 
   private final SequenceTagger tagger;
@@ -69,8 +71,9 @@ final class NameFinderDetector implements Detector {
 
   /**
    * Whether any token could be part of a name, place, organisation or address: a letter in upper
-   * case, a digit, or a word the gazetteer or word lists know. Texts without one (lower-case prose
-   * with no known names, code, numbers-free logs) skip the model.
+   * case, a digit, or a word the gazetteer or word lists know (not counting the common-word list:
+   * {@code cat x} is no candidate). Texts without one (lower-case prose with no known names, code,
+   * numbers-free logs) skip the model.
    */
   static boolean hasCandidate(Tokens tokens, Gazetteer gazetteer) {
     for (int i = 0; i < tokens.size; i++) {
@@ -87,7 +90,7 @@ final class NameFinderDetector implements Detector {
     }
     for (int i = 0; i < tokens.size; i++) {
       String w = tokens.text[i].toLowerCase(Locale.ROOT);
-      if (gazetteer.lists(w) != 0 || !gazetteer.lookup(w).isEmpty()) {
+      if ((gazetteer.lists(w) & ~COMMON) != 0 || !gazetteer.lookup(w).isEmpty()) {
         return true;
       }
     }
