@@ -239,6 +239,9 @@ final class SequenceTagger {
       }
     }
     int rows = d.readInt();
+    if (rows < 0 || rows > Integer.MAX_VALUE / TAGS) {
+      throw new IOException("model rows: " + rows + " out of range");
+    }
     IntIndex index = new IntIndex(rows);
     for (int r = 0; r < rows; r++) {
       index.add(d.readInt());
