@@ -66,21 +66,29 @@ final class Augmenter {
    * PiiDataset#isValidation}) are left out too.
    */
   static Augmenter read(Path file, boolean withoutValidation) throws IOException {
+    return read(file, t -> !(withoutValidation && PiiDataset.isValidation(t)));
+  }
+
+  /**
+   * The training templates of {@code file} whose id {@code templates} accepts (held-out templates
+   * never).
+   */
+  static Augmenter read(Path file, java.util.function.IntPredicate templates) throws IOException {
     JsonNode root = new ObjectMapper().readTree(file.toFile());
     Augmenter a = new Augmenter();
-    List<LabelledSample> train = PiiDataset.read(file, PiiDataset.Split.TRAIN);
     int i = 0;
+    boolean any = false;
     for (LabelledSample s : PiiDataset.read(file, PiiDataset.Split.ALL)) {
       JsonNode node = root.get(i++);
-      if (s.heldOut() || (withoutValidation && PiiDataset.isValidation(s.templateId()))) {
+      if (s.heldOut() || !templates.test(s.templateId())) {
         continue;
       }
+      any = true;
       a.add(s, node.path("masked").asText(""));
     }
-    if (train.isEmpty()) {
-      return a;
+    if (any) {
+      a.addPlaces();
     }
-    a.addPlaces();
     return a;
   }
 

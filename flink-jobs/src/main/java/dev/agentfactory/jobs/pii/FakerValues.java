@@ -28,6 +28,14 @@ final class FakerValues {
           "nl", "pt-BR", "pt", "cs-CZ", "sk", "da-DK", "nb-NO", "sv", "fi-FI", "hu", "pl", "tr",
           "ca", "lv", "ro", "hr", "sl", "et", "id", "vi");
 
+  /**
+   * Share of organisation values that are app names ({@code Redhold}, {@code Treeflex}): one-word
+   * brand names like many real companies, which Datafaker's company names ({@code Smith LLC}) are
+   * not.
+   */
+  private static final double ORG_APP_SHARE =
+      Double.parseDouble(System.getProperty("pii.train.orgapps", "0.4"));
+
   private final Faker english;
   private final List<Faker> others = new ArrayList<>();
 
@@ -82,7 +90,8 @@ final class FakerValues {
                   : f.name().firstName() + " " + f.name().lastName();
           case "city" -> f.address().city();
           case "country" -> pick(r, 0.9).address().country();
-          case "organization", "company" -> pick(r, 0.7).company().name();
+          case "organization", "company" ->
+              r.nextDouble() < ORG_APP_SHARE ? english.app().name() : pick(r, 0.7).company().name();
           case "street_name" ->
               switch (r.nextInt(4)) {
                 case 0 -> f.address().streetName() + " " + f.address().buildingNumber();
@@ -148,7 +157,63 @@ final class FakerValues {
     for (String l : List.of("city", "street", "company")) {
       lists.getOrDefault(l, new TreeSet<>()).removeAll(names);
     }
+    if (Boolean.parseBoolean(System.getProperty("pii.train.common", "true"))) {
+      lists.put("common", commonWords());
+    }
     return lists;
+  }
+
+  /**
+   * Words that Datafaker's English text (quotes, titles, descriptions: every {@code en/*.yml}) has
+   * in lower case at least three times: ordinary words ({@code will}, {@code just}, {@code answer})
+   * as opposed to names, which that text writes capitalised.
+   */
+  static Set<String> commonWords() {
+    Map<String, Integer> counts = new HashMap<>();
+    try {
+      java.net.URL jar = Faker.class.getProtectionDomain().getCodeSource().getLocation();
+      try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(new java.io.File(jar.toURI()))) {
+        var entries = zip.entries();
+        while (entries.hasMoreElements()) {
+          var e = entries.nextElement();
+          String name = e.getName();
+          if (!(name.startsWith("en/") && name.endsWith(".yml"))) {
+            continue;
+          }
+          String text =
+              new String(
+                  zip.getInputStream(e).readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+          Tokens t = Tokens.of(text);
+          for (int i = 0; i < t.size; i++) {
+            String w = t.text[i];
+            if (w.length() >= 2 && isLowerWord(w)) {
+              counts.merge(w, 1, Integer::sum);
+            }
+          }
+        }
+      }
+    } catch (java.io.IOException | java.net.URISyntaxException | RuntimeException e) {
+      System.out.println("[INFO] PII: no common-word list from Datafaker: " + e);
+      return new TreeSet<>();
+    }
+    Set<String> out = new TreeSet<>();
+    counts.forEach(
+        (w, n) -> {
+          if (n >= 3) {
+            out.add(w);
+          }
+        });
+    return out;
+  }
+
+  private static boolean isLowerWord(String w) {
+    for (int i = 0; i < w.length(); i++) {
+      char c = w.charAt(i);
+      if (!(c >= 'a' && c <= 'z') && c != '\'') {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static void add(Map<String, Set<String>> lists, String list, String value) {

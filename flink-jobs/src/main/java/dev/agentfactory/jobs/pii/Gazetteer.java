@@ -34,7 +34,7 @@ final class Gazetteer {
 
   /** The names of the word lists, in bit order of {@link #lists(String)}. */
   static final List<String> LIST_NAMES =
-      List.of("first", "last", "city", "street", "country", "company");
+      List.of("first", "last", "city", "street", "country", "company", "common");
 
   static final Gazetteer EMPTY = new Gazetteer(Map.of(), Map.of(), 0, 0);
 

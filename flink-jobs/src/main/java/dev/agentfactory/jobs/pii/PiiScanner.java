@@ -14,7 +14,7 @@ import java.util.List;
  * List<PiiSpan> spans = scanner.scan("Mail jane@example.com or call +1-202-555-0143");
  * }</pre>
  *
- * <p>Not thread-safe (the name finder's decoder keeps state): one scanner per thread or operator.
+ * <p>Use one scanner per thread or operator.
  */
 public final class PiiScanner {
 
@@ -55,13 +55,14 @@ public final class PiiScanner {
     return new PiiScanner(detectors, false);
   }
 
-  static PiiScanner withNameFinder(NameFinderDetector ner) {
+  /** Patterns plus the given tagger, phrases and company shapes (for cross-validation). */
+  static PiiScanner of(NameFinderDetector ner, PhraseDetector phrases, CompanyShapes shapes) {
     List<Detector> detectors = new ArrayList<>(SecretRules.all());
     detectors.addAll(StructuredRules.all());
     detectors.add(ner);
-    detectors.add(PhraseDetector.bundled());
+    detectors.add(phrases);
     if (COMPANY_SHAPES) {
-      detectors.add(CompanyShapes.bundled());
+      detectors.add(shapes);
     }
     return new PiiScanner(detectors, true);
   }

@@ -76,10 +76,11 @@ final class StructuredRules {
                 0.0)
             .context(0.9, "ssn", "social security"),
         PatternRule.numeric(
-            EntityType.IP_ADDRESS,
-            "(?<![\\d.])(?:(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}"
-                + "(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(?![\\d.]|\\.\\d)",
-            0.95),
+                EntityType.IP_ADDRESS,
+                "(?<![\\d.])(?:(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}"
+                    + "(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(?![\\d.]|\\.\\d)",
+                0.95)
+            .onlyIfContains("."),
         PatternRule.of(
                 EntityType.IP_ADDRESS,
                 "(?<![\\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\\w:])",
@@ -100,17 +101,19 @@ final class StructuredRules {
                 + "|(?:0?[1-9]|[12]\\d|3[01])[/.](?:0?[1-9]|[12]\\d|3[01])[/.](?:\\d{4}|\\d{2}))\\b",
             0.9),
         PatternRule.numeric(
-            EntityType.DATE_TIME,
-            "\\b(?:"
-                + WEEKDAY
-                + ",? )?(?:"
-                + MONTH
-                + " \\d{1,2}(?:st|nd|rd|th)?(?:,? \\d{4})?|\\d{1,2}(?:st|nd|rd|th)? (?:of )?"
-                + MONTH
-                + "(?:,? \\d{4})?|"
-                + MONTH
-                + ",? \\d{4})\\b",
-            0.85),
+                EntityType.DATE_TIME,
+                "\\b(?:"
+                    + WEEKDAY
+                    + ",? )?(?:"
+                    + MONTH
+                    + " \\d{1,2}(?:st|nd|rd|th)?(?:,? \\d{4})?|\\d{1,2}(?:st|nd|rd|th)? (?:of )?"
+                    + MONTH
+                    + "(?:,? \\d{4})?|"
+                    + MONTH
+                    + ",? \\d{4})\\b",
+                0.85)
+            .onlyIfContains(
+                "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
         PatternRule.of(EntityType.DATE_TIME, "(?i)\\b" + WEEKDAY + "s?\\b", 0.8)
             .onlyIfContainsIgnoringCase("day"),
         PatternRule.numeric(
@@ -121,9 +124,11 @@ final class StructuredRules {
             EntityType.DATE_TIME, "\\b(?:1[0-2]|0?[1-9])\\s?[ap]\\.?m\\.?(?!\\w)", 0.7),
         // Name and address structure; the name finder, when present, usually wins on overlap
         PatternRule.of(
-            EntityType.PREFIX,
-            "\\b(?:Mr|Mrs|Ms|Mx|Dr|Prof|mr|mrs|ms|dr)\\.(?= \\p{Lu})|\\b(?:Miss|Sir|Madam)(?= \\p{Lu})",
-            0.5),
+                EntityType.PREFIX,
+                "\\b(?:Mr|Mrs|Ms|Mx|Dr|Prof|mr|mrs|ms|dr)\\.(?= \\p{Lu})|\\b(?:Miss|Sir|Madam)(?= \\p{Lu})",
+                0.5)
+            .onlyIfContains(
+                "Mr", "Ms", "Mx", "Dr", "Prof", "mr", "ms", "dr", "Miss", "Sir", "Madam"),
         PatternRule.numeric(
             EntityType.ADDRESS,
             "\\b\\d{1,5}[A-Za-z]? (?:\\p{Lu}[\\p{L}'.-]+ ){1,4}(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln"
@@ -131,14 +136,16 @@ final class StructuredRules {
                 + "(?:,? (?:Apt\\.?|Suite|Unit) \\d+)?",
             0.45),
         PatternRule.numeric(
-            EntityType.ADDRESS,
-            "(?i)\\b(?:apt\\.?|apartment|suite|ste\\.|unit|flat) #?\\d{1,5}[A-Za-z]?\\b",
-            0.6),
+                EntityType.ADDRESS,
+                "(?i)\\b(?:apt\\.?|apartment|suite|ste\\.|unit|flat) #?\\d{1,5}[A-Za-z]?\\b",
+                0.6)
+            .onlyIfContainsIgnoringCase("apt", "apartment", "suite", "ste.", "unit", "flat"),
         PatternRule.numeric(
-            EntityType.ADDRESS,
-            "\\b(?:PSC \\d{4}, Box \\d{4}|Unit \\d{4} Box \\d{4}|USNS? \\p{Lu}\\w+|USCGC \\p{Lu}\\w+)"
-                + "\\s*(?:APO|FPO|DPO) A[AEP] \\d{5}\\b",
-            0.9));
+                EntityType.ADDRESS,
+                "\\b(?:PSC \\d{4}, Box \\d{4}|Unit \\d{4} Box \\d{4}|USNS? \\p{Lu}\\w+|USCGC \\p{Lu}\\w+)"
+                    + "\\s*(?:APO|FPO|DPO) A[AEP] \\d{5}\\b",
+                0.9)
+            .onlyIfContains("APO", "FPO", "DPO"));
   }
 
   private static PatternRule phone() {

@@ -57,6 +57,10 @@ class GazetteerTest {
     assertThat(NameFinderDetector.hasCandidate(Tokens.of("meet Ann"), g)).isTrue();
     assertThat(NameFinderDetector.hasCandidate(Tokens.of("at 12 main st"), g)).isTrue();
     assertThat(NameFinderDetector.hasCandidate(Tokens.of("ok, see you\nlater"), g)).isFalse();
+    Gazetteer common =
+        Gazetteer.EMPTY.withLists(Map.of("common", Set.of("cat"), "first", Set.of("joshua")));
+    assertThat(NameFinderDetector.hasCandidate(Tokens.of("cat x"), common)).isFalse();
+    assertThat(NameFinderDetector.hasCandidate(Tokens.of("cat joshua"), common)).isTrue();
   }
 
   @Test

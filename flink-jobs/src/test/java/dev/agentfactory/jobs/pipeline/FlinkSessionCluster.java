@@ -22,10 +22,10 @@ import java.util.stream.Collectors;
  * started from the Maven jars on the test classpath the way Flink's distribution scripts start them
  * (flink-dist itself is not served from Maven Central; see STACK.md).
  *
- * <p>The cluster's classpath is Flink and its dependencies only: our code, Kafka, Parquet, Avro,
- * Hadoop and OpenNLP are filtered out, so a job must bring them in its own jar, exactly as on a
- * production cluster. What the scripts normally do is done here: the TaskManager's memory flags
- * come from {@code BashJavaUtils GET_TM_RESOURCE_PARAMS}, every JVM gets the module flags of {@code
+ * <p>The cluster's classpath is Flink and its dependencies only: our code, Kafka, Parquet, Avro and
+ * Hadoop are filtered out, so a job must bring them in its own jar, exactly as on a production
+ * cluster. What the scripts normally do is done here: the TaskManager's memory flags come from
+ * {@code BashJavaUtils GET_TM_RESOURCE_PARAMS}, every JVM gets the module flags of {@code
  * env.java.default-opts.all}, and each process logs to its own file in append mode.
  *
  * <pre>{@code
@@ -42,7 +42,7 @@ final class FlinkSessionCluster implements AutoCloseable {
   private static final Pattern NOT_IN_FLINK_DIST =
       Pattern.compile(
           "agentfactory|/target/|/org/apache/kafka/|flink-connector-kafka|/org/apache/parquet/"
-              + "|/org/apache/avro/|/org/apache/hadoop/|opennlp|duckdb|archunit|junit|assertj"
+              + "|/org/apache/avro/|/org/apache/hadoop/|duckdb|archunit|junit|assertj"
               + "|flink-test-utils|/org/duckdb/|flink-parquet|flink-avro");
 
   private static final String RESULT_PREFIX = "BASH_JAVA_UTILS_EXEC_RESULT:";

@@ -1,0 +1,109 @@
+package dev.agentfactory.jobs.pii;
+
+import dev.agentfactory.jobs.pii.PiiDataset.LabelledSample;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * k-fold cross-validation by template over the <em>training</em> split (the held-out templates are
+ * never read): for each fold, trains the tagger, gazetteer and phrase list on the other folds
+ * exactly as the build does, scans the fold's samples with the whole scanner (patterns, tagger,
+ * phrases, company shapes) and pools the counts. This is how training choices are made.
+ *
+ * <pre>{@code
+ * java -Dpii.train.epochs=10 -cp ... dev.agentfactory.jobs.pii.NameFinderCrossValidation \
+ *     ../shared/data/pii/generated_large.json 5
+ * }</pre>
+ */
+public final class NameFinderCrossValidation {
+
+  private NameFinderCrossValidation() {}
+
+  public static void main(String[] args) throws IOException {
+    if (args.length < 1) {
+      System.err.println("usage: NameFinderCrossValidation <generated_large.json> [folds]");
+      System.exit(2);
+    }
+    Path data = Path.of(args[0]);
+    int folds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+    List<LabelledSample> train = PiiDataset.read(data, PiiDataset.Split.TRAIN);
+    NameFinderTrainer.Params params = NameFinderTrainer.Params.fromSystemProperties();
+    FakerValues faker = new FakerValues(params.seed());
+    Map<String, Set<String>> lists = faker.wordLists(Integer.getInteger("pii.train.draws", 1500));
+    SpanEvaluation pooled = new SpanEvaluation(0.5);
+    StringBuilder perFold = new StringBuilder();
+    long t0 = System.nanoTime();
+    String errorFile = System.getProperty("pii.cv.errors");
+    java.io.PrintStream errors =
+        errorFile == null ? null : new java.io.PrintStream(errorFile, "UTF-8");
+    for (int f = 0; f < folds; f++) {
+      final int fold = f;
+      List<LabelledSample> in = new ArrayList<>();
+      List<LabelledSample> out = new ArrayList<>();
+      for (LabelledSample s : train) {
+        (fold(s.templateId(), folds) == fold ? out : in).add(s);
+      }
+      Augmenter augmenter = Augmenter.read(data, t -> fold(t, folds) != fold);
+      NameFinderTrainer.Trained trained =
+          NameFinderTrainer.train(in, augmenter, faker, lists, params);
+      PiiScanner scanner =
+          PiiScanner.of(
+              NameFinderDetector.of(trained.tagger(), trained.gazetteer()),
+              new PhraseDetector(trained.phrases()),
+              new CompanyShapes(trained.gazetteer()));
+      SpanEvaluation e = new SpanEvaluation(0.5);
+      for (LabelledSample s : out) {
+        List<PiiSpan> found = scanner.scan(s.text());
+        e.add(s.text(), s.gold(), found);
+        pooled.add(s.text(), s.gold(), found);
+        if (errors != null) {
+          SpanEvaluation one = new SpanEvaluation(0.5);
+          one.add(s.text(), s.gold(), found);
+          if (one.overall().fp + one.overall().fn > 0) {
+            errors.printf("%n[%d] %s%n  gold:", s.templateId(), s.text().replace("\n", "⏎"));
+            for (PiiSpan g : SpanEvaluation.normalise(s.text(), s.gold())) {
+              errors.printf(
+                  " %s=%s", g.type(), s.text().substring(g.start(), g.end()).replace("\n", "⏎"));
+            }
+            errors.printf("%n  found:");
+            for (PiiSpan g : SpanEvaluation.normalise(s.text(), found)) {
+              errors.printf(
+                  Locale.ROOT,
+                  " %s=%s(%.2f)",
+                  g.type(),
+                  s.text().substring(g.start(), g.end()).replace("\n", "⏎"),
+                  g.score());
+            }
+            errors.println();
+          }
+        }
+      }
+      perFold.append(String.format(Locale.ROOT, " %.4f", e.overall().f(2)));
+    }
+    if (errors != null) {
+      errors.close();
+    }
+    System.out.printf(
+        Locale.ROOT,
+        "cv folds=%d %s time=%ds%nper-fold F2:%s%n%s",
+        folds,
+        params,
+        (System.nanoTime() - t0) / 1_000_000_000,
+        perFold,
+        pooled.table());
+  }
+
+  /** The fold of a template: a fixed hash, independent of the held-out and validation hashes. */
+  static int fold(int templateId, int folds) {
+    long z = templateId + 0x2545F4914F6CDD1DL;
+    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+    z ^= z >>> 31;
+    return (int) Math.floorMod(z, (long) folds);
+  }
+}

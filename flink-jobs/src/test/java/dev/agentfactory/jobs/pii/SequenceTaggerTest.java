@@ -1,0 +1,130 @@
+package dev.agentfactory.jobs.pii;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.agentfactory.jobs.pii.PiiDataset.LabelledSample;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class SequenceTaggerTest {
+
+  private static final String[] FIRST = {"Ann", "Bob", "Carla", "Dmitri", "Erin", "Farah", "Gus"};
+  private static final String[] CITY = {"Lima", "Oslo", "Quito", "Perth", "Turin", "Graz"};
+
+  /** "Hi NAME, greetings from CITY." and "NAME moved to CITY last year." with many values. */
+  private static List<LabelledSample> samples() {
+    List<LabelledSample> out = new ArrayList<>();
+    for (int i = 0; i < 60; i++) {
+      String name = FIRST[i % FIRST.length];
+      String city = CITY[(i * 5) % CITY.length];
+      String text;
+      if (i % 2 == 0) {
+        text = "Hi " + name + ", greetings from " + city + ".";
+      } else {
+        text = name + " moved to " + city + " last year.";
+      }
+      int n = text.indexOf(name);
+      int c = text.indexOf(city);
+      out.add(
+          new LabelledSample(
+              text,
+              List.of(
+                  new PiiSpan(EntityType.PERSON, n, n + name.length(), 1),
+                  new PiiSpan(EntityType.LOCATION, c, c + city.length(), 1)),
+              i % 2));
+    }
+    return out;
+  }
+
+  private static SequenceTagger trained() {
+    List<PerceptronTrainer.Sequence> seqs = new ArrayList<>();
+    for (LabelledSample s : samples()) {
+      seqs.add(NameFinderTrainer.toSequence(s, Gazetteer.EMPTY));
+    }
+    return new PerceptronTrainer(5, 1, 1L).train(seqs);
+  }
+
+  private static List<PiiSpan> scan(SequenceTagger tagger, String text) {
+    List<PiiSpan> out = new ArrayList<>();
+    NameFinderDetector.of(tagger, Gazetteer.EMPTY).detect(new ScanText(text), out);
+    return out;
+  }
+
+  @Test
+  void learnsNamesAndPlacesFromTheirContextAndTagsUnseenValues() {
+    SequenceTagger tagger = trained();
+
+    List<PiiSpan> found = scan(tagger, "Hi Zoltan, greetings from Bergen.");
+
+    assertThat(found)
+        .extracting(PiiSpan::type, PiiSpan::start, PiiSpan::end)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple(EntityType.PERSON, 3, 9),
+            org.assertj.core.groups.Tuple.tuple(EntityType.LOCATION, 26, 32));
+    assertThat(found).allSatisfy(s -> assertThat(s.score()).isBetween(0.5, 1.0));
+    assertThat(scan(tagger, "the weather is fine today")).isEmpty();
+  }
+
+  @Test
+  void aWrittenModelReadsBackToTheSameTagger() throws IOException {
+    SequenceTagger tagger = trained();
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    tagger.write(buf);
+
+    SequenceTagger read = SequenceTagger.read(new ByteArrayInputStream(buf.toByteArray()));
+
+    assertThat(read.features()).isEqualTo(tagger.features());
+    String text = "Farah moved to Quito last year. Hi Gus, greetings from Lima.";
+    assertThat(scan(read, text)).isEqualTo(scan(tagger, text));
+    assertThatThrownBy(() -> SequenceTagger.read(new ByteArrayInputStream(new byte[] {1, 2, 3})))
+        .isInstanceOf(IOException.class);
+  }
+
+  @Test
+  void decodingNeverStartsASpanWithAnInsideTag() {
+    float[] e = new float[3 * SequenceTagger.TAGS];
+    // the emissions alone prefer I-PERSON everywhere
+    for (int i = 0; i < 3; i++) {
+      e[i * SequenceTagger.TAGS + SequenceTagger.begin(0) + 1] = 5;
+    }
+    float[] trans = new float[(SequenceTagger.TAGS + 1) * SequenceTagger.TAGS];
+    SequenceTagger t = new SequenceTagger(new IntIndex(4), new float[0], trans);
+
+    int[] tags = SequenceTagger.viterbi(e, 3, t.transitions);
+
+    assertThat(tags[0]).isNotEqualTo(SequenceTagger.begin(0) + 1);
+    for (int i = 1; i < 3; i++) {
+      assertThat(SequenceTagger.allowed(tags[i - 1], tags[i])).isTrue();
+    }
+  }
+
+  @Test
+  void featureKeysDependOnTheNeighbours() {
+    Gazetteer g = Gazetteer.EMPTY.withLists(Map.of("first", Set.of("ann")));
+    int[][] a = NameFeatures.of(Tokens.of("meet Ann today"), g);
+    int[][] b = NameFeatures.of(Tokens.of("from Ann today"), g);
+    assertThat(a).hasNumberOfRows(3);
+    assertThat(a[1]).isNotEqualTo(b[1]);
+    assertThat(a[2]).isNotEqualTo(b[2]);
+    assertThat(NameFeatures.of(Tokens.of("meet Ann today"), g)[1]).isEqualTo(a[1]);
+  }
+
+  @Test
+  void theIndexMapsKeysToDenseRows() {
+    IntIndex index = new IntIndex(2);
+    for (int k = 0; k < 1000; k++) {
+      assertThat(index.add(k * 7919)).isEqualTo(k);
+    }
+    assertThat(index.get(7919 * 500)).isEqualTo(500);
+    assertThat(index.get(3)).isEqualTo(-1);
+    assertThat(index.add(0)).isZero();
+    assertThat(index.keysByRow()[999]).isEqualTo(999 * 7919);
+  }
+}
