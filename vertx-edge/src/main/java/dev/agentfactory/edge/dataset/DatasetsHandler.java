@@ -58,6 +58,10 @@ public final class DatasetsHandler {
   private final WorkerExecutor worker;
   private final WorkerExecutor cutWorker;
   private final Map<String, DatasetCut> running = new ConcurrentHashMap<>();
+
+  /** The running cuts' completions, by cut id, so a stop can wait for their records. */
+  private final Map<String, Future<Void>> runs = new ConcurrentHashMap<>();
+
   private final Map<String, DatasetCut> cuts =
       new LinkedHashMap<>() {
         @Override
@@ -278,8 +282,6 @@ public final class DatasetsHandler {
           runs.remove(cut.id());
         });
   }
-
-  private final Map<String, Future<Void>> runs = new ConcurrentHashMap<>();
 
   private void save(DatasetCut cut) {
     try {
