@@ -103,6 +103,21 @@ class FeedbackAcrossNodesIT {
   void feedbackReachesATurnFromAnotherNodeAndAfterItsSessionEnded() throws Exception {
     String acme = key("acme");
     String other = key("other");
+    // Node B learns keys created through A at its next key refresh (every 10 s).
+    for (String key : new String[] {acme, other}) {
+      await()
+          .atMost(TIMEOUT)
+          .pollInterval(Duration.ofMillis(200))
+          .until(
+              () ->
+                  post(
+                          nodeB,
+                          "/v1/sessions/" + UUID.randomUUID() + "/feedback",
+                          key,
+                          "{\"turn_id\":\"c1\",\"rating\":\"up\"}")
+                      .statusCode(),
+              status -> status == 404);
+    }
     String sessionId;
     String turnEvent;
     try (FrameClient client =

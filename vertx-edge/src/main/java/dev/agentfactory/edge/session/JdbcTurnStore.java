@@ -3,6 +3,7 @@ package dev.agentfactory.edge.session;
 import dev.agentfactory.connectors.event.Interaction;
 import dev.agentfactory.connectors.event.InteractionCodec;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import java.nio.charset.StandardCharsets;
@@ -15,7 +16,15 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +47,12 @@ public final class JdbcTurnStore implements TurnStore {
   static final String POOL = "af-turn-store";
   static final long SWEEP_MINUTES = 10;
 
+  /** Turns written in one transaction at most. */
+  static final int BATCH = 500;
+
+  /** Turns waiting to be written at most; more are refused (not kept, still on Kafka). */
+  static final int MAX_QUEUED = 50_000;
+
   private static final String SCHEMA =
       "CREATE TABLE IF NOT EXISTS af_session_turns ("
           + " tenant_id VARCHAR(64) NOT NULL, session_id VARCHAR(64) NOT NULL,"
@@ -52,6 +67,9 @@ public final class JdbcTurnStore implements TurnStore {
   private final WorkerExecutor worker;
   private final InteractionCodec codec = new InteractionCodec();
   private final long sweepTimer;
+  private final Queue<Pending> pending = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger queued = new AtomicInteger();
+  private final AtomicBoolean draining = new AtomicBoolean();
   private Connection connection; // confined to the single worker thread
 
   private JdbcTurnStore(Vertx vertx, String url, Duration retention, Clock clock) {
@@ -97,36 +115,109 @@ public final class JdbcTurnStore implements TurnStore {
         .recover(e -> store.close().transform(v -> Future.failedFuture(e)));
   }
 
+  /**
+   * Queues the turn; a drain on the worker writes what is queued in one transaction (up to {@value
+   * #BATCH} turns), so the store keeps up with many sessions with one connection. Fails at once
+   * when {@value #MAX_QUEUED} turns are already waiting (the database is slower than the turns):
+   * the turn is still recorded on Kafka, only not amendable from elsewhere.
+   */
   @Override
   public Future<Void> put(String turnId, Interaction event) {
-    byte[] json = codec.toJson(event);
-    long now = clock.millis();
-    return run(
-        c -> {
-          // Delete, then insert: portable SQL for "a reused request id names the newest turn".
-          try (PreparedStatement d =
-              c.prepareStatement(
-                  "DELETE FROM af_session_turns"
-                      + " WHERE tenant_id = ? AND session_id = ? AND turn_id = ?")) {
-            d.setString(1, event.tenant());
-            d.setString(2, event.sessionId());
-            d.setString(3, turnId);
-            d.executeUpdate();
-          }
-          try (PreparedStatement i =
-              c.prepareStatement(
-                  "INSERT INTO af_session_turns (tenant_id, session_id, turn_id, event_id,"
-                      + " event_json, recorded_at) VALUES (?, ?, ?, ?, ?, ?)")) {
-            i.setString(1, event.tenant());
-            i.setString(2, event.sessionId());
-            i.setString(3, turnId);
-            i.setString(4, event.eventId().toString());
-            i.setString(5, new String(json, StandardCharsets.UTF_8));
-            i.setLong(6, now);
-            i.executeUpdate();
-          }
+    if (queued.incrementAndGet() > MAX_QUEUED) {
+      queued.decrementAndGet();
+      return Future.failedFuture(
+          new IllegalStateException(
+              "the session turn store is " + MAX_QUEUED + " turns behind; turn not kept"));
+    }
+    Promise<Void> done = Promise.promise();
+    pending.add(
+        new Pending(
+            event.tenant(),
+            event.sessionId(),
+            turnId,
+            event.eventId().toString(),
+            new String(codec.toJson(event), StandardCharsets.UTF_8),
+            clock.millis(),
+            done));
+    if (draining.compareAndSet(false, true)) {
+      drain();
+    }
+    return done.future();
+  }
+
+  /** A turn waiting to be written. */
+  private record Pending(
+      String tenant,
+      String sessionId,
+      String turnId,
+      String eventId,
+      String json,
+      long recordedAt,
+      Promise<Void> done) {}
+
+  private void drain() {
+    // Keyed by turn: a reused request id in one batch keeps the newest turn.
+    Map<List<String>, Pending> batch = new LinkedHashMap<>();
+    List<Pending> taken = new ArrayList<>();
+    Pending next;
+    while (taken.size() < BATCH && (next = pending.poll()) != null) {
+      taken.add(next);
+      List<String> key = List.of(next.tenant(), next.sessionId(), next.turnId());
+      batch.remove(key);
+      batch.put(key, next);
+    }
+    if (taken.isEmpty()) {
+      draining.set(false);
+      // a put may have queued after the poll and before the flag was cleared
+      if (!pending.isEmpty() && draining.compareAndSet(false, true)) {
+        drain();
+      }
+      return;
+    }
+    run(c -> {
+          write(c, batch.values());
           return null;
-        });
+        })
+        .onComplete(
+            ar -> {
+              queued.addAndGet(-taken.size());
+              for (Pending p : taken) {
+                if (ar.succeeded()) {
+                  p.done().tryComplete();
+                } else {
+                  p.done().tryFail(ar.cause());
+                }
+              }
+              drain();
+            });
+  }
+
+  private static void write(Connection c, Iterable<Pending> batch) throws SQLException {
+    // Delete, then insert: portable SQL for "a reused request id names the newest turn".
+    try (PreparedStatement d =
+            c.prepareStatement(
+                "DELETE FROM af_session_turns"
+                    + " WHERE tenant_id = ? AND session_id = ? AND turn_id = ?");
+        PreparedStatement i =
+            c.prepareStatement(
+                "INSERT INTO af_session_turns (tenant_id, session_id, turn_id, event_id,"
+                    + " event_json, recorded_at) VALUES (?, ?, ?, ?, ?, ?)")) {
+      for (Pending p : batch) {
+        d.setString(1, p.tenant());
+        d.setString(2, p.sessionId());
+        d.setString(3, p.turnId());
+        d.addBatch();
+        i.setString(1, p.tenant());
+        i.setString(2, p.sessionId());
+        i.setString(3, p.turnId());
+        i.setString(4, p.eventId());
+        i.setString(5, p.json());
+        i.setLong(6, p.recordedAt());
+        i.addBatch();
+      }
+      d.executeBatch();
+      i.executeBatch();
+    }
   }
 
   @Override

@@ -11,6 +11,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -76,6 +78,26 @@ class JdbcTurnStoreIT {
     assertThat(await(store.find("other", "s1", "c1")))
         .as("another tenant's session is unknown")
         .isInstanceOf(TurnStore.Lookup.UnknownSession.class);
+  }
+
+  @Test
+  void manyTurnsQueuedAtOnceAreAllKeptAndAReusedIdInOneBatchKeepsTheNewest() throws Exception {
+    List<Future<Void>> puts = new ArrayList<>();
+    for (int i = 0; i < 2_000; i++) {
+      puts.add(store.put("c" + i, turn("acme", "s" + (i % 7), i, "echo " + i)));
+    }
+    Interaction older = turn("acme", "s-reused", 1, "first");
+    Interaction newer = turn("acme", "s-reused", 2, "second");
+    puts.add(store.put("r", older));
+    puts.add(store.put("r", newer));
+    await(Future.all(puts));
+    for (int i = 0; i < 2_000; i += 97) {
+      TurnStore.Lookup found = await(store.find("acme", "s" + (i % 7), "c" + i));
+      assertThat(found).as("turn c" + i).isInstanceOf(TurnStore.Lookup.Found.class);
+      assertThat(((TurnStore.Lookup.Found) found).event().turn()).isEqualTo(i);
+    }
+    assertThat(((TurnStore.Lookup.Found) await(store.find("acme", "s-reused", "r"))).event())
+        .isEqualTo(newer);
   }
 
   @Test
