@@ -37,9 +37,12 @@ import dev.agentfactory.edge.pipeline.JobsHandler;
 import dev.agentfactory.edge.pipeline.PipelineJob;
 import dev.agentfactory.edge.session.ClusterSandboxLeasing;
 import dev.agentfactory.edge.session.InteractionRecorder;
+import dev.agentfactory.edge.session.JdbcTurnStore;
 import dev.agentfactory.edge.session.KafkaInteractionRecorder;
 import dev.agentfactory.edge.session.SessionHandler;
 import dev.agentfactory.edge.session.SessionSettings;
+import dev.agentfactory.edge.session.TurnStore;
+import dev.agentfactory.edge.session.TurnStoreRecorder;
 import dev.agentfactory.sandbox.PoolStats;
 import dev.agentfactory.sandbox.SandboxPool;
 import dev.agentfactory.sandbox.driver.Isolation;
@@ -95,6 +98,7 @@ public final class AgentFactoryNode implements AutoCloseable {
   private HttpServer server;
   private DatasetsHandler datasets;
   private JdbcAgentStore agentStore;
+  private JdbcTurnStore turnStore;
   private AgentRegistry agentRegistry;
   private ModelProviders modelProviders;
   private ApiKeyStore keyStore;
@@ -178,7 +182,7 @@ public final class AgentFactoryNode implements AutoCloseable {
       publisher = InteractionPublisher.create(kafkaBootstrap);
       evalFeed = new LiveEvalConsumer(kafkaBootstrap, Topics.EVAL_LIVE, evalBoard).start();
       startPipeline();
-      recorder = new KafkaInteractionRecorder(vertx, publisher);
+      recorder = new TurnStoreRecorder(new KafkaInteractionRecorder(vertx, publisher), turnStore);
     } else {
       // Said in /health, not only in a log line: nothing this node serves becomes a dataset.
       Map<String, Object> off = Map.of("reason", "data.enabled=false: interactions not recorded");
@@ -204,7 +208,8 @@ public final class AgentFactoryNode implements AutoCloseable {
             config.sessionsPerTenant(),
             metrics,
             agentRegistry,
-            modelProviders);
+            modelProviders,
+            data ? turnStore : TurnStore.NONE);
     SandboxPool started = poolUp.join();
     for (String template : started.stats().target().keySet()) {
       metrics.gauge(
@@ -260,12 +265,15 @@ public final class AgentFactoryNode implements AutoCloseable {
       LOG.warn("auth is off (no auth.admin.key): every caller is tenant 'default'; loopback only");
     }
     startAgents(edgeDir);
+    turnStore = openTurnStore(edgeDir);
     KeysHandler keys = new KeysHandler(auth);
     AgentsHandler agentsApi = new AgentsHandler(agentRegistry);
     JobsHandler jobs = new JobsHandler(() -> flinkRest, () -> pipeline);
     DrainHandler drains = new DrainHandler(() -> warmPool);
     EvalHandler evalApi = new EvalHandler(evalBoard);
-    datasets = new DatasetsHandler(vertx, config.datasetsDir(), this::lineage);
+    datasets =
+        new DatasetsHandler(
+            vertx, config.datasetsDir(), this::lineage, edgeDir.resolve("dataset-cuts"));
     String contract = ApiRouter.contractText();
     Router router =
         ApiRouter.create(
@@ -382,6 +390,24 @@ public final class AgentFactoryNode implements AutoCloseable {
         .setStatusCode(ready ? 200 : 503)
         .putHeader("content-type", "application/json")
         .end(ready ? "{\"ready\":true}" : "{\"ready\":false}");
+  }
+
+  /**
+   * The session turn store: an H2 file in the edge directory, or the database {@code
+   * session.store.url} names, which every node of a cluster shares, so feedback reaches a turn of a
+   * session that ended or lives on another node.
+   */
+  private JdbcTurnStore openTurnStore(Path edgeDir) {
+    String url = config.sessionStoreUrl().orElse(JdbcTurnStore.embeddedUrl(edgeDir));
+    try {
+      return JdbcTurnStore.open(vertx, url, Duration.ofHours(config.sessionTurnRetentionHours()))
+          .toCompletionStage()
+          .toCompletableFuture()
+          .join();
+    } catch (RuntimeException e) {
+      throw new IllegalStateException(
+          "the session turn store cannot be opened (session.store.url): " + e.getMessage(), e);
+    }
   }
 
   /** The agent registry on its durable store, with the built-in demo agents applied. */
@@ -683,6 +709,9 @@ public final class AgentFactoryNode implements AutoCloseable {
       await(
           "closing model providers",
           modelProviders.close().toCompletionStage().toCompletableFuture());
+    }
+    if (turnStore != null) {
+      await("closing the turn store", turnStore.close().toCompletionStage().toCompletableFuture());
     }
     if (agentStore != null) {
       await(

@@ -284,6 +284,67 @@ class FeedbackDatasetsIT {
     assertThat(manifest.get("total_rows").asLong()).isEqualTo(done.get("rows_done").asLong());
   }
 
+  @Test
+  @Order(4)
+  void aLaterThumbsDownWithdrawsTheTurnsSftRowFromTheNextVersion() throws Exception {
+    // c2 was exported to sft as a turn, then rated down (f2) and made an eval example (REST):
+    // both amendments withdraw its sft row. Its committed file keeps the row (files are
+    // immutable); the version leaves it out.
+    try (Connection duck = DriverManager.getConnection("jdbc:duckdb:")) {
+      assertThat(rows(duck, "sft", "SELECT example_id FROM %s")).hasSize(2);
+    }
+    JsonNode done = awaitCut("sft");
+    assertThat(done.get("state").asText()).as(done.toString()).isEqualTo("succeeded");
+    JsonNode manifest = MAPPER.readTree(get(done.get("version_url").asText()).body());
+    assertThat(manifest.get("withdrawn_examples").asLong()).as(manifest.toString()).isEqualTo(1);
+    assertThat(manifest.get("excluded_rows").asLong()).isEqualTo(1);
+    List<String> paths = new ArrayList<>();
+    long excluded = 0;
+    for (JsonNode file : manifest.get("files")) {
+      paths.add(dataDir.resolve("datasets/sft").resolve(file.get("path").asText()).toString());
+      excluded += file.get("excluded_rows").asLong();
+      if (file.get("excluded_rows").asLong() > 0) {
+        assertThat(file.get("path").asText()).startsWith("_filtered/");
+        assertThat(file.get("source").asText()).doesNotStartWith("_");
+      }
+    }
+    assertThat(excluded).isEqualTo(1);
+    String list = paths.stream().map(p -> "'" + p + "'").collect(Collectors.joining(",", "[", "]"));
+    try (Connection duck = DriverManager.getConnection("jdbc:duckdb:");
+        Statement st = duck.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT CAST(messages AS VARCHAR), (SELECT count(*) FROM read_parquet("
+                    + list
+                    + ")) FROM read_parquet("
+                    + list
+                    + ") WHERE session_id = '"
+                    + sessionId
+                    + "'")) {
+      List<String> kept = new ArrayList<>();
+      long total = 0;
+      while (rs.next()) {
+        kept.add(rs.getString(1));
+        total = rs.getLong(2);
+      }
+      assertThat(kept).as("only c1: c2 was withdrawn").hasSize(1);
+      assertThat(kept.get(0)).contains("6x7 is 42").doesNotContain("hello there");
+      assertThat(total).isEqualTo(manifest.get("total_rows").asLong());
+    }
+  }
+
+  private static JsonNode awaitCut(String dataset) throws Exception {
+    HttpResponse<String> cut = post("/v1/datasets/" + dataset + "/versions", null);
+    assertThat(cut.statusCode()).as(cut.body()).isEqualTo(202);
+    String location = cut.headers().firstValue("location").orElseThrow();
+    return await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () -> MAPPER.readTree(get(location).body()),
+            c -> !c.get("state").asText().equals("running"));
+  }
+
   private static void awaitTwoMoreCheckpoints() throws Exception {
     FlinkRestClient flink = new FlinkRestClient(node.flinkRestUrl());
     String job =
@@ -354,8 +415,10 @@ class FeedbackDatasetsIT {
       return List.of();
     }
     try (Stream<Path> files = Files.walk(dir)) {
+      // As a cut lists them: _-prefixed directories (_versions, _filtered) are not data.
       return files
           .filter(Files::isRegularFile)
+          .filter(p -> !dir.relativize(p).toString().startsWith("_"))
           .filter(p -> p.getFileName().toString().startsWith("part-"))
           .toList();
     }

@@ -49,6 +49,24 @@ public final class ParquetFormats {
         new Builder<>(kind.avroSchema().toString(), new RowMapping<T>()));
   }
 
+  /**
+   * The format of a dataset's withdrawals ({@code <dataset>/_withdrawals/}): {@link Withdrawal}
+   * rows.
+   */
+  public static ParquetWriterFactory<Withdrawal> withdrawals() {
+    return new ParquetWriterFactory<>(
+        new Builder<>(Withdrawal.SCHEMA.toString(), new WithdrawalMapping()));
+  }
+
+  static final class WithdrawalMapping implements SerializableMapping<Withdrawal> {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public GenericRecord apply(Withdrawal row) {
+      return row.toRecord();
+    }
+  }
+
   /** The Avro row mapping as a serialisable function object. */
   static final class RowMapping<T extends DatasetRow> implements SerializableMapping<T> {
     private static final long serialVersionUID = 1L;

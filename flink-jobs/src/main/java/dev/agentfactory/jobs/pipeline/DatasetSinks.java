@@ -3,6 +3,7 @@ package dev.agentfactory.jobs.pipeline;
 import dev.agentfactory.connectors.dataset.DatasetKind;
 import dev.agentfactory.connectors.dataset.DatasetRow;
 import dev.agentfactory.connectors.dataset.ParquetFormats;
+import dev.agentfactory.connectors.dataset.Withdrawal;
 import dev.agentfactory.jobs.label.LabeledInteraction;
 import java.util.EnumMap;
 import java.util.Map;
@@ -25,9 +26,19 @@ import org.apache.flink.streaming.api.functions.sink.filesystem.OutputFileConfig
 public final class DatasetSinks {
 
   private final Map<DatasetKind, Sink<DatasetRow>> sinks;
+  private final Sink<Withdrawal> withdrawals;
 
-  /** {@code sinks} must have a sink for every kind. */
+  /** {@code sinks} must have a sink for every kind; withdrawals are not recorded. */
   public DatasetSinks(Map<DatasetKind, Sink<DatasetRow>> sinks) {
+    this(sinks, null);
+  }
+
+  /**
+   * {@code sinks} must have a sink for every kind; {@code withdrawals} receives the {@code sft}
+   * rows taken back by later feedback (null: not recorded).
+   */
+  public DatasetSinks(Map<DatasetKind, Sink<DatasetRow>> sinks, Sink<Withdrawal> withdrawals) {
+    this.withdrawals = withdrawals;
     this.sinks = new EnumMap<>(sinks);
     for (DatasetKind kind : DatasetKind.values()) {
       if (!this.sinks.containsKey(kind)) {
@@ -45,7 +56,21 @@ public final class DatasetSinks {
     for (DatasetKind kind : DatasetKind.values()) {
       sinks.put(kind, fileSink(output, kind));
     }
-    return new DatasetSinks(sinks);
+    return new DatasetSinks(sinks, withdrawalSink(output));
+  }
+
+  /**
+   * Withdrawals of {@code sft} rows under {@code <output>/_withdrawals/sft/<bucket>/}: beside the
+   * datasets, not in one, so no reader of a dataset directory mistakes them for rows.
+   */
+  static FileSink<Withdrawal> withdrawalSink(String output) {
+    return FileSink.forBulkFormat(
+            new Path(
+                new Path(new Path(output), Withdrawal.DIRECTORY), DatasetKind.SFT.datasetName()),
+            ParquetFormats.withdrawals())
+        .withOutputFileConfig(
+            OutputFileConfig.builder().withPartPrefix("part").withPartSuffix(".parquet").build())
+        .build();
   }
 
   static FileSink<DatasetRow> fileSink(String output, DatasetKind kind) {
@@ -72,6 +97,18 @@ public final class DatasetSinks {
           .sinkTo(sinks.get(kind))
           .uid(name + "-parquet-sink")
           .name(name + "-parquet-sink");
+    }
+    if (withdrawals != null) {
+      // Parquet files are immutable: a later thumbs-down cannot delete the turn's sft row, so it
+      // is recorded as a withdrawal that version cuts apply (docs/datasets.md).
+      events
+          .flatMap(new WithdrawalFunction())
+          .returns(TypeInformation.of(Withdrawal.class))
+          .uid("sft-withdrawal")
+          .name("sft-withdrawal")
+          .sinkTo(withdrawals)
+          .uid("sft-withdrawals-parquet-sink")
+          .name("sft-withdrawals-parquet-sink");
     }
   }
 }

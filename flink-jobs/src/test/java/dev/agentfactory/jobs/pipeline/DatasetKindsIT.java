@@ -17,6 +17,7 @@ import dev.agentfactory.connectors.kafka.EmbeddedKafka;
 import dev.agentfactory.connectors.kafka.InteractionPublisher;
 import dev.agentfactory.connectors.kafka.Topics;
 import dev.agentfactory.jobs.pii.ScrubPolicy;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -30,6 +31,7 @@ import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -68,7 +70,7 @@ class DatasetKindsIT {
     Map<DatasetKind, Long> expectedRows = new EnumMap<>(DatasetKind.class);
     expectedRows.put(DatasetKind.SFT, 5L);
     expectedRows.put(DatasetKind.PREFERENCE, 1L);
-    expectedRows.put(DatasetKind.UNPAIRED, 2L);
+    expectedRows.put(DatasetKind.UNPAIRED, 3L);
     expectedRows.put(DatasetKind.RFT, 1L);
     expectedRows.put(DatasetKind.EVAL, 1L);
 
@@ -112,6 +114,9 @@ class DatasetKindsIT {
                   CommittedParquet.rows(datasets.resolve(kind.datasetName()))
                       == expectedRows.get(kind));
         }
+        awaitTrue(
+            "the withdrawal of sess-plain's sft row committed",
+            () -> CommittedParquet.rows(datasets.resolve("_withdrawals/sft")) == 1);
       } finally {
         job.cancel().get(60, TimeUnit.SECONDS);
       }
@@ -194,7 +199,7 @@ class DatasetKindsIT {
           st.executeQuery(
               "SELECT label, labels[1].name, labels[1].value, labels[1].source FROM "
                   + src(datasets, DatasetKind.UNPAIRED)
-                  + " ORDER BY label")) {
+                  + " WHERE session_id <> 'sess-plain' ORDER BY label")) {
         assertThat(rs.next()).isTrue();
         assertThat(rs.getBoolean(1)).isFalse();
         assertThat(rs.getString(3)).isEqualTo("down");
@@ -240,11 +245,14 @@ class DatasetKindsIT {
     }
 
     // Each kind is a dataset the catalog versions: rows and schema in the manifest.
+    // The later thumbs-down on sess-plain withdrew its sft row: the files keep it, versions not.
     DatasetCatalog catalog = new DatasetCatalog(datasets);
     for (DatasetKind kind : DatasetKind.values()) {
       DatasetVersion v = catalog.cut(kind.datasetName(), Lineage.unknown(), ProgressListener.NONE);
+      long withdrawn = kind == DatasetKind.SFT ? 1 : 0;
+      assertThat(v.excludedRows()).as(kind + " excluded rows").isEqualTo(withdrawn);
       assertThat(v.files().stream().mapToLong(f -> f.rows()).sum())
-          .isEqualTo(expectedRows.get(kind));
+          .isEqualTo(expectedRows.get(kind) - withdrawn);
       assertThat(v.schema().parquet()).contains("pii_spans", "scrub_policy_version");
       assertThat(v.lineage().scrubPolicies()).containsExactly(ScrubPolicy.DEFAULT_VERSION);
     }
@@ -305,6 +313,14 @@ class DatasetKindsIT {
             .reference(
                 Reference.evalExample("write to billing@example.com", "names the billing mailbox"))
             .build());
+    // a thumbs-down after sess-plain's turn: unpaired false, and withdraws its sft row
+    events.add(
+        events
+            .get(0)
+            .amendedWith(
+                UUID.nameUUIDFromBytes("sess-plain/down".getBytes(StandardCharsets.UTF_8)),
+                Feedback.rated(Rating.DOWN),
+                null));
     // sft, with a tool message
     events.add(
         Interaction.sandboxCommand(

@@ -182,6 +182,23 @@ public final class NodeOptions {
           "How long a session whose connection dropped keeps its sandbox for the client to"
               + " resume; 0 ends it at once.");
 
+  public static final Option<String> SESSION_STORE_URL =
+      Option.string(
+          "session.store.url",
+          "AF_SESSION_STORE_URL",
+          "",
+          "JDBC URL of the session turn store, which keeps recorded turns for feedback after a"
+              + " session ended or from another node; shared by all nodes of a cluster. Empty: an H2"
+              + " file under DATA_DIR/edge.");
+
+  public static final Option<Integer> SESSION_TURN_RETENTION_HOURS =
+      Option.positiveInt(
+          "session.turn.retention.hours",
+          "AF_SESSION_TURN_RETENTION_HOURS",
+          168,
+          "How long the session turn store keeps a recorded turn (its interaction event, before"
+              + " PII scrubbing) for feedback; older turns are deleted.");
+
   public static final Option<String> ADMIN_KEY =
       Option.string(
           "auth.admin.key",
@@ -281,6 +298,8 @@ public final class NodeOptions {
           SESSION_IDLE_HIBERNATE_MS,
           SESSION_SLOW_CLIENT_MS,
           SESSIONS_PER_TENANT,
+          SESSION_STORE_URL,
+          SESSION_TURN_RETENTION_HOURS,
           ADMIN_KEY,
           AUTH_STORE_URL,
           RATE_LIMIT_PER_SECOND,

@@ -4,14 +4,19 @@ import dev.agentfactory.connectors.dataset.version.DatasetException;
 import dev.agentfactory.connectors.dataset.version.ProgressListener;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
+import java.util.Locale;
 import java.util.UUID;
 
 /**
  * One version cut running in the background: what {@code POST /v1/datasets/{name}/versions} starts
  * and {@code GET /v1/datasets/{name}/cuts/{id}} shows. The cut's worker thread writes progress;
- * request threads read a consistent snapshot with {@link #toJson()}.
+ * request threads read a consistent snapshot with {@link #toJson()}, which is also the form {@link
+ * DatasetCutStore} keeps on disk.
  */
 final class DatasetCut implements ProgressListener {
+
+  /** The error code of a cut that a node stop cut short. */
+  static final String INTERRUPTED = "interrupted";
 
   enum State {
     RUNNING,
@@ -19,9 +24,9 @@ final class DatasetCut implements ProgressListener {
     FAILED
   }
 
-  private final String id = UUID.randomUUID().toString();
+  private final String id;
   private final String dataset;
-  private final Instant startedAt = Instant.now();
+  private final Instant startedAt;
   private State state = State.RUNNING;
   private int filesDone;
   private int filesTotal;
@@ -35,8 +40,42 @@ final class DatasetCut implements ProgressListener {
   private boolean retriable;
 
   DatasetCut(String dataset, int filesTotal) {
-    this.dataset = dataset;
+    this(UUID.randomUUID().toString(), dataset, Instant.now());
     this.filesTotal = filesTotal;
+  }
+
+  private DatasetCut(String id, String dataset, Instant startedAt) {
+    this.id = id;
+    this.dataset = dataset;
+    this.startedAt = startedAt;
+  }
+
+  /** A cut as {@link #toJson()} wrote it. */
+  static DatasetCut fromJson(JsonObject json) {
+    DatasetCut cut =
+        new DatasetCut(
+            UUID.fromString(json.getString("cut_id")).toString(),
+            json.getString("dataset"),
+            Instant.parse(json.getString("started_at")));
+    cut.state = State.valueOf(json.getString("state").toUpperCase(Locale.ROOT));
+    cut.filesDone = json.getInteger("files_done", 0);
+    cut.filesTotal = json.getInteger("files_total", 0);
+    cut.rowsDone = json.getLong("rows_done", 0L);
+    cut.bytesDone = json.getLong("bytes_done", 0L);
+    cut.bytesTotal = json.getLong("bytes_total", 0L);
+    String finished = json.getString("finished_at");
+    cut.finishedAt = finished == null ? null : Instant.parse(finished);
+    cut.version = json.getInteger("version");
+    JsonObject error = json.getJsonObject("error");
+    if (error != null) {
+      cut.errorCode = error.getString("code");
+      cut.errorMessage = error.getString("message");
+      cut.retriable = error.getBoolean("retriable", false);
+    }
+    if (cut.dataset == null || (cut.state == State.SUCCEEDED && cut.version == null)) {
+      throw new IllegalArgumentException("incomplete cut record " + cut.id);
+    }
+    return cut;
   }
 
   String id() {
@@ -45,6 +84,10 @@ final class DatasetCut implements ProgressListener {
 
   String dataset() {
     return dataset;
+  }
+
+  Instant startedAt() {
+    return startedAt;
   }
 
   /** Where the client polls: {@code /v1/datasets/{name}/cuts/{id}}. */
@@ -88,6 +131,15 @@ final class DatasetCut implements ProgressListener {
     errorMessage = String.valueOf(e.getMessage());
   }
 
+  /** A node stop cut the cut short: failed, {@code interrupted}, retriable. */
+  synchronized void interrupted(String message) {
+    this.state = State.FAILED;
+    this.finishedAt = Instant.now();
+    this.errorCode = INTERRUPTED;
+    this.errorMessage = message;
+    this.retriable = true;
+  }
+
   synchronized boolean running() {
     return state == State.RUNNING;
   }
@@ -97,7 +149,7 @@ final class DatasetCut implements ProgressListener {
         new JsonObject()
             .put("cut_id", id)
             .put("dataset", dataset)
-            .put("state", state.name().toLowerCase(java.util.Locale.ROOT))
+            .put("state", state.name().toLowerCase(Locale.ROOT))
             .put("files_done", filesDone)
             .put("files_total", filesTotal)
             .put("rows_done", rowsDone)

@@ -11,6 +11,7 @@ import dev.agentfactory.connectors.dataset.version.ProgressListener;
 import dev.agentfactory.edge.auth.ApiErrors;
 import dev.agentfactory.edge.auth.Auth;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
@@ -43,26 +44,62 @@ public final class DatasetsHandler {
   /** Finished cuts kept for their status URL. */
   static final int KEPT_CUTS = 100;
 
+  /** How long a stopping node waits for its running cuts to record that they were cut short. */
+  static final long CLOSE_WAIT_MS = 10_000;
+
+  /** How often a running cut's progress is written to the store. */
+  static final long SAVE_INTERVAL_MS = 1_000;
+
   private final DatasetCatalog catalog;
+  private final DatasetCutStore store;
+  private volatile boolean closing;
   private final Supplier<Lineage> lineage;
+  private final Vertx vertx;
   private final WorkerExecutor worker;
   private final WorkerExecutor cutWorker;
   private final Map<String, DatasetCut> running = new ConcurrentHashMap<>();
+
+  /** The running cuts' completions, by cut id, so a stop can wait for their records. */
+  private final Map<String, Future<Void>> runs = new ConcurrentHashMap<>();
+
   private final Map<String, DatasetCut> cuts =
       new LinkedHashMap<>() {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, DatasetCut> eldest) {
-          return size() > KEPT_CUTS && !eldest.getValue().running();
+          boolean evict = size() > KEPT_CUTS && !eldest.getValue().running();
+          if (evict) {
+            String evicted = eldest.getKey();
+            worker
+                .executeBlocking(
+                    () -> {
+                      store.delete(evicted);
+                      return null;
+                    },
+                    false)
+                .onFailure(e -> LOG.warn("cut record {} not deleted", evicted, e));
+          }
+          return evict;
         }
       };
 
   /**
    * {@code lineage} says which job, checkpoint, savepoint and judge produced the files; a cut asks
-   * it right after listing the files, on a worker thread (it may block).
+   * it right after listing the files, on a worker thread (it may block). {@code cutsDir} keeps the
+   * cuts' status across restarts; the constructor reads it (blocking: call it at start-up) and
+   * records cuts a node stop left {@code running} as failed ({@code interrupted}).
    */
-  public DatasetsHandler(Vertx vertx, Path datasetsRoot, Supplier<Lineage> lineage) {
+  public DatasetsHandler(Vertx vertx, Path datasetsRoot, Supplier<Lineage> lineage, Path cutsDir) {
     this.catalog = new DatasetCatalog(datasetsRoot);
+    this.store = new DatasetCutStore(cutsDir);
+    try {
+      for (DatasetCut cut : store.recover(KEPT_CUTS)) {
+        cuts.put(cut.id(), cut);
+      }
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("dataset cut records in " + cutsDir + " unreadable", e);
+    }
     this.lineage = lineage;
+    this.vertx = vertx;
     this.worker = vertx.createSharedWorkerExecutor("af-datasets", 2);
     // Cuts read every byte; on their own pool, so listing and downloads stay responsive.
     this.cutWorker = vertx.createSharedWorkerExecutor("af-dataset-cuts", 2);
@@ -138,9 +175,37 @@ public final class DatasetsHandler {
         started = true;
       }
     }
-    if (started) {
-      run(cut);
+    if (!started) {
+      accepted(ctx, cut);
+      return;
     }
+    // Recorded before the 202: a cut the client was told about survives a crash as a record.
+    DatasetCut starting = cut;
+    worker
+        .executeBlocking(
+            () -> {
+              store.save(starting);
+              return null;
+            },
+            false)
+        .onSuccess(
+            v -> {
+              run(starting);
+              accepted(ctx, starting);
+            })
+        .onFailure(
+            e -> {
+              running.remove(name, starting);
+              synchronized (cuts) {
+                cuts.remove(starting.id());
+              }
+              LOG.warn("dataset {}: cut not started, its record cannot be written", name, e);
+              ApiErrors.send(
+                  ctx, 500, "io_error", "the cut's status cannot be recorded: " + e, null);
+            });
+  }
+
+  private static void accepted(RoutingContext ctx, DatasetCut cut) {
     ctx.response()
         .setStatusCode(202)
         .putHeader("location", cut.location())
@@ -148,14 +213,31 @@ public final class DatasetsHandler {
         .end(cut.toJson().encode());
   }
 
+  /** Thrown from the progress listener to stop a cut when the node stops. */
+  private static final class NodeStopping extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    NodeStopping() {
+      super("the node is stopping", null, false, false);
+    }
+  }
+
   private void run(DatasetCut cut) {
     String name = cut.dataset();
+    long[] savedAt = {System.nanoTime()};
     ProgressListener progress =
         new ProgressListener() {
           @Override
           public void onProgress(int filesDone, int filesTotal, long bytesDone, long total) {
+            if (closing) {
+              throw new NodeStopping();
+            }
             int before = cut.filesDone();
             cut.onProgress(filesDone, filesTotal, bytesDone, total);
+            if (System.nanoTime() - savedAt[0] > SAVE_INTERVAL_MS * 1_000_000) {
+              savedAt[0] = System.nanoTime();
+              save(cut);
+            }
             if (filesDone != before && (filesDone == filesTotal || filesDone % 100 == 0)) {
               LOG.info(
                   "dataset {}: cut {} {}/{} files, {}/{} bytes",
@@ -173,19 +255,42 @@ public final class DatasetsHandler {
             cut.onRows(rowsDone);
           }
         };
-    cutWorker
-        .executeBlocking(() -> catalog.cut(name, lineage, progress), false)
-        .onComplete(
-            ar -> {
-              if (ar.succeeded()) {
-                cut.succeeded(ar.result().version());
-                LOG.info("dataset {}: cut {} published v{}", name, cut.id(), ar.result().version());
-              } else {
-                cut.failed(ar.cause());
-                LOG.warn("dataset {}: cut {} failed", name, cut.id(), ar.cause());
+    Future<Void> done =
+        cutWorker.executeBlocking(
+            () -> {
+              try {
+                int version = catalog.cut(name, lineage, progress).version();
+                cut.succeeded(version);
+                LOG.info("dataset {}: cut {} published v{}", name, cut.id(), version);
+              } catch (NodeStopping e) {
+                cut.interrupted(
+                    "the node stopped while this cut ran; no version was published by it: cut"
+                        + " again");
+                LOG.warn("dataset {}: cut {} stopped by the node's shutdown", name, cut.id());
+              } catch (RuntimeException e) {
+                cut.failed(e);
+                LOG.warn("dataset {}: cut {} failed", name, cut.id(), e);
               }
-              running.remove(name, cut);
-            });
+              save(cut);
+              return null;
+            },
+            false);
+    runs.put(cut.id(), done);
+    done.onComplete(
+        ar -> {
+          running.remove(name, cut);
+          runs.remove(cut.id());
+        });
+  }
+
+  private void save(DatasetCut cut) {
+    try {
+      store.save(cut);
+    } catch (java.io.IOException | RuntimeException e) {
+      // The cut goes on; its record shows the last state written (a restart then reports it
+      // interrupted rather than running).
+      LOG.warn("dataset {}: cut {} status not recorded", cut.dataset(), cut.id(), e);
+    }
   }
 
   private void remember(DatasetCut cut) {
@@ -299,7 +404,20 @@ public final class DatasetsHandler {
         .end(Buffer.buffer(body));
   }
 
+  /**
+   * Stops running cuts at their next progress report (they are recorded as failed, {@code
+   * interrupted}; a cut publishes its version completely or not at all), waits up to {@value
+   * #CLOSE_WAIT_MS} ms for their records, then closes the worker pools.
+   */
   public Future<Void> close() {
-    return Future.join(worker.close(), cutWorker.close()).mapEmpty();
+    closing = true;
+    List<Future<Void>> stopping = List.copyOf(runs.values());
+    Promise<Void> waited = Promise.promise();
+    Future.join(stopping).onComplete(ar -> waited.tryComplete());
+    vertx.setTimer(CLOSE_WAIT_MS, t -> waited.tryComplete());
+    return waited
+        .future()
+        .transform(ar -> Future.join(worker.close(), cutWorker.close()))
+        .mapEmpty();
   }
 }

@@ -7,4 +7,12 @@ public interface InteractionRecorder {
 
   /** Completes once the event is durably accepted (e.g. acknowledged by Kafka). */
   Future<Void> record(SessionRecord record);
+
+  /**
+   * Records a turn (a command or an agent answer) that request {@code turnId} started; feedback
+   * names it by that id. By default the same as {@link #record}.
+   */
+  default Future<Void> recordTurn(String turnId, SessionRecord record) {
+    return record(record);
+  }
 }

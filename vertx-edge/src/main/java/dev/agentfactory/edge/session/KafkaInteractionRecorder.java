@@ -46,6 +46,8 @@ public final class KafkaInteractionRecorder implements InteractionRecorder {
       return toEvent(exec);
     } else if (record instanceof AgentTurnRecord turn) {
       return toEvent(turn);
+    } else if (record instanceof StoredTurnRecord stored) {
+      return stored.event();
     }
     return toEvent((FeedbackRecord) record);
   }

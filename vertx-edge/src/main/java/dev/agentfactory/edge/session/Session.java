@@ -799,7 +799,7 @@ final class Session {
     recordedTurns.remove(requestId); // a reused id names the newest turn
     recordedTurns.put(requestId, recorded.future());
     recorder
-        .record(record)
+        .recordTurn(requestId, record)
         .andThen(
             ar -> {
               if (ar.succeeded()) {

@@ -35,6 +35,7 @@ public final class SessionHandler {
   private final Vertx vertx;
   private final SandboxLeasing leasing;
   private final InteractionRecorder recorder;
+  private final TurnStore turns;
   private final SessionSettings settings;
   private final int maxPerTenant;
   private final EdgeMetrics metrics;
@@ -48,6 +49,7 @@ public final class SessionHandler {
 
   private volatile boolean accepting = true;
 
+  /** Without a turn store: feedback reaches only the live sessions of this node. */
   public SessionHandler(
       Vertx vertx,
       SandboxLeasing leasing,
@@ -57,7 +59,34 @@ public final class SessionHandler {
       EdgeMetrics metrics,
       AgentRegistry agents,
       ModelProviders providers) {
+    this(
+        vertx,
+        leasing,
+        recorder,
+        settings,
+        maxPerTenant,
+        metrics,
+        agents,
+        providers,
+        TurnStore.NONE);
+  }
+
+  /**
+   * {@code recorder} should keep turns in {@code turns} ({@link TurnStoreRecorder}) for feedback on
+   * sessions that ended or live on another node.
+   */
+  public SessionHandler(
+      Vertx vertx,
+      SandboxLeasing leasing,
+      InteractionRecorder recorder,
+      SessionSettings settings,
+      int maxPerTenant,
+      EdgeMetrics metrics,
+      AgentRegistry agents,
+      ModelProviders providers,
+      TurnStore turns) {
     this.vertx = vertx;
+    this.turns = turns;
     this.leasing = leasing;
     this.recorder = recorder;
     this.settings = settings;
@@ -161,57 +190,175 @@ public final class SessionHandler {
 
   /**
    * {@code POST /v1/sessions/{id}/feedback}: the {@code feedback} frame's fields as a JSON body
-   * (docs/protocol.md); 201 with the amending event's id once it is on Kafka.
+   * (docs/protocol.md); 201 with the amending event's id once it is on Kafka. A live session of
+   * this node answers from memory, in order behind its queued work; a session that ended, lives on
+   * another node or whose turn memory no longer holds the turn answers from the {@link TurnStore}.
    */
   public void feedback(RoutingContext ctx) {
     String id = ctx.pathParam("id");
+    String tenant = Auth.tenant(ctx);
     Session session = live.get(id);
-    if (session == null || !session.tenant().equals(Auth.tenant(ctx))) {
-      ApiErrors.send(ctx, 404, "unknown_session", "no live session " + id + " on this node", "id");
+    // Another tenant's session is answered exactly like one that does not exist.
+    if (session == null || !session.tenant().equals(tenant)) {
+      // As for a live session, an unknown session is answered before the body is validated.
+      String turnId = "";
+      try {
+        JsonNode root = FEEDBACK_JSON.readTree(ctx.body().asString());
+        turnId = root == null ? "" : root.path("turn_id").asText("");
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        // parse() below answers malformed_json if the session exists
+      }
+      turns
+          .find(tenant, id, turnId)
+          .onFailure(e -> storeFailed(ctx, id, e))
+          .onSuccess(
+              lookup -> {
+                if (lookup instanceof TurnStore.Lookup.UnknownSession) {
+                  unknownSession(ctx, id);
+                } else {
+                  ClientFrame.Feedback feedback = parse(ctx);
+                  if (feedback != null) {
+                    fromLookup(ctx, id, feedback, lookup);
+                  }
+                }
+              });
       return;
     }
-    ClientFrame.Feedback feedback;
-    try {
-      JsonNode root = FEEDBACK_JSON.readTree(ctx.body().asString());
-      if (root == null || !root.isObject()) {
-        ApiErrors.send(ctx, 400, "malformed_json", "the body must be a JSON object", null);
-        return;
-      }
-      feedback = FeedbackFrames.parse(root, "http");
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      ApiErrors.send(ctx, 400, "malformed_json", "body: " + e.getOriginalMessage(), null);
-      return;
-    } catch (FrameException e) {
-      ApiErrors.send(ctx, 400, e.code(), e.getMessage(), e.field());
+    ClientFrame.Feedback feedback = parse(ctx);
+    if (feedback == null) {
       return;
     }
     session
         .recordFeedback(feedback)
-        .onSuccess(
-            record ->
-                ctx.response()
-                    .setStatusCode(201)
-                    .putHeader("content-type", "application/json")
-                    .end(
-                        new io.vertx.core.json.JsonObject()
-                            .put("turn_id", feedback.turnId())
-                            .put("event_id", record.eventId().toString())
-                            .put("amends_event_id", record.turn().eventId().toString())
-                            .encode()))
+        .onSuccess(record -> recorded(ctx, feedback, record))
         .onFailure(
             e -> {
-              if (e instanceof FrameException f) {
-                int status =
-                    switch (f.code()) {
-                      case "unknown_turn" -> 404;
-                      case "turn_not_recorded" -> 409;
-                      default -> 503;
-                    };
-                ApiErrors.send(ctx, status, f.code(), f.getMessage(), f.field());
+              if (e instanceof FrameException f && f.code().equals("unknown_turn")) {
+                // older than the session's turn memory: the store may still have it
+                turns
+                    .find(tenant, id, feedback.turnId())
+                    .onFailure(err -> storeFailed(ctx, id, err))
+                    .onSuccess(
+                        lookup ->
+                            fromLookup(
+                                ctx,
+                                id,
+                                feedback,
+                                // the session is live here: what is missing is the turn
+                                lookup instanceof TurnStore.Lookup.Found
+                                    ? lookup
+                                    : new TurnStore.Lookup.UnknownTurn()));
               } else {
-                ctx.fail(e);
+                feedbackFailed(ctx, e);
               }
             });
+  }
+
+  /** The feedback of the request body, or null after answering 400. */
+  private static ClientFrame.Feedback parse(RoutingContext ctx) {
+    try {
+      JsonNode root = FEEDBACK_JSON.readTree(ctx.body().asString());
+      if (root == null || !root.isObject()) {
+        ApiErrors.send(ctx, 400, "malformed_json", "the body must be a JSON object", null);
+        return null;
+      }
+      return FeedbackFrames.parse(root, "http");
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      ApiErrors.send(ctx, 400, "malformed_json", "body: " + e.getOriginalMessage(), null);
+    } catch (FrameException e) {
+      ApiErrors.send(ctx, 400, e.code(), e.getMessage(), e.field());
+    }
+    return null;
+  }
+
+  private static void storeFailed(RoutingContext ctx, String sessionId, Throwable e) {
+    LOG.warn("session {}: the turn store failed a lookup", sessionId, e);
+    ApiErrors.send(
+        ctx,
+        503,
+        "store_unavailable",
+        "the session turn store did not answer; send the feedback again",
+        null);
+  }
+
+  private static void unknownSession(RoutingContext ctx, String sessionId) {
+    ApiErrors.send(
+        ctx,
+        404,
+        "unknown_session",
+        "no session "
+            + sessionId
+            + " with a recorded turn (live on this node or kept for the session turn retention)",
+        "id");
+  }
+
+  private void fromLookup(
+      RoutingContext ctx,
+      String sessionId,
+      ClientFrame.Feedback feedback,
+      TurnStore.Lookup lookup) {
+    if (lookup instanceof TurnStore.Lookup.Found found
+        && found.event().sessionId().equals(sessionId)) {
+      FeedbackRecord record =
+          FeedbackRecord.of(
+              new StoredTurnRecord(found.event()), feedback.feedback(), feedback.reference());
+      recorder
+          .record(record)
+          .onComplete(
+              sent -> {
+                metrics.eventPublished(sent.succeeded());
+                if (sent.succeeded()) {
+                  recorded(ctx, feedback, record);
+                } else {
+                  ApiErrors.send(
+                      ctx,
+                      503,
+                      "event_not_recorded",
+                      "the feedback's event was not recorded: " + sent.cause().getMessage(),
+                      null);
+                }
+              });
+    } else if (lookup instanceof TurnStore.Lookup.UnknownSession) {
+      unknownSession(ctx, sessionId);
+    } else {
+      ApiErrors.send(
+          ctx,
+          404,
+          "unknown_turn",
+          "session "
+              + sessionId
+              + " has no recorded turn with id '"
+              + feedback.turnId()
+              + "' (kept for the session turn retention)",
+          "turn_id");
+    }
+  }
+
+  private static void recorded(
+      RoutingContext ctx, ClientFrame.Feedback feedback, FeedbackRecord record) {
+    ctx.response()
+        .setStatusCode(201)
+        .putHeader("content-type", "application/json")
+        .end(
+            new io.vertx.core.json.JsonObject()
+                .put("turn_id", feedback.turnId())
+                .put("event_id", record.eventId().toString())
+                .put("amends_event_id", record.turn().eventId().toString())
+                .encode());
+  }
+
+  private static void feedbackFailed(RoutingContext ctx, Throwable e) {
+    if (e instanceof FrameException f) {
+      int status =
+          switch (f.code()) {
+            case "unknown_turn" -> 404;
+            case "turn_not_recorded" -> 409;
+            default -> 503;
+          };
+      ApiErrors.send(ctx, status, f.code(), f.getMessage(), f.field());
+    } else {
+      ctx.fail(e);
+    }
   }
 
   private static final com.fasterxml.jackson.databind.ObjectMapper FEEDBACK_JSON =

@@ -4,7 +4,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.UUID;
 
 /** Something a session did that the data plane records as one interaction event. */
-public sealed interface SessionRecord permits ExecRecord, AgentTurnRecord, FeedbackRecord {
+public sealed interface SessionRecord
+    permits ExecRecord, AgentTurnRecord, FeedbackRecord, StoredTurnRecord {
 
   String tenant();
 

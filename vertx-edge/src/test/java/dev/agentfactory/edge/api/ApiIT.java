@@ -77,7 +77,8 @@ class ApiIT {
     AgentsHandler agents = new AgentsHandler(new AgentRegistry(agentStore));
     JobsHandler jobs = new JobsHandler(() -> null, () -> null); // no Flink here: NodeSessionIT
     DatasetsHandler datasets =
-        new DatasetsHandler(vertx, dir.resolve("datasets"), Lineage::unknown); // ditto
+        new DatasetsHandler(
+            vertx, dir.resolve("datasets"), Lineage::unknown, dir.resolve("cuts")); // ditto
     DrainHandler drains = new DrainHandler(() -> null); // no cluster here: ClusterDrainIT
     Handler<RoutingContext> echoTenant = ctx -> ctx.response().end(Auth.tenant(ctx));
     server =

@@ -118,7 +118,17 @@ public final class DatasetCatalog {
     if (paths.isEmpty()) {
       throw DatasetException.notFound("dataset '" + name + "' has no committed files to version");
     }
+    // Listed before the lineage is asked, like the data files: the checkpoint it names committed
+    // every withdrawal applied here (or an earlier one did).
+    Set<String> withdrawn = withdrawn(name);
     Lineage lineage = lineageSource.get();
+    String filteredPrefix =
+        WithdrawnRows.FILTERED_DIR
+            + "/v"
+            + number
+            + "-"
+            + UUID.randomUUID().toString().substring(0, 8)
+            + "/";
     long bytesTotal = 0;
     for (String path : paths) {
       bytesTotal += size(name, dir, path);
@@ -160,8 +170,12 @@ public final class DatasetCatalog {
                 bytesDone[0] += n;
                 progress.onProgress(filesDone, paths.size(), bytesDone[0], total);
               });
-      files.add(new DatasetFile(path, bytesDone[0] - before, footer.rows(), sha));
-      rowsDone += footer.rows();
+      DatasetFile file = new DatasetFile(path, bytesDone[0] - before, footer.rows(), sha);
+      if (!withdrawn.isEmpty()) {
+        file = withoutWithdrawn(name, dir, file, footer, withdrawn, filteredPrefix + path);
+      }
+      files.add(file);
+      rowsDone += file.rows();
       progress.onRows(rowsDone);
       if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
         throw lostRace(name, number);
@@ -177,9 +191,58 @@ public final class DatasetCatalog {
             clock.instant().truncatedTo(ChronoUnit.MILLIS),
             new DatasetSchema(first.schema().toString(), first.avroSchema()),
             policyColumn ? lineage.withScrubPolicies(List.copyOf(policies)) : lineage,
-            files);
+            files,
+            withdrawn.size());
     publish(name, versions, target, number, ManifestCodec.encode(version));
     return version;
+  }
+
+  private Set<String> withdrawn(String name) {
+    try {
+      return WithdrawnRows.read(root, name);
+    } catch (IOException | RuntimeException e) {
+      throw DatasetException.io("cannot read the withdrawals of dataset '" + name + "'", e);
+    }
+  }
+
+  /**
+   * {@code file} as it is if none of its rows is withdrawn, else a copy without them at {@code
+   * copyPath} (relative to the dataset directory), which must have the same Parquet schema.
+   */
+  private static DatasetFile withoutWithdrawn(
+      String name,
+      Path dir,
+      DatasetFile file,
+      ParquetFooter footer,
+      Set<String> withdrawn,
+      String copyPath) {
+    Path source = dir.resolve(file.path());
+    Path copy = dir.resolve(copyPath);
+    try {
+      if (WithdrawnRows.count(source, footer.schema(), withdrawn) == 0) {
+        return file;
+      }
+      long rows = WithdrawnRows.copyWithout(source, copy, footer.avroSchema(), withdrawn);
+      ParquetFooter copied = ParquetFooter.read(copy, false);
+      if (copied.rows() != rows || !sameSchema(copied.schema(), footer.schema())) {
+        throw DatasetException.io(
+            "the copy of '" + file.path() + "' without withdrawn rows differs in schema or rows",
+            null);
+      }
+      return new DatasetFile(
+          copyPath,
+          Files.size(copy),
+          rows,
+          FileChecksum.sha256(copy, n -> {}),
+          file.path(),
+          footer.rows() - rows);
+    } catch (IOException | RuntimeException e) {
+      if (e instanceof DatasetException d) {
+        throw d;
+      }
+      throw DatasetException.io(
+          "cannot copy '" + file.path() + "' of dataset '" + name + "' without withdrawn rows", e);
+    }
   }
 
   /**

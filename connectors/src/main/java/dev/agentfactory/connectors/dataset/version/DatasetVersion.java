@@ -15,6 +15,8 @@ import java.util.Objects;
  * @param schema the schema all files share
  * @param lineage the job, checkpoint, scrub policies and judge that produced the rows
  * @param files the files, sorted by path
+ * @param withdrawnExamples how many withdrawn example ids the cut knew (docs/datasets.md,
+ *     "Withdrawn rows"); the rows it left out are {@link #excludedRows()}
  */
 public record DatasetVersion(
     int format,
@@ -23,7 +25,8 @@ public record DatasetVersion(
     Instant createdAt,
     DatasetSchema schema,
     Lineage lineage,
-    List<DatasetFile> files) {
+    List<DatasetFile> files,
+    long withdrawnExamples) {
 
   /** The manifest format this code writes. */
   public static final int FORMAT = 1;
@@ -37,6 +40,23 @@ public record DatasetVersion(
       throw new IllegalArgumentException("version must be >= 1: " + version);
     }
     files = List.copyOf(files);
+  }
+
+  /** A version without withdrawals. */
+  public DatasetVersion(
+      int format,
+      String dataset,
+      int version,
+      Instant createdAt,
+      DatasetSchema schema,
+      Lineage lineage,
+      List<DatasetFile> files) {
+    this(format, dataset, version, createdAt, schema, lineage, files, 0);
+  }
+
+  /** Rows left out of the version's files because they were withdrawn. */
+  public long excludedRows() {
+    return files.stream().mapToLong(DatasetFile::excludedRows).sum();
   }
 
   /** Rows over all files. */

@@ -42,6 +42,8 @@ public final class ManifestCodec {
     root.put("file_count", v.files().size());
     root.put("total_rows", v.totalRows());
     root.put("total_bytes", v.totalBytes());
+    root.put("excluded_rows", v.excludedRows());
+    root.put("withdrawn_examples", v.withdrawnExamples());
     ObjectNode schema = root.putObject("schema");
     schema.put("parquet", v.schema().parquet());
     schema.put("avro", v.schema().avro());
@@ -60,6 +62,8 @@ public final class ManifestCodec {
       file.put("size_bytes", f.sizeBytes());
       file.put("rows", f.rows());
       file.put("sha256", f.sha256());
+      file.put("source", f.source());
+      file.put("excluded_rows", f.excludedRows());
     }
     try {
       return (WRITER.writeValueAsString(root) + "\n").getBytes(StandardCharsets.UTF_8);
@@ -96,7 +100,9 @@ public final class ManifestCodec {
               required(f, "path").asText(),
               required(f, "size_bytes").asLong(),
               required(f, "rows").asLong(),
-              required(f, "sha256").asText()));
+              required(f, "sha256").asText(),
+              text(f, "source"),
+              f.path("excluded_rows").asLong(0)));
     }
     try {
       return new DatasetVersion(
@@ -113,8 +119,9 @@ public final class ManifestCodec {
               text(lineage, "savepoint_path"),
               policies,
               text(lineage, "judge_version")),
-          files);
-    } catch (DateTimeParseException | NullPointerException e) {
+          files,
+          root.path("withdrawn_examples").asLong(0));
+    } catch (DateTimeParseException | NullPointerException | IllegalArgumentException e) {
       throw new IllegalArgumentException("invalid manifest: " + e.getMessage(), e);
     }
   }

@@ -63,7 +63,7 @@ record ParquetFooter(long rows, MessageType schema, String avroSchema, Set<Strin
     }
   }
 
-  private static boolean isStringColumn(MessageType schema, String column) {
+  static boolean isStringColumn(MessageType schema, String column) {
     if (!schema.containsField(column)) {
       return false;
     }

@@ -7,6 +7,7 @@ import dev.agentfactory.connectors.dataset.ParquetFormats;
 import dev.agentfactory.connectors.dataset.Provenance;
 import dev.agentfactory.connectors.dataset.SftMessage;
 import dev.agentfactory.connectors.dataset.SftRow;
+import dev.agentfactory.connectors.dataset.Withdrawal;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -123,6 +124,59 @@ class DatasetCatalogIT {
       assertThat(rs.next()).isTrue();
       assertThat(rs.getLong(1)).isEqualTo(v.totalRows()).isEqualTo(9);
       assertThat(rs.getLong(2)).isEqualTo(3);
+    }
+  }
+
+  @Test
+  void aCutLeavesOutWithdrawnRowsThroughACopyAndCountsThem() throws Exception {
+    Path bucket = Files.createDirectories(sft.resolve("2026-01-02--05"));
+    writeParquet(bucket.resolve("part-d-0.parquet"), 3, "pii-v1");
+    writeParquet(bucket.resolve("part-d-1.parquet"), 2, "pii-v1");
+    Path withdrawals = Files.createDirectories(root.resolve("_withdrawals/sft/2026-01-02--05"));
+    writeWithdrawals(
+        withdrawals.resolve("part-w-0.parquet"), "part-d-0.parquet-1", "not-in-any-file");
+    List<String> committedBefore = CommittedFiles.scan(sft);
+
+    DatasetVersion v = catalog.cut("sft", Lineage.unknown(), ProgressListener.NONE);
+
+    assertThat(CommittedFiles.scan(sft))
+        .as("committed files are untouched, copies are not committed files")
+        .isEqualTo(committedBefore);
+    assertThat(v.withdrawnExamples()).isEqualTo(2);
+    assertThat(v.excludedRows()).isEqualTo(1);
+    DatasetFile copy = v.files().stream().filter(f -> f.source() != null).findFirst().orElseThrow();
+    assertThat(copy.source()).isEqualTo("2026-01-02--05/part-d-0.parquet");
+    assertThat(copy.path())
+        .startsWith("_filtered/v1-")
+        .endsWith("/2026-01-02--05/part-d-0.parquet");
+    assertThat(copy.rows()).isEqualTo(2);
+    assertThat(copy.excludedRows()).isEqualTo(1);
+    assertThat(v.files().stream().filter(f -> f.source() == null).map(DatasetFile::path))
+        .contains("2026-01-02--05/part-d-1.parquet")
+        .doesNotContain("2026-01-02--05/part-d-0.parquet");
+    assertThat(v.totalRows()).as("2 + 3 set up, 3 + 2 here, one withdrawn").isEqualTo(9);
+    assertThat(sha256sum(catalog.resolveFile("sft", 1, copy.path()))).isEqualTo(copy.sha256());
+    assertThat(catalog.verify("sft", 1).intact()).isTrue();
+    assertThat(ManifestCodec.decode(ManifestCodec.encode(v))).isEqualTo(v);
+
+    List<Path> files = new ArrayList<>();
+    for (DatasetFile f : v.files()) {
+      files.add(catalog.resolveFile("sft", v.version(), f.path()));
+    }
+    String list = files.stream().map(p -> "'" + p + "'").collect(Collectors.joining(", "));
+    try (Connection db = DriverManager.getConnection("jdbc:duckdb:");
+        Statement st = db.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT count(*), count(*) FILTER (WHERE example_id = 'part-d-0.parquet-1'),"
+                    + " CAST(list(messages ORDER BY example_id)[1] AS VARCHAR)"
+                    + " FROM read_parquet(["
+                    + list
+                    + "])")) {
+      assertThat(rs.next()).isTrue();
+      assertThat(rs.getLong(1)).isEqualTo(v.totalRows());
+      assertThat(rs.getLong(2)).as("the withdrawn row").isZero();
+      assertThat(rs.getString(3)).as("3-level message lists survive the copy").contains("hi 0");
     }
   }
 
@@ -245,6 +299,20 @@ class DatasetCatalogIT {
                     List.of(),
                     List.of()),
                 List.of(new SftMessage("user", "hi " + i, null))));
+      }
+      writer.finish();
+    }
+  }
+
+  private static void writeWithdrawals(Path file, String... exampleIds) throws IOException {
+    FileSystem fs = FileSystem.getLocalFileSystem();
+    try (FSDataOutputStream out =
+        fs.create(
+            new org.apache.flink.core.fs.Path(file.toUri()), FileSystem.WriteMode.NO_OVERWRITE)) {
+      BulkWriter<Withdrawal> writer = ParquetFormats.withdrawals().create(out);
+      for (String id : exampleIds) {
+        writer.addElement(
+            new Withdrawal(id, "amend-" + id, Withdrawal.RATED_DOWN, "s", "acme", Instant.EPOCH));
       }
       writer.finish();
     }

@@ -1,0 +1,141 @@
+package dev.agentfactory.connectors.dataset.version;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.function.Consumer;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.parquet.avro.AvroParquetReader;
+import org.apache.parquet.avro.AvroParquetWriter;
+import org.apache.parquet.avro.AvroWriteSupport;
+import org.apache.parquet.column.page.PageReadStore;
+import org.apache.parquet.example.data.Group;
+import org.apache.parquet.example.data.simple.convert.GroupRecordConverter;
+import org.apache.parquet.hadoop.ParquetFileReader;
+import org.apache.parquet.hadoop.ParquetReader;
+import org.apache.parquet.hadoop.ParquetWriter;
+import org.apache.parquet.hadoop.metadata.CompressionCodecName;
+import org.apache.parquet.io.ColumnIOFactory;
+import org.apache.parquet.io.LocalInputFile;
+import org.apache.parquet.io.LocalOutputFile;
+import org.apache.parquet.io.RecordReader;
+import org.apache.parquet.schema.MessageType;
+
+/**
+ * Rows taken back after they were committed. The pipeline writes a dataset's withdrawals as Parquet
+ * under {@code <root>/_withdrawals/<dataset>/} (column {@code example_id}, the withdrawn row's); a
+ * cut reads those committed when it lists the data files and versions, instead of each data file
+ * holding a withdrawn row, a copy without those rows under {@code _filtered/}. Committed files are
+ * never modified.
+ */
+final class WithdrawnRows {
+
+  /** The withdrawals of all datasets, relative to the datasets root; one directory per dataset. */
+  static final String WITHDRAWALS_DIR = "_withdrawals";
+
+  /** Where a cut writes its filtered copies, relative to the dataset directory. */
+  static final String FILTERED_DIR = "_filtered";
+
+  static final String EXAMPLE_ID = "example_id";
+
+  private WithdrawnRows() {}
+
+  /** The example ids withdrawn from dataset {@code name} in its committed withdrawal files. */
+  static Set<String> read(Path root, String name) throws IOException {
+    Path dir = root.resolve(WITHDRAWALS_DIR).resolve(name);
+    Set<String> ids = new HashSet<>();
+    if (!Files.isDirectory(dir)) {
+      return ids;
+    }
+    for (String file : CommittedFiles.scan(dir)) {
+      strings(dir.resolve(file), EXAMPLE_ID, ids::add);
+    }
+    return ids;
+  }
+
+  /** How many rows of {@code file} carry a withdrawn example id (0 without that column). */
+  static long count(Path file, MessageType schema, Set<String> withdrawn) throws IOException {
+    if (withdrawn.isEmpty() || !ParquetFooter.isStringColumn(schema, EXAMPLE_ID)) {
+      return 0;
+    }
+    long[] hits = {0};
+    strings(
+        file,
+        EXAMPLE_ID,
+        id -> {
+          if (withdrawn.contains(id)) {
+            hits[0]++;
+          }
+        });
+    return hits[0];
+  }
+
+  /**
+   * Writes {@code target}: the rows of {@code source} whose example id is not withdrawn, with the
+   * same schema and compression as the pipeline's files. Returns the rows written.
+   */
+  @SuppressWarnings("deprecation") // the Hadoop Configuration variants, as in ParquetFormats
+  static long copyWithout(Path source, Path target, String avroSchema, Set<String> withdrawn)
+      throws IOException {
+    if (avroSchema == null) {
+      throw new IOException(source + " has no Avro schema in its footer; cannot copy its rows");
+    }
+    Files.createDirectories(target.getParent());
+    Configuration conf = new Configuration(false);
+    conf.setBoolean(AvroWriteSupport.WRITE_OLD_LIST_STRUCTURE, false);
+    long written = 0;
+    try (ParquetReader<GenericRecord> reader =
+            AvroParquetReader.<GenericRecord>builder(new LocalInputFile(source))
+                .withDataModel(GenericData.get())
+                .withConf(conf)
+                .build();
+        ParquetWriter<GenericRecord> writer =
+            AvroParquetWriter.<GenericRecord>builder(new LocalOutputFile(target))
+                .withSchema(new Schema.Parser().parse(avroSchema))
+                .withDataModel(GenericData.get())
+                .withConf(conf)
+                .withCompressionCodec(CompressionCodecName.ZSTD)
+                .build()) {
+      GenericRecord row;
+      while ((row = reader.read()) != null) {
+        Object id = row.get(EXAMPLE_ID);
+        if (id == null || !withdrawn.contains(id.toString())) {
+          writer.write(row);
+          written++;
+        }
+      }
+    }
+    return written;
+  }
+
+  // Reads one string column (a projection), as the scrub policy column is read.
+  private static void strings(Path file, String column, Consumer<String> out) throws IOException {
+    try (ParquetFileReader reader = ParquetFileReader.open(new LocalInputFile(file))) {
+      MessageType schema = reader.getFooter().getFileMetaData().getSchema();
+      if (!ParquetFooter.isStringColumn(schema, column)) {
+        throw new IOException(file + " has no string column " + column);
+      }
+      MessageType projection = new MessageType(schema.getName(), schema.getType(column));
+      reader.setRequestedSchema(projection);
+      ColumnIOFactory columns = new ColumnIOFactory();
+      PageReadStore pages;
+      while ((pages = reader.readNextRowGroup()) != null) {
+        RecordReader<Group> records =
+            columns
+                .getColumnIO(projection)
+                .getRecordReader(pages, new GroupRecordConverter(projection));
+        for (long i = 0; i < pages.getRowCount(); i++) {
+          Group row = records.read();
+          if (row.getFieldRepetitionCount(column) > 0) {
+            out.accept(row.getString(column, 0));
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,322 @@
+package dev.agentfactory.edge.session;
+
+import dev.agentfactory.connectors.event.Interaction;
+import dev.agentfactory.connectors.event.InteractionCodec;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@link TurnStore} over plain JDBC, in SQL that H2 and PostgreSQL both run: an H2 file under the
+ * node's data directory by default, a database every node of a cluster shares by URL ({@code
+ * session.store.url}). Turns older than the retention are not found and are deleted by a sweep
+ * every {@value #SWEEP_MINUTES} minutes. All JDBC runs on the {@value #POOL} worker pool, one
+ * connection, never on an event loop.
+ *
+ * <pre>{@code
+ * JdbcTurnStore.open(vertx, JdbcTurnStore.embeddedUrl(edgeDir), Duration.ofDays(7))
+ *     .onSuccess(store -> recorder = new TurnStoreRecorder(kafkaRecorder, store));
+ * }</pre>
+ */
+public final class JdbcTurnStore implements TurnStore {
+
+  private static final Logger LOG = LoggerFactory.getLogger(JdbcTurnStore.class);
+
+  static final String POOL = "af-turn-store";
+  static final long SWEEP_MINUTES = 10;
+
+  /** Turns written in one transaction at most. */
+  static final int BATCH = 500;
+
+  /** Turns waiting to be written at most; more are refused (not kept, still on Kafka). */
+  static final int MAX_QUEUED = 50_000;
+
+  private static final String SCHEMA =
+      "CREATE TABLE IF NOT EXISTS af_session_turns ("
+          + " tenant_id VARCHAR(64) NOT NULL, session_id VARCHAR(64) NOT NULL,"
+          + " turn_id VARCHAR(128) NOT NULL, event_id VARCHAR(36) NOT NULL,"
+          + " event_json TEXT NOT NULL, recorded_at BIGINT NOT NULL,"
+          + " PRIMARY KEY (tenant_id, session_id, turn_id))";
+
+  private final Vertx vertx;
+  private final String url;
+  private final Duration retention;
+  private final Clock clock;
+  private final WorkerExecutor worker;
+  private final InteractionCodec codec = new InteractionCodec();
+  private final long sweepTimer;
+  private final Queue<Pending> pending = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger queued = new AtomicInteger();
+  private final AtomicBoolean draining = new AtomicBoolean();
+  private Connection connection; // confined to the single worker thread
+
+  private JdbcTurnStore(Vertx vertx, String url, Duration retention, Clock clock) {
+    this.vertx = vertx;
+    this.url = url;
+    this.retention = retention;
+    this.clock = clock;
+    this.worker = vertx.createSharedWorkerExecutor(POOL, 1);
+    this.sweepTimer =
+        vertx.setPeriodic(
+            Duration.ofMinutes(SWEEP_MINUTES).toMillis(),
+            id ->
+                sweep().onFailure(e -> LOG.warn("expired session turns not deleted (retried)", e)));
+  }
+
+  /** The embedded default: an H2 database file {@code turns.mv.db} in {@code dir}. */
+  public static String embeddedUrl(Path dir) {
+    return "jdbc:h2:file:"
+        + dir.toAbsolutePath().normalize().resolve("turns")
+        + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DB_CLOSE_ON_EXIT=FALSE";
+  }
+
+  /** Connects, creates the table if it is missing, deletes expired turns, returns the store. */
+  public static Future<JdbcTurnStore> open(Vertx vertx, String url, Duration retention) {
+    return open(vertx, url, retention, Clock.systemUTC());
+  }
+
+  static Future<JdbcTurnStore> open(Vertx vertx, String url, Duration retention, Clock clock) {
+    if (retention.isNegative() || retention.isZero()) {
+      throw new IllegalArgumentException("retention must be positive: " + retention);
+    }
+    JdbcTurnStore store = new JdbcTurnStore(vertx, url, retention, clock);
+    return store
+        .run(
+            c -> {
+              try (Statement s = c.createStatement()) {
+                s.execute(SCHEMA);
+              }
+              return null;
+            })
+        .compose(v -> store.sweep())
+        .map(store)
+        .recover(e -> store.close().transform(v -> Future.failedFuture(e)));
+  }
+
+  /**
+   * Queues the turn; a drain on the worker writes what is queued in one transaction (up to {@value
+   * #BATCH} turns), so the store keeps up with many sessions with one connection. Fails at once
+   * when {@value #MAX_QUEUED} turns are already waiting (the database is slower than the turns):
+   * the turn is still recorded on Kafka, only not amendable from elsewhere.
+   */
+  @Override
+  public Future<Void> put(String turnId, Interaction event) {
+    if (queued.incrementAndGet() > MAX_QUEUED) {
+      queued.decrementAndGet();
+      return Future.failedFuture(
+          new IllegalStateException(
+              "the session turn store is " + MAX_QUEUED + " turns behind; turn not kept"));
+    }
+    Promise<Void> done = Promise.promise();
+    pending.add(
+        new Pending(
+            event.tenant(),
+            event.sessionId(),
+            turnId,
+            event.eventId().toString(),
+            new String(codec.toJson(event), StandardCharsets.UTF_8),
+            clock.millis(),
+            done));
+    if (draining.compareAndSet(false, true)) {
+      drain();
+    }
+    return done.future();
+  }
+
+  /** A turn waiting to be written. */
+  private record Pending(
+      String tenant,
+      String sessionId,
+      String turnId,
+      String eventId,
+      String json,
+      long recordedAt,
+      Promise<Void> done) {}
+
+  private void drain() {
+    // Keyed by turn: a reused request id in one batch keeps the newest turn.
+    Map<List<String>, Pending> batch = new LinkedHashMap<>();
+    List<Pending> taken = new ArrayList<>();
+    Pending next;
+    while (taken.size() < BATCH && (next = pending.poll()) != null) {
+      taken.add(next);
+      List<String> key = List.of(next.tenant(), next.sessionId(), next.turnId());
+      batch.remove(key);
+      batch.put(key, next);
+    }
+    if (taken.isEmpty()) {
+      draining.set(false);
+      // a put may have queued after the poll and before the flag was cleared
+      if (!pending.isEmpty() && draining.compareAndSet(false, true)) {
+        drain();
+      }
+      return;
+    }
+    run(c -> {
+          write(c, batch.values());
+          return null;
+        })
+        .onComplete(
+            ar -> {
+              queued.addAndGet(-taken.size());
+              for (Pending p : taken) {
+                if (ar.succeeded()) {
+                  p.done().tryComplete();
+                } else {
+                  p.done().tryFail(ar.cause());
+                }
+              }
+              drain();
+            });
+  }
+
+  private static void write(Connection c, Iterable<Pending> batch) throws SQLException {
+    // Delete, then insert: portable SQL for "a reused request id names the newest turn".
+    try (PreparedStatement d =
+            c.prepareStatement(
+                "DELETE FROM af_session_turns"
+                    + " WHERE tenant_id = ? AND session_id = ? AND turn_id = ?");
+        PreparedStatement i =
+            c.prepareStatement(
+                "INSERT INTO af_session_turns (tenant_id, session_id, turn_id, event_id,"
+                    + " event_json, recorded_at) VALUES (?, ?, ?, ?, ?, ?)")) {
+      for (Pending p : batch) {
+        d.setString(1, p.tenant());
+        d.setString(2, p.sessionId());
+        d.setString(3, p.turnId());
+        d.addBatch();
+        i.setString(1, p.tenant());
+        i.setString(2, p.sessionId());
+        i.setString(3, p.turnId());
+        i.setString(4, p.eventId());
+        i.setString(5, p.json());
+        i.setLong(6, p.recordedAt());
+        i.addBatch();
+      }
+      d.executeBatch();
+      i.executeBatch();
+    }
+  }
+
+  @Override
+  public Future<Lookup> find(String tenant, String sessionId, String turnId) {
+    long oldest = clock.millis() - retention.toMillis();
+    return run(
+        c -> {
+          try (PreparedStatement s =
+              c.prepareStatement(
+                  "SELECT event_json FROM af_session_turns WHERE tenant_id = ? AND session_id = ?"
+                      + " AND turn_id = ? AND recorded_at >= ?")) {
+            s.setString(1, tenant);
+            s.setString(2, sessionId);
+            s.setString(3, turnId);
+            s.setLong(4, oldest);
+            try (ResultSet rs = s.executeQuery()) {
+              if (rs.next()) {
+                return new Lookup.Found(
+                    codec.parse(rs.getString(1).getBytes(StandardCharsets.UTF_8)));
+              }
+            }
+          }
+          try (PreparedStatement s =
+              c.prepareStatement(
+                  "SELECT 1 FROM af_session_turns WHERE tenant_id = ? AND session_id = ?"
+                      + " AND recorded_at >= ? LIMIT 1")) {
+            s.setString(1, tenant);
+            s.setString(2, sessionId);
+            s.setLong(3, oldest);
+            try (ResultSet rs = s.executeQuery()) {
+              return rs.next() ? new Lookup.UnknownTurn() : new Lookup.UnknownSession();
+            }
+          }
+        });
+  }
+
+  /** Deletes the turns older than the retention. */
+  Future<Void> sweep() {
+    long oldest = clock.millis() - retention.toMillis();
+    return run(
+        c -> {
+          try (PreparedStatement s =
+              c.prepareStatement("DELETE FROM af_session_turns WHERE recorded_at < ?")) {
+            s.setLong(1, oldest);
+            int deleted = s.executeUpdate();
+            if (deleted > 0) {
+              LOG.info("deleted {} session turns older than {}", deleted, retention);
+            }
+          }
+          return null;
+        });
+  }
+
+  @FunctionalInterface
+  private interface Work<T> {
+    T apply(Connection c) throws Exception;
+  }
+
+  private <T> Future<T> run(Work<T> work) {
+    Callable<T> task =
+        () -> {
+          Connection c = connection();
+          try {
+            T result = work.apply(c);
+            c.commit();
+            return result;
+          } catch (Exception e) {
+            try {
+              c.rollback();
+            } catch (SQLException broken) {
+              connection = null; // reconnect on the next call
+            }
+            throw e;
+          }
+        };
+    return worker.executeBlocking(task, true);
+  }
+
+  private Connection connection() throws SQLException {
+    if (connection == null || connection.isClosed()) {
+      connection = DriverManager.getConnection(url);
+      connection.setAutoCommit(false);
+    }
+    return connection;
+  }
+
+  @Override
+  public Future<Void> close() {
+    vertx.cancelTimer(sweepTimer);
+    return worker
+        .executeBlocking(
+            () -> {
+              if (connection != null) {
+                connection.close();
+                connection = null;
+              }
+              return null;
+            },
+            true)
+        .transform(ar -> worker.close());
+  }
+}

@@ -1,0 +1,270 @@
+package dev.agentfactory.edge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agentfactory.connectors.kafka.Topics;
+import dev.agentfactory.edge.config.ConfigSource;
+import dev.agentfactory.edge.config.NodeConfig;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.h2.tools.Server;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Feedback on a turn reaches it after its session ended and from another node of the cluster,
+ * through the shared session turn store. Real components: two nodes joined in one Hazelcast cluster
+ * with auth on, sharing a key store and a turn store in one database served by an H2 TCP server
+ * (the stand-in for the PostgreSQL a production cluster shares), node A's embedded Kafka broker and
+ * Flink MiniCluster (node B uses them as external ones), a WebSocket client, and a Kafka consumer
+ * reading the amending events back.
+ */
+class FeedbackAcrossNodesIT {
+
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+  private static final String ADMIN = "admin-key-for-the-feedback-it";
+  private static final Duration TIMEOUT = Duration.ofSeconds(60);
+
+  @TempDir static Path dirA;
+  @TempDir static Path dirB;
+  private static Server database;
+  private static AgentFactoryNode nodeA;
+  private static AgentFactoryNode nodeB;
+
+  @BeforeAll
+  static void startCluster() throws Exception {
+    database = Server.createTcpServer("-tcpPort", "0", "-ifNotExists").start();
+    String db = "jdbc:h2:tcp://127.0.0.1:" + database.getPort() + "/mem:";
+    String jar = System.getProperty("af.test.pipeline.jar");
+    assertThat(jar).as("af.test.pipeline.jar (set by failsafe)").isNotNull();
+    int clusterA = freePort();
+    Map<String, String> shared = new HashMap<>();
+    shared.put("http.port", "0");
+    shared.put("flink.pipeline.jar", jar);
+    shared.put("flink.checkpoint.interval.ms", "1000");
+    shared.put("sandbox.isolation", "process");
+    shared.put("sandbox.pool.size", "1");
+    shared.put("session.resume.grace.ms", "0");
+    shared.put("auth.admin.key", ADMIN);
+    shared.put("auth.store.url", db + "keys;DB_CLOSE_DELAY=-1");
+    shared.put(
+        "session.store.url", db + "turns;DB_CLOSE_DELAY=-1;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE");
+
+    Map<String, String> a = new HashMap<>(shared);
+    a.put("data.dir", dirA.toString());
+    a.put("kafka.embedded.port", "0");
+    a.put("flink.embedded.port", "0");
+    a.put("cluster.port", Integer.toString(clusterA));
+    nodeA = AgentFactoryNode.start(NodeConfig.from(new ConfigSource(a, Map.of(), Map.of())));
+
+    Map<String, String> b = new HashMap<>(shared);
+    b.put("data.dir", dirB.toString());
+    b.put("kafka.bootstrap.servers", nodeA.kafkaBootstrapServers());
+    b.put("flink.rest.url", nodeA.flinkRestUrl().toString());
+    b.put("cluster.port", Integer.toString(freePort()));
+    b.put("cluster.members", "127.0.0.1:" + clusterA);
+    nodeB = AgentFactoryNode.start(NodeConfig.from(new ConfigSource(b, Map.of(), Map.of())));
+  }
+
+  @AfterAll
+  static void stop() {
+    for (AgentFactoryNode node : new AgentFactoryNode[] {nodeB, nodeA}) {
+      if (node != null) {
+        node.close();
+      }
+    }
+    if (database != null) {
+      database.stop();
+    }
+  }
+
+  @Test
+  void feedbackReachesATurnFromAnotherNodeAndAfterItsSessionEnded() throws Exception {
+    String acme = key("acme");
+    String other = key("other");
+    // Node B learns keys created through A at its next key refresh (every 10 s).
+    for (String key : new String[] {acme, other}) {
+      await()
+          .atMost(TIMEOUT)
+          .pollInterval(Duration.ofMillis(200))
+          .until(
+              () ->
+                  post(
+                          nodeB,
+                          "/v1/sessions/" + UUID.randomUUID() + "/feedback",
+                          key,
+                          "{\"turn_id\":\"c1\",\"rating\":\"up\"}")
+                      .statusCode(),
+              status -> status == 404);
+    }
+    String sessionId;
+    String turnEvent;
+    try (FrameClient client =
+        new FrameClient(
+            URI.create(
+                nodeA.httpUrl().replace("http://", "ws://")
+                    + "/v1/sessions?access_token="
+                    + acme))) {
+      sessionId = client.next(TIMEOUT).get("session_id").asText();
+      client.send("{\"v\":1,\"type\":\"exec\",\"id\":\"c1\",\"command\":\"echo across nodes\"}");
+      client.until(f -> f.get("type").asText().equals("exec.exit"), TIMEOUT);
+
+      // The session is live on A; B answers from the shared store once the turn is recorded.
+      String path = "/v1/sessions/" + sessionId + "/feedback";
+      HttpResponse<String> fromB =
+          await()
+              .atMost(TIMEOUT)
+              .pollInterval(Duration.ofMillis(100))
+              .until(
+                  () -> post(nodeB, path, acme, "{\"turn_id\":\"c1\",\"rating\":\"down\"}"),
+                  r -> r.statusCode() != 404);
+      assertThat(fromB.statusCode()).as(fromB.body()).isEqualTo(201);
+      JsonNode recorded = MAPPER.readTree(fromB.body());
+      turnEvent = recorded.get("amends_event_id").asText();
+
+      HttpResponse<String> unknownTurn =
+          post(nodeB, path, acme, "{\"turn_id\":\"c9\",\"rating\":\"up\"}");
+      assertThat(unknownTurn.statusCode()).isEqualTo(404);
+      assertThat(error(unknownTurn).get("code").asText()).isEqualTo("unknown_turn");
+      assertThat(error(unknownTurn).get("field").asText()).isEqualTo("turn_id");
+      assertUnknownSession(post(nodeB, path, other, "{\"turn_id\":\"c1\",\"rating\":\"up\"}"));
+      assertUnknownSession(post(nodeA, path, other, "{\"turn_id\":\"c1\",\"rating\":\"up\"}"));
+      assertUnknownSession(
+          post(
+              nodeB,
+              "/v1/sessions/" + UUID.randomUUID() + "/feedback",
+              acme,
+              "{\"turn_id\":\"c1\",\"rating\":\"up\"}"));
+      HttpResponse<String> invalid =
+          post(nodeB, path, acme, "{\"turn_id\":\"c1\",\"rating\":\"meh\"}");
+      assertThat(invalid.statusCode()).isEqualTo(400);
+      assertThat(error(invalid).get("field").asText()).isEqualTo("rating");
+    }
+
+    // The client left and the session ended (no resume grace): A no longer holds it.
+    await()
+        .atMost(TIMEOUT)
+        .until(
+            () ->
+                TestHttp.client()
+                    .send(
+                        HttpRequest.newBuilder(
+                                URI.create(
+                                    nodeA.httpUrl()
+                                        + "/v1/sessions/"
+                                        + sessionId
+                                        + "?last_seq=0&access_token="
+                                        + acme))
+                            .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                    .statusCode(),
+            status -> status == 404);
+    String path = "/v1/sessions/" + sessionId + "/feedback";
+    HttpResponse<String> ended =
+        post(
+            nodeA,
+            path,
+            acme,
+            "{\"turn_id\":\"c1\",\"reference\":{\"answer\":\"across nodes\",\"eval\":true}}");
+    assertThat(ended.statusCode()).as(ended.body()).isEqualTo(201);
+    JsonNode endedRecorded = MAPPER.readTree(ended.body());
+    assertThat(endedRecorded.get("amends_event_id").asText()).isEqualTo(turnEvent);
+    assertUnknownSession(post(nodeA, path, other, "{\"turn_id\":\"c1\",\"rating\":\"up\"}"));
+
+    // Both amending events are on Kafka: the turn again, with the feedback, naming the turn.
+    Map<String, JsonNode> amendments = amendmentsOf(turnEvent, 2);
+    assertThat(amendments).hasSize(2);
+    for (JsonNode event : amendments.values()) {
+      assertThat(event.get("tenant").asText()).isEqualTo("acme");
+      assertThat(event.get("gen_ai.conversation.id").asText()).isEqualTo(sessionId);
+      assertThat(event.get("messages").toString()).contains("echo across nodes");
+    }
+    assertThat(amendments.values().stream().map(e -> e.at("/feedback/rating").asText()))
+        .contains("down");
+    assertThat(amendments.values().stream().map(e -> e.at("/reference/eval").asBoolean()))
+        .contains(true);
+  }
+
+  private static void assertUnknownSession(HttpResponse<String> response) throws IOException {
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(404);
+    assertThat(error(response).get("code").asText()).isEqualTo("unknown_session");
+    assertThat(error(response).get("field").asText()).isEqualTo("id");
+  }
+
+  private static JsonNode error(HttpResponse<String> response) throws IOException {
+    return MAPPER.readTree(response.body()).get("error");
+  }
+
+  /** The amending events of {@code turnEvent} on the interactions topic, by event id. */
+  private static Map<String, JsonNode> amendmentsOf(String turnEvent, int expected) {
+    Properties props = new Properties();
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, nodeA.kafkaBootstrapServers());
+    props.put(ConsumerConfig.GROUP_ID_CONFIG, "feedback-across-nodes-" + UUID.randomUUID());
+    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    Map<String, JsonNode> found = new HashMap<>();
+    try (KafkaConsumer<String, byte[]> consumer =
+        new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
+      consumer.subscribe(Set.of(Topics.INTERACTIONS));
+      long deadline = System.nanoTime() + TIMEOUT.toNanos();
+      while (found.size() < expected && System.nanoTime() < deadline) {
+        for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+          try {
+            JsonNode event = MAPPER.readTree(new String(record.value(), StandardCharsets.UTF_8));
+            if (turnEvent.equals(event.path("amends_event_id").asText())) {
+              found.put(event.get("event_id").asText(), event);
+            }
+          } catch (IOException e) {
+            // not an event of this test
+          }
+        }
+      }
+    }
+    return found;
+  }
+
+  private static String key(String tenant) throws Exception {
+    HttpResponse<String> created =
+        post(nodeA, "/v1/keys", ADMIN, "{\"tenant\":\"" + tenant + "\",\"name\":\"it\"}");
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    return MAPPER.readTree(created.body()).get("key").asText();
+  }
+
+  private static HttpResponse<String> post(
+      AgentFactoryNode node, String path, String key, String body) throws Exception {
+    return TestHttp.client()
+        .send(
+            HttpRequest.newBuilder(URI.create(node.httpUrl() + path))
+                .header("authorization", "Bearer " + key)
+                .header("content-type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+}
