@@ -60,13 +60,37 @@ final class NameFinderDetector implements Detector {
     if (tokens.size == 0 || !hasCandidate(tokens, gazetteer)) {
       return;
     }
-    for (SequenceTagger.TokenSpan s : tagger.tag(NameFeatures.of(tokens, gazetteer))) {
+    List<SequenceTagger.TokenSpan> spans = tagger.tag(NameFeatures.of(tokens, gazetteer));
+    boolean placeNearby = false;
+    for (SequenceTagger.TokenSpan s : spans) {
+      placeNearby |=
+          (s.type() == EntityType.ADDRESS || s.type() == EntityType.LOCATION)
+              && hasLetter(tokens, s.first(), s.last());
+    }
+    for (SequenceTagger.TokenSpan s : spans) {
       double score = 1 / (1 + Math.exp(-s.margin() / MARGIN_SCALE));
-      if (score < MIN_SCORE) {
+      if (score < MIN_SCORE || !(placeNearby || hasLetter(tokens, s.first(), s.last()))) {
         continue;
       }
       out.add(new PiiSpan(s.type(), tokens.start[s.first()], tokens.end[s.last() - 1], score));
     }
+  }
+
+  /**
+   * Whether the span has a letter. A span of digits alone (a house number, a postcode: the data
+   * labels those as separate ADDRESS spans) is kept only next to a street, city or country span;
+   * alone it is a number ({@code 6x7 is 42} once came out with {@code 42} as an ADDRESS).
+   */
+  static boolean hasLetter(Tokens tokens, int first, int endExclusive) {
+    for (int i = first; i < endExclusive; i++) {
+      String t = tokens.text[i];
+      for (int c = 0; c < t.length(); c++) {
+        if (Character.isLetter(t.charAt(c))) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   /**

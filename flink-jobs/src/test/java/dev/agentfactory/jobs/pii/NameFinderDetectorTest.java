@@ -1,0 +1,23 @@
+package dev.agentfactory.jobs.pii;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+class NameFinderDetectorTest {
+
+  @Test
+  void aSpanOfDigitsAloneIsNeverANameOrAddress() {
+    // the bundled tagger once tagged the "42" of this command as an ADDRESS
+    PiiScanner scanner = PiiScanner.create();
+    assertThat(scanner.scan("echo 6x7 is 42")).isEmpty();
+    assertThat(scanner.scan("what is 6x7? 6x7 is 42")).isEmpty();
+  }
+
+  @Test
+  void hasLetterLooksAtEveryTokenOfTheSpan() {
+    Tokens tokens = Tokens.of("at 12 Main St");
+    assertThat(NameFinderDetector.hasLetter(tokens, 1, 2)).isFalse();
+    assertThat(NameFinderDetector.hasLetter(tokens, 1, 4)).isTrue();
+  }
+}
