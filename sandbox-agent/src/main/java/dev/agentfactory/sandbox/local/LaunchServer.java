@@ -341,19 +341,7 @@ final class LaunchServer implements AutoCloseable {
   @Override
   public void close() {
     gone = true;
-    try {
-      toServer.close();
-    } catch (IOException e) {
-      // exiting anyway
-    }
-    try {
-      if (!server.waitFor(1, TimeUnit.SECONDS)) {
-        server.destroyForcibly();
-      }
-    } catch (InterruptedException e) {
-      server.destroyForcibly();
-      Thread.currentThread().interrupt();
-    }
+    HelperProcesses.stop(toServer, server);
     closeQuietly(listener);
     try {
       Files.deleteIfExists(socket);

@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The pool's {@code af-launch --unmount-server}: unmounts workspace tmpfs mounts with one syscall
@@ -106,18 +105,6 @@ final class WorkspaceUnmounter implements AutoCloseable {
   @Override
   public synchronized void close() {
     gone = true;
-    try {
-      toHelper.close();
-    } catch (IOException e) {
-      // it is exiting anyway
-    }
-    try {
-      if (!process.waitFor(1, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-      }
-    } catch (InterruptedException e) {
-      process.destroyForcibly();
-      Thread.currentThread().interrupt();
-    }
+    HelperProcesses.stop(toHelper, process);
   }
 }

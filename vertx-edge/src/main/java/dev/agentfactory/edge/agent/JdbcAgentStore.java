@@ -1,11 +1,10 @@
 package dev.agentfactory.edge.agent;
 
+import dev.agentfactory.edge.store.JdbcWorker;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.WorkerExecutor;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -16,7 +15,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
-import java.util.concurrent.Callable;
 
 /**
  * An {@link AgentStore} over plain JDBC, in SQL that H2 (in its PostgreSQL mode) and PostgreSQL
@@ -61,17 +59,12 @@ public final class JdbcAgentStore implements AgentStore {
           + " ON d.tenant_id = a.tenant_id AND d.agent_name = a.name";
 
   private final String url;
-  private final String user;
-  private final String password;
-  private final WorkerExecutor worker;
+  private final JdbcWorker jdbc;
   private final AgentSpecCodec codec = new AgentSpecCodec();
-  private Connection connection; // confined to the single worker thread
 
   private JdbcAgentStore(Vertx vertx, String url, String user, String password) {
     this.url = url;
-    this.user = user;
-    this.password = password;
-    this.worker = vertx.createSharedWorkerExecutor(POOL, 1);
+    this.jdbc = new JdbcWorker(vertx, POOL, url, user, password, "agent store");
   }
 
   /** The embedded default: an H2 database file {@code agents.mv.db} in {@code dir}. */
@@ -240,63 +233,17 @@ public final class JdbcAgentStore implements AgentStore {
 
   @Override
   public Future<Void> close() {
-    return worker
-        .<Void>executeBlocking(
-            () -> {
-              if (connection != null) {
-                connection.close();
-                connection = null;
-              }
-              return null;
-            })
-        .eventually(worker::close);
+    return jdbc.close();
   }
 
   // ---- JDBC, on the worker thread only ----
 
-  private interface Work<T> {
-    T apply(Connection c) throws Exception;
-  }
-
   /** Runs {@code work} in one transaction on the worker, mapping SQL failures to codes. */
-  private <T> Future<T> run(Work<T> work) {
-    Callable<T> task =
-        () -> {
-          Connection c = connection();
-          try {
-            T result = work.apply(c);
-            c.commit();
-            return result;
-          } catch (Exception e) {
-            rollback(c);
-            throw translate(e);
-          }
-        };
-    return worker.executeBlocking(task, true);
+  private <T> Future<T> run(JdbcWorker.Work<T> work) {
+    return jdbc.run(work).recover(e -> Future.failedFuture(translate(e)));
   }
 
-  private Connection connection() throws SQLException {
-    if (connection == null || connection.isClosed()) {
-      try {
-        connection = DriverManager.getConnection(url, user, password);
-        connection.setAutoCommit(false);
-      } catch (SQLException e) {
-        throw new SQLException("cannot open the agent store at " + redactUrl(url), e);
-      }
-    }
-    return connection;
-  }
-
-  private void rollback(Connection c) {
-    try {
-      c.rollback();
-    } catch (SQLException e) {
-      // the connection is broken: drop it so the next call reconnects
-      connection = null;
-    }
-  }
-
-  private static Exception translate(Exception e) {
+  private static Throwable translate(Throwable e) {
     if (e instanceof AgentException) {
       return e;
     }
@@ -308,10 +255,6 @@ public final class JdbcAgentStore implements AgentStore {
     }
     return new AgentException(
         AgentException.Code.STORE_UNAVAILABLE, "agent store failed: " + e.getMessage(), null, e);
-  }
-
-  private static String redactUrl(String url) {
-    return url.replaceAll("(?i)(password=)[^;&]*", "$1***");
   }
 
   private static boolean exists(Connection c, AgentRef ref) throws SQLException {
@@ -415,6 +358,6 @@ public final class JdbcAgentStore implements AgentStore {
 
   @Override
   public String toString() {
-    return "JdbcAgentStore[" + redactUrl(url) + "]";
+    return "JdbcAgentStore[" + JdbcWorker.redactUrl(url) + "]";
   }
 }

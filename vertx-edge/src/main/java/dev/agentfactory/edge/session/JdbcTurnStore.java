@@ -2,14 +2,13 @@ package dev.agentfactory.edge.session;
 
 import dev.agentfactory.connectors.event.Interaction;
 import dev.agentfactory.connectors.event.InteractionCodec;
+import dev.agentfactory.edge.store.JdbcWorker;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.WorkerExecutor;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -21,7 +20,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
-import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -64,20 +62,19 @@ public final class JdbcTurnStore implements TurnStore {
   private final String url;
   private final Duration retention;
   private final Clock clock;
-  private final WorkerExecutor worker;
+  private final JdbcWorker jdbc;
   private final InteractionCodec codec = new InteractionCodec();
   private final long sweepTimer;
   private final Queue<Pending> pending = new ConcurrentLinkedQueue<>();
   private final AtomicInteger queued = new AtomicInteger();
   private final AtomicBoolean draining = new AtomicBoolean();
-  private Connection connection; // confined to the single worker thread
 
   private JdbcTurnStore(Vertx vertx, String url, Duration retention, Clock clock) {
     this.vertx = vertx;
     this.url = url;
     this.retention = retention;
     this.clock = clock;
-    this.worker = vertx.createSharedWorkerExecutor(POOL, 1);
+    this.jdbc = new JdbcWorker(vertx, POOL, url, null, null, "session turn store");
     this.sweepTimer =
         vertx.setPeriodic(
             Duration.ofMinutes(SWEEP_MINUTES).toMillis(),
@@ -103,6 +100,7 @@ public final class JdbcTurnStore implements TurnStore {
     }
     JdbcTurnStore store = new JdbcTurnStore(vertx, url, retention, clock);
     return store
+        .jdbc
         .run(
             c -> {
               try (Statement s = c.createStatement()) {
@@ -174,10 +172,11 @@ public final class JdbcTurnStore implements TurnStore {
       }
       return;
     }
-    run(c -> {
-          write(c, batch.values());
-          return null;
-        })
+    jdbc.run(
+            c -> {
+              write(c, batch.values());
+              return null;
+            })
         .onComplete(
             ar -> {
               queued.addAndGet(-taken.size());
@@ -223,7 +222,7 @@ public final class JdbcTurnStore implements TurnStore {
   @Override
   public Future<Lookup> find(String tenant, String sessionId, String turnId) {
     long oldest = clock.millis() - retention.toMillis();
-    return run(
+    return jdbc.run(
         c -> {
           try (PreparedStatement s =
               c.prepareStatement(
@@ -257,7 +256,7 @@ public final class JdbcTurnStore implements TurnStore {
   /** Deletes the turns older than the retention. */
   Future<Void> sweep() {
     long oldest = clock.millis() - retention.toMillis();
-    return run(
+    return jdbc.run(
         c -> {
           try (PreparedStatement s =
               c.prepareStatement("DELETE FROM af_session_turns WHERE recorded_at < ?")) {
@@ -271,52 +270,9 @@ public final class JdbcTurnStore implements TurnStore {
         });
   }
 
-  @FunctionalInterface
-  private interface Work<T> {
-    T apply(Connection c) throws Exception;
-  }
-
-  private <T> Future<T> run(Work<T> work) {
-    Callable<T> task =
-        () -> {
-          Connection c = connection();
-          try {
-            T result = work.apply(c);
-            c.commit();
-            return result;
-          } catch (Exception e) {
-            try {
-              c.rollback();
-            } catch (SQLException broken) {
-              connection = null; // reconnect on the next call
-            }
-            throw e;
-          }
-        };
-    return worker.executeBlocking(task, true);
-  }
-
-  private Connection connection() throws SQLException {
-    if (connection == null || connection.isClosed()) {
-      connection = DriverManager.getConnection(url);
-      connection.setAutoCommit(false);
-    }
-    return connection;
-  }
-
   @Override
   public Future<Void> close() {
     vertx.cancelTimer(sweepTimer);
-    return worker
-        .executeBlocking(
-            () -> {
-              if (connection != null) {
-                connection.close();
-                connection = null;
-              }
-              return null;
-            },
-            true)
-        .transform(ar -> worker.close());
+    return jdbc.close();
   }
 }

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Consumer;
 import org.apache.parquet.column.page.PageReadStore;
 import org.apache.parquet.example.data.Group;
 import org.apache.parquet.example.data.simple.convert.GroupRecordConverter;
@@ -53,7 +54,7 @@ record ParquetFooter(long rows, MessageType schema, String avroSchema, Set<Strin
       Set<String> policies = new TreeSet<>();
       String column = scrubPolicyColumn(schema);
       if (withScrubPolicies && column != null) {
-        readScrubPolicies(reader, schema, column, policies);
+        readStrings(reader, schema, column, policies::add);
       }
       return new ParquetFooter(
           reader.getRecordCount(),
@@ -73,9 +74,12 @@ record ParquetFooter(long rows, MessageType schema, String avroSchema, Set<Strin
         && !type.isRepetition(Type.Repetition.REPEATED);
   }
 
-  // Reads only the scrub_policy column chunks (a projection): it is dictionary-encoded and small.
-  private static void readScrubPolicies(
-      ParquetFileReader reader, MessageType schema, String column, Set<String> out)
+  /**
+   * Reads only {@code column}'s chunks (a projection) and hands over each row's value; rows without
+   * one are skipped. Used for the dictionary-encoded, small scrub_policy and example_id columns.
+   */
+  static void readStrings(
+      ParquetFileReader reader, MessageType schema, String column, Consumer<String> out)
       throws IOException {
     MessageType projection = new MessageType(schema.getName(), schema.getType(column));
     reader.setRequestedSchema(projection);
@@ -89,7 +93,7 @@ record ParquetFooter(long rows, MessageType schema, String avroSchema, Set<Strin
       for (long i = 0; i < pages.getRowCount(); i++) {
         Group row = records.read();
         if (row.getFieldRepetitionCount(column) > 0) {
-          out.add(row.getString(column, 0));
+          out.accept(row.getString(column, 0));
         }
       }
     }

@@ -13,17 +13,12 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.parquet.avro.AvroParquetReader;
 import org.apache.parquet.avro.AvroParquetWriter;
 import org.apache.parquet.avro.AvroWriteSupport;
-import org.apache.parquet.column.page.PageReadStore;
-import org.apache.parquet.example.data.Group;
-import org.apache.parquet.example.data.simple.convert.GroupRecordConverter;
 import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.ParquetReader;
 import org.apache.parquet.hadoop.ParquetWriter;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
-import org.apache.parquet.io.ColumnIOFactory;
 import org.apache.parquet.io.LocalInputFile;
 import org.apache.parquet.io.LocalOutputFile;
-import org.apache.parquet.io.RecordReader;
 import org.apache.parquet.schema.MessageType;
 
 /**
@@ -120,22 +115,7 @@ final class WithdrawnRows {
       if (!ParquetFooter.isStringColumn(schema, column)) {
         throw new IOException(file + " has no string column " + column);
       }
-      MessageType projection = new MessageType(schema.getName(), schema.getType(column));
-      reader.setRequestedSchema(projection);
-      ColumnIOFactory columns = new ColumnIOFactory();
-      PageReadStore pages;
-      while ((pages = reader.readNextRowGroup()) != null) {
-        RecordReader<Group> records =
-            columns
-                .getColumnIO(projection)
-                .getRecordReader(pages, new GroupRecordConverter(projection));
-        for (long i = 0; i < pages.getRowCount(); i++) {
-          Group row = records.read();
-          if (row.getFieldRepetitionCount(column) > 0) {
-            out.accept(row.getString(column, 0));
-          }
-        }
-      }
+      ParquetFooter.readStrings(reader, schema, column, out);
     }
   }
 }

@@ -1,0 +1,109 @@
+package dev.agentfactory.edge.store;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.concurrent.Callable;
+
+/**
+ * One JDBC connection confined to a one-thread Vert.x worker pool: the edge's stores (agents,
+ * session turns) run every statement here, never on an event loop, each call in one transaction.
+ * The connection opens on first use and again after it broke.
+ *
+ * <pre>{@code
+ * JdbcWorker jdbc = new JdbcWorker(vertx, "af-agent-store", url, null, null, "agent store");
+ * jdbc.run(c -> c.createStatement().execute("SELECT 1"));
+ * }</pre>
+ */
+public final class JdbcWorker {
+
+  /** Work on the worker's connection, inside its transaction. */
+  @FunctionalInterface
+  public interface Work<T> {
+    T apply(Connection c) throws Exception;
+  }
+
+  private final String url;
+  private final String user;
+  private final String password;
+  private final String what;
+  private final WorkerExecutor worker;
+  private Connection connection; // confined to the single worker thread
+
+  /**
+   * @param pool the worker pool's name (one thread)
+   * @param user null to take it from the URL, as {@code password}
+   * @param what what the store is, for the error when the database cannot be reached
+   */
+  public JdbcWorker(
+      Vertx vertx, String pool, String url, String user, String password, String what) {
+    this.url = url;
+    this.user = user;
+    this.password = password;
+    this.what = what;
+    this.worker = vertx.createSharedWorkerExecutor(pool, 1);
+  }
+
+  /**
+   * Runs {@code work} in one transaction: committed when it returns, rolled back when it throws
+   * (the failure is passed on as it is). A connection that cannot even roll back is dropped, so the
+   * next call reconnects.
+   */
+  public <T> Future<T> run(Work<T> work) {
+    Callable<T> task =
+        () -> {
+          Connection c = connection();
+          try {
+            T result = work.apply(c);
+            c.commit();
+            return result;
+          } catch (Exception e) {
+            try {
+              c.rollback();
+            } catch (SQLException broken) {
+              connection = null;
+            }
+            throw e;
+          }
+        };
+    return worker.executeBlocking(task, true);
+  }
+
+  /** Closes the connection, then the worker pool. */
+  public Future<Void> close() {
+    return worker
+        .<Void>executeBlocking(
+            () -> {
+              if (connection != null) {
+                connection.close();
+                connection = null;
+              }
+              return null;
+            },
+            true)
+        .eventually(worker::close);
+  }
+
+  /** The URL with any {@code password=} value replaced, for logs and errors. */
+  public static String redactUrl(String url) {
+    return url.replaceAll("(?i)(password=)[^;&]*", "$1***");
+  }
+
+  private Connection connection() throws SQLException {
+    if (connection == null || connection.isClosed()) {
+      try {
+        connection =
+            user == null
+                ? DriverManager.getConnection(url)
+                : DriverManager.getConnection(url, user, password);
+        connection.setAutoCommit(false);
+      } catch (SQLException e) {
+        throw new SQLException("cannot open the " + what + " at " + redactUrl(url), e);
+      }
+    }
+    return connection;
+  }
+}
