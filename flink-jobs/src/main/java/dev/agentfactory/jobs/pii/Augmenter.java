@@ -74,13 +74,23 @@ final class Augmenter {
    * never).
    */
   static Augmenter read(Path file, java.util.function.IntPredicate templates) throws IOException {
+    return read(file, templates, false);
+  }
+
+  /**
+   * As {@link #read(Path, java.util.function.IntPredicate)}; with {@code heldOutToo}, held-out
+   * templates that {@code templates} accepts are read as well (for the shipped model, {@link
+   * PiiModel#SHIPPED}, which learns from every labelled template).
+   */
+  static Augmenter read(Path file, java.util.function.IntPredicate templates, boolean heldOutToo)
+      throws IOException {
     JsonNode root = new ObjectMapper().readTree(file.toFile());
     Augmenter a = new Augmenter();
     int i = 0;
     boolean any = false;
     for (LabelledSample s : PiiDataset.read(file, PiiDataset.Split.ALL)) {
       JsonNode node = root.get(i++);
-      if (s.heldOut() || !templates.test(s.templateId())) {
+      if ((s.heldOut() && !heldOutToo) || !templates.test(s.templateId())) {
         continue;
       }
       any = true;

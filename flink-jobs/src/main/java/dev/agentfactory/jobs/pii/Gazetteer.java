@@ -24,13 +24,14 @@ import java.util.Set;
  */
 final class Gazetteer {
 
-  static final String RESOURCE = "/dev/agentfactory/jobs/pii/ner-gazetteer.tsv";
+  /** The learned words, per model ({@link PiiModel#resource}). */
+  static final String FILE = "ner-gazetteer.tsv";
 
   static final Set<EntityType> TYPES =
       EnumSet.of(EntityType.PERSON, EntityType.LOCATION, EntityType.ORGANIZATION, EntityType.TITLE);
 
   /** Word lists from Datafaker, written by the trainer next to the model. */
-  static final String LISTS_RESOURCE = "/dev/agentfactory/jobs/pii/ner-lists.tsv";
+  static final String LISTS_RESOURCE = PiiModel.BASE + "ner-lists.tsv";
 
   /** The names of the word lists, in bit order of {@link #lists(String)}. */
   static final List<String> LIST_NAMES =
@@ -166,8 +167,14 @@ final class Gazetteer {
     }
   }
 
-  /** The gazetteer the build wrote next to the model, or {@link #EMPTY}. */
+  /** The gazetteer the build wrote next to the shipped model, or {@link #EMPTY}. */
   static Gazetteer bundled() {
+    return bundled(PiiModel.SHIPPED);
+  }
+
+  /** The gazetteer the build wrote next to {@code model}, with the shared word lists. */
+  static Gazetteer bundled(PiiModel model) {
+    String resource = model.resource(FILE);
     Map<String, Integer> lists = new HashMap<>();
     try (InputStream in = Gazetteer.class.getResourceAsStream(LISTS_RESOURCE)) {
       if (in != null) {
@@ -183,7 +190,7 @@ final class Gazetteer {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + LISTS_RESOURCE, e);
     }
-    try (InputStream in = Gazetteer.class.getResourceAsStream(RESOURCE)) {
+    try (InputStream in = Gazetteer.class.getResourceAsStream(resource)) {
       if (in == null) {
         return new Gazetteer(Map.of(), Map.copyOf(lists), 0, 0);
       }
@@ -199,7 +206,7 @@ final class Gazetteer {
       }
       return new Gazetteer(words, Map.copyOf(lists), 0, 0);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + RESOURCE, e);
+      throw new UncheckedIOException("cannot read " + resource, e);
     }
   }
 }

@@ -6,8 +6,10 @@ import java.io.UncheckedIOException;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,7 +20,8 @@ import org.slf4j.LoggerFactory;
  */
 final class NameFinderDetector implements Detector {
 
-  static final String MODEL_RESOURCE = "/dev/agentfactory/jobs/pii/ner-tagger.bin";
+  /** The tagger's file name, per model ({@link PiiModel#resource}). */
+  static final String MODEL_FILE = "ner-tagger.bin";
 
   /** The types this detector reports. */
   static final Set<EntityType> TYPES = EnumSet.copyOf(SequenceTagger.TYPES);
@@ -45,9 +48,11 @@ final class NameFinderDetector implements Detector {
     this.gazetteer = gazetteer;
   }
 
-  /** A detector over the bundled model, or empty (with a warning, once) if there is none. */
-  static Optional<NameFinderDetector> bundled() {
-    return ModelHolder.MODEL.map(m -> new NameFinderDetector(m, ModelHolder.GAZETTEER));
+  /**
+   * A detector over the bundled {@code model}, or empty (with a warning, once) if there is none.
+   */
+  static Optional<NameFinderDetector> bundled(PiiModel model) {
+    return Models.get(model);
   }
 
   static NameFinderDetector of(SequenceTagger tagger, Gazetteer gazetteer) {
@@ -121,24 +126,29 @@ final class NameFinderDetector implements Detector {
     return false;
   }
 
-  /** Lazily loads the model once, on first use. */
-  private static final class ModelHolder {
-    static final Optional<SequenceTagger> MODEL = load();
-    static final Gazetteer GAZETTEER = Gazetteer.bundled();
+  /** Loads each model once, on first use, and shares it. */
+  private static final class Models {
+    static final Map<PiiModel, Optional<NameFinderDetector>> LOADED = new ConcurrentHashMap<>();
 
-    private static Optional<SequenceTagger> load() {
-      try (InputStream in = NameFinderDetector.class.getResourceAsStream(MODEL_RESOURCE)) {
+    static Optional<NameFinderDetector> get(PiiModel model) {
+      return LOADED.computeIfAbsent(model, Models::load);
+    }
+
+    private static Optional<NameFinderDetector> load(PiiModel model) {
+      String resource = model.resource(MODEL_FILE);
+      try (InputStream in = NameFinderDetector.class.getResourceAsStream(resource)) {
         if (in == null) {
           LOG.warn(
               "No PII tagger model on the classpath ({}): PERSON, LOCATION, ORGANIZATION, "
                   + "ADDRESS and TITLE are detected by patterns only. Build with the labelled data "
                   + "in ../shared/data/pii to train it.",
-              MODEL_RESOURCE);
+              resource);
           return Optional.empty();
         }
-        return Optional.of(SequenceTagger.read(in));
+        return Optional.of(
+            new NameFinderDetector(SequenceTagger.read(in), Gazetteer.bundled(model)));
       } catch (IOException e) {
-        throw new UncheckedIOException("cannot load " + MODEL_RESOURCE, e);
+        throw new UncheckedIOException("cannot load " + resource, e);
       }
     }
   }

@@ -10,12 +10,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.IntPredicate;
 
 /**
  * Trains the PII tagger ({@link SequenceTagger}, an averaged perceptron over {@link NameFeatures})
- * on the training split of the labelled data and writes it where {@link NameFinderDetector} loads
- * it from, with the gazetteer, word lists and phrases it uses. The build runs it at {@code
- * process-classes}:
+ * and writes it where {@link NameFinderDetector} loads it from, with the gazetteer, word lists and
+ * phrases it uses, twice ({@link PiiModel}): the shipped model on every labelled template, and its
+ * twin on the training split only, which {@code pii eval --split heldout} measures. The build runs
+ * it at {@code process-classes}:
  *
  * <pre>{@code
  * java -cp ... dev.agentfactory.jobs.pii.NameFinderTrainer ../shared/data/pii target/classes
@@ -28,7 +30,7 @@ import java.util.TreeSet;
 public final class NameFinderTrainer {
 
   /** Bump to retrain when features or parameters change. */
-  static final String VERSION = "tagger-2";
+  static final String VERSION = "tagger-3";
 
   static final String DATA_FILE = "generated_large.json";
 
@@ -57,8 +59,7 @@ public final class NameFinderTrainer {
       System.exit(2);
     }
     Path data = Path.of(args[0]).resolve(DATA_FILE);
-    Path model = Path.of(args[1]).resolve(NameFinderDetector.MODEL_RESOURCE.substring(1));
-    Path stamp = model.resolveSibling(model.getFileName() + ".version");
+    Path classes = Path.of(args[1]);
     if (!Files.isRegularFile(data)) {
       System.err.println(
           "[WARNING] PII training data "
@@ -68,49 +69,65 @@ public final class NameFinderTrainer {
       return;
     }
     boolean validation = Boolean.getBoolean("pii.train.validation");
-    if (Files.isRegularFile(model)
-        && Files.isRegularFile(stamp)
-        && version(validation).equals(Files.readString(stamp).trim())
-        && Files.getLastModifiedTime(model).compareTo(Files.getLastModifiedTime(data)) > 0) {
-      System.out.println("[INFO] PII tagger is up to date: " + model);
-      return;
-    }
-    long t0 = System.nanoTime();
-    List<LabelledSample> train = new ArrayList<>();
-    for (LabelledSample s : PiiDataset.read(data, PiiDataset.Split.TRAIN)) {
-      if (!validation || !PiiDataset.isValidation(s.templateId())) {
-        train.add(s);
-      }
-    }
     Params params = Params.fromSystemProperties();
-    FakerValues faker = new FakerValues(params.seed());
-    Map<String, Set<String>> lists = faker.wordLists(Integer.getInteger("pii.train.draws", 1500));
-    Augmenter augmenter = Augmenter.read(data, t -> !(validation && PiiDataset.isValidation(t)));
-    Trained trained = train(train, augmenter, faker, lists, params);
-    Files.createDirectories(model.getParent());
-    try (var out = Files.newBufferedWriter(model.resolveSibling("ner-gazetteer.tsv"))) {
-      trained.gazetteer().write(out);
+    for (PiiModel variant : PiiModel.values()) {
+      Path model = classes.resolve(variant.resource(NameFinderDetector.MODEL_FILE).substring(1));
+      Path stamp = model.resolveSibling(model.getFileName() + ".version");
+      if (Files.isRegularFile(model)
+          && Files.isRegularFile(stamp)
+          && version(validation).equals(Files.readString(stamp).trim())
+          && Files.getLastModifiedTime(model).compareTo(Files.getLastModifiedTime(data)) > 0) {
+        System.out.println("[INFO] PII tagger is up to date: " + model);
+        continue;
+      }
+      long t0 = System.nanoTime();
+      // the shipped model learns from every template; its twin never sees the held-out ones
+      boolean heldOutToo = variant == PiiModel.SHIPPED;
+      IntPredicate templates =
+          t ->
+              (heldOutToo || !PiiDataset.isHeldOut(t))
+                  && !(validation && PiiDataset.isValidation(t));
+      List<LabelledSample> train = new ArrayList<>();
+      for (LabelledSample s : PiiDataset.read(data, PiiDataset.Split.ALL)) {
+        if (templates.test(s.templateId())) {
+          train.add(s);
+        }
+      }
+      // a fresh Faker per model, so that each is the same whatever else the build trains
+      FakerValues faker = new FakerValues(params.seed());
+      Map<String, Set<String>> lists = faker.wordLists(Integer.getInteger("pii.train.draws", 1500));
+      Trained trained =
+          train(train, Augmenter.read(data, templates, heldOutToo), faker, lists, params);
+      Files.createDirectories(model.getParent());
+      try (var out = Files.newBufferedWriter(model.resolveSibling(Gazetteer.FILE))) {
+        trained.gazetteer().write(out);
+      }
+      if (variant == PiiModel.SHIPPED) {
+        try (var out =
+            Files.newBufferedWriter(classes.resolve(Gazetteer.LISTS_RESOURCE.substring(1)))) {
+          trained.gazetteer().writeLists(out);
+        }
+      }
+      try (var out = Files.newBufferedWriter(model.resolveSibling(PhraseDetector.FILE))) {
+        PhraseDetector.write(trained.phrases(), out);
+      }
+      try (OutputStream out = Files.newOutputStream(model)) {
+        trained.tagger().write(out);
+      }
+      Files.writeString(stamp, version(validation) + "\n");
+      System.out.printf(
+          "[INFO] Trained the PII tagger (%s) on %d samples (%s%s) + %d refilled, %d features,"
+              + " %s, in %d ms: %s%n",
+          variant,
+          train.size(),
+          heldOutToo ? "all templates" : "train split",
+          validation ? " without validation templates" : "",
+          trained.refilled(),
+          trained.tagger().features(),
+          params,
+          (System.nanoTime() - t0) / 1_000_000,
+          model);
     }
-    try (var out = Files.newBufferedWriter(model.resolveSibling("ner-lists.tsv"))) {
-      trained.gazetteer().writeLists(out);
-    }
-    try (var out = Files.newBufferedWriter(model.resolveSibling("ner-phrases.tsv"))) {
-      PhraseDetector.write(trained.phrases(), out);
-    }
-    try (OutputStream out = Files.newOutputStream(model)) {
-      trained.tagger().write(out);
-    }
-    Files.writeString(stamp, version(validation) + "\n");
-    System.out.printf(
-        "[INFO] Trained the PII tagger on %d samples (train split%s) + %d refilled, %d features,"
-            + " %s, in %d ms: %s%n",
-        train.size(),
-        validation ? " without validation templates" : "",
-        trained.refilled(),
-        trained.tagger().features(),
-        params,
-        (System.nanoTime() - t0) / 1_000_000,
-        model);
   }
 
   private static String version(boolean validation) {

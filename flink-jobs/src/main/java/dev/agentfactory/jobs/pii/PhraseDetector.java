@@ -19,17 +19,17 @@ import java.util.TreeMap;
 /**
  * Direct matches of whole place and organisation names, in any case: every country name the JDK
  * knows, plus the complete LOCATION and ORGANIZATION values of the training split (written by
- * {@link NameFinderTrainer} to {@value #RESOURCE}). The name finder misses many of them in unseen
- * sentence shapes (a city line of a signature, {@code burkina faso} in lower case). A single-word
- * value is kept only if, in the training text, it occurs inside such spans at least as often as
- * outside them, so that {@code the} or {@code group} never become places.
+ * {@link NameFinderTrainer} to {@value #FILE} beside the model). The name finder misses many of
+ * them in unseen sentence shapes (a city line of a signature, {@code burkina faso} in lower case).
+ * A single-word value is kept only if, in the training text, it occurs inside such spans at least
+ * as often as outside them, so that {@code the} or {@code group} never become places.
  *
  * <p>Matches score {@value #SCORE} (several words) or {@value #SINGLE_SCORE} (one word): the name
  * finder's confident spans and validated patterns win an overlap.
  */
 final class PhraseDetector implements Detector {
 
-  static final String RESOURCE = "/dev/agentfactory/jobs/pii/ner-phrases.tsv";
+  static final String FILE = "ner-phrases.tsv";
 
   static final double SCORE = 0.8;
   static final double SINGLE_SCORE = 0.6;
@@ -45,6 +45,11 @@ final class PhraseDetector implements Detector {
       int sp = p.indexOf(' ');
       firstWords.add(sp < 0 ? p : p.substring(0, sp));
     }
+  }
+
+  /** The type of {@code phrase} as a whole, in any case; {@code null} if it is not a phrase. */
+  EntityType typeOf(String phrase) {
+    return phrases.get(key(phrase));
   }
 
   int size() {
@@ -166,8 +171,9 @@ final class PhraseDetector implements Detector {
   }
 
   /** The phrases the build wrote next to the model, else the country names alone. */
-  static PhraseDetector bundled() {
-    try (InputStream in = PhraseDetector.class.getResourceAsStream(RESOURCE)) {
+  static PhraseDetector bundled(PiiModel model) {
+    String resource = model.resource(FILE);
+    try (InputStream in = PhraseDetector.class.getResourceAsStream(resource)) {
       if (in == null) {
         return new PhraseDetector(Countries.PHRASES);
       }
@@ -181,7 +187,7 @@ final class PhraseDetector implements Detector {
       }
       return new PhraseDetector(phrases);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + RESOURCE, e);
+      throw new UncheckedIOException("cannot read " + resource, e);
     }
   }
 

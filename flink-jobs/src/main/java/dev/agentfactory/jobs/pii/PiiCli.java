@@ -18,14 +18,15 @@ import java.util.Map;
  * <pre>{@code
  * PiiCli scan --input samples.json --output spans.json
  * PiiCli eval --input generated_large.json [--split heldout|validation|train|all] [--iou 0.5]
- *             [--patterns-only]
+ *             [--model shipped|train-split] [--patterns-only]
  * }</pre>
  *
  * {@code scan} reads a JSON array of objects with a {@code full_text} field and writes a JSON array
  * with one {@code {"spans":[{"entity_type","start","end"}]}} per sample, in input order. {@code
  * eval} also reads the labels and prints span-level precision, recall and F2 per entity type
- * ({@link SpanEvaluation}); {@code --split heldout} (the default) evaluates only the templates the
- * build did not train on.
+ * ({@link SpanEvaluation}); {@code --split heldout} (the default) evaluates only the held-out
+ * templates, with the model twin trained without them ({@link PiiModel#TRAIN_SPLIT}); the other
+ * splits use the shipped model, which has seen every labelled template.
  */
 public final class PiiCli {
 
@@ -54,8 +55,28 @@ public final class PiiCli {
       return usage(err, "--input is required");
     }
     Path input = Path.of(opts.get("--input"));
+    PiiDataset.Split split;
+    PiiModel model;
+    String splitName = opts.getOrDefault("--split", "heldout");
+    try {
+      split = PiiDataset.Split.valueOf(splitName.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      return usage(err, "unknown --split " + splitName + " (heldout, validation, train, all)");
+    }
+    String modelName = opts.get("--model");
+    try {
+      model =
+          modelName != null
+              ? PiiModel.valueOf(modelName.toUpperCase(Locale.ROOT).replace('-', '_'))
+              : PiiModel.forEvaluation(split);
+    } catch (IllegalArgumentException e) {
+      return usage(err, "unknown --model " + modelName + " (shipped, train-split)");
+    }
+    if (args[0].equals("scan") && !opts.containsKey("--model")) {
+      model = PiiModel.SHIPPED;
+    }
     PiiScanner scanner =
-        opts.containsKey("--patterns-only") ? PiiScanner.patternsOnly() : PiiScanner.create();
+        opts.containsKey("--patterns-only") ? PiiScanner.patternsOnly() : PiiScanner.create(model);
     switch (args[0]) {
       case "scan" -> {
         if (!opts.containsKey("--output")) {
@@ -65,9 +86,6 @@ public final class PiiCli {
         return 0;
       }
       case "eval" -> {
-        PiiDataset.Split split =
-            PiiDataset.Split.valueOf(
-                opts.getOrDefault("--split", "heldout").toUpperCase(Locale.ROOT));
         double iou = Double.parseDouble(opts.getOrDefault("--iou", "0.5"));
         SpanEvaluation eval = evaluate(scanner, PiiDataset.read(input, split), iou);
         out.printf(
@@ -75,7 +93,9 @@ public final class PiiCli {
             "split=%s iou>=%.2f name-finder=%s%n%s",
             split.name().toLowerCase(Locale.ROOT),
             iou,
-            scanner.hasNameFinder() ? "yes" : "no (patterns only)",
+            scanner.hasNameFinder()
+                ? "yes, model " + model.name().toLowerCase(Locale.ROOT).replace('_', '-')
+                : "no (patterns only)",
             eval.table());
         return 0;
       }
@@ -121,7 +141,8 @@ public final class PiiCli {
     err.println("pii: " + problem);
     err.println("usage: pii scan --input FILE --output FILE [--patterns-only]");
     err.println(
-        "       pii eval --input FILE [--split heldout|validation|train|all] [--iou 0.5] [--patterns-only]");
+        "       pii eval --input FILE [--split heldout|validation|train|all] [--iou 0.5]"
+            + " [--model shipped|train-split] [--patterns-only]");
     return 2;
   }
 }

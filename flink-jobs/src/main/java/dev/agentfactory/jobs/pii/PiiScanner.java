@@ -35,13 +35,24 @@ public final class PiiScanner {
     this.statistical = statistical;
   }
 
-  /** Patterns plus the bundled name finder; patterns only (with a warning) if it is missing. */
+  /**
+   * Patterns plus the shipped name finder ({@link PiiModel#SHIPPED}); patterns only (with a
+   * warning) if it is missing.
+   */
   public static PiiScanner create() {
+    return create(PiiModel.SHIPPED);
+  }
+
+  /**
+   * Patterns plus the name finder, gazetteer and phrases of {@code model}: {@link
+   * PiiModel#TRAIN_SPLIT} to measure quality on the held-out templates.
+   */
+  public static PiiScanner create(PiiModel model) {
     List<Detector> detectors = new ArrayList<>(SecretRules.all());
     detectors.addAll(StructuredRules.all());
-    var ner = NameFinderDetector.bundled();
+    var ner = NameFinderDetector.bundled(model);
     ner.ifPresent(detectors::add);
-    detectors.add(PhraseDetector.bundled());
+    detectors.add(PhraseDetector.bundled(model));
     if (COMPANY_SHAPES) {
       detectors.add(CompanyShapes.bundled());
     }

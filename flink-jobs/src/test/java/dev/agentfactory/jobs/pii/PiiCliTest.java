@@ -74,6 +74,35 @@ class PiiCliTest {
   }
 
   @Test
+  void heldOutIsEvaluatedWithTheModelThatNeverSawIt() throws Exception {
+    assumeTrue(Files.isRegularFile(SMALL), "no labelled data at " + SMALL.toAbsolutePath());
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+
+    int rc =
+        PiiCli.run(
+            new String[] {"eval", "--input", SMALL.toString(), "--split", "heldout"},
+            new PrintStream(buf, true, StandardCharsets.UTF_8),
+            System.err);
+
+    assertThat(rc).isZero();
+    assertThat(buf.toString(StandardCharsets.UTF_8)).contains("model train-split");
+  }
+
+  @Test
+  void anUnknownModelIsAUsageErrorNamingIt() throws Exception {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+    int rc =
+        PiiCli.run(
+            new String[] {"eval", "--input", "x.json", "--model", "best"},
+            System.out,
+            new PrintStream(err, true, StandardCharsets.UTF_8));
+
+    assertThat(rc).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("unknown --model best");
+  }
+
+  @Test
   void missingArgumentsAreAUsageError() throws Exception {
     assertThat(
             PiiCli.run(
