@@ -81,6 +81,10 @@ public final class PiiBench {
     print("f2_overall", round(eval.overall().f(2)), "f2");
     print("precision_overall", round(eval.overall().precision()), "ratio");
     print("recall_overall", round(eval.overall().recall()), "ratio");
+    // presidio-research's overall figure: found at all, whatever the type (SpanEvaluation.anyType)
+    print("f2_any_type", round(eval.anyType().f(2)), "f2");
+    print("precision_any_type", round(eval.anyType().precision()), "ratio");
+    print("recall_any_type", round(eval.anyType().recall()), "ratio");
     System.err.println("held-out evaluation, as PiiCli eval prints it:");
     System.err.print(eval.table());
   }

@@ -35,7 +35,10 @@ public final class NameFinderCrossValidation {
     NameFinderTrainer.Params params = NameFinderTrainer.Params.fromSystemProperties();
     FakerValues faker = new FakerValues(params.seed());
     Map<String, Set<String>> lists = faker.wordLists(Integer.getInteger("pii.train.draws", 1500));
-    SpanEvaluation pooled = new SpanEvaluation(0.5);
+    double iou = Double.parseDouble(System.getProperty("pii.cv.iou", "0.5"));
+    // -Dpii.cv.errors.anytype=true: dump the samples with any-type (presidio overall) errors only
+    boolean anyTypeErrors = Boolean.getBoolean("pii.cv.errors.anytype");
+    SpanEvaluation pooled = new SpanEvaluation(iou);
     StringBuilder perFold = new StringBuilder();
     long t0 = System.nanoTime();
     String errorFile = System.getProperty("pii.cv.errors");
@@ -56,15 +59,16 @@ public final class NameFinderCrossValidation {
               NameFinderDetector.of(trained.tagger(), trained.gazetteer()),
               new PhraseDetector(trained.phrases()),
               new CompanyShapes(trained.gazetteer()));
-      SpanEvaluation e = new SpanEvaluation(0.5);
+      SpanEvaluation e = new SpanEvaluation(iou);
       for (LabelledSample s : out) {
         List<PiiSpan> found = scanner.scan(s.text());
         e.add(s.text(), s.gold(), found);
         pooled.add(s.text(), s.gold(), found);
         if (errors != null) {
-          SpanEvaluation one = new SpanEvaluation(0.5);
+          SpanEvaluation one = new SpanEvaluation(iou);
           one.add(s.text(), s.gold(), found);
-          if (one.overall().fp + one.overall().fn > 0) {
+          SpanEvaluation.Counts c = anyTypeErrors ? one.anyType() : one.overall();
+          if (c.fp + c.fn > 0) {
             errors.printf("%n[%d] %s%n  gold:", s.templateId(), s.text().replace("\n", "⏎"));
             for (PiiSpan g : SpanEvaluation.normalise(s.text(), s.gold())) {
               errors.printf(
@@ -83,14 +87,14 @@ public final class NameFinderCrossValidation {
           }
         }
       }
-      perFold.append(String.format(Locale.ROOT, " %.4f", e.overall().f(2)));
+      perFold.append(String.format(Locale.ROOT, " %.4f/%.4f", e.overall().f(2), e.anyType().f(2)));
     }
     if (errors != null) {
       errors.close();
     }
     System.out.printf(
         Locale.ROOT,
-        "cv folds=%d %s time=%ds%nper-fold F2:%s%n%s",
+        "cv folds=%d %s time=%ds%nper-fold F2 (typed/any type):%s%n%s",
         folds,
         params,
         (System.nanoTime() - t0) / 1_000_000_000,

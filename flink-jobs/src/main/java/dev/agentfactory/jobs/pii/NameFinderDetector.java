@@ -74,7 +74,10 @@ final class NameFinderDetector implements Detector {
     }
     for (SequenceTagger.TokenSpan s : spans) {
       double score = 1 / (1 + Math.exp(-s.margin() / MARGIN_SCALE));
-      if (score < MIN_SCORE || !(placeNearby || hasLetter(tokens, s.first(), s.last()))) {
+      if (score < MIN_SCORE
+          || !(placeNearby
+              || hasLetter(tokens, s.first(), s.last())
+              || postalWordBefore(tokens, s.first()))) {
         continue;
       }
       out.add(new PiiSpan(s.type(), tokens.start[s.first()], tokens.end[s.last() - 1], score));
@@ -93,6 +96,21 @@ final class NameFinderDetector implements Detector {
         if (Character.isLetter(t.charAt(c))) {
           return true;
         }
+      }
+    }
+    return false;
+  }
+
+  private static final Set<String> POSTAL_WORDS = Set.of("zip", "zipcode", "postcode", "postal");
+
+  /**
+   * Whether one of the three tokens before {@code first} is a postal-code word ({@code my zip code
+   * is 35649}): a lone number there is a postcode, which the data labels ADDRESS.
+   */
+  static boolean postalWordBefore(Tokens tokens, int first) {
+    for (int i = Math.max(0, first - 3); i < first; i++) {
+      if (POSTAL_WORDS.contains(tokens.text[i].toLowerCase(Locale.ROOT))) {
+        return true;
       }
     }
     return false;

@@ -23,6 +23,11 @@ import java.util.Map;
  * </ol>
  *
  * F2 weighs recall twice as much as precision: for a scrubber a miss costs more than an extra mask.
+ *
+ * <p>The table has two overall rows: {@code PII (overall)} pools the per-type counts above (a span
+ * of the wrong type is a miss and a false positive), and {@code PII (any type)} is the overall
+ * figure presidio-research reports, where types do not count and neighbouring entities of any types
+ * form one span ({@link AnyTypeMatch}).
  */
 public final class SpanEvaluation {
 
@@ -55,6 +60,7 @@ public final class SpanEvaluation {
   private final double iouThreshold;
   private final Map<EntityType, Counts> byType = new EnumMap<>(EntityType.class);
   private final Counts overall = new Counts();
+  private final Counts anyType = new Counts();
 
   public SpanEvaluation(double iouThreshold) {
     if (!(iouThreshold > 0 && iouThreshold <= 1)) {
@@ -65,6 +71,7 @@ public final class SpanEvaluation {
 
   /** Adds one sample's gold and predicted spans. */
   public void add(String text, List<PiiSpan> gold, List<PiiSpan> predicted) {
+    AnyTypeMatch.add(text, gold, predicted, iouThreshold, anyType);
     List<PiiSpan> g = normalise(text, gold);
     List<PiiSpan> p = normalise(text, predicted);
     boolean[] goldUsed = new boolean[g.size()];
@@ -104,8 +111,17 @@ public final class SpanEvaluation {
     }
   }
 
+  /** All types together, a span counting only when its type is right too. */
   public Counts overall() {
     return overall;
+  }
+
+  /**
+   * presidio-research's overall PII score, where the type does not count ({@link AnyTypeMatch}): is
+   * the personal data found, whatever it is called.
+   */
+  public Counts anyType() {
+    return anyType;
   }
 
   public Map<EntityType, Counts> byType() {
@@ -195,6 +211,7 @@ public final class SpanEvaluation {
       row(sb, e.getKey().name(), e.getValue());
     }
     row(sb, "PII (overall)", overall);
+    row(sb, "PII (any type)", anyType);
     return sb.toString();
   }
 
