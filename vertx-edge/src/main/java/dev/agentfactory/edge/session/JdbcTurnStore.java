@@ -145,15 +145,13 @@ public final class JdbcTurnStore implements TurnStore {
               "the session turn store is " + MAX_QUEUED + " turns behind; turn not kept"));
     }
     Promise<Void> done = Promise.promise();
-    TurnCipher.Sealed sealed =
-        cipher.seal(codec.toJson(event), aad(event.tenant(), event.sessionId(), turnId));
     pending.add(
         new Pending(
             event.tenant(),
             event.sessionId(),
             turnId,
             event.eventId().toString(),
-            sealed,
+            codec.toJson(event),
             clock.millis(),
             done));
     if (draining.compareAndSet(false, true)) {
@@ -168,7 +166,7 @@ public final class JdbcTurnStore implements TurnStore {
       String sessionId,
       String turnId,
       String eventId,
-      TurnCipher.Sealed sealed,
+      byte[] json,
       long recordedAt,
       Promise<Void> done) {}
 
@@ -210,7 +208,8 @@ public final class JdbcTurnStore implements TurnStore {
             });
   }
 
-  private static void write(Connection c, Iterable<Pending> batch) throws SQLException {
+  /** Writes a batch, sealing each event here on the worker rather than on the event loop. */
+  private void write(Connection c, Iterable<Pending> batch) throws SQLException {
     // Delete, then insert: portable SQL for "a reused request id names the newest turn".
     try (PreparedStatement d =
             c.prepareStatement(
@@ -229,8 +228,10 @@ public final class JdbcTurnStore implements TurnStore {
         i.setString(2, p.sessionId());
         i.setString(3, p.turnId());
         i.setString(4, p.eventId());
-        i.setString(5, p.sealed().keyId());
-        i.setString(6, p.sealed().payload());
+        TurnCipher.Sealed sealed =
+            cipher.seal(p.json(), aad(p.tenant(), p.sessionId(), p.turnId()));
+        i.setString(5, sealed.keyId());
+        i.setString(6, sealed.payload());
         i.setLong(7, p.recordedAt());
         i.addBatch();
       }
