@@ -41,6 +41,7 @@ import dev.agentfactory.edge.session.JdbcTurnStore;
 import dev.agentfactory.edge.session.KafkaInteractionRecorder;
 import dev.agentfactory.edge.session.SessionHandler;
 import dev.agentfactory.edge.session.SessionSettings;
+import dev.agentfactory.edge.session.TurnCipher;
 import dev.agentfactory.edge.session.TurnStore;
 import dev.agentfactory.edge.session.TurnStoreRecorder;
 import dev.agentfactory.sandbox.PoolStats;
@@ -54,6 +55,7 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -399,8 +401,25 @@ public final class AgentFactoryNode implements AutoCloseable {
    */
   private JdbcTurnStore openTurnStore(Path edgeDir) {
     String url = config.sessionStoreUrl().orElse(JdbcTurnStore.embeddedUrl(edgeDir));
+    TurnCipher cipher;
     try {
-      return JdbcTurnStore.open(vertx, url, Duration.ofHours(config.sessionTurnRetentionHours()))
+      // A shared store always has a configured key (NodeConfig); only the embedded default may
+      // use a key of this node's own.
+      cipher =
+          config.sessionStoreKey().isPresent()
+              ? TurnCipher.fromSpec(config.sessionStoreKey().get())
+              : TurnCipher.generatedIn(edgeDir);
+    } catch (IOException | IllegalArgumentException e) {
+      throw new IllegalStateException(
+          "the session turn store key cannot be read (session.store.key): " + e.getMessage(), e);
+    }
+    LOG.info(
+        "session turn store encrypted with key {} (opens {})",
+        cipher.sealingKeyId(),
+        cipher.keyIds());
+    try {
+      return JdbcTurnStore.open(
+              vertx, url, Duration.ofHours(config.sessionTurnRetentionHours()), cipher)
           .toCompletionStage()
           .toCompletableFuture()
           .join();

@@ -28,7 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
  * A cut's status survives a node restart, and a cut that a stop or a crash cut short is reported
  * failed ({@code interrupted}), never running forever. Real nodes (edge, Hazelcast member, process
  * sandboxes; the data plane off, which cuts do not need) restarted on one data directory, and
- * Parquet files written by DuckDB.
+ * Parquet files written by DuckDB. A restart also removes the copies a killed cut left in {@code
+ * _filtered/} (DatasetCatalogIT checks that published versions' copies stay).
  */
 class DatasetCutRestartIT {
 
@@ -93,8 +94,16 @@ class DatasetCutRestartIT {
             .replaceAll("\"error\":\\{[^}]*\\}", "\"error\":null")
             .replaceAll("\"finished_at\":\"[^\"]+\"", "\"finished_at\":null");
     Files.writeString(records.resolve(killedId + ".json"), killed);
+    // ... and the copies without withdrawn rows that its cut had written: unlisted orphans.
+    Path filtered = datasets.resolve("small/_filtered");
+    Path orphan = Files.createDirectories(filtered.resolve("v2-0badc0de/2026-01-01--00"));
+    Files.copy(one, orphan.resolve("part-a-0.parquet"));
+    Files.writeString(filtered.resolve(".v2-0badc0de.lock"), "");
 
     node = start();
+    assertThat(filtered).as("the orphan copies are removed at start").isEmptyDirectory();
+    assertThat(one).as("committed files stay").exists();
+    assertThat(datasets.resolve("small/_versions/v1.json")).exists();
     JsonNode stopped = get(bigCut);
     assertThat(stopped.get("state").asText()).as(stopped.toString()).isEqualTo("failed");
     assertThat(stopped.at("/error/code").asText()).isEqualTo("interrupted");

@@ -48,7 +48,12 @@ class FeedbackAcrossNodesIT {
 
   @TempDir static Path dirA;
   @TempDir static Path dirB;
+
+  /** The key every node of the cluster shares for the turn store (session.store.key). */
+  private static final String STORE_KEY = "hS+EhJyUdfFoKGJRFANtvnmRoiC/fy69JT3IQRRhGco=";
+
   private static Server database;
+  private static String turnsUrl;
   private static AgentFactoryNode nodeA;
   private static AgentFactoryNode nodeB;
 
@@ -68,8 +73,9 @@ class FeedbackAcrossNodesIT {
     shared.put("session.resume.grace.ms", "0");
     shared.put("auth.admin.key", ADMIN);
     shared.put("auth.store.url", db + "keys;DB_CLOSE_DELAY=-1");
-    shared.put(
-        "session.store.url", db + "turns;DB_CLOSE_DELAY=-1;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE");
+    turnsUrl = db + "turns;DB_CLOSE_DELAY=-1;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE";
+    shared.put("session.store.url", turnsUrl);
+    shared.put("session.store.key", STORE_KEY);
 
     Map<String, String> a = new HashMap<>(shared);
     a.put("data.dir", dirA.toString());
@@ -204,6 +210,35 @@ class FeedbackAcrossNodesIT {
         .contains("down");
     assertThat(amendments.values().stream().map(e -> e.at("/reference/eval").asBoolean()))
         .contains(true);
+
+    // The shared store holds the turn encrypted: not the command, under the shared key's id.
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection(turnsUrl);
+        java.sql.Statement st = c.createStatement()) {
+      try (java.sql.ResultSet rs =
+          st.executeQuery(
+              "SELECT key_id, event_sealed FROM af_session_turns WHERE session_id = '"
+                  + sessionId
+                  + "' AND turn_id = 'c1'")) {
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getString(1))
+            .isEqualTo(dev.agentfactory.edge.session.TurnCipher.fromSpec(STORE_KEY).sealingKeyId());
+        assertThat(rs.getString(2)).doesNotContain("echo").doesNotContain("across nodes");
+      }
+      // A row that no longer opens (tampered here; a node with another key alike) is a clear
+      // error naming the turn, and the node keeps serving.
+      st.executeUpdate(
+          "UPDATE af_session_turns SET event_sealed = 'AAAA' || SUBSTRING(event_sealed, 5)"
+              + " WHERE session_id = '"
+              + sessionId
+              + "' AND turn_id = 'c1'");
+    }
+    HttpResponse<String> unreadable =
+        post(nodeB, path, acme, "{\"turn_id\":\"c1\",\"rating\":\"up\"}");
+    assertThat(unreadable.statusCode()).as(unreadable.body()).isEqualTo(500);
+    assertThat(error(unreadable).get("code").asText()).isEqualTo("turn_unreadable");
+    assertThat(error(unreadable).get("field").asText()).isEqualTo("turn_id");
+    assertThat(error(unreadable).get("message").asText()).contains("turn 'c1'");
+    assertUnknownSession(post(nodeB, path, other, "{\"turn_id\":\"c1\",\"rating\":\"up\"}"));
   }
 
   private static void assertUnknownSession(HttpResponse<String> response) throws IOException {

@@ -4,6 +4,7 @@ import dev.agentfactory.cluster.ClusterConfig;
 import dev.agentfactory.cluster.ClusterOptions;
 import dev.agentfactory.cluster.InvalidClusterConfigException;
 import dev.agentfactory.connectors.flink.JudgeConfig;
+import dev.agentfactory.edge.session.TurnCipher;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -36,6 +37,7 @@ public record NodeConfig(
     int sessionSlowClientMs,
     int sessionsPerTenant,
     Optional<String> sessionStoreUrl,
+    Optional<String> sessionStoreKey,
     int sessionTurnRetentionHours,
     Optional<String> adminKey,
     Optional<String> authStoreUrl,
@@ -57,6 +59,21 @@ public record NodeConfig(
         key -> {
           if (key.length() < 16) {
             throw new ConfigException("auth.admin.key must be at least 16 characters");
+          }
+        });
+    if (sessionStoreUrl.isPresent() && sessionStoreKey.isEmpty()) {
+      throw new ConfigException(
+          "session.store.url is set but session.store.key (AF_SESSION_STORE_KEY) is not: the"
+              + " turns in a shared store are encrypted, and every node needs the same key to read"
+              + " the turns the others stored. Set it to the same key on every node, e.g. the"
+              + " output of `openssl rand -base64 32` or the path of a file holding it");
+    }
+    sessionStoreKey.ifPresent(
+        key -> {
+          try {
+            TurnCipher.fromSpec(key);
+          } catch (IllegalArgumentException e) {
+            throw new ConfigException("session.store.key: " + e.getMessage());
           }
         });
     if (!logFormat.equals("text") && !logFormat.equals("json")) {
@@ -91,6 +108,7 @@ public record NodeConfig(
         source.get(NodeOptions.SESSION_SLOW_CLIENT_MS),
         source.get(NodeOptions.SESSIONS_PER_TENANT),
         source.optional(NodeOptions.SESSION_STORE_URL),
+        source.optional(NodeOptions.SESSION_STORE_KEY),
         source.get(NodeOptions.SESSION_TURN_RETENTION_HOURS),
         source.optional(NodeOptions.ADMIN_KEY),
         source.optional(NodeOptions.AUTH_STORE_URL),

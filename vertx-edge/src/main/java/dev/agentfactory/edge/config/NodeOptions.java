@@ -191,6 +191,17 @@ public final class NodeOptions {
               + " session ended or from another node; shared by all nodes of a cluster. Empty: an H2"
               + " file under DATA_DIR/edge.");
 
+  public static final Option<String> SESSION_STORE_KEY =
+      Option.string(
+          "session.store.key",
+          "AF_SESSION_STORE_KEY",
+          "",
+          "Key that encrypts the session turn store's events (AES-256-GCM): base64 of 32 bytes or"
+              + " the path of a file holding it; a comma-separated list encrypts with the first and"
+              + " decrypts with all (rotation). Every node sharing session.store.url needs the same"
+              + " key; required when it is set. Empty: a key generated once in"
+              + " DATA_DIR/edge/turn-store.key (owner-only).");
+
   public static final Option<Integer> SESSION_TURN_RETENTION_HOURS =
       Option.positiveInt(
           "session.turn.retention.hours",
@@ -299,6 +310,7 @@ public final class NodeOptions {
           SESSION_SLOW_CLIENT_MS,
           SESSIONS_PER_TENANT,
           SESSION_STORE_URL,
+          SESSION_STORE_KEY,
           SESSION_TURN_RETENTION_HOURS,
           ADMIN_KEY,
           AUTH_STORE_URL,

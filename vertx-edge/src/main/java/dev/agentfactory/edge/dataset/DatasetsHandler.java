@@ -98,11 +98,29 @@ public final class DatasetsHandler {
     } catch (java.io.IOException e) {
       throw new IllegalStateException("dataset cut records in " + cutsDir + " unreadable", e);
     }
+    removeOrphanCopies();
     this.lineage = lineage;
     this.vertx = vertx;
     this.worker = vertx.createSharedWorkerExecutor("af-datasets", 2);
     // Cuts read every byte; on their own pool, so listing and downloads stay responsive.
     this.cutWorker = vertx.createSharedWorkerExecutor("af-dataset-cuts", 2);
+  }
+
+  /**
+   * Removes the copies without withdrawn rows that no published version lists (cuts that failed or
+   * were interrupted; see {@link DatasetCatalog#removeOrphanCopies()}). Runs at start, after the
+   * interrupted cuts were marked. A failure does not stop the node: the copies are unlisted, never
+   * served, and the next start tries again.
+   */
+  private void removeOrphanCopies() {
+    try {
+      List<String> removed = catalog.removeOrphanCopies();
+      if (!removed.isEmpty()) {
+        LOG.info("removed {} orphan dataset copies of failed cuts: {}", removed.size(), removed);
+      }
+    } catch (DatasetException e) {
+      LOG.warn("orphan dataset copies not removed (retried at the next start)", e);
+    }
   }
 
   /**

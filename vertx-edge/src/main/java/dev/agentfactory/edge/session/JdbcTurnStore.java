@@ -31,10 +31,13 @@ import org.slf4j.LoggerFactory;
  * node's data directory by default, a database every node of a cluster shares by URL ({@code
  * session.store.url}). Turns older than the retention are not found and are deleted by a sweep
  * every {@value #SWEEP_MINUTES} minutes. All JDBC runs on the {@value #POOL} worker pool, one
- * connection, never on an event loop.
+ * connection, never on an event loop. Events are stored encrypted ({@link TurnCipher}): they are
+ * recorded before PII scrubbing; a row that does not decrypt fails its lookup with an {@link
+ * UnreadableTurnException}.
  *
  * <pre>{@code
- * JdbcTurnStore.open(vertx, JdbcTurnStore.embeddedUrl(edgeDir), Duration.ofDays(7))
+ * JdbcTurnStore.open(vertx, JdbcTurnStore.embeddedUrl(edgeDir), Duration.ofDays(7),
+ *         TurnCipher.fromSpec(base64Key))
  *     .onSuccess(store -> recorder = new TurnStoreRecorder(kafkaRecorder, store));
  * }</pre>
  */
@@ -51,11 +54,15 @@ public final class JdbcTurnStore implements TurnStore {
   /** Turns waiting to be written at most; more are refused (not kept, still on Kafka). */
   static final int MAX_QUEUED = 50_000;
 
+  // event_sealed: base64 of nonce, AES-GCM ciphertext and tag of the event's JSON (TurnCipher);
+  // key_id: the key that sealed it. A table from before encryption had event_json in clear:
+  // open() seals those rows and drops the column.
   private static final String SCHEMA =
       "CREATE TABLE IF NOT EXISTS af_session_turns ("
           + " tenant_id VARCHAR(64) NOT NULL, session_id VARCHAR(64) NOT NULL,"
           + " turn_id VARCHAR(128) NOT NULL, event_id VARCHAR(36) NOT NULL,"
-          + " event_json TEXT NOT NULL, recorded_at BIGINT NOT NULL,"
+          + " key_id VARCHAR(32) NOT NULL, event_sealed TEXT NOT NULL,"
+          + " recorded_at BIGINT NOT NULL,"
           + " PRIMARY KEY (tenant_id, session_id, turn_id))";
 
   private final Vertx vertx;
@@ -64,13 +71,16 @@ public final class JdbcTurnStore implements TurnStore {
   private final Clock clock;
   private final JdbcWorker jdbc;
   private final InteractionCodec codec = new InteractionCodec();
+  private final TurnCipher cipher;
   private final long sweepTimer;
   private final Queue<Pending> pending = new ConcurrentLinkedQueue<>();
   private final AtomicInteger queued = new AtomicInteger();
   private final AtomicBoolean draining = new AtomicBoolean();
 
-  private JdbcTurnStore(Vertx vertx, String url, Duration retention, Clock clock) {
+  private JdbcTurnStore(
+      Vertx vertx, String url, Duration retention, TurnCipher cipher, Clock clock) {
     this.vertx = vertx;
+    this.cipher = cipher;
     this.url = url;
     this.retention = retention;
     this.clock = clock;
@@ -89,16 +99,22 @@ public final class JdbcTurnStore implements TurnStore {
         + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DB_CLOSE_ON_EXIT=FALSE";
   }
 
-  /** Connects, creates the table if it is missing, deletes expired turns, returns the store. */
-  public static Future<JdbcTurnStore> open(Vertx vertx, String url, Duration retention) {
-    return open(vertx, url, retention, Clock.systemUTC());
+  /**
+   * Connects, creates the table if it is missing (or seals the rows of a table from before
+   * encryption), deletes expired turns, returns the store. Events are sealed with {@code cipher}'s
+   * first key; rows sealed with any of its keys are read.
+   */
+  public static Future<JdbcTurnStore> open(
+      Vertx vertx, String url, Duration retention, TurnCipher cipher) {
+    return open(vertx, url, retention, cipher, Clock.systemUTC());
   }
 
-  static Future<JdbcTurnStore> open(Vertx vertx, String url, Duration retention, Clock clock) {
+  static Future<JdbcTurnStore> open(
+      Vertx vertx, String url, Duration retention, TurnCipher cipher, Clock clock) {
     if (retention.isNegative() || retention.isZero()) {
       throw new IllegalArgumentException("retention must be positive: " + retention);
     }
-    JdbcTurnStore store = new JdbcTurnStore(vertx, url, retention, clock);
+    JdbcTurnStore store = new JdbcTurnStore(vertx, url, retention, cipher, clock);
     return store
         .jdbc
         .run(
@@ -106,6 +122,7 @@ public final class JdbcTurnStore implements TurnStore {
               try (Statement s = c.createStatement()) {
                 s.execute(SCHEMA);
               }
+              store.sealClearRows(c);
               return null;
             })
         .compose(v -> store.sweep())
@@ -134,7 +151,7 @@ public final class JdbcTurnStore implements TurnStore {
             event.sessionId(),
             turnId,
             event.eventId().toString(),
-            new String(codec.toJson(event), StandardCharsets.UTF_8),
+            codec.toJson(event),
             clock.millis(),
             done));
     if (draining.compareAndSet(false, true)) {
@@ -149,7 +166,7 @@ public final class JdbcTurnStore implements TurnStore {
       String sessionId,
       String turnId,
       String eventId,
-      String json,
+      byte[] json,
       long recordedAt,
       Promise<Void> done) {}
 
@@ -191,7 +208,8 @@ public final class JdbcTurnStore implements TurnStore {
             });
   }
 
-  private static void write(Connection c, Iterable<Pending> batch) throws SQLException {
+  /** Writes a batch, sealing each event here on the worker rather than on the event loop. */
+  private void write(Connection c, Iterable<Pending> batch) throws SQLException {
     // Delete, then insert: portable SQL for "a reused request id names the newest turn".
     try (PreparedStatement d =
             c.prepareStatement(
@@ -200,7 +218,7 @@ public final class JdbcTurnStore implements TurnStore {
         PreparedStatement i =
             c.prepareStatement(
                 "INSERT INTO af_session_turns (tenant_id, session_id, turn_id, event_id,"
-                    + " event_json, recorded_at) VALUES (?, ?, ?, ?, ?, ?)")) {
+                    + " key_id, event_sealed, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
       for (Pending p : batch) {
         d.setString(1, p.tenant());
         d.setString(2, p.sessionId());
@@ -210,8 +228,11 @@ public final class JdbcTurnStore implements TurnStore {
         i.setString(2, p.sessionId());
         i.setString(3, p.turnId());
         i.setString(4, p.eventId());
-        i.setString(5, p.json());
-        i.setLong(6, p.recordedAt());
+        TurnCipher.Sealed sealed =
+            cipher.seal(p.json(), aad(p.tenant(), p.sessionId(), p.turnId()));
+        i.setString(5, sealed.keyId());
+        i.setString(6, sealed.payload());
+        i.setLong(7, p.recordedAt());
         i.addBatch();
       }
       d.executeBatch();
@@ -226,8 +247,8 @@ public final class JdbcTurnStore implements TurnStore {
         c -> {
           try (PreparedStatement s =
               c.prepareStatement(
-                  "SELECT event_json FROM af_session_turns WHERE tenant_id = ? AND session_id = ?"
-                      + " AND turn_id = ? AND recorded_at >= ?")) {
+                  "SELECT key_id, event_sealed FROM af_session_turns WHERE tenant_id = ?"
+                      + " AND session_id = ? AND turn_id = ? AND recorded_at >= ?")) {
             s.setString(1, tenant);
             s.setString(2, sessionId);
             s.setString(3, turnId);
@@ -235,7 +256,7 @@ public final class JdbcTurnStore implements TurnStore {
             try (ResultSet rs = s.executeQuery()) {
               if (rs.next()) {
                 return new Lookup.Found(
-                    codec.parse(rs.getString(1).getBytes(StandardCharsets.UTF_8)));
+                    unseal(tenant, sessionId, turnId, rs.getString(1), rs.getString(2)));
               }
             }
           }
@@ -251,6 +272,87 @@ public final class JdbcTurnStore implements TurnStore {
             }
           }
         });
+  }
+
+  /**
+   * The stored event of a turn.
+   *
+   * @throws UnreadableTurnException if the row does not open with this node's keys or its event
+   *     does not parse
+   */
+  private Interaction unseal(
+      String tenant, String sessionId, String turnId, String keyId, String payload) {
+    byte[] json;
+    try {
+      json = cipher.open(keyId, payload, aad(tenant, sessionId, turnId));
+    } catch (TurnCipher.UnopenablePayloadException e) {
+      throw new UnreadableTurnException(tenant, sessionId, turnId, e.getMessage(), null);
+    }
+    try {
+      return codec.parse(json);
+    } catch (RuntimeException e) {
+      throw new UnreadableTurnException(
+          tenant, sessionId, turnId, "its event does not parse: " + e.getMessage(), e);
+    }
+  }
+
+  /** What a sealed event is bound to: a row copied to another turn does not open. */
+  private static byte[] aad(String tenant, String sessionId, String turnId) {
+    return (tenant + '\0' + sessionId + '\0' + turnId).getBytes(StandardCharsets.UTF_8);
+  }
+
+  /**
+   * Seals the rows of a table written before encryption (column {@code event_json}, in clear) and
+   * drops that column: a node of the previous release leaves no event in clear.
+   */
+  private void sealClearRows(Connection c) throws SQLException {
+    boolean clear;
+    try (ResultSet cols =
+        c.getMetaData().getColumns(null, null, "af_session_turns", "event_json")) {
+      clear = cols.next();
+    }
+    if (!clear) {
+      try (ResultSet cols =
+          c.getMetaData().getColumns(null, null, "AF_SESSION_TURNS", "EVENT_JSON")) {
+        clear = cols.next();
+      }
+    }
+    if (!clear) {
+      return;
+    }
+    // In the worker's transaction; H2 commits at each ALTER, so a stop half way leaves rows with
+    // event_sealed still null, which the next open seals.
+    try (Statement s = c.createStatement()) {
+      s.execute("ALTER TABLE af_session_turns ADD COLUMN IF NOT EXISTS key_id VARCHAR(32)");
+      s.execute("ALTER TABLE af_session_turns ADD COLUMN IF NOT EXISTS event_sealed TEXT");
+      int sealed = 0;
+      try (PreparedStatement q =
+              c.prepareStatement(
+                  "SELECT tenant_id, session_id, turn_id, event_json FROM af_session_turns"
+                      + " WHERE event_sealed IS NULL");
+          PreparedStatement u =
+              c.prepareStatement(
+                  "UPDATE af_session_turns SET key_id = ?, event_sealed = ?"
+                      + " WHERE tenant_id = ? AND session_id = ? AND turn_id = ?");
+          ResultSet rs = q.executeQuery()) {
+        while (rs.next()) {
+          TurnCipher.Sealed row =
+              cipher.seal(
+                  rs.getString(4).getBytes(StandardCharsets.UTF_8),
+                  aad(rs.getString(1), rs.getString(2), rs.getString(3)));
+          u.setString(1, row.keyId());
+          u.setString(2, row.payload());
+          u.setString(3, rs.getString(1));
+          u.setString(4, rs.getString(2));
+          u.setString(5, rs.getString(3));
+          u.addBatch();
+          sealed++;
+        }
+        u.executeBatch();
+      }
+      s.execute("ALTER TABLE af_session_turns DROP COLUMN event_json");
+      LOG.info("sealed {} session turns stored in clear by an earlier release", sealed);
+    }
   }
 
   /** Deletes the turns older than the retention. */

@@ -272,6 +272,18 @@ public final class SessionHandler {
   }
 
   private static void storeFailed(RoutingContext ctx, String sessionId, Throwable e) {
+    if (e instanceof UnreadableTurnException unreadable) {
+      // Not retriable: the row stays unreadable until the node has the key that sealed it.
+      LOG.error("session {}: {}", sessionId, unreadable.getMessage());
+      ApiErrors.send(
+          ctx,
+          500,
+          "turn_unreadable",
+          unreadable.getMessage()
+              + "; the node's session.store.key must include the key that stored it",
+          "turn_id");
+      return;
+    }
     LOG.warn("session {}: the turn store failed a lookup", sessionId, e);
     ApiErrors.send(
         ctx,

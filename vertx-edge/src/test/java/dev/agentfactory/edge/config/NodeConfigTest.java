@@ -152,6 +152,62 @@ class NodeConfigTest {
   }
 
   @Test
+  void aSharedTurnStoreNeedsAKeyEveryNodeShares() {
+    assertThatThrownBy(
+            () ->
+                NodeConfig.from(
+                    new ConfigSource(
+                        Map.of("session.store.url", "jdbc:postgresql://db/af"),
+                        Map.of(),
+                        Map.of())))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("session.store.url")
+        .hasMessageContaining("session.store.key")
+        .hasMessageContaining("same key");
+    String key = "hS+EhJyUdfFoKGJRFANtvnmRoiC/fy69JT3IQRRhGco=";
+    NodeConfig config =
+        NodeConfig.from(
+            new ConfigSource(
+                Map.of("session.store.url", "jdbc:postgresql://db/af"),
+                Map.of("AF_SESSION_STORE_KEY", key),
+                Map.of()));
+    assertThat(config.sessionStoreKey()).contains(key);
+    assertThat(config.toString()).doesNotContain(key);
+    assertThat(NodeConfig.from(new ConfigSource(Map.of(), Map.of(), Map.of())).sessionStoreKey())
+        .as("the embedded store generates its own key")
+        .isEmpty();
+  }
+
+  @Test
+  void aBadTurnStoreKeyNamesTheOptionAndTheEntryButNotTheValue() {
+    String shortKey = "c2hvcnQta2V5LW5vdC0zMi1ieXRlcw==";
+    assertThatThrownBy(
+            () ->
+                NodeConfig.from(
+                    new ConfigSource(
+                        Map.of(
+                            "session.store.key",
+                            "hS+EhJyUdfFoKGJRFANtvnmRoiC/fy69JT3IQRRhGco=," + shortKey),
+                        Map.of(),
+                        Map.of())))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("session.store.key")
+        .hasMessageContaining("entry 2 of 2")
+        .hasMessageContaining("32")
+        .hasMessageNotContaining(shortKey);
+    assertThatThrownBy(
+            () ->
+                NodeConfig.from(
+                    new ConfigSource(
+                        Map.of("session.store.key", "/no/such/turn-store.key"),
+                        Map.of(),
+                        Map.of())))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("session.store.key")
+        .hasMessageContaining("key file");
+  }
+
+  @Test
   void theConfigurationReferenceListsEveryOptionWithItsVariableAndDefault() throws Exception {
     String doc = Files.readString(Path.of("..", "docs", "configuration.md"));
 

@@ -62,22 +62,7 @@ public final class DatasetCatalog {
   /** Every dataset directory under the root, by name, with what is committed now. */
   public List<DatasetSummary> list() {
     List<DatasetSummary> out = new ArrayList<>();
-    if (!Files.isDirectory(root)) {
-      return out;
-    }
-    List<Path> dirs = new ArrayList<>();
-    try (DirectoryStream<Path> stream = Files.newDirectoryStream(root)) {
-      for (Path dir : stream) {
-        if (DatasetName.isValid(dir.getFileName().toString())
-            && Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-          dirs.add(dir);
-        }
-      }
-    } catch (IOException e) {
-      throw DatasetException.io("cannot list datasets under " + root, e);
-    }
-    dirs.sort(null);
-    for (Path dir : dirs) {
+    for (Path dir : datasetDirs()) {
       String name = dir.getFileName().toString();
       List<String> files = committedFiles(name, dir);
       long rows = 0;
@@ -112,8 +97,6 @@ public final class DatasetCatalog {
       String name, java.util.function.Supplier<Lineage> lineageSource, ProgressListener progress) {
     Path dir = datasetDir(name);
     int number = latestVersion(name, dir) + 1;
-    Path versions = dir.resolve(VERSIONS_DIR);
-    Path target = versions.resolve("v" + number + ".json");
     List<String> paths = committedFiles(name, dir);
     if (paths.isEmpty()) {
       throw DatasetException.notFound("dataset '" + name + "' has no committed files to version");
@@ -122,13 +105,43 @@ public final class DatasetCatalog {
     // every withdrawal applied here (or an earlier one did).
     Set<String> withdrawn = withdrawn(name);
     Lineage lineage = lineageSource.get();
-    String filteredPrefix =
-        WithdrawnRows.FILTERED_DIR
-            + "/v"
-            + number
-            + "-"
-            + UUID.randomUUID().toString().substring(0, 8)
-            + "/";
+    String copiesId = "v" + number + "-" + UUID.randomUUID().toString().substring(0, 8);
+    String filteredPrefix = WithdrawnRows.FILTERED_DIR + "/" + copiesId + "/";
+    FilteredCopies copies = null;
+    if (!withdrawn.isEmpty()) {
+      try {
+        copies = FilteredCopies.begin(dir, copiesId);
+      } catch (IOException e) {
+        throw DatasetException.io("cannot lock the copies of dataset '" + name + "'", e);
+      }
+    }
+    try {
+      DatasetVersion version =
+          cutFiles(name, dir, number, paths, withdrawn, lineage, filteredPrefix, progress);
+      if (copies != null) {
+        copies.finish();
+      }
+      return version;
+    } catch (RuntimeException | Error e) {
+      // A version that is not published lists no copy: this cut's copies are orphans.
+      if (copies != null) {
+        copies.abandon(e);
+      }
+      throw e;
+    }
+  }
+
+  private DatasetVersion cutFiles(
+      String name,
+      Path dir,
+      int number,
+      List<String> paths,
+      Set<String> withdrawn,
+      Lineage lineage,
+      String filteredPrefix,
+      ProgressListener progress) {
+    Path versions = dir.resolve(VERSIONS_DIR);
+    Path target = versions.resolve("v" + number + ".json");
     long bytesTotal = 0;
     for (String path : paths) {
       bytesTotal += size(name, dir, path);
@@ -290,6 +303,64 @@ public final class DatasetCatalog {
       version(name, n).ifPresent(out::add);
     }
     return out;
+  }
+
+  /**
+   * Removes the copies without withdrawn rows ({@code <dataset>/_filtered/}) that no published
+   * version lists: those of cuts that failed before they could clean up, or that a crash or kill
+   * interrupted. Copies of a cut still running (in this process or another sharing the root) are
+   * left alone, and a dataset with a manifest that cannot be read is skipped whole, so a listed
+   * file is never removed. A node runs this at start, after it marked its interrupted cuts.
+   *
+   * @return the removed files, as {@code <dataset>/<path>}
+   * @throws DatasetException {@code io_error} if the datasets cannot be listed or a file cannot be
+   *     removed
+   */
+  public List<String> removeOrphanCopies() {
+    List<String> removed = new ArrayList<>();
+    for (Path dir : datasetDirs()) {
+      String name = dir.getFileName().toString();
+      if (!Files.isDirectory(dir.resolve(WithdrawnRows.FILTERED_DIR), LinkOption.NOFOLLOW_LINKS)) {
+        continue;
+      }
+      Set<String> referenced = new java.util.HashSet<>();
+      try {
+        for (DatasetVersion v : versions(name)) {
+          v.files().forEach(f -> referenced.add(f.path()));
+        }
+      } catch (DatasetException e) {
+        // an unreadable manifest may list any copy: keep them all
+        continue;
+      }
+      try {
+        for (String path : FilteredCopies.removeOrphans(dir, referenced)) {
+          removed.add(name + "/" + path);
+        }
+      } catch (IOException e) {
+        throw DatasetException.io("cannot remove orphan copies of dataset '" + name + "'", e);
+      }
+    }
+    return removed;
+  }
+
+  /** The dataset directories under the root, by name. */
+  private List<Path> datasetDirs() {
+    List<Path> dirs = new ArrayList<>();
+    if (!Files.isDirectory(root)) {
+      return dirs;
+    }
+    try (DirectoryStream<Path> stream = Files.newDirectoryStream(root)) {
+      for (Path dir : stream) {
+        if (DatasetName.isValid(dir.getFileName().toString())
+            && Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+          dirs.add(dir);
+        }
+      }
+    } catch (IOException e) {
+      throw DatasetException.io("cannot list datasets under " + root, e);
+    }
+    dirs.sort(null);
+    return dirs;
   }
 
   /**

@@ -181,6 +181,110 @@ class DatasetCatalogIT {
   }
 
   @Test
+  void aCutThatFailsMidWayRemovesTheCopiesItWrote() throws Exception {
+    withdrawOneRow();
+    DatasetVersion v1 = catalog.cut("sft", Lineage.unknown(), ProgressListener.NONE);
+    List<String> v1Files = filesUnder(sft.resolve("_filtered"));
+    assertThat(v1Files).hasSize(1);
+    Path bucket = Files.createDirectories(sft.resolve("2026-01-02--06"));
+    writeParquet(bucket.resolve("part-e-0.parquet"), 2, "pii-v1");
+    boolean[] copied = {false};
+
+    assertThatThrownBy(
+            () ->
+                catalog.cut(
+                    "sft",
+                    Lineage.unknown(),
+                    new ProgressListener() {
+                      @Override
+                      public void onProgress(int f, int ft, long b, long bt) {}
+
+                      @Override
+                      public void onRows(long rows) {
+                        // after the copy of the file with the withdrawn row, before the next
+                        copied[0] |=
+                            filesUnder(sft.resolve("_filtered")).stream()
+                                    .filter(f -> f.endsWith(".parquet"))
+                                    .count()
+                                > 1;
+                        if (copied[0]) {
+                          throw new IllegalStateException("disk pulled mid-cut");
+                        }
+                      }
+                    }))
+        .hasMessageContaining("disk pulled mid-cut");
+
+    assertThat(copied[0]).as("the failing cut had written its copy").isTrue();
+    assertThat(filesUnder(sft.resolve("_filtered")))
+        .as("the failed cut's copy and lock are gone, v1's copy stays")
+        .isEqualTo(v1Files);
+    assertThat(catalog.versions("sft")).containsExactly(v1);
+    assertThat(catalog.verify("sft", 1).intact()).isTrue();
+  }
+
+  @Test
+  void orphanCopiesAreRemovedAndPublishedAndRunningCutsCopiesStay() throws Exception {
+    withdrawOneRow();
+    DatasetVersion v1 = catalog.cut("sft", Lineage.unknown(), ProgressListener.NONE);
+    Path filtered = sft.resolve("_filtered");
+    List<String> v1Files = filesUnder(filtered);
+    // What a kill leaves: a copy directory, its lock file (no one holds it), a lock alone.
+    Path orphan = Files.createDirectories(filtered.resolve("v2-0badc0de/2026-01-02--05"));
+    Files.copy(sft.resolve("2026-01-02--05/part-d-0.parquet"), orphan.resolve("part-d-0.parquet"));
+    Files.writeString(filtered.resolve(".v2-0badc0de.lock"), "");
+    Files.writeString(filtered.resolve(".v3-0000beef.lock"), "");
+    // A copy of v1's cut directory that v1 does not list (e.g. a half-written second copy).
+    String v1Dir = v1Files.get(0).substring(0, v1Files.get(0).indexOf('/'));
+    Files.writeString(filtered.resolve(v1Dir).resolve("stray.parquet"), "half");
+    // A cut running in this process holds its lock: its copies are not orphans.
+    Path running = Files.createDirectories(filtered.resolve("v2-1234abcd"));
+    Files.writeString(running.resolve("part-x.parquet"), "being written");
+    FilteredCopies held = FilteredCopies.begin(sft, "v2-1234abcd");
+    List<String> removed;
+    try {
+      removed = catalog.removeOrphanCopies();
+    } finally {
+      held.finish();
+    }
+
+    assertThat(removed)
+        .containsExactlyInAnyOrder(
+            "sft/_filtered/v2-0badc0de/2026-01-02--05/part-d-0.parquet",
+            "sft/_filtered/" + v1Dir + "/stray.parquet");
+    assertThat(filesUnder(filtered))
+        .as("v1's copy and the running cut's file stay; locks of dead cuts go")
+        .containsExactlyInAnyOrder(v1Files.get(0), "v2-1234abcd/part-x.parquet");
+    assertThat(Files.exists(filtered.resolve("v2-0badc0de"))).isFalse();
+    assertThat(catalog.versions("sft")).containsExactly(v1);
+    assertThat(catalog.verify("sft", 1).intact()).isTrue();
+    assertThat(catalog.removeOrphanCopies())
+        .as("the running cut's copy once it finished unlisted")
+        .containsExactly("sft/_filtered/v2-1234abcd/part-x.parquet");
+  }
+
+  private void withdrawOneRow() throws IOException {
+    Path bucket = Files.createDirectories(sft.resolve("2026-01-02--05"));
+    writeParquet(bucket.resolve("part-d-0.parquet"), 3, "pii-v1");
+    Path withdrawals = Files.createDirectories(root.resolve("_withdrawals/sft/2026-01-02--05"));
+    writeWithdrawals(withdrawals.resolve("part-w-0.parquet"), "part-d-0.parquet-1");
+  }
+
+  /** Every file under {@code dir}, relative to it, sorted; hidden lock files included. */
+  private static List<String> filesUnder(Path dir) {
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    try (java.util.stream.Stream<Path> walk = Files.walk(dir)) {
+      return walk.filter(Files::isRegularFile)
+          .map(p -> dir.relativize(p).toString())
+          .sorted()
+          .toList();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  @Test
   void resolveFileRefusesTraversalAbsoluteUnlistedAndEscapingPaths() throws Exception {
     DatasetVersion v1 = catalog.cut("sft", LINEAGE, ProgressListener.NONE);
     String listed = v1.files().get(0).path();
