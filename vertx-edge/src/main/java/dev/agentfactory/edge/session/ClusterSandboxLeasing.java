@@ -24,14 +24,28 @@ public final class ClusterSandboxLeasing implements SandboxLeasing {
   private final Map<String, PooledSandbox> leases = new ConcurrentHashMap<>();
   private final Map<String, Consumer<String>> lostHandlers = new ConcurrentHashMap<>();
 
+  /**
+   * Leases the pool lost before their session listened (a lease record can fail while the lease is
+   * still on its way to the session), by lease id, with the reason: the session is told when it
+   * starts listening, instead of running commands on a sandbox that is being killed.
+   */
+  private final Map<String, String> lostEarly = new ConcurrentHashMap<>();
+
   public ClusterSandboxLeasing(Vertx vertx, WarmPool pool, String isolation, String node) {
     this.vertx = vertx;
     this.pool = pool;
     this.isolation = isolation;
     pool.addLostListener(
         (leased, reason) -> {
-          leases.remove(leased.lease().leaseId());
-          Consumer<String> handler = lostHandlers.remove(leased.lease().leaseId());
+          String id = leased.lease().leaseId();
+          Consumer<String> handler;
+          synchronized (lostEarly) {
+            leases.remove(id);
+            handler = lostHandlers.remove(id);
+            if (handler == null) {
+              lostEarly.put(id, reason.code());
+            }
+          }
           if (handler != null) {
             handler.accept(reason.code());
           }
@@ -71,7 +85,11 @@ public final class ClusterSandboxLeasing implements SandboxLeasing {
             pool.lease(sessionId, tenant, template, options), vertx.getOrCreateContext())
         .map(
             pooled -> {
-              leases.put(pooled.lease().leaseId(), pooled);
+              synchronized (lostEarly) {
+                if (!lostEarly.containsKey(pooled.lease().leaseId())) {
+                  leases.put(pooled.lease().leaseId(), pooled);
+                }
+              }
               return new LeasedSandbox(
                   pooled.sandbox(),
                   pooled.lease().leaseId(),
@@ -84,6 +102,7 @@ public final class ClusterSandboxLeasing implements SandboxLeasing {
   @Override
   public Future<Void> release(LeasedSandbox leased) {
     lostHandlers.remove(leased.leaseId());
+    lostEarly.remove(leased.leaseId());
     PooledSandbox pooled = leases.remove(leased.leaseId());
     if (pooled == null) {
       // lost already: the pool terminated the sandbox and told the session
@@ -94,10 +113,14 @@ public final class ClusterSandboxLeasing implements SandboxLeasing {
 
   @Override
   public void onLost(LeasedSandbox leased, Consumer<String> onLost) {
-    if (leases.containsKey(leased.leaseId())) {
-      lostHandlers.put(leased.leaseId(), onLost);
-    } else {
-      onLost.accept("lease_fenced");
+    String code;
+    synchronized (lostEarly) {
+      code = lostEarly.remove(leased.leaseId());
+      if (code == null && leases.containsKey(leased.leaseId())) {
+        lostHandlers.put(leased.leaseId(), onLost);
+        return;
+      }
     }
+    onLost.accept(code != null ? code : "lease_fenced");
   }
 }
