@@ -3,6 +3,7 @@ package dev.agentfactory.jobs.pii;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
@@ -34,6 +35,16 @@ final class NameFinderDetector implements Detector {
   static final double MIN_SCORE = Double.parseDouble(System.getProperty("pii.ner.min", "0.0"));
 
   private static final int COMMON = 1 << Gazetteer.LIST_NAMES.indexOf("common");
+  private static final int FIRST = 1 << Gazetteer.LIST_NAMES.indexOf("first");
+  private static final int LAST = 1 << Gazetteer.LIST_NAMES.indexOf("last");
+
+  /** Span post-processing rules (see {@link #refine}); {@code -Dpii.ner.refine=} turns some off. */
+  private static final String REFINE = System.getProperty("pii.ner.refine", "lower,list,poss,common");
+
+  private static final boolean R_LOWER = REFINE.contains("lower");
+  private static final boolean R_LIST = REFINE.contains("list");
+  private static final boolean R_POSS = REFINE.contains("poss");
+  private static final boolean R_COMMON = REFINE.contains("common");
 
   private static final Logger LOG = LoggerFactory.getLogger(NameFinderDetector.class);
 
@@ -72,8 +83,112 @@ final class NameFinderDetector implements Detector {
       if (score < MIN_SCORE || !(placeNearby || hasLetter(tokens, s.first(), s.last()))) {
         continue;
       }
-      out.add(new PiiSpan(s.type(), tokens.start[s.first()], tokens.end[s.last() - 1], score));
+      refine(tokens, s.type(), s.first(), s.last(), score, out);
     }
+  }
+
+  /**
+   * Post-processing of one tagged span {@code [first, last)}, with what the tagger cannot see in a
+   * window of a few tokens:
+   *
+   * <ul>
+   *   <li>a list of first names ({@code Layla, Harry, Michele and Shelley}), whatever type the
+   *       tagger gave it, becomes one PERSON span per name;
+   *   <li>a name before a possessive inside an organisation or person span ({@code Tammy Kappel's
+   *       Cautionary Tales}) is a PERSON and the rest is dropped;
+   *   <li>a one-word PERSON span in lower case that no name list knows ({@code felines}) and a
+   *       one-word PERSON span of a common word that is no name ({@code Just}) are dropped.
+   * </ul>
+   */
+  private void refine(
+      Tokens tokens, EntityType type, int first, int last, double score, List<PiiSpan> out) {
+    if (R_LIST && nameList(tokens, first, last, score, out)) {
+      return;
+    }
+    if (R_POSS && (type == EntityType.ORGANIZATION || type == EntityType.PERSON)) {
+      for (int i = first; i < last - 1; i++) {
+        String w = tokens.text[i];
+        if (i > first && (w.endsWith("'s") || w.endsWith("’s")) && Character.isUpperCase(w.charAt(0))) {
+          String f = tokens.text[first].toLowerCase(Locale.ROOT);
+          if ((gazetteer.lists(f) & FIRST) != 0 || gazetteer.lookup(f).contains(EntityType.PERSON)) {
+            out.add(
+                new PiiSpan(
+                    EntityType.PERSON, tokens.start[first], tokens.end[i] - 2, Math.max(score, 0.5)));
+            return;
+          }
+        }
+      }
+    }
+    if (type == EntityType.PERSON && last == first + 1) {
+      String w = tokens.text[first];
+      String lower = w.toLowerCase(Locale.ROOT);
+      int lists = gazetteer.lists(lower);
+      boolean name =
+          (lists & (FIRST | LAST)) != 0 || gazetteer.lookup(lower).contains(EntityType.PERSON);
+      if (R_LOWER && !name && w.equals(lower)) {
+        return;
+      }
+      if (R_COMMON && (lists & COMMON) != 0 && (lists & (FIRST | LAST)) == 0
+          && !gazetteer.lookup(lower).contains(EntityType.PERSON)) {
+        return;
+      }
+    }
+    out.add(new PiiSpan(type, tokens.start[first], tokens.end[last - 1], score));
+  }
+
+  /**
+   * A span that is a list of names: capitalised words separated by commas, with {@code and} or
+   * {@code &} before the last, most of them first names. Emits one PERSON span per name.
+   */
+  private boolean nameList(Tokens tokens, int first, int last, double score, List<PiiSpan> out) {
+    // extend to the right over ", Name" / "and Name" the tagger may have left out
+    int end = last;
+    int names = 0;
+    int known = 0;
+    boolean expectName = true;
+    int i = first;
+    List<Integer> at = new ArrayList<>();
+    while (i < tokens.size) {
+      String w = tokens.text[i];
+      if (expectName) {
+        if (w == Tokens.NEWLINE || !Character.isUpperCase(w.charAt(0)) || hasDigit(w)) {
+          break;
+        }
+        names++;
+        at.add(i);
+        String lower = w.toLowerCase(Locale.ROOT);
+        if ((gazetteer.lists(lower) & FIRST) != 0) {
+          known++;
+        }
+        expectName = false;
+        i++;
+        end = i;
+      } else if (w.equals(",") || w.equals("and") || w.equals("&")) {
+        if (i >= last && names < 2) {
+          break;
+        }
+        expectName = true;
+        i++;
+      } else {
+        break;
+      }
+    }
+    if (end < last || names < 3 || known * 3 < names * 2) {
+      return false;
+    }
+    for (int k : at) {
+      out.add(new PiiSpan(EntityType.PERSON, tokens.start[k], tokens.end[k], Math.max(score, 0.6)));
+    }
+    return true;
+  }
+
+  private static boolean hasDigit(String w) {
+    for (int c = 0; c < w.length(); c++) {
+      if (Character.isDigit(w.charAt(c))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
