@@ -39,12 +39,23 @@ final class NameFinderDetector implements Detector {
   private static final int LAST = 1 << Gazetteer.LIST_NAMES.indexOf("last");
 
   /** Span post-processing rules (see {@link #refine}); {@code -Dpii.ner.refine=} turns some off. */
-  private static final String REFINE = System.getProperty("pii.ner.refine", "lower,list,poss,common");
+  private static final String REFINE = System.getProperty("pii.ner.refine", "lower,list,poss,common,first,fstlow,surname");
 
   private static final boolean R_LOWER = REFINE.contains("lower");
   private static final boolean R_LIST = REFINE.contains("list");
   private static final boolean R_POSS = REFINE.contains("poss");
   private static final boolean R_COMMON = REFINE.contains("common");
+  private static final boolean R_FIRST = REFINE.contains("first");
+  private static final boolean R_FIRSTLOWER = REFINE.contains("fstlow");
+  private static final int OTHER_WORDS =
+      COMMON
+          | (1 << Gazetteer.LIST_NAMES.indexOf("city"))
+          | (1 << Gazetteer.LIST_NAMES.indexOf("street"))
+          | (1 << Gazetteer.LIST_NAMES.indexOf("country"))
+          | (1 << Gazetteer.LIST_NAMES.indexOf("company"));
+  private static final boolean R_SURNAME = REFINE.contains("surname");
+  private static final boolean R_UNSURE = REFINE.contains("unsure");
+  static final double FIRST_NAME_SCORE = 0.3;
 
   private static final Logger LOG = LoggerFactory.getLogger(NameFinderDetector.class);
 
@@ -77,6 +88,9 @@ final class NameFinderDetector implements Detector {
       placeNearby |=
           (s.type() == EntityType.ADDRESS || s.type() == EntityType.LOCATION)
               && hasLetter(tokens, s.first(), s.last());
+    }
+    if (R_FIRST) {
+      firstNames(tokens, spans, out);
     }
     for (SequenceTagger.TokenSpan s : spans) {
       double score = 1 / (1 + Math.exp(-s.margin() / MARGIN_SCALE));
@@ -180,6 +194,65 @@ final class NameFinderDetector implements Detector {
       out.add(new PiiSpan(EntityType.PERSON, tokens.start[k], tokens.end[k], Math.max(score, 0.6)));
     }
     return true;
+  }
+
+  /**
+   * A first name outside every tagged span: a word of the {@code first} list that no other list
+   * knows (not {@code Will}, {@code Paris}), capitalised, with a following capitalised {@code last}
+   * list word as its surname, as a low-scoring PERSON span. The tagger misses such names in sentence
+   * shapes it has not seen ({@code Vittore, can I ...}, {@code here's Liam's address}).
+   */
+  private void firstNames(Tokens tokens, List<SequenceTagger.TokenSpan> spans, List<PiiSpan> out) {
+    boolean[] covered = new boolean[tokens.size];
+    for (SequenceTagger.TokenSpan s : spans) {
+      // a span the tagger is unsure of (score < 0.5) may lose an overlap: it covers nothing here
+      for (int i = s.first(); i < s.last() && (s.margin() >= 0 || !R_UNSURE); i++) {
+        covered[i] = true;
+      }
+    }
+    for (int i = 0; i < tokens.size; i++) {
+      if (covered[i]) {
+        continue;
+      }
+      String w = tokens.text[i];
+      int cut = w.endsWith("'s") || w.endsWith("\u2019s") ? 2 : 0;
+      String word = w.substring(0, w.length() - cut);
+      if (word.isEmpty()
+          || !(Character.isUpperCase(word.charAt(0)) || R_FIRSTLOWER)
+          || (word.length() > 1 && Character.isUpperCase(word.charAt(1)))) {
+        continue;
+      }
+      String lower = word.toLowerCase(Locale.ROOT);
+      int lists = gazetteer.lists(lower);
+      if ((lists & FIRST) == 0 || (lists & OTHER_WORDS) != 0) {
+        continue;
+      }
+      if (!Character.isUpperCase(word.charAt(0))
+          && gazetteer.lookup(lower).isEmpty()) {
+        continue;
+      }
+      int end = tokens.end[i] - cut;
+      if (cut == 0
+          && i + 1 < tokens.size
+          && !covered[i + 1]
+          && surname(tokens.text[i + 1])) {
+        end = tokens.end[i + 1];
+      }
+      out.add(new PiiSpan(EntityType.PERSON, tokens.start[i], end, FIRST_NAME_SCORE));
+    }
+  }
+
+  /**
+   * Whether a word after a first name can be its surname: capitalised (not all capitals) and either
+   * a {@code last} list word or a word no list knows ({@code Lahtela}).
+   */
+  private boolean surname(String w) {
+    if (w.length() < 2 || !Character.isUpperCase(w.charAt(0)) || Character.isUpperCase(w.charAt(1))
+        || hasDigit(w)) {
+      return false;
+    }
+    int lists = gazetteer.lists(w.toLowerCase(Locale.ROOT));
+    return (lists & LAST) != 0 || (R_SURNAME && lists == 0);
   }
 
   private static boolean hasDigit(String w) {
