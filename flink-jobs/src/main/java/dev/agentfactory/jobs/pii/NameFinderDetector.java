@@ -39,7 +39,8 @@ final class NameFinderDetector implements Detector {
   private static final int LAST = 1 << Gazetteer.LIST_NAMES.indexOf("last");
 
   /** Span post-processing rules (see {@link #refine}); {@code -Dpii.ner.refine=} turns some off. */
-  private static final String REFINE = System.getProperty("pii.ner.refine", "lower,list,poss,common,first,fstlow,surname");
+  private static final String REFINE =
+      System.getProperty("pii.ner.refine", "lower,list,poss,common,first,fstlow,surname,unsure");
 
   private static final boolean R_LOWER = REFINE.contains("lower");
   private static final boolean R_LIST = REFINE.contains("list");
@@ -82,7 +83,11 @@ final class NameFinderDetector implements Detector {
     if (tokens.size == 0 || !hasCandidate(tokens, gazetteer)) {
       return;
     }
-    List<SequenceTagger.TokenSpan> spans = tagger.tag(NameFeatures.of(tokens, gazetteer));
+    spans(tokens, tagger.tag(NameFeatures.of(tokens, gazetteer)), out);
+  }
+
+  /** The spans to report for the tagger's {@code spans} over {@code tokens}, post-processed. */
+  void spans(Tokens tokens, List<SequenceTagger.TokenSpan> spans, List<PiiSpan> out) {
     boolean placeNearby = false;
     for (SequenceTagger.TokenSpan s : spans) {
       placeNearby |=
@@ -122,12 +127,18 @@ final class NameFinderDetector implements Detector {
     if (R_POSS && (type == EntityType.ORGANIZATION || type == EntityType.PERSON)) {
       for (int i = first; i < last - 1; i++) {
         String w = tokens.text[i];
-        if (i > first && (w.endsWith("'s") || w.endsWith("’s")) && Character.isUpperCase(w.charAt(0))) {
+        if (i > first
+            && (w.endsWith("'s") || w.endsWith("’s"))
+            && Character.isUpperCase(w.charAt(0))) {
           String f = tokens.text[first].toLowerCase(Locale.ROOT);
-          if ((gazetteer.lists(f) & FIRST) != 0 || gazetteer.lookup(f).contains(EntityType.PERSON)) {
+          if ((gazetteer.lists(f) & FIRST) != 0
+              || gazetteer.lookup(f).contains(EntityType.PERSON)) {
             out.add(
                 new PiiSpan(
-                    EntityType.PERSON, tokens.start[first], tokens.end[i] - 2, Math.max(score, 0.5)));
+                    EntityType.PERSON,
+                    tokens.start[first],
+                    tokens.end[i] - 2,
+                    Math.max(score, 0.5)));
             return;
           }
         }
@@ -142,7 +153,9 @@ final class NameFinderDetector implements Detector {
       if (R_LOWER && !name && w.equals(lower)) {
         return;
       }
-      if (R_COMMON && (lists & COMMON) != 0 && (lists & (FIRST | LAST)) == 0
+      if (R_COMMON
+          && (lists & COMMON) != 0
+          && (lists & (FIRST | LAST)) == 0
           && !gazetteer.lookup(lower).contains(EntityType.PERSON)) {
         return;
       }
@@ -199,8 +212,8 @@ final class NameFinderDetector implements Detector {
   /**
    * A first name outside every tagged span: a word of the {@code first} list that no other list
    * knows (not {@code Will}, {@code Paris}), capitalised, with a following capitalised {@code last}
-   * list word as its surname, as a low-scoring PERSON span. The tagger misses such names in sentence
-   * shapes it has not seen ({@code Vittore, can I ...}, {@code here's Liam's address}).
+   * list word as its surname, as a low-scoring PERSON span. The tagger misses such names in
+   * sentence shapes it has not seen ({@code Vittore, can I ...}, {@code here's Liam's address}).
    */
   private void firstNames(Tokens tokens, List<SequenceTagger.TokenSpan> spans, List<PiiSpan> out) {
     boolean[] covered = new boolean[tokens.size];
@@ -227,15 +240,11 @@ final class NameFinderDetector implements Detector {
       if ((lists & FIRST) == 0 || (lists & OTHER_WORDS) != 0) {
         continue;
       }
-      if (!Character.isUpperCase(word.charAt(0))
-          && gazetteer.lookup(lower).isEmpty()) {
+      if (!Character.isUpperCase(word.charAt(0)) && gazetteer.lookup(lower).isEmpty()) {
         continue;
       }
       int end = tokens.end[i] - cut;
-      if (cut == 0
-          && i + 1 < tokens.size
-          && !covered[i + 1]
-          && surname(tokens.text[i + 1])) {
+      if (cut == 0 && i + 1 < tokens.size && !covered[i + 1] && surname(tokens.text[i + 1])) {
         end = tokens.end[i + 1];
       }
       out.add(new PiiSpan(EntityType.PERSON, tokens.start[i], end, FIRST_NAME_SCORE));
@@ -247,7 +256,9 @@ final class NameFinderDetector implements Detector {
    * a {@code last} list word or a word no list knows ({@code Lahtela}).
    */
   private boolean surname(String w) {
-    if (w.length() < 2 || !Character.isUpperCase(w.charAt(0)) || Character.isUpperCase(w.charAt(1))
+    if (w.length() < 2
+        || !Character.isUpperCase(w.charAt(0))
+        || Character.isUpperCase(w.charAt(1))
         || hasDigit(w)) {
       return false;
     }
