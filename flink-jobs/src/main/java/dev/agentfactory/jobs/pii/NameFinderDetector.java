@@ -40,7 +40,8 @@ final class NameFinderDetector implements Detector {
 
   /** Span post-processing rules (see {@link #refine}); {@code -Dpii.ner.refine=} turns some off. */
   private static final String REFINE =
-      System.getProperty("pii.ner.refine", "lower,list,poss,common,first,fstlow,surname,unsure");
+      System.getProperty(
+          "pii.ner.refine", "lower,list,poss,common,first,fstlow,surname,unsure,split,trim");
 
   private static final boolean R_LOWER = REFINE.contains("lower");
   private static final boolean R_LIST = REFINE.contains("list");
@@ -55,6 +56,16 @@ final class NameFinderDetector implements Detector {
           | (1 << Gazetteer.LIST_NAMES.indexOf("country"))
           | (1 << Gazetteer.LIST_NAMES.indexOf("company"));
   private static final boolean R_SURNAME = REFINE.contains("surname");
+  private static final boolean R_SPLIT = REFINE.contains("split");
+  private static final boolean R_COMMON2 = REFINE.contains("common2");
+
+  /** Lower-case name particles that may start a name ({@code van Gogh}). */
+  private static final Set<String> PARTICLES =
+      Set.of(
+          "van", "von", "de", "da", "di", "del", "della", "der", "den", "du", "le", "la", "ten",
+          "ter", "al", "el", "bin", "ibn");
+
+  private static final boolean R_TRIM = REFINE.contains("trim");
   private static final boolean R_UNSURE = REFINE.contains("unsure");
   static final double FIRST_NAME_SCORE = 0.3;
 
@@ -144,6 +155,24 @@ final class NameFinderDetector implements Detector {
         }
       }
     }
+    if (R_SPLIT && type == EntityType.PERSON) {
+      for (int k = first + 1; k < last - 1; k++) {
+        String w = tokens.text[k];
+        if ((w.equals(".") || w.equals("!") || w.equals("?")) && tokens.text[k - 1].length() > 3) {
+          refine(tokens, type, first, k, score, out);
+          refine(tokens, type, k + 1, last, score, out);
+          return;
+        }
+      }
+    }
+    if (R_TRIM && type == EntityType.PERSON && last > first + 1) {
+      String w = tokens.text[first];
+      if (Character.isLowerCase(w.charAt(0))
+          && !PARTICLES.contains(w)
+          && Character.isUpperCase(tokens.text[first + 1].charAt(0))) {
+        first++;
+      }
+    }
     if (type == EntityType.PERSON && last == first + 1) {
       String w = tokens.text[first];
       String lower = w.toLowerCase(Locale.ROOT);
@@ -156,6 +185,12 @@ final class NameFinderDetector implements Detector {
       if (R_COMMON
           && (lists & COMMON) != 0
           && (lists & (FIRST | LAST)) == 0
+          && !gazetteer.lookup(lower).contains(EntityType.PERSON)) {
+        return;
+      }
+      if (R_COMMON2
+          && (lists & COMMON) != 0
+          && sentenceStart(tokens, first)
           && !gazetteer.lookup(lower).contains(EntityType.PERSON)) {
         return;
       }
@@ -264,6 +299,14 @@ final class NameFinderDetector implements Detector {
     }
     int lists = gazetteer.lists(w.toLowerCase(Locale.ROOT));
     return (lists & LAST) != 0 || (R_SURNAME && lists == 0);
+  }
+
+  private static boolean sentenceStart(Tokens tokens, int i) {
+    if (i == 0) {
+      return true;
+    }
+    String p = tokens.text[i - 1];
+    return p == Tokens.NEWLINE || p.equals(".") || p.equals("!") || p.equals("?") || p.equals("\"");
   }
 
   private static boolean hasDigit(String w) {

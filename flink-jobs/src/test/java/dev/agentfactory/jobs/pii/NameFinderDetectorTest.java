@@ -110,4 +110,18 @@ class NameFinderDetectorTest {
         .containsExactly("LOCATION=India", "PERSON=Sandy Lahtela");
     assertThat(post("sandy lahtela")).isEmpty();
   }
+
+  @Test
+  void aPersonSpanIsSplitAtASentenceEndAndLosesALeadingLowerCaseWord() {
+    // tokens: the salarymen . Unfortunately Layla
+    assertThat(post("the salarymen. Unfortunately Layla", span(EntityType.PERSON, 1, 5, 4)))
+        .containsExactly("PERSON=Unfortunately Layla");
+    assertThat(post("starring Sandy Lahtela", span(EntityType.PERSON, 0, 3, 4)))
+        .containsExactly("PERSON=Sandy Lahtela");
+    // an initial's dot does not end a sentence; a name particle stays
+    assertThat(post("Sandy J. Smith", span(EntityType.PERSON, 0, 4, 4)))
+        .containsExactly("PERSON=Sandy J. Smith");
+    assertThat(post("van Gogh", span(EntityType.PERSON, 0, 2, 4)))
+        .containsExactly("PERSON=van Gogh");
+  }
 }
