@@ -41,7 +41,8 @@ final class NameFinderDetector implements Detector {
   /** Span post-processing rules (see {@link #refine}); {@code -Dpii.ner.refine=} turns some off. */
   private static final String REFINE =
       System.getProperty(
-          "pii.ner.refine", "lower,list,poss,common,first,fstlow,surname,unsure,split,trim");
+          "pii.ner.refine",
+          "lower,list,poss,common,first,fstlow,surname,unsure,split,trim,addrname");
 
   private static final boolean R_LOWER = REFINE.contains("lower");
   private static final boolean R_LIST = REFINE.contains("list");
@@ -66,6 +67,11 @@ final class NameFinderDetector implements Detector {
           "ter", "al", "el", "bin", "ibn");
 
   private static final boolean R_TRIM = REFINE.contains("trim");
+  private static final boolean R_ADDRNAME = REFINE.contains("addrname");
+  private static final Set<String> PREFIXES =
+      Set.of("mr", "mrs", "ms", "miss", "dr", "prof", "sir", "madam", "mx", "rev", "lady", "lord");
+  private static final Set<String> UNITS =
+      Set.of("apt", "apartment", "suite", "ste", "unit", "floor", "fl", "box", "psc", "flat");
   private static final boolean R_UNSURE = REFINE.contains("unsure");
   static final double FIRST_NAME_SCORE = 0.3;
 
@@ -104,6 +110,9 @@ final class NameFinderDetector implements Detector {
       placeNearby |=
           (s.type() == EntityType.ADDRESS || s.type() == EntityType.LOCATION)
               && hasLetter(tokens, s.first(), s.last());
+    }
+    if (R_ADDRNAME) {
+      spans = nameBeforeAddress(tokens, spans);
     }
     if (R_FIRST) {
       firstNames(tokens, spans, out);
@@ -307,6 +316,71 @@ final class NameFinderDetector implements Detector {
     }
     String p = tokens.text[i - 1];
     return p == Tokens.NEWLINE || p.equals(".") || p.equals("!") || p.equals("?") || p.equals("\"");
+  }
+
+  /**
+   * A name in front of an address on one line ({@code Miss Ashley Kvamme Apt. 722 20 rue Victor
+   * Hugo}): an ADDRESS span that starts with (a prefix and) a first name and a capitalised word
+   * followed by a number or a unit word ({@code Apt}, {@code Suite}) loses the name to a PERSON
+   * span; a PERSON span ending in a first name right before such an ADDRESS span ({@code Mrs.
+   * Diana} + {@code Weöres Apt. 434 …}) takes the surname back.
+   */
+  private List<SequenceTagger.TokenSpan> nameBeforeAddress(
+      Tokens tokens, List<SequenceTagger.TokenSpan> spans) {
+    List<SequenceTagger.TokenSpan> res = new ArrayList<>(spans.size() + 1);
+    for (SequenceTagger.TokenSpan s : spans) {
+      int f = s.first();
+      SequenceTagger.TokenSpan before = res.isEmpty() ? null : res.get(res.size() - 1);
+      if (s.type() != EntityType.ADDRESS) {
+        res.add(s);
+      } else if (before != null
+          && before.type() == EntityType.PERSON
+          && before.last() == f
+          && firstName(tokens.text[f - 1])
+          && surnameBeforeAddress(tokens, f, s.last())) {
+        res.set(
+            res.size() - 1,
+            new SequenceTagger.TokenSpan(
+                EntityType.PERSON, before.first(), f + 1, before.margin()));
+        res.add(new SequenceTagger.TokenSpan(EntityType.ADDRESS, f + 1, s.last(), s.margin()));
+      } else {
+        int p = f;
+        if (PREFIXES.contains(tokens.text[p].toLowerCase(Locale.ROOT))) {
+          p += p + 1 < s.last() && tokens.text[p + 1].equals(".") ? 2 : 1;
+        }
+        if (p + 1 < s.last()
+            && firstName(tokens.text[p])
+            && surnameBeforeAddress(tokens, p + 1, s.last())) {
+          res.add(new SequenceTagger.TokenSpan(EntityType.PERSON, f, p + 2, s.margin()));
+          res.add(new SequenceTagger.TokenSpan(EntityType.ADDRESS, p + 2, s.last(), s.margin()));
+        } else {
+          res.add(s);
+        }
+      }
+    }
+    return res;
+  }
+
+  private boolean firstName(String w) {
+    if (w.isEmpty() || !Character.isUpperCase(w.charAt(0))) {
+      return false;
+    }
+    int lists = gazetteer.lists(w.toLowerCase(Locale.ROOT));
+    return (lists & FIRST) != 0 && (lists & OTHER_WORDS) == 0;
+  }
+
+  /** Token {@code i} is a capitalised word and token {@code i + 1} a number or a unit word. */
+  private static boolean surnameBeforeAddress(Tokens tokens, int i, int end) {
+    if (i + 1 >= end) {
+      return false;
+    }
+    String w = tokens.text[i];
+    String next = tokens.text[i + 1];
+    return w.length() > 1
+        && Character.isUpperCase(w.charAt(0))
+        && !hasDigit(w)
+        && !UNITS.contains(w.toLowerCase(Locale.ROOT))
+        && (hasDigit(next) || UNITS.contains(next.toLowerCase(Locale.ROOT)));
   }
 
   private static boolean hasDigit(String w) {

@@ -124,4 +124,25 @@ class NameFinderDetectorTest {
     assertThat(post("van Gogh", span(EntityType.PERSON, 0, 2, 4)))
         .containsExactly("PERSON=van Gogh");
   }
+
+  @Test
+  void aNameInFrontOfAnAddressIsAPerson() {
+    // tokens: Miss Layla Kvamme Apt . 722 20 rue Victor Hugo
+    //         0    1     2      3   4 5   6  7   8      9
+    assertThat(
+            post(
+                "Miss Layla Kvamme Apt. 722 20 rue Victor Hugo",
+                span(EntityType.ADDRESS, 0, 10, 4)))
+        .containsExactly("PERSON=Miss Layla Kvamme", "ADDRESS=Apt. 722 20 rue Victor Hugo");
+    // the tagger's PERSON span stopped at the first name: it takes the surname back
+    assertThat(
+            post(
+                "Mrs. Layla Weöres Apt. 434 40 Rue de la Sarthe",
+                span(EntityType.PERSON, 0, 3, 4),
+                span(EntityType.ADDRESS, 3, 12, 4)))
+        .containsExactly("PERSON=Mrs. Layla Weöres", "ADDRESS=Apt. 434 40 Rue de la Sarthe");
+    // a street named after a person, with no number after the name, stays an address
+    assertThat(post("Layla Kvamme Street 5", span(EntityType.ADDRESS, 0, 4, 4)))
+        .containsExactly("ADDRESS=Layla Kvamme Street 5");
+  }
 }
