@@ -39,10 +39,12 @@ final class NameFinderDetector implements Detector {
   private static final int LAST = 1 << Gazetteer.LIST_NAMES.indexOf("last");
 
   /** Span post-processing rules (see {@link #refine}); {@code -Dpii.ner.refine=} turns some off. */
-  private static final String REFINE =
-      System.getProperty(
-          "pii.ner.refine",
-          "lower,list,poss,common,first,fstlow,surname,unsure,split,trim,addrname");
+  private static final Set<String> REFINE =
+      Set.of(
+          System.getProperty(
+                  "pii.ner.refine",
+                  "lower,list,poss,common,first,fstlow,surname,unsure,split,trim,addrname")
+              .split(","));
 
   private static final boolean R_LOWER = REFINE.contains("lower");
   private static final boolean R_LIST = REFINE.contains("list");
