@@ -43,7 +43,7 @@ final class NameFinderDetector implements Detector {
       Set.of(
           System.getProperty(
                   "pii.ner.refine",
-                  "lower,list,poss,common,first,fstlow,surname,unsure,split,trim,addrname")
+                  "lower,list,poss,common,first,fstlow,surname,unsure,split,trim,addrname,country")
               .split(","));
 
   private static final boolean R_LOWER = REFINE.contains("lower");
@@ -74,6 +74,8 @@ final class NameFinderDetector implements Detector {
       Set.of("mr", "mrs", "ms", "miss", "dr", "prof", "sir", "madam", "mx", "rev", "lady", "lord");
   private static final Set<String> UNITS =
       Set.of("apt", "apartment", "suite", "ste", "unit", "floor", "fl", "box", "psc", "flat");
+  private static final boolean R_COUNTRY = REFINE.contains("country");
+  private static final int COUNTRY = 1 << Gazetteer.LIST_NAMES.indexOf("country");
   private static final boolean R_UNSURE = REFINE.contains("unsure");
   static final double FIRST_NAME_SCORE = 0.3;
 
@@ -188,6 +190,9 @@ final class NameFinderDetector implements Detector {
       String w = tokens.text[first];
       String lower = w.toLowerCase(Locale.ROOT);
       int lists = gazetteer.lists(lower);
+      if (R_COUNTRY && (lists & COUNTRY) != 0 && (lists & (FIRST | LAST)) == 0) {
+        type = EntityType.LOCATION;
+      }
       boolean name =
           (lists & (FIRST | LAST)) != 0 || gazetteer.lookup(lower).contains(EntityType.PERSON);
       if (R_LOWER && !name && w.equals(lower)) {

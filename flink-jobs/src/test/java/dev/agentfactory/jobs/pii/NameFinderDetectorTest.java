@@ -39,7 +39,9 @@ class NameFinderDetectorTest {
                   "city",
                   Set.of("paris"),
                   "common",
-                  Set.of("will", "just", "tone"))));
+                  Set.of("will", "just", "tone"),
+                  "country",
+                  Set.of("myanmar"))));
 
   private static List<String> post(String text, SequenceTagger.TokenSpan... spans) {
     List<PiiSpan> out = new ArrayList<>();
@@ -90,6 +92,9 @@ class NameFinderDetectorTest {
     assertThat(post("Will said so", span(EntityType.PERSON, 0, 1, 4)))
         .containsExactly("PERSON=Will");
     assertThat(post("ask Layla", span(EntityType.PERSON, 1, 2, 4))).containsExactly("PERSON=Layla");
+    // a country name that is no person's name is a place
+    assertThat(post("to the Myanmar", span(EntityType.PERSON, 2, 3, 4)))
+        .containsExactly("LOCATION=Myanmar");
   }
 
   @Test
