@@ -46,7 +46,8 @@ public final class NameFinderTrainer {
       double swap,
       double contextDrop,
       int bags,
-      double bagShare) {
+      double bagShare,
+      float minWeight) {
     static Params fromSystemProperties() {
       return new Params(
           Integer.getInteger("pii.train.epochs", 10),
@@ -59,7 +60,8 @@ public final class NameFinderTrainer {
           Double.parseDouble(System.getProperty("pii.train.swap", "0")),
           Double.parseDouble(System.getProperty("pii.train.ctxdrop", "0")),
           Integer.getInteger("pii.train.bags", 3),
-          Double.parseDouble(System.getProperty("pii.train.bagshare", "1")));
+          Double.parseDouble(System.getProperty("pii.train.bagshare", "1")),
+          Float.parseFloat(System.getProperty("pii.train.minweight", "0")));
     }
   }
 
@@ -168,7 +170,7 @@ public final class NameFinderTrainer {
       refilled += all.size() - originals;
       bags.add(train(all, originals, lists, params, seed));
     }
-    SequenceTagger tagger = SequenceTagger.average(bags);
+    SequenceTagger tagger = SequenceTagger.average(bags, params.minWeight());
     Gazetteer gazetteer = Gazetteer.learn(train).withLists(lists);
     Set<String> places = new TreeSet<>(Augmenter.cities());
     places.addAll(faker.countries(2000));

@@ -106,6 +106,15 @@ class SequenceTaggerTest {
         .extracting(PiiSpan::type)
         .containsExactly(EntityType.PERSON, EntityType.LOCATION);
     assertThat(SequenceTagger.average(List.of(a))).isSameAs(a);
+    SequenceTagger pruned = SequenceTagger.average(List.of(a, b), 0.5f);
+    assertThat(pruned.features()).isLessThan(avg.features());
+    for (int r = 0; r < pruned.features(); r++) {
+      float max = 0;
+      for (int x = 0; x < SequenceTagger.TAGS; x++) {
+        max = Math.max(max, Math.abs(pruned.weights[r * SequenceTagger.TAGS + x]));
+      }
+      assertThat(max).isGreaterThanOrEqualTo(0.5f);
+    }
   }
 
   @Test
