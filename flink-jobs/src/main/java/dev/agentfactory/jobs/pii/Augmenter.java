@@ -252,8 +252,30 @@ final class Augmenter {
    */
   List<LabelledSample> generate(
       int copies, double lowerShare, long seed, FakerValues faker, double freshShare) {
+    return generate(copies, lowerShare, seed, faker, freshShare, 0.0);
+  }
+
+  /** The types whose values {@link #generate} swaps across slots. */
+  static final List<EntityType> SWAPPED =
+      List.of(EntityType.PERSON, EntityType.LOCATION, EntityType.ORGANIZATION);
+
+  /**
+   * As {@link #generate(int, double, long, FakerValues, double)}, and with probability {@code
+   * swapShare} a slot whose value is one whole {@link #SWAPPED} span gets instead a training value
+   * of <em>another</em> of those types (a person where a city was, an organisation where a person
+   * was), labelled with its own type: the tagger then cannot decide a type by the context alone,
+   * which misleads it on sentence shapes it has never seen.
+   */
+  List<LabelledSample> generate(
+      int copies,
+      double lowerShare,
+      long seed,
+      FakerValues faker,
+      double freshShare,
+      double swapShare) {
     Random random = new Random(seed);
     Map<String, EntityType> types = faker == null ? Map.of() : wholeValueTypes();
+    Map<EntityType, List<Value>> byType = swapShare > 0 ? valuesByType() : Map.of();
     List<LabelledSample> out = new ArrayList<>(templates.size() * copies);
     for (Template t : templates) {
       for (int c = 0; c < copies; c++) {
@@ -262,6 +284,23 @@ final class Augmenter {
         for (int k = 0; k < t.names().size(); k++) {
           text.append(t.literals().get(k));
           String name = t.names().get(k);
+          if (swapShare > 0) {
+            EntityType own = wholeType(t.values().get(k));
+            if (own != null && SWAPPED.contains(own) && random.nextDouble() < swapShare) {
+              EntityType other = SWAPPED.get(random.nextInt(SWAPPED.size() - 1));
+              if (other == own) {
+                other = SWAPPED.get(SWAPPED.size() - 1);
+              }
+              List<Value> pool = byType.get(other);
+              if (pool != null && !pool.isEmpty()) {
+                String swapped = pool.get(random.nextInt(pool.size())).text();
+                int base = text.length();
+                text.append(swapped);
+                gold.add(new PiiSpan(other, base, base + swapped.length(), 1.0));
+                continue;
+              }
+            }
+          }
           EntityType type = types.get(name);
           String fresh =
               type != null && random.nextDouble() < freshShare ? faker.value(name, random) : null;
@@ -300,6 +339,36 @@ final class Augmenter {
         out.add(new LabelledSample(s, gold, t.origin().templateId()));
       }
     }
+    return out;
+  }
+
+  /** The type of a value that is one span covering all of it, else null. */
+  private static EntityType wholeType(Value v) {
+    return v.spans().size() == 1
+            && v.spans().get(0).start() == 0
+            && v.spans().get(0).end() == v.text().length()
+        ? v.spans().get(0).type()
+        : null;
+  }
+
+  /** The distinct whole-span values of the {@link #SWAPPED} types, by type, in a fixed order. */
+  private Map<EntityType, List<Value>> valuesByType() {
+    Map<EntityType, Map<String, Value>> distinct = new HashMap<>();
+    pools.keySet().stream()
+        .sorted()
+        .forEach(
+            name -> {
+              for (Value v : pools.get(name)) {
+                EntityType type = wholeType(v);
+                if (type != null && SWAPPED.contains(type)) {
+                  distinct
+                      .computeIfAbsent(type, x -> new java.util.LinkedHashMap<>())
+                      .putIfAbsent(v.text(), v);
+                }
+              }
+            });
+    Map<EntityType, List<Value>> out = new HashMap<>();
+    distinct.forEach((type, values) -> out.put(type, List.copyOf(values.values())));
     return out;
   }
 

@@ -399,6 +399,15 @@ final class NameFeatures {
    * lists, gazetteer, flags; and word bigrams and shape trigrams around it.
    */
   static int[][] of(Tokens tokens, Gazetteer gazetteer) {
+    return of(tokens, gazetteer, null);
+  }
+
+  /**
+   * As {@link #of(Tokens, Gazetteer)}; if {@code own} is given, {@code own[i]} is set to the number
+   * of leading keys of token {@code i} that describe the token itself (the rest describe its
+   * neighbours: training drops those at random, {@link PerceptronTrainer}).
+   */
+  static int[][] of(Tokens tokens, Gazetteer gazetteer, int[] own) {
     int n = tokens.size;
     int[] lw = new int[n];
     int[] shape = new int[n];
@@ -501,6 +510,9 @@ final class NameFeatures {
         if ((flags[i] & (1 << b)) != 0) {
           k[size++] = mix(S_FLAG, b);
         }
+      }
+      if (own != null) {
+        own[i] = size;
       }
       for (int d = -3; d <= 3; d++) {
         if (d == 0) {

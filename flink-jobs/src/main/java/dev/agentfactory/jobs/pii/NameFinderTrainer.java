@@ -30,7 +30,7 @@ import java.util.function.IntPredicate;
 public final class NameFinderTrainer {
 
   /** Bump to retrain when features or parameters change. */
-  static final String VERSION = "tagger-3";
+  static final String VERSION = "tagger-4";
 
   static final String DATA_FILE = "generated_large.json";
 
@@ -38,7 +38,18 @@ public final class NameFinderTrainer {
 
   /** Training parameters; the defaults were chosen by cross-validation over training templates. */
   record Params(
-      int epochs, int cutoff, int copies, double lowercase, double fresh, int listDrop, long seed) {
+      int epochs,
+      int cutoff,
+      int copies,
+      double lowercase,
+      double fresh,
+      int listDrop,
+      long seed,
+      double swap,
+      double contextDrop,
+      int bags,
+      double bagShare,
+      float minWeight) {
     static Params fromSystemProperties() {
       return new Params(
           Integer.getInteger("pii.train.epochs", 10),
@@ -47,7 +58,12 @@ public final class NameFinderTrainer {
           Double.parseDouble(System.getProperty("pii.train.lowercase", "0.15")),
           Double.parseDouble(System.getProperty("pii.train.fresh", "0.8")),
           Integer.getInteger("pii.train.listdrop", 2),
-          Long.getLong("pii.train.seed", 42L));
+          Long.getLong("pii.train.seed", 42L),
+          Double.parseDouble(System.getProperty("pii.train.swap", "0")),
+          Double.parseDouble(System.getProperty("pii.train.ctxdrop", "0")),
+          Integer.getInteger("pii.train.bags", 3),
+          Double.parseDouble(System.getProperty("pii.train.bagshare", "1")),
+          Float.parseFloat(System.getProperty("pii.train.minweight", "0")));
     }
   }
 
@@ -148,16 +164,35 @@ public final class NameFinderTrainer {
       FakerValues faker,
       Map<String, Set<String>> lists,
       Params params) {
-    List<LabelledSample> all = new ArrayList<>(train);
-    all.addAll(
-        augmenter.generate(
-            params.copies(), params.lowercase(), params.seed(), faker, params.fresh()));
-    SequenceTagger tagger = train(all, train.size(), lists, params);
+    List<SequenceTagger> bags = new ArrayList<>();
+    int refilled = 0;
+    for (int b = 0; b < params.bags(); b++) {
+      long seed = params.seed() + 1000L * b;
+      java.util.function.Predicate<LabelledSample> inBag =
+          s -> params.bagShare() >= 1 || inBag(s.templateId(), seed, params.bagShare());
+      List<LabelledSample> all = new ArrayList<>();
+      for (LabelledSample s : train) {
+        if (inBag.test(s)) {
+          all.add(s);
+        }
+      }
+      int originals = all.size();
+      for (LabelledSample s :
+          augmenter.generate(
+              params.copies(), params.lowercase(), seed, faker, params.fresh(), params.swap())) {
+        if (inBag.test(s)) {
+          all.add(s);
+        }
+      }
+      refilled += all.size() - originals;
+      bags.add(train(all, originals, lists, params, seed));
+    }
+    SequenceTagger tagger = SequenceTagger.average(bags, params.minWeight());
     Gazetteer gazetteer = Gazetteer.learn(train).withLists(lists);
     Set<String> places = new TreeSet<>(Augmenter.cities());
     places.addAll(faker.countries(2000));
     Map<String, EntityType> phrases = PhraseDetector.learn(train, places);
-    return new Trained(tagger, gazetteer, phrases, all.size() - train.size());
+    return new Trained(tagger, gazetteer, phrases, refilled);
   }
 
   /**
@@ -169,6 +204,15 @@ public final class NameFinderTrainer {
    */
   static SequenceTagger train(
       List<LabelledSample> samples, int originals, Map<String, Set<String>> lists, Params params) {
+    return train(samples, originals, lists, params, params.seed());
+  }
+
+  private static SequenceTagger train(
+      List<LabelledSample> samples,
+      int originals,
+      Map<String, Set<String>> lists,
+      Params params,
+      long seed) {
     List<PerceptronTrainer.Sequence> sequences = new ArrayList<>(samples.size());
     for (int fold = 0; fold < FOLDS; fold++) {
       List<LabelledSample> others = new ArrayList<>();
@@ -186,7 +230,16 @@ public final class NameFinderTrainer {
         }
       }
     }
-    return new PerceptronTrainer(params.epochs(), params.cutoff(), params.seed()).train(sequences);
+    return new PerceptronTrainer(params.epochs(), params.cutoff(), seed, params.contextDrop())
+        .train(sequences);
+  }
+
+  /** Whether a bag of {@code seed} keeps template {@code templateId} (about {@code share}). */
+  private static boolean inBag(int templateId, long seed, double share) {
+    long z = (templateId + 1) * 0x9E3779B97F4A7C15L + seed * 0xBF58476D1CE4E5B9L;
+    z = (z ^ (z >>> 31)) * 0x94D049BB133111EBL;
+    z ^= z >>> 29;
+    return (z >>> 11) * 0x1.0p-53 < share;
   }
 
   private static int fold(LabelledSample s) {
@@ -219,6 +272,7 @@ public final class NameFinderTrainer {
         lastEnd = last;
       }
     }
-    return new PerceptronTrainer.Sequence(NameFeatures.of(tokens, gazetteer), tags);
+    int[] own = new int[tokens.size];
+    return new PerceptronTrainer.Sequence(NameFeatures.of(tokens, gazetteer, own), tags, own);
   }
 }

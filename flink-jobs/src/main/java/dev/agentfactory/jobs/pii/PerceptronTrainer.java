@@ -12,12 +12,21 @@ import java.util.Random;
  */
 final class PerceptronTrainer {
 
-  /** One training sequence: feature keys per token and gold tags. */
-  record Sequence(int[][] keys, int[] tags) {}
+  /**
+   * One training sequence: feature keys per token, gold tags and, per token, how many of its
+   * leading keys are its own features (the rest are context: {@link NameFeatures#of(Tokens,
+   * Gazetteer, int[])}); {@code own} may be null (no context dropout then).
+   */
+  record Sequence(int[][] keys, int[] tags, int[] own) {
+    Sequence(int[][] keys, int[] tags) {
+      this(keys, tags, null);
+    }
+  }
 
   private final int epochs;
   private final int cutoff;
   private final long seed;
+  private final double contextDrop;
 
   /**
    * @param epochs passes over the data
@@ -25,9 +34,19 @@ final class PerceptronTrainer {
    * @param seed the shuffling seed
    */
   PerceptronTrainer(int epochs, int cutoff, long seed) {
+    this(epochs, cutoff, seed, 0.0);
+  }
+
+  /**
+   * @param contextDrop per token and update, the probability that its context features are left out
+   *     (decoded and updated without them), so that the token's own features carry more weight and
+   *     a sentence shape never seen in training misleads the tagger less
+   */
+  PerceptronTrainer(int epochs, int cutoff, long seed, double contextDrop) {
     this.epochs = epochs;
     this.cutoff = cutoff;
     this.seed = seed;
+    this.contextDrop = contextDrop;
   }
 
   SequenceTagger train(List<Sequence> data) {
@@ -55,21 +74,34 @@ final class PerceptronTrainer {
     }
     // rows per token, once
     List<int[][]> rows = new ArrayList<>(data.size());
+    List<int[]> ownRows = new ArrayList<>(data.size());
     int[] buf = new int[256];
     for (Sequence s : data) {
       int[][] rs = new int[s.keys().length][];
+      int[] own = new int[rs.length];
       for (int i = 0; i < rs.length; i++) {
         int m = 0;
-        for (int k : s.keys()[i]) {
-          int r = index.get(k);
+        int[] keys = s.keys()[i];
+        int ownKeys = s.own() == null ? keys.length : s.own()[i];
+        for (int x = 0; x < keys.length; x++) {
+          if (x == ownKeys) {
+            own[i] = m;
+          }
+          int r = index.get(keys[x]);
           if (r >= 0) {
             buf[m++] = r * T;
           }
         }
+        if (ownKeys >= keys.length) {
+          own[i] = m;
+        }
         rs[i] = java.util.Arrays.copyOf(buf, m);
       }
       rows.add(rs);
+      ownRows.add(own);
     }
+    Random dropout = new Random(seed ^ 0x5DEECE66DL);
+    int[] limit = new int[64];
     int R = index.size();
     float[] w = new float[R * T];
     double[] acc = new double[R * T];
@@ -91,15 +123,24 @@ final class PerceptronTrainer {
       }
       for (int idx : order) {
         int[][] rs = rows.get(idx);
+        int[] own = ownRows.get(idx);
         int[] gold = data.get(idx).tags();
         int n = rs.length;
         if (n == 0) {
           continue;
         }
+        if (limit.length < n) {
+          limit = new int[n * 2];
+        }
+        for (int i = 0; i < n; i++) {
+          limit[i] = contextDrop > 0 && dropout.nextDouble() < contextDrop ? own[i] : rs[i].length;
+        }
         float[] e = new float[n * T];
         for (int i = 0; i < n; i++) {
           int o = i * T;
-          for (int base : rs[i]) {
+          int[] r = rs[i];
+          for (int x = 0, lim = limit[i]; x < lim; x++) {
+            int base = r[x];
             for (int t = 0; t < T; t++) {
               e[o + t] += w[base + t];
             }
@@ -116,7 +157,9 @@ final class PerceptronTrainer {
           int g = gold[i];
           int p = pred[i];
           if (g != p) {
-            for (int base : rs[i]) {
+            int[] r = rs[i];
+            for (int x = 0, lim = limit[i]; x < lim; x++) {
+              int base = r[x];
               w[base + g] += 1;
               acc[base + g] += c;
               w[base + p] -= 1;

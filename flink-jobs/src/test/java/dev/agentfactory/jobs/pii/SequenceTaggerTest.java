@@ -44,11 +44,15 @@ class SequenceTaggerTest {
   }
 
   private static SequenceTagger trained() {
+    return trained(1L, 0.0);
+  }
+
+  private static SequenceTagger trained(long seed, double contextDrop) {
     List<PerceptronTrainer.Sequence> seqs = new ArrayList<>();
     for (LabelledSample s : samples()) {
       seqs.add(NameFinderTrainer.toSequence(s, Gazetteer.EMPTY));
     }
-    return new PerceptronTrainer(5, 1, 1L).train(seqs);
+    return new PerceptronTrainer(5, 1, seed, contextDrop).train(seqs);
   }
 
   private static List<PiiSpan> scan(SequenceTagger tagger, String text) {
@@ -70,6 +74,47 @@ class SequenceTaggerTest {
             org.assertj.core.groups.Tuple.tuple(EntityType.LOCATION, 26, 32));
     assertThat(found).allSatisfy(s -> assertThat(s.score()).isBetween(0.5, 1.0));
     assertThat(scan(tagger, "the weather is fine today")).isEmpty();
+  }
+
+  @Test
+  void contextDropoutStillLearnsAndIsDeterministic() {
+    SequenceTagger tagger = trained(1L, 0.5);
+
+    assertThat(scan(tagger, "Hi Zoltan, greetings from Bergen."))
+        .extracting(PiiSpan::type)
+        .containsExactly(EntityType.PERSON, EntityType.LOCATION);
+    assertThat(trained(1L, 0.5).weights).isEqualTo(tagger.weights);
+    assertThat(tagger.weights).isNotEqualTo(trained().weights);
+  }
+
+  @Test
+  void anAverageOfModelsScoresAsTheMeanOfTheirScores() {
+    SequenceTagger a = trained(1L, 0.0);
+    SequenceTagger b = trained(2L, 0.3);
+
+    SequenceTagger avg = SequenceTagger.average(List.of(a, b));
+
+    int[][] keys = NameFeatures.of(Tokens.of("Erin moved to Graz last year."), Gazetteer.EMPTY);
+    float[] ea = a.emissions(keys);
+    float[] eb = b.emissions(keys);
+    float[] e = avg.emissions(keys);
+    for (int x = 0; x < e.length; x++) {
+      assertThat(e[x]).isCloseTo((ea[x] + eb[x]) / 2, org.assertj.core.data.Offset.offset(1e-4f));
+    }
+    assertThat(avg.features()).isGreaterThanOrEqualTo(Math.max(a.features(), b.features()));
+    assertThat(scan(avg, "Hi Zoltan, greetings from Bergen."))
+        .extracting(PiiSpan::type)
+        .containsExactly(EntityType.PERSON, EntityType.LOCATION);
+    assertThat(SequenceTagger.average(List.of(a))).isSameAs(a);
+    SequenceTagger pruned = SequenceTagger.average(List.of(a, b), 0.5f);
+    assertThat(pruned.features()).isLessThan(avg.features());
+    for (int r = 0; r < pruned.features(); r++) {
+      float max = 0;
+      for (int x = 0; x < SequenceTagger.TAGS; x++) {
+        max = Math.max(max, Math.abs(pruned.weights[r * SequenceTagger.TAGS + x]));
+      }
+      assertThat(max).isGreaterThanOrEqualTo(0.5f);
+    }
   }
 
   @Test
