@@ -172,8 +172,18 @@ final class Gazetteer {
     return bundled(PiiModel.SHIPPED);
   }
 
-  /** The gazetteer the build wrote next to {@code model}, with the shared word lists. */
+  private static final Map<PiiModel, Gazetteer> BUNDLED =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * The gazetteer the build wrote next to {@code model}, with the shared word lists; read once per
+   * class loader (the tagger and the company shapes share it).
+   */
   static Gazetteer bundled(PiiModel model) {
+    return BUNDLED.computeIfAbsent(model, Gazetteer::load);
+  }
+
+  private static Gazetteer load(PiiModel model) {
     String resource = model.resource(FILE);
     Map<String, Integer> lists = new HashMap<>();
     try (InputStream in = Gazetteer.class.getResourceAsStream(LISTS_RESOURCE)) {

@@ -65,15 +65,13 @@ public final class PiiCli {
     }
     String modelName = opts.get("--model");
     try {
+      // scan uses what ships; eval of held-out templates the twin that never saw them
       model =
           modelName != null
               ? PiiModel.valueOf(modelName.toUpperCase(Locale.ROOT).replace('-', '_'))
-              : PiiModel.forEvaluation(split);
+              : args[0].equals("eval") ? PiiModel.forEvaluation(split) : PiiModel.SHIPPED;
     } catch (IllegalArgumentException e) {
       return usage(err, "unknown --model " + modelName + " (shipped, train-split)");
-    }
-    if (args[0].equals("scan") && !opts.containsKey("--model")) {
-      model = PiiModel.SHIPPED;
     }
     PiiScanner scanner =
         opts.containsKey("--patterns-only") ? PiiScanner.patternsOnly() : PiiScanner.create(model);
