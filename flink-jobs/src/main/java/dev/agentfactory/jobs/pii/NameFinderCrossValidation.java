@@ -90,6 +90,20 @@ public final class NameFinderCrossValidation {
                   g.score());
             }
             errors.println();
+            if (anyTypeErrors) {
+              Tokens tk = Tokens.of(s.text());
+              List<int[]> ag = AnyTypeMatch.spans(tk, s.gold());
+              List<int[]> ap = AnyTypeMatch.spans(tk, found);
+              errors.printf("  any-gold:");
+              for (int[] a : ag) {
+                errors.printf(" [%s]", s.text().substring(a[0], a[1]).replace("\n", "⏎"));
+              }
+              errors.printf("%n  any-found:");
+              for (int[] a : ap) {
+                errors.printf(" [%s]", s.text().substring(a[0], a[1]).replace("\n", "⏎"));
+              }
+              errors.println();
+            }
           }
         }
       }
