@@ -72,6 +72,8 @@ public final class JdbcTurnStore implements TurnStore {
   private final JdbcWorker jdbc;
   private final InteractionCodec codec = new InteractionCodec();
   private final TurnCipher cipher;
+  private final TurnReencryption reencryption;
+  private Future<TurnReencryption.Result> pass; // guarded by this: the one running, with compaction
   private final long sweepTimer;
   private final Queue<Pending> pending = new ConcurrentLinkedQueue<>();
   private final AtomicInteger queued = new AtomicInteger();
@@ -85,11 +87,16 @@ public final class JdbcTurnStore implements TurnStore {
     this.retention = retention;
     this.clock = clock;
     this.jdbc = new JdbcWorker(vertx, POOL, url, null, null, "session turn store");
+    this.reencryption = new TurnReencryption(jdbc, cipher, new TurnStoreKeys(cipher));
+    // Each sweep is followed by a re-encryption pass: rows another node still sealed with an older
+    // key during a rolling rotation are re-sealed once that node has moved on.
     this.sweepTimer =
         vertx.setPeriodic(
             Duration.ofMinutes(SWEEP_MINUTES).toMillis(),
             id ->
-                sweep().onFailure(e -> LOG.warn("expired session turns not deleted (retried)", e)));
+                sweep()
+                    .onFailure(e -> LOG.warn("expired session turns not deleted (retried)", e))
+                    .onSuccess(v -> reencryptInBackground()));
   }
 
   /** The embedded default: an H2 database file {@code turns.mv.db} in {@code dir}. */
@@ -100,9 +107,15 @@ public final class JdbcTurnStore implements TurnStore {
   }
 
   /**
-   * Connects, creates the table if it is missing (or seals the rows of a table from before
-   * encryption), deletes expired turns, returns the store. Events are sealed with {@code cipher}'s
-   * first key; rows sealed with any of its keys are read.
+   * Connects, creates the table if it is missing, checks that {@code cipher} reads every turn in
+   * the store, seals the rows of a table from before encryption (then compacts an embedded H2
+   * file), deletes expired turns and returns the store; the turns of older keys are then re-sealed
+   * with the first key in the background ({@link #reencrypt}). Events are sealed with {@code
+   * cipher}'s first key; rows sealed with any of its keys are read.
+   *
+   * <p>Fails with a {@link TurnStoreKeyException}, before changing any row, when the store holds
+   * turns under a key id {@code cipher} lacks or one of its keys does not open the check value the
+   * store keeps for that key id.
    */
   public static Future<JdbcTurnStore> open(
       Vertx vertx, String url, Duration retention, TurnCipher cipher) {
@@ -115,6 +128,7 @@ public final class JdbcTurnStore implements TurnStore {
       throw new IllegalArgumentException("retention must be positive: " + retention);
     }
     JdbcTurnStore store = new JdbcTurnStore(vertx, url, retention, cipher, clock);
+    TurnStoreKeys keys = new TurnStoreKeys(cipher);
     return store
         .jdbc
         .run(
@@ -122,12 +136,117 @@ public final class JdbcTurnStore implements TurnStore {
               try (Statement s = c.createStatement()) {
                 s.execute(SCHEMA);
               }
-              store.sealClearRows(c);
-              return null;
+              boolean clear = hasClearColumn(c);
+              if (clear) {
+                addSealedColumns(c);
+              }
+              TurnStoreKeys.createSchema(c);
+              keys.check(c, JdbcWorker.redactUrl(url));
+              return clear;
             })
+        .compose(clear -> store.register(keys, true).map(clear))
+        .compose(clear -> clear ? store.jdbc.run(store::sealClearRows) : Future.succeededFuture(0))
+        .compose(
+            n ->
+                n > 0
+                    ? store.compact("sealing turns stored in clear")
+                    : Future.<Void>succeededFuture())
         .compose(v -> store.sweep())
         .map(store)
+        .onSuccess(JdbcTurnStore::reencryptInBackground)
         .recover(e -> store.close().transform(v -> Future.failedFuture(e)));
+  }
+
+  /** Registers the node's keys; a node registering the same key at once makes it try again. */
+  private Future<Void> register(TurnStoreKeys keys, boolean retry) {
+    return jdbc.<Void>run(
+            c -> {
+              keys.register(c, clock.millis());
+              return null;
+            })
+        .recover(
+            e ->
+                retry && e instanceof SQLException sql && TurnStoreKeys.isDuplicate(sql)
+                    ? register(keys, false)
+                    : Future.failedFuture(e));
+  }
+
+  /**
+   * Re-seals the turns of keys older than the first with the first key, in batches on the store's
+   * worker; a pass already running is returned rather than started twice. After a pass that
+   * re-sealed turns and left none, an embedded H2 file is compacted so that the old key's
+   * ciphertexts do not linger in freed pages.
+   */
+  synchronized Future<TurnReencryption.Result> reencrypt() {
+    if (pass == null || pass.isComplete()) {
+      pass =
+          reencryption
+              .run()
+              .compose(
+                  r ->
+                      r.resealed() > 0 && r.left() == 0
+                          ? compact("re-encryption to key " + cipher.sealingKeyId()).map(r)
+                          : Future.succeededFuture(r));
+    }
+    return pass;
+  }
+
+  private void reencryptInBackground() {
+    reencrypt().onFailure(e -> LOG.warn("re-encryption of session turns stopped (retried)", e));
+  }
+
+  /**
+   * Turns sealed with a key older than this node's first key, as last counted: re-encryption has
+   * this many left. Once 0 on every node, the older keys can be dropped from {@code
+   * session.store.key}.
+   */
+  public long turnsUnderOlderKeys() {
+    return reencryption.left();
+  }
+
+  /**
+   * Turns under key ids this node lacks, as last counted (0 at start: the open fails otherwise);
+   * more after the start means another node seals with a key this one does not hold.
+   */
+  public long turnsUnderMissingKeys() {
+    return reencryption.unreadable();
+  }
+
+  /** The id of the key new turns are sealed with. */
+  public String sealingKeyId() {
+    return cipher.sealingKeyId();
+  }
+
+  /**
+   * H2's {@code SHUTDOWN COMPACT} on an embedded H2 file, which rewrites the file without its freed
+   * pages (clear rows, ciphertexts of a dropped key). Only where this node alone uses the file:
+   * never over TCP or with {@code AUTO_SERVER} (it would close other processes' database), never on
+   * another database (PostgreSQL: {@code VACUUM FULL af_session_turns}, by the operator).
+   */
+  private Future<Void> compact(String why) {
+    if (!compactable(url)) {
+      return Future.succeededFuture();
+    }
+    long started = System.nanoTime();
+    return jdbc.runThenReconnect(
+            c -> {
+              try (Statement s = c.createStatement()) {
+                s.execute("SHUTDOWN COMPACT");
+              }
+              return null;
+            })
+        .onSuccess(
+            v ->
+                LOG.info(
+                    "compacted the session turn store file after {} ({} ms)",
+                    why,
+                    (System.nanoTime() - started) / 1_000_000));
+  }
+
+  /** An H2 file this JVM opens alone: {@code jdbc:h2:file:} without {@code AUTO_SERVER=TRUE}. */
+  static boolean compactable(String url) {
+    String u = url.toLowerCase(java.util.Locale.ROOT);
+    return u.startsWith("jdbc:h2:file:") && !u.replace(" ", "").contains("auto_server=true");
   }
 
   /**
@@ -297,34 +416,40 @@ public final class JdbcTurnStore implements TurnStore {
   }
 
   /** What a sealed event is bound to: a row copied to another turn does not open. */
-  private static byte[] aad(String tenant, String sessionId, String turnId) {
+  static byte[] aad(String tenant, String sessionId, String turnId) {
     return (tenant + '\0' + sessionId + '\0' + turnId).getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** Whether the table is from before encryption: it still has the column {@code event_json}. */
+  private static boolean hasClearColumn(Connection c) throws SQLException {
+    for (String[] names :
+        new String[][] {{"af_session_turns", "event_json"}, {"AF_SESSION_TURNS", "EVENT_JSON"}}) {
+      try (ResultSet cols = c.getMetaData().getColumns(null, null, names[0], names[1])) {
+        if (cols.next()) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /** The columns a table from before encryption lacks, so the key check can run on it. */
+  private static void addSealedColumns(Connection c) throws SQLException {
+    try (Statement s = c.createStatement()) {
+      s.execute("ALTER TABLE af_session_turns ADD COLUMN IF NOT EXISTS key_id VARCHAR(32)");
+      s.execute("ALTER TABLE af_session_turns ADD COLUMN IF NOT EXISTS event_sealed TEXT");
+    }
   }
 
   /**
    * Seals the rows of a table written before encryption (column {@code event_json}, in clear) and
-   * drops that column: a node of the previous release leaves no event in clear.
+   * drops that column: a node of the previous release leaves no event in clear. Returns how many
+   * rows it sealed.
    */
-  private void sealClearRows(Connection c) throws SQLException {
-    boolean clear;
-    try (ResultSet cols =
-        c.getMetaData().getColumns(null, null, "af_session_turns", "event_json")) {
-      clear = cols.next();
-    }
-    if (!clear) {
-      try (ResultSet cols =
-          c.getMetaData().getColumns(null, null, "AF_SESSION_TURNS", "EVENT_JSON")) {
-        clear = cols.next();
-      }
-    }
-    if (!clear) {
-      return;
-    }
+  private int sealClearRows(Connection c) throws SQLException {
     // In the worker's transaction; H2 commits at each ALTER, so a stop half way leaves rows with
     // event_sealed still null, which the next open seals.
     try (Statement s = c.createStatement()) {
-      s.execute("ALTER TABLE af_session_turns ADD COLUMN IF NOT EXISTS key_id VARCHAR(32)");
-      s.execute("ALTER TABLE af_session_turns ADD COLUMN IF NOT EXISTS event_sealed TEXT");
       int sealed = 0;
       try (PreparedStatement q =
               c.prepareStatement(
@@ -352,6 +477,7 @@ public final class JdbcTurnStore implements TurnStore {
       }
       s.execute("ALTER TABLE af_session_turns DROP COLUMN event_json");
       LOG.info("sealed {} session turns stored in clear by an earlier release", sealed);
+      return sealed;
     }
   }
 
@@ -375,6 +501,7 @@ public final class JdbcTurnStore implements TurnStore {
   @Override
   public Future<Void> close() {
     vertx.cancelTimer(sweepTimer);
+    reencryption.stop();
     return jdbc.close();
   }
 }
