@@ -33,7 +33,9 @@ import org.slf4j.LoggerFactory;
  * every {@value #SWEEP_MINUTES} minutes. All JDBC runs on the {@value #POOL} worker pool, one
  * connection, never on an event loop. Events are stored encrypted ({@link TurnCipher}): they are
  * recorded before PII scrubbing; a row that does not decrypt fails its lookup with an {@link
- * UnreadableTurnException}.
+ * UnreadableTurnException}. A store with turns under a key the node lacks does not open ({@link
+ * TurnStoreKeyException}, {@link TurnStoreKeys}); the turns of older keys are re-sealed with the
+ * first key in the background ({@link TurnReencryption}).
  *
  * <pre>{@code
  * JdbcTurnStore.open(vertx, JdbcTurnStore.embeddedUrl(edgeDir), Duration.ofDays(7),
@@ -74,6 +76,7 @@ public final class JdbcTurnStore implements TurnStore {
   private final TurnCipher cipher;
   private final TurnReencryption reencryption;
   private Future<TurnReencryption.Result> pass; // guarded by this: the one running, with compaction
+  private boolean closed; // guarded by this
   private final long sweepTimer;
   private final Queue<Pending> pending = new ConcurrentLinkedQueue<>();
   private final AtomicInteger queued = new AtomicInteger();
@@ -136,16 +139,18 @@ public final class JdbcTurnStore implements TurnStore {
               try (Statement s = c.createStatement()) {
                 s.execute(SCHEMA);
               }
-              boolean clear = hasClearColumn(c);
+              boolean clear = ClearTurns.present(c);
               if (clear) {
-                addSealedColumns(c);
+                ClearTurns.addSealedColumns(c);
               }
               TurnStoreKeys.createSchema(c);
               keys.check(c, JdbcWorker.redactUrl(url));
               return clear;
             })
         .compose(clear -> store.register(keys, true).map(clear))
-        .compose(clear -> clear ? store.jdbc.run(store::sealClearRows) : Future.succeededFuture(0))
+        .compose(
+            clear ->
+                clear ? store.jdbc.run(c -> ClearTurns.seal(c, cipher)) : Future.succeededFuture(0))
         .compose(
             n ->
                 n > 0
@@ -178,17 +183,25 @@ public final class JdbcTurnStore implements TurnStore {
    * ciphertexts do not linger in freed pages.
    */
   synchronized Future<TurnReencryption.Result> reencrypt() {
+    if (closed) {
+      return Future.failedFuture(new IllegalStateException("the session turn store is closed"));
+    }
     if (pass == null || pass.isComplete()) {
       pass =
           reencryption
               .run()
               .compose(
                   r ->
-                      r.resealed() > 0 && r.left() == 0
+                      r.resealed() > 0 && r.left() == 0 && !closed
                           ? compact("re-encryption to key " + cipher.sealingKeyId()).map(r)
                           : Future.succeededFuture(r));
     }
     return pass;
+  }
+
+  /** What the re-encryption did since the store opened (every pass, the one at open included). */
+  TurnReencryption.Result reencrypted() {
+    return reencryption.totals();
   }
 
   private void reencryptInBackground() {
@@ -420,67 +433,6 @@ public final class JdbcTurnStore implements TurnStore {
     return (tenant + '\0' + sessionId + '\0' + turnId).getBytes(StandardCharsets.UTF_8);
   }
 
-  /** Whether the table is from before encryption: it still has the column {@code event_json}. */
-  private static boolean hasClearColumn(Connection c) throws SQLException {
-    for (String[] names :
-        new String[][] {{"af_session_turns", "event_json"}, {"AF_SESSION_TURNS", "EVENT_JSON"}}) {
-      try (ResultSet cols = c.getMetaData().getColumns(null, null, names[0], names[1])) {
-        if (cols.next()) {
-          return true;
-        }
-      }
-    }
-    return false;
-  }
-
-  /** The columns a table from before encryption lacks, so the key check can run on it. */
-  private static void addSealedColumns(Connection c) throws SQLException {
-    try (Statement s = c.createStatement()) {
-      s.execute("ALTER TABLE af_session_turns ADD COLUMN IF NOT EXISTS key_id VARCHAR(32)");
-      s.execute("ALTER TABLE af_session_turns ADD COLUMN IF NOT EXISTS event_sealed TEXT");
-    }
-  }
-
-  /**
-   * Seals the rows of a table written before encryption (column {@code event_json}, in clear) and
-   * drops that column: a node of the previous release leaves no event in clear. Returns how many
-   * rows it sealed.
-   */
-  private int sealClearRows(Connection c) throws SQLException {
-    // In the worker's transaction; H2 commits at each ALTER, so a stop half way leaves rows with
-    // event_sealed still null, which the next open seals.
-    try (Statement s = c.createStatement()) {
-      int sealed = 0;
-      try (PreparedStatement q =
-              c.prepareStatement(
-                  "SELECT tenant_id, session_id, turn_id, event_json FROM af_session_turns"
-                      + " WHERE event_sealed IS NULL");
-          PreparedStatement u =
-              c.prepareStatement(
-                  "UPDATE af_session_turns SET key_id = ?, event_sealed = ?"
-                      + " WHERE tenant_id = ? AND session_id = ? AND turn_id = ?");
-          ResultSet rs = q.executeQuery()) {
-        while (rs.next()) {
-          TurnCipher.Sealed row =
-              cipher.seal(
-                  rs.getString(4).getBytes(StandardCharsets.UTF_8),
-                  aad(rs.getString(1), rs.getString(2), rs.getString(3)));
-          u.setString(1, row.keyId());
-          u.setString(2, row.payload());
-          u.setString(3, rs.getString(1));
-          u.setString(4, rs.getString(2));
-          u.setString(5, rs.getString(3));
-          u.addBatch();
-          sealed++;
-        }
-        u.executeBatch();
-      }
-      s.execute("ALTER TABLE af_session_turns DROP COLUMN event_json");
-      LOG.info("sealed {} session turns stored in clear by an earlier release", sealed);
-      return sealed;
-    }
-  }
-
   /** Deletes the turns older than the retention. */
   Future<Void> sweep() {
     long oldest = clock.millis() - retention.toMillis();
@@ -502,6 +454,16 @@ public final class JdbcTurnStore implements TurnStore {
   public Future<Void> close() {
     vertx.cancelTimer(sweepTimer);
     reencryption.stop();
+    Future<?> running;
+    synchronized (this) {
+      closed = true;
+      running = pass == null ? Future.succeededFuture() : pass;
+    }
+    // A pass ends after its current batch; its compaction must not reopen the database after close.
+    return running.<Void>transform(ar -> Future.succeededFuture()).compose(v -> closeJdbc());
+  }
+
+  private Future<Void> closeJdbc() {
     return jdbc.close();
   }
 }

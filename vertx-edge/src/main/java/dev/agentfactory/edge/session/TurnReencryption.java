@@ -44,6 +44,9 @@ final class TurnReencryption {
   private final TurnStoreKeys keys;
   private final AtomicLong left = new AtomicLong();
   private final AtomicLong unreadable = new AtomicLong();
+  private final AtomicLong resealedTotal = new AtomicLong();
+  private final AtomicLong racedTotal = new AtomicLong();
+  private final AtomicLong unopenableTotal = new AtomicLong();
   private Future<Result> running; // guarded by this
   private volatile boolean stopped;
 
@@ -61,6 +64,11 @@ final class TurnReencryption {
   /** Turns under keys this node lacks, as last counted (0 after a successful open). */
   long unreadable() {
     return unreadable.get();
+  }
+
+  /** What every pass so far did, with the turns of older keys left as last counted. */
+  Result totals() {
+    return new Result(resealedTotal.get(), racedTotal.get(), unopenableTotal.get(), left.get());
   }
 
   /** Starts a pass, or returns the one running. */
@@ -122,6 +130,9 @@ final class TurnReencryption {
                 return;
               }
               Batch b = ar.result();
+              resealedTotal.addAndGet(b.resealed());
+              racedTotal.addAndGet(b.raced());
+              unopenableTotal.addAndGet(b.unopenable());
               Batch total =
                   new Batch(
                       b.last(),

@@ -281,9 +281,11 @@ class JdbcTurnStoreIT {
     TurnCipher rotated = TurnCipher.of(List.of(key(2), key(1)));
     store = reopen(rotated);
 
+    // the pass started at open, or a later one once that one is done
     TurnReencryption.Result result = await(store.reencrypt());
     assertThat(result.left()).isZero();
-    assertThat(result.unopenable()).isZero();
+    assertThat(store.reencrypted().resealed()).isEqualTo(1_000);
+    assertThat(store.reencrypted().unopenable()).isZero();
     assertThat(store.turnsUnderOlderKeys()).isZero();
     assertThat(column("key_id")).hasSize(1_000).containsOnly(rotated.sealingKeyId());
     await(store.close());
@@ -346,15 +348,10 @@ class JdbcTurnStoreIT {
         reads++;
       }
       await(Future.all(puts));
-      TurnReencryption.Result ra = await(passA);
-      TurnReencryption.Result rb = await(passB);
-      assertThat(await(passBehind).resealed())
+      await(Future.all(passA, passB, passBehind));
+      assertThat(behind.reencrypted().resealed())
           .as("a node still sealing with the old key does not re-seal the new key's rows back")
           .isZero();
-      assertThat(ra.unopenable() + rb.unopenable()).isZero();
-      assertThat(ra.resealed() + rb.resealed())
-          .as("each row re-sealed once, by one node or the other")
-          .isBetween(1_500L, 1_600L);
 
       // The old-key-first node is restarted with the new key first; a pass then finishes the job.
       await(behind.close());
@@ -362,6 +359,10 @@ class JdbcTurnStoreIT {
       await(Future.all(a.reencrypt(), b.reencrypt()));
       assertThat(columnAt(url, "key_id")).hasSize(1_700).containsOnly(rotated.sealingKeyId());
       assertThat(a.turnsUnderOlderKeys() + b.turnsUnderOlderKeys()).isZero();
+      assertThat(a.reencrypted().unopenable() + b.reencrypted().unopenable()).isZero();
+      assertThat(a.reencrypted().resealed() + b.reencrypted().resealed())
+          .as("each row under the old key re-sealed exactly once, by one node or the other")
+          .isEqualTo(1_600);
 
       JdbcTurnStore newOnly = open(url, TurnCipher.of(List.of(key(2))));
       nodes.add(newOnly);
@@ -380,6 +381,78 @@ class JdbcTurnStoreIT {
   }
 
   @Test
+  void aTurnReplacedWhileItsRowIsBeingReencryptedKeepsTheNewerEvent() throws Exception {
+    await(store.close());
+    store = null;
+    Server server =
+        Server.createTcpServer("-tcpPort", "0", "-baseDir", dir.toString(), "-ifNotExists").start();
+    String url =
+        "jdbc:h2:tcp://127.0.0.1:"
+            + server.getPort()
+            + "/race;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;LOCK_TIMEOUT=30000";
+    try {
+      Interaction older = turn("acme", "s1", 1, "older");
+      JdbcTurnStore first = open(url, cipher);
+      await(first.put("c1", older));
+      await(first.close());
+
+      // Another node replaces the turn (as a put does: a new event id) and has not committed yet
+      // when the re-encryption reads the row and tries to update it.
+      Interaction newer = turn("acme", "s1", 2, "newer");
+      try (Connection other = DriverManager.getConnection(url)) {
+        other.setAutoCommit(false);
+        try (java.sql.PreparedStatement u =
+            other.prepareStatement(
+                "UPDATE af_session_turns SET event_id = ?, event_sealed = ? WHERE turn_id = 'c1'")) {
+          u.setString(1, newer.eventId().toString());
+          u.setString(
+              2,
+              cipher
+                  .seal(
+                      new dev.agentfactory.connectors.event.InteractionCodec().toJson(newer),
+                      JdbcTurnStore.aad("acme", "s1", "c1"))
+                  .payload());
+          assertThat(u.executeUpdate()).isEqualTo(1);
+        }
+        clock.now = clock.now.plusSeconds(1);
+        store = open(url, TurnCipher.of(List.of(key(2), key(1))));
+        Future<TurnReencryption.Result> pass = store.reencrypt();
+        org.awaitility.Awaitility.await()
+            .atMost(Duration.ofSeconds(20))
+            .until(() -> blockedSessions(url) > 0);
+        other.commit();
+
+        TurnReencryption.Result result = await(pass);
+        assertThat(result.resealed()).isZero();
+        assertThat(result.raced()).isEqualTo(1);
+      }
+      assertThat(await(store.find("acme", "s1", "c1")))
+          .as("the newer event, not the older one re-sealed over it")
+          .isEqualTo(new TurnStore.Lookup.Found(newer));
+      assertThat(await(store.reencrypt()).resealed()).as("the next pass re-seals it").isEqualTo(1);
+      assertThat(await(store.find("acme", "s1", "c1")))
+          .isEqualTo(new TurnStore.Lookup.Found(newer));
+    } finally {
+      if (store != null) {
+        await(store.close());
+        store = null;
+      }
+      server.stop();
+    }
+  }
+
+  private static int blockedSessions(String url) throws Exception {
+    try (Connection c = DriverManager.getConnection(url);
+        Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT COUNT(*) FROM information_schema.sessions WHERE blocker_id IS NOT NULL")) {
+      rs.next();
+      return rs.getInt(1);
+    }
+  }
+
+  @Test
   void aTamperedRowIsSkippedByTheReencryptionAndLeftAsItWas() throws Exception {
     await(store.put("c1", turn("acme", "s1", 1, "ls")));
     await(store.put("c2", turn("acme", "s1", 2, "pwd")));
@@ -394,9 +467,10 @@ class JdbcTurnStoreIT {
     store = reopen(rotated);
 
     TurnReencryption.Result result = await(store.reencrypt());
-    assertThat(result.resealed()).isEqualTo(1);
     assertThat(result.unopenable()).isEqualTo(1);
     assertThat(result.left()).isEqualTo(1);
+    assertThat(store.reencrypted().resealed()).isEqualTo(1);
+    assertThat(store.turnsUnderOlderKeys()).isEqualTo(1);
     assertThat(column("key_id")).containsExactly(rotated.sealingKeyId(), cipher.sealingKeyId());
     assertThat(await(store.find("acme", "s1", "c1"))).isInstanceOf(TurnStore.Lookup.Found.class);
   }
