@@ -90,7 +90,7 @@ public final class JdbcTurnStore implements TurnStore {
     this.retention = retention;
     this.clock = clock;
     this.jdbc = new JdbcWorker(vertx, POOL, url, null, null, "session turn store");
-    this.reencryption = new TurnReencryption(jdbc, cipher, new TurnStoreKeys(cipher));
+    this.reencryption = new TurnReencryption(jdbc, cipher, keys());
     // Each sweep is followed by a re-encryption pass: rows another node still sealed with an older
     // key during a rolling rotation are re-sealed once that node has moved on.
     this.sweepTimer =
@@ -131,7 +131,7 @@ public final class JdbcTurnStore implements TurnStore {
       throw new IllegalArgumentException("retention must be positive: " + retention);
     }
     JdbcTurnStore store = new JdbcTurnStore(vertx, url, retention, cipher, clock);
-    TurnStoreKeys keys = new TurnStoreKeys(cipher);
+    TurnStoreKeys keys = store.keys();
     return store
         .jdbc
         .run(
@@ -160,6 +160,10 @@ public final class JdbcTurnStore implements TurnStore {
         .map(store)
         .onSuccess(JdbcTurnStore::reencryptInBackground)
         .recover(e -> store.close().transform(v -> Future.failedFuture(e)));
+  }
+
+  private TurnStoreKeys keys() {
+    return new TurnStoreKeys(cipher, () -> clock.millis() - retention.toMillis());
   }
 
   /** Registers the node's keys; a node registering the same key at once makes it try again. */

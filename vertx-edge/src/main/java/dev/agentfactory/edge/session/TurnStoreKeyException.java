@@ -57,7 +57,7 @@ public final class TurnStoreKeyException extends IllegalStateException {
         .append(String.join(", ", new TreeSet<>(nodeKeys)))
         .append(". Add the key(s) the other nodes use (the new key first, the old ones after it),")
         .append(" or, for a node's own embedded store whose generated key was lost, delete the")
-        .append(" store's file (its turns cannot be read without the key). Nothing was changed.")
+        .append(" store's file (its turns cannot be read without the key). No turn was changed.")
         .toString();
   }
 }

@@ -13,6 +13,7 @@ import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.LongSupplier;
 
 /**
  * The keys a session turn store was sealed with, as the store itself records them: the turns per
@@ -45,9 +46,15 @@ final class TurnStoreKeys {
   record Census(Map<String, Long> turnsByKey, Map<String, Long> missing) {}
 
   private final TurnCipher cipher;
+  private final LongSupplier oldest;
 
-  TurnStoreKeys(TurnCipher cipher) {
+  /**
+   * @param oldest the time (epoch ms) of the oldest turn within the retention: older turns are
+   *     swept away unread, so they neither block a start nor count as left to re-encrypt
+   */
+  TurnStoreKeys(TurnCipher cipher, LongSupplier oldest) {
     this.cipher = cipher;
+    this.oldest = oldest;
   }
 
   static void createSchema(Connection c) throws SQLException {
@@ -57,16 +64,21 @@ final class TurnStoreKeys {
     }
   }
 
-  /** Counts the turns per key id (rows of a table from before encryption not yet sealed aside). */
+  /**
+   * Counts the turns within the retention per key id (rows of a table from before encryption not
+   * yet sealed aside).
+   */
   Census census(Connection c) throws SQLException {
     Map<String, Long> byKey = new LinkedHashMap<>();
-    try (Statement s = c.createStatement();
-        ResultSet rs =
-            s.executeQuery(
-                "SELECT key_id, COUNT(*) FROM af_session_turns WHERE key_id IS NOT NULL"
-                    + " GROUP BY key_id")) {
-      while (rs.next()) {
-        byKey.put(rs.getString(1), rs.getLong(2));
+    try (PreparedStatement s =
+        c.prepareStatement(
+            "SELECT key_id, COUNT(*) FROM af_session_turns WHERE key_id IS NOT NULL"
+                + " AND recorded_at >= ? GROUP BY key_id")) {
+      s.setLong(1, oldest.getAsLong());
+      try (ResultSet rs = s.executeQuery()) {
+        while (rs.next()) {
+          byKey.put(rs.getString(1), rs.getLong(2));
+        }
       }
     }
     Map<String, Long> missing = new LinkedHashMap<>();

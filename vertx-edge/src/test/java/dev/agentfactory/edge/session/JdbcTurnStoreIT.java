@@ -214,6 +214,17 @@ class JdbcTurnStoreIT {
   }
 
   @Test
+  void turnsPastTheRetentionUnderAKeyTheNodeLacksDoNotBlockItsStartAndAreSwept() throws Exception {
+    await(store.put("c1", turn("acme", "s1", 1, "ls")));
+    await(store.close());
+    clock.now = clock.now.plus(Duration.ofMinutes(61));
+
+    store = reopen(TurnCipher.of(List.of(key(2))));
+
+    assertThat(column("turn_id")).as("swept at open").isEmpty();
+  }
+
+  @Test
   void aKeyAnotherNodeSealsWithAfterThisOneStartedIsATypedErrorOnLookupAndCounted()
       throws Exception {
     JdbcTurnStore lacking = reopen(TurnCipher.of(List.of(key(2))));
