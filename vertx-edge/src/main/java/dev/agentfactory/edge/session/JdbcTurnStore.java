@@ -76,7 +76,7 @@ public final class JdbcTurnStore implements TurnStore {
   private final TurnCipher cipher;
   private final TurnReencryption reencryption;
   private Future<TurnReencryption.Result> pass; // guarded by this: the one running, with compaction
-  private boolean closed; // guarded by this
+  private volatile boolean closed; // set under this, with pass
   private final long sweepTimer;
   private final Queue<Pending> pending = new ConcurrentLinkedQueue<>();
   private final AtomicInteger queued = new AtomicInteger();
@@ -209,7 +209,13 @@ public final class JdbcTurnStore implements TurnStore {
   }
 
   private void reencryptInBackground() {
-    reencrypt().onFailure(e -> LOG.warn("re-encryption of session turns stopped (retried)", e));
+    if (!closed) {
+      reencrypt()
+          .onFailure(
+              e ->
+                  LOG.warn(
+                      "re-encryption of session turns stopped (retried after the next sweep)", e));
+    }
   }
 
   /**
