@@ -325,6 +325,25 @@ class FeedbackAcrossNodesIT {
     assertThat(turnRows()).as("the shared store is untouched").isEqualTo(before);
   }
 
+  @Test
+  void eachNodeSaysInItsMetricsHowManyTurnsAreLeftToReencryptAndUnreadable() throws Exception {
+    String keyId = TurnCipher.fromSpec(STORE_KEY).sealingKeyId();
+    for (AgentFactoryNode node : new AgentFactoryNode[] {nodeA, nodeB}) {
+      HttpResponse<String> metrics =
+          TestHttp.client()
+              .send(
+                  HttpRequest.newBuilder(URI.create(node.httpUrl() + "/metrics"))
+                      .header("authorization", "Bearer " + ADMIN)
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
+
+      assertThat(metrics.statusCode()).isEqualTo(200);
+      assertThat(metrics.body())
+          .contains("af_session_turns_reencrypt_pending{key_id=\"" + keyId + "\"} 0")
+          .contains("af_session_turns_unreadable{key_id=\"" + keyId + "\"} 0");
+    }
+  }
+
   private static long turnRows() throws Exception {
     try (java.sql.Connection c = java.sql.DriverManager.getConnection(turnsUrl);
         java.sql.Statement s = c.createStatement();
