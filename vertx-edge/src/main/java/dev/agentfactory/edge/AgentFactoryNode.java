@@ -43,6 +43,7 @@ import dev.agentfactory.edge.session.SessionHandler;
 import dev.agentfactory.edge.session.SessionSettings;
 import dev.agentfactory.edge.session.TurnCipher;
 import dev.agentfactory.edge.session.TurnStore;
+import dev.agentfactory.edge.session.TurnStoreKeyException;
 import dev.agentfactory.edge.session.TurnStoreRecorder;
 import dev.agentfactory.sandbox.PoolStats;
 import dev.agentfactory.sandbox.SandboxPool;
@@ -65,6 +66,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -268,6 +270,21 @@ public final class AgentFactoryNode implements AutoCloseable {
     }
     startAgents(edgeDir);
     turnStore = openTurnStore(edgeDir);
+    JdbcTurnStore turns = turnStore;
+    metrics.gauge(
+        "af_session_turns_reencrypt_pending",
+        "Session turns sealed with an older session.store.key, still to be re-encrypted to the"
+            + " first key (0: the older keys can be dropped)",
+        "key_id",
+        turns.sealingKeyId(),
+        turns::turnsUnderOlderKeys);
+    metrics.gauge(
+        "af_session_turns_unreadable",
+        "Session turns sealed with a key this node's session.store.key lacks (another node seals"
+            + " with a key this one does not hold)",
+        "key_id",
+        turns.sealingKeyId(),
+        turns::turnsUnderMissingKeys);
     KeysHandler keys = new KeysHandler(auth);
     AgentsHandler agentsApi = new AgentsHandler(agentRegistry);
     JobsHandler jobs = new JobsHandler(() -> flinkRest, () -> pipeline);
@@ -424,8 +441,13 @@ public final class AgentFactoryNode implements AutoCloseable {
           .toCompletableFuture()
           .join();
     } catch (RuntimeException e) {
+      Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+      if (cause instanceof TurnStoreKeyException keys) {
+        throw keys; // names the key ids and the option already
+      }
       throw new IllegalStateException(
-          "the session turn store cannot be opened (session.store.url): " + e.getMessage(), e);
+          "the session turn store cannot be opened (session.store.url): " + cause.getMessage(),
+          cause);
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.agentfactory.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -8,6 +9,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfactory.connectors.kafka.Topics;
 import dev.agentfactory.edge.config.ConfigSource;
 import dev.agentfactory.edge.config.NodeConfig;
+import dev.agentfactory.edge.session.JdbcTurnStore;
+import dev.agentfactory.edge.session.TurnCipher;
+import dev.agentfactory.edge.session.TurnStoreKeyException;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -56,6 +60,7 @@ class FeedbackAcrossNodesIT {
   private static String turnsUrl;
   private static AgentFactoryNode nodeA;
   private static AgentFactoryNode nodeB;
+  private static final Map<String, String> shared = new HashMap<>();
 
   @BeforeAll
   static void startCluster() throws Exception {
@@ -64,7 +69,6 @@ class FeedbackAcrossNodesIT {
     String jar = System.getProperty("af.test.pipeline.jar");
     assertThat(jar).as("af.test.pipeline.jar (set by failsafe)").isNotNull();
     int clusterA = freePort();
-    Map<String, String> shared = new HashMap<>();
     shared.put("http.port", "0");
     shared.put("flink.pipeline.jar", jar);
     shared.put("flink.checkpoint.interval.ms", "1000");
@@ -276,6 +280,77 @@ class FeedbackAcrossNodesIT {
       }
     }
     return found;
+  }
+
+  @Test
+  void aNodeWhoseKeyListLacksTheKeyOfTheStoredTurnsRefusesToStartNamingItsIdAndTheOption(
+      @TempDir Path dirC) throws Exception {
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+    try {
+      TurnCipher clusterKey = TurnCipher.fromSpec(STORE_KEY);
+      JdbcTurnStore store =
+          JdbcTurnStore.open(vertx, turnsUrl, Duration.ofHours(1), clusterKey)
+              .toCompletionStage()
+              .toCompletableFuture()
+              .get();
+      store
+          .put(
+              "c-key-check",
+              dev.agentfactory.connectors.event.Interaction.sandboxCommand(
+                  "acme", "s-key-check", 1, "shell", "0", "ls", "", 0, Duration.ofMillis(1)))
+          .compose(v -> store.close())
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get();
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get();
+    }
+    long before = turnRows();
+    String otherKey = "Zm9yIGFub3RoZXIgY2x1c3RlciwgMzIgYnl0ZXMgbG8=";
+    Map<String, String> c = new HashMap<>(shared);
+    c.put("session.store.key", otherKey);
+    c.put("data.dir", dirC.toString());
+    c.put("kafka.bootstrap.servers", nodeA.kafkaBootstrapServers());
+    c.put("flink.rest.url", nodeA.flinkRestUrl().toString());
+    c.put("cluster.port", Integer.toString(freePort()));
+
+    assertThatThrownBy(
+            () -> AgentFactoryNode.start(NodeConfig.from(new ConfigSource(c, Map.of(), Map.of()))))
+        .isInstanceOf(TurnStoreKeyException.class)
+        .hasMessageContaining(TurnCipher.fromSpec(STORE_KEY).sealingKeyId())
+        .hasMessageContaining("session.store.key (AF_SESSION_STORE_KEY) does not hold")
+        .hasMessageContaining("this node has " + TurnCipher.fromSpec(otherKey).sealingKeyId())
+        .hasMessageNotContaining(otherKey)
+        .hasMessageNotContaining(STORE_KEY);
+    assertThat(turnRows()).as("the shared store is untouched").isEqualTo(before);
+  }
+
+  @Test
+  void eachNodeSaysInItsMetricsHowManyTurnsAreLeftToReencryptAndUnreadable() throws Exception {
+    String keyId = TurnCipher.fromSpec(STORE_KEY).sealingKeyId();
+    for (AgentFactoryNode node : new AgentFactoryNode[] {nodeA, nodeB}) {
+      HttpResponse<String> metrics =
+          TestHttp.client()
+              .send(
+                  HttpRequest.newBuilder(URI.create(node.httpUrl() + "/metrics"))
+                      .header("authorization", "Bearer " + ADMIN)
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
+
+      assertThat(metrics.statusCode()).isEqualTo(200);
+      assertThat(metrics.body())
+          .contains("af_session_turns_reencrypt_pending{key_id=\"" + keyId + "\"} 0")
+          .contains("af_session_turns_unreadable{key_id=\"" + keyId + "\"} 0");
+    }
+  }
+
+  private static long turnRows() throws Exception {
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection(turnsUrl);
+        java.sql.Statement s = c.createStatement();
+        java.sql.ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM af_session_turns")) {
+      rs.next();
+      return rs.getLong(1);
+    }
   }
 
   private static String key(String tenant) throws Exception {

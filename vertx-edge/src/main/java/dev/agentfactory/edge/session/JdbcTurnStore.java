@@ -33,7 +33,9 @@ import org.slf4j.LoggerFactory;
  * every {@value #SWEEP_MINUTES} minutes. All JDBC runs on the {@value #POOL} worker pool, one
  * connection, never on an event loop. Events are stored encrypted ({@link TurnCipher}): they are
  * recorded before PII scrubbing; a row that does not decrypt fails its lookup with an {@link
- * UnreadableTurnException}.
+ * UnreadableTurnException}. A store with turns under a key the node lacks does not open ({@link
+ * TurnStoreKeyException}, {@link TurnStoreKeys}); the turns of older keys are re-sealed with the
+ * first key in the background ({@link TurnReencryption}).
  *
  * <pre>{@code
  * JdbcTurnStore.open(vertx, JdbcTurnStore.embeddedUrl(edgeDir), Duration.ofDays(7),
@@ -72,6 +74,9 @@ public final class JdbcTurnStore implements TurnStore {
   private final JdbcWorker jdbc;
   private final InteractionCodec codec = new InteractionCodec();
   private final TurnCipher cipher;
+  private final TurnReencryption reencryption;
+  private Future<TurnReencryption.Result> pass; // guarded by this: the one running, with compaction
+  private volatile boolean closed; // set under this, with pass
   private final long sweepTimer;
   private final Queue<Pending> pending = new ConcurrentLinkedQueue<>();
   private final AtomicInteger queued = new AtomicInteger();
@@ -85,11 +90,16 @@ public final class JdbcTurnStore implements TurnStore {
     this.retention = retention;
     this.clock = clock;
     this.jdbc = new JdbcWorker(vertx, POOL, url, null, null, "session turn store");
+    this.reencryption = new TurnReencryption(jdbc, cipher, keys());
+    // Each sweep is followed by a re-encryption pass: rows another node still sealed with an older
+    // key during a rolling rotation are re-sealed once that node has moved on.
     this.sweepTimer =
         vertx.setPeriodic(
             Duration.ofMinutes(SWEEP_MINUTES).toMillis(),
             id ->
-                sweep().onFailure(e -> LOG.warn("expired session turns not deleted (retried)", e)));
+                sweep()
+                    .onFailure(e -> LOG.warn("expired session turns not deleted (retried)", e))
+                    .onSuccess(v -> reencryptInBackground()));
   }
 
   /** The embedded default: an H2 database file {@code turns.mv.db} in {@code dir}. */
@@ -100,9 +110,15 @@ public final class JdbcTurnStore implements TurnStore {
   }
 
   /**
-   * Connects, creates the table if it is missing (or seals the rows of a table from before
-   * encryption), deletes expired turns, returns the store. Events are sealed with {@code cipher}'s
-   * first key; rows sealed with any of its keys are read.
+   * Connects, creates the table if it is missing, checks that {@code cipher} reads every turn in
+   * the store, seals the rows of a table from before encryption (then compacts an embedded H2
+   * file), deletes expired turns and returns the store; the turns of older keys are then re-sealed
+   * with the first key in the background ({@link #reencrypt}). Events are sealed with {@code
+   * cipher}'s first key; rows sealed with any of its keys are read.
+   *
+   * <p>Fails with a {@link TurnStoreKeyException}, before changing any row, when the store holds
+   * turns under a key id {@code cipher} lacks or one of its keys does not open the check value the
+   * store keeps for that key id.
    */
   public static Future<JdbcTurnStore> open(
       Vertx vertx, String url, Duration retention, TurnCipher cipher) {
@@ -115,6 +131,7 @@ public final class JdbcTurnStore implements TurnStore {
       throw new IllegalArgumentException("retention must be positive: " + retention);
     }
     JdbcTurnStore store = new JdbcTurnStore(vertx, url, retention, cipher, clock);
+    TurnStoreKeys keys = store.keys();
     return store
         .jdbc
         .run(
@@ -122,12 +139,137 @@ public final class JdbcTurnStore implements TurnStore {
               try (Statement s = c.createStatement()) {
                 s.execute(SCHEMA);
               }
-              store.sealClearRows(c);
-              return null;
+              boolean clear = ClearTurns.present(c);
+              if (clear) {
+                ClearTurns.addSealedColumns(c);
+              }
+              TurnStoreKeys.createSchema(c);
+              keys.check(c, JdbcWorker.redactUrl(url));
+              return clear;
             })
+        .compose(clear -> store.register(keys, true).map(clear))
+        .compose(
+            clear ->
+                clear ? store.jdbc.run(c -> ClearTurns.seal(c, cipher)) : Future.succeededFuture(0))
+        .compose(
+            n ->
+                n > 0
+                    ? store.compact("sealing turns stored in clear")
+                    : Future.<Void>succeededFuture())
         .compose(v -> store.sweep())
         .map(store)
+        .onSuccess(JdbcTurnStore::reencryptInBackground)
         .recover(e -> store.close().transform(v -> Future.failedFuture(e)));
+  }
+
+  private TurnStoreKeys keys() {
+    return new TurnStoreKeys(cipher, () -> clock.millis() - retention.toMillis());
+  }
+
+  /** Registers the node's keys; a node registering the same key at once makes it try again. */
+  private Future<Void> register(TurnStoreKeys keys, boolean retry) {
+    return jdbc.<Void>run(
+            c -> {
+              keys.register(c, clock.millis());
+              return null;
+            })
+        .recover(
+            e ->
+                retry && e instanceof SQLException sql && TurnStoreKeys.isDuplicate(sql)
+                    ? register(keys, false)
+                    : Future.failedFuture(e));
+  }
+
+  /**
+   * Re-seals the turns of keys older than the first with the first key, in batches on the store's
+   * worker; a pass already running is returned rather than started twice. After a pass that
+   * re-sealed turns and left none, an embedded H2 file is compacted so that the old key's
+   * ciphertexts do not linger in freed pages.
+   */
+  synchronized Future<TurnReencryption.Result> reencrypt() {
+    if (closed) {
+      return Future.failedFuture(new IllegalStateException("the session turn store is closed"));
+    }
+    if (pass == null || pass.isComplete()) {
+      pass =
+          reencryption
+              .run()
+              .compose(
+                  r ->
+                      r.resealed() > 0 && r.left() == 0 && !closed
+                          ? compact("re-encryption to key " + cipher.sealingKeyId()).map(r)
+                          : Future.succeededFuture(r));
+    }
+    return pass;
+  }
+
+  /** What the re-encryption did since the store opened (every pass, the one at open included). */
+  TurnReencryption.Result reencrypted() {
+    return reencryption.totals();
+  }
+
+  private void reencryptInBackground() {
+    if (!closed) {
+      reencrypt()
+          .onFailure(
+              e ->
+                  LOG.warn(
+                      "re-encryption of session turns stopped (retried after the next sweep)", e));
+    }
+  }
+
+  /**
+   * Turns sealed with a key older than this node's first key, as last counted: re-encryption has
+   * this many left. Once 0 on every node, the older keys can be dropped from {@code
+   * session.store.key}.
+   */
+  public long turnsUnderOlderKeys() {
+    return reencryption.left();
+  }
+
+  /**
+   * Turns under key ids this node lacks, as last counted (0 at start: the open fails otherwise);
+   * more after the start means another node seals with a key this one does not hold.
+   */
+  public long turnsUnderMissingKeys() {
+    return reencryption.unreadable();
+  }
+
+  /** The id of the key new turns are sealed with. */
+  public String sealingKeyId() {
+    return cipher.sealingKeyId();
+  }
+
+  /**
+   * H2's {@code SHUTDOWN COMPACT} on an embedded H2 file, which rewrites the file without its freed
+   * pages (clear rows, ciphertexts of a dropped key). Only where this node alone uses the file:
+   * never over TCP or with {@code AUTO_SERVER} (it would close other processes' database), never on
+   * another database (PostgreSQL: {@code VACUUM FULL af_session_turns}, by the operator).
+   */
+  private Future<Void> compact(String why) {
+    if (!compactable(url)) {
+      return Future.succeededFuture();
+    }
+    long started = System.nanoTime();
+    return jdbc.runThenReconnect(
+            c -> {
+              try (Statement s = c.createStatement()) {
+                s.execute("SHUTDOWN COMPACT");
+              }
+              return null;
+            })
+        .onSuccess(
+            v ->
+                LOG.info(
+                    "compacted the session turn store file after {} ({} ms)",
+                    why,
+                    (System.nanoTime() - started) / 1_000_000));
+  }
+
+  /** An H2 file this JVM opens alone: {@code jdbc:h2:file:} without {@code AUTO_SERVER=TRUE}. */
+  static boolean compactable(String url) {
+    String u = url.toLowerCase(java.util.Locale.ROOT);
+    return u.startsWith("jdbc:h2:file:") && !u.replace(" ", "").contains("auto_server=true");
   }
 
   /**
@@ -297,62 +439,8 @@ public final class JdbcTurnStore implements TurnStore {
   }
 
   /** What a sealed event is bound to: a row copied to another turn does not open. */
-  private static byte[] aad(String tenant, String sessionId, String turnId) {
+  static byte[] aad(String tenant, String sessionId, String turnId) {
     return (tenant + '\0' + sessionId + '\0' + turnId).getBytes(StandardCharsets.UTF_8);
-  }
-
-  /**
-   * Seals the rows of a table written before encryption (column {@code event_json}, in clear) and
-   * drops that column: a node of the previous release leaves no event in clear.
-   */
-  private void sealClearRows(Connection c) throws SQLException {
-    boolean clear;
-    try (ResultSet cols =
-        c.getMetaData().getColumns(null, null, "af_session_turns", "event_json")) {
-      clear = cols.next();
-    }
-    if (!clear) {
-      try (ResultSet cols =
-          c.getMetaData().getColumns(null, null, "AF_SESSION_TURNS", "EVENT_JSON")) {
-        clear = cols.next();
-      }
-    }
-    if (!clear) {
-      return;
-    }
-    // In the worker's transaction; H2 commits at each ALTER, so a stop half way leaves rows with
-    // event_sealed still null, which the next open seals.
-    try (Statement s = c.createStatement()) {
-      s.execute("ALTER TABLE af_session_turns ADD COLUMN IF NOT EXISTS key_id VARCHAR(32)");
-      s.execute("ALTER TABLE af_session_turns ADD COLUMN IF NOT EXISTS event_sealed TEXT");
-      int sealed = 0;
-      try (PreparedStatement q =
-              c.prepareStatement(
-                  "SELECT tenant_id, session_id, turn_id, event_json FROM af_session_turns"
-                      + " WHERE event_sealed IS NULL");
-          PreparedStatement u =
-              c.prepareStatement(
-                  "UPDATE af_session_turns SET key_id = ?, event_sealed = ?"
-                      + " WHERE tenant_id = ? AND session_id = ? AND turn_id = ?");
-          ResultSet rs = q.executeQuery()) {
-        while (rs.next()) {
-          TurnCipher.Sealed row =
-              cipher.seal(
-                  rs.getString(4).getBytes(StandardCharsets.UTF_8),
-                  aad(rs.getString(1), rs.getString(2), rs.getString(3)));
-          u.setString(1, row.keyId());
-          u.setString(2, row.payload());
-          u.setString(3, rs.getString(1));
-          u.setString(4, rs.getString(2));
-          u.setString(5, rs.getString(3));
-          u.addBatch();
-          sealed++;
-        }
-        u.executeBatch();
-      }
-      s.execute("ALTER TABLE af_session_turns DROP COLUMN event_json");
-      LOG.info("sealed {} session turns stored in clear by an earlier release", sealed);
-    }
   }
 
   /** Deletes the turns older than the retention. */
@@ -375,6 +463,17 @@ public final class JdbcTurnStore implements TurnStore {
   @Override
   public Future<Void> close() {
     vertx.cancelTimer(sweepTimer);
+    reencryption.stop();
+    Future<?> running;
+    synchronized (this) {
+      closed = true;
+      running = pass == null ? Future.succeededFuture() : pass;
+    }
+    // A pass ends after its current batch; its compaction must not reopen the database after close.
+    return running.<Void>transform(ar -> Future.succeededFuture()).compose(v -> closeJdbc());
+  }
+
+  private Future<Void> closeJdbc() {
     return jdbc.close();
   }
 }

@@ -187,20 +187,36 @@ public final class TurnCipher {
   /** A sealed payload: the base64 of nonce, ciphertext and tag; and the sealing key's id. */
   public record Sealed(String keyId, String payload) {}
 
+  /** Whether a key with that id opens. */
+  public boolean holds(String keyId) {
+    return keys.containsKey(keyId);
+  }
+
   /** Seals {@code plaintext}, bound to {@code aad}, with the first key and a fresh nonce. */
   public Sealed seal(byte[] plaintext, byte[] aad) {
+    return sealWith(sealingKeyId, plaintext, aad);
+  }
+
+  /**
+   * Seals with the key {@code keyId}, not necessarily the first: for the store's check value of
+   * each key (a key id is a hash, the check value proves the key itself).
+   */
+  Sealed sealWith(String keyId, byte[] plaintext, byte[] aad) {
+    SecretKey key = keys.get(keyId);
+    if (key == null) {
+      throw new IllegalArgumentException("no key " + keyId);
+    }
     byte[] nonce = new byte[NONCE_BYTES];
     random.nextBytes(nonce);
     try {
       Cipher cipher = Cipher.getInstance(TRANSFORMATION);
-      cipher.init(
-          Cipher.ENCRYPT_MODE, keys.get(sealingKeyId), new GCMParameterSpec(TAG_BITS, nonce));
+      cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, nonce));
       cipher.updateAAD(aad);
       byte[] sealed = cipher.doFinal(plaintext);
       byte[] out = new byte[NONCE_BYTES + sealed.length];
       System.arraycopy(nonce, 0, out, 0, NONCE_BYTES);
       System.arraycopy(sealed, 0, out, NONCE_BYTES, sealed.length);
-      return new Sealed(sealingKeyId, Base64.getEncoder().encodeToString(out));
+      return new Sealed(keyId, Base64.getEncoder().encodeToString(out));
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("AES-GCM is not available in this JDK", e);
     }

@@ -72,6 +72,31 @@ public final class JdbcWorker {
     return worker.executeBlocking(task, true);
   }
 
+  /**
+   * Runs {@code work} after committing, on a connection it may close or shut the database under
+   * (H2's {@code SHUTDOWN COMPACT}); the connection is dropped afterwards, so the next call
+   * reconnects.
+   */
+  public Future<Void> runThenReconnect(Work<?> work) {
+    Callable<Void> task =
+        () -> {
+          Connection c = connection();
+          c.commit();
+          try {
+            work.apply(c);
+          } finally {
+            try {
+              c.close();
+            } catch (SQLException closedAlready) {
+              // the work closed the database: the connection is gone either way
+            }
+            connection = null;
+          }
+          return null;
+        };
+    return worker.executeBlocking(task, true);
+  }
+
   /** Closes the connection, then the worker pool. */
   public Future<Void> close() {
     return worker

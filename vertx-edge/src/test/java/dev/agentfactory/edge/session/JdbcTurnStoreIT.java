@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.h2.tools.Server;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -185,31 +186,304 @@ class JdbcTurnStoreIT {
   }
 
   @Test
-  void aRowSealedWithAKeyTheNodeLacksIsATypedErrorNamingTheTurnAndRotationReadsIt()
+  void aStoreWithTurnsUnderAKeyTheNodeLacksRefusesToOpenNamingTheKeyIdAndChangesNothing()
       throws Exception {
     Interaction old = turn("acme", "s1", 1, "ls");
     await(store.put("c1", old));
     await(store.close());
+    store = null;
+    List<String> before = column("key_id || ':' || event_sealed");
     TurnCipher other = TurnCipher.of(List.of(key(2)));
-    store = reopen(other);
 
-    assertThatThrownBy(() -> await(store.find("acme", "s1", "c1")))
-        .hasCauseInstanceOf(UnreadableTurnException.class)
+    assertThatThrownBy(() -> reopen(other))
+        .hasCauseInstanceOf(TurnStoreKeyException.class)
         .cause()
-        .hasMessageContaining("turn 'c1' of session s1")
-        .hasMessageContaining(cipher.sealingKeyId())
-        .hasMessageContaining("does not hold");
-    assertThat(await(store.find("acme", "s1", "c2")))
-        .as("the other lookups still answer")
-        .isInstanceOf(TurnStore.Lookup.UnknownTurn.class);
+        .hasMessageContaining(cipher.sealingKeyId() + " (1 turns)")
+        .hasMessageContaining("session.store.key (AF_SESSION_STORE_KEY) does not hold")
+        .hasMessageContaining("this node has " + other.sealingKeyId())
+        .satisfies(
+            e ->
+                assertThat(((TurnStoreKeyException) e).missingKeys())
+                    .isEqualTo(java.util.Map.of(cipher.sealingKeyId(), 1L)));
+    assertThat(column("key_id || ':' || event_sealed")).as("nothing changed").isEqualTo(before);
 
-    await(store.close());
     TurnCipher rotated = TurnCipher.of(List.of(key(2), key(1)));
+    clock.now = clock.now.plusSeconds(1);
     store = reopen(rotated);
     assertThat(await(store.find("acme", "s1", "c1"))).isEqualTo(new TurnStore.Lookup.Found(old));
+  }
+
+  @Test
+  void turnsPastTheRetentionUnderAKeyTheNodeLacksDoNotBlockItsStartAndAreSwept() throws Exception {
+    await(store.put("c1", turn("acme", "s1", 1, "ls")));
+    await(store.close());
+    clock.now = clock.now.plus(Duration.ofMinutes(61));
+
+    store = reopen(TurnCipher.of(List.of(key(2))));
+
+    assertThat(column("turn_id")).as("swept at open").isEmpty();
+  }
+
+  @Test
+  void aKeyAnotherNodeSealsWithAfterThisOneStartedIsATypedErrorOnLookupAndCounted()
+      throws Exception {
+    JdbcTurnStore lacking = reopen(TurnCipher.of(List.of(key(2))));
+    try {
+      await(store.put("c1", turn("acme", "s1", 1, "ls")));
+
+      assertThatThrownBy(() -> await(lacking.find("acme", "s1", "c1")))
+          .hasCauseInstanceOf(UnreadableTurnException.class)
+          .cause()
+          .hasMessageContaining("turn 'c1' of session s1")
+          .hasMessageContaining(cipher.sealingKeyId())
+          .hasMessageContaining("does not hold");
+      assertThat(await(lacking.find("acme", "s1", "c2")))
+          .as("the other lookups still answer")
+          .isInstanceOf(TurnStore.Lookup.UnknownTurn.class);
+      await(lacking.reencrypt());
+      assertThat(lacking.turnsUnderMissingKeys()).isEqualTo(1);
+    } finally {
+      await(lacking.close());
+    }
+  }
+
+  @Test
+  void aKeyWhoseIdMatchesButWhichDoesNotOpenTheCheckValueRefusesToOpen() throws Exception {
+    await(store.put("c1", turn("acme", "s1", 1, "ls")));
+    await(store.close());
+    store = null;
+    TurnCipher other = TurnCipher.of(List.of(key(2)));
+    String foreignCheck = other.sealWith(other.sealingKeyId(), new byte[8], new byte[0]).payload();
+    try (Connection c = DriverManager.getConnection(JdbcTurnStore.embeddedUrl(dir));
+        Statement st = c.createStatement()) {
+      assertThat(
+              st.executeUpdate(
+                  "UPDATE af_session_turn_keys SET key_check = '"
+                      + foreignCheck
+                      + "' WHERE key_id = '"
+                      + cipher.sealingKeyId()
+                      + "'"))
+          .isEqualTo(1);
+    }
+
+    assertThatThrownBy(() -> reopen(cipher))
+        .hasCauseInstanceOf(TurnStoreKeyException.class)
+        .cause()
+        .hasMessageContaining("key(s) " + cipher.sealingKeyId())
+        .hasMessageContaining("do not open")
+        .satisfies(
+            e ->
+                assertThat(((TurnStoreKeyException) e).wrongKeys())
+                    .containsExactly(cipher.sealingKeyId()));
+  }
+
+  @Test
+  void afterRotationTheTurnsOfTheOldKeyAreReencryptedAndTheOldKeyCanBeDropped() throws Exception {
+    List<Interaction> turns = new ArrayList<>();
+    List<Future<Void>> puts = new ArrayList<>();
+    for (int i = 0; i < 1_000; i++) {
+      Interaction t = turn("acme", "s" + (i % 13), i, "echo " + i);
+      turns.add(t);
+      puts.add(store.put("c" + i, t));
+    }
+    await(Future.all(puts));
+    await(store.close());
+    clock.now = clock.now.plusSeconds(1);
+    TurnCipher rotated = TurnCipher.of(List.of(key(2), key(1)));
+    store = reopen(rotated);
+
+    // the pass started at open, or a later one once that one is done
+    TurnReencryption.Result result = await(store.reencrypt());
+    assertThat(result.left()).isZero();
+    assertThat(store.reencrypted().resealed()).isEqualTo(1_000);
+    assertThat(store.reencrypted().unopenable()).isZero();
+    assertThat(store.turnsUnderOlderKeys()).isZero();
+    assertThat(column("key_id")).hasSize(1_000).containsOnly(rotated.sealingKeyId());
+    await(store.close());
+
+    store = reopen(TurnCipher.of(List.of(key(2))));
+    for (int i = 0; i < 1_000; i++) {
+      assertThat(await(store.find("acme", "s" + (i % 13), "c" + i)))
+          .isEqualTo(new TurnStore.Lookup.Found(turns.get(i)));
+    }
+  }
+
+  @Test
+  void nodesSharingOneStoreReadEveryTurnWhileTheyReencryptTheSameRows() throws Exception {
+    Server server =
+        Server.createTcpServer("-tcpPort", "0", "-baseDir", dir.toString(), "-ifNotExists").start();
+    List<JdbcTurnStore> nodes = new ArrayList<>();
+    try {
+      String url =
+          "jdbc:h2:tcp://127.0.0.1:"
+              + server.getPort()
+              + "/shared;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE";
+      assertThat(JdbcTurnStore.compactable(url)).as("never compacted under other nodes").isFalse();
+      JdbcTurnStore first = open(url, cipher);
+      java.util.Map<String, Interaction> turns = new java.util.concurrent.ConcurrentHashMap<>();
+      List<Future<Void>> puts = new ArrayList<>();
+      for (int i = 0; i < 1_500; i++) {
+        Interaction t = turn("acme", "s" + (i % 11), i, "echo " + i);
+        turns.put("s" + (i % 11) + "/c" + i, t);
+        puts.add(first.put("c" + i, t));
+      }
+      await(Future.all(puts));
+      await(first.close());
+
+      // A rolling rotation: two nodes list the new key first, one still the old key first.
+      clock.now = clock.now.plusSeconds(1);
+      TurnCipher rotated = TurnCipher.of(List.of(key(2), key(1)));
+      JdbcTurnStore a = open(url, rotated);
+      nodes.add(a);
+      JdbcTurnStore b = open(url, rotated);
+      nodes.add(b);
+      JdbcTurnStore behind = open(url, TurnCipher.of(List.of(key(1), key(2))));
+      nodes.add(behind);
+      Future<TurnReencryption.Result> passA = a.reencrypt();
+      Future<TurnReencryption.Result> passB = b.reencrypt();
+      Future<TurnReencryption.Result> passBehind = behind.reencrypt();
+      puts.clear();
+      for (int i = 1_500; i < 1_700; i++) {
+        Interaction t = turn("acme", "s" + (i % 11), i, "echo " + i);
+        turns.put("s" + (i % 11) + "/c" + i, t);
+        puts.add((i % 2 == 0 ? behind : a).put("c" + i, t));
+      }
+      int reads = 0;
+      while (!(passA.isComplete() && passB.isComplete()) || reads == 0) {
+        for (JdbcTurnStore node : List.of(a, b, behind)) {
+          int i = (reads * 37) % 1_500;
+          assertThat(await(node.find("acme", "s" + (i % 11), "c" + i)))
+              .as("turn c" + i + " during re-encryption")
+              .isEqualTo(new TurnStore.Lookup.Found(turns.get("s" + (i % 11) + "/c" + i)));
+        }
+        reads++;
+      }
+      await(Future.all(puts));
+      await(Future.all(passA, passB, passBehind));
+      assertThat(behind.reencrypted().resealed())
+          .as("a node still sealing with the old key does not re-seal the new key's rows back")
+          .isZero();
+
+      // The old-key-first node is restarted with the new key first; a pass then finishes the job.
+      await(behind.close());
+      nodes.remove(behind);
+      await(Future.all(a.reencrypt(), b.reencrypt()));
+      assertThat(columnAt(url, "key_id")).hasSize(1_700).containsOnly(rotated.sealingKeyId());
+      assertThat(a.turnsUnderOlderKeys() + b.turnsUnderOlderKeys()).isZero();
+      assertThat(a.reencrypted().unopenable() + b.reencrypted().unopenable()).isZero();
+      assertThat(a.reencrypted().resealed() + b.reencrypted().resealed())
+          .as("each row under the old key re-sealed exactly once, by one node or the other")
+          .isEqualTo(1_600);
+
+      JdbcTurnStore newOnly = open(url, TurnCipher.of(List.of(key(2))));
+      nodes.add(newOnly);
+      for (java.util.Map.Entry<String, Interaction> t : turns.entrySet()) {
+        String[] id = t.getKey().split("/");
+        assertThat(await(newOnly.find("acme", id[0], id[1])))
+            .as(t.getKey())
+            .isEqualTo(new TurnStore.Lookup.Found(t.getValue()));
+      }
+    } finally {
+      for (JdbcTurnStore node : nodes) {
+        await(node.close());
+      }
+      server.stop();
+    }
+  }
+
+  @Test
+  void aTurnReplacedWhileItsRowIsBeingReencryptedKeepsTheNewerEvent() throws Exception {
+    await(store.close());
+    store = null;
+    Server server =
+        Server.createTcpServer("-tcpPort", "0", "-baseDir", dir.toString(), "-ifNotExists").start();
+    String url =
+        "jdbc:h2:tcp://127.0.0.1:"
+            + server.getPort()
+            + "/race;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;LOCK_TIMEOUT=30000";
+    try {
+      Interaction older = turn("acme", "s1", 1, "older");
+      JdbcTurnStore first = open(url, cipher);
+      await(first.put("c1", older));
+      await(first.close());
+
+      // Another node replaces the turn (as a put does: a new event id) and has not committed yet
+      // when the re-encryption reads the row and tries to update it.
+      Interaction newer = turn("acme", "s1", 2, "newer");
+      try (Connection other = DriverManager.getConnection(url)) {
+        other.setAutoCommit(false);
+        try (java.sql.PreparedStatement u =
+            other.prepareStatement(
+                "UPDATE af_session_turns SET event_id = ?, event_sealed = ? WHERE turn_id = 'c1'")) {
+          u.setString(1, newer.eventId().toString());
+          u.setString(
+              2,
+              cipher
+                  .seal(
+                      new dev.agentfactory.connectors.event.InteractionCodec().toJson(newer),
+                      JdbcTurnStore.aad("acme", "s1", "c1"))
+                  .payload());
+          assertThat(u.executeUpdate()).isEqualTo(1);
+        }
+        clock.now = clock.now.plusSeconds(1);
+        store = open(url, TurnCipher.of(List.of(key(2), key(1))));
+        Future<TurnReencryption.Result> pass = store.reencrypt();
+        org.awaitility.Awaitility.await()
+            .atMost(Duration.ofSeconds(20))
+            .until(() -> blockedSessions(url) > 0);
+        other.commit();
+
+        TurnReencryption.Result result = await(pass);
+        assertThat(result.resealed()).isZero();
+        assertThat(result.raced()).isEqualTo(1);
+      }
+      assertThat(await(store.find("acme", "s1", "c1")))
+          .as("the newer event, not the older one re-sealed over it")
+          .isEqualTo(new TurnStore.Lookup.Found(newer));
+      assertThat(await(store.reencrypt()).resealed()).as("the next pass re-seals it").isEqualTo(1);
+      assertThat(await(store.find("acme", "s1", "c1")))
+          .isEqualTo(new TurnStore.Lookup.Found(newer));
+    } finally {
+      if (store != null) {
+        await(store.close());
+        store = null;
+      }
+      server.stop();
+    }
+  }
+
+  private static int blockedSessions(String url) throws Exception {
+    try (Connection c = DriverManager.getConnection(url);
+        Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT COUNT(*) FROM information_schema.sessions WHERE blocker_id IS NOT NULL")) {
+      rs.next();
+      return rs.getInt(1);
+    }
+  }
+
+  @Test
+  void aTamperedRowIsSkippedByTheReencryptionAndLeftAsItWas() throws Exception {
+    await(store.put("c1", turn("acme", "s1", 1, "ls")));
     await(store.put("c2", turn("acme", "s1", 2, "pwd")));
-    assertThat(column("key_id"))
-        .containsExactlyInAnyOrder(cipher.sealingKeyId(), other.sealingKeyId());
+    await(store.close());
+    store = null;
+    try (Connection c = DriverManager.getConnection(JdbcTurnStore.embeddedUrl(dir));
+        Statement st = c.createStatement()) {
+      st.executeUpdate("UPDATE af_session_turns SET session_id = 's2' WHERE turn_id = 'c2'");
+    }
+    clock.now = clock.now.plusSeconds(1);
+    TurnCipher rotated = TurnCipher.of(List.of(key(2), key(1)));
+    store = reopen(rotated);
+
+    TurnReencryption.Result result = await(store.reencrypt());
+    assertThat(result.unopenable()).isEqualTo(1);
+    assertThat(result.left()).isEqualTo(1);
+    assertThat(store.reencrypted().resealed()).isEqualTo(1);
+    assertThat(store.turnsUnderOlderKeys()).isEqualTo(1);
+    assertThat(column("key_id")).containsExactly(rotated.sealingKeyId(), cipher.sealingKeyId());
+    assertThat(await(store.find("acme", "s1", "c1"))).isInstanceOf(TurnStore.Lookup.Found.class);
   }
 
   @Test
@@ -281,6 +555,11 @@ class JdbcTurnStoreIT {
       }
       assertThat(row.toString()).doesNotContain("event_json").doesNotContain(EMAIL);
     }
+    await(store.close());
+    store = null;
+    String file =
+        new String(Files.readAllBytes(legacy.resolve("turns.mv.db")), StandardCharsets.ISO_8859_1);
+    assertThat(file).as("compacted: no freed page keeps the clear rows").doesNotContain(EMAIL);
   }
 
   @Test
@@ -302,9 +581,17 @@ class JdbcTurnStoreIT {
             vertx, JdbcTurnStore.embeddedUrl(dir), Duration.ofHours(1), with, clock));
   }
 
+  private JdbcTurnStore open(String url, TurnCipher with) throws Exception {
+    return await(JdbcTurnStore.open(vertx, url, Duration.ofHours(1), with, clock));
+  }
+
   private List<String> column(String name) throws Exception {
+    return columnAt(JdbcTurnStore.embeddedUrl(dir), name);
+  }
+
+  private static List<String> columnAt(String url, String name) throws Exception {
     List<String> values = new ArrayList<>();
-    try (Connection c = DriverManager.getConnection(JdbcTurnStore.embeddedUrl(dir));
+    try (Connection c = DriverManager.getConnection(url);
         Statement st = c.createStatement();
         ResultSet rs =
             st.executeQuery("SELECT " + name + " FROM af_session_turns ORDER BY turn_id")) {
