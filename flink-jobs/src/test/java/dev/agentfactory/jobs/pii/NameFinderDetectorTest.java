@@ -21,16 +21,16 @@ class NameFinderDetectorTest {
   @Test
   void aNumberAfterAPostalWordIsAPostcode() {
     Tokens tokens = Tokens.of("My zip code is 35649");
-    assertThat(NameFinderDetector.postalWordBefore(tokens, 4)).isTrue();
-    assertThat(NameFinderDetector.postalWordBefore(Tokens.of("echo 6x7 is 42"), 3)).isFalse();
-    assertThat(NameFinderDetector.postalWordBefore(tokens, 0)).isFalse();
+    assertThat(SpanRules.postalWordBefore(tokens, 4)).isTrue();
+    assertThat(SpanRules.postalWordBefore(Tokens.of("echo 6x7 is 42"), 3)).isFalse();
+    assertThat(SpanRules.postalWordBefore(tokens, 0)).isFalse();
   }
 
   @Test
   void hasLetterLooksAtEveryTokenOfTheSpan() {
     Tokens tokens = Tokens.of("at 12 Main St");
-    assertThat(NameFinderDetector.hasLetter(tokens, 1, 2)).isFalse();
-    assertThat(NameFinderDetector.hasLetter(tokens, 1, 4)).isTrue();
+    assertThat(SpanRules.hasLetter(tokens, 1, 2)).isFalse();
+    assertThat(SpanRules.hasLetter(tokens, 1, 4)).isTrue();
   }
 
   // post-processing of tagged spans, over hand-made tagger output and word lists
