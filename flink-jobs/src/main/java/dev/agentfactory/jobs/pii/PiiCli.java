@@ -81,10 +81,14 @@ public final class PiiCli {
         if (!opts.containsKey("--output")) {
           return usage(err, "scan needs --output");
         }
+        Path output = Path.of(opts.get("--output"));
         try {
-          scan(scanner, input, Path.of(opts.get("--output")));
+          scan(scanner, input, output);
         } catch (PiiDataset.InvalidInputException e) {
           return inputError(err, e);
+        } catch (IOException e) {
+          err.println("pii: cannot write " + output + ": " + e.getMessage());
+          return 1;
         }
         return 0;
       }

@@ -178,7 +178,8 @@ public final class PiiDataset {
 
   private static JsonNode readArray(Path file) throws IOException {
     if (!java.nio.file.Files.isRegularFile(file)) {
-      throw new InvalidInputException(file + ": no such file");
+      throw new InvalidInputException(
+          file + (java.nio.file.Files.exists(file) ? ": not a regular file" : ": no such file"));
     }
     JsonNode root;
     try {

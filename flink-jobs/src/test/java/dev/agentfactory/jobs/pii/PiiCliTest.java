@@ -157,6 +157,26 @@ class PiiCliTest {
             new PrintStream(err, true, StandardCharsets.UTF_8));
     assertThat(rc).isEqualTo(2);
     assertThat(err.toString(StandardCharsets.UTF_8)).contains("nothere.json: no such file");
+
+    Path samples = dir.resolve("ok.json");
+    Files.writeString(samples, "[{\"full_text\":\"hello\"}]");
+    err.reset();
+    rc =
+        PiiCli.run(
+            new String[] {
+              "scan",
+              "--input",
+              samples.toString(),
+              "--output",
+              dir.resolve("no/such/dir/spans.json").toString(),
+              "--patterns-only"
+            },
+            System.out,
+            new PrintStream(err, true, StandardCharsets.UTF_8));
+    assertThat(rc).isEqualTo(1);
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("cannot write", "spans.json")
+        .doesNotContain("\tat ");
   }
 
   @Test
