@@ -272,6 +272,28 @@ class NodeSessionIT {
   }
 
   @Test
+  @Order(6)
+  void plainHttpOnAWebSocketRouteIsATypedErrorAndTheSessionCarriesOn() throws Exception {
+    try (FrameClient client = new FrameClient(sessionsUri())) {
+      String id = client.next(FRAME_TIMEOUT).get("session_id").asText();
+      for (String path :
+          List.of("/v1/sessions", "/v1/sessions/" + id + "?last_seq=0", "/v1/eval/live/stream")) {
+        HttpResponse<String> plain =
+            dev.agentfactory.edge.TestHttp.client()
+                .send(
+                    HttpRequest.newBuilder(URI.create(node.httpUrl() + path)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+        assertThat(plain.statusCode()).as(path + ": " + plain.body()).isEqualTo(426);
+        assertThat(MAPPER.readTree(plain.body()).at("/error/code").asText())
+            .isEqualTo("upgrade_required");
+      }
+      client.send("{\"v\":1,\"type\":\"ping\",\"id\":\"p\"}");
+      assertThat(client.next(FRAME_TIMEOUT).get("type").asText()).isEqualTo("pong");
+      assertThat(client.isClosedByServer()).isFalse();
+    }
+  }
+
+  @Test
   @Order(7)
   void aDroppedClientResumesWithoutLosingOrRepeatingFrames() throws Exception {
     String id;

@@ -7,6 +7,7 @@ import dev.agentfactory.jobs.pii.PiiDataset.LabelledSample;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -80,12 +81,45 @@ public final class PiiCli {
         if (!opts.containsKey("--output")) {
           return usage(err, "scan needs --output");
         }
-        scan(scanner, input, Path.of(opts.get("--output")));
+        Path output = Path.of(opts.get("--output"));
+        try {
+          scan(scanner, input, output);
+        } catch (PiiDataset.InvalidInputException e) {
+          return inputError(err, e);
+        } catch (IOException e) {
+          err.println("pii: cannot write " + output + ": " + e.getMessage());
+          return 1;
+        }
         return 0;
       }
       case "eval" -> {
-        double iou = Double.parseDouble(opts.getOrDefault("--iou", "0.5"));
-        SpanEvaluation eval = evaluate(scanner, PiiDataset.read(input, split), iou);
+        String iouText = opts.getOrDefault("--iou", "0.5");
+        double iou;
+        try {
+          iou = Double.parseDouble(iouText);
+        } catch (NumberFormatException e) {
+          iou = Double.NaN;
+        }
+        if (!(iou > 0 && iou <= 1)) {
+          return usage(err, "--iou must be a number above 0 and at most 1, not " + iouText);
+        }
+        List<LabelledSample> samples;
+        List<String> skipped = new ArrayList<>();
+        try {
+          samples = PiiDataset.readChecked(input, split, skipped::add);
+        } catch (PiiDataset.InvalidInputException e) {
+          return inputError(err, e);
+        }
+        if (!skipped.isEmpty()) {
+          err.println(
+              "pii: warning: "
+                  + input
+                  + ": "
+                  + skipped.size()
+                  + " labelled span(s) not evaluated, e.g. "
+                  + skipped.get(0));
+        }
+        SpanEvaluation eval = evaluate(scanner, samples, iou);
         out.printf(
             Locale.ROOT,
             "split=%s iou>=%.2f name-finder=%s%n%s",
@@ -133,6 +167,12 @@ public final class PiiCli {
       eval.add(s.text(), s.gold(), scanner.scan(s.text()));
     }
     return eval;
+  }
+
+  /** A file that cannot be read as samples: what is wrong with it, and no output. */
+  private static int inputError(PrintStream err, PiiDataset.InvalidInputException e) {
+    err.println("pii: " + e.getMessage());
+    return 2;
   }
 
   private static int usage(PrintStream err, String problem) {

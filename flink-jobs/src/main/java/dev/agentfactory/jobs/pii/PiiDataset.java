@@ -86,6 +86,16 @@ public final class PiiDataset {
     return z ^ (z >>> 31);
   }
 
+  /**
+   * Input that is not a data file of this format; the message names the file and the sample and
+   * field at fault (e.g. {@code [3].full_text}).
+   */
+  public static final class InvalidInputException extends IOException {
+    public InvalidInputException(String message) {
+      super(message);
+    }
+  }
+
   /** Reads the samples of {@code file} that fall in {@code split}. */
   public static List<LabelledSample> read(Path file, Split split) throws IOException {
     JsonNode root = JSON.readTree(file.toFile());
@@ -102,14 +112,124 @@ public final class PiiDataset {
     return samples;
   }
 
-  /** The {@code full_text} of every sample in {@code file}, in order. */
+  /**
+   * As {@link #read}, for a file a person gave on the command line: a file that is not JSON, not an
+   * array, or has a sample that is not an object with a string {@code full_text} is an {@link
+   * InvalidInputException} naming the sample. A labelled span of a sample in {@code split} whose
+   * offsets are missing or outside its text is reported to {@code skipped} (and, as in {@link
+   * #read}, not counted).
+   */
+  public static List<LabelledSample> readChecked(
+      Path file, Split split, java.util.function.Consumer<String> skipped) throws IOException {
+    JsonNode root = readArray(file);
+    List<LabelledSample> samples = new ArrayList<>(root.size());
+    for (int i = 0; i < root.size(); i++) {
+      JsonNode node = root.get(i);
+      String text = checkedText(file, node, i);
+      LabelledSample sample = parse(node);
+      if (!split.includes(sample)) {
+        continue;
+      }
+      JsonNode spans = node.path("spans");
+      if (!spans.isMissingNode() && !spans.isNull() && !spans.isArray()) {
+        throw new InvalidInputException(file + ": [" + i + "].spans must be an array");
+      }
+      for (int j = 0; j < spans.size(); j++) {
+        JsonNode span = spans.get(j);
+        JsonNode start = span.path("start_position");
+        JsonNode end = span.path("end_position");
+        // exactly the spans parse() drops for their offsets (it also drops unknown types, on
+        // purpose: presidio labels types this library does not detect)
+        if (knownType(span)
+            && !(start.asInt() >= 0
+                && end.asInt() > start.asInt()
+                && end.asInt() <= text.length())) {
+          skipped.accept(
+              "["
+                  + i
+                  + "].spans["
+                  + j
+                  + "]: start_position "
+                  + start
+                  + ", end_position "
+                  + end
+                  + " is not a span of the "
+                  + text.length()
+                  + "-character full_text");
+        }
+      }
+      samples.add(sample);
+    }
+    return samples;
+  }
+
+  /**
+   * The {@code full_text} of every sample in {@code file}, in order; a file that is not a JSON
+   * array of objects with a string {@code full_text} is an {@link InvalidInputException}.
+   */
   public static List<String> readTexts(Path file) throws IOException {
-    JsonNode root = JSON.readTree(file.toFile());
+    JsonNode root = readArray(file);
     List<String> texts = new ArrayList<>(root.size());
-    for (JsonNode node : root) {
-      texts.add(node.path("full_text").asText(""));
+    for (int i = 0; i < root.size(); i++) {
+      texts.add(checkedText(file, root.get(i), i));
     }
     return texts;
+  }
+
+  private static JsonNode readArray(Path file) throws IOException {
+    if (!java.nio.file.Files.isRegularFile(file)) {
+      throw new InvalidInputException(
+          file + (java.nio.file.Files.exists(file) ? ": not a regular file" : ": no such file"));
+    }
+    JsonNode root;
+    try {
+      root = JSON.readTree(file.toFile());
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      com.fasterxml.jackson.core.JsonLocation at = e.getLocation();
+      throw new InvalidInputException(
+          file
+              + ": not JSON: "
+              + e.getOriginalMessage()
+              + (at == null
+                  ? ""
+                  : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"));
+    }
+    if (root == null || !root.isArray()) {
+      throw new InvalidInputException(
+          file
+              + ": expected a JSON array of samples, found "
+              + (root == null || root.isMissingNode()
+                  ? "nothing"
+                  : root.getNodeType().name().toLowerCase(java.util.Locale.ROOT)));
+    }
+    return root;
+  }
+
+  private static boolean knownType(JsonNode span) {
+    try {
+      EntityType.parse(span.path("entity_type").asText());
+      return true;
+    } catch (IllegalArgumentException unknown) {
+      return false;
+    }
+  }
+
+  private static String checkedText(Path file, JsonNode node, int i) throws IOException {
+    if (!node.isObject()) {
+      throw new InvalidInputException(
+          file + ": [" + i + "] must be an object with a full_text string");
+    }
+    JsonNode text = node.get("full_text");
+    if (text == null || !text.isTextual()) {
+      throw new InvalidInputException(
+          file
+              + ": ["
+              + i
+              + "].full_text "
+              + (text == null ? "is missing" : "must be a string, not " + text.getNodeType())
+              + "");
+    }
+    return text.asText();
   }
 
   private static LabelledSample parse(JsonNode node) {

@@ -11,7 +11,9 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -100,6 +102,137 @@ class PiiCliTest {
 
     assertThat(rc).isEqualTo(2);
     assertThat(err.toString(StandardCharsets.UTF_8)).contains("unknown --model best");
+  }
+
+  @Test
+  void badInputFilesAreAnErrorNamingTheSampleAndWriteNothing() throws Exception {
+    Map<String, String> cases = new LinkedHashMap<>();
+    cases.put("{oops", "not JSON");
+    cases.put("", "expected a JSON array of samples, found nothing");
+    cases.put("{\"full_text\":\"x\"}", "expected a JSON array of samples, found object");
+    cases.put("[\"John Smith\"]", "[0] must be an object");
+    cases.put("[{\"full_text\":\"a\"},{\"text\":\"John\"}]", "[1].full_text is missing");
+    cases.put("[{\"full_text\":5}]", "[0].full_text must be a string");
+    cases.put("[{\"full_text\":\"a\",\"spans\":{}}]", "[0].spans must be an array");
+    int n = 0;
+    for (Map.Entry<String, String> c : cases.entrySet()) {
+      Path in = dir.resolve("in" + n++ + ".json");
+      Files.writeString(in, c.getKey());
+      for (String command : List.of("scan", "eval")) {
+        if (command.equals("scan") && c.getKey().contains("spans")) {
+          continue; // scan reads only the texts
+        }
+        Path out = dir.resolve("out-" + n + ".json");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int rc =
+            PiiCli.run(
+                command.equals("scan")
+                    ? new String[] {
+                      "scan",
+                      "--input",
+                      in.toString(),
+                      "--output",
+                      out.toString(),
+                      "--patterns-only"
+                    }
+                    : new String[] {
+                      "eval", "--input", in.toString(), "--split", "all", "--patterns-only"
+                    },
+                System.out,
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+
+        String message = err.toString(StandardCharsets.UTF_8);
+        assertThat(rc).as(command + " " + c.getKey() + ": " + message).isEqualTo(2);
+        assertThat(message).as(command + " " + c.getKey()).contains(in.toString(), c.getValue());
+        assertThat(message).doesNotContain("Exception", "\tat ");
+        assertThat(out).as("no output for bad input").doesNotExist();
+      }
+    }
+
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int rc =
+        PiiCli.run(
+            new String[] {"eval", "--input", dir.resolve("nothere.json").toString()},
+            System.out,
+            new PrintStream(err, true, StandardCharsets.UTF_8));
+    assertThat(rc).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("nothere.json: no such file");
+
+    Path samples = dir.resolve("ok.json");
+    Files.writeString(samples, "[{\"full_text\":\"hello\"}]");
+    err.reset();
+    rc =
+        PiiCli.run(
+            new String[] {
+              "scan",
+              "--input",
+              samples.toString(),
+              "--output",
+              dir.resolve("no/such/dir/spans.json").toString(),
+              "--patterns-only"
+            },
+            System.out,
+            new PrintStream(err, true, StandardCharsets.UTF_8));
+    assertThat(rc).isEqualTo(1);
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("cannot write", "spans.json")
+        .doesNotContain("\tat ");
+  }
+
+  @Test
+  void evalSaysWhichLabelledSpansItCannotUseAndAnEmptyArrayIsFine() throws Exception {
+    Path in = dir.resolve("oor.json");
+    Files.writeString(
+        in,
+        "[{\"full_text\":\"Call John Smith\",\"spans\":["
+            + "{\"entity_type\":\"PERSON\",\"start_position\":5,\"end_position\":15},"
+            + "{\"entity_type\":\"PERSON\",\"start_position\":5,\"end_position\":500}]}]");
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+    int rc =
+        PiiCli.run(
+            new String[] {"eval", "--input", in.toString(), "--split", "all", "--patterns-only"},
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
+
+    assertThat(rc).isZero();
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("1 labelled span(s) not evaluated", "[0].spans[1]", "15-character full_text");
+    assertThat(out.toString(StandardCharsets.UTF_8)).contains("PII (overall)");
+
+    Path empty = dir.resolve("empty.json");
+    Files.writeString(empty, "[]");
+    Path spans = dir.resolve("spans.json");
+    assertThat(
+            PiiCli.run(
+                new String[] {
+                  "scan",
+                  "--input",
+                  empty.toString(),
+                  "--output",
+                  spans.toString(),
+                  "--patterns-only"
+                },
+                System.out,
+                System.err))
+        .isZero();
+    assertThat(Files.readString(spans)).isEqualTo("[]");
+  }
+
+  @Test
+  void aBadIouIsAUsageError() throws Exception {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    for (String iou : List.of("abc", "0", "1.5", "NaN")) {
+      assertThat(
+              PiiCli.run(
+                  new String[] {"eval", "--input", "x.json", "--iou", iou, "--patterns-only"},
+                  System.out,
+                  new PrintStream(err, true, StandardCharsets.UTF_8)))
+          .as(iou)
+          .isEqualTo(2);
+    }
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("--iou must be a number");
   }
 
   @Test

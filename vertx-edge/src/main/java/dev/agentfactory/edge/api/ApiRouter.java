@@ -15,6 +15,7 @@ import io.vertx.ext.web.openapi.router.RouterBuilder;
 import io.vertx.json.schema.OutputUnit;
 import io.vertx.openapi.contract.OpenAPIContract;
 import io.vertx.openapi.validation.SchemaValidationException;
+import io.vertx.openapi.validation.ValidatorErrorType;
 import io.vertx.openapi.validation.ValidatorException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,6 +24,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,6 +44,9 @@ public final class ApiRouter {
       Set.of("openSession", "resumeSession", "streamEvalLive");
 
   static final int MAX_BODY_BYTES = 64 * 1024;
+
+  private static final Pattern PARAMETER =
+      Pattern.compile("(?:path|query|header|cookie) parameter ([A-Za-z0-9_.-]+)");
 
   private ApiRouter() {}
 
@@ -129,15 +135,26 @@ public final class ApiRouter {
     }
     if (failure instanceof SchemaValidationException invalid) {
       OutputUnit leaf = firstLeaf(invalid.getOutputUnit());
-      String field = fieldOf(leaf);
+      // A body field by its location; a path or query parameter by its name.
+      String field = parameterOf(invalid.getMessage());
+      if (field == null && leaf != null) {
+        field = fieldOf(leaf);
+      }
+      // The message of the same leaf the field comes from (the exception's own may be another's).
+      String reason =
+          leaf != null && leaf.getError() != null && !leaf.getError().isBlank()
+              ? leaf.getError()
+              : invalid.getMessage();
       ApiErrors.send(
-          ctx,
-          400,
-          "invalid_field",
-          (field == null ? "request" : field) + ": " + invalid.getMessage(),
-          field);
+          ctx, 400, "invalid_field", (field == null ? "request" : field) + ": " + reason, field);
+    } else if (failure instanceof ValidatorException invalid
+        && invalid.type() == ValidatorErrorType.ILLEGAL_VALUE
+        && invalid.getMessage() != null
+        && invalid.getMessage().contains("body can't be decoded")) {
+      ApiErrors.send(ctx, 400, "malformed_json", "the request body is not valid JSON", null);
     } else if (failure instanceof ValidatorException invalid) {
-      ApiErrors.send(ctx, 400, "invalid_request", invalid.getMessage(), null);
+      ApiErrors.send(
+          ctx, 400, "invalid_request", invalid.getMessage(), parameterOf(invalid.getMessage()));
     } else if (ctx.statusCode() == 413) {
       ApiErrors.send(
           ctx, 413, "payload_too_large", "request body over " + MAX_BODY_BYTES + " bytes", null);
@@ -149,7 +166,19 @@ public final class ApiRouter {
     }
   }
 
+  /** The parameter a validator message names ("The value of path parameter id is ..."). */
+  static String parameterOf(String message) {
+    if (message == null) {
+      return null;
+    }
+    Matcher m = PARAMETER.matcher(message);
+    return m.find() ? m.group(1) : null;
+  }
+
   private static OutputUnit firstLeaf(OutputUnit unit) {
+    if (unit == null) {
+      return null;
+    }
     OutputUnit current = unit;
     while (current.getErrors() != null && !current.getErrors().isEmpty()) {
       current = current.getErrors().get(0);

@@ -23,6 +23,25 @@ public final class ApiErrors {
         .end(new JsonObject().put("error", error).encode());
   }
 
+  /**
+   * Answers a plain HTTP request to a WebSocket route with 426 {@code upgrade_required} (the
+   * WebSocket layer itself would answer a bare text 400); true if it did, false for an upgrade.
+   */
+  public static boolean notAnUpgrade(RoutingContext ctx) {
+    String upgrade = ctx.request().getHeader("upgrade");
+    if (upgrade != null && upgrade.trim().equalsIgnoreCase("websocket")) {
+      return false;
+    }
+    ctx.response().putHeader("upgrade", "websocket");
+    send(
+        ctx,
+        426,
+        "upgrade_required",
+        ctx.request().path() + " is a WebSocket: send an upgrade request (docs/protocol.md)",
+        null);
+    return true;
+  }
+
   /** 429 with a Retry-After header (seconds, rounded up) and the exact wait in the body. */
   public static void tooMany(RoutingContext ctx, String code, String message, long retryAfterMs) {
     JsonObject error =

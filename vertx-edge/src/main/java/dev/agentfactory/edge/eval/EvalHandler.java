@@ -34,6 +34,9 @@ public final class EvalHandler {
 
   public void stream(RoutingContext ctx) {
     String tenant = Auth.tenant(ctx);
+    if (dev.agentfactory.edge.auth.ApiErrors.notAnUpgrade(ctx)) {
+      return;
+    }
     ctx.request().toWebSocket().onSuccess(socket -> serve(tenant, socket)).onFailure(ctx::fail);
   }
 

@@ -130,12 +130,16 @@ public final class SessionHandler {
               }
             })
         .onSuccess(
-            version ->
-                // The upgrade may happen after an async step as long as the request stayed paused.
-                ctx.request()
-                    .toWebSocket()
-                    .onSuccess(socket -> start(id, tenant, version, socket))
-                    .onFailure(e -> LOG.debug("WebSocket upgrade failed", e)));
+            version -> {
+              if (ApiErrors.notAnUpgrade(ctx)) {
+                return;
+              }
+              // The upgrade may happen after an async step as long as the request stayed paused.
+              ctx.request()
+                  .toWebSocket()
+                  .onSuccess(socket -> start(id, tenant, version, socket))
+                  .onFailure(e -> LOG.debug("WebSocket upgrade failed", e));
+            });
   }
 
   private void start(String id, String tenant, AgentVersion version, ServerWebSocket socket) {
@@ -180,6 +184,9 @@ public final class SessionHandler {
     } catch (NumberFormatException | NullPointerException e) {
       ApiErrors.send(
           ctx, 400, "invalid_field", "last_seq must be the last seq received, e.g. 0", "last_seq");
+      return;
+    }
+    if (ApiErrors.notAnUpgrade(ctx)) {
       return;
     }
     ctx.request()

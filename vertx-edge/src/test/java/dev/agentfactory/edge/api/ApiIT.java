@@ -214,6 +214,51 @@ class ApiIT {
   }
 
   @Test
+  void malformedBodiesAndParametersGetTypedErrorsAndTheNodeKeepsServing() throws Exception {
+    for (String path : List.of("/v1/keys", "/v1/agents", "/v1/jobs")) {
+      HttpResponse<String> broken = send("POST", path, ADMIN, "{\"tenant\":");
+      assertThat(broken.statusCode()).as(path).isEqualTo(400);
+      assertThat(code(broken)).as(path + ": " + broken.body()).isEqualTo("malformed_json");
+    }
+    HttpResponse<String> brokenFeedback =
+        send("POST", "/v1/sessions/s1/feedback", ADMIN, "{\"turn_id\":");
+    assertThat(code(brokenFeedback)).as("docs/protocol.md#feedback").isEqualTo("malformed_json");
+
+    // the field named is the one the message is about
+    HttpResponse<String> none = send("POST", "/v1/keys", ADMIN, "{}");
+    JsonNode error = MAPPER.readTree(none.body()).get("error");
+    assertThat(error.get("code").asText()).isEqualTo("invalid_field");
+    assertThat(error.get("message").asText())
+        .as(none.body())
+        .startsWith(error.get("field").asText() + ": ")
+        .contains("\"" + error.get("field").asText() + "\"");
+    HttpResponse<String> wrongType = send("POST", "/v1/keys", ADMIN, "{\"tenant\":5}");
+    error = MAPPER.readTree(wrongType.body()).get("error");
+    assertThat(error.get("message").asText())
+        .as(wrongType.body())
+        .startsWith(error.get("field").asText() + ": ");
+
+    // a path or query parameter is named too
+    HttpResponse<String> badId = send("DELETE", "/v1/keys/..%2f..", ADMIN, null);
+    assertThat(badId.statusCode()).isEqualTo(400);
+    assertThat(MAPPER.readTree(badId.body()).at("/error/field").asText()).isEqualTo("id");
+    HttpResponse<String> noPath = send("GET", "/v1/datasets/sft/versions/1/file", ADMIN, null);
+    assertThat(noPath.statusCode()).isEqualTo(400);
+    assertThat(MAPPER.readTree(noPath.body()).at("/error/field").asText()).isEqualTo("path");
+
+    // a version beyond any int is out of range, not a failure of the node
+    for (String path :
+        List.of(
+            "/v1/datasets/sft/versions/99999999999999999999",
+            "/v1/datasets/sft/versions/2147483648/file?path=x")) {
+      HttpResponse<String> huge = send("GET", path, ADMIN, null);
+      assertThat(huge.statusCode()).as(path + ": " + huge.body()).isEqualTo(400);
+      assertThat(MAPPER.readTree(huge.body()).at("/error/field").asText()).isEqualTo("version");
+    }
+    assertThat(send("GET", "/health", null, null).statusCode()).isEqualTo(200);
+  }
+
+  @Test
   void aKeyOverItsRateIsToldWhenToRetry() throws Exception {
     String secret = newKey("acme");
     HttpResponse<String> last = null;
