@@ -132,4 +132,42 @@ class SpanRulesTest {
     assertThat(post("canon invested in new designs", span(EntityType.LOCATION, 3, 4)))
         .containsExactly("LOCATION=new");
   }
+
+  @Test
+  void aSpanStartingInLowerCaseInACapitalisedTextLosesTheLowerCaseWords() {
+    // tokens: About Hobbits , satanic felines and interstellar journeys
+    assertThat(
+            post(
+                "About Hobbits, satanic felines and interstellar journeys",
+                span(EntityType.ORGANIZATION, 3, 7)))
+        .isEmpty();
+    assertThat(post("About the Walk Club", span(EntityType.ORGANIZATION, 1, 4)))
+        .containsExactly("ORGANIZATION=Walk Club");
+    // an all-lower-case text and name particles are left alone
+    assertThat(post("about the walk club", span(EntityType.ORGANIZATION, 1, 4)))
+        .containsExactly("ORGANIZATION=the walk club");
+    assertThat(post("Meet van Gogh", span(EntityType.PERSON, 1, 3)))
+        .containsExactly("PERSON=van Gogh");
+  }
+
+  @Test
+  void aJobTitleInAppositionAfterANameIsATitle() {
+    // tokens: Sandy Lahtela , the Outside order clerk , said
+    assertThat(post("Sandy Lahtela, the Outside order clerk, said", span(EntityType.PERSON, 0, 2)))
+        .containsExactly("PERSON=Sandy Lahtela", "TITLE=Outside order clerk");
+    // no comma after it, or a name in it: no title
+    assertThat(post("Sandy Lahtela, the Outside order clerk said", span(EntityType.PERSON, 0, 2)))
+        .containsExactly("PERSON=Sandy Lahtela");
+    assertThat(post("Sandy Lahtela, the Lahtela order, said", span(EntityType.PERSON, 0, 2)))
+        .containsExactly("PERSON=Sandy Lahtela");
+  }
+
+  @Test
+  void anOrganisationBeforeAPlaceIsAnOrganisation() {
+    // tokens: a year at Castle Biosciences in Howick
+    assertThat(post("a year at Castle Biosciences in Howick", span(EntityType.LOCATION, 6, 7)))
+        .containsExactly("ORGANIZATION=Castle Biosciences", "LOCATION=Howick");
+    assertThat(post("a year at home in Howick", span(EntityType.LOCATION, 5, 6)))
+        .containsExactly("LOCATION=Howick");
+  }
 }
