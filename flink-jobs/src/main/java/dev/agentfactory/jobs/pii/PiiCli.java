@@ -82,10 +82,14 @@ public final class PiiCli {
           return usage(err, "scan needs --output");
         }
         Path output = Path.of(opts.get("--output"));
+        List<String> texts;
         try {
-          scan(scanner, input, output);
-        } catch (PiiDataset.InvalidInputException e) {
-          return inputError(err, e);
+          texts = PiiDataset.readTexts(input);
+        } catch (IOException e) {
+          return inputError(err, input, e);
+        }
+        try {
+          scan(scanner, texts, output);
         } catch (IOException e) {
           err.println("pii: cannot write " + output + ": " + e.getMessage());
           return 1;
@@ -107,8 +111,8 @@ public final class PiiCli {
         List<String> skipped = new ArrayList<>();
         try {
           samples = PiiDataset.readChecked(input, split, skipped::add);
-        } catch (PiiDataset.InvalidInputException e) {
-          return inputError(err, e);
+        } catch (IOException e) {
+          return inputError(err, input, e);
         }
         if (!skipped.isEmpty()) {
           err.println(
@@ -138,8 +142,7 @@ public final class PiiCli {
   }
 
   /** Scans every sample's {@code full_text} and writes the spans, one entry per sample. */
-  static void scan(PiiScanner scanner, Path input, Path output) throws IOException {
-    List<String> texts = PiiDataset.readTexts(input);
+  static void scan(PiiScanner scanner, List<String> texts, Path output) throws IOException {
     try (JsonGenerator json =
         new JsonFactory().createGenerator(output.toFile(), JsonEncoding.UTF8)) {
       json.writeStartArray();
@@ -169,9 +172,16 @@ public final class PiiCli {
     return eval;
   }
 
-  /** A file that cannot be read as samples: what is wrong with it, and no output. */
-  private static int inputError(PrintStream err, PiiDataset.InvalidInputException e) {
-    err.println("pii: " + e.getMessage());
+  /**
+   * A file that cannot be read as samples: what is wrong with it (an {@link
+   * PiiDataset.InvalidInputException} names the file itself; another read error is named here), and
+   * no output.
+   */
+  private static int inputError(PrintStream err, Path input, IOException e) {
+    err.println(
+        e instanceof PiiDataset.InvalidInputException
+            ? "pii: " + e.getMessage()
+            : "pii: cannot read " + input + ": " + e);
     return 2;
   }
 

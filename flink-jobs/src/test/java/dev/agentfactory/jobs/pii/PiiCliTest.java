@@ -180,6 +180,42 @@ class PiiCliTest {
   }
 
   @Test
+  void aFileThatCannotBeReadIsAnInputErrorNotAWriteErrorOrAStackTrace() throws Exception {
+    // a regular file whose read fails (EIO at offset 0): stands in for an unreadable input, which
+    // permissions cannot give when the tests run as root
+    Path unreadable = Path.of("/proc/self/mem");
+    assumeTrue(Files.isRegularFile(unreadable), "no " + unreadable);
+    for (String command : List.of("scan", "eval")) {
+      Path out = dir.resolve(command + ".json");
+      ByteArrayOutputStream err = new ByteArrayOutputStream();
+      int rc =
+          PiiCli.run(
+              command.equals("scan")
+                  ? new String[] {
+                    "scan",
+                    "--input",
+                    unreadable.toString(),
+                    "--output",
+                    out.toString(),
+                    "--patterns-only"
+                  }
+                  : new String[] {
+                    "eval", "--input", unreadable.toString(), "--split", "all", "--patterns-only"
+                  },
+              System.out,
+              new PrintStream(err, true, StandardCharsets.UTF_8));
+
+      String message = err.toString(StandardCharsets.UTF_8);
+      assertThat(rc).as(command + ": " + message).isEqualTo(2);
+      assertThat(message)
+          .as(command)
+          .contains("cannot read " + unreadable)
+          .doesNotContain("cannot write", "\tat ");
+      assertThat(out).as("no output for unreadable input").doesNotExist();
+    }
+  }
+
+  @Test
   void evalSaysWhichLabelledSpansItCannotUseAndAnEmptyArrayIsFine() throws Exception {
     Path in = dir.resolve("oor.json");
     Files.writeString(

@@ -1,5 +1,6 @@
 package dev.agentfactory.edge.eval;
 
+import dev.agentfactory.edge.auth.ApiErrors;
 import dev.agentfactory.edge.auth.Auth;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.JsonArray;
@@ -34,7 +35,7 @@ public final class EvalHandler {
 
   public void stream(RoutingContext ctx) {
     String tenant = Auth.tenant(ctx);
-    if (dev.agentfactory.edge.auth.ApiErrors.notAnUpgrade(ctx)) {
+    if (ApiErrors.notAnUpgrade(ctx)) {
       return;
     }
     ctx.request().toWebSocket().onSuccess(socket -> serve(tenant, socket)).onFailure(ctx::fail);

@@ -81,8 +81,8 @@ public final class JdbcWorker {
     Callable<Void> task =
         () -> {
           Connection c = connection();
-          c.commit();
           try {
+            c.commit(); // a connection that cannot commit is dropped too
             work.apply(c);
           } finally {
             try {

@@ -277,6 +277,12 @@ class ApiIT {
     HttpResponse<String> doc = send("GET", "/openapi.json", null, null);
     assertThat(doc.statusCode()).isEqualTo(200);
     assertThat(MAPPER.readTree(doc.body()).get("openapi").asText()).startsWith("3.1");
+    // the WebSocket routes answer a plain HTTP request with 426 (docs/protocol.md, NodeSessionIT)
+    for (String path : List.of("/v1/sessions", "/v1/sessions/{id}", "/v1/eval/live/stream")) {
+      assertThat(MAPPER.readTree(doc.body()).get("paths").get(path).at("/get/responses").has("426"))
+          .as(path)
+          .isTrue();
+    }
     assertThat(send("GET", "/health", null, null).statusCode()).isEqualTo(200);
   }
 
