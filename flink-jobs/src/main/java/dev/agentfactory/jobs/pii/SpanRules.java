@@ -36,7 +36,6 @@ final class SpanRules {
   private static final boolean R_FIRSTLOWER = REFINE.contains("fstlow");
   private static final boolean R_SURNAME = REFINE.contains("surname");
   private static final boolean R_SPLIT = REFINE.contains("split");
-  private static final boolean R_COMMON2 = REFINE.contains("common2");
   private static final boolean R_TRIM = REFINE.contains("trim");
   private static final boolean R_ADDRNAME = REFINE.contains("addrname");
   private static final boolean R_COUNTRY = REFINE.contains("country");
@@ -50,7 +49,6 @@ final class SpanRules {
   private static final boolean R_ACRONYM = REFINE.contains("acronym");
   private static final boolean R_LOWERWORD = REFINE.contains("lowerword");
   private static final boolean R_LOWSTART = REFINE.contains("lowstart");
-  private static final boolean R_LISTLEFT = REFINE.contains("listleft");
   private static final boolean R_TITLE = REFINE.contains("title");
   private static final boolean R_ATIN = REFINE.contains("atin");
 
@@ -187,18 +185,7 @@ final class SpanRules {
    * PERSON span per name (extending over {@code , Name} / {@code and Name} the tagger left out).
    * CV: +0.003 alone.
    */
-  // rule listleft (off): a list also takes the names before the tagged ones ({@code Saidali,}
-  // before {@code Elizabeth, Michael and Anthony}); CV: any-type +0.001 at IoU 0.9 but typed
-  // -0.0007
-  // at IoU 0.5 (ORGANIZATION down): rejected.
   private boolean nameList(Tokens tokens, int first, int last, double score, List<PiiSpan> out) {
-    if (R_LISTLEFT) {
-      while (first >= 2
-          && tokens.text[first - 1].equals(",")
-          && pairedWord(tokens.text[first - 2], tokens.text[first])) {
-        first -= 2;
-      }
-    }
     boolean upper = Character.isUpperCase(tokens.text[first].charAt(0));
     int end = last;
     int names = 0;
@@ -210,7 +197,7 @@ final class SpanRules {
       String w = tokens.text[i];
       if (expectName) {
         if (w == Tokens.NEWLINE
-            || !(R_LISTLEFT ? Character.isLetter(w.charAt(0)) : Character.isUpperCase(w.charAt(0)))
+            || !Character.isUpperCase(w.charAt(0))
             || Character.isUpperCase(w.charAt(0)) != upper
             || hasDigit(w)) {
           break;
@@ -573,8 +560,6 @@ final class SpanRules {
    *       has ({@code Unfortunately}) is dropped. CV: +0.001 (any type).
    *   <li>{@code acronym}: a word of 2 to 4 capitals that no name list has ({@code RR}) is dropped.
    *       CV: +0.001 (any type).
-   *   <li>{@code common2} (off): a common-list word at a sentence start that is no gazetteer person
-   *       is dropped even when it is a first name ({@code Will}). CV: +0.0003, noise: rejected.
    * </ul>
    */
   private EntityType oneWordPerson(Tokens tokens, int i) {
@@ -604,12 +589,6 @@ final class SpanRules {
       return null;
     }
     if (R_ACRONYM && !name && w.length() <= 4 && w.length() >= 2 && allUpper(w)) {
-      return null;
-    }
-    if (R_COMMON2
-        && (lists & COMMON) != 0
-        && sentenceStart(tokens, i)
-        && !gazetteer.lookup(lower).contains(EntityType.PERSON)) {
       return null;
     }
     return type;
@@ -730,14 +709,6 @@ final class SpanRules {
       }
     }
     return false;
-  }
-
-  private static boolean sentenceStart(Tokens tokens, int i) {
-    if (i == 0) {
-      return true;
-    }
-    String p = tokens.text[i - 1];
-    return p == Tokens.NEWLINE || p.equals(".") || p.equals("!") || p.equals("?") || p.equals("\"");
   }
 
   /**
