@@ -74,8 +74,10 @@ public final class PiiCli {
     } catch (IllegalArgumentException e) {
       return usage(err, "unknown --model " + modelName + " (shipped, train-split)");
     }
-    PiiScanner scanner =
-        opts.containsKey("--patterns-only") ? PiiScanner.patternsOnly() : PiiScanner.create(model);
+    // the model is loaded only once the input has been read: bad input answers at once
+    boolean patternsOnly = opts.containsKey("--patterns-only");
+    java.util.function.Supplier<PiiScanner> scanner =
+        () -> patternsOnly ? PiiScanner.patternsOnly() : PiiScanner.create(model);
     switch (args[0]) {
       case "scan" -> {
         if (!opts.containsKey("--output")) {
@@ -89,7 +91,7 @@ public final class PiiCli {
           return inputError(err, input, e);
         }
         try {
-          scan(scanner, texts, output);
+          scan(scanner.get(), texts, output);
         } catch (IOException e) {
           err.println("pii: cannot write " + output + ": " + e.getMessage());
           return 1;
@@ -123,13 +125,14 @@ public final class PiiCli {
                   + " labelled span(s) not evaluated, e.g. "
                   + skipped.get(0));
         }
-        SpanEvaluation eval = evaluate(scanner, samples, iou);
+        PiiScanner evaluated = scanner.get();
+        SpanEvaluation eval = evaluate(evaluated, samples, iou);
         out.printf(
             Locale.ROOT,
             "split=%s iou>=%.2f name-finder=%s%n%s",
             split.name().toLowerCase(Locale.ROOT),
             iou,
-            scanner.hasNameFinder()
+            evaluated.hasNameFinder()
                 ? "yes, model " + model.name().toLowerCase(Locale.ROOT).replace('_', '-')
                 : "no (patterns only)",
             eval.table());

@@ -104,7 +104,7 @@ public final class PiiDataset {
     }
     List<LabelledSample> samples = new ArrayList<>(root.size());
     for (JsonNode node : root) {
-      LabelledSample sample = parse(node);
+      LabelledSample sample = parse(node, -1, null);
       if (split.includes(sample)) {
         samples.add(sample);
       }
@@ -125,40 +125,17 @@ public final class PiiDataset {
     List<LabelledSample> samples = new ArrayList<>(root.size());
     for (int i = 0; i < root.size(); i++) {
       JsonNode node = root.get(i);
-      String text = checkedText(file, node, i);
-      LabelledSample sample = parse(node);
-      if (!split.includes(sample)) {
-        continue;
-      }
+      checkedText(file, node, i);
       JsonNode spans = node.path("spans");
       if (!spans.isMissingNode() && !spans.isNull() && !spans.isArray()) {
         throw new InvalidInputException(file + ": [" + i + "].spans must be an array");
       }
-      for (int j = 0; j < spans.size(); j++) {
-        JsonNode span = spans.get(j);
-        JsonNode start = span.path("start_position");
-        JsonNode end = span.path("end_position");
-        // exactly the spans parse() drops for their offsets (it also drops unknown types, on
-        // purpose: presidio labels types this library does not detect)
-        if (knownType(span)
-            && !(start.asInt() >= 0
-                && end.asInt() > start.asInt()
-                && end.asInt() <= text.length())) {
-          skipped.accept(
-              "["
-                  + i
-                  + "].spans["
-                  + j
-                  + "]: start_position "
-                  + start
-                  + ", end_position "
-                  + end
-                  + " is not a span of the "
-                  + text.length()
-                  + "-character full_text");
-        }
+      List<String> dropped = new ArrayList<>();
+      LabelledSample sample = parse(node, i, dropped::add);
+      if (split.includes(sample)) {
+        dropped.forEach(skipped);
+        samples.add(sample);
       }
-      samples.add(sample);
     }
     return samples;
   }
@@ -205,15 +182,6 @@ public final class PiiDataset {
     return root;
   }
 
-  private static boolean knownType(JsonNode span) {
-    try {
-      EntityType.parse(span.path("entity_type").asText());
-      return true;
-    } catch (IllegalArgumentException unknown) {
-      return false;
-    }
-  }
-
   private static String checkedText(Path file, JsonNode node, int i) throws IOException {
     if (!node.isObject()) {
       throw new InvalidInputException(
@@ -232,10 +200,18 @@ public final class PiiDataset {
     return text.asText();
   }
 
-  private static LabelledSample parse(JsonNode node) {
+  /**
+   * One sample. A labelled span of an unknown type is left out on purpose (presidio labels types
+   * this library does not detect); one whose offsets are missing or outside the text is left out
+   * and, if {@code dropped} is given, described to it (sample {@code i}).
+   */
+  private static LabelledSample parse(
+      JsonNode node, int i, java.util.function.Consumer<String> dropped) {
     String text = node.path("full_text").asText("");
     List<PiiSpan> gold = new ArrayList<>();
-    for (JsonNode span : node.path("spans")) {
+    JsonNode spans = node.path("spans");
+    for (int j = 0; spans.isArray() && j < spans.size(); j++) {
+      JsonNode span = spans.get(j);
       EntityType type;
       try {
         type = EntityType.parse(span.path("entity_type").asText());
@@ -246,6 +222,19 @@ public final class PiiDataset {
       int end = span.path("end_position").asInt();
       if (start >= 0 && end > start && end <= text.length()) {
         gold.add(new PiiSpan(type, start, end, 1.0));
+      } else if (dropped != null) {
+        dropped.accept(
+            "["
+                + i
+                + "].spans["
+                + j
+                + "]: start_position "
+                + span.path("start_position")
+                + ", end_position "
+                + span.path("end_position")
+                + " is not a span of the "
+                + text.length()
+                + "-character full_text");
       }
     }
     gold.sort(java.util.Comparator.comparingInt(PiiSpan::start));

@@ -7,10 +7,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfactory.jobs.pii.PiiDataset.LabelledSample;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,18 +27,37 @@ class PiiCliTest {
 
   @TempDir Path dir;
 
+  /** What one run of the CLI returned and printed. */
+  private record Run(int rc, String out, String err) {}
+
+  private static Run cli(String... args) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int rc =
+        PiiCli.run(
+            args,
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
+    return new Run(rc, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  /** {@code scan} (to {@code output}) or {@code eval} of {@code input}, patterns only (fast). */
+  private static String[] patternsOnly(String command, Path input, Path output) {
+    return command.equals("scan")
+        ? new String[] {
+          "scan", "--input", input.toString(), "--output", output.toString(), "--patterns-only"
+        }
+        : new String[] {"eval", "--input", input.toString(), "--split", "all", "--patterns-only"};
+  }
+
   @Test
   void scanWritesOneEntryPerSampleWithReasonableRecall() throws Exception {
     assumeTrue(Files.isRegularFile(SMALL), "no labelled data at " + SMALL.toAbsolutePath());
     Path out = dir.resolve("spans.json");
 
-    int rc =
-        PiiCli.run(
-            new String[] {"scan", "--input", SMALL.toString(), "--output", out.toString()},
-            System.out,
-            System.err);
+    Run run = cli("scan", "--input", SMALL.toString(), "--output", out.toString());
 
-    assertThat(rc).isZero();
+    assertThat(run.rc()).as(run.err()).isZero();
     JsonNode result = new ObjectMapper().readTree(out.toFile());
     List<LabelledSample> samples = PiiDataset.read(SMALL, PiiDataset.Split.ALL);
     assertThat(result.size()).isEqualTo(samples.size());
@@ -45,7 +66,7 @@ class PiiCliTest {
         .contains("entity_type", "start", "end");
     SpanEvaluation eval = new SpanEvaluation(0.5);
     for (int i = 0; i < samples.size(); i++) {
-      List<PiiSpan> predicted = new java.util.ArrayList<>();
+      List<PiiSpan> predicted = new ArrayList<>();
       for (JsonNode s : result.get(i).get("spans")) {
         predicted.add(
             new PiiSpan(
@@ -62,46 +83,29 @@ class PiiCliTest {
   @Test
   void evalPrintsATableWithAnOverallRow() throws Exception {
     assumeTrue(Files.isRegularFile(SMALL), "no labelled data at " + SMALL.toAbsolutePath());
-    ByteArrayOutputStream buf = new ByteArrayOutputStream();
 
-    int rc =
-        PiiCli.run(
-            new String[] {"eval", "--input", SMALL.toString(), "--split", "all"},
-            new PrintStream(buf, true, StandardCharsets.UTF_8),
-            System.err);
+    Run run = cli("eval", "--input", SMALL.toString(), "--split", "all");
 
-    assertThat(rc).isZero();
-    assertThat(buf.toString(StandardCharsets.UTF_8))
-        .contains("precision", "recall", "f2", "PII (overall)", "CREDIT_CARD");
+    assertThat(run.rc()).as(run.err()).isZero();
+    assertThat(run.out()).contains("precision", "recall", "f2", "PII (overall)", "CREDIT_CARD");
   }
 
   @Test
   void heldOutIsEvaluatedWithTheModelThatNeverSawIt() throws Exception {
     assumeTrue(Files.isRegularFile(SMALL), "no labelled data at " + SMALL.toAbsolutePath());
-    ByteArrayOutputStream buf = new ByteArrayOutputStream();
 
-    int rc =
-        PiiCli.run(
-            new String[] {"eval", "--input", SMALL.toString(), "--split", "heldout"},
-            new PrintStream(buf, true, StandardCharsets.UTF_8),
-            System.err);
+    Run run = cli("eval", "--input", SMALL.toString(), "--split", "heldout");
 
-    assertThat(rc).isZero();
-    assertThat(buf.toString(StandardCharsets.UTF_8)).contains("model train-split");
+    assertThat(run.rc()).as(run.err()).isZero();
+    assertThat(run.out()).contains("model train-split");
   }
 
   @Test
   void anUnknownModelIsAUsageErrorNamingIt() throws Exception {
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    Run run = cli("eval", "--input", "x.json", "--model", "best");
 
-    int rc =
-        PiiCli.run(
-            new String[] {"eval", "--input", "x.json", "--model", "best"},
-            System.out,
-            new PrintStream(err, true, StandardCharsets.UTF_8));
-
-    assertThat(rc).isEqualTo(2);
-    assertThat(err.toString(StandardCharsets.UTF_8)).contains("unknown --model best");
+    assertThat(run.rc()).isEqualTo(2);
+    assertThat(run.err()).contains("unknown --model best");
   }
 
   @Test
@@ -123,60 +127,25 @@ class PiiCliTest {
           continue; // scan reads only the texts
         }
         Path out = dir.resolve("out-" + n + ".json");
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int rc =
-            PiiCli.run(
-                command.equals("scan")
-                    ? new String[] {
-                      "scan",
-                      "--input",
-                      in.toString(),
-                      "--output",
-                      out.toString(),
-                      "--patterns-only"
-                    }
-                    : new String[] {
-                      "eval", "--input", in.toString(), "--split", "all", "--patterns-only"
-                    },
-                System.out,
-                new PrintStream(err, true, StandardCharsets.UTF_8));
 
-        String message = err.toString(StandardCharsets.UTF_8);
-        assertThat(rc).as(command + " " + c.getKey() + ": " + message).isEqualTo(2);
-        assertThat(message).as(command + " " + c.getKey()).contains(in.toString(), c.getValue());
-        assertThat(message).doesNotContain("Exception", "\tat ");
+        Run run = cli(patternsOnly(command, in, out));
+
+        assertThat(run.rc()).as(command + " " + c.getKey() + ": " + run.err()).isEqualTo(2);
+        assertThat(run.err()).as(command + " " + c.getKey()).contains(in.toString(), c.getValue());
+        assertThat(run.err()).doesNotContain("Exception", "\tat ");
         assertThat(out).as("no output for bad input").doesNotExist();
       }
     }
 
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int rc =
-        PiiCli.run(
-            new String[] {"eval", "--input", dir.resolve("nothere.json").toString()},
-            System.out,
-            new PrintStream(err, true, StandardCharsets.UTF_8));
-    assertThat(rc).isEqualTo(2);
-    assertThat(err.toString(StandardCharsets.UTF_8)).contains("nothere.json: no such file");
+    Run missing = cli("eval", "--input", dir.resolve("nothere.json").toString());
+    assertThat(missing.rc()).isEqualTo(2);
+    assertThat(missing.err()).contains("nothere.json: no such file");
 
     Path samples = dir.resolve("ok.json");
     Files.writeString(samples, "[{\"full_text\":\"hello\"}]");
-    err.reset();
-    rc =
-        PiiCli.run(
-            new String[] {
-              "scan",
-              "--input",
-              samples.toString(),
-              "--output",
-              dir.resolve("no/such/dir/spans.json").toString(),
-              "--patterns-only"
-            },
-            System.out,
-            new PrintStream(err, true, StandardCharsets.UTF_8));
-    assertThat(rc).isEqualTo(1);
-    assertThat(err.toString(StandardCharsets.UTF_8))
-        .contains("cannot write", "spans.json")
-        .doesNotContain("\tat ");
+    Run unwritable = cli(patternsOnly("scan", samples, dir.resolve("no/such/dir/spans.json")));
+    assertThat(unwritable.rc()).isEqualTo(1);
+    assertThat(unwritable.err()).contains("cannot write", "spans.json").doesNotContain("\tat ");
   }
 
   @Test
@@ -187,27 +156,11 @@ class PiiCliTest {
     assumeTrue(Files.isRegularFile(unreadable), "no " + unreadable);
     for (String command : List.of("scan", "eval")) {
       Path out = dir.resolve(command + ".json");
-      ByteArrayOutputStream err = new ByteArrayOutputStream();
-      int rc =
-          PiiCli.run(
-              command.equals("scan")
-                  ? new String[] {
-                    "scan",
-                    "--input",
-                    unreadable.toString(),
-                    "--output",
-                    out.toString(),
-                    "--patterns-only"
-                  }
-                  : new String[] {
-                    "eval", "--input", unreadable.toString(), "--split", "all", "--patterns-only"
-                  },
-              System.out,
-              new PrintStream(err, true, StandardCharsets.UTF_8));
 
-      String message = err.toString(StandardCharsets.UTF_8);
-      assertThat(rc).as(command + ": " + message).isEqualTo(2);
-      assertThat(message)
+      Run run = cli(patternsOnly(command, unreadable, out));
+
+      assertThat(run.rc()).as(command + ": " + run.err()).isEqualTo(2);
+      assertThat(run.err())
           .as(command)
           .contains("cannot read " + unreadable)
           .doesNotContain("cannot write", "\tat ");
@@ -222,60 +175,34 @@ class PiiCliTest {
         in,
         "[{\"full_text\":\"Call John Smith\",\"spans\":["
             + "{\"entity_type\":\"PERSON\",\"start_position\":5,\"end_position\":15},"
-            + "{\"entity_type\":\"PERSON\",\"start_position\":5,\"end_position\":500}]}]");
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
+            + "{\"entity_type\":\"PERSON\",\"start_position\":5,\"end_position\":500},"
+            + "{\"entity_type\":\"NO_SUCH_TYPE\",\"start_position\":0,\"end_position\":500}]}]");
 
-    int rc =
-        PiiCli.run(
-            new String[] {"eval", "--input", in.toString(), "--split", "all", "--patterns-only"},
-            new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(err, true, StandardCharsets.UTF_8));
+    Run run = cli(patternsOnly("eval", in, null));
 
-    assertThat(rc).isZero();
-    assertThat(err.toString(StandardCharsets.UTF_8))
+    assertThat(run.rc()).as(run.err()).isZero();
+    assertThat(run.err())
         .contains("1 labelled span(s) not evaluated", "[0].spans[1]", "15-character full_text");
-    assertThat(out.toString(StandardCharsets.UTF_8)).contains("PII (overall)");
+    assertThat(run.out()).contains("PII (overall)");
 
     Path empty = dir.resolve("empty.json");
     Files.writeString(empty, "[]");
     Path spans = dir.resolve("spans.json");
-    assertThat(
-            PiiCli.run(
-                new String[] {
-                  "scan",
-                  "--input",
-                  empty.toString(),
-                  "--output",
-                  spans.toString(),
-                  "--patterns-only"
-                },
-                System.out,
-                System.err))
-        .isZero();
+    assertThat(cli(patternsOnly("scan", empty, spans)).rc()).isZero();
     assertThat(Files.readString(spans)).isEqualTo("[]");
   }
 
   @Test
   void aBadIouIsAUsageError() throws Exception {
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
     for (String iou : List.of("abc", "0", "1.5", "NaN")) {
-      assertThat(
-              PiiCli.run(
-                  new String[] {"eval", "--input", "x.json", "--iou", iou, "--patterns-only"},
-                  System.out,
-                  new PrintStream(err, true, StandardCharsets.UTF_8)))
-          .as(iou)
-          .isEqualTo(2);
+      Run run = cli("eval", "--input", "x.json", "--iou", iou, "--patterns-only");
+      assertThat(run.rc()).as(iou).isEqualTo(2);
+      assertThat(run.err()).contains("--iou must be a number");
     }
-    assertThat(err.toString(StandardCharsets.UTF_8)).contains("--iou must be a number");
   }
 
   @Test
   void missingArgumentsAreAUsageError() throws Exception {
-    assertThat(
-            PiiCli.run(
-                new String[] {"scan"}, System.out, new PrintStream(new ByteArrayOutputStream())))
-        .isEqualTo(2);
+    assertThat(cli("scan").rc()).isEqualTo(2);
   }
 }
