@@ -343,6 +343,8 @@ final class NameFeatures {
   private static final int S_FLAG = 17;
   private static final int S_LINE_POS = 18;
   private static final int S_WORD_CASE = 19;
+  private static final int S_WN_LEX = 20;
+  private static final int S_WN_POS = 21;
   private static final int S_C_WORD = 100; // +offset, offsets -3..3
   private static final int S_C_SHAPE = 110;
   private static final int S_C_CLASS = 120;
@@ -385,6 +387,12 @@ final class NameFeatures {
     return java.util.Map.copyOf(m);
   }
 
+  /** WordNet word classes ({@link WordNetClasses}); {@code -Dpii.wordnet=false} leaves them out. */
+  private static final WordNetClasses WORDNET =
+      Boolean.parseBoolean(System.getProperty("pii.wordnet", "true"))
+          ? WordNetClasses.bundled()
+          : null;
+
   private static final int BEFORE = 0x5EED0001;
   private static final int AFTER = 0x5EED0002;
   private static final int NEWLINE_HASH = Tokens.NEWLINE.hashCode();
@@ -417,6 +425,7 @@ final class NameFeatures {
     int[] flags = new int[n];
     int[] linePos = new int[n];
     String[] lower = new String[n];
+    int[] wn = new int[n]; // WordNet code + 1 of a word, 0 for other tokens
     boolean sentenceStart = true;
     int pos = 0;
     for (int i = 0; i < n; i++) {
@@ -465,6 +474,9 @@ final class NameFeatures {
         g |= 1 << type.ordinal();
       }
       gz[i] = g;
+      if (WORDNET != null && Character.isLetter(c0)) {
+        wn[i] = WORDNET.code(w) + 1;
+      }
       sentenceStart = t.equals(".") || t.equals("!") || t.equals("?") || t.equals(":");
     }
     int[][] keys = new int[n][];
@@ -505,6 +517,12 @@ final class NameFeatures {
       }
       if (gz[i] != 0) {
         k[size++] = mix(S_GZ, gz[i]);
+      }
+      if (wn[i] != 0) {
+        int code = wn[i] - 1;
+        int caps = flags[i] & (F_CAP | F_ALLCAPS | F_SENT);
+        k[size++] = mix(S_WN_LEX, mix(code >>> WordNetClasses.LEX_SHIFT, caps));
+        k[size++] = mix(S_WN_POS, mix(code & WordNetClasses.POS_FREQ, caps));
       }
       for (int b = 0; b < 10; b++) {
         if ((flags[i] & (1 << b)) != 0) {

