@@ -1,5 +1,6 @@
 package dev.agentfactory.edge.agent;
 
+import dev.agentfactory.sandbox.template.TemplateCatalog;
 import io.vertx.core.Future;
 import java.time.Clock;
 import java.util.List;
@@ -43,6 +44,10 @@ public final class AgentRegistry {
 
   /** Creates the agent named in {@code spec} with {@code v1} deployed; conflict if it exists. */
   public Future<Agent> create(String tenant, AgentSpec spec) {
+    AgentException unknown = unknownTemplate(spec);
+    if (unknown != null) {
+      return Future.failedFuture(unknown);
+    }
     AgentRef ref = new AgentRef(tenant, spec.name());
     AgentVersion first = new AgentVersion(ref, 1, codec.contentHash(spec), spec, clock.instant());
     Deployment deployment =
@@ -62,7 +67,29 @@ public final class AgentRegistry {
    * existing version with identical content.
    */
   public Future<AgentVersion> addVersion(String tenant, AgentSpec spec) {
+    AgentException unknown = unknownTemplate(spec);
+    if (unknown != null) {
+      return Future.failedFuture(unknown);
+    }
     return store.addVersion(new AgentRef(tenant, spec.name()), spec, codec.contentHash(spec));
+  }
+
+  /**
+   * An {@code invalid_spec} error if the spec names a sandbox template no node has (the catalog is
+   * built in: {@link TemplateCatalog#BUILT_IN}), so that a typo fails when the agent is written,
+   * not at its first session's lease. Checked for new specs only: versions already stored still
+   * load (their sessions get {@code lease_failed}).
+   */
+  private static AgentException unknownTemplate(AgentSpec spec) {
+    if (TemplateCatalog.BUILT_IN.contains(spec.sandboxTemplate())) {
+      return null;
+    }
+    return AgentException.invalidSpec(
+        "sandbox.template",
+        "unknown template '"
+            + spec.sandboxTemplate()
+            + "', known: "
+            + String.join(", ", TemplateCatalog.BUILT_IN));
   }
 
   /**

@@ -82,6 +82,28 @@ class AgentRegistryIT {
   }
 
   @Test
+  void anUnknownSandboxTemplateIsAnInvalidSpecAndWritesNothing() throws Exception {
+    String json = codec.toJson(mathWithPrompt("one"));
+    assertThat(json).contains("\"template\":\"python\"");
+    AgentSpec cobol =
+        codec.parseJson(json.replace("\"template\":\"python\"", "\"template\":\"cobol\""));
+    assertThatThrownBy(() -> await(registry.create("default", cobol)))
+        .isInstanceOfSatisfying(
+            AgentException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(AgentException.Code.INVALID_SPEC);
+              assertThat(e.field()).isEqualTo("sandbox.template");
+              assertThat(e.getMessage()).contains("'cobol'", "shell, python, node, browser");
+            });
+    assertThat(await(registry.list("default"))).isEmpty();
+    await(registry.create("default", mathWithPrompt("one")));
+    assertThatThrownBy(() -> await(registry.addVersion("default", cobol)))
+        .isInstanceOfSatisfying(
+            AgentException.class, e -> assertThat(e.field()).isEqualTo("sandbox.template"));
+    assertThat(await(registry.versions(math))).hasSize(1);
+  }
+
+  @Test
   void canaryPromoteAndRollback() throws Exception {
     await(registry.create("default", mathWithPrompt("one")));
     await(registry.addVersion("default", mathWithPrompt("two")));
