@@ -15,9 +15,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,6 +37,9 @@ import org.slf4j.LoggerFactory;
 final class Lender {
 
   private static final Logger LOG = LoggerFactory.getLogger(Lender.class);
+
+  /** How long a return waits for the sandbox's end before answering the borrower anyway. */
+  private static final Duration RETURN_WAIT = Duration.ofSeconds(10);
 
   /** A lent sandbox and the lease it was lent under. */
   record Loan(Sandbox sandbox, Lease lease) {}
@@ -173,7 +180,15 @@ final class Lender {
     if (loan == null || loan.lease().fencingToken() != token || !loans.remove(key, loan)) {
       return false;
     }
-    end(loan, "returned");
+    // the borrower's release completes with this call: the sandbox must be dead and its lease
+    // record free by then, as after the release of a local sandbox
+    try {
+      end(loan, "returned").get(RETURN_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException | TimeoutException e) {
+      LOG.debug("returned sandbox {} not cleaned up in time", key, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     return true;
   }
 
@@ -249,16 +264,20 @@ final class Lender {
     return loan;
   }
 
-  private void end(Loan loan, String why) {
+  /**
+   * Terminates a lent sandbox, then frees its lease record (in that order, so a free record never
+   * names a usable sandbox); completes when both are done, whether or not the record was freed.
+   */
+  private CompletableFuture<Void> end(Loan loan, String why) {
     LOG.debug("lent sandbox {} ends: {}", loan.lease().sandboxId(), why);
-    pool.terminate(loan.sandbox());
-    registry
-        .release(loan.lease())
-        .whenComplete(
+    return pool.terminate(loan.sandbox())
+        .thenCompose(v -> registry.release(loan.lease()))
+        .handle(
             (v, e) -> {
               if (e != null) {
                 LOG.debug("record of lent sandbox {} not freed", loan.lease().sandboxId(), e);
               }
+              return null;
             });
   }
 }

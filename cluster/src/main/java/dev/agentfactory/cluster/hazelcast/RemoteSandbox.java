@@ -180,7 +180,10 @@ final class RemoteSandbox implements Sandbox {
     giveBack();
   }
 
-  /** Completes once the host has terminated the sandbox, or at once if it is gone already. */
+  /**
+   * Completes once the host has terminated the sandbox and freed its lease record (or given up
+   * after 10 s), or at once if it is gone already.
+   */
   CompletionStage<Boolean> giveBack() {
     if (lostReason != null) {
       return CompletableFuture.completedFuture(false);
