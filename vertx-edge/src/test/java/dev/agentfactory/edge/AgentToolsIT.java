@@ -150,7 +150,11 @@ class AgentToolsIT {
           }
         };
     store = await(JdbcAgentStore.open(vertx, JdbcAgentStore.embeddedUrl(dataDir), "", ""));
-    registry = new AgentRegistry(store);
+    registry =
+        new AgentRegistry(
+            store,
+            java.time.Clock.systemUTC(),
+            TemplateCatalog.builtIn().with(TemplateParser.parse(webTemplate)).names());
     sessions =
         new SessionHandler(
             vertx,

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -33,13 +34,25 @@ public final class AgentRegistry {
 
   private record VersionKey(AgentRef agent, int number) {}
 
+  private final java.util.SortedSet<String> templates;
+
+  /** A registry whose agents may name the built-in sandbox templates. */
   public AgentRegistry(AgentStore store) {
-    this(store, Clock.systemUTC());
+    this(store, Clock.systemUTC(), Set.copyOf(TemplateCatalog.BUILT_IN));
   }
 
   public AgentRegistry(AgentStore store, Clock clock) {
+    this(store, clock, Set.copyOf(TemplateCatalog.BUILT_IN));
+  }
+
+  /**
+   * A registry whose agents may name the sandbox templates {@code templates} (the names of the
+   * node's {@link TemplateCatalog}, where it has more than the built-in ones).
+   */
+  public AgentRegistry(AgentStore store, Clock clock, Set<String> templates) {
     this.store = store;
     this.clock = clock;
+    this.templates = new java.util.TreeSet<>(templates);
   }
 
   /** Creates the agent named in {@code spec} with {@code v1} deployed; conflict if it exists. */
@@ -75,13 +88,13 @@ public final class AgentRegistry {
   }
 
   /**
-   * An {@code invalid_spec} error if the spec names a sandbox template no node has (the catalog is
-   * built in: {@link TemplateCatalog#BUILT_IN}), so that a typo fails when the agent is written,
-   * not at its first session's lease. Checked for new specs only: versions already stored still
-   * load (their sessions get {@code lease_failed}).
+   * An {@code invalid_spec} error if the spec names a sandbox template this registry does not know
+   * (the built-in ones unless the constructor was given others), so that a typo fails when the
+   * agent is written, not at its first session's lease. Checked for new specs only: versions
+   * already stored still load (their sessions get {@code lease_failed}).
    */
-  private static AgentException unknownTemplate(AgentSpec spec) {
-    if (TemplateCatalog.BUILT_IN.contains(spec.sandboxTemplate())) {
+  private AgentException unknownTemplate(AgentSpec spec) {
+    if (templates.contains(spec.sandboxTemplate())) {
       return null;
     }
     return AgentException.invalidSpec(
@@ -89,7 +102,7 @@ public final class AgentRegistry {
         "unknown template '"
             + spec.sandboxTemplate()
             + "', known: "
-            + String.join(", ", TemplateCatalog.BUILT_IN));
+            + String.join(", ", templates));
   }
 
   /**

@@ -93,7 +93,7 @@ class AgentRegistryIT {
             e -> {
               assertThat(e.code()).isEqualTo(AgentException.Code.INVALID_SPEC);
               assertThat(e.field()).isEqualTo("sandbox.template");
-              assertThat(e.getMessage()).contains("'cobol'", "shell, python, node, browser");
+              assertThat(e.getMessage()).contains("'cobol'", "browser, node, python, shell");
             });
     assertThat(await(registry.list("default"))).isEmpty();
     await(registry.create("default", mathWithPrompt("one")));
