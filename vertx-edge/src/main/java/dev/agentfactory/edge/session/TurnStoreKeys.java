@@ -60,8 +60,26 @@ final class TurnStoreKeys {
   static void createSchema(Connection c) throws SQLException {
     try (Statement s = c.createStatement()) {
       s.execute(SCHEMA);
-      s.execute(INDEX);
+      // PostgreSQL takes a SHARE lock on the table for CREATE INDEX IF NOT EXISTS even when the
+      // index exists, which waits for every open write of the other nodes (and queues their next
+      // writes behind it): a starting node asks the catalogue first.
+      if (!indexExists(c)) {
+        s.execute(INDEX);
+      }
     }
+  }
+
+  private static boolean indexExists(Connection c) throws SQLException {
+    for (String table : new String[] {"af_session_turns", "AF_SESSION_TURNS"}) {
+      try (ResultSet rs = c.getMetaData().getIndexInfo(null, null, table, false, true)) {
+        while (rs.next()) {
+          if ("af_session_turns_key_id".equalsIgnoreCase(rs.getString("INDEX_NAME"))) {
+            return true;
+          }
+        }
+      }
+    }
+    return false;
   }
 
   /**

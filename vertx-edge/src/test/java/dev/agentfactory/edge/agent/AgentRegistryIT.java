@@ -15,7 +15,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The registry over the embedded H2 store in a temp directory. */
+/**
+ * The registry over the embedded H2 store in a temp directory ({@link AgentRegistryPostgresIT}: the
+ * same tests on PostgreSQL).
+ */
 class AgentRegistryIT {
 
   @TempDir Path dir;
@@ -25,14 +28,26 @@ class AgentRegistryIT {
   private final AgentSpecCodec codec = new AgentSpecCodec();
   private final AgentRef math = AgentRef.of("math");
 
+  private String url;
+
   @BeforeEach
   void open() throws Exception {
     vertx = Vertx.vertx();
+    url = storeUrl();
     reopen();
   }
 
+  /** The store of one test: the embedded H2 file here, a database of its own on PostgreSQL. */
+  String storeUrl() throws Exception {
+    return JdbcAgentStore.embeddedUrl(dir);
+  }
+
+  String storeUser() {
+    return "sa";
+  }
+
   private void reopen() throws Exception {
-    store = await(JdbcAgentStore.open(vertx, JdbcAgentStore.embeddedUrl(dir), "sa", ""));
+    store = await(JdbcAgentStore.open(vertx, url, storeUser(), ""));
     registry = new AgentRegistry(store);
   }
 

@@ -1,0 +1,213 @@
+package dev.agentfactory.edge.store;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipal;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * A real PostgreSQL server for tests: the Debian package's binaries ({@code
+ * /usr/lib/postgresql/<version>/bin}), a fresh cluster in a temporary directory ({@code initdb},
+ * trust authentication on 127.0.0.1 only, user {@code af}), on a free port, stopped and deleted by
+ * {@link #close}. Run as root (CI), the server runs as the package's {@code postgres} user through
+ * {@code setpriv}, since PostgreSQL refuses to run as root.
+ *
+ * <p>Without the binaries the test is skipped, unless {@code AF_POSTGRES_IT_REQUIRED=true} (set by
+ * {@code .ci/run}, which installs the package): then it fails, naming the package.
+ */
+public final class PostgresServer implements AutoCloseable {
+
+  private static final String REQUIRED = "AF_POSTGRES_IT_REQUIRED";
+  private static final AtomicInteger DATABASES = new AtomicInteger();
+
+  private final Path base;
+  private final Process process;
+  private final int port;
+  private final Thread cleanup;
+
+  private PostgresServer(Path base, Process process, int port) {
+    this.base = base;
+    this.process = process;
+    this.port = port;
+    this.cleanup = new Thread(process::destroyForcibly, "postgres-test-cleanup");
+    Runtime.getRuntime().addShutdownHook(cleanup);
+  }
+
+  /** Starts a server, or skips the calling test when PostgreSQL is not installed (see above). */
+  public static PostgresServer start() throws Exception {
+    Optional<Path> bin = binaries();
+    if (bin.isEmpty()) {
+      String why =
+          "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/postgres; Debian: apt-get"
+              + " install postgresql)";
+      if (Boolean.parseBoolean(System.getenv(REQUIRED))) {
+        throw new IllegalStateException(why + " and " + REQUIRED + "=true");
+      }
+      Assumptions.abort(why);
+    }
+    Path base = Files.createTempDirectory("af-postgres-");
+    Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path data = base.resolve("data");
+    Files.createDirectory(
+        data, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    List<String> asUser = new ArrayList<>();
+    if ("root".equals(System.getProperty("user.name"))) {
+      UserPrincipal postgres =
+          base.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("postgres");
+      Files.setOwner(data, postgres);
+      asUser.addAll(
+          List.of("setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--"));
+    }
+    Path log = base.resolve("postgres.log");
+    List<String> initdb = new ArrayList<>(asUser);
+    initdb.addAll(
+        List.of(
+            bin.get().resolve("initdb").toString(),
+            "-D",
+            data.toString(),
+            "-U",
+            "af",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync"));
+    Process init =
+        new ProcessBuilder(initdb).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    if (!init.waitFor(60, TimeUnit.SECONDS) || init.exitValue() != 0) {
+      init.destroyForcibly();
+      throw new IllegalStateException("initdb failed:\n" + Files.readString(log));
+    }
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    List<String> server = new ArrayList<>(asUser);
+    server.addAll(
+        List.of(
+            bin.get().resolve("postgres").toString(),
+            "-D",
+            data.toString(),
+            "-p",
+            String.valueOf(port),
+            "-k",
+            data.toString(),
+            "-c",
+            "listen_addresses=127.0.0.1",
+            // a test database: durability is not what is tested here
+            "-c",
+            "fsync=off",
+            "-c",
+            "synchronous_commit=off",
+            "-c",
+            "full_page_writes=off"));
+    Process process =
+        new ProcessBuilder(server)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+            .start();
+    PostgresServer started = new PostgresServer(base, process, port);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (true) {
+      try (Connection c = DriverManager.getConnection(started.url("postgres"))) {
+        return started;
+      } catch (SQLException notYet) {
+        if (!process.isAlive() || System.nanoTime() > deadline) {
+          started.close();
+          throw new IllegalStateException(
+              "PostgreSQL did not start on port " + port + ":\n" + Files.readString(log), notYet);
+        }
+        Thread.sleep(50);
+      }
+    }
+  }
+
+  /** The JDBC URL of database {@code name} for user {@code af}. */
+  public String url(String name) {
+    return "jdbc:postgresql://127.0.0.1:" + port + "/" + name + "?user=af";
+  }
+
+  /** Creates an empty database of its own for one test and returns its JDBC URL. */
+  public String createDatabase() throws SQLException {
+    String name = "t" + DATABASES.incrementAndGet();
+    try (Connection c = DriverManager.getConnection(url("postgres"));
+        Statement s = c.createStatement()) {
+      s.execute("CREATE DATABASE " + name);
+    }
+    return url(name);
+  }
+
+  /**
+   * Terminates every connection to the database of {@code url} (as a failover or an idle timeout
+   * does) and returns how many there were.
+   */
+  public int dropConnections(String url) throws SQLException {
+    String name = url.substring(url.lastIndexOf('/') + 1, url.indexOf('?'));
+    try (Connection c = DriverManager.getConnection(url("postgres"));
+        Statement s = c.createStatement();
+        java.sql.ResultSet rs =
+            s.executeQuery(
+                "SELECT COUNT(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    + " WHERE datname = '"
+                    + name
+                    + "'")) {
+      rs.next();
+      return rs.getInt(1);
+    }
+  }
+
+  /** The server's log so far (initdb's and the server's output), for failure messages. */
+  public String log() throws IOException {
+    return Files.readString(base.resolve("postgres.log"), StandardCharsets.UTF_8);
+  }
+
+  /** Fast shutdown (SIGINT: open connections are closed), then the cluster is deleted. */
+  @Override
+  public void close() throws Exception {
+    try {
+      if (process.isAlive()) {
+        new ProcessBuilder("kill", "-INT", String.valueOf(process.pid())).start().waitFor();
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+          process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+      }
+    } finally {
+      Runtime.getRuntime().removeShutdownHook(cleanup);
+      try (Stream<Path> files = Files.walk(base)) {
+        for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+          Files.deleteIfExists(p);
+        }
+      }
+    }
+  }
+
+  private static Optional<Path> binaries() throws IOException {
+    Path root = Path.of("/usr/lib/postgresql");
+    if (!Files.isDirectory(root)) {
+      return Optional.empty();
+    }
+    try (Stream<Path> versions = Files.list(root)) {
+      return versions
+          .filter(v -> v.getFileName().toString().matches("\\d+"))
+          .filter(v -> Files.isExecutable(v.resolve("bin/postgres")))
+          .max(Comparator.comparingInt(v -> Integer.parseInt(v.getFileName().toString())))
+          .map(v -> v.resolve("bin"));
+    }
+  }
+}
