@@ -12,6 +12,7 @@ import dev.agentfactory.edge.config.NodeConfig;
 import dev.agentfactory.edge.session.JdbcTurnStore;
 import dev.agentfactory.edge.session.TurnCipher;
 import dev.agentfactory.edge.session.TurnStoreKeyException;
+import dev.agentfactory.edge.store.PostgresServer;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -30,7 +31,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.h2.tools.Server;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,10 +39,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Feedback on a turn reaches it after its session ended and from another node of the cluster,
  * through the shared session turn store. Real components: two nodes joined in one Hazelcast cluster
- * with auth on, sharing a key store and a turn store in one database served by an H2 TCP server
- * (the stand-in for the PostgreSQL a production cluster shares), node A's embedded Kafka broker and
- * Flink MiniCluster (node B uses them as external ones), a WebSocket client, and a Kafka consumer
- * reading the amending events back.
+ * with auth on, sharing a key store and a turn store on a real PostgreSQL server (as a production
+ * cluster does), node A's embedded Kafka broker and Flink MiniCluster (node B uses them as external
+ * ones), a WebSocket client, and a Kafka consumer reading the amending events back.
  */
 class FeedbackAcrossNodesIT {
 
@@ -56,7 +55,7 @@ class FeedbackAcrossNodesIT {
   /** The key every node of the cluster shares for the turn store (session.store.key). */
   private static final String STORE_KEY = "hS+EhJyUdfFoKGJRFANtvnmRoiC/fy69JT3IQRRhGco=";
 
-  private static Server database;
+  private static PostgresServer database;
   private static String turnsUrl;
   private static AgentFactoryNode nodeA;
   private static AgentFactoryNode nodeB;
@@ -64,8 +63,7 @@ class FeedbackAcrossNodesIT {
 
   @BeforeAll
   static void startCluster() throws Exception {
-    database = Server.createTcpServer("-tcpPort", "0", "-ifNotExists").start();
-    String db = "jdbc:h2:tcp://127.0.0.1:" + database.getPort() + "/mem:";
+    database = PostgresServer.start();
     String jar = System.getProperty("af.test.pipeline.jar");
     assertThat(jar).as("af.test.pipeline.jar (set by failsafe)").isNotNull();
     int clusterA = freePort();
@@ -76,8 +74,8 @@ class FeedbackAcrossNodesIT {
     shared.put("sandbox.pool.size", "1");
     shared.put("session.resume.grace.ms", "0");
     shared.put("auth.admin.key", ADMIN);
-    shared.put("auth.store.url", db + "keys;DB_CLOSE_DELAY=-1");
-    turnsUrl = db + "turns;DB_CLOSE_DELAY=-1;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE";
+    shared.put("auth.store.url", database.createDatabase());
+    turnsUrl = database.createDatabase();
     shared.put("session.store.url", turnsUrl);
     shared.put("session.store.key", STORE_KEY);
 
@@ -98,14 +96,14 @@ class FeedbackAcrossNodesIT {
   }
 
   @AfterAll
-  static void stop() {
+  static void stop() throws Exception {
     for (AgentFactoryNode node : new AgentFactoryNode[] {nodeB, nodeA}) {
       if (node != null) {
         node.close();
       }
     }
     if (database != null) {
-      database.stop();
+      database.close();
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.agentfactory.edge.auth;
 
+import dev.agentfactory.edge.store.JdbcWorker;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -16,6 +17,8 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Durable API keys over JDBC: an embedded H2 file under the data dir by default, any JDBC URL (e.g.
@@ -24,6 +27,8 @@ import java.util.Optional;
  */
 public final class ApiKeyStore implements AutoCloseable {
 
+  private static final Logger LOG = LoggerFactory.getLogger(ApiKeyStore.class);
+
   private static final String ALPHABET =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -31,10 +36,18 @@ public final class ApiKeyStore implements AutoCloseable {
   /** A new key: what was stored, and the secret, which exists only in this record. */
   public record Created(ApiKey key, String secret) {}
 
-  private final Connection connection;
+  /** A statement run on the store's connection. */
+  @FunctionalInterface
+  private interface Work<T> {
+    T apply(Connection c) throws SQLException;
+  }
 
-  private ApiKeyStore(Connection connection) throws SQLException {
-    this.connection = connection;
+  private final String url;
+  private Connection connection; // guarded by this
+
+  private ApiKeyStore(String url) throws SQLException {
+    this.url = url;
+    this.connection = DriverManager.getConnection(url);
     try (var st = connection.createStatement()) {
       st.execute(
           "CREATE TABLE IF NOT EXISTS api_keys ("
@@ -53,7 +66,30 @@ public final class ApiKeyStore implements AutoCloseable {
   }
 
   public static ApiKeyStore open(String jdbcUrl) throws SQLException {
-    return new ApiKeyStore(DriverManager.getConnection(jdbcUrl));
+    return new ApiKeyStore(jdbcUrl);
+  }
+
+  /**
+   * Runs {@code work} on the connection; if the database dropped it (a restart, a failover, an idle
+   * timeout: {@link JdbcWorker#connectionLost}), once more on a new one. Each statement commits on
+   * its own, and a statement that failed that way did not commit.
+   */
+  private <T> T run(Work<T> work) throws SQLException {
+    try {
+      return work.apply(connection);
+    } catch (SQLException e) {
+      if (!JdbcWorker.connectionLost(e)) {
+        throw e;
+      }
+      LOG.warn("the API key store lost its database connection ({}); reconnecting", e.getMessage());
+      try {
+        connection.close();
+      } catch (SQLException closedAlready) {
+        // it is gone either way
+      }
+      connection = DriverManager.getConnection(url);
+      return work.apply(connection);
+    }
   }
 
   public synchronized Created create(String tenant, String name) throws SQLException {
@@ -61,31 +97,42 @@ public final class ApiKeyStore implements AutoCloseable {
     ApiKey key =
         new ApiKey(
             "key_" + random(16), tenant, name, sha256(secret), Instant.now(), Optional.empty());
-    try (PreparedStatement st =
-        connection.prepareStatement(
-            "INSERT INTO api_keys (id, tenant, name, hash, created_at) VALUES (?, ?, ?, ?, ?)")) {
-      st.setString(1, key.id());
-      st.setString(2, key.tenant());
-      st.setString(3, key.name());
-      st.setString(4, key.hash());
-      st.setTimestamp(5, Timestamp.from(key.createdAt()));
-      st.executeUpdate();
-    }
-    return new Created(key, secret);
+    return run(
+        c -> {
+          try (PreparedStatement st =
+              c.prepareStatement(
+                  "INSERT INTO api_keys (id, tenant, name, hash, created_at) VALUES (?, ?, ?, ?,"
+                      + " ?)")) {
+            st.setString(1, key.id());
+            st.setString(2, key.tenant());
+            st.setString(3, key.name());
+            st.setString(4, key.hash());
+            st.setTimestamp(5, Timestamp.from(key.createdAt()));
+            st.executeUpdate();
+          }
+          return new Created(key, secret);
+        });
   }
 
   /** Revokes a key; false if there is no such key. Revoking twice keeps the first time. */
   public synchronized boolean revoke(String id) throws SQLException {
-    try (PreparedStatement st =
-        connection.prepareStatement(
-            "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?")) {
-      st.setTimestamp(1, Timestamp.from(Instant.now()));
-      st.setString(2, id);
-      return st.executeUpdate() == 1;
-    }
+    return run(
+        c -> {
+          try (PreparedStatement st =
+              c.prepareStatement(
+                  "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?")) {
+            st.setTimestamp(1, Timestamp.from(Instant.now()));
+            st.setString(2, id);
+            return st.executeUpdate() == 1;
+          }
+        });
   }
 
   public synchronized List<ApiKey> all() throws SQLException {
+    return run(ApiKeyStore::all);
+  }
+
+  private static List<ApiKey> all(Connection connection) throws SQLException {
     List<ApiKey> keys = new ArrayList<>();
     try (PreparedStatement st =
             connection.prepareStatement(

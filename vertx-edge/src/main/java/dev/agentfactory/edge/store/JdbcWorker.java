@@ -7,11 +7,15 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One JDBC connection confined to a one-thread Vert.x worker pool: the edge's stores (agents,
  * session turns) run every statement here, never on an event loop, each call in one transaction.
- * The connection opens on first use and again after it broke.
+ * The connection opens on first use and again after it broke; work that failed because the database
+ * dropped the connection (a restart, a failover, an idle timeout: SQL state class {@code 08} or
+ * {@code 57P}) runs once more on a new one, since nothing of it was committed.
  *
  * <pre>{@code
  * JdbcWorker jdbc = new JdbcWorker(vertx, "af-agent-store", url, null, null, "agent store");
@@ -19,6 +23,8 @@ import java.util.concurrent.Callable;
  * }</pre>
  */
 public final class JdbcWorker {
+
+  private static final Logger LOG = LoggerFactory.getLogger(JdbcWorker.class);
 
   /** Work on the worker's connection, inside its transaction. */
   @FunctionalInterface
@@ -50,26 +56,72 @@ public final class JdbcWorker {
   /**
    * Runs {@code work} in one transaction: committed when it returns, rolled back when it throws
    * (the failure is passed on as it is). A connection that cannot even roll back is dropped, so the
-   * next call reconnects.
+   * next call reconnects. If the work failed because the connection was lost, it runs once more on
+   * a new connection (a failed commit is not repeated: whether it took effect is unknown).
    */
   public <T> Future<T> run(Work<T> work) {
-    Callable<T> task =
-        () -> {
-          Connection c = connection();
-          try {
-            T result = work.apply(c);
-            c.commit();
-            return result;
-          } catch (Exception e) {
-            try {
-              c.rollback();
-            } catch (SQLException broken) {
-              connection = null;
-            }
-            throw e;
-          }
-        };
+    Callable<T> task = () -> attempt(work, true);
     return worker.executeBlocking(task, true);
+  }
+
+  private <T> T attempt(Work<T> work, boolean mayRetry) throws Exception {
+    Connection c = connection();
+    T result;
+    try {
+      result = work.apply(c);
+    } catch (Exception e) {
+      rollbackOrDrop(c);
+      if (mayRetry && connectionLost(e)) {
+        drop(c);
+        LOG.warn(
+            "the {} lost its database connection ({}); running the work again on a new one",
+            what,
+            e.getMessage());
+        return attempt(work, false);
+      }
+      throw e;
+    }
+    try {
+      c.commit();
+    } catch (SQLException e) {
+      rollbackOrDrop(c);
+      throw e;
+    }
+    return result;
+  }
+
+  private void rollbackOrDrop(Connection c) {
+    try {
+      c.rollback();
+    } catch (SQLException broken) {
+      drop(c);
+    }
+  }
+
+  private void drop(Connection c) {
+    connection = null;
+    try {
+      c.close();
+    } catch (SQLException closedAlready) {
+      // it is gone either way
+    }
+  }
+
+  /**
+   * Whether {@code e} (or a cause) says the connection to the database is gone: SQL state class
+   * {@code 08} (connection exception) or PostgreSQL's {@code 57P01}–{@code 57P03} (the server is
+   * shutting down or terminated the connection).
+   */
+  public static boolean connectionLost(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SQLException sql && sql.getSQLState() != null) {
+        String state = sql.getSQLState();
+        if (state.startsWith("08") || state.startsWith("57P")) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   /**

@@ -1,0 +1,116 @@
+package dev.agentfactory.edge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.agentfactory.edge.agent.AgentRef;
+import dev.agentfactory.edge.agent.AgentRegistry;
+import dev.agentfactory.edge.agent.AgentSpecCodec;
+import dev.agentfactory.edge.agent.JdbcAgentStore;
+import dev.agentfactory.edge.auth.ApiKey;
+import dev.agentfactory.edge.auth.ApiKeyStore;
+import dev.agentfactory.edge.store.PostgresServer;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Cluster mode's shared stores on a real PostgreSQL server, as two nodes see them: what one node
+ * writes the other reads, and a store keeps working after the database drops its connection.
+ */
+class PostgresStoresIT {
+
+  private static PostgresServer postgres;
+  private Vertx vertx;
+  private String url;
+
+  @BeforeAll
+  static void startPostgres() throws Exception {
+    postgres = PostgresServer.start();
+  }
+
+  @AfterAll
+  static void stopPostgres() throws Exception {
+    if (postgres != null) {
+      postgres.close();
+    }
+  }
+
+  @BeforeEach
+  void open() throws Exception {
+    vertx = Vertx.vertx();
+    url = postgres.createDatabase();
+  }
+
+  @AfterEach
+  void close() throws Exception {
+    await(vertx.close());
+  }
+
+  @Test
+  void aKeyCreatedOnOneNodeIsAcceptedAndRevokedFromTheOther() throws Exception {
+    try (ApiKeyStore a = ApiKeyStore.open(url);
+        ApiKeyStore b = ApiKeyStore.open(url)) {
+      ApiKeyStore.Created created = a.create("acme", "ci");
+      assertThat(b.all())
+          .singleElement()
+          .satisfies(
+              k -> {
+                assertThat(k.id()).isEqualTo(created.key().id());
+                assertThat(k.tenant()).isEqualTo("acme");
+                assertThat(k.revokedAt()).isEmpty();
+              });
+      assertThat(b.revoke(created.key().id())).isTrue();
+      assertThat(b.revoke("key_unknown")).isFalse();
+      ApiKey revoked = a.all().get(0);
+      assertThat(revoked.revokedAt()).as("revoked on the other node").isPresent();
+      assertThat(a.revoke(created.key().id())).isTrue();
+      assertThat(b.all().get(0).revokedAt())
+          .as("revoking twice keeps the first time")
+          .isEqualTo(revoked.revokedAt());
+    }
+  }
+
+  @Test
+  void theKeyStoreReconnectsAfterTheDatabaseDroppedItsConnection() throws Exception {
+    try (ApiKeyStore store = ApiKeyStore.open(url)) {
+      store.create("acme", "before");
+      assertThat(postgres.dropConnections(url)).isEqualTo(1);
+      store.create("acme", "after");
+      assertThat(store.all()).extracting(ApiKey::name).containsExactly("before", "after");
+    }
+  }
+
+  @Test
+  void theAgentStoreKeepsWorkingAfterTheDatabaseDroppedItsConnection() throws Exception {
+    AgentSpecCodec codec = new AgentSpecCodec();
+    JdbcAgentStore a = await(JdbcAgentStore.open(vertx, url, "af", ""));
+    JdbcAgentStore b = await(JdbcAgentStore.open(vertx, url, "af", ""));
+    try {
+      AgentRegistry onA = new AgentRegistry(a);
+      AgentRegistry onB = new AgentRegistry(b);
+      await(onA.create("default", codec.readResource("agents/math.json")));
+      assertThat(await(onB.get(AgentRef.of("math"))).deployment().stableVersion()).isEqualTo(1);
+
+      assertThat(postgres.dropConnections(url)).isEqualTo(2);
+      assertThat(await(onB.versions(AgentRef.of("math")))).hasSize(1);
+      assertThat(await(onA.list("default"))).hasSize(1);
+    } finally {
+      await(a.close());
+      await(b.close());
+    }
+  }
+
+  private static <T> T await(Future<T> future) throws Exception {
+    try {
+      return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      throw (Exception) e.getCause();
+    }
+  }
+}
