@@ -223,8 +223,9 @@ public final class NodeOptions {
           "auth.store.url",
           "AF_AUTH_STORE_URL",
           "",
-          "JDBC URL of the API key store, shared by all nodes of a cluster. Empty: an H2 file"
-              + " under DATA_DIR/edge.");
+          "JDBC URL of the API key store, shared by all nodes of a cluster (e.g."
+              + " `jdbc:postgresql://db:5432/af?user=af&password=…`; the PostgreSQL driver ships"
+              + " with the node). Empty: an H2 file under DATA_DIR/edge.");
 
   public static final Option<Integer> RATE_LIMIT_PER_SECOND =
       Option.positiveInt(
