@@ -344,6 +344,7 @@ public final class AgentFactoryNode implements AutoCloseable {
       server =
           vertx
               .createHttpServer(options)
+              .invalidRequestHandler(dev.agentfactory.edge.auth.ApiErrors::invalidRequest)
               .requestHandler(router)
               .listen()
               .toCompletionStage()

@@ -95,6 +95,11 @@ class NodeSessionIT {
           .isEqualTo("UP");
     }
     assertThat(body.at("/components/flink_job/detail/state").asText()).isEqualTo("RUNNING");
+
+    // a request line the HTTP decoder refuses gets the API's error shape (ApiIT has the others)
+    assertThat(raw("GET /v1/agents?q=" + "x".repeat(5_000) + " HTTP/1.1\r\nHost: a\r\n\r\n"))
+        .matches("(?s)HTTP/1\\.[01] 414 .*")
+        .contains("\"code\":\"uri_too_long\"");
   }
 
   @Test
@@ -287,9 +292,54 @@ class NodeSessionIT {
         assertThat(MAPPER.readTree(plain.body()).at("/error/code").asText())
             .isEqualTo("upgrade_required");
       }
+      // upgrades that cannot go on: typed errors, not the WebSocket layer's bare 400
+      String head = "GET /v1/sessions HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n";
+      String key = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+      assertThat(raw(head + "Sec-WebSocket-Version: 13\r\n" + key + "\r\n"))
+          .as("no Connection: Upgrade")
+          .startsWith("HTTP/1.1 426")
+          .contains("\"code\":\"upgrade_required\"", "no Connection: Upgrade");
+      assertThat(
+              raw(
+                  head
+                      + "Connection: keep-alive, Upgrade\r\nSec-WebSocket-Version: 8\r\n"
+                      + key
+                      + "\r\n"))
+          .startsWith("HTTP/1.1 426")
+          .containsIgnoringCase("sec-websocket-version: 13")
+          .contains("WebSocket version '8' is not supported");
+      assertThat(raw(head + "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n"))
+          .matches("(?s)HTTP/1\\.[01] 400 .*")
+          .contains("\"code\":\"invalid_request\"", "Sec-WebSocket-Key");
       client.send("{\"v\":1,\"type\":\"ping\",\"id\":\"p\"}");
       assertThat(client.next(FRAME_TIMEOUT).get("type").asText()).isEqualTo("pong");
       assertThat(client.isClosedByServer()).isFalse();
+    }
+  }
+
+  /**
+   * Writes {@code request} as it is on a new connection and returns the response's head and body
+   * (read up to its Content-Length, or until the server closes the connection).
+   */
+  private String raw(String request) throws Exception {
+    URI url = URI.create(node.httpUrl());
+    try (java.net.Socket socket = new java.net.Socket(url.getHost(), url.getPort())) {
+      socket.setSoTimeout(10_000);
+      socket.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      java.io.InputStream in = socket.getInputStream();
+      StringBuilder head = new StringBuilder();
+      while (!head.toString().endsWith("\r\n\r\n")) {
+        int b = in.read();
+        if (b < 0) {
+          return head.toString();
+        }
+        head.append((char) b);
+      }
+      java.util.regex.Matcher length =
+          java.util.regex.Pattern.compile("(?i)content-length: *(\\d+)").matcher(head);
+      byte[] body =
+          length.find() ? in.readNBytes(Integer.parseInt(length.group(1))) : in.readAllBytes();
+      return head + new String(body, java.nio.charset.StandardCharsets.UTF_8);
     }
   }
 

@@ -1,5 +1,8 @@
 package dev.agentfactory.edge.auth;
 
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
@@ -24,22 +27,103 @@ public final class ApiErrors {
   }
 
   /**
-   * Answers a plain HTTP request to a WebSocket route with 426 {@code upgrade_required} (the
-   * WebSocket layer itself would answer a bare text 400); true if it did, false for an upgrade.
+   * Answers a request to a WebSocket route that is not a usable upgrade, in the API's error shape
+   * (the WebSocket layer itself would answer a bare text 400); true if it did, false for an upgrade
+   * to go on with. No {@code Upgrade: websocket} with {@code Connection: upgrade} (a plain HTTP
+   * request, or a proxy that dropped the hop-by-hop headers): 426 {@code upgrade_required}. A
+   * version other than 13: 426 with {@code Sec-WebSocket-Version: 13} (RFC 6455 4.4). No {@code
+   * Sec-WebSocket-Key}: 400 {@code invalid_request}.
    */
   public static boolean notAnUpgrade(RoutingContext ctx) {
     String upgrade = ctx.request().getHeader("upgrade");
-    if (upgrade != null && upgrade.trim().equalsIgnoreCase("websocket")) {
+    boolean websocket = upgrade != null && upgrade.trim().equalsIgnoreCase("websocket");
+    if (!websocket || !hasToken(ctx.request().getHeader("connection"), "upgrade")) {
+      ctx.response().putHeader("upgrade", "websocket");
+      send(
+          ctx,
+          426,
+          "upgrade_required",
+          ctx.request().path()
+              + " is a WebSocket: send an upgrade request (Upgrade: websocket, Connection:"
+              + " Upgrade; docs/protocol.md)"
+              + (websocket ? "; this one has Upgrade but no Connection: Upgrade" : ""),
+          null);
+      return true;
+    }
+    String version = ctx.request().getHeader("sec-websocket-version");
+    if (version == null || !version.trim().equals("13")) {
+      ctx.response().putHeader("sec-websocket-version", "13");
+      send(
+          ctx,
+          426,
+          "upgrade_required",
+          "WebSocket version "
+              + (version == null ? "(none)" : "'" + version.trim() + "'")
+              + " is not supported: send Sec-WebSocket-Version: 13",
+          null);
+      return true;
+    }
+    String key = ctx.request().getHeader("sec-websocket-key");
+    if (key == null || key.isBlank()) {
+      send(
+          ctx,
+          400,
+          "invalid_request",
+          "the WebSocket upgrade has no Sec-WebSocket-Key (RFC 6455)",
+          null);
+      return true;
+    }
+    return false;
+  }
+
+  /** Whether the comma-separated header {@code value} has {@code token} (any case). */
+  private static boolean hasToken(String value, String token) {
+    if (value == null) {
       return false;
     }
-    ctx.response().putHeader("upgrade", "websocket");
-    send(
-        ctx,
-        426,
-        "upgrade_required",
-        ctx.request().path() + " is a WebSocket: send an upgrade request (docs/protocol.md)",
-        null);
-    return true;
+    for (String part : value.split(",")) {
+      if (part.trim().equalsIgnoreCase(token)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * The HTTP server's {@code invalidRequestHandler}: answers a request its decoder refused in the
+   * API's error shape, where Vert.x would answer 414/431 with an empty body or close the connection
+   * without a word. The request line over {@code HttpServerOptions.maxInitialLineLength} (4 KiB) is
+   * 414 {@code uri_too_long}, headers over {@code maxHeaderSize} (8 KiB) 431 {@code
+   * headers_too_large}, anything else that is not HTTP/1.1 400 {@code bad_request}. The connection
+   * closes after the answer: the decoder cannot tell where the next request would start.
+   */
+  public static void invalidRequest(HttpServerRequest request) {
+    Throwable cause = request.decoderResult().cause();
+    int status;
+    String code;
+    String message;
+    if (cause instanceof TooLongHttpLineException) {
+      status = 414;
+      code = "uri_too_long";
+      message = "the request line is over 4 KiB (method, path and query together)";
+    } else if (cause instanceof TooLongHttpHeaderException) {
+      status = 431;
+      code = "headers_too_large";
+      message = "the request headers are over 8 KiB together";
+    } else {
+      status = 400;
+      code = "bad_request";
+      message =
+          "the request is not valid HTTP/1.1"
+              + (cause == null || cause.getMessage() == null ? "" : ": " + cause.getMessage());
+    }
+    JsonObject error = new JsonObject().put("code", code).put("message", message);
+    request
+        .response()
+        .setStatusCode(status)
+        .putHeader("connection", "close")
+        .putHeader("content-type", "application/json")
+        .end(new JsonObject().put("error", error).encode());
   }
 
   /** 429 with a Retry-After header (seconds, rounded up) and the exact wait in the body. */

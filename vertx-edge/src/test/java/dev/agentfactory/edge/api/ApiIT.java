@@ -84,6 +84,7 @@ class ApiIT {
     server =
         vertx
             .createHttpServer()
+            .invalidRequestHandler(dev.agentfactory.edge.auth.ApiErrors::invalidRequest)
             .requestHandler(
                 ApiRouter.create(
                     vertx,
@@ -256,6 +257,34 @@ class ApiIT {
       assertThat(MAPPER.readTree(huge.body()).at("/error/field").asText()).isEqualTo("version");
     }
     assertThat(send("GET", "/health", null, null).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void requestsTheHttpDecoderRefusesGetTypedErrorsAndTheNodeKeepsServing() throws Exception {
+    String longLine = "GET /v1/agents?q=" + "x".repeat(5_000) + " HTTP/1.1\r\nHost: a\r\n\r\n";
+    assertThat(raw(longLine))
+        .matches("(?s)HTTP/1\\.[01] 414 .*")
+        .contains("\"code\":\"uri_too_long\"");
+    String bigHeaders =
+        "GET /health HTTP/1.1\r\nHost: a\r\nX-Big: " + "y".repeat(9_000) + "\r\n\r\n";
+    assertThat(raw(bigHeaders))
+        .matches("(?s)HTTP/1\\.[01] 431 .*")
+        .contains("\"code\":\"headers_too_large\"");
+    assertThat(raw("GET /health HTTP/1.1\r\nHost: a\r\nContent-Length: -5\r\n\r\n"))
+        .matches("(?s)HTTP/1\\.[01] 400 .*")
+        .contains("\"code\":\"bad_request\"");
+    assertThat(send("GET", "/health", null, null).statusCode()).isEqualTo(200);
+  }
+
+  /** Writes {@code request} as it is on a new connection and reads until the server closes it. */
+  private String raw(String request) throws Exception {
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.actualPort())) {
+      socket.setSoTimeout(10_000);
+      socket.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      socket.getOutputStream().flush();
+      return new String(
+          socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    }
   }
 
   @Test
