@@ -63,6 +63,18 @@ public final class FrameCodec {
     if (id == null) {
       throw new FrameException("invalid_field", "id is required", "id", null);
     }
+    String lone = loneSurrogateAt(root, "");
+    if (lone != null) {
+      // JSON may escape half of a UTF-16 pair (\ud800), UTF-8 cannot hold it: a command or message
+      // would reach the sandbox or the model with '?' in its place, so it is refused instead.
+      throw new FrameException(
+          "invalid_field",
+          (lone.isEmpty() ? "a field name" : lone)
+              + " has a lone UTF-16 surrogate (a \\uD800-\\uDFFF escape without its pair),"
+              + " which no UTF-8 text can hold",
+          lone.isEmpty() ? null : lone,
+          id);
+    }
     return switch (type) {
       case "exec" -> parseExec(root, id);
       case "ping" -> new ClientFrame.Ping(id);
@@ -75,6 +87,54 @@ public final class FrameCodec {
               "type",
               id);
     };
+  }
+
+  /**
+   * The path ({@code argv[2]}, {@code rejected.content}) of the first string under {@code node}
+   * with a lone surrogate, "" for a field name with one, null if there is none.
+   */
+  private static String loneSurrogateAt(JsonNode node, String path) {
+    if (node.isTextual()) {
+      return hasLoneSurrogate(node.textValue()) ? path : null;
+    }
+    if (node.isArray()) {
+      for (int i = 0; i < node.size(); i++) {
+        String found = loneSurrogateAt(node.get(i), path + "[" + i + "]");
+        if (found != null) {
+          return found;
+        }
+      }
+    } else if (node.isObject()) {
+      for (var it = node.fields(); it.hasNext(); ) {
+        var field = it.next();
+        if (hasLoneSurrogate(field.getKey())) {
+          return "";
+        }
+        String found =
+            loneSurrogateAt(
+                field.getValue(), path.isEmpty() ? field.getKey() : path + "." + field.getKey());
+        if (found != null) {
+          return found;
+        }
+      }
+    }
+    return null;
+  }
+
+  static boolean hasLoneSurrogate(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c)) {
+        if (i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+          i++;
+        } else {
+          return true;
+        }
+      } else if (Character.isLowSurrogate(c)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static ClientFrame.Exec parseExec(JsonNode root, String id) throws FrameException {

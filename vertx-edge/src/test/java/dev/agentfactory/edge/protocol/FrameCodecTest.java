@@ -63,6 +63,8 @@ class FrameCodecTest {
         "{\"v\":1,\"type\":\"exec\",\"id\":\"a\",\"command\":\"x\",\"timeout_ms\":0}  | invalid_field | timeout_ms",
         "{\"v\":1,\"type\":\"exec\",\"id\":\"a\",\"command\":\"x\",\"timeout_ms\":1.5} | invalid_field | timeout_ms",
         "{\"v\":1,\"type\":\"exec\",\"id\":5,\"command\":\"x\"}                 | invalid_field       | id",
+        "{\"v\":1,\"type\":\"exec\",\"id\":\"a\",\"command\":\"echo \\ud800\"}     | invalid_field       | command",
+        "{\"v\":1,\"type\":\"exec\",\"id\":\"a\",\"argv\":[\"echo\",\"\\udc00x\"]}  | invalid_field       | argv[1]",
       })
   void badFramesAreRejectedWithACodeAndTheField(String text, String code, String field) {
     FrameException e = catchThrowableOfType(FrameException.class, () -> codec.parse(text));
@@ -71,6 +73,26 @@ class FrameCodecTest {
     assertThat(e.code()).isEqualTo(code);
     assertThat(e.field()).isEqualTo(field);
     assertThat(e.getMessage()).isNotBlank();
+  }
+
+  @Test
+  void aSurrogatePairIsKeptAndALoneHalfIsRefusedNamingTheField() throws Exception {
+    assertThat(
+            codec.parse(
+                "{\"v\":1,\"type\":\"exec\",\"id\":\"a\",\"command\":\"echo \\ud83d\\ude00\"}"))
+        .isEqualTo(
+            new ClientFrame.Exec(
+                "a", List.of("/bin/sh", "-c", "echo \ud83d\ude00"), Optional.empty()));
+    FrameException e =
+        catchThrowableOfType(
+            FrameException.class,
+            () ->
+                codec.parse(
+                    "{\"v\":1,\"type\":\"exec\",\"id\":\"a\",\"command\":\"\\ude00 \\ud83d\"}"));
+    assertThat(e.code()).isEqualTo("invalid_field");
+    assertThat(e.field()).isEqualTo("command");
+    assertThat(e.id()).isEqualTo("a");
+    assertThat(e.getMessage()).contains("lone UTF-16 surrogate");
   }
 
   @Test
