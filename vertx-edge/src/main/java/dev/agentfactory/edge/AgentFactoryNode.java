@@ -454,11 +454,23 @@ public final class AgentFactoryNode implements AutoCloseable {
 
   /** The agent registry on its durable store, with the built-in demo agents applied. */
   private void startAgents(Path edgeDir) {
-    agentStore =
-        JdbcAgentStore.open(vertx, JdbcAgentStore.embeddedUrl(edgeDir), "", "")
-            .toCompletionStage()
-            .toCompletableFuture()
-            .join();
+    Optional<String> shared = config.agentsStoreUrl();
+    try {
+      agentStore =
+          shared.isPresent()
+              ? JdbcAgentStore.open(vertx, shared.get(), null, null)
+                  .toCompletionStage()
+                  .toCompletableFuture()
+                  .join()
+              : JdbcAgentStore.open(vertx, JdbcAgentStore.embeddedUrl(edgeDir), "", "")
+                  .toCompletionStage()
+                  .toCompletableFuture()
+                  .join();
+    } catch (CompletionException e) {
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      throw new IllegalStateException(
+          "the agent store cannot be opened (agents.store.url): " + cause.getMessage(), cause);
+    }
     agentRegistry = new AgentRegistry(agentStore);
     modelProviders = new ModelProviders(vertx);
     AgentSpec math = new AgentSpecCodec().readResource("agents/math.json");

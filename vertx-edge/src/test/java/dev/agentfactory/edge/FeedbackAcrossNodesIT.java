@@ -75,6 +75,7 @@ class FeedbackAcrossNodesIT {
     shared.put("session.resume.grace.ms", "0");
     shared.put("auth.admin.key", ADMIN);
     shared.put("auth.store.url", database.createDatabase());
+    shared.put("agents.store.url", database.createDatabase());
     turnsUrl = database.createDatabase();
     shared.put("session.store.url", turnsUrl);
     shared.put("session.store.key", STORE_KEY);
@@ -105,6 +106,44 @@ class FeedbackAcrossNodesIT {
     if (database != null) {
       database.close();
     }
+  }
+
+  @Test
+  void anAgentCreatedThroughOneNodeIsServedAndVersionedThroughTheOther() throws Exception {
+    String key = key("agents");
+    String spec =
+        "{\"name\":\"shared-calc\",\"model\":{\"provider\":\"scripted\","
+            + "\"name\":\"scripted/math-v1\"},\"system_prompt\":\"one\","
+            + "\"tools\":[\"sandbox.exec\"],\"sandbox\":{\"template\":\"shell\"}}";
+    HttpResponse<String> created = post(nodeA, "/v1/agents", key, spec);
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    // B knows the key at its next key refresh; the agent it reads from the shared store
+    await()
+        .atMost(TIMEOUT)
+        .pollInterval(Duration.ofMillis(200))
+        .until(() -> get(nodeB, "/v1/agents/shared-calc", key).statusCode(), s -> s == 200);
+    HttpResponse<String> v2 =
+        post(nodeB, "/v1/agents/shared-calc/versions", key, spec.replace("\"one\"", "\"two\""));
+    assertThat(v2.statusCode()).as("a version added through B: " + v2.body()).isEqualTo(201);
+    assertThat(post(nodeB, "/v1/agents", key, spec).statusCode())
+        .as("the name is taken cluster-wide")
+        .isEqualTo(409);
+    for (AgentFactoryNode node : new AgentFactoryNode[] {nodeA, nodeB}) {
+      HttpResponse<String> versions = get(node, "/v1/agents/shared-calc/versions", key);
+      assertThat(versions.statusCode()).as(versions.body()).isEqualTo(200);
+      assertThat(MAPPER.readTree(versions.body()).findValuesAsText("label"))
+          .containsExactly("v1", "v2");
+    }
+  }
+
+  private static HttpResponse<String> get(AgentFactoryNode node, String path, String key)
+      throws Exception {
+    return TestHttp.client()
+        .send(
+            HttpRequest.newBuilder(URI.create(node.httpUrl() + path))
+                .header("authorization", "Bearer " + key)
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
   }
 
   @Test

@@ -106,6 +106,36 @@ class PostgresStoresIT {
     }
   }
 
+  @Test
+  void nodesStartingTogetherApplyTheBuiltInAgentOnceWithoutFailing() throws Exception {
+    AgentSpecCodec codec = new AgentSpecCodec();
+    java.util.List<JdbcAgentStore> stores = new java.util.ArrayList<>();
+    try {
+      for (int round = 0; round < 5; round++) {
+        String db = postgres.createDatabase();
+        java.util.List<Future<dev.agentfactory.edge.agent.AgentVersion>> applies =
+            new java.util.ArrayList<>();
+        java.util.List<AgentRegistry> nodes = new java.util.ArrayList<>();
+        for (int node = 0; node < 4; node++) {
+          JdbcAgentStore store = await(JdbcAgentStore.open(vertx, db, "af", ""));
+          stores.add(store);
+          nodes.add(new AgentRegistry(store));
+        }
+        for (AgentRegistry node : nodes) {
+          applies.add(node.apply("default", codec.readResource("agents/math.json")));
+        }
+        await(Future.all(applies));
+        assertThat(applies)
+            .as("every node gets the one version, whoever created it")
+            .allSatisfy(f -> assertThat(f.result().number()).isEqualTo(1));
+      }
+    } finally {
+      for (JdbcAgentStore store : stores) {
+        await(store.close());
+      }
+    }
+  }
+
   private static <T> T await(Future<T> future) throws Exception {
     try {
       return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);

@@ -112,6 +112,17 @@ public final class AgentRegistry {
    * seeding built-in agents at start-up; does not change what is deployed.
    */
   public Future<AgentVersion> apply(String tenant, AgentSpec spec) {
+    // Nodes sharing a store apply the built-in agents at the same start-up: the loser of a
+    // create or version race reads again and finds the winner's version (same content).
+    return applyOnce(tenant, spec)
+        .recover(
+            e ->
+                e instanceof AgentException a && a.code() == AgentException.Code.CONFLICT
+                    ? applyOnce(tenant, spec)
+                    : Future.failedFuture(e));
+  }
+
+  private Future<AgentVersion> applyOnce(String tenant, AgentSpec spec) {
     AgentRef ref = new AgentRef(tenant, spec.name());
     return store
         .agent(ref)

@@ -227,6 +227,16 @@ public final class NodeOptions {
               + " `jdbc:postgresql://db:5432/af?user=af&password=…`; the PostgreSQL driver ships"
               + " with the node). Empty: an H2 file under DATA_DIR/edge.");
 
+  public static final Option<String> AGENTS_STORE_URL =
+      Option.string(
+          "agents.store.url",
+          "AF_AGENTS_STORE_URL",
+          "",
+          "JDBC URL of the agent registry's store (agents, versions, deployments), shared by all"
+              + " nodes of a cluster so that an agent created or promoted through one node is"
+              + " served by every node (e.g. `jdbc:postgresql://db:5432/af?user=af&password=…`)."
+              + " Empty: an H2 file under DATA_DIR/edge, this node's alone.");
+
   public static final Option<Integer> RATE_LIMIT_PER_SECOND =
       Option.positiveInt(
           "auth.rate.limit.per.second",
@@ -315,6 +325,7 @@ public final class NodeOptions {
           SESSION_TURN_RETENTION_HOURS,
           ADMIN_KEY,
           AUTH_STORE_URL,
+          AGENTS_STORE_URL,
           RATE_LIMIT_PER_SECOND,
           RATE_LIMIT_BURST,
           LOG_FORMAT);
