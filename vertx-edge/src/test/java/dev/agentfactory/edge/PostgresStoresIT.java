@@ -13,11 +13,10 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Cluster mode's shared stores on a real PostgreSQL server, as two nodes see them: what one node
@@ -25,26 +24,15 @@ import org.junit.jupiter.api.Test;
  */
 class PostgresStoresIT {
 
-  private static PostgresServer postgres;
+  @RegisterExtension static final PostgresServer.PerClass postgres = new PostgresServer.PerClass();
+
   private Vertx vertx;
   private String url;
-
-  @BeforeAll
-  static void startPostgres() throws Exception {
-    postgres = PostgresServer.start();
-  }
-
-  @AfterAll
-  static void stopPostgres() throws Exception {
-    if (postgres != null) {
-      postgres.close();
-    }
-  }
 
   @BeforeEach
   void open() throws Exception {
     vertx = Vertx.vertx();
-    url = postgres.createDatabase();
+    url = postgres.server().createDatabase();
   }
 
   @AfterEach
@@ -80,7 +68,7 @@ class PostgresStoresIT {
   void theKeyStoreReconnectsAfterTheDatabaseDroppedItsConnection() throws Exception {
     try (ApiKeyStore store = ApiKeyStore.open(url)) {
       store.create("acme", "before");
-      assertThat(postgres.dropConnections(url)).isEqualTo(1);
+      assertThat(postgres.server().dropConnections(url)).isEqualTo(1);
       store.create("acme", "after");
       assertThat(store.all()).extracting(ApiKey::name).containsExactly("before", "after");
     }
@@ -97,7 +85,7 @@ class PostgresStoresIT {
       await(onA.create("default", codec.readResource("agents/math.json")));
       assertThat(await(onB.get(AgentRef.of("math"))).deployment().stableVersion()).isEqualTo(1);
 
-      assertThat(postgres.dropConnections(url)).isEqualTo(2);
+      assertThat(postgres.server().dropConnections(url)).isEqualTo(2);
       assertThat(await(onB.versions(AgentRef.of("math")))).hasSize(1);
       assertThat(await(onA.list("default"))).hasSize(1);
     } finally {
@@ -112,7 +100,7 @@ class PostgresStoresIT {
     java.util.List<JdbcAgentStore> stores = new java.util.ArrayList<>();
     try {
       for (int round = 0; round < 5; round++) {
-        String db = postgres.createDatabase();
+        String db = postgres.server().createDatabase();
         java.util.List<Future<dev.agentfactory.edge.agent.AgentVersion>> applies =
             new java.util.ArrayList<>();
         java.util.List<AgentRegistry> nodes = new java.util.ArrayList<>();

@@ -1,8 +1,7 @@
 package dev.agentfactory.edge.agent;
 
 import dev.agentfactory.edge.store.PostgresServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Every {@link AgentRegistryIT} test on a real PostgreSQL server, a database of its own per test:
@@ -10,23 +9,11 @@ import org.junit.jupiter.api.BeforeAll;
  */
 class AgentRegistryPostgresIT extends AgentRegistryIT {
 
-  private static PostgresServer postgres;
-
-  @BeforeAll
-  static void startPostgres() throws Exception {
-    postgres = PostgresServer.start();
-  }
-
-  @AfterAll
-  static void stopPostgres() throws Exception {
-    if (postgres != null) {
-      postgres.close();
-    }
-  }
+  @RegisterExtension static final PostgresServer.PerClass postgres = new PostgresServer.PerClass();
 
   @Override
   String storeUrl() throws Exception {
-    return postgres.createDatabase();
+    return postgres.server().createDatabase();
   }
 
   @Override

@@ -10,10 +10,9 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.HashMap;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Every {@link JdbcTurnStoreIT} test on a real PostgreSQL server, the store cluster mode shares
@@ -22,20 +21,9 @@ import org.junit.jupiter.api.Test;
  */
 class JdbcTurnStorePostgresIT extends JdbcTurnStoreIT {
 
-  private static PostgresServer postgres;
+  @RegisterExtension static final PostgresServer.PerClass postgres = new PostgresServer.PerClass();
+
   private final Map<String, String> databases = new HashMap<>();
-
-  @BeforeAll
-  static void startPostgres() throws Exception {
-    postgres = PostgresServer.start();
-  }
-
-  @AfterAll
-  static void stopPostgres() throws Exception {
-    if (postgres != null) {
-      postgres.close();
-    }
-  }
 
   @BeforeEach
   void freshDatabases() {
@@ -46,7 +34,7 @@ class JdbcTurnStorePostgresIT extends JdbcTurnStoreIT {
   String storeUrl(String name) throws Exception {
     String url = databases.get(name);
     if (url == null) {
-      url = postgres.createDatabase();
+      url = postgres.server().createDatabase();
       databases.put(name, url);
     }
     return url;
@@ -71,10 +59,10 @@ class JdbcTurnStorePostgresIT extends JdbcTurnStoreIT {
   void turnsAreWrittenAndFoundAfterTheDatabaseDroppedTheStoresConnection() throws Exception {
     Interaction before = turn("acme", "s1", 1, "ls");
     await(store.put("c1", before));
-    assertThat(postgres.dropConnections(url)).isEqualTo(1);
+    assertThat(postgres.server().dropConnections(url)).isEqualTo(1);
     assertThat(await(store.find("acme", "s1", "c1"))).isEqualTo(new TurnStore.Lookup.Found(before));
     Interaction after = turn("acme", "s1", 2, "pwd");
-    assertThat(postgres.dropConnections(url)).isEqualTo(1);
+    assertThat(postgres.server().dropConnections(url)).isEqualTo(1);
     await(store.put("c2", after));
     assertThat(await(store.find("acme", "s1", "c2"))).isEqualTo(new TurnStore.Lookup.Found(after));
   }

@@ -19,6 +19,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * A real PostgreSQL server for tests: the Debian package's binaries ({@code
@@ -46,6 +49,36 @@ public final class PostgresServer implements AutoCloseable {
     this.port = port;
     this.cleanup = new Thread(process::destroyForcibly, "postgres-test-cleanup");
     Runtime.getRuntime().addShutdownHook(cleanup);
+  }
+
+  /**
+   * One server for a test class, started before its {@code @BeforeAll} methods and stopped after
+   * its {@code @AfterAll} methods:
+   *
+   * <pre>{@code
+   * @RegisterExtension static final PostgresServer.PerClass postgres = new PostgresServer.PerClass();
+   * ... postgres.server().createDatabase() ...
+   * }</pre>
+   */
+  public static final class PerClass implements BeforeAllCallback, AfterAllCallback {
+    private PostgresServer server;
+
+    @Override
+    public void beforeAll(ExtensionContext context) throws Exception {
+      server = start();
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) throws Exception {
+      if (server != null) {
+        server.close();
+        server = null;
+      }
+    }
+
+    public PostgresServer server() {
+      return server;
+    }
   }
 
   /** Starts a server, or skips the calling test when PostgreSQL is not installed (see above). */
