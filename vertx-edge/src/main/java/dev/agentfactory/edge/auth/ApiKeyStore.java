@@ -72,7 +72,9 @@ public final class ApiKeyStore implements AutoCloseable {
   /**
    * Runs {@code work} on the connection; if the database dropped it (a restart, a failover, an idle
    * timeout: {@link JdbcWorker#connectionLost}), once more on a new one. Each statement commits on
-   * its own, and a statement that failed that way did not commit.
+   * its own; one that failed that way normally did not commit. If the drop came between the commit
+   * and its answer, a retried {@link #create} leaves one unused key row behind, whose secret nobody
+   * ever saw (it authenticates nothing), and a retried revoke changes nothing.
    */
   private <T> T run(Work<T> work) throws SQLException {
     try {
