@@ -455,17 +455,15 @@ public final class AgentFactoryNode implements AutoCloseable {
   /** The agent registry on its durable store, with the built-in demo agents applied. */
   private void startAgents(Path edgeDir) {
     Optional<String> shared = config.agentsStoreUrl();
+    // a shared store's URL carries its own user and password; the embedded file has none
+    String url = shared.orElse(JdbcAgentStore.embeddedUrl(edgeDir));
+    String user = shared.isPresent() ? null : "";
     try {
       agentStore =
-          shared.isPresent()
-              ? JdbcAgentStore.open(vertx, shared.get(), null, null)
-                  .toCompletionStage()
-                  .toCompletableFuture()
-                  .join()
-              : JdbcAgentStore.open(vertx, JdbcAgentStore.embeddedUrl(edgeDir), "", "")
-                  .toCompletionStage()
-                  .toCompletableFuture()
-                  .join();
+          JdbcAgentStore.open(vertx, url, user, user)
+              .toCompletionStage()
+              .toCompletableFuture()
+              .join();
     } catch (CompletionException e) {
       Throwable cause = e.getCause() != null ? e.getCause() : e;
       Throwable root = cause;
