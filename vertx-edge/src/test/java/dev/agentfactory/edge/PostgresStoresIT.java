@@ -1,6 +1,7 @@
 package dev.agentfactory.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.agentfactory.edge.agent.AgentRef;
 import dev.agentfactory.edge.agent.AgentRegistry;
@@ -91,6 +92,34 @@ class PostgresStoresIT {
     } finally {
       await(a.close());
       await(b.close());
+    }
+  }
+
+  @Test
+  void duringADatabaseRestartCallsFailWithATypedErrorAndAfterItTheStoresWorkAgain()
+      throws Exception {
+    AgentSpecCodec codec = new AgentSpecCodec();
+    JdbcAgentStore agents = await(JdbcAgentStore.open(vertx, url, "af", ""));
+    try (ApiKeyStore keys = ApiKeyStore.open(url)) {
+      AgentRegistry registry = new AgentRegistry(agents);
+      await(registry.create("default", codec.readResource("agents/math.json")));
+      keys.create("acme", "before");
+
+      postgres.server().stop();
+      assertThatThrownBy(() -> await(registry.list("default")))
+          .isInstanceOfSatisfying(
+              dev.agentfactory.edge.agent.AgentException.class,
+              e ->
+                  assertThat(e.code())
+                      .isEqualTo(
+                          dev.agentfactory.edge.agent.AgentException.Code.STORE_UNAVAILABLE));
+      assertThatThrownBy(keys::all).isInstanceOf(java.sql.SQLException.class);
+
+      postgres.server().restart();
+      assertThat(await(registry.list("default"))).hasSize(1);
+      assertThat(keys.all()).extracting(ApiKey::name).containsExactly("before");
+    } finally {
+      await(agents.close());
     }
   }
 

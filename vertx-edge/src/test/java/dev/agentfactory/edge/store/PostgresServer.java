@@ -39,15 +39,23 @@ public final class PostgresServer implements AutoCloseable {
   private static final AtomicInteger DATABASES = new AtomicInteger();
 
   private final Path base;
-  private final Process process;
+  private final List<String> command;
   private final int port;
   private final Thread cleanup;
+  private volatile Process process;
 
-  private PostgresServer(Path base, Process process, int port) {
+  private PostgresServer(Path base, List<String> command, int port) {
     this.base = base;
-    this.process = process;
+    this.command = command;
     this.port = port;
-    this.cleanup = new Thread(process::destroyForcibly, "postgres-test-cleanup");
+    this.cleanup =
+        new Thread(
+            () -> {
+              if (process != null) {
+                process.destroyForcibly();
+              }
+            },
+            "postgres-test-cleanup");
     Runtime.getRuntime().addShutdownHook(cleanup);
   }
 
@@ -150,25 +158,53 @@ public final class PostgresServer implements AutoCloseable {
             "synchronous_commit=off",
             "-c",
             "full_page_writes=off"));
-    Process process =
-        new ProcessBuilder(server)
+    PostgresServer started = new PostgresServer(base, List.copyOf(server), port);
+    try {
+      started.startServer();
+    } catch (Exception e) {
+      started.close();
+      throw e;
+    }
+    return started;
+  }
+
+  /** Starts the server process on the cluster and port of this instance; waits until it answers. */
+  private void startServer() throws Exception {
+    Path log = base.resolve("postgres.log");
+    process =
+        new ProcessBuilder(command)
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
             .start();
-    PostgresServer started = new PostgresServer(base, process, port);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (true) {
-      try (Connection c = DriverManager.getConnection(started.url("postgres"))) {
-        return started;
+      try (Connection c = DriverManager.getConnection(url("postgres"))) {
+        return;
       } catch (SQLException notYet) {
         if (!process.isAlive() || System.nanoTime() > deadline) {
-          started.close();
           throw new IllegalStateException(
               "PostgreSQL did not start on port " + port + ":\n" + Files.readString(log), notYet);
         }
         Thread.sleep(50);
       }
     }
+  }
+
+  /** Stops the server (fast shutdown: open connections are closed); its data stays. */
+  public void stop() throws Exception {
+    Process p = process;
+    if (p != null && p.isAlive()) {
+      new ProcessBuilder("kill", "-INT", String.valueOf(p.pid())).start().waitFor();
+      if (!p.waitFor(30, TimeUnit.SECONDS)) {
+        p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  /** Starts the server again after {@link #stop}, on the same port and data. */
+  public void restart() throws Exception {
+    stop();
+    startServer();
   }
 
   /** The JDBC URL of database {@code name} for user {@code af}. */
@@ -214,12 +250,7 @@ public final class PostgresServer implements AutoCloseable {
   @Override
   public void close() throws Exception {
     try {
-      if (process.isAlive()) {
-        new ProcessBuilder("kill", "-INT", String.valueOf(process.pid())).start().waitFor();
-        if (!process.waitFor(30, TimeUnit.SECONDS)) {
-          process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-        }
-      }
+      stop();
     } finally {
       Runtime.getRuntime().removeShutdownHook(cleanup);
       try (Stream<Path> files = Files.walk(base)) {
