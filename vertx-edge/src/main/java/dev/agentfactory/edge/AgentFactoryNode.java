@@ -466,15 +466,8 @@ public final class AgentFactoryNode implements AutoCloseable {
               .join();
     } catch (CompletionException e) {
       Throwable cause = e.getCause() != null ? e.getCause() : e;
-      Throwable root = cause;
-      while (root.getCause() != null) {
-        root = root.getCause();
-      }
       throw new IllegalStateException(
-          "the agent store cannot be opened (agents.store.url): "
-              + cause.getMessage()
-              + (root == cause ? "" : ": " + root.getMessage()),
-          cause);
+          "the agent store cannot be opened (agents.store.url): " + cause.getMessage(), cause);
     }
     agentRegistry = new AgentRegistry(agentStore);
     modelProviders = new ModelProviders(vertx);

@@ -109,10 +109,13 @@ class PostgresStoresIT {
       assertThatThrownBy(() -> await(registry.list("default")))
           .isInstanceOfSatisfying(
               dev.agentfactory.edge.agent.AgentException.class,
-              e ->
-                  assertThat(e.code())
-                      .isEqualTo(
-                          dev.agentfactory.edge.agent.AgentException.Code.STORE_UNAVAILABLE));
+              e -> {
+                assertThat(e.code())
+                    .isEqualTo(dev.agentfactory.edge.agent.AgentException.Code.STORE_UNAVAILABLE);
+                assertThat(e.getMessage())
+                    .as("names the store and the database's own reason")
+                    .contains("cannot open the agent store at jdbc:postgresql://", "refused");
+              });
       assertThatThrownBy(keys::all).isInstanceOf(java.sql.SQLException.class);
 
       postgres.server().restart();

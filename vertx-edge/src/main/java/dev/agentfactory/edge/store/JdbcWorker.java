@@ -178,7 +178,12 @@ public final class JdbcWorker {
                 : DriverManager.getConnection(url, user, password);
         connection.setAutoCommit(false);
       } catch (SQLException e) {
-        throw new SQLException("cannot open the " + what + " at " + redactUrl(url), e);
+        // the driver's own reason (connection refused, authentication failed) goes into the
+        // message: it is the one line a node's start-up error shows
+        throw new SQLException(
+            "cannot open the " + what + " at " + redactUrl(url) + ": " + e.getMessage(),
+            e.getSQLState(),
+            e);
       }
     }
     return connection;
