@@ -40,7 +40,7 @@ public final class AgentRegistry {
 
   /** A registry whose agents may name the built-in sandbox templates. */
   public AgentRegistry(AgentStore store) {
-    this(store, Clock.systemUTC(), Set.copyOf(TemplateCatalog.BUILT_IN));
+    this(store, Clock.systemUTC());
   }
 
   public AgentRegistry(AgentStore store, Clock clock) {

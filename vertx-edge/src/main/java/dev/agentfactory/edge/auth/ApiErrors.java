@@ -2,7 +2,9 @@ package dev.agentfactory.edge.auth;
 
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
@@ -16,11 +18,19 @@ public final class ApiErrors {
     if (ctx.response().ended()) {
       return;
     }
+    send(ctx.response(), status, error(code, message, field));
+  }
+
+  private static JsonObject error(String code, String message, String field) {
     JsonObject error = new JsonObject().put("code", code).put("message", message);
     if (field != null) {
       error.put("field", field);
     }
-    ctx.response()
+    return error;
+  }
+
+  private static void send(HttpServerResponse response, int status, JsonObject error) {
+    response
         .setStatusCode(status)
         .putHeader("content-type", "application/json")
         .end(new JsonObject().put("error", error).encode());
@@ -92,10 +102,11 @@ public final class ApiErrors {
   /**
    * The HTTP server's {@code invalidRequestHandler}: answers a request its decoder refused in the
    * API's error shape, where Vert.x would answer 414/431 with an empty body or close the connection
-   * without a word. The request line over {@code HttpServerOptions.maxInitialLineLength} (4 KiB) is
-   * 414 {@code uri_too_long}, headers over {@code maxHeaderSize} (8 KiB) 431 {@code
-   * headers_too_large}, anything else that is not HTTP/1.1 400 {@code bad_request}. The connection
-   * closes after the answer: the decoder cannot tell where the next request would start.
+   * without a word. The request line over {@code HttpServerOptions.maxInitialLineLength} (4096
+   * bytes, the default the node keeps) is 414 {@code uri_too_long}, headers over {@code
+   * maxHeaderSize} (8192) 431 {@code headers_too_large}, anything else that is not HTTP/1.1 400
+   * {@code bad_request}. The connection closes after the answer: the decoder cannot tell where the
+   * next request would start.
    */
   public static void invalidRequest(HttpServerRequest request) {
     Throwable cause = request.decoderResult().cause();
@@ -105,11 +116,15 @@ public final class ApiErrors {
     if (cause instanceof TooLongHttpLineException) {
       status = 414;
       code = "uri_too_long";
-      message = "the request line is over 4 KiB (method, path and query together)";
+      message =
+          "the request line (method, path and query together) is over "
+              + HttpServerOptions.DEFAULT_MAX_INITIAL_LINE_LENGTH
+              + " bytes";
     } else if (cause instanceof TooLongHttpHeaderException) {
       status = 431;
       code = "headers_too_large";
-      message = "the request headers are over 8 KiB together";
+      message =
+          "the request headers are over " + HttpServerOptions.DEFAULT_MAX_HEADER_SIZE + " bytes";
     } else {
       status = 400;
       code = "bad_request";
@@ -117,26 +132,15 @@ public final class ApiErrors {
           "the request is not valid HTTP/1.1"
               + (cause == null || cause.getMessage() == null ? "" : ": " + cause.getMessage());
     }
-    JsonObject error = new JsonObject().put("code", code).put("message", message);
-    request
-        .response()
-        .setStatusCode(status)
-        .putHeader("connection", "close")
-        .putHeader("content-type", "application/json")
-        .end(new JsonObject().put("error", error).encode());
+    send(request.response().putHeader("connection", "close"), status, error(code, message, null));
   }
 
   /** 429 with a Retry-After header (seconds, rounded up) and the exact wait in the body. */
   public static void tooMany(RoutingContext ctx, String code, String message, long retryAfterMs) {
-    JsonObject error =
-        new JsonObject()
-            .put("code", code)
-            .put("message", message)
-            .put("retry_after_ms", retryAfterMs);
-    ctx.response()
-        .setStatusCode(429)
-        .putHeader("retry-after", Long.toString(Math.max(1, (retryAfterMs + 999) / 1000)))
-        .putHeader("content-type", "application/json")
-        .end(new JsonObject().put("error", error).encode());
+    send(
+        ctx.response()
+            .putHeader("retry-after", Long.toString(Math.max(1, (retryAfterMs + 999) / 1000))),
+        429,
+        error(code, message, null).put("retry_after_ms", retryAfterMs));
   }
 }

@@ -63,7 +63,9 @@ public final class FrameCodec {
     if (id == null) {
       throw new FrameException("invalid_field", "id is required", "id", null);
     }
-    String lone = loneSurrogateAt(root, "");
+    // Text decoded from a WebSocket frame's UTF-8 holds no lone surrogate; only a JSON escape
+    // can make one, so frames without "\\u" (nearly all) skip the walk over the tree.
+    String lone = text.contains("\\u") || hasLoneSurrogate(text) ? loneSurrogateAt(root, "") : null;
     if (lone != null) {
       // JSON may escape half of a UTF-16 pair (\ud800), UTF-8 cannot hold it: a command or message
       // would reach the sandbox or the model with '?' in its place, so it is refused instead.

@@ -2,7 +2,6 @@ package dev.agentfactory.edge.store;
 
 import java.io.IOException;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -239,11 +238,6 @@ public final class PostgresServer implements AutoCloseable {
       rs.next();
       return rs.getInt(1);
     }
-  }
-
-  /** The server's log so far (initdb's and the server's output), for failure messages. */
-  public String log() throws IOException {
-    return Files.readString(base.resolve("postgres.log"), StandardCharsets.UTF_8);
   }
 
   /** Fast shutdown (SIGINT: open connections are closed), then the cluster is deleted. */
