@@ -286,7 +286,7 @@ public final class AgentFactoryNode implements AutoCloseable {
         turns.sealingKeyId(),
         turns::turnsUnderMissingKeys);
     KeysHandler keys = new KeysHandler(auth);
-    AgentsHandler agentsApi = new AgentsHandler(agentRegistry);
+    AgentsHandler agentsApi = new AgentsHandler(agentRegistry, config.agentsSecrets());
     JobsHandler jobs = new JobsHandler(() -> flinkRest, () -> pipeline);
     DrainHandler drains = new DrainHandler(() -> warmPool);
     EvalHandler evalApi = new EvalHandler(evalBoard);
@@ -470,7 +470,7 @@ public final class AgentFactoryNode implements AutoCloseable {
           "the agent store cannot be opened (agents.store.url): " + cause.getMessage(), cause);
     }
     agentRegistry = new AgentRegistry(agentStore);
-    modelProviders = new ModelProviders(vertx);
+    modelProviders = new ModelProviders(vertx, config.agentsSecrets());
     AgentSpec math = new AgentSpecCodec().readResource("agents/math.json");
     agentRegistry.apply(Auth.DEFAULT_TENANT, math).toCompletionStage().toCompletableFuture().join();
   }

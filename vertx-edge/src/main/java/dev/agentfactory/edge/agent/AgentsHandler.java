@@ -2,6 +2,7 @@ package dev.agentfactory.edge.agent;
 
 import dev.agentfactory.edge.auth.ApiErrors;
 import dev.agentfactory.edge.auth.Auth;
+import dev.agentfactory.edge.model.SecretPolicy;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -12,15 +13,23 @@ import java.util.function.Function;
 /**
  * {@code /v1/agents}: agents, their immutable versions and their deployments, per tenant (another
  * tenant's agent answers 404). Specs are parsed once by {@link AgentSpecCodec}, whose errors name
- * the field.
+ * the field. A spec whose {@code model.api_key} the node's {@link SecretPolicy} does not allow for
+ * the tenant and base URL is refused ({@code invalid_spec}).
  */
 public final class AgentsHandler {
 
   private final AgentRegistry registry;
   private final AgentSpecCodec codec = new AgentSpecCodec();
+  private final SecretPolicy secrets;
 
+  /** With the {@link SecretPolicy#defaults() default} secret rules. */
   public AgentsHandler(AgentRegistry registry) {
+    this(registry, SecretPolicy.defaults());
+  }
+
+  public AgentsHandler(AgentRegistry registry, SecretPolicy secrets) {
     this.registry = registry;
+    this.secrets = secrets;
   }
 
   public void create(RoutingContext ctx) {
@@ -112,6 +121,18 @@ public final class AgentsHandler {
           "invalid_spec",
           "name is '" + spec.name() + "' but the path names agent '" + expectedName + "'",
           "name");
+      return;
+    }
+    AgentSpec.ModelSpec model = spec.model();
+    if (model.apiKey().isPresent()
+        && model.baseUrl().isPresent()
+        && !secrets.allows(Auth.tenant(ctx), model.apiKey().get(), model.baseUrl().get())) {
+      ApiErrors.send(
+          ctx,
+          400,
+          "invalid_spec",
+          secrets.refusal(model.apiKey().get(), model.baseUrl().get()),
+          "model.api_key");
       return;
     }
     reply(ctx, action.apply(spec), status);

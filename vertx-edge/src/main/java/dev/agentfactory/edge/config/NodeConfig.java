@@ -4,6 +4,7 @@ import dev.agentfactory.cluster.ClusterConfig;
 import dev.agentfactory.cluster.ClusterOptions;
 import dev.agentfactory.cluster.InvalidClusterConfigException;
 import dev.agentfactory.connectors.flink.JudgeConfig;
+import dev.agentfactory.edge.model.SecretPolicy;
 import dev.agentfactory.edge.session.TurnCipher;
 import java.net.URI;
 import java.nio.file.Path;
@@ -42,6 +43,7 @@ public record NodeConfig(
     Optional<String> adminKey,
     Optional<String> authStoreUrl,
     Optional<String> agentsStoreUrl,
+    SecretPolicy agentsSecrets,
     int rateLimitPerSecond,
     int rateLimitBurst,
     boolean dataEnabled,
@@ -114,6 +116,7 @@ public record NodeConfig(
         source.optional(NodeOptions.ADMIN_KEY),
         source.optional(NodeOptions.AUTH_STORE_URL),
         source.optional(NodeOptions.AGENTS_STORE_URL),
+        source.get(NodeOptions.AGENTS_SECRETS),
         source.get(NodeOptions.RATE_LIMIT_PER_SECOND),
         source.get(NodeOptions.RATE_LIMIT_BURST),
         source.get(NodeOptions.DATA_ENABLED),

@@ -1,5 +1,6 @@
 package dev.agentfactory.edge.config;
 
+import dev.agentfactory.edge.model.SecretPolicy;
 import java.util.List;
 
 /**
@@ -21,8 +22,8 @@ public final class NodeOptions {
           "http.host",
           "AF_HTTP_HOST",
           "127.0.0.1",
-          "Address the HTTP and WebSocket API binds to. Loopback by default: there is no"
-              + " authentication yet.");
+          "Address the HTTP and WebSocket API binds to. Loopback by default; any other address"
+              + " needs auth.admin.key.");
 
   public static final Option<Integer> HTTP_PORT =
       Option.port("http.port", "AF_HTTP_PORT", 8080, "Port of the HTTP and WebSocket API.");
@@ -237,6 +238,17 @@ public final class NodeOptions {
               + " served by every node (e.g. `jdbc:postgresql://db:5432/af?user=af&password=…`)."
               + " Empty: an H2 file under DATA_DIR/edge, this node's alone.");
 
+  public static final Option<SecretPolicy> AGENTS_SECRETS =
+      new Option<>(
+          "agents.secrets",
+          "AF_AGENTS_SECRETS",
+          SecretPolicy.DEFAULT,
+          "Secrets agent specs may name as model.api_key, and where they may be sent: comma list"
+              + " of env:NAME, env:PREFIX*, file:/path or file:/dir/* (with {tenant} for the"
+              + " calling tenant), each optionally @URL to allow only base URLs under it. Empty: no"
+              + " secret. See docs/agents.md.",
+          SecretPolicy::parse);
+
   public static final Option<Integer> RATE_LIMIT_PER_SECOND =
       Option.positiveInt(
           "auth.rate.limit.per.second",
@@ -326,6 +338,7 @@ public final class NodeOptions {
           ADMIN_KEY,
           AUTH_STORE_URL,
           AGENTS_STORE_URL,
+          AGENTS_SECRETS,
           RATE_LIMIT_PER_SECOND,
           RATE_LIMIT_BURST,
           LOG_FORMAT);

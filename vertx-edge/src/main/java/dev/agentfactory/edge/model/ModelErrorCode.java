@@ -25,6 +25,11 @@ public enum ModelErrorCode {
   STREAM_INTERRUPTED("stream_interrupted", false),
   /** The API key's secret reference could not be resolved. */
   SECRET_UNAVAILABLE("secret_unavailable", false),
+  /**
+   * The node's {@code agents.secrets} does not let agents send this secret to this URL (a spec
+   * stored before the rule changed, or by a node with other rules).
+   */
+  SECRET_NOT_ALLOWED("secret_not_allowed", false),
   /** The request is valid but this provider cannot serve it (e.g. an unknown scripted model). */
   UNSUPPORTED("unsupported", false),
   /** The consumer cancelled the stream. */

@@ -26,4 +26,19 @@ public interface ModelProvider {
    * including invalid requests and unresolvable secrets, arrives through the stream.
    */
   ModelStream stream(ChatRequest request);
+
+  /** A provider whose every call fails with {@code error}, sending nothing anywhere. */
+  static ModelProvider failing(io.vertx.core.Vertx vertx, String name, ModelException error) {
+    return new ModelProvider() {
+      @Override
+      public String name() {
+        return name;
+      }
+
+      @Override
+      public ModelStream stream(ChatRequest request) {
+        return new BufferedModelStream(vertx.getOrCreateContext(), out -> out.fail(error));
+      }
+    };
+  }
 }

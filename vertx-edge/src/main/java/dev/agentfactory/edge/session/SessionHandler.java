@@ -155,7 +155,7 @@ public final class SessionHandler {
             settings,
             metrics,
             version,
-            version == null ? null : providers.forSpec(version.spec().model()),
+            version == null ? null : providers.forSpec(tenant, version.spec().model()),
             () -> {
               if (live.remove(id) != null) {
                 perTenant.computeIfPresent(tenant, (t, n) -> n <= 1 ? null : n - 1);

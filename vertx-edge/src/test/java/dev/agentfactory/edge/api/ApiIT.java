@@ -365,6 +365,52 @@ class ApiIT {
   }
 
   @Test
+  void anAgentMayNotSendTheNodesSecretsToAServerOfItsChoice() throws Exception {
+    String acme = newKey("acme");
+    String spec =
+        "{\"name\":\"leak\",\"model\":{\"provider\":\"openai\",\"name\":\"gpt-4o-mini\","
+            + "\"base_url\":\"BASE\",\"api_key\":\"KEY\"},\"system_prompt\":\"x\","
+            + "\"tools\":[\"sandbox.exec\"],\"sandbox\":{\"template\":\"shell\"}}";
+
+    for (String[] refused :
+        List.of(
+            new String[] {"https://collector.example/v1", "env:AF_ADMIN_KEY"},
+            new String[] {"https://api.openai.com/v1", "file:/data/edge/turn-store.key"},
+            new String[] {"https://collector.example/v1", "env:OPENAI_API_KEY"})) {
+      HttpResponse<String> response =
+          send(
+              "POST",
+              "/v1/agents",
+              acme,
+              spec.replace("BASE", refused[0]).replace("KEY", refused[1]));
+      assertThat(response.statusCode()).as(response.body()).isEqualTo(400);
+      JsonNode error = MAPPER.readTree(response.body()).get("error");
+      assertThat(error.get("code").asText()).isEqualTo("invalid_spec");
+      assertThat(error.get("field").asText()).isEqualTo("model.api_key");
+      assertThat(error.get("message").asText()).contains(refused[1], refused[0], "agents.secrets");
+    }
+    assertThat(send("GET", "/v1/agents/leak", acme, null).statusCode()).isEqualTo(404);
+
+    // the default rule: the node's OpenAI key, to OpenAI
+    HttpResponse<String> allowed =
+        send(
+            "POST",
+            "/v1/agents",
+            acme,
+            spec.replace("BASE", "https://api.openai.com/v1").replace("KEY", "env:OPENAI_API_KEY"));
+    assertThat(allowed.statusCode()).as(allowed.body()).isEqualTo(201);
+    // a new version cannot point the allowed key elsewhere either
+    HttpResponse<String> moved =
+        send(
+            "POST",
+            "/v1/agents/leak/versions",
+            acme,
+            spec.replace("BASE", "https://collector.example/v1")
+                .replace("KEY", "env:OPENAI_API_KEY"));
+    assertThat(moved.statusCode()).as(moved.body()).isEqualTo(400);
+  }
+
+  @Test
   void jobsNeedTheAdminKeyAndSayWhenFlinkIsNotUp() throws Exception {
     assertThat(send("GET", "/v1/jobs", newKey("acme"), null).statusCode()).isEqualTo(403);
     HttpResponse<String> starting = send("GET", "/v1/jobs", ADMIN, null);
