@@ -58,7 +58,7 @@ class KubernetesManifestTest {
   }
 
   @Test
-  void probesUseTheHttpPortAndTheHealthRoute() {
+  void probesUseTheHttpPortAndTheReadyRoute() {
     JsonNode c = container();
     int httpPort = -1;
     for (JsonNode port : c.path("ports")) {
@@ -67,8 +67,19 @@ class KubernetesManifestTest {
       }
     }
     assertThat(httpPort).isEqualTo(8080);
-    assertThat(c.at("/readinessProbe/httpGet/path").asText()).isEqualTo("/health");
+    // /ready answers 503 while the node drains; /health does not
+    assertThat(c.at("/readinessProbe/httpGet/path").asText()).isEqualTo("/ready");
     assertThat(c.at("/readinessProbe/httpGet/port").asText()).isIn("http", "8080");
+  }
+
+  @Test
+  void theGracePeriodCoversTheDrainAndTheClose() {
+    long grace = statefulSet.at("/spec/template/spec/terminationGracePeriodSeconds").asLong();
+    // SIGTERM: drain up to the timeout + 5 s (AgentFactoryNode.drain), then close, whose final
+    // savepoint alone may take a minute
+    assertThat(grace)
+        .isGreaterThanOrEqualTo(
+            dev.agentfactory.cluster.pool.PoolConfig.DEFAULT_DRAIN_TIMEOUT.toSeconds() + 5 + 60);
   }
 
   private static JsonNode container() {
