@@ -19,6 +19,7 @@ import org.apache.avro.generic.GenericRecord;
  *
  * <pre>
  * example_id           string
+ * amends_event_id      string (nullable)
  * trace_id             string (nullable)
  * session_id           string
  * tenant               string
@@ -152,6 +153,7 @@ public final class DatasetSchemas {
     Schema timestamp = LogicalTypes.timestampMillis().addToSchema(Schema.create(Schema.Type.LONG));
     return fields
         .requiredString("example_id")
+        .optionalString("amends_event_id")
         .optionalString("trace_id")
         .requiredString("session_id")
         .requiredString("tenant")
@@ -204,6 +206,7 @@ public final class DatasetSchemas {
 
   private static void putProvenance(GenericData.Record record, Provenance p) {
     record.put("example_id", p.exampleId());
+    record.put("amends_event_id", p.amendsEventId());
     record.put("trace_id", p.traceId());
     record.put("session_id", p.sessionId());
     record.put("tenant", p.tenant());

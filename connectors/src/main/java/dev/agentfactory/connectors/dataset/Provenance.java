@@ -6,17 +6,21 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.UUID;
 
 /**
  * The columns every row of every dataset kind carries: where the row came from and what was done to
- * it. Nullable: {@code traceId}, {@code model}.
+ * it. Nullable: {@code amendsEventId}, {@code traceId}, {@code model}.
  *
  * @param exampleId the event id: one event gives at most one row per dataset, so it is unique per
  *     dataset, and a replayed event keeps it (deduplicate on it)
+ * @param amendsEventId the turn's event id if the row comes from an amending event, else null: a
+ *     withdrawal of the turn (its {@code example_id}) also takes back the rows of its amendments
  * @param piiSpans what the scrubber found, in the offsets of the original text, never the values
  */
 public record Provenance(
     String exampleId,
+    String amendsEventId,
     String traceId,
     String sessionId,
     String tenant,
@@ -43,6 +47,38 @@ public record Provenance(
     piiSpans = List.copyOf(piiSpans);
   }
 
+  /** The provenance of a row that does not come from an amending event. */
+  public Provenance(
+      String exampleId,
+      String traceId,
+      String sessionId,
+      String tenant,
+      String agent,
+      String agentVersion,
+      String model,
+      Instant createdAt,
+      int schemaVersion,
+      String scrubPolicyVersion,
+      List<Label> labels,
+      List<Score> scores,
+      List<PiiFinding> piiSpans) {
+    this(
+        exampleId,
+        null,
+        traceId,
+        sessionId,
+        tenant,
+        agent,
+        agentVersion,
+        model,
+        createdAt,
+        schemaVersion,
+        scrubPolicyVersion,
+        labels,
+        scores,
+        piiSpans);
+  }
+
   /**
    * The provenance of a row from a scrubbed event: its ids, agent, model, PII findings, and a
    * {@code user_rating} label when the event carries a thumbs up or down, a {@code user_comment}
@@ -65,6 +101,7 @@ public record Provenance(
                 labels.add(new Label(Label.USER_COMMENT, c, Label.SOURCE_USER, null, null, false)));
     return new Provenance(
         event.eventId().toString(),
+        event.amends().map(UUID::toString).orElse(null),
         event.traceId().orElse(null),
         event.sessionId(),
         event.tenant(),
@@ -87,6 +124,7 @@ public record Provenance(
     s.addAll(moreScores);
     return new Provenance(
         exampleId,
+        amendsEventId,
         traceId,
         sessionId,
         tenant,

@@ -2,7 +2,6 @@ package dev.agentfactory.connectors.dataset;
 
 import dev.agentfactory.connectors.event.Interaction;
 import dev.agentfactory.connectors.event.Rating;
-import dev.agentfactory.connectors.event.Reference;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
@@ -13,17 +12,21 @@ import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
 
 /**
- * A turn's {@code sft} row taken back by feedback that arrived after it was written: a thumbs-down,
- * or a reference that makes the turn an evaluation example. Parquet files are immutable, so the
- * pipeline records the withdrawal in {@code <datasets>/_withdrawals/sft/} and a version cut leaves
- * the withdrawn rows out (docs/datasets.md, "Withdrawn rows").
+ * A turn's rows taken back by feedback: a thumbs-down that arrived after the turn's {@code sft} row
+ * was written, or a reference that makes the turn an evaluation example, which takes back every
+ * training row of the turn ({@code sft}, {@code preference}, {@code unpaired}, {@code rft}),
+ * including the rows its amending events made, whichever arrived first. Parquet files are
+ * immutable, so the pipeline records the withdrawal in {@code <datasets>/_withdrawals/<dataset>/}
+ * and a version cut leaves out the rows whose {@code example_id} or {@code amends_event_id} is
+ * withdrawn (docs/datasets.md, "Withdrawn rows").
  *
  * <pre>{@code
- * Optional<Withdrawal> w = Withdrawal.of(amendingEvent); // present for a later thumbs-down
+ * Optional<Withdrawal> w = Withdrawal.of(DatasetKind.UNPAIRED, event); // present for an eval turn
  * }</pre>
  *
- * @param exampleId the withdrawn row's {@code example_id}: the amended turn event's id
- * @param withdrawnBy the amending event's id
+ * @param exampleId the turn's event id: the {@code example_id} of the turn's own rows and the
+ *     {@code amends_event_id} of its amendments' rows
+ * @param withdrawnBy the id of the event that withdraws
  * @param reason {@value #RATED_DOWN} or {@value #EVAL_EXAMPLE}
  */
 public record Withdrawal(
@@ -76,17 +79,33 @@ public record Withdrawal(
    * never made an {@code sft} row in the first place.
    */
   public static Optional<Withdrawal> of(Interaction event) {
-    if (!event.isAmendment()) {
+    return of(DatasetKind.SFT, event);
+  }
+
+  /**
+   * The withdrawal {@code event} makes from dataset {@code kind}:
+   *
+   * <ul>
+   *   <li>an {@code eval: true} reference, on the turn's own event or an amending one, withdraws
+   *       the turn from every training kind: an earlier or later amendment without the reference (a
+   *       rating, a comparison, a training reference) makes rows the event cannot see, and the
+   *       withdrawal takes them back by their {@code amends_event_id};
+   *   <li>a {@code down} rating on an amending event withdraws the turn's {@code sft} row.
+   * </ul>
+   *
+   * Empty for {@code eval} (never withdrawn) and for any other event. A turn's own eval or
+   * thumbs-down event never made an {@code sft} row, so it withdraws nothing from {@code sft}.
+   */
+  public static Optional<Withdrawal> of(DatasetKind kind, Interaction event) {
+    if (kind == DatasetKind.EVAL) {
       return Optional.empty();
     }
     String reason = null;
-    if (event.reference().map(Reference::eval).orElse(false)) {
+    if (event.isEvalExample() && (kind != DatasetKind.SFT || event.isAmendment())) {
       reason = EVAL_EXAMPLE;
-    } else if (event
-        .feedback()
-        .flatMap(f -> f.rating())
-        .filter(r -> r == Rating.DOWN)
-        .isPresent()) {
+    } else if (kind == DatasetKind.SFT
+        && event.isAmendment()
+        && event.feedback().flatMap(f -> f.rating()).filter(r -> r == Rating.DOWN).isPresent()) {
       reason = RATED_DOWN;
     }
     if (reason == null) {
@@ -94,7 +113,7 @@ public record Withdrawal(
     }
     return Optional.of(
         new Withdrawal(
-            event.amends().orElseThrow().toString(),
+            event.amends().orElse(event.eventId()).toString(),
             event.eventId().toString(),
             reason,
             event.sessionId(),

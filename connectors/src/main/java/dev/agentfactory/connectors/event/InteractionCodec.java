@@ -217,7 +217,7 @@ public final class InteractionCodec {
         toolCalls(root),
         Optional.ofNullable(optionalText(root, MODEL, "")),
         usage,
-        root.has(LATENCY_MS) ? requiredLong(root, LATENCY_MS, "") : 0L,
+        root.hasNonNull(LATENCY_MS) ? requiredLong(root, LATENCY_MS, "") : 0L,
         Optional.ofNullable(optionalText(root, TRACE_ID, "")),
         feedback(root),
         reference(root),
@@ -363,9 +363,11 @@ public final class InteractionCodec {
                 optionalText(node, OUTPUT, path),
                 exitCode == null || exitCode.isNull() ? null : exitCode.intValue(),
                 status,
-                node.has(DURATION_MS) ? requiredLong(node, DURATION_MS, path) : 0L));
+                node.hasNonNull(DURATION_MS) ? requiredLong(node, DURATION_MS, path) : 0L));
       } catch (InvalidEventException e) {
-        throw new InvalidEventException(path + e.field(), e.reason());
+        // The field readers name the full path already; ToolCall's own checks only the field.
+        String field = e.field();
+        throw new InvalidEventException(field.startsWith(path) ? field : path + field, e.reason());
       }
     }
     return result;

@@ -173,6 +173,45 @@ class InteractionCodecTest {
     assertRejected(json, "tool_calls[0].duration_ms", "must be >= 0");
   }
 
+  private ObjectNode sandboxCommandJson() throws Exception {
+    return (ObjectNode)
+        JSON.readTree(
+            codec.toJson(
+                Interaction.sandboxCommand(
+                    "t", "s", 0, "a", "1", "ls", "", 1, Duration.ofMillis(1))));
+  }
+
+  @Test
+  void missingToolCallIdNamesTheFieldOnce() throws Exception {
+    ObjectNode json = sandboxCommandJson();
+    ((ObjectNode) json.withArray("tool_calls").get(0)).remove("gen_ai.tool.call.id");
+    assertRejected(json, "tool_calls[0].gen_ai.tool.call.id", "is required");
+  }
+
+  @Test
+  void mistypedToolOutputNamesTheFieldOnce() throws Exception {
+    ObjectNode json = sandboxCommandJson();
+    ((ObjectNode) json.withArray("tool_calls").get(0)).put("output", 42);
+    assertRejected(json, "tool_calls[0].output", "must be a string");
+  }
+
+  @Test
+  void mistypedToolDurationNamesTheFieldOnce() throws Exception {
+    ObjectNode json = sandboxCommandJson();
+    ((ObjectNode) json.withArray("tool_calls").get(0)).put("duration_ms", "12");
+    assertRejected(json, "tool_calls[0].duration_ms", "must be an integer");
+  }
+
+  @Test
+  void explicitNullLatencyAndDurationMeanZero() throws Exception {
+    ObjectNode json = sandboxCommandJson();
+    json.putNull("latency_ms");
+    ((ObjectNode) json.withArray("tool_calls").get(0)).putNull("duration_ms");
+    Interaction event = codec.parse(JSON.writeValueAsBytes(json));
+    assertThat(event.latencyMs()).isZero();
+    assertThat(event.toolCalls().get(0).durationMs()).isZero();
+  }
+
   @Test
   void builderRejectsAMissingTenant() {
     assertThatThrownBy(() -> Interaction.builder().sessionId("s").agent("a", "1").build())

@@ -26,19 +26,22 @@ import org.apache.flink.streaming.api.functions.sink.filesystem.OutputFileConfig
 public final class DatasetSinks {
 
   private final Map<DatasetKind, Sink<DatasetRow>> sinks;
-  private final Sink<Withdrawal> withdrawals;
+  private final Map<DatasetKind, Sink<Withdrawal>> withdrawals;
 
   /** {@code sinks} must have a sink for every kind; withdrawals are not recorded. */
   public DatasetSinks(Map<DatasetKind, Sink<DatasetRow>> sinks) {
-    this(sinks, null);
+    this(sinks, Map.of());
   }
 
   /**
-   * {@code sinks} must have a sink for every kind; {@code withdrawals} receives the {@code sft}
-   * rows taken back by later feedback (null: not recorded).
+   * {@code sinks} must have a sink for every kind; {@code withdrawals} receives, per kind, the rows
+   * taken back by feedback (a kind without one: not recorded; {@code eval} is never withdrawn).
    */
-  public DatasetSinks(Map<DatasetKind, Sink<DatasetRow>> sinks, Sink<Withdrawal> withdrawals) {
-    this.withdrawals = withdrawals;
+  public DatasetSinks(
+      Map<DatasetKind, Sink<DatasetRow>> sinks, Map<DatasetKind, Sink<Withdrawal>> withdrawals) {
+    this.withdrawals = new EnumMap<>(DatasetKind.class);
+    this.withdrawals.putAll(withdrawals);
+    this.withdrawals.remove(DatasetKind.EVAL);
     this.sinks = new EnumMap<>(sinks);
     for (DatasetKind kind : DatasetKind.values()) {
       if (!this.sinks.containsKey(kind)) {
@@ -53,20 +56,23 @@ public final class DatasetSinks {
    */
   public static DatasetSinks parquet(String output) {
     Map<DatasetKind, Sink<DatasetRow>> sinks = new EnumMap<>(DatasetKind.class);
+    Map<DatasetKind, Sink<Withdrawal>> withdrawals = new EnumMap<>(DatasetKind.class);
     for (DatasetKind kind : DatasetKind.values()) {
       sinks.put(kind, fileSink(output, kind));
+      if (kind != DatasetKind.EVAL) {
+        withdrawals.put(kind, withdrawalSink(output, kind));
+      }
     }
-    return new DatasetSinks(sinks, withdrawalSink(output));
+    return new DatasetSinks(sinks, withdrawals);
   }
 
   /**
-   * Withdrawals of {@code sft} rows under {@code <output>/_withdrawals/sft/<bucket>/}: beside the
+   * Withdrawals of a kind's rows under {@code <output>/_withdrawals/<kind>/<bucket>/}: beside the
    * datasets, not in one, so no reader of a dataset directory mistakes them for rows.
    */
-  static FileSink<Withdrawal> withdrawalSink(String output) {
+  static FileSink<Withdrawal> withdrawalSink(String output, DatasetKind kind) {
     return FileSink.forBulkFormat(
-            new Path(
-                new Path(new Path(output), Withdrawal.DIRECTORY), DatasetKind.SFT.datasetName()),
+            new Path(new Path(new Path(output), Withdrawal.DIRECTORY), kind.datasetName()),
             ParquetFormats.withdrawals())
         .withOutputFileConfig(
             OutputFileConfig.builder().withPartPrefix("part").withPartSuffix(".parquet").build())
@@ -98,17 +104,20 @@ public final class DatasetSinks {
           .uid(name + "-parquet-sink")
           .name(name + "-parquet-sink");
     }
-    if (withdrawals != null) {
-      // Parquet files are immutable: a later thumbs-down cannot delete the turn's sft row, so it
-      // is recorded as a withdrawal that version cuts apply (docs/datasets.md).
-      events
-          .flatMap(new WithdrawalFunction())
-          .returns(TypeInformation.of(Withdrawal.class))
-          .uid("sft-withdrawal")
-          .name("sft-withdrawal")
-          .sinkTo(withdrawals)
-          .uid("sft-withdrawals-parquet-sink")
-          .name("sft-withdrawals-parquet-sink");
-    }
+    // Parquet files are immutable: a later thumbs-down or eval mark cannot delete the turn's rows,
+    // so it is recorded as a withdrawal that version cuts apply (docs/datasets.md). The sft uids
+    // are those of the sft-only withdrawals, so savepoints restore.
+    withdrawals.forEach(
+        (kind, sink) -> {
+          String name = kind.datasetName();
+          events
+              .flatMap(new WithdrawalFunction(kind))
+              .returns(TypeInformation.of(Withdrawal.class))
+              .uid(name + "-withdrawal")
+              .name(name + "-withdrawal")
+              .sinkTo(sink)
+              .uid(name + "-withdrawals-parquet-sink")
+              .name(name + "-withdrawals-parquet-sink");
+        });
   }
 }

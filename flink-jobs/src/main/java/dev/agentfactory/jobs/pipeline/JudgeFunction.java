@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletionException;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
@@ -22,6 +23,8 @@ import org.apache.flink.runtime.state.FunctionSnapshotContext;
 import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * LLM-as-a-judge through Flink async I/O: run it with {@code AsyncDataStream.unorderedWait(...,
@@ -42,11 +45,14 @@ import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
  *       one checkpoint interval of calls.
  * </ul>
  *
- * Counters: {@code judge_calls}, {@code judge_cache_hits}, {@code judge_degraded}.
+ * Counters: {@code judge_calls}, {@code judge_cache_hits}, {@code judge_degraded}. A judge that
+ * cannot work says why in the log: a warning at open when the API key variable is unset or empty,
+ * and failure reasons (the first, then at most one line a minute with the count since the last).
  */
 public final class JudgeFunction extends RichAsyncFunction<LabeledInteraction, LabeledInteraction>
     implements CheckpointedFunction {
   private static final long serialVersionUID = 1L;
+  private static final Logger LOG = LoggerFactory.getLogger(JudgeFunction.class);
 
   public static final int DEFAULT_CACHE_CAPACITY = 100_000;
 
@@ -60,6 +66,7 @@ public final class JudgeFunction extends RichAsyncFunction<LabeledInteraction, L
   private transient Counter calls;
   private transient Counter hits;
   private transient Counter degraded;
+  private transient JudgeFailures failures;
 
   public JudgeFunction(JudgeConfig config) {
     this(config, DEFAULT_CACHE_CAPACITY);
@@ -99,9 +106,18 @@ public final class JudgeFunction extends RichAsyncFunction<LabeledInteraction, L
     calls = getRuntimeContext().getMetricGroup().counter("judge_calls");
     hits = getRuntimeContext().getMetricGroup().counter("judge_cache_hits");
     degraded = getRuntimeContext().getMetricGroup().counter("judge_degraded");
+    failures = new JudgeFailures(JudgeFailures.DEFAULT_INTERVAL_MILLIS);
     if (config.enabled()) {
       Optional<String> apiKey =
           Optional.ofNullable(System.getenv(config.apiKeyEnv())).filter(k -> !k.isBlank());
+      if (apiKey.isEmpty()) {
+        LOG.warn(
+            "judge API key variable {} is not set or empty: calls to {} go without an"
+                + " authorization header (an endpoint that needs one answers 401 and every"
+                + " verdict is degraded)",
+            config.apiKeyEnv(),
+            config.endpoint());
+      }
       client =
           new JudgeClient(
               config.endpoint(), config.model(), apiKey, Duration.ofMillis(config.timeoutMs()));
@@ -128,6 +144,7 @@ public final class JudgeFunction extends RichAsyncFunction<LabeledInteraction, L
         .whenComplete(
             (verdict, failure) -> {
               if (failure != null) {
+                logFailure(failure);
                 result.complete(List.of(degraded(in)));
               } else {
                 // Also after a timeout already answered: the next replay then hits the cache.
@@ -139,7 +156,19 @@ public final class JudgeFunction extends RichAsyncFunction<LabeledInteraction, L
 
   @Override
   public void timeout(LabeledInteraction in, ResultFuture<LabeledInteraction> result) {
+    failures
+        .onFailure("no verdict within " + config.timeoutMs() + " ms", System.currentTimeMillis())
+        .ifPresent(LOG::warn);
     result.complete(List.of(degraded(in)));
+  }
+
+  private void logFailure(Throwable failure) {
+    Throwable cause =
+        failure instanceof CompletionException && failure.getCause() != null
+            ? failure.getCause()
+            : failure;
+    String reason = cause.getMessage() != null ? cause.getMessage() : cause.toString();
+    failures.onFailure(reason, System.currentTimeMillis()).ifPresent(LOG::warn);
   }
 
   private LabeledInteraction degraded(LabeledInteraction in) {

@@ -18,6 +18,7 @@ import dev.agentfactory.connectors.kafka.InteractionPublisher;
 import dev.agentfactory.connectors.kafka.Topics;
 import dev.agentfactory.jobs.pii.ScrubPolicy;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -68,11 +69,24 @@ class DatasetKindsIT {
     Path datasets = dataDir.resolve("datasets");
     List<Interaction> events = events();
     Map<DatasetKind, Long> expectedRows = new EnumMap<>(DatasetKind.class);
-    expectedRows.put(DatasetKind.SFT, 5L);
+    expectedRows.put(DatasetKind.SFT, 7L);
     expectedRows.put(DatasetKind.PREFERENCE, 1L);
-    expectedRows.put(DatasetKind.UNPAIRED, 3L);
+    expectedRows.put(DatasetKind.UNPAIRED, 5L);
     expectedRows.put(DatasetKind.RFT, 1L);
-    expectedRows.put(DatasetKind.EVAL, 1L);
+    expectedRows.put(DatasetKind.EVAL, 3L);
+    // Withdrawal rows committed per kind: sess-plain's thumbs-down (sft), the three eval turns
+    // (sess-eval, sess-late-eval, sess-eval-first; sft only for the two amended later) and
+    // sess-eval-first's thumbs-down after its eval mark (sft).
+    Map<DatasetKind, Long> expectedWithdrawals = new EnumMap<>(DatasetKind.class);
+    expectedWithdrawals.put(DatasetKind.SFT, 4L);
+    expectedWithdrawals.put(DatasetKind.PREFERENCE, 3L);
+    expectedWithdrawals.put(DatasetKind.UNPAIRED, 3L);
+    expectedWithdrawals.put(DatasetKind.RFT, 3L);
+    // Rows versions leave out: sft the turn rows of sess-plain, sess-late-eval, sess-eval-first;
+    // unpaired the rating rows of the two turns marked eval, before or after their rating.
+    Map<DatasetKind, Long> expectedExcluded = new EnumMap<>(DatasetKind.class);
+    expectedExcluded.put(DatasetKind.SFT, 3L);
+    expectedExcluded.put(DatasetKind.UNPAIRED, 2L);
 
     try (EmbeddedKafka kafka = EmbeddedKafka.start(dataDir.resolve("kafka"), 0)) {
       kafka.createTopics(Topics.INTERACTIONS, Topics.INTERACTIONS_DLQ, Topics.EVAL_LIVE);
@@ -114,9 +128,12 @@ class DatasetKindsIT {
                   CommittedParquet.rows(datasets.resolve(kind.datasetName()))
                       == expectedRows.get(kind));
         }
-        awaitTrue(
-            "the withdrawal of sess-plain's sft row committed",
-            () -> CommittedParquet.rows(datasets.resolve("_withdrawals/sft")) == 1);
+        for (Map.Entry<DatasetKind, Long> w : expectedWithdrawals.entrySet()) {
+          Path dir = datasets.resolve("_withdrawals").resolve(w.getKey().datasetName());
+          awaitTrue(
+              w.getValue() + " committed " + w.getKey().datasetName() + " withdrawals",
+              () -> Files.isDirectory(dir) && CommittedParquet.rows(dir) == w.getValue());
+        }
       } finally {
         job.cancel().get(60, TimeUnit.SECONDS);
       }
@@ -199,7 +216,7 @@ class DatasetKindsIT {
           st.executeQuery(
               "SELECT label, labels[1].name, labels[1].value, labels[1].source FROM "
                   + src(datasets, DatasetKind.UNPAIRED)
-                  + " WHERE session_id <> 'sess-plain' ORDER BY label")) {
+                  + " WHERE session_id IN ('sess-up', 'sess-down') ORDER BY label")) {
         assertThat(rs.next()).isTrue();
         assertThat(rs.getBoolean(1)).isFalse();
         assertThat(rs.getString(3)).isEqualTo("down");
@@ -245,17 +262,40 @@ class DatasetKindsIT {
     }
 
     // Each kind is a dataset the catalog versions: rows and schema in the manifest.
-    // The later thumbs-down on sess-plain withdrew its sft row: the files keep it, versions not.
+    // Withdrawn rows (sess-plain's thumbs-down, the turns marked eval) stay in the files, not in
+    // versions: no training kind keeps a row of a turn marked eval, whatever came first.
     DatasetCatalog catalog = new DatasetCatalog(datasets);
     for (DatasetKind kind : DatasetKind.values()) {
       DatasetVersion v = catalog.cut(kind.datasetName(), Lineage.unknown(), ProgressListener.NONE);
-      long withdrawn = kind == DatasetKind.SFT ? 1 : 0;
+      long withdrawn = expectedExcluded.getOrDefault(kind, 0L);
       assertThat(v.excludedRows()).as(kind + " excluded rows").isEqualTo(withdrawn);
       assertThat(v.files().stream().mapToLong(f -> f.rows()).sum())
           .isEqualTo(expectedRows.get(kind) - withdrawn);
       assertThat(v.schema().parquet()).contains("pii_spans", "scrub_policy_version");
       assertThat(v.lineage().scrubPolicies()).containsExactly(ScrubPolicy.DEFAULT_VERSION);
+      if (kind != DatasetKind.EVAL) {
+        assertThat(versionedSessions(datasets, v))
+            .as(kind + " rows of turns marked eval in the version")
+            .doesNotContain("sess-eval", "sess-late-eval", "sess-eval-first");
+      }
     }
+  }
+
+  /** The session ids of the rows in the files a version lists. */
+  private static List<String> versionedSessions(Path datasets, DatasetVersion v) throws Exception {
+    List<Path> files =
+        v.files().stream().map(f -> datasets.resolve(v.dataset()).resolve(f.path())).toList();
+    List<String> sessions = new ArrayList<>();
+    try (Connection db = DriverManager.getConnection("jdbc:duckdb:");
+        Statement st = db.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT session_id FROM read_parquet(" + CommittedParquet.list(files) + ")")) {
+      while (rs.next()) {
+        sessions.add(rs.getString(1));
+      }
+    }
+    return sessions;
   }
 
   private static List<Interaction> events() {
@@ -321,11 +361,40 @@ class DatasetKindsIT {
                 UUID.nameUUIDFromBytes("sess-plain/down".getBytes(StandardCharsets.UTF_8)),
                 Feedback.rated(Rating.DOWN),
                 null));
+    // A rating, then an eval mark: the turn's sft row and the rating's unpaired row are withdrawn.
+    events.add(
+        chat(now)
+            .sessionId("sess-late-eval")
+            .message(Message.user("how do I rotate the deploy keys"))
+            .message(Message.assistant("run the rotate-keys job in the release pipeline"))
+            .build());
+    Interaction lateEval = events.get(events.size() - 1);
+    events.add(lateEval.amendedWith(uuid("sess-late-eval/up"), Feedback.rated(Rating.UP), null));
+    events.add(
+        lateEval.amendedWith(
+            uuid("sess-late-eval/eval"), null, Reference.evalExample("the rotate-keys job", null)));
+    // An eval mark, then a rating: the rating's unpaired row is withdrawn all the same.
+    events.add(
+        chat(now)
+            .sessionId("sess-eval-first")
+            .message(Message.user("which port does the admin console listen on"))
+            .message(Message.assistant("the admin console listens on port 8443"))
+            .build());
+    Interaction evalFirst = events.get(events.size() - 1);
+    events.add(
+        evalFirst.amendedWith(
+            uuid("sess-eval-first/eval"), null, Reference.evalExample("8443", "names the port")));
+    events.add(
+        evalFirst.amendedWith(uuid("sess-eval-first/down"), Feedback.rated(Rating.DOWN), null));
     // sft, with a tool message
     events.add(
         Interaction.sandboxCommand(
             "acme", "sess-tool", 0, "shell", "1.0.0", "ls /srv", "data\nlogs\n", 0, Duration.ZERO));
     return events;
+  }
+
+  private static UUID uuid(String name) {
+    return UUID.nameUUIDFromBytes(name.getBytes(StandardCharsets.UTF_8));
   }
 
   private static Interaction.Builder chat(Instant at) {

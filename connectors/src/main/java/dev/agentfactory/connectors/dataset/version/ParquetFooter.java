@@ -2,6 +2,8 @@ package dev.agentfactory.connectors.dataset.version;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Consumer;
@@ -95,6 +97,38 @@ record ParquetFooter(long rows, MessageType schema, String avroSchema, Set<Strin
         if (row.getFieldRepetitionCount(column) > 0) {
           out.accept(row.getString(column, 0));
         }
+      }
+    }
+  }
+
+  /**
+   * Reads only {@code columns}' chunks (a projection) and hands over each row's values, null where
+   * a row has none. Every column must be a {@link #isStringColumn string column}.
+   */
+  static void readStringRows(
+      ParquetFileReader reader, MessageType schema, List<String> columns, Consumer<String[]> out)
+      throws IOException {
+    List<Type> types = new ArrayList<>(columns.size());
+    for (String column : columns) {
+      types.add(schema.getType(column));
+    }
+    MessageType projection = new MessageType(schema.getName(), types);
+    reader.setRequestedSchema(projection);
+    ColumnIOFactory factory = new ColumnIOFactory();
+    PageReadStore pages;
+    while ((pages = reader.readNextRowGroup()) != null) {
+      RecordReader<Group> records =
+          factory
+              .getColumnIO(projection)
+              .getRecordReader(pages, new GroupRecordConverter(projection));
+      for (long i = 0; i < pages.getRowCount(); i++) {
+        Group row = records.read();
+        String[] values = new String[columns.size()];
+        for (int c = 0; c < values.length; c++) {
+          String column = columns.get(c);
+          values[c] = row.getFieldRepetitionCount(column) > 0 ? row.getString(column, 0) : null;
+        }
+        out.accept(values);
       }
     }
   }

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.function.Consumer;
 import org.apache.avro.Schema;
@@ -23,10 +24,11 @@ import org.apache.parquet.schema.MessageType;
 
 /**
  * Rows taken back after they were committed. The pipeline writes a dataset's withdrawals as Parquet
- * under {@code <root>/_withdrawals/<dataset>/} (column {@code example_id}, the withdrawn row's); a
- * cut reads those committed when it lists the data files and versions, instead of each data file
- * holding a withdrawn row, a copy without those rows under {@code _filtered/}. Committed files are
- * never modified.
+ * under {@code <root>/_withdrawals/<dataset>/} (column {@code example_id}, the withdrawn turn's
+ * event id); a cut reads those committed when it lists the data files and versions, instead of each
+ * data file holding a withdrawn row, a copy without those rows under {@code _filtered/}. A row is
+ * withdrawn if its {@code example_id} is (the turn's own row) or its {@code amends_event_id} is (a
+ * row an amendment of the turn made). Committed files are never modified.
  */
 final class WithdrawnRows {
 
@@ -37,6 +39,9 @@ final class WithdrawnRows {
   static final String FILTERED_DIR = "_filtered";
 
   static final String EXAMPLE_ID = "example_id";
+
+  /** The turn an amending event's row belongs to; files written before it lack the column. */
+  static final String AMENDS_EVENT_ID = "amends_event_id";
 
   private WithdrawnRows() {}
 
@@ -53,20 +58,30 @@ final class WithdrawnRows {
     return ids;
   }
 
-  /** How many rows of {@code file} carry a withdrawn example id (0 without that column). */
+  /** How many rows of {@code file} are withdrawn (0 without an {@code example_id} column). */
   static long count(Path file, MessageType schema, Set<String> withdrawn) throws IOException {
     if (withdrawn.isEmpty() || !ParquetFooter.isStringColumn(schema, EXAMPLE_ID)) {
       return 0;
     }
+    List<String> columns =
+        ParquetFooter.isStringColumn(schema, AMENDS_EVENT_ID)
+            ? List.of(EXAMPLE_ID, AMENDS_EVENT_ID)
+            : List.of(EXAMPLE_ID);
     long[] hits = {0};
-    strings(
-        file,
-        EXAMPLE_ID,
-        id -> {
-          if (withdrawn.contains(id)) {
-            hits[0]++;
-          }
-        });
+    try (ParquetFileReader reader = ParquetFileReader.open(new LocalInputFile(file))) {
+      ParquetFooter.readStringRows(
+          reader,
+          reader.getFooter().getFileMetaData().getSchema(),
+          columns,
+          ids -> {
+            for (String id : ids) {
+              if (id != null && withdrawn.contains(id)) {
+                hits[0]++;
+                return;
+              }
+            }
+          });
+    }
     return hits[0];
   }
 
@@ -98,14 +113,22 @@ final class WithdrawnRows {
                 .build()) {
       GenericRecord row;
       while ((row = reader.read()) != null) {
-        Object id = row.get(EXAMPLE_ID);
-        if (id == null || !withdrawn.contains(id.toString())) {
+        if (!isWithdrawn(row, withdrawn)) {
           writer.write(row);
           written++;
         }
       }
     }
     return written;
+  }
+
+  private static boolean isWithdrawn(GenericRecord row, Set<String> withdrawn) {
+    Object id = row.get(EXAMPLE_ID);
+    if (id != null && withdrawn.contains(id.toString())) {
+      return true;
+    }
+    Object turn = row.hasField(AMENDS_EVENT_ID) ? row.get(AMENDS_EVENT_ID) : null;
+    return turn != null && withdrawn.contains(turn.toString());
   }
 
   // Reads one string column (a projection), as the scrub policy column is read.
