@@ -50,6 +50,7 @@ import dev.agentfactory.sandbox.SandboxPool;
 import dev.agentfactory.sandbox.driver.Isolation;
 import dev.agentfactory.sandbox.local.LocalSandboxPool;
 import dev.agentfactory.sandbox.local.SandboxConfig;
+import dev.agentfactory.sandbox.template.TemplateCatalog;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -60,6 +61,7 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -96,6 +98,7 @@ public final class AgentFactoryNode implements AutoCloseable {
   private static final int MAX_WEBSOCKET_MESSAGE = 1 << 20;
 
   private final NodeConfig config;
+  private final TemplateCatalog templates;
   private final NodeHealth health = new NodeHealth();
   private final EdgeMetrics metrics = new EdgeMetrics();
   private final Vertx vertx = Vertx.vertx();
@@ -126,6 +129,20 @@ public final class AgentFactoryNode implements AutoCloseable {
 
   private AgentFactoryNode(NodeConfig config) {
     this.config = config;
+    this.templates = templates(config);
+  }
+
+  /** The built-in sandbox templates and those of {@code sandbox.templates.dir}. */
+  private static TemplateCatalog templates(NodeConfig config) {
+    if (config.sandboxTemplatesDir().isEmpty()) {
+      return TemplateCatalog.builtIn();
+    }
+    try {
+      return TemplateCatalog.builtInWith(config.sandboxTemplatesDir().get());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalStateException(
+          "the sandbox templates cannot be loaded (sandbox.templates.dir): " + e.getMessage(), e);
+    }
   }
 
   /**
@@ -469,7 +486,7 @@ public final class AgentFactoryNode implements AutoCloseable {
       throw new IllegalStateException(
           "the agent store cannot be opened (agents.store.url): " + cause.getMessage(), cause);
     }
-    agentRegistry = new AgentRegistry(agentStore);
+    agentRegistry = new AgentRegistry(agentStore, Clock.systemUTC(), templates.names());
     modelProviders = new ModelProviders(vertx, config.agentsSecrets());
     AgentSpec math = new AgentSpecCodec().readResource("agents/math.json");
     agentRegistry.apply(Auth.DEFAULT_TENANT, math).toCompletionStage().toCompletableFuture().join();
@@ -516,7 +533,7 @@ public final class AgentFactoryNode implements AutoCloseable {
         SandboxConfig.defaults(sandboxesDir())
             .withIsolation(Isolation.fromId(config.sandboxIsolation()))
             .withWarmTarget("shell", config.sandboxPoolSize());
-    SandboxPool pool = new LocalSandboxPool(sandboxConfig);
+    SandboxPool pool = new LocalSandboxPool(sandboxConfig, templates);
     this.pool = pool;
     return pool;
   }

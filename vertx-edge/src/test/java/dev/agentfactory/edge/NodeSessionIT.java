@@ -20,6 +20,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -53,7 +54,19 @@ class NodeSessionIT {
     Files.setPosixFilePermissions(dataDir, PosixFilePermissions.fromString("rwx--x--x"));
     String jar = System.getProperty("af.test.pipeline.jar");
     assertThat(jar).as("af.test.pipeline.jar (set by failsafe)").isNotNull();
-    Map<String, String> flags =
+    // an operator's template: python with an egress allowlist (none of the built-ins has network)
+    Path templates = Files.createDirectories(dataDir.resolve("templates"));
+    Files.writeString(
+        templates.resolve("python-web.json"),
+        """
+        {"name": "python-web", "description": "python3 with HTTPS to one host",
+         "limits": {"memory_mb": 512, "pids": 128, "cpu_millis": 1000, "disk_mb": 256},
+         "network": {"egress": [{"host": "docs.example.invalid", "ports": [443]}]},
+         "warm_pool_size": 0, "requires": ["/usr/bin/python3"]}
+        """);
+    Map<String, String> flags = new HashMap<>();
+    flags.put("sandbox.templates.dir", templates.toString());
+    flags.putAll(
         Map.of(
             "data.dir", dataDir.toString(),
             "http.port", "0",
@@ -65,7 +78,7 @@ class NodeSessionIT {
             "sandbox.pool.size", "1",
             // Long enough that no other test idles, short enough for the idle test below.
             "session.idle.pause.ms", "5000",
-            "session.idle.hibernate.ms", "8000");
+            "session.idle.hibernate.ms", "8000"));
     node = AgentFactoryNode.start(NodeConfig.from(new ConfigSource(flags, Map.of(), Map.of())));
   }
 
@@ -481,6 +494,45 @@ class NodeSessionIT {
         sessionId = previous;
       }
     }
+  }
+
+  @Test
+  @Order(8)
+  void anAgentRunsInATemplateOfTheNodesTemplateDirectory() throws Exception {
+    String math = new String(getClass().getResourceAsStream("/agents/math.json").readAllBytes());
+    String web =
+        math.replace("\"name\": \"math\"", "\"name\": \"webmath\"")
+            .replace("\"template\": \"python\"", "\"template\": \"python-web\"");
+    assertThat(web).contains("webmath", "python-web");
+    HttpResponse<String> created = post("/v1/agents", web);
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    HttpResponse<String> unknown = post("/v1/agents", web.replace("python-web", "nope"));
+    assertThat(unknown.statusCode()).isEqualTo(400);
+    assertThat(MAPPER.readTree(unknown.body()).at("/error/message").asText())
+        .contains("python-web", "shell");
+
+    try (FrameClient client = new FrameClient(URI.create(sessionsUri() + "?agent=webmath"))) {
+      assertThat(client.next(FRAME_TIMEOUT).get("agent").asText()).isEqualTo("webmath");
+      client.send("{\"v\":1,\"type\":\"message\",\"id\":\"q\",\"content\":\"what is 6*7?\"}");
+      List<JsonNode> frames =
+          client.until(f -> f.get("type").asText().equals("turn.completed"), FRAME_TIMEOUT);
+      assertThat(
+              frames.stream()
+                  .filter(f -> f.get("type").asText().equals("tool.output"))
+                  .map(f -> f.get("data").asText())
+                  .collect(Collectors.joining()))
+          .isEqualTo("42\n");
+    }
+  }
+
+  private static HttpResponse<String> post(String path, String body) throws Exception {
+    return dev.agentfactory.edge.TestHttp.client()
+        .send(
+            HttpRequest.newBuilder(URI.create(node.httpUrl() + path))
+                .header("content-type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
   }
 
   @Test

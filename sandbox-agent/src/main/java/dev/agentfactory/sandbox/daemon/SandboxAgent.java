@@ -3,19 +3,11 @@ package dev.agentfactory.sandbox.daemon;
 import dev.agentfactory.sandbox.local.LocalSandboxPool;
 import dev.agentfactory.sandbox.local.SandboxConfig;
 import dev.agentfactory.sandbox.template.TemplateCatalog;
-import dev.agentfactory.sandbox.template.TemplateParser;
-import dev.agentfactory.sandbox.template.TemplateSpec;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -170,23 +162,14 @@ public final class SandboxAgent implements AutoCloseable {
 
   /** The built-in templates plus every {@code *.json} of {@code dir}, which may replace them. */
   static TemplateCatalog catalog(Path dir) {
-    TemplateCatalog builtIn = TemplateCatalog.builtIn();
     if (dir == null) {
-      return builtIn;
+      return TemplateCatalog.builtIn();
     }
-    List<TemplateSpec> extra = new ArrayList<>();
-    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.json")) {
-      for (Path file : files) {
-        try {
-          extra.add(TemplateParser.parse(Files.readString(file, StandardCharsets.UTF_8)));
-        } catch (RuntimeException e) {
-          throw new IllegalArgumentException("--templates " + file + ": " + e.getMessage(), e);
-        }
-      }
-    } catch (IOException e) {
-      throw new IllegalArgumentException("--templates " + dir + " cannot be read: " + e, e);
+    try {
+      return TemplateCatalog.builtInWith(dir);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--templates " + e.getMessage(), e);
     }
-    return builtIn.with(extra.toArray(TemplateSpec[]::new));
   }
 
   private static java.util.concurrent.ThreadFactory named(String prefix) {

@@ -54,6 +54,30 @@ public final class TemplateCatalog {
     return of(specs);
   }
 
+  /**
+   * The built-in templates plus every {@code *.json} of {@code dir}, which may replace them.
+   *
+   * @throws IllegalArgumentException naming the file that is not a valid template, or the directory
+   *     that cannot be read
+   */
+  public static TemplateCatalog builtInWith(Path dir) {
+    List<TemplateSpec> extra = new ArrayList<>();
+    try (java.nio.file.DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.json")) {
+      for (Path file : files) {
+        try {
+          extra.add(TemplateParser.parse(Files.readString(file, StandardCharsets.UTF_8)));
+        } catch (RuntimeException e) {
+          throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+        }
+      }
+    } catch (IOException e) {
+      throw new IllegalArgumentException(dir + " cannot be read: " + e, e);
+    }
+    extra.sort(java.util.Comparator.comparing(TemplateSpec::name));
+    of(extra); // the same name twice in the directory is an error, not a silent replacement
+    return builtIn().with(extra.toArray(TemplateSpec[]::new));
+  }
+
   /** The built-in templates plus (replacing same-named ones) {@code extra}. */
   public TemplateCatalog with(TemplateSpec... extra) {
     Map<String, TemplateSpec> merged = new LinkedHashMap<>(templates);

@@ -161,6 +161,16 @@ public final class NodeOptions {
           "Where sandbox workspaces live. Empty: DATA_DIR/sandboxes, or a directory under the"
               + " system temp dir when sandbox uids cannot traverse a parent of DATA_DIR (o+x).");
 
+  public static final Option<String> SANDBOX_TEMPLATES_DIR =
+      Option.string(
+          "sandbox.templates.dir",
+          "AF_SANDBOX_TEMPLATES_DIR",
+          "",
+          "Directory of extra sandbox templates, one JSON file each (docs/sandbox.md), e.g. one"
+              + " with an egress allowlist for http.fetch; a file may replace a built-in template"
+              + " of its name. Empty: the built-in shell, python, node and browser, none of which"
+              + " has network.");
+
   public static final Option<Integer> SANDBOX_POOL_SIZE =
       Option.nonNegativeInt(
           "sandbox.pool.size",
@@ -325,6 +335,7 @@ public final class NodeOptions {
           CLUSTER_MEMBERS,
           SANDBOX_ISOLATION,
           SANDBOX_DIR,
+          SANDBOX_TEMPLATES_DIR,
           SANDBOX_POOL_SIZE,
           SESSION_MAX_FRAME_BYTES,
           SESSION_RESUME_GRACE_MS,
