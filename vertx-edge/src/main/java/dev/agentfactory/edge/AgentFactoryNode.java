@@ -201,7 +201,20 @@ public final class AgentFactoryNode implements AutoCloseable {
     InteractionRecorder recorder;
     if (data) {
       publisher = InteractionPublisher.create(kafkaBootstrap);
-      evalFeed = new LiveEvalConsumer(kafkaBootstrap, Topics.EVAL_LIVE, evalBoard).start();
+      LiveEvalConsumer feed = new LiveEvalConsumer(kafkaBootstrap, Topics.EVAL_LIVE, evalBoard);
+      evalFeed = feed.start();
+      metrics.gauge(
+          "af_eval_live_feed_failures",
+          "Times the live evaluation feed failed and started over",
+          "topic",
+          Topics.EVAL_LIVE,
+          feed::failures);
+      metrics.gauge(
+          "af_eval_live_rejected_records",
+          "Records on the live evaluation topic that were not valid metrics",
+          "topic",
+          Topics.EVAL_LIVE,
+          feed::rejected);
       startPipeline();
       recorder = new TurnStoreRecorder(new KafkaInteractionRecorder(vertx, publisher), turnStore);
     } else {

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -22,7 +23,10 @@ import org.slf4j.LoggerFactory;
  * af-eval-live}), so the event loop never waits on Kafka. No consumer group: every node reads every
  * partition, starting a little before the end ({@link #REWIND} records per partition) so that a
  * freshly started node has a snapshot at once. Records that are not metrics are counted and
- * skipped, never fatal.
+ * skipped, never fatal. A failure of the consumer itself (a broker away while the partitions are
+ * read, an error Kafka does not retry) is logged and counted, and the feed starts over after a
+ * back-off of 1 s doubling to 30 s, rewinding again: the board keeps only the newest window of a
+ * series, so records read twice change nothing.
  */
 public final class LiveEvalConsumer implements AutoCloseable {
 
@@ -31,29 +35,41 @@ public final class LiveEvalConsumer implements AutoCloseable {
   /** Records re-read per partition at start: the windows of the last minute or so. */
   static final long REWIND = 500;
 
-  private final KafkaConsumer<byte[], byte[]> consumer;
+  static final long FIRST_BACKOFF_MS = 1_000;
+  static final long MAX_BACKOFF_MS = 30_000;
+
+  private final Consumer<byte[], byte[]> consumer;
   private final String topic;
   private final LiveEvalBoard board;
   private final Thread thread;
   private final AtomicLong rejected = new AtomicLong();
+  private final AtomicLong failures = new AtomicLong();
+  private final Object sleeper = new Object();
   private volatile boolean closed;
 
   public LiveEvalConsumer(String bootstrapServers, String topic, LiveEvalBoard board) {
+    this(consumer(bootstrapServers), topic, board);
+  }
+
+  LiveEvalConsumer(Consumer<byte[], byte[]> consumer, String topic, LiveEvalBoard board) {
     this.topic = topic;
     this.board = board;
-    this.consumer =
-        new KafkaConsumer<>(
-            Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                bootstrapServers,
-                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
-                false,
-                ConsumerConfig.CLIENT_ID_CONFIG,
-                "af-eval-live"),
-            new ByteArrayDeserializer(),
-            new ByteArrayDeserializer());
+    this.consumer = consumer;
     this.thread = new Thread(this::run, "af-eval-live");
     this.thread.setDaemon(true);
+  }
+
+  private static Consumer<byte[], byte[]> consumer(String bootstrapServers) {
+    return new KafkaConsumer<>(
+        Map.of(
+            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+            bootstrapServers,
+            ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
+            false,
+            ConsumerConfig.CLIENT_ID_CONFIG,
+            "af-eval-live"),
+        new ByteArrayDeserializer(),
+        new ByteArrayDeserializer());
   }
 
   public LiveEvalConsumer start() {
@@ -66,22 +82,58 @@ public final class LiveEvalConsumer implements AutoCloseable {
     return rejected.get();
   }
 
+  /** Times the feed failed and started over. */
+  public long failures() {
+    return failures.get();
+  }
+
   private void run() {
+    long backoff = FIRST_BACKOFF_MS;
     try {
-      assignAll();
-      while (!closed) {
-        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
-          accept(record);
+      while (!closed && !Thread.currentThread().isInterrupted()) {
+        try {
+          assignAll();
+          while (!closed) {
+            for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+              accept(record);
+            }
+            backoff = FIRST_BACKOFF_MS;
+          }
+        } catch (WakeupException e) {
+          if (closed) {
+            return;
+          }
+          fail(e, backoff);
+          backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+        } catch (RuntimeException e) {
+          fail(e, backoff);
+          backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
         }
       }
-    } catch (WakeupException e) {
-      if (!closed) {
-        throw e;
-      }
-    } catch (RuntimeException e) {
-      LOG.error("live evaluation feed from {} stopped", topic, e);
     } finally {
       consumer.close(Duration.ofSeconds(2));
+    }
+  }
+
+  private void fail(RuntimeException e, long backoffMs) {
+    long n = failures.incrementAndGet();
+    LOG.warn(
+        "live evaluation feed from {} failed ({} so far); starting over in {} ms",
+        topic,
+        n,
+        backoffMs,
+        e);
+    synchronized (sleeper) {
+      long until = System.nanoTime() + backoffMs * 1_000_000;
+      long left;
+      while (!closed && (left = until - System.nanoTime()) > 0) {
+        try {
+          sleeper.wait(Math.max(1, left / 1_000_000));
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
     }
   }
 
@@ -126,6 +178,9 @@ public final class LiveEvalConsumer implements AutoCloseable {
   @Override
   public void close() throws InterruptedException {
     closed = true;
+    synchronized (sleeper) {
+      sleeper.notifyAll();
+    }
     consumer.wakeup();
     thread.join(5_000);
   }
