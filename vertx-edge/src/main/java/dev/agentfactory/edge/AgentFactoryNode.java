@@ -402,15 +402,8 @@ public final class AgentFactoryNode implements AutoCloseable {
    */
   private Lineage lineage() {
     PipelineJob job = pipeline;
-    Path savepointFile = config.dataDir().resolve("flink").resolve("last-savepoint");
-    String savepoint = null;
-    try {
-      if (Files.isRegularFile(savepointFile)) {
-        savepoint = Files.readString(savepointFile).trim();
-      }
-    } catch (java.io.IOException e) {
-      LOG.debug("no savepoint recorded", e);
-    }
+    // the savepoint the running job actually started from, not merely the one last recorded
+    String savepoint = job == null ? null : job.resumedFrom().orElse(null);
     String jobId = job == null ? null : job.jobId();
     Long checkpoint = null;
     FlinkRestClient rest = flinkRest;

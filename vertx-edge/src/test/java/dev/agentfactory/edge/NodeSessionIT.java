@@ -64,6 +64,10 @@ class NodeSessionIT {
          "network": {"egress": [{"host": "docs.example.invalid", "ports": [443]}]},
          "warm_pool_size": 0, "requires": ["/usr/bin/python3"]}
         """);
+    // a recorded savepoint that is gone (deleted, or from another machine): the pipeline must
+    // start from the committed offsets instead (test 1 sees it RUNNING), and no cut may name it
+    Files.createDirectories(dataDir.resolve("flink"));
+    Files.writeString(dataDir.resolve("flink/last-savepoint"), "file:/nonexistent/savepoint-gone");
     Map<String, String> flags = new HashMap<>();
     flags.put("sandbox.templates.dir", templates.toString());
     flags.putAll(
@@ -639,6 +643,11 @@ class NodeSessionIT {
     assertThat(manifest.at("/lineage/job_id").asText()).isNotEmpty();
     assertThat(manifest.at("/lineage/checkpoint_id").asLong()).isPositive();
     assertThat(manifest.at("/lineage/judge_version").isNull()).as("judge off").isTrue();
+    // the savepoint the running job resumed from: the one of the stop in test 9, never the gone one
+    // the node started with
+    assertThat(manifest.at("/lineage/savepoint_path").asText())
+        .contains("/flink/savepoints/savepoint-")
+        .doesNotContain("nonexistent");
     JsonNode files = manifest.get("files");
     assertThat(files).isNotEmpty();
     assertThat(manifest.toString()).contains("pii-v1");

@@ -28,6 +28,7 @@ public final class PipelineJob {
   private final Path savepointFile;
   private final List<String> args;
   private volatile String jobId;
+  private volatile String resumedFrom;
 
   /**
    * @param rest the Flink cluster
@@ -85,11 +86,17 @@ public final class PipelineJob {
   }
 
   private CompletionStage<String> run(String jarId, Optional<String> savepoint) {
+    resumedFrom = null;
     if (savepoint.isEmpty()) {
       return rest.runJar(jarId, args);
     }
     LOG.info("resuming the pipeline job from savepoint {}", savepoint.get());
     return rest.runJar(jarId, args, savepoint)
+        .thenApply(
+            id -> {
+              resumedFrom = savepoint.get();
+              return id;
+            })
         .exceptionallyCompose(
             e -> {
               // E.g. the savepoint was deleted or the job changed incompatibly. Starting fresh is
@@ -112,6 +119,14 @@ public final class PipelineJob {
       LOG.warn("cannot read {}; starting without a savepoint", savepointFile, e);
       return Optional.empty();
     }
+  }
+
+  /**
+   * The savepoint the running job was started from; empty when it started without one, including
+   * when resuming from the recorded savepoint failed and it started from the committed offsets.
+   */
+  public Optional<String> resumedFrom() {
+    return Optional.ofNullable(resumedFrom);
   }
 
   /** The job's state as Flink reports it; fails if it was never submitted. */
