@@ -176,7 +176,9 @@ public final class NodeOptions {
           "sandbox.pool.size",
           "AF_SANDBOX_POOL_SIZE",
           2,
-          "Warm sandboxes kept ready per template on this node (0: start on demand).");
+          "Warm shell sandboxes kept ready on this node (0: start on demand). Other templates keep"
+              + " their own warm_pool_size: 0 for the built-in python, node and browser, whose"
+              + " first lease starts one.");
 
   public static final Option<Integer> SESSION_MAX_FRAME_BYTES =
       Option.positiveInt(
