@@ -127,6 +127,37 @@ class PostgresStoresIT {
   }
 
   @Test
+  void aDatabaseThatStopsAnsweringFailsCallsWithATypedErrorInsteadOfHangingThem() throws Exception {
+    // short timeouts of our own; a URL without them gets JdbcWorker.POSTGRES_DEFAULTS (60 s)
+    String quick = url + "&connectTimeout=2&socketTimeout=2";
+    JdbcAgentStore agents = await(JdbcAgentStore.open(vertx, quick, "af", ""));
+    try (ApiKeyStore keys = ApiKeyStore.open(quick)) {
+      AgentRegistry registry = new AgentRegistry(agents);
+      await(registry.create("default", new AgentSpecCodec().readResource("agents/math.json")));
+      keys.create("acme", "before");
+
+      postgres.server().freeze();
+      try {
+        // without a socket timeout each of these waits for ever on its open connection
+        assertThatThrownBy(() -> await(registry.list("default")))
+            .isInstanceOfSatisfying(
+                dev.agentfactory.edge.agent.AgentException.class,
+                e ->
+                    assertThat(e.code())
+                        .isEqualTo(
+                            dev.agentfactory.edge.agent.AgentException.Code.STORE_UNAVAILABLE));
+        assertThatThrownBy(keys::all).isInstanceOf(java.sql.SQLException.class);
+      } finally {
+        postgres.server().thaw();
+      }
+      assertThat(await(registry.list("default"))).hasSize(1);
+      assertThat(keys.all()).extracting(ApiKey::name).containsExactly("before");
+    } finally {
+      await(agents.close());
+    }
+  }
+
+  @Test
   void nodesStartingTogetherApplyTheBuiltInAgentOnceWithoutFailing() throws Exception {
     AgentSpecCodec codec = new AgentSpecCodec();
     java.util.List<JdbcAgentStore> stores = new java.util.ArrayList<>();

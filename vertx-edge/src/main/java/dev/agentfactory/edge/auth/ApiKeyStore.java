@@ -46,8 +46,8 @@ public final class ApiKeyStore implements AutoCloseable {
   private Connection connection; // guarded by this
 
   private ApiKeyStore(String url) throws SQLException {
-    this.url = url;
-    this.connection = DriverManager.getConnection(url);
+    this.url = JdbcWorker.withTimeouts(url);
+    this.connection = DriverManager.getConnection(this.url);
     try (var st = connection.createStatement()) {
       st.execute(
           "CREATE TABLE IF NOT EXISTS api_keys ("

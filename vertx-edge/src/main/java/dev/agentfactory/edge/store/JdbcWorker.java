@@ -46,7 +46,7 @@ public final class JdbcWorker {
    */
   public JdbcWorker(
       Vertx vertx, String pool, String url, String user, String password, String what) {
-    this.url = url;
+    this.url = withTimeouts(url);
     this.user = user;
     this.password = password;
     this.what = what;
@@ -163,6 +163,34 @@ public final class JdbcWorker {
             true)
         .eventually(worker::close);
   }
+
+  /**
+   * PostgreSQL's driver waits for a silent database for ever by default ({@code socketTimeout=0}):
+   * one store call during a network partition would hold the store's only worker thread, and every
+   * later call would queue behind it, without an error. So a {@code jdbc:postgresql:} URL gets the
+   * driver's timeouts it does not set itself: {@value #POSTGRES_DEFAULTS} (seconds). A statement
+   * cut off that way counts as a lost connection ({@link #connectionLost}) and runs once more on a
+   * new connection. Other URLs (H2) are returned unchanged.
+   */
+  public static String withTimeouts(String url) {
+    if (!url.startsWith("jdbc:postgresql:")) {
+      return url;
+    }
+    StringBuilder out = new StringBuilder(url);
+    char separator = url.indexOf('?') < 0 ? '?' : '&';
+    for (String param : POSTGRES_DEFAULTS.split("&")) {
+      String name = param.substring(0, param.indexOf('=') + 1); // the driver's names have case
+      if (!url.contains("?" + name) && !url.contains("&" + name)) {
+        out.append(separator).append(param);
+        separator = '&';
+      }
+    }
+    return out.toString();
+  }
+
+  /** The driver timeouts {@link #withTimeouts} adds where a PostgreSQL URL has none. */
+  public static final String POSTGRES_DEFAULTS =
+      "connectTimeout=10&socketTimeout=60&tcpKeepAlive=true";
 
   /** The URL with any {@code password=} value replaced, for logs and errors. */
   public static String redactUrl(String url) {

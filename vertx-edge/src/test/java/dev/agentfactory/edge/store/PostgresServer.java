@@ -200,6 +200,31 @@ public final class PostgresServer implements AutoCloseable {
     }
   }
 
+  /**
+   * Freezes the server and every backend (SIGSTOP): connections stay open and new ones are even
+   * accepted by the kernel, but nothing answers - what a network partition or a hung host looks
+   * like to a client. {@link #thaw} resumes it.
+   */
+  public void freeze() throws Exception {
+    signal("-STOP");
+  }
+
+  /** Resumes the server after {@link #freeze}. */
+  public void thaw() throws Exception {
+    signal("-CONT");
+  }
+
+  private void signal(String signal) throws Exception {
+    Process p = process;
+    List<String> command = new java.util.ArrayList<>(List.of("kill", signal));
+    command.add(String.valueOf(p.pid()));
+    p.toHandle().descendants().forEach(d -> command.add(String.valueOf(d.pid())));
+    int exit = new ProcessBuilder(command).inheritIO().start().waitFor();
+    if (exit != 0) {
+      throw new IllegalStateException(String.join(" ", command) + " exited with " + exit);
+    }
+  }
+
   /** Starts the server again after {@link #stop}, on the same port and data. */
   public void restart() throws Exception {
     stop();
