@@ -315,6 +315,8 @@ public final class AgentFactoryNode implements AutoCloseable {
         "key_id",
         turns.sealingKeyId(),
         turns::turnsUnderMissingKeys);
+    reportStores(null, null, null);
+    vertx.setPeriodic(STORE_PROBE_MS, STORE_PROBE_MS, id -> probeStores());
     KeysHandler keys = new KeysHandler(auth);
     AgentsHandler agentsApi = new AgentsHandler(agentRegistry, config.agentsSecrets());
     JobsHandler jobs = new JobsHandler(() -> flinkRest, () -> pipeline);
@@ -663,6 +665,61 @@ public final class AgentFactoryNode implements AutoCloseable {
                         detail));
               }
             });
+  }
+
+  /** How often {@code /health} asks the stores whether their database answers. */
+  private static final long STORE_PROBE_MS = 10_000;
+
+  /**
+   * Pings the API key, agent and session turn stores (each reconnects once if its connection was
+   * lost) and reports {@link NodeHealth#STORES}: DOWN, naming the store and the database's reason,
+   * while any of them does not answer. In cluster mode they are one shared PostgreSQL; without it
+   * no key authenticates, so the node is rightly not ready.
+   */
+  private void probeStores() {
+    ApiKeyStore keys = keyStore;
+    JdbcAgentStore agents = agentStore;
+    JdbcTurnStore turns = turnStore;
+    if (closed || keys == null || agents == null || turns == null) {
+      return;
+    }
+    Future<Void> auth =
+        vertx.executeBlocking(
+            () -> {
+              keys.ping();
+              return null;
+            },
+            false);
+    Future<Void> agent = agents.ping();
+    Future<Void> turn = turns.ping();
+    Future.join(auth, agent, turn)
+        .onComplete(
+            done ->
+                reportStores(
+                    auth.failed() ? auth.cause() : null,
+                    agent.failed() ? agent.cause() : null,
+                    turn.failed() ? turn.cause() : null));
+  }
+
+  private void reportStores(Throwable auth, Throwable agents, Throwable turns) {
+    Map<String, Object> detail = new LinkedHashMap<>();
+    detail.put("auth", storeDetail(config.authStoreUrl().isPresent(), auth));
+    detail.put("agents", storeDetail(config.agentsStoreUrl().isPresent(), agents));
+    detail.put("session_turns", storeDetail(config.sessionStoreUrl().isPresent(), turns));
+    boolean up = auth == null && agents == null && turns == null;
+    health.report(
+        NodeHealth.STORES,
+        new ComponentStatus(up ? ComponentStatus.State.UP : ComponentStatus.State.DOWN, detail));
+  }
+
+  private static Map<String, Object> storeDetail(boolean shared, Throwable failure) {
+    Map<String, Object> d = new LinkedHashMap<>();
+    d.put("status", failure == null ? "UP" : "DOWN");
+    d.put("database", shared ? "shared (JDBC URL)" : "embedded H2");
+    if (failure != null) {
+      d.put("reason", String.valueOf(failure.getMessage()));
+    }
+    return d;
   }
 
   private void awaitHealthy() {

@@ -136,6 +136,44 @@ class FeedbackAcrossNodesIT {
     }
   }
 
+  @Test
+  void whileTheSharedDatabaseIsDownHealthAndReadinessSaySoAndRecoverWithIt() throws Exception {
+    for (AgentFactoryNode node : new AgentFactoryNode[] {nodeA, nodeB}) {
+      JsonNode stores =
+          MAPPER.readTree(get(node, "/health", ADMIN).body()).at("/components/stores");
+      assertThat(stores.at("/status").asText()).as(stores.toString()).isEqualTo("UP");
+      assertThat(stores.at("/detail/agents/database").asText()).startsWith("shared");
+    }
+    database.stop();
+    try {
+      // the probe runs every 10 s; each store tries once more on a new connection, refused
+      JsonNode down =
+          await()
+              .atMost(TIMEOUT)
+              .pollInterval(Duration.ofMillis(500))
+              .until(
+                  () -> MAPPER.readTree(get(nodeA, "/health", ADMIN).body()),
+                  h -> h.at("/components/stores/status").asText().equals("DOWN"));
+      assertThat(down.at("/status").asText()).isEqualTo("DOWN");
+      assertThat(down.at("/components/stores/detail/agents/reason").asText())
+          .contains("agent store", "refused");
+      assertThat(down.at("/components/stores/detail/auth/status").asText()).isEqualTo("DOWN");
+      assertThat(get(nodeA, "/ready", ADMIN).statusCode()).isEqualTo(503);
+    } finally {
+      database.restart();
+    }
+    await()
+        .atMost(TIMEOUT)
+        .pollInterval(Duration.ofMillis(500))
+        .until(() -> get(nodeA, "/ready", ADMIN).statusCode(), s -> s == 200);
+    assertThat(
+            MAPPER
+                .readTree(get(nodeA, "/health", ADMIN).body())
+                .at("/components/stores/status")
+                .asText())
+        .isEqualTo("UP");
+  }
+
   private static HttpResponse<String> get(AgentFactoryNode node, String path, String key)
       throws Exception {
     return TestHttp.client()

@@ -106,7 +106,8 @@ class NodeSessionIT {
     assertThat(response.statusCode()).isEqualTo(200);
     JsonNode body = MAPPER.readTree(response.body());
     assertThat(body.get("status").asText()).isEqualTo("UP");
-    for (String component : List.of("edge", "hazelcast", "sandbox_pool", "kafka", "flink_job")) {
+    for (String component :
+        List.of("edge", "hazelcast", "sandbox_pool", "kafka", "flink_job", "stores")) {
       assertThat(body.at("/components/" + component + "/status").asText())
           .as(component)
           .isEqualTo("UP");

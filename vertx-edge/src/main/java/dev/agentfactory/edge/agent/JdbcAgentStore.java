@@ -231,6 +231,11 @@ public final class JdbcAgentStore implements AgentStore {
         });
   }
 
+  /** Fails when the database does not answer (for {@code /health}). */
+  public Future<Void> ping() {
+    return jdbc.ping();
+  }
+
   @Override
   public Future<Void> close() {
     return jdbc.close();

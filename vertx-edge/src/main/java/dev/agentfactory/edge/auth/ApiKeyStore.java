@@ -130,6 +130,17 @@ public final class ApiKeyStore implements AutoCloseable {
         });
   }
 
+  /** Throws when the database does not answer (for {@code /health}); blocking. */
+  public synchronized void ping() throws SQLException {
+    run(
+        c -> {
+          if (!c.isValid(5)) {
+            throw new SQLException("the API key store did not answer within 5 s", "08006");
+          }
+          return null;
+        });
+  }
+
   public synchronized List<ApiKey> all() throws SQLException {
     return run(ApiKeyStore::all);
   }

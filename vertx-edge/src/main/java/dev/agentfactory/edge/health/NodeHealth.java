@@ -18,9 +18,12 @@ public final class NodeHealth {
   public static final String KAFKA = "kafka";
   public static final String FLINK_JOB = "flink_job";
 
+  /** The API key store, the agent registry's store and the session turn store. */
+  public static final String STORES = "stores";
+
   /** The components a node must have up before it is healthy, in report order. */
   public static final List<String> COMPONENTS =
-      List.of(EDGE, HAZELCAST, SANDBOX_POOL, KAFKA, FLINK_JOB);
+      List.of(EDGE, HAZELCAST, SANDBOX_POOL, KAFKA, FLINK_JOB, STORES);
 
   private final Map<String, ComponentStatus> status = new ConcurrentHashMap<>();
 

@@ -460,6 +460,11 @@ public final class JdbcTurnStore implements TurnStore {
         });
   }
 
+  /** Fails when the database does not answer (for {@code /health}). */
+  public Future<Void> ping() {
+    return jdbc.ping();
+  }
+
   @Override
   public Future<Void> close() {
     vertx.cancelTimer(sweepTimer);

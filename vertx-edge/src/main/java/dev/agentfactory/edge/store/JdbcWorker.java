@@ -150,6 +150,20 @@ public final class JdbcWorker {
   }
 
   /** Closes the connection, then the worker pool. */
+  /**
+   * Checks that the database answers (the driver's {@code isValid}, 5 s), reconnecting once if the
+   * connection was lost, like any other work: for {@code /health}.
+   */
+  public Future<Void> ping() {
+    return run(
+        c -> {
+          if (!c.isValid(5)) {
+            throw new SQLException("the " + what + " did not answer within 5 s", "08006");
+          }
+          return null;
+        });
+  }
+
   public Future<Void> close() {
     return worker
         .<Void>executeBlocking(
