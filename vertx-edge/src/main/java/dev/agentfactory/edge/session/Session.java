@@ -105,7 +105,9 @@ final class Session {
   private Future<Void> lifecycle = Future.succeededFuture();
 
   private long idleTimer = -1;
+
   private long slowSince;
+
   private int turn;
   private int pending;
   private boolean closed;
@@ -191,9 +193,14 @@ final class Session {
 
   /**
    * The session's sandbox, leased on first call; later calls share the same lease. A failed lease
-   * is forgotten, so the next command tries again.
+   * is forgotten, so the next command tries again. A sandbox that ended under the session (the pool
+   * ended it at its template's lifetime or idle limit, or it died) is dropped first, and the client
+   * told: this work leases a fresh one.
    */
   private Future<LeasedSandbox> sandbox() {
+    if (leased != null && !leased.sandbox().isAlive()) {
+      sandboxLost(leased, null, "it is " + leased.sandbox().state());
+    }
     if (leased != null) {
       return Future.succeededFuture(leased);
     }
@@ -469,8 +476,14 @@ final class Session {
                 return Future.failedFuture(
                     ar.failed() ? ar.cause() : new IllegalStateException("closed"));
               }
+              LeasedSandbox held = leased;
               return wake()
-                  .transform(awake -> awake.failed() ? wakeFailed(awake.cause()) : job.get())
+                  .transform(
+                      awake ->
+                          awake.failed()
+                              ? wakeFailed(held, awake.cause())
+                              : Future.<Void>succeededFuture())
+                  .compose(v -> job.get())
                   .transform(
                       done -> {
                         pending--;
@@ -506,6 +519,9 @@ final class Session {
             (stream, text) -> emitOutput(exec.id(), stream, text, recorded))
         .andThen(
             ar -> {
+              if (ar.failed() && lost(sandbox, exec.id(), ar.cause())) {
+                return; // the client was told sandbox_lost, with this command's id
+              }
               if (ar.failed()) {
                 send(
                     new ServerFrame.Error(
@@ -646,24 +662,29 @@ final class Session {
           .compose(
               sandbox ->
                   execInSandbox(
-                      sandbox,
-                      List.of("/bin/sh", "-c", command),
-                      timeout,
-                      (stream, text) -> {
-                        if (text.isEmpty()) {
-                          return;
-                        }
-                        Session.this.send(
-                            new ServerFrame.ToolOutput(
-                                requestId, callId, stream.name().toLowerCase(Locale.ROOT), text));
-                        StringBuilder target = stream == OutputListener.Stream.STDOUT ? out : err;
-                        if (target.length() < MAX_RECORDED_CHARS) {
-                          target.append(
-                              text,
-                              0,
-                              Math.min(text.length(), MAX_RECORDED_CHARS - target.length()));
-                        }
-                      }))
+                          sandbox,
+                          List.of("/bin/sh", "-c", command),
+                          timeout,
+                          (stream, text) -> {
+                            if (text.isEmpty()) {
+                              return;
+                            }
+                            Session.this.send(
+                                new ServerFrame.ToolOutput(
+                                    requestId,
+                                    callId,
+                                    stream.name().toLowerCase(Locale.ROOT),
+                                    text));
+                            StringBuilder target =
+                                stream == OutputListener.Stream.STDOUT ? out : err;
+                            if (target.length() < MAX_RECORDED_CHARS) {
+                              target.append(
+                                  text,
+                                  0,
+                                  Math.min(text.length(), MAX_RECORDED_CHARS - target.length()));
+                            }
+                          })
+                      .onFailure(e -> lost(sandbox, requestId, e)))
           .map(
               result -> {
                 String status = result.status().name().toLowerCase(Locale.ROOT);
@@ -909,10 +930,63 @@ final class Session {
     return lifecycle;
   }
 
-  private Future<Void> wakeFailed(Throwable e) {
+  /**
+   * A sandbox that cannot be woken is as good as gone: it is dropped like one that ended (the
+   * client told {@code sandbox_lost}), and the work that woke it leases a fresh one.
+   */
+  private Future<Void> wakeFailed(LeasedSandbox held, Throwable e) {
     log(Level.WARN).setCause(e).log("session {}: sandbox could not be woken", id);
-    sendFatal("sandbox_lost", "the sandbox could not be resumed: " + e.getMessage(), (short) 1011);
-    return Future.failedFuture(e);
+    if (held != null) {
+      sandboxLost(held, null, "it could not be resumed: " + e.getMessage());
+    }
+    return Future.succeededFuture();
+  }
+
+  /**
+   * Whether {@code held} ended under the work that just failed in it; if so it is dropped and the
+   * client told, with {@code requestId}.
+   */
+  private boolean lost(LeasedSandbox held, String requestId, Throwable failure) {
+    if (held.sandbox().isAlive()) {
+      return false;
+    }
+    sandboxLost(held, requestId, String.valueOf(failure.getMessage()));
+    return true;
+  }
+
+  /**
+   * The session's sandbox ended without the session releasing it. The pool's limits end leased
+   * sandboxes too ({@code max_lifetime_s}, {@code idle_timeout_s}), and init can die or run out of
+   * memory: the session drops the lease (released, so the cluster record and the tenant's quota are
+   * freed), tells the client with a non-fatal {@code sandbox_lost}, and the next command or tool
+   * call leases a fresh sandbox, as the first one did. Kept, the dead sandbox would fail every
+   * later command.
+   */
+  private void sandboxLost(LeasedSandbox held, String requestId, String why) {
+    if (leased != held || closed) {
+      return;
+    }
+    leased = null;
+    leasing = null;
+    sleep = Sleep.AWAKE;
+    lifecycle = Future.succeededFuture(); // a failed resume of the old sandbox must not block wakes
+    if (idleTimer >= 0) {
+      vertx.cancelTimer(idleTimer);
+      idleTimer = -1;
+    }
+    log(Level.INFO).log("session {}: sandbox {} lost: {}", id, held.sandbox().id(), why);
+    releaseQuietly(held);
+    send(
+        new ServerFrame.Error(
+            requestId,
+            "sandbox_lost",
+            "the session's sandbox "
+                + held.sandbox().id()
+                + " ended ("
+                + why
+                + "); its files are gone. The next command or tool call leases a new sandbox",
+            null,
+            false));
   }
 
   private Future<Void> logged(String what, Throwable e) {
