@@ -22,6 +22,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.ext.web.Router;
 import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
 import java.net.http.WebSocketHandshakeException;
 import java.nio.file.Files;
@@ -169,6 +171,28 @@ class SessionHandlerIT {
     }
   }
 
+  @Test
+  void aDrainingNodeRefusesNewSessionsWithATyped503() throws Exception {
+    startEdge(100, Duration.ofSeconds(30));
+    try (FrameClient before = open("/v1/sessions")) {
+      draining = true;
+
+      HttpResponse<String> refused =
+          TestHttp.client()
+              .send(
+                  HttpRequest.newBuilder(URI.create(base() + "/v1/sessions")).GET().build(),
+                  HttpResponse.BodyHandlers.ofString());
+      assertThat(refused.statusCode()).isEqualTo(503);
+      assertThat(JSON.readTree(refused.body()).at("/error/code").asText())
+          .isEqualTo("node_draining");
+      assertThat(handshakeStatus(connect("/v1/sessions"))).isEqualTo(503);
+
+      // A session opened before the drain carries on
+      before.send("{\"v\":1,\"type\":\"ping\",\"id\":\"p1\"}");
+      assertThat(before.next(WAIT).get("type").asText()).isEqualTo("pong");
+    }
+  }
+
   // ---------------------------------------------------------------------------------------------
 
   private static boolean endsATurn(JsonNode frame) {
@@ -189,6 +213,11 @@ class SessionHandlerIT {
           @Override
           public String isolation() {
             return isolation;
+          }
+
+          @Override
+          public boolean draining() {
+            return draining;
           }
 
           @Override

@@ -102,6 +102,16 @@ public final class SessionHandler {
       ApiErrors.send(ctx, 503, "shutting_down", "node is shutting down", null);
       return;
     }
+    if (leasing.draining()) {
+      // Its pool leases nothing while it drains: a session opened here could never run a command
+      ApiErrors.send(
+          ctx,
+          503,
+          "node_draining",
+          "node " + leasing.node() + " is draining: open the session on another node",
+          null);
+      return;
+    }
     String tenant = Auth.tenant(ctx);
     int held = perTenant.getOrDefault(tenant, 0);
     if (held >= maxPerTenant) {
