@@ -30,6 +30,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -190,6 +191,43 @@ class SessionHandlerIT {
       // A session opened before the drain carries on
       before.send("{\"v\":1,\"type\":\"ping\",\"id\":\"p1\"}");
       assertThat(before.next(WAIT).get("type").asText()).isEqualTo("pong");
+    }
+  }
+
+  @Test
+  void concurrentOpensNeverExceedTheTenantQuota() throws Exception {
+    int quota = 2;
+    startEdge(quota, Duration.ofSeconds(30));
+    List<CompletableFuture<WebSocket>> opens = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      // agent sessions: the agent lookup is asynchronous, the window the quota check raced with
+      opens.add(connect("/v1/sessions?agent=runner"));
+    }
+    List<WebSocket> accepted = new ArrayList<>();
+    int refused429 = 0;
+    for (CompletableFuture<WebSocket> open : opens) {
+      int status = handshakeStatus(open);
+      if (status == 101) {
+        accepted.add(open.join());
+      } else if (status == 429) {
+        refused429++;
+      }
+    }
+    assertThat(accepted).hasSize(quota);
+    assertThat(refused429).isEqualTo(12 - quota);
+    assertThat(sessions.liveSessions()).isEqualTo(quota);
+
+    // Opens that fail before the upgrade give their slot back
+    for (WebSocket ws : accepted) {
+      ws.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(10, TimeUnit.SECONDS);
+    }
+    assertThat(eventually(() -> sessions.liveSessions() == 0)).isTrue();
+    for (int i = 0; i < 3; i++) {
+      assertThat(handshakeStatus(connect("/v1/sessions?agent=no-such-agent"))).isEqualTo(404);
+    }
+    try (FrameClient one = open("/v1/sessions?agent=runner");
+        FrameClient two = open("/v1/sessions?agent=runner")) {
+      assertThat(sessions.liveSessions()).isEqualTo(quota);
     }
   }
 
