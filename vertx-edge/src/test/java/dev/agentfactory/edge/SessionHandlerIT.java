@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agentfactory.edge.FakeModelServer.Step;
 import dev.agentfactory.edge.agent.AgentRegistry;
 import dev.agentfactory.edge.agent.AgentSpecCodec;
 import dev.agentfactory.edge.agent.JdbcAgentStore;
@@ -228,6 +229,34 @@ class SessionHandlerIT {
     try (FrameClient one = open("/v1/sessions?agent=runner");
         FrameClient two = open("/v1/sessions?agent=runner")) {
       assertThat(sessions.liveSessions()).isEqualTo(quota);
+    }
+  }
+
+  /**
+   * The client stops reading while its agent streams: the loop pauses the model stream and nothing
+   * more is sent, so only a timer can cut the client off.
+   */
+  @Test
+  void anAgentSessionsClientThatStopsReadingIsDisconnectedWith4008AndTheSessionLives()
+      throws Exception {
+    startEdge(100, Duration.ofSeconds(3));
+    // ~6 MB of tool.output frames (each NUL byte is written as \u0000), more than the socket
+    // buffers hold, then the answer, which the loop streams into the full queue and pauses
+    model.script(
+        Step.call("sandbox_exec", "{\"command\":\"head -c 1048576 /dev/zero\"}"),
+        Step.answer("done"));
+    try (RawWebSocket client =
+        new RawWebSocket(edge.actualPort(), "/v1/sessions?agent=runner", 8 * 1024)) {
+      assertThat(client.nextText().get("type").asText()).isEqualTo("session.ready");
+      client.sendText("{\"v\":1,\"type\":\"message\",\"id\":\"q1\",\"content\":\"run it\"}");
+      // ...and reads nothing more until the node gave up on it
+
+      assertThat(eventually(() -> metrics.scrape().contains("code=\"slow_consumer\"")))
+          .as("the node cut the client off")
+          .isTrue();
+      client.awaitCloseFrame();
+      assertThat(client.closeCode()).isEqualTo(4008);
+      assertThat(sessions.liveSessions()).as("kept for a resume").isEqualTo(1);
     }
   }
 

@@ -106,7 +106,8 @@ final class Session {
 
   private long idleTimer = -1;
 
-  private long slowSince;
+  /** Runs while the attached socket is backed up; cut off at {@code slowClient}. -1 if none. */
+  private long slowTimer = -1;
 
   private int turn;
   private int pending;
@@ -296,6 +297,7 @@ final class Session {
           if (socket != null) {
             ServerWebSocket old = socket;
             socket = null;
+            cancelSlowTimer();
             releaseDrainWaiter();
             old.close((short) 4000, "resumed_elsewhere");
           }
@@ -321,6 +323,7 @@ final class Session {
       return; // an older socket, replaced by a resume
     }
     socket = null;
+    cancelSlowTimer();
     releaseDrainWaiter();
     Short code = ws.closeStatusCode();
     if (code != null && (code == 1000 || code == 1001)) {
@@ -353,7 +356,7 @@ final class Session {
     if (ws != socket) {
       return;
     }
-    slowSince = 0;
+    cancelSlowTimer();
     releaseDrainWaiter();
   }
 
@@ -1066,21 +1069,36 @@ final class Session {
    * A socket that stays backed up for {@code slowClient} is closed (4008 slow_consumer). The
    * session lives on for the resume grace period: the client can reconnect and catch up from the
    * replay buffer, which is bounded, unlike a socket's write queue.
+   *
+   * <p>A timer, not a check on the next send: once the queue is full an agent session pauses its
+   * model stream until the socket drains, and a session whose work has ended sends nothing more, so
+   * a next send may never come. The drain handler cancels it (see attach).
    */
   private void checkSlowClient(ServerWebSocket current) {
-    if (!queueFull(current)) {
-      slowSince = 0;
+    if (slowTimer >= 0 || !queueFull(current)) {
       return;
     }
-    long now = System.nanoTime();
-    if (slowSince == 0) {
-      slowSince = now; // reset by the drain handler (see attach)
-    } else if (now - slowSince > settings.slowClient().toNanos()) {
-      log(Level.INFO)
-          .log("session {}: client too slow for {}; disconnecting it", id, settings.slowClient());
-      metrics.error("slow_consumer");
-      slowSince = 0;
-      current.close((short) 4008, "slow_consumer");
+    slowTimer =
+        vertx.setTimer(
+            Math.max(1, settings.slowClient().toMillis()),
+            t -> onContext(() -> slowClientTimedOut(current)));
+  }
+
+  private void slowClientTimedOut(ServerWebSocket ws) {
+    slowTimer = -1;
+    if (ws != socket || closed || !queueFull(ws)) {
+      return;
+    }
+    log(Level.INFO)
+        .log("session {}: client too slow for {}; disconnecting it", id, settings.slowClient());
+    metrics.error("slow_consumer");
+    ws.close((short) 4008, "slow_consumer");
+  }
+
+  private void cancelSlowTimer() {
+    if (slowTimer >= 0) {
+      vertx.cancelTimer(slowTimer);
+      slowTimer = -1;
     }
   }
 
@@ -1135,6 +1153,7 @@ final class Session {
     }
     closed = true;
     cancelGrace();
+    cancelSlowTimer();
     if (idleTimer >= 0) {
       vertx.cancelTimer(idleTimer);
       idleTimer = -1;
