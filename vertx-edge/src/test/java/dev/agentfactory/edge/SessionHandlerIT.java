@@ -94,6 +94,10 @@ class SessionHandlerIT {
             + "\"},\"tools\":[\"sandbox.exec\"],\"sandbox\":{\"template\":\"shell\"},"
             + "\"limits\":{\"max_turns\":5}}";
     SessionShutdownIT.await(registry.create("default", new AgentSpecCodec().parseJson(spec)));
+    String hurried =
+        spec.replace("\"runner\"", "\"hurried\"")
+            .replace("\"max_turns\":5", "\"max_turns\":5,\"max_wall_time_ms\":3000");
+    SessionShutdownIT.await(registry.create("default", new AgentSpecCodec().parseJson(hurried)));
   }
 
   @AfterAll
@@ -257,6 +261,47 @@ class SessionHandlerIT {
       client.awaitCloseFrame();
       assertThat(client.closeCode()).isEqualTo(4008);
       assertThat(sessions.liveSessions()).as("kept for a resume").isEqualTo(1);
+    }
+  }
+
+  @Test
+  void anAgentsCommandIsStoppedAtTheTurnsMaxWallTime() throws Exception {
+    startEdge(100, Duration.ofSeconds(30));
+    // no answer scripted after the call: the turn must not call the model again
+    model.script(Step.call("sandbox_exec", "{\"command\":\"sleep 30\"}"));
+    try (FrameClient client = open("/v1/sessions?agent=hurried")) {
+      client.send("{\"v\":1,\"type\":\"message\",\"id\":\"q1\",\"content\":\"wait\"}");
+      List<JsonNode> frames = client.until(SessionHandlerIT::endsATurn, WAIT);
+
+      JsonNode result =
+          frames.stream()
+              .filter(f -> f.get("type").asText().equals("tool.result"))
+              .findFirst()
+              .orElseThrow(() -> new AssertionError("no tool.result in " + frames));
+      assertThat(result.get("status").asText()).as("killed at the deadline").isEqualTo("timeout");
+      JsonNode end = last(frames);
+      assertThat(end.get("code").asText()).as(end.toString()).isEqualTo("limit_exceeded");
+      assertThat(end.get("message").asText()).contains("max_wall_time");
+    }
+  }
+
+  @Test
+  void aModelStillStreamingAtTheTurnsMaxWallTimeIsCutOffAndTheSessionCarriesOn() throws Exception {
+    startEdge(100, Duration.ofSeconds(30));
+    model.script(Step.hang("thinking"));
+    try (FrameClient client = open("/v1/sessions?agent=hurried")) {
+      client.send("{\"v\":1,\"type\":\"message\",\"id\":\"q1\",\"content\":\"hi\"}");
+      List<JsonNode> frames = client.until(SessionHandlerIT::endsATurn, WAIT);
+
+      assertThat(frames.get(0).get("type").asText()).isEqualTo("assistant.delta");
+      JsonNode end = last(frames);
+      assertThat(end.get("code").asText()).as(end.toString()).isEqualTo("limit_exceeded");
+      assertThat(end.get("fatal").asBoolean()).isFalse();
+
+      model.script(Step.answer("hello again"));
+      client.send("{\"v\":1,\"type\":\"message\",\"id\":\"q2\",\"content\":\"hi\"}");
+      assertThat(last(client.until(SessionHandlerIT::endsATurn, WAIT)).get("type").asText())
+          .isEqualTo("turn.completed");
     }
   }
 

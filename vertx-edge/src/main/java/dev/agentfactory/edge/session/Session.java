@@ -653,6 +653,13 @@ final class Session {
     }
 
     @Override
+    public Runnable schedule(Duration delay, Runnable action) {
+      long timer =
+          vertx.setTimer(Math.max(1, delay.toMillis()), t -> onContext(() -> action.run()));
+      return () -> vertx.cancelTimer(timer);
+    }
+
+    @Override
     public Future<AgentLoop.ToolRun> exec(
         String requestId, String callId, String command, Duration timeout) {
       StringBuilder out = new StringBuilder();
