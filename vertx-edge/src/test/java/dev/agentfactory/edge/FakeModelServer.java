@@ -20,8 +20,19 @@ final class FakeModelServer implements AutoCloseable {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** One model answer: a tool call ({@code tool} and its arguments) or a final {@code text}. */
-  record Step(String tool, String arguments, String text) {
+  /**
+   * One model answer: a tool call ({@code tool} and its arguments) or a final {@code text}; with
+   * {@code hang}, the first piece of {@code text} and then silence, the response never ending.
+   */
+  record Step(String tool, String arguments, String text, boolean hang) {
+    Step(String tool, String arguments, String text) {
+      this(tool, arguments, text, false);
+    }
+
+    static Step hang(String firstText) {
+      return new Step(null, null, firstText, true);
+    }
+
     static Step call(String tool, String arguments) {
       return new Step(tool, arguments, null);
     }
@@ -57,8 +68,12 @@ final class FakeModelServer implements AutoCloseable {
                               }
                               req.response()
                                   .setChunked(true)
-                                  .putHeader("content-type", "text/event-stream")
-                                  .end(events(step));
+                                  .putHeader("content-type", "text/event-stream");
+                              if (step.hang()) {
+                                req.response().write(firstEvent(step));
+                              } else {
+                                req.response().end(events(step));
+                              }
                             }))
             .listen(0, "127.0.0.1")
             .toCompletionStage()
@@ -96,6 +111,11 @@ final class FakeModelServer implements AutoCloseable {
         + "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":5,"
         + "\"total_tokens\":15}}\n\n"
         + "data: [DONE]\n\n";
+  }
+
+  private static String firstEvent(Step step) {
+    return event(
+        chunk(JSON.createObjectNode().put("role", "assistant").put("content", step.text()), null));
   }
 
   private static ObjectNode chunk(ObjectNode delta, String finish) {

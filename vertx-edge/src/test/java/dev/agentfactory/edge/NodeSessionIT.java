@@ -139,7 +139,7 @@ class NodeSessionIT {
       client.send("{\"v\":1,\"type\":\"exec\",\"id\":\"x\",\"argv\":[1]}");
       JsonNode invalid = client.next(FRAME_TIMEOUT);
       assertThat(invalid.get("code").asText()).isEqualTo("invalid_field");
-      assertThat(invalid.get("field").asText()).isEqualTo("argv");
+      assertThat(invalid.get("field").asText()).isEqualTo("argv[0]");
       assertThat(invalid.get("id").asText()).isEqualTo("x");
 
       client.send(

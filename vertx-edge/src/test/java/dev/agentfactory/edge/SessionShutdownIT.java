@@ -3,7 +3,6 @@ package dev.agentfactory.edge;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfactory.edge.FakeModelServer.Step;
 import dev.agentfactory.edge.agent.AgentRegistry;
 import dev.agentfactory.edge.agent.AgentSpecCodec;
@@ -24,13 +23,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.ext.web.Router;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.Socket;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -40,7 +33,6 @@ import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -60,7 +52,6 @@ import org.junit.jupiter.api.io.TempDir;
 class SessionShutdownIT {
 
   private static final Duration WAIT = Duration.ofSeconds(60);
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   @TempDir static Path dataDir;
   private static Vertx vertx;
@@ -320,124 +311,6 @@ class SessionShutdownIT {
           .get(WAIT.toSeconds(), TimeUnit.SECONDS);
     } catch (TimeoutException e) {
       throw new AssertionError("not completed within " + WAIT, e);
-    }
-  }
-
-  /**
-   * A WebSocket client on a plain socket (RFC 6455, text and close frames only) that can do what
-   * real clients do but library clients hide: send a close frame and keep the TCP connection open.
-   */
-  private static final class RawWebSocket implements AutoCloseable {
-    private final Socket socket;
-    private final InputStream in;
-    private final OutputStream out;
-    private final AtomicReference<Integer> closeCode = new AtomicReference<>();
-
-    RawWebSocket(int port, String path) throws IOException {
-      socket = new Socket("127.0.0.1", port);
-      socket.setSoTimeout((int) WAIT.toMillis());
-      in = socket.getInputStream();
-      out = socket.getOutputStream();
-      out.write(
-          ("GET "
-                  + path
-                  + " HTTP/1.1\r\nHost: 127.0.0.1:"
-                  + port
-                  + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                  + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-              .getBytes(StandardCharsets.ISO_8859_1));
-      out.flush();
-      ByteArrayOutputStream head = new ByteArrayOutputStream();
-      while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
-        int b = in.read();
-        if (b < 0) {
-          throw new IOException("connection closed during the upgrade: " + head);
-        }
-        head.write(b);
-      }
-      assertThat(head.toString(StandardCharsets.ISO_8859_1)).startsWith("HTTP/1.1 101");
-    }
-
-    /** The next text frame, as JSON; fails on a close frame. */
-    JsonNode nextText() throws IOException {
-      while (true) {
-        int[] opcode = new int[1];
-        byte[] payload = readFrame(opcode);
-        if (opcode[0] == 1) {
-          return JSON.readTree(payload);
-        }
-        if (opcode[0] == 8) {
-          throw new IOException("closed by the server: " + closeCode.get());
-        }
-      }
-    }
-
-    /** Skips text frames until the server's close frame. */
-    void awaitCloseFrame() throws IOException {
-      int[] opcode = new int[1];
-      do {
-        readFrame(opcode);
-      } while (opcode[0] != 8);
-    }
-
-    private byte[] readFrame(int[] opcode) throws IOException {
-      int b0 = readByte();
-      int b1 = readByte();
-      opcode[0] = b0 & 0x0f;
-      long length = b1 & 0x7f;
-      if (length == 126) {
-        length = (readByte() << 8) | readByte();
-      } else if (length == 127) {
-        length = 0;
-        for (int i = 0; i < 8; i++) {
-          length = (length << 8) | readByte();
-        }
-      }
-      byte[] payload = in.readNBytes((int) length);
-      if (opcode[0] == 8 && payload.length >= 2) {
-        closeCode.set(((payload[0] & 0xff) << 8) | (payload[1] & 0xff));
-      }
-      return payload;
-    }
-
-    private int readByte() throws IOException {
-      int b = in.read();
-      if (b < 0) {
-        throw new IOException("connection closed by the server");
-      }
-      return b;
-    }
-
-    void sendText(String text) throws IOException {
-      send(0x1, text.getBytes(StandardCharsets.UTF_8));
-    }
-
-    void sendClose(int code) throws IOException {
-      send(0x8, new byte[] {(byte) (code >> 8), (byte) code});
-    }
-
-    private void send(int opcode, byte[] payload) throws IOException {
-      ByteArrayOutputStream frame = new ByteArrayOutputStream();
-      frame.write(0x80 | opcode);
-      if (payload.length < 126) {
-        frame.write(0x80 | payload.length);
-      } else {
-        frame.write(0x80 | 126);
-        frame.write(payload.length >> 8);
-        frame.write(payload.length);
-      }
-      byte[] mask = {1, 2, 3, 4};
-      frame.write(mask);
-      for (int i = 0; i < payload.length; i++) {
-        frame.write(payload[i] ^ mask[i % 4]);
-      }
-      out.write(frame.toByteArray());
-      out.flush();
-    }
-
-    @Override
-    public void close() throws IOException {
-      socket.close();
     }
   }
 

@@ -162,9 +162,12 @@ public final class FrameCodec {
             "invalid_field", "argv must be an array of 1 to " + MAX_ARGS + " strings", "argv", id);
       }
       argv = new ArrayList<>();
-      for (JsonNode arg : argvNode) {
+      for (int i = 0; i < argvNode.size(); i++) {
+        JsonNode arg = argvNode.get(i);
         if (!arg.isTextual()) {
-          throw new FrameException("invalid_field", "argv entries must be strings", "argv", id);
+          // named by its index, as a lone surrogate in an entry is (docs/protocol.md)
+          String field = "argv[" + i + "]";
+          throw new FrameException("invalid_field", field + " must be a string", field, id);
         }
         argv.add(arg.textValue());
       }

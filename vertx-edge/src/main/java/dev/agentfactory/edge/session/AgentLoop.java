@@ -46,6 +46,9 @@ final class AgentLoop {
 
     /** Runs a shell command in the sandbox, streaming its output as {@code tool.output}. */
     Future<ToolRun> exec(String requestId, String callId, String command, Duration timeout);
+
+    /** Runs {@code action} on the session's context after {@code delay}; the result cancels it. */
+    Runnable schedule(Duration delay, Runnable action);
   }
 
   /**
@@ -103,6 +106,15 @@ final class AgentLoop {
   private final List<ChatMessage> conversation = new ArrayList<>();
   private TokenUsage sessionUsage = TokenUsage.UNKNOWN;
 
+  /** When the running turn started ({@link System#nanoTime}); its max_wall_time counts from it. */
+  private long turnStarted;
+
+  /** The running turn's max_wall_time has passed. */
+  private boolean overtime;
+
+  /** The model call in flight, cancelled when the turn runs out of time; null between calls. */
+  private ModelStream inFlight;
+
   AgentLoop(AgentVersion version, ModelProvider provider, Io io, SessionTools tools) {
     this.version = version;
     this.provider = provider;
@@ -122,9 +134,29 @@ final class AgentLoop {
   /** Answers one user message; fails with {@link AgentTurnException} on a limit or model error. */
   Future<Turn> run(String requestId, String content) {
     long started = System.nanoTime();
+    turnStarted = started;
+    overtime = false;
     int firstNew = conversation.size();
     conversation.add(new ChatMessage.User(content));
     Promise<Turn> done = Promise.promise();
+    // max_wall_time is a deadline: a model call still streaming then is cancelled, a command gets
+    // only the time left (runTool), and no model call starts after it (step)
+    Runnable cancelDeadline =
+        io.schedule(
+            version.spec().limits().maxWallTime(),
+            () -> {
+              overtime = true;
+              ModelStream stream = inFlight;
+              if (stream != null) {
+                stream.cancel();
+              }
+            });
+    done.future()
+        .onComplete(
+            ar -> {
+              cancelDeadline.run();
+              inFlight = null;
+            });
     step(requestId, content, started, firstNew, new ArrayList<>(), TokenUsage.UNKNOWN, 0, done);
     return done.future();
   }
@@ -145,8 +177,8 @@ final class AgentLoop {
               "limit_exceeded", "the agent made " + modelCalls + " model calls (max_turns)"));
       return;
     }
-    if (Duration.ofNanos(System.nanoTime() - started).compareTo(limits.maxWallTime()) > 0) {
-      done.fail(new AgentTurnException("limit_exceeded", "the turn ran past max_wall_time"));
+    if (overtime || timeLeft().isZero()) {
+      done.fail(overWallTime());
       return;
     }
     if (sessionUsage.totalTokens() >= limits.maxTokens()) {
@@ -189,6 +221,7 @@ final class AgentLoop {
       List<ToolDefinition> definitions) {
     ModelStream stream =
         provider.stream(version.spec().chatRequest(List.copyOf(conversation), definitions));
+    inFlight = stream;
     stream.handler(
         event -> {
           if (event instanceof ModelEvent.TextDelta delta && !delta.text().isEmpty()) {
@@ -202,12 +235,17 @@ final class AgentLoop {
     stream
         .result()
         .onFailure(
-            e ->
-                done.fail(
-                    new AgentTurnException(
-                        "model_error", "the model call failed: " + e.getMessage())))
+            e -> {
+              inFlight = null;
+              done.fail(
+                  overtime
+                      ? overWallTime()
+                      : new AgentTurnException(
+                          "model_error", "the model call failed: " + e.getMessage()));
+            })
         .onSuccess(
             response -> {
+              inFlight = null;
               conversation.add(response.toMessage());
               sessionUsage = sessionUsage.plus(response.usage());
               TokenUsage usage = turnUsage.plus(response.usage());
@@ -260,6 +298,12 @@ final class AgentLoop {
   }
 
   private Future<ToolRun> runTool(String requestId, ToolCall call) {
+    Duration left = timeLeft();
+    if (overtime || left.isZero()) {
+      // Answered all the same: the model's tool calls each need a result in the conversation
+      return Future.succeededFuture(
+          new ToolRun("failed", -1, "", "not run: the turn is past its max_wall_time", 0));
+    }
     if (!SessionTools.isExec(call.name())
         || !version.spec().tools().contains(BuiltinTool.SANDBOX_EXEC)) {
       return tools
@@ -281,7 +325,28 @@ final class AgentLoop {
       return Future.succeededFuture(
           new ToolRun("failed", -1, "", "arguments must be JSON with a command string", 0));
     }
-    return io.exec(requestId, call.id(), command, TOOL_TIMEOUT);
+    // A command ends at the turn's deadline at the latest (status timeout)
+    return io.exec(
+        requestId, call.id(), command, left.compareTo(TOOL_TIMEOUT) < 0 ? left : TOOL_TIMEOUT);
+  }
+
+  /** What is left of the running turn's max_wall_time; zero once it has passed. */
+  private Duration timeLeft() {
+    Duration left =
+        version
+            .spec()
+            .limits()
+            .maxWallTime()
+            .minus(Duration.ofNanos(System.nanoTime() - turnStarted));
+    return left.compareTo(Duration.ofMillis(1)) < 0 ? Duration.ZERO : left;
+  }
+
+  private AgentTurnException overWallTime() {
+    return new AgentTurnException(
+        "limit_exceeded",
+        "the turn ran past max_wall_time ("
+            + version.spec().limits().maxWallTime().toMillis()
+            + " ms)");
   }
 
   /** A tool's result as {@code tool.output} frames: stdout, or stderr for an error. */

@@ -64,6 +64,11 @@ public final class ClusterSandboxLeasing implements SandboxLeasing {
   }
 
   @Override
+  public boolean draining() {
+    return pool.drainStatus().draining();
+  }
+
+  @Override
   public Future<LeasedSandbox> lease(String sessionId, String template) {
     return lease(sessionId, "default", template, LeaseOptions.NONE);
   }

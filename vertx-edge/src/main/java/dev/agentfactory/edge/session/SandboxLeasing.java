@@ -50,6 +50,14 @@ public interface SandboxLeasing {
    */
   default void onLost(LeasedSandbox leased, Consumer<String> onLost) {}
 
+  /**
+   * Whether the pool is draining (an admin drain, or SIGTERM before the node stops): it leases
+   * nothing, so new sessions are refused rather than opened with no sandbox to get.
+   */
+  default boolean draining() {
+    return false;
+  }
+
   /** The node whose pool the sandboxes come from (where a session must be resumed). */
   String node();
 

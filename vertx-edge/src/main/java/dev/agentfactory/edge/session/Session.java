@@ -105,7 +105,10 @@ final class Session {
   private Future<Void> lifecycle = Future.succeededFuture();
 
   private long idleTimer = -1;
-  private long slowSince;
+
+  /** Runs while the attached socket is backed up; cut off at {@code slowClient}. -1 if none. */
+  private long slowTimer = -1;
+
   private int turn;
   private int pending;
   private boolean closed;
@@ -191,9 +194,14 @@ final class Session {
 
   /**
    * The session's sandbox, leased on first call; later calls share the same lease. A failed lease
-   * is forgotten, so the next command tries again.
+   * is forgotten, so the next command tries again. A sandbox that ended under the session (the pool
+   * ended it at its template's lifetime or idle limit, or it died) is dropped first, and the client
+   * told: this work leases a fresh one.
    */
   private Future<LeasedSandbox> sandbox() {
+    if (leased != null && !leased.sandbox().isAlive()) {
+      sandboxLost(leased, null, "it is " + leased.sandbox().state());
+    }
     if (leased != null) {
       return Future.succeededFuture(leased);
     }
@@ -289,6 +297,7 @@ final class Session {
           if (socket != null) {
             ServerWebSocket old = socket;
             socket = null;
+            cancelSlowTimer();
             releaseDrainWaiter();
             old.close((short) 4000, "resumed_elsewhere");
           }
@@ -314,6 +323,7 @@ final class Session {
       return; // an older socket, replaced by a resume
     }
     socket = null;
+    cancelSlowTimer();
     releaseDrainWaiter();
     Short code = ws.closeStatusCode();
     if (code != null && (code == 1000 || code == 1001)) {
@@ -346,7 +356,7 @@ final class Session {
     if (ws != socket) {
       return;
     }
-    slowSince = 0;
+    cancelSlowTimer();
     releaseDrainWaiter();
   }
 
@@ -469,8 +479,14 @@ final class Session {
                 return Future.failedFuture(
                     ar.failed() ? ar.cause() : new IllegalStateException("closed"));
               }
+              LeasedSandbox held = leased;
               return wake()
-                  .transform(awake -> awake.failed() ? wakeFailed(awake.cause()) : job.get())
+                  .transform(
+                      awake ->
+                          awake.failed()
+                              ? wakeFailed(held, awake.cause())
+                              : Future.<Void>succeededFuture())
+                  .compose(v -> job.get())
                   .transform(
                       done -> {
                         pending--;
@@ -506,6 +522,9 @@ final class Session {
             (stream, text) -> emitOutput(exec.id(), stream, text, recorded))
         .andThen(
             ar -> {
+              if (ar.failed() && lost(sandbox, exec.id(), ar.cause())) {
+                return; // the client was told sandbox_lost, with this command's id
+              }
               if (ar.failed()) {
                 send(
                     new ServerFrame.Error(
@@ -634,6 +653,13 @@ final class Session {
     }
 
     @Override
+    public Runnable schedule(Duration delay, Runnable action) {
+      long timer =
+          vertx.setTimer(Math.max(1, delay.toMillis()), t -> onContext(() -> action.run()));
+      return () -> vertx.cancelTimer(timer);
+    }
+
+    @Override
     public Future<AgentLoop.ToolRun> exec(
         String requestId, String callId, String command, Duration timeout) {
       StringBuilder out = new StringBuilder();
@@ -646,24 +672,29 @@ final class Session {
           .compose(
               sandbox ->
                   execInSandbox(
-                      sandbox,
-                      List.of("/bin/sh", "-c", command),
-                      timeout,
-                      (stream, text) -> {
-                        if (text.isEmpty()) {
-                          return;
-                        }
-                        Session.this.send(
-                            new ServerFrame.ToolOutput(
-                                requestId, callId, stream.name().toLowerCase(Locale.ROOT), text));
-                        StringBuilder target = stream == OutputListener.Stream.STDOUT ? out : err;
-                        if (target.length() < MAX_RECORDED_CHARS) {
-                          target.append(
-                              text,
-                              0,
-                              Math.min(text.length(), MAX_RECORDED_CHARS - target.length()));
-                        }
-                      }))
+                          sandbox,
+                          List.of("/bin/sh", "-c", command),
+                          timeout,
+                          (stream, text) -> {
+                            if (text.isEmpty()) {
+                              return;
+                            }
+                            Session.this.send(
+                                new ServerFrame.ToolOutput(
+                                    requestId,
+                                    callId,
+                                    stream.name().toLowerCase(Locale.ROOT),
+                                    text));
+                            StringBuilder target =
+                                stream == OutputListener.Stream.STDOUT ? out : err;
+                            if (target.length() < MAX_RECORDED_CHARS) {
+                              target.append(
+                                  text,
+                                  0,
+                                  Math.min(text.length(), MAX_RECORDED_CHARS - target.length()));
+                            }
+                          })
+                      .onFailure(e -> lost(sandbox, requestId, e)))
           .map(
               result -> {
                 String status = result.status().name().toLowerCase(Locale.ROOT);
@@ -909,10 +940,63 @@ final class Session {
     return lifecycle;
   }
 
-  private Future<Void> wakeFailed(Throwable e) {
+  /**
+   * A sandbox that cannot be woken is as good as gone: it is dropped like one that ended (the
+   * client told {@code sandbox_lost}), and the work that woke it leases a fresh one.
+   */
+  private Future<Void> wakeFailed(LeasedSandbox held, Throwable e) {
     log(Level.WARN).setCause(e).log("session {}: sandbox could not be woken", id);
-    sendFatal("sandbox_lost", "the sandbox could not be resumed: " + e.getMessage(), (short) 1011);
-    return Future.failedFuture(e);
+    if (held != null) {
+      sandboxLost(held, null, "it could not be resumed: " + e.getMessage());
+    }
+    return Future.succeededFuture();
+  }
+
+  /**
+   * Whether {@code held} ended under the work that just failed in it; if so it is dropped and the
+   * client told, with {@code requestId}.
+   */
+  private boolean lost(LeasedSandbox held, String requestId, Throwable failure) {
+    if (held.sandbox().isAlive()) {
+      return false;
+    }
+    sandboxLost(held, requestId, String.valueOf(failure.getMessage()));
+    return true;
+  }
+
+  /**
+   * The session's sandbox ended without the session releasing it. The pool's limits end leased
+   * sandboxes too ({@code max_lifetime_s}, {@code idle_timeout_s}), and init can die or run out of
+   * memory: the session drops the lease (released, so the cluster record and the tenant's quota are
+   * freed), tells the client with a non-fatal {@code sandbox_lost}, and the next command or tool
+   * call leases a fresh sandbox, as the first one did. Kept, the dead sandbox would fail every
+   * later command.
+   */
+  private void sandboxLost(LeasedSandbox held, String requestId, String why) {
+    if (leased != held || closed) {
+      return;
+    }
+    leased = null;
+    leasing = null;
+    sleep = Sleep.AWAKE;
+    lifecycle = Future.succeededFuture(); // a failed resume of the old sandbox must not block wakes
+    if (idleTimer >= 0) {
+      vertx.cancelTimer(idleTimer);
+      idleTimer = -1;
+    }
+    log(Level.INFO).log("session {}: sandbox {} lost: {}", id, held.sandbox().id(), why);
+    releaseQuietly(held);
+    send(
+        new ServerFrame.Error(
+            requestId,
+            "sandbox_lost",
+            "the session's sandbox "
+                + held.sandbox().id()
+                + " ended ("
+                + why
+                + "); its files are gone. The next command or tool call leases a new sandbox",
+            null,
+            false));
   }
 
   private Future<Void> logged(String what, Throwable e) {
@@ -992,21 +1076,36 @@ final class Session {
    * A socket that stays backed up for {@code slowClient} is closed (4008 slow_consumer). The
    * session lives on for the resume grace period: the client can reconnect and catch up from the
    * replay buffer, which is bounded, unlike a socket's write queue.
+   *
+   * <p>A timer, not a check on the next send: once the queue is full an agent session pauses its
+   * model stream until the socket drains, and a session whose work has ended sends nothing more, so
+   * a next send may never come. The drain handler cancels it (see attach).
    */
   private void checkSlowClient(ServerWebSocket current) {
-    if (!queueFull(current)) {
-      slowSince = 0;
+    if (slowTimer >= 0 || !queueFull(current)) {
       return;
     }
-    long now = System.nanoTime();
-    if (slowSince == 0) {
-      slowSince = now; // reset by the drain handler (see attach)
-    } else if (now - slowSince > settings.slowClient().toNanos()) {
-      log(Level.INFO)
-          .log("session {}: client too slow for {}; disconnecting it", id, settings.slowClient());
-      metrics.error("slow_consumer");
-      slowSince = 0;
-      current.close((short) 4008, "slow_consumer");
+    slowTimer =
+        vertx.setTimer(
+            Math.max(1, settings.slowClient().toMillis()),
+            t -> onContext(() -> slowClientTimedOut(current)));
+  }
+
+  private void slowClientTimedOut(ServerWebSocket ws) {
+    slowTimer = -1;
+    if (ws != socket || closed || !queueFull(ws)) {
+      return;
+    }
+    log(Level.INFO)
+        .log("session {}: client too slow for {}; disconnecting it", id, settings.slowClient());
+    metrics.error("slow_consumer");
+    ws.close((short) 4008, "slow_consumer");
+  }
+
+  private void cancelSlowTimer() {
+    if (slowTimer >= 0) {
+      vertx.cancelTimer(slowTimer);
+      slowTimer = -1;
     }
   }
 
@@ -1061,6 +1160,7 @@ final class Session {
     }
     closed = true;
     cancelGrace();
+    cancelSlowTimer();
     if (idleTimer >= 0) {
       vertx.cancelTimer(idleTimer);
       idleTimer = -1;

@@ -102,26 +102,50 @@ public final class SessionHandler {
       ApiErrors.send(ctx, 503, "shutting_down", "node is shutting down", null);
       return;
     }
+    if (leasing.draining()) {
+      // Its pool leases nothing while it drains: a session opened here could never run a command
+      ApiErrors.send(
+          ctx,
+          503,
+          "node_draining",
+          "node " + leasing.node() + " is draining: open the session on another node",
+          null);
+      return;
+    }
     String tenant = Auth.tenant(ctx);
-    int held = perTenant.getOrDefault(tenant, 0);
-    if (held >= maxPerTenant) {
+    // The slot is taken now, before the async agent lookup and upgrade, so opens racing each other
+    // cannot all pass the check; every path that does not start the session gives it back.
+    int[] held = {0};
+    perTenant.compute(
+        tenant,
+        (t, n) -> {
+          held[0] = n == null ? 0 : n;
+          return held[0] < maxPerTenant ? held[0] + 1 : n;
+        });
+    if (held[0] >= maxPerTenant) {
       ApiErrors.tooMany(
           ctx,
           "session_quota",
-          "tenant " + tenant + " already holds " + held + " sessions on this node",
+          "tenant " + tenant + " already holds " + held[0] + " sessions on this node",
           1000);
       return;
     }
     String id = UUID.randomUUID().toString();
     String agentName = ctx.queryParams().get("agent");
-    Future<AgentVersion> agent =
-        agentName == null
-            ? Future.succeededFuture(null)
-            : agents.resolve(new AgentRef(tenant, agentName), id);
+    Future<AgentVersion> agent;
+    try {
+      agent =
+          agentName == null
+              ? Future.succeededFuture(null)
+              : agents.resolve(new AgentRef(tenant, agentName), id);
+    } catch (RuntimeException e) {
+      agent = Future.failedFuture(e);
+    }
     ctx.request().pause();
     agent
         .onFailure(
             e -> {
+              unreserve(tenant);
               if (e instanceof AgentException ae && ae.code() == AgentException.Code.NOT_FOUND) {
                 ApiErrors.send(ctx, 404, "unknown_agent", "no agent " + agentName, "agent");
               } else {
@@ -132,37 +156,55 @@ public final class SessionHandler {
         .onSuccess(
             version -> {
               if (ApiErrors.notAnUpgrade(ctx)) {
+                unreserve(tenant);
                 return;
               }
               // The upgrade may happen after an async step as long as the request stayed paused.
               ctx.request()
                   .toWebSocket()
                   .onSuccess(socket -> start(id, tenant, version, socket))
-                  .onFailure(e -> LOG.debug("WebSocket upgrade failed", e));
+                  .onFailure(
+                      e -> {
+                        unreserve(tenant);
+                        LOG.debug("WebSocket upgrade failed", e);
+                      });
             });
   }
 
+  /** Gives back a slot {@link #open} reserved for a session that did not start. */
+  private void unreserve(String tenant) {
+    perTenant.computeIfPresent(tenant, (t, n) -> n <= 1 ? null : n - 1);
+  }
+
+  /** Starts a session whose slot {@link #open} reserved; one that cannot start gives it back. */
   private void start(String id, String tenant, AgentVersion version, ServerWebSocket socket) {
-    Session session =
-        new Session(
-            id,
-            tenant,
-            vertx,
-            vertx.getOrCreateContext(),
-            leasing,
-            recorder,
-            codec,
-            settings,
-            metrics,
-            version,
-            version == null ? null : providers.forSpec(tenant, version.spec().model()),
-            () -> {
-              if (live.remove(id) != null) {
-                perTenant.computeIfPresent(tenant, (t, n) -> n <= 1 ? null : n - 1);
-              }
-            });
+    Session session;
+    try {
+      session =
+          new Session(
+              id,
+              tenant,
+              vertx,
+              vertx.getOrCreateContext(),
+              leasing,
+              recorder,
+              codec,
+              settings,
+              metrics,
+              version,
+              version == null ? null : providers.forSpec(tenant, version.spec().model()),
+              () -> {
+                if (live.remove(id) != null) {
+                  unreserve(tenant);
+                }
+              });
+    } catch (RuntimeException e) {
+      unreserve(tenant);
+      LOG.warn("session {} could not start", id, e);
+      socket.close((short) 1011, "internal_error");
+      return;
+    }
     live.put(id, session);
-    perTenant.merge(tenant, 1, Integer::sum);
     session.start(socket);
   }
 

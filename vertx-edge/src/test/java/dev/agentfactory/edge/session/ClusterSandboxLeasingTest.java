@@ -68,11 +68,24 @@ class ClusterSandboxLeasingTest {
     assertThat(told).containsExactly("sandbox_host_left");
   }
 
+  /** SessionHandler refuses new sessions while this is true (SessionHandlerIT). */
+  @Test
+  void theLeasingIsDrainingFromTheMomentThePoolStartsToDrain() {
+    LosingPool pool = new LosingPool(false);
+    ClusterSandboxLeasing leasing = new ClusterSandboxLeasing(vertx, pool, "process", "node1");
+    assertThat(leasing.draining()).isFalse();
+
+    pool.drain();
+
+    assertThat(leasing.draining()).isTrue();
+  }
+
   private static final TimeUnit SECONDS = TimeUnit.SECONDS;
 
   /** A pool whose leases are granted at once; with {@code loseAtOnce}, lost before returning. */
   private static final class LosingPool implements WarmPool {
     private final boolean loseAtOnce;
+    private volatile boolean draining;
     private final List<LeaseLostListener> listeners = new CopyOnWriteArrayList<>();
     private final List<PooledSandbox> granted = new ArrayList<>();
     final List<PooledSandbox> released = new CopyOnWriteArrayList<>();
@@ -128,12 +141,13 @@ class ClusterSandboxLeasingTest {
 
     @Override
     public CompletionStage<DrainStatus> drain() {
-      throw new UnsupportedOperationException();
+      draining = true;
+      return new java.util.concurrent.CompletableFuture<>(); // sessions still open: not drained
     }
 
     @Override
     public DrainStatus drainStatus() {
-      throw new UnsupportedOperationException();
+      return new DrainStatus(draining, 0, 0);
     }
 
     @Override

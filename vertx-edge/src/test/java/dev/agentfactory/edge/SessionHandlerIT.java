@@ -1,0 +1,435 @@
+package dev.agentfactory.edge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agentfactory.edge.FakeModelServer.Step;
+import dev.agentfactory.edge.agent.AgentRegistry;
+import dev.agentfactory.edge.agent.AgentSpecCodec;
+import dev.agentfactory.edge.agent.JdbcAgentStore;
+import dev.agentfactory.edge.agent.ModelProviders;
+import dev.agentfactory.edge.metrics.EdgeMetrics;
+import dev.agentfactory.edge.session.LeasedSandbox;
+import dev.agentfactory.edge.session.SandboxLeasing;
+import dev.agentfactory.edge.session.SessionHandler;
+import dev.agentfactory.edge.session.SessionSettings;
+import dev.agentfactory.sandbox.LeaseOptions;
+import dev.agentfactory.sandbox.Sandbox;
+import dev.agentfactory.sandbox.local.LocalSandboxPool;
+import dev.agentfactory.sandbox.local.SandboxConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.ext.web.Router;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.net.http.WebSocketHandshakeException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What a session does when its sandbox ends under it, who may open one (a draining node, the tenant
+ * quota under concurrent opens), when a client that stops reading is cut off, and that an agent's
+ * turn ends at its {@code max_wall_time} whatever it is doing. Real sessions over real WebSockets
+ * on port 0, real bubblewrap sandboxes from a local pool; the model is the fake OpenAI-compatible
+ * server.
+ */
+class SessionHandlerIT {
+
+  private static final Duration WAIT = Duration.ofSeconds(60);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir static Path dataDir;
+  private static Vertx vertx;
+  private static LocalSandboxPool pool;
+  private static FakeModelServer model;
+  private static AgentRegistry registry;
+
+  private final List<Sandbox> leased = new CopyOnWriteArrayList<>();
+  private final List<Sandbox> released = new CopyOnWriteArrayList<>();
+  private volatile boolean draining;
+  private EdgeMetrics metrics;
+  private SessionHandler sessions;
+  private HttpServer edge;
+
+  @BeforeAll
+  static void startPool() throws Exception {
+    Files.setPosixFilePermissions(dataDir, PosixFilePermissions.fromString("rwx--x--x"));
+    vertx = Vertx.vertx();
+    Path workDir =
+        Path.of(
+            System.getProperty("java.io.tmpdir"),
+            "af-it-sandboxes",
+            "h-" + UUID.randomUUID().toString().substring(0, 8));
+    pool =
+        new LocalSandboxPool(
+            SandboxConfig.defaults(workDir).withUidRange(377_200, 40).withWarmTarget("shell", 1));
+    model = new FakeModelServer(vertx);
+    JdbcAgentStore store =
+        SessionShutdownIT.await(
+            JdbcAgentStore.open(vertx, JdbcAgentStore.embeddedUrl(dataDir), "", ""));
+    registry = new AgentRegistry(store);
+    String spec =
+        "{\"name\":\"runner\",\"model\":{\"provider\":\"openai\",\"name\":\"fake-model\","
+            + "\"base_url\":\""
+            + model.baseUrl()
+            + "\"},\"tools\":[\"sandbox.exec\"],\"sandbox\":{\"template\":\"shell\"},"
+            + "\"limits\":{\"max_turns\":5}}";
+    SessionShutdownIT.await(registry.create("default", new AgentSpecCodec().parseJson(spec)));
+    String hurried =
+        spec.replace("\"runner\"", "\"hurried\"")
+            .replace("\"max_turns\":5", "\"max_turns\":5,\"max_wall_time_ms\":3000");
+    SessionShutdownIT.await(registry.create("default", new AgentSpecCodec().parseJson(hurried)));
+  }
+
+  @AfterAll
+  static void stopPool() throws Exception {
+    if (pool != null) {
+      pool.close();
+    }
+    if (vertx != null) {
+      SessionShutdownIT.await(vertx.close());
+    }
+  }
+
+  @AfterEach
+  void stopEdge() throws Exception {
+    if (sessions != null) {
+      SessionShutdownIT.await(sessions.shutdown());
+    }
+    if (edge != null) {
+      SessionShutdownIT.await(edge.close());
+    }
+    for (Sandbox box : leased) {
+      box.close();
+    }
+  }
+
+  /** The pool's sweeper ends a leased sandbox at its template's max lifetime or idle timeout. */
+  @Test
+  void aSandboxThePoolEndedIsReplacedByTheNextCommandAndTheSessionLivesOn() throws Exception {
+    startEdge(100, Duration.ofSeconds(30));
+    try (FrameClient client = open("/v1/sessions")) {
+      client.send("{\"v\":1,\"type\":\"exec\",\"id\":\"x1\",\"command\":\"echo one\"}");
+      client.until(f -> f.get("type").asText().equals("exec.exit"), WAIT);
+      Sandbox first = leased.get(0);
+
+      first.close(); // what the sweeper does (LocalSandbox.closeWith, reason max_lifetime)
+
+      client.send("{\"v\":1,\"type\":\"exec\",\"id\":\"x2\",\"command\":\"echo two\"}");
+      List<JsonNode> frames = client.until(f -> f.get("type").asText().equals("exec.exit"), WAIT);
+      JsonNode lost = frames.get(0);
+      assertThat(lost.get("type").asText()).as(frames.toString()).isEqualTo("error");
+      assertThat(lost.get("code").asText()).isEqualTo("sandbox_lost");
+      assertThat(lost.get("fatal").asBoolean()).isFalse();
+      assertThat(lost.get("message").asText()).contains(first.id());
+      assertThat(frames.get(1).get("type").asText()).isEqualTo("sandbox.leased");
+      assertThat(frames.get(1).get("sandbox_id").asText()).isNotEqualTo(first.id());
+      assertThat(output(frames, "x2")).isEqualTo("two\n");
+      assertThat(frames.get(frames.size() - 1).get("exit_code").asInt()).isZero();
+      assertThat(eventually(() -> released.contains(first)))
+          .as("the dead sandbox's lease was given back")
+          .isTrue();
+    }
+  }
+
+  /** Init dying (OOM, a crash) or the pool ending the sandbox while a command runs in it. */
+  @Test
+  void aSandboxThatEndsUnderACommandFailsItWithSandboxLostAndTheNextCommandWorks()
+      throws Exception {
+    startEdge(100, Duration.ofSeconds(30));
+    try (FrameClient client = open("/v1/sessions")) {
+      client.send(
+          "{\"v\":1,\"type\":\"exec\",\"id\":\"x1\",\"command\":\"echo started; sleep 600\"}");
+      client.until(f -> f.get("type").asText().equals("exec.output"), WAIT);
+      Sandbox first = leased.get(0);
+
+      first.close();
+
+      JsonNode lost = last(client.until(f -> f.get("type").asText().equals("error"), WAIT));
+      assertThat(lost.get("code").asText()).as(lost.toString()).isEqualTo("sandbox_lost");
+      assertThat(lost.get("id").asText()).isEqualTo("x1");
+      assertThat(lost.get("fatal").asBoolean()).isFalse();
+
+      client.send("{\"v\":1,\"type\":\"exec\",\"id\":\"x2\",\"command\":\"echo two\"}");
+      List<JsonNode> frames = client.until(f -> f.get("type").asText().equals("exec.exit"), WAIT);
+      assertThat(frames.get(0).get("type").asText()).isEqualTo("sandbox.leased");
+      assertThat(output(frames, "x2")).isEqualTo("two\n");
+      assertThat(client.isClosedByServer()).isFalse();
+    }
+  }
+
+  @Test
+  void aDrainingNodeRefusesNewSessionsWithATyped503() throws Exception {
+    startEdge(100, Duration.ofSeconds(30));
+    try (FrameClient before = open("/v1/sessions")) {
+      draining = true;
+
+      HttpResponse<String> refused =
+          TestHttp.client()
+              .send(
+                  HttpRequest.newBuilder(URI.create(base() + "/v1/sessions")).GET().build(),
+                  HttpResponse.BodyHandlers.ofString());
+      assertThat(refused.statusCode()).isEqualTo(503);
+      assertThat(JSON.readTree(refused.body()).at("/error/code").asText())
+          .isEqualTo("node_draining");
+      assertThat(handshakeStatus(connect("/v1/sessions"))).isEqualTo(503);
+
+      // A session opened before the drain carries on
+      before.send("{\"v\":1,\"type\":\"ping\",\"id\":\"p1\"}");
+      assertThat(before.next(WAIT).get("type").asText()).isEqualTo("pong");
+    }
+  }
+
+  @Test
+  void concurrentOpensNeverExceedTheTenantQuota() throws Exception {
+    int quota = 2;
+    startEdge(quota, Duration.ofSeconds(30));
+    List<CompletableFuture<WebSocket>> opens = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      // agent sessions: the agent lookup is asynchronous, the window the quota check raced with
+      opens.add(connect("/v1/sessions?agent=runner"));
+    }
+    List<WebSocket> accepted = new ArrayList<>();
+    int refused429 = 0;
+    for (CompletableFuture<WebSocket> open : opens) {
+      int status = handshakeStatus(open);
+      if (status == 101) {
+        accepted.add(open.join());
+      } else if (status == 429) {
+        refused429++;
+      }
+    }
+    assertThat(accepted).hasSize(quota);
+    assertThat(refused429).isEqualTo(12 - quota);
+    assertThat(sessions.liveSessions()).isEqualTo(quota);
+
+    // Opens that fail before the upgrade give their slot back
+    for (WebSocket ws : accepted) {
+      ws.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(10, TimeUnit.SECONDS);
+    }
+    assertThat(eventually(() -> sessions.liveSessions() == 0)).isTrue();
+    for (int i = 0; i < 3; i++) {
+      assertThat(handshakeStatus(connect("/v1/sessions?agent=no-such-agent"))).isEqualTo(404);
+    }
+    try (FrameClient one = open("/v1/sessions?agent=runner");
+        FrameClient two = open("/v1/sessions?agent=runner")) {
+      assertThat(sessions.liveSessions()).isEqualTo(quota);
+    }
+  }
+
+  /**
+   * The client stops reading while its agent streams: the loop pauses the model stream and nothing
+   * more is sent, so only a timer can cut the client off.
+   */
+  @Test
+  void anAgentSessionsClientThatStopsReadingIsDisconnectedWith4008AndTheSessionLives()
+      throws Exception {
+    startEdge(100, Duration.ofSeconds(3));
+    // ~6 MB of tool.output frames (each NUL byte is written as \u0000), more than the socket
+    // buffers hold, then the answer, which the loop streams into the full queue and pauses
+    model.script(
+        Step.call("sandbox_exec", "{\"command\":\"head -c 1048576 /dev/zero\"}"),
+        Step.answer("done"));
+    try (RawWebSocket client =
+        new RawWebSocket(edge.actualPort(), "/v1/sessions?agent=runner", 8 * 1024)) {
+      assertThat(client.nextText().get("type").asText()).isEqualTo("session.ready");
+      client.sendText("{\"v\":1,\"type\":\"message\",\"id\":\"q1\",\"content\":\"run it\"}");
+      // ...and reads nothing more until the node gave up on it
+
+      assertThat(eventually(() -> metrics.scrape().contains("code=\"slow_consumer\"")))
+          .as("the node cut the client off")
+          .isTrue();
+      client.awaitCloseFrame();
+      assertThat(client.closeCode()).isEqualTo(4008);
+      assertThat(sessions.liveSessions()).as("kept for a resume").isEqualTo(1);
+    }
+  }
+
+  @Test
+  void anAgentsCommandIsStoppedAtTheTurnsMaxWallTime() throws Exception {
+    startEdge(100, Duration.ofSeconds(30));
+    // no answer scripted after the call: the turn must not call the model again
+    model.script(Step.call("sandbox_exec", "{\"command\":\"sleep 30\"}"));
+    try (FrameClient client = open("/v1/sessions?agent=hurried")) {
+      client.send("{\"v\":1,\"type\":\"message\",\"id\":\"q1\",\"content\":\"wait\"}");
+      List<JsonNode> frames = client.until(SessionHandlerIT::endsATurn, WAIT);
+
+      JsonNode result =
+          frames.stream()
+              .filter(f -> f.get("type").asText().equals("tool.result"))
+              .findFirst()
+              .orElseThrow(() -> new AssertionError("no tool.result in " + frames));
+      assertThat(result.get("status").asText()).as("killed at the deadline").isEqualTo("timeout");
+      JsonNode end = last(frames);
+      assertThat(end.get("code").asText()).as(end.toString()).isEqualTo("limit_exceeded");
+      assertThat(end.get("message").asText()).contains("max_wall_time");
+    }
+  }
+
+  @Test
+  void aModelStillStreamingAtTheTurnsMaxWallTimeIsCutOffAndTheSessionCarriesOn() throws Exception {
+    startEdge(100, Duration.ofSeconds(30));
+    model.script(Step.hang("thinking"));
+    try (FrameClient client = open("/v1/sessions?agent=hurried")) {
+      client.send("{\"v\":1,\"type\":\"message\",\"id\":\"q1\",\"content\":\"hi\"}");
+      List<JsonNode> frames = client.until(SessionHandlerIT::endsATurn, WAIT);
+
+      assertThat(frames.get(0).get("type").asText()).isEqualTo("assistant.delta");
+      JsonNode end = last(frames);
+      assertThat(end.get("code").asText()).as(end.toString()).isEqualTo("limit_exceeded");
+      assertThat(end.get("fatal").asBoolean()).isFalse();
+
+      model.script(Step.answer("hello again"));
+      client.send("{\"v\":1,\"type\":\"message\",\"id\":\"q2\",\"content\":\"hi\"}");
+      assertThat(last(client.until(SessionHandlerIT::endsATurn, WAIT)).get("type").asText())
+          .isEqualTo("turn.completed");
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private static boolean endsATurn(JsonNode frame) {
+    String type = frame.get("type").asText();
+    return type.equals("turn.completed") || type.equals("error");
+  }
+
+  private void startEdge(int quota, Duration slowClient) throws Exception {
+    metrics = new EdgeMetrics();
+    String isolation = pool.stats().isolation();
+    SandboxLeasing leasing =
+        new SandboxLeasing() {
+          @Override
+          public String node() {
+            return "test";
+          }
+
+          @Override
+          public String isolation() {
+            return isolation;
+          }
+
+          @Override
+          public boolean draining() {
+            return draining;
+          }
+
+          @Override
+          public Future<LeasedSandbox> lease(String sessionId, String template) {
+            return lease(sessionId, template, LeaseOptions.NONE);
+          }
+
+          @Override
+          public Future<LeasedSandbox> lease(
+              String sessionId, String template, LeaseOptions options) {
+            return Future.fromCompletionStage(pool.lease(template, options))
+                .map(
+                    box -> {
+                      leased.add(box);
+                      return new LeasedSandbox(box, "lease-" + box.id(), 1, "test", isolation);
+                    });
+          }
+
+          @Override
+          public Future<Void> release(LeasedSandbox lease) {
+            return vertx.executeBlocking(
+                () -> {
+                  lease.sandbox().close();
+                  released.add(lease.sandbox());
+                  return null;
+                },
+                false);
+          }
+        };
+    sessions =
+        new SessionHandler(
+            vertx,
+            leasing,
+            record -> Future.succeededFuture(),
+            new SessionSettings(
+                64 * 1024, Duration.ofSeconds(30), Duration.ZERO, Duration.ZERO, slowClient),
+            quota,
+            metrics,
+            registry,
+            new ModelProviders(vertx));
+    Router router = Router.router(vertx);
+    router.get("/v1/sessions").handler(sessions::open);
+    edge =
+        SessionShutdownIT.await(
+            vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1"));
+  }
+
+  private String base() {
+    return "http://127.0.0.1:" + edge.actualPort();
+  }
+
+  private FrameClient open(String path) throws Exception {
+    FrameClient client = new FrameClient(URI.create("ws://127.0.0.1:" + edge.actualPort() + path));
+    JsonNode ready = client.next(WAIT);
+    assertThat(ready.get("type").asText()).as(ready.toString()).isEqualTo("session.ready");
+    return client;
+  }
+
+  private CompletableFuture<WebSocket> connect(String path) {
+    return TestHttp.client()
+        .newWebSocketBuilder()
+        .buildAsync(
+            URI.create("ws://127.0.0.1:" + edge.actualPort() + path), new WebSocket.Listener() {});
+  }
+
+  /** 101 for an upgrade, else the HTTP status that refused it. */
+  private static int handshakeStatus(CompletableFuture<WebSocket> open) throws Exception {
+    try {
+      open.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+      return 101;
+    } catch (java.util.concurrent.ExecutionException | CompletionException e) {
+      if (e.getCause() instanceof WebSocketHandshakeException refused) {
+        return refused.getResponse().statusCode();
+      }
+      throw e;
+    }
+  }
+
+  private static String output(List<JsonNode> frames, String id) {
+    StringBuilder out = new StringBuilder();
+    for (JsonNode f : frames) {
+      if (f.get("type").asText().equals("exec.output") && f.get("id").asText().equals(id)) {
+        out.append(f.get("data").asText());
+      }
+    }
+    return out.toString();
+  }
+
+  private static JsonNode last(List<JsonNode> frames) {
+    return frames.get(frames.size() - 1);
+  }
+
+  private static boolean eventually(BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        return false;
+      }
+      Thread.sleep(20); // polling the node's state, with a deadline
+    }
+    return true;
+  }
+}
