@@ -60,11 +60,36 @@ final class SpecialAddresses {
       if (v4Compatible) {
         return Optional.of("IPv4-compatible");
       }
+      // IPv4-mapped (::ffff:a.b.c.d): a dual-stack socket connects to the IPv4 address, so it is
+      // as special as that address. A resolver may hand one back as an Inet6Address (an AAAA
+      // record), whose isLoopbackAddress() only knows ::1.
+      boolean mapped = (b[10] & 0xff) == 0xff && (b[11] & 0xff) == 0xff;
+      for (int i = 0; i < 10; i++) {
+        mapped &= b[i] == 0;
+      }
+      if (mapped) {
+        return embedded(b, 12).map(k -> "IPv4-mapped " + k);
+      }
+      // 6to4 (2002:a.b.c.d::/48) routes to the embedded IPv4 address through a relay
+      if (b0 == 0x20 && (b[1] & 0xff) == 0x02) {
+        return embedded(b, 2).map(k -> "6to4 of " + k);
+      }
       // NAT64 (64:ff9b::/96) may translate to any IPv4 address, private ones included
       if (b0 == 0x00 && (b[1] & 0xff) == 0x64 && (b[2] & 0xff) == 0xff && (b[3] & 0xff) == 0x9b) {
         return Optional.of("NAT64");
       }
     }
     return Optional.empty();
+  }
+
+  /** The kind of the IPv4 address at {@code offset} of {@code b}. */
+  private static Optional<String> embedded(byte[] b, int offset) {
+    try {
+      return kind(
+          InetAddress.getByAddress(
+              new byte[] {b[offset], b[offset + 1], b[offset + 2], b[offset + 3]}));
+    } catch (java.net.UnknownHostException e) {
+      throw new IllegalStateException("4 bytes are an IPv4 address", e);
+    }
   }
 }

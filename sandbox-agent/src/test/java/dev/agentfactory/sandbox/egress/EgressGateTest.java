@@ -65,6 +65,53 @@ class EgressGateTest {
   }
 
   @Test
+  void wildcardNeverReachesIpv4AddressesHiddenInIpv6Forms() throws Exception {
+    // AAAA answers as the resolver returns them: Inet6Address, not converted to IPv4
+    Map<String, byte[]> aaaa =
+        Map.of(
+            "mapped-meta.example.com", v6("::ffff:169.254.169.254"),
+            "mapped-loop.example.com", v6("::ffff:127.0.0.1"),
+            "mapped-private.example.com", v6("::ffff:10.1.2.3"),
+            "sixtofour.example.com", v6("2002:7f00:1::1"));
+    EgressGate gate =
+        new EgressGate(
+            "sbx-1",
+            TEMPLATE,
+            host ->
+                new InetAddress[] {java.net.Inet6Address.getByAddress(host, aaaa.get(host), -1)},
+            reported::add);
+    for (String host : aaaa.keySet()) {
+      EgressDecision d = gate.decide("CONNECT", host, 443).decision();
+      assertThat(d.allowed()).as(host).isFalse();
+      assertThat(d.reason()).as(host).isEqualTo(EgressDecision.SPECIAL_ADDRESS);
+    }
+    // a public IPv4 address stays reachable in its mapped form
+    EgressGate publicGate =
+        new EgressGate(
+            "sbx-1",
+            TEMPLATE,
+            host ->
+                new InetAddress[] {
+                  java.net.Inet6Address.getByAddress(host, v6("::ffff:93.184.216.34"), -1)
+                },
+            reported::add);
+    assertThat(publicGate.decide("CONNECT", "pkg.example.com", 443).decision().allowed()).isTrue();
+  }
+
+  /** The 16 bytes of an IPv6 literal (the JDK turns a mapped one into IPv4, so copy the bytes). */
+  private static byte[] v6(String literal) throws UnknownHostException {
+    byte[] b = InetAddress.getByName(literal).getAddress();
+    if (b.length == 16) {
+      return b;
+    }
+    byte[] mapped = new byte[16];
+    mapped[10] = (byte) 0xff;
+    mapped[11] = (byte) 0xff;
+    System.arraycopy(b, 0, mapped, 12, 4);
+    return mapped;
+  }
+
+  @Test
   void explicitlyNamedHostsAndLiteralsMayBePrivate() {
     EgressGate gate = gate(TEMPLATE);
 
