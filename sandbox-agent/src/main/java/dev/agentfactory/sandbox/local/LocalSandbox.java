@@ -362,6 +362,12 @@ final class LocalSandbox implements Sandbox {
     try {
       launcher.archive(inc, target);
     } catch (RuntimeException e) {
+      try {
+        // a partial archive is useless and may be large: it must not stay on the host's disk
+        java.nio.file.Files.deleteIfExists(target);
+      } catch (java.io.IOException cannotDelete) {
+        e.addSuppressed(cannotDelete);
+      }
       if (inc.cgroup() != null && state != SandboxState.PAUSED) {
         inc.cgroup().thaw();
       }

@@ -232,10 +232,16 @@ final class SandboxLauncher {
     return egressProxy.open(dir.resolve(SOCKET), driver.usesUidPerSandbox() ? uid : -1, gate);
   }
 
-  /** Writes the workspace into a tar archive, read as the sandbox's uid. */
+  /**
+   * Writes the workspace into a tar archive, read as the sandbox's uid. {@code --sparse}: holes are
+   * stored as holes, so a {@code truncate -s 1T} file (which a size-capped tmpfs allows) costs a
+   * few bytes on the host's disk, not a terabyte of zeros; extraction recreates the holes.
+   */
   void archive(Incarnation inc, Path archive) {
     run(
-        asUid(inc.uid(), List.of("tar", "-C", inc.workspace().toString(), "-cf", "-", ".")),
+        asUid(
+            inc.uid(),
+            List.of("tar", "--sparse", "-C", inc.workspace().toString(), "-cf", "-", ".")),
         null,
         archive);
   }

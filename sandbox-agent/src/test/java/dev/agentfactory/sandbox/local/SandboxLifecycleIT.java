@@ -134,6 +134,24 @@ class SandboxLifecycleIT {
   }
 
   @Test
+  void hibernatingASparseFileCostsTheHostsDiskNoMoreThanItsData() throws IOException {
+    try (Sandbox sandbox = pool.lease("shell").toCompletableFuture().join()) {
+      // the workspace tmpfs allows it: 64 GiB of hole and one written block
+      run(
+          sandbox,
+          "truncate -s 64G hole && printf end | dd of=hole bs=1 seek=1000000 conv=notrunc");
+      sandbox.hibernate().toCompletableFuture().join();
+
+      Path archive = workDir.resolve("hibernated").resolve(sandbox.id() + ".tar");
+      assertThat(Files.size(archive)).as("archive bytes").isLessThan(1 << 20);
+
+      sandbox.resume().toCompletableFuture().join();
+      assertThat(run(sandbox, "stat -c %s hole; dd if=hole bs=1 skip=1000000 count=3 2>/dev/null"))
+          .isEqualTo("68719476736\nend");
+    }
+  }
+
+  @Test
   void idleLeasedSandboxIsTerminatedWithTheReason() {
     Sandbox sandbox = pool.lease("brief").toCompletableFuture().join();
 
