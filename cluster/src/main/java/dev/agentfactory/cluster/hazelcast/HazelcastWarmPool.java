@@ -240,7 +240,15 @@ final class HazelcastWarmPool implements WarmPool, MembershipListener {
           Lease lease = grant.lease();
           RemoteSandbox sandbox =
               new RemoteSandbox(
-                  grant.sandboxId(), template, lease, host, loans, ExecStreams.of(hazelcast));
+                  grant.sandboxId(),
+                  template,
+                  lease,
+                  host,
+                  loans,
+                  ExecStreams.of(hazelcast),
+                  // the host frees the record: renewing it on would report it fenced (fatal to
+                  // the session) where a sandbox that ended is only dropped and replaced
+                  () -> registry.forget(lease));
           PooledSandbox leased =
               new PooledSandbox(sandbox, lease, tenant, host.getUuid().toString(), true);
           active.put(lease.leaseId(), leased);
@@ -370,6 +378,17 @@ final class HazelcastWarmPool implements WarmPool, MembershipListener {
       }
     } else {
       terminate(leased.sandbox());
+    }
+  }
+
+  /** The host of a borrowed sandbox says it ended there (see {@link Lender#sweep}). */
+  void borrowedEnded(String key, long token, String why) {
+    for (PooledSandbox leased : active.values()) {
+      if (leased.lease().sandboxId().equals(key)
+          && leased.lease().fencingToken() == token
+          && leased.sandbox() instanceof RemoteSandbox remote) {
+        remote.endedOnHost(why);
+      }
     }
   }
 
@@ -529,6 +548,10 @@ final class HazelcastWarmPool implements WarmPool, MembershipListener {
         recordsWritten.sum(),
         leasesLost.sum(),
         reclaimed.sum());
+  }
+
+  HazelcastInstance hazelcast() {
+    return hazelcast;
   }
 
   void countLent() {
