@@ -183,11 +183,22 @@ final class HazelcastWarmPool implements WarmPool, MembershipListener {
 
   private PooledSandbox grantLocal(
       Sandbox sandbox, String sessionId, String tenant, String template) {
-    Lease lease = grant(sandbox, nodeId, sessionId, template);
-    PooledSandbox leased = new PooledSandbox(sandbox, lease, tenant, nodeId, false);
-    active.put(lease.leaseId(), leased);
+    Lease lease;
+    CompletableFuture<Lease> record;
+    PooledSandbox leased;
+    try {
+      lease = grant(sandbox, nodeId, sessionId, template);
+      leased = new PooledSandbox(sandbox, lease, tenant, nodeId, false);
+      active.put(lease.leaseId(), leased);
+      record = registry.record(lease).toCompletableFuture();
+    } catch (RuntimeException e) {
+      // e.g. this member shutting down: nobody holds the sandbox, so it must not outlive this
+      // call (the local pool counts it leased until it is terminated)
+      active.values().removeIf(held -> held.sandbox() == sandbox);
+      terminate(sandbox);
+      throw Failures.translate(e, "lease of a '" + template + "' sandbox");
+    }
     localLeases.increment();
-    CompletableFuture<Lease> record = registry.record(lease).toCompletableFuture();
     records.put(lease.leaseId(), record);
     record.whenComplete(
         (recorded, e) -> {
