@@ -11,6 +11,8 @@ import java.util.List;
  *     completes the command
  * @param outputLost the host could not deliver some output to the borrower (a streamed batch
  *     failed): the borrower reports the command failed rather than hand over a hole in the output
+ * @param sandboxEnded the sandbox ended under the command (its pool terminated it, or init died):
+ *     the host has ended the loan, and the borrower marks the sandbox lost before it completes
  */
 record ExecReply(
     String status,
@@ -18,8 +20,9 @@ record ExecReply(
     long durationNanos,
     boolean truncated,
     List<OutputChunk> tail,
-    boolean outputLost)
+    boolean outputLost,
+    boolean sandboxEnded)
     implements Serializable {
 
-  private static final long serialVersionUID = 2L;
+  private static final long serialVersionUID = 3L;
 }

@@ -176,7 +176,10 @@ final class HazelcastLeaseRegistry implements LeaseRegistry {
    * Renews every lease this node holds, one {@code submitToKeys} per partition; drops the ones that
    * came back fenced. Runs on the heartbeat thread and waits for the calls, so a slow cluster slows
    * the beat instead of stacking beats. The leases of a call that failed are retried by the next
-   * beat; a lease lapses only after its whole TTL without a successful beat.
+   * beat; a lease lapses only after its whole TTL without a successful beat, and then this node
+   * reports it lost itself (the rest of the cluster treats it as free by then) even though no call
+   * could say so: a node cut off from the lease quorum fails every renew, and must not keep using
+   * leases the majority freed.
    *
    * <p>Why per partition: Hazelcast sends a {@code submitToKeys} processor whole to the backup of
    * every partition it touches, so one processor carrying all n tokens cost n × min(n, 271) token
@@ -189,11 +192,18 @@ final class HazelcastLeaseRegistry implements LeaseRegistry {
     Map<String, Lease> beat = Map.copyOf(held);
     Map<String, LeaseSlot> renewed = new HashMap<>();
     java.util.Set<String> unknown = new java.util.HashSet<>();
+    long now;
+    try {
+      // read before the calls: a lease that had not lapsed by then may have been renewed since
+      now = cluster.getClusterTime();
+    } catch (RuntimeException e) {
+      LOG.warn("Lease heartbeat skipped: no cluster time", e);
+      return;
+    }
     // everything that can fail stays inside the try: an exception escaping a periodic task
     // would silently cancel every later beat
     try {
       long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-      long now = cluster.getClusterTime();
       Map<Integer, Map<String, Long>> byPartition = new HashMap<>();
       beat.forEach(
           (sandboxId, lease) ->
@@ -236,13 +246,22 @@ final class HazelcastLeaseRegistry implements LeaseRegistry {
       }
     } catch (RuntimeException e) {
       LOG.warn("Lease heartbeat for {} leases failed; the next beat retries", beat.size(), e);
-      return;
+      unknown.addAll(beat.keySet());
     }
     beat.forEach(
         (sandboxId, lease) -> {
           LeaseSlot slot = renewed.get(sandboxId);
           if (unknown.contains(sandboxId)) {
-            return; // its call failed: neither renewed nor known to be fenced
+            // its call failed: neither renewed nor known to be fenced, until its TTL has run out
+            if (lease.expiresAt().toEpochMilli() <= now && held.remove(sandboxId, lease)) {
+              LOG.warn(
+                  "Lease {} on sandbox {} (token {}) is lost: not renewed within its TTL",
+                  lease.leaseId(),
+                  sandboxId,
+                  lease.fencingToken());
+              lostListener.accept(lease);
+            }
+            return;
           }
           if (slot != null) {
             // a concurrent renew or release wins: replace only the exact lease this beat renewed

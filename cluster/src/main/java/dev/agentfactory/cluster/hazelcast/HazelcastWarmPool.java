@@ -183,11 +183,22 @@ final class HazelcastWarmPool implements WarmPool, MembershipListener {
 
   private PooledSandbox grantLocal(
       Sandbox sandbox, String sessionId, String tenant, String template) {
-    Lease lease = grant(sandbox, nodeId, sessionId, template);
-    PooledSandbox leased = new PooledSandbox(sandbox, lease, tenant, nodeId, false);
-    active.put(lease.leaseId(), leased);
+    Lease lease;
+    CompletableFuture<Lease> record;
+    PooledSandbox leased;
+    try {
+      lease = grant(sandbox, nodeId, sessionId, template);
+      leased = new PooledSandbox(sandbox, lease, tenant, nodeId, false);
+      active.put(lease.leaseId(), leased);
+      record = registry.record(lease).toCompletableFuture();
+    } catch (RuntimeException e) {
+      // e.g. this member shutting down: nobody holds the sandbox, so it must not outlive this
+      // call (the local pool counts it leased until it is terminated)
+      active.values().removeIf(held -> held.sandbox() == sandbox);
+      terminate(sandbox);
+      throw Failures.translate(e, "lease of a '" + template + "' sandbox");
+    }
     localLeases.increment();
-    CompletableFuture<Lease> record = registry.record(lease).toCompletableFuture();
     records.put(lease.leaseId(), record);
     record.whenComplete(
         (recorded, e) -> {
@@ -240,7 +251,15 @@ final class HazelcastWarmPool implements WarmPool, MembershipListener {
           Lease lease = grant.lease();
           RemoteSandbox sandbox =
               new RemoteSandbox(
-                  grant.sandboxId(), template, lease, host, loans, ExecStreams.of(hazelcast));
+                  grant.sandboxId(),
+                  template,
+                  lease,
+                  host,
+                  loans,
+                  ExecStreams.of(hazelcast),
+                  // the host frees the record: renewing it on would report it fenced (fatal to
+                  // the session) where a sandbox that ended is only dropped and replaced
+                  () -> registry.forget(lease));
           PooledSandbox leased =
               new PooledSandbox(sandbox, lease, tenant, host.getUuid().toString(), true);
           active.put(lease.leaseId(), leased);
@@ -370,6 +389,17 @@ final class HazelcastWarmPool implements WarmPool, MembershipListener {
       }
     } else {
       terminate(leased.sandbox());
+    }
+  }
+
+  /** The host of a borrowed sandbox says it ended there (see {@link Lender#sweep}). */
+  void borrowedEnded(String key, long token, String why) {
+    for (PooledSandbox leased : active.values()) {
+      if (leased.lease().sandboxId().equals(key)
+          && leased.lease().fencingToken() == token
+          && leased.sandbox() instanceof RemoteSandbox remote) {
+        remote.endedOnHost(why);
+      }
     }
   }
 
@@ -529,6 +559,10 @@ final class HazelcastWarmPool implements WarmPool, MembershipListener {
         recordsWritten.sum(),
         leasesLost.sum(),
         reclaimed.sum());
+  }
+
+  HazelcastInstance hazelcast() {
+    return hazelcast;
   }
 
   void countLent() {

@@ -22,6 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,7 +33,9 @@ import org.slf4j.LoggerFactory;
  * refused with {@code lease.fenced} unless it is the token the sandbox was lent under; a sandbox
  * whose lease ended without a return (borrower gone, TTL lapsed, reclaimed) is terminated by {@link
  * #sweep}. Failures of the sandbox itself reach the borrower as the same {@link SandboxException} a
- * local caller would get.
+ * local caller would get; once the sandbox has ended here (this node's pool terminated it, or init
+ * died) the loan ends with it, its record is freed, and the borrower is told with a {@link
+ * LentSandboxEndedException}.
  */
 final class Lender {
 
@@ -40,6 +43,9 @@ final class Lender {
 
   /** How long a return waits for the sandbox's end before answering the borrower anyway. */
   private static final Duration RETURN_WAIT = Duration.ofSeconds(10);
+
+  /** How long the sweep waits for a borrower to hear that its sandbox ended. */
+  private static final Duration TELL_WAIT = Duration.ofSeconds(2);
 
   /** A lent sandbox and the lease it was lent under. */
   record Loan(Sandbox sandbox, Lease lease) {}
@@ -55,6 +61,19 @@ final class Lender {
 
   int size() {
     return loans.size();
+  }
+
+  /** Runs on the borrower: the host of one of its borrowed sandboxes says it ended there. */
+  void borrowedEnded(String key, long token, String why) {
+    pool.borrowedEnded(key, token, why);
+  }
+
+  /**
+   * The sandbox lent under {@code key}, or null: for tests, which end it behind the loan's back.
+   */
+  Sandbox lentSandbox(String key) {
+    Loan loan = loans.get(key);
+    return loan == null ? null : loan.sandbox();
   }
 
   /** Runs on the host's executor thread: blocking here blocks no event loop. */
@@ -90,6 +109,7 @@ final class Lender {
       Duration timeout,
       long maxOutputBytes) {
     Loan loan = loanUnder(key, token);
+    requireAlive(key, loan);
     OutputPusher pusher =
         new OutputPusher(
             hazelcast.getExecutorService(HazelcastConfigs.OUTPUT_EXECUTOR),
@@ -107,41 +127,119 @@ final class Lender {
             "output of the command could not reach node " + loan.lease().ownerNode(),
             false);
       }
-      throw e;
+      throw endedIfDead(key, loan, e);
     }
     List<OutputChunk> tail = pusher.finish().join();
+    boolean ended = !loan.sandbox().isAlive();
+    if (ended) {
+      endLoan(key, loan, "it ended under a command");
+    }
     return new ExecReply(
         result.status().name(),
         result.exitCode(),
         result.duration().toNanos(),
         result.truncated(),
         tail,
-        pusher.lost());
+        pusher.lost(),
+        ended);
   }
 
   void lifecycle(String key, long token, PoolTasks.Lifecycle.Op op) {
-    Sandbox sandbox = loanUnder(key, token).sandbox();
-    await(
-        switch (op) {
-          case PAUSE -> sandbox.pause();
-          case RESUME -> sandbox.resume();
-          case HIBERNATE -> sandbox.hibernate();
-        });
+    onLoan(
+        key,
+        token,
+        sandbox ->
+            switch (op) {
+              case PAUSE -> sandbox.pause();
+              case RESUME -> sandbox.resume();
+              case HIBERNATE -> sandbox.hibernate();
+            });
   }
 
   byte[] readFile(String key, long token, String path, long maxBytes) {
-    return await(loanUnder(key, token).sandbox().readFile(path, maxBytes));
+    return onLoan(key, token, sandbox -> sandbox.readFile(path, maxBytes));
   }
 
   void writeFile(String key, long token, String path, byte[] content) {
-    await(loanUnder(key, token).sandbox().writeFile(path, content));
+    onLoan(key, token, sandbox -> sandbox.writeFile(path, content));
   }
 
   List<RemoteFile> listFiles(String key, long token, String path) {
-    List<FileEntry> entries = await(loanUnder(key, token).sandbox().listFiles(path));
+    List<FileEntry> entries = onLoan(key, token, sandbox -> sandbox.listFiles(path));
     List<RemoteFile> remote = new ArrayList<>(entries.size());
     entries.forEach(e -> remote.add(RemoteFile.of(e)));
     return remote;
+  }
+
+  /** Runs one call on the loan {@code token} names; see {@link #endedIfDead} for its failures. */
+  private <T> T onLoan(String key, long token, Function<Sandbox, CompletionStage<T>> call) {
+    Loan loan = loanUnder(key, token);
+    requireAlive(key, loan);
+    try {
+      return await(call.apply(loan.sandbox()));
+    } catch (RuntimeException e) {
+      throw endedIfDead(key, loan, e);
+    }
+  }
+
+  /** Refuses a call on a sandbox that ended here before the sweep noticed; ends the loan now. */
+  private void requireAlive(String key, Loan loan) {
+    if (!loan.sandbox().isAlive()) {
+      throw endedIfDead(
+          key,
+          loan,
+          new SandboxException(
+              "sandbox_dead",
+              "sandbox " + loan.sandbox().id() + " is " + loan.sandbox().state(),
+              true));
+    }
+  }
+
+  /**
+   * A failed call's answer: as it is while the sandbox lives; if the sandbox has ended (the call
+   * failed because it did, or it died meanwhile) the loan ends now and the borrower is told it is
+   * gone for good, with the sandbox's own code.
+   */
+  private RuntimeException endedIfDead(String key, Loan loan, RuntimeException failure) {
+    if (loan.sandbox().isAlive() || !(failure instanceof SandboxException sandbox)) {
+      return failure;
+    }
+    endLoan(key, loan, sandbox.getMessage());
+    return new LentSandboxEndedException(sandbox.code(), sandbox.getMessage(), sandbox.retriable());
+  }
+
+  /**
+   * Tells the borrower, before the record goes, that the sandbox ended: it then stops renewing the
+   * lease instead of finding it fenced. Waits a little; if the borrower does not hear it, its
+   * heartbeat reports the lease fenced instead. Blocking: on the worker.
+   */
+  private void tellBorrower(Loan loan, String why) {
+    Lease lease = loan.lease();
+    Member borrower = member(pool.hazelcast(), lease.ownerNode());
+    if (borrower == null) {
+      return;
+    }
+    try {
+      pool.hazelcast()
+          .getExecutorService(HazelcastConfigs.LOAN_EXECUTOR)
+          .submitToMember(
+              new PoolTasks.LoanEnded(lease.sandboxId(), lease.fencingToken(), why), borrower)
+          .get(TELL_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException | TimeoutException | RuntimeException e) {
+      LOG.debug("borrower {} not told that {} ended", lease.ownerNode(), lease.sandboxId(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * Ends the loan of a sandbox that ended here, freeing its record; once, whoever sees it first.
+   */
+  private void endLoan(String key, Loan loan, String why) {
+    if (loans.remove(key, loan)) {
+      LOG.info("lent sandbox {} of node {} ended here: {}", key, loan.lease().ownerNode(), why);
+      end(loan, "ended on its host");
+    }
   }
 
   /**
@@ -193,10 +291,21 @@ final class Lender {
   }
 
   /**
-   * Terminates lent sandboxes whose lease is no longer live: the borrower left ({@code isMember}),
-   * or the record lapsed or was reclaimed. Blocking (one batched read): on the worker.
+   * Ends loans whose sandbox has ended here (this node's pool terminated it at its template's
+   * lifetime or idle limit, or init died), freeing their records, and terminates lent sandboxes
+   * whose lease is no longer live: the borrower left ({@code isMember}), or the record lapsed or
+   * was reclaimed. Blocking (one batched read): on the worker.
    */
   void sweep(Predicate<String> isMember) {
+    // first and apart from the record read: a dead sandbox's loan ends even while the map is down
+    loans.forEach(
+        (key, loan) -> {
+          if (!loan.sandbox().isAlive() && loans.containsKey(key)) {
+            String why = "it is " + loan.sandbox().state();
+            tellBorrower(loan, why);
+            endLoan(key, loan, why);
+          }
+        });
     if (loans.isEmpty()) {
       return;
     }

@@ -217,6 +217,26 @@ final class PoolTasks {
     }
   }
 
+  /** The host's word that a lent sandbox ended there; runs on the borrower. */
+  static final class LoanEnded extends Task<Boolean> {
+    private static final long serialVersionUID = 1L;
+    private final String key;
+    private final long token;
+    private final String why;
+
+    LoanEnded(String key, long token, String why) {
+      this.key = key;
+      this.token = token;
+      this.why = why;
+    }
+
+    @Override
+    public Boolean call() {
+      lender().borrowedEnded(key, token, why);
+      return true;
+    }
+  }
+
   /** Give a lent sandbox back: the host terminates it and frees the record. */
   static final class Return extends Task<Boolean> {
     private static final long serialVersionUID = 1L;

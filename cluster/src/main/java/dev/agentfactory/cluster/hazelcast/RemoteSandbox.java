@@ -31,6 +31,11 @@ import java.util.concurrent.ExecutionException;
  * streamed back while it runs: the host pushes it to this node's {@link ExecStreams} in order, and
  * the command's stage completes after the last chunk was handed to the listener. Timeout, output
  * cap and truncation are the host sandbox's own, so they behave exactly as on a local sandbox.
+ *
+ * <p>It is no longer alive ({@link #isAlive()}) once its lease is lost, once it was given back, and
+ * once the host answered that the sandbox ended there ({@link LentSandboxEndedException}) or that
+ * it no longer lends it under this token ({@code lease.fenced}): a holder that drops a dead sandbox
+ * and leases a fresh one then does so for a borrowed one too.
  */
 final class RemoteSandbox implements Sandbox {
 
@@ -43,6 +48,8 @@ final class RemoteSandbox implements Sandbox {
   private final Set<ExecStreams.Stream> running = ConcurrentHashMap.newKeySet();
   private volatile SandboxState state = SandboxState.LEASED;
   private volatile String lostReason;
+  private volatile boolean refused; // lost because the host refused our token
+  private final Runnable endedOnHost;
 
   RemoteSandbox(
       String id,
@@ -51,6 +58,23 @@ final class RemoteSandbox implements Sandbox {
       Member host,
       IExecutorService executor,
       ExecStreams streams) {
+    this(id, template, lease, host, executor, streams, () -> {});
+  }
+
+  /**
+   * @param endedOnHost run once the host said the sandbox or its loan is gone: the lease is not
+   *     worth renewing any more (the host frees its record), and the holder finds out through
+   *     {@link #isAlive()} when it next uses the sandbox, as with a local one
+   */
+  RemoteSandbox(
+      String id,
+      String template,
+      Lease lease,
+      Member host,
+      IExecutorService executor,
+      ExecStreams streams,
+      Runnable endedOnHost) {
+    this.endedOnHost = endedOnHost;
     this.id = id;
     this.template = template;
     this.lease = lease;
@@ -75,7 +99,7 @@ final class RemoteSandbox implements Sandbox {
 
   @Override
   public CompletionStage<ExecResult> exec(ExecRequest request, OutputListener listener) {
-    SandboxException lost = lostError();
+    RuntimeException lost = lostError();
     if (lost != null) {
       return CompletableFuture.failedFuture(lost);
     }
@@ -101,6 +125,11 @@ final class RemoteSandbox implements Sandbox {
               if (e != null) {
                 stream.fail(failure(e));
               } else {
+                if (reply.sandboxEnded()) {
+                  // lost before the caller sees the result, as a local sandbox is dead by then
+                  running.remove(stream);
+                  lost("it ended on its host", false, null);
+                }
                 stream.finish(reply);
               }
             });
@@ -167,10 +196,28 @@ final class RemoteSandbox implements Sandbox {
    * sandbox_lost}.
    */
   void lost(String reason) {
+    lost(reason, false, null);
+  }
+
+  /** The host ended the sandbox's loan (it ended there) and says so ahead of any call. */
+  void endedOnHost(String why) {
+    lost("it ended on its host: " + why, false, null);
+  }
+
+  /**
+   * Lost by the host's word; running commands fail with {@code error}, or with {@code sandbox_lost}
+   * if null.
+   */
+  private void lost(String reason, boolean byRefusal, RuntimeException error) {
+    boolean first = lostReason == null;
+    refused = byRefusal;
     lostReason = reason;
-    SandboxException error = lostError();
+    if (first) {
+      endedOnHost.run();
+    }
+    RuntimeException failure = error != null ? error : lostError();
     for (ExecStreams.Stream stream : List.copyOf(running)) {
-      stream.fail(error);
+      stream.fail(failure);
     }
   }
 
@@ -193,15 +240,18 @@ final class RemoteSandbox implements Sandbox {
         .exceptionally(e -> false);
   }
 
-  private SandboxException lostError() {
+  private RuntimeException lostError() {
     String lost = lostReason;
-    return lost == null
-        ? null
+    if (lost == null) {
+      return null;
+    }
+    return refused
+        ? new LeaseFencedException(lease, "refused by its host: " + lost)
         : new SandboxException("sandbox_lost", "sandbox " + id + " is lost: " + lost, false);
   }
 
   private <T> CompletionStage<T> forward(Callable<T> task) {
-    SandboxException lost = lostError();
+    RuntimeException lost = lostError();
     if (lost != null) {
       return CompletableFuture.failedFuture(lost);
     }
@@ -218,7 +268,8 @@ final class RemoteSandbox implements Sandbox {
   /**
    * What the caller sees of a failed call: the sandbox's own error as the host raised it, {@link
    * LeaseFencedException} when the host refused the token, {@code sandbox_lost} once the lease is
-   * gone, else the cluster failure.
+   * gone, else the cluster failure. The first two mark this sandbox lost when they say it is gone
+   * for good: it ended on its host, or the host no longer lends it under this lease.
    */
   private RuntimeException failure(Throwable failure) {
     Throwable cause = failure;
@@ -226,18 +277,28 @@ final class RemoteSandbox implements Sandbox {
         && cause.getCause() != null) {
       cause = cause.getCause();
     }
+    if (cause instanceof LentSandboxEndedException ended) {
+      // a plain SandboxException to the caller, as a local sandbox's would be
+      SandboxException error =
+          new SandboxException(ended.code(), ended.getMessage(), ended.retriable());
+      lost("it ended on its host: " + ended.getMessage(), false, error);
+      return error;
+    }
     if (cause instanceof SandboxException sandbox) {
       return sandbox;
     }
     if (cause instanceof ClusterException cluster && "lease.fenced".equals(cluster.code())) {
-      return new LeaseFencedException(lease, "refused by its host: " + cluster.getMessage());
+      LeaseFencedException fenced =
+          new LeaseFencedException(lease, "refused by its host: " + cluster.getMessage());
+      lost(cluster.getMessage(), true, fenced);
+      return fenced;
     }
     if (cause instanceof MemberLeftException || cause instanceof TargetNotMemberException) {
       // the sandbox went with its host; the pool tells the lease's listeners (HOST_LEFT)
       return new SandboxException(
           "sandbox_lost", "sandbox " + id + " is lost: its host " + host + " left", false);
     }
-    SandboxException lost = lostError();
+    RuntimeException lost = lostError();
     if (lost != null) {
       return lost;
     }

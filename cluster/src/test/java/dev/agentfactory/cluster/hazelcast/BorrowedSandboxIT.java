@@ -368,6 +368,73 @@ class BorrowedSandboxIT {
         () -> leased.sandbox().state() == SandboxState.TERMINATED);
   }
 
+  @Test
+  void aLentSandboxThatEndsUnderARunningCommandIsLostToTheBorrower() {
+    Pair pair = borrowerAndHost(1);
+    PooledSandbox leased = borrow(pair, "s-ends");
+    Chunks chunks = new Chunks();
+    CompletableFuture<ExecResult> running =
+        leased.sandbox().exec(ExecRequest.shell("echo up; sleep 60"), chunks).toCompletableFuture();
+    await(Duration.ofSeconds(10), "the first chunk arrives", () -> chunks.stdout().contains("up"));
+
+    // as the host's pool ends a sandbox at its template's lifetime or idle limit
+    lender(pair.c()).lentSandbox(leased.lease().sandboxId()).close();
+
+    ExecResult killed = join(running.orTimeout(15, java.util.concurrent.TimeUnit.SECONDS));
+
+    assertThat(killed.status()).isEqualTo(ExecResult.Status.KILLED);
+    assertThat(leased.sandbox().isAlive()).as("the borrower knows it is gone").isFalse();
+    assertThat(leased.sandbox().state()).isEqualTo(SandboxState.TERMINATED);
+    assertThat(failureCode(leased.sandbox().exec(ExecRequest.shell("true"), OutputListener.IGNORE)))
+        .isEqualTo("sandbox_lost");
+    assertThat(pair.a().cluster().leases().heldLeases()).as("no longer renewed").isZero();
+    assertThat(lender(pair.c()).size()).as("the host's loan ended").isZero();
+    await(
+        Duration.ofSeconds(10),
+        "the host frees the lease record",
+        () -> join(pair.c().cluster().leases().current(leased.lease().sandboxId())).isEmpty());
+    join(pair.a().pool().release(leased));
+    assertThat(pair.a().pool().drainStatus().activeLeases()).isZero();
+  }
+
+  @Test
+  void anIdleLentSandboxThatEndsOnItsHostIsSweptAndItsBorrowerToldWithoutAFence() {
+    Node a = nodes.start(0, PoolNodes.fastPool(), b -> b.heartbeatInterval(Duration.ofMillis(200)));
+    Node c = nodes.start(1);
+    await(
+        Duration.ofSeconds(30),
+        "the host's pool is warm",
+        () -> c.sandboxes().stats().ready().getOrDefault("shell", 0) >= 1);
+    awaitAdvertised(a, c, 1);
+    Pair pair = new Pair(a, c);
+    List<String> lost = new CopyOnWriteArrayList<>();
+    a.pool().addLostListener((held, reason) -> lost.add(reason.code()));
+    PooledSandbox leased = borrow(pair, "s-idle-ends");
+
+    lender(c).lentSandbox(leased.lease().sandboxId()).close();
+
+    await(Duration.ofSeconds(10), "the host's sweep ends the loan", () -> lender(c).size() == 0);
+    await(
+        Duration.ofSeconds(10),
+        "the host frees the lease record",
+        () -> join(c.cluster().leases().current(leased.lease().sandboxId())).isEmpty());
+    await(Duration.ofSeconds(10), "the borrower is told", () -> !leased.sandbox().isAlive());
+    await(
+        Duration.ofSeconds(10),
+        "the borrower stops renewing the lease",
+        () -> a.cluster().leases().heldLeases() == 0);
+    assertThat(failureCode(leased.sandbox().exec(ExecRequest.shell("true"), OutputListener.IGNORE)))
+        .isEqualTo("sandbox_lost");
+    // dropped and replaced like a local sandbox that ended, not a fenced lease (fatal to a session)
+    assertThat(lost).isEmpty();
+    join(a.pool().release(leased));
+    assertThat(a.pool().drainStatus().activeLeases()).isZero();
+  }
+
+  private static Lender lender(Node host) {
+    return (Lender) hazelcast(host).getUserContext().get(PoolTasks.LENDER);
+  }
+
   private static void assertFenced(RemoteSandbox sandbox, Lease lease) {
     List<CompletionStage<?>> calls =
         List.of(

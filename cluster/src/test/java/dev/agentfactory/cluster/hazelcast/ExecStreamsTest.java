@@ -27,7 +27,7 @@ class ExecStreamsTest {
   }
 
   private static ExecReply exited(List<OutputChunk> tail, boolean outputLost) {
-    return new ExecReply("EXITED", 0, 1_000_000, false, tail, outputLost);
+    return new ExecReply("EXITED", 0, 1_000_000, false, tail, outputLost, false);
   }
 
   @Test
