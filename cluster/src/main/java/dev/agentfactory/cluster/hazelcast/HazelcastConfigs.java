@@ -25,6 +25,7 @@ final class HazelcastConfigs {
   static final String STOCK_MAP = "af.stock";
   static final String LOAN_EXECUTOR = "af.loans";
   static final String OUTPUT_EXECUTOR = "af.output";
+  static final String CONTROL_EXECUTOR = "af.loans.control";
   private static final String BIND_ANY = "0.0.0.0";
 
   private HazelcastConfigs() {}
@@ -84,6 +85,10 @@ final class HazelcastConfigs {
     // a borrower takes streamed output on these, one batch per running command at a time: apart
     // from af.loans, so output never waits behind commands this node runs for its own borrowers
     config.addExecutorConfig(new ExecutorConfig(OUTPUT_EXECUTOR).setPoolSize(16));
+    // borrow, return, pause/resume/hibernate, file calls and "your loan ended" run here: apart
+    // from af.loans, so 32 long commands on lent sandboxes cannot hold up a peer's lease or a
+    // borrower's release behind them
+    config.addExecutorConfig(new ExecutorConfig(CONTROL_EXECUTOR).setPoolSize(8));
     return config;
   }
 

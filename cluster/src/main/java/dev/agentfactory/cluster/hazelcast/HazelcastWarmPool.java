@@ -65,6 +65,7 @@ final class HazelcastWarmPool implements WarmPool, MembershipListener {
   private final ReplicatedMap<String, NodeStock> board;
   private final IMap<String, TenantUsage> quotas;
   private final IExecutorService loans;
+  private final IExecutorService control;
   private final Lender lender;
   private final Map<String, PooledSandbox> active = new ConcurrentHashMap<>();
   private final Map<String, CompletableFuture<Lease>> records = new ConcurrentHashMap<>();
@@ -100,6 +101,7 @@ final class HazelcastWarmPool implements WarmPool, MembershipListener {
     this.board = hazelcast.getReplicatedMap(HazelcastConfigs.STOCK_MAP);
     this.quotas = hazelcast.getMap(HazelcastConfigs.QUOTA_MAP);
     this.loans = hazelcast.getExecutorService(HazelcastConfigs.LOAN_EXECUTOR);
+    this.control = hazelcast.getExecutorService(HazelcastConfigs.CONTROL_EXECUTOR);
     this.lender = new Lender(this, registry);
     registry.onLost(this::fenced);
     hazelcast.getUserContext().put(PoolTasks.LENDER, lender);
@@ -237,7 +239,7 @@ final class HazelcastWarmPool implements WarmPool, MembershipListener {
     CompletableFuture<LoanGrant> answer =
         Failures.guardedTask(
             "borrow from " + host,
-            () -> loans.submitToMember(new PoolTasks.Borrow(template, sessionId, nodeId), host));
+            () -> control.submitToMember(new PoolTasks.Borrow(template, sessionId, nodeId), host));
     return answer.handle(
         (grant, e) -> {
           if (e != null) {
@@ -256,6 +258,7 @@ final class HazelcastWarmPool implements WarmPool, MembershipListener {
                   lease,
                   host,
                   loans,
+                  control,
                   ExecStreams.of(hazelcast),
                   // the host frees the record: renewing it on would report it fenced (fatal to
                   // the session) where a sandbox that ended is only dropped and replaced

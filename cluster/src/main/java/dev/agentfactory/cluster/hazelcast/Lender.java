@@ -221,7 +221,7 @@ final class Lender {
     }
     try {
       pool.hazelcast()
-          .getExecutorService(HazelcastConfigs.LOAN_EXECUTOR)
+          .getExecutorService(HazelcastConfigs.CONTROL_EXECUTOR)
           .submitToMember(
               new PoolTasks.LoanEnded(lease.sandboxId(), lease.fencingToken(), why), borrower)
           .get(TELL_WAIT.toMillis(), TimeUnit.MILLISECONDS);

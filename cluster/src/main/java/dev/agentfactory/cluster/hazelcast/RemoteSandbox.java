@@ -44,6 +44,7 @@ final class RemoteSandbox implements Sandbox {
   private final Lease lease;
   private final Member host;
   private final IExecutorService executor;
+  private final IExecutorService control;
   private final ExecStreams streams;
   private final Set<ExecStreams.Stream> running = ConcurrentHashMap.newKeySet();
   private volatile SandboxState state = SandboxState.LEASED;
@@ -74,6 +75,24 @@ final class RemoteSandbox implements Sandbox {
       IExecutorService executor,
       ExecStreams streams,
       Runnable endedOnHost) {
+    this(id, template, lease, host, executor, executor, streams, endedOnHost);
+  }
+
+  /**
+   * @param executor where commands run on the host ({@code af.loans})
+   * @param control where every other call runs on the host ({@code af.loans.control}): never queued
+   *     behind long commands
+   */
+  RemoteSandbox(
+      String id,
+      String template,
+      Lease lease,
+      Member host,
+      IExecutorService executor,
+      IExecutorService control,
+      ExecStreams streams,
+      Runnable endedOnHost) {
+    this.control = control;
     this.endedOnHost = endedOnHost;
     this.id = id;
     this.template = template;
@@ -112,14 +131,16 @@ final class RemoteSandbox implements Sandbox {
       stream.fail(lostError());
       return stream.result.copy();
     }
-    call(new PoolTasks.Exec(
-            lease.sandboxId(),
-            lease.fencingToken(),
-            execId,
-            request.argv(),
-            request.env(),
-            request.timeout(),
-            request.maxOutputBytes()))
+    call(
+            executor,
+            new PoolTasks.Exec(
+                lease.sandboxId(),
+                lease.fencingToken(),
+                execId,
+                request.argv(),
+                request.env(),
+                request.timeout(),
+                request.maxOutputBytes()))
         .whenComplete(
             (reply, e) -> {
               if (e != null) {
@@ -236,7 +257,7 @@ final class RemoteSandbox implements Sandbox {
       return CompletableFuture.completedFuture(false);
     }
     lost("returned");
-    return call(new PoolTasks.Return(lease.sandboxId(), lease.fencingToken()))
+    return call(control, new PoolTasks.Return(lease.sandboxId(), lease.fencingToken()))
         .exceptionally(e -> false);
   }
 
@@ -255,7 +276,7 @@ final class RemoteSandbox implements Sandbox {
     if (lost != null) {
       return CompletableFuture.failedFuture(lost);
     }
-    return call(task)
+    return call(control, task)
         .handle(
             (value, e) -> {
               if (e != null) {
@@ -305,10 +326,10 @@ final class RemoteSandbox implements Sandbox {
     return Failures.translate(cause, "call to sandbox host " + host);
   }
 
-  private <T> CompletableFuture<T> call(Callable<T> task) {
+  private <T> CompletableFuture<T> call(IExecutorService on, Callable<T> task) {
     // bridged, not an ExecutionCallback: Hazelcast runs those on a new thread each on small hosts
     try {
-      return Failures.task(executor.submitToMember(task, host));
+      return Failures.task(on.submitToMember(task, host));
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }

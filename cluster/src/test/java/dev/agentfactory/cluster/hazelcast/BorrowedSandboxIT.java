@@ -248,6 +248,52 @@ class BorrowedSandboxIT {
     assertThat(ExecStreams.of(hazelcast(pair.a())).size()).isZero();
   }
 
+  /** Holds one thread of the executor it runs on until {@link #RELEASE} opens. */
+  static final class Occupy
+      implements java.util.concurrent.Callable<Boolean>, java.io.Serializable {
+    private static final long serialVersionUID = 1L;
+    static volatile CountDownLatch RELEASE = new CountDownLatch(1);
+    static final java.util.concurrent.atomic.AtomicInteger RUNNING =
+        new java.util.concurrent.atomic.AtomicInteger();
+
+    @Override
+    public Boolean call() throws Exception {
+      RUNNING.incrementAndGet();
+      try {
+        return RELEASE.await(2, java.util.concurrent.TimeUnit.MINUTES);
+      } finally {
+        RUNNING.decrementAndGet();
+      }
+    }
+  }
+
+  @Test
+  void borrowAndReturnDoNotWaitBehindTheHostsLongCommands() {
+    Pair pair = borrowerAndHost(1);
+    // every af.loans thread of the host busy, as with 32 long commands on lent sandboxes
+    Occupy.RELEASE = new CountDownLatch(1);
+    var loans = hazelcast(pair.a()).getExecutorService(HazelcastConfigs.LOAN_EXECUTOR);
+    var member = hazelcast(pair.c()).getCluster().getLocalMember();
+    List<java.util.concurrent.Future<Boolean>> busy =
+        IntStream.range(0, 40).mapToObj(i -> loans.submitToMember(new Occupy(), member)).toList();
+    try {
+      await(
+          Duration.ofSeconds(30),
+          "the host's af.loans threads are all busy",
+          () -> Occupy.RUNNING.get() == 32);
+
+      PooledSandbox leased = borrow(pair, "s-busy");
+      join(leased.sandbox().writeFile("f", "x".getBytes(UTF_8)));
+      assertThat(new String(join(leased.sandbox().readFile("f", 10)), UTF_8)).isEqualTo("x");
+      join(pair.a().pool().release(leased));
+      assertThat(lender(pair.c()).size()).as("returned while the commands still run").isZero();
+      assertThat(Occupy.RUNNING.get()).isEqualTo(32);
+    } finally {
+      Occupy.RELEASE.countDown();
+      busy.forEach(f -> f.cancel(true));
+    }
+  }
+
   @Test
   void fileCallsAreForwardedToTheHost() {
     Pair pair = borrowerAndHost(1);
