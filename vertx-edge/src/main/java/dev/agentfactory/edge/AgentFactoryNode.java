@@ -602,6 +602,7 @@ public final class AgentFactoryNode implements AutoCloseable {
             flinkRest,
             jar,
             config.dataDir().resolve("flink").resolve("last-savepoint"),
+            Optional.ofNullable(flink).map(EmbeddedFlink::checkpointsDir),
             kafkaBootstrap,
             config.datasetsDir(),
             config.checkpointIntervalMs(),

@@ -20,6 +20,21 @@ final class Checks {
     return value;
   }
 
+  /**
+   * An offending value for an error message, in quotes: at most {@value #MAX_QUOTED} characters of
+   * it, then an ellipsis and its length. Messages travel in logs and dead-letter headers; a
+   * megabyte value must not be repeated there.
+   */
+  static String quote(String value) {
+    if (value.length() <= MAX_QUOTED) {
+      return "'" + value + "'";
+    }
+    int end = Character.isHighSurrogate(value.charAt(MAX_QUOTED - 1)) ? MAX_QUOTED - 1 : MAX_QUOTED;
+    return "'" + value.substring(0, end) + "…' (" + value.length() + " chars)";
+  }
+
+  static final int MAX_QUOTED = 100;
+
   static void notNegative(String field, long value) {
     if (value < 0) {
       throw new InvalidEventException(field, "must be >= 0 but was " + value);

@@ -237,7 +237,8 @@ public record Interaction(
   private static void checkTraceId(String id) {
     if (!id.matches("[0-9a-f]{32}") || id.chars().allMatch(c -> c == '0')) {
       throw new InvalidEventException(
-          "trace_id", "must be 32 lower-case hex digits, not all zero, but was '" + id + "'");
+          "trace_id",
+          "must be 32 lower-case hex digits, not all zero, but was " + Checks.quote(id));
     }
   }
 

@@ -186,7 +186,7 @@ public final class InteractionCodec {
     try {
       eventId = UUID.fromString(eventIdText);
     } catch (IllegalArgumentException e) {
-      throw new InvalidEventException(EVENT_ID, "not a UUID: '" + eventIdText + "'");
+      throw new InvalidEventException(EVENT_ID, "not a UUID: " + Checks.quote(eventIdText));
     }
     Instant createdAt;
     String createdAtText = requiredText(root, CREATED_AT, "");
@@ -194,7 +194,7 @@ public final class InteractionCodec {
       createdAt = Instant.parse(createdAtText);
     } catch (DateTimeParseException e) {
       throw new InvalidEventException(
-          CREATED_AT, "not an ISO-8601 instant: '" + createdAtText + "'");
+          CREATED_AT, "not an ISO-8601 instant: " + Checks.quote(createdAtText));
     }
     Optional<Usage> usage = Optional.empty();
     if (root.hasNonNull(INPUT_TOKENS) || root.hasNonNull(OUTPUT_TOKENS)) {
@@ -233,7 +233,7 @@ public final class InteractionCodec {
     try {
       return Optional.of(UUID.fromString(text));
     } catch (IllegalArgumentException e) {
-      throw new InvalidEventException(AMENDS, "not a UUID: '" + text + "'");
+      throw new InvalidEventException(AMENDS, "not a UUID: " + Checks.quote(text));
     }
   }
 

@@ -22,6 +22,7 @@ public enum Rating {
         return rating;
       }
     }
-    throw new InvalidEventException(field, "must be one of up, down but was '" + value + "'");
+    throw new InvalidEventException(
+        field, "must be one of up, down but was " + Checks.quote(value));
   }
 }

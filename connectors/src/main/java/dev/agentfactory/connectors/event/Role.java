@@ -25,6 +25,6 @@ public enum Role {
       }
     }
     throw new InvalidEventException(
-        field, "must be one of system, user, assistant, tool but was '" + value + "'");
+        field, "must be one of system, user, assistant, tool but was " + Checks.quote(value));
   }
 }

@@ -25,6 +25,6 @@ public enum ToolCallStatus {
       }
     }
     throw new InvalidEventException(
-        field, "must be one of ok, error, timeout, cancelled but was '" + value + "'");
+        field, "must be one of ok, error, timeout, cancelled but was " + Checks.quote(value));
   }
 }

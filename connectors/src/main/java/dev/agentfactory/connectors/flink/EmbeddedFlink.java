@@ -59,11 +59,13 @@ public final class EmbeddedFlink implements AutoCloseable {
 
   private final MiniCluster cluster;
   private final URI restUrl;
+  private final Path checkpointsDir;
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private EmbeddedFlink(MiniCluster cluster, URI restUrl) {
+  private EmbeddedFlink(MiniCluster cluster, URI restUrl, Path checkpointsDir) {
     this.cluster = cluster;
     this.restUrl = restUrl;
+    this.checkpointsDir = checkpointsDir;
   }
 
   /**
@@ -88,7 +90,7 @@ public final class EmbeddedFlink implements AutoCloseable {
     try {
       cluster.start();
       URI rest = cluster.getRestAddress().get(30, TimeUnit.SECONDS);
-      return new EmbeddedFlink(cluster, rest);
+      return new EmbeddedFlink(cluster, rest, checkpointsDir(dataDir));
     } catch (Exception e) {
       cluster.closeAsync();
       if (e instanceof InterruptedException) {
@@ -133,10 +135,11 @@ public final class EmbeddedFlink implements AutoCloseable {
     config.set(WebOptions.UPLOAD_DIR, abs.resolve("jars").toString());
     config.set(CoreOptions.TMP_DIRS, abs.resolve("tmp").toString());
     config.set(
-        CheckpointingOptions.CHECKPOINTS_DIRECTORY, abs.resolve("checkpoints").toUri().toString());
+        CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpointsDir(dataDir).toUri().toString());
     config.set(
         CheckpointingOptions.SAVEPOINT_DIRECTORY, abs.resolve("savepoints").toUri().toString());
-    // A crashed node can resume its jobs from the last retained checkpoint under checkpoints/.
+    // Jobs keep their last completed checkpoint when they are cancelled, fail or the cluster goes
+    // away, so a crashed node can resume from it (the edge's PipelineJob looks here at start).
     config.set(
         CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
         ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
@@ -149,6 +152,18 @@ public final class EmbeddedFlink implements AutoCloseable {
     // or LinkageError, besides doubling metaspace per submission.
     config.set(CoreOptions.CLASSLOADER_RESOLVE_ORDER, "parent-first");
     return config;
+  }
+
+  /**
+   * Where jobs' checkpoints go, one directory per job id; the last completed one of each job is
+   * retained ({@code <job id>/chk-<n>/_metadata}).
+   */
+  public Path checkpointsDir() {
+    return checkpointsDir;
+  }
+
+  private static Path checkpointsDir(Path dataDir) {
+    return dataDir.toAbsolutePath().resolve("checkpoints");
   }
 
   /** The REST base URL, e.g. {@code http://localhost:8081}; the web UI is served there too. */

@@ -135,6 +135,25 @@ class InteractionCodecTest {
   }
 
   @Test
+  void aHugeOffendingValueIsQuotedOnlyInPartWithItsLength() throws Exception {
+    ObjectNode json = (ObjectNode) JSON.readTree(codec.toJson(chat()));
+    json.put("event_id", "x".repeat(600_000));
+    assertThatThrownBy(() -> codec.parse(JSON.writeValueAsBytes(json)))
+        .isInstanceOf(InvalidEventException.class)
+        .hasMessage("event_id: not a UUID: '" + "x".repeat(100) + "…' (600000 chars)");
+  }
+
+  @Test
+  void aHugeUnknownRoleIsQuotedOnlyInPart() throws Exception {
+    ObjectNode json = (ObjectNode) JSON.readTree(codec.toJson(chat()));
+    ((ObjectNode) json.withArray("messages").get(1)).put("role", "r".repeat(5_000));
+    assertThatThrownBy(() -> codec.parse(JSON.writeValueAsBytes(json)))
+        .isInstanceOf(InvalidEventException.class)
+        .hasMessageEndingWith("…' (5000 chars)")
+        .satisfies(e -> assertThat(e.getMessage()).hasSizeLessThan(200));
+  }
+
+  @Test
   void badTimestampNamesTheField() throws Exception {
     ObjectNode json = (ObjectNode) JSON.readTree(codec.toJson(chat()));
     json.put("created_at", "yesterday");

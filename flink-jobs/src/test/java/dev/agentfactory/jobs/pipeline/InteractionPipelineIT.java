@@ -119,6 +119,10 @@ class InteractionPipelineIT {
             .get(30, TimeUnit.SECONDS);
       }
       publishRaw(kafka, "{\"schema_version\": 1, \"event_id\": \"not-a-uuid\"}");
+      // Nearly the broker's limit, with the bad value in a field the reason quotes: the dead letter
+      // must still fit (a RecordTooLargeException would fail the job and replay it forever).
+      String hugeEvent = "{\"schema_version\": 1, \"event_id\": \"" + "x".repeat(1_010_000) + "\"}";
+      publishRaw(kafka, hugeEvent);
 
       awaitTrue("3 committed rows", () -> CommittedParquet.rows(datasets.resolve("sft")) == 3);
 
@@ -222,6 +226,13 @@ class InteractionPipelineIT {
       assertThat(header(deadLetter, DeadLetters.FIELD_HEADER)).isEqualTo("event_id");
       assertThat(header(deadLetter, DeadLetters.REASON_HEADER)).startsWith("event_id: not a UUID");
       assertThat(new String(deadLetter.value(), StandardCharsets.UTF_8)).contains("not-a-uuid");
+      ConsumerRecord<byte[], byte[]> huge = records(kafka, Topics.INTERACTIONS_DLQ, 2).get(1);
+      assertThat(header(huge, DeadLetters.REASON_HEADER))
+          .startsWith("event_id: not a UUID: 'xxx")
+          .endsWith("(1010000 chars)");
+      assertThat(header(huge, DeadLetters.TRUNCATED_HEADER))
+          .isEqualTo(Integer.toString(hugeEvent.length()));
+      assertThat(huge.value().length).isLessThan(1_010_000);
 
       String savepoint =
           rest.stopWithSavepoint(jobId).toCompletableFuture().get(120, TimeUnit.SECONDS);
@@ -287,22 +298,31 @@ class InteractionPipelineIT {
   }
 
   private static ConsumerRecord<byte[], byte[]> firstRecord(EmbeddedKafka kafka, String topic) {
+    return records(kafka, topic, 1).get(0);
+  }
+
+  /** At least the first {@code count} records of {@code topic}, read by a group of its own. */
+  private static List<ConsumerRecord<byte[], byte[]>> records(
+      EmbeddedKafka kafka, String topic, int count) {
     Map<String, Object> props =
         Map.of(
-            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
-            ConsumerConfig.GROUP_ID_CONFIG, "it-dlq-reader",
-            ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+            kafka.bootstrapServers(),
+            ConsumerConfig.GROUP_ID_CONFIG,
+            "it-dlq-reader-" + java.util.UUID.randomUUID(),
+            ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+            "earliest");
     List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
     try (KafkaConsumer<byte[], byte[]> consumer =
         new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
       consumer.subscribe(List.of(topic));
       Instant deadline = Instant.now().plus(TIMEOUT);
-      while (records.isEmpty() && Instant.now().isBefore(deadline)) {
+      while (records.size() < count && Instant.now().isBefore(deadline)) {
         consumer.poll(Duration.ofMillis(200)).forEach(records::add);
       }
     }
-    assertThat(records).as("records on " + topic).isNotEmpty();
-    return records.get(0);
+    assertThat(records).as("records on " + topic).hasSizeGreaterThanOrEqualTo(count);
+    return records;
   }
 
   /** The first eval record under {@code key} whose JSON satisfies {@code condition}. */

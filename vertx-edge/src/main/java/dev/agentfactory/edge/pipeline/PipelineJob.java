@@ -26,6 +26,7 @@ public final class PipelineJob {
   private final FlinkRestClient rest;
   private final Path jar;
   private final Path savepointFile;
+  private final Optional<Path> checkpointsDir;
   private final List<String> args;
   private volatile String jobId;
   private volatile String resumedFrom;
@@ -38,11 +39,15 @@ public final class PipelineJob {
    * @param checkpointIntervalMs how often files are committed
    * @param judge the LLM judge settings (off: {@link JudgeConfig#off()})
    * @param savepointFile where the path of the last stop's savepoint is kept, to resume from
+   * @param checkpointsDir the cluster's checkpoint directory when this node can read it (the
+   *     embedded cluster), to resume from the last checkpoint an earlier run retained when that is
+   *     newer than the savepoint (after a crash); empty for an external cluster
    */
   public PipelineJob(
       FlinkRestClient rest,
       Path jar,
       Path savepointFile,
+      Optional<Path> checkpointsDir,
       String bootstrapServers,
       Path datasetsDir,
       int checkpointIntervalMs,
@@ -50,6 +55,7 @@ public final class PipelineJob {
     this.rest = rest;
     this.jar = jar;
     this.savepointFile = savepointFile;
+    this.checkpointsDir = checkpointsDir;
     this.args =
         new PipelineConfig(
                 bootstrapServers,
@@ -63,8 +69,9 @@ public final class PipelineJob {
   }
 
   /**
-   * Uploads the jar and runs it, resuming from the savepoint of the last clean stop if there is
-   * one; completes with the job id once Flink accepted the job.
+   * Uploads the jar and runs it, resuming from the newest of the savepoint of the last clean stop
+   * and the checkpoints earlier runs retained (a crashed run's state is in its last checkpoint, not
+   * in the older savepoint it started from); completes with the job id once Flink accepted the job.
    */
   public CompletionStage<String> submit() {
     if (!Files.isRegularFile(jar)) {
@@ -75,7 +82,7 @@ public final class PipelineJob {
                   + " does not exist; build it with ./agent-factory up or set"
                   + " flink.pipeline.jar"));
     }
-    Optional<String> savepoint = lastSavepoint();
+    Optional<String> savepoint = ResumePoint.newest(lastSavepoint(), checkpointsDir);
     return rest.uploadJar(jar)
         .thenCompose(jarId -> run(jarId, savepoint))
         .thenApply(
@@ -90,7 +97,7 @@ public final class PipelineJob {
     if (savepoint.isEmpty()) {
       return rest.runJar(jarId, args);
     }
-    LOG.info("resuming the pipeline job from savepoint {}", savepoint.get());
+    LOG.info("resuming the pipeline job from {}", savepoint.get());
     return rest.runJar(jarId, args, savepoint)
         .thenApply(
             id -> {
@@ -99,11 +106,11 @@ public final class PipelineJob {
             })
         .exceptionallyCompose(
             e -> {
-              // E.g. the savepoint was deleted or the job changed incompatibly. Starting fresh is
-              // safe: the source resumes from the consumer group's committed offsets, which the
-              // savepoint's final checkpoint committed together with the files.
+              // E.g. it was deleted or the job changed incompatibly. Starting fresh is safe: the
+              // source resumes from the consumer group's committed offsets, which each completed
+              // checkpoint (and the savepoint) committed together with the files.
               LOG.warn(
-                  "cannot resume from savepoint {} ({}); starting from committed offsets",
+                  "cannot resume from {} ({}); starting from committed offsets",
                   savepoint.get(),
                   e.getMessage());
               return rest.runJar(jarId, args);
@@ -122,8 +129,8 @@ public final class PipelineJob {
   }
 
   /**
-   * The savepoint the running job was started from; empty when it started without one, including
-   * when resuming from the recorded savepoint failed and it started from the committed offsets.
+   * The savepoint or retained checkpoint the running job was started from; empty when it started
+   * without one, including when resuming failed and it started from the committed offsets.
    */
   public Optional<String> resumedFrom() {
     return Optional.ofNullable(resumedFrom);
