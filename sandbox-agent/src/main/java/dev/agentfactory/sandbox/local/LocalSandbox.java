@@ -24,6 +24,8 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BiFunction;
 
 /**
@@ -252,7 +254,11 @@ final class LocalSandbox implements Sandbox {
         new WorkspaceFiles(
             inc.workspace(), inc.uid(), launcher.uidPerSandbox(), template.limits().diskBytes());
     try {
+      java.time.Duration timeout = pool.fileTimeout();
       return CompletableFuture.supplyAsync(() -> op.apply(files, parsed), pool.fileWorkers())
+          // The caller gets an answer even when a race the sandbox won (a FIFO swapped in between
+          // a check and an open, see WorkspaceFiles) blocks the worker thread in open() for good
+          .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
           .handle(
               (value, error) -> {
                 if (error == null) {
@@ -262,6 +268,13 @@ final class LocalSandbox implements Sandbox {
                 if (body != inc) {
                   // hibernated or closed while we worked: that, not the I/O error, is the news
                   throw stateError();
+                }
+                if (cause instanceof TimeoutException) {
+                  throw new SandboxException(
+                      "file_timeout",
+                      "file access to '" + path + "' took longer than " + timeout,
+                      false,
+                      cause);
                 }
                 throw cause instanceof SandboxException se
                     ? se

@@ -377,6 +377,11 @@ public final class LocalSandboxPool implements SandboxPool {
     return new PoolStats(driver.isolation().id(), ready, leased, target);
   }
 
+  /** Sandbox uids handed out and not yet released; for tests and diagnostics. */
+  int uidsInUse() {
+    return uids.inUse();
+  }
+
   /** The sandboxes alive right now, warm or leased; for tests and diagnostics. */
   int liveCount() {
     return live.size();
@@ -635,6 +640,10 @@ public final class LocalSandboxPool implements SandboxPool {
 
     Duration startTimeout() {
       return config.startTimeout();
+    }
+
+    Duration fileTimeout() {
+      return config.fileTimeout();
     }
 
     /** Where workspace file access runs: off every caller's thread. */
