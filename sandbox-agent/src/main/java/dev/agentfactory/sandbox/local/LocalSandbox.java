@@ -171,9 +171,19 @@ final class LocalSandbox implements Sandbox {
     }
   }
 
-  synchronized void markLeased() {
+  /**
+   * Marks this sandbox leased, unless it was terminated since the pool took it (max lifetime, a
+   * death): the pool then leases another one, and counts this one as never leased.
+   *
+   * @return false when terminated: the caller must not hand it over
+   */
+  synchronized boolean markLeased() {
+    if (state == SandboxState.TERMINATED) {
+      return false;
+    }
     leased = true;
     transition(SandboxState.LEASED, "leased");
+    return true;
   }
 
   @Override
