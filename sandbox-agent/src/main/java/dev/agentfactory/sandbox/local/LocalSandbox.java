@@ -10,6 +10,7 @@ import dev.agentfactory.sandbox.SandboxEvent;
 import dev.agentfactory.sandbox.SandboxException;
 import dev.agentfactory.sandbox.SandboxState;
 import dev.agentfactory.sandbox.cgroup.LimitCounters;
+import dev.agentfactory.sandbox.cgroup.SandboxCgroup;
 import dev.agentfactory.sandbox.egress.EgressGate;
 import dev.agentfactory.sandbox.template.TemplateSpec;
 import java.io.IOException;
@@ -326,7 +327,7 @@ final class LocalSandbox implements Sandbox {
         if (inc.cgroup() == null) {
           throw SandboxException.unsupported("pause", "no writable cgroup freezer on this host");
         }
-        inc.cgroup().freeze();
+        freeze(inc.cgroup());
         transition(SandboxState.PAUSED, "paused");
       }
       return CompletableFuture.completedFuture(null);
@@ -379,7 +380,7 @@ final class LocalSandbox implements Sandbox {
     Incarnation inc = body();
     if (inc.cgroup() != null && state != SandboxState.PAUSED) {
       // A consistent workspace: nothing writes while tar reads
-      inc.cgroup().freeze();
+      freeze(inc.cgroup());
     }
     Path target = pool.archivePath(id);
     try {
@@ -398,15 +399,39 @@ final class LocalSandbox implements Sandbox {
     }
     body = null;
     archive = target;
-    if (inc.cgroup() != null) {
-      // cgroup v1 delivers SIGKILL to frozen tasks only once thawed
-      inc.cgroup().thaw();
+    try {
+      if (inc.cgroup() != null) {
+        // cgroup v1 delivers SIGKILL to frozen tasks only once thawed
+        inc.cgroup().thaw();
+      }
+      launcher.destroy(
+          inc,
+          new SandboxException(
+              "sandbox_hibernated", "sandbox " + id + " was hibernated mid-command", false));
+    } finally {
+      // The archive is complete and body is gone: whatever the cleanup did, this is hibernated.
+      // Staying LEASED without a body would fail resume() and pause() and, since an absent body
+      // reads as just active, keep the idle sweep from ever reaping the sandbox
+      transition(SandboxState.HIBERNATED, "hibernated");
     }
-    launcher.destroy(
-        inc,
-        new SandboxException(
-            "sandbox_hibernated", "sandbox " + id + " was hibernated mid-command", false));
-    transition(SandboxState.HIBERNATED, "hibernated");
+  }
+
+  /**
+   * Freezes the cgroup, or leaves it thawed: a freeze the kernel did not confirm in time leaves
+   * {@code cgroup.freeze} at 1, and nothing else would ever thaw a sandbox whose state says it is
+   * running.
+   */
+  private static void freeze(SandboxCgroup cgroup) {
+    try {
+      cgroup.freeze();
+    } catch (RuntimeException e) {
+      try {
+        cgroup.thaw();
+      } catch (RuntimeException thawFailed) {
+        e.addSuppressed(thawFailed);
+      }
+      throw e;
+    }
   }
 
   private synchronized void wake() {
