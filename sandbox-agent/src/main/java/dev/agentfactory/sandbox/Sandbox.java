@@ -79,7 +79,7 @@ public interface Sandbox extends AutoCloseable {
    * message names the path; codes: {@code invalid_path}, {@code path_outside_workspace}, {@code
    * path_symlink}, {@code file_not_found}, {@code not_a_file}, {@code not_a_directory}, {@code
    * file_too_large} (more than {@code maxBytes}), {@code sandbox_hibernated}, {@code
-   * sandbox_not_running}, {@code io_error}. Works while paused.
+   * sandbox_not_running}, {@code file_timeout}, {@code io_error}. Works while paused.
    *
    * <pre>{@code
    * byte[] out = sandbox.readFile("results/out.json").toCompletableFuture().join();

@@ -38,6 +38,7 @@ final class ApiException extends RuntimeException {
           Map.entry("unsupported", 501),
           Map.entry("pool_closed", 503),
           Map.entry("sandbox_start_failed", 503),
+          Map.entry("file_timeout", 503),
           Map.entry("io_error", 500));
 
   private final int status;

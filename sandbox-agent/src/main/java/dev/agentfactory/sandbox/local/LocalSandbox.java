@@ -10,6 +10,7 @@ import dev.agentfactory.sandbox.SandboxEvent;
 import dev.agentfactory.sandbox.SandboxException;
 import dev.agentfactory.sandbox.SandboxState;
 import dev.agentfactory.sandbox.cgroup.LimitCounters;
+import dev.agentfactory.sandbox.cgroup.SandboxCgroup;
 import dev.agentfactory.sandbox.egress.EgressGate;
 import dev.agentfactory.sandbox.template.TemplateSpec;
 import java.io.IOException;
@@ -24,6 +25,8 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BiFunction;
 
 /**
@@ -169,9 +172,19 @@ final class LocalSandbox implements Sandbox {
     }
   }
 
-  synchronized void markLeased() {
+  /**
+   * Marks this sandbox leased, unless it was terminated since the pool took it (max lifetime, a
+   * death): the pool then leases another one, and counts this one as never leased.
+   *
+   * @return false when terminated: the caller must not hand it over
+   */
+  synchronized boolean markLeased() {
+    if (state == SandboxState.TERMINATED) {
+      return false;
+    }
     leased = true;
     transition(SandboxState.LEASED, "leased");
+    return true;
   }
 
   @Override
@@ -252,7 +265,11 @@ final class LocalSandbox implements Sandbox {
         new WorkspaceFiles(
             inc.workspace(), inc.uid(), launcher.uidPerSandbox(), template.limits().diskBytes());
     try {
+      java.time.Duration timeout = pool.fileTimeout();
       return CompletableFuture.supplyAsync(() -> op.apply(files, parsed), pool.fileWorkers())
+          // The caller gets an answer even when a race the sandbox won (a FIFO swapped in between
+          // a check and an open, see WorkspaceFiles) blocks the worker thread in open() for good
+          .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
           .handle(
               (value, error) -> {
                 if (error == null) {
@@ -262,6 +279,13 @@ final class LocalSandbox implements Sandbox {
                 if (body != inc) {
                   // hibernated or closed while we worked: that, not the I/O error, is the news
                   throw stateError();
+                }
+                if (cause instanceof TimeoutException) {
+                  throw new SandboxException(
+                      "file_timeout",
+                      "file access to '" + path + "' took longer than " + timeout,
+                      false,
+                      cause);
                 }
                 throw cause instanceof SandboxException se
                     ? se
@@ -303,7 +327,7 @@ final class LocalSandbox implements Sandbox {
         if (inc.cgroup() == null) {
           throw SandboxException.unsupported("pause", "no writable cgroup freezer on this host");
         }
-        inc.cgroup().freeze();
+        freeze(inc.cgroup());
         transition(SandboxState.PAUSED, "paused");
       }
       return CompletableFuture.completedFuture(null);
@@ -356,7 +380,7 @@ final class LocalSandbox implements Sandbox {
     Incarnation inc = body();
     if (inc.cgroup() != null && state != SandboxState.PAUSED) {
       // A consistent workspace: nothing writes while tar reads
-      inc.cgroup().freeze();
+      freeze(inc.cgroup());
     }
     Path target = pool.archivePath(id);
     try {
@@ -375,15 +399,39 @@ final class LocalSandbox implements Sandbox {
     }
     body = null;
     archive = target;
-    if (inc.cgroup() != null) {
-      // cgroup v1 delivers SIGKILL to frozen tasks only once thawed
-      inc.cgroup().thaw();
+    try {
+      if (inc.cgroup() != null) {
+        // cgroup v1 delivers SIGKILL to frozen tasks only once thawed
+        inc.cgroup().thaw();
+      }
+      launcher.destroy(
+          inc,
+          new SandboxException(
+              "sandbox_hibernated", "sandbox " + id + " was hibernated mid-command", false));
+    } finally {
+      // The archive is complete and body is gone: whatever the cleanup did, this is hibernated.
+      // Staying LEASED without a body would fail resume() and pause() and, since an absent body
+      // reads as just active, keep the idle sweep from ever reaping the sandbox
+      transition(SandboxState.HIBERNATED, "hibernated");
     }
-    launcher.destroy(
-        inc,
-        new SandboxException(
-            "sandbox_hibernated", "sandbox " + id + " was hibernated mid-command", false));
-    transition(SandboxState.HIBERNATED, "hibernated");
+  }
+
+  /**
+   * Freezes the cgroup, or leaves it thawed: a freeze the kernel did not confirm in time leaves
+   * {@code cgroup.freeze} at 1, and nothing else would ever thaw a sandbox whose state says it is
+   * running.
+   */
+  private static void freeze(SandboxCgroup cgroup) {
+    try {
+      cgroup.freeze();
+    } catch (RuntimeException e) {
+      try {
+        cgroup.thaw();
+      } catch (RuntimeException thawFailed) {
+        e.addSuppressed(thawFailed);
+      }
+      throw e;
+    }
   }
 
   private synchronized void wake() {

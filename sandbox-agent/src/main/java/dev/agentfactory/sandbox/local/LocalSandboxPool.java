@@ -58,6 +58,9 @@ public final class LocalSandboxPool implements SandboxPool {
   private static final Logger LOG = LoggerFactory.getLogger(LocalSandboxPool.class);
   private static final Duration REFILL_BACKOFF = Duration.ofSeconds(1);
 
+  /** How many sandboxes one lease takes when each is terminated before it is handed over. */
+  private static final int MAX_HAND_OVER_ATTEMPTS = 3;
+
   /**
    * Whether sandboxes start through the launch server ({@link LaunchServer}); {@code
    * -Daf.sandbox.launchServer=false} spawns each from the JVM instead, as before it existed (for
@@ -291,26 +294,37 @@ public final class LocalSandboxPool implements SandboxPool {
       }
     }
     LocalSandbox warm;
+    while ((warm = takeWarm(t)) != null) {
+      if (!opts.files().isEmpty()) {
+        LocalSandbox claimed = warm;
+        return async(() -> customised(t, claimed, opts));
+      }
+      // Nothing to write: hand it over without a thread hop
+      warm.customise(opts);
+      if (handOver(t, warm)) {
+        return CompletableFuture.completedFuture(warm);
+      }
+      // terminated since takeWarm saw it alive: the next one
+    }
+    refill(t);
+    return async(() -> customised(t, null, opts));
+  }
+
+  /** The next live warm sandbox of {@code t}, or null; dead ones on the way are cleaned up. */
+  private LocalSandbox takeWarm(TemplatePool t) {
+    LocalSandbox warm;
     while ((warm = t.ready.poll()) != null) {
       if (warm.isAlive()) {
         // The replacement starts a moment later, not now: its launch (JVM spawn, bwrap) would
         // compete with this hand-over and with the next leases of a burst for the same cores
         refillSoon(t);
-        if (opts.files().isEmpty()) {
-          // Nothing to write: hand it over without a thread hop
-          warm.customise(opts);
-          handOver(t, warm);
-          return CompletableFuture.completedFuture(warm);
-        }
-        LocalSandbox claimed = warm;
-        return async(() -> customised(t, claimed, opts));
+        return warm;
       }
       // Dead while warm: its cleanup (kill, reap, unmount) must not delay this lease
       LocalSandbox dead = warm;
       background(() -> dead.closeWith("died"));
     }
-    refill(t);
-    return async(() -> customised(t, start(t), opts));
+    return null;
   }
 
   private CompletionStage<Sandbox> async(java.util.function.Supplier<Sandbox> task) {
@@ -322,16 +336,35 @@ public final class LocalSandboxPool implements SandboxPool {
     }
   }
 
-  /** Applies the lease options on a pool thread; a sandbox they cannot apply to is closed. */
-  private Sandbox customised(TemplatePool t, LocalSandbox sandbox, LeaseOptions options) {
-    try {
-      sandbox.customise(options);
-    } catch (RuntimeException e) {
-      sandbox.closeWith("lease_failed");
-      throw e;
+  /**
+   * Applies the lease options on a pool thread and hands the sandbox over; {@code first} null
+   * starts one. A sandbox the options cannot apply to is closed. One terminated meanwhile (max
+   * lifetime, a death: nothing the caller did) is replaced by the next warm one or a fresh start, a
+   * few times at most.
+   */
+  private Sandbox customised(TemplatePool t, LocalSandbox first, LeaseOptions options) {
+    LocalSandbox sandbox = first == null ? start(t) : first;
+    for (int attempt = 1; ; attempt++) {
+      try {
+        sandbox.customise(options);
+        if (handOver(t, sandbox)) {
+          return sandbox;
+        }
+      } catch (RuntimeException e) {
+        if (sandbox.state() != SandboxState.TERMINATED) {
+          sandbox.closeWith("lease_failed");
+          throw e;
+        }
+      }
+      if (attempt == MAX_HAND_OVER_ATTEMPTS) {
+        throw new SandboxException(
+            "sandbox_dead",
+            "the " + attempt + " sandboxes taken for this lease were terminated before hand-over",
+            true);
+      }
+      LocalSandbox next = takeWarm(t);
+      sandbox = next != null ? next : start(t);
     }
-    handOver(t, sandbox);
-    return sandbox;
   }
 
   @Override
@@ -358,9 +391,16 @@ public final class LocalSandboxPool implements SandboxPool {
     refill(t);
   }
 
-  private static void handOver(TemplatePool t, LocalSandbox sandbox) {
-    sandbox.markLeased();
+  /**
+   * Marks the sandbox leased and counts it; false when it was terminated first. A close racing this
+   * decrements the count only if it sees the sandbox leased, so the count stays right.
+   */
+  private static boolean handOver(TemplatePool t, LocalSandbox sandbox) {
+    if (!sandbox.markLeased()) {
+      return false;
+    }
     t.leased.incrementAndGet();
+    return true;
   }
 
   @Override
@@ -375,6 +415,16 @@ public final class LocalSandboxPool implements SandboxPool {
           target.put(name, t.target);
         });
     return new PoolStats(driver.isolation().id(), ready, leased, target);
+  }
+
+  /** Sandbox uids handed out and not yet released; for tests and diagnostics. */
+  int uidsInUse() {
+    return uids.inUse();
+  }
+
+  /** The warm sandboxes of a template, in hand-over order; for tests. */
+  List<LocalSandbox> warm(String template) {
+    return List.copyOf(templates.get(template).ready);
   }
 
   /** The sandboxes alive right now, warm or leased; for tests and diagnostics. */
@@ -635,6 +685,10 @@ public final class LocalSandboxPool implements SandboxPool {
 
     Duration startTimeout() {
       return config.startTimeout();
+    }
+
+    Duration fileTimeout() {
+      return config.fileTimeout();
     }
 
     /** Where workspace file access runs: off every caller's thread. */

@@ -30,6 +30,9 @@ import java.util.Optional;
  * @param bwrapPath the bubblewrap executable
  * @param maxConcurrentStarts how many warm-pool starts run at once: bounds the refill rate
  * @param startTimeout how long a sandbox may take to report ready
+ * @param fileTimeout how long one workspace file operation may take before it fails with {@code
+ *     file_timeout}; bounds what a hostile sandbox can make a caller wait (see {@code
+ *     WorkspaceFiles})
  */
 public record SandboxConfig(
     Path workDir,
@@ -40,13 +43,15 @@ public record SandboxConfig(
     long tmpfsBytes,
     Path bwrapPath,
     int maxConcurrentStarts,
-    Duration startTimeout) {
+    Duration startTimeout,
+    Duration fileTimeout) {
 
   public static final int DEFAULT_UID_BASE = 200_000;
   public static final int DEFAULT_UID_COUNT = 10_000;
   public static final long DEFAULT_TMPFS_BYTES = 256L << 20;
   public static final int DEFAULT_WARM_TARGET = 2;
   public static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(10);
+  public static final Duration DEFAULT_FILE_TIMEOUT = Duration.ofSeconds(60);
 
   public SandboxConfig {
     require(workDir != null, "workDir", "must be set");
@@ -82,6 +87,10 @@ public record SandboxConfig(
         startTimeout != null && !startTimeout.isNegative() && !startTimeout.isZero(),
         "startTimeout",
         "must be positive, was " + startTimeout);
+    require(
+        fileTimeout != null && !fileTimeout.isNegative() && !fileTimeout.isZero(),
+        "fileTimeout",
+        "must be positive, was " + fileTimeout);
   }
 
   /** The defaults: namespace isolation, two warm {@code shell} sandboxes, uids from 200000. */
@@ -117,7 +126,8 @@ public record SandboxConfig(
         DEFAULT_TMPFS_BYTES,
         defaultBwrap(),
         2,
-        DEFAULT_START_TIMEOUT);
+        DEFAULT_START_TIMEOUT,
+        DEFAULT_FILE_TIMEOUT);
   }
 
   public SandboxConfig withIsolation(Isolation value) {
@@ -130,7 +140,8 @@ public record SandboxConfig(
         tmpfsBytes,
         bwrapPath,
         maxConcurrentStarts,
-        startTimeout);
+        startTimeout,
+        fileTimeout);
   }
 
   public SandboxConfig withWarmTarget(String template, int target) {
@@ -145,7 +156,8 @@ public record SandboxConfig(
         tmpfsBytes,
         bwrapPath,
         maxConcurrentStarts,
-        startTimeout);
+        startTimeout,
+        fileTimeout);
   }
 
   public SandboxConfig withUidRange(int base, int count) {
@@ -158,7 +170,8 @@ public record SandboxConfig(
         tmpfsBytes,
         bwrapPath,
         maxConcurrentStarts,
-        startTimeout);
+        startTimeout,
+        fileTimeout);
   }
 
   public SandboxConfig withBwrapPath(Path value) {
@@ -171,7 +184,8 @@ public record SandboxConfig(
         tmpfsBytes,
         value,
         maxConcurrentStarts,
-        startTimeout);
+        startTimeout,
+        fileTimeout);
   }
 
   public SandboxConfig withTmpfsBytes(long value) {
@@ -184,7 +198,22 @@ public record SandboxConfig(
         value,
         bwrapPath,
         maxConcurrentStarts,
-        startTimeout);
+        startTimeout,
+        fileTimeout);
+  }
+
+  public SandboxConfig withFileTimeout(Duration value) {
+    return new SandboxConfig(
+        workDir,
+        isolation,
+        warmTargets,
+        uidBase,
+        uidCount,
+        tmpfsBytes,
+        bwrapPath,
+        maxConcurrentStarts,
+        startTimeout,
+        value);
   }
 
   /** The warm target of a template; 0 when not configured. */

@@ -258,9 +258,18 @@ final class SandboxLauncher {
     }
   }
 
+  /**
+   * Unmounts a workspace whose processes are gone. When the mount is still busy (a host file thread
+   * blocked in open() on a FIFO the sandbox swapped in) it is detached lazily instead: a failed
+   * unmount would keep the sandbox's uid from ever being released.
+   */
   void unmount(Path dir) {
     if (unmounter == null || !unmounter.unmount(dir)) {
-      run(List.of("umount", dir.toString()), null, null);
+      try {
+        run(List.of("umount", dir.toString()), null, null);
+      } catch (SandboxException busy) {
+        run(List.of("umount", "--lazy", dir.toString()), null, null);
+      }
     }
   }
 

@@ -19,8 +19,8 @@ import java.nio.file.SecureDirectoryStream;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.GroupPrincipal;
 import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
@@ -38,10 +38,17 @@ import java.util.UUID;
  * any directory with a symbolic link at any moment. So nothing here resolves a path string below
  * the workspace root. Every step goes through a {@link SecureDirectoryStream} ({@code openat} with
  * {@code O_NOFOLLOW} relative to the directory opened before), and a link anywhere on the way ends
- * the operation with {@code path_symlink}. Writes go to a fresh temporary name and are renamed into
- * place ({@code renameat}), so they never write through a link or a hard link, and are chowned to
- * the sandbox's uid. Missing parent directories are created by {@code mkdir -p} running <em>as the
- * sandbox's uid</em>: the one path-based step, it can reach nothing the sandbox itself could not.
+ * the operation with {@code path_symlink}. Writes are staged in a fresh directory only the agent
+ * can write to, chowned to the sandbox's uid there and renamed into place ({@code renameat}), so
+ * they never write through a link or a hard link and never open a name the sandbox can swap for a
+ * FIFO (an open that would block until the FIFO has a writer). Missing parent directories are
+ * created by {@code mkdir -p} running <em>as the sandbox's uid</em>: the one path-based step, it
+ * can reach nothing the sandbox itself could not.
+ *
+ * <p>What remains: every other open (a file to read, a directory on the way) follows a no-follow
+ * type check, and a FIFO swapped in between the two blocks the open. The JDK offers no {@code
+ * O_NONBLOCK} or {@code O_PATH}; the caller's timeout ({@code file_timeout}) and the lazy unmount
+ * on close bound what a blocked thread costs.
  *
  * <p>Blocking: call from a worker thread, never an event loop.
  */
@@ -51,7 +58,17 @@ final class WorkspaceFiles {
 
   private static final Set<PosixFilePermission> NEW_FILE =
       PosixFilePermissions.fromString("rw-r--r--");
+  private static final Set<PosixFilePermission> PRIVATE =
+      PosixFilePermissions.fromString("rwx------");
   private static final LinkOption NOFOLLOW = LinkOption.NOFOLLOW_LINKS;
+
+  /** Names of the per-write staging directories in the workspace root. */
+  static final String STAGING_PREFIX = ".af-tmp-";
+
+  /** The file a write stages in its private directory before renaming it into place. */
+  private static final Path STAGED = Path.of("content");
+
+  private static final int AGENT_UID = PoolHost.currentUid();
 
   private final Path root;
   private final int uid;
@@ -134,40 +151,92 @@ final class WorkspaceFiles {
                   .readAttributes()
                   .permissions();
         }
-        Path temp = Path.of(".af-write-" + UUID.randomUUID());
-        Set<OpenOption> create =
-            Set.of(StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW, NOFOLLOW);
-        boolean placed = false;
-        try {
-          try (SeekableByteChannel ch =
-              dir.newByteChannel(temp, create, PosixFilePermissions.asFileAttribute(mode))) {
-            ByteBuffer buf = ByteBuffer.wrap(content);
-            while (buf.hasRemaining()) {
-              ch.write(buf);
-            }
-          }
-          if (chown) {
-            // fchown on the file opened relative to dir with O_NOFOLLOW: never a link's target
-            PosixFileAttributeView view =
-                dir.getFileAttributeView(temp, PosixFileAttributeView.class, NOFOLLOW);
-            UserPrincipalLookupService users = root.getFileSystem().getUserPrincipalLookupService();
-            // numeric names: sandbox uids have no passwd entry
-            UserPrincipal owner = users.lookupPrincipalByName(Integer.toString(uid));
-            GroupPrincipal group = users.lookupPrincipalByGroupName(Integer.toString(uid));
-            view.setOwner(owner);
-            view.setGroup(group);
-          }
-          // renameat: replaces a link or file of that name in place, never writes through it
-          dir.move(temp, dir, name);
-          placed = true;
-        } finally {
-          if (!placed) {
-            deleteQuietly(dir, temp);
+        Path staging = Path.of(STAGING_PREFIX + UUID.randomUUID());
+        try (SecureDirectoryStream<Path> top = openRoot();
+            SecureDirectoryStream<Path> tmp = openStaging(top, staging, path)) {
+          try {
+            writeStaged(tmp, dir, name, mode, content);
+          } finally {
+            deleteQuietly(tmp, STAGED);
+            deleteDirectoryQuietly(top, staging);
           }
         }
       }
     } catch (IOException e) {
       throw failure(e, path);
+    }
+  }
+
+  /**
+   * Writes the content to {@link #STAGED} in the private directory {@code tmp}, hands it to the
+   * sandbox's uid and renames it over {@code name} in {@code dir}. Nothing here opens a name the
+   * sandbox can change: it cannot create, rename or replace anything in {@code tmp}.
+   */
+  private void writeStaged(
+      SecureDirectoryStream<Path> tmp,
+      SecureDirectoryStream<Path> dir,
+      Path name,
+      Set<PosixFilePermission> mode,
+      byte[] content)
+      throws IOException {
+    Set<OpenOption> create =
+        Set.of(StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW, NOFOLLOW);
+    try (SeekableByteChannel ch =
+        tmp.newByteChannel(STAGED, create, PosixFilePermissions.asFileAttribute(mode))) {
+      ByteBuffer buf = ByteBuffer.wrap(content);
+      while (buf.hasRemaining()) {
+        ch.write(buf);
+      }
+    }
+    if (chown) {
+      // The JDK opens the file again for fchown (openat, O_RDONLY): safe only because the name
+      // is in tmp. In the sandbox's directory a FIFO renamed over it would block that open forever
+      PosixFileAttributeView view =
+          tmp.getFileAttributeView(STAGED, PosixFileAttributeView.class, NOFOLLOW);
+      UserPrincipalLookupService users = root.getFileSystem().getUserPrincipalLookupService();
+      // numeric names: sandbox uids have no passwd entry
+      view.setOwner(users.lookupPrincipalByName(Integer.toString(uid)));
+      view.setGroup(users.lookupPrincipalByGroupName(Integer.toString(uid)));
+    }
+    // renameat: replaces a link or file of that name in place, never writes through it
+    tmp.move(STAGED, dir, name);
+  }
+
+  /**
+   * Creates and opens a fresh directory in the workspace root that only the agent may write to: the
+   * staging area of one write. The root's path is the agent's (the mount point), and mkdir never
+   * follows a link in its last component. The sandbox can still rename or remove the empty
+   * directory and put its own in its place before we open it, so what was opened is checked: a
+   * directory of the agent's, writable by no one else.
+   */
+  private SecureDirectoryStream<Path> openStaging(
+      SecureDirectoryStream<Path> top, Path staging, WorkspacePath path) throws IOException {
+    Files.createDirectory(root.resolve(staging), PosixFilePermissions.asFileAttribute(PRIVATE));
+    SecureDirectoryStream<Path> tmp;
+    try {
+      tmp = top.newDirectoryStream(staging, NOFOLLOW);
+    } catch (IOException e) {
+      deleteDirectoryQuietly(top, staging);
+      throw e;
+    }
+    try {
+      PosixFileAttributes a =
+          tmp.getFileAttributeView(PosixFileAttributeView.class).readAttributes();
+      UserPrincipal agent =
+          root.getFileSystem()
+              .getUserPrincipalLookupService()
+              .lookupPrincipalByName(Integer.toString(AGENT_UID));
+      if (!a.isDirectory() || !a.owner().equals(agent) || !a.permissions().equals(PRIVATE)) {
+        throw new SandboxException(
+            "io_error",
+            "cannot write '" + path.given() + "': its staging directory was replaced",
+            true);
+      }
+      return tmp;
+    } catch (IOException | RuntimeException e) {
+      tmp.close();
+      deleteDirectoryQuietly(top, staging);
+      throw e;
     }
   }
 
@@ -404,6 +473,14 @@ final class WorkspaceFiles {
       dir.deleteFile(name);
     } catch (IOException e) {
       // nothing more to do: it is in the sandbox's own workspace, which goes with the sandbox
+    }
+  }
+
+  private static void deleteDirectoryQuietly(SecureDirectoryStream<Path> dir, Path name) {
+    try {
+      dir.deleteDirectory(name);
+    } catch (IOException e) {
+      // renamed or filled by the sandbox: its workspace, which goes with the sandbox
     }
   }
 }

@@ -4,15 +4,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.agentfactory.sandbox.ExecRequest;
+import dev.agentfactory.sandbox.LeaseOptions;
 import dev.agentfactory.sandbox.PoolStats;
 import dev.agentfactory.sandbox.Sandbox;
+import dev.agentfactory.sandbox.SandboxEvent;
 import dev.agentfactory.sandbox.SandboxException;
+import dev.agentfactory.sandbox.SandboxState;
 import dev.agentfactory.sandbox.driver.Isolation;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -110,6 +116,65 @@ class LocalSandboxPoolIT {
       assertThat(pool.stats().ready()).containsEntry("shell", 0);
       assertThat(pool.stats().leased()).containsEntry("shell", 1);
     }
+  }
+
+  /** Whether some thread waits for {@code lock}'s monitor. */
+  private static boolean someThreadBlockedOn(Object lock) {
+    int id = System.identityHashCode(lock);
+    return Arrays.stream(ManagementFactory.getThreadMXBean().dumpAllThreads(false, false))
+        .anyMatch(
+            t ->
+                t.getThreadState() == Thread.State.BLOCKED
+                    && t.getLockInfo() != null
+                    && t.getLockInfo().getIdentityHashCode() == id);
+  }
+
+  /**
+   * Leases while the only warm sandbox is terminated (as the max-lifetime sweep would) between the
+   * lease taking it and handing it over: the lease waits for the sandbox's lock in customise(),
+   * held here while the sandbox is closed.
+   */
+  private void leaseRacingATermination(LeaseOptions options) {
+    pool(1);
+    assertThat(readyReaches(1)).isTrue();
+    LocalSandbox doomed = pool.warm("shell").get(0);
+    CompletableFuture<Sandbox> lease = new CompletableFuture<>();
+    Thread leaser =
+        new Thread(
+            () ->
+                pool.lease("shell", options)
+                    .whenComplete(
+                        (sandbox, error) -> {
+                          if (error != null) {
+                            lease.completeExceptionally(error);
+                          } else {
+                            lease.complete(sandbox);
+                          }
+                        }));
+    synchronized (doomed) {
+      leaser.start();
+      assertThat(HostProcesses.eventually(PATIENCE, () -> someThreadBlockedOn(doomed))).isTrue();
+      doomed.closeWith(SandboxEvent.MAX_LIFETIME);
+    }
+
+    try (Sandbox sandbox = lease.join()) {
+      assertThat(sandbox).isNotSameAs(doomed);
+      assertThat(sandbox.isAlive()).isTrue();
+      assertThat(sandbox.state()).isEqualTo(SandboxState.LEASED);
+      assertThat(pool.stats().leased()).containsEntry("shell", 1);
+    }
+    assertThat(doomed.state()).isEqualTo(SandboxState.TERMINATED);
+    assertThat(pool.stats().leased()).containsEntry("shell", 0);
+  }
+
+  @Test
+  void aWarmSandboxTerminatedDuringItsLeaseIsReplacedNotHandedOver() {
+    leaseRacingATermination(LeaseOptions.NONE);
+  }
+
+  @Test
+  void aWarmSandboxTerminatedWhileItsLeaseFilesAreWrittenIsReplaced() {
+    leaseRacingATermination(LeaseOptions.NONE.withFiles(Map.of("task.txt", "do it")));
   }
 
   @Test

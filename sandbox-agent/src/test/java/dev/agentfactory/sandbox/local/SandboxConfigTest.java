@@ -73,6 +73,7 @@ class SandboxConfigTest {
                     1 << 20,
                     null,
                     2,
+                    Duration.ofSeconds(1),
                     Duration.ofSeconds(1)))
         .hasMessageStartingWith("sandbox.bwrapPath");
     assertThatThrownBy(
@@ -86,6 +87,7 @@ class SandboxConfigTest {
                     1 << 20,
                     Path.of("/b"),
                     0,
+                    Duration.ofSeconds(1),
                     Duration.ofSeconds(1)))
         .hasMessageStartingWith("sandbox.maxConcurrentStarts");
     assertThatThrownBy(
@@ -99,7 +101,8 @@ class SandboxConfigTest {
                     1 << 20,
                     Path.of("/b"),
                     1,
-                    Duration.ZERO))
+                    Duration.ZERO,
+                    Duration.ofSeconds(1)))
         .hasMessageStartingWith("sandbox.startTimeout");
     assertThatThrownBy(
             () ->
@@ -112,6 +115,7 @@ class SandboxConfigTest {
                     1 << 20,
                     Path.of("/b"),
                     1,
+                    Duration.ofSeconds(1),
                     Duration.ofSeconds(1)))
         .hasMessageStartingWith("sandbox.isolation");
   }

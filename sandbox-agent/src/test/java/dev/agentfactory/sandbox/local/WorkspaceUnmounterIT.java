@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 
 import dev.agentfactory.sandbox.SandboxException;
 import dev.agentfactory.sandbox.init.InitBinary;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -58,6 +59,19 @@ class WorkspaceUnmounterIT {
     assertThat(unmounter.unmount(ws)).isTrue();
 
     assertThat(SandboxLauncher.isMountPoint(ws)).isFalse();
+  }
+
+  @Test
+  void aWorkspaceStillInUseIsDetachedInsteadOfStayingMounted() throws Exception {
+    Path ws = mounted("sbx-5");
+    // What a host file thread blocked on a FIFO in the workspace holds: an open directory
+    try (DirectoryStream<Path> held = Files.newDirectoryStream(ws)) {
+
+      assertThat(unmounter.unmount(ws)).isTrue();
+
+      assertThat(SandboxLauncher.isMountPoint(ws)).isFalse();
+      assertThat(LeakCheck.mountsUnder(ws)).isEmpty();
+    }
   }
 
   @Test
