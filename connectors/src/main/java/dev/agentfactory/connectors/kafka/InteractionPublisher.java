@@ -34,11 +34,33 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * bounded queue. A full queue fails the returned stage with {@link RejectedExecutionException}
  * instead of blocking. Completion callbacks run on the producer's I/O thread: callers should hop
  * back to their own context (e.g. {@code Future.fromCompletionStage(stage, context)} in Vert.x).
+ *
+ * <p>When a send could not even start (no metadata for the topic within {@code max.block.ms}: the
+ * cluster is unreachable or the topic is gone), the sends queued behind it fail at once with {@link
+ * KafkaUnavailableException} for {@link #UNAVAILABLE_BACKOFF}, then one send tries again. Without
+ * this each queued send waited {@code max.block.ms} in turn, and a full queue took hours to answer
+ * its callers. Sends that did start are buffered and retried by the producer as usual (up to {@code
+ * delivery.timeout.ms}), so a broker that is briefly away loses nothing.
  */
 public final class InteractionPublisher implements AutoCloseable {
 
   /** Pending sends beyond this fail fast. */
   public static final int DEFAULT_QUEUE_CAPACITY = 10_000;
+
+  /** How long queued sends fail at once after one could not start. */
+  public static final Duration UNAVAILABLE_BACKOFF = Duration.ofSeconds(5);
+
+  /** Kafka could not take the event: a send before it found no metadata for the topic in time. */
+  public static final class KafkaUnavailableException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    KafkaUnavailableException(String message) {
+      super(message);
+    }
+  }
+
+  private volatile long unavailableUntilNanos;
+  private volatile String unavailableReason;
 
   private final Producer<String, byte[]> producer;
   private final String topic;
@@ -105,15 +127,26 @@ public final class InteractionPublisher implements AutoCloseable {
     try {
       sender.execute(
           () -> {
+            if (System.nanoTime() - unavailableUntilNanos < 0) {
+              result.completeExceptionally(
+                  new KafkaUnavailableException(
+                      "Kafka is unavailable for topic " + topic + ": " + unavailableReason));
+              return;
+            }
             try {
               producer.send(
                   record,
                   (metadata, error) -> {
-                    if (error != null) {
-                      result.completeExceptionally(error);
-                    } else {
+                    if (error == null) {
                       result.complete(null);
+                      return;
                     }
+                    if (error instanceof org.apache.kafka.common.errors.TimeoutException) {
+                      // no metadata in max.block.ms (the producer calls back from send() itself),
+                      // or the record expired in the buffer: the cluster is away
+                      unavailable(error);
+                    }
+                    result.completeExceptionally(error);
                   });
             } catch (RuntimeException e) {
               result.completeExceptionally(e);
@@ -124,6 +157,11 @@ public final class InteractionPublisher implements AutoCloseable {
           new RejectedExecutionException("publisher queue full or publisher closed", e));
     }
     return result;
+  }
+
+  private void unavailable(Exception why) {
+    unavailableReason = why.getMessage();
+    unavailableUntilNanos = System.nanoTime() + UNAVAILABLE_BACKOFF.toNanos();
   }
 
   /** Sends what is queued, flushes the producer and closes it, waiting up to 30 s. */
@@ -145,7 +183,8 @@ public final class InteractionPublisher implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     long left = Math.max(0, deadline - System.nanoTime());
-    producer.flush();
+    // close(timeout) sends what is buffered within the time left; a flush() first would wait
+    // without a bound for a cluster that is away
     producer.close(Duration.ofNanos(left));
   }
 }

@@ -34,4 +34,39 @@ class InteractionPublisherTest {
             });
     assertThat(producer.closed()).isTrue();
   }
+
+  @Test
+  void whenKafkaCannotBeReachedQueuedSendsFailAtOnceInsteadOfEachWaitingForMetadata()
+      throws Exception {
+    int port;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      port = s.getLocalPort(); // closed again: nothing listens there
+    }
+    Interaction event =
+        Interaction.sandboxCommand("t", "sess-9", 0, "a", "1", "ls", "x", 0, Duration.ZERO);
+    // a real producer; each send may wait 1 s for the topic's metadata, which never comes
+    try (InteractionPublisher publisher =
+        InteractionPublisher.create(
+            "127.0.0.1:" + port, "topic", java.util.Map.of("max.block.ms", 1_000))) {
+      java.util.List<CompletableFuture<Void>> sends = new java.util.ArrayList<>();
+      for (int i = 0; i < 50; i++) {
+        sends.add(publisher.publish(event).toCompletableFuture());
+      }
+      java.util.List<Throwable> failures = new java.util.ArrayList<>();
+      for (CompletableFuture<Void> send : sends) {
+        failures.add(send.handle((ok, e) -> e).get(60, TimeUnit.SECONDS));
+      }
+      assertThat(failures).doesNotContainNull();
+      assertThat(failures.get(0))
+          .isInstanceOf(org.apache.kafka.common.errors.TimeoutException.class);
+      // the first send waited for metadata; the ones queued behind it were not sent at all
+      assertThat(failures.subList(1, failures.size()))
+          .allSatisfy(
+              e ->
+                  assertThat(e)
+                      .isInstanceOf(InteractionPublisher.KafkaUnavailableException.class)
+                      .hasMessageContaining("topic")
+                      .hasMessageContaining("not present in metadata"));
+    }
+  }
 }
