@@ -617,6 +617,12 @@ public final class AgentFactoryNode implements AutoCloseable {
   }
 
   /** Refreshes the health of the components that can change after start-up. */
+  /** Whether the checkpoints earlier runs retained were deleted (once, after the first one). */
+  private volatile boolean retainedPruned;
+
+  private final java.util.concurrent.atomic.AtomicBoolean pruning =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
   private void probe(ClusterNode cluster, SandboxPool pool) {
     ClusterHealth ch = cluster.health();
     health.report(
@@ -638,6 +644,15 @@ public final class AgentFactoryNode implements AutoCloseable {
     health.report(NodeHealth.SANDBOX_POOL, ComponentStatus.up(poolDetail));
     if (pipeline == null) {
       return; // data plane off: nothing to probe
+    }
+    if (!retainedPruned && pruning.compareAndSet(false, true)) {
+      pipeline
+          .pruneRetainedCheckpoints()
+          .whenComplete(
+              (done, e) -> {
+                retainedPruned = Boolean.TRUE.equals(done);
+                pruning.set(false);
+              });
     }
     pipeline
         .status()

@@ -170,4 +170,57 @@ public final class PipelineJob {
   public String jobId() {
     return jobId;
   }
+
+  /**
+   * Deletes the checkpoints that earlier runs retained ({@code <checkpoints>/<job id>/}), once the
+   * running job has completed a checkpoint of its own: from then on a crash resumes from that one
+   * (a restore after a restart is not claimed: its first checkpoint is complete in itself), and
+   * without this every run of the node leaves one behind. Directories of jobs Flink still lists as
+   * not finished are kept. Completes with true once pruning ran, false while the job has no
+   * completed checkpoint yet (call again later), and at once with false without a local checkpoint
+   * directory (an external cluster).
+   */
+  public CompletionStage<Boolean> pruneRetainedCheckpoints() {
+    String id = jobId;
+    if (id == null || checkpointsDir.isEmpty()) {
+      return CompletableFuture.completedFuture(false);
+    }
+    return rest.latestCompletedCheckpoint(id)
+        .thenCompose(
+            latest ->
+                latest.isEmpty()
+                    ? CompletableFuture.completedFuture(false)
+                    : rest.listJobs()
+                        .thenApply(
+                            jobs -> {
+                              java.util.Set<String> keep = new java.util.HashSet<>();
+                              keep.add(id);
+                              jobs.stream()
+                                  .filter(j -> !j.isTerminal())
+                                  .forEach(j -> keep.add(j.id()));
+                              deleteRetainedExcept(checkpointsDir.get(), keep);
+                              return true;
+                            }));
+  }
+
+  private static void deleteRetainedExcept(Path dir, java.util.Set<String> keep) {
+    try (java.util.stream.Stream<Path> jobs = Files.list(dir)) {
+      for (Path job : jobs.filter(Files::isDirectory).toList()) {
+        if (!keep.contains(job.getFileName().toString())) {
+          LOG.info("deleting checkpoints retained by the earlier run {}", job.getFileName());
+          deleteTree(job);
+        }
+      }
+    } catch (IOException e) {
+      LOG.warn("cannot prune retained checkpoints in {}", dir, e);
+    }
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    try (java.util.stream.Stream<Path> files = Files.walk(root)) {
+      for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
 }

@@ -87,7 +87,19 @@ class PipelineJobResumeIT {
         assertThat(job.resumedFrom())
             .as("resumed from a retained checkpoint, not from %s", savepoint)
             .hasValueSatisfying(p -> assertThat(p).contains("/chk-"));
+
+        // with a checkpoint of its own, run 3 no longer needs what runs 1 and 2 left behind
+        assertThat(list(flink.checkpointsDir())).hasSizeGreaterThan(1);
+        assertThat(job.pruneRetainedCheckpoints().toCompletableFuture().get(30, TimeUnit.SECONDS))
+            .isTrue();
+        assertThat(list(flink.checkpointsDir())).containsExactly(job.jobId());
       }
+    }
+  }
+
+  private static List<String> list(Path dir) throws java.io.IOException {
+    try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(dir)) {
+      return files.map(f -> f.getFileName().toString()).toList();
     }
   }
 
