@@ -303,7 +303,14 @@ final class HazelcastWarmPool implements WarmPool, MembershipListener {
     return terminate(leased.sandbox())
         .thenCompose(v -> record.handle((r, e) -> null))
         .thenCompose(v -> registry.release(leased.lease()))
-        .whenComplete((v, e) -> records.remove(leased.lease().leaseId()))
+        .whenComplete(
+            (v, e) -> {
+              records.remove(leased.lease().leaseId());
+              // the record's completion may have adopted the lease after the forget above (it
+              // checked `active` just before the remove): a release that then failed would leave
+              // the heartbeat renewing the record of a terminated sandbox for ever
+              registry.forget(leased.lease());
+            })
         .exceptionally(
             e -> {
               LOG.debug("record of lease {} not freed", leased.lease().leaseId(), e);
