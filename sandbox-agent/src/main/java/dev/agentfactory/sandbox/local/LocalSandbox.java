@@ -47,6 +47,9 @@ final class LocalSandbox implements Sandbox {
   private final long startedNanos = System.nanoTime();
 
   private volatile Incarnation body; // null while creating, hibernated or terminated
+  // set while a hibernation tears the archived incarnation down (body already null, state not yet
+  // HIBERNATED): the sandbox lives on in its archive, and isAlive() must not read it as dead
+  private volatile boolean hibernating;
   private volatile Incarnation last; // the latest incarnation, for diagnostics after close
   private volatile SandboxState state = SandboxState.CREATING;
   private volatile boolean leased;
@@ -190,8 +193,11 @@ final class LocalSandbox implements Sandbox {
   @Override
   public boolean isAlive() {
     Incarnation inc = body;
-    return state != SandboxState.TERMINATED
-        && (state == SandboxState.HIBERNATED || (inc != null && inc.session().isAlive()));
+    SandboxState s = state;
+    return s != SandboxState.TERMINATED
+        && (s == SandboxState.HIBERNATED
+            || hibernating
+            || (inc != null && inc.session().isAlive()));
   }
 
   @Override
@@ -397,6 +403,7 @@ final class LocalSandbox implements Sandbox {
       }
       throw e;
     }
+    hibernating = true;
     body = null;
     archive = target;
     try {
@@ -413,6 +420,7 @@ final class LocalSandbox implements Sandbox {
       // Staying LEASED without a body would fail resume() and pause() and, since an absent body
       // reads as just active, keep the idle sweep from ever reaping the sandbox
       transition(SandboxState.HIBERNATED, "hibernated");
+      hibernating = false;
     }
   }
 

@@ -23,6 +23,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -131,6 +133,41 @@ class SandboxLifecycleIT {
         .containsExactly(CREATING, READY, LEASED, PAUSED, HIBERNATED, LEASED, TERMINATED);
     assertThat(events.of(id).get(events.of(id).size() - 1).reason()).isEqualTo("closed");
     assertThat(workDir.resolve("hibernated").resolve(id + ".tar")).doesNotExist();
+  }
+
+  @Test
+  void aSandboxIsAliveThroughoutItsHibernation() throws InterruptedException {
+    // a lender ends the loan of a sandbox that reads as dead: a hibernation must never read so
+    Sandbox sandbox = pool.lease("shell").toCompletableFuture().join();
+    run(sandbox, BackgroundJob.start("exec sleep 4322"));
+    AtomicBoolean done = new AtomicBoolean();
+    AtomicLong deadReads = new AtomicLong();
+    AtomicLong reads = new AtomicLong();
+    Thread watcher =
+        new Thread(
+            () -> {
+              while (!done.get()) {
+                reads.incrementAndGet();
+                if (!sandbox.isAlive()) {
+                  deadReads.incrementAndGet();
+                }
+              }
+            },
+            "alive-watcher");
+    watcher.start();
+    try {
+      sandbox.hibernate().toCompletableFuture().join();
+      sandbox.resume().toCompletableFuture().join();
+    } finally {
+      done.set(true);
+      watcher.join();
+    }
+
+    assertThat(reads.get()).isPositive();
+    assertThat(deadReads.get()).as("reads of isAlive() == false during hibernate/resume").isZero();
+    assertThat(sandbox.state()).isEqualTo(LEASED);
+    sandbox.close();
+    assertThat(sandbox.isAlive()).isFalse();
   }
 
   @Test
