@@ -220,9 +220,19 @@ final class RemoteSandbox implements Sandbox {
     lost(reason, false, null);
   }
 
-  /** The host ended the sandbox's loan (it ended there) and says so ahead of any call. */
+  /**
+   * The host ended the sandbox's loan (it ended there) and says so ahead of any call. Later calls
+   * fail with {@code sandbox_lost}; a command running now is left to the host's own reply, which
+   * comes as the command ended with the sandbox ({@code KILLED}, or the sandbox's error), so the
+   * caller sees the same result whichever of the two messages arrives first.
+   */
   void endedOnHost(String why) {
-    lost("it ended on its host: " + why, false, null);
+    boolean first = lostReason == null;
+    refused = false;
+    lostReason = "it ended on its host: " + why;
+    if (first) {
+      endedOnHost.run();
+    }
   }
 
   /**

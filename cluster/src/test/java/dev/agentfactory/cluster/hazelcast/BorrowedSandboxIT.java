@@ -444,6 +444,29 @@ class BorrowedSandboxIT {
   }
 
   @Test
+  void aRunningCommandGetsItsHostsResultEvenIfTheLoansEndIsHeardFirst() {
+    Pair pair = borrowerAndHost(1);
+    PooledSandbox leased = borrow(pair, "s-ends-told-first");
+    Chunks chunks = new Chunks();
+    CompletableFuture<ExecResult> running =
+        leased.sandbox().exec(ExecRequest.shell("echo up; sleep 60"), chunks).toCompletableFuture();
+    await(Duration.ofSeconds(10), "the first chunk arrives", () -> chunks.stdout().contains("up"));
+
+    // the host's sweep tells the borrower the loan ended before the command's own reply arrives
+    ((RemoteSandbox) leased.sandbox()).endedOnHost("it is TERMINATED");
+    assertThat(running).as("the command is left to its host's reply").isNotDone();
+    assertThat(failureCode(leased.sandbox().exec(ExecRequest.shell("true"), OutputListener.IGNORE)))
+        .isEqualTo("sandbox_lost");
+    lender(pair.c()).lentSandbox(leased.lease().sandboxId()).close();
+
+    ExecResult killed = join(running.orTimeout(15, java.util.concurrent.TimeUnit.SECONDS));
+    assertThat(killed.status()).isEqualTo(ExecResult.Status.KILLED);
+    assertThat(leased.sandbox().isAlive()).isFalse();
+    join(pair.a().pool().release(leased));
+    assertThat(pair.a().pool().drainStatus().activeLeases()).isZero();
+  }
+
+  @Test
   void anIdleLentSandboxThatEndsOnItsHostIsSweptAndItsBorrowerToldWithoutAFence() {
     Node a = nodes.start(0, PoolNodes.fastPool(), b -> b.heartbeatInterval(Duration.ofMillis(200)));
     Node c = nodes.start(1);
