@@ -24,5 +24,9 @@ record ExecReply(
     boolean sandboxEnded)
     implements Serializable {
 
+  // Java serialization matches a record by component name and waives the serialVersionUID check:
+  // a reply of an older node without sandboxEnded reads as false, and an older node ignores it, so
+  // nodes one version apart still exchange replies (checked by hand with two record versions; a
+  // new component must keep that: a default that means "as before")
   private static final long serialVersionUID = 3L;
 }
