@@ -466,6 +466,14 @@ int main(int argc, char **argv) {
     argi = 4;
   }
   if (argc > argi) workspace = argv[argi];
+  /* Not dumpable, first thing: every process of the sandbox runs as our uid, and a dumpable init
+   * could be ptraced by them or have its memory read and written through /proc/1/mem, i.e. its
+   * channel to the host taken over (forged EXIT or output frames). Non-dumpable, our /proc entries
+   * are root's, not the sandbox uid's, and ptrace access (attach, /proc/1/mem, environ, fd/) needs
+   * CAP_SYS_PTRACE, which nothing in the sandbox has.
+   * Commands are dumpable again after their execve (a new mm); the relay's fork()s inherit this.
+   * The host, as root, still reads /proc/<pid>/ of init (task/children when closing). */
+  if (prctl(PR_SET_DUMPABLE, 0) < 0) die("prctl(PR_SET_DUMPABLE)");
   /* Outside a pid namespace (process driver) we are not PID 1: become the reaper of our
    * descendants anyway, so orphans never escape to the host's init. */
   prctl(PR_SET_CHILD_SUBREAPER, 1);

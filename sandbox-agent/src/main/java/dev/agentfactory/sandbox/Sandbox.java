@@ -56,6 +56,9 @@ public interface Sandbox extends AutoCloseable {
   /**
    * Freezes the sandbox, saves its workspace, and releases its processes, memory and cgroups.
    * {@link #resume()} brings it back. A running command fails with {@code sandbox_hibernated}.
+   * Workspace file operations already running are finished first (the saved workspace has what they
+   * wrote); those called after this wait for its outcome: {@code sandbox_hibernated} once
+   * hibernated, or they run as usual if hibernation failed.
    */
   default CompletionStage<Void> hibernate() {
     return CompletableFuture.failedFuture(

@@ -28,6 +28,8 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BiFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A sandbox as its holder sees it: a stable id and a lifecycle ({@link SandboxState}) over a
@@ -36,8 +38,13 @@ import java.util.function.BiFunction;
  */
 final class LocalSandbox implements Sandbox {
 
+  private static final Logger LOG = LoggerFactory.getLogger(LocalSandbox.class);
+
   /** Below this much free workspace space a failed command is reported as {@code disk_full}. */
   private static final long DISK_FULL_BYTES = 64 << 10;
+
+  /** How long past the file timeout a hibernation waits for file operations to answer. */
+  private static final java.time.Duration FILES_GRACE = java.time.Duration.ofSeconds(5);
 
   private final String id;
   private final TemplateSpec template;
@@ -58,6 +65,19 @@ final class LocalSandbox implements Sandbox {
   private LimitCounters seen = LimitCounters.NONE; // guarded by this
   private boolean diskFullReported; // guarded by this
   private Path archive; // guarded by this; the hibernated workspace
+
+  /**
+   * The fence between workspace file operations and hibernation. A file operation is admitted
+   * (counted in {@link #filesInFlight} until its caller has an answer) only while no hibernation
+   * runs; hibernation waits until the admitted ones have answered before it archives, and those
+   * that arrive meanwhile wait for its outcome ({@link #filesFence}).
+   */
+  private final Object fileLock = new Object();
+
+  private int filesInFlight; // guarded by fileLock
+  private int hibernations; // guarded by fileLock; hibernate() calls not yet finished
+  // guarded by fileLock; non-null while hibernations > 0
+  private CompletableFuture<Void> filesFence;
 
   LocalSandbox(
       String id,
@@ -261,12 +281,44 @@ final class LocalSandbox implements Sandbox {
       String path, boolean rootAllowed, BiFunction<WorkspaceFiles, WorkspacePath, T> op) {
     WorkspacePath parsed;
     Incarnation inc;
+    CompletableFuture<Void> fence;
     try {
       parsed = WorkspacePath.parse(path, rootAllowed);
-      inc = filesIncarnation();
+      synchronized (fileLock) {
+        fence = filesFence;
+        if (fence == null) {
+          inc = filesIncarnation();
+          filesInFlight++;
+        } else {
+          inc = null;
+        }
+      }
     } catch (SandboxException e) {
       return CompletableFuture.failedFuture(e);
     }
+    if (fence != null) {
+      // A hibernation is running: what it leaves decides (sandbox_hibernated once it archived the
+      // workspace; the operation runs as usual if it failed). The fence is lowered before it is
+      // completed, so this runs again at most once per hibernation
+      return fence.thenCompose(ignored -> files(path, rootAllowed, op));
+    }
+    CompletableFuture<T> answer;
+    try {
+      answer = admitted(path, parsed, inc, op);
+    } catch (RuntimeException e) {
+      fileDone();
+      throw e;
+    }
+    answer.whenComplete((value, error) -> fileDone());
+    return answer;
+  }
+
+  /** Runs an admitted file operation; its caller always gets an answer within the file timeout. */
+  private <T> CompletableFuture<T> admitted(
+      String path,
+      WorkspacePath parsed,
+      Incarnation inc,
+      BiFunction<WorkspaceFiles, WorkspacePath, T> op) {
     WorkspaceFiles files =
         new WorkspaceFiles(
             inc.workspace(), inc.uid(), launcher.uidPerSandbox(), template.limits().diskBytes());
@@ -274,7 +326,8 @@ final class LocalSandbox implements Sandbox {
       java.time.Duration timeout = pool.fileTimeout();
       return CompletableFuture.supplyAsync(() -> op.apply(files, parsed), pool.fileWorkers())
           // The caller gets an answer even when a race the sandbox won (a FIFO swapped in between
-          // a check and an open, see WorkspaceFiles) blocks the worker thread in open() for good
+          // a check and an open, see WorkspaceFiles) blocks the worker thread in open() for good.
+          // That bound is also what a hibernation waits for at most (awaitFilesAnswered)
           .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
           .handle(
               (value, error) -> {
@@ -301,6 +354,69 @@ final class LocalSandbox implements Sandbox {
     } catch (RejectedExecutionException e) {
       return CompletableFuture.failedFuture(
           new SandboxException("pool_closed", "the sandbox pool is closed", false, e));
+    }
+  }
+
+  private void fileDone() {
+    synchronized (fileLock) {
+      if (--filesInFlight == 0) {
+        fileLock.notifyAll();
+      }
+    }
+  }
+
+  /**
+   * Raises the file fence for one hibernation: operations from now on wait for its outcome. Called
+   * while holding this, after the state check.
+   */
+  private void raiseFileFence() {
+    synchronized (fileLock) {
+      if (hibernations++ == 0) {
+        filesFence = new CompletableFuture<>();
+      }
+    }
+  }
+
+  /** Lowers the fence once the last running hibernation ended; the waiting operations go on. */
+  private void lowerFileFence() {
+    CompletableFuture<Void> release = null;
+    synchronized (fileLock) {
+      if (--hibernations == 0) {
+        release = filesFence;
+        filesFence = null;
+      }
+    }
+    if (release != null) {
+      release.complete(null);
+    }
+  }
+
+  /**
+   * Waits until every file operation admitted before the fence went up has answered its caller, so
+   * none reports success for a change the archive misses. Bounded: each answers within the file
+   * timeout ({@code file_timeout} at worst, for a worker a FIFO holds in open()). A worker still
+   * running after its answer can leave no more than a staging directory, which the archive skips.
+   */
+  private void awaitFilesAnswered() {
+    long deadline = System.nanoTime() + pool.fileTimeout().plus(FILES_GRACE).toNanos();
+    synchronized (fileLock) {
+      while (filesInFlight > 0) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          LOG.warn(
+              "sandbox {}: hibernating with {} file operation(s) still unanswered",
+              id,
+              filesInFlight);
+          return;
+        }
+        try {
+          TimeUnit.NANOSECONDS.timedWait(fileLock, left);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new SandboxException(
+              "invalid_state", "interrupted while hibernating sandbox " + id, false, e);
+        }
+      }
     }
   }
 
@@ -363,6 +479,12 @@ final class LocalSandbox implements Sandbox {
     return async(this::wake);
   }
 
+  /**
+   * Archives the workspace and releases everything else, on a pool thread. Workspace file
+   * operations are fenced: those already running are answered first (so the archive has what they
+   * wrote), and those arriving from this call on wait for the outcome: {@code sandbox_hibernated}
+   * once hibernated, as for commands, or they run as usual if hibernation failed.
+   */
   @Override
   public CompletionStage<Void> hibernate() {
     synchronized (this) {
@@ -374,11 +496,27 @@ final class LocalSandbox implements Sandbox {
       } catch (SandboxException e) {
         return CompletableFuture.failedFuture(e);
       }
+      raiseFileFence();
     }
-    return async(this::sleep);
+    CompletableFuture<Void> done;
+    try {
+      done = async(this::sleep).toCompletableFuture();
+    } catch (RuntimeException e) {
+      lowerFileFence();
+      throw e;
+    }
+    // The waiting file operations go on once the state says how it ended (and before the caller's
+    // own continuations run): lowered first, so they are not fenced again by this hibernation
+    return done.whenComplete((ignored, error) -> lowerFileFence());
   }
 
-  private synchronized void sleep() {
+  /** Not synchronized while it waits for file operations: close() and pause() need not wait. */
+  private void sleep() {
+    awaitFilesAnswered();
+    archiveAndRelease();
+  }
+
+  private synchronized void archiveAndRelease() {
     if (state == SandboxState.HIBERNATED) {
       return;
     }

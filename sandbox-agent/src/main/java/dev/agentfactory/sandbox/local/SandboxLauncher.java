@@ -236,14 +236,29 @@ final class SandboxLauncher {
    * Writes the workspace into a tar archive, read as the sandbox's uid. {@code --sparse}: holes are
    * stored as holes, so a {@code truncate -s 1T} file (which a size-capped tmpfs allows) costs a
    * few bytes on the host's disk, not a terabyte of zeros; extraction recreates the holes.
+   *
+   * <p>The agent's own directories in the workspace root are left out: the private staging
+   * directories of workspace writes ({@link WorkspaceFiles#agentDirectories}), which the sandbox's
+   * uid cannot open (tar would fail the whole archive) and which are transient anyway. Each is
+   * named exactly ({@code --no-wildcards --anchored}), so a directory of the sandbox's own with a
+   * staging-like name is archived like any other. The caller has frozen the sandbox and drained the
+   * file operations: no directory is renamed or created between the listing and tar.
    */
   void archive(Incarnation inc, Path archive) {
-    run(
-        asUid(
-            inc.uid(),
-            List.of("tar", "--sparse", "-C", inc.workspace().toString(), "-cf", "-", ".")),
-        null,
-        archive);
+    List<String> tar =
+        new ArrayList<>(List.of("tar", "--sparse", "-C", inc.workspace().toString(), "-cf", "-"));
+    if (driver.usesUidPerSandbox()) {
+      List<String> skip = WorkspaceFiles.agentDirectories(inc.workspace());
+      if (!skip.isEmpty()) {
+        tar.add("--anchored");
+        tar.add("--no-wildcards");
+        for (String name : skip) {
+          tar.add("--exclude=./" + name);
+        }
+      }
+    }
+    tar.add(".");
+    run(asUid(inc.uid(), tar), null, archive);
   }
 
   /** Whether {@code dir} is a mount point: its device differs from its parent's. */

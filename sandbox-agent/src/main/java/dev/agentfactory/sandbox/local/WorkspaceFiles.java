@@ -28,6 +28,7 @@ import java.nio.file.attribute.UserPrincipalLookupService;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 
@@ -238,6 +239,33 @@ final class WorkspaceFiles {
       deleteDirectoryQuietly(top, staging);
       throw e;
     }
+  }
+
+  /**
+   * The directories in the workspace root that belong to the agent: the staging directories of
+   * writes in progress, or of writes whose directory the sandbox renamed (it may rename entries of
+   * its root; the write then cannot remove the directory by name). Nothing else there is the
+   * agent's: the sandbox creates its files as its own uid, and seeds and written files are handed
+   * to it. Names as the kernel gives them; the root is listed without following links.
+   */
+  static List<String> agentDirectories(Path root) {
+    List<String> names = new ArrayList<>();
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(root)) {
+      for (Path entry : ds) {
+        try {
+          Map<String, Object> a = Files.readAttributes(entry, "unix:uid,isDirectory", NOFOLLOW);
+          if (Boolean.TRUE.equals(a.get("isDirectory")) && a.get("uid").equals(AGENT_UID)) {
+            names.add(entry.getFileName().toString());
+          }
+        } catch (NoSuchFileException gone) {
+          // removed while we listed
+        }
+      }
+    } catch (IOException e) {
+      throw new SandboxException(
+          "io_error", "cannot list the workspace root " + root + ": " + e, true, e);
+    }
+    return names;
   }
 
   List<FileEntry> list(WorkspacePath path) {

@@ -401,6 +401,42 @@ class NamespaceSandboxIT {
   }
 
   @Test
+  void cannotReachIntoAfInitThroughProc() {
+    CollectingListener out = new CollectingListener();
+    // af-init is PID 1 and runs as the sandbox's uid, like every command: only its not being
+    // dumpable keeps its memory (its channel to the host) out of their reach
+    String script =
+        String.join(
+            "\n",
+            "python3 - <<'EOF'",
+            "import ctypes, os",
+            "def attempt(name, action):",
+            "    try:",
+            "        action()",
+            "        print(name, 'allowed')",
+            "    except PermissionError:",
+            "        print(name, 'denied')",
+            "attempt('mem', lambda: open('/proc/1/mem', 'r+b').close())",
+            "attempt('environ', lambda: open('/proc/1/environ', 'rb').read())",
+            "attempt('fd', lambda: os.listdir('/proc/1/fd'))",
+            "libc = ctypes.CDLL(None, use_errno=True)",
+            "print('attach', libc.ptrace(16, 1, 0, 0), ctypes.get_errno())",
+            // what ps shows stays readable, and commands are dumpable again after their exec
+            "attempt('stat', lambda: open('/proc/1/stat').read())",
+            "attempt('own fd', lambda: os.listdir('/proc/self/fd'))",
+            "attempt('own environ', lambda: open('/proc/self/environ', 'rb').read())",
+            "EOF");
+
+    ExecResult result = run(sandbox, script, out);
+
+    assertThat(result.exitCode()).as(out.stderr()).isZero();
+    assertThat(out.stdout())
+        .isEqualTo(
+            "mem denied\nenviron denied\nfd denied\nattach -1 1\n"
+                + "stat allowed\nown fd allowed\nown environ allowed\n");
+  }
+
+  @Test
   void cannotMount() {
     CollectingListener out = new CollectingListener();
 
