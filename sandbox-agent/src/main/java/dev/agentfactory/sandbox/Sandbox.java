@@ -36,6 +36,26 @@ public interface Sandbox extends AutoCloseable {
   }
 
   /**
+   * Completes once the sandbox has ended, with why: {@code closed} when its holder closed it,
+   * otherwise what ended it under its holder, e.g. {@code max_lifetime}, {@code idle_timeout},
+   * {@code oom}, {@code died} (the reasons of the {@code TERMINATED} {@link SandboxEvent}), or for
+   * a borrowed sandbox what its host or the cluster said. Never fails. A holder listens to it to
+   * learn of the end while it is not using the sandbox; it completes on whatever thread ended the
+   * sandbox (a pool, sweeper or cluster thread): hop to your own before touching your state.
+   * Completing the returned stage does not affect the sandbox.
+   *
+   * <p>By default it never completes: such a sandbox is found ended only by {@link #isAlive()} or a
+   * failing call.
+   *
+   * <pre>{@code
+   * sandbox.whenTerminated().thenAccept(reason -> context.runOnContext(v -> dropSandbox(reason)));
+   * }</pre>
+   */
+  default CompletionStage<String> whenTerminated() {
+    return new CompletableFuture<>();
+  }
+
+  /**
    * Freezes every process of the sandbox in place (cgroup freezer); memory stays allocated.
    * Commands cannot run while paused. Completes when the sandbox is frozen.
    */

@@ -11,11 +11,8 @@ import dev.agentfactory.edge.agent.AgentSpecCodec;
 import dev.agentfactory.edge.agent.JdbcAgentStore;
 import dev.agentfactory.edge.agent.ModelProviders;
 import dev.agentfactory.edge.metrics.EdgeMetrics;
-import dev.agentfactory.edge.session.LeasedSandbox;
-import dev.agentfactory.edge.session.SandboxLeasing;
 import dev.agentfactory.edge.session.SessionHandler;
 import dev.agentfactory.edge.session.SessionSettings;
-import dev.agentfactory.sandbox.LeaseOptions;
 import dev.agentfactory.sandbox.local.LocalSandboxPool;
 import dev.agentfactory.sandbox.local.SandboxConfig;
 import dev.agentfactory.sandbox.template.TemplateCatalog;
@@ -114,41 +111,7 @@ class AgentToolsIT {
                 .withUidRange(UID_BASE, UID_COUNT)
                 .withWarmTarget("shell", 1),
             TemplateCatalog.builtIn().with(TemplateParser.parse(webTemplate)));
-    String isolation = pool.stats().isolation();
-    SandboxLeasing leasing =
-        new SandboxLeasing() {
-          @Override
-          public String node() {
-            return "test";
-          }
-
-          @Override
-          public String isolation() {
-            return isolation;
-          }
-
-          @Override
-          public Future<LeasedSandbox> lease(String sessionId, String template) {
-            return lease(sessionId, template, LeaseOptions.NONE);
-          }
-
-          @Override
-          public Future<LeasedSandbox> lease(
-              String sessionId, String template, LeaseOptions options) {
-            return Future.fromCompletionStage(pool.lease(template, options))
-                .map(box -> new LeasedSandbox(box, "lease-" + sessionId, 1, "test", isolation));
-          }
-
-          @Override
-          public Future<Void> release(LeasedSandbox leased) {
-            return vertx.executeBlocking(
-                () -> {
-                  leased.sandbox().close();
-                  return null;
-                },
-                false);
-          }
-        };
+    LocalPoolLeasing leasing = new LocalPoolLeasing(vertx, pool);
     store = await(JdbcAgentStore.open(vertx, JdbcAgentStore.embeddedUrl(dataDir), "", ""));
     registry =
         new AgentRegistry(

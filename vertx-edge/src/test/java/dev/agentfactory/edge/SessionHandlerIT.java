@@ -1,6 +1,7 @@
 package dev.agentfactory.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -10,14 +11,13 @@ import dev.agentfactory.edge.agent.AgentSpecCodec;
 import dev.agentfactory.edge.agent.JdbcAgentStore;
 import dev.agentfactory.edge.agent.ModelProviders;
 import dev.agentfactory.edge.metrics.EdgeMetrics;
-import dev.agentfactory.edge.session.LeasedSandbox;
-import dev.agentfactory.edge.session.SandboxLeasing;
 import dev.agentfactory.edge.session.SessionHandler;
 import dev.agentfactory.edge.session.SessionSettings;
-import dev.agentfactory.sandbox.LeaseOptions;
 import dev.agentfactory.sandbox.Sandbox;
 import dev.agentfactory.sandbox.local.LocalSandboxPool;
 import dev.agentfactory.sandbox.local.SandboxConfig;
+import dev.agentfactory.sandbox.template.TemplateCatalog;
+import dev.agentfactory.sandbox.template.TemplateParser;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -30,13 +30,13 @@ import java.net.http.WebSocketHandshakeException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;
@@ -63,9 +63,7 @@ class SessionHandlerIT {
   private static FakeModelServer model;
   private static AgentRegistry registry;
 
-  private final List<Sandbox> leased = new CopyOnWriteArrayList<>();
-  private final List<Sandbox> released = new CopyOnWriteArrayList<>();
-  private volatile boolean draining;
+  private LocalPoolLeasing leasing;
   private EdgeMetrics metrics;
   private SessionHandler sessions;
   private HttpServer edge;
@@ -79,14 +77,22 @@ class SessionHandlerIT {
             System.getProperty("java.io.tmpdir"),
             "af-it-sandboxes",
             "h-" + UUID.randomUUID().toString().substring(0, 8));
+    // A shell the pool ends after 1 s without a command, as a template's idle_timeout_s does
+    TemplateCatalog templates =
+        TemplateCatalog.builtIn()
+            .with(
+                TemplateParser.parse(
+                    "{\"name\":\"brief\",\"description\":\"shell ended when idle\","
+                        + "\"idle_timeout_s\":1,\"warm_pool_size\":0,\"requires\":[\"/bin/sh\"]}"));
     pool =
         new LocalSandboxPool(
-            SandboxConfig.defaults(workDir).withUidRange(377_200, 40).withWarmTarget("shell", 1));
+            SandboxConfig.defaults(workDir).withUidRange(377_200, 40).withWarmTarget("shell", 1),
+            templates);
     model = new FakeModelServer(vertx);
     JdbcAgentStore store =
         SessionShutdownIT.await(
             JdbcAgentStore.open(vertx, JdbcAgentStore.embeddedUrl(dataDir), "", ""));
-    registry = new AgentRegistry(store);
+    registry = new AgentRegistry(store, Clock.systemUTC(), templates.names());
     String spec =
         "{\"name\":\"runner\",\"model\":{\"provider\":\"openai\",\"name\":\"fake-model\","
             + "\"base_url\":\""
@@ -98,6 +104,10 @@ class SessionHandlerIT {
         spec.replace("\"runner\"", "\"hurried\"")
             .replace("\"max_turns\":5", "\"max_turns\":5,\"max_wall_time_ms\":3000");
     SessionShutdownIT.await(registry.create("default", new AgentSpecCodec().parseJson(hurried)));
+    String brief =
+        spec.replace("\"runner\"", "\"brief\"")
+            .replace("{\"template\":\"shell\"}", "{\"template\":\"brief\"}");
+    SessionShutdownIT.await(registry.create("default", new AgentSpecCodec().parseJson(brief)));
   }
 
   @AfterAll
@@ -118,8 +128,8 @@ class SessionHandlerIT {
     if (edge != null) {
       SessionShutdownIT.await(edge.close());
     }
-    for (Sandbox box : leased) {
-      box.close();
+    if (leasing != null) {
+      leasing.closeAll();
     }
   }
 
@@ -130,7 +140,7 @@ class SessionHandlerIT {
     try (FrameClient client = open("/v1/sessions")) {
       client.send("{\"v\":1,\"type\":\"exec\",\"id\":\"x1\",\"command\":\"echo one\"}");
       client.until(f -> f.get("type").asText().equals("exec.exit"), WAIT);
-      Sandbox first = leased.get(0);
+      Sandbox first = leasing.leased().get(0);
 
       first.close(); // what the sweeper does (LocalSandbox.closeWith, reason max_lifetime)
 
@@ -145,10 +155,112 @@ class SessionHandlerIT {
       assertThat(frames.get(1).get("sandbox_id").asText()).isNotEqualTo(first.id());
       assertThat(output(frames, "x2")).isEqualTo("two\n");
       assertThat(frames.get(frames.size() - 1).get("exit_code").asInt()).isZero();
-      assertThat(eventually(() -> released.contains(first)))
+      assertThat(eventually(() -> leasing.released().contains(first)))
           .as("the dead sandbox's lease was given back")
           .isTrue();
     }
+  }
+
+  /**
+   * Init killed from outside (as the kernel's OOM killer would) while the session idles: the client
+   * hears of it at once, without sending anything, and its next command gets a fresh sandbox.
+   */
+  @Test
+  void anIdleSessionIsToldAtOnceThatItsSandboxDied() throws Exception {
+    startEdge(100, Duration.ofSeconds(30));
+    try (FrameClient client = open("/v1/sessions")) {
+      client.send("{\"v\":1,\"type\":\"exec\",\"id\":\"x1\",\"command\":\"id -u\"}");
+      List<JsonNode> ran = client.until(f -> f.get("type").asText().equals("exec.exit"), WAIT);
+      Sandbox first = leasing.leased().get(0);
+      int uid = Integer.parseInt(output(ran, "x1").trim());
+      // only where each sandbox has a uid of its own (the pool runs as root), never the test's own
+      assumeThat(uid).isNotEqualTo(ownUid());
+
+      assertThat(killEveryProcessOf(uid)).as("processes of sandbox uid %s", uid).isPositive();
+
+      JsonNode lost = client.next(WAIT); // sent nothing since x1's exit
+      assertThat(lost.get("type").asText()).as(lost.toString()).isEqualTo("error");
+      assertThat(lost.get("code").asText()).isEqualTo("sandbox_lost");
+      assertThat(lost.get("fatal").asBoolean()).isFalse();
+      assertThat(lost.get("id").isNull()).as(lost.toString()).isTrue();
+      assertThat(lost.get("message").asText()).contains(first.id()).contains("died");
+      assertThat(eventually(() -> leasing.released().contains(first)))
+          .as("the dead sandbox's lease was given back")
+          .isTrue();
+
+      client.send("{\"v\":1,\"type\":\"exec\",\"id\":\"x2\",\"command\":\"echo two\"}");
+      List<JsonNode> frames = client.until(f -> f.get("type").asText().equals("exec.exit"), WAIT);
+      assertThat(frames.get(0).get("type").asText())
+          .as(frames.toString())
+          .isEqualTo("sandbox.leased");
+      assertThat(frames.get(0).get("sandbox_id").asText()).isNotEqualTo(first.id());
+      assertThat(output(frames, "x2")).isEqualTo("two\n");
+      assertThat(last(frames).get("exit_code").asInt()).isZero();
+      assertOneSandboxLost(client);
+    }
+  }
+
+  /**
+   * The pool's sweeper ends an agent's sandbox at its template's {@code idle_timeout_s} while the
+   * session waits for the next message: the client is told then, and the next tool call leases
+   * anew.
+   */
+  @Test
+  void anIdleSessionIsToldAtOnceThatThePoolEndedItsSandbox() throws Exception {
+    startEdge(100, Duration.ofSeconds(30));
+    model.script(Step.call("sandbox_exec", "{\"command\":\"echo one\"}"), Step.answer("ran it"));
+    try (FrameClient client = open("/v1/sessions?agent=brief")) {
+      client.send("{\"v\":1,\"type\":\"message\",\"id\":\"q1\",\"content\":\"run it\"}");
+      List<JsonNode> frames = new ArrayList<>(client.until(SessionHandlerIT::endsATurn, WAIT));
+      assertThat(last(frames).get("type").asText())
+          .as(frames.toString())
+          .isEqualTo("turn.completed");
+      Sandbox first = leasing.leased().get(0);
+
+      // nothing sent: the pool ends the sandbox 1-2 s after its last command
+      if (frames.stream().noneMatch(SessionHandlerIT::isSandboxLost)) {
+        frames.addAll(client.until(SessionHandlerIT::isSandboxLost, WAIT));
+      }
+      JsonNode lost = frames.stream().filter(SessionHandlerIT::isSandboxLost).findFirst().get();
+      assertThat(lost.get("fatal").asBoolean()).isFalse();
+      assertThat(lost.get("id").isNull()).as(lost.toString()).isTrue();
+      assertThat(lost.get("message").asText()).contains(first.id()).contains("idle_timeout");
+      assertThat(eventually(() -> leasing.released().contains(first))).isTrue();
+
+      model.script(
+          Step.call("sandbox_exec", "{\"command\":\"echo two\"}"), Step.answer("ran it again"));
+      client.send("{\"v\":1,\"type\":\"message\",\"id\":\"q2\",\"content\":\"again\"}");
+      List<JsonNode> again = client.until(SessionHandlerIT::endsATurn, WAIT);
+      assertThat(last(again).get("type").asText()).as(again.toString()).isEqualTo("turn.completed");
+      JsonNode leased =
+          again.stream()
+              .filter(f -> f.get("type").asText().equals("sandbox.leased"))
+              .findFirst()
+              .orElseThrow(() -> new AssertionError("no new sandbox.leased in " + again));
+      assertThat(leased.get("sandbox_id").asText()).isNotEqualTo(first.id());
+      assertThat(
+              again.stream()
+                  .filter(f -> f.get("type").asText().equals("tool.output"))
+                  .map(f -> f.get("data").asText()))
+          .containsExactly("two\n");
+      assertThat(again).noneMatch(SessionHandlerIT::isSandboxLost);
+    }
+  }
+
+  /** A sandbox the session gives back itself (it ends) is never reported lost. */
+  @Test
+  void aSandboxReleasedAtTheSessionsEndIsNotReportedLost() throws Exception {
+    startEdge(100, Duration.ofSeconds(30));
+    try (FrameClient client = open("/v1/sessions")) {
+      client.send("{\"v\":1,\"type\":\"exec\",\"id\":\"x1\",\"command\":\"echo one\"}");
+      client.until(f -> f.get("type").asText().equals("exec.exit"), WAIT);
+    }
+    Sandbox first = leasing.leased().get(0);
+    assertThat(eventually(() -> leasing.released().contains(first))).isTrue();
+    assertThat(first.whenTerminated().toCompletableFuture().get(10, TimeUnit.SECONDS))
+        .isEqualTo("closed");
+    Thread.sleep(200); // the session's context has run the termination's hop by now
+    assertThat(metrics.scrape()).doesNotContain("code=\"sandbox_lost\"");
   }
 
   /** Init dying (OOM, a crash) or the pool ending the sandbox while a command runs in it. */
@@ -160,7 +272,7 @@ class SessionHandlerIT {
       client.send(
           "{\"v\":1,\"type\":\"exec\",\"id\":\"x1\",\"command\":\"echo started; sleep 600\"}");
       client.until(f -> f.get("type").asText().equals("exec.output"), WAIT);
-      Sandbox first = leased.get(0);
+      Sandbox first = leasing.leased().get(0);
 
       first.close();
 
@@ -181,7 +293,7 @@ class SessionHandlerIT {
   void aDrainingNodeRefusesNewSessionsWithATyped503() throws Exception {
     startEdge(100, Duration.ofSeconds(30));
     try (FrameClient before = open("/v1/sessions")) {
-      draining = true;
+      leasing.draining(true);
 
       HttpResponse<String> refused =
           TestHttp.client()
@@ -314,51 +426,7 @@ class SessionHandlerIT {
 
   private void startEdge(int quota, Duration slowClient) throws Exception {
     metrics = new EdgeMetrics();
-    String isolation = pool.stats().isolation();
-    SandboxLeasing leasing =
-        new SandboxLeasing() {
-          @Override
-          public String node() {
-            return "test";
-          }
-
-          @Override
-          public String isolation() {
-            return isolation;
-          }
-
-          @Override
-          public boolean draining() {
-            return draining;
-          }
-
-          @Override
-          public Future<LeasedSandbox> lease(String sessionId, String template) {
-            return lease(sessionId, template, LeaseOptions.NONE);
-          }
-
-          @Override
-          public Future<LeasedSandbox> lease(
-              String sessionId, String template, LeaseOptions options) {
-            return Future.fromCompletionStage(pool.lease(template, options))
-                .map(
-                    box -> {
-                      leased.add(box);
-                      return new LeasedSandbox(box, "lease-" + box.id(), 1, "test", isolation);
-                    });
-          }
-
-          @Override
-          public Future<Void> release(LeasedSandbox lease) {
-            return vertx.executeBlocking(
-                () -> {
-                  lease.sandbox().close();
-                  released.add(lease.sandbox());
-                  return null;
-                },
-                false);
-          }
-        };
+    leasing = new LocalPoolLeasing(vertx, pool);
     sessions =
         new SessionHandler(
             vertx,
@@ -406,6 +474,54 @@ class SessionHandlerIT {
       }
       throw e;
     }
+  }
+
+  private static boolean isSandboxLost(JsonNode frame) {
+    return frame.get("type").asText().equals("error")
+        && frame.get("code").asText().equals("sandbox_lost");
+  }
+
+  /** No second {@code sandbox_lost} came, up to the answer of a ping sent now. */
+  private static void assertOneSandboxLost(FrameClient client) throws InterruptedException {
+    client.send("{\"v\":1,\"type\":\"ping\",\"id\":\"p-last\"}");
+    assertThat(client.until(f -> f.get("type").asText().equals("pong"), WAIT))
+        .noneMatch(SessionHandlerIT::isSandboxLost);
+  }
+
+  private static int ownUid() throws java.io.IOException {
+    return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+  }
+
+  /**
+   * SIGKILLs every host process whose real uid is {@code uid} (a sandbox's own: its init and what
+   * runs in it); how many it signalled.
+   */
+  private static int killEveryProcessOf(int uid) {
+    int killed = 0;
+    try (var procs = Files.list(Path.of("/proc"))) {
+      for (Path proc : procs.toList()) {
+        String name = proc.getFileName().toString();
+        if (!name.chars().allMatch(Character::isDigit)) {
+          continue;
+        }
+        try {
+          for (String line : Files.readAllLines(proc.resolve("status"))) {
+            if (line.startsWith("Uid:")
+                && line.split("\\s+")[1].equals(Integer.toString(uid))
+                && ProcessHandle.of(Long.parseLong(name))
+                    .map(ProcessHandle::destroyForcibly)
+                    .orElse(false)) {
+              killed++;
+            }
+          }
+        } catch (java.io.IOException e) {
+          // it ended while we looked
+        }
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return killed;
   }
 
   private static String output(List<JsonNode> frames, String id) {

@@ -9,11 +9,8 @@ import dev.agentfactory.edge.agent.AgentSpecCodec;
 import dev.agentfactory.edge.agent.JdbcAgentStore;
 import dev.agentfactory.edge.agent.ModelProviders;
 import dev.agentfactory.edge.metrics.EdgeMetrics;
-import dev.agentfactory.edge.session.LeasedSandbox;
-import dev.agentfactory.edge.session.SandboxLeasing;
 import dev.agentfactory.edge.session.SessionHandler;
 import dev.agentfactory.edge.session.SessionSettings;
-import dev.agentfactory.sandbox.LeaseOptions;
 import dev.agentfactory.sandbox.Sandbox;
 import dev.agentfactory.sandbox.SandboxState;
 import dev.agentfactory.sandbox.local.LocalSandboxPool;
@@ -28,9 +25,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
@@ -60,12 +55,9 @@ class SessionShutdownIT {
   private static JdbcAgentStore store;
   private static AgentRegistry registry;
 
-  /** What the leasing of one test did, and the faults it injects. */
-  private final List<Sandbox> leased = new CopyOnWriteArrayList<>();
+  /** The leasing of one test: what it leased and released, and the faults it injects. */
+  private LocalPoolLeasing leasing;
 
-  private final List<Sandbox> released = new CopyOnWriteArrayList<>();
-  private volatile Promise<Void> holdLeases; // non-null: lease answers wait for it
-  private volatile boolean releasesHang;
   private SessionHandler sessions;
   private HttpServer edge;
 
@@ -105,52 +97,7 @@ class SessionShutdownIT {
 
   @BeforeEach
   void startEdge() throws Exception {
-    String isolation = pool.stats().isolation();
-    SandboxLeasing leasing =
-        new SandboxLeasing() {
-          @Override
-          public String node() {
-            return "test";
-          }
-
-          @Override
-          public String isolation() {
-            return isolation;
-          }
-
-          @Override
-          public Future<LeasedSandbox> lease(String sessionId, String template) {
-            return lease(sessionId, template, LeaseOptions.NONE);
-          }
-
-          @Override
-          public Future<LeasedSandbox> lease(
-              String sessionId, String template, LeaseOptions options) {
-            Future<LeasedSandbox> lease =
-                Future.fromCompletionStage(pool.lease(template, options))
-                    .map(
-                        box -> {
-                          leased.add(box);
-                          return new LeasedSandbox(box, "lease-" + sessionId, 1, "test", isolation);
-                        });
-            Promise<Void> hold = holdLeases;
-            return hold == null ? lease : hold.future().compose(v -> lease);
-          }
-
-          @Override
-          public Future<Void> release(LeasedSandbox lease) {
-            if (releasesHang) {
-              return Promise.<Void>promise().future(); // a pool or cluster that never answers
-            }
-            return vertx.executeBlocking(
-                () -> {
-                  lease.sandbox().close();
-                  released.add(lease.sandbox());
-                  return null;
-                },
-                false);
-          }
-        };
+    leasing = new LocalPoolLeasing(vertx, pool);
     sessions =
         new SessionHandler(
             vertx,
@@ -173,14 +120,9 @@ class SessionShutdownIT {
 
   @AfterEach
   void stopEdge() throws Exception {
-    Promise<Void> hold = holdLeases;
-    if (hold != null) {
-      hold.tryComplete();
-    }
+    leasing.letLeasesGo();
     await(edge.close());
-    for (Sandbox box : leased) {
-      box.close();
-    }
+    leasing.closeAll();
   }
 
   /**
@@ -198,25 +140,25 @@ class SessionShutdownIT {
       do {
         frame = client.nextText();
       } while (!frame.get("type").asText().equals("exec.exit"));
-      assertThat(leased).hasSize(1);
+      assertThat(leasing.leased()).hasSize(1);
 
       client.sendClose(1000);
       client.awaitCloseFrame(); // the server answered the close; TCP stays open on our side
 
       await(sessions.shutdown());
       assertThat(sessions.liveSessions()).isZero();
-      assertReleased(leased.get(0));
-      assertThat(leased.get(0).state()).isEqualTo(SandboxState.TERMINATED);
+      assertReleased(leasing.leased().get(0));
+      assertThat(leasing.leased().get(0).state()).isEqualTo(SandboxState.TERMINATED);
     }
   }
 
   @Test
   void shutdownWhileALeaseIsInFlightGivesTheSandboxBackWhenItArrives() throws Exception {
     Promise<Void> hold = Promise.promise();
-    holdLeases = hold;
+    leasing.holdLeases(hold);
     try (FrameClient client = open("/v1/sessions")) {
       client.send("{\"v\":1,\"type\":\"exec\",\"id\":\"x1\",\"command\":\"echo hi\"}");
-      assertThat(eventually(() -> leased.size() == 1))
+      assertThat(eventually(() -> leasing.leased().size() == 1))
           .as("the pool handed a sandbox over")
           .isTrue();
 
@@ -224,8 +166,8 @@ class SessionShutdownIT {
       assertThat(client.next(WAIT).get("code").asText()).isEqualTo("shutting_down");
       hold.complete(); // the lease answer arrives after the session ended
       await(shutdown);
-      assertReleased(leased.get(0));
-      assertThat(leased.get(0).state()).isEqualTo(SandboxState.TERMINATED);
+      assertReleased(leasing.leased().get(0));
+      assertThat(leasing.leased().get(0).state()).isEqualTo(SandboxState.TERMINATED);
     }
   }
 
@@ -241,8 +183,8 @@ class SessionShutdownIT {
               client.until(f -> f.path("code").asText().equals("shutting_down"), WAIT).stream()
                   .map(f -> f.get("type").asText()))
           .doesNotContain("exec.exit");
-      assertReleased(leased.get(0));
-      assertThat(leased.get(0).state()).isEqualTo(SandboxState.TERMINATED);
+      assertReleased(leasing.leased().get(0));
+      assertThat(leasing.leased().get(0).state()).isEqualTo(SandboxState.TERMINATED);
     }
   }
 
@@ -260,21 +202,21 @@ class SessionShutdownIT {
               client.until(f -> f.path("code").asText().equals("shutting_down"), WAIT).stream()
                   .map(f -> f.get("type").asText()))
           .doesNotContain("turn.completed");
-      assertReleased(leased.get(0));
-      assertThat(leased.get(0).state()).isEqualTo(SandboxState.TERMINATED);
+      assertReleased(leasing.leased().get(0));
+      assertThat(leasing.leased().get(0).state()).isEqualTo(SandboxState.TERMINATED);
     }
   }
 
   @Test
   void aReleaseThatNeverAnswersDoesNotHoldUpShutdown() throws Exception {
-    releasesHang = true;
+    leasing.releasesHang(true);
     try (FrameClient client = open("/v1/sessions")) {
       client.send("{\"v\":1,\"type\":\"exec\",\"id\":\"x1\",\"command\":\"echo hi\"}");
       client.until(f -> f.get("type").asText().equals("exec.exit"), WAIT);
 
       await(sessions.shutdown());
       assertThat(sessions.liveSessions()).isZero();
-      assertThat(released).isEmpty();
+      assertThat(leasing.released()).isEmpty();
     }
   }
 
@@ -321,9 +263,9 @@ class SessionShutdownIT {
    */
   private void assertReleased(Sandbox sandbox) throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-    while (!released.contains(sandbox) && System.nanoTime() < deadline) {
+    while (!leasing.released().contains(sandbox) && System.nanoTime() < deadline) {
       Thread.sleep(20); // polling the fake pool's record of releases
     }
-    assertThat(released).containsExactly(sandbox);
+    assertThat(leasing.released()).containsExactly(sandbox);
   }
 }

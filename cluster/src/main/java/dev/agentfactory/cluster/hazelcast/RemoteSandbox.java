@@ -52,6 +52,9 @@ final class RemoteSandbox implements Sandbox {
   private volatile boolean refused; // lost because the host refused our token
   private final Runnable endedOnHost;
 
+  /** Completed with the reason once the sandbox is lost or given back: {@link #whenTerminated}. */
+  private final CompletableFuture<String> terminated = new CompletableFuture<>();
+
   RemoteSandbox(
       String id,
       String template,
@@ -206,6 +209,17 @@ final class RemoteSandbox implements Sandbox {
     return lostReason == null;
   }
 
+  /**
+   * Completes as soon as this node learns that the sandbox is gone: given back ({@code returned}),
+   * ended on its host (the host's {@link PoolTasks.LoanEnded}, or its answer to a call), refused by
+   * the host, or its lease lost (the {@link dev.agentfactory.cluster.pool.LeaseLostListener} code,
+   * e.g. {@code sandbox_host_left}; the pool's lost-listeners are told before this completes).
+   */
+  @Override
+  public CompletionStage<String> whenTerminated() {
+    return terminated.minimalCompletionStage();
+  }
+
   /** As the host last reported it through this node's calls; no round trip. */
   @Override
   public SandboxState state() {
@@ -250,6 +264,7 @@ final class RemoteSandbox implements Sandbox {
     for (ExecStreams.Stream stream : List.copyOf(running)) {
       stream.fail(failure);
     }
+    terminated.complete(reason);
   }
 
   /** Gives the sandbox back to its host, which terminates it; fire and forget. */

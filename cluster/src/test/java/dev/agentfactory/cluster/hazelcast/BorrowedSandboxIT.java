@@ -402,6 +402,7 @@ class BorrowedSandboxIT {
         leased.sandbox().exec(ExecRequest.shell("echo up; sleep 60"), chunks).toCompletableFuture();
     await(Duration.ofSeconds(10), "the first chunk arrives", () -> chunks.stdout().contains("up"));
 
+    CompletableFuture<String> ended = leased.sandbox().whenTerminated().toCompletableFuture();
     TestCluster.terminate(pair.c().cluster());
 
     assertThatThrownBy(() -> join(running.orTimeout(15, java.util.concurrent.TimeUnit.SECONDS)))
@@ -412,6 +413,8 @@ class BorrowedSandboxIT {
         Duration.ofSeconds(10),
         "the borrower marks the sandbox lost",
         () -> leased.sandbox().state() == SandboxState.TERMINATED);
+    assertThat(join(ended.orTimeout(10, java.util.concurrent.TimeUnit.SECONDS)))
+        .isEqualTo("sandbox_host_left");
   }
 
   @Test
@@ -479,6 +482,7 @@ class BorrowedSandboxIT {
     List<String> lost = new CopyOnWriteArrayList<>();
     a.pool().addLostListener((held, reason) -> lost.add(reason.code()));
     PooledSandbox leased = borrow(pair, "s-idle-ends");
+    CompletableFuture<String> ended = leased.sandbox().whenTerminated().toCompletableFuture();
 
     lender(c).lentSandbox(leased.lease().sandboxId()).close();
 
@@ -488,6 +492,8 @@ class BorrowedSandboxIT {
         "the host frees the lease record",
         () -> join(c.cluster().leases().current(leased.lease().sandboxId())).isEmpty());
     await(Duration.ofSeconds(10), "the borrower is told", () -> !leased.sandbox().isAlive());
+    // what a holder that is not using the sandbox listens to (an idle session)
+    assertThat(join(ended)).startsWith("it ended on its host");
     await(
         Duration.ofSeconds(10),
         "the borrower stops renewing the lease",

@@ -79,6 +79,9 @@ final class LocalSandbox implements Sandbox {
   // guarded by fileLock; non-null while hibernations > 0
   private CompletableFuture<Void> filesFence;
 
+  /** Completed with the reason once the sandbox is terminated; see {@link #whenTerminated()}. */
+  private final CompletableFuture<String> terminated = new CompletableFuture<>();
+
   LocalSandbox(
       String id,
       TemplateSpec template,
@@ -218,6 +221,16 @@ final class LocalSandbox implements Sandbox {
         && (s == SandboxState.HIBERNATED
             || hibernating
             || (inc != null && inc.session().isAlive()));
+  }
+
+  /**
+   * Completes after the {@code TERMINATED} event, with its reason, on the thread that terminated
+   * the sandbox: the pool's lifecycle thread for a sweep (max lifetime, idle timeout) or a death
+   * (OOM, init killed), the closer's for {@link #close()}.
+   */
+  @Override
+  public CompletionStage<String> whenTerminated() {
+    return terminated.minimalCompletionStage();
   }
 
   @Override
@@ -606,28 +619,39 @@ final class LocalSandbox implements Sandbox {
     closeWith("closed");
   }
 
-  /** Terminates the sandbox, reporting {@code reason} in the TERMINATED event. */
+  /**
+   * Terminates the sandbox, reporting {@code reason} in the TERMINATED event and to {@link
+   * #whenTerminated()} (completed outside this object's lock: its dependents run on this thread).
+   */
   void closeWith(String reason) {
-    synchronized (this) {
-      if (state == SandboxState.TERMINATED) {
-        return;
-      }
-      SandboxState before = state;
-      state = SandboxState.TERMINATED;
-      Incarnation inc = body;
-      body = null;
-      try {
-        if (inc != null) {
-          if (before == SandboxState.PAUSED) {
-            // cgroup v1 delivers SIGKILL to frozen tasks only once thawed
-            inc.cgroup().thaw();
-          }
-          launcher.destroy(inc, null);
+    boolean ended = false;
+    try {
+      synchronized (this) {
+        if (state == SandboxState.TERMINATED) {
+          return;
         }
-        deleteArchive();
-      } finally {
-        pool.emit(this, SandboxState.TERMINATED, reason);
-        pool.closed(this);
+        ended = true;
+        SandboxState before = state;
+        state = SandboxState.TERMINATED;
+        Incarnation inc = body;
+        body = null;
+        try {
+          if (inc != null) {
+            if (before == SandboxState.PAUSED) {
+              // cgroup v1 delivers SIGKILL to frozen tasks only once thawed
+              inc.cgroup().thaw();
+            }
+            launcher.destroy(inc, null);
+          }
+          deleteArchive();
+        } finally {
+          pool.emit(this, SandboxState.TERMINATED, reason);
+          pool.closed(this);
+        }
+      }
+    } finally {
+      if (ended) {
+        terminated.complete(reason);
       }
     }
   }

@@ -191,11 +191,26 @@ class SandboxLifecycleIT {
   @Test
   void idleLeasedSandboxIsTerminatedWithTheReason() {
     Sandbox sandbox = pool.lease("brief").toCompletableFuture().join();
+    java.util.concurrent.CompletableFuture<String> ended =
+        sandbox.whenTerminated().toCompletableFuture();
+    assertThat(ended).isNotDone();
 
     assertThat(events.awaitReason(sandbox.id(), SandboxEvent.IDLE_TIMEOUT)).isTrue();
 
     assertThat(sandbox.state()).isEqualTo(TERMINATED);
     assertThat(sandbox.isAlive()).isFalse();
+    // what its holder hears without using it
+    assertThat(ended.orTimeout(10, java.util.concurrent.TimeUnit.SECONDS).join())
+        .isEqualTo(SandboxEvent.IDLE_TIMEOUT);
+  }
+
+  @Test
+  void aSandboxItsHolderClosedReportsItsEndAsClosed() {
+    Sandbox sandbox = pool.lease("shell").toCompletableFuture().join();
+
+    sandbox.close();
+
+    assertThat(sandbox.whenTerminated().toCompletableFuture().join()).isEqualTo("closed");
   }
 
   @Test

@@ -114,6 +114,19 @@ final class Session {
   private boolean closed;
   private LeasedSandbox leased;
 
+  /**
+   * Commands running in the session's sandbox now (an exec, or an agent's {@code sandbox.exec} tool
+   * call): while one runs, the end of the sandbox is reported by that command's failure, with its
+   * id, not by {@link #sandboxEnded}.
+   */
+  private int execsRunning;
+
+  /**
+   * Why {@link #leased} ended while a command ran in it: reported once none runs, unless that
+   * command reported it.
+   */
+  private String endedUnderWork;
+
   /** Turns feedback can name, by request id; the most recent {@value #REMEMBERED_TURNS}. */
   private final Map<String, Future<SessionRecord>> recordedTurns =
       new java.util.LinkedHashMap<>() {
@@ -195,8 +208,9 @@ final class Session {
   /**
    * The session's sandbox, leased on first call; later calls share the same lease. A failed lease
    * is forgotten, so the next command tries again. A sandbox that ended under the session (the pool
-   * ended it at its template's lifetime or idle limit, or it died) is dropped first, and the client
-   * told: this work leases a fresh one.
+   * ended it at its template's lifetime or idle limit, or it died) and was not dropped when it
+   * ended ({@link #sandboxEnded}: a sandbox that cannot tell, or a race with this work) is dropped
+   * first, and the client told: this work leases a fresh one.
    */
   private Future<LeasedSandbox> sandbox() {
     if (leased != null && !leased.sandbox().isAlive()) {
@@ -259,6 +273,13 @@ final class Session {
                       sendFatal(code, "the session's sandbox is lost: " + code, (short) 1011);
                     }
                   }));
+      // The pool may end the sandbox while the session idles (lifetime or idle limit, a death):
+      // the client is told then, not at its next command. Always a hop, never inline: a sandbox
+      // that ended already completes this at once, and the work waiting for it runs first.
+      sandbox
+          .sandbox()
+          .whenTerminated()
+          .thenAccept(why -> context.runOnContext(v -> sandboxEnded(sandbox, why)));
       touch();
       send(
           new ServerFrame.SandboxLeased(
@@ -560,21 +581,59 @@ final class Session {
                         decoders.computeIfAbsent(stream, s -> new Utf8Chunks()).decode(chunk)));
     ExecRequest request =
         new ExecRequest(argv, Map.of(), timeout, ExecRequest.DEFAULT_MAX_OUTPUT_BYTES);
-    sandbox
-        .sandbox()
-        .exec(request, listener)
-        .whenComplete(
-            (result, error) ->
-                context.runOnContext(
-                    v -> {
-                      decoders.forEach((stream, d) -> onText.accept(stream, d.finish()));
-                      if (error != null) {
-                        done.fail(error);
-                      } else {
-                        done.complete(result);
-                      }
-                    }));
+    java.util.concurrent.CompletionStage<ExecResult> running =
+        sandbox.sandbox().exec(request, listener);
+    execsRunning++; // once it runs: a call that throws leaves nothing running
+    running.whenComplete(
+        (result, error) ->
+            context.runOnContext(
+                v -> {
+                  decoders.forEach((stream, d) -> onText.accept(stream, d.finish()));
+                  if (error != null) {
+                    done.fail(error);
+                  } else {
+                    done.complete(result);
+                  }
+                  // after the caller's handlers, which report a loss with their id
+                  context.runOnContext(x -> execDone());
+                }));
     return done.future();
+  }
+
+  /**
+   * A command has finished and its caller has seen the result (and reported a loss it caused, with
+   * its id). If the sandbox ended meanwhile and nobody reported it, the client is told now, still
+   * without waiting for the next command.
+   */
+  private void execDone() {
+    execsRunning--;
+    if (execsRunning > 0 || endedUnderWork == null) {
+      return;
+    }
+    String why = endedUnderWork;
+    endedUnderWork = null;
+    LeasedSandbox held = leased;
+    if (held != null && !held.sandbox().isAlive()) {
+      sandboxLost(held, null, "it was terminated: " + why);
+    }
+  }
+
+  /**
+   * The sandbox told the session it ended (see {@link Sandbox#whenTerminated()}); on the session's
+   * context. Dropped at once, with a non-fatal {@code sandbox_lost}, unless it is no longer the
+   * session's (released, replaced, or the session ended: a release never reports a loss) or a
+   * command runs in it (that command reports it, with its id; see {@link #execDone}). A lost lease
+   * (host left, fenced) was told the session first, as a fatal error that ended it.
+   */
+  private void sandboxEnded(LeasedSandbox sandbox, String why) {
+    if (closed || leased != sandbox) {
+      return;
+    }
+    if (execsRunning > 0) {
+      endedUnderWork = why;
+      return;
+    }
+    sandboxLost(sandbox, null, "it was terminated: " + why);
   }
 
   private Future<Void> runTurn(ClientFrame.Message message) {
@@ -886,6 +945,9 @@ final class Session {
             .compose(v -> blocking(() -> held.sandbox().pause()))
             .onSuccess(
                 v -> {
+                  if (leased != held) {
+                    return; // dropped meanwhile (it ended): the next sandbox starts awake
+                  }
                   sleep = Sleep.PAUSED;
                   metrics.sandboxTransition("paused");
                   send(new ServerFrame.SandboxStateChanged("paused"));
@@ -909,6 +971,9 @@ final class Session {
             .compose(v -> blocking(() -> held.sandbox().hibernate()))
             .onSuccess(
                 v -> {
+                  if (leased != held) {
+                    return;
+                  }
                   sleep = Sleep.HIBERNATED;
                   metrics.sandboxTransition("hibernated");
                   send(new ServerFrame.SandboxStateChanged("hibernated"));
@@ -978,6 +1043,7 @@ final class Session {
     }
     leased = null;
     leasing = null;
+    endedUnderWork = null;
     sleep = Sleep.AWAKE;
     lifecycle = Future.succeededFuture(); // a failed resume of the old sandbox must not block wakes
     if (idleTimer >= 0) {
