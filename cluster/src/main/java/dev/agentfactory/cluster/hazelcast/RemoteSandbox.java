@@ -243,10 +243,12 @@ final class RemoteSandbox implements Sandbox {
   void endedOnHost(String why) {
     boolean first = lostReason == null;
     refused = false;
-    lostReason = "it ended on its host: " + why;
+    String reason = "it ended on its host: " + why;
+    lostReason = reason;
     if (first) {
       endedOnHost.run();
     }
+    terminated.complete(reason);
   }
 
   /**
