@@ -63,13 +63,23 @@ final class RawWebSocket implements AutoCloseable {
     assertThat(head.toString(StandardCharsets.ISO_8859_1)).startsWith("HTTP/1.1 101");
   }
 
-  /** The next text frame, as JSON; fails on a close frame. */
+  /**
+   * The next text message, as JSON, its continuation frames joined (the server fragments messages
+   * over its frame size); fails on a close frame.
+   */
   JsonNode nextText() throws IOException {
+    ByteArrayOutputStream message = null;
     while (true) {
-      int[] opcode = new int[1];
+      int[] opcode = new int[2];
       byte[] payload = readFrame(opcode);
-      if (opcode[0] == 1) {
-        return JSON.readTree(payload);
+      if (opcode[0] == 1 || (opcode[0] == 0 && message != null)) {
+        if (message == null) {
+          message = new ByteArrayOutputStream();
+        }
+        message.write(payload);
+        if (opcode[1] == 1) {
+          return JSON.readTree(message.toByteArray());
+        }
       }
       if (opcode[0] == 8) {
         throw new IOException("closed by the server: " + closeCode.get());
@@ -90,10 +100,14 @@ final class RawWebSocket implements AutoCloseable {
     } while (opcode[0] != 8);
   }
 
+  /** Reads one frame; {@code opcode[0]} is set to its opcode and, if it has room, [1] to FIN. */
   private byte[] readFrame(int[] opcode) throws IOException {
     int b0 = readByte();
     int b1 = readByte();
     opcode[0] = b0 & 0x0f;
+    if (opcode.length > 1) {
+      opcode[1] = b0 >>> 7;
+    }
     long length = b1 & 0x7f;
     if (length == 126) {
       length = (readByte() << 8) | readByte();

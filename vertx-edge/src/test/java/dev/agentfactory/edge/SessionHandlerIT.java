@@ -21,6 +21,7 @@ import dev.agentfactory.sandbox.template.TemplateParser;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -376,6 +377,65 @@ class SessionHandlerIT {
     }
   }
 
+  /**
+   * A half-open connection: the client reads nothing, its socket backs up and the agent's model
+   * stream pauses on it. The client reconnects while that socket is still attached. What the paused
+   * stream had buffered (the rest of the answer, and turn.completed) follows the missed frames on
+   * the new connection: no seq is skipped.
+   */
+  @Test
+  void aResumeWhileTheModelStreamWaitsForTheOldSocketLosesNoFrame() throws Exception {
+    // A small send buffer, so ~1 MB of tool output backs the socket up and still fits the replay
+    // buffer; no slow-client cut-off while the test runs
+    startEdge(100, Duration.ofMinutes(10), new HttpServerOptions().setSendBufferSize(16 * 1024));
+    model.script(
+        Step.call("sandbox_exec", "{\"command\":\"yes 0123456789abcdef | head -c 1048576\"}"),
+        Step.answer("done"));
+    try (RawWebSocket stalled =
+        new RawWebSocket(edge.actualPort(), "/v1/sessions?agent=runner", 8 * 1024)) {
+      JsonNode ready = stalled.nextText();
+      String id = ready.get("session_id").asText();
+      long seen = ready.get("seq").asLong();
+      stalled.sendText("{\"v\":1,\"type\":\"message\",\"id\":\"q1\",\"content\":\"run it\"}");
+      // ...and reads nothing more: the answer's text goes into the full queue, the stream pauses
+      assertThat(eventually(() -> framesSent("assistant.delta") == 1)).isTrue();
+
+      try (FrameClient resumed =
+          new FrameClient(
+              URI.create(
+                  "ws://127.0.0.1:"
+                      + edge.actualPort()
+                      + "/v1/sessions/"
+                      + id
+                      + "?last_seq="
+                      + seen))) {
+        // The pong comes after every frame sent before it: without a gap up to it, and
+        // turn.completed before it or (once the replayed frames drained) after it
+        resumed.send("{\"v\":1,\"type\":\"ping\",\"id\":\"p1\"}");
+        List<JsonNode> frames =
+            new ArrayList<>(resumed.until(f -> f.get("type").asText().equals("pong"), WAIT));
+        assertNoSeqGap(frames, seen);
+        if (!types(frames).contains("turn.completed")) {
+          frames.addAll(resumed.until(f -> f.get("type").asText().equals("turn.completed"), WAIT));
+        }
+        assertNoSeqGap(frames, seen);
+        assertThat(types(frames)).containsSubsequence("tool.result", "assistant.delta");
+        assertThat(types(frames)).containsOnlyOnce("turn.completed");
+      }
+
+      // The scenario really was a paused stream: turn.completed never went to the old socket
+      List<String> old = new ArrayList<>();
+      try {
+        while (true) {
+          old.add(stalled.nextText().get("type").asText());
+        }
+      } catch (java.io.IOException closed) {
+        assertThat(stalled.closeCode()).as(closed.toString()).isEqualTo(4000);
+      }
+      assertThat(old).contains("assistant.delta").doesNotContain("turn.completed");
+    }
+  }
+
   @Test
   void anAgentsCommandIsStoppedAtTheTurnsMaxWallTime() throws Exception {
     startEdge(100, Duration.ofSeconds(30));
@@ -419,12 +479,41 @@ class SessionHandlerIT {
 
   // ---------------------------------------------------------------------------------------------
 
+  /** How many frames of {@code type} the node has sent, by its metrics. */
+  private double framesSent(String type) {
+    String series = "af_frames_sent_total{type=\"" + type + "\"} ";
+    return metrics
+        .scrape()
+        .lines()
+        .filter(line -> line.startsWith(series))
+        .mapToDouble(line -> Double.parseDouble(line.substring(series.length()).trim()))
+        .sum();
+  }
+
+  /** The frames are numbered {@code seen + 1}, {@code seen + 2}, … */
+  private static void assertNoSeqGap(List<JsonNode> frames, long seen) {
+    for (int i = 0; i < frames.size(); i++) {
+      assertThat(frames.get(i).get("seq").asLong())
+          .as("seq of frame %s in %s", i, types(frames))
+          .isEqualTo(seen + 1 + i);
+    }
+  }
+
+  private static List<String> types(List<JsonNode> frames) {
+    return frames.stream().map(f -> f.get("type").asText()).toList();
+  }
+
   private static boolean endsATurn(JsonNode frame) {
     String type = frame.get("type").asText();
     return type.equals("turn.completed") || type.equals("error");
   }
 
   private void startEdge(int quota, Duration slowClient) throws Exception {
+    startEdge(quota, slowClient, new HttpServerOptions());
+  }
+
+  private void startEdge(int quota, Duration slowClient, HttpServerOptions options)
+      throws Exception {
     metrics = new EdgeMetrics();
     leasing = new LocalPoolLeasing(vertx, pool);
     sessions =
@@ -440,9 +529,10 @@ class SessionHandlerIT {
             new ModelProviders(vertx));
     Router router = Router.router(vertx);
     router.get("/v1/sessions").handler(sessions::open);
+    router.get("/v1/sessions/:id").handler(sessions::resume);
     edge =
         SessionShutdownIT.await(
-            vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1"));
+            vertx.createHttpServer(options).requestHandler(router).listen(0, "127.0.0.1"));
   }
 
   private String base() {

@@ -319,12 +319,21 @@ final class Session {
             ServerWebSocket old = socket;
             socket = null;
             cancelSlowTimer();
-            releaseDrainWaiter();
+            // The agent loop waiting for the old socket to drain keeps waiting: released now, its
+            // paused model stream would send what it buffered while no socket is attached, and
+            // those frames, newer than `missed`, would reach only the replay buffer.
             old.close((short) 4000, "resumed_elsewhere");
           }
           cancelGrace();
           attach(next);
           missed.get().forEach(next::writeTextMessage);
+          // Now the loop may stream on, behind the missed frames; unless they filled the new
+          // socket, whose drain handler then releases it.
+          if (queueFull(next)) {
+            checkSlowClient(next);
+          } else {
+            releaseDrainWaiter();
+          }
         });
   }
 
