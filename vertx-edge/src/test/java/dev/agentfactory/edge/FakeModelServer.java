@@ -3,9 +3,11 @@ package dev.agentfactory.edge;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import java.util.List;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -22,15 +24,22 @@ final class FakeModelServer implements AutoCloseable {
 
   /**
    * One model answer: a tool call ({@code tool} and its arguments) or a final {@code text}; with
-   * {@code hang}, the first piece of {@code text} and then silence, the response never ending.
+   * {@code hang}, the first piece of {@code text} and then silence, the response never ending; with
+   * {@code release}, the answer only once that completes.
    */
-  record Step(String tool, String arguments, String text, boolean hang) {
+  record Step(
+      String tool, String arguments, String text, boolean hang, CompletionStage<?> release) {
     Step(String tool, String arguments, String text) {
-      this(tool, arguments, text, false);
+      this(tool, arguments, text, false, null);
     }
 
     static Step hang(String firstText) {
-      return new Step(null, null, firstText, true);
+      return new Step(null, null, firstText, true, null);
+    }
+
+    /** The answer {@code text}, held back until the test completes {@code release}. */
+    static Step heldUntil(CompletionStage<?> release, String text) {
+      return new Step(null, null, text, false, release);
     }
 
     static Step call(String tool, String arguments) {
@@ -71,6 +80,14 @@ final class FakeModelServer implements AutoCloseable {
                                   .putHeader("content-type", "text/event-stream");
                               if (step.hang()) {
                                 req.response().write(firstEvent(step));
+                              } else if (step.release() != null) {
+                                Step held = step;
+                                Context context = vertx.getOrCreateContext();
+                                step.release()
+                                    .whenComplete(
+                                        (v, e) ->
+                                            context.runOnContext(
+                                                x -> req.response().end(events(held))));
                               } else {
                                 req.response().end(events(step));
                               }

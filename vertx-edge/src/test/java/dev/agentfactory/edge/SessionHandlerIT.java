@@ -23,6 +23,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.BodyHandler;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -68,6 +69,9 @@ class SessionHandlerIT {
   private EdgeMetrics metrics;
   private SessionHandler sessions;
   private HttpServer edge;
+
+  /** Completes once the edge has handed the test's first HTTP feedback to its session. */
+  private CompletableFuture<Void> feedbackHandled;
 
   @BeforeAll
   static void startPool() throws Exception {
@@ -436,6 +440,46 @@ class SessionHandlerIT {
     }
   }
 
+  /**
+   * Feedback posted over HTTP while the turn it rates still runs waits for that turn, as the
+   * feedback frame does, instead of answering 404 unknown_turn.
+   */
+  @Test
+  void httpFeedbackOnATurnStillRunningIsAnsweredOnceTheTurnIsRecorded() throws Exception {
+    startEdge(100, Duration.ofSeconds(30));
+    CompletableFuture<Void> answer = new CompletableFuture<>();
+    model.script(Step.heldUntil(answer, "forty-two"));
+    int asked = model.requests().size();
+    try (FrameClient client =
+        new FrameClient(
+            URI.create("ws://127.0.0.1:" + edge.actualPort() + "/v1/sessions?agent=runner"))) {
+      String id = client.next(WAIT).get("session_id").asText();
+      client.send("{\"v\":1,\"type\":\"message\",\"id\":\"q1\",\"content\":\"6*7?\"}");
+      assertThat(eventually(() -> model.requests().size() > asked))
+          .as("the turn runs, the model's answer held back")
+          .isTrue();
+
+      CompletableFuture<HttpResponse<String>> posted =
+          TestHttp.client()
+              .sendAsync(
+                  HttpRequest.newBuilder(URI.create(base() + "/v1/sessions/" + id + "/feedback"))
+                      .header("content-type", "application/json")
+                      .POST(
+                          HttpRequest.BodyPublishers.ofString(
+                              "{\"turn_id\":\"q1\",\"rating\":\"up\"}"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
+      feedbackHandled.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+      answer.complete(null); // the turn ends after its session has the feedback
+
+      HttpResponse<String> response = posted.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+      assertThat(response.statusCode()).as(response.body()).isEqualTo(201);
+      assertThat(JSON.readTree(response.body()).get("turn_id").asText()).isEqualTo("q1");
+      assertThat(last(client.until(SessionHandlerIT::endsATurn, WAIT)).get("type").asText())
+          .isEqualTo("turn.completed");
+    }
+  }
+
   @Test
   void anAgentsCommandIsStoppedAtTheTurnsMaxWallTime() throws Exception {
     startEdge(100, Duration.ofSeconds(30));
@@ -530,6 +574,16 @@ class SessionHandlerIT {
     Router router = Router.router(vertx);
     router.get("/v1/sessions").handler(sessions::open);
     router.get("/v1/sessions/:id").handler(sessions::resume);
+    CompletableFuture<Void> handled = new CompletableFuture<>();
+    feedbackHandled = handled;
+    router
+        .post("/v1/sessions/:id/feedback")
+        .handler(BodyHandler.create(false))
+        .handler(
+            ctx -> {
+              sessions.feedback(ctx);
+              handled.complete(null);
+            });
     edge =
         SessionShutdownIT.await(
             vertx.createHttpServer(options).requestHandler(router).listen(0, "127.0.0.1"));

@@ -434,44 +434,23 @@ final class Session {
       enqueue(exec.id(), () -> sandbox().transform(ar -> leased(exec, ar)));
     } else if (frame instanceof ClientFrame.Feedback feedback) {
       metrics.frameReceived("feedback");
-      if (pending >= MAX_PENDING) {
-        send(
-            new ServerFrame.Error(
-                feedback.id(),
-                "too_many_pending",
-                MAX_PENDING + " requests are already queued; wait for their answers",
-                null,
-                false));
-        return;
-      }
-      // Behind the work queued before it, so feedback on a command sent just before finds it.
-      pending++;
-      tail =
-          tail.transform(
-              ar ->
-                  recordFeedback(feedback)
-                      .andThen(
-                          done -> {
-                            if (done.succeeded()) {
-                              send(feedbackRecorded(feedback, done.result()));
-                            } else if (done.cause() instanceof FrameException e) {
-                              send(e.toFrame());
-                            } else {
-                              send(
-                                  new ServerFrame.Error(
-                                      feedback.id(),
-                                      "event_not_recorded",
-                                      String.valueOf(done.cause().getMessage()),
-                                      null,
-                                      false));
-                            }
-                          })
-                      .transform(
-                          done -> {
-                            pending--;
-                            touch();
-                            return Future.succeededFuture();
-                          }));
+      feedbackInOrder(feedback)
+          .onComplete(
+              done -> {
+                if (done.succeeded()) {
+                  send(feedbackRecorded(feedback, done.result()));
+                } else if (done.cause() instanceof FrameException e) {
+                  send(e.toFrame());
+                } else {
+                  send(
+                      new ServerFrame.Error(
+                          feedback.id(),
+                          "event_not_recorded",
+                          String.valueOf(done.cause().getMessage()),
+                          null,
+                          false));
+                }
+              });
     } else if (frame instanceof ClientFrame.Message message) {
       metrics.frameReceived("message");
       if (agent == null) {
@@ -486,6 +465,41 @@ final class Session {
         enqueue(message.id(), () -> runTurn(message));
       }
     }
+  }
+
+  /**
+   * Records feedback behind the work queued before it, so feedback on a command or message sent
+   * just before finds its turn; the frame and {@code POST /v1/sessions/{id}/feedback} alike. From
+   * any thread. Fails as {@link #recordFeedback} does, or with {@code too_many_pending} when
+   * {@value #MAX_PENDING} requests already wait.
+   */
+  Future<FeedbackRecord> feedbackInOrder(ClientFrame.Feedback feedback) {
+    Promise<FeedbackRecord> result = Promise.promise();
+    onContext(
+        () -> {
+          if (pending >= MAX_PENDING) {
+            result.fail(
+                new FrameException(
+                    "too_many_pending",
+                    MAX_PENDING + " requests are already queued; wait for their answers",
+                    null,
+                    feedback.id()));
+            return;
+          }
+          pending++;
+          tail =
+              tail.transform(
+                  ar ->
+                      recordFeedback(feedback)
+                          .andThen(result)
+                          .transform(
+                              done -> {
+                                pending--;
+                                touch();
+                                return Future.succeededFuture();
+                              }));
+        });
+    return result.future();
   }
 
   /** Queues work behind whatever runs now. */
@@ -822,7 +836,7 @@ final class Session {
    * turn_id}) if the session has no recorded turn with that id, {@code turn_not_recorded} if that
    * turn's own event never reached Kafka, {@code event_not_recorded} if the feedback's did not.
    */
-  public Future<FeedbackRecord> recordFeedback(ClientFrame.Feedback feedback) {
+  private Future<FeedbackRecord> recordFeedback(ClientFrame.Feedback feedback) {
     Promise<FeedbackRecord> result = Promise.promise();
     onContext(
         () -> {

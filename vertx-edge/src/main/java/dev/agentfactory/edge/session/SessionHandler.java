@@ -278,7 +278,7 @@ public final class SessionHandler {
       return;
     }
     session
-        .recordFeedback(feedback)
+        .feedbackInOrder(feedback)
         .onSuccess(record -> recorded(ctx, feedback, record))
         .onFailure(
             e -> {
@@ -409,7 +409,9 @@ public final class SessionHandler {
   }
 
   private static void feedbackFailed(RoutingContext ctx, Throwable e) {
-    if (e instanceof FrameException f) {
+    if (e instanceof FrameException f && f.code().equals("too_many_pending")) {
+      ApiErrors.tooMany(ctx, f.code(), f.getMessage(), 1000);
+    } else if (e instanceof FrameException f) {
       int status =
           switch (f.code()) {
             case "unknown_turn" -> 404;
