@@ -32,12 +32,13 @@ public record PreferenceRow(
 
   /**
    * The row if the event is a comparison: it has a rejected alternative, a user message and a
-   * response after it, and is not an evaluation example.
+   * response after it, and is not an evaluation example; nor a turn cut short, whose response would
+   * be the chosen one.
    */
   public static Optional<PreferenceRow> derive(Interaction event, String scrubPolicy) {
     List<SftMessage> rejected =
         event.feedback().map(Feedback::rejected).map(Conversation::of).orElse(List.of());
-    if (rejected.isEmpty() || event.isEvalExample()) {
+    if (rejected.isEmpty() || event.isEvalExample() || !event.isCompleted()) {
       return Optional.empty();
     }
     return Conversation.of(event)

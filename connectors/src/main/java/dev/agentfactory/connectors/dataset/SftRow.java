@@ -32,13 +32,13 @@ public record SftRow(Provenance provenance, List<SftMessage> messages) implement
 
   /**
    * The row if the event belongs in the {@code sft} dataset: not an evaluation example (kept out of
-   * training) and not rated down (not behaviour to imitate).
+   * training), not rated down and not a turn cut short (neither is behaviour to imitate).
    */
   public static Optional<SftRow> derive(Interaction event, String scrubPolicy) {
     boolean ratedDown =
         event.feedback().flatMap(f -> f.rating()).map(r -> r == Rating.DOWN).orElse(false);
     // An amendment repeats a turn whose original event already made its sft row.
-    if (event.isEvalExample() || ratedDown || event.isAmendment()) {
+    if (event.isEvalExample() || ratedDown || event.isAmendment() || !event.isCompleted()) {
       return Optional.empty();
     }
     return Optional.of(from(event, scrubPolicy));

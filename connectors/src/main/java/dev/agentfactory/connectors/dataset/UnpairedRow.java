@@ -27,11 +27,13 @@ public record UnpairedRow(
 
   /**
    * The row if the event is rated, has a user message and a response after it, and is not an
-   * evaluation example.
+   * evaluation example. A turn cut short is only ever a negative example: rated up, it has none.
    */
   public static Optional<UnpairedRow> derive(Interaction event, String scrubPolicy) {
     Optional<Rating> rating = event.feedback().flatMap(f -> f.rating());
-    if (rating.isEmpty() || event.isEvalExample()) {
+    if (rating.isEmpty()
+        || event.isEvalExample()
+        || (!event.isCompleted() && rating.get() == Rating.UP)) {
       return Optional.empty();
     }
     return Conversation.of(event)

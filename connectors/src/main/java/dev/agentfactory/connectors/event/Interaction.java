@@ -44,6 +44,8 @@ import java.util.function.UnaryOperator;
  * @param amends {@code amends_event_id}: this event adds feedback or a reference to the earlier
  *     event of the same turn with that id; it is not a turn of its own (see {@link #isAmendment})
  * @param piiSpans {@code pii_spans}, what the pipeline's scrubber found (set by the pipeline)
+ * @param outcome {@code outcome}, how the turn ended; {@link TurnOutcome#COMPLETED} unless it was
+ *     cut short (see {@link #isCompleted})
  */
 public record Interaction(
     int schemaVersion,
@@ -64,7 +66,8 @@ public record Interaction(
     Optional<Feedback> feedback,
     Optional<Reference> reference,
     Optional<UUID> amends,
-    List<PiiFinding> piiSpans) {
+    List<PiiFinding> piiSpans,
+    TurnOutcome outcome) {
 
   /** The only schema version this code writes and accepts. */
   public static final int SCHEMA_VERSION = 1;
@@ -109,6 +112,51 @@ public record Interaction(
       throw new InvalidEventException("amends_event_id", "must not be the event's own event_id");
     }
     piiSpans = List.copyOf(Checks.notNull("pii_spans", piiSpans));
+    Checks.notNull("outcome", outcome);
+  }
+
+  /** A completed turn: the schema as it was before the optional {@code outcome}. */
+  public Interaction(
+      int schemaVersion,
+      UUID eventId,
+      String sessionId,
+      int turn,
+      String tenant,
+      String agentName,
+      String agentVersion,
+      String operationName,
+      Instant createdAt,
+      List<Message> messages,
+      List<ToolCall> toolCalls,
+      Optional<String> model,
+      Optional<Usage> usage,
+      long latencyMs,
+      Optional<String> traceId,
+      Optional<Feedback> feedback,
+      Optional<Reference> reference,
+      Optional<UUID> amends,
+      List<PiiFinding> piiSpans) {
+    this(
+        schemaVersion,
+        eventId,
+        sessionId,
+        turn,
+        tenant,
+        agentName,
+        agentVersion,
+        operationName,
+        createdAt,
+        messages,
+        toolCalls,
+        model,
+        usage,
+        latencyMs,
+        traceId,
+        feedback,
+        reference,
+        amends,
+        piiSpans,
+        TurnOutcome.COMPLETED);
   }
 
   /**
@@ -231,7 +279,8 @@ public record Interaction(
         Optional.ofNullable(feedback),
         Optional.ofNullable(reference),
         Optional.of(eventId),
-        piiSpans);
+        piiSpans,
+        outcome);
   }
 
   private static void checkTraceId(String id) {
@@ -240,6 +289,15 @@ public record Interaction(
           "trace_id",
           "must be 32 lower-case hex digits, not all zero, but was " + Checks.quote(id));
     }
+  }
+
+  /**
+   * Whether the turn ran to its end. One cut short (a limit, a model error, tools that could not be
+   * listed, its session ending) is still recorded, with what it did and used so far, but its last
+   * assistant message is no final answer: the pipeline makes no {@code sft} row of it.
+   */
+  public boolean isCompleted() {
+    return outcome == TurnOutcome.COMPLETED;
   }
 
   /** A turn marked as an evaluation example goes only to the {@code eval} dataset. */
@@ -354,7 +412,8 @@ public record Interaction(
         newFeedback,
         newReference,
         amends,
-        piiSpans);
+        piiSpans,
+        outcome);
   }
 
   /** Returns a copy with other tool calls (the scrubbers rewrite arguments). */
@@ -378,7 +437,8 @@ public record Interaction(
         feedback,
         reference,
         amends,
-        piiSpans);
+        piiSpans,
+        outcome);
   }
 
   /** Returns a copy recording what the scrubber found, replacing any earlier findings. */
@@ -402,7 +462,8 @@ public record Interaction(
         feedback,
         reference,
         amends,
-        spans);
+        spans,
+        outcome);
   }
 
   /** Mutable builder; {@link #build()} validates. Not thread-safe. */
@@ -424,8 +485,15 @@ public record Interaction(
     private Feedback feedback;
     private Reference reference;
     private UUID amends;
+    private TurnOutcome outcome = TurnOutcome.COMPLETED;
 
     private Builder() {}
+
+    /** How the turn ended; {@link TurnOutcome#COMPLETED} unless set. */
+    public Builder outcome(TurnOutcome outcome) {
+      this.outcome = outcome;
+      return this;
+    }
 
     /** Marks the event as an amendment of the event {@code eventId} (see {@link #isAmendment}). */
     public Builder amends(UUID eventId) {
@@ -536,7 +604,8 @@ public record Interaction(
           Optional.ofNullable(feedback),
           Optional.ofNullable(reference),
           Optional.ofNullable(amends),
-          List.of());
+          List.of(),
+          outcome);
     }
   }
 }

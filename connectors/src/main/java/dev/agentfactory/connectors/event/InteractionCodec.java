@@ -71,6 +71,7 @@ public final class InteractionCodec {
   static final String ACTION = "action";
   static final String FIELD = "field";
   static final String MESSAGE_INDEX = "message_index";
+  static final String OUTCOME = "outcome";
 
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
@@ -135,6 +136,10 @@ public final class InteractionCodec {
               reference.put(EVAL, r.eval());
             });
     event.amends().ifPresent(a -> root.put(AMENDS, a.toString()));
+    if (!event.isCompleted()) {
+      // only then: a completed turn's event is what it was before the field existed
+      root.put(OUTCOME, event.outcome().json());
+    }
     if (!event.piiSpans().isEmpty()) {
       ArrayNode spans = root.putArray(PII_SPANS);
       for (PiiFinding f : event.piiSpans()) {
@@ -222,7 +227,13 @@ public final class InteractionCodec {
         feedback(root),
         reference(root),
         amends(root),
-        piiSpans(root));
+        piiSpans(root),
+        outcome(root));
+  }
+
+  private static TurnOutcome outcome(JsonNode root) {
+    String text = optionalText(root, OUTCOME, "");
+    return text == null ? TurnOutcome.COMPLETED : TurnOutcome.fromJson(OUTCOME, text);
   }
 
   private static Optional<UUID> amends(JsonNode root) {

@@ -8,6 +8,7 @@ import dev.agentfactory.connectors.event.Message;
 import dev.agentfactory.connectors.event.PiiFinding;
 import dev.agentfactory.connectors.event.Rating;
 import dev.agentfactory.connectors.event.Reference;
+import dev.agentfactory.connectors.event.TurnOutcome;
 import java.time.Duration;
 import java.util.EnumSet;
 import java.util.List;
@@ -71,6 +72,32 @@ class DatasetRowsTest {
         .containsExactly("user_rating=down", "user_comment=it is Paris, not Lyon");
     assertThat(kindsOf(compared)).containsExactly(DatasetKind.PREFERENCE);
     assertThat(kindsOf(referenced)).containsExactly(DatasetKind.RFT);
+  }
+
+  @Test
+  void aTurnCutShortIsNeverImitatedButStillANegativeExampleOrAPrompt() {
+    Interaction cut = chat().outcome(TurnOutcome.LIMIT_EXCEEDED).build();
+    assertThat(kindsOf(cut)).isEmpty();
+
+    Interaction down =
+        cut.amendedWith(java.util.UUID.randomUUID(), Feedback.rated(Rating.DOWN), null);
+    assertThat(kindsOf(down)).containsExactly(DatasetKind.UNPAIRED);
+    assertThat(UnpairedRow.derive(down, POLICY).orElseThrow().label()).isFalse();
+    assertThat(
+            kindsOf(cut.amendedWith(java.util.UUID.randomUUID(), Feedback.rated(Rating.UP), null)))
+        .isEmpty();
+    assertThat(
+            kindsOf(
+                cut.amendedWith(
+                    java.util.UUID.randomUUID(),
+                    Feedback.preferredOver(List.of(Message.assistant("Lyon"))),
+                    null)))
+        .isEmpty();
+    assertThat(
+            kindsOf(
+                cut.amendedWith(
+                    java.util.UUID.randomUUID(), null, Reference.groundTruth("Paris", null))))
+        .containsExactly(DatasetKind.RFT);
   }
 
   @Test

@@ -284,6 +284,48 @@ class InteractionCodecTest {
   }
 
   @Test
+  void aTurnCutShortCarriesItsOutcomeThroughARoundTripAndItsAmendments() throws Exception {
+    Interaction cut =
+        Interaction.builder()
+            .sessionId("sess-3")
+            .tenant("acme")
+            .agent("helper", "1.2.0")
+            .message(Message.user("count to a million"))
+            .usage(40, 12)
+            .outcome(TurnOutcome.LIMIT_EXCEEDED)
+            .build();
+    ObjectNode json = (ObjectNode) JSON.readTree(codec.toJson(cut));
+    assertThat(json.get("outcome").textValue()).isEqualTo("limit_exceeded");
+    Interaction back = codec.parse(codec.toJson(cut));
+    assertThat(back).isEqualTo(cut);
+    assertThat(back.isCompleted()).isFalse();
+
+    Interaction amendment = cut.amendedWith(UUID.randomUUID(), Feedback.rated(Rating.DOWN), null);
+    assertThat(amendment.outcome()).isEqualTo(TurnOutcome.LIMIT_EXCEEDED);
+    assertThat(amendment.withRewrittenText((String text) -> text.toUpperCase()).outcome())
+        .isEqualTo(TurnOutcome.LIMIT_EXCEEDED);
+    assertThat(amendment.withPiiSpans(List.of()).withToolCalls(List.of()).outcome())
+        .isEqualTo(TurnOutcome.LIMIT_EXCEEDED);
+  }
+
+  @Test
+  void aCompletedTurnWritesNoOutcomeAndAnEventWithoutOneIsCompleted() throws Exception {
+    ObjectNode json = (ObjectNode) JSON.readTree(codec.toJson(chat()));
+    assertThat(json.has("outcome")).isFalse();
+    assertThat(codec.parse(JSON.writeValueAsBytes(json)).outcome())
+        .isEqualTo(TurnOutcome.COMPLETED);
+    json.put("outcome", "completed");
+    assertThat(codec.parse(JSON.writeValueAsBytes(json))).isEqualTo(chat());
+  }
+
+  @Test
+  void anUnknownOutcomeNamesTheField() throws Exception {
+    ObjectNode json = (ObjectNode) JSON.readTree(codec.toJson(chat()));
+    json.put("outcome", "exploded");
+    assertRejected(json, "outcome", "must be one of completed, limit_exceeded");
+  }
+
+  @Test
   void referenceEvalDefaultsToFalse() throws Exception {
     ObjectNode json = (ObjectNode) JSON.readTree(codec.toJson(chat()));
     json.putObject("reference").put("answer", "42");

@@ -6,6 +6,7 @@ import dev.agentfactory.connectors.event.Message;
 import dev.agentfactory.connectors.event.Role;
 import dev.agentfactory.connectors.event.ToolCall;
 import dev.agentfactory.connectors.event.ToolCallStatus;
+import dev.agentfactory.connectors.event.TurnOutcome;
 import java.util.List;
 import java.util.Locale;
 import java.util.regex.Pattern;
@@ -22,7 +23,7 @@ import java.util.regex.Pattern;
 public final class RuleLabeler {
 
   /** The version of these rules; bump it when a rule changes what it returns. */
-  public static final String VERSION = "rules-v1";
+  public static final String VERSION = "rules-v2";
 
   public static final String TOOL_ERROR = "tool_error";
   public static final String TASK_SUCCESS = "task_success";
@@ -73,11 +74,19 @@ public final class RuleLabeler {
   }
 
   /**
-   * {@code success}, {@code failure} or {@code unknown}: a turn fails when the assistant refused or
-   * its last tool call failed; it succeeds when it ended with an answer from the assistant or with
-   * a successful tool call; otherwise (e.g. only a user message) nobody can tell.
+   * {@code success}, {@code failure} or {@code unknown}: a turn fails when it was cut short by a
+   * limit, a model error or tools that could not be listed, when the assistant refused or when its
+   * last tool call failed; it succeeds when it ended with an answer from the assistant or with a
+   * successful tool call; otherwise (e.g. only a user message, or a turn cancelled because its
+   * session ended) nobody can tell.
    */
   public static String taskSuccess(Interaction event, boolean refusal) {
+    if (event.outcome() == TurnOutcome.CANCELLED) {
+      return "unknown";
+    }
+    if (!event.isCompleted()) {
+      return "failure";
+    }
     List<ToolCall> calls = event.toolCalls();
     if (refusal || (!calls.isEmpty() && failed(calls.get(calls.size() - 1)))) {
       return "failure";

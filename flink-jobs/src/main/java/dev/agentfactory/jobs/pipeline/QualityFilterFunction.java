@@ -107,10 +107,12 @@ public final class QualityFilterFunction
       throws Exception {
     Optional<DropReason> reason = rules.check(event);
     Fingerprint fingerprint = null;
-    if (reason.isEmpty() && event.isAmendment()) {
+    if (reason.isEmpty() && (event.isAmendment() || !event.isCompleted())) {
       // Feedback or a reference for a turn kept before repeats that turn on purpose: its content
       // is not compared with the turns'. Only the same amendment again (a retry: the edge derives
-      // its event id from the turn and the feedback) is a duplicate.
+      // its event id from the turn and the feedback) is a duplicate. A turn cut short makes no
+      // sft row: compared, it would hide a complete turn with the same content, or be hidden by
+      // one (and the live evaluation would not count it); only its own event again is dropped.
       fingerprint = new Fingerprint(amendmentHash(event), new int[0], false);
       reason = duplicateOf(fingerprint);
     } else if (reason.isEmpty()) {
@@ -163,7 +165,10 @@ public final class QualityFilterFunction
     }
   }
 
-  /** The first 64 bits of SHA-256 over the amendment's event id, in its own hash domain. */
+  /**
+   * The first 64 bits of SHA-256 over the event id of an amendment or a turn cut short, in a hash
+   * domain of its own.
+   */
   static long amendmentHash(Interaction event) {
     try {
       byte[] digest =

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.agentfactory.connectors.dataset.Label;
 import dev.agentfactory.connectors.event.Interaction;
 import dev.agentfactory.connectors.event.Message;
+import dev.agentfactory.connectors.event.TurnOutcome;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -61,6 +62,22 @@ class RuleLabelerTest {
   }
 
   @Test
+  void aTurnCutShortIsNoSuccessWhateverItSaidLast() {
+    for (TurnOutcome outcome :
+        List.of(
+            TurnOutcome.LIMIT_EXCEEDED, TurnOutcome.MODEL_ERROR, TurnOutcome.TOOL_UNAVAILABLE)) {
+      assertThat(values(cut("list the files", "Here they are: a.txt", outcome)))
+          .as(outcome.json())
+          .containsEntry(RuleLabeler.TASK_SUCCESS, "failure");
+    }
+    // its session ended under it: nobody can tell how it would have gone
+    assertThat(values(cut("list the files", "Here they are: a.txt", TurnOutcome.CANCELLED)))
+        .containsEntry(RuleLabeler.TASK_SUCCESS, "unknown");
+    assertThat(values(cut("list the files", "Here they are: a.txt", TurnOutcome.COMPLETED)))
+        .containsEntry(RuleLabeler.TASK_SUCCESS, "success");
+  }
+
+  @Test
   void latencyBucketsHaveFixedEdges() {
     assertThat(RuleLabeler.latencyBucket(999)).isEqualTo("lt_1s");
     assertThat(RuleLabeler.latencyBucket(1_000)).isEqualTo("1s_5s");
@@ -88,6 +105,17 @@ class RuleLabelerTest {
         .message(Message.user(user))
         .message(Message.assistant(assistant))
         .latencyMs(latencyMs)
+        .build();
+  }
+
+  private static Interaction cut(String user, String assistant, TurnOutcome outcome) {
+    return Interaction.builder()
+        .sessionId("s")
+        .tenant("t")
+        .agent("a", "1")
+        .message(Message.user(user))
+        .message(Message.assistant(assistant))
+        .outcome(outcome)
         .build();
   }
 

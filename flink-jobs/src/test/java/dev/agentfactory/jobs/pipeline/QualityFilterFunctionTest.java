@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.agentfactory.connectors.event.Interaction;
 import dev.agentfactory.connectors.event.Message;
+import dev.agentfactory.connectors.event.TurnOutcome;
 import dev.agentfactory.jobs.quality.DropReason;
 import dev.agentfactory.jobs.quality.QualityConfig;
 import dev.agentfactory.jobs.quality.QualityDrop;
@@ -112,6 +113,32 @@ class QualityFilterFunctionTest {
     assertThat(dropped())
         .extracting(q -> q.reason() + " " + q.event().isAmendment())
         .containsExactly("DUPLICATE true", "DUPLICATE false");
+  }
+
+  @Test
+  void aTurnCutShortIsNeitherComparedWithCompleteTurnsNorHidesOne() throws Exception {
+    Interaction cut = chat("s1", "count files", TurnOutcome.LIMIT_EXCEEDED);
+    process(cut);
+    process(chat("s2", "count files", TurnOutcome.COMPLETED)); // its sft row must not be lost
+    process(chat("s3", "count files", TurnOutcome.MODEL_ERROR)); // still counted as a turn
+    process(cut); // the same event again: a retry
+
+    assertThat(kept()).extracting(Interaction::sessionId).containsExactly("s1", "s2", "s3");
+    assertThat(dropped())
+        .extracting(q -> q.reason() + " " + q.event().sessionId())
+        .containsExactly("DUPLICATE s1");
+  }
+
+  @Test
+  void aTurnCutShortSurvivesTheShuffleBeforeTheFilter() throws Exception {
+    Interaction event = chat("s", "what is 2+2?", TurnOutcome.CANCELLED);
+    TypeSerializer<Interaction> serializer =
+        TypeInformation.of(Interaction.class)
+            .createSerializer(new ExecutionConfig().getSerializerConfig());
+    DataOutputSerializer out = new DataOutputSerializer(256);
+    serializer.serialize(event, out);
+    assertThat(serializer.deserialize(new DataInputDeserializer(out.getCopyOfBuffer())))
+        .isEqualTo(event);
   }
 
   @Test
@@ -239,6 +266,18 @@ class QualityFilterFunctionTest {
 
   private long counter(String name) {
     return ((Counter) metrics.get(name)).getCount();
+  }
+
+  private static Interaction chat(String session, String question, TurnOutcome outcome) {
+    return Interaction.builder()
+        .sessionId(session)
+        .tenant("acme")
+        .agent("calc", "1")
+        .message(Message.user(question))
+        .message(Message.assistant("let me look at the files in the workspace first"))
+        .usage(30, 12)
+        .outcome(outcome)
+        .build();
   }
 
   private static Interaction command(String tenant, String session, String command, String out) {
