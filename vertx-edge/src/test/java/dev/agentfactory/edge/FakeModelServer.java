@@ -11,6 +11,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A stand-in for a hosted LLM (the one mock these tests allow): a real HTTP server speaking the
@@ -37,9 +38,11 @@ final class FakeModelServer implements AutoCloseable {
       return new Step(null, null, firstText, true, null);
     }
 
-    /** The answer {@code text}, held back until the test completes {@code release}. */
-    static Step heldUntil(CompletionStage<?> release, String text) {
-      return new Step(null, null, text, false, release);
+    /**
+     * {@code step} (a tool call or an answer), held back until the test completes {@code release}.
+     */
+    static Step held(CompletionStage<?> release, Step step) {
+      return new Step(step.tool(), step.arguments(), step.text(), false, release);
     }
 
     static Step call(String tool, String arguments) {
@@ -55,6 +58,7 @@ final class FakeModelServer implements AutoCloseable {
   private final ConcurrentLinkedQueue<Step> script = new ConcurrentLinkedQueue<>();
   private final List<JsonNode> requests = new CopyOnWriteArrayList<>();
   private int calls;
+  private final AtomicInteger dropped = new AtomicInteger();
 
   FakeModelServer(Vertx vertx) throws Exception {
     server =
@@ -77,7 +81,9 @@ final class FakeModelServer implements AutoCloseable {
                               }
                               req.response()
                                   .setChunked(true)
-                                  .putHeader("content-type", "text/event-stream");
+                                  .putHeader("content-type", "text/event-stream")
+                                  // only while it streams: the caller dropped the call
+                                  .closeHandler(v -> dropped.incrementAndGet());
                               if (step.hang()) {
                                 req.response().write(firstEvent(step));
                               } else if (step.release() != null) {
@@ -87,7 +93,11 @@ final class FakeModelServer implements AutoCloseable {
                                     .whenComplete(
                                         (v, e) ->
                                             context.runOnContext(
-                                                x -> req.response().end(events(held))));
+                                                x -> {
+                                                  if (!req.response().closed()) {
+                                                    req.response().end(events(held));
+                                                  }
+                                                }));
                               } else {
                                 req.response().end(events(step));
                               }
@@ -106,8 +116,18 @@ final class FakeModelServer implements AutoCloseable {
     script.addAll(List.of(steps));
   }
 
+  /** Forgets the steps a test scripted but its agent never asked for. */
+  void clearScript() {
+    script.clear();
+  }
+
   List<JsonNode> requests() {
     return requests;
+  }
+
+  /** How many calls their caller dropped (closed the connection) before the answer ended. */
+  int dropped() {
+    return dropped.get();
   }
 
   private synchronized String events(Step step) {

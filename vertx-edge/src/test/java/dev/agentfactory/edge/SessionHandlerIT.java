@@ -5,12 +5,17 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agentfactory.connectors.event.Interaction;
+import dev.agentfactory.connectors.event.ToolCallStatus;
+import dev.agentfactory.connectors.event.TurnOutcome;
+import dev.agentfactory.connectors.event.Usage;
 import dev.agentfactory.edge.FakeModelServer.Step;
 import dev.agentfactory.edge.agent.AgentRegistry;
 import dev.agentfactory.edge.agent.AgentSpecCodec;
 import dev.agentfactory.edge.agent.JdbcAgentStore;
 import dev.agentfactory.edge.agent.ModelProviders;
 import dev.agentfactory.edge.metrics.EdgeMetrics;
+import dev.agentfactory.edge.session.KafkaInteractionRecorder;
 import dev.agentfactory.edge.session.SessionHandler;
 import dev.agentfactory.edge.session.SessionSettings;
 import dev.agentfactory.sandbox.Sandbox;
@@ -39,6 +44,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;
@@ -69,6 +75,9 @@ class SessionHandlerIT {
   private EdgeMetrics metrics;
   private SessionHandler sessions;
   private HttpServer edge;
+
+  /** The interaction events the sessions recorded, in order. */
+  private final List<Interaction> recorded = new CopyOnWriteArrayList<>();
 
   /** Completes once the edge has handed the test's first HTTP feedback to its session. */
   private CompletableFuture<Void> feedbackHandled;
@@ -448,7 +457,7 @@ class SessionHandlerIT {
   void httpFeedbackOnATurnStillRunningIsAnsweredOnceTheTurnIsRecorded() throws Exception {
     startEdge(100, Duration.ofSeconds(30));
     CompletableFuture<Void> answer = new CompletableFuture<>();
-    model.script(Step.heldUntil(answer, "forty-two"));
+    model.script(Step.held(answer, Step.answer("forty-two")));
     int asked = model.requests().size();
     try (FrameClient client =
         new FrameClient(
@@ -477,6 +486,39 @@ class SessionHandlerIT {
       assertThat(JSON.readTree(response.body()).get("turn_id").asText()).isEqualTo("q1");
       assertThat(last(client.until(SessionHandlerIT::endsATurn, WAIT)).get("type").asText())
           .isEqualTo("turn.completed");
+    }
+  }
+
+  /**
+   * A turn that hits a limit is an interaction all the same: its event says how it ended and has
+   * the tool calls it ran and the tokens it used.
+   */
+  @Test
+  void aTurnThatHitsALimitIsRecordedWithItsOutcomeToolCallsAndUsage() throws Exception {
+    startEdge(100, Duration.ofSeconds(30));
+    // runner's max_turns is 5: each of its 5 model calls asks for one more command
+    for (int i = 0; i < 5; i++) {
+      model.script(Step.call("sandbox_exec", "{\"command\":\"echo " + i + "\"}"));
+    }
+    try (FrameClient client = open("/v1/sessions?agent=runner")) {
+      client.send("{\"v\":1,\"type\":\"message\",\"id\":\"q1\",\"content\":\"loop\"}");
+      JsonNode end = last(client.until(SessionHandlerIT::endsATurn, WAIT));
+      assertThat(end.get("code").asText()).as(end.toString()).isEqualTo("limit_exceeded");
+      // the session records a turn before it answers what the client sends next
+      client.send("{\"v\":1,\"type\":\"ping\",\"id\":\"p1\"}");
+      client.until(f -> f.get("type").asText().equals("pong"), WAIT);
+
+      assertThat(recorded).hasSize(1);
+      Interaction event = recorded.get(0);
+      assertThat(event.outcome()).isEqualTo(TurnOutcome.LIMIT_EXCEEDED);
+      assertThat(event.isCompleted()).isFalse();
+      assertThat(event.messages()).first().extracting(m -> m.content()).isEqualTo("loop");
+      assertThat(event.toolCalls())
+          .extracting(c -> c.output())
+          .containsExactly("0\n", "1\n", "2\n", "3\n", "4\n");
+      assertThat(event.toolCalls()).extracting(c -> c.status()).containsOnly(ToolCallStatus.OK);
+      assertThat(event.usage()).contains(new Usage(50, 25));
+      assertThat(event.model()).contains("fake-model");
     }
   }
 
@@ -558,13 +600,17 @@ class SessionHandlerIT {
 
   private void startEdge(int quota, Duration slowClient, HttpServerOptions options)
       throws Exception {
+    model.clearScript();
     metrics = new EdgeMetrics();
     leasing = new LocalPoolLeasing(vertx, pool);
     sessions =
         new SessionHandler(
             vertx,
             leasing,
-            record -> Future.succeededFuture(),
+            record -> {
+              recorded.add(KafkaInteractionRecorder.toEvent(record));
+              return Future.succeededFuture();
+            },
             new SessionSettings(
                 64 * 1024, Duration.ofSeconds(30), Duration.ZERO, Duration.ZERO, slowClient),
             quota,

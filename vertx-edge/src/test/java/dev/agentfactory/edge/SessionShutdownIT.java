@@ -3,12 +3,16 @@ package dev.agentfactory.edge;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.agentfactory.connectors.event.Interaction;
+import dev.agentfactory.connectors.event.ToolCallStatus;
+import dev.agentfactory.connectors.event.TurnOutcome;
 import dev.agentfactory.edge.FakeModelServer.Step;
 import dev.agentfactory.edge.agent.AgentRegistry;
 import dev.agentfactory.edge.agent.AgentSpecCodec;
 import dev.agentfactory.edge.agent.JdbcAgentStore;
 import dev.agentfactory.edge.agent.ModelProviders;
 import dev.agentfactory.edge.metrics.EdgeMetrics;
+import dev.agentfactory.edge.session.KafkaInteractionRecorder;
 import dev.agentfactory.edge.session.SessionHandler;
 import dev.agentfactory.edge.session.SessionSettings;
 import dev.agentfactory.sandbox.Sandbox;
@@ -25,7 +29,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
@@ -60,6 +67,9 @@ class SessionShutdownIT {
 
   private SessionHandler sessions;
   private HttpServer edge;
+
+  /** The interaction events the sessions recorded, in order. */
+  private final List<Interaction> recorded = new CopyOnWriteArrayList<>();
 
   @BeforeAll
   static void startPool() throws Exception {
@@ -97,12 +107,16 @@ class SessionShutdownIT {
 
   @BeforeEach
   void startEdge() throws Exception {
+    model.clearScript(); // what an earlier test's cancelled turn never asked for
     leasing = new LocalPoolLeasing(vertx, pool);
     sessions =
         new SessionHandler(
             vertx,
             leasing,
-            record -> Future.succeededFuture(),
+            record -> {
+              recorded.add(KafkaInteractionRecorder.toEvent(record));
+              return Future.succeededFuture();
+            },
             new SessionSettings(
                 64 * 1024,
                 Duration.ofSeconds(30),
@@ -205,6 +219,61 @@ class SessionShutdownIT {
       assertReleased(leasing.leased().get(0));
       assertThat(leasing.leased().get(0).state()).isEqualTo(SandboxState.TERMINATED);
     }
+  }
+
+  /**
+   * The client closes its session while the agent's command runs: the turn stops there (no model
+   * call after it) and is recorded as cancelled, its command as cancelled, not as a made-up failure
+   * the model was then asked about.
+   */
+  @Test
+  void closingASessionWhileAToolCallRunsCancelsTheTurn() throws Exception {
+    // nothing scripted after the call: a model call after it would get "(script exhausted)"
+    model.script(Step.call("sandbox_exec", "{\"command\":\"echo started; sleep 600\"}"));
+    int asked = model.requests().size();
+    try (FrameClient client = open("/v1/sessions?agent=runner")) {
+      client.send("{\"v\":1,\"type\":\"message\",\"id\":\"q1\",\"content\":\"run it\"}");
+      client.until(f -> f.get("type").asText().equals("tool.output"), WAIT);
+    } // a normal close: the session ends
+
+    assertThat(eventually(() -> !recorded.isEmpty())).as("the turn was recorded").isTrue();
+    Interaction turn = recorded.get(0);
+    assertThat(turn.outcome()).isEqualTo(TurnOutcome.CANCELLED);
+    assertThat(turn.toolCalls())
+        .singleElement()
+        .satisfies(c -> assertThat(c.status()).isEqualTo(ToolCallStatus.CANCELLED));
+    assertThat(model.requests()).as("no model call after the end").hasSize(asked + 1);
+    assertReleased(leasing.leased().get(0));
+    assertThat(leasing.leased()).hasSize(1);
+  }
+
+  /**
+   * The client closes its session while the model is still to answer: the model call is dropped,
+   * and the answer, had it come, would start nothing (its tool call would have leased a sandbox for
+   * a session that no longer exists).
+   */
+  @Test
+  void closingASessionWhileTheModelIsAskedCancelsTheModelCallAndLeasesNothing() throws Exception {
+    CompletableFuture<Void> answer = new CompletableFuture<>();
+    model.script(Step.held(answer, Step.call("sandbox_exec", "{\"command\":\"echo late\"}")));
+    int asked = model.requests().size();
+    int dropped = model.dropped();
+    try (FrameClient client = open("/v1/sessions?agent=runner")) {
+      client.send("{\"v\":1,\"type\":\"message\",\"id\":\"q1\",\"content\":\"run it\"}");
+      assertThat(eventually(() -> model.requests().size() > asked)).isTrue();
+    }
+    assertThat(eventually(() -> sessions.liveSessions() == 0)).as("the session ended").isTrue();
+    answer.complete(null); // the model answers only after the end
+
+    assertThat(eventually(() -> !recorded.isEmpty())).as("the turn was recorded").isTrue();
+    Interaction turn = recorded.get(0);
+    assertThat(turn.outcome()).isEqualTo(TurnOutcome.CANCELLED);
+    assertThat(turn.toolCalls()).isEmpty();
+    assertThat(leasing.leased()).as("no sandbox leased").isEmpty();
+    assertThat(model.requests()).hasSize(asked + 1);
+    assertThat(eventually(() -> model.dropped() > dropped))
+        .as("the edge dropped the model call")
+        .isTrue();
   }
 
   @Test

@@ -82,7 +82,11 @@ final class AgentLoop {
     }
   }
 
-  /** What one user message cost and produced, for the interaction event. */
+  /**
+   * What one user message cost and produced, for the interaction event; of a turn cut short (see
+   * {@link AgentTurnException#soFar}), what it got to, {@code lastResponse} null if no model call
+   * finished.
+   */
   record Turn(
       String requestId,
       String userContent,
@@ -115,6 +119,15 @@ final class AgentLoop {
   /** The model call in flight, cancelled when the turn runs out of time; null between calls. */
   private ModelStream inFlight;
 
+  /** Set by {@link #cancel}: no model call, tool call or turn starts any more. */
+  private boolean cancelled;
+
+  /** The running turn's finished model calls so far, for a turn cut short. */
+  private ModelResponse soFarResponse;
+
+  private TokenUsage soFarUsage = TokenUsage.UNKNOWN;
+  private int soFarModelCalls;
+
   AgentLoop(AgentVersion version, ModelProvider provider, Io io, SessionTools tools) {
     this.version = version;
     this.provider = provider;
@@ -129,6 +142,19 @@ final class AgentLoop {
 
   AgentVersion version() {
     return version;
+  }
+
+  /**
+   * The session ended: the running turn stops now, failing with code {@code cancelled} (its model
+   * call is cancelled, as at max_wall_time; a command running in the sandbox ends with the sandbox,
+   * which the session releases), and no later step or tool call starts.
+   */
+  void cancel() {
+    cancelled = true;
+    ModelStream stream = inFlight;
+    if (stream != null) {
+      stream.cancel();
+    }
   }
 
   /** Answers one user message; fails with {@link AgentTurnException} on a limit or model error. */
@@ -157,8 +183,29 @@ final class AgentLoop {
               cancelDeadline.run();
               inFlight = null;
             });
-    step(requestId, content, started, firstNew, new ArrayList<>(), TokenUsage.UNKNOWN, 0, done);
-    return done.future();
+    soFarResponse = null;
+    soFarUsage = TokenUsage.UNKNOWN;
+    soFarModelCalls = 0;
+    List<ToolCallRecord> calls = new ArrayList<>();
+    step(requestId, content, started, firstNew, calls, TokenUsage.UNKNOWN, 0, done);
+    // A turn cut short is recorded too, with what it got to
+    return done.future()
+        .recover(
+            e ->
+                Future.failedFuture(
+                    e instanceof AgentTurnException cut
+                        ? cut.soFar(
+                            new Turn(
+                                requestId,
+                                content,
+                                List.copyOf(
+                                    conversation.subList(firstNew + 1, conversation.size())),
+                                List.copyOf(calls),
+                                soFarResponse,
+                                soFarUsage,
+                                soFarModelCalls,
+                                (System.nanoTime() - started) / 1_000_000))
+                        : e));
   }
 
   private void step(
@@ -171,6 +218,10 @@ final class AgentLoop {
       int modelCalls,
       Promise<Turn> done) {
     AgentSpec.Limits limits = version.spec().limits();
+    if (cancelled) {
+      done.fail(cancelledTurn());
+      return;
+    }
     if (modelCalls >= limits.maxTurns()) {
       done.fail(
           new AgentTurnException(
@@ -238,10 +289,12 @@ final class AgentLoop {
             e -> {
               inFlight = null;
               done.fail(
-                  overtime
-                      ? overWallTime()
-                      : new AgentTurnException(
-                          "model_error", "the model call failed: " + e.getMessage()));
+                  cancelled
+                      ? cancelledTurn()
+                      : overtime
+                          ? overWallTime()
+                          : new AgentTurnException(
+                              "model_error", "the model call failed: " + e.getMessage()));
             })
         .onSuccess(
             response -> {
@@ -250,6 +303,9 @@ final class AgentLoop {
               sessionUsage = sessionUsage.plus(response.usage());
               TokenUsage usage = turnUsage.plus(response.usage());
               int calls2 = modelCalls + 1;
+              soFarResponse = response;
+              soFarUsage = usage;
+              soFarModelCalls = calls2;
               if (response.toolCalls().isEmpty()) {
                 done.complete(
                     new Turn(
@@ -279,6 +335,7 @@ final class AgentLoop {
     ToolCall call = toolCalls.get(index);
     io.send(new ServerFrame.ToolCall(requestId, call.id(), call.name(), call.argumentsJson()));
     return runTool(requestId, call)
+        .map(run -> cancelled ? asCancelled(run) : run)
         .compose(
             run -> {
               io.send(
@@ -298,6 +355,10 @@ final class AgentLoop {
   }
 
   private Future<ToolRun> runTool(String requestId, ToolCall call) {
+    if (cancelled) {
+      return Future.succeededFuture(
+          new ToolRun("cancelled", -1, "", "not run: the session ended", 0));
+    }
     Duration left = timeLeft();
     if (overtime || left.isZero()) {
       // Answered all the same: the model's tool calls each need a result in the conversation
@@ -339,6 +400,16 @@ final class AgentLoop {
             .maxWallTime()
             .minus(Duration.ofNanos(System.nanoTime() - turnStarted));
     return left.compareTo(Duration.ofMillis(1)) < 0 ? Duration.ZERO : left;
+  }
+
+  private static AgentTurnException cancelledTurn() {
+    return new AgentTurnException("cancelled", "the session ended while the turn ran");
+  }
+
+  /** A tool call the session's end cut off (or that ended as it ended): status cancelled. */
+  private static ToolRun asCancelled(ToolRun run) {
+    return new ToolRun(
+        "cancelled", run.exitCode(), run.stdout(), run.stderr(), run.durationMs(), true, null);
   }
 
   private AgentTurnException overWallTime() {
@@ -386,14 +457,29 @@ final class AgentLoop {
   /** A turn that could not finish; {@code code} becomes the error frame's code. */
   static final class AgentTurnException extends RuntimeException {
     private final String code;
+    private final transient Turn soFar;
 
     AgentTurnException(String code, String message) {
+      this(code, message, null);
+    }
+
+    private AgentTurnException(String code, String message, Turn soFar) {
       super(message);
       this.code = code;
+      this.soFar = soFar;
     }
 
     String code() {
       return code;
+    }
+
+    /** What the turn did and used before it stopped; null until {@link AgentLoop#run} adds it. */
+    Turn soFar() {
+      return soFar;
+    }
+
+    AgentTurnException soFar(Turn turn) {
+      return new AgentTurnException(code, getMessage(), turn);
     }
   }
 }

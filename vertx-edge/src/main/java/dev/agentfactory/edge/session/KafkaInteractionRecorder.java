@@ -41,7 +41,8 @@ public final class KafkaInteractionRecorder implements InteractionRecorder {
     return Future.fromCompletionStage(publisher.publish(event), vertx.getOrCreateContext());
   }
 
-  static Interaction toEvent(SessionRecord record) {
+  /** The interaction event {@code record} becomes. */
+  public static Interaction toEvent(SessionRecord record) {
     if (record instanceof ExecRecord exec) {
       return toEvent(exec);
     } else if (record instanceof AgentTurnRecord turn) {
@@ -99,7 +100,8 @@ public final class KafkaInteractionRecorder implements InteractionRecorder {
             .agent(record.agentName(), record.agentVersion())
             .operationName(Interaction.OPERATION_CHAT)
             .createdAt(record.startedAt())
-            .model(turn.lastResponse().model())
+            .model(turn.lastResponse() == null ? null : turn.lastResponse().model())
+            .outcome(record.outcome())
             .usage(turn.usage().promptTokens(), turn.usage().completionTokens())
             .latencyMs(turn.latencyMs())
             .message(Message.user(turn.userContent()));
@@ -131,6 +133,7 @@ public final class KafkaInteractionRecorder implements InteractionRecorder {
       case "exited" -> exitCode == 0 ? ToolCallStatus.OK : ToolCallStatus.ERROR;
       case "ok" -> ToolCallStatus.OK; // a tool other than a command that succeeded
       case "timeout" -> ToolCallStatus.TIMEOUT;
+      case "cancelled" -> ToolCallStatus.CANCELLED; // cut off by the session's end
       default -> ToolCallStatus.ERROR;
     };
   }

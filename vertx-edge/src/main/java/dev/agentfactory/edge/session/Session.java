@@ -1,5 +1,6 @@
 package dev.agentfactory.edge.session;
 
+import dev.agentfactory.connectors.event.TurnOutcome;
 import dev.agentfactory.edge.agent.AgentVersion;
 import dev.agentfactory.edge.metrics.EdgeMetrics;
 import dev.agentfactory.edge.model.ModelProvider;
@@ -213,6 +214,10 @@ final class Session {
    * first, and the client told: this work leases a fresh one.
    */
   private Future<LeasedSandbox> sandbox() {
+    if (closed) {
+      // e.g. a tool call of a turn the end cut off: a lease now would only be given back
+      return Future.failedFuture(new IllegalStateException("the session ended"));
+    }
     if (leased != null && !leased.sandbox().isAlive()) {
       sandboxLost(leased, null, "it is " + leased.sandbox().state());
     }
@@ -672,6 +677,23 @@ final class Session {
                 send(
                     new ServerFrame.Error(
                         message.id(), code, String.valueOf(ar.cause().getMessage()), null, false));
+                // Cut short, it is an interaction all the same: what it did and used so far
+                TurnOutcome outcome = cutShort(code);
+                if (ar.cause() instanceof AgentLoop.AgentTurnException e
+                    && e.soFar() != null
+                    && outcome != null) {
+                  record(
+                      message.id(),
+                      new AgentTurnRecord(
+                          tenant,
+                          id,
+                          thisTurn,
+                          agent.version().agent().name(),
+                          agent.version().label(),
+                          e.soFar(),
+                          startedAt,
+                          outcome));
+                }
                 return;
               }
               AgentLoop.Turn t = ar.result();
@@ -694,9 +716,21 @@ final class Session {
                       agent.version().agent().name(),
                       agent.version().label(),
                       t,
-                      startedAt));
+                      startedAt,
+                      TurnOutcome.COMPLETED));
             })
         .transform(ar -> Future.succeededFuture());
+  }
+
+  /** The event outcome of a turn that failed with {@code code}; null for an unexpected failure. */
+  private static TurnOutcome cutShort(String code) {
+    return switch (code) {
+      case "limit_exceeded" -> TurnOutcome.LIMIT_EXCEEDED;
+      case "model_error" -> TurnOutcome.MODEL_ERROR;
+      case "tool_unavailable" -> TurnOutcome.TOOL_UNAVAILABLE;
+      case "cancelled" -> TurnOutcome.CANCELLED;
+      default -> null;
+    };
   }
 
   /** The sandbox the agent's tools work in (file tools, http.fetch, stdio MCP servers). */
@@ -1253,6 +1287,11 @@ final class Session {
     if (idleTimer >= 0) {
       vertx.cancelTimer(idleTimer);
       idleTimer = -1;
+    }
+    if (agent != null) {
+      // First: the running turn must not stream on when released below, nor start more model or
+      // tool calls; its command ends with the sandbox, released below. It is recorded as cancelled
+      agent.cancel();
     }
     releaseDrainWaiter();
     try {
