@@ -318,6 +318,35 @@ class InteractionCodecTest {
     assertThat(codec.parse(JSON.writeValueAsBytes(json))).isEqualTo(chat());
   }
 
+  /** What Flink's POJO serializer hands the constructor for a field its checkpoint lacks. */
+  @Test
+  void anEventBuiltWithoutAnOutcomeIsCompleted() {
+    Interaction e = chat();
+    Interaction restored =
+        new Interaction(
+            e.schemaVersion(),
+            e.eventId(),
+            e.sessionId(),
+            e.turn(),
+            e.tenant(),
+            e.agentName(),
+            e.agentVersion(),
+            e.operationName(),
+            e.createdAt(),
+            e.messages(),
+            e.toolCalls(),
+            e.model(),
+            e.usage(),
+            e.latencyMs(),
+            e.traceId(),
+            e.feedback(),
+            e.reference(),
+            e.amends(),
+            e.piiSpans(),
+            null);
+    assertThat(restored).isEqualTo(e);
+  }
+
   @Test
   void anUnknownOutcomeNamesTheField() throws Exception {
     ObjectNode json = (ObjectNode) JSON.readTree(codec.toJson(chat()));
