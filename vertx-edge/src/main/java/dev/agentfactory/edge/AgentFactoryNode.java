@@ -603,6 +603,8 @@ public final class AgentFactoryNode implements AutoCloseable {
             jar,
             config.dataDir().resolve("flink").resolve("last-savepoint"),
             Optional.ofNullable(flink).map(EmbeddedFlink::checkpointsDir),
+            Optional.ofNullable(flink).map(EmbeddedFlink::savepointsDir),
+            config.savepointsRetained(),
             kafkaBootstrap,
             config.datasetsDir(),
             config.checkpointIntervalMs(),
@@ -616,13 +618,16 @@ public final class AgentFactoryNode implements AutoCloseable {
     LOG.info("pipeline job {} submitted to {}", jobId, flinkRestUrl);
   }
 
-  /** Refreshes the health of the components that can change after start-up. */
-  /** Whether the checkpoints earlier runs retained were deleted (once, after the first one). */
-  private volatile boolean retainedPruned;
+  /**
+   * Whether what earlier runs left (retained checkpoints, savepoints beyond the newest few) was
+   * deleted: once, after the running job's first checkpoint.
+   */
+  private volatile boolean earlierRunsPruned;
 
   private final java.util.concurrent.atomic.AtomicBoolean pruning =
       new java.util.concurrent.atomic.AtomicBoolean();
 
+  /** Refreshes the health of the components that can change after start-up. */
   private void probe(ClusterNode cluster, SandboxPool pool) {
     ClusterHealth ch = cluster.health();
     health.report(
@@ -645,12 +650,12 @@ public final class AgentFactoryNode implements AutoCloseable {
     if (pipeline == null) {
       return; // data plane off: nothing to probe
     }
-    if (!retainedPruned && pruning.compareAndSet(false, true)) {
+    if (!earlierRunsPruned && pruning.compareAndSet(false, true)) {
       pipeline
-          .pruneRetainedCheckpoints()
+          .pruneEarlierRuns()
           .whenComplete(
               (done, e) -> {
-                retainedPruned = Boolean.TRUE.equals(done);
+                earlierRunsPruned = Boolean.TRUE.equals(done);
                 pruning.set(false);
               });
     }

@@ -60,12 +60,14 @@ public final class EmbeddedFlink implements AutoCloseable {
   private final MiniCluster cluster;
   private final URI restUrl;
   private final Path checkpointsDir;
+  private final Path savepointsDir;
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private EmbeddedFlink(MiniCluster cluster, URI restUrl, Path checkpointsDir) {
+  private EmbeddedFlink(MiniCluster cluster, URI restUrl, Path checkpointsDir, Path savepointsDir) {
     this.cluster = cluster;
     this.restUrl = restUrl;
     this.checkpointsDir = checkpointsDir;
+    this.savepointsDir = savepointsDir;
   }
 
   /**
@@ -90,7 +92,7 @@ public final class EmbeddedFlink implements AutoCloseable {
     try {
       cluster.start();
       URI rest = cluster.getRestAddress().get(30, TimeUnit.SECONDS);
-      return new EmbeddedFlink(cluster, rest, checkpointsDir(dataDir));
+      return new EmbeddedFlink(cluster, rest, checkpointsDir(dataDir), savepointsDir(dataDir));
     } catch (Exception e) {
       cluster.closeAsync();
       if (e instanceof InterruptedException) {
@@ -136,8 +138,7 @@ public final class EmbeddedFlink implements AutoCloseable {
     config.set(CoreOptions.TMP_DIRS, abs.resolve("tmp").toString());
     config.set(
         CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpointsDir(dataDir).toUri().toString());
-    config.set(
-        CheckpointingOptions.SAVEPOINT_DIRECTORY, abs.resolve("savepoints").toUri().toString());
+    config.set(CheckpointingOptions.SAVEPOINT_DIRECTORY, savepointsDir(dataDir).toUri().toString());
     // Jobs keep their last completed checkpoint when they are cancelled, fail or the cluster goes
     // away, so a crashed node can resume from it (the edge's PipelineJob looks here at start).
     config.set(
@@ -164,6 +165,18 @@ public final class EmbeddedFlink implements AutoCloseable {
 
   private static Path checkpointsDir(Path dataDir) {
     return dataDir.toAbsolutePath().resolve("checkpoints");
+  }
+
+  /**
+   * Where savepoints go unless a stop names another directory, one {@code savepoint-<job id
+   * prefix>-<random>} directory each.
+   */
+  public Path savepointsDir() {
+    return savepointsDir;
+  }
+
+  private static Path savepointsDir(Path dataDir) {
+    return dataDir.toAbsolutePath().resolve("savepoints");
   }
 
   /** The REST base URL, e.g. {@code http://localhost:8081}; the web UI is served there too. */
