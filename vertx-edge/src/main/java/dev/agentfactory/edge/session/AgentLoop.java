@@ -54,11 +54,12 @@ final class AgentLoop {
   /**
    * How a tool call ended, as fed back to the model. A command ({@code sandbox_exec}) has a status
    * of exited, timeout, killed or failed and goes back as JSON of its exit code and output; other
-   * tools have status ok or error, exit code -1, and {@code forModel} is their result text.
+   * tools have status ok or error, no exit code (null: they are not processes), and {@code
+   * forModel} is their result text.
    */
   record ToolRun(
       String status,
-      int exitCode,
+      Integer exitCode,
       String stdout,
       String stderr,
       long durationMs,
@@ -73,12 +74,17 @@ final class AgentLoop {
     static ToolRun of(ToolResult result) {
       return new ToolRun(
           result.status(),
-          -1,
+          null,
           result.isError() ? "" : result.content(),
           result.isError() ? result.content() : "",
           result.durationMs(),
           result.isError(),
           result.isError() ? errorJson(result.content()) : result.content());
+    }
+
+    /** The exit code as {@code tool.result} frames carry it: -1 for a tool that is no command. */
+    int frameExitCode() {
+      return exitCode == null ? -1 : exitCode;
     }
   }
 
@@ -286,7 +292,7 @@ final class AgentLoop {
                       requestId,
                       call.id(),
                       run.status(),
-                      run.exitCode(),
+                      run.frameExitCode(),
                       run.durationMs(),
                       run.isError()));
               records.add(new ToolCallRecord(call, run));

@@ -126,9 +126,9 @@ public final class KafkaInteractionRecorder implements InteractionRecorder {
   /**
    * How a tool call ended (exited, timeout, killed, failed; ok, error), as the event records it.
    */
-  private static ToolCallStatus toolStatus(String status, int exitCode) {
+  private static ToolCallStatus toolStatus(String status, Integer exitCode) {
     return switch (status) {
-      case "exited" -> exitCode == 0 ? ToolCallStatus.OK : ToolCallStatus.ERROR;
+      case "exited" -> exitCode != null && exitCode == 0 ? ToolCallStatus.OK : ToolCallStatus.ERROR;
       case "ok" -> ToolCallStatus.OK; // a tool other than a command that succeeded
       case "timeout" -> ToolCallStatus.TIMEOUT;
       default -> ToolCallStatus.ERROR;

@@ -1,0 +1,106 @@
+package dev.agentfactory.edge.session;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.agentfactory.connectors.event.Interaction;
+import dev.agentfactory.connectors.event.InteractionCodec;
+import dev.agentfactory.connectors.event.ToolCall;
+import dev.agentfactory.connectors.event.ToolCallStatus;
+import dev.agentfactory.edge.model.ChatMessage;
+import dev.agentfactory.edge.model.FinishReason;
+import dev.agentfactory.edge.model.ModelResponse;
+import dev.agentfactory.edge.model.TokenUsage;
+import dev.agentfactory.edge.tools.ToolResult;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * An agent turn's interaction event as the pipeline reads it: every event here goes through {@link
+ * InteractionCodec} both ways, the parse the pipeline's entry applies before its dead-letter topic.
+ */
+class KafkaInteractionRecorderTest {
+
+  private final InteractionCodec codec = new InteractionCodec();
+
+  @Test
+  void toolsThatAreNotCommandsAreRecordedWithoutAnExitCodeAndOnlyTheirErrorsFail() {
+    Interaction event =
+        published(
+            turn(
+                new TokenUsage(10, 5, 15),
+                call("c1", "files_read", "{\"path\":\"a.txt\"}", AgentLoop.ToolRun.of(ok("hi"))),
+                call(
+                    "c2",
+                    "files_read",
+                    "{\"path\":\"missing.txt\"}",
+                    AgentLoop.ToolRun.of(ToolResult.error("file_not_found", 1))),
+                call(
+                    "c3",
+                    "sandbox_exec",
+                    "{\"command\":\"false\"}",
+                    new AgentLoop.ToolRun("exited", 1, "", "", 3)),
+                call(
+                    "c4",
+                    "sandbox_exec",
+                    "{\"command\":\"true\"}",
+                    new AgentLoop.ToolRun("exited", 0, "", "", 3)),
+                call("c5", "mcp_docs_search", "{}", AgentLoop.ToolRun.of(ok("found")))));
+
+    List<ToolCall> calls = event.toolCalls();
+    assertThat(calls).extracting(ToolCall::exitCode).containsExactly(null, null, 1, 0, null);
+    assertThat(calls)
+        .extracting(ToolCall::status)
+        .containsExactly(
+            ToolCallStatus.OK,
+            ToolCallStatus.ERROR,
+            ToolCallStatus.ERROR,
+            ToolCallStatus.OK,
+            ToolCallStatus.OK);
+    // The labelers' and the live evaluation's definition of a failed call
+    assertThat(calls)
+        .extracting(KafkaInteractionRecorderTest::failed)
+        .containsExactly(false, true, true, false, false);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  /** The event as published, parsed back as the pipeline parses it (which throws if invalid). */
+  private Interaction published(AgentLoop.Turn turn) {
+    Interaction event =
+        KafkaInteractionRecorder.toEvent(
+            new AgentTurnRecord(
+                "acme", "s1", 1, "agent", "v1", turn, Instant.parse("2026-01-02T03:04:05Z")));
+    byte[] json = codec.toJson(event);
+    return codec.parse(json);
+  }
+
+  private static AgentLoop.Turn turn(TokenUsage usage, AgentLoop.ToolCallRecord... calls) {
+    ModelResponse last =
+        new ModelResponse("openai", "m", "done", List.of(), FinishReason.STOP, usage, false);
+    return new AgentLoop.Turn(
+        "q1",
+        "do it",
+        List.of(ChatMessage.Assistant.text("done")),
+        List.of(calls),
+        last,
+        usage,
+        calls.length + 1,
+        12);
+  }
+
+  private static AgentLoop.ToolCallRecord call(
+      String id, String name, String arguments, AgentLoop.ToolRun run) {
+    return new AgentLoop.ToolCallRecord(
+        new dev.agentfactory.edge.model.ToolCall(id, name, arguments), run);
+  }
+
+  private static ToolResult ok(String content) {
+    return ToolResult.ok(content, 1);
+  }
+
+  /** As {@code RuleLabeler.failed} and {@code EvalSample} (flink-jobs) read a tool call. */
+  private static boolean failed(ToolCall call) {
+    return call.status() != ToolCallStatus.OK || (call.exitCode() != null && call.exitCode() != 0);
+  }
+}
