@@ -313,6 +313,30 @@ class AgentToolsIT {
   }
 
   @Test
+  void aMessageWhoseMcpServerCannotGetASandboxIsAnsweredWithAnError() throws Exception {
+    // The lease fails at once (an allowlist wider than the template): so does the tool listing
+    createAgent(
+        "no-box-mcp",
+        "[\"files.list\"]",
+        ",\"network\":{\"egress\":[{\"host\":\"*\"}]},\"mcp_servers\":[{\"name\":\"local\","
+            + "\"transport\":\"stdio\",\"command\":[\"/usr/bin/python3\",\"-c\",\"pass\"]}]",
+        "web");
+    try (FrameClient client = open("no-box-mcp")) {
+      for (String id : List.of("m1", "m2")) {
+        client.send("{\"v\":1,\"type\":\"message\",\"id\":\"" + id + "\",\"content\":\"hello\"}");
+        JsonNode error =
+            client.until(f -> f.get("type").asText().equals("error"), FRAME_TIMEOUT).stream()
+                .reduce((a, b) -> b)
+                .orElseThrow();
+        assertThat(error.get("id").asText()).isEqualTo(id);
+        assertThat(error.get("code").asText()).isEqualTo("tool_unavailable");
+        assertThat(error.get("message").asText()).contains("egress");
+        assertThat(error.get("fatal").asBoolean()).isFalse();
+      }
+    }
+  }
+
+  @Test
   void httpFetchLeavesTheSandboxOnlyThroughTheAgentsEgressAllowlist() throws Exception {
     String url = "http://127.0.0.2:" + web.actualPort();
     // The template also allows example.com; the agent's narrower list, applied at lease time, not.

@@ -163,8 +163,32 @@ final class AgentLoop {
               cancelDeadline.run();
               inFlight = null;
             });
-    step(requestId, content, started, firstNew, new ArrayList<>(), TokenUsage.UNKNOWN, 0, done);
+    guarded(
+        done,
+        () ->
+            step(
+                requestId,
+                content,
+                started,
+                firstNew,
+                new ArrayList<>(),
+                TokenUsage.UNKNOWN,
+                0,
+                done));
     return done.future();
+  }
+
+  /**
+   * Runs one step of a turn. Whatever it throws fails the turn, which cancels its deadline: thrown
+   * inside a future's callback, it would otherwise vanish, leaving the message unanswered and its
+   * max_wall_time timer to fire into a later turn.
+   */
+  private static void guarded(Promise<Turn> done, Runnable step) {
+    try {
+      step.run();
+    } catch (RuntimeException e) {
+      done.tryFail(e);
+    }
   }
 
   private void step(
@@ -203,16 +227,19 @@ final class AgentLoop {
                         "the agent's tools could not be listed: " + e.getMessage())))
         .onSuccess(
             definitions ->
-                callModel(
-                    requestId,
-                    content,
-                    started,
-                    firstNew,
-                    calls,
-                    turnUsage,
-                    modelCalls,
+                guarded(
                     done,
-                    definitions));
+                    () ->
+                        callModel(
+                            requestId,
+                            content,
+                            started,
+                            firstNew,
+                            calls,
+                            turnUsage,
+                            modelCalls,
+                            done,
+                            definitions)));
   }
 
   private void callModel(
@@ -250,30 +277,40 @@ final class AgentLoop {
                           "model_error", "the model call failed: " + e.getMessage()));
             })
         .onSuccess(
-            response -> {
-              inFlight = null;
-              conversation.add(response.toMessage());
-              sessionUsage = sessionUsage.plus(response.usage());
-              TokenUsage usage = turnUsage.plus(response.usage());
-              int calls2 = modelCalls + 1;
-              if (response.toolCalls().isEmpty()) {
-                done.complete(
-                    new Turn(
-                        requestId,
-                        content,
-                        List.copyOf(conversation.subList(firstNew + 1, conversation.size())),
-                        List.copyOf(calls),
-                        response,
-                        usage,
-                        calls2,
-                        (System.nanoTime() - started) / 1_000_000));
-                return;
-              }
-              runTools(requestId, response.toolCalls(), 0, calls)
-                  .onFailure(done::fail)
-                  .onSuccess(
-                      v -> step(requestId, content, started, firstNew, calls, usage, calls2, done));
-            });
+            response ->
+                guarded(
+                    done,
+                    () -> {
+                      inFlight = null;
+                      conversation.add(response.toMessage());
+                      sessionUsage = sessionUsage.plus(response.usage());
+                      TokenUsage usage = turnUsage.plus(response.usage());
+                      int calls2 = modelCalls + 1;
+                      if (response.toolCalls().isEmpty()) {
+                        done.complete(
+                            new Turn(
+                                requestId,
+                                content,
+                                List.copyOf(
+                                    conversation.subList(firstNew + 1, conversation.size())),
+                                List.copyOf(calls),
+                                response,
+                                usage,
+                                calls2,
+                                (System.nanoTime() - started) / 1_000_000));
+                        return;
+                      }
+                      runTools(requestId, response.toolCalls(), 0, calls)
+                          .onFailure(done::fail)
+                          .onSuccess(
+                              v ->
+                                  guarded(
+                                      done,
+                                      () ->
+                                          step(
+                                              requestId, content, started, firstNew, calls, usage,
+                                              calls2, done)));
+                    }));
   }
 
   /** Runs the calls one after another (they share one sandbox), appending each result. */

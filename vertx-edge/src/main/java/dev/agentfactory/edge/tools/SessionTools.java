@@ -91,11 +91,20 @@ public final class SessionTools {
     if (clients.isEmpty()) {
       return Future.succeededFuture(spec.toolDefinitions());
     }
-    if (discovered == null) {
-      discovered = discover(0, new ArrayList<>(spec.toolDefinitions()));
-      discovered.onFailure(e -> discovered = null);
+    if (discovered != null) {
+      return discovered;
     }
-    return discovered;
+    Future<List<ToolDefinition>> attempt = discover(0, new ArrayList<>(spec.toolDefinitions()));
+    discovered = attempt;
+    // An attempt can fail before this line (a sandbox that cannot be leased fails at once): it is
+    // forgotten then, and this call still returns it, never the reset field.
+    attempt.onFailure(
+        e -> {
+          if (discovered == attempt) {
+            discovered = null;
+          }
+        });
+    return attempt;
   }
 
   private Future<List<ToolDefinition>> discover(int index, List<ToolDefinition> found) {
