@@ -395,6 +395,27 @@ class AgentToolsIT {
   }
 
   @Test
+  void aCommandEndsAtTheTimeoutTheModelAsksForAndABadTimeoutIsAToolError() throws Exception {
+    createAgent("timed", "[\"sandbox.exec\"]", "");
+    model.script(
+        Step.call("sandbox_exec", "{\"command\":\"sleep 30; echo late\",\"timeout_ms\":1000}"),
+        Step.call("sandbox_exec", "{\"command\":\"echo early\",\"timeout_ms\":\"soon\"}"),
+        Step.answer("done"));
+    List<JsonNode> frames = turn("timed", "wait");
+
+    List<JsonNode> results = ofType(frames, "tool.result");
+    assertThat(results)
+        .extracting(f -> f.get("status").asText())
+        .containsExactly("timeout", "failed");
+    assertThat(results).extracting(f -> f.get("is_error").asBoolean()).containsExactly(true, true);
+    assertThat(output(frames, "call_" + callIndex(frames, 0))).doesNotContain("late");
+    assertThat(output(frames, "call_" + callIndex(frames, 1))).as("not run").isEmpty();
+    List<String> toolMessages = toolMessages(model.requests().get(model.requests().size() - 1));
+    assertThat(toolMessages.get(toolMessages.size() - 1))
+        .contains("'timeout_ms' must be an integer from 1 to 600000");
+  }
+
+  @Test
   void httpFetchLeavesTheSandboxOnlyThroughTheAgentsEgressAllowlist() throws Exception {
     String url = "http://127.0.0.2:" + web.actualPort();
     // The template also allows example.com; the agent's narrower list, applied at lease time, not.

@@ -1,6 +1,5 @@
 package dev.agentfactory.edge.session;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfactory.edge.agent.AgentSpec;
 import dev.agentfactory.edge.agent.AgentVersion;
@@ -15,6 +14,7 @@ import dev.agentfactory.edge.model.ToolCall;
 import dev.agentfactory.edge.model.ToolDefinition;
 import dev.agentfactory.edge.protocol.ServerFrame;
 import dev.agentfactory.edge.tools.SessionTools;
+import dev.agentfactory.edge.tools.ToolArguments;
 import dev.agentfactory.edge.tools.ToolResult;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -101,7 +101,12 @@ final class AgentLoop {
 
   record ToolCallRecord(ToolCall call, ToolRun run) {}
 
+  /** A command's timeout when the model gives no {@code timeout_ms}. */
   static final Duration TOOL_TIMEOUT = Duration.ofSeconds(60);
+
+  /** The largest {@code timeout_ms} the {@code sandbox_exec} schema offers. */
+  static final int MAX_TOOL_TIMEOUT_MS = 600_000;
+
   static final int MAX_TOOL_OUTPUT_CHARS = 16 * 1024;
   static final int OUTPUT_FRAME_CHARS = 16 * 1024;
 
@@ -358,19 +363,23 @@ final class AgentLoop {
               });
     }
     String command;
+    Duration timeout;
     try {
-      JsonNode args = JSON.readTree(call.argumentsJson());
-      command = args == null ? null : args.path("command").asText(null);
-    } catch (Exception e) {
-      command = null;
+      ToolArguments args = ToolArguments.parse(call.argumentsJson());
+      command = args.requiredText("command");
+      timeout =
+          args.optionalInt("timeout_ms", 1, MAX_TOOL_TIMEOUT_MS)
+              .map(Duration::ofMillis)
+              .orElse(TOOL_TIMEOUT);
+    } catch (ToolArguments.ToolArgumentException e) {
+      return Future.succeededFuture(new ToolRun("failed", -1, "", e.getMessage(), 0));
     }
-    if (command == null || command.isBlank()) {
+    if (command.isBlank()) {
       return Future.succeededFuture(
-          new ToolRun("failed", -1, "", "arguments must be JSON with a command string", 0));
+          new ToolRun("failed", -1, "", "argument 'command' must not be blank", 0));
     }
     // A command ends at the turn's deadline at the latest (status timeout)
-    return io.exec(
-        requestId, call.id(), command, left.compareTo(TOOL_TIMEOUT) < 0 ? left : TOOL_TIMEOUT);
+    return io.exec(requestId, call.id(), command, left.compareTo(timeout) < 0 ? left : timeout);
   }
 
   /** What is left of the running turn's max_wall_time; zero once it has passed. */

@@ -11,8 +11,14 @@ import java.util.Optional;
  * The arguments of a tool call, parsed from the model's JSON text. Models emit invalid JSON and
  * wrong types; every problem is a {@link ToolArgumentException} naming the argument, which becomes
  * an error result the model can correct.
+ *
+ * <pre>{@code
+ * ToolArguments args = ToolArguments.parse("{\"command\":\"ls\",\"timeout_ms\":5000}");
+ * String command = args.requiredText("command");
+ * Optional<Integer> timeoutMs = args.optionalInt("timeout_ms", 1, 600_000);
+ * }</pre>
  */
-final class ToolArguments {
+public final class ToolArguments {
 
   static final ObjectMapper JSON = new ObjectMapper();
 
@@ -22,7 +28,8 @@ final class ToolArguments {
     this.node = node;
   }
 
-  static ToolArguments parse(String json) {
+  /** Parses a call's arguments; blank text reads as no arguments. */
+  public static ToolArguments parse(String json) {
     JsonNode node;
     try {
       node = JSON.readTree(json == null || json.isBlank() ? "{}" : json);
@@ -41,12 +48,12 @@ final class ToolArguments {
     return node;
   }
 
-  String requiredText(String name) {
+  public String requiredText(String name) {
     return optionalText(name)
         .orElseThrow(() -> new ToolArgumentException("argument '" + name + "' is required"));
   }
 
-  Optional<String> optionalText(String name) {
+  public Optional<String> optionalText(String name) {
     JsonNode value = node.get(name);
     if (value == null || value.isNull()) {
       return Optional.empty();
@@ -55,6 +62,22 @@ final class ToolArguments {
       throw new ToolArgumentException("argument '" + name + "' must be a string");
     }
     return Optional.of(value.textValue());
+  }
+
+  /** An integer argument from {@code min} to {@code max}; absent or null is empty. */
+  public Optional<Integer> optionalInt(String name, int min, int max) {
+    JsonNode value = node.get(name);
+    if (value == null || value.isNull()) {
+      return Optional.empty();
+    }
+    if (!value.canConvertToExactIntegral()
+        || !value.canConvertToInt()
+        || value.intValue() < min
+        || value.intValue() > max) {
+      throw new ToolArgumentException(
+          "argument '" + name + "' must be an integer from " + min + " to " + max);
+    }
+    return Optional.of(value.intValue());
   }
 
   Optional<ObjectNode> optionalObject(String name) {
@@ -69,7 +92,7 @@ final class ToolArguments {
   }
 
   /** A model's mistake in a tool call; the message goes back to the model. */
-  static final class ToolArgumentException extends RuntimeException {
+  public static final class ToolArgumentException extends RuntimeException {
     ToolArgumentException(String message) {
       super(message);
     }

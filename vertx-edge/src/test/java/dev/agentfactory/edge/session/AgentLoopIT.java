@@ -2,6 +2,7 @@ package dev.agentfactory.edge.session;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.agentfactory.edge.FakeModelServer;
 import dev.agentfactory.edge.FakeModelServer.Step;
 import dev.agentfactory.edge.agent.AgentRef;
@@ -26,6 +27,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -145,6 +147,63 @@ class AgentLoopIT {
     assertThat(io.timers).hasSize(1).allMatch(t -> t.cancelled);
   }
 
+  // -- sandbox_exec's timeout_ms ----------------------------------------------------------------
+
+  @Test
+  void aCommandRunsWithTheTimeoutTheModelAsksFor() throws Exception {
+    RecordingIo io = new RecordingIo();
+    AgentLoop loop = loop("\"tools\":[\"sandbox.exec\"]", io, NO_SANDBOX);
+    model.script(
+        Step.call("sandbox_exec", "{\"command\":\"make test\",\"timeout_ms\":120000}"),
+        Step.call("sandbox_exec", "{\"command\":\"ls\"}"),
+        Step.answer("done"));
+
+    assertThat(run(loop, "test it").succeeded()).isTrue();
+
+    assertThat(io.execs)
+        .containsExactly(
+            new Exec("make test", Duration.ofMillis(120_000)),
+            new Exec("ls", Duration.ofSeconds(60)));
+  }
+
+  @Test
+  void aTimeoutPastTheTurnsDeadlineIsCutToTheTimeLeft() throws Exception {
+    RecordingIo io = new RecordingIo();
+    AgentLoop loop =
+        loop(
+            "\"tools\":[\"sandbox.exec\"],\"limits\":{\"max_wall_time_ms\":30000}", io, NO_SANDBOX);
+    model.script(
+        Step.call("sandbox_exec", "{\"command\":\"make\",\"timeout_ms\":600000}"),
+        Step.answer("done"));
+
+    assertThat(run(loop, "build it").succeeded()).isTrue();
+
+    assertThat(io.execs).hasSize(1);
+    assertThat(io.execs.get(0).timeout()).isPositive().isLessThanOrEqualTo(Duration.ofSeconds(30));
+  }
+
+  @Test
+  void anInvalidTimeoutIsAToolErrorTheModelReadsAndNothingRuns() throws Exception {
+    RecordingIo io = new RecordingIo();
+    AgentLoop loop = loop("\"tools\":[\"sandbox.exec\"]", io, NO_SANDBOX);
+    List<String> timeouts = List.of("\"5s\"", "0", "600001", "2.5", "99999999999");
+    for (String timeout : timeouts) {
+      model.script(
+          Step.call("sandbox_exec", "{\"command\":\"ls\",\"timeout_ms\":" + timeout + "}"));
+    }
+    model.script(Step.answer("done"));
+
+    assertThat(run(loop, "list").succeeded()).isTrue();
+
+    assertThat(io.execs).isEmpty();
+    assertThat(io.results())
+        .hasSize(timeouts.size())
+        .allMatch(r -> r.status().equals("failed") && r.isError());
+    assertThat(toolMessages(last(model.requests())))
+        .hasSize(timeouts.size())
+        .allMatch(m -> m.contains("'timeout_ms' must be an integer from 1 to 600000"));
+  }
+
   // ---------------------------------------------------------------------------------------------
 
   private AgentLoop loop(String fields, RecordingIo io, Supplier<Future<Sandbox>> sandbox) {
@@ -182,6 +241,17 @@ class AgentLoopIT {
           }
         });
     return done.get(WAIT_SECONDS, TimeUnit.SECONDS);
+  }
+
+  private static JsonNode last(List<JsonNode> requests) {
+    return requests.get(requests.size() - 1);
+  }
+
+  private static List<String> toolMessages(JsonNode request) {
+    return StreamSupport.stream(request.path("messages").spliterator(), false)
+        .filter(m -> m.path("role").asText().equals("tool"))
+        .map(m -> m.path("content").asText())
+        .toList();
   }
 
   record Exec(String command, Duration timeout) {}
@@ -228,6 +298,13 @@ class AgentLoopIT {
       Timer timer = new Timer();
       timers.add(timer);
       return () -> timer.cancelled = true;
+    }
+
+    List<ServerFrame.ToolResult> results() {
+      return frames.stream()
+          .filter(ServerFrame.ToolResult.class::isInstance)
+          .map(ServerFrame.ToolResult.class::cast)
+          .toList();
     }
   }
 }
