@@ -47,6 +47,7 @@ public final class FakeModelServer implements AutoCloseable {
   private final ConcurrentLinkedQueue<Step> script = new ConcurrentLinkedQueue<>();
   private final List<JsonNode> requests = new CopyOnWriteArrayList<>();
   private int calls;
+  private volatile boolean reportsUsage = true;
 
   public FakeModelServer(Vertx vertx) throws Exception {
     server =
@@ -94,6 +95,14 @@ public final class FakeModelServer implements AutoCloseable {
     return requests;
   }
 
+  /**
+   * Whether answers end with a usage chunk, as with {@code stream_options.include_usage}; some
+   * servers never send one.
+   */
+  public void reportsUsage(boolean reports) {
+    reportsUsage = reports;
+  }
+
   private synchronized String events(Step step) {
     calls++;
     ObjectNode delta = JSON.createObjectNode().put("role", "assistant");
@@ -109,8 +118,10 @@ public final class FakeModelServer implements AutoCloseable {
     }
     return event(chunk(delta, null))
         + event(chunk(JSON.createObjectNode(), finish))
-        + "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":5,"
-        + "\"total_tokens\":15}}\n\n"
+        + (reportsUsage
+            ? "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":5,"
+                + "\"total_tokens\":15}}\n\n"
+            : "")
         + "data: [DONE]\n\n";
   }
 

@@ -5,6 +5,7 @@ import dev.agentfactory.edge.agent.AgentSpec;
 import dev.agentfactory.edge.agent.AgentVersion;
 import dev.agentfactory.edge.agent.BuiltinTool;
 import dev.agentfactory.edge.model.ChatMessage;
+import dev.agentfactory.edge.model.ChatRequest;
 import dev.agentfactory.edge.model.ModelEvent;
 import dev.agentfactory.edge.model.ModelProvider;
 import dev.agentfactory.edge.model.ModelResponse;
@@ -88,7 +89,10 @@ final class AgentLoop {
     }
   }
 
-  /** What one user message cost and produced, for the interaction event. */
+  /**
+   * What one user message cost and produced, for the interaction event. {@code usage} is unknown
+   * when the model server did not report it for every model call of the turn.
+   */
   record Turn(
       String requestId,
       String userContent,
@@ -115,7 +119,12 @@ final class AgentLoop {
   private final Io io;
   private final SessionTools tools;
   private final List<ChatMessage> conversation = new ArrayList<>();
-  private TokenUsage sessionUsage = TokenUsage.UNKNOWN;
+
+  /**
+   * The tokens the session's model calls used, for max_tokens: as reported, or estimated for a call
+   * whose usage the server did not report ({@link TokenUsage#estimate}).
+   */
+  private long sessionTokens;
 
   /** When the running turn started ({@link System#nanoTime}); its max_wall_time counts from it. */
   private long turnStarted;
@@ -177,7 +186,7 @@ final class AgentLoop {
                 started,
                 firstNew,
                 new ArrayList<>(),
-                TokenUsage.UNKNOWN,
+                TokenUsage.NONE,
                 0,
                 done));
     return done.future();
@@ -216,10 +225,10 @@ final class AgentLoop {
       done.fail(overWallTime());
       return;
     }
-    if (sessionUsage.totalTokens() >= limits.maxTokens()) {
+    if (sessionTokens >= limits.maxTokens()) {
       done.fail(
           new AgentTurnException(
-              "limit_exceeded", "the session used " + sessionUsage.totalTokens() + " tokens"));
+              "limit_exceeded", "the session used " + sessionTokens + " tokens"));
       return;
     }
     tools
@@ -257,8 +266,8 @@ final class AgentLoop {
       int modelCalls,
       Promise<Turn> done,
       List<ToolDefinition> definitions) {
-    ModelStream stream =
-        provider.stream(version.spec().chatRequest(List.copyOf(conversation), definitions));
+    ChatRequest request = version.spec().chatRequest(List.copyOf(conversation), definitions);
+    ModelStream stream = provider.stream(request);
     inFlight = stream;
     stream.handler(
         event -> {
@@ -288,7 +297,12 @@ final class AgentLoop {
                     () -> {
                       inFlight = null;
                       conversation.add(response.toMessage());
-                      sessionUsage = sessionUsage.plus(response.usage());
+                      // Unknown usage is not zero: without an estimate max_tokens would never
+                      // be reached with a server that reports none
+                      sessionTokens +=
+                          response.usage().known()
+                              ? response.usage().totalTokens()
+                              : TokenUsage.estimate(request, response);
                       TokenUsage usage = turnUsage.plus(response.usage());
                       int calls2 = modelCalls + 1;
                       if (response.toolCalls().isEmpty()) {

@@ -86,7 +86,8 @@ public final class KafkaInteractionRecorder implements InteractionRecorder {
 
   /**
    * An agent turn as a {@code chat} interaction: the user message, every assistant and tool message
-   * the turn produced, the tool calls with their results, the model and its token usage.
+   * the turn produced, the tool calls with their results, the model and its token usage (left out
+   * when the model server did not report it: unknown is not 0 tokens).
    */
   static Interaction toEvent(AgentTurnRecord record) {
     AgentLoop.Turn turn = record.result();
@@ -100,9 +101,11 @@ public final class KafkaInteractionRecorder implements InteractionRecorder {
             .operationName(Interaction.OPERATION_CHAT)
             .createdAt(record.startedAt())
             .model(turn.lastResponse().model())
-            .usage(turn.usage().promptTokens(), turn.usage().completionTokens())
             .latencyMs(turn.latencyMs())
             .message(Message.user(turn.userContent()));
+    if (turn.usage().known()) {
+      event.usage(turn.usage().promptTokens(), turn.usage().completionTokens());
+    }
     for (ChatMessage message : turn.produced()) {
       if (message instanceof ChatMessage.Assistant assistant && !assistant.content().isEmpty()) {
         event.message(Message.assistant(assistant.content()));

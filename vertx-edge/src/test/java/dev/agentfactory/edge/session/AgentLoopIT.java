@@ -204,6 +204,39 @@ class AgentLoopIT {
         .allMatch(m -> m.contains("'timeout_ms' must be an integer from 1 to 600000"));
   }
 
+  // -- token usage ------------------------------------------------------------------------------
+
+  @Test
+  void usageTheServerDoesNotReportIsUnknownRatherThanZero() throws Exception {
+    AgentLoop loop = loop("\"tools\":[]", new RecordingIo(), NO_SANDBOX);
+    model.script(Step.answer("with usage"), Step.answer("without usage"));
+
+    AgentLoop.Turn reported = run(loop, "one").result();
+    model.reportsUsage(false);
+    AgentLoop.Turn unreported = run(loop, "two").result();
+
+    assertThat(reported.usage().known()).isTrue();
+    assertThat(reported.usage().totalTokens()).isEqualTo(15);
+    assertThat(unreported.usage().known()).isFalse();
+  }
+
+  @Test
+  void withoutReportedUsageMaxTokensStillEndsTheSessionOnAnEstimate() throws Exception {
+    model.reportsUsage(false);
+    RecordingIo io = new RecordingIo();
+    AgentLoop loop =
+        loop("\"tools\":[\"sandbox.exec\"],\"limits\":{\"max_tokens\":100}", io, NO_SANDBOX);
+    model.script(Step.call("sandbox_exec", "{\"command\":\"true\"}"), Step.answer("done"));
+
+    // 600 characters are some 150 tokens: the first model call alone passes max_tokens
+    AsyncResult<AgentLoop.Turn> turn = run(loop, "x".repeat(600));
+
+    assertThat(turn.failed()).isTrue();
+    assertThat(((AgentLoop.AgentTurnException) turn.cause()).code()).isEqualTo("limit_exceeded");
+    assertThat(turn.cause().getMessage()).contains("tokens");
+    assertThat(model.requests()).as("no model call after the limit").hasSize(1);
+  }
+
   // ---------------------------------------------------------------------------------------------
 
   private AgentLoop loop(String fields, RecordingIo io, Supplier<Future<Sandbox>> sandbox) {

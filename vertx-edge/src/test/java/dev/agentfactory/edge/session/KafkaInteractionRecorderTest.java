@@ -28,7 +28,7 @@ class KafkaInteractionRecorderTest {
     Interaction event =
         published(
             turn(
-                new TokenUsage(10, 5, 15),
+                TokenUsage.NONE.plus(new TokenUsage(10, 5, 15)),
                 call("c1", "files_read", "{\"path\":\"a.txt\"}", AgentLoop.ToolRun.of(ok("hi"))),
                 call(
                     "c2",
@@ -61,6 +61,16 @@ class KafkaInteractionRecorderTest {
     assertThat(calls)
         .extracting(KafkaInteractionRecorderTest::failed)
         .containsExactly(false, true, true, false, false);
+  }
+
+  @Test
+  void usageTheModelServerDidNotReportIsLeftOutNotRecordedAsZero() {
+    Interaction unknown = published(turn(TokenUsage.NONE.plus(TokenUsage.UNKNOWN)));
+    assertThat(unknown.usage()).isEmpty();
+
+    Interaction reported = published(turn(TokenUsage.NONE.plus(new TokenUsage(0, 0, 0))));
+    assertThat(reported.usage()).isPresent();
+    assertThat(reported.usage().get().inputTokens()).isZero();
   }
 
   // ---------------------------------------------------------------------------------------------
