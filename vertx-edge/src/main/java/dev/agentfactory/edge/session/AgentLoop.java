@@ -368,6 +368,7 @@ final class AgentLoop {
     }
     if (!SessionTools.isExec(call.name())
         || !version.spec().tools().contains(BuiltinTool.SANDBOX_EXEC)) {
+      // SessionTools refuses arguments that are not one JSON object with an error result
       return tools
           .call(call)
           .map(

@@ -1,16 +1,19 @@
 package dev.agentfactory.edge.tools;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.util.Optional;
 
 /**
- * The arguments of a tool call, parsed from the model's JSON text. Models emit invalid JSON and
- * wrong types; every problem is a {@link ToolArgumentException} naming the argument, which becomes
- * an error result the model can correct.
+ * The arguments of a tool call, parsed from the model's JSON text. Models emit invalid JSON (a call
+ * cut off at {@code finish_reason=length}, two objects run together) and wrong types; every problem
+ * is a {@link ToolArgumentException} naming the argument, which becomes an error result the model
+ * can correct: a tool never runs on arguments that are not exactly one JSON object.
  *
  * <pre>{@code
  * ToolArguments args = ToolArguments.parse("{\"command\":\"ls\",\"timeout_ms\":5000}");
@@ -22,6 +25,10 @@ public final class ToolArguments {
 
   static final ObjectMapper JSON = new ObjectMapper();
 
+  /** Strict: text after the object ({@code {"a":1}{"b":2}}) is an error, not ignored. */
+  private static final ObjectReader ARGUMENTS =
+      JSON.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
   private final ObjectNode node;
 
   private ToolArguments(ObjectNode node) {
@@ -32,7 +39,7 @@ public final class ToolArguments {
   public static ToolArguments parse(String json) {
     JsonNode node;
     try {
-      node = JSON.readTree(json == null || json.isBlank() ? "{}" : json);
+      node = ARGUMENTS.readTree(json == null || json.isBlank() ? "{}" : json);
     } catch (JsonProcessingException e) {
       throw new ToolArgumentException("arguments are not valid JSON: " + e.getOriginalMessage());
     } catch (IOException e) {

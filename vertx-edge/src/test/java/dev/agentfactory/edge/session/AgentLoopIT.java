@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.AfterAll;
@@ -202,6 +203,36 @@ class AgentLoopIT {
     assertThat(toolMessages(last(model.requests())))
         .hasSize(timeouts.size())
         .allMatch(m -> m.contains("'timeout_ms' must be an integer from 1 to 600000"));
+  }
+
+  // -- arguments that are not JSON --------------------------------------------------------------
+
+  @Test
+  void argumentsThatAreNotExactlyOneJsonObjectAreAToolErrorAndNothingRuns() throws Exception {
+    RecordingIo io = new RecordingIo();
+    AtomicInteger sandboxAsked = new AtomicInteger();
+    AgentLoop loop =
+        loop(
+            "\"tools\":[\"sandbox.exec\",\"files.list\"]",
+            io,
+            () -> {
+              sandboxAsked.incrementAndGet();
+              return NO_SANDBOX.get();
+            });
+    model.script(
+        Step.call("sandbox_exec", "{\"command\":\"echo a\"}{\"command\":\"echo b\"}"),
+        Step.call("files_list", "{\"path\":\".\"} and more"),
+        Step.call("sandbox_exec", "{\"command\":\"echo cut o"),
+        Step.answer("done"));
+
+    assertThat(run(loop, "do things").succeeded()).isTrue();
+
+    assertThat(io.execs).as("no command ran").isEmpty();
+    assertThat(sandboxAsked).as("no file tool ran").hasValue(0);
+    assertThat(io.results()).hasSize(3).allMatch(ServerFrame.ToolResult::isError);
+    assertThat(toolMessages(last(model.requests())))
+        .hasSize(3)
+        .allMatch(m -> m.contains("not valid JSON"));
   }
 
   // -- token usage ------------------------------------------------------------------------------

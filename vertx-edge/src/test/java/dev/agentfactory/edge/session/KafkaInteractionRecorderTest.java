@@ -2,6 +2,7 @@ package dev.agentfactory.edge.session;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfactory.connectors.event.Interaction;
 import dev.agentfactory.connectors.event.InteractionCodec;
 import dev.agentfactory.connectors.event.ToolCall;
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.Test;
  */
 class KafkaInteractionRecorderTest {
 
+  private static final ObjectMapper JSON = new ObjectMapper();
   private final InteractionCodec codec = new InteractionCodec();
 
   @Test
@@ -73,6 +75,24 @@ class KafkaInteractionRecorderTest {
     assertThat(reported.usage().get().inputTokens()).isZero();
   }
 
+  @Test
+  void argumentsThatAreNotJsonAreWrappedSoTheTurnStillReachesTheDatasets() throws Exception {
+    String cutOff = "{\"command\":\"python3 -c 'print(1)";
+    String twoObjects = "{\"path\":\"a\"}{\"path\":\"b\"}";
+    Interaction event =
+        published(
+            turn(
+                TokenUsage.NONE,
+                call("c1", "sandbox_exec", cutOff, failed("not valid JSON")),
+                call("c2", "files_read", twoObjects, AgentLoop.ToolRun.of(err())),
+                call("c3", "files_read", "{\"path\":\"a.txt\"}", AgentLoop.ToolRun.of(ok("x")))));
+
+    List<ToolCall> calls = event.toolCalls();
+    assertThat(JSON.readTree(calls.get(0).arguments()).get("_raw").asText()).isEqualTo(cutOff);
+    assertThat(JSON.readTree(calls.get(1).arguments()).get("_raw").asText()).isEqualTo(twoObjects);
+    assertThat(calls.get(2).arguments()).isEqualTo("{\"path\":\"a.txt\"}");
+  }
+
   // ---------------------------------------------------------------------------------------------
 
   /** The event as published, parsed back as the pipeline parses it (which throws if invalid). */
@@ -107,6 +127,14 @@ class KafkaInteractionRecorderTest {
 
   private static ToolResult ok(String content) {
     return ToolResult.ok(content, 1);
+  }
+
+  private static ToolResult err() {
+    return ToolResult.error("arguments are not valid JSON", 0);
+  }
+
+  private static AgentLoop.ToolRun failed(String message) {
+    return new AgentLoop.ToolRun("failed", -1, "", message, 0);
   }
 
   /** As {@code RuleLabeler.failed} and {@code EvalSample} (flink-jobs) read a tool call. */
