@@ -16,7 +16,7 @@ import java.util.concurrent.TimeUnit;
  * one tool call, or a final text — and keeping every request body so tests can see which tools were
  * offered and what the tools returned.
  */
-final class FakeModelServer implements AutoCloseable {
+public final class FakeModelServer implements AutoCloseable {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -24,20 +24,21 @@ final class FakeModelServer implements AutoCloseable {
    * One model answer: a tool call ({@code tool} and its arguments) or a final {@code text}; with
    * {@code hang}, the first piece of {@code text} and then silence, the response never ending.
    */
-  record Step(String tool, String arguments, String text, boolean hang) {
+  public record Step(String tool, String arguments, String text, boolean hang) {
     Step(String tool, String arguments, String text) {
       this(tool, arguments, text, false);
     }
 
-    static Step hang(String firstText) {
+    public static Step hang(String firstText) {
       return new Step(null, null, firstText, true);
     }
 
-    static Step call(String tool, String arguments) {
+    /** A call of {@code tool} with {@code arguments} exactly as given (they need not be JSON). */
+    public static Step call(String tool, String arguments) {
       return new Step(tool, arguments, null);
     }
 
-    static Step answer(String text) {
+    public static Step answer(String text) {
       return new Step(null, null, text);
     }
   }
@@ -46,8 +47,9 @@ final class FakeModelServer implements AutoCloseable {
   private final ConcurrentLinkedQueue<Step> script = new ConcurrentLinkedQueue<>();
   private final List<JsonNode> requests = new CopyOnWriteArrayList<>();
   private int calls;
+  private volatile boolean reportsUsage = true;
 
-  FakeModelServer(Vertx vertx) throws Exception {
+  public FakeModelServer(Vertx vertx) throws Exception {
     server =
         vertx
             .createHttpServer()
@@ -81,16 +83,24 @@ final class FakeModelServer implements AutoCloseable {
             .get(20, TimeUnit.SECONDS);
   }
 
-  String baseUrl() {
+  public String baseUrl() {
     return "http://127.0.0.1:" + server.actualPort() + "/v1";
   }
 
-  void script(Step... steps) {
+  public void script(Step... steps) {
     script.addAll(List.of(steps));
   }
 
-  List<JsonNode> requests() {
+  public List<JsonNode> requests() {
     return requests;
+  }
+
+  /**
+   * Whether answers end with a usage chunk, as with {@code stream_options.include_usage}; some
+   * servers never send one.
+   */
+  public void reportsUsage(boolean reports) {
+    reportsUsage = reports;
   }
 
   private synchronized String events(Step step) {
@@ -108,8 +118,10 @@ final class FakeModelServer implements AutoCloseable {
     }
     return event(chunk(delta, null))
         + event(chunk(JSON.createObjectNode(), finish))
-        + "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":5,"
-        + "\"total_tokens\":15}}\n\n"
+        + (reportsUsage
+            ? "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":5,"
+                + "\"total_tokens\":15}}\n\n"
+            : "")
         + "data: [DONE]\n\n";
   }
 

@@ -1,11 +1,11 @@
 package dev.agentfactory.edge.session;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfactory.edge.agent.AgentSpec;
 import dev.agentfactory.edge.agent.AgentVersion;
 import dev.agentfactory.edge.agent.BuiltinTool;
 import dev.agentfactory.edge.model.ChatMessage;
+import dev.agentfactory.edge.model.ChatRequest;
 import dev.agentfactory.edge.model.ModelEvent;
 import dev.agentfactory.edge.model.ModelProvider;
 import dev.agentfactory.edge.model.ModelResponse;
@@ -15,6 +15,7 @@ import dev.agentfactory.edge.model.ToolCall;
 import dev.agentfactory.edge.model.ToolDefinition;
 import dev.agentfactory.edge.protocol.ServerFrame;
 import dev.agentfactory.edge.tools.SessionTools;
+import dev.agentfactory.edge.tools.ToolArguments;
 import dev.agentfactory.edge.tools.ToolResult;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -54,11 +55,12 @@ final class AgentLoop {
   /**
    * How a tool call ended, as fed back to the model. A command ({@code sandbox_exec}) has a status
    * of exited, timeout, killed or failed and goes back as JSON of its exit code and output; other
-   * tools have status ok or error, exit code -1, and {@code forModel} is their result text.
+   * tools have status ok or error, no exit code (null: they are not processes), and {@code
+   * forModel} is their result text.
    */
   record ToolRun(
       String status,
-      int exitCode,
+      Integer exitCode,
       String stdout,
       String stderr,
       long durationMs,
@@ -73,16 +75,24 @@ final class AgentLoop {
     static ToolRun of(ToolResult result) {
       return new ToolRun(
           result.status(),
-          -1,
+          null,
           result.isError() ? "" : result.content(),
           result.isError() ? result.content() : "",
           result.durationMs(),
           result.isError(),
           result.isError() ? errorJson(result.content()) : result.content());
     }
+
+    /** The exit code as {@code tool.result} frames carry it: -1 for a tool that is no command. */
+    int frameExitCode() {
+      return exitCode == null ? -1 : exitCode;
+    }
   }
 
-  /** What one user message cost and produced, for the interaction event. */
+  /**
+   * What one user message cost and produced, for the interaction event. {@code usage} is unknown
+   * when the model server did not report it for every model call of the turn.
+   */
   record Turn(
       String requestId,
       String userContent,
@@ -95,7 +105,12 @@ final class AgentLoop {
 
   record ToolCallRecord(ToolCall call, ToolRun run) {}
 
+  /** A command's timeout when the model gives no {@code timeout_ms}. */
   static final Duration TOOL_TIMEOUT = Duration.ofSeconds(60);
+
+  /** The largest {@code timeout_ms} the {@code sandbox_exec} schema offers. */
+  static final int MAX_TOOL_TIMEOUT_MS = 600_000;
+
   static final int MAX_TOOL_OUTPUT_CHARS = 16 * 1024;
   static final int OUTPUT_FRAME_CHARS = 16 * 1024;
 
@@ -104,7 +119,12 @@ final class AgentLoop {
   private final Io io;
   private final SessionTools tools;
   private final List<ChatMessage> conversation = new ArrayList<>();
-  private TokenUsage sessionUsage = TokenUsage.UNKNOWN;
+
+  /**
+   * The tokens the session's model calls used, for max_tokens: as reported, or estimated for a call
+   * whose usage the server did not report ({@link TokenUsage#estimate}).
+   */
+  private long sessionTokens;
 
   /** When the running turn started ({@link System#nanoTime}); its max_wall_time counts from it. */
   private long turnStarted;
@@ -157,8 +177,32 @@ final class AgentLoop {
               cancelDeadline.run();
               inFlight = null;
             });
-    step(requestId, content, started, firstNew, new ArrayList<>(), TokenUsage.UNKNOWN, 0, done);
+    guarded(
+        done,
+        () ->
+            step(
+                requestId,
+                content,
+                started,
+                firstNew,
+                new ArrayList<>(),
+                TokenUsage.NONE,
+                0,
+                done));
     return done.future();
+  }
+
+  /**
+   * Runs one step of a turn. Whatever it throws fails the turn, which cancels its deadline: thrown
+   * inside a future's callback, it would otherwise vanish, leaving the message unanswered and its
+   * max_wall_time timer to fire into a later turn.
+   */
+  private static void guarded(Promise<Turn> done, Runnable step) {
+    try {
+      step.run();
+    } catch (RuntimeException e) {
+      done.tryFail(e);
+    }
   }
 
   private void step(
@@ -181,10 +225,10 @@ final class AgentLoop {
       done.fail(overWallTime());
       return;
     }
-    if (sessionUsage.totalTokens() >= limits.maxTokens()) {
+    if (sessionTokens >= limits.maxTokens()) {
       done.fail(
           new AgentTurnException(
-              "limit_exceeded", "the session used " + sessionUsage.totalTokens() + " tokens"));
+              "limit_exceeded", "the session used " + sessionTokens + " tokens"));
       return;
     }
     tools
@@ -197,16 +241,19 @@ final class AgentLoop {
                         "the agent's tools could not be listed: " + e.getMessage())))
         .onSuccess(
             definitions ->
-                callModel(
-                    requestId,
-                    content,
-                    started,
-                    firstNew,
-                    calls,
-                    turnUsage,
-                    modelCalls,
+                guarded(
                     done,
-                    definitions));
+                    () ->
+                        callModel(
+                            requestId,
+                            content,
+                            started,
+                            firstNew,
+                            calls,
+                            turnUsage,
+                            modelCalls,
+                            done,
+                            definitions)));
   }
 
   private void callModel(
@@ -219,8 +266,8 @@ final class AgentLoop {
       int modelCalls,
       Promise<Turn> done,
       List<ToolDefinition> definitions) {
-    ModelStream stream =
-        provider.stream(version.spec().chatRequest(List.copyOf(conversation), definitions));
+    ChatRequest request = version.spec().chatRequest(List.copyOf(conversation), definitions);
+    ModelStream stream = provider.stream(request);
     inFlight = stream;
     stream.handler(
         event -> {
@@ -244,30 +291,45 @@ final class AgentLoop {
                           "model_error", "the model call failed: " + e.getMessage()));
             })
         .onSuccess(
-            response -> {
-              inFlight = null;
-              conversation.add(response.toMessage());
-              sessionUsage = sessionUsage.plus(response.usage());
-              TokenUsage usage = turnUsage.plus(response.usage());
-              int calls2 = modelCalls + 1;
-              if (response.toolCalls().isEmpty()) {
-                done.complete(
-                    new Turn(
-                        requestId,
-                        content,
-                        List.copyOf(conversation.subList(firstNew + 1, conversation.size())),
-                        List.copyOf(calls),
-                        response,
-                        usage,
-                        calls2,
-                        (System.nanoTime() - started) / 1_000_000));
-                return;
-              }
-              runTools(requestId, response.toolCalls(), 0, calls)
-                  .onFailure(done::fail)
-                  .onSuccess(
-                      v -> step(requestId, content, started, firstNew, calls, usage, calls2, done));
-            });
+            response ->
+                guarded(
+                    done,
+                    () -> {
+                      inFlight = null;
+                      conversation.add(response.toMessage());
+                      // Unknown usage is not zero: without an estimate max_tokens would never
+                      // be reached with a server that reports none
+                      sessionTokens +=
+                          response.usage().known()
+                              ? response.usage().totalTokens()
+                              : TokenUsage.estimate(request, response);
+                      TokenUsage usage = turnUsage.plus(response.usage());
+                      int calls2 = modelCalls + 1;
+                      if (response.toolCalls().isEmpty()) {
+                        done.complete(
+                            new Turn(
+                                requestId,
+                                content,
+                                List.copyOf(
+                                    conversation.subList(firstNew + 1, conversation.size())),
+                                List.copyOf(calls),
+                                response,
+                                usage,
+                                calls2,
+                                (System.nanoTime() - started) / 1_000_000));
+                        return;
+                      }
+                      runTools(requestId, response.toolCalls(), 0, calls)
+                          .onFailure(done::fail)
+                          .onSuccess(
+                              v ->
+                                  guarded(
+                                      done,
+                                      () ->
+                                          step(
+                                              requestId, content, started, firstNew, calls, usage,
+                                              calls2, done)));
+                    }));
   }
 
   /** Runs the calls one after another (they share one sandbox), appending each result. */
@@ -286,7 +348,7 @@ final class AgentLoop {
                       requestId,
                       call.id(),
                       run.status(),
-                      run.exitCode(),
+                      run.frameExitCode(),
                       run.durationMs(),
                       run.isError()));
               records.add(new ToolCallRecord(call, run));
@@ -306,6 +368,7 @@ final class AgentLoop {
     }
     if (!SessionTools.isExec(call.name())
         || !version.spec().tools().contains(BuiltinTool.SANDBOX_EXEC)) {
+      // SessionTools refuses arguments that are not one JSON object with an error result
       return tools
           .call(call)
           .map(
@@ -315,19 +378,23 @@ final class AgentLoop {
               });
     }
     String command;
+    Duration timeout;
     try {
-      JsonNode args = JSON.readTree(call.argumentsJson());
-      command = args == null ? null : args.path("command").asText(null);
-    } catch (Exception e) {
-      command = null;
+      ToolArguments args = ToolArguments.parse(call.argumentsJson());
+      command = args.requiredText("command");
+      timeout =
+          args.optionalInt("timeout_ms", 1, MAX_TOOL_TIMEOUT_MS)
+              .map(Duration::ofMillis)
+              .orElse(TOOL_TIMEOUT);
+    } catch (ToolArguments.ToolArgumentException e) {
+      return Future.succeededFuture(new ToolRun("failed", -1, "", e.getMessage(), 0));
     }
-    if (command == null || command.isBlank()) {
+    if (command.isBlank()) {
       return Future.succeededFuture(
-          new ToolRun("failed", -1, "", "arguments must be JSON with a command string", 0));
+          new ToolRun("failed", -1, "", "argument 'command' must not be blank", 0));
     }
     // A command ends at the turn's deadline at the latest (status timeout)
-    return io.exec(
-        requestId, call.id(), command, left.compareTo(TOOL_TIMEOUT) < 0 ? left : TOOL_TIMEOUT);
+    return io.exec(requestId, call.id(), command, left.compareTo(timeout) < 0 ? left : timeout);
   }
 
   /** What is left of the running turn's max_wall_time; zero once it has passed. */
