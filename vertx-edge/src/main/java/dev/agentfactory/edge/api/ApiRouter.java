@@ -21,7 +21,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -134,7 +136,7 @@ public final class ApiRouter {
       failure = http.getCause();
     }
     if (failure instanceof SchemaValidationException invalid) {
-      OutputUnit leaf = firstLeaf(invalid.getOutputUnit());
+      OutputUnit leaf = innermost(invalid.getOutputUnit());
       // A body field by its location; a path or query parameter by its name.
       String field = parameterOf(invalid.getMessage());
       if (field == null && leaf != null) {
@@ -191,21 +193,69 @@ public final class ApiRouter {
     return m.find() ? m.group(1) : null;
   }
 
-  private static OutputUnit firstLeaf(OutputUnit unit) {
-    if (unit == null) {
-      return null;
+  /**
+   * The error about the innermost value. A violation inside an object is reported at every
+   * enclosing property too ("Property "canary" does not match schema"), so the deepest instance
+   * location names the field ({@code canary.version}); of the errors there, one of a keyword about
+   * the value itself ({@code maximum}, {@code type}) rather than of the one applying schemas to its
+   * parts ({@code properties}, {@code additionalProperties}).
+   */
+  private static OutputUnit innermost(OutputUnit unit) {
+    List<OutputUnit> leaves = new ArrayList<>();
+    leaves(unit, leaves);
+    OutputUnit best = null;
+    for (OutputUnit leaf : leaves) {
+      if (best == null
+          || depth(leaf) > depth(best)
+          || (depth(leaf) == depth(best) && applicator(best) && !applicator(leaf))) {
+        best = leaf;
+      }
     }
-    OutputUnit current = unit;
-    while (current.getErrors() != null && !current.getErrors().isEmpty()) {
-      current = current.getErrors().get(0);
-    }
-    return current;
+    return best;
   }
 
-  /** "/tenant" becomes "tenant"; a missing required property is named from the message. */
-  private static String fieldOf(OutputUnit unit) {
+  private static void leaves(OutputUnit unit, List<OutputUnit> into) {
+    if (unit == null) {
+      return;
+    }
+    if (unit.getErrors() == null || unit.getErrors().isEmpty()) {
+      into.add(unit);
+    } else {
+      unit.getErrors().forEach(e -> leaves(e, into));
+    }
+  }
+
+  /** "#/canary/version" (or "/canary/version") is 2 deep, the document itself 0. */
+  private static int depth(OutputUnit unit) {
+    String location = pointer(unit);
+    return location.isEmpty() ? 0 : (int) location.chars().filter(c -> c == '/').count();
+  }
+
+  private static boolean applicator(OutputUnit unit) {
+    String keyword = unit.getKeywordLocation();
+    return keyword != null
+        && (keyword.endsWith("/properties")
+            || keyword.endsWith("/additionalProperties")
+            || keyword.endsWith("/patternProperties")
+            || keyword.endsWith("/items"));
+  }
+
+  /** The instance location as a JSON pointer: "/canary/version", "" for the document. */
+  private static String pointer(OutputUnit unit) {
     String location = unit.getInstanceLocation();
-    if (location != null && location.startsWith("/") && location.length() > 1) {
+    if (location == null) {
+      return "";
+    }
+    return location.startsWith("#") ? location.substring(1) : location;
+  }
+
+  /**
+   * "/tenant" becomes "tenant", "/canary/version" "canary.version"; a missing required property is
+   * named from the message.
+   */
+  private static String fieldOf(OutputUnit unit) {
+    String location = pointer(unit);
+    if (location.startsWith("/") && location.length() > 1) {
       return location.substring(1).replace('/', '.');
     }
     String error = unit.getError();

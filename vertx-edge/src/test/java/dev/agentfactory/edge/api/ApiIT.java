@@ -365,6 +365,37 @@ class ApiIT {
   }
 
   @Test
+  void aDeployedVersionBeyondAnIntIsRefusedRatherThanWrappedToAnother() throws Exception {
+    String acme = newKey("acme");
+    String v1 =
+        "{\"name\":\"calc\",\"model\":{\"provider\":\"scripted\",\"name\":\"scripted/math-v1\"},"
+            + "\"system_prompt\":\"one\",\"tools\":[\"sandbox.exec\"],\"sandbox\":{\"template\":\"shell\"}}";
+    assertThat(send("POST", "/v1/agents", acme, v1).statusCode()).isEqualTo(201);
+    assertThat(
+            send("POST", "/v1/agents/calc/versions", acme, v1.replace("\"one\"", "\"two\""))
+                .statusCode())
+        .isEqualTo(201);
+
+    // 4294967298 is 2^32 + 2: narrowed to an int it would be version 2
+    for (String[] body :
+        List.of(
+            new String[] {"{\"stable\":4294967298}", "stable"},
+            new String[] {"{\"stable\":99999999999999999999}", "stable"},
+            new String[] {
+              "{\"stable\":1,\"canary\":{\"version\":4294967298,\"percent\":10}}", "canary.version"
+            })) {
+      HttpResponse<String> refused = send("PUT", "/v1/agents/calc/deployment", acme, body[0]);
+      assertThat(refused.statusCode()).as(body[0] + ": " + refused.body()).isEqualTo(400);
+      assertThat(code(refused)).isEqualTo("invalid_field");
+      assertThat(MAPPER.readTree(refused.body()).at("/error/field").asText()).isEqualTo(body[1]);
+    }
+    JsonNode deployment =
+        MAPPER.readTree(send("GET", "/v1/agents/calc", acme, null).body()).get("deployment");
+    assertThat(deployment.get("stable").asInt()).isEqualTo(1);
+    assertThat(deployment.has("canary")).isFalse();
+  }
+
+  @Test
   void anAgentMayNotSendTheNodesSecretsToAServerOfItsChoice() throws Exception {
     String acme = newKey("acme");
     String spec =
