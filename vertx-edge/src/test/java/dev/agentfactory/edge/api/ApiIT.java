@@ -260,6 +260,28 @@ class ApiIT {
   }
 
   @Test
+  void aDatasetVersionNotWrittenInDigitsIsABadRequestAndOnlyForTheAdmin() throws Exception {
+    String acme = newKey("acme");
+    // the contract reads these as the integer 1 (JSON Schema); the handler takes versions as digits
+    for (String path :
+        List.of(
+            "/v1/datasets/sft/versions/1.0",
+            "/v1/datasets/sft/versions/1e0",
+            "/v1/datasets/sft/versions/1.0/file?path=x")) {
+      HttpResponse<String> admin = send("GET", path, ADMIN, null);
+      assertThat(admin.statusCode()).as(path + ": " + admin.body()).isEqualTo(400);
+      assertThat(code(admin)).isEqualTo("invalid_field");
+      assertThat(MAPPER.readTree(admin.body()).at("/error/field").asText()).isEqualTo("version");
+
+      HttpResponse<String> tenant = send("GET", path, acme, null);
+      assertThat(tenant.statusCode()).as("admin key first: " + tenant.body()).isEqualTo(403);
+    }
+    assertThat(send("GET", "/v1/datasets/sft/versions/1", ADMIN, null).statusCode())
+        .as("no such version yet")
+        .isEqualTo(404);
+  }
+
+  @Test
   void requestsTheHttpDecoderRefusesGetTypedErrorsAndTheNodeKeepsServing() throws Exception {
     String longLine = "GET /v1/agents?q=" + "x".repeat(5_000) + " HTTP/1.1\r\nHost: a\r\n\r\n";
     assertThat(raw(longLine))
