@@ -290,7 +290,9 @@ public final class DatasetsHandler {
                     "the node stopped while this cut ran; no version was published by it: cut"
                         + " again");
                 LOG.warn("dataset {}: cut {} stopped by the node's shutdown", name, cut.id());
-              } catch (RuntimeException e) {
+              } catch (RuntimeException | Error e) {
+                // Errors too (a class that fails to load, a stack overflow in a lineage source):
+                // a cut's status ends, and its record says so, whatever stopped it.
                 cut.failed(e);
                 LOG.warn("dataset {}: cut {} failed", name, cut.id(), e);
               }
