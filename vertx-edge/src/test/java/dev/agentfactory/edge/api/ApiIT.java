@@ -10,6 +10,7 @@ import dev.agentfactory.connectors.dataset.PreferenceRow;
 import dev.agentfactory.connectors.dataset.Provenance;
 import dev.agentfactory.connectors.dataset.SftMessage;
 import dev.agentfactory.connectors.dataset.version.Lineage;
+import dev.agentfactory.connectors.flink.FlinkRestClient;
 import dev.agentfactory.edge.admin.DrainHandler;
 import dev.agentfactory.edge.agent.AgentRegistry;
 import dev.agentfactory.edge.agent.AgentsHandler;
@@ -62,6 +63,9 @@ class ApiIT {
   private HttpServer server;
   private JdbcAgentStore agentStore;
 
+  /** The Flink REST API /v1/jobs talks to; null: Flink has not started. */
+  private volatile FlinkRestClient flink;
+
   /** What cuts are told produced the files (a test may make it fail). */
   private volatile Supplier<Lineage> lineage = Lineage::unknown;
 
@@ -80,7 +84,8 @@ class ApiIT {
             .toCompletableFuture()
             .join();
     AgentsHandler agents = new AgentsHandler(new AgentRegistry(agentStore));
-    JobsHandler jobs = new JobsHandler(() -> null, () -> null); // no Flink here: NodeSessionIT
+    // no Flink here (NodeSessionIT), unless a test points the handler at a stand-in
+    JobsHandler jobs = new JobsHandler(() -> flink, () -> null);
     DatasetsHandler datasets =
         new DatasetsHandler(
             vertx, dir.resolve("datasets"), () -> lineage.get(), dir.resolve("cuts")); // ditto
@@ -477,6 +482,33 @@ class ApiIT {
     HttpResponse<String> unknownJob = send("POST", "/v1/jobs", ADMIN, "{\"job\":\"mine\"}");
     assertThat(unknownJob.statusCode()).isEqualTo(400);
     assertThat(MAPPER.readTree(unknownJob.body()).at("/error/field").asText()).isEqualTo("job");
+  }
+
+  @Test
+  void aFlinkThatNeverAnswersIsABadGatewayNotAHungRequest() throws Exception {
+    // Flink's REST port accepts the connection and then says nothing (a wedged JobManager)
+    try (java.net.ServerSocket quiet =
+        new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      flink =
+          new FlinkRestClient(
+              URI.create("http://127.0.0.1:" + quiet.getLocalPort()),
+              dev.agentfactory.edge.TestHttp.client(),
+              java.time.Duration.ofMillis(500),
+              java.time.Duration.ofMillis(500));
+      HttpResponse<String> jobs =
+          http.send(
+              HttpRequest.newBuilder(
+                      URI.create("http://127.0.0.1:" + server.actualPort() + "/v1/jobs"))
+                  .header("authorization", "Bearer " + ADMIN)
+                  .timeout(java.time.Duration.ofSeconds(60)) // fails the test, not the node
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+
+      assertThat(jobs.statusCode()).as(jobs.body()).isEqualTo(502);
+      assertThat(code(jobs)).isEqualTo("flink_unavailable");
+      assertThat(MAPPER.readTree(jobs.body()).at("/error/message").asText())
+          .contains("did not answer GET /jobs/overview within 500 ms");
+    }
   }
 
   @Test
