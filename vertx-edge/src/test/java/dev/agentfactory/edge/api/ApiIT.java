@@ -180,6 +180,33 @@ class ApiIT {
   }
 
   @Test
+  void aRevokedKeyIsRefusedAtOnceEvenWhenTheStoreCannotBeListedAfterwards() throws Exception {
+    HttpResponse<String> created =
+        send("POST", "/v1/keys", ADMIN, "{\"tenant\":\"acme\",\"name\":\"ci\"}");
+    JsonNode key = MAPPER.readTree(created.body());
+    String secret = key.get("key").asText();
+    assertThat(send("GET", "/v1/sessions", secret, null).body()).isEqualTo("acme");
+
+    // from now on the store still takes a revocation but fails to list its keys (a reload)
+    try (java.sql.Connection c =
+            java.sql.DriverManager.getConnection(
+                "jdbc:h2:file:"
+                    + dir.resolve("keys").toAbsolutePath()
+                    + ";DB_CLOSE_ON_EXIT=FALSE");
+        java.sql.Statement st = c.createStatement()) {
+      st.execute("ALTER TABLE api_keys ALTER COLUMN created_at RENAME TO created_on");
+    }
+    assertThat(send("GET", "/v1/keys", ADMIN, null).statusCode()).as("cannot list").isEqualTo(500);
+
+    HttpResponse<String> revoked =
+        send("DELETE", "/v1/keys/" + key.get("id").asText(), ADMIN, null);
+    assertThat(revoked.statusCode()).as(revoked.body()).isEqualTo(204);
+    HttpResponse<String> refused = send("GET", "/v1/sessions", secret, null);
+    assertThat(refused.statusCode()).isEqualTo(401);
+    assertThat(code(refused)).isEqualTo("invalid_credentials");
+  }
+
+  @Test
   void keysSurviveARestartOfTheStore() throws Exception {
     String secret = newKey("acme");
     stop();
