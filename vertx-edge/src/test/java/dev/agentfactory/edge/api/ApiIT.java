@@ -455,6 +455,84 @@ class ApiIT {
   }
 
   @Test
+  void whenTheAgentStoreFailsEveryAgentRouteSaysSoAsItsContractLists() throws Exception {
+    String acme = newKey("acme");
+    String spec =
+        "{\"name\":\"calc\",\"model\":{\"provider\":\"scripted\",\"name\":\"scripted/math-v1\"},"
+            + "\"system_prompt\":\"one\",\"tools\":[\"sandbox.exec\"],\"sandbox\":{\"template\":\"shell\"}}";
+    assertThat(send("POST", "/v1/agents", acme, spec).statusCode()).isEqualTo(201);
+    JsonNode paths = MAPPER.readTree(ApiRouter.contractText()).get("paths");
+    // the database shuts down under the store, and its file cannot be opened again
+    try (java.sql.Connection c =
+            java.sql.DriverManager.getConnection(JdbcAgentStore.embeddedUrl(dir), "", "");
+        java.sql.Statement st = c.createStatement()) {
+      st.execute("SHUTDOWN");
+    }
+    Path file = dir.resolve("agents.mv.db");
+    Path aside = dir.resolve("agents.mv.db.aside");
+    Files.move(file, aside);
+    Files.createDirectory(file);
+
+    for (String[] route :
+        List.of(
+            new String[] {"POST", "/v1/agents", "/v1/agents", spec.replace("calc", "calc2")},
+            new String[] {"GET", "/v1/agents", "/v1/agents", null},
+            new String[] {"GET", "/v1/agents/calc", "/v1/agents/{name}", null},
+            new String[] {"POST", "/v1/agents/calc/versions", "/v1/agents/{name}/versions", spec},
+            new String[] {"GET", "/v1/agents/calc/versions", "/v1/agents/{name}/versions", null},
+            new String[] {
+              "PUT", "/v1/agents/calc/deployment", "/v1/agents/{name}/deployment", "{\"stable\":1}"
+            },
+            new String[] {
+              "POST",
+              "/v1/agents/calc/deployment/promote",
+              "/v1/agents/{name}/deployment/promote",
+              null
+            },
+            new String[] {
+              "POST",
+              "/v1/agents/calc/deployment/rollback",
+              "/v1/agents/{name}/deployment/rollback",
+              null
+            })) {
+      HttpResponse<String> failed = send(route[0], route[1], acme, route[3]);
+
+      assertThat(failed.statusCode())
+          .as(route[0] + " " + route[1] + ": " + failed.body())
+          .isEqualTo(503);
+      assertThat(code(failed)).isEqualTo("store_unavailable");
+      assertThat(
+              paths
+                  .get(route[2])
+                  .get(route[0].toLowerCase(java.util.Locale.ROOT))
+                  .get("responses")
+                  .has("503"))
+          .as("the contract lists 503 for " + route[0] + " " + route[2])
+          .isTrue();
+    }
+    Files.delete(file);
+    Files.move(aside, file);
+    assertThat(send("GET", "/v1/agents/calc", acme, null).statusCode())
+        .as("the store opens the database again")
+        .isEqualTo(200);
+  }
+
+  @Test
+  void theContractListsTheConflictsTheAgentsGuideDescribes() throws Exception {
+    // deployment changes are compare-and-set (docs/agents.md), and an add can lose a race with
+    // another node's adds (AgentRegistry.ADD_ATTEMPTS; PostgresStoresIT plays such a race)
+    JsonNode paths = MAPPER.readTree(ApiRouter.contractText()).get("paths");
+    for (String[] op :
+        List.of(
+            new String[] {"/v1/agents/{name}/deployment", "put"},
+            new String[] {"/v1/agents/{name}/deployment/promote", "post"},
+            new String[] {"/v1/agents/{name}/deployment/rollback", "post"},
+            new String[] {"/v1/agents/{name}/versions", "post"})) {
+      assertThat(paths.get(op[0]).get(op[1]).get("responses").has("409")).as(op[0]).isTrue();
+    }
+  }
+
+  @Test
   void anAgentMayNotSendTheNodesSecretsToAServerOfItsChoice() throws Exception {
     String acme = newKey("acme");
     String spec =
@@ -679,6 +757,30 @@ class ApiIT {
     assertThat(awaitCut(again.headers().firstValue("location").orElseThrow()).get("state").asText())
         .as("a new cut starts: the failed one is no longer running")
         .isEqualTo("succeeded");
+  }
+
+  @Test
+  void aCutWhoseStatusCannotBeRecordedIsNotStartedAndAnswersAsTheContractLists() throws Exception {
+    emptySftFile();
+    Path cuts = dir.resolve("cuts");
+    if (Files.isDirectory(cuts)) {
+      Files.delete(cuts); // empty: no cut ran yet
+    }
+    Files.writeString(cuts, "a file where the cut records' directory should be");
+
+    HttpResponse<String> cut = send("POST", "/v1/datasets/sft/versions", ADMIN, null);
+
+    assertThat(cut.statusCode()).as(cut.body()).isEqualTo(500);
+    assertThat(code(cut)).isEqualTo("io_error");
+    assertThat(
+            MAPPER
+                .readTree(ApiRouter.contractText())
+                .at("/paths/~1v1~1datasets~1{name}~1versions/post/responses")
+                .has("500"))
+        .as("the contract lists it")
+        .isTrue();
+    assertThat(send("GET", "/v1/datasets/sft/versions", ADMIN, null).body())
+        .isEqualTo("{\"versions\":[]}");
   }
 
   /** One committed SFT file without rows (valid Parquet: a cut would publish it). */
