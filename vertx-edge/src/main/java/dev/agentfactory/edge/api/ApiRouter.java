@@ -1,6 +1,7 @@
 package dev.agentfactory.edge.api;
 
 import dev.agentfactory.edge.auth.ApiErrors;
+import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
@@ -14,9 +15,15 @@ import io.vertx.ext.web.openapi.router.RequestExtractor;
 import io.vertx.ext.web.openapi.router.RouterBuilder;
 import io.vertx.json.schema.OutputUnit;
 import io.vertx.openapi.contract.OpenAPIContract;
+import io.vertx.openapi.contract.Operation;
+import io.vertx.openapi.contract.Parameter;
+import io.vertx.openapi.validation.RequestParameter;
+import io.vertx.openapi.validation.RequestUtils;
 import io.vertx.openapi.validation.SchemaValidationException;
+import io.vertx.openapi.validation.ValidatableRequest;
 import io.vertx.openapi.validation.ValidatorErrorType;
 import io.vertx.openapi.validation.ValidatorException;
+import io.vertx.openapi.validation.impl.RequestValidatorImpl;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -41,7 +48,12 @@ public final class ApiRouter {
   private static final Logger LOG = LoggerFactory.getLogger(ApiRouter.class);
   static final String CONTRACT = "api/openapi.json";
 
-  /** Upgrade requests are not validated by the contract router: reading them breaks the upgrade. */
+  /**
+   * Upgrade requests are not validated by the contract router, which validates on a worker thread:
+   * while it waits, the upgrade request is read to its end and can no longer be upgraded. Their
+   * parameters are validated on the event loop instead ({@link #validateParameters}); they have no
+   * body.
+   */
   static final Set<String> WEBSOCKET_OPERATIONS =
       Set.of("openSession", "resumeSession", "streamEvalLive");
 
@@ -90,6 +102,7 @@ public final class ApiRouter {
           }
         });
     builder.rootHandler(preHandler);
+    RequestValidatorImpl parameters = new RequestValidatorImpl(vertx, contract);
     Set<String> unused = new HashSet<>(operations.keySet());
     for (OpenAPIRoute route : builder.getRoutes()) {
       String id = route.getOperation().getOperationId();
@@ -99,7 +112,12 @@ public final class ApiRouter {
       }
       unused.remove(id);
       if (WEBSOCKET_OPERATIONS.contains(id)) {
+        Operation operation = route.getOperation();
+        if (operation.getRequestBody() != null) {
+          throw new IllegalStateException("WebSocket operation " + id + " cannot have a body");
+        }
         route.setDoValidation(false);
+        route.addHandler(ctx -> validateParameters(ctx, parameters, operation));
       }
       route.addHandler(handler);
     }
@@ -127,6 +145,38 @@ public final class ApiRouter {
                 ctx.request().method() + " is not allowed here",
                 null));
     return router;
+  }
+
+  /**
+   * Validates the path, query, header and cookie parameters of a request to {@code operation}
+   * against the contract, at once on the calling thread; a violation fails the request as the
+   * contract router's validation would (400 naming the parameter).
+   */
+  private static void validateParameters(
+      RoutingContext ctx, RequestValidatorImpl validator, Operation operation) {
+    // Without a request body in the operation, extracting reads nothing and is complete at once.
+    Future<ValidatableRequest> extracted = RequestUtils.extract(ctx.request(), operation);
+    if (extracted.failed()) {
+      ctx.fail(400, extracted.cause());
+      return;
+    }
+    ValidatableRequest request = extracted.result();
+    try {
+      for (Parameter parameter : operation.getParameters()) {
+        Map<String, RequestParameter> values =
+            switch (parameter.getIn()) {
+              case PATH -> request.getPathParameters();
+              case QUERY -> request.getQuery();
+              case HEADER -> request.getHeaders();
+              case COOKIE -> request.getCookies();
+            };
+        validator.validateParameter(parameter, values.get(parameter.getName()));
+      }
+    } catch (ValidatorException invalid) {
+      ctx.fail(400, invalid);
+      return;
+    }
+    ctx.next();
   }
 
   private static void failure(RoutingContext ctx) {

@@ -319,6 +319,31 @@ class ApiIT {
   }
 
   @Test
+  void theWebSocketRoutesValidateTheirParametersAgainstTheContractToo() throws Exception {
+    String acme = newKey("acme");
+    for (String[] bad :
+        List.of(
+            new String[] {"/v1/sessions?agent=BAD!", "agent"},
+            new String[] {"/v1/sessions/s1?last_seq=-1", "last_seq"},
+            new String[] {"/v1/sessions/s1?last_seq=x", "last_seq"},
+            new String[] {"/v1/sessions/" + "s".repeat(65) + "?last_seq=0", "id"})) {
+      HttpResponse<String> refused = send("GET", bad[0], acme, null);
+      assertThat(refused.statusCode()).as(bad[0] + ": " + refused.body()).isEqualTo(400);
+      JsonNode error = MAPPER.readTree(refused.body()).get("error");
+      assertThat(error.get("field").asText()).as(bad[0]).isEqualTo(bad[1]);
+      assertThat(error.get("message").asText()).startsWith(bad[1]);
+    }
+    HttpResponse<String> missing = send("GET", "/v1/sessions/s1", acme, null);
+    assertThat(missing.statusCode()).as(missing.body()).isEqualTo(400);
+    assertThat(MAPPER.readTree(missing.body()).at("/error/field").asText()).isEqualTo("last_seq");
+
+    // valid parameters reach the route's handler (here it echoes the tenant)
+    assertThat(send("GET", "/v1/sessions?agent=math", acme, null).body()).isEqualTo("acme");
+    assertThat(send("GET", "/v1/sessions/s1?last_seq=0", acme, null).body()).isEqualTo("acme");
+    assertThat(send("GET", "/v1/eval/live/stream", acme, null).body()).isEqualTo("acme");
+  }
+
+  @Test
   void requestsTheHttpDecoderRefusesGetTypedErrorsAndTheNodeKeepsServing() throws Exception {
     String longLine = "GET /v1/agents?q=" + "x".repeat(5_000) + " HTTP/1.1\r\nHost: a\r\n\r\n";
     assertThat(raw(longLine))
