@@ -130,7 +130,8 @@ public final class JobsHandler {
           "the job's tasks are still starting; retry the stop in a few seconds",
           "id");
     } else {
-      ApiErrors.send(ctx, 502, "flink_unavailable", "Flink answered: " + brief(cause), null);
+      // also when Flink did not answer in time (FlinkRestClient's deadlines): never no answer
+      ApiErrors.send(ctx, 502, "flink_unavailable", "Flink failed: " + brief(cause), null);
     }
   }
 
