@@ -597,7 +597,7 @@ public final class AgentFactoryNode implements AutoCloseable {
                         "flink.pipeline.jar is not set: start the node with ./agent-factory up,"
                             + " which builds and passes the job jar"));
     flinkRest = new FlinkRestClient(flinkRestUrl);
-    pipeline =
+    PipelineJob job =
         new PipelineJob(
             flinkRest,
             jar,
@@ -611,10 +611,12 @@ public final class AgentFactoryNode implements AutoCloseable {
             config.judge());
     String jobId;
     try {
-      jobId = pipeline.submit().toCompletableFuture().get(2, TimeUnit.MINUTES);
+      jobId = job.submit().toCompletableFuture().get(2, TimeUnit.MINUTES);
     } catch (Exception e) {
       throw new IllegalStateException("the pipeline job was not accepted by Flink: " + e, e);
     }
+    // Published once it runs: until then POST /v1/jobs answers 503 starting, never a second job.
+    pipeline = job;
     LOG.info("pipeline job {} submitted to {}", jobId, flinkRestUrl);
   }
 

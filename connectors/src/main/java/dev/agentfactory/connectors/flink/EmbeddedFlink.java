@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.CoreOptions;
@@ -29,8 +30,10 @@ import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
  * }</pre>
  *
  * <p>Checkpoints go to {@code <dataDir>/checkpoints}, savepoints to {@code <dataDir>/savepoints},
- * uploaded jars to {@code <dataDir>/jars}. The JVM must run with the {@code --add-opens} flags of
- * {@link #JVM_OPTIONS} (Flink's own distribution passes them to every Flink process).
+ * uploaded jars to {@code <dataDir>/jars} (those an earlier cluster left there are deleted at
+ * start; delete a jar once its job runs, {@link FlinkRestClient#deleteJar}). The JVM must run with
+ * the {@code --add-opens} flags of {@link #JVM_OPTIONS} (Flink's own distribution passes them to
+ * every Flink process).
  */
 public final class EmbeddedFlink implements AutoCloseable {
 
@@ -80,6 +83,7 @@ public final class EmbeddedFlink implements AutoCloseable {
    */
   public static EmbeddedFlink start(Path dataDir, int restPort, Map<String, String> overrides) {
     requireWebSubmission();
+    deleteUploadedJars(dataDir.toAbsolutePath().resolve("jars"));
     Configuration config = configuration(dataDir, restPort);
     overrides.forEach(config::setString);
     MiniCluster cluster =
@@ -117,6 +121,30 @@ public final class EmbeddedFlink implements AutoCloseable {
           "org.apache.flink:flink-runtime-web is not on the classpath: the embedded Flink could not"
               + " accept job jars through REST (it is an optional dependency of connectors)",
           e);
+    }
+  }
+
+  /**
+   * Deletes the job jars uploaded to an earlier cluster on this data directory (Flink keeps them
+   * under {@code <jars>/flink-web-upload/} and deletes none): a new cluster runs no job from them
+   * (a job's classes are in the blob store once it is submitted), and each is a whole shaded job
+   * jar, so a node that crashed, or failed to delete one, would otherwise fill the data disk over
+   * its restarts.
+   */
+  static void deleteUploadedJars(Path jarsDir) {
+    if (!Files.isDirectory(jarsDir)) {
+      return;
+    }
+    try (Stream<Path> files = Files.walk(jarsDir)) {
+      for (Path jar :
+          files
+              .filter(Files::isRegularFile)
+              .filter(f -> f.getFileName().toString().endsWith(".jar"))
+              .toList()) {
+        Files.deleteIfExists(jar);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot delete the job jars left in " + jarsDir, e);
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.agentfactory.edge.pipeline;
 
 import dev.agentfactory.connectors.flink.FlinkRestClient;
+import dev.agentfactory.connectors.flink.FlinkRestException;
 import dev.agentfactory.connectors.flink.JobSummary;
 import dev.agentfactory.connectors.flink.JudgeConfig;
 import dev.agentfactory.connectors.flink.PipelineConfig;
@@ -17,7 +18,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,6 +42,7 @@ public final class PipelineJob {
   private final int savepointsRetained;
   private final List<String> args;
   private volatile String jobId;
+  private final AtomicBoolean submitting = new AtomicBoolean();
   private volatile String resumedFrom;
 
   /**
@@ -92,24 +97,97 @@ public final class PipelineJob {
    * Uploads the jar and runs it, resuming from the newest readable one of the savepoint of the last
    * clean stop and the checkpoints earlier runs retained (a crashed run's state is in its last
    * checkpoint, not in the older savepoint it started from; see {@link ResumePoint} for what is
-   * skipped and what is taken instead); completes with the job id once Flink accepted the job.
+   * skipped and what is taken instead); completes with the job id once Flink accepted the job. The
+   * uploaded jar is deleted from the cluster once the run is accepted or refused: Flink keeps what
+   * the job needs in its blob store, and every submission would otherwise leave the whole shaded
+   * jar behind.
+   *
+   * <p>At most one pipeline job at a time: a second one would read the same consumer group and
+   * write the same dataset directory, so every row twice. Fails with {@link
+   * JobAlreadyRunningException} while another submission is in flight or the job submitted last is
+   * not in a terminal state; with the failure of the status read when Flink cannot confirm that
+   * (nothing is submitted then); with {@link PipelineJarMissingException} without the jar.
    */
   public CompletionStage<String> submit() {
-    if (!Files.isRegularFile(jar)) {
+    if (!submitting.compareAndSet(false, true)) {
       return CompletableFuture.failedFuture(
-          new IllegalStateException(
-              "pipeline job jar "
-                  + jar
-                  + " does not exist; build it with ./agent-factory up or set"
-                  + " flink.pipeline.jar"));
+          new JobAlreadyRunningException(null, "being submitted"));
+    }
+    CompletionStage<String> submitted;
+    try {
+      submitted = requireNoneRunning().thenCompose(ignored -> uploadAndRun());
+    } catch (RuntimeException e) {
+      submitted = CompletableFuture.failedFuture(e);
+    }
+    // jobId is set before the flag clears: the next submission sees the new job
+    return submitted.whenComplete((id, e) -> submitting.set(false));
+  }
+
+  /**
+   * Completes once Flink confirmed the job submitted last is in a terminal state, or no longer
+   * knows it (it drops finished jobs after {@code jobstore.expiration-time}, never running ones).
+   */
+  private CompletionStage<Void> requireNoneRunning() {
+    String previous = jobId;
+    if (previous == null) {
+      return CompletableFuture.completedFuture(null);
+    }
+    return rest.job(previous)
+        .handle(
+            (job, e) -> {
+              if (e == null) {
+                if (!job.isTerminal()) {
+                  throw new JobAlreadyRunningException(previous, job.state());
+                }
+                return null;
+              }
+              Throwable cause =
+                  e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+              if (cause instanceof FlinkRestException flink && flink.status() == 404) {
+                return null;
+              }
+              // Unknown is not free: the job may run, and a second one would write every row twice.
+              throw e instanceof CompletionException c ? c : new CompletionException(e);
+            });
+  }
+
+  private CompletionStage<String> uploadAndRun() {
+    if (!Files.isRegularFile(jar)) {
+      return CompletableFuture.failedFuture(new PipelineJarMissingException(jar));
     }
     Optional<String> savepoint = ResumePoint.choose(lastSavepoint(), checkpointsDir);
     return rest.uploadJar(jar)
-        .thenCompose(jarId -> run(jarId, savepoint))
-        .thenApply(
-            id -> {
-              jobId = id;
-              return id;
+        .thenCompose(
+            jarId ->
+                run(jarId, savepoint)
+                    .thenApply(
+                        id -> {
+                          jobId = id;
+                          return id;
+                        })
+                    .handle(
+                        (id, e) ->
+                            deleteUploaded(jarId)
+                                .thenApply(
+                                    ignored -> {
+                                      if (e != null) {
+                                        throw e instanceof CompletionException c
+                                            ? c
+                                            : new CompletionException(e);
+                                      }
+                                      return id;
+                                    }))
+                    .thenCompose(Function.identity()));
+  }
+
+  /** Completes once Flink deleted the jar or refused to; never fails. */
+  private CompletionStage<Void> deleteUploaded(String jarId) {
+    return rest.deleteJar(jarId)
+        .exceptionally(
+            e -> {
+              // The job runs either way; an embedded cluster's next start deletes the file.
+              LOG.warn("cannot delete the uploaded job jar {} from Flink", jarId, e);
+              return null;
             });
   }
 
