@@ -28,7 +28,11 @@ public interface ClusterNode extends AutoCloseable {
     return HazelcastClusterNode.start(config);
   }
 
-  /** This member's id, unique per process lifetime; it is the {@code ownerNode} of its leases. */
+  /**
+   * This node's id, made at start and unique per process lifetime; it is the {@code ownerNode} of
+   * its leases. It is not the Hazelcast member UUID and does not change when a split-brain merge
+   * gives the member a new one.
+   */
   String nodeId();
 
   /** A cheap snapshot of membership and state; safe to call from an event loop. */

@@ -597,32 +597,39 @@ public final class AgentFactoryNode implements AutoCloseable {
                         "flink.pipeline.jar is not set: start the node with ./agent-factory up,"
                             + " which builds and passes the job jar"));
     flinkRest = new FlinkRestClient(flinkRestUrl);
-    pipeline =
+    PipelineJob job =
         new PipelineJob(
             flinkRest,
             jar,
             config.dataDir().resolve("flink").resolve("last-savepoint"),
             Optional.ofNullable(flink).map(EmbeddedFlink::checkpointsDir),
+            Optional.ofNullable(flink).map(EmbeddedFlink::savepointsDir),
+            config.savepointsRetained(),
             kafkaBootstrap,
             config.datasetsDir(),
             config.checkpointIntervalMs(),
             config.judge());
     String jobId;
     try {
-      jobId = pipeline.submit().toCompletableFuture().get(2, TimeUnit.MINUTES);
+      jobId = job.submit().toCompletableFuture().get(2, TimeUnit.MINUTES);
     } catch (Exception e) {
       throw new IllegalStateException("the pipeline job was not accepted by Flink: " + e, e);
     }
+    // Published once it runs: until then POST /v1/jobs answers 503 starting, never a second job.
+    pipeline = job;
     LOG.info("pipeline job {} submitted to {}", jobId, flinkRestUrl);
   }
 
-  /** Refreshes the health of the components that can change after start-up. */
-  /** Whether the checkpoints earlier runs retained were deleted (once, after the first one). */
-  private volatile boolean retainedPruned;
+  /**
+   * Whether what earlier runs left (retained checkpoints, savepoints beyond the newest few) was
+   * deleted: once, after the running job's first checkpoint.
+   */
+  private volatile boolean earlierRunsPruned;
 
   private final java.util.concurrent.atomic.AtomicBoolean pruning =
       new java.util.concurrent.atomic.AtomicBoolean();
 
+  /** Refreshes the health of the components that can change after start-up. */
   private void probe(ClusterNode cluster, SandboxPool pool) {
     ClusterHealth ch = cluster.health();
     health.report(
@@ -645,12 +652,12 @@ public final class AgentFactoryNode implements AutoCloseable {
     if (pipeline == null) {
       return; // data plane off: nothing to probe
     }
-    if (!retainedPruned && pruning.compareAndSet(false, true)) {
+    if (!earlierRunsPruned && pruning.compareAndSet(false, true)) {
       pipeline
-          .pruneRetainedCheckpoints()
+          .pruneEarlierRuns()
           .whenComplete(
               (done, e) -> {
-                retainedPruned = Boolean.TRUE.equals(done);
+                earlierRunsPruned = Boolean.TRUE.equals(done);
                 pruning.set(false);
               });
     }

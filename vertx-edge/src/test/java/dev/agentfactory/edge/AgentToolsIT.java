@@ -276,6 +276,109 @@ class AgentToolsIT {
   }
 
   @Test
+  void aMessageWhoseMcpServerCannotGetASandboxIsAnsweredWithAnError() throws Exception {
+    // The lease fails at once (an allowlist wider than the template): so does the tool listing
+    createAgent(
+        "no-box-mcp",
+        "[\"files.list\"]",
+        ",\"network\":{\"egress\":[{\"host\":\"*\"}]},\"mcp_servers\":[{\"name\":\"local\","
+            + "\"transport\":\"stdio\",\"command\":[\"/usr/bin/python3\",\"-c\",\"pass\"]}]",
+        "web");
+    try (FrameClient client = open("no-box-mcp")) {
+      for (String id : List.of("m1", "m2")) {
+        client.send("{\"v\":1,\"type\":\"message\",\"id\":\"" + id + "\",\"content\":\"hello\"}");
+        JsonNode error =
+            client.until(f -> f.get("type").asText().equals("error"), FRAME_TIMEOUT).stream()
+                .reduce((a, b) -> b)
+                .orElseThrow();
+        assertThat(error.get("id").asText()).isEqualTo(id);
+        assertThat(error.get("code").asText()).isEqualTo("tool_unavailable");
+        assertThat(error.get("message").asText()).contains("egress");
+        assertThat(error.get("fatal").asBoolean()).isFalse();
+      }
+    }
+  }
+
+  @Test
+  void aRetriedToolListingStillOffersTheToolsOfTheServersThatAnsweredTheFirstTime()
+      throws Exception {
+    try (McpHttpFixtureServer steady = new McpHttpFixtureServer(vertx);
+        McpHttpFixtureServer flaky = new McpHttpFixtureServer(vertx)) {
+      flaky.listFailures.set(1);
+      ObjectNode first =
+          JSON.createObjectNode()
+              .put("name", "steady")
+              .put("transport", "http")
+              .put("url", steady.url());
+      ObjectNode second =
+          JSON.createObjectNode()
+              .put("name", "flaky")
+              .put("transport", "http")
+              .put("url", flaky.url());
+      createAgent(
+          "retrying-mcp", "[\"files.read\"]", ",\"mcp_servers\":[" + first + "," + second + "]");
+      model.script(
+          Step.call("mcp_steady_add", "{\"a\":2,\"b\":3}"),
+          Step.call("mcp_flaky_add", "{\"a\":4,\"b\":5}"),
+          Step.answer("5 and 9"));
+      int before = model.requests().size();
+      try (FrameClient client = open("retrying-mcp")) {
+        client.send("{\"v\":1,\"type\":\"message\",\"id\":\"m1\",\"content\":\"add\"}");
+        JsonNode error =
+            client.until(f -> f.get("type").asText().equals("error"), FRAME_TIMEOUT).stream()
+                .reduce((a, b) -> b)
+                .orElseThrow();
+        assertThat(error.get("code").asText()).isEqualTo("tool_unavailable");
+        assertThat(error.get("message").asText()).contains("flaky");
+
+        client.send("{\"v\":1,\"type\":\"message\",\"id\":\"m2\",\"content\":\"add\"}");
+        List<JsonNode> frames =
+            client.until(
+                f ->
+                    f.get("type").asText().equals("turn.completed")
+                        || f.get("type").asText().equals("error"),
+                FRAME_TIMEOUT);
+        assertThat(frames.get(frames.size() - 1).get("type").asText())
+            .as("%s", frames)
+            .isEqualTo("turn.completed");
+        assertThat(toolNames(model.requests().get(before)))
+            .containsExactly(
+                "files_read",
+                "mcp_steady_add",
+                "mcp_steady_fail",
+                "mcp_flaky_add",
+                "mcp_flaky_fail");
+        assertThat(ofType(frames, "tool.result"))
+            .extracting(f -> f.get("is_error").asBoolean())
+            .containsExactly(false, false);
+        assertThat(output(frames, "call_" + callIndex(frames, 0))).isEqualTo("5");
+        assertThat(output(frames, "call_" + callIndex(frames, 1))).isEqualTo("9");
+      }
+    }
+  }
+
+  @Test
+  void aCommandEndsAtTheTimeoutTheModelAsksForAndABadTimeoutIsAToolError() throws Exception {
+    createAgent("timed", "[\"sandbox.exec\"]", "");
+    model.script(
+        Step.call("sandbox_exec", "{\"command\":\"sleep 30; echo late\",\"timeout_ms\":1000}"),
+        Step.call("sandbox_exec", "{\"command\":\"echo early\",\"timeout_ms\":\"soon\"}"),
+        Step.answer("done"));
+    List<JsonNode> frames = turn("timed", "wait");
+
+    List<JsonNode> results = ofType(frames, "tool.result");
+    assertThat(results)
+        .extracting(f -> f.get("status").asText())
+        .containsExactly("timeout", "failed");
+    assertThat(results).extracting(f -> f.get("is_error").asBoolean()).containsExactly(true, true);
+    assertThat(output(frames, "call_" + callIndex(frames, 0))).doesNotContain("late");
+    assertThat(output(frames, "call_" + callIndex(frames, 1))).as("not run").isEmpty();
+    List<String> toolMessages = toolMessages(model.requests().get(model.requests().size() - 1));
+    assertThat(toolMessages.get(toolMessages.size() - 1))
+        .contains("'timeout_ms' must be an integer from 1 to 600000");
+  }
+
+  @Test
   void httpFetchLeavesTheSandboxOnlyThroughTheAgentsEgressAllowlist() throws Exception {
     String url = "http://127.0.0.2:" + web.actualPort();
     // The template also allows example.com; the agent's narrower list, applied at lease time, not.

@@ -19,7 +19,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * one tool call, or a final text — and keeping every request body so tests can see which tools were
  * offered and what the tools returned.
  */
-final class FakeModelServer implements AutoCloseable {
+public final class FakeModelServer implements AutoCloseable {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -28,28 +28,29 @@ final class FakeModelServer implements AutoCloseable {
    * {@code hang}, the first piece of {@code text} and then silence, the response never ending; with
    * {@code release}, the answer only once that completes.
    */
-  record Step(
+  public record Step(
       String tool, String arguments, String text, boolean hang, CompletionStage<?> release) {
     Step(String tool, String arguments, String text) {
       this(tool, arguments, text, false, null);
     }
 
-    static Step hang(String firstText) {
+    public static Step hang(String firstText) {
       return new Step(null, null, firstText, true, null);
     }
 
     /**
      * {@code step} (a tool call or an answer), held back until the test completes {@code release}.
      */
-    static Step held(CompletionStage<?> release, Step step) {
+    public static Step held(CompletionStage<?> release, Step step) {
       return new Step(step.tool(), step.arguments(), step.text(), false, release);
     }
 
-    static Step call(String tool, String arguments) {
+    /** A call of {@code tool} with {@code arguments} exactly as given (they need not be JSON). */
+    public static Step call(String tool, String arguments) {
       return new Step(tool, arguments, null);
     }
 
-    static Step answer(String text) {
+    public static Step answer(String text) {
       return new Step(null, null, text);
     }
   }
@@ -59,8 +60,9 @@ final class FakeModelServer implements AutoCloseable {
   private final List<JsonNode> requests = new CopyOnWriteArrayList<>();
   private int calls;
   private final AtomicInteger dropped = new AtomicInteger();
+  private volatile boolean reportsUsage = true;
 
-  FakeModelServer(Vertx vertx) throws Exception {
+  public FakeModelServer(Vertx vertx) throws Exception {
     server =
         vertx
             .createHttpServer()
@@ -108,26 +110,34 @@ final class FakeModelServer implements AutoCloseable {
             .get(20, TimeUnit.SECONDS);
   }
 
-  String baseUrl() {
+  public String baseUrl() {
     return "http://127.0.0.1:" + server.actualPort() + "/v1";
   }
 
-  void script(Step... steps) {
+  public void script(Step... steps) {
     script.addAll(List.of(steps));
   }
 
   /** Forgets the steps a test scripted but its agent never asked for. */
-  void clearScript() {
+  public void clearScript() {
     script.clear();
   }
 
-  List<JsonNode> requests() {
+  public List<JsonNode> requests() {
     return requests;
   }
 
   /** How many calls their caller dropped (closed the connection) before the answer ended. */
-  int dropped() {
+  public int dropped() {
     return dropped.get();
+  }
+
+  /**
+   * Whether answers end with a usage chunk, as with {@code stream_options.include_usage}; some
+   * servers never send one.
+   */
+  public void reportsUsage(boolean reports) {
+    reportsUsage = reports;
   }
 
   private synchronized String events(Step step) {
@@ -145,8 +155,10 @@ final class FakeModelServer implements AutoCloseable {
     }
     return event(chunk(delta, null))
         + event(chunk(JSON.createObjectNode(), finish))
-        + "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":5,"
-        + "\"total_tokens\":15}}\n\n"
+        + (reportsUsage
+            ? "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":5,"
+                + "\"total_tokens\":15}}\n\n"
+            : "")
         + "data: [DONE]\n\n";
   }
 

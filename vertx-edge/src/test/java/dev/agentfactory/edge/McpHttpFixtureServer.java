@@ -12,12 +12,14 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A small, real MCP server on the streamable-HTTP transport (revision 2025-06-18), for tests: it
  * assigns an {@code Mcp-Session-Id} at initialize and insists on it afterwards, answers
  * notifications with 202, {@code tools/list} with JSON and {@code tools/call} as an event stream (a
- * log notification first, then the response). Tools: {@code add} {a, b}; {@code fail}.
+ * log notification first, then the response). Tools: {@code add} {a, b}; {@code fail}. While {@link
+ * #listFailures} is above 0, a {@code tools/list} is answered 500 and counts it down.
  */
 final class McpHttpFixtureServer implements AutoCloseable {
 
@@ -28,6 +30,7 @@ final class McpHttpFixtureServer implements AutoCloseable {
   private final Set<String> initialized = ConcurrentHashMap.newKeySet();
   final List<String> methods = new CopyOnWriteArrayList<>();
   final List<String> deleted = new CopyOnWriteArrayList<>();
+  final AtomicInteger listFailures = new AtomicInteger();
 
   McpHttpFixtureServer(Vertx vertx) throws Exception {
     server =
@@ -97,6 +100,11 @@ final class McpHttpFixtureServer implements AutoCloseable {
               }
               if (!initialized.contains(session)) {
                 req.response().setStatusCode(400).end("not initialized");
+                return;
+              }
+              if (method.equals("tools/list")
+                  && listFailures.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                req.response().setStatusCode(500).end("listing failed on purpose");
                 return;
               }
               switch (method) {

@@ -68,6 +68,9 @@ class NodeSessionIT {
     // start from the committed offsets instead (test 1 sees it RUNNING), and no cut may name it
     Files.createDirectories(dataDir.resolve("flink"));
     Files.writeString(dataDir.resolve("flink/last-savepoint"), "file:/nonexistent/savepoint-gone");
+    // a job jar an earlier run uploaded and never deleted (a crash): the start deletes it
+    Path upload = Files.createDirectories(dataDir.resolve("flink/jars/flink-web-upload"));
+    Files.write(upload.resolve("0123-stale_flink-jobs.jar"), new byte[1024]);
     Map<String, String> flags = new HashMap<>();
     flags.put("sandbox.templates.dir", templates.toString());
     flags.putAll(
@@ -113,6 +116,7 @@ class NodeSessionIT {
           .isEqualTo("UP");
     }
     assertThat(body.at("/components/flink_job/detail/state").asText()).isEqualTo("RUNNING");
+    assertThat(uploadedJars()).as("job jars kept after the start's submission").isEmpty();
 
     // a request line the HTTP decoder refuses gets the API's error shape (ApiIT has the others)
     assertThat(raw("GET /v1/agents?q=" + "x".repeat(5_000) + " HTTP/1.1\r\nHost: a\r\n\r\n"))
@@ -566,21 +570,69 @@ class NodeSessionIT {
     assertThat(unknownJob.statusCode()).as(unknownJob.body()).isEqualTo(404);
 
     // The savepoint completes a moment before the job reaches FINISHED; until then a new
-    // pipeline is refused with 409, so retry as a client would.
-    HttpResponse<String> submitted =
-        await()
-            .atMost(Duration.ofSeconds(30))
-            .pollInterval(Duration.ofMillis(500))
-            .until(
-                () -> http("POST", "/v1/jobs", "{\"job\":\"interaction-pipeline\"}"),
-                r -> r.statusCode() != 409);
-    assertThat(submitted.statusCode()).as(submitted.body()).isEqualTo(201);
+    // pipeline is refused with 409. Once it is, clients racing to start the next one (or one
+    // retrying after a timeout during the jar upload) start exactly one.
+    // (Flink's GET /jobs/{id}, which the node asks, is cached for a few seconds: wait on it.)
+    dev.agentfactory.connectors.flink.FlinkRestClient flink =
+        new dev.agentfactory.connectors.flink.FlinkRestClient(node.flinkRestUrl());
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(500))
+        .until(
+            () -> flink.job(running.get("id").asText()).toCompletableFuture().join().state(),
+            "FINISHED"::equals);
+    List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> racing =
+        new java.util.ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      racing.add(
+          dev.agentfactory.edge.TestHttp.client()
+              .sendAsync(
+                  HttpRequest.newBuilder(URI.create(node.httpUrl() + "/v1/jobs"))
+                      .header("content-type", "application/json")
+                      .POST(
+                          HttpRequest.BodyPublishers.ofString("{\"job\":\"interaction-pipeline\"}"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString()));
+    }
+    List<HttpResponse<String>> answers =
+        racing.stream().map(java.util.concurrent.CompletableFuture::join).toList();
+    assertThat(answers.stream().map(HttpResponse::statusCode))
+        .as("answers to racing submissions: %s", answers.stream().map(HttpResponse::body).toList())
+        .containsExactlyInAnyOrder(201, 409, 409, 409);
+    String submitted = null;
+    for (HttpResponse<String> answer : answers) {
+      JsonNode body = MAPPER.readTree(answer.body());
+      if (answer.statusCode() == 201) {
+        submitted = body.get("id").asText();
+      } else {
+        assertThat(body.at("/error/code").asText()).isEqualTo("conflict");
+      }
+    }
+    assertThat(notEnded(MAPPER.readTree(http("GET", "/v1/jobs", null).body()).get("jobs")))
+        .as("pipeline jobs not ended")
+        .containsExactly(submitted);
     assertThat(http("POST", "/v1/jobs", "{\"job\":\"interaction-pipeline\"}").statusCode())
         .as("a second pipeline while one runs")
         .isEqualTo(409);
+    assertThat(uploadedJars()).as("job jars kept after a submission").isEmpty();
     await()
         .atMost(Duration.ofSeconds(60))
         .until(() -> http("GET", "/health", null).statusCode() == 200);
+  }
+
+  /** The ids of the jobs Flink lists in a state that is not final, whatever their name. */
+  private static List<String> notEnded(JsonNode jobs) {
+    return java.util.stream.StreamSupport.stream(jobs.spliterator(), false)
+        .filter(j -> !List.of("FINISHED", "CANCELED", "FAILED").contains(j.get("state").asText()))
+        .map(j -> j.get("id").asText())
+        .toList();
+  }
+
+  /** The job jars in the embedded Flink's upload directory. */
+  private static List<Path> uploadedJars() throws IOException {
+    try (Stream<Path> files = Files.walk(dataDir.resolve("flink/jars"))) {
+      return files.filter(f -> f.getFileName().toString().endsWith(".jar")).toList();
+    }
   }
 
   private static HttpResponse<String> http(String method, String path, String body)

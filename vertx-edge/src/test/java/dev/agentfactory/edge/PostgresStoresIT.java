@@ -187,6 +187,60 @@ class PostgresStoresIT {
     }
   }
 
+  @Test
+  void aVersionAnotherNodeAddsAtTheSameMomentWithTheSameContentIsReturnedNotAConflict()
+      throws Exception {
+    AgentSpecCodec codec = new AgentSpecCodec();
+    JdbcAgentStore store = await(JdbcAgentStore.open(vertx, url, "af", ""));
+    try (java.sql.Connection otherNode = java.sql.DriverManager.getConnection(url)) {
+      AgentRegistry registry = new AgentRegistry(store);
+      await(registry.create("default", codec.readResource("agents/math.json")));
+      dev.agentfactory.edge.agent.AgentSpec two =
+          codec.parseJson(
+              codec
+                  .toJson(codec.readResource("agents/math.json"))
+                  .replaceFirst("\"system_prompt\":\"[^\"]*\"", "\"system_prompt\":\"two\""));
+
+      // the other node adds the same content as v2 and has not committed yet
+      otherNode.setAutoCommit(false);
+      try (java.sql.PreparedStatement insert =
+          otherNode.prepareStatement(
+              "INSERT INTO af_agent_versions (tenant_id, agent_name, version, content_hash,"
+                  + " spec_json, created_at) VALUES ('default', 'math', 2, ?, ?, 0)")) {
+        insert.setString(1, codec.contentHash(two));
+        insert.setString(2, codec.toJson(two));
+        insert.executeUpdate();
+      }
+      // this node does not see it, numbers its own add v2 too, and waits for the other's row
+      Future<dev.agentfactory.edge.agent.AgentVersion> added = registry.addVersion("default", two);
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(20))
+          .pollInterval(java.time.Duration.ofMillis(20))
+          .until(() -> waitingForALock(url));
+      otherNode.commit();
+
+      dev.agentfactory.edge.agent.AgentVersion version = await(added);
+      assertThat(version.number()).isEqualTo(2);
+      assertThat(version.contentHash()).isEqualTo(codec.contentHash(two));
+      assertThat(await(registry.versions(AgentRef.of("math")))).hasSize(2);
+    } finally {
+      await(store.close());
+    }
+  }
+
+  /** Whether a session of the database of {@code url} waits for a row or index lock. */
+  private static boolean waitingForALock(String url) throws Exception {
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection(url);
+        java.sql.Statement s = c.createStatement();
+        java.sql.ResultSet rs =
+            s.executeQuery(
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    + " AND wait_event_type = 'Lock'")) {
+      rs.next();
+      return rs.getInt(1) > 0;
+    }
+  }
+
   private static <T> T await(Future<T> future) throws Exception {
     try {
       return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);

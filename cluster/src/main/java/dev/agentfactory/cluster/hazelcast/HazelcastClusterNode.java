@@ -42,10 +42,10 @@ public final class HazelcastClusterNode implements ClusterNode {
   private final ExecutorService closer;
   private HazelcastWarmPool pool;
 
-  private HazelcastClusterNode(HazelcastInstance hazelcast, ClusterConfig config) {
+  private HazelcastClusterNode(HazelcastInstance hazelcast, ClusterConfig config, String nodeId) {
     this.hazelcast = hazelcast;
     this.config = config;
-    this.nodeId = hazelcast.getCluster().getLocalMember().getUuid().toString();
+    this.nodeId = nodeId;
     this.localAddress = hazelcast.getCluster().getLocalMember().getAddress().toString();
     this.worker = Executors.newSingleThreadScheduledExecutor(namedDaemon(nodeId, "af-cluster-"));
     this.beat = Executors.newSingleThreadScheduledExecutor(namedDaemon(nodeId, "af-lease-beat-"));
@@ -74,9 +74,11 @@ public final class HazelcastClusterNode implements ClusterNode {
    */
   public static ClusterNode start(ClusterConfig config) {
     CallbackPool.installIfNeeded();
+    // not the member UUID, which a split-brain merge replaces (NodeIds)
+    String nodeId = NodeIds.newId();
     HazelcastInstance hazelcast;
     try {
-      hazelcast = Hazelcast.newHazelcastInstance(HazelcastConfigs.toHazelcast(config));
+      hazelcast = Hazelcast.newHazelcastInstance(HazelcastConfigs.toHazelcast(config, nodeId));
     } catch (RuntimeException e) {
       throw new ClusterException(
           "cluster.start",
@@ -87,14 +89,15 @@ public final class HazelcastClusterNode implements ClusterNode {
     awaitQuorum(hazelcast, config);
     HazelcastClusterNode node;
     try {
-      node = new HazelcastClusterNode(hazelcast, config);
+      node = new HazelcastClusterNode(hazelcast, config, nodeId);
     } catch (RuntimeException e) {
       hazelcast.getLifecycleService().terminate();
       throw new ClusterException("cluster.start", "cluster node failed to start", false, e);
     }
     LOG.info(
-        "Cluster node {} started at {} in cluster '{}' with {} members",
+        "Cluster node {} (member {}) started at {} in cluster '{}' with {} members",
         node.nodeId,
+        hazelcast.getCluster().getLocalMember().getUuid(),
         node.localAddress,
         config.clusterName(),
         hazelcast.getCluster().getMembers().size());

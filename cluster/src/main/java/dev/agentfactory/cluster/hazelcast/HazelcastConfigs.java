@@ -21,7 +21,15 @@ final class HazelcastConfigs {
 
   static final String LEASE_MAP = "af.leases";
   static final String LEASE_QUORUM = "af.lease-quorum";
-  static final String QUOTA_MAP = "af.quotas";
+
+  /**
+   * One entry per tenant: the holds on its cluster-wide quota ({@link TenantHolds}). Not {@code
+   * af.quotas}, the map of bare per-node counts before holds: nodes of both versions in one cluster
+   * (a rolling update) then each count in a map of their own instead of misreading each other's
+   * entries.
+   */
+  static final String QUOTA_MAP = "af.quota-holds";
+
   static final String STOCK_MAP = "af.stock";
   static final String LOAN_EXECUTOR = "af.loans";
   static final String OUTPUT_EXECUTOR = "af.output";
@@ -30,8 +38,20 @@ final class HazelcastConfigs {
 
   private HazelcastConfigs() {}
 
+  /** A member config without a node id: the member is then known by its UUID. */
   static Config toHazelcast(ClusterConfig cluster) {
+    return toHazelcast(cluster, null);
+  }
+
+  /**
+   * The member config of node {@code nodeId}, published as a member attribute ({@link NodeIds}):
+   * unlike the member UUID it survives a split-brain merge.
+   */
+  static Config toHazelcast(ClusterConfig cluster, String nodeId) {
     Config config = new Config();
+    if (nodeId != null) {
+      config.getMemberAttributeConfig().setAttribute(NodeIds.ATTRIBUTE, nodeId);
+    }
     config.setClusterName(joinName(cluster));
     config.setProperty(ClusterProperty.PHONE_HOME_ENABLED.getName(), "false");
     config.setProperty(ClusterProperty.LOGGING_TYPE.getName(), "slf4j");
@@ -73,7 +93,9 @@ final class HazelcastConfigs {
         .getCompactSerializationConfig()
         .addSerializer(new LeaseSlotSerializer())
         .addSerializer(new WriteSerializers.Record())
-        .addSerializer(new WriteSerializers.Release());
+        .addSerializer(new WriteSerializers.Release())
+        .addSerializer(new QuotaSerializers.Holds())
+        .addSerializer(new QuotaSerializers.Processor());
     config.addMapConfig(leaseMap(cluster, config));
     MapConfig quotas = new MapConfig(QUOTA_MAP).setBackupCount(1);
     if (cluster.leaseQuorum() > 1) {

@@ -5,7 +5,7 @@ import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.IExecutorService;
-import com.hazelcast.map.IMap;
+import com.hazelcast.core.LifecycleEvent;
 import com.hazelcast.replicatedmap.ReplicatedMap;
 import dev.agentfactory.cluster.ClusterException;
 import dev.agentfactory.cluster.lease.Lease;
@@ -50,10 +50,21 @@ import org.slf4j.LoggerFactory;
  * that never falls below {@code clusterTime × 1000}: strictly above every token the sandbox's key
  * could have carried (it had none) and above any later grant's floor, so the record processor and
  * the host can always tell the current holder from a stale one.
+ *
+ * <p><b>Node ids.</b> Nodes are named by their node id ({@link NodeIds}), never by member UUID:
+ * leases, stock and quota holds stay this node's when a split-brain merge gives its member a new
+ * UUID, and peers find the member to call by the id at call time.
  */
 final class HazelcastWarmPool implements WarmPool, MembershipListener {
 
   private static final Logger LOG = LoggerFactory.getLogger(HazelcastWarmPool.class);
+
+  /**
+   * How long a borrower may be missing from the members before the loan sweep ends its loans: a
+   * node that merges after a split brain is missing for a moment while it rejoins. A borrower that
+   * left is handled at once by its departure; this only bounds the sweep's backstop.
+   */
+  static final java.time.Duration LOAN_GRACE = java.time.Duration.ofSeconds(15);
 
   private final HazelcastInstance hazelcast;
   private final HazelcastLeaseRegistry registry;
@@ -63,12 +74,17 @@ final class HazelcastWarmPool implements WarmPool, MembershipListener {
   private final ScheduledExecutorService worker;
   private final ExecutorService closer;
   private final ReplicatedMap<String, NodeStock> board;
-  private final IMap<String, TenantUsage> quotas;
+  private final TenantQuotas quotas;
   private final IExecutorService loans;
   private final IExecutorService control;
   private final Lender lender;
   private final Map<String, PooledSandbox> active = new ConcurrentHashMap<>();
   private final Map<String, CompletableFuture<Lease>> records = new ConcurrentHashMap<>();
+  // the quota holder id of each active lease of a tenant with a quota, by lease id
+  private final Map<String, String> quotaHolders = new ConcurrentHashMap<>();
+  // when each node was last seen a member (System.nanoTime), for the loan sweep's grace
+  private final Map<String, Long> lastSeen = new ConcurrentHashMap<>();
+  private volatile boolean merging;
   private final List<LeaseLostListener> listeners = new CopyOnWriteArrayList<>();
   private final AtomicLong lastToken = new AtomicLong();
   private final Map<String, Integer> targets = new ConcurrentHashMap<>();
@@ -99,13 +115,16 @@ final class HazelcastWarmPool implements WarmPool, MembershipListener {
     this.worker = worker;
     this.closer = closer;
     this.board = hazelcast.getReplicatedMap(HazelcastConfigs.STOCK_MAP);
-    this.quotas = hazelcast.getMap(HazelcastConfigs.QUOTA_MAP);
+    this.quotas =
+        new TenantQuotas(
+            hazelcast.getMap(HazelcastConfigs.QUOTA_MAP), nodeId, worker, registry::clusterTime);
     this.loans = hazelcast.getExecutorService(HazelcastConfigs.LOAN_EXECUTOR);
     this.control = hazelcast.getExecutorService(HazelcastConfigs.CONTROL_EXECUTOR);
     this.lender = new Lender(this, registry);
     registry.onLost(this::fenced);
     hazelcast.getUserContext().put(PoolTasks.LENDER, lender);
     hazelcast.getCluster().addMembershipListener(this);
+    hazelcast.getLifecycleService().addLifecycleListener(this::lifecycle);
     long tick = config.advertiseInterval().toMillis();
     worker.scheduleWithFixedDelay(this::tick, 0, tick, TimeUnit.MILLISECONDS);
   }
@@ -131,14 +150,13 @@ final class HazelcastWarmPool implements WarmPool, MembershipListener {
     }
     int quota = config.quotaOf(tenant);
     if (quota == 0) {
-      return leaseWithinQuota(sessionId, tenant, template, claim);
+      return leaseWithinQuota(sessionId, tenant, template, claim, null);
     }
     remoteCalls.increment();
-    return Failures.guarded(
-            "quota check of tenant " + tenant,
-            () ->
-                quotas.submitToKey(
-                    tenant, new QuotaProcessor(QuotaProcessor.Op.RESERVE, nodeId, quota)))
+    // one holder id for every attempt: a retried reserve finds its own hold instead of adding one
+    String holder = UUID.randomUUID().toString();
+    return quotas
+        .reserve(tenant, holder, quota)
         .thenCompose(
             reserved -> {
               if (!reserved) {
@@ -147,56 +165,69 @@ final class HazelcastWarmPool implements WarmPool, MembershipListener {
                     "tenant " + tenant + " holds its cluster-wide maximum of " + quota + " leases",
                     true);
               }
-              return leaseWithinQuota(sessionId, tenant, template, claim)
+              return leaseWithinQuota(sessionId, tenant, template, claim, holder)
                   .whenComplete(
                       (leased, e) -> {
                         if (e != null) {
-                          releaseQuota(tenant);
+                          quotas.release(tenant, holder);
                         }
                       });
             });
   }
 
+  /**
+   * @param holder the lease's hold on its tenant's quota, or null if the tenant has no quota
+   */
   private CompletionStage<PooledSandbox> leaseWithinQuota(
-      String sessionId, String tenant, String template, LeaseOptions options) {
+      String sessionId, String tenant, String template, LeaseOptions options, String holder) {
     if (!options.isEmpty()) {
       // claim-time options apply to a local sandbox only: no borrowing
       return local
           .lease(template, options)
-          .thenApply(s -> grantLocal(s, sessionId, tenant, template));
+          .thenApply(s -> grantLocal(s, sessionId, tenant, template, holder));
     }
     if (local.stats().ready().getOrDefault(template, 0) > 0) {
-      return local.lease(template).thenApply(s -> grantLocal(s, sessionId, tenant, template));
+      return local
+          .lease(template)
+          .thenApply(s -> grantLocal(s, sessionId, tenant, template, holder));
     }
     Optional<Member> peer = richestPeer(template);
     if (peer.isEmpty()) {
       // nobody has stock: start one here on demand
-      return local.lease(template).thenApply(s -> grantLocal(s, sessionId, tenant, template));
+      return local
+          .lease(template)
+          .thenApply(s -> grantLocal(s, sessionId, tenant, template, holder));
     }
-    return borrow(peer.get(), sessionId, tenant, template)
+    return borrow(peer.get(), sessionId, tenant, template, holder)
         .thenCompose(
             borrowed ->
                 borrowed != null
                     ? CompletableFuture.completedFuture(borrowed)
                     : local
                         .lease(template)
-                        .thenApply(s -> grantLocal(s, sessionId, tenant, template)));
+                        .thenApply(s -> grantLocal(s, sessionId, tenant, template, holder)));
   }
 
   private PooledSandbox grantLocal(
-      Sandbox sandbox, String sessionId, String tenant, String template) {
+      Sandbox sandbox, String sessionId, String tenant, String template, String holder) {
     Lease lease;
     CompletableFuture<Lease> record;
     PooledSandbox leased;
     try {
       lease = grant(sandbox, nodeId, sessionId, template);
       leased = new PooledSandbox(sandbox, lease, tenant, nodeId, false);
+      if (holder != null) {
+        quotaHolders.put(lease.leaseId(), holder);
+      }
       active.put(lease.leaseId(), leased);
       record = registry.record(lease).toCompletableFuture();
     } catch (RuntimeException e) {
       // e.g. this member shutting down: nobody holds the sandbox, so it must not outlive this
       // call (the local pool counts it leased until it is terminated)
       active.values().removeIf(held -> held.sandbox() == sandbox);
+      if (holder != null) {
+        quotaHolders.values().remove(holder);
+      }
       terminate(sandbox);
       throw Failures.translate(e, "lease of a '" + template + "' sandbox");
     }
@@ -234,12 +265,20 @@ final class HazelcastWarmPool implements WarmPool, MembershipListener {
   }
 
   private CompletionStage<PooledSandbox> borrow(
-      Member host, String sessionId, String tenant, String template) {
+      Member host, String sessionId, String tenant, String template, String holder) {
     remoteCalls.increment();
+    String hostNode = NodeIds.of(host);
+    // a host of a version before node ids knows its borrowers by member UUID, and would end a loan
+    // to an id it cannot find among the members as orphaned (a rolling update mixes versions)
+    String borrower =
+        host.getAttribute(NodeIds.ATTRIBUTE) != null
+            ? nodeId
+            : hazelcast.getCluster().getLocalMember().getUuid().toString();
     CompletableFuture<LoanGrant> answer =
         Failures.guardedTask(
             "borrow from " + host,
-            () -> control.submitToMember(new PoolTasks.Borrow(template, sessionId, nodeId), host));
+            () ->
+                control.submitToMember(new PoolTasks.Borrow(template, sessionId, borrower), host));
     return answer.handle(
         (grant, e) -> {
           if (e != null) {
@@ -256,20 +295,23 @@ final class HazelcastWarmPool implements WarmPool, MembershipListener {
                   grant.sandboxId(),
                   template,
                   lease,
-                  host,
+                  hostNode,
+                  hazelcast.getCluster(),
                   loans,
                   control,
                   ExecStreams.of(hazelcast),
                   // the host frees the record: renewing it on would report it fenced (fatal to
                   // the session) where a sandbox that ended is only dropped and replaced
                   () -> registry.forget(lease));
-          PooledSandbox leased =
-              new PooledSandbox(sandbox, lease, tenant, host.getUuid().toString(), true);
+          PooledSandbox leased = new PooledSandbox(sandbox, lease, tenant, hostNode, true);
+          if (holder != null) {
+            quotaHolders.put(lease.leaseId(), holder);
+          }
           active.put(lease.leaseId(), leased);
           registry.adopt(lease);
           borrowedLeases.increment();
           // the host may have left while the answer was on its way
-          if (!hazelcast.getCluster().getMembers().contains(host)) {
+          if (NodeIds.member(hazelcast.getCluster(), hostNode) == null) {
             lost(leased, LeaseLostListener.Reason.HOST_LEFT);
           }
           return leased;
@@ -292,7 +334,7 @@ final class HazelcastWarmPool implements WarmPool, MembershipListener {
       return CompletableFuture.completedFuture(null); // lost or released already
     }
     registry.forget(leased.lease());
-    releaseQuota(leased.tenant());
+    releaseQuota(leased);
     if (leased.sandbox() instanceof RemoteSandbox remote) {
       // the host terminates it and frees the record
       return remote.giveBack().thenApply(ok -> null);
@@ -330,21 +372,12 @@ final class HazelcastWarmPool implements WarmPool, MembershipListener {
         closer);
   }
 
-  private void releaseQuota(String tenant) {
-    if (config.quotaOf(tenant) == 0) {
-      return;
+  /** Gives the lease's hold on its tenant's quota back, if it has one; retried until applied. */
+  private void releaseQuota(PooledSandbox leased) {
+    String holder = quotaHolders.remove(leased.lease().leaseId());
+    if (holder != null) {
+      quotas.release(leased.tenant(), holder);
     }
-    Failures.guarded(
-            "quota release of tenant " + tenant,
-            () ->
-                quotas.submitToKey(
-                    tenant, new QuotaProcessor(QuotaProcessor.Op.RELEASE, nodeId, 0)))
-        .whenComplete(
-            (v, e) -> {
-              if (e != null) {
-                LOG.warn("quota of tenant {} not given back", tenant, e);
-              }
-            });
   }
 
   // ---- loss -----------------------------------------------------------------------------------
@@ -368,7 +401,7 @@ final class HazelcastWarmPool implements WarmPool, MembershipListener {
     leasesLost.increment();
     registry.forget(leased.lease());
     records.remove(leased.lease().leaseId());
-    releaseQuota(leased.tenant());
+    releaseQuota(leased);
     LOG.warn(
         "lease {} of session {} on {} is lost: {}",
         leased.lease().leaseId(),
@@ -418,9 +451,32 @@ final class HazelcastWarmPool implements WarmPool, MembershipListener {
     worker.execute(this::tick);
   }
 
+  /**
+   * A split-brain merge resets this member and rejoins it under a new UUID: while it merges, its
+   * view of the members is itself alone, and nothing it sees then is a departure.
+   */
+  private void lifecycle(LifecycleEvent event) {
+    switch (event.getState()) {
+      case MERGING -> {
+        merging = true;
+        LOG.info("node {} merges into another cluster after a split brain", nodeId);
+      }
+      case MERGED, MERGE_FAILED -> {
+        merging = false;
+        LOG.info(
+            "node {} {}: its member is now {}; leases, stock and quota holds keep the node id",
+            nodeId,
+            event.getState() == LifecycleEvent.LifecycleState.MERGED ? "merged" : "failed to merge",
+            hazelcast.getCluster().getLocalMember().getUuid());
+        worker.execute(this::tick);
+      }
+      default -> {}
+    }
+  }
+
   @Override
   public void memberRemoved(MembershipEvent event) {
-    String departed = event.getMember().getUuid().toString();
+    String departed = NodeIds.of(event.getMember());
     for (PooledSandbox leased : List.copyOf(active.values())) {
       if (leased.borrowed() && leased.hostNode().equals(departed)) {
         lost(leased, LeaseLostListener.Reason.HOST_LEFT);
@@ -432,11 +488,7 @@ final class HazelcastWarmPool implements WarmPool, MembershipListener {
           lender.borrowerLeft(departed);
           board.remove(departed);
           if (oldest) {
-            try {
-              quotas.executeOnEntries(new QuotaProcessor(QuotaProcessor.Op.DROP_NODE, departed, 0));
-            } catch (RuntimeException e) {
-              LOG.warn("dropping the quota use of departed node {} failed", departed, e);
-            }
+            quotas.dropNode(departed);
           }
           tick();
         });
@@ -446,8 +498,14 @@ final class HazelcastWarmPool implements WarmPool, MembershipListener {
 
   /** Publishes this node's stock, re-splits targets, reclaims lapsed loans; on the worker. */
   private void tick() {
+    if (merging) {
+      return; // the member list is this member alone until it has rejoined
+    }
     try {
-      Set<String> members = memberIds();
+      Set<String> members = NodeIds.present(hazelcast.getCluster());
+      long now = System.nanoTime();
+      members.forEach(id -> lastSeen.put(id, now));
+      lastSeen.values().removeIf(seen -> now - seen > LOAN_GRACE.toNanos());
       applyTargets(members);
       var stats = local.stats();
       board.put(
@@ -456,7 +514,13 @@ final class HazelcastWarmPool implements WarmPool, MembershipListener {
               nodeId, config.capacity(), draining, stats.ready(), stats.leased(), stats.target()),
           config.advertiseInterval().toMillis() * 10,
           TimeUnit.MILLISECONDS);
-      lender.sweep(members::contains);
+      // a borrower gone for a moment may be merging after a split brain (its departure, if it left,
+      // ended its loans at once): only one not seen for the grace period is treated as gone
+      lender.sweep(lastSeen::containsKey);
+      quotas.retryReleases();
+      if (isOldest()) {
+        quotas.sweepIfDue(members);
+      }
       checkDrained();
     } catch (RuntimeException e) {
       // a periodic task that throws is never run again
@@ -507,7 +571,7 @@ final class HazelcastWarmPool implements WarmPool, MembershipListener {
     Map<String, Member> byId =
         members.stream()
             .filter(m -> !m.localMember())
-            .collect(Collectors.toMap(m -> m.getUuid().toString(), m -> m));
+            .collect(Collectors.toMap(NodeIds::of, m -> m, (x, y) -> x));
     return board.values().stream()
         .filter(s -> byId.containsKey(s.nodeId()) && !s.draining() && s.readyOf(template) > 0)
         .max(Comparator.comparingInt(s -> s.readyOf(template)))
@@ -593,10 +657,14 @@ final class HazelcastWarmPool implements WarmPool, MembershipListener {
     }
   }
 
-  private Set<String> memberIds() {
-    return hazelcast.getCluster().getMembers().stream()
-        .map(m -> m.getUuid().toString())
-        .collect(Collectors.toSet());
+  private boolean isOldest() {
+    Set<Member> members = hazelcast.getCluster().getMembers();
+    return !members.isEmpty() && members.iterator().next().localMember();
+  }
+
+  /** The node's quota client: for tests in this package. */
+  TenantQuotas quotas() {
+    return quotas;
   }
 
   /** The cluster-wide key of a sandbox of this node: sandbox ids are only node-unique. */

@@ -32,7 +32,7 @@ final class LeaseReclaimer implements MembershipListener {
 
   @Override
   public void memberRemoved(MembershipEvent event) {
-    String departed = event.getMember().getUuid().toString();
+    String departed = NodeIds.of(event.getMember());
     LOG.info("Member {} left; {} members", event.getMember(), event.getMembers().size());
     Iterator<Member> members = event.getMembers().iterator();
     if (!members.hasNext() || !members.next().localMember()) {

@@ -113,7 +113,7 @@ final class Lender {
     OutputPusher pusher =
         new OutputPusher(
             hazelcast.getExecutorService(HazelcastConfigs.OUTPUT_EXECUTOR),
-            member(hazelcast, loan.lease().ownerNode()),
+            NodeIds.member(hazelcast.getCluster(), loan.lease().ownerNode()),
             execId);
     ExecResult result;
     try {
@@ -215,7 +215,7 @@ final class Lender {
    */
   private void tellBorrower(Loan loan, String why) {
     Lease lease = loan.lease();
-    Member borrower = member(pool.hazelcast(), lease.ownerNode());
+    Member borrower = NodeIds.member(pool.hazelcast().getCluster(), lease.ownerNode());
     if (borrower == null) {
       return;
     }
@@ -264,15 +264,6 @@ final class Lender {
     }
   }
 
-  private static Member member(HazelcastInstance hazelcast, String nodeId) {
-    for (Member m : hazelcast.getCluster().getMembers()) {
-      if (m.getUuid().toString().equals(nodeId)) {
-        return m;
-      }
-    }
-    return null;
-  }
-
   boolean giveBack(String key, long token) {
     Loan loan = loans.get(key);
     if (loan == null || loan.lease().fencingToken() != token || !loans.remove(key, loan)) {
@@ -293,8 +284,8 @@ final class Lender {
   /**
    * Ends loans whose sandbox has ended here (this node's pool terminated it at its template's
    * lifetime or idle limit, or init died), freeing their records, and terminates lent sandboxes
-   * whose lease is no longer live: the borrower left ({@code isMember}), or the record lapsed or
-   * was reclaimed. Blocking (one batched read): on the worker.
+   * whose lease is no longer live: the borrower left ({@code isMember} is false for its node id),
+   * or the record lapsed or was reclaimed. Blocking (one batched read): on the worker.
    */
   void sweep(Predicate<String> isMember) {
     // first and apart from the record read: a dead sandbox's loan ends even while the map is down

@@ -1,5 +1,6 @@
 package dev.agentfactory.cluster.hazelcast;
 
+import com.hazelcast.cluster.Cluster;
 import com.hazelcast.cluster.Member;
 import com.hazelcast.core.IExecutorService;
 import com.hazelcast.core.MemberLeftException;
@@ -36,13 +37,17 @@ import java.util.concurrent.ExecutionException;
  * once the host answered that the sandbox ended there ({@link LentSandboxEndedException}) or that
  * it no longer lends it under this token ({@code lease.fenced}): a holder that drops a dead sandbox
  * and leases a fresh one then does so for a borrowed one too.
+ *
+ * <p>The host is named by its node id, and each call goes to the member that is that node when it
+ * is made ({@link NodeIds}): a split-brain merge gives the host's member a new UUID.
  */
 final class RemoteSandbox implements Sandbox {
 
   private final String id;
   private final String template;
   private final Lease lease;
-  private final Member host;
+  private final String host;
+  private final Cluster membership;
   private final IExecutorService executor;
   private final IExecutorService control;
   private final ExecStreams streams;
@@ -59,10 +64,11 @@ final class RemoteSandbox implements Sandbox {
       String id,
       String template,
       Lease lease,
-      Member host,
+      String host,
+      Cluster cluster,
       IExecutorService executor,
       ExecStreams streams) {
-    this(id, template, lease, host, executor, streams, () -> {});
+    this(id, template, lease, host, cluster, executor, streams, () -> {});
   }
 
   /**
@@ -74,14 +80,17 @@ final class RemoteSandbox implements Sandbox {
       String id,
       String template,
       Lease lease,
-      Member host,
+      String host,
+      Cluster cluster,
       IExecutorService executor,
       ExecStreams streams,
       Runnable endedOnHost) {
-    this(id, template, lease, host, executor, executor, streams, endedOnHost);
+    this(id, template, lease, host, cluster, executor, executor, streams, endedOnHost);
   }
 
   /**
+   * @param host the host's node id
+   * @param cluster where to find the host's member at each call
    * @param executor where commands run on the host ({@code af.loans})
    * @param control where every other call runs on the host ({@code af.loans.control}): never queued
    *     behind long commands
@@ -90,7 +99,8 @@ final class RemoteSandbox implements Sandbox {
       String id,
       String template,
       Lease lease,
-      Member host,
+      String host,
+      Cluster cluster,
       IExecutorService executor,
       IExecutorService control,
       ExecStreams streams,
@@ -101,6 +111,7 @@ final class RemoteSandbox implements Sandbox {
     this.template = template;
     this.lease = lease;
     this.host = host;
+    this.membership = cluster;
     this.executor = executor;
     this.streams = streams;
   }
@@ -115,7 +126,8 @@ final class RemoteSandbox implements Sandbox {
     return template;
   }
 
-  Member host() {
+  /** The host's node id. */
+  String host() {
     return host;
   }
 
@@ -341,7 +353,9 @@ final class RemoteSandbox implements Sandbox {
       lost(cluster.getMessage(), true, fenced);
       return fenced;
     }
-    if (cause instanceof MemberLeftException || cause instanceof TargetNotMemberException) {
+    if (cause instanceof MemberLeftException
+        || cause instanceof TargetNotMemberException
+        || cause instanceof HostGoneException) {
       // the sandbox went with its host; the pool tells the lease's listeners (HOST_LEFT)
       return new SandboxException(
           "sandbox_lost", "sandbox " + id + " is lost: its host " + host + " left", false);
@@ -356,9 +370,22 @@ final class RemoteSandbox implements Sandbox {
   private <T> CompletableFuture<T> call(IExecutorService on, Callable<T> task) {
     // bridged, not an ExecutionCallback: Hazelcast runs those on a new thread each on small hosts
     try {
-      return Failures.task(on.submitToMember(task, host));
+      Member member = NodeIds.member(membership, host);
+      if (member == null) {
+        return CompletableFuture.failedFuture(new HostGoneException());
+      }
+      return Failures.task(on.submitToMember(task, member));
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /** No member is the host's node now. */
+  private static final class HostGoneException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    HostGoneException() {
+      super(null, null, false, false);
     }
   }
 }

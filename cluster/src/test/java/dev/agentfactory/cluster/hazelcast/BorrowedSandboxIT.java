@@ -540,6 +540,7 @@ class BorrowedSandboxIT {
         like.template(),
         lease,
         like.host(),
+        hazelcast.getCluster(),
         hazelcast.getExecutorService(HazelcastConfigs.LOAN_EXECUTOR),
         ExecStreams.of(hazelcast));
   }

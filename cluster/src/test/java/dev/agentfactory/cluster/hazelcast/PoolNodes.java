@@ -52,6 +52,15 @@ final class PoolNodes implements AutoCloseable {
     return start(warm, fastPool(), b -> b);
   }
 
+  /** The address of member {@code index} (members take their ports in start order by default). */
+  String address(int index) {
+    return "127.0.0.1:" + cluster.portOf(index);
+  }
+
+  int portOf(int index) {
+    return cluster.portOf(index);
+  }
+
   static PoolConfig fastPool() {
     return PoolConfig.defaults().withCapacity(1).withAdvertiseInterval(Duration.ofMillis(100));
   }

@@ -27,7 +27,7 @@ import org.apache.avro.generic.GenericRecord;
  * @param exampleId the turn's event id: the {@code example_id} of the turn's own rows and the
  *     {@code amends_event_id} of its amendments' rows
  * @param withdrawnBy the id of the event that withdraws
- * @param reason {@value #RATED_DOWN} or {@value #EVAL_EXAMPLE}
+ * @param reason {@value #RATED_DOWN}, {@value #EVAL_EXAMPLE} or {@value #EVAL_DUPLICATE}
  */
 public record Withdrawal(
     String exampleId,
@@ -42,6 +42,13 @@ public record Withdrawal(
 
   /** The turn became an evaluation example: it must not train. */
   public static final String EVAL_EXAMPLE = "eval_example";
+
+  /**
+   * The turn is a duplicate twin of an evaluation example: the quality filter dropped one of the
+   * two as a duplicate (exact or near) of the other, and one of them was marked eval, so neither
+   * may train.
+   */
+  public static final String EVAL_DUPLICATE = "eval_duplicate";
 
   /**
    * The directory beside the datasets ({@code <datasets>/_withdrawals/<dataset>/}) that holds a
@@ -119,6 +126,21 @@ public record Withdrawal(
             event.sessionId(),
             event.tenant(),
             event.createdAt()));
+  }
+
+  /**
+   * The withdrawal of turn {@code exampleId} from every training kind because it duplicates an
+   * evaluation example ({@value #EVAL_DUPLICATE}): the quality filter records it when an eval mark
+   * names a turn of a group of duplicates (the kept turn and the turns dropped as its duplicates)
+   * and withdraws the group's other turns.
+   *
+   * @param withdrawnBy the eval mark's event id
+   * @param seen the event the filter was processing when it found the twin (the eval mark, or a
+   *     duplicate that came after it): its session, tenant and time go into the row
+   */
+  public static Withdrawal evalDuplicate(String exampleId, String withdrawnBy, Interaction seen) {
+    return new Withdrawal(
+        exampleId, withdrawnBy, EVAL_DUPLICATE, seen.sessionId(), seen.tenant(), seen.createdAt());
   }
 
   /** The row as an Avro record of {@link #SCHEMA}. */

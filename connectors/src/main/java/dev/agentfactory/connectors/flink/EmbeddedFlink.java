@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.CoreOptions;
@@ -29,8 +30,10 @@ import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
  * }</pre>
  *
  * <p>Checkpoints go to {@code <dataDir>/checkpoints}, savepoints to {@code <dataDir>/savepoints},
- * uploaded jars to {@code <dataDir>/jars}. The JVM must run with the {@code --add-opens} flags of
- * {@link #JVM_OPTIONS} (Flink's own distribution passes them to every Flink process).
+ * uploaded jars to {@code <dataDir>/jars} (those an earlier cluster left there are deleted at
+ * start; delete a jar once its job runs, {@link FlinkRestClient#deleteJar}). The JVM must run with
+ * the {@code --add-opens} flags of {@link #JVM_OPTIONS} (Flink's own distribution passes them to
+ * every Flink process).
  */
 public final class EmbeddedFlink implements AutoCloseable {
 
@@ -60,12 +63,14 @@ public final class EmbeddedFlink implements AutoCloseable {
   private final MiniCluster cluster;
   private final URI restUrl;
   private final Path checkpointsDir;
+  private final Path savepointsDir;
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private EmbeddedFlink(MiniCluster cluster, URI restUrl, Path checkpointsDir) {
+  private EmbeddedFlink(MiniCluster cluster, URI restUrl, Path checkpointsDir, Path savepointsDir) {
     this.cluster = cluster;
     this.restUrl = restUrl;
     this.checkpointsDir = checkpointsDir;
+    this.savepointsDir = savepointsDir;
   }
 
   /**
@@ -78,6 +83,7 @@ public final class EmbeddedFlink implements AutoCloseable {
    */
   public static EmbeddedFlink start(Path dataDir, int restPort, Map<String, String> overrides) {
     requireWebSubmission();
+    deleteUploadedJars(dataDir.toAbsolutePath().resolve("jars"));
     Configuration config = configuration(dataDir, restPort);
     overrides.forEach(config::setString);
     MiniCluster cluster =
@@ -90,7 +96,7 @@ public final class EmbeddedFlink implements AutoCloseable {
     try {
       cluster.start();
       URI rest = cluster.getRestAddress().get(30, TimeUnit.SECONDS);
-      return new EmbeddedFlink(cluster, rest, checkpointsDir(dataDir));
+      return new EmbeddedFlink(cluster, rest, checkpointsDir(dataDir), savepointsDir(dataDir));
     } catch (Exception e) {
       cluster.closeAsync();
       if (e instanceof InterruptedException) {
@@ -118,6 +124,30 @@ public final class EmbeddedFlink implements AutoCloseable {
     }
   }
 
+  /**
+   * Deletes the job jars uploaded to an earlier cluster on this data directory (Flink keeps them
+   * under {@code <jars>/flink-web-upload/} and deletes none): a new cluster runs no job from them
+   * (a job's classes are in the blob store once it is submitted), and each is a whole shaded job
+   * jar, so a node that crashed, or failed to delete one, would otherwise fill the data disk over
+   * its restarts.
+   */
+  static void deleteUploadedJars(Path jarsDir) {
+    if (!Files.isDirectory(jarsDir)) {
+      return;
+    }
+    try (Stream<Path> files = Files.walk(jarsDir)) {
+      for (Path jar :
+          files
+              .filter(Files::isRegularFile)
+              .filter(f -> f.getFileName().toString().endsWith(".jar"))
+              .toList()) {
+        Files.deleteIfExists(jar);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot delete the job jars left in " + jarsDir, e);
+    }
+  }
+
   static Configuration configuration(Path dataDir, int restPort) {
     Path abs = dataDir.toAbsolutePath();
     try {
@@ -136,8 +166,7 @@ public final class EmbeddedFlink implements AutoCloseable {
     config.set(CoreOptions.TMP_DIRS, abs.resolve("tmp").toString());
     config.set(
         CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpointsDir(dataDir).toUri().toString());
-    config.set(
-        CheckpointingOptions.SAVEPOINT_DIRECTORY, abs.resolve("savepoints").toUri().toString());
+    config.set(CheckpointingOptions.SAVEPOINT_DIRECTORY, savepointsDir(dataDir).toUri().toString());
     // Jobs keep their last completed checkpoint when they are cancelled, fail or the cluster goes
     // away, so a crashed node can resume from it (the edge's PipelineJob looks here at start).
     config.set(
@@ -164,6 +193,18 @@ public final class EmbeddedFlink implements AutoCloseable {
 
   private static Path checkpointsDir(Path dataDir) {
     return dataDir.toAbsolutePath().resolve("checkpoints");
+  }
+
+  /**
+   * Where savepoints go unless a stop names another directory, one {@code savepoint-<job id
+   * prefix>-<random>} directory each.
+   */
+  public Path savepointsDir() {
+    return savepointsDir;
+  }
+
+  private static Path savepointsDir(Path dataDir) {
+    return dataDir.toAbsolutePath().resolve("savepoints");
   }
 
   /** The REST base URL, e.g. {@code http://localhost:8081}; the web UI is served there too. */

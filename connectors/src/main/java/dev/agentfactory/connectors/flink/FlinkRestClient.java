@@ -9,6 +9,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,12 +19,17 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * A small client for the Flink REST API (any Flink cluster, including {@link EmbeddedFlink}), built
- * on {@code java.net.http}. All calls are asynchronous; nothing blocks the calling thread.
+ * on {@code java.net.http}. All calls are asynchronous; nothing blocks the calling thread. Every
+ * call has a deadline for Flink's whole answer ({@link #DEFAULT_REQUEST_TIMEOUT}; uploading and
+ * running a jar {@link #DEFAULT_JAR_TIMEOUT}): a Flink that accepts the connection and then says
+ * nothing fails the call with a {@link FlinkRestException} instead of leaving it pending for ever.
  *
  * <pre>{@code
  * FlinkRestClient rest = new FlinkRestClient(URI.create("http://localhost:8081"));
@@ -40,8 +46,19 @@ public final class FlinkRestClient {
   private static final Duration POLL_INTERVAL = Duration.ofMillis(200);
   private static final Duration DEFAULT_SAVEPOINT_TIMEOUT = Duration.ofMinutes(5);
 
+  /** How long a call waits for Flink's whole answer, unless the constructor says otherwise. */
+  public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(30);
+
+  /**
+   * The same for {@link #uploadJar} and {@link #runJar}: an upload streams a job jar of tens of
+   * megabytes, and a run waits while Flink executes the job's {@code main()} and restores state.
+   */
+  public static final Duration DEFAULT_JAR_TIMEOUT = Duration.ofMinutes(5);
+
   private final URI base;
   private final HttpClient http;
+  private final Duration requestTimeout;
+  private final Duration jarTimeout;
 
   /** A client for the cluster at {@code restUrl} (e.g. {@code http://localhost:8081}). */
   public FlinkRestClient(URI restUrl) {
@@ -49,9 +66,27 @@ public final class FlinkRestClient {
   }
 
   public FlinkRestClient(URI restUrl, HttpClient http) {
+    this(restUrl, http, DEFAULT_REQUEST_TIMEOUT, DEFAULT_JAR_TIMEOUT);
+  }
+
+  /**
+   * @param requestTimeout how long a call waits for Flink's whole answer (headers and body)
+   * @param jarTimeout the same for uploading and running a jar
+   */
+  public FlinkRestClient(
+      URI restUrl, HttpClient http, Duration requestTimeout, Duration jarTimeout) {
     String s = restUrl.toString();
     this.base = URI.create(s.endsWith("/") ? s : s + "/");
     this.http = http;
+    this.requestTimeout = positive(requestTimeout, "requestTimeout");
+    this.jarTimeout = positive(jarTimeout, "jarTimeout");
+  }
+
+  private static Duration positive(Duration timeout, String name) {
+    if (timeout.isNegative() || timeout.isZero()) {
+      throw new IllegalArgumentException(name + " must be positive, not " + timeout);
+    }
+    return timeout;
   }
 
   /** Uploads a job jar ({@code POST /jars/upload}); returns the jar id to run it with. */
@@ -79,7 +114,7 @@ public final class FlinkRestClient {
                     HttpRequest.BodyPublishers.ofString(
                         "\r\n--" + boundary + "--\r\n", StandardCharsets.UTF_8)))
             .build();
-    return send(request)
+    return send(request, jarTimeout)
         .thenApply(
             json -> {
               String filename = json.path("filename").asText();
@@ -115,7 +150,7 @@ public final class FlinkRestClient {
             .header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
             .build();
-    return send(request).thenApply(json -> requiredText(json, "jobid"));
+    return send(request, jarTimeout).thenApply(json -> requiredText(json, "jobid"));
   }
 
   /** Deletes an uploaded jar ({@code DELETE /jars/{id}}). */
@@ -230,7 +265,49 @@ public final class FlinkRestClient {
   }
 
   private CompletionStage<JsonNode> send(HttpRequest request) {
-    return http.sendAsync(request, HttpResponse.BodyHandlers.ofString())
+    return send(request, requestTimeout);
+  }
+
+  /**
+   * Sends {@code request} and reads Flink's JSON answer, failing with a {@link FlinkRestException}
+   * when the whole answer has not come within {@code timeout}. The request's own timeout covers the
+   * wait for the status line only, so the exchange also gets a deadline as a whole, and is
+   * cancelled when it passes.
+   */
+  private CompletionStage<JsonNode> send(HttpRequest request, Duration timeout) {
+    HttpRequest timed =
+        HttpRequest.newBuilder(request, (name, value) -> true).timeout(timeout).build();
+    CompletableFuture<HttpResponse<String>> exchange =
+        http.sendAsync(timed, HttpResponse.BodyHandlers.ofString());
+    CompletableFuture<HttpResponse<String>> answer =
+        exchange.copy().orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    answer.whenComplete(
+        (response, failure) -> {
+          if (failure != null) {
+            exchange.cancel(true);
+          }
+        });
+    return answer
+        .exceptionally(
+            failure -> {
+              Throwable cause =
+                  failure instanceof CompletionException && failure.getCause() != null
+                      ? failure.getCause()
+                      : failure;
+              if (cause instanceof TimeoutException || cause instanceof HttpTimeoutException) {
+                throw new FlinkRestException(
+                    "Flink did not answer "
+                        + request.method()
+                        + " "
+                        + request.uri().getPath()
+                        + " within "
+                        + (timeout.toMillis() % 1000 == 0
+                            ? timeout.toSeconds() + " s"
+                            : timeout.toMillis() + " ms"),
+                    0);
+              }
+              throw failure instanceof CompletionException c ? c : new CompletionException(failure);
+            })
         .thenApply(
             response -> {
               if (response.statusCode() >= 300) {

@@ -39,6 +39,18 @@ class WithdrawalTest {
   }
 
   @Test
+  void theTwinOfAnEvalExampleIsWithdrawnByTheMarkInTheSeenEventsSession() {
+    Interaction mark = TURN.amendedWith(AMENDING, null, Reference.evalExample("a", null));
+    Withdrawal w = Withdrawal.evalDuplicate("kept-turn", AMENDING.toString(), mark);
+    assertThat(w.exampleId()).isEqualTo("kept-turn");
+    assertThat(w.withdrawnBy()).isEqualTo(AMENDING.toString());
+    assertThat(w.reason()).isEqualTo(Withdrawal.EVAL_DUPLICATE).isEqualTo("eval_duplicate");
+    assertThat(w.sessionId()).isEqualTo("sess-1");
+    assertThat(w.tenant()).isEqualTo("acme");
+    assertThat(w.createdAt()).isEqualTo(TURN.createdAt());
+  }
+
+  @Test
   void thumbsUpATrainingReferenceAndTheTurnItselfWithdrawNothing() {
     assertThat(Withdrawal.of(TURN.amendedWith(AMENDING, Feedback.rated(Rating.UP), null)))
         .isEmpty();

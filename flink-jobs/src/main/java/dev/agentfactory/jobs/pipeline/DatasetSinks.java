@@ -93,6 +93,19 @@ public final class DatasetSinks {
    * labelled).
    */
   public void attach(DataStream<LabeledInteraction> events, String scrubPolicyVersion) {
+    attach(events, null, scrubPolicyVersion);
+  }
+
+  /**
+   * Adds a row operator and a sink per kind downstream of {@code events} (scrubbed, filtered and
+   * labelled), and writes {@code twinWithdrawals} (may be null: none), withdrawals of the quality
+   * filter's {@link QualityFilterFunction#EVAL_TWIN_WITHDRAWALS}, to every training kind's
+   * withdrawals.
+   */
+  public void attach(
+      DataStream<LabeledInteraction> events,
+      DataStream<Withdrawal> twinWithdrawals,
+      String scrubPolicyVersion) {
     for (DatasetKind kind : DatasetKind.values()) {
       String name = kind.datasetName();
       events
@@ -106,15 +119,21 @@ public final class DatasetSinks {
     }
     // Parquet files are immutable: a later thumbs-down or eval mark cannot delete the turn's rows,
     // so it is recorded as a withdrawal that version cuts apply (docs/datasets.md). The sft uids
-    // are those of the sft-only withdrawals, so savepoints restore.
+    // are those of the sft-only withdrawals, so savepoints restore. The twins of an eval example
+    // join each kind's withdrawals in a union, which adds no operator: the uids stay as they were.
     withdrawals.forEach(
         (kind, sink) -> {
           String name = kind.datasetName();
-          events
-              .flatMap(new WithdrawalFunction(kind))
-              .returns(TypeInformation.of(Withdrawal.class))
-              .uid(name + "-withdrawal")
-              .name(name + "-withdrawal")
+          DataStream<Withdrawal> kindWithdrawals =
+              events
+                  .flatMap(new WithdrawalFunction(kind))
+                  .returns(TypeInformation.of(Withdrawal.class))
+                  .uid(name + "-withdrawal")
+                  .name(name + "-withdrawal");
+          if (twinWithdrawals != null) {
+            kindWithdrawals = kindWithdrawals.union(twinWithdrawals);
+          }
+          kindWithdrawals
               .sinkTo(sink)
               .uid(name + "-withdrawals-parquet-sink")
               .name(name + "-withdrawals-parquet-sink");

@@ -110,7 +110,7 @@ public final class InteractionPipelineJob {
     // uid "pii-scrub" replaces "email-mask": both are stateless, so a savepoint taken before the
     // change has no state for either and restores into this graph.
     PiiScrubFunction scrub = PiiScrubFunction.masking();
-    SingleOutputStreamOperator<LabeledInteraction> labeled =
+    SingleOutputStreamOperator<Interaction> filtered =
         parsed
             .map(scrub)
             .returns(TypeInformation.of(Interaction.class))
@@ -125,7 +125,9 @@ public final class InteractionPipelineJob {
             .process(new QualityFilterFunction(QualityConfig.defaults()))
             .returns(TypeInformation.of(Interaction.class))
             .uid("quality-filter")
-            .name("quality-filter")
+            .name("quality-filter");
+    SingleOutputStreamOperator<LabeledInteraction> labeled =
+        filtered
             .map(new RuleLabelFunction())
             .returns(TypeInformation.of(LabeledInteraction.class))
             .uid("rule-label")
@@ -145,7 +147,12 @@ public final class InteractionPipelineJob {
             .uid("judge-label")
             .name("judge-label");
 
-    datasetSinks.attach(judged, scrub.policy().version());
+    // An eval mark on one of a group of duplicates withdraws the group's other turns too: only the
+    // quality filter knows the group (docs/quality.md, "Eval marks on duplicates").
+    datasetSinks.attach(
+        judged,
+        filtered.getSideOutput(QualityFilterFunction.EVAL_TWIN_WITHDRAWALS),
+        scrub.policy().version());
 
     DataStream<EvalSample> turns =
         judged

@@ -47,7 +47,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Every dataset kind end to end: events with feedback, comparisons, references and eval marks go
  * through a real Kafka broker and the pipeline on a Flink MiniCluster; DuckDB reads each kind's
  * committed Parquet files and sees the TRL columns, the provenance columns, nested {@code
- * STRUCT(...)[]} types, the right row counts and no raw PII.
+ * STRUCT(...)[]} types, the right row counts and no raw PII; and versions leave out every row of a
+ * turn marked eval, of its amendments, and of its duplicate twins.
  */
 class DatasetKindsIT {
 
@@ -88,56 +89,7 @@ class DatasetKindsIT {
     expectedExcluded.put(DatasetKind.SFT, 3L);
     expectedExcluded.put(DatasetKind.UNPAIRED, 2L);
 
-    try (EmbeddedKafka kafka = EmbeddedKafka.start(dataDir.resolve("kafka"), 0)) {
-      kafka.createTopics(Topics.INTERACTIONS, Topics.INTERACTIONS_DLQ, Topics.EVAL_LIVE);
-      PipelineConfig config =
-          new PipelineConfig(
-              kafka.bootstrapServers(),
-              Topics.INTERACTIONS,
-              Topics.INTERACTIONS_DLQ,
-              datasets.toUri().toString(),
-              500,
-              "it-kinds");
-
-      Configuration conf = new Configuration();
-      conf.setString("rest.bind-port", "0");
-      conf.setString("restart-strategy.type", "none");
-      StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, conf);
-      env.enableCheckpointing(500, CheckpointingMode.EXACTLY_ONCE);
-      new InteractionPipelineJob(
-              InteractionPipelineJob.kafkaSource(config),
-              DatasetSinks.parquet(config.output()),
-              InteractionPipelineJob.deadLetterSink(config),
-              InteractionPipelineJob.evalSink(config),
-              config)
-          .build(env);
-      JobClient job = env.executeAsync("it-dataset-kinds");
-      try {
-        try (InteractionPublisher publisher =
-            InteractionPublisher.create(kafka.bootstrapServers())) {
-          CompletableFuture.allOf(
-                  events.stream()
-                      .map(e -> publisher.publish(e).toCompletableFuture())
-                      .toArray(CompletableFuture[]::new))
-              .get(30, TimeUnit.SECONDS);
-        }
-        for (DatasetKind kind : DatasetKind.values()) {
-          awaitTrue(
-              expectedRows.get(kind) + " committed " + kind.datasetName() + " rows",
-              () ->
-                  CommittedParquet.rows(datasets.resolve(kind.datasetName()))
-                      == expectedRows.get(kind));
-        }
-        for (Map.Entry<DatasetKind, Long> w : expectedWithdrawals.entrySet()) {
-          Path dir = datasets.resolve("_withdrawals").resolve(w.getKey().datasetName());
-          awaitTrue(
-              w.getValue() + " committed " + w.getKey().datasetName() + " withdrawals",
-              () -> Files.isDirectory(dir) && CommittedParquet.rows(dir) == w.getValue());
-        }
-      } finally {
-        job.cancel().get(60, TimeUnit.SECONDS);
-      }
-    }
+    run(datasets, events, expectedRows, expectedWithdrawals);
 
     try (Connection db = DriverManager.getConnection("jdbc:duckdb:");
         Statement st = db.createStatement()) {
@@ -277,6 +229,207 @@ class DatasetKindsIT {
         assertThat(versionedSessions(datasets, v))
             .as(kind + " rows of turns marked eval in the version")
             .doesNotContain("sess-eval", "sess-late-eval", "sess-eval-first");
+      }
+    }
+  }
+
+  /**
+   * The quality filter drops a turn that duplicates a kept one, so an eval mark may name a turn
+   * that has no row of its own while its twin trains. Four groups of twins, each marked eval in a
+   * different order: no training version keeps a row of any of their turns, and the eval rows are
+   * all there.
+   */
+  @Test
+  void anEvalMarkOnOneOfTwinTurnsKeepsEveryTwinOutOfTraining() throws Exception {
+    Path datasets = dataDir.resolve("datasets");
+    List<Interaction> events = new ArrayList<>();
+    Instant now = Instant.parse("2026-11-25T11:00:00Z");
+
+    // A: the mark names a dropped duplicate. The kept turn (sft, and a rating's unpaired row) and
+    // the other duplicate (a rating's unpaired row) are withdrawn.
+    Interaction a1 = twin(now, "sess-twin-a1", "how do I reset the staging database", RESET);
+    Interaction a2 = twin(now, "sess-twin-a2", "how do I reset the staging database", RESET);
+    Interaction a3 = twin(now, "sess-twin-a3", "how do I reset the staging database", RESET);
+    events.add(a1);
+    events.add(a1.amendedWith(uuid("a1/up"), Feedback.rated(Rating.UP), null));
+    events.add(a2);
+    events.add(a3);
+    events.add(a3.amendedWith(uuid("a3/up"), Feedback.rated(Rating.UP), null));
+    events.add(a2.amendedWith(uuid("a2/eval"), null, Reference.evalExample("reset-staging", null)));
+
+    // B: the mark names the kept turn. A duplicate dropped before it and one dropped after it
+    // each had a rating: their unpaired rows are withdrawn.
+    String webhooks = "which queue holds failed payment webhooks";
+    Interaction b1 = twin(now, "sess-twin-b1", webhooks, QUEUE);
+    Interaction b2 = twin(now, "sess-twin-b2", webhooks, QUEUE);
+    Interaction b3 = twin(now, "sess-twin-b3", webhooks, QUEUE);
+    events.add(b1);
+    events.add(b2);
+    events.add(b2.amendedWith(uuid("b2/down"), Feedback.rated(Rating.DOWN), null));
+    events.add(b1.amendedWith(uuid("b1/eval"), null, Reference.evalExample("webhook-retry", null)));
+    events.add(b3);
+    events.add(b3.amendedWith(uuid("b3/up"), Feedback.rated(Rating.UP), null));
+
+    // C: the mark names a near duplicate (one word of a long answer differs).
+    String restore = "how do I restore the reporting service after a failed deploy";
+    Interaction c1 = twin(now, "sess-twin-c1", restore, RUNBOOK);
+    Interaction c2 =
+        twin(now, "sess-twin-c2", restore, RUNBOOK.replace("the oldest one", "the earliest one"));
+    events.add(c1);
+    events.add(c2);
+    events.add(c2.amendedWith(uuid("c2/eval"), null, Reference.evalExample("roll back", null)));
+
+    // D: the mark reaches the pipeline before the duplicate it names.
+    Interaction d1 = twin(now, "sess-twin-d1", "where are the nightly backup logs kept", BACKUPS);
+    Interaction d2 = twin(now, "sess-twin-d2", "where are the nightly backup logs kept", BACKUPS);
+    events.add(d1);
+    events.add(d2.amendedWith(uuid("d2/eval"), null, Reference.evalExample("backup-logs", null)));
+    events.add(d2);
+
+    // A turn without twins, rated up: it stays in sft and unpaired.
+    Interaction other =
+        twin(now, "sess-other", "when does the nightly build start", "it starts at two am");
+    events.add(other);
+    events.add(other.amendedWith(uuid("other/up"), Feedback.rated(Rating.UP), null));
+
+    Map<DatasetKind, Long> expectedRows = new EnumMap<>(DatasetKind.class);
+    expectedRows.put(DatasetKind.SFT, 5L); // a1, b1, c1, d1, other
+    expectedRows.put(DatasetKind.UNPAIRED, 5L); // the ratings of a1, a3, b2, b3, other
+    expectedRows.put(DatasetKind.EVAL, 4L); // the marks of a2, b1, c2, d2
+    // Each mark withdraws the turn it names from every training kind; the filter withdraws the
+    // twins a1, a3, b2, b3, c1, d1 from every training kind; b2's thumbs-down its sft row.
+    Map<DatasetKind, Long> expectedWithdrawals = new EnumMap<>(DatasetKind.class);
+    expectedWithdrawals.put(DatasetKind.SFT, 4L + 6L + 1L);
+    expectedWithdrawals.put(DatasetKind.PREFERENCE, 4L + 6L);
+    expectedWithdrawals.put(DatasetKind.UNPAIRED, 4L + 6L);
+    expectedWithdrawals.put(DatasetKind.RFT, 4L + 6L);
+
+    run(datasets, events, expectedRows, expectedWithdrawals);
+
+    List<String> twins =
+        List.of(a1, a3, b2, b3, c1, d1).stream().map(e -> e.eventId().toString()).toList();
+    for (DatasetKind kind :
+        List.of(DatasetKind.SFT, DatasetKind.PREFERENCE, DatasetKind.UNPAIRED, DatasetKind.RFT)) {
+      Path dir = datasets.resolve("_withdrawals").resolve(kind.datasetName());
+      assertThat(
+              strings(
+                  "SELECT example_id FROM read_parquet("
+                      + CommittedParquet.list(CommittedParquet.files(dir))
+                      + ") WHERE reason = 'eval_duplicate'"))
+          .as(kind + " withdrawals of eval examples' twins")
+          .containsExactlyInAnyOrderElementsOf(twins);
+    }
+
+    DatasetCatalog catalog = new DatasetCatalog(datasets);
+    DatasetVersion sft = catalog.cut("sft", Lineage.unknown(), ProgressListener.NONE);
+    assertThat(sft.excludedRows()).as("sft rows of a1, b1, c1, d1").isEqualTo(4);
+    assertThat(versionedSessions(datasets, sft))
+        .as("sft: only the turn without twins trains")
+        .containsExactly("sess-other");
+    DatasetVersion unpaired = catalog.cut("unpaired", Lineage.unknown(), ProgressListener.NONE);
+    assertThat(unpaired.excludedRows()).as("unpaired rows of a1, a3, b2, b3").isEqualTo(4);
+    assertThat(versionedSessions(datasets, unpaired)).containsExactly("sess-other");
+    DatasetVersion eval = catalog.cut("eval", Lineage.unknown(), ProgressListener.NONE);
+    assertThat(versionedSessions(datasets, eval))
+        .containsExactlyInAnyOrder("sess-twin-a2", "sess-twin-b1", "sess-twin-c2", "sess-twin-d2");
+  }
+
+  private static final String RESET = "run the reset-staging job from the ops console";
+  private static final String QUEUE = "the webhook-retry queue in the payments cluster";
+  private static final String BACKUPS = "in the backup-logs bucket under the nightly prefix";
+
+  /** Long enough (over 100 words) for near-duplicate detection to find a one-word change. */
+  private static final String RUNBOOK =
+      "to restore the reporting service after a failed deploy first open the release dashboard"
+          + " and find the last green build of the reporting service, then pause the scheduled"
+          + " export jobs so that no partial files reach the shared bucket while you work. next"
+          + " roll the deployment back to that build and wait until every replica reports ready"
+          + " in the health view. after that replay the export jobs that were skipped during the"
+          + " outage, starting with the oldest one, and compare their row counts with the"
+          + " previous week. finally resume the schedule, write a short note in the incident"
+          + " channel and open a ticket to find the root cause of the failed deploy before the"
+          + " next release window closes on friday afternoon";
+
+  private static Interaction twin(Instant at, String session, String question, String answer) {
+    return chat(at)
+        .sessionId(session)
+        .message(Message.user(question))
+        .message(Message.assistant(answer))
+        .build();
+  }
+
+  /** The first column of every row {@code sql} answers, in DuckDB. */
+  private static List<String> strings(String sql) throws SQLException {
+    List<String> values = new ArrayList<>();
+    try (Connection db = DriverManager.getConnection("jdbc:duckdb:");
+        Statement st = db.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
+      while (rs.next()) {
+        values.add(rs.getString(1));
+      }
+    }
+    return values;
+  }
+
+  /**
+   * Publishes {@code events} to a fresh Kafka broker, runs the pipeline on a MiniCluster until each
+   * kind has its expected committed rows and withdrawals (kinds not in a map: not waited for), then
+   * cancels it.
+   */
+  private void run(
+      Path datasets,
+      List<Interaction> events,
+      Map<DatasetKind, Long> expectedRows,
+      Map<DatasetKind, Long> expectedWithdrawals)
+      throws Exception {
+    try (EmbeddedKafka kafka = EmbeddedKafka.start(dataDir.resolve("kafka"), 0)) {
+      kafka.createTopics(Topics.INTERACTIONS, Topics.INTERACTIONS_DLQ, Topics.EVAL_LIVE);
+      PipelineConfig config =
+          new PipelineConfig(
+              kafka.bootstrapServers(),
+              Topics.INTERACTIONS,
+              Topics.INTERACTIONS_DLQ,
+              datasets.toUri().toString(),
+              500,
+              "it-kinds");
+
+      Configuration conf = new Configuration();
+      conf.setString("rest.bind-port", "0");
+      conf.setString("restart-strategy.type", "none");
+      StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, conf);
+      env.enableCheckpointing(500, CheckpointingMode.EXACTLY_ONCE);
+      new InteractionPipelineJob(
+              InteractionPipelineJob.kafkaSource(config),
+              DatasetSinks.parquet(config.output()),
+              InteractionPipelineJob.deadLetterSink(config),
+              InteractionPipelineJob.evalSink(config),
+              config)
+          .build(env);
+      JobClient job = env.executeAsync("it-dataset-kinds");
+      try {
+        // One partition and one producer: the pipeline sees the events in this order.
+        try (InteractionPublisher publisher =
+            InteractionPublisher.create(kafka.bootstrapServers())) {
+          CompletableFuture.allOf(
+                  events.stream()
+                      .map(e -> publisher.publish(e).toCompletableFuture())
+                      .toArray(CompletableFuture[]::new))
+              .get(30, TimeUnit.SECONDS);
+        }
+        for (Map.Entry<DatasetKind, Long> r : expectedRows.entrySet()) {
+          Path dir = datasets.resolve(r.getKey().datasetName());
+          awaitTrue(
+              r.getValue() + " committed " + r.getKey().datasetName() + " rows",
+              () -> CommittedParquet.rows(dir) == r.getValue());
+        }
+        for (Map.Entry<DatasetKind, Long> w : expectedWithdrawals.entrySet()) {
+          Path dir = datasets.resolve("_withdrawals").resolve(w.getKey().datasetName());
+          awaitTrue(
+              w.getValue() + " committed " + w.getKey().datasetName() + " withdrawals",
+              () -> Files.isDirectory(dir) && CommittedParquet.rows(dir) == w.getValue());
+        }
+      } finally {
+        job.cancel().get(60, TimeUnit.SECONDS);
       }
     }
   }

@@ -2,8 +2,12 @@ package dev.agentfactory.jobs.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.agentfactory.connectors.dataset.Withdrawal;
+import dev.agentfactory.connectors.event.Feedback;
 import dev.agentfactory.connectors.event.Interaction;
 import dev.agentfactory.connectors.event.Message;
+import dev.agentfactory.connectors.event.Rating;
+import dev.agentfactory.connectors.event.Reference;
 import dev.agentfactory.connectors.event.TurnOutcome;
 import dev.agentfactory.jobs.quality.DropReason;
 import dev.agentfactory.jobs.quality.QualityConfig;
@@ -11,6 +15,7 @@ import dev.agentfactory.jobs.quality.QualityDrop;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.apache.flink.api.common.ExecutionConfig;
@@ -230,6 +235,159 @@ class QualityFilterFunctionTest {
   }
 
   @Test
+  void anEvalMarkOnADroppedDuplicateWithdrawsTheKeptTwinAndTheOtherDuplicates() throws Exception {
+    Interaction kept = command("acme", "s1", "echo still here", "still here\n");
+    Interaction first = command("acme", "s2", "echo still here", "still here\n");
+    Interaction second = command("acme", "s3", "echo  still here", "still here");
+    Interaction other = command("acme", "s4", "echo still there", "still there\n");
+    Interaction mark = evalMark(first);
+    process(kept);
+    process(first);
+    process(second);
+    process(other);
+    process(mark);
+
+    assertThat(kept()).extracting(Interaction::sessionId).containsExactly("s1", "s4", "s2");
+    assertThat(twinWithdrawals())
+        .extracting(Withdrawal::exampleId)
+        .containsExactlyInAnyOrder(id(kept), id(second));
+    assertThat(twinWithdrawals())
+        .allSatisfy(
+            w -> {
+              assertThat(w.withdrawnBy()).isEqualTo(id(mark));
+              assertThat(w.reason()).isEqualTo(Withdrawal.EVAL_DUPLICATE);
+              assertThat(w.sessionId()).isEqualTo("s2");
+              assertThat(w.tenant()).isEqualTo("acme");
+            });
+
+    process(evalMark(second)); // the group is marked already: nothing new
+    process(mark); // a retried mark is a duplicate amendment
+    assertThat(twinWithdrawals()).hasSize(2);
+  }
+
+  @Test
+  void anEvalMarkOnTheKeptTurnWithdrawsItsDuplicatesBeforeAndAfterIt() throws Exception {
+    Interaction kept = command("acme", "s1", "echo still here", "still here\n");
+    Interaction before = command("acme", "s2", "echo still here", "still here\n");
+    Interaction after = command("acme", "s3", "echo still here", "still here\n");
+    Interaction mark = evalMark(kept);
+    process(kept);
+    process(before);
+    process(before.amendedWith(UUID.randomUUID(), Feedback.rated(Rating.UP), null));
+    process(mark);
+    process(after);
+
+    assertThat(twinWithdrawals())
+        .extracting(w -> w.exampleId() + " " + w.withdrawnBy() + " " + w.sessionId())
+        .containsExactly(id(before) + " " + id(mark) + " s1", id(after) + " " + id(mark) + " s3");
+  }
+
+  @Test
+  void aTurnMarkedEvalInItsOwnEventWithdrawsItsLaterDuplicates() throws Exception {
+    Interaction kept =
+        chat("s1").reference(Reference.evalExample("the finance team", null)).build();
+    Interaction duplicate = chat("s2").build();
+    process(kept);
+    process(duplicate);
+
+    assertThat(twinWithdrawals())
+        .extracting(w -> w.exampleId() + " " + w.withdrawnBy())
+        .containsExactly(id(duplicate) + " " + id(kept));
+  }
+
+  @Test
+  void anEvalMarkThatArrivesBeforeItsDuplicateTurnCoversTheGroupWhenTheTurnIsDropped()
+      throws Exception {
+    Interaction kept = command("acme", "s1", "echo still here", "still here\n");
+    Interaction earlier = command("acme", "s2", "echo still here", "still here\n");
+    Interaction late = command("acme", "s3", "echo still here", "still here\n");
+    Interaction mark = evalMark(late);
+    process(kept);
+    process(earlier);
+    process(mark);
+    assertThat(twinWithdrawals()).isEmpty();
+    process(late);
+
+    assertThat(twinWithdrawals())
+        .extracting(w -> w.exampleId() + " " + w.withdrawnBy())
+        .containsExactlyInAnyOrder(id(kept) + " " + id(mark), id(earlier) + " " + id(mark));
+  }
+
+  @Test
+  void anEvalMarkOnANearDuplicateWithdrawsTheKeptTurn() throws Exception {
+    Interaction kept = command("acme", "s1", "ls -la /srv", listing("15:11"));
+    Interaction near = command("acme", "s2", "ls -la /srv", listing("15:12"));
+    process(kept);
+    process(near);
+    process(command("acme", "s3", "ps aux", processes()));
+    process(evalMark(near));
+
+    assertThat(dropped())
+        .extracting(QualityDrop::reason)
+        .containsExactly(DropReason.NEAR_DUPLICATE);
+    assertThat(twinWithdrawals()).extracting(Withdrawal::exampleId).containsExactly(id(kept));
+  }
+
+  @Test
+  void aTurnCutShortIsNoTwinSoAnEvalMarkOnItOrItsTwinWithdrawsOnlyWhatItNames() throws Exception {
+    Interaction complete = chat("s1", "count files", TurnOutcome.COMPLETED);
+    Interaction cut = chat("s2", "count files", TurnOutcome.LIMIT_EXCEEDED);
+    process(complete);
+    process(cut);
+    process(cut); // its retry is dropped, but duplicates no kept turn
+    process(evalMark(cut));
+    process(evalMark(complete));
+    process(chat("s3", "count files", TurnOutcome.CANCELLED));
+
+    assertThat(kept())
+        .extracting(Interaction::sessionId)
+        .containsExactly("s1", "s2", "s2", "s1", "s3");
+    assertThat(dropped())
+        .extracting(q -> q.reason() + " " + q.event().sessionId())
+        .containsExactly("DUPLICATE s2");
+    assertThat(twinWithdrawals()).isEmpty();
+  }
+
+  @Test
+  void eventsWithoutTwinsWithdrawNothing() throws Exception {
+    Interaction alone = command("acme", "s1", "echo still here", "still here\n");
+    Interaction otherTenant = command("globex", "s2", "echo still here", "still here\n");
+    process(alone);
+    process(otherTenant);
+    process(evalMark(alone));
+    process(evalMark(otherTenant));
+    process(alone.amendedWith(UUID.randomUUID(), Feedback.rated(Rating.DOWN), null));
+
+    assertThat(kept()).hasSize(5);
+    assertThat(twinWithdrawals()).isEmpty();
+  }
+
+  @Test
+  void twinsAreForgottenAtTheBoundAndAfterTheStateTtl() throws Exception {
+    harness.close();
+    environment.close();
+    harness = harness(QualityConfig.defaults().withState(2, 2, Duration.ofHours(24)));
+    harness.setStateTtlProcessingTime(0);
+
+    Interaction kept = command("acme", "s1", "echo one", "one\n");
+    Interaction forgotten = command("acme", "s2", "echo one", "one\n");
+    process(kept);
+    process(forgotten);
+    process(command("acme", "s3", "echo one", "one\n"));
+    process(command("acme", "s4", "echo one", "one\n")); // the third link evicts the first
+    process(evalMark(forgotten));
+    assertThat(twinWithdrawals()).isEmpty();
+
+    Interaction kept2 = command("acme", "s5", "echo two", "two\n");
+    Interaction expired = command("acme", "s6", "echo two", "two\n");
+    process(kept2);
+    process(expired);
+    harness.setStateTtlProcessingTime(Duration.ofHours(24).toMillis() + 1);
+    process(evalMark(expired));
+    assertThat(twinWithdrawals()).isEmpty();
+  }
+
+  @Test
   void interactionsSurviveTheShuffleBeforeTheFilter() throws Exception {
     Interaction event =
         Interaction.builder()
@@ -262,6 +420,30 @@ class QualityFilterFunctionTest {
     return harness.getSideOutput(QualityFilterFunction.DROPPED).stream()
         .map(StreamRecord::getValue)
         .collect(Collectors.toList());
+  }
+
+  private List<Withdrawal> twinWithdrawals() {
+    var records = harness.getSideOutput(QualityFilterFunction.EVAL_TWIN_WITHDRAWALS);
+    return records == null
+        ? List.of()
+        : records.stream().map(StreamRecord::getValue).collect(Collectors.toList());
+  }
+
+  private static Interaction evalMark(Interaction turn) {
+    return turn.amendedWith(UUID.randomUUID(), null, Reference.evalExample("expected", null));
+  }
+
+  private static Interaction.Builder chat(String session) {
+    return Interaction.builder()
+        .sessionId(session)
+        .tenant("acme")
+        .agent("helper", "1")
+        .message(Message.user("who handles billing questions for invoices?"))
+        .message(Message.assistant("the finance team"));
+  }
+
+  private static String id(Interaction event) {
+    return event.eventId().toString();
   }
 
   private long counter(String name) {

@@ -27,6 +27,9 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class AgentRegistry {
 
+  /** How often an add that lost a race with another node's add is tried in all. */
+  static final int ADD_ATTEMPTS = 3;
+
   private final AgentStore store;
   private final AgentSpecCodec codec = new AgentSpecCodec();
   private final Clock clock;
@@ -79,14 +82,42 @@ public final class AgentRegistry {
 
   /**
    * Adds {@code spec} as the next version of the agent it names (not deployed), or returns the
-   * existing version with identical content.
+   * existing version with identical content: also when another node added the same content at the
+   * same moment. An add that lost the race for a version number to another node is tried again (up
+   * to {@value #ADD_ATTEMPTS} times in all; then {@code conflict}).
    */
   public Future<AgentVersion> addVersion(String tenant, AgentSpec spec) {
     AgentException unknown = unknownTemplate(spec);
     if (unknown != null) {
       return Future.failedFuture(unknown);
     }
-    return store.addVersion(new AgentRef(tenant, spec.name()), spec, codec.contentHash(spec));
+    return addVersion(
+        new AgentRef(tenant, spec.name()), spec, codec.contentHash(spec), ADD_ATTEMPTS);
+  }
+
+  private Future<AgentVersion> addVersion(
+      AgentRef ref, AgentSpec spec, String contentHash, int attempts) {
+    // Nodes sharing a store number versions in their own transactions: the loser of a race for
+    // a number (or for the same content) reads again, and finds the winner's version or the next
+    // number.
+    return store
+        .addVersion(ref, spec, contentHash)
+        .recover(
+            e -> {
+              if (!(e instanceof AgentException a && a.code() == AgentException.Code.CONFLICT)) {
+                return Future.failedFuture(e);
+              }
+              if (attempts > 1) {
+                return addVersion(ref, spec, contentHash, attempts - 1);
+              }
+              return Future.failedFuture(
+                  AgentException.conflict(
+                      "versions of agent "
+                          + ref
+                          + " were added on other nodes at the same time "
+                          + ADD_ATTEMPTS
+                          + " times in a row; retry"));
+            });
   }
 
   /**

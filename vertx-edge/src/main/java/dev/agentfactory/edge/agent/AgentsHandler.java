@@ -7,6 +7,7 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import java.math.BigDecimal;
 import java.util.Optional;
 import java.util.function.Function;
 
@@ -79,19 +80,41 @@ public final class AgentsHandler {
   public void deploy(RoutingContext ctx) {
     JsonObject body = ctx.body().asJsonObject();
     JsonObject canary = body.getJsonObject("canary");
+    int stable;
     Optional<Deployment.Canary> c;
     try {
+      stable = wholeNumber(body, "stable", "stable");
       c =
           canary == null
               ? Optional.empty()
               : Optional.of(
                   new Deployment.Canary(
-                      canary.getInteger("version"), canary.getInteger("percent")));
-    } catch (IllegalArgumentException | NullPointerException e) {
-      ApiErrors.send(ctx, 400, "invalid_field", "canary: " + e.getMessage(), "canary");
+                      wholeNumber(canary, "version", "canary.version"),
+                      wholeNumber(canary, "percent", "canary.percent")));
+    } catch (AgentException e) {
+      ApiErrors.send(ctx, 400, "invalid_field", e.getMessage(), e.field());
       return;
     }
-    reply(ctx, registry.deploy(ref(ctx), body.getInteger("stable"), c).map(this::json), 200);
+    reply(ctx, registry.deploy(ref(ctx), stable, c).map(this::json), 200);
+  }
+
+  /**
+   * The whole number at {@code key}, or an {@link AgentException} naming {@code field}. Not {@link
+   * JsonObject#getInteger}, which narrows a long: {@code "stable": 4294967298} would deploy version
+   * 2. The contract bounds these fields as well; this holds however the handler is reached.
+   */
+  private static int wholeNumber(JsonObject json, String key, String field) {
+    Object value = json.getValue(key);
+    if (!(value instanceof Number number)) {
+      throw AgentException.invalidRequest(field, "must be a whole number");
+    }
+    try {
+      // exact: 2.0 is 2, 2.5 and anything beyond an int are refused
+      return new BigDecimal(number.toString()).intValueExact();
+    } catch (ArithmeticException | NumberFormatException e) {
+      throw AgentException.invalidRequest(
+          field, "must be a whole number of at most " + Integer.MAX_VALUE + ", not " + number);
+    }
   }
 
   public void promote(RoutingContext ctx) {

@@ -1,6 +1,7 @@
 package dev.agentfactory.edge.api;
 
 import dev.agentfactory.edge.auth.ApiErrors;
+import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
@@ -14,14 +15,22 @@ import io.vertx.ext.web.openapi.router.RequestExtractor;
 import io.vertx.ext.web.openapi.router.RouterBuilder;
 import io.vertx.json.schema.OutputUnit;
 import io.vertx.openapi.contract.OpenAPIContract;
+import io.vertx.openapi.contract.Operation;
+import io.vertx.openapi.contract.Parameter;
+import io.vertx.openapi.validation.RequestParameter;
+import io.vertx.openapi.validation.RequestUtils;
 import io.vertx.openapi.validation.SchemaValidationException;
+import io.vertx.openapi.validation.ValidatableRequest;
 import io.vertx.openapi.validation.ValidatorErrorType;
 import io.vertx.openapi.validation.ValidatorException;
+import io.vertx.openapi.validation.impl.RequestValidatorImpl;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -39,7 +48,12 @@ public final class ApiRouter {
   private static final Logger LOG = LoggerFactory.getLogger(ApiRouter.class);
   static final String CONTRACT = "api/openapi.json";
 
-  /** Upgrade requests are not validated by the contract router: reading them breaks the upgrade. */
+  /**
+   * Upgrade requests are not validated by the contract router, which validates on a worker thread:
+   * while it waits, the upgrade request is read to its end and can no longer be upgraded. Their
+   * parameters are validated on the event loop instead ({@link #validateParameters}); they have no
+   * body.
+   */
   static final Set<String> WEBSOCKET_OPERATIONS =
       Set.of("openSession", "resumeSession", "streamEvalLive");
 
@@ -88,6 +102,7 @@ public final class ApiRouter {
           }
         });
     builder.rootHandler(preHandler);
+    RequestValidatorImpl parameters = new RequestValidatorImpl(vertx, contract);
     Set<String> unused = new HashSet<>(operations.keySet());
     for (OpenAPIRoute route : builder.getRoutes()) {
       String id = route.getOperation().getOperationId();
@@ -97,7 +112,12 @@ public final class ApiRouter {
       }
       unused.remove(id);
       if (WEBSOCKET_OPERATIONS.contains(id)) {
+        Operation operation = route.getOperation();
+        if (operation.getRequestBody() != null) {
+          throw new IllegalStateException("WebSocket operation " + id + " cannot have a body");
+        }
         route.setDoValidation(false);
+        route.addHandler(ctx -> validateParameters(ctx, parameters, operation));
       }
       route.addHandler(handler);
     }
@@ -127,6 +147,38 @@ public final class ApiRouter {
     return router;
   }
 
+  /**
+   * Validates the path, query, header and cookie parameters of a request to {@code operation}
+   * against the contract, at once on the calling thread; a violation fails the request as the
+   * contract router's validation would (400 naming the parameter).
+   */
+  private static void validateParameters(
+      RoutingContext ctx, RequestValidatorImpl validator, Operation operation) {
+    // Without a request body in the operation, extracting reads nothing and is complete at once.
+    Future<ValidatableRequest> extracted = RequestUtils.extract(ctx.request(), operation);
+    if (extracted.failed()) {
+      ctx.fail(400, extracted.cause());
+      return;
+    }
+    ValidatableRequest request = extracted.result();
+    try {
+      for (Parameter parameter : operation.getParameters()) {
+        Map<String, RequestParameter> values =
+            switch (parameter.getIn()) {
+              case PATH -> request.getPathParameters();
+              case QUERY -> request.getQuery();
+              case HEADER -> request.getHeaders();
+              case COOKIE -> request.getCookies();
+            };
+        validator.validateParameter(parameter, values.get(parameter.getName()));
+      }
+    } catch (ValidatorException invalid) {
+      ctx.fail(400, invalid);
+      return;
+    }
+    ctx.next();
+  }
+
   private static void failure(RoutingContext ctx) {
     Throwable failure = ctx.failure();
     // The contract router reports validation failures wrapped in a 400 HttpException.
@@ -134,7 +186,7 @@ public final class ApiRouter {
       failure = http.getCause();
     }
     if (failure instanceof SchemaValidationException invalid) {
-      OutputUnit leaf = firstLeaf(invalid.getOutputUnit());
+      OutputUnit leaf = innermost(invalid.getOutputUnit());
       // A body field by its location; a path or query parameter by its name.
       String field = parameterOf(invalid.getMessage());
       if (field == null && leaf != null) {
@@ -191,21 +243,69 @@ public final class ApiRouter {
     return m.find() ? m.group(1) : null;
   }
 
-  private static OutputUnit firstLeaf(OutputUnit unit) {
-    if (unit == null) {
-      return null;
+  /**
+   * The error about the innermost value. A violation inside an object is reported at every
+   * enclosing property too ("Property "canary" does not match schema"), so the deepest instance
+   * location names the field ({@code canary.version}); of the errors there, one of a keyword about
+   * the value itself ({@code maximum}, {@code type}) rather than of the one applying schemas to its
+   * parts ({@code properties}, {@code additionalProperties}).
+   */
+  private static OutputUnit innermost(OutputUnit unit) {
+    List<OutputUnit> leaves = new ArrayList<>();
+    leaves(unit, leaves);
+    OutputUnit best = null;
+    for (OutputUnit leaf : leaves) {
+      if (best == null
+          || depth(leaf) > depth(best)
+          || (depth(leaf) == depth(best) && applicator(best) && !applicator(leaf))) {
+        best = leaf;
+      }
     }
-    OutputUnit current = unit;
-    while (current.getErrors() != null && !current.getErrors().isEmpty()) {
-      current = current.getErrors().get(0);
-    }
-    return current;
+    return best;
   }
 
-  /** "/tenant" becomes "tenant"; a missing required property is named from the message. */
-  private static String fieldOf(OutputUnit unit) {
+  private static void leaves(OutputUnit unit, List<OutputUnit> into) {
+    if (unit == null) {
+      return;
+    }
+    if (unit.getErrors() == null || unit.getErrors().isEmpty()) {
+      into.add(unit);
+    } else {
+      unit.getErrors().forEach(e -> leaves(e, into));
+    }
+  }
+
+  /** "#/canary/version" (or "/canary/version") is 2 deep, the document itself 0. */
+  private static int depth(OutputUnit unit) {
+    String location = pointer(unit);
+    return location.isEmpty() ? 0 : (int) location.chars().filter(c -> c == '/').count();
+  }
+
+  private static boolean applicator(OutputUnit unit) {
+    String keyword = unit.getKeywordLocation();
+    return keyword != null
+        && (keyword.endsWith("/properties")
+            || keyword.endsWith("/additionalProperties")
+            || keyword.endsWith("/patternProperties")
+            || keyword.endsWith("/items"));
+  }
+
+  /** The instance location as a JSON pointer: "/canary/version", "" for the document. */
+  private static String pointer(OutputUnit unit) {
     String location = unit.getInstanceLocation();
-    if (location != null && location.startsWith("/") && location.length() > 1) {
+    if (location == null) {
+      return "";
+    }
+    return location.startsWith("#") ? location.substring(1) : location;
+  }
+
+  /**
+   * "/tenant" becomes "tenant", "/canary/version" "canary.version"; a missing required property is
+   * named from the message.
+   */
+  private static String fieldOf(OutputUnit unit) {
+    String location = pointer(unit);
+    if (location.startsWith("/") && location.length() > 1) {
       return location.substring(1).replace('/', '.');
     }
     String error = unit.getError();

@@ -7,10 +7,9 @@ import io.vertx.core.WorkerExecutor;
 import io.vertx.ext.web.RoutingContext;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,7 +35,7 @@ public final class Auth {
   private final ApiKeyStore store;
   private final RateLimiter limiter;
   private final WorkerExecutor worker;
-  private volatile Map<String, ApiKey> byHash = Map.of();
+  private final KeyIndex keys = new KeyIndex();
 
   public Auth(Vertx vertx, Optional<String> adminKey, ApiKeyStore store, RateLimiter limiter) {
     this.vertx = vertx;
@@ -56,18 +55,17 @@ public final class Auth {
     return reload();
   }
 
+  /**
+   * Reads every key from the store into the index. A reload that finishes after a newer one, or
+   * after a key was created or revoked here, cannot undo what those applied ({@link KeyIndex}).
+   */
   private Future<Void> reload() {
+    KeyIndex.Reload reload = keys.startReload();
     return worker
         .executeBlocking(store::all)
-        .onSuccess(this::index)
+        .onSuccess(all -> keys.apply(reload, all))
         .onFailure(e -> LOG.warn("API keys not refreshed from the store", e))
         .mapEmpty();
-  }
-
-  private void index(List<ApiKey> keys) {
-    Map<String, ApiKey> map = new ConcurrentHashMap<>();
-    keys.forEach(k -> map.put(k.hash(), k));
-    byHash = map;
   }
 
   /**
@@ -102,7 +100,7 @@ public final class Auth {
         ctx.put(TENANT, "admin");
         caller = "admin";
       } else {
-        ApiKey key = byHash.get(ApiKeyStore.sha256(token));
+        ApiKey key = keys.byHash(ApiKeyStore.sha256(token));
         if (key == null || key.isRevoked()) {
           ApiErrors.send(ctx, 401, "invalid_credentials", "unknown or revoked API key", null);
           return;
@@ -134,18 +132,30 @@ public final class Auth {
     return tenant == null ? DEFAULT_TENANT : tenant;
   }
 
+  /** Creates a key; it authenticates on this node as soon as the store has it. */
   Future<ApiKeyStore.Created> create(String tenant, String name) {
     return worker
         .executeBlocking(() -> store.create(tenant, name))
-        .onSuccess(created -> byHash.put(created.key().hash(), created.key()));
+        .onSuccess(created -> keys.created(created.key()));
   }
 
   Future<List<ApiKey>> list() {
     return worker.executeBlocking(store::all);
   }
 
+  /**
+   * Revokes a key; on this node it is refused as soon as the store has the revocation, with no
+   * reload in between that could fail after the revocation was committed.
+   */
   Future<Boolean> revoke(String id) {
-    return worker.executeBlocking(() -> store.revoke(id)).compose(found -> reload().map(found));
+    return worker
+        .executeBlocking(() -> store.revoke(id))
+        .onSuccess(
+            found -> {
+              if (found) {
+                keys.revoked(id, Instant.now());
+              }
+            });
   }
 
   private static String credential(RoutingContext ctx) {

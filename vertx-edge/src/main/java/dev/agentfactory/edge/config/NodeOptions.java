@@ -82,6 +82,15 @@ public final class NodeOptions {
           "Checkpoint interval of the pipeline job; dataset files are committed on each"
               + " checkpoint.");
 
+  public static final Option<Integer> SAVEPOINTS_RETAIN =
+      Option.positiveInt(
+          "flink.savepoints.retain",
+          "AF_FLINK_SAVEPOINTS_RETAIN",
+          3,
+          "Savepoints of clean stops kept under DATA_DIR/flink/savepoints (the embedded Flink);"
+              + " older ones are deleted once the running job has a checkpoint of its own or a"
+              + " newer savepoint exists. The savepoint of the last clean stop is always kept.");
+
   public static final Option<String> JUDGE_ENDPOINT =
       Option.httpUrl(
           "judge.endpoint",
@@ -326,6 +335,7 @@ public final class NodeOptions {
           FLINK_PORT,
           PIPELINE_JAR,
           CHECKPOINT_INTERVAL_MS,
+          SAVEPOINTS_RETAIN,
           JUDGE_ENDPOINT,
           JUDGE_MODEL,
           JUDGE_API_KEY_ENV,

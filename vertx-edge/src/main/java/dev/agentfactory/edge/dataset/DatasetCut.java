@@ -125,10 +125,12 @@ final class DatasetCut implements ProgressListener {
     if (e instanceof DatasetException d) {
       errorCode = d.code().wireName();
       retriable = d.retriable();
+      errorMessage = String.valueOf(e.getMessage());
     } else {
       errorCode = "io_error";
+      // with its class: the message of an unexpected exception or error often means little alone
+      errorMessage = e.toString();
     }
-    errorMessage = String.valueOf(e.getMessage());
   }
 
   /** A node stop cut the cut short: failed, {@code interrupted}, retriable. */

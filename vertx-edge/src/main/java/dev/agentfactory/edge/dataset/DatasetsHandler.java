@@ -26,7 +26,9 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,6 +48,9 @@ public final class DatasetsHandler {
 
   /** How long a stopping node waits for its running cuts to record that they were cut short. */
   static final long CLOSE_WAIT_MS = 10_000;
+
+  /** A version number as written in a path: digits, no sign, no leading zero. */
+  private static final Pattern VERSION = Pattern.compile("[1-9][0-9]*");
 
   /** How often a running cut's progress is written to the store. */
   static final long SAVE_INTERVAL_MS = 1_000;
@@ -285,7 +290,9 @@ public final class DatasetsHandler {
                     "the node stopped while this cut ran; no version was published by it: cut"
                         + " again");
                 LOG.warn("dataset {}: cut {} stopped by the node's shutdown", name, cut.id());
-              } catch (RuntimeException e) {
+              } catch (RuntimeException | Error e) {
+                // Errors too (a class that fails to load, a stack overflow in a lineage source):
+                // a cut's status ends, and its record says so, whatever stopped it.
                 cut.failed(e);
                 LOG.warn("dataset {}: cut {} failed", name, cut.id(), e);
               }
@@ -360,40 +367,86 @@ public final class DatasetsHandler {
 
   public void version(RoutingContext ctx) {
     String name = ctx.pathParam("name");
-    int n = Integer.parseInt(ctx.pathParam("version"));
-    admin(
+    Auth.requireAdmin(
         ctx,
-        () -> catalog.version(name, n),
-        version -> {
-          if (version.isPresent()) {
-            json(ctx, 200, manifest(version.get()));
-          } else {
-            ApiErrors.send(ctx, 404, "not_found", "dataset " + name + " has no v" + n, "version");
+        () -> {
+          Integer n = versionParameter(ctx);
+          if (n == null) {
+            return;
           }
+          blocking(
+              ctx,
+              () -> catalog.version(name, n),
+              version -> {
+                if (version.isPresent()) {
+                  json(ctx, 200, manifest(version.get()));
+                } else {
+                  ApiErrors.send(
+                      ctx, 404, "not_found", "dataset " + name + " has no v" + n, "version");
+                }
+              });
         });
   }
 
   /** A file of a version, only if the version lists it. */
   public void file(RoutingContext ctx) {
     String name = ctx.pathParam("name");
-    int n = Integer.parseInt(ctx.pathParam("version"));
     String path = ctx.queryParams().get("path");
-    admin(
-        ctx,
-        () -> catalog.resolveFile(name, n, path),
-        file ->
-            ctx.response()
-                .putHeader("content-type", "application/octet-stream")
-                .putHeader(
-                    "content-disposition", "attachment; filename=\"" + file.getFileName() + "\"")
-                .sendFile(file.toString()));
-  }
-
-  private <T> void admin(RoutingContext ctx, Callable<T> work, java.util.function.Consumer<T> ok) {
     Auth.requireAdmin(
         ctx,
-        () ->
-            worker.executeBlocking(work, false).onSuccess(ok::accept).onFailure(e -> fail(ctx, e)));
+        () -> {
+          Integer n = versionParameter(ctx);
+          if (n == null) {
+            return;
+          }
+          blocking(
+              ctx,
+              () -> catalog.resolveFile(name, n, path),
+              file ->
+                  ctx.response()
+                      .putHeader("content-type", "application/octet-stream")
+                      .putHeader(
+                          "content-disposition",
+                          "attachment; filename=\"" + file.getFileName() + "\"")
+                      .sendFile(file.toString()));
+        });
+  }
+
+  /**
+   * The {@code {version}} path parameter, written in digits as versions are numbered ({@code 3}),
+   * or null after answering 400 {@code invalid_field}. The contract types it as an integer from 1
+   * to 2147483647, which JSON Schema also reads into {@code 1.0} and {@code 1e0}: those are refused
+   * here, not parsed on the event loop into a 500.
+   */
+  private static Integer versionParameter(RoutingContext ctx) {
+    String text = ctx.pathParam("version");
+    if (text != null && VERSION.matcher(text).matches()) {
+      try {
+        return Integer.parseInt(text);
+      } catch (NumberFormatException beyondAnInt) {
+        // answered below, like any other text that is no version number
+      }
+    }
+    ApiErrors.send(
+        ctx,
+        400,
+        "invalid_field",
+        "version: must be a version number in digits from 1 to "
+            + Integer.MAX_VALUE
+            + ", e.g. 3, not '"
+            + text
+            + "'",
+        "version");
+    return null;
+  }
+
+  private <T> void admin(RoutingContext ctx, Callable<T> work, Consumer<T> ok) {
+    Auth.requireAdmin(ctx, () -> blocking(ctx, work, ok));
+  }
+
+  /** Runs catalog work on the worker pool; its failures answer with their typed status. */
+  private <T> void blocking(RoutingContext ctx, Callable<T> work, Consumer<T> ok) {
+    worker.executeBlocking(work, false).onSuccess(ok::accept).onFailure(e -> fail(ctx, e));
   }
 
   private static String manifest(DatasetVersion version) {

@@ -123,11 +123,12 @@ final class OpenAiStreamDecoder {
     }
     JsonNode usageNode = chunk.path("usage");
     if (usageNode.isObject()) {
+      int prompt = usageNode.path("prompt_tokens").asInt(0);
+      int completion = usageNode.path("completion_tokens").asInt(0);
+      // total_tokens is what max_tokens counts: a server that leaves it out must not count as 0
       usage =
           new TokenUsage(
-              usageNode.path("prompt_tokens").asInt(0),
-              usageNode.path("completion_tokens").asInt(0),
-              usageNode.path("total_tokens").asInt(0));
+              prompt, completion, usageNode.path("total_tokens").asInt(prompt + completion));
     }
   }
 

@@ -66,21 +66,18 @@ public final class JobsHandler {
                 ctx, 400, "invalid_field", "unknown job '" + name + "'; known: " + PIPELINE, "job");
             return;
           }
-          Future.fromCompletionStage(job.status())
-              .transform(
-                  ar -> {
-                    if (ar.succeeded() && !ar.result().isTerminal()) {
-                      return Future.failedFuture(
-                          new IllegalStateException("already running as " + ar.result().id()));
-                    }
-                    return Future.fromCompletionStage(job.submit());
-                  })
+          // PipelineJob decides whether one may start: only after Flink confirmed the last one
+          // ended, and never while another submission is in flight.
+          Future.fromCompletionStage(job.submit())
               .onSuccess(id -> ok(ctx, 201, new JsonObject().put("id", id).put("job", PIPELINE)))
               .onFailure(
                   e -> {
-                    if (e instanceof IllegalStateException) {
+                    Throwable cause = unwrap(e);
+                    if (cause instanceof JobAlreadyRunningException running) {
                       ApiErrors.send(
-                          ctx, 409, "conflict", PIPELINE + " is " + e.getMessage(), null);
+                          ctx, 409, "conflict", PIPELINE + " is " + running.getMessage(), null);
+                    } else if (cause instanceof PipelineJarMissingException missing) {
+                      ApiErrors.send(ctx, 500, "job_jar_missing", missing.getMessage(), null);
                     } else {
                       flinkFailed(ctx, e, null);
                     }
@@ -112,8 +109,12 @@ public final class JobsHandler {
         });
   }
 
+  private static Throwable unwrap(Throwable e) {
+    return e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+  }
+
   private static void flinkFailed(RoutingContext ctx, Throwable e, String id) {
-    Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+    Throwable cause = unwrap(e);
     if (cause instanceof FlinkRestException flink && flink.status() == 404 && id != null) {
       ApiErrors.send(ctx, 404, "not_found", "no Flink job " + id, "id");
     } else if (id != null
@@ -130,7 +131,8 @@ public final class JobsHandler {
           "the job's tasks are still starting; retry the stop in a few seconds",
           "id");
     } else {
-      ApiErrors.send(ctx, 502, "flink_unavailable", "Flink answered: " + brief(cause), null);
+      // also when Flink did not answer in time (FlinkRestClient's deadlines): never no answer
+      ApiErrors.send(ctx, 502, "flink_unavailable", "Flink failed: " + brief(cause), null);
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.agentfactory.edge.pipeline;
 
 import dev.agentfactory.connectors.flink.FlinkRestClient;
+import dev.agentfactory.connectors.flink.FlinkRestException;
 import dev.agentfactory.connectors.flink.JobSummary;
 import dev.agentfactory.connectors.flink.JudgeConfig;
 import dev.agentfactory.connectors.flink.PipelineConfig;
@@ -8,10 +9,20 @@ import dev.agentfactory.connectors.kafka.Topics;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,8 +38,11 @@ public final class PipelineJob {
   private final Path jar;
   private final Path savepointFile;
   private final Optional<Path> checkpointsDir;
+  private final Optional<Path> savepointsDir;
+  private final int savepointsRetained;
   private final List<String> args;
   private volatile String jobId;
+  private final AtomicBoolean submitting = new AtomicBoolean();
   private volatile String resumedFrom;
 
   /**
@@ -42,12 +56,18 @@ public final class PipelineJob {
    * @param checkpointsDir the cluster's checkpoint directory when this node can read it (the
    *     embedded cluster), to resume from the last checkpoint an earlier run retained when that is
    *     newer than the savepoint (after a crash); empty for an external cluster
+   * @param savepointsDir the cluster's savepoint directory when this node owns it (the embedded
+   *     cluster), whose {@code savepoint-*} directories it deletes beyond the newest {@code
+   *     savepointsRetained}; empty for an external cluster, whose savepoints are never deleted
+   * @param savepointsRetained how many savepoints to keep in {@code savepointsDir}, at least 1
    */
   public PipelineJob(
       FlinkRestClient rest,
       Path jar,
       Path savepointFile,
       Optional<Path> checkpointsDir,
+      Optional<Path> savepointsDir,
+      int savepointsRetained,
       String bootstrapServers,
       Path datasetsDir,
       int checkpointIntervalMs,
@@ -56,6 +76,11 @@ public final class PipelineJob {
     this.jar = jar;
     this.savepointFile = savepointFile;
     this.checkpointsDir = checkpointsDir;
+    this.savepointsDir = savepointsDir;
+    if (savepointsRetained < 1) {
+      throw new IllegalArgumentException("savepointsRetained must be at least 1");
+    }
+    this.savepointsRetained = savepointsRetained;
     this.args =
         new PipelineConfig(
                 bootstrapServers,
@@ -69,26 +94,100 @@ public final class PipelineJob {
   }
 
   /**
-   * Uploads the jar and runs it, resuming from the newest of the savepoint of the last clean stop
-   * and the checkpoints earlier runs retained (a crashed run's state is in its last checkpoint, not
-   * in the older savepoint it started from); completes with the job id once Flink accepted the job.
+   * Uploads the jar and runs it, resuming from the newest readable one of the savepoint of the last
+   * clean stop and the checkpoints earlier runs retained (a crashed run's state is in its last
+   * checkpoint, not in the older savepoint it started from; see {@link ResumePoint} for what is
+   * skipped and what is taken instead); completes with the job id once Flink accepted the job. The
+   * uploaded jar is deleted from the cluster once the run is accepted or refused: Flink keeps what
+   * the job needs in its blob store, and every submission would otherwise leave the whole shaded
+   * jar behind.
+   *
+   * <p>At most one pipeline job at a time: a second one would read the same consumer group and
+   * write the same dataset directory, so every row twice. Fails with {@link
+   * JobAlreadyRunningException} while another submission is in flight or the job submitted last is
+   * not in a terminal state; with the failure of the status read when Flink cannot confirm that
+   * (nothing is submitted then); with {@link PipelineJarMissingException} without the jar.
    */
   public CompletionStage<String> submit() {
-    if (!Files.isRegularFile(jar)) {
+    if (!submitting.compareAndSet(false, true)) {
       return CompletableFuture.failedFuture(
-          new IllegalStateException(
-              "pipeline job jar "
-                  + jar
-                  + " does not exist; build it with ./agent-factory up or set"
-                  + " flink.pipeline.jar"));
+          new JobAlreadyRunningException(null, "being submitted"));
     }
-    Optional<String> savepoint = ResumePoint.newest(lastSavepoint(), checkpointsDir);
+    CompletionStage<String> submitted;
+    try {
+      submitted = requireNoneRunning().thenCompose(ignored -> uploadAndRun());
+    } catch (RuntimeException e) {
+      submitted = CompletableFuture.failedFuture(e);
+    }
+    // jobId is set before the flag clears: the next submission sees the new job
+    return submitted.whenComplete((id, e) -> submitting.set(false));
+  }
+
+  /**
+   * Completes once Flink confirmed the job submitted last is in a terminal state, or no longer
+   * knows it (it drops finished jobs after {@code jobstore.expiration-time}, never running ones).
+   */
+  private CompletionStage<Void> requireNoneRunning() {
+    String previous = jobId;
+    if (previous == null) {
+      return CompletableFuture.completedFuture(null);
+    }
+    return rest.job(previous)
+        .handle(
+            (job, e) -> {
+              if (e == null) {
+                if (!job.isTerminal()) {
+                  throw new JobAlreadyRunningException(previous, job.state());
+                }
+                return null;
+              }
+              Throwable cause =
+                  e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+              if (cause instanceof FlinkRestException flink && flink.status() == 404) {
+                return null;
+              }
+              // Unknown is not free: the job may run, and a second one would write every row twice.
+              throw e instanceof CompletionException c ? c : new CompletionException(e);
+            });
+  }
+
+  private CompletionStage<String> uploadAndRun() {
+    if (!Files.isRegularFile(jar)) {
+      return CompletableFuture.failedFuture(new PipelineJarMissingException(jar));
+    }
+    Optional<String> savepoint = ResumePoint.choose(lastSavepoint(), checkpointsDir);
     return rest.uploadJar(jar)
-        .thenCompose(jarId -> run(jarId, savepoint))
-        .thenApply(
-            id -> {
-              jobId = id;
-              return id;
+        .thenCompose(
+            jarId ->
+                run(jarId, savepoint)
+                    .thenApply(
+                        id -> {
+                          jobId = id;
+                          return id;
+                        })
+                    .handle(
+                        (id, e) ->
+                            deleteUploaded(jarId)
+                                .thenApply(
+                                    ignored -> {
+                                      if (e != null) {
+                                        throw e instanceof CompletionException c
+                                            ? c
+                                            : new CompletionException(e);
+                                      }
+                                      return id;
+                                    }))
+                    .thenCompose(Function.identity()));
+  }
+
+  /** Completes once Flink deleted the jar or refused to; never fails. */
+  private CompletionStage<Void> deleteUploaded(String jarId) {
+    return rest.deleteJar(jarId)
+        .exceptionally(
+            e -> {
+              // The job runs either way; an embedded cluster's next start deletes the file.
+              LOG.warn("cannot delete the uploaded job jar {} from Flink", jarId, e);
+              return null;
             });
   }
 
@@ -147,7 +246,9 @@ public final class PipelineJob {
 
   /**
    * Stops the job with a final savepoint, so every file written so far is committed; completes with
-   * the savepoint path. Completes at once if the job was never submitted.
+   * the savepoint path once it is recorded for the next start, and the savepoints beyond the newest
+   * {@code savepointsRetained} are deleted (the one just taken is newer than any the job resumed
+   * from). Completes at once if the job was never submitted.
    */
   public CompletionStage<String> stop() {
     String id = jobId;
@@ -163,6 +264,7 @@ public final class PipelineJob {
               } catch (IOException e) {
                 LOG.warn("savepoint {} taken but not recorded in {}", path, savepointFile, e);
               }
+              pruneSavepoints(path);
               return path;
             });
   }
@@ -172,39 +274,51 @@ public final class PipelineJob {
   }
 
   /**
-   * Deletes the checkpoints that earlier runs retained ({@code <checkpoints>/<job id>/}), once the
-   * running job has completed a checkpoint of its own: from then on a crash resumes from that one
-   * (a restore after a restart is not claimed: its first checkpoint is complete in itself), and
-   * without this every run of the node leaves one behind. Directories of jobs Flink still lists as
-   * not finished are kept. Completes with true once pruning ran, false while the job has no
-   * completed checkpoint yet (call again later), and at once with false without a local checkpoint
-   * directory (an external cluster).
+   * Deletes what earlier runs left behind and the running job no longer needs, once it has
+   * completed a checkpoint of its own: from then on a crash resumes from that one (a restore after
+   * a restart is not claimed: its first checkpoint is complete in itself), and without this every
+   * run of the node leaves some behind.
+   *
+   * <ul>
+   *   <li>the checkpoints earlier runs retained ({@code <checkpoints>/<job id>/}), except those of
+   *       jobs Flink still lists as not finished;
+   *   <li>the savepoints beyond the newest {@code savepointsRetained} ({@code
+   *       <savepoints>/savepoint-*}), never the one recorded for the next start.
+   * </ul>
+   *
+   * Completes with true once pruning ran, false while the job has no completed checkpoint yet (call
+   * again later), and at once with false without local checkpoint and savepoint directories (an
+   * external cluster).
    */
-  public CompletionStage<Boolean> pruneRetainedCheckpoints() {
+  public CompletionStage<Boolean> pruneEarlierRuns() {
     String id = jobId;
-    if (id == null || checkpointsDir.isEmpty()) {
+    if (id == null || (checkpointsDir.isEmpty() && savepointsDir.isEmpty())) {
       return CompletableFuture.completedFuture(false);
     }
     return rest.latestCompletedCheckpoint(id)
         .thenCompose(
-            latest ->
-                latest.isEmpty()
-                    ? CompletableFuture.completedFuture(false)
-                    : rest.listJobs()
-                        .thenApply(
-                            jobs -> {
-                              java.util.Set<String> keep = new java.util.HashSet<>();
-                              keep.add(id);
-                              jobs.stream()
-                                  .filter(j -> !j.isTerminal())
-                                  .forEach(j -> keep.add(j.id()));
-                              deleteRetainedExcept(checkpointsDir.get(), keep);
-                              return true;
-                            }));
+            latest -> {
+              if (latest.isEmpty()) {
+                return CompletableFuture.completedFuture(false);
+              }
+              pruneSavepoints(null);
+              if (checkpointsDir.isEmpty()) {
+                return CompletableFuture.completedFuture(true);
+              }
+              return rest.listJobs()
+                  .thenApply(
+                      jobs -> {
+                        Set<String> keep = new HashSet<>();
+                        keep.add(id);
+                        jobs.stream().filter(j -> !j.isTerminal()).forEach(j -> keep.add(j.id()));
+                        deleteRetainedExcept(checkpointsDir.get(), keep);
+                        return true;
+                      });
+            });
   }
 
-  private static void deleteRetainedExcept(Path dir, java.util.Set<String> keep) {
-    try (java.util.stream.Stream<Path> jobs = Files.list(dir)) {
+  private static void deleteRetainedExcept(Path dir, Set<String> keep) {
+    try (Stream<Path> jobs = Files.list(dir)) {
       for (Path job : jobs.filter(Files::isDirectory).toList()) {
         if (!keep.contains(job.getFileName().toString())) {
           LOG.info("deleting checkpoints retained by the earlier run {}", job.getFileName());
@@ -216,9 +330,70 @@ public final class PipelineJob {
     }
   }
 
+  /**
+   * Deletes the completed savepoints ({@code savepoint-*} directories with a {@code _metadata})
+   * directly in {@code savepointsDir} beyond the newest {@code savepointsRetained}, by the time of
+   * their {@code _metadata}. Kept whatever their age: the one recorded for the next start and
+   * {@code alsoKeep}. Directories without {@code _metadata} are left alone: a savepoint may be
+   * being taken, and Flink removes one that failed.
+   *
+   * <p>Only call this once something newer than what the running job resumed from exists (its own
+   * checkpoint, or a newer savepoint): with at least one kept, the newest is then never that one
+   * alone.
+   */
+  private void pruneSavepoints(String alsoKeep) {
+    if (savepointsDir.isEmpty() || !Files.isDirectory(savepointsDir.get())) {
+      return;
+    }
+    Set<Path> keep = new HashSet<>();
+    lastSavepoint().flatMap(ResumePoint::localPath).ifPresent(p -> keep.add(normalize(p)));
+    Optional.ofNullable(alsoKeep)
+        .flatMap(ResumePoint::localPath)
+        .ifPresent(p -> keep.add(normalize(p)));
+    List<Map.Entry<Path, FileTime>> savepoints = new ArrayList<>();
+    try (Stream<Path> dirs = Files.list(savepointsDir.get())) {
+      for (Path dir : dirs.toList()) {
+        Path metadata = dir.resolve("_metadata");
+        if (dir.getFileName().toString().startsWith("savepoint-")
+            && Files.isDirectory(dir)
+            && Files.isRegularFile(metadata)) {
+          savepoints.add(Map.entry(dir, Files.getLastModifiedTime(metadata)));
+        }
+      }
+    } catch (IOException e) {
+      LOG.warn("cannot list the savepoints in {}; none deleted", savepointsDir.get(), e);
+      return;
+    }
+    savepoints.sort(Map.Entry.<Path, FileTime>comparingByValue(Comparator.reverseOrder()));
+    for (Map.Entry<Path, FileTime> savepoint :
+        savepoints.subList(Math.min(savepointsRetained, savepoints.size()), savepoints.size())) {
+      Path dir = savepoint.getKey();
+      if (keep.contains(normalize(dir))) {
+        continue;
+      }
+      LOG.info(
+          "deleting the savepoint {}: the newest {} are kept (flink.savepoints.retain)",
+          dir,
+          savepointsRetained);
+      try {
+        deleteTree(dir);
+      } catch (IOException e) {
+        LOG.warn("cannot delete the savepoint {}", dir, e);
+      }
+    }
+  }
+
+  private static Path normalize(Path p) {
+    Path abs = p.toAbsolutePath().normalize();
+    // a recorded savepoint may name its _metadata file rather than its directory
+    return abs.getFileName() != null && abs.getFileName().toString().equals("_metadata")
+        ? abs.getParent()
+        : abs;
+  }
+
   private static void deleteTree(Path root) throws IOException {
-    try (java.util.stream.Stream<Path> files = Files.walk(root)) {
-      for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+    try (Stream<Path> files = Files.walk(root)) {
+      for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
         Files.deleteIfExists(p);
       }
     }

@@ -1,11 +1,11 @@
 package dev.agentfactory.edge.session;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfactory.edge.agent.AgentSpec;
 import dev.agentfactory.edge.agent.AgentVersion;
 import dev.agentfactory.edge.agent.BuiltinTool;
 import dev.agentfactory.edge.model.ChatMessage;
+import dev.agentfactory.edge.model.ChatRequest;
 import dev.agentfactory.edge.model.ModelEvent;
 import dev.agentfactory.edge.model.ModelProvider;
 import dev.agentfactory.edge.model.ModelResponse;
@@ -15,6 +15,7 @@ import dev.agentfactory.edge.model.ToolCall;
 import dev.agentfactory.edge.model.ToolDefinition;
 import dev.agentfactory.edge.protocol.ServerFrame;
 import dev.agentfactory.edge.tools.SessionTools;
+import dev.agentfactory.edge.tools.ToolArguments;
 import dev.agentfactory.edge.tools.ToolResult;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -54,11 +55,12 @@ final class AgentLoop {
   /**
    * How a tool call ended, as fed back to the model. A command ({@code sandbox_exec}) has a status
    * of exited, timeout, killed or failed and goes back as JSON of its exit code and output; other
-   * tools have status ok or error, exit code -1, and {@code forModel} is their result text.
+   * tools have status ok or error, no exit code (null: they are not processes), and {@code
+   * forModel} is their result text.
    */
   record ToolRun(
       String status,
-      int exitCode,
+      Integer exitCode,
       String stdout,
       String stderr,
       long durationMs,
@@ -73,19 +75,25 @@ final class AgentLoop {
     static ToolRun of(ToolResult result) {
       return new ToolRun(
           result.status(),
-          -1,
+          null,
           result.isError() ? "" : result.content(),
           result.isError() ? result.content() : "",
           result.durationMs(),
           result.isError(),
           result.isError() ? errorJson(result.content()) : result.content());
     }
+
+    /** The exit code as {@code tool.result} frames carry it: -1 for a tool that is no command. */
+    int frameExitCode() {
+      return exitCode == null ? -1 : exitCode;
+    }
   }
 
   /**
-   * What one user message cost and produced, for the interaction event; of a turn cut short (see
-   * {@link AgentTurnException#soFar}), what it got to, {@code lastResponse} null if no model call
-   * finished.
+   * What one user message cost and produced, for the interaction event. {@code usage} is unknown
+   * when the model server did not report it for every model call of the turn. Of a turn cut short
+   * (see {@link AgentTurnException#soFar}), what it got to: {@code lastResponse} null if no model
+   * call finished, {@code usage} that of the model calls that finished.
    */
   record Turn(
       String requestId,
@@ -99,7 +107,12 @@ final class AgentLoop {
 
   record ToolCallRecord(ToolCall call, ToolRun run) {}
 
+  /** A command's timeout when the model gives no {@code timeout_ms}. */
   static final Duration TOOL_TIMEOUT = Duration.ofSeconds(60);
+
+  /** The largest {@code timeout_ms} the {@code sandbox_exec} schema offers. */
+  static final int MAX_TOOL_TIMEOUT_MS = 600_000;
+
   static final int MAX_TOOL_OUTPUT_CHARS = 16 * 1024;
   static final int OUTPUT_FRAME_CHARS = 16 * 1024;
 
@@ -108,7 +121,12 @@ final class AgentLoop {
   private final Io io;
   private final SessionTools tools;
   private final List<ChatMessage> conversation = new ArrayList<>();
-  private TokenUsage sessionUsage = TokenUsage.UNKNOWN;
+
+  /**
+   * The tokens the session's model calls used, for max_tokens: as reported, or estimated for a call
+   * whose usage the server did not report ({@link TokenUsage#estimate}).
+   */
+  private long sessionTokens;
 
   /** When the running turn started ({@link System#nanoTime}); its max_wall_time counts from it. */
   private long turnStarted;
@@ -125,7 +143,7 @@ final class AgentLoop {
   /** The running turn's finished model calls so far, for a turn cut short. */
   private ModelResponse soFarResponse;
 
-  private TokenUsage soFarUsage = TokenUsage.UNKNOWN;
+  private TokenUsage soFarUsage = TokenUsage.NONE;
   private int soFarModelCalls;
 
   AgentLoop(AgentVersion version, ModelProvider provider, Io io, SessionTools tools) {
@@ -184,10 +202,11 @@ final class AgentLoop {
               inFlight = null;
             });
     soFarResponse = null;
-    soFarUsage = TokenUsage.UNKNOWN;
+    soFarUsage = TokenUsage.NONE;
     soFarModelCalls = 0;
     List<ToolCallRecord> calls = new ArrayList<>();
-    step(requestId, content, started, firstNew, calls, TokenUsage.UNKNOWN, 0, done);
+    guarded(
+        done, () -> step(requestId, content, started, firstNew, calls, TokenUsage.NONE, 0, done));
     // A turn cut short is recorded too, with what it got to
     return done.future()
         .recover(
@@ -206,6 +225,19 @@ final class AgentLoop {
                                 soFarModelCalls,
                                 (System.nanoTime() - started) / 1_000_000))
                         : e));
+  }
+
+  /**
+   * Runs one step of a turn. Whatever it throws fails the turn, which cancels its deadline: thrown
+   * inside a future's callback, it would otherwise vanish, leaving the message unanswered and its
+   * max_wall_time timer to fire into a later turn.
+   */
+  private static void guarded(Promise<Turn> done, Runnable step) {
+    try {
+      step.run();
+    } catch (RuntimeException e) {
+      done.tryFail(e);
+    }
   }
 
   private void step(
@@ -232,10 +264,10 @@ final class AgentLoop {
       done.fail(overWallTime());
       return;
     }
-    if (sessionUsage.totalTokens() >= limits.maxTokens()) {
+    if (sessionTokens >= limits.maxTokens()) {
       done.fail(
           new AgentTurnException(
-              "limit_exceeded", "the session used " + sessionUsage.totalTokens() + " tokens"));
+              "limit_exceeded", "the session used " + sessionTokens + " tokens"));
       return;
     }
     tools
@@ -248,16 +280,19 @@ final class AgentLoop {
                         "the agent's tools could not be listed: " + e.getMessage())))
         .onSuccess(
             definitions ->
-                callModel(
-                    requestId,
-                    content,
-                    started,
-                    firstNew,
-                    calls,
-                    turnUsage,
-                    modelCalls,
+                guarded(
                     done,
-                    definitions));
+                    () ->
+                        callModel(
+                            requestId,
+                            content,
+                            started,
+                            firstNew,
+                            calls,
+                            turnUsage,
+                            modelCalls,
+                            done,
+                            definitions)));
   }
 
   private void callModel(
@@ -270,8 +305,8 @@ final class AgentLoop {
       int modelCalls,
       Promise<Turn> done,
       List<ToolDefinition> definitions) {
-    ModelStream stream =
-        provider.stream(version.spec().chatRequest(List.copyOf(conversation), definitions));
+    ChatRequest request = version.spec().chatRequest(List.copyOf(conversation), definitions);
+    ModelStream stream = provider.stream(request);
     inFlight = stream;
     stream.handler(
         event -> {
@@ -297,33 +332,48 @@ final class AgentLoop {
                               "model_error", "the model call failed: " + e.getMessage()));
             })
         .onSuccess(
-            response -> {
-              inFlight = null;
-              conversation.add(response.toMessage());
-              sessionUsage = sessionUsage.plus(response.usage());
-              TokenUsage usage = turnUsage.plus(response.usage());
-              int calls2 = modelCalls + 1;
-              soFarResponse = response;
-              soFarUsage = usage;
-              soFarModelCalls = calls2;
-              if (response.toolCalls().isEmpty()) {
-                done.complete(
-                    new Turn(
-                        requestId,
-                        content,
-                        List.copyOf(conversation.subList(firstNew + 1, conversation.size())),
-                        List.copyOf(calls),
-                        response,
-                        usage,
-                        calls2,
-                        (System.nanoTime() - started) / 1_000_000));
-                return;
-              }
-              runTools(requestId, response.toolCalls(), 0, calls)
-                  .onFailure(done::fail)
-                  .onSuccess(
-                      v -> step(requestId, content, started, firstNew, calls, usage, calls2, done));
-            });
+            response ->
+                guarded(
+                    done,
+                    () -> {
+                      inFlight = null;
+                      conversation.add(response.toMessage());
+                      // Unknown usage is not zero: without an estimate max_tokens would never
+                      // be reached with a server that reports none
+                      sessionTokens +=
+                          response.usage().known()
+                              ? response.usage().totalTokens()
+                              : TokenUsage.estimate(request, response);
+                      TokenUsage usage = turnUsage.plus(response.usage());
+                      int calls2 = modelCalls + 1;
+                      soFarResponse = response;
+                      soFarUsage = usage;
+                      soFarModelCalls = calls2;
+                      if (response.toolCalls().isEmpty()) {
+                        done.complete(
+                            new Turn(
+                                requestId,
+                                content,
+                                List.copyOf(
+                                    conversation.subList(firstNew + 1, conversation.size())),
+                                List.copyOf(calls),
+                                response,
+                                usage,
+                                calls2,
+                                (System.nanoTime() - started) / 1_000_000));
+                        return;
+                      }
+                      runTools(requestId, response.toolCalls(), 0, calls)
+                          .onFailure(done::fail)
+                          .onSuccess(
+                              v ->
+                                  guarded(
+                                      done,
+                                      () ->
+                                          step(
+                                              requestId, content, started, firstNew, calls, usage,
+                                              calls2, done)));
+                    }));
   }
 
   /** Runs the calls one after another (they share one sandbox), appending each result. */
@@ -343,7 +393,7 @@ final class AgentLoop {
                       requestId,
                       call.id(),
                       run.status(),
-                      run.exitCode(),
+                      run.frameExitCode(),
                       run.durationMs(),
                       run.isError()));
               records.add(new ToolCallRecord(call, run));
@@ -356,17 +406,16 @@ final class AgentLoop {
 
   private Future<ToolRun> runTool(String requestId, ToolCall call) {
     if (cancelled) {
-      return Future.succeededFuture(
-          new ToolRun("cancelled", -1, "", "not run: the session ended", 0));
+      return Future.succeededFuture(notRun(call, "cancelled", "not run: the session ended"));
     }
     Duration left = timeLeft();
     if (overtime || left.isZero()) {
       // Answered all the same: the model's tool calls each need a result in the conversation
       return Future.succeededFuture(
-          new ToolRun("failed", -1, "", "not run: the turn is past its max_wall_time", 0));
+          notRun(call, "failed", "not run: the turn is past its max_wall_time"));
     }
-    if (!SessionTools.isExec(call.name())
-        || !version.spec().tools().contains(BuiltinTool.SANDBOX_EXEC)) {
+    if (!isCommand(call)) {
+      // SessionTools refuses arguments that are not one JSON object with an error result
       return tools
           .call(call)
           .map(
@@ -376,19 +425,39 @@ final class AgentLoop {
               });
     }
     String command;
+    Duration timeout;
     try {
-      JsonNode args = JSON.readTree(call.argumentsJson());
-      command = args == null ? null : args.path("command").asText(null);
-    } catch (Exception e) {
-      command = null;
+      ToolArguments args = ToolArguments.parse(call.argumentsJson());
+      command = args.requiredText("command");
+      timeout =
+          args.optionalInt("timeout_ms", 1, MAX_TOOL_TIMEOUT_MS)
+              .map(Duration::ofMillis)
+              .orElse(TOOL_TIMEOUT);
+    } catch (ToolArguments.ToolArgumentException e) {
+      return Future.succeededFuture(new ToolRun("failed", -1, "", e.getMessage(), 0));
     }
-    if (command == null || command.isBlank()) {
+    if (command.isBlank()) {
       return Future.succeededFuture(
-          new ToolRun("failed", -1, "", "arguments must be JSON with a command string", 0));
+          new ToolRun("failed", -1, "", "argument 'command' must not be blank", 0));
     }
     // A command ends at the turn's deadline at the latest (status timeout)
-    return io.exec(
-        requestId, call.id(), command, left.compareTo(TOOL_TIMEOUT) < 0 ? left : TOOL_TIMEOUT);
+    return io.exec(requestId, call.id(), command, left.compareTo(timeout) < 0 ? left : timeout);
+  }
+
+  /** Whether the call runs a command in the sandbox (the others are not processes). */
+  private boolean isCommand(ToolCall call) {
+    return SessionTools.isExec(call.name())
+        && version.spec().tools().contains(BuiltinTool.SANDBOX_EXEC);
+  }
+
+  /**
+   * A tool call answered without running, an error: a command's as a command's result (exit code
+   * -1), another tool's as its errors are (no exit code).
+   */
+  private ToolRun notRun(ToolCall call, String status, String message) {
+    return isCommand(call)
+        ? new ToolRun(status, -1, "", message, 0)
+        : new ToolRun(status, null, "", message, 0, true, errorJson(message));
   }
 
   /** What is left of the running turn's max_wall_time; zero once it has passed. */
@@ -409,7 +478,13 @@ final class AgentLoop {
   /** A tool call the session's end cut off (or that ended as it ended): status cancelled. */
   private static ToolRun asCancelled(ToolRun run) {
     return new ToolRun(
-        "cancelled", run.exitCode(), run.stdout(), run.stderr(), run.durationMs(), true, null);
+        "cancelled",
+        run.exitCode(),
+        run.stdout(),
+        run.stderr(),
+        run.durationMs(),
+        true,
+        run.forModel());
   }
 
   private AgentTurnException overWallTime() {

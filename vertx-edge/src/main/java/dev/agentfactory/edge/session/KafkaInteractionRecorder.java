@@ -1,5 +1,8 @@
 package dev.agentfactory.edge.session;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfactory.connectors.event.Interaction;
 import dev.agentfactory.connectors.event.InteractionCodec;
 import dev.agentfactory.connectors.event.Message;
@@ -9,6 +12,7 @@ import dev.agentfactory.connectors.kafka.InteractionPublisher;
 import dev.agentfactory.edge.model.ChatMessage;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import java.io.IOException;
 import java.util.stream.Collectors;
 
 /**
@@ -21,6 +25,13 @@ public final class KafkaInteractionRecorder implements InteractionRecorder {
   static final String AGENT_NAME = "shell";
 
   static final String AGENT_VERSION = "0";
+
+  /** The key under which tool-call arguments that are not JSON are published. */
+  static final String RAW_ARGUMENTS = "_raw";
+
+  /** Strict: text after the first value makes arguments invalid, as it does for a reader. */
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
   private final Vertx vertx;
   private final InteractionPublisher publisher;
@@ -87,7 +98,9 @@ public final class KafkaInteractionRecorder implements InteractionRecorder {
 
   /**
    * An agent turn as a {@code chat} interaction: the user message, every assistant and tool message
-   * the turn produced, the tool calls with their results, the model and its token usage.
+   * the turn produced, the tool calls with their results, the model and its token usage (left out
+   * when the model server did not report it: unknown is not 0 tokens). A turn cut short has its
+   * outcome and what it did before it stopped (no model if no model call finished).
    */
   static Interaction toEvent(AgentTurnRecord record) {
     AgentLoop.Turn turn = record.result();
@@ -102,9 +115,11 @@ public final class KafkaInteractionRecorder implements InteractionRecorder {
             .createdAt(record.startedAt())
             .model(turn.lastResponse() == null ? null : turn.lastResponse().model())
             .outcome(record.outcome())
-            .usage(turn.usage().promptTokens(), turn.usage().completionTokens())
             .latencyMs(turn.latencyMs())
             .message(Message.user(turn.userContent()));
+    if (turn.usage().known()) {
+      event.usage(turn.usage().promptTokens(), turn.usage().completionTokens());
+    }
     for (ChatMessage message : turn.produced()) {
       if (message instanceof ChatMessage.Assistant assistant && !assistant.content().isEmpty()) {
         event.message(Message.assistant(assistant.content()));
@@ -116,7 +131,7 @@ public final class KafkaInteractionRecorder implements InteractionRecorder {
           new ToolCall(
               call.call().id(),
               call.call().name(),
-              call.call().argumentsJson(),
+              publishable(call.call().argumentsJson()),
               run.stdout() + run.stderr(),
               run.exitCode(),
               toolStatus(run.status(), run.exitCode()),
@@ -126,11 +141,33 @@ public final class KafkaInteractionRecorder implements InteractionRecorder {
   }
 
   /**
+   * The model's arguments as the event carries them: as they are when they are JSON text, else (cut
+   * off at {@code finish_reason=length}, two objects run together) wrapped as {@code {"_raw":"<the
+   * text>"}}. The pipeline rejects an event whose arguments are not JSON, which would send the
+   * whole turn to the dead-letter topic; the call itself was answered with a tool error.
+   */
+  static String publishable(String arguments) {
+    return isJsonText(arguments)
+        ? arguments
+        : JSON.createObjectNode().put(RAW_ARGUMENTS, arguments).toString();
+  }
+
+  /** Exactly one JSON value (blank text is none). */
+  private static boolean isJsonText(String text) {
+    try {
+      JsonNode value = JSON.readTree(text);
+      return value != null && !value.isMissingNode();
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /**
    * How a tool call ended (exited, timeout, killed, failed; ok, error), as the event records it.
    */
-  private static ToolCallStatus toolStatus(String status, int exitCode) {
+  private static ToolCallStatus toolStatus(String status, Integer exitCode) {
     return switch (status) {
-      case "exited" -> exitCode == 0 ? ToolCallStatus.OK : ToolCallStatus.ERROR;
+      case "exited" -> exitCode != null && exitCode == 0 ? ToolCallStatus.OK : ToolCallStatus.ERROR;
       case "ok" -> ToolCallStatus.OK; // a tool other than a command that succeeded
       case "timeout" -> ToolCallStatus.TIMEOUT;
       case "cancelled" -> ToolCallStatus.CANCELLED; // cut off by the session's end

@@ -91,14 +91,35 @@ public final class SessionTools {
     if (clients.isEmpty()) {
       return Future.succeededFuture(spec.toolDefinitions());
     }
-    if (discovered == null) {
-      discovered = discover(0, new ArrayList<>(spec.toolDefinitions()));
-      discovered.onFailure(e -> discovered = null);
+    if (discovered != null) {
+      return discovered;
     }
-    return discovered;
+    // The routes of one attempt only: a failed attempt leaves none behind, so a retry routes (and
+    // offers) the tools of the servers that had answered before too.
+    Map<String, Route> routes = new LinkedHashMap<>();
+    Future<List<ToolDefinition>> attempt =
+        discover(0, new ArrayList<>(spec.toolDefinitions()), routes)
+            .andThen(
+                ar -> {
+                  if (ar.succeeded()) {
+                    mcpRoutes.clear();
+                    mcpRoutes.putAll(routes);
+                  }
+                });
+    discovered = attempt;
+    // An attempt can fail before this line (a sandbox that cannot be leased fails at once): it is
+    // forgotten then, and this call still returns it, never the reset field.
+    attempt.onFailure(
+        e -> {
+          if (discovered == attempt) {
+            discovered = null;
+          }
+        });
+    return attempt;
   }
 
-  private Future<List<ToolDefinition>> discover(int index, List<ToolDefinition> found) {
+  private Future<List<ToolDefinition>> discover(
+      int index, List<ToolDefinition> found, Map<String, Route> routes) {
     if (index == clients.size()) {
       return Future.succeededFuture(List.copyOf(found));
     }
@@ -109,7 +130,7 @@ public final class SessionTools {
             tools -> {
               for (McpTool tool : tools) {
                 String function = functionName(client.name(), tool.name());
-                if (mcpRoutes.containsKey(function)) {
+                if (routes.containsKey(function)) {
                   LOG.warn(
                       "MCP server {}: tool {} maps to {} twice; the first one is offered",
                       client.name(),
@@ -117,10 +138,10 @@ public final class SessionTools {
                       function);
                   continue;
                 }
-                mcpRoutes.put(function, new Route(client, tool.name()));
+                routes.put(function, new Route(client, tool.name()));
                 found.add(new ToolDefinition(function, tool.description(), tool.inputSchema()));
               }
-              return discover(index + 1, found);
+              return discover(index + 1, found, routes);
             });
   }
 

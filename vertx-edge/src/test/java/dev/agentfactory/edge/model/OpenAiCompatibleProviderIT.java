@@ -163,6 +163,26 @@ class OpenAiCompatibleProviderIT {
   }
 
   @Test
+  void usageIsUnknownWithoutAUsageChunkAndATotalLeftOutIsTheSum() throws Exception {
+    script = req -> sse(req).end(content("no usage") + finish("stop") + DONE);
+    TokenUsage none = await(provider().stream(request()).response()).usage();
+    script =
+        req ->
+            sse(req)
+                .end(
+                    content("no total")
+                        + finish("stop")
+                        + "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":10,"
+                        + "\"completion_tokens\":3}}\n\n"
+                        + DONE);
+    TokenUsage noTotal = await(provider().stream(request()).response()).usage();
+
+    assertThat(none.known()).isFalse();
+    assertThat(none).isEqualTo(TokenUsage.UNKNOWN).isNotEqualTo(TokenUsage.NONE);
+    assertThat(noTotal).isEqualTo(new TokenUsage(10, 3, 13));
+  }
+
+  @Test
   void plainTextStreamsAsDeltasWithUsage() throws Exception {
     script =
         req -> {

@@ -11,6 +11,7 @@ import dev.agentfactory.connectors.kafka.EmbeddedKafka;
 import dev.agentfactory.connectors.kafka.InteractionPublisher;
 import dev.agentfactory.connectors.kafka.Topics;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -33,7 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The pipeline job restarted on one data directory as the node restarts it, on the embedded Kafka
  * and Flink: after a clean stop it resumes from the savepoint, and after a crash from the
  * checkpoint the crashed run retained, not from the older savepoint, so no committed row is written
- * twice.
+ * twice; a checkpoint whose {@code _metadata} is damaged is skipped for the run's previous one; and
+ * clean stops leave no more than the configured number of savepoints behind.
  */
 class PipelineJobResumeIT {
 
@@ -90,15 +92,137 @@ class PipelineJobResumeIT {
 
         // with a checkpoint of its own, run 3 no longer needs what runs 1 and 2 left behind
         assertThat(list(flink.checkpointsDir())).hasSizeGreaterThan(1);
-        assertThat(job.pruneRetainedCheckpoints().toCompletableFuture().get(30, TimeUnit.SECONDS))
-            .isTrue();
+        assertThat(job.pruneEarlierRuns().toCompletableFuture().get(30, TimeUnit.SECONDS)).isTrue();
         assertThat(list(flink.checkpointsDir())).containsExactly(job.jobId());
       }
     }
   }
 
-  private static List<String> list(Path dir) throws java.io.IOException {
-    try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(dir)) {
+  @Test
+  void cleanStopsKeepTheNewestSavepointsAndTheOneTheRunResumedFrom() throws Exception {
+    int retain = 2;
+    int runs = 3;
+    Path datasets = dir.resolve("datasets");
+    Path sft = datasets.resolve("sft");
+    try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"), 0)) {
+      kafka.createTopics(Topics.INTERACTIONS, Topics.INTERACTIONS_DLQ, Topics.EVAL_LIVE);
+      String previous = null;
+      for (int run = 1; run <= runs; run++) {
+        try (EmbeddedFlink flink = startFlink()) {
+          PipelineJob job = submit(flink, kafka, datasets, retain);
+          FlinkRestClient rest = new FlinkRestClient(flink.restUrl());
+          if (previous == null) {
+            assertThat(job.resumedFrom()).isEmpty();
+          } else {
+            assertThat(job.resumedFrom()).as("run %d resumed from", run).hasValue(previous);
+          }
+          publish(kafka, (run - 1) * PER_RUN, run * PER_RUN);
+          awaitRows(sft, (long) run * PER_RUN);
+          await().atMost(TIMEOUT).until(() -> latestCheckpoint(rest, job) > 0);
+
+          // with a checkpoint of its own, the run prunes: the savepoint it resumed from stays
+          assertThat(job.pruneEarlierRuns().toCompletableFuture().get(30, TimeUnit.SECONDS))
+              .isTrue();
+          List<String> kept = list(flink.savepointsDir());
+          assertThat(kept).as("savepoints while run %d runs", run).hasSizeLessThanOrEqualTo(retain);
+          if (previous != null) {
+            assertThat(kept).contains(Path.of(URI.create(previous)).getFileName().toString());
+          }
+
+          String savepoint = job.stop().toCompletableFuture().get(60, TimeUnit.SECONDS);
+          kept = list(flink.savepointsDir());
+          assertThat(kept)
+              .as("savepoints after the clean stop of run %d", run)
+              .hasSize(Math.min(run, retain))
+              .contains(Path.of(URI.create(savepoint)).getFileName().toString());
+          if (previous != null) {
+            // retain >= 2: the savepoint this run resumed from is among the newest two
+            assertThat(kept).contains(Path.of(URI.create(previous)).getFileName().toString());
+          }
+          previous = savepoint;
+        }
+      }
+      assertThat(query(sft, "SELECT count(*) FROM read_parquet(%s)"))
+          .as("rows")
+          .isEqualTo(runs * PER_RUN);
+      assertThat(query(sft, "SELECT count(DISTINCT example_id) FROM read_parquet(%s)"))
+          .as("distinct example ids")
+          .isEqualTo(runs * PER_RUN);
+    }
+  }
+
+  @Test
+  void aDamagedNewestCheckpointIsSkippedForTheRunsPreviousOne() throws Exception {
+    Path datasets = dir.resolve("datasets");
+    Path sft = datasets.resolve("sft");
+    // Two retained checkpoints per job, so a crashed run leaves its last two behind (with one, as
+    // the node runs, the older one is left only by a crash right as the newer one completed).
+    Map<String, String> twoRetained =
+        Map.of("restart-strategy.type", "none", "execution.checkpointing.num-retained", "2");
+    try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"), 0)) {
+      kafka.createTopics(Topics.INTERACTIONS, Topics.INTERACTIONS_DLQ, Topics.EVAL_LIVE);
+
+      // run 1 commits its rows, checkpoints twice more with nothing new (so its last two
+      // checkpoints hold the same offsets), then crashes
+      Path runDir;
+      try (EmbeddedFlink flink = EmbeddedFlink.start(dir.resolve("flink"), 0, twoRetained)) {
+        PipelineJob job = submit(flink, kafka, datasets, 3);
+        publish(kafka, 0, PER_RUN);
+        awaitRows(sft, PER_RUN);
+        FlinkRestClient rest = new FlinkRestClient(flink.restUrl());
+        long now = latestCheckpoint(rest, job);
+        await().atMost(TIMEOUT).until(() -> latestCheckpoint(rest, job) >= now + 2);
+        runDir = flink.checkpointsDir().resolve(job.jobId());
+      }
+
+      // the newest checkpoint's _metadata is damaged: cut in half
+      List<Path> completed = completedCheckpoints(runDir);
+      assertThat(completed).as("completed checkpoints of run 1").hasSizeGreaterThanOrEqualTo(2);
+      Path newest = completed.get(completed.size() - 1);
+      Path previous = completed.get(completed.size() - 2);
+      Path metadata = newest.resolve("_metadata");
+      byte[] bytes = Files.readAllBytes(metadata);
+      Files.write(metadata, java.util.Arrays.copyOf(bytes, bytes.length / 2));
+
+      // run 2 skips it for run 1's previous checkpoint, and writes no row twice and loses none
+      try (EmbeddedFlink flink = EmbeddedFlink.start(dir.resolve("flink"), 0, twoRetained)) {
+        PipelineJob job = submit(flink, kafka, datasets, 3);
+        assertThat(job.resumedFrom())
+            .as("resumed from the checkpoint before the damaged %s", newest)
+            .hasValue(previous.toUri().toString());
+        publish(kafka, PER_RUN, 2 * PER_RUN);
+        awaitRows(sft, 2 * PER_RUN);
+        FlinkRestClient rest = new FlinkRestClient(flink.restUrl());
+        long now = latestCheckpoint(rest, job);
+        await().atMost(TIMEOUT).until(() -> latestCheckpoint(rest, job) >= now + 2);
+        assertThat(query(sft, "SELECT count(*) FROM read_parquet(%s)"))
+            .as("rows")
+            .isEqualTo(2 * PER_RUN);
+        assertThat(query(sft, "SELECT count(DISTINCT example_id) FROM read_parquet(%s)"))
+            .as("distinct example ids")
+            .isEqualTo(2 * PER_RUN);
+      }
+    }
+  }
+
+  /** The {@code chk-<n>} directories with a {@code _metadata}, oldest first. */
+  private static List<Path> completedCheckpoints(Path runDir) throws IOException {
+    try (Stream<Path> dirs = Files.list(runDir)) {
+      return dirs.filter(d -> d.getFileName().toString().startsWith("chk-"))
+          .filter(d -> Files.isRegularFile(d.resolve("_metadata")))
+          .sorted(
+              java.util.Comparator.comparingLong(
+                  d -> Long.parseLong(d.getFileName().toString().substring("chk-".length()))))
+          .toList();
+    }
+  }
+
+  /** The names in {@code dir}; none if it does not exist (yet). */
+  private static List<String> list(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    try (Stream<Path> files = Files.list(dir)) {
       return files.map(f -> f.getFileName().toString()).toList();
     }
   }
@@ -109,6 +233,12 @@ class PipelineJobResumeIT {
 
   private PipelineJob submit(EmbeddedFlink flink, EmbeddedKafka kafka, Path datasets)
       throws Exception {
+    return submit(flink, kafka, datasets, 3);
+  }
+
+  private PipelineJob submit(
+      EmbeddedFlink flink, EmbeddedKafka kafka, Path datasets, int savepointsRetained)
+      throws Exception {
     String jar = System.getProperty("af.test.pipeline.jar");
     assertThat(jar).as("af.test.pipeline.jar (set by failsafe)").isNotNull();
     FlinkRestClient rest = new FlinkRestClient(flink.restUrl());
@@ -118,6 +248,8 @@ class PipelineJobResumeIT {
             Path.of(jar),
             dir.resolve("flink/last-savepoint"),
             Optional.of(flink.checkpointsDir()),
+            Optional.of(flink.savepointsDir()),
+            savepointsRetained,
             kafka.bootstrapServers(),
             datasets,
             500,

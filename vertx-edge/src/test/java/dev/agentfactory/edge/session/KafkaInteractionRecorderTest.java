@@ -2,25 +2,103 @@ package dev.agentfactory.edge.session;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfactory.connectors.event.Interaction;
 import dev.agentfactory.connectors.event.InteractionCodec;
 import dev.agentfactory.connectors.event.Message;
+import dev.agentfactory.connectors.event.ToolCall;
 import dev.agentfactory.connectors.event.ToolCallStatus;
 import dev.agentfactory.connectors.event.TurnOutcome;
+import dev.agentfactory.edge.model.ChatMessage;
 import dev.agentfactory.edge.model.FinishReason;
 import dev.agentfactory.edge.model.ModelResponse;
 import dev.agentfactory.edge.model.TokenUsage;
-import dev.agentfactory.edge.model.ToolCall;
+import dev.agentfactory.edge.tools.ToolResult;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
+/**
+ * An agent turn's interaction event as the pipeline reads it: every event here goes through {@link
+ * InteractionCodec} both ways, the parse the pipeline's entry applies before its dead-letter topic.
+ */
 class KafkaInteractionRecorderTest {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private final InteractionCodec codec = new InteractionCodec();
+
+  @Test
+  void toolsThatAreNotCommandsAreRecordedWithoutAnExitCodeAndOnlyTheirErrorsFail() {
+    Interaction event =
+        published(
+            turn(
+                TokenUsage.NONE.plus(new TokenUsage(10, 5, 15)),
+                call("c1", "files_read", "{\"path\":\"a.txt\"}", AgentLoop.ToolRun.of(ok("hi"))),
+                call(
+                    "c2",
+                    "files_read",
+                    "{\"path\":\"missing.txt\"}",
+                    AgentLoop.ToolRun.of(ToolResult.error("file_not_found", 1))),
+                call(
+                    "c3",
+                    "sandbox_exec",
+                    "{\"command\":\"false\"}",
+                    new AgentLoop.ToolRun("exited", 1, "", "", 3)),
+                call(
+                    "c4",
+                    "sandbox_exec",
+                    "{\"command\":\"true\"}",
+                    new AgentLoop.ToolRun("exited", 0, "", "", 3)),
+                call("c5", "mcp_docs_search", "{}", AgentLoop.ToolRun.of(ok("found")))));
+
+    List<ToolCall> calls = event.toolCalls();
+    assertThat(calls).extracting(ToolCall::exitCode).containsExactly(null, null, 1, 0, null);
+    assertThat(calls)
+        .extracting(ToolCall::status)
+        .containsExactly(
+            ToolCallStatus.OK,
+            ToolCallStatus.ERROR,
+            ToolCallStatus.ERROR,
+            ToolCallStatus.OK,
+            ToolCallStatus.OK);
+    // The labelers' and the live evaluation's definition of a failed call
+    assertThat(calls)
+        .extracting(KafkaInteractionRecorderTest::failed)
+        .containsExactly(false, true, true, false, false);
+  }
+
+  @Test
+  void usageTheModelServerDidNotReportIsLeftOutNotRecordedAsZero() {
+    Interaction unknown = published(turn(TokenUsage.NONE.plus(TokenUsage.UNKNOWN)));
+    assertThat(unknown.usage()).isEmpty();
+
+    Interaction reported = published(turn(TokenUsage.NONE.plus(new TokenUsage(0, 0, 0))));
+    assertThat(reported.usage()).isPresent();
+    assertThat(reported.usage().get().inputTokens()).isZero();
+  }
+
+  @Test
+  void argumentsThatAreNotJsonAreWrappedSoTheTurnStillReachesTheDatasets() throws Exception {
+    String cutOff = "{\"command\":\"python3 -c 'print(1)";
+    String twoObjects = "{\"path\":\"a\"}{\"path\":\"b\"}";
+    Interaction event =
+        published(
+            turn(
+                TokenUsage.NONE,
+                call("c1", "sandbox_exec", cutOff, failed("not valid JSON")),
+                call("c2", "files_read", twoObjects, AgentLoop.ToolRun.of(err())),
+                call("c3", "files_read", "{\"path\":\"a.txt\"}", AgentLoop.ToolRun.of(ok("x")))));
+
+    List<ToolCall> calls = event.toolCalls();
+    assertThat(JSON.readTree(calls.get(0).arguments()).get("_raw").asText()).isEqualTo(cutOff);
+    assertThat(JSON.readTree(calls.get(1).arguments()).get("_raw").asText()).isEqualTo(twoObjects);
+    assertThat(calls.get(2).arguments()).isEqualTo("{\"path\":\"a.txt\"}");
+  }
 
   @Test
   void aTurnWhoseFirstModelCallFailedIsAnEventWithItsOutcomeAndNoModel() {
     AgentLoop.Turn soFar =
-        new AgentLoop.Turn("q1", "hello?", List.of(), List.of(), null, TokenUsage.UNKNOWN, 0, 812);
+        new AgentLoop.Turn("q1", "hello?", List.of(), List.of(), null, TokenUsage.NONE, 0, 812);
 
     Interaction event = KafkaInteractionRecorder.toEvent(record(soFar, TurnOutcome.MODEL_ERROR));
 
@@ -28,7 +106,6 @@ class KafkaInteractionRecorderTest {
     assertThat(event.model()).isEmpty();
     assertThat(event.messages()).containsExactly(Message.user("hello?"));
     assertThat(event.latencyMs()).isEqualTo(812);
-    InteractionCodec codec = new InteractionCodec();
     assertThat(codec.parse(codec.toJson(event))).isEqualTo(event);
   }
 
@@ -36,7 +113,9 @@ class KafkaInteractionRecorderTest {
   void aToolCallTheSessionsEndCutOffIsCancelled() {
     AgentLoop.ToolRun killed =
         new AgentLoop.ToolRun("cancelled", -1, "started\n", "", 40, true, null);
-    ToolCall call = new ToolCall("call_1", "sandbox_exec", "{\"command\":\"sleep 600\"}");
+    dev.agentfactory.edge.model.ToolCall call =
+        new dev.agentfactory.edge.model.ToolCall(
+            "call_1", "sandbox_exec", "{\"command\":\"sleep 600\"}");
     ModelResponse asked =
         new ModelResponse(
             "openai",
@@ -64,6 +143,96 @@ class KafkaInteractionRecorderTest {
     assertThat(event.toolCalls())
         .singleElement()
         .satisfies(c -> assertThat(c.status()).isEqualTo(ToolCallStatus.CANCELLED));
+  }
+
+  @Test
+  void aTurnCutShortWithUnreportedUsageLeavesItOutAndItsOtherToolsHaveNoExitCode() {
+    AgentLoop.Turn soFar =
+        new AgentLoop.Turn(
+            "q1",
+            "read it",
+            List.of(),
+            List.of(
+                call("c1", "files_read", "{\"path\":\"a.txt\"}", AgentLoop.ToolRun.of(ok("hi"))),
+                call(
+                    "c2",
+                    "files_read",
+                    "{\"path\":\"b.txt\"}",
+                    new AgentLoop.ToolRun(
+                        "cancelled", null, "", "not run: the session ended", 0, true, null))),
+            new ModelResponse(
+                "openai", "m", "", List.of(), FinishReason.TOOL_CALLS, TokenUsage.UNKNOWN, false),
+            TokenUsage.NONE.plus(TokenUsage.UNKNOWN),
+            1,
+            30);
+
+    Interaction event =
+        codec.parse(
+            codec.toJson(
+                KafkaInteractionRecorder.toEvent(record(soFar, TurnOutcome.LIMIT_EXCEEDED))));
+
+    assertThat(event.outcome()).isEqualTo(TurnOutcome.LIMIT_EXCEEDED);
+    assertThat(event.usage()).isEmpty();
+    assertThat(event.toolCalls()).extracting(ToolCall::exitCode).containsExactly(null, null);
+    assertThat(event.toolCalls())
+        .extracting(ToolCall::status)
+        .containsExactly(ToolCallStatus.OK, ToolCallStatus.CANCELLED);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  /** The event as published, parsed back as the pipeline parses it (which throws if invalid). */
+  private Interaction published(AgentLoop.Turn turn) {
+    Interaction event =
+        KafkaInteractionRecorder.toEvent(
+            new AgentTurnRecord(
+                "acme",
+                "s1",
+                1,
+                "agent",
+                "v1",
+                turn,
+                Instant.parse("2026-01-02T03:04:05Z"),
+                TurnOutcome.COMPLETED));
+    byte[] json = codec.toJson(event);
+    return codec.parse(json);
+  }
+
+  private static AgentLoop.Turn turn(TokenUsage usage, AgentLoop.ToolCallRecord... calls) {
+    ModelResponse last =
+        new ModelResponse("openai", "m", "done", List.of(), FinishReason.STOP, usage, false);
+    return new AgentLoop.Turn(
+        "q1",
+        "do it",
+        List.of(ChatMessage.Assistant.text("done")),
+        List.of(calls),
+        last,
+        usage,
+        calls.length + 1,
+        12);
+  }
+
+  private static AgentLoop.ToolCallRecord call(
+      String id, String name, String arguments, AgentLoop.ToolRun run) {
+    return new AgentLoop.ToolCallRecord(
+        new dev.agentfactory.edge.model.ToolCall(id, name, arguments), run);
+  }
+
+  private static ToolResult ok(String content) {
+    return ToolResult.ok(content, 1);
+  }
+
+  private static ToolResult err() {
+    return ToolResult.error("arguments are not valid JSON", 0);
+  }
+
+  private static AgentLoop.ToolRun failed(String message) {
+    return new AgentLoop.ToolRun("failed", -1, "", message, 0);
+  }
+
+  /** As {@code RuleLabeler.failed} and {@code EvalSample} (flink-jobs) read a tool call. */
+  private static boolean failed(ToolCall call) {
+    return call.status() != ToolCallStatus.OK || (call.exitCode() != null && call.exitCode() != 0);
   }
 
   private static AgentTurnRecord record(AgentLoop.Turn turn, TurnOutcome outcome) {
