@@ -429,9 +429,7 @@ class BorrowedSandboxIT {
     // as the host's pool ends a sandbox at its template's lifetime or idle limit
     lender(pair.c()).lentSandbox(leased.lease().sandboxId()).close();
 
-    ExecResult killed = join(running.orTimeout(15, java.util.concurrent.TimeUnit.SECONDS));
-
-    assertThat(killed.status()).isEqualTo(ExecResult.Status.KILLED);
+    assertThat(howTheCommandEnded(running)).isIn("KILLED", "sandbox_closed");
     assertThat(leased.sandbox().isAlive()).as("the borrower knows it is gone").isFalse();
     assertThat(leased.sandbox().state()).isEqualTo(SandboxState.TERMINATED);
     assertThat(failureCode(leased.sandbox().exec(ExecRequest.shell("true"), OutputListener.IGNORE)))
@@ -462,8 +460,7 @@ class BorrowedSandboxIT {
         .isEqualTo("sandbox_lost");
     lender(pair.c()).lentSandbox(leased.lease().sandboxId()).close();
 
-    ExecResult killed = join(running.orTimeout(15, java.util.concurrent.TimeUnit.SECONDS));
-    assertThat(killed.status()).isEqualTo(ExecResult.Status.KILLED);
+    assertThat(howTheCommandEnded(running)).isIn("KILLED", "sandbox_closed");
     assertThat(leased.sandbox().isAlive()).isFalse();
     join(pair.a().pool().release(leased));
     assertThat(pair.a().pool().drainStatus().activeLeases()).isZero();
@@ -568,6 +565,21 @@ class BorrowedSandboxIT {
 
     SandboxState of(String sandboxId) {
       return latest.get(sandboxId);
+    }
+  }
+
+  /**
+   * The host's own answer to a command whose sandbox was closed under it: the KILLED result, or
+   * {@code sandbox_closed} when af-init's channel closed before it reported the kill (both are what
+   * a local caller gets); never the borrower's own {@code sandbox_lost}.
+   */
+  private static String howTheCommandEnded(CompletableFuture<ExecResult> running) {
+    CompletableFuture<ExecResult> bounded =
+        running.orTimeout(15, java.util.concurrent.TimeUnit.SECONDS);
+    try {
+      return join(bounded).status().name();
+    } catch (SandboxException e) {
+      return e.code();
     }
   }
 
