@@ -253,13 +253,8 @@ final class RemoteSandbox implements Sandbox {
    * caller sees the same result whichever of the two messages arrives first.
    */
   void endedOnHost(String why) {
-    boolean first = lostReason == null;
-    refused = false;
     String reason = "it ended on its host: " + why;
-    lostReason = reason;
-    if (first) {
-      endedOnHost.run();
-    }
+    markLost(reason, false);
     terminated.complete(reason);
   }
 
@@ -268,17 +263,22 @@ final class RemoteSandbox implements Sandbox {
    * if null.
    */
   private void lost(String reason, boolean byRefusal, RuntimeException error) {
+    markLost(reason, byRefusal);
+    RuntimeException failure = error != null ? error : lostError();
+    for (ExecStreams.Stream stream : List.copyOf(running)) {
+      stream.fail(failure);
+    }
+    terminated.complete(reason);
+  }
+
+  /** From now on calls fail; the first time, the lease is given up. */
+  private void markLost(String reason, boolean byRefusal) {
     boolean first = lostReason == null;
     refused = byRefusal;
     lostReason = reason;
     if (first) {
       endedOnHost.run();
     }
-    RuntimeException failure = error != null ? error : lostError();
-    for (ExecStreams.Stream stream : List.copyOf(running)) {
-      stream.fail(failure);
-    }
-    terminated.complete(reason);
   }
 
   /** Gives the sandbox back to its host, which terminates it; fire and forget. */
