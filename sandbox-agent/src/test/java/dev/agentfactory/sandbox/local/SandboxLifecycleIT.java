@@ -136,6 +136,34 @@ class SandboxLifecycleIT {
   }
 
   @Test
+  void hibernateKeepsWhatTheSandboxLockedItselfOutOfWithItsModes() {
+    try (Sandbox sandbox = pool.lease("shell").toCompletableFuture().join()) {
+      // A file and a directory no one may open, not even their owner, and a mode the umask would
+      // narrow. The tmpfs lists the newest entry first, so a link made before the directory comes
+      // after it in the archive, whose first name for the file is then vault/f: extracting the
+      // link needs the locked directory still open
+      run(
+          sandbox,
+          "echo secret > locked && chmod 000 locked"
+              + " && mkdir tmp && echo inner > tmp/f && ln tmp/f early-link"
+              + " && mkdir vault && mv tmp/f vault/f && rmdir tmp && chmod 000 vault"
+              + " && echo open > shared && chmod 0666 shared");
+
+      sandbox.hibernate().toCompletableFuture().join();
+      sandbox.resume().toCompletableFuture().join();
+
+      assertThat(sandbox.state()).isEqualTo(LEASED);
+      assertThat(
+              run(
+                  sandbox,
+                  "stat -c '%a %n' locked vault shared"
+                      + " && chmod 600 locked && chmod 700 vault"
+                      + " && cat locked vault/f early-link && stat -c %h vault/f"))
+          .isEqualTo("0 locked\n0 vault\n666 shared\nsecret\ninner\ninner\n2\n");
+    }
+  }
+
+  @Test
   void aSandboxIsAliveThroughoutItsHibernation() throws InterruptedException {
     // a lender ends the loan of a sandbox that reads as dead: a hibernation must never read so
     Sandbox sandbox = pool.lease("shell").toCompletableFuture().join();

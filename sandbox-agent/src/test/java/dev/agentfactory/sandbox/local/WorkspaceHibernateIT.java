@@ -2,6 +2,7 @@ package dev.agentfactory.sandbox.local;
 
 import static dev.agentfactory.sandbox.SandboxState.HIBERNATED;
 import static dev.agentfactory.sandbox.SandboxState.LEASED;
+import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
@@ -28,9 +29,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Hibernation racing the workspace file API, against real namespace sandboxes: a write's private
- * staging directory (which the sandbox's uid, and so tar, cannot read) never fails the archive, a
- * file operation in flight when hibernation starts is finished (and archived) first, and one that
- * arrives while it runs waits for its outcome.
+ * staging directory (the agent's, which tar cannot read) never fails the archive, a file operation
+ * in flight when hibernation starts is finished (and archived) first, and one that arrives while it
+ * runs waits for its outcome. tar reads nothing of the host's through the workspace.
  */
 class WorkspaceHibernateIT {
 
@@ -87,6 +88,46 @@ class WorkspaceHibernateIT {
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     Files.writeString(dir.resolve("content"), "half a write");
     return dir;
+  }
+
+  /**
+   * A file of the agent's that only the agent may read, in the workspace: what tar would meet if a
+   * race put a host file in its way.
+   */
+  private static Path agentOnlyFile(Path workspace, String name, String content)
+      throws IOException {
+    Path file = Files.writeString(workspace.resolve(name), content);
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+    return file;
+  }
+
+  @Test
+  void hibernationReadsNothingOfTheHostsThroughTheWorkspace() throws IOException {
+    String secret = "host only " + UUID.randomUUID();
+    Path hostFile = Files.writeString(workDir.resolve("host-secret"), secret);
+    Files.setPosixFilePermissions(hostFile, PosixFilePermissions.fromString("rw-------"));
+    try (Sandbox sandbox = join(pool.lease("shell"))) {
+      run(sandbox, "ln -s " + hostFile + " link; echo mine > own; chmod 000 own");
+      Path workspace = ((LocalSandbox) sandbox).workspace();
+      Path agents = agentOnlyFile(workspace, "agents", secret);
+
+      // tar may read what the sandbox locked for itself, but nothing that is not the sandbox's
+      Throwable refused = catchThrowable(() -> join(sandbox.hibernate()));
+      assertThat(refused).hasCauseInstanceOf(SandboxException.class);
+      assertThat(((SandboxException) refused.getCause()).code()).isEqualTo("host_tool_failed");
+      assertThat(refused.getCause()).hasMessageContaining("./agents: Cannot open");
+      assertThat(sandbox.state()).isEqualTo(LEASED);
+
+      Files.delete(agents);
+      join(sandbox.hibernate());
+      Path archive = workDir.resolve("hibernated").resolve(sandbox.id() + ".tar");
+      // the link is archived as a link, never followed to the host's file
+      assertThat(new String(Files.readAllBytes(archive), ISO_8859_1)).doesNotContain(secret);
+      join(sandbox.resume());
+      assertThat(run(sandbox, "readlink link")).isEqualTo(hostFile + "\n");
+    } finally {
+      Files.delete(hostFile);
+    }
   }
 
   @Test
@@ -154,10 +195,11 @@ class WorkspaceHibernateIT {
   }
 
   @Test
-  void fileOperationsThatWaitedForAFailedHibernationRunAsUsual() {
+  void fileOperationsThatWaitedForAFailedHibernationRunAsUsual() throws IOException {
     try (Sandbox sandbox = join(pool.lease("shell"))) {
-      // tar runs as the sandbox's uid: a file that uid cannot read fails the archive
-      run(sandbox, "echo before > notes; echo x > unreadable; chmod 000 unreadable");
+      run(sandbox, "echo before > notes");
+      // tar reads with no rights beyond the sandbox's over its own files: this fails the archive
+      agentOnlyFile(((LocalSandbox) sandbox).workspace(), "unreadable", "x");
 
       CompletableFuture<Void> hibernated = sandbox.hibernate().toCompletableFuture();
       CompletionStage<Void> write = sandbox.writeFile("late.txt", "late".getBytes(UTF_8));
