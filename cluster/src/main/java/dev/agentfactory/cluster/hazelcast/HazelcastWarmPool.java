@@ -453,7 +453,9 @@ final class HazelcastWarmPool implements WarmPool, MembershipListener {
 
   /**
    * A split-brain merge resets this member and rejoins it under a new UUID: while it merges, its
-   * view of the members is itself alone, and nothing it sees then is a departure.
+   * view of the members is itself alone, and nothing it sees then is a departure. Once merged (the
+   * map entries merged too: Hazelcast fires MERGED after its merge tasks), the quota map has for
+   * each tenant one side's holds only, so this node puts back the holds of its leases.
    */
   private void lifecycle(LifecycleEvent event) {
     switch (event.getState()) {
@@ -468,6 +470,9 @@ final class HazelcastWarmPool implements WarmPool, MembershipListener {
             nodeId,
             event.getState() == LifecycleEvent.LifecycleState.MERGED ? "merged" : "failed to merge",
             hazelcast.getCluster().getLocalMember().getUuid());
+        if (event.getState() == LifecycleEvent.LifecycleState.MERGED) {
+          worker.execute(quotas::reconcile);
+        }
         worker.execute(this::tick);
       }
       default -> {}
@@ -518,6 +523,7 @@ final class HazelcastWarmPool implements WarmPool, MembershipListener {
       // ended its loans at once): only one not seen for the grace period is treated as gone
       lender.sweep(lastSeen::containsKey);
       quotas.retryReleases();
+      quotas.reconcileIfDue();
       if (isOldest()) {
         quotas.sweepIfDue(members);
       }

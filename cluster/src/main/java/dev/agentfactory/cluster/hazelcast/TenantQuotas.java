@@ -3,6 +3,8 @@ package dev.agentfactory.cluster.hazelcast;
 import com.hazelcast.map.IMap;
 import dev.agentfactory.cluster.ClusterException;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -27,8 +29,19 @@ import org.slf4j.LoggerFactory;
  *       in a lease is released;
  *   <li>a release is kept until one succeeds: retried on every pool tick while it fails retriably;
  *   <li>the holds of a departed node are dropped by the oldest member at once, and its periodic
- *       {@link #sweep} drops any that were missed (the drop failed, or the oldest left too).
+ *       {@link #sweep} drops any that were missed (the drop failed, or the oldest left too);
+ *   <li>each node {@link #reconcile reconciles} its own holds with the leases it has: after a
+ *       split-brain merge, and every {@link #RECONCILE_INTERVAL}.
  * </ul>
+ *
+ * <p><b>Why reconcile.</b> The quota map is keyed by tenant, so a merge (Hazelcast's PutIfAbsent,
+ * like any per-entry policy) keeps one side's set of holds for a tenant whole and drops the
+ * other's: the holds the merging side took during the split, or what the larger side dropped as
+ * that side's departure. Only the leasing node knows which of its holds are still leases, so each
+ * node puts back the holds of its live leases (a reserve without limit, idempotent per holder: it
+ * cannot count one twice) and releases the holds under its id that belong to no lease of its own. A
+ * merge policy that unites both sides' holds could not tell a live hold from one the other side
+ * released during the split, and would bring released holds back for good.
  */
 final class TenantQuotas {
 
@@ -52,12 +65,23 @@ final class TenantQuotas {
    */
   static final Duration SWEEP_MARGIN = Duration.ofSeconds(10);
 
+  /**
+   * How often every node reconciles its holds with its leases, besides after a merge: the backstop
+   * for a reconcile that failed, and for holds lost or brought back while this node did not merge
+   * (the other side's entry was kept, a partition lost both replicas).
+   */
+  static final Duration RECONCILE_INTERVAL = Duration.ofSeconds(30);
+
   private final IMap<String, TenantHolds> holds;
   private final String nodeId;
   private final ScheduledExecutorService worker;
   private final LongSupplier clusterTime;
   private final Map<String, Pending> releases = new ConcurrentHashMap<>();
+  // tenant by holder id: reserves not answered yet, and holds answered and not released since
+  private final Map<String, String> reserving = new ConcurrentHashMap<>();
+  private final Map<String, String> held = new ConcurrentHashMap<>();
   private volatile long nextSweep;
+  private volatile long nextReconcile;
 
   /** A release not known to have been applied yet. */
   private record Pending(String tenant, AtomicBoolean sending) {}
@@ -72,6 +96,7 @@ final class TenantQuotas {
     this.worker = worker;
     this.clusterTime = clusterTime;
     this.nextSweep = System.nanoTime() + SWEEP_INTERVAL.toNanos();
+    this.nextReconcile = System.nanoTime() + RECONCILE_INTERVAL.toNanos();
   }
 
   /**
@@ -83,8 +108,16 @@ final class TenantQuotas {
     // one timestamp for every attempt: a retry is the same operation
     QuotaProcessor reserve = QuotaProcessor.reserve(holder, nodeId, limit, clusterTime.getAsLong());
     long deadline = System.nanoTime() + RESERVE_RETRY_WINDOW.toNanos();
+    reserving.put(holder, tenant);
     attemptReserve(tenant, holder, reserve, 1, deadline, result);
-    return result;
+    return result.whenComplete(
+        (reserved, e) -> {
+          // held first: a reconcile reads reserving before held, and must find it in one of them
+          if (e == null && reserved) {
+            held.put(holder, tenant);
+          }
+          reserving.remove(holder);
+        });
   }
 
   private void attemptReserve(
@@ -136,10 +169,21 @@ final class TenantQuotas {
 
   /** Gives {@code holder}'s hold back; kept and retried until a release is known to be applied. */
   void release(String tenant, String holder) {
+    held.remove(holder);
     Pending pending = new Pending(tenant, new AtomicBoolean());
     if (releases.putIfAbsent(holder, pending) == null) {
       send(holder, pending);
     }
+  }
+
+  /**
+   * Sends a release of {@code holder} even if one is pending: that one may have been applied before
+   * a reconcile put the hold back, its answer not yet in.
+   */
+  private void releaseAgain(String tenant, String holder) {
+    Pending pending = new Pending(tenant, new AtomicBoolean());
+    releases.put(holder, pending);
+    send(holder, pending);
   }
 
   /** Sends every release not known to be applied that is not in flight; on the pool tick. */
@@ -177,6 +221,83 @@ final class TenantQuotas {
                 // e.g. this member is shutting down: its holds are dropped when it has left
                 releases.remove(holder, pending);
                 LOG.warn("quota of tenant {} not given back", pending.tenant(), failure);
+              }
+            });
+  }
+
+  /** Every {@link #RECONCILE_INTERVAL}, {@link #reconcile}s. Blocking: on the worker. */
+  void reconcileIfDue() {
+    long now = System.nanoTime();
+    if (now - nextReconcile < 0) {
+      return;
+    }
+    reconcile();
+  }
+
+  /**
+   * Makes this node's holds in the map those of its leases: puts back each hold it has that the map
+   * lacks (above the limit if need be: the lease exists), and releases each hold under its id that
+   * is not one of its reserves or leases. Blocking (reads every tenant's entry): on the worker,
+   * after a merge and every {@link #RECONCILE_INTERVAL}. A failure is left to the next.
+   */
+  void reconcile() {
+    nextReconcile = System.nanoTime() + RECONCILE_INTERVAL.toNanos();
+    Map<String, String> recorded = new HashMap<>();
+    try {
+      for (Map.Entry<String, TenantHolds> entry : holds.entrySet()) {
+        entry
+            .getValue()
+            .holds()
+            .forEach(
+                (holder, hold) -> {
+                  if (hold.node().equals(nodeId)) {
+                    recorded.put(holder, entry.getKey());
+                  }
+                });
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("reading the quota holds of node {} failed; the next reconcile retries", nodeId, e);
+      return;
+    }
+    // read after the map: a hold in it that is in neither is of a reserve that ended without a
+    // lease, or of a lease released since; one taken after the read is not in `recorded`
+    Set<String> live = new HashSet<>(reserving.keySet());
+    Map<String, String> leases = Map.copyOf(held);
+    live.addAll(leases.keySet());
+    recorded.forEach(
+        (holder, tenant) -> {
+          if (!live.contains(holder)) {
+            LOG.info(
+                "quota hold {} of tenant {} has no lease on node {}: releasing it",
+                holder,
+                tenant,
+                nodeId);
+            releaseAgain(tenant, holder);
+          }
+        });
+    leases.forEach(
+        (holder, tenant) -> {
+          if (!recorded.containsKey(holder)) {
+            putBack(tenant, holder);
+          }
+        });
+  }
+
+  /** Puts {@code holder}'s hold back whatever the tenant's count: its lease exists. */
+  private void putBack(String tenant, String holder) {
+    LOG.info(
+        "quota hold {} of tenant {} was missing (a split brain?): putting it back", holder, tenant);
+    QuotaProcessor reserve =
+        QuotaProcessor.reserve(holder, nodeId, Integer.MAX_VALUE, clusterTime.getAsLong());
+    Failures.guarded("quota hold of tenant " + tenant, () -> holds.submitToKey(tenant, reserve))
+        .whenComplete(
+            (added, e) -> {
+              if (e != null) {
+                LOG.warn(
+                    "quota hold of tenant {} not put back; the next reconcile retries", tenant, e);
+              } else if (!held.containsKey(holder)) {
+                // released while it was being put back: the release may have come first
+                releaseAgain(tenant, holder);
               }
             });
   }

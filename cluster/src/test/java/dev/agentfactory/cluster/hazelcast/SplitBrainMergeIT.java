@@ -30,7 +30,8 @@ import org.junit.jupiter.api.Test;
  * into it, exactly as the smaller side does when a network split heals: Hazelcast resets c's
  * member, gives it a new UUID, rejoins it and merges c's map entries (PutIfAbsent). What c held
  * before the merge (a lease, its quota hold, its stock) and what it does after must stay c's: peers
- * borrow from it, lend to it, and reclaim what it held when it dies.
+ * borrow from it, lend to it, and reclaim what it held when it dies. When both sides have an entry
+ * for a tenant, the merge keeps the larger side's, and c must count its hold into it again.
  */
 class SplitBrainMergeIT {
 
@@ -133,6 +134,78 @@ class SplitBrainMergeIT {
                 && b.pool().drainStatus().lentSandboxes() == 0
                 && quotaEntry(a, "acme") == null);
     assertThat(toldA).containsExactly("s-a:" + LeaseLostListener.Reason.HOST_LEFT);
+  }
+
+  @Test
+  void holdsTheSmallerSideTookDuringASplitCountAfterTheMerge() {
+    PoolConfig pool = PoolNodes.fastPool().withQuotas(0, Map.of("acme", 2));
+    // the smaller side: c alone, which finds a's cluster once a is up
+    Node c =
+        nodes.start(
+            1,
+            pool,
+            x -> x.port(nodes.portOf(2)).members(List.of(nodes.address(2), nodes.address(0))));
+    List<LifecycleState> cStates = new CopyOnWriteArrayList<>();
+    hazelcast(c).getLifecycleService().addLifecycleListener(e -> cStates.add(e.getState()));
+    // the larger side, b alone until a joins it (so b's lease surely comes before the merge);
+    // neither lists c
+    List<String> other = List.of(nodes.address(0), nodes.address(1));
+    Node b = nodes.start(1, pool, x -> x.port(nodes.portOf(1)).members(other));
+    awaitReady(b, 1);
+    awaitReady(c, 1);
+
+    // each side has an entry for acme and counts only its own lease in it
+    PooledSandbox onB = join(b.pool().lease("s-b", "acme", "shell"));
+    PooledSandbox onC = join(c.pool().lease("s-c", "acme", "shell"));
+    assertThat(holds(b, "acme").count()).isEqualTo(1);
+    assertThat(holds(c, "acme").count()).isEqualTo(1);
+    // and the larger side still has a hold under c's node id whose lease c no longer holds
+    long now = hazelcast(b).getCluster().getClusterTime();
+    hazelcast(b)
+        .<String, TenantHolds>getMap(HazelcastConfigs.QUOTA_MAP)
+        .executeOnKey("beta", QuotaProcessor.reserve("ended-on-c", c.id(), 5, now));
+
+    Node a = nodes.start(0, pool, x -> x.port(nodes.portOf(0)).members(other));
+    await(
+        Duration.ofSeconds(90),
+        "c merges into the cluster of a and b",
+        () ->
+            List.of(a, b, c).stream().allMatch(n -> n.cluster().health().memberCount() == 3)
+                && cStates.contains(LifecycleState.MERGED));
+
+    // the merge kept the larger side's acme entry, without c's hold: c puts back what it holds
+    await(
+        Duration.ofSeconds(10),
+        "c's hold counts again and its hold without a lease is gone",
+        () -> {
+          TenantHolds acme = holds(a, "acme");
+          return acme != null
+              && acme.count() == 2
+              && acme.holds().values().stream()
+                  .map(TenantHolds.Hold::node)
+                  .toList()
+                  .containsAll(List.of(b.id(), c.id()))
+              && holds(a, "beta") == null;
+        });
+    assertThatThrownBy(() -> join(a.pool().lease("s-a", "acme", "shell")))
+        .as("acme holds its 2 leases, one on each former side")
+        .isInstanceOfSatisfying(
+            ClusterException.class, e -> assertThat(e.code()).isEqualTo("quota.exceeded"));
+
+    // the hold c put back is given back with its lease
+    join(c.pool().release(onC));
+    await(
+        Duration.ofSeconds(10),
+        "c's hold is given back",
+        () -> holds(a, "acme") != null && holds(a, "acme").count() == 1);
+    PooledSandbox onA = join(a.pool().lease("s-a", "acme", "shell"));
+    assertThat(onA.tenant()).isEqualTo("acme");
+    join(a.pool().release(onA));
+    join(b.pool().release(onB));
+  }
+
+  private static TenantHolds holds(Node node, String tenant) {
+    return hazelcast(node).<String, TenantHolds>getMap(HazelcastConfigs.QUOTA_MAP).get(tenant);
   }
 
   private static Object quotaEntry(Node node, String tenant) {

@@ -8,10 +8,12 @@ import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.IMap;
 import dev.agentfactory.cluster.hazelcast.PoolNodes.Node;
+import dev.agentfactory.cluster.pool.PoolConfig;
 import dev.agentfactory.cluster.pool.PooledSandbox;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -20,7 +22,8 @@ import org.junit.jupiter.api.Test;
  * Tenant quotas on real members: reserve and release are idempotent per holder, so a retry after a
  * failure whose first attempt may have been applied counts once; a reserve or release that times
  * out (its partition's thread is held up by a slow operation, as on an overloaded or stalled
- * member) is retried; the holds of nodes that are gone are swept.
+ * member) is retried; the holds of nodes that are gone are swept; a node puts back the holds of its
+ * leases and releases its holds without one (what it does after a split-brain merge).
  */
 class TenantQuotaIT {
 
@@ -133,6 +136,41 @@ class TenantQuotaIT {
         .as("a hold of a node that is gone is swept once it is older than the sweep's margin")
         .containsExactlyInAnyOrder("gone-new", "live");
     assertThat(map.get("beta")).isNull();
+  }
+
+  @Test
+  void aNodePutsBackTheHoldsOfItsLeasesAndReleasesItsHoldsWithoutOne() {
+    PoolConfig pool = PoolNodes.fastPool().withQuotas(0, Map.of("acme", 1));
+    Node a = nodes.start(1, pool, x -> x);
+    Node b = nodes.start(0, pool, x -> x);
+    awaitMembers(a, b);
+    awaitReady(a, 1);
+    PooledSandbox leased = join(a.pool().lease("s-1", "acme", "shell"));
+    IMap<String, TenantHolds> map = holds(b);
+    String holder = map.get("acme").holds().keySet().iterator().next();
+    long now = hazelcast(b).getCluster().getClusterTime();
+    // as a merge that kept the other side's entries leaves it: a's hold is gone, and holds under
+    // a's id that a no longer has a lease for are there, next to b's own
+    map.remove("acme");
+    map.executeOnKey("acme", QuotaProcessor.reserve("ended-on-a", a.id(), 5, now));
+    map.executeOnKey("acme", QuotaProcessor.reserve("on-b", b.id(), 5, now));
+    map.executeOnKey("beta", QuotaProcessor.reserve("ended-too", a.id(), 5, now));
+
+    pool(a).quotas().reconcile();
+
+    await(
+        Duration.ofSeconds(10),
+        "a's lease holds again, above acme's quota of 1, and a's other holds are gone",
+        () ->
+            map.get("acme") != null
+                && map.get("acme").holds().keySet().equals(Set.of(holder, "on-b"))
+                && map.get("beta") == null);
+
+    join(a.pool().release(leased));
+    await(
+        Duration.ofSeconds(10),
+        "the hold that was put back is given back with its lease",
+        () -> map.get("acme").holds().keySet().equals(Set.of("on-b")));
   }
 
   /** Holds up the thread of {@code key}'s partition on its owner for {@link #STALL}. */
