@@ -49,14 +49,16 @@ public final class DatasetCatalog {
 
   private final Path root;
   private final Clock clock;
+  private final FileSync sync;
 
   public DatasetCatalog(Path datasetsRoot) {
-    this(datasetsRoot, Clock.systemUTC());
+    this(datasetsRoot, Clock.systemUTC(), FileSync.FSYNC);
   }
 
-  DatasetCatalog(Path datasetsRoot, Clock clock) {
+  DatasetCatalog(Path datasetsRoot, Clock clock, FileSync sync) {
     this.root = datasetsRoot.toAbsolutePath().normalize();
     this.clock = clock;
+    this.sync = sync;
   }
 
   /** Every dataset directory under the root, by name, with what is committed now. */
@@ -119,6 +121,14 @@ public final class DatasetCatalog {
       DatasetVersion version =
           cutFiles(name, dir, number, paths, withdrawn, lineage, filteredPrefix, progress);
       if (copies != null) {
+        try {
+          copies.sync(sync);
+        } catch (IOException e) {
+          throw DatasetException.io("cannot sync the copies of dataset '" + name + "'", e);
+        }
+      }
+      publish(name, dir.resolve(VERSIONS_DIR), number, ManifestCodec.encode(version));
+      if (copies != null) {
         copies.finish();
       }
       return version;
@@ -131,6 +141,7 @@ public final class DatasetCatalog {
     }
   }
 
+  /** The version of the listed files, with copies written where rows are withdrawn; unpublished. */
   private DatasetVersion cutFiles(
       String name,
       Path dir,
@@ -140,8 +151,7 @@ public final class DatasetCatalog {
       Lineage lineage,
       String filteredPrefix,
       ProgressListener progress) {
-    Path versions = dir.resolve(VERSIONS_DIR);
-    Path target = versions.resolve("v" + number + ".json");
+    Path target = dir.resolve(VERSIONS_DIR).resolve("v" + number + ".json");
     long bytesTotal = 0;
     for (String path : paths) {
       bytesTotal += size(name, dir, path);
@@ -196,18 +206,15 @@ public final class DatasetCatalog {
     }
     progress.onProgress(files.size(), paths.size(), bytesDone[0], bytesTotal);
 
-    DatasetVersion version =
-        new DatasetVersion(
-            DatasetVersion.FORMAT,
-            name,
-            number,
-            clock.instant().truncatedTo(ChronoUnit.MILLIS),
-            new DatasetSchema(first.schema().toString(), first.avroSchema()),
-            policyColumn ? lineage.withScrubPolicies(List.copyOf(policies)) : lineage,
-            files,
-            withdrawn.size());
-    publish(name, versions, target, number, ManifestCodec.encode(version));
-    return version;
+    return new DatasetVersion(
+        DatasetVersion.FORMAT,
+        name,
+        number,
+        clock.instant().truncatedTo(ChronoUnit.MILLIS),
+        new DatasetSchema(first.schema().toString(), first.avroSchema()),
+        policyColumn ? lineage.withScrubPolicies(List.copyOf(policies)) : lineage,
+        files,
+        withdrawn.size());
   }
 
   private Set<String> withdrawn(String name) {
@@ -567,7 +574,8 @@ public final class DatasetCatalog {
    * final name, which (unlike a rename) fails if the name exists, so a published version is never
    * replaced. Falls back to an atomic rename after an existence check where links are unsupported.
    */
-  private static void publish(String name, Path versions, Path target, int number, byte[] json) {
+  private void publish(String name, Path versions, int number, byte[] json) {
+    Path target = versions.resolve("v" + number + ".json");
     Path tmp = versions.resolve(".v" + number + ".json." + UUID.randomUUID() + ".tmp");
     try {
       Files.createDirectories(versions);
@@ -587,7 +595,7 @@ public final class DatasetCatalog {
         }
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
       }
-      fsyncDirectory(versions);
+      sync.directory(versions);
     } catch (FileAlreadyExistsException e) {
       throw lostRace(name, number);
     } catch (IOException e) {
@@ -598,14 +606,6 @@ public final class DatasetCatalog {
       } catch (IOException e) {
         // A leftover hidden temp file is ignored by every reader; the version is what matters.
       }
-    }
-  }
-
-  private static void fsyncDirectory(Path dir) {
-    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-      ch.force(true);
-    } catch (IOException | UnsupportedOperationException e) {
-      // Not every platform can open a directory for fsync (Windows); Linux can.
     }
   }
 

@@ -28,11 +28,13 @@ final class FilteredCopies {
 
   private static final String LOCK_SUFFIX = ".lock";
 
+  private final Path datasetDir;
   private final Path dir;
   private final Path lockFile;
   private final FileChannel channel;
 
-  private FilteredCopies(Path dir, Path lockFile, FileChannel channel) {
+  private FilteredCopies(Path datasetDir, Path dir, Path lockFile, FileChannel channel) {
+    this.datasetDir = datasetDir;
     this.dir = dir;
     this.lockFile = lockFile;
     this.channel = channel;
@@ -50,7 +52,31 @@ final class FilteredCopies {
       channel.close();
       throw e;
     }
-    return new FilteredCopies(filtered.resolve(cut), lockFile, channel);
+    return new FilteredCopies(datasetDir, filtered.resolve(cut), lockFile, channel);
+  }
+
+  /**
+   * Forces the copies written so far to the disk, with every directory from theirs up to the
+   * dataset directory: a manifest that lists them must not be published before, or a power loss
+   * could leave it listing a copy that is short or missing.
+   */
+  void sync(FileSync sync) throws IOException {
+    if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+      return; // no file had a withdrawn row
+    }
+    List<Path> paths;
+    try (Stream<Path> walk = Files.walk(dir)) {
+      paths = walk.sorted(Comparator.reverseOrder()).toList(); // files before their directory
+    }
+    for (Path p : paths) {
+      if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+        sync.directory(p);
+      } else {
+        sync.file(p);
+      }
+    }
+    sync.directory(dir.getParent()); // _filtered, naming this cut's directory
+    sync.directory(datasetDir); // naming _filtered, new with the dataset's first copies
   }
 
   /** The cut published its version: its copies stay; an empty directory goes. */

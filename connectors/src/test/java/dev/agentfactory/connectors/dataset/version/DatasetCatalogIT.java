@@ -16,6 +16,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -220,6 +221,50 @@ class DatasetCatalogIT {
         .isEqualTo(v1Files);
     assertThat(catalog.versions("sft")).containsExactly(v1);
     assertThat(catalog.verify("sft", 1).intact()).isTrue();
+  }
+
+  @Test
+  void aCutSyncsItsCopiesAndTheirDirectoriesBeforeItPublishesTheManifest() throws Exception {
+    withdrawOneRow();
+    Path manifest = sft.resolve("_versions/v1.json");
+    List<Path> syncedUnpublished = new ArrayList<>();
+    FileSync recording =
+        new FileSync() {
+          @Override
+          public void file(Path file) throws IOException {
+            FileSync.FSYNC.file(file);
+            record(file);
+          }
+
+          @Override
+          public void directory(Path dir) {
+            FileSync.FSYNC.directory(dir);
+            record(dir);
+          }
+
+          private void record(Path p) {
+            if (!Files.exists(manifest)) {
+              syncedUnpublished.add(sft.relativize(p));
+            }
+          }
+        };
+
+    DatasetVersion v =
+        new DatasetCatalog(root, Clock.systemUTC(), recording)
+            .cut("sft", Lineage.unknown(), ProgressListener.NONE);
+
+    String copy =
+        v.files().stream().filter(f -> f.source() != null).findFirst().orElseThrow().path();
+    Path copyPath = Path.of(copy);
+    assertThat(syncedUnpublished)
+        .as("the copy, and each directory from its own up to the dataset's, before the manifest")
+        .contains(
+            copyPath,
+            copyPath.getParent(),
+            copyPath.getParent().getParent(),
+            Path.of("_filtered"),
+            Path.of(""));
+    assertThat(Files.exists(manifest)).isTrue();
   }
 
   @Test
