@@ -14,12 +14,14 @@ import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
 import java.util.function.LongConsumer;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.parquet.schema.MessageType;
@@ -96,7 +98,7 @@ public final class DatasetCatalog {
    * every listed file (or an earlier one did).
    */
   public DatasetVersion cut(
-      String name, java.util.function.Supplier<Lineage> lineageSource, ProgressListener progress) {
+      String name, Supplier<Lineage> lineageSource, ProgressListener progress) {
     Path dir = datasetDir(name);
     int number = latestVersion(name, dir) + 1;
     List<String> paths = committedFiles(name, dir);
@@ -324,30 +326,57 @@ public final class DatasetCatalog {
    *     removed
    */
   public List<String> removeOrphanCopies() {
+    return removeOrphanCopies(() -> {});
+  }
+
+  /** As {@link #removeOrphanCopies()}, running {@code listedEntries} as the sweep may (tests). */
+  List<String> removeOrphanCopies(Runnable listedEntries) {
     List<String> removed = new ArrayList<>();
     for (Path dir : datasetDirs()) {
       String name = dir.getFileName().toString();
       if (!Files.isDirectory(dir.resolve(WithdrawnRows.FILTERED_DIR), LinkOption.NOFOLLOW_LINKS)) {
         continue;
       }
-      Set<String> referenced = new java.util.HashSet<>();
+      ListedPaths listed = new ListedPaths(name, dir);
       try {
-        for (DatasetVersion v : versions(name)) {
-          v.files().forEach(f -> referenced.add(f.path()));
+        listed.get(); // every manifest readable, or none of the dataset's files is removed
+        for (String path : FilteredCopies.removeOrphans(dir, listed, listedEntries)) {
+          removed.add(name + "/" + path);
         }
       } catch (DatasetException e) {
         // an unreadable manifest may list any copy: keep them all
-        continue;
-      }
-      try {
-        for (String path : FilteredCopies.removeOrphans(dir, referenced)) {
-          removed.add(name + "/" + path);
-        }
       } catch (IOException e) {
         throw DatasetException.io("cannot remove orphan copies of dataset '" + name + "'", e);
       }
     }
     return removed;
+  }
+
+  /**
+   * The paths the published versions of a dataset list, as of each call; a call reads only the
+   * manifests published since the last.
+   */
+  private final class ListedPaths implements Supplier<Set<String>> {
+    private final String name;
+    private final Path dir;
+    private final Set<Integer> read = new HashSet<>();
+    private final Set<String> paths = new HashSet<>();
+
+    ListedPaths(String name, Path dir) {
+      this.name = name;
+      this.dir = dir;
+    }
+
+    @Override
+    public Set<String> get() {
+      for (int n : versionNumbers(name, dir)) {
+        if (!read.contains(n)) {
+          version(name, n).ifPresent(v -> v.files().forEach(f -> paths.add(f.path())));
+          read.add(n);
+        }
+      }
+      return paths;
+    }
   }
 
   /** The dataset directories under the root, by name. */

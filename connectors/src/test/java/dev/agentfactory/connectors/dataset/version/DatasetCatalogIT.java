@@ -9,6 +9,7 @@ import dev.agentfactory.connectors.dataset.SftMessage;
 import dev.agentfactory.connectors.dataset.SftRow;
 import dev.agentfactory.connectors.dataset.Withdrawal;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +21,11 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.apache.flink.api.common.serialization.BulkWriter;
 import org.apache.flink.core.fs.FSDataOutputStream;
@@ -305,6 +310,88 @@ class DatasetCatalogIT {
     assertThat(catalog.removeOrphanCopies())
         .as("the running cut's copy once it finished unlisted")
         .containsExactly("sft/_filtered/v2-1234abcd/part-x.parquet");
+  }
+
+  @Test
+  void aSweepKeepsTheCopiesOfACutThatPublishedAfterTheSweepListedThem() throws Exception {
+    withdrawOneRow();
+    Path filtered = sft.resolve("_filtered");
+    CountDownLatch copied = new CountDownLatch(1);
+    CountDownLatch resume = new CountDownLatch(1);
+    ProgressListener pauseAfterTheCopy =
+        new ProgressListener() {
+          @Override
+          public void onProgress(int f, int ft, long b, long bt) {}
+
+          @Override
+          public void onRows(long rows) {
+            if (copied.getCount() > 0
+                && filesUnder(filtered).stream().anyMatch(f -> f.endsWith(".parquet"))) {
+              copied.countDown();
+              await(resume);
+            }
+          }
+        };
+    CompletableFuture<DatasetVersion> cut =
+        CompletableFuture.supplyAsync(
+            () -> catalog.cut("sft", Lineage.unknown(), pauseAfterTheCopy));
+    await(copied);
+
+    // The sweep lists the running cut's directory and lock; then the cut publishes v1 and
+    // releases its lock before the sweep gets to them.
+    List<String> removed =
+        catalog.removeOrphanCopies(
+            () -> {
+              resume.countDown();
+              cut.join();
+            });
+
+    assertThat(removed).isEmpty();
+    assertThat(catalog.versions("sft")).containsExactly(cut.get());
+    assertThat(catalog.verify("sft", 1).intact()).as("v1's copy is still there").isTrue();
+  }
+
+  @Test
+  void aCutWhoseLockFileASweepRemovedWhileItWasLockingTakesItAgain() throws Exception {
+    Supplier<Set<String>> noneListed = Set::of;
+    boolean[] swept = {false};
+    // The sweep finds the new lock file, no copies next to it, and no one holding it yet.
+    FilteredCopies running =
+        FilteredCopies.begin(
+            sft,
+            "v1-1234abcd",
+            () -> {
+              if (!swept[0]) {
+                swept[0] = true;
+                try {
+                  FilteredCopies.removeOrphans(sft, noneListed, () -> {});
+                } catch (IOException e) {
+                  throw new UncheckedIOException(e);
+                }
+              }
+            });
+    List<String> removed;
+    Path copy = sft.resolve("_filtered/v1-1234abcd/2026-01-02--03/part-a-0.parquet");
+    try {
+      Files.createDirectories(copy.getParent());
+      Files.writeString(copy, "being written");
+      removed = FilteredCopies.removeOrphans(sft, noneListed, () -> {});
+    } finally {
+      running.finish();
+    }
+
+    assertThat(swept[0]).isTrue();
+    assertThat(removed).as("the running cut still holds the lock a sweep finds").isEmpty();
+    assertThat(copy).exists();
+  }
+
+  private static void await(CountDownLatch latch) {
+    try {
+      assertThat(latch.await(60, TimeUnit.SECONDS)).isTrue();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
   }
 
   private void withdrawOneRow() throws IOException {
