@@ -14,12 +14,14 @@ import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
 import java.util.function.LongConsumer;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.parquet.schema.MessageType;
@@ -49,14 +51,16 @@ public final class DatasetCatalog {
 
   private final Path root;
   private final Clock clock;
+  private final FileSync sync;
 
   public DatasetCatalog(Path datasetsRoot) {
-    this(datasetsRoot, Clock.systemUTC());
+    this(datasetsRoot, Clock.systemUTC(), FileSync.FSYNC);
   }
 
-  DatasetCatalog(Path datasetsRoot, Clock clock) {
+  DatasetCatalog(Path datasetsRoot, Clock clock, FileSync sync) {
     this.root = datasetsRoot.toAbsolutePath().normalize();
     this.clock = clock;
+    this.sync = sync;
   }
 
   /** Every dataset directory under the root, by name, with what is committed now. */
@@ -94,7 +98,7 @@ public final class DatasetCatalog {
    * every listed file (or an earlier one did).
    */
   public DatasetVersion cut(
-      String name, java.util.function.Supplier<Lineage> lineageSource, ProgressListener progress) {
+      String name, Supplier<Lineage> lineageSource, ProgressListener progress) {
     Path dir = datasetDir(name);
     int number = latestVersion(name, dir) + 1;
     List<String> paths = committedFiles(name, dir);
@@ -119,6 +123,14 @@ public final class DatasetCatalog {
       DatasetVersion version =
           cutFiles(name, dir, number, paths, withdrawn, lineage, filteredPrefix, progress);
       if (copies != null) {
+        try {
+          copies.sync(sync);
+        } catch (IOException e) {
+          throw DatasetException.io("cannot sync the copies of dataset '" + name + "'", e);
+        }
+      }
+      publish(name, dir.resolve(VERSIONS_DIR), number, ManifestCodec.encode(version));
+      if (copies != null) {
         copies.finish();
       }
       return version;
@@ -131,6 +143,7 @@ public final class DatasetCatalog {
     }
   }
 
+  /** The version of the listed files, with copies written where rows are withdrawn; unpublished. */
   private DatasetVersion cutFiles(
       String name,
       Path dir,
@@ -140,8 +153,7 @@ public final class DatasetCatalog {
       Lineage lineage,
       String filteredPrefix,
       ProgressListener progress) {
-    Path versions = dir.resolve(VERSIONS_DIR);
-    Path target = versions.resolve("v" + number + ".json");
+    Path target = dir.resolve(VERSIONS_DIR).resolve("v" + number + ".json");
     long bytesTotal = 0;
     for (String path : paths) {
       bytesTotal += size(name, dir, path);
@@ -196,18 +208,15 @@ public final class DatasetCatalog {
     }
     progress.onProgress(files.size(), paths.size(), bytesDone[0], bytesTotal);
 
-    DatasetVersion version =
-        new DatasetVersion(
-            DatasetVersion.FORMAT,
-            name,
-            number,
-            clock.instant().truncatedTo(ChronoUnit.MILLIS),
-            new DatasetSchema(first.schema().toString(), first.avroSchema()),
-            policyColumn ? lineage.withScrubPolicies(List.copyOf(policies)) : lineage,
-            files,
-            withdrawn.size());
-    publish(name, versions, target, number, ManifestCodec.encode(version));
-    return version;
+    return new DatasetVersion(
+        DatasetVersion.FORMAT,
+        name,
+        number,
+        clock.instant().truncatedTo(ChronoUnit.MILLIS),
+        new DatasetSchema(first.schema().toString(), first.avroSchema()),
+        policyColumn ? lineage.withScrubPolicies(List.copyOf(policies)) : lineage,
+        files,
+        withdrawn.size());
   }
 
   private Set<String> withdrawn(String name) {
@@ -317,30 +326,57 @@ public final class DatasetCatalog {
    *     removed
    */
   public List<String> removeOrphanCopies() {
+    return removeOrphanCopies(() -> {});
+  }
+
+  /** As {@link #removeOrphanCopies()}, running {@code listedEntries} as the sweep may (tests). */
+  List<String> removeOrphanCopies(Runnable listedEntries) {
     List<String> removed = new ArrayList<>();
     for (Path dir : datasetDirs()) {
       String name = dir.getFileName().toString();
       if (!Files.isDirectory(dir.resolve(WithdrawnRows.FILTERED_DIR), LinkOption.NOFOLLOW_LINKS)) {
         continue;
       }
-      Set<String> referenced = new java.util.HashSet<>();
+      ListedPaths listed = new ListedPaths(name, dir);
       try {
-        for (DatasetVersion v : versions(name)) {
-          v.files().forEach(f -> referenced.add(f.path()));
+        listed.get(); // every manifest readable, or none of the dataset's files is removed
+        for (String path : FilteredCopies.removeOrphans(dir, listed, listedEntries)) {
+          removed.add(name + "/" + path);
         }
       } catch (DatasetException e) {
         // an unreadable manifest may list any copy: keep them all
-        continue;
-      }
-      try {
-        for (String path : FilteredCopies.removeOrphans(dir, referenced)) {
-          removed.add(name + "/" + path);
-        }
       } catch (IOException e) {
         throw DatasetException.io("cannot remove orphan copies of dataset '" + name + "'", e);
       }
     }
     return removed;
+  }
+
+  /**
+   * The paths the published versions of a dataset list, as of each call; a call reads only the
+   * manifests published since the last.
+   */
+  private final class ListedPaths implements Supplier<Set<String>> {
+    private final String name;
+    private final Path dir;
+    private final Set<Integer> read = new HashSet<>();
+    private final Set<String> paths = new HashSet<>();
+
+    ListedPaths(String name, Path dir) {
+      this.name = name;
+      this.dir = dir;
+    }
+
+    @Override
+    public Set<String> get() {
+      for (int n : versionNumbers(name, dir)) {
+        if (!read.contains(n)) {
+          version(name, n).ifPresent(v -> v.files().forEach(f -> paths.add(f.path())));
+          read.add(n);
+        }
+      }
+      return paths;
+    }
   }
 
   /** The dataset directories under the root, by name. */
@@ -567,7 +603,8 @@ public final class DatasetCatalog {
    * final name, which (unlike a rename) fails if the name exists, so a published version is never
    * replaced. Falls back to an atomic rename after an existence check where links are unsupported.
    */
-  private static void publish(String name, Path versions, Path target, int number, byte[] json) {
+  private void publish(String name, Path versions, int number, byte[] json) {
+    Path target = versions.resolve("v" + number + ".json");
     Path tmp = versions.resolve(".v" + number + ".json." + UUID.randomUUID() + ".tmp");
     try {
       Files.createDirectories(versions);
@@ -587,7 +624,7 @@ public final class DatasetCatalog {
         }
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
       }
-      fsyncDirectory(versions);
+      sync.directory(versions);
     } catch (FileAlreadyExistsException e) {
       throw lostRace(name, number);
     } catch (IOException e) {
@@ -598,14 +635,6 @@ public final class DatasetCatalog {
       } catch (IOException e) {
         // A leftover hidden temp file is ignored by every reader; the version is what matters.
       }
-    }
-  }
-
-  private static void fsyncDirectory(Path dir) {
-    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-      ch.force(true);
-    } catch (IOException | UnsupportedOperationException e) {
-      // Not every platform can open a directory for fsync (Windows); Linux can.
     }
   }
 

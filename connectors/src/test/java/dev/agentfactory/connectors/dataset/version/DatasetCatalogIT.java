@@ -9,6 +9,7 @@ import dev.agentfactory.connectors.dataset.SftMessage;
 import dev.agentfactory.connectors.dataset.SftRow;
 import dev.agentfactory.connectors.dataset.Withdrawal;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,10 +17,15 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.apache.flink.api.common.serialization.BulkWriter;
 import org.apache.flink.core.fs.FSDataOutputStream;
@@ -223,6 +229,50 @@ class DatasetCatalogIT {
   }
 
   @Test
+  void aCutSyncsItsCopiesAndTheirDirectoriesBeforeItPublishesTheManifest() throws Exception {
+    withdrawOneRow();
+    Path manifest = sft.resolve("_versions/v1.json");
+    List<Path> syncedUnpublished = new ArrayList<>();
+    FileSync recording =
+        new FileSync() {
+          @Override
+          public void file(Path file) throws IOException {
+            FileSync.FSYNC.file(file);
+            record(file);
+          }
+
+          @Override
+          public void directory(Path dir) {
+            FileSync.FSYNC.directory(dir);
+            record(dir);
+          }
+
+          private void record(Path p) {
+            if (!Files.exists(manifest)) {
+              syncedUnpublished.add(sft.relativize(p));
+            }
+          }
+        };
+
+    DatasetVersion v =
+        new DatasetCatalog(root, Clock.systemUTC(), recording)
+            .cut("sft", Lineage.unknown(), ProgressListener.NONE);
+
+    String copy =
+        v.files().stream().filter(f -> f.source() != null).findFirst().orElseThrow().path();
+    Path copyPath = Path.of(copy);
+    assertThat(syncedUnpublished)
+        .as("the copy, and each directory from its own up to the dataset's, before the manifest")
+        .contains(
+            copyPath,
+            copyPath.getParent(),
+            copyPath.getParent().getParent(),
+            Path.of("_filtered"),
+            Path.of(""));
+    assertThat(Files.exists(manifest)).isTrue();
+  }
+
+  @Test
   void orphanCopiesAreRemovedAndPublishedAndRunningCutsCopiesStay() throws Exception {
     withdrawOneRow();
     DatasetVersion v1 = catalog.cut("sft", Lineage.unknown(), ProgressListener.NONE);
@@ -260,6 +310,88 @@ class DatasetCatalogIT {
     assertThat(catalog.removeOrphanCopies())
         .as("the running cut's copy once it finished unlisted")
         .containsExactly("sft/_filtered/v2-1234abcd/part-x.parquet");
+  }
+
+  @Test
+  void aSweepKeepsTheCopiesOfACutThatPublishedAfterTheSweepListedThem() throws Exception {
+    withdrawOneRow();
+    Path filtered = sft.resolve("_filtered");
+    CountDownLatch copied = new CountDownLatch(1);
+    CountDownLatch resume = new CountDownLatch(1);
+    ProgressListener pauseAfterTheCopy =
+        new ProgressListener() {
+          @Override
+          public void onProgress(int f, int ft, long b, long bt) {}
+
+          @Override
+          public void onRows(long rows) {
+            if (copied.getCount() > 0
+                && filesUnder(filtered).stream().anyMatch(f -> f.endsWith(".parquet"))) {
+              copied.countDown();
+              await(resume);
+            }
+          }
+        };
+    CompletableFuture<DatasetVersion> cut =
+        CompletableFuture.supplyAsync(
+            () -> catalog.cut("sft", Lineage.unknown(), pauseAfterTheCopy));
+    await(copied);
+
+    // The sweep lists the running cut's directory and lock; then the cut publishes v1 and
+    // releases its lock before the sweep gets to them.
+    List<String> removed =
+        catalog.removeOrphanCopies(
+            () -> {
+              resume.countDown();
+              cut.join();
+            });
+
+    assertThat(removed).isEmpty();
+    assertThat(catalog.versions("sft")).containsExactly(cut.get());
+    assertThat(catalog.verify("sft", 1).intact()).as("v1's copy is still there").isTrue();
+  }
+
+  @Test
+  void aCutWhoseLockFileASweepRemovedWhileItWasLockingTakesItAgain() throws Exception {
+    Supplier<Set<String>> noneListed = Set::of;
+    boolean[] swept = {false};
+    // The sweep finds the new lock file, no copies next to it, and no one holding it yet.
+    FilteredCopies running =
+        FilteredCopies.begin(
+            sft,
+            "v1-1234abcd",
+            () -> {
+              if (!swept[0]) {
+                swept[0] = true;
+                try {
+                  FilteredCopies.removeOrphans(sft, noneListed, () -> {});
+                } catch (IOException e) {
+                  throw new UncheckedIOException(e);
+                }
+              }
+            });
+    List<String> removed;
+    Path copy = sft.resolve("_filtered/v1-1234abcd/2026-01-02--03/part-a-0.parquet");
+    try {
+      Files.createDirectories(copy.getParent());
+      Files.writeString(copy, "being written");
+      removed = FilteredCopies.removeOrphans(sft, noneListed, () -> {});
+    } finally {
+      running.finish();
+    }
+
+    assertThat(swept[0]).isTrue();
+    assertThat(removed).as("the running cut still holds the lock a sweep finds").isEmpty();
+    assertThat(copy).exists();
+  }
+
+  private static void await(CountDownLatch latch) {
+    try {
+      assertThat(latch.await(60, TimeUnit.SECONDS)).isTrue();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
   }
 
   private void withdrawOneRow() throws IOException {
