@@ -161,4 +161,15 @@ class FrameCodecTest {
     assertThat(node.get("duration_ms").longValue()).isEqualTo(12);
     assertThat(node.has("exitCode")).isFalse();
   }
+
+  @Test
+  void anExitCodeThatDoesNotExistIsSentAsNull() throws Exception {
+    JsonNode result =
+        new ObjectMapper()
+            .readTree(
+                codec.encode(
+                    1, new ServerFrame.ToolResult("q1", "call_1", "not_run", null, 0, true)));
+
+    assertThat(result.get("exit_code").isNull()).as(result.toString()).isTrue();
+  }
 }
