@@ -569,6 +569,31 @@ class SessionHandlerIT {
     }
   }
 
+  /** Token usage the model server did not report is unknown, not 0, in turn.completed too. */
+  @Test
+  void turnCompletedHasNoTokenCountsWhenTheModelServerReportedNone() throws Exception {
+    startEdge(100, Duration.ofSeconds(30));
+    model.script(Step.answer("counted"), Step.answer("not counted"));
+    try (FrameClient client = open("/v1/sessions?agent=runner")) {
+      client.send("{\"v\":1,\"type\":\"message\",\"id\":\"q1\",\"content\":\"one\"}");
+      JsonNode reported = last(client.until(SessionHandlerIT::endsATurn, WAIT));
+      model.reportsUsage(false);
+      client.send("{\"v\":1,\"type\":\"message\",\"id\":\"q2\",\"content\":\"two\"}");
+      JsonNode unreported = last(client.until(SessionHandlerIT::endsATurn, WAIT));
+
+      assertThat(reported.get("type").asText()).as(reported.toString()).isEqualTo("turn.completed");
+      assertThat(reported.get("prompt_tokens").asInt()).isEqualTo(10);
+      assertThat(reported.get("completion_tokens").asInt()).isEqualTo(5);
+      assertThat(unreported.get("type").asText())
+          .as(unreported.toString())
+          .isEqualTo("turn.completed");
+      assertThat(unreported.get("prompt_tokens").isNull()).as(unreported.toString()).isTrue();
+      assertThat(unreported.get("completion_tokens").isNull()).as(unreported.toString()).isTrue();
+    } finally {
+      model.reportsUsage(true);
+    }
+  }
+
   @Test
   void anAgentsCommandIsStoppedAtTheTurnsMaxWallTime() throws Exception {
     startEdge(100, Duration.ofSeconds(30));

@@ -113,7 +113,8 @@ public sealed interface ServerFrame {
 
   /**
    * The agent finished answering message {@code id}. {@code scripted} is true when no language
-   * model was involved (the built-in scripted policy).
+   * model was involved (the built-in scripted policy). The token counts are null when unknown: the
+   * model server did not report usage for every model call of the turn (unknown is not 0).
    */
   record TurnCompleted(
       String id,
@@ -121,8 +122,8 @@ public sealed interface ServerFrame {
       String model,
       boolean scripted,
       int modelCalls,
-      int promptTokens,
-      int completionTokens,
+      Integer promptTokens,
+      Integer completionTokens,
       long latencyMs)
       implements ServerFrame {
     @Override

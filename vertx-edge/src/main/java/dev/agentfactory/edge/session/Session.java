@@ -704,8 +704,9 @@ final class Session {
                       t.lastResponse().model(),
                       t.lastResponse().scripted(),
                       t.modelCalls(),
-                      t.usage().promptTokens(),
-                      t.usage().completionTokens(),
+                      // unknown is not 0: null, as the turn's event leaves its usage out
+                      t.usage().known() ? t.usage().promptTokens() : null,
+                      t.usage().known() ? t.usage().completionTokens() : null,
                       t.latencyMs()));
               record(
                   message.id(),

@@ -172,4 +172,16 @@ class FrameCodecTest {
 
     assertThat(result.get("exit_code").isNull()).as(result.toString()).isTrue();
   }
+
+  @Test
+  void unknownTokenCountsAreSentAsNullNotAsZero() throws Exception {
+    JsonNode turn =
+        new ObjectMapper()
+            .readTree(
+                codec.encode(
+                    2, new ServerFrame.TurnCompleted("q1", "stop", "m", false, 1, null, null, 12)));
+
+    assertThat(turn.get("prompt_tokens").isNull()).as(turn.toString()).isTrue();
+    assertThat(turn.get("completion_tokens").isNull()).as(turn.toString()).isTrue();
+  }
 }
