@@ -369,8 +369,9 @@ class AgentToolsIT {
     List<JsonNode> results = ofType(frames, "tool.result");
     assertThat(results)
         .extracting(f -> f.get("status").asText())
-        .containsExactly("timeout", "failed");
+        .containsExactly("timeout", "not_run");
     assertThat(results).extracting(f -> f.get("is_error").asBoolean()).containsExactly(true, true);
+    assertThat(results.get(1).get("exit_code").isNull()).as("nothing ran to exit").isTrue();
     assertThat(output(frames, "call_" + callIndex(frames, 0))).doesNotContain("late");
     assertThat(output(frames, "call_" + callIndex(frames, 1))).as("not run").isEmpty();
     List<String> toolMessages = toolMessages(model.requests().get(model.requests().size() - 1));

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfactory.connectors.event.Interaction;
+import dev.agentfactory.connectors.event.ToolCall;
 import dev.agentfactory.connectors.event.ToolCallStatus;
 import dev.agentfactory.connectors.event.TurnOutcome;
 import dev.agentfactory.connectors.event.Usage;
@@ -122,6 +123,13 @@ class SessionHandlerIT {
         spec.replace("\"runner\"", "\"brief\"")
             .replace("{\"template\":\"shell\"}", "{\"template\":\"brief\"}");
     SessionShutdownIT.await(registry.create("default", new AgentSpecCodec().parseJson(brief)));
+    // an egress allowlist the shell template (no network) does not cover: no sandbox is leased
+    String fenced =
+        spec.replace("\"runner\"", "\"fenced\"")
+            .replace(
+                "\"sandbox\":{",
+                "\"network\":{\"egress\":[{\"host\":\"example.com\"}]},\"sandbox\":{");
+    SessionShutdownIT.await(registry.create("default", new AgentSpecCodec().parseJson(fenced)));
   }
 
   @AfterAll
@@ -519,6 +527,70 @@ class SessionHandlerIT {
       assertThat(event.toolCalls()).extracting(c -> c.status()).containsOnly(ToolCallStatus.OK);
       assertThat(event.usage()).contains(new Usage(50, 25));
       assertThat(event.model()).contains("fake-model");
+    }
+  }
+
+  /**
+   * A command that never ran (arguments without a command, no sandbox to run it in) is no command
+   * that exited -1: the client and the interaction event see status not_run and no exit code.
+   */
+  @Test
+  void aCommandThatNeverRanHasNoExitCodeInItsFrameOrItsEvent() throws Exception {
+    startEdge(100, Duration.ofSeconds(30));
+    model.script(
+        Step.call("sandbox_exec", "{\"timeout_ms\":1000}"),
+        Step.call("sandbox_exec", "{\"command\":\"echo hi\"}"),
+        Step.answer("nothing ran"));
+    try (FrameClient client = open("/v1/sessions?agent=fenced")) {
+      client.send("{\"v\":1,\"type\":\"message\",\"id\":\"q1\",\"content\":\"run it\"}");
+      List<JsonNode> frames = client.until(SessionHandlerIT::endsATurn, WAIT);
+      assertThat(last(frames).get("type").asText())
+          .as(frames.toString())
+          .isEqualTo("turn.completed");
+      List<JsonNode> results =
+          frames.stream().filter(f -> f.get("type").asText().equals("tool.result")).toList();
+      assertThat(results).as(frames.toString()).hasSize(2);
+      assertThat(results).extracting(f -> f.get("status").asText()).containsOnly("not_run");
+      assertThat(results).allMatch(f -> f.get("exit_code").isNull(), "exit_code is null");
+      assertThat(results).allMatch(f -> f.get("is_error").asBoolean(), "is_error");
+      assertThat(leasing.leased()).as("no sandbox was leased").isEmpty();
+      // the session records a turn before it answers what the client sends next
+      client.send("{\"v\":1,\"type\":\"ping\",\"id\":\"p1\"}");
+      client.until(f -> f.get("type").asText().equals("pong"), WAIT);
+
+      assertThat(recorded).hasSize(1);
+      List<ToolCall> calls = recorded.get(0).toolCalls();
+      assertThat(calls).extracting(ToolCall::exitCode).containsExactly(null, null);
+      assertThat(calls)
+          .extracting(ToolCall::status)
+          .containsExactly(ToolCallStatus.NOT_RUN, ToolCallStatus.NOT_RUN);
+      assertThat(calls.get(0).output()).contains("command");
+      assertThat(calls.get(1).output()).contains("no sandbox could be leased");
+    }
+  }
+
+  /** Token usage the model server did not report is unknown, not 0, in turn.completed too. */
+  @Test
+  void turnCompletedHasNoTokenCountsWhenTheModelServerReportedNone() throws Exception {
+    startEdge(100, Duration.ofSeconds(30));
+    model.script(Step.answer("counted"), Step.answer("not counted"));
+    try (FrameClient client = open("/v1/sessions?agent=runner")) {
+      client.send("{\"v\":1,\"type\":\"message\",\"id\":\"q1\",\"content\":\"one\"}");
+      JsonNode reported = last(client.until(SessionHandlerIT::endsATurn, WAIT));
+      model.reportsUsage(false);
+      client.send("{\"v\":1,\"type\":\"message\",\"id\":\"q2\",\"content\":\"two\"}");
+      JsonNode unreported = last(client.until(SessionHandlerIT::endsATurn, WAIT));
+
+      assertThat(reported.get("type").asText()).as(reported.toString()).isEqualTo("turn.completed");
+      assertThat(reported.get("prompt_tokens").asInt()).isEqualTo(10);
+      assertThat(reported.get("completion_tokens").asInt()).isEqualTo(5);
+      assertThat(unreported.get("type").asText())
+          .as(unreported.toString())
+          .isEqualTo("turn.completed");
+      assertThat(unreported.get("prompt_tokens").isNull()).as(unreported.toString()).isTrue();
+      assertThat(unreported.get("completion_tokens").isNull()).as(unreported.toString()).isTrue();
+    } finally {
+      model.reportsUsage(true);
     }
   }
 

@@ -7,7 +7,9 @@ package dev.agentfactory.connectors.event;
  * @param name the tool name ({@code gen_ai.tool.name}), e.g. {@code sandbox.exec}
  * @param arguments the arguments as JSON text, e.g. {@code {"command":"ls -la"}}
  * @param output what the tool returned (stdout/stderr for a command), null if none
- * @param exitCode the process exit code for command tools, null otherwise
+ * @param exitCode the process exit code for command tools; null for other tools, which are not
+ *     processes, and for a command with no exit code: one that did not run ({@link
+ *     ToolCallStatus#NOT_RUN}) or whose run failed before it reported one
  * @param status how the call ended
  * @param durationMs wall time of the call
  */
@@ -25,6 +27,10 @@ public record ToolCall(
     Checks.notBlank("gen_ai.tool.name", name);
     Checks.notNull("arguments", arguments);
     Checks.notNull("status", status);
+    if (status == ToolCallStatus.NOT_RUN && exitCode != null) {
+      throw new InvalidEventException(
+          "exit_code", "must be null for a call that did not run (status not_run)");
+    }
     Checks.notNegative("duration_ms", durationMs);
   }
 

@@ -1,11 +1,21 @@
 package dev.agentfactory.connectors.event;
 
-/** How a tool call ended. */
+/**
+ * How a tool call ended. Only {@link #OK} is a success: the labelers and the live evaluation count
+ * every other status, {@link #NOT_RUN} included, as a tool error.
+ */
 public enum ToolCallStatus {
   OK("ok"),
   ERROR("error"),
   TIMEOUT("timeout"),
-  CANCELLED("cancelled");
+  CANCELLED("cancelled"),
+
+  /**
+   * The call was answered without running: a command whose arguments were invalid or for which no
+   * sandbox could be leased, or a call of any tool whose turn or session ended before its turn
+   * came. It has no exit code.
+   */
+  NOT_RUN("not_run");
 
   private final String json;
 
@@ -25,6 +35,7 @@ public enum ToolCallStatus {
       }
     }
     throw new InvalidEventException(
-        field, "must be one of ok, error, timeout, cancelled but was " + Checks.quote(value));
+        field,
+        "must be one of ok, error, timeout, cancelled, not_run but was " + Checks.quote(value));
   }
 }

@@ -232,6 +232,49 @@ class InteractionCodecTest {
   }
 
   @Test
+  void aCallThatDidNotRunHasNoExitCodeAndSurvivesARoundTrip() throws Exception {
+    Interaction event =
+        Interaction.builder()
+            .tenant("acme")
+            .sessionId("s")
+            .agent("runner", "1")
+            .toolCall(
+                new ToolCall(
+                    "call_1",
+                    "sandbox_exec",
+                    "{}",
+                    "argument 'command' is required",
+                    null,
+                    ToolCallStatus.NOT_RUN,
+                    0))
+            .build();
+
+    byte[] json = codec.toJson(event);
+
+    ObjectNode call = (ObjectNode) JSON.readTree(json).get("tool_calls").get(0);
+    assertThat(call.get("status").textValue()).isEqualTo("not_run");
+    assertThat(call.get("exit_code").isNull()).isTrue();
+    assertThat(codec.parse(json)).isEqualTo(event);
+  }
+
+  @Test
+  void aCallThatDidNotRunCannotHaveAnExitCode() throws Exception {
+    ObjectNode json = sandboxCommandJson();
+    ((ObjectNode) json.withArray("tool_calls").get(0)).put("status", "not_run");
+    assertRejected(json, "tool_calls[0].exit_code", "must be null");
+  }
+
+  @Test
+  void aToolCallWithoutExitCodeFieldStillParses() throws Exception {
+    // events written before exit_code was always present, or by other writers, leave it out
+    ObjectNode json = sandboxCommandJson();
+    ((ObjectNode) json.withArray("tool_calls").get(0)).remove("exit_code");
+    Interaction event = codec.parse(JSON.writeValueAsBytes(json));
+    assertThat(event.toolCalls().get(0).exitCode()).isNull();
+    assertThat(event.toolCalls().get(0).status()).isEqualTo(ToolCallStatus.ERROR);
+  }
+
+  @Test
   void builderRejectsAMissingTenant() {
     assertThatThrownBy(() -> Interaction.builder().sessionId("s").agent("a", "1").build())
         .isInstanceOf(InvalidEventException.class)

@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.agentfactory.connectors.dataset.Label;
 import dev.agentfactory.connectors.event.Interaction;
 import dev.agentfactory.connectors.event.Message;
+import dev.agentfactory.connectors.event.ToolCall;
+import dev.agentfactory.connectors.event.ToolCallStatus;
 import dev.agentfactory.connectors.event.TurnOutcome;
+import dev.agentfactory.jobs.eval.EvalSample;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -24,6 +27,33 @@ class RuleLabelerTest {
         .containsEntry(RuleLabeler.TOOL_ERROR, "true")
         .containsEntry(RuleLabeler.TASK_SUCCESS, "failure")
         .containsEntry(RuleLabeler.LATENCY_BUCKET, "lt_1s");
+  }
+
+  @Test
+  void aCommandThatDidNotRunIsAToolErrorAndAFailedTask() {
+    Interaction event =
+        Interaction.builder()
+            .sessionId("s")
+            .tenant("t")
+            .agent("a", "1")
+            .message(Message.user("list the files"))
+            .toolCall(
+                new ToolCall(
+                    "call_1",
+                    "sandbox_exec",
+                    "{\"command\":\"ls\"}",
+                    "no sandbox could be leased",
+                    null,
+                    ToolCallStatus.NOT_RUN,
+                    0))
+            .build();
+    assertThat(values(event))
+        .containsEntry(RuleLabeler.TOOL_ERROR, "true")
+        .containsEntry(RuleLabeler.TASK_SUCCESS, "failure");
+    assertThat(
+            EvalSample.ofTurn(new LabeledInteraction(event, RuleLabeler.label(event), List.of()))
+                .toolErrors())
+        .isEqualTo(1);
   }
 
   @Test

@@ -97,11 +97,13 @@ public sealed interface ServerFrame {
 
   /**
    * A tool call ended. For {@code sandbox_exec} {@code status} is exited, timeout, killed or failed
-   * and {@code exitCode} the command's; for other tools it is ok or error and {@code exitCode} -1.
-   * {@code isError} says the tool reported an error (for a command: it did not exit on its own).
+   * and {@code exitCode} the command's (null when it failed without one); for other tools it is ok
+   * or error and {@code exitCode} null (they are not processes). A call of either kind answered
+   * without running has status not_run and {@code exitCode} null. {@code isError} says the tool
+   * reported an error (for a command: it did not exit on its own).
    */
   record ToolResult(
-      String id, String callId, String status, int exitCode, long durationMs, boolean isError)
+      String id, String callId, String status, Integer exitCode, long durationMs, boolean isError)
       implements ServerFrame {
     @Override
     public String type() {
@@ -111,7 +113,8 @@ public sealed interface ServerFrame {
 
   /**
    * The agent finished answering message {@code id}. {@code scripted} is true when no language
-   * model was involved (the built-in scripted policy).
+   * model was involved (the built-in scripted policy). The token counts are null when unknown: the
+   * model server did not report usage for every model call of the turn (unknown is not 0).
    */
   record TurnCompleted(
       String id,
@@ -119,8 +122,8 @@ public sealed interface ServerFrame {
       String model,
       boolean scripted,
       int modelCalls,
-      int promptTokens,
-      int completionTokens,
+      Integer promptTokens,
+      Integer completionTokens,
       long latencyMs)
       implements ServerFrame {
     @Override

@@ -45,7 +45,12 @@ final class AgentLoop {
 
     void onDrain(Runnable resume);
 
-    /** Runs a shell command in the sandbox, streaming its output as {@code tool.output}. */
+    /**
+     * Runs a shell command in the sandbox, streaming its output as {@code tool.output}. Never
+     * fails: a command that could not start (no sandbox could be leased) is {@link
+     * ToolRun#commandNotRun}, one whose run failed without an exit code {@link
+     * ToolRun#commandFailed}.
+     */
     Future<ToolRun> exec(String requestId, String callId, String command, Duration timeout);
 
     /** Runs {@code action} on the session's context after {@code delay}; the result cancels it. */
@@ -56,7 +61,8 @@ final class AgentLoop {
    * How a tool call ended, as fed back to the model. A command ({@code sandbox_exec}) has a status
    * of exited, timeout, killed or failed and goes back as JSON of its exit code and output; other
    * tools have status ok or error, no exit code (null: they are not processes), and {@code
-   * forModel} is their result text.
+   * forModel} is their result text. A call of either kind answered without running has status
+   * {@value #NOT_RUN} and no exit code: nothing ran that could have exited with one.
    */
   record ToolRun(
       String status,
@@ -66,6 +72,9 @@ final class AgentLoop {
       long durationMs,
       boolean isError,
       String forModel) {
+
+    /** The status of a call answered without running (bad arguments, no sandbox, too late). */
+    static final String NOT_RUN = "not_run";
 
     /** A command's run: an error when it did not exit on its own. */
     ToolRun(String status, int exitCode, String stdout, String stderr, long durationMs) {
@@ -83,9 +92,22 @@ final class AgentLoop {
           result.isError() ? errorJson(result.content()) : result.content());
     }
 
-    /** The exit code as {@code tool.result} frames carry it: -1 for a tool that is no command. */
-    int frameExitCode() {
-      return exitCode == null ? -1 : exitCode;
+    /** A command answered without running, because of {@code why}: no exit code, an error. */
+    static ToolRun commandNotRun(String why) {
+      return new ToolRun(NOT_RUN, null, "", why, 0, true, null);
+    }
+
+    /**
+     * A command whose run failed before the sandbox reported an exit code (e.g. the sandbox was
+     * lost under it): status failed, no exit code rather than a made-up one.
+     */
+    static ToolRun commandFailed(String why) {
+      return new ToolRun("failed", null, "", why, 0, true, null);
+    }
+
+    /** Whether the call ran at all (a call that did not is {@link #NOT_RUN}). */
+    boolean ran() {
+      return !NOT_RUN.equals(status);
     }
   }
 
@@ -393,7 +415,7 @@ final class AgentLoop {
                       requestId,
                       call.id(),
                       run.status(),
-                      run.frameExitCode(),
+                      run.exitCode(),
                       run.durationMs(),
                       run.isError()));
               records.add(new ToolCallRecord(call, run));
@@ -406,13 +428,12 @@ final class AgentLoop {
 
   private Future<ToolRun> runTool(String requestId, ToolCall call) {
     if (cancelled) {
-      return Future.succeededFuture(notRun(call, "cancelled", "not run: the session ended"));
+      return Future.succeededFuture(notRun(call, "not run: the session ended"));
     }
     Duration left = timeLeft();
     if (overtime || left.isZero()) {
       // Answered all the same: the model's tool calls each need a result in the conversation
-      return Future.succeededFuture(
-          notRun(call, "failed", "not run: the turn is past its max_wall_time"));
+      return Future.succeededFuture(notRun(call, "not run: the turn is past its max_wall_time"));
     }
     if (!isCommand(call)) {
       // SessionTools refuses arguments that are not one JSON object with an error result
@@ -434,11 +455,10 @@ final class AgentLoop {
               .map(Duration::ofMillis)
               .orElse(TOOL_TIMEOUT);
     } catch (ToolArguments.ToolArgumentException e) {
-      return Future.succeededFuture(new ToolRun("failed", -1, "", e.getMessage(), 0));
+      return Future.succeededFuture(ToolRun.commandNotRun(e.getMessage()));
     }
     if (command.isBlank()) {
-      return Future.succeededFuture(
-          new ToolRun("failed", -1, "", "argument 'command' must not be blank", 0));
+      return Future.succeededFuture(ToolRun.commandNotRun("argument 'command' must not be blank"));
     }
     // A command ends at the turn's deadline at the latest (status timeout)
     return io.exec(requestId, call.id(), command, left.compareTo(timeout) < 0 ? left : timeout);
@@ -451,13 +471,13 @@ final class AgentLoop {
   }
 
   /**
-   * A tool call answered without running, an error: a command's as a command's result (exit code
-   * -1), another tool's as its errors are (no exit code).
+   * A tool call answered without running, an error without exit code: a command's as a command's
+   * result, another tool's as its errors are.
    */
-  private ToolRun notRun(ToolCall call, String status, String message) {
+  private ToolRun notRun(ToolCall call, String message) {
     return isCommand(call)
-        ? new ToolRun(status, -1, "", message, 0)
-        : new ToolRun(status, null, "", message, 0, true, errorJson(message));
+        ? ToolRun.commandNotRun(message)
+        : new ToolRun(ToolRun.NOT_RUN, null, "", message, 0, true, errorJson(message));
   }
 
   /** What is left of the running turn's max_wall_time; zero once it has passed. */
@@ -475,8 +495,14 @@ final class AgentLoop {
     return new AgentTurnException("cancelled", "the session ended while the turn ran");
   }
 
-  /** A tool call the session's end cut off (or that ended as it ended): status cancelled. */
+  /**
+   * A tool call the session's end cut off (or that ended as it ended): status cancelled. One that
+   * never ran stays {@value ToolRun#NOT_RUN}: nothing was cut off.
+   */
   private static ToolRun asCancelled(ToolRun run) {
+    if (!run.ran()) {
+      return run;
+    }
     return new ToolRun(
         "cancelled",
         run.exitCode(),

@@ -163,7 +163,8 @@ public final class KafkaInteractionRecorder implements InteractionRecorder {
   }
 
   /**
-   * How a tool call ended (exited, timeout, killed, failed; ok, error), as the event records it.
+   * How a tool call ended (exited, timeout, killed, failed; ok, error; cancelled, not_run), as the
+   * event records it.
    */
   private static ToolCallStatus toolStatus(String status, Integer exitCode) {
     return switch (status) {
@@ -171,6 +172,7 @@ public final class KafkaInteractionRecorder implements InteractionRecorder {
       case "ok" -> ToolCallStatus.OK; // a tool other than a command that succeeded
       case "timeout" -> ToolCallStatus.TIMEOUT;
       case "cancelled" -> ToolCallStatus.CANCELLED; // cut off by the session's end
+      case AgentLoop.ToolRun.NOT_RUN -> ToolCallStatus.NOT_RUN; // answered without running
       default -> ToolCallStatus.ERROR;
     };
   }

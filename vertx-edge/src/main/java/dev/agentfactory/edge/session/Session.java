@@ -704,8 +704,9 @@ final class Session {
                       t.lastResponse().model(),
                       t.lastResponse().scripted(),
                       t.modelCalls(),
-                      t.usage().promptTokens(),
-                      t.usage().completionTokens(),
+                      // unknown is not 0: null, as the turn's event leaves its usage out
+                      t.usage().known() ? t.usage().promptTokens() : null,
+                      t.usage().known() ? t.usage().completionTokens() : null,
                       t.latencyMs()));
               record(
                   message.id(),
@@ -781,51 +782,50 @@ final class Session {
       StringBuilder out = new StringBuilder();
       StringBuilder err = new StringBuilder();
       return sandbox()
-          .recover(
-              e ->
-                  Future.failedFuture(
-                      new IllegalStateException("no sandbox could be leased: " + e.getMessage())))
-          .compose(
-              sandbox ->
-                  execInSandbox(
-                          sandbox,
-                          List.of("/bin/sh", "-c", command),
-                          timeout,
-                          (stream, text) -> {
-                            if (text.isEmpty()) {
-                              return;
-                            }
-                            Session.this.send(
-                                new ServerFrame.ToolOutput(
-                                    requestId,
-                                    callId,
-                                    stream.name().toLowerCase(Locale.ROOT),
-                                    text));
-                            StringBuilder target =
-                                stream == OutputListener.Stream.STDOUT ? out : err;
-                            if (target.length() < MAX_RECORDED_CHARS) {
-                              target.append(
-                                  text,
-                                  0,
-                                  Math.min(text.length(), MAX_RECORDED_CHARS - target.length()));
-                            }
-                          })
-                      .onFailure(e -> lost(sandbox, requestId, e)))
-          .map(
-              result -> {
-                String status = result.status().name().toLowerCase(Locale.ROOT);
-                metrics.execFinished(status, result.duration());
-                return new AgentLoop.ToolRun(
-                    status,
-                    result.exitCode(),
-                    out.toString(),
-                    err.toString(),
-                    result.duration().toMillis());
+          .transform(
+              leased -> {
+                if (leased.failed()) {
+                  // Nothing ran: no exit code, and a status that says so
+                  return Future.succeededFuture(
+                      AgentLoop.ToolRun.commandNotRun(
+                          "no sandbox could be leased: " + leased.cause().getMessage()));
+                }
+                LeasedSandbox sandbox = leased.result();
+                return execInSandbox(
+                        sandbox,
+                        List.of("/bin/sh", "-c", command),
+                        timeout,
+                        (stream, text) -> {
+                          if (text.isEmpty()) {
+                            return;
+                          }
+                          Session.this.send(
+                              new ServerFrame.ToolOutput(
+                                  requestId, callId, stream.name().toLowerCase(Locale.ROOT), text));
+                          StringBuilder target = stream == OutputListener.Stream.STDOUT ? out : err;
+                          if (target.length() < MAX_RECORDED_CHARS) {
+                            target.append(
+                                text,
+                                0,
+                                Math.min(text.length(), MAX_RECORDED_CHARS - target.length()));
+                          }
+                        })
+                    .onFailure(e -> lost(sandbox, requestId, e))
+                    .map(
+                        result -> {
+                          String status = result.status().name().toLowerCase(Locale.ROOT);
+                          metrics.execFinished(status, result.duration());
+                          return new AgentLoop.ToolRun(
+                              status,
+                              result.exitCode(),
+                              out.toString(),
+                              err.toString(),
+                              result.duration().toMillis());
+                        });
               })
-          .recover(
-              e ->
-                  Future.succeededFuture(
-                      new AgentLoop.ToolRun("failed", -1, "", String.valueOf(e.getMessage()), 0)));
+          // The run failed (or could not start) before the sandbox reported an exit code: none
+          // is made up
+          .otherwise(e -> AgentLoop.ToolRun.commandFailed(String.valueOf(e.getMessage())));
     }
   }
 

@@ -161,4 +161,27 @@ class FrameCodecTest {
     assertThat(node.get("duration_ms").longValue()).isEqualTo(12);
     assertThat(node.has("exitCode")).isFalse();
   }
+
+  @Test
+  void anExitCodeThatDoesNotExistIsSentAsNull() throws Exception {
+    JsonNode result =
+        new ObjectMapper()
+            .readTree(
+                codec.encode(
+                    1, new ServerFrame.ToolResult("q1", "call_1", "not_run", null, 0, true)));
+
+    assertThat(result.get("exit_code").isNull()).as(result.toString()).isTrue();
+  }
+
+  @Test
+  void unknownTokenCountsAreSentAsNullNotAsZero() throws Exception {
+    JsonNode turn =
+        new ObjectMapper()
+            .readTree(
+                codec.encode(
+                    2, new ServerFrame.TurnCompleted("q1", "stop", "m", false, 1, null, null, 12)));
+
+    assertThat(turn.get("prompt_tokens").isNull()).as(turn.toString()).isTrue();
+    assertThat(turn.get("completion_tokens").isNull()).as(turn.toString()).isTrue();
+  }
 }

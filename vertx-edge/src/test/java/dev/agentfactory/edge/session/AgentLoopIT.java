@@ -1,8 +1,10 @@
 package dev.agentfactory.edge.session;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfactory.edge.FakeModelServer;
 import dev.agentfactory.edge.FakeModelServer.Step;
 import dev.agentfactory.edge.agent.AgentRef;
@@ -45,6 +47,7 @@ import org.junit.jupiter.api.Test;
 class AgentLoopIT {
 
   private static final long WAIT_SECONDS = 30;
+  private static final ObjectMapper JSON = new ObjectMapper();
   private static final Supplier<Future<Sandbox>> NO_SANDBOX =
       () -> Future.failedFuture(new IllegalStateException("no sandbox could be leased"));
 
@@ -199,10 +202,81 @@ class AgentLoopIT {
     assertThat(io.execs).isEmpty();
     assertThat(io.results())
         .hasSize(timeouts.size())
-        .allMatch(r -> r.status().equals("failed") && r.isError());
+        .allSatisfy(
+            r -> {
+              assertThat(r.status()).isEqualTo("not_run");
+              assertThat(r.exitCode()).as("no exit code: nothing ran").isNull();
+              assertThat(r.isError()).isTrue();
+            });
     assertThat(toolMessages(last(model.requests())))
         .hasSize(timeouts.size())
         .allMatch(m -> m.contains("'timeout_ms' must be an integer from 1 to 600000"));
+  }
+
+  // -- a command that never ran ----------------------------------------------------------------
+
+  @Test
+  void aCommandWithoutACommandToRunDidNotRunAndHasNoExitCode() throws Exception {
+    RecordingIo io = new RecordingIo();
+    AgentLoop loop = loop("\"tools\":[\"sandbox.exec\"]", io, NO_SANDBOX);
+    model.script(
+        Step.call("sandbox_exec", "{\"timeout_ms\":1000}"),
+        Step.call("sandbox_exec", "{\"command\":\"  \"}"),
+        Step.answer("done"));
+
+    AgentLoop.Turn turn = run(loop, "run nothing").result();
+
+    assertThat(io.execs).as("no command ran").isEmpty();
+    assertThat(io.results())
+        .hasSize(2)
+        .allSatisfy(
+            r -> {
+              assertThat(r.status()).isEqualTo("not_run");
+              assertThat(r.exitCode()).isNull();
+              assertThat(r.isError()).isTrue();
+            });
+    assertThat(turn.toolCalls())
+        .extracting(c -> c.run().status(), c -> c.run().exitCode())
+        .containsOnly(tuple("not_run", null));
+    // the model reads the same: not run, no exit code
+    assertThat(toolMessages(last(model.requests())))
+        .hasSize(2)
+        .allSatisfy(
+            m -> {
+              JsonNode result = json(m);
+              assertThat(result.get("status").asText()).isEqualTo("not_run");
+              assertThat(result.get("exit_code").isNull()).as(m).isTrue();
+            });
+  }
+
+  @Test
+  void aCommandWhoseSessionEndedBeforeItRanDidNotRunAndHasNoExitCode() throws Exception {
+    RecordingIo io = new RecordingIo();
+    AgentLoop loop = loop("\"tools\":[\"sandbox.exec\"]", io, NO_SANDBOX);
+    // the session ends as the call is announced, before it runs
+    io.onToolCall = loop::cancel;
+    model.script(Step.call("sandbox_exec", "{\"command\":\"true\"}"), Step.answer("never"));
+
+    AsyncResult<AgentLoop.Turn> turn = run(loop, "run true");
+
+    assertThat(turn.failed()).isTrue();
+    AgentLoop.AgentTurnException cut = (AgentLoop.AgentTurnException) turn.cause();
+    assertThat(cut.code()).isEqualTo("cancelled");
+    assertThat(io.execs).as("no command ran").isEmpty();
+    assertThat(io.results())
+        .singleElement()
+        .satisfies(
+            r -> {
+              assertThat(r.status()).isEqualTo("not_run");
+              assertThat(r.exitCode()).isNull();
+            });
+    assertThat(cut.soFar().toolCalls())
+        .singleElement()
+        .satisfies(
+            c -> {
+              assertThat(c.run().status()).isEqualTo("not_run");
+              assertThat(c.run().exitCode()).isNull();
+            });
   }
 
   // -- arguments that are not JSON --------------------------------------------------------------
@@ -311,6 +385,14 @@ class AgentLoopIT {
     return requests.get(requests.size() - 1);
   }
 
+  private static JsonNode json(String text) {
+    try {
+      return JSON.readTree(text);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   private static List<String> toolMessages(JsonNode request) {
     return StreamSupport.stream(request.path("messages").spliterator(), false)
         .filter(m -> m.path("role").asText().equals("tool"))
@@ -332,9 +414,16 @@ class AgentLoopIT {
     final List<Timer> timers = new CopyOnWriteArrayList<>();
     volatile RuntimeException execFailure;
 
+    /** Runs as a tool.call frame is sent, before the call runs; null for nothing. */
+    volatile Runnable onToolCall;
+
     @Override
     public void send(ServerFrame frame) {
       frames.add(frame);
+      Runnable hook = onToolCall;
+      if (hook != null && frame instanceof ServerFrame.ToolCall) {
+        hook.run();
+      }
     }
 
     @Override

@@ -68,6 +68,34 @@ class KafkaInteractionRecorderTest {
   }
 
   @Test
+  void commandsWithoutAnExitCodeAreRecordedWithoutOneAndOnlyThoseThatNeverRanAsNotRun() {
+    Interaction event =
+        published(
+            turn(
+                TokenUsage.NONE,
+                call("c1", "sandbox_exec", "{}", notRun("argument 'command' is required")),
+                call(
+                    "c2",
+                    "sandbox_exec",
+                    "{\"command\":\"ls\"}",
+                    notRun("no sandbox could be leased: pool exhausted")),
+                call(
+                    "c3",
+                    "sandbox_exec",
+                    "{\"command\":\"ls\"}",
+                    AgentLoop.ToolRun.commandFailed("the sandbox was lost"))));
+
+    List<ToolCall> calls = event.toolCalls();
+    assertThat(calls).extracting(ToolCall::exitCode).containsExactly(null, null, null);
+    assertThat(calls)
+        .extracting(ToolCall::status)
+        .containsExactly(ToolCallStatus.NOT_RUN, ToolCallStatus.NOT_RUN, ToolCallStatus.ERROR);
+    assertThat(calls.get(1).output()).isEqualTo("no sandbox could be leased: pool exhausted");
+    // The labelers and the live evaluation count a call that did not run as a failed one
+    assertThat(calls).extracting(KafkaInteractionRecorderTest::failed).containsOnly(true);
+  }
+
+  @Test
   void usageTheModelServerDidNotReportIsLeftOutNotRecordedAsZero() {
     Interaction unknown = published(turn(TokenUsage.NONE.plus(TokenUsage.UNKNOWN)));
     assertThat(unknown.usage()).isEmpty();
@@ -85,7 +113,7 @@ class KafkaInteractionRecorderTest {
         published(
             turn(
                 TokenUsage.NONE,
-                call("c1", "sandbox_exec", cutOff, failed("not valid JSON")),
+                call("c1", "sandbox_exec", cutOff, notRun("not valid JSON")),
                 call("c2", "files_read", twoObjects, AgentLoop.ToolRun.of(err())),
                 call("c3", "files_read", "{\"path\":\"a.txt\"}", AgentLoop.ToolRun.of(ok("x")))));
 
@@ -226,8 +254,8 @@ class KafkaInteractionRecorderTest {
     return ToolResult.error("arguments are not valid JSON", 0);
   }
 
-  private static AgentLoop.ToolRun failed(String message) {
-    return new AgentLoop.ToolRun("failed", -1, "", message, 0);
+  private static AgentLoop.ToolRun notRun(String message) {
+    return AgentLoop.ToolRun.commandNotRun(message);
   }
 
   /** As {@code RuleLabeler.failed} and {@code EvalSample} (flink-jobs) read a tool call. */
