@@ -494,9 +494,12 @@ public final class AgentFactoryNode implements AutoCloseable {
       throw new IllegalStateException(
           "the agent store cannot be opened (agents.store.url): " + cause.getMessage(), cause);
     }
-    agentRegistry = new AgentRegistry(agentStore, Clock.systemUTC(), templates.names());
-    modelProviders = new ModelProviders(vertx, config.agentsSecrets());
     AgentSpec math = new AgentSpecCodec().readResource("agents/math.json");
+    // Built in for every tenant without a math of its own; the default tenant also keeps its
+    // stored copy, which it may version and deploy as before
+    agentRegistry =
+        new AgentRegistry(agentStore, Clock.systemUTC(), templates.names(), List.of(math));
+    modelProviders = new ModelProviders(vertx, config.agentsSecrets());
     agentRegistry.apply(Auth.DEFAULT_TENANT, math).toCompletionStage().toCompletableFuture().join();
   }
 

@@ -22,6 +22,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
@@ -41,7 +42,8 @@ import org.junit.jupiter.api.io.TempDir;
  * through the shared session turn store. Real components: two nodes joined in one Hazelcast cluster
  * with auth on, sharing a key store and a turn store on a real PostgreSQL server (as a production
  * cluster does), node A's embedded Kafka broker and Flink MiniCluster (node B uses them as external
- * ones), a WebSocket client, and a Kafka consumer reading the amending events back.
+ * ones), a WebSocket client, and a Kafka consumer reading the amending events back. The agents the
+ * nodes share are here too, as the tenants of an API key see them: their own and the built-in ones.
  */
 class FeedbackAcrossNodesIT {
 
@@ -134,6 +136,85 @@ class FeedbackAcrossNodesIT {
       assertThat(MAPPER.readTree(versions.body()).findValuesAsText("label"))
           .containsExactly("v1", "v2");
     }
+  }
+
+  /**
+   * The README's first steps with auth on: a tenant that never created an agent talks to the
+   * built-in {@code math}, listed as built in and read-only. A tenant's own {@code math} serves
+   * that tenant instead, and no other.
+   */
+  @Test
+  void theBuiltInMathAgentServesEveryTenantAndATenantsOwnMathWins() throws Exception {
+    String newcomer = key("newcomer");
+    String owner = key("owner");
+
+    assertThat(askMath(newcomer)).as("the built-in version").isEqualTo("v1");
+    JsonNode offered = agentNamed(get(nodeA, "/v1/agents", newcomer), "math");
+    assertThat(offered.get("builtin").asBoolean()).as(offered.toString()).isTrue();
+    assertThat(get(nodeA, "/v1/agents/math", newcomer).statusCode()).isEqualTo(200);
+    HttpResponse<String> readOnly =
+        send(nodeA, "PUT", "/v1/agents/math/deployment", newcomer, "{\"stable\":1}");
+    assertThat(readOnly.statusCode()).as(readOnly.body()).isEqualTo(409);
+    assertThat(error(readOnly).get("message").asText()).contains("built in and read-only");
+
+    // The owner's own math, moved to a v2 of its own: it serves the owner, not the newcomer
+    String math =
+        new String(
+            getClass().getResourceAsStream("/agents/math.json").readAllBytes(),
+            StandardCharsets.UTF_8);
+    String ours = math.replace("A scripted demo agent", "Our scripted agent");
+    assertThat(ours).isNotEqualTo(math);
+    assertThat(post(nodeA, "/v1/agents", owner, math).statusCode()).isEqualTo(201);
+    assertThat(post(nodeA, "/v1/agents/math/versions", owner, ours).statusCode()).isEqualTo(201);
+    HttpResponse<String> deployed =
+        send(nodeA, "PUT", "/v1/agents/math/deployment", owner, "{\"stable\":2}");
+    assertThat(deployed.statusCode()).as(deployed.body()).isEqualTo(200);
+    assertThat(agentNamed(get(nodeA, "/v1/agents", owner), "math").get("builtin").asBoolean())
+        .isFalse();
+
+    assertThat(askMath(owner)).as("the owner's own deployed version").isEqualTo("v2");
+    assertThat(askMath(newcomer)).as("still the built-in version").isEqualTo("v1");
+    assertThat(agentNamed(get(nodeA, "/v1/agents", newcomer), "math").get("builtin").asBoolean())
+        .isTrue();
+  }
+
+  /**
+   * Asks the tenant's {@code math} agent 12*(3+4) in a new session; the version that answered (84).
+   */
+  private static String askMath(String key) throws Exception {
+    try (FrameClient client =
+        new FrameClient(
+            URI.create(
+                nodeA.httpUrl().replace("http://", "ws://")
+                    + "/v1/sessions?agent=math&access_token="
+                    + key))) {
+      JsonNode ready = client.next(TIMEOUT);
+      assertThat(ready.get("type").asText()).as(ready.toString()).isEqualTo("session.ready");
+      assertThat(ready.get("agent").asText()).isEqualTo("math");
+      client.send("{\"v\":1,\"type\":\"message\",\"id\":\"q1\",\"content\":\"what is 12*(3+4)?\"}");
+      List<JsonNode> frames =
+          client.until(
+              f -> List.of("turn.completed", "error").contains(f.get("type").asText()), TIMEOUT);
+      JsonNode last = frames.get(frames.size() - 1);
+      assertThat(last.get("type").asText()).as(last.toString()).isEqualTo("turn.completed");
+      assertThat(
+              frames.stream()
+                  .filter(f -> f.get("type").asText().equals("assistant.delta"))
+                  .map(f -> f.get("text").asText())
+                  .collect(java.util.stream.Collectors.joining()))
+          .contains("84");
+      return ready.get("agent_version").asText();
+    }
+  }
+
+  private static JsonNode agentNamed(HttpResponse<String> list, String name) throws IOException {
+    assertThat(list.statusCode()).as(list.body()).isEqualTo(200);
+    for (JsonNode agent : MAPPER.readTree(list.body()).get("agents")) {
+      if (agent.get("name").asText().equals(name)) {
+        return agent;
+      }
+    }
+    throw new AssertionError("no agent " + name + " in " + list.body());
   }
 
   @Test
@@ -437,12 +518,17 @@ class FeedbackAcrossNodesIT {
 
   private static HttpResponse<String> post(
       AgentFactoryNode node, String path, String key, String body) throws Exception {
+    return send(node, "POST", path, key, body);
+  }
+
+  private static HttpResponse<String> send(
+      AgentFactoryNode node, String method, String path, String key, String body) throws Exception {
     return TestHttp.client()
         .send(
             HttpRequest.newBuilder(URI.create(node.httpUrl() + path))
                 .header("authorization", "Bearer " + key)
                 .header("content-type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .method(method, HttpRequest.BodyPublishers.ofString(body))
                 .build(),
             HttpResponse.BodyHandlers.ofString());
   }

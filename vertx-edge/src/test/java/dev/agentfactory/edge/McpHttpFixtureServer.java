@@ -3,12 +3,14 @@ package dev.agentfactory.edge;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -19,7 +21,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * assigns an {@code Mcp-Session-Id} at initialize and insists on it afterwards, answers
  * notifications with 202, {@code tools/list} with JSON and {@code tools/call} as an event stream (a
  * log notification first, then the response). Tools: {@code add} {a, b}; {@code fail}. While {@link
- * #listFailures} is above 0, a {@code tools/list} is answered 500 and counts it down.
+ * #listFailures} is above 0, a {@code tools/list} is answered 500 and counts it down. {@link
+ * #holdLists} holds {@code tools/list} answers back, {@link #deletesHang} the answer to a session's
+ * {@code DELETE} (whose client would otherwise close its connections, a held listing's too).
  */
 final class McpHttpFixtureServer implements AutoCloseable {
 
@@ -31,6 +35,8 @@ final class McpHttpFixtureServer implements AutoCloseable {
   final List<String> methods = new CopyOnWriteArrayList<>();
   final List<String> deleted = new CopyOnWriteArrayList<>();
   final AtomicInteger listFailures = new AtomicInteger();
+  private volatile CompletableFuture<Void> holdLists; // non-null: tools/list waits for it
+  private volatile boolean deletesHang;
 
   McpHttpFixtureServer(Vertx vertx) throws Exception {
     server =
@@ -43,6 +49,16 @@ final class McpHttpFixtureServer implements AutoCloseable {
             .get(20, TimeUnit.SECONDS);
   }
 
+  /** {@code tools/list} is answered from now on only once {@code hold} completes; null: at once. */
+  void holdLists(CompletableFuture<Void> hold) {
+    this.holdLists = hold;
+  }
+
+  /** Whether a {@code DELETE} from now on is never answered. */
+  void deletesHang(boolean hang) {
+    this.deletesHang = hang;
+  }
+
   String url() {
     return "http://127.0.0.1:" + server.actualPort() + "/mcp";
   }
@@ -50,6 +66,9 @@ final class McpHttpFixtureServer implements AutoCloseable {
   private void handle(HttpServerRequest req) {
     String session = req.getHeader("Mcp-Session-Id");
     if (req.method().name().equals("DELETE")) {
+      if (deletesHang) {
+        return;
+      }
       deleted.add(String.valueOf(session));
       sessions.remove(session);
       req.response().setStatusCode(200).end();
@@ -105,6 +124,13 @@ final class McpHttpFixtureServer implements AutoCloseable {
               if (method.equals("tools/list")
                   && listFailures.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
                 req.response().setStatusCode(500).end("listing failed on purpose");
+                return;
+              }
+              CompletableFuture<Void> hold = holdLists;
+              if (method.equals("tools/list") && hold != null) {
+                Context context = Vertx.currentContext();
+                hold.thenRun(
+                    () -> context.runOnContext(v -> json(req, null, response(msg, tools()))));
                 return;
               }
               switch (method) {

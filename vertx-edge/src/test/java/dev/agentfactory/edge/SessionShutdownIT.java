@@ -59,6 +59,7 @@ class SessionShutdownIT {
   private static Vertx vertx;
   private static LocalSandboxPool pool;
   private static FakeModelServer model;
+  private static McpHttpFixtureServer mcp;
   private static JdbcAgentStore store;
   private static AgentRegistry registry;
 
@@ -93,10 +94,30 @@ class SessionShutdownIT {
             + "\"},\"tools\":[\"sandbox.exec\"],\"sandbox\":{\"template\":\"shell\"},"
             + "\"limits\":{\"max_turns\":5}}";
     await(registry.create("default", new AgentSpecCodec().parseJson(spec)));
+    // Agents whose tools are listed at the start of a turn: an HTTP MCP server first, then (for
+    // lister) a stdio one, which runs in the session's sandbox
+    mcp = new McpHttpFixtureServer(vertx);
+    String remote =
+        spec.replace("\"runner\"", "\"remote\"")
+            .replace(
+                "\"limits\"",
+                "\"mcp_servers\":[{\"name\":\"remote\",\"url\":\"" + mcp.url() + "\"}],\"limits\"");
+    await(registry.create("default", new AgentSpecCodec().parseJson(remote)));
+    String lister =
+        remote
+            .replace("{\"name\":\"remote\",\"model\"", "{\"name\":\"lister\",\"model\"")
+            .replace(
+                "}],\"limits\"",
+                "},{\"name\":\"local\",\"command\":[\"python3\",\"server.py\"]}],\"limits\"");
+    assertThat(lister).contains("\"name\":\"lister\"", "\"local\"");
+    await(registry.create("default", new AgentSpecCodec().parseJson(lister)));
   }
 
   @AfterAll
   static void stopPool() throws Exception {
+    if (mcp != null) {
+      mcp.close();
+    }
     if (pool != null) {
       pool.close();
     }
@@ -135,6 +156,8 @@ class SessionShutdownIT {
   @AfterEach
   void stopEdge() throws Exception {
     leasing.letLeasesGo();
+    mcp.holdLists(null);
+    mcp.deletesHang(false);
     await(edge.close());
     leasing.closeAll();
   }
@@ -274,6 +297,46 @@ class SessionShutdownIT {
     assertThat(eventually(() -> model.dropped() > dropped))
         .as("the edge dropped the model call")
         .isTrue();
+  }
+
+  /**
+   * The client closes its session while the agent's tools are listed at the start of a turn, and
+   * the first MCP server answers only after the end: the turn stops there, recorded as cancelled.
+   * The next server, a stdio one, runs in the session's sandbox: none may be leased for a session
+   * that has ended (it would only be given back), and no model call starts.
+   */
+  @Test
+  void closingASessionWhileItsToolsAreListedLeasesNoSandboxAfterTheEnd() throws Exception {
+    assertCancelledWhileListing("lister");
+    assertThat(leasing.leased()).as("no sandbox leased after the end").isEmpty();
+  }
+
+  /** As above with only the HTTP server: its answer after the end starts no model call. */
+  @Test
+  void closingASessionWhileItsToolsAreListedStartsNoModelCall() throws Exception {
+    assertCancelledWhileListing("remote");
+  }
+
+  private void assertCancelledWhileListing(String agent) throws Exception {
+    CompletableFuture<Void> listed = new CompletableFuture<>();
+    mcp.holdLists(listed);
+    // else the end's DELETE answer lets the session close its HTTP client, cutting the listing off
+    mcp.deletesHang(true);
+    long lists = mcp.methods.stream().filter("tools/list"::equals).count();
+    int asked = model.requests().size();
+    try (FrameClient client = open("/v1/sessions?agent=" + agent)) {
+      client.send("{\"v\":1,\"type\":\"message\",\"id\":\"q1\",\"content\":\"go\"}");
+      assertThat(
+              eventually(() -> mcp.methods.stream().filter("tools/list"::equals).count() > lists))
+          .as("the HTTP server was asked for its tools")
+          .isTrue();
+    }
+    assertThat(eventually(() -> sessions.liveSessions() == 0)).as("the session ended").isTrue();
+    listed.complete(null); // the tools are listed only after the end
+
+    assertThat(eventually(() -> !recorded.isEmpty())).as("the turn was recorded").isTrue();
+    assertThat(recorded.get(0).outcome()).isEqualTo(TurnOutcome.CANCELLED);
+    assertThat(model.requests()).as("no model call").hasSize(asked);
   }
 
   @Test

@@ -3,19 +3,30 @@ package dev.agentfactory.edge.agent;
 import dev.agentfactory.sandbox.template.TemplateCatalog;
 import io.vertx.core.Future;
 import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.SortedSet;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
 
 /**
  * Agents, their immutable versions and deployments. A new agent starts at {@code v1}, deployed as
  * stable; later versions are added, then deployed (optionally as a canary), promoted or rolled
  * back. Sessions ask {@link #resolve} which version serves them.
+ *
+ * <p>The node's <em>built-in</em> agents (given to the constructor) are offered to every tenant
+ * that has no agent of the same name: listed marked {@link Agent#builtIn()}, resolved as their one
+ * version {@code v1}, read-only (adding a version or changing the deployment is a {@code
+ * conflict}). They live in memory, never in the store, so a tenant's own agent of that name,
+ * created like any other, serves instead, and one tenant can never change what another gets.
  *
  * <pre>{@code
  * registry.create("default", codec.readResource("agents/math.json"))
@@ -41,6 +52,14 @@ public final class AgentRegistry {
 
   private final SortedSet<String> templates;
 
+  /** The built-in agents by name. */
+  private final Map<String, BuiltIn> builtIns = new TreeMap<>();
+
+  private record BuiltIn(AgentSpec spec, String contentHash) {}
+
+  /** What built-in agents report as their creation and deployment time: the registry's start. */
+  private final Instant builtInSince;
+
   /** A registry whose agents may name the built-in sandbox templates. */
   public AgentRegistry(AgentStore store) {
     this(store, Clock.systemUTC());
@@ -55,9 +74,30 @@ public final class AgentRegistry {
    * node's {@link TemplateCatalog}, where it has more than the built-in ones).
    */
   public AgentRegistry(AgentStore store, Clock clock, Set<String> templates) {
+    this(store, clock, templates, List.of());
+  }
+
+  /**
+   * As {@link #AgentRegistry(AgentStore, Clock, Set)}, with {@code builtIns} offered read-only to
+   * every tenant that has no agent of the same name.
+   *
+   * @throws AgentException ({@code invalid_spec}) if one names a template not in {@code templates}
+   */
+  public AgentRegistry(
+      AgentStore store, Clock clock, Set<String> templates, List<AgentSpec> builtIns) {
     this.store = store;
     this.clock = clock;
     this.templates = new TreeSet<>(templates);
+    this.builtInSince = clock.instant();
+    for (AgentSpec spec : builtIns) {
+      AgentException unknown = unknownTemplate(spec);
+      if (unknown != null) {
+        throw unknown;
+      }
+      if (this.builtIns.put(spec.name(), new BuiltIn(spec, codec.contentHash(spec))) != null) {
+        throw new IllegalArgumentException("two built-in agents are named " + spec.name());
+      }
+    }
   }
 
   /** Creates the agent named in {@code spec} with {@code v1} deployed; conflict if it exists. */
@@ -91,8 +131,9 @@ public final class AgentRegistry {
     if (unknown != null) {
       return Future.failedFuture(unknown);
     }
-    return addVersion(
-        new AgentRef(tenant, spec.name()), spec, codec.contentHash(spec), ADD_ATTEMPTS);
+    AgentRef ref = new AgentRef(tenant, spec.name());
+    return refuseBuiltIn(ref)
+        .compose(v -> addVersion(ref, spec, codec.contentHash(spec), ADD_ATTEMPTS));
   }
 
   private Future<AgentVersion> addVersion(
@@ -164,26 +205,48 @@ public final class AgentRegistry {
                     : create(tenant, spec).compose(agent -> version(ref, 1)));
   }
 
+  /** The tenant's own agent of that name, else the built-in one of that name, else not found. */
   public Future<Agent> get(AgentRef ref) {
     return store
         .agent(ref)
         .compose(
             found ->
                 found
+                    .or(() -> builtIn(ref))
                     .map(Future::succeededFuture)
                     .orElseGet(
                         () -> Future.failedFuture(AgentException.notFound("no agent " + ref))));
   }
 
+  /** The tenant's agents and the built-in ones it has no agent of the same name for, by name. */
   public Future<List<Agent>> list(String tenant) {
-    return store.agents(tenant);
+    return store
+        .agents(tenant)
+        .map(
+            own -> {
+              Set<String> owned = own.stream().map(a -> a.ref().name()).collect(Collectors.toSet());
+              List<Agent> all = new ArrayList<>(own);
+              for (String name : builtIns.keySet()) {
+                if (!owned.contains(name)) {
+                  all.add(builtIn(new AgentRef(tenant, name)).orElseThrow());
+                }
+              }
+              all.sort(Comparator.comparing(a -> a.ref().name()));
+              return all;
+            });
   }
 
-  /** All versions of an agent, oldest first. */
+  /** All versions of an agent, oldest first; a built-in agent's one. */
   public Future<List<AgentVersion>> versions(AgentRef ref) {
-    return get(ref).compose(agent -> store.versions(ref));
+    return get(ref)
+        .compose(
+            agent ->
+                agent.builtIn()
+                    ? Future.succeededFuture(List.of(builtInVersion(ref)))
+                    : store.versions(ref));
   }
 
+  /** A version of the tenant's own agent (a built-in agent's is served by {@link #resolve}). */
   public Future<AgentVersion> version(AgentRef ref, int number) {
     AgentVersion cached = versions.get(new VersionKey(ref, number));
     if (cached != null) {
@@ -207,6 +270,11 @@ public final class AgentRegistry {
    * stable version is remembered for {@link #rollback} when the stable version changes.
    */
   public Future<Deployment> deploy(
+      AgentRef ref, int stableVersion, Optional<Deployment.Canary> canary) {
+    return refuseBuiltIn(ref).compose(v -> deployOwn(ref, stableVersion, canary));
+  }
+
+  private Future<Deployment> deployOwn(
       AgentRef ref, int stableVersion, Optional<Deployment.Canary> canary) {
     Future<AgentVersion> stableExists = version(ref, stableVersion);
     Future<?> canaryExists =
@@ -232,7 +300,7 @@ public final class AgentRegistry {
 
   /** The canary becomes the stable version; the old stable one is kept for rollback. */
   public Future<Deployment> promote(AgentRef ref) {
-    return get(ref)
+    return own(ref)
         .compose(
             agent -> {
               Deployment current = agent.deployment();
@@ -253,7 +321,7 @@ public final class AgentRegistry {
    * version (one step; rolling back twice needs an explicit {@link #deploy}).
    */
   public Future<Deployment> rollback(AgentRef ref) {
-    return get(ref)
+    return own(ref)
         .compose(
             agent -> {
               Deployment current = agent.deployment();
@@ -274,9 +342,68 @@ public final class AgentRegistry {
             });
   }
 
-  /** The version that serves the session {@code sessionKey}, by the agent's deployment. */
+  /**
+   * The version that serves the session {@code sessionKey}, by the agent's deployment: the tenant's
+   * own agent of that name, else the built-in one's only version.
+   */
   public Future<AgentVersion> resolve(AgentRef ref, String sessionKey) {
-    return get(ref).compose(agent -> version(ref, agent.deployment().route(sessionKey)));
+    return get(ref)
+        .compose(
+            agent ->
+                agent.builtIn()
+                    ? Future.succeededFuture(builtInVersion(ref))
+                    : version(ref, agent.deployment().route(sessionKey)));
+  }
+
+  /** The built-in agent named {@code ref.name()}, as tenant {@code ref.tenant()} is offered it. */
+  private Optional<Agent> builtIn(AgentRef ref) {
+    if (!builtIns.containsKey(ref.name())) {
+      return Optional.empty();
+    }
+    Deployment deployment =
+        new Deployment(ref, 1, Optional.empty(), OptionalInt.empty(), 1, builtInSince);
+    return Optional.of(new Agent(ref, builtInSince, 1, deployment, true));
+  }
+
+  private AgentVersion builtInVersion(AgentRef ref) {
+    BuiltIn builtIn = builtIns.get(ref.name());
+    return new AgentVersion(ref, 1, builtIn.contentHash(), builtIn.spec(), builtInSince);
+  }
+
+  /** The tenant's own agent; {@code conflict} for a built-in one, which is read-only. */
+  private Future<Agent> own(AgentRef ref) {
+    return get(ref)
+        .compose(
+            agent ->
+                agent.builtIn()
+                    ? Future.failedFuture(readOnly(ref))
+                    : Future.succeededFuture(agent));
+  }
+
+  /**
+   * Fails with {@code conflict} if {@code ref} names a built-in agent and the tenant has no agent
+   * of its own by that name; reads the store only for built-in names.
+   */
+  private Future<Void> refuseBuiltIn(AgentRef ref) {
+    if (!builtIns.containsKey(ref.name())) {
+      return Future.succeededFuture();
+    }
+    return store
+        .agent(ref)
+        .compose(
+            found ->
+                found.isPresent()
+                    ? Future.<Void>succeededFuture()
+                    : Future.failedFuture(readOnly(ref)));
+  }
+
+  private static AgentException readOnly(AgentRef ref) {
+    return AgentException.conflict(
+        "agent "
+            + ref.name()
+            + " is built in and read-only; create an agent named "
+            + ref.name()
+            + " (POST /v1/agents) to have one of your own, which then serves instead");
   }
 
   private Future<Deployment> update(

@@ -13,9 +13,11 @@ import java.util.function.Function;
 
 /**
  * {@code /v1/agents}: agents, their immutable versions and their deployments, per tenant (another
- * tenant's agent answers 404). Specs are parsed once by {@link AgentSpecCodec}, whose errors name
- * the field. A spec whose {@code model.api_key} the node's {@link SecretPolicy} does not allow for
- * the tenant and base URL is refused ({@code invalid_spec}).
+ * tenant's agent answers 404; the node's built-in agents are listed for every tenant without an
+ * agent of that name, marked {@code "builtin": true}, and are read-only: 409). Specs are parsed
+ * once by {@link AgentSpecCodec}, whose errors name the field. A spec whose {@code model.api_key}
+ * the node's {@link SecretPolicy} does not allow for the tenant and base URL is refused ({@code
+ * invalid_spec}).
  */
 public final class AgentsHandler {
 
@@ -199,7 +201,8 @@ public final class AgentsHandler {
         .put("name", agent.ref().name())
         .put("created_at", agent.createdAt().toString())
         .put("latest_version", agent.latestVersion())
-        .put("deployment", json(agent.deployment()));
+        .put("deployment", json(agent.deployment()))
+        .put("builtin", agent.builtIn());
   }
 
   private JsonObject json(Deployment deployment) {

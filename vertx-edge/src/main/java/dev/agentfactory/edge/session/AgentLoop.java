@@ -297,9 +297,12 @@ final class AgentLoop {
         .onFailure(
             e ->
                 done.fail(
-                    new AgentTurnException(
-                        "tool_unavailable",
-                        "the agent's tools could not be listed: " + e.getMessage())))
+                    // a listing the end cut off (no sandbox for a stdio server) is no tool fault
+                    cancelled
+                        ? cancelledTurn()
+                        : new AgentTurnException(
+                            "tool_unavailable",
+                            "the agent's tools could not be listed: " + e.getMessage())))
         .onSuccess(
             definitions ->
                 guarded(
@@ -327,6 +330,11 @@ final class AgentLoop {
       int modelCalls,
       Promise<Turn> done,
       List<ToolDefinition> definitions) {
+    if (cancelled) {
+      // the session ended while its MCP servers were listed
+      done.fail(cancelledTurn());
+      return;
+    }
     ChatRequest request = version.spec().chatRequest(List.copyOf(conversation), definitions);
     ModelStream stream = provider.stream(request);
     inFlight = stream;

@@ -155,6 +155,66 @@ class AgentRegistryIT {
             e -> assertThat(e.code()).isEqualTo(AgentException.Code.NOT_FOUND));
   }
 
+  /**
+   * The built-in math serves a tenant without one, read-only; a tenant's own math, created like any
+   * agent, serves that tenant instead and changes nothing for another.
+   */
+  @Test
+  void aBuiltInAgentServesEveryTenantWithoutOneOfItsOwnAndIsReadOnly() throws Exception {
+    AgentSpec shipped = codec.readResource("agents/math.json");
+    AgentRegistry withBuiltIn =
+        new AgentRegistry(
+            store,
+            java.time.Clock.systemUTC(),
+            java.util.Set.copyOf(dev.agentfactory.sandbox.template.TemplateCatalog.BUILT_IN),
+            List.of(shipped));
+    AgentRef acme = new AgentRef("acme", "math");
+    AgentRef globex = new AgentRef("globex", "math");
+
+    assertThat(await(withBuiltIn.list("acme")))
+        .singleElement()
+        .satisfies(
+            a -> {
+              assertThat(a.ref()).isEqualTo(acme);
+              assertThat(a.builtIn()).isTrue();
+            });
+    assertThat(await(withBuiltIn.resolve(acme, "s1")).spec()).isEqualTo(shipped);
+    assertThat(await(withBuiltIn.versions(acme)))
+        .extracting(AgentVersion::label)
+        .containsExactly("v1");
+    for (java.util.concurrent.Callable<?> write :
+        List.<java.util.concurrent.Callable<?>>of(
+            () -> await(withBuiltIn.addVersion("acme", mathWithPrompt("mine"))),
+            () -> await(withBuiltIn.deploy(acme, 1, Optional.empty())),
+            () -> await(withBuiltIn.promote(acme)),
+            () -> await(withBuiltIn.rollback(acme)))) {
+      assertThatThrownBy(write::call)
+          .isInstanceOfSatisfying(
+              AgentException.class,
+              e -> {
+                assertThat(e.code()).isEqualTo(AgentException.Code.CONFLICT);
+                assertThat(e.getMessage()).contains("built in and read-only");
+              });
+    }
+    assertThat(await(store.agents("acme"))).as("nothing stored").isEmpty();
+
+    await(withBuiltIn.create("acme", mathWithPrompt("ours")));
+    await(withBuiltIn.addVersion("acme", mathWithPrompt("ours, v2")));
+    await(withBuiltIn.deploy(acme, 2, Optional.empty()));
+
+    assertThat(await(withBuiltIn.resolve(acme, "s1")).spec()).isEqualTo(mathWithPrompt("ours, v2"));
+    assertThat(await(withBuiltIn.list("acme")))
+        .singleElement()
+        .satisfies(a -> assertThat(a.builtIn()).isFalse());
+    assertThat(await(withBuiltIn.get(acme)).latestVersion()).isEqualTo(2);
+    assertThat(await(withBuiltIn.resolve(globex, "s1")).spec()).isEqualTo(shipped);
+    assertThat(await(withBuiltIn.get(globex)).builtIn()).isTrue();
+    assertThatThrownBy(() -> await(withBuiltIn.get(new AgentRef("acme", "nope"))))
+        .isInstanceOfSatisfying(
+            AgentException.class,
+            e -> assertThat(e.code()).isEqualTo(AgentException.Code.NOT_FOUND));
+  }
+
   @Test
   void everythingSurvivesReopeningTheStore() throws Exception {
     await(registry.create("default", mathWithPrompt("one")));

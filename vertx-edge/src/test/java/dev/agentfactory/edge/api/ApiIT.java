@@ -21,6 +21,7 @@ import dev.agentfactory.edge.auth.KeysHandler;
 import dev.agentfactory.edge.auth.RateLimiter;
 import dev.agentfactory.edge.dataset.DatasetsHandler;
 import dev.agentfactory.edge.pipeline.JobsHandler;
+import dev.agentfactory.edge.pipeline.PipelineJob;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -66,6 +67,9 @@ class ApiIT {
   /** The Flink REST API /v1/jobs talks to; null: Flink has not started. */
   private volatile FlinkRestClient flink;
 
+  /** The pipeline job POST /v1/jobs submits; null: not started yet. */
+  private volatile PipelineJob pipeline;
+
   /** What cuts are told produced the files (a test may make it fail). */
   private volatile Supplier<Lineage> lineage = Lineage::unknown;
 
@@ -85,7 +89,7 @@ class ApiIT {
             .join();
     AgentsHandler agents = new AgentsHandler(new AgentRegistry(agentStore));
     // no Flink here (NodeSessionIT), unless a test points the handler at a stand-in
-    JobsHandler jobs = new JobsHandler(() -> flink, () -> null);
+    JobsHandler jobs = new JobsHandler(() -> flink, () -> pipeline);
     DatasetsHandler datasets =
         new DatasetsHandler(
             vertx, dir.resolve("datasets"), () -> lineage.get(), dir.resolve("cuts")); // ditto
@@ -612,6 +616,33 @@ class ApiIT {
     HttpResponse<String> unknownJob = send("POST", "/v1/jobs", ADMIN, "{\"job\":\"mine\"}");
     assertThat(unknownJob.statusCode()).isEqualTo(400);
     assertThat(MAPPER.readTree(unknownJob.body()).at("/error/field").asText()).isEqualTo("job");
+  }
+
+  /** A node set up without the job jar says so, not that a pipeline is already running (409). */
+  @Test
+  void submittingThePipelineWithoutItsJobJarIsA500NamingTheJar() throws Exception {
+    Path missing = dir.resolve("no-such-flink-jobs.jar");
+    // the jar is looked for before Flink is asked anything: no Flink listens here
+    pipeline =
+        new PipelineJob(
+            new FlinkRestClient(URI.create("http://127.0.0.1:9")),
+            missing,
+            dir.resolve("flink/last-savepoint"),
+            Optional.empty(),
+            Optional.empty(),
+            1,
+            "127.0.0.1:9092",
+            dir.resolve("datasets"),
+            1000,
+            dev.agentfactory.connectors.flink.JudgeConfig.off());
+
+    HttpResponse<String> submitted =
+        send("POST", "/v1/jobs", ADMIN, "{\"job\":\"interaction-pipeline\"}");
+
+    assertThat(submitted.statusCode()).as(submitted.body()).isEqualTo(500);
+    assertThat(code(submitted)).isEqualTo("job_jar_missing");
+    assertThat(MAPPER.readTree(submitted.body()).at("/error/message").asText())
+        .contains(missing.toString());
   }
 
   @Test
