@@ -214,6 +214,11 @@ class EgressIT {
 
   @Test
   void aLeaseCanNarrowButNotWidenTheTemplatesAllowlist() {
+    // wait for the warm sandbox an earlier test used to be replaced, so the count below is stable
+    assertThat(
+            HostProcesses.eventually(
+                Duration.ofSeconds(20), () -> pool.stats().ready().get("web") >= 1))
+        .isTrue();
     int readyBefore = pool.stats().ready().get("web");
     LeaseOptions widened =
         LeaseOptions.NONE.withEgress(
