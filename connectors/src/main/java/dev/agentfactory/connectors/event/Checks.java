@@ -1,5 +1,7 @@
 package dev.agentfactory.connectors.event;
 
+import java.time.Instant;
+
 /** Constructor checks shared by the event records; failures name the JSON field. */
 final class Checks {
 
@@ -39,5 +41,27 @@ final class Checks {
     if (value < 0) {
       throw new InvalidEventException(field, "must be >= 0 but was " + value);
     }
+  }
+
+  /** The earliest instant an event may carry: the Unix epoch. */
+  static final Instant EARLIEST = Instant.EPOCH;
+
+  /** The latest instant an event may carry: the last millisecond of year 9999. */
+  static final Instant LATEST = Instant.parse("9999-12-31T23:59:59.999Z");
+
+  /**
+   * An instant the data plane can store: {@code Instant.toEpochMilli()} overflows beyond about ±292
+   * million years, and the dataset's Parquet {@code timestamp-millis} columns and their readers
+   * (four-digit years in ISO-8601 text, DuckDB, Arrow) want far less. No real turn happened outside
+   * these bounds, so an instant beyond them is a producer's bug, rejected here rather than failing
+   * the pipeline downstream.
+   */
+  static Instant inStorableRange(String field, Instant value) {
+    notNull(field, value);
+    if (value.isBefore(EARLIEST) || value.isAfter(LATEST)) {
+      throw new InvalidEventException(
+          field, "must be between " + EARLIEST + " and " + LATEST + " but was " + value);
+    }
+    return value;
   }
 }

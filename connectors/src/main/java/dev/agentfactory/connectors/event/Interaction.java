@@ -93,7 +93,7 @@ public record Interaction(
     Checks.notBlank("gen_ai.agent.name", agentName);
     Checks.notBlank("gen_ai.agent.version", agentVersion);
     Checks.notBlank("gen_ai.operation.name", operationName);
-    Checks.notNull("created_at", createdAt);
+    Checks.inStorableRange("created_at", createdAt);
     messages = List.copyOf(Checks.notNull("messages", messages));
     toolCalls = List.copyOf(Checks.notNull("tool_calls", toolCalls));
     Checks.notNull("gen_ai.request.model", model);

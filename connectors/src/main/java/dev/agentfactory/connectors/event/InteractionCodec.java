@@ -1,5 +1,6 @@
 package dev.agentfactory.connectors.event;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -354,16 +355,12 @@ public final class InteractionCodec {
       String path = TOOL_CALLS + "[" + i + "].";
       JsonNode node = object(array.get(i), TOOL_CALLS + "[" + i + "]");
       String arguments = requiredString(node, ARGUMENTS, path);
-      try {
-        MAPPER.readTree(arguments);
-      } catch (IOException e) {
-        throw new InvalidEventException(path + ARGUMENTS, "not valid JSON text");
-      }
+      checkJsonText(arguments, path + ARGUMENTS);
       ToolCallStatus status =
           ToolCallStatus.fromJson(path + STATUS, requiredText(node, STATUS, path));
       JsonNode exitCode = node.get(EXIT_CODE);
-      if (exitCode != null && !exitCode.isNull() && !exitCode.canConvertToInt()) {
-        throw new InvalidEventException(path + EXIT_CODE, "must be an integer");
+      if (exitCode != null && !exitCode.isNull()) {
+        integral(exitCode, path + EXIT_CODE, exitCode.canConvertToInt(), 32);
       }
       try {
         result.add(
@@ -382,6 +379,25 @@ public final class InteractionCodec {
       }
     }
     return result;
+  }
+
+  /**
+   * Exactly one JSON value, as the edge publishes arguments (it wraps any other text as {@code
+   * {"_raw": ...}}). Empty text or a second value after the first is rejected: the scrubber walks
+   * the structure of one value, so text after it would reach the datasets unscrubbed.
+   */
+  private static void checkJsonText(String text, String field) {
+    try (JsonParser parser = MAPPER.createParser(text)) {
+      JsonNode value = MAPPER.readTree(parser);
+      if (value == null || value.isMissingNode()) {
+        throw new InvalidEventException(field, "not valid JSON text: empty");
+      }
+      if (parser.nextToken() != null) {
+        throw new InvalidEventException(field, "not valid JSON text: more than one JSON value");
+      }
+    } catch (IOException e) {
+      throw new InvalidEventException(field, "not valid JSON text");
+    }
   }
 
   private static JsonNode object(JsonNode node, String path) {
@@ -426,9 +442,7 @@ public final class InteractionCodec {
     if (node == null || node.isNull()) {
       throw new InvalidEventException(path + field, "is required");
     }
-    if (!node.isIntegralNumber() || !node.canConvertToInt()) {
-      throw new InvalidEventException(path + field, "must be an integer");
-    }
+    integral(node, path + field, node.canConvertToInt(), 32);
     return node.intValue();
   }
 
@@ -437,9 +451,21 @@ public final class InteractionCodec {
     if (node == null || node.isNull()) {
       throw new InvalidEventException(path + field, "is required");
     }
-    if (!node.isIntegralNumber() || !node.canConvertToLong()) {
-      throw new InvalidEventException(path + field, "must be an integer");
-    }
+    integral(node, path + field, node.canConvertToLong(), 64);
     return node.longValue();
+  }
+
+  /**
+   * Rejects a number with a fraction ({@code 1.5}, also {@code 1.0}: producers write integers as
+   * integers) or one beyond the Java type, instead of truncating it silently.
+   */
+  private static void integral(JsonNode node, String field, boolean fits, int bits) {
+    if (!node.isIntegralNumber()) {
+      throw new InvalidEventException(field, "must be an integer");
+    }
+    if (!fits) {
+      throw new InvalidEventException(
+          field, "out of range for a " + bits + "-bit integer: " + Checks.quote(node.asText()));
+    }
   }
 }

@@ -161,6 +161,49 @@ class InteractionCodecTest {
   }
 
   @Test
+  void aTimestampTooFarInTheFutureForEpochMillisIsRejected() throws Exception {
+    // Instant.parse accepts it; toEpochMilli() would overflow in the pipeline's sinks
+    ObjectNode json = (ObjectNode) JSON.readTree(codec.toJson(chat()));
+    json.put("created_at", "+300000000-01-01T00:00:00Z");
+    assertRejected(json, "created_at", "must be between 1970-01-01T00:00:00Z and");
+  }
+
+  @Test
+  void timestampsBeyondYear9999OrBeforeTheEpochAreRejected() throws Exception {
+    ObjectNode json = (ObjectNode) JSON.readTree(codec.toJson(chat()));
+    json.put("created_at", "+10000-01-01T00:00:00Z");
+    assertRejected(json, "created_at", "9999-12-31T23:59:59.999Z but was +10000-01-01T00:00:00Z");
+    json.put("created_at", "1969-12-31T23:59:59.999Z");
+    assertRejected(json, "created_at", "but was 1969-12-31T23:59:59.999Z");
+    json.put("created_at", "-1000000000-01-01T00:00:00Z");
+    assertRejected(json, "created_at", "must be between");
+  }
+
+  @Test
+  void theEdgesOfTheTimestampRangeAreAccepted() throws Exception {
+    ObjectNode json = (ObjectNode) JSON.readTree(codec.toJson(chat()));
+    json.put("created_at", "1970-01-01T00:00:00Z");
+    assertThat(codec.parse(JSON.writeValueAsBytes(json)).createdAt()).isEqualTo(Instant.EPOCH);
+    json.put("created_at", "9999-12-31T23:59:59.999Z");
+    assertThat(codec.parse(JSON.writeValueAsBytes(json)).createdAt().toEpochMilli())
+        .isEqualTo(253402300799999L);
+  }
+
+  @Test
+  void theBuilderCannotMakeAnEventWithAnUnstorableTimestamp() {
+    assertThatThrownBy(
+            () ->
+                Interaction.builder()
+                    .tenant("t")
+                    .sessionId("s")
+                    .agent("a", "1")
+                    .createdAt(Instant.MAX)
+                    .build())
+        .isInstanceOf(InvalidEventException.class)
+        .hasMessageStartingWith("created_at: must be between");
+  }
+
+  @Test
   void unknownRoleNamesTheMessageIndex() throws Exception {
     ObjectNode json = (ObjectNode) JSON.readTree(codec.toJson(chat()));
     ((ObjectNode) json.withArray("messages").get(1)).put("role", "robot");
@@ -178,6 +221,76 @@ class InteractionCodecTest {
     ArrayNode calls = json.withArray("tool_calls");
     ((ObjectNode) calls.get(0)).put("arguments", "{broken");
     assertRejected(json, "tool_calls[0].arguments", "not valid JSON text");
+  }
+
+  @Test
+  void emptyToolArgumentsAreRejected() throws Exception {
+    ObjectNode json = sandboxCommandJson();
+    ((ObjectNode) json.withArray("tool_calls").get(0)).put("arguments", "");
+    assertRejected(json, "tool_calls[0].arguments", "not valid JSON text: empty");
+    ((ObjectNode) json.withArray("tool_calls").get(0)).put("arguments", "  \n ");
+    assertRejected(json, "tool_calls[0].arguments", "not valid JSON text: empty");
+  }
+
+  @Test
+  void toolArgumentsWithASecondJsonValueAreRejected() throws Exception {
+    // the scrubber walks one value: the e-mail in the second would reach the datasets
+    ObjectNode json = sandboxCommandJson();
+    ((ObjectNode) json.withArray("tool_calls").get(0))
+        .put("arguments", "{\"a\":1} {\"email\":\"x@y.z\"}");
+    assertRejected(json, "tool_calls[0].arguments", "more than one JSON value");
+    ((ObjectNode) json.withArray("tool_calls").get(0)).put("arguments", "1 2");
+    assertRejected(json, "tool_calls[0].arguments", "more than one JSON value");
+    ((ObjectNode) json.withArray("tool_calls").get(0)).put("arguments", "{\"a\":1} trailing");
+    assertRejected(json, "tool_calls[0].arguments", "not valid JSON text");
+  }
+
+  @Test
+  void toolArgumentsThatAreOneJsonValueAreAccepted() throws Exception {
+    ObjectNode json = sandboxCommandJson();
+    for (String arguments :
+        List.of(
+            "{}",
+            " {\"command\":\"ls\"}\n",
+            "[1,2]",
+            "\"text\"",
+            "42",
+            "{\"_raw\":\"{\\\"a\\\":1} {\\\"b\\\":2}\"}")) {
+      ((ObjectNode) json.withArray("tool_calls").get(0)).put("arguments", arguments);
+      assertThat(codec.parse(JSON.writeValueAsBytes(json)).toolCalls().get(0).arguments())
+          .isEqualTo(arguments);
+    }
+  }
+
+  @Test
+  void aFractionalExitCodeIsRejectedNotTruncated() throws Exception {
+    ObjectNode json = sandboxCommandJson();
+    ((ObjectNode) json.withArray("tool_calls").get(0)).put("exit_code", 1.5);
+    assertRejected(json, "tool_calls[0].exit_code", "must be an integer");
+    ((ObjectNode) json.withArray("tool_calls").get(0)).put("exit_code", 1.0);
+    assertRejected(json, "tool_calls[0].exit_code", "must be an integer");
+    ((ObjectNode) json.withArray("tool_calls").get(0)).put("exit_code", 4_294_967_297L);
+    assertRejected(json, "tool_calls[0].exit_code", "out of range for a 32-bit integer");
+  }
+
+  @Test
+  void fractionalOrOverflowingCountsAndDurationsAreRejected() throws Exception {
+    ObjectNode json = sandboxCommandJson();
+    json.put("latency_ms", 12.5);
+    assertRejected(json, "latency_ms", "must be an integer");
+    json.put("latency_ms", new java.math.BigInteger("9223372036854775808"));
+    assertRejected(json, "latency_ms", "out of range for a 64-bit integer: '9223372036854775808'");
+    json.put("latency_ms", 12);
+    json.put("gen_ai.usage.input_tokens", 1.5).put("gen_ai.usage.output_tokens", 1);
+    assertRejected(json, "gen_ai.usage.input_tokens", "must be an integer");
+    json.put("gen_ai.usage.input_tokens", 1).put("gen_ai.usage.output_tokens", -1);
+    assertRejected(json, "gen_ai.usage.output_tokens", "must be >= 0");
+    json.put("gen_ai.usage.output_tokens", 1);
+    ((ObjectNode) json.withArray("tool_calls").get(0)).put("duration_ms", 0.5);
+    assertRejected(json, "tool_calls[0].duration_ms", "must be an integer");
+    ((ObjectNode) json.withArray("tool_calls").get(0)).put("duration_ms", 1);
+    json.put("turn", 2_147_483_648L);
+    assertRejected(json, "turn", "out of range for a 32-bit integer");
   }
 
   @Test

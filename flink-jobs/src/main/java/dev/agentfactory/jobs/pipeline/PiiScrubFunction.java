@@ -10,6 +10,7 @@ import dev.agentfactory.jobs.pii.ScrubbedSpan;
 import dev.agentfactory.jobs.pii.Scrubber;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RichMapFunction;
 
@@ -62,7 +63,7 @@ public final class PiiScrubFunction extends RichMapFunction<Interaction, Interac
             (field, text) -> {
               ScrubResult result = scrubber.scrub(text, session);
               record(result, field, findings);
-              return result.text();
+              return notBlankIfRequired(field, text, result.text());
             });
     List<ToolCall> calls = scrubbed.toolCalls();
     List<ToolCall> newCalls = new ArrayList<>(calls.size());
@@ -89,6 +90,25 @@ public final class PiiScrubFunction extends RichMapFunction<Interaction, Interac
     // The findings replace whatever the producer sent: only the scrubber's are trustworthy.
     return (changed ? scrubbed.withToolCalls(newCalls) : scrubbed).withPiiSpans(findings);
   }
+
+  /**
+   * {@code REDACT} removes a span: a reference answer or feedback comment that was nothing but PII
+   * would become blank, which those fields must not be. The event's constructor would throw, fail
+   * the job and replay the event forever; a placeholder keeps it valid and says what happened.
+   */
+  private static String notBlankIfRequired(String field, String original, String scrubbed) {
+    if (scrubbed.isBlank() && !original.isBlank() && NOT_BLANK_FIELDS.contains(field)) {
+      return REDACTED;
+    }
+    return scrubbed;
+  }
+
+  /** The text fields {@link Interaction#withRewrittenText} rewrites that must not be blank. */
+  private static final Set<String> NOT_BLANK_FIELDS =
+      Set.of("reference.answer", "feedback.comment");
+
+  /** What stands for a required text that redaction emptied. */
+  static final String REDACTED = "<REDACTED>";
 
   /** Records the spans of one field's text: type, offsets and action, never the value. */
   private static void record(ScrubResult result, String field, List<PiiFinding> out) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfactory.connectors.event.Interaction;
+import dev.agentfactory.connectors.event.InteractionCodec;
 import dev.agentfactory.connectors.event.Message;
 import dev.agentfactory.connectors.flink.EmbeddedFlink;
 import dev.agentfactory.connectors.flink.FlinkRestClient;
@@ -90,6 +91,20 @@ class InteractionPipelineIT {
           rest.runJar(jarId, config.toArgs()).toCompletableFuture().get(60, TimeUnit.SECONDS);
       awaitTrue("job running", () -> "RUNNING".equals(state(rest, jobId)));
 
+      // Valid but for a created_at that Instant.parse accepts and toEpochMilli() overflows on:
+      // it must become a dead letter, not a failure that replays it forever and stops the
+      // valid events published after it.
+      String farFuture =
+          new String(
+                  new InteractionCodec()
+                      .toJson(
+                          Interaction.sandboxCommand(
+                              "acme", "sess-f", 0, "future", "1.0.0", "ls", "", 0, Duration.ZERO)),
+                  StandardCharsets.UTF_8)
+              .replaceFirst(
+                  "\"created_at\":\"[^\"]*\"", "\"created_at\":\"+300000000-01-01T00:00:00Z\"");
+      publishRaw(kafka, farFuture);
+
       List<Interaction> events =
           List.of(
               Interaction.builder()
@@ -124,7 +139,12 @@ class InteractionPipelineIT {
       String hugeEvent = "{\"schema_version\": 1, \"event_id\": \"" + "x".repeat(1_010_000) + "\"}";
       publishRaw(kafka, hugeEvent);
 
-      awaitTrue("3 committed rows", () -> CommittedParquet.rows(datasets.resolve("sft")) == 3);
+      // state() fails the wait at once if the job failed, instead of letting it time out
+      awaitTrue(
+          "3 committed rows",
+          () ->
+              "RUNNING".equals(state(rest, jobId))
+                  && CommittedParquet.rows(datasets.resolve("sft")) == 3);
 
       try (Connection db = DriverManager.getConnection("jdbc:duckdb:");
           Statement st = db.createStatement()) {
@@ -222,11 +242,18 @@ class InteractionPipelineIT {
           .isEqualTo(1);
       assertThat(helperSafety.at("/safety/secret_leaks").asLong()).isZero();
 
-      ConsumerRecord<byte[], byte[]> deadLetter = firstRecord(kafka, Topics.INTERACTIONS_DLQ);
+      List<ConsumerRecord<byte[], byte[]>> deadLetters = records(kafka, Topics.INTERACTIONS_DLQ, 3);
+      ConsumerRecord<byte[], byte[]> future = deadLetters.get(0);
+      assertThat(header(future, DeadLetters.FIELD_HEADER)).isEqualTo("created_at");
+      assertThat(header(future, DeadLetters.REASON_HEADER))
+          .startsWith("created_at: must be between")
+          .endsWith("but was +300000000-01-01T00:00:00Z");
+      assertThat(new String(future.value(), StandardCharsets.UTF_8)).isEqualTo(farFuture);
+      ConsumerRecord<byte[], byte[]> deadLetter = deadLetters.get(1);
       assertThat(header(deadLetter, DeadLetters.FIELD_HEADER)).isEqualTo("event_id");
       assertThat(header(deadLetter, DeadLetters.REASON_HEADER)).startsWith("event_id: not a UUID");
       assertThat(new String(deadLetter.value(), StandardCharsets.UTF_8)).contains("not-a-uuid");
-      ConsumerRecord<byte[], byte[]> huge = records(kafka, Topics.INTERACTIONS_DLQ, 2).get(1);
+      ConsumerRecord<byte[], byte[]> huge = deadLetters.get(2);
       assertThat(header(huge, DeadLetters.REASON_HEADER))
           .startsWith("event_id: not a UUID: 'xxx")
           .endsWith("(1010000 chars)");
@@ -295,10 +322,6 @@ class InteractionPipelineIT {
                   Topics.INTERACTIONS, "sess-bad", value.getBytes(StandardCharsets.UTF_8)))
           .get(30, TimeUnit.SECONDS);
     }
-  }
-
-  private static ConsumerRecord<byte[], byte[]> firstRecord(EmbeddedKafka kafka, String topic) {
-    return records(kafka, topic, 1).get(0);
   }
 
   /** At least the first {@code count} records of {@code topic}, read by a group of its own. */

@@ -45,4 +45,74 @@ class ParseInteractionFunctionTest {
               });
     }
   }
+
+  @Test
+  @SuppressWarnings("try")
+  void aTimestampBeyondEpochMillisIsDeadLetteredAndTheNextEventStillPasses() throws Exception {
+    Interaction good =
+        Interaction.sandboxCommand("t", "s", 0, "a", "1", "ls", "x", 0, Duration.ZERO);
+    byte[] goodBytes = new InteractionCodec().toJson(good);
+    byte[] farFuture =
+        new String(goodBytes, StandardCharsets.UTF_8)
+            .replaceFirst(
+                "\"created_at\":\"[^\"]*\"", "\"created_at\":\"+300000000-01-01T00:00:00Z\"")
+            .getBytes(StandardCharsets.UTF_8);
+
+    try (var harness =
+        ProcessFunctionTestHarnesses.forProcessFunction(new ParseInteractionFunction())) {
+      harness.processElement(new KafkaRecord("in", 0, 1, "s".getBytes(), farFuture), 1L);
+      harness.processElement(new KafkaRecord("in", 0, 2, "s".getBytes(), goodBytes), 2L);
+
+      assertThat(harness.extractOutputValues()).containsExactly(good);
+      assertThat(harness.getSideOutput(ParseInteractionFunction.DEAD_LETTERS))
+          .extracting(StreamRecord::getValue)
+          .singleElement()
+          .satisfies(
+              dead -> {
+                assertThat(dead.field()).isEqualTo("created_at");
+                assertThat(dead.reason())
+                    .startsWith("created_at: must be between")
+                    .endsWith("but was +300000000-01-01T00:00:00Z");
+                assertThat(dead.origin()).isEqualTo("in/0/1");
+                assertThat(dead.value()).isEqualTo(farFuture);
+              });
+    }
+  }
+
+  @Test
+  @SuppressWarnings("try")
+  void anyExceptionWhileParsingIsDeadLetteredWithItsClassAndMessage() throws Exception {
+    Interaction good =
+        Interaction.sandboxCommand("t", "s", 0, "a", "1", "ls", "x", 0, Duration.ZERO);
+    byte[] goodBytes = new InteractionCodec().toJson(good);
+    byte[] poison = "{\"poison\":true}".getBytes(StandardCharsets.UTF_8);
+    // stands in for a codec bug: some record makes it throw what it never should
+    ParseInteractionFunction function =
+        new ParseInteractionFunction(
+            value -> {
+              if (value[2] == 'p') {
+                throw new ArithmeticException("long overflow");
+              }
+              return new InteractionCodec().parse(value);
+            });
+
+    try (var harness = ProcessFunctionTestHarnesses.forProcessFunction(function)) {
+      harness.processElement(new KafkaRecord("in", 3, 40, "k".getBytes(), poison), 1L);
+      harness.processElement(new KafkaRecord("in", 3, 41, "s".getBytes(), goodBytes), 2L);
+
+      assertThat(harness.extractOutputValues()).containsExactly(good);
+      assertThat(harness.getSideOutput(ParseInteractionFunction.DEAD_LETTERS))
+          .extracting(StreamRecord::getValue)
+          .singleElement()
+          .satisfies(
+              dead -> {
+                assertThat(dead.field()).isEqualTo("$");
+                assertThat(dead.reason())
+                    .isEqualTo("$: cannot parse: java.lang.ArithmeticException: long overflow");
+                assertThat(dead.origin()).isEqualTo("in/3/40");
+                assertThat(dead.key()).isEqualTo("k".getBytes());
+                assertThat(dead.value()).isEqualTo(poison);
+              });
+    }
+  }
 }

@@ -7,9 +7,13 @@ import dev.agentfactory.connectors.event.Feedback;
 import dev.agentfactory.connectors.event.Interaction;
 import dev.agentfactory.connectors.event.Message;
 import dev.agentfactory.connectors.event.PiiFinding;
+import dev.agentfactory.connectors.event.Rating;
 import dev.agentfactory.connectors.event.Reference;
 import dev.agentfactory.connectors.event.ToolCall;
 import dev.agentfactory.connectors.event.ToolCallStatus;
+import dev.agentfactory.jobs.pii.EntityType;
+import dev.agentfactory.jobs.pii.ScrubAction;
+import dev.agentfactory.jobs.pii.ScrubPolicy;
 import java.util.List;
 import org.apache.flink.streaming.api.operators.StreamMap;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
@@ -92,6 +96,34 @@ class PiiScrubFunctionTest {
       assertThat(scrubbed.piiSpans())
           .extracting(PiiFinding::field)
           .containsExactly("feedback.rejected[0].content", "reference.answer");
+    }
+  }
+
+  @Test
+  @SuppressWarnings("try")
+  void aReferenceAnswerOrCommentThatRedactionEmptiesBecomesAPlaceholderNotAFailure()
+      throws Exception {
+    PiiScrubFunction redacting =
+        new PiiScrubFunction(
+            ScrubPolicy.defaults().with(EntityType.EMAIL_ADDRESS, ScrubAction.REDACT), new byte[0]);
+    Interaction event =
+        Interaction.builder()
+            .sessionId("s")
+            .tenant("t")
+            .agent("a", "1")
+            .message(Message.user("whose address?"))
+            .message(Message.assistant("alice@example.com"))
+            .feedback(Feedback.rated(Rating.UP).withComment("alice@example.com"))
+            .reference(Reference.groundTruth("alice@example.com", null))
+            .build();
+    try (var harness = new OneInputStreamOperatorTestHarness<>(new StreamMap<>(redacting))) {
+      harness.open();
+      harness.processElement(new StreamRecord<>(event, 1L));
+      Interaction scrubbed = harness.extractOutputValues().get(0);
+      assertThat(scrubbed.reference().orElseThrow().answer()).isEqualTo("<REDACTED>");
+      assertThat(scrubbed.feedback().orElseThrow().comment()).contains("<REDACTED>");
+      // a message may be empty: it stays what redaction left
+      assertThat(scrubbed.messages().get(1).content()).isEmpty();
     }
   }
 
