@@ -57,6 +57,12 @@ final class BufferedModelStream implements ModelStream {
 
   /** Sets the current source; a retry replaces the source of the failed attempt. */
   void upstream(Upstream upstream) {
+    if (ended()) {
+      // cancelled while this attempt's request was being made (connecting): its request must not
+      // go on to reach the model, the consumer is gone
+      upstream.cancel();
+      return;
+    }
     this.upstream = upstream;
     this.upstreamPaused = false;
     if (queue.size() >= HIGH_WATER) {
