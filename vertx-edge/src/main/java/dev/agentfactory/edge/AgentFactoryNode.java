@@ -200,7 +200,28 @@ public final class AgentFactoryNode implements AutoCloseable {
 
     InteractionRecorder recorder;
     if (data) {
-      publisher = InteractionPublisher.create(kafkaBootstrap);
+      publisher =
+          InteractionPublisher.create(
+              kafkaBootstrap, Topics.INTERACTIONS, config.publisher(), Map.of());
+      InteractionPublisher published = publisher;
+      metrics.gauge(
+          "af_events_buffered",
+          "Interaction events waiting for Kafka's acknowledgement on this node",
+          "topic",
+          Topics.INTERACTIONS,
+          published::bufferedEvents);
+      metrics.gauge(
+          "af_events_buffered_bytes",
+          "Bytes of the interaction events waiting for Kafka's acknowledgement on this node",
+          "topic",
+          Topics.INTERACTIONS,
+          published::bufferedBytes);
+      metrics.counter(
+          "af_event_publish_retries",
+          "Times an interaction event could not be handed to Kafka (away) and was tried again",
+          "topic",
+          Topics.INTERACTIONS,
+          published::retries);
       LiveEvalConsumer feed = new LiveEvalConsumer(kafkaBootstrap, Topics.EVAL_LIVE, evalBoard);
       evalFeed = feed.start();
       metrics.gauge(
@@ -238,7 +259,8 @@ public final class AgentFactoryNode implements AutoCloseable {
                 Duration.ofMillis(config.sessionResumeGraceMs()),
                 Duration.ofMillis(config.sessionIdlePauseMs()),
                 Duration.ofMillis(config.sessionIdleHibernateMs()),
-                Duration.ofMillis(config.sessionSlowClientMs())),
+                Duration.ofMillis(config.sessionSlowClientMs()),
+                config.sessionMaxUnackedEvents()),
             config.sessionsPerTenant(),
             metrics,
             agentRegistry,

@@ -4,6 +4,7 @@ import dev.agentfactory.cluster.ClusterConfig;
 import dev.agentfactory.cluster.ClusterOptions;
 import dev.agentfactory.cluster.InvalidClusterConfigException;
 import dev.agentfactory.connectors.flink.JudgeConfig;
+import dev.agentfactory.connectors.kafka.PublisherConfig;
 import dev.agentfactory.edge.model.SecretPolicy;
 import dev.agentfactory.edge.session.TurnCipher;
 import java.net.URI;
@@ -22,6 +23,7 @@ public record NodeConfig(
     int httpPort,
     Optional<String> kafkaBootstrapServers,
     int kafkaPort,
+    PublisherConfig publisher,
     Optional<String> flinkRestUrl,
     int flinkPort,
     Optional<Path> pipelineJar,
@@ -38,6 +40,7 @@ public record NodeConfig(
     int sessionIdlePauseMs,
     int sessionIdleHibernateMs,
     int sessionSlowClientMs,
+    int sessionMaxUnackedEvents,
     int sessionsPerTenant,
     Optional<String> sessionStoreUrl,
     Optional<String> sessionStoreKey,
@@ -97,6 +100,7 @@ public record NodeConfig(
         source.get(NodeOptions.HTTP_PORT),
         source.optional(NodeOptions.KAFKA_BOOTSTRAP),
         source.get(NodeOptions.KAFKA_PORT),
+        publisher(source),
         source.optional(NodeOptions.FLINK_REST_URL),
         source.get(NodeOptions.FLINK_PORT),
         source.optional(NodeOptions.PIPELINE_JAR).map(Path::of),
@@ -113,6 +117,7 @@ public record NodeConfig(
         source.get(NodeOptions.SESSION_IDLE_PAUSE_MS),
         source.get(NodeOptions.SESSION_IDLE_HIBERNATE_MS),
         source.get(NodeOptions.SESSION_SLOW_CLIENT_MS),
+        source.get(NodeOptions.SESSION_MAX_UNACKED_EVENTS),
         source.get(NodeOptions.SESSIONS_PER_TENANT),
         source.optional(NodeOptions.SESSION_STORE_URL),
         source.optional(NodeOptions.SESSION_STORE_KEY),
@@ -125,6 +130,19 @@ public record NodeConfig(
         source.get(NodeOptions.RATE_LIMIT_BURST),
         source.get(NodeOptions.DATA_ENABLED),
         source.get(NodeOptions.LOG_FORMAT));
+  }
+
+  /** The bounds of the node's interaction publisher. */
+  private static PublisherConfig publisher(ConfigSource source) {
+    int timeoutMs = source.get(NodeOptions.KAFKA_PUBLISH_TIMEOUT_MS);
+    if (timeoutMs < 1000) {
+      throw new ConfigException(
+          "kafka.publish.timeout.ms is " + timeoutMs + ": at least 1000 (the producer needs it)");
+    }
+    return new PublisherConfig(
+        source.get(NodeOptions.KAFKA_PUBLISH_BUFFER_EVENTS),
+        source.get(NodeOptions.KAFKA_PUBLISH_BUFFER_BYTES),
+        java.time.Duration.ofMillis(timeoutMs));
   }
 
   /** The pipeline's LLM judge: off unless {@code judge.endpoint} is set. */

@@ -51,6 +51,39 @@ public final class NodeOptions {
           9092,
           "Listener port of the embedded Kafka broker (0 picks a free port).");
 
+  public static final Option<Integer> KAFKA_PUBLISH_BUFFER_EVENTS =
+      Option.positiveInt(
+          "kafka.publish.buffer.events",
+          "AF_KAFKA_PUBLISH_BUFFER_EVENTS",
+          10000,
+          "Interaction events the node holds until Kafka acknowledges them; above 80% sessions"
+              + " refuse new work (recording_backlog), when full an event fails"
+              + " (event_not_recorded).");
+
+  public static final Option<Integer> KAFKA_PUBLISH_BUFFER_BYTES =
+      Option.positiveInt(
+          "kafka.publish.buffer.bytes",
+          "AF_KAFKA_PUBLISH_BUFFER_BYTES",
+          67108864,
+          "The same bound in bytes of encoded events.");
+
+  public static final Option<Integer> KAFKA_PUBLISH_TIMEOUT_MS =
+      Option.positiveInt(
+          "kafka.publish.timeout.ms",
+          "AF_KAFKA_PUBLISH_TIMEOUT_MS",
+          120000,
+          "How long an interaction event waits for Kafka to take it (retried while Kafka is"
+              + " away), and then to acknowledge it, before it fails (event_not_recorded). At"
+              + " least 1000.");
+
+  public static final Option<Integer> SESSION_MAX_UNACKED_EVENTS =
+      Option.positiveInt(
+          "session.max.unacked.events",
+          "AF_SESSION_MAX_UNACKED_EVENTS",
+          64,
+          "Interaction events of one session Kafka has not yet acknowledged beyond which the"
+              + " session refuses new commands, messages and feedback (recording_backlog).");
+
   public static final Option<String> FLINK_REST_URL =
       Option.string(
           "flink.rest.url",
@@ -331,6 +364,9 @@ public final class NodeOptions {
           DATA_ENABLED,
           KAFKA_BOOTSTRAP,
           KAFKA_PORT,
+          KAFKA_PUBLISH_BUFFER_EVENTS,
+          KAFKA_PUBLISH_BUFFER_BYTES,
+          KAFKA_PUBLISH_TIMEOUT_MS,
           FLINK_REST_URL,
           FLINK_PORT,
           PIPELINE_JAR,
@@ -354,6 +390,7 @@ public final class NodeOptions {
           SESSION_IDLE_PAUSE_MS,
           SESSION_IDLE_HIBERNATE_MS,
           SESSION_SLOW_CLIENT_MS,
+          SESSION_MAX_UNACKED_EVENTS,
           SESSIONS_PER_TENANT,
           SESSION_STORE_URL,
           SESSION_STORE_KEY,

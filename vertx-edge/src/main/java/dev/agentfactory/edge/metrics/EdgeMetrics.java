@@ -1,6 +1,7 @@
 package dev.agentfactory.edge.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -121,6 +122,15 @@ public final class EdgeMetrics implements AutoCloseable {
   public void gauge(
       String name, String description, String tagKey, String tagValue, Supplier<Number> value) {
     Gauge.builder(name, value).description(description).tag(tagKey, tagValue).register(registry);
+  }
+
+  /** Registers a counter read at scrape time from a monotonic count ({@code _total} is added). */
+  public void counter(
+      String name, String description, String tagKey, String tagValue, Supplier<Number> count) {
+    FunctionCounter.builder(name, count, c -> c.get().doubleValue())
+        .description(description)
+        .tag(tagKey, tagValue)
+        .register(registry);
   }
 
   /** The Prometheus text exposition of every metric. */

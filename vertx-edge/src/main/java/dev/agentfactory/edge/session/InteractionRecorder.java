@@ -15,4 +15,13 @@ public interface InteractionRecorder {
   default Future<Void> recordTurn(String turnId, SessionRecord record) {
     return record(record);
   }
+
+  /**
+   * Whether the data plane is behind: so many events wait for it that sessions should refuse new
+   * work ({@code recording_backlog}) rather than produce events it may have to refuse. From any
+   * thread.
+   */
+  default boolean backlogged() {
+    return false;
+  }
 }

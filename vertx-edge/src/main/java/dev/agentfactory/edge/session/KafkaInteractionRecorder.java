@@ -17,7 +17,9 @@ import java.util.stream.Collectors;
 
 /**
  * Publishes each finished command as an interaction event to Kafka. The publisher never blocks the
- * caller: it queues, and the returned future completes when Kafka has acknowledged.
+ * caller: it buffers (and retries while Kafka is away), and the returned future completes when
+ * Kafka has acknowledged, or fails with a {@link
+ * dev.agentfactory.connectors.kafka.PublishException} naming why not.
  */
 public final class KafkaInteractionRecorder implements InteractionRecorder {
 
@@ -50,6 +52,12 @@ public final class KafkaInteractionRecorder implements InteractionRecorder {
       return Future.failedFuture(e);
     }
     return Future.fromCompletionStage(publisher.publish(event), vertx.getOrCreateContext());
+  }
+
+  /** The publisher's buffer is over its high-water mark: Kafka is slow or away. */
+  @Override
+  public boolean backlogged() {
+    return publisher.backlogged();
   }
 
   /** The interaction event {@code record} becomes. */

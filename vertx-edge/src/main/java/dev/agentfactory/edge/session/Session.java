@@ -59,6 +59,9 @@ final class Session {
   /** Commands a client may queue behind the running one before it is told to wait. */
   static final int MAX_PENDING = 16;
 
+  /** The error code of work refused while the session's events wait for Kafka. */
+  static final String RECORDING_BACKLOG = "recording_backlog";
+
   /** How much of a command's output goes into its interaction event. */
   static final int MAX_RECORDED_CHARS = 64 * 1024;
 
@@ -112,6 +115,10 @@ final class Session {
 
   private int turn;
   private int pending;
+
+  /** Interaction events this session handed to the recorder that Kafka has not yet answered. */
+  private int unacked;
+
   private boolean closed;
   private LeasedSandbox leased;
 
@@ -491,6 +498,11 @@ final class Session {
                     feedback.id()));
             return;
           }
+          String backlog = recordingBacklog();
+          if (backlog != null) {
+            result.fail(new FrameException(RECORDING_BACKLOG, backlog, null, feedback.id()));
+            return;
+          }
           pending++;
           tail =
               tail.transform(
@@ -507,7 +519,25 @@ final class Session {
     return result.future();
   }
 
-  /** Queues work behind whatever runs now. */
+  /**
+   * Why new work must wait for the data plane, or null: this session already has {@link
+   * SessionSettings#maxUnackedEvents()} events Kafka has not acknowledged, or the node's publisher
+   * is backlogged. Back-pressure instead of more events the publisher might have to refuse.
+   */
+  private String recordingBacklog() {
+    if (unacked >= settings.maxUnackedEvents()) {
+      return unacked
+          + " interaction events of this session are not yet acknowledged by Kafka (it is slow or"
+          + " away); send the request again later";
+    }
+    if (recorder.backlogged()) {
+      return "this node's interaction events wait for Kafka (it is slow or away); send the request"
+          + " again later";
+    }
+    return null;
+  }
+
+  /** Queues work behind whatever runs now, unless the queue or the data plane is full. */
   private void enqueue(String requestId, Supplier<Future<Void>> job) {
     if (pending >= MAX_PENDING) {
       send(
@@ -517,6 +547,11 @@ final class Session {
               MAX_PENDING + " commands are already queued; wait for exec.exit frames",
               null,
               false));
+      return;
+    }
+    String backlog = recordingBacklog();
+    if (backlog != null) {
+      send(new ServerFrame.Error(requestId, RECORDING_BACKLOG, backlog, null, false));
       return;
     }
     pending++;
@@ -945,6 +980,7 @@ final class Session {
     Promise<SessionRecord> recorded = Promise.promise();
     recordedTurns.remove(requestId); // a reused id names the newest turn
     recordedTurns.put(requestId, recorded.future());
+    unacked++;
     recorder
         .recordTurn(requestId, record)
         .andThen(
@@ -959,6 +995,7 @@ final class Session {
             ar ->
                 onContext(
                     () -> {
+                      unacked--;
                       metrics.eventPublished(ar.succeeded());
                       if (ar.failed()) {
                         log(Level.WARN)

@@ -28,6 +28,11 @@ public final class TurnStoreRecorder implements InteractionRecorder {
   }
 
   @Override
+  public boolean backlogged() {
+    return delegate.backlogged();
+  }
+
+  @Override
   public Future<Void> recordTurn(String turnId, SessionRecord record) {
     return delegate
         .recordTurn(turnId, record)

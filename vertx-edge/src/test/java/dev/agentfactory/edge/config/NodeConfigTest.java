@@ -40,6 +40,36 @@ class NodeConfigTest {
   }
 
   @Test
+  void theInteractionPublishersBoundsComeFromTheirOptions() {
+    ConfigSource source =
+        new ConfigSource(
+            Map.of("kafka.publish.buffer.events", "50"),
+            Map.of("AF_KAFKA_PUBLISH_TIMEOUT_MS", "5000", "AF_SESSION_MAX_UNACKED_EVENTS", "4"),
+            Map.of("af.kafka.publish.buffer.bytes", "1048576"));
+
+    NodeConfig config = NodeConfig.from(source);
+
+    assertThat(config.publisher().maxBufferedEvents()).isEqualTo(50);
+    assertThat(config.publisher().maxBufferedBytes()).isEqualTo(1_048_576);
+    assertThat(config.publisher().deliveryTimeout()).hasMillis(5000);
+    assertThat(config.sessionMaxUnackedEvents()).isEqualTo(4);
+    NodeConfig defaults = NodeConfig.from(new ConfigSource(Map.of(), Map.of(), Map.of()));
+    assertThat(defaults.publisher())
+        .isEqualTo(dev.agentfactory.connectors.kafka.PublisherConfig.defaults());
+    assertThat(defaults.sessionMaxUnackedEvents()).isEqualTo(64);
+  }
+
+  @Test
+  void aPublishTimeoutTooShortForTheProducerNamesTheOption() {
+    ConfigSource source =
+        new ConfigSource(Map.of(), Map.of("AF_KAFKA_PUBLISH_TIMEOUT_MS", "999"), Map.of());
+
+    assertThatThrownBy(() -> NodeConfig.from(source))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("kafka.publish.timeout.ms");
+  }
+
+  @Test
   void badValuesNameTheOptionAndWhereTheValueCameFrom() {
     ConfigSource source = new ConfigSource(Map.of(), Map.of("AF_HTTP_PORT", "eighty"), Map.of());
 
