@@ -31,9 +31,10 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
  * quality filter (drops counted per reason, see {@code docs/quality.md}) → rule labels → LLM judge
  * (async I/O, off by default, see {@code docs/labeling.md}) → one row operator and Parquet sink per
  * dataset kind ({@link DatasetSinks}: sft, preference, unpaired, rft, eval), exactly once (files
- * are committed on checkpoints). The labelled turns, together with a safety scan of the raw events,
- * also feed the online evaluation: sliding windows per agent version whose metrics go to the eval
- * topic, at least once ({@code docs/evaluation.md}).
+ * are committed on checkpoints). The online evaluation (sliding windows per agent version whose
+ * metrics go to the eval topic, at least once; {@code docs/evaluation.md}) is fed by three paths
+ * that never wait for one another: every scrubbed turn, rule-labelled, before deduplication and the
+ * judge; the judge's verdicts, as samples of their own; and a safety scan of the raw events.
  *
  * <p>Submit the shaded job jar to any Flink cluster, e.g. through REST:
  *
@@ -110,12 +111,14 @@ public final class InteractionPipelineJob {
     // uid "pii-scrub" replaces "email-mask": both are stateless, so a savepoint taken before the
     // change has no state for either and restores into this graph.
     PiiScrubFunction scrub = PiiScrubFunction.masking();
-    SingleOutputStreamOperator<Interaction> filtered =
+    SingleOutputStreamOperator<Interaction> scrubbed =
         parsed
             .map(scrub)
             .returns(TypeInformation.of(Interaction.class))
             .uid("pii-scrub")
-            .name("pii-scrub")
+            .name("pii-scrub");
+    SingleOutputStreamOperator<Interaction> filtered =
+        scrubbed
             // After the scrub, so dropped turns carry no PII and hashes do not depend on it; keyed
             // by tenant and agent so deduplication never crosses tenants. Drops are counted per
             // reason; the DROPPED side output is not sent to the dead-letter topic, whose contract
@@ -154,12 +157,23 @@ public final class InteractionPipelineJob {
         filtered.getSideOutput(QualityFilterFunction.EVAL_TWIN_WITHDRAWALS),
         scrub.policy().version());
 
+    // The evaluation counts every scrubbed turn, before the quality filter: deduplication is
+    // scoped to tenant and agent, so a new version's turn that repeats an old version's would be
+    // missing from the new version's metrics; and before the judge, whose async queue holds a
+    // sampled turn up to its timeout. The judge's verdicts follow as samples of their own. uid
+    // "eval-sample" is the stateless operator that used to map the judged stream.
     DataStream<EvalSample> turns =
-        judged
-            .map(EvalSample::ofTurn)
+        scrubbed
+            .map(new TurnSampleFunction())
             .returns(TypeInformation.of(EvalSample.class))
             .uid("eval-sample")
             .name("eval-sample");
+    DataStream<EvalSample> verdicts =
+        judged
+            .flatMap(new JudgeSampleFunction())
+            .returns(TypeInformation.of(EvalSample.class))
+            .uid("eval-judge-sample")
+            .name("eval-judge-sample");
     DataStream<EvalSample> safety =
         parsed
             .map(new SafetyScanFunction())
@@ -169,7 +183,7 @@ public final class InteractionPipelineJob {
     // Processing time: the metrics describe what the pipeline saw in the last window, refreshed
     // every slide, whatever the events' own timestamps (no watermarks to wait for).
     turns
-        .union(safety)
+        .union(verdicts, safety)
         .keyBy(EvalSample::key)
         .window(
             SlidingProcessingTimeWindows.of(
