@@ -6,11 +6,14 @@ import dev.agentfactory.connectors.event.ToolCallStatus;
 import dev.agentfactory.jobs.label.JudgeVerdict;
 import dev.agentfactory.jobs.label.LabeledInteraction;
 import dev.agentfactory.jobs.label.RuleLabeler;
+import java.util.Optional;
 
 /**
- * What one interaction contributes to the live evaluation of its agent version. A labelled turn
- * contributes its outcome, latency, tokens and judge score ({@link #ofTurn}); the safety scan of
- * the raw event contributes its PII and secret findings ({@link #ofSafety}) with {@code turns = 0}.
+ * What one interaction contributes to the live evaluation of its agent version. Three independent
+ * contributions, each from its own path through the pipeline, so none waits for another: a
+ * rule-labelled turn contributes its outcome, tool calls, latency and tokens ({@link #ofTurn}); the
+ * judge's verdict on it, later, its score or degradation ({@link #ofJudge}, {@code turns = 0}); the
+ * safety scan of the raw event its PII and secret findings ({@link #ofSafety}, {@code turns = 0}).
  */
 public record EvalSample(
     String tenant,
@@ -35,6 +38,11 @@ public record EvalSample(
     return tenant + '\u0000' + agentName + '\u0000' + agentVersion;
   }
 
+  /**
+   * The turn's outcome (its {@link RuleLabeler#TASK_SUCCESS} label), tool calls, latency and
+   * tokens. Judge labels and scores are not part of it, whether or not {@code labeled} carries
+   * them: they come as {@link #ofJudge} samples of their own.
+   */
   public static EvalSample ofTurn(LabeledInteraction labeled) {
     Interaction e = labeled.event();
     if (e.isAmendment()) {
@@ -46,12 +54,6 @@ public record EvalSample(
     for (ToolCall c : e.toolCalls()) {
       if (c.status() != ToolCallStatus.OK || (c.exitCode() != null && c.exitCode() != 0)) {
         toolErrors++;
-      }
-    }
-    int degraded = 0;
-    for (var label : labeled.labels()) {
-      if (label.degraded()) {
-        degraded++;
       }
     }
     return new EvalSample(
@@ -68,9 +70,49 @@ public record EvalSample(
         e.usage().map(u -> u.outputTokens()).orElse(0L),
         0,
         0,
-        labeled.score(JudgeVerdict.SCORE),
-        degraded,
+        Double.NaN,
+        0,
         e.createdAt().toEpochMilli());
+  }
+
+  /**
+   * The judge's contribution for a judged turn: its {@link JudgeVerdict#SCORE} and how many of its
+   * judge labels are degraded, with {@code turns = 0}; empty for a turn the judge did not look at
+   * (judge off, not sampled) and for an amendment (its turn was judged on its own).
+   */
+  public static Optional<EvalSample> ofJudge(LabeledInteraction labeled) {
+    Interaction e = labeled.event();
+    if (e.isAmendment()) {
+      return Optional.empty();
+    }
+    double score = labeled.score(JudgeVerdict.SCORE);
+    int degraded = 0;
+    for (var label : labeled.labels()) {
+      if (label.degraded()) {
+        degraded++;
+      }
+    }
+    if (Double.isNaN(score) && degraded == 0) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        new EvalSample(
+            e.tenant(),
+            e.agentName(),
+            e.agentVersion(),
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            score,
+            degraded,
+            e.createdAt().toEpochMilli()));
   }
 
   public static EvalSample ofSafety(Interaction e, int piiInOutput, int secretLeaks) {

@@ -39,7 +39,9 @@ class EvalAccumulatorTest {
               i % 10 == 0
                   ? List.of(new Score(JudgeVerdict.SCORE, 0.5, "judge", "m", "r", false))
                   : List.of());
-      (i % 2 == 0 ? a : b).add(EvalSample.ofTurn(labeled));
+      EvalAccumulator acc = i % 2 == 0 ? a : b;
+      acc.add(EvalSample.ofTurn(labeled));
+      EvalSample.ofJudge(labeled).ifPresent(acc::add);
     }
     Interaction cmd =
         Interaction.sandboxCommand("acme", "s", 0, "helper", "2.0.0", "x", "y", 2, Duration.ZERO);

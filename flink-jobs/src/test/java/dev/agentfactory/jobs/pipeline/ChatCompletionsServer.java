@@ -6,8 +6,10 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -15,7 +17,8 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * A local HTTP server speaking the OpenAI chat completions protocol ({@code POST
  * /v1/chat/completions}). It stands in for a hosted LLM judge in tests: it answers with a fixed
- * rating (or garbage, or late) and counts the calls, so tests can see the cache and the timeouts.
+ * rating (or garbage, or late, or only when released) and counts the calls, so tests can see the
+ * cache and the timeouts, and what the pipeline does while a call is in flight.
  */
 final class ChatCompletionsServer implements AutoCloseable {
 
@@ -26,6 +29,7 @@ final class ChatCompletionsServer implements AutoCloseable {
   private final AtomicLong delayMs = new AtomicLong();
   private final AtomicReference<String> lastAuthorization = new AtomicReference<>();
   private final AtomicReference<String> lastBody = new AtomicReference<>();
+  private final AtomicReference<CountDownLatch> gate = new AtomicReference<>();
 
   ChatCompletionsServer() throws IOException {
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
@@ -37,6 +41,15 @@ final class ChatCompletionsServer implements AutoCloseable {
           lastAuthorization.set(exchange.getRequestHeaders().getFirst("authorization"));
           lastBody.set(
               new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+          CountDownLatch held = gate.get();
+          if (held != null) {
+            try {
+              // Bounded, so a test that forgets to release cannot hang the server's threads.
+              held.await(5, TimeUnit.MINUTES);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
           long delay = delayMs.get();
           if (delay > 0) {
             try {
@@ -81,6 +94,19 @@ final class ChatCompletionsServer implements AutoCloseable {
 
   void delay(long ms) {
     delayMs.set(ms);
+  }
+
+  /** From now on, answers only after {@link #release()}. */
+  void hold() {
+    gate.set(new CountDownLatch(1));
+  }
+
+  /** Answers the calls held since {@link #hold()}, and the next ones at once. */
+  void release() {
+    CountDownLatch held = gate.getAndSet(null);
+    if (held != null) {
+      held.countDown();
+    }
   }
 
   String lastAuthorization() {
