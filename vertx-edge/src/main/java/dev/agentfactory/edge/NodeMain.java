@@ -57,7 +57,9 @@ public final class NodeMain {
             new Thread(() -> stop(node, phase, starter, startEnded, stopped), "node-shutdown"));
     try {
       node.startUp();
-      phase.compareAndSet(Phase.STARTING, Phase.UP);
+      if (!phase.compareAndSet(Phase.STARTING, Phase.UP)) {
+        return; // a signal came as start-up ended: the shutdown hook is closing the node
+      }
     } catch (RuntimeException e) {
       if (!phase.compareAndSet(Phase.STARTING, Phase.FAILED)) {
         return; // closed by a signal during start-up: the shutdown hook reports it
