@@ -65,6 +65,9 @@ public final class BenchMain {
       int status = 0;
       try {
         PLAIN_GROUPS.get(args[0]).run(Arrays.copyOfRange(args, 1, args.length));
+      } catch (BenchArgs.UsageException e) {
+        System.err.println("bench " + args[0] + ": " + e.getMessage());
+        status = 2;
       } catch (Throwable e) {
         System.err.println("bench group '" + args[0] + "' failed:");
         e.printStackTrace();

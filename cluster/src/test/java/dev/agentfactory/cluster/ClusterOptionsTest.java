@@ -45,6 +45,14 @@ class ClusterOptionsTest {
   }
 
   @Test
+  void blankVariablesCountAsUnsetAsInTheNodeOptions() {
+    assertThat(
+            ClusterOptions.fromEnvironment(
+                Map.of("AF_CLUSTER_PORT", "", "AF_CLUSTER_MEMBERS", " ", "AF_CLUSTER_NAME", "")))
+        .isEqualTo(ClusterConfig.defaults());
+  }
+
+  @Test
   void unparsableValuesNameTheVariable() {
     assertThatThrownBy(() -> ClusterOptions.fromEnvironment(Map.of("AF_CLUSTER_PORT", "http")))
         .isInstanceOf(InvalidClusterConfigException.class)

@@ -48,6 +48,7 @@ import dev.agentfactory.edge.session.TurnStoreRecorder;
 import dev.agentfactory.sandbox.PoolStats;
 import dev.agentfactory.sandbox.SandboxPool;
 import dev.agentfactory.sandbox.driver.Isolation;
+import dev.agentfactory.sandbox.local.DirLock;
 import dev.agentfactory.sandbox.local.LocalSandboxPool;
 import dev.agentfactory.sandbox.local.SandboxConfig;
 import dev.agentfactory.sandbox.template.TemplateCatalog;
@@ -126,6 +127,7 @@ public final class AgentFactoryNode implements AutoCloseable {
   private String kafkaBootstrap;
   private URI flinkRestUrl;
   private volatile boolean closed;
+  private volatile DirLock dataDirLock;
 
   private AgentFactoryNode(NodeConfig config) {
     this.config = config;
@@ -150,23 +152,44 @@ public final class AgentFactoryNode implements AutoCloseable {
    * failure, whatever had started is stopped again and the cause is thrown.
    */
   public static AgentFactoryNode start(NodeConfig config) {
-    AgentFactoryNode node = new AgentFactoryNode(config);
+    AgentFactoryNode node = create(config);
+    node.startUp();
+    return node;
+  }
+
+  /**
+   * A node that has started nothing yet, so that {@link #close()} can be wired (to a shutdown hook)
+   * before {@link #startUp()} begins.
+   */
+  public static AgentFactoryNode create(NodeConfig config) {
+    return new AgentFactoryNode(config);
+  }
+
+  /**
+   * Starts every component, as {@link #start(NodeConfig)} does. {@link #close()} may run on another
+   * thread meanwhile (SIGTERM during start-up): it stops what is up, each component that comes up
+   * later is stopped as it arrives, and this method then fails.
+   */
+  public void startUp() {
     try {
-      node.startComponents();
-      return node;
+      startComponents();
     } catch (RuntimeException | Error e) {
-      node.close();
+      close();
       throw e;
     }
   }
 
+  /** Whether {@link #close()} has been called. */
+  public boolean isClosed() {
+    return closed;
+  }
+
   private void startComponents() {
-    try {
-      Files.createDirectories(config.dataDir());
-    } catch (Exception e) {
-      throw new IllegalStateException("cannot create data dir " + config.dataDir(), e);
-    }
+    // First: a second node on this data dir must fail before it opens the stores (H2 refuses
+    // with a stack trace) or empties the sandbox work dir under the first one
+    adopt(DirLock.acquire(config.dataDir(), "data dir"), lock -> dataDirLock = lock);
     startHttp();
+    requireOpen();
 
     // Kafka, Hazelcast, the sandbox pool and Flink do not depend on each other: start them
     // side by side, then wire what needs two of them.
@@ -200,10 +223,11 @@ public final class AgentFactoryNode implements AutoCloseable {
 
     InteractionRecorder recorder;
     if (data) {
-      publisher =
-          InteractionPublisher.create(
-              kafkaBootstrap, Topics.INTERACTIONS, config.publisher(), Map.of());
-      InteractionPublisher published = publisher;
+      InteractionPublisher published =
+          adopt(
+              InteractionPublisher.create(
+                  kafkaBootstrap, Topics.INTERACTIONS, config.publisher(), Map.of()),
+              p -> publisher = p);
       metrics.gauge(
           "af_events_buffered",
           "Interaction events waiting for Kafka's acknowledgement on this node",
@@ -223,7 +247,7 @@ public final class AgentFactoryNode implements AutoCloseable {
           Topics.INTERACTIONS,
           published::retries);
       LiveEvalConsumer feed = new LiveEvalConsumer(kafkaBootstrap, Topics.EVAL_LIVE, evalBoard);
-      evalFeed = feed.start();
+      adopt(feed.start(), f -> evalFeed = f);
       metrics.gauge(
           "af_eval_live_feed_failures",
           "Times the live evaluation feed failed and started over",
@@ -284,6 +308,31 @@ public final class AgentFactoryNode implements AutoCloseable {
     health.report(NodeHealth.EDGE, ComponentStatus.up(Map.of("url", httpUrl())));
     vertx.setPeriodic(1, 1000, id -> probe(clusterUp.join(), poolUp.join()));
     awaitHealthy();
+  }
+
+  /**
+   * Publishes a component that has just started, for {@link #close()} to stop; if close() already
+   * ran (a shutdown during start-up) it would never see it, so it is stopped here instead.
+   */
+  private <T extends AutoCloseable> T adopt(T component, Consumer<T> field) {
+    synchronized (this) {
+      if (!closed) {
+        field.accept(component);
+        return component;
+      }
+    }
+    try {
+      component.close();
+    } catch (Exception e) {
+      LOG.warn("closing {} failed", component.getClass().getSimpleName(), e);
+    }
+    throw new IllegalStateException("the node was closed during start-up");
+  }
+
+  private void requireOpen() {
+    if (closed) {
+      throw new IllegalStateException("the node was closed during start-up");
+    }
   }
 
   private static <T> CompletableFuture<T> async(
@@ -545,8 +594,9 @@ public final class AgentFactoryNode implements AutoCloseable {
       return external.get();
     }
     EmbeddedKafka kafka =
-        EmbeddedKafka.start(config.dataDir().resolve("kafka"), config.kafkaPort());
-    this.kafka = kafka;
+        adopt(
+            EmbeddedKafka.start(config.dataDir().resolve("kafka"), config.kafkaPort()),
+            k -> this.kafka = k);
     kafka.createTopics(Topics.INTERACTIONS, Topics.INTERACTIONS_DLQ, Topics.EVAL_LIVE);
     health.report(
         NodeHealth.KAFKA,
@@ -556,9 +606,7 @@ public final class AgentFactoryNode implements AutoCloseable {
   }
 
   private ClusterNode startCluster() {
-    ClusterNode node = ClusterNode.start(config.cluster());
-    this.cluster = node;
-    return node;
+    return adopt(ClusterNode.start(config.cluster()), c -> this.cluster = c);
   }
 
   private SandboxPool startPool() {
@@ -566,9 +614,7 @@ public final class AgentFactoryNode implements AutoCloseable {
         SandboxConfig.defaults(sandboxesDir())
             .withIsolation(Isolation.fromId(config.sandboxIsolation()))
             .withWarmTarget("shell", config.sandboxPoolSize());
-    SandboxPool pool = new LocalSandboxPool(sandboxConfig, templates);
-    this.pool = pool;
-    return pool;
+    return adopt(new LocalSandboxPool(sandboxConfig, templates), p -> this.pool = p);
   }
 
   /**
@@ -607,8 +653,9 @@ public final class AgentFactoryNode implements AutoCloseable {
       return URI.create(external.get());
     }
     EmbeddedFlink flink =
-        EmbeddedFlink.start(config.dataDir().resolve("flink"), config.flinkPort(), Map.of());
-    this.flink = flink;
+        adopt(
+            EmbeddedFlink.start(config.dataDir().resolve("flink"), config.flinkPort(), Map.of()),
+            f -> this.flink = f);
     return flink.restUrl();
   }
 
@@ -773,6 +820,7 @@ public final class AgentFactoryNode implements AutoCloseable {
   private void awaitHealthy() {
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
     while (!health.allUp()) {
+      requireOpen();
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException("node not healthy after 2 minutes: " + health.snapshot());
       }
@@ -906,6 +954,9 @@ public final class AgentFactoryNode implements AutoCloseable {
     }
     await("closing vert.x", vertx.close().toCompletionStage().toCompletableFuture());
     metrics.close();
+    if (dataDirLock != null) {
+      dataDirLock.close();
+    }
   }
 
   private static void await(String what, CompletableFuture<?> future) {

@@ -3,7 +3,12 @@ package dev.agentfactory.edge;
 import dev.agentfactory.edge.config.ConfigException;
 import dev.agentfactory.edge.config.ConfigSource;
 import dev.agentfactory.edge.config.NodeConfig;
+import dev.agentfactory.sandbox.local.DirLock;
+import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.logging.log4j.core.config.Configurator;
 
 /**
@@ -40,39 +45,37 @@ public final class NodeMain {
     }
     applyLogFormat(config.logFormat());
     long started = System.nanoTime();
-    AgentFactoryNode node;
-    try {
-      node = AgentFactoryNode.start(config);
-    } catch (RuntimeException e) {
-      System.err.println("agent-factory: the node did not start: " + e.getMessage());
-      e.printStackTrace();
-      System.exit(1);
-      return;
-    }
+    // The hook is in place before anything starts: a SIGTERM during start-up still closes what
+    // has come up (sandboxes, Hazelcast membership, Kafka, Flink) instead of leaving it behind
+    AgentFactoryNode node = AgentFactoryNode.create(config);
+    AtomicReference<Phase> phase = new AtomicReference<>(Phase.STARTING);
+    CountDownLatch startEnded = new CountDownLatch(1);
     CountDownLatch stopped = new CountDownLatch(1);
+    Thread starter = Thread.currentThread();
     Runtime.getRuntime()
         .addShutdownHook(
-            new Thread(
-                () -> {
-                  System.out.println(
-                      "agent-factory: draining (sessions finish, at most "
-                          + config.cluster().pool().drainTimeout().toSeconds()
-                          + " s) ...");
-                  var drained = node.drain();
-                  System.out.println(
-                      "agent-factory: "
-                          + (drained.drained()
-                              ? "drained"
-                              : drained.activeLeases()
-                                  + " sessions and "
-                                  + drained.lentSandboxes()
-                                  + " lent sandboxes still open; closing them")
-                          + "; stopping ...");
-                  node.close();
-                  System.out.println("agent-factory: stopped");
-                  stopped.countDown();
-                },
-                "node-shutdown"));
+            new Thread(() -> stop(node, phase, starter, startEnded, stopped), "node-shutdown"));
+    try {
+      node.startUp();
+      if (!phase.compareAndSet(Phase.STARTING, Phase.UP)) {
+        return; // a signal came as start-up ended: the shutdown hook is closing the node
+      }
+    } catch (RuntimeException e) {
+      if (!phase.compareAndSet(Phase.STARTING, Phase.FAILED)) {
+        return; // closed by a signal during start-up: the shutdown hook reports it
+      }
+      Optional<DirLock.InUseException> inUse = inUse(e);
+      if (inUse.isPresent()) {
+        System.err.println("agent-factory: the node did not start: " + inUse.get().getMessage());
+      } else {
+        System.err.println("agent-factory: the node did not start: " + e.getMessage());
+        e.printStackTrace();
+      }
+      System.exit(1);
+      return;
+    } finally {
+      startEnded.countDown();
+    }
     long ms = (System.nanoTime() - started) / 1_000_000;
     System.out.printf(
         """
@@ -94,5 +97,70 @@ public final class NodeMain {
         config.datasetsDir(),
         config.dataDir());
     stopped.await();
+  }
+
+  /** Where start-up stands, for the shutdown hook and the main thread to agree who reports. */
+  enum Phase {
+    STARTING,
+    UP,
+    FAILED,
+    STOPPING
+  }
+
+  private static final Duration STOP_WAIT = Duration.ofMinutes(2);
+
+  private static void stop(
+      AgentFactoryNode node,
+      AtomicReference<Phase> phase,
+      Thread starter,
+      CountDownLatch startEnded,
+      CountDownLatch stopped) {
+    Phase was = phase.getAndSet(Phase.STOPPING);
+    if (was == Phase.FAILED) {
+      return; // start-up failed and stopped what it had started; main has said why
+    }
+    if (was == Phase.UP) {
+      Duration drainTimeout = node.config().cluster().pool().drainTimeout();
+      System.out.println(
+          "agent-factory: draining (sessions finish, at most "
+              + drainTimeout.toSeconds()
+              + " s) ...");
+      var drained = node.drain();
+      System.out.println(
+          "agent-factory: "
+              + (drained.drained()
+                  ? "drained"
+                  : drained.activeLeases()
+                      + " sessions and "
+                      + drained.lentSandboxes()
+                      + " lent sandboxes still open; closing them")
+              + "; stopping ...");
+      node.close();
+    } else {
+      System.out.println("agent-factory: stopping during start-up ...");
+      node.close();
+      // Start-up may be waiting on something external (a Flink that does not answer): the
+      // interrupt ends that wait; components still starting stop themselves as they come up
+      starter.interrupt();
+      try {
+        if (!startEnded.await(STOP_WAIT.toSeconds(), TimeUnit.SECONDS)) {
+          System.out.println("agent-factory: start-up still running after " + STOP_WAIT);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    System.out.println("agent-factory: stopped");
+    stopped.countDown();
+  }
+
+  /** The directory lock refusal among {@code e}'s causes: one line says it all. */
+  static Optional<DirLock.InUseException> inUse(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof DirLock.InUseException inUse) {
+        return Optional.of(inUse);
+      }
+    }
+    return Optional.empty();
   }
 }

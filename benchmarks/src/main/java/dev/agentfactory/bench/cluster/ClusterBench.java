@@ -2,6 +2,7 @@ package dev.agentfactory.bench.cluster;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.agentfactory.bench.BenchArgs;
 import dev.agentfactory.cluster.ClusterConfig;
 import dev.agentfactory.cluster.ClusterNode;
 import dev.agentfactory.cluster.lease.Lease;
@@ -17,6 +18,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -66,19 +68,20 @@ public final class ClusterBench {
 
   private ClusterBench() {}
 
-  public static void main(String[] args) throws Exception {
-    int seconds = 10;
-    int rate = 1000;
-    for (int i = 0; i < args.length; i++) {
-      if (args[i].equals("--seconds") && i + 1 < args.length) {
-        seconds = Integer.parseInt(args[++i]);
-      } else if (args[i].equals("--rate") && i + 1 < args.length) {
-        rate = Integer.parseInt(args[++i]);
-        if (rate < 1 || rate > 100_000) {
-          throw new IllegalArgumentException("--rate must be 1..100000 leases/s, was " + rate);
-        }
-      }
+  /** Command-line options: {@code --seconds N} (or {@code =N}) and {@code --rate N}. */
+  record Options(int seconds, int rate) {
+
+    static Options parse(String[] args) {
+      BenchArgs a = BenchArgs.parse(args, Set.of("--seconds", "--rate"));
+      return new Options(
+          a.intValue("--seconds", 10, 1, 3600), a.intValue("--rate", 1000, 1, 100_000));
     }
+  }
+
+  public static void main(String[] args) throws Exception {
+    Options options = Options.parse(args);
+    int seconds = options.seconds();
+    int rate = options.rate();
     List<Integer> ports = freePorts(3);
     List<ClusterNode> members = new ArrayList<>();
     try {

@@ -2,6 +2,7 @@ package dev.agentfactory.bench.pipeline;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.agentfactory.bench.BenchArgs;
 import dev.agentfactory.connectors.event.Interaction;
 import dev.agentfactory.connectors.flink.EmbeddedFlink;
 import dev.agentfactory.connectors.flink.FlinkRestClient;
@@ -76,11 +77,32 @@ public final class PipelineBench {
 
   private PipelineBench() {}
 
+  /** A positional argument that must be a positive integer. */
+  static int positive(String value, String name) {
+    try {
+      int n = Integer.parseInt(value.strip());
+      if (n > 0) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // reported below, with the name
+    }
+    throw new BenchArgs.UsageException(name + " must be a positive integer, was '" + value + "'");
+  }
+
   public static void main(String[] args) throws Exception {
+    if (args.length > 2) {
+      throw new BenchArgs.UsageException(
+          "usage: bench pipeline [EVENTS [CHECKPOINT_MS]], got " + args.length + " arguments");
+    }
     int events =
-        args.length > 0 ? Integer.parseInt(args[0]) : Integer.getInteger("pipeline.events", 20_000);
+        args.length > 0
+            ? positive(args[0], "EVENTS")
+            : Integer.getInteger("pipeline.events", 20_000);
     long checkpointMs =
-        args.length > 1 ? Long.parseLong(args[1]) : Long.getLong("pipeline.checkpoint.ms", 1000);
+        args.length > 1
+            ? positive(args[1], "CHECKPOINT_MS")
+            : Long.getLong("pipeline.checkpoint.ms", 1000);
     long pollMs = Long.getLong("pipeline.poll.ms", 100);
     // 0: as fast as the publisher takes them (a saturation run); N: N events/s, paced
     rate = Integer.getInteger("pipeline.rate", 0);

@@ -2,6 +2,7 @@ package dev.agentfactory.bench.sessions;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.agentfactory.bench.BenchArgs;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -13,9 +14,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.HdrHistogram.Histogram;
 
@@ -66,25 +66,27 @@ public final class SessionsBench {
       boolean echo) {
 
     static Options parse(String[] args) {
-      Map<String, String> m = new LinkedHashMap<>();
-      for (String a : args) {
-        if (!a.startsWith("--") || !a.contains("=")) {
-          throw new IllegalArgumentException(
-              "options are --key=value: --idle --active --duration --warmup --client-loops"
-                  + " --window --node-heap --echo; got "
-                  + a);
-        }
-        m.put(a.substring(2, a.indexOf('=')), a.substring(a.indexOf('=') + 1));
-      }
+      BenchArgs a =
+          BenchArgs.parse(
+              args,
+              Set.of(
+                  "--idle",
+                  "--active",
+                  "--duration",
+                  "--warmup",
+                  "--client-loops",
+                  "--window",
+                  "--node-heap",
+                  "--echo"));
       return new Options(
-          Integer.parseInt(m.getOrDefault("idle", "10000")),
-          Integer.parseInt(m.getOrDefault("active", "1000")),
-          Integer.parseInt(m.getOrDefault("duration", "30")),
-          Integer.parseInt(m.getOrDefault("warmup", "10")),
-          Integer.parseInt(m.getOrDefault("client-loops", "4")),
-          Integer.parseInt(m.getOrDefault("window", "200")),
-          m.getOrDefault("node-heap", "2g"),
-          Boolean.parseBoolean(m.getOrDefault("echo", "true")));
+          a.intValue("--idle", 10000, 0, 1_000_000),
+          a.intValue("--active", 1000, 1, 1_000_000),
+          a.intValue("--duration", 30, 1, 86_400),
+          a.intValue("--warmup", 10, 0, 86_400),
+          a.intValue("--client-loops", 4, 1, 1024),
+          a.intValue("--window", 200, 1, 1_000_000),
+          a.stringValue("--node-heap", "2g"),
+          a.booleanValue("--echo", true));
     }
   }
 

@@ -4,6 +4,8 @@ import dev.agentfactory.connectors.kafka.Topics;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
 import org.apache.flink.util.ParameterTool;
 
 /**
@@ -88,8 +90,34 @@ public record PipelineConfig(
   }
 
   /** Parses {@code --name value} arguments. */
+  /** The arguments {@link #fromArgs} reads (and {@link #toArgs} writes), without the dashes. */
+  static final Set<String> ARGS =
+      Set.of(
+          "bootstrap-servers",
+          "topic",
+          "dlq-topic",
+          "output",
+          "checkpoint-interval-ms",
+          "group-id",
+          "eval-topic",
+          "eval-window-ms",
+          "eval-slide-ms",
+          "judge-endpoint",
+          "judge-model",
+          "judge-api-key-env",
+          "judge-sample-rate",
+          "judge-timeout-ms",
+          "judge-max-concurrent");
+
   public static PipelineConfig fromArgs(String[] argv) {
     ParameterTool params = ParameterTool.fromArgs(argv);
+    // A misspelt argument (--checkpoint-interval=500) must fail the job, not run it on defaults
+    for (String name : params.toMap().keySet()) {
+      if (!ARGS.contains(name)) {
+        throw new IllegalArgumentException(
+            "--" + name + ": not an argument of the pipeline job; known: " + new TreeSet<>(ARGS));
+      }
+    }
     JudgeConfig.Args args = params::get;
     String interval = params.get("checkpoint-interval-ms");
     long intervalMs;

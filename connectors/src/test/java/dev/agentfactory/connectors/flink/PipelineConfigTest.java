@@ -3,6 +3,7 @@ package dev.agentfactory.connectors.flink;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class PipelineConfigTest {
@@ -23,6 +24,28 @@ class PipelineConfigTest {
     assertThatThrownBy(() -> PipelineConfig.fromArgs(new String[] {"--bootstrap-servers", "k"}))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("--output: is required");
+  }
+
+  @Test
+  void aMisspeltArgumentIsRejectedInsteadOfRunningOnTheDefault() {
+    assertThatThrownBy(
+            () ->
+                PipelineConfig.fromArgs(
+                    new String[] {
+                      "--bootstrap-servers", "k", "--output", "/d", "--checkpoint-interval", "500"
+                    }))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("--checkpoint-interval: not an argument of the pipeline job");
+  }
+
+  @Test
+  void everyArgumentToArgsWritesIsReadBack() {
+    PipelineConfig config =
+        PipelineConfig.fromArgs(new String[] {"--bootstrap-servers", "k:9092", "--output", "/d"});
+    List<String> names =
+        config.toArgs().stream().filter(a -> a.startsWith("--")).map(a -> a.substring(2)).toList();
+
+    assertThat(PipelineConfig.ARGS).containsAll(names);
   }
 
   @Test

@@ -12,6 +12,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The scrubber from the command line.
@@ -33,6 +35,12 @@ public final class PiiCli {
 
   private PiiCli() {}
 
+  /** The options each command reads; anything else is a usage error. */
+  private static final Map<String, Set<String>> OPTIONS =
+      Map.of(
+          "scan", Set.of("--input", "--output", "--model", "--patterns-only"),
+          "eval", Set.of("--input", "--split", "--iou", "--model", "--patterns-only"));
+
   public static void main(String[] args) throws IOException {
     System.exit(run(args, System.out, System.err));
   }
@@ -41,15 +49,32 @@ public final class PiiCli {
     if (args.length == 0) {
       return usage(err, "no command");
     }
+    Set<String> known = OPTIONS.get(args[0]);
+    if (known == null) {
+      return usage(err, "unknown command " + args[0]);
+    }
     Map<String, String> opts = new HashMap<>();
     for (int i = 1; i < args.length; i++) {
       String a = args[i];
-      if (a.equals("--patterns-only")) {
-        opts.put(a, "true");
-      } else if (a.startsWith("--") && i + 1 < args.length) {
-        opts.put(a, args[++i]);
-      } else {
+      int eq = a.indexOf('=');
+      String name = a.startsWith("--") && eq > 0 ? a.substring(0, eq) : a;
+      if (!a.startsWith("--")) {
         return usage(err, "unexpected argument " + a);
+      } else if (!known.contains(name)) {
+        // a misspelt option (--splt) must not run on the defaults as if it were not there
+        return usage(
+            err, "unknown option " + name + " for " + args[0] + " " + new TreeSet<>(known));
+      } else if (name.equals("--patterns-only")) {
+        if (eq > 0) {
+          return usage(err, "--patterns-only takes no value");
+        }
+        opts.put(name, "true");
+      } else if (eq > 0) {
+        opts.put(name, a.substring(eq + 1));
+      } else if (i + 1 < args.length) {
+        opts.put(name, args[++i]);
+      } else {
+        return usage(err, name + " needs a value");
       }
     }
     if (!opts.containsKey("--input")) {

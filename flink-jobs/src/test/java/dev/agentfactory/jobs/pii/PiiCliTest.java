@@ -109,6 +109,39 @@ class PiiCliTest {
   }
 
   @Test
+  void aMisspeltOptionIsAUsageErrorInsteadOfRunningOnTheDefaults() throws Exception {
+    Run run = cli("eval", "--input", "x.json", "--splt", "heldout");
+
+    assertThat(run.rc()).isEqualTo(2);
+    assertThat(run.err()).contains("unknown option --splt for eval").contains("usage:");
+    assertThat(run.out()).isEmpty();
+  }
+
+  @Test
+  void anOptionOfTheOtherCommandIsAUsageError() throws Exception {
+    Run run = cli("scan", "--input", "x.json", "--output", "y.json", "--split", "all");
+
+    assertThat(run.rc()).isEqualTo(2);
+    assertThat(run.err()).contains("unknown option --split for scan");
+  }
+
+  @Test
+  void anOptionWithoutItsValueIsAUsageError() throws Exception {
+    Run run = cli("eval", "--input", "x.json", "--iou");
+
+    assertThat(run.rc()).isEqualTo(2);
+    assertThat(run.err()).contains("--iou needs a value");
+  }
+
+  @Test
+  void anEqualsSignedOptionIsReadLikeTheSpacedOne() throws Exception {
+    Run run = cli("eval", "--input=x.json", "--model=best");
+
+    assertThat(run.rc()).isEqualTo(2);
+    assertThat(run.err()).contains("unknown --model best");
+  }
+
+  @Test
   void badInputFilesAreAnErrorNamingTheSampleAndWriteNothing() throws Exception {
     Map<String, String> cases = new LinkedHashMap<>();
     cases.put("{oops", "not JSON");

@@ -79,6 +79,7 @@ public final class LocalSandboxPool implements SandboxPool {
   static final Duration REFILL_IDLE_DELAY = Duration.ofMillis(40);
 
   private final SandboxConfig config;
+  private final DirLock workDirLock;
   private final IsolationDriver driver;
   private final int hostUid;
   private final UidAllocator uids;
@@ -116,84 +117,94 @@ public final class LocalSandboxPool implements SandboxPool {
    *
    * @throws SandboxException {@code isolation_unavailable} when the configured level cannot run
    *     here (no bwrap; {@code vm} without a usable {@code /dev/kvm})
+   * @throws DirLock.InUseException when another pool (in any process) uses the work dir
    */
   public LocalSandboxPool(SandboxConfig config, TemplateCatalog catalog) {
-    this.config = config;
-    this.hostUid = PoolHost.currentUid();
-    this.driver = PoolHost.driver(config, hostUid);
-    this.uids = new UidAllocator(config.uidBase(), config.uidCount());
-    this.workspaces = config.workDir().resolve("workspaces");
-    this.logs = config.workDir().resolve("logs");
-    this.hibernated = config.workDir().resolve("hibernated");
-    PoolHost.prepareWorkDir(config.workDir(), driver.usesUidPerSandbox());
-    this.initBinary = InitBinary.extractTo(config.workDir());
-    this.cgroups = PoolHost.detectCgroups(config.workDir());
-    boolean diskCap = hostUid == 0;
-    Path seccomp =
-        driver.isolation() == Isolation.NAMESPACE
-            ? SeccompFilter.writeTo(config.workDir().resolve("seccomp.bpf")).orElse(null)
-            : null;
-    this.capabilities = PoolHost.effective(driver.capabilities(), cgroups, diskCap, seccomp);
-    // +1: on-demand starts always find a thread even while the warm refill uses its share
-    this.starters =
-        Executors.newFixedThreadPool(config.maxConcurrentStarts() + 1, named("sandbox-pool-"));
-    // Hibernate, wake and terminations: each can take seconds (tar, kill and reap), so they get
-    // their own threads and never hold up a lease's on-demand start on the starters above
-    this.lifecycle = Executors.newCachedThreadPool(named("sandbox-pool-lifecycle-"));
-    ScheduledThreadPoolExecutor timeouts =
-        new ScheduledThreadPoolExecutor(1, named("sandbox-pool-timer-"));
-    // Almost every command timeout is cancelled; without this they pile up until they expire
-    timeouts.setRemoveOnCancelPolicy(true);
-    this.timer = timeouts;
-    // bwrap --die-with-parent (PR_SET_PDEATHSIG) fires when the *thread* that forked it exits, not
-    // the JVM. So every sandbox is forked from this one thread, which lives as long as the pool;
-    // forking from the starter threads would kill a sandbox whenever its starter thread ended.
-    this.spawner = Executors.newSingleThreadExecutor(named("sandbox-pool-spawner-"));
-    // Workspace file access blocks on the host file system. Unbounded on purpose: a hostile
-    // sandbox that wins the race of swapping a checked file for a FIFO stalls one thread in open(),
-    // and must not stall every other sandbox's file access with it (see WorkspaceFiles)
-    this.fileWorkers = Executors.newCachedThreadPool(named("sandbox-pool-files-"));
-    Path launchBinary = InitBinary.extractLauncherTo(config.workDir());
-    this.unmounter = diskCap ? startUnmounter(launchBinary, workspaces, spawner) : null;
-    this.launchServer =
-        LAUNCH_SERVER
-            ? startLaunchServer(launchBinary, config.workDir().resolve("launch"), spawner)
-            : null;
-    this.launcher =
-        new SandboxLauncher(
-            driver,
-            uids,
-            hostUid,
-            initBinary,
-            launchBinary,
-            seccomp,
-            cgroups,
-            diskCap,
-            workspaces,
-            logs,
-            config.workDir().resolve("egress"),
-            egressProxy,
-            spawner,
-            timer,
-            unmounter,
-            launchServer);
-    for (TemplateSpec spec : catalog.all()) {
-      int target =
-          config.warmTargets().containsKey(spec.name())
-              ? config.warmTarget(spec.name())
-              : spec.warmPoolSize();
-      Optional<String> unavailable =
-          TemplateCatalog.unavailableReason(spec, driver.isolation())
-              .or(() -> PoolHost.egressUnavailable(spec, config.workDir()));
-      unavailable.ifPresent(
-          why -> LOG.info("template '{}' is unavailable on this host: {}", spec.name(), why));
-      templates.put(spec.name(), new TemplatePool(spec, target, unavailable.orElse(null)));
+    // First, before the work dir is emptied: a second pool on it would wipe this one's workspaces
+    this.workDirLock = DirLock.acquire(config.workDir(), "sandbox work dir");
+    try {
+      this.config = config;
+      this.hostUid = PoolHost.currentUid();
+      this.driver = PoolHost.driver(config, hostUid);
+      this.uids = new UidAllocator(config.uidBase(), config.uidCount());
+      this.workspaces = config.workDir().resolve("workspaces");
+      this.logs = config.workDir().resolve("logs");
+      this.hibernated = config.workDir().resolve("hibernated");
+      PoolHost.prepareWorkDir(config.workDir(), driver.usesUidPerSandbox());
+      this.initBinary = InitBinary.extractTo(config.workDir());
+      this.cgroups = PoolHost.detectCgroups(config.workDir());
+      boolean diskCap = hostUid == 0;
+      Path seccomp =
+          driver.isolation() == Isolation.NAMESPACE
+              ? SeccompFilter.writeTo(config.workDir().resolve("seccomp.bpf")).orElse(null)
+              : null;
+      this.capabilities = PoolHost.effective(driver.capabilities(), cgroups, diskCap, seccomp);
+      // +1: on-demand starts always find a thread even while the warm refill uses its share
+      this.starters =
+          Executors.newFixedThreadPool(config.maxConcurrentStarts() + 1, named("sandbox-pool-"));
+      // Hibernate, wake and terminations: each can take seconds (tar, kill and reap), so they get
+      // their own threads and never hold up a lease's on-demand start on the starters above
+      this.lifecycle = Executors.newCachedThreadPool(named("sandbox-pool-lifecycle-"));
+      ScheduledThreadPoolExecutor timeouts =
+          new ScheduledThreadPoolExecutor(1, named("sandbox-pool-timer-"));
+      // Almost every command timeout is cancelled; without this they pile up until they expire
+      timeouts.setRemoveOnCancelPolicy(true);
+      this.timer = timeouts;
+      // bwrap --die-with-parent (PR_SET_PDEATHSIG) fires when the *thread* that forked it exits,
+      // not
+      // the JVM. So every sandbox is forked from this one thread, which lives as long as the pool;
+      // forking from the starter threads would kill a sandbox whenever its starter thread ended.
+      this.spawner = Executors.newSingleThreadExecutor(named("sandbox-pool-spawner-"));
+      // Workspace file access blocks on the host file system. Unbounded on purpose: a hostile
+      // sandbox that wins the race of swapping a checked file for a FIFO stalls one thread in
+      // open(),
+      // and must not stall every other sandbox's file access with it (see WorkspaceFiles)
+      this.fileWorkers = Executors.newCachedThreadPool(named("sandbox-pool-files-"));
+      Path launchBinary = InitBinary.extractLauncherTo(config.workDir());
+      this.unmounter = diskCap ? startUnmounter(launchBinary, workspaces, spawner) : null;
+      this.launchServer =
+          LAUNCH_SERVER
+              ? startLaunchServer(launchBinary, config.workDir().resolve("launch"), spawner)
+              : null;
+      this.launcher =
+          new SandboxLauncher(
+              driver,
+              uids,
+              hostUid,
+              initBinary,
+              launchBinary,
+              seccomp,
+              cgroups,
+              diskCap,
+              workspaces,
+              logs,
+              config.workDir().resolve("egress"),
+              egressProxy,
+              spawner,
+              timer,
+              unmounter,
+              launchServer);
+      for (TemplateSpec spec : catalog.all()) {
+        int target =
+            config.warmTargets().containsKey(spec.name())
+                ? config.warmTarget(spec.name())
+                : spec.warmPoolSize();
+        Optional<String> unavailable =
+            TemplateCatalog.unavailableReason(spec, driver.isolation())
+                .or(() -> PoolHost.egressUnavailable(spec, config.workDir()));
+        unavailable.ifPresent(
+            why -> LOG.info("template '{}' is unavailable on this host: {}", spec.name(), why));
+        templates.put(spec.name(), new TemplatePool(spec, target, unavailable.orElse(null)));
+      }
+      timer.scheduleWithFixedDelay(this::sweep, 1, 1, TimeUnit.SECONDS);
+      this.refiller = new Thread(this::refillLoop, "sandbox-pool-refiller");
+      refiller.setDaemon(true);
+      refiller.start();
+      templates.values().forEach(this::refill);
+    } catch (RuntimeException | Error e) {
+      workDirLock.close();
+      throw e;
     }
-    timer.scheduleWithFixedDelay(this::sweep, 1, 1, TimeUnit.SECONDS);
-    this.refiller = new Thread(this::refillLoop, "sandbox-pool-refiller");
-    refiller.setDaemon(true);
-    refiller.start();
-    templates.values().forEach(this::refill);
   }
 
   private static WorkspaceUnmounter startUnmounter(
@@ -469,6 +480,7 @@ public final class LocalSandboxPool implements SandboxPool {
     if (cgroups != null) {
       cgroups.close();
     }
+    workDirLock.close();
   }
 
   /**

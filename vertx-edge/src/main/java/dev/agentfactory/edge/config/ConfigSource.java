@@ -55,10 +55,10 @@ public final class ConfigSource {
     if (flags.containsKey(option.key())) {
       where = "--" + option.key();
       text = flags.get(option.key());
-    } else if (env.containsKey(option.env())) {
+    } else if (isSet(env.get(option.env()))) {
       where = option.env();
       text = env.get(option.env());
-    } else if (properties.containsKey("af." + option.key())) {
+    } else if (isSet(properties.get("af." + option.key()))) {
       where = "af." + option.key();
       text = properties.get("af." + option.key());
     } else {
@@ -71,6 +71,15 @@ public final class ConfigSource {
       throw new ConfigException(
           option.key() + " (" + where + ") is '" + text + "': " + e.getMessage());
     }
+  }
+
+  /**
+   * An environment variable or property that is empty or blank counts as unset, as in {@code
+   * ClusterOptions}: {@code AF_X=} in a compose file or manifest means "use the default", not "use
+   * the empty string". A flag is explicit and taken as given.
+   */
+  private static boolean isSet(String value) {
+    return value != null && !value.isBlank();
   }
 
   /** Like {@link #get} for options whose empty text means "not set". */

@@ -183,7 +183,13 @@ public record NodeConfig(
     List<String> members =
         source
             .optional(NodeOptions.CLUSTER_MEMBERS)
-            .map(s -> Arrays.stream(s.split(",")).map(String::trim).toList())
+            // a trailing or doubled comma is no member (as in ClusterOptions)
+            .map(
+                s ->
+                    Arrays.stream(s.split(","))
+                        .map(String::trim)
+                        .filter(m -> !m.isEmpty())
+                        .toList())
             .orElse(List.of());
     try {
       return ClusterConfig.builder()

@@ -70,6 +70,38 @@ class NodeConfigTest {
   }
 
   @Test
+  void aBlankEnvironmentVariableCountsAsUnsetAsInTheClusterOptions() {
+    ConfigSource source =
+        new ConfigSource(
+            Map.of(),
+            Map.of("AF_HTTP_PORT", "", "AF_DATA_DIR", "  ", "AF_CLUSTER_PORT", ""),
+            Map.of("af.cluster.port", "6001"));
+
+    NodeConfig config = NodeConfig.from(source);
+
+    assertThat(config.httpPort()).isEqualTo(8080);
+    assertThat(config.dataDir()).isEqualTo(Path.of("data").toAbsolutePath());
+    assertThat(config.cluster().port()).as("the next source applies").isEqualTo(6001);
+  }
+
+  @Test
+  void aBlankPropertyCountsAsUnset() {
+    ConfigSource source = new ConfigSource(Map.of(), Map.of(), Map.of("af.http.port", " "));
+
+    assertThat(NodeConfig.from(source).httpPort()).isEqualTo(8080);
+  }
+
+  @Test
+  void emptyMemberEntriesAreIgnored() {
+    ConfigSource source =
+        new ConfigSource(
+            Map.of(), Map.of("AF_CLUSTER_MEMBERS", "10.0.0.2:5701,, 10.0.0.3:5701,"), Map.of());
+
+    assertThat(NodeConfig.from(source).cluster().members())
+        .containsExactly("10.0.0.2:5701", "10.0.0.3:5701");
+  }
+
+  @Test
   void badValuesNameTheOptionAndWhereTheValueCameFrom() {
     ConfigSource source = new ConfigSource(Map.of(), Map.of("AF_HTTP_PORT", "eighty"), Map.of());
 
