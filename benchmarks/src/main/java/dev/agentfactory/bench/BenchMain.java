@@ -20,7 +20,8 @@ import org.openjdk.jmh.util.Statistics;
 /**
  * Runs one group of benchmarks and prints one JSON object per line on stdout, e.g. {@code
  * {"benchmark":"sandbox","metric":"lease_p99","value":0.42,"unit":"ms"}}. JMH's own report goes to
- * stderr.
+ * stderr. A JMH group may run a plain harness first ({@link #BEFORE_JMH}: {@code pii} runs {@code
+ * PiiBench}, then its JMH benchmark).
  *
  * <pre>{@code
  * java -cp 'benchmarks/target/benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*' \
@@ -44,6 +45,14 @@ public final class BenchMain {
           "pipeline", dev.agentfactory.bench.pipeline.PipelineBench::main,
           "cluster", dev.agentfactory.bench.cluster.ClusterBench::main,
           "sessions", dev.agentfactory.bench.sessions.SessionsBench::main);
+
+  /**
+   * Plain harnesses a JMH group runs first, in this JVM, before its JMH benchmarks: {@code pii}'s
+   * headline figures (scrub samples/s per core, F2 per entity type) come from {@code PiiBench} (30
+   * s measured), which JMH's per-operation times cannot give. They print their own JSON lines.
+   */
+  static final Map<String, PlainGroup> BEFORE_JMH =
+      Map.of("pii", args -> dev.agentfactory.bench.pii.PiiBench.main(new String[] {"30"}));
 
   /** A group's {@code main}. */
   @FunctionalInterface
@@ -85,6 +94,11 @@ public final class BenchMain {
       System.exit(2);
     }
     BenchGroup group = GROUPS.get(args[0]);
+    PlainGroup before = BEFORE_JMH.get(group.name());
+    if (before != null) {
+      before.run(new String[0]);
+      System.out.flush();
+    }
     ChainedOptionsBuilder options = new OptionsBuilder().timeUnit(TimeUnit.MILLISECONDS);
     for (Class<?> benchmark : group.benchmarks()) {
       options.include("^" + benchmark.getName().replace(".", "\\.") + "\\.");

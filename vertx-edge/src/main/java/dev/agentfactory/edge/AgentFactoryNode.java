@@ -668,14 +668,16 @@ public final class AgentFactoryNode implements AutoCloseable {
                     new IllegalStateException(
                         "flink.pipeline.jar is not set: start the node with ./agent-factory up,"
                             + " which builds and passes the job jar"));
-    flinkRest = new FlinkRestClient(flinkRestUrl);
+    // every stop names the directory: an external cluster may have no default savepoint dir
+    flinkRest =
+        new FlinkRestClient(flinkRestUrl).withSavepointDirectory(config.flinkSavepointsDir());
     PipelineJob job =
         new PipelineJob(
             flinkRest,
             jar,
             config.dataDir().resolve("flink").resolve("last-savepoint"),
             Optional.ofNullable(flink).map(EmbeddedFlink::checkpointsDir),
-            Optional.ofNullable(flink).map(EmbeddedFlink::savepointsDir),
+            flink == null ? Optional.empty() : config.localSavepointsDir(),
             config.savepointsRetained(),
             kafkaBootstrap,
             config.datasetsDir(),

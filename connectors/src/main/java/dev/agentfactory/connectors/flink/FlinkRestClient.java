@@ -37,7 +37,9 @@ import java.util.concurrent.TimeoutException;
  *     rest.uploadJar(jobJar)
  *         .thenCompose(jarId -> rest.runJar(jarId, List.of("--bootstrap-servers", bootstrap)))
  *         .toCompletableFuture().join();
- * String savepoint = rest.stopWithSavepoint(jobId).toCompletableFuture().join();
+ * String savepoint =
+ *     rest.withSavepointDirectory("file:///var/lib/af/flink/savepoints")
+ *         .stopWithSavepoint(jobId).toCompletableFuture().join();
  * }</pre>
  */
 public final class FlinkRestClient {
@@ -59,6 +61,7 @@ public final class FlinkRestClient {
   private final HttpClient http;
   private final Duration requestTimeout;
   private final Duration jarTimeout;
+  private final Optional<String> savepointDirectory;
 
   /** A client for the cluster at {@code restUrl} (e.g. {@code http://localhost:8081}). */
   public FlinkRestClient(URI restUrl) {
@@ -80,6 +83,33 @@ public final class FlinkRestClient {
     this.http = http;
     this.requestTimeout = positive(requestTimeout, "requestTimeout");
     this.jarTimeout = positive(jarTimeout, "jarTimeout");
+    this.savepointDirectory = Optional.empty();
+  }
+
+  private FlinkRestClient(FlinkRestClient other, Optional<String> savepointDirectory) {
+    this.base = other.base;
+    this.http = other.http;
+    this.requestTimeout = other.requestTimeout;
+    this.jarTimeout = other.jarTimeout;
+    this.savepointDirectory = savepointDirectory;
+  }
+
+  /**
+   * This client, sending {@code targetDirectory} (a path or URI the cluster can write, e.g. {@code
+   * file:///shared/savepoints} or {@code s3://bucket/savepoints}) with every {@link
+   * #stopWithSavepoint(String)}. Without it the cluster's {@code
+   * execution.checkpointing.savepoint-dir} must be set, or Flink refuses the stop with 400.
+   */
+  public FlinkRestClient withSavepointDirectory(String targetDirectory) {
+    if (targetDirectory == null || targetDirectory.isBlank()) {
+      throw new IllegalArgumentException("targetDirectory must not be blank");
+    }
+    return new FlinkRestClient(this, Optional.of(targetDirectory));
+  }
+
+  /** The directory {@link #stopWithSavepoint(String)} names; empty: the cluster's default. */
+  public Optional<String> savepointDirectory() {
+    return savepointDirectory;
   }
 
   private static Duration positive(Duration timeout, String name) {
@@ -210,11 +240,12 @@ public final class FlinkRestClient {
   }
 
   /**
-   * Stops a job with a final savepoint into the cluster's default savepoint directory; completes
-   * with the savepoint path once the savepoint is COMPLETED.
+   * Stops a job with a final savepoint into {@link #savepointDirectory()}, or the cluster's default
+   * savepoint directory without one; completes with the savepoint path once the savepoint is
+   * COMPLETED.
    */
   public CompletionStage<String> stopWithSavepoint(String jobId) {
-    return stopWithSavepoint(jobId, Optional.empty(), DEFAULT_SAVEPOINT_TIMEOUT);
+    return stopWithSavepoint(jobId, savepointDirectory, DEFAULT_SAVEPOINT_TIMEOUT);
   }
 
   /**
@@ -319,7 +350,8 @@ public final class FlinkRestClient {
                         + response.statusCode()
                         + ": "
                         + response.body(),
-                    response.statusCode());
+                    response.statusCode(),
+                    flinkError(response.body()));
               }
               String text = response.body();
               if (text == null || text.isBlank()) {
@@ -331,6 +363,16 @@ public final class FlinkRestClient {
                 throw new FlinkRestException("not JSON from " + request.uri() + ": " + text, 0);
               }
             });
+  }
+
+  /** The first entry of {@code errors} in Flink's error answer, if it is one. */
+  private static String flinkError(String body) {
+    try {
+      JsonNode first = MAPPER.readTree(body == null ? "" : body).path("errors").path(0);
+      return first.isTextual() ? first.asText() : null;
+    } catch (IOException e) {
+      return null;
+    }
   }
 
   private static String requiredText(JsonNode json, String field) {

@@ -70,6 +70,16 @@ final class FlinkSessionCluster implements AutoCloseable {
    * @param extraConfig more {@code config.yaml} lines, e.g. a restart strategy
    */
   static FlinkSessionCluster start(Path dir, List<String> extraConfig) throws IOException {
+    return start(dir, extraConfig, true);
+  }
+
+  /**
+   * Like {@link #start(Path, List)}; with {@code defaultSavepointDir} false the cluster has no
+   * {@code execution.checkpointing.savepoint-dir}, as a session cluster set up without one: a
+   * savepoint then needs a target directory in its request.
+   */
+  static FlinkSessionCluster start(Path dir, List<String> extraConfig, boolean defaultSavepointDir)
+      throws IOException {
     Path conf = Files.createDirectories(dir.resolve("conf"));
     Path logs = Files.createDirectories(dir.resolve("log"));
     int rpcPort = freePort();
@@ -91,7 +101,9 @@ final class FlinkSessionCluster implements AutoCloseable {
     lines.add("web.upload.dir: " + Files.createDirectories(dir.resolve("jars")));
     lines.add("io.tmp.dirs: " + Files.createDirectories(dir.resolve("tmp")));
     lines.add("execution.checkpointing.dir: " + dir.resolve("checkpoints").toUri());
-    lines.add("execution.checkpointing.savepoint-dir: " + dir.resolve("savepoints").toUri());
+    if (defaultSavepointDir) {
+      lines.add("execution.checkpointing.savepoint-dir: " + dir.resolve("savepoints").toUri());
+    }
     // A killed TaskManager is noticed by its dropped connection at once; the heartbeat bounds it.
     lines.add("heartbeat.interval: 2000");
     lines.add("heartbeat.timeout: 10000");

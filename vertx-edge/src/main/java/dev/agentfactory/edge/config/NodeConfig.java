@@ -28,6 +28,7 @@ public record NodeConfig(
     int flinkPort,
     Optional<Path> pipelineJar,
     int checkpointIntervalMs,
+    String flinkSavepointsDir,
     int savepointsRetained,
     JudgeConfig judge,
     ClusterConfig cluster,
@@ -94,8 +95,9 @@ public record NodeConfig(
   }
 
   public static NodeConfig from(ConfigSource source) {
+    Path dataDir = Path.of(source.get(NodeOptions.DATA_DIR));
     return new NodeConfig(
-        Path.of(source.get(NodeOptions.DATA_DIR)),
+        dataDir,
         source.get(NodeOptions.HTTP_HOST),
         source.get(NodeOptions.HTTP_PORT),
         source.optional(NodeOptions.KAFKA_BOOTSTRAP),
@@ -105,6 +107,10 @@ public record NodeConfig(
         source.get(NodeOptions.FLINK_PORT),
         source.optional(NodeOptions.PIPELINE_JAR).map(Path::of),
         source.get(NodeOptions.CHECKPOINT_INTERVAL_MS),
+        source
+            .optional(NodeOptions.FLINK_SAVEPOINTS_DIR)
+            .map(dir -> dir.startsWith("/") ? Path.of(dir).toUri().toString() : dir)
+            .orElseGet(() -> defaultSavepointsDir(dataDir)),
         source.get(NodeOptions.SAVEPOINTS_RETAIN),
         judge(source),
         cluster(source),
@@ -143,6 +149,20 @@ public record NodeConfig(
         source.get(NodeOptions.KAFKA_PUBLISH_BUFFER_EVENTS),
         source.get(NodeOptions.KAFKA_PUBLISH_BUFFER_BYTES),
         java.time.Duration.ofMillis(timeoutMs));
+  }
+
+  /**
+   * {@code DATA_DIR/flink/savepoints} as a URI: where the embedded Flink keeps savepoints by
+   * default too ({@code EmbeddedFlink.savepointsDir()}).
+   */
+  private static String defaultSavepointsDir(Path dataDir) {
+    return dataDir
+        .toAbsolutePath()
+        .normalize()
+        .resolve("flink")
+        .resolve("savepoints")
+        .toUri()
+        .toString();
   }
 
   /** The pipeline's LLM judge: off unless {@code judge.endpoint} is set. */
@@ -242,6 +262,21 @@ public record NodeConfig(
   /** Where sandbox workspaces live. */
   public Path sandboxesDir() {
     return sandboxDir.map(p -> p.toAbsolutePath().normalize()).orElse(dataDir.resolve("sandboxes"));
+  }
+
+  /**
+   * {@link #flinkSavepointsDir} as a local directory when it is one (a {@code file:} URI), for the
+   * node to prune; empty for any other filesystem.
+   */
+  public Optional<Path> localSavepointsDir() {
+    if (!flinkSavepointsDir.startsWith("file:")) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(Path.of(URI.create(flinkSavepointsDir)));
+    } catch (IllegalArgumentException e) {
+      return Optional.empty();
+    }
   }
 
   /** Where the pipeline job writes its Parquet datasets. */

@@ -115,13 +115,26 @@ public final class NodeOptions {
           "Checkpoint interval of the pipeline job; dataset files are committed on each"
               + " checkpoint.");
 
+  public static final Option<String> FLINK_SAVEPOINTS_DIR =
+      new Option<>(
+          "flink.savepoints.dir",
+          "AF_FLINK_SAVEPOINTS_DIR",
+          "",
+          "Where job stops (DELETE /v1/jobs/{id}, the node's shutdown) put their savepoints, sent"
+              + " to Flink as the stop's target directory, so a cluster without a default savepoint"
+              + " directory can stop jobs too: an absolute path or a URI (e.g."
+              + " s3://bucket/savepoints) that the JobManager and every TaskManager can write."
+              + " Empty: DATA_DIR/flink/savepoints, which an external cluster can only use when it"
+              + " runs on this machine or shares that filesystem.",
+          NodeOptions::savepointsDir);
+
   public static final Option<Integer> SAVEPOINTS_RETAIN =
       Option.positiveInt(
           "flink.savepoints.retain",
           "AF_FLINK_SAVEPOINTS_RETAIN",
           3,
-          "Savepoints of clean stops kept under DATA_DIR/flink/savepoints (the embedded Flink);"
-              + " older ones are deleted once the running job has a checkpoint of its own or a"
+          "Savepoints of clean stops kept in flink.savepoints.dir when Flink is the embedded one"
+              + " and the directory local; older ones are deleted once the running job has a checkpoint of its own or a"
               + " newer savepoint exists. The savepoint of the last clean stop is always kept.");
 
   public static final Option<String> JUDGE_ENDPOINT =
@@ -371,6 +384,7 @@ public final class NodeOptions {
           FLINK_PORT,
           PIPELINE_JAR,
           CHECKPOINT_INTERVAL_MS,
+          FLINK_SAVEPOINTS_DIR,
           SAVEPOINTS_RETAIN,
           JUDGE_ENDPOINT,
           JUDGE_MODEL,
@@ -402,6 +416,16 @@ public final class NodeOptions {
           RATE_LIMIT_PER_SECOND,
           RATE_LIMIT_BURST,
           LOG_FORMAT);
+
+  /** Empty, an absolute path or a URI with a scheme; a relative path would depend on the cwd. */
+  private static String savepointsDir(String text) {
+    String dir = text.trim();
+    if (!dir.isEmpty() && !dir.startsWith("/") && !dir.matches("[A-Za-z][A-Za-z0-9+.-]*:.*")) {
+      throw new IllegalArgumentException(
+          "must be an absolute path or a URI such as s3://bucket/savepoints");
+    }
+    return dir;
+  }
 
   private NodeOptions() {}
 }

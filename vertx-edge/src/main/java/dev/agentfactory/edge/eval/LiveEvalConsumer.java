@@ -26,7 +26,9 @@ import org.slf4j.LoggerFactory;
  * skipped, never fatal. A failure of the consumer itself (a broker away while the partitions are
  * read, an error Kafka does not retry) is logged and counted, and the feed starts over after a
  * back-off of 1 s doubling to 30 s, rewinding again: the board keeps only the newest window of a
- * series, so records read twice change nothing.
+ * series, so records read twice change nothing. A topic that does not exist yet (an external Kafka:
+ * the node creates topics only on its embedded broker) is looked up again after the same back-off,
+ * and logged once until it appears, so a missing topic never makes the feed hammer the broker.
  */
 public final class LiveEvalConsumer implements AutoCloseable {
 
@@ -45,21 +47,38 @@ public final class LiveEvalConsumer implements AutoCloseable {
   private final AtomicLong rejected = new AtomicLong();
   private final AtomicLong failures = new AtomicLong();
   private final Object sleeper = new Object();
+  private final Pause pause;
   private volatile boolean closed;
+
+  /** Waits between attempts; a test may record the waits instead. */
+  @FunctionalInterface
+  interface Pause {
+    /** Waits {@code ms}, or less once the feed is closed. */
+    void pause(long ms) throws InterruptedException;
+  }
 
   public LiveEvalConsumer(String bootstrapServers, String topic, LiveEvalBoard board) {
     this(consumer(bootstrapServers), topic, board);
   }
 
   LiveEvalConsumer(Consumer<byte[], byte[]> consumer, String topic, LiveEvalBoard board) {
+    this(consumer, topic, board, null);
+  }
+
+  /**
+   * @param pause how the feed waits between attempts; null: a wait that {@link #close} cuts short
+   */
+  LiveEvalConsumer(
+      Consumer<byte[], byte[]> consumer, String topic, LiveEvalBoard board, Pause pause) {
     this.topic = topic;
     this.board = board;
     this.consumer = consumer;
+    this.pause = pause != null ? pause : this::sleep;
     this.thread = new Thread(this::run, "af-eval-live");
     this.thread.setDaemon(true);
   }
 
-  private static Consumer<byte[], byte[]> consumer(String bootstrapServers) {
+  static Consumer<byte[], byte[]> consumer(String bootstrapServers) {
     return new KafkaConsumer<>(
         Map.of(
             ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
@@ -92,7 +111,9 @@ public final class LiveEvalConsumer implements AutoCloseable {
     try {
       while (!closed && !Thread.currentThread().isInterrupted()) {
         try {
-          assignAll();
+          if (!assignAll()) {
+            return; // closed or interrupted while waiting for the topic
+          }
           while (!closed) {
             for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
               accept(record);
@@ -123,32 +144,72 @@ public final class LiveEvalConsumer implements AutoCloseable {
         n,
         backoffMs,
         e);
+    backOff(backoffMs);
+  }
+
+  /** Waits {@code ms} unless closed; false when the wait was interrupted. */
+  private boolean backOff(long ms) {
+    try {
+      pause.pause(ms);
+      return true;
+    } catch (InterruptedException ie) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  private void sleep(long ms) throws InterruptedException {
     synchronized (sleeper) {
-      long until = System.nanoTime() + backoffMs * 1_000_000;
+      long until = System.nanoTime() + ms * 1_000_000;
       long left;
       while (!closed && (left = until - System.nanoTime()) > 0) {
-        try {
-          sleeper.wait(Math.max(1, left / 1_000_000));
-        } catch (InterruptedException ie) {
-          Thread.currentThread().interrupt();
-          return;
-        }
+        sleeper.wait(Math.max(1, left / 1_000_000));
       }
     }
   }
 
-  /** Waits for the topic's partitions (the pipeline may create it later), then rewinds each. */
-  private void assignAll() {
+  /**
+   * Waits for the topic's partitions (the pipeline or an operator may create it later), looking
+   * again after a back-off of 1 s doubling to 30 s, then rewinds each; false if closed or
+   * interrupted first.
+   */
+  private boolean assignAll() {
     List<TopicPartition> partitions = new ArrayList<>();
-    while (partitions.isEmpty() && !closed) {
+    long backoff = FIRST_BACKOFF_MS;
+    boolean logged = false;
+    while (!closed) {
+      String missing;
       try {
         List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(5));
         if (infos != null) {
           infos.forEach(p -> partitions.add(new TopicPartition(p.topic(), p.partition())));
         }
+        missing = "it does not exist";
       } catch (TimeoutException e) {
-        LOG.info("waiting for the live evaluation topic {}: {}", topic, e.getMessage());
+        missing = e.getMessage();
       }
+      if (!partitions.isEmpty()) {
+        break;
+      }
+      if (!logged) {
+        LOG.info(
+            "waiting for the live evaluation topic {} ({}); looking again every {} s at most,"
+                + " logged once",
+            topic,
+            missing,
+            MAX_BACKOFF_MS / 1000);
+        logged = true;
+      }
+      if (!backOff(backoff)) {
+        return false;
+      }
+      backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+    }
+    if (closed) {
+      return false;
+    }
+    if (logged) {
+      LOG.info("the live evaluation topic {} exists now: reading it", topic);
     }
     consumer.assign(partitions);
     Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
@@ -156,6 +217,7 @@ public final class LiveEvalConsumer implements AutoCloseable {
     for (TopicPartition p : partitions) {
       consumer.seek(p, Math.max(starts.get(p), ends.get(p) - REWIND));
     }
+    return true;
   }
 
   private void accept(ConsumerRecord<byte[], byte[]> record) {

@@ -113,14 +113,17 @@ public final class JobsHandler {
     return e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
   }
 
+  /**
+   * Answers a failed Flink call. For a call about one job ({@code id} set): Flink not knowing the
+   * job is 404; a job whose tasks are still starting is 409 {@code job_not_ready}; any other
+   * refusal (a 4xx, e.g. no savepoint directory on the cluster) is 409 {@code flink_refused} with
+   * Flink's own message, because the job exists and the caller cannot fix the request. Anything
+   * else is 502.
+   */
   private static void flinkFailed(RoutingContext ctx, Throwable e, String id) {
     Throwable cause = unwrap(e);
-    if (cause instanceof FlinkRestException flink && flink.status() == 404 && id != null) {
-      ApiErrors.send(ctx, 404, "not_found", "no Flink job " + id, "id");
-    } else if (id != null
-        && cause instanceof FlinkRestException flink
-        && (flink.status() == 400
-            || String.valueOf(flink.getMessage()).contains("FlinkJobNotFoundException"))) {
+    FlinkRestException flink = cause instanceof FlinkRestException f ? f : null;
+    if (id != null && flink != null && jobUnknown(flink)) {
       ApiErrors.send(ctx, 404, "not_found", "no Flink job " + id, "id");
     } else if (String.valueOf(cause.getMessage()).contains("is not being executed at the moment")) {
       // Flink reports a job RUNNING before all its tasks are; a savepoint needs them all.
@@ -130,18 +133,46 @@ public final class JobsHandler {
           "job_not_ready",
           "the job's tasks are still starting; retry the stop in a few seconds",
           "id");
+    } else if (id != null && flink != null && flink.status() >= 400 && flink.status() < 500) {
+      ApiErrors.send(
+          ctx,
+          409,
+          "flink_refused",
+          "Flink refused the request for job " + id + ": " + brief(flinkMessage(flink)),
+          "id");
     } else {
       // also when Flink did not answer in time (FlinkRestClient's deadlines): never no answer
       ApiErrors.send(ctx, 502, "flink_unavailable", "Flink failed: " + brief(cause), null);
     }
   }
 
+  /**
+   * Whether Flink said it does not know the job: a 404, or (Flink answers some calls about an
+   * unknown job with a 500 naming the exception) a {@code FlinkJobNotFoundException}.
+   */
+  private static boolean jobUnknown(FlinkRestException flink) {
+    String said = flinkMessage(flink);
+    return flink.status() == 404
+        || said.contains("FlinkJobNotFoundException")
+        || said.contains("could not be found");
+  }
+
+  private static String flinkMessage(FlinkRestException flink) {
+    return flink.flinkError().orElse(String.valueOf(flink.getMessage()));
+  }
+
   /** Flink's failure bodies carry whole stack traces; a client needs the first line. */
   private static String brief(Throwable cause) {
-    String message = String.valueOf(cause.getMessage());
-    int newline = message.indexOf("\\n");
-    if (newline > 0) {
-      message = message.substring(0, newline);
+    return brief(String.valueOf(cause.getMessage()));
+  }
+
+  private static String brief(String message) {
+    // a raw answer body has its newlines escaped ("\\n"), Flink's parsed message real ones
+    for (String newline : new String[] {"\\n", "\n"}) {
+      int at = message.indexOf(newline);
+      if (at > 0) {
+        message = message.substring(0, at);
+      }
     }
     return message.length() > 300 ? message.substring(0, 300) + "…" : message;
   }

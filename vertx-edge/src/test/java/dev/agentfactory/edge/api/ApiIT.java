@@ -672,6 +672,114 @@ class ApiIT {
     }
   }
 
+  /**
+   * A Flink session cluster without a default savepoint directory (a stand-in that answers as Flink
+   * 2.3 does): the stop names the node's directory, and Flink's refusals are told apart: a job
+   * Flink does not know is 404, any other refusal of a job that exists is 409 with Flink's message,
+   * never "no Flink job". (The real cluster: ExternalClusterSavepointIT in flink-jobs.)
+   */
+  @Test
+  void stoppingAJobNamesTheSavepointDirectoryAndFlinkRefusalsKeepTheirMeaning() throws Exception {
+    String running = "a".repeat(32);
+    String finished = "b".repeat(32);
+    String unknown = "c".repeat(32);
+    String target = dir.resolve("savepoints").toUri().toString();
+    HttpServer fakeFlink =
+        vertx
+            .createHttpServer()
+            .requestHandler(
+                request ->
+                    request
+                        .body()
+                        .onComplete(
+                            body -> {
+                              String path = request.path();
+                              io.vertx.core.http.HttpServerResponse response =
+                                  request.response().putHeader("content-type", "application/json");
+                              if (path.startsWith("/jobs/" + unknown)) {
+                                response
+                                    .setStatusCode(404)
+                                    .end("{\"errors\":[\"Job could not be found.\"]}");
+                              } else if (path.endsWith("/stop")) {
+                                io.vertx.core.json.JsonObject stop = body.result().toJsonObject();
+                                if (!stop.containsKey("targetDirectory")) {
+                                  response
+                                      .setStatusCode(400)
+                                      .end(
+                                          "{\"errors\":[\"Config key"
+                                              + " [execution.checkpointing.savepoint-dir] is not set."
+                                              + " Property [targetDirectory] must be provided.\"]}");
+                                } else if (path.startsWith("/jobs/" + finished)) {
+                                  response
+                                      .setStatusCode(409)
+                                      .end(
+                                          "{\"errors\":[\"Job "
+                                              + finished
+                                              + " is not in RUNNING state.\\n\\tat stack\"]}");
+                                } else {
+                                  savepointTargets.add(stop.getString("targetDirectory"));
+                                  response.end("{\"request-id\":\"t1\"}");
+                                }
+                              } else if (path.equals("/jobs/" + running + "/savepoints/t1")) {
+                                response.end(
+                                    "{\"status\":{\"id\":\"COMPLETED\"},\"operation\":{\"location\":\""
+                                        + savepointTargets.get(0)
+                                        + "/savepoint-aaaaaa-000000000000\"}}");
+                              } else {
+                                response.setStatusCode(500).end("{\"errors\":[\"unexpected\"]}");
+                              }
+                            }))
+            .listen(0, "127.0.0.1")
+            .toCompletionStage()
+            .toCompletableFuture()
+            .join();
+    try {
+      FlinkRestClient rest =
+          new FlinkRestClient(URI.create("http://127.0.0.1:" + fakeFlink.actualPort()));
+      pipeline =
+          new PipelineJob(
+              rest,
+              dir.resolve("no-jar.jar"),
+              dir.resolve("flink/last-savepoint"),
+              Optional.empty(),
+              Optional.empty(),
+              1,
+              "127.0.0.1:9092",
+              dir.resolve("datasets"),
+              1000,
+              dev.agentfactory.connectors.flink.JudgeConfig.off());
+
+      // without a directory Flink refuses: the job exists, so that is no 404
+      flink = rest;
+      HttpResponse<String> refused = send("DELETE", "/v1/jobs/" + running, ADMIN, null);
+      assertThat(refused.statusCode()).as(refused.body()).isEqualTo(409);
+      assertThat(code(refused)).isEqualTo("flink_refused");
+      assertThat(MAPPER.readTree(refused.body()).at("/error/message").asText())
+          .contains("Property [targetDirectory] must be provided");
+
+      flink = rest.withSavepointDirectory(target);
+      HttpResponse<String> stopped = send("DELETE", "/v1/jobs/" + running, ADMIN, null);
+      assertThat(stopped.statusCode()).as(stopped.body()).isEqualTo(200);
+      assertThat(savepointTargets).containsExactly(target);
+      assertThat(MAPPER.readTree(stopped.body()).get("savepoint").asText()).startsWith(target);
+
+      HttpResponse<String> notRunning = send("DELETE", "/v1/jobs/" + finished, ADMIN, null);
+      assertThat(notRunning.statusCode()).as(notRunning.body()).isEqualTo(409);
+      assertThat(code(notRunning)).isEqualTo("flink_refused");
+      assertThat(MAPPER.readTree(notRunning.body()).at("/error/message").asText())
+          .endsWith("is not in RUNNING state.");
+
+      HttpResponse<String> missing = send("DELETE", "/v1/jobs/" + unknown, ADMIN, null);
+      assertThat(missing.statusCode()).as(missing.body()).isEqualTo(404);
+      assertThat(code(missing)).isEqualTo("not_found");
+    } finally {
+      fakeFlink.close().toCompletionStage().toCompletableFuture().join();
+    }
+  }
+
+  /** The target directories the stand-in Flink was asked to write savepoints to. */
+  private final List<String> savepointTargets = new java.util.concurrent.CopyOnWriteArrayList<>();
+
   @Test
   void datasetsListEveryKindAndVersionOneKindByItsName() throws Exception {
     JsonNode empty = MAPPER.readTree(send("GET", "/v1/datasets", ADMIN, null).body());

@@ -270,6 +270,31 @@ class NodeConfigTest {
   }
 
   @Test
+  void savepointsGoUnderTheDataDirUnlessADirectoryOrUriIsNamed() {
+    NodeConfig defaults =
+        NodeConfig.from(new ConfigSource(Map.of(), Map.of("AF_DATA_DIR", "/srv/af"), Map.of()));
+    assertThat(defaults.flinkSavepointsDir())
+        .isEqualTo(Path.of("/srv/af/flink/savepoints").toUri().toString());
+    assertThat(defaults.localSavepointsDir()).contains(Path.of("/srv/af/flink/savepoints"));
+
+    NodeConfig shared =
+        NodeConfig.from(
+            new ConfigSource(
+                Map.of("flink.savepoints.dir", "s3://bucket/savepoints"), Map.of(), Map.of()));
+    assertThat(shared.flinkSavepointsDir()).isEqualTo("s3://bucket/savepoints");
+    assertThat(shared.localSavepointsDir()).isEmpty();
+
+    assertThatThrownBy(
+            () ->
+                NodeConfig.from(
+                    new ConfigSource(
+                        Map.of(), Map.of("AF_FLINK_SAVEPOINTS_DIR", "savepoints"), Map.of())))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("flink.savepoints.dir")
+        .hasMessageContaining("absolute path or a URI");
+  }
+
+  @Test
   void theConfigurationReferenceListsEveryOptionWithItsVariableAndDefault() throws Exception {
     String doc = Files.readString(Path.of("..", "docs", "configuration.md"));
 

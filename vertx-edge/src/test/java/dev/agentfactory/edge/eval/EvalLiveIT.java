@@ -16,21 +16,30 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -49,6 +58,7 @@ class EvalLiveIT {
   private static final String ADMIN = "admin-key-0123456789";
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final Duration TIMEOUT = Duration.ofSeconds(60);
+  private static final Clock EPOCH = Clock.fixed(Instant.EPOCH, ZoneOffset.UTC);
 
   @TempDir Path dir;
   private EmbeddedKafka kafka;
@@ -73,7 +83,8 @@ class EvalLiveIT {
     store = ApiKeyStore.embedded(dir);
     auth = new Auth(vertx, Optional.of(ADMIN), store, new RateLimiter(100, 1000));
     auth.start().toCompletionStage().toCompletableFuture().join();
-    LiveEvalBoard board = new LiveEvalBoard();
+    // the windows here end early in 1970: a board whose clock stands there keeps them
+    LiveEvalBoard board = new LiveEvalBoard(EPOCH, LiveEvalBoard.DEFAULT_RETENTION);
     feed = new LiveEvalConsumer(kafka.bootstrapServers(), Topics.EVAL_LIVE, board).start();
     EvalHandler eval = new EvalHandler(board);
     KeysHandler keys = new KeysHandler(auth);
@@ -157,6 +168,95 @@ class EvalLiveIT {
             HttpRequest.newBuilder(uri("/v1/eval/live")).GET().build(),
             HttpResponse.BodyHandlers.ofString());
     assertThat(anonymous.statusCode()).isEqualTo(401);
+  }
+
+  /**
+   * On an external Kafka the node creates no topic, and the feed may start before the pipeline
+   * created the live evaluation topic: it looks again after a growing back-off (never in a tight
+   * loop against the broker) and reads the topic once it exists.
+   */
+  @Test
+  void aTopicCreatedAfterTheFeedStartedIsReadAndLookedUpOnlyAfterABackOffMeanwhile()
+      throws Exception {
+    String topic = "agent-factory.eval.live.late";
+    AtomicInteger lookups = new AtomicInteger();
+    Consumer<byte[], byte[]> kafkaConsumer = LiveEvalConsumer.consumer(kafka.bootstrapServers());
+    @SuppressWarnings("unchecked")
+    Consumer<byte[], byte[]> counting =
+        (Consumer<byte[], byte[]>)
+            Proxy.newProxyInstance(
+                Consumer.class.getClassLoader(),
+                new Class<?>[] {Consumer.class},
+                (proxy, method, args) -> {
+                  if (method.getName().equals("partitionsFor")) {
+                    lookups.incrementAndGet();
+                  }
+                  try {
+                    return method.invoke(kafkaConsumer, args);
+                  } catch (InvocationTargetException e) {
+                    throw e.getCause();
+                  }
+                });
+    List<Long> pauses = new CopyOnWriteArrayList<>();
+    Object pausing = new Object();
+    LiveEvalBoard board = new LiveEvalBoard(EPOCH, LiveEvalBoard.DEFAULT_RETENTION);
+    LiveEvalConsumer late =
+        new LiveEvalConsumer(
+            counting,
+            topic,
+            board,
+            ms -> {
+              pauses.add(ms);
+              synchronized (pausing) {
+                pausing.wait(50); // stands in for the back-off: short, the test need not wait
+              }
+            });
+    late.start();
+    try {
+      awaitTrue("two back-offs while the topic is missing", () -> pauses.size() >= 2);
+      assertThat(board.snapshot("acme")).isEmpty();
+
+      kafka.createTopics(topic);
+      producer
+          .send(
+              new ProducerRecord<>(
+                  topic,
+                  "k",
+                  new JsonObject()
+                      .put("tenant", "acme")
+                      .put("agent", "helper")
+                      .put("agent_version", "1.0.0")
+                      .put("window_start_ms", 0)
+                      .put("window_end_ms", 1_000)
+                      .put("turns", 1)
+                      .encode()))
+          .get(30, TimeUnit.SECONDS);
+
+      awaitTrue("the metric read from the new topic", () -> board.snapshot("acme").size() == 1);
+      assertThat(lookups.get())
+          .as("every lookup that found no topic was followed by a back-off: " + pauses)
+          .isEqualTo(pauses.size() + 1);
+      assertThat(pauses.subList(0, 2))
+          .as("the back-off grows")
+          .containsExactly(
+              LiveEvalConsumer.FIRST_BACKOFF_MS, 2 * LiveEvalConsumer.FIRST_BACKOFF_MS);
+      assertThat(late.failures()).isZero();
+    } finally {
+      late.close();
+    }
+  }
+
+  private static void awaitTrue(String what, BooleanSupplier condition) throws Exception {
+    Instant deadline = Instant.now().plus(TIMEOUT);
+    Object lock = new Object();
+    while (!condition.getAsBoolean()) {
+      if (Instant.now().isAfter(deadline)) {
+        throw new AssertionError("timed out waiting for " + what);
+      }
+      synchronized (lock) {
+        lock.wait(100); // a poll interval bounded by the deadline
+      }
+    }
   }
 
   private String key(String tenant) throws Exception {

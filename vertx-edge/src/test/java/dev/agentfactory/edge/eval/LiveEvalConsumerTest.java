@@ -5,7 +5,10 @@ import static org.awaitility.Awaitility.await;
 
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -31,7 +34,9 @@ class LiveEvalConsumerTest {
     kafka.updateBeginningOffsets(Map.of(partition, 0L));
     kafka.updateEndOffsets(Map.of(partition, 0L));
     kafka.setPollException(new KafkaException("broker went away"));
-    LiveEvalBoard board = new LiveEvalBoard();
+    LiveEvalBoard board =
+        new LiveEvalBoard(
+            Clock.fixed(Instant.EPOCH, ZoneOffset.UTC), LiveEvalBoard.DEFAULT_RETENTION);
 
     LiveEvalConsumer feed = new LiveEvalConsumer(kafka, TOPIC, board).start();
     try {
