@@ -61,6 +61,7 @@ public final class FakeModelServer implements AutoCloseable {
   private int calls;
   private final AtomicInteger dropped = new AtomicInteger();
   private volatile boolean reportsUsage = true;
+  private volatile boolean blankToolCallIds;
 
   public FakeModelServer(Vertx vertx) throws Exception {
     server =
@@ -140,13 +141,20 @@ public final class FakeModelServer implements AutoCloseable {
     reportsUsage = reports;
   }
 
+  /** Whether tool calls come with {@code "id": ""}, as some compatible servers send them. */
+  public void blankToolCallIds(boolean blank) {
+    blankToolCallIds = blank;
+  }
+
   private synchronized String events(Step step) {
     calls++;
     ObjectNode delta = JSON.createObjectNode().put("role", "assistant");
     String finish;
     if (step.tool() != null) {
       ObjectNode call = delta.putArray("tool_calls").addObject();
-      call.put("index", 0).put("id", "call_" + calls).put("type", "function");
+      call.put("index", 0)
+          .put("id", blankToolCallIds ? "" : "call_" + calls)
+          .put("type", "function");
       call.putObject("function").put("name", step.tool()).put("arguments", step.arguments());
       finish = "tool_calls";
     } else {

@@ -46,6 +46,9 @@ import java.util.function.UnaryOperator;
  * @param piiSpans {@code pii_spans}, what the pipeline's scrubber found (set by the pipeline)
  * @param outcome {@code outcome}, how the turn ended; {@link TurnOutcome#COMPLETED} unless it was
  *     cut short (see {@link #isCompleted})
+ * @param truncated {@code truncated}: texts of the event (tool outputs first, then message
+ *     contents, tool arguments, feedback and reference texts) were cut so that it fits in a Kafka
+ *     record; a call whose output was cut says so itself ({@link ToolCall#outputTruncated})
  */
 public record Interaction(
     int schemaVersion,
@@ -67,7 +70,8 @@ public record Interaction(
     Optional<Reference> reference,
     Optional<UUID> amends,
     List<PiiFinding> piiSpans,
-    TurnOutcome outcome) {
+    TurnOutcome outcome,
+    boolean truncated) {
 
   /** The only schema version this code writes and accepts. */
   public static final int SCHEMA_VERSION = 1;
@@ -115,6 +119,52 @@ public record Interaction(
     // Null reads as completed: Flink restores an event it checkpointed before the field existed
     // (e.g. one in flight in the judge's async operator) with null for the new field.
     outcome = outcome == null ? TurnOutcome.COMPLETED : outcome;
+  }
+
+  /** An event cut nowhere: the schema as it was before the optional {@code truncated}. */
+  public Interaction(
+      int schemaVersion,
+      UUID eventId,
+      String sessionId,
+      int turn,
+      String tenant,
+      String agentName,
+      String agentVersion,
+      String operationName,
+      Instant createdAt,
+      List<Message> messages,
+      List<ToolCall> toolCalls,
+      Optional<String> model,
+      Optional<Usage> usage,
+      long latencyMs,
+      Optional<String> traceId,
+      Optional<Feedback> feedback,
+      Optional<Reference> reference,
+      Optional<UUID> amends,
+      List<PiiFinding> piiSpans,
+      TurnOutcome outcome) {
+    this(
+        schemaVersion,
+        eventId,
+        sessionId,
+        turn,
+        tenant,
+        agentName,
+        agentVersion,
+        operationName,
+        createdAt,
+        messages,
+        toolCalls,
+        model,
+        usage,
+        latencyMs,
+        traceId,
+        feedback,
+        reference,
+        amends,
+        piiSpans,
+        outcome,
+        false);
   }
 
   /** A completed turn: the schema as it was before the optional {@code outcome}. */
@@ -282,7 +332,8 @@ public record Interaction(
         Optional.ofNullable(reference),
         Optional.of(eventId),
         piiSpans,
-        outcome);
+        outcome,
+        truncated);
   }
 
   private static void checkTraceId(String id) {
@@ -415,7 +466,8 @@ public record Interaction(
         newReference,
         amends,
         piiSpans,
-        outcome);
+        outcome,
+        truncated);
   }
 
   /** Returns a copy with other tool calls (the scrubbers rewrite arguments). */
@@ -440,7 +492,37 @@ public record Interaction(
         reference,
         amends,
         piiSpans,
-        outcome);
+        outcome,
+        truncated);
+  }
+
+  /**
+   * Returns a copy marked {@code truncated}: whoever cut its texts to fit in a Kafka record (with
+   * {@link #withRewrittenText} and {@link #withToolCalls}) says so.
+   */
+  public Interaction markedTruncated() {
+    return new Interaction(
+        schemaVersion,
+        eventId,
+        sessionId,
+        turn,
+        tenant,
+        agentName,
+        agentVersion,
+        operationName,
+        createdAt,
+        messages,
+        toolCalls,
+        model,
+        usage,
+        latencyMs,
+        traceId,
+        feedback,
+        reference,
+        amends,
+        piiSpans,
+        outcome,
+        true);
   }
 
   /** Returns a copy recording what the scrubber found, replacing any earlier findings. */
@@ -465,7 +547,8 @@ public record Interaction(
         reference,
         amends,
         spans,
-        outcome);
+        outcome,
+        truncated);
   }
 
   /** Mutable builder; {@link #build()} validates. Not thread-safe. */
@@ -607,7 +690,8 @@ public record Interaction(
           Optional.ofNullable(reference),
           Optional.ofNullable(amends),
           List.of(),
-          outcome);
+          outcome,
+          false);
     }
   }
 }

@@ -73,6 +73,8 @@ public final class InteractionCodec {
   static final String FIELD = "field";
   static final String MESSAGE_INDEX = "message_index";
   static final String OUTCOME = "outcome";
+  static final String OUTPUT_TRUNCATED = "output_truncated";
+  static final String TRUNCATED = "truncated";
 
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
@@ -102,6 +104,10 @@ public final class InteractionCodec {
       call.put(EXIT_CODE, c.exitCode());
       call.put(STATUS, c.status().json());
       call.put(DURATION_MS, c.durationMs());
+      if (c.outputTruncated()) {
+        // only then, as for outcome: a whole output's call is what it was before the field
+        call.put(OUTPUT_TRUNCATED, true);
+      }
     }
     event.model().ifPresent(m -> root.put(MODEL, m));
     event
@@ -140,6 +146,9 @@ public final class InteractionCodec {
     if (!event.isCompleted()) {
       // only then: a completed turn's event is what it was before the field existed
       root.put(OUTCOME, event.outcome().json());
+    }
+    if (event.truncated()) {
+      root.put(TRUNCATED, true);
     }
     if (!event.piiSpans().isEmpty()) {
       ArrayNode spans = root.putArray(PII_SPANS);
@@ -229,7 +238,8 @@ public final class InteractionCodec {
         reference(root),
         amends(root),
         piiSpans(root),
-        outcome(root));
+        outcome(root),
+        optionalBoolean(root, TRUNCATED, ""));
   }
 
   private static TurnOutcome outcome(JsonNode root) {
@@ -371,7 +381,8 @@ public final class InteractionCodec {
                 optionalText(node, OUTPUT, path),
                 exitCode == null || exitCode.isNull() ? null : exitCode.intValue(),
                 status,
-                node.hasNonNull(DURATION_MS) ? requiredLong(node, DURATION_MS, path) : 0L));
+                node.hasNonNull(DURATION_MS) ? requiredLong(node, DURATION_MS, path) : 0L,
+                optionalBoolean(node, OUTPUT_TRUNCATED, path)));
       } catch (InvalidEventException e) {
         // The field readers name the full path already; ToolCall's own checks only the field.
         String field = e.field();
@@ -435,6 +446,18 @@ public final class InteractionCodec {
       throw new InvalidEventException(path + field, "must be a string");
     }
     return node.textValue();
+  }
+
+  /** An optional boolean: absent or null reads as false. */
+  private static boolean optionalBoolean(JsonNode parent, String field, String path) {
+    JsonNode node = parent.get(field);
+    if (node == null || node.isNull()) {
+      return false;
+    }
+    if (!node.isBoolean()) {
+      throw new InvalidEventException(path + field, "must be a boolean");
+    }
+    return node.booleanValue();
   }
 
   private static int requiredInt(JsonNode parent, String field, String path) {

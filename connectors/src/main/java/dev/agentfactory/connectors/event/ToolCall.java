@@ -12,6 +12,8 @@ package dev.agentfactory.connectors.event;
  *     ToolCallStatus#NOT_RUN}) or whose run failed before it reported one
  * @param status how the call ended
  * @param durationMs wall time of the call
+ * @param outputTruncated {@code output_truncated}: {@code output} is only the start of what the
+ *     tool returned, cut so that the event fits in a Kafka record
  */
 public record ToolCall(
     String id,
@@ -20,7 +22,8 @@ public record ToolCall(
     String output,
     Integer exitCode,
     ToolCallStatus status,
-    long durationMs) {
+    long durationMs,
+    boolean outputTruncated) {
 
   public ToolCall {
     Checks.notBlank("gen_ai.tool.call.id", id);
@@ -34,8 +37,32 @@ public record ToolCall(
     Checks.notNegative("duration_ms", durationMs);
   }
 
+  /** A call whose output is whole: the schema as it was before {@code output_truncated}. */
+  public ToolCall(
+      String id,
+      String name,
+      String arguments,
+      String output,
+      Integer exitCode,
+      ToolCallStatus status,
+      long durationMs) {
+    this(id, name, arguments, output, exitCode, status, durationMs, false);
+  }
+
   /** Returns a copy with another output (the scrubbers rewrite output, nothing else). */
   public ToolCall withOutput(String newOutput) {
-    return new ToolCall(id, name, arguments, newOutput, exitCode, status, durationMs);
+    return new ToolCall(
+        id, name, arguments, newOutput, exitCode, status, durationMs, outputTruncated);
+  }
+
+  /** Returns a copy whose output is {@code start}, the start of this one's, marked as cut. */
+  public ToolCall withOutputTruncatedTo(String start) {
+    return new ToolCall(id, name, arguments, start, exitCode, status, durationMs, true);
+  }
+
+  /** Returns a copy with other arguments (JSON text; the scrubbers rewrite them). */
+  public ToolCall withArguments(String newArguments) {
+    return new ToolCall(
+        id, name, newArguments, output, exitCode, status, durationMs, outputTruncated);
   }
 }

@@ -474,6 +474,64 @@ class InteractionCodecTest {
     assertThat(codec.parse(JSON.writeValueAsBytes(json))).isEqualTo(chat());
   }
 
+  @Test
+  void aTruncatedEventAndItsCutOutputsCarryTheirFlagsThroughARoundTripAndItsAmendments()
+      throws Exception {
+    ToolCall whole =
+        new ToolCall("c1", "sandbox.exec", "{\"command\":\"ls\"}", "a\n", 0, ToolCallStatus.OK, 3);
+    Interaction event =
+        Interaction.builder()
+            .sessionId("s")
+            .tenant("t")
+            .agent("a", "1")
+            .message(Message.user("hi"))
+            .toolCall(whole)
+            .toolCall(whole.withOutputTruncatedTo("b\n[truncated]"))
+            .build()
+            .markedTruncated();
+
+    ObjectNode json = (ObjectNode) JSON.readTree(codec.toJson(event));
+    Interaction back = codec.parse(JSON.writeValueAsBytes(json));
+
+    assertThat(json.get("truncated").booleanValue()).isTrue();
+    assertThat(json.get("tool_calls").get(0).has("output_truncated")).isFalse();
+    assertThat(json.get("tool_calls").get(1).get("output_truncated").booleanValue()).isTrue();
+    assertThat(back).isEqualTo(event);
+    assertThat(back.toolCalls()).extracting(ToolCall::outputTruncated).containsExactly(false, true);
+    assertThat(
+            back.amendedWith(UUID.randomUUID(), null, Reference.groundTruth("x", "exact_match"))
+                .truncated())
+        .isTrue();
+    assertThat(back.withRewrittenText(String::strip).toolCalls().get(1).outputTruncated()).isTrue();
+    assertThat(back.toolCalls().get(1).withArguments("{}").outputTruncated()).isTrue();
+  }
+
+  @Test
+  void anEventCutNowhereWritesNoFlagsAndANonBooleanFlagNamesTheField() throws Exception {
+    ObjectNode json = (ObjectNode) JSON.readTree(codec.toJson(chat()));
+    assertThat(json.has("truncated")).isFalse();
+    assertThat(codec.parse(JSON.writeValueAsBytes(json)).truncated()).isFalse();
+
+    json.put("truncated", "yes");
+    assertThatThrownBy(() -> codec.parse(JSON.writeValueAsBytes(json)))
+        .isInstanceOf(InvalidEventException.class)
+        .extracting(e -> ((InvalidEventException) e).field())
+        .isEqualTo("truncated");
+    json.remove("truncated");
+    ((ObjectNode)
+            json.putArray("tool_calls")
+                .addObject()
+                .put("gen_ai.tool.call.id", "c1")
+                .put("gen_ai.tool.name", "x")
+                .put("arguments", "{}")
+                .put("status", "ok"))
+        .put("output_truncated", 1);
+    assertThatThrownBy(() -> codec.parse(JSON.writeValueAsBytes(json)))
+        .isInstanceOf(InvalidEventException.class)
+        .extracting(e -> ((InvalidEventException) e).field())
+        .isEqualTo("tool_calls[0].output_truncated");
+  }
+
   /** What Flink's POJO serializer hands the constructor for a field its checkpoint lacks. */
   @Test
   void anEventBuiltWithoutAnOutcomeIsCompleted() {

@@ -76,15 +76,7 @@ public final class PiiScrubFunction extends RichMapFunction<Interaction, Interac
         newCalls.add(c);
       } else {
         changed = true;
-        newCalls.add(
-            new ToolCall(
-                c.id(),
-                c.name(),
-                result.text(),
-                c.output(),
-                c.exitCode(),
-                c.status(),
-                c.durationMs()));
+        newCalls.add(c.withArguments(result.text()));
       }
     }
     // The findings replace whatever the producer sent: only the scrubber's are trustworthy.

@@ -155,7 +155,11 @@ final class OpenAiStreamDecoder {
   private void toolCallFragment(JsonNode fragment) {
     int index = fragment.path("index").asInt(calls.isEmpty() ? 0 : calls.lastKey());
     PendingCall call = calls.computeIfAbsent(index, i -> new PendingCall());
-    String id = fragment.path("id").isTextual() ? fragment.get("id").textValue() : null;
+    // Some servers send "id": "" (or blanks) where others leave the id out: both are no id
+    String id =
+        fragment.path("id").isTextual() && !fragment.get("id").textValue().isBlank()
+            ? fragment.get("id").textValue()
+            : null;
     JsonNode function = fragment.path("function");
     String name = function.path("name").isTextual() ? function.get("name").textValue() : null;
     String arguments =
@@ -181,11 +185,7 @@ final class OpenAiStreamDecoder {
       if (call.name == null) {
         throw malformed("tool call " + entry.getKey() + " has no function name");
       }
-      // llama.cpp and older servers omit ids; the conversation still needs one per call
-      String id = call.id != null ? call.id : "call_" + entry.getKey();
-      out.emit(
-          new ModelEvent.ToolCallReady(
-              entry.getKey(), new ToolCall(id, call.name, call.arguments.toString())));
+      out.emit(new ModelEvent.ToolCallReady(entry.getKey(), call.toolCall(entry.getKey())));
     }
   }
 
@@ -197,13 +197,7 @@ final class OpenAiStreamDecoder {
       reason = calls.isEmpty() ? FinishReason.STOP : FinishReason.TOOL_CALLS;
     }
     List<ToolCall> assembled = new ArrayList<>();
-    calls.forEach(
-        (index, call) ->
-            assembled.add(
-                new ToolCall(
-                    call.id != null ? call.id : "call_" + index,
-                    call.name,
-                    call.arguments.toString())));
+    calls.forEach((index, call) -> assembled.add(call.toolCall(index)));
     out.complete(new ModelResponse("openai", model, text(), assembled, reason, usage, false));
   }
 
@@ -238,5 +232,14 @@ final class OpenAiStreamDecoder {
     String id;
     String name;
     final StringBuilder arguments = new StringBuilder();
+
+    /**
+     * The assembled call. llama.cpp and older servers omit ids, some send blank ones; the
+     * conversation still needs one per call (the tool message answers it by id) and the interaction
+     * event a non-blank one: {@code call_<index>}, the same in the ready event and the response.
+     */
+    ToolCall toolCall(int index) {
+      return new ToolCall(id != null ? id : "call_" + index, name, arguments.toString());
+    }
   }
 }

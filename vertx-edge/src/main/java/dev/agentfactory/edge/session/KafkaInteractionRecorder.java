@@ -31,6 +31,15 @@ public final class KafkaInteractionRecorder implements InteractionRecorder {
   /** The key under which tool-call arguments that are not JSON are published. */
   static final String RAW_ARGUMENTS = "_raw";
 
+  /**
+   * The most bytes of JSON an event may have; a larger one is cut to fit ({@link EventSizeCap}).
+   * Below the producer's {@code max.request.size} (1,048,576 by default, which the publisher keeps)
+   * with room for the key, the record's overhead and its headers, and below the 1,000,000 bytes the
+   * pipeline allows a dead letter, next to its reason headers: an event Kafka accepted is never cut
+   * again on its way to the dead-letter topic.
+   */
+  public static final int MAX_EVENT_BYTES = 960_000;
+
   /** Strict: text after the first value makes arguments invalid, as it does for a reader. */
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
@@ -60,8 +69,15 @@ public final class KafkaInteractionRecorder implements InteractionRecorder {
     return publisher.backlogged();
   }
 
-  /** The interaction event {@code record} becomes. */
+  /**
+   * The interaction event {@code record} becomes, its texts cut if it would be over {@link
+   * #MAX_EVENT_BYTES} (then marked {@code truncated}).
+   */
   public static Interaction toEvent(SessionRecord record) {
+    return EventSizeCap.fit(uncut(record), MAX_EVENT_BYTES);
+  }
+
+  private static Interaction uncut(SessionRecord record) {
     if (record instanceof ExecRecord exec) {
       return toEvent(exec);
     } else if (record instanceof AgentTurnRecord turn) {

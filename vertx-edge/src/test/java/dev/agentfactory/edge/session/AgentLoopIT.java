@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.tuple;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agentfactory.connectors.event.Interaction;
+import dev.agentfactory.connectors.event.InteractionCodec;
+import dev.agentfactory.connectors.event.TurnOutcome;
 import dev.agentfactory.edge.FakeModelServer;
 import dev.agentfactory.edge.FakeModelServer.Step;
 import dev.agentfactory.edge.agent.AgentRef;
@@ -317,6 +320,60 @@ class AgentLoopIT {
         .allMatch(m -> m.contains("not valid JSON"));
   }
 
+  // -- tool call ids ----------------------------------------------------------------------------
+
+  /**
+   * A server that sends {@code "id": ""} used to get a turn whose event could not be built (a call
+   * id must not be blank): the turn was lost. The calls are named by their index instead, and the
+   * tool results answer those names.
+   */
+  @Test
+  void callsAServerLeavesWithBlankIdsAreNamedByIndexAndTheirResultsAnswerThoseNames()
+      throws Exception {
+    model.blankToolCallIds(true);
+    RecordingIo io = new RecordingIo();
+    AgentLoop loop = loop("\"tools\":[\"sandbox.exec\"]", io, NO_SANDBOX);
+    model.script(
+        Step.call("sandbox_exec", "{\"command\":\"true\"}"),
+        Step.call("sandbox_exec", "{\"command\":\"ls\"}"),
+        Step.answer("done"));
+
+    AgentLoop.Turn turn = run(loop, "run two").result();
+
+    assertThat(turn.toolCalls()).extracting(c -> c.call().id()).containsExactly("call_0", "call_0");
+    JsonNode messages = last(model.requests()).path("messages");
+    for (JsonNode message : messages) {
+      if (message.path("role").asText().equals("assistant")) {
+        assertThat(message.path("tool_calls").get(0).path("id").asText()).isEqualTo("call_0");
+      } else if (message.path("role").asText().equals("tool")) {
+        assertThat(message.path("tool_call_id").asText()).isEqualTo("call_0");
+      }
+    }
+    assertThat(toolMessages(last(model.requests()))).hasSize(2);
+    assertThat(io.frames)
+        .filteredOn(ServerFrame.ToolCall.class::isInstance)
+        .extracting(f -> ((ServerFrame.ToolCall) f).callId())
+        .containsExactly("call_0", "call_0");
+    Interaction event =
+        new InteractionCodec()
+            .parse(
+                new InteractionCodec()
+                    .toJson(
+                        KafkaInteractionRecorder.toEvent(
+                            new AgentTurnRecord(
+                                "acme",
+                                "s1",
+                                1,
+                                "looper",
+                                "1",
+                                turn,
+                                Instant.now(),
+                                TurnOutcome.COMPLETED))));
+    assertThat(event.toolCalls())
+        .extracting(dev.agentfactory.connectors.event.ToolCall::id)
+        .containsExactly("call_0", "call_0");
+  }
+
   // -- token usage ------------------------------------------------------------------------------
 
   @Test
@@ -422,6 +479,9 @@ class AgentLoopIT {
     final List<Timer> timers = new CopyOnWriteArrayList<>();
     volatile RuntimeException execFailure;
 
+    /** What every command prints. */
+    volatile String stdout = "";
+
     /** Runs as a tool.call frame is sent, before the call runs; null for nothing. */
     volatile Runnable onToolCall;
 
@@ -451,7 +511,7 @@ class AgentLoopIT {
         throw execFailure;
       }
       execs.add(new Exec(command, timeout));
-      return Future.succeededFuture(new AgentLoop.ToolRun("exited", 0, "", "", 1));
+      return Future.succeededFuture(new AgentLoop.ToolRun("exited", 0, stdout, "", 1));
     }
 
     @Override

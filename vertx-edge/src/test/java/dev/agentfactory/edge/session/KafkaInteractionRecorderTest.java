@@ -207,6 +207,140 @@ class KafkaInteractionRecorderTest {
         .containsExactly(ToolCallStatus.OK, ToolCallStatus.CANCELLED);
   }
 
+  // -- events over Kafka's record size ----------------------------------------------------------
+
+  /** 64 KiB of output with quotes, newlines and multi-byte characters, which JSON makes longer. */
+  private static String bigOutput(int i) {
+    String line = "line " + i + " \"quoted\" \u00e9 \u2713 \ud83d\ude00\tend\n";
+    return line.repeat(64 * 1024 / line.length() + 1).substring(0, 64 * 1024);
+  }
+
+  @Test
+  void aTurnTooLargeForKafkaHasItsLongestToolOutputsCutEvenlyAndFlagged() {
+    AgentLoop.ToolCallRecord[] calls = new AgentLoop.ToolCallRecord[41];
+    for (int i = 0; i < 40; i++) {
+      calls[i] =
+          call(
+              "c" + i,
+              "sandbox_exec",
+              "{\"command\":\"cat big" + i + "\"}",
+              new AgentLoop.ToolRun("exited", 0, bigOutput(i), "", 3));
+    }
+    calls[40] =
+        call(
+            "small",
+            "sandbox_exec",
+            "{\"command\":\"echo hi\"}",
+            new AgentLoop.ToolRun("exited", 0, "hi\n", "", 3));
+    AgentLoop.Turn turn = turn(TokenUsage.NONE, calls);
+    // the overload for an agent turn builds its event whole
+    assertThat(
+            EventSizeCap.size(
+                KafkaInteractionRecorder.toEvent(record(turn, TurnOutcome.COMPLETED))))
+        .as("the event whole")
+        .isGreaterThan(KafkaInteractionRecorder.MAX_EVENT_BYTES);
+
+    Interaction event = recorded(turn);
+    byte[] json = codec.toJson(event);
+    Interaction read = codec.parse(json);
+
+    assertThat(json.length).isLessThanOrEqualTo(KafkaInteractionRecorder.MAX_EVENT_BYTES);
+    assertThat(json.length)
+        .as("cut no more than needed")
+        .isGreaterThan(KafkaInteractionRecorder.MAX_EVENT_BYTES - 64 * 1024);
+    assertThat(read.truncated()).isTrue();
+    List<ToolCall> big = read.toolCalls().subList(0, 40);
+    assertThat(big).allMatch(ToolCall::outputTruncated);
+    for (int i = 0; i < 40; i++) {
+      String output = big.get(i).output();
+      assertThat(output).endsWith(EventSizeCap.MARKER);
+      String start = output.substring(0, output.length() - EventSizeCap.MARKER.length());
+      assertThat(bigOutput(i).startsWith(start)).as("call %d keeps its output's start", i).isTrue();
+    }
+    assertThat(big)
+        .as("cut to the same length, the largest first")
+        .extracting(c -> EventSizeCap.jsonLength(c.output()))
+        .allMatch(bytes -> Math.abs(bytes - EventSizeCap.jsonLength(big.get(0).output())) < 12);
+    ToolCall small = read.toolCalls().get(40);
+    assertThat(small.outputTruncated()).isFalse();
+    assertThat(small.output()).isEqualTo("hi\n");
+    assertThat(read.messages())
+        .extracting(Message::content)
+        .as("the messages were short enough")
+        .containsExactly("do it", "done");
+    assertThat(read.toolCalls())
+        .extracting(ToolCall::arguments)
+        .as("so were the arguments")
+        .allMatch(a -> a.startsWith("{\"command\":"));
+  }
+
+  @Test
+  void anEventThatFitsIsNeitherCutNorMarked() {
+    Interaction event =
+        recorded(
+            turn(
+                TokenUsage.NONE,
+                call(
+                    "c1",
+                    "sandbox_exec",
+                    "{\"command\":\"cat\"}",
+                    new AgentLoop.ToolRun("exited", 0, bigOutput(1), "", 3))));
+
+    assertThat(event.truncated()).isFalse();
+    assertThat(event.toolCalls().get(0).outputTruncated()).isFalse();
+    assertThat(event.toolCalls().get(0).output()).isEqualTo(bigOutput(1));
+    assertThat(new String(codec.toJson(event), java.nio.charset.StandardCharsets.UTF_8))
+        .as("the event is what it was before the flags existed")
+        .doesNotContain("truncated");
+  }
+
+  @Test
+  void whenCuttingOutputsIsNotEnoughMessagesAndArgumentsAreCutAndArgumentsStayJson()
+      throws Exception {
+    String hugeQuestion = "why \"this\"?\n".repeat(120_000); // 1.5 MB in JSON
+    String hugeArguments =
+        JSON.createObjectNode().put("content", "x = \"y\"\n".repeat(60_000)).toString();
+    AgentLoop.Turn turn =
+        new AgentLoop.Turn(
+            "q1",
+            hugeQuestion,
+            List.of(ChatMessage.Assistant.text("short answer")),
+            List.of(
+                call(
+                    "c1",
+                    "files_write",
+                    hugeArguments,
+                    AgentLoop.ToolRun.of(ok("y".repeat(300_000))))),
+            new ModelResponse(
+                "openai",
+                "m",
+                "short answer",
+                List.of(),
+                FinishReason.STOP,
+                TokenUsage.NONE,
+                false),
+            TokenUsage.NONE,
+            2,
+            12);
+
+    byte[] json = codec.toJson(recorded(turn));
+    Interaction read = codec.parse(json);
+
+    assertThat(json.length).isLessThanOrEqualTo(KafkaInteractionRecorder.MAX_EVENT_BYTES);
+    assertThat(read.truncated()).isTrue();
+    ToolCall call = read.toolCalls().get(0);
+    assertThat(call.outputTruncated()).isTrue();
+    assertThat(call.output()).isEqualTo(EventSizeCap.MARKER);
+    String rawStart = JSON.readTree(call.arguments()).get("_raw").asText();
+    assertThat(hugeArguments.startsWith(rawStart)).as("the arguments' start").isTrue();
+    assertThat(rawStart.length()).isGreaterThan(1000);
+    String question = read.messages().get(0).content();
+    assertThat(question).endsWith(EventSizeCap.MARKER).hasSizeGreaterThan(1000);
+    String start = question.substring(0, question.length() - EventSizeCap.MARKER.length());
+    assertThat(hugeQuestion.startsWith(start)).as("the question's start").isTrue();
+    assertThat(read.messages().get(1).content()).isEqualTo("short answer");
+  }
+
   // ---------------------------------------------------------------------------------------------
 
   /** The event as published, parsed back as the pipeline parses it (which throws if invalid). */
@@ -261,6 +395,12 @@ class KafkaInteractionRecorderTest {
   /** As {@code RuleLabeler.failed} and {@code EvalSample} (flink-jobs) read a tool call. */
   private static boolean failed(ToolCall call) {
     return call.status() != ToolCallStatus.OK || (call.exitCode() != null && call.exitCode() != 0);
+  }
+
+  /** The event the recorder publishes for a completed {@code turn}: cut to fit if need be. */
+  private static Interaction recorded(AgentLoop.Turn turn) {
+    SessionRecord record = record(turn, TurnOutcome.COMPLETED);
+    return KafkaInteractionRecorder.toEvent(record);
   }
 
   private static AgentTurnRecord record(AgentLoop.Turn turn, TurnOutcome outcome) {
