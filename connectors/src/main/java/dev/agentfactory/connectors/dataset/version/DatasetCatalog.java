@@ -29,8 +29,10 @@ import org.apache.parquet.schema.MessageType;
 /**
  * Dataset versions over a datasets root laid out as {@code <root>/<dataset>/<bucket>/part-*}, with
  * manifests in {@code <root>/<dataset>/_versions/v<N>.json}. Every method blocks on file I/O: call
- * it from a worker pool, never an event loop. Instances are stateless and thread-safe; several
- * processes may share one root.
+ * it from a worker pool, never an event loop. Instances are thread-safe; several processes may
+ * share one root. An instance caches the Parquet footers it read (see {@link FooterCache}), so a
+ * listing reads only the footers of files that are new or changed since the last; share one
+ * instance per root.
  *
  * <pre>{@code
  * DatasetCatalog catalog = new DatasetCatalog(dataDir.resolve("datasets"));
@@ -49,18 +51,30 @@ public final class DatasetCatalog {
   static final String VERSIONS_DIR = "_versions";
   private static final Pattern MANIFEST_NAME = Pattern.compile("v([1-9][0-9]{0,8})\\.json");
 
+  /**
+   * How many files' footers an instance keeps (a few hundred bytes each: files with one schema
+   * share it). Past this, the least recently used are read again when next needed.
+   */
+  static final int FOOTER_CACHE_FILES = 50_000;
+
   private final Path root;
   private final Clock clock;
   private final FileSync sync;
+  private final FooterCache footers;
 
   public DatasetCatalog(Path datasetsRoot) {
     this(datasetsRoot, Clock.systemUTC(), FileSync.FSYNC);
   }
 
   DatasetCatalog(Path datasetsRoot, Clock clock, FileSync sync) {
+    this(datasetsRoot, clock, sync, new FooterCache(FOOTER_CACHE_FILES));
+  }
+
+  DatasetCatalog(Path datasetsRoot, Clock clock, FileSync sync, FooterCache footers) {
     this.root = datasetsRoot.toAbsolutePath().normalize();
     this.clock = clock;
     this.sync = sync;
+    this.footers = footers;
   }
 
   /** Every dataset directory under the root, by name, with what is committed now. */
@@ -71,7 +85,7 @@ public final class DatasetCatalog {
       List<String> files = committedFiles(name, dir);
       long rows = 0;
       for (String file : files) {
-        rows += footer(name, dir, file, false).rows();
+        rows += cachedFooter(name, dir, file).rows();
       }
       out.add(new DatasetSummary(name, files.size(), rows, latestVersion(name, dir)));
     }
@@ -167,7 +181,7 @@ public final class DatasetCatalog {
     long[] bytesDone = {0};
     long rowsDone = 0;
     for (String path : paths) {
-      ParquetFooter footer = footer(name, dir, path, true);
+      ParquetFooter footer = freshFooter(name, dir, path);
       if (first == null) {
         first = footer;
         firstPath = path;
@@ -534,13 +548,30 @@ public final class DatasetCatalog {
     }
   }
 
-  private static ParquetFooter footer(String name, Path dir, String path, boolean policies) {
+  /** Row count and schema, from the cache while the file is unchanged (listings). */
+  private ParquetFooter cachedFooter(String name, Path dir, String path) {
     try {
-      return ParquetFooter.read(dir.resolve(path), policies);
+      return footers.get(dir.resolve(path), false);
     } catch (IOException | RuntimeException e) {
-      throw DatasetException.io(
-          "cannot read Parquet footer of '" + path + "' in dataset '" + name + "'", e);
+      throw unreadableFooter(name, path, e);
     }
+  }
+
+  /**
+   * The footer with the scrub policies, read now (cuts): a manifest is forever, and a cut reads
+   * every byte for the checksum anyway. Left in the cache for the next listing.
+   */
+  private ParquetFooter freshFooter(String name, Path dir, String path) {
+    try {
+      return footers.read(dir.resolve(path), true);
+    } catch (IOException | RuntimeException e) {
+      throw unreadableFooter(name, path, e);
+    }
+  }
+
+  private static DatasetException unreadableFooter(String name, String path, Exception e) {
+    return DatasetException.io(
+        "cannot read Parquet footer of '" + path + "' in dataset '" + name + "'", e);
   }
 
   private static String checksum(String name, Path file, String path, LongConsumer bytes) {

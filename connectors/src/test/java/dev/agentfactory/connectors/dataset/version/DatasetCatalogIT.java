@@ -511,7 +511,7 @@ class DatasetCatalogIT {
         .isInstanceOfSatisfying(DatasetException.class, e -> assertThat(e.code()).isEqualTo(code));
   }
 
-  private static void writeParquet(Path file, int rows, String scrubPolicy) throws IOException {
+  static void writeParquet(Path file, int rows, String scrubPolicy) throws IOException {
     FileSystem fs = FileSystem.getLocalFileSystem();
     try (FSDataOutputStream out =
         fs.create(
