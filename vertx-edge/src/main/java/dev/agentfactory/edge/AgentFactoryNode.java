@@ -496,13 +496,16 @@ public final class AgentFactoryNode implements AutoCloseable {
     return new Lineage(jobId, checkpoint, savepoint, List.of(), config.judge().version());
   }
 
-  /** {@code GET /ready}: 200 once sessions are accepted, 503 while starting or stopping. */
+  /**
+   * {@code GET /ready}: 200 once sessions are accepted, 503 while starting, draining or stopping or
+   * while a component other than Kafka is unhealthy ({@link NodeHealth#readyForSessions()}).
+   */
   private void ready(RoutingContext ctx) {
     WarmPool pool = warmPool;
     boolean ready =
         sessions != null
             && !closed
-            && health.allUp()
+            && health.readyForSessions()
             && (pool == null || !pool.drainStatus().draining());
     ctx.response()
         .setStatusCode(ready ? 200 : 503)

@@ -73,6 +73,8 @@ class ExternalKafkaHealthIT {
     assertThat(down.get("status").asText()).isEqualTo("DOWN");
     assertThat(down.get("http_status").asInt()).isEqualTo(503);
     assertThat(down.get("failing")).extracting(JsonNode::asText).contains("kafka");
+    // the node still takes sessions (their events wait for Kafka): it stays in its load balancer
+    assertThat(status("/ready")).as("/ready while Kafka is away").isEqualTo(200);
 
     kafka = EmbeddedKafka.start(kafka.dataDir(), kafkaPort);
     JsonNode back = eventually(h -> h.at("/components/kafka/status").asText().equals("UP"));
@@ -127,6 +129,16 @@ class ExternalKafkaHealthIT {
     ((com.fasterxml.jackson.databind.node.ObjectNode) body)
         .put("http_status", response.statusCode());
     return body;
+  }
+
+  private int status(String path) throws Exception {
+    return TestHttp.client()
+        .send(
+            HttpRequest.newBuilder(URI.create(node.httpUrl() + path))
+                .timeout(Duration.ofSeconds(30))
+                .build(),
+            HttpResponse.BodyHandlers.discarding())
+        .statusCode();
   }
 
   private static int freePort() throws IOException {
