@@ -30,6 +30,7 @@ import dev.agentfactory.edge.eval.LiveEvalBoard;
 import dev.agentfactory.edge.eval.LiveEvalConsumer;
 import dev.agentfactory.edge.health.ComponentStatus;
 import dev.agentfactory.edge.health.HealthHandler;
+import dev.agentfactory.edge.health.KafkaProbe;
 import dev.agentfactory.edge.health.NodeHealth;
 import dev.agentfactory.edge.metrics.EdgeMetrics;
 import dev.agentfactory.edge.metrics.MetricsHandler;
@@ -119,6 +120,7 @@ public final class AgentFactoryNode implements AutoCloseable {
   private volatile WarmPool warmPool;
   private volatile EmbeddedFlink flink;
   private volatile EmbeddedKafka kafka;
+  private volatile KafkaProbe kafkaProbe;
   private final LiveEvalBoard evalBoard = new LiveEvalBoard();
   private volatile LiveEvalConsumer evalFeed;
   private volatile SessionHandler sessions;
@@ -494,13 +496,16 @@ public final class AgentFactoryNode implements AutoCloseable {
     return new Lineage(jobId, checkpoint, savepoint, List.of(), config.judge().version());
   }
 
-  /** {@code GET /ready}: 200 once sessions are accepted, 503 while starting or stopping. */
+  /**
+   * {@code GET /ready}: 200 once sessions are accepted, 503 while starting, draining or stopping or
+   * while a component other than Kafka is unhealthy ({@link NodeHealth#readyForSessions()}).
+   */
   private void ready(RoutingContext ctx) {
     WarmPool pool = warmPool;
     boolean ready =
         sessions != null
             && !closed
-            && health.allUp()
+            && health.readyForSessions()
             && (pool == null || !pool.drainStatus().draining());
     ctx.response()
         .setStatusCode(ready ? 200 : 503)
@@ -589,8 +594,8 @@ public final class AgentFactoryNode implements AutoCloseable {
   private String startKafka() {
     Optional<String> external = config.kafkaBootstrapServers();
     if (external.isPresent()) {
-      health.report(
-          NodeHealth.KAFKA, ComponentStatus.up(Map.of("bootstrap_servers", external.get())));
+      // STARTING until the probe hears from the cluster: start-up waits for it
+      adopt(KafkaProbe.create(external.get(), "external", () -> publisher), p -> kafkaProbe = p);
       return external.get();
     }
     EmbeddedKafka kafka =
@@ -598,6 +603,9 @@ public final class AgentFactoryNode implements AutoCloseable {
             EmbeddedKafka.start(config.dataDir().resolve("kafka"), config.kafkaPort()),
             k -> this.kafka = k);
     kafka.createTopics(Topics.INTERACTIONS, Topics.INTERACTIONS_DLQ, Topics.EVAL_LIVE);
+    adopt(
+        KafkaProbe.create(kafka.bootstrapServers(), "embedded", () -> publisher),
+        p -> kafkaProbe = p);
     health.report(
         NodeHealth.KAFKA,
         ComponentStatus.up(
@@ -723,6 +731,10 @@ public final class AgentFactoryNode implements AutoCloseable {
     poolDetail.put("leased", stats.leased());
     poolDetail.put("target", stats.target());
     health.report(NodeHealth.SANDBOX_POOL, ComponentStatus.up(poolDetail));
+    KafkaProbe kafkaUp = kafkaProbe;
+    if (kafkaUp != null) {
+      kafkaUp.probe(health); // asks Kafka at most every few seconds, never on this thread
+    }
     if (pipeline == null) {
       return; // data plane off: nothing to probe
     }
@@ -919,7 +931,8 @@ public final class AgentFactoryNode implements AutoCloseable {
             e);
       }
     }
-    for (AutoCloseable c : new AutoCloseable[] {evalFeed, publisher, pool, cluster, flink, kafka}) {
+    for (AutoCloseable c :
+        new AutoCloseable[] {evalFeed, publisher, kafkaProbe, pool, cluster, flink, kafka}) {
       if (c == null) {
         continue;
       }

@@ -5,8 +5,10 @@ import java.util.Map;
 /**
  * The state of one component of a node.
  *
- * @param state {@code UP}, {@code STARTING}, {@code DOWN}, or {@code OFF} for a component this node
- *     was configured not to run (healthy: nothing is expected of it)
+ * @param state {@code UP}, {@code STARTING}, {@code DOWN}, {@code DEGRADED} for a component that
+ *     works but not as it should ({@code detail.reason} says why; healthy: the node still serves),
+ *     or {@code OFF} for a component this node was configured not to run (healthy: nothing is
+ *     expected of it)
  * @param detail what an operator needs to know: addresses, counts, or the reason it is not up
  */
 public record ComponentStatus(State state, Map<String, Object> detail) {
@@ -15,6 +17,7 @@ public record ComponentStatus(State state, Map<String, Object> detail) {
     UP,
     STARTING,
     DOWN,
+    DEGRADED,
     OFF
   }
 
@@ -31,9 +34,11 @@ public record ComponentStatus(State state, Map<String, Object> detail) {
     return new ComponentStatus(State.OFF, detail);
   }
 
-  /** Up, or deliberately off: nothing about this component keeps the node from serving. */
+  /**
+   * Up, degraded, or deliberately off: nothing about this component keeps the node from serving.
+   */
   public boolean isHealthy() {
-    return state == State.UP || state == State.OFF;
+    return state == State.UP || state == State.DEGRADED || state == State.OFF;
   }
 
   public static ComponentStatus starting() {

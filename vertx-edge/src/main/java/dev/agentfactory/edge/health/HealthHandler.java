@@ -8,8 +8,8 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.Map;
 
 /**
- * {@code GET /health}: 200 with every component's state once all are up, 503 naming the components
- * that are not.
+ * {@code GET /health}: 200 with every component's state once all are up (or {@code DEGRADED}, or
+ * {@code OFF}: {@link ComponentStatus#isHealthy()}), 503 naming the components that are not.
  */
 public final class HealthHandler implements Handler<RoutingContext> {
 

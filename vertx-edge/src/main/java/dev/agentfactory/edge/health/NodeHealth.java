@@ -49,4 +49,17 @@ public final class NodeHealth {
   public boolean allUp() {
     return status.values().stream().allMatch(ComponentStatus::isHealthy);
   }
+
+  /**
+   * True when every component but Kafka is healthy: what {@code /ready} asks. A node whose Kafka is
+   * away still serves sessions (their events wait in the publisher's bounded buffer, then the
+   * sessions push back with {@code recording_backlog}); taking every node out of its load balancer
+   * because the cluster's one Kafka is away would turn a Kafka outage into an edge outage. Start-up
+   * still waits for Kafka, and {@code /health} still reports it.
+   */
+  public boolean readyForSessions() {
+    return status.entrySet().stream()
+        .filter(e -> !e.getKey().equals(KAFKA))
+        .allMatch(e -> e.getValue().isHealthy());
+  }
 }
