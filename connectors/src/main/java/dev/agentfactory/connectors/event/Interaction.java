@@ -121,52 +121,6 @@ public record Interaction(
     outcome = outcome == null ? TurnOutcome.COMPLETED : outcome;
   }
 
-  /** An event cut nowhere: the schema as it was before the optional {@code truncated}. */
-  public Interaction(
-      int schemaVersion,
-      UUID eventId,
-      String sessionId,
-      int turn,
-      String tenant,
-      String agentName,
-      String agentVersion,
-      String operationName,
-      Instant createdAt,
-      List<Message> messages,
-      List<ToolCall> toolCalls,
-      Optional<String> model,
-      Optional<Usage> usage,
-      long latencyMs,
-      Optional<String> traceId,
-      Optional<Feedback> feedback,
-      Optional<Reference> reference,
-      Optional<UUID> amends,
-      List<PiiFinding> piiSpans,
-      TurnOutcome outcome) {
-    this(
-        schemaVersion,
-        eventId,
-        sessionId,
-        turn,
-        tenant,
-        agentName,
-        agentVersion,
-        operationName,
-        createdAt,
-        messages,
-        toolCalls,
-        model,
-        usage,
-        latencyMs,
-        traceId,
-        feedback,
-        reference,
-        amends,
-        piiSpans,
-        outcome,
-        false);
-  }
-
   /** A completed turn: the schema as it was before the optional {@code outcome}. */
   public Interaction(
       int schemaVersion,
@@ -208,7 +162,8 @@ public record Interaction(
         reference,
         amends,
         piiSpans,
-        TurnOutcome.COMPLETED);
+        TurnOutcome.COMPLETED,
+        false);
   }
 
   /**

@@ -557,7 +557,8 @@ class InteractionCodecTest {
             e.reference(),
             e.amends(),
             e.piiSpans(),
-            null);
+            null,
+            false);
     assertThat(restored).isEqualTo(e);
   }
 
