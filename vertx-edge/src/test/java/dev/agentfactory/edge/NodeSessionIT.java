@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agentfactory.connectors.dataset.version.CommittedFiles;
 import dev.agentfactory.edge.config.ConfigSource;
 import dev.agentfactory.edge.config.NodeConfig;
 import java.io.IOException;
@@ -810,16 +811,7 @@ class NodeSessionIT {
 
   /** Finished part files only: in-progress and pending files are hidden (dot-prefixed). */
   private static List<Path> committedFiles(Path dir) throws IOException {
-    if (!Files.isDirectory(dir)) {
-      return List.of();
-    }
-    try (Stream<Path> files = Files.walk(dir)) {
-      return files
-          .filter(Files::isRegularFile)
-          .filter(p -> !p.getFileName().toString().startsWith("."))
-          .filter(p -> !p.getFileName().toString().endsWith(".crc"))
-          .toList();
-    }
+    return CommittedFiles.list(dir);
   }
 
   /** PIDs of processes whose command line mentions {@code dir} (sandboxes run from under it). */

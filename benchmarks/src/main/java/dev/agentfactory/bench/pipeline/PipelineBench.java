@@ -3,6 +3,7 @@ package dev.agentfactory.bench.pipeline;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentfactory.bench.BenchArgs;
+import dev.agentfactory.connectors.dataset.version.CommittedFiles;
 import dev.agentfactory.connectors.event.Interaction;
 import dev.agentfactory.connectors.flink.EmbeddedFlink;
 import dev.agentfactory.connectors.flink.FlinkRestClient;
@@ -371,13 +372,10 @@ public final class PipelineBench {
         return 0;
       }
       List<Path> fresh = new ArrayList<>();
-      try (Stream<Path> files = Files.walk(dir)) {
-        files
-            .filter(Files::isRegularFile)
-            .filter(p -> !p.getFileName().toString().startsWith("."))
-            .filter(p -> p.getFileName().toString().endsWith(".parquet"))
-            .filter(p -> !readFiles.contains(p))
-            .forEach(fresh::add);
+      for (Path p : CommittedFiles.list(dir)) {
+        if (p.getFileName().toString().endsWith(".parquet") && !readFiles.contains(p)) {
+          fresh.add(p);
+        }
       }
       int rows = 0;
       for (Path file : fresh) {

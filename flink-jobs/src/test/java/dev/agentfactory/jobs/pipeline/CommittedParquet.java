@@ -1,7 +1,7 @@
 package dev.agentfactory.jobs.pipeline;
 
+import dev.agentfactory.connectors.dataset.version.CommittedFiles;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -10,7 +10,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 /**
  * The committed Parquet files of one dataset directory, read with DuckDB, for the pipeline ITs.
@@ -26,15 +25,9 @@ final class CommittedParquet {
 
   /** The finished {@code part-*.parquet} files under {@code dir}, sorted; none if it is absent. */
   static List<Path> files(Path dir) {
-    if (!Files.isDirectory(dir)) {
-      return List.of();
-    }
-    try (Stream<Path> files = Files.walk(dir)) {
-      return files
-          .filter(Files::isRegularFile)
-          .filter(p -> p.getFileName().toString().startsWith("part-"))
+    try {
+      return CommittedFiles.list(dir).stream()
           .filter(p -> p.getFileName().toString().endsWith(".parquet"))
-          .sorted()
           .collect(Collectors.toList());
     } catch (IOException e) {
       throw new IllegalStateException(e);

@@ -3,6 +3,7 @@ package dev.agentfactory.edge.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.agentfactory.connectors.dataset.version.CommittedFiles;
 import dev.agentfactory.connectors.event.Interaction;
 import dev.agentfactory.connectors.flink.EmbeddedFlink;
 import dev.agentfactory.connectors.flink.FlinkRestClient;
@@ -295,18 +296,7 @@ class PipelineJobResumeIT {
 
   /** The number {@code sql} answers over the committed part files; 0 while there are none. */
   private static long query(Path dataset, String sql) throws Exception {
-    List<Path> files;
-    if (!Files.isDirectory(dataset)) {
-      return 0;
-    }
-    try (Stream<Path> walk = Files.walk(dataset)) {
-      files =
-          walk.filter(p -> p.getFileName().toString().startsWith("part-"))
-              .filter(p -> p.getFileName().toString().endsWith(".parquet"))
-              .toList();
-    } catch (IOException e) {
-      return 0; // a file renamed while listing: poll again
-    }
+    List<Path> files = CommittedFiles.list(dataset);
     if (files.isEmpty()) {
       return 0;
     }
