@@ -3,8 +3,6 @@ package dev.agentfactory.bench.pipeline;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -14,11 +12,10 @@ import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
- * Freshness of the live evaluation: for every series (tenant/agent/version), each time a metric
- * record arrives whose {@code latest_event_at_ms} is newer than any before, the sample is arrival
- * time − that event's {@code created_at}: how long the newest event took from creation (the bench
- * publishes right after creating it) to its first appearance in a live metric on the topic. Wall
- * clock on both sides, one JVM.
+ * The live evaluation's freshness at the Kafka topic: a consumer on the eval topic hands every
+ * metric record, as it arrives, to an {@link EvalMatcher}, which stamps each published event with
+ * the first record of its series that reflects it. No edge in between: compare with {@link
+ * EdgeEvalFreshness}, which stamps at the edge's WebSocket push.
  */
 final class EvalFreshness implements AutoCloseable {
 
@@ -26,12 +23,11 @@ final class EvalFreshness implements AutoCloseable {
 
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final Thread thread;
-  private final Map<String, Long> newest = new HashMap<>();
-  private final List<Long> samples = new ArrayList<>();
-  private volatile boolean recording;
+  private final EvalMatcher matcher;
   private volatile boolean closed;
 
-  EvalFreshness(String bootstrapServers, String topic) {
+  EvalFreshness(String bootstrapServers, String topic, EvalMatcher matcher) {
+    this.matcher = matcher;
     consumer =
         new KafkaConsumer<>(
             Map.of(
@@ -46,37 +42,20 @@ final class EvalFreshness implements AutoCloseable {
     thread.start();
   }
 
-  /** From now on, samples count (before: warm-up). */
-  void record() {
-    recording = true;
-  }
-
-  synchronized long[] sortedSamples() {
-    return samples.stream().mapToLong(Long::longValue).sorted().toArray();
-  }
-
   private void run() {
     try {
       while (!closed) {
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(50))) {
-          long now = System.currentTimeMillis();
+          long now = System.nanoTime();
           JsonNode m = JSON.readTree(r.value());
-          String key =
-              m.path("tenant").asText()
-                  + "/"
-                  + m.path("agent").asText()
-                  + "/"
-                  + m.path("agent_version").asText();
-          long latest = m.path("latest_event_at_ms").asLong();
-          synchronized (this) {
-            Long before = newest.get(key);
-            if (m.path("turns").asLong() > 0 && (before == null || latest > before)) {
-              newest.put(key, latest);
-              if (recording) {
-                samples.add(now - latest);
-              }
-            }
-          }
+          matcher.seen(
+              EvalMatcher.series(
+                  m.path("tenant").asText(),
+                  m.path("agent").asText(),
+                  m.path("agent_version").asText()),
+              m.path("turns").asLong(),
+              m.path("latest_event_at_ms").asLong(),
+              now);
         }
       }
     } catch (WakeupException e) {

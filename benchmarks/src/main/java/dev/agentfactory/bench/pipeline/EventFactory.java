@@ -3,6 +3,7 @@ package dev.agentfactory.bench.pipeline;
 import dev.agentfactory.connectors.event.Interaction;
 import dev.agentfactory.connectors.event.Message;
 import java.time.Duration;
+import java.util.List;
 import java.util.Random;
 
 /**
@@ -31,6 +32,11 @@ final class EventFactory {
 
   private final Random random;
   private long seq;
+
+  /** The tenants the events are spread over. */
+  static List<String> tenants() {
+    return List.of(TENANTS);
+  }
 
   EventFactory(long seed) {
     this.random = new Random(seed);

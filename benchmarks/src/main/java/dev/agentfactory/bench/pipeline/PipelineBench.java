@@ -3,7 +3,6 @@ package dev.agentfactory.bench.pipeline;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentfactory.bench.BenchArgs;
-import dev.agentfactory.connectors.dataset.version.CommittedFiles;
 import dev.agentfactory.connectors.event.Interaction;
 import dev.agentfactory.connectors.flink.EmbeddedFlink;
 import dev.agentfactory.connectors.flink.FlinkRestClient;
@@ -14,11 +13,6 @@ import dev.agentfactory.connectors.kafka.Topics;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -53,8 +47,9 @@ import java.util.stream.Stream;
  * the committed part files (not the hidden in-progress ones) every {@code poll-ms} and reads the
  * {@code example_id} of each new file with DuckDB.
  *
- * <p>The live evaluation's freshness is measured too ({@link EvalFreshness}): creation and publish
- * of the newest event of an agent version → the first metric on the eval topic that includes it.
+ * <p>The live evaluation's freshness is measured per event ({@link EvalMatcher}) at two places:
+ * where a dashboard sees it, the edge's WebSocket push ({@link EdgeEvalFreshness}), and on the
+ * Kafka eval topic the edge reads ({@link EvalFreshness}).
  *
  * <p>Freshness is poll time − publish time, so its resolution is bounded by the checkpoint interval
  * (rows become visible only when a checkpoint commits their file) and by the poll interval.
@@ -128,13 +123,28 @@ public final class PipelineBench {
       print("freshness_p99", r.freshnessP99(), "ms", "same resolution as freshness_p50");
       print("freshness_max", r.freshnessMax(), "ms", null);
       print(
-          "eval_freshness_p50",
-          r.evalFreshnessP50(),
+          "eval_push_freshness_p50",
+          r.edge().p50(),
           "ms",
-          "event created and published -> first live eval metric on the eval topic that includes"
-              + " it (newest event per series; windows slide every 1000 ms)");
-      print("eval_freshness_p99", r.evalFreshnessP99(), "ms", "same as eval_freshness_p50");
-      print("eval_freshness_samples", r.evalSamples(), "samples", null);
+          "publish() call -> first live eval metric of the event's series pushed by the edge"
+              + " (GET /v1/eval/live/stream) with latest_event_at_ms >= the event's created_at;"
+              + " every measured event; windows slide every 1000 ms");
+      print("eval_push_freshness_p99", r.edge().p99(), "ms", "same as eval_push_freshness_p50");
+      print("eval_push_samples", r.edge().samples(), "events", null);
+      print("eval_push_unmatched", r.edge().unmatched(), "events", "never reflected by a push");
+      print(
+          "eval_topic_freshness_p50",
+          r.topic().p50(),
+          "ms",
+          "same match, at arrival on the eval topic (Kafka consumer, no edge)");
+      print("eval_topic_freshness_p99", r.topic().p99(), "ms", "same as eval_topic_freshness_p50");
+      print("eval_topic_samples", r.topic().samples(), "events", null);
+      print(
+          "eval_edge_added_p50",
+          r.edgeAddedP50Ms(),
+          "ms",
+          "per event: seen at the dashboard push - seen on the eval topic (what the edge adds)");
+      print("eval_edge_added_p99", r.edgeAddedP99Ms(), "ms", "same as eval_edge_added_p50");
       print("rows_committed", r.rowsCommitted(), "rows", null);
       print("events_published", r.eventsPublished(), "events", null);
       print("publish_events_per_sec", Math.round(r.publishPerSec()), "events/s", null);
@@ -162,9 +172,19 @@ public final class PipelineBench {
       long freshnessP50,
       long freshnessP99,
       long freshnessMax,
-      long evalFreshnessP50,
-      long evalFreshnessP99,
-      long evalSamples) {}
+      EvalResult edge,
+      EvalResult topic,
+      double edgeAddedP50Ms,
+      double edgeAddedP99Ms) {}
+
+  /** Live evaluation freshness in ms over the measured events, and those never matched. */
+  record EvalResult(long p50, long p99, long samples, long unmatched) {
+    static EvalResult of(EvalMatcher matcher) {
+      long[] sorted = matcher.sortedMillis();
+      return new EvalResult(
+          percentile(sorted, 50), percentile(sorted, 99), sorted.length, matcher.unmatched());
+    }
+  }
 
   static Result run(
       Path tmp,
@@ -196,14 +216,23 @@ public final class PipelineBench {
         await("job running", Duration.ofSeconds(60), () -> "RUNNING".equals(state(rest, jobId)));
         CommittedRows committed = new CommittedRows(datasets.resolve("sft"));
         EventFactory factory = new EventFactory(42);
+        EvalMatcher atEdge = new EvalMatcher();
+        EvalMatcher atTopic = new EvalMatcher();
         try (InteractionPublisher publisher =
                 InteractionPublisher.create(kafka.bootstrapServers());
-            EvalFreshness evalFreshness =
-                new EvalFreshness(kafka.bootstrapServers(), Topics.EVAL_LIVE)) {
+            EvalFreshness topicWatch =
+                new EvalFreshness(kafka.bootstrapServers(), Topics.EVAL_LIVE, atTopic);
+            EdgeEvalFreshness edgeWatch =
+                new EdgeEvalFreshness(
+                    tmp.resolve("edge"),
+                    kafka.bootstrapServers(),
+                    Topics.EVAL_LIVE,
+                    EventFactory.tenants(),
+                    atEdge)) {
           // Warm-up: JIT, Kafka source assignment, the first checkpoints. Not measured.
           Set<String> warmIds = new HashSet<>();
           Map<String, Long> ignored = new ConcurrentHashMap<>();
-          publishAll(publisher, factory, warmup, "warmup", ignored);
+          publishAll(publisher, factory, warmup, "warmup", ignored, List.of());
           warmIds.addAll(ignored.keySet());
           await(
               "warm-up rows committed",
@@ -238,9 +267,8 @@ public final class PipelineBench {
                   "parquet-poller");
           poller.setDaemon(true);
           long t0 = System.nanoTime();
-          evalFreshness.record();
           poller.start();
-          publishAll(publisher, factory, events, "bench", published);
+          publishAll(publisher, factory, events, "bench", published, List.of(atEdge, atTopic));
           long tPublished = System.nanoTime();
           System.err.printf(
               "pipeline: %d events published and acknowledged in %.1f s%n",
@@ -254,6 +282,14 @@ public final class PipelineBench {
             state(rest, jobId); // fails fast if the job failed
             Thread.sleep(pollMs);
           }
+          // the live metrics are normally ahead of the Parquet rows; give the last slide time
+          long evalDeadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+          while (System.nanoTime() < evalDeadline
+              && (atEdge.unmatched() > 0 || atTopic.unmatched() > 0)) {
+            Thread.sleep(pollMs);
+          }
+          System.err.printf(
+              "pipeline: %d documents pushed to the dashboards%n", edgeWatch.pushes());
           poller.interrupt();
           poller.join(10_000);
           if (pollError.get() != null) {
@@ -277,7 +313,7 @@ public final class PipelineBench {
           }
           long[] sorted = freshness.stream().mapToLong(Long::longValue).sorted().toArray();
           double seconds = (lastCommit - t0) / 1e9;
-          long[] eval = evalFreshness.sortedSamples();
+          long[] added = EvalMatcher.sortedDifferenceMicros(atEdge, atTopic);
           return new Result(
               published.size(),
               sorted.length,
@@ -286,9 +322,10 @@ public final class PipelineBench {
               millis(percentile(sorted, 50)),
               millis(percentile(sorted, 99)),
               millis(sorted.length == 0 ? 0 : sorted[sorted.length - 1]),
-              percentile(eval, 50),
-              percentile(eval, 99),
-              eval.length);
+              EvalResult.of(atEdge),
+              EvalResult.of(atTopic),
+              percentile(added, 50) / 1e3,
+              percentile(added, 99) / 1e3);
         } finally {
           committed.close();
         }
@@ -304,7 +341,8 @@ public final class PipelineBench {
       EventFactory factory,
       int n,
       String sessionPrefix,
-      Map<String, Long> publishedAt)
+      Map<String, Long> publishedAt,
+      List<EvalMatcher> matchers)
       throws InterruptedException {
     Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
     AtomicReference<Throwable> error = new AtomicReference<>();
@@ -319,7 +357,12 @@ public final class PipelineBench {
         }
       }
       inFlight.acquire();
-      publishedAt.put(event.eventId().toString(), System.nanoTime());
+      long now = System.nanoTime();
+      publishedAt.put(event.eventId().toString(), now);
+      String series = EvalMatcher.series(event.tenant(), event.agentName(), event.agentVersion());
+      for (EvalMatcher m : matchers) {
+        m.published(series, event.createdAt().toEpochMilli(), now);
+      }
       publisher
           .publish(event)
           .whenComplete(
@@ -335,69 +378,6 @@ public final class PipelineBench {
     }
     if (error.get() != null) {
       throw new IllegalStateException("publish failed", error.get());
-    }
-  }
-
-  /**
-   * The committed part files under {@code <datasets>/sft}: each file is read once, when it first
-   * appears (a committed file never changes), and its example ids stamped with that poll's time.
-   */
-  static final class CommittedRows implements AutoCloseable {
-    private final Path dir;
-    private final Set<Path> readFiles = new HashSet<>();
-    private final Map<String, Long> seen = new ConcurrentHashMap<>();
-    private final Connection db;
-
-    CommittedRows(Path dir) throws SQLException {
-      this.dir = dir;
-      this.db = DriverManager.getConnection("jdbc:duckdb:");
-    }
-
-    /** Example id → the poll time (nanoTime) its file was first seen. */
-    Map<String, Long> seen() {
-      return seen;
-    }
-
-    int pollUnchecked(long now) {
-      try {
-        return poll(now);
-      } catch (IOException | SQLException e) {
-        throw new IllegalStateException("cannot read the committed Parquet files", e);
-      }
-    }
-
-    /** Lists the directory once; returns how many new rows it found. */
-    synchronized int poll(long now) throws IOException, SQLException {
-      if (!Files.isDirectory(dir)) {
-        return 0;
-      }
-      List<Path> fresh = new ArrayList<>();
-      for (Path p : CommittedFiles.list(dir)) {
-        if (p.getFileName().toString().endsWith(".parquet") && !readFiles.contains(p)) {
-          fresh.add(p);
-        }
-      }
-      int rows = 0;
-      for (Path file : fresh) {
-        try (Statement st = db.createStatement();
-            ResultSet rs =
-                st.executeQuery(
-                    "SELECT example_id FROM read_parquet('"
-                        + file.toString().replace("'", "''")
-                        + "')")) {
-          while (rs.next()) {
-            seen.putIfAbsent(rs.getString(1), now);
-            rows++;
-          }
-        }
-        readFiles.add(file);
-      }
-      return rows;
-    }
-
-    @Override
-    public synchronized void close() throws SQLException {
-      db.close();
     }
   }
 

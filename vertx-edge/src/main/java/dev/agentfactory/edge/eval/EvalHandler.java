@@ -2,18 +2,21 @@ package dev.agentfactory.edge.eval;
 
 import dev.agentfactory.edge.auth.ApiErrors;
 import dev.agentfactory.edge.auth.Auth;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import java.util.List;
+import java.util.Objects;
 
 /**
  * {@code /v1/eval/live}: the latest live evaluation metrics of the caller's tenant, one per agent
  * version ({@link #live}), and the same pushed to dashboards over a WebSocket ({@link #stream}):
  * first the current snapshot, then every newer window as it arrives, one JSON document per text
- * message. A dashboard that cannot keep up misses intermediate windows, never the latest one for
- * long: each message replaces the previous one of its series.
+ * message. A dashboard that cannot keep up misses intermediate windows, never the latest one: while
+ * its write queue is full the newest window of each series is held and sent when it drains ({@link
+ * DashboardPush}). Each message replaces the previous one of its series.
  */
 public final class EvalHandler {
 
@@ -41,20 +44,16 @@ public final class EvalHandler {
     ctx.request().toWebSocket().onSuccess(socket -> serve(tenant, socket)).onFailure(ctx::fail);
   }
 
-  private void serve(String tenant, ServerWebSocket socket) {
-    List<LiveMetric> snapshot = board.snapshot(tenant);
-    for (LiveMetric m : snapshot) {
-      socket.writeTextMessage(m.document().encode());
+  /** Runs on the socket's context, as the upgrade's callback does. */
+  void serve(String tenant, ServerWebSocket socket) {
+    Context context = Objects.requireNonNull(Vertx.currentContext(), "not on the socket's context");
+    DashboardPush push = new DashboardPush(socket);
+    // Watch before the snapshot: a window that comes in between is sent, not lost until the next
+    // one; the push drops what it has already sent.
+    Runnable stop = board.watch(tenant, m -> context.runOnContext(v -> push.offer(m)));
+    for (LiveMetric m : board.snapshot(tenant)) {
+      push.offer(m);
     }
-    Runnable stop =
-        board.watch(
-            tenant,
-            m -> {
-              // Skip a window rather than queue without bound; the next one supersedes it.
-              if (!socket.writeQueueFull()) {
-                socket.writeTextMessage(m.document().encode());
-              }
-            });
     socket.closeHandler(v -> stop.run());
     socket.exceptionHandler(e -> socket.close());
   }
