@@ -214,7 +214,7 @@ class PostgresStoresIT {
       // this node does not see it, numbers its own add v2 too, and waits for the other's row
       Future<dev.agentfactory.edge.agent.AgentVersion> added = registry.addVersion("default", two);
       org.awaitility.Awaitility.await()
-          .atMost(java.time.Duration.ofSeconds(20))
+          .atMost(java.time.Duration.ofSeconds(60))
           .pollInterval(java.time.Duration.ofMillis(20))
           .until(() -> waitingForALock(url));
       otherNode.commit();
