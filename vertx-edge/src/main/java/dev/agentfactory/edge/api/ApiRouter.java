@@ -203,6 +203,16 @@ public final class ApiRouter {
         && invalid.type() == ValidatorErrorType.ILLEGAL_VALUE
         && bodyIsNotJson(ctx)) {
       ApiErrors.send(ctx, 400, "malformed_json", "the request body is not valid JSON", null);
+    } else if (failure instanceof ValidatorException invalid
+        && invalid.type() != ValidatorErrorType.UNSUPPORTED_VALUE_FORMAT
+        && parameterOf(invalid.getMessage()) != null) {
+      // A parameter that is missing or cannot be read: the request's fault, about one field.
+      String field = parameterOf(invalid.getMessage());
+      String reason =
+          invalid.type() == ValidatorErrorType.MISSING_REQUIRED_PARAMETER
+              ? "is required and missing"
+              : invalid.getMessage();
+      ApiErrors.send(ctx, 400, "invalid_field", field + ": " + reason, field);
     } else if (failure instanceof ValidatorException invalid) {
       ApiErrors.send(
           ctx, 400, "invalid_request", invalid.getMessage(), parameterOf(invalid.getMessage()));

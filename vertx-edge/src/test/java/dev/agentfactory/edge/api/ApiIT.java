@@ -286,7 +286,9 @@ class ApiIT {
     assertThat(MAPPER.readTree(badId.body()).at("/error/field").asText()).isEqualTo("id");
     HttpResponse<String> noPath = send("GET", "/v1/datasets/sft/versions/1/file", ADMIN, null);
     assertThat(noPath.statusCode()).isEqualTo(400);
+    assertThat(code(noPath)).as(noPath.body()).isEqualTo("invalid_field");
     assertThat(MAPPER.readTree(noPath.body()).at("/error/field").asText()).isEqualTo("path");
+    assertThat(MAPPER.readTree(noPath.body()).at("/error/message").asText()).startsWith("path: ");
 
     // a version beyond any int is out of range, not a failure of the node
     for (String path :
@@ -339,7 +341,12 @@ class ApiIT {
     }
     HttpResponse<String> missing = send("GET", "/v1/sessions/s1", acme, null);
     assertThat(missing.statusCode()).as(missing.body()).isEqualTo(400);
+    assertThat(code(missing))
+        .as("docs/protocol.md#ending-dropping-and-resuming")
+        .isEqualTo("invalid_field");
     assertThat(MAPPER.readTree(missing.body()).at("/error/field").asText()).isEqualTo("last_seq");
+    assertThat(MAPPER.readTree(missing.body()).at("/error/message").asText())
+        .startsWith("last_seq: ");
 
     // valid parameters reach the route's handler (here it echoes the tenant)
     assertThat(send("GET", "/v1/sessions?agent=math", acme, null).body()).isEqualTo("acme");
