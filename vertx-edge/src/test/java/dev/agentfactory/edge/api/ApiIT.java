@@ -303,6 +303,26 @@ class ApiIT {
   }
 
   @Test
+  void aBodyThatIsJsonButNotAnObjectIsMalformedJsonOnEveryRouteThatTakesOne() throws Exception {
+    String acme = newKey("acme"); // a rate budget of its own
+    for (String[] request :
+        List.of(
+            new String[] {"POST", "/v1/sessions/s1/feedback", acme},
+            new String[] {"POST", "/v1/agents", acme},
+            new String[] {"POST", "/v1/agents/a/versions", acme},
+            new String[] {"PUT", "/v1/agents/a/deployment", acme},
+            new String[] {"POST", "/v1/keys", ADMIN},
+            new String[] {"POST", "/v1/jobs", ADMIN})) {
+      for (String body : List.of("[1]", "\"text\"", "7", "true")) {
+        HttpResponse<String> notAnObject = send(request[0], request[1], request[2], body);
+        String what = request[0] + " " + request[1] + " " + body + ": " + notAnObject.body();
+        assertThat(notAnObject.statusCode()).as(what).isEqualTo(400);
+        assertThat(code(notAnObject)).as("docs/protocol.md, " + what).isEqualTo("malformed_json");
+      }
+    }
+  }
+
+  @Test
   void aDatasetVersionNotWrittenInDigitsIsABadRequestAndOnlyForTheAdmin() throws Exception {
     String acme = newKey("acme");
     // the contract reads these as the integer 1 (JSON Schema); the handler takes versions as digits
