@@ -1,6 +1,7 @@
 package dev.agentfactory.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -431,6 +432,42 @@ class NodeSessionIT {
                             HttpResponse.BodyHandlers.ofString())
                         .statusCode()
                     == 404);
+  }
+
+  @Test
+  @Order(7)
+  void aMessageOverOneMebibyteIsClosedWith1009AndTheSessionCanBeResumed() throws Exception {
+    int port = URI.create(node.httpUrl()).getPort();
+    String ping = "{\"v\":1,\"type\":\"ping\",\"id\":\"%s\"}";
+    String big = ping.formatted("a".repeat(1_140_000));
+    // as continuation frames each under the limit, and as one frame that declares more than it
+    for (boolean fragmented : new boolean[] {true, false}) {
+      String id;
+      long lastSeq;
+      try (RawWebSocket socket = new RawWebSocket(port, "/v1/sessions")) {
+        JsonNode ready = socket.nextText();
+        id = ready.get("session_id").asText();
+        lastSeq = ready.get("seq").asLong();
+        if (fragmented) {
+          socket.sendFragmented(big, 60_000);
+          // not answered: the connection is closing
+          socket.sendText(ping.formatted("after"));
+        } else {
+          socket.sendTextFrameStart(big.length(), big.substring(0, 1000));
+        }
+        assertThatThrownBy(socket::nextText)
+            .as("fragmented: %s", fragmented)
+            .isInstanceOf(IOException.class);
+        assertThat(socket.closeCode()).as("fragmented: %s", fragmented).isEqualTo(1009);
+      }
+      // a closed connection, not an ended session (docs/protocol.md#errors)
+      try (FrameClient resumed = new FrameClient(resumeUri(id, lastSeq))) {
+        resumed.send(ping.formatted("resumed"));
+        JsonNode pong = resumed.next(FRAME_TIMEOUT);
+        assertThat(pong.get("type").asText()).isEqualTo("pong");
+        assertThat(pong.get("id").asText()).isEqualTo("resumed");
+      }
+    }
   }
 
   @Test

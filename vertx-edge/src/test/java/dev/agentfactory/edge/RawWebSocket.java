@@ -140,15 +140,43 @@ final class RawWebSocket implements AutoCloseable {
     send(0x8, new byte[] {(byte) (code >> 8), (byte) code});
   }
 
+  /** One text message as a text frame and continuation frames of at most {@code frameBytes}. */
+  void sendFragmented(String text, int frameBytes) throws IOException {
+    byte[] message = text.getBytes(StandardCharsets.UTF_8);
+    for (int from = 0; from < message.length; from += frameBytes) {
+      int to = Math.min(message.length, from + frameBytes);
+      byte[] part = java.util.Arrays.copyOfRange(message, from, to);
+      send(from == 0 ? 0x1 : 0x0, to == message.length, part.length, part);
+    }
+  }
+
+  /**
+   * The start of a text frame that declares {@code declaredLength} payload bytes but carries only
+   * {@code sent} of them, as a client streaming a large frame does.
+   */
+  void sendTextFrameStart(long declaredLength, String sent) throws IOException {
+    send(0x1, true, declaredLength, sent.getBytes(StandardCharsets.UTF_8));
+  }
+
   private void send(int opcode, byte[] payload) throws IOException {
+    send(opcode, true, payload.length, payload);
+  }
+
+  private void send(int opcode, boolean fin, long declaredLength, byte[] payload)
+      throws IOException {
     ByteArrayOutputStream frame = new ByteArrayOutputStream();
-    frame.write(0x80 | opcode);
-    if (payload.length < 126) {
-      frame.write(0x80 | payload.length);
-    } else {
+    frame.write((fin ? 0x80 : 0) | opcode);
+    if (declaredLength < 126) {
+      frame.write(0x80 | (int) declaredLength);
+    } else if (declaredLength < 65_536) {
       frame.write(0x80 | 126);
-      frame.write(payload.length >> 8);
-      frame.write(payload.length);
+      frame.write((int) (declaredLength >> 8));
+      frame.write((int) declaredLength);
+    } else {
+      frame.write(0x80 | 127);
+      for (int shift = 56; shift >= 0; shift -= 8) {
+        frame.write((int) (declaredLength >> shift));
+      }
     }
     byte[] mask = {1, 2, 3, 4};
     frame.write(mask);

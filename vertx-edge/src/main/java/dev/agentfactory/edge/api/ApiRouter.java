@@ -185,7 +185,13 @@ public final class ApiRouter {
     if (failure instanceof HttpException http && http.getCause() != null) {
       failure = http.getCause();
     }
-    if (failure instanceof SchemaValidationException invalid) {
+    if (failure instanceof SchemaValidationException invalid
+        && parameterOf(invalid.getMessage()) == null
+        && bodyIsJsonButNotAnObject(ctx)) {
+      // Every body of the contract is an object: a body that is JSON but not one has no field to
+      // name (docs/protocol.md, feedback).
+      ApiErrors.send(ctx, 400, "malformed_json", "the request body is not a JSON object", null);
+    } else if (failure instanceof SchemaValidationException invalid) {
       OutputUnit leaf = innermost(invalid.getOutputUnit());
       // A body field by its location; a path or query parameter by its name.
       String field = parameterOf(invalid.getMessage());
@@ -203,6 +209,16 @@ public final class ApiRouter {
         && invalid.type() == ValidatorErrorType.ILLEGAL_VALUE
         && bodyIsNotJson(ctx)) {
       ApiErrors.send(ctx, 400, "malformed_json", "the request body is not valid JSON", null);
+    } else if (failure instanceof ValidatorException invalid
+        && invalid.type() != ValidatorErrorType.UNSUPPORTED_VALUE_FORMAT
+        && parameterOf(invalid.getMessage()) != null) {
+      // A parameter that is missing or cannot be read: the request's fault, about one field.
+      String field = parameterOf(invalid.getMessage());
+      String reason =
+          invalid.type() == ValidatorErrorType.MISSING_REQUIRED_PARAMETER
+              ? "is required and missing"
+              : invalid.getMessage();
+      ApiErrors.send(ctx, 400, "invalid_field", field + ": " + reason, field);
     } else if (failure instanceof ValidatorException invalid) {
       ApiErrors.send(
           ctx, 400, "invalid_request", invalid.getMessage(), parameterOf(invalid.getMessage()));
@@ -231,6 +247,19 @@ public final class ApiRouter {
       return false;
     } catch (io.vertx.core.json.DecodeException e) {
       return true;
+    }
+  }
+
+  /** Whether the request has a body that parses as JSON but is not an object. */
+  private static boolean bodyIsJsonButNotAnObject(RoutingContext ctx) {
+    io.vertx.core.buffer.Buffer body = ctx.body() == null ? null : ctx.body().buffer();
+    if (body == null || body.length() == 0) {
+      return false;
+    }
+    try {
+      return !(io.vertx.core.json.Json.decodeValue(body) instanceof JsonObject);
+    } catch (io.vertx.core.json.DecodeException e) {
+      return false;
     }
   }
 

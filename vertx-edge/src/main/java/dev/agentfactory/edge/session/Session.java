@@ -357,22 +357,53 @@ final class Session {
     // One drain handler for both users of it (a socket has one): the slow-client clock and the
     // agent loop waiting to stream on
     ws.drainHandler(v -> onContext(() -> onDrained(ws)));
-    ws.exceptionHandler(e -> log(Level.DEBUG).setCause(e).log("session {}: socket error", id));
+    ws.exceptionHandler(
+        e -> {
+          if (OversizedMessages.isOversized(e)) {
+            // At once, on the socket's own thread: for a frame over the limit the connection is
+            // dropped as soon as this handler returns, and the close frame must go out before.
+            ws.close(OversizedMessages.CLOSE_STATUS, OversizedMessages.CLOSE_REASON);
+            onContext(() -> onOversizedMessage(ws));
+          } else {
+            log(Level.DEBUG).setCause(e).log("session {}: socket error", id);
+          }
+        });
+  }
+
+  /**
+   * The client sent a message over the WebSocket limit, which closes its connection with 1009
+   * (docs/protocol.md#errors). It ends the connection, not the session: the client may resume. What
+   * the socket still delivers (the rest of the message, frames behind it) is ignored.
+   */
+  private void onOversizedMessage(ServerWebSocket ws) {
+    if (ws != socket || closed) {
+      return;
+    }
+    log(Level.INFO).log("session {}: a message over the WebSocket limit; closing with 1009", id);
+    metrics.frameReceived("invalid");
+    detach();
   }
 
   private void onSocketClosed(ServerWebSocket ws) {
     if (ws != socket || closed) {
       return; // an older socket, replaced by a resume
     }
-    socket = null;
-    cancelSlowTimer();
-    releaseDrainWaiter();
     Short code = ws.closeStatusCode();
     if (code != null && (code == 1000 || code == 1001)) {
+      socket = null;
+      cancelSlowTimer();
+      releaseDrainWaiter();
       end(); // the client said goodbye
       return;
     }
-    // The connection dropped: keep the session (and its sandbox) for the client to resume.
+    detach();
+  }
+
+  /** The connection is gone: keep the session (and its sandbox) for the client to resume. */
+  private void detach() {
+    socket = null;
+    cancelSlowTimer();
+    releaseDrainWaiter();
     graceTimer =
         vertx.setTimer(
             Math.max(1, settings.resumeGrace().toMillis()), t -> onContext(this::graceExpired));

@@ -286,7 +286,9 @@ class ApiIT {
     assertThat(MAPPER.readTree(badId.body()).at("/error/field").asText()).isEqualTo("id");
     HttpResponse<String> noPath = send("GET", "/v1/datasets/sft/versions/1/file", ADMIN, null);
     assertThat(noPath.statusCode()).isEqualTo(400);
+    assertThat(code(noPath)).as(noPath.body()).isEqualTo("invalid_field");
     assertThat(MAPPER.readTree(noPath.body()).at("/error/field").asText()).isEqualTo("path");
+    assertThat(MAPPER.readTree(noPath.body()).at("/error/message").asText()).startsWith("path: ");
 
     // a version beyond any int is out of range, not a failure of the node
     for (String path :
@@ -298,6 +300,26 @@ class ApiIT {
       assertThat(MAPPER.readTree(huge.body()).at("/error/field").asText()).isEqualTo("version");
     }
     assertThat(send("GET", "/health", null, null).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void aBodyThatIsJsonButNotAnObjectIsMalformedJsonOnEveryRouteThatTakesOne() throws Exception {
+    String acme = newKey("acme"); // a rate budget of its own
+    for (String[] request :
+        List.of(
+            new String[] {"POST", "/v1/sessions/s1/feedback", acme},
+            new String[] {"POST", "/v1/agents", acme},
+            new String[] {"POST", "/v1/agents/a/versions", acme},
+            new String[] {"PUT", "/v1/agents/a/deployment", acme},
+            new String[] {"POST", "/v1/keys", ADMIN},
+            new String[] {"POST", "/v1/jobs", ADMIN})) {
+      for (String body : List.of("[1]", "\"text\"", "7", "true")) {
+        HttpResponse<String> notAnObject = send(request[0], request[1], request[2], body);
+        String what = request[0] + " " + request[1] + " " + body + ": " + notAnObject.body();
+        assertThat(notAnObject.statusCode()).as(what).isEqualTo(400);
+        assertThat(code(notAnObject)).as("docs/protocol.md, " + what).isEqualTo("malformed_json");
+      }
+    }
   }
 
   @Test
@@ -339,7 +361,12 @@ class ApiIT {
     }
     HttpResponse<String> missing = send("GET", "/v1/sessions/s1", acme, null);
     assertThat(missing.statusCode()).as(missing.body()).isEqualTo(400);
+    assertThat(code(missing))
+        .as("docs/protocol.md#ending-dropping-and-resuming")
+        .isEqualTo("invalid_field");
     assertThat(MAPPER.readTree(missing.body()).at("/error/field").asText()).isEqualTo("last_seq");
+    assertThat(MAPPER.readTree(missing.body()).at("/error/message").asText())
+        .startsWith("last_seq: ");
 
     // valid parameters reach the route's handler (here it echoes the tenant)
     assertThat(send("GET", "/v1/sessions?agent=math", acme, null).body()).isEqualTo("acme");
