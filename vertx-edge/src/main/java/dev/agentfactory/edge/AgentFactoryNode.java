@@ -7,6 +7,7 @@ import dev.agentfactory.cluster.pool.WarmPool;
 import dev.agentfactory.connectors.dataset.version.Lineage;
 import dev.agentfactory.connectors.flink.EmbeddedFlink;
 import dev.agentfactory.connectors.flink.FlinkRestClient;
+import dev.agentfactory.connectors.flink.JobSummary;
 import dev.agentfactory.connectors.kafka.EmbeddedKafka;
 import dev.agentfactory.connectors.kafka.InteractionPublisher;
 import dev.agentfactory.connectors.kafka.Topics;
@@ -498,7 +499,8 @@ public final class AgentFactoryNode implements AutoCloseable {
 
   /**
    * {@code GET /ready}: 200 once sessions are accepted, 503 while starting, draining or stopping or
-   * while a component other than Kafka is unhealthy ({@link NodeHealth#readyForSessions()}).
+   * while a component other than the data plane (Kafka, the pipeline job) is unhealthy ({@link
+   * NodeHealth#readyForSessions()}).
    */
   private void ready(RoutingContext ctx) {
     WarmPool pool = warmPool;
@@ -703,11 +705,9 @@ public final class AgentFactoryNode implements AutoCloseable {
   }
 
   /**
-   * Whether what earlier runs left (retained checkpoints, savepoints beyond the newest few) was
-   * deleted: once, after the running job's first checkpoint.
+   * Whether the deletion of what earlier runs left is in flight ({@link
+   * PipelineJob#pruneEarlierRuns()}, once for each job, after its first checkpoint).
    */
-  private volatile boolean earlierRunsPruned;
-
   private final java.util.concurrent.atomic.AtomicBoolean pruning =
       new java.util.concurrent.atomic.AtomicBoolean();
 
@@ -738,42 +738,58 @@ public final class AgentFactoryNode implements AutoCloseable {
     if (pipeline == null) {
       return; // data plane off: nothing to probe
     }
-    if (!earlierRunsPruned && pruning.compareAndSet(false, true)) {
+    if (pruning.compareAndSet(false, true)) {
+      // a no-op without a call to Flink once it ran for the job submitted last
       pipeline
           .pruneEarlierRuns()
           .whenComplete(
               (done, e) -> {
-                earlierRunsPruned = Boolean.TRUE.equals(done);
+                if (e != null) {
+                  // Flink did not answer: /health says so; the next probe tries again
+                  LOG.debug("cannot prune what earlier pipeline runs left yet", e);
+                }
                 pruning.set(false);
               });
     }
-    pipeline
-        .status()
+    PipelineJob job = pipeline;
+    job.status()
         .whenComplete(
-            (job, error) -> {
+            (summary, error) -> {
               if (error != null) {
                 health.report(
                     NodeHealth.FLINK_JOB, ComponentStatus.down("flink unreachable: " + error));
               } else {
-                Map<String, Object> detail =
-                    Map.of(
-                        "job_id",
-                        job.id(),
-                        "state",
-                        job.state(),
-                        "rest_url",
-                        flinkRestUrl.toString());
-                health.report(
-                    NodeHealth.FLINK_JOB,
-                    new ComponentStatus(
-                        "RUNNING".equals(job.state())
-                            ? ComponentStatus.State.UP
-                            : job.isTerminal()
-                                ? ComponentStatus.State.DOWN
-                                : ComponentStatus.State.STARTING,
-                        detail));
+                health.report(NodeHealth.FLINK_JOB, pipelineStatus(summary, job.stoppedWith()));
               }
             });
+  }
+
+  /**
+   * The pipeline job's health: UP while it runs; DEGRADED once an operator stopped it with {@code
+   * DELETE /v1/jobs/{id}} (deliberate: events wait in Kafka until {@code POST /v1/jobs}); DOWN when
+   * it ended otherwise (failed, cancelled). Neither takes the node out of {@code /ready}.
+   */
+  private ComponentStatus pipelineStatus(JobSummary job, Optional<String> stoppedWith) {
+    Map<String, Object> detail = new LinkedHashMap<>();
+    detail.put("job_id", job.id());
+    detail.put("state", job.state());
+    detail.put("rest_url", flinkRestUrl.toString());
+    if ("RUNNING".equals(job.state())) {
+      return ComponentStatus.up(detail);
+    }
+    if (!job.isTerminal()) {
+      return new ComponentStatus(ComponentStatus.State.STARTING, detail);
+    }
+    if (stoppedWith.isPresent()) {
+      detail.put(
+          "reason",
+          "stopped with DELETE /v1/jobs; interactions wait in Kafka until POST /v1/jobs starts"
+              + " it again");
+      detail.put("savepoint", stoppedWith.get());
+      return new ComponentStatus(ComponentStatus.State.DEGRADED, detail);
+    }
+    detail.put("reason", "the pipeline job is " + job.state() + "; POST /v1/jobs starts it again");
+    return new ComponentStatus(ComponentStatus.State.DOWN, detail);
   }
 
   /** How often {@code /health} asks the stores whether their database answers. */
@@ -919,7 +935,7 @@ public final class AgentFactoryNode implements AutoCloseable {
     if (server != null) {
       await("closing the edge", server.close().toCompletionStage().toCompletableFuture());
     }
-    if (pipeline != null) {
+    if (pipeline != null && pipeline.stoppedWith().isEmpty()) {
       try {
         String savepoint =
             pipeline.stop().toCompletableFuture().get(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);

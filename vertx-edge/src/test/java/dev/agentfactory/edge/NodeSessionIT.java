@@ -609,18 +609,76 @@ class NodeSessionIT {
         http("DELETE", "/v1/jobs/00000000000000000000000000000000", null);
     assertThat(unknownJob.statusCode()).as(unknownJob.body()).isEqualTo(404);
 
-    // The savepoint completes a moment before the job reaches FINISHED; until then a new
-    // pipeline is refused with 409. Once it is, clients racing to start the next one (or one
-    // retrying after a timeout during the jar upload) start exactly one.
-    // (Flink's GET /jobs/{id}, which the node asks, is cached for a few seconds: wait on it.)
-    dev.agentfactory.connectors.flink.FlinkRestClient flink =
-        new dev.agentfactory.connectors.flink.FlinkRestClient(node.flinkRestUrl());
+    // The stop answers once Flink reports the job ended: clients racing to start the next one
+    // right away (or one retrying after a timeout during the jar upload) start exactly one.
+    String submitted = submitRacing();
+    assertThat(notEnded(MAPPER.readTree(http("GET", "/v1/jobs", null).body()).get("jobs")))
+        .as("pipeline jobs not ended")
+        .containsExactly(submitted);
+    assertThat(http("POST", "/v1/jobs", "{\"job\":\"interaction-pipeline\"}").statusCode())
+        .as("a second pipeline while one runs")
+        .isEqualTo(409);
+    assertThat(uploadedJars()).as("job jars kept after a submission").isEmpty();
+    // Once the new job completed a checkpoint, the directories of earlier runs are deleted, not
+    // only after the node's own start.
     await()
-        .atMost(Duration.ofSeconds(30))
+        .atMost(Duration.ofSeconds(60))
         .pollInterval(Duration.ofMillis(500))
-        .until(
-            () -> flink.job(running.get("id").asText()).toCompletableFuture().join().state(),
-            "FINISHED"::equals);
+        .untilAsserted(
+            () ->
+                assertThat(checkpointDirs()).as("job checkpoint dirs").containsExactly(submitted));
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> http("GET", "/health", null).statusCode() == 200);
+  }
+
+  @Test
+  @Order(9)
+  void aPipelineJobStoppedByAnOperatorLeavesTheNodeReadyAndCannotBeStoppedTwice() throws Exception {
+    String running =
+        notEnded(MAPPER.readTree(http("GET", "/v1/jobs", null).body()).get("jobs")).get(0);
+    HttpResponse<String> stopped =
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .pollInterval(Duration.ofSeconds(1))
+            .until(() -> http("DELETE", "/v1/jobs/" + running, null), r -> r.statusCode() != 409);
+    assertThat(stopped.statusCode()).as(stopped.body()).isEqualTo(200);
+
+    // Flink lists it as FINISHED: stopping it again is a refusal, not an unknown job
+    HttpResponse<String> again = http("DELETE", "/v1/jobs/" + running, null);
+    assertThat(again.statusCode()).as(again.body()).isEqualTo(409);
+    assertThat(MAPPER.readTree(again.body()).at("/error/code").asText()).isEqualTo("flink_refused");
+    assertThat(MAPPER.readTree(again.body()).at("/error/message").asText()).contains("FINISHED");
+
+    // /health says the pipeline was stopped; sessions still run, so /ready stays 200
+    JsonNode health =
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .pollInterval(Duration.ofMillis(200))
+            .until(
+                () -> MAPPER.readTree(http("GET", "/health", null).body()),
+                h -> h.at("/components/flink_job/detail/state").asText().equals("FINISHED"));
+    HttpResponse<String> ready = http("GET", "/ready", null);
+    assertThat(ready.statusCode()).as(ready.body()).isEqualTo(200);
+    assertThat(health.at("/components/flink_job/status").asText()).isEqualTo("DEGRADED");
+    assertThat(health.at("/components/flink_job/detail/reason").asText()).contains("DELETE");
+
+    HttpResponse<String> started = http("POST", "/v1/jobs", "{\"job\":\"interaction-pipeline\"}");
+    assertThat(started.statusCode()).as(started.body()).isEqualTo(201);
+    String submitted = MAPPER.readTree(started.body()).get("id").asText();
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(500))
+        .untilAsserted(
+            () ->
+                assertThat(checkpointDirs()).as("job checkpoint dirs").containsExactly(submitted));
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> http("GET", "/health", null).statusCode() == 200);
+  }
+
+  /** Four concurrent submissions of the pipeline; returns the id of the one that was accepted. */
+  private static String submitRacing() throws Exception {
     List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> racing =
         new java.util.ArrayList<>();
     for (int i = 0; i < 4; i++) {
@@ -648,16 +706,14 @@ class NodeSessionIT {
         assertThat(body.at("/error/code").asText()).isEqualTo("conflict");
       }
     }
-    assertThat(notEnded(MAPPER.readTree(http("GET", "/v1/jobs", null).body()).get("jobs")))
-        .as("pipeline jobs not ended")
-        .containsExactly(submitted);
-    assertThat(http("POST", "/v1/jobs", "{\"job\":\"interaction-pipeline\"}").statusCode())
-        .as("a second pipeline while one runs")
-        .isEqualTo(409);
-    assertThat(uploadedJars()).as("job jars kept after a submission").isEmpty();
-    await()
-        .atMost(Duration.ofSeconds(60))
-        .until(() -> http("GET", "/health", null).statusCode() == 200);
+    return submitted;
+  }
+
+  /** The job directories in the embedded Flink's checkpoint directory. */
+  private static List<String> checkpointDirs() throws IOException {
+    try (Stream<Path> dirs = Files.list(dataDir.resolve("flink/checkpoints"))) {
+      return dirs.filter(Files::isDirectory).map(d -> d.getFileName().toString()).toList();
+    }
   }
 
   /** The ids of the jobs Flink lists in a state that is not final, whatever their name. */

@@ -230,6 +230,42 @@ public final class FlinkRestClient {
             });
   }
 
+  /**
+   * The job as {@code GET /jobs/overview} reports it, empty if Flink does not know it. Unlike
+   * {@link #job(String)} this is Flink's current answer: {@code GET /jobs/{id}} is served from a
+   * cache ({@code rest.cache.execution-graph.expiry}, 3 s by default), so right after a stop it may
+   * still say {@code RUNNING}.
+   */
+  public CompletionStage<Optional<JobSummary>> currentJob(String jobId) {
+    return listJobs()
+        .thenApply(jobs -> jobs.stream().filter(j -> j.id().equals(jobId)).findFirst());
+  }
+
+  /**
+   * Polls {@link #currentJob(String)} until Flink reports the job in a terminal state or no longer
+   * knows it, or {@code timeout} passes; completes with what Flink said last (not terminal only
+   * when the time ran out; empty: Flink does not know the job). Fails only when Flink does not
+   * answer a poll.
+   */
+  public CompletionStage<Optional<JobSummary>> awaitTerminal(String jobId, Duration timeout) {
+    return pollTerminal(jobId, Instant.now().plus(timeout));
+  }
+
+  private CompletionStage<Optional<JobSummary>> pollTerminal(String jobId, Instant deadline) {
+    return currentJob(jobId)
+        .thenCompose(
+            job -> {
+              if (job.isEmpty() || job.get().isTerminal() || Instant.now().isAfter(deadline)) {
+                return CompletableFuture.completedFuture(job);
+              }
+              return CompletableFuture.supplyAsync(
+                      () -> null,
+                      CompletableFuture.delayedExecutor(
+                          POLL_INTERVAL.toMillis(), TimeUnit.MILLISECONDS))
+                  .thenCompose(ignored -> pollTerminal(jobId, deadline));
+            });
+  }
+
   /** Cancels a job without a savepoint ({@code PATCH /jobs/{id}?mode=cancel}). */
   public CompletionStage<Void> cancel(String jobId) {
     HttpRequest request =

@@ -25,6 +25,9 @@ public final class NodeHealth {
   public static final List<String> COMPONENTS =
       List.of(EDGE, HAZELCAST, SANDBOX_POOL, KAFKA, FLINK_JOB, STORES);
 
+  /** The components {@link #readyForSessions()} leaves out: sessions run without them. */
+  private static final List<String> DATA_PLANE = List.of(KAFKA, FLINK_JOB);
+
   private final Map<String, ComponentStatus> status = new ConcurrentHashMap<>();
 
   public NodeHealth() {
@@ -51,15 +54,17 @@ public final class NodeHealth {
   }
 
   /**
-   * True when every component but Kafka is healthy: what {@code /ready} asks. A node whose Kafka is
-   * away still serves sessions (their events wait in the publisher's bounded buffer, then the
-   * sessions push back with {@code recording_backlog}); taking every node out of its load balancer
-   * because the cluster's one Kafka is away would turn a Kafka outage into an edge outage. Start-up
-   * still waits for Kafka, and {@code /health} still reports it.
+   * True when every component but the data plane (Kafka and the pipeline job) is healthy: what
+   * {@code /ready} asks. A node whose Kafka is away still serves sessions (their events wait in the
+   * publisher's bounded buffer, then the sessions push back with {@code recording_backlog}); taking
+   * every node out of its load balancer because the cluster's one Kafka is away would turn a Kafka
+   * outage into an edge outage. Likewise a pipeline job that was stopped ({@code DELETE
+   * /v1/jobs/{id}}) or failed only delays recording: events wait in Kafka until it runs again.
+   * Start-up still waits for both, and {@code /health} still reports them.
    */
   public boolean readyForSessions() {
     return status.entrySet().stream()
-        .filter(e -> !e.getKey().equals(KAFKA))
+        .filter(e -> !DATA_PLANE.contains(e.getKey()))
         .allMatch(e -> e.getValue().isHealthy());
   }
 }

@@ -10,7 +10,10 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code /v1/jobs}: the Flink jobs of this node's Flink cluster (the embedded MiniCluster or the
@@ -18,6 +21,8 @@ import java.util.function.Supplier;
  * infrastructure, not a tenant's.
  */
 public final class JobsHandler {
+
+  private static final Logger LOG = LoggerFactory.getLogger(JobsHandler.class);
 
   /** The jobs a node knows how to submit, by name. */
   public static final String PIPELINE = "interaction-pipeline";
@@ -85,7 +90,11 @@ public final class JobsHandler {
         });
   }
 
-  /** Stops a job with a savepoint, so the files it wrote are committed. */
+  /**
+   * Stops a job with a savepoint, so the files it wrote are committed; answers once Flink reports
+   * the job ended (at most {@link PipelineJob#END_TIMEOUT} after the savepoint), so a {@code POST}
+   * right after it is not refused because the stopped job still runs.
+   */
   public void stop(RoutingContext ctx) {
     Auth.requireAdmin(
         ctx,
@@ -101,12 +110,65 @@ public final class JobsHandler {
           Future<String> stopped =
               id.equals(job.jobId())
                   ? Future.fromCompletionStage(job.stop())
-                  : Future.fromCompletionStage(client.stopWithSavepoint(id));
+                  : Future.fromCompletionStage(
+                      client.stopWithSavepoint(id).thenCompose(path -> ended(client, id, path)));
           stopped
               .onSuccess(
                   path -> ok(ctx, 200, new JsonObject().put("id", id).put("savepoint", path)))
-              .onFailure(e -> flinkFailed(ctx, e, id));
+              .onFailure(e -> stopFailed(ctx, client, e, id));
         });
+  }
+
+  /** Completes with {@code savepoint} once Flink reports the job ended, or the wait ran out. */
+  private static CompletionStage<String> ended(
+      FlinkRestClient client, String id, String savepoint) {
+    return client
+        .awaitTerminal(id, PipelineJob.END_TIMEOUT)
+        .handle(
+            (job, e) -> {
+              if (e != null || (job.isPresent() && !job.get().isTerminal())) {
+                LOG.warn(
+                    "job {} took its final savepoint but Flink did not report it ended within {} s"
+                        + " ({})",
+                    id,
+                    PipelineJob.END_TIMEOUT.toSeconds(),
+                    e != null ? e.toString() : job.get().state());
+              }
+              return savepoint;
+            });
+  }
+
+  /**
+   * Answers a failed stop. Flink answers a stop of a job that already ended as if it did not know
+   * the job ({@code FlinkJobNotFoundException}: only running jobs can be stopped), so before
+   * answering 404 its job list is asked: a job it still lists (e.g. {@code FINISHED}) is 409 {@code
+   * flink_refused}, naming the state.
+   */
+  private static void stopFailed(
+      RoutingContext ctx, FlinkRestClient client, Throwable e, String id) {
+    if (!(unwrap(e) instanceof FlinkRestException flink) || !jobUnknown(flink)) {
+      flinkFailed(ctx, e, id);
+      return;
+    }
+    Future.fromCompletionStage(client.currentJob(id))
+        .onSuccess(
+            job -> {
+              if (job.isEmpty()) {
+                flinkFailed(ctx, e, id);
+              } else {
+                ApiErrors.send(
+                    ctx,
+                    409,
+                    "flink_refused",
+                    "Flink refused the request for job "
+                        + id
+                        + ": it is "
+                        + job.get().state()
+                        + ", not running",
+                    "id");
+              }
+            })
+        .onFailure(lookup -> flinkFailed(ctx, lookup, null));
   }
 
   private static Throwable unwrap(Throwable e) {

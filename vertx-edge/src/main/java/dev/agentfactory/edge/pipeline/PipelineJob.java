@@ -1,7 +1,6 @@
 package dev.agentfactory.edge.pipeline;
 
 import dev.agentfactory.connectors.flink.FlinkRestClient;
-import dev.agentfactory.connectors.flink.FlinkRestException;
 import dev.agentfactory.connectors.flink.JobSummary;
 import dev.agentfactory.connectors.flink.JudgeConfig;
 import dev.agentfactory.connectors.flink.PipelineConfig;
@@ -10,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -34,6 +34,13 @@ public final class PipelineJob {
 
   private static final Logger LOG = LoggerFactory.getLogger(PipelineJob.class);
 
+  /**
+   * How long {@link #stop()} waits, once the savepoint completed, for Flink to report the job
+   * ended. It ends a moment after its savepoint; waiting means a submission right after the stop
+   * finds it ended instead of refusing with 409.
+   */
+  public static final Duration END_TIMEOUT = Duration.ofSeconds(30);
+
   private final FlinkRestClient rest;
   private final Path jar;
   private final Path savepointFile;
@@ -44,6 +51,8 @@ public final class PipelineJob {
   private volatile String jobId;
   private final AtomicBoolean submitting = new AtomicBoolean();
   private volatile String resumedFrom;
+  private volatile String stoppedWith;
+  private volatile String prunedFor;
 
   /**
    * @param rest the Flink cluster
@@ -126,28 +135,22 @@ public final class PipelineJob {
   /**
    * Completes once Flink confirmed the job submitted last is in a terminal state, or no longer
    * knows it (it drops finished jobs after {@code jobstore.expiration-time}, never running ones).
+   * Asks Flink's current job list, not its cached {@code GET /jobs/{id}}, which may say RUNNING for
+   * seconds after the job ended.
    */
   private CompletionStage<Void> requireNoneRunning() {
     String previous = jobId;
     if (previous == null) {
       return CompletableFuture.completedFuture(null);
     }
-    return rest.job(previous)
-        .handle(
-            (job, e) -> {
-              if (e == null) {
-                if (!job.isTerminal()) {
-                  throw new JobAlreadyRunningException(previous, job.state());
-                }
-                return null;
+    // A failure to answer propagates: unknown is not free, the job may run, and a second one would
+    // write every row twice.
+    return rest.currentJob(previous)
+        .thenAccept(
+            job -> {
+              if (job.isPresent() && !job.get().isTerminal()) {
+                throw new JobAlreadyRunningException(previous, job.get().state());
               }
-              Throwable cause =
-                  e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-              if (cause instanceof FlinkRestException flink && flink.status() == 404) {
-                return null;
-              }
-              // Unknown is not free: the job may run, and a second one would write every row twice.
-              throw e instanceof CompletionException c ? c : new CompletionException(e);
             });
   }
 
@@ -163,6 +166,7 @@ public final class PipelineJob {
                     .thenApply(
                         id -> {
                           jobId = id;
+                          stoppedWith = null;
                           return id;
                         })
                     .handle(
@@ -246,9 +250,10 @@ public final class PipelineJob {
 
   /**
    * Stops the job with a final savepoint, so every file written so far is committed; completes with
-   * the savepoint path once it is recorded for the next start, and the savepoints beyond the newest
+   * the savepoint path once it is recorded for the next start, the savepoints beyond the newest
    * {@code savepointsRetained} are deleted (the one just taken is newer than any the job resumed
-   * from). Completes at once if the job was never submitted.
+   * from), and Flink reports the job ended, or {@link #END_TIMEOUT} passed without that (logged; a
+   * {@link #submit()} then refuses until it has). Completes at once if the job was never submitted.
    */
   public CompletionStage<String> stop() {
     String id = jobId;
@@ -265,8 +270,34 @@ public final class PipelineJob {
                 LOG.warn("savepoint {} taken but not recorded in {}", path, savepointFile, e);
               }
               pruneSavepoints(path);
+              if (id.equals(jobId)) {
+                stoppedWith = path;
+              }
               return path;
-            });
+            })
+        .thenCompose(
+            path ->
+                rest.awaitTerminal(id, END_TIMEOUT)
+                    .handle(
+                        (job, e) -> {
+                          if (e != null || (job.isPresent() && !job.get().isTerminal())) {
+                            LOG.warn(
+                                "the pipeline job {} took its final savepoint but Flink did not"
+                                    + " report it ended within {} s ({})",
+                                id,
+                                END_TIMEOUT.toSeconds(),
+                                e != null ? e.toString() : job.get().state());
+                          }
+                          return path;
+                        }));
+  }
+
+  /**
+   * The savepoint the job submitted last was stopped with through {@link #stop()}; empty while it
+   * runs, and when it ended otherwise (failed, cancelled in Flink's own UI).
+   */
+  public Optional<String> stoppedWith() {
+    return Optional.ofNullable(stoppedWith);
   }
 
   public String jobId() {
@@ -286,13 +317,25 @@ public final class PipelineJob {
    *       <savepoints>/savepoint-*}), never the one recorded for the next start.
    * </ul>
    *
-   * Completes with true once pruning ran, false while the job has no completed checkpoint yet (call
+   * Runs once for every job submitted (the node's own start and each {@code POST /v1/jobs}), so
+   * stop-and-start cycles leave no directories behind either. Never deletes the running job's
+   * directory, nor one holding the savepoint recorded for the next start.
+   *
+   * <p>Completes with true once pruning ran for the job submitted last (at once when it already
+   * had), false while that job has no completed checkpoint yet or a submission is in flight (call
    * again later), and at once with false without local checkpoint and savepoint directories (an
    * external cluster).
    */
   public CompletionStage<Boolean> pruneEarlierRuns() {
     String id = jobId;
     if (id == null || (checkpointsDir.isEmpty() && savepointsDir.isEmpty())) {
+      return CompletableFuture.completedFuture(false);
+    }
+    if (id.equals(prunedFor)) {
+      return CompletableFuture.completedFuture(true);
+    }
+    if (submitting.get()) {
+      // the next job's checkpoint directory may appear before Flink lists it
       return CompletableFuture.completedFuture(false);
     }
     return rest.latestCompletedCheckpoint(id)
@@ -303,15 +346,26 @@ public final class PipelineJob {
               }
               pruneSavepoints(null);
               if (checkpointsDir.isEmpty()) {
+                prunedFor = id;
                 return CompletableFuture.completedFuture(true);
               }
               return rest.listJobs()
                   .thenApply(
                       jobs -> {
+                        if (submitting.get() || !id.equals(jobId)) {
+                          return false; // another job is being started: prune for that one
+                        }
                         Set<String> keep = new HashSet<>();
                         keep.add(id);
                         jobs.stream().filter(j -> !j.isTerminal()).forEach(j -> keep.add(j.id()));
+                        lastSavepoint()
+                            .flatMap(ResumePoint::localPath)
+                            .map(PipelineJob::normalize)
+                            .filter(p -> p.startsWith(normalize(checkpointsDir.get())))
+                            .map(p -> normalize(checkpointsDir.get()).relativize(p).getName(0))
+                            .ifPresent(p -> keep.add(p.toString()));
                         deleteRetainedExcept(checkpointsDir.get(), keep);
+                        prunedFor = id;
                         return true;
                       });
             });
