@@ -3,6 +3,7 @@ package dev.agentfactory.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfactory.bench.pii.PiiScrubBenchmark;
 import dev.agentfactory.bench.sandbox.SandboxLeaseBenchmark;
+import dev.agentfactory.jobs.cli.CliArgs;
 import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.Collection;
@@ -74,7 +75,7 @@ public final class BenchMain {
       int status = 0;
       try {
         PLAIN_GROUPS.get(args[0]).run(Arrays.copyOfRange(args, 1, args.length));
-      } catch (BenchArgs.UsageException e) {
+      } catch (CliArgs.UsageException e) {
         System.err.println("bench " + args[0] + ": " + e.getMessage());
         status = 2;
       } catch (Throwable e) {

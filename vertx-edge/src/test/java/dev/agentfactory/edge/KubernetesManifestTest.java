@@ -9,6 +9,7 @@ import dev.agentfactory.cluster.ClusterOptions;
 import dev.agentfactory.edge.config.NodeOptions;
 import dev.agentfactory.edge.config.Option;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -25,20 +26,28 @@ import org.junit.jupiter.api.Test;
 class KubernetesManifestTest {
 
   private static JsonNode statefulSet;
+  private static JsonNode flinkData;
 
   @BeforeAll
   static void readManifest() throws IOException {
+    statefulSet = only(read("edge-statefulset.yaml"), "StatefulSet");
+    flinkData = only(read("flink-data-pvc.yaml"), "PersistentVolumeClaim");
+  }
+
+  private static List<JsonNode> read(String file) throws IOException {
     ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
     List<JsonNode> docs = new ArrayList<>();
-    try (var parser =
-        yaml.getFactory().createParser(Path.of("..", "k8s", "edge-statefulset.yaml").toFile())) {
+    try (var parser = yaml.getFactory().createParser(Path.of("..", "k8s", file).toFile())) {
       yaml.readValues(parser, JsonNode.class).forEachRemaining(docs::add);
     }
-    statefulSet =
-        docs.stream()
-            .filter(d -> d.path("kind").asText().equals("StatefulSet"))
-            .findFirst()
-            .orElseThrow();
+    return docs;
+  }
+
+  private static JsonNode only(List<JsonNode> docs, String kind) {
+    return docs.stream()
+        .filter(d -> d.path("kind").asText().equals(kind))
+        .findFirst()
+        .orElseThrow();
   }
 
   @Test
@@ -80,6 +89,44 @@ class KubernetesManifestTest {
     assertThat(grace)
         .isGreaterThanOrEqualTo(
             dev.agentfactory.cluster.pool.PoolConfig.DEFAULT_DRAIN_TIMEOUT.toSeconds() + 5 + 60);
+  }
+
+  /**
+   * With the external Flink the manifest configures, stops must name a directory the JobManager and
+   * TaskManagers write: the shared volume they mount (flink-data-pvc.yaml), not this pod's own
+   * {@code /data} (the default), which Flink cannot reach.
+   */
+  @Test
+  void savepointsGoToTheVolumeTheFlinkClusterSharesNotThePodsOwn() {
+    assertThat(env("AF_FLINK_REST_URL")).as("an external Flink").isNotEmpty();
+    String dir = env("AF_FLINK_SAVEPOINTS_DIR");
+    assertThat(dir).as("AF_FLINK_SAVEPOINTS_DIR with an external Flink").isNotEmpty();
+
+    String flinkMount =
+        flinkData.at("/metadata/annotations/agent-factory.dev~1mount-path").asText();
+    assertThat(flinkMount).as("where Flink's pods mount agent-factory-flink-data").startsWith("/");
+    assertThat(flinkData.at("/spec/accessModes").toString())
+        .as("the JobManager and every TaskManager mount it at once")
+        .contains("ReadWriteMany");
+    assertThat(URI.create(dir).getScheme()).isEqualTo("file");
+    assertThat(Path.of(URI.create(dir).getPath()).startsWith(flinkMount))
+        .as("%s on the Flink volume at %s", dir, flinkMount)
+        .isTrue();
+    for (JsonNode mount : container().path("volumeMounts")) {
+      assertThat(Path.of(URI.create(dir).getPath()).startsWith(mount.path("mountPath").asText()))
+          .as("%s is not on the pod's own volume %s", dir, mount.path("mountPath").asText())
+          .isFalse();
+    }
+  }
+
+  /** The value of the container's environment variable {@code name}, or "" if not set. */
+  private static String env(String name) {
+    for (JsonNode var : container().path("env")) {
+      if (var.path("name").asText().equals(name)) {
+        return var.path("value").asText();
+      }
+    }
+    return "";
   }
 
   private static JsonNode container() {

@@ -2,13 +2,13 @@ package dev.agentfactory.bench.cluster;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.agentfactory.bench.BenchArgs;
 import dev.agentfactory.cluster.ClusterConfig;
 import dev.agentfactory.cluster.ClusterNode;
 import dev.agentfactory.cluster.lease.Lease;
 import dev.agentfactory.cluster.pool.PoolConfig;
 import dev.agentfactory.cluster.pool.PooledSandbox;
 import dev.agentfactory.cluster.pool.WarmPool;
+import dev.agentfactory.jobs.cli.CliArgs;
 import dev.agentfactory.sandbox.ExecRequest;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -72,7 +72,7 @@ public final class ClusterBench {
   record Options(int seconds, int rate) {
 
     static Options parse(String[] args) {
-      BenchArgs a = BenchArgs.parse(args, Set.of("--seconds", "--rate"));
+      CliArgs a = CliArgs.parse(args, Set.of("--seconds", "--rate"));
       return new Options(
           a.intValue("--seconds", 10, 1, 3600), a.intValue("--rate", 1000, 1, 100_000));
     }

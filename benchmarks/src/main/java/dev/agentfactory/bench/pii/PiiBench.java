@@ -1,6 +1,7 @@
 package dev.agentfactory.bench.pii;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agentfactory.jobs.cli.CliArgs;
 import dev.agentfactory.jobs.pii.EntityType;
 import dev.agentfactory.jobs.pii.PiiDataset;
 import dev.agentfactory.jobs.pii.PiiModel;
@@ -11,6 +12,7 @@ import dev.agentfactory.jobs.pii.SpanEvaluation;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The {@code pii} metrics as JSON lines: scrub throughput on one thread (so per core) over the
@@ -39,8 +41,19 @@ public final class PiiBench {
     return Path.of(System.getProperty("pii.data", "../shared/data/pii/generated_large.json"));
   }
 
+  static final String USAGE = "PiiBench [SECONDS (10)]";
+
+  /**
+   * How many seconds to measure.
+   *
+   * @throws CliArgs.UsageException for an option, a second argument or a value that is not above 0
+   */
+  static double parse(String[] args) {
+    return CliArgs.parse(args, Set.of(), Set.of(), 1).doublePositional(0, "SECONDS", 10, 0);
+  }
+
   public static void main(String[] args) throws Exception {
-    double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 10;
+    double seconds = CliArgs.parseOrExit("PiiBench", USAGE, () -> parse(args));
     PiiDataset.Split split =
         PiiDataset.Split.valueOf(
             System.getProperty("pii.bench.split", "heldout").toUpperCase(java.util.Locale.ROOT));

@@ -2,7 +2,6 @@ package dev.agentfactory.bench.pipeline;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.agentfactory.bench.BenchArgs;
 import dev.agentfactory.connectors.event.Interaction;
 import dev.agentfactory.connectors.flink.EmbeddedFlink;
 import dev.agentfactory.connectors.flink.FlinkRestClient;
@@ -10,6 +9,7 @@ import dev.agentfactory.connectors.flink.PipelineConfig;
 import dev.agentfactory.connectors.kafka.EmbeddedKafka;
 import dev.agentfactory.connectors.kafka.InteractionPublisher;
 import dev.agentfactory.connectors.kafka.Topics;
+import dev.agentfactory.jobs.cli.CliArgs;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -83,12 +83,12 @@ public final class PipelineBench {
     } catch (NumberFormatException e) {
       // reported below, with the name
     }
-    throw new BenchArgs.UsageException(name + " must be a positive integer, was '" + value + "'");
+    throw new CliArgs.UsageException(name + " must be a positive integer, was '" + value + "'");
   }
 
   public static void main(String[] args) throws Exception {
     if (args.length > 2) {
-      throw new BenchArgs.UsageException(
+      throw new CliArgs.UsageException(
           "usage: bench pipeline [EVENTS [CHECKPOINT_MS]], got " + args.length + " arguments");
     }
     int events =

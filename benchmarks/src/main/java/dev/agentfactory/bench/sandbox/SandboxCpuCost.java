@@ -1,6 +1,7 @@
 package dev.agentfactory.bench.sandbox;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agentfactory.jobs.cli.CliArgs;
 import dev.agentfactory.sandbox.ExecRequest;
 import dev.agentfactory.sandbox.OutputListener;
 import dev.agentfactory.sandbox.Sandbox;
@@ -15,6 +16,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -52,14 +54,28 @@ public final class SandboxCpuCost {
 
   private SandboxCpuCost() {}
 
+  static final String USAGE = "SandboxCpuCost [EXECS (300) [STARTS (40) [LEASES (0)]]]";
+
+  /** How many of each to measure; {@code leases} 0 skips the lease measurement. */
+  record Counts(int execs, int starts, int leases) {}
+
+  /**
+   * @throws CliArgs.UsageException for an option, a fourth argument or a count out of range
+   */
+  static Counts parse(String[] args) {
+    CliArgs a = CliArgs.parse(args, Set.of(), Set.of(), 3);
+    return new Counts(
+        a.intPositional(0, "EXECS", 300, 1, 1_000_000),
+        a.intPositional(1, "STARTS", 40, 1, 100_000),
+        a.intPositional(2, "LEASES", 0, 0, 1_000_000));
+  }
+
   public static void main(String[] args) throws Exception {
-    int execs = args.length > 0 ? Integer.parseInt(args[0]) : 300;
-    int starts = args.length > 1 ? Integer.parseInt(args[1]) : 40;
-    int leases = args.length > 2 ? Integer.parseInt(args[2]) : 0;
-    exec(execs);
-    cold(starts);
-    if (leases > 0) {
-      lease(leases);
+    Counts counts = CliArgs.parseOrExit("SandboxCpuCost", USAGE, () -> parse(args));
+    exec(counts.execs());
+    cold(counts.starts());
+    if (counts.leases() > 0) {
+      lease(counts.leases());
     }
   }
 

@@ -1,12 +1,14 @@
 package dev.agentfactory.bench.sandbox;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agentfactory.jobs.cli.CliArgs;
 import dev.agentfactory.sandbox.local.LocalSandboxPool;
 import dev.agentfactory.sandbox.local.SandboxConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -28,8 +30,19 @@ public final class SandboxDensity {
 
   private SandboxDensity() {}
 
+  static final String USAGE = "SandboxDensity [SANDBOXES (50)]";
+
+  /**
+   * How many sandboxes to start.
+   *
+   * @throws CliArgs.UsageException for an option, a second argument or a count out of range
+   */
+  static int parse(String[] args) {
+    return CliArgs.parse(args, Set.of(), Set.of(), 1).intPositional(0, "SANDBOXES", 50, 1, 10_000);
+  }
+
   public static void main(String[] args) throws Exception {
-    int n = args.length > 0 ? Integer.parseInt(args[0]) : 50;
+    int n = CliArgs.parseOrExit("SandboxDensity", USAGE, () -> parse(args));
     Path workDir = Files.createTempDirectory("af-density-");
     try (LocalSandboxPool pool =
         new LocalSandboxPool(

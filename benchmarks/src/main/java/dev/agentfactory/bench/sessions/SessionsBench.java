@@ -2,7 +2,7 @@ package dev.agentfactory.bench.sessions;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.agentfactory.bench.BenchArgs;
+import dev.agentfactory.jobs.cli.CliArgs;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -66,8 +66,8 @@ public final class SessionsBench {
       boolean echo) {
 
     static Options parse(String[] args) {
-      BenchArgs a =
-          BenchArgs.parse(
+      CliArgs a =
+          CliArgs.parse(
               args,
               Set.of(
                   "--idle",

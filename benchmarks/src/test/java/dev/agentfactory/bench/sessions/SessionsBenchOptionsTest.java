@@ -3,7 +3,7 @@ package dev.agentfactory.bench.sessions;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.agentfactory.bench.BenchArgs.UsageException;
+import dev.agentfactory.jobs.cli.CliArgs.UsageException;
 import org.junit.jupiter.api.Test;
 
 class SessionsBenchOptionsTest {

@@ -1,5 +1,6 @@
 package dev.agentfactory.jobs.pii;
 
+import dev.agentfactory.jobs.cli.CliArgs;
 import dev.agentfactory.jobs.pii.PiiDataset.LabelledSample;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -30,13 +31,25 @@ public final class NameFinderCrossValidation {
 
   private NameFinderCrossValidation() {}
 
+  static final String USAGE = "NameFinderCrossValidation DATA_JSON [FOLDS (5)]";
+
+  /** The labelled data file and the number of folds. */
+  record Run(Path data, int folds) {}
+
+  /**
+   * @throws CliArgs.UsageException for an option, no data file, a third argument or folds out of
+   *     range
+   */
+  static Run parse(String[] args) {
+    CliArgs a = CliArgs.parse(args, Set.of(), Set.of(), 2);
+    return new Run(
+        Path.of(a.requiredPositional(0, "DATA_JSON")), a.intPositional(1, "FOLDS", 5, 2, 100));
+  }
+
   public static void main(String[] args) throws IOException {
-    if (args.length < 1) {
-      System.err.println("usage: NameFinderCrossValidation <generated_large.json> [folds]");
-      System.exit(2);
-    }
-    Path data = Path.of(args[0]);
-    int folds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+    Run run = CliArgs.parseOrExit("NameFinderCrossValidation", USAGE, () -> parse(args));
+    Path data = run.data();
+    int folds = run.folds();
     List<LabelledSample> train = PiiDataset.read(data, PiiDataset.Split.TRAIN);
     NameFinderTrainer.Params params = NameFinderTrainer.Params.fromSystemProperties();
     FakerValues faker = new FakerValues(params.seed());

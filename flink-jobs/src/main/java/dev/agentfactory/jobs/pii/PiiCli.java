@@ -3,17 +3,17 @@ package dev.agentfactory.jobs.pii;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import dev.agentfactory.jobs.cli.CliArgs;
 import dev.agentfactory.jobs.pii.PiiDataset.LabelledSample;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 
 /**
  * The scrubber from the command line.
@@ -38,8 +38,10 @@ public final class PiiCli {
   /** The options each command reads; anything else is a usage error. */
   private static final Map<String, Set<String>> OPTIONS =
       Map.of(
-          "scan", Set.of("--input", "--output", "--model", "--patterns-only"),
-          "eval", Set.of("--input", "--split", "--iou", "--model", "--patterns-only"));
+          "scan", Set.of("--input", "--output", "--model"),
+          "eval", Set.of("--input", "--split", "--iou", "--model"));
+
+  private static final Set<String> FLAGS = Set.of("--patterns-only");
 
   public static void main(String[] args) throws IOException {
     System.exit(run(args, System.out, System.err));
@@ -53,43 +55,26 @@ public final class PiiCli {
     if (known == null) {
       return usage(err, "unknown command " + args[0]);
     }
-    Map<String, String> opts = new HashMap<>();
-    for (int i = 1; i < args.length; i++) {
-      String a = args[i];
-      int eq = a.indexOf('=');
-      String name = a.startsWith("--") && eq > 0 ? a.substring(0, eq) : a;
-      if (!a.startsWith("--")) {
-        return usage(err, "unexpected argument " + a);
-      } else if (!known.contains(name)) {
-        // a misspelt option (--splt) must not run on the defaults as if it were not there
-        return usage(
-            err, "unknown option " + name + " for " + args[0] + " " + new TreeSet<>(known));
-      } else if (name.equals("--patterns-only")) {
-        if (eq > 0) {
-          return usage(err, "--patterns-only takes no value");
-        }
-        opts.put(name, "true");
-      } else if (eq > 0) {
-        opts.put(name, a.substring(eq + 1));
-      } else if (i + 1 < args.length) {
-        opts.put(name, args[++i]);
-      } else {
-        return usage(err, name + " needs a value");
-      }
+    CliArgs opts;
+    try {
+      // a misspelt option (--splt) must not run on the defaults as if it were not there
+      opts = CliArgs.parse(Arrays.copyOfRange(args, 1, args.length), known, FLAGS, 0);
+    } catch (CliArgs.UsageException e) {
+      return usage(err, args[0] + ": " + e.getMessage());
     }
-    if (!opts.containsKey("--input")) {
+    if (!opts.has("--input")) {
       return usage(err, "--input is required");
     }
-    Path input = Path.of(opts.get("--input"));
+    Path input = Path.of(opts.stringValue("--input", null));
     PiiDataset.Split split;
     PiiModel model;
-    String splitName = opts.getOrDefault("--split", "heldout");
+    String splitName = opts.stringValue("--split", "heldout");
     try {
       split = PiiDataset.Split.valueOf(splitName.toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
       return usage(err, "unknown --split " + splitName + " (heldout, validation, train, all)");
     }
-    String modelName = opts.get("--model");
+    String modelName = opts.stringValue("--model", null);
     try {
       // scan uses what ships; eval of held-out templates the twin that never saw them
       model =
@@ -100,15 +85,15 @@ public final class PiiCli {
       return usage(err, "unknown --model " + modelName + " (shipped, train-split)");
     }
     // the model is loaded only once the input has been read: bad input answers at once
-    boolean patternsOnly = opts.containsKey("--patterns-only");
+    boolean patternsOnly = opts.has("--patterns-only");
     java.util.function.Supplier<PiiScanner> scanner =
         () -> patternsOnly ? PiiScanner.patternsOnly() : PiiScanner.create(model);
     switch (args[0]) {
       case "scan" -> {
-        if (!opts.containsKey("--output")) {
+        if (!opts.has("--output")) {
           return usage(err, "scan needs --output");
         }
-        Path output = Path.of(opts.get("--output"));
+        Path output = Path.of(opts.stringValue("--output", null));
         List<String> texts;
         try {
           texts = PiiDataset.readTexts(input);
@@ -124,7 +109,7 @@ public final class PiiCli {
         return 0;
       }
       case "eval" -> {
-        String iouText = opts.getOrDefault("--iou", "0.5");
+        String iouText = opts.stringValue("--iou", "0.5");
         double iou;
         try {
           iou = Double.parseDouble(iouText);

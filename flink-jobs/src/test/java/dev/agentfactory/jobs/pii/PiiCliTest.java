@@ -113,7 +113,7 @@ class PiiCliTest {
     Run run = cli("eval", "--input", "x.json", "--splt", "heldout");
 
     assertThat(run.rc()).isEqualTo(2);
-    assertThat(run.err()).contains("unknown option --splt for eval").contains("usage:");
+    assertThat(run.err()).contains("eval: unknown option --splt").contains("usage:");
     assertThat(run.out()).isEmpty();
   }
 
@@ -122,7 +122,7 @@ class PiiCliTest {
     Run run = cli("scan", "--input", "x.json", "--output", "y.json", "--split", "all");
 
     assertThat(run.rc()).isEqualTo(2);
-    assertThat(run.err()).contains("unknown option --split for scan");
+    assertThat(run.err()).contains("scan: unknown option --split");
   }
 
   @Test

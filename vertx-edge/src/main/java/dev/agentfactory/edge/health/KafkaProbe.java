@@ -9,11 +9,14 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
 import org.apache.kafka.clients.admin.DescribeClusterResult;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The {@link NodeHealth#KAFKA} component, checked for real: one shared Kafka admin client asks the
@@ -29,6 +32,11 @@ import org.apache.kafka.clients.admin.DescribeClusterResult;
  * {@link InteractionPublisher#backlogged() backlogged} (sessions refuse new work, the node still
  * serves); {@code DOWN} when the last question went unanswered, with the client's reason; {@code
  * STARTING} while Kafka has never answered yet (start-up waits for it).
+ *
+ * <p>An outage is logged once when it starts (a warning), at most every {@link #REMINDER} while it
+ * lasts, and once when Kafka answers again, not per question. The admin client's own warning per
+ * connection attempt ({@code NetworkClient}: "could not be established", about every second while
+ * Kafka is away) is dropped for this client ({@value #CLIENT_ID}) by the node's {@code log4j2.xml}.
  */
 public final class KafkaProbe implements AutoCloseable {
 
@@ -38,15 +46,28 @@ public final class KafkaProbe implements AutoCloseable {
   /** How long an answer is reused: {@code /health} may be polled often, Kafka is asked seldom. */
   static final Duration REFRESH = Duration.ofSeconds(5);
 
+  /** While Kafka stays away, its outage is logged again at most this often. */
+  static final Duration REMINDER = Duration.ofMinutes(1);
+
+  /** The admin client's {@code client.id}: the node's log4j2.xml filters its reconnect warnings. */
+  static final String CLIENT_ID = "agent-factory-health";
+
+  private static final Logger LOG = LoggerFactory.getLogger(KafkaProbe.class);
+
   private final Admin admin;
   private final String bootstrapServers;
   private final String mode;
   private final Supplier<InteractionPublisher> publisher;
   private final AtomicBoolean asking = new AtomicBoolean();
+  private final AtomicLong questions = new AtomicLong();
   private volatile boolean closed;
   private volatile long askedAt = System.nanoTime() - REFRESH.toNanos();
   private volatile Answer last;
   private volatile boolean answeredOnce;
+
+  // Only the callback of the one question in flight (the asking flag) touches these two.
+  private long awaySince = -1; // System.nanoTime() of the first unanswered question, -1 if none
+  private long remindedAt;
 
   KafkaProbe(
       Admin admin, String bootstrapServers, String mode, Supplier<InteractionPublisher> publisher) {
@@ -66,7 +87,7 @@ public final class KafkaProbe implements AutoCloseable {
     int timeoutMs = (int) TIMEOUT.toMillis();
     Map<String, Object> props = new LinkedHashMap<>();
     props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-    props.put(AdminClientConfig.CLIENT_ID_CONFIG, "agent-factory-health");
+    props.put(AdminClientConfig.CLIENT_ID_CONFIG, CLIENT_ID);
     props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, timeoutMs);
     props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, timeoutMs);
     // a broker that is back is found within a second or so, not after the default backoffs
@@ -89,6 +110,8 @@ public final class KafkaProbe implements AutoCloseable {
       ask()
           .whenComplete(
               (answer, error) -> {
+                logChange(answer, System.nanoTime());
+                questions.incrementAndGet();
                 answeredOnce |= answer.failure() == null;
                 last = answer;
                 asking.set(false);
@@ -104,6 +127,51 @@ public final class KafkaProbe implements AutoCloseable {
     if (!closed && answer != null) {
       health.report(NodeHealth.KAFKA, status(answer, answeredOnce, publisher.get()));
     }
+  }
+
+  /**
+   * Logs the start of an outage (the first unanswered question), a reminder at most every {@link
+   * #REMINDER} while it lasts, and its end (the first answer after it); nothing for the questions
+   * in between. {@code now} in {@link System#nanoTime()}.
+   */
+  void logChange(Answer answer, long now) {
+    if (answer.failure() != null) {
+      if (awaySince < 0) {
+        awaySince = now;
+        remindedAt = now;
+        LOG.warn(
+            "Kafka at {} ({}) {}: {}; /health reports kafka {}, interaction events wait in the"
+                + " node's publisher (logged again at most every {} s while this lasts)",
+            bootstrapServers,
+            mode,
+            answeredOnce ? "stopped answering" : "has not answered yet",
+            answer.failure(),
+            answeredOnce ? "DOWN" : "STARTING",
+            REMINDER.toSeconds());
+      } else if (now - remindedAt >= REMINDER.toNanos()) {
+        remindedAt = now;
+        LOG.warn(
+            "Kafka at {} ({}) still does not answer after {} s: {}",
+            bootstrapServers,
+            mode,
+            Duration.ofNanos(now - awaySince).toSeconds(),
+            answer.failure());
+      }
+    } else if (awaySince >= 0) {
+      LOG.info(
+          "Kafka at {} ({}) answers again after {} s (cluster {}, {} broker(s))",
+          bootstrapServers,
+          mode,
+          Duration.ofNanos(now - awaySince).toSeconds(),
+          answer.clusterId(),
+          answer.brokers());
+      awaySince = -1;
+    }
+  }
+
+  /** How many questions Kafka answered or left unanswered so far. */
+  long questions() {
+    return questions.get();
   }
 
   /** Never fails: an unanswered question is an {@link Answer} with its reason. */

@@ -360,6 +360,18 @@ public final class SessionHandler {
       TurnStore.Lookup lookup) {
     if (lookup instanceof TurnStore.Lookup.Found found
         && found.event().sessionId().equals(sessionId)) {
+      if (recorder.backlogged()) {
+        // The back-pressure a live session applies (Session#recordingBacklog): without it the
+        // event would fill the publisher's last slots and fail as event_not_recorded.
+        ApiErrors.send(
+            ctx,
+            503,
+            Session.RECORDING_BACKLOG,
+            "this node's interaction events wait for Kafka (it is slow or away); send the request"
+                + " again later",
+            null);
+        return;
+      }
       FeedbackRecord record =
           FeedbackRecord.of(
               new StoredTurnRecord(found.event()), feedback.feedback(), feedback.reference());

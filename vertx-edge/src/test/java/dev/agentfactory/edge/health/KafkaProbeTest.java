@@ -10,11 +10,37 @@ import java.time.Duration;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.logging.log4j.Level;
 import org.junit.jupiter.api.Test;
 
 class KafkaProbeTest {
 
   private final KafkaProbe probe = new KafkaProbe(null, "kafka:9092", "external", () -> null);
+
+  @Test
+  void anOutageIsLoggedWhenItStartsRemindedAtMostEveryMinuteAndLoggedOnceWhenItEnds() {
+    long second = 1_000_000_000L;
+    KafkaProbe.Answer away = KafkaProbe.Answer.failed("TimeoutException: no node");
+    KafkaProbe.Answer back = KafkaProbe.Answer.ok("c1", 1);
+    try (CapturedLog log = CapturedLog.atRoot()) {
+      probe.logChange(back, 0);
+      for (long t = 5; t < 150; t += 5) { // a question every 5 s, none answered for 145 s
+        probe.logChange(away, t * second);
+      }
+      probe.logChange(back, 150 * second);
+      probe.logChange(back, 155 * second);
+
+      String logger = KafkaProbe.class.getName();
+      assertThat(log.messages(logger, Level.WARN, "kafka:9092"))
+          .hasSize(3)
+          .satisfies(m -> assertThat(m.get(0)).contains("TimeoutException: no node"))
+          .satisfies(m -> assertThat(m.get(1)).contains("still does not answer after 60 s"))
+          .satisfies(m -> assertThat(m.get(2)).contains("still does not answer after 120 s"));
+      assertThat(log.messages(logger, Level.INFO, "kafka:9092"))
+          .containsExactly(
+              "Kafka at kafka:9092 (external) answers again after 145 s (cluster c1, 1 broker(s))");
+    }
+  }
 
   @Test
   void kafkaThatAnsweredIsUpWithItsCluster() {
