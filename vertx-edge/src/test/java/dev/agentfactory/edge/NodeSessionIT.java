@@ -539,6 +539,31 @@ class NodeSessionIT {
                 .pollInterval(Duration.ofMillis(500))
                 .until(() -> sessionRow(duck, committedFiles(sft)), r -> !r.isEmpty());
         assertThat(row.get(0)).contains("what is 12*(3+4)?").contains("84");
+        // In TRL's tool-calling order: the call, its result naming it, then the answer
+        String files =
+            committedFiles(sft).stream()
+                .map(p -> "'" + p + "'")
+                .collect(Collectors.joining(",", "[", "]"));
+        try (Statement st = duck.createStatement();
+            ResultSet rs =
+                st.executeQuery(
+                    "SELECT list_transform(messages, lambda m: m.role)::VARCHAR,"
+                        + " messages[2].tool_calls[1].function.name,"
+                        + " messages[2].tool_calls[1].function.arguments,"
+                        + " messages[3].tool_call_id = messages[2].tool_calls[1].id,"
+                        + " messages[3].content, messages[4].content FROM read_parquet("
+                        + files
+                        + ") WHERE session_id = '"
+                        + agentSession
+                        + "'")) {
+          assertThat(rs.next()).isTrue();
+          assertThat(rs.getString(1)).isEqualTo("[user, assistant, tool, assistant]");
+          assertThat(rs.getString(2)).isEqualTo("sandbox_exec");
+          assertThat(rs.getString(3)).contains("python3");
+          assertThat(rs.getBoolean(4)).as("the tool result names its call").isTrue();
+          assertThat(rs.getString(5)).isEqualTo("84\n");
+          assertThat(rs.getString(6)).contains("84");
+        }
       } finally {
         sessionId = previous;
       }

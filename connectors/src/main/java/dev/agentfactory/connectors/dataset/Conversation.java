@@ -4,15 +4,19 @@ import dev.agentfactory.connectors.event.Interaction;
 import dev.agentfactory.connectors.event.Message;
 import dev.agentfactory.connectors.event.Role;
 import dev.agentfactory.connectors.event.ToolCall;
+import dev.agentfactory.connectors.event.ToolCallLinks;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
 /**
- * An event's conversation in the TRL message format, and its split into prompt and completion.
+ * An event's conversation in the OpenAI / TRL conversational tool-calling format, and its split
+ * into prompt and completion.
  *
- * @param messages the event's messages in order, then one {@code tool} message per tool call with
- *     its output and call id
+ * @param messages the event's messages in order; an assistant message that made tool calls carries
+ *     them ({@code tool_calls}) and is followed by one {@code tool} message per call with its
+ *     output, id and tool name; calls no message made (a sandbox command, an event from before
+ *     {@code tool_call_ids}) follow as {@code tool} messages after the last message
  */
 record Conversation(List<SftMessage> messages) {
 
@@ -20,22 +24,40 @@ record Conversation(List<SftMessage> messages) {
   record Split(List<SftMessage> prompt, List<SftMessage> completion) {}
 
   static Conversation of(Interaction event) {
+    ToolCallLinks links = event.toolCallLinks();
     List<SftMessage> messages = new ArrayList<>();
-    for (Message m : event.messages()) {
-      messages.add(new SftMessage(m.role().json(), m.content(), null));
+    for (int i = 0; i < event.messages().size(); i++) {
+      Message m = event.messages().get(i);
+      List<ToolCall> calls = links.callsOf(i);
+      if (calls.isEmpty()) {
+        messages.add(SftMessage.of(m.role().json(), m.content()));
+        continue;
+      }
+      List<SftToolCall> made = new ArrayList<>(calls.size());
+      for (ToolCall call : calls) {
+        made.add(new SftToolCall(call.id(), call.name(), call.arguments()));
+      }
+      messages.add(SftMessage.assistantCalling(m.content(), made));
+      for (ToolCall call : calls) {
+        messages.add(result(call));
+      }
     }
-    for (ToolCall call : event.toolCalls()) {
-      String output = call.output() == null ? "" : call.output();
-      messages.add(new SftMessage(Role.TOOL.json(), output, call.id()));
+    for (ToolCall call : links.unlinked()) {
+      messages.add(result(call));
     }
     return new Conversation(List.copyOf(messages));
   }
 
-  /** Messages without tool call ids (a rejected alternative). */
+  private static SftMessage result(ToolCall call) {
+    return SftMessage.toolResult(
+        call.id(), call.name(), call.output() == null ? "" : call.output());
+  }
+
+  /** Messages without tool calls or their results (a rejected alternative). */
   static List<SftMessage> of(List<Message> messages) {
     List<SftMessage> result = new ArrayList<>(messages.size());
     for (Message m : messages) {
-      result.add(new SftMessage(m.role().json(), m.content(), null));
+      result.add(SftMessage.of(m.role().json(), m.content()));
     }
     return result;
   }

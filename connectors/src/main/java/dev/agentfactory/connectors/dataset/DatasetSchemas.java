@@ -35,12 +35,35 @@ import org.apache.avro.generic.GenericRecord;
  * </pre>
  *
  * Messages ({@code messages}, {@code prompt}, {@code chosen}, ...) are {@code list<struct<role,
- * content, tool_call_id?>>}.
+ * content, tool_call_id?, name?, tool_calls?: list<struct<id, type, function: struct<name,
+ * arguments>>>>>} (OpenAI / TRL tool calling: {@code tool_calls} on assistant messages, {@code
+ * tool_call_id} and {@code name} on tool messages).
  */
 public final class DatasetSchemas {
 
   static final String NAMESPACE = "dev.agentfactory.datasets";
 
+  static final Schema FUNCTION =
+      SchemaBuilder.record("Function")
+          .namespace(NAMESPACE)
+          .fields()
+          .requiredString("name")
+          .requiredString("arguments")
+          .endRecord();
+
+  static final Schema TOOL_CALL =
+      SchemaBuilder.record("ToolCall")
+          .namespace(NAMESPACE)
+          .fields()
+          .requiredString("id")
+          .requiredString("type")
+          .name("function")
+          .type(FUNCTION)
+          .noDefault()
+          .endRecord();
+
+  // name and tool_calls came after the first files: added last and nullable, so a reader that
+  // selects role, content and tool_call_id reads files of either schema (a version holds one).
   static final Schema MESSAGE =
       SchemaBuilder.record("Message")
           .namespace(NAMESPACE)
@@ -48,6 +71,12 @@ public final class DatasetSchemas {
           .requiredString("role")
           .requiredString("content")
           .optionalString("tool_call_id")
+          .optionalString("name")
+          .name("tool_calls")
+          .type()
+          .optional()
+          .array()
+          .items(TOOL_CALL)
           .endRecord();
 
   static final Schema LABEL =
@@ -254,6 +283,21 @@ public final class DatasetSchemas {
     record.put("pii_spans", spans);
   }
 
+  private static List<GenericRecord> toolCalls(List<SftToolCall> calls) {
+    List<GenericRecord> result = new ArrayList<>(calls.size());
+    for (SftToolCall c : calls) {
+      GenericData.Record function = new GenericData.Record(FUNCTION);
+      function.put("name", c.name());
+      function.put("arguments", c.arguments());
+      GenericData.Record call = new GenericData.Record(TOOL_CALL);
+      call.put("id", c.id());
+      call.put("type", SftToolCall.TYPE_FUNCTION);
+      call.put("function", function);
+      result.add(call);
+    }
+    return result;
+  }
+
   private static List<GenericRecord> messages(List<SftMessage> messages) {
     List<GenericRecord> result = new ArrayList<>(messages.size());
     for (SftMessage m : messages) {
@@ -261,6 +305,8 @@ public final class DatasetSchemas {
       message.put("role", m.role());
       message.put("content", m.content());
       message.put("tool_call_id", m.toolCallId());
+      message.put("name", m.name());
+      message.put("tool_calls", m.toolCalls() == null ? null : toolCalls(m.toolCalls()));
       result.add(message);
     }
     return result;

@@ -4,8 +4,8 @@ import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 
 /**
- * The {@code sft} dataset: {@code messages} ({@code list<struct<role, content, tool_call_id>>})
- * plus the provenance columns listed in {@link DatasetSchemas}.
+ * The {@code sft} dataset: {@code messages} ({@code list<struct<role, content, tool_call_id?,
+ * name?, tool_calls?>>}) plus the provenance columns listed in {@link DatasetSchemas}.
  */
 public final class SftDataset {
 

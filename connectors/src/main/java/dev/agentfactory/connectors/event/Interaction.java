@@ -100,6 +100,7 @@ public record Interaction(
     Checks.inStorableRange("created_at", createdAt);
     messages = List.copyOf(Checks.notNull("messages", messages));
     toolCalls = List.copyOf(Checks.notNull("tool_calls", toolCalls));
+    ToolCallLinks.of(messages, toolCalls); // every tool_call_ids entry names a call
     Checks.notNull("gen_ai.request.model", model);
     Checks.notNull("usage", usage);
     Checks.notNegative("latency_ms", latencyMs);
@@ -306,6 +307,11 @@ public record Interaction(
    */
   public boolean isCompleted() {
     return outcome == TurnOutcome.COMPLETED;
+  }
+
+  /** Which assistant message made which of {@link #toolCalls()}. */
+  public ToolCallLinks toolCallLinks() {
+    return ToolCallLinks.of(messages, toolCalls);
   }
 
   /** A turn marked as an evaluation example goes only to the {@code eval} dataset. */

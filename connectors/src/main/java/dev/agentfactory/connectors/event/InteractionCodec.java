@@ -40,6 +40,7 @@ public final class InteractionCodec {
   static final String OPERATION_NAME = "gen_ai.operation.name";
   static final String CREATED_AT = "created_at";
   static final String MESSAGES = "messages";
+  static final String TOOL_CALL_IDS = "tool_call_ids";
   static final String ROLE = "role";
   static final String CONTENT = "content";
   static final String TOOL_CALLS = "tool_calls";
@@ -92,7 +93,12 @@ public final class InteractionCodec {
     root.put(CREATED_AT, event.createdAt().toString());
     ArrayNode messages = root.putArray(MESSAGES);
     for (Message m : event.messages()) {
-      messages.addObject().put(ROLE, m.role().json()).put(CONTENT, m.content());
+      ObjectNode message =
+          messages.addObject().put(ROLE, m.role().json()).put(CONTENT, m.content());
+      if (!m.toolCallIds().isEmpty()) {
+        ArrayNode ids = message.putArray(TOOL_CALL_IDS);
+        m.toolCallIds().forEach(ids::add);
+      }
     }
     ArrayNode calls = root.putArray(TOOL_CALLS);
     for (ToolCall c : event.toolCalls()) {
@@ -347,9 +353,36 @@ public final class InteractionCodec {
       String path = name + "[" + i + "].";
       JsonNode node = object(array.get(i), name + "[" + i + "]");
       Role role = Role.fromJson(path + ROLE, requiredText(node, ROLE, path));
-      result.add(new Message(role, requiredString(node, CONTENT, path)));
+      // Only the turn's own messages link to its tool calls; a rejected alternative has none.
+      List<String> ids = name.equals(MESSAGES) ? toolCallIds(node, role, path) : List.of();
+      result.add(new Message(role, requiredString(node, CONTENT, path), ids));
     }
     return result;
+  }
+
+  private static List<String> toolCallIds(JsonNode message, Role role, String path) {
+    JsonNode array = message.get(TOOL_CALL_IDS);
+    if (array == null || array.isNull()) {
+      return List.of();
+    }
+    String field = path + TOOL_CALL_IDS;
+    if (!array.isArray()) {
+      throw new InvalidEventException(field, "must be an array");
+    }
+    if (!array.isEmpty() && role != Role.ASSISTANT) {
+      throw new InvalidEventException(
+          field, "only an assistant message makes tool calls, not " + role.json());
+    }
+    List<String> ids = new ArrayList<>(array.size());
+    for (int j = 0; j < array.size(); j++) {
+      JsonNode id = array.get(j);
+      String at = field + "[" + j + "]";
+      if (!id.isTextual()) {
+        throw new InvalidEventException(at, "must be a string");
+      }
+      ids.add(Checks.notBlank(at, id.textValue()));
+    }
+    return ids;
   }
 
   private static List<ToolCall> toolCalls(JsonNode root) {

@@ -8,6 +8,8 @@ import dev.agentfactory.connectors.event.Message;
 import dev.agentfactory.connectors.event.PiiFinding;
 import dev.agentfactory.connectors.event.Rating;
 import dev.agentfactory.connectors.event.Reference;
+import dev.agentfactory.connectors.event.ToolCall;
+import dev.agentfactory.connectors.event.ToolCallStatus;
 import dev.agentfactory.connectors.event.TurnOutcome;
 import java.time.Duration;
 import java.util.EnumSet;
@@ -206,8 +208,107 @@ class DatasetRowsTest {
               assertThat(m.role()).isEqualTo("tool");
               assertThat(m.content()).isEqualTo("a.txt");
               assertThat(m.toolCallId()).isEqualTo(event.toolCalls().get(0).id());
+              assertThat(m.name()).isEqualTo("sandbox.exec");
+              assertThat(m.toolCalls()).isNull();
             });
     assertThat(row.provenance().piiSpans()).isEqualTo(event.piiSpans());
+  }
+
+  private static ToolCall exec(String id, String command, String output) {
+    return new ToolCall(
+        id, "sandbox_exec", "{\"command\":\"" + command + "\"}", output, 0, ToolCallStatus.OK, 3);
+  }
+
+  /** A user question, one model response calling two tools, their results, then the answer. */
+  private static Interaction.Builder multiToolTurn() {
+    return Interaction.builder()
+        .sessionId("s1")
+        .tenant("acme")
+        .agent("math", "v1")
+        .message(Message.user("what is 12*(3+4) and 2+2?"))
+        .message(Message.assistant("", List.of("c1", "c2")))
+        .message(Message.assistant("12*(3+4) = 84 and 2+2 = 4"))
+        .toolCall(exec("c1", "python3 -c 'print(12*(3+4))'", "84\n"))
+        .toolCall(exec("c2", "python3 -c 'print(2+2)'", "4\n"));
+  }
+
+  private static final List<SftMessage> MULTI_TOOL_COMPLETION =
+      List.of(
+          SftMessage.assistantCalling(
+              "",
+              List.of(
+                  new SftToolCall(
+                      "c1", "sandbox_exec", "{\"command\":\"python3 -c 'print(12*(3+4))'\"}"),
+                  new SftToolCall(
+                      "c2", "sandbox_exec", "{\"command\":\"python3 -c 'print(2+2)'\"}"))),
+          SftMessage.toolResult("c1", "sandbox_exec", "84\n"),
+          SftMessage.toolResult("c2", "sandbox_exec", "4\n"),
+          SftMessage.of("assistant", "12*(3+4) = 84 and 2+2 = 4"));
+
+  @Test
+  void aMultiToolTurnHasEachResultAfterTheCallThatAskedForItAndTheAnswerLast() {
+    SftRow row = SftRow.derive(multiToolTurn().build(), POLICY).orElseThrow();
+
+    List<SftMessage> expected = new java.util.ArrayList<>();
+    expected.add(SftMessage.of("user", "what is 12*(3+4) and 2+2?"));
+    expected.addAll(MULTI_TOOL_COMPLETION);
+    assertThat(row.messages()).containsExactlyElementsOf(expected);
+    // The links TRL's chat templates follow: each tool message answers a call of the assistant
+    // message before it, by id
+    assertThat(row.messages().get(1).toolCalls())
+        .extracting(SftToolCall::id)
+        .containsExactly(row.messages().get(2).toolCallId(), row.messages().get(3).toolCallId());
+    assertThat(row.messages().get(2).name()).isEqualTo("sandbox_exec");
+  }
+
+  @Test
+  void everyKindSplitsAMultiToolTurnAfterTheUserMessageAndEndsTheResponseWithTheAnswer() {
+    Interaction compared =
+        multiToolTurn()
+            .feedback(Feedback.preferredOver(List.of(Message.assistant("about 80"))))
+            .build();
+    PreferenceRow preference = PreferenceRow.derive(compared, POLICY).orElseThrow();
+    assertThat(preference.prompt())
+        .containsExactly(SftMessage.of("user", "what is 12*(3+4) and 2+2?"));
+    assertThat(preference.chosen()).containsExactlyElementsOf(MULTI_TOOL_COMPLETION);
+    assertThat(preference.chosen().get(preference.chosen().size() - 1).role())
+        .isEqualTo(preference.rejected().get(preference.rejected().size() - 1).role())
+        .isEqualTo("assistant");
+
+    Interaction rated = multiToolTurn().feedback(Feedback.rated(Rating.UP)).build();
+    assertThat(UnpairedRow.derive(rated, POLICY).orElseThrow().completion())
+        .containsExactlyElementsOf(MULTI_TOOL_COMPLETION);
+
+    Interaction task = multiToolTurn().reference(Reference.groundTruth("84", "numeric")).build();
+    assertThat(RftRow.derive(task, POLICY).orElseThrow().prompt())
+        .containsExactly(SftMessage.of("user", "what is 12*(3+4) and 2+2?"));
+  }
+
+  @Test
+  void callsOfLaterModelResponsesFollowTheirOwnMessageEvenWithTheSameId() {
+    // The edge names unnamed calls call_<index> per response: two rounds may both have call_0.
+    Interaction event =
+        Interaction.builder()
+            .sessionId("s1")
+            .tenant("acme")
+            .agent("math", "v1")
+            .message(Message.user("list, then count"))
+            .message(Message.assistant("listing", List.of("call_0")))
+            .message(Message.assistant("", List.of("call_0")))
+            .message(Message.assistant("2 files"))
+            .toolCall(exec("call_0", "ls", "a\nb\n"))
+            .toolCall(exec("call_0", "ls | wc -l", "2\n"))
+            .build();
+
+    assertThat(SftRow.derive(event, POLICY).orElseThrow().messages())
+        .extracting(m -> m.role() + ":" + m.content() + ":" + m.toolCallId())
+        .containsExactly(
+            "user:list, then count:null",
+            "assistant:listing:null",
+            "tool:a\nb\n:call_0",
+            "assistant::null",
+            "tool:2\n:call_0",
+            "assistant:2 files:null");
   }
 
   @Test

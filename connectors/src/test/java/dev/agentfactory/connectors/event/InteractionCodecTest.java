@@ -3,6 +3,7 @@ package dev.agentfactory.connectors.event;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -201,6 +202,49 @@ class InteractionCodecTest {
                     .build())
         .isInstanceOf(InvalidEventException.class)
         .hasMessageStartingWith("created_at: must be between");
+  }
+
+  private static Interaction toolTurn() {
+    return Interaction.builder()
+        .sessionId("s")
+        .tenant("t")
+        .agent("math", "v1")
+        .message(Message.user("what is 12*(3+4)?"))
+        .message(Message.assistant("", List.of("c1")))
+        .message(Message.assistant("84"))
+        .toolCall(
+            new ToolCall(
+                "c1", "sandbox_exec", "{\"command\":\"echo 84\"}", "84\n", 0, ToolCallStatus.OK, 3))
+        .build();
+  }
+
+  @Test
+  void theCallsAnAssistantMessageMadeSurviveARoundTrip() throws Exception {
+    Interaction event = toolTurn();
+    JsonNode json = JSON.readTree(codec.toJson(event));
+    assertThat(json.at("/messages/1/tool_call_ids").toString()).isEqualTo("[\"c1\"]");
+    assertThat(json.at("/messages/2").has("tool_call_ids")).isFalse();
+    assertThat(codec.parse(codec.toJson(event))).isEqualTo(event);
+  }
+
+  /** What Flink's POJO serializer hands the constructor for a message checkpointed before ids. */
+  @Test
+  void aMessageBuiltWithoutToolCallIdsNamesNoCalls() {
+    assertThat(new Message(Role.ASSISTANT, "84", null)).isEqualTo(Message.assistant("84"));
+  }
+
+  @Test
+  void aToolCallIdThatNamesNoCallIsRejected() throws Exception {
+    ObjectNode json = (ObjectNode) JSON.readTree(codec.toJson(toolTurn()));
+    ((ObjectNode) json.withArray("messages").get(1)).putArray("tool_call_ids").add("c1").add("c9");
+    assertRejected(json, "messages[1].tool_call_ids[1]", "names no tool call");
+  }
+
+  @Test
+  void onlyAnAssistantMessageNamesToolCalls() throws Exception {
+    ObjectNode json = (ObjectNode) JSON.readTree(codec.toJson(toolTurn()));
+    ((ObjectNode) json.withArray("messages").get(0)).putArray("tool_call_ids").add("c1");
+    assertRejected(json, "messages[0].tool_call_ids", "only an assistant message");
   }
 
   @Test

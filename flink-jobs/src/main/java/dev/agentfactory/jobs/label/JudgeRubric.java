@@ -36,6 +36,9 @@ public final class JudgeRubric {
   public static String transcript(Interaction event) {
     StringBuilder sb = new StringBuilder();
     for (Message m : event.messages()) {
+      if (m.content().isEmpty() && !m.toolCallIds().isEmpty()) {
+        continue; // only called tools: the calls follow below (and cached verdicts stay valid)
+      }
       sb.append('[').append(m.role().json()).append("]\n");
       sb.append(cap(m.content())).append("\n\n");
     }

@@ -102,6 +102,11 @@ public final class QualityRules implements Serializable {
     MessageDigest sha = sha256();
     field(sha, event.operationName());
     for (Message m : event.messages()) {
+      // An assistant message that only called tools holds no content of its own (its calls are
+      // hashed below); skipped, a turn hashes as it did before messages named their calls.
+      if (m.content().isEmpty() && !m.toolCallIds().isEmpty()) {
+        continue;
+      }
       field(sha, m.role().json());
       field(sha, m.content());
     }

@@ -12,6 +12,8 @@ import dev.agentfactory.connectors.event.Interaction;
 import dev.agentfactory.connectors.event.Message;
 import dev.agentfactory.connectors.event.Rating;
 import dev.agentfactory.connectors.event.Reference;
+import dev.agentfactory.connectors.event.ToolCall;
+import dev.agentfactory.connectors.event.ToolCallStatus;
 import dev.agentfactory.connectors.flink.PipelineConfig;
 import dev.agentfactory.connectors.kafka.EmbeddedKafka;
 import dev.agentfactory.connectors.kafka.InteractionPublisher;
@@ -115,7 +117,15 @@ class DatasetKindsIT {
         assertNestedList(
             types, "pii_spans", "entity_type", "start", "end", "action", "field", "message_index");
         for (String column : messageColumns(kind)) {
-          assertNestedList(types, column, "role", "content", "tool_call_id");
+          assertNestedList(
+              types,
+              column,
+              "role",
+              "content",
+              "tool_call_id",
+              "\"name\" VARCHAR",
+              "tool_calls STRUCT(id VARCHAR, \"type\" VARCHAR, \"function\" STRUCT(\"name\""
+                  + " VARCHAR, arguments VARCHAR))[]");
         }
         assertStandardThreeLevelLists(
             st, CommittedParquet.files(datasets.resolve(kind.datasetName())));
@@ -188,6 +198,29 @@ class DatasetKindsIT {
         assertThat(rs.getInt(3)).as("the prompt stops at the user message").isEqualTo(1);
         // (the name finder may mask more of it; that is the PII model's business, not this test's)
         assertThat(rs.getString(4)).startsWith("what is").endsWith("cc <EMAIL_ADDRESS>");
+      }
+      // The agent turn in TRL's tool-calling order: the call, its result naming it, the answer.
+      try (ResultSet rs =
+          st.executeQuery(
+              "SELECT list_transform(messages, lambda m: m.role)::VARCHAR,"
+                  + " messages[2].tool_calls[1].type, messages[2].tool_calls[1].function.name,"
+                  + " messages[2].tool_calls[1].function.arguments,"
+                  + " messages[3].tool_call_id = messages[2].tool_calls[1].id, messages[3].name,"
+                  + " messages[3].content, messages[4].content, messages[4].tool_calls IS NULL,"
+                  + " messages[1].tool_calls IS NULL AND messages[1].tool_call_id IS NULL FROM "
+                  + src(datasets, DatasetKind.SFT)
+                  + " WHERE session_id = 'sess-rft'")) {
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getString(1)).isEqualTo("[user, assistant, tool, assistant]");
+        assertThat(rs.getString(2)).isEqualTo("function");
+        assertThat(rs.getString(3)).isEqualTo("sandbox_exec");
+        assertThat(rs.getString(4)).isEqualTo("{\"command\":\"python3 -c 'print(17*3)'\"}");
+        assertThat(rs.getBoolean(5)).as("the result names its call").isTrue();
+        assertThat(rs.getString(6)).isEqualTo("sandbox_exec");
+        assertThat(rs.getString(7)).isEqualTo("51\n");
+        assertThat(rs.getString(8)).isEqualTo("51");
+        assertThat(rs.getBoolean(9)).isTrue();
+        assertThat(rs.getBoolean(10)).isTrue();
       }
       try (ResultSet rs =
           st.executeQuery(
@@ -493,7 +526,18 @@ class DatasetKindsIT {
         chat(now)
             .sessionId("sess-rft")
             .message(Message.user("what is 17 * 3? cc dave@example.com"))
+            // an agent turn that calls a tool, then answers
+            .message(Message.assistant("", List.of("c1")))
             .message(Message.assistant("51"))
+            .toolCall(
+                new ToolCall(
+                    "c1",
+                    "sandbox_exec",
+                    "{\"command\":\"python3 -c 'print(17*3)'\"}",
+                    "51\n",
+                    0,
+                    ToolCallStatus.OK,
+                    3))
             .reference(Reference.groundTruth("51", "numeric"))
             .build());
     // eval only

@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.agentfactory.connectors.event.Interaction;
 import dev.agentfactory.connectors.event.Message;
+import dev.agentfactory.connectors.event.ToolCall;
+import dev.agentfactory.connectors.event.ToolCallStatus;
 import java.time.Duration;
+import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -139,6 +142,36 @@ class QualityRulesTest {
     assertThat(a.exactHash()).isEqualTo(b.exactHash());
     assertThat(a.exactHash()).isNotEqualTo(upper.exactHash());
     assertThat(a.nearDuplicateCandidate()).as("too short for near-duplicate detection").isFalse();
+  }
+
+  @Test
+  void aTurnWhoseAssistantNamesItsToolCallsHashesLikeTheSameTurnRecordedBeforeTheLinks() {
+    // Edges from before tool_call_ids left the tool-calling assistant message out; the dedup state
+    // a savepoint carries across the upgrade must still recognise their turns.
+    ToolCall call =
+        new ToolCall(
+            "c1", "sandbox_exec", "{\"command\":\"echo 84\"}", "84\n", 0, ToolCallStatus.OK, 3);
+    Interaction before =
+        Interaction.builder()
+            .sessionId("s1")
+            .tenant("acme")
+            .agent("math", "v1")
+            .message(Message.user("what is 12*(3+4)?"))
+            .message(Message.assistant("84"))
+            .toolCall(call)
+            .build();
+    Interaction linked =
+        Interaction.builder()
+            .sessionId("s2")
+            .tenant("acme")
+            .agent("math", "v1")
+            .message(Message.user("what is 12*(3+4)?"))
+            .message(Message.assistant("", List.of("c1")))
+            .message(Message.assistant("84"))
+            .toolCall(call)
+            .build();
+    assertThat(rules.fingerprint(linked).exactHash())
+        .isEqualTo(rules.fingerprint(before).exactHash());
   }
 
   @Test

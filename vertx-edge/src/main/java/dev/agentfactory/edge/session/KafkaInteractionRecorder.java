@@ -13,6 +13,8 @@ import dev.agentfactory.edge.model.ChatMessage;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.stream.Collectors;
 
 /**
@@ -121,10 +123,11 @@ public final class KafkaInteractionRecorder implements InteractionRecorder {
   }
 
   /**
-   * An agent turn as a {@code chat} interaction: the user message, every assistant and tool message
-   * the turn produced, the tool calls with their results, the model and its token usage (left out
-   * when the model server did not report it: unknown is not 0 tokens). A turn cut short has its
-   * outcome and what it did before it stopped (no model if no model call finished).
+   * An agent turn as a {@code chat} interaction: the user message, every assistant message the turn
+   * produced (one that only called tools too, with empty content) naming the calls it made, the
+   * tool calls with their results, the model and its token usage (left out when the model server
+   * did not report it: unknown is not 0 tokens). A turn cut short has its outcome and what it did
+   * before it stopped (no model if no model call finished).
    */
   static Interaction toEvent(AgentTurnRecord record) {
     AgentLoop.Turn turn = record.result();
@@ -144,9 +147,25 @@ public final class KafkaInteractionRecorder implements InteractionRecorder {
     if (turn.usage().known()) {
       event.usage(turn.usage().promptTokens(), turn.usage().completionTokens());
     }
+    // Each assistant message names the calls it made, so the datasets can put every call's result
+    // right after it and before the next answer (docs/events.md, tool_call_ids). The results
+    // themselves travel once, in tool_calls, not again as tool messages.
+    List<String> recorded = new ArrayList<>();
+    for (AgentLoop.ToolCallRecord call : turn.toolCalls()) {
+      recorded.add(call.call().id());
+    }
     for (ChatMessage message : turn.produced()) {
-      if (message instanceof ChatMessage.Assistant assistant && !assistant.content().isEmpty()) {
-        event.message(Message.assistant(assistant.content()));
+      if (message instanceof ChatMessage.Assistant assistant) {
+        List<String> ids = new ArrayList<>();
+        for (dev.agentfactory.edge.model.ToolCall call : assistant.toolCalls()) {
+          // a call the turn did not record (none so far) would name nothing in tool_calls
+          if (recorded.remove(call.id())) {
+            ids.add(call.id());
+          }
+        }
+        if (!assistant.content().isEmpty() || !ids.isEmpty()) {
+          event.message(Message.assistant(assistant.content(), ids));
+        }
       }
     }
     for (AgentLoop.ToolCallRecord call : turn.toolCalls()) {

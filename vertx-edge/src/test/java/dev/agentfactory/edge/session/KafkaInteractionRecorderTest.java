@@ -3,6 +3,7 @@ package dev.agentfactory.edge.session;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agentfactory.connectors.dataset.SftRow;
 import dev.agentfactory.connectors.event.Interaction;
 import dev.agentfactory.connectors.event.InteractionCodec;
 import dev.agentfactory.connectors.event.Message;
@@ -390,6 +391,49 @@ class KafkaInteractionRecorderTest {
 
   private static AgentLoop.ToolRun notRun(String message) {
     return AgentLoop.ToolRun.commandNotRun(message);
+  }
+
+  @Test
+  void eachAssistantMessageNamesTheCallsItMadeSoTheSftRowHasEveryResultBeforeTheAnswer() {
+    AgentLoop.ToolCallRecord first =
+        call("c1", "sandbox_exec", "{\"command\":\"echo 84\"}", exited("84\n"));
+    AgentLoop.ToolCallRecord second =
+        call("c2", "sandbox_exec", "{\"command\":\"echo 4\"}", exited("4\n"));
+    AgentLoop.Turn turn =
+        new AgentLoop.Turn(
+            "q1",
+            "what is 12*(3+4) and 2+2?",
+            List.of(
+                new ChatMessage.Assistant("", List.of(first.call(), second.call())),
+                new ChatMessage.Tool("c1", "{\"stdout\":\"84\\n\"}"),
+                new ChatMessage.Tool("c2", "{\"stdout\":\"4\\n\"}"),
+                ChatMessage.Assistant.text("84 and 4")),
+            List.of(first, second),
+            new ModelResponse(
+                "openai", "m", "84 and 4", List.of(), FinishReason.STOP, TokenUsage.NONE, false),
+            TokenUsage.NONE,
+            2,
+            12);
+
+    Interaction event = published(turn);
+
+    assertThat(event.messages())
+        .containsExactly(
+            Message.user("what is 12*(3+4) and 2+2?"),
+            Message.assistant("", List.of("c1", "c2")),
+            Message.assistant("84 and 4"));
+    assertThat(SftRow.derive(event, "pii-v1").orElseThrow().messages())
+        .extracting(m -> m.role() + ":" + m.content() + ":" + m.toolCallId())
+        .containsExactly(
+            "user:what is 12*(3+4) and 2+2?:null",
+            "assistant::null",
+            "tool:84\n:c1",
+            "tool:4\n:c2",
+            "assistant:84 and 4:null");
+  }
+
+  private static AgentLoop.ToolRun exited(String stdout) {
+    return new AgentLoop.ToolRun("exited", 0, stdout, "", 3);
   }
 
   /** As {@code RuleLabeler.failed} and {@code EvalSample} (flink-jobs) read a tool call. */
