@@ -723,7 +723,20 @@ class ApiIT {
                               String path = request.path();
                               io.vertx.core.http.HttpServerResponse response =
                                   request.response().putHeader("content-type", "application/json");
-                              if (path.startsWith("/jobs/" + unknown)) {
+                              if (path.equals("/jobs/overview")) {
+                                // Flink's uncached job list: the stopped job has ended, the
+                                // finished one is still listed, the unknown one never was
+                                String runningState =
+                                    savepointTargets.isEmpty() ? "RUNNING" : "FINISHED";
+                                response.end(
+                                    "{\"jobs\":[{\"jid\":\""
+                                        + running
+                                        + "\",\"name\":\"p\",\"state\":\""
+                                        + runningState
+                                        + "\"},{\"jid\":\""
+                                        + finished
+                                        + "\",\"name\":\"p\",\"state\":\"FINISHED\"}]}");
+                              } else if (path.startsWith("/jobs/" + unknown)) {
                                 response
                                     .setStatusCode(404)
                                     .end("{\"errors\":[\"Job could not be found.\"]}");
