@@ -27,6 +27,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,6 +58,10 @@ final class LocalSandbox implements Sandbox {
   // set while a hibernation tears the archived incarnation down (body already null, state not yet
   // HIBERNATED): the sandbox lives on in its archive, and isAlive() must not read it as dead
   private volatile boolean hibernating;
+  // Bumped before and after every write of state, body and hibernating (odd while one is being
+  // written). isAlive() reads the three without the lock; a "dead" answer that raced a write (a
+  // hibernation ending, a wake) mixes old and new values, and is read again.
+  private final AtomicLong writes = new AtomicLong();
   private volatile Incarnation last; // the latest incarnation, for diagnostics after close
   private volatile SandboxState state = SandboxState.CREATING;
   private volatile boolean leased;
@@ -112,7 +117,7 @@ final class LocalSandbox implements Sandbox {
         launcher.destroy(inc, null);
         throw new SandboxException("pool_closed", "the sandbox pool is closed", false);
       }
-      body = inc;
+      setBody(inc);
       transition(SandboxState.READY, "ready");
     }
   }
@@ -215,12 +220,25 @@ final class LocalSandbox implements Sandbox {
 
   @Override
   public boolean isAlive() {
-    Incarnation inc = body;
-    SandboxState s = state;
-    return s != SandboxState.TERMINATED
-        && (s == SandboxState.HIBERNATED
-            || hibernating
-            || (inc != null && inc.session().isAlive()));
+    for (int attempt = 0; ; attempt++) {
+      long before = writes.get();
+      SandboxState s = state;
+      boolean h = hibernating;
+      Incarnation inc = body;
+      boolean alive =
+          s != SandboxState.TERMINATED
+              && (s == SandboxState.HIBERNATED || h || (inc != null && inc.session().isAlive()));
+      // "Alive" and "terminated" are answers whatever raced them (TERMINATED is final); "dead" is
+      // one only if nothing was written meanwhile: reading the old body, then a hibernation's end
+      // (HIBERNATED, not hibernating) or a wake's LEASED before its new body, reads as dead
+      if (alive
+          || s == SandboxState.TERMINATED
+          || ((before & 1) == 0 && writes.get() == before)
+          || attempt >= 10_000) {
+        return alive;
+      }
+      Thread.yield(); // a writer is mid-write: it holds no lock a reader needs and is brief
+    }
   }
 
   /**
@@ -554,8 +572,8 @@ final class LocalSandbox implements Sandbox {
       }
       throw e;
     }
-    hibernating = true;
-    body = null;
+    setHibernating(true);
+    setBody(null);
     archive = target;
     try {
       if (inc.cgroup() != null) {
@@ -571,7 +589,7 @@ final class LocalSandbox implements Sandbox {
       // Staying LEASED without a body would fail resume() and pause() and, since an absent body
       // reads as just active, keep the idle sweep from ever reaping the sandbox
       transition(SandboxState.HIBERNATED, "hibernated");
-      hibernating = false;
+      setHibernating(false);
     }
   }
 
@@ -597,9 +615,9 @@ final class LocalSandbox implements Sandbox {
     if (state != SandboxState.HIBERNATED) {
       return;
     }
-    body =
+    setBody(
         launcher.launch(
-            id, template, archive, pool.startTimeout(), this::died, this::checkLimits, egress);
+            id, template, archive, pool.startTimeout(), this::died, this::checkLimits, egress));
     last = body;
     deleteArchive();
     transition(leased ? SandboxState.LEASED : SandboxState.READY, "resumed");
@@ -632,9 +650,9 @@ final class LocalSandbox implements Sandbox {
         }
         ended = true;
         SandboxState before = state;
-        state = SandboxState.TERMINATED;
+        setState(SandboxState.TERMINATED);
         Incarnation inc = body;
-        body = null;
+        setBody(null);
         try {
           if (inc != null) {
             if (before == SandboxState.PAUSED) {
@@ -722,8 +740,26 @@ final class LocalSandbox implements Sandbox {
   }
 
   private void transition(SandboxState to, String reason) {
-    state = to;
+    setState(to);
     pool.emit(this, to, reason);
+  }
+
+  private void setState(SandboxState to) {
+    writes.incrementAndGet();
+    state = to;
+    writes.incrementAndGet();
+  }
+
+  private void setBody(Incarnation inc) {
+    writes.incrementAndGet();
+    body = inc;
+    writes.incrementAndGet();
+  }
+
+  private void setHibernating(boolean on) {
+    writes.incrementAndGet();
+    hibernating = on;
+    writes.incrementAndGet();
   }
 
   private void deleteArchive() {
