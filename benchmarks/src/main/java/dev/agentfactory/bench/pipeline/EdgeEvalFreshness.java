@@ -118,14 +118,7 @@ final class EdgeEvalFreshness implements AutoCloseable {
         pushes.incrementAndGet();
         try {
           JsonNode m = JSON.readTree(partial.toString());
-          matcher.seen(
-              EvalMatcher.series(
-                  m.path("tenant").asText(),
-                  m.path("agent").asText(),
-                  m.path("agent_version").asText()),
-              m.path("turns").asLong(),
-              m.path("latest_event_at_ms").asLong(),
-              now);
+          matcher.seen(m, now);
         } catch (IOException e) {
           throw new IllegalStateException("pushed document is not JSON: " + partial, e);
         }

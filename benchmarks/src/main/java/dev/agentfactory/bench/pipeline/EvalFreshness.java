@@ -48,14 +48,7 @@ final class EvalFreshness implements AutoCloseable {
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(50))) {
           long now = System.nanoTime();
           JsonNode m = JSON.readTree(r.value());
-          matcher.seen(
-              EvalMatcher.series(
-                  m.path("tenant").asText(),
-                  m.path("agent").asText(),
-                  m.path("agent_version").asText()),
-              m.path("turns").asLong(),
-              m.path("latest_event_at_ms").asLong(),
-              now);
+          matcher.seen(m, now);
         }
       }
     } catch (WakeupException e) {

@@ -1,5 +1,6 @@
 package dev.agentfactory.bench.pipeline;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -39,6 +40,21 @@ final class EvalMatcher {
     pending
         .computeIfAbsent(series, s -> new ArrayDeque<>())
         .add(new Pending(published++, createdAtMs, publishedNanos));
+  }
+
+  /**
+   * A live eval metric document (the eval topic's record, the edge's push: the same JSON) seen at
+   * {@code seenNanos}; returns how many events it matched.
+   */
+  int seen(JsonNode metric, long seenNanos) {
+    return seen(
+        series(
+            metric.path("tenant").asText(),
+            metric.path("agent").asText(),
+            metric.path("agent_version").asText()),
+        metric.path("turns").asLong(),
+        metric.path("latest_event_at_ms").asLong(),
+        seenNanos);
   }
 
   /** A metric of {@code series} seen at {@code seenNanos}; returns how many events it matched. */
