@@ -11,46 +11,77 @@ import java.util.Optional;
 
 /**
  * An event's conversation in the OpenAI / TRL conversational tool-calling format, and its split
- * into prompt and completion.
+ * into prompt and completion. Every {@code tool} message it makes answers a call of an {@code
+ * assistant} message before it, by id, as chat templates require.
  *
  * @param messages the event's messages in order; an assistant message that made tool calls carries
  *     them ({@code tool_calls}) and is followed by one {@code tool} message per call with its
  *     output, id and tool name; calls no message made (a sandbox command, an event from before
- *     {@code tool_call_ids}) follow as {@code tool} messages after the last message
+ *     {@code tool_call_ids}) are made by an assistant message of their own with empty content,
+ *     followed by their results, before a final answer (see {@link #of(Interaction)})
  */
 record Conversation(List<SftMessage> messages) {
 
   /** A prompt (up to and including the last user message) and what followed it. */
   record Split(List<SftMessage> prompt, List<SftMessage> completion) {}
 
+  /**
+   * The event's conversation. Calls no message names go, as one assistant message making them all
+   * and their results, right before the last message if that is an assistant message naming no
+   * calls (the answer they led to: an event from before {@code tool_call_ids} lists its calls but
+   * not which response made them), else after the last message (a sandbox command: {@code [user
+   * <command>, assistant calling sandbox_exec, tool <output>]}).
+   */
   static Conversation of(Interaction event) {
     ToolCallLinks links = event.toolCallLinks();
+    List<Message> source = event.messages();
+    int last = source.size() - 1;
+    boolean endsWithAnswer =
+        last >= 0 && source.get(last).role() == Role.ASSISTANT && links.callsOf(last).isEmpty();
+    int unlinkedAt = endsWithAnswer ? last : source.size();
     List<SftMessage> messages = new ArrayList<>();
-    for (int i = 0; i < event.messages().size(); i++) {
-      Message m = event.messages().get(i);
-      List<ToolCall> calls = links.callsOf(i);
-      if (calls.isEmpty()) {
+    for (int i = 0; i < source.size(); i++) {
+      if (i == unlinkedAt) {
+        addCalls(messages, "", links.unlinked());
+      }
+      Message m = source.get(i);
+      if (links.callsOf(i).isEmpty()) {
         messages.add(SftMessage.of(m.role().json(), m.content()));
-        continue;
-      }
-      List<SftToolCall> made = new ArrayList<>(calls.size());
-      for (ToolCall call : calls) {
-        made.add(new SftToolCall(call.id(), call.name(), call.arguments()));
-      }
-      messages.add(SftMessage.assistantCalling(m.content(), made));
-      for (ToolCall call : calls) {
-        messages.add(result(call));
+      } else {
+        addCalls(messages, m.content(), links.callsOf(i));
       }
     }
-    for (ToolCall call : links.unlinked()) {
-      messages.add(result(call));
+    if (unlinkedAt == source.size()) {
+      addCalls(messages, "", links.unlinked());
     }
     return new Conversation(List.copyOf(messages));
   }
 
-  private static SftMessage result(ToolCall call) {
-    return SftMessage.toolResult(
-        call.id(), call.name(), call.output() == null ? "" : call.output());
+  /** An assistant message with {@code content} making {@code calls}, then their results. */
+  private static void addCalls(List<SftMessage> messages, String content, List<ToolCall> calls) {
+    if (calls.isEmpty()) {
+      return;
+    }
+    List<SftToolCall> made = new ArrayList<>(calls.size());
+    for (ToolCall call : calls) {
+      made.add(new SftToolCall(call.id(), functionName(call), call.arguments()));
+    }
+    messages.add(SftMessage.assistantCalling(content, made));
+    for (ToolCall call : calls) {
+      messages.add(
+          SftMessage.toolResult(
+              call.id(), functionName(call), call.output() == null ? "" : call.output()));
+    }
+  }
+
+  /**
+   * The tool's name as a model calls it: function-calling APIs forbid dots, so the edge offers its
+   * tools with underscores ({@code sandbox_exec}) and a model's calls carry that name, while a
+   * sandbox command's event names the tool as specs do ({@code sandbox.exec}). One name per tool
+   * keeps a command the user ran and the same call by an agent alike in the datasets.
+   */
+  private static String functionName(ToolCall call) {
+    return call.name().replace('.', '_');
   }
 
   /** Messages without tool calls or their results (a rejected alternative). */

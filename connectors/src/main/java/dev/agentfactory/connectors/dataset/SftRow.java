@@ -23,8 +23,9 @@ public record SftRow(Provenance provenance, List<SftMessage> messages) implement
   }
 
   /**
-   * The row for an (already scrubbed) interaction: its messages in order, then one {@code tool}
-   * message per tool call carrying the call's output and id.
+   * The row for an (already scrubbed) interaction: its conversation, each tool call made by an
+   * assistant message and answered by a {@code tool} message right after it (see {@link
+   * Conversation#of(Interaction)}).
    */
   public static SftRow from(Interaction event, String scrubPolicy) {
     return new SftRow(Provenance.of(event, scrubPolicy), Conversation.of(event).messages());

@@ -12,10 +12,13 @@ import dev.agentfactory.connectors.event.ToolCall;
 import dev.agentfactory.connectors.event.ToolCallStatus;
 import dev.agentfactory.connectors.event.TurnOutcome;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
 class DatasetRowsTest {
@@ -40,6 +43,7 @@ class DatasetRowsTest {
           .ifPresent(
               row -> {
                 assertThat(row.kind()).isEqualTo(kind);
+                assertEveryToolMessageAnswersAnEarlierCall(row);
                 assertThat(row.provenance().exampleId()).isEqualTo(event.eventId().toString());
                 kinds.add(kind);
               });
@@ -174,44 +178,155 @@ class DatasetRowsTest {
     assertThat(kindsOf(event)).containsExactly(DatasetKind.SFT);
   }
 
+  /** A command the user ran in the sandbox: no model made the call. */
+  private static Interaction sandboxCommand() {
+    return Interaction.sandboxCommand("acme", "s", 0, "shell", "1", "ls", "a.txt", 0, Duration.ZERO)
+        .withPiiSpans(
+            List.of(new PiiFinding("EMAIL_ADDRESS", 0, 5, "MASK", "messages[0].content", 0)));
+  }
+
   @Test
-  void toolOutputsFollowTheLastUserMessageInTheCompletion() {
+  void aSandboxCommandIsAnAssistantCallOfSandboxExecAnsweredByItsOutputInEveryKind() {
+    Interaction event = sandboxCommand();
+    String id = event.toolCalls().get(0).id();
+    List<SftMessage> response =
+        List.of(
+            SftMessage.assistantCalling(
+                "", List.of(new SftToolCall(id, "sandbox_exec", "{\"command\":\"ls\"}"))),
+            SftMessage.toolResult(id, "sandbox_exec", "a.txt"));
+    List<SftMessage> prompt = List.of(SftMessage.of("user", "ls"));
+
+    assertThat(kindsOf(event)).containsExactly(DatasetKind.SFT);
+    SftRow sft = SftRow.derive(event, POLICY).orElseThrow();
+    assertThat(sft.messages().subList(0, 1)).isEqualTo(prompt);
+    assertThat(sft.messages().subList(1, 3)).isEqualTo(response);
+    assertThat(sft.messages()).hasSize(3);
+    assertThat(sft.provenance().piiSpans()).isEqualTo(event.piiSpans());
+
+    Interaction compared =
+        event.amendedWith(
+            UUID.randomUUID(),
+            Feedback.preferredOver(List.of(Message.assistant("no such file"))),
+            null);
+    assertThat(kindsOf(compared)).containsExactly(DatasetKind.PREFERENCE);
+    PreferenceRow preference = PreferenceRow.derive(compared, POLICY).orElseThrow();
+    assertThat(preference.prompt()).isEqualTo(prompt);
+    assertThat(preference.chosen()).isEqualTo(response);
+
+    Interaction rated = event.amendedWith(UUID.randomUUID(), Feedback.rated(Rating.UP), null);
+    assertThat(kindsOf(rated)).containsExactly(DatasetKind.UNPAIRED);
+    UnpairedRow unpaired = UnpairedRow.derive(rated, POLICY).orElseThrow();
+    assertThat(unpaired.prompt()).isEqualTo(prompt);
+    assertThat(unpaired.completion()).isEqualTo(response);
+
+    Interaction task =
+        event.amendedWith(UUID.randomUUID(), null, Reference.groundTruth("0", "exit_code"));
+    assertThat(kindsOf(task)).containsExactly(DatasetKind.RFT);
+    assertThat(RftRow.derive(task, POLICY).orElseThrow().prompt()).isEqualTo(prompt);
+
+    Interaction eval =
+        event.amendedWith(UUID.randomUUID(), null, Reference.evalExample("a.txt", null));
+    assertThat(kindsOf(eval)).containsExactly(DatasetKind.EVAL);
+    assertThat(EvalRow.derive(eval, POLICY).orElseThrow().input()).isEqualTo(prompt);
+  }
+
+  /**
+   * An agent turn from an edge before {@code tool_call_ids}: its calls are listed, but no message
+   * says it made them, and the messages that only called tools were left out.
+   */
+  private static Interaction.Builder turnFromBeforeToolCallIds() {
+    return Interaction.builder()
+        .sessionId("s1")
+        .tenant("acme")
+        .agent("math", "v1")
+        .message(Message.user("what is 12*(3+4) and 2+2?"))
+        .message(Message.assistant("12*(3+4) = 84 and 2+2 = 4"))
+        .toolCall(exec("c1", "python3 -c 'print(12*(3+4))'", "84\n"))
+        .toolCall(exec("c2", "python3 -c 'print(2+2)'", "4\n"));
+  }
+
+  @Test
+  void aTurnFromBeforeToolCallIdsHasItsCallsAndResultsBeforeTheAnswerInEveryKind() {
+    List<SftMessage> prompt = List.of(SftMessage.of("user", "what is 12*(3+4) and 2+2?"));
+
+    Interaction turn = turnFromBeforeToolCallIds().build();
+    assertThat(kindsOf(turn)).containsExactly(DatasetKind.SFT);
+    List<SftMessage> expected = new ArrayList<>(prompt);
+    expected.addAll(MULTI_TOOL_COMPLETION);
+    // the same row as the turn's event gets from an edge that names the calls
+    assertThat(SftRow.derive(turn, POLICY).orElseThrow().messages())
+        .isEqualTo(expected)
+        .isEqualTo(SftRow.derive(multiToolTurn().build(), POLICY).orElseThrow().messages());
+
+    Interaction compared =
+        turnFromBeforeToolCallIds()
+            .feedback(Feedback.preferredOver(List.of(Message.assistant("about 80"))))
+            .build();
+    assertThat(kindsOf(compared)).contains(DatasetKind.PREFERENCE);
+    PreferenceRow preference = PreferenceRow.derive(compared, POLICY).orElseThrow();
+    assertThat(preference.prompt()).isEqualTo(prompt);
+    assertThat(preference.chosen()).isEqualTo(MULTI_TOOL_COMPLETION);
+
+    Interaction rated = turnFromBeforeToolCallIds().feedback(Feedback.rated(Rating.DOWN)).build();
+    assertThat(kindsOf(rated)).containsExactly(DatasetKind.UNPAIRED);
+    assertThat(UnpairedRow.derive(rated, POLICY).orElseThrow().completion())
+        .isEqualTo(MULTI_TOOL_COMPLETION);
+
+    Interaction task =
+        turnFromBeforeToolCallIds().reference(Reference.groundTruth("84", "numeric")).build();
+    assertThat(kindsOf(task)).contains(DatasetKind.RFT);
+    assertThat(RftRow.derive(task, POLICY).orElseThrow().prompt()).isEqualTo(prompt);
+
+    Interaction eval =
+        turnFromBeforeToolCallIds().reference(Reference.evalExample("84", null)).build();
+    assertThat(kindsOf(eval)).containsExactly(DatasetKind.EVAL);
+    assertThat(EvalRow.derive(eval, POLICY).orElseThrow().input()).isEqualTo(prompt);
+  }
+
+  @Test
+  void callsNoMessageNamesGoBeforeTheAnswerAfterTheResponsesThatNamedTheirs() {
+    // Not what an edge sends (it names every call, or none), but rows stay valid for any producer.
     Interaction event =
-        Interaction.sandboxCommand("acme", "s", 0, "shell", "1", "ls", "a.txt", 0, Duration.ZERO)
-            .withPiiSpans(
-                List.of(new PiiFinding("EMAIL_ADDRESS", 0, 5, "MASK", "messages[0].content", 0)));
-    Interaction rated =
-        new Interaction(
-            event.schemaVersion(),
-            event.eventId(),
-            event.sessionId(),
-            event.turn(),
-            event.tenant(),
-            event.agentName(),
-            event.agentVersion(),
-            event.operationName(),
-            event.createdAt(),
-            event.messages(),
-            event.toolCalls(),
-            event.model(),
-            event.usage(),
-            event.latencyMs(),
-            Optional.empty(),
-            Optional.of(Feedback.rated(Rating.UP)),
-            Optional.empty(),
-            event.piiSpans());
-    UnpairedRow row = UnpairedRow.derive(rated, POLICY).orElseThrow();
-    assertThat(row.completion())
-        .singleElement()
-        .satisfies(
-            m -> {
-              assertThat(m.role()).isEqualTo("tool");
-              assertThat(m.content()).isEqualTo("a.txt");
-              assertThat(m.toolCallId()).isEqualTo(event.toolCalls().get(0).id());
-              assertThat(m.name()).isEqualTo("sandbox.exec");
-              assertThat(m.toolCalls()).isNull();
-            });
-    assertThat(row.provenance().piiSpans()).isEqualTo(event.piiSpans());
+        Interaction.builder()
+            .sessionId("s1")
+            .tenant("acme")
+            .agent("math", "v1")
+            .message(Message.user("list, then count"))
+            .message(Message.assistant("listing", List.of("c1")))
+            .message(Message.assistant("2 files"))
+            .toolCall(exec("c1", "ls", "a\nb\n"))
+            .toolCall(exec("c2", "ls | wc -l", "2\n"))
+            .build();
+
+    assertThat(kindsOf(event)).containsExactly(DatasetKind.SFT);
+    assertThat(SftRow.derive(event, POLICY).orElseThrow().messages())
+        .extracting(m -> m.role() + ":" + m.content() + ":" + m.toolCallId())
+        .containsExactly(
+            "user:list, then count:null",
+            "assistant:listing:null",
+            "tool:a\nb\n:c1",
+            "assistant::null",
+            "tool:2\n:c2",
+            "assistant:2 files:null");
+  }
+
+  @Test
+  void aTurnCutShortBeforeItsAnswerHasCallsNoMessageNamesAtTheEnd() {
+    Interaction cut =
+        Interaction.builder()
+            .sessionId("s1")
+            .tenant("acme")
+            .agent("math", "v1")
+            .outcome(TurnOutcome.LIMIT_EXCEEDED)
+            .message(Message.user("count the files"))
+            .toolCall(exec("c1", "ls | wc -l", "2\n"))
+            .build()
+            .amendedWith(UUID.randomUUID(), Feedback.rated(Rating.DOWN), null);
+
+    assertThat(kindsOf(cut)).containsExactly(DatasetKind.UNPAIRED);
+    assertThat(UnpairedRow.derive(cut, POLICY).orElseThrow().completion())
+        .extracting(SftMessage::role)
+        .containsExactly("assistant", "tool");
   }
 
   private static ToolCall exec(String id, String command, String output) {
@@ -329,5 +444,44 @@ class DatasetRowsTest {
               "scores",
               "pii_spans");
     }
+  }
+
+  /**
+   * What chat templates (and TRL's SFT trainer with tools) require of a conversation: every {@code
+   * tool} message answers, by id, a call an earlier {@code assistant} message made.
+   */
+  private static void assertEveryToolMessageAnswersAnEarlierCall(DatasetRow row) {
+    for (List<SftMessage> conversation : conversations(row)) {
+      Set<String> called = new HashSet<>();
+      for (SftMessage m : conversation) {
+        if (m.role().equals("tool")) {
+          assertThat(m.toolCallId()).as("the call %s answers", m).isIn(called);
+        }
+        if (m.toolCalls() != null) {
+          assertThat(m.role()).isEqualTo("assistant");
+          m.toolCalls().forEach(c -> called.add(c.id()));
+        }
+      }
+    }
+  }
+
+  /** Each conversation a row holds, its prompt and response together. */
+  private static List<List<SftMessage>> conversations(DatasetRow row) {
+    if (row instanceof SftRow sft) {
+      return List.of(sft.messages());
+    } else if (row instanceof PreferenceRow p) {
+      return List.of(concat(p.prompt(), p.chosen()), concat(p.prompt(), p.rejected()));
+    } else if (row instanceof UnpairedRow u) {
+      return List.of(concat(u.prompt(), u.completion()));
+    } else if (row instanceof RftRow r) {
+      return List.of(r.prompt());
+    }
+    return List.of(((EvalRow) row).input());
+  }
+
+  private static List<SftMessage> concat(List<SftMessage> a, List<SftMessage> b) {
+    List<SftMessage> all = new ArrayList<>(a);
+    all.addAll(b);
+    return all;
   }
 }
