@@ -36,6 +36,11 @@ class DatasetRowsTest {
         .message(Message.assistant("Paris"));
   }
 
+  /** A turn of the math agent, before its messages. */
+  private static Interaction.Builder mathTurn() {
+    return Interaction.builder().sessionId("s1").tenant("acme").agent("math", "v1");
+  }
+
   private static Set<DatasetKind> kindsOf(Interaction event) {
     Set<DatasetKind> kinds = EnumSet.noneOf(DatasetKind.class);
     for (DatasetKind kind : DatasetKind.values()) {
@@ -235,10 +240,7 @@ class DatasetRowsTest {
    * says it made them, and the messages that only called tools were left out.
    */
   private static Interaction.Builder turnFromBeforeToolCallIds() {
-    return Interaction.builder()
-        .sessionId("s1")
-        .tenant("acme")
-        .agent("math", "v1")
+    return mathTurn()
         .message(Message.user("what is 12*(3+4) and 2+2?"))
         .message(Message.assistant("12*(3+4) = 84 and 2+2 = 4"))
         .toolCall(exec("c1", "python3 -c 'print(12*(3+4))'", "84\n"))
@@ -287,10 +289,7 @@ class DatasetRowsTest {
   void callsNoMessageNamesGoBeforeTheAnswerAfterTheResponsesThatNamedTheirs() {
     // Not what an edge sends (it names every call, or none), but rows stay valid for any producer.
     Interaction event =
-        Interaction.builder()
-            .sessionId("s1")
-            .tenant("acme")
-            .agent("math", "v1")
+        mathTurn()
             .message(Message.user("list, then count"))
             .message(Message.assistant("listing", List.of("c1")))
             .message(Message.assistant("2 files"))
@@ -313,10 +312,7 @@ class DatasetRowsTest {
   @Test
   void aTurnCutShortBeforeItsAnswerHasCallsNoMessageNamesAtTheEnd() {
     Interaction cut =
-        Interaction.builder()
-            .sessionId("s1")
-            .tenant("acme")
-            .agent("math", "v1")
+        mathTurn()
             .outcome(TurnOutcome.LIMIT_EXCEEDED)
             .message(Message.user("count the files"))
             .toolCall(exec("c1", "ls | wc -l", "2\n"))
@@ -336,10 +332,7 @@ class DatasetRowsTest {
 
   /** A user question, one model response calling two tools, their results, then the answer. */
   private static Interaction.Builder multiToolTurn() {
-    return Interaction.builder()
-        .sessionId("s1")
-        .tenant("acme")
-        .agent("math", "v1")
+    return mathTurn()
         .message(Message.user("what is 12*(3+4) and 2+2?"))
         .message(Message.assistant("", List.of("c1", "c2")))
         .message(Message.assistant("12*(3+4) = 84 and 2+2 = 4"))
@@ -403,10 +396,7 @@ class DatasetRowsTest {
   void callsOfLaterModelResponsesFollowTheirOwnMessageEvenWithTheSameId() {
     // The edge names unnamed calls call_<index> per response: two rounds may both have call_0.
     Interaction event =
-        Interaction.builder()
-            .sessionId("s1")
-            .tenant("acme")
-            .agent("math", "v1")
+        mathTurn()
             .message(Message.user("list, then count"))
             .message(Message.assistant("listing", List.of("call_0")))
             .message(Message.assistant("", List.of("call_0")))
