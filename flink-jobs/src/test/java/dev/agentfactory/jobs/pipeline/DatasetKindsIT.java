@@ -63,6 +63,7 @@ class DatasetKindsIT {
           "bob@example.org",
           "carol@example.net",
           "dave@example.com",
+          "erin@example.com",
           "billing@example.com");
 
   @TempDir Path dataDir;
@@ -72,7 +73,7 @@ class DatasetKindsIT {
     Path datasets = dataDir.resolve("datasets");
     List<Interaction> events = events();
     Map<DatasetKind, Long> expectedRows = new EnumMap<>(DatasetKind.class);
-    expectedRows.put(DatasetKind.SFT, 7L);
+    expectedRows.put(DatasetKind.SFT, 8L);
     expectedRows.put(DatasetKind.PREFERENCE, 1L);
     expectedRows.put(DatasetKind.UNPAIRED, 5L);
     expectedRows.put(DatasetKind.RFT, 1L);
@@ -146,6 +147,21 @@ class DatasetKindsIT {
           assertThat(rs.getString(1)).isEqualTo(ScrubPolicy.DEFAULT_VERSION);
           assertThat(rs.next()).isFalse();
         }
+        for (String conversation : conversations(kind)) {
+          // docs/datasets.md's query for rows with a tool message that answers no earlier call
+          try (ResultSet rs =
+              st.executeQuery(
+                  "SELECT example_id FROM (SELECT example_id, "
+                      + conversation
+                      + " AS messages FROM "
+                      + src
+                      + ") WHERE "
+                      + TOOL_MESSAGE_WITHOUT_ITS_CALL)) {
+            assertThat(rs.next())
+                .as(kind + " " + conversation + ": a tool message answers no earlier call")
+                .isFalse();
+          }
+        }
       }
 
       assertThat(columnTypes(st, src(datasets, DatasetKind.UNPAIRED)))
@@ -200,28 +216,47 @@ class DatasetKindsIT {
         assertThat(rs.getString(4)).startsWith("what is").endsWith("cc <EMAIL_ADDRESS>");
       }
       // The agent turn in TRL's tool-calling order: the call, its result naming it, the answer.
+      String sft = src(datasets, DatasetKind.SFT);
+      assertThat(firstCall(st, sft, "sess-rft"))
+          .containsExactly(
+              "[user, assistant, tool, assistant]",
+              "function",
+              "sandbox_exec",
+              "{\"command\":\"python3 -c 'print(17*3)'\"}",
+              "true",
+              "sandbox_exec",
+              "51\n",
+              "51");
       try (ResultSet rs =
           st.executeQuery(
-              "SELECT list_transform(messages, lambda m: m.role)::VARCHAR,"
-                  + " messages[2].tool_calls[1].type, messages[2].tool_calls[1].function.name,"
-                  + " messages[2].tool_calls[1].function.arguments,"
-                  + " messages[3].tool_call_id = messages[2].tool_calls[1].id, messages[3].name,"
-                  + " messages[3].content, messages[4].content, messages[4].tool_calls IS NULL,"
+              "SELECT messages[4].tool_calls IS NULL,"
                   + " messages[1].tool_calls IS NULL AND messages[1].tool_call_id IS NULL FROM "
-                  + src(datasets, DatasetKind.SFT)
+                  + sft
                   + " WHERE session_id = 'sess-rft'")) {
         assertThat(rs.next()).isTrue();
-        assertThat(rs.getString(1)).isEqualTo("[user, assistant, tool, assistant]");
-        assertThat(rs.getString(2)).isEqualTo("function");
-        assertThat(rs.getString(3)).isEqualTo("sandbox_exec");
-        assertThat(rs.getString(4)).isEqualTo("{\"command\":\"python3 -c 'print(17*3)'\"}");
-        assertThat(rs.getBoolean(5)).as("the result names its call").isTrue();
-        assertThat(rs.getString(6)).isEqualTo("sandbox_exec");
-        assertThat(rs.getString(7)).isEqualTo("51\n");
-        assertThat(rs.getString(8)).isEqualTo("51");
-        assertThat(rs.getBoolean(9)).isTrue();
-        assertThat(rs.getBoolean(10)).isTrue();
+        assertThat(rs.getBoolean(1)).isTrue();
+        assertThat(rs.getBoolean(2)).isTrue();
       }
+      // A command the user ran: an assistant call of the tool agents call, answered by its output.
+      // Its arguments are scrubbed like its message (no raw address in any row, above).
+      List<String> command = firstCall(st, sft, "sess-tool");
+      assertThat(command.subList(0, 3))
+          .containsExactly("[user, assistant, tool]", "function", "sandbox_exec");
+      assertThat(command.get(3)).startsWith("{\"command\":\"grep -l ").contains("<EMAIL_ADDRESS>");
+      assertThat(command.subList(4, 6)).containsExactly("true", "sandbox_exec");
+      // (the name finder may mask a word of the output; that is the PII model's business)
+      assertThat(command.get(6)).endsWith("logs\n").isEqualTo(command.get(7));
+      // A turn from an edge before tool_call_ids: its call and result before its answer.
+      assertThat(firstCall(st, sft, "sess-old-edge"))
+          .containsExactly(
+              "[user, assistant, tool, assistant]",
+              "function",
+              "sandbox_exec",
+              "{\"command\":\"expr 6 '*' 7\"}",
+              "true",
+              "sandbox_exec",
+              "42\n",
+              "42");
       try (ResultSet rs =
           st.executeQuery(
               "SELECT expected, rubric, input[len(input)].content FROM "
@@ -583,10 +618,34 @@ class DatasetKindsIT {
             uuid("sess-eval-first/eval"), null, Reference.evalExample("8443", "names the port")));
     events.add(
         evalFirst.amendedWith(uuid("sess-eval-first/down"), Feedback.rated(Rating.DOWN), null));
-    // sft, with a tool message
+    // sft, with a tool call no model made
     events.add(
         Interaction.sandboxCommand(
-            "acme", "sess-tool", 0, "shell", "1.0.0", "ls /srv", "data\nlogs\n", 0, Duration.ZERO));
+            "acme",
+            "sess-tool",
+            0,
+            "shell",
+            "1.0.0",
+            "grep -l erin@example.com /srv",
+            "data\nlogs\n",
+            0,
+            Duration.ZERO));
+    // sft: an agent turn from an edge before tool_call_ids (no message names its call)
+    events.add(
+        chat(now)
+            .sessionId("sess-old-edge")
+            .message(Message.user("how much is six times seven"))
+            .message(Message.assistant("42"))
+            .toolCall(
+                new ToolCall(
+                    "call_0",
+                    "sandbox_exec",
+                    "{\"command\":\"expr 6 '*' 7\"}",
+                    "42\n",
+                    0,
+                    ToolCallStatus.OK,
+                    2))
+            .build());
     return events;
   }
 
@@ -596,6 +655,54 @@ class DatasetKindsIT {
 
   private static Interaction.Builder chat(Instant at) {
     return Interaction.builder().tenant("acme").agent("helper", "1.0.0").model("m-1").createdAt(at);
+  }
+
+  /**
+   * Of the {@code sft} row of {@code session}, whose second message makes a tool call: the roles,
+   * the call's type, name and arguments, whether the third message answers it by id, that message's
+   * name and content, and the last message's content.
+   */
+  private static List<String> firstCall(Statement st, String src, String session)
+      throws SQLException {
+    try (ResultSet rs =
+        st.executeQuery(
+            "SELECT list_transform(messages, lambda m: m.role)::VARCHAR,"
+                + " messages[2].tool_calls[1].type, messages[2].tool_calls[1].function.name,"
+                + " messages[2].tool_calls[1].function.arguments,"
+                + " (messages[3].tool_call_id = messages[2].tool_calls[1].id)::VARCHAR,"
+                + " messages[3].name, messages[3].content, messages[len(messages)].content FROM "
+                + src
+                + " WHERE session_id = '"
+                + session
+                + "'")) {
+      assertThat(rs.next()).as("the sft row of " + session).isTrue();
+      List<String> values = new ArrayList<>();
+      for (int i = 1; i <= 8; i++) {
+        values.add(rs.getString(i));
+      }
+      return values;
+    }
+  }
+
+  /**
+   * True for a row (its conversation in {@code messages}) with a {@code tool} message whose {@code
+   * tool_call_id} no earlier message's {@code tool_calls} has; as in docs/datasets.md.
+   */
+  private static final String TOOL_MESSAGE_WITHOUT_ITS_CALL =
+      "list_bool_or(list_transform(messages, lambda m, i: m.role = 'tool' AND NOT"
+          + " coalesce(list_contains(flatten(list_transform(messages[:i - 1], lambda p:"
+          + " coalesce(list_transform(p.tool_calls, lambda c: c.id), []))), m.tool_call_id),"
+          + " false)))";
+
+  /** Each conversation a row of {@code kind} holds, its prompt and response together. */
+  private static List<String> conversations(DatasetKind kind) {
+    return switch (kind) {
+      case SFT -> List.of("messages");
+      case PREFERENCE -> List.of("list_concat(prompt, chosen)", "list_concat(prompt, rejected)");
+      case UNPAIRED -> List.of("list_concat(prompt, completion)");
+      case RFT -> List.of("prompt");
+      case EVAL -> List.of("input");
+    };
   }
 
   private static List<String> messageColumns(DatasetKind kind) {
