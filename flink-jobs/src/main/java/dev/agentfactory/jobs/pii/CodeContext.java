@@ -51,11 +51,11 @@ final class CodeContext {
       return;
     }
     String x = text.value;
-    boolean cased = hasLetter(x, 0, x.length(), true);
-    found.removeIf(s -> NAME_TYPES.contains(s.type()) && isCode(x, s, found, cased));
+    // ArrayList.removeIf tests every span before it removes any, so isCode sees them all
+    found.removeIf(s -> NAME_TYPES.contains(s.type()) && isCode(x, s, found));
   }
 
-  private static boolean isCode(String x, PiiSpan s, List<PiiSpan> found, boolean cased) {
+  private static boolean isCode(String x, PiiSpan s, List<PiiSpan> found) {
     boolean letterOrDigit = false;
     int words = 0;
     boolean lower = true;
@@ -87,8 +87,8 @@ final class CodeContext {
     }
     return words == 1
         && lower
-        && cased
-        && (s.type() == EntityType.LOCATION || s.type() == EntityType.ORGANIZATION);
+        && (s.type() == EntityType.LOCATION || s.type() == EntityType.ORGANIZATION)
+        && hasLetter(x, 0, x.length(), true);
   }
 
   /** Whether the word {@code x[a, b)} is an identifier or glued to code punctuation. */
