@@ -93,6 +93,9 @@ public final class PiiScanner {
     for (Detector d : detectors) {
       d.detect(scanText, found);
     }
+    if (CodeContext.ENABLED) {
+      CodeContext.filter(scanText, found);
+    }
     return resolve(found);
   }
 

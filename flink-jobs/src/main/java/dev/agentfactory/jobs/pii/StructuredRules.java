@@ -123,6 +123,16 @@ final class StructuredRules {
         PatternRule.numeric(
             EntityType.DATE_TIME, "\\b(?:1[0-2]|0?[1-9])\\s?[ap]\\.?m\\.?(?!\\w)", 0.7),
         // Name and address structure; the name finder, when present, usually wins on overlap
+        // a display name before an e-mail in angle brackets: git's Author: and Signed-off-by:,
+        // mail headers (two to four capitalised words, name particles allowed)
+        PatternRule.of(
+                EntityType.PERSON,
+                "(?<![\\p{L}\\p{M}\\d_.-])(\\p{Lu}[\\p{L}\\p{M}'’.-]*(?:[ \\t]+(?:(?:van|von|de|der|den"
+                    + "|da|di|del|della|du|la|le|ten|ter|bin|al)[ \\t]+)?\\p{Lu}[\\p{L}\\p{M}'’.-]*){1,3})"
+                    + "[ \\t]*<[A-Za-z0-9._%+-]{1,64}@[^\\s<>@]{1,255}>",
+                0.85)
+            .group(1)
+            .onlyIfContains("@"),
         PatternRule.of(
                 EntityType.PREFIX,
                 "\\b(?:Mr|Mrs|Ms|Mx|Dr|Prof|mr|mrs|ms|dr)\\.(?= \\p{Lu})|\\b(?:Miss|Sir|Madam)(?= \\p{Lu})",

@@ -25,6 +25,19 @@ class StructuredRulesTest {
     assertThat(found("user@host has no TLD", EntityType.EMAIL_ADDRESS)).isEmpty();
   }
 
+  @Test
+  void aDisplayNameBeforeAnEmailInAngleBracketsIsAPerson() {
+    assertThat(
+            found(
+                "    Signed-off-by: Sean McDonald <sean.mcdonald@example.com>", EntityType.PERSON))
+        .containsExactly("Sean McDonald");
+    assertThat(found("Author: Ludwig van Beethoven <lvb@example.de>", EntityType.PERSON))
+        .containsExactly("Ludwig van Beethoven");
+    // one word is no name here (GitHub <noreply@github.com>), nor is an address without angles
+    assertThat(found("From: GitHub <noreply@github.com>", EntityType.PERSON)).isEmpty();
+    assertThat(found("Mail Sean McDonald sean@example.com", EntityType.PERSON)).isEmpty();
+  }
+
   @ParameterizedTest
   @ValueSource(
       strings = {
