@@ -721,8 +721,10 @@ final class Session {
    */
   private void sandboxEnded(LeasedSandbox sandbox, String why) {
     if (closed || leased != sandbox) {
+      metrics.sessionSandboxEnded(false);
       return;
     }
+    metrics.sessionSandboxEnded(true);
     if (execsRunning > 0) {
       endedUnderWork = why;
       return;
