@@ -20,6 +20,7 @@ import dev.agentfactory.edge.agent.AgentsHandler;
 import dev.agentfactory.edge.agent.JdbcAgentStore;
 import dev.agentfactory.edge.agent.ModelProviders;
 import dev.agentfactory.edge.api.ApiRouter;
+import dev.agentfactory.edge.api.OversizedMessages;
 import dev.agentfactory.edge.auth.ApiKeyStore;
 import dev.agentfactory.edge.auth.Auth;
 import dev.agentfactory.edge.auth.KeysHandler;
@@ -96,9 +97,6 @@ public final class AgentFactoryNode implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(AgentFactoryNode.class);
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
-
-  /** The largest WebSocket message the transport accepts; the session enforces its own limit. */
-  private static final int MAX_WEBSOCKET_MESSAGE = 1 << 20;
 
   private final NodeConfig config;
   private final TemplateCatalog templates;
@@ -441,11 +439,8 @@ public final class AgentFactoryNode implements AutoCloseable {
                 Map.entry("getEvalLive", evalApi::live),
                 Map.entry("streamEvalLive", evalApi::stream)));
     HttpServerOptions options =
-        new HttpServerOptions()
-            .setHost(config.httpHost())
-            .setPort(config.httpPort())
-            .setMaxWebSocketMessageSize(MAX_WEBSOCKET_MESSAGE)
-            .setMaxWebSocketFrameSize(MAX_WEBSOCKET_MESSAGE);
+        OversizedMessages.limit(
+            new HttpServerOptions().setHost(config.httpHost()).setPort(config.httpPort()));
     try {
       server =
           vertx
