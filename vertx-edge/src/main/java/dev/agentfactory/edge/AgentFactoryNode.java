@@ -21,6 +21,7 @@ import dev.agentfactory.edge.agent.JdbcAgentStore;
 import dev.agentfactory.edge.agent.ModelProviders;
 import dev.agentfactory.edge.api.ApiRouter;
 import dev.agentfactory.edge.api.OversizedMessages;
+import dev.agentfactory.edge.auth.ApiErrors;
 import dev.agentfactory.edge.auth.ApiKeyStore;
 import dev.agentfactory.edge.auth.Auth;
 import dev.agentfactory.edge.auth.KeysHandler;
@@ -445,7 +446,7 @@ public final class AgentFactoryNode implements AutoCloseable {
       server =
           vertx
               .createHttpServer(options)
-              .invalidRequestHandler(dev.agentfactory.edge.auth.ApiErrors::invalidRequest)
+              .invalidRequestHandler(ApiErrors::invalidRequest)
               .requestHandler(router)
               .listen()
               .toCompletionStage()
@@ -579,10 +580,7 @@ public final class AgentFactoryNode implements AutoCloseable {
   private void whenStarted(RoutingContext ctx, Consumer<SessionHandler> action) {
     SessionHandler handler = sessions;
     if (handler == null) {
-      ctx.response()
-          .setStatusCode(503)
-          .putHeader("content-type", "application/json")
-          .end("{\"error\":{\"code\":\"starting\",\"message\":\"node is starting\"}}");
+      ApiErrors.starting(ctx, "node is starting");
     } else {
       action.accept(handler);
     }

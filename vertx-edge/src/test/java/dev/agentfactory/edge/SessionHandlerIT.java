@@ -331,6 +331,8 @@ class SessionHandlerIT {
       assertThat(refused.statusCode()).isEqualTo(503);
       assertThat(JSON.readTree(refused.body()).at("/error/code").asText())
           .isEqualTo("node_draining");
+      // not "later, here": another node
+      assertThat(refused.headers().firstValue("retry-after")).isEmpty();
       assertThat(handshakeStatus(connect("/v1/sessions"))).isEqualTo(503);
 
       // A session opened before the drain carries on

@@ -240,7 +240,7 @@ public final class JobsHandler {
   }
 
   private static void starting(RoutingContext ctx) {
-    ApiErrors.send(ctx, 503, "starting", "Flink is not up yet", null);
+    ApiErrors.starting(ctx, "Flink is not up yet");
   }
 
   private static void ok(RoutingContext ctx, int status, JsonObject body) {

@@ -557,6 +557,7 @@ class ApiIT {
           .as(route[0] + " " + route[1] + ": " + failed.body())
           .isEqualTo(503);
       assertThat(code(failed)).isEqualTo("store_unavailable");
+      assertThat(failed.headers().firstValue("retry-after")).as(route[1]).hasValue("1");
       assertThat(
               paths
                   .get(route[2])
@@ -640,6 +641,7 @@ class ApiIT {
     HttpResponse<String> starting = send("GET", "/v1/jobs", ADMIN, null);
     assertThat(starting.statusCode()).isEqualTo(503);
     assertThat(code(starting)).isEqualTo("starting");
+    assertThat(starting.headers().firstValue("retry-after")).hasValue("5");
     HttpResponse<String> unknownJob = send("POST", "/v1/jobs", ADMIN, "{\"job\":\"mine\"}");
     assertThat(unknownJob.statusCode()).isEqualTo(400);
     assertThat(MAPPER.readTree(unknownJob.body()).at("/error/field").asText()).isEqualTo("job");
@@ -1024,6 +1026,11 @@ class ApiIT {
     HttpResponse<String> starting = send("POST", "/v1/admin/drain", ADMIN, null);
     assertThat(starting.statusCode()).isEqualTo(503);
     assertThat(code(starting)).isEqualTo("starting");
+    assertThat(starting.headers().firstValue("retry-after")).hasValue("5");
+    HttpResponse<String> leases = send("GET", "/v1/admin/leases", ADMIN, null);
+    assertThat(leases.statusCode()).as(leases.body()).isEqualTo(503);
+    assertThat(code(leases)).isEqualTo("starting");
+    assertThat(leases.headers().firstValue("retry-after")).hasValue("5");
   }
 
   private String newKey(String tenant) throws Exception {
