@@ -2,6 +2,7 @@ package dev.agentfactory.edge.api;
 
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.vertx.core.Handler;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.ServerWebSocket;
 
@@ -40,6 +41,23 @@ public final class OversizedMessages {
     }
     socket.close(CLOSE_STATUS, CLOSE_REASON);
     return true;
+  }
+
+  /**
+   * For a socket that reads no client messages: drops what the client sends, closes the socket with
+   * 1009 on a message over the limit, and passes any other socket error to {@code otherError}. The
+   * WebSocket layer checks a fragmented message against the limit only while it joins the message
+   * for a text or binary message handler, so both are set, to handlers that drop the message.
+   */
+  public static void ignoreMessages(ServerWebSocket socket, Handler<Throwable> otherError) {
+    socket.textMessageHandler(text -> {});
+    socket.binaryMessageHandler(bytes -> {});
+    socket.exceptionHandler(
+        e -> {
+          if (!closeIfOversized(socket, e)) {
+            otherError.handle(e);
+          }
+        });
   }
 
   /**

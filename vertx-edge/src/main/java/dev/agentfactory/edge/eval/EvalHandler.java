@@ -57,11 +57,6 @@ public final class EvalHandler {
     }
     socket.closeHandler(v -> stop.run());
     // a dashboard sends nothing; one that sends a message over the limit is closed as a session is
-    socket.exceptionHandler(
-        e -> {
-          if (!OversizedMessages.closeIfOversized(socket, e)) {
-            socket.close();
-          }
-        });
+    OversizedMessages.ignoreMessages(socket, e -> socket.close());
   }
 }
