@@ -652,18 +652,7 @@ class ApiIT {
   void submittingThePipelineWithoutItsJobJarIsA500NamingTheJar() throws Exception {
     Path missing = dir.resolve("no-such-flink-jobs.jar");
     // the jar is looked for before Flink is asked anything: no Flink listens here
-    pipeline =
-        new PipelineJob(
-            new FlinkRestClient(URI.create("http://127.0.0.1:9")),
-            missing,
-            dir.resolve("flink/last-savepoint"),
-            Optional.empty(),
-            Optional.empty(),
-            1,
-            "127.0.0.1:9092",
-            dir.resolve("datasets"),
-            1000,
-            dev.agentfactory.connectors.flink.JudgeConfig.off());
+    pipeline = pipelineOn(new FlinkRestClient(URI.create("http://127.0.0.1:9")), missing);
 
     HttpResponse<String> submitted =
         send("POST", "/v1/jobs", ADMIN, "{\"job\":\"interaction-pipeline\"}");
@@ -859,9 +848,13 @@ class ApiIT {
 
   /** The pipeline job of a node on {@code rest}, never submitted here (its jar is missing). */
   private PipelineJob pipelineOn(FlinkRestClient rest) {
+    return pipelineOn(rest, dir.resolve("no-jar.jar"));
+  }
+
+  private PipelineJob pipelineOn(FlinkRestClient rest, Path jar) {
     return new PipelineJob(
         rest,
-        dir.resolve("no-jar.jar"),
+        jar,
         dir.resolve("flink/last-savepoint"),
         Optional.empty(),
         Optional.empty(),
