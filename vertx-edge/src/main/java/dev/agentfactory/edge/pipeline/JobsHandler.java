@@ -102,7 +102,7 @@ public final class JobsHandler {
    * reports the job ended, so a {@code POST} right after it is not refused because the stopped job
    * still runs. A job Flink has not reported ended {@code endWait} after the savepoint (30 s) is
    * answered 202, state {@code stopping}: the stop is requested and the savepoint taken, but the
-   * job is still ending, and a {@code POST} is refused (409) until it has.
+   * job is still ending (for the pipeline job, a {@code POST} is refused with 409 until it has).
    */
   public void stop(RoutingContext ctx) {
     Auth.requireAdmin(
@@ -145,8 +145,8 @@ public final class JobsHandler {
                 "the final savepoint is taken and the stop requested, but Flink has not reported"
                     + " the job ended within "
                     + endWait.toMillis()
-                    + " ms: it is still ending. GET /v1/jobs shows its state; POST /v1/jobs is"
-                    + " refused (409) until it has ended"));
+                    + " ms: it is still ending. GET /v1/jobs shows its state; while the pipeline"
+                    + " job has not ended, POST /v1/jobs refuses a new one (409)"));
   }
 
   /**
