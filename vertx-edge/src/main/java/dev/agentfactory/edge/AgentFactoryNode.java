@@ -20,6 +20,8 @@ import dev.agentfactory.edge.agent.AgentsHandler;
 import dev.agentfactory.edge.agent.JdbcAgentStore;
 import dev.agentfactory.edge.agent.ModelProviders;
 import dev.agentfactory.edge.api.ApiRouter;
+import dev.agentfactory.edge.api.OversizedMessages;
+import dev.agentfactory.edge.auth.ApiErrors;
 import dev.agentfactory.edge.auth.ApiKeyStore;
 import dev.agentfactory.edge.auth.Auth;
 import dev.agentfactory.edge.auth.KeysHandler;
@@ -96,9 +98,6 @@ public final class AgentFactoryNode implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(AgentFactoryNode.class);
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
-
-  /** The largest WebSocket message the transport accepts; the session enforces its own limit. */
-  private static final int MAX_WEBSOCKET_MESSAGE = 1 << 20;
 
   private final NodeConfig config;
   private final TemplateCatalog templates;
@@ -441,16 +440,13 @@ public final class AgentFactoryNode implements AutoCloseable {
                 Map.entry("getEvalLive", evalApi::live),
                 Map.entry("streamEvalLive", evalApi::stream)));
     HttpServerOptions options =
-        new HttpServerOptions()
-            .setHost(config.httpHost())
-            .setPort(config.httpPort())
-            .setMaxWebSocketMessageSize(MAX_WEBSOCKET_MESSAGE)
-            .setMaxWebSocketFrameSize(MAX_WEBSOCKET_MESSAGE);
+        OversizedMessages.limit(
+            new HttpServerOptions().setHost(config.httpHost()).setPort(config.httpPort()));
     try {
       server =
           vertx
               .createHttpServer(options)
-              .invalidRequestHandler(dev.agentfactory.edge.auth.ApiErrors::invalidRequest)
+              .invalidRequestHandler(ApiErrors::invalidRequest)
               .requestHandler(router)
               .listen()
               .toCompletionStage()
@@ -584,10 +580,7 @@ public final class AgentFactoryNode implements AutoCloseable {
   private void whenStarted(RoutingContext ctx, Consumer<SessionHandler> action) {
     SessionHandler handler = sessions;
     if (handler == null) {
-      ctx.response()
-          .setStatusCode(503)
-          .putHeader("content-type", "application/json")
-          .end("{\"error\":{\"code\":\"starting\",\"message\":\"node is starting\"}}");
+      ApiErrors.starting(ctx, "node is starting");
     } else {
       action.accept(handler);
     }

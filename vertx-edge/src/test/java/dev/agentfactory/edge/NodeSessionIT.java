@@ -448,12 +448,10 @@ class NodeSessionIT {
         JsonNode ready = socket.nextText();
         id = ready.get("session_id").asText();
         lastSeq = ready.get("seq").asLong();
+        sendOverOneMebibyte(socket, big, fragmented);
         if (fragmented) {
-          socket.sendFragmented(big, 60_000);
           // not answered: the connection is closing
           socket.sendText(ping.formatted("after"));
-        } else {
-          socket.sendTextFrameStart(big.length(), big.substring(0, 1000));
         }
         assertThatThrownBy(socket::nextText)
             .as("fragmented: %s", fragmented)
@@ -467,6 +465,34 @@ class NodeSessionIT {
         assertThat(pong.get("type").asText()).isEqualTo("pong");
         assertThat(pong.get("id").asText()).isEqualTo("resumed");
       }
+    }
+  }
+
+  /** The dashboard stream reads nothing, but a message over the limit closes it as a session's. */
+  @Test
+  @Order(7)
+  void aMessageOverOneMebibyteClosesTheLiveEvalStreamWith1009() throws Exception {
+    int port = URI.create(node.httpUrl()).getPort();
+    String big = "{\"x\":\"%s\"}".formatted("a".repeat(1_140_000));
+    for (boolean fragmented : new boolean[] {true, false}) {
+      try (RawWebSocket socket = new RawWebSocket(port, "/v1/eval/live/stream")) {
+        sendOverOneMebibyte(socket, big, fragmented);
+        socket.awaitCloseFrame();
+        assertThat(socket.closeCode()).as("fragmented: %s", fragmented).isEqualTo(1009);
+      }
+    }
+  }
+
+  /**
+   * {@code text}, over the WebSocket routes' 1 MiB limit: as continuation frames each under it, or
+   * as the start of one frame that declares more than it.
+   */
+  private static void sendOverOneMebibyte(RawWebSocket socket, String text, boolean fragmented)
+      throws IOException {
+    if (fragmented) {
+      socket.sendFragmented(text, 60_000);
+    } else {
+      socket.sendTextFrameStart(text.length(), text.substring(0, 1000));
     }
   }
 

@@ -240,6 +240,7 @@ class RecordingBackPressureIT {
     assertThat(refused.statusCode()).as(refused.body()).isEqualTo(503);
     JsonNode error = JSON.readTree(refused.body()).get("error");
     assertThat(error.get("code").asText()).as(refused.body()).isEqualTo("recording_backlog");
+    assertThat(refused.headers().firstValue("retry-after")).hasValue("1");
     assertThat(error.get("message").asText())
         .contains("3 interaction events of this session")
         .contains("send the request again later");
@@ -272,6 +273,7 @@ class RecordingBackPressureIT {
     assertThat(refused.statusCode()).as(refused.body()).isEqualTo(503);
     JsonNode error = JSON.readTree(refused.body()).get("error");
     assertThat(error.get("code").asText()).as(refused.body()).isEqualTo("recording_backlog");
+    assertThat(refused.headers().firstValue("retry-after")).hasValue("1");
     assertThat(error.get("message").asText()).contains("this node's interaction events");
 
     kafka = EmbeddedKafka.start(kafka.dataDir(), kafkaPort);

@@ -281,8 +281,14 @@ class SessionHandlerIT {
     assertThat(eventually(() -> leasing.released().contains(first))).isTrue();
     assertThat(first.whenTerminated().toCompletableFuture().get(10, TimeUnit.SECONDS))
         .isEqualTo("closed");
-    Thread.sleep(200); // the session's context has run the termination's hop by now
-    assertThat(metrics.scrape()).doesNotContain("code=\"sandbox_lost\"");
+    // the session counts the end once its context has handled it (a hop after the termination)
+    assertThat(eventually(() -> metrics.scrape().contains("af_session_sandbox_ends_total{")))
+        .as("the session handled its sandbox's end")
+        .isTrue();
+    assertThat(metrics.scrape())
+        .contains("af_session_sandbox_ends_total{lost=\"false\"} 1.0")
+        .doesNotContain("af_session_sandbox_ends_total{lost=\"true\"}")
+        .doesNotContain("code=\"sandbox_lost\"");
   }
 
   /** Init dying (OOM, a crash) or the pool ending the sandbox while a command runs in it. */
@@ -325,6 +331,8 @@ class SessionHandlerIT {
       assertThat(refused.statusCode()).isEqualTo(503);
       assertThat(JSON.readTree(refused.body()).at("/error/code").asText())
           .isEqualTo("node_draining");
+      // not "later, here": another node
+      assertThat(refused.headers().firstValue("retry-after")).isEmpty();
       assertThat(handshakeStatus(connect("/v1/sessions"))).isEqualTo(503);
 
       // A session opened before the drain carries on

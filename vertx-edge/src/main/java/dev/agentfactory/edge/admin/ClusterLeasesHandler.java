@@ -32,7 +32,7 @@ public final class ClusterLeasesHandler {
         () -> {
           ClusterNode node = cluster.get();
           if (node == null) {
-            ApiErrors.send(ctx, 503, "starting", "the cluster member is not up yet", null);
+            ApiErrors.starting(ctx, "the cluster member is not up yet");
             return;
           }
           Future.fromCompletionStage(node.leases().activeLeases(), vertx.getOrCreateContext())
@@ -49,12 +49,12 @@ public final class ClusterLeasesHandler {
                                   .encode()))
               .onFailure(
                   e ->
-                      ApiErrors.send(
+                      ApiErrors.unavailable(
                           ctx,
-                          503,
                           "cluster_unavailable",
                           "the lease records cannot be counted: " + e.getMessage(),
-                          null));
+                          null,
+                          ApiErrors.UNAVAILABLE_RETRY_AFTER_S));
         });
   }
 }

@@ -29,7 +29,7 @@ public final class DrainHandler {
         () -> {
           WarmPool p = pool.get();
           if (p == null) {
-            ApiErrors.send(ctx, 503, "starting", "node is starting", null);
+            ApiErrors.starting(ctx, "node is starting");
             return;
           }
           p.drain();
@@ -43,7 +43,7 @@ public final class DrainHandler {
         () -> {
           WarmPool p = pool.get();
           if (p == null) {
-            ApiErrors.send(ctx, 503, "starting", "node is starting", null);
+            ApiErrors.starting(ctx, "node is starting");
             return;
           }
           send(ctx, 200, p.drainStatus());

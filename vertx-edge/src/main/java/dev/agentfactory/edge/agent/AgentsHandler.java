@@ -182,14 +182,16 @@ public final class AgentsHandler {
   }
 
   private static void fail(RoutingContext ctx, AgentException e) {
-    int status =
-        switch (e.code()) {
-          case NOT_FOUND -> 404;
-          case INVALID_SPEC, INVALID_REQUEST -> 400;
-          case CONFLICT -> 409;
-          case STORE_UNAVAILABLE -> 503;
-        };
-    ApiErrors.send(ctx, status, e.code().wire(), e.getMessage(), e.field());
+    String code = e.code().wire();
+    switch (e.code()) {
+      case NOT_FOUND -> ApiErrors.send(ctx, 404, code, e.getMessage(), e.field());
+      case INVALID_SPEC, INVALID_REQUEST ->
+          ApiErrors.send(ctx, 400, code, e.getMessage(), e.field());
+      case CONFLICT -> ApiErrors.send(ctx, 409, code, e.getMessage(), e.field());
+      case STORE_UNAVAILABLE ->
+          ApiErrors.unavailable(
+              ctx, code, e.getMessage(), e.field(), ApiErrors.UNAVAILABLE_RETRY_AFTER_S);
+    }
   }
 
   private static AgentRef ref(RoutingContext ctx) {

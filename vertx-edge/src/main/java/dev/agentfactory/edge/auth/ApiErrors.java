@@ -135,6 +135,41 @@ public final class ApiErrors {
     send(request.response().putHeader("connection", "close"), status, error(code, message, null));
   }
 
+  /**
+   * Retry-After of {@code starting}, in seconds: a node (and its Flink, cluster member and pool)
+   * comes up within seconds to tens of seconds, so a client asks again a few times meanwhile.
+   */
+  public static final int STARTING_RETRY_AFTER_S = 5;
+
+  /**
+   * Retry-After, in seconds, of a 503 for a store, Kafka or the cluster that did not answer or is
+   * behind ({@code recording_backlog}, {@code store_unavailable}, …): none of them says when it
+   * will be back, so the shortest the header can say; a client that meets the answer again backs
+   * off.
+   */
+  public static final int UNAVAILABLE_RETRY_AFTER_S = 1;
+
+  /**
+   * 503 for a request the node cannot serve now but may soon, with a {@code Retry-After} header
+   * (seconds): the client sends the same request again after it. Not for a node that drains or
+   * stops ({@code node_draining}, {@code shutting_down}): there the client goes to another node.
+   */
+  public static void unavailable(
+      RoutingContext ctx, String code, String message, String field, int retryAfterSeconds) {
+    if (ctx.response().ended()) {
+      return;
+    }
+    send(
+        ctx.response().putHeader("retry-after", Integer.toString(retryAfterSeconds)),
+        503,
+        error(code, message, field));
+  }
+
+  /** 503 {@code starting}: what the request needs has not started yet. */
+  public static void starting(RoutingContext ctx, String message) {
+    unavailable(ctx, "starting", message, null, STARTING_RETRY_AFTER_S);
+  }
+
   /** 429 with a Retry-After header (seconds, rounded up) and the exact wait in the body. */
   public static void tooMany(RoutingContext ctx, String code, String message, long retryAfterMs) {
     send(

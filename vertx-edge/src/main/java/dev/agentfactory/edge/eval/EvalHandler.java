@@ -1,5 +1,6 @@
 package dev.agentfactory.edge.eval;
 
+import dev.agentfactory.edge.api.OversizedMessages;
 import dev.agentfactory.edge.auth.ApiErrors;
 import dev.agentfactory.edge.auth.Auth;
 import io.vertx.core.Context;
@@ -55,6 +56,7 @@ public final class EvalHandler {
       push.offer(m);
     }
     socket.closeHandler(v -> stop.run());
-    socket.exceptionHandler(e -> socket.close());
+    // a dashboard sends nothing; one that sends a message over the limit is closed as a session is
+    OversizedMessages.ignoreMessages(socket, e -> socket.close());
   }
 }

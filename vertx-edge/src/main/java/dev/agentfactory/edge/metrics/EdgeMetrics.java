@@ -110,6 +110,19 @@ public final class EdgeMetrics implements AutoCloseable {
         .increment();
   }
 
+  /**
+   * A session learnt that a sandbox it leased ended: {@code lost} if it still held it (it ended
+   * under the session, which reports {@code sandbox_lost}), not if the session had given it back or
+   * dropped it already (its end, a release, an earlier loss).
+   */
+  public void sessionSandboxEnded(boolean lost) {
+    Counter.builder("af_session_sandbox_ends_total")
+        .description("Ends of sandboxes leased by sessions, by whether the session still held it")
+        .tag("lost", Boolean.toString(lost))
+        .register(registry)
+        .increment();
+  }
+
   public void eventPublished(boolean ok) {
     Counter.builder("af_events_published_total")
         .description("Interaction events sent to Kafka, by result")

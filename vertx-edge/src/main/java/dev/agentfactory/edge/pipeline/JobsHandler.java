@@ -9,11 +9,9 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import java.time.Duration;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * {@code /v1/jobs}: the Flink jobs of this node's Flink cluster (the embedded MiniCluster or the
@@ -22,18 +20,27 @@ import org.slf4j.LoggerFactory;
  */
 public final class JobsHandler {
 
-  private static final Logger LOG = LoggerFactory.getLogger(JobsHandler.class);
-
   /** The jobs a node knows how to submit, by name. */
   public static final String PIPELINE = "interaction-pipeline";
 
   private final Supplier<FlinkRestClient> rest;
   private final Supplier<PipelineJob> pipeline;
+  private final Duration endWait;
 
   /** Suppliers, because the router exists before Flink has started; null while starting. */
   public JobsHandler(Supplier<FlinkRestClient> rest, Supplier<PipelineJob> pipeline) {
+    this(rest, pipeline, PipelineJob.END_TIMEOUT);
+  }
+
+  /**
+   * @param endWait how long a stop waits, after the savepoint, for Flink to report the job ended
+   *     before it answers 202 instead of 200 ({@link PipelineJob#END_TIMEOUT}; tests wait less)
+   */
+  public JobsHandler(
+      Supplier<FlinkRestClient> rest, Supplier<PipelineJob> pipeline, Duration endWait) {
     this.rest = rest;
     this.pipeline = pipeline;
+    this.endWait = endWait;
   }
 
   public void list(RoutingContext ctx) {
@@ -91,9 +98,11 @@ public final class JobsHandler {
   }
 
   /**
-   * Stops a job with a savepoint, so the files it wrote are committed; answers once Flink reports
-   * the job ended (at most {@link PipelineJob#END_TIMEOUT} after the savepoint), so a {@code POST}
-   * right after it is not refused because the stopped job still runs.
+   * Stops a job with a savepoint, so the files it wrote are committed; answers 200 once Flink
+   * reports the job ended, so a {@code POST} right after it is not refused because the stopped job
+   * still runs. A job Flink has not reported ended {@code endWait} after the savepoint (30 s) is
+   * answered 202, state {@code stopping}: the stop is requested and the savepoint taken, but the
+   * job is still ending (for the pipeline job, a {@code POST} is refused with 409 until it has).
    */
   public void stop(RoutingContext ctx) {
     Auth.requireAdmin(
@@ -107,35 +116,37 @@ public final class JobsHandler {
           }
           String id = ctx.pathParam("id");
           // The pipeline goes through PipelineJob so the next start resumes from this savepoint.
-          Future<String> stopped =
+          Future<JobStop> stopped =
               id.equals(job.jobId())
-                  ? Future.fromCompletionStage(job.stop())
+                  ? Future.fromCompletionStage(job.stop(endWait))
                   : Future.fromCompletionStage(
-                      client.stopWithSavepoint(id).thenCompose(path -> ended(client, id, path)));
+                      client
+                          .stopWithSavepoint(id)
+                          .thenCompose(path -> JobStop.awaitEnd(client, id, path, endWait)));
           stopped
-              .onSuccess(
-                  path -> ok(ctx, 200, new JsonObject().put("id", id).put("savepoint", path)))
+              .onSuccess(stop -> stopped(ctx, id, stop))
               .onFailure(e -> stopFailed(ctx, client, e, id));
         });
   }
 
-  /** Completes with {@code savepoint} once Flink reports the job ended, or the wait ran out. */
-  private static CompletionStage<String> ended(
-      FlinkRestClient client, String id, String savepoint) {
-    return client
-        .awaitTerminal(id, PipelineJob.END_TIMEOUT)
-        .handle(
-            (job, e) -> {
-              if (e != null || (job.isPresent() && !job.get().isTerminal())) {
-                LOG.warn(
-                    "job {} took its final savepoint but Flink did not report it ended within {} s"
-                        + " ({})",
-                    id,
-                    PipelineJob.END_TIMEOUT.toSeconds(),
-                    e != null ? e.toString() : job.get().state());
-              }
-              return savepoint;
-            });
+  /** 200 {@code stopped} once the job ended; 202 {@code stopping} while it is still ending. */
+  private void stopped(RoutingContext ctx, String id, JobStop stop) {
+    JsonObject body = new JsonObject().put("id", id).put("savepoint", stop.savepoint());
+    if (stop.ended()) {
+      ok(ctx, 200, body.put("state", "stopped"));
+      return;
+    }
+    ok(
+        ctx,
+        202,
+        body.put("state", "stopping")
+            .put(
+                "message",
+                "the final savepoint is taken and the stop requested, but Flink has not reported"
+                    + " the job ended within "
+                    + endWait.toMillis()
+                    + " ms: it is still ending. GET /v1/jobs shows its state; while the pipeline"
+                    + " job has not ended, POST /v1/jobs refuses a new one (409)"));
   }
 
   /**
@@ -240,7 +251,7 @@ public final class JobsHandler {
   }
 
   private static void starting(RoutingContext ctx) {
-    ApiErrors.send(ctx, 503, "starting", "Flink is not up yet", null);
+    ApiErrors.starting(ctx, "Flink is not up yet");
   }
 
   private static void ok(RoutingContext ctx, int status, JsonObject body) {

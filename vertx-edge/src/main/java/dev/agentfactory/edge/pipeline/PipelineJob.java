@@ -35,9 +35,9 @@ public final class PipelineJob {
   private static final Logger LOG = LoggerFactory.getLogger(PipelineJob.class);
 
   /**
-   * How long {@link #stop()} waits, once the savepoint completed, for Flink to report the job
-   * ended. It ends a moment after its savepoint; waiting means a submission right after the stop
-   * finds it ended instead of refusing with 409.
+   * How long {@link #stop()} (and {@code DELETE /v1/jobs/{id}}) waits, once the savepoint
+   * completed, for Flink to report the job ended. It ends a moment after its savepoint; waiting
+   * means a submission right after the stop finds it ended instead of refusing with 409.
    */
   public static final Duration END_TIMEOUT = Duration.ofSeconds(30);
 
@@ -249,16 +249,25 @@ public final class PipelineJob {
   }
 
   /**
-   * Stops the job with a final savepoint, so every file written so far is committed; completes with
-   * the savepoint path once it is recorded for the next start, the savepoints beyond the newest
-   * {@code savepointsRetained} are deleted (the one just taken is newer than any the job resumed
-   * from), and Flink reports the job ended, or {@link #END_TIMEOUT} passed without that (logged; a
-   * {@link #submit()} then refuses until it has). Completes at once if the job was never submitted.
+   * {@link #stop(Duration)} waiting {@link #END_TIMEOUT}; completes with the savepoint path (null
+   * if the job was never submitted).
    */
   public CompletionStage<String> stop() {
+    return stop(END_TIMEOUT).thenApply(JobStop::savepoint);
+  }
+
+  /**
+   * Stops the job with a final savepoint, so every file written so far is committed; completes once
+   * the savepoint path is recorded for the next start, the savepoints beyond the newest {@code
+   * savepointsRetained} are deleted (the one just taken is newer than any the job resumed from),
+   * and Flink reports the job ended, or {@code endWait} passed without that ({@link
+   * JobStop#ended()} false, logged; a {@link #submit()} then refuses until it has). Completes at
+   * once if the job was never submitted.
+   */
+  public CompletionStage<JobStop> stop(Duration endWait) {
     String id = jobId;
     if (id == null) {
-      return CompletableFuture.completedFuture(null);
+      return CompletableFuture.completedFuture(new JobStop(null, true));
     }
     return rest.stopWithSavepoint(id)
         .thenApply(
@@ -275,21 +284,7 @@ public final class PipelineJob {
               }
               return path;
             })
-        .thenCompose(
-            path ->
-                rest.awaitTerminal(id, END_TIMEOUT)
-                    .handle(
-                        (job, e) -> {
-                          if (e != null || (job.isPresent() && !job.get().isTerminal())) {
-                            LOG.warn(
-                                "the pipeline job {} took its final savepoint but Flink did not"
-                                    + " report it ended within {} s ({})",
-                                id,
-                                END_TIMEOUT.toSeconds(),
-                                e != null ? e.toString() : job.get().state());
-                          }
-                          return path;
-                        }));
+        .thenCompose(path -> JobStop.awaitEnd(rest, id, path, endWait));
   }
 
   /**

@@ -2,6 +2,7 @@ package dev.agentfactory.edge.session;
 
 import dev.agentfactory.connectors.event.TurnOutcome;
 import dev.agentfactory.edge.agent.AgentVersion;
+import dev.agentfactory.edge.api.OversizedMessages;
 import dev.agentfactory.edge.metrics.EdgeMetrics;
 import dev.agentfactory.edge.model.ModelProvider;
 import dev.agentfactory.edge.protocol.ClientFrame;
@@ -359,10 +360,7 @@ final class Session {
     ws.drainHandler(v -> onContext(() -> onDrained(ws)));
     ws.exceptionHandler(
         e -> {
-          if (OversizedMessages.isOversized(e)) {
-            // At once, on the socket's own thread: for a frame over the limit the connection is
-            // dropped as soon as this handler returns, and the close frame must go out before.
-            ws.close(OversizedMessages.CLOSE_STATUS, OversizedMessages.CLOSE_REASON);
+          if (OversizedMessages.closeIfOversized(ws, e)) {
             onContext(() -> onOversizedMessage(ws));
           } else {
             log(Level.DEBUG).setCause(e).log("session {}: socket error", id);
@@ -721,8 +719,10 @@ final class Session {
    */
   private void sandboxEnded(LeasedSandbox sandbox, String why) {
     if (closed || leased != sandbox) {
+      metrics.sessionSandboxEnded(false);
       return;
     }
+    metrics.sessionSandboxEnded(true);
     if (execsRunning > 0) {
       endedUnderWork = why;
       return;

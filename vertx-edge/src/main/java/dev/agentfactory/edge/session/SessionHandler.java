@@ -149,8 +149,12 @@ public final class SessionHandler {
               if (e instanceof AgentException ae && ae.code() == AgentException.Code.NOT_FOUND) {
                 ApiErrors.send(ctx, 404, "unknown_agent", "no agent " + agentName, "agent");
               } else {
-                ApiErrors.send(
-                    ctx, 503, "agent_unavailable", String.valueOf(e.getMessage()), "agent");
+                ApiErrors.unavailable(
+                    ctx,
+                    "agent_unavailable",
+                    String.valueOf(e.getMessage()),
+                    "agent",
+                    ApiErrors.UNAVAILABLE_RETRY_AFTER_S);
               }
             })
         .onSuccess(
@@ -334,12 +338,12 @@ public final class SessionHandler {
       return;
     }
     LOG.warn("session {}: the turn store failed a lookup", sessionId, e);
-    ApiErrors.send(
+    ApiErrors.unavailable(
         ctx,
-        503,
         "store_unavailable",
         "the session turn store did not answer; send the feedback again",
-        null);
+        null,
+        ApiErrors.UNAVAILABLE_RETRY_AFTER_S);
   }
 
   private static void unknownSession(RoutingContext ctx, String sessionId) {
@@ -363,13 +367,13 @@ public final class SessionHandler {
       if (recorder.backlogged()) {
         // The back-pressure a live session applies (Session#recordingBacklog): without it the
         // event would fill the publisher's last slots and fail as event_not_recorded.
-        ApiErrors.send(
+        ApiErrors.unavailable(
             ctx,
-            503,
             Session.RECORDING_BACKLOG,
             "this node's interaction events wait for Kafka (it is slow or away); send the request"
                 + " again later",
-            null);
+            null,
+            ApiErrors.UNAVAILABLE_RETRY_AFTER_S);
         return;
       }
       FeedbackRecord record =
@@ -383,12 +387,12 @@ public final class SessionHandler {
                 if (sent.succeeded()) {
                   recorded(ctx, feedback, record);
                 } else {
-                  ApiErrors.send(
+                  ApiErrors.unavailable(
                       ctx,
-                      503,
                       "event_not_recorded",
                       "the feedback's event was not recorded: " + sent.cause().getMessage(),
-                      null);
+                      null,
+                      ApiErrors.UNAVAILABLE_RETRY_AFTER_S);
                 }
               });
     } else if (lookup instanceof TurnStore.Lookup.UnknownSession) {
@@ -424,13 +428,14 @@ public final class SessionHandler {
     if (e instanceof FrameException f && f.code().equals("too_many_pending")) {
       ApiErrors.tooMany(ctx, f.code(), f.getMessage(), 1000);
     } else if (e instanceof FrameException f) {
-      int status =
-          switch (f.code()) {
-            case "unknown_turn" -> 404;
-            case "turn_not_recorded" -> 409;
-            default -> 503;
-          };
-      ApiErrors.send(ctx, status, f.code(), f.getMessage(), f.field());
+      switch (f.code()) {
+        case "unknown_turn" -> ApiErrors.send(ctx, 404, f.code(), f.getMessage(), f.field());
+        case "turn_not_recorded" -> ApiErrors.send(ctx, 409, f.code(), f.getMessage(), f.field());
+        // recording_backlog, event_not_recorded: retriable
+        default ->
+            ApiErrors.unavailable(
+                ctx, f.code(), f.getMessage(), f.field(), ApiErrors.UNAVAILABLE_RETRY_AFTER_S);
+      }
     } else {
       ctx.fail(e);
     }

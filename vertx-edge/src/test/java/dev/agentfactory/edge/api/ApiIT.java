@@ -89,7 +89,7 @@ class ApiIT {
             .join();
     AgentsHandler agents = new AgentsHandler(new AgentRegistry(agentStore));
     // no Flink here (NodeSessionIT), unless a test points the handler at a stand-in
-    JobsHandler jobs = new JobsHandler(() -> flink, () -> pipeline);
+    JobsHandler jobs = new JobsHandler(() -> flink, () -> pipeline, END_WAIT);
     DatasetsHandler datasets =
         new DatasetsHandler(
             vertx, dir.resolve("datasets"), () -> lineage.get(), dir.resolve("cuts")); // ditto
@@ -557,6 +557,7 @@ class ApiIT {
           .as(route[0] + " " + route[1] + ": " + failed.body())
           .isEqualTo(503);
       assertThat(code(failed)).isEqualTo("store_unavailable");
+      assertThat(failed.headers().firstValue("retry-after")).as(route[1]).hasValue("1");
       assertThat(
               paths
                   .get(route[2])
@@ -640,6 +641,7 @@ class ApiIT {
     HttpResponse<String> starting = send("GET", "/v1/jobs", ADMIN, null);
     assertThat(starting.statusCode()).isEqualTo(503);
     assertThat(code(starting)).isEqualTo("starting");
+    assertThat(starting.headers().firstValue("retry-after")).hasValue("5");
     HttpResponse<String> unknownJob = send("POST", "/v1/jobs", ADMIN, "{\"job\":\"mine\"}");
     assertThat(unknownJob.statusCode()).isEqualTo(400);
     assertThat(MAPPER.readTree(unknownJob.body()).at("/error/field").asText()).isEqualTo("job");
@@ -650,18 +652,7 @@ class ApiIT {
   void submittingThePipelineWithoutItsJobJarIsA500NamingTheJar() throws Exception {
     Path missing = dir.resolve("no-such-flink-jobs.jar");
     // the jar is looked for before Flink is asked anything: no Flink listens here
-    pipeline =
-        new PipelineJob(
-            new FlinkRestClient(URI.create("http://127.0.0.1:9")),
-            missing,
-            dir.resolve("flink/last-savepoint"),
-            Optional.empty(),
-            Optional.empty(),
-            1,
-            "127.0.0.1:9092",
-            dir.resolve("datasets"),
-            1000,
-            dev.agentfactory.connectors.flink.JudgeConfig.off());
+    pipeline = pipelineOn(new FlinkRestClient(URI.create("http://127.0.0.1:9")), missing);
 
     HttpResponse<String> submitted =
         send("POST", "/v1/jobs", ADMIN, "{\"job\":\"interaction-pipeline\"}");
@@ -707,114 +698,171 @@ class ApiIT {
    */
   @Test
   void stoppingAJobNamesTheSavepointDirectoryAndFlinkRefusalsKeepTheirMeaning() throws Exception {
-    String running = "a".repeat(32);
-    String finished = "b".repeat(32);
-    String unknown = "c".repeat(32);
     String target = dir.resolve("savepoints").toUri().toString();
-    HttpServer fakeFlink =
-        vertx
-            .createHttpServer()
-            .requestHandler(
-                request ->
-                    request
-                        .body()
-                        .onComplete(
-                            body -> {
-                              String path = request.path();
-                              io.vertx.core.http.HttpServerResponse response =
-                                  request.response().putHeader("content-type", "application/json");
-                              if (path.equals("/jobs/overview")) {
-                                // Flink's uncached job list: the stopped job has ended, the
-                                // finished one is still listed, the unknown one never was
-                                String runningState =
-                                    savepointTargets.isEmpty() ? "RUNNING" : "FINISHED";
-                                response.end(
-                                    "{\"jobs\":[{\"jid\":\""
-                                        + running
-                                        + "\",\"name\":\"p\",\"state\":\""
-                                        + runningState
-                                        + "\"},{\"jid\":\""
-                                        + finished
-                                        + "\",\"name\":\"p\",\"state\":\"FINISHED\"}]}");
-                              } else if (path.startsWith("/jobs/" + unknown)) {
-                                response
-                                    .setStatusCode(404)
-                                    .end("{\"errors\":[\"Job could not be found.\"]}");
-                              } else if (path.endsWith("/stop")) {
-                                io.vertx.core.json.JsonObject stop = body.result().toJsonObject();
-                                if (!stop.containsKey("targetDirectory")) {
-                                  response
-                                      .setStatusCode(400)
-                                      .end(
-                                          "{\"errors\":[\"Config key"
-                                              + " [execution.checkpointing.savepoint-dir] is not set."
-                                              + " Property [targetDirectory] must be provided.\"]}");
-                                } else if (path.startsWith("/jobs/" + finished)) {
-                                  response
-                                      .setStatusCode(409)
-                                      .end(
-                                          "{\"errors\":[\"Job "
-                                              + finished
-                                              + " is not in RUNNING state.\\n\\tat stack\"]}");
-                                } else {
-                                  savepointTargets.add(stop.getString("targetDirectory"));
-                                  response.end("{\"request-id\":\"t1\"}");
-                                }
-                              } else if (path.equals("/jobs/" + running + "/savepoints/t1")) {
-                                response.end(
-                                    "{\"status\":{\"id\":\"COMPLETED\"},\"operation\":{\"location\":\""
-                                        + savepointTargets.get(0)
-                                        + "/savepoint-aaaaaa-000000000000\"}}");
-                              } else {
-                                response.setStatusCode(500).end("{\"errors\":[\"unexpected\"]}");
-                              }
-                            }))
-            .listen(0, "127.0.0.1")
-            .toCompletionStage()
-            .toCompletableFuture()
-            .join();
+    HttpServer fakeFlink = startStandInFlink();
     try {
       FlinkRestClient rest =
           new FlinkRestClient(URI.create("http://127.0.0.1:" + fakeFlink.actualPort()));
-      pipeline =
-          new PipelineJob(
-              rest,
-              dir.resolve("no-jar.jar"),
-              dir.resolve("flink/last-savepoint"),
-              Optional.empty(),
-              Optional.empty(),
-              1,
-              "127.0.0.1:9092",
-              dir.resolve("datasets"),
-              1000,
-              dev.agentfactory.connectors.flink.JudgeConfig.off());
+      pipeline = pipelineOn(rest);
 
       // without a directory Flink refuses: the job exists, so that is no 404
       flink = rest;
-      HttpResponse<String> refused = send("DELETE", "/v1/jobs/" + running, ADMIN, null);
+      HttpResponse<String> refused = send("DELETE", "/v1/jobs/" + RUNNING_JOB, ADMIN, null);
       assertThat(refused.statusCode()).as(refused.body()).isEqualTo(409);
       assertThat(code(refused)).isEqualTo("flink_refused");
       assertThat(MAPPER.readTree(refused.body()).at("/error/message").asText())
           .contains("Property [targetDirectory] must be provided");
 
       flink = rest.withSavepointDirectory(target);
-      HttpResponse<String> stopped = send("DELETE", "/v1/jobs/" + running, ADMIN, null);
+      HttpResponse<String> stopped = send("DELETE", "/v1/jobs/" + RUNNING_JOB, ADMIN, null);
       assertThat(stopped.statusCode()).as(stopped.body()).isEqualTo(200);
       assertThat(savepointTargets).containsExactly(target);
       assertThat(MAPPER.readTree(stopped.body()).get("savepoint").asText()).startsWith(target);
+      assertThat(MAPPER.readTree(stopped.body()).get("state").asText()).isEqualTo("stopped");
 
-      HttpResponse<String> notRunning = send("DELETE", "/v1/jobs/" + finished, ADMIN, null);
+      HttpResponse<String> notRunning = send("DELETE", "/v1/jobs/" + FINISHED_JOB, ADMIN, null);
       assertThat(notRunning.statusCode()).as(notRunning.body()).isEqualTo(409);
       assertThat(code(notRunning)).isEqualTo("flink_refused");
       assertThat(MAPPER.readTree(notRunning.body()).at("/error/message").asText())
           .endsWith("is not in RUNNING state.");
 
-      HttpResponse<String> missing = send("DELETE", "/v1/jobs/" + unknown, ADMIN, null);
+      HttpResponse<String> missing = send("DELETE", "/v1/jobs/" + UNKNOWN_JOB, ADMIN, null);
       assertThat(missing.statusCode()).as(missing.body()).isEqualTo(404);
       assertThat(code(missing)).isEqualTo("not_found");
     } finally {
       fakeFlink.close().toCompletionStage().toCompletableFuture().join();
     }
+  }
+
+  /**
+   * A job Flink still lists as running when the stop's wait for its end runs out (here {@link
+   * #END_WAIT}, 30 s in a node) is not reported stopped: 202, state {@code stopping}, with the
+   * savepoint that was taken.
+   */
+  @Test
+  void aStopWhoseJobHasNotEndedWhenTheWaitRunsOutIsAcceptedAsStillStopping() throws Exception {
+    String target = dir.resolve("savepoints").toUri().toString();
+    HttpServer fakeFlink = startStandInFlink();
+    try {
+      flink =
+          new FlinkRestClient(URI.create("http://127.0.0.1:" + fakeFlink.actualPort()))
+              .withSavepointDirectory(target);
+      pipeline = pipelineOn(flink);
+
+      HttpResponse<String> stopping = send("DELETE", "/v1/jobs/" + NEVER_ENDING_JOB, ADMIN, null);
+
+      assertThat(stopping.statusCode()).as(stopping.body()).isEqualTo(202);
+      JsonNode body = MAPPER.readTree(stopping.body());
+      assertThat(body.get("id").asText()).isEqualTo(NEVER_ENDING_JOB);
+      assertThat(body.get("state").asText()).isEqualTo("stopping");
+      assertThat(body.get("savepoint").asText()).startsWith(target);
+      assertThat(body.get("message").asText()).contains("still ending");
+      assertThat(savepointTargets).containsExactly(target);
+    } finally {
+      fakeFlink.close().toCompletionStage().toCompletableFuture().join();
+    }
+  }
+
+  private static final String RUNNING_JOB = "a".repeat(32);
+  private static final String FINISHED_JOB = "b".repeat(32);
+  private static final String UNKNOWN_JOB = "c".repeat(32);
+
+  /** A job the stand-in Flink takes a final savepoint of but lists as RUNNING ever after. */
+  private static final String NEVER_ENDING_JOB = "d".repeat(32);
+
+  /** How long a stop waits here for Flink to report the job ended (a node: 30 s). */
+  private static final java.time.Duration END_WAIT = java.time.Duration.ofMillis(600);
+
+  /**
+   * A stand-in for Flink's REST API without a default savepoint directory: {@link #RUNNING_JOB}
+   * runs until a savepoint was taken, {@link #FINISHED_JOB} is listed but ended, {@link
+   * #UNKNOWN_JOB} was never known, {@link #NEVER_ENDING_JOB} stays RUNNING after its final
+   * savepoint.
+   */
+  private HttpServer startStandInFlink() {
+    return vertx
+        .createHttpServer()
+        .requestHandler(
+            request ->
+                request
+                    .body()
+                    .onComplete(
+                        body -> {
+                          String path = request.path();
+                          io.vertx.core.http.HttpServerResponse response =
+                              request.response().putHeader("content-type", "application/json");
+                          if (path.equals("/jobs/overview")) {
+                            // Flink's uncached job list: the stopped job has ended, the finished
+                            // one is still listed, the unknown one never was
+                            String runningState =
+                                savepointTargets.isEmpty() ? "RUNNING" : "FINISHED";
+                            response.end(
+                                "{\"jobs\":[{\"jid\":\""
+                                    + RUNNING_JOB
+                                    + "\",\"name\":\"p\",\"state\":\""
+                                    + runningState
+                                    + "\"},{\"jid\":\""
+                                    + FINISHED_JOB
+                                    + "\",\"name\":\"p\",\"state\":\"FINISHED\"},{\"jid\":\""
+                                    + NEVER_ENDING_JOB
+                                    + "\",\"name\":\"p\",\"state\":\"RUNNING\"}]}");
+                          } else if (path.startsWith("/jobs/" + UNKNOWN_JOB)) {
+                            response
+                                .setStatusCode(404)
+                                .end("{\"errors\":[\"Job could not be found.\"]}");
+                          } else if (path.endsWith("/stop")) {
+                            io.vertx.core.json.JsonObject stop = body.result().toJsonObject();
+                            if (!stop.containsKey("targetDirectory")) {
+                              response
+                                  .setStatusCode(400)
+                                  .end(
+                                      "{\"errors\":[\"Config key"
+                                          + " [execution.checkpointing.savepoint-dir] is not set."
+                                          + " Property [targetDirectory] must be provided.\"]}");
+                            } else if (path.startsWith("/jobs/" + FINISHED_JOB)) {
+                              response
+                                  .setStatusCode(409)
+                                  .end(
+                                      "{\"errors\":[\"Job "
+                                          + FINISHED_JOB
+                                          + " is not in RUNNING state.\\n\\tat stack\"]}");
+                            } else {
+                              savepointTargets.add(stop.getString("targetDirectory"));
+                              response.end("{\"request-id\":\"t1\"}");
+                            }
+                          } else if (path.equals("/jobs/" + RUNNING_JOB + "/savepoints/t1")
+                              || path.equals("/jobs/" + NEVER_ENDING_JOB + "/savepoints/t1")) {
+                            response.end(
+                                "{\"status\":{\"id\":\"COMPLETED\"},\"operation\":{\"location\":\""
+                                    + savepointTargets.get(0)
+                                    + "/savepoint-aaaaaa-000000000000\"}}");
+                          } else {
+                            response.setStatusCode(500).end("{\"errors\":[\"unexpected\"]}");
+                          }
+                        }))
+        .listen(0, "127.0.0.1")
+        .toCompletionStage()
+        .toCompletableFuture()
+        .join();
+  }
+
+  /** The pipeline job of a node on {@code rest}, never submitted here (its jar is missing). */
+  private PipelineJob pipelineOn(FlinkRestClient rest) {
+    return pipelineOn(rest, dir.resolve("no-jar.jar"));
+  }
+
+  private PipelineJob pipelineOn(FlinkRestClient rest, Path jar) {
+    return new PipelineJob(
+        rest,
+        jar,
+        dir.resolve("flink/last-savepoint"),
+        Optional.empty(),
+        Optional.empty(),
+        1,
+        "127.0.0.1:9092",
+        dir.resolve("datasets"),
+        1000,
+        dev.agentfactory.connectors.flink.JudgeConfig.off());
   }
 
   /** The target directories the stand-in Flink was asked to write savepoints to. */
@@ -1024,6 +1072,11 @@ class ApiIT {
     HttpResponse<String> starting = send("POST", "/v1/admin/drain", ADMIN, null);
     assertThat(starting.statusCode()).isEqualTo(503);
     assertThat(code(starting)).isEqualTo("starting");
+    assertThat(starting.headers().firstValue("retry-after")).hasValue("5");
+    HttpResponse<String> leases = send("GET", "/v1/admin/leases", ADMIN, null);
+    assertThat(leases.statusCode()).as(leases.body()).isEqualTo(503);
+    assertThat(code(leases)).isEqualTo("starting");
+    assertThat(leases.headers().firstValue("retry-after")).hasValue("5");
   }
 
   private String newKey(String tenant) throws Exception {

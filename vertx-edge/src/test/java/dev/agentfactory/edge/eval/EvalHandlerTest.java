@@ -113,7 +113,11 @@ class EvalHandlerTest {
                           drain = (Handler<Void>) args[0];
                           yield self;
                         }
-                        case "closeHandler", "exceptionHandler" -> self;
+                        case "closeHandler",
+                            "exceptionHandler",
+                            "textMessageHandler",
+                            "binaryMessageHandler" ->
+                            self;
                         default -> throw new UnsupportedOperationException(method.getName());
                       });
     }
