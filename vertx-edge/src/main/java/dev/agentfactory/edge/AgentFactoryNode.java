@@ -25,6 +25,7 @@ import dev.agentfactory.edge.auth.Auth;
 import dev.agentfactory.edge.auth.KeysHandler;
 import dev.agentfactory.edge.auth.RateLimiter;
 import dev.agentfactory.edge.config.NodeConfig;
+import dev.agentfactory.edge.config.NodeOptions;
 import dev.agentfactory.edge.dataset.DatasetsHandler;
 import dev.agentfactory.edge.eval.EvalHandler;
 import dev.agentfactory.edge.eval.LiveEvalBoard;
@@ -96,9 +97,6 @@ public final class AgentFactoryNode implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(AgentFactoryNode.class);
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
-
-  /** The largest WebSocket message the transport accepts; the session enforces its own limit. */
-  private static final int MAX_WEBSOCKET_MESSAGE = 1 << 20;
 
   private final NodeConfig config;
   private final TemplateCatalog templates;
@@ -444,8 +442,9 @@ public final class AgentFactoryNode implements AutoCloseable {
         new HttpServerOptions()
             .setHost(config.httpHost())
             .setPort(config.httpPort())
-            .setMaxWebSocketMessageSize(MAX_WEBSOCKET_MESSAGE)
-            .setMaxWebSocketFrameSize(MAX_WEBSOCKET_MESSAGE);
+            // the session enforces its own, smaller limit (session.max.frame.bytes)
+            .setMaxWebSocketMessageSize(NodeOptions.MAX_WEBSOCKET_MESSAGE_BYTES)
+            .setMaxWebSocketFrameSize(NodeOptions.MAX_WEBSOCKET_MESSAGE_BYTES);
     try {
       server =
           vertx

@@ -113,6 +113,38 @@ class NodeConfigTest {
   }
 
   @Test
+  void aNumberTooLargeForItsOptionSaysWhatTheOptionTakes() {
+    ConfigSource source =
+        new ConfigSource(Map.of("session.resume.grace.ms", "99999999999"), Map.of(), Map.of());
+
+    assertThatThrownBy(() -> NodeConfig.from(source))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(
+            "session.resume.grace.ms (--session.resume.grace.ms) is '99999999999':"
+                + " must be zero or a positive whole number");
+  }
+
+  @Test
+  void aFrameLimitTheWebSocketLayerWouldNeverLetThroughIsRefused() {
+    // above 1 MiB the transport closes the connection (1009) before the session sees the frame,
+    // so a larger limit would never answer frame_too_large as configured
+    ConfigSource source =
+        new ConfigSource(Map.of("session.max.frame.bytes", "2000000"), Map.of(), Map.of());
+
+    assertThatThrownBy(() -> NodeConfig.from(source))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(
+            "session.max.frame.bytes (--session.max.frame.bytes) is '2000000':"
+                + " must be a whole number from 1 to 1048576");
+    assertThat(
+            NodeConfig.from(
+                    new ConfigSource(
+                        Map.of("session.max.frame.bytes", "1048576"), Map.of(), Map.of()))
+                .sessionMaxFrameBytes())
+        .isEqualTo(NodeOptions.MAX_WEBSOCKET_MESSAGE_BYTES);
+  }
+
+  @Test
   void theDataPlaneIsOnByDefaultAndCanBeTurnedOff() {
     assertThat(NodeConfig.from(new ConfigSource(Map.of(), Map.of(), Map.of())).dataEnabled())
         .isTrue();
