@@ -149,10 +149,32 @@ class AgentRegistryIT {
         .isInstanceOfSatisfying(
             AgentException.class,
             e -> assertThat(e.code()).isEqualTo(AgentException.Code.INVALID_REQUEST));
+    // a missing version is named by the request's field that asked for it
     assertThatThrownBy(() -> await(registry.deploy(math, 9, Optional.empty())))
         .isInstanceOfSatisfying(
             AgentException.class,
-            e -> assertThat(e.code()).isEqualTo(AgentException.Code.NOT_FOUND));
+            e -> {
+              assertThat(e.code()).isEqualTo(AgentException.Code.NOT_FOUND);
+              assertThat(e.field()).isEqualTo("stable");
+            });
+    assertThatThrownBy(
+            () -> await(registry.deploy(math, 1, Optional.of(new Deployment.Canary(9, 10)))))
+        .isInstanceOfSatisfying(
+            AgentException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(AgentException.Code.NOT_FOUND);
+              assertThat(e.field()).isEqualTo("canary.version");
+            });
+    // an agent that does not exist is that, as promote answers, not a missing v1
+    AgentRef nobody = new AgentRef("default", "nobody");
+    assertThatThrownBy(() -> await(registry.deploy(nobody, 1, Optional.empty())))
+        .isInstanceOfSatisfying(
+            AgentException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(AgentException.Code.NOT_FOUND);
+              assertThat(e.getMessage()).isEqualTo("no agent default/nobody");
+              assertThat(e.field()).isNull();
+            });
   }
 
   /**
