@@ -96,33 +96,29 @@ public record Option<T>(
   }
 
   static Option<Integer> positiveInt(String key, String env, int defaultValue, String desc) {
-    return intAtLeast(key, env, defaultValue, desc, 1, "must be a positive whole number");
+    return intIn(
+        key, env, defaultValue, desc, 1, Integer.MAX_VALUE, "must be a positive whole number");
   }
 
   /** A whole number from 1 to {@code max}, e.g. a size the transport caps. */
   static Option<Integer> positiveIntAtMost(
       String key, String env, int defaultValue, String desc, int max) {
-    String problem = "must be a whole number from 1 to " + max;
-    return new Option<>(
-        key,
-        env,
-        Integer.toString(defaultValue),
-        desc,
-        text -> {
-          int value = wholeNumber(text, problem);
-          if (value < 1 || value > max) {
-            throw new IllegalArgumentException(problem);
-          }
-          return value;
-        });
+    return intIn(key, env, defaultValue, desc, 1, max, "must be a whole number from 1 to " + max);
   }
 
   static Option<Integer> nonNegativeInt(String key, String env, int defaultValue, String desc) {
-    return intAtLeast(key, env, defaultValue, desc, 0, "must be zero or a positive whole number");
+    return intIn(
+        key,
+        env,
+        defaultValue,
+        desc,
+        0,
+        Integer.MAX_VALUE,
+        "must be zero or a positive whole number");
   }
 
-  private static Option<Integer> intAtLeast(
-      String key, String env, int defaultValue, String desc, int min, String problem) {
+  private static Option<Integer> intIn(
+      String key, String env, int defaultValue, String desc, int min, int max, String problem) {
     return new Option<>(
         key,
         env,
@@ -130,7 +126,7 @@ public record Option<T>(
         desc,
         text -> {
           int value = wholeNumber(text, problem);
-          if (value < min) {
+          if (value < min || value > max) {
             throw new IllegalArgumentException(problem);
           }
           return value;
