@@ -51,7 +51,29 @@ final class Bodies {
     if (!(v instanceof String s)) {
       throw ApiException.badField(field, "must be a string");
     }
-    return s;
+    return utf8(field, s);
+  }
+
+  /**
+   * {@code text}, unless it holds a lone UTF-16 surrogate: JSON can escape half a pair ({@code
+   * \ud800}), UTF-8 cannot carry it, and the command, environment or file would reach the sandbox
+   * with '?' in its place. Refused instead, as the edge's session protocol does.
+   */
+  static String utf8(String field, String text) {
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (Character.isHighSurrogate(c)
+          && i + 1 < text.length()
+          && Character.isLowSurrogate(text.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        throw ApiException.badField(
+            field,
+            "has a lone UTF-16 surrogate (a \\uD800-\\uDFFF escape without its pair),"
+                + " which no UTF-8 text can hold");
+      }
+    }
+    return text;
   }
 
   /** An integer field (no fractions); null when absent. */
@@ -81,7 +103,7 @@ final class Bodies {
       if (!(value instanceof String s)) {
         throw ApiException.badField(field + "['" + k + "']", "must be a string");
       }
-      out.put(k, s);
+      out.put(k, utf8(field + "['" + k + "']", s));
     }
     return out;
   }

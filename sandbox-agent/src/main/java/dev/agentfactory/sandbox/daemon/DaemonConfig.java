@@ -49,6 +49,9 @@ public record DaemonConfig(
   public static final Duration DEFAULT_MAX_LEASE_TTL = Duration.ofHours(24);
   public static final long DEFAULT_MAX_FILE_BYTES = 16L << 20;
 
+  /** The longest lease TTL an option may set, in seconds: ten years. */
+  static final long MAX_TTL_SECONDS = 10L * 366 * 24 * 3600;
+
   /** The environment variable read for the token when {@code --token} is not given. */
   public static final String TOKEN_ENV = "AF_SANDBOX_AGENT_TOKEN";
 
@@ -207,25 +210,27 @@ public record DaemonConfig(
     }
     String token = opts.getOrDefault("--token", env.get(TOKEN_ENV));
     Duration ttl =
-        Duration.ofSeconds(longOpt(opts, "--lease-ttl-s", DEFAULT_LEASE_TTL.toSeconds()));
+        Duration.ofSeconds(
+            secondsOpt(opts, "--lease-ttl-s", DEFAULT_LEASE_TTL.toSeconds(), MAX_TTL_SECONDS));
     return new DaemonConfig(
         opts.getOrDefault("--host", "127.0.0.1"),
-        (int) longOpt(opts, "--port", DEFAULT_PORT),
+        intOpt(opts, "--port", DEFAULT_PORT),
         opts.containsKey("--dir")
             ? Path.of(opts.get("--dir")).toAbsolutePath().normalize()
             : defaultDir(opts.getOrDefault("--isolation", "namespace")),
-        (int) longOpt(opts, "--pool-size", 2),
+        intOpt(opts, "--pool-size", 2),
         isolation(opts.getOrDefault("--isolation", "namespace")),
-        (int) longOpt(opts, "--uid-base", DEFAULT_UID_BASE),
-        (int) longOpt(opts, "--uid-count", DEFAULT_UID_COUNT),
+        intOpt(opts, "--uid-base", DEFAULT_UID_BASE),
+        intOpt(opts, "--uid-count", DEFAULT_UID_COUNT),
         token == null || token.isEmpty() ? null : token,
         opts.containsKey("--templates") ? Path.of(opts.get("--templates")).toAbsolutePath() : null,
         ttl,
         Duration.ofSeconds(
-            longOpt(
+            secondsOpt(
                 opts,
                 "--max-lease-ttl-s",
-                Math.max(DEFAULT_MAX_LEASE_TTL.toSeconds(), ttl.toSeconds()))),
+                Math.max(DEFAULT_MAX_LEASE_TTL.toSeconds(), ttl.toSeconds()),
+                MAX_TTL_SECONDS)),
         longOpt(opts, "--max-file-bytes", DEFAULT_MAX_FILE_BYTES));
   }
 
@@ -266,6 +271,30 @@ public record DaemonConfig(
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("--isolation must be namespace, process or vm, was " + id);
     }
+  }
+
+  /**
+   * An int option: a value beyond int is refused here, never narrowed ({@code --port 4294975386}
+   * would otherwise become 8090), so the range checks of the constructor see what was given.
+   */
+  private static int intOpt(Map<String, String> opts, String name, int fallback) {
+    long value = longOpt(opts, name, fallback);
+    require(
+        value >= Integer.MIN_VALUE && value <= Integer.MAX_VALUE,
+        name,
+        "must be an integer below 2^31, was " + value);
+    return (int) value;
+  }
+
+  /**
+   * A TTL in seconds, from 1 to {@code max}: a lease's expiry and the TTL in milliseconds must stay
+   * computable ({@link Duration#toMillis()} overflows far below {@code Long.MAX_VALUE} seconds).
+   */
+  private static long secondsOpt(Map<String, String> opts, String name, long fallback, long max) {
+    long value = longOpt(opts, name, fallback);
+    require(
+        value >= 1 && value <= max, name, "must be in [1, " + max + "] (10 years), was " + value);
+    return value;
   }
 
   private static long longOpt(Map<String, String> opts, String name, long fallback) {

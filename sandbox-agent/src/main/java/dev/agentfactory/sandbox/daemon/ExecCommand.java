@@ -59,7 +59,7 @@ record ExecCommand(
         if (!(array.getValue(i) instanceof String s)) {
           throw ApiException.badField("argv[" + i + "]", "must be a string");
         }
-        argv.add(s);
+        argv.add(Bodies.utf8("argv[" + i + "]", s));
       }
     } else if (argvValue == null) {
       throw ApiException.badField("command", "or argv must be set");

@@ -58,6 +58,33 @@ class DaemonConfigTest {
   }
 
   @Test
+  void numbersBeyondTheirTypeAreRefusedNotNarrowed() {
+    // 2^32 + 8090 would have become port 8090 (and 2^32 + 2 a pool of 2)
+    assertThatThrownBy(() -> DaemonConfig.parse(new String[] {"--port", "4294975386"}, Map.of()))
+        .hasMessageStartingWith("--port must be an integer below 2^31");
+    assertThatThrownBy(
+            () -> DaemonConfig.parse(new String[] {"--pool-size", "4294967298"}, Map.of()))
+        .hasMessageStartingWith("--pool-size must be an integer below 2^31");
+    // a TTL whose milliseconds overflow a long stopped the daemon with an ArithmeticException
+    assertThatThrownBy(
+            () -> DaemonConfig.parse(new String[] {"--lease-ttl-s", "99999999999999999"}, Map.of()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("--lease-ttl-s must be in [1, ");
+    assertThatThrownBy(
+            () ->
+                DaemonConfig.parse(
+                    new String[] {"--lease-ttl-s", "-9223372036854775807"}, Map.of()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("--lease-ttl-s must be in [1, ");
+    assertThatThrownBy(
+            () ->
+                DaemonConfig.parse(
+                    new String[] {"--max-lease-ttl-s", "9223372036854775807"}, Map.of()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("--max-lease-ttl-s must be in [1, ");
+  }
+
+  @Test
   void utf8CharactersCutBetweenChunksAreKeptWhole() {
     Utf8Chunks chunks = new Utf8Chunks();
     byte[] euro = "€".getBytes(java.nio.charset.StandardCharsets.UTF_8);

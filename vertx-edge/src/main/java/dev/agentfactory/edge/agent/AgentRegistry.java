@@ -271,21 +271,18 @@ public final class AgentRegistry {
    */
   public Future<Deployment> deploy(
       AgentRef ref, int stableVersion, Optional<Deployment.Canary> canary) {
-    return refuseBuiltIn(ref).compose(v -> deployOwn(ref, stableVersion, canary));
+    // An unknown agent is "no agent", as promote and rollback answer, not "no version v1".
+    return own(ref).compose(agent -> deployOwn(ref, stableVersion, canary));
   }
 
   private Future<Deployment> deployOwn(
       AgentRef ref, int stableVersion, Optional<Deployment.Canary> canary) {
-    Future<AgentVersion> stableExists = version(ref, stableVersion);
+    Future<AgentVersion> stableExists = versionNamed(ref, stableVersion, "stable");
     Future<?> canaryExists =
-        canary.map(c -> (Future<?>) version(ref, c.version())).orElse(Future.succeededFuture());
+        canary
+            .map(c -> (Future<?>) versionNamed(ref, c.version(), "canary.version"))
+            .orElse(Future.succeededFuture());
     return Future.all(stableExists, canaryExists)
-        .recover(
-            e ->
-                Future.failedFuture(
-                    e instanceof AgentException a && a.code() == AgentException.Code.NOT_FOUND
-                        ? new AgentException(a.code(), a.getMessage(), "version", null)
-                        : e))
         .compose(v -> get(ref))
         .compose(
             agent -> {
@@ -296,6 +293,17 @@ public final class AgentRegistry {
                       : OptionalInt.of(current.stableVersion());
               return update(current, stableVersion, canary, previous);
             });
+  }
+
+  /** {@link #version}, whose not-found names the request's {@code field} that asked for it. */
+  private Future<AgentVersion> versionNamed(AgentRef ref, int number, String field) {
+    return version(ref, number)
+        .recover(
+            e ->
+                Future.failedFuture(
+                    e instanceof AgentException a && a.code() == AgentException.Code.NOT_FOUND
+                        ? new AgentException(a.code(), a.getMessage(), field, null)
+                        : e));
   }
 
   /** The canary becomes the stable version; the old stable one is kept for rollback. */

@@ -432,8 +432,13 @@ public final class AgentSpecCodec {
     if (node == null || node.isNull()) {
       return OptionalInt.empty();
     }
-    if (!node.isIntegralNumber() || !node.canConvertToInt()) {
+    if (!node.isIntegralNumber()) {
       throw AgentException.invalidSpec(field, "must be a whole number");
+    }
+    if (!node.canConvertToInt()) {
+      // a whole number all the same: "must be a whole number" sent users looking for a fraction
+      throw AgentException.invalidSpec(
+          field, "is " + node.asText() + ", too large: at most " + Integer.MAX_VALUE);
     }
     return OptionalInt.of(node.intValue());
   }

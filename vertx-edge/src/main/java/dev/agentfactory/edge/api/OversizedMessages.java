@@ -1,5 +1,6 @@
 package dev.agentfactory.edge.api;
 
+import dev.agentfactory.edge.config.NodeOptions;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.vertx.core.Handler;
@@ -15,7 +16,7 @@ import io.vertx.core.http.ServerWebSocket;
 public final class OversizedMessages {
 
   /** The largest client message (and frame) a WebSocket route takes. */
-  public static final int MAX_MESSAGE_BYTES = 1 << 20;
+  public static final int MAX_MESSAGE_BYTES = NodeOptions.MAX_WEBSOCKET_MESSAGE_BYTES;
 
   private static final short CLOSE_STATUS = (short) WebSocketCloseStatus.MESSAGE_TOO_BIG.code();
   private static final String CLOSE_REASON = "message too big";

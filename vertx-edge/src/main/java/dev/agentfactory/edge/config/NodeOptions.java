@@ -235,12 +235,20 @@ public final class NodeOptions {
               + " their own warm_pool_size: 0 for the built-in python, node and browser, whose"
               + " first lease starts one.");
 
+  /**
+   * The largest WebSocket message the node's transport accepts (larger ones close the connection
+   * with 1009), so also the most {@link #SESSION_MAX_FRAME_BYTES} can be.
+   */
+  public static final int MAX_WEBSOCKET_MESSAGE_BYTES = 1 << 20;
+
   public static final Option<Integer> SESSION_MAX_FRAME_BYTES =
-      Option.positiveInt(
+      Option.positiveIntAtMost(
           "session.max.frame.bytes",
           "AF_SESSION_MAX_FRAME_BYTES",
           65536,
-          "Largest client frame a session accepts; larger ones get a frame_too_large error.");
+          "Largest client frame a session accepts; larger ones get a frame_too_large error. At"
+              + " most 1048576, the WebSocket layer's limit (above it the connection closes, 1009).",
+          MAX_WEBSOCKET_MESSAGE_BYTES);
 
   public static final Option<Integer> SESSION_RESUME_GRACE_MS =
       Option.nonNegativeInt(

@@ -36,7 +36,7 @@ public record Option<T>(
         Integer.toString(defaultValue),
         description,
         text -> {
-          int port = Integer.parseInt(text.trim());
+          int port = wholeNumber(text, "must be a port from 0 to 65535");
           if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("must be a port from 0 to 65535");
           }
@@ -96,26 +96,52 @@ public record Option<T>(
   }
 
   static Option<Integer> positiveInt(String key, String env, int defaultValue, String desc) {
-    return intAtLeast(key, env, defaultValue, desc, 1, "must be a positive whole number");
+    return intIn(
+        key, env, defaultValue, desc, 1, Integer.MAX_VALUE, "must be a positive whole number");
+  }
+
+  /** A whole number from 1 to {@code max}, e.g. a size the transport caps. */
+  static Option<Integer> positiveIntAtMost(
+      String key, String env, int defaultValue, String desc, int max) {
+    return intIn(key, env, defaultValue, desc, 1, max, "must be a whole number from 1 to " + max);
   }
 
   static Option<Integer> nonNegativeInt(String key, String env, int defaultValue, String desc) {
-    return intAtLeast(key, env, defaultValue, desc, 0, "must be zero or a positive whole number");
+    return intIn(
+        key,
+        env,
+        defaultValue,
+        desc,
+        0,
+        Integer.MAX_VALUE,
+        "must be zero or a positive whole number");
   }
 
-  private static Option<Integer> intAtLeast(
-      String key, String env, int defaultValue, String desc, int min, String problem) {
+  private static Option<Integer> intIn(
+      String key, String env, int defaultValue, String desc, int min, int max, String problem) {
     return new Option<>(
         key,
         env,
         Integer.toString(defaultValue),
         desc,
         text -> {
-          int value = Integer.parseInt(text.trim());
-          if (value < min) {
+          int value = wholeNumber(text, problem);
+          if (value < min || value > max) {
             throw new IllegalArgumentException(problem);
           }
           return value;
         });
+  }
+
+  /**
+   * The int {@code text} holds, or an error saying what the option takes: the parser's own text
+   * ({@code For input string: "99999999999"}) does not say that the number is merely too large.
+   */
+  private static int wholeNumber(String text, String problem) {
+    try {
+      return Integer.parseInt(text.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(problem, e);
+    }
   }
 }

@@ -1,6 +1,7 @@
 package dev.agentfactory.edge.protocol;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
@@ -21,8 +22,12 @@ public final class FrameCodec {
   static final int MAX_ARGS = 256;
   static final long MAX_TIMEOUT_MS = 600_000;
 
+  // A frame is one object: two run together, or an object and stray text, are not a frame whose
+  // rest may be dropped (as the HTTP API refuses such a body).
   private final ObjectMapper mapper =
-      new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
+      new ObjectMapper()
+          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
 
   /** Parses one text frame. */
   public ClientFrame parse(String text) throws FrameException {

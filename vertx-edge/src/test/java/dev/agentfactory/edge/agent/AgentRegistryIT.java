@@ -2,6 +2,7 @@ package dev.agentfactory.edge.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -149,10 +150,23 @@ class AgentRegistryIT {
         .isInstanceOfSatisfying(
             AgentException.class,
             e -> assertThat(e.code()).isEqualTo(AgentException.Code.INVALID_REQUEST));
-    assertThatThrownBy(() -> await(registry.deploy(math, 9, Optional.empty())))
-        .isInstanceOfSatisfying(
-            AgentException.class,
-            e -> assertThat(e.code()).isEqualTo(AgentException.Code.NOT_FOUND));
+    // a missing version is named by the request's field that asked for it
+    assertThat(notFound(registry.deploy(math, 9, Optional.empty())).field()).isEqualTo("stable");
+    assertThat(
+            notFound(registry.deploy(math, 1, Optional.of(new Deployment.Canary(9, 10)))).field())
+        .isEqualTo("canary.version");
+    // an agent that does not exist is that, as promote answers, not a missing v1
+    AgentException nobody =
+        notFound(registry.deploy(new AgentRef("default", "nobody"), 1, Optional.empty()));
+    assertThat(nobody.getMessage()).isEqualTo("no agent default/nobody");
+    assertThat(nobody.field()).isNull();
+  }
+
+  private static AgentException notFound(Future<?> call) {
+    AgentException e = catchThrowableOfType(AgentException.class, () -> await(call));
+    assertThat(e).isNotNull();
+    assertThat(e.code()).isEqualTo(AgentException.Code.NOT_FOUND);
+    return e;
   }
 
   /**

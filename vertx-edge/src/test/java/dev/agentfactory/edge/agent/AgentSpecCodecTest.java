@@ -88,6 +88,19 @@ class AgentSpecCodecTest {
   }
 
   @Test
+  void aWholeNumberTooLargeForItsFieldIsCalledThatNotAFraction() {
+    String json =
+        OPENAI.replace("\"max_wall_time_ms\":30000", "\"max_wall_time_ms\":99999999999999");
+    assertThat(json).isNotEqualTo(OPENAI);
+
+    AgentException e = catchThrowableOfType(AgentException.class, () -> codec.parseJson(json));
+
+    assertThat(e.field()).isEqualTo("limits.max_wall_time_ms");
+    assertThat(e.getMessage())
+        .isEqualTo("limits.max_wall_time_ms: is 99999999999999, too large: at most 2147483647");
+  }
+
+  @Test
   void scriptedModelsMustBeKnownAndTakeNoUrl() {
     String unknown =
         "{\"name\":\"m\",\"model\":{\"provider\":\"scripted\",\"name\":\"scripted/chess\"},"

@@ -2,6 +2,7 @@ package dev.agentfactory.edge.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.agentfactory.connectors.flink.JudgeConfig;
 import java.nio.file.Files;
@@ -110,6 +111,36 @@ class NodeConfigTest {
         .hasMessageContaining("http.port")
         .hasMessageContaining("AF_HTTP_PORT")
         .hasMessageContaining("eighty");
+  }
+
+  @Test
+  void aNumberTooLargeForItsOptionSaysWhatTheOptionTakes() {
+    assertThat(refusal("session.resume.grace.ms", "99999999999"))
+        .isEqualTo(
+            "session.resume.grace.ms (--session.resume.grace.ms) is '99999999999':"
+                + " must be zero or a positive whole number");
+  }
+
+  @Test
+  void aFrameLimitTheWebSocketLayerWouldNeverLetThroughIsRefused() {
+    // above 1 MiB the transport closes the connection (1009) before the session sees the frame,
+    // so a larger limit would never answer frame_too_large as configured
+    assertThat(refusal("session.max.frame.bytes", "2000000"))
+        .isEqualTo(
+            "session.max.frame.bytes (--session.max.frame.bytes) is '2000000':"
+                + " must be a whole number from 1 to 1048576");
+    assertThat(
+            NodeConfig.from(
+                    new ConfigSource(
+                        Map.of("session.max.frame.bytes", "1048576"), Map.of(), Map.of()))
+                .sessionMaxFrameBytes())
+        .isEqualTo(NodeOptions.MAX_WEBSOCKET_MESSAGE_BYTES);
+  }
+
+  /** The message a node started with {@code --key=value} stops with. */
+  private static String refusal(String key, String value) {
+    ConfigSource source = new ConfigSource(Map.of(key, value), Map.of(), Map.of());
+    return catchThrowableOfType(ConfigException.class, () -> NodeConfig.from(source)).getMessage();
   }
 
   @Test

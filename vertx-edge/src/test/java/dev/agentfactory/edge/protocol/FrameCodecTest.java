@@ -42,6 +42,9 @@ class FrameCodecTest {
   void pingIsParsed() throws Exception {
     assertThat(codec.parse("{\"v\":1,\"type\":\"ping\",\"id\":\"p\"}"))
         .isEqualTo(new ClientFrame.Ping("p"));
+    // whitespace around the object is not content (a client may end its frames with a newline)
+    assertThat(codec.parse(" {\"v\":1,\"type\":\"ping\",\"id\":\"p\"}\n"))
+        .isEqualTo(new ClientFrame.Ping("p"));
   }
 
   @ParameterizedTest(name = "{0} -> {1} on {2}")
@@ -66,6 +69,9 @@ class FrameCodecTest {
         "{\"v\":1,\"type\":\"exec\",\"id\":5,\"command\":\"x\"}                 | invalid_field       | id",
         "{\"v\":1,\"type\":\"exec\",\"id\":\"a\",\"command\":\"echo \\ud800\"}     | invalid_field       | command",
         "{\"v\":1,\"type\":\"exec\",\"id\":\"a\",\"argv\":[\"echo\",\"\\udc00x\"]}  | invalid_field       | argv[1]",
+        // one frame is one object: what follows it (another frame, stray text) is not ignored
+        "{\"v\":1,\"type\":\"ping\",\"id\":\"p\"}{\"v\":1,\"type\":\"ping\",\"id\":\"q\"} | malformed_json |",
+        "{\"v\":1,\"type\":\"ping\",\"id\":\"p\"} trailing                 | malformed_json      |",
       })
   void badFramesAreRejectedWithACodeAndTheField(String text, String code, String field) {
     FrameException e = catchThrowableOfType(FrameException.class, () -> codec.parse(text));
