@@ -15,6 +15,7 @@ import dev.agentfactory.edge.agent.AgentRegistry;
 import dev.agentfactory.edge.agent.AgentSpecCodec;
 import dev.agentfactory.edge.agent.JdbcAgentStore;
 import dev.agentfactory.edge.agent.ModelProviders;
+import dev.agentfactory.edge.api.ApiRouter;
 import dev.agentfactory.edge.metrics.EdgeMetrics;
 import dev.agentfactory.edge.session.KafkaInteractionRecorder;
 import dev.agentfactory.edge.session.SessionHandler;
@@ -466,6 +467,30 @@ class SessionHandlerIT {
   }
 
   /**
+   * Reads the session's id and sends it message q1, whose model answer waits for {@code answer};
+   * returns the id once the model was asked.
+   */
+  private String startHeldTurn(FrameClient client, CompletableFuture<Void> answer)
+      throws Exception {
+    model.script(Step.held(answer, Step.answer("forty-two")));
+    int asked = model.requests().size();
+    String id = client.next(WAIT).get("session_id").asText();
+    client.send("{\"v\":1,\"type\":\"message\",\"id\":\"q1\",\"content\":\"6*7?\"}");
+    assertThat(eventually(() -> model.requests().size() > asked))
+        .as("the turn runs, the model's answer held back")
+        .isTrue();
+    return id;
+  }
+
+  /** {@code POST /v1/sessions/{id}/feedback} rating turn q1 up. */
+  private HttpRequest ratingOfQ1(String sessionId) {
+    return HttpRequest.newBuilder(URI.create(base() + "/v1/sessions/" + sessionId + "/feedback"))
+        .header("content-type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"turn_id\":\"q1\",\"rating\":\"up\"}"))
+        .build();
+  }
+
+  /**
    * Feedback posted over HTTP while the turn it rates still runs waits for that turn, as the
    * feedback frame does, instead of answering 404 unknown_turn.
    */
@@ -473,27 +498,11 @@ class SessionHandlerIT {
   void httpFeedbackOnATurnStillRunningIsAnsweredOnceTheTurnIsRecorded() throws Exception {
     startEdge(100, Duration.ofSeconds(30));
     CompletableFuture<Void> answer = new CompletableFuture<>();
-    model.script(Step.held(answer, Step.answer("forty-two")));
-    int asked = model.requests().size();
-    try (FrameClient client =
-        new FrameClient(
-            URI.create("ws://127.0.0.1:" + edge.actualPort() + "/v1/sessions?agent=runner"))) {
-      String id = client.next(WAIT).get("session_id").asText();
-      client.send("{\"v\":1,\"type\":\"message\",\"id\":\"q1\",\"content\":\"6*7?\"}");
-      assertThat(eventually(() -> model.requests().size() > asked))
-          .as("the turn runs, the model's answer held back")
-          .isTrue();
+    try (FrameClient client = frames("/v1/sessions?agent=runner")) {
+      String id = startHeldTurn(client, answer);
 
       CompletableFuture<HttpResponse<String>> posted =
-          TestHttp.client()
-              .sendAsync(
-                  HttpRequest.newBuilder(URI.create(base() + "/v1/sessions/" + id + "/feedback"))
-                      .header("content-type", "application/json")
-                      .POST(
-                          HttpRequest.BodyPublishers.ofString(
-                              "{\"turn_id\":\"q1\",\"rating\":\"up\"}"))
-                      .build(),
-                  HttpResponse.BodyHandlers.ofString());
+          TestHttp.client().sendAsync(ratingOfQ1(id), HttpResponse.BodyHandlers.ofString());
       feedbackHandled.get(WAIT.toSeconds(), TimeUnit.SECONDS);
       answer.complete(null); // the turn ends after its session has the feedback
 
@@ -502,6 +511,42 @@ class SessionHandlerIT {
       assertThat(JSON.readTree(response.body()).get("turn_id").asText()).isEqualTo("q1");
       assertThat(last(client.until(SessionHandlerIT::endsATurn, WAIT)).get("type").asText())
           .isEqualTo("turn.completed");
+    }
+  }
+
+  /**
+   * Feedback over HTTP queues behind the session's work like a frame, so it meets the same bound:
+   * with 16 requests waiting behind a running turn it is refused with 429 {@code too_many_pending}
+   * and a retry delay, as docs/protocol.md and the contract say.
+   */
+  @Test
+  void httpFeedbackBehindAFullQueueIsRefusedWith429AsTheContractSays() throws Exception {
+    startEdge(100, Duration.ofSeconds(30));
+    CompletableFuture<Void> answer = new CompletableFuture<>();
+    try (FrameClient client = frames("/v1/sessions?agent=runner")) {
+      String id = startHeldTurn(client, answer);
+      for (int i = 0; i < 16; i++) {
+        client.send("{\"v\":1,\"type\":\"exec\",\"id\":\"c" + i + "\",\"command\":\"true\"}");
+      }
+      // answered at once, after the session took the 16 commands before it
+      client.send("{\"v\":1,\"type\":\"ping\",\"id\":\"p1\"}");
+      client.until(f -> f.get("type").asText().equals("pong"), WAIT);
+
+      HttpResponse<String> refused =
+          TestHttp.client().send(ratingOfQ1(id), HttpResponse.BodyHandlers.ofString());
+      answer.complete(null);
+
+      assertThat(refused.statusCode()).as(refused.body()).isEqualTo(429);
+      JsonNode error = JSON.readTree(refused.body()).get("error");
+      assertThat(error.get("code").asText()).isEqualTo("too_many_pending");
+      assertThat(error.get("retry_after_ms").asLong()).isPositive();
+      assertThat(refused.headers().firstValue("retry-after")).isPresent();
+      assertThat(
+              JSON.readTree(ApiRouter.contractText())
+                  .at("/paths/~1v1~1sessions~1{id}~1feedback/post/responses")
+                  .has("429"))
+          .as("the contract lists the 429 the feedback route answers")
+          .isTrue();
     }
   }
 
@@ -719,8 +764,12 @@ class SessionHandlerIT {
     return "http://127.0.0.1:" + edge.actualPort();
   }
 
+  private FrameClient frames(String path) throws Exception {
+    return new FrameClient(URI.create("ws://127.0.0.1:" + edge.actualPort() + path));
+  }
+
   private FrameClient open(String path) throws Exception {
-    FrameClient client = new FrameClient(URI.create("ws://127.0.0.1:" + edge.actualPort() + path));
+    FrameClient client = frames(path);
     JsonNode ready = client.next(WAIT);
     assertThat(ready.get("type").asText()).as(ready.toString()).isEqualTo("session.ready");
     return client;

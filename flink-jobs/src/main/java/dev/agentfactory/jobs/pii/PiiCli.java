@@ -126,6 +126,27 @@ public final class PiiCli {
         } catch (IOException e) {
           return inputError(err, input, e);
         }
+        if (samples.isEmpty() && split != PiiDataset.Split.ALL) {
+          int inFile;
+          try {
+            inFile = PiiDataset.readTexts(input).size();
+          } catch (IOException e) {
+            return inputError(err, input, e);
+          }
+          if (inFile > 0) {
+            // a table of zeros would read as a scrubber that found nothing
+            err.println(
+                "pii: "
+                    + input
+                    + ": none of its "
+                    + inFile
+                    + " samples is in the "
+                    + split.name().toLowerCase(Locale.ROOT)
+                    + " split, which is chosen by template_id (docs/pii.md); --split all"
+                    + " evaluates every sample");
+            return 2;
+          }
+        }
         if (!skipped.isEmpty()) {
           err.println(
               "pii: warning: "

@@ -226,6 +226,26 @@ class PiiCliTest {
   }
 
   @Test
+  void aFileWithNoSampleInTheChosenSplitIsAnErrorNotATableOfZeros() throws Exception {
+    Path own = dir.resolve("own.json");
+    // no template_id, as in a file of one's own: no sample is in the held-out split
+    Files.writeString(
+        own,
+        "[{\"full_text\":\"Mail bob@example.com\",\"spans\":[{\"entity_type\":\"EMAIL_ADDRESS\","
+            + "\"start_position\":5,\"end_position\":20}]},{\"full_text\":\"nothing here\"}]");
+
+    Run heldOut = cli("eval", "--input", own.toString(), "--patterns-only");
+
+    assertThat(heldOut.rc()).isEqualTo(2);
+    assertThat(heldOut.err())
+        .contains("none of its 2 samples is in the heldout split", "--split all");
+    assertThat(heldOut.out()).doesNotContain("PII (overall)");
+    Run all = cli(patternsOnly("eval", own, null));
+    assertThat(all.rc()).as(all.err()).isZero();
+    assertThat(all.out()).containsPattern("EMAIL_ADDRESS +1.0000 +1.0000 +1.0000 +1 ");
+  }
+
+  @Test
   void aBadIouIsAUsageError() throws Exception {
     for (String iou : List.of("abc", "0", "1.5", "NaN")) {
       Run run = cli("eval", "--input", "x.json", "--iou", iou, "--patterns-only");

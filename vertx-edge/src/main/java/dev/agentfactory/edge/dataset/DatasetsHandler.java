@@ -19,10 +19,12 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
@@ -55,6 +57,7 @@ public final class DatasetsHandler {
   /** How often a running cut's progress is written to the store. */
   static final long SAVE_INTERVAL_MS = 1_000;
 
+  private final Path root;
   private final DatasetCatalog catalog;
   private final DatasetCutStore store;
   private volatile boolean closing;
@@ -94,6 +97,7 @@ public final class DatasetsHandler {
    * records cuts a node stop left {@code running} as failed ({@code interrupted}).
    */
   public DatasetsHandler(Vertx vertx, Path datasetsRoot, Supplier<Lineage> lineage, Path cutsDir) {
+    this.root = datasetsRoot;
     this.catalog = new DatasetCatalog(datasetsRoot);
     this.store = new DatasetCutStore(cutsDir);
     try {
@@ -178,7 +182,10 @@ public final class DatasetsHandler {
    */
   public void cut(RoutingContext ctx) {
     String name = ctx.pathParam("name");
-    admin(ctx, () -> catalog.committedFileCount(name), files -> start(ctx, name, files));
+    admin(
+        ctx,
+        beforeFirstFile(name, () -> catalog.committedFileCount(name), () -> 0),
+        files -> start(ctx, name, files));
   }
 
   private void start(RoutingContext ctx, String name, int files) {
@@ -355,9 +362,10 @@ public final class DatasetsHandler {
   }
 
   public void versions(RoutingContext ctx) {
+    String name = ctx.pathParam("name");
     admin(
         ctx,
-        () -> catalog.versions(ctx.pathParam("name")),
+        beforeFirstFile(name, () -> catalog.versions(name), List::of),
         (List<DatasetVersion> versions) -> {
           JsonArray array = new JsonArray();
           versions.forEach(v -> array.add(new JsonObject(manifest(v))));
@@ -376,7 +384,8 @@ public final class DatasetsHandler {
           }
           blocking(
               ctx,
-              () -> catalog.version(name, n),
+              beforeFirstFile(
+                  name, () -> catalog.version(name, n), Optional::<DatasetVersion>empty),
               version -> {
                 if (version.isPresent()) {
                   json(ctx, 200, manifest(version.get()));
@@ -401,7 +410,14 @@ public final class DatasetsHandler {
           }
           blocking(
               ctx,
-              () -> catalog.resolveFile(name, n, path),
+              beforeFirstFile(
+                  name,
+                  () -> catalog.resolveFile(name, n, path),
+                  () -> {
+                    throw new DatasetException(
+                        DatasetException.Code.NOT_FOUND,
+                        "dataset '" + name + "' has no version " + n);
+                  }),
               file ->
                   ctx.response()
                       .putHeader("content-type", "application/octet-stream")
@@ -438,6 +454,20 @@ public final class DatasetsHandler {
             + "'",
         "version");
     return null;
+  }
+
+  /**
+   * {@code work}, or for a dataset kind the pipeline has not written to yet (no directory: {@code
+   * FileSink} makes it with the first file) what an empty dataset answers, as the listing shows
+   * every kind with zeros from the start: no versions, and nothing to cut. Another name without a
+   * directory stays {@code not_found} ("does not exist"). The name is a slug (the contract checked
+   * it), so it resolves inside the root.
+   */
+  private <T> Callable<T> beforeFirstFile(String name, Callable<T> work, Supplier<T> empty) {
+    return () ->
+        DatasetKind.byDatasetName(name).isPresent() && !Files.isDirectory(root.resolve(name))
+            ? empty.get()
+            : work.call();
   }
 
   private <T> void admin(RoutingContext ctx, Callable<T> work, Consumer<T> ok) {

@@ -39,7 +39,12 @@ final class TurnReencryption {
 
   private record Batch(Cursor last, long resealed, long raced, long unopenable) {}
 
-  private final JdbcWorker jdbc;
+  /** Runs work in one transaction on the store's worker, as {@link JdbcWorker#run} does. */
+  interface Transactions {
+    <T> Future<T> run(JdbcWorker.Work<T> work);
+  }
+
+  private final Transactions jdbc;
   private final TurnCipher cipher;
   private final TurnStoreKeys keys;
   private final AtomicLong left = new AtomicLong();
@@ -51,6 +56,10 @@ final class TurnReencryption {
   private volatile boolean stopped;
 
   TurnReencryption(JdbcWorker jdbc, TurnCipher cipher, TurnStoreKeys keys) {
+    this(jdbc::run, cipher, keys);
+  }
+
+  TurnReencryption(Transactions jdbc, TurnCipher cipher, TurnStoreKeys keys) {
     this.jdbc = jdbc;
     this.cipher = cipher;
     this.keys = keys;
@@ -75,7 +84,11 @@ final class TurnReencryption {
   synchronized Future<Result> run() {
     if (running == null) {
       Promise<Result> done = Promise.promise();
-      running = done.future();
+      // A pass can end before this method returns (the census answered at once: on the event
+      // loop, a worker that finished before it was listened to); finished() then clears the
+      // field, so the pass is returned from here, not read back from the field.
+      Future<Result> pass = done.future();
+      running = pass;
       jdbc.run(this::older)
           .onComplete(
               ar -> {
@@ -87,7 +100,8 @@ final class TurnReencryption {
                   step(done, List.copyOf(ar.result()), null, new Batch(null, 0, 0, 0));
                 }
               });
-      running.onComplete(ar -> finished());
+      pass.onComplete(ar -> finished());
+      return pass;
     }
     return running;
   }

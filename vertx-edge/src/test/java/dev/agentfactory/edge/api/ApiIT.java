@@ -873,6 +873,21 @@ class ApiIT {
     JsonNode empty = MAPPER.readTree(send("GET", "/v1/datasets", ADMIN, null).body());
     assertThat(empty.get("datasets").findValuesAsText("kind"))
         .containsExactlyInAnyOrder("sft", "preference", "unpaired", "rft", "eval");
+    // A listed kind the pipeline has not written yet is a dataset without versions, not a
+    // dataset that does not exist (it has no directory until its first file).
+    assertThat(send("GET", "/v1/datasets/rft/versions", ADMIN, null).body())
+        .isEqualTo("{\"versions\":[]}");
+    HttpResponse<String> noVersion = send("GET", "/v1/datasets/rft/versions/1", ADMIN, null);
+    assertThat(noVersion.statusCode()).isEqualTo(404);
+    assertThat(noVersion.body()).contains("has no v1", "\"field\":\"version\"");
+    assertThat(send("GET", "/v1/datasets/rft/versions/1/file?path=a", ADMIN, null).body())
+        .contains("not_found", "has no version 1");
+    HttpResponse<String> nothingToCut = send("POST", "/v1/datasets/rft/versions", ADMIN, null);
+    assertThat(nothingToCut.statusCode()).isEqualTo(404);
+    assertThat(nothingToCut.body()).contains("has no committed files to version");
+    assertThat(send("GET", "/v1/datasets/nope/versions", ADMIN, null).body())
+        .as("a name that is no kind and has no directory")
+        .contains("not_found", "does not exist");
 
     Path file =
         Files.createDirectories(dir.resolve("datasets/preference/2026-11-25--10"))

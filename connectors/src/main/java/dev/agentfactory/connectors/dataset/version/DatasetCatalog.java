@@ -569,9 +569,16 @@ public final class DatasetCatalog {
     }
   }
 
+  /**
+   * A footer that could not be read: an {@link IOException} may pass (retriable), while
+   * parquet-java's RuntimeException says the bytes are no Parquet ("is not a Parquet file"), which
+   * the next cut reads again just the same.
+   */
   private static DatasetException unreadableFooter(String name, String path, Exception e) {
-    return DatasetException.io(
-        "cannot read Parquet footer of '" + path + "' in dataset '" + name + "'", e);
+    String message = "cannot read Parquet footer of '" + path + "' in dataset '" + name + "'";
+    return e instanceof IOException
+        ? DatasetException.io(message, e)
+        : DatasetException.corrupt(message, e);
   }
 
   private static String checksum(String name, Path file, String path, LongConsumer bytes) {

@@ -85,4 +85,9 @@ public final class DatasetException extends RuntimeException {
   static DatasetException io(String message, Throwable cause) {
     return new DatasetException(Code.IO_ERROR, message + ": " + cause, cause);
   }
+
+  /** An {@code io_error} that repeating cannot cure: a committed file is not readable Parquet. */
+  static DatasetException corrupt(String message, Throwable cause) {
+    return new DatasetException(Code.IO_ERROR, message + ": " + cause, cause, false);
+  }
 }

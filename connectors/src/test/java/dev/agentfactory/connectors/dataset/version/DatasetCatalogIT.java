@@ -506,6 +506,22 @@ class DatasetCatalogIT {
     assertCode(() -> catalog.verify("sft", 1), DatasetException.Code.NOT_FOUND);
   }
 
+  @Test
+  void aCommittedFileThatIsNotParquetFailsTheCutAsAnIoErrorThatRetryingCannotCure()
+      throws Exception {
+    Files.writeString(sft.resolve("2026-01-02--03/part-z-0.parquet"), "garbage");
+
+    assertThatThrownBy(() -> catalog.cut("sft", LINEAGE, ProgressListener.NONE))
+        .isInstanceOfSatisfying(
+            DatasetException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(DatasetException.Code.IO_ERROR);
+              assertThat(e.retriable()).as("cutting again reads the same bytes").isFalse();
+              assertThat(e.getMessage()).contains("part-z-0.parquet", "not a Parquet file");
+            });
+    assertThat(catalog.versions("sft")).isEmpty();
+  }
+
   private static void assertCode(Runnable call, DatasetException.Code code) {
     assertThatThrownBy(call::run)
         .isInstanceOfSatisfying(DatasetException.class, e -> assertThat(e.code()).isEqualTo(code));
