@@ -93,6 +93,7 @@ public final class NameFinderTrainer {
                 + " tagger is trained without English word classes");
       }
     }
+    writeTrainedTexts(data, classes.resolve(PiiModel.TRAINED_TEXTS.substring(1)));
     boolean validation = Boolean.getBoolean("pii.train.validation");
     Params params = Params.fromSystemProperties();
     for (PiiModel variant : PiiModel.values()) {
@@ -153,6 +154,20 @@ public final class NameFinderTrainer {
           (System.nanoTime() - t0) / 1_000_000,
           model);
     }
+  }
+
+  /**
+   * Lists the hash of every text of {@code data}, all of which the shipped model learns from, so
+   * that {@code pii eval} knows its training file when it sees it (a few dozen KB, written every
+   * build: it costs less than checking it).
+   */
+  private static void writeTrainedTexts(Path data, Path out) throws IOException {
+    Set<String> hashes = new TreeSet<>();
+    for (LabelledSample s : PiiDataset.read(data, PiiDataset.Split.ALL)) {
+      hashes.add(PiiModel.textHash(s.text()));
+    }
+    Files.createDirectories(out.getParent());
+    Files.write(out, hashes);
   }
 
   private static String version(boolean validation) {

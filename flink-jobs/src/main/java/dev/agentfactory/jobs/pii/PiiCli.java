@@ -20,16 +20,18 @@ import java.util.Set;
  *
  * <pre>{@code
  * PiiCli scan --input samples.json --output spans.json
- * PiiCli eval --input generated_large.json [--split heldout|validation|train|all] [--iou 0.5]
+ * PiiCli eval --input FILE [--split auto|heldout|validation|train|all] [--iou 0.5]
  *             [--model shipped|train-split] [--patterns-only]
  * }</pre>
  *
  * {@code scan} reads a JSON array of objects with a {@code full_text} field and writes a JSON array
  * with one {@code {"spans":[{"entity_type","start","end"}]}} per sample, in input order. {@code
  * eval} also reads the labels and prints span-level precision, recall and F2 per entity type
- * ({@link SpanEvaluation}); {@code --split heldout} (the default) evaluates only the held-out
- * templates, with the model twin trained without them ({@link PiiModel#TRAIN_SPLIT}); the other
- * splits use the shipped model, which has seen every labelled template.
+ * ({@link SpanEvaluation}); {@code --split heldout} evaluates only the held-out templates, with the
+ * model twin trained without them ({@link PiiModel#TRAIN_SPLIT}); the other splits use the shipped
+ * model, which has seen every labelled template. The default, {@code auto}, is {@code heldout} for
+ * the training file itself (most of its texts are ones the shipped model learnt from) and {@code
+ * all} for any other file: new data is measured as the pipeline would scrub it.
  */
 public final class PiiCli {
 
@@ -42,6 +44,12 @@ public final class PiiCli {
           "eval", Set.of("--input", "--split", "--iou", "--model"));
 
   private static final Set<String> FLAGS = Set.of("--patterns-only");
+
+  /**
+   * The default split: {@code heldout} when most samples are texts the shipped model was trained on
+   * (its own training file), else {@code all}.
+   */
+  private static final String AUTO = "auto";
 
   public static void main(String[] args) throws IOException {
     System.exit(run(args, System.out, System.err));
@@ -66,28 +74,26 @@ public final class PiiCli {
       return usage(err, "--input is required");
     }
     Path input = Path.of(opts.stringValue("--input", null));
-    PiiDataset.Split split;
-    PiiModel model;
-    String splitName = opts.stringValue("--split", "heldout");
-    try {
-      split = PiiDataset.Split.valueOf(splitName.toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      return usage(err, "unknown --split " + splitName + " (heldout, validation, train, all)");
+    String splitName = opts.stringValue("--split", AUTO);
+    PiiDataset.Split split = null;
+    if (!splitName.equals(AUTO)) {
+      try {
+        split = PiiDataset.Split.valueOf(splitName.toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        return usage(
+            err, "unknown --split " + splitName + " (auto, heldout, validation, train, all)");
+      }
     }
     String modelName = opts.stringValue("--model", null);
-    try {
-      // scan uses what ships; eval of held-out templates the twin that never saw them
-      model =
-          modelName != null
-              ? PiiModel.valueOf(modelName.toUpperCase(Locale.ROOT).replace('-', '_'))
-              : args[0].equals("eval") ? PiiModel.forEvaluation(split) : PiiModel.SHIPPED;
-    } catch (IllegalArgumentException e) {
-      return usage(err, "unknown --model " + modelName + " (shipped, train-split)");
+    PiiModel chosenModel = null;
+    if (modelName != null) {
+      try {
+        chosenModel = PiiModel.valueOf(modelName.toUpperCase(Locale.ROOT).replace('-', '_'));
+      } catch (IllegalArgumentException e) {
+        return usage(err, "unknown --model " + modelName + " (shipped, train-split)");
+      }
     }
-    // the model is loaded only once the input has been read: bad input answers at once
     boolean patternsOnly = opts.has("--patterns-only");
-    java.util.function.Supplier<PiiScanner> scanner =
-        () -> patternsOnly ? PiiScanner.patternsOnly() : PiiScanner.create(model);
     switch (args[0]) {
       case "scan" -> {
         if (!opts.has("--output")) {
@@ -101,7 +107,8 @@ public final class PiiCli {
           return inputError(err, input, e);
         }
         try {
-          scan(scanner.get(), texts, output);
+          PiiModel model = chosenModel != null ? chosenModel : PiiModel.SHIPPED;
+          scan(patternsOnly ? PiiScanner.patternsOnly() : PiiScanner.create(model), texts, output);
         } catch (IOException e) {
           err.println("pii: cannot write " + output + ": " + e.getMessage());
           return 1;
@@ -121,7 +128,34 @@ public final class PiiCli {
         }
         List<LabelledSample> samples;
         List<String> skipped = new ArrayList<>();
+        String why = "";
         try {
+          if (split == null) {
+            // auto: the held-out templates of the training file, else every sample of new data
+            List<String> texts = PiiDataset.readTexts(input);
+            Set<String> trained = PiiModel.trainedTextHashes();
+            long seen = texts.stream().filter(t -> trained.contains(PiiModel.textHash(t))).count();
+            if (seen * 2 > texts.size()) {
+              split = PiiDataset.Split.HELDOUT;
+              why =
+                  String.format(
+                      Locale.ROOT,
+                      " (auto: %d of %d samples are texts the shipped model was trained on, so"
+                          + " this is its training file: only held-out templates, with the twin"
+                          + " model that never saw them)",
+                      seen,
+                      texts.size());
+            } else {
+              split = PiiDataset.Split.ALL;
+              why =
+                  String.format(
+                      Locale.ROOT,
+                      " (auto: new data, every sample with the shipped model; %d of %d are texts"
+                          + " it was trained on)",
+                      seen,
+                      texts.size());
+            }
+          }
           samples = PiiDataset.readChecked(input, split, skipped::add);
         } catch (IOException e) {
           return inputError(err, input, e);
@@ -156,12 +190,16 @@ public final class PiiCli {
                   + " labelled span(s) not evaluated, e.g. "
                   + skipped.get(0));
         }
-        PiiScanner evaluated = scanner.get();
+        // scan uses what ships; eval of held-out templates the twin that never saw them
+        PiiModel model = chosenModel != null ? chosenModel : PiiModel.forEvaluation(split);
+        // the model is loaded only once the input has been read: bad input answers at once
+        PiiScanner evaluated = patternsOnly ? PiiScanner.patternsOnly() : PiiScanner.create(model);
         SpanEvaluation eval = evaluate(evaluated, samples, iou);
         out.printf(
             Locale.ROOT,
-            "split=%s iou>=%.2f name-finder=%s%n%s",
+            "split=%s%s iou>=%.2f name-finder=%s%n%s",
             split.name().toLowerCase(Locale.ROOT),
+            why,
             iou,
             evaluated.hasNameFinder()
                 ? "yes, model " + model.name().toLowerCase(Locale.ROOT).replace('_', '-')
@@ -223,7 +261,7 @@ public final class PiiCli {
     err.println("pii: " + problem);
     err.println("usage: pii scan --input FILE --output FILE [--patterns-only]");
     err.println(
-        "       pii eval --input FILE [--split heldout|validation|train|all] [--iou 0.5]"
+        "       pii eval --input FILE [--split auto|heldout|validation|train|all] [--iou 0.5]"
             + " [--model shipped|train-split] [--patterns-only]");
     return 2;
   }

@@ -23,6 +23,12 @@ public enum PiiModel {
 
   static final String BASE = "/dev/agentfactory/jobs/pii/";
 
+  /**
+   * The class-path resource listing a hash of every text the shipped model was trained on ({@link
+   * #textHash}, one per line), so that {@code pii eval} can tell its training file from new data.
+   */
+  static final String TRAINED_TEXTS = BASE + "ner-trained-texts.txt";
+
   private final String dir;
 
   PiiModel(String dir) {
@@ -37,5 +43,37 @@ public enum PiiModel {
   /** The model to evaluate {@code split} with: the twin for held-out data, else the shipped one. */
   public static PiiModel forEvaluation(PiiDataset.Split split) {
     return split == PiiDataset.Split.HELDOUT ? TRAIN_SPLIT : SHIPPED;
+  }
+
+  /** A stable 64-bit hash of {@code text} (the first 8 bytes of its UTF-8 SHA-256), as hex. */
+  static String textHash(String text) {
+    try {
+      byte[] sha =
+          java.security.MessageDigest.getInstance("SHA-256")
+              .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return java.util.HexFormat.of().formatHex(sha, 0, 8);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JDK has SHA-256", e);
+    }
+  }
+
+  /**
+   * The hashes ({@link #textHash}) of the texts the shipped model was trained on; empty when the
+   * build had no training data (the scrubber then runs on patterns alone).
+   */
+  static java.util.Set<String> trainedTextHashes() throws java.io.IOException {
+    try (java.io.InputStream in = PiiModel.class.getResourceAsStream(TRAINED_TEXTS)) {
+      if (in == null) {
+        return java.util.Set.of();
+      }
+      java.util.Set<String> hashes = new java.util.HashSet<>();
+      for (String line :
+          new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
+        if (!line.isBlank()) {
+          hashes.add(line.strip());
+        }
+      }
+      return hashes;
+    }
   }
 }

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentfactory.jobs.pii.PiiDataset.LabelledSample;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -226,7 +228,7 @@ class PiiCliTest {
   }
 
   @Test
-  void aFileWithNoSampleInTheChosenSplitIsAnErrorNotATableOfZeros() throws Exception {
+  void aFileOfOnesOwnIsEvaluatedWholeByDefaultAndAnEmptySplitIsAnError() throws Exception {
     Path own = dir.resolve("own.json");
     // no template_id, as in a file of one's own: no sample is in the held-out split
     Files.writeString(
@@ -234,15 +236,39 @@ class PiiCliTest {
         "[{\"full_text\":\"Mail bob@example.com\",\"spans\":[{\"entity_type\":\"EMAIL_ADDRESS\","
             + "\"start_position\":5,\"end_position\":20}]},{\"full_text\":\"nothing here\"}]");
 
-    Run heldOut = cli("eval", "--input", own.toString(), "--patterns-only");
+    Run byDefault = cli("eval", "--input", own.toString(), "--patterns-only");
 
+    assertThat(byDefault.rc()).as(byDefault.err()).isZero();
+    assertThat(byDefault.out())
+        .startsWith("split=all (auto: new data")
+        .containsPattern("EMAIL_ADDRESS +1.0000 +1.0000 +1.0000 +1 ");
+    Run heldOut = cli("eval", "--input", own.toString(), "--split", "heldout", "--patterns-only");
     assertThat(heldOut.rc()).isEqualTo(2);
     assertThat(heldOut.err())
         .contains("none of its 2 samples is in the heldout split", "--split all");
     assertThat(heldOut.out()).doesNotContain("PII (overall)");
-    Run all = cli(patternsOnly("eval", own, null));
-    assertThat(all.rc()).as(all.err()).isZero();
-    assertThat(all.out()).containsPattern("EMAIL_ADDRESS +1.0000 +1.0000 +1.0000 +1 ");
+  }
+
+  @Test
+  void theTrainingFileIsEvaluatedOnItsHeldOutTemplatesByDefault() throws Exception {
+    Path large = SMALL.resolveSibling("generated_large.json");
+    assumeTrue(Files.isRegularFile(large), "no labelled data at " + large.toAbsolutePath());
+    assumeTrue(!PiiModel.trainedTextHashes().isEmpty(), "built without training data");
+
+    Run run = cli("eval", "--input", large.toString(), "--patterns-only");
+
+    assertThat(run.rc()).as(run.err()).isZero();
+    assertThat(run.out()).startsWith("split=heldout (auto: 2109 of 2109 samples are texts");
+    // a copy with new texts is new data: every sample, the shipped model
+    Path fresh = dir.resolve("fresh.json");
+    ArrayNode samples = (ArrayNode) new ObjectMapper().readTree(large.toFile());
+    for (JsonNode s : samples) {
+      ((ObjectNode) s).put("full_text", s.get("full_text").asText() + " ");
+    }
+    new ObjectMapper().writeValue(fresh.toFile(), samples);
+    Run copy = cli("eval", "--input", fresh.toString(), "--patterns-only");
+    assertThat(copy.rc()).as(copy.err()).isZero();
+    assertThat(copy.out()).startsWith("split=all (auto: new data, every sample with the shipped");
   }
 
   @Test
