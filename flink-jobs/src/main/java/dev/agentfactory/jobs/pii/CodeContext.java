@@ -20,6 +20,7 @@ import java.util.Set;
  *       {@code =}, {@code <}, {@code @}, {@code $} before it or {@code (}, {@code =}, {@code <},
  *       {@code >}, {@code ;} after it; words inside an e-mail address, URL or other pattern span do
  *       not count;
+ *   <li>a span of 4+ words, half or more of them one word ({@link #repetitive}: {@code y y y y});
  *   <li>a span on a <b>column header line</b>: three or more cells separated by a tab, two or more
  *       spaces or a comma without spaces, at least two thirds of them one word, and no digit or
  *       {@code @} on the line ({@code Dload Upload Total}, {@code Id,Name,Status});
@@ -58,6 +59,7 @@ final class CodeContext {
   private static boolean isCode(String x, PiiSpan s, List<PiiSpan> found) {
     boolean letterOrDigit = false;
     int words = 0;
+    List<String> seen = new java.util.ArrayList<>();
     boolean lower = true;
     int i = s.start();
     while (i < s.end()) {
@@ -72,6 +74,7 @@ final class CodeContext {
       }
       letterOrDigit = true;
       words++;
+      seen.add(x.substring(i, j).toLowerCase(java.util.Locale.ROOT));
       lower &= !hasLetter(x, i, j, true);
       if (codeToken(x, i, j) && !inPattern(i, found)) {
         return true;
@@ -82,13 +85,32 @@ final class CodeContext {
         || (s.type() != EntityType.ADDRESS && !hasLetter(x, s.start(), s.end(), false))
         || columnGaps(x, s.start(), s.end()) >= 2
         || headerLine(x, s.start())
-        || headerKey(x, s.start(), s.end())) {
+        || headerKey(x, s.start(), s.end())
+        || repetitive(seen)) {
       return true;
     }
     return words == 1
         && lower
         && (s.type() == EntityType.LOCATION || s.type() == EntityType.ORGANIZATION)
         && hasLetter(x, 0, x.length(), true);
+  }
+
+  /**
+   * Whether one word makes up half or more of 4+ words ({@code y y y y yes}: {@code yes | head}'s
+   * lines, repeated log lines): no name of the labelled data repeats a word so (0 of 3 415), and
+   * masking the run would hide the repetition from the quality filter.
+   */
+  static boolean repetitive(List<String> words) {
+    if (words.size() < 4) {
+      return false;
+    }
+    java.util.Map<String, Integer> counts = new java.util.HashMap<>();
+    for (String w : words) {
+      if (counts.merge(w, 1, Integer::sum) * 2 >= words.size()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Whether the word {@code x[a, b)} is an identifier or glued to code punctuation. */

@@ -133,6 +133,19 @@ class CodeContextTest {
   }
 
   @Test
+  void aRunOfOneRepeatedWordIsNoName() {
+    String yes = "y\n".repeat(20) + "yes: standard output: Broken pipe\n";
+    assertThat(kept(yes, EntityType.ADDRESS, yes.substring(2, 40))).isEmpty();
+    // four words, none of them half: an address is kept
+    assertThat(kept("at 12 Rue de Paris", EntityType.ADDRESS, "12 Rue de Paris"))
+        .containsExactly("12 Rue de Paris");
+    // a repeated word short of half the words, or fewer than four words, is not a run
+    assertThat(CodeContext.repetitive(List.of("new", "york", "new", "jersey", "way"))).isFalse();
+    assertThat(CodeContext.repetitive(List.of("ha", "ha", "ha"))).isFalse();
+    assertThat(CodeContext.repetitive(List.of("ok", "ok", "fine", "good"))).isTrue();
+  }
+
+  @Test
   void aLowerCaseOneWordPlaceIsDroppedOnlyInATextWithCapitals() {
     assertThat(kept("Reading package lists... reading done", EntityType.LOCATION, "reading"))
         .isEmpty();
