@@ -219,6 +219,10 @@ public final class ApiRouter {
               ? "is required and missing"
               : invalid.getMessage();
       ApiErrors.send(ctx, 400, "invalid_field", field + ": " + reason, field);
+    } else if (failure instanceof ValidatorException && bodyIsEmpty(ctx)) {
+      // every body of the API is an object, and an absent one is no object either
+      ApiErrors.send(
+          ctx, 400, "malformed_json", "the request body is empty: send a JSON object", null);
     } else if (failure instanceof ValidatorException invalid) {
       ApiErrors.send(
           ctx, 400, "invalid_request", invalid.getMessage(), parameterOf(invalid.getMessage()));
@@ -248,6 +252,17 @@ public final class ApiRouter {
     } catch (io.vertx.core.json.DecodeException e) {
       return true;
     }
+  }
+
+  /** Whether a request of a method that carries a body (POST, PUT, PATCH) came without one. */
+  private static boolean bodyIsEmpty(RoutingContext ctx) {
+    io.vertx.core.http.HttpMethod method = ctx.request().method();
+    boolean carries =
+        method == io.vertx.core.http.HttpMethod.POST
+            || method == io.vertx.core.http.HttpMethod.PUT
+            || method == io.vertx.core.http.HttpMethod.PATCH;
+    io.vertx.core.buffer.Buffer body = ctx.body() == null ? null : ctx.body().buffer();
+    return carries && (body == null || body.toString().isBlank());
   }
 
   /** Whether the request has a body that parses as JSON but is not an object. */

@@ -313,7 +313,7 @@ class ApiIT {
             new String[] {"PUT", "/v1/agents/a/deployment", acme},
             new String[] {"POST", "/v1/keys", ADMIN},
             new String[] {"POST", "/v1/jobs", ADMIN})) {
-      for (String body : List.of("[1]", "\"text\"", "7", "true")) {
+      for (String body : List.of("[1]", "\"text\"", "7", "true", "", " ")) {
         HttpResponse<String> notAnObject = send(request[0], request[1], request[2], body);
         String what = request[0] + " " + request[1] + " " + body + ": " + notAnObject.body();
         assertThat(notAnObject.statusCode()).as(what).isEqualTo(400);
