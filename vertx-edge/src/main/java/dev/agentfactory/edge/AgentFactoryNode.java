@@ -767,8 +767,9 @@ public final class AgentFactoryNode implements AutoCloseable {
 
   /**
    * The pipeline job's health: UP while it runs; DEGRADED once an operator stopped it with {@code
-   * DELETE /v1/jobs/{id}} (deliberate: events wait in Kafka until {@code POST /v1/jobs}); DOWN when
-   * it ended otherwise (failed, cancelled). Neither takes the node out of {@code /ready}.
+   * DELETE /v1/jobs/{id}} (deliberate: events wait in Kafka until {@code POST /v1/jobs}), and so
+   * when another node stopped a job this node adopted; DOWN when it ended otherwise (failed,
+   * cancelled). Neither takes the node out of {@code /ready}.
    */
   private ComponentStatus pipelineStatus(
       JobSummary job, Optional<String> stoppedWith, boolean adopted) {
@@ -794,6 +795,14 @@ public final class AgentFactoryNode implements AutoCloseable {
           "stopped with DELETE /v1/jobs; interactions wait in Kafka until POST /v1/jobs starts"
               + " it again");
       detail.put("savepoint", stoppedWith.get());
+      return new ComponentStatus(ComponentStatus.State.DEGRADED, detail);
+    }
+    if (adopted && "FINISHED".equals(job.state())) {
+      // stopped with a savepoint by its owner's shutdown (or a DELETE on another node): deliberate
+      detail.put(
+          "reason",
+          "stopped by another node; this node tracks the next pipeline job once one runs, and"
+              + " POST /v1/jobs starts one");
       return new ComponentStatus(ComponentStatus.State.DEGRADED, detail);
     }
     detail.put("reason", "the pipeline job is " + job.state() + "; POST /v1/jobs starts it again");
