@@ -688,13 +688,19 @@ public final class AgentFactoryNode implements AutoCloseable {
             config.judge());
     String jobId;
     try {
-      jobId = job.submit().toCompletableFuture().get(2, TimeUnit.MINUTES);
+      // nodes sharing one Flink cluster share one pipeline job: the first submits it, the others
+      // adopt it
+      jobId = job.submitOrAdopt().toCompletableFuture().get(2, TimeUnit.MINUTES);
     } catch (Exception e) {
       throw new IllegalStateException("the pipeline job was not accepted by Flink: " + e, e);
     }
     // Published once it runs: until then POST /v1/jobs answers 503 starting, never a second job.
     pipeline = job;
-    LOG.info("pipeline job {} submitted to {}", jobId, flinkRestUrl);
+    LOG.info(
+        "pipeline job {} {} {}",
+        jobId,
+        job.adopted() ? "adopted (submitted by another node) on" : "submitted to",
+        flinkRestUrl);
   }
 
   /**
@@ -752,21 +758,31 @@ public final class AgentFactoryNode implements AutoCloseable {
                 health.report(
                     NodeHealth.FLINK_JOB, ComponentStatus.down("flink unreachable: " + error));
               } else {
-                health.report(NodeHealth.FLINK_JOB, pipelineStatus(summary, job.stoppedWith()));
+                health.report(
+                    NodeHealth.FLINK_JOB,
+                    pipelineStatus(summary, job.stoppedWith(), job.adopted()));
               }
             });
   }
 
   /**
    * The pipeline job's health: UP while it runs; DEGRADED once an operator stopped it with {@code
-   * DELETE /v1/jobs/{id}} (deliberate: events wait in Kafka until {@code POST /v1/jobs}); DOWN when
-   * it ended otherwise (failed, cancelled). Neither takes the node out of {@code /ready}.
+   * DELETE /v1/jobs/{id}} (deliberate: events wait in Kafka until {@code POST /v1/jobs}), and so
+   * when another node stopped a job this node adopted; DOWN when it ended otherwise (failed,
+   * cancelled). Neither takes the node out of {@code /ready}.
    */
-  private ComponentStatus pipelineStatus(JobSummary job, Optional<String> stoppedWith) {
+  private ComponentStatus pipelineStatus(
+      JobSummary job, Optional<String> stoppedWith, boolean adopted) {
     Map<String, Object> detail = new LinkedHashMap<>();
     detail.put("job_id", job.id());
     detail.put("state", job.state());
     detail.put("rest_url", flinkRestUrl.toString());
+    if (adopted) {
+      detail.put(
+          "adopted",
+          "submitted by another node sharing this Flink cluster; this node's shutdown leaves it"
+              + " running");
+    }
     if ("RUNNING".equals(job.state())) {
       return ComponentStatus.up(detail);
     }
@@ -779,6 +795,14 @@ public final class AgentFactoryNode implements AutoCloseable {
           "stopped with DELETE /v1/jobs; interactions wait in Kafka until POST /v1/jobs starts"
               + " it again");
       detail.put("savepoint", stoppedWith.get());
+      return new ComponentStatus(ComponentStatus.State.DEGRADED, detail);
+    }
+    if (adopted && "FINISHED".equals(job.state())) {
+      // stopped with a savepoint by its owner's shutdown (or a DELETE on another node): deliberate
+      detail.put(
+          "reason",
+          "stopped by another node; this node tracks the next pipeline job once one runs, and"
+              + " POST /v1/jobs starts one");
       return new ComponentStatus(ComponentStatus.State.DEGRADED, detail);
     }
     detail.put("reason", "the pipeline job is " + job.state() + "; POST /v1/jobs starts it again");
@@ -913,7 +937,8 @@ public final class AgentFactoryNode implements AutoCloseable {
 
   /**
    * Stops cleanly: no new sessions, open sessions closed and their sandboxes terminated, the
-   * pipeline stopped with a final savepoint (so every file is committed), then every component.
+   * pipeline stopped with a final savepoint (so every file is committed) if this node submitted it
+   * (one adopted from another node keeps running for the others), then every component.
    */
   @Override
   public synchronized void close() {
@@ -928,11 +953,16 @@ public final class AgentFactoryNode implements AutoCloseable {
     if (server != null) {
       await("closing the edge", server.close().toCompletionStage().toCompletableFuture());
     }
-    if (pipeline != null && pipeline.stoppedWith().isEmpty()) {
+    if (pipeline != null) {
       try {
-        String savepoint =
-            pipeline.stop().toCompletableFuture().get(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-        LOG.info("pipeline job stopped with a final savepoint at {}", savepoint);
+        // a job adopted from another node is left running for the nodes that stay
+        pipeline
+            .shutdown()
+            .toCompletableFuture()
+            .get(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS)
+            .ifPresent(
+                savepoint ->
+                    LOG.info("pipeline job stopped with a final savepoint at {}", savepoint));
       } catch (Exception e) {
         LOG.warn(
             "pipeline job did not stop with a savepoint; files of the last interval may"

@@ -5,7 +5,9 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
@@ -96,6 +98,7 @@ public final class EmbeddedFlink implements AutoCloseable {
     try {
       cluster.start();
       URI rest = cluster.getRestAddress().get(30, TimeUnit.SECONDS);
+      awaitJobList(rest, Instant.now().plusSeconds(30));
       return new EmbeddedFlink(cluster, rest, checkpointsDir(dataDir), savepointsDir(dataDir));
     } catch (Exception e) {
       cluster.closeAsync();
@@ -103,6 +106,27 @@ public final class EmbeddedFlink implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
       throw new IllegalStateException("cannot start the Flink MiniCluster", e);
+    }
+  }
+
+  /**
+   * Returns once the REST API answers {@code GET /jobs/overview}: it listens before it has found
+   * the dispatcher, and answers 503 ("ongoing leader election") until then, which a node's first
+   * call (it asks for a running pipeline job before submitting one) must not see.
+   */
+  private static void awaitJobList(URI rest, Instant deadline) throws InterruptedException {
+    FlinkRestClient client = new FlinkRestClient(rest);
+    while (true) {
+      try {
+        client.listJobs().toCompletableFuture().get();
+        return;
+      } catch (ExecutionException e) {
+        if (Instant.now().isAfter(deadline)) {
+          throw new IllegalStateException(
+              "the MiniCluster's REST API did not list jobs in time: " + e.getCause(), e);
+        }
+      }
+      Thread.sleep(100); // start-up only, on the caller's thread
     }
   }
 

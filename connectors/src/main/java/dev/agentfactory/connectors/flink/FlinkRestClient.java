@@ -242,6 +242,17 @@ public final class FlinkRestClient {
   }
 
   /**
+   * A job named {@code name} that is not in a terminal state, as {@code GET /jobs/overview} reports
+   * it; empty if none is. With several, the first Flink lists.
+   */
+  public CompletionStage<Optional<JobSummary>> runningJob(String name) {
+    return listJobs()
+        .thenApply(
+            jobs ->
+                jobs.stream().filter(j -> j.name().equals(name) && !j.isTerminal()).findFirst());
+  }
+
+  /**
    * Polls {@link #currentJob(String)} until Flink reports the job in a terminal state or no longer
    * knows it, or {@code timeout} passes; completes with what Flink said last (not terminal only
    * when the time ran out; empty: Flink does not know the job). Fails only when Flink does not

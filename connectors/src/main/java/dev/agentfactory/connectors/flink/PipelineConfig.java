@@ -37,6 +37,12 @@ public record PipelineConfig(
     long evalSlideMs,
     JudgeConfig judge) {
 
+  /**
+   * The name the pipeline job runs under in Flink: how a node finds the pipeline job another node
+   * submitted to a shared cluster.
+   */
+  public static final String JOB_NAME = "agent-factory-interaction-pipeline";
+
   public static final String DEFAULT_GROUP_ID = "agent-factory-pipeline";
   public static final long DEFAULT_CHECKPOINT_INTERVAL_MS = 2000;
   public static final long DEFAULT_EVAL_WINDOW_MS = 10_000;

@@ -51,7 +51,7 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
  */
 public final class InteractionPipelineJob {
 
-  public static final String JOB_NAME = "agent-factory-interaction-pipeline";
+  public static final String JOB_NAME = PipelineConfig.JOB_NAME;
 
   private final Source<KafkaRecord, ?, ?> source;
   private final DatasetSinks datasetSinks;

@@ -15,6 +15,7 @@ import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -49,6 +50,10 @@ public final class PipelineJob {
   private final int savepointsRetained;
   private final List<String> args;
   private volatile String jobId;
+
+  /** Whether {@link #jobId} is a job another node submitted to the shared cluster. */
+  private volatile boolean adopted;
+
   private final AtomicBoolean submitting = new AtomicBoolean();
   private volatile String resumedFrom;
   private volatile String stoppedWith;
@@ -111,13 +116,18 @@ public final class PipelineJob {
    * the job needs in its blob store, and every submission would otherwise leave the whole shaded
    * jar behind.
    *
-   * <p>At most one pipeline job at a time: a second one would read the same consumer group and
-   * write the same dataset directory, so every row twice. Fails with {@link
-   * JobAlreadyRunningException} while another submission is in flight or the job submitted last is
-   * not in a terminal state; with the failure of the status read when Flink cannot confirm that
-   * (nothing is submitted then); with {@link PipelineJarMissingException} without the jar.
+   * <p>At most one pipeline job at a time on the cluster, whichever node submitted it: a second one
+   * would read the same consumer group and every event again, so every row twice and every judge
+   * call twice. Fails with {@link JobAlreadyRunningException} while another submission is in flight
+   * or Flink lists a pipeline job ({@link PipelineConfig#JOB_NAME}) not in a terminal state; one
+   * that another node submitted is adopted then ({@link #adopted()}): its id is tracked from then
+   * on. Fails with the failure of the job list read when Flink cannot confirm that (nothing is
+   * submitted then); with {@link PipelineJarMissingException} without the jar.
    */
   public CompletionStage<String> submit() {
+    if (!Files.isRegularFile(jar)) {
+      return CompletableFuture.failedFuture(new PipelineJarMissingException(jar));
+    }
     if (!submitting.compareAndSet(false, true)) {
       return CompletableFuture.failedFuture(
           new JobAlreadyRunningException(null, "being submitted"));
@@ -133,31 +143,72 @@ public final class PipelineJob {
   }
 
   /**
-   * Completes once Flink confirmed the job submitted last is in a terminal state, or no longer
-   * knows it (it drops finished jobs after {@code jobstore.expiration-time}, never running ones).
-   * Asks Flink's current job list, not its cached {@code GET /jobs/{id}}, which may say RUNNING for
-   * seconds after the job ended.
+   * Completes once Flink confirmed no pipeline job is in a non-terminal state: neither the one this
+   * node submitted last nor one another node sharing the cluster submitted (Flink drops finished
+   * jobs after {@code jobstore.expiration-time}, never running ones). A running one that is not
+   * this node's is adopted. Asks Flink's current job list, not its cached {@code GET /jobs/{id}},
+   * which may say RUNNING for seconds after the job ended.
    */
   private CompletionStage<Void> requireNoneRunning() {
-    String previous = jobId;
-    if (previous == null) {
-      return CompletableFuture.completedFuture(null);
-    }
     // A failure to answer propagates: unknown is not free, the job may run, and a second one would
     // write every row twice.
-    return rest.currentJob(previous)
+    return rest.runningJob(PipelineConfig.JOB_NAME)
         .thenAccept(
-            job -> {
-              if (job.isPresent() && !job.get().isTerminal()) {
-                throw new JobAlreadyRunningException(previous, job.get().state());
+            running -> {
+              if (running.isPresent()) {
+                follow(jobId, running.get().id());
+                throw new JobAlreadyRunningException(running.get().id(), running.get().state());
               }
             });
   }
 
-  private CompletionStage<String> uploadAndRun() {
-    if (!Files.isRegularFile(jar)) {
-      return CompletableFuture.failedFuture(new PipelineJarMissingException(jar));
+  /**
+   * Tracks {@code running}, the pipeline job Flink lists, instead of {@code tracked}; as adopted
+   * when it is not the job this node submitted last. Does nothing if another thread changed the
+   * tracked job meanwhile (a submission).
+   */
+  private synchronized void follow(String tracked, String running) {
+    if (running.equals(jobId) || !Objects.equals(tracked, jobId)) {
+      return;
     }
+    LOG.info(
+        "the pipeline job {} another node submitted runs on Flink: this node tracks it and"
+            + " submits none",
+        running);
+    jobId = running;
+    adopted = true;
+    stoppedWith = null;
+    resumedFrom = null;
+  }
+
+  /**
+   * At the node's start: {@link #submit()}, or, when a pipeline job another node submitted to the
+   * shared Flink cluster already runs, adopts that one ({@link #adopted()}) instead of submitting a
+   * second. Completes with the id of the job submitted or adopted.
+   */
+  public CompletionStage<String> submitOrAdopt() {
+    return submit()
+        .exceptionallyCompose(
+            e -> {
+              Throwable cause = e instanceof CompletionException c ? c.getCause() : e;
+              if (cause instanceof JobAlreadyRunningException running
+                  && adopted
+                  && running.jobId().equals(Optional.ofNullable(jobId))) {
+                return CompletableFuture.completedFuture(jobId);
+              }
+              return CompletableFuture.failedFuture(cause);
+            });
+  }
+
+  /**
+   * Whether the tracked job is one another node submitted to the shared Flink cluster, found
+   * running at {@link #submit()}: this node's shutdown leaves it running ({@link #shutdown()}).
+   */
+  public boolean adopted() {
+    return adopted;
+  }
+
+  private CompletionStage<String> uploadAndRun() {
     Optional<String> savepoint = ResumePoint.choose(lastSavepoint(), checkpointsDir);
     return rest.uploadJar(jar)
         .thenCompose(
@@ -166,6 +217,7 @@ public final class PipelineJob {
                     .thenApply(
                         id -> {
                           jobId = id;
+                          adopted = false;
                           stoppedWith = null;
                           return id;
                         })
@@ -239,13 +291,28 @@ public final class PipelineJob {
     return Optional.ofNullable(resumedFrom);
   }
 
-  /** The job's state as Flink reports it; fails if it was never submitted. */
+  /**
+   * The job's state as Flink reports it; fails if it was never submitted. An adopted job that ended
+   * is replaced by the pipeline job Flink lists as running, if one is (its owner restarted and
+   * submitted a new one), which is tracked from then on.
+   */
   public CompletionStage<JobSummary> status() {
     String id = jobId;
     if (id == null) {
       return CompletableFuture.failedFuture(new IllegalStateException("not submitted"));
     }
-    return rest.job(id);
+    if (!adopted) {
+      return rest.job(id);
+    }
+    return rest.runningJob(PipelineConfig.JOB_NAME)
+        .thenCompose(
+            running -> {
+              if (running.isEmpty()) {
+                return rest.job(id); // none runs: say how the tracked one ended
+              }
+              follow(id, running.get().id());
+              return CompletableFuture.completedFuture(running.get());
+            });
   }
 
   /**
@@ -285,6 +352,18 @@ public final class PipelineJob {
               return path;
             })
         .thenCompose(path -> JobStop.awaitEnd(rest, id, path, endWait));
+  }
+
+  /**
+   * The node's shutdown: stops a job this node submitted with a final savepoint ({@link #stop()}),
+   * unless it was stopped already; leaves a job it adopted running, because the other nodes sharing
+   * the cluster still need it. Completes with the savepoint path, empty when nothing was stopped.
+   */
+  public CompletionStage<Optional<String>> shutdown() {
+    if (jobId == null || adopted || stoppedWith != null) {
+      return CompletableFuture.completedFuture(Optional.empty());
+    }
+    return stop().thenApply(Optional::ofNullable);
   }
 
   /**

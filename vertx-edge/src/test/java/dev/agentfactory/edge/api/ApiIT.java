@@ -735,6 +735,30 @@ class ApiIT {
   }
 
   /**
+   * Nodes sharing one Flink cluster share one pipeline job: while the one another node submitted
+   * runs ({@link #RUNNING_JOB}), a POST on this node is refused naming it, and no jar is uploaded
+   * (the stand-in would fail the upload: 502).
+   */
+  @Test
+  void submittingThePipelineWhileAnotherNodesRunsIsAConflictNamingIt() throws Exception {
+    HttpServer fakeFlink = startStandInFlink();
+    try {
+      flink = new FlinkRestClient(URI.create("http://127.0.0.1:" + fakeFlink.actualPort()));
+      pipeline = pipelineOn(flink, Files.writeString(dir.resolve("job.jar"), "a job jar"));
+
+      HttpResponse<String> refused =
+          send("POST", "/v1/jobs", ADMIN, "{\"job\":\"interaction-pipeline\"}");
+
+      assertThat(refused.statusCode()).as(refused.body()).isEqualTo(409);
+      assertThat(code(refused)).isEqualTo("conflict");
+      assertThat(MAPPER.readTree(refused.body()).at("/error/message").asText())
+          .contains("RUNNING as " + RUNNING_JOB);
+    } finally {
+      fakeFlink.close().toCompletionStage().toCompletableFuture().join();
+    }
+  }
+
+  /**
    * A job Flink still lists as running when the stop's wait for its end runs out (here {@link
    * #END_WAIT}, 30 s in a node) is not reported stopped: 202, state {@code stopping}, with the
    * savepoint that was taken.
@@ -799,7 +823,9 @@ class ApiIT {
                             response.end(
                                 "{\"jobs\":[{\"jid\":\""
                                     + RUNNING_JOB
-                                    + "\",\"name\":\"p\",\"state\":\""
+                                    + "\",\"name\":\""
+                                    + dev.agentfactory.connectors.flink.PipelineConfig.JOB_NAME
+                                    + "\",\"state\":\""
                                     + runningState
                                     + "\"},{\"jid\":\""
                                     + FINISHED_JOB
@@ -852,17 +878,7 @@ class ApiIT {
   }
 
   private PipelineJob pipelineOn(FlinkRestClient rest, Path jar) {
-    return new PipelineJob(
-        rest,
-        jar,
-        dir.resolve("flink/last-savepoint"),
-        Optional.empty(),
-        Optional.empty(),
-        1,
-        "127.0.0.1:9092",
-        dir.resolve("datasets"),
-        1000,
-        dev.agentfactory.connectors.flink.JudgeConfig.off());
+    return dev.agentfactory.edge.pipeline.TestPipelineJobs.on(rest, jar, dir);
   }
 
   /** The target directories the stand-in Flink was asked to write savepoints to. */

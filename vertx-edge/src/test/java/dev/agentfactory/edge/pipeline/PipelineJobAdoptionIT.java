@@ -1,0 +1,183 @@
+package dev.agentfactory.edge.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.agentfactory.connectors.flink.FlinkRestClient;
+import dev.agentfactory.connectors.flink.JobSummary;
+import dev.agentfactory.connectors.flink.PipelineConfig;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Nodes sharing one Flink cluster share one pipeline job, against a stand-in for Flink's REST API
+ * that records every request: a node whose Flink already runs the pipeline job adopts it instead of
+ * submitting a second, leaves it running at its shutdown, and follows the job that replaces it; the
+ * node that submitted the job still stops it at its shutdown.
+ */
+class PipelineJobAdoptionIT {
+
+  private static final String OTHER_NODES_JOB = "a".repeat(32);
+  private static final String RESUBMITTED_JOB = "b".repeat(32);
+  private static final String SUBMITTED_JOB = "c".repeat(32);
+  private static final String UNRELATED_JOB = "d".repeat(32);
+
+  @TempDir Path dir;
+  private Vertx vertx;
+  private HttpServer flink;
+
+  /** What the stand-in lists at {@code /jobs/overview}. */
+  private final List<JobSummary> jobs = new CopyOnWriteArrayList<>();
+
+  /** Every request the stand-in got, as {@code METHOD /path}. */
+  private final List<String> requests = new CopyOnWriteArrayList<>();
+
+  @BeforeEach
+  void startStandInFlink() {
+    vertx = Vertx.vertx();
+    flink =
+        vertx
+            .createHttpServer()
+            .requestHandler(request -> request.body().onSuccess(body -> answer(request)))
+            .listen(0, "127.0.0.1")
+            .await();
+  }
+
+  @AfterEach
+  void stop() {
+    vertx.close().await();
+  }
+
+  @Test
+  void aNodeWhoseFlinkRunsAnotherNodesPipelineJobAdoptsItAndSubmitsNone() throws Exception {
+    jobs.add(new JobSummary(OTHER_NODES_JOB, PipelineConfig.JOB_NAME, "RUNNING"));
+    PipelineJob job = pipelineJob();
+
+    assertThat(job.submitOrAdopt().toCompletableFuture().get(30, TimeUnit.SECONDS))
+        .isEqualTo(OTHER_NODES_JOB);
+
+    assertThat(job.adopted()).isTrue();
+    assertThat(job.jobId()).isEqualTo(OTHER_NODES_JOB);
+    assertThat(job.status().toCompletableFuture().get(30, TimeUnit.SECONDS).id())
+        .isEqualTo(OTHER_NODES_JOB);
+    // POST /v1/jobs on this node is refused, naming the running job
+    assertThatThrownBy(() -> job.submit().toCompletableFuture().get(30, TimeUnit.SECONDS))
+        .isInstanceOf(ExecutionException.class)
+        .cause()
+        .isInstanceOf(JobAlreadyRunningException.class)
+        .hasMessageContaining(OTHER_NODES_JOB);
+    assertThat(requests).noneMatch(r -> r.contains("/jars"));
+  }
+
+  @Test
+  void anAdoptedJobKeepsRunningAtTheAdoptersShutdownButAnExplicitStopStopsIt() throws Exception {
+    jobs.add(new JobSummary(OTHER_NODES_JOB, PipelineConfig.JOB_NAME, "RUNNING"));
+    PipelineJob job = pipelineJob();
+    job.submitOrAdopt().toCompletableFuture().get(30, TimeUnit.SECONDS);
+
+    assertThat(job.shutdown().toCompletableFuture().get(30, TimeUnit.SECONDS)).isEmpty();
+    assertThat(requests).noneMatch(r -> r.contains("/stop") || r.contains("/savepoints"));
+
+    // DELETE /v1/jobs/{id} on the adopter still stops it
+    job.stop(PipelineJob.END_TIMEOUT).toCompletableFuture().get(30, TimeUnit.SECONDS);
+    assertThat(requests).contains("POST /jobs/" + OTHER_NODES_JOB + "/stop");
+  }
+
+  @Test
+  void theNodeThatSubmittedThePipelineJobStopsItAtItsShutdown() throws Exception {
+    jobs.add(new JobSummary(UNRELATED_JOB, "some-other-job", "RUNNING"));
+    PipelineJob job = pipelineJob();
+
+    assertThat(job.submitOrAdopt().toCompletableFuture().get(30, TimeUnit.SECONDS))
+        .isEqualTo(SUBMITTED_JOB);
+    assertThat(job.adopted()).isFalse();
+    assertThat(requests).anyMatch(r -> r.endsWith("/run"));
+
+    assertThat(job.shutdown().toCompletableFuture().get(30, TimeUnit.SECONDS)).isPresent();
+    assertThat(requests).contains("POST /jobs/" + SUBMITTED_JOB + "/stop");
+  }
+
+  @Test
+  void anAdopterFollowsThePipelineJobThatReplacedTheOneItAdopted() throws Exception {
+    jobs.add(new JobSummary(OTHER_NODES_JOB, PipelineConfig.JOB_NAME, "RUNNING"));
+    PipelineJob job = pipelineJob();
+    job.submitOrAdopt().toCompletableFuture().get(30, TimeUnit.SECONDS);
+
+    // the owner restarted: its job stopped, and it submitted a new one
+    jobs.set(0, new JobSummary(OTHER_NODES_JOB, PipelineConfig.JOB_NAME, "FINISHED"));
+    jobs.add(new JobSummary(RESUBMITTED_JOB, PipelineConfig.JOB_NAME, "RUNNING"));
+
+    JobSummary status = job.status().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    assertThat(status.id()).isEqualTo(RESUBMITTED_JOB);
+    assertThat(status.state()).isEqualTo("RUNNING");
+    assertThat(job.jobId()).isEqualTo(RESUBMITTED_JOB);
+    assertThat(job.adopted()).isTrue();
+  }
+
+  private PipelineJob pipelineJob() throws Exception {
+    return TestPipelineJobs.on(
+        new FlinkRestClient(URI.create("http://127.0.0.1:" + flink.actualPort()))
+            .withSavepointDirectory(dir.resolve("savepoints").toUri().toString()),
+        Files.writeString(dir.resolve("pipeline-job.jar"), "not really a jar"),
+        dir);
+  }
+
+  /**
+   * Answers as Flink does: the listed jobs, an upload and run that start {@link #SUBMITTED_JOB},
+   * and a stop whose savepoint completes at once and ends the job.
+   */
+  private void answer(HttpServerRequest request) {
+    String path = request.path();
+    requests.add(request.method() + " " + path);
+    JsonObject answer;
+    if (path.equals("/jobs/overview")) {
+      JsonArray listed = new JsonArray();
+      jobs.forEach(
+          j ->
+              listed.add(
+                  new JsonObject()
+                      .put("jid", j.id())
+                      .put("name", j.name())
+                      .put("state", j.state())));
+      answer = new JsonObject().put("jobs", listed);
+    } else if (path.equals("/jars/upload")) {
+      answer = new JsonObject().put("status", "success").put("filename", "/tmp/x_job.jar");
+    } else if (path.endsWith("/run")) {
+      jobs.add(new JobSummary(SUBMITTED_JOB, PipelineConfig.JOB_NAME, "RUNNING"));
+      answer = new JsonObject().put("jobid", SUBMITTED_JOB);
+    } else if (path.endsWith("/stop")) {
+      String id = path.split("/")[2];
+      jobs.replaceAll(j -> j.id().equals(id) ? new JobSummary(id, j.name(), "FINISHED") : j);
+      answer = new JsonObject().put("request-id", "t1");
+    } else if (path.endsWith("/savepoints/t1")) {
+      answer =
+          new JsonObject()
+              .put("status", new JsonObject().put("id", "COMPLETED"))
+              .put(
+                  "operation",
+                  new JsonObject().put("location", dir.resolve("savepoint-1").toString()));
+    } else if (path.startsWith("/jobs/")) {
+      String id = path.substring("/jobs/".length());
+      JobSummary job = jobs.stream().filter(j -> j.id().equals(id)).findFirst().orElseThrow();
+      answer =
+          new JsonObject().put("jid", job.id()).put("name", job.name()).put("state", job.state());
+    } else {
+      answer = new JsonObject(); // DELETE /jars/{id}
+    }
+    request.response().putHeader("content-type", "application/json").end(answer.encode());
+  }
+}

@@ -1,0 +1,29 @@
+package dev.agentfactory.edge.pipeline;
+
+import dev.agentfactory.connectors.flink.FlinkRestClient;
+import dev.agentfactory.connectors.flink.JudgeConfig;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/** The pipeline job of a node on an external Flink cluster (or a stand-in for its REST API). */
+public final class TestPipelineJobs {
+
+  private TestPipelineJobs() {}
+
+  /**
+   * The pipeline job submitting {@code jar} to {@code rest}, keeping its files under {@code dir}.
+   */
+  public static PipelineJob on(FlinkRestClient rest, Path jar, Path dir) {
+    return new PipelineJob(
+        rest,
+        jar,
+        dir.resolve("flink/last-savepoint"),
+        Optional.empty(),
+        Optional.empty(),
+        1,
+        "127.0.0.1:9092",
+        dir.resolve("datasets"),
+        1000,
+        JudgeConfig.off());
+  }
+}
