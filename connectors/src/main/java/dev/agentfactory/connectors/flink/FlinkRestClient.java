@@ -224,7 +224,8 @@ public final class FlinkRestClient {
                     new JobSummary(
                         job.path("jid").asText(),
                         job.path("name").asText(),
-                        job.path("state").asText()));
+                        job.path("state").asText(),
+                        job.path("start-time").asLong(-1)));
               }
               return jobs;
             });
@@ -246,10 +247,17 @@ public final class FlinkRestClient {
    * it; empty if none is. With several, the first Flink lists.
    */
   public CompletionStage<Optional<JobSummary>> runningJob(String name) {
+    return runningJobs(name).thenApply(jobs -> jobs.stream().findFirst());
+  }
+
+  /**
+   * Every job named {@code name} that is not in a terminal state, as {@code GET /jobs/overview}
+   * reports them, in Flink's order.
+   */
+  public CompletionStage<List<JobSummary>> runningJobs(String name) {
     return listJobs()
         .thenApply(
-            jobs ->
-                jobs.stream().filter(j -> j.name().equals(name) && !j.isTerminal()).findFirst());
+            jobs -> jobs.stream().filter(j -> j.name().equals(name) && !j.isTerminal()).toList());
   }
 
   /**
