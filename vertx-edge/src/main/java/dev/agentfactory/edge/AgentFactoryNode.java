@@ -760,7 +760,8 @@ public final class AgentFactoryNode implements AutoCloseable {
               } else {
                 health.report(
                     NodeHealth.FLINK_JOB,
-                    pipelineStatus(summary, job.stoppedWith(), job.adopted()));
+                    pipelineStatus(
+                        summary, job.stoppedWith(), job.adopted(), job.cancelledDuplicate()));
               }
             });
   }
@@ -772,7 +773,10 @@ public final class AgentFactoryNode implements AutoCloseable {
    * cancelled). Neither takes the node out of {@code /ready}.
    */
   private ComponentStatus pipelineStatus(
-      JobSummary job, Optional<String> stoppedWith, boolean adopted) {
+      JobSummary job,
+      Optional<String> stoppedWith,
+      boolean adopted,
+      Optional<String> cancelledDuplicate) {
     Map<String, Object> detail = new LinkedHashMap<>();
     detail.put("job_id", job.id());
     detail.put("state", job.state());
@@ -783,6 +787,8 @@ public final class AgentFactoryNode implements AutoCloseable {
           "submitted by another node sharing this Flink cluster; this node's shutdown leaves it"
               + " running");
     }
+    // the job this node submitted at the same moment as another node, and cancelled at once
+    cancelledDuplicate.ifPresent(id -> detail.put("cancelled_duplicate", id));
     if ("RUNNING".equals(job.state())) {
       return ComponentStatus.up(detail);
     }

@@ -59,6 +59,17 @@ public final class PipelineJob {
   private volatile String stoppedWith;
   private volatile String prunedFor;
 
+  /** The job this node submitted and cancelled because an earlier one was submitted with it. */
+  private volatile String cancelledDuplicate;
+
+  /**
+   * The order in which simultaneous pipeline jobs give way: the first one Flink accepted wins, ties
+   * (the same millisecond) broken by the smaller job id, so every node that sees the same two jobs
+   * picks the same one.
+   */
+  private static final Comparator<JobSummary> FIRST_SUBMITTED =
+      Comparator.comparingLong(JobSummary::startTime).thenComparing(JobSummary::id);
+
   /**
    * @param rest the Flink cluster
    * @param jar the shaded pipeline job jar
@@ -123,6 +134,11 @@ public final class PipelineJob {
    * that another node submitted is adopted then ({@link #adopted()}): its id is tracked from then
    * on. Fails with the failure of the job list read when Flink cannot confirm that (nothing is
    * submitted then); with {@link PipelineJarMissingException} without the jar.
+   *
+   * <p>Two nodes starting at the same moment can both find none and both submit: right after its
+   * job is accepted a node therefore looks again, and cancels its own job if another one was
+   * submitted first ({@link #cancelledDuplicate()}), adopting that one and failing with {@link
+   * JobAlreadyRunningException} naming it.
    */
   public CompletionStage<String> submit() {
     if (!Files.isRegularFile(jar)) {
@@ -134,7 +150,10 @@ public final class PipelineJob {
     }
     CompletionStage<String> submitted;
     try {
-      submitted = requireNoneRunning().thenCompose(ignored -> uploadAndRun());
+      submitted =
+          requireNoneRunning()
+              .thenCompose(ignored -> uploadAndRun())
+              .thenCompose(this::giveWayToAnEarlierOne);
     } catch (RuntimeException e) {
       submitted = CompletableFuture.failedFuture(e);
     }
@@ -160,6 +179,62 @@ public final class PipelineJob {
                 throw new JobAlreadyRunningException(running.get().id(), running.get().state());
               }
             });
+  }
+
+  /**
+   * Completes with {@code submitted} when it is the first of the pipeline jobs Flink lists as not
+   * ended ({@link #FIRST_SUBMITTED}); otherwise cancels it, adopts the first, and fails with {@link
+   * JobAlreadyRunningException} naming that one. Fails, keeping {@code submitted} tracked (so the
+   * node's shutdown still stops it), when Flink does not answer the list or the cancel.
+   *
+   * <p>Of two jobs submitted at once, the one Flink registered later is always listed with the
+   * earlier one, so its node cancels it. Its node may miss the later one, but keeps its own
+   * rightly. Only a tie leaves both running: with both registered in the same millisecond the
+   * earlier-registered one may hold the larger id, and its node, looking before the other was
+   * registered, kept it, while the other node sees it lose the tie and keeps its own too.
+   *
+   * <p>Why the cancelled job wrote no row: the FileSink commits its files only when a checkpoint
+   * completes, and the Kafka source commits the consumer group's offsets only then too; a job
+   * cancelled before its first checkpoint leaves hidden in-progress files and no offsets, and the
+   * winner reads every event from the offsets committed before either started. Flink triggers the
+   * first checkpoint a random delay of up to {@code flink.checkpoint.interval.ms} (2 s by default)
+   * after every task runs, and deploying the tasks alone takes longer than one list and one cancel
+   * here, so the cancel normally comes first. It is not guaranteed: with a very short interval or a
+   * slow Flink answer a checkpoint may complete before, and the rows it committed are then written
+   * by both jobs. Dead letters and eval metrics go to Kafka at least once, so the loser may have
+   * sent some of them already; both are harmless as duplicates.
+   */
+  private CompletionStage<String> giveWayToAnEarlierOne(String submitted) {
+    return rest.runningJobs(PipelineConfig.JOB_NAME)
+        .thenCompose(
+            running -> {
+              Optional<JobSummary> first = running.stream().min(FIRST_SUBMITTED);
+              if (first.isEmpty() || first.get().id().equals(submitted)) {
+                return CompletableFuture.completedFuture(submitted);
+              }
+              JobSummary winner = first.get();
+              return rest.cancel(submitted)
+                  .thenApply(
+                      ignored -> {
+                        LOG.warn(
+                            "pipeline job {} submitted at the same time as {}: cancelled, adopting"
+                                + " {}",
+                            submitted,
+                            winner.id(),
+                            winner.id());
+                        cancelledDuplicate = submitted;
+                        follow(submitted, winner.id());
+                        throw new JobAlreadyRunningException(winner.id(), winner.state());
+                      });
+            });
+  }
+
+  /**
+   * The job this node submitted last and cancelled at once because another node had submitted one
+   * first, at the same moment; empty if that never happened.
+   */
+  public Optional<String> cancelledDuplicate() {
+    return Optional.ofNullable(cancelledDuplicate);
   }
 
   /**
@@ -219,6 +294,7 @@ public final class PipelineJob {
                           jobId = id;
                           adopted = false;
                           stoppedWith = null;
+                          cancelledDuplicate = null;
                           return id;
                         })
                     .handle(

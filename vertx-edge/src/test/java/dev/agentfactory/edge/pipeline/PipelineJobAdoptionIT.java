@@ -7,6 +7,7 @@ import dev.agentfactory.connectors.flink.FlinkRestClient;
 import dev.agentfactory.connectors.flink.JobSummary;
 import dev.agentfactory.connectors.flink.PipelineConfig;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonArray;
@@ -27,7 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Nodes sharing one Flink cluster share one pipeline job, against a stand-in for Flink's REST API
  * that records every request: a node whose Flink already runs the pipeline job adopts it instead of
  * submitting a second, leaves it running at its shutdown, and follows the job that replaces it; the
- * node that submitted the job still stops it at its shutdown.
+ * node that submitted the job still stops it at its shutdown; of two nodes that submitted at the
+ * same moment, the one whose job Flink accepted later cancels it and adopts the other.
  */
 class PipelineJobAdoptionIT {
 
@@ -35,6 +37,10 @@ class PipelineJobAdoptionIT {
   private static final String RESUBMITTED_JOB = "b".repeat(32);
   private static final String SUBMITTED_JOB = "c".repeat(32);
   private static final String UNRELATED_JOB = "d".repeat(32);
+  private static final String LATER_JOB = "e".repeat(32);
+
+  /** Flink's {@code start-time} of the job this node submits. */
+  private static final long SUBMITTED_AT = 1_800_000_000_000L;
 
   @TempDir Path dir;
   private Vertx vertx;
@@ -45,6 +51,9 @@ class PipelineJobAdoptionIT {
 
   /** Every request the stand-in got, as {@code METHOD /path}. */
   private final List<String> requests = new CopyOnWriteArrayList<>();
+
+  /** Jobs another node submitted at the same moment, listed from this node's run on. */
+  private final List<JobSummary> submittedWithTheRun = new CopyOnWriteArrayList<>();
 
   @BeforeEach
   void startStandInFlink() {
@@ -128,6 +137,50 @@ class PipelineJobAdoptionIT {
     assertThat(job.adopted()).isTrue();
   }
 
+  @Test
+  void aNodeWhoseJobFlinkAcceptedAfterAnotherNodesCancelsItAndAdoptsTheOther() throws Exception {
+    submittedWithTheRun.add(
+        new JobSummary(OTHER_NODES_JOB, PipelineConfig.JOB_NAME, "RUNNING", SUBMITTED_AT - 1));
+    PipelineJob job = pipelineJob();
+
+    assertThat(job.submitOrAdopt().toCompletableFuture().get(30, TimeUnit.SECONDS))
+        .isEqualTo(OTHER_NODES_JOB);
+
+    assertThat(requests).contains("PATCH /jobs/" + SUBMITTED_JOB + "?mode=cancel");
+    assertThat(job.adopted()).isTrue();
+    assertThat(job.cancelledDuplicate()).contains(SUBMITTED_JOB);
+    assertThat(job.status().toCompletableFuture().get(30, TimeUnit.SECONDS).id())
+        .isEqualTo(OTHER_NODES_JOB);
+    assertThat(job.shutdown().toCompletableFuture().get(30, TimeUnit.SECONDS)).isEmpty();
+    assertThat(requests).noneMatch(r -> r.contains(OTHER_NODES_JOB + "/stop"));
+    assertThat(requests).noneMatch(r -> r.startsWith("PATCH /jobs/" + OTHER_NODES_JOB));
+  }
+
+  @Test
+  void ofTwoJobsAcceptedInTheSameMillisecondTheOneWithTheSmallerIdIsKept() throws Exception {
+    submittedWithTheRun.add(
+        new JobSummary(OTHER_NODES_JOB, PipelineConfig.JOB_NAME, "RUNNING", SUBMITTED_AT));
+    PipelineJob job = pipelineJob();
+
+    assertThat(job.submitOrAdopt().toCompletableFuture().get(30, TimeUnit.SECONDS))
+        .isEqualTo(OTHER_NODES_JOB);
+    assertThat(requests).contains("PATCH /jobs/" + SUBMITTED_JOB + "?mode=cancel");
+  }
+
+  @Test
+  void aNodeWhoseJobFlinkAcceptedFirstKeepsItAndCancelsNothing() throws Exception {
+    submittedWithTheRun.add(
+        new JobSummary(LATER_JOB, PipelineConfig.JOB_NAME, "RUNNING", SUBMITTED_AT + 1));
+    PipelineJob job = pipelineJob();
+
+    assertThat(job.submitOrAdopt().toCompletableFuture().get(30, TimeUnit.SECONDS))
+        .isEqualTo(SUBMITTED_JOB);
+
+    assertThat(job.adopted()).isFalse();
+    assertThat(job.cancelledDuplicate()).isEmpty();
+    assertThat(requests).anyMatch(r -> r.endsWith("/run")).noneMatch(r -> r.startsWith("PATCH"));
+  }
+
   private PipelineJob pipelineJob() throws Exception {
     return TestPipelineJobs.on(
         new FlinkRestClient(URI.create("http://127.0.0.1:" + flink.actualPort()))
@@ -137,14 +190,19 @@ class PipelineJobAdoptionIT {
   }
 
   /**
-   * Answers as Flink does: the listed jobs, an upload and run that start {@link #SUBMITTED_JOB},
-   * and a stop whose savepoint completes at once and ends the job.
+   * Answers as Flink does: the listed jobs, an upload and run that start {@link #SUBMITTED_JOB}
+   * (and lists {@link #submittedWithTheRun} from then on), a cancel that ends a job, and a stop
+   * whose savepoint completes at once and ends the job.
    */
   private void answer(HttpServerRequest request) {
     String path = request.path();
-    requests.add(request.method() + " " + path);
+    requests.add(request.method() + " " + request.uri());
     JsonObject answer;
-    if (path.equals("/jobs/overview")) {
+    if (request.method() == HttpMethod.PATCH) {
+      String id = path.substring("/jobs/".length());
+      jobs.replaceAll(j -> j.id().equals(id) ? ended(j, "CANCELED") : j);
+      answer = new JsonObject();
+    } else if (path.equals("/jobs/overview")) {
       JsonArray listed = new JsonArray();
       jobs.forEach(
           j ->
@@ -152,16 +210,18 @@ class PipelineJobAdoptionIT {
                   new JsonObject()
                       .put("jid", j.id())
                       .put("name", j.name())
-                      .put("state", j.state())));
+                      .put("state", j.state())
+                      .put("start-time", j.startTime())));
       answer = new JsonObject().put("jobs", listed);
     } else if (path.equals("/jars/upload")) {
       answer = new JsonObject().put("status", "success").put("filename", "/tmp/x_job.jar");
     } else if (path.endsWith("/run")) {
-      jobs.add(new JobSummary(SUBMITTED_JOB, PipelineConfig.JOB_NAME, "RUNNING"));
+      jobs.add(new JobSummary(SUBMITTED_JOB, PipelineConfig.JOB_NAME, "RUNNING", SUBMITTED_AT));
+      jobs.addAll(submittedWithTheRun);
       answer = new JsonObject().put("jobid", SUBMITTED_JOB);
     } else if (path.endsWith("/stop")) {
       String id = path.split("/")[2];
-      jobs.replaceAll(j -> j.id().equals(id) ? new JobSummary(id, j.name(), "FINISHED") : j);
+      jobs.replaceAll(j -> j.id().equals(id) ? ended(j, "FINISHED") : j);
       answer = new JsonObject().put("request-id", "t1");
     } else if (path.endsWith("/savepoints/t1")) {
       answer =
@@ -179,5 +239,9 @@ class PipelineJobAdoptionIT {
       answer = new JsonObject(); // DELETE /jars/{id}
     }
     request.response().putHeader("content-type", "application/json").end(answer.encode());
+  }
+
+  private static JobSummary ended(JobSummary job, String state) {
+    return new JobSummary(job.id(), job.name(), state, job.startTime());
   }
 }
