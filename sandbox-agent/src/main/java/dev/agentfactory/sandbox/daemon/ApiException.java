@@ -41,15 +41,38 @@ final class ApiException extends RuntimeException {
           Map.entry("file_timeout", 503),
           Map.entry("io_error", 500));
 
+  /**
+   * Retry-After, in seconds, of a 503 the client should send again to this daemon ({@code
+   * lease_timeout}, a retriable {@code sandbox_start_failed}, …): none of them says when a sandbox
+   * will be free, so the shortest the header can say; a client that meets the answer again backs
+   * off.
+   */
+  static final int RETRY_AFTER_S = 1;
+
   private final int status;
   private final String code;
   private final String field;
+  private final int retryAfterSeconds;
 
   ApiException(int status, String code, String message, String field) {
+    this(status, code, message, field, 0);
+  }
+
+  private ApiException(int status, String code, String message, String field, int retryAfter) {
     super(message);
     this.status = status;
     this.code = code;
     this.field = field;
+    this.retryAfterSeconds = retryAfter;
+  }
+
+  /**
+   * 503 for a request this daemon cannot serve now but may soon: answered with {@code Retry-After}.
+   * Not for a daemon that stops ({@code pool_closed}, {@code shutting_down}): retrying it does not
+   * help.
+   */
+  static ApiException unavailable(String code, String message) {
+    return new ApiException(503, code, message, null, RETRY_AFTER_S);
   }
 
   static ApiException badField(String field, String message) {
@@ -86,8 +109,11 @@ final class ApiException extends RuntimeException {
       } else if (se.code().equals("unknown_template") || se.code().equals("template_unavailable")) {
         field = "template";
       }
-      return new ApiException(
-          STATUS.getOrDefault(se.code(), 500), se.code(), se.getMessage(), field);
+      int status = STATUS.getOrDefault(se.code(), 500);
+      // The sandbox layer says whether trying again can succeed (another sandbox, a start that
+      // timed out); pool_closed and file_timeout say it cannot.
+      int retryAfter = status == 503 && se.retriable() ? RETRY_AFTER_S : 0;
+      return new ApiException(status, se.code(), se.getMessage(), field, retryAfter);
     }
     return new ApiException(
         500, "internal", "internal error: " + e.getClass().getSimpleName(), null);
@@ -103,6 +129,11 @@ final class ApiException extends RuntimeException {
 
   String field() {
     return field;
+  }
+
+  /** The {@code Retry-After} seconds to answer with; 0 for none. */
+  int retryAfterSeconds() {
+    return retryAfterSeconds;
   }
 
   JsonObject toJson() {

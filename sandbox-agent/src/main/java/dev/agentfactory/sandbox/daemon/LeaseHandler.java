@@ -58,15 +58,13 @@ final class LeaseHandler {
                 leaseTimeout.toMillis(),
                 t ->
                     answer.tryFail(
-                        new ApiException(
-                            503,
+                        ApiException.unavailable(
                             "lease_timeout",
                             "no '"
                                 + request.template()
                                 + "' sandbox could be handed over within "
                                 + leaseTimeout.toMillis()
-                                + " ms; try again",
-                            null)));
+                                + " ms; try again")));
     replies
         .onWorker(ctx, () -> pool.lease(request.template(), request.options()))
         .onComplete(

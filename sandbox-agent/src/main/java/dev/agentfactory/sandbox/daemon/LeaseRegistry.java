@@ -41,11 +41,9 @@ final class LeaseRegistry {
     if (sandbox.state() == SandboxState.TERMINATED) {
       // ended between the lease and here: the event that would have removed it came first
       remove(lease.id(), "sandbox terminated");
-      throw new ApiException(
-          503,
-          "sandbox_dead",
-          "sandbox " + sandbox.id() + " ended before it was handed over",
-          null);
+      // another lease gets another sandbox
+      throw ApiException.unavailable(
+          "sandbox_dead", "sandbox " + sandbox.id() + " ended before it was handed over");
     }
     return lease;
   }

@@ -111,6 +111,9 @@ final class Replies {
           e.code(),
           e.getMessage());
     }
+    if (e.retryAfterSeconds() > 0 && !ctx.response().ended()) {
+      ctx.response().putHeader("retry-after", Integer.toString(e.retryAfterSeconds()));
+    }
     json(ctx, e.status(), e.toJson());
   }
 

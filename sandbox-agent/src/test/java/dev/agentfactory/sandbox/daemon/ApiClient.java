@@ -21,8 +21,9 @@ final class ApiClient implements AutoCloseable {
 
   /**
    * @param connection the reply's {@code Connection} header, null when absent
+   * @param retryAfter the reply's {@code Retry-After} header, null when absent
    */
-  record Reply(int status, Buffer body, String connection) {
+  record Reply(int status, Buffer body, String connection, String retryAfter) {
     JsonObject json() {
       return body.toJsonObject();
     }
@@ -76,7 +77,13 @@ final class ApiClient implements AutoCloseable {
             .compose(
                 resp ->
                     resp.body()
-                        .map(b -> new Reply(resp.statusCode(), b, resp.getHeader("connection"))));
+                        .map(
+                            b ->
+                                new Reply(
+                                    resp.statusCode(),
+                                    b,
+                                    resp.getHeader("connection"),
+                                    resp.getHeader("retry-after"))));
     return await(reply);
   }
 

@@ -219,6 +219,7 @@ class SandboxAgentIT {
       Reply reply = slowClient.post("/v1/leases", new JsonObject().put("template", "shell"));
       assertThat(reply.status()).as(reply.text()).isEqualTo(503);
       assertThat(reply.code()).isEqualTo("lease_timeout");
+      assertThat(reply.retryAfter()).as("the client should try again").isEqualTo("1");
 
       assertThat(
               eventually(

@@ -21,10 +21,12 @@ import io.vertx.ext.web.RoutingContext;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
@@ -66,6 +68,9 @@ public final class DatasetsHandler {
   private final WorkerExecutor worker;
   private final WorkerExecutor cutWorker;
   private final Map<String, DatasetCut> running = new ConcurrentHashMap<>();
+
+  /** The unreadable files, as {@code <dataset>/<path>}, the log already warned of. */
+  private final Set<String> warnedUnreadable = ConcurrentHashMap.newKeySet();
 
   /** The running cuts' completions, by cut id, so a stop can wait for their records. */
   private final Map<String, Future<Void>> runs = new ConcurrentHashMap<>();
@@ -146,6 +151,7 @@ public final class DatasetsHandler {
             byName.put(kind.datasetName(), new DatasetSummary(kind.datasetName(), 0, 0, 0));
           }
           summaries.forEach(d -> byName.put(d.name(), d));
+          warnUnreadableOnce(summaries);
           JsonArray array = new JsonArray();
           byName
               .values()
@@ -162,9 +168,41 @@ public final class DatasetsHandler {
                               .put("committed_files", d.committedFiles())
                               .put("total_rows", d.totalRows())
                               .put("latest_version", d.latestVersion())
+                              .put("unreadable_files", unreadableJson(d))
                               .put("cut_in_progress", progressJson(d.name()))));
           json(ctx, 200, new JsonObject().put("datasets", array).encode());
         });
+  }
+
+  private static JsonArray unreadableJson(DatasetSummary d) {
+    JsonArray files = new JsonArray();
+    d.unreadableFiles()
+        .forEach(f -> files.add(new JsonObject().put("path", f.path()).put("reason", f.reason())));
+    return files;
+  }
+
+  /**
+   * Warns of each unreadable file when a listing first finds it, not at every listing: an operator
+   * must move it away, and a listing polled every few seconds would bury the log. A file that is
+   * fixed and breaks again is warned of again.
+   */
+  private void warnUnreadableOnce(List<DatasetSummary> summaries) {
+    Set<String> now = new HashSet<>();
+    for (DatasetSummary d : summaries) {
+      for (DatasetSummary.UnreadableFile f : d.unreadableFiles()) {
+        String file = d.name() + "/" + f.path();
+        now.add(file);
+        if (warnedUnreadable.add(file)) {
+          LOG.warn(
+              "dataset file {} is unreadable; it is listed in unreadable_files and a cut of"
+                  + " dataset '{}' fails until it is moved away: {}",
+              file,
+              d.name(),
+              f.reason());
+        }
+      }
+    }
+    warnedUnreadable.retainAll(now);
   }
 
   private JsonObject progressJson(String dataset) {

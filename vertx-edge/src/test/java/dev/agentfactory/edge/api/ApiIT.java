@@ -20,6 +20,7 @@ import dev.agentfactory.edge.auth.Auth;
 import dev.agentfactory.edge.auth.KeysHandler;
 import dev.agentfactory.edge.auth.RateLimiter;
 import dev.agentfactory.edge.dataset.DatasetsHandler;
+import dev.agentfactory.edge.health.CapturedLog;
 import dev.agentfactory.edge.pipeline.JobsHandler;
 import dev.agentfactory.edge.pipeline.PipelineJob;
 import io.vertx.core.Handler;
@@ -38,6 +39,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
 import org.apache.avro.generic.GenericRecord;
+import org.apache.logging.log4j.Level;
 import org.apache.parquet.avro.AvroParquetWriter;
 import org.apache.parquet.hadoop.ParquetWriter;
 import org.apache.parquet.io.LocalOutputFile;
@@ -974,6 +976,44 @@ class ApiIT {
     assertThat(send("POST", "/v1/datasets/rft/versions", ADMIN, null).statusCode())
         .as("a kind without committed files cannot be cut yet")
         .isEqualTo(404);
+  }
+
+  @Test
+  void aCommittedFileThatIsNotParquetIsNamedInItsDatasetAndTheOthersListNormally()
+      throws Exception {
+    emptySftFile();
+    Path custom = Files.createDirectories(dir.resolve("datasets/custom"));
+    Files.writeString(custom.resolve("part-0.parquet"), "x\n");
+
+    try (CapturedLog log = CapturedLog.atRoot()) {
+      for (int i = 0; i < 2; i++) {
+        HttpResponse<String> listing = send("GET", "/v1/datasets", ADMIN, null);
+        assertThat(listing.statusCode()).as(listing.body()).isEqualTo(200);
+        Map<String, JsonNode> byName = new java.util.HashMap<>();
+        MAPPER
+            .readTree(listing.body())
+            .get("datasets")
+            .forEach(d -> byName.put(d.get("name").asText(), d));
+        assertThat(byName.get("sft").get("committed_files").asInt()).isEqualTo(1);
+        assertThat(byName.get("sft").get("unreadable_files").isEmpty()).isTrue();
+        JsonNode bad = byName.get("custom");
+        assertThat(bad.get("committed_files").asInt()).isEqualTo(1);
+        assertThat(bad.get("total_rows").asLong()).isZero();
+        assertThat(bad.at("/unreadable_files/0/path").asText()).isEqualTo("part-0.parquet");
+        assertThat(bad.at("/unreadable_files/0/reason").asText())
+            .contains("part-0.parquet", "not a Parquet file");
+      }
+      assertThat(log.messages("dev.agentfactory.edge.dataset", Level.WARN, "custom/part-0.parquet"))
+          .as("warned of once, not at every listing")
+          .hasSize(1);
+    }
+
+    HttpResponse<String> cut = send("POST", "/v1/datasets/custom/versions", ADMIN, null);
+    assertThat(cut.statusCode()).as(cut.body()).isEqualTo(202);
+    JsonNode failed = awaitCut(cut.headers().firstValue("location").orElseThrow());
+    assertThat(failed.at("/error/code").asText()).isEqualTo("io_error");
+    assertThat(failed.at("/error/retriable").asBoolean()).isFalse();
+    assertThat(failed.at("/error/message").asText()).contains("part-0.parquet");
   }
 
   @Test

@@ -14,7 +14,7 @@ import org.apache.logging.log4j.core.config.Property;
  * Every event the node's log4j configuration lets through to the root logger (after each logger's
  * level and filters), for tests that count what an operator would read.
  */
-final class CapturedLog extends AbstractAppender implements AutoCloseable {
+public final class CapturedLog extends AbstractAppender implements AutoCloseable {
 
   private final List<LogEvent> events = new CopyOnWriteArrayList<>();
   private final LoggerContext context;
@@ -24,7 +24,7 @@ final class CapturedLog extends AbstractAppender implements AutoCloseable {
     this.context = context;
   }
 
-  static CapturedLog atRoot() {
+  public static CapturedLog atRoot() {
     LoggerContext context = (LoggerContext) LogManager.getContext(false);
     CapturedLog log = new CapturedLog(context);
     log.start();
@@ -39,7 +39,7 @@ final class CapturedLog extends AbstractAppender implements AutoCloseable {
   }
 
   /** The messages of {@code logger} (a name prefix) at {@code level} that contain {@code text}. */
-  List<String> messages(String logger, Level level, String text) {
+  public List<String> messages(String logger, Level level, String text) {
     return events.stream()
         .filter(e -> e.getLoggerName().startsWith(logger) && e.getLevel().equals(level))
         .map(e -> e.getMessage().getFormattedMessage())

@@ -77,17 +77,28 @@ public final class DatasetCatalog {
     this.footers = footers;
   }
 
-  /** Every dataset directory under the root, by name, with what is committed now. */
+  /**
+   * Every dataset directory under the root, by name, with what is committed now. A committed file
+   * whose footer cannot be read (not Parquet, or the read failed) does not fail the listing: it is
+   * named in its dataset's {@link DatasetSummary#unreadableFiles()} and its rows are not counted.
+   *
+   * @throws DatasetException {@code io_error} if a directory cannot be listed
+   */
   public List<DatasetSummary> list() {
     List<DatasetSummary> out = new ArrayList<>();
     for (Path dir : datasetDirs()) {
       String name = dir.getFileName().toString();
       List<String> files = committedFiles(name, dir);
       long rows = 0;
+      List<DatasetSummary.UnreadableFile> unreadable = new ArrayList<>();
       for (String file : files) {
-        rows += cachedFooter(name, dir, file).rows();
+        try {
+          rows += cachedFooter(name, dir, file).rows();
+        } catch (DatasetException e) {
+          unreadable.add(new DatasetSummary.UnreadableFile(file, e.getMessage()));
+        }
       }
-      out.add(new DatasetSummary(name, files.size(), rows, latestVersion(name, dir)));
+      out.add(new DatasetSummary(name, files.size(), rows, latestVersion(name, dir), unreadable));
     }
     return out;
   }

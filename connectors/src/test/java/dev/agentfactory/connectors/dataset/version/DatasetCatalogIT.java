@@ -522,6 +522,43 @@ class DatasetCatalogIT {
     assertThat(catalog.versions("sft")).isEmpty();
   }
 
+  @Test
+  void aCommittedFileThatIsNotParquetIsListedAsUnreadableAndOtherDatasetsListNormally()
+      throws Exception {
+    Path custom = Files.createDirectories(root.resolve("custom/2026-01-02--03"));
+    writeParquet(custom.resolve("part-c-0.parquet"), 4, "pii-v1");
+    Files.writeString(custom.resolve("part-c-1.parquet"), "x\n");
+
+    List<DatasetSummary> listed = catalog.list();
+
+    assertThat(listed).hasSize(2);
+    DatasetSummary bad = listed.get(0);
+    assertThat(bad.name()).isEqualTo("custom");
+    assertThat(bad.committedFiles()).as("the unreadable file is committed").isEqualTo(2);
+    assertThat(bad.totalRows()).as("rows of the readable file").isEqualTo(4);
+    assertThat(bad.unreadableFiles())
+        .singleElement()
+        .satisfies(
+            f -> {
+              assertThat(f.path()).isEqualTo("2026-01-02--03/part-c-1.parquet");
+              assertThat(f.reason()).contains("part-c-1.parquet", "not a Parquet file");
+            });
+    assertThat(listed.get(1)).isEqualTo(new DatasetSummary("sft", 2, 5, 0));
+    assertThatThrownBy(() -> catalog.cut("custom", LINEAGE, ProgressListener.NONE))
+        .isInstanceOfSatisfying(
+            DatasetException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(DatasetException.Code.IO_ERROR);
+              assertThat(e.retriable()).isFalse();
+              assertThat(e.getMessage()).contains("part-c-1.parquet");
+            });
+
+    Files.delete(custom.resolve("part-c-1.parquet"));
+    assertThat(catalog.list().get(0))
+        .as("moved away: listed as readable again")
+        .isEqualTo(new DatasetSummary("custom", 1, 4, 0));
+  }
+
   private static void assertCode(Runnable call, DatasetException.Code code) {
     assertThatThrownBy(call::run)
         .isInstanceOfSatisfying(DatasetException.class, e -> assertThat(e.code()).isEqualTo(code));
