@@ -53,8 +53,7 @@ public final class ClusterLeasesHandler {
                           ctx,
                           "cluster_unavailable",
                           "the lease records cannot be counted: " + e.getMessage(),
-                          null,
-                          ApiErrors.UNAVAILABLE_RETRY_AFTER_S));
+                          null));
         });
   }
 }

@@ -188,9 +188,7 @@ public final class AgentsHandler {
       case INVALID_SPEC, INVALID_REQUEST ->
           ApiErrors.send(ctx, 400, code, e.getMessage(), e.field());
       case CONFLICT -> ApiErrors.send(ctx, 409, code, e.getMessage(), e.field());
-      case STORE_UNAVAILABLE ->
-          ApiErrors.unavailable(
-              ctx, code, e.getMessage(), e.field(), ApiErrors.UNAVAILABLE_RETRY_AFTER_S);
+      case STORE_UNAVAILABLE -> ApiErrors.unavailable(ctx, code, e.getMessage(), e.field());
     }
   }
 

@@ -150,11 +150,16 @@ public final class ApiErrors {
   public static final int UNAVAILABLE_RETRY_AFTER_S = 1;
 
   /**
-   * 503 for a request the node cannot serve now but may soon, with a {@code Retry-After} header
-   * (seconds): the client sends the same request again after it. Not for a node that drains or
-   * stops ({@code node_draining}, {@code shutting_down}): there the client goes to another node.
+   * 503 for a request the node cannot serve now but may soon, with {@code Retry-After: 1} ({@link
+   * #UNAVAILABLE_RETRY_AFTER_S}): the client sends the same request again after it. Not for a node
+   * that drains or stops ({@code node_draining}, {@code shutting_down}): there the client goes to
+   * another node.
    */
-  public static void unavailable(
+  public static void unavailable(RoutingContext ctx, String code, String message, String field) {
+    unavailable(ctx, code, message, field, UNAVAILABLE_RETRY_AFTER_S);
+  }
+
+  private static void unavailable(
       RoutingContext ctx, String code, String message, String field, int retryAfterSeconds) {
     if (ctx.response().ended()) {
       return;

@@ -150,11 +150,7 @@ public final class SessionHandler {
                 ApiErrors.send(ctx, 404, "unknown_agent", "no agent " + agentName, "agent");
               } else {
                 ApiErrors.unavailable(
-                    ctx,
-                    "agent_unavailable",
-                    String.valueOf(e.getMessage()),
-                    "agent",
-                    ApiErrors.UNAVAILABLE_RETRY_AFTER_S);
+                    ctx, "agent_unavailable", String.valueOf(e.getMessage()), "agent");
               }
             })
         .onSuccess(
@@ -342,8 +338,7 @@ public final class SessionHandler {
         ctx,
         "store_unavailable",
         "the session turn store did not answer; send the feedback again",
-        null,
-        ApiErrors.UNAVAILABLE_RETRY_AFTER_S);
+        null);
   }
 
   private static void unknownSession(RoutingContext ctx, String sessionId) {
@@ -372,8 +367,7 @@ public final class SessionHandler {
             Session.RECORDING_BACKLOG,
             "this node's interaction events wait for Kafka (it is slow or away); send the request"
                 + " again later",
-            null,
-            ApiErrors.UNAVAILABLE_RETRY_AFTER_S);
+            null);
         return;
       }
       FeedbackRecord record =
@@ -391,8 +385,7 @@ public final class SessionHandler {
                       ctx,
                       "event_not_recorded",
                       "the feedback's event was not recorded: " + sent.cause().getMessage(),
-                      null,
-                      ApiErrors.UNAVAILABLE_RETRY_AFTER_S);
+                      null);
                 }
               });
     } else if (lookup instanceof TurnStore.Lookup.UnknownSession) {
@@ -432,9 +425,7 @@ public final class SessionHandler {
         case "unknown_turn" -> ApiErrors.send(ctx, 404, f.code(), f.getMessage(), f.field());
         case "turn_not_recorded" -> ApiErrors.send(ctx, 409, f.code(), f.getMessage(), f.field());
         // recording_backlog, event_not_recorded: retriable
-        default ->
-            ApiErrors.unavailable(
-                ctx, f.code(), f.getMessage(), f.field(), ApiErrors.UNAVAILABLE_RETRY_AFTER_S);
+        default -> ApiErrors.unavailable(ctx, f.code(), f.getMessage(), f.field());
       }
     } else {
       ctx.fail(e);
