@@ -10,6 +10,7 @@ import dev.agentfactory.connectors.flink.FlinkRestClient;
 import dev.agentfactory.connectors.flink.JobSummary;
 import dev.agentfactory.connectors.kafka.EmbeddedKafka;
 import dev.agentfactory.connectors.kafka.InteractionPublisher;
+import dev.agentfactory.connectors.kafka.TopicSetup;
 import dev.agentfactory.connectors.kafka.Topics;
 import dev.agentfactory.edge.admin.ClusterLeasesHandler;
 import dev.agentfactory.edge.admin.DrainHandler;
@@ -586,18 +587,28 @@ public final class AgentFactoryNode implements AutoCloseable {
     }
   }
 
+  /** The topics a node and its pipeline job use. */
+  private static final String[] TOPICS = {
+    Topics.INTERACTIONS, Topics.INTERACTIONS_DLQ, Topics.EVAL_LIVE
+  };
+
+  /** How long start-up waits for an external Kafka cluster to list its topics. */
+  private static final Duration KAFKA_WAIT = Duration.ofMinutes(2);
+
   private String startKafka() {
     Optional<String> external = config.kafkaBootstrapServers();
     if (external.isPresent()) {
       // STARTING until the probe hears from the cluster: start-up waits for it
       adopt(KafkaProbe.create(external.get(), "external", () -> publisher), p -> kafkaProbe = p);
+      // a new cluster has none of them, and the pipeline job cannot start on a missing topic
+      TopicSetup.ensureExist(external.get(), KAFKA_WAIT, TOPICS);
       return external.get();
     }
     EmbeddedKafka kafka =
         adopt(
             EmbeddedKafka.start(config.dataDir().resolve("kafka"), config.kafkaPort()),
             k -> this.kafka = k);
-    kafka.createTopics(Topics.INTERACTIONS, Topics.INTERACTIONS_DLQ, Topics.EVAL_LIVE);
+    kafka.createTopics(TOPICS);
     adopt(
         KafkaProbe.create(kafka.bootstrapServers(), "embedded", () -> publisher),
         p -> kafkaProbe = p);
@@ -942,9 +953,22 @@ public final class AgentFactoryNode implements AutoCloseable {
   }
 
   /**
+   * Whether other nodes keep running that share this node's Flink cluster: an external one (an
+   * embedded Flink stops with its node) while the Hazelcast cluster has other members. Nodes of one
+   * cluster share one Flink cluster (k8s/edge-statefulset.yaml); a member configured with another
+   * Flink would adopt nothing, and the job left running here keeps running unattended until a node
+   * pointed at this Flink adopts it or {@code DELETE /v1/jobs/{id}} stops it.
+   */
+  private boolean othersShareTheFlinkCluster() {
+    ClusterNode c = cluster;
+    return flink == null && c != null && c.health().memberCount() > 1;
+  }
+
+  /**
    * Stops cleanly: no new sessions, open sessions closed and their sandboxes terminated, the
    * pipeline stopped with a final savepoint (so every file is committed) if this node submitted it
-   * (one adopted from another node keeps running for the others), then every component.
+   * and is the last node using its Flink cluster (otherwise it keeps running for the others), then
+   * every component.
    */
   @Override
   public synchronized void close() {
@@ -961,9 +985,11 @@ public final class AgentFactoryNode implements AutoCloseable {
     }
     if (pipeline != null) {
       try {
-        // a job adopted from another node is left running for the nodes that stay
+        // a job adopted from another node is left running for the nodes that stay, and so is
+        // the job this node submitted to an external Flink cluster while other members stay:
+        // they adopted it, and stopping it would pause the whole cluster's data plane
         pipeline
-            .shutdown()
+            .shutdown(othersShareTheFlinkCluster())
             .toCompletableFuture()
             .get(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS)
             .ifPresent(

@@ -41,8 +41,10 @@ public final class NodeOptions {
           "kafka.bootstrap.servers",
           "AF_KAFKA_BOOTSTRAP_SERVERS",
           "",
-          "Bootstrap servers of an external Kafka cluster. Empty: start the embedded"
-              + " single-node KRaft broker.");
+          "Bootstrap servers of an external Kafka cluster, where the node creates the topics it"
+              + " uses when they are missing (agent-factory.interactions, .interactions.dlq,"
+              + " .eval.live; the broker's default partitions and replication factor). Empty:"
+              + " start the embedded single-node KRaft broker.");
 
   public static final Option<Integer> KAFKA_PORT =
       Option.port(

@@ -431,12 +431,32 @@ public final class PipelineJob {
   }
 
   /**
-   * The node's shutdown: stops a job this node submitted with a final savepoint ({@link #stop()}),
-   * unless it was stopped already; leaves a job it adopted running, because the other nodes sharing
-   * the cluster still need it. Completes with the savepoint path, empty when nothing was stopped.
+   * The node's shutdown when no other node shares the Flink cluster: {@link #shutdown(boolean)
+   * shutdown(false)}.
    */
   public CompletionStage<Optional<String>> shutdown() {
+    return shutdown(false);
+  }
+
+  /**
+   * The node's shutdown: stops a job this node submitted with a final savepoint ({@link #stop()}),
+   * unless it was stopped already or {@code othersStay}; leaves a job it adopted running, because
+   * the other nodes sharing the cluster still need it. Completes with the savepoint path, empty
+   * when nothing was stopped.
+   *
+   * @param othersStay whether other nodes that share this Flink cluster keep running (the node
+   *     leaves a cluster of several): the job it submitted is then handed over and keeps running,
+   *     since they track it as adopted ({@link #adopted()}), instead of pausing the whole cluster's
+   *     data plane until some node submits it again
+   */
+  public CompletionStage<Optional<String>> shutdown(boolean othersStay) {
     if (jobId == null || adopted || stoppedWith != null) {
+      return CompletableFuture.completedFuture(Optional.empty());
+    }
+    if (othersStay) {
+      LOG.info(
+          "leaving the pipeline job {} running for the other nodes sharing its Flink cluster",
+          jobId);
       return CompletableFuture.completedFuture(Optional.empty());
     }
     return stop().thenApply(Optional::ofNullable);

@@ -121,6 +121,16 @@ class PipelineJobAdoptionIT {
   }
 
   @Test
+  void theNodeThatSubmittedThePipelineJobLeavesItRunningWhenOtherNodesStay() throws Exception {
+    PipelineJob job = pipelineJob();
+    job.submitOrAdopt().toCompletableFuture().get(30, TimeUnit.SECONDS);
+
+    assertThat(job.shutdown(true).toCompletableFuture().get(30, TimeUnit.SECONDS)).isEmpty();
+    assertThat(requests).noneMatch(r -> r.contains("/stop") || r.startsWith("PATCH"));
+    assertThat(dir.resolve("flink/last-savepoint")).doesNotExist();
+  }
+
+  @Test
   void anAdopterFollowsThePipelineJobThatReplacedTheOneItAdopted() throws Exception {
     jobs.add(new JobSummary(OTHER_NODES_JOB, PipelineConfig.JOB_NAME, "RUNNING"));
     PipelineJob job = pipelineJob();
