@@ -111,17 +111,8 @@ class PipelineHandoverIT {
     // none here, auto.create.topics.enable=false), or the job's source would fail without end
     assertThat(kafka.listTopics())
         .contains(Topics.INTERACTIONS, Topics.INTERACTIONS_DLQ, Topics.EVAL_LIVE);
-    // a savepoint needs every task running; a completed checkpoint says they are
-    await()
-        .atMost(TIMEOUT)
-        .pollInterval(Duration.ofMillis(200))
-        .until(
-            () ->
-                rest.latestCompletedCheckpoint(jobId)
-                    .toCompletableFuture()
-                    .get(30, TimeUnit.SECONDS)
-                    .isPresent());
-
+    // closed at once: the job's tasks may still be deploying, when Flink refuses a savepoint; the
+    // stop triggers it again until they run
     first.close();
 
     // Flink's job list, not its cached GET /jobs/{id}, which says RUNNING for a moment after

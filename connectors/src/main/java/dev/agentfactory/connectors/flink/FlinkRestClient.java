@@ -317,9 +317,64 @@ public final class FlinkRestClient {
             .header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
             .build();
-    Instant deadline = Instant.now().plus(timeout);
+    return stopWithSavepoint(jobId, request, Instant.now().plus(timeout));
+  }
+
+  /**
+   * Triggers the stop and follows it; triggers it again while Flink refuses the savepoint because
+   * not every task of the job runs yet (a job stopped a moment after it was accepted, its tasks
+   * still being deployed, or restarting after a failover), until {@code deadline}.
+   */
+  private CompletionStage<String> stopWithSavepoint(
+      String jobId, HttpRequest request, Instant deadline) {
     return send(request)
-        .thenCompose(json -> pollSavepoint(jobId, requiredText(json, "request-id"), deadline));
+        .thenCompose(json -> pollSavepoint(jobId, requiredText(json, "request-id"), deadline))
+        .exceptionallyCompose(
+            failure -> {
+              Throwable cause =
+                  failure instanceof CompletionException && failure.getCause() != null
+                      ? failure.getCause()
+                      : failure;
+              if (!(cause instanceof FlinkRestException rest
+                  && rest.flinkError().filter(FlinkRestClient::tasksNotRunningYet).isPresent()
+                  && Instant.now().plus(POLL_INTERVAL).isBefore(deadline))) {
+                return CompletableFuture.failedFuture(cause);
+              }
+              return CompletableFuture.supplyAsync(
+                      () -> null,
+                      CompletableFuture.delayedExecutor(
+                          POLL_INTERVAL.toMillis(), TimeUnit.MILLISECONDS))
+                  .thenCompose(ignored -> stopWithSavepoint(jobId, request, deadline));
+            });
+  }
+
+  /**
+   * Whether a savepoint failed only because some task of the job was not running when it was
+   * triggered ({@code CheckpointFailureReason.NOT_ALL_REQUIRED_TASKS_RUNNING}): the job goes on,
+   * and the same stop succeeds once its tasks run.
+   */
+  private static boolean tasksNotRunningYet(String failure) {
+    return failure.contains("Not all required tasks are currently running")
+        || failure.contains("NOT_ALL_REQUIRED_TASKS_RUNNING");
+  }
+
+  /**
+   * A failed savepoint's cause for a message: the first line of Flink's stack trace and the last
+   * {@code Caused by:} line, not the whole trace and the serialized throwable Flink sends along.
+   */
+  private static String failureSummary(JsonNode failureCause) {
+    String trace = failureCause.path("stack-trace").asText("");
+    if (trace.isEmpty()) {
+      return failureCause.toString();
+    }
+    String[] lines = trace.split("\\R");
+    String summary = lines[0].strip();
+    for (int i = lines.length - 1; i > 0; i--) {
+      if (lines[i].startsWith("Caused by:")) {
+        return summary + " (" + lines[i].strip() + ")";
+      }
+    }
+    return summary;
   }
 
   private CompletionStage<String> pollSavepoint(String jobId, String triggerId, Instant deadline) {
@@ -332,8 +387,11 @@ public final class FlinkRestClient {
                 if (operation.hasNonNull("location")) {
                   return CompletableFuture.completedFuture(operation.get("location").asText());
                 }
+                JsonNode failure = operation.path("failure-cause");
                 throw new FlinkRestException(
-                    "savepoint of job " + jobId + " failed: " + operation.path("failure-cause"), 0);
+                    "savepoint of job " + jobId + " failed: " + failureSummary(failure),
+                    0,
+                    failure.path("stack-trace").asText(failure.toString()));
               }
               if (Instant.now().isAfter(deadline)) {
                 throw new FlinkRestException("savepoint of job " + jobId + " timed out", 0);
