@@ -10,6 +10,7 @@ import dev.agentfactory.connectors.flink.FlinkRestClient;
 import dev.agentfactory.connectors.flink.JobSummary;
 import dev.agentfactory.connectors.kafka.EmbeddedKafka;
 import dev.agentfactory.connectors.kafka.InteractionPublisher;
+import dev.agentfactory.connectors.kafka.SavepointLog;
 import dev.agentfactory.connectors.kafka.TopicSetup;
 import dev.agentfactory.connectors.kafka.Topics;
 import dev.agentfactory.edge.admin.ClusterLeasesHandler;
@@ -602,6 +603,7 @@ public final class AgentFactoryNode implements AutoCloseable {
       adopt(KafkaProbe.create(external.get(), "external", () -> publisher), p -> kafkaProbe = p);
       // a new cluster has none of them, and the pipeline job cannot start on a missing topic
       TopicSetup.ensureExist(external.get(), KAFKA_WAIT, TOPICS);
+      TopicSetup.ensureExist(external.get(), KAFKA_WAIT, List.of(SavepointLog.TOPIC));
       return external.get();
     }
     EmbeddedKafka kafka =
@@ -609,6 +611,7 @@ public final class AgentFactoryNode implements AutoCloseable {
             EmbeddedKafka.start(config.dataDir().resolve("kafka"), config.kafkaPort()),
             k -> this.kafka = k);
     kafka.createTopics(TOPICS);
+    kafka.createTopics(List.of(SavepointLog.TOPIC));
     adopt(
         KafkaProbe.create(kafka.bootstrapServers(), "embedded", () -> publisher),
         p -> kafkaProbe = p);
@@ -696,7 +699,8 @@ public final class AgentFactoryNode implements AutoCloseable {
             kafkaBootstrap,
             config.datasetsDir(),
             config.checkpointIntervalMs(),
-            config.judge());
+            config.judge(),
+            Optional.of(new SavepointLog(kafkaBootstrap, Duration.ofSeconds(30))));
     String jobId;
     try {
       // nodes sharing one Flink cluster share one pipeline job: the first submits it, the others

@@ -2,6 +2,7 @@ package dev.agentfactory.connectors.kafka;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -43,6 +44,20 @@ public final class TopicSetup {
    */
   public static List<String> ensureExist(
       String bootstrapServers, Duration timeout, String... names) {
+    List<NewTopic> topics = new ArrayList<>();
+    for (String name : names) {
+      topics.add(new NewTopic(name, Optional.empty(), Optional.empty()));
+    }
+    return ensureExist(bootstrapServers, timeout, topics);
+  }
+
+  /**
+   * Creates those of {@code topics} that do not exist, as described there (partitions, replication,
+   * configs; empty ones take the broker's defaults); otherwise as {@link #ensureExist(String,
+   * Duration, String...)}.
+   */
+  public static List<String> ensureExist(
+      String bootstrapServers, Duration timeout, Collection<NewTopic> topics) {
     try (Admin admin =
         Admin.create(
             Map.of(
@@ -53,9 +68,9 @@ public final class TopicSetup {
       Set<String> existing =
           admin.listTopics().names().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
       List<NewTopic> missing = new ArrayList<>();
-      for (String name : names) {
-        if (!existing.contains(name)) {
-          missing.add(new NewTopic(name, Optional.empty(), Optional.empty()));
+      for (NewTopic topic : topics) {
+        if (!existing.contains(topic.name())) {
+          missing.add(topic);
         }
       }
       List<String> created = new ArrayList<>();
@@ -67,10 +82,7 @@ public final class TopicSetup {
         try {
           entry.getValue().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
           created.add(entry.getKey());
-          LOG.info(
-              "created the topic {} on {} with the broker's default partitions and replication",
-              entry.getKey(),
-              bootstrapServers);
+          LOG.info("created the topic {} on {}", entry.getKey(), bootstrapServers);
         } catch (ExecutionException e) {
           Throwable cause = e.getCause();
           if (cause instanceof TopicExistsException) {

@@ -18,5 +18,11 @@ public final class Topics {
    */
   public static final String EVAL_LIVE = "agent-factory.eval.live";
 
+  /**
+   * Where the pipeline job was stopped last, whichever node stopped it: compacted, keyed by job
+   * name ({@link SavepointLog}).
+   */
+  public static final String PIPELINE_SAVEPOINTS = "agent-factory.pipeline.savepoints";
+
   private Topics() {}
 }

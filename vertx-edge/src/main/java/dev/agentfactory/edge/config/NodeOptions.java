@@ -43,8 +43,9 @@ public final class NodeOptions {
           "",
           "Bootstrap servers of an external Kafka cluster, where the node creates the topics it"
               + " uses when they are missing (agent-factory.interactions, .interactions.dlq,"
-              + " .eval.live; the broker's default partitions and replication factor). Empty:"
-              + " start the embedded single-node KRaft broker.");
+              + " .eval.live with the broker's default partitions and replication factor;"
+              + " .pipeline.savepoints compacted, one partition). Empty: start the embedded"
+              + " single-node KRaft broker.");
 
   public static final Option<Integer> KAFKA_PORT =
       Option.port(

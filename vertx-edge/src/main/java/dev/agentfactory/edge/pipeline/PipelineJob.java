@@ -4,12 +4,14 @@ import dev.agentfactory.connectors.flink.FlinkRestClient;
 import dev.agentfactory.connectors.flink.JobSummary;
 import dev.agentfactory.connectors.flink.JudgeConfig;
 import dev.agentfactory.connectors.flink.PipelineConfig;
+import dev.agentfactory.connectors.kafka.SavepointLog;
 import dev.agentfactory.connectors.kafka.Topics;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -49,6 +51,7 @@ public final class PipelineJob {
   private final Optional<Path> savepointsDir;
   private final int savepointsRetained;
   private final List<String> args;
+  private final Optional<SavepointLog> savepointLog;
   private volatile String jobId;
 
   /** Whether {@link #jobId} is a job another node submitted to the shared cluster. */
@@ -97,6 +100,39 @@ public final class PipelineJob {
       Path datasetsDir,
       int checkpointIntervalMs,
       JudgeConfig judge) {
+    this(
+        rest,
+        jar,
+        savepointFile,
+        checkpointsDir,
+        savepointsDir,
+        savepointsRetained,
+        bootstrapServers,
+        datasetsDir,
+        checkpointIntervalMs,
+        judge,
+        Optional.empty());
+  }
+
+  /**
+   * As above, with the cluster's record of where the job stopped last: every stop appends its
+   * savepoint to it, and a submission resumes from its last entry when that is newer than this
+   * node's own record ({@code savepointFile}), so a job another node stopped later is not rewound
+   * to an older savepoint of this node's.
+   */
+  public PipelineJob(
+      FlinkRestClient rest,
+      Path jar,
+      Path savepointFile,
+      Optional<Path> checkpointsDir,
+      Optional<Path> savepointsDir,
+      int savepointsRetained,
+      String bootstrapServers,
+      Path datasetsDir,
+      int checkpointIntervalMs,
+      JudgeConfig judge,
+      Optional<SavepointLog> savepointLog) {
+    this.savepointLog = savepointLog;
     this.rest = rest;
     this.jar = jar;
     this.savepointFile = savepointFile;
@@ -284,7 +320,13 @@ public final class PipelineJob {
   }
 
   private CompletionStage<String> uploadAndRun() {
-    Optional<String> savepoint = ResumePoint.choose(lastSavepoint(), checkpointsDir);
+    // reading the cluster's record may wait for Kafka: not on the HTTP client's thread
+    return CompletableFuture.supplyAsync(
+            () -> ResumePoint.choose(newestSavepoint(), checkpointsDir))
+        .thenCompose(this::uploadAndRun);
+  }
+
+  private CompletionStage<String> uploadAndRun(Optional<String> savepoint) {
     return rest.uploadJar(jar)
         .thenCompose(
             jarId ->
@@ -346,6 +388,72 @@ public final class PipelineJob {
                   e.getMessage());
               return rest.runJar(jarId, args);
             });
+  }
+
+  /**
+   * The savepoint the job was stopped with last, by this node or another: the last entry of the
+   * cluster's record in Kafka, unless this node's own record is newer (written while Kafka did not
+   * take the entry) or there is no such record; this node's own record when Kafka cannot be read.
+   */
+  private Optional<String> newestSavepoint() {
+    Optional<String> own = lastSavepoint();
+    if (savepointLog.isEmpty()) {
+      return own;
+    }
+    Optional<SavepointLog.Entry> logged;
+    try {
+      logged = savepointLog.get().latest(PipelineConfig.JOB_NAME);
+    } catch (RuntimeException e) {
+      LOG.warn(
+          "cannot read where the pipeline job was stopped last from Kafka ({}); resuming from this"
+              + " node's own record",
+          e.toString());
+      return own;
+    }
+    if (logged.isEmpty() || own.equals(Optional.of(logged.get().path()))) {
+      return own;
+    }
+    Optional<Instant> ownTime = own.flatMap(ignored -> modified(savepointFile));
+    if (ownTime.isPresent() && ownTime.get().isAfter(logged.get().takenAt())) {
+      return own;
+    }
+    LOG.info(
+        "the pipeline job was stopped last with {} (job {}, {}), not with this node's {}",
+        logged.get().path(),
+        logged.get().jobId(),
+        logged.get().takenAt(),
+        own.orElse("(none)"));
+    return Optional.of(logged.get().path());
+  }
+
+  private static Optional<Instant> modified(Path file) {
+    try {
+      return Optional.of(Files.getLastModifiedTime(file).toInstant());
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** Appends the savepoint {@code id} was stopped with to the cluster's record; never fails. */
+  private void recordInKafka(String id, String path) {
+    if (savepointLog.isEmpty()) {
+      return;
+    }
+    try {
+      savepointLog
+          .get()
+          .record(PipelineConfig.JOB_NAME, new SavepointLog.Entry(path, Instant.now(), id));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      LOG.warn("savepoint {} not recorded in Kafka: interrupted", path);
+    } catch (Exception e) {
+      LOG.warn(
+          "savepoint {} not recorded in Kafka ({}): another node submitting the job next resumes"
+              + " from an older savepoint of its own, and rows committed since then are written"
+              + " again",
+          path,
+          e.toString());
+    }
   }
 
   private Optional<String> lastSavepoint() {
@@ -421,6 +529,7 @@ public final class PipelineJob {
               } catch (IOException e) {
                 LOG.warn("savepoint {} taken but not recorded in {}", path, savepointFile, e);
               }
+              recordInKafka(id, path);
               pruneSavepoints(path);
               if (id.equals(jobId)) {
                 stoppedWith = path;

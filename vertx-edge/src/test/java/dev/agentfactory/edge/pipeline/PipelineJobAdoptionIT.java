@@ -6,7 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.agentfactory.connectors.flink.FlinkRestClient;
 import dev.agentfactory.connectors.flink.JobSummary;
 import dev.agentfactory.connectors.flink.PipelineConfig;
+import dev.agentfactory.connectors.kafka.EmbeddedKafka;
+import dev.agentfactory.connectors.kafka.SavepointLog;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
@@ -15,7 +18,11 @@ import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -52,6 +59,9 @@ class PipelineJobAdoptionIT {
   /** Every request the stand-in got, as {@code METHOD /path}. */
   private final List<String> requests = new CopyOnWriteArrayList<>();
 
+  /** The body of every {@code POST /jars/{id}/run}. */
+  private final List<JsonObject> runs = new CopyOnWriteArrayList<>();
+
   /** Jobs another node submitted at the same moment, listed from this node's run on. */
   private final List<JobSummary> submittedWithTheRun = new CopyOnWriteArrayList<>();
 
@@ -61,7 +71,7 @@ class PipelineJobAdoptionIT {
     flink =
         vertx
             .createHttpServer()
-            .requestHandler(request -> request.body().onSuccess(body -> answer(request)))
+            .requestHandler(request -> request.body().onSuccess(body -> answer(request, body)))
             .listen(0, "127.0.0.1")
             .await();
   }
@@ -191,6 +201,47 @@ class PipelineJobAdoptionIT {
     assertThat(requests).anyMatch(r -> r.endsWith("/run")).noneMatch(r -> r.startsWith("PATCH"));
   }
 
+  /**
+   * A job stopped through one node and submitted again through another (a {@code DELETE} and a
+   * {@code POST /v1/jobs} that a load balancer sent to different nodes) resumes from the savepoint
+   * of that stop, which the cluster's record in Kafka names, and not from the older savepoint the
+   * second node took itself some time before: that one would rewind the job's offsets and write
+   * every row committed since then again. Real Kafka broker.
+   */
+  @Test
+  void aNodeResumesFromTheSavepointAnotherNodeStoppedTheJobWithLast() throws Exception {
+    try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"), 0)) {
+      kafka.createTopics(List.of(SavepointLog.TOPIC));
+      SavepointLog log = new SavepointLog(kafka.bootstrapServers(), Duration.ofSeconds(30));
+      Path second = dir.resolve("second");
+      Path ownRecord = second.resolve("flink/last-savepoint");
+      Files.createDirectories(ownRecord.getParent());
+      Files.writeString(ownRecord, "file:/savepoints/an-older-one-of-the-second-node");
+      Files.setLastModifiedTime(ownRecord, FileTime.from(Instant.now().minusSeconds(3600)));
+
+      PipelineJob first = pipelineJob(dir.resolve("first"), log);
+      first.submitOrAdopt().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      String stoppedWith = first.stop().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      assertThat(log.latest(PipelineConfig.JOB_NAME))
+          .map(SavepointLog.Entry::path)
+          .contains(stoppedWith);
+
+      pipelineJob(second, log).submit().toCompletableFuture().get(30, TimeUnit.SECONDS);
+
+      assertThat(runs).hasSize(2);
+      assertThat(runs.get(1).getString("savepointPath")).isEqualTo(stoppedWith);
+    }
+  }
+
+  private PipelineJob pipelineJob(Path nodeDir, SavepointLog log) throws Exception {
+    return TestPipelineJobs.on(
+        new FlinkRestClient(URI.create("http://127.0.0.1:" + flink.actualPort()))
+            .withSavepointDirectory(dir.resolve("savepoints").toUri().toString()),
+        Files.writeString(dir.resolve("pipeline-job.jar"), "not really a jar"),
+        nodeDir,
+        Optional.of(log));
+  }
+
   private PipelineJob pipelineJob() throws Exception {
     return TestPipelineJobs.on(
         new FlinkRestClient(URI.create("http://127.0.0.1:" + flink.actualPort()))
@@ -204,7 +255,7 @@ class PipelineJobAdoptionIT {
    * (and lists {@link #submittedWithTheRun} from then on), a cancel that ends a job, and a stop
    * whose savepoint completes at once and ends the job.
    */
-  private void answer(HttpServerRequest request) {
+  private void answer(HttpServerRequest request, Buffer body) {
     String path = request.path();
     requests.add(request.method() + " " + request.uri());
     JsonObject answer;
@@ -226,6 +277,7 @@ class PipelineJobAdoptionIT {
     } else if (path.equals("/jars/upload")) {
       answer = new JsonObject().put("status", "success").put("filename", "/tmp/x_job.jar");
     } else if (path.endsWith("/run")) {
+      runs.add(body.length() == 0 ? new JsonObject() : body.toJsonObject());
       jobs.add(new JobSummary(SUBMITTED_JOB, PipelineConfig.JOB_NAME, "RUNNING", SUBMITTED_AT));
       jobs.addAll(submittedWithTheRun);
       answer = new JsonObject().put("jobid", SUBMITTED_JOB);

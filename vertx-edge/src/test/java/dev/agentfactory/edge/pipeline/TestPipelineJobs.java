@@ -2,6 +2,7 @@ package dev.agentfactory.edge.pipeline;
 
 import dev.agentfactory.connectors.flink.FlinkRestClient;
 import dev.agentfactory.connectors.flink.JudgeConfig;
+import dev.agentfactory.connectors.kafka.SavepointLog;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -14,6 +15,12 @@ public final class TestPipelineJobs {
    * The pipeline job submitting {@code jar} to {@code rest}, keeping its files under {@code dir}.
    */
   public static PipelineJob on(FlinkRestClient rest, Path jar, Path dir) {
+    return on(rest, jar, dir, Optional.empty());
+  }
+
+  /** As above, recording and reading its stops in {@code savepointLog}. */
+  public static PipelineJob on(
+      FlinkRestClient rest, Path jar, Path dir, Optional<SavepointLog> savepointLog) {
     return new PipelineJob(
         rest,
         jar,
@@ -24,6 +31,7 @@ public final class TestPipelineJobs {
         "127.0.0.1:9092",
         dir.resolve("datasets"),
         1000,
-        JudgeConfig.off());
+        JudgeConfig.off(),
+        savepointLog);
   }
 }
