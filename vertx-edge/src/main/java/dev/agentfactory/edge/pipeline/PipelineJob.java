@@ -88,37 +88,10 @@ public final class PipelineJob {
    *     cluster), whose {@code savepoint-*} directories it deletes beyond the newest {@code
    *     savepointsRetained}; empty for an external cluster, whose savepoints are never deleted
    * @param savepointsRetained how many savepoints to keep in {@code savepointsDir}, at least 1
-   */
-  public PipelineJob(
-      FlinkRestClient rest,
-      Path jar,
-      Path savepointFile,
-      Optional<Path> checkpointsDir,
-      Optional<Path> savepointsDir,
-      int savepointsRetained,
-      String bootstrapServers,
-      Path datasetsDir,
-      int checkpointIntervalMs,
-      JudgeConfig judge) {
-    this(
-        rest,
-        jar,
-        savepointFile,
-        checkpointsDir,
-        savepointsDir,
-        savepointsRetained,
-        bootstrapServers,
-        datasetsDir,
-        checkpointIntervalMs,
-        judge,
-        Optional.empty());
-  }
-
-  /**
-   * As above, with the cluster's record of where the job stopped last: every stop appends its
-   * savepoint to it, and a submission resumes from its last entry when that is newer than this
-   * node's own record ({@code savepointFile}), so a job another node stopped later is not rewound
-   * to an older savepoint of this node's.
+   * @param savepointLog the cluster's record of where the job stopped last: every stop appends its
+   *     savepoint to it, and a submission resumes from its last entry when that is newer than this
+   *     node's own record ({@code savepointFile}), so a job another node stopped later is not
+   *     rewound to an older savepoint of this node's; empty to rely on {@code savepointFile} alone
    */
   public PipelineJob(
       FlinkRestClient rest,

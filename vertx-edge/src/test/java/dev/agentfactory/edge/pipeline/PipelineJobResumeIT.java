@@ -254,7 +254,8 @@ class PipelineJobResumeIT {
             kafka.bootstrapServers(),
             datasets,
             500,
-            JudgeConfig.off());
+            JudgeConfig.off(),
+            Optional.empty());
     String id = job.submit().toCompletableFuture().get(120, TimeUnit.SECONDS);
     await()
         .atMost(TIMEOUT)
