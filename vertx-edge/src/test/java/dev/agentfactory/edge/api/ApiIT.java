@@ -27,6 +27,9 @@ import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.openapi.contract.OpenAPIContract;
+import io.vertx.openapi.validation.ResponseValidator;
+import io.vertx.openapi.validation.ValidatableResponse;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -888,7 +891,21 @@ class ApiIT {
 
   @Test
   void datasetsListEveryKindAndVersionOneKindByItsName() throws Exception {
-    JsonNode empty = MAPPER.readTree(send("GET", "/v1/datasets", ADMIN, null).body());
+    HttpResponse<String> emptyListing = send("GET", "/v1/datasets", ADMIN, null);
+    assertMatchesContract("listDatasets", emptyListing);
+    JsonNode empty = MAPPER.readTree(emptyListing.body());
+    List<String> documented = new java.util.ArrayList<>();
+    contractSchema("DatasetSummary")
+        .get("properties")
+        .fieldNames()
+        .forEachRemaining(documented::add);
+    for (JsonNode dataset : empty.get("datasets")) {
+      List<String> fields = new java.util.ArrayList<>();
+      dataset.fieldNames().forEachRemaining(fields::add);
+      assertThat(fields)
+          .as("exactly the fields the contract documents")
+          .containsExactlyInAnyOrderElementsOf(documented);
+    }
     assertThat(empty.get("datasets").findValuesAsText("kind"))
         .containsExactlyInAnyOrder("sft", "preference", "unpaired", "rft", "eval");
     // A listed kind the pipeline has not written yet is a dataset without versions, not a
@@ -939,6 +956,7 @@ class ApiIT {
 
     HttpResponse<String> cut = send("POST", "/v1/datasets/preference/versions", ADMIN, null);
     assertThat(cut.statusCode()).as(cut.body()).isEqualTo(202);
+    assertMatchesContract("cutDatasetVersion", cut);
     String location = cut.headers().firstValue("location").orElseThrow();
     JsonNode started = MAPPER.readTree(cut.body());
     assertThat(location)
@@ -962,7 +980,10 @@ class ApiIT {
         .as("admin key only")
         .isEqualTo(403);
 
-    JsonNode listed = MAPPER.readTree(send("GET", "/v1/datasets", ADMIN, null).body());
+    assertMatchesContract("getDatasetCut", send("GET", location, ADMIN, null));
+    HttpResponse<String> listing = send("GET", "/v1/datasets", ADMIN, null);
+    assertMatchesContract("listDatasets", listing);
+    JsonNode listed = MAPPER.readTree(listing.body());
     JsonNode preference = null;
     for (JsonNode d : listed.get("datasets")) {
       if (d.get("name").asText().equals("preference")) {
@@ -989,6 +1010,7 @@ class ApiIT {
       for (int i = 0; i < 2; i++) {
         HttpResponse<String> listing = send("GET", "/v1/datasets", ADMIN, null);
         assertThat(listing.statusCode()).as(listing.body()).isEqualTo(200);
+        assertMatchesContract("listDatasets", listing);
         Map<String, JsonNode> byName = new java.util.HashMap<>();
         MAPPER
             .readTree(listing.body())
@@ -1033,6 +1055,9 @@ class ApiIT {
     HttpResponse<String> cut = send("POST", "/v1/datasets/sft/versions", ADMIN, null);
     assertThat(cut.statusCode()).as(cut.body()).isEqualTo(202);
     JsonNode failed = awaitCut(cut.headers().firstValue("location").orElseThrow());
+    assertMatchesContract(
+        "getDatasetCut",
+        send("GET", cut.headers().firstValue("location").orElseThrow(), ADMIN, null));
 
     assertThat(failed.get("state").asText()).isEqualTo("failed");
     assertThat(failed.at("/error/code").asText()).isEqualTo("conflict");
@@ -1116,6 +1141,38 @@ class ApiIT {
             .build()) {
       // the schema goes into the footer
     }
+  }
+
+  /** Fails unless {@code response} is an answer the contract documents for {@code operationId}. */
+  private void assertMatchesContract(String operationId, HttpResponse<String> response) {
+    OpenAPIContract contract =
+        OpenAPIContract.from(vertx, new io.vertx.core.json.JsonObject(ApiRouter.contractText()))
+            .toCompletionStage()
+            .toCompletableFuture()
+            .join();
+    Map<String, String> headers = new java.util.HashMap<>();
+    response.headers().map().forEach((name, values) -> headers.put(name, values.get(0)));
+    try {
+      ResponseValidator.create(vertx, contract)
+          .validate(
+              ValidatableResponse.create(
+                  response.statusCode(),
+                  headers,
+                  io.vertx.core.buffer.Buffer.buffer(response.body()),
+                  response.headers().firstValue("content-type").orElse(null)),
+              operationId)
+          .toCompletionStage()
+          .toCompletableFuture()
+          .join();
+    } catch (java.util.concurrent.CompletionException e) {
+      throw new AssertionError(
+          operationId + " answered what its contract does not document: " + response.body(),
+          e.getCause());
+    }
+  }
+
+  private static JsonNode contractSchema(String name) throws Exception {
+    return MAPPER.readTree(ApiRouter.contractText()).at("/components/schemas/" + name);
   }
 
   /** Polls a cut's status URL until it is no longer running. */
