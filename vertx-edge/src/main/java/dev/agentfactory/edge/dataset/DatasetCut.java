@@ -95,6 +95,11 @@ final class DatasetCut implements ProgressListener {
     return "/v1/datasets/" + dataset + "/cuts/" + id;
   }
 
+  /** Where a version's manifest is served: {@code /v1/datasets/{name}/versions/{n}}. */
+  static String versionUrl(String dataset, int version) {
+    return "/v1/datasets/" + dataset + "/versions/" + version;
+  }
+
   @Override
   public synchronized void onProgress(
       int filesDone, int filesTotal, long bytesDone, long bytesTotal) {
@@ -160,9 +165,7 @@ final class DatasetCut implements ProgressListener {
             .put("started_at", startedAt.toString())
             .put("finished_at", finishedAt == null ? null : finishedAt.toString())
             .put("version", version)
-            .put(
-                "version_url",
-                version == null ? null : "/v1/datasets/" + dataset + "/versions/" + version);
+            .put("version_url", version == null ? null : versionUrl(dataset, version));
     if (errorCode != null) {
       json.put(
           "error",

@@ -1131,12 +1131,59 @@ class ApiIT {
         .isEqualTo("{\"versions\":[]}");
   }
 
+  @Test
+  void cuttingAnUnchangedDatasetAgainAnswersItsLatestVersionAndWritesNoNewOne() throws Exception {
+    emptySftFile();
+    HttpResponse<String> first = send("POST", "/v1/datasets/sft/versions", ADMIN, null);
+    assertThat(first.statusCode()).as(first.body()).isEqualTo(202);
+    assertThat(
+            awaitCut(first.headers().firstValue("location").orElseThrow()).get("version").asInt())
+        .isEqualTo(1);
+
+    HttpResponse<String> again = send("POST", "/v1/datasets/sft/versions", ADMIN, null);
+
+    assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
+    assertMatchesContract("cutDatasetVersion", again);
+    JsonNode unchanged = MAPPER.readTree(again.body());
+    assertThat(unchanged.get("unchanged").asBoolean()).isTrue();
+    assertThat(unchanged.get("version").asInt()).isEqualTo(1);
+    assertThat(unchanged.get("version_url").asText()).isEqualTo("/v1/datasets/sft/versions/1");
+    assertThat(again.headers().firstValue("content-location"))
+        .hasValue("/v1/datasets/sft/versions/1");
+    assertThat(manifests("sft")).as("no new manifest").containsExactly("v1.json");
+    assertThat(
+            MAPPER
+                .readTree(send("GET", "/v1/datasets/sft/versions", ADMIN, null).body())
+                .get("versions")
+                .size())
+        .isEqualTo(1);
+
+    emptySftFile("part-a-1.parquet"); // new data: a new version
+    HttpResponse<String> changed = send("POST", "/v1/datasets/sft/versions", ADMIN, null);
+
+    assertThat(changed.statusCode()).as(changed.body()).isEqualTo(202);
+    JsonNode v2 = awaitCut(changed.headers().firstValue("location").orElseThrow());
+    assertThat(v2.get("version").asInt()).isEqualTo(2);
+    assertThat(v2.get("files_done").asInt()).isEqualTo(2);
+    assertThat(manifests("sft")).containsExactly("v1.json", "v2.json");
+  }
+
+  /** The manifest files of a dataset, by name. */
+  private List<String> manifests(String dataset) throws Exception {
+    try (var files = Files.list(dir.resolve("datasets").resolve(dataset).resolve("_versions"))) {
+      return files.map(p -> p.getFileName().toString()).sorted().toList();
+    }
+  }
+
   /** One committed SFT file without rows (valid Parquet: a cut would publish it). */
   private void emptySftFile() throws Exception {
+    emptySftFile("part-a-0.parquet");
+  }
+
+  private void emptySftFile(String part) throws Exception {
     Path bucket = Files.createDirectories(dir.resolve("datasets/sft/2026-11-25--10"));
     try (ParquetWriter<GenericRecord> writer =
-        AvroParquetWriter.<GenericRecord>builder(
-                new LocalOutputFile(bucket.resolve("part-a-0.parquet")))
+        AvroParquetWriter.<GenericRecord>builder(new LocalOutputFile(bucket.resolve(part)))
             .withSchema(DatasetKind.SFT.avroSchema())
             .build()) {
       // the schema goes into the footer

@@ -106,6 +106,40 @@ class DatasetCatalogIT {
   }
 
   @Test
+  void aPreviewSaysWhetherTheLatestVersionListsExactlyWhatIsCommittedNow() throws Exception {
+    CutPreview before = catalog.preview("sft");
+    assertThat(before.files()).isEqualTo(2);
+    assertThat(before.unchanged()).as("no version yet").isEmpty();
+
+    DatasetVersion v1 = catalog.cut("sft", LINEAGE, ProgressListener.NONE);
+    CutPreview same = catalog.preview("sft");
+    assertThat(same.unchanged()).contains(v1);
+    assertThat(same.bytes()).isEqualTo(v1.totalBytes());
+
+    withdrawOneRow(); // a new file and a withdrawal of one of its rows
+    assertThat(catalog.preview("sft").unchanged()).as("a new committed file").isEmpty();
+    DatasetVersion v2 = catalog.cut("sft", LINEAGE, ProgressListener.NONE);
+    assertThat(v2.files()).anyMatch(f -> f.source() != null);
+    assertThat(catalog.preview("sft").unchanged())
+        .as("a filtered copy stands for the committed file it was copied from")
+        .contains(v2);
+
+    writeWithdrawals(
+        Files.createDirectories(root.resolve("_withdrawals/sft/2026-01-02--06"))
+            .resolve("part-w-1.parquet"),
+        "withdrawn-later");
+    assertThat(catalog.preview("sft").unchanged()).as("a new withdrawal").isEmpty();
+    DatasetVersion v3 = catalog.cut("sft", LINEAGE, ProgressListener.NONE);
+    assertThat(catalog.preview("sft").unchanged()).contains(v3);
+
+    Path first = sft.resolve(v1.files().get(0).path());
+    Files.write(first, new byte[] {0}, java.nio.file.StandardOpenOption.APPEND);
+    assertThat(catalog.preview("sft").unchanged())
+        .as("a file listed as it is whose size changed")
+        .isEmpty();
+  }
+
+  @Test
   void duckDbReadsExactlyTheFilesOfAVersion() throws Exception {
     writeParquet(
         Files.createDirectories(sft.resolve("2026-01-02--04")).resolve("part-c-0.parquet"),
