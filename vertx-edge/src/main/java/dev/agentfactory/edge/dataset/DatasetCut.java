@@ -39,9 +39,15 @@ final class DatasetCut implements ProgressListener {
   private String errorMessage;
   private boolean retriable;
 
-  DatasetCut(String dataset, int filesTotal) {
+  /**
+   * A cut about to start, with the totals of the files it will read as listed just before ({@link
+   * dev.agentfactory.connectors.dataset.version.CutPreview}), so its first status has them; the cut
+   * corrects them when it lists the files itself.
+   */
+  DatasetCut(String dataset, int filesTotal, long bytesTotal) {
     this(UUID.randomUUID().toString(), dataset, Instant.now());
     this.filesTotal = filesTotal;
+    this.bytesTotal = bytesTotal;
   }
 
   private DatasetCut(String id, String dataset, Instant startedAt) {

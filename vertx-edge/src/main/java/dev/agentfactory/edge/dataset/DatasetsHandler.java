@@ -240,7 +240,7 @@ public final class DatasetsHandler {
     synchronized (running) {
       cut = running.get(name);
       if (cut == null && preview.unchanged().isEmpty()) {
-        cut = new DatasetCut(name, preview.files());
+        cut = new DatasetCut(name, preview.files(), preview.bytes());
         running.put(name, cut);
         remember(cut);
         started = true;

@@ -962,6 +962,9 @@ class ApiIT {
     assertThat(location)
         .isEqualTo("/v1/datasets/preference/cuts/" + started.get("cut_id").asText());
     assertThat(started.get("files_total").asInt()).isEqualTo(1);
+    assertThat(started.get("bytes_total").asLong())
+        .as("known from the first status on, not 0 until the cut reads")
+        .isEqualTo(Files.size(file));
     JsonNode done = awaitCut(location);
     assertThat(done.get("state").asText()).isEqualTo("succeeded");
     assertThat(done.get("files_done").asInt()).isEqualTo(1);

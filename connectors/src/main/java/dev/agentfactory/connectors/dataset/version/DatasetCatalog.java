@@ -185,6 +185,7 @@ public final class DatasetCatalog {
     for (String path : paths) {
       bytesTotal += size(name, dir, path);
     }
+    progress.onProgress(0, paths.size(), 0, bytesTotal); // the totals, before the first byte
 
     List<DatasetFile> files = new ArrayList<>(paths.size());
     Set<String> policies = new TreeSet<>();
