@@ -56,6 +56,21 @@ public final class PiiCli {
   }
 
   static int run(String[] args, PrintStream out, PrintStream err) throws IOException {
+    return run(args, out, err, PiiDataset::readChecked);
+  }
+
+  /** How {@code eval} reads its input: {@link PiiDataset#readChecked}, or a test's wrapper. */
+  @FunctionalInterface
+  interface InputReader {
+    List<PiiDataset.CheckedSample> read(Path input) throws IOException;
+  }
+
+  /**
+   * As {@link #run(String[], PrintStream, PrintStream)}, reading {@code eval}'s input with {@code
+   * reader}.
+   */
+  static int run(String[] args, PrintStream out, PrintStream err, InputReader reader)
+      throws IOException {
     if (args.length == 0) {
       return usage(err, "no command");
     }
@@ -126,60 +141,56 @@ public final class PiiCli {
         if (!(iou > 0 && iou <= 1)) {
           return usage(err, "--iou must be a number above 0 and at most 1, not " + iouText);
         }
-        List<LabelledSample> samples;
-        List<String> skipped = new ArrayList<>();
-        String why = "";
+        // read and parsed once: the auto split, the samples and the count all come from this
+        List<PiiDataset.CheckedSample> checked;
         try {
-          if (split == null) {
-            // auto: the held-out templates of the training file, else every sample of new data
-            List<String> texts = PiiDataset.readTexts(input);
-            Set<String> trained = PiiModel.trainedTextHashes();
-            long seen = texts.stream().filter(t -> trained.contains(PiiModel.textHash(t))).count();
-            if (seen * 2 > texts.size()) {
-              split = PiiDataset.Split.HELDOUT;
-              why =
-                  String.format(
-                      Locale.ROOT,
-                      " (auto: %d of %d samples are texts the shipped model was trained on, so"
-                          + " this is its training file: only held-out templates, with the twin"
-                          + " model that never saw them)",
-                      seen,
-                      texts.size());
-            } else {
-              split = PiiDataset.Split.ALL;
-              why =
-                  String.format(
-                      Locale.ROOT,
-                      " (auto: new data, every sample with the shipped model; %d of %d are texts"
-                          + " it was trained on)",
-                      seen,
-                      texts.size());
-            }
-          }
-          samples = PiiDataset.readChecked(input, split, skipped::add);
+          checked = reader.read(input);
         } catch (IOException e) {
           return inputError(err, input, e);
         }
-        if (samples.isEmpty() && split != PiiDataset.Split.ALL) {
-          int inFile;
-          try {
-            inFile = PiiDataset.readTexts(input).size();
-          } catch (IOException e) {
-            return inputError(err, input, e);
+        String why = "";
+        if (split == null) {
+          // auto: the held-out templates of the training file, else every sample of new data
+          Set<String> trained = PiiModel.trainedTextHashes();
+          long seen =
+              checked.stream()
+                  .filter(c -> trained.contains(PiiModel.textHash(c.sample().text())))
+                  .count();
+          if (seen * 2 > checked.size()) {
+            split = PiiDataset.Split.HELDOUT;
+            why =
+                String.format(
+                    Locale.ROOT,
+                    " (auto: %d of %d samples are texts the shipped model was trained on, so"
+                        + " this is its training file: only held-out templates, with the twin"
+                        + " model that never saw them)",
+                    seen,
+                    checked.size());
+          } else {
+            split = PiiDataset.Split.ALL;
+            why =
+                String.format(
+                    Locale.ROOT,
+                    " (auto: new data, every sample with the shipped model; %d of %d are texts"
+                        + " it was trained on)",
+                    seen,
+                    checked.size());
           }
-          if (inFile > 0) {
-            // a table of zeros would read as a scrubber that found nothing
-            err.println(
-                "pii: "
-                    + input
-                    + ": none of its "
-                    + inFile
-                    + " samples is in the "
-                    + split.name().toLowerCase(Locale.ROOT)
-                    + " split, which is chosen by template_id (docs/pii.md); --split all"
-                    + " evaluates every sample");
-            return 2;
-          }
+        }
+        List<String> skipped = new ArrayList<>();
+        List<LabelledSample> samples = PiiDataset.inSplit(checked, split, skipped::add);
+        if (samples.isEmpty() && split != PiiDataset.Split.ALL && !checked.isEmpty()) {
+          // a table of zeros would read as a scrubber that found nothing
+          err.println(
+              "pii: "
+                  + input
+                  + ": none of its "
+                  + checked.size()
+                  + " samples is in the "
+                  + split.name().toLowerCase(Locale.ROOT)
+                  + " split, which is chosen by template_id (docs/pii.md); --split all"
+                  + " evaluates every sample");
+          return 2;
         }
         if (!skipped.isEmpty()) {
           err.println(

@@ -113,16 +113,25 @@ public final class PiiDataset {
   }
 
   /**
-   * As {@link #read}, for a file a person gave on the command line: a file that is not JSON, not an
-   * array, or has a sample that is not an object with a string {@code full_text} is an {@link
-   * InvalidInputException} naming the sample. A labelled span of a sample in {@code split} whose
-   * offsets are missing or outside its text is reported to {@code skipped} (and, as in {@link
-   * #read}, not counted).
+   * A sample of a file a person gave on the command line, with the labelled spans left out of it
+   * because their offsets are missing or outside its text (described, e.g. {@code [3].spans[0]:
+   * ...}).
    */
-  public static List<LabelledSample> readChecked(
-      Path file, Split split, java.util.function.Consumer<String> skipped) throws IOException {
+  public record CheckedSample(LabelledSample sample, List<String> skippedSpans) {
+    public CheckedSample {
+      skippedSpans = List.copyOf(skippedSpans);
+    }
+  }
+
+  /**
+   * Every sample of a file a person gave on the command line, read and parsed once (a caller that
+   * needs the texts, a split and the count takes them all from this): a file that is not JSON, not
+   * an array, or has a sample that is not an object with a string {@code full_text} or whose {@code
+   * spans} is not an array is an {@link InvalidInputException} naming the first such sample.
+   */
+  public static List<CheckedSample> readChecked(Path file) throws IOException {
     JsonNode root = readArray(file);
-    List<LabelledSample> samples = new ArrayList<>(root.size());
+    List<CheckedSample> samples = new ArrayList<>(root.size());
     for (int i = 0; i < root.size(); i++) {
       JsonNode node = root.get(i);
       checkedText(file, node, i);
@@ -131,10 +140,22 @@ public final class PiiDataset {
         throw new InvalidInputException(file + ": [" + i + "].spans must be an array");
       }
       List<String> dropped = new ArrayList<>();
-      LabelledSample sample = parse(node, i, dropped::add);
-      if (split.includes(sample)) {
-        dropped.forEach(skipped);
-        samples.add(sample);
+      samples.add(new CheckedSample(parse(node, i, dropped::add), dropped));
+    }
+    return samples;
+  }
+
+  /**
+   * The samples of {@code checked} in {@code split}, as {@link #read} would give them; the spans
+   * left out of those samples go to {@code skipped}.
+   */
+  public static List<LabelledSample> inSplit(
+      List<CheckedSample> checked, Split split, java.util.function.Consumer<String> skipped) {
+    List<LabelledSample> samples = new ArrayList<>(checked.size());
+    for (CheckedSample c : checked) {
+      if (split.includes(c.sample())) {
+        c.skippedSpans().forEach(skipped);
+        samples.add(c.sample());
       }
     }
     return samples;

@@ -33,13 +33,18 @@ class PiiCliTest {
   private record Run(int rc, String out, String err) {}
 
   private static Run cli(String... args) throws IOException {
+    return cli(PiiDataset::readChecked, args);
+  }
+
+  private static Run cli(PiiCli.InputReader reader, String... args) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int rc =
         PiiCli.run(
             args,
             new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(err, true, StandardCharsets.UTF_8));
+            new PrintStream(err, true, StandardCharsets.UTF_8),
+            reader);
     return new Run(rc, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 
@@ -247,6 +252,37 @@ class PiiCliTest {
     assertThat(heldOut.err())
         .contains("none of its 2 samples is in the heldout split", "--split all");
     assertThat(heldOut.out()).doesNotContain("PII (overall)");
+  }
+
+  @Test
+  void evalReadsAndParsesItsInputOnceWhateverTheSplit() throws Exception {
+    Path own = dir.resolve("own.json");
+    // no template_id: the held-out split is empty, which eval checks against the whole file
+    Files.writeString(
+        own,
+        "[{\"full_text\":\"Mail bob@example.com\",\"spans\":[{\"entity_type\":\"EMAIL_ADDRESS\","
+            + "\"start_position\":5,\"end_position\":99}]},{\"full_text\":\"nothing here\"}]");
+    for (List<String> split : List.of(List.<String>of(), List.of("--split", "heldout"))) {
+      List<String> args = new ArrayList<>(List.of("eval", "--input", own.toString()));
+      args.addAll(split);
+      args.add("--patterns-only");
+      List<Path> reads = new ArrayList<>();
+
+      Run run =
+          cli(
+              input -> {
+                reads.add(input);
+                return PiiDataset.readChecked(input);
+              },
+              args.toArray(String[]::new));
+
+      assertThat(reads).as("reads of the input, %s", args).containsExactly(own);
+      assertThat(run.rc()).as(run.err()).isEqualTo(split.isEmpty() ? 0 : 2);
+      assertThat(run.out() + run.err())
+          .as("auto split, the span it cannot use, or the empty split")
+          .contains(split.isEmpty() ? "split=all (auto: new data" : "none of its 2 samples")
+          .contains(split.isEmpty() ? "1 labelled span(s) not evaluated" : "heldout split");
+    }
   }
 
   @Test

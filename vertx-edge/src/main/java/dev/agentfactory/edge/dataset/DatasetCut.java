@@ -39,9 +39,15 @@ final class DatasetCut implements ProgressListener {
   private String errorMessage;
   private boolean retriable;
 
-  DatasetCut(String dataset, int filesTotal) {
+  /**
+   * A cut about to start, with the totals of the files it will read as listed just before ({@link
+   * dev.agentfactory.connectors.dataset.version.CutPreview}), so its first status has them; the cut
+   * corrects them when it lists the files itself.
+   */
+  DatasetCut(String dataset, int filesTotal, long bytesTotal) {
     this(UUID.randomUUID().toString(), dataset, Instant.now());
     this.filesTotal = filesTotal;
+    this.bytesTotal = bytesTotal;
   }
 
   private DatasetCut(String id, String dataset, Instant startedAt) {
@@ -93,6 +99,11 @@ final class DatasetCut implements ProgressListener {
   /** Where the client polls: {@code /v1/datasets/{name}/cuts/{id}}. */
   String location() {
     return "/v1/datasets/" + dataset + "/cuts/" + id;
+  }
+
+  /** Where a version's manifest is served: {@code /v1/datasets/{name}/versions/{n}}. */
+  static String versionUrl(String dataset, int version) {
+    return "/v1/datasets/" + dataset + "/versions/" + version;
   }
 
   @Override
@@ -160,9 +171,7 @@ final class DatasetCut implements ProgressListener {
             .put("started_at", startedAt.toString())
             .put("finished_at", finishedAt == null ? null : finishedAt.toString())
             .put("version", version)
-            .put(
-                "version_url",
-                version == null ? null : "/v1/datasets/" + dataset + "/versions/" + version);
+            .put("version_url", version == null ? null : versionUrl(dataset, version));
     if (errorCode != null) {
       json.put(
           "error",

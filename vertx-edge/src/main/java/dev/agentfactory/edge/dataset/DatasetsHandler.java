@@ -1,6 +1,7 @@
 package dev.agentfactory.edge.dataset;
 
 import dev.agentfactory.connectors.dataset.DatasetKind;
+import dev.agentfactory.connectors.dataset.version.CutPreview;
 import dev.agentfactory.connectors.dataset.version.DatasetCatalog;
 import dev.agentfactory.connectors.dataset.version.DatasetException;
 import dev.agentfactory.connectors.dataset.version.DatasetSummary;
@@ -214,20 +215,22 @@ public final class DatasetsHandler {
    * Starts cutting a version in the background and answers at once: 202 with the cut's state and
    * {@code Location: /v1/datasets/{name}/cuts/{id}}. A POST while a cut of the same dataset runs
    * answers that cut (202, same id) instead of starting another, so a retried request never makes
-   * two versions. Before starting: 400 {@code invalid_name}, 404 {@code not_found} (no dataset or
-   * no committed file). Failures of the cut itself show on the cut ({@code state: failed}, {@code
-   * error.code}).
+   * two versions; one when the latest version already lists exactly the committed files and
+   * withdrawals ({@link DatasetCatalog#preview}) answers 200 with that version and starts nothing,
+   * so cutting an unchanged dataset again never makes an identical version. Before starting: 400
+   * {@code invalid_name}, 404 {@code not_found} (no dataset or no committed file). Failures of the
+   * cut itself show on the cut ({@code state: failed}, {@code error.code}).
    */
   public void cut(RoutingContext ctx) {
     String name = ctx.pathParam("name");
     admin(
         ctx,
-        beforeFirstFile(name, () -> catalog.committedFileCount(name), () -> 0),
-        files -> start(ctx, name, files));
+        beforeFirstFile(name, () -> catalog.preview(name), () -> CutPreview.NOTHING),
+        preview -> start(ctx, name, preview));
   }
 
-  private void start(RoutingContext ctx, String name, int files) {
-    if (files == 0) {
+  private void start(RoutingContext ctx, String name, CutPreview preview) {
+    if (preview.files() == 0) {
       ApiErrors.send(
           ctx, 404, "not_found", "dataset '" + name + "' has no committed files to version", null);
       return;
@@ -236,12 +239,16 @@ public final class DatasetsHandler {
     boolean started = false;
     synchronized (running) {
       cut = running.get(name);
-      if (cut == null) {
-        cut = new DatasetCut(name, files);
+      if (cut == null && preview.unchanged().isEmpty()) {
+        cut = new DatasetCut(name, preview.files(), preview.bytes());
         running.put(name, cut);
         remember(cut);
         started = true;
       }
+    }
+    if (cut == null) {
+      unchanged(ctx, preview.unchanged().orElseThrow());
+      return;
     }
     if (!started) {
       accepted(ctx, cut);
@@ -279,6 +286,24 @@ public final class DatasetsHandler {
         .putHeader("location", cut.location())
         .putHeader("content-type", "application/json")
         .end(cut.toJson().encode());
+  }
+
+  /**
+   * 200: the latest version is what a cut would publish now. Its number and manifest URL under the
+   * names a finished cut gives them, so a client reads {@code version} either way.
+   */
+  private static void unchanged(RoutingContext ctx, DatasetVersion latest) {
+    String url = DatasetCut.versionUrl(latest.dataset(), latest.version());
+    ctx.response().putHeader("content-location", url);
+    json(
+        ctx,
+        200,
+        new JsonObject()
+            .put("dataset", latest.dataset())
+            .put("unchanged", true)
+            .put("version", latest.version())
+            .put("version_url", url)
+            .encode());
   }
 
   /** Thrown from the progress listener to stop a cut when the node stops. */

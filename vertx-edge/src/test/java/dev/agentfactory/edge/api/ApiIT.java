@@ -27,6 +27,9 @@ import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.openapi.contract.OpenAPIContract;
+import io.vertx.openapi.validation.ResponseValidator;
+import io.vertx.openapi.validation.ValidatableResponse;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -888,7 +891,21 @@ class ApiIT {
 
   @Test
   void datasetsListEveryKindAndVersionOneKindByItsName() throws Exception {
-    JsonNode empty = MAPPER.readTree(send("GET", "/v1/datasets", ADMIN, null).body());
+    HttpResponse<String> emptyListing = send("GET", "/v1/datasets", ADMIN, null);
+    assertMatchesContract("listDatasets", emptyListing);
+    JsonNode empty = MAPPER.readTree(emptyListing.body());
+    List<String> documented = new java.util.ArrayList<>();
+    contractSchema("DatasetSummary")
+        .get("properties")
+        .fieldNames()
+        .forEachRemaining(documented::add);
+    for (JsonNode dataset : empty.get("datasets")) {
+      List<String> fields = new java.util.ArrayList<>();
+      dataset.fieldNames().forEachRemaining(fields::add);
+      assertThat(fields)
+          .as("exactly the fields the contract documents")
+          .containsExactlyInAnyOrderElementsOf(documented);
+    }
     assertThat(empty.get("datasets").findValuesAsText("kind"))
         .containsExactlyInAnyOrder("sft", "preference", "unpaired", "rft", "eval");
     // A listed kind the pipeline has not written yet is a dataset without versions, not a
@@ -939,11 +956,15 @@ class ApiIT {
 
     HttpResponse<String> cut = send("POST", "/v1/datasets/preference/versions", ADMIN, null);
     assertThat(cut.statusCode()).as(cut.body()).isEqualTo(202);
+    assertMatchesContract("cutDatasetVersion", cut);
     String location = cut.headers().firstValue("location").orElseThrow();
     JsonNode started = MAPPER.readTree(cut.body());
     assertThat(location)
         .isEqualTo("/v1/datasets/preference/cuts/" + started.get("cut_id").asText());
     assertThat(started.get("files_total").asInt()).isEqualTo(1);
+    assertThat(started.get("bytes_total").asLong())
+        .as("known from the first status on, not 0 until the cut reads")
+        .isEqualTo(Files.size(file));
     JsonNode done = awaitCut(location);
     assertThat(done.get("state").asText()).isEqualTo("succeeded");
     assertThat(done.get("files_done").asInt()).isEqualTo(1);
@@ -962,7 +983,10 @@ class ApiIT {
         .as("admin key only")
         .isEqualTo(403);
 
-    JsonNode listed = MAPPER.readTree(send("GET", "/v1/datasets", ADMIN, null).body());
+    assertMatchesContract("getDatasetCut", send("GET", location, ADMIN, null));
+    HttpResponse<String> listing = send("GET", "/v1/datasets", ADMIN, null);
+    assertMatchesContract("listDatasets", listing);
+    JsonNode listed = MAPPER.readTree(listing.body());
     JsonNode preference = null;
     for (JsonNode d : listed.get("datasets")) {
       if (d.get("name").asText().equals("preference")) {
@@ -989,6 +1013,7 @@ class ApiIT {
       for (int i = 0; i < 2; i++) {
         HttpResponse<String> listing = send("GET", "/v1/datasets", ADMIN, null);
         assertThat(listing.statusCode()).as(listing.body()).isEqualTo(200);
+        assertMatchesContract("listDatasets", listing);
         Map<String, JsonNode> byName = new java.util.HashMap<>();
         MAPPER
             .readTree(listing.body())
@@ -1033,6 +1058,9 @@ class ApiIT {
     HttpResponse<String> cut = send("POST", "/v1/datasets/sft/versions", ADMIN, null);
     assertThat(cut.statusCode()).as(cut.body()).isEqualTo(202);
     JsonNode failed = awaitCut(cut.headers().firstValue("location").orElseThrow());
+    assertMatchesContract(
+        "getDatasetCut",
+        send("GET", cut.headers().firstValue("location").orElseThrow(), ADMIN, null));
 
     assertThat(failed.get("state").asText()).isEqualTo("failed");
     assertThat(failed.at("/error/code").asText()).isEqualTo("conflict");
@@ -1106,16 +1134,95 @@ class ApiIT {
         .isEqualTo("{\"versions\":[]}");
   }
 
+  @Test
+  void cuttingAnUnchangedDatasetAgainAnswersItsLatestVersionAndWritesNoNewOne() throws Exception {
+    emptySftFile();
+    HttpResponse<String> first = send("POST", "/v1/datasets/sft/versions", ADMIN, null);
+    assertThat(first.statusCode()).as(first.body()).isEqualTo(202);
+    assertThat(
+            awaitCut(first.headers().firstValue("location").orElseThrow()).get("version").asInt())
+        .isEqualTo(1);
+
+    HttpResponse<String> again = send("POST", "/v1/datasets/sft/versions", ADMIN, null);
+
+    assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
+    assertMatchesContract("cutDatasetVersion", again);
+    JsonNode unchanged = MAPPER.readTree(again.body());
+    assertThat(unchanged.get("unchanged").asBoolean()).isTrue();
+    assertThat(unchanged.get("version").asInt()).isEqualTo(1);
+    assertThat(unchanged.get("version_url").asText()).isEqualTo("/v1/datasets/sft/versions/1");
+    assertThat(again.headers().firstValue("content-location"))
+        .hasValue("/v1/datasets/sft/versions/1");
+    assertThat(manifests("sft")).as("no new manifest").containsExactly("v1.json");
+    assertThat(
+            MAPPER
+                .readTree(send("GET", "/v1/datasets/sft/versions", ADMIN, null).body())
+                .get("versions")
+                .size())
+        .isEqualTo(1);
+
+    emptySftFile("part-a-1.parquet"); // new data: a new version
+    HttpResponse<String> changed = send("POST", "/v1/datasets/sft/versions", ADMIN, null);
+
+    assertThat(changed.statusCode()).as(changed.body()).isEqualTo(202);
+    JsonNode v2 = awaitCut(changed.headers().firstValue("location").orElseThrow());
+    assertThat(v2.get("version").asInt()).isEqualTo(2);
+    assertThat(v2.get("files_done").asInt()).isEqualTo(2);
+    assertThat(manifests("sft")).containsExactly("v1.json", "v2.json");
+  }
+
+  /** The manifest files of a dataset, by name. */
+  private List<String> manifests(String dataset) throws Exception {
+    try (var files = Files.list(dir.resolve("datasets").resolve(dataset).resolve("_versions"))) {
+      return files.map(p -> p.getFileName().toString()).sorted().toList();
+    }
+  }
+
   /** One committed SFT file without rows (valid Parquet: a cut would publish it). */
   private void emptySftFile() throws Exception {
+    emptySftFile("part-a-0.parquet");
+  }
+
+  private void emptySftFile(String part) throws Exception {
     Path bucket = Files.createDirectories(dir.resolve("datasets/sft/2026-11-25--10"));
     try (ParquetWriter<GenericRecord> writer =
-        AvroParquetWriter.<GenericRecord>builder(
-                new LocalOutputFile(bucket.resolve("part-a-0.parquet")))
+        AvroParquetWriter.<GenericRecord>builder(new LocalOutputFile(bucket.resolve(part)))
             .withSchema(DatasetKind.SFT.avroSchema())
             .build()) {
       // the schema goes into the footer
     }
+  }
+
+  /** Fails unless {@code response} is an answer the contract documents for {@code operationId}. */
+  private void assertMatchesContract(String operationId, HttpResponse<String> response) {
+    OpenAPIContract contract =
+        OpenAPIContract.from(vertx, new io.vertx.core.json.JsonObject(ApiRouter.contractText()))
+            .toCompletionStage()
+            .toCompletableFuture()
+            .join();
+    Map<String, String> headers = new java.util.HashMap<>();
+    response.headers().map().forEach((name, values) -> headers.put(name, values.get(0)));
+    try {
+      ResponseValidator.create(vertx, contract)
+          .validate(
+              ValidatableResponse.create(
+                  response.statusCode(),
+                  headers,
+                  io.vertx.core.buffer.Buffer.buffer(response.body()),
+                  response.headers().firstValue("content-type").orElse(null)),
+              operationId)
+          .toCompletionStage()
+          .toCompletableFuture()
+          .join();
+    } catch (java.util.concurrent.CompletionException e) {
+      throw new AssertionError(
+          operationId + " answered what its contract does not document: " + response.body(),
+          e.getCause());
+    }
+  }
+
+  private static JsonNode contractSchema(String name) throws Exception {
+    return MAPPER.readTree(ApiRouter.contractText()).at("/components/schemas/" + name);
   }
 
   /** Polls a cut's status URL until it is no longer running. */

@@ -14,8 +14,10 @@ import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -183,6 +185,7 @@ public final class DatasetCatalog {
     for (String path : paths) {
       bytesTotal += size(name, dir, path);
     }
+    progress.onProgress(0, paths.size(), 0, bytesTotal); // the totals, before the first byte
 
     List<DatasetFile> files = new ArrayList<>(paths.size());
     Set<String> policies = new TreeSet<>();
@@ -495,14 +498,64 @@ public final class DatasetCatalog {
   }
 
   /**
-   * How many committed files a cut of {@code name} would version now: a cheap check (a directory
-   * walk, no file is read) before starting one.
+   * What a cut of {@code name} would version now, checked before starting one: the committed files
+   * and their bytes (a directory walk and a stat per file), and whether the latest version already
+   * lists exactly them. Unchanged means the same committed paths, each file listed as it is with
+   * the same size (a filtered copy stands for its {@code source}), and as many withdrawn examples
+   * as the version knew; data files are not read or hashed (committed files are never rewritten,
+   * and withdrawals only grow). The lineage is not compared: a later checkpoint that committed no
+   * file changed no row.
    *
    * @throws DatasetException {@code invalid_name} for a bad name, {@code not_found} if the dataset
-   *     does not exist
+   *     does not exist, {@code io_error} if a file vanished or a manifest or withdrawal is
+   *     unreadable
    */
-  public int committedFileCount(String name) {
-    return committedFiles(name, datasetDir(name)).size();
+  public CutPreview preview(String name) {
+    Path dir = datasetDir(name);
+    List<String> paths = committedFiles(name, dir);
+    Map<String, Long> sizes = new HashMap<>();
+    long bytes = 0;
+    for (String path : paths) {
+      long size = size(name, dir, path);
+      sizes.put(path, size);
+      bytes += size;
+    }
+    Optional<DatasetVersion> latest = paths.isEmpty() ? Optional.empty() : latest(name, dir);
+    boolean unchanged =
+        latest.isPresent()
+            && listsExactly(latest.get(), sizes)
+            && withdrawn(name).size() == latest.get().withdrawnExamples();
+    return new CutPreview(paths.size(), bytes, unchanged ? latest.get() : null);
+  }
+
+  /**
+   * The latest version, or none if its manifest cannot be read: such a version is never the one to
+   * answer instead of a cut, and the cut (which does not read it) publishes the next number as
+   * before.
+   */
+  private Optional<DatasetVersion> latest(String name, Path dir) {
+    try {
+      return version(name, latestVersion(name, dir));
+    } catch (DatasetException unreadable) {
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * Whether {@code version} lists exactly the committed files of {@code sizes}, as they are now.
+   */
+  private static boolean listsExactly(DatasetVersion version, Map<String, Long> sizes) {
+    if (version.files().size() != sizes.size()) {
+      return false;
+    }
+    for (DatasetFile file : version.files()) {
+      String committed = file.source() == null ? file.path() : file.source();
+      Long size = sizes.get(committed);
+      if (size == null || (file.source() == null && size != file.sizeBytes())) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private Path datasetDir(String name) {

@@ -78,7 +78,9 @@ class DatasetCatalogIT {
     // The column wins over the passed-in value; the rest of the lineage is kept.
     assertThat(v1.lineage())
         .isEqualTo(new Lineage("job-1", 7L, null, List.of("pii-v1", "pii-v2"), "judge-3"));
-    assertThat(progress).isNotEmpty();
+    assertThat(progress.get(0))
+        .as("the totals come first, before a byte is read")
+        .containsExactly(0, 2, 0, v1.totalBytes());
     assertThat(progress.get(progress.size() - 1))
         .containsExactly(2, 2, v1.totalBytes(), v1.totalBytes());
 
@@ -103,6 +105,40 @@ class DatasetCatalogIT {
       assertThat(leftovers.map(p -> p.getFileName().toString()))
           .containsExactlyInAnyOrder("v1.json", "v2.json");
     }
+  }
+
+  @Test
+  void aPreviewSaysWhetherTheLatestVersionListsExactlyWhatIsCommittedNow() throws Exception {
+    CutPreview before = catalog.preview("sft");
+    assertThat(before.files()).isEqualTo(2);
+    assertThat(before.unchanged()).as("no version yet").isEmpty();
+
+    DatasetVersion v1 = catalog.cut("sft", LINEAGE, ProgressListener.NONE);
+    CutPreview same = catalog.preview("sft");
+    assertThat(same.unchanged()).contains(v1);
+    assertThat(same.bytes()).isEqualTo(v1.totalBytes());
+
+    withdrawOneRow(); // a new file and a withdrawal of one of its rows
+    assertThat(catalog.preview("sft").unchanged()).as("a new committed file").isEmpty();
+    DatasetVersion v2 = catalog.cut("sft", LINEAGE, ProgressListener.NONE);
+    assertThat(v2.files()).anyMatch(f -> f.source() != null);
+    assertThat(catalog.preview("sft").unchanged())
+        .as("a filtered copy stands for the committed file it was copied from")
+        .contains(v2);
+
+    writeWithdrawals(
+        Files.createDirectories(root.resolve("_withdrawals/sft/2026-01-02--06"))
+            .resolve("part-w-1.parquet"),
+        "withdrawn-later");
+    assertThat(catalog.preview("sft").unchanged()).as("a new withdrawal").isEmpty();
+    DatasetVersion v3 = catalog.cut("sft", LINEAGE, ProgressListener.NONE);
+    assertThat(catalog.preview("sft").unchanged()).contains(v3);
+
+    Path first = sft.resolve(v1.files().get(0).path());
+    Files.write(first, new byte[] {0}, java.nio.file.StandardOpenOption.APPEND);
+    assertThat(catalog.preview("sft").unchanged())
+        .as("a file listed as it is whose size changed")
+        .isEmpty();
   }
 
   @Test
