@@ -397,14 +397,38 @@ final class Session {
     detach();
   }
 
-  /** The connection is gone: keep the session (and its sandbox) for the client to resume. */
+  /**
+   * The connection is gone: keep the session (and its sandbox) for the client to resume; unless the
+   * node drains, which ends it at once ({@link #endIfDetached}).
+   */
   private void detach() {
     socket = null;
     cancelSlowTimer();
     releaseDrainWaiter();
+    if (leases.draining()) {
+      log(Level.INFO).log("session {}: client gone while the node drains; ending it", id);
+      end();
+      return;
+    }
     graceTimer =
         vertx.setTimer(
             Math.max(1, settings.resumeGrace().toMillis()), t -> onContext(this::graceExpired));
+  }
+
+  /**
+   * The node drains: a session with no client attached ends now, its sandbox released, instead of
+   * at the end of its resume grace. Waiting would hold its lease, and so the drain, for the whole
+   * grace (by default as long as the drain timeout), for a resume that buys little: the client
+   * opens its next session on another node anyway. A session with a client attached carries on.
+   */
+  void endIfDetached() {
+    onContext(
+        () -> {
+          if (socket == null && !closed) {
+            log(Level.INFO).log("session {}: no client attached as the node drains; ending it", id);
+            end();
+          }
+        });
   }
 
   private void graceExpired() {

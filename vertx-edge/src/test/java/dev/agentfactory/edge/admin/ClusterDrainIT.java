@@ -71,7 +71,7 @@ class ClusterDrainIT {
                 .withIsolation(Isolation.PROCESS)
                 .withWarmTarget("shell", 1));
     pool = cluster.pool(sandboxes);
-    DrainHandler drains = new DrainHandler(() -> pool);
+    DrainHandler drains = new DrainHandler(() -> pool, () -> {});
     Router router = Router.router(vertx);
     router
         .route(HttpMethod.POST, "/v1/admin/drain")

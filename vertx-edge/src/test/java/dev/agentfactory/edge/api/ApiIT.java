@@ -95,7 +95,7 @@ class ApiIT {
     DatasetsHandler datasets =
         new DatasetsHandler(
             vertx, dir.resolve("datasets"), () -> lineage.get(), dir.resolve("cuts")); // ditto
-    DrainHandler drains = new DrainHandler(() -> null); // no cluster here: ClusterDrainIT
+    DrainHandler drains = new DrainHandler(() -> null, () -> {}); // no cluster here: ClusterDrainIT
     Handler<RoutingContext> echoTenant = ctx -> ctx.response().end(Auth.tenant(ctx));
     server =
         vertx
