@@ -186,6 +186,23 @@ class ApiIT {
   }
 
   @Test
+  void aKeysCreationTimeReadsTheSameWhenCreatedAndWhenListed() throws Exception {
+    JsonNode created =
+        MAPPER.readTree(
+            send("POST", "/v1/keys", ADMIN, "{\"tenant\":\"acme\",\"name\":\"ci\"}").body());
+
+    JsonNode listed = null;
+    for (JsonNode key : MAPPER.readTree(send("GET", "/v1/keys", ADMIN, null).body()).get("keys")) {
+      if (key.get("id").equals(created.get("id"))) {
+        listed = key;
+      }
+    }
+
+    assertThat(listed).as("the created key is listed").isNotNull();
+    assertThat(listed.get("created_at").asText()).isEqualTo(created.get("created_at").asText());
+  }
+
+  @Test
   void aRevokedKeyIsRefusedAtOnceEvenWhenTheStoreCannotBeListedAfterwards() throws Exception {
     HttpResponse<String> created =
         send("POST", "/v1/keys", ADMIN, "{\"tenant\":\"acme\",\"name\":\"ci\"}");
