@@ -40,8 +40,9 @@ import java.util.regex.Pattern;
  *     interfaces and let Hazelcast pick the advertised one; default {@code 127.0.0.1}
  * @param publicAddress the address other members should dial if it differs from the bound one
  *     (NAT), empty for none
- * @param members TCP-IP member list, {@code host} or {@code host:port}, one port per entry (ranges
- *     are rejected by Hazelcast); empty with Kubernetes discovery
+ * @param members TCP-IP member list, {@code host}, {@code host:port}, an IPv6 address or {@code
+ *     [IPv6]:port}, one port per entry (ranges are rejected by Hazelcast); empty with Kubernetes
+ *     discovery
  * @param kubernetes Kubernetes DNS discovery, {@code null} when off
  * @param leaseTtl how long a lease lives without renewal; default 30 s
  * @param heartbeatInterval how often this node renews its leases, at most half of {@code leaseTtl};
@@ -192,25 +193,10 @@ public record ClusterConfig(
   private static void checkMember(int index, String member) {
     String field = "members[" + index + "]";
     require(member != null && !member.isBlank(), field, "must not be blank");
-    int colon = member.lastIndexOf(':');
-    // a bare IPv6 literal has colons but no port; accept host, host:port and [v6]:port
-    boolean hasPort = colon > 0 && (member.indexOf(':') == colon || member.startsWith("["));
-    String host = hasPort ? member.substring(0, colon) : member;
-    require(HOST.matcher(host).matches(), field, "host must be a name or address, was " + member);
-    if (hasPort) {
-      String portText = member.substring(colon + 1);
-      require(
-          !portText.contains("-"),
-          field,
-          "port ranges are not accepted by Hazelcast, list one port per entry, was " + member);
-      int memberPort;
-      try {
-        memberPort = Integer.parseInt(portText);
-      } catch (NumberFormatException e) {
-        throw new InvalidClusterConfigException(field, "port must be a number, was " + member);
-      }
-      require(
-          memberPort >= 1 && memberPort <= 65535, field, "port must be in 1..65535, was " + member);
+    try {
+      MemberAddress.parse(member);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidClusterConfigException(field, e.getMessage());
     }
   }
 

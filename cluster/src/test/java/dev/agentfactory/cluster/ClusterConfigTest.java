@@ -67,6 +67,35 @@ class ClusterConfigTest {
   }
 
   @Test
+  void membersAcceptIpv6AddressesBareOrInBrackets() {
+    List<String> members =
+        List.of("fd00::2", "::1", "[fd00::2]:5701", "[::1]", "::ffff:10.0.0.1", "fe80::1%eth0");
+
+    assertThat(ClusterConfig.builder().members(members).build().members())
+        .containsExactlyElementsOf(members);
+  }
+
+  @Test
+  void malformedMemberAddressesAreRejectedNamingTheEntry() {
+    for (String bad :
+        List.of(
+            "garbage::",
+            ":::",
+            "1::2::3",
+            "fd00::zz",
+            "1:2:3:4:5:6:7:8:9",
+            "[::1",
+            "[nope]:5701",
+            "[::1]5701",
+            ":5701",
+            "host name:5701")) {
+      assertInvalid(ClusterConfig.builder().members(List.of("10.0.0.1", bad)), "members[1]");
+      assertThatThrownBy(() -> ClusterConfig.builder().members(List.of(bad)).build())
+          .hasMessageContaining("'" + bad + "'");
+    }
+  }
+
+  @Test
   void kubernetesDiscoveryExcludesAMemberList() {
     assertInvalid(
         ClusterConfig.builder()

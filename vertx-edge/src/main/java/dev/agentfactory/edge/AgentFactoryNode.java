@@ -76,6 +76,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -395,7 +396,7 @@ public final class AgentFactoryNode implements AutoCloseable {
     KeysHandler keys = new KeysHandler(auth);
     AgentsHandler agentsApi = new AgentsHandler(agentRegistry, config.agentsSecrets());
     JobsHandler jobs = new JobsHandler(() -> flinkRest, () -> pipeline);
-    DrainHandler drains = new DrainHandler(() -> warmPool);
+    DrainHandler drains = new DrainHandler(() -> warmPool, this::endDetachedSessions);
     EvalHandler evalApi = new EvalHandler(evalBoard);
     datasets =
         new DatasetsHandler(
@@ -934,17 +935,20 @@ public final class AgentFactoryNode implements AutoCloseable {
 
   /**
    * Drains this node out of the cluster: no new leases here, warm targets move to the other nodes,
-   * {@code /ready} answers 503, and open sessions carry on. Completes when they have all ended or
-   * the drain timeout ({@code AF_CLUSTER_DRAIN_TIMEOUT}) passed, with the status then. Blocks; call
-   * {@link #close()} after it.
+   * {@code /ready} answers 503, sessions whose client is gone end at once (no resume grace), and
+   * open sessions carry on. Completes when they have all ended or the drain timeout ({@code
+   * AF_CLUSTER_DRAIN_TIMEOUT}) passed, with the status then. Blocks; call {@link #close()} after
+   * it.
    */
   public DrainStatus drain() {
     WarmPool pool = warmPool;
     if (pool == null) {
       return new DrainStatus(true, 0, 0);
     }
+    CompletionStage<DrainStatus> drained = pool.drain();
+    endDetachedSessions();
     try {
-      return pool.drain()
+      return drained
           .toCompletableFuture()
           .get(config.cluster().pool().drainTimeout().toMillis() + 5_000, TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
@@ -953,6 +957,14 @@ public final class AgentFactoryNode implements AutoCloseable {
     } catch (Exception e) {
       LOG.warn("drain did not complete", e);
       return pool.drainStatus();
+    }
+  }
+
+  /** The pool drains: sessions whose client is gone end now, not after their resume grace. */
+  private void endDetachedSessions() {
+    SessionHandler handler = sessions;
+    if (handler != null) {
+      handler.endDetached();
     }
   }
 

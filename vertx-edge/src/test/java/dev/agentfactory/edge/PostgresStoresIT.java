@@ -52,6 +52,7 @@ class PostgresStoresIT {
               k -> {
                 assertThat(k.id()).isEqualTo(created.key().id());
                 assertThat(k.tenant()).isEqualTo("acme");
+                assertThat(k.createdAt()).isEqualTo(created.key().createdAt());
                 assertThat(k.revokedAt()).isEmpty();
               });
       assertThat(b.revoke(created.key().id())).isTrue();

@@ -64,24 +64,16 @@ record Conversation(List<SftMessage> messages) {
     }
     List<SftToolCall> made = new ArrayList<>(calls.size());
     for (ToolCall call : calls) {
-      made.add(new SftToolCall(call.id(), functionName(call), call.arguments()));
+      made.add(new SftToolCall(call.id(), ToolCall.functionName(call.name()), call.arguments()));
     }
     messages.add(SftMessage.assistantCalling(content, made));
     for (ToolCall call : calls) {
       messages.add(
           SftMessage.toolResult(
-              call.id(), functionName(call), call.output() == null ? "" : call.output()));
+              call.id(),
+              ToolCall.functionName(call.name()),
+              call.output() == null ? "" : call.output()));
     }
-  }
-
-  /**
-   * The tool's name as a model calls it: function-calling APIs forbid dots, so the edge offers its
-   * tools with underscores ({@code sandbox_exec}) and a model's calls carry that name, while a
-   * sandbox command's event names the tool as specs do ({@code sandbox.exec}). One name per tool
-   * keeps a command the user ran and the same call by an agent alike in the datasets.
-   */
-  private static String functionName(ToolCall call) {
-    return call.name().replace('.', '_');
   }
 
   /** Messages without tool calls or their results (a rejected alternative). */

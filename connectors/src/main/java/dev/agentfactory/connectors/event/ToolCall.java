@@ -49,6 +49,21 @@ public record ToolCall(
     this(id, name, arguments, output, exitCode, status, durationMs, false);
   }
 
+  /**
+   * The name models call tool {@code name} by: function-calling APIs forbid dots, so a tool that
+   * specs and a sandbox command's event name {@code sandbox.exec} is offered to models as {@code
+   * sandbox_exec}, and their calls carry that name. The edge offers its tools under it and the
+   * datasets name every call by it, so a command a user ran and the same call by an agent read
+   * alike.
+   *
+   * <pre>{@code
+   * ToolCall.functionName("sandbox.exec"); // "sandbox_exec"
+   * }</pre>
+   */
+  public static String functionName(String name) {
+    return name.replace('.', '_');
+  }
+
   /** Returns a copy with another output (the scrubbers rewrite output, nothing else). */
   public ToolCall withOutput(String newOutput) {
     return new ToolCall(

@@ -370,6 +370,26 @@ class DatasetRowsTest {
   }
 
   @Test
+  void aCallNamedAsSpecsNameToolsReadsInSftRowsAsModelsCallIt() {
+    ToolCall dotted =
+        new ToolCall("c1", "sandbox.exec", "{\"command\":\"ls\"}", "a\n", 0, ToolCallStatus.OK, 3);
+    Interaction turn =
+        mathTurn()
+            .message(Message.user("what is here?"))
+            .message(Message.assistant("", List.of("c1")))
+            .message(Message.assistant("a"))
+            .toolCall(dotted)
+            .build();
+
+    SftRow row = SftRow.derive(turn, POLICY).orElseThrow();
+
+    assertThat(row.messages().get(1).toolCalls())
+        .extracting(SftToolCall::name)
+        .containsExactly("sandbox_exec");
+    assertThat(row.messages().get(2).name()).isEqualTo("sandbox_exec");
+  }
+
+  @Test
   void everyKindSplitsAMultiToolTurnAfterTheUserMessageAndEndsTheResponseWithTheAnswer() {
     Interaction compared =
         multiToolTurn()

@@ -11,16 +11,21 @@ import java.util.function.Supplier;
 /**
  * {@code POST /v1/admin/drain} (admin key only): this node stops taking and lending leases, hands
  * its warm targets to the other nodes and answers 503 on {@code /ready}; open sessions carry on
- * until they end. {@code GET} reports progress. Stop the node once {@code drained} is true (or let
- * SIGTERM drain it and stop).
+ * until they end, except those whose client is gone, which end at once. {@code GET} reports
+ * progress. Stop the node once {@code drained} is true (or let SIGTERM drain it and stop).
  */
 public final class DrainHandler {
 
   private final Supplier<WarmPool> pool;
+  private final Runnable onDrain;
 
-  /** {@code pool} is null until the node has started. */
-  public DrainHandler(Supplier<WarmPool> pool) {
+  /**
+   * {@code pool} is null until the node has started; {@code onDrain} runs once the pool drains (the
+   * node ends its sessions that only wait for a resume).
+   */
+  public DrainHandler(Supplier<WarmPool> pool, Runnable onDrain) {
     this.pool = pool;
+    this.onDrain = onDrain;
   }
 
   public void drain(RoutingContext ctx) {
@@ -33,6 +38,7 @@ public final class DrainHandler {
             return;
           }
           p.drain();
+          onDrain.run();
           send(ctx, 202, p.drainStatus());
         });
   }

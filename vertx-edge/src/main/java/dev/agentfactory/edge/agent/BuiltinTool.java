@@ -2,6 +2,7 @@ package dev.agentfactory.edge.agent;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agentfactory.connectors.event.ToolCall;
 import dev.agentfactory.edge.model.ToolDefinition;
 import java.io.UncheckedIOException;
 import java.util.Arrays;
@@ -79,9 +80,9 @@ public enum BuiltinTool {
     return specName;
   }
 
-  /** The name models call, e.g. {@code sandbox_exec}. */
+  /** The name models call, e.g. {@code sandbox_exec} ({@link ToolCall#functionName(String)}). */
   public String functionName() {
-    return specName.replace('.', '_');
+    return ToolCall.functionName(specName);
   }
 
   public ToolDefinition definition() {

@@ -123,7 +123,7 @@ public final class ApiKeyStore implements AutoCloseable {
           try (PreparedStatement st =
               c.prepareStatement(
                   "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?")) {
-            st.setTimestamp(1, Timestamp.from(Instant.now()));
+            st.setTimestamp(1, Timestamp.from(Instant.now().truncatedTo(ApiKey.PRECISION)));
             st.setString(2, id);
             return st.executeUpdate() == 1;
           }

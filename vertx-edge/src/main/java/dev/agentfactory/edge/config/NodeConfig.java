@@ -198,7 +198,7 @@ public record NodeConfig(
     try {
       base = ClusterOptions.fromEnvironment(source.env());
     } catch (InvalidClusterConfigException e) {
-      throw new ConfigException("cluster configuration: " + e.getMessage());
+      throw invalid(e);
     }
     List<String> members =
         source
@@ -229,8 +229,24 @@ public record NodeConfig(
           .pool(base.pool())
           .build();
     } catch (InvalidClusterConfigException e) {
-      throw new ConfigException("cluster configuration: " + e.getMessage());
+      throw invalid(e);
     }
+  }
+
+  /**
+   * A cluster setting the cluster module refused; a member list entry is named by the option it
+   * came from (flag or AF_CLUSTER_MEMBERS, which both the node and the cluster module read).
+   */
+  private static ConfigException invalid(InvalidClusterConfigException e) {
+    if (e.field().startsWith("members[")) {
+      return new ConfigException(
+          NodeOptions.CLUSTER_MEMBERS.key()
+              + " ("
+              + NodeOptions.CLUSTER_MEMBERS.env()
+              + "): "
+              + e.getMessage());
+    }
+    return new ConfigException("cluster configuration: " + e.getMessage());
   }
 
   /** Like the generated one, but the admin key never appears (configs end up in logs). */

@@ -46,8 +46,8 @@ import org.slf4j.spi.LoggingEventBuilder;
  *
  * <p>A session outlives its WebSocket: when the connection drops without a close frame, the session
  * waits {@code resumeGrace} for the client to reconnect with the last {@code seq} it saw, then
- * replays exactly the frames it missed. A close frame from the client, or the grace running out,
- * ends the session and terminates its sandbox.
+ * replays exactly the frames it missed. A close frame from the client, the grace running out, or a
+ * drain of the node while no client is attached ends the session and terminates its sandbox.
  *
  * <p>All fields are confined to the session's Vert.x context: socket handlers and sandbox callbacks
  * hop onto it before touching anything.
@@ -397,14 +397,38 @@ final class Session {
     detach();
   }
 
-  /** The connection is gone: keep the session (and its sandbox) for the client to resume. */
+  /**
+   * The connection is gone: keep the session (and its sandbox) for the client to resume; unless the
+   * node drains, which ends it at once ({@link #endIfDetached}).
+   */
   private void detach() {
     socket = null;
     cancelSlowTimer();
     releaseDrainWaiter();
+    if (leases.draining()) {
+      log(Level.INFO).log("session {}: client gone while the node drains; ending it", id);
+      end();
+      return;
+    }
     graceTimer =
         vertx.setTimer(
             Math.max(1, settings.resumeGrace().toMillis()), t -> onContext(this::graceExpired));
+  }
+
+  /**
+   * The node drains: a session with no client attached ends now, its sandbox released, instead of
+   * at the end of its resume grace. Waiting would hold its lease, and so the drain, for the whole
+   * grace (by default as long as the drain timeout), for a resume that buys little: the client
+   * opens its next session on another node anyway. A session with a client attached carries on.
+   */
+  void endIfDetached() {
+    onContext(
+        () -> {
+          if (socket == null && !closed) {
+            log(Level.INFO).log("session {}: no client attached as the node drains; ending it", id);
+            end();
+          }
+        });
   }
 
   private void graceExpired() {

@@ -440,6 +440,15 @@ public final class SessionHandler {
   }
 
   /**
+   * The node has started to drain: ends every session whose client is gone and that only waits for
+   * a resume, so its lease does not hold the drain up for the resume grace. Sessions with a client
+   * attached carry on; one whose client goes later ends then ({@link SandboxLeasing#draining()}).
+   */
+  public void endDetached() {
+    live.values().forEach(Session::endIfDetached);
+  }
+
+  /**
    * Stops accepting sessions and ends the live ones: each is told ({@code shutting_down}, close
    * 1001) and its sandbox released.
    */

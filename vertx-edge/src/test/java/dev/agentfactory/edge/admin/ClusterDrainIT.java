@@ -2,30 +2,21 @@ package dev.agentfactory.edge.admin;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.agentfactory.cluster.ClusterConfig;
 import dev.agentfactory.cluster.ClusterException;
-import dev.agentfactory.cluster.ClusterNode;
-import dev.agentfactory.cluster.pool.PoolConfig;
 import dev.agentfactory.cluster.pool.WarmPool;
+import dev.agentfactory.edge.OneMemberCluster;
 import dev.agentfactory.edge.session.ClusterSandboxLeasing;
 import dev.agentfactory.edge.session.LeasedSandbox;
-import dev.agentfactory.sandbox.driver.Isolation;
-import dev.agentfactory.sandbox.local.LocalSandboxPool;
-import dev.agentfactory.sandbox.local.SandboxConfig;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.CompletionException;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
@@ -37,41 +28,16 @@ class ClusterDrainIT {
 
   private final HttpClient http = dev.agentfactory.edge.TestHttp.client();
   private Vertx vertx;
-  private ClusterNode cluster;
-  private LocalSandboxPool sandboxes;
+  private OneMemberCluster cluster;
   private WarmPool pool;
   private HttpServer server;
 
   @BeforeEach
   void start() throws Exception {
-    int port;
-    try (ServerSocket free = new ServerSocket(0)) {
-      port = free.getLocalPort();
-    }
     vertx = Vertx.vertx();
-    cluster =
-        ClusterNode.start(
-            ClusterConfig.builder()
-                .clusterName("af-drain-it")
-                .port(port)
-                .portAutoIncrement(false)
-                .members(List.of("127.0.0.1:" + port))
-                .pool(
-                    PoolConfig.defaults()
-                        .withAdvertiseInterval(Duration.ofMillis(100))
-                        .withDrainTimeout(Duration.ofSeconds(30)))
-                .build());
-    sandboxes =
-        new LocalSandboxPool(
-            SandboxConfig.defaults(
-                    Path.of(
-                        System.getProperty("java.io.tmpdir"),
-                        "af-it-drain",
-                        "" + UUID.randomUUID()))
-                .withIsolation(Isolation.PROCESS)
-                .withWarmTarget("shell", 1));
-    pool = cluster.pool(sandboxes);
-    DrainHandler drains = new DrainHandler(() -> pool);
+    cluster = new OneMemberCluster("af-drain-it", Duration.ofSeconds(30), 1);
+    pool = cluster.pool();
+    DrainHandler drains = new DrainHandler(() -> pool, () -> {});
     Router router = Router.router(vertx);
     router
         .route(HttpMethod.POST, "/v1/admin/drain")
@@ -101,7 +67,6 @@ class ClusterDrainIT {
   void stop() {
     server.close().toCompletionStage().toCompletableFuture().join();
     cluster.close();
-    sandboxes.close();
     vertx.close().toCompletionStage().toCompletableFuture().join();
   }
 

@@ -98,7 +98,7 @@ class ApiIT {
     DatasetsHandler datasets =
         new DatasetsHandler(
             vertx, dir.resolve("datasets"), () -> lineage.get(), dir.resolve("cuts")); // ditto
-    DrainHandler drains = new DrainHandler(() -> null); // no cluster here: ClusterDrainIT
+    DrainHandler drains = new DrainHandler(() -> null, () -> {}); // no cluster here: ClusterDrainIT
     Handler<RoutingContext> echoTenant = ctx -> ctx.response().end(Auth.tenant(ctx));
     server =
         vertx
@@ -186,6 +186,23 @@ class ApiIT {
     HttpResponse<String> revoked = send("GET", "/v1/sessions", secret, null);
     assertThat(revoked.statusCode()).isEqualTo(401);
     assertThat(code(revoked)).isEqualTo("invalid_credentials");
+  }
+
+  @Test
+  void aKeysCreationTimeReadsTheSameWhenCreatedAndWhenListed() throws Exception {
+    JsonNode created =
+        MAPPER.readTree(
+            send("POST", "/v1/keys", ADMIN, "{\"tenant\":\"acme\",\"name\":\"ci\"}").body());
+
+    JsonNode listed = null;
+    for (JsonNode key : MAPPER.readTree(send("GET", "/v1/keys", ADMIN, null).body()).get("keys")) {
+      if (key.get("id").equals(created.get("id"))) {
+        listed = key;
+      }
+    }
+
+    assertThat(listed).as("the created key is listed").isNotNull();
+    assertThat(listed.get("created_at").asText()).isEqualTo(created.get("created_at").asText());
   }
 
   @Test

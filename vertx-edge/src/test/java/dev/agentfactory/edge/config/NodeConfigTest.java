@@ -245,6 +245,21 @@ class NodeConfigTest {
   }
 
   @Test
+  void aMalformedMemberIsRefusedNamingTheOptionAndTheEntry() {
+    ConfigSource flag =
+        new ConfigSource(Map.of("cluster.members", "10.0.0.1:5701,garbage::"), Map.of(), Map.of());
+    ConfigSource env =
+        new ConfigSource(Map.of(), Map.of("AF_CLUSTER_MEMBERS", "garbage::"), Map.of());
+
+    for (ConfigSource source : List.of(flag, env)) {
+      assertThatThrownBy(() -> NodeConfig.from(source))
+          .isInstanceOf(ConfigException.class)
+          .hasMessageStartingWith("cluster.members (AF_CLUSTER_MEMBERS): ")
+          .hasMessageContaining("'garbage::'");
+    }
+  }
+
+  @Test
   void aSharedTurnStoreNeedsAKeyEveryNodeShares() {
     assertThatThrownBy(
             () ->

@@ -2,6 +2,8 @@ package dev.agentfactory.edge.tools;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.agentfactory.connectors.event.ToolCall;
+import dev.agentfactory.edge.agent.BuiltinTool;
 import org.junit.jupiter.api.Test;
 
 class SessionToolsTest {
@@ -11,6 +13,16 @@ class SessionToolsTest {
     assertThat(SessionTools.functionName("docs", "search")).isEqualTo("mcp_docs_search");
     assertThat(SessionTools.functionName("gh", "repos.get file"))
         .isEqualTo("mcp_gh_repos_get_file");
+  }
+
+  @Test
+  void builtinToolsAreOfferedUnderTheNameTheirCallsAreRecordedBy() {
+    assertThat(BuiltinTool.SANDBOX_EXEC.definition().name()).isEqualTo("sandbox_exec");
+    assertThat(SessionTools.isExec("sandbox_exec")).isTrue();
+    assertThat(BuiltinTool.byFunctionName("files_read")).contains(BuiltinTool.FILES_READ);
+    for (BuiltinTool tool : BuiltinTool.values()) {
+      assertThat(tool.functionName()).isEqualTo(ToolCall.functionName(tool.specName()));
+    }
   }
 
   @Test

@@ -1,0 +1,70 @@
+package dev.agentfactory.edge;
+
+import dev.agentfactory.cluster.ClusterConfig;
+import dev.agentfactory.cluster.ClusterNode;
+import dev.agentfactory.cluster.pool.PoolConfig;
+import dev.agentfactory.cluster.pool.WarmPool;
+import dev.agentfactory.sandbox.driver.Isolation;
+import dev.agentfactory.sandbox.local.LocalSandboxPool;
+import dev.agentfactory.sandbox.local.SandboxConfig;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * A real one-member cluster whose warm pool serves process sandboxes from a local pool, for the
+ * edge's drain ITs: the pool drains as a node's does.
+ */
+public final class OneMemberCluster implements AutoCloseable {
+
+  private final ClusterNode cluster;
+  private final LocalSandboxPool sandboxes;
+  private final WarmPool pool;
+
+  /** {@code warm} sandboxes of template {@code shell} kept ready. */
+  public OneMemberCluster(String name, Duration drainTimeout, int warm) throws IOException {
+    int port;
+    try (ServerSocket free = new ServerSocket(0)) {
+      port = free.getLocalPort();
+    }
+    cluster =
+        ClusterNode.start(
+            ClusterConfig.builder()
+                .clusterName(name)
+                .port(port)
+                .portAutoIncrement(false)
+                .members(List.of("127.0.0.1:" + port))
+                .pool(
+                    PoolConfig.defaults()
+                        .withAdvertiseInterval(Duration.ofMillis(100))
+                        .withDrainTimeout(drainTimeout))
+                .build());
+    sandboxes =
+        new LocalSandboxPool(
+            SandboxConfig.defaults(
+                    Path.of(
+                        System.getProperty("java.io.tmpdir"),
+                        "af-it-" + name,
+                        "" + UUID.randomUUID()))
+                .withIsolation(Isolation.PROCESS)
+                .withWarmTarget("shell", warm));
+    pool = cluster.pool(sandboxes);
+  }
+
+  public WarmPool pool() {
+    return pool;
+  }
+
+  public String nodeId() {
+    return cluster.nodeId();
+  }
+
+  @Override
+  public void close() {
+    cluster.close();
+    sandboxes.close();
+  }
+}
