@@ -785,8 +785,8 @@ public final class AgentFactoryNode implements AutoCloseable {
   /**
    * The pipeline job's health: UP while it runs; DEGRADED once an operator stopped it with {@code
    * DELETE /v1/jobs/{id}} (deliberate: events wait in Kafka until {@code POST /v1/jobs}), and so
-   * when another node stopped a job this node adopted; DOWN when it ended otherwise (failed,
-   * cancelled). Neither takes the node out of {@code /ready}.
+   * when another node stopped it (FINISHED); DOWN when it ended otherwise (failed, cancelled).
+   * Neither takes the node out of {@code /ready}.
    */
   private ComponentStatus pipelineStatus(
       JobSummary job,
@@ -819,8 +819,9 @@ public final class AgentFactoryNode implements AutoCloseable {
       detail.put("savepoint", stoppedWith.get());
       return new ComponentStatus(ComponentStatus.State.DEGRADED, detail);
     }
-    if (adopted && "FINISHED".equals(job.state())) {
-      // stopped with a savepoint by its owner's shutdown (or a DELETE on another node): deliberate
+    if ("FINISHED".equals(job.state())) {
+      // The unbounded pipeline finishes only when stopped with a savepoint: by its owner's
+      // shutdown or a DELETE on another node, deliberate either way
       detail.put(
           "reason",
           "stopped by another node; this node tracks the next pipeline job once one runs, and"

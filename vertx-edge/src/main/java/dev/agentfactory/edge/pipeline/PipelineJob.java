@@ -449,9 +449,11 @@ public final class PipelineJob {
   }
 
   /**
-   * The job's state as Flink reports it; fails if it was never submitted. An adopted job that ended
-   * is replaced by the pipeline job Flink lists as running, if one is (its owner restarted and
-   * submitted a new one), which is tracked from then on.
+   * The job's state as Flink reports it; fails if it was never submitted. A tracked job that ended
+   * is replaced by the pipeline job Flink lists as running, if one is, which is tracked from then
+   * on as adopted: another node submitted it after this one's ended (its owner restarted, or a
+   * {@code DELETE /v1/jobs/{id}} and a {@code POST} went to other nodes), and this node would
+   * otherwise report the ended one for good.
    */
   public CompletionStage<JobSummary> status() {
     String id = jobId;
@@ -459,8 +461,10 @@ public final class PipelineJob {
       return CompletableFuture.failedFuture(new IllegalStateException("not submitted"));
     }
     if (!adopted) {
-      return rest.job(id);
+      return rest.job(id).thenCompose(job -> job.isTerminal() ? successorOf(job) : done(job));
     }
+    // Flink's cached GET /jobs/{id} may say RUNNING for seconds after an adopted job ended, and
+    // its owner's restart submits the next one at once: the job list says which one runs
     return rest.runningJob(PipelineConfig.JOB_NAME)
         .thenCompose(
             running -> {
@@ -468,8 +472,27 @@ public final class PipelineJob {
                 return rest.job(id); // none runs: say how the tracked one ended
               }
               follow(id, running.get().id());
-              return CompletableFuture.completedFuture(running.get());
+              return done(running.get());
             });
+  }
+
+  /**
+   * The pipeline job that runs instead of {@code ended}, tracked from now on; else {@code ended}.
+   */
+  private CompletionStage<JobSummary> successorOf(JobSummary ended) {
+    return rest.runningJob(PipelineConfig.JOB_NAME)
+        .thenApply(
+            running -> {
+              if (running.isEmpty() || running.get().id().equals(ended.id()) || submitting.get()) {
+                return ended; // while this node submits, the running one may be its own
+              }
+              follow(ended.id(), running.get().id());
+              return running.get();
+            });
+  }
+
+  private static CompletionStage<JobSummary> done(JobSummary job) {
+    return CompletableFuture.completedFuture(job);
   }
 
   /**

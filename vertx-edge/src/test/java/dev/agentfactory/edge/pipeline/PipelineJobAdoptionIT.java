@@ -157,6 +157,32 @@ class PipelineJobAdoptionIT {
     assertThat(job.adopted()).isTrue();
   }
 
+  /**
+   * The job this node submitted was stopped through another node, and a third submitted the next
+   * one (a DELETE and a POST /v1/jobs behind a load balancer): this node tracks that one instead of
+   * reporting its ended job for good.
+   */
+  @Test
+  void aSubmitterWhoseJobAnotherNodeStoppedFollowsTheJobSubmittedNext() throws Exception {
+    PipelineJob job = pipelineJob();
+    job.submitOrAdopt().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    jobs.replaceAll(j -> j.id().equals(SUBMITTED_JOB) ? ended(j, "FINISHED") : j);
+
+    JobSummary ended = job.status().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    assertThat(ended.id()).isEqualTo(SUBMITTED_JOB);
+    assertThat(ended.state()).isEqualTo("FINISHED");
+    assertThat(job.adopted()).isFalse();
+
+    jobs.add(new JobSummary(RESUBMITTED_JOB, PipelineConfig.JOB_NAME, "RUNNING"));
+    JobSummary next = job.status().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    assertThat(next.id()).isEqualTo(RESUBMITTED_JOB);
+    assertThat(job.jobId()).isEqualTo(RESUBMITTED_JOB);
+    assertThat(job.adopted()).isTrue();
+    // it is another node's now: this node's shutdown leaves it running
+    assertThat(job.shutdown().toCompletableFuture().get(30, TimeUnit.SECONDS)).isEmpty();
+    assertThat(requests).noneMatch(r -> r.contains(RESUBMITTED_JOB + "/stop"));
+  }
+
   @Test
   void aNodeWhoseJobFlinkAcceptedAfterAnotherNodesCancelsItAndAdoptsTheOther() throws Exception {
     submittedWithTheRun.add(
