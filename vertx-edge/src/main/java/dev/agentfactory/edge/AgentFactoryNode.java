@@ -77,6 +77,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -222,7 +223,16 @@ public final class AgentFactoryNode implements AutoCloseable {
     CompletableFuture<SandboxPool> poolUp = async(starters, "sandbox pool", this::startPool);
     CompletableFuture<URI> flinkUp =
         data ? async(starters, "flink", this::startFlink) : CompletableFuture.completedFuture(null);
-    CompletableFuture.allOf(kafkaUp, clusterUp, poolUp, flinkUp).join();
+    try {
+      // get, not join: a SIGTERM during start-up interrupts this wait (an external Kafka that
+      // does not answer keeps its starter busy for up to two minutes)
+      CompletableFuture.allOf(kafkaUp, clusterUp, poolUp, flinkUp).get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("start-up interrupted", e);
+    } catch (ExecutionException e) {
+      throw new CompletionException(e.getCause());
+    }
     kafkaBootstrap = kafkaUp.join();
     flinkRestUrl = flinkUp.join();
 

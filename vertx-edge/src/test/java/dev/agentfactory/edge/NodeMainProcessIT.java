@@ -79,10 +79,11 @@ class NodeMainProcessIT {
   @Test
   void sigtermDuringStartUpStopsWhatHadStarted() throws Exception {
     Path jar = Files.writeString(dataDir.resolve("pipeline.jar"), "not submitted");
-    // A Flink that accepts the connection and never answers: start-up waits on it, with the
-    // sandbox pool, Hazelcast and the edge already up
-    try (ServerSocket silentFlink = new ServerSocket(0)) {
-      silentFlink.setSoTimeout((int) EXIT_WAIT.toMillis());
+    // A Kafka that accepts the connection and never answers: start-up waits on it (for the
+    // topics it creates before the pipeline job is submitted), with the sandbox pool and
+    // Hazelcast starting side by side
+    try (ServerSocket silentKafka = new ServerSocket(0)) {
+      silentKafka.setSoTimeout((int) EXIT_WAIT.toMillis());
       Path node = dataDir.resolve("node");
       NodeProcess process =
           node(
@@ -91,11 +92,11 @@ class NodeMainProcessIT {
               "--sandbox.isolation=process",
               "--sandbox.pool.size=1",
               "--cluster.port=" + freePort(),
-              "--kafka.bootstrap.servers=127.0.0.1:" + freePort(),
-              "--flink.rest.url=http://127.0.0.1:" + silentFlink.getLocalPort(),
+              "--kafka.bootstrap.servers=127.0.0.1:" + silentKafka.getLocalPort(),
+              "--flink.rest.url=http://127.0.0.1:" + freePort(),
               "--flink.pipeline.jar=" + jar);
       Path workspaces = node.resolve("sandboxes").resolve("workspaces");
-      try (Socket submission = silentFlink.accept()) {
+      try (Socket kafkaClient = silentKafka.accept()) {
         assertThat(process.process().isAlive()).isTrue();
         long deadline = System.nanoTime() + EXIT_WAIT.toNanos();
         while (entries(workspaces).isEmpty() && System.nanoTime() < deadline) {
