@@ -7,6 +7,7 @@ import dev.agentfactory.cluster.pool.WarmPool;
 import dev.agentfactory.connectors.dataset.version.Lineage;
 import dev.agentfactory.connectors.flink.EmbeddedFlink;
 import dev.agentfactory.connectors.flink.FlinkRestClient;
+import dev.agentfactory.connectors.flink.FlinkRestException;
 import dev.agentfactory.connectors.flink.JobSummary;
 import dev.agentfactory.connectors.kafka.EmbeddedKafka;
 import dev.agentfactory.connectors.kafka.InteractionPublisher;
@@ -781,8 +782,16 @@ public final class AgentFactoryNode implements AutoCloseable {
         .whenComplete(
             (summary, error) -> {
               if (error != null) {
+                Map<String, Object> detail = new LinkedHashMap<>();
+                Optional.ofNullable(job.jobId()).ifPresent(id -> detail.put("job_id", id));
+                detail.put("rest_url", flinkRestUrl.toString());
+                Throwable cause = error instanceof CompletionException c ? c.getCause() : error;
+                detail.put(
+                    "reason",
+                    (cause instanceof FlinkRestException ? "" : "flink unreachable: ")
+                        + JobsHandler.brief(cause));
                 health.report(
-                    NodeHealth.FLINK_JOB, ComponentStatus.down("flink unreachable: " + error));
+                    NodeHealth.FLINK_JOB, new ComponentStatus(ComponentStatus.State.DOWN, detail));
               } else {
                 health.report(
                     NodeHealth.FLINK_JOB,
@@ -808,10 +817,7 @@ public final class AgentFactoryNode implements AutoCloseable {
     detail.put("state", job.state());
     detail.put("rest_url", flinkRestUrl.toString());
     if (adopted) {
-      detail.put(
-          "adopted",
-          "submitted by another node sharing this Flink cluster; this node's shutdown leaves it"
-              + " running");
+      detail.put("adopted", "submitted by another node sharing this Flink cluster");
     }
     // the job this node submitted at the same moment as another node, and cancelled at once
     cancelledDuplicate.ifPresent(id -> detail.put("cancelled_duplicate", id));
@@ -980,15 +986,20 @@ public final class AgentFactoryNode implements AutoCloseable {
   }
 
   /**
-   * Whether other nodes keep running that share this node's Flink cluster: an external one (an
-   * embedded Flink stops with its node) while the Hazelcast cluster has other members. Nodes of one
-   * cluster share one Flink cluster (k8s/edge-statefulset.yaml); a member configured with another
-   * Flink would adopt nothing, and the job left running here keeps running unattended until a node
-   * pointed at this Flink adopts it or {@code DELETE /v1/jobs/{id}} stops it.
+   * How this node leaves its Flink cluster: the embedded one stops with it; other nodes keep using
+   * an external one while the Hazelcast cluster has other members. Nodes of one cluster share one
+   * Flink cluster (k8s/edge-statefulset.yaml); a member configured with another Flink would adopt
+   * nothing, and the job left running here keeps running unattended until a node pointed at this
+   * Flink adopts it or {@code DELETE /v1/jobs/{id}} stops it.
    */
-  private boolean othersShareTheFlinkCluster() {
+  private PipelineJob.Leaving leaving() {
+    if (flink != null) {
+      return PipelineJob.Leaving.FLINK_STOPS_TOO;
+    }
     ClusterNode c = cluster;
-    return flink == null && c != null && c.health().memberCount() > 1;
+    return c != null && c.health().memberCount() > 1
+        ? PipelineJob.Leaving.OTHERS_STAY
+        : PipelineJob.Leaving.LAST_NODE;
   }
 
   /**
@@ -1012,11 +1023,10 @@ public final class AgentFactoryNode implements AutoCloseable {
     }
     if (pipeline != null) {
       try {
-        // a job adopted from another node is left running for the nodes that stay, and so is
-        // the job this node submitted to an external Flink cluster while other members stay:
-        // they adopted it, and stopping it would pause the whole cluster's data plane
+        // left running for the other nodes that use an external Flink; stopped with a savepoint
+        // when it is the last one, or when the embedded Flink stops with this node
         pipeline
-            .shutdown(othersShareTheFlinkCluster())
+            .shutdown(leaving())
             .toCompletableFuture()
             .get(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS)
             .ifPresent(

@@ -12,6 +12,8 @@ import io.vertx.ext.web.RoutingContext;
 import java.time.Duration;
 import java.util.concurrent.CompletionException;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code /v1/jobs}: the Flink jobs of this node's Flink cluster (the embedded MiniCluster or the
@@ -19,6 +21,8 @@ import java.util.function.Supplier;
  * infrastructure, not a tenant's.
  */
 public final class JobsHandler {
+
+  private static final Logger LOG = LoggerFactory.getLogger(JobsHandler.class);
 
   /** The jobs a node knows how to submit, by name. */
   public static final String PIPELINE = "interaction-pipeline";
@@ -81,7 +85,11 @@ public final class JobsHandler {
           // PipelineJob decides whether one may start: only after Flink confirmed the last one
           // ended, and never while another submission is in flight.
           Future.fromCompletionStage(job.submit())
-              .onSuccess(id -> ok(ctx, 201, new JsonObject().put("id", id).put("job", PIPELINE)))
+              .onSuccess(
+                  id -> {
+                    LOG.info("POST /v1/jobs: pipeline job {} submitted", id);
+                    ok(ctx, 201, new JsonObject().put("id", id).put("job", PIPELINE));
+                  })
               .onFailure(
                   e -> {
                     Throwable cause = unwrap(e);
@@ -131,6 +139,11 @@ public final class JobsHandler {
 
   /** 200 {@code stopped} once the job ended; 202 {@code stopping} while it is still ending. */
   private void stopped(RoutingContext ctx, String id, JobStop stop) {
+    LOG.info(
+        "DELETE /v1/jobs/{}: stopped with the savepoint {}{}",
+        id,
+        stop.savepoint(),
+        stop.ended() ? "" : " (Flink has not reported its end yet)");
     JsonObject body = new JsonObject().put("id", id).put("savepoint", stop.savepoint());
     if (stop.ended()) {
       ok(ctx, 200, body.put("state", "stopped"));
@@ -235,8 +248,14 @@ public final class JobsHandler {
   }
 
   /** Flink's failure bodies carry whole stack traces; a client needs the first line. */
-  private static String brief(Throwable cause) {
-    return brief(String.valueOf(cause.getMessage()));
+  /**
+   * A failure's message for an answer or a health detail: its first line, at most 300 characters
+   * (Flink's errors carry whole stack traces); a {@link CompletionException} is unwrapped.
+   */
+  public static String brief(Throwable cause) {
+    Throwable c =
+        cause instanceof CompletionException && cause.getCause() != null ? cause.getCause() : cause;
+    return brief(c.getMessage() == null ? c.toString() : c.getMessage());
   }
 
   private static String brief(String message) {

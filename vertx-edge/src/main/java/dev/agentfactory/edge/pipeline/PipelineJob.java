@@ -1,6 +1,7 @@
 package dev.agentfactory.edge.pipeline;
 
 import dev.agentfactory.connectors.flink.FlinkRestClient;
+import dev.agentfactory.connectors.flink.FlinkRestException;
 import dev.agentfactory.connectors.flink.JobSummary;
 import dev.agentfactory.connectors.flink.JudgeConfig;
 import dev.agentfactory.connectors.flink.PipelineConfig;
@@ -286,7 +287,8 @@ public final class PipelineJob {
 
   /**
    * Whether the tracked job is one another node submitted to the shared Flink cluster, found
-   * running at {@link #submit()}: this node's shutdown leaves it running ({@link #shutdown()}).
+   * running at {@link #submit()}: this node's shutdown leaves it running unless its Flink stops
+   * with it ({@link #shutdown(Leaving)}).
    */
   public boolean adopted() {
     return adopted;
@@ -461,7 +463,7 @@ public final class PipelineJob {
       return CompletableFuture.failedFuture(new IllegalStateException("not submitted"));
     }
     if (!adopted) {
-      return rest.job(id).thenCompose(job -> job.isTerminal() ? successorOf(job) : done(job));
+      return tracked(id).thenCompose(job -> job.isTerminal() ? successorOf(job) : done(job));
     }
     // Flink's cached GET /jobs/{id} may say RUNNING for seconds after an adopted job ended, and
     // its owner's restart submits the next one at once: the job list says which one runs
@@ -469,10 +471,47 @@ public final class PipelineJob {
         .thenCompose(
             running -> {
               if (running.isEmpty()) {
-                return rest.job(id); // none runs: say how the tracked one ended
+                return tracked(id); // none runs: say how the tracked one ended
+              }
+              if (submitting.get() && !running.get().id().equals(id)) {
+                // this node's own submission, not yet tracked: it is once Flink accepted it
+                return done(running.get());
               }
               follow(id, running.get().id());
               return done(running.get());
+            });
+  }
+
+  /**
+   * The tracked job as Flink reports it. Flink forgets a job when it restarts (an embedded one
+   * whose node restarted): the running pipeline job is tracked instead then, if there is one;
+   * otherwise fails with a {@link FlinkRestException} (404) that says so in one line.
+   */
+  private CompletionStage<JobSummary> tracked(String id) {
+    return rest.job(id)
+        .exceptionallyCompose(
+            e -> {
+              Throwable cause = e;
+              while (cause instanceof CompletionException && cause.getCause() != null) {
+                cause = cause.getCause();
+              }
+              if (!(cause instanceof FlinkRestException f && f.status() == 404)) {
+                return CompletableFuture.failedFuture(cause);
+              }
+              return rest.runningJob(PipelineConfig.JOB_NAME)
+                  .thenApply(
+                      running -> {
+                        if (running.isEmpty() || submitting.get()) {
+                          throw new FlinkRestException(
+                              "Flink does not know the pipeline job "
+                                  + id
+                                  + " (it restarted without it) and runs none; POST /v1/jobs"
+                                  + " starts one",
+                              404);
+                        }
+                        follow(id, running.get().id());
+                        return running.get();
+                      });
             });
   }
 
@@ -536,35 +575,62 @@ public final class PipelineJob {
   }
 
   /**
-   * The node's shutdown when no other node shares the Flink cluster: {@link #shutdown(boolean)
-   * shutdown(false)}.
+   * How a node leaves the Flink cluster its pipeline job runs on, for {@link #shutdown(Leaving)}.
    */
+  public enum Leaving {
+    /**
+     * An external Flink cluster that no other member of this node's cluster uses: the job this node
+     * submitted is stopped with a final savepoint; one it adopted (from a node outside its cluster)
+     * keeps running.
+     */
+    LAST_NODE,
+    /**
+     * An external Flink cluster that other members keep using: every job is left running; they
+     * track it already, and a stop would pause the cluster's data plane until some node submitted
+     * it again.
+     */
+    OTHERS_STAY,
+    /**
+     * The embedded Flink, which stops with this node: whatever pipeline job runs on it, submitted
+     * here or through another node, is stopped with a final savepoint, so every file is committed
+     * and the next start resumes from it rather than from an older checkpoint.
+     */
+    FLINK_STOPS_TOO
+  }
+
+  /** {@link #shutdown(Leaving) shutdown(Leaving.LAST_NODE)}. */
   public CompletionStage<Optional<String>> shutdown() {
-    return shutdown(false);
+    return shutdown(Leaving.LAST_NODE);
   }
 
   /**
-   * The node's shutdown: stops a job this node submitted with a final savepoint ({@link #stop()}),
-   * unless it was stopped already or {@code othersStay}; leaves a job it adopted running, because
-   * the other nodes sharing the cluster still need it. Completes with the savepoint path, empty
-   * when nothing was stopped.
-   *
-   * @param othersStay whether other nodes that share this Flink cluster keep running (the node
-   *     leaves a cluster of several): the job it submitted is then handed over and keeps running,
-   *     since they track it as adopted ({@link #adopted()}), instead of pausing the whole cluster's
-   *     data plane until some node submits it again
+   * The node's shutdown: stops the pipeline job with a final savepoint ({@link #stop()}) or leaves
+   * it running, as {@code leaving} says, unless it was stopped already. Completes with the
+   * savepoint path, empty when nothing was stopped.
    */
-  public CompletionStage<Optional<String>> shutdown(boolean othersStay) {
-    if (jobId == null || adopted || stoppedWith != null) {
+  public CompletionStage<Optional<String>> shutdown(Leaving leaving) {
+    if (jobId == null || stoppedWith != null) {
       return CompletableFuture.completedFuture(Optional.empty());
     }
-    if (othersStay) {
+    if (leaving == Leaving.OTHERS_STAY) {
       LOG.info(
           "leaving the pipeline job {} running for the other nodes sharing its Flink cluster",
           jobId);
       return CompletableFuture.completedFuture(Optional.empty());
     }
-    return stop().thenApply(Optional::ofNullable);
+    if (!adopted) {
+      return stop().thenApply(Optional::ofNullable);
+    }
+    if (leaving == Leaving.LAST_NODE) {
+      return CompletableFuture.completedFuture(Optional.empty());
+    }
+    // adopted, on the Flink that stops with this node: stop the one that runs now, if any
+    return status()
+        .thenCompose(
+            job ->
+                job.isTerminal()
+                    ? CompletableFuture.completedFuture(Optional.<String>empty())
+                    : stop().thenApply(Optional::ofNullable));
   }
 
   /**

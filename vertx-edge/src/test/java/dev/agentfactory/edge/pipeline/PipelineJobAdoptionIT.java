@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.agentfactory.connectors.flink.FlinkRestClient;
+import dev.agentfactory.connectors.flink.FlinkRestException;
 import dev.agentfactory.connectors.flink.JobSummary;
 import dev.agentfactory.connectors.flink.PipelineConfig;
 import dev.agentfactory.connectors.kafka.EmbeddedKafka;
@@ -135,7 +136,11 @@ class PipelineJobAdoptionIT {
     PipelineJob job = pipelineJob();
     job.submitOrAdopt().toCompletableFuture().get(30, TimeUnit.SECONDS);
 
-    assertThat(job.shutdown(true).toCompletableFuture().get(30, TimeUnit.SECONDS)).isEmpty();
+    assertThat(
+            job.shutdown(PipelineJob.Leaving.OTHERS_STAY)
+                .toCompletableFuture()
+                .get(30, TimeUnit.SECONDS))
+        .isEmpty();
     assertThat(requests).noneMatch(r -> r.contains("/stop") || r.startsWith("PATCH"));
     assertThat(dir.resolve("flink/last-savepoint")).doesNotExist();
   }
@@ -181,6 +186,46 @@ class PipelineJobAdoptionIT {
     // it is another node's now: this node's shutdown leaves it running
     assertThat(job.shutdown().toCompletableFuture().get(30, TimeUnit.SECONDS)).isEmpty();
     assertThat(requests).noneMatch(r -> r.contains(RESUBMITTED_JOB + "/stop"));
+  }
+
+  /**
+   * The node that hosts the embedded Flink stops the job on it at its shutdown, with a savepoint,
+   * even one submitted through another node: the Flink stops with the node either way, and without
+   * the savepoint the next start would resume from an older checkpoint.
+   */
+  @Test
+  void aNodeWhoseFlinkStopsWithItStopsTheJobItAdoptedWithASavepoint() throws Exception {
+    jobs.add(new JobSummary(OTHER_NODES_JOB, PipelineConfig.JOB_NAME, "RUNNING"));
+    PipelineJob job = pipelineJob();
+    job.submitOrAdopt().toCompletableFuture().get(30, TimeUnit.SECONDS);
+
+    assertThat(
+            job.shutdown(PipelineJob.Leaving.FLINK_STOPS_TOO)
+                .toCompletableFuture()
+                .get(30, TimeUnit.SECONDS))
+        .contains(dir.resolve("savepoint-1").toString());
+    assertThat(requests).contains("POST /jobs/" + OTHER_NODES_JOB + "/stop");
+  }
+
+  /** Flink restarted and forgot the tracked job: the job that runs now is tracked instead. */
+  @Test
+  void aTrackedJobFlinkNoLongerKnowsIsReplacedByTheOneThatRuns() throws Exception {
+    PipelineJob job = pipelineJob();
+    job.submitOrAdopt().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    jobs.clear();
+
+    assertThatThrownBy(() -> job.status().toCompletableFuture().get(30, TimeUnit.SECONDS))
+        .cause()
+        .isInstanceOf(FlinkRestException.class)
+        .hasMessage(
+            "Flink does not know the pipeline job "
+                + SUBMITTED_JOB
+                + " (it restarted without it) and runs none; POST /v1/jobs starts one");
+
+    jobs.add(new JobSummary(RESUBMITTED_JOB, PipelineConfig.JOB_NAME, "RUNNING"));
+    assertThat(job.status().toCompletableFuture().get(30, TimeUnit.SECONDS).id())
+        .isEqualTo(RESUBMITTED_JOB);
+    assertThat(job.adopted()).isTrue();
   }
 
   @Test
@@ -320,7 +365,26 @@ class PipelineJobAdoptionIT {
                   new JsonObject().put("location", dir.resolve("savepoint-1").toString()));
     } else if (path.startsWith("/jobs/")) {
       String id = path.substring("/jobs/".length());
-      JobSummary job = jobs.stream().filter(j -> j.id().equals(id)).findFirst().orElseThrow();
+      Optional<JobSummary> known = jobs.stream().filter(j -> j.id().equals(id)).findFirst();
+      if (known.isEmpty()) {
+        // as Flink answers for a job it does not know (one from before it restarted)
+        request
+            .response()
+            .setStatusCode(404)
+            .putHeader("content-type", "application/json")
+            .end(
+                new JsonObject()
+                    .put(
+                        "errors",
+                        new JsonArray()
+                            .add(
+                                "org.apache.flink.runtime.rest.NotFoundException: Job "
+                                    + id
+                                    + " not found\n\tat org.apache.flink.runtime.rest.handler"))
+                    .encode());
+        return;
+      }
+      JobSummary job = known.get();
       answer =
           new JsonObject().put("jid", job.id()).put("name", job.name()).put("state", job.state());
     } else {
