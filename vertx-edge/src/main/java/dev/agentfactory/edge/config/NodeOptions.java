@@ -259,7 +259,7 @@ public final class NodeOptions {
           "AF_SESSION_RESUME_GRACE_MS",
           60000,
           "How long a session whose connection dropped keeps its sandbox for the client to"
-              + " resume; 0 ends it at once.");
+              + " resume; 0 ends it at once. A draining node ends such sessions at once.");
 
   public static final Option<String> SESSION_STORE_URL =
       Option.string(
