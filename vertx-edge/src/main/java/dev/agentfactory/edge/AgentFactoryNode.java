@@ -84,6 +84,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -600,10 +601,16 @@ public final class AgentFactoryNode implements AutoCloseable {
     }
   }
 
-  /** The topics a node and its pipeline job use. */
-  private static final String[] TOPICS = {
-    Topics.INTERACTIONS, Topics.INTERACTIONS_DLQ, Topics.EVAL_LIVE
-  };
+  /**
+   * The topics a node and its pipeline job use: the broker's default partitions and replication,
+   * except for the compacted savepoint log.
+   */
+  private static final List<NewTopic> TOPICS =
+      List.of(
+          new NewTopic(Topics.INTERACTIONS, Optional.empty(), Optional.empty()),
+          new NewTopic(Topics.INTERACTIONS_DLQ, Optional.empty(), Optional.empty()),
+          new NewTopic(Topics.EVAL_LIVE, Optional.empty(), Optional.empty()),
+          SavepointLog.TOPIC);
 
   /** How long start-up waits for an external Kafka cluster to list its topics. */
   private static final Duration KAFKA_WAIT = Duration.ofMinutes(2);
@@ -615,7 +622,6 @@ public final class AgentFactoryNode implements AutoCloseable {
       adopt(KafkaProbe.create(external.get(), "external", () -> publisher), p -> kafkaProbe = p);
       // a new cluster has none of them, and the pipeline job cannot start on a missing topic
       TopicSetup.ensureExist(external.get(), KAFKA_WAIT, TOPICS);
-      TopicSetup.ensureExist(external.get(), KAFKA_WAIT, List.of(SavepointLog.TOPIC));
       return external.get();
     }
     EmbeddedKafka kafka =
@@ -623,7 +629,6 @@ public final class AgentFactoryNode implements AutoCloseable {
             EmbeddedKafka.start(config.dataDir().resolve("kafka"), config.kafkaPort()),
             k -> this.kafka = k);
     kafka.createTopics(TOPICS);
-    kafka.createTopics(List.of(SavepointLog.TOPIC));
     adopt(
         KafkaProbe.create(kafka.bootstrapServers(), "embedded", () -> publisher),
         p -> kafkaProbe = p);
@@ -1004,9 +1009,8 @@ public final class AgentFactoryNode implements AutoCloseable {
 
   /**
    * Stops cleanly: no new sessions, open sessions closed and their sandboxes terminated, the
-   * pipeline stopped with a final savepoint (so every file is committed) if this node submitted it
-   * and is the last node using its Flink cluster (otherwise it keeps running for the others), then
-   * every component.
+   * pipeline stopped with a final savepoint (so every file is committed) or left running for the
+   * other nodes, as {@link #leaving()} says, then every component.
    */
   @Override
   public synchronized void close() {

@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -33,28 +32,15 @@ public final class TopicSetup {
   private TopicSetup() {}
 
   /**
-   * Creates those of {@code names} that do not exist, with the broker's default partition count and
-   * replication factor ({@code num.partitions}, {@code default.replication.factor}); topics that
-   * exist are left as they are. A creation the cluster does not allow (no ACL for it, a creation
-   * policy) is logged, not thrown: an operator who manages topics creates them.
+   * Creates those of {@code topics} that do not exist, as described there (partitions, replication,
+   * configs; empty ones take the broker's defaults: {@code num.partitions}, {@code
+   * default.replication.factor}); topics that exist are left as they are. A creation the cluster
+   * does not allow (no ACL for it, a creation policy) is logged, not thrown: an operator who
+   * manages topics creates them.
    *
    * @return the topics this call created
    * @throws IllegalStateException when the cluster does not answer within {@code timeout} or
    *     refuses a creation for another reason, naming the topic
-   */
-  public static List<String> ensureExist(
-      String bootstrapServers, Duration timeout, String... names) {
-    List<NewTopic> topics = new ArrayList<>();
-    for (String name : names) {
-      topics.add(new NewTopic(name, Optional.empty(), Optional.empty()));
-    }
-    return ensureExist(bootstrapServers, timeout, topics);
-  }
-
-  /**
-   * Creates those of {@code topics} that do not exist, as described there (partitions, replication,
-   * configs; empty ones take the broker's defaults); otherwise as {@link #ensureExist(String,
-   * Duration, String...)}.
    */
   public static List<String> ensureExist(
       String bootstrapServers, Duration timeout, Collection<NewTopic> topics) {
