@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -94,6 +95,17 @@ public final class SavepointLog {
    * when there is none; entries that do not parse are passed over.
    */
   public Optional<Entry> latest(String jobName) {
+    List<Entry> entries = entries(jobName);
+    return entries.isEmpty() ? Optional.empty() : Optional.of(entries.get(entries.size() - 1));
+  }
+
+  /**
+   * Every entry for {@code jobName} the topic still holds, oldest first: the topic read from its
+   * start to its current end, in the log's order (not the nodes' clocks). Compaction keeps only the
+   * newest entry of a key once the segment holding the older ones has rolled, so older stops may be
+   * missing; entries that do not parse are passed over. Blocks for up to the timeout.
+   */
+  public List<Entry> entries(String jobName) {
     Properties props = new Properties();
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -107,7 +119,7 @@ public final class SavepointLog {
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
       Map<TopicPartition, Long> end = consumer.endOffsets(partitions, timeout);
-      Optional<Entry> latest = Optional.empty();
+      List<Entry> entries = new ArrayList<>();
       long deadline = System.nanoTime() + timeout.toNanos();
       while (partitions.stream().anyMatch(p -> consumer.position(p, timeout) < end.get(p))) {
         if (System.nanoTime() > deadline) {
@@ -122,14 +134,11 @@ public final class SavepointLog {
         }
         for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(200))) {
           if (jobName.equals(record.key()) && record.value() != null) {
-            Optional<Entry> parsed = parse(record.value());
-            if (parsed.isPresent()) {
-              latest = parsed; // the order of the log, not the nodes' clocks, says which is last
-            }
+            parse(record.value()).ifPresent(entries::add);
           }
         }
       }
-      return latest;
+      return entries;
     }
   }
 
