@@ -7,8 +7,6 @@ import dev.agentfactory.cluster.pool.WarmPool;
 import dev.agentfactory.connectors.dataset.version.Lineage;
 import dev.agentfactory.connectors.flink.EmbeddedFlink;
 import dev.agentfactory.connectors.flink.FlinkRestClient;
-import dev.agentfactory.connectors.flink.FlinkRestException;
-import dev.agentfactory.connectors.flink.JobSummary;
 import dev.agentfactory.connectors.kafka.EmbeddedKafka;
 import dev.agentfactory.connectors.kafka.InteractionPublisher;
 import dev.agentfactory.connectors.kafka.SavepointLog;
@@ -42,6 +40,7 @@ import dev.agentfactory.edge.metrics.EdgeMetrics;
 import dev.agentfactory.edge.metrics.MetricsHandler;
 import dev.agentfactory.edge.pipeline.JobsHandler;
 import dev.agentfactory.edge.pipeline.PipelineJob;
+import dev.agentfactory.edge.pipeline.PipelineProbe;
 import dev.agentfactory.edge.session.ClusterSandboxLeasing;
 import dev.agentfactory.edge.session.InteractionRecorder;
 import dev.agentfactory.edge.session.JdbcTurnStore;
@@ -131,6 +130,7 @@ public final class AgentFactoryNode implements AutoCloseable {
   private volatile LiveEvalConsumer evalFeed;
   private volatile SessionHandler sessions;
   private volatile PipelineJob pipeline;
+  private volatile PipelineProbe pipelineProbe;
   private volatile FlinkRestClient flinkRest;
   private String kafkaBootstrap;
   private URI flinkRestUrl;
@@ -705,6 +705,7 @@ public final class AgentFactoryNode implements AutoCloseable {
     // every stop names the directory: an external cluster may have no default savepoint dir
     flinkRest =
         new FlinkRestClient(flinkRestUrl).withSavepointDirectory(config.flinkSavepointsDir());
+    SavepointLog savepointLog = new SavepointLog(kafkaBootstrap, Duration.ofSeconds(30));
     PipelineJob job =
         new PipelineJob(
             flinkRest,
@@ -717,7 +718,7 @@ public final class AgentFactoryNode implements AutoCloseable {
             config.datasetsDir(),
             config.checkpointIntervalMs(),
             config.judge(),
-            Optional.of(new SavepointLog(kafkaBootstrap, Duration.ofSeconds(30))));
+            Optional.of(savepointLog));
     String jobId;
     try {
       // nodes sharing one Flink cluster share one pipeline job: the first submits it, the others
@@ -726,6 +727,13 @@ public final class AgentFactoryNode implements AutoCloseable {
     } catch (Exception e) {
       throw new IllegalStateException("the pipeline job was not accepted by Flink: " + e, e);
     }
+    pipelineProbe =
+        new PipelineProbe(
+            job,
+            flinkRestUrl,
+            Optional.of(savepointLog),
+            vertx.createSharedWorkerExecutor("af-pipeline-probe", 1),
+            PipelineProbe.NOT_RUNNING_BOUND);
     // Published once it runs: until then POST /v1/jobs answers 503 starting, never a second job.
     pipeline = job;
     LOG.info(
@@ -782,75 +790,7 @@ public final class AgentFactoryNode implements AutoCloseable {
                 pruning.set(false);
               });
     }
-    PipelineJob job = pipeline;
-    job.status()
-        .whenComplete(
-            (summary, error) -> {
-              if (error != null) {
-                Map<String, Object> detail = new LinkedHashMap<>();
-                Optional.ofNullable(job.jobId()).ifPresent(id -> detail.put("job_id", id));
-                detail.put("rest_url", flinkRestUrl.toString());
-                Throwable cause = error instanceof CompletionException c ? c.getCause() : error;
-                detail.put(
-                    "reason",
-                    (cause instanceof FlinkRestException ? "" : "flink unreachable: ")
-                        + JobsHandler.brief(cause));
-                health.report(
-                    NodeHealth.FLINK_JOB, new ComponentStatus(ComponentStatus.State.DOWN, detail));
-              } else {
-                health.report(
-                    NodeHealth.FLINK_JOB,
-                    pipelineStatus(
-                        summary, job.stoppedWith(), job.adopted(), job.cancelledDuplicate()));
-              }
-            });
-  }
-
-  /**
-   * The pipeline job's health: UP while it runs; DEGRADED once an operator stopped it with {@code
-   * DELETE /v1/jobs/{id}} (deliberate: events wait in Kafka until {@code POST /v1/jobs}), and so
-   * when another node stopped it (FINISHED); DOWN when it ended otherwise (failed, cancelled).
-   * Neither takes the node out of {@code /ready}.
-   */
-  private ComponentStatus pipelineStatus(
-      JobSummary job,
-      Optional<String> stoppedWith,
-      boolean adopted,
-      Optional<String> cancelledDuplicate) {
-    Map<String, Object> detail = new LinkedHashMap<>();
-    detail.put("job_id", job.id());
-    detail.put("state", job.state());
-    detail.put("rest_url", flinkRestUrl.toString());
-    if (adopted) {
-      detail.put("adopted", "submitted by another node sharing this Flink cluster");
-    }
-    // the job this node submitted at the same moment as another node, and cancelled at once
-    cancelledDuplicate.ifPresent(id -> detail.put("cancelled_duplicate", id));
-    if ("RUNNING".equals(job.state())) {
-      return ComponentStatus.up(detail);
-    }
-    if (!job.isTerminal()) {
-      return new ComponentStatus(ComponentStatus.State.STARTING, detail);
-    }
-    if (stoppedWith.isPresent()) {
-      detail.put(
-          "reason",
-          "stopped with DELETE /v1/jobs; interactions wait in Kafka until POST /v1/jobs starts"
-              + " it again");
-      detail.put("savepoint", stoppedWith.get());
-      return new ComponentStatus(ComponentStatus.State.DEGRADED, detail);
-    }
-    if ("FINISHED".equals(job.state())) {
-      // The unbounded pipeline finishes only when stopped with a savepoint: by its owner's
-      // shutdown or a DELETE on another node, deliberate either way
-      detail.put(
-          "reason",
-          "stopped by another node; this node tracks the next pipeline job once one runs, and"
-              + " POST /v1/jobs starts one");
-      return new ComponentStatus(ComponentStatus.State.DEGRADED, detail);
-    }
-    detail.put("reason", "the pipeline job is " + job.state() + "; POST /v1/jobs starts it again");
-    return new ComponentStatus(ComponentStatus.State.DOWN, detail);
+    pipelineProbe.probe(health); // never blocks: Flink and Kafka answer on their threads
   }
 
   /** How often {@code /health} asks the stores whether their database answers. */
@@ -908,9 +848,15 @@ public final class AgentFactoryNode implements AutoCloseable {
     return d;
   }
 
+  /**
+   * Waits until every component is healthy and the pipeline job runs: {@code /health} counts a job
+   * Flink still deploys as healthy ({@code DEGRADED}), but a node that started serves its data
+   * plane.
+   */
   private void awaitHealthy() {
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
-    while (!health.allUp()) {
+    PipelineProbe probe = pipelineProbe;
+    while (!health.allUp() || (probe != null && probe.deploying())) {
       requireOpen();
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException("node not healthy after 2 minutes: " + health.snapshot());

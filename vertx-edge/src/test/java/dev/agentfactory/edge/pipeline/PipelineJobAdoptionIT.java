@@ -2,6 +2,7 @@ package dev.agentfactory.edge.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.agentfactory.connectors.flink.FlinkRestClient;
 import dev.agentfactory.connectors.flink.FlinkRestException;
@@ -9,6 +10,8 @@ import dev.agentfactory.connectors.flink.JobSummary;
 import dev.agentfactory.connectors.flink.PipelineConfig;
 import dev.agentfactory.connectors.kafka.EmbeddedKafka;
 import dev.agentfactory.connectors.kafka.SavepointLog;
+import dev.agentfactory.edge.health.ComponentStatus;
+import dev.agentfactory.edge.health.NodeHealth;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
@@ -62,6 +65,9 @@ class PipelineJobAdoptionIT {
 
   /** The body of every {@code POST /jars/{id}/run}. */
   private final List<JsonObject> runs = new CopyOnWriteArrayList<>();
+
+  /** The state a job this node runs is in at first: Flink deploys it before it runs. */
+  private volatile String submittedState = "RUNNING";
 
   /** Jobs another node submitted at the same moment, listed from this node's run on. */
   private final List<JobSummary> submittedWithTheRun = new CopyOnWriteArrayList<>();
@@ -282,8 +288,7 @@ class PipelineJobAdoptionIT {
   @Test
   void aNodeResumesFromTheSavepointAnotherNodeStoppedTheJobWithLast() throws Exception {
     try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"), 0)) {
-      kafka.createTopics(List.of(SavepointLog.TOPIC));
-      SavepointLog log = new SavepointLog(kafka.bootstrapServers(), Duration.ofSeconds(30));
+      SavepointLog log = savepointLogOn(kafka);
       Path second = dir.resolve("second");
       Path ownRecord = second.resolve("flink/last-savepoint");
       Files.createDirectories(ownRecord.getParent());
@@ -302,6 +307,104 @@ class PipelineJobAdoptionIT {
       assertThat(runs).hasSize(2);
       assertThat(runs.get(1).getString("savepointPath")).isEqualTo(stoppedWith);
     }
+  }
+
+  /**
+   * The job this node tracks was stopped through another node: its health shows the savepoint of
+   * that stop, which the cluster's record in Kafka names for the job, as the stopping node's does.
+   * Before, only the stopping node's detail had a {@code savepoint}. Real Kafka broker.
+   */
+  @Test
+  void aNodeShowsTheSavepointAnotherNodeStoppedTheTrackedJobWith() throws Exception {
+    try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"), 0)) {
+      SavepointLog log = savepointLogOn(kafka);
+      PipelineJob first = pipelineJob(dir.resolve("first"), log);
+      first.submitOrAdopt().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      PipelineJob second = pipelineJob(dir.resolve("second"), log);
+      assertThat(second.submitOrAdopt().toCompletableFuture().get(30, TimeUnit.SECONDS))
+          .isEqualTo(SUBMITTED_JOB);
+
+      String stoppedWith = first.stop().toCompletableFuture().get(30, TimeUnit.SECONDS);
+
+      NodeHealth health = new NodeHealth();
+      PipelineProbe probe = probe(second, Optional.of(log), PipelineProbe.NOT_RUNNING_BOUND);
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .pollInterval(Duration.ofMillis(200))
+          .untilAsserted(
+              () -> {
+                probe.probe(health);
+                ComponentStatus status = health.snapshot().get(NodeHealth.FLINK_JOB);
+                assertThat(status.state()).isEqualTo(ComponentStatus.State.DEGRADED);
+                assertThat(status.detail())
+                    .containsEntry("job_id", SUBMITTED_JOB)
+                    .containsEntry("state", "FINISHED")
+                    .containsEntry("savepoint", stoppedWith);
+              });
+    }
+  }
+
+  /**
+   * A job Flink accepted and still deploys is starting, not down: {@code /health} stays 200 (the
+   * component DEGRADED, saying so), while the node's start-up still waits for it to run. One that
+   * stays that way beyond the bound is DOWN.
+   */
+  @Test
+  void aJobFlinkStillDeploysIsStartingNotDownUntilItStaysSoBeyondTheBound() throws Exception {
+    submittedState = "CREATED";
+    PipelineJob job = pipelineJob();
+    job.submit().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    NodeHealth health = new NodeHealth();
+    PipelineProbe probe = probe(job, Optional.empty(), PipelineProbe.NOT_RUNNING_BOUND);
+
+    ComponentStatus starting = probed(probe, health);
+    assertThat(starting.state()).isEqualTo(ComponentStatus.State.DEGRADED);
+    assertThat(starting.detail())
+        .containsEntry("job_id", SUBMITTED_JOB)
+        .containsEntry("state", "CREATED");
+    assertThat((String) starting.detail().get("reason")).startsWith("starting:");
+    assertThat(starting.isHealthy()).isTrue();
+    assertThat(probe.deploying()).isTrue();
+
+    PipelineProbe noPatience = probe(job, Optional.empty(), Duration.ZERO);
+    ComponentStatus stuck = probed(noPatience, health);
+    assertThat(stuck.state()).isEqualTo(ComponentStatus.State.DOWN);
+    assertThat((String) stuck.detail().get("reason")).contains("CREATED", "without running");
+
+    // its tasks run
+    jobs.replaceAll(
+        j ->
+            j.id().equals(SUBMITTED_JOB)
+                ? new JobSummary(j.id(), j.name(), "RUNNING", j.startTime())
+                : j);
+    assertThat(probed(probe, health).state()).isEqualTo(ComponentStatus.State.UP);
+    assertThat(probe.deploying()).isFalse();
+  }
+
+  /** The cluster's record of stops, on {@code kafka}'s new topic. */
+  private static SavepointLog savepointLogOn(EmbeddedKafka kafka) throws Exception {
+    kafka.createTopics(List.of(SavepointLog.TOPIC));
+    return new SavepointLog(kafka.bootstrapServers(), Duration.ofSeconds(30));
+  }
+
+  private PipelineProbe probe(PipelineJob job, Optional<SavepointLog> log, Duration bound) {
+    return new PipelineProbe(
+        job,
+        URI.create("http://127.0.0.1:" + flink.actualPort()),
+        log,
+        vertx.createSharedWorkerExecutor("test-pipeline-probe", 1),
+        bound);
+  }
+
+  /** Probes once and returns what the probe reported. */
+  private static ComponentStatus probed(PipelineProbe probe, NodeHealth health) {
+    health.report(NodeHealth.FLINK_JOB, ComponentStatus.starting());
+    probe.probe(health);
+    // the placeholder has no detail; every report of the probe names the job
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> !health.snapshot().get(NodeHealth.FLINK_JOB).detail().isEmpty());
+    return health.snapshot().get(NodeHealth.FLINK_JOB);
   }
 
   private PipelineJob pipelineJob(Path nodeDir, SavepointLog log) throws Exception {
@@ -349,7 +452,8 @@ class PipelineJobAdoptionIT {
       answer = new JsonObject().put("status", "success").put("filename", "/tmp/x_job.jar");
     } else if (path.endsWith("/run")) {
       runs.add(body.length() == 0 ? new JsonObject() : body.toJsonObject());
-      jobs.add(new JobSummary(SUBMITTED_JOB, PipelineConfig.JOB_NAME, "RUNNING", SUBMITTED_AT));
+      jobs.add(
+          new JobSummary(SUBMITTED_JOB, PipelineConfig.JOB_NAME, submittedState, SUBMITTED_AT));
       jobs.addAll(submittedWithTheRun);
       answer = new JsonObject().put("jobid", SUBMITTED_JOB);
     } else if (path.endsWith("/stop")) {
