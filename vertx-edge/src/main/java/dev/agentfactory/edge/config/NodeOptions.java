@@ -137,8 +137,11 @@ public final class NodeOptions {
           "AF_FLINK_SAVEPOINTS_RETAIN",
           3,
           "Savepoints of clean stops kept in flink.savepoints.dir when Flink is the embedded one"
-              + " and the directory local; older ones are deleted once the running job has a checkpoint of its own or a"
-              + " newer savepoint exists. The savepoint of the last clean stop is always kept.");
+              + " and the directory local; older ones are deleted once the running job has a"
+              + " checkpoint of its own or a newer savepoint exists. The savepoint of the last"
+              + " clean stop is always kept. The embedded Flink's node also keeps this many of the"
+              + " newest stops other nodes made on its Flink, as the Kafka topic"
+              + " agent-factory.pipeline.savepoints lists them, and deletes the older ones.");
 
   public static final Option<String> JUDGE_ENDPOINT =
       Option.httpUrl(

@@ -655,7 +655,10 @@ public final class PipelineJob {
    *   <li>the checkpoints earlier runs retained ({@code <checkpoints>/<job id>/}), except those of
    *       jobs Flink still lists as not finished;
    *   <li>the savepoints beyond the newest {@code savepointsRetained} ({@code
-   *       <savepoints>/savepoint-*}), never the one recorded for the next start.
+   *       <savepoints>/savepoint-*}), never the one recorded for the next start;
+   *   <li>the savepoints of stops through other nodes that the cluster's record lists before its
+   *       newest {@code savepointsRetained} entries, never its last ({@link
+   *       #pruneLoggedSavepoints()}).
    * </ul>
    *
    * Runs once for every job submitted (the node's own start and each {@code POST /v1/jobs}), so
@@ -686,29 +689,33 @@ public final class PipelineJob {
                 return CompletableFuture.completedFuture(false);
               }
               pruneSavepoints(null);
-              if (checkpointsDir.isEmpty()) {
-                prunedFor = id;
-                return CompletableFuture.completedFuture(true);
+              return pruneLoggedSavepoints().thenCompose(ignored -> pruneCheckpoints(id));
+            });
+  }
+
+  private CompletionStage<Boolean> pruneCheckpoints(String id) {
+    if (checkpointsDir.isEmpty()) {
+      prunedFor = id;
+      return CompletableFuture.completedFuture(true);
+    }
+    return rest.listJobs()
+        .thenApply(
+            jobs -> {
+              if (submitting.get() || !id.equals(jobId)) {
+                return false; // another job is being started: prune for that one
               }
-              return rest.listJobs()
-                  .thenApply(
-                      jobs -> {
-                        if (submitting.get() || !id.equals(jobId)) {
-                          return false; // another job is being started: prune for that one
-                        }
-                        Set<String> keep = new HashSet<>();
-                        keep.add(id);
-                        jobs.stream().filter(j -> !j.isTerminal()).forEach(j -> keep.add(j.id()));
-                        lastSavepoint()
-                            .flatMap(ResumePoint::localPath)
-                            .map(PipelineJob::normalize)
-                            .filter(p -> p.startsWith(normalize(checkpointsDir.get())))
-                            .map(p -> normalize(checkpointsDir.get()).relativize(p).getName(0))
-                            .ifPresent(p -> keep.add(p.toString()));
-                        deleteRetainedExcept(checkpointsDir.get(), keep);
-                        prunedFor = id;
-                        return true;
-                      });
+              Set<String> keep = new HashSet<>();
+              keep.add(id);
+              jobs.stream().filter(j -> !j.isTerminal()).forEach(j -> keep.add(j.id()));
+              lastSavepoint()
+                  .flatMap(ResumePoint::localPath)
+                  .map(PipelineJob::normalize)
+                  .filter(p -> p.startsWith(normalize(checkpointsDir.get())))
+                  .map(p -> normalize(checkpointsDir.get()).relativize(p).getName(0))
+                  .ifPresent(p -> keep.add(p.toString()));
+              deleteRetainedExcept(checkpointsDir.get(), keep);
+              prunedFor = id;
+              return true;
             });
   }
 
@@ -776,6 +783,67 @@ public final class PipelineJob {
         LOG.warn("cannot delete the savepoint {}", dir, e);
       }
     }
+  }
+
+  /**
+   * Deletes the savepoints of stops made through other nodes ({@code DELETE /v1/jobs/{id}} there),
+   * which {@link #pruneSavepoints} never sees: they are in the directory those nodes name ({@code
+   * flink.savepoints.dir}, by default their own data dir), not in {@code savepointsDir}. Only a
+   * node with the embedded Flink has {@code savepointsDir}, and its Flink wrote every one of them,
+   * so they are on this machine: the cluster's record ({@link SavepointLog}) lists them. Of its
+   * entries the newest {@code savepointsRetained} are kept, and always the last one and the one
+   * this node's own record names; of the older ones, every {@code savepoint-<job id prefix>-*}
+   * directory with a {@code _metadata} that exists here, outside {@code savepointsDir}, is deleted
+   * (anything else, e.g. a path another Flink wrote on another machine, is left alone). Reads Kafka
+   * off the caller's thread; never fails.
+   */
+  private CompletionStage<Void> pruneLoggedSavepoints() {
+    if (savepointsDir.isEmpty() || savepointLog.isEmpty()) {
+      return CompletableFuture.completedFuture(null);
+    }
+    return CompletableFuture.runAsync(
+        () -> {
+          List<SavepointLog.Entry> entries;
+          try {
+            entries = savepointLog.get().entries(PipelineConfig.JOB_NAME);
+          } catch (RuntimeException e) {
+            LOG.warn(
+                "cannot read the savepoints other nodes stopped with from Kafka ({})",
+                e.toString());
+            return;
+          }
+          Set<Path> keep = new HashSet<>();
+          lastSavepoint().flatMap(ResumePoint::localPath).ifPresent(p -> keep.add(normalize(p)));
+          entries.subList(Math.max(0, entries.size() - savepointsRetained), entries.size()).stream()
+              .flatMap(e -> ResumePoint.localPath(e.path()).stream())
+              .forEach(p -> keep.add(normalize(p)));
+          Path own = normalize(savepointsDir.get());
+          for (SavepointLog.Entry entry : entries) {
+            Optional<Path> dir = ResumePoint.localPath(entry.path()).map(PipelineJob::normalize);
+            if (dir.isEmpty() || keep.contains(dir.get()) || dir.get().startsWith(own)) {
+              continue;
+            }
+            String prefix =
+                "savepoint-"
+                    + entry.jobId().substring(0, Math.min(6, entry.jobId().length()))
+                    + "-";
+            if (dir.get().getFileName().toString().startsWith(prefix)
+                && Files.isRegularFile(dir.get().resolve("_metadata"))) {
+              LOG.info(
+                  "deleting the savepoint {} of an earlier stop (job {}, {}): the newest {} the"
+                      + " cluster's record lists are kept (flink.savepoints.retain)",
+                  dir.get(),
+                  entry.jobId(),
+                  entry.takenAt(),
+                  savepointsRetained);
+              try {
+                deleteTree(dir.get());
+              } catch (IOException e) {
+                LOG.warn("cannot delete the savepoint {}", dir.get(), e);
+              }
+            }
+          }
+        });
   }
 
   private static Path normalize(Path p) {

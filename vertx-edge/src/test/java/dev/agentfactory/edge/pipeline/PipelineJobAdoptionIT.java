@@ -25,6 +25,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -381,6 +382,48 @@ class PipelineJobAdoptionIT {
     assertThat(probe.deploying()).isFalse();
   }
 
+  /**
+   * A node whose embedded Flink wrote the savepoints of stops made through other nodes (into the
+   * directory those nodes named) prunes them by the cluster's record in Kafka, as it prunes its
+   * own: the newest {@code flink.savepoints.retain} entries and the last are kept, older ones
+   * deleted. Before, no node ever deleted them. Real Kafka broker.
+   */
+  @Test
+  void theEmbeddedFlinksNodePrunesTheSavepointsOfStopsThroughOtherNodes() throws Exception {
+    try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"), 0)) {
+      SavepointLog log = savepointLogOn(kafka);
+      Path othersDir = dir.resolve("second/flink/savepoints");
+      List<Path> stops = new ArrayList<>();
+      for (int i = 1; i <= 3; i++) {
+        Path savepoint = othersDir.resolve("savepoint-aaaaaa-00000000000" + i);
+        Files.createDirectories(savepoint);
+        Files.writeString(savepoint.resolve("_metadata"), "metadata");
+        log.record(
+            PipelineConfig.JOB_NAME,
+            new SavepointLog.Entry(savepoint.toUri().toString(), Instant.now(), OTHER_NODES_JOB));
+        stops.add(savepoint);
+      }
+      Path unlisted = Files.createDirectories(othersDir.resolve("savepoint-aaaaaa-0000000000ff"));
+      Files.writeString(unlisted.resolve("_metadata"), "metadata");
+      PipelineJob job =
+          TestPipelineJobs.on(
+              new FlinkRestClient(URI.create("http://127.0.0.1:" + flink.actualPort())),
+              Files.writeString(dir.resolve("pipeline-job.jar"), "not really a jar"),
+              dir.resolve("first"),
+              Optional.of(log),
+              Optional.of(Files.createDirectories(dir.resolve("first/flink/savepoints"))),
+              1);
+      job.submit().toCompletableFuture().get(30, TimeUnit.SECONDS);
+
+      assertThat(job.pruneEarlierRuns().toCompletableFuture().get(60, TimeUnit.SECONDS)).isTrue();
+
+      assertThat(stops.get(0)).doesNotExist();
+      assertThat(stops.get(1)).doesNotExist();
+      assertThat(stops.get(2)).as("the log's last entry, resumed from").isDirectory();
+      assertThat(unlisted).as("not in the cluster's record").isDirectory();
+    }
+  }
+
   /** The cluster's record of stops, on {@code kafka}'s new topic. */
   private static SavepointLog savepointLogOn(EmbeddedKafka kafka) throws Exception {
     kafka.createTopics(List.of(SavepointLog.TOPIC));
@@ -467,6 +510,10 @@ class PipelineJobAdoptionIT {
               .put(
                   "operation",
                   new JsonObject().put("location", dir.resolve("savepoint-1").toString()));
+    } else if (path.endsWith("/checkpoints")) {
+      answer =
+          new JsonObject()
+              .put("latest", new JsonObject().put("completed", new JsonObject().put("id", 1)));
     } else if (path.startsWith("/jobs/")) {
       String id = path.substring("/jobs/".length());
       Optional<JobSummary> known = jobs.stream().filter(j -> j.id().equals(id)).findFirst();

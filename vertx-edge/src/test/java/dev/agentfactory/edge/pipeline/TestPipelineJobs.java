@@ -21,13 +21,27 @@ public final class TestPipelineJobs {
   /** As above, recording and reading its stops in {@code savepointLog}. */
   public static PipelineJob on(
       FlinkRestClient rest, Path jar, Path dir, Optional<SavepointLog> savepointLog) {
+    return on(rest, jar, dir, savepointLog, Optional.empty(), 1);
+  }
+
+  /**
+   * As above, as a node whose embedded Flink writes to {@code savepointsDir}, keeping {@code
+   * retained} savepoints.
+   */
+  public static PipelineJob on(
+      FlinkRestClient rest,
+      Path jar,
+      Path dir,
+      Optional<SavepointLog> savepointLog,
+      Optional<Path> savepointsDir,
+      int retained) {
     return new PipelineJob(
         rest,
         jar,
         dir.resolve("flink/last-savepoint"),
         Optional.empty(),
-        Optional.empty(),
-        1,
+        savepointsDir,
+        retained,
         "127.0.0.1:9092",
         dir.resolve("datasets"),
         1000,
