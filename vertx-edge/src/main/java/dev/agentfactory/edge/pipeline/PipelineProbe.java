@@ -61,7 +61,7 @@ public final class PipelineProbe {
   private final WorkerExecutor worker;
   private final Duration notRunningBound;
 
-  /** The job last seen being deployed, and since when; null once seen running. */
+  /** The job last seen being deployed, and since when; null once seen in any other state. */
   private volatile Deploying deploying;
 
   /** The entry of the savepoint log that names the job seen stopped last; null if none yet. */
@@ -133,12 +133,12 @@ public final class PipelineProbe {
     }
     // the job this node submitted at the same moment as another node, and cancelled at once
     job.cancelledDuplicate().ifPresent(id -> detail.put("cancelled_duplicate", id));
-    if ("RUNNING".equals(summary.state())) {
-      deploying = null;
-      return ComponentStatus.up(detail);
-    }
     if ("INITIALIZING".equals(summary.state()) || "CREATED".equals(summary.state())) {
       return deployingStatus(summary, now, detail);
+    }
+    deploying = null; // running, or on its way to running again or to its end: not being deployed
+    if ("RUNNING".equals(summary.state())) {
+      return ComponentStatus.up(detail);
     }
     if (!summary.isTerminal()) {
       return new ComponentStatus(ComponentStatus.State.STARTING, detail);
