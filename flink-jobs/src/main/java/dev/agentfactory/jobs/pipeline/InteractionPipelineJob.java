@@ -169,7 +169,7 @@ public final class InteractionPipelineJob {
     // "eval-sample" is the stateless operator that used to map the judged stream.
     DataStream<EvalSample> turns =
         scrubbed
-            .map(new TurnSampleFunction())
+            .flatMap(new TurnSampleFunction())
             .returns(TypeInformation.of(EvalSample.class))
             .uid("eval-sample")
             .name("eval-sample");
@@ -181,7 +181,7 @@ public final class InteractionPipelineJob {
             .name("eval-judge-sample");
     DataStream<EvalSample> safety =
         parsed
-            .map(new SafetyScanFunction())
+            .flatMap(new SafetyScanFunction())
             .returns(TypeInformation.of(EvalSample.class))
             .uid("safety-scan")
             .name("safety-scan");

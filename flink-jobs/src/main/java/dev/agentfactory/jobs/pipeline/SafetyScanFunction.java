@@ -10,16 +10,18 @@ import dev.agentfactory.jobs.pii.PiiScanner;
 import dev.agentfactory.jobs.pii.PiiSpan;
 import java.util.function.Supplier;
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.functions.RichMapFunction;
+import org.apache.flink.api.common.functions.RichFlatMapFunction;
+import org.apache.flink.util.Collector;
 
 /**
  * The safety flags of the live evaluation, from the event <em>before</em> scrubbing (afterwards
  * there is nothing left to find): PII spans in assistant messages (the model said it), and
  * credentials ({@link EntityType#API_KEY}, {@link EntityType#SECRET}) in assistant messages or tool
  * outputs (a secret leak). Uses the scrubber's own scanner, so what is flagged is what the scrubber
- * removes. Emits one {@link EvalSample#ofSafety} per event; the events go on unchanged elsewhere.
+ * removes. Emits one {@link EvalSample#ofSafety} per event, none for an amending event (its turn's
+ * own event was scanned); the events go on unchanged elsewhere.
  */
-public final class SafetyScanFunction extends RichMapFunction<Interaction, EvalSample> {
+public final class SafetyScanFunction extends RichFlatMapFunction<Interaction, EvalSample> {
   private static final long serialVersionUID = 1L;
 
   private final SerializableScanner scannerFactory;
@@ -39,10 +41,11 @@ public final class SafetyScanFunction extends RichMapFunction<Interaction, EvalS
   }
 
   @Override
-  public EvalSample map(Interaction event) {
+  public void flatMap(Interaction event, Collector<EvalSample> out) {
     if (event.isAmendment()) {
-      // The original event of the turn was scanned already; counting it again would double it.
-      return EvalSample.ofSafety(event, 0, 0);
+      // The turn's own event was scanned already: counting it again would double it, and an empty
+      // sample would open windows of zero turns (see TurnSampleFunction).
+      return;
     }
     int pii = 0;
     int secrets = 0;
@@ -66,7 +69,7 @@ public final class SafetyScanFunction extends RichMapFunction<Interaction, EvalS
         }
       }
     }
-    return EvalSample.ofSafety(event, pii, secrets);
+    out.collect(EvalSample.ofSafety(event, pii, secrets));
   }
 
   private static boolean isSecret(EntityType type) {

@@ -11,10 +11,10 @@ import dev.agentfactory.jobs.label.JudgeVerdict;
 import dev.agentfactory.jobs.label.LabeledInteraction;
 import dev.agentfactory.jobs.label.RuleLabeler;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import org.apache.flink.streaming.api.operators.StreamFlatMap;
-import org.apache.flink.streaming.api.operators.StreamMap;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
@@ -37,19 +37,16 @@ class EvalSampleFunctionsTest {
 
   @Test
   void eachScrubbedTurnBecomesOneTurnSampleLabelledByTheRules() throws Exception {
-    Interaction thumbsUp = answer.amendedWith(UUID.randomUUID(), Feedback.rated(Rating.UP), null);
-
     List<EvalSample> out;
     try (var harness =
-        new OneInputStreamOperatorTestHarness<>(new StreamMap<>(new TurnSampleFunction()))) {
+        new OneInputStreamOperatorTestHarness<>(new StreamFlatMap<>(new TurnSampleFunction()))) {
       harness.open();
       harness.processElement(failedCommand, 1L);
       harness.processElement(answer, 2L);
-      harness.processElement(thumbsUp, 3L);
       out = harness.extractOutputValues();
     }
 
-    assertThat(out).hasSize(3);
+    assertThat(out).hasSize(2);
     EvalSample failed = out.get(0);
     assertThat(failed.key()).isEqualTo("acme\u0000shell\u00002.0.0");
     assertThat(failed.turns()).isEqualTo(1);
@@ -63,7 +60,29 @@ class EvalSampleFunctionsTest {
     assertThat(ok.inputTokens()).isEqualTo(12);
     assertThat(ok.outputTokens()).isEqualTo(3);
     assertThat(ok.judgeScore()).isNaN();
-    assertThat(out.get(2).turns()).as("feedback after the turn is no turn").isZero();
+  }
+
+  @Test
+  void feedbackAfterTheTurnBecomesNoSampleSoItOpensNoWindowWithoutTheTurn() throws Exception {
+    Interaction thumbsUp = answer.amendedWith(UUID.randomUUID(), Feedback.rated(Rating.UP), null);
+
+    List<EvalSample> out;
+    try (var turns =
+            new OneInputStreamOperatorTestHarness<>(new StreamFlatMap<>(new TurnSampleFunction()));
+        var safety =
+            new OneInputStreamOperatorTestHarness<>(
+                new StreamFlatMap<>(new SafetyScanFunction()))) {
+      turns.open();
+      safety.open();
+      turns.processElement(thumbsUp, 1L);
+      safety.processElement(thumbsUp, 1L);
+      out = new ArrayList<>(turns.extractOutputValues());
+      out.addAll(safety.extractOutputValues());
+    }
+
+    assertThat(out)
+        .as("a window of the feedback alone would show the version with no turns")
+        .isEmpty();
   }
 
   @Test

@@ -7,7 +7,7 @@ import dev.agentfactory.connectors.event.Message;
 import dev.agentfactory.connectors.event.ToolCall;
 import dev.agentfactory.connectors.event.ToolCallStatus;
 import dev.agentfactory.jobs.eval.EvalSample;
-import org.apache.flink.streaming.api.operators.StreamMap;
+import org.apache.flink.streaming.api.operators.StreamFlatMap;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
@@ -37,7 +37,7 @@ class SafetyScanFunctionTest {
             .build();
 
     try (var harness =
-        new OneInputStreamOperatorTestHarness<>(new StreamMap<>(new SafetyScanFunction()))) {
+        new OneInputStreamOperatorTestHarness<>(new StreamFlatMap<>(new SafetyScanFunction()))) {
       harness.open();
       harness.processElement(new StreamRecord<>(event, 1L));
       EvalSample sample = harness.extractOutputValues().get(0);

@@ -487,7 +487,8 @@ public final class DatasetsHandler {
                       .putHeader(
                           "content-disposition",
                           "attachment; filename=\"" + file.getFileName() + "\"")
-                      .sendFile(file.toString()));
+                      .sendFile(file.toString()),
+              "path");
         });
   }
 
@@ -539,14 +540,28 @@ public final class DatasetsHandler {
 
   /** Runs catalog work on the worker pool; its failures answer with their typed status. */
   private <T> void blocking(RoutingContext ctx, Callable<T> work, Consumer<T> ok) {
-    worker.executeBlocking(work, false).onSuccess(ok::accept).onFailure(e -> fail(ctx, e));
+    blocking(ctx, work, ok, null);
+  }
+
+  /** As above, an {@code invalid_name} naming {@code invalidNameField}. */
+  private <T> void blocking(
+      RoutingContext ctx, Callable<T> work, Consumer<T> ok, String invalidNameField) {
+    worker
+        .executeBlocking(work, false)
+        .onSuccess(ok::accept)
+        .onFailure(e -> fail(ctx, e, invalidNameField));
   }
 
   private static String manifest(DatasetVersion version) {
     return new String(ManifestCodec.encode(version), StandardCharsets.UTF_8);
   }
 
-  private static void fail(RoutingContext ctx, Throwable e) {
+  /**
+   * Answers {@code e} with its typed status; {@code invalidNameField} names the parameter an {@code
+   * invalid_name} is about (the file route's {@code path}: dataset names are checked by the
+   * contract before a handler runs), or null.
+   */
+  private static void fail(RoutingContext ctx, Throwable e, String invalidNameField) {
     if (e instanceof DatasetException d) {
       int status =
           switch (d.code()) {
@@ -555,7 +570,8 @@ public final class DatasetsHandler {
             case CONFLICT -> 409;
             case IO_ERROR -> 500;
           };
-      ApiErrors.send(ctx, status, d.code().wireName(), d.getMessage(), null);
+      String field = d.code() == DatasetException.Code.INVALID_NAME ? invalidNameField : null;
+      ApiErrors.send(ctx, status, d.code().wireName(), d.getMessage(), field);
     } else {
       ctx.fail(e);
     }

@@ -1,11 +1,13 @@
 package dev.agentfactory.edge.protocol;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,23 +24,35 @@ public final class FrameCodec {
   static final int MAX_ARGS = 256;
   static final long MAX_TIMEOUT_MS = 600_000;
 
-  // A frame is one object: two run together, or an object and stray text, are not a frame whose
-  // rest may be dropped (as the HTTP API refuses such a body).
   private final ObjectMapper mapper =
-      new ObjectMapper()
-          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-          .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
+      new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
 
   /** Parses one text frame. */
   public ClientFrame parse(String text) throws FrameException {
     JsonNode root;
-    try {
-      root = mapper.readTree(text);
+    try (JsonParser parser = mapper.createParser(text)) {
+      root = mapper.readTree(parser);
+      if (root == null) {
+        // no JSON at all, as an empty HTTP body is malformed_json there
+        throw new FrameException(
+            "malformed_json", "frame is empty: send one JSON object", null, null);
+      }
+      // A frame is one object: two run together, or an object and stray text, are not a frame
+      // whose rest may be dropped (as the HTTP API refuses such a body).
+      if (parser.nextToken() != null) {
+        throw new FrameException(
+            "malformed_json",
+            "frame is not valid JSON: more follows its first value (send one object per frame)",
+            null,
+            null);
+      }
     } catch (JsonProcessingException e) {
       throw new FrameException(
           "malformed_json", "frame is not valid JSON: " + e.getOriginalMessage(), null, null);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // a String reader does not fail
     }
-    if (root == null || !root.isObject()) {
+    if (!root.isObject()) {
       throw new FrameException("malformed_frame", "frame must be a JSON object", null, null);
     }
     String id = optionalText(root, "id", null);

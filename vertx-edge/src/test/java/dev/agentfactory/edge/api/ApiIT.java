@@ -994,6 +994,10 @@ class ApiIT {
     assertThat(manifest.get("total_rows").asLong()).isEqualTo(1);
     assertThat(manifest.at("/lineage/scrub_policies/0").asText()).isEqualTo("pii-v1");
     assertThat(manifest.at("/schema/parquet").asText()).contains("chosen", "rejected", "pii_spans");
+    assertThat(
+            send("GET", "/v1/datasets/preference/versions/1/file?path=..%2Fa", ADMIN, null).body())
+        .as("a path that is not plain relative names the parameter, as other parameters do")
+        .contains("\"code\":\"invalid_name\"", "\"field\":\"path\"");
     assertThat(send("GET", "/v1/datasets/preference/cuts/nope", ADMIN, null).statusCode())
         .isEqualTo(404);
     assertThat(send("GET", location, newKey("acme"), null).statusCode())

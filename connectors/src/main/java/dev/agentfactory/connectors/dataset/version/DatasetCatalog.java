@@ -11,6 +11,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.time.Clock;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -183,7 +185,7 @@ public final class DatasetCatalog {
     Path target = dir.resolve(VERSIONS_DIR).resolve("v" + number + ".json");
     long bytesTotal = 0;
     for (String path : paths) {
-      bytesTotal += size(name, dir, path);
+      bytesTotal += stat(name, dir, path).size();
     }
     progress.onProgress(0, paths.size(), 0, bytesTotal); // the totals, before the first byte
 
@@ -501,10 +503,11 @@ public final class DatasetCatalog {
    * What a cut of {@code name} would version now, checked before starting one: the committed files
    * and their bytes (a directory walk and a stat per file), and whether the latest version already
    * lists exactly them. Unchanged means the same committed paths, each file listed as it is with
-   * the same size (a filtered copy stands for its {@code source}), and as many withdrawn examples
-   * as the version knew; data files are not read or hashed (committed files are never rewritten,
-   * and withdrawals only grow). The lineage is not compared: a later checkpoint that committed no
-   * file changed no row.
+   * the same size (a filtered copy stands for its {@code source}), none modified after the
+   * version's manifest was written (a file rewritten in place at the same size), and as many
+   * withdrawn examples as the version knew; data files are not read or hashed (committed files are
+   * never rewritten, and withdrawals only grow). The lineage is not compared: a later checkpoint
+   * that committed no file changed no row.
    *
    * @throws DatasetException {@code invalid_name} for a bad name, {@code not_found} if the dataset
    *     does not exist, {@code io_error} if a file vanished or a manifest or withdrawal is
@@ -513,17 +516,17 @@ public final class DatasetCatalog {
   public CutPreview preview(String name) {
     Path dir = datasetDir(name);
     List<String> paths = committedFiles(name, dir);
-    Map<String, Long> sizes = new HashMap<>();
+    Map<String, BasicFileAttributes> stats = new HashMap<>();
     long bytes = 0;
     for (String path : paths) {
-      long size = size(name, dir, path);
-      sizes.put(path, size);
-      bytes += size;
+      BasicFileAttributes stat = stat(name, dir, path);
+      stats.put(path, stat);
+      bytes += stat.size();
     }
     Optional<DatasetVersion> latest = paths.isEmpty() ? Optional.empty() : latest(name, dir);
     boolean unchanged =
         latest.isPresent()
-            && listsExactly(latest.get(), sizes)
+            && listsExactly(latest.get(), stats, manifestWritten(dir, latest.get().version()))
             && withdrawn(name).size() == latest.get().withdrawnExamples();
     return new CutPreview(paths.size(), bytes, unchanged ? latest.get() : null);
   }
@@ -542,16 +545,34 @@ public final class DatasetCatalog {
   }
 
   /**
-   * Whether {@code version} lists exactly the committed files of {@code sizes}, as they are now.
+   * When version {@code n}'s manifest was written, by the file system's clock like the data files'
+   * times (a shared directory's nodes may disagree on the time); null if it cannot be read.
    */
-  private static boolean listsExactly(DatasetVersion version, Map<String, Long> sizes) {
-    if (version.files().size() != sizes.size()) {
+  private static FileTime manifestWritten(Path dir, int n) {
+    try {
+      return Files.getLastModifiedTime(dir.resolve(VERSIONS_DIR).resolve("v" + n + ".json"));
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  /**
+   * Whether {@code version} lists exactly the committed files of {@code stats}, as they are now:
+   * none modified after the manifest was {@code written}. A committed file keeps the time it was
+   * written before its commit renamed it into place, so only a file rewritten in place is newer,
+   * whatever its size.
+   */
+  private static boolean listsExactly(
+      DatasetVersion version, Map<String, BasicFileAttributes> stats, FileTime written) {
+    if (written == null || version.files().size() != stats.size()) {
       return false;
     }
     for (DatasetFile file : version.files()) {
       String committed = file.source() == null ? file.path() : file.source();
-      Long size = sizes.get(committed);
-      if (size == null || (file.source() == null && size != file.sizeBytes())) {
+      BasicFileAttributes stat = stats.get(committed);
+      if (stat == null
+          || stat.lastModifiedTime().compareTo(written) > 0
+          || (file.source() == null && stat.size() != file.sizeBytes())) {
         return false;
       }
     }
@@ -604,9 +625,9 @@ public final class DatasetCatalog {
     }
   }
 
-  private static long size(String name, Path dir, String path) {
+  private static BasicFileAttributes stat(String name, Path dir, String path) {
     try {
-      return Files.size(dir.resolve(path));
+      return Files.readAttributes(dir.resolve(path), BasicFileAttributes.class);
     } catch (IOException e) {
       throw DatasetException.io("file '" + path + "' of dataset '" + name + "' vanished", e);
     }

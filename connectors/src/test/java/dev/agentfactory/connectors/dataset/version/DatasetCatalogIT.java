@@ -13,6 +13,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -135,6 +136,15 @@ class DatasetCatalogIT {
     assertThat(catalog.preview("sft").unchanged()).contains(v3);
 
     Path first = sft.resolve(v1.files().get(0).path());
+    byte[] sameSize = Files.readAllBytes(first);
+    sameSize[sameSize.length / 2] ^= 1;
+    Files.write(first, sameSize);
+    FileTime manifestWritten = Files.getLastModifiedTime(sft.resolve("_versions/v3.json"));
+    Files.setLastModifiedTime(first, FileTime.from(manifestWritten.toInstant().plusSeconds(1)));
+    assertThat(catalog.preview("sft").unchanged())
+        .as("a file listed as it is, rewritten in place at the same size after the cut")
+        .isEmpty();
+
     Files.write(first, new byte[] {0}, java.nio.file.StandardOpenOption.APPEND);
     assertThat(catalog.preview("sft").unchanged())
         .as("a file listed as it is whose size changed")
