@@ -454,7 +454,11 @@ public final class DatasetsHandler {
                   json(ctx, 200, manifest(version.get()));
                 } else {
                   ApiErrors.send(
-                      ctx, 404, "not_found", "dataset " + name + " has no v" + n, "version");
+                      ctx,
+                      404,
+                      "not_found",
+                      "dataset '" + name + "' has no version " + n,
+                      "version");
                 }
               });
         });

@@ -931,7 +931,8 @@ class ApiIT {
         .isEqualTo("{\"versions\":[]}");
     HttpResponse<String> noVersion = send("GET", "/v1/datasets/rft/versions/1", ADMIN, null);
     assertThat(noVersion.statusCode()).isEqualTo(404);
-    assertThat(noVersion.body()).contains("has no v1", "\"field\":\"version\"");
+    assertThat(noVersion.body())
+        .contains("dataset 'rft' has no version 1", "\"field\":\"version\"");
     assertThat(send("GET", "/v1/datasets/rft/versions/1/file?path=a", ADMIN, null).body())
         .contains("not_found", "has no version 1");
     HttpResponse<String> nothingToCut = send("POST", "/v1/datasets/rft/versions", ADMIN, null);
