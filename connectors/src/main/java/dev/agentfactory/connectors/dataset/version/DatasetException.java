@@ -88,6 +88,19 @@ public final class DatasetException extends RuntimeException {
 
   /** An {@code io_error} that repeating cannot cure: a committed file is not readable Parquet. */
   static DatasetException corrupt(String message, Throwable cause) {
-    return new DatasetException(Code.IO_ERROR, message + ": " + cause, cause, false);
+    return new DatasetException(Code.IO_ERROR, message + ": " + plain(cause), cause, false);
+  }
+
+  /**
+   * What a parser said, without its class name or the identity of the reader it was handed
+   * (parquet-java: {@code org.apache.parquet.io.LocalInputFile@2b9cbddd is not a Parquet file...}),
+   * neither of which means anything to whoever reads the error.
+   */
+  static String plain(Throwable cause) {
+    String said = cause.getMessage();
+    if (said == null || said.isBlank()) {
+      return cause.getClass().getSimpleName();
+    }
+    return said.replaceAll("(?:[\\w$]+\\.)*[\\w$]+@\\p{XDigit}+", "the file");
   }
 }

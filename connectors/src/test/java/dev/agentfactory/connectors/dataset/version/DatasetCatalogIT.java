@@ -563,7 +563,10 @@ class DatasetCatalogIT {
             e -> {
               assertThat(e.code()).isEqualTo(DatasetException.Code.IO_ERROR);
               assertThat(e.retriable()).as("cutting again reads the same bytes").isFalse();
-              assertThat(e.getMessage()).contains("part-z-0.parquet", "not a Parquet file");
+              assertThat(e.getMessage())
+                  .contains("part-z-0.parquet", "the file is not a Parquet file")
+                  .as("no parser class or reader identity in what a client reads")
+                  .doesNotContain("LocalInputFile", "RuntimeException", "@");
             });
     assertThat(catalog.versions("sft")).isEmpty();
   }
