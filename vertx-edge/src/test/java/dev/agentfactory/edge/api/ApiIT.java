@@ -989,6 +989,9 @@ class ApiIT {
     assertThat(done.get("rows_done").asLong()).isEqualTo(1);
     assertThat(done.get("version").asInt()).isEqualTo(1);
     assertThat(done.get("error").isNull()).isTrue();
+    assertThat(List.of(done.get("started_at").asText(), done.get("finished_at").asText()))
+        .as("UTC to the millisecond, as docs/datasets.md shows them")
+        .allMatch(t -> t.matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z"));
     JsonNode manifest =
         MAPPER.readTree(send("GET", done.get("version_url").asText(), ADMIN, null).body());
     assertThat(manifest.get("dataset").asText()).isEqualTo("preference");
