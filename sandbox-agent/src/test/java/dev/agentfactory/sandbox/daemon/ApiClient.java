@@ -5,6 +5,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
@@ -71,20 +72,29 @@ final class ApiClient implements AutoCloseable {
     if (bearer != null) {
       options.putHeader("authorization", "Bearer " + bearer);
     }
-    Future<Reply> reply =
-        http.request(options)
-            .compose(req -> body == null ? req.send() : req.send(body))
-            .compose(
-                resp ->
-                    resp.body()
-                        .map(
-                            b ->
-                                new Reply(
-                                    resp.statusCode(),
-                                    b,
-                                    resp.getHeader("connection"),
-                                    resp.getHeader("retry-after"))));
-    return await(reply);
+    return await(exchange(http.request(options), body));
+  }
+
+  /**
+   * Sends the request and reads its reply. The reply's body is asked for in the callback that sends
+   * the request, on the event loop, so before the reply can arrive: Vert.x never completes {@code
+   * body()} for a reply that has already ended. (Chained from the calling thread, as this was, the
+   * reply could end before that thread got to ask, and the call then hung.)
+   */
+  static Future<Reply> exchange(Future<HttpClientRequest> request, Buffer body) {
+    return request.compose(
+        req ->
+            (body == null ? req.send() : req.send(body))
+                .compose(
+                    resp ->
+                        resp.body()
+                            .map(
+                                b ->
+                                    new Reply(
+                                        resp.statusCode(),
+                                        b,
+                                        resp.getHeader("connection"),
+                                        resp.getHeader("retry-after")))));
   }
 
   Reply get(String uri) {
