@@ -16,6 +16,8 @@ import org.apache.logging.log4j.core.config.plugins.Plugin;
 import org.apache.logging.log4j.core.config.plugins.PluginAttribute;
 import org.apache.logging.log4j.core.config.plugins.PluginFactory;
 import org.apache.logging.log4j.core.filter.AbstractFilter;
+import org.apache.logging.log4j.message.Message;
+import org.apache.logging.log4j.message.SimpleMessage;
 
 /**
  * Lets the first event of a kind through and holds back its repeats, then says how many there were
@@ -96,15 +98,16 @@ public final class RepeatSummaryFilter extends AbstractFilter {
       return Result.NEUTRAL;
     }
     // This event cannot be changed: the summary is a line of its own, from the same logger
+    Message summary =
+        new SimpleMessage(
+            text
+                + " (repeated "
+                + seen.repeats()
+                + " times in the last "
+                + TimeUnit.NANOSECONDS.toSeconds(seen.sinceLastLine())
+                + " s)");
     LogManager.getLogger(event.getLoggerName())
-        .log(
-            event.getLevel(),
-            SUMMARY,
-            "{} (repeated {} times in the last {} s)",
-            text,
-            seen.repeats(),
-            TimeUnit.NANOSECONDS.toSeconds(seen.sinceLastLine()),
-            event.getThrown());
+        .log(event.getLevel(), SUMMARY, summary, event.getThrown());
     return Result.DENY;
   }
 
