@@ -62,6 +62,16 @@ public final class EmbeddedFlink implements AutoCloseable {
   /** The port of the node's Flink REST API and web UI, as on a real cluster. */
   public static final int DEFAULT_REST_PORT = 8081;
 
+  /**
+   * Pekko (Flink's RPC) adds a JVM shutdown hook to each actor system as it terminates, to run the
+   * shutdown it is already running. When the MiniCluster is closed from a JVM shutdown hook (the
+   * node's, on SIGTERM) the JVM refuses new hooks, and Pekko warns "Could not addJvmShutdownHook"
+   * for each of Flink's two actor systems at every stop. Without the hook nothing is lost: Flink
+   * never relies on it, and {@link #close} terminates the actor systems itself. A value set on the
+   * command line ({@code -Dpekko.jvm-shutdown-hooks=on}) is kept.
+   */
+  static final String PEKKO_JVM_SHUTDOWN_HOOKS = "pekko.jvm-shutdown-hooks";
+
   private final MiniCluster cluster;
   private final URI restUrl;
   private final Path checkpointsDir;
@@ -85,6 +95,11 @@ public final class EmbeddedFlink implements AutoCloseable {
    */
   public static EmbeddedFlink start(Path dataDir, int restPort, Map<String, String> overrides) {
     requireWebSubmission();
+    // read by Pekko's configuration (system properties override its reference.conf) when the
+    // MiniCluster creates its actor systems
+    if (System.getProperty(PEKKO_JVM_SHUTDOWN_HOOKS) == null) {
+      System.setProperty(PEKKO_JVM_SHUTDOWN_HOOKS, "off");
+    }
     deleteUploadedJars(dataDir.toAbsolutePath().resolve("jars"));
     Configuration config = configuration(dataDir, restPort);
     overrides.forEach(config::setString);

@@ -21,8 +21,12 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 
 /**
  * A small client for the Flink REST API (any Flink cluster, including {@link EmbeddedFlink}), built
@@ -47,6 +51,24 @@ public final class FlinkRestClient {
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final Duration POLL_INTERVAL = Duration.ofMillis(200);
   private static final Duration DEFAULT_SAVEPOINT_TIMEOUT = Duration.ofMinutes(5);
+
+  /**
+   * Starts each next poll (it only sends a request), on one daemon thread that ends when idle. The
+   * JDK's default for delayed stages runs them on the common pool, which on a host with 2 CPUs or
+   * fewer is a new thread per task, named only {@code Thread-N} in the log.
+   */
+  private static final Executor POLLS =
+      new ThreadPoolExecutor(
+          0,
+          1,
+          30,
+          TimeUnit.SECONDS,
+          new LinkedBlockingQueue<>(),
+          task -> {
+            Thread thread = new Thread(task, "af-flink-rest-poll");
+            thread.setDaemon(true);
+            return thread;
+          });
 
   /** How long a call waits for Flink's whole answer, unless the constructor says otherwise. */
   public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(30);
@@ -277,11 +299,7 @@ public final class FlinkRestClient {
               if (job.isEmpty() || job.get().isTerminal() || Instant.now().isAfter(deadline)) {
                 return CompletableFuture.completedFuture(job);
               }
-              return CompletableFuture.supplyAsync(
-                      () -> null,
-                      CompletableFuture.delayedExecutor(
-                          POLL_INTERVAL.toMillis(), TimeUnit.MILLISECONDS))
-                  .thenCompose(ignored -> pollTerminal(jobId, deadline));
+              return afterPollInterval(() -> pollTerminal(jobId, deadline));
             });
   }
 
@@ -340,11 +358,7 @@ public final class FlinkRestClient {
                   && Instant.now().plus(POLL_INTERVAL).isBefore(deadline))) {
                 return CompletableFuture.failedFuture(cause);
               }
-              return CompletableFuture.supplyAsync(
-                      () -> null,
-                      CompletableFuture.delayedExecutor(
-                          POLL_INTERVAL.toMillis(), TimeUnit.MILLISECONDS))
-                  .thenCompose(ignored -> stopWithSavepoint(jobId, request, deadline));
+              return afterPollInterval(() -> stopWithSavepoint(jobId, request, deadline));
             });
   }
 
@@ -396,12 +410,17 @@ public final class FlinkRestClient {
               if (Instant.now().isAfter(deadline)) {
                 throw new FlinkRestException("savepoint of job " + jobId + " timed out", 0);
               }
-              return CompletableFuture.supplyAsync(
-                      () -> null,
-                      CompletableFuture.delayedExecutor(
-                          POLL_INTERVAL.toMillis(), TimeUnit.MILLISECONDS))
-                  .thenCompose(ignored -> pollSavepoint(jobId, triggerId, deadline));
+              return afterPollInterval(() -> pollSavepoint(jobId, triggerId, deadline));
             });
+  }
+
+  /** {@code next}, started {@link #POLL_INTERVAL} from now on a {@link #POLLS} thread. */
+  private static <T> CompletionStage<T> afterPollInterval(Supplier<CompletionStage<T>> next) {
+    return CompletableFuture.supplyAsync(
+            () -> null,
+            CompletableFuture.delayedExecutor(
+                POLL_INTERVAL.toMillis(), TimeUnit.MILLISECONDS, POLLS))
+        .thenCompose(ignored -> next.get());
   }
 
   private HttpRequest get(String path) {

@@ -295,10 +295,20 @@ public final class PipelineJob {
   }
 
   private CompletionStage<String> uploadAndRun() {
-    // reading the cluster's record may wait for Kafka: not on the HTTP client's thread
+    // reading the cluster's record may wait for Kafka: not on the HTTP client's thread, and not
+    // on the JDK's default pool, whose threads (a new one per task on a host with 2 CPUs or
+    // fewer) show in the log as Thread-N next to what this logs
     return CompletableFuture.supplyAsync(
-            () -> ResumePoint.choose(newestSavepoint(), checkpointsDir))
+            () -> ResumePoint.choose(newestSavepoint(), checkpointsDir),
+            PipelineJob::resumePointThread)
         .thenCompose(this::uploadAndRun);
+  }
+
+  /** Runs the choice of a resume point, once per submission, on a thread of its own. */
+  private static void resumePointThread(Runnable choice) {
+    Thread thread = new Thread(choice, "af-pipeline-resume-point");
+    thread.setDaemon(true);
+    thread.start();
   }
 
   private CompletionStage<String> uploadAndRun(Optional<String> savepoint) {

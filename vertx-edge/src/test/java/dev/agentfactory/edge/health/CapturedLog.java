@@ -8,6 +8,7 @@ import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.core.LogEvent;
 import org.apache.logging.log4j.core.LoggerContext;
 import org.apache.logging.log4j.core.appender.AbstractAppender;
+import org.apache.logging.log4j.core.config.LoggerConfig;
 import org.apache.logging.log4j.core.config.Property;
 
 /**
@@ -18,17 +19,29 @@ public final class CapturedLog extends AbstractAppender implements AutoCloseable
 
   private final List<LogEvent> events = new CopyOnWriteArrayList<>();
   private final LoggerContext context;
+  private final LoggerConfig config;
 
-  private CapturedLog(LoggerContext context) {
+  private CapturedLog(LoggerContext context, LoggerConfig config) {
     super("captured-" + UUID.randomUUID(), null, null, true, Property.EMPTY_ARRAY);
     this.context = context;
+    this.config = config;
   }
 
   public static CapturedLog atRoot() {
+    return at("");
+  }
+
+  /**
+   * Every event the configuration of {@code logger} (its own or the nearest parent's) lets through
+   * its level and filters, before the filters of its parents: what a logger writes before the root
+   * sees it.
+   */
+  public static CapturedLog at(String logger) {
     LoggerContext context = (LoggerContext) LogManager.getContext(false);
-    CapturedLog log = new CapturedLog(context);
+    LoggerConfig config = context.getConfiguration().getLoggerConfig(logger);
+    CapturedLog log = new CapturedLog(context, config);
     log.start();
-    context.getConfiguration().getRootLogger().addAppender(log, Level.ALL, null);
+    config.addAppender(log, Level.ALL, null);
     context.updateLoggers();
     return log;
   }
@@ -49,7 +62,7 @@ public final class CapturedLog extends AbstractAppender implements AutoCloseable
 
   @Override
   public void close() {
-    context.getConfiguration().getRootLogger().removeAppender(getName());
+    config.removeAppender(getName());
     context.updateLoggers();
     stop();
   }
