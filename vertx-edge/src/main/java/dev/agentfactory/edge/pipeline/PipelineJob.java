@@ -24,6 +24,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import java.util.stream.Stream;
@@ -300,15 +301,20 @@ public final class PipelineJob {
     // fewer) show in the log as Thread-N next to what this logs
     return CompletableFuture.supplyAsync(
             () -> ResumePoint.choose(newestSavepoint(), checkpointsDir),
-            PipelineJob::resumePointThread)
+            threadNamed("af-pipeline-resume-point"))
         .thenCompose(this::uploadAndRun);
   }
 
-  /** Runs the choice of a resume point, once per submission, on a thread of its own. */
-  private static void resumePointThread(Runnable choice) {
-    Thread thread = new Thread(choice, "af-pipeline-resume-point");
-    thread.setDaemon(true);
-    thread.start();
+  /**
+   * Runs each task on a daemon thread of its own with this name: for work done once per submission
+   * that may wait for Kafka and logs (the choice of a resume point, the pruning of savepoints).
+   */
+  private static Executor threadNamed(String name) {
+    return task -> {
+      Thread thread = new Thread(task, name);
+      thread.setDaemon(true);
+      thread.start();
+    };
   }
 
   private CompletionStage<String> uploadAndRun(Optional<String> savepoint) {
@@ -853,7 +859,8 @@ public final class PipelineJob {
               }
             }
           }
-        });
+        },
+        threadNamed("af-pipeline-savepoint-prune"));
   }
 
   private static Path normalize(Path p) {
