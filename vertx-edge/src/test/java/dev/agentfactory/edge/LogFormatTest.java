@@ -66,6 +66,23 @@ class LogFormatTest {
   }
 
   /** Reconfigures for {@code format} with stderr captured (the console appender takes it then). */
+  @Test
+  void theEmbeddedBrokersInfoLinesAreQuietIncludingItsPartitionStateChanges() {
+    String out =
+        capture(
+            "text",
+            () -> {
+              LoggerFactory.getLogger("kafka.server.ReplicaManager").info("replica info");
+              LoggerFactory.getLogger("state.change.logger")
+                  .info("[Broker id=1] Creating new partition agent-factory.interactions-0");
+              LoggerFactory.getLogger("state.change.logger").warn("a state change went wrong");
+            });
+
+    assertThat(out)
+        .doesNotContain("replica info", "Creating new partition")
+        .contains("a state change went wrong");
+  }
+
   private String capture(String format, Runnable logging) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     System.setErr(new PrintStream(bytes, true, StandardCharsets.UTF_8));
