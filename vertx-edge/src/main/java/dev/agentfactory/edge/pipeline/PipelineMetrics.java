@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -61,7 +60,11 @@ public final class PipelineMetrics {
     }
   }
 
-  /** The operators' counters, by the operator names {@code InteractionPipelineJob} gives them. */
+  /**
+   * The operators' counters, by the operator names {@code InteractionPipelineJob} gives them; the
+   * drop reasons are its {@code DropReason}s, lower case (flink-jobs is not on the node's
+   * classpath).
+   */
   static final List<Series> SERIES = series();
 
   private static List<Series> series() {
@@ -78,7 +81,7 @@ public final class PipelineMetrics {
       series.add(
           new Series(
               "quality-filter",
-              "quality_dropped_" + reason.toLowerCase(Locale.ROOT),
+              "quality_dropped_" + reason,
               "af_pipeline_quality_dropped",
               Map.of("reason", reason)));
     }
@@ -141,6 +144,7 @@ public final class PipelineMetrics {
     this.rest = rest;
     this.metrics = metrics;
     this.everyNanos = every.toNanos();
+    this.readAt = System.nanoTime() - everyNanos; // the first refresh reads at once
   }
 
   /**
