@@ -40,6 +40,7 @@ import dev.agentfactory.edge.metrics.EdgeMetrics;
 import dev.agentfactory.edge.metrics.MetricsHandler;
 import dev.agentfactory.edge.pipeline.JobsHandler;
 import dev.agentfactory.edge.pipeline.PipelineJob;
+import dev.agentfactory.edge.pipeline.PipelineMetrics;
 import dev.agentfactory.edge.pipeline.PipelineProbe;
 import dev.agentfactory.edge.session.ClusterSandboxLeasing;
 import dev.agentfactory.edge.session.InteractionRecorder;
@@ -131,6 +132,7 @@ public final class AgentFactoryNode implements AutoCloseable {
   private volatile SessionHandler sessions;
   private volatile PipelineJob pipeline;
   private volatile PipelineProbe pipelineProbe;
+  private volatile PipelineMetrics pipelineMetrics;
   private volatile FlinkRestClient flinkRest;
   private String kafkaBootstrap;
   private URI flinkRestUrl;
@@ -734,6 +736,7 @@ public final class AgentFactoryNode implements AutoCloseable {
             Optional.of(savepointLog),
             vertx.createSharedWorkerExecutor("af-pipeline-probe", 1),
             PipelineProbe.NOT_RUNNING_BOUND);
+    pipelineMetrics = new PipelineMetrics(job, flinkRest, metrics, PipelineMetrics.REFRESH);
     // Published once it runs: until then POST /v1/jobs answers 503 starting, never a second job.
     pipeline = job;
     LOG.info(
@@ -791,6 +794,7 @@ public final class AgentFactoryNode implements AutoCloseable {
               });
     }
     pipelineProbe.probe(health); // never blocks: Flink and Kafka answer on their threads
+    pipelineMetrics.refresh(); // the same, at most every few seconds
   }
 
   /** How often {@code /health} asks the stores whether their database answers. */

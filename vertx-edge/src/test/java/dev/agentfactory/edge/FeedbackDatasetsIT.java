@@ -337,6 +337,44 @@ class FeedbackDatasetsIT {
     }
   }
 
+  @Test
+  @Order(5)
+  void theNodesMetricsCountThePipelineJobsDropsKeptTurnsAndJudgeCalls() throws Exception {
+    String jobId =
+        MAPPER.readTree(get("/health").body()).at("/components/flink_job/detail/job_id").asText();
+    assertThat(jobId).isNotEmpty();
+    String job = "job_id=\"" + jobId + "\"";
+    // Flink refreshes its metric store every 10 s and the node asks it every 5 s: poll
+    String body =
+        await()
+            .atMost(Duration.ofSeconds(90))
+            .pollInterval(Duration.ofMillis(500))
+            .until(
+                () -> get("/metrics").body(),
+                b ->
+                    series(b, "af_pipeline_quality_dropped_total{" + job + ",reason=\"duplicate\"}")
+                            >= 1
+                        && series(b, "af_pipeline_judge_calls_total{" + job + "}") >= 1);
+    assertThat(series(body, "af_pipeline_quality_kept_total{" + job + "}"))
+        .as("c1, c2 and the feedback kept")
+        .isGreaterThanOrEqualTo(3);
+    assertThat(series(body, "af_pipeline_quality_dropped_total{" + job + ",reason=\"empty\"}"))
+        .as("every reason is exported, 0 or not")
+        .isZero();
+    assertThat(series(body, "af_pipeline_unexpected_parse_failures_total{" + job + "}")).isZero();
+    assertThat(body).contains("af_pipeline_judge_cache_hits_total{" + job + "}");
+    assertThat(body).contains("af_pipeline_judge_degraded_total{" + job + "}");
+  }
+
+  /** The value of {@code series} in a Prometheus text exposition; -1 if it is not there. */
+  private static double series(String body, String series) {
+    return body.lines()
+        .filter(l -> l.startsWith(series + " "))
+        .mapToDouble(l -> Double.parseDouble(l.substring(series.length() + 1).trim()))
+        .findFirst()
+        .orElse(-1);
+  }
+
   private static JsonNode awaitCut(String dataset) throws Exception {
     HttpResponse<String> cut = post("/v1/datasets/" + dataset + "/versions", null);
     assertThat(cut.statusCode()).as(cut.body()).isEqualTo(202);

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -15,7 +16,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -220,6 +224,55 @@ public final class FlinkRestClient {
                     requiredText(json, "jid"),
                     json.path("name").asText(),
                     requiredText(json, "state")));
+  }
+
+  /**
+   * The vertices of the job's graph ({@code GET /jobs/{id}}, {@code vertices}), in Flink's order.
+   */
+  public CompletionStage<List<JobVertex>> vertices(String jobId) {
+    return send(get("jobs/" + jobId)).thenApply(FlinkRestClient::vertices);
+  }
+
+  static List<JobVertex> vertices(JsonNode job) {
+    List<JobVertex> vertices = new ArrayList<>();
+    for (JsonNode vertex : job.path("vertices")) {
+      vertices.add(new JobVertex(requiredText(vertex, "id"), vertex.path("name").asText()));
+    }
+    return vertices;
+  }
+
+  /**
+   * The sums over the vertex's subtasks of the metrics {@code names} ({@code GET
+   * /jobs/{id}/vertices/{vid}/subtasks/metrics?get=...&agg=sum}), by name. An operator's metric is
+   * named after the operator, e.g. {@code quality-filter.quality_kept}. A name no subtask reports
+   * (not yet registered, or the job no longer runs: Flink keeps the metrics of running jobs only)
+   * is absent. Flink serves these from its metric store, which it refreshes every {@code
+   * metrics.fetcher.update-interval} (10 s by default).
+   */
+  public CompletionStage<Map<String, Double>> metricSums(
+      String jobId, String vertexId, Collection<String> names) {
+    String get = URLEncoder.encode(String.join(",", names), StandardCharsets.UTF_8);
+    return send(get(
+            "jobs/" + jobId + "/vertices/" + vertexId + "/subtasks/metrics?agg=sum&get=" + get))
+        .thenApply(FlinkRestClient::metricSums);
+  }
+
+  /**
+   * Flink's aggregated metrics answer, {@code [{"id": "<name>", "sum": 3.0}, ...]}, as sums by
+   * name; an entry without a numeric {@code sum} is left out.
+   */
+  static Map<String, Double> metricSums(JsonNode answer) {
+    if (!answer.isArray()) {
+      throw new FlinkRestException("not a list of metrics in Flink's answer: " + answer, 0);
+    }
+    Map<String, Double> sums = new LinkedHashMap<>();
+    for (JsonNode metric : answer) {
+      JsonNode sum = metric.path("sum");
+      if (metric.path("id").isTextual() && sum.isNumber()) {
+        sums.put(metric.get("id").asText(), sum.doubleValue());
+      }
+    }
+    return sums;
   }
 
   /**

@@ -3,6 +3,7 @@ package dev.agentfactory.edge.metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -11,8 +12,10 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import java.util.function.ToDoubleFunction;
 
 /**
  * The node's metrics, scraped by Prometheus at {@code GET /metrics}. Names follow Prometheus
@@ -144,6 +147,24 @@ public final class EdgeMetrics implements AutoCloseable {
         .description(description)
         .tag(tagKey, tagValue)
         .register(registry);
+  }
+
+  /**
+   * Registers a counter read at scrape time from {@code f} of {@code obj}, with several tags
+   * ({@code _total} is added); {@link #remove(Meter)} takes it away again. As every Micrometer
+   * function meter it holds {@code obj} weakly: the caller keeps it.
+   */
+  public <T> Meter counter(
+      String name, String description, Map<String, String> tags, T obj, ToDoubleFunction<T> f) {
+    FunctionCounter.Builder<T> counter =
+        FunctionCounter.builder(name, obj, f).description(description);
+    tags.forEach(counter::tag);
+    return counter.register(registry);
+  }
+
+  /** Removes a meter: its series are no longer scraped. */
+  public void remove(Meter meter) {
+    registry.remove(meter);
   }
 
   /** The Prometheus text exposition of every metric. */

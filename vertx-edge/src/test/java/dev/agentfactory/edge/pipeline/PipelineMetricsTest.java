@@ -1,0 +1,79 @@
+package dev.agentfactory.edge.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.agentfactory.connectors.flink.FlinkRestClient;
+import dev.agentfactory.connectors.flink.JobVertex;
+import dev.agentfactory.edge.metrics.EdgeMetrics;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** How the pipeline job's counters, as Flink reports them, become the node's series. */
+class PipelineMetricsTest {
+
+  private final EdgeMetrics metrics = new EdgeMetrics();
+  // show() neither asks Flink nor reads the job
+  private final PipelineMetrics pipeline =
+      new PipelineMetrics(
+          null, new FlinkRestClient(URI.create("http://127.0.0.1:1")), metrics, Duration.ZERO);
+
+  @AfterEach
+  void close() {
+    metrics.close();
+  }
+
+  @Test
+  void eachOperatorIsFoundInTheVertexThatChainsIt() {
+    List<JobVertex> vertices =
+        List.of(
+            new JobVertex("v1", "Source: interactions-source -> parse-interaction -> pii-scrub"),
+            new JobVertex("v2", "eval-judge-sample -> eval-window"),
+            new JobVertex("v3", "quality-filter -> rule-label -> (judge-label, eval-sample)"));
+
+    assertThat(PipelineMetrics.operatorVertices(vertices))
+        .containsExactlyInAnyOrderEntriesOf(
+            Map.of("quality-filter", "v3", "parse-interaction", "v1", "judge-label", "v3"));
+  }
+
+  @Test
+  void flinksSumsBecomeCountersLabelledWithTheJobAndTheDropReason() {
+    pipeline.show(
+        "j1",
+        Map.of(
+            "quality-filter.quality_dropped_duplicate", 2.0,
+            "quality-filter.quality_kept", 7.0,
+            "parse-interaction.unexpected_parse_failures", 0.0,
+            "judge-label.judge_calls", 3.0));
+
+    String body = metrics.scrape();
+    assertThat(body)
+        .contains("af_pipeline_quality_dropped_total{job_id=\"j1\",reason=\"duplicate\"} 2.0")
+        .contains("af_pipeline_quality_kept_total{job_id=\"j1\"} 7.0")
+        .contains("af_pipeline_unexpected_parse_failures_total{job_id=\"j1\"} 0.0")
+        .contains("af_pipeline_judge_calls_total{job_id=\"j1\"} 3.0")
+        .as("not reported by Flink yet: absent, not 0")
+        .doesNotContain("af_pipeline_judge_degraded_total");
+  }
+
+  @Test
+  void aSeriesFlinkNoLongerReportsKeepsItsLastValue() {
+    pipeline.show("j1", Map.of("quality-filter.quality_kept", 7.0));
+    pipeline.show("j1", Map.of());
+
+    assertThat(metrics.scrape()).contains("af_pipeline_quality_kept_total{job_id=\"j1\"} 7.0");
+  }
+
+  @Test
+  void anotherJobsSeriesReplaceTheEarlierJobs() {
+    pipeline.show("j1", Map.of("quality-filter.quality_kept", 7.0));
+    pipeline.show("j2", Map.of("quality-filter.quality_kept", 1.0));
+
+    assertThat(metrics.scrape())
+        .contains("af_pipeline_quality_kept_total{job_id=\"j2\"} 1.0")
+        .doesNotContain("job_id=\"j1\"");
+  }
+}
