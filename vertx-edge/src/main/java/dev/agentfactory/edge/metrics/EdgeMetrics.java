@@ -12,7 +12,9 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
@@ -27,6 +29,9 @@ public final class EdgeMetrics implements AutoCloseable {
   private final PrometheusMeterRegistry registry =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final AtomicInteger activeSessions = new AtomicInteger();
+  // Micrometer holds the object behind a function counter weakly: a method reference that only
+  // the registry saw would be collected, and the counter would read NaN from then on
+  private final List<Supplier<Number>> counted = new CopyOnWriteArrayList<>();
   private final JvmGcMetrics gc = new JvmGcMetrics();
   private final Timer leaseLatency;
   private final Timer execDuration;
@@ -140,9 +145,13 @@ public final class EdgeMetrics implements AutoCloseable {
     Gauge.builder(name, value).description(description).tag(tagKey, tagValue).register(registry);
   }
 
-  /** Registers a counter read at scrape time from a monotonic count ({@code _total} is added). */
+  /**
+   * Registers a counter read at scrape time from a monotonic count ({@code _total} is added). This
+   * registry keeps {@code count} for as long as it lives.
+   */
   public void counter(
       String name, String description, String tagKey, String tagValue, Supplier<Number> count) {
+    counted.add(count);
     FunctionCounter.builder(name, count, c -> c.get().doubleValue())
         .description(description)
         .tag(tagKey, tagValue)
