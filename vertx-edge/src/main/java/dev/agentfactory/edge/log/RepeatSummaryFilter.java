@@ -4,6 +4,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.LogManager;
@@ -32,11 +33,12 @@ import org.apache.logging.log4j.message.SimpleMessage;
  *
  * <p>A kind is the logger and the message's shape: its text with every run of digits read as one
  * number, so "Connection to node -1 (localhost/127.0.0.1:9092)" and the same line for node -2 are
- * one kind, a line naming another client, topic or error another. When a repeat comes {@code
- * intervalSeconds} or more after the kind's last line, it is written with {@code (repeated N times
- * in the last S s)} appended, N counting it and the repeats held back since that line, and the next
- * interval starts. Repeats held back after the last such line are not written (the kind has stopped
- * repeating). ERROR and FATAL always pass; {@code intervalSeconds="0"} lets everything pass.
+ * one kind, a line naming another client (its whole {@code clientId}, digits included), topic or
+ * error another. When a repeat comes {@code intervalSeconds} or more after the kind's last line, it
+ * is written with {@code (repeated N times in the last S s)} appended, N counting it and the
+ * repeats held back since that line, and the next interval starts. Repeats held back after the last
+ * such line are not written (the kind has stopped repeating). ERROR and FATAL always pass; {@code
+ * intervalSeconds="0"} lets everything pass.
  */
 @Plugin(
     name = "RepeatSummary",
@@ -52,6 +54,9 @@ public final class RepeatSummaryFilter extends AbstractFilter {
   static final int MAX_KINDS = 1024;
 
   private static final Pattern DIGITS = Pattern.compile("\\d+");
+
+  /** Kafka's client id in a line's prefix ({@code [Producer clientId=producer-2]}), kept whole. */
+  private static final Pattern CLIENT_ID = Pattern.compile("clientId=[^,\\]\\s]+");
 
   private final long intervalNanos;
   private final LongSupplier nanoTime;
@@ -70,6 +75,23 @@ public final class RepeatSummaryFilter extends AbstractFilter {
     return new RepeatSummaryFilter(intervalSeconds, System::nanoTime);
   }
 
+  /**
+   * A line's kind within its logger: every run of digits read as one number, except in a Kafka
+   * client id, whose default form differs only by a number ({@code producer-1}, {@code
+   * producer-2}): each client's lines stay a kind of their own.
+   */
+  static String shape(String text) {
+    Matcher id = CLIENT_ID.matcher(text);
+    StringBuilder out = new StringBuilder(text.length());
+    int from = 0;
+    while (id.find()) {
+      out.append(DIGITS.matcher(text.substring(from, id.start())).replaceAll("#"));
+      out.append(id.group());
+      from = id.end();
+    }
+    return out.append(DIGITS.matcher(text.substring(from)).replaceAll("#")).toString();
+  }
+
   @Override
   public Result filter(LogEvent event) {
     if (intervalNanos == 0
@@ -78,7 +100,7 @@ public final class RepeatSummaryFilter extends AbstractFilter {
       return Result.NEUTRAL;
     }
     String text = event.getMessage().getFormattedMessage();
-    String key = event.getLoggerName() + '\n' + DIGITS.matcher(text).replaceAll("#");
+    String key = event.getLoggerName() + '\n' + shape(text);
     long now = nanoTime.getAsLong();
     Kind kind = kinds.get(key);
     if (kind == null) {

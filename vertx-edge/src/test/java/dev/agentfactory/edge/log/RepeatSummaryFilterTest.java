@@ -38,6 +38,17 @@ class RepeatSummaryFilterTest {
   }
 
   @Test
+  void kafkasDefaultClientIdsThatDifferOnlyByANumberAreKindsOfTheirOwn() {
+    assertThat(filter.filter(unreachable("producer-1", -1, 9092))).isEqualTo(Result.NEUTRAL);
+    assertThat(filter.filter(unreachable("producer-2", -1, 9092)))
+        .as("another client: its outage shows too")
+        .isEqualTo(Result.NEUTRAL);
+    advanceSeconds(1);
+    assertThat(filter.filter(unreachable("producer-1", -2, 9093))).isEqualTo(Result.DENY);
+    assertThat(filter.filter(unreachable("producer-2", -2, 9093))).isEqualTo(Result.DENY);
+  }
+
+  @Test
   void theFirstRepeatAfterTheIntervalIsWrittenAsOneLineSayingHowManyThereWere() {
     String client = client();
     try (CapturedLog log = CapturedLog.atRoot()) {
