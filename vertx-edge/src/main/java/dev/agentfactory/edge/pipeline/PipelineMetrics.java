@@ -162,13 +162,18 @@ public final class PipelineMetrics {
     read(id)
         .whenComplete(
             (sums, e) -> {
-              if (e != null) {
-                // the series keep their last values; /health says whether Flink answers
-                LOG.debug("cannot read the counters of pipeline job {} from Flink", id, e);
-              } else {
-                show(id, sums);
+              try {
+                if (e != null) {
+                  // the series keep their last values; /health says whether Flink answers
+                  LOG.debug("cannot read the counters of pipeline job {} from Flink", id, e);
+                } else {
+                  show(id, sums);
+                }
+              } catch (RuntimeException failed) {
+                LOG.warn("cannot show the counters of pipeline job {}", id, failed);
+              } finally {
+                reading.set(false); // or the counters would stay frozen for good
               }
-              reading.set(false);
             });
   }
 
