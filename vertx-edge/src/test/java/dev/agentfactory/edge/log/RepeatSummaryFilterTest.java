@@ -3,6 +3,7 @@ package dev.agentfactory.edge.log;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.agentfactory.edge.health.CapturedLog;
+import java.nio.charset.StandardCharsets;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -34,6 +35,18 @@ class RepeatSummaryFilterTest {
       advanceSeconds(1);
       // another node id and port: digits do not make another kind
       assertThat(filter.filter(unreachable(client, -1 - i % 3, 9092 + i))).isEqualTo(Result.DENY);
+    }
+  }
+
+  @Test
+  void theNodeJarsPluginCacheListsTheFilterSoLog4jFindsIt() throws Exception {
+    // written by log4j-core's annotation processor at compile time (the build's <proc>full</proc>)
+    try (var cache =
+        RepeatSummaryFilter.class.getResourceAsStream(
+            "/META-INF/org/apache/logging/log4j/core/config/plugins/Log4j2Plugins.dat")) {
+      assertThat(cache).as("the compiled plugin cache").isNotNull();
+      assertThat(new String(cache.readAllBytes(), StandardCharsets.ISO_8859_1))
+          .contains(RepeatSummaryFilter.class.getName());
     }
   }
 
