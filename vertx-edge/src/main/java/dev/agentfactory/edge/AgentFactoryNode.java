@@ -854,8 +854,8 @@ public final class AgentFactoryNode implements AutoCloseable {
 
   /**
    * Waits until every component is healthy and the pipeline job runs: {@code /health} counts a job
-   * Flink still deploys as healthy ({@code DEGRADED}), but a node that started serves its data
-   * plane.
+   * Flink still deploys or restarts as healthy ({@code DEGRADED}), but a node that started serves
+   * its data plane.
    */
   private void awaitHealthy() {
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);

@@ -26,7 +26,9 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,6 +48,16 @@ public final class PipelineJob {
    */
   public static final Duration END_TIMEOUT = Duration.ofSeconds(30);
 
+  /**
+   * How long after a failed read of the cluster's record ({@link SavepointLog}) the pruning of the
+   * savepoints it lists is tried again; each further failure waits twice as long, up to {@link
+   * #LOG_PRUNE_RETRY_MAX}.
+   */
+  static final Duration LOG_PRUNE_RETRY = Duration.ofSeconds(10);
+
+  /** The longest wait between two tries to read the cluster's record for pruning. */
+  static final Duration LOG_PRUNE_RETRY_MAX = Duration.ofMinutes(5);
+
   private final FlinkRestClient rest;
   private final Path jar;
   private final Path savepointFile;
@@ -63,6 +75,14 @@ public final class PipelineJob {
   private volatile String resumedFrom;
   private volatile String stoppedWith;
   private volatile String prunedFor;
+
+  /**
+   * The job whose pruning could not read the cluster's record ({@link #pruneLoggedSavepoints()}),
+   * when it last tried, and how long until it tries again; null when there is nothing to retry.
+   */
+  private final AtomicReference<LogPrune> logPruneDue = new AtomicReference<>();
+
+  private final LongSupplier nanoClock;
 
   /** The job this node submitted and cancelled because an earlier one was submitted with it. */
   private volatile String cancelledDuplicate;
@@ -107,6 +127,36 @@ public final class PipelineJob {
       int checkpointIntervalMs,
       JudgeConfig judge,
       Optional<SavepointLog> savepointLog) {
+    this(
+        rest,
+        jar,
+        savepointFile,
+        checkpointsDir,
+        savepointsDir,
+        savepointsRetained,
+        bootstrapServers,
+        datasetsDir,
+        checkpointIntervalMs,
+        judge,
+        savepointLog,
+        System::nanoTime);
+  }
+
+  /** As above, telling time by {@code nanoClock} (as {@link System#nanoTime()}): for tests. */
+  PipelineJob(
+      FlinkRestClient rest,
+      Path jar,
+      Path savepointFile,
+      Optional<Path> checkpointsDir,
+      Optional<Path> savepointsDir,
+      int savepointsRetained,
+      String bootstrapServers,
+      Path datasetsDir,
+      int checkpointIntervalMs,
+      JudgeConfig judge,
+      Optional<SavepointLog> savepointLog,
+      LongSupplier nanoClock) {
+    this.nanoClock = nanoClock;
     this.savepointLog = savepointLog;
     this.rest = rest;
     this.jar = jar;
@@ -679,12 +729,17 @@ public final class PipelineJob {
    *
    * Runs once for every job submitted (the node's own start and each {@code POST /v1/jobs}), so
    * stop-and-start cycles leave no directories behind either. Never deletes the running job's
-   * directory, nor one holding the savepoint recorded for the next start.
+   * directory, nor one holding the savepoint recorded for the next start. When the cluster's record
+   * cannot be read (Kafka away), the rest is pruned all the same, and the savepoints it lists are
+   * pruned by a later call: the first {@link #LOG_PRUNE_RETRY} later, each further one after twice
+   * the wait before, up to {@link #LOG_PRUNE_RETRY_MAX}, until a read succeeds or another job is
+   * submitted (whose pruning reads it again). Before, that pruning counted as done, and those
+   * savepoints waited for the next submission.
    *
    * <p>Completes with true once pruning ran for the job submitted last (at once when it already
-   * had), false while that job has no completed checkpoint yet or a submission is in flight (call
-   * again later), and at once with false without local checkpoint and savepoint directories (an
-   * external cluster).
+   * had), false while that job has no completed checkpoint yet, a submission is in flight, or the
+   * cluster's record was not read yet (call again later: calls before the next try are no-ops), and
+   * at once with false without local checkpoint and savepoint directories (an external cluster).
    */
   public CompletionStage<Boolean> pruneEarlierRuns() {
     String id = jobId;
@@ -692,7 +747,7 @@ public final class PipelineJob {
       return CompletableFuture.completedFuture(false);
     }
     if (id.equals(prunedFor)) {
-      return CompletableFuture.completedFuture(true);
+      return retryLoggedPrune(id);
     }
     if (submitting.get()) {
       // the next job's checkpoint directory may appear before Flink lists it
@@ -705,9 +760,50 @@ public final class PipelineJob {
                 return CompletableFuture.completedFuture(false);
               }
               pruneSavepoints(null);
-              return pruneLoggedSavepoints().thenCompose(ignored -> pruneCheckpoints(id));
+              return pruneLoggedSavepoints()
+                  .thenCompose(
+                      read -> {
+                        // before pruneCheckpoints marks the job pruned: the next call retries
+                        logPruneDue.set(
+                            read ? null : new LogPrune(id, nanoClock.getAsLong(), LOG_PRUNE_RETRY));
+                        return pruneCheckpoints(id).thenApply(pruned -> pruned && read);
+                      });
             });
   }
+
+  /**
+   * For the job {@code id}, pruned but for the savepoints the cluster's record lists: tries those
+   * again once due. Completes with true once nothing is left to retry.
+   */
+  private CompletionStage<Boolean> retryLoggedPrune(String id) {
+    LogPrune due = logPruneDue.get();
+    if (due == null || !due.jobId().equals(id)) {
+      return CompletableFuture.completedFuture(true);
+    }
+    if (nanoClock.getAsLong() - due.at() < due.delay().toNanos()) {
+      return CompletableFuture.completedFuture(false);
+    }
+    return pruneLoggedSavepoints()
+        .thenApply(
+            read -> {
+              Duration next = due.delay().multipliedBy(2);
+              // unless a submission's pruning replaced it meanwhile
+              logPruneDue.compareAndSet(
+                  due,
+                  read
+                      ? null
+                      : new LogPrune(
+                          id,
+                          nanoClock.getAsLong(),
+                          next.compareTo(LOG_PRUNE_RETRY_MAX) < 0 ? next : LOG_PRUNE_RETRY_MAX));
+              return read;
+            });
+  }
+
+  /**
+   * A job whose pruning could not read the cluster's record at {@code at}; next try after delay.
+   */
+  private record LogPrune(String jobId, long at, Duration delay) {}
 
   private CompletionStage<Boolean> pruneCheckpoints(String id) {
     if (checkpointsDir.isEmpty()) {
@@ -811,22 +907,24 @@ public final class PipelineJob {
    * this node's own record names; of the older ones, every {@code savepoint-<job id prefix>-*}
    * directory with a {@code _metadata} that exists here, outside {@code savepointsDir}, is deleted
    * (anything else, e.g. a path another Flink wrote on another machine, is left alone). Reads Kafka
-   * off the caller's thread; never fails.
+   * off the caller's thread; never fails: completes with false when the record could not be read
+   * (nothing deleted then), true otherwise.
    */
-  private CompletionStage<Void> pruneLoggedSavepoints() {
+  private CompletionStage<Boolean> pruneLoggedSavepoints() {
     if (savepointsDir.isEmpty() || savepointLog.isEmpty()) {
-      return CompletableFuture.completedFuture(null);
+      return CompletableFuture.completedFuture(true);
     }
-    return CompletableFuture.runAsync(
+    return CompletableFuture.supplyAsync(
         () -> {
           List<SavepointLog.Entry> entries;
           try {
             entries = savepointLog.get().entries(PipelineConfig.JOB_NAME);
           } catch (RuntimeException e) {
             LOG.warn(
-                "cannot read the savepoints other nodes stopped with from Kafka ({})",
+                "cannot read the savepoints other nodes stopped with from Kafka ({}); pruning them"
+                    + " is tried again later",
                 e.toString());
-            return;
+            return false;
           }
           Set<Path> keep = new HashSet<>();
           lastSavepoint().flatMap(ResumePoint::localPath).ifPresent(p -> keep.add(normalize(p)));
@@ -859,6 +957,7 @@ public final class PipelineJob {
               }
             }
           }
+          return true;
         },
         threadNamed("af-pipeline-savepoint-prune"));
   }

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,29 +30,69 @@ import org.slf4j.LoggerFactory;
  * vertx.setPeriodic(1000, id -> probe.probe(health));
  * }</pre>
  *
- * <p>States: {@code UP} while the job runs; {@code DEGRADED} while Flink deploys a job it accepted
- * ({@code INITIALIZING}, {@code CREATED}: {@code reason} says it is starting), for up to {@code
- * notRunningBound} after this node first saw it so, and once it was stopped with a savepoint,
- * through this node or another (deliberate: events wait in Kafka until {@code POST /v1/jobs});
- * {@code DOWN} when it ended otherwise (failed, cancelled), is still not running after the bound,
- * or Flink does not answer; {@code STARTING} in its other states on the way to running or ending
- * ({@code RESTARTING}, {@code FAILING}, {@code CANCELLING}).
+ * <p>States, by the job's state in Flink:
+ *
+ * <ul>
+ *   <li>{@code RUNNING}: {@code UP}.
+ *   <li>{@code INITIALIZING}, {@code CREATED} (Flink deploys a job it accepted): {@code DEGRADED},
+ *       {@code reason} starting {@code starting:}, for up to {@code notRunningBound} after this
+ *       node first saw it so; {@code DOWN} beyond.
+ *   <li>{@code RESTARTING} (Flink's restart strategy recovers it from a failover by itself, a
+ *       normal transient state): {@code DEGRADED}, {@code reason} starting {@code restarting:},
+ *       until {@code notRunningBound} after this node first saw it restarting; {@code DOWN} beyond,
+ *       unless it ran steadily (for {@code notRunningBound}) in between. A brief run between two
+ *       restarts does not reset that clock: a job that fails over and over (Flink restarts it
+ *       without end, each time running for a few seconds) is {@code DOWN} while it restarts once it
+ *       did so for longer than the bound, rather than healthy for good.
+ *   <li>{@code FAILING}, {@code CANCELLING}: {@code DOWN}. Flink restarts no job from either (a
+ *       failover goes from {@code RUNNING} to {@code RESTARTING}); they are the seconds before
+ *       {@code FAILED} and {@code CANCELED}, which are {@code DOWN}, so a monitor learns it that
+ *       much earlier instead of seeing the node healthy first. Neither is on this platform's own
+ *       paths: its stops take a savepoint and end {@code FINISHED}, and the only job it cancels (a
+ *       duplicate it submitted at the same moment as another node) is tracked no longer once Flink
+ *       took the cancel.
+ *   <li>{@code FINISHED}, and any job this node stopped with a savepoint: {@code DEGRADED}, once it
+ *       was stopped through this node or another (deliberate: events wait in Kafka until {@code
+ *       POST /v1/jobs}).
+ *   <li>Other ended states ({@code FAILED}, {@code CANCELED}, {@code SUSPENDED}), and a Flink that
+ *       does not answer: {@code DOWN}.
+ *   <li>Any other state on the way to running ({@code RECONCILING} after a JobManager failover):
+ *       {@code STARTING}.
+ * </ul>
+ *
+ * <p>Readiness does not change with any of these: {@code /ready} leaves the pipeline job out, and a
+ * node's start-up waits, as before, until the job runs ({@link #deploying()} stays true while it is
+ * deployed or restarting, although {@code /health} counts that healthy).
  *
  * <p>The savepoint a job another node stopped was stopped with comes from the cluster's {@link
- * SavepointLog}: read on {@code worker}, at most every {@link #LOG_REFRESH} until it names the job,
- * then kept; until then the detail has no {@code savepoint}.
+ * SavepointLog}: read on {@code worker} until it names the job, then kept; until then the detail
+ * has no {@code savepoint}. While it names none (a job stopped in Flink's own UI or CLI is never
+ * named) the reads back off, {@link #LOG_REFRESH} after the first, then twice as long each time up
+ * to {@link #LOG_REFRESH_MAX}, and start again at once for the next job that ends so.
  */
 public final class PipelineProbe {
 
   /**
-   * How long a job Flink accepted may be deployed ({@code INITIALIZING}, {@code CREATED}) before it
-   * counts as {@code DOWN}: as long as a node's start-up waits for it to run. Longer means Flink
-   * cannot run it (no free task slots, a JobManager that does not get its TaskManagers).
+   * How long a job Flink accepted may be deployed ({@code INITIALIZING}, {@code CREATED}), or
+   * restart ({@code RESTARTING}) without running steadily, before it counts as {@code DOWN}: as
+   * long as a node's start-up waits for it to run. Longer means Flink cannot run it (no free task
+   * slots, a JobManager that does not get its TaskManagers) or it fails over and over.
    */
   public static final Duration NOT_RUNNING_BOUND = Duration.ofMinutes(2);
 
-  /** How often the savepoint log is read again while it does not name the stopped job. */
+  /**
+   * How long after the first read the savepoint log is read again while it does not name the
+   * stopped job; each later read waits twice as long as the one before, up to {@link
+   * #LOG_REFRESH_MAX}.
+   */
   static final Duration LOG_REFRESH = Duration.ofSeconds(10);
+
+  /**
+   * The longest wait between two reads of the savepoint log for one job it does not name: a job
+   * stopped outside the platform (Flink's UI or CLI) is never named, and each read opens a Kafka
+   * consumer.
+   */
+  static final Duration LOG_REFRESH_MAX = Duration.ofMinutes(5);
 
   private static final Logger LOG = LoggerFactory.getLogger(PipelineProbe.class);
 
@@ -60,16 +101,33 @@ public final class PipelineProbe {
   private final Optional<SavepointLog> savepointLog;
   private final WorkerExecutor worker;
   private final Duration notRunningBound;
+  private final LongSupplier nanoClock;
 
   /** The job last seen being deployed, and since when; null once seen in any other state. */
-  private volatile Deploying deploying;
+  private volatile Since deploying;
+
+  /**
+   * The job seen restarting, and since when it was first seen so; null once it ran steadily ({@link
+   * #running} for {@link #notRunningBound}), or while no job was seen restarting.
+   */
+  private volatile Since restarting;
+
+  /** The job last seen running, and since when without a break; null once seen otherwise. */
+  private volatile Since running;
+
+  /**
+   * Whether the job was last seen being deployed or restarting: not running, although {@code
+   * DEGRADED}.
+   */
+  private volatile boolean notRunningYet;
 
   /** The entry of the savepoint log that names the job seen stopped last; null if none yet. */
   private volatile SavepointLog.Entry logged;
 
   private final AtomicBoolean reading = new AtomicBoolean();
-  private volatile long readAt;
-  private volatile String readFor;
+
+  /** The last read of the savepoint log: for which job, when, and how long until the next. */
+  private volatile LogRead lastRead;
 
   /**
    * @param job the node's pipeline job
@@ -85,11 +143,23 @@ public final class PipelineProbe {
       Optional<SavepointLog> savepointLog,
       WorkerExecutor worker,
       Duration notRunningBound) {
+    this(job, restUrl, savepointLog, worker, notRunningBound, System::nanoTime);
+  }
+
+  /** As above, telling time by {@code nanoClock} (as {@link System#nanoTime()}): for tests. */
+  PipelineProbe(
+      PipelineJob job,
+      URI restUrl,
+      Optional<SavepointLog> savepointLog,
+      WorkerExecutor worker,
+      Duration notRunningBound,
+      LongSupplier nanoClock) {
     this.job = job;
     this.restUrl = restUrl;
     this.savepointLog = savepointLog;
     this.worker = worker;
     this.notRunningBound = notRunningBound;
+    this.nanoClock = nanoClock;
   }
 
   /** Asks Flink for the job and reports the component to {@code health} once it answered. */
@@ -99,15 +169,15 @@ public final class PipelineProbe {
             (summary, error) ->
                 health.report(
                     NodeHealth.FLINK_JOB,
-                    error != null ? unreachable(error) : status(summary, System.nanoTime())));
+                    error != null ? unreachable(error) : status(summary, nanoClock.getAsLong())));
   }
 
   /**
-   * Whether the job was last seen being deployed and not yet running: a node's start-up waits until
-   * it runs, although {@code /health} counts it healthy meanwhile.
+   * Whether the job was last seen being deployed or restarting and not yet running: a node's
+   * start-up waits until it runs, although {@code /health} counts it healthy meanwhile.
    */
   public boolean deploying() {
-    return deploying != null;
+    return notRunningYet;
   }
 
   private ComponentStatus unreachable(Throwable error) {
@@ -133,12 +203,34 @@ public final class PipelineProbe {
     }
     // the job this node submitted at the same moment as another node, and cancelled at once
     job.cancelledDuplicate().ifPresent(id -> detail.put("cancelled_duplicate", id));
-    if ("INITIALIZING".equals(summary.state()) || "CREATED".equals(summary.state())) {
+    String state = summary.state();
+    if (!"RUNNING".equals(state)) {
+      running = null;
+    }
+    if ("INITIALIZING".equals(state) || "CREATED".equals(state)) {
+      notRunningYet = true;
       return deployingStatus(summary, now, detail);
     }
     deploying = null; // running, or on its way to running again or to its end: not being deployed
-    if ("RUNNING".equals(summary.state())) {
+    if ("RUNNING".equals(state)) {
+      notRunningYet = false;
+      ranSteadily(summary.id(), now);
       return ComponentStatus.up(detail);
+    }
+    if ("RESTARTING".equals(state)) {
+      notRunningYet = true;
+      return restartingStatus(summary, now, detail);
+    }
+    notRunningYet = false;
+    if ("FAILING".equals(state) || "CANCELLING".equals(state)) {
+      detail.put(
+          "reason",
+          "the pipeline job is "
+              + state
+              + ", on its way to "
+              + ("FAILING".equals(state) ? "FAILED" : "CANCELED")
+              + " (Flink restarts no job from there); POST /v1/jobs starts it again once it ended");
+      return new ComponentStatus(ComponentStatus.State.DOWN, detail);
     }
     if (!summary.isTerminal()) {
       return new ComponentStatus(ComponentStatus.State.STARTING, detail);
@@ -159,7 +251,7 @@ public final class PipelineProbe {
           "reason",
           "stopped by another node; this node tracks the next pipeline job once one runs, and"
               + " POST /v1/jobs starts one");
-      loggedSavepoint(summary.id()).ifPresent(path -> detail.put("savepoint", path));
+      loggedSavepoint(summary.id(), now).ifPresent(path -> detail.put("savepoint", path));
       return new ComponentStatus(ComponentStatus.State.DEGRADED, detail);
     }
     detail.put(
@@ -173,9 +265,9 @@ public final class PipelineProbe {
    */
   private ComponentStatus deployingStatus(
       JobSummary summary, long now, Map<String, Object> detail) {
-    Deploying seen = deploying;
+    Since seen = deploying;
     if (seen == null || !seen.jobId().equals(summary.id())) {
-      seen = new Deploying(summary.id(), now);
+      seen = new Since(summary.id(), now);
       deploying = seen;
     }
     long seconds = Duration.ofNanos(now - seen.since()).toSeconds();
@@ -203,11 +295,65 @@ public final class PipelineProbe {
   }
 
   /**
-   * The savepoint the log names for {@code jobId}, as last read; reads the log again on {@link
-   * #worker} (one read at a time, at most every {@link #LOG_REFRESH}) while it names none, so a
-   * later probe reports it.
+   * A job Flink restarts after a failover is not down: its restart strategy recovers it by itself,
+   * from its last checkpoint. Past {@code notRunningBound} since this node first saw it restarting
+   * without running steadily in between, it is: Flink cannot restart it, or it fails over and over.
    */
-  private Optional<String> loggedSavepoint(String jobId) {
+  private ComponentStatus restartingStatus(
+      JobSummary summary, long now, Map<String, Object> detail) {
+    Since seen = restarting;
+    if (seen == null || !seen.jobId().equals(summary.id())) {
+      seen = new Since(summary.id(), now);
+      restarting = seen;
+    }
+    long seconds = Duration.ofNanos(now - seen.since()).toSeconds();
+    if (now - seen.since() >= notRunningBound.toNanos()) {
+      detail.put(
+          "reason",
+          "the pipeline job has been restarting for "
+              + seconds
+              + " s without running steadily for "
+              + notRunningBound.toSeconds()
+              + " s: it fails over and over, or Flink cannot restart it (free task slots? the"
+              + " JobManager's log and the job's exceptions say why)");
+      return new ComponentStatus(ComponentStatus.State.DOWN, detail);
+    }
+    detail.put(
+        "reason",
+        "restarting: Flink recovers the pipeline job from a failure by itself (restarting since "
+            + seconds
+            + " s); interactions wait in Kafka until it runs, DOWN if it does not run steadily"
+            + " within "
+            + notRunningBound.toSeconds()
+            + " s");
+    return new ComponentStatus(ComponentStatus.State.DEGRADED, detail);
+  }
+
+  /**
+   * Notes that {@code jobId} runs at {@code now}; once it has run without a break for {@code
+   * notRunningBound}, a restart counts from its own start again.
+   */
+  private void ranSteadily(String jobId, long now) {
+    Since run = running;
+    if (run == null || !run.jobId().equals(jobId)) {
+      run = new Since(jobId, now);
+      running = run;
+    }
+    Since restarted = restarting;
+    if (restarted != null
+        && (!restarted.jobId().equals(jobId) || now - run.since() >= notRunningBound.toNanos())) {
+      restarting = null;
+    }
+  }
+
+  /**
+   * The savepoint the log names for {@code jobId}, as last read; reads the log again on {@link
+   * #worker} (one read at a time) while it names none, so a later probe reports it: at once for a
+   * job not read for before, then {@link #LOG_REFRESH} later, and after each further read twice as
+   * long as before, up to {@link #LOG_REFRESH_MAX}. A read that fails (Kafka away) backs off the
+   * same way.
+   */
+  private Optional<String> loggedSavepoint(String jobId, long now) {
     SavepointLog.Entry entry = logged;
     if (entry != null && entry.jobId().equals(jobId)) {
       return Optional.of(entry.path());
@@ -215,10 +361,13 @@ public final class PipelineProbe {
     if (savepointLog.isEmpty()) {
       return Optional.empty();
     }
-    boolean due = !jobId.equals(readFor) || System.nanoTime() - readAt >= LOG_REFRESH.toNanos();
+    LogRead last = lastRead;
+    boolean sameJob = last != null && last.jobId().equals(jobId);
+    boolean due = !sameJob || now - last.at() >= last.delay().toNanos();
     if (due && reading.compareAndSet(false, true)) {
-      readFor = jobId;
-      readAt = System.nanoTime();
+      // the read after this one waits longer, unless the log names the job by then
+      Duration wait = sameJob ? min(last.delay().multipliedBy(2), LOG_REFRESH_MAX) : LOG_REFRESH;
+      lastRead = new LogRead(jobId, now, wait);
       worker
           .executeBlocking(() -> savepointLog.get().entries(PipelineConfig.JOB_NAME), false)
           .onComplete(
@@ -237,6 +386,15 @@ public final class PipelineProbe {
     return Optional.empty();
   }
 
+  /** Whether a read of the savepoint log is in flight: for tests. */
+  boolean readingLog() {
+    return reading.get();
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
+  }
+
   private static Optional<SavepointLog.Entry> lastFor(List<SavepointLog.Entry> entries, String id) {
     for (int i = entries.size() - 1; i >= 0; i--) {
       if (entries.get(i).jobId().equals(id)) {
@@ -246,5 +404,9 @@ public final class PipelineProbe {
     return Optional.empty();
   }
 
-  private record Deploying(String jobId, long since) {}
+  /** A job, and when (nanoTime) it was first seen in some state. */
+  private record Since(String jobId, long since) {}
+
+  /** A read of the savepoint log for {@code jobId} at {@code at}; the next waits {@code delay}. */
+  private record LogRead(String jobId, long at, Duration delay) {}
 }

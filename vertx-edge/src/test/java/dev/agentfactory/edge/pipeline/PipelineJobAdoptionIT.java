@@ -31,6 +31,7 @@ import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -422,6 +423,97 @@ class PipelineJobAdoptionIT {
       assertThat(stops.get(2)).as("the log's last entry, resumed from").isDirectory();
       assertThat(unlisted).as("not in the cluster's record").isDirectory();
     }
+  }
+
+  /**
+   * A job Flink restarts after a failover is healthy ({@code DEGRADED}, {@code restarting:}), not
+   * {@code STARTING}: Flink's restart strategy recovers it by itself, and {@code /health} no longer
+   * answers 503 meanwhile. The node's start-up still waits for it to run.
+   */
+  @Test
+  void aJobFlinkRestartsIsDegradedNotStarting() throws Exception {
+    submittedState = "RESTARTING";
+    PipelineJob job = pipelineJob();
+    job.submit().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    NodeHealth health = new NodeHealth();
+    PipelineProbe probe = probe(job, Optional.empty(), PipelineProbe.NOT_RUNNING_BOUND);
+
+    ComponentStatus restarting = probed(probe, health);
+    assertThat(restarting.state()).isEqualTo(ComponentStatus.State.DEGRADED);
+    assertThat(restarting.detail())
+        .containsEntry("job_id", SUBMITTED_JOB)
+        .containsEntry("state", "RESTARTING");
+    assertThat((String) restarting.detail().get("reason")).startsWith("restarting:");
+    assertThat(probe.deploying()).isTrue();
+
+    jobs.replaceAll(j -> j.id().equals(SUBMITTED_JOB) ? ended(j, "RUNNING") : j);
+    assertThat(probed(probe, health).state()).isEqualTo(ComponentStatus.State.UP);
+    assertThat(probe.deploying()).isFalse();
+  }
+
+  /**
+   * The node with the embedded Flink prunes the savepoints of stops through other nodes even when
+   * the cluster's record could not be read at first (Kafka away): a later call reads it again, 10 s
+   * after the failed read, then twice as long after each further failure, and calls in between read
+   * nothing. Before, that pruning counted as done, and those savepoints waited for the next job
+   * submission.
+   */
+  @Test
+  void aFailedReadOfTheClusterRecordIsRetriedToPruneTheSavepointsOfOtherNodesStops()
+      throws Exception {
+    AtomicLong now = new AtomicLong();
+    StandInSavepointLog log = new StandInSavepointLog(now::get);
+    Path othersDir = dir.resolve("second/flink/savepoints");
+    List<Path> stops = new ArrayList<>();
+    for (int i = 1; i <= 3; i++) {
+      Path savepoint = othersDir.resolve("savepoint-aaaaaa-00000000000" + i);
+      Files.createDirectories(savepoint);
+      Files.writeString(savepoint.resolve("_metadata"), "metadata");
+      log.record(
+          PipelineConfig.JOB_NAME,
+          new SavepointLog.Entry(savepoint.toUri().toString(), Instant.now(), OTHER_NODES_JOB));
+      stops.add(savepoint);
+    }
+    PipelineJob job =
+        TestPipelineJobs.on(
+            new FlinkRestClient(URI.create("http://127.0.0.1:" + flink.actualPort())),
+            Files.writeString(dir.resolve("pipeline-job.jar"), "not really a jar"),
+            dir.resolve("first"),
+            Optional.of(log),
+            Optional.of(Files.createDirectories(dir.resolve("first/flink/savepoints"))),
+            1,
+            now::get);
+    job.submit().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    log.readAt.clear(); // the submission read it for its resume point
+    log.readable = false;
+
+    assertThat(prune(job)).as("the record was not read").isFalse();
+    assertThat(stops).allMatch(Files::isDirectory);
+    assertThat(prune(job)).isFalse();
+    assertThat(log.readAt).as("not due yet: no read").hasSize(1);
+
+    now.addAndGet(Duration.ofSeconds(10).toNanos());
+    assertThat(prune(job)).isFalse();
+    assertThat(log.readAt).hasSize(2);
+    now.addAndGet(Duration.ofSeconds(10).toNanos());
+    assertThat(prune(job)).isFalse();
+    assertThat(log.readAt).as("the next try waits 20 s").hasSize(2);
+
+    log.readable = true;
+    now.addAndGet(Duration.ofSeconds(10).toNanos());
+    assertThat(prune(job)).isTrue();
+    assertThat(log.readAt).hasSize(3);
+    assertThat(stops.get(0)).doesNotExist();
+    assertThat(stops.get(1)).doesNotExist();
+    assertThat(stops.get(2)).as("the log's last entry, resumed from").isDirectory();
+
+    now.addAndGet(PipelineJob.LOG_PRUNE_RETRY_MAX.toNanos());
+    assertThat(prune(job)).isTrue();
+    assertThat(log.readAt).as("done: not read again").hasSize(3);
+  }
+
+  private static boolean prune(PipelineJob job) throws Exception {
+    return job.pruneEarlierRuns().toCompletableFuture().get(60, TimeUnit.SECONDS);
   }
 
   /** The cluster's record of stops, on {@code kafka}'s new topic. */

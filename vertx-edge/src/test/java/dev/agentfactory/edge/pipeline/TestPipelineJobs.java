@@ -5,6 +5,7 @@ import dev.agentfactory.connectors.flink.JudgeConfig;
 import dev.agentfactory.connectors.kafka.SavepointLog;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.function.LongSupplier;
 
 /** The pipeline job of a node on an external Flink cluster (or a stand-in for its REST API). */
 public final class TestPipelineJobs {
@@ -35,6 +36,18 @@ public final class TestPipelineJobs {
       Optional<SavepointLog> savepointLog,
       Optional<Path> savepointsDir,
       int retained) {
+    return on(rest, jar, dir, savepointLog, savepointsDir, retained, System::nanoTime);
+  }
+
+  /** As above, telling time by {@code nanoClock} (as {@link System#nanoTime()}). */
+  static PipelineJob on(
+      FlinkRestClient rest,
+      Path jar,
+      Path dir,
+      Optional<SavepointLog> savepointLog,
+      Optional<Path> savepointsDir,
+      int retained,
+      LongSupplier nanoClock) {
     return new PipelineJob(
         rest,
         jar,
@@ -46,6 +59,7 @@ public final class TestPipelineJobs {
         dir.resolve("datasets"),
         1000,
         JudgeConfig.off(),
-        savepointLog);
+        savepointLog,
+        nanoClock);
   }
 }
