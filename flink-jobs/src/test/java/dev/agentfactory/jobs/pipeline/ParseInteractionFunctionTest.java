@@ -6,7 +6,9 @@ import dev.agentfactory.connectors.event.Interaction;
 import dev.agentfactory.connectors.event.InteractionCodec;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import org.apache.flink.streaming.api.operators.ProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
 import org.junit.jupiter.api.Test;
 
@@ -113,6 +115,44 @@ class ParseInteractionFunctionTest {
                 assertThat(dead.key()).isEqualTo("k".getBytes());
                 assertThat(dead.value()).isEqualTo(poison);
               });
+    }
+  }
+
+  @Test
+  void everyDeadLetterIsCountedByItsKind() throws Exception {
+    Interaction good =
+        Interaction.sandboxCommand("t", "s", 0, "a", "1", "ls", "x", 0, Duration.ZERO);
+    byte[] goodBytes = new InteractionCodec().toJson(good);
+    byte[] invalid =
+        new String(goodBytes, StandardCharsets.UTF_8)
+            .replace("\"tenant\":\"t\"", "\"tenant\":\"\"")
+            .getBytes(StandardCharsets.UTF_8);
+    ParseInteractionFunction function =
+        new ParseInteractionFunction(
+            value -> {
+              if (value.length > 2 && value[2] == 'p') {
+                throw new ArithmeticException("long overflow"); // a codec bug
+              }
+              return new InteractionCodec().parse(value);
+            });
+
+    try (InterceptedMetrics metrics = new InterceptedMetrics();
+        var harness =
+            new OneInputStreamOperatorTestHarness<>(
+                new ProcessOperator<>(function), metrics.environment())) {
+      harness.open();
+      harness.processElement(new KafkaRecord("in", 0, 1, null, "{".getBytes()), 1L);
+      harness.processElement(new KafkaRecord("in", 0, 2, null, "[]".getBytes()), 2L);
+      harness.processElement(new KafkaRecord("in", 0, 3, null, new byte[0]), 3L);
+      harness.processElement(new KafkaRecord("in", 0, 4, "s".getBytes(), invalid), 4L);
+      harness.processElement(new KafkaRecord("in", 0, 5, null, "{\"poison\":1}".getBytes()), 5L);
+      harness.processElement(new KafkaRecord("in", 0, 6, "s".getBytes(), goodBytes), 6L);
+
+      assertThat(harness.getSideOutput(ParseInteractionFunction.DEAD_LETTERS)).hasSize(5);
+      assertThat(metrics.counter(DeadLetterKind.MALFORMED.metricName())).isEqualTo(3);
+      assertThat(metrics.counter(DeadLetterKind.INVALID.metricName())).isEqualTo(1);
+      assertThat(metrics.counter(DeadLetterKind.UNEXPECTED.metricName())).isEqualTo(1);
+      assertThat(metrics.counter(ParseInteractionFunction.UNEXPECTED_FAILURES_METRIC)).isEqualTo(1);
     }
   }
 }
