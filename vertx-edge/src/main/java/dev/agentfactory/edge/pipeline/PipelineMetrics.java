@@ -20,8 +20,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The pipeline job's own counters on the node's {@code GET /metrics}: quality drops by reason, kept
- * turns, unexpected parse failures and the judge's calls, cache hits and degraded answers, summed
- * over the job's subtasks as Flink's REST API reports them.
+ * turns, dead letters by kind, unexpected parse failures and the judge's calls, cache hits and
+ * degraded answers, summed over the job's subtasks as Flink's REST API reports them.
  *
  * <pre>{@code
  * PipelineMetrics pipelineMetrics = new PipelineMetrics(job, rest, metrics, PipelineMetrics.REFRESH);
@@ -62,14 +62,19 @@ public final class PipelineMetrics {
 
   /**
    * The operators' counters, by the operator names {@code InteractionPipelineJob} gives them; the
-   * drop reasons are its {@code DropReason}s, lower case (flink-jobs is not on the node's
-   * classpath).
+   * drop reasons are its {@code DropReason}s, the dead-letter kinds its {@code DeadLetterKind}s,
+   * lower case (flink-jobs is not on the node's classpath).
    */
   static final List<Series> SERIES = series();
 
   private static List<Series> series() {
     List<Series> series = new ArrayList<>();
-    for (String reason :
+    labelled(
+        series,
+        "quality-filter",
+        "quality_dropped_",
+        "af_pipeline_quality_dropped",
+        "reason",
         List.of(
             "empty",
             "oversized",
@@ -77,15 +82,15 @@ public final class PipelineMetrics {
             "encoding_junk",
             "repetition",
             "duplicate",
-            "near_duplicate")) {
-      series.add(
-          new Series(
-              "quality-filter",
-              "quality_dropped_" + reason,
-              "af_pipeline_quality_dropped",
-              Map.of("reason", reason)));
-    }
+            "near_duplicate"));
     series.add(new Series("quality-filter", "quality_kept", "af_pipeline_quality_kept", Map.of()));
+    labelled(
+        series,
+        "parse-interaction",
+        "dead_letters_",
+        "af_pipeline_dead_letters",
+        "kind",
+        List.of("malformed", "invalid", "unexpected"));
     series.add(
         new Series(
             "parse-interaction",
@@ -99,6 +104,19 @@ public final class PipelineMetrics {
     return List.copyOf(series);
   }
 
+  /** One series {@code name} per value, labelled {@code label}, of Flink counter prefix+value. */
+  private static void labelled(
+      List<Series> series,
+      String operator,
+      String prefix,
+      String name,
+      String label,
+      List<String> values) {
+    for (String value : values) {
+      series.add(new Series(operator, prefix + value, name, Map.of(label, value)));
+    }
+  }
+
   private static final Map<String, String> DESCRIPTIONS =
       Map.of(
           "af_pipeline_quality_dropped",
@@ -106,6 +124,9 @@ public final class PipelineMetrics {
               + " every node sharing the job)",
           "af_pipeline_quality_kept",
           "Turns the pipeline job's quality filter kept (cluster-wide)",
+          "af_pipeline_dead_letters",
+          "Events the pipeline job sent to the dead-letter topic, by kind: malformed, invalid,"
+              + " unexpected (cluster-wide)",
           "af_pipeline_unexpected_parse_failures",
           "Events the pipeline job dead-lettered because parsing threw unexpectedly, a codec bug"
               + " (cluster-wide)",

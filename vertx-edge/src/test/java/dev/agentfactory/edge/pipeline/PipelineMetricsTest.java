@@ -47,6 +47,7 @@ class PipelineMetricsTest {
             "quality-filter.quality_dropped_duplicate", 2.0,
             "quality-filter.quality_kept", 7.0,
             "parse-interaction.unexpected_parse_failures", 0.0,
+            "parse-interaction.dead_letters_malformed", 4.0,
             "judge-label.judge_calls", 3.0));
 
     String body = metrics.scrape();
@@ -54,6 +55,7 @@ class PipelineMetricsTest {
         .contains("af_pipeline_quality_dropped_total{job_id=\"j1\",reason=\"duplicate\"} 2.0")
         .contains("af_pipeline_quality_kept_total{job_id=\"j1\"} 7.0")
         .contains("af_pipeline_unexpected_parse_failures_total{job_id=\"j1\"} 0.0")
+        .contains("af_pipeline_dead_letters_total{job_id=\"j1\",kind=\"malformed\"} 4.0")
         .contains("af_pipeline_judge_calls_total{job_id=\"j1\"} 3.0")
         .as("not reported by Flink yet: absent, not 0")
         .doesNotContain("af_pipeline_judge_degraded_total");
