@@ -63,7 +63,8 @@ public final class PipelineMetrics {
   /**
    * The operators' counters, by the operator names {@code InteractionPipelineJob} gives them; the
    * drop reasons are its {@code DropReason}s, the dead-letter kinds its {@code DeadLetterKind}s,
-   * lower case (flink-jobs is not on the node's classpath).
+   * lower case (flink-jobs is not on the node's classpath; {@code PipelineCountersIT} compares them
+   * with the job jar's).
    */
   static final List<Series> SERIES = series();
 
