@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -48,6 +49,13 @@ public final class PipelineMetrics {
    * metrics.fetcher.update-interval} (10 s by default), so more often would read the same values.
    */
   public static final Duration REFRESH = Duration.ofSeconds(5);
+
+  /**
+   * How many reads in a row may miss a counter before a WARN, a minute of {@link #REFRESH}es: a job
+   * whose tasks just started has none until they run and Flink's metric store was updated ({@code
+   * metrics.fetcher.update-interval}, 10 s by default), which took 4 reads in FeedbackDatasetsIT.
+   */
+  static final int MISSING_READS_BEFORE_WARN = 12;
 
   private static final Logger LOG = LoggerFactory.getLogger(PipelineMetrics.class);
 
@@ -145,6 +153,11 @@ public final class PipelineMetrics {
   private final AtomicBoolean reading = new AtomicBoolean();
   private volatile long readAt;
 
+  /** The reads in a row that failed or missed a counter, and whether they were warned of. */
+  private int badReads;
+
+  private boolean warned;
+
   /** The job whose series are registered, its values by {@link Series#metricId()}, its meters. */
   private String shownJob;
 
@@ -185,10 +198,8 @@ public final class PipelineMetrics {
         .whenComplete(
             (sums, e) -> {
               try {
-                if (e != null) {
-                  // the series keep their last values; /health says whether Flink answers
-                  LOG.debug("cannot read the counters of pipeline job {} from Flink", id, e);
-                } else {
+                logRead(id, sums, e);
+                if (e == null) {
                   show(id, sums);
                 }
               } catch (RuntimeException failed) {
@@ -197,6 +208,53 @@ public final class PipelineMetrics {
                 reading.set(false); // or the counters would stay frozen for good
               }
             });
+  }
+
+  /**
+   * Says how a read went, without a line per read: one WARN when reads start failing, or when a
+   * counter of {@link #SERIES} is still missing {@link #MISSING_READS_BEFORE_WARN} reads in a row;
+   * then DEBUG until a read has every counter again, which is said at INFO.
+   */
+  synchronized void logRead(String id, Map<String, Double> sums, Throwable failure) {
+    List<String> missing =
+        failure != null
+            ? List.of()
+            : SERIES.stream().map(Series::metricId).filter(m -> !sums.containsKey(m)).toList();
+    if (failure == null && missing.isEmpty()) {
+      if (warned) {
+        LOG.info("the counters of pipeline job {} are read from Flink again", id);
+      }
+      badReads = 0;
+      warned = false;
+      return;
+    }
+    badReads++;
+    boolean warn = !warned && (failure != null || badReads >= MISSING_READS_BEFORE_WARN);
+    warned |= warn;
+    if (failure != null) {
+      Throwable cause =
+          failure instanceof CompletionException && failure.getCause() != null
+              ? failure.getCause()
+              : failure;
+      // the series keep their last values; /health says whether Flink answers
+      String message =
+          "cannot read the counters of pipeline job {} from Flink; /metrics serves their last"
+              + " values ({})";
+      if (warn) {
+        LOG.warn(message + "; until they are read again, failures are logged at DEBUG", id, cause);
+      } else {
+        LOG.debug(message, id, cause.toString(), cause);
+      }
+    } else {
+      String message =
+          "Flink reports no {} of pipeline job {} in {} reads in a row; /metrics leaves them out"
+              + " (a job jar of another version than the node?)";
+      if (warn) {
+        LOG.warn(message + "; logged at DEBUG until all are read", missing, id, badReads);
+      } else {
+        LOG.debug(message, missing, id, badReads);
+      }
+    }
   }
 
   private CompletionStage<Map<String, Double>> read(String id) {
