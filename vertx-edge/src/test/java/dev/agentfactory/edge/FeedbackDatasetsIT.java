@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import dev.agentfactory.connectors.flink.FlinkRestClient;
 import dev.agentfactory.connectors.flink.JudgeConfig;
+import dev.agentfactory.connectors.kafka.Topics;
 import dev.agentfactory.edge.config.ConfigSource;
 import dev.agentfactory.edge.config.NodeConfig;
 import java.io.IOException;
@@ -33,6 +34,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -339,11 +344,22 @@ class FeedbackDatasetsIT {
 
   @Test
   @Order(5)
-  void theNodesMetricsCountThePipelineJobsDropsKeptTurnsAndJudgeCalls() throws Exception {
+  void theNodesMetricsCountThePipelineJobsDropsKeptTurnsDeadLettersAndJudgeCalls()
+      throws Exception {
     String jobId =
         MAPPER.readTree(get("/health").body()).at("/components/flink_job/detail/job_id").asText();
     assertThat(jobId).isNotEmpty();
     String job = "job_id=\"" + jobId + "\"";
+    // No edge sends malformed JSON: a producer of its own does
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(
+            Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, node.kafkaBootstrapServers()),
+            new ByteArraySerializer(),
+            new ByteArraySerializer())) {
+      producer
+          .send(new ProducerRecord<>(Topics.INTERACTIONS, "{\"not json".getBytes()))
+          .get(30, TimeUnit.SECONDS);
+    }
     // Flink refreshes its metric store every 10 s and the node asks it every 5 s: poll
     String body =
         await()
@@ -354,7 +370,10 @@ class FeedbackDatasetsIT {
                 b ->
                     series(b, "af_pipeline_quality_dropped_total{" + job + ",reason=\"duplicate\"}")
                             >= 1
-                        && series(b, "af_pipeline_judge_calls_total{" + job + "}") >= 1);
+                        && series(b, "af_pipeline_judge_calls_total{" + job + "}") >= 1
+                        && series(
+                                b, "af_pipeline_dead_letters_total{" + job + ",kind=\"malformed\"}")
+                            >= 1);
     assertThat(series(body, "af_pipeline_quality_kept_total{" + job + "}"))
         .as("c1, c2 and the feedback kept")
         .isGreaterThanOrEqualTo(3);
@@ -362,6 +381,9 @@ class FeedbackDatasetsIT {
         .as("every reason is exported, 0 or not")
         .isZero();
     assertThat(series(body, "af_pipeline_unexpected_parse_failures_total{" + job + "}")).isZero();
+    assertThat(series(body, "af_pipeline_dead_letters_total{" + job + ",kind=\"unexpected\"}"))
+        .as("every kind is exported, 0 or not")
+        .isZero();
     assertThat(body).contains("af_pipeline_judge_cache_hits_total{" + job + "}");
     assertThat(body).contains("af_pipeline_judge_degraded_total{" + job + "}");
   }

@@ -56,6 +56,15 @@ public final class JudgeFunction extends RichAsyncFunction<LabeledInteraction, L
 
   public static final int DEFAULT_CACHE_CAPACITY = 100_000;
 
+  /** The counter of calls to the judge. */
+  public static final String CALLS_METRIC = "judge_calls";
+
+  /** The counter of verdicts taken from the cache. */
+  public static final String CACHE_HITS_METRIC = "judge_cache_hits";
+
+  /** The counter of sampled turns that could not be judged. */
+  public static final String DEGRADED_METRIC = "judge_degraded";
+
   private final JudgeConfig config;
   private final int cacheCapacity;
 
@@ -103,9 +112,9 @@ public final class JudgeFunction extends RichAsyncFunction<LabeledInteraction, L
   @Override
   public void open(OpenContext openContext) {
     judgeVersion = JudgeRubric.judgeVersion(config.model());
-    calls = getRuntimeContext().getMetricGroup().counter("judge_calls");
-    hits = getRuntimeContext().getMetricGroup().counter("judge_cache_hits");
-    degraded = getRuntimeContext().getMetricGroup().counter("judge_degraded");
+    calls = getRuntimeContext().getMetricGroup().counter(CALLS_METRIC);
+    hits = getRuntimeContext().getMetricGroup().counter(CACHE_HITS_METRIC);
+    degraded = getRuntimeContext().getMetricGroup().counter(DEGRADED_METRIC);
     failures = new JudgeFailures(JudgeFailures.DEFAULT_INTERVAL_MILLIS);
     if (config.enabled()) {
       Optional<String> apiKey =

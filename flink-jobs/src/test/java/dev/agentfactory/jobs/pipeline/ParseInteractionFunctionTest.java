@@ -6,27 +6,31 @@ import dev.agentfactory.connectors.event.Interaction;
 import dev.agentfactory.connectors.event.InteractionCodec;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import org.apache.flink.streaming.api.operators.ProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
 import org.junit.jupiter.api.Test;
 
 class ParseInteractionFunctionTest {
 
+  private final Interaction good =
+      Interaction.sandboxCommand("t", "s", 0, "a", "1", "ls", "x", 0, Duration.ZERO);
+  private final byte[] goodBytes = new InteractionCodec().toJson(good);
+
+  /** The good event with a blank tenant: valid JSON, invalid event. */
+  private final byte[] blankTenant =
+      new String(goodBytes, StandardCharsets.UTF_8)
+          .replace("\"tenant\":\"t\"", "\"tenant\":\"\"")
+          .getBytes(StandardCharsets.UTF_8);
+
   @Test
   @SuppressWarnings("try") // the harness's close() declares InterruptedException
   void validEventsPassAndInvalidOnesBecomeDeadLettersWithTheField() throws Exception {
-    Interaction good =
-        Interaction.sandboxCommand("t", "s", 0, "a", "1", "ls", "x", 0, Duration.ZERO);
-    byte[] goodBytes = new InteractionCodec().toJson(good);
-    byte[] badBytes =
-        new String(goodBytes, StandardCharsets.UTF_8)
-            .replace("\"tenant\":\"t\"", "\"tenant\":\"\"")
-            .getBytes(StandardCharsets.UTF_8);
-
     try (var harness =
         ProcessFunctionTestHarnesses.forProcessFunction(new ParseInteractionFunction())) {
       harness.processElement(new KafkaRecord("in", 0, 7, "s".getBytes(), goodBytes), 1L);
-      harness.processElement(new KafkaRecord("in", 0, 8, "s".getBytes(), badBytes), 2L);
+      harness.processElement(new KafkaRecord("in", 0, 8, "s".getBytes(), blankTenant), 2L);
       harness.processElement(new KafkaRecord("in", 0, 9, null, "{".getBytes()), 3L);
 
       assertThat(harness.extractOutputValues()).containsExactly(good);
@@ -37,7 +41,7 @@ class ParseInteractionFunctionTest {
                 assertThat(first.field()).isEqualTo("tenant");
                 assertThat(first.reason()).isEqualTo("tenant: must not be blank");
                 assertThat(first.origin()).isEqualTo("in/0/8");
-                assertThat(first.value()).isEqualTo(badBytes);
+                assertThat(first.value()).isEqualTo(blankTenant);
               },
               second -> {
                 assertThat(second.field()).isEqualTo("$");
@@ -49,9 +53,6 @@ class ParseInteractionFunctionTest {
   @Test
   @SuppressWarnings("try")
   void aTimestampBeyondEpochMillisIsDeadLetteredAndTheNextEventStillPasses() throws Exception {
-    Interaction good =
-        Interaction.sandboxCommand("t", "s", 0, "a", "1", "ls", "x", 0, Duration.ZERO);
-    byte[] goodBytes = new InteractionCodec().toJson(good);
     byte[] farFuture =
         new String(goodBytes, StandardCharsets.UTF_8)
             .replaceFirst(
@@ -82,19 +83,8 @@ class ParseInteractionFunctionTest {
   @Test
   @SuppressWarnings("try")
   void anyExceptionWhileParsingIsDeadLetteredWithItsClassAndMessage() throws Exception {
-    Interaction good =
-        Interaction.sandboxCommand("t", "s", 0, "a", "1", "ls", "x", 0, Duration.ZERO);
-    byte[] goodBytes = new InteractionCodec().toJson(good);
     byte[] poison = "{\"poison\":true}".getBytes(StandardCharsets.UTF_8);
-    // stands in for a codec bug: some record makes it throw what it never should
-    ParseInteractionFunction function =
-        new ParseInteractionFunction(
-            value -> {
-              if (value[2] == 'p') {
-                throw new ArithmeticException("long overflow");
-              }
-              return new InteractionCodec().parse(value);
-            });
+    ParseInteractionFunction function = withCodecBug();
 
     try (var harness = ProcessFunctionTestHarnesses.forProcessFunction(function)) {
       harness.processElement(new KafkaRecord("in", 3, 40, "k".getBytes(), poison), 1L);
@@ -114,5 +104,42 @@ class ParseInteractionFunctionTest {
                 assertThat(dead.value()).isEqualTo(poison);
               });
     }
+  }
+
+  @Test
+  void everyDeadLetterIsCountedByItsKind() throws Exception {
+    ParseInteractionFunction function = withCodecBug();
+
+    try (InterceptedMetrics metrics = new InterceptedMetrics();
+        var harness =
+            new OneInputStreamOperatorTestHarness<>(
+                new ProcessOperator<>(function), metrics.environment())) {
+      harness.open();
+      harness.processElement(new KafkaRecord("in", 0, 1, null, "{".getBytes()), 1L);
+      harness.processElement(new KafkaRecord("in", 0, 2, null, "[]".getBytes()), 2L);
+      harness.processElement(new KafkaRecord("in", 0, 3, null, new byte[0]), 3L);
+      harness.processElement(new KafkaRecord("in", 0, 4, "s".getBytes(), blankTenant), 4L);
+      harness.processElement(new KafkaRecord("in", 0, 5, null, "{\"poison\":1}".getBytes()), 5L);
+      harness.processElement(new KafkaRecord("in", 0, 6, "s".getBytes(), goodBytes), 6L);
+
+      assertThat(harness.getSideOutput(ParseInteractionFunction.DEAD_LETTERS)).hasSize(5);
+      assertThat(metrics.counter(DeadLetterKind.MALFORMED.metricName())).isEqualTo(3);
+      assertThat(metrics.counter(DeadLetterKind.INVALID.metricName())).isEqualTo(1);
+      assertThat(metrics.counter(DeadLetterKind.UNEXPECTED.metricName())).isEqualTo(1);
+      assertThat(metrics.counter(ParseInteractionFunction.UNEXPECTED_FAILURES_METRIC)).isEqualTo(1);
+    }
+  }
+
+  /**
+   * Stands in for a codec bug: a record starting {@code {"p} makes it throw what it never should.
+   */
+  private static ParseInteractionFunction withCodecBug() {
+    return new ParseInteractionFunction(
+        value -> {
+          if (value.length > 2 && value[2] == 'p') {
+            throw new ArithmeticException("long overflow");
+          }
+          return new InteractionCodec().parse(value);
+        });
   }
 }

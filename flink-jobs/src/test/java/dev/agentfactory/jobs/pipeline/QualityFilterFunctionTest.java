@@ -14,7 +14,6 @@ import dev.agentfactory.jobs.quality.QualityConfig;
 import dev.agentfactory.jobs.quality.QualityDrop;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -25,13 +24,6 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
-import org.apache.flink.metrics.Counter;
-import org.apache.flink.runtime.jobgraph.OperatorID;
-import org.apache.flink.runtime.metrics.groups.InternalOperatorMetricGroup;
-import org.apache.flink.runtime.metrics.groups.UnregisteredMetricGroups;
-import org.apache.flink.runtime.metrics.util.InterceptingOperatorMetricGroup;
-import org.apache.flink.runtime.operators.testutils.MockEnvironment;
-import org.apache.flink.runtime.operators.testutils.MockEnvironmentBuilder;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
@@ -41,8 +33,7 @@ import org.junit.jupiter.api.Test;
 
 class QualityFilterFunctionTest {
 
-  private InterceptingOperatorMetricGroup metrics;
-  private MockEnvironment environment;
+  private InterceptedMetrics metrics;
   private KeyedOneInputStreamOperatorTestHarness<String, Interaction, Interaction> harness;
 
   @BeforeEach
@@ -53,29 +44,18 @@ class QualityFilterFunctionTest {
   @AfterEach
   void close() throws Exception {
     harness.close();
-    environment.close();
+    metrics.close();
   }
 
   private KeyedOneInputStreamOperatorTestHarness<String, Interaction, Interaction> harness(
       QualityConfig config) throws Exception {
-    metrics = new InterceptingOperatorMetricGroup();
-    environment =
-        new MockEnvironmentBuilder()
-            .setMetricGroup(
-                new UnregisteredMetricGroups.UnregisteredTaskMetricGroup() {
-                  @Override
-                  public InternalOperatorMetricGroup getOrAddOperator(
-                      OperatorID id, String name, Map<String, String> additionalVariables) {
-                    return metrics;
-                  }
-                })
-            .build();
+    metrics = new InterceptedMetrics();
     var h =
         new KeyedOneInputStreamOperatorTestHarness<>(
             new KeyedProcessOperator<>(new QualityFilterFunction(config)),
             QualityFilterFunction.KEY,
             Types.STRING,
-            environment);
+            metrics.environment());
     h.open();
     return h;
   }
@@ -222,7 +202,7 @@ class QualityFilterFunctionTest {
   @Test
   void theOldestHashIsForgottenWhenTheBoundIsReached() throws Exception {
     harness.close();
-    environment.close();
+    metrics.close();
     harness = harness(QualityConfig.defaults().withState(2, 2, Duration.ofHours(24)));
 
     process(command("acme", "s1", "echo one", "one\n"));
@@ -365,7 +345,7 @@ class QualityFilterFunctionTest {
   @Test
   void twinsAreForgottenAtTheBoundAndAfterTheStateTtl() throws Exception {
     harness.close();
-    environment.close();
+    metrics.close();
     harness = harness(QualityConfig.defaults().withState(2, 2, Duration.ofHours(24)));
     harness.setStateTtlProcessingTime(0);
 
@@ -447,7 +427,7 @@ class QualityFilterFunctionTest {
   }
 
   private long counter(String name) {
-    return ((Counter) metrics.get(name)).getCount();
+    return metrics.counter(name);
   }
 
   private static Interaction chat(String session, String question, TurnOutcome outcome) {

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -20,8 +21,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The pipeline job's own counters on the node's {@code GET /metrics}: quality drops by reason, kept
- * turns, unexpected parse failures and the judge's calls, cache hits and degraded answers, summed
- * over the job's subtasks as Flink's REST API reports them.
+ * turns, dead letters by kind, unexpected parse failures and the judge's calls, cache hits and
+ * degraded answers, summed over the job's subtasks as Flink's REST API reports them.
  *
  * <pre>{@code
  * PipelineMetrics pipelineMetrics = new PipelineMetrics(job, rest, metrics, PipelineMetrics.REFRESH);
@@ -49,6 +50,13 @@ public final class PipelineMetrics {
    */
   public static final Duration REFRESH = Duration.ofSeconds(5);
 
+  /**
+   * How many reads in a row may miss a counter before a WARN, a minute of {@link #REFRESH}es: a job
+   * whose tasks just started has none until they run and Flink's metric store was updated ({@code
+   * metrics.fetcher.update-interval}, 10 s by default), which took 4 reads in FeedbackDatasetsIT.
+   */
+  static final int MISSING_READS_BEFORE_WARN = 12;
+
   private static final Logger LOG = LoggerFactory.getLogger(PipelineMetrics.class);
 
   /** A counter of an operator of the pipeline job, and the node's series for it. */
@@ -62,14 +70,20 @@ public final class PipelineMetrics {
 
   /**
    * The operators' counters, by the operator names {@code InteractionPipelineJob} gives them; the
-   * drop reasons are its {@code DropReason}s, lower case (flink-jobs is not on the node's
-   * classpath).
+   * drop reasons are its {@code DropReason}s, the dead-letter kinds its {@code DeadLetterKind}s,
+   * lower case (flink-jobs is not on the node's classpath; {@code PipelineCountersIT} compares them
+   * with the job jar's).
    */
   static final List<Series> SERIES = series();
 
   private static List<Series> series() {
     List<Series> series = new ArrayList<>();
-    for (String reason :
+    labelled(
+        series,
+        "quality-filter",
+        "quality_dropped_",
+        "af_pipeline_quality_dropped",
+        "reason",
         List.of(
             "empty",
             "oversized",
@@ -77,15 +91,15 @@ public final class PipelineMetrics {
             "encoding_junk",
             "repetition",
             "duplicate",
-            "near_duplicate")) {
-      series.add(
-          new Series(
-              "quality-filter",
-              "quality_dropped_" + reason,
-              "af_pipeline_quality_dropped",
-              Map.of("reason", reason)));
-    }
+            "near_duplicate"));
     series.add(new Series("quality-filter", "quality_kept", "af_pipeline_quality_kept", Map.of()));
+    labelled(
+        series,
+        "parse-interaction",
+        "dead_letters_",
+        "af_pipeline_dead_letters",
+        "kind",
+        List.of("malformed", "invalid", "unexpected"));
     series.add(
         new Series(
             "parse-interaction",
@@ -99,6 +113,19 @@ public final class PipelineMetrics {
     return List.copyOf(series);
   }
 
+  /** One series {@code name} per value, labelled {@code label}, of Flink counter prefix+value. */
+  private static void labelled(
+      List<Series> series,
+      String operator,
+      String prefix,
+      String name,
+      String label,
+      List<String> values) {
+    for (String value : values) {
+      series.add(new Series(operator, prefix + value, name, Map.of(label, value)));
+    }
+  }
+
   private static final Map<String, String> DESCRIPTIONS =
       Map.of(
           "af_pipeline_quality_dropped",
@@ -106,6 +133,9 @@ public final class PipelineMetrics {
               + " every node sharing the job)",
           "af_pipeline_quality_kept",
           "Turns the pipeline job's quality filter kept (cluster-wide)",
+          "af_pipeline_dead_letters",
+          "Events the pipeline job sent to the dead-letter topic, by kind: malformed, invalid,"
+              + " unexpected (cluster-wide)",
           "af_pipeline_unexpected_parse_failures",
           "Events the pipeline job dead-lettered because parsing threw unexpectedly, a codec bug"
               + " (cluster-wide)",
@@ -122,6 +152,11 @@ public final class PipelineMetrics {
   private final long everyNanos;
   private final AtomicBoolean reading = new AtomicBoolean();
   private volatile long readAt;
+
+  /** The reads in a row that failed or missed a counter, and whether they were warned of. */
+  private int badReads;
+
+  private boolean warned;
 
   /** The job whose series are registered, its values by {@link Series#metricId()}, its meters. */
   private String shownJob;
@@ -163,10 +198,8 @@ public final class PipelineMetrics {
         .whenComplete(
             (sums, e) -> {
               try {
-                if (e != null) {
-                  // the series keep their last values; /health says whether Flink answers
-                  LOG.debug("cannot read the counters of pipeline job {} from Flink", id, e);
-                } else {
+                logRead(id, sums, e);
+                if (e == null) {
                   show(id, sums);
                 }
               } catch (RuntimeException failed) {
@@ -175,6 +208,53 @@ public final class PipelineMetrics {
                 reading.set(false); // or the counters would stay frozen for good
               }
             });
+  }
+
+  /**
+   * Says how a read went, without a line per read: one WARN when reads start failing, or when a
+   * counter of {@link #SERIES} is still missing {@link #MISSING_READS_BEFORE_WARN} reads in a row;
+   * then DEBUG until a read has every counter again, which is said at INFO.
+   */
+  synchronized void logRead(String id, Map<String, Double> sums, Throwable failure) {
+    List<String> missing =
+        failure != null
+            ? List.of()
+            : SERIES.stream().map(Series::metricId).filter(m -> !sums.containsKey(m)).toList();
+    if (failure == null && missing.isEmpty()) {
+      if (warned) {
+        LOG.info("the counters of pipeline job {} are read from Flink again", id);
+      }
+      badReads = 0;
+      warned = false;
+      return;
+    }
+    badReads++;
+    boolean warn = !warned && (failure != null || badReads >= MISSING_READS_BEFORE_WARN);
+    warned |= warn;
+    if (failure != null) {
+      Throwable cause =
+          failure instanceof CompletionException && failure.getCause() != null
+              ? failure.getCause()
+              : failure;
+      // the series keep their last values; /health says whether Flink answers
+      String message =
+          "cannot read the counters of pipeline job {} from Flink; /metrics serves their last"
+              + " values ({})";
+      if (warn) {
+        LOG.warn(message + "; until they are read again, failures are logged at DEBUG", id, cause);
+      } else {
+        LOG.debug(message, id, cause.toString(), cause);
+      }
+    } else {
+      String message =
+          "Flink reports no {} of pipeline job {} in {} reads in a row; /metrics leaves them out"
+              + " (a job jar of another version than the node?)";
+      if (warn) {
+        LOG.warn(message + "; logged at DEBUG until all are read", missing, id, badReads);
+      } else {
+        LOG.debug(message, missing, id, badReads);
+      }
+    }
   }
 
   private CompletionStage<Map<String, Double>> read(String id) {
