@@ -72,6 +72,14 @@ final class FrameClient implements AutoCloseable {
     socket.abort();
   }
 
+  /**
+   * Closes with a close frame carrying {@code status} (3000-4999: the JDK client sends no other
+   * status but 1000), as a client does that leaves without saying goodbye (1000 or 1001).
+   */
+  void closeWith(int status) {
+    socket.sendClose(status, "").orTimeout(10, TimeUnit.SECONDS).join();
+  }
+
   int closeCode() {
     return closeCode;
   }

@@ -20,6 +20,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -94,17 +95,15 @@ class SessionDrainIT {
 
   @Test
   void aSessionWhoseClientWentBeforeTheDrainEndsAndTheDrainCompletes() throws Exception {
-    FrameClient client = frames();
-    String id = sessionId(client);
-    try {
-      leaseASandbox(client);
-    } finally {
-      client.abort(); // no close frame: the session waits for a resume
-    }
+    drainAfterTheClientLeft(FrameClient::abort); // no close frame: the session waits for a resume
+  }
 
-    assertThat(postDrain()).isEqualTo(202);
-
-    assertTheDrainCompletesWithEverySessionEnded(id);
+  @Test
+  void aSessionWhoseClientClosedWithoutGoodbyeBeforeTheDrainEndsAndTheDrainCompletes()
+      throws Exception {
+    // a close frame, but not 1000 or 1001 (a browser's close() sends none): the session waits for
+    // a resume, as after a drop
+    drainAfterTheClientLeft(client -> client.closeWith(4000));
   }
 
   @Test
@@ -129,6 +128,21 @@ class SessionDrainIT {
 
       assertTheDrainCompletesWithEverySessionEnded(id);
     }
+  }
+
+  /** A client leases a sandbox and leaves as {@code leave} says; then the node drains. */
+  private void drainAfterTheClientLeft(Consumer<FrameClient> leave) throws Exception {
+    FrameClient client = frames();
+    String id = sessionId(client);
+    try {
+      leaseASandbox(client);
+    } finally {
+      leave.accept(client);
+    }
+
+    assertThat(postDrain()).isEqualTo(202);
+
+    assertTheDrainCompletesWithEverySessionEnded(id);
   }
 
   /**

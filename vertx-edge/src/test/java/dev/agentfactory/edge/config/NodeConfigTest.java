@@ -245,6 +245,26 @@ class NodeConfigTest {
   }
 
   @Test
+  void membersMayBeHostsWithOrWithoutPortsAndIpv4OrIpv6Addresses() {
+    List<String> members =
+        List.of(
+            "node-2",
+            "node-3:5702",
+            "10.0.0.4",
+            "10.0.0.5:5701",
+            "[::1]:5701",
+            "[fd00::6]",
+            "fd00::7");
+
+    NodeConfig config =
+        NodeConfig.from(
+            new ConfigSource(
+                Map.of("cluster.members", String.join(",", members)), Map.of(), Map.of()));
+
+    assertThat(config.cluster().members()).containsExactlyElementsOf(members);
+  }
+
+  @Test
   void aMalformedMemberIsRefusedNamingTheOptionAndTheEntry() {
     ConfigSource flag =
         new ConfigSource(Map.of("cluster.members", "10.0.0.1:5701,garbage::"), Map.of(), Map.of());
