@@ -551,6 +551,35 @@ class SessionHandlerIT {
   }
 
   /**
+   * docs/protocol.md: "up to 16 may wait behind the running one (more get too_many_pending)". The
+   * running turn is not one of the 16: all 16 commands sent behind it are taken, the 17th is not.
+   */
+  @Test
+  void sixteenCommandsMayWaitBehindTheRunningTurnAndTheSeventeenthIsRefused() throws Exception {
+    startEdge(100, Duration.ofSeconds(30));
+    CompletableFuture<Void> answer = new CompletableFuture<>();
+    try (FrameClient client = frames("/v1/sessions?agent=runner")) {
+      startHeldTurn(client, answer);
+      for (int i = 0; i < 17; i++) {
+        client.send("{\"v\":1,\"type\":\"exec\",\"id\":\"c" + i + "\",\"command\":\"true\"}");
+      }
+      client.send("{\"v\":1,\"type\":\"ping\",\"id\":\"p1\"}");
+      List<JsonNode> frames = client.until(f -> f.get("type").asText().equals("pong"), WAIT);
+      answer.complete(null);
+
+      List<String> refused =
+          frames.stream()
+              .filter(f -> f.get("type").asText().equals("error"))
+              .map(f -> f.get("id").asText() + ":" + f.get("code").asText())
+              .toList();
+      assertThat(refused).containsExactly("c16:too_many_pending");
+      client.until(
+          f -> f.get("type").asText().equals("exec.exit") && f.get("id").asText().equals("c15"),
+          WAIT);
+    }
+  }
+
+  /**
    * A turn that hits a limit is an interaction all the same: its event says how it ended and has
    * the tool calls it ran and the tokens it used.
    */

@@ -115,6 +115,8 @@ final class Session {
   private long slowTimer = -1;
 
   private int turn;
+
+  /** Requests queued and not yet answered, the running one included. */
   private int pending;
 
   /** Interaction events this session handed to the recorder that Kafka has not yet answered. */
@@ -542,7 +544,7 @@ final class Session {
     Promise<FeedbackRecord> result = Promise.promise();
     onContext(
         () -> {
-          if (pending >= MAX_PENDING) {
+          if (queueFull()) {
             result.fail(
                 new FrameException(
                     "too_many_pending",
@@ -573,6 +575,15 @@ final class Session {
   }
 
   /**
+   * Whether {@value #MAX_PENDING} requests already wait behind the running one. {@code pending}
+   * counts the running request too, so the queue is full only above the bound (it refused the 16th
+   * waiting request before).
+   */
+  private boolean queueFull() {
+    return pending > MAX_PENDING;
+  }
+
+  /**
    * Why new work must wait for the data plane, or null: this session already has {@link
    * SessionSettings#maxUnackedEvents()} events Kafka has not acknowledged, or the node's publisher
    * is backlogged. Back-pressure instead of more events the publisher might have to refuse.
@@ -592,7 +603,7 @@ final class Session {
 
   /** Queues work behind whatever runs now, unless the queue or the data plane is full. */
   private void enqueue(String requestId, Supplier<Future<Void>> job) {
-    if (pending >= MAX_PENDING) {
+    if (queueFull()) {
       send(
           new ServerFrame.Error(
               requestId,
