@@ -354,7 +354,16 @@ final class Session {
 
   private void attach(ServerWebSocket ws) {
     socket = ws;
-    ws.textMessageHandler(text -> onContext(() -> onText(ws, text)));
+    // Vert.x gives the text first and the frame after; the frame says whether it was UTF-8
+    Utf8TextMessages utf8 = new Utf8TextMessages();
+    ws.textMessageHandler(utf8::joined);
+    ws.frameHandler(
+        frame -> {
+          Utf8TextMessages.Message message = utf8.frame(frame);
+          if (message != null) {
+            onContext(() -> onText(ws, message.text()));
+          }
+        });
     ws.binaryMessageHandler(buffer -> onContext(() -> onBinary(ws, buffer)));
     ws.closeHandler(v -> onContext(() -> onSocketClosed(ws)));
     // One drain handler for both users of it (a socket has one): the slow-client clock and the
@@ -468,11 +477,23 @@ final class Session {
             null, "unsupported_frame", "binary frames are not part of the protocol", null, false));
   }
 
+  /** A text message; {@code text} is null when its bytes were not UTF-8. */
   private void onText(ServerWebSocket ws, String text) {
     if (ws != socket) {
       return;
     }
     touch();
+    if (text == null) {
+      metrics.frameReceived("invalid");
+      send(
+          new ServerFrame.Error(
+              null,
+              "malformed_json",
+              "frame is not valid UTF-8 (a text message must be UTF-8)",
+              null,
+              false));
+      return;
+    }
     if (text.length() > settings.maxFrameBytes()
         || text.getBytes(StandardCharsets.UTF_8).length > settings.maxFrameBytes()) {
       metrics.frameReceived("invalid");
