@@ -136,6 +136,11 @@ final class RawWebSocket implements AutoCloseable {
     send(0x1, text.getBytes(StandardCharsets.UTF_8));
   }
 
+  /** One text frame of {@code payload} as it is, UTF-8 or not. */
+  void sendTextBytes(byte[] payload) throws IOException {
+    send(0x1, payload);
+  }
+
   void sendClose(int code) throws IOException {
     send(0x8, new byte[] {(byte) (code >> 8), (byte) code});
   }

@@ -28,6 +28,13 @@ public final class Auth {
   public static final String TENANT = "af.tenant";
   public static final String ADMIN = "af.admin";
   public static final String DEFAULT_TENANT = "default";
+
+  /**
+   * The tenant the admin key acts as on the tenant's routes (sessions, agents). No API key may be
+   * created for it: such a key would reach the sessions and agents the admin key made.
+   */
+  public static final String ADMIN_TENANT = "admin";
+
   static final long REFRESH_MS = 10_000;
 
   private final Vertx vertx;
@@ -97,7 +104,7 @@ public final class Auth {
       String caller;
       if (constantTimeEquals(token, adminKey.get())) {
         ctx.put(ADMIN, true);
-        ctx.put(TENANT, "admin");
+        ctx.put(TENANT, ADMIN_TENANT);
         caller = "admin";
       } else {
         ApiKey key = keys.byHash(ApiKeyStore.sha256(token));

@@ -21,6 +21,18 @@ public final class KeysHandler {
         () -> {
           ValidatedRequest request = ctx.get(RouterBuilder.KEY_META_DATA_VALIDATED_REQUEST);
           JsonObject body = request.getBody().getJsonObject();
+          if (Auth.ADMIN_TENANT.equals(body.getString("tenant"))) {
+            ApiErrors.send(
+                ctx,
+                400,
+                "invalid_field",
+                "tenant: '"
+                    + Auth.ADMIN_TENANT
+                    + "' is the admin key's own tenant; a key for it would reach the admin's"
+                    + " sessions and agents",
+                "tenant");
+            return;
+          }
           auth.create(body.getString("tenant"), body.getString("name"))
               .onSuccess(
                   created ->

@@ -42,11 +42,15 @@ public final class EdgeMetrics implements AutoCloseable {
     new ProcessorMetrics().bindTo(registry);
     gc.bindTo(registry);
     Gauge.builder("af_sessions_active", activeSessions, AtomicInteger::get)
-        .description("Sessions with an open WebSocket on this node")
+        .description(
+            "Live sessions on this node: connected, or waiting for a resume after their"
+                + " connection dropped")
         .register(registry);
     leaseLatency =
         Timer.builder("af_lease_latency_seconds")
-            .description("Time from session open to a leased, recorded sandbox")
+            .description(
+                "Time from a session asking for a sandbox (at its first command or tool call, or"
+                    + " the next one after a sandbox_lost) to a leased, recorded one")
             .publishPercentileHistogram()
             .minimumExpectedValue(Duration.ofNanos(100_000))
             .maximumExpectedValue(Duration.ofSeconds(30))

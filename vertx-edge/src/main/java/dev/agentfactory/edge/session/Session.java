@@ -115,6 +115,8 @@ final class Session {
   private long slowTimer = -1;
 
   private int turn;
+
+  /** Requests queued and not yet answered, the running one included. */
   private int pending;
 
   /** Interaction events this session handed to the recorder that Kafka has not yet answered. */
@@ -352,7 +354,16 @@ final class Session {
 
   private void attach(ServerWebSocket ws) {
     socket = ws;
-    ws.textMessageHandler(text -> onContext(() -> onText(ws, text)));
+    // Vert.x gives the text first and the frame after; the frame says whether it was UTF-8
+    Utf8TextMessages utf8 = new Utf8TextMessages();
+    ws.textMessageHandler(utf8::joined);
+    ws.frameHandler(
+        frame -> {
+          Utf8TextMessages.Message message = utf8.frame(frame);
+          if (message != null) {
+            onContext(() -> onText(ws, message.text()));
+          }
+        });
     ws.binaryMessageHandler(buffer -> onContext(() -> onBinary(ws, buffer)));
     ws.closeHandler(v -> onContext(() -> onSocketClosed(ws)));
     // One drain handler for both users of it (a socket has one): the slow-client clock and the
@@ -466,11 +477,23 @@ final class Session {
             null, "unsupported_frame", "binary frames are not part of the protocol", null, false));
   }
 
+  /** A text message; {@code text} is null when its bytes were not UTF-8. */
   private void onText(ServerWebSocket ws, String text) {
     if (ws != socket) {
       return;
     }
     touch();
+    if (text == null) {
+      metrics.frameReceived("invalid");
+      send(
+          new ServerFrame.Error(
+              null,
+              "malformed_json",
+              "frame is not valid UTF-8 (a text message must be UTF-8)",
+              null,
+              false));
+      return;
+    }
     if (text.length() > settings.maxFrameBytes()
         || text.getBytes(StandardCharsets.UTF_8).length > settings.maxFrameBytes()) {
       metrics.frameReceived("invalid");
@@ -542,7 +565,7 @@ final class Session {
     Promise<FeedbackRecord> result = Promise.promise();
     onContext(
         () -> {
-          if (pending >= MAX_PENDING) {
+          if (queueFull()) {
             result.fail(
                 new FrameException(
                     "too_many_pending",
@@ -573,6 +596,15 @@ final class Session {
   }
 
   /**
+   * Whether {@value #MAX_PENDING} requests already wait behind the running one. {@code pending}
+   * counts the running request too, so the queue is full only above the bound (it refused the 16th
+   * waiting request before).
+   */
+  private boolean queueFull() {
+    return pending > MAX_PENDING;
+  }
+
+  /**
    * Why new work must wait for the data plane, or null: this session already has {@link
    * SessionSettings#maxUnackedEvents()} events Kafka has not acknowledged, or the node's publisher
    * is backlogged. Back-pressure instead of more events the publisher might have to refuse.
@@ -592,7 +624,7 @@ final class Session {
 
   /** Queues work behind whatever runs now, unless the queue or the data plane is full. */
   private void enqueue(String requestId, Supplier<Future<Void>> job) {
-    if (pending >= MAX_PENDING) {
+    if (queueFull()) {
       send(
           new ServerFrame.Error(
               requestId,

@@ -252,6 +252,12 @@ class ApiIT {
     assertThat(badTenant.statusCode()).as(badTenant.body()).isEqualTo(400);
     assertThat(MAPPER.readTree(badTenant.body()).at("/error/field").asText()).isEqualTo("tenant");
 
+    // the admin key acts as tenant admin: a key of that tenant would reach the admin's sessions
+    HttpResponse<String> adminTenant =
+        send("POST", "/v1/keys", ADMIN, "{\"tenant\":\"admin\",\"name\":\"x\"}");
+    assertThat(adminTenant.statusCode()).as(adminTenant.body()).isEqualTo(400);
+    assertThat(MAPPER.readTree(adminTenant.body()).at("/error/field").asText()).isEqualTo("tenant");
+
     HttpResponse<String> missing = send("POST", "/v1/keys", ADMIN, "{\"tenant\":\"acme\"}");
     assertThat(missing.statusCode()).isEqualTo(400);
     assertThat(MAPPER.readTree(missing.body()).at("/error/field").asText()).isEqualTo("name");

@@ -9,6 +9,25 @@ import org.junit.jupiter.api.Test;
 
 class EdgeMetricsTest {
 
+  /**
+   * A session whose connection dropped stays live (and counted) until its resume grace ends, and
+   * sandboxes are leased at the first command, not at open (docs/protocol.md): the HELP lines say
+   * so, where they said "with an open WebSocket" and "from session open".
+   */
+  @Test
+  void theHelpOfTheSessionAndLeaseSeriesSaysWhatTheyCount() {
+    try (EdgeMetrics metrics = new EdgeMetrics()) {
+      assertThat(metrics.scrape())
+          .contains(
+              "# HELP af_sessions_active Live sessions on this node: connected, or waiting for a"
+                  + " resume after their connection dropped")
+          .contains(
+              "# HELP af_lease_latency_seconds Time from a session asking for a sandbox (at its"
+                  + " first command or tool call, or the next one after a sandbox_lost) to a"
+                  + " leased, recorded one");
+    }
+  }
+
   @Test
   void aCounterReadFromAMethodReferenceNobodyElseHoldsKeepsCountingAfterGarbageCollection() {
     AtomicLong retries = new AtomicLong(7);
