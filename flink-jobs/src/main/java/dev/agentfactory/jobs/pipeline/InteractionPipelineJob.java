@@ -53,6 +53,18 @@ public final class InteractionPipelineJob {
 
   public static final String JOB_NAME = PipelineConfig.JOB_NAME;
 
+  /**
+   * The name and uid of the operator that parses records, whose counters the node reads by this
+   * name ({@code PipelineMetrics}). The uid maps savepoint state: never change it.
+   */
+  public static final String PARSE_OPERATOR = "parse-interaction";
+
+  /** The name and uid of the quality filter operator; as {@link #PARSE_OPERATOR}. */
+  public static final String QUALITY_OPERATOR = "quality-filter";
+
+  /** The name and uid of the judge operator; as {@link #PARSE_OPERATOR}. */
+  public static final String JUDGE_OPERATOR = "judge-label";
+
   private final Source<KafkaRecord, ?, ?> source;
   private final DatasetSinks datasetSinks;
   private final Sink<DeadLetter> deadLetterSink;
@@ -104,8 +116,8 @@ public final class InteractionPipelineJob {
             .name("interactions-source")
             .process(new ParseInteractionFunction())
             .returns(TypeInformation.of(Interaction.class))
-            .uid("parse-interaction")
-            .name("parse-interaction");
+            .uid(PARSE_OPERATOR)
+            .name(PARSE_OPERATOR);
 
     parsed
         .getSideOutput(ParseInteractionFunction.DEAD_LETTERS)
@@ -132,8 +144,8 @@ public final class InteractionPipelineJob {
             .keyBy(QualityFilterFunction.KEY)
             .process(new QualityFilterFunction(QualityConfig.defaults()))
             .returns(TypeInformation.of(Interaction.class))
-            .uid("quality-filter")
-            .name("quality-filter");
+            .uid(QUALITY_OPERATOR)
+            .name(QUALITY_OPERATOR);
     SingleOutputStreamOperator<LabeledInteraction> labeled =
         filtered
             .map(new RuleLabelFunction())
@@ -152,8 +164,8 @@ public final class InteractionPipelineJob {
                 TimeUnit.MILLISECONDS,
                 judge.maxConcurrent())
             .returns(TypeInformation.of(LabeledInteraction.class))
-            .uid("judge-label")
-            .name("judge-label");
+            .uid(JUDGE_OPERATOR)
+            .name(JUDGE_OPERATOR);
 
     // An eval mark on one of a group of duplicates withdraws the group's other turns too: only the
     // quality filter knows the group (docs/quality.md, "Eval marks on duplicates").

@@ -153,8 +153,13 @@ public final class PipelineMetrics {
   private final AtomicBoolean reading = new AtomicBoolean();
   private volatile long readAt;
 
-  /** The reads in a row that failed or missed a counter, and whether they were warned of. */
+  /**
+   * The reads in a row of job {@link #loggedJob} that failed or missed a counter, and whether they
+   * were warned of: per job, or a job just started would inherit the streak of the one before.
+   */
   private int badReads;
+
+  private String loggedJob;
 
   private boolean warned;
 
@@ -216,6 +221,11 @@ public final class PipelineMetrics {
    * then DEBUG until a read has every counter again, which is said at INFO.
    */
   synchronized void logRead(String id, Map<String, Double> sums, Throwable failure) {
+    if (!id.equals(loggedJob)) {
+      loggedJob = id;
+      badReads = 0;
+      warned = false;
+    }
     List<String> missing =
         failure != null
             ? List.of()

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
  * {@link PipelineMetrics#SERIES} copies the counter names of the pipeline job (flink-jobs is not on
  * the node's classpath): compared here with those of the job jar the node submits, so a drop reason
  * or a dead-letter kind added or renamed in the job without the node fails the build instead of
- * missing from {@code /metrics}.
+ * missing from {@code /metrics}. The operator names too: the job's, not copies of the node's.
  */
 class PipelineCountersIT {
 
@@ -26,26 +26,36 @@ class PipelineCountersIT {
     // Flink and the connectors come from the parent; the job's own classes only from the jar
     try (URLClassLoader job =
         new URLClassLoader(new URL[] {Path.of(jar).toUri().toURL()}, getClass().getClassLoader())) {
+      // the operators by the names the job gives them, not by copies of the node's
+      String quality = operator(job, "QUALITY_OPERATOR");
+      String parse = operator(job, "PARSE_OPERATOR");
+      String judge = operator(job, "JUDGE_OPERATOR");
       List<String> registered = new ArrayList<>();
       for (Object reason : values(job, "quality.DropReason")) {
-        registered.add("quality-filter." + metricName(reason));
+        registered.add(quality + "." + metricName(reason));
       }
       registered.add(
-          "quality-filter." + constant(job, "pipeline.QualityFilterFunction", "KEPT_METRIC"));
+          quality + "." + constant(job, "pipeline.QualityFilterFunction", "KEPT_METRIC"));
       for (Object kind : values(job, "pipeline.DeadLetterKind")) {
-        registered.add("parse-interaction." + metricName(kind));
+        registered.add(parse + "." + metricName(kind));
       }
       registered.add(
-          "parse-interaction."
+          parse
+              + "."
               + constant(job, "pipeline.ParseInteractionFunction", "UNEXPECTED_FAILURES_METRIC"));
       for (String counter : List.of("CALLS_METRIC", "CACHE_HITS_METRIC", "DEGRADED_METRIC")) {
-        registered.add("judge-label." + constant(job, "pipeline.JudgeFunction", counter));
+        registered.add(judge + "." + constant(job, "pipeline.JudgeFunction", counter));
       }
 
       assertThat(PipelineMetrics.SERIES)
           .extracting(PipelineMetrics.Series::metricId)
           .containsExactlyInAnyOrderElementsOf(registered);
     }
+  }
+
+  private static String operator(ClassLoader job, String field)
+      throws ReflectiveOperationException {
+    return constant(job, "pipeline.InteractionPipelineJob", field);
   }
 
   private static Object[] values(ClassLoader job, String enumName)

@@ -124,6 +124,31 @@ class PipelineMetricsTest {
     }
   }
 
+  /**
+   * The streak of reads missing a counter is the job's: a job just started does not inherit the one
+   * of the job before it (stopped, or of another jar), whose reads missed counters too.
+   */
+  @Test
+  void aNewJobIsNotWarnedOfForTheMissingCountersOfTheJobBefore() {
+    Map<String, Double> withoutOne = new HashMap<>(everyCounter());
+    withoutOne.remove("parse-interaction.dead_letters_malformed");
+    try (CapturedLog log = CapturedLog.at(LOGGER)) {
+      for (int i = 1; i < PipelineMetrics.MISSING_READS_BEFORE_WARN; i++) {
+        pipeline.logRead("j1", withoutOne, null);
+      }
+      for (int i = 1; i < PipelineMetrics.MISSING_READS_BEFORE_WARN; i++) {
+        pipeline.logRead("j2", withoutOne, null);
+      }
+      assertThat(log.messages(LOGGER, Level.WARN, "")).as("j2 just started").isEmpty();
+
+      pipeline.logRead("j2", withoutOne, null);
+      assertThat(log.messages(LOGGER, Level.WARN, ""))
+          .singleElement()
+          .asString()
+          .contains("pipeline job j2");
+    }
+  }
+
   private static Map<String, Double> everyCounter() {
     Map<String, Double> sums = new HashMap<>();
     PipelineMetrics.SERIES.forEach(s -> sums.put(s.metricId(), 0.0));
