@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -124,6 +125,9 @@ public final class PipelineProbe {
   /** The entry of the savepoint log that names the job seen stopped last; null if none yet. */
   private volatile SavepointLog.Entry logged;
 
+  /** Whether a question of {@link #probe} is still unanswered. */
+  private final AtomicBoolean probing = new AtomicBoolean();
+
   private final AtomicBoolean reading = new AtomicBoolean();
 
   /** The last read of the savepoint log: for which job, when, and how long until the next. */
@@ -162,14 +166,35 @@ public final class PipelineProbe {
     this.nanoClock = nanoClock;
   }
 
-  /** Asks Flink for the job and reports the component to {@code health} once it answered. */
+  /**
+   * Asks Flink for the job and reports the component to {@code health} once it answered; does
+   * nothing while the last question is still unanswered. One at a time: answers come on the HTTP
+   * client's threads, and a late answer (a slow Flink, a request that waits for its timeout) could
+   * otherwise overtake a newer one, report a state the job has left and reset the clocks of {@link
+   * #status} (a {@code RESTARTING} after the {@code RUNNING} that followed it). Every request of
+   * the REST client has a timeout, so an unanswered one ends.
+   */
   public void probe(NodeHealth health) {
-    job.status()
-        .whenComplete(
-            (summary, error) ->
-                health.report(
-                    NodeHealth.FLINK_JOB,
-                    error != null ? unreachable(error) : status(summary, nanoClock.getAsLong())));
+    if (!probing.compareAndSet(false, true)) {
+      return;
+    }
+    CompletionStage<JobSummary> answer;
+    try {
+      answer = job.status();
+    } catch (RuntimeException e) {
+      probing.set(false);
+      throw e;
+    }
+    answer.whenComplete(
+        (summary, error) -> {
+          ComponentStatus status;
+          try {
+            status = error != null ? unreachable(error) : status(summary, nanoClock.getAsLong());
+          } finally {
+            probing.set(false); // before the report: whoever sees it may probe again at once
+          }
+          health.report(NodeHealth.FLINK_JOB, status);
+        });
   }
 
   /**

@@ -12,6 +12,7 @@ import dev.agentfactory.connectors.kafka.EmbeddedKafka;
 import dev.agentfactory.connectors.kafka.SavepointLog;
 import dev.agentfactory.edge.health.ComponentStatus;
 import dev.agentfactory.edge.health.NodeHealth;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
@@ -32,6 +33,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -70,6 +72,9 @@ class PipelineJobAdoptionIT {
 
   /** The state a job this node runs is in at first: Flink deploys it before it runs. */
   private volatile String submittedState = "RUNNING";
+
+  /** When set, the next {@code GET /jobs/{id}} is answered once it completes. */
+  private final AtomicReference<Promise<Void>> heldJobAnswer = new AtomicReference<>();
 
   /** Jobs another node submitted at the same moment, listed from this node's run on. */
   private final List<JobSummary> submittedWithTheRun = new CopyOnWriteArrayList<>();
@@ -452,6 +457,43 @@ class PipelineJobAdoptionIT {
   }
 
   /**
+   * The probe asks one question at a time: while Flink has not answered, a probe asks nothing, so a
+   * late answer ({@code RESTARTING}) cannot overtake a newer one ({@code RUNNING}) and leave the
+   * component in a state the job has left. Before, every probe asked, and the answers were reported
+   * in the order they came.
+   */
+  @Test
+  void aProbeWhileFlinkHasNotAnsweredTheLastOneAsksNothing() throws Exception {
+    PipelineJob job = pipelineJob();
+    job.submit().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    NodeHealth health = new NodeHealth();
+    PipelineProbe probe = probe(job, Optional.empty(), PipelineProbe.NOT_RUNNING_BOUND);
+    assertThat(probed(probe, health).state()).isEqualTo(ComponentStatus.State.UP);
+    String question = "GET /jobs/" + SUBMITTED_JOB;
+
+    jobs.replaceAll(j -> j.id().equals(SUBMITTED_JOB) ? ended(j, "RESTARTING") : j);
+    Promise<Void> late = Promise.promise();
+    heldJobAnswer.set(late);
+    long asked = requests.stream().filter(question::equals).count();
+    probe.probe(health);
+    await().atMost(Duration.ofSeconds(30)).until(() -> heldJobAnswer.get() == null);
+    jobs.replaceAll(j -> j.id().equals(SUBMITTED_JOB) ? ended(j, "RUNNING") : j);
+    probe.probe(health);
+    probe.probe(health);
+
+    late.complete();
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                "RESTARTING"
+                    .equals(health.snapshot().get(NodeHealth.FLINK_JOB).detail().get("state")));
+    // the two probes while the answer was held would have been answered before it
+    assertThat(requests.stream().filter(question::equals).count()).isEqualTo(asked + 1);
+    assertThat(probed(probe, health).state()).isEqualTo(ComponentStatus.State.UP);
+  }
+
+  /**
    * The node with the embedded Flink prunes the savepoints of stops through other nodes even when
    * the cluster's record could not be read at first (Kafka away): a later call reads it again, 10 s
    * after the failed read, then twice as long after each further failure, and calls in between read
@@ -630,6 +672,15 @@ class PipelineJobAdoptionIT {
       JobSummary job = known.get();
       answer =
           new JsonObject().put("jid", job.id()).put("name", job.name()).put("state", job.state());
+      Promise<Void> held = heldJobAnswer.getAndSet(null);
+      if (held != null) {
+        // the state as of the question, answered late
+        String late = answer.encode();
+        held.future()
+            .onComplete(
+                done -> request.response().putHeader("content-type", "application/json").end(late));
+        return;
+      }
     } else {
       answer = new JsonObject(); // DELETE /jars/{id}
     }
