@@ -101,8 +101,8 @@ class SessionDrainIT {
   @Test
   void aSessionWhoseClientClosedWithoutGoodbyeBeforeTheDrainEndsAndTheDrainCompletes()
       throws Exception {
-    // a close frame, but not 1000 or 1001 (a browser's close() sends none): the session waits for
-    // a resume, as after a drop
+    // a close frame with a status other than 1000 or 1001 (one with no status, as a browser's
+    // close() without a code sends, reads as 1000): the session waits for a resume, as after a drop
     drainAfterTheClientLeft(client -> client.closeWith(4000));
   }
 
