@@ -48,16 +48,6 @@ public final class PipelineJob {
    */
   public static final Duration END_TIMEOUT = Duration.ofSeconds(30);
 
-  /**
-   * How long after a failed read of the cluster's record ({@link SavepointLog}) the pruning of the
-   * savepoints it lists is tried again; each further failure waits twice as long, up to {@link
-   * #LOG_PRUNE_RETRY_MAX}.
-   */
-  static final Duration LOG_PRUNE_RETRY = Duration.ofSeconds(10);
-
-  /** The longest wait between two tries to read the cluster's record for pruning. */
-  static final Duration LOG_PRUNE_RETRY_MAX = Duration.ofMinutes(5);
-
   private final FlinkRestClient rest;
   private final Path jar;
   private final Path savepointFile;
@@ -80,7 +70,7 @@ public final class PipelineJob {
    * The job whose pruning could not read the cluster's record ({@link #pruneLoggedSavepoints()}),
    * when it last tried, and how long until it tries again; null when there is nothing to retry.
    */
-  private final AtomicReference<LogPrune> logPruneDue = new AtomicReference<>();
+  private final AtomicReference<LogBackoff> logPruneDue = new AtomicReference<>();
 
   private final LongSupplier nanoClock;
 
@@ -731,9 +721,8 @@ public final class PipelineJob {
    * stop-and-start cycles leave no directories behind either. Never deletes the running job's
    * directory, nor one holding the savepoint recorded for the next start. When the cluster's record
    * cannot be read (Kafka away), the rest is pruned all the same, and the savepoints it lists are
-   * pruned by a later call: the first {@link #LOG_PRUNE_RETRY} later, each further one after twice
-   * the wait before, up to {@link #LOG_PRUNE_RETRY_MAX}, until a read succeeds or another job is
-   * submitted (whose pruning reads it again). Before, that pruning counted as done, and those
+   * pruned by a later call, as {@link LogBackoff} spaces them, until a read succeeds or another job
+   * is submitted (whose pruning reads it again). Before, that pruning counted as done, and those
    * savepoints waited for the next submission.
    *
    * <p>Completes with true once pruning ran for the job submitted last (at once when it already
@@ -764,8 +753,7 @@ public final class PipelineJob {
                   .thenCompose(
                       read -> {
                         // before pruneCheckpoints marks the job pruned: the next call retries
-                        logPruneDue.set(
-                            read ? null : new LogPrune(id, nanoClock.getAsLong(), LOG_PRUNE_RETRY));
+                        logPruneDue.set(read ? null : LogBackoff.first(id, nanoClock.getAsLong()));
                         return pruneCheckpoints(id).thenApply(pruned -> pruned && read);
                       });
             });
@@ -776,34 +764,21 @@ public final class PipelineJob {
    * again once due. Completes with true once nothing is left to retry.
    */
   private CompletionStage<Boolean> retryLoggedPrune(String id) {
-    LogPrune due = logPruneDue.get();
+    LogBackoff due = logPruneDue.get();
     if (due == null || !due.jobId().equals(id)) {
       return CompletableFuture.completedFuture(true);
     }
-    if (nanoClock.getAsLong() - due.at() < due.delay().toNanos()) {
+    if (!due.due(nanoClock.getAsLong())) {
       return CompletableFuture.completedFuture(false);
     }
     return pruneLoggedSavepoints()
         .thenApply(
             read -> {
-              Duration next = due.delay().multipliedBy(2);
               // unless a submission's pruning replaced it meanwhile
-              logPruneDue.compareAndSet(
-                  due,
-                  read
-                      ? null
-                      : new LogPrune(
-                          id,
-                          nanoClock.getAsLong(),
-                          next.compareTo(LOG_PRUNE_RETRY_MAX) < 0 ? next : LOG_PRUNE_RETRY_MAX));
+              logPruneDue.compareAndSet(due, read ? null : due.next(nanoClock.getAsLong()));
               return read;
             });
   }
-
-  /**
-   * A job whose pruning could not read the cluster's record at {@code at}; next try after delay.
-   */
-  private record LogPrune(String jobId, long at, Duration delay) {}
 
   private CompletionStage<Boolean> pruneCheckpoints(String id) {
     if (checkpointsDir.isEmpty()) {

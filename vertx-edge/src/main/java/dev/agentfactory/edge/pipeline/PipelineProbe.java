@@ -68,8 +68,8 @@ import org.slf4j.LoggerFactory;
  * <p>The savepoint a job another node stopped was stopped with comes from the cluster's {@link
  * SavepointLog}: read on {@code worker} until it names the job, then kept; until then the detail
  * has no {@code savepoint}. While it names none (a job stopped in Flink's own UI or CLI is never
- * named) the reads back off, {@link #LOG_REFRESH} after the first, then twice as long each time up
- * to {@link #LOG_REFRESH_MAX}, and start again at once for the next job that ends so.
+ * named) the reads back off ({@link LogBackoff}: 10 s after the first, then twice as long each time
+ * up to 5 minutes), and start again at once for the next job that ends so.
  */
 public final class PipelineProbe {
 
@@ -80,20 +80,6 @@ public final class PipelineProbe {
    * slots, a JobManager that does not get its TaskManagers) or it fails over and over.
    */
   public static final Duration NOT_RUNNING_BOUND = Duration.ofMinutes(2);
-
-  /**
-   * How long after the first read the savepoint log is read again while it does not name the
-   * stopped job; each later read waits twice as long as the one before, up to {@link
-   * #LOG_REFRESH_MAX}.
-   */
-  static final Duration LOG_REFRESH = Duration.ofSeconds(10);
-
-  /**
-   * The longest wait between two reads of the savepoint log for one job it does not name: a job
-   * stopped outside the platform (Flink's UI or CLI) is never named, and each read opens a Kafka
-   * consumer.
-   */
-  static final Duration LOG_REFRESH_MAX = Duration.ofMinutes(5);
 
   private static final Logger LOG = LoggerFactory.getLogger(PipelineProbe.class);
 
@@ -131,7 +117,7 @@ public final class PipelineProbe {
   private final AtomicBoolean reading = new AtomicBoolean();
 
   /** The last read of the savepoint log: for which job, when, and how long until the next. */
-  private volatile LogRead lastRead;
+  private volatile LogBackoff lastRead;
 
   /**
    * @param job the node's pipeline job
@@ -374,9 +360,8 @@ public final class PipelineProbe {
   /**
    * The savepoint the log names for {@code jobId}, as last read; reads the log again on {@link
    * #worker} (one read at a time) while it names none, so a later probe reports it: at once for a
-   * job not read for before, then {@link #LOG_REFRESH} later, and after each further read twice as
-   * long as before, up to {@link #LOG_REFRESH_MAX}. A read that fails (Kafka away) backs off the
-   * same way.
+   * job not read for before, then as {@link LogBackoff} says. A read that fails (Kafka away) backs
+   * off the same way.
    */
   private Optional<String> loggedSavepoint(String jobId, long now) {
     SavepointLog.Entry entry = logged;
@@ -386,13 +371,11 @@ public final class PipelineProbe {
     if (savepointLog.isEmpty()) {
       return Optional.empty();
     }
-    LogRead last = lastRead;
+    LogBackoff last = lastRead;
     boolean sameJob = last != null && last.jobId().equals(jobId);
-    boolean due = !sameJob || now - last.at() >= last.delay().toNanos();
-    if (due && reading.compareAndSet(false, true)) {
+    if ((!sameJob || last.due(now)) && reading.compareAndSet(false, true)) {
       // the read after this one waits longer, unless the log names the job by then
-      Duration wait = sameJob ? min(last.delay().multipliedBy(2), LOG_REFRESH_MAX) : LOG_REFRESH;
-      lastRead = new LogRead(jobId, now, wait);
+      lastRead = sameJob ? last.next(now) : LogBackoff.first(jobId, now);
       worker
           .executeBlocking(() -> savepointLog.get().entries(PipelineConfig.JOB_NAME), false)
           .onComplete(
@@ -416,10 +399,6 @@ public final class PipelineProbe {
     return reading.get();
   }
 
-  private static Duration min(Duration a, Duration b) {
-    return a.compareTo(b) <= 0 ? a : b;
-  }
-
   private static Optional<SavepointLog.Entry> lastFor(List<SavepointLog.Entry> entries, String id) {
     for (int i = entries.size() - 1; i >= 0; i--) {
       if (entries.get(i).jobId().equals(id)) {
@@ -431,7 +410,4 @@ public final class PipelineProbe {
 
   /** A job, and when (nanoTime) it was first seen in some state. */
   private record Since(String jobId, long since) {}
-
-  /** A read of the savepoint log for {@code jobId} at {@code at}; the next waits {@code delay}. */
-  private record LogRead(String jobId, long at, Duration delay) {}
 }

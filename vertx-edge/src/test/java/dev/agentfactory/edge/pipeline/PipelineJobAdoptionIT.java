@@ -549,7 +549,7 @@ class PipelineJobAdoptionIT {
     assertThat(stops.get(1)).doesNotExist();
     assertThat(stops.get(2)).as("the log's last entry, resumed from").isDirectory();
 
-    now.addAndGet(PipelineJob.LOG_PRUNE_RETRY_MAX.toNanos());
+    now.addAndGet(LogBackoff.MAX.toNanos());
     assertThat(prune(job)).isTrue();
     assertThat(log.readAt).as("done: not read again").hasSize(3);
   }
