@@ -276,11 +276,8 @@ public final class PipelineProbe {
    */
   private ComponentStatus deployingStatus(
       JobSummary summary, long now, Map<String, Object> detail) {
-    Since seen = deploying;
-    if (seen == null || !seen.jobId().equals(summary.id())) {
-      seen = new Since(summary.id(), now);
-      deploying = seen;
-    }
+    Since seen = Since.keep(deploying, summary.id(), now);
+    deploying = seen;
     long seconds = Duration.ofNanos(now - seen.since()).toSeconds();
     if (now - seen.since() >= notRunningBound.toNanos()) {
       detail.put(
@@ -312,11 +309,8 @@ public final class PipelineProbe {
    */
   private ComponentStatus restartingStatus(
       JobSummary summary, long now, Map<String, Object> detail) {
-    Since seen = restarting;
-    if (seen == null || !seen.jobId().equals(summary.id())) {
-      seen = new Since(summary.id(), now);
-      restarting = seen;
-    }
+    Since seen = Since.keep(restarting, summary.id(), now);
+    restarting = seen;
     long seconds = Duration.ofNanos(now - seen.since()).toSeconds();
     if (now - seen.since() >= notRunningBound.toNanos()) {
       detail.put(
@@ -345,11 +339,8 @@ public final class PipelineProbe {
    * notRunningBound}, a restart counts from its own start again.
    */
   private void ranSteadily(String jobId, long now) {
-    Since run = running;
-    if (run == null || !run.jobId().equals(jobId)) {
-      run = new Since(jobId, now);
-      running = run;
-    }
+    Since run = Since.keep(running, jobId, now);
+    running = run;
     Since restarted = restarting;
     if (restarted != null
         && (!restarted.jobId().equals(jobId) || now - run.since() >= notRunningBound.toNanos())) {
@@ -409,5 +400,11 @@ public final class PipelineProbe {
   }
 
   /** A job, and when (nanoTime) it was first seen in some state. */
-  private record Since(String jobId, long since) {}
+  private record Since(String jobId, long since) {
+
+    /** {@code seen} if it is of {@code jobId}, else {@code jobId} seen first at {@code now}. */
+    static Since keep(Since seen, String jobId, long now) {
+      return seen != null && seen.jobId().equals(jobId) ? seen : new Since(jobId, now);
+    }
+  }
 }
