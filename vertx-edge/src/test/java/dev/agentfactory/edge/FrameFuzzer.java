@@ -21,6 +21,8 @@ final class FrameFuzzer {
     "{\"v\":1,\"type\":\"exec\",\"id\":\"%s\",\"command\":\"x\",\"timeout_ms\":1e%d}",
     "{\"v\":%d,\"type\":\"exec\",\"id\":\"%s\",\"command\":\"x\"}",
     "{\"v\":1,\"type\":\"teleport\",\"id\":\"%s\"}",
+    "{\"v\":1,\"type\":\"cancel\",\"id\":\"%s\",\"target\":%d}",
+    "{\"v\":1,\"type\":\"cancel\",\"id\":\"%s\",\"target\":\"nothing-%d\"}",
     "{\"v\":1,\"type\":[\"exec\"],\"id\":\"%s\"}",
     "{\"v\":\"1\",\"type\":\"ping\",\"id\":\"%s\"}",
     "{\"v\":1,\"type\":\"ping\"}",

@@ -114,6 +114,19 @@ public final class EdgeMetrics implements AutoCloseable {
         .increment();
   }
 
+  /**
+   * A cancel frame stopped an {@code exec} or {@code message} ({@code kind}) that was {@code
+   * running} or still {@code queued} ({@code state}).
+   */
+  public void cancelled(String kind, String state) {
+    Counter.builder("af_session_cancels_total")
+        .description("Execs and messages stopped by a client's cancel frame, by kind and state")
+        .tag("kind", kind)
+        .tag("state", state)
+        .register(registry)
+        .increment();
+  }
+
   public void sandboxTransition(String to) {
     Counter.builder("af_sandbox_transitions_total")
         .description("Idle-session sandbox transitions (paused, hibernated, running again)")

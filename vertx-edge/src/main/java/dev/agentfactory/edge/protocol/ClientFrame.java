@@ -35,6 +35,14 @@ public sealed interface ClientFrame {
       Optional<dev.agentfactory.connectors.event.Reference> reference)
       implements ClientFrame {}
 
+  /**
+   * Stops an {@code exec} or {@code message} of this session that is running or still waiting in
+   * the queue; answered at once with {@code cancel.accepted}, then the target's own last frame.
+   *
+   * @param target the {@code id} of the {@code exec} or {@code message} frame to stop
+   */
+  record Cancel(String id, String target) implements ClientFrame {}
+
   /** Liveness check; answered with {@code pong}. */
   record Ping(String id) implements ClientFrame {}
 }

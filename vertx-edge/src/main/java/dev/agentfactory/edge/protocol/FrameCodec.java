@@ -101,10 +101,11 @@ public final class FrameCodec {
       case "ping" -> new ClientFrame.Ping(id);
       case "message" -> parseMessage(root, id);
       case "feedback" -> FeedbackFrames.parse(root, id);
+      case "cancel" -> parseCancel(root, id);
       default ->
           throw new FrameException(
               "unknown_type",
-              "unknown frame type '" + type + "'; expected exec, message, feedback or ping",
+              "unknown frame type '" + type + "'; expected exec, message, feedback, cancel or ping",
               "type",
               id);
     };
@@ -222,6 +223,23 @@ public final class FrameCodec {
           "invalid_field", "content is over " + MAX_MESSAGE_CHARS + " characters", "content", id);
     }
     return new ClientFrame.Message(id, content.textValue());
+  }
+
+  private static ClientFrame.Cancel parseCancel(JsonNode root, String id) throws FrameException {
+    JsonNode target = root.get("target");
+    if (target == null
+        || !target.isTextual()
+        || target.textValue().isEmpty()
+        || target.textValue().length() > MAX_ID_LENGTH) {
+      throw new FrameException(
+          "invalid_field",
+          "cancel needs target, the id (1 to "
+              + MAX_ID_LENGTH
+              + " characters) of an exec or message of this session",
+          "target",
+          id);
+    }
+    return new ClientFrame.Cancel(id, target.textValue());
   }
 
   private static String optionalText(JsonNode root, String field, String id) throws FrameException {

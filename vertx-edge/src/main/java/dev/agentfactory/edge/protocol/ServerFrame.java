@@ -48,8 +48,11 @@ public sealed interface ServerFrame {
     }
   }
 
-  /** A command ended. {@code status} is exited, timeout or killed. */
-  record ExecExit(String id, String status, int exitCode, long durationMs, boolean truncated)
+  /**
+   * A command ended. {@code status} is exited, timeout, killed, or cancelled (a {@code cancel}
+   * frame stopped it, or took it out of the queue before it ran: {@code exitCode} null).
+   */
+  record ExecExit(String id, String status, Integer exitCode, long durationMs, boolean truncated)
       implements ServerFrame {
     @Override
     public String type() {
@@ -132,7 +135,6 @@ public sealed interface ServerFrame {
     }
   }
 
-  /** The answer to a ping. */
   /**
    * The feedback {@code id} on turn {@code turnId} is on Kafka as the event {@code eventId}, which
    * amends the turn's event {@code amendsEventId}.
@@ -145,6 +147,19 @@ public sealed interface ServerFrame {
     }
   }
 
+  /**
+   * Cancel {@code id} reached its {@code target}, an exec or message of the session, which is being
+   * stopped: {@code state} says whether it had started ({@code running}) or still waited ({@code
+   * queued}). The target's own last frame follows.
+   */
+  record CancelAccepted(String id, String target, String state) implements ServerFrame {
+    @Override
+    public String type() {
+      return "cancel.accepted";
+    }
+  }
+
+  /** The answer to a ping. */
   record Pong(String id) implements ServerFrame {
     @Override
     public String type() {

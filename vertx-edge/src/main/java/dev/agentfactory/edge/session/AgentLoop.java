@@ -105,6 +105,14 @@ final class AgentLoop {
       return new ToolRun("failed", null, "", why, 0, true, null);
     }
 
+    /**
+     * A command killed because its turn was cancelled (a {@code cancel} frame), with what it
+     * printed until then; no exit code, as its end is not waited for.
+     */
+    static ToolRun commandCancelled(String stdout, String stderr, long durationMs) {
+      return new ToolRun("cancelled", null, stdout, stderr, durationMs, true, null);
+    }
+
     /** Whether the call ran at all (a call that did not is {@link #NOT_RUN}). */
     boolean ran() {
       return !NOT_RUN.equals(status);
@@ -162,6 +170,9 @@ final class AgentLoop {
   /** Set by {@link #cancel}: no model call, tool call or turn starts any more. */
   private boolean cancelled;
 
+  /** Set by {@link #cancelTurn}: the running turn starts no more model or tool calls. */
+  private boolean turnCancelled;
+
   /** The running turn's finished model calls so far, for a turn cut short. */
   private ModelResponse soFarResponse;
 
@@ -197,11 +208,31 @@ final class AgentLoop {
     }
   }
 
+  /**
+   * The client cancelled the running turn (a {@code cancel} frame): as {@link #cancel}, for this
+   * turn only. Its model call is cancelled, no model or tool call starts after it, and it fails
+   * with code {@code cancelled}; a command it runs is killed by the session, and a tool call
+   * running now is answered as cancelled. The next message starts a turn as usual.
+   */
+  void cancelTurn() {
+    turnCancelled = true;
+    ModelStream stream = inFlight;
+    if (stream != null) {
+      stream.cancel();
+    }
+  }
+
+  /** The running turn must stop: the session ended or the client cancelled it. */
+  private boolean stopped() {
+    return cancelled || turnCancelled;
+  }
+
   /** Answers one user message; fails with {@link AgentTurnException} on a limit or model error. */
   Future<Turn> run(String requestId, String content) {
     long started = System.nanoTime();
     turnStarted = started;
     overtime = false;
+    turnCancelled = false;
     int firstNew = conversation.size();
     conversation.add(new ChatMessage.User(content));
     Promise<Turn> done = Promise.promise();
@@ -272,7 +303,7 @@ final class AgentLoop {
       int modelCalls,
       Promise<Turn> done) {
     AgentSpec.Limits limits = version.spec().limits();
-    if (cancelled) {
+    if (stopped()) {
       done.fail(cancelledTurn());
       return;
     }
@@ -298,7 +329,7 @@ final class AgentLoop {
             e ->
                 done.fail(
                     // a listing the end cut off (no sandbox for a stdio server) is no tool fault
-                    cancelled
+                    stopped()
                         ? cancelledTurn()
                         : new AgentTurnException(
                             "tool_unavailable",
@@ -330,8 +361,8 @@ final class AgentLoop {
       int modelCalls,
       Promise<Turn> done,
       List<ToolDefinition> definitions) {
-    if (cancelled) {
-      // the session ended while its MCP servers were listed
+    if (stopped()) {
+      // the session ended (or the client cancelled) while its MCP servers were listed
       done.fail(cancelledTurn());
       return;
     }
@@ -354,7 +385,7 @@ final class AgentLoop {
             e -> {
               inFlight = null;
               done.fail(
-                  cancelled
+                  stopped()
                       ? cancelledTurn()
                       : overtime
                           ? overWallTime()
@@ -415,7 +446,7 @@ final class AgentLoop {
     ToolCall call = toolCalls.get(index);
     io.send(new ServerFrame.ToolCall(requestId, call.id(), call.name(), call.argumentsJson()));
     return runTool(requestId, call)
-        .map(run -> cancelled ? asCancelled(run) : run)
+        .map(run -> stopped() ? asCancelled(run) : run)
         .compose(
             run -> {
               io.send(
@@ -435,8 +466,10 @@ final class AgentLoop {
   }
 
   private Future<ToolRun> runTool(String requestId, ToolCall call) {
-    if (cancelled) {
-      return Future.succeededFuture(notRun(call, "not run: the session ended"));
+    if (stopped()) {
+      return Future.succeededFuture(
+          notRun(
+              call, cancelled ? "not run: the session ended" : "not run: the turn was cancelled"));
     }
     Duration left = timeLeft();
     if (overtime || left.isZero()) {
@@ -499,13 +532,17 @@ final class AgentLoop {
     return left.compareTo(Duration.ofMillis(1)) < 0 ? Duration.ZERO : left;
   }
 
-  private static AgentTurnException cancelledTurn() {
-    return new AgentTurnException("cancelled", "the session ended while the turn ran");
+  private AgentTurnException cancelledTurn() {
+    return new AgentTurnException(
+        "cancelled",
+        cancelled
+            ? "the session ended while the turn ran"
+            : "the turn was cancelled by the client");
   }
 
   /**
-   * A tool call the session's end cut off (or that ended as it ended): status cancelled. One that
-   * never ran stays {@value ToolRun#NOT_RUN}: nothing was cut off.
+   * A tool call the session's end or the client's cancel cut off (or that ended as it came): status
+   * cancelled. One that never ran stays {@value ToolRun#NOT_RUN}: nothing was cut off.
    */
   private static ToolRun asCancelled(ToolRun run) {
     if (!run.ran()) {

@@ -7,7 +7,9 @@ import java.util.List;
  * What one command in a session did, as the data plane records it.
  *
  * @param output stdout and stderr as the client saw them, capped
- * @param status exited, timeout or killed
+ * @param status exited, timeout, killed or cancelled
+ * @param exitCode as the sandbox reported it; null for a command a cancel frame stopped, whose exit
+ *     the session does not wait for
  */
 public record ExecRecord(
     String tenant,
@@ -17,7 +19,7 @@ public record ExecRecord(
     List<String> argv,
     String output,
     String status,
-    int exitCode,
+    Integer exitCode,
     long durationMs,
     Instant startedAt)
     implements SessionRecord {

@@ -8,6 +8,7 @@ import dev.agentfactory.connectors.event.InteractionCodec;
 import dev.agentfactory.connectors.event.Message;
 import dev.agentfactory.connectors.event.ToolCall;
 import dev.agentfactory.connectors.event.ToolCallStatus;
+import dev.agentfactory.connectors.event.TurnOutcome;
 import dev.agentfactory.connectors.kafka.InteractionPublisher;
 import dev.agentfactory.edge.model.ChatMessage;
 import io.vertx.core.Future;
@@ -108,6 +109,8 @@ public final class KafkaInteractionRecorder implements InteractionRecorder {
         .agent(AGENT_NAME, AGENT_VERSION)
         .operationName(Interaction.OPERATION_EXECUTE_TOOL)
         .createdAt(record.startedAt())
+        // a command a cancel frame stopped is a turn cut short, as an agent turn would be
+        .outcome(status == ToolCallStatus.CANCELLED ? TurnOutcome.CANCELLED : TurnOutcome.COMPLETED)
         .message(Message.user(command))
         .toolCall(
             new ToolCall(
@@ -214,7 +217,7 @@ public final class KafkaInteractionRecorder implements InteractionRecorder {
       case "exited" -> exitCode != null && exitCode == 0 ? ToolCallStatus.OK : ToolCallStatus.ERROR;
       case "ok" -> ToolCallStatus.OK; // a tool other than a command that succeeded
       case "timeout" -> ToolCallStatus.TIMEOUT;
-      case "cancelled" -> ToolCallStatus.CANCELLED; // cut off by the session's end
+      case "cancelled" -> ToolCallStatus.CANCELLED; // cut off by the session's end or a cancel
       case AgentLoop.ToolRun.NOT_RUN -> ToolCallStatus.NOT_RUN; // answered without running
       default -> ToolCallStatus.ERROR;
     };

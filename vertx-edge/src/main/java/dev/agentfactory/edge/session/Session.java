@@ -60,6 +60,9 @@ final class Session {
   /** Commands a client may queue behind the running one before it is told to wait. */
   static final int MAX_PENDING = 16;
 
+  /** The status of a command, and the error code of a turn, that a cancel frame stopped. */
+  static final String CANCELLED = "cancelled";
+
   /** The error code of work refused while the session's events wait for Kafka. */
   static final String RECORDING_BACKLOG = "recording_backlog";
 
@@ -149,6 +152,12 @@ final class Session {
 
   /** Completes when the previous command has finished; the next one chains on it. */
   private Future<Void> tail = Future.succeededFuture();
+
+  /** The execs and messages queued or running, in arrival order: what a cancel can name. */
+  private final List<Work> open = new java.util.ArrayList<>();
+
+  /** The exec or message that runs now; null while none does (or feedback runs). */
+  private Work running;
 
   /** The lease in flight or done, shared by whatever needs the sandbox; null until first need. */
   private Future<LeasedSandbox> leasing;
@@ -519,7 +528,15 @@ final class Session {
       send(new ServerFrame.Pong(ping.id()));
     } else if (frame instanceof ClientFrame.Exec exec) {
       metrics.frameReceived("exec");
-      enqueue(exec.id(), () -> sandbox().transform(ar -> leased(exec, ar)));
+      Work work =
+          new Work(
+              exec.id(),
+              Work.Kind.EXEC,
+              () -> send(new ServerFrame.ExecExit(exec.id(), CANCELLED, null, 0, false)));
+      enqueue(work, () -> sandbox().transform(ar -> leased(exec, work, ar)));
+    } else if (frame instanceof ClientFrame.Cancel cancel) {
+      metrics.frameReceived("cancel");
+      cancel(cancel);
     } else if (frame instanceof ClientFrame.Feedback feedback) {
       metrics.frameReceived("feedback");
       feedbackInOrder(feedback)
@@ -550,7 +567,19 @@ final class Session {
                 null,
                 false));
       } else {
-        enqueue(message.id(), () -> runTurn(message));
+        Work work =
+            new Work(
+                message.id(),
+                Work.Kind.MESSAGE,
+                () ->
+                    send(
+                        new ServerFrame.Error(
+                            message.id(),
+                            CANCELLED,
+                            "the message was cancelled before its turn started",
+                            null,
+                            false)));
+        enqueue(work, () -> runTurn(message, work));
       }
     }
   }
@@ -622,8 +651,58 @@ final class Session {
     return null;
   }
 
+  /**
+   * A cancel frame: the earliest exec or message with the target's id that is not cancelled yet
+   * stops (docs/protocol.md#cancelling). Not queued: it acts at once, ahead of the work it stops.
+   */
+  private void cancel(ClientFrame.Cancel cancel) {
+    Work target = null;
+    boolean ending = false;
+    for (Work work : open) {
+      if (work.id().equals(cancel.target())) {
+        if (!work.cancelled()) {
+          target = work;
+          break;
+        }
+        ending = true;
+      }
+    }
+    if (target == null) {
+      if (ending) {
+        // cancelled already and still stopping: a repeated cancel (e.g. after a resume) changes
+        // nothing, and is told so rather than that the work is unknown
+        send(new ServerFrame.CancelAccepted(cancel.id(), cancel.target(), "running"));
+        return;
+      }
+      send(
+          new ServerFrame.Error(
+              cancel.id(),
+              "unknown_target",
+              "no exec or message with id '"
+                  + cancel.target()
+                  + "' is running or waiting in this session (it has ended, or was never sent)",
+              "target",
+              false));
+      return;
+    }
+    String state = target.started() ? "running" : "queued";
+    metrics.cancelled(target.kind().name().toLowerCase(Locale.ROOT), state);
+    log(Level.DEBUG).log("session {}: cancel {} of {} ({})", id, cancel.id(), target.id(), state);
+    send(new ServerFrame.CancelAccepted(cancel.id(), cancel.target(), state));
+    if (!target.started()) {
+      // It never runs: out of the queue now, its slot free; its chain step finds it cancelled
+      open.remove(target);
+      pending--;
+      target.cancel();
+      touch();
+    } else {
+      target.cancel();
+    }
+  }
+
   /** Queues work behind whatever runs now, unless the queue or the data plane is full. */
-  private void enqueue(String requestId, Supplier<Future<Void>> job) {
+  private void enqueue(Work work, Supplier<Future<Void>> job) {
+    String requestId = work.id();
     if (queueFull()) {
       send(
           new ServerFrame.Error(
@@ -640,14 +719,22 @@ final class Session {
       return;
     }
     pending++;
+    open.add(work);
     tail =
         tail.transform(
             ar -> {
+              if (work.cancelled()) {
+                // cancelled while it waited: answered, counted off and dropped then
+                return Future.succeededFuture();
+              }
               if (ar.failed() || closed) {
                 pending--;
+                open.remove(work);
                 return Future.failedFuture(
                     ar.failed() ? ar.cause() : new IllegalStateException("closed"));
               }
+              work.start();
+              running = work;
               LeasedSandbox held = leased;
               return wake()
                   .transform(
@@ -659,6 +746,8 @@ final class Session {
                   .transform(
                       done -> {
                         pending--;
+                        open.remove(work);
+                        running = null;
                         touch();
                         return Future.succeededFuture();
                       });
@@ -666,7 +755,13 @@ final class Session {
   }
 
   /** Runs a command once its sandbox is leased, or says why there is none (the session lives). */
-  private Future<Void> leased(ClientFrame.Exec exec, io.vertx.core.AsyncResult<LeasedSandbox> ar) {
+  private Future<Void> leased(
+      ClientFrame.Exec exec, Work work, io.vertx.core.AsyncResult<LeasedSandbox> ar) {
+    if (work.cancelled()) {
+      // cancelled while its sandbox was leased or woken: it never ran, so nothing is recorded
+      send(new ServerFrame.ExecExit(exec.id(), CANCELLED, null, 0, false));
+      return Future.succeededFuture();
+    }
     if (ar.failed()) {
       send(
           new ServerFrame.Error(
@@ -677,20 +772,38 @@ final class Session {
               false));
       return Future.succeededFuture();
     }
-    return run(ar.result(), exec);
+    return run(ar.result(), exec, work);
   }
 
-  private Future<Void> run(LeasedSandbox sandbox, ClientFrame.Exec exec) {
+  private Future<Void> run(LeasedSandbox sandbox, ClientFrame.Exec exec, Work work) {
     int thisTurn = ++turn;
     Instant startedAt = Instant.now();
+    long startNanos = System.nanoTime();
     StringBuilder recorded = new StringBuilder();
     return execInSandbox(
             sandbox,
             exec.argv(),
             exec.timeout().orElse(ExecRequest.DEFAULT_TIMEOUT),
-            (stream, text) -> emitOutput(exec.id(), stream, text, recorded))
+            (stream, text) -> emitOutput(exec.id(), stream, text, recorded),
+            work)
         .andThen(
             ar -> {
+              if (ar.failed() && work.cancelled()) {
+                // Stopped by a cancel frame: the sandbox kills its process group, and what it
+                // printed until then is the command's output; no exit code, as the session does
+                // not wait for it. A command that ended on its own before the cancel reached it
+                // keeps its own result (below).
+                finish(
+                    exec,
+                    thisTurn,
+                    startedAt,
+                    recorded.toString(),
+                    CANCELLED,
+                    null,
+                    Duration.ofNanos(System.nanoTime() - startNanos),
+                    false);
+                return;
+              }
               if (ar.failed() && lost(sandbox, exec.id(), ar.cause())) {
                 return; // the client was told sandbox_lost, with this command's id
               }
@@ -703,34 +816,59 @@ final class Session {
                         null,
                         false));
               } else {
-                finish(exec, thisTurn, startedAt, recorded.toString(), ar.result());
+                ExecResult result = ar.result();
+                finish(
+                    exec,
+                    thisTurn,
+                    startedAt,
+                    recorded.toString(),
+                    result.status().name().toLowerCase(Locale.ROOT),
+                    result.exitCode(),
+                    result.duration(),
+                    result.truncated());
               }
             })
         .transform(ar -> Future.succeededFuture());
   }
 
   /**
-   * Runs a command in the leased sandbox; {@code onText} gets its output decoded as UTF-8, on the
-   * session's context, in order.
+   * Runs a command in the leased sandbox for {@code owner}; {@code onText} gets its output decoded
+   * as UTF-8, on the session's context, in order. Cancelling {@code owner} kills the command (the
+   * local sandbox kills its process group): the future then fails with a {@link
+   * java.util.concurrent.CancellationException} at once, and output still on its way is dropped.
    */
   private Future<ExecResult> execInSandbox(
       LeasedSandbox sandbox,
       List<String> argv,
       Duration timeout,
-      BiConsumer<OutputListener.Stream, String> onText) {
+      BiConsumer<OutputListener.Stream, String> onText,
+      Work owner) {
+    if (owner != null && owner.cancelled()) {
+      return Future.failedFuture(
+          new java.util.concurrent.CancellationException("cancelled before it started"));
+    }
     Promise<ExecResult> done = Promise.promise();
     Map<OutputListener.Stream, Utf8Chunks> decoders = new EnumMap<>(OutputListener.Stream.class);
     OutputListener listener =
         (stream, chunk) ->
             context.runOnContext(
-                v ->
+                v -> {
+                  if (!done.future().isComplete()) { // a killed command's last words come late
                     onText.accept(
                         stream,
-                        decoders.computeIfAbsent(stream, s -> new Utf8Chunks()).decode(chunk)));
+                        decoders.computeIfAbsent(stream, s -> new Utf8Chunks()).decode(chunk));
+                  }
+                });
     ExecRequest request =
         new ExecRequest(argv, Map.of(), timeout, ExecRequest.DEFAULT_MAX_OUTPUT_BYTES);
     java.util.concurrent.CompletionStage<ExecResult> running =
         sandbox.sandbox().exec(request, listener);
+    if (owner != null) {
+      // The sandbox's documented way to stop a command: kill it, or never start it if it waits.
+      // Off the event loop: the local sandbox writes the kill to its init's pipe.
+      owner.onCancel(
+          () -> vertx.executeBlocking(() -> running.toCompletableFuture().cancel(true), false));
+    }
     execsRunning++; // once it runs: a call that throws leaves nothing running
     running.whenComplete(
         (result, error) ->
@@ -786,9 +924,21 @@ final class Session {
     sandboxLost(sandbox, null, "it was terminated: " + why);
   }
 
-  private Future<Void> runTurn(ClientFrame.Message message) {
+  private Future<Void> runTurn(ClientFrame.Message message, Work work) {
+    if (work.cancelled()) {
+      // cancelled while its sandbox was woken: it never started, so nothing is recorded
+      send(
+          new ServerFrame.Error(
+              message.id(),
+              CANCELLED,
+              "the message was cancelled before its turn started",
+              null,
+              false));
+      return Future.succeededFuture();
+    }
     int thisTurn = ++turn;
     Instant startedAt = Instant.now();
+    work.onCancel(agent::cancelTurn);
     return agent
         .run(message.id(), message.content())
         .andThen(
@@ -903,6 +1053,7 @@ final class Session {
         String requestId, String callId, String command, Duration timeout) {
       StringBuilder out = new StringBuilder();
       StringBuilder err = new StringBuilder();
+      Work owner = running; // the message whose turn calls the tool: a cancel of it kills this
       return sandbox()
           .transform(
               leased -> {
@@ -913,6 +1064,7 @@ final class Session {
                           "no sandbox could be leased: " + leased.cause().getMessage()));
                 }
                 LeasedSandbox sandbox = leased.result();
+                long started = System.nanoTime();
                 return execInSandbox(
                         sandbox,
                         List.of("/bin/sh", "-c", command),
@@ -931,7 +1083,8 @@ final class Session {
                                 0,
                                 Math.min(text.length(), MAX_RECORDED_CHARS - target.length()));
                           }
-                        })
+                        },
+                        owner)
                     .onFailure(e -> lost(sandbox, requestId, e))
                     .map(
                         result -> {
@@ -943,6 +1096,18 @@ final class Session {
                               out.toString(),
                               err.toString(),
                               result.duration().toMillis());
+                        })
+                    .recover(
+                        e -> {
+                          if (owner == null || !owner.cancelled()) {
+                            return Future.failedFuture(e);
+                          }
+                          // killed by the turn's cancel: what it printed until then, no exit code
+                          Duration took = Duration.ofNanos(System.nanoTime() - started);
+                          metrics.execFinished(CANCELLED, took);
+                          return Future.succeededFuture(
+                              AgentLoop.ToolRun.commandCancelled(
+                                  out.toString(), err.toString(), took.toMillis()));
                         });
               })
           // The run failed (or could not start) before the sandbox reported an exit code: none
@@ -964,13 +1129,17 @@ final class Session {
   }
 
   private void finish(
-      ClientFrame.Exec exec, int thisTurn, Instant startedAt, String output, ExecResult result) {
-    String status = result.status().name().toLowerCase(Locale.ROOT);
-    long durationMs = result.duration().toMillis();
-    metrics.execFinished(status, result.duration());
-    send(
-        new ServerFrame.ExecExit(
-            exec.id(), status, result.exitCode(), durationMs, result.truncated()));
+      ClientFrame.Exec exec,
+      int thisTurn,
+      Instant startedAt,
+      String output,
+      String status,
+      Integer exitCode,
+      Duration duration,
+      boolean truncated) {
+    long durationMs = duration.toMillis();
+    metrics.execFinished(status, duration);
+    send(new ServerFrame.ExecExit(exec.id(), status, exitCode, durationMs, truncated));
     ExecRecord record =
         new ExecRecord(
             tenant,
@@ -980,7 +1149,7 @@ final class Session {
             exec.argv(),
             output,
             status,
-            result.exitCode(),
+            exitCode,
             durationMs,
             startedAt);
     record(exec.id(), record);

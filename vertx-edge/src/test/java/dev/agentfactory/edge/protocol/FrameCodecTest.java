@@ -47,6 +47,61 @@ class FrameCodecTest {
         .isEqualTo(new ClientFrame.Ping("p"));
   }
 
+  @Test
+  void cancelNamesTheExecOrMessageItStops() throws Exception {
+    assertThat(codec.parse("{\"v\":1,\"type\":\"cancel\",\"id\":\"x1\",\"target\":\"c1\"}"))
+        .isEqualTo(new ClientFrame.Cancel("x1", "c1"));
+  }
+
+  @ParameterizedTest(name = "{0} -> invalid_field on {1}")
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "{\"v\":1,\"type\":\"cancel\",\"id\":\"x1\"}                    | target",
+        "{\"v\":1,\"type\":\"cancel\",\"id\":\"x1\",\"target\":7}         | target",
+        "{\"v\":1,\"type\":\"cancel\",\"id\":\"x1\",\"target\":null}      | target",
+        "{\"v\":1,\"type\":\"cancel\",\"id\":\"x1\",\"target\":\"\"}        | target",
+        "{\"v\":1,\"type\":\"cancel\",\"id\":\"x1\",\"target\":[\"c1\"]}    | target",
+        "{\"v\":1,\"type\":\"cancel\",\"target\":\"c1\"}                 | id",
+      })
+  void aCancelWithoutAUsableTargetIsAnInvalidFieldNamingIt(String text, String field) {
+    FrameException e = catchThrowableOfType(FrameException.class, () -> codec.parse(text));
+
+    assertThat(e).as(text).isNotNull();
+    assertThat(e.code()).isEqualTo("invalid_field");
+    assertThat(e.field()).isEqualTo(field);
+  }
+
+  @Test
+  void aCancelTargetLongerThanAnIdCanBeIsRefused() {
+    String target = "c".repeat(FrameCodec.MAX_ID_LENGTH + 1);
+    FrameException e =
+        catchThrowableOfType(
+            FrameException.class,
+            () ->
+                codec.parse(
+                    "{\"v\":1,\"type\":\"cancel\",\"id\":\"x1\",\"target\":\"" + target + "\"}"));
+
+    assertThat(e.field()).isEqualTo("target");
+    assertThat(e.id()).as("the error names the cancel").isEqualTo("x1");
+  }
+
+  @Test
+  void cancelAcceptedAndACancelledExitAreEncodedAsDocumented() throws Exception {
+    ObjectMapper json = new ObjectMapper();
+    JsonNode accepted =
+        json.readTree(codec.encode(3, new ServerFrame.CancelAccepted("x1", "c1", "running")));
+    JsonNode exit =
+        json.readTree(codec.encode(4, new ServerFrame.ExecExit("c1", "cancelled", null, 5, false)));
+
+    assertThat(accepted.get("type").textValue()).isEqualTo("cancel.accepted");
+    assertThat(accepted.get("id").textValue()).isEqualTo("x1");
+    assertThat(accepted.get("target").textValue()).isEqualTo("c1");
+    assertThat(accepted.get("state").textValue()).isEqualTo("running");
+    assertThat(exit.get("status").textValue()).isEqualTo("cancelled");
+    assertThat(exit.get("exit_code").isNull()).as(exit.toString()).isTrue();
+  }
+
   @ParameterizedTest(name = "{0} -> {1} on {2}")
   @CsvSource(
       delimiter = '|',
