@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -47,8 +48,18 @@ final class Lender {
   /** How long the sweep waits for a borrower to hear that its sandbox ended. */
   private static final Duration TELL_WAIT = Duration.ofSeconds(2);
 
-  /** A lent sandbox and the lease it was lent under. */
-  record Loan(Sandbox sandbox, Lease lease) {}
+  /** Marks a command cancelled before its {@link PoolTasks.Exec} got here; see {@link #cancel}. */
+  private static final CompletableFuture<ExecResult> CANCELLED_EARLY = new CompletableFuture<>();
+
+  /**
+   * A lent sandbox, the lease it was lent under, and the borrower's commands running in it now, by
+   * exec id, so that {@link #cancel} can stop one.
+   */
+  record Loan(Sandbox sandbox, Lease lease, Map<String, CompletableFuture<ExecResult>> running) {
+    Loan(Sandbox sandbox, Lease lease) {
+      this(sandbox, lease, new ConcurrentHashMap<>());
+    }
+  }
 
   private final HazelcastWarmPool pool;
   private final HazelcastLeaseRegistry registry;
@@ -115,10 +126,20 @@ final class Lender {
             hazelcast.getExecutorService(HazelcastConfigs.OUTPUT_EXECUTOR),
             NodeIds.member(hazelcast.getCluster(), loan.lease().ownerNode()),
             execId);
+    CompletableFuture<ExecResult> command =
+        loan.sandbox()
+            .exec(new ExecRequest(argv, env, timeout, maxOutputBytes), pusher)
+            .toCompletableFuture();
+    if (loan.running().putIfAbsent(execId, command) != null) {
+      // the borrower's cancel overtook this call: the command is killed, or never starts
+      command.cancel(true);
+    }
     ExecResult result;
     try {
-      result =
-          await(loan.sandbox().exec(new ExecRequest(argv, env, timeout, maxOutputBytes), pusher));
+      result = await(command);
+    } catch (CancellationException e) {
+      pusher.finish();
+      throw new SandboxException("exec_cancelled", "the borrower cancelled the command", false);
     } catch (RuntimeException e) {
       pusher.finish();
       if (pusher.lost()) {
@@ -128,6 +149,8 @@ final class Lender {
             false);
       }
       throw endedIfDead(key, loan, e);
+    } finally {
+      loan.running().remove(execId);
     }
     List<OutputChunk> tail = pusher.finish().join();
     boolean ended = !loan.sandbox().isAlive();
@@ -142,6 +165,33 @@ final class Lender {
         tail,
         pusher.lost(),
         ended);
+  }
+
+  /**
+   * Stops the borrower's command {@code execId} as a local caller's cancel does: its process group
+   * is killed (or it never starts), and its {@link #exec} answers {@code exec_cancelled}. Harmless
+   * when the token is not the loan's, the loan ended, or the command ended already. A cancel that
+   * overtakes its command's {@link PoolTasks.Exec} (another executor) is kept until the command
+   * comes, or until the loan ends. Does not block.
+   *
+   * @return whether a running command was cancelled
+   */
+  boolean cancel(String key, long token, String execId) {
+    Loan loan = loans.get(key);
+    if (loan == null || loan.lease().fencingToken() != token) {
+      return false;
+    }
+    CompletableFuture<ExecResult> command = loan.running().putIfAbsent(execId, CANCELLED_EARLY);
+    return command != null && command != CANCELLED_EARLY && command.cancel(true);
+  }
+
+  /** How many borrowers' commands run in lent sandboxes now: for tests. */
+  int runningCommands() {
+    return (int)
+        loans.values().stream()
+            .flatMap(loan -> loan.running().values().stream())
+            .filter(command -> command != CANCELLED_EARLY)
+            .count();
   }
 
   void lifecycle(String key, long token, PoolTasks.Lifecycle.Op op) {

@@ -109,6 +109,31 @@ final class PoolTasks {
     }
   }
 
+  /**
+   * Stop the borrower's command {@code execId} in a lent sandbox: its process group is killed, and
+   * its {@link Exec} answers {@code exec_cancelled}. A stale token, an ended loan or a command that
+   * ended already make it a no-op. Sent on {@code af.loans.control}, so it never waits behind the
+   * commands it may have to stop.
+   */
+  static final class CancelExec extends Task<Boolean> {
+    private static final long serialVersionUID = 1L;
+    private final String key;
+    private final long token;
+    private final String execId;
+
+    CancelExec(String key, long token, String execId) {
+      this.key = key;
+      this.token = token;
+      this.execId = execId;
+    }
+
+    /** Whether a running command was stopped. */
+    @Override
+    public Boolean call() {
+      return lender().cancel(key, token, execId);
+    }
+  }
+
   /** A batch of a running command's output, pushed by the host to the borrower; runs there. */
   static final class Output extends Task<Boolean> {
     private static final long serialVersionUID = 1L;

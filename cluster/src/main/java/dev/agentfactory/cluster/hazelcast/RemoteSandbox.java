@@ -24,6 +24,8 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A sandbox borrowed from a peer. Every call (commands, pause/resume/hibernate, file access) is
@@ -42,6 +44,8 @@ import java.util.concurrent.ExecutionException;
  * is made ({@link NodeIds}): a split-brain merge gives the host's member a new UUID.
  */
 final class RemoteSandbox implements Sandbox {
+
+  private static final Logger LOG = LoggerFactory.getLogger(RemoteSandbox.class);
 
   private final String id;
   private final String template;
@@ -169,8 +173,33 @@ final class RemoteSandbox implements Sandbox {
                 stream.finish(reply);
               }
             });
-    // a copy: a caller completing or cancelling its stage must not disturb the stream
-    return stream.result.copy();
+    // a copy: a caller completing its stage must not disturb the stream; cancelling it is how a
+    // caller stops the command, as on a local sandbox
+    CompletableFuture<ExecResult> caller = stream.result.copy();
+    caller.whenComplete(
+        (r, e) -> {
+          if (caller.isCancelled()) {
+            cancel(execId, stream);
+          }
+        });
+    return caller;
+  }
+
+  /**
+   * The caller cancelled command {@code execId}: the host kills it. The stream ends here at once,
+   * so output still on its way is refused, which also makes a host that does not know {@link
+   * PoolTasks.CancelExec} (an older node during a rolling upgrade) kill the command at its next
+   * chunk of output. A host that is gone took the command with it.
+   */
+  private void cancel(String execId, ExecStreams.Stream stream) {
+    stream.fail(new SandboxException("exec_cancelled", "the caller cancelled the command", false));
+    call(control, new PoolTasks.CancelExec(lease.sandboxId(), lease.fencingToken(), execId))
+        .whenComplete(
+            (stopped, e) -> {
+              if (e != null) {
+                LOG.debug("cancel of exec {} on host {} not delivered", execId, host, e);
+              }
+            });
   }
 
   @Override

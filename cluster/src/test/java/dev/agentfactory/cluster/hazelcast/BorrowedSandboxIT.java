@@ -235,6 +235,88 @@ class BorrowedSandboxIT {
     // the next chunk tells the host to kill the command: the next command then runs at once,
     // not after the first one's 30 s timeout
     join(leased.sandbox().writeFile("go", new byte[0]));
+    assertTheNextCommandRuns(leased);
+    assertThat(ExecStreams.of(hazelcast(pair.a())).size()).isZero();
+  }
+
+  @Test
+  void cancellingABorrowedCommandKillsItOnItsHost() {
+    Pair pair = borrowerAndHost(1);
+    PooledSandbox leased = borrow(pair, "s-cancel");
+    // silent: no output the borrower could refuse, which would make the host kill it anyway
+    CompletableFuture<ExecResult> running =
+        leased
+            .sandbox()
+            .exec(
+                new ExecRequest(
+                    List.of("/bin/sh", "-c", "touch started; sleep 60"),
+                    Map.of(),
+                    Duration.ofSeconds(90),
+                    1000),
+                OutputListener.IGNORE)
+            .toCompletableFuture();
+    await(
+        Duration.ofSeconds(10),
+        "the command runs on the host",
+        () ->
+            join(leased.sandbox().listFiles("")).stream()
+                .anyMatch(f -> f.name().equals("started")));
+    assertThat(lender(pair.c()).runningCommands()).isOne();
+
+    assertThat(running.cancel(true)).isTrue();
+
+    await(
+        Duration.ofSeconds(15),
+        "the host stopped the command",
+        () -> lender(pair.c()).runningCommands() == 0);
+    assertThat(ExecStreams.of(hazelcast(pair.a())).size()).as("no stream left open").isZero();
+    // the next command runs once the cancelled one's process is dead, not after its 60 s
+    assertTheNextCommandRuns(leased);
+  }
+
+  @Test
+  void aCancelThatOvertakesItsCommandStopsItAndAStaleOneStopsNothing() {
+    Pair pair = borrowerAndHost(1);
+    PooledSandbox leased = borrow(pair, "s-cancel-early");
+    Lease lease = leased.lease();
+    HazelcastInstance borrower = hazelcast(pair.a());
+    var host = NodeIds.member(borrower.getCluster(), pair.c().id());
+    var control = borrower.getExecutorService(HazelcastConfigs.CONTROL_EXECUTOR);
+    var loans = borrower.getExecutorService(HazelcastConfigs.LOAN_EXECUTOR);
+    ExecStreams.of(borrower).open("early", OutputListener.IGNORE);
+
+    PoolTasks.CancelExec stale =
+        new PoolTasks.CancelExec(lease.sandboxId(), lease.fencingToken() + 1, "early");
+    assertThat(join(Failures.task(control.submitToMember(stale, host)))).isFalse();
+    PoolTasks.CancelExec early =
+        new PoolTasks.CancelExec(lease.sandboxId(), lease.fencingToken(), "early");
+    assertThat(join(Failures.task(control.submitToMember(early, host))))
+        .as("nothing runs yet")
+        .isFalse();
+    PoolTasks.Exec exec =
+        new PoolTasks.Exec(
+            lease.sandboxId(),
+            lease.fencingToken(),
+            "early",
+            List.of("/bin/sh", "-c", "sleep 60"),
+            Map.of(),
+            Duration.ofSeconds(90),
+            1000);
+
+    CompletableFuture<ExecReply> reply = Failures.task(loans.submitToMember(exec, host));
+    assertThatThrownBy(reply::join)
+        .rootCause()
+        .isInstanceOfSatisfying(
+            SandboxException.class, e -> assertThat(e.code()).isEqualTo("exec_cancelled"));
+    assertThat(lender(pair.c()).runningCommands()).isZero();
+    assertTheNextCommandRuns(leased);
+  }
+
+  /**
+   * Commands run one at a time: the next one runs once the one before has ended. Bounded well below
+   * the 30 s or more of the commands the tests stop, which it would otherwise wait behind.
+   */
+  private static void assertTheNextCommandRuns(PooledSandbox leased) {
     Chunks next = new Chunks();
     ExecResult result =
         join(
@@ -245,7 +327,6 @@ class BorrowedSandboxIT {
                 .orTimeout(15, java.util.concurrent.TimeUnit.SECONDS));
     assertThat(result.exitCode()).isZero();
     assertThat(next.stdout()).isEqualTo("next\n");
-    assertThat(ExecStreams.of(hazelcast(pair.a())).size()).isZero();
   }
 
   /** Holds one thread of the executor it runs on until {@link #RELEASE} opens. */
