@@ -60,6 +60,12 @@ final class Session {
   /** Commands a client may queue behind the running one before it is told to wait. */
   static final int MAX_PENDING = 16;
 
+  /** The fatal error, and close reason, of a session whose API key was revoked. */
+  static final String KEY_REVOKED = "key_revoked";
+
+  /** The close status of a session whose API key was revoked: 4000 + HTTP 401, not resumable. */
+  static final short KEY_REVOKED_CLOSE = 4401;
+
   /** The error code of work refused while the session's events wait for Kafka. */
   static final String RECORDING_BACKLOG = "recording_backlog";
 
@@ -81,6 +87,10 @@ final class Session {
 
   private final String id;
   private final String tenant;
+
+  /** The API key that opened the session; empty for the admin key and with auth off. */
+  private final Optional<String> keyId;
+
   private final Vertx vertx;
   private final Context context;
   private final SandboxLeasing leases;
@@ -162,6 +172,7 @@ final class Session {
   Session(
       String id,
       String tenant,
+      Optional<String> keyId,
       Vertx vertx,
       Context context,
       SandboxLeasing leasing,
@@ -174,6 +185,7 @@ final class Session {
       Runnable onEnd) {
     this.id = id;
     this.tenant = tenant;
+    this.keyId = keyId;
     this.vertx = vertx;
     this.context = context;
     this.leases = leasing;
@@ -198,6 +210,10 @@ final class Session {
 
   String tenant() {
     return tenant;
+  }
+
+  Optional<String> keyId() {
+    return keyId;
   }
 
   /** Opens the session on its first socket; the sandbox comes with the first work that needs it. */
@@ -1370,25 +1386,46 @@ final class Session {
    * sandbox is released.
    */
   Future<Void> shutdown() {
+    return endFor(
+        "shutting_down",
+        "the node is shutting down; open a new session (on another node)",
+        (short) 1001);
+  }
+
+  /**
+   * The API key that opened the session was revoked: ends it as {@link #shutdown} does, with a
+   * fatal {@code key_revoked} error and close 4401, whether or not a client is attached (a session
+   * waiting for a resume ends too). Work still running is cut short as at any end.
+   */
+  Future<Void> keyRevoked() {
+    log(Level.INFO).log("session {}: its API key {} was revoked; ending it", id, keyId.orElse(""));
+    return endFor(
+        KEY_REVOKED,
+        "the API key that opened this session ("
+            + keyId.orElse("")
+            + ") was revoked; the session ended and cannot be resumed",
+        KEY_REVOKED_CLOSE);
+  }
+
+  /**
+   * Tells the client why the session ends (a fatal error {@code code}, then close {@code
+   * closeCode}) and ends it; from any thread, more than once. Completes when the sandbox is
+   * released.
+   */
+  private Future<Void> endFor(String code, String message, short closeCode) {
     Promise<Void> released = Promise.promise();
     onContext(
         () -> {
           try {
             if (!closed) {
-              send(
-                  new ServerFrame.Error(
-                      null,
-                      "shutting_down",
-                      "the node is shutting down; open a new session (on another node)",
-                      null,
-                      true));
+              send(new ServerFrame.Error(null, code, message, null, true));
               if (open(socket)) {
-                socket.close((short) 1001, "shutting_down");
+                socket.close(closeCode, code);
               }
             }
           } catch (RuntimeException e) {
             // Telling the client is a courtesy; ending the session and releasing its sandbox is not
-            log(Level.WARN).setCause(e).log("session {}: shutdown frame not sent", id);
+            log(Level.WARN).setCause(e).log("session {}: {} frame not sent", id, code);
           } finally {
             end().onComplete(released);
           }
