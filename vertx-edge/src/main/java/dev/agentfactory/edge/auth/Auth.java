@@ -65,7 +65,29 @@ public final class Auth {
   /** Loads the keys, then keeps them fresh. */
   public Future<Void> start() {
     vertx.setPeriodic(REFRESH_MS, id -> reload());
-    return reload().mapEmpty();
+    return reload().onSuccess(Auth::warnOfAdminTenantKeys).mapEmpty();
+  }
+
+  /**
+   * Keys made for tenant {@value #ADMIN_TENANT} before creating them was refused still sit in old
+   * stores: the operator is told at start which to revoke, since each request with one is refused.
+   */
+  private static void warnOfAdminTenantKeys(List<ApiKey> all) {
+    List<String> ids =
+        all.stream().filter(k -> !k.isRevoked() && actsAsAdmin(k)).map(ApiKey::id).toList();
+    if (!ids.isEmpty()) {
+      LOG.warn(
+          "API keys {} were made for tenant '{}', the admin key's own tenant, before such keys were"
+              + " refused; every request with one is refused (401 admin_tenant_key): revoke them"
+              + " (DELETE /v1/keys/ID)",
+          ids,
+          ADMIN_TENANT);
+    }
+  }
+
+  /** A key of the admin key's tenant: it would reach the admin's sessions and agents. */
+  private static boolean actsAsAdmin(ApiKey key) {
+    return ADMIN_TENANT.equals(key.tenant());
   }
 
   /**
@@ -122,6 +144,22 @@ public final class Auth {
           ApiErrors.send(ctx, 401, "invalid_credentials", "unknown or revoked API key", null);
           return;
         }
+        if (actsAsAdmin(key)) {
+          ApiErrors.send(
+              ctx,
+              401,
+              "admin_tenant_key",
+              "API key "
+                  + key.id()
+                  + " was made for tenant '"
+                  + ADMIN_TENANT
+                  + "', the admin key's own tenant, before such keys were refused; it is refused"
+                  + " now: an operator revokes it (DELETE /v1/keys/"
+                  + key.id()
+                  + ") and makes a key for another tenant",
+              null);
+          return;
+        }
         ctx.put(ADMIN, false);
         ctx.put(TENANT, key.tenant());
         ctx.put(KEY_ID, key.id());
@@ -151,12 +189,13 @@ public final class Auth {
   }
 
   /**
-   * Whether the API key with this id no longer authenticates on this node: revoked, or gone from
-   * the store. What a request with it would be refused for, so a session it opened ends for it too.
+   * Whether the API key with this id no longer authenticates on this node: revoked, gone from the
+   * store, or of the admin key's tenant. What a request with it would be refused for, so a session
+   * it opened ends for it too.
    */
   public boolean refuses(String keyId) {
     ApiKey key = keys.byId(keyId);
-    return key == null || key.isRevoked();
+    return key == null || key.isRevoked() || actsAsAdmin(key);
   }
 
   /**
