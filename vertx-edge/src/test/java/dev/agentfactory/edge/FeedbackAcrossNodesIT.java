@@ -271,10 +271,9 @@ class FeedbackAcrossNodesIT {
 
   @Test
   void feedbackReachesATurnFromAnotherNodeAndAfterItsSessionEnded() throws Exception {
-    String acme = key("acme");
-    String other = key("other");
-    awaitKnownOnB(acme);
-    awaitKnownOnB(other);
+    List<String> keys = keysKnownOnBothNodes("acme", "other");
+    String acme = keys.get(0);
+    String other = keys.get(1);
     String sessionId;
     String turnEvent;
     try (FrameClient client = session(nodeA, acme)) {
@@ -396,10 +395,9 @@ class FeedbackAcrossNodesIT {
    */
   @Test
   void aRevokedKeysSessionsEndOnEveryNodeWhileTheTenantsOtherKeyWorksOn() throws Exception {
-    String leaked = key("leaky");
-    String kept = key("leaky");
-    awaitKnownOnB(leaked);
-    awaitKnownOnB(kept);
+    List<String> keys = keysKnownOnBothNodes("leaky", "leaky");
+    String leaked = keys.get(0);
+    String kept = keys.get(1);
     String leakedId = KEY_IDS.get(leaked);
     try (FrameClient onA = session(nodeA, leaked);
         FrameClient onB = session(nodeB, leaked);
@@ -501,20 +499,29 @@ class FeedbackAcrossNodesIT {
             HttpResponse.BodyHandlers.ofString());
   }
 
-  /** Waits until node B knows a key created through A (it reads the store every 10 s). */
-  private static void awaitKnownOnB(String key) {
-    await()
-        .atMost(TIMEOUT)
-        .pollInterval(Duration.ofMillis(200))
-        .until(
-            () ->
-                post(
-                        nodeB,
-                        "/v1/sessions/" + UUID.randomUUID() + "/feedback",
-                        key,
-                        "{\"turn_id\":\"c1\",\"rating\":\"up\"}")
-                    .statusCode(),
-            status -> status == 404);
+  /**
+   * A new key for each tenant, created through A; returns once node B knows them too (it reads the
+   * key store every 10 s).
+   */
+  private static List<String> keysKnownOnBothNodes(String... tenants) throws Exception {
+    List<String> keys = new java.util.ArrayList<>();
+    for (String tenant : tenants) {
+      String key = key(tenant);
+      keys.add(key);
+      await()
+          .atMost(TIMEOUT)
+          .pollInterval(Duration.ofMillis(200))
+          .until(
+              () ->
+                  post(
+                          nodeB,
+                          "/v1/sessions/" + UUID.randomUUID() + "/feedback",
+                          key,
+                          "{\"turn_id\":\"c1\",\"rating\":\"up\"}")
+                      .statusCode(),
+              status -> status == 404);
+    }
+    return keys;
   }
 
   private static void assertUnknownSession(HttpResponse<String> response) throws IOException {
