@@ -46,8 +46,9 @@ import org.slf4j.spi.LoggingEventBuilder;
  *
  * <p>A session outlives its WebSocket: when the connection drops without a close frame, the session
  * waits {@code resumeGrace} for the client to reconnect with the last {@code seq} it saw, then
- * replays exactly the frames it missed. A close frame from the client, the grace running out, or a
- * drain of the node while no client is attached ends the session and terminates its sandbox.
+ * replays exactly the frames it missed. A close frame from the client, the grace running out, a
+ * drain of the node while no client is attached, or the revocation of the API key that opened it
+ * ({@link #keyRevoked}) ends the session and terminates its sandbox.
  *
  * <p>All fields are confined to the session's Vert.x context: socket handlers and sandbox callbacks
  * hop onto it before touching anything.
