@@ -309,6 +309,11 @@ public final class AgentFactoryNode implements AutoCloseable {
             agentRegistry,
             modelProviders,
             data ? turnStore : TurnStore.NONE);
+    // A revoked key's sessions end: at once on the node that revoked it, at the next key reload
+    // (every 10 s) on the others, which learn of it from the shared key store
+    SessionHandler handler = sessions;
+    auth.onKeysChanged(() -> handler.keysChanged(auth::refuses));
+    handler.keysChanged(auth::refuses);
     SandboxPool started = poolUp.join();
     for (String template : started.stats().target().keySet()) {
       metrics.gauge(

@@ -44,6 +44,7 @@ import org.junit.jupiter.api.io.TempDir;
  * cluster does), node A's embedded Kafka broker and Flink MiniCluster (node B uses them as external
  * ones), a WebSocket client, and a Kafka consumer reading the amending events back. The agents the
  * nodes share are here too, as the tenants of an API key see them: their own and the built-in ones.
+ * And an API key revoked through one node ends the sessions it opened on both nodes.
  */
 class FeedbackAcrossNodesIT {
 
@@ -62,6 +63,9 @@ class FeedbackAcrossNodesIT {
   private static AgentFactoryNode nodeA;
   private static AgentFactoryNode nodeB;
   private static final Map<String, String> shared = new HashMap<>();
+
+  /** The id of each key {@link #key} created, by its secret. */
+  private static final Map<String, String> KEY_IDS = new java.util.concurrent.ConcurrentHashMap<>();
 
   @BeforeAll
   static void startCluster() throws Exception {
@@ -267,31 +271,12 @@ class FeedbackAcrossNodesIT {
 
   @Test
   void feedbackReachesATurnFromAnotherNodeAndAfterItsSessionEnded() throws Exception {
-    String acme = key("acme");
-    String other = key("other");
-    // Node B learns keys created through A at its next key refresh (every 10 s).
-    for (String key : new String[] {acme, other}) {
-      await()
-          .atMost(TIMEOUT)
-          .pollInterval(Duration.ofMillis(200))
-          .until(
-              () ->
-                  post(
-                          nodeB,
-                          "/v1/sessions/" + UUID.randomUUID() + "/feedback",
-                          key,
-                          "{\"turn_id\":\"c1\",\"rating\":\"up\"}")
-                      .statusCode(),
-              status -> status == 404);
-    }
+    List<String> keys = keysKnownOnBothNodes("acme", "other");
+    String acme = keys.get(0);
+    String other = keys.get(1);
     String sessionId;
     String turnEvent;
-    try (FrameClient client =
-        new FrameClient(
-            URI.create(
-                nodeA.httpUrl().replace("http://", "ws://")
-                    + "/v1/sessions?access_token="
-                    + acme))) {
+    try (FrameClient client = session(nodeA, acme)) {
       sessionId = client.next(TIMEOUT).get("session_id").asText();
       client.send("{\"v\":1,\"type\":\"exec\",\"id\":\"c1\",\"command\":\"echo across nodes\"}");
       client.until(f -> f.get("type").asText().equals("exec.exit"), TIMEOUT);
@@ -399,6 +384,144 @@ class FeedbackAcrossNodesIT {
     assertThat(error(unreadable).get("field").asText()).isEqualTo("turn_id");
     assertThat(error(unreadable).get("message").asText()).contains("turn 'c1'");
     assertUnknownSession(post(nodeB, path, other, "{\"turn_id\":\"c1\",\"rating\":\"up\"}"));
+  }
+
+  /**
+   * The holder of a leaked key keeps no session once an admin revoked it: on the node the
+   * revocation went through at once, on the other at its next key refresh. Each session gets a
+   * fatal {@code key_revoked} and close 4401, its running command is cut short and the one queued
+   * behind it never runs; it cannot be resumed, and feedback with the key is refused. The sessions
+   * of the tenant's other key carry on.
+   */
+  @Test
+  void aRevokedKeysSessionsEndOnEveryNodeWhileTheTenantsOtherKeyWorksOn() throws Exception {
+    List<String> keys = keysKnownOnBothNodes("leaky", "leaky");
+    String leaked = keys.get(0);
+    String kept = keys.get(1);
+    String leakedId = KEY_IDS.get(leaked);
+    try (FrameClient onA = session(nodeA, leaked);
+        FrameClient onB = session(nodeB, leaked);
+        FrameClient keptOnB = session(nodeB, kept)) {
+      String sessionOnA = onA.next(TIMEOUT).get("session_id").asText();
+      onB.next(TIMEOUT);
+      keptOnB.next(TIMEOUT);
+      for (FrameClient client : List.of(onA, onB)) {
+        client.send(
+            "{\"v\":1,\"type\":\"exec\",\"id\":\"c1\",\"command\":\"echo started; sleep 120\",\"timeout_ms\":120000}");
+        client.send("{\"v\":1,\"type\":\"exec\",\"id\":\"c2\",\"command\":\"echo queued\"}");
+        client.until(
+            f ->
+                f.get("type").asText().equals("exec.output")
+                    && f.get("data").asText().contains("started"),
+            TIMEOUT);
+      }
+
+      HttpResponse<String> revoked = send(nodeA, "DELETE", "/v1/keys/" + leakedId, ADMIN, "");
+      assertThat(revoked.statusCode()).as(revoked.body()).isEqualTo(204);
+
+      // at once on A; on B within its key refresh (10 s)
+      for (FrameClient client : List.of(onA, onB)) {
+        List<JsonNode> rest = client.until(f -> f.get("type").asText().equals("error"), TIMEOUT);
+        JsonNode error = rest.get(rest.size() - 1);
+        assertThat(error.get("code").asText()).as(error.toString()).isEqualTo("key_revoked");
+        assertThat(error.get("fatal").asBoolean()).isTrue();
+        assertThat(error.get("message").asText()).contains(leakedId, "revoked");
+        assertThat(rest)
+            .as("neither command finished")
+            .noneMatch(f -> f.get("type").asText().equals("exec.exit"));
+        await().atMost(TIMEOUT).until(client::isClosedByServer);
+        assertThat(client.closeCode()).isEqualTo(4401);
+        assertThat(client.closeReason()).isEqualTo("key_revoked");
+      }
+
+      // The tenant's other key: its session on B runs commands as before
+      keptOnB.send("{\"v\":1,\"type\":\"exec\",\"id\":\"k1\",\"command\":\"echo still here\"}");
+      JsonNode exit =
+          keptOnB.until(f -> f.get("type").asText().equals("exec.exit"), TIMEOUT).stream()
+              .reduce((first, second) -> second)
+              .orElseThrow();
+      assertThat(exit.get("exit_code").asInt()).as(exit.toString()).isZero();
+
+      // Not resumable: the revoked key is refused, the other key finds no session
+      HttpResponse<String> resumed = resume(nodeA, sessionOnA, leaked);
+      assertThat(resumed.statusCode()).as(resumed.body()).isEqualTo(401);
+      assertThat(error(resumed).get("code").asText()).isEqualTo("invalid_credentials");
+      assertUnknownSession(resume(nodeA, sessionOnA, kept));
+      // Nor can the key amend a turn, through either node
+      for (AgentFactoryNode node : new AgentFactoryNode[] {nodeA, nodeB}) {
+        HttpResponse<String> feedback =
+            post(
+                node,
+                "/v1/sessions/" + sessionOnA + "/feedback",
+                leaked,
+                "{\"turn_id\":\"c1\",\"rating\":\"up\"}");
+        assertThat(feedback.statusCode()).as(feedback.body()).isEqualTo(401);
+      }
+      // The queued command never ran: the turns recorded of the session are at most the one cut
+      // short (recorded as killed, as at any end of a session)
+      List<String> turns = new java.util.ArrayList<>();
+      try (java.sql.Connection c = java.sql.DriverManager.getConnection(turnsUrl);
+          java.sql.PreparedStatement st =
+              c.prepareStatement("SELECT turn_id FROM af_session_turns WHERE session_id = ?")) {
+        st.setString(1, sessionOnA);
+        try (java.sql.ResultSet rs = st.executeQuery()) {
+          while (rs.next()) {
+            turns.add(rs.getString(1));
+          }
+        }
+      }
+      assertThat(turns).doesNotContain("c2");
+      for (AgentFactoryNode node : new AgentFactoryNode[] {nodeA, nodeB}) {
+        assertThat(get(node, "/metrics", ADMIN).body())
+            .contains("af_errors_total{code=\"key_revoked\"}");
+      }
+    }
+  }
+
+  private static FrameClient session(AgentFactoryNode node, String key) {
+    return new FrameClient(
+        URI.create(
+            node.httpUrl().replace("http://", "ws://") + "/v1/sessions?access_token=" + key));
+  }
+
+  private static HttpResponse<String> resume(AgentFactoryNode node, String sessionId, String key)
+      throws Exception {
+    return TestHttp.client()
+        .send(
+            HttpRequest.newBuilder(
+                    URI.create(
+                        node.httpUrl()
+                            + "/v1/sessions/"
+                            + sessionId
+                            + "?last_seq=0&access_token="
+                            + key))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+  }
+
+  /**
+   * A new key for each tenant, created through A; returns once node B knows them too (it reads the
+   * key store every 10 s).
+   */
+  private static List<String> keysKnownOnBothNodes(String... tenants) throws Exception {
+    List<String> keys = new java.util.ArrayList<>();
+    for (String tenant : tenants) {
+      String key = key(tenant);
+      keys.add(key);
+      await()
+          .atMost(TIMEOUT)
+          .pollInterval(Duration.ofMillis(200))
+          .until(
+              () ->
+                  post(
+                          nodeB,
+                          "/v1/sessions/" + UUID.randomUUID() + "/feedback",
+                          key,
+                          "{\"turn_id\":\"c1\",\"rating\":\"up\"}")
+                      .statusCode(),
+              status -> status == 404);
+    }
+    return keys;
   }
 
   private static void assertUnknownSession(HttpResponse<String> response) throws IOException {
@@ -513,7 +636,9 @@ class FeedbackAcrossNodesIT {
     HttpResponse<String> created =
         post(nodeA, "/v1/keys", ADMIN, "{\"tenant\":\"" + tenant + "\",\"name\":\"it\"}");
     assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
-    return MAPPER.readTree(created.body()).get("key").asText();
+    JsonNode key = MAPPER.readTree(created.body());
+    KEY_IDS.put(key.get("key").asText(), key.get("id").asText());
+    return key.get("key").asText();
   }
 
   private static HttpResponse<String> post(

@@ -28,6 +28,7 @@ final class FrameClient implements AutoCloseable {
   private final List<JsonNode> seen = new ArrayList<>();
   private final WebSocket socket;
   private volatile int closeCode = -1;
+  private volatile String closeReason;
 
   FrameClient(URI uri) {
     this.socket =
@@ -84,6 +85,11 @@ final class FrameClient implements AutoCloseable {
     return closeCode;
   }
 
+  /** The reason of the server's close frame; null until it closed. */
+  String closeReason() {
+    return closeReason;
+  }
+
   boolean isClosedByServer() {
     return closeCode >= 0;
   }
@@ -122,6 +128,7 @@ final class FrameClient implements AutoCloseable {
 
     @Override
     public CompletionStage<?> onClose(WebSocket ws, int statusCode, String reason) {
+      closeReason = reason;
       closeCode = statusCode;
       return null;
     }

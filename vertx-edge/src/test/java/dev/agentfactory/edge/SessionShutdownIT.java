@@ -11,6 +11,7 @@ import dev.agentfactory.edge.agent.AgentRegistry;
 import dev.agentfactory.edge.agent.AgentSpecCodec;
 import dev.agentfactory.edge.agent.JdbcAgentStore;
 import dev.agentfactory.edge.agent.ModelProviders;
+import dev.agentfactory.edge.auth.Auth;
 import dev.agentfactory.edge.metrics.EdgeMetrics;
 import dev.agentfactory.edge.session.KafkaInteractionRecorder;
 import dev.agentfactory.edge.session.SessionHandler;
@@ -149,7 +150,18 @@ class SessionShutdownIT {
             registry,
             new ModelProviders(vertx));
     Router router = Router.router(vertx);
-    router.get("/v1/sessions").handler(sessions::open);
+    // The key id Auth puts into an authenticated request, here from ?key= (no key store here)
+    router
+        .get("/v1/sessions")
+        .handler(
+            ctx -> {
+              String key = ctx.queryParams().get("key");
+              if (key != null) {
+                ctx.put(Auth.KEY_ID, key);
+              }
+              ctx.next();
+            })
+        .handler(sessions::open);
     edge = await(vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1"));
   }
 
@@ -268,6 +280,54 @@ class SessionShutdownIT {
     assertThat(model.requests()).as("no model call after the end").hasSize(asked + 1);
     assertReleased(leasing.leased().get(0));
     assertThat(leasing.leased()).hasSize(1);
+  }
+
+  /**
+   * A key is revoked while a turn of a session it opened runs a command, and while another of its
+   * sessions waits for its client to resume: both end (key_revoked, close 4401), the turn is
+   * recorded as cancelled as at any end, and their sandboxes go back. The session of another key
+   * carries on.
+   */
+  @Test
+  void revokingAKeyEndsItsSessionsAttachedOrNotAndCancelsTheirTurns() throws Exception {
+    model.script(Step.call("sandbox_exec", "{\"command\":\"echo started; sleep 600\"}"));
+    try (FrameClient turning = open("/v1/sessions?agent=runner&key=key_leaked");
+        FrameClient away = open("/v1/sessions?key=key_leaked");
+        FrameClient other = open("/v1/sessions?key=key_kept")) {
+      turning.send("{\"v\":1,\"type\":\"message\",\"id\":\"q1\",\"content\":\"run it\"}");
+      turning.until(f -> f.get("type").asText().equals("tool.output"), WAIT);
+      for (FrameClient client : List.of(away, other)) {
+        client.send("{\"v\":1,\"type\":\"exec\",\"id\":\"x1\",\"command\":\"echo hi\"}");
+        client.until(f -> f.get("type").asText().equals("exec.exit"), WAIT);
+      }
+      away.abort(); // no close frame: the session waits 30 s for a resume
+      List<Sandbox> leased = List.copyOf(leasing.leased());
+      assertThat(leased).hasSize(3);
+
+      sessions.keysChanged("key_leaked"::equals);
+
+      JsonNode revoked = turning.until(f -> f.get("type").asText().equals("error"), WAIT).get(0);
+      assertThat(revoked.get("code").asText()).as(revoked.toString()).isEqualTo("key_revoked");
+      assertThat(revoked.get("fatal").asBoolean()).isTrue();
+      assertThat(eventually(turning::isClosedByServer)).isTrue();
+      assertThat(turning.closeCode()).isEqualTo(4401);
+      assertThat(turning.closeReason()).isEqualTo("key_revoked");
+      assertThat(eventually(() -> recorded.stream().anyMatch(e -> "runner".equals(e.agentName()))))
+          .as("the turn was recorded")
+          .isTrue();
+      assertThat(recorded.stream().filter(e -> "runner".equals(e.agentName())))
+          .singleElement()
+          .satisfies(turn -> assertThat(turn.outcome()).isEqualTo(TurnOutcome.CANCELLED));
+      assertThat(eventually(() -> leasing.released().containsAll(leased.subList(0, 2))))
+          .as("both sessions of the key gave their sandboxes back, the one away too")
+          .isTrue();
+      assertThat(sessions.liveSessions()).isEqualTo(1);
+
+      other.send("{\"v\":1,\"type\":\"exec\",\"id\":\"x2\",\"command\":\"echo still\"}");
+      List<JsonNode> ran = other.until(f -> f.get("type").asText().equals("exec.exit"), WAIT);
+      assertThat(ran.get(ran.size() - 1).get("exit_code").asInt()).isZero();
+      assertThat(leasing.released()).doesNotContain(leased.get(2));
+    }
   }
 
   /**

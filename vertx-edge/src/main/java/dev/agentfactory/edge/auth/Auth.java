@@ -20,13 +20,18 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Keys are checked against an in-memory copy of the store (no I/O per request), refreshed from
  * the store every {@link #REFRESH_MS} ms so revocations on other nodes sharing the store take
- * effect within that bound; a revocation on this node takes effect at once.
+ * effect within that bound; a revocation on this node takes effect at once. The sessions a key
+ * opened end when it is revoked, within the same bound ({@link #onKeysChanged}).
  */
 public final class Auth {
 
   private static final Logger LOG = LoggerFactory.getLogger(Auth.class);
   public static final String TENANT = "af.tenant";
   public static final String ADMIN = "af.admin";
+
+  /** The id of the API key that authenticated the request; absent for the admin key. */
+  public static final String KEY_ID = "af.key";
+
   public static final String DEFAULT_TENANT = "default";
 
   /**
@@ -43,6 +48,7 @@ public final class Auth {
   private final RateLimiter limiter;
   private final WorkerExecutor worker;
   private final KeyIndex keys = new KeyIndex();
+  private volatile Runnable onKeysChanged = () -> {};
 
   public Auth(Vertx vertx, Optional<String> adminKey, ApiKeyStore store, RateLimiter limiter) {
     this.vertx = vertx;
@@ -59,20 +65,46 @@ public final class Auth {
   /** Loads the keys, then keeps them fresh. */
   public Future<Void> start() {
     vertx.setPeriodic(REFRESH_MS, id -> reload());
-    return reload();
+    return reload().onSuccess(Auth::warnOfAdminTenantKeys).mapEmpty();
+  }
+
+  /**
+   * Keys made for tenant {@value #ADMIN_TENANT} before creating them was refused still sit in old
+   * stores: the operator is told at start which to revoke, since each request with one is refused.
+   */
+  private static void warnOfAdminTenantKeys(List<ApiKey> all) {
+    List<String> ids =
+        all.stream().filter(k -> !k.isRevoked() && actsAsAdmin(k)).map(ApiKey::id).toList();
+    if (!ids.isEmpty()) {
+      LOG.warn(
+          "API keys {} were made for tenant '{}', the admin key's own tenant, before such keys were"
+              + " refused; every request with one is refused (401 admin_tenant_key): revoke them"
+              + " (DELETE /v1/keys/ID)",
+          ids,
+          ADMIN_TENANT);
+    }
+  }
+
+  /** A key of the admin key's tenant: it would reach the admin's sessions and agents. */
+  private static boolean actsAsAdmin(ApiKey key) {
+    return ADMIN_TENANT.equals(key.tenant());
   }
 
   /**
    * Reads every key from the store into the index. A reload that finishes after a newer one, or
    * after a key was created or revoked here, cannot undo what those applied ({@link KeyIndex}).
    */
-  private Future<Void> reload() {
+  private Future<List<ApiKey>> reload() {
     KeyIndex.Reload reload = keys.startReload();
     return worker
         .executeBlocking(store::all)
-        .onSuccess(all -> keys.apply(reload, all))
-        .onFailure(e -> LOG.warn("API keys not refreshed from the store", e))
-        .mapEmpty();
+        .onSuccess(
+            all -> {
+              if (keys.apply(reload, all)) {
+                onKeysChanged.run();
+              }
+            })
+        .onFailure(e -> LOG.warn("API keys not refreshed from the store", e));
   }
 
   /**
@@ -112,8 +144,25 @@ public final class Auth {
           ApiErrors.send(ctx, 401, "invalid_credentials", "unknown or revoked API key", null);
           return;
         }
+        if (actsAsAdmin(key)) {
+          ApiErrors.send(
+              ctx,
+              401,
+              "admin_tenant_key",
+              "API key "
+                  + key.id()
+                  + " was made for tenant '"
+                  + ADMIN_TENANT
+                  + "', the admin key's own tenant, before such keys were refused; it is refused"
+                  + " now: an operator revokes it (DELETE /v1/keys/"
+                  + key.id()
+                  + ") and makes a key for another tenant",
+              null);
+          return;
+        }
         ctx.put(ADMIN, false);
         ctx.put(TENANT, key.tenant());
+        ctx.put(KEY_ID, key.id());
         caller = key.id();
       }
       long waitMs = limiter.tryAcquire(caller);
@@ -132,6 +181,31 @@ public final class Auth {
     } else {
       ApiErrors.send(ctx, 403, "forbidden", "this needs the admin key", null);
     }
+  }
+
+  /** The id of the API key the request came with; empty for the admin key and with auth off. */
+  public static Optional<String> keyId(RoutingContext ctx) {
+    return Optional.ofNullable(ctx.get(KEY_ID));
+  }
+
+  /**
+   * Whether the API key with this id no longer authenticates on this node: revoked, gone from the
+   * store, or of the admin key's tenant. What a request with it would be refused for, so a session
+   * it opened ends for it too.
+   */
+  public boolean refuses(String keyId) {
+    ApiKey key = keys.byId(keyId);
+    return key == null || key.isRevoked() || actsAsAdmin(key);
+  }
+
+  /**
+   * Runs {@code listener} whenever this node's copy of the keys changes: a reload from the store
+   * (every {@link #REFRESH_MS} ms, so a revocation through another node is seen within that bound)
+   * and a revocation on this node (at once). The listener asks {@link #refuses} which keys to drop;
+   * it runs on an event loop and must not block. One listener; a later call replaces it.
+   */
+  public void onKeysChanged(Runnable listener) {
+    onKeysChanged = listener;
   }
 
   public static String tenant(RoutingContext ctx) {
@@ -161,6 +235,7 @@ public final class Auth {
             found -> {
               if (found) {
                 keys.revoked(id, Instant.now());
+                onKeysChanged.run();
               }
             });
   }

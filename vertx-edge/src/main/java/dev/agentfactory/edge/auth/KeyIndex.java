@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Collectors;
 
 /**
  * The in-memory copy of the API keys that every request is checked against: replaced by reloads
@@ -63,11 +64,25 @@ final class KeyIndex {
   private long newestApplied;
   private long changes;
   private final List<Change> pending = new ArrayList<>();
-  private volatile Map<String, ApiKey> byHash = Map.of();
+  private volatile Keys current = new Keys(Map.of());
+
+  /** One version of the keys, by hash (what a request shows) and by id (what a session keeps). */
+  private record Keys(Map<String, ApiKey> byHash, Map<String, ApiKey> byId) {
+    Keys(Map<String, ApiKey> byHash) {
+      this(
+          Map.copyOf(byHash),
+          byHash.values().stream().collect(Collectors.toUnmodifiableMap(ApiKey::id, k -> k)));
+    }
+  }
 
   /** The key with this SHA-256, if this node knows it (revoked ones included). */
   ApiKey byHash(String hash) {
-    return byHash.get(hash);
+    return current.byHash().get(hash);
+  }
+
+  /** The key with this id, if this node knows it (revoked ones included). */
+  ApiKey byId(String id) {
+    return current.byId().get(id);
   }
 
   /** Call before reading the store; pass the result to {@link #apply}. */
@@ -91,7 +106,7 @@ final class KeyIndex {
     // A later reload starts with at least as many changes behind it: those it saw are done with.
     pending.removeIf(c -> c.number() <= reload.changesBefore());
     pending.forEach(c -> c.applyTo(next));
-    byHash = Map.copyOf(next);
+    current = new Keys(next);
     return true;
   }
 
@@ -108,8 +123,8 @@ final class KeyIndex {
   private synchronized void change(java.util.function.LongFunction<Change> numbered) {
     Change change = numbered.apply(++changes);
     pending.add(change);
-    Map<String, ApiKey> next = new HashMap<>(byHash);
+    Map<String, ApiKey> next = new HashMap<>(current.byHash());
     change.applyTo(next);
-    byHash = Map.copyOf(next);
+    current = new Keys(next);
   }
 }

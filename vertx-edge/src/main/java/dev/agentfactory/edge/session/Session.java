@@ -46,8 +46,9 @@ import org.slf4j.spi.LoggingEventBuilder;
  *
  * <p>A session outlives its WebSocket: when the connection drops without a close frame, the session
  * waits {@code resumeGrace} for the client to reconnect with the last {@code seq} it saw, then
- * replays exactly the frames it missed. A close frame from the client, the grace running out, or a
- * drain of the node while no client is attached ends the session and terminates its sandbox.
+ * replays exactly the frames it missed. A close frame from the client, the grace running out, a
+ * drain of the node while no client is attached, or the revocation of the API key that opened it
+ * ({@link #keyRevoked}) ends the session and terminates its sandbox.
  *
  * <p>All fields are confined to the session's Vert.x context: socket handlers and sandbox callbacks
  * hop onto it before touching anything.
@@ -62,6 +63,12 @@ final class Session {
 
   /** The status of a command, and the error code of a turn, that a cancel frame stopped. */
   static final String CANCELLED = "cancelled";
+
+  /** The fatal error, and close reason, of a session whose API key was revoked. */
+  static final String KEY_REVOKED = "key_revoked";
+
+  /** The close status of a session whose API key was revoked: 4000 + HTTP 401, not resumable. */
+  static final short KEY_REVOKED_CLOSE = 4401;
 
   /** The error code of work refused while the session's events wait for Kafka. */
   static final String RECORDING_BACKLOG = "recording_backlog";
@@ -84,6 +91,10 @@ final class Session {
 
   private final String id;
   private final String tenant;
+
+  /** The API key that opened the session; empty for the admin key and with auth off. */
+  private final Optional<String> keyId;
+
   private final Vertx vertx;
   private final Context context;
   private final SandboxLeasing leases;
@@ -171,6 +182,7 @@ final class Session {
   Session(
       String id,
       String tenant,
+      Optional<String> keyId,
       Vertx vertx,
       Context context,
       SandboxLeasing leasing,
@@ -183,6 +195,7 @@ final class Session {
       Runnable onEnd) {
     this.id = id;
     this.tenant = tenant;
+    this.keyId = keyId;
     this.vertx = vertx;
     this.context = context;
     this.leases = leasing;
@@ -207,6 +220,10 @@ final class Session {
 
   String tenant() {
     return tenant;
+  }
+
+  Optional<String> keyId() {
+    return keyId;
   }
 
   /** Opens the session on its first socket; the sandbox comes with the first work that needs it. */
@@ -1539,25 +1556,46 @@ final class Session {
    * sandbox is released.
    */
   Future<Void> shutdown() {
+    return endFor(
+        "shutting_down",
+        "the node is shutting down; open a new session (on another node)",
+        (short) 1001);
+  }
+
+  /**
+   * The API key that opened the session was revoked: ends it as {@link #shutdown} does, with a
+   * fatal {@code key_revoked} error and close 4401, whether or not a client is attached (a session
+   * waiting for a resume ends too). Work still running is cut short as at any end.
+   */
+  Future<Void> keyRevoked() {
+    log(Level.INFO).log("session {}: its API key {} was revoked; ending it", id, keyId.orElse(""));
+    return endFor(
+        KEY_REVOKED,
+        "the API key that opened this session ("
+            + keyId.orElse("")
+            + ") was revoked; the session ended and cannot be resumed",
+        KEY_REVOKED_CLOSE);
+  }
+
+  /**
+   * Tells the client why the session ends (a fatal error {@code code}, then close {@code
+   * closeCode}) and ends it; from any thread, more than once. Completes when the sandbox is
+   * released.
+   */
+  private Future<Void> endFor(String code, String message, short closeCode) {
     Promise<Void> released = Promise.promise();
     onContext(
         () -> {
           try {
             if (!closed) {
-              send(
-                  new ServerFrame.Error(
-                      null,
-                      "shutting_down",
-                      "the node is shutting down; open a new session (on another node)",
-                      null,
-                      true));
+              send(new ServerFrame.Error(null, code, message, null, true));
               if (open(socket)) {
-                socket.close((short) 1001, "shutting_down");
+                socket.close(closeCode, code);
               }
             }
           } catch (RuntimeException e) {
             // Telling the client is a courtesy; ending the session and releasing its sandbox is not
-            log(Level.WARN).setCause(e).log("session {}: shutdown frame not sent", id);
+            log(Level.WARN).setCause(e).log("session {}: {} frame not sent", id, code);
           } finally {
             end().onComplete(released);
           }

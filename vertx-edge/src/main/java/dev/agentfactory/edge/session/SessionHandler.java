@@ -18,8 +18,10 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,6 +50,9 @@ public final class SessionHandler {
   private final Map<String, Integer> perTenant = new ConcurrentHashMap<>();
 
   private volatile boolean accepting = true;
+
+  /** Which API keys may no longer hold sessions, by id ({@link #keysChanged}); none until told. */
+  private volatile Predicate<String> revokedKeys = keyId -> false;
 
   /** Without a turn store: feedback reaches only the live sessions of this node. */
   public SessionHandler(
@@ -113,6 +118,7 @@ public final class SessionHandler {
       return;
     }
     String tenant = Auth.tenant(ctx);
+    Optional<String> keyId = Auth.keyId(ctx);
     // The slot is taken now, before the async agent lookup and upgrade, so opens racing each other
     // cannot all pass the check; every path that does not start the session gives it back.
     int[] held = {0};
@@ -162,7 +168,7 @@ public final class SessionHandler {
               // The upgrade may happen after an async step as long as the request stayed paused.
               ctx.request()
                   .toWebSocket()
-                  .onSuccess(socket -> start(id, tenant, version, socket))
+                  .onSuccess(socket -> start(id, tenant, keyId, version, socket))
                   .onFailure(
                       e -> {
                         unreserve(tenant);
@@ -177,13 +183,19 @@ public final class SessionHandler {
   }
 
   /** Starts a session whose slot {@link #open} reserved; one that cannot start gives it back. */
-  private void start(String id, String tenant, AgentVersion version, ServerWebSocket socket) {
+  private void start(
+      String id,
+      String tenant,
+      Optional<String> keyId,
+      AgentVersion version,
+      ServerWebSocket socket) {
     Session session;
     try {
       session =
           new Session(
               id,
               tenant,
+              keyId,
               vertx,
               vertx.getOrCreateContext(),
               leasing,
@@ -206,6 +218,8 @@ public final class SessionHandler {
     }
     live.put(id, session);
     session.start(socket);
+    // A key revoked while this open was on its way: keysChanged ran before the session was live
+    endIfKeyRevoked(session);
   }
 
   /** {@code GET /v1/sessions/{id}?last_seq=N}: resume a session after a dropped connection. */
@@ -434,6 +448,24 @@ public final class SessionHandler {
 
   private static final com.fasterxml.jackson.databind.ObjectMapper FEEDBACK_JSON =
       new com.fasterxml.jackson.databind.ObjectMapper();
+
+  /**
+   * This node's copy of the API keys changed: ends every session opened with a key that {@code
+   * revoked} now names, with a fatal {@code key_revoked} and close 4401 ({@link
+   * Session#keyRevoked}), and from now on asks {@code revoked} about each session that starts.
+   * Sessions of the admin key, and all sessions with auth off, carry no key id and never end this
+   * way. From any thread.
+   */
+  public void keysChanged(Predicate<String> revoked) {
+    revokedKeys = revoked;
+    live.values().forEach(this::endIfKeyRevoked);
+  }
+
+  private void endIfKeyRevoked(Session session) {
+    if (session.keyId().filter(revokedKeys).isPresent()) {
+      session.keyRevoked();
+    }
+  }
 
   public int liveSessions() {
     return live.size();

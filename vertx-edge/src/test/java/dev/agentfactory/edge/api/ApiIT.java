@@ -232,6 +232,69 @@ class ApiIT {
     assertThat(code(refused)).isEqualTo("invalid_credentials");
   }
 
+  /**
+   * A key made for tenant admin before creating one was refused (400) would act as the admin key's
+   * tenant, its sessions and agents: it is refused at every request with a message that says what
+   * to do, and the node names it at start, until an operator revokes it.
+   */
+  @Test
+  void aKeyMadeForTheAdminTenantBeforeItWasRefusedAuthenticatesNothingAndIsNamedAtStart()
+      throws Exception {
+    String secret = "af_an-old-key-of-the-admin-tenant";
+    stop();
+    try (java.sql.Connection c =
+            java.sql.DriverManager.getConnection(
+                "jdbc:h2:file:"
+                    + dir.resolve("keys").toAbsolutePath()
+                    + ";DB_CLOSE_ON_EXIT=FALSE");
+        java.sql.PreparedStatement st =
+            c.prepareStatement(
+                "INSERT INTO api_keys (id, tenant, name, hash, created_at) VALUES (?, ?, ?, ?, ?)")) {
+      st.setString(1, "key_oldAdminTenant");
+      st.setString(2, "admin");
+      st.setString(3, "made before the 400");
+      st.setString(
+          4,
+          java.util.HexFormat.of()
+              .formatHex(
+                  java.security.MessageDigest.getInstance("SHA-256")
+                      .digest(secret.getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+      st.setTimestamp(5, java.sql.Timestamp.from(Instant.now()));
+      st.executeUpdate();
+    }
+    try (CapturedLog log = CapturedLog.atRoot()) {
+      start();
+      assertThat(log.messages(Auth.class.getName(), Level.WARN, "key_oldAdminTenant"))
+          .singleElement()
+          .asString()
+          .contains("tenant 'admin'", "revoke them");
+    }
+
+    for (String path :
+        List.of(
+            "/v1/sessions",
+            "/v1/agents",
+            "/v1/sessions/" + java.util.UUID.randomUUID() + "?last_seq=0")) {
+      HttpResponse<String> refused = send("GET", path, secret, null);
+      assertThat(refused.statusCode()).as(path + ": " + refused.body()).isEqualTo(401);
+      assertThat(code(refused)).isEqualTo("admin_tenant_key");
+      assertThat(MAPPER.readTree(refused.body()).at("/error/message").asText())
+          .contains("key_oldAdminTenant", "DELETE /v1/keys/key_oldAdminTenant");
+    }
+    assertThat(send("GET", "/v1/keys", ADMIN, null).body()).contains("key_oldAdminTenant");
+
+    assertThat(send("DELETE", "/v1/keys/key_oldAdminTenant", ADMIN, null).statusCode())
+        .isEqualTo(204);
+    assertThat(code(send("GET", "/v1/sessions", secret, null))).isEqualTo("invalid_credentials");
+    stop();
+    try (CapturedLog log = CapturedLog.atRoot()) {
+      start();
+      assertThat(log.messages(Auth.class.getName(), Level.WARN, "key_oldAdminTenant"))
+          .as("a revoked one is not named")
+          .isEmpty();
+    }
+  }
+
   @Test
   void keysSurviveARestartOfTheStore() throws Exception {
     String secret = newKey("acme");

@@ -63,6 +63,19 @@ class KeyIndexTest {
     assertThat(index.byHash("hash-a").isRevoked()).isTrue();
   }
 
+  /** A session keeps its key's id: by id the index answers as by hash, revocations included. */
+  @Test
+  void aKeyIsFoundByItsIdAsByItsHashAndReadsRevokedThereAtOnce() {
+    index.apply(index.startReload(), List.of(key, key("key_b", "hash-b")));
+    assertThat(index.byId("key_a")).isEqualTo(key);
+
+    index.revoked("key_a", REVOKED);
+
+    assertThat(index.byId("key_a").isRevoked()).isTrue();
+    assertThat(index.byId("key_b").isRevoked()).as("another key").isFalse();
+    assertThat(index.byId("key_c")).as("unknown").isNull();
+  }
+
   private static ApiKey key(String id, String hash) {
     return new ApiKey(id, "acme", "ci", hash, CREATED, Optional.empty());
   }
