@@ -37,6 +37,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -346,6 +347,55 @@ class ApiIT {
         String what = request[0] + " " + request[1] + " " + body + ": " + notAnObject.body();
         assertThat(notAnObject.statusCode()).as(what).isEqualTo(400);
         assertThat(code(notAnObject)).as("docs/protocol.md, " + what).isEqualTo("malformed_json");
+      }
+    }
+  }
+
+  @Test
+  void aJsonBodyIsAcceptedInAnyCaseAndWithParameters() throws Exception {
+    for (String type :
+        List.of(
+            "APPLICATION/JSON",
+            "Application/Json",
+            "application/json; charset=UTF-8",
+            "application/json;charset=\"utf-8\"",
+            "application/json; profile=x")) {
+      HttpResponse<String> created =
+          send("POST", "/v1/keys", ADMIN, "{\"tenant\":\"acme\",\"name\":\"ci\"}", type);
+      assertThat(created.statusCode()).as(type + ": " + created.body()).isEqualTo(201);
+    }
+    String acme = newKey("acme");
+    HttpResponse<String> agent =
+        send("POST", "/v1/agents", acme, agentSpec("upper"), "APPLICATION/JSON; CHARSET=UTF-8");
+    assertThat(agent.statusCode()).as(agent.body()).isEqualTo(201);
+  }
+
+  @Test
+  void aBodyThatIsNotJsonIsAnUnsupportedMediaTypeOnEveryRouteThatTakesOne() throws Exception {
+    String acme = newKey("acme"); // a rate budget of its own
+    for (String[] request :
+        List.of(
+            new String[] {"POST", "/v1/sessions/s1/feedback", acme},
+            new String[] {"POST", "/v1/agents", acme},
+            new String[] {"POST", "/v1/agents/a/versions", acme},
+            new String[] {"PUT", "/v1/agents/a/deployment", acme},
+            new String[] {"POST", "/v1/keys", ADMIN},
+            new String[] {"POST", "/v1/jobs", ADMIN})) {
+      for (String type :
+          Arrays.asList(
+              "text/plain",
+              "application/x-www-form-urlencoded",
+              "application/json; charset=iso-8859-1",
+              null)) {
+        HttpResponse<String> refused = send(request[0], request[1], request[2], "{}", type);
+        String what = request[0] + " " + request[1] + " as " + type + ": " + refused.body();
+        assertThat(refused.statusCode()).as(what).isEqualTo(415);
+        assertThat(code(refused)).as(what).isEqualTo("unsupported_media_type");
+        assertThat(MAPPER.readTree(refused.body()).at("/error/message").asText())
+            .as(what)
+            .contains("application/json")
+            .contains(
+                type == null ? "no Content-Type" : type.contains("charset") ? "iso-8859-1" : type);
       }
     }
   }
@@ -1288,6 +1338,14 @@ class ApiIT {
     assertThat(leases.headers().firstValue("retry-after")).hasValue("5");
   }
 
+  /** A valid spec of an agent named {@code name}. */
+  private static String agentSpec(String name) {
+    return "{\"name\":\""
+        + name
+        + "\",\"model\":{\"provider\":\"scripted\",\"name\":\"scripted/math-v1\"},"
+        + "\"system_prompt\":\"one\",\"tools\":[],\"sandbox\":{\"template\":\"shell\"}}";
+  }
+
   private String newKey(String tenant) throws Exception {
     HttpResponse<String> created =
         send("POST", "/v1/keys", ADMIN, "{\"tenant\":\"" + tenant + "\",\"name\":\"t\"}");
@@ -1296,6 +1354,12 @@ class ApiIT {
 
   private HttpResponse<String> send(String method, String path, String key, String body)
       throws Exception {
+    return send(method, path, key, body, body == null ? null : "application/json");
+  }
+
+  /** A request whose body, if any, goes with {@code contentType} (null: no Content-Type). */
+  private HttpResponse<String> send(
+      String method, String path, String key, String body, String contentType) throws Exception {
     HttpRequest.Builder request =
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.actualPort() + path))
             .method(
@@ -1303,8 +1367,8 @@ class ApiIT {
                 body == null
                     ? HttpRequest.BodyPublishers.noBody()
                     : HttpRequest.BodyPublishers.ofString(body));
-    if (body != null) {
-      request.header("content-type", "application/json");
+    if (contentType != null) {
+      request.header("content-type", contentType);
     }
     if (key != null) {
       request.header("authorization", "Bearer " + key);
