@@ -15,6 +15,7 @@ import dev.agentfactory.edge.admin.DrainHandler;
 import dev.agentfactory.edge.agent.AgentRegistry;
 import dev.agentfactory.edge.agent.AgentsHandler;
 import dev.agentfactory.edge.agent.JdbcAgentStore;
+import dev.agentfactory.edge.auth.ApiKey;
 import dev.agentfactory.edge.auth.ApiKeyStore;
 import dev.agentfactory.edge.auth.Auth;
 import dev.agentfactory.edge.auth.KeysHandler;
@@ -398,6 +399,114 @@ class ApiIT {
                 type == null ? "no Content-Type" : type.contains("charset") ? "iso-8859-1" : type);
       }
     }
+  }
+
+  @Test
+  void keysAreListedAPageAtATimeInCreationOrderWithoutDuplicatesOrGaps() throws Exception {
+    for (int i = 0; i < 8; i++) {
+      store.create("acme", "k" + i);
+    }
+    List<String> expected = store.all().stream().map(ApiKey::id).toList();
+
+    List<List<String>> pages = pages("/v1/keys", ADMIN, "keys", "id", 3);
+
+    assertThat(pages).hasSize(3);
+    assertThat(pages.stream().flatMap(List::stream).toList()).isEqualTo(expected);
+    JsonNode all = MAPPER.readTree(send("GET", "/v1/keys", ADMIN, null).body());
+    assertThat(all.get("keys")).as("the default limit holds all 8").hasSize(8);
+    assertThat(all.get("next_cursor").isNull()).isTrue();
+  }
+
+  @Test
+  void agentsAreListedAPageAtATimeByNameWithoutDuplicatesOrGaps() throws Exception {
+    String acme = newKey("acme");
+    List<String> names = List.of("delta", "alpha", "echo", "bravo", "golf", "charlie", "foxtrot");
+    for (String name : names) {
+      HttpResponse<String> created = send("POST", "/v1/agents", acme, agentSpec(name));
+      assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    }
+
+    List<List<String>> pages = pages("/v1/agents", acme, "agents", "name", 3);
+
+    assertThat(pages)
+        .containsExactly(
+            List.of("alpha", "bravo", "charlie"),
+            List.of("delta", "echo", "foxtrot"),
+            List.of("golf"));
+    HttpResponse<String> exact = send("GET", "/v1/agents?limit=7", acme, null);
+    assertMatchesContract("listAgents", exact);
+    assertThat(MAPPER.readTree(exact.body()).get("next_cursor").isNull())
+        .as("a page that ends the listing says so")
+        .isTrue();
+  }
+
+  @Test
+  void aLimitOutOfRangeOrACursorNotOfTheListingIsAnInvalidFieldNamingIt() throws Exception {
+    String acme = newKey("acme");
+    send("POST", "/v1/agents", acme, agentSpec("alpha"));
+    send("POST", "/v1/agents", acme, agentSpec("bravo"));
+    String keysCursor =
+        MAPPER
+            .readTree(send("GET", "/v1/keys?limit=1", ADMIN, null).body())
+            .get("next_cursor")
+            .asText();
+    for (String[] request :
+        List.of(new String[] {"/v1/agents", acme}, new String[] {"/v1/keys", ADMIN})) {
+      for (String limit : List.of("0", "1001", "-1", "ten", "1.5")) {
+        HttpResponse<String> bad = send("GET", request[0] + "?limit=" + limit, request[1], null);
+        String what = request[0] + " limit=" + limit + ": " + bad.body();
+        assertThat(bad.statusCode()).as(what).isEqualTo(400);
+        assertThat(code(bad)).as(what).isEqualTo("invalid_field");
+        assertThat(MAPPER.readTree(bad.body()).at("/error/field").asText())
+            .as(what)
+            .isEqualTo("limit");
+      }
+      for (String cursor :
+          List.of(
+              "not-base64!",
+              java.util.Base64.getUrlEncoder().encodeToString("agents".getBytes()),
+              java.util.Base64.getUrlEncoder().encodeToString("keys:key_nothere".getBytes()),
+              java.util.Base64.getUrlEncoder().encodeToString("agents:Not A Name".getBytes()),
+              request[0].equals("/v1/agents") ? keysCursor : "")) {
+        if (cursor.isEmpty()) {
+          continue;
+        }
+        HttpResponse<String> bad = send("GET", request[0] + "?cursor=" + cursor, request[1], null);
+        String what = request[0] + " cursor=" + cursor + ": " + bad.body();
+        assertThat(bad.statusCode()).as(what).isEqualTo(400);
+        assertThat(code(bad)).as(what).isEqualTo("invalid_field");
+        assertThat(MAPPER.readTree(bad.body()).at("/error/field").asText())
+            .as(what)
+            .isEqualTo("cursor");
+      }
+    }
+  }
+
+  /**
+   * Follows {@code next_cursor} through a listing {@code limit} at a time; the {@code key} of each
+   * item, page by page.
+   */
+  private List<List<String>> pages(String path, String key, String field, String id, int limit)
+      throws Exception {
+    List<List<String>> pages = new java.util.ArrayList<>();
+    String cursor = null;
+    do {
+      HttpResponse<String> page =
+          send(
+              "GET",
+              path + "?limit=" + limit + (cursor == null ? "" : "&cursor=" + cursor),
+              key,
+              null);
+      assertThat(page.statusCode()).as(page.body()).isEqualTo(200);
+      JsonNode body = MAPPER.readTree(page.body());
+      List<String> ids = new java.util.ArrayList<>();
+      body.get(field).forEach(item -> ids.add(item.get(id).asText()));
+      assertThat(ids).as("page %d", pages.size() + 1).isNotEmpty().hasSizeLessThanOrEqualTo(limit);
+      pages.add(ids);
+      cursor = body.get("next_cursor").isNull() ? null : body.get("next_cursor").asText();
+      assertThat(pages).as("the listing ends").hasSizeLessThan(100);
+    } while (cursor != null);
+    return pages;
   }
 
   @Test
@@ -984,7 +1093,7 @@ class ApiIT {
     // A listed kind the pipeline has not written yet is a dataset without versions, not a
     // dataset that does not exist (it has no directory until its first file).
     assertThat(send("GET", "/v1/datasets/rft/versions", ADMIN, null).body())
-        .isEqualTo("{\"versions\":[]}");
+        .isEqualTo("{\"versions\":[],\"next_cursor\":null}");
     HttpResponse<String> noVersion = send("GET", "/v1/datasets/rft/versions/1", ADMIN, null);
     assertThat(noVersion.statusCode()).isEqualTo(404);
     assertThat(noVersion.body())
@@ -1149,7 +1258,7 @@ class ApiIT {
     assertThat(failed.at("/error/message").asText()).contains("part-a-0.parquet", "schema");
     assertThat(failed.get("version").isNull()).isTrue();
     assertThat(send("GET", "/v1/datasets/sft/versions", ADMIN, null).body())
-        .isEqualTo("{\"versions\":[]}");
+        .isEqualTo("{\"versions\":[],\"next_cursor\":null}");
     assertThat(send("POST", "/v1/datasets/Bad_Name/versions", ADMIN, null).statusCode())
         .isEqualTo(400);
   }
@@ -1212,7 +1321,7 @@ class ApiIT {
         .as("the contract lists it")
         .isTrue();
     assertThat(send("GET", "/v1/datasets/sft/versions", ADMIN, null).body())
-        .isEqualTo("{\"versions\":[]}");
+        .isEqualTo("{\"versions\":[],\"next_cursor\":null}");
   }
 
   @Test
@@ -1250,6 +1359,38 @@ class ApiIT {
     assertThat(v2.get("version").asInt()).isEqualTo(2);
     assertThat(v2.get("files_done").asInt()).isEqualTo(2);
     assertThat(manifests("sft")).containsExactly("v1.json", "v2.json");
+  }
+
+  @Test
+  void datasetVersionsAreListedAPageAtATimeOldestFirst() throws Exception {
+    // cut by the catalog itself: cuts over HTTP poll their status, at the key's rate budget
+    var catalog =
+        new dev.agentfactory.connectors.dataset.version.DatasetCatalog(dir.resolve("datasets"));
+    for (int i = 0; i < 5; i++) {
+      emptySftFile("part-a-" + i + ".parquet"); // new data each time: a new version
+      catalog.cut(
+          "sft",
+          Lineage.unknown(),
+          dev.agentfactory.connectors.dataset.version.ProgressListener.NONE);
+    }
+
+    assertThat(pages("/v1/datasets/sft/versions", ADMIN, "versions", "version", 2))
+        .containsExactly(List.of("1", "2"), List.of("3", "4"), List.of("5"));
+    HttpResponse<String> all = send("GET", "/v1/datasets/sft/versions", ADMIN, null);
+    assertMatchesContract("listDatasetVersions", all);
+    HttpResponse<String> otherDataset =
+        send(
+            "GET",
+            "/v1/datasets/preference/versions?cursor="
+                + MAPPER
+                    .readTree(send("GET", "/v1/datasets/sft/versions?limit=1", ADMIN, null).body())
+                    .get("next_cursor")
+                    .asText(),
+            ADMIN,
+            null);
+    assertThat(otherDataset.statusCode()).as(otherDataset.body()).isEqualTo(400);
+    assertThat(MAPPER.readTree(otherDataset.body()).at("/error/field").asText())
+        .isEqualTo("cursor");
   }
 
   /** The manifest files of a dataset, by name. */
