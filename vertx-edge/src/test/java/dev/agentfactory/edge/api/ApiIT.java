@@ -35,6 +35,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -335,14 +336,7 @@ class ApiIT {
   @Test
   void aBodyThatIsJsonButNotAnObjectIsMalformedJsonOnEveryRouteThatTakesOne() throws Exception {
     String acme = newKey("acme"); // a rate budget of its own
-    for (String[] request :
-        List.of(
-            new String[] {"POST", "/v1/sessions/s1/feedback", acme},
-            new String[] {"POST", "/v1/agents", acme},
-            new String[] {"POST", "/v1/agents/a/versions", acme},
-            new String[] {"PUT", "/v1/agents/a/deployment", acme},
-            new String[] {"POST", "/v1/keys", ADMIN},
-            new String[] {"POST", "/v1/jobs", ADMIN})) {
+    for (String[] request : routesWithABody(acme)) {
       for (String body : List.of("[1]", "\"text\"", "7", "true", "", " ")) {
         HttpResponse<String> notAnObject = send(request[0], request[1], request[2], body);
         String what = request[0] + " " + request[1] + " " + body + ": " + notAnObject.body();
@@ -350,6 +344,20 @@ class ApiIT {
         assertThat(code(notAnObject)).as("docs/protocol.md, " + what).isEqualTo("malformed_json");
       }
     }
+  }
+
+  /**
+   * Method, path and key of every route that takes a body: the tenant's routes with {@code
+   * tenantKey}, the admin's with the admin key.
+   */
+  private static List<String[]> routesWithABody(String tenantKey) {
+    return List.of(
+        new String[] {"POST", "/v1/sessions/s1/feedback", tenantKey},
+        new String[] {"POST", "/v1/agents", tenantKey},
+        new String[] {"POST", "/v1/agents/a/versions", tenantKey},
+        new String[] {"PUT", "/v1/agents/a/deployment", tenantKey},
+        new String[] {"POST", "/v1/keys", ADMIN},
+        new String[] {"POST", "/v1/jobs", ADMIN});
   }
 
   @Test
@@ -374,14 +382,7 @@ class ApiIT {
   @Test
   void aBodyThatIsNotJsonIsAnUnsupportedMediaTypeOnEveryRouteThatTakesOne() throws Exception {
     String acme = newKey("acme"); // a rate budget of its own
-    for (String[] request :
-        List.of(
-            new String[] {"POST", "/v1/sessions/s1/feedback", acme},
-            new String[] {"POST", "/v1/agents", acme},
-            new String[] {"POST", "/v1/agents/a/versions", acme},
-            new String[] {"PUT", "/v1/agents/a/deployment", acme},
-            new String[] {"POST", "/v1/keys", ADMIN},
-            new String[] {"POST", "/v1/jobs", ADMIN})) {
+    for (String[] request : routesWithABody(acme)) {
       for (String type :
           Arrays.asList(
               "text/plain",
@@ -450,34 +451,31 @@ class ApiIT {
             .readTree(send("GET", "/v1/keys?limit=1", ADMIN, null).body())
             .get("next_cursor")
             .asText();
+    java.util.Base64.Encoder base64 = java.util.Base64.getUrlEncoder();
     for (String[] request :
         List.of(new String[] {"/v1/agents", acme}, new String[] {"/v1/keys", ADMIN})) {
+      // each bad query with the field it is about
+      List<String[]> queries = new java.util.ArrayList<>();
       for (String limit : List.of("0", "1001", "-1", "ten", "1.5")) {
-        HttpResponse<String> bad = send("GET", request[0] + "?limit=" + limit, request[1], null);
-        String what = request[0] + " limit=" + limit + ": " + bad.body();
-        assertThat(bad.statusCode()).as(what).isEqualTo(400);
-        assertThat(code(bad)).as(what).isEqualTo("invalid_field");
-        assertThat(MAPPER.readTree(bad.body()).at("/error/field").asText())
-            .as(what)
-            .isEqualTo("limit");
+        queries.add(new String[] {"limit=" + limit, "limit"});
       }
       for (String cursor :
           List.of(
               "not-base64!",
-              java.util.Base64.getUrlEncoder().encodeToString("agents".getBytes()),
-              java.util.Base64.getUrlEncoder().encodeToString("keys:key_nothere".getBytes()),
-              java.util.Base64.getUrlEncoder().encodeToString("agents:Not A Name".getBytes()),
-              request[0].equals("/v1/agents") ? keysCursor : "")) {
-        if (cursor.isEmpty()) {
-          continue;
-        }
-        HttpResponse<String> bad = send("GET", request[0] + "?cursor=" + cursor, request[1], null);
-        String what = request[0] + " cursor=" + cursor + ": " + bad.body();
+              base64.encodeToString("agents".getBytes(StandardCharsets.UTF_8)),
+              base64.encodeToString("keys:key_nothere".getBytes(StandardCharsets.UTF_8)),
+              base64.encodeToString("agents:Not A Name".getBytes(StandardCharsets.UTF_8)),
+              request[0].equals("/v1/agents") ? keysCursor : "bm90aGluZw")) {
+        queries.add(new String[] {"cursor=" + cursor, "cursor"});
+      }
+      for (String[] query : queries) {
+        HttpResponse<String> bad = send("GET", request[0] + "?" + query[0], request[1], null);
+        String what = request[0] + "?" + query[0] + ": " + bad.body();
         assertThat(bad.statusCode()).as(what).isEqualTo(400);
         assertThat(code(bad)).as(what).isEqualTo("invalid_field");
         assertThat(MAPPER.readTree(bad.body()).at("/error/field").asText())
             .as(what)
-            .isEqualTo("cursor");
+            .isEqualTo(query[1]);
       }
     }
   }
