@@ -33,6 +33,9 @@ public final class ApiKeyStore implements AutoCloseable {
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   private static final SecureRandom RANDOM = new SecureRandom();
 
+  private static final String SELECT =
+      "SELECT id, tenant, name, hash, created_at, revoked_at FROM api_keys";
+
   /** A new key: what was stored, and the secret, which exists only in this record. */
   public record Created(ApiKey key, String secret) {}
 
@@ -190,9 +193,6 @@ public final class ApiKeyStore implements AutoCloseable {
           }
         });
   }
-
-  private static final String SELECT =
-      "SELECT id, tenant, name, hash, created_at, revoked_at FROM api_keys";
 
   private static List<ApiKey> keys(PreparedStatement st) throws SQLException {
     List<ApiKey> keys = new ArrayList<>();
