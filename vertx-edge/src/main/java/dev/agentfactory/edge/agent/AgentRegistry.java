@@ -220,19 +220,29 @@ public final class AgentRegistry {
 
   /** The tenant's agents and the built-in ones it has no agent of the same name for, by name. */
   public Future<List<Agent>> list(String tenant) {
+    return list(tenant, Optional.empty(), Integer.MAX_VALUE);
+  }
+
+  /**
+   * As {@link #list(String)}, only up to {@code limit} agents, those named after {@code after} if
+   * given. The store is asked for one page of the tenant's own; the built-in ones, in memory, are
+   * merged in. A built-in name beyond the last own one of a full page is past this page anyway, so
+   * whether the tenant owns that name is known for every built-in agent the page can hold.
+   */
+  public Future<List<Agent>> list(String tenant, Optional<String> after, int limit) {
     return store
-        .agents(tenant)
+        .agents(tenant, after, limit)
         .map(
             own -> {
               Set<String> owned = own.stream().map(a -> a.ref().name()).collect(Collectors.toSet());
               List<Agent> all = new ArrayList<>(own);
               for (String name : builtIns.keySet()) {
-                if (!owned.contains(name)) {
+                if (!owned.contains(name) && after.map(a -> name.compareTo(a) > 0).orElse(true)) {
                   all.add(builtIn(new AgentRef(tenant, name)).orElseThrow());
                 }
               }
               all.sort(Comparator.comparing(a -> a.ref().name()));
-              return all;
+              return all.size() > limit ? all.subList(0, limit) : all;
             });
   }
 

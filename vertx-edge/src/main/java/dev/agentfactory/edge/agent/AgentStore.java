@@ -20,6 +20,11 @@ public interface AgentStore {
   Future<List<Agent>> agents(String tenant);
 
   /**
+   * Up to {@code limit} of the tenant's agents by name, those named after {@code after} if given.
+   */
+  Future<List<Agent>> agents(String tenant, Optional<String> after, int limit);
+
+  /**
    * Adds {@code spec} as the next version, or returns the existing version with the same content
    * hash. Fails with {@code not_found} if the agent does not exist.
    */

@@ -1,5 +1,6 @@
 package dev.agentfactory.edge.agent;
 
+import dev.agentfactory.edge.api.PageRequest;
 import dev.agentfactory.edge.auth.ApiErrors;
 import dev.agentfactory.edge.auth.Auth;
 import dev.agentfactory.edge.model.SecretPolicy;
@@ -39,17 +40,18 @@ public final class AgentsHandler {
     withSpec(ctx, null, spec -> registry.create(Auth.tenant(ctx), spec).map(this::json), 201);
   }
 
+  /** A page of the agents by name ({@link PageRequest}: {@code limit}, {@code cursor}). */
   public void list(RoutingContext ctx) {
+    PageRequest page =
+        PageRequest.parse(ctx, "agents", name -> AgentSpec.SLUG.matcher(name).matches());
+    if (page == null) {
+      return;
+    }
     reply(
         ctx,
         registry
-            .list(Auth.tenant(ctx))
-            .map(
-                agents -> {
-                  JsonArray array = new JsonArray();
-                  agents.forEach(a -> array.add(json(a)));
-                  return new JsonObject().put("agents", array);
-                }),
+            .list(Auth.tenant(ctx), page.after(), page.limit() + 1)
+            .map(agents -> page.answer(agents, "agents", a -> a.ref().name(), this::json)),
         200);
   }
 

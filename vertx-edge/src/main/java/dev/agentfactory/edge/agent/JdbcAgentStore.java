@@ -125,11 +125,19 @@ public final class JdbcAgentStore implements AgentStore {
 
   @Override
   public Future<List<Agent>> agents(String tenant) {
+    return agents(tenant, Optional.empty(), Integer.MAX_VALUE);
+  }
+
+  @Override
+  public Future<List<Agent>> agents(String tenant, Optional<String> after, int limit) {
     return run(
         c -> {
           try (PreparedStatement s =
-              c.prepareStatement(AGENT_QUERY + " WHERE a.tenant_id = ? ORDER BY a.name")) {
+              c.prepareStatement(
+                  AGENT_QUERY + " WHERE a.tenant_id = ? AND a.name > ? ORDER BY a.name LIMIT ?")) {
             s.setString(1, tenant);
+            s.setString(2, after.orElse("")); // names are never empty
+            s.setInt(3, limit);
             return agents(s);
           }
         });

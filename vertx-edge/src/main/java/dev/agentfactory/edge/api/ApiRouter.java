@@ -11,7 +11,6 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.HttpException;
 import io.vertx.ext.web.openapi.router.OpenAPIRoute;
-import io.vertx.ext.web.openapi.router.RequestExtractor;
 import io.vertx.ext.web.openapi.router.RouterBuilder;
 import io.vertx.json.schema.OutputUnit;
 import io.vertx.openapi.contract.OpenAPIContract;
@@ -90,8 +89,7 @@ public final class ApiRouter {
             .toCompletableFuture()
             .join();
     BodyHandler bodies = BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES);
-    RouterBuilder builder =
-        RouterBuilder.create(vertx, contract, RequestExtractor.withBodyHandler());
+    RouterBuilder builder = RouterBuilder.create(vertx, contract, new JsonContentType());
     builder.rootHandler(
         ctx -> {
           HttpMethod method = ctx.request().method();
@@ -185,7 +183,9 @@ public final class ApiRouter {
     if (failure instanceof HttpException http && http.getCause() != null) {
       failure = http.getCause();
     }
-    if (failure instanceof SchemaValidationException invalid
+    if (failure instanceof JsonContentType.Unsupported unsupported) {
+      ApiErrors.send(ctx, 415, "unsupported_media_type", unsupported.getMessage(), null);
+    } else if (failure instanceof SchemaValidationException invalid
         && parameterOf(invalid.getMessage()) == null
         && bodyIsJsonButNotAnObject(ctx)) {
       // Every body of the contract is an object: a body that is JSON but not one has no field to

@@ -33,6 +33,9 @@ public final class ApiKeyStore implements AutoCloseable {
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   private static final SecureRandom RANDOM = new SecureRandom();
 
+  private static final String SELECT =
+      "SELECT id, tenant, name, hash, created_at, revoked_at FROM api_keys";
+
   /** A new key: what was stored, and the secret, which exists only in this record. */
   public record Created(ApiKey key, String secret) {}
 
@@ -142,16 +145,58 @@ public final class ApiKeyStore implements AutoCloseable {
   }
 
   public synchronized List<ApiKey> all() throws SQLException {
-    return run(ApiKeyStore::all);
+    return run(
+        c -> {
+          try (PreparedStatement st = c.prepareStatement(SELECT + " ORDER BY created_at, id")) {
+            return keys(st);
+          }
+        });
   }
 
-  private static List<ApiKey> all(Connection connection) throws SQLException {
+  /**
+   * Up to {@code limit} keys in creation order (ties by id), after the key {@code afterId} if
+   * given; empty if there is no key {@code afterId} (keys are revoked, never deleted, so a listing
+   * never loses its place).
+   */
+  public synchronized Optional<List<ApiKey>> page(Optional<String> afterId, int limit)
+      throws SQLException {
+    return run(
+        c -> {
+          if (afterId.isEmpty()) {
+            try (PreparedStatement st =
+                c.prepareStatement(SELECT + " ORDER BY created_at, id LIMIT ?")) {
+              st.setInt(1, limit);
+              return Optional.of(keys(st));
+            }
+          }
+          Timestamp after;
+          try (PreparedStatement st =
+              c.prepareStatement("SELECT created_at FROM api_keys WHERE id = ?")) {
+            st.setString(1, afterId.get());
+            try (ResultSet rs = st.executeQuery()) {
+              if (!rs.next()) {
+                return Optional.empty();
+              }
+              after = rs.getTimestamp(1);
+            }
+          }
+          try (PreparedStatement st =
+              c.prepareStatement(
+                  SELECT
+                      + " WHERE created_at > ? OR (created_at = ? AND id > ?)"
+                      + " ORDER BY created_at, id LIMIT ?")) {
+            st.setTimestamp(1, after);
+            st.setTimestamp(2, after);
+            st.setString(3, afterId.get());
+            st.setInt(4, limit);
+            return Optional.of(keys(st));
+          }
+        });
+  }
+
+  private static List<ApiKey> keys(PreparedStatement st) throws SQLException {
     List<ApiKey> keys = new ArrayList<>();
-    try (PreparedStatement st =
-            connection.prepareStatement(
-                "SELECT id, tenant, name, hash, created_at, revoked_at FROM api_keys ORDER BY"
-                    + " created_at");
-        ResultSet rs = st.executeQuery()) {
+    try (ResultSet rs = st.executeQuery()) {
       while (rs.next()) {
         Timestamp revoked = rs.getTimestamp(6);
         keys.add(

@@ -220,8 +220,9 @@ public final class Auth {
         .onSuccess(created -> keys.created(created.key()));
   }
 
-  Future<List<ApiKey>> list() {
-    return worker.executeBlocking(store::all);
+  /** See {@link ApiKeyStore#page}. */
+  Future<Optional<List<ApiKey>>> list(Optional<String> afterId, int limit) {
+    return worker.executeBlocking(() -> store.page(afterId, limit));
   }
 
   /**

@@ -1,6 +1,6 @@
 package dev.agentfactory.edge.auth;
 
-import io.vertx.core.json.JsonArray;
+import dev.agentfactory.edge.api.PageRequest;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.openapi.router.RouterBuilder;
@@ -44,20 +44,35 @@ public final class KeysHandler {
         });
   }
 
+  /** A page of the keys in creation order ({@link PageRequest}: {@code limit}, {@code cursor}). */
   public void list(RoutingContext ctx) {
     Auth.requireAdmin(
         ctx,
-        () ->
-            auth.list()
-                .onSuccess(
-                    keys -> {
-                      JsonArray array = new JsonArray();
-                      keys.forEach(k -> array.add(json(k)));
-                      ctx.response()
-                          .putHeader("content-type", "application/json")
-                          .end(new JsonObject().put("keys", array).encode());
-                    })
-                .onFailure(ctx::fail));
+        () -> {
+          PageRequest page = PageRequest.parse(ctx, "keys", id -> true);
+          if (page == null) {
+            return;
+          }
+          auth.list(page.after(), page.limit() + 1)
+              .onSuccess(
+                  keys -> {
+                    if (keys.isEmpty()) {
+                      ApiErrors.send(
+                          ctx,
+                          400,
+                          "invalid_field",
+                          "cursor: names no key; pass the next_cursor of the page before",
+                          "cursor");
+                      return;
+                    }
+                    ctx.response()
+                        .putHeader("content-type", "application/json")
+                        .end(
+                            page.answer(keys.get(), "keys", ApiKey::id, KeysHandler::json)
+                                .encode());
+                  })
+              .onFailure(ctx::fail);
+        });
   }
 
   public void revoke(RoutingContext ctx) {

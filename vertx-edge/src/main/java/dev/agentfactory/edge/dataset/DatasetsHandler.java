@@ -9,6 +9,7 @@ import dev.agentfactory.connectors.dataset.version.DatasetVersion;
 import dev.agentfactory.connectors.dataset.version.Lineage;
 import dev.agentfactory.connectors.dataset.version.ManifestCodec;
 import dev.agentfactory.connectors.dataset.version.ProgressListener;
+import dev.agentfactory.edge.api.PageRequest;
 import dev.agentfactory.edge.auth.ApiErrors;
 import dev.agentfactory.edge.auth.Auth;
 import io.vertx.core.Future;
@@ -424,15 +425,44 @@ public final class DatasetsHandler {
         });
   }
 
+  /**
+   * A page of the dataset's versions, oldest first ({@link PageRequest}: {@code limit}, {@code
+   * cursor}). The catalog reads every manifest either way (they are files); the page bounds the
+   * answer.
+   */
   public void versions(RoutingContext ctx) {
     String name = ctx.pathParam("name");
-    admin(
+    Auth.requireAdmin(
         ctx,
-        beforeFirstFile(name, () -> catalog.versions(name), List::of),
-        (List<DatasetVersion> versions) -> {
-          JsonArray array = new JsonArray();
-          versions.forEach(v -> array.add(new JsonObject(manifest(v))));
-          json(ctx, 200, new JsonObject().put("versions", array).encode());
+        () -> {
+          PageRequest page =
+              PageRequest.parse(
+                  ctx,
+                  "versions/" + name,
+                  after ->
+                      VERSION.matcher(after).matches()
+                          && after.length() <= 10
+                          && Long.parseLong(after) <= Integer.MAX_VALUE);
+          if (page == null) {
+            return;
+          }
+          int after = page.after().map(Integer::parseInt).orElse(0);
+          blocking(
+              ctx,
+              beforeFirstFile(name, () -> catalog.versions(name), List::of),
+              (List<DatasetVersion> versions) ->
+                  json(
+                      ctx,
+                      200,
+                      page.answer(
+                              versions.stream()
+                                  .filter(v -> v.version() > after)
+                                  .limit(page.limit() + 1L)
+                                  .toList(),
+                              "versions",
+                              v -> Integer.toString(v.version()),
+                              v -> new JsonObject(manifest(v)))
+                          .encode()));
         });
   }
 

@@ -230,6 +230,43 @@ class AgentRegistryIT {
   }
 
   @Test
+  void pagesMergeTheBuiltInAgentsByNameAndATenantsOwnAgentReplacesOneOnEveryPage()
+      throws Exception {
+    AgentRegistry withBuiltIns =
+        new AgentRegistry(
+            store,
+            java.time.Clock.systemUTC(),
+            java.util.Set.copyOf(dev.agentfactory.sandbox.template.TemplateCatalog.BUILT_IN),
+            List.of(named("bravo"), named("echo")));
+    for (String own : List.of("foxtrot", "alpha", "echo", "delta", "charlie")) {
+      await(withBuiltIns.create("acme", named(own)));
+    }
+
+    List<String> listed = new java.util.ArrayList<>();
+    Optional<String> after = Optional.empty();
+    for (int page = 0; page < 10; page++) {
+      List<Agent> agents = await(withBuiltIns.list("acme", after, 2));
+      if (agents.isEmpty()) {
+        break;
+      }
+      assertThat(agents).hasSizeLessThanOrEqualTo(2);
+      agents.forEach(a -> listed.add(a.ref().name() + (a.builtIn() ? " (built in)" : "")));
+      after = Optional.of(agents.get(agents.size() - 1).ref().name());
+    }
+
+    assertThat(listed)
+        .containsExactly("alpha", "bravo (built in)", "charlie", "delta", "echo", "foxtrot");
+    assertThat(await(withBuiltIns.list("acme")))
+        .extracting(a -> a.ref().name())
+        .containsExactly("alpha", "bravo", "charlie", "delta", "echo", "foxtrot");
+  }
+
+  private AgentSpec named(String name) {
+    String json = codec.toJson(codec.readResource("agents/math.json"));
+    return codec.parseJson(json.replaceFirst("\"name\":\"math\"", "\"name\":\"" + name + "\""));
+  }
+
+  @Test
   void everythingSurvivesReopeningTheStore() throws Exception {
     await(registry.create("default", mathWithPrompt("one")));
     await(registry.addVersion("default", mathWithPrompt("two")));

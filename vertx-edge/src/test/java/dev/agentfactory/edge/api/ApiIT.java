@@ -15,6 +15,7 @@ import dev.agentfactory.edge.admin.DrainHandler;
 import dev.agentfactory.edge.agent.AgentRegistry;
 import dev.agentfactory.edge.agent.AgentsHandler;
 import dev.agentfactory.edge.agent.JdbcAgentStore;
+import dev.agentfactory.edge.auth.ApiKey;
 import dev.agentfactory.edge.auth.ApiKeyStore;
 import dev.agentfactory.edge.auth.Auth;
 import dev.agentfactory.edge.auth.KeysHandler;
@@ -34,9 +35,11 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -396,14 +399,7 @@ class ApiIT {
   @Test
   void aBodyThatIsJsonButNotAnObjectIsMalformedJsonOnEveryRouteThatTakesOne() throws Exception {
     String acme = newKey("acme"); // a rate budget of its own
-    for (String[] request :
-        List.of(
-            new String[] {"POST", "/v1/sessions/s1/feedback", acme},
-            new String[] {"POST", "/v1/agents", acme},
-            new String[] {"POST", "/v1/agents/a/versions", acme},
-            new String[] {"PUT", "/v1/agents/a/deployment", acme},
-            new String[] {"POST", "/v1/keys", ADMIN},
-            new String[] {"POST", "/v1/jobs", ADMIN})) {
+    for (String[] request : routesWithABody(acme)) {
       for (String body : List.of("[1]", "\"text\"", "7", "true", "", " ")) {
         HttpResponse<String> notAnObject = send(request[0], request[1], request[2], body);
         String what = request[0] + " " + request[1] + " " + body + ": " + notAnObject.body();
@@ -411,6 +407,167 @@ class ApiIT {
         assertThat(code(notAnObject)).as("docs/protocol.md, " + what).isEqualTo("malformed_json");
       }
     }
+  }
+
+  /**
+   * Method, path and key of every route that takes a body: the tenant's routes with {@code
+   * tenantKey}, the admin's with the admin key.
+   */
+  private static List<String[]> routesWithABody(String tenantKey) {
+    return List.of(
+        new String[] {"POST", "/v1/sessions/s1/feedback", tenantKey},
+        new String[] {"POST", "/v1/agents", tenantKey},
+        new String[] {"POST", "/v1/agents/a/versions", tenantKey},
+        new String[] {"PUT", "/v1/agents/a/deployment", tenantKey},
+        new String[] {"POST", "/v1/keys", ADMIN},
+        new String[] {"POST", "/v1/jobs", ADMIN});
+  }
+
+  @Test
+  void aJsonBodyIsAcceptedInAnyCaseAndWithParameters() throws Exception {
+    for (String type :
+        List.of(
+            "APPLICATION/JSON",
+            "Application/Json",
+            "application/json; charset=UTF-8",
+            "application/json;charset=\"utf-8\"",
+            "application/json; profile=x")) {
+      HttpResponse<String> created =
+          send("POST", "/v1/keys", ADMIN, "{\"tenant\":\"acme\",\"name\":\"ci\"}", type);
+      assertThat(created.statusCode()).as(type + ": " + created.body()).isEqualTo(201);
+    }
+    String acme = newKey("acme");
+    HttpResponse<String> agent =
+        send("POST", "/v1/agents", acme, agentSpec("upper"), "APPLICATION/JSON; CHARSET=UTF-8");
+    assertThat(agent.statusCode()).as(agent.body()).isEqualTo(201);
+  }
+
+  @Test
+  void aBodyThatIsNotJsonIsAnUnsupportedMediaTypeOnEveryRouteThatTakesOne() throws Exception {
+    String acme = newKey("acme"); // a rate budget of its own
+    for (String[] request : routesWithABody(acme)) {
+      for (String type :
+          Arrays.asList(
+              "text/plain",
+              "application/x-www-form-urlencoded",
+              "application/json; charset=iso-8859-1",
+              null)) {
+        HttpResponse<String> refused = send(request[0], request[1], request[2], "{}", type);
+        String what = request[0] + " " + request[1] + " as " + type + ": " + refused.body();
+        assertThat(refused.statusCode()).as(what).isEqualTo(415);
+        assertThat(code(refused)).as(what).isEqualTo("unsupported_media_type");
+        assertThat(MAPPER.readTree(refused.body()).at("/error/message").asText())
+            .as(what)
+            .contains("application/json")
+            .contains(
+                type == null ? "no Content-Type" : type.contains("charset") ? "iso-8859-1" : type);
+      }
+    }
+  }
+
+  @Test
+  void keysAreListedAPageAtATimeInCreationOrderWithoutDuplicatesOrGaps() throws Exception {
+    for (int i = 0; i < 8; i++) {
+      store.create("acme", "k" + i);
+    }
+    List<String> expected = store.all().stream().map(ApiKey::id).toList();
+
+    List<List<String>> pages = pages("/v1/keys", ADMIN, "keys", "id", 3);
+
+    assertThat(pages).hasSize(3);
+    assertThat(pages.stream().flatMap(List::stream).toList()).isEqualTo(expected);
+    JsonNode all = MAPPER.readTree(send("GET", "/v1/keys", ADMIN, null).body());
+    assertThat(all.get("keys")).as("the default limit holds all 8").hasSize(8);
+    assertThat(all.get("next_cursor").isNull()).isTrue();
+  }
+
+  @Test
+  void agentsAreListedAPageAtATimeByNameWithoutDuplicatesOrGaps() throws Exception {
+    String acme = newKey("acme");
+    List<String> names = List.of("delta", "alpha", "echo", "bravo", "golf", "charlie", "foxtrot");
+    for (String name : names) {
+      HttpResponse<String> created = send("POST", "/v1/agents", acme, agentSpec(name));
+      assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    }
+
+    List<List<String>> pages = pages("/v1/agents", acme, "agents", "name", 3);
+
+    assertThat(pages)
+        .containsExactly(
+            List.of("alpha", "bravo", "charlie"),
+            List.of("delta", "echo", "foxtrot"),
+            List.of("golf"));
+    HttpResponse<String> exact = send("GET", "/v1/agents?limit=7", acme, null);
+    assertMatchesContract("listAgents", exact);
+    assertThat(MAPPER.readTree(exact.body()).get("next_cursor").isNull())
+        .as("a page that ends the listing says so")
+        .isTrue();
+  }
+
+  @Test
+  void aLimitOutOfRangeOrACursorNotOfTheListingIsAnInvalidFieldNamingIt() throws Exception {
+    String acme = newKey("acme");
+    send("POST", "/v1/agents", acme, agentSpec("alpha"));
+    send("POST", "/v1/agents", acme, agentSpec("bravo"));
+    String keysCursor =
+        MAPPER
+            .readTree(send("GET", "/v1/keys?limit=1", ADMIN, null).body())
+            .get("next_cursor")
+            .asText();
+    java.util.Base64.Encoder base64 = java.util.Base64.getUrlEncoder();
+    for (String[] request :
+        List.of(new String[] {"/v1/agents", acme}, new String[] {"/v1/keys", ADMIN})) {
+      // each bad query with the field it is about
+      List<String[]> queries = new java.util.ArrayList<>();
+      for (String limit : List.of("0", "1001", "-1", "ten", "1.5")) {
+        queries.add(new String[] {"limit=" + limit, "limit"});
+      }
+      for (String cursor :
+          List.of(
+              "not-base64!",
+              base64.encodeToString("agents".getBytes(StandardCharsets.UTF_8)),
+              base64.encodeToString("keys:key_nothere".getBytes(StandardCharsets.UTF_8)),
+              base64.encodeToString("agents:Not A Name".getBytes(StandardCharsets.UTF_8)),
+              request[0].equals("/v1/agents") ? keysCursor : "bm90aGluZw")) {
+        queries.add(new String[] {"cursor=" + cursor, "cursor"});
+      }
+      for (String[] query : queries) {
+        HttpResponse<String> bad = send("GET", request[0] + "?" + query[0], request[1], null);
+        String what = request[0] + "?" + query[0] + ": " + bad.body();
+        assertThat(bad.statusCode()).as(what).isEqualTo(400);
+        assertThat(code(bad)).as(what).isEqualTo("invalid_field");
+        assertThat(MAPPER.readTree(bad.body()).at("/error/field").asText())
+            .as(what)
+            .isEqualTo(query[1]);
+      }
+    }
+  }
+
+  /**
+   * Follows {@code next_cursor} through a listing {@code limit} at a time; the {@code key} of each
+   * item, page by page.
+   */
+  private List<List<String>> pages(String path, String key, String field, String id, int limit)
+      throws Exception {
+    List<List<String>> pages = new java.util.ArrayList<>();
+    String cursor = null;
+    do {
+      HttpResponse<String> page =
+          send(
+              "GET",
+              path + "?limit=" + limit + (cursor == null ? "" : "&cursor=" + cursor),
+              key,
+              null);
+      assertThat(page.statusCode()).as(page.body()).isEqualTo(200);
+      JsonNode body = MAPPER.readTree(page.body());
+      List<String> ids = new java.util.ArrayList<>();
+      body.get(field).forEach(item -> ids.add(item.get(id).asText()));
+      assertThat(ids).as("page %d", pages.size() + 1).isNotEmpty().hasSizeLessThanOrEqualTo(limit);
+      pages.add(ids);
+      cursor = body.get("next_cursor").isNull() ? null : body.get("next_cursor").asText();
+      assertThat(pages).as("the listing ends").hasSizeLessThan(100);
+    } while (cursor != null);
+    return pages;
   }
 
   @Test
@@ -997,7 +1154,7 @@ class ApiIT {
     // A listed kind the pipeline has not written yet is a dataset without versions, not a
     // dataset that does not exist (it has no directory until its first file).
     assertThat(send("GET", "/v1/datasets/rft/versions", ADMIN, null).body())
-        .isEqualTo("{\"versions\":[]}");
+        .isEqualTo("{\"versions\":[],\"next_cursor\":null}");
     HttpResponse<String> noVersion = send("GET", "/v1/datasets/rft/versions/1", ADMIN, null);
     assertThat(noVersion.statusCode()).isEqualTo(404);
     assertThat(noVersion.body())
@@ -1162,7 +1319,7 @@ class ApiIT {
     assertThat(failed.at("/error/message").asText()).contains("part-a-0.parquet", "schema");
     assertThat(failed.get("version").isNull()).isTrue();
     assertThat(send("GET", "/v1/datasets/sft/versions", ADMIN, null).body())
-        .isEqualTo("{\"versions\":[]}");
+        .isEqualTo("{\"versions\":[],\"next_cursor\":null}");
     assertThat(send("POST", "/v1/datasets/Bad_Name/versions", ADMIN, null).statusCode())
         .isEqualTo(400);
   }
@@ -1225,7 +1382,7 @@ class ApiIT {
         .as("the contract lists it")
         .isTrue();
     assertThat(send("GET", "/v1/datasets/sft/versions", ADMIN, null).body())
-        .isEqualTo("{\"versions\":[]}");
+        .isEqualTo("{\"versions\":[],\"next_cursor\":null}");
   }
 
   @Test
@@ -1263,6 +1420,38 @@ class ApiIT {
     assertThat(v2.get("version").asInt()).isEqualTo(2);
     assertThat(v2.get("files_done").asInt()).isEqualTo(2);
     assertThat(manifests("sft")).containsExactly("v1.json", "v2.json");
+  }
+
+  @Test
+  void datasetVersionsAreListedAPageAtATimeOldestFirst() throws Exception {
+    // cut by the catalog itself: cuts over HTTP poll their status, at the key's rate budget
+    var catalog =
+        new dev.agentfactory.connectors.dataset.version.DatasetCatalog(dir.resolve("datasets"));
+    for (int i = 0; i < 5; i++) {
+      emptySftFile("part-a-" + i + ".parquet"); // new data each time: a new version
+      catalog.cut(
+          "sft",
+          Lineage.unknown(),
+          dev.agentfactory.connectors.dataset.version.ProgressListener.NONE);
+    }
+
+    assertThat(pages("/v1/datasets/sft/versions", ADMIN, "versions", "version", 2))
+        .containsExactly(List.of("1", "2"), List.of("3", "4"), List.of("5"));
+    HttpResponse<String> all = send("GET", "/v1/datasets/sft/versions", ADMIN, null);
+    assertMatchesContract("listDatasetVersions", all);
+    HttpResponse<String> otherDataset =
+        send(
+            "GET",
+            "/v1/datasets/preference/versions?cursor="
+                + MAPPER
+                    .readTree(send("GET", "/v1/datasets/sft/versions?limit=1", ADMIN, null).body())
+                    .get("next_cursor")
+                    .asText(),
+            ADMIN,
+            null);
+    assertThat(otherDataset.statusCode()).as(otherDataset.body()).isEqualTo(400);
+    assertThat(MAPPER.readTree(otherDataset.body()).at("/error/field").asText())
+        .isEqualTo("cursor");
   }
 
   /** The manifest files of a dataset, by name. */
@@ -1351,6 +1540,14 @@ class ApiIT {
     assertThat(leases.headers().firstValue("retry-after")).hasValue("5");
   }
 
+  /** A valid spec of an agent named {@code name}. */
+  private static String agentSpec(String name) {
+    return "{\"name\":\""
+        + name
+        + "\",\"model\":{\"provider\":\"scripted\",\"name\":\"scripted/math-v1\"},"
+        + "\"system_prompt\":\"one\",\"tools\":[],\"sandbox\":{\"template\":\"shell\"}}";
+  }
+
   private String newKey(String tenant) throws Exception {
     HttpResponse<String> created =
         send("POST", "/v1/keys", ADMIN, "{\"tenant\":\"" + tenant + "\",\"name\":\"t\"}");
@@ -1359,6 +1556,12 @@ class ApiIT {
 
   private HttpResponse<String> send(String method, String path, String key, String body)
       throws Exception {
+    return send(method, path, key, body, body == null ? null : "application/json");
+  }
+
+  /** A request whose body, if any, goes with {@code contentType} (null: no Content-Type). */
+  private HttpResponse<String> send(
+      String method, String path, String key, String body, String contentType) throws Exception {
     HttpRequest.Builder request =
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.actualPort() + path))
             .method(
@@ -1366,8 +1569,8 @@ class ApiIT {
                 body == null
                     ? HttpRequest.BodyPublishers.noBody()
                     : HttpRequest.BodyPublishers.ofString(body));
-    if (body != null) {
-      request.header("content-type", "application/json");
+    if (contentType != null) {
+      request.header("content-type", contentType);
     }
     if (key != null) {
       request.header("authorization", "Bearer " + key);
