@@ -15,6 +15,7 @@ import dev.agentfactory.jobs.pii.EntityType;
 import dev.agentfactory.jobs.pii.ScrubAction;
 import dev.agentfactory.jobs.pii.ScrubPolicy;
 import java.util.List;
+import java.util.Optional;
 import org.apache.flink.streaming.api.operators.StreamMap;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
@@ -96,6 +97,39 @@ class PiiScrubFunctionTest {
       assertThat(scrubbed.piiSpans())
           .extracting(PiiFinding::field)
           .containsExactly("feedback.rejected[0].content", "reference.answer");
+    }
+  }
+
+  @Test
+  @SuppressWarnings("try")
+  void theReferenceRubricAndVerifierAreScrubbedSinceTheyBecomeEvalAndRftColumns() throws Exception {
+    // A session's user sends the rubric and verifier in a feedback frame like the answer; the eval
+    // dataset's rubric and the rft dataset's verifier column are these texts.
+    Interaction event =
+        Interaction.builder()
+            .sessionId("s")
+            .tenant("t")
+            .agent("a", "1")
+            .message(Message.user("who?"))
+            .message(Message.assistant("ask the desk"))
+            .reference(
+                new Reference(
+                    "the desk",
+                    Optional.of("ask bob@example.org"),
+                    Optional.of("mail carol@example.net if unsure"),
+                    true))
+            .build();
+    try (var harness =
+        new OneInputStreamOperatorTestHarness<>(new StreamMap<>(PiiScrubFunction.masking()))) {
+      harness.open();
+      harness.processElement(new StreamRecord<>(event, 1L));
+      Reference scrubbed = harness.extractOutputValues().get(0).reference().orElseThrow();
+      assertThat(scrubbed.rubric()).contains("mail <EMAIL_ADDRESS> if unsure");
+      assertThat(scrubbed.verifier()).contains("ask <EMAIL_ADDRESS>");
+      assertThat(scrubbed.eval()).isTrue();
+      assertThat(harness.extractOutputValues().get(0).piiSpans())
+          .extracting(PiiFinding::field)
+          .containsExactlyInAnyOrder("reference.verifier", "reference.rubric");
     }
   }
 
