@@ -17,6 +17,7 @@ import io.vertx.json.schema.OutputUnit;
 import io.vertx.openapi.contract.OpenAPIContract;
 import io.vertx.openapi.contract.Operation;
 import io.vertx.openapi.contract.Parameter;
+import io.vertx.openapi.contract.Path;
 import io.vertx.openapi.validation.RequestParameter;
 import io.vertx.openapi.validation.RequestUtils;
 import io.vertx.openapi.validation.SchemaValidationException;
@@ -35,6 +36,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -137,13 +139,25 @@ public final class ApiRouter {
                 null));
     router.errorHandler(
         405,
-        ctx ->
-            ApiErrors.send(
-                ctx,
-                405,
-                "method_not_allowed",
-                ctx.request().method() + " is not allowed here",
-                null));
+        ctx -> {
+          // RFC 9110 15.5.6: a 405 lists the methods the resource has
+          Path path = contract.findPath(ctx.request().path());
+          if (path != null) {
+            ctx.response()
+                .putHeader(
+                    "allow",
+                    path.getOperations().stream()
+                        .map(o -> o.getHttpMethod().name())
+                        .sorted()
+                        .collect(Collectors.joining(", ")));
+          }
+          ApiErrors.send(
+              ctx,
+              405,
+              "method_not_allowed",
+              ctx.request().method() + " is not allowed here",
+              null);
+        });
     return router;
   }
 

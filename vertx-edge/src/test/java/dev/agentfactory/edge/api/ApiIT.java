@@ -331,6 +331,26 @@ class ApiIT {
   }
 
   @Test
+  void aMethodTheRouteDoesNotHaveIsRefusedNamingTheMethodsItHas() throws Exception {
+    Map<String, String> allowed =
+        Map.of(
+            "/v1/jobs",
+            "GET, POST",
+            "/v1/jobs/" + "a".repeat(32),
+            "DELETE",
+            "/v1/datasets/sft/versions",
+            "GET, POST",
+            "/v1/datasets/sft/versions/1/file?path=x",
+            "GET");
+    for (Map.Entry<String, String> route : allowed.entrySet()) {
+      HttpResponse<String> put = send("PUT", route.getKey(), ADMIN, "{}");
+      assertThat(put.statusCode()).as(route.getKey()).isEqualTo(405);
+      assertThat(code(put)).isEqualTo("method_not_allowed");
+      assertThat(put.headers().firstValue("allow")).as(route.getKey()).contains(route.getValue());
+    }
+  }
+
+  @Test
   void aBodyThatIsJsonButNotAnObjectIsMalformedJsonOnEveryRouteThatTakesOne() throws Exception {
     String acme = newKey("acme"); // a rate budget of its own
     for (String[] request :
