@@ -678,12 +678,7 @@ class PipelineJobAdoptionIT {
               .put(
                   "operation",
                   new JsonObject().put("location", dir.resolve("savepoint-1").toString()));
-      Promise<Void> held = heldSavepointAnswer.getAndSet(null);
-      if (held != null) {
-        String late = answer.encode();
-        held.future()
-            .onComplete(
-                done -> request.response().putHeader("content-type", "application/json").end(late));
+      if (answeredLate(heldSavepointAnswer, request, answer)) {
         return;
       }
     } else if (path.endsWith("/checkpoints")) {
@@ -714,19 +709,31 @@ class PipelineJobAdoptionIT {
       JobSummary job = known.get();
       answer =
           new JsonObject().put("jid", job.id()).put("name", job.name()).put("state", job.state());
-      Promise<Void> held = heldJobAnswer.getAndSet(null);
-      if (held != null) {
-        // the state as of the question, answered late
-        String late = answer.encode();
-        held.future()
-            .onComplete(
-                done -> request.response().putHeader("content-type", "application/json").end(late));
+      // the state as of the question, answered late
+      if (answeredLate(heldJobAnswer, request, answer)) {
         return;
       }
     } else {
       answer = new JsonObject(); // DELETE /jars/{id}
     }
     request.response().putHeader("content-type", "application/json").end(answer.encode());
+  }
+
+  /**
+   * Whether {@code answer} waits for a promise {@code hold} held (taking it, so only this question
+   * waits): answered once it completes.
+   */
+  private static boolean answeredLate(
+      AtomicReference<Promise<Void>> hold, HttpServerRequest request, JsonObject answer) {
+    Promise<Void> held = hold.getAndSet(null);
+    if (held == null) {
+      return false;
+    }
+    String late = answer.encode();
+    held.future()
+        .onComplete(
+            done -> request.response().putHeader("content-type", "application/json").end(late));
+    return true;
   }
 
   private static JobSummary ended(JobSummary job, String state) {
