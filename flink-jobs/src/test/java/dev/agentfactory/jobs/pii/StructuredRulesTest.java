@@ -156,6 +156,27 @@ class StructuredRulesTest {
   }
 
   @Test
+  void quotedValuesUnderCredentialKeysInPrintedJsonOrDictsAreSecrets() {
+    // what `aws sts get-session-token` prints; a tool output is scanned as text, not as JSON
+    String sts =
+        "{\"Credentials\": {\"AccessKeyId\": \"ASIAIOSFODNN7EXAMPLE\", \"SecretAccessKey\":"
+            + " \"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\", \"SessionToken\": \"Fwo\\\"GZXIvYXdz\"}}";
+    assertThat(found(sts, EntityType.SECRET))
+        .contains("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "Fwo\\\"GZXIvYXdz");
+    // what boto3's response prints as
+    assertThat(
+            found(
+                "{'SecretAccessKey': 'zQ9x/K7MDENG', 'client_secret': 'ab cd'}", EntityType.SECRET))
+        .containsExactly("zQ9x/K7MDENG", "ab cd");
+    // keys that name no credential
+    assertThat(
+            found(
+                "{\"author\": \"Ann Lee\", \"tokens\": 12, \"title\": \"pass\"}",
+                EntityType.SECRET))
+        .isEmpty();
+  }
+
+  @Test
   void textWithoutPiiHasNoSpans() {
     assertThat(scanner.scan("ls -la && echo done; exit code 0")).isEmpty();
     assertThat(scanner.scan("")).isEmpty();
