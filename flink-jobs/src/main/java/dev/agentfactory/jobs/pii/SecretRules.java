@@ -69,12 +69,23 @@ final class SecretRules {
             .onlyIfContainsIgnoringCase("bearer", "basic", "token"),
         PatternRule.of(
                 EntityType.SECRET,
-                "(?i)\\b(?:password|passwd|pwd|passphrase|secret|api[_-]?key|access[_-]?key"
-                    + "|auth[_-]?token|access[_-]?token|client[_-]?secret)[\"']?\\s*[:=]\\s*"
-                    + "[\"']?([^\\s\"',;]{4,256})",
+                // with a prefix and a _KEY/_TOKEN suffix, as environment variables and .env files
+                // name them (DB_PASSWORD, APP_SECRET_KEY)
+                "(?i)\\b(?:[a-z0-9]+[_-])*(?:password|passwd|pwd|passphrase|secret|api[_-]?key"
+                    + "|access[_-]?key|auth[_-]?token|access[_-]?token|client[_-]?secret)"
+                    + "(?:[_-]?(?:key|token))?[\"']?\\s*[:=]\\s*[\"']?([^\\s\"',;]{4,256})",
                 0.95)
             .group(1)
             .onlyIfContainsIgnoringCase("pass", "pwd", "secret", "key", "token"),
+        // GITHUB_TOKEN=, SLACK_BOT_TOKEN=: a token after a prefix (a bare token= is the rule
+        // above's
+        // auth_token/access_token, or a Bearer/token header; max_tokens= is no credential)
+        PatternRule.of(
+                EntityType.SECRET,
+                "(?i)\\b(?:[a-z0-9]+[_-])+token[\"']?\\s*[:=]\\s*[\"']?([^\\s\"',;]{4,256})",
+                0.95)
+            .group(1)
+            .onlyIfContainsIgnoringCase("token"),
         // A quoted value under a quoted credential key, as JsonScanner masks in tool arguments, in
         // free text: JSON or a Python dict a tool printed ({"SecretAccessKey": "..."} from `aws sts
         // get-session-token` or boto3), which the assignment rule above misses (camelCase keys,

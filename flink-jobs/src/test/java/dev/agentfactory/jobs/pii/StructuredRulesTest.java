@@ -156,6 +156,17 @@ class StructuredRulesTest {
   }
 
   @Test
+  void credentialsInEnvironmentVariablesAreSecrets() {
+    // what env, printenv or cat .env print in a sandbox
+    String env =
+        "HOME=/root\nDB_PASSWORD=hunter22\nMYSQL_ROOT_PASSWORD=S3cretRoot!\n"
+            + "APP_SECRET_KEY=9f8e7d6c5b4a\nSLACK_BOT_TOKEN=abcd1234efgh5678\nMAX_TOKENS=4096\n";
+    assertThat(found(env, EntityType.SECRET))
+        .containsExactly("hunter22", "S3cretRoot!", "9f8e7d6c5b4a", "abcd1234efgh5678");
+    assertThat(found("input_token_count=1234 author=Ann", EntityType.SECRET)).isEmpty();
+  }
+
+  @Test
   void quotedValuesUnderCredentialKeysInPrintedJsonOrDictsAreSecrets() {
     // what `aws sts get-session-token` prints; a tool output is scanned as text, not as JSON
     String sts =
