@@ -335,19 +335,39 @@ class ApiIT {
     Map<String, String> allowed =
         Map.of(
             "/v1/jobs",
-            "GET, POST",
+            "GET, HEAD, POST",
             "/v1/jobs/" + "a".repeat(32),
             "DELETE",
             "/v1/datasets/sft/versions",
-            "GET, POST",
+            "GET, HEAD, POST",
             "/v1/datasets/sft/versions/1/file?path=x",
-            "GET");
+            "GET, HEAD");
     for (Map.Entry<String, String> route : allowed.entrySet()) {
       HttpResponse<String> put = send("PUT", route.getKey(), ADMIN, "{}");
       assertThat(put.statusCode()).as(route.getKey()).isEqualTo(405);
       assertThat(code(put)).isEqualTo("method_not_allowed");
       assertThat(put.headers().firstValue("allow")).as(route.getKey()).contains(route.getValue());
     }
+  }
+
+  @Test
+  void headIsTheGetOfTheRouteWithoutItsBody() throws Exception {
+    for (String path : List.of("/health", "/openapi.json", "/v1/keys")) {
+      HttpResponse<String> get = send("GET", path, ADMIN, null);
+      HttpResponse<String> head = send("HEAD", path, ADMIN, null);
+      assertThat(head.statusCode()).as(path).isEqualTo(200);
+      assertThat(head.body()).as(path).isEmpty();
+      assertThat(head.headers().firstValue("content-type"))
+          .as(path)
+          .isEqualTo(get.headers().firstValue("content-type"));
+    }
+    // what the GET answers, as the GET answers it: here without the admin key
+    assertThat(send("HEAD", "/v1/keys", null, null).statusCode())
+        .isEqualTo(send("GET", "/v1/keys", null, null).statusCode())
+        .isEqualTo(401);
+    HttpResponse<String> revoke = send("HEAD", "/v1/keys/" + "a".repeat(8), ADMIN, null);
+    assertThat(revoke.statusCode()).isEqualTo(405);
+    assertThat(revoke.headers().firstValue("allow")).contains("DELETE");
   }
 
   @Test
