@@ -362,8 +362,8 @@ public record Interaction(
 
   /**
    * Returns a copy whose free text went through {@code rewrite}: message contents, tool outputs,
-   * the rejected alternative's contents, the feedback comment and the reference answer (not tool
-   * arguments, which are JSON).
+   * the rejected alternative's contents, the feedback comment and the reference's answer, verifier
+   * and rubric (not tool arguments, which are JSON).
    */
   public Interaction withRewrittenText(UnaryOperator<String> rewrite) {
     return withRewrittenText((field, text) -> rewrite.apply(text));
@@ -405,8 +405,16 @@ public record Interaction(
                   ? rewritten
                   : rewritten.withComment(rewrite.apply("feedback.comment", f.comment().get()));
             });
+    // The rubric and verifier are free text a session's user may send in a feedback frame, and
+    // reach the eval and rft datasets as columns: rewritten like the answer.
     Optional<Reference> newReference =
-        reference.map(r -> r.withAnswer(rewrite.apply("reference.answer", r.answer())));
+        reference.map(
+            r ->
+                new Reference(
+                    rewrite.apply("reference.answer", r.answer()),
+                    r.verifier().map(v -> rewrite.apply("reference.verifier", v)),
+                    r.rubric().map(v -> rewrite.apply("reference.rubric", v)),
+                    r.eval()));
     return new Interaction(
         schemaVersion,
         eventId,

@@ -11,7 +11,8 @@ package dev.agentfactory.connectors.event;
  *     or {@code KEEP}
  * @param field the event field the text was in, as a path: {@code messages[1].content}, {@code
  *     tool_calls[0].output}, {@code tool_calls[0].arguments/command} (a JSON pointer into the
- *     arguments), {@code feedback.rejected[0].content}, {@code reference.answer}
+ *     arguments), {@code feedback.rejected[0].content}, {@code reference.answer}, {@code
+ *     reference.rubric}
  * @param messageIndex the index into the event's {@code messages} for {@code messages[i]} fields,
  *     null for other fields
  */

@@ -36,8 +36,4 @@ public record Reference(
   public static Reference evalExample(String expected, String rubric) {
     return new Reference(expected, Optional.empty(), Optional.ofNullable(rubric), true);
   }
-
-  Reference withAnswer(String newAnswer) {
-    return new Reference(newAnswer, verifier, rubric, eval);
-  }
 }

@@ -665,7 +665,7 @@ class InteractionCodecTest {
   }
 
   @Test
-  void rewritingTextCoversTheRejectedAlternativeAndTheReferenceAnswer() {
+  void rewritingTextCoversTheRejectedAlternativeAndTheWholeReference() {
     List<String> fields = new java.util.ArrayList<>();
     Interaction rewritten =
         withSignals()
@@ -679,7 +679,10 @@ class InteractionCodecTest {
             "messages[0].content",
             "messages[1].content",
             "feedback.rejected[0].content",
-            "reference.answer");
+            "reference.answer",
+            "reference.verifier",
+            "reference.rubric");
+    assertThat(rewritten.reference().orElseThrow().rubric()).contains("EXACT");
     assertThat(rewritten.feedback().orElseThrow().rejected().get(0).content())
         .isEqualTo("5, I THINK");
   }

@@ -69,11 +69,46 @@ final class SecretRules {
             .onlyIfContainsIgnoringCase("bearer", "basic", "token"),
         PatternRule.of(
                 EntityType.SECRET,
-                "(?i)\\b(?:password|passwd|pwd|passphrase|secret|api[_-]?key|access[_-]?key"
-                    + "|auth[_-]?token|access[_-]?token|client[_-]?secret)[\"']?\\s*[:=]\\s*"
-                    + "[\"']?([^\\s\"',;]{4,256})",
+                // with a prefix and a _KEY/_TOKEN suffix, as environment variables and .env files
+                // name them (DB_PASSWORD, APP_SECRET_KEY)
+                "(?i)\\b(?:[a-z0-9]+[_-])*(?:password|passwd|pwd|passphrase|secret|api[_-]?key"
+                    + "|access[_-]?key|auth[_-]?token|access[_-]?token|client[_-]?secret)"
+                    + "(?:[_-]?(?:key|token))?[\"']?\\s*[:=]\\s*[\"']?([^\\s\"',;]{4,256})",
                 0.95)
             .group(1)
-            .onlyIfContainsIgnoringCase("pass", "pwd", "secret", "key", "token"));
+            .onlyIfContainsIgnoringCase("pass", "pwd", "secret", "key", "token"),
+        // GITHUB_TOKEN=, SLACK_BOT_TOKEN=: a token after a prefix (a bare token= is the rule
+        // above's
+        // auth_token/access_token, or a Bearer/token header; max_tokens= is no credential)
+        PatternRule.of(
+                EntityType.SECRET,
+                "(?i)\\b(?:[a-z0-9]+[_-])+token[\"']?\\s*[:=]\\s*[\"']?([^\\s\"',;]{4,256})",
+                0.95)
+            .group(1)
+            .onlyIfContainsIgnoringCase("token"),
+        // A quoted value under a quoted credential key, as JsonScanner masks in tool arguments, in
+        // free text: JSON or a Python dict a tool printed ({"SecretAccessKey": "..."} from `aws sts
+        // get-session-token` or boto3), which the assignment rule above misses (camelCase keys,
+        // the key's quote before the colon). Key parts as JsonScanner's; "author" is no "auth".
+        PatternRule.of(
+                EntityType.SECRET,
+                "(?i)([\"'])[A-Za-z0-9_-]{0,40}?(?:pass(?:word|wd|phrase)|pwd|secret|token"
+                    + "|api[_-]?key|authori[sz]ation|auth(?!or)|credentials?|private[_-]?key"
+                    + "|access[_-]?key|cookie|session[_-]?id|bearer|signature)[A-Za-z0-9_-]{0,40}"
+                    + "\\1\\s*:\\s*([\"'])((?:(?!\\2)[^\\\\\\r\\n]|\\\\.){1,4096})\\2",
+                0.95)
+            .group(3)
+            .onlyIfContainsIgnoringCase(
+                "pass",
+                "pwd",
+                "secret",
+                "token",
+                "key",
+                "auth",
+                "credential",
+                "cookie",
+                "session",
+                "bearer",
+                "signature"));
   }
 }

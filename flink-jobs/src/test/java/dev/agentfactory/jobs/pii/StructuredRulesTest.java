@@ -155,6 +155,38 @@ class StructuredRulesTest {
         .containsExactly("abcdefghijklmnop0123");
   }
 
+  /** What env, printenv or cat .env print in a sandbox. */
+  @ParameterizedTest
+  @ValueSource(
+      strings = {"DB_PASSWORD", "MYSQL_ROOT_PASSWORD", "APP_SECRET_KEY", "SLACK_BOT_TOKEN"})
+  void credentialsInEnvironmentVariablesAreSecrets(String variable) {
+    assertThat(
+            found("HOME=/root\n" + variable + "=S3cret-1234\nMAX_TOKENS=4096\n", EntityType.SECRET))
+        .containsExactly("S3cret-1234");
+    assertThat(found("input_token_count=1234 author=Ann", EntityType.SECRET)).isEmpty();
+  }
+
+  @Test
+  void quotedValuesUnderCredentialKeysInPrintedJsonOrDictsAreSecrets() {
+    // what `aws sts get-session-token` prints; a tool output is scanned as text, not as JSON
+    String sts =
+        "{\"Credentials\": {\"AccessKeyId\": \"ASIAIOSFODNN7EXAMPLE\", \"SecretAccessKey\":"
+            + " \"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\", \"SessionToken\": \"Fwo\\\"GZXIvYXdz\"}}";
+    assertThat(found(sts, EntityType.SECRET))
+        .contains("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "Fwo\\\"GZXIvYXdz");
+    // what boto3's response prints as
+    assertThat(
+            found(
+                "{'SecretAccessKey': 'zQ9x/K7MDENG', 'client_secret': 'ab cd'}", EntityType.SECRET))
+        .containsExactly("zQ9x/K7MDENG", "ab cd");
+    // keys that name no credential
+    assertThat(
+            found(
+                "{\"author\": \"Ann Lee\", \"tokens\": 12, \"title\": \"pass\"}",
+                EntityType.SECRET))
+        .isEmpty();
+  }
+
   @Test
   void textWithoutPiiHasNoSpans() {
     assertThat(scanner.scan("ls -la && echo done; exit code 0")).isEmpty();

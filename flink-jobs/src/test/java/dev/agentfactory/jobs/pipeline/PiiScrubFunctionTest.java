@@ -15,6 +15,7 @@ import dev.agentfactory.jobs.pii.EntityType;
 import dev.agentfactory.jobs.pii.ScrubAction;
 import dev.agentfactory.jobs.pii.ScrubPolicy;
 import java.util.List;
+import java.util.Optional;
 import org.apache.flink.streaming.api.operators.StreamMap;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
@@ -73,29 +74,64 @@ class PiiScrubFunctionTest {
   }
 
   @Test
-  @SuppressWarnings("try")
   void theRejectedAlternativeAndTheReferenceAnswerAreScrubbedToo() throws Exception {
-    Interaction event =
-        Interaction.builder()
-            .sessionId("s")
-            .tenant("t")
-            .agent("a", "1")
-            .message(Message.user("who?"))
-            .message(Message.assistant("ask the desk"))
-            .feedback(Feedback.preferredOver(List.of(Message.assistant("mail bob@example.org"))))
-            .reference(Reference.groundTruth("call 10.0.0.7", null))
-            .build();
-    try (var harness =
-        new OneInputStreamOperatorTestHarness<>(new StreamMap<>(PiiScrubFunction.masking()))) {
+    Interaction scrubbed =
+        scrubbed(
+            PiiScrubFunction.masking(),
+            whoAsksTheDesk()
+                .feedback(
+                    Feedback.preferredOver(List.of(Message.assistant("mail bob@example.org"))))
+                .reference(Reference.groundTruth("call 10.0.0.7", null))
+                .build());
+    assertThat(scrubbed.feedback().orElseThrow().rejected().get(0).content())
+        .isEqualTo("mail <EMAIL_ADDRESS>");
+    assertThat(scrubbed.reference().orElseThrow().answer()).isEqualTo("call <IP_ADDRESS>");
+    assertThat(scrubbed.piiSpans())
+        .extracting(PiiFinding::field)
+        .containsExactly("feedback.rejected[0].content", "reference.answer");
+  }
+
+  @Test
+  void theReferenceRubricAndVerifierAreScrubbedSinceTheyBecomeEvalAndRftColumns() throws Exception {
+    // A session's user sends the rubric and verifier in a feedback frame like the answer; the eval
+    // dataset's rubric and the rft dataset's verifier column are these texts.
+    Interaction scrubbed =
+        scrubbed(
+            PiiScrubFunction.masking(),
+            whoAsksTheDesk()
+                .reference(
+                    new Reference(
+                        "the desk",
+                        Optional.of("ask bob@example.org"),
+                        Optional.of("mail carol@example.net if unsure"),
+                        true))
+                .build());
+    Reference reference = scrubbed.reference().orElseThrow();
+    assertThat(reference.rubric()).contains("mail <EMAIL_ADDRESS> if unsure");
+    assertThat(reference.verifier()).contains("ask <EMAIL_ADDRESS>");
+    assertThat(reference.eval()).isTrue();
+    assertThat(scrubbed.piiSpans())
+        .extracting(PiiFinding::field)
+        .containsExactlyInAnyOrder("reference.verifier", "reference.rubric");
+  }
+
+  /** A turn of session s: the user asks who, the assistant says to ask the desk. */
+  private static Interaction.Builder whoAsksTheDesk() {
+    return Interaction.builder()
+        .sessionId("s")
+        .tenant("t")
+        .agent("a", "1")
+        .message(Message.user("who?"))
+        .message(Message.assistant("ask the desk"));
+  }
+
+  /** What {@code scrub} makes of {@code event}, run as the pipeline runs it. */
+  @SuppressWarnings("try") // the harness's close() declares InterruptedException
+  private static Interaction scrubbed(PiiScrubFunction scrub, Interaction event) throws Exception {
+    try (var harness = new OneInputStreamOperatorTestHarness<>(new StreamMap<>(scrub))) {
       harness.open();
       harness.processElement(new StreamRecord<>(event, 1L));
-      Interaction scrubbed = harness.extractOutputValues().get(0);
-      assertThat(scrubbed.feedback().orElseThrow().rejected().get(0).content())
-          .isEqualTo("mail <EMAIL_ADDRESS>");
-      assertThat(scrubbed.reference().orElseThrow().answer()).isEqualTo("call <IP_ADDRESS>");
-      assertThat(scrubbed.piiSpans())
-          .extracting(PiiFinding::field)
-          .containsExactly("feedback.rejected[0].content", "reference.answer");
+      return harness.extractOutputValues().get(0);
     }
   }
 

@@ -16,6 +16,7 @@ import io.vertx.json.schema.OutputUnit;
 import io.vertx.openapi.contract.OpenAPIContract;
 import io.vertx.openapi.contract.Operation;
 import io.vertx.openapi.contract.Parameter;
+import io.vertx.openapi.contract.Path;
 import io.vertx.openapi.validation.RequestParameter;
 import io.vertx.openapi.validation.RequestUtils;
 import io.vertx.openapi.validation.SchemaValidationException;
@@ -34,6 +35,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,6 +60,9 @@ public final class ApiRouter {
       Set.of("openSession", "resumeSession", "streamEvalLive");
 
   static final int MAX_BODY_BYTES = 64 * 1024;
+
+  /** Marks a HEAD request routed as the GET of its path, so it is rerouted once. */
+  private static final String HEAD_AS_GET = "af.headAsGet";
 
   private static final Pattern PARAMETER =
       Pattern.compile("(?:path|query|header|cookie) parameter ([A-Za-z0-9_.-]+)");
@@ -95,6 +101,13 @@ public final class ApiRouter {
           HttpMethod method = ctx.request().method();
           if (method == HttpMethod.POST || method == HttpMethod.PUT || method == HttpMethod.PATCH) {
             bodies.handle(ctx);
+          } else if (method == HttpMethod.HEAD
+              && ctx.get(HEAD_AS_GET) == null
+              && contract.findOperation(ctx.request().path(), HttpMethod.GET) != null) {
+            // RFC 9110 9.3.2: HEAD is GET without the body (Vert.x sends no body to a HEAD), e.g.
+            // a load balancer's HEAD /health or a download client asking a file's size
+            ctx.put(HEAD_AS_GET, true);
+            ctx.reroute(HttpMethod.GET, ctx.request().uri());
           } else {
             ctx.next();
           }
@@ -135,13 +148,26 @@ public final class ApiRouter {
                 null));
     router.errorHandler(
         405,
-        ctx ->
-            ApiErrors.send(
-                ctx,
-                405,
-                "method_not_allowed",
-                ctx.request().method() + " is not allowed here",
-                null));
+        ctx -> {
+          // RFC 9110 15.5.6: a 405 lists the methods the resource has
+          Path path = contract.findPath(ctx.request().path());
+          if (path != null) {
+            ctx.response()
+                .putHeader(
+                    "allow",
+                    path.getOperations().stream()
+                        .map(o -> o.getHttpMethod().name())
+                        .flatMap(m -> m.equals("GET") ? Stream.of(m, "HEAD") : Stream.of(m))
+                        .sorted()
+                        .collect(Collectors.joining(", ")));
+          }
+          ApiErrors.send(
+              ctx,
+              405,
+              "method_not_allowed",
+              ctx.request().method() + " is not allowed here",
+              null);
+        });
     return router;
   }
 

@@ -64,6 +64,13 @@ public final class PipelineJob {
   private final AtomicBoolean submitting = new AtomicBoolean();
   private volatile String resumedFrom;
   private volatile String stoppedWith;
+
+  /**
+   * The job a {@link #stop} of this node is stopping, until its savepoint is recorded ({@link
+   * #stoppedWith}) or the stop failed: Flink reports it {@code FINISHED} before that.
+   */
+  private volatile String stopping;
+
   private volatile String prunedFor;
 
   /**
@@ -611,6 +618,7 @@ public final class PipelineJob {
     if (id == null) {
       return CompletableFuture.completedFuture(new JobStop(null, true));
     }
+    stopping = id;
     return rest.stopWithSavepoint(id)
         .thenApply(
             path -> {
@@ -627,6 +635,7 @@ public final class PipelineJob {
               }
               return path;
             })
+        .whenComplete((path, failed) -> stopping = null)
         .thenCompose(path -> JobStop.awaitEnd(rest, id, path, endWait));
   }
 
@@ -695,6 +704,14 @@ public final class PipelineJob {
    */
   public Optional<String> stoppedWith() {
     return Optional.ofNullable(stoppedWith);
+  }
+
+  /**
+   * Whether a {@link #stop} of this node is stopping job {@code id} and has not recorded its
+   * savepoint yet ({@link #stoppedWith()} is still empty then).
+   */
+  public boolean stopping(String id) {
+    return id.equals(stopping);
   }
 
   public String jobId() {

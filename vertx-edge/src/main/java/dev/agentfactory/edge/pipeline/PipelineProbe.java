@@ -255,6 +255,14 @@ public final class PipelineProbe {
       detail.put("savepoint", stoppedWith.get());
       return new ComponentStatus(ComponentStatus.State.DEGRADED, detail);
     }
+    if (job.stopping(summary.id())) {
+      // Flink reports the job FINISHED before the stop's savepoint is recorded
+      detail.put(
+          "reason",
+          "being stopped with DELETE /v1/jobs through this node: its final savepoint is being"
+              + " recorded; POST /v1/jobs starts it again");
+      return new ComponentStatus(ComponentStatus.State.DEGRADED, detail);
+    }
     if ("FINISHED".equals(summary.state())) {
       // The unbounded pipeline finishes only when stopped with a savepoint: by its owner's
       // shutdown or a DELETE on another node, deliberate either way

@@ -109,7 +109,7 @@ final class EventSizeCap {
 
   /**
    * The event with its longest other texts (message contents, tool arguments, the feedback's
-   * rejected contents and comment, the reference answer) cut to one level.
+   * rejected contents and comment, the reference's texts) cut to one level.
    */
   private static Interaction cutTexts(Interaction event, int maxBytes) {
     Map<String, String> texts = new HashMap<>();

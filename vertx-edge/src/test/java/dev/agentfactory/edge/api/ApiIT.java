@@ -397,6 +397,46 @@ class ApiIT {
   }
 
   @Test
+  void aMethodTheRouteDoesNotHaveIsRefusedNamingTheMethodsItHas() throws Exception {
+    Map<String, String> allowed =
+        Map.of(
+            "/v1/jobs",
+            "GET, HEAD, POST",
+            "/v1/jobs/" + "a".repeat(32),
+            "DELETE",
+            "/v1/datasets/sft/versions",
+            "GET, HEAD, POST",
+            "/v1/datasets/sft/versions/1/file?path=x",
+            "GET, HEAD");
+    for (Map.Entry<String, String> route : allowed.entrySet()) {
+      HttpResponse<String> put = send("PUT", route.getKey(), ADMIN, "{}");
+      assertThat(put.statusCode()).as(route.getKey()).isEqualTo(405);
+      assertThat(code(put)).isEqualTo("method_not_allowed");
+      assertThat(put.headers().firstValue("allow")).as(route.getKey()).contains(route.getValue());
+    }
+  }
+
+  @Test
+  void headIsTheGetOfTheRouteWithoutItsBody() throws Exception {
+    for (String path : List.of("/health", "/openapi.json", "/v1/keys")) {
+      HttpResponse<String> get = send("GET", path, ADMIN, null);
+      HttpResponse<String> head = send("HEAD", path, ADMIN, null);
+      assertThat(head.statusCode()).as(path).isEqualTo(200);
+      assertThat(head.body()).as(path).isEmpty();
+      assertThat(head.headers().firstValue("content-type"))
+          .as(path)
+          .isEqualTo(get.headers().firstValue("content-type"));
+    }
+    // what the GET answers, as the GET answers it: here without the admin key
+    assertThat(send("HEAD", "/v1/keys", null, null).statusCode())
+        .isEqualTo(send("GET", "/v1/keys", null, null).statusCode())
+        .isEqualTo(401);
+    HttpResponse<String> revoke = send("HEAD", "/v1/keys/" + "a".repeat(8), ADMIN, null);
+    assertThat(revoke.statusCode()).isEqualTo(405);
+    assertThat(revoke.headers().firstValue("allow")).contains("DELETE");
+  }
+
+  @Test
   void aBodyThatIsJsonButNotAnObjectIsMalformedJsonOnEveryRouteThatTakesOne() throws Exception {
     String acme = newKey("acme"); // a rate budget of its own
     for (String[] request : routesWithABody(acme)) {
@@ -1224,6 +1264,16 @@ class ApiIT {
     assertThat(manifest.get("total_rows").asLong()).isEqualTo(1);
     assertThat(manifest.at("/lineage/scrub_policies/0").asText()).isEqualTo("pii-v1");
     assertThat(manifest.at("/schema/parquet").asText()).contains("chosen", "rejected", "pii_spans");
+    String listed0 =
+        "/v1/datasets/preference/versions/1/file?path=" + manifest.at("/files/0/path").asText();
+    // HEAD sends no body: one after it would be read as the next answer on the connection
+    HttpResponse<String> head = send("HEAD", listed0, ADMIN, null);
+    assertThat(head.statusCode()).isEqualTo(200);
+    assertThat(head.body()).isEmpty();
+    for (int i = 0; i < 3; i++) {
+      assertThat(send("GET", "/health", null, null).statusCode()).isEqualTo(200);
+    }
+    assertThat(send("GET", listed0, ADMIN, null).body()).startsWith("PAR1");
     assertThat(
             send("GET", "/v1/datasets/preference/versions/1/file?path=..%2Fa", ADMIN, null).body())
         .as("a path that is not plain relative names the parameter, as other parameters do")

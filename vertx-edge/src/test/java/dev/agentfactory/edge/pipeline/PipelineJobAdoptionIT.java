@@ -29,6 +29,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -75,6 +76,9 @@ class PipelineJobAdoptionIT {
 
   /** When set, the next {@code GET /jobs/{id}} is answered once it completes. */
   private final AtomicReference<Promise<Void>> heldJobAnswer = new AtomicReference<>();
+
+  /** When set, the answer that the savepoint of a stop is complete waits until it completes. */
+  private final AtomicReference<Promise<Void>> heldSavepointAnswer = new AtomicReference<>();
 
   /** Jobs another node submitted at the same moment, listed from this node's run on. */
   private final List<JobSummary> submittedWithTheRun = new CopyOnWriteArrayList<>();
@@ -128,6 +132,36 @@ class PipelineJobAdoptionIT {
     // DELETE /v1/jobs/{id} on the adopter still stops it
     job.stop(PipelineJob.END_TIMEOUT).toCompletableFuture().get(30, TimeUnit.SECONDS);
     assertThat(requests).contains("POST /jobs/" + OTHER_NODES_JOB + "/stop");
+  }
+
+  /**
+   * Flink reports a job stopped with a savepoint {@code FINISHED} before the stop has its savepoint
+   * and recorded it; a probe in between reported a {@code DELETE /v1/jobs} through this very node
+   * as "stopped by another node".
+   */
+  @Test
+  void aJobThisNodeIsStoppingIsNotReportedAsStoppedByAnotherNode() throws Exception {
+    jobs.add(new JobSummary(OTHER_NODES_JOB, PipelineConfig.JOB_NAME, "RUNNING"));
+    PipelineJob job = pipelineJob();
+    job.submitOrAdopt().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    Promise<Void> savepointAnswer = Promise.promise();
+    heldSavepointAnswer.set(savepointAnswer);
+
+    CompletableFuture<JobStop> stop = job.stop(PipelineJob.END_TIMEOUT).toCompletableFuture();
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> requests.stream().anyMatch(r -> r.contains("/savepoints/t1")));
+    PipelineProbe probe = probe(job, Optional.empty(), PipelineProbe.NOT_RUNNING_BOUND);
+    ComponentStatus meanwhile = probed(probe, new NodeHealth());
+
+    assertThat(meanwhile.detail()).containsEntry("state", "FINISHED");
+    assertThat(String.valueOf(meanwhile.detail().get("reason")))
+        .doesNotContain("another node")
+        .contains("DELETE /v1/jobs through this node");
+    savepointAnswer.complete();
+    stop.get(30, TimeUnit.SECONDS);
+    assertThat(probed(probe, new NodeHealth()).detail())
+        .containsEntry("savepoint", dir.resolve("savepoint-1").toString());
   }
 
   @Test
@@ -644,6 +678,9 @@ class PipelineJobAdoptionIT {
               .put(
                   "operation",
                   new JsonObject().put("location", dir.resolve("savepoint-1").toString()));
+      if (answeredLate(heldSavepointAnswer, request, answer)) {
+        return;
+      }
     } else if (path.endsWith("/checkpoints")) {
       answer =
           new JsonObject()
@@ -672,19 +709,31 @@ class PipelineJobAdoptionIT {
       JobSummary job = known.get();
       answer =
           new JsonObject().put("jid", job.id()).put("name", job.name()).put("state", job.state());
-      Promise<Void> held = heldJobAnswer.getAndSet(null);
-      if (held != null) {
-        // the state as of the question, answered late
-        String late = answer.encode();
-        held.future()
-            .onComplete(
-                done -> request.response().putHeader("content-type", "application/json").end(late));
+      // the state as of the question, answered late
+      if (answeredLate(heldJobAnswer, request, answer)) {
         return;
       }
     } else {
       answer = new JsonObject(); // DELETE /jars/{id}
     }
     request.response().putHeader("content-type", "application/json").end(answer.encode());
+  }
+
+  /**
+   * Whether {@code answer} waits for a promise {@code hold} held (taking it, so only this question
+   * waits): answered once it completes.
+   */
+  private static boolean answeredLate(
+      AtomicReference<Promise<Void>> hold, HttpServerRequest request, JsonObject answer) {
+    Promise<Void> held = hold.getAndSet(null);
+    if (held == null) {
+      return false;
+    }
+    String late = answer.encode();
+    held.future()
+        .onComplete(
+            done -> request.response().putHeader("content-type", "application/json").end(late));
+    return true;
   }
 
   private static JobSummary ended(JobSummary job, String state) {
