@@ -247,7 +247,6 @@ public final class JobsHandler {
     return flink.flinkError().orElse(String.valueOf(flink.getMessage()));
   }
 
-  /** Flink's failure bodies carry whole stack traces; a client needs the first line. */
   /**
    * A failure's message for an answer or a health detail: its first line, at most 300 characters
    * (Flink's errors carry whole stack traces); a {@link CompletionException} is unwrapped.
