@@ -776,7 +776,7 @@ final class Session {
       ClientFrame.Exec exec, Work work, io.vertx.core.AsyncResult<LeasedSandbox> ar) {
     if (work.cancelled()) {
       // cancelled while its sandbox was leased or woken: it never ran, so nothing is recorded
-      send(new ServerFrame.ExecExit(exec.id(), CANCELLED, null, 0, false));
+      work.answerNeverRan();
       return Future.succeededFuture();
     }
     if (ar.failed()) {
@@ -944,13 +944,7 @@ final class Session {
   private Future<Void> runTurn(ClientFrame.Message message, Work work) {
     if (work.cancelled()) {
       // cancelled while its sandbox was woken: it never started, so nothing is recorded
-      send(
-          new ServerFrame.Error(
-              message.id(),
-              CANCELLED,
-              "the message was cancelled before its turn started",
-              null,
-              false));
+      work.answerNeverRan();
       return Future.succeededFuture();
     }
     int thisTurn = ++turn;

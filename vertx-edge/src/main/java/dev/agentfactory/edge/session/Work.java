@@ -52,6 +52,15 @@ final class Work {
     return cancelled;
   }
 
+  /**
+   * Sends the last frame of work that was cancelled after its turn came but before it started (its
+   * sandbox was still being leased or woken): it never ran, as if it had been dropped from the
+   * queue.
+   */
+  void answerNeverRan() {
+    neverRan.run();
+  }
+
   /** Its turn in the queue came: from now on a cancel stops it rather than dropping it. */
   void start() {
     started = true;
