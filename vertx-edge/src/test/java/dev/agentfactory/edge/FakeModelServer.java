@@ -115,6 +115,19 @@ public final class FakeModelServer implements AutoCloseable {
     return "http://127.0.0.1:" + server.actualPort() + "/v1";
   }
 
+  /**
+   * The JSON spec of agent {@code runner}: this server's model, the {@code sandbox.exec} tool in a
+   * {@code shell} sandbox, at most 5 model calls a turn. The session ITs derive their agents from
+   * it.
+   */
+  public String runnerSpec() {
+    return "{\"name\":\"runner\",\"model\":{\"provider\":\"openai\",\"name\":\"fake-model\","
+        + "\"base_url\":\""
+        + baseUrl()
+        + "\"},\"tools\":[\"sandbox.exec\"],\"sandbox\":{\"template\":\"shell\"},"
+        + "\"limits\":{\"max_turns\":5}}";
+  }
+
   public void script(Step... steps) {
     script.addAll(List.of(steps));
   }

@@ -133,4 +133,30 @@ final class FrameClient implements AutoCloseable {
       return null;
     }
   }
+
+  /** The {@code type} of each frame, in order. */
+  static List<String> types(List<JsonNode> frames) {
+    return frames.stream().map(f -> f.get("type").asText()).toList();
+  }
+
+  /** Whether the frame is the last one of an agent turn: {@code turn.completed} or an error. */
+  static boolean endsATurn(JsonNode frame) {
+    String type = frame.get("type").asText();
+    return type.equals("turn.completed") || type.equals("error");
+  }
+
+  /** The output the command {@code id} streamed, its {@code exec.output} frames joined. */
+  static String output(List<JsonNode> frames, String id) {
+    StringBuilder out = new StringBuilder();
+    for (JsonNode f : frames) {
+      if (f.get("type").asText().equals("exec.output") && f.get("id").asText().equals(id)) {
+        out.append(f.get("data").asText());
+      }
+    }
+    return out.toString();
+  }
+
+  static JsonNode last(List<JsonNode> frames) {
+    return frames.get(frames.size() - 1);
+  }
 }

@@ -1,5 +1,8 @@
 package dev.agentfactory.edge;
 
+import static dev.agentfactory.edge.FrameClient.last;
+import static dev.agentfactory.edge.FrameClient.output;
+import static dev.agentfactory.edge.FrameClient.types;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -90,12 +93,7 @@ class SessionCancelIT {
         SessionShutdownIT.await(
             JdbcAgentStore.open(vertx, JdbcAgentStore.embeddedUrl(dataDir), "", ""));
     registry = new AgentRegistry(store, Clock.systemUTC(), templates.names());
-    String spec =
-        "{\"name\":\"runner\",\"model\":{\"provider\":\"openai\",\"name\":\"fake-model\","
-            + "\"base_url\":\""
-            + model.baseUrl()
-            + "\"},\"tools\":[\"sandbox.exec\"],\"sandbox\":{\"template\":\"shell\"},"
-            + "\"limits\":{\"max_turns\":5}}";
+    String spec = model.runnerSpec();
     SessionShutdownIT.await(registry.create("default", new AgentSpecCodec().parseJson(spec)));
   }
 
@@ -265,7 +263,7 @@ class SessionCancelIT {
       // the next message is a new turn, and a command runs at once in the same sandbox
       model.script(Step.answer("done"));
       client.send(message("q2", "and now?"));
-      assertThat(last(client.until(SessionCancelIT::endsATurn, WAIT)).get("type").asText())
+      assertThat(last(client.until(FrameClient::endsATurn, WAIT)).get("type").asText())
           .isEqualTo("turn.completed");
       long next = System.nanoTime();
       client.send(exec("c1", "echo still here"));
@@ -305,7 +303,7 @@ class SessionCancelIT {
 
       model.script(Step.answer("hello again"));
       client.send(message("q2", "hi again"));
-      assertThat(last(client.until(SessionCancelIT::endsATurn, WAIT)).get("type").asText())
+      assertThat(last(client.until(FrameClient::endsATurn, WAIT)).get("type").asText())
           .isEqualTo("turn.completed");
       awaitRecorded(2);
       Interaction cut = recorded.get(0);
@@ -332,7 +330,7 @@ class SessionCancelIT {
       assertThat(frames.get(0).get("state").asText()).isEqualTo("queued");
       assertThat(last(frames).get("id").asText()).isEqualTo("q2");
       assertThat(last(frames).get("code").asText()).isEqualTo("cancelled");
-      List<JsonNode> first = client.until(SessionCancelIT::endsATurn, WAIT);
+      List<JsonNode> first = client.until(FrameClient::endsATurn, WAIT);
       assertThat(last(first).get("type").asText()).isEqualTo("turn.completed");
       assertThat(last(first).get("id").asText()).isEqualTo("q1");
 
@@ -400,28 +398,6 @@ class SessionCancelIT {
 
   private static boolean is(JsonNode frame, String type) {
     return frame.get("type").asText().equals(type);
-  }
-
-  private static boolean endsATurn(JsonNode frame) {
-    return is(frame, "turn.completed") || is(frame, "error");
-  }
-
-  private static List<String> types(List<JsonNode> frames) {
-    return frames.stream().map(f -> f.get("type").asText()).toList();
-  }
-
-  private static JsonNode last(List<JsonNode> frames) {
-    return frames.get(frames.size() - 1);
-  }
-
-  private static String output(List<JsonNode> frames, String id) {
-    StringBuilder out = new StringBuilder();
-    for (JsonNode f : frames) {
-      if (is(f, "exec.output") && f.get("id").asText().equals(id)) {
-        out.append(f.get("data").asText());
-      }
-    }
-    return out.toString();
   }
 
   /** The event of the command {@code id} (an exec's only tool call carries its id). */

@@ -1,5 +1,8 @@
 package dev.agentfactory.edge;
 
+import static dev.agentfactory.edge.FrameClient.last;
+import static dev.agentfactory.edge.FrameClient.output;
+import static dev.agentfactory.edge.FrameClient.types;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
@@ -110,12 +113,7 @@ class SessionHandlerIT {
         SessionShutdownIT.await(
             JdbcAgentStore.open(vertx, JdbcAgentStore.embeddedUrl(dataDir), "", ""));
     registry = new AgentRegistry(store, Clock.systemUTC(), templates.names());
-    String spec =
-        "{\"name\":\"runner\",\"model\":{\"provider\":\"openai\",\"name\":\"fake-model\","
-            + "\"base_url\":\""
-            + model.baseUrl()
-            + "\"},\"tools\":[\"sandbox.exec\"],\"sandbox\":{\"template\":\"shell\"},"
-            + "\"limits\":{\"max_turns\":5}}";
+    String spec = model.runnerSpec();
     SessionShutdownIT.await(registry.create("default", new AgentSpecCodec().parseJson(spec)));
     String hurried =
         spec.replace("\"runner\"", "\"hurried\"")
@@ -235,7 +233,7 @@ class SessionHandlerIT {
     model.script(Step.call("sandbox_exec", "{\"command\":\"echo one\"}"), Step.answer("ran it"));
     try (FrameClient client = open("/v1/sessions?agent=brief")) {
       client.send("{\"v\":1,\"type\":\"message\",\"id\":\"q1\",\"content\":\"run it\"}");
-      List<JsonNode> frames = new ArrayList<>(client.until(SessionHandlerIT::endsATurn, WAIT));
+      List<JsonNode> frames = new ArrayList<>(client.until(FrameClient::endsATurn, WAIT));
       assertThat(last(frames).get("type").asText())
           .as(frames.toString())
           .isEqualTo("turn.completed");
@@ -254,7 +252,7 @@ class SessionHandlerIT {
       model.script(
           Step.call("sandbox_exec", "{\"command\":\"echo two\"}"), Step.answer("ran it again"));
       client.send("{\"v\":1,\"type\":\"message\",\"id\":\"q2\",\"content\":\"again\"}");
-      List<JsonNode> again = client.until(SessionHandlerIT::endsATurn, WAIT);
+      List<JsonNode> again = client.until(FrameClient::endsATurn, WAIT);
       assertThat(last(again).get("type").asText()).as(again.toString()).isEqualTo("turn.completed");
       JsonNode leased =
           again.stream()
@@ -510,7 +508,7 @@ class SessionHandlerIT {
       HttpResponse<String> response = posted.get(WAIT.toSeconds(), TimeUnit.SECONDS);
       assertThat(response.statusCode()).as(response.body()).isEqualTo(201);
       assertThat(JSON.readTree(response.body()).get("turn_id").asText()).isEqualTo("q1");
-      assertThat(last(client.until(SessionHandlerIT::endsATurn, WAIT)).get("type").asText())
+      assertThat(last(client.until(FrameClient::endsATurn, WAIT)).get("type").asText())
           .isEqualTo("turn.completed");
     }
   }
@@ -624,7 +622,7 @@ class SessionHandlerIT {
     }
     try (FrameClient client = open("/v1/sessions?agent=runner")) {
       client.send("{\"v\":1,\"type\":\"message\",\"id\":\"q1\",\"content\":\"loop\"}");
-      JsonNode end = last(client.until(SessionHandlerIT::endsATurn, WAIT));
+      JsonNode end = last(client.until(FrameClient::endsATurn, WAIT));
       assertThat(end.get("code").asText()).as(end.toString()).isEqualTo("limit_exceeded");
       // the session records a turn before it answers what the client sends next
       client.send("{\"v\":1,\"type\":\"ping\",\"id\":\"p1\"}");
@@ -657,7 +655,7 @@ class SessionHandlerIT {
         Step.answer("nothing ran"));
     try (FrameClient client = open("/v1/sessions?agent=fenced")) {
       client.send("{\"v\":1,\"type\":\"message\",\"id\":\"q1\",\"content\":\"run it\"}");
-      List<JsonNode> frames = client.until(SessionHandlerIT::endsATurn, WAIT);
+      List<JsonNode> frames = client.until(FrameClient::endsATurn, WAIT);
       assertThat(last(frames).get("type").asText())
           .as(frames.toString())
           .isEqualTo("turn.completed");
@@ -690,10 +688,10 @@ class SessionHandlerIT {
     model.script(Step.answer("counted"), Step.answer("not counted"));
     try (FrameClient client = open("/v1/sessions?agent=runner")) {
       client.send("{\"v\":1,\"type\":\"message\",\"id\":\"q1\",\"content\":\"one\"}");
-      JsonNode reported = last(client.until(SessionHandlerIT::endsATurn, WAIT));
+      JsonNode reported = last(client.until(FrameClient::endsATurn, WAIT));
       model.reportsUsage(false);
       client.send("{\"v\":1,\"type\":\"message\",\"id\":\"q2\",\"content\":\"two\"}");
-      JsonNode unreported = last(client.until(SessionHandlerIT::endsATurn, WAIT));
+      JsonNode unreported = last(client.until(FrameClient::endsATurn, WAIT));
 
       assertThat(reported.get("type").asText()).as(reported.toString()).isEqualTo("turn.completed");
       assertThat(reported.get("prompt_tokens").asInt()).isEqualTo(10);
@@ -715,7 +713,7 @@ class SessionHandlerIT {
     model.script(Step.call("sandbox_exec", "{\"command\":\"sleep 30\"}"));
     try (FrameClient client = open("/v1/sessions?agent=hurried")) {
       client.send("{\"v\":1,\"type\":\"message\",\"id\":\"q1\",\"content\":\"wait\"}");
-      List<JsonNode> frames = client.until(SessionHandlerIT::endsATurn, WAIT);
+      List<JsonNode> frames = client.until(FrameClient::endsATurn, WAIT);
 
       JsonNode result =
           frames.stream()
@@ -735,7 +733,7 @@ class SessionHandlerIT {
     model.script(Step.hang("thinking"));
     try (FrameClient client = open("/v1/sessions?agent=hurried")) {
       client.send("{\"v\":1,\"type\":\"message\",\"id\":\"q1\",\"content\":\"hi\"}");
-      List<JsonNode> frames = client.until(SessionHandlerIT::endsATurn, WAIT);
+      List<JsonNode> frames = client.until(FrameClient::endsATurn, WAIT);
 
       assertThat(frames.get(0).get("type").asText()).isEqualTo("assistant.delta");
       JsonNode end = last(frames);
@@ -744,7 +742,7 @@ class SessionHandlerIT {
 
       model.script(Step.answer("hello again"));
       client.send("{\"v\":1,\"type\":\"message\",\"id\":\"q2\",\"content\":\"hi\"}");
-      assertThat(last(client.until(SessionHandlerIT::endsATurn, WAIT)).get("type").asText())
+      assertThat(last(client.until(FrameClient::endsATurn, WAIT)).get("type").asText())
           .isEqualTo("turn.completed");
     }
   }
@@ -769,15 +767,6 @@ class SessionHandlerIT {
           .as("seq of frame %s in %s", i, types(frames))
           .isEqualTo(seen + 1 + i);
     }
-  }
-
-  private static List<String> types(List<JsonNode> frames) {
-    return frames.stream().map(f -> f.get("type").asText()).toList();
-  }
-
-  private static boolean endsATurn(JsonNode frame) {
-    String type = frame.get("type").asText();
-    return type.equals("turn.completed") || type.equals("error");
   }
 
   private void startEdge(int quota, Duration slowClient) throws Exception {
@@ -902,20 +891,6 @@ class SessionHandlerIT {
       throw new java.io.UncheckedIOException(e);
     }
     return killed;
-  }
-
-  private static String output(List<JsonNode> frames, String id) {
-    StringBuilder out = new StringBuilder();
-    for (JsonNode f : frames) {
-      if (f.get("type").asText().equals("exec.output") && f.get("id").asText().equals(id)) {
-        out.append(f.get("data").asText());
-      }
-    }
-    return out.toString();
-  }
-
-  private static JsonNode last(List<JsonNode> frames) {
-    return frames.get(frames.size() - 1);
   }
 
   private static boolean eventually(BooleanSupplier condition) throws InterruptedException {

@@ -88,12 +88,7 @@ class SessionShutdownIT {
     model = new FakeModelServer(vertx);
     store = await(JdbcAgentStore.open(vertx, JdbcAgentStore.embeddedUrl(dataDir), "", ""));
     registry = new AgentRegistry(store);
-    String spec =
-        "{\"name\":\"runner\",\"model\":{\"provider\":\"openai\",\"name\":\"fake-model\","
-            + "\"base_url\":\""
-            + model.baseUrl()
-            + "\"},\"tools\":[\"sandbox.exec\"],\"sandbox\":{\"template\":\"shell\"},"
-            + "\"limits\":{\"max_turns\":5}}";
+    String spec = model.runnerSpec();
     await(registry.create("default", new AgentSpecCodec().parseJson(spec)));
     // Agents whose tools are listed at the start of a turn: an HTTP MCP server first, then (for
     // lister) a stdio one, which runs in the session's sandbox
