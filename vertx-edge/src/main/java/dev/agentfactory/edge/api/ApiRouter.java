@@ -388,4 +388,12 @@ public final class ApiRouter {
     }
     return null;
   }
+
+  /**
+   * Whether the request came as a HEAD, answered as the GET of its path: after the reroute the
+   * request's method reads GET, and a handler that streams a file must not leave the size out.
+   */
+  public static boolean isHead(RoutingContext ctx) {
+    return ctx.get(HEAD_AS_GET) != null;
+  }
 }

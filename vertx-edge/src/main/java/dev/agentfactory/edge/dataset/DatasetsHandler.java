@@ -9,6 +9,7 @@ import dev.agentfactory.connectors.dataset.version.DatasetVersion;
 import dev.agentfactory.connectors.dataset.version.Lineage;
 import dev.agentfactory.connectors.dataset.version.ManifestCodec;
 import dev.agentfactory.connectors.dataset.version.ProgressListener;
+import dev.agentfactory.edge.api.ApiRouter;
 import dev.agentfactory.edge.api.PageRequest;
 import dev.agentfactory.edge.auth.ApiErrors;
 import dev.agentfactory.edge.auth.Auth;
@@ -515,13 +516,20 @@ public final class DatasetsHandler {
                         DatasetException.Code.NOT_FOUND,
                         "dataset '" + name + "' has no version " + n);
                   }),
-              file ->
-                  ctx.response()
-                      .putHeader("content-type", "application/octet-stream")
-                      .putHeader(
-                          "content-disposition",
-                          "attachment; filename=\"" + file.getFileName() + "\"")
-                      .sendFile(file.toString()),
+              file -> {
+                io.vertx.core.http.HttpServerResponse response =
+                    ctx.response()
+                        .putHeader("content-type", "application/octet-stream")
+                        .putHeader(
+                            "content-disposition",
+                            "attachment; filename=\"" + file.getFileName() + "\"");
+                if (ApiRouter.isHead(ctx)) {
+                  // sendFile gives a HEAD no length, and a download client asks HEAD for the size
+                  response.putHeader("content-length", Long.toString(file.toFile().length())).end();
+                } else {
+                  response.sendFile(file.toString());
+                }
+              },
               "path");
         });
   }

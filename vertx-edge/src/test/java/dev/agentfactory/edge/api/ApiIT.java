@@ -1270,6 +1270,9 @@ class ApiIT {
     HttpResponse<String> head = send("HEAD", listed0, ADMIN, null);
     assertThat(head.statusCode()).isEqualTo(200);
     assertThat(head.body()).isEmpty();
+    assertThat(head.headers().firstValueAsLong("content-length"))
+        .as("the file's size, as its GET would send it")
+        .hasValue(Files.size(file));
     for (int i = 0; i < 3; i++) {
       assertThat(send("GET", "/health", null, null).statusCode()).isEqualTo(200);
     }
