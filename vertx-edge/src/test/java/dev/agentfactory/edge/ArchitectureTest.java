@@ -24,6 +24,28 @@ class ArchitectureTest {
             .importPackages("dev.agentfactory");
   }
 
+  /**
+   * The HTTP plumbing (routing, the contract, errors, paging) is below the features that use it:
+   * auth, agents, datasets, sessions and the pipeline import it, never the other way round.
+   */
+  @Test
+  void theHttpApiPackageDependsOnNoFeatureOfTheEdge() {
+    noClasses()
+        .that()
+        .resideInAPackage("dev.agentfactory.edge.api..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(
+            "dev.agentfactory.edge.auth..",
+            "dev.agentfactory.edge.agent..",
+            "dev.agentfactory.edge.dataset..",
+            "dev.agentfactory.edge.session..",
+            "dev.agentfactory.edge.pipeline..",
+            "dev.agentfactory.edge.eval..",
+            "dev.agentfactory.edge.admin..")
+        .check(classes);
+  }
+
   @Test
   void onlyTheClusterModuleUsesHazelcast() {
     noClasses()

@@ -1,7 +1,7 @@
 package dev.agentfactory.edge.admin;
 
 import dev.agentfactory.cluster.ClusterNode;
-import dev.agentfactory.edge.auth.ApiErrors;
+import dev.agentfactory.edge.api.ApiErrors;
 import dev.agentfactory.edge.auth.Auth;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

@@ -2,7 +2,7 @@ package dev.agentfactory.edge.admin;
 
 import dev.agentfactory.cluster.pool.DrainStatus;
 import dev.agentfactory.cluster.pool.WarmPool;
-import dev.agentfactory.edge.auth.ApiErrors;
+import dev.agentfactory.edge.api.ApiErrors;
 import dev.agentfactory.edge.auth.Auth;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;

@@ -1,7 +1,7 @@
 package dev.agentfactory.edge.agent;
 
+import dev.agentfactory.edge.api.ApiErrors;
 import dev.agentfactory.edge.api.PageRequest;
-import dev.agentfactory.edge.auth.ApiErrors;
 import dev.agentfactory.edge.auth.Auth;
 import dev.agentfactory.edge.model.SecretPolicy;
 import io.vertx.core.Future;

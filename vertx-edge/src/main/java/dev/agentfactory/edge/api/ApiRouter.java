@@ -1,6 +1,5 @@
 package dev.agentfactory.edge.api;
 
-import dev.agentfactory.edge.auth.ApiErrors;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;

@@ -1,6 +1,5 @@
 package dev.agentfactory.edge.api;
 
-import dev.agentfactory.edge.auth.ApiErrors;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;

@@ -1,5 +1,6 @@
 package dev.agentfactory.edge.auth;
 
+import dev.agentfactory.edge.api.ApiErrors;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;

@@ -1,5 +1,6 @@
 package dev.agentfactory.edge.auth;
 
+import dev.agentfactory.edge.api.ApiErrors;
 import dev.agentfactory.edge.api.PageRequest;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;

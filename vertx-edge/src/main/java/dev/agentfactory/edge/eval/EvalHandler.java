@@ -1,7 +1,7 @@
 package dev.agentfactory.edge.eval;
 
+import dev.agentfactory.edge.api.ApiErrors;
 import dev.agentfactory.edge.api.OversizedMessages;
-import dev.agentfactory.edge.auth.ApiErrors;
 import dev.agentfactory.edge.auth.Auth;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;

@@ -3,7 +3,7 @@ package dev.agentfactory.edge.pipeline;
 import dev.agentfactory.connectors.flink.FlinkRestClient;
 import dev.agentfactory.connectors.flink.FlinkRestException;
 import dev.agentfactory.connectors.flink.JobSummary;
-import dev.agentfactory.edge.auth.ApiErrors;
+import dev.agentfactory.edge.api.ApiErrors;
 import dev.agentfactory.edge.auth.Auth;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;

@@ -6,7 +6,7 @@ import dev.agentfactory.edge.agent.AgentRef;
 import dev.agentfactory.edge.agent.AgentRegistry;
 import dev.agentfactory.edge.agent.AgentVersion;
 import dev.agentfactory.edge.agent.ModelProviders;
-import dev.agentfactory.edge.auth.ApiErrors;
+import dev.agentfactory.edge.api.ApiErrors;
 import dev.agentfactory.edge.auth.Auth;
 import dev.agentfactory.edge.metrics.EdgeMetrics;
 import dev.agentfactory.edge.protocol.ClientFrame;

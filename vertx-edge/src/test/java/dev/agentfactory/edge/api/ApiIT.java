@@ -106,7 +106,7 @@ class ApiIT {
     server =
         vertx
             .createHttpServer()
-            .invalidRequestHandler(dev.agentfactory.edge.auth.ApiErrors::invalidRequest)
+            .invalidRequestHandler(ApiErrors::invalidRequest)
             .requestHandler(
                 ApiRouter.create(
                     vertx,

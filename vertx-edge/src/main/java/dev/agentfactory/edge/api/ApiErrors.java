@@ -1,4 +1,4 @@
-package dev.agentfactory.edge.auth;
+package dev.agentfactory.edge.api;
 
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
