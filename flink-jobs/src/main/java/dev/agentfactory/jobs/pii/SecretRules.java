@@ -78,8 +78,7 @@ final class SecretRules {
             .group(1)
             .onlyIfContainsIgnoringCase("pass", "pwd", "secret", "key", "token"),
         // GITHUB_TOKEN=, SLACK_BOT_TOKEN=: a token after a prefix (a bare token= is the rule
-        // above's
-        // auth_token/access_token, or a Bearer/token header; max_tokens= is no credential)
+        // above's auth_token/access_token, or a Bearer/token header; max_tokens= is no credential)
         PatternRule.of(
                 EntityType.SECRET,
                 "(?i)\\b(?:[a-z0-9]+[_-])+token[\"']?\\s*[:=]\\s*[\"']?([^\\s\"',;]{4,256})",

@@ -437,13 +437,7 @@ public final class DatasetsHandler {
         ctx,
         () -> {
           PageRequest page =
-              PageRequest.parse(
-                  ctx,
-                  "versions/" + name,
-                  after ->
-                      VERSION.matcher(after).matches()
-                          && after.length() <= 10
-                          && Long.parseLong(after) <= Integer.MAX_VALUE);
+              PageRequest.parse(ctx, "versions/" + name, after -> versionNumber(after).isPresent());
           if (page == null) {
             return;
           }
@@ -542,12 +536,9 @@ public final class DatasetsHandler {
    */
   private static Integer versionParameter(RoutingContext ctx) {
     String text = ctx.pathParam("version");
-    if (text != null && VERSION.matcher(text).matches()) {
-      try {
-        return Integer.parseInt(text);
-      } catch (NumberFormatException beyondAnInt) {
-        // answered below, like any other text that is no version number
-      }
+    Optional<Integer> version = versionNumber(text);
+    if (version.isPresent()) {
+      return version.get();
     }
     ApiErrors.send(
         ctx,
@@ -560,6 +551,18 @@ public final class DatasetsHandler {
             + "'",
         "version");
     return null;
+  }
+
+  /** A version number as written in a path or a cursor: digits, from 1 to the largest int. */
+  private static Optional<Integer> versionNumber(String text) {
+    if (text != null && VERSION.matcher(text).matches()) {
+      try {
+        return Optional.of(Integer.parseInt(text));
+      } catch (NumberFormatException beyondAnInt) {
+        // no version number, like any other text
+      }
+    }
+    return Optional.empty();
   }
 
   /**
