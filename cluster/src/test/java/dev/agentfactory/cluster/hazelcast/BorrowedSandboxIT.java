@@ -284,10 +284,26 @@ class BorrowedSandboxIT {
     var control = borrower.getExecutorService(HazelcastConfigs.CONTROL_EXECUTOR);
     var loans = borrower.getExecutorService(HazelcastConfigs.LOAN_EXECUTOR);
     ExecStreams.of(borrower).open("early", OutputListener.IGNORE);
+    ExecStreams.of(borrower).open("stale", OutputListener.IGNORE);
 
+    // A cancel with another lease's token is not kept for later: the command it names still runs
     PoolTasks.CancelExec stale =
-        new PoolTasks.CancelExec(lease.sandboxId(), lease.fencingToken() + 1, "early");
+        new PoolTasks.CancelExec(lease.sandboxId(), lease.fencingToken() + 1, "stale");
     assertThat(join(Failures.task(control.submitToMember(stale, host)))).isFalse();
+    ExecReply ran =
+        join(
+            Failures.task(
+                loans.submitToMember(
+                    new PoolTasks.Exec(
+                        lease.sandboxId(),
+                        lease.fencingToken(),
+                        "stale",
+                        List.of("/bin/sh", "-c", "exit 7"),
+                        Map.of(),
+                        Duration.ofSeconds(30),
+                        1000),
+                    host)));
+    assertThat(ran.exitCode()).as("the command ran to its own end").isEqualTo(7);
     PoolTasks.CancelExec early =
         new PoolTasks.CancelExec(lease.sandboxId(), lease.fencingToken(), "early");
     assertThat(join(Failures.task(control.submitToMember(early, host))))
