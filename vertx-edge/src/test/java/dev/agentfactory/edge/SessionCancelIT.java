@@ -184,13 +184,13 @@ class SessionCancelIT {
       assertThat(output(after, "c1")).as("nothing of c1 after its exec.exit").isEmpty();
 
       awaitRecorded(2);
-      Interaction event = recordedFor("c1");
+      Interaction event = recordedFor("echo started; sleep 30; echo never");
       assertThat(event.outcome()).isEqualTo(TurnOutcome.CANCELLED);
       ToolCall call = event.toolCalls().get(0);
       assertThat(call.status()).isEqualTo(ToolCallStatus.CANCELLED);
       assertThat(call.exitCode()).isNull();
       assertThat(call.output()).isEqualTo("started\n");
-      assertThat(recordedFor("c2").outcome()).isEqualTo(TurnOutcome.COMPLETED);
+      assertThat(recordedFor("echo after").outcome()).isEqualTo(TurnOutcome.COMPLETED);
       assertThat(cancels("exec", "running")).isEqualTo(1.0);
     }
   }
@@ -228,9 +228,12 @@ class SessionCancelIT {
 
       awaitRecorded(3);
       assertThat(recorded)
-          .extracting(e -> e.toolCalls().get(0).id())
+          .extracting(SessionCancelIT::command)
           .as("a command that never ran is not recorded")
-          .containsExactly("c1", "c3", "c4");
+          .containsExactly(
+              "echo started; sleep 30",
+              "echo three",
+              "test -e /workspace/ran && echo ran || echo never-ran");
       assertThat(cancels("exec", "queued")).isEqualTo(1.0);
     }
   }
@@ -400,14 +403,21 @@ class SessionCancelIT {
     return frame.get("type").asText().equals(type);
   }
 
-  /** The event of the command {@code id} (an exec's only tool call carries its id). */
-  private Interaction recordedFor(String id) {
-    Predicate<Interaction> isIt =
-        e -> !e.toolCalls().isEmpty() && e.toolCalls().get(0).id().equals(id);
+  /**
+   * The event of the command {@code command}. Not found by the exec frame's id: events name a
+   * command's call by its turn, never by the client's id (KafkaInteractionRecorder.execCallId).
+   */
+  private Interaction recordedFor(String command) {
+    Predicate<Interaction> isIt = e -> command.equals(command(e));
     return recorded.stream()
         .filter(isIt)
         .findFirst()
-        .orElseThrow(() -> new AssertionError("no event of " + id + " in " + recorded));
+        .orElseThrow(() -> new AssertionError("no event of " + command + " in " + recorded));
+  }
+
+  /** The command an exec's event recorded (its user message). */
+  private static String command(Interaction event) {
+    return event.messages().get(0).content();
   }
 
   /**

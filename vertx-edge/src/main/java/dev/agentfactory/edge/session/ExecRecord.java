@@ -4,7 +4,9 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * What one command in a session did, as the data plane records it.
+ * What one command in a session did, as the data plane records it. Not the id the client gave its
+ * {@code exec} frame: that is free text no scrubber reads ({@link
+ * KafkaInteractionRecorder#execCallId}).
  *
  * @param output stdout and stderr as the client saw them, capped
  * @param status exited, timeout, killed or cancelled
@@ -15,7 +17,6 @@ public record ExecRecord(
     String tenant,
     String sessionId,
     int turn,
-    String callId,
     List<String> argv,
     String output,
     String status,

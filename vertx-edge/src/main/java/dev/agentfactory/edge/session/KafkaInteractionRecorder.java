@@ -114,7 +114,7 @@ public final class KafkaInteractionRecorder implements InteractionRecorder {
         .message(Message.user(command))
         .toolCall(
             new ToolCall(
-                record.callId(),
+                execCallId(record.turn() - 1),
                 Interaction.TOOL_SANDBOX_EXEC,
                 InteractionCodec.commandArguments(command),
                 record.output(),
@@ -123,6 +123,16 @@ public final class KafkaInteractionRecorder implements InteractionRecorder {
                 record.durationMs()))
         .latencyMs(record.durationMs())
         .build();
+  }
+
+  /**
+   * The call id a command's event carries: {@code exec-<turn>}, not the id the client gave its
+   * {@code exec} frame. The client's id is free text that no scrubber reads (the pipeline scans
+   * contents, arguments and outputs, not ids), so an id like {@code alice@corp.io} would reach the
+   * datasets' {@code tool_call_id} as it was; the event has one call, so the turn names it.
+   */
+  static String execCallId(int turn) {
+    return "exec-" + turn;
   }
 
   /**

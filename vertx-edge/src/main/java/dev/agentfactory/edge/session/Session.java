@@ -1153,16 +1153,7 @@ final class Session {
     send(new ServerFrame.ExecExit(exec.id(), status, exitCode, durationMs, truncated));
     ExecRecord record =
         new ExecRecord(
-            tenant,
-            id,
-            thisTurn,
-            exec.id(),
-            exec.argv(),
-            output,
-            status,
-            exitCode,
-            durationMs,
-            startedAt);
+            tenant, id, thisTurn, exec.argv(), output, status, exitCode, durationMs, startedAt);
     record(exec.id(), record);
   }
 

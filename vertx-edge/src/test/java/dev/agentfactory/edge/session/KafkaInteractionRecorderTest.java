@@ -97,6 +97,27 @@ class KafkaInteractionRecorderTest {
   }
 
   @Test
+  void aCommandsCallIdIsNamedByItsTurn() {
+    ExecRecord record =
+        new ExecRecord(
+            "acme",
+            "s1",
+            4,
+            List.of("sh", "-c", "ls"),
+            "a.txt\n",
+            "exited",
+            0,
+            12,
+            Instant.parse("2026-11-28T00:00:00Z"));
+
+    Interaction event = KafkaInteractionRecorder.toEvent(record);
+
+    // not the client's frame id (free text no scrubber reads), which the record no longer has
+    assertThat(event.toolCalls()).extracting(ToolCall::id).containsExactly("exec-3");
+    assertThat(event.turn()).isEqualTo(3);
+  }
+
+  @Test
   void usageTheModelServerDidNotReportIsLeftOutNotRecordedAsZero() {
     Interaction unknown = published(turn(TokenUsage.NONE.plus(TokenUsage.UNKNOWN)));
     assertThat(unknown.usage()).isEmpty();
