@@ -52,14 +52,15 @@ class KeyRevocationAcrossNodesIT {
   static void startCluster() throws Exception {
     database = PostgresServer.start();
     System.setProperty(REFRESH_MS, Long.toString(Duration.ofHours(1).toMillis()));
-    Map<String, String> shared = new HashMap<>();
-    shared.put("http.port", "0");
-    shared.put("data.enabled", "false");
-    shared.put("sandbox.isolation", "process");
-    shared.put("sandbox.pool.size", "1");
-    shared.put("session.resume.grace.ms", "0");
-    shared.put("auth.admin.key", ADMIN);
-    shared.put("auth.store.url", database.createDatabase());
+    Map<String, String> shared =
+        Map.of(
+            "http.port", "0",
+            "data.enabled", "false",
+            "sandbox.isolation", "process",
+            "sandbox.pool.size", "1",
+            "session.resume.grace.ms", "0",
+            "auth.admin.key", ADMIN,
+            "auth.store.url", database.createDatabase());
 
     Map<String, String> a = new HashMap<>(shared);
     a.put("data.dir", dirA.toString());
@@ -81,13 +82,10 @@ class KeyRevocationAcrossNodesIT {
   @AfterAll
   static void stop() throws Exception {
     System.clearProperty(REFRESH_MS);
-    for (AgentFactoryNode node : new AgentFactoryNode[] {nodeB, nodeA}) {
-      if (node != null) {
-        node.close();
+    for (AutoCloseable started : new AutoCloseable[] {nodeB, nodeA, database}) {
+      if (started != null) {
+        started.close();
       }
-    }
-    if (database != null) {
-      database.close();
     }
   }
 
