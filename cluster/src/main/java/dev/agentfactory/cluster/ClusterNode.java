@@ -41,6 +41,9 @@ public interface ClusterNode extends AutoCloseable {
   /** The cluster-wide lease registry, acting as this node. */
   LeaseRegistry leases();
 
+  /** Cluster-wide notices of revoked API keys, sent and received as this node. */
+  KeyRevocations keyRevocations();
+
   /**
    * Joins this node's local sandbox pool to the distributed warm pool: the node starts advertising
    * its stock, takes its share of the cluster-wide targets ({@code ClusterConfig#pool()}) and lends

@@ -2,6 +2,7 @@ package dev.agentfactory.edge;
 
 import dev.agentfactory.cluster.ClusterHealth;
 import dev.agentfactory.cluster.ClusterNode;
+import dev.agentfactory.cluster.KeyRevocations;
 import dev.agentfactory.cluster.pool.DrainStatus;
 import dev.agentfactory.cluster.pool.WarmPool;
 import dev.agentfactory.connectors.dataset.version.Lineage;
@@ -309,11 +310,15 @@ public final class AgentFactoryNode implements AutoCloseable {
             agentRegistry,
             modelProviders,
             data ? turnStore : TurnStore.NONE);
-    // A revoked key's sessions end: at once on the node that revoked it, at the next key reload
-    // (every 10 s) on the others, which learn of it from the shared key store
+    // A revoked key's sessions end: at once on the node that revoked it, and on the others as
+    // soon as they read the shared key store again: at once when the revocation is announced on
+    // the cluster, else at their next periodic reload (every 10 s)
     SessionHandler handler = sessions;
     auth.onKeysChanged(() -> handler.keysChanged(auth::refuses));
     handler.keysChanged(auth::refuses);
+    KeyRevocations revocations = clusterUp.join().keyRevocations();
+    revocations.onRevokedElsewhere(auth::revokedElsewhere);
+    auth.announceRevocationsWith(revocations::publish);
     SandboxPool started = poolUp.join();
     for (String template : started.stats().target().keySet()) {
       metrics.gauge(

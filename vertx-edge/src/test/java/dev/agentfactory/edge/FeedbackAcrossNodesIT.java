@@ -419,7 +419,8 @@ class FeedbackAcrossNodesIT {
       HttpResponse<String> revoked = send(nodeA, "DELETE", "/v1/keys/" + leakedId, ADMIN, "");
       assertThat(revoked.statusCode()).as(revoked.body()).isEqualTo(204);
 
-      // at once on A; on B within its key refresh (10 s)
+      // at once on A; on B at once through the announcement on the cluster (else at its next key
+      // reload, within 10 s)
       for (FrameClient client : List.of(onA, onB)) {
         List<JsonNode> rest = client.until(f -> f.get("type").asText().equals("error"), TIMEOUT);
         JsonNode error = rest.get(rest.size() - 1);

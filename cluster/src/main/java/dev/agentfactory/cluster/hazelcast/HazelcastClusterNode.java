@@ -8,6 +8,7 @@ import dev.agentfactory.cluster.ClusterConfig;
 import dev.agentfactory.cluster.ClusterException;
 import dev.agentfactory.cluster.ClusterHealth;
 import dev.agentfactory.cluster.ClusterNode;
+import dev.agentfactory.cluster.KeyRevocations;
 import dev.agentfactory.cluster.lease.LeaseRegistry;
 import dev.agentfactory.cluster.pool.WarmPool;
 import dev.agentfactory.sandbox.SandboxPool;
@@ -40,6 +41,7 @@ public final class HazelcastClusterNode implements ClusterNode {
   private final AtomicBoolean closed = new AtomicBoolean();
   private final ClusterConfig config;
   private final ExecutorService closer;
+  private final HazelcastKeyRevocations keyRevocations;
   private HazelcastWarmPool pool;
 
   private HazelcastClusterNode(HazelcastInstance hazelcast, ClusterConfig config, String nodeId) {
@@ -60,6 +62,8 @@ public final class HazelcastClusterNode implements ClusterNode {
             worker,
             key -> hazelcast.getPartitionService().getPartition(key).getPartitionId());
     hazelcast.getCluster().addMembershipListener(new LeaseReclaimer(leases, worker));
+    this.keyRevocations =
+        new HazelcastKeyRevocations(hazelcast.getTopic(HazelcastConfigs.KEY_REVOCATION_TOPIC));
     long every = config.heartbeatInterval().toMillis();
     if (every > 0) {
       beat.scheduleWithFixedDelay(
@@ -175,6 +179,11 @@ public final class HazelcastClusterNode implements ClusterNode {
   @Override
   public LeaseRegistry leases() {
     return leases;
+  }
+
+  @Override
+  public KeyRevocations keyRevocations() {
+    return keyRevocations;
   }
 
   @Override

@@ -34,6 +34,13 @@ final class HazelcastConfigs {
   static final String LOAN_EXECUTOR = "af.loans";
   static final String OUTPUT_EXECUTOR = "af.output";
   static final String CONTROL_EXECUTOR = "af.loans.control";
+
+  /**
+   * The ids of API keys revoked through some node ({@link HazelcastKeyRevocations}). A name of its
+   * own: nodes of a version without it simply never publish nor listen on it.
+   */
+  static final String KEY_REVOCATION_TOPIC = "af.keys.revoked";
+
   private static final String BIND_ANY = "0.0.0.0";
 
   private HazelcastConfigs() {}

@@ -1,6 +1,7 @@
 package dev.agentfactory.edge.auth;
 
 import dev.agentfactory.edge.api.ApiErrors;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -11,6 +12,10 @@ import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,10 +24,12 @@ import org.slf4j.LoggerFactory;
  * key. With no admin key configured, auth is off and every caller is the tenant {@value
  * #DEFAULT_TENANT} — the node refuses to start that way unless it listens on loopback only.
  *
- * <p>Keys are checked against an in-memory copy of the store (no I/O per request), refreshed from
- * the store every {@link #REFRESH_MS} ms so revocations on other nodes sharing the store take
- * effect within that bound; a revocation on this node takes effect at once. The sessions a key
- * opened end when it is revoked, within the same bound ({@link #onKeysChanged}).
+ * <p>Keys are checked against an in-memory copy of the store (no I/O per request). A revocation on
+ * this node takes effect at once and is announced to the other nodes ({@link
+ * #announceRevocationsWith}), which read the store again as soon as they hear of it ({@link
+ * #revokedElsewhere}). Every node also reads the store every {@link #REFRESH_MS} ms, which bounds
+ * how late a node that missed the announcement refuses the key. The sessions a key opened end when
+ * it is revoked, as soon as the node refuses it ({@link #onKeysChanged}).
  */
 public final class Auth {
 
@@ -43,6 +50,12 @@ public final class Auth {
 
   static final long REFRESH_MS = 10_000;
 
+  /**
+   * A system property that replaces {@link #REFRESH_MS}, for tests that must tell the announcement
+   * of a revocation from the periodic reload; not a node option.
+   */
+  static final String REFRESH_MS_PROPERTY = "af.auth.refresh.ms";
+
   private final Vertx vertx;
   private final Optional<String> adminKey;
   private final ApiKeyStore store;
@@ -50,6 +63,10 @@ public final class Auth {
   private final WorkerExecutor worker;
   private final KeyIndex keys = new KeyIndex();
   private volatile Runnable onKeysChanged = () -> {};
+  private volatile Function<String, CompletionStage<Void>> announceRevoked =
+      id -> CompletableFuture.completedFuture(null);
+  private final AtomicBoolean reloadAsked = new AtomicBoolean();
+  private volatile Context context;
 
   public Auth(Vertx vertx, Optional<String> adminKey, ApiKeyStore store, RateLimiter limiter) {
     this.vertx = vertx;
@@ -65,7 +82,9 @@ public final class Auth {
 
   /** Loads the keys, then keeps them fresh. */
   public Future<Void> start() {
-    vertx.setPeriodic(REFRESH_MS, id -> reload());
+    context = vertx.getOrCreateContext();
+    long every = Long.getLong(REFRESH_MS_PROPERTY, REFRESH_MS);
+    vertx.setPeriodic(every, id -> reload());
     return reload().onSuccess(Auth::warnOfAdminTenantKeys).mapEmpty();
   }
 
@@ -200,10 +219,11 @@ public final class Auth {
   }
 
   /**
-   * Runs {@code listener} whenever this node's copy of the keys changes: a reload from the store
-   * (every {@link #REFRESH_MS} ms, so a revocation through another node is seen within that bound)
-   * and a revocation on this node (at once). The listener asks {@link #refuses} which keys to drop;
-   * it runs on an event loop and must not block. One listener; a later call replaces it.
+   * Runs {@code listener} whenever this node's copy of the keys changes: a revocation on this node
+   * (at once) and a reload from the store (as soon as another node announces a revocation, and
+   * every {@link #REFRESH_MS} ms in case an announcement never arrives). The listener asks {@link
+   * #refuses} which keys to drop; it runs on an event loop and must not block. One listener; a
+   * later call replaces it.
    */
   public void onKeysChanged(Runnable listener) {
     onKeysChanged = listener;
@@ -227,8 +247,41 @@ public final class Auth {
   }
 
   /**
+   * Publishes each key this node revokes to the other nodes, once the store has committed the
+   * revocation ({@link #revokedElsewhere} on each of them). Until this is called nothing is
+   * announced and the other nodes see revocations at their periodic reload.
+   */
+  public void announceRevocationsWith(Function<String, CompletionStage<Void>> publish) {
+    announceRevoked = publish;
+  }
+
+  /**
+   * Another node says it revoked the key with this id: reads every key from the store again now,
+   * rather than at the next periodic reload. From any thread (a cluster event thread, which must
+   * not wait): the reload starts on this node's context and reads the store on the auth worker.
+   *
+   * <p>The announcement is a reason to read the store, not a revocation in itself: the store stays
+   * the one source of truth, so a notice that is stale, repeated, meant for another cluster sharing
+   * the network, or sent by a member with a bug cannot lock a valid key out, and the key's
+   * revocation time comes from the store as on every other node. The cost is one read of the store
+   * per burst of announcements: those that arrive before the asked-for reload has started share it,
+   * since it reads the store after they were all committed.
+   */
+  public void revokedElsewhere(String keyId) {
+    LOG.info("API key {} was revoked through another node; reading the keys again", keyId);
+    if (reloadAsked.compareAndSet(false, true)) {
+      context.runOnContext(
+          v -> {
+            reloadAsked.set(false);
+            reload();
+          });
+    }
+  }
+
+  /**
    * Revokes a key; on this node it is refused as soon as the store has the revocation, with no
-   * reload in between that could fail after the revocation was committed.
+   * reload in between that could fail after the revocation was committed. Then the other nodes are
+   * told ({@link #announceRevocationsWith}).
    */
   Future<Boolean> revoke(String id) {
     return worker
@@ -238,6 +291,22 @@ public final class Auth {
               if (found) {
                 keys.revoked(id, Instant.now());
                 onKeysChanged.run();
+                announce(id);
+              }
+            });
+  }
+
+  private void announce(String id) {
+    announceRevoked
+        .apply(id)
+        .whenComplete(
+            (v, e) -> {
+              if (e != null) {
+                LOG.warn(
+                    "revocation of API key {} not announced to the other nodes; they refuse it at"
+                        + " their next read of the key store",
+                    id,
+                    e);
               }
             });
   }
