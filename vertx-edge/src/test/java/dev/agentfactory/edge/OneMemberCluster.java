@@ -15,18 +15,28 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * A real one-member cluster whose warm pool serves process sandboxes from a local pool, for the
- * edge's drain ITs: the pool drains as a node's does.
+ * A real one-member cluster (or a member joining another) whose warm pool serves process sandboxes
+ * from a local pool, for the edge's drain and borrowing ITs: the pool drains and lends as a node's
+ * does.
  */
 public final class OneMemberCluster implements AutoCloseable {
 
   private final ClusterNode cluster;
   private final LocalSandboxPool sandboxes;
   private final WarmPool pool;
+  private final int port;
 
   /** {@code warm} sandboxes of template {@code shell} kept ready. */
   public OneMemberCluster(String name, Duration drainTimeout, int warm) throws IOException {
-    int port;
+    this(name, drainTimeout, warm, null);
+  }
+
+  /**
+   * A member that joins {@code join} (another member's {@code host:port}), or starts a cluster of
+   * its own if null; {@code warm} sandboxes of template {@code shell} kept ready.
+   */
+  public OneMemberCluster(String name, Duration drainTimeout, int warm, String join)
+      throws IOException {
     try (ServerSocket free = new ServerSocket(0)) {
       port = free.getLocalPort();
     }
@@ -36,7 +46,7 @@ public final class OneMemberCluster implements AutoCloseable {
                 .clusterName(name)
                 .port(port)
                 .portAutoIncrement(false)
-                .members(List.of("127.0.0.1:" + port))
+                .members(List.of(join != null ? join : "127.0.0.1:" + port))
                 .pool(
                     PoolConfig.defaults()
                         .withAdvertiseInterval(Duration.ofMillis(100))
@@ -56,6 +66,11 @@ public final class OneMemberCluster implements AutoCloseable {
 
   public WarmPool pool() {
     return pool;
+  }
+
+  /** This member's Hazelcast port. */
+  public int port() {
+    return port;
   }
 
   public String nodeId() {

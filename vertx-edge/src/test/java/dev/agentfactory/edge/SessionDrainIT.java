@@ -6,14 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.agentfactory.cluster.pool.DrainStatus;
 import dev.agentfactory.cluster.pool.WarmPool;
 import dev.agentfactory.edge.admin.DrainHandler;
-import dev.agentfactory.edge.metrics.EdgeMetrics;
-import dev.agentfactory.edge.session.ClusterSandboxLeasing;
 import dev.agentfactory.edge.session.SessionHandler;
-import dev.agentfactory.edge.session.SessionSettings;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpServer;
-import io.vertx.ext.web.Router;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -41,53 +35,35 @@ class SessionDrainIT {
   private OneMemberCluster cluster;
   private WarmPool pool;
   private SessionHandler sessions;
-  private EdgeMetrics metrics;
-  private HttpServer edge;
+  private ClusterSessionEdge edge;
 
   @BeforeEach
   void start() throws Exception {
     vertx = Vertx.vertx();
     cluster = new OneMemberCluster("af-session-drain-it", DRAIN_TIMEOUT, 2);
     pool = cluster.pool();
-    metrics = new EdgeMetrics();
-    sessions =
-        new SessionHandler(
-            vertx,
-            new ClusterSandboxLeasing(vertx, pool, "process", cluster.nodeId()),
-            record -> Future.succeededFuture(),
-            new SessionSettings(
-                64 * 1024,
-                Duration.ofMinutes(10),
-                Duration.ZERO,
-                Duration.ZERO,
-                Duration.ofSeconds(30)),
-            100,
-            metrics,
-            null, // plain sessions: no agent is looked up
-            null);
-    DrainHandler drains = new DrainHandler(() -> pool, sessions::endDetached);
-    Router router = Router.router(vertx);
-    router.get("/v1/sessions").handler(sessions::open);
-    router.get("/v1/sessions/:id").handler(sessions::resume);
-    router
-        .post("/v1/admin/drain")
-        .handler(
-            ctx -> {
-              ctx.put("af.admin", true);
-              drains.drain(ctx);
-            });
     edge =
-        SessionShutdownIT.await(
-            vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1"));
+        new ClusterSessionEdge(
+            vertx,
+            cluster,
+            (router, handler) -> {
+              DrainHandler drains = new DrainHandler(() -> pool, handler::endDetached);
+              router.get("/v1/sessions/:id").handler(handler::resume);
+              router
+                  .post("/v1/admin/drain")
+                  .handler(
+                      ctx -> {
+                        ctx.put("af.admin", true);
+                        drains.drain(ctx);
+                      });
+            });
+    sessions = edge.sessions;
   }
 
   @AfterEach
   void stop() throws Exception {
     if (edge != null) {
-      SessionShutdownIT.await(edge.close());
-    }
-    if (sessions != null) {
-      SessionShutdownIT.await(sessions.shutdown());
+      edge.close();
     }
     cluster.close();
     SessionShutdownIT.await(vertx.close());
@@ -161,7 +137,8 @@ class SessionDrainIT {
   }
 
   private FrameClient frames() {
-    return new FrameClient(URI.create("ws://127.0.0.1:" + edge.actualPort() + "/v1/sessions"));
+    return new FrameClient(
+        URI.create("ws://127.0.0.1:" + edge.server.actualPort() + "/v1/sessions"));
   }
 
   /** The id {@code session.ready} names. */
@@ -206,6 +183,6 @@ class SessionDrainIT {
   }
 
   private String base() {
-    return "http://127.0.0.1:" + edge.actualPort();
+    return "http://127.0.0.1:" + edge.server.actualPort();
   }
 }

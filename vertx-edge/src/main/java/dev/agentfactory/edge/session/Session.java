@@ -15,6 +15,7 @@ import dev.agentfactory.sandbox.ExecResult;
 import dev.agentfactory.sandbox.LeaseOptions;
 import dev.agentfactory.sandbox.OutputListener;
 import dev.agentfactory.sandbox.Sandbox;
+import dev.agentfactory.sandbox.SandboxException;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -825,10 +826,14 @@ final class Session {
                 return; // the client was told sandbox_lost, with this command's id
               }
               if (ar.failed()) {
+                // A borrowed sandbox whose host left fails its command before the pool says the
+                // lease is lost (the fatal sandbox_host_left follows): the command reports the loss
                 send(
                     new ServerFrame.Error(
                         exec.id(),
-                        "exec_failed",
+                        ar.cause() instanceof SandboxException e && "sandbox_lost".equals(e.code())
+                            ? "sandbox_lost"
+                            : "exec_failed",
                         String.valueOf(ar.cause().getMessage()),
                         null,
                         false));
@@ -893,7 +898,12 @@ final class Session {
                 v -> {
                   decoders.forEach((stream, d) -> onText.accept(stream, d.finish()));
                   if (error != null) {
-                    done.fail(error);
+                    // the sandbox's own exception, not the CompletionException of a later stage
+                    done.fail(
+                        error instanceof java.util.concurrent.CompletionException
+                                && error.getCause() != null
+                            ? error.getCause()
+                            : error);
                   } else {
                     done.complete(result);
                   }
