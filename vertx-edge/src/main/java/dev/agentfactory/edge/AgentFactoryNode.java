@@ -1,6 +1,5 @@
 package dev.agentfactory.edge;
 
-import dev.agentfactory.cluster.ClusterHealth;
 import dev.agentfactory.cluster.ClusterNode;
 import dev.agentfactory.cluster.KeyRevocations;
 import dev.agentfactory.cluster.pool.DrainStatus;
@@ -33,6 +32,7 @@ import dev.agentfactory.edge.dataset.DatasetsHandler;
 import dev.agentfactory.edge.eval.EvalHandler;
 import dev.agentfactory.edge.eval.LiveEvalBoard;
 import dev.agentfactory.edge.eval.LiveEvalConsumer;
+import dev.agentfactory.edge.health.ClusterStatus;
 import dev.agentfactory.edge.health.ComponentStatus;
 import dev.agentfactory.edge.health.HealthHandler;
 import dev.agentfactory.edge.health.KafkaProbe;
@@ -763,19 +763,20 @@ public final class AgentFactoryNode implements AutoCloseable {
   private final java.util.concurrent.atomic.AtomicBoolean pruning =
       new java.util.concurrent.atomic.AtomicBoolean();
 
+  /** Whether the "alone in the cluster" warning was logged since the node last saw a peer. */
+  private final java.util.concurrent.atomic.AtomicBoolean aloneWarned =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
   /** Refreshes the health of the components that can change after start-up. */
   private void probe(ClusterNode cluster, SandboxPool pool) {
-    ClusterHealth ch = cluster.health();
-    health.report(
-        NodeHealth.HAZELCAST,
-        new ComponentStatus(
-            ch.isHealthy() ? ComponentStatus.State.UP : ComponentStatus.State.DOWN,
-            Map.of(
-                "state", ch.state().name(),
-                "members", ch.memberCount(),
-                "address", ch.localAddress(),
-                "node_id", ch.nodeId(),
-                "held_leases", ch.heldLeases())));
+    ComponentStatus clusterStatus = ClusterStatus.of(cluster.health(), config.cluster().members());
+    if (clusterStatus.state() == ComponentStatus.State.DEGRADED
+        && aloneWarned.compareAndSet(false, true)) {
+      LOG.warn("cluster: {}", clusterStatus.detail().get("reason"));
+    } else if (clusterStatus.state() == ComponentStatus.State.UP) {
+      aloneWarned.set(false);
+    }
+    health.report(NodeHealth.HAZELCAST, clusterStatus);
     PoolStats stats = pool.stats();
     Map<String, Object> poolDetail = new LinkedHashMap<>();
     poolDetail.put("isolation", stats.isolation());
