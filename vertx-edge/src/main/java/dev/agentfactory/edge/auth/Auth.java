@@ -297,18 +297,22 @@ public final class Auth {
   }
 
   private void announce(String id) {
-    announceRevoked
-        .apply(id)
-        .whenComplete(
-            (v, e) -> {
-              if (e != null) {
-                LOG.warn(
-                    "revocation of API key {} not announced to the other nodes; they refuse it at"
-                        + " their next read of the key store",
-                    id,
-                    e);
-              }
-            });
+    CompletionStage<Void> sent;
+    try {
+      sent = announceRevoked.apply(id);
+    } catch (RuntimeException e) { // a cluster member already shut down throws rather than fails
+      sent = CompletableFuture.failedFuture(e);
+    }
+    sent.whenComplete(
+        (v, e) -> {
+          if (e != null) {
+            LOG.warn(
+                "revocation of API key {} not announced to the other nodes; they refuse it at"
+                    + " their next read of the key store",
+                id,
+                e);
+          }
+        });
   }
 
   private static String credential(RoutingContext ctx) {
