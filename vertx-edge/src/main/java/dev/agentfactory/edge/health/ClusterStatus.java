@@ -50,8 +50,18 @@ public final class ClusterStatus {
     return ComponentStatus.up(detail);
   }
 
-  /** Whether a member entry names this node: its own {@code host:port}, or its host on 5701. */
+  /**
+   * Whether a member entry names this node: its own {@code host:port}, or its host on 5701. The
+   * member's address reads {@code [127.0.0.1]:5701} (Hazelcast brackets every host), an entry
+   * {@code 127.0.0.1:5701} or {@code [fd00::2]:5701}: brackets are left out of the comparison.
+   */
   private static boolean isSelf(String entry, String localAddress) {
-    return entry.equals(localAddress) || (entry + ":" + DEFAULT_PORT).equals(localAddress);
+    String self = unbracketed(localAddress);
+    String named = unbracketed(entry);
+    return named.equals(self) || (named + ":" + DEFAULT_PORT).equals(self);
+  }
+
+  private static String unbracketed(String address) {
+    return address.replace("[", "").replace("]", "");
   }
 }

@@ -9,7 +9,8 @@ import org.junit.jupiter.api.Test;
 class ClusterStatusTest {
 
   private static ClusterHealth seeing(int members) {
-    return new ClusterHealth(ClusterHealth.State.ACTIVE, members, "10.0.0.5:5701", "node-a", 0);
+    // as Hazelcast writes a member's address (seen on a node: "[127.0.0.1]:5981")
+    return new ClusterHealth(ClusterHealth.State.ACTIVE, members, "[10.0.0.5]:5701", "node-a", 0);
   }
 
   @Test
@@ -30,8 +31,9 @@ class ClusterStatusTest {
   void aNodeThatSeesAPeerOrListsOnlyItselfOrNobodyIsUp() {
     assertThat(ClusterStatus.of(seeing(2), List.of("10.0.0.6:5701")).state())
         .isEqualTo(ComponentStatus.State.UP);
-    assertThat(ClusterStatus.of(seeing(1), List.of("10.0.0.5:5701", "10.0.0.5")).state())
-        .as("only itself, with and without the default port")
+    assertThat(
+            ClusterStatus.of(seeing(1), List.of("10.0.0.5:5701", "10.0.0.5", "[10.0.0.5]")).state())
+        .as("only itself, with and without the default port and brackets")
         .isEqualTo(ComponentStatus.State.UP);
     assertThat(ClusterStatus.of(seeing(1), List.of()).state())
         .as("single node, or Kubernetes discovery")
