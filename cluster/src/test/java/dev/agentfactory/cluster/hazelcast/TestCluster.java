@@ -34,23 +34,32 @@ final class TestCluster implements AutoCloseable {
     this.freePorts = freePorts;
   }
 
-  /** Up to {@code size} members on ports the OS reported free just now. */
+  /**
+   * Up to {@code size} members on ports that were free just now, drawn below Linux's ephemeral
+   * range (32768–60999). A port the OS hands out for {@code new ServerSocket(0)} comes from that
+   * range, where any outgoing connection of this machine may take it before the member binds it
+   * (with auto-increment off the member then fails to start: seen once in CI, LeaseHeartbeatIT,
+   * port 34395); below it only an explicit bind competes.
+   */
   static TestCluster onFreePorts(int size) {
+    java.util.Random random = new java.util.Random();
     List<Integer> ports = new ArrayList<>();
-    List<java.net.ServerSocket> held = new ArrayList<>();
-    try {
-      for (int i = 0; i < size; i++) {
-        java.net.ServerSocket socket = new java.net.ServerSocket(0);
-        held.add(socket);
-        ports.add(socket.getLocalPort());
+    while (ports.size() < size) {
+      int port = 20_000 + random.nextInt(12_000);
+      if (!ports.contains(port) && isFree(port)) {
+        ports.add(port);
       }
-      for (java.net.ServerSocket socket : held) {
-        socket.close();
-      }
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
     }
     return new TestCluster(ports);
+  }
+
+  private static boolean isFree(int port) {
+    try (java.net.ServerSocket socket = new java.net.ServerSocket()) {
+      socket.bind(new java.net.InetSocketAddress("127.0.0.1", port));
+      return true;
+    } catch (java.io.IOException busy) {
+      return false;
+    }
   }
 
   /** A config for one of this cluster's members; {@code tweak} adjusts it. */
