@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfactory.edge.config.ConfigSource;
 import dev.agentfactory.edge.config.NodeConfig;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -136,7 +135,7 @@ class DatasetCutRestartIT {
             Map.entry("data.dir", dataDir.toString()),
             Map.entry("data.enabled", "false"),
             Map.entry("http.port", "0"),
-            Map.entry("cluster.port", Integer.toString(freePort())),
+            Map.entry("cluster.port", Integer.toString(TestPorts.free())),
             Map.entry("sandbox.isolation", "process"),
             Map.entry("sandbox.pool.size", "0"));
     return AgentFactoryNode.start(NodeConfig.from(new ConfigSource(flags, Map.of(), Map.of())));
@@ -159,11 +158,5 @@ class DatasetCutRestartIT {
                 .POST(HttpRequest.BodyPublishers.noBody())
                 .build(),
             HttpResponse.BodyHandlers.ofString());
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
   }
 }

@@ -14,7 +14,6 @@ import dev.agentfactory.edge.session.TurnCipher;
 import dev.agentfactory.edge.session.TurnStoreKeyException;
 import dev.agentfactory.edge.store.PostgresServer;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -72,7 +71,7 @@ class FeedbackAcrossNodesIT {
     database = PostgresServer.start();
     String jar = System.getProperty("af.test.pipeline.jar");
     assertThat(jar).as("af.test.pipeline.jar (set by failsafe)").isNotNull();
-    int clusterA = freePort();
+    int clusterA = TestPorts.free();
     shared.put("http.port", "0");
     shared.put("flink.pipeline.jar", jar);
     shared.put("flink.checkpoint.interval.ms", "1000");
@@ -97,7 +96,7 @@ class FeedbackAcrossNodesIT {
     b.put("data.dir", dirB.toString());
     b.put("kafka.bootstrap.servers", nodeA.kafkaBootstrapServers());
     b.put("flink.rest.url", nodeA.flinkRestUrl().toString());
-    b.put("cluster.port", Integer.toString(freePort()));
+    b.put("cluster.port", Integer.toString(TestPorts.free()));
     b.put("cluster.members", "127.0.0.1:" + clusterA);
     nodeB = AgentFactoryNode.start(NodeConfig.from(new ConfigSource(b, Map.of(), Map.of())));
   }
@@ -592,7 +591,7 @@ class FeedbackAcrossNodesIT {
     c.put("data.dir", dirC.toString());
     c.put("kafka.bootstrap.servers", nodeA.kafkaBootstrapServers());
     c.put("flink.rest.url", nodeA.flinkRestUrl().toString());
-    c.put("cluster.port", Integer.toString(freePort()));
+    c.put("cluster.port", Integer.toString(TestPorts.free()));
 
     assertThatThrownBy(
             () -> AgentFactoryNode.start(NodeConfig.from(new ConfigSource(c, Map.of(), Map.of()))))
@@ -657,11 +656,5 @@ class FeedbackAcrossNodesIT {
                 .method(method, HttpRequest.BodyPublishers.ofString(body))
                 .build(),
             HttpResponse.BodyHandlers.ofString());
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
   }
 }

@@ -13,7 +13,6 @@ import dev.agentfactory.edge.config.ConfigSource;
 import dev.agentfactory.edge.config.NodeConfig;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -98,7 +97,7 @@ class FeedbackDatasetsIT {
             Map.entry("http.port", "0"),
             Map.entry("kafka.embedded.port", "0"),
             Map.entry("flink.embedded.port", "0"),
-            Map.entry("cluster.port", Integer.toString(freePort())),
+            Map.entry("cluster.port", Integer.toString(TestPorts.free())),
             Map.entry("flink.pipeline.jar", jar),
             Map.entry("flink.checkpoint.interval.ms", "1000"),
             Map.entry("sandbox.isolation", "process"),
@@ -510,11 +509,5 @@ class FeedbackDatasetsIT {
       request.header("content-type", "application/json");
     }
     return TestHttp.client().send(request.build(), HttpResponse.BodyHandlers.ofString());
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
   }
 }

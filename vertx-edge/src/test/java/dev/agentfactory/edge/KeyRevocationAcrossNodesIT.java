@@ -8,8 +8,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfactory.edge.config.ConfigSource;
 import dev.agentfactory.edge.config.NodeConfig;
 import dev.agentfactory.edge.store.PostgresServer;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -64,7 +62,7 @@ class KeyRevocationAcrossNodesIT {
 
     Map<String, String> a = new HashMap<>(shared);
     a.put("data.dir", dirA.toString());
-    a.put("cluster.port", Integer.toString(freePort()));
+    a.put("cluster.port", Integer.toString(TestPorts.free()));
     nodeA = AgentFactoryNode.start(NodeConfig.from(new ConfigSource(a, Map.of(), Map.of())));
     // made before B starts, so B knows them from its one read of the store at start
     JsonNode leakedKey = key("leaky");
@@ -74,7 +72,7 @@ class KeyRevocationAcrossNodesIT {
 
     Map<String, String> b = new HashMap<>(shared);
     b.put("data.dir", dirB.toString());
-    b.put("cluster.port", Integer.toString(freePort()));
+    b.put("cluster.port", Integer.toString(TestPorts.free()));
     b.put("cluster.members", clusterAddress(nodeA));
     nodeB = AgentFactoryNode.start(NodeConfig.from(new ConfigSource(b, Map.of(), Map.of())));
   }
@@ -172,11 +170,5 @@ class KeyRevocationAcrossNodesIT {
     return new FrameClient(
         URI.create(
             node.httpUrl().replace("http://", "ws://") + "/v1/sessions?access_token=" + key));
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
   }
 }

@@ -44,7 +44,7 @@ class NodeMainProcessIT {
     flags.put("data.enabled", "false");
     flags.put("sandbox.isolation", "process");
     flags.put("sandbox.pool.size", "1");
-    flags.put("cluster.port", Integer.toString(freePort()));
+    flags.put("cluster.port", Integer.toString(TestPorts.free()));
     try (AgentFactoryNode first =
         AgentFactoryNode.start(NodeConfig.from(new ConfigSource(flags, Map.of(), Map.of())))) {
       NodeProcess second =
@@ -53,7 +53,7 @@ class NodeMainProcessIT {
               "--http.port=0",
               "--data.enabled=false",
               "--sandbox.isolation=process",
-              "--cluster.port=" + freePort());
+              "--cluster.port=" + TestPorts.free());
       Exit exit = await(second);
 
       assertThat(exit.status()).as(exit.stderr()).isEqualTo(1);
@@ -91,9 +91,9 @@ class NodeMainProcessIT {
               "--http.port=0",
               "--sandbox.isolation=process",
               "--sandbox.pool.size=1",
-              "--cluster.port=" + freePort(),
+              "--cluster.port=" + TestPorts.free(),
               "--kafka.bootstrap.servers=127.0.0.1:" + silentKafka.getLocalPort(),
-              "--flink.rest.url=http://127.0.0.1:" + freePort(),
+              "--flink.rest.url=http://127.0.0.1:" + TestPorts.free(),
               "--flink.pipeline.jar=" + jar);
       Path workspaces = node.resolve("sandboxes").resolve("workspaces");
       try (Socket kafkaClient = silentKafka.accept()) {
@@ -161,12 +161,6 @@ class NodeMainProcessIT {
     }
     try (Stream<Path> s = Files.list(dir)) {
       return s.toList();
-    }
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
     }
   }
 }

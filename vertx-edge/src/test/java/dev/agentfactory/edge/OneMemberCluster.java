@@ -8,7 +8,6 @@ import dev.agentfactory.sandbox.driver.Isolation;
 import dev.agentfactory.sandbox.local.LocalSandboxPool;
 import dev.agentfactory.sandbox.local.SandboxConfig;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -37,9 +36,7 @@ public final class OneMemberCluster implements AutoCloseable {
    */
   public OneMemberCluster(String name, Duration drainTimeout, int warm, String join)
       throws IOException {
-    try (ServerSocket free = new ServerSocket(0)) {
-      port = free.getLocalPort();
-    }
+    port = TestPorts.free();
     cluster =
         ClusterNode.start(
             ClusterConfig.builder()

@@ -13,8 +13,6 @@ import dev.agentfactory.connectors.kafka.EmbeddedKafka;
 import dev.agentfactory.connectors.kafka.Topics;
 import dev.agentfactory.edge.config.ConfigSource;
 import dev.agentfactory.edge.config.NodeConfig;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -64,12 +62,12 @@ class PipelineHandoverIT {
     kafka = EmbeddedKafka.start(dir.resolve("kafka"), 0);
     flink = EmbeddedFlink.start(dir.resolve("flink"), 0, Map.of());
     FlinkRestClient rest = new FlinkRestClient(flink.restUrl());
-    int firstClusterPort = freePort();
+    int firstClusterPort = TestPorts.free();
     first = node("first", firstClusterPort, null);
     String jobId = running(rest).id();
     assertThat(health(first).at("/components/flink_job/detail/adopted").isMissingNode()).isTrue();
 
-    second = node("second", freePort(), "127.0.0.1:" + firstClusterPort);
+    second = node("second", TestPorts.free(), "127.0.0.1:" + firstClusterPort);
     await()
         .atMost(TIMEOUT)
         .pollInterval(Duration.ofMillis(200))
@@ -105,7 +103,7 @@ class PipelineHandoverIT {
     flink = EmbeddedFlink.start(dir.resolve("flink"), 0, Map.of());
     FlinkRestClient rest = new FlinkRestClient(flink.restUrl());
     assertThat(kafka.listTopics()).isEmpty();
-    first = node("first", freePort(), null);
+    first = node("first", TestPorts.free(), null);
     String jobId = running(rest).id();
     // a new external Kafka has none of the topics: the node created them (the broker creates
     // none here, auto.create.topics.enable=false), or the job's source would fail without end
@@ -159,11 +157,5 @@ class PipelineHandoverIT {
                 HttpRequest.newBuilder(URI.create(node.httpUrl() + "/health")).build(),
                 HttpResponse.BodyHandlers.ofString());
     return MAPPER.readTree(health.body());
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
   }
 }

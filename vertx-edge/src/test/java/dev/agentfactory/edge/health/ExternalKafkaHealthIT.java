@@ -8,10 +8,10 @@ import dev.agentfactory.connectors.kafka.EmbeddedKafka;
 import dev.agentfactory.connectors.kafka.Topics;
 import dev.agentfactory.edge.AgentFactoryNode;
 import dev.agentfactory.edge.TestHttp;
+import dev.agentfactory.edge.TestPorts;
 import dev.agentfactory.edge.config.ConfigSource;
 import dev.agentfactory.edge.config.NodeConfig;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -98,7 +98,7 @@ class ExternalKafkaHealthIT {
     flags.put("kafka.bootstrap.servers", bootstrapServers);
     flags.put("flink.embedded.port", "0");
     flags.put("flink.pipeline.jar", jar);
-    flags.put("cluster.port", Integer.toString(freePort()));
+    flags.put("cluster.port", Integer.toString(TestPorts.free()));
     flags.put("sandbox.isolation", "process");
     flags.put("sandbox.pool.size", "1");
     return AgentFactoryNode.start(NodeConfig.from(new ConfigSource(flags, Map.of(), Map.of())));
@@ -139,11 +139,5 @@ class ExternalKafkaHealthIT {
                 .build(),
             HttpResponse.BodyHandlers.discarding())
         .statusCode();
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 }

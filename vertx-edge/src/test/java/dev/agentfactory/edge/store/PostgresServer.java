@@ -1,7 +1,6 @@
 package dev.agentfactory.edge.store;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -134,10 +133,7 @@ public final class PostgresServer implements AutoCloseable {
       init.destroyForcibly();
       throw new IllegalStateException("initdb failed:\n" + Files.readString(log));
     }
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
+    int port = dev.agentfactory.edge.TestPorts.free();
     List<String> server = new ArrayList<>(asUser);
     server.addAll(
         List.of(
