@@ -137,8 +137,7 @@ class SessionDrainIT {
   }
 
   private FrameClient frames() {
-    return new FrameClient(
-        URI.create("ws://127.0.0.1:" + edge.server.actualPort() + "/v1/sessions"));
+    return new FrameClient(edge.sessionsUri());
   }
 
   /** The id {@code session.ready} names. */
