@@ -416,6 +416,18 @@ final class NameFeatures {
    * neighbours: training drops those at random, {@link PerceptronTrainer}).
    */
   static int[][] of(Tokens tokens, Gazetteer gazetteer, int[] own) {
+    return of(tokens, gazetteer, own, new TokenCache(gazetteer, 1));
+  }
+
+  /**
+   * As {@link #of(Tokens, Gazetteer, int[])}, reading what a token's text alone decides (its lower
+   * case, shape, class, cue words, list and gazetteer memberships, WordNet class) from {@code
+   * cache}, which must be for the same {@code gazetteer}. The keys are the same with any cache.
+   */
+  static int[][] of(Tokens tokens, Gazetteer gazetteer, int[] own, TokenCache cache) {
+    if (cache.gazetteer != gazetteer) {
+      throw new IllegalArgumentException("the token cache is for another gazetteer");
+    }
     int n = tokens.size;
     int[] lw = new int[n];
     int[] shape = new int[n];
@@ -440,23 +452,12 @@ final class NameFeatures {
         continue;
       }
       linePos[i] = pos++;
-      String w = t.toLowerCase(Locale.ROOT);
-      lower[i] = w;
-      lw[i] = w.hashCode();
-      shape[i] = shape(t);
-      int bits = WORD_BITS.getOrDefault(w, 0);
-      cls[i] = (bits & 15) != 0 ? bits & 15 : classId(wordClass(w));
-      int f = bits >> 4;
-      char c0 = t.charAt(0);
-      if (Character.isUpperCase(c0)) {
-        f |= F_CAP;
-        if (t.length() > 1 && allUpper(t)) {
-          f |= F_ALLCAPS;
-        }
-      }
-      if (Character.isDigit(c0)) {
-        f |= F_DIGIT;
-      }
+      int slot = cache.slot(t);
+      lower[i] = cache.lower[slot];
+      lw[i] = cache.lowerHash[slot];
+      shape[i] = cache.shape[slot];
+      cls[i] = cache.cls[slot];
+      int f = cache.flags[slot];
       if (sentenceStart) {
         f |= F_SENT;
       }
@@ -467,16 +468,10 @@ final class NameFeatures {
         f |= F_EOL;
       }
       flags[i] = f;
-      int m = gazetteer.lists(w);
+      int m = cache.lists[slot];
       lists[i] = m == 0 ? 0 : (m << 1) | ((f & F_CAP) != 0 ? 1 : 0);
-      int g = 0;
-      for (EntityType type : gazetteer.lookup(w)) {
-        g |= 1 << type.ordinal();
-      }
-      gz[i] = g;
-      if (WORDNET != null && Character.isLetter(c0)) {
-        wn[i] = WORDNET.code(w) + 1;
-      }
+      gz[i] = cache.gz[slot];
+      wn[i] = cache.wn[slot];
       sentenceStart = t.equals(".") || t.equals("!") || t.equals("?") || t.equals(":");
     }
     int[][] keys = new int[n][];
@@ -583,6 +578,83 @@ final class NameFeatures {
       keys[i] = Arrays.copyOf(k, size);
     }
     return keys;
+  }
+
+  /**
+   * What {@link #of} derives from a token's text alone, for the tokens seen last: a direct-mapped
+   * table of {@code 2^k} slots by the text's hash, so a text seen before costs one hash and one
+   * string comparison instead of a lower-casing and five dictionary look-ups. Bounded (a slot holds
+   * the last text that hashed to it), bound to one gazetteer, and not thread-safe: a detector keeps
+   * one per thread.
+   */
+  static final class TokenCache {
+
+    final Gazetteer gazetteer;
+    private final String[] text;
+    final String[] lower;
+    final int[] lowerHash;
+    final int[] shape;
+    final int[] cls;
+    final int[] flags; // cue words and case: the flags a token's text decides
+    final int[] lists; // the gazetteer's list mask of the lower-case word
+    final int[] gz;
+    final int[] wn;
+    private final int mask;
+
+    TokenCache(Gazetteer gazetteer, int slots) {
+      if (Integer.bitCount(slots) != 1) {
+        throw new IllegalArgumentException("slots must be a power of two: " + slots);
+      }
+      this.gazetteer = gazetteer;
+      text = new String[slots];
+      lower = new String[slots];
+      lowerHash = new int[slots];
+      shape = new int[slots];
+      cls = new int[slots];
+      flags = new int[slots];
+      lists = new int[slots];
+      gz = new int[slots];
+      wn = new int[slots];
+      mask = slots - 1;
+    }
+
+    /** The slot holding {@code t}'s values, filled now if it held another text. */
+    int slot(String t) {
+      int i = t.hashCode() & mask;
+      if (!t.equals(text[i])) {
+        fill(i, t);
+      }
+      return i;
+    }
+
+    private void fill(int i, String t) {
+      String w = t.toLowerCase(Locale.ROOT);
+      lower[i] = w;
+      lowerHash[i] = w.hashCode();
+      shape[i] = shape(t);
+      int bits = WORD_BITS.getOrDefault(w, 0);
+      cls[i] = (bits & 15) != 0 ? bits & 15 : classId(wordClass(w));
+      int f = bits >> 4;
+      char c0 = t.charAt(0);
+      if (Character.isUpperCase(c0)) {
+        f |= F_CAP;
+        if (t.length() > 1 && allUpper(t)) {
+          f |= F_ALLCAPS;
+        }
+      }
+      if (Character.isDigit(c0)) {
+        f |= F_DIGIT;
+      }
+      flags[i] = f;
+      lists[i] = gazetteer.lists(w);
+      int g = 0;
+      for (EntityType type : gazetteer.lookup(w)) {
+        g |= 1 << type.ordinal();
+      }
+      gz[i] = g;
+      wn[i] = WORDNET != null && Character.isLetter(c0) ? WORDNET.code(w) + 1 : 0;
+      text[i] = t;
+    }
   }
 
   /** A 32-bit mix of two ints (murmur3's finaliser over a multiply-add). */

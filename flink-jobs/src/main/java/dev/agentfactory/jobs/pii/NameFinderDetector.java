@@ -37,6 +37,13 @@ final class NameFinderDetector implements Detector {
   /** Spans scoring less than this are dropped; {@code -Dpii.ner.min} overrides it. */
   static final double MIN_SCORE = Double.parseDouble(System.getProperty("pii.ner.min", "0.0"));
 
+  /**
+   * Slots of each thread's {@link NameFeatures.TokenCache}: 4096 recent token texts, about 200 KB
+   * per scanning thread. {@code -Dpii.token.cache} overrides it (1: no reuse across texts).
+   */
+  static final int TOKEN_CACHE_SLOTS =
+      Integer.highestOneBit(Math.max(1, Integer.getInteger("pii.token.cache", 4096)));
+
   private static final int COMMON = 1 << Gazetteer.LIST_NAMES.indexOf("common");
 
   private static final Logger LOG = LoggerFactory.getLogger(NameFinderDetector.class);
@@ -44,11 +51,14 @@ final class NameFinderDetector implements Detector {
   private final SequenceTagger tagger;
   private final Gazetteer gazetteer;
   private final SpanRules rules;
+  private final ThreadLocal<NameFeatures.TokenCache> tokenCache;
 
   private NameFinderDetector(SequenceTagger tagger, Gazetteer gazetteer) {
     this.tagger = tagger;
     this.gazetteer = gazetteer;
     this.rules = new SpanRules(gazetteer);
+    this.tokenCache =
+        ThreadLocal.withInitial(() -> new NameFeatures.TokenCache(gazetteer, TOKEN_CACHE_SLOTS));
   }
 
   /**
@@ -68,7 +78,7 @@ final class NameFinderDetector implements Detector {
     if (tokens.size == 0 || !hasCandidate(tokens, gazetteer)) {
       return;
     }
-    spans(tokens, tagger.tag(NameFeatures.of(tokens, gazetteer)), out);
+    spans(tokens, tagger.tag(NameFeatures.of(tokens, gazetteer, null, tokenCache.get())), out);
   }
 
   /** The spans to report for the tagger's {@code spans} over {@code tokens}: {@link SpanRules}. */

@@ -122,7 +122,10 @@ final class SequenceTagger {
       for (int t = 0; t < TAGS; t++) {
         float best = Float.NEGATIVE_INFINITY;
         int arg = 0;
-        for (int f = 0; f < TAGS; f++) {
+        // I-x follows only B-x (t - 1) or I-x (t): every other way in is FORBIDDEN, never the best
+        int from = isInside(t) ? t - 1 : 0;
+        int to = isInside(t) ? t : TAGS - 1;
+        for (int f = from; f <= to; f++) {
           float s = score[f] + trans[f * TAGS + t];
           if (s > best) {
             best = s;

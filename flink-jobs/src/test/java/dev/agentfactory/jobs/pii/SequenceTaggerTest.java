@@ -151,6 +151,84 @@ class SequenceTaggerTest {
   }
 
   @Test
+  void decodingFindsTheBestAllowedSequence() {
+    // Viterbi (which tries only B-x and I-x before an I-x) against every allowed sequence of 4
+    // tags, for random emissions and transitions
+    java.util.Random random = new java.util.Random(7);
+    int n = 4;
+    int tagCount = SequenceTagger.TAGS;
+    for (int round = 0; round < 20; round++) {
+      float[] e = new float[n * tagCount];
+      for (int i = 0; i < e.length; i++) {
+        e[i] = random.nextFloat() * 10 - 5;
+      }
+      float[] raw = new float[(tagCount + 1) * tagCount];
+      for (int i = 0; i < raw.length; i++) {
+        raw[i] = random.nextFloat() * 6 - 3;
+      }
+      float[] trans = new SequenceTagger(new IntIndex(4), new float[0], raw).transitions;
+
+      int[] tags = SequenceTagger.viterbi(e, n, trans);
+
+      double best = Double.NEGATIVE_INFINITY;
+      int[] seq = new int[n];
+      for (int code = 0; code < Math.pow(tagCount, n); code++) {
+        int c = code;
+        for (int i = 0; i < n; i++) {
+          seq[i] = c % tagCount;
+          c /= tagCount;
+        }
+        best = Math.max(best, score(seq, e, trans));
+      }
+      assertThat(score(tags, e, trans)).isCloseTo(best, org.assertj.core.data.Offset.offset(1e-3));
+      assertThat(SequenceTagger.allowed(tagCount, tags[0])).isTrue();
+      for (int i = 1; i < n; i++) {
+        assertThat(SequenceTagger.allowed(tags[i - 1], tags[i])).isTrue();
+      }
+    }
+  }
+
+  /** The score of {@code tags}, or minus infinity if BIO does not allow them. */
+  private static double score(int[] tags, float[] e, float[] trans) {
+    int tagCount = SequenceTagger.TAGS;
+    double s = 0;
+    int from = tagCount; // the start
+    for (int i = 0; i < tags.length; i++) {
+      if (!SequenceTagger.allowed(from, tags[i])) {
+        return Double.NEGATIVE_INFINITY;
+      }
+      s += trans[from * tagCount + tags[i]] + e[i * tagCount + tags[i]];
+      from = tags[i];
+    }
+    return s;
+  }
+
+  @Test
+  void aTokenCacheGivesTheSameKeysAsNone() {
+    Gazetteer g =
+        Gazetteer.EMPTY.withLists(Map.of("first", Set.of("ann"), "last", Set.of("smith")));
+    List<String> texts =
+        List.of(
+            "meet Ann Smith today",
+            "ANN and ann and Ann moved to Graz.",
+            "Dear Mr. Smith,\nthe invoice 12-B from Acme Inc is due.",
+            "ann smith, ANN SMITH; Ann Smith");
+    // one slot: every token evicts the last; 4096: all stay; both must not change a key
+    NameFeatures.TokenCache one = new NameFeatures.TokenCache(g, 1);
+    NameFeatures.TokenCache many = new NameFeatures.TokenCache(g, 4096);
+    for (int pass = 0; pass < 2; pass++) {
+      for (String text : texts) {
+        Tokens tokens = Tokens.of(text);
+        int[][] expected = NameFeatures.of(tokens, g);
+        assertThat(NameFeatures.of(tokens, g, null, one)).isDeepEqualTo(expected);
+        assertThat(NameFeatures.of(tokens, g, null, many)).isDeepEqualTo(expected);
+      }
+    }
+    assertThatThrownBy(() -> NameFeatures.of(Tokens.of("x"), Gazetteer.EMPTY, null, many))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void featureKeysDependOnTheNeighbours() {
     Gazetteer g = Gazetteer.EMPTY.withLists(Map.of("first", Set.of("ann")));
     int[][] a = NameFeatures.of(Tokens.of("meet Ann today"), g);
