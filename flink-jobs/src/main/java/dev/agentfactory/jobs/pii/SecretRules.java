@@ -25,6 +25,15 @@ final class SecretRules {
                 1.0)
             .group(1)
             .onlyIfContainsIgnoringCase("aws"),
+        // the same without "=" or ":" (`AWS secret key wJalr…`, `aws_secret_access_key wJalr…`):
+        // then the 40 characters must mix cases or hold a / or +, as base64 keys do and a git
+        // commit id or a hex digest (lower case) does not
+        PatternRule.of(
+                EntityType.API_KEY,
+                "(?i)aws.{0,24}?(?:secret|key)[\\w\"' ]{0,12}?\\s[\"']?(?-i:((?=[A-Za-z0-9/+]{0,39}[A-Z/+])(?=[A-Za-z0-9/+]{0,39}[a-z])[A-Za-z0-9/+]{40}))(?![A-Za-z0-9/+])",
+                1.0)
+            .group(1)
+            .onlyIfContainsIgnoringCase("aws"),
         PatternRule.of(EntityType.API_KEY, "\\bgh[pousr]_[A-Za-z0-9]{36,255}\\b", 1.0)
             .onlyIfContains("gh"),
         PatternRule.of(EntityType.API_KEY, "\\bgithub_pat_[A-Za-z0-9_]{22,255}\\b", 1.0)

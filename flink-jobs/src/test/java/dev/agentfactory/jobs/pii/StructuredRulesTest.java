@@ -139,6 +139,23 @@ class StructuredRulesTest {
   }
 
   @Test
+  void awsSecretKeysAreFoundWithOrWithoutASeparator() {
+    String key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+    assertThat(found("aws_secret_access_key = " + key, EntityType.API_KEY)).containsExactly(key);
+    assertThat(found("export AWS_SECRET_ACCESS_KEY=\"" + key + "\"", EntityType.API_KEY))
+        .containsExactly(key);
+    assertThat(found("my AWS secret key " + key + " do not share", EntityType.API_KEY))
+        .containsExactly(key);
+    assertThat(found("aws_secret_access_key\t" + key, EntityType.API_KEY)).containsExactly(key);
+    // a git commit id or a hex digest after the same words is no key (lower case, no / or +)
+    assertThat(
+            found(
+                "aws key rotation landed in 3f2a9c1d7e4b5a6f8091a2b3c4d5e6f708192a3b",
+                EntityType.API_KEY))
+        .isEmpty();
+  }
+
+  @Test
   void privateKeyBlocksAreOneSpan() {
     String key = "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nIBAAKC\n-----END RSA PRIVATE KEY-----";
     assertThat(found("cat id_rsa\n" + key + "\n", EntityType.API_KEY)).containsExactly(key);
