@@ -59,11 +59,13 @@ public final class JdbcAgentStore implements AgentStore {
           + " ON d.tenant_id = a.tenant_id AND d.agent_name = a.name";
 
   private final String url;
+  private final String byteOrder;
   private final JdbcWorker jdbc;
   private final AgentSpecCodec codec = new AgentSpecCodec();
 
   private JdbcAgentStore(Vertx vertx, String url, String user, String password) {
     this.url = url;
+    this.byteOrder = JdbcWorker.byteOrder(url);
     this.jdbc = new JdbcWorker(vertx, POOL, url, user, password, "agent store");
   }
 
@@ -128,13 +130,24 @@ public final class JdbcAgentStore implements AgentStore {
     return agents(tenant, Optional.empty(), Integer.MAX_VALUE);
   }
 
+  /**
+   * {@inheritDoc} By name in {@link String#compareTo} order, whatever the database's collation
+   * ({@link JdbcWorker#byteOrder}): the registry merges the built-in agents into a page and the
+   * page's cursor is continued in that order. Names are slugs (ASCII: {@link AgentSpec#SLUG}), so
+   * byte order and Java's are the same for every one.
+   */
   @Override
   public Future<List<Agent>> agents(String tenant, Optional<String> after, int limit) {
     return run(
         c -> {
           try (PreparedStatement s =
               c.prepareStatement(
-                  AGENT_QUERY + " WHERE a.tenant_id = ? AND a.name > ? ORDER BY a.name LIMIT ?")) {
+                  AGENT_QUERY
+                      + " WHERE a.tenant_id = ? AND a.name"
+                      + byteOrder
+                      + " > ? ORDER BY a.name"
+                      + byteOrder
+                      + " LIMIT ?")) {
             s.setString(1, tenant);
             s.setString(2, after.orElse("")); // names are never empty
             s.setInt(3, limit);

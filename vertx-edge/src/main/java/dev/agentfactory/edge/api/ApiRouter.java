@@ -128,6 +128,8 @@ public final class ApiRouter {
         }
         route.setDoValidation(false);
         route.addHandler(ctx -> validateParameters(ctx, parameters, operation));
+      } else if (JsonAccept.checks(route.getOperation())) {
+        route.addHandler(JsonAccept::check);
       }
       route.addHandler(handler);
     }

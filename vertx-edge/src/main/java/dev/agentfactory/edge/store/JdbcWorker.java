@@ -202,6 +202,22 @@ public final class JdbcWorker {
     return out.toString();
   }
 
+  /**
+   * What follows a string column in a comparison or an {@code ORDER BY} on the database of {@code
+   * url} so that it orders as {@link String#compareTo} does: {@code COLLATE "C"} on PostgreSQL,
+   * nothing elsewhere. PostgreSQL compares text by the database's collation, which on a default
+   * installation is the system locale's (en_US.UTF-8: case and punctuation count last, so {@code
+   * "ab" < "a-c"}), while a page cursor or a merge in Java compares code units ({@code "a-c" <
+   * "ab"}); a page continued after a key in one order and read from the database in the other skips
+   * or repeats rows. {@code "C"} compares the UTF-8 bytes, which is Java's order for every string
+   * without characters beyond U+FFFF (UTF-16 puts those, as surrogates, before U+E000 to U+FFFF;
+   * UTF-8 after). H2 compares strings as Java does already and accepts no {@code COLLATE} in an
+   * expression.
+   */
+  public static String byteOrder(String url) {
+    return url.startsWith("jdbc:postgresql:") ? " COLLATE \"C\"" : "";
+  }
+
   /** The driver timeouts {@link #withTimeouts} adds where a PostgreSQL URL has none. */
   public static final String POSTGRES_DEFAULTS =
       "connectTimeout=10&socketTimeout=60&tcpKeepAlive=true";

@@ -261,6 +261,48 @@ class AgentRegistryIT {
         .containsExactly("alpha", "bravo", "charlie", "delta", "echo", "foxtrot");
   }
 
+  /**
+   * The agents API continues a page after the last name on it and the registry merges the built-in
+   * agents in, both in Java's order of names, where a hyphen comes before digits and letters
+   * ({@code "a-c" < "ab"}); a database ordering text by a locale that sets punctuation aside
+   * ({@code "ab" < "a-c"}, {@link AgentRegistryPostgresIT}) must page in that order all the same.
+   * Paged as {@link AgentsHandler#list} does (one more than the page is asked for), at several page
+   * sizes, every agent comes exactly once, in Java's order.
+   */
+  @Test
+  void pagesOfNamesWithHyphensFollowJavasOrderWithNoneSkippedOrRepeated() throws Exception {
+    List<String> builtIn = List.of("a-b", "ab-c", "b1");
+    AgentRegistry withBuiltIns =
+        new AgentRegistry(
+            store,
+            java.time.Clock.systemUTC(),
+            java.util.Set.copyOf(dev.agentfactory.sandbox.template.TemplateCatalog.BUILT_IN),
+            builtIn.stream().map(this::named).toList());
+    List<String> own =
+        List.of("ab", "a-c", "a-b-c", "abc", "a1", "a-1", "b", "b-a", "ba", "a-d", "ac", "a");
+    for (String name : own) {
+      await(withBuiltIns.create("acme", named(name)));
+    }
+    List<String> expected = new java.util.ArrayList<>(own);
+    expected.addAll(builtIn);
+    java.util.Collections.sort(expected);
+
+    for (int limit : new int[] {1, 2, 3, 5}) {
+      List<String> listed = new java.util.ArrayList<>();
+      Optional<String> after = Optional.empty();
+      for (int page = 0; page <= expected.size(); page++) {
+        List<Agent> found = await(withBuiltIns.list("acme", after, limit + 1));
+        List<Agent> onPage = found.size() > limit ? found.subList(0, limit) : found;
+        onPage.forEach(a -> listed.add(a.ref().name()));
+        if (found.size() <= limit) {
+          break;
+        }
+        after = Optional.of(onPage.get(onPage.size() - 1).ref().name());
+      }
+      assertThat(listed).as("pages of %d", limit).containsExactlyElementsOf(expected);
+    }
+  }
+
   private AgentSpec named(String name) {
     String json = codec.toJson(codec.readResource("agents/math.json"));
     return codec.parseJson(json.replaceFirst("\"name\":\"math\"", "\"name\":\"" + name + "\""));

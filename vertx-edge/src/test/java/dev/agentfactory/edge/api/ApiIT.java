@@ -505,6 +505,81 @@ class ApiIT {
     }
   }
 
+  /**
+   * A request whose Accept takes no JSON gets 406 not_acceptable (in the API's JSON error shape)
+   * from every route that answers JSON, before the operation runs: a refused POST creates nothing.
+   * JSON is taken by name, by application/* or by *{@literal /}*, unless its most specific range
+   * has q=0. The routes that answer something else, or are no /v1 JSON resource, answer as before.
+   */
+  @Test
+  void aRequestWhoseAcceptTakesNoJsonIsNotAcceptableAndChangesNothing() throws Exception {
+    String acme = newKey("acme");
+    List<String[]> requests =
+        List.of(
+            new String[] {"GET", "/v1/agents", acme, null},
+            new String[] {"HEAD", "/v1/agents", acme, null},
+            new String[] {"POST", "/v1/agents", acme, agentSpec("refused")},
+            new String[] {"GET", "/v1/keys", ADMIN, null},
+            new String[] {"POST", "/v1/keys", ADMIN, "{\"tenant\":\"acme\",\"name\":\"no\"}"},
+            new String[] {"GET", "/v1/datasets", ADMIN, null});
+    int keys = store.all().size();
+    for (String accept :
+        List.of(
+            "text/html",
+            "text/html, application/xhtml+xml, application/xml;q=0.9",
+            "image/*",
+            "application/json;q=0",
+            "Application/JSON; q=0, */*",
+            "application/*;q=0, text/*")) {
+      for (String[] request : requests) {
+        HttpResponse<String> refused =
+            send(
+                request[0],
+                request[1],
+                request[2],
+                request[3],
+                request[3] == null ? null : "application/json",
+                accept);
+        String what = request[0] + " " + request[1] + " accepting " + accept + ": ";
+        assertThat(refused.statusCode()).as(what + refused.body()).isEqualTo(406);
+        assertThat(refused.headers().firstValue("content-type")).hasValue("application/json");
+        if (!request[0].equals("HEAD")) {
+          assertThat(code(refused)).as(what + refused.body()).isEqualTo("not_acceptable");
+          assertThat(MAPPER.readTree(refused.body()).at("/error/message").asText())
+              .as(what)
+              .contains("'" + accept + "'", "send Accept: application/json");
+        }
+      }
+    }
+    assertThat(MAPPER.readTree(send("GET", "/v1/agents", acme, null).body()).get("agents"))
+        .as("no refused POST created an agent")
+        .isEmpty();
+    assertThat(store.all()).as("nor a key").hasSize(keys);
+
+    for (String accept :
+        List.of(
+            "application/json",
+            "APPLICATION/JSON; charset=utf-8",
+            "*/*",
+            "application/*",
+            "text/html, application/json;q=0.1",
+            "text/html;q=0.9, */*;q=0.1",
+            "application/json;q=0, application/json;q=0.5")) {
+      HttpResponse<String> listed = send("GET", "/v1/agents", acme, null, null, accept);
+      assertThat(listed.statusCode()).as(accept + ": " + listed.body()).isEqualTo(200);
+    }
+    for (String path : List.of("/health", "/ready", "/metrics", "/openapi.json")) {
+      assertThat(send("GET", path, null, null, null, "text/html").statusCode())
+          .as(path + " is no /v1 JSON resource: fetched as probes and scrapers please")
+          .isEqualTo(200);
+    }
+    String id =
+        MAPPER.readTree(send("GET", "/v1/keys", ADMIN, null).body()).at("/keys/0/id").asText();
+    assertThat(send("DELETE", "/v1/keys/" + id, ADMIN, null, null, "text/html").statusCode())
+        .as("a 204 has no body to refuse")
+        .isEqualTo(204);
+  }
+
   @Test
   void keysAreListedAPageAtATimeInCreationOrderWithoutDuplicatesOrGaps() throws Exception {
     for (int i = 0; i < 8; i++) {
@@ -1277,6 +1352,9 @@ class ApiIT {
       assertThat(send("GET", "/health", null, null).statusCode()).isEqualTo(200);
     }
     assertThat(send("GET", listed0, ADMIN, null).body()).startsWith("PAR1");
+    assertThat(send("GET", listed0, ADMIN, null, null, "application/vnd.apache.parquet").body())
+        .as("a file is no JSON answer: its download does not check Accept")
+        .startsWith("PAR1");
     assertThat(
             send("GET", "/v1/datasets/preference/versions/1/file?path=..%2Fa", ADMIN, null).body())
         .as("a path that is not plain relative names the parameter, as other parameters do")
@@ -1615,6 +1693,13 @@ class ApiIT {
   /** A request whose body, if any, goes with {@code contentType} (null: no Content-Type). */
   private HttpResponse<String> send(
       String method, String path, String key, String body, String contentType) throws Exception {
+    return send(method, path, key, body, contentType, null);
+  }
+
+  /** As {@link #send(String, String, String, String, String)}, with {@code accept} if not null. */
+  private HttpResponse<String> send(
+      String method, String path, String key, String body, String contentType, String accept)
+      throws Exception {
     HttpRequest.Builder request =
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.actualPort() + path))
             .method(
@@ -1624,6 +1709,9 @@ class ApiIT {
                     : HttpRequest.BodyPublishers.ofString(body));
     if (contentType != null) {
       request.header("content-type", contentType);
+    }
+    if (accept != null) {
+      request.header("accept", accept);
     }
     if (key != null) {
       request.header("authorization", "Bearer " + key);

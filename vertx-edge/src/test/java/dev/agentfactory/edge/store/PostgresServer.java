@@ -234,10 +234,18 @@ public final class PostgresServer implements AutoCloseable {
 
   /** Creates an empty database of its own for one test and returns its JDBC URL. */
   public String createDatabase() throws SQLException {
+    return createDatabase("");
+  }
+
+  /**
+   * As {@link #createDatabase()}, with {@code options} after {@code CREATE DATABASE <name>}: its
+   * collation, say, where the cluster's is {@code C}.
+   */
+  public String createDatabase(String options) throws SQLException {
     String name = "t" + DATABASES.incrementAndGet();
     try (Connection c = DriverManager.getConnection(url("postgres"));
         Statement s = c.createStatement()) {
-      s.execute("CREATE DATABASE " + name);
+      s.execute("CREATE DATABASE " + name + (options.isEmpty() ? "" : " " + options));
     }
     return url(name);
   }
