@@ -78,7 +78,10 @@ final class NameFinderDetector implements Detector {
     if (tokens.size == 0 || !hasCandidate(tokens, gazetteer)) {
       return;
     }
-    spans(tokens, tagger.tag(NameFeatures.of(tokens, gazetteer, null, tokenCache.get())), out);
+    NameFeatures.TokenCache cache = tokenCache.get();
+    List<SequenceTagger.TokenSpan> spans =
+        tagger.tag(NameFeatures.of(tokens, gazetteer, null, cache));
+    rules.apply(tokens, spans, out, cache);
   }
 
   /** The spans to report for the tagger's {@code spans} over {@code tokens}: {@link SpanRules}. */

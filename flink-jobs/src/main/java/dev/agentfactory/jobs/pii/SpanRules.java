@@ -98,6 +98,22 @@ final class SpanRules {
 
   /** Adds to {@code out} the spans to report for the tagger's {@code spans} over {@code tokens}. */
   void apply(Tokens tokens, List<SequenceTagger.TokenSpan> spans, List<PiiSpan> out) {
+    apply(tokens, spans, out, null);
+  }
+
+  /**
+   * As {@link #apply(Tokens, List, List)}, reading the word lists of whole tokens from {@code
+   * cache} (the detector's, for this rule set's gazetteer) if given: the same spans, fewer
+   * look-ups.
+   */
+  void apply(
+      Tokens tokens,
+      List<SequenceTagger.TokenSpan> spans,
+      List<PiiSpan> out,
+      NameFeatures.TokenCache cache) {
+    if (cache != null && cache.gazetteer != gazetteer) {
+      throw new IllegalArgumentException("the token cache is for another gazetteer");
+    }
     boolean placeNearby = false;
     for (SequenceTagger.TokenSpan s : spans) {
       placeNearby |=
@@ -108,7 +124,7 @@ final class SpanRules {
       spans = nameBeforeAddress(tokens, spans);
     }
     if (R_FIRST) {
-      firstNames(tokens, spans, out);
+      firstNames(tokens, spans, out, cache);
     }
     if (R_PAIR) {
       pairedNames(tokens, spans, out);
@@ -605,7 +621,11 @@ final class SpanRules {
    * a lower-case first name counts when the learned gazetteer knows the word. CV: +0.0055 (first),
    * +0.0045 (unsure), surname +0.006 together with unsure.
    */
-  private void firstNames(Tokens tokens, List<SequenceTagger.TokenSpan> spans, List<PiiSpan> out) {
+  private void firstNames(
+      Tokens tokens,
+      List<SequenceTagger.TokenSpan> spans,
+      List<PiiSpan> out,
+      NameFeatures.TokenCache cache) {
     boolean[] covered = new boolean[tokens.size];
     for (SequenceTagger.TokenSpan s : spans) {
       for (int i = s.first(); i < s.last() && (s.margin() >= 0 || !R_UNSURE); i++) {
@@ -624,12 +644,17 @@ final class SpanRules {
           || (word.length() > 1 && Character.isUpperCase(word.charAt(1)))) {
         continue;
       }
-      String lower = word.toLowerCase(Locale.ROOT);
-      int lists = gazetteer.lists(lower);
+      int lists;
+      if (cache != null && cut == 0) {
+        lists = cache.lists[cache.slot(word)];
+      } else {
+        lists = gazetteer.lists(word.toLowerCase(Locale.ROOT));
+      }
       if ((lists & FIRST) == 0 || (lists & OTHER_WORDS) != 0) {
         continue;
       }
-      if (!Character.isUpperCase(word.charAt(0)) && gazetteer.lookup(lower).isEmpty()) {
+      if (!Character.isUpperCase(word.charAt(0))
+          && gazetteer.lookup(word.toLowerCase(Locale.ROOT)).isEmpty()) {
         continue;
       }
       int end = tokens.end[i] - cut;
