@@ -317,8 +317,18 @@ public final class AgentFactoryNode implements AutoCloseable {
     auth.onKeysChanged(() -> handler.keysChanged(auth::refuses));
     handler.keysChanged(auth::refuses);
     KeyRevocations revocations = clusterUp.join().keyRevocations();
-    revocations.onRevokedElsewhere(auth::revokedElsewhere);
-    auth.announceRevocationsWith(revocations::publish);
+    revocations.onRevokedElsewhere(
+        keyId -> {
+          metrics.keyRevocationNotice("received", "ok");
+          auth.revokedElsewhere(keyId);
+        });
+    auth.announceRevocationsWith(
+        keyId ->
+            revocations
+                .publish(keyId)
+                .whenComplete(
+                    (done, failure) ->
+                        metrics.keyRevocationNotice("sent", failure == null ? "ok" : "failed")));
     SandboxPool started = poolUp.join();
     for (String template : started.stats().target().keySet()) {
       metrics.gauge(

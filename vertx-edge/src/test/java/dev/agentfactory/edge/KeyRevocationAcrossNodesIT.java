@@ -121,6 +121,26 @@ class KeyRevocationAcrossNodesIT {
       JsonNode exit = frames.get(frames.size() - 1);
       assertThat(exit.get("exit_code").asInt()).as(exit.toString()).isZero();
     }
+    // one announcement: sent by A, received by B
+    await().atMost(TIMEOUT).until(() -> notices(nodeA, "sent", "ok") == 1);
+    assertThat(notices(nodeA, "sent", "failed")).isZero();
+    assertThat(notices(nodeB, "received", "ok")).isEqualTo(1);
+    assertThat(notices(nodeB, "sent", "ok")).isZero();
+  }
+
+  /** {@code af_key_revocation_notices_total} of {@code node} for a direction and result. */
+  private static double notices(AgentFactoryNode node, String direction, String result)
+      throws Exception {
+    String metrics = send(node, "GET", "/metrics", ADMIN).body();
+    return metrics
+        .lines()
+        .filter(
+            l ->
+                l.startsWith("af_key_revocation_notices_total{")
+                    && l.contains("direction=\"" + direction + "\"")
+                    && l.contains("result=\"" + result + "\""))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .sum();
   }
 
   private static JsonNode key(String tenant) throws Exception {

@@ -127,6 +127,23 @@ public final class EdgeMetrics implements AutoCloseable {
         .increment();
   }
 
+  /**
+   * A cluster announcement that an API key was revoked: {@code sent} by this node (the revocation
+   * went through it; {@code result} {@code failed} if the cluster did not take it, then the other
+   * nodes refuse the key only at their next read of the key store) or {@code received} from another
+   * node.
+   */
+  public void keyRevocationNotice(String direction, String result) {
+    Counter.builder("af_key_revocation_notices_total")
+        .description(
+            "Announcements of revoked API keys on the cluster, sent by this node or received"
+                + " from another, by result")
+        .tag("direction", direction)
+        .tag("result", result)
+        .register(registry)
+        .increment();
+  }
+
   public void sandboxTransition(String to) {
     Counter.builder("af_sandbox_transitions_total")
         .description("Idle-session sandbox transitions (paused, hibernated, running again)")
