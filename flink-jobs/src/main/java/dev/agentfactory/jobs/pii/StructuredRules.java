@@ -27,6 +27,18 @@ final class StructuredRules {
           "is", "ie", "pt", "pl", "cz", "hu", "gr", "ru", "ua", "jp", "cn", "kr", "in", "au", "nz",
           "ca", "br", "mx", "ar", "cl", "uy", "za", "tn", "eu", "cloud", "online", "site", "tech");
 
+  /** ".a" to ".z". */
+  private static final String[] DOT_LETTER =
+      java.util.stream.IntStream.rangeClosed('a', 'z')
+          .mapToObj(c -> "." + (char) c)
+          .toArray(String[]::new);
+
+  /** ".0" to ".9": every dotted quad has one. */
+  private static final String[] DOT_DIGIT =
+      java.util.stream.IntStream.rangeClosed('0', '9')
+          .mapToObj(c -> "." + (char) c)
+          .toArray(String[]::new);
+
   static List<Detector> all() {
     return List.of(
         PatternRule.of(
@@ -54,7 +66,8 @@ final class StructuredRules {
                 0.8)
             .group(1)
             .validatedBy(StructuredRules::plausibleDomain)
-            .onlyIfContains("."),
+            // a domain has a dot right before a letter; a text whose dots end sentences is skipped
+            .onlyIfContainsIgnoringCase(DOT_LETTER),
         PatternRule.numeric(
                 EntityType.CREDIT_CARD,
                 "(?<![\\w-])(?:[2-6]\\d{3}(?:[ -]?\\d{4}){2}[ -]?\\d{1,7}|3[47]\\d{2}[ -]?\\d{6}[ -]?\\d{5})(?![\\d-])",
@@ -80,7 +93,7 @@ final class StructuredRules {
                 "(?<![\\d.])(?:(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}"
                     + "(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(?![\\d.]|\\.\\d)",
                 0.95)
-            .onlyIfContains("."),
+            .onlyIfContains(DOT_DIGIT),
         PatternRule.of(
                 EntityType.IP_ADDRESS,
                 "(?<![\\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\\w:])",

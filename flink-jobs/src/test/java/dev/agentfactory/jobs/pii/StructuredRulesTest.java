@@ -107,6 +107,9 @@ class StructuredRulesTest {
     assertThat(found("visit example.com or www.test.de", EntityType.DOMAIN_NAME))
         .containsExactly("example.com", "www.test.de");
     assertThat(found("run setup.sh then main.py", EntityType.DOMAIN_NAME)).isEmpty();
+    // the rule runs only on texts with a dot before a letter, in either case
+    assertThat(found("Host: API.EXAMPLE.ORG.", EntityType.DOMAIN_NAME))
+        .containsExactly("API.EXAMPLE.ORG");
   }
 
   @Test
