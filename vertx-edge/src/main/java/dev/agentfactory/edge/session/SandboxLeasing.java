@@ -46,7 +46,11 @@ public interface SandboxLeasing {
   /**
    * Calls {@code onLost} (once, on any thread) with a stable error code if the lease ends without a
    * release: the node hosting a borrowed sandbox left ({@code sandbox_host_left}), or the lease was
-   * fenced after a partition ({@code lease_fenced}).
+   * fenced after a partition ({@code lease_fenced}), or its record could not be written ({@code
+   * lease_not_recorded}). A session ends on the last two (another node may hold the lease); a host
+   * that left took the sandbox with it, which the sandbox's {@link
+   * dev.agentfactory.sandbox.Sandbox#whenTerminated} reports too, and the session treats it as any
+   * sandbox that ends.
    */
   default void onLost(LeasedSandbox leased, Consumer<String> onLost) {}
 

@@ -65,6 +65,16 @@ final class Session {
   /** The status of a command, and the error code of a turn, that a cancel frame stopped. */
   static final String CANCELLED = "cancelled";
 
+  /** The non-fatal error of work whose sandbox ended under it; the session leases a new one. */
+  static final String SANDBOX_LOST = "sandbox_lost";
+
+  /**
+   * The lost-lease code of a borrowed sandbox whose host left the cluster: not fatal to the
+   * session, as the other lost-lease codes are, but a sandbox end like any other ({@link
+   * #sandboxEnded}).
+   */
+  static final String SANDBOX_HOST_LEFT = "sandbox_host_left";
+
   /** The fatal error, and close reason, of a session whose API key was revoked. */
   static final String KEY_REVOKED = "key_revoked";
 
@@ -306,12 +316,16 @@ final class Session {
       LeasedSandbox sandbox = ar.result();
       metrics.leased(Duration.ofNanos(System.nanoTime() - leaseStart));
       leased = sandbox;
+      // A lease lost so that another node may hold it (fenced, not recorded) ends the session. A
+      // borrowed sandbox whose host left is only gone, with its files, as any sandbox that ends:
+      // its whenTerminated (below) reports it as sandbox_lost and the session carries on, so the
+      // client sees the same whether the running command or the pool hears of the host first.
       leases.onLost(
           sandbox,
           code ->
               onContext(
                   () -> {
-                    if (leased == sandbox) {
+                    if (leased == sandbox && !SANDBOX_HOST_LEFT.equals(code)) {
                       sendFatal(code, "the session's sandbox is lost: " + code, (short) 1011);
                     }
                   }));
@@ -826,14 +840,10 @@ final class Session {
                 return; // the client was told sandbox_lost, with this command's id
               }
               if (ar.failed()) {
-                // A borrowed sandbox whose host left fails its command before the pool says the
-                // lease is lost (the fatal sandbox_host_left follows): the command reports the loss
                 send(
                     new ServerFrame.Error(
                         exec.id(),
-                        ar.cause() instanceof SandboxException e && "sandbox_lost".equals(e.code())
-                            ? "sandbox_lost"
-                            : "exec_failed",
+                        "exec_failed",
                         String.valueOf(ar.cause().getMessage()),
                         null,
                         false));
@@ -935,8 +945,9 @@ final class Session {
    * The sandbox told the session it ended (see {@link Sandbox#whenTerminated()}); on the session's
    * context. Dropped at once, with a non-fatal {@code sandbox_lost}, unless it is no longer the
    * session's (released, replaced, or the session ended: a release never reports a loss) or a
-   * command runs in it (that command reports it, with its id; see {@link #execDone}). A lost lease
-   * (host left, fenced) was told the session first, as a fatal error that ended it.
+   * command runs in it (that command reports it, with its id; see {@link #execDone}). A borrowed
+   * sandbox whose host left ends here too ({@code why} is {@code sandbox_host_left}); a lease lost
+   * otherwise (fenced, not recorded) was told the session first, as a fatal error that ended it.
    */
   private void sandboxEnded(LeasedSandbox sandbox, String why) {
     if (closed || leased != sandbox) {
@@ -1381,10 +1392,13 @@ final class Session {
 
   /**
    * Whether {@code held} ended under the work that just failed in it; if so it is dropped and the
-   * client told, with {@code requestId}.
+   * client told, with {@code requestId}. A borrowed sandbox whose host left fails its work with
+   * {@code sandbox_lost} before the pool marks it dead: that is its end too, told once, here (its
+   * later {@link #sandboxEnded} finds it dropped).
    */
   private boolean lost(LeasedSandbox held, String requestId, Throwable failure) {
-    if (held.sandbox().isAlive()) {
+    if (held.sandbox().isAlive()
+        && !(failure instanceof SandboxException e && SANDBOX_LOST.equals(e.code()))) {
       return false;
     }
     sandboxLost(held, requestId, String.valueOf(failure.getMessage()));
@@ -1417,7 +1431,7 @@ final class Session {
     send(
         new ServerFrame.Error(
             requestId,
-            "sandbox_lost",
+            SANDBOX_LOST,
             "the session's sandbox "
                 + held.sandbox().id()
                 + " ended ("
