@@ -130,11 +130,13 @@ final class StructuredRules {
         PatternRule.of(EntityType.DATE_TIME, "(?i)\\b" + WEEKDAY + "s?\\b", 0.8)
             .onlyIfContainsIgnoringCase("day"),
         PatternRule.numeric(
-            EntityType.DATE_TIME,
-            "\\b(?:[01]?\\d|2[0-3]):[0-5]\\d(?::[0-5]\\d)?(?:\\s?[AaPp]\\.?[Mm]\\.?)?(?![:\\d])",
-            0.75),
+                EntityType.DATE_TIME,
+                "\\b(?:[01]?\\d|2[0-3]):[0-5]\\d(?::[0-5]\\d)?(?:\\s?[AaPp]\\.?[Mm]\\.?)?(?![:\\d])",
+                0.75)
+            .onlyIfContains(":"),
         PatternRule.numeric(
-            EntityType.DATE_TIME, "\\b(?:1[0-2]|0?[1-9])\\s?[ap]\\.?m\\.?(?!\\w)", 0.7),
+                EntityType.DATE_TIME, "\\b(?:1[0-2]|0?[1-9])\\s?[ap]\\.?m\\.?(?!\\w)", 0.7)
+            .onlyIfContains("am", "pm", "a.m", "p.m"),
         // Name and address structure; the name finder, when present, usually wins on overlap
         // a display name before an e-mail in angle brackets: git's Author: and Signed-off-by:,
         // mail headers (two to four capitalised words, name particles allowed)

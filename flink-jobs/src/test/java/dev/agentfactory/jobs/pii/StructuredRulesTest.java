@@ -116,6 +116,10 @@ class StructuredRulesTest {
   void datesAndTimesAreFound() {
     assertThat(found("since 12/30/1951 and on Wednesday at 10:30 pm", EntityType.DATE_TIME))
         .containsExactly("12/30/1951", "Wednesday", "10:30 pm");
+    // clock times without minutes, and with them, whichever way am/pm is written
+    assertThat(found("call at 9am, not 17:45:10", EntityType.DATE_TIME))
+        .containsExactly("9am", "17:45:10");
+    assertThat(found("meet at 5 p.m. sharp", EntityType.DATE_TIME)).containsExactly("5 p.m.");
     assertThat(found("born March 3rd, 1990 and 2024-05-01T10:00:00Z", EntityType.DATE_TIME))
         .containsExactly("March 3rd, 1990", "2024-05-01T10:00:00Z");
   }
