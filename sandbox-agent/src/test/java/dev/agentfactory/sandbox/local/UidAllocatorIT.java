@@ -105,6 +105,8 @@ class UidAllocatorIT {
     UidAllocator b = new UidAllocator(BASE, 1, lockDir());
     a.allocate();
     assertThatThrownBy(b::allocate).isInstanceOf(SandboxException.class);
+    // b's attempt left a's lock in place
+    assertThat(claimInOtherProcess(BASE, 1)).isEqualTo("exhausted");
 
     a.release(BASE);
 
