@@ -1,45 +1,228 @@
 package dev.agentfactory.sandbox.local;
 
 import dev.agentfactory.sandbox.SandboxException;
-import java.util.BitSet;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
-/** Hands out host uids from a fixed range, one per live sandbox. Thread-safe. */
+/**
+ * Hands out host uids from a fixed range, one per live sandbox, exclusive across every pool and
+ * process on the host. Thread-safe.
+ *
+ * <p>Before a uid is handed out it is claimed host-wide: an exclusive lock on {@code
+ * <lockDir>/<uid>.lock}, held until {@link #release(int)}. A uid whose lock another process holds
+ * is skipped, so two nodes (or a node and a sandbox-agent daemon) with overlapping ranges never run
+ * sandboxes as the same uid. The kernel drops a process's locks when it dies, so a crashed node
+ * frees its uids without cleanup. Lock files stay (deleting one would race with the next claim's
+ * open); they are empty, and {@code /run} is cleared at boot.
+ *
+ * <p>Java's file locks are POSIX record locks, which belong to the process: a second channel on a
+ * file locked in this JVM cannot see the lock ({@link OverlappingFileLockException}), and closing
+ * that channel would drop the lock for the whole process. So the files this JVM holds are kept in
+ * {@link #HELD_IN_JVM} and never opened twice; pools in one JVM skip each other's uids through it.
+ * (flock(1) takes a different kind of lock, which these do not see.)
+ */
 final class UidAllocator {
+
+  /** Lock files of uids claimed by any allocator in this JVM. */
+  private static final Set<Path> HELD_IN_JVM = ConcurrentHashMap.newKeySet();
 
   private final int base;
   private final int count;
-  private final BitSet used;
+  private final Path lockDir;
+  // index in the range -> the channel whose lock claims it host-wide
+  private final Map<Integer, FileChannel> held = new HashMap<>();
   // Round-robin, so a uid just released is not immediately reused while its files may linger
   private int next;
+  private boolean lockDirReady;
 
+  /** An allocator claiming uids in {@link #defaultLockDir()}, shared by every pool on the host. */
   UidAllocator(int base, int count) {
+    this(base, count, defaultLockDir());
+  }
+
+  UidAllocator(int base, int count, Path lockDir) {
     this.base = base;
     this.count = count;
-    this.used = new BitSet(count);
+    this.lockDir = lockDir.toAbsolutePath().normalize();
   }
 
+  /**
+   * Where uids are claimed: {@code /run/agent-factory/uids} when {@code /run} is writable (root,
+   * which is when sandboxes get uids of their own), else {@code
+   * <java.io.tmpdir>/agent-factory-uids}.
+   */
+  static Path defaultLockDir() {
+    Path run = Path.of("/run");
+    return Files.isDirectory(run) && Files.isWritable(run)
+        ? run.resolve("agent-factory").resolve("uids")
+        : Path.of(System.getProperty("java.io.tmpdir"), "agent-factory-uids");
+  }
+
+  /**
+   * The next free uid after the last one handed out, claimed host-wide.
+   *
+   * @throws SandboxException {@code capacity_exhausted} (retriable) when every uid of the range is
+   *     in use here or held by another pool on this host; {@code dir_unusable} when the lock
+   *     directory cannot be used
+   */
   synchronized int allocate() {
-    int i = used.nextClearBit(next);
-    if (i >= count) {
-      i = used.nextClearBit(0);
+    prepareLockDir();
+    int elsewhere = 0;
+    for (int n = 0; n < count; n++) {
+      int i = (next + n) % count;
+      if (held.containsKey(i)) {
+        continue;
+      }
+      FileChannel claim = claim(base + i);
+      if (claim == null) {
+        elsewhere++;
+        continue;
+      }
+      held.put(i, claim);
+      next = (i + 1) % count;
+      return base + i;
     }
-    if (i >= count) {
-      throw new SandboxException(
-          "capacity_exhausted", "all " + count + " sandbox uids are in use", true);
-    }
-    used.set(i);
-    next = (i + 1) % count;
-    return base + i;
+    String range = "sandbox uids " + base + "-" + (base + count - 1);
+    throw new SandboxException(
+        "capacity_exhausted",
+        elsewhere == 0
+            ? "all " + count + " " + range + " are in use"
+            : "all "
+                + count
+                + " "
+                + range
+                + " are in use: "
+                + elsewhere
+                + " of them by other pools on this host (locks in "
+                + lockDir
+                + ")",
+        true);
   }
 
+  /** Frees a uid handed out by {@link #allocate()}: its host-wide lock is dropped. */
   synchronized void release(int uid) {
-    int i = uid - base;
-    if (i >= 0 && i < count) {
-      used.clear(i);
+    FileChannel claim = held.remove(uid - base);
+    if (claim == null) {
+      return;
+    }
+    Path file = lockFile(uid);
+    try {
+      claim.close();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot release the lock " + file, e);
+    } finally {
+      // Only after the close: another allocator here must not open the file while this channel is
+      // open, since closing it then would drop that allocator's lock too
+      HELD_IN_JVM.remove(file);
     }
   }
 
   synchronized int inUse() {
-    return used.cardinality();
+    return held.size();
+  }
+
+  /** The open, locked channel on the uid's lock file; null when another pool holds the uid. */
+  private FileChannel claim(int uid) {
+    Path file = lockFile(uid);
+    if (!HELD_IN_JVM.add(file)) {
+      return null;
+    }
+    FileChannel channel = null;
+    try {
+      channel =
+          FileChannel.open(
+              file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+      FileLock lock;
+      try {
+        lock = channel.tryLock();
+      } catch (OverlappingFileLockException e) {
+        // Something else in this JVM locked the file without HELD_IN_JVM: the uid is held. The
+        // channel stays open (and the file marked held), since closing it would drop that lock
+        return null;
+      }
+      if (lock != null) {
+        return channel;
+      }
+      channel.close();
+      HELD_IN_JVM.remove(file);
+      return null;
+    } catch (IOException e) {
+      closeAfterFailure(channel);
+      HELD_IN_JVM.remove(file);
+      throw new SandboxException(
+          "dir_unusable", "cannot claim sandbox uid " + uid + " (" + file + "): " + e, false, e);
+    }
+  }
+
+  private Path lockFile(int uid) {
+    return lockDir.resolve(uid + ".lock");
+  }
+
+  /**
+   * Creates the lock directory (0700) and checks that it is this user's: anyone who could write
+   * there could take every uid, or plant a symbolic link for the next claim to create.
+   */
+  private void prepareLockDir() {
+    if (lockDirReady) {
+      return;
+    }
+    try {
+      if (!Files.isDirectory(lockDir, LinkOption.NOFOLLOW_LINKS)) {
+        Files.createDirectories(lockDir.getParent());
+        try {
+          Files.createDirectory(
+              lockDir,
+              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        } catch (FileAlreadyExistsException raced) {
+          // another process made it first; checked below like any existing directory
+        }
+      }
+      int owner = (Integer) Files.getAttribute(lockDir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+      int mode = (Integer) Files.getAttribute(lockDir, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+      int self = PoolHost.currentUid();
+      if (!Files.isDirectory(lockDir, LinkOption.NOFOLLOW_LINKS)
+          || owner != self
+          || (mode & 0022) != 0) {
+        throw new SandboxException(
+            "dir_unusable",
+            "sandbox uid lock directory "
+                + lockDir
+                + " must be a directory of uid "
+                + self
+                + " that no one else can write (owner "
+                + owner
+                + ", mode "
+                + Integer.toOctalString(mode & 07777)
+                + ")",
+            false);
+      }
+      lockDirReady = true;
+    } catch (IOException e) {
+      throw new SandboxException(
+          "dir_unusable", "cannot use sandbox uid lock directory " + lockDir + ": " + e, false, e);
+    }
+  }
+
+  private static void closeAfterFailure(FileChannel channel) {
+    if (channel != null) {
+      try {
+        channel.close();
+      } catch (IOException ignored) {
+        // already failing with the cause that matters
+      }
+    }
   }
 }

@@ -118,6 +118,30 @@ class LocalSandboxPoolIT {
     }
   }
 
+  @Test
+  void twoPoolsWithTheSameUidRangeRunTheirSandboxesAsDifferentUids() {
+    pool(0);
+    Path otherDir = ItDirs.workDir("pool-other-");
+    LocalSandboxPool other =
+        new LocalSandboxPool(
+            SandboxConfig.defaults(otherDir)
+                .withUidRange(UID_BASE, UID_COUNT)
+                .withWarmTarget("shell", 0));
+    try (LocalSandbox mine = (LocalSandbox) pool.lease("shell").toCompletableFuture().join();
+        LocalSandbox theirs = (LocalSandbox) other.lease("shell").toCompletableFuture().join()) {
+      assertThat(mine.uid()).isNotEqualTo(theirs.uid());
+      assertThat(HostProcesses.ownedBy(mine.uid()))
+          .as("processes of uid %d", mine.uid())
+          .isNotEmpty();
+      assertThat(HostProcesses.ownedBy(theirs.uid()))
+          .as("processes of uid %d", theirs.uid())
+          .isNotEmpty();
+    } finally {
+      other.close();
+    }
+    LeakCheck.assertNothingLeftBy(otherDir, UID_BASE, UID_COUNT);
+  }
+
   /** Whether some thread waits for {@code lock}'s monitor. */
   private static boolean someThreadBlockedOn(Object lock) {
     int id = System.identityHashCode(lock);
