@@ -10,6 +10,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * An exclusive lock on {@code <dir>/.lock}, held until {@link #close()} or the process ends: the
@@ -23,15 +25,25 @@ import java.nio.file.StandardOpenOption;
  *   // this process owns dir
  * }
  * }</pre>
+ *
+ * <p>Java's file locks are POSIX record locks, which belong to the process: closing any channel on
+ * the file drops them for the whole process. So a second owner in this JVM is refused before it
+ * opens the file ({@link #HELD_IN_JVM}); opening and closing it, as a failed {@code tryLock} would,
+ * would have freed the first owner's directory to other processes.
  */
 public final class DirLock implements AutoCloseable {
 
   static final String FILE = ".lock";
 
+  /** Lock files (real paths) held by a {@code DirLock} of this JVM. */
+  private static final Set<Path> HELD_IN_JVM = ConcurrentHashMap.newKeySet();
+
+  private final Path file;
   private final FileChannel channel;
   private final FileLock lock;
 
-  private DirLock(FileChannel channel, FileLock lock) {
+  private DirLock(Path file, FileChannel channel, FileLock lock) {
+    this.file = file;
     this.channel = channel;
     this.lock = lock;
   }
@@ -45,9 +57,18 @@ public final class DirLock implements AutoCloseable {
    */
   public static DirLock acquire(Path dir, String what) {
     Path file = dir.resolve(FILE);
-    FileChannel channel = null;
     try {
       Files.createDirectories(dir);
+      file = dir.toRealPath().resolve(FILE);
+    } catch (IOException e) {
+      throw new SandboxException(
+          "dir_unusable", what + " " + dir + " cannot be locked (" + file + "): " + e, false, e);
+    }
+    if (!HELD_IN_JVM.add(file)) {
+      throw new InUseException(what, dir, "another owner in this process");
+    }
+    FileChannel channel = null;
+    try {
       channel =
           FileChannel.open(
               file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
@@ -55,21 +76,24 @@ public final class DirLock implements AutoCloseable {
       try {
         lock = channel.tryLock();
       } catch (OverlappingFileLockException e) {
-        channel.close();
+        // locked in this JVM other than through DirLock: keep the channel open (closing it would
+        // drop that lock) and the file marked held
         throw new InUseException(what, dir, "another owner in this process");
       }
       if (lock == null) {
         Long holder = readPid(channel);
         channel.close();
+        HELD_IN_JVM.remove(file);
         throw new InUseException(
             what, dir, "another process" + (holder == null ? "" : " (pid " + holder + ")"));
       }
       byte[] pid = (ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII);
       channel.truncate(0);
       channel.write(ByteBuffer.wrap(pid), 0);
-      return new DirLock(channel, lock);
+      return new DirLock(file, channel, lock);
     } catch (IOException e) {
       closeQuietly(channel);
+      HELD_IN_JVM.remove(file);
       throw new SandboxException(
           "dir_unusable", what + " " + dir + " cannot be locked (" + file + "): " + e, false, e);
     }
@@ -106,6 +130,8 @@ public final class DirLock implements AutoCloseable {
       // closing the channel below releases it too
     }
     closeQuietly(channel);
+    // only now: another owner here may open the file once this channel is closed
+    HELD_IN_JVM.remove(file);
   }
 
   /** Another process (or another owner in this JVM) holds the directory. */
