@@ -21,16 +21,17 @@ final class SecretRules {
             .onlyIfContains("AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "AIPA"),
         PatternRule.of(
                 EntityType.API_KEY,
-                "(?i)aws.{0,24}?(?:secret|key)[\\w\"' ]{0,12}[=:]\\s*[\"']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])",
+                "(?i)(?<![a-z])aws.{0,24}?(?:secret|key)[\\w\"' ]{0,12}[=:]\\s*[\"']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])",
                 1.0)
             .group(1)
             .onlyIfContainsIgnoringCase("aws"),
         // the same without "=" or ":" (`AWS secret key wJalr…`, `aws_secret_access_key wJalr…`):
         // then the 40 characters must mix cases or hold a / or +, as base64 keys do and a git
-        // commit id or a hex digest (lower case) does not
+        // commit id or a hex digest (lower case) does not. In both, "aws" starts a word or follows
+        // a digit, "_" or punctuation (`MY_AWS_SECRET_KEY`), never a letter ("draws", "laws")
         PatternRule.of(
                 EntityType.API_KEY,
-                "(?i)aws.{0,24}?(?:secret|key)[\\w\"' ]{0,12}?\\s[\"']?(?-i:((?=[A-Za-z0-9/+]{0,39}[A-Z/+])(?=[A-Za-z0-9/+]{0,39}[a-z])[A-Za-z0-9/+]{40}))(?![A-Za-z0-9/+])",
+                "(?i)(?<![a-z])aws.{0,24}?(?:secret|key)[\\w\"' ]{0,12}?\\s[\"']?(?-i:((?=[A-Za-z0-9/+]{0,39}[A-Z/+])(?=[A-Za-z0-9/+]{0,39}[a-z])[A-Za-z0-9/+]{40}))(?![A-Za-z0-9/+])",
                 1.0)
             .group(1)
             .onlyIfContainsIgnoringCase("aws"),

@@ -160,6 +160,11 @@ class StructuredRulesTest {
                 "aws key rotation landed in 3f2a9c1d7e4b5a6f8091a2b3c4d5e6f708192a3b",
                 EntityType.API_KEY))
         .isEmpty();
+    assertThat(found("MY_AWS_SECRET_KEY=" + key, EntityType.API_KEY)).containsExactly(key);
+    // "aws" inside a word is not the word
+    assertThat(found("Draws the key from " + key, EntityType.API_KEY)).isEmpty();
+    assertThat(found("new laws keyboard " + key, EntityType.API_KEY)).isEmpty();
+    assertThat(found("jaws secret: " + key, EntityType.API_KEY)).isEmpty();
   }
 
   @Test
