@@ -584,10 +584,14 @@ final class NameFeatures {
    * What {@link #of} derives from a token's text alone, for the tokens seen last: a direct-mapped
    * table of {@code 2^k} slots by the text's hash, so a text seen before costs one hash and one
    * string comparison instead of a lower-casing and five dictionary look-ups. Bounded (a slot holds
-   * the last text that hashed to it), bound to one gazetteer, and not thread-safe: a detector keeps
-   * one per thread.
+   * the last text that hashed to it, and texts longer than {@link #MAX_KEPT} characters are worked
+   * out in a spare slot that is never reused, so base64 blobs or minified lines are not held),
+   * bound to one gazetteer, and not thread-safe: a detector keeps one per thread.
    */
   static final class TokenCache {
+
+    /** The longest token text kept; longer ones (rare, seldom repeated) are never reused. */
+    static final int MAX_KEPT = 32;
 
     final Gazetteer gazetteer;
     private final String[] text;
@@ -606,25 +610,49 @@ final class NameFeatures {
         throw new IllegalArgumentException("slots must be a power of two: " + slots);
       }
       this.gazetteer = gazetteer;
-      text = new String[slots];
-      lower = new String[slots];
-      lowerHash = new int[slots];
-      shape = new int[slots];
-      cls = new int[slots];
-      flags = new int[slots];
-      lists = new int[slots];
-      gz = new int[slots];
-      wn = new int[slots];
+      int n = slots + 1; // the last is the spare one for long texts
+      text = new String[n];
+      lower = new String[n];
+      lowerHash = new int[n];
+      shape = new int[n];
+      cls = new int[n];
+      flags = new int[n];
+      lists = new int[n];
+      gz = new int[n];
+      wn = new int[n];
       mask = slots - 1;
     }
 
-    /** The slot holding {@code t}'s values, filled now if it held another text. */
+    /**
+     * The slot holding {@code t}'s values, filled now if it held another text; valid until the next
+     * call.
+     */
     int slot(String t) {
+      if (t.length() > MAX_KEPT) {
+        int spare = mask + 1;
+        fill(spare, t);
+        text[spare] = null; // never matched; its lower case stays until the next long text
+        return spare;
+      }
       int i = t.hashCode() & mask;
       if (!t.equals(text[i])) {
         fill(i, t);
       }
       return i;
+    }
+
+    /** Characters of token text this cache holds on to (its kept texts and their lower case). */
+    long heldChars() {
+      long sum = 0;
+      for (int i = 0; i < text.length; i++) {
+        if (text[i] != null) {
+          sum += text[i].length();
+        }
+        if (lower[i] != null && lower[i] != text[i]) {
+          sum += lower[i].length();
+        }
+      }
+      return sum;
     }
 
     private void fill(int i, String t) {

@@ -229,6 +229,27 @@ class SequenceTaggerTest {
   }
 
   @Test
+  void aTokenCacheKeepsNoLongTexts() {
+    Gazetteer g = Gazetteer.EMPTY.withLists(Map.of("first", Set.of("ann")));
+    NameFeatures.TokenCache cache = new NameFeatures.TokenCache(g, 4096);
+    java.util.Random random = new java.util.Random(7);
+    for (int k = 0; k < 50; k++) {
+      // a blob of 2 000 letters and digits per text, as tool outputs carry (base64, hex, minified)
+      StringBuilder blob = new StringBuilder();
+      for (int c = 0; c < 2000; c++) {
+        blob.append(
+            (char) (random.nextBoolean() ? 'A' + random.nextInt(26) : '0' + random.nextInt(10)));
+      }
+      Tokens tokens = Tokens.of("Ann sent " + blob + " and " + "X".repeat(33) + " to Ann");
+      assertThat(NameFeatures.of(tokens, g, null, cache)).isDeepEqualTo(NameFeatures.of(tokens, g));
+    }
+    // the short words, and the lower case of the last long text alone: not 50 blobs
+    assertThat(cache.heldChars()).isLessThan(2 * 2000 + 100);
+    Tokens twice = Tokens.of("Ann " + "Y".repeat(40) + " " + "Y".repeat(40));
+    assertThat(NameFeatures.of(twice, g, null, cache)).isDeepEqualTo(NameFeatures.of(twice, g));
+  }
+
+  @Test
   void featureKeysDependOnTheNeighbours() {
     Gazetteer g = Gazetteer.EMPTY.withLists(Map.of("first", Set.of("ann")));
     int[][] a = NameFeatures.of(Tokens.of("meet Ann today"), g);
