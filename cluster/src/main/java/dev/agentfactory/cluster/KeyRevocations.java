@@ -17,7 +17,12 @@ import java.util.function.Consumer;
  */
 public interface KeyRevocations {
 
-  /** Tells the other nodes that the key with this id was revoked; does not wait for them. */
+  /**
+   * Tells the other nodes that the key with this id was revoked; does not wait for them. Never
+   * throws: a notice that cannot be sent fails the stage. A member already shut down drops the
+   * notice and completes the stage normally (Hazelcast's plain topics do), so a stage that
+   * completes is no proof of delivery.
+   */
   CompletionStage<Void> publish(String keyId);
 
   /**

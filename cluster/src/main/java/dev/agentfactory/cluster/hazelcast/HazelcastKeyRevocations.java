@@ -4,6 +4,7 @@ import com.hazelcast.cluster.Member;
 import com.hazelcast.topic.ITopic;
 import com.hazelcast.topic.Message;
 import dev.agentfactory.cluster.KeyRevocations;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
 
@@ -24,7 +25,11 @@ final class HazelcastKeyRevocations implements KeyRevocations {
 
   @Override
   public CompletionStage<Void> publish(String keyId) {
-    return topic.publishAsync(keyId);
+    try {
+      return topic.publishAsync(keyId);
+    } catch (RuntimeException e) { // Hazelcast throws for what it refuses outright (a null id)
+      return CompletableFuture.failedFuture(e);
+    }
   }
 
   @Override

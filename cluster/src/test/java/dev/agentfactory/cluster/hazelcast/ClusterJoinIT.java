@@ -7,6 +7,7 @@ import dev.agentfactory.cluster.ClusterNode;
 import dev.agentfactory.cluster.lease.Lease;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -23,6 +24,18 @@ class ClusterJoinIT {
   @Test
   void membersWithTheSameNameAndSecretJoin() {
     cluster.startAll(b -> b.secret("same-secret-for-all"));
+  }
+
+  @Test
+  void aRevocationNoticeThatCannotBeSentFailsItsStageInsteadOfThrowing() {
+    ClusterNode member = cluster.start(b -> b);
+
+    // Hazelcast refuses a null message by throwing; the caller counts and logs a failed notice
+    // from the stage alone, so publish must turn that into a failed stage
+    CompletionStage<Void> sent = member.keyRevocations().publish(null);
+    assertThat(sent.toCompletableFuture()).failsWithin(Duration.ofSeconds(10));
+    assertThat(member.keyRevocations().publish("key_1").toCompletableFuture())
+        .succeedsWithin(Duration.ofSeconds(10));
   }
 
   @Test
