@@ -56,9 +56,10 @@ class SessionCancelIT {
   private static final Duration WAIT = Duration.ofSeconds(60);
 
   /**
-   * Far less than the 30 s the cancelled commands would sleep: the cancel did not wait for them.
+   * A sleep far longer than {@link #WAIT}: a cancelled command that sleeps it and still ends within
+   * {@code WAIT} was killed, not waited for (no bound on how fast the machine is).
    */
-  private static final Duration PROMPTLY = Duration.ofSeconds(10);
+  private static final String LONG_SLEEP = "sleep 600";
 
   @TempDir static Path dataDir;
   private static Vertx vertx;
@@ -153,13 +154,11 @@ class SessionCancelIT {
   @Test
   void aRunningCommandIsKilledAtOnceAndTheNextCommandRuns() throws Exception {
     try (FrameClient client = open("/v1/sessions")) {
-      client.send(exec("c1", "echo started; sleep 30; echo never"));
+      client.send(exec("c1", "echo started; " + LONG_SLEEP + "; echo never"));
       client.until(f -> is(f, "exec.output") && f.get("data").asText().contains("started"), WAIT);
 
-      long sent = System.nanoTime();
       client.send(cancel("x1", "c1"));
       List<JsonNode> frames = client.until(f -> is(f, "exec.exit"), WAIT);
-      Duration took = Duration.ofNanos(System.nanoTime() - sent);
 
       assertThat(types(frames))
           .as(frames.toString())
@@ -172,19 +171,16 @@ class SessionCancelIT {
       assertThat(exit.get("id").asText()).isEqualTo("c1");
       assertThat(exit.get("status").asText()).isEqualTo("cancelled");
       assertThat(exit.get("exit_code").isNull()).as(exit.toString()).isTrue();
-      assertThat(took).isLessThan(PROMPTLY);
 
       // the sandbox runs the next command once the cancelled one is dead, not after its sleep
-      long next = System.nanoTime();
       client.send(exec("c2", "echo after"));
       List<JsonNode> after = client.until(f -> is(f, "exec.exit"), WAIT);
-      assertThat(Duration.ofNanos(System.nanoTime() - next)).isLessThan(PROMPTLY);
       assertThat(output(after, "c2")).isEqualTo("after\n");
       assertThat(last(after).get("status").asText()).isEqualTo("exited");
       assertThat(output(after, "c1")).as("nothing of c1 after its exec.exit").isEmpty();
 
       awaitRecorded(2);
-      Interaction event = recordedFor("echo started; sleep 30; echo never");
+      Interaction event = recordedFor("echo started; " + LONG_SLEEP + "; echo never");
       assertThat(event.outcome()).isEqualTo(TurnOutcome.CANCELLED);
       ToolCall call = event.toolCalls().get(0);
       assertThat(call.status()).isEqualTo(ToolCallStatus.CANCELLED);
@@ -203,9 +199,9 @@ class SessionCancelIT {
       client.send(exec("c3", "echo three"));
       client.until(f -> is(f, "exec.output") && f.get("id").asText().equals("c1"), WAIT);
 
-      // the cancel does not wait behind c1, which still runs
+      // the cancel does not wait behind c1, which still runs: c2's exec.exit comes before c1's
       client.send(cancel("x2", "c2"));
-      List<JsonNode> answered = client.until(f -> is(f, "exec.exit"), PROMPTLY);
+      List<JsonNode> answered = client.until(f -> is(f, "exec.exit"), WAIT);
       assertThat(types(answered))
           .as(answered.toString())
           .containsExactly("cancel.accepted", "exec.exit");
@@ -241,16 +237,14 @@ class SessionCancelIT {
   @Test
   void anAgentTurnIsCancelledInItsToolCallAndRecordedAsCancelled() throws Exception {
     // no step after the call: the turn must not call the model again
-    model.script(Step.call("sandbox_exec", "{\"command\":\"echo working; sleep 30\"}"));
+    model.script(Step.call("sandbox_exec", "{\"command\":\"echo working; " + LONG_SLEEP + "\"}"));
     try (FrameClient client = open("/v1/sessions?agent=runner")) {
       int asked = model.requests().size();
       client.send(message("q1", "work hard"));
       client.until(f -> is(f, "tool.output") && f.get("data").asText().contains("working"), WAIT);
 
-      long sent = System.nanoTime();
       client.send(cancel("x1", "q1"));
       List<JsonNode> frames = client.until(f -> is(f, "error"), WAIT);
-      assertThat(Duration.ofNanos(System.nanoTime() - sent)).isLessThan(PROMPTLY);
 
       assertThat(types(frames))
           .as(frames.toString())
@@ -268,10 +262,8 @@ class SessionCancelIT {
       client.send(message("q2", "and now?"));
       assertThat(last(client.until(FrameClient::endsATurn, WAIT)).get("type").asText())
           .isEqualTo("turn.completed");
-      long next = System.nanoTime();
       client.send(exec("c1", "echo still here"));
       List<JsonNode> ran = client.until(f -> is(f, "exec.exit"), WAIT);
-      assertThat(Duration.ofNanos(System.nanoTime() - next)).isLessThan(PROMPTLY);
       assertThat(output(ran, "c1")).isEqualTo("still here\n");
 
       awaitRecorded(3);
@@ -295,7 +287,7 @@ class SessionCancelIT {
       client.until(f -> is(f, "assistant.delta"), WAIT);
 
       client.send(cancel("x1", "q1"));
-      List<JsonNode> frames = client.until(f -> is(f, "error"), PROMPTLY);
+      List<JsonNode> frames = client.until(f -> is(f, "error"), WAIT);
 
       assertThat(types(frames)).as(frames.toString()).containsExactly("cancel.accepted", "error");
       assertThat(last(frames).get("code").asText()).isEqualTo("cancelled");
@@ -326,7 +318,7 @@ class SessionCancelIT {
       client.send(message("q2", "and 6*8?"));
 
       client.send(cancel("x2", "q2"));
-      List<JsonNode> frames = client.until(f -> is(f, "error"), PROMPTLY);
+      List<JsonNode> frames = client.until(f -> is(f, "error"), WAIT);
       answer.complete(null);
 
       assertThat(types(frames)).as(frames.toString()).containsExactly("cancel.accepted", "error");
