@@ -225,15 +225,21 @@ class BorrowedSandboxIT {
         leased
             .sandbox()
             .exec(
-                ExecRequest.shell(
-                    "echo a; while [ ! -f go ]; do sleep 0.02; done; echo b; sleep 60; echo c"),
+                new ExecRequest(
+                    List.of(
+                        "/bin/sh",
+                        "-c",
+                        "echo a; while [ ! -f go ]; do sleep 0.02; done; echo b; sleep 600; echo c"),
+                    Map.of(),
+                    Duration.ofSeconds(900),
+                    ExecRequest.DEFAULT_MAX_OUTPUT_BYTES),
                 throwing);
 
     assertThatThrownBy(() -> join(failing))
         .isInstanceOfSatisfying(
             SandboxException.class, e -> assertThat(e.code()).isEqualTo("listener_failed"));
     // the next chunk tells the host to kill the command: the next command then runs at once,
-    // not after the first one's 30 s timeout
+    // not after the first one's 600 s sleep or 900 s timeout
     join(leased.sandbox().writeFile("go", new byte[0]));
     assertTheNextCommandRuns(leased);
     assertThat(ExecStreams.of(hazelcast(pair.a())).size()).isZero();
@@ -249,9 +255,9 @@ class BorrowedSandboxIT {
             .sandbox()
             .exec(
                 new ExecRequest(
-                    List.of("/bin/sh", "-c", "touch started; sleep 60"),
+                    List.of("/bin/sh", "-c", "touch started; sleep 600"),
                     Map.of(),
-                    Duration.ofSeconds(90),
+                    Duration.ofSeconds(900),
                     1000),
                 OutputListener.IGNORE)
             .toCompletableFuture();
@@ -265,12 +271,13 @@ class BorrowedSandboxIT {
 
     assertThat(running.cancel(true)).isTrue();
 
+    // far less than the command's 600 s sleep: it was stopped, not waited for
     await(
-        Duration.ofSeconds(15),
+        Duration.ofSeconds(60),
         "the host stopped the command",
         () -> lender(pair.c()).runningCommands() == 0);
     assertThat(ExecStreams.of(hazelcast(pair.a())).size()).as("no stream left open").isZero();
-    // the next command runs once the cancelled one's process is dead, not after its 60 s
+    // the next command runs once the cancelled one's process is dead, not after its 600 s
     assertTheNextCommandRuns(leased);
   }
 
@@ -314,9 +321,9 @@ class BorrowedSandboxIT {
             lease.sandboxId(),
             lease.fencingToken(),
             "early",
-            List.of("/bin/sh", "-c", "sleep 60"),
+            List.of("/bin/sh", "-c", "sleep 600"),
             Map.of(),
-            Duration.ofSeconds(90),
+            Duration.ofSeconds(900),
             1000);
 
     CompletableFuture<ExecReply> reply = Failures.task(loans.submitToMember(exec, host));
@@ -340,7 +347,7 @@ class BorrowedSandboxIT {
                 .sandbox()
                 .exec(ExecRequest.shell("echo next"), next)
                 .toCompletableFuture()
-                .orTimeout(15, java.util.concurrent.TimeUnit.SECONDS));
+                .orTimeout(60, java.util.concurrent.TimeUnit.SECONDS));
     assertThat(result.exitCode()).isZero();
     assertThat(next.stdout()).isEqualTo("next\n");
   }
