@@ -18,8 +18,9 @@ import java.util.Map;
  * @param dir the pool's work dir (workspaces, logs, hibernated archives)
  * @param poolSize warm {@code shell} sandboxes kept ready
  * @param isolation the isolation level of every sandbox
- * @param uidBase the first host uid for sandboxes; each is claimed host-wide before use, so the
- *     range may overlap another pool's (an embedded node's starts at 200000): they share it
+ * @param uidBase the first host uid for sandboxes; each is claimed before use, so the range may
+ *     overlap that of another pool seeing the same {@code /run} (an embedded node's starts at
+ *     200000): they share it
  * @param uidCount how many uids from {@code uidBase}; also caps the live sandboxes
  * @param token the bearer token every {@code /v1} call must present; null for none
  * @param templatesDir extra template JSON files ({@code *.json}) added to the built-ins; null for

@@ -19,14 +19,16 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Hands out host uids from a fixed range, one per live sandbox, exclusive across every pool and
- * process on the host. Thread-safe.
+ * process that claims in the same lock directory. Thread-safe.
  *
- * <p>Before a uid is handed out it is claimed host-wide: an exclusive lock on {@code
- * <lockDir>/<uid>.lock}, held until {@link #release(int)}. A uid whose lock another process holds
- * is skipped, so two nodes (or a node and a sandbox-agent daemon) with overlapping ranges never run
- * sandboxes as the same uid. The kernel drops a process's locks when it dies, so a crashed node
- * frees its uids without cleanup. Lock files stay (deleting one would race with the next claim's
- * open); they are empty, and {@code /run} is cleared at boot.
+ * <p>Before a uid is handed out it is claimed: an exclusive lock on {@code <lockDir>/<uid>.lock},
+ * held until {@link #release(int)}. Only processes that see the same directory (the same {@code
+ * /run}, or the same tmp dir and uid) exclude each other: a container with a {@code /run} of its
+ * own claims apart from the host's. A uid whose lock another process holds is skipped, so two nodes
+ * (or a node and a sandbox-agent daemon) with overlapping ranges never run sandboxes as the same
+ * uid. The kernel drops a process's locks when it dies, so a crashed node frees its uids without
+ * cleanup. Lock files stay (deleting one would race with the next claim's open); they are empty,
+ * and {@code /run} is cleared at boot.
  *
  * <p>Java's file locks are POSIX record locks, which belong to the process: a second channel on a
  * file locked in this JVM cannot see the lock ({@link OverlappingFileLockException}), and closing
@@ -42,7 +44,9 @@ final class UidAllocator {
   private final int base;
   private final int count;
   private final Path lockDir;
-  // index in the range -> the channel whose lock claims it host-wide
+  // the agent's uid, which must own lockDir
+  private final int self;
+  // index in the range -> the channel whose lock claims it
   private final Map<Integer, FileChannel> held = new HashMap<>();
   // Round-robin, so a uid just released is not immediately reused while its files may linger
   private int next;
@@ -57,26 +61,35 @@ final class UidAllocator {
     this.base = base;
     this.count = count;
     this.lockDir = lockDir.toAbsolutePath().normalize();
+    this.self = PoolHost.currentUid();
   }
 
   /**
    * Where uids are claimed: {@code /run/agent-factory/uids} when {@code /run} is writable (root,
    * which is when sandboxes get uids of their own), else {@code
-   * <java.io.tmpdir>/agent-factory-uids}.
+   * <java.io.tmpdir>/agent-factory-uids-<uid>}. The uid in the name keeps agents of different users
+   * apart (the directory must be the agent's own, so they could not share one anyway); a directory
+   * of that name someone else made is refused ({@link #whatIsWrong}), never swapped for another,
+   * which would silently end the exclusion between the agents that use it.
    */
   static Path defaultLockDir() {
-    Path run = Path.of("/run");
+    return defaultLockDir(
+        Path.of("/run"), Path.of(System.getProperty("java.io.tmpdir")), PoolHost.currentUid());
+  }
+
+  static Path defaultLockDir(Path run, Path tmp, int uid) {
     return Files.isDirectory(run) && Files.isWritable(run)
         ? run.resolve("agent-factory").resolve("uids")
-        : Path.of(System.getProperty("java.io.tmpdir"), "agent-factory-uids");
+        : tmp.resolve("agent-factory-uids-" + uid);
   }
 
   /**
-   * The next free uid after the last one handed out, claimed host-wide.
+   * The next free uid after the last one handed out, claimed in the lock directory.
    *
    * @throws SandboxException {@code capacity_exhausted} (retriable) when every uid of the range is
    *     in use here or held by another pool on this host; {@code dir_unusable} when the lock
-   *     directory cannot be used
+   *     directory cannot be used, or is another user's or writable by others (the message says what
+   *     to do; the next call checks again)
    */
   synchronized int allocate() {
     prepareLockDir();
@@ -112,7 +125,7 @@ final class UidAllocator {
         true);
   }
 
-  /** Frees a uid handed out by {@link #allocate()}: its host-wide lock is dropped. */
+  /** Frees a uid handed out by {@link #allocate()}: its lock is dropped. */
   synchronized void release(int uid) {
     FileChannel claim = held.remove(uid - base);
     if (claim == null) {
@@ -190,30 +203,68 @@ final class UidAllocator {
           // another process made it first; checked below like any existing directory
         }
       }
-      int owner = (Integer) Files.getAttribute(lockDir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
-      int mode = (Integer) Files.getAttribute(lockDir, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-      int self = PoolHost.currentUid();
-      if (!Files.isDirectory(lockDir, LinkOption.NOFOLLOW_LINKS)
-          || owner != self
-          || (mode & 0022) != 0) {
-        throw new SandboxException(
-            "dir_unusable",
-            "sandbox uid lock directory "
-                + lockDir
-                + " must be a directory of uid "
-                + self
-                + " that no one else can write (owner "
-                + owner
-                + ", mode "
-                + Integer.toOctalString(mode & 07777)
-                + ")",
-            false);
+      String wrong = whatIsWrong(lockDir, self);
+      if (wrong != null) {
+        throw new SandboxException("dir_unusable", wrong, false);
       }
       lockDirReady = true;
     } catch (IOException e) {
       throw new SandboxException(
           "dir_unusable", "cannot use sandbox uid lock directory " + lockDir + ": " + e, false, e);
     }
+  }
+
+  /**
+   * What makes {@code dir} unfit for the claims of uid {@code self}, and how to fix it; null if it
+   * is fit. Whoever owns or can write the directory could hold every uid's lock, or swap a lock
+   * file, so a claim there would exclude no one.
+   */
+  static String whatIsWrong(Path dir, int self) throws IOException {
+    String what = "sandbox uid lock directory " + dir;
+    String stop = ". No sandbox uid is handed out (nor a sandbox needing one started) until ";
+    String others =
+        dir.startsWith("/run")
+            ? ""
+            : "; or start the agent with -Djava.io.tmpdir set to a directory only uid "
+                + self
+                + " can write (this one is used because /run is not writable)";
+    if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+      return what
+          + " is not a directory (a file or symbolic link is there)"
+          + stop
+          + "it is removed (rm "
+          + dir
+          + "); the next sandbox start then makes the directory"
+          + others;
+    }
+    int owner = (Integer) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+    if (owner != self) {
+      String name = Files.getOwner(dir, LinkOption.NOFOLLOW_LINKS).getName();
+      return what
+          + " is owned by uid "
+          + owner
+          + (name.equals(Integer.toString(owner)) ? "" : " (" + name + ")")
+          + ", not by uid "
+          + self
+          + " that this agent runs as: someone else made it first, and could take or block every"
+          + " uid claimed there"
+          + stop
+          + "it is fixed: remove it (as root: rm -r "
+          + dir
+          + "); the next sandbox start makes it again, no restart needed"
+          + others;
+    }
+    int mode = (Integer) Files.getAttribute(dir, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+    if ((mode & 0022) != 0) {
+      return what
+          + " has mode "
+          + Integer.toOctalString(mode & 07777)
+          + ", so other users can write it and take or block every uid claimed there"
+          + stop
+          + "it is fixed: chmod 700 "
+          + dir;
+    }
+    return null;
   }
 
   private static void closeAfterFailure(FileChannel channel) {

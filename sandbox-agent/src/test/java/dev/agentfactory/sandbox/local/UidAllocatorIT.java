@@ -10,6 +10,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -26,6 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
 class UidAllocatorIT {
 
   private static final int BASE = 5000;
+  private static final Set<PosixFilePermission> RWX_OWNER =
+      PosixFilePermissions.fromString("rwx------");
 
   @TempDir Path tmp;
   private final List<Process> others = new ArrayList<>();
@@ -156,6 +159,67 @@ class UidAllocatorIT {
         .isInstanceOfSatisfying(
             SandboxException.class, e -> assertThat(e.code()).isEqualTo("dir_unusable"))
         .hasMessageContaining(lockDir().toString());
+  }
+
+  @Test
+  void lockDirOfAnotherUserIsRefusedNamingItsOwnerAndTheFixUntilItIsGone() throws IOException {
+    // Another local user got there first (in a world-writable tmp dir anyone can): claims in a
+    // directory they own could be taken or blocked by them, so none is made there
+    int self = PoolHost.currentUid();
+    int squatter = self == 12345 ? 12346 : 12345;
+    Files.createDirectory(lockDir(), PosixFilePermissions.asFileAttribute(RWX_OWNER));
+    Files.setAttribute(lockDir(), "unix:uid", squatter);
+    UidAllocator uids = new UidAllocator(BASE, 1, lockDir());
+
+    assertThatThrownBy(uids::allocate)
+        .isInstanceOfSatisfying(
+            SandboxException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo("dir_unusable");
+              assertThat(e.retriable()).isFalse();
+            })
+        .hasMessageContaining(lockDir().toString())
+        .hasMessageContaining("owned by uid " + squatter)
+        .hasMessageContaining("not by uid " + self)
+        .hasMessageContaining("remove it (as root: rm -r " + lockDir() + ")");
+    try (var files = Files.list(lockDir())) {
+      assertThat(files).isEmpty();
+    }
+
+    // Once the operator removed it, the same allocator makes its own and hands out uids again
+    Files.delete(lockDir());
+    assertThat(uids.allocate()).isEqualTo(BASE);
+    assertThat(Files.getAttribute(lockDir(), "unix:uid")).isEqualTo(self);
+  }
+
+  @Test
+  void lockDirOutsideRunIsNamedAfterTheAgentsUid() {
+    Path noRun = tmp.resolve("no-run");
+
+    assertThat(UidAllocator.defaultLockDir(noRun, tmp, 0))
+        .isEqualTo(tmp.resolve("agent-factory-uids-0"));
+    assertThat(UidAllocator.defaultLockDir(tmp, tmp.resolve("t"), 0))
+        .isEqualTo(tmp.resolve("agent-factory").resolve("uids"));
+  }
+
+  @Test
+  void interruptedAllocateStillClaimsAndKeepsTheInterrupt() throws Exception {
+    // A claim never blocks (tryLock), and on Java 17 neither opening the lock file nor tryLock
+    // looks at the interrupt, so an interrupt is left for the caller's next wait. Should a JDK make
+    // them interruptible, the channel would be closed under the claim: this test then fails and
+    // the claim must report the interrupt (retriable) instead of dir_unusable
+    UidAllocator uids = new UidAllocator(BASE, 1, lockDir());
+
+    Thread.currentThread().interrupt();
+    int uid;
+    try {
+      uid = uids.allocate();
+    } finally {
+      assertThat(Thread.interrupted()).isTrue();
+    }
+
+    assertThat(uid).isEqualTo(BASE);
+    assertThat(claimInOtherProcess(BASE, 1)).isEqualTo("exhausted");
   }
 
   /** Starts a JVM that claims a uid of the range and holds it; returns what it printed. */

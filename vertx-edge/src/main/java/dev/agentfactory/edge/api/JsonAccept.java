@@ -4,6 +4,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.openapi.contract.Operation;
 import io.vertx.openapi.contract.Response;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -16,9 +17,9 @@ import java.util.stream.Collectors;
  * answering JSON the client said it cannot use. JSON is acceptable when the most specific range
  * that matches {@code application/json} ({@code application/json}, else {@code application/*}, else
  * {@code *}{@code /*}; RFC 9110 §12.5.1) has a quality above 0: {@code text/html} is refused, and
- * so is {@code application/json;q=0, *}{@code /*}. Media types are read in any case; no {@code
- * Accept}, or an empty one, accepts anything. The 406 itself is the API's JSON error, as every
- * error is.
+ * so is {@code application/json;q=0, *}{@code /*}. Media types are read in any case, a bare {@code
+ * *} as {@code *}{@code /*}, and quoted parameter values may hold commas; no {@code Accept}, or an
+ * empty one, accepts anything. The 406 itself is the API's JSON error, as every error is.
  */
 final class JsonAccept {
 
@@ -82,33 +83,72 @@ final class JsonAccept {
   /**
    * The quality {@code accept} gives {@code application/json}: that of the most specific range
    * matching it (the highest, if several are as specific), 0 if none does. A quality that is not a
-   * number counts as 1, as if it were not there.
+   * number counts as 1, as if it were not there. A bare {@code *}, which old clients send, is read
+   * as {@code *}{@code /*}. Commas and semicolons inside a parameter's quoted string ({@code
+   * text/plain; foo="a,b"}) separate nothing (RFC 9110 §5.6.4).
    */
   static double jsonQuality(String accept) {
     int best = -1;
     double quality = 0;
-    for (String range : accept.split(",")) {
-      String[] parts = range.split(";");
+    for (List<String> range : ranges(accept)) {
       int specificity =
-          switch (parts[0].trim().toLowerCase(Locale.ROOT)) {
+          switch (range.get(0).toLowerCase(Locale.ROOT)) {
             case JsonContentType.JSON -> 2;
             case "application/*" -> 1;
-            case "*/*" -> 0;
+            case "*/*", "*" -> 0;
             default -> -1;
           };
       if (specificity < 0 || specificity < best) {
         continue;
       }
-      double q = quality(parts);
+      double q = quality(range);
       quality = specificity > best ? q : Math.max(quality, q);
       best = specificity;
     }
     return quality;
   }
 
-  private static double quality(String[] parts) {
-    for (int i = 1; i < parts.length; i++) {
-      String parameter = parts[i].trim();
+  /**
+   * The ranges of {@code accept}, each its media range and then its parameters ({@code name=value},
+   * quoted strings as they came), trimmed. A quoted string runs to its closing quote, past commas,
+   * semicolons and {@code \"} (a quoted-pair); one left open runs to the end.
+   */
+  static List<List<String>> ranges(String accept) {
+    List<List<String>> ranges = new ArrayList<>();
+    List<String> range = new ArrayList<>();
+    StringBuilder part = new StringBuilder();
+    boolean quoted = false;
+    for (int i = 0; i < accept.length(); i++) {
+      char c = accept.charAt(i);
+      if (quoted) {
+        part.append(c);
+        if (c == '\\' && i + 1 < accept.length()) {
+          part.append(accept.charAt(++i));
+        } else if (c == '"') {
+          quoted = false;
+        }
+      } else if (c == '"') {
+        quoted = true;
+        part.append(c);
+      } else if (c == ';' || c == ',') {
+        range.add(part.toString().trim());
+        part.setLength(0);
+        if (c == ',') {
+          ranges.add(range);
+          range = new ArrayList<>();
+        }
+      } else {
+        part.append(c);
+      }
+    }
+    range.add(part.toString().trim());
+    ranges.add(range);
+    return ranges;
+  }
+
+  private static double quality(List<String> range) {
+    for (int i = 1; i < range.size(); i++) {
+      String parameter = range.get(i);
       int eq = parameter.indexOf('=');
       if (eq > 0 && parameter.substring(0, eq).trim().equalsIgnoreCase("q")) {
         try {

@@ -509,11 +509,13 @@ class ApiIT {
    * A request whose Accept takes no JSON gets 406 not_acceptable (in the API's JSON error shape)
    * from every route that answers JSON, before the operation runs: a refused POST creates nothing.
    * JSON is taken by name, by application/* or by *{@literal /}*, unless its most specific range
-   * has q=0. The routes that answer something else, or are no /v1 JSON resource, answer as before.
+   * has q=0; a bare * is *{@literal /}*, and a comma in a quoted parameter value separates no
+   * ranges. The routes that answer something else, or are no /v1 JSON resource, answer as before.
    */
   @Test
   void aRequestWhoseAcceptTakesNoJsonIsNotAcceptableAndChangesNothing() throws Exception {
     String acme = newKey("acme");
+    String lister = newKey("acme"); // a rate budget of its own for the accepted requests
     List<String[]> requests =
         List.of(
             new String[] {"GET", "/v1/agents", acme, null},
@@ -530,7 +532,8 @@ class ApiIT {
             "image/*",
             "application/json;q=0",
             "Application/JSON; q=0, */*",
-            "application/*;q=0, text/*")) {
+            "application/*;q=0, text/*",
+            "text/html; v=\"a,application/json,b\"")) {
       for (String[] request : requests) {
         HttpResponse<String> refused =
             send(
@@ -562,10 +565,12 @@ class ApiIT {
             "APPLICATION/JSON; charset=utf-8",
             "*/*",
             "application/*",
+            "*",
+            "text/plain; v=\"a,b\", application/json",
             "text/html, application/json;q=0.1",
             "text/html;q=0.9, */*;q=0.1",
             "application/json;q=0, application/json;q=0.5")) {
-      HttpResponse<String> listed = send("GET", "/v1/agents", acme, null, null, accept);
+      HttpResponse<String> listed = send("GET", "/v1/agents", lister, null, null, accept);
       assertThat(listed.statusCode()).as(accept + ": " + listed.body()).isEqualTo(200);
     }
     for (String path : List.of("/health", "/ready", "/metrics", "/openapi.json")) {
