@@ -23,7 +23,7 @@ final class SpanRules {
   /** The rules run by default; {@code -Dpii.ner.refine=} picks others. */
   static final String DEFAULT_RULES =
       "lower,list,poss,common,first,fstlow,surname,unsure,split,trim,addrname,country,"
-          + "cue,tail,possall,pair,ctx,adverb,acronym,lowerword,lowstart,title,atin";
+          + "cue,tail,possall,pair,ctx,adverb,acronym,lowerword,lowstart,title,atin,edge,lines";
 
   private static final Set<String> REFINE =
       Set.of(System.getProperty("pii.ner.refine", DEFAULT_RULES).split(","));
@@ -51,6 +51,8 @@ final class SpanRules {
   private static final boolean R_LOWSTART = REFINE.contains("lowstart");
   private static final boolean R_TITLE = REFINE.contains("title");
   private static final boolean R_ATIN = REFINE.contains("atin");
+  private static final boolean R_EDGE = REFINE.contains("edge");
+  private static final boolean R_LINES = REFINE.contains("lines");
 
   /** The score of a PERSON span of the first-name fallback ({@link #firstNames}). */
   static final double FIRST_NAME_SCORE = 0.3;
@@ -153,6 +155,21 @@ final class SpanRules {
   /** The rules for one tagged span {@code [first, last)}, in order; each may end the span. */
   private void refine(
       Tokens tokens, EntityType type, int first, int last, double score, List<PiiSpan> out) {
+    // rule lines: in the labelled data only an ADDRESS runs over a line break (Dozwil⏎Mongolia are
+    // two places); each line is refined on its own
+    if (R_LINES && type != EntityType.ADDRESS) {
+      for (int k = first; k < last; k++) {
+        if (tokens.text[k] == Tokens.NEWLINE) {
+          if (k > first) {
+            refine(tokens, type, first, k, score, out);
+          }
+          if (k + 1 < last) {
+            refine(tokens, type, k + 1, last, score, out);
+          }
+          return;
+        }
+      }
+    }
     if (R_LIST && nameList(tokens, first, last, score, out)) {
       return;
     }
@@ -188,6 +205,19 @@ final class SpanRules {
     if (type == EntityType.PERSON && last == first + 1) {
       type = oneWordPerson(tokens, first);
       if (type == null) {
+        return;
+      }
+    }
+    // rule edge, last so that the rules above see the span the tagger gave: a bullet or bracket
+    // taken in (??? Dozwil, * Jj Keller, (Paris)) stays outside the mask; a final dot stays (Ltd.)
+    if (R_EDGE) {
+      while (first < last && !isWord(tokens.text[first])) {
+        first++;
+      }
+      while (last > first && !isWord(tokens.text[last - 1]) && !tokens.text[last - 1].equals(".")) {
+        last--;
+      }
+      if (first == last) {
         return;
       }
     }
@@ -800,6 +830,11 @@ final class SpanRules {
         && !hasDigit(w)
         && !UNITS.contains(w.toLowerCase(Locale.ROOT))
         && (hasDigit(next) || UNITS.contains(next.toLowerCase(Locale.ROOT)));
+  }
+
+  /** True for a token that starts with a letter or digit (not punctuation, not a line break). */
+  private static boolean isWord(String w) {
+    return w != Tokens.NEWLINE && Character.isLetterOrDigit(w.codePointAt(0));
   }
 
   private static boolean hasDigit(String w) {

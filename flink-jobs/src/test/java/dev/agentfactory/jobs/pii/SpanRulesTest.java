@@ -58,6 +58,31 @@ class SpanRulesTest {
   }
 
   @Test
+  void aSpanLosesThePunctuationAtItsEdgesButKeepsAFinalDot() {
+    // tokens: ? ? ? Sandy Lahtela <NL>: a bullet the tagger took into the name
+    assertThat(post("??? Sandy Lahtela\nhere", span(EntityType.ORGANIZATION, 1, 6)))
+        .containsExactly("ORGANIZATION=Sandy Lahtela");
+    // tokens: ( Paris ) ,
+    assertThat(post("(Paris), then", span(EntityType.LOCATION, 0, 4)))
+        .containsExactly("LOCATION=Paris");
+    assertThat(post("* Sandy Lahtela Ltd.", span(EntityType.ORGANIZATION, 0, 5)))
+        .containsExactly("ORGANIZATION=Sandy Lahtela Ltd.");
+    assertThat(post("- --", span(EntityType.PERSON, 0, 3))).isEmpty();
+  }
+
+  @Test
+  void onlyAnAddressRunsOverALineBreak() {
+    // tokens: * Dozwil <NL> * Mongolia
+    assertThat(post("* Dozwil\n* Mongolia", span(EntityType.LOCATION, 0, 5)))
+        .containsExactly("LOCATION=Dozwil", "LOCATION=Mongolia");
+    assertThat(post("Sandy\nLahtela", span(EntityType.PERSON, 0, 3)))
+        .containsExactly("PERSON=Sandy", "PERSON=Lahtela");
+    // tokens: 12 Main Street <NL> Apt . 5
+    assertThat(post("12 Main Street\nApt. 5", span(EntityType.ADDRESS, 0, 7)))
+        .containsExactly("ADDRESS=12 Main Street\nApt. 5");
+  }
+
+  @Test
   void prefixesParticlesAndOrganisationLikeWordsStay() {
     assertThat(post("Dr. Sandy Lahtela", span(EntityType.PERSON, 0, 4)))
         .containsExactly("PERSON=Dr. Sandy Lahtela");
