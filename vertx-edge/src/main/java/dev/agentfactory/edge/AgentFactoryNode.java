@@ -608,8 +608,7 @@ public final class AgentFactoryNode implements AutoCloseable {
     AgentSpec math = new AgentSpecCodec().readResource("agents/math.json");
     // Built in for every tenant without a math of its own; the default tenant also keeps its
     // stored copy, which it may version and deploy as before
-    agentRegistry =
-        new AgentRegistry(agentStore, Clock.systemUTC(), templates.names(), List.of(math));
+    agentRegistry = new AgentRegistry(agentStore, Clock.systemUTC(), templates, List.of(math));
     modelProviders = new ModelProviders(vertx, config.agentsSecrets());
     agentRegistry.apply(Auth.DEFAULT_TENANT, math).toCompletionStage().toCompletableFuture().join();
   }

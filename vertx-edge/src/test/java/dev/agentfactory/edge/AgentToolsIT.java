@@ -6,8 +6,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentfactory.edge.FakeModelServer.Step;
+import dev.agentfactory.edge.agent.AgentRef;
 import dev.agentfactory.edge.agent.AgentRegistry;
+import dev.agentfactory.edge.agent.AgentSpec;
 import dev.agentfactory.edge.agent.AgentSpecCodec;
+import dev.agentfactory.edge.agent.AgentVersion;
+import dev.agentfactory.edge.agent.Deployment;
 import dev.agentfactory.edge.agent.JdbcAgentStore;
 import dev.agentfactory.edge.agent.ModelProviders;
 import dev.agentfactory.edge.metrics.EdgeMetrics;
@@ -29,7 +33,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -117,7 +124,7 @@ class AgentToolsIT {
         new AgentRegistry(
             store,
             java.time.Clock.systemUTC(),
-            TemplateCatalog.builtIn().with(TemplateParser.parse(webTemplate)).names());
+            TemplateCatalog.builtIn().with(TemplateParser.parse(webTemplate)));
     sessions =
         new SessionHandler(
             vertx,
@@ -278,7 +285,7 @@ class AgentToolsIT {
   @Test
   void aMessageWhoseMcpServerCannotGetASandboxIsAnsweredWithAnError() throws Exception {
     // The lease fails at once (an allowlist wider than the template): so does the tool listing
-    createAgent(
+    storeUncheckedAgent(
         "no-box-mcp",
         "[\"files.list\"]",
         ",\"network\":{\"egress\":[{\"host\":\"*\"}]},\"mcp_servers\":[{\"name\":\"local\","
@@ -417,7 +424,7 @@ class AgentToolsIT {
 
   @Test
   void anAgentWhoseAllowlistIsWiderThanItsTemplateGetsNoSandbox() throws Exception {
-    createAgent(
+    storeUncheckedAgent(
         "too-wide", "[\"http.fetch\"]", ",\"network\":{\"egress\":[{\"host\":\"*\"}]}", "web");
     try (FrameClient client =
         new FrameClient(
@@ -441,6 +448,25 @@ class AgentToolsIT {
 
   private static void createAgent(String name, String tools, String extra, String template)
       throws Exception {
+    await(registry.create("default", spec(name, tools, extra, template)));
+  }
+
+  /**
+   * An agent as a version stored before specs were checked against their template's egress when
+   * written (the registry now refuses such a spec): straight into the store.
+   */
+  private static void storeUncheckedAgent(String name, String tools, String extra, String template)
+      throws Exception {
+    AgentSpec spec = spec(name, tools, extra, template);
+    AgentRef ref = new AgentRef("default", name);
+    Instant now = Instant.now();
+    await(
+        store.create(
+            new AgentVersion(ref, 1, new AgentSpecCodec().contentHash(spec), spec, now),
+            new Deployment(ref, 1, Optional.empty(), OptionalInt.empty(), 1, now)));
+  }
+
+  private static AgentSpec spec(String name, String tools, String extra, String template) {
     String spec =
         "{\"name\":\""
             + name
@@ -452,7 +478,7 @@ class AgentToolsIT {
             + ",\"sandbox\":{\"template\":\""
             + template
             + "\"},\"limits\":{\"max_turns\":20}}";
-    await(registry.create("default", new AgentSpecCodec().parseJson(spec)));
+    return new AgentSpecCodec().parseJson(spec);
   }
 
   private static FrameClient open(String agent) throws Exception {

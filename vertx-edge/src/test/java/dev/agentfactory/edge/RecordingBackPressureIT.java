@@ -109,7 +109,7 @@ class RecordingBackPressureIT {
     JdbcAgentStore store =
         SessionShutdownIT.await(
             JdbcAgentStore.open(vertx, JdbcAgentStore.embeddedUrl(dataDir), "", ""));
-    registry = new AgentRegistry(store, Clock.systemUTC(), TemplateCatalog.builtIn().names());
+    registry = new AgentRegistry(store, Clock.systemUTC(), TemplateCatalog.builtIn());
   }
 
   @AfterAll

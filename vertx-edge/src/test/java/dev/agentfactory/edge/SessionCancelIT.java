@@ -93,7 +93,7 @@ class SessionCancelIT {
     JdbcAgentStore store =
         SessionShutdownIT.await(
             JdbcAgentStore.open(vertx, JdbcAgentStore.embeddedUrl(dataDir), "", ""));
-    registry = new AgentRegistry(store, Clock.systemUTC(), templates.names());
+    registry = new AgentRegistry(store, Clock.systemUTC(), templates);
     String spec = model.runnerSpec();
     SessionShutdownIT.await(registry.create("default", new AgentSpecCodec().parseJson(spec)));
   }

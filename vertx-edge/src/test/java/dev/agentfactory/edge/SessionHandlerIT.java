@@ -15,8 +15,12 @@ import dev.agentfactory.connectors.event.ToolCallStatus;
 import dev.agentfactory.connectors.event.TurnOutcome;
 import dev.agentfactory.connectors.event.Usage;
 import dev.agentfactory.edge.FakeModelServer.Step;
+import dev.agentfactory.edge.agent.AgentRef;
 import dev.agentfactory.edge.agent.AgentRegistry;
+import dev.agentfactory.edge.agent.AgentSpec;
 import dev.agentfactory.edge.agent.AgentSpecCodec;
+import dev.agentfactory.edge.agent.AgentVersion;
+import dev.agentfactory.edge.agent.Deployment;
 import dev.agentfactory.edge.agent.JdbcAgentStore;
 import dev.agentfactory.edge.agent.ModelProviders;
 import dev.agentfactory.edge.api.ApiRouter;
@@ -45,8 +49,11 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -112,7 +119,7 @@ class SessionHandlerIT {
     JdbcAgentStore store =
         SessionShutdownIT.await(
             JdbcAgentStore.open(vertx, JdbcAgentStore.embeddedUrl(dataDir), "", ""));
-    registry = new AgentRegistry(store, Clock.systemUTC(), templates.names());
+    registry = new AgentRegistry(store, Clock.systemUTC(), templates);
     String spec = model.runnerSpec();
     SessionShutdownIT.await(registry.create("default", new AgentSpecCodec().parseJson(spec)));
     String hurried =
@@ -123,13 +130,21 @@ class SessionHandlerIT {
         spec.replace("\"runner\"", "\"brief\"")
             .replace("{\"template\":\"shell\"}", "{\"template\":\"brief\"}");
     SessionShutdownIT.await(registry.create("default", new AgentSpecCodec().parseJson(brief)));
-    // an egress allowlist the shell template (no network) does not cover: no sandbox is leased
+    // an egress allowlist the shell template (no network) does not cover: no sandbox is leased.
+    // The registry refuses to write such a spec, so it is stored as a version from before that.
     String fenced =
         spec.replace("\"runner\"", "\"fenced\"")
             .replace(
                 "\"sandbox\":{",
                 "\"network\":{\"egress\":[{\"host\":\"example.com\"}]},\"sandbox\":{");
-    SessionShutdownIT.await(registry.create("default", new AgentSpecCodec().parseJson(fenced)));
+    AgentSpec fencedSpec = new AgentSpecCodec().parseJson(fenced);
+    AgentRef fencedRef = AgentRef.of("fenced");
+    Instant now = Instant.now();
+    SessionShutdownIT.await(
+        store.create(
+            new AgentVersion(
+                fencedRef, 1, new AgentSpecCodec().contentHash(fencedSpec), fencedSpec, now),
+            new Deployment(fencedRef, 1, Optional.empty(), OptionalInt.empty(), 1, now)));
   }
 
   @AfterAll

@@ -1,6 +1,8 @@
 package dev.agentfactory.edge.agent;
 
+import dev.agentfactory.sandbox.egress.EgressPolicy;
 import dev.agentfactory.sandbox.template.TemplateCatalog;
+import dev.agentfactory.sandbox.template.TemplateSpec;
 import io.vertx.core.Future;
 import java.time.Clock;
 import java.time.Instant;
@@ -11,7 +13,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
-import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
@@ -50,7 +51,8 @@ public final class AgentRegistry {
 
   private record VersionKey(AgentRef agent, int number) {}
 
-  private final SortedSet<String> templates;
+  /** The sandbox templates agents may name. */
+  private final TemplateCatalog templates;
 
   /** The built-in agents by name. */
   private final Map<String, BuiltIn> builtIns = new TreeMap<>();
@@ -66,33 +68,34 @@ public final class AgentRegistry {
   }
 
   public AgentRegistry(AgentStore store, Clock clock) {
-    this(store, clock, Set.copyOf(TemplateCatalog.BUILT_IN));
+    this(store, clock, TemplateCatalog.builtIn());
   }
 
   /**
-   * A registry whose agents may name the sandbox templates {@code templates} (the names of the
-   * node's {@link TemplateCatalog}, where it has more than the built-in ones).
+   * A registry whose agents may name the sandbox templates of {@code templates} (the node's, where
+   * it has more than the built-in ones), each with at most that template's egress.
    */
-  public AgentRegistry(AgentStore store, Clock clock, Set<String> templates) {
+  public AgentRegistry(AgentStore store, Clock clock, TemplateCatalog templates) {
     this(store, clock, templates, List.of());
   }
 
   /**
-   * As {@link #AgentRegistry(AgentStore, Clock, Set)}, with {@code builtIns} offered read-only to
-   * every tenant that has no agent of the same name.
+   * As {@link #AgentRegistry(AgentStore, Clock, TemplateCatalog)}, with {@code builtIns} offered
+   * read-only to every tenant that has no agent of the same name.
    *
    * @throws AgentException ({@code invalid_spec}) if one names a template not in {@code templates}
+   *     or egress its template does not allow
    */
   public AgentRegistry(
-      AgentStore store, Clock clock, Set<String> templates, List<AgentSpec> builtIns) {
+      AgentStore store, Clock clock, TemplateCatalog templates, List<AgentSpec> builtIns) {
     this.store = store;
     this.clock = clock;
-    this.templates = new TreeSet<>(templates);
+    this.templates = templates;
     this.builtInSince = clock.instant();
     for (AgentSpec spec : builtIns) {
-      AgentException unknown = unknownTemplate(spec);
-      if (unknown != null) {
-        throw unknown;
+      AgentException refused = templateRefusal(spec);
+      if (refused != null) {
+        throw refused;
       }
       if (this.builtIns.put(spec.name(), new BuiltIn(spec, codec.contentHash(spec))) != null) {
         throw new IllegalArgumentException("two built-in agents are named " + spec.name());
@@ -102,9 +105,9 @@ public final class AgentRegistry {
 
   /** Creates the agent named in {@code spec} with {@code v1} deployed; conflict if it exists. */
   public Future<Agent> create(String tenant, AgentSpec spec) {
-    AgentException unknown = unknownTemplate(spec);
-    if (unknown != null) {
-      return Future.failedFuture(unknown);
+    AgentException refused = templateRefusal(spec);
+    if (refused != null) {
+      return Future.failedFuture(refused);
     }
     AgentRef ref = new AgentRef(tenant, spec.name());
     AgentVersion first = new AgentVersion(ref, 1, codec.contentHash(spec), spec, clock.instant());
@@ -127,9 +130,9 @@ public final class AgentRegistry {
    * to {@value #ADD_ATTEMPTS} times in all; then {@code conflict}).
    */
   public Future<AgentVersion> addVersion(String tenant, AgentSpec spec) {
-    AgentException unknown = unknownTemplate(spec);
-    if (unknown != null) {
-      return Future.failedFuture(unknown);
+    AgentException refused = templateRefusal(spec);
+    if (refused != null) {
+      return Future.failedFuture(refused);
     }
     AgentRef ref = new AgentRef(tenant, spec.name());
     return refuseBuiltIn(ref)
@@ -163,20 +166,40 @@ public final class AgentRegistry {
 
   /**
    * An {@code invalid_spec} error if the spec names a sandbox template this registry does not know
-   * (the built-in ones unless the constructor was given others), so that a typo fails when the
-   * agent is written, not at its first session's lease. Checked for new specs only: versions
-   * already stored still load (their sessions get {@code lease_failed}).
+   * (the built-in ones unless the constructor was given others), or an egress rule ({@code
+   * network.egress}) its template's allowlist does not cover, so that a typo or a wider network
+   * fails when the agent is written, not at its first session's lease. Checked for new specs only:
+   * versions already stored still load (their sessions get {@code lease_failed}).
    */
-  private AgentException unknownTemplate(AgentSpec spec) {
-    if (templates.contains(spec.sandboxTemplate())) {
+  private AgentException templateRefusal(AgentSpec spec) {
+    Optional<TemplateSpec> template = templates.get(spec.sandboxTemplate());
+    if (template.isEmpty()) {
+      return AgentException.invalidSpec(
+          "sandbox.template",
+          "unknown template '"
+              + spec.sandboxTemplate()
+              + "', known: "
+              + String.join(", ", new TreeSet<>(templates.names())));
+    }
+    if (spec.egress().isEmpty()) {
       return null;
     }
-    return AgentException.invalidSpec(
-        "sandbox.template",
-        "unknown template '"
-            + spec.sandboxTemplate()
-            + "', known: "
-            + String.join(", ", templates));
+    // the rule the sandbox pool would refuse at lease time, as it would word it
+    EgressPolicy allowed = template.get().egress();
+    return allowed
+        .firstUncovered(spec.egress().get())
+        .map(
+            i ->
+                AgentException.invalidSpec(
+                    "network.egress[" + i + "]",
+                    "("
+                        + spec.egress().get().rules().get(i)
+                        + ") is not covered by template '"
+                        + spec.sandboxTemplate()
+                        + "', whose egress allowlist is "
+                        + (allowed.isNone() ? "empty (no network)" : allowed.rules())
+                        + ": an agent may only narrow it"))
+        .orElse(null);
   }
 
   /**

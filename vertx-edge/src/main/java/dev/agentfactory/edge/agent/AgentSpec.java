@@ -117,9 +117,12 @@ public record AgentSpec(
         if (!("http".equals(url.getScheme()) || "https".equals(url.getScheme()))
             || url.getHost() == null
             || url.getRawUserInfo() != null
-            || url.getRawQuery() != null) {
+            || url.getRawQuery() != null
+            || url.getRawFragment() != null) {
+          // not echoed: credentials in the URL are a secret. A fragment would swallow the
+          // /chat/completions appended to the URL, and is never sent to the server anyway
           throw AgentException.invalidSpec(
-              "model.base_url", "must be an http(s) URL without credentials or query");
+              "model.base_url", "must be an http(s) URL without credentials, query or fragment");
         }
       } else {
         if (!ScriptedPolicy.MODELS.contains(name)) {

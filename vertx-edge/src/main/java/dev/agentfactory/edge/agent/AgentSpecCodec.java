@@ -1,8 +1,12 @@
 package dev.agentfactory.edge.agent;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonStreamContext;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
@@ -35,7 +39,9 @@ import java.util.regex.Pattern;
 /**
  * Reads agent specs from JSON or YAML and writes their canonical JSON. Strict: unknown fields are
  * rejected (a misspelt {@code system_promt} would otherwise silently change what the agent does),
- * and every error names its field in dotted form.
+ * and every error names its field in dotted form. A new spec ({@link #parseJson}, {@link
+ * #parseYaml}) may not name a field twice or hold a string with an unpaired UTF-16 surrogate; a
+ * stored version ({@link #parseStoredJson}), written before those checks, still loads.
  *
  * <pre>{@code
  * AgentSpec math = new AgentSpecCodec().parseJson(Files.readString(path));
@@ -65,15 +71,36 @@ public final class AgentSpecCodec {
   private static final Set<String> NETWORK = Set.of("egress");
   private static final Set<String> LIMITS = Set.of("max_turns", "max_tokens", "max_wall_time_ms");
 
-  private final ObjectMapper json = new ObjectMapper();
-  private final ObjectMapper yaml = new YAMLMapper();
+  private static final char BOM = '\uFEFF';
 
+  /** Writes canonical JSON and reads stored versions: a repeated field's last value wins. */
+  private final ObjectMapper json = new ObjectMapper();
+
+  private final ObjectMapper strictJson =
+      JsonMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+  private final ObjectMapper yaml =
+      YAMLMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+
+  /**
+   * A new spec, as written by a client: a leading byte order mark is ignored; a field given twice
+   * (which JSON parsers resolve differently) or a string with an unpaired surrogate (which has no
+   * UTF-8 form) is an {@code invalid_spec} naming the field.
+   */
   public AgentSpec parseJson(String text) {
-    return parse(read(json, text, "JSON"));
+    return parse(wellFormed(read(strictJson, withoutBom(text), "JSON"), ""));
   }
 
   public AgentSpec parseYaml(String text) {
-    return parse(read(yaml, text, "YAML"));
+    return parse(wellFormed(read(yaml, withoutBom(text), "YAML"), ""));
+  }
+
+  /**
+   * A version as the store holds it, written by this or an older version of the node: validated as
+   * a spec, but a repeated field (its last value wins) and unpaired surrogates are let through, so
+   * that versions stored before those were refused still load.
+   */
+  public AgentSpec parseStoredJson(String text) {
+    return parse(read(json, withoutBom(text), "JSON"));
   }
 
   /** A spec from the classpath, e.g. {@code agents/math.json}; YAML if the name ends in .yaml. */
@@ -97,7 +124,76 @@ public final class AgentSpecCodec {
       }
       return root;
     } catch (JsonProcessingException e) {
+      if (e instanceof StreamReadException read
+          && read.getProcessor() != null
+          && String.valueOf(e.getOriginalMessage()).startsWith("Duplicate field")) {
+        // the parser stops at the second occurrence, its context naming that field
+        throw AgentException.invalidSpec(
+            path(read.getProcessor().getParsingContext()), "is given more than once");
+      }
       throw AgentException.invalidSpec("$", "not valid " + format + ": " + e.getOriginalMessage());
+    }
+  }
+
+  private static String withoutBom(String text) {
+    return !text.isEmpty() && text.charAt(0) == BOM ? text.substring(1) : text;
+  }
+
+  /** The dotted field of a parser position: {@code mcp_servers[1].env.HOME}. */
+  private static String path(JsonStreamContext context) {
+    List<JsonStreamContext> outermostFirst = new ArrayList<>();
+    for (JsonStreamContext c = context; c != null && !c.inRoot(); c = c.getParent()) {
+      outermostFirst.add(0, c);
+    }
+    StringBuilder path = new StringBuilder();
+    for (JsonStreamContext c : outermostFirst) {
+      if (c.inArray()) {
+        path.append('[').append(c.getCurrentIndex()).append(']');
+      } else {
+        path.append(path.length() == 0 ? "" : ".").append(c.getCurrentName());
+      }
+    }
+    return path.length() == 0 ? "$" : path.toString();
+  }
+
+  /**
+   * {@code node}, after checking that no string in it, field names included, has an unpaired UTF-16
+   * surrogate ({@code "\ud800"} is valid JSON but no text: UTF-8 cannot encode it, and stores and
+   * model servers replace or refuse it).
+   */
+  private static JsonNode wellFormed(JsonNode node, String field) {
+    if (node.isTextual()) {
+      requireNoLoneSurrogate(field, "", node.textValue());
+    } else if (node.isArray()) {
+      for (int i = 0; i < node.size(); i++) {
+        wellFormed(node.get(i), field + "[" + i + "]");
+      }
+    } else if (node.isObject()) {
+      for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> entry = it.next();
+        // a bad name is reported on its object: echoed, it could not be written as UTF-8 either
+        requireNoLoneSurrogate(field.isEmpty() ? "$" : field, "a field name ", entry.getKey());
+        wellFormed(
+            entry.getValue(), field.isEmpty() ? entry.getKey() : field + "." + entry.getKey());
+      }
+    }
+    return node;
+  }
+
+  private static void requireNoLoneSurrogate(String field, String what, String text) {
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (Character.isHighSurrogate(c)
+          && i + 1 < text.length()
+          && Character.isLowSurrogate(text.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        // the position, never the text: it may be anything, a pasted secret included
+        throw AgentException.invalidSpec(
+            field,
+            String.format(
+                "%shas an unpaired UTF-16 surrogate \\u%04x at character %d", what, (int) c, i));
+      }
     }
   }
 

@@ -375,7 +375,7 @@ public final class JdbcAgentStore implements AgentStore {
                 ref,
                 rs.getInt(1),
                 rs.getString(3),
-                codec.parseJson(rs.getString(2)),
+                codec.parseStoredJson(rs.getString(2)),
                 Instant.ofEpochMilli(rs.getLong(4))));
       }
     }

@@ -4,6 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import dev.agentfactory.sandbox.egress.EgressPolicy;
+import dev.agentfactory.sandbox.egress.EgressRule;
+import dev.agentfactory.sandbox.template.TemplateCatalog;
+import dev.agentfactory.sandbox.template.TemplateSpec;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.nio.file.Path;
@@ -120,6 +124,96 @@ class AgentRegistryIT {
   }
 
   @Test
+  void egressItsTemplateDoesNotAllowIsRefusedWhenTheSpecIsWritten() throws Exception {
+    // python, like every built-in template, has no network: any rule widens it
+    AgentSpec fenced =
+        withEgress(mathWithPrompt("one"), "[{\"host\":\"pypi.org\",\"ports\":[443]}]");
+    AgentException refused =
+        catchThrowableOfType(AgentException.class, () -> await(registry.create("default", fenced)));
+    assertThat(refused.code()).isEqualTo(AgentException.Code.INVALID_SPEC);
+    assertThat(refused.field()).isEqualTo("network.egress[0]");
+    assertThat(refused.getMessage())
+        .isEqualTo(
+            "network.egress[0]: (pypi.org ports=[443]) is not covered by template 'python', whose"
+                + " egress allowlist is empty (no network): an agent may only narrow it");
+    assertThat(await(registry.list("default"))).as("nothing written").isEmpty();
+    await(registry.create("default", withEgress(mathWithPrompt("one"), "[]")));
+
+    // an operator's python with HTTPS to PyPI: a narrower rule is written, a wider one refused
+    TemplateSpec python = TemplateCatalog.builtIn().get("python").orElseThrow();
+    AgentRegistry withPyPi =
+        new AgentRegistry(
+            store,
+            java.time.Clock.systemUTC(),
+            TemplateCatalog.builtIn()
+                .with(
+                    python.withEgress(
+                        EgressPolicy.of(EgressRule.of("*.pypi.org", 443, "CONNECT")))));
+    String narrower = "{\"host\":\"files.pypi.org\",\"ports\":[443],\"methods\":[\"CONNECT\"]}";
+    AgentVersion v2 =
+        await(
+            withPyPi.addVersion(
+                "default", withEgress(mathWithPrompt("one"), "[" + narrower + "]")));
+    assertThat(v2.number()).isEqualTo(2);
+    AgentException wider =
+        catchThrowableOfType(
+            AgentException.class,
+            () ->
+                await(
+                    withPyPi.addVersion(
+                        "default",
+                        withEgress(
+                            mathWithPrompt("one"),
+                            "[" + narrower + ",{\"host\":\"pypi.org\",\"ports\":[80]}]"))));
+    assertThat(wider.field()).isEqualTo("network.egress[1]");
+    assertThat(wider.getMessage())
+        .contains(
+            "(pypi.org ports=[80])",
+            "template 'python'",
+            "[*.pypi.org ports=[443] methods=[CONNECT]]");
+    assertThat(await(withPyPi.versions(math))).hasSize(2);
+  }
+
+  private AgentSpec withEgress(AgentSpec spec, String rules) {
+    String json = codec.toJson(spec);
+    assertThat(json).doesNotContain("\"network\"").contains(",\"limits\"");
+    return codec.parseJson(
+        json.replace(",\"limits\"", ",\"network\":{\"egress\":" + rules + "},\"limits\""));
+  }
+
+  /**
+   * A version stored by a node that took a field given twice (its last value winning) and unpaired
+   * surrogates still loads: new specs are refused for them, stored ones are not read again that
+   * strictly.
+   */
+  @Test
+  void aStoredVersionWithARepeatedFieldOrAnUnpairedSurrogateStillLoads() throws Exception {
+    await(registry.create("default", mathWithPrompt("one")));
+    await(store.close());
+    String legacy =
+        codec
+            .toJson(mathWithPrompt("one"))
+            .replace(
+                "\"system_prompt\":\"one\"",
+                "\"system_prompt\":\"zero\",\"system_prompt\":\"one \\ud800\"");
+    assertThat(catchThrowableOfType(AgentException.class, () -> codec.parseJson(legacy)).field())
+        .as("refused as a new spec")
+        .isEqualTo("system_prompt");
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection(url, storeUser(), "");
+        java.sql.PreparedStatement update =
+            c.prepareStatement(
+                "UPDATE af_agent_versions SET spec_json = ? WHERE agent_name = 'math'")) {
+      update.setString(1, legacy);
+      assertThat(update.executeUpdate()).isEqualTo(1);
+    }
+
+    reopen();
+
+    assertThat(await(registry.version(math, 1)).spec().systemPrompt()).isEqualTo("one \uD800");
+    assertThat(await(registry.resolve(math, "s1")).number()).isEqualTo(1);
+  }
+
+  @Test
   void canaryPromoteAndRollback() throws Exception {
     await(registry.create("default", mathWithPrompt("one")));
     await(registry.addVersion("default", mathWithPrompt("two")));
@@ -178,10 +272,7 @@ class AgentRegistryIT {
     AgentSpec shipped = codec.readResource("agents/math.json");
     AgentRegistry withBuiltIn =
         new AgentRegistry(
-            store,
-            java.time.Clock.systemUTC(),
-            java.util.Set.copyOf(dev.agentfactory.sandbox.template.TemplateCatalog.BUILT_IN),
-            List.of(shipped));
+            store, java.time.Clock.systemUTC(), TemplateCatalog.builtIn(), List.of(shipped));
     AgentRef acme = new AgentRef("acme", "math");
     AgentRef globex = new AgentRef("globex", "math");
 
@@ -236,7 +327,7 @@ class AgentRegistryIT {
         new AgentRegistry(
             store,
             java.time.Clock.systemUTC(),
-            java.util.Set.copyOf(dev.agentfactory.sandbox.template.TemplateCatalog.BUILT_IN),
+            TemplateCatalog.builtIn(),
             List.of(named("bravo"), named("echo")));
     for (String own : List.of("foxtrot", "alpha", "echo", "delta", "charlie")) {
       await(withBuiltIns.create("acme", named(own)));
@@ -276,7 +367,7 @@ class AgentRegistryIT {
         new AgentRegistry(
             store,
             java.time.Clock.systemUTC(),
-            java.util.Set.copyOf(dev.agentfactory.sandbox.template.TemplateCatalog.BUILT_IN),
+            TemplateCatalog.builtIn(),
             builtIn.stream().map(this::named).toList());
     List<String> own =
         List.of("ab", "a-c", "a-b-c", "abc", "a1", "a-1", "b", "b-a", "ba", "a-d", "ac", "a");

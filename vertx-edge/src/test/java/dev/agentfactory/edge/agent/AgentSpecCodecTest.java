@@ -77,6 +77,8 @@ class AgentSpecCodecTest {
         "\"template\":\"shell\"                           | \"template\":\"\"                | sandbox.template",
         "\"max_turns\":5                                  | \"max_turns\":0                  | limits.max_turns",
         "\"max_wall_time_ms\":30000                       | \"max_wall_time_ms\":-1          | limits.max_wall_time_ms",
+        "\"https://api.openai.com/v1\"                    | \"https://api.openai.com/v1#frag\" | model.base_url",
+        "\"https://api.openai.com/v1\"                    | \"https://api.openai.com/v1#\"  | model.base_url",
       })
   void everyBadFieldIsNamed(String good, String bad, String field) {
     String json = OPENAI.replace(good.strip(), bad.strip());
@@ -85,6 +87,122 @@ class AgentSpecCodecTest {
     assertThat(e.code()).isEqualTo(AgentException.Code.INVALID_SPEC);
     assertThat(e.field()).isEqualTo(field);
     assertThat(e.getMessage()).doesNotContain("sk-literal-key");
+  }
+
+  @Test
+  void credentialsInTheBaseUrlAreRefusedAndNotEchoed() {
+    String json =
+        OPENAI.replace(
+            "\"https://api.openai.com/v1\"", "\"https://me:sk-in-url@api.openai.com/v1#frag\"");
+    assertThat(json).isNotEqualTo(OPENAI);
+
+    AgentException e = catchThrowableOfType(AgentException.class, () -> codec.parseJson(json));
+
+    assertThat(e.field()).isEqualTo("model.base_url");
+    assertThat(e.getMessage())
+        .isEqualTo("model.base_url: must be an http(s) URL without credentials, query or fragment")
+        .doesNotContain("sk-in-url");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "\"name\":\"helper\",                    | name",
+        "\"provider\":\"openai\",                | model.provider",
+        "\"temperature\":0.2,                    | model.parameters.temperature",
+        "\"max_turns\":5,                        | limits.max_turns",
+        "\"url\":\"http://localhost:9000/mcp\"}   | mcp_servers[0].url",
+      })
+  void aFieldGivenTwiceIsRefusedByItsPath(String member, String path) {
+    // the same value twice, refused all the same: which of two a reader keeps is up to the reader
+    String json = OPENAI.replace(member.strip(), twice(member.strip()));
+    assertThat(json).isNotEqualTo(OPENAI);
+
+    AgentException e = catchThrowableOfType(AgentException.class, () -> codec.parseJson(json));
+
+    assertThat(e).as(json).isNotNull();
+    assertThat(e.code()).isEqualTo(AgentException.Code.INVALID_SPEC);
+    assertThat(e.field()).isEqualTo(path);
+    assertThat(e.getMessage()).isEqualTo(path + ": is given more than once");
+  }
+
+  /** {@code "a":1,} as {@code "a":1,"a":1,}; {@code "a":1}} as {@code "a":1,"a":1}}. */
+  private static String twice(String member) {
+    if (member.endsWith("}")) {
+      String inner = member.substring(0, member.length() - 1);
+      return inner + "," + inner + "}";
+    }
+    return member + member;
+  }
+
+  @Test
+  void aFieldGivenTwiceInYamlIsRefusedToo() {
+    String yaml =
+        """
+        name: helper
+        model: {provider: scripted, name: scripted/math-v1}
+        sandbox: {template: python}
+        name: other
+        """;
+    AgentException e = catchThrowableOfType(AgentException.class, () -> codec.parseYaml(yaml));
+    assertThat(e).isNotNull();
+    assertThat(e.field()).isEqualTo("name");
+  }
+
+  @ParameterizedTest(name = "{1}")
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "\"be brief\"          | \"be \\ud800brief\"        | system_prompt  | \\ud800 at character 3",
+        "\"be brief\"          | \"be brief\\udc00\"        | system_prompt  | \\udc00 at character 8",
+        "\"be brief\"          | \"\\ude00\\ud83d\"        | system_prompt  | \\ude00 at character 0",
+        "\"sandbox.exec\"      | \"sandbox.exec\\ud800\"    | tools[0]       | \\ud800 at character 12",
+        "\"system_prompt\"     | \"system_prompt\\ud800\"   | $              | a field name has",
+        "\"LOG_LEVEL\"         | \"LOG\\udbff\"             | mcp_servers[0].env | a field name has",
+      })
+  void aStringWithAnUnpairedSurrogateIsRefused(String good, String bad, String field, String says) {
+    String base = field.startsWith("mcp") ? TOOLS : OPENAI;
+    String json = base.replace(good.strip(), bad.strip());
+    assertThat(json).isNotEqualTo(base);
+
+    AgentException e = catchThrowableOfType(AgentException.class, () -> codec.parseJson(json));
+
+    assertThat(e).as(json).isNotNull();
+    assertThat(e.code()).isEqualTo(AgentException.Code.INVALID_SPEC);
+    assertThat(e.field()).isEqualTo(field);
+    assertThat(e.getMessage()).contains("unpaired UTF-16 surrogate", says.strip());
+  }
+
+  @Test
+  void aSurrogatePairIsOneCharacterAndAccepted() {
+    String json = OPENAI.replace("\"be brief\"", "\"be brief \\ud83d\\ude00\"");
+    assertThat(codec.parseJson(json).systemPrompt()).isEqualTo("be brief \uD83D\uDE00");
+  }
+
+  @Test
+  void aLeadingByteOrderMarkIsIgnored() {
+    assertThat(codec.parseJson("\uFEFF" + OPENAI)).isEqualTo(codec.parseJson(OPENAI));
+    // only a leading one: elsewhere it is a character like any other
+    assertThat(codec.parseJson(OPENAI.replace("be brief", "\uFEFFbe brief")).systemPrompt())
+        .isEqualTo("\uFEFFbe brief");
+  }
+
+  @Test
+  void aStoredVersionWithARepeatedFieldOrAnUnpairedSurrogateStillLoads() {
+    // what a node before those checks accepted and stored: its last value won
+    String stored =
+        OPENAI.replace(
+            "\"system_prompt\":\"be brief\"",
+            "\"system_prompt\":\"be long\",\"system_prompt\":\"be brief \\ud800\"");
+    assertThat(stored).isNotEqualTo(OPENAI);
+    assertThat(catchThrowableOfType(AgentException.class, () -> codec.parseJson(stored)))
+        .isNotNull();
+
+    AgentSpec loaded = codec.parseStoredJson(stored);
+
+    assertThat(loaded.systemPrompt()).isEqualTo("be brief \uD800");
+    assertThat(loaded.name()).isEqualTo("helper");
   }
 
   @Test
