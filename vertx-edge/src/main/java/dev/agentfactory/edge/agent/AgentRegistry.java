@@ -172,6 +172,10 @@ public final class AgentRegistry {
    * versions already stored still load (their sessions get {@code lease_failed}).
    */
   private AgentException templateRefusal(AgentSpec spec) {
+    AgentException mcp = mcpUrlRefusal(spec);
+    if (mcp != null) {
+      return mcp;
+    }
     Optional<TemplateSpec> template = templates.get(spec.sandboxTemplate());
     if (template.isEmpty()) {
       return AgentException.invalidSpec(
@@ -200,6 +204,27 @@ public final class AgentRegistry {
                         + (allowed.isNone() ? "empty (no network)" : allowed.rules())
                         + ": an agent may only narrow it"))
         .orElse(null);
+  }
+
+  /**
+   * An {@code invalid_spec} error for an HTTP MCP server whose URL carries credentials ({@code
+   * user:pass@}) or a fragment. The node's HTTP client sends neither (no Basic auth from the URL,
+   * no fragment on the wire), while the URL is stored and returned by the versions API, so such a
+   * URL only leaks a secret. The URL is not echoed. Checked for new specs only: versions already
+   * stored still load.
+   */
+  private static AgentException mcpUrlRefusal(AgentSpec spec) {
+    List<AgentSpec.McpServer> servers = spec.mcpServers();
+    for (int i = 0; i < servers.size(); i++) {
+      if (servers.get(i) instanceof AgentSpec.McpServer.Http http
+          && (http.url().getRawUserInfo() != null || http.url().getRawFragment() != null)) {
+        return AgentException.invalidSpec(
+            "mcp_servers[" + i + "].url",
+            "must be an http(s) URL without credentials (user:pass@, which are never sent) or"
+                + " fragment");
+      }
+    }
+    return null;
   }
 
   /**

@@ -147,6 +147,41 @@ class AgentSpecWriteIT {
     assertThat(JSON.readTree(get("/v1/agents/calc/versions").body()).get("versions")).hasSize(1);
   }
 
+  @Test
+  void anMcpUrlWithCredentialsOrAFragmentIsRefusedWithoutEchoingIt() throws Exception {
+    String message =
+        "mcp_servers[1].url: must be an http(s) URL without credentials (user:pass@, which are"
+            + " never sent) or fragment";
+    for (String url :
+        new String[] {"http://bob:s3cret@127.0.0.1:9/mcp", "http://h.example/mcp#x"}) {
+      String spec = withMcp(url);
+      HttpResponse<String> refused = post("/v1/agents", spec);
+      assertRefused(refused, "mcp_servers[1].url", message);
+      assertThat(refused.body()).doesNotContain("s3cret");
+      assertThat(get("/v1/agents/calc").statusCode()).isEqualTo(404);
+    }
+
+    assertThat(post("/v1/agents", withMcp("http://h.example/mcp?q=1")).statusCode()).isEqualTo(201);
+    assertRefused(
+        post("/v1/agents/calc/versions", withMcp("http://bob:s3cret@h.example/mcp")),
+        "mcp_servers[1].url",
+        message);
+    assertThat(JSON.readTree(get("/v1/agents/calc/versions").body()).get("versions")).hasSize(1);
+  }
+
+  /** The spec with a stdio MCP server and then an HTTP one at {@code url}. */
+  private static String withMcp(String url) {
+    String spec =
+        SPEC.replace(
+            ",\"sandbox\"",
+            ",\"mcp_servers\":[{\"name\":\"local\",\"command\":[\"true\"]},"
+                + "{\"name\":\"docs\",\"url\":\""
+                + url
+                + "\"}],\"sandbox\"");
+    assertThat(spec).isNotEqualTo(SPEC);
+    return spec;
+  }
+
   private static void assertRefused(HttpResponse<String> response, String field, String message)
       throws Exception {
     assertThat(response.statusCode()).as(response.body()).isEqualTo(400);

@@ -29,6 +29,8 @@ public final class McpHttpClient implements McpClient {
   private final WebClient client;
   private final String name;
   private final URI url;
+  // the URL as errors show it: never its credentials (a version stored before they were refused)
+  private final String shown;
   private long nextId = 1;
   private String sessionId;
   private String protocolVersion;
@@ -38,6 +40,10 @@ public final class McpHttpClient implements McpClient {
     this.client = client;
     this.name = name;
     this.url = url;
+    this.shown =
+        url.getRawUserInfo() == null
+            ? url.toString()
+            : url.toString().replace(url.getRawUserInfo() + "@", "");
   }
 
   @Override
@@ -143,7 +149,8 @@ public final class McpHttpClient implements McpClient {
             e ->
                 Future.failedFuture(
                     new McpException(
-                        "MCP server " + name + " (" + url + ") unreachable: " + e.getMessage(), e)))
+                        "MCP server " + name + " (" + shown + ") unreachable: " + e.getMessage(),
+                        e)))
         .compose(response -> answer(message, method, response));
   }
 
