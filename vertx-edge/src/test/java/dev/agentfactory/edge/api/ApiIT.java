@@ -957,6 +957,68 @@ class ApiIT {
     }
   }
 
+  /**
+   * Every 401 carries the RFC 6750 challenge: without a key {@code Bearer realm="agent-factory"},
+   * with a refused one (unknown, revoked) also {@code error="invalid_token"}; on the WebSocket
+   * routes and HEAD too.
+   */
+  @Test
+  void everyUnauthorizedAnswerCarriesTheBearerChallenge() throws Exception {
+    HttpResponse<String> created =
+        send("POST", "/v1/keys", ADMIN, "{\"tenant\":\"acme\",\"name\":\"ci\"}");
+    JsonNode key = MAPPER.readTree(created.body());
+    String revoked = key.get("key").asText();
+    assertThat(send("DELETE", "/v1/keys/" + key.get("id").asText(), ADMIN, null).statusCode())
+        .isEqualTo(204);
+    String realm = "Bearer realm=\"agent-factory\"";
+    String invalid = realm + ", error=\"invalid_token\"";
+
+    for (String[] request :
+        List.of(
+            new String[] {"GET", "/v1/agents", null, "missing_credentials", realm},
+            new String[] {"HEAD", "/v1/agents", null, null, realm},
+            new String[] {"GET", "/v1/sessions", null, "missing_credentials", realm},
+            new String[] {"GET", "/v1/keys", "af_not-a-key", "invalid_credentials", invalid},
+            new String[] {"POST", "/v1/agents", revoked, "invalid_credentials", invalid},
+            new String[] {"GET", "/v1/agents", revoked, "invalid_credentials", invalid})) {
+      HttpResponse<String> refused =
+          send(
+              request[0],
+              request[1],
+              request[2],
+              request[0].equals("POST") ? agentSpec("calc") : null);
+      String what = request[0] + " " + request[1] + ": " + refused.body();
+      assertThat(refused.statusCode()).as(what).isEqualTo(401);
+      if (request[3] != null) {
+        assertThat(code(refused)).as(what).isEqualTo(request[3]);
+      }
+      assertThat(refused.headers().allValues("www-authenticate"))
+          .as(what)
+          .containsExactly(request[4]);
+    }
+    // the contract documents it on every 401 (its header is not checked by assertMatchesContract:
+    // Vert.x's validator cannot decode a header value with quotes in it)
+    JsonNode contract = MAPPER.readTree(ApiRouter.contractText());
+    contract
+        .get("paths")
+        .forEach(
+            path ->
+                path.forEach(
+                    operation -> {
+                      JsonNode unauthorized = operation.at("/responses/401");
+                      if (!unauthorized.isMissingNode()) {
+                        assertThat(unauthorized.get("$ref").asText())
+                            .as(operation.get("operationId").asText())
+                            .isEqualTo("#/components/responses/Unauthorized");
+                      }
+                    }));
+    assertThat(
+            contract
+                .at("/components/responses/Unauthorized/headers/WWW-Authenticate/$ref")
+                .asText())
+        .isEqualTo("#/components/headers/WwwAuthenticate");
+  }
+
   @Test
   void anAgentMayNotSendTheNodesSecretsToAServerOfItsChoice() throws Exception {
     String acme = newKey("acme");
