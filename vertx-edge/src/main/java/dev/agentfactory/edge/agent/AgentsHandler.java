@@ -36,8 +36,20 @@ public final class AgentsHandler {
     this.secrets = secrets;
   }
 
+  /** 201 with the agent, and {@code Location} its URL ({@code /v1/agents/NAME}). */
   public void create(RoutingContext ctx) {
-    withSpec(ctx, null, spec -> registry.create(Auth.tenant(ctx), spec).map(this::json), 201);
+    withSpec(
+        ctx,
+        null,
+        spec ->
+            registry
+                .create(Auth.tenant(ctx), spec)
+                .map(
+                    agent -> {
+                      ctx.response().putHeader("location", "/v1/agents/" + agent.ref().name());
+                      return json(agent);
+                    }),
+        201);
   }
 
   /** A page of the agents by name ({@link PageRequest}: {@code limit}, {@code cursor}). */

@@ -957,6 +957,23 @@ class ApiIT {
     }
   }
 
+  @Test
+  void creatingAnAgentAnswersCreatedWithItsLocation() throws Exception {
+    String acme = newKey("acme");
+    HttpResponse<String> created = send("POST", "/v1/agents", acme, agentSpec("calc"));
+
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    assertMatchesContract("createAgent", created);
+    assertThat(created.headers().firstValue("location")).hasValue("/v1/agents/calc");
+    HttpResponse<String> there =
+        send("GET", created.headers().firstValue("location").orElseThrow(), acme, null);
+    assertThat(there.statusCode()).isEqualTo(200);
+    assertThat(MAPPER.readTree(there.body())).isEqualTo(MAPPER.readTree(created.body()));
+    HttpResponse<String> again = send("POST", "/v1/agents", acme, agentSpec("calc"));
+    assertThat(again.statusCode()).isEqualTo(409);
+    assertThat(again.headers().firstValue("location")).isEmpty();
+  }
+
   /**
    * Every 401 carries the RFC 6750 challenge: without a key {@code Bearer realm="agent-factory"},
    * with a refused one (unknown, revoked) also {@code error="invalid_token"}; on the WebSocket
