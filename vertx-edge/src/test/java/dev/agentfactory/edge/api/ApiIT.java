@@ -957,6 +957,138 @@ class ApiIT {
     }
   }
 
+  /**
+   * Two clients read the same deployment and both change it: the second, sending the revision it
+   * read, learns that the deployment changed under it (409 naming the current revision) instead of
+   * undoing the first one's change unseen. Without a revision a change applies as before.
+   */
+  @Test
+  void aDeploymentChangeNamingARevisionThatIsNoLongerCurrentIsAConflictAndChangesNothing()
+      throws Exception {
+    String acme = newKey("acme");
+    assertThat(send("POST", "/v1/agents", acme, agentSpec("calc")).statusCode()).isEqualTo(201);
+    assertThat(
+            send("POST", "/v1/agents/calc/versions", acme, agentSpec("calc").replace("one", "two"))
+                .statusCode())
+        .isEqualTo(201);
+    long read = revision(send("GET", "/v1/agents/calc", acme, null));
+
+    HttpResponse<String> canary =
+        send(
+            "PUT",
+            "/v1/agents/calc/deployment",
+            acme,
+            "{\"stable\":1,\"canary\":{\"version\":2,\"percent\":10},\"revision\":" + read + "}");
+    assertThat(canary.statusCode()).as(canary.body()).isEqualTo(200);
+    long current = MAPPER.readTree(canary.body()).get("revision").asLong();
+    assertThat(current).isGreaterThan(read);
+
+    // a second client still holding the first read: every change it sends is refused
+    for (String[] stale :
+        List.of(
+            new String[] {
+              "PUT", "/v1/agents/calc/deployment", "{\"stable\":2,\"revision\":" + read + "}"
+            },
+            new String[] {
+              "POST", "/v1/agents/calc/deployment/promote", "{\"revision\":" + read + "}"
+            },
+            new String[] {
+              "POST", "/v1/agents/calc/deployment/rollback", "{\"revision\":" + read + "}"
+            })) {
+      HttpResponse<String> refused = send(stale[0], stale[1], acme, stale[2]);
+      String what = stale[0] + " " + stale[1] + ": " + refused.body();
+      assertThat(refused.statusCode()).as(what).isEqualTo(409);
+      JsonNode error = MAPPER.readTree(refused.body()).get("error");
+      assertThat(error.get("code").asText()).as(what).isEqualTo("conflict");
+      assertThat(error.get("field").asText()).as(what).isEqualTo("revision");
+      assertThat(error.get("message").asText())
+          .as(what)
+          .contains("revision " + current, "not " + read);
+    }
+    HttpResponse<String> unchanged = send("GET", "/v1/agents/calc", acme, null);
+    assertThat(revision(unchanged)).isEqualTo(current);
+    assertThat(MAPPER.readTree(unchanged.body()).at("/deployment/stable").asInt()).isEqualTo(1);
+    assertThat(MAPPER.readTree(unchanged.body()).at("/deployment/canary/version").asInt())
+        .isEqualTo(2);
+
+    // with the current revision the change applies, and answers the next one
+    HttpResponse<String> promoted =
+        send("POST", "/v1/agents/calc/deployment/promote", acme, "{\"revision\":" + current + "}");
+    assertThat(promoted.statusCode()).as(promoted.body()).isEqualTo(200);
+    assertMatchesContract("promoteAgent", promoted);
+    assertThat(MAPPER.readTree(promoted.body()).get("stable").asInt()).isEqualTo(2);
+    long next = MAPPER.readTree(promoted.body()).get("revision").asLong();
+    HttpResponse<String> rolledBack =
+        send("POST", "/v1/agents/calc/deployment/rollback", acme, "{\"revision\":" + next + "}");
+    assertThat(rolledBack.statusCode()).as(rolledBack.body()).isEqualTo(200);
+    assertThat(MAPPER.readTree(rolledBack.body()).get("stable").asInt()).isEqualTo(1);
+    HttpResponse<String> stalePromote =
+        send("POST", "/v1/agents/calc/deployment/promote", acme, "{\"revision\":" + next + "}");
+    assertMatchesContract("promoteAgent", stalePromote);
+
+    // without a revision, as before: applied to whatever is current
+    HttpResponse<String> blind = send("PUT", "/v1/agents/calc/deployment", acme, "{\"stable\":2}");
+    assertThat(blind.statusCode()).as(blind.body()).isEqualTo(200);
+    assertMatchesContract("deployAgent", blind);
+  }
+
+  /**
+   * Promote and rollback take an optional body: none at all, as before, or an object with at most a
+   * revision, refused like every other body of the API when it is anything else (an unknown field
+   * such as a misspelt revision must not be ignored).
+   */
+  @Test
+  void promoteAndRollbackRefuseABodyTheContractDoesNotDescribeAsTheOtherRoutesDo()
+      throws Exception {
+    String acme = newKey("acme");
+    assertThat(send("POST", "/v1/agents", acme, agentSpec("calc")).statusCode()).isEqualTo(201);
+    assertThat(
+            send("POST", "/v1/agents/calc/versions", acme, agentSpec("calc").replace("one", "two"))
+                .statusCode())
+        .isEqualTo(201);
+    assertThat(
+            send(
+                    "PUT",
+                    "/v1/agents/calc/deployment",
+                    acme,
+                    "{\"stable\":1,\"canary\":{\"version\":2,\"percent\":10}}")
+                .statusCode())
+        .isEqualTo(200);
+    long revision = revision(send("GET", "/v1/agents/calc", acme, null));
+
+    for (String op : List.of("promote", "rollback")) {
+      String path = "/v1/agents/calc/deployment/" + op;
+      for (String[] body :
+          List.of(
+              new String[] {"{\"revison\":" + revision + "}", "400", "invalid_field", "revison"},
+              new String[] {"{\"revision\":\"latest\"}", "400", "invalid_field", "revision"},
+              new String[] {"{\"revision\":0}", "400", "invalid_field", "revision"},
+              new String[] {"[1]", "400", "malformed_json", null},
+              new String[] {"{\"revision\":", "400", "malformed_json", null})) {
+        HttpResponse<String> refused = send("POST", path, acme, body[0]);
+        String what = path + " " + body[0] + ": " + refused.body();
+        assertThat(refused.statusCode()).as(what).isEqualTo(Integer.parseInt(body[1]));
+        assertThat(code(refused)).as(what).isEqualTo(body[2]);
+        if (body[3] != null) {
+          assertThat(MAPPER.readTree(refused.body()).at("/error/field").asText())
+              .as(what)
+              .isEqualTo(body[3]);
+        }
+      }
+      HttpResponse<String> text = send("POST", path, acme, "{}", "text/plain");
+      assertThat(text.statusCode()).as(text.body()).isEqualTo(415);
+      assertThat(code(text)).isEqualTo("unsupported_media_type");
+    }
+    assertThat(revision(send("GET", "/v1/agents/calc", acme, null)))
+        .as("nothing refused changed the deployment")
+        .isEqualTo(revision);
+
+    HttpResponse<String> empty = send("POST", "/v1/agents/calc/deployment/promote", acme, "{}");
+    assertThat(empty.statusCode()).as(empty.body()).isEqualTo(200);
+    HttpResponse<String> none = send("POST", "/v1/agents/calc/deployment/rollback", acme, null);
+    assertThat(none.statusCode()).as(none.body()).isEqualTo(200);
+  }
+
   @Test
   void creatingAnAgentAnswersCreatedWithItsLocation() throws Exception {
     String acme = newKey("acme");
@@ -1801,6 +1933,12 @@ class ApiIT {
       request.header("authorization", "Bearer " + key);
     }
     return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** The deployment revision in an agent's answer. */
+  private static long revision(HttpResponse<String> agent) throws Exception {
+    assertThat(agent.statusCode()).as(agent.body()).isEqualTo(200);
+    return MAPPER.readTree(agent.body()).at("/deployment/revision").asLong();
   }
 
   private static String code(HttpResponse<String> response) throws Exception {
