@@ -1107,6 +1107,31 @@ class ApiIT {
   }
 
   /**
+   * The body limit (64 KiB) bites before the spec's own limit of a system_prompt (100 000
+   * characters): a spec over it is 413 payload_too_large, whatever its fields say.
+   */
+  @Test
+  void aSpecOverTheBodyLimitIsTooLargeBeforeItsSystemPromptIsChecked() throws Exception {
+    String acme = newKey("acme");
+    for (int chars : List.of(ApiRouter.MAX_BODY_BYTES, 100_000, 100_001)) {
+      HttpResponse<String> tooLarge =
+          send("POST", "/v1/agents", acme, agentSpec("big").replace("one", "p".repeat(chars)));
+      assertThat(tooLarge.statusCode()).as(chars + ": " + tooLarge.body()).isEqualTo(413);
+      assertThat(code(tooLarge)).isEqualTo("payload_too_large");
+      assertThat(MAPPER.readTree(tooLarge.body()).at("/error/message").asText())
+          .contains(Integer.toString(ApiRouter.MAX_BODY_BYTES));
+      assertMatchesContract("createAgent", tooLarge);
+    }
+    HttpResponse<String> fits =
+        send(
+            "POST",
+            "/v1/agents",
+            acme,
+            agentSpec("big").replace("one", "p".repeat(ApiRouter.MAX_BODY_BYTES - 1_000)));
+    assertThat(fits.statusCode()).as(fits.body()).isEqualTo(201);
+  }
+
+  /**
    * Every 401 carries the RFC 6750 challenge: without a key {@code Bearer realm="agent-factory"},
    * with a refused one (unknown, revoked) also {@code error="invalid_token"}; on the WebSocket
    * routes and HEAD too.
