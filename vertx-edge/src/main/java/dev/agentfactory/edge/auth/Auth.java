@@ -42,6 +42,9 @@ public final class Auth {
 
   public static final String DEFAULT_TENANT = "default";
 
+  /** The realm every 401 names in its {@code WWW-Authenticate} challenge (RFC 6750). */
+  static final String REALM = "agent-factory";
+
   /**
    * The tenant the admin key acts as on the tenant's routes (sessions, agents). No API key may be
    * created for it: such a key would reach the sessions and agents the admin key made.
@@ -193,9 +196,6 @@ public final class Auth {
       ctx.next();
     };
   }
-
-  /** The realm every 401 names in its {@code WWW-Authenticate} challenge. */
-  public static final String REALM = "agent-factory";
 
   /**
    * 401 in the API's error shape with the challenge RFC 6750 asks of it: {@code WWW-Authenticate:
