@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -329,12 +330,28 @@ public final class AgentRegistry {
    */
   public Future<Deployment> deploy(
       AgentRef ref, int stableVersion, Optional<Deployment.Canary> canary) {
+    return deploy(ref, stableVersion, canary, OptionalLong.empty());
+  }
+
+  /**
+   * As {@link #deploy(AgentRef, int, Optional)}, only if the deployment is still at {@code
+   * expectedRevision} when given (the revision the caller last read): else {@code conflict} naming
+   * the current one, and nothing changes.
+   */
+  public Future<Deployment> deploy(
+      AgentRef ref,
+      int stableVersion,
+      Optional<Deployment.Canary> canary,
+      OptionalLong expectedRevision) {
     // An unknown agent is "no agent", as promote and rollback answer, not "no version v1".
-    return own(ref).compose(agent -> deployOwn(ref, stableVersion, canary));
+    return own(ref).compose(agent -> deployOwn(ref, stableVersion, canary, expectedRevision));
   }
 
   private Future<Deployment> deployOwn(
-      AgentRef ref, int stableVersion, Optional<Deployment.Canary> canary) {
+      AgentRef ref,
+      int stableVersion,
+      Optional<Deployment.Canary> canary,
+      OptionalLong expectedRevision) {
     Future<AgentVersion> stableExists = versionNamed(ref, stableVersion, "stable");
     Future<?> canaryExists =
         canary
@@ -345,6 +362,10 @@ public final class AgentRegistry {
         .compose(
             agent -> {
               Deployment current = agent.deployment();
+              AgentException stale = stale(current, expectedRevision);
+              if (stale != null) {
+                return Future.failedFuture(stale);
+              }
               OptionalInt previous =
                   current.stableVersion() == stableVersion
                       ? current.previousStable()
@@ -366,10 +387,21 @@ public final class AgentRegistry {
 
   /** The canary becomes the stable version; the old stable one is kept for rollback. */
   public Future<Deployment> promote(AgentRef ref) {
+    return promote(ref, OptionalLong.empty());
+  }
+
+  /**
+   * {@link #promote(AgentRef)} if the deployment is still at {@code expectedRevision}, if given.
+   */
+  public Future<Deployment> promote(AgentRef ref, OptionalLong expectedRevision) {
     return own(ref)
         .compose(
             agent -> {
               Deployment current = agent.deployment();
+              AgentException stale = stale(current, expectedRevision);
+              if (stale != null) {
+                return Future.failedFuture(stale);
+              }
               if (current.canary().isEmpty()) {
                 return Future.failedFuture(
                     AgentException.invalidRequest("canary", "agent " + ref + " has no canary"));
@@ -387,10 +419,21 @@ public final class AgentRegistry {
    * version (one step; rolling back twice needs an explicit {@link #deploy}).
    */
   public Future<Deployment> rollback(AgentRef ref) {
+    return rollback(ref, OptionalLong.empty());
+  }
+
+  /**
+   * {@link #rollback(AgentRef)} if the deployment is still at {@code expectedRevision}, if given.
+   */
+  public Future<Deployment> rollback(AgentRef ref, OptionalLong expectedRevision) {
     return own(ref)
         .compose(
             agent -> {
               Deployment current = agent.deployment();
+              AgentException stale = stale(current, expectedRevision);
+              if (stale != null) {
+                return Future.failedFuture(stale);
+              }
               if (current.canary().isPresent()) {
                 return update(
                     current, current.stableVersion(), Optional.empty(), current.previousStable());
@@ -470,6 +513,30 @@ public final class AgentRegistry {
             + " is built in and read-only; create an agent named "
             + ref.name()
             + " (POST /v1/agents) to have one of your own, which then serves instead");
+  }
+
+  /**
+   * A {@code conflict} (field {@code revision}) naming the current revision if the caller expected
+   * another; null if it expected none or this one. The update that follows is compare-and-set on
+   * the same revision, so a change between this read and the write is a conflict too.
+   */
+  private static AgentException stale(Deployment current, OptionalLong expectedRevision) {
+    if (expectedRevision.isEmpty() || expectedRevision.getAsLong() == current.revision()) {
+      return null;
+    }
+    return new AgentException(
+        AgentException.Code.CONFLICT,
+        "the deployment of agent "
+            + current.agent().name()
+            + " is at revision "
+            + current.revision()
+            + ", not "
+            + expectedRevision.getAsLong()
+            + ": it changed since it was read; read it again (GET /v1/agents/"
+            + current.agent().name()
+            + ") and retry",
+        "revision",
+        null);
   }
 
   private Future<Deployment> update(

@@ -10,6 +10,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.math.BigDecimal;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.function.Function;
 
 /**
@@ -36,8 +37,20 @@ public final class AgentsHandler {
     this.secrets = secrets;
   }
 
+  /** 201 with the agent, and {@code Location} its URL ({@code /v1/agents/NAME}). */
   public void create(RoutingContext ctx) {
-    withSpec(ctx, null, spec -> registry.create(Auth.tenant(ctx), spec).map(this::json), 201);
+    withSpec(
+        ctx,
+        null,
+        spec ->
+            registry
+                .create(Auth.tenant(ctx), spec)
+                .map(
+                    agent -> {
+                      ctx.response().putHeader("location", "/v1/agents/" + agent.ref().name());
+                      return json(agent);
+                    }),
+        201);
   }
 
   /** A page of the agents by name ({@link PageRequest}: {@code limit}, {@code cursor}). */
@@ -86,7 +99,9 @@ public final class AgentsHandler {
     JsonObject canary = body.getJsonObject("canary");
     int stable;
     Optional<Deployment.Canary> c;
+    OptionalLong revision;
     try {
+      revision = revision(body);
       stable = wholeNumber(body, "stable", "stable");
       c =
           canary == null
@@ -99,7 +114,37 @@ public final class AgentsHandler {
       ApiErrors.send(ctx, 400, "invalid_field", e.getMessage(), e.field());
       return;
     }
-    reply(ctx, registry.deploy(ref(ctx), stable, c).map(this::json), 200);
+    reply(ctx, registry.deploy(ref(ctx), stable, c, revision).map(this::json), 200);
+  }
+
+  /**
+   * The optional {@code revision} of a deployment change: the deployment's revision the client last
+   * read, which must still be current (else 409 {@code conflict}). An absent body is no revision.
+   */
+  private static OptionalLong revision(JsonObject body) {
+    Object value = body == null ? null : body.getValue("revision");
+    if (value == null) {
+      return OptionalLong.empty();
+    }
+    if (!(value instanceof Number number)) {
+      throw AgentException.invalidRequest("revision", "must be a whole number");
+    }
+    try {
+      return OptionalLong.of(new BigDecimal(number.toString()).longValueExact());
+    } catch (ArithmeticException | NumberFormatException e) {
+      throw AgentException.invalidRequest(
+          "revision", "must be a whole number of at most " + Long.MAX_VALUE + ", not " + number);
+    }
+  }
+
+  /** The {@link #revision} of a promote or rollback, whose body is optional; null if answered. */
+  private static OptionalLong optionalRevision(RoutingContext ctx) {
+    try {
+      return revision(ctx.body() == null ? null : ctx.body().asJsonObject());
+    } catch (AgentException e) {
+      ApiErrors.send(ctx, 400, "invalid_field", e.getMessage(), e.field());
+      return null;
+    }
   }
 
   /**
@@ -122,11 +167,17 @@ public final class AgentsHandler {
   }
 
   public void promote(RoutingContext ctx) {
-    reply(ctx, registry.promote(ref(ctx)).map(this::json), 200);
+    OptionalLong revision = optionalRevision(ctx);
+    if (revision != null) {
+      reply(ctx, registry.promote(ref(ctx), revision).map(this::json), 200);
+    }
   }
 
   public void rollback(RoutingContext ctx) {
-    reply(ctx, registry.rollback(ref(ctx)).map(this::json), 200);
+    OptionalLong revision = optionalRevision(ctx);
+    if (revision != null) {
+      reply(ctx, registry.rollback(ref(ctx), revision).map(this::json), 200);
+    }
   }
 
   private void withSpec(

@@ -42,6 +42,9 @@ public final class Auth {
 
   public static final String DEFAULT_TENANT = "default";
 
+  /** The realm every 401 names in its {@code WWW-Authenticate} challenge (RFC 6750). */
+  static final String REALM = "agent-factory";
+
   /**
    * The tenant the admin key acts as on the tenant's routes (sessions, agents). No API key may be
    * created for it: such a key would reach the sessions and agents the admin key made.
@@ -145,9 +148,9 @@ public final class Auth {
       }
       String token = credential(ctx);
       if (token == null) {
-        ApiErrors.send(
+        unauthorized(
             ctx,
-            401,
+            false,
             "missing_credentials",
             "send an API key as 'Authorization: Bearer KEY' (or ?access_token=KEY)",
             "authorization");
@@ -161,13 +164,13 @@ public final class Auth {
       } else {
         ApiKey key = keys.byHash(ApiKeyStore.sha256(token));
         if (key == null || key.isRevoked()) {
-          ApiErrors.send(ctx, 401, "invalid_credentials", "unknown or revoked API key", null);
+          unauthorized(ctx, true, "invalid_credentials", "unknown or revoked API key", null);
           return;
         }
         if (actsAsAdmin(key)) {
-          ApiErrors.send(
+          unauthorized(
               ctx,
-              401,
+              true,
               "admin_tenant_key",
               "API key "
                   + key.id()
@@ -192,6 +195,21 @@ public final class Auth {
       }
       ctx.next();
     };
+  }
+
+  /**
+   * 401 in the API's error shape with the challenge RFC 6750 asks of it: {@code WWW-Authenticate:
+   * Bearer realm="agent-factory"}, and {@code error="invalid_token"} when the request carried a key
+   * that is refused (unknown, revoked, of the admin tenant); a request without one gets no error
+   * code (RFC 6750 3.1).
+   */
+  private static void unauthorized(
+      RoutingContext ctx, boolean keyRefused, String code, String message, String field) {
+    ctx.response()
+        .putHeader(
+            "www-authenticate",
+            "Bearer realm=\"" + REALM + "\"" + (keyRefused ? ", error=\"invalid_token\"" : ""));
+    ApiErrors.send(ctx, 401, code, message, field);
   }
 
   /** Runs {@code action} if the caller holds the admin key, else answers 403. */

@@ -13,6 +13,7 @@ import io.vertx.core.Vertx;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -254,6 +255,37 @@ class AgentRegistryIT {
         notFound(registry.deploy(new AgentRef("default", "nobody"), 1, Optional.empty()));
     assertThat(nobody.getMessage()).isEqualTo("no agent default/nobody");
     assertThat(nobody.field()).isNull();
+  }
+
+  @Test
+  void aChangeExpectingARevisionNoLongerCurrentIsAConflictNamingTheCurrentOne() throws Exception {
+    await(registry.create("default", mathWithPrompt("one")));
+    await(registry.addVersion("default", mathWithPrompt("two")));
+    long read = await(registry.get(math)).deployment().revision();
+    Deployment canary =
+        await(
+            registry.deploy(
+                math, 1, Optional.of(new Deployment.Canary(2, 30)), OptionalLong.of(read)));
+    assertThat(canary.revision()).isEqualTo(read + 1);
+
+    for (Future<Deployment> stale :
+        List.of(
+            registry.deploy(math, 2, Optional.empty(), OptionalLong.of(read)),
+            registry.promote(math, OptionalLong.of(read)),
+            registry.rollback(math, OptionalLong.of(read)))) {
+      AgentException conflict = catchThrowableOfType(AgentException.class, () -> await(stale));
+      assertThat(conflict).isNotNull();
+      assertThat(conflict.code()).isEqualTo(AgentException.Code.CONFLICT);
+      assertThat(conflict.field()).isEqualTo("revision");
+      assertThat(conflict.getMessage()).contains("revision " + (read + 1), "not " + read);
+    }
+    assertThat(await(registry.get(math)).deployment()).isEqualTo(canary);
+
+    Deployment promoted = await(registry.promote(math, OptionalLong.of(canary.revision())));
+    assertThat(promoted.stableVersion()).isEqualTo(2);
+    assertThat(await(registry.rollback(math, OptionalLong.empty())).stableVersion())
+        .as("without a revision, whatever is current")
+        .isEqualTo(1);
   }
 
   private static AgentException notFound(Future<?> call) {

@@ -957,6 +957,242 @@ class ApiIT {
     }
   }
 
+  /**
+   * Two clients read the same deployment and both change it: the second, sending the revision it
+   * read, learns that the deployment changed under it (409 naming the current revision) instead of
+   * undoing the first one's change unseen. Without a revision a change applies as before.
+   */
+  @Test
+  void aDeploymentChangeNamingARevisionThatIsNoLongerCurrentIsAConflictAndChangesNothing()
+      throws Exception {
+    String acme = newKey("acme");
+    assertThat(send("POST", "/v1/agents", acme, agentSpec("calc")).statusCode()).isEqualTo(201);
+    assertThat(
+            send("POST", "/v1/agents/calc/versions", acme, agentSpec("calc").replace("one", "two"))
+                .statusCode())
+        .isEqualTo(201);
+    long read = revision(send("GET", "/v1/agents/calc", acme, null));
+
+    HttpResponse<String> canary =
+        send(
+            "PUT",
+            "/v1/agents/calc/deployment",
+            acme,
+            "{\"stable\":1,\"canary\":{\"version\":2,\"percent\":10},\"revision\":" + read + "}");
+    assertThat(canary.statusCode()).as(canary.body()).isEqualTo(200);
+    long current = MAPPER.readTree(canary.body()).get("revision").asLong();
+    assertThat(current).isGreaterThan(read);
+
+    // a second client still holding the first read: every change it sends is refused
+    for (String[] stale :
+        List.of(
+            new String[] {
+              "PUT", "/v1/agents/calc/deployment", "{\"stable\":2,\"revision\":" + read + "}"
+            },
+            new String[] {
+              "POST", "/v1/agents/calc/deployment/promote", "{\"revision\":" + read + "}"
+            },
+            new String[] {
+              "POST", "/v1/agents/calc/deployment/rollback", "{\"revision\":" + read + "}"
+            })) {
+      HttpResponse<String> refused = send(stale[0], stale[1], acme, stale[2]);
+      String what = stale[0] + " " + stale[1] + ": " + refused.body();
+      assertThat(refused.statusCode()).as(what).isEqualTo(409);
+      JsonNode error = MAPPER.readTree(refused.body()).get("error");
+      assertThat(error.get("code").asText()).as(what).isEqualTo("conflict");
+      assertThat(error.get("field").asText()).as(what).isEqualTo("revision");
+      assertThat(error.get("message").asText())
+          .as(what)
+          .contains("revision " + current, "not " + read);
+    }
+    HttpResponse<String> unchanged = send("GET", "/v1/agents/calc", acme, null);
+    assertThat(revision(unchanged)).isEqualTo(current);
+    assertThat(MAPPER.readTree(unchanged.body()).at("/deployment/stable").asInt()).isEqualTo(1);
+    assertThat(MAPPER.readTree(unchanged.body()).at("/deployment/canary/version").asInt())
+        .isEqualTo(2);
+
+    // with the current revision the change applies, and answers the next one
+    HttpResponse<String> promoted =
+        send("POST", "/v1/agents/calc/deployment/promote", acme, "{\"revision\":" + current + "}");
+    assertThat(promoted.statusCode()).as(promoted.body()).isEqualTo(200);
+    assertMatchesContract("promoteAgent", promoted);
+    assertThat(MAPPER.readTree(promoted.body()).get("stable").asInt()).isEqualTo(2);
+    long next = MAPPER.readTree(promoted.body()).get("revision").asLong();
+    HttpResponse<String> rolledBack =
+        send("POST", "/v1/agents/calc/deployment/rollback", acme, "{\"revision\":" + next + "}");
+    assertThat(rolledBack.statusCode()).as(rolledBack.body()).isEqualTo(200);
+    assertThat(MAPPER.readTree(rolledBack.body()).get("stable").asInt()).isEqualTo(1);
+    HttpResponse<String> stalePromote =
+        send("POST", "/v1/agents/calc/deployment/promote", acme, "{\"revision\":" + next + "}");
+    assertMatchesContract("promoteAgent", stalePromote);
+
+    // without a revision, as before: applied to whatever is current
+    HttpResponse<String> blind = send("PUT", "/v1/agents/calc/deployment", acme, "{\"stable\":2}");
+    assertThat(blind.statusCode()).as(blind.body()).isEqualTo(200);
+    assertMatchesContract("deployAgent", blind);
+  }
+
+  /**
+   * Promote and rollback take an optional body: none at all, as before, or an object with at most a
+   * revision, refused like every other body of the API when it is anything else (an unknown field
+   * such as a misspelt revision must not be ignored).
+   */
+  @Test
+  void promoteAndRollbackRefuseABodyTheContractDoesNotDescribeAsTheOtherRoutesDo()
+      throws Exception {
+    String acme = newKey("acme");
+    assertThat(send("POST", "/v1/agents", acme, agentSpec("calc")).statusCode()).isEqualTo(201);
+    assertThat(
+            send("POST", "/v1/agents/calc/versions", acme, agentSpec("calc").replace("one", "two"))
+                .statusCode())
+        .isEqualTo(201);
+    assertThat(
+            send(
+                    "PUT",
+                    "/v1/agents/calc/deployment",
+                    acme,
+                    "{\"stable\":1,\"canary\":{\"version\":2,\"percent\":10}}")
+                .statusCode())
+        .isEqualTo(200);
+    long revision = revision(send("GET", "/v1/agents/calc", acme, null));
+
+    for (String op : List.of("promote", "rollback")) {
+      String path = "/v1/agents/calc/deployment/" + op;
+      for (String[] body :
+          List.of(
+              new String[] {"{\"revison\":" + revision + "}", "400", "invalid_field", "revison"},
+              new String[] {"{\"revision\":\"latest\"}", "400", "invalid_field", "revision"},
+              new String[] {"{\"revision\":0}", "400", "invalid_field", "revision"},
+              new String[] {"[1]", "400", "malformed_json", null},
+              new String[] {"{\"revision\":", "400", "malformed_json", null})) {
+        HttpResponse<String> refused = send("POST", path, acme, body[0]);
+        String what = path + " " + body[0] + ": " + refused.body();
+        assertThat(refused.statusCode()).as(what).isEqualTo(Integer.parseInt(body[1]));
+        assertThat(code(refused)).as(what).isEqualTo(body[2]);
+        if (body[3] != null) {
+          assertThat(MAPPER.readTree(refused.body()).at("/error/field").asText())
+              .as(what)
+              .isEqualTo(body[3]);
+        }
+      }
+      HttpResponse<String> text = send("POST", path, acme, "{}", "text/plain");
+      assertThat(text.statusCode()).as(text.body()).isEqualTo(415);
+      assertThat(code(text)).isEqualTo("unsupported_media_type");
+    }
+    assertThat(revision(send("GET", "/v1/agents/calc", acme, null)))
+        .as("nothing refused changed the deployment")
+        .isEqualTo(revision);
+
+    HttpResponse<String> empty = send("POST", "/v1/agents/calc/deployment/promote", acme, "{}");
+    assertThat(empty.statusCode()).as(empty.body()).isEqualTo(200);
+    HttpResponse<String> none = send("POST", "/v1/agents/calc/deployment/rollback", acme, null);
+    assertThat(none.statusCode()).as(none.body()).isEqualTo(200);
+  }
+
+  @Test
+  void creatingAnAgentAnswersCreatedWithItsLocation() throws Exception {
+    String acme = newKey("acme");
+    HttpResponse<String> created = send("POST", "/v1/agents", acme, agentSpec("calc"));
+
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    assertMatchesContract("createAgent", created);
+    assertThat(created.headers().firstValue("location")).hasValue("/v1/agents/calc");
+    HttpResponse<String> there =
+        send("GET", created.headers().firstValue("location").orElseThrow(), acme, null);
+    assertThat(there.statusCode()).isEqualTo(200);
+    assertThat(MAPPER.readTree(there.body())).isEqualTo(MAPPER.readTree(created.body()));
+    HttpResponse<String> again = send("POST", "/v1/agents", acme, agentSpec("calc"));
+    assertThat(again.statusCode()).isEqualTo(409);
+    assertThat(again.headers().firstValue("location")).isEmpty();
+  }
+
+  /**
+   * The body limit (64 KiB) bites before the spec's own limit of a system_prompt (100 000
+   * characters): a spec over it is 413 payload_too_large, whatever its fields say.
+   */
+  @Test
+  void aSpecOverTheBodyLimitIsTooLargeBeforeItsSystemPromptIsChecked() throws Exception {
+    String acme = newKey("acme");
+    for (int chars : List.of(ApiRouter.MAX_BODY_BYTES, 100_000, 100_001)) {
+      HttpResponse<String> tooLarge =
+          send("POST", "/v1/agents", acme, agentSpec("big").replace("one", "p".repeat(chars)));
+      assertThat(tooLarge.statusCode()).as(chars + ": " + tooLarge.body()).isEqualTo(413);
+      assertThat(code(tooLarge)).isEqualTo("payload_too_large");
+      assertThat(MAPPER.readTree(tooLarge.body()).at("/error/message").asText())
+          .contains(Integer.toString(ApiRouter.MAX_BODY_BYTES));
+      assertMatchesContract("createAgent", tooLarge);
+    }
+    HttpResponse<String> fits =
+        send(
+            "POST",
+            "/v1/agents",
+            acme,
+            agentSpec("big").replace("one", "p".repeat(ApiRouter.MAX_BODY_BYTES - 1_000)));
+    assertThat(fits.statusCode()).as(fits.body()).isEqualTo(201);
+  }
+
+  /**
+   * Every 401 carries the RFC 6750 challenge: without a key {@code Bearer realm="agent-factory"},
+   * with a refused one (unknown, revoked) also {@code error="invalid_token"}; on the WebSocket
+   * routes and HEAD too.
+   */
+  @Test
+  void everyUnauthorizedAnswerCarriesTheBearerChallenge() throws Exception {
+    HttpResponse<String> created =
+        send("POST", "/v1/keys", ADMIN, "{\"tenant\":\"acme\",\"name\":\"ci\"}");
+    JsonNode key = MAPPER.readTree(created.body());
+    String revoked = key.get("key").asText();
+    assertThat(send("DELETE", "/v1/keys/" + key.get("id").asText(), ADMIN, null).statusCode())
+        .isEqualTo(204);
+    String realm = "Bearer realm=\"agent-factory\"";
+    String invalid = realm + ", error=\"invalid_token\"";
+
+    for (String[] request :
+        List.of(
+            new String[] {"GET", "/v1/agents", null, "missing_credentials", realm},
+            new String[] {"HEAD", "/v1/agents", null, null, realm},
+            new String[] {"GET", "/v1/sessions", null, "missing_credentials", realm},
+            new String[] {"GET", "/v1/keys", "af_not-a-key", "invalid_credentials", invalid},
+            new String[] {"POST", "/v1/agents", revoked, "invalid_credentials", invalid},
+            new String[] {"GET", "/v1/agents", revoked, "invalid_credentials", invalid})) {
+      HttpResponse<String> refused =
+          send(
+              request[0],
+              request[1],
+              request[2],
+              request[0].equals("POST") ? agentSpec("calc") : null);
+      String what = request[0] + " " + request[1] + ": " + refused.body();
+      assertThat(refused.statusCode()).as(what).isEqualTo(401);
+      if (request[3] != null) {
+        assertThat(code(refused)).as(what).isEqualTo(request[3]);
+      }
+      assertThat(refused.headers().allValues("www-authenticate"))
+          .as(what)
+          .containsExactly(request[4]);
+    }
+    // the contract documents it on every 401 (its header is not checked by assertMatchesContract:
+    // Vert.x's validator cannot decode a header value with quotes in it)
+    JsonNode contract = MAPPER.readTree(ApiRouter.contractText());
+    contract
+        .get("paths")
+        .forEach(
+            path ->
+                path.forEach(
+                    operation -> {
+                      JsonNode unauthorized = operation.at("/responses/401");
+                      if (!unauthorized.isMissingNode()) {
+                        assertThat(unauthorized.get("$ref").asText())
+                            .as(operation.get("operationId").asText())
+                            .isEqualTo("#/components/responses/Unauthorized");
+                      }
+                    }));
+    assertThat(
+            contract
+                .at("/components/responses/Unauthorized/headers/WWW-Authenticate/$ref")
+                .asText())
+        .isEqualTo("#/components/headers/WwwAuthenticate");
+  }
+
   @Test
   void anAgentMayNotSendTheNodesSecretsToAServerOfItsChoice() throws Exception {
     String acme = newKey("acme");
@@ -1722,6 +1958,12 @@ class ApiIT {
       request.header("authorization", "Bearer " + key);
     }
     return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** The deployment revision in an agent's answer. */
+  private static long revision(HttpResponse<String> agent) throws Exception {
+    assertThat(agent.statusCode()).as(agent.body()).isEqualTo(200);
+    return MAPPER.readTree(agent.body()).at("/deployment/revision").asLong();
   }
 
   private static String code(HttpResponse<String> response) throws Exception {
