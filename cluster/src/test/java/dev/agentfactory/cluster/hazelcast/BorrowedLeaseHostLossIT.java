@@ -75,6 +75,7 @@ class BorrowedLeaseHostLossIT {
       assertThat(leased.hostNode()).isEqualTo(c.id());
     }
     assertThat(quotaCount(a)).isEqualTo(2);
+    assertThat(join(a.cluster().leases().activeLeases())).as("live records").isEqualTo(2);
     Running running = new Running(sleeping(first), sleeping(second));
     return new Setup(a, c, List.of(first, second), running);
   }
@@ -98,6 +99,9 @@ class BorrowedLeaseHostLossIT {
     assertThat(join(registry.current(released.lease().sandboxId())))
         .as("nobody freed the record yet")
         .contains(released.lease());
+    assertThat(join(registry.activeLeases()))
+        .as("live records, the dead host's partitions now the borrower's")
+        .isEqualTo(2);
 
     join(a.pool().release(released));
 
