@@ -5,13 +5,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
+import com.hazelcast.map.listener.EntryAddedListener;
+import dev.agentfactory.cluster.ClusterConfig;
 import dev.agentfactory.cluster.pool.NodeStock;
 import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -26,37 +34,81 @@ import org.junit.jupiter.api.Test;
  * by hand on two nodes first: the command's error came as {@code exec_failed}, its message starting
  * with a Java class name ("dev.agentfactory.sandbox.SandboxException: sandbox … is lost: its host …
  * left").
+ *
+ * <p>Either way the lease's record and its tenant's quota hold are freed at once, not when the
+ * lease's TTL (ten minutes here) lapses.
  */
 class BorrowedSandboxHostLossIT {
 
   private static final Duration WAIT = Duration.ofSeconds(60);
+  private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(20);
+
+  /** Long enough that a record found free within {@link #WAIT} was freed, not lapsed. */
+  private static final Duration LEASE_TTL = Duration.ofMinutes(10);
+
+  private static final String EVENT_THREADS = "hazelcast.event.thread.count";
 
   private Vertx vertx;
+  private String name;
   private OneMemberCluster host;
   private OneMemberCluster borrower;
   private ClusterSessionEdge edge;
+  private static final String EVENT_BLOCKER = "af-it-event-blocker";
+  private final CountDownLatch releaseEvents = new CountDownLatch(1);
+  private final List<String> eventsSeen = new CopyOnWriteArrayList<>();
 
   @BeforeEach
   void start() throws Exception {
     vertx = Vertx.vertx();
-    String name = "af-host-loss-it-" + UUID.randomUUID();
-    host = new OneMemberCluster(name, Duration.ofSeconds(20), 1);
-    borrower = new OneMemberCluster(name, Duration.ofSeconds(20), 0, "127.0.0.1:" + host.port());
+    name = "af-host-loss-it-" + UUID.randomUUID();
+    host = new OneMemberCluster(name, DRAIN_TIMEOUT, 1, null, BorrowedSandboxHostLossIT::members);
+  }
+
+  /**
+   * Starts the borrower and its edge, with Hazelcast's default event threads or with {@code one}
+   * event thread, which a test can then hold.
+   */
+  private void startBorrower(boolean oneEventThread) throws Exception {
+    if (oneEventThread) {
+      System.setProperty(EVENT_THREADS, "1");
+    }
+    try {
+      borrower =
+          new OneMemberCluster(
+              name,
+              DRAIN_TIMEOUT,
+              0,
+              "127.0.0.1:" + host.port(),
+              BorrowedSandboxHostLossIT::members);
+    } finally {
+      System.clearProperty(EVENT_THREADS);
+    }
     edge = new ClusterSessionEdge(vertx, borrower, (router, handler) -> {});
+  }
+
+  /** Every tenant may hold five leases (so quota holds are taken, and checked); long leases. */
+  private static ClusterConfig.Builder members(ClusterConfig.Builder builder) {
+    return builder
+        .leaseTtl(LEASE_TTL)
+        .pool(OneMemberCluster.pool(DRAIN_TIMEOUT).withQuotas(5, Map.of()));
   }
 
   @AfterEach
   void stop() throws Exception {
+    releaseEvents.countDown();
     if (edge != null) {
       edge.close();
     }
-    borrower.close();
+    if (borrower != null) {
+      borrower.close();
+    }
     host.close();
     SessionShutdownIT.await(vertx.close());
   }
 
   @Test
   void aCommandRunningWhenItsSandboxesHostDiesFailsAsLostAndTheSessionCarriesOn() throws Exception {
+    startBorrower(false);
     awaitHostStock();
     try (FrameClient client = new FrameClient(edge.sessionsUri())) {
       assertThat(client.next(WAIT).get("type").asText()).isEqualTo("session.ready");
@@ -71,6 +123,7 @@ class BorrowedSandboxHostLossIT {
               WAIT);
       assertThat(started.get(0).get("type").asText()).isEqualTo("sandbox.leased");
       assertThat(started.get(0).get("node").asText()).as("borrowed").isEqualTo(host.nodeId());
+      assertOneRecordAndQuotaHold();
 
       memberOf(host).getLifecycleService().terminate();
 
@@ -91,6 +144,7 @@ class BorrowedSandboxHostLossIT {
       assertThat(lost.get("fatal").asBoolean()).isFalse();
       assertThat(lost.get("message").asText()).doesNotContain("Exception");
       assertThat(FrameClient.types(frames)).doesNotContain("exec.exit");
+      awaitTheRecordAndQuotaHoldFreed();
 
       assertCarriesOnInAFreshSandbox(client);
     }
@@ -98,6 +152,7 @@ class BorrowedSandboxHostLossIT {
 
   @Test
   void anIdleSessionWhoseSandboxesHostDiesIsToldLostOnceAndCarriesOn() throws Exception {
+    startBorrower(false);
     awaitHostStock();
     try (FrameClient client = new FrameClient(edge.sessionsUri())) {
       assertThat(client.next(WAIT).get("type").asText()).isEqualTo("session.ready");
@@ -105,6 +160,7 @@ class BorrowedSandboxHostLossIT {
       List<JsonNode> ran = client.until(f -> f.get("type").asText().equals("exec.exit"), WAIT);
       assertThat(ran.get(0).get("node").asText()).as("borrowed").isEqualTo(host.nodeId());
       assertThat(FrameClient.last(ran).get("exit_code").asInt()).isZero();
+      assertOneRecordAndQuotaHold();
 
       memberOf(host).getLifecycleService().terminate();
 
@@ -125,9 +181,122 @@ class BorrowedSandboxHostLossIT {
       assertThat(edge.metrics.scrape())
           .as("the session still held it when it ended")
           .contains("af_session_sandbox_ends_total{lost=\"true\"} 1.0");
+      awaitTheRecordAndQuotaHoldFreed();
 
       assertCarriesOnInAFreshSandbox(client);
     }
+  }
+
+  /**
+   * The order the two tests above leave to chance, forced: the borrower's only Hazelcast event
+   * thread is held (a listener of a map entry the test adds blocks it) before the host dies, so the
+   * pool's departure handling waits behind it while the command's failed call tells the session,
+   * which gives the sandbox back. The host cannot free the record any more and the pool no longer
+   * holds the lease when the departure reaches it: the borrower frees the record as it gives the
+   * sandbox back.
+   */
+  @Test
+  void aBorrowedSandboxGivenBackBeforeThePoolFindsItsHostGoneHasItsRecordFreed() throws Exception {
+    startBorrower(true);
+    List<String> toldLost = new CopyOnWriteArrayList<>();
+    borrower.pool().addLostListener((leased, reason) -> toldLost.add(reason.code()));
+    awaitHostStock();
+    try (FrameClient client = new FrameClient(edge.sessionsUri())) {
+      assertThat(client.next(WAIT).get("type").asText()).isEqualTo("session.ready");
+      client.send(
+          "{\"v\":1,\"type\":\"exec\",\"id\":\"c1\",\"command\":\"echo up; sleep 600\","
+              + "\"timeout_ms\":600000}");
+      List<JsonNode> started =
+          client.until(
+              f ->
+                  f.get("type").asText().equals("exec.output")
+                      && f.get("data").asText().contains("up"),
+              WAIT);
+      assertThat(started.get(0).get("node").asText()).as("borrowed").isEqualTo(host.nodeId());
+      assertOneRecordAndQuotaHold();
+      holdTheEventThread(memberOf(borrower));
+
+      memberOf(host).getLifecycleService().terminate();
+
+      List<JsonNode> frames = new ArrayList<>(client.until(f -> isError(f), WAIT));
+      JsonNode lost = FrameClient.last(frames);
+      assertThat(lost.get("code").asText()).as(lost.toString()).isEqualTo("sandbox_lost");
+      assertThat(lost.get("id").asText()).isEqualTo("c1");
+      assertThat(lost.get("fatal").asBoolean()).isFalse();
+      awaitTheRecordAndQuotaHoldFreed();
+      assertThat(toldLost).as("the pool has not handled the departure yet").isEmpty();
+
+      releaseEvents.countDown();
+      awaitTheHeldEventsHandled(memberOf(borrower));
+      frames.addAll(pingPong(client, "p1"));
+      assertThat(errors(frames)).as(frames.toString()).hasSize(1);
+      assertThat(toldLost).as("the departure found no lease: the session gave it back").isEmpty();
+      assertThat(join(borrower.leases().activeLeases())).isZero();
+
+      assertCarriesOnInAFreshSandbox(client);
+    }
+  }
+
+  /**
+   * Blocks {@code member}'s event thread (with one, all its listeners wait) until {@link
+   * #releaseEvents}: a listener of an entry added now holds it.
+   */
+  private void holdTheEventThread(HazelcastInstance member) throws InterruptedException {
+    IMap<String, String> blocker = member.getMap(EVENT_BLOCKER);
+    blocker.addEntryListener(
+        (EntryAddedListener<String, String>)
+            added -> {
+              eventsSeen.add(added.getKey());
+              if (added.getKey().equals("hold")) {
+                try {
+                  releaseEvents.await(5, TimeUnit.MINUTES);
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+              }
+            },
+        false);
+    blocker.put("hold", "events");
+    Awaitility.await("the event thread is held")
+        .atMost(WAIT)
+        .until(() -> eventsSeen.contains("hold"));
+  }
+
+  /**
+   * Waits until the one event thread of {@code member} has handled what queued while it was held
+   * (the pool's departure handling among it): an event queued after them comes after them.
+   */
+  private void awaitTheHeldEventsHandled(HazelcastInstance member) {
+    member.<String, String>getMap(EVENT_BLOCKER).put("after", "events");
+    Awaitility.await("the held events are handled")
+        .atMost(WAIT)
+        .until(() -> eventsSeen.contains("after"));
+  }
+
+  /** The session's lease: one live record cluster-wide, held by the borrower, one quota hold. */
+  private void assertOneRecordAndQuotaHold() {
+    assertThat(join(borrower.leases().activeLeases())).as("live lease records").isEqualTo(1);
+    assertThat(borrower.leases().heldLeases()).isEqualTo(1);
+    assertThat(quotaHolds().size()).as("tenants with quota holds").isEqualTo(1);
+  }
+
+  private void awaitTheRecordAndQuotaHoldFreed() {
+    Awaitility.await("the lost lease's record and quota hold are freed, long before its TTL")
+        .atMost(WAIT)
+        .until(
+            () ->
+                join(borrower.leases().activeLeases()) == 0
+                    && borrower.leases().heldLeases() == 0
+                    && quotaHolds().isEmpty());
+  }
+
+  /** The quota entries, by tenant; an entry goes once its last hold is released. */
+  private IMap<String, Object> quotaHolds() {
+    return memberOf(borrower).getMap("af.quota-holds");
+  }
+
+  private static <T> T join(CompletionStage<T> stage) {
+    return stage.toCompletableFuture().join();
   }
 
   /**

@@ -2,6 +2,7 @@ package dev.agentfactory.edge;
 
 import dev.agentfactory.cluster.ClusterConfig;
 import dev.agentfactory.cluster.ClusterNode;
+import dev.agentfactory.cluster.lease.LeaseRegistry;
 import dev.agentfactory.cluster.pool.PoolConfig;
 import dev.agentfactory.cluster.pool.WarmPool;
 import dev.agentfactory.sandbox.driver.Isolation;
@@ -12,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
+import java.util.function.UnaryOperator;
 
 /**
  * A real one-member cluster (or a member joining another) whose warm pool serves process sandboxes
@@ -36,18 +38,31 @@ public final class OneMemberCluster implements AutoCloseable {
    */
   public OneMemberCluster(String name, Duration drainTimeout, int warm, String join)
       throws IOException {
+    this(name, drainTimeout, warm, join, UnaryOperator.identity());
+  }
+
+  /**
+   * As {@link #OneMemberCluster(String, Duration, int, String)}, with {@code tweak} applied to the
+   * member's config last (e.g. a lease TTL, quotas).
+   */
+  public OneMemberCluster(
+      String name,
+      Duration drainTimeout,
+      int warm,
+      String join,
+      UnaryOperator<ClusterConfig.Builder> tweak)
+      throws IOException {
     port = TestPorts.free();
     cluster =
         ClusterNode.start(
-            ClusterConfig.builder()
-                .clusterName(name)
-                .port(port)
-                .portAutoIncrement(false)
-                .members(List.of(join != null ? join : "127.0.0.1:" + port))
-                .pool(
-                    PoolConfig.defaults()
-                        .withAdvertiseInterval(Duration.ofMillis(100))
-                        .withDrainTimeout(drainTimeout))
+            tweak
+                .apply(
+                    ClusterConfig.builder()
+                        .clusterName(name)
+                        .port(port)
+                        .portAutoIncrement(false)
+                        .members(List.of(join != null ? join : "127.0.0.1:" + port))
+                        .pool(pool(drainTimeout)))
                 .build());
     sandboxes =
         new LocalSandboxPool(
@@ -59,6 +74,18 @@ public final class OneMemberCluster implements AutoCloseable {
                 .withIsolation(Isolation.PROCESS)
                 .withWarmTarget("shell", warm));
     pool = cluster.pool(sandboxes);
+  }
+
+  /** The pool settings every member here starts with. */
+  public static PoolConfig pool(Duration drainTimeout) {
+    return PoolConfig.defaults()
+        .withAdvertiseInterval(Duration.ofMillis(100))
+        .withDrainTimeout(drainTimeout);
+  }
+
+  /** The cluster's lease records, as this member sees them. */
+  public LeaseRegistry leases() {
+    return cluster.leases();
   }
 
   public WarmPool pool() {

@@ -336,8 +336,14 @@ final class HazelcastWarmPool implements WarmPool, MembershipListener {
     registry.forget(leased.lease());
     releaseQuota(leased);
     if (leased.sandbox() instanceof RemoteSandbox remote) {
-      // the host terminates it and frees the record
-      return remote.giveBack().thenApply(ok -> null);
+      // the host terminates it and frees the record; if it has left, nobody but this node will
+      return remote
+          .giveBack()
+          .thenCompose(
+              returned ->
+                  returned
+                      ? CompletableFuture.<Void>completedFuture(null)
+                      : freeIfHostLeft(leased));
     }
     CompletableFuture<Lease> record =
         records.getOrDefault(leased.lease().leaseId(), CompletableFuture.completedFuture(null));
@@ -356,6 +362,40 @@ final class HazelcastWarmPool implements WarmPool, MembershipListener {
         .exceptionally(
             e -> {
               LOG.debug("record of lease {} not freed", leased.lease().leaseId(), e);
+              return null;
+            });
+  }
+
+  /**
+   * Frees the record of a borrowed lease that could not be given back because its host has left.
+   * The departure frees the records of the borrowed leases still active when this node hears of it
+   * ({@link #memberRemoved}); a session that learnt of the loss first, from a call that failed, may
+   * have released its lease before that, and then only this node knows the record is orphaned.
+   * Token-checked ({@link ReleaseProcessor}): a record a newer lease holds is left alone. A host
+   * that is still a member frees the record itself, or ends the loan once the record lapses.
+   */
+  private CompletionStage<Void> freeIfHostLeft(PooledSandbox leased) {
+    boolean hostLeft;
+    try {
+      hostLeft = NodeIds.member(hazelcast.getCluster(), leased.hostNode()) == null;
+    } catch (RuntimeException e) {
+      // this member is shutting down: the record lapses by its TTL
+      LOG.debug("host of lease {} not looked up", leased.lease().leaseId(), e);
+      return CompletableFuture.completedFuture(null);
+    }
+    return hostLeft
+        ? freeRecordOfHostLeft(leased.lease())
+        : CompletableFuture.completedFuture(null);
+  }
+
+  /** Frees the record of a borrowed lease whose host left, if the lease still holds it. */
+  private CompletionStage<Void> freeRecordOfHostLeft(Lease lease) {
+    return registry
+        .release(lease)
+        .exceptionally(
+            e -> {
+              // fenced: a newer lease holds the record; else it lapses by its TTL
+              LOG.debug("record of lease {} of a host that left not freed", lease.leaseId(), e);
               return null;
             });
   }
@@ -420,15 +460,9 @@ final class HazelcastWarmPool implements WarmPool, MembershipListener {
     if (leased.sandbox() instanceof RemoteSandbox remote) {
       remote.lost(reason.code());
       if (reason == LeaseLostListener.Reason.HOST_LEFT) {
-        // the sandbox died with its host: free the record now rather than after the TTL
-        registry
-            .release(leased.lease())
-            .whenComplete(
-                (v, e) -> {
-                  if (e != null) {
-                    LOG.debug("record of lost lease {} not freed", leased.lease().leaseId(), e);
-                  }
-                });
+        // the sandbox died with its host: free the record now rather than after the TTL (a lease
+        // released before this node heard of the departure is freed by its release instead)
+        freeRecordOfHostLeft(leased.lease());
       }
     } else {
       terminate(leased.sandbox());

@@ -124,6 +124,11 @@ class SplitBrainMergeIT {
         .isInstanceOfSatisfying(
             ClusterException.class, e -> assertThat(e.code()).isEqualTo("quota.exceeded"));
 
+    // c's own lease came through the merge: counted as live with the two borrowed ones
+    for (Node node : List.of(a, b, c)) {
+      assertThat(join(node.cluster().leases().activeLeases())).as("live records").isEqualTo(3L);
+    }
+
     TestCluster.terminate(c.cluster());
 
     await(
