@@ -76,8 +76,9 @@ public final class EmbeddedKafka implements AutoCloseable {
     try {
       Path logDir = dataDir.resolve("logs");
       Files.createDirectories(logDir);
-      int clientPort = port == 0 ? freePort() : port;
-      int controllerPort = freePort();
+      int[] ports = ports(port);
+      int clientPort = ports[0];
+      int controllerPort = ports[1];
       Properties props = brokerProperties(logDir, clientPort, controllerPort);
       props.putAll(overrides);
       Path configFile = dataDir.resolve("server.properties");
@@ -151,10 +152,19 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      socket.setReuseAddress(true);
-      return socket.getLocalPort();
+  /**
+   * The client port ({@code port}, or a free one if 0) and a free controller port that differs from
+   * it. Both candidates are held open together, so the kernel cannot hand out the same port twice
+   * (two ports picked one after the other once came back equal in CI: "Each listener must have a
+   * different port").
+   */
+  static int[] ports(int port) throws IOException {
+    try (ServerSocket first = new ServerSocket(0);
+        ServerSocket second = new ServerSocket(0)) {
+      int client = port == 0 ? first.getLocalPort() : port;
+      int controller =
+          second.getLocalPort() != client ? second.getLocalPort() : first.getLocalPort();
+      return new int[] {client, controller};
     }
   }
 
