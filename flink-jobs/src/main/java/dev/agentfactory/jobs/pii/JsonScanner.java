@@ -1,8 +1,11 @@
 package dev.agentfactory.jobs.pii;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
@@ -44,7 +47,17 @@ final class JsonScanner {
           "bearer",
           "signature");
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+  /**
+   * Strict where a lenient parse would hide text from the scan: a duplicate key keeps only its last
+   * value and trailing content (a second document, as models sometimes emit in one arguments
+   * string) is ignored, yet an unchanged document is returned as it came, with those parts
+   * unscanned. Such text fails the parse and is scrubbed as plain text.
+   */
+  private static final ObjectMapper JSON =
+      JsonMapper.builder()
+          .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          .build();
 
   /** One string value: where it is, and what is in it. */
   record Field(String pointer, String value, List<PiiSpan> spans) {}

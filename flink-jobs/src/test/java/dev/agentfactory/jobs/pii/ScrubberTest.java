@@ -88,6 +88,28 @@ class ScrubberTest {
   }
 
   @Test
+  void aDuplicateKeyDoesNotHideItsFirstValueFromTheScan() {
+    Scrubber s = new Scrubber(scanner, ScrubPolicy.defaults(), null);
+    // a lenient parse keeps only the last value, finds nothing and returns the input unchanged
+    assertThat(s.scrubJson("{\"note\":\"mail bob@corp.io\",\"note\":\"x\"}", "s").text())
+        .doesNotContain("bob@corp.io")
+        .contains("<EMAIL_ADDRESS>");
+    assertThat(s.scrubJson("{\"password\":\"hunter2\",\"password\":\"\"}", "s").text())
+        .doesNotContain("hunter2");
+  }
+
+  @Test
+  void textAfterTheFirstJsonDocumentIsScrubbedToo() {
+    Scrubber s = new Scrubber(scanner, ScrubPolicy.defaults(), null);
+    assertThat(s.scrubJson("{\"q\":\"x\"}{\"password\":\"hunter2\"}", "s").text())
+        .doesNotContain("hunter2");
+    // and is kept, not dropped when the first document is written back
+    assertThat(s.scrubJson("{\"password\":\"hunter2\"}\ncc bob@corp.io", "s").text())
+        .doesNotContain("hunter2")
+        .endsWith("cc <EMAIL_ADDRESS>");
+  }
+
+  @Test
   void jsonScanReportsFieldsWithSpans() {
     var fields = new JsonScanner(scanner).scan("[{\"token\":\"t\"},{\"x\":\"ip 10.0.0.1\"}]");
     assertThat(fields).isPresent();
