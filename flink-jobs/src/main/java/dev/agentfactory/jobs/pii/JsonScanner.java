@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
+import java.util.regex.Pattern;
 
 /**
  * Scans JSON (tool-call arguments and outputs) value by value. A value under a key that names a
@@ -141,13 +142,16 @@ final class JsonScanner {
 
   private static JsonNode walk(JsonNode node, String pointer, boolean secret, Visitor v) {
     if (node instanceof ObjectNode obj) {
+      boolean pairOfSecret = !secret && namesASecret(obj);
       List<Map.Entry<String, JsonNode>> replace = new ArrayList<>();
       for (Map.Entry<String, JsonNode> e : obj.properties()) {
         JsonNode r =
             walk(
                 e.getValue(),
                 pointer + "/" + escape(e.getKey()),
-                secret || isSecretKey(e.getKey()),
+                secret
+                    || isSecretKey(e.getKey())
+                    || (pairOfSecret && e.getKey().equalsIgnoreCase("value")),
                 v);
         if (r != e.getValue()) {
           replace.add(Map.entry(e.getKey(), r));
@@ -171,6 +175,33 @@ final class JsonScanner {
     JsonNode r = v.visit(node, pointer, secret);
     return r == null ? node : r;
   }
+
+  /**
+   * True for a name/value pair that names a credential: {@code {"name":"DB_PASSWORD","value":"…"}}
+   * (Kubernetes env, HAR and Postman headers), {@code {"Key":"api_token","Value":"…"}} (AWS tags).
+   * The name must look like a key (no spaces), so that prose such as {@code "Reset your password"}
+   * marks nothing.
+   */
+  private static boolean namesASecret(ObjectNode obj) {
+    if (obj.size() > 8) {
+      return false;
+    }
+    boolean hasValue = false;
+    boolean secretName = false;
+    for (Map.Entry<String, JsonNode> e : obj.properties()) {
+      String k = e.getKey();
+      if (k.equalsIgnoreCase("value")) {
+        hasValue = true;
+      } else if ((k.equalsIgnoreCase("name") || k.equalsIgnoreCase("key"))
+          && e.getValue().isTextual()) {
+        String name = e.getValue().textValue();
+        secretName |= PAIR_NAME.matcher(name).matches() && isSecretKey(name);
+      }
+    }
+    return hasValue && secretName;
+  }
+
+  private static final Pattern PAIR_NAME = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
 
   static boolean isSecretKey(String key) {
     String k = key.toLowerCase(Locale.ROOT).replace("-", "").replace("_", "");

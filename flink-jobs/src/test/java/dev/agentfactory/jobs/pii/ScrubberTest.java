@@ -82,6 +82,30 @@ class ScrubberTest {
   }
 
   @Test
+  void theValueOfANameValuePairThatNamesACredentialIsASecret() {
+    Scrubber s = new Scrubber(scanner, ScrubPolicy.defaults(), null);
+    ScrubResult r =
+        s.scrubJson(
+            "{\"env\":[{\"name\":\"DB_PASSWORD\",\"value\":\"hunter2\"},"
+                + "{\"name\":\"LOG_LEVEL\",\"value\":\"debug\"}],"
+                + "\"headers\":[{\"name\":\"Authorization\",\"value\":\"Basic dXNlcjpwdw==\"}],"
+                + "\"Tags\":[{\"Key\":\"api_token\",\"Value\":42}],"
+                + "\"fields\":[{\"name\":\"author\",\"value\":\"Ann\"},"
+                + "{\"name\":\"Reset your password\",\"value\":\"a link\"}]}",
+            "s");
+    assertThat(r.text())
+        .doesNotContain("hunter2")
+        .doesNotContain("dXNlcjpwdw")
+        .doesNotContain("42")
+        .contains("\"value\":\"debug\"")
+        .contains("\"value\":\"Ann\"")
+        .contains("\"value\":\"a link\"");
+    assertThat(r.spans())
+        .extracting(ScrubbedSpan::field)
+        .containsExactlyInAnyOrder("/env/0/value", "/headers/0/value", "/Tags/0/Value");
+  }
+
+  @Test
   void textThatIsNotJsonIsScrubbedAsText() {
     Scrubber s = new Scrubber(scanner, ScrubPolicy.defaults(), null);
     assertThat(s.scrubJson("{not json a@b.com", "s").text()).isEqualTo("{not json <EMAIL_ADDRESS>");
