@@ -203,8 +203,23 @@ final class JsonScanner {
 
   private static final Pattern PAIR_NAME = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
 
+  /**
+   * Normalised key parts with "token" that count or split text, as LLM APIs name them ({@code
+   * max_tokens}, {@code usage.prompt_tokens}, {@code completion_tokens_details}, {@code
+   * tokenizer}): no credential. {@code tokens}, {@code access_tokens}, {@code refresh_tokens} stay
+   * secrets.
+   */
+  private static final Pattern TOKEN_COUNT =
+      Pattern.compile(
+          "(?:max|min|new|prompt|completion|input|output|total|reasoning|cached|num|used|remaining)"
+              + "tokens|tokens?(?:count|limit|usage|used|remaining|budget|details)"
+              + "|tokeni[sz](?:er|ers|ation|ed|e)");
+
   static boolean isSecretKey(String key) {
-    String k = key.toLowerCase(Locale.ROOT).replace("-", "").replace("_", "");
+    String k =
+        TOKEN_COUNT
+            .matcher(key.toLowerCase(Locale.ROOT).replace("-", "").replace("_", ""))
+            .replaceAll("");
     for (String part : SECRET_KEY_PARTS) {
       if (k.contains(part)) {
         // "author" and "authority" contain "auth" but name no credential

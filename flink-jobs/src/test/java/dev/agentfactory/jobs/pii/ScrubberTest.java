@@ -106,6 +106,30 @@ class ScrubberTest {
   }
 
   @Test
+  void tokenCountsAndTokenizersAreNoSecretsButTokensAre() {
+    Scrubber s = new Scrubber(scanner, ScrubPolicy.defaults(), null);
+    String usage =
+        "{\"model\":\"m\",\"max_tokens\":100,\"max_new_tokens\":5,\"tokenizer\":\"bert\","
+            + "\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":30,\"total_tokens\":42,"
+            + "\"completion_tokens_details\":{\"reasoning_tokens\":0}},\"tokenCount\":7}";
+    assertThat(s.scrubJson(usage, "s").spans()).isEmpty();
+    ScrubResult r =
+        s.scrubJson(
+            "{\"access_token\":\"a\",\"refresh_tokens\":[\"b\"],\"tokens\":[\"c\"],"
+                + "\"id_token\":\"d\",\"X-Auth-Token\":\"e\",\"max_tokens_secret\":\"f\"}",
+            "s");
+    assertThat(r.spans())
+        .extracting(ScrubbedSpan::field)
+        .containsExactlyInAnyOrder(
+            "/access_token",
+            "/refresh_tokens/0",
+            "/tokens/0",
+            "/id_token",
+            "/X-Auth-Token",
+            "/max_tokens_secret");
+  }
+
+  @Test
   void textThatIsNotJsonIsScrubbedAsText() {
     Scrubber s = new Scrubber(scanner, ScrubPolicy.defaults(), null);
     assertThat(s.scrubJson("{not json a@b.com", "s").text()).isEqualTo("{not json <EMAIL_ADDRESS>");
