@@ -215,7 +215,21 @@ final class JsonScanner {
               + "tokens|tokens?(?:count|limit|usage|used|remaining|budget|details)"
               + "|tokeni[sz](?:er|ers|ation|ed|e)");
 
+  /**
+   * Short names of a credential that other words contain ({@code bypass}, {@code compass}, {@code
+   * passenger}): only a whole segment of a key ({@code pass}, {@code db_pass}, {@code smtpPass}).
+   */
+  private static final Set<String> SECRET_KEY_SEGMENTS = Set.of("pass", "pw", "jwt", "otp");
+
+  /** Splits {@code db_pass}, {@code X-Api-Key}, {@code smtpPass} into their words. */
+  private static final Pattern KEY_SEGMENT = Pattern.compile("[-_.\\s]+|(?<=[a-z0-9])(?=[A-Z])");
+
   static boolean isSecretKey(String key) {
+    for (String segment : KEY_SEGMENT.split(key)) {
+      if (SECRET_KEY_SEGMENTS.contains(segment.toLowerCase(Locale.ROOT))) {
+        return true;
+      }
+    }
     String k =
         TOKEN_COUNT
             .matcher(key.toLowerCase(Locale.ROOT).replace("-", "").replace("_", ""))

@@ -130,6 +130,22 @@ class ScrubberTest {
   }
 
   @Test
+  void shortCredentialNamesMarkTheirValueOnlyAsAWholeWordOfTheKey() {
+    Scrubber s = new Scrubber(scanner, ScrubPolicy.defaults(), null);
+    ScrubResult r =
+        s.scrubJson(
+            "{\"db\":{\"user\":\"app\",\"pass\":\"hunter2\"},\"SMTP_PASS\":\"a\",\"smtpPass\":\"b\","
+                + "\"admin-pw\":\"c\",\"jwt\":\"d\",\"otp\":\"e\","
+                + "\"bypass\":\"x\",\"compass\":\"y\",\"passenger\":\"z\",\"passed\":3}",
+            "s");
+    assertThat(r.text()).doesNotContain("hunter2").contains("\"user\":\"app\"");
+    assertThat(r.spans())
+        .extracting(ScrubbedSpan::field)
+        .containsExactlyInAnyOrder(
+            "/db/pass", "/SMTP_PASS", "/smtpPass", "/admin-pw", "/jwt", "/otp");
+  }
+
+  @Test
   void textThatIsNotJsonIsScrubbedAsText() {
     Scrubber s = new Scrubber(scanner, ScrubPolicy.defaults(), null);
     assertThat(s.scrubJson("{not json a@b.com", "s").text()).isEqualTo("{not json <EMAIL_ADDRESS>");
