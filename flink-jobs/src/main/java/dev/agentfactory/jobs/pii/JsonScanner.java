@@ -96,28 +96,58 @@ final class JsonScanner {
   }
 
   ScrubResult scrub(String json, Rewriter rewriter, Supplier<ScrubResult> notJson) {
-    Optional<JsonNode> root = parse(json);
-    if (root.isEmpty()) {
+    List<ScrubbedSpan> out = new ArrayList<>();
+    Optional<String> rewritten = scrubDocument(json, "", rewriter, out, 0);
+    if (rewritten.isEmpty()) {
       return notJson.get();
     }
-    List<ScrubbedSpan> out = new ArrayList<>();
+    return new ScrubResult(rewritten.get(), out);
+  }
+
+  /**
+   * How deep JSON inside a JSON string (an HTTP tool's {@code body}, a tool output that holds
+   * another tool's JSON output) is scanned as JSON; deeper strings are scanned as text.
+   */
+  static final int MAX_EMBEDDED_LEVELS = 3;
+
+  /**
+   * {@code json} with every span rewritten, as it came if nothing was found, or empty if it is not
+   * a JSON object or array. A string value that is itself one is scanned the same way, with
+   * pointers that continue the pointer of the string ({@code /body/env/0/value}), so that key names
+   * inside it mark secrets as they do outside.
+   */
+  private Optional<String> scrubDocument(
+      String json, String prefix, Rewriter rewriter, List<ScrubbedSpan> out, int level) {
+    Optional<JsonNode> root = parse(json);
+    if (root.isEmpty()) {
+      return Optional.empty();
+    }
+    int before = out.size();
     JsonNode rewritten =
         walk(
             root.get(),
-            "",
+            prefix,
             false,
             (node, pointer, secret) -> {
+              if (!secret && node.isTextual() && level < MAX_EMBEDDED_LEVELS) {
+                int mark = out.size();
+                Optional<String> inner =
+                    scrubDocument(node.textValue(), pointer, rewriter, out, level + 1);
+                if (inner.isPresent()) {
+                  return out.size() == mark ? null : TextNode.valueOf(inner.get());
+                }
+              }
               Field f = field(node, pointer, secret);
               if (f.spans().isEmpty()) {
                 return null;
               }
               return TextNode.valueOf(rewriter.rewrite(f.value(), f.spans(), pointer, out));
             });
-    if (out.isEmpty()) {
-      return new ScrubResult(json, List.of());
+    if (out.size() == before) {
+      return Optional.of(json);
     }
     try {
-      return new ScrubResult(JSON.writeValueAsString(rewritten), out);
+      return Optional.of(JSON.writeValueAsString(rewritten));
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("cannot write back a JSON tree", e);
     }

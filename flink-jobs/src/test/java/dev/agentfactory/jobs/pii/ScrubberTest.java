@@ -146,6 +146,28 @@ class ScrubberTest {
   }
 
   @Test
+  void jsonInsideAJsonStringIsScannedAsJsonWithPointersThatContinueIntoIt() {
+    Scrubber s = new Scrubber(scanner, ScrubPolicy.defaults(), null);
+    ScrubResult r =
+        s.scrubJson(
+            "{\"method\":\"POST\",\"body\":\"{\\\"env\\\":[{\\\"name\\\":\\\"DB_PASSWORD\\\","
+                + "\\\"value\\\":\\\"hunter2\\\"}],\\\"credentials\\\":{\\\"user\\\":\\\"u\\\"},"
+                + "\\\"password\\\":12345678,\\\"to\\\":\\\"bob@corp.io\\\"}\"}",
+            "s");
+    assertThat(r.text()).doesNotContain("hunter2").doesNotContain("12345678");
+    assertThat(r.spans())
+        .extracting(ScrubbedSpan::field)
+        .containsExactlyInAnyOrder(
+            "/body/env/0/value", "/body/credentials/user", "/body/password", "/body/to");
+    // the string still holds one JSON document, with the inner password a string
+    assertThat(r.text())
+        .isEqualTo(
+            "{\"method\":\"POST\",\"body\":\"{\\\"env\\\":[{\\\"name\\\":\\\"DB_PASSWORD\\\","
+                + "\\\"value\\\":\\\"<SECRET>\\\"}],\\\"credentials\\\":{\\\"user\\\":\\\"<SECRET>\\\"},"
+                + "\\\"password\\\":\\\"<SECRET>\\\",\\\"to\\\":\\\"<EMAIL_ADDRESS>\\\"}\"}");
+  }
+
+  @Test
   void textThatIsNotJsonIsScrubbedAsText() {
     Scrubber s = new Scrubber(scanner, ScrubPolicy.defaults(), null);
     assertThat(s.scrubJson("{not json a@b.com", "s").text()).isEqualTo("{not json <EMAIL_ADDRESS>");
