@@ -1,8 +1,11 @@
 package dev.agentfactory.jobs.pii;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
@@ -13,6 +16,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
+import java.util.regex.Pattern;
 
 /**
  * Scans JSON (tool-call arguments and outputs) value by value. A value under a key that names a
@@ -44,7 +48,17 @@ final class JsonScanner {
           "bearer",
           "signature");
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+  /**
+   * Strict where a lenient parse would hide text from the scan: a duplicate key keeps only its last
+   * value and trailing content (a second document, as models sometimes emit in one arguments
+   * string) is ignored, yet an unchanged document is returned as it came, with those parts
+   * unscanned. Such text fails the parse and is scrubbed as plain text.
+   */
+  private static final ObjectMapper JSON =
+      JsonMapper.builder()
+          .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          .build();
 
   /** One string value: where it is, and what is in it. */
   record Field(String pointer, String value, List<PiiSpan> spans) {}
@@ -82,28 +96,58 @@ final class JsonScanner {
   }
 
   ScrubResult scrub(String json, Rewriter rewriter, Supplier<ScrubResult> notJson) {
-    Optional<JsonNode> root = parse(json);
-    if (root.isEmpty()) {
+    List<ScrubbedSpan> out = new ArrayList<>();
+    Optional<String> rewritten = scrubDocument(json, "", rewriter, out, 0);
+    if (rewritten.isEmpty()) {
       return notJson.get();
     }
-    List<ScrubbedSpan> out = new ArrayList<>();
+    return new ScrubResult(rewritten.get(), out);
+  }
+
+  /**
+   * How deep JSON inside a JSON string (an HTTP tool's {@code body}, a tool output that holds
+   * another tool's JSON output) is scanned as JSON; deeper strings are scanned as text.
+   */
+  static final int MAX_EMBEDDED_LEVELS = 3;
+
+  /**
+   * {@code json} with every span rewritten, as it came if nothing was found, or empty if it is not
+   * a JSON object or array. A string value that is itself one is scanned the same way, with
+   * pointers that continue the pointer of the string ({@code /body/env/0/value}), so that key names
+   * inside it mark secrets as they do outside.
+   */
+  private Optional<String> scrubDocument(
+      String json, String prefix, Rewriter rewriter, List<ScrubbedSpan> out, int level) {
+    Optional<JsonNode> root = parse(json);
+    if (root.isEmpty()) {
+      return Optional.empty();
+    }
+    int before = out.size();
     JsonNode rewritten =
         walk(
             root.get(),
-            "",
+            prefix,
             false,
             (node, pointer, secret) -> {
+              if (!secret && node.isTextual() && level < MAX_EMBEDDED_LEVELS) {
+                int mark = out.size();
+                Optional<String> inner =
+                    scrubDocument(node.textValue(), pointer, rewriter, out, level + 1);
+                if (inner.isPresent()) {
+                  return out.size() == mark ? null : TextNode.valueOf(inner.get());
+                }
+              }
               Field f = field(node, pointer, secret);
               if (f.spans().isEmpty()) {
                 return null;
               }
               return TextNode.valueOf(rewriter.rewrite(f.value(), f.spans(), pointer, out));
             });
-    if (out.isEmpty()) {
-      return new ScrubResult(json, List.of());
+    if (out.size() == before) {
+      return Optional.of(json);
     }
     try {
-      return new ScrubResult(JSON.writeValueAsString(rewritten), out);
+      return Optional.of(JSON.writeValueAsString(rewritten));
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("cannot write back a JSON tree", e);
     }
@@ -128,13 +172,16 @@ final class JsonScanner {
 
   private static JsonNode walk(JsonNode node, String pointer, boolean secret, Visitor v) {
     if (node instanceof ObjectNode obj) {
+      boolean pairOfSecret = !secret && namesASecret(obj);
       List<Map.Entry<String, JsonNode>> replace = new ArrayList<>();
       for (Map.Entry<String, JsonNode> e : obj.properties()) {
         JsonNode r =
             walk(
                 e.getValue(),
                 pointer + "/" + escape(e.getKey()),
-                secret || isSecretKey(e.getKey()),
+                secret
+                    || isSecretKey(e.getKey())
+                    || (pairOfSecret && e.getKey().equalsIgnoreCase("value")),
                 v);
         if (r != e.getValue()) {
           replace.add(Map.entry(e.getKey(), r));
@@ -159,8 +206,64 @@ final class JsonScanner {
     return r == null ? node : r;
   }
 
+  /**
+   * True for a name/value pair that names a credential: {@code {"name":"DB_PASSWORD","value":"…"}}
+   * (Kubernetes env, HAR and Postman headers), {@code {"Key":"api_token","Value":"…"}} (AWS tags).
+   * The name must look like a key (no spaces), so that prose such as {@code "Reset your password"}
+   * marks nothing.
+   */
+  private static boolean namesASecret(ObjectNode obj) {
+    if (obj.size() > 8) {
+      return false;
+    }
+    boolean hasValue = false;
+    boolean secretName = false;
+    for (Map.Entry<String, JsonNode> e : obj.properties()) {
+      String k = e.getKey();
+      if (k.equalsIgnoreCase("value")) {
+        hasValue = true;
+      } else if ((k.equalsIgnoreCase("name") || k.equalsIgnoreCase("key"))
+          && e.getValue().isTextual()) {
+        String name = e.getValue().textValue();
+        secretName |= PAIR_NAME.matcher(name).matches() && isSecretKey(name);
+      }
+    }
+    return hasValue && secretName;
+  }
+
+  private static final Pattern PAIR_NAME = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
+
+  /**
+   * Normalised key parts with "token" that count or split text, as LLM APIs name them ({@code
+   * max_tokens}, {@code usage.prompt_tokens}, {@code completion_tokens_details}, {@code
+   * tokenizer}): no credential. {@code tokens}, {@code access_tokens}, {@code refresh_tokens} stay
+   * secrets.
+   */
+  private static final Pattern TOKEN_COUNT =
+      Pattern.compile(
+          "(?:max|min|new|prompt|completion|input|output|total|reasoning|cached|num|used|remaining)"
+              + "tokens|tokens?(?:count|limit|usage|used|remaining|budget|details)"
+              + "|tokeni[sz](?:er|ers|ation|ed|e)");
+
+  /**
+   * Short names of a credential that other words contain ({@code bypass}, {@code compass}, {@code
+   * passenger}): only a whole segment of a key ({@code pass}, {@code db_pass}, {@code smtpPass}).
+   */
+  private static final Set<String> SECRET_KEY_SEGMENTS = Set.of("pass", "pw", "jwt", "otp");
+
+  /** Splits {@code db_pass}, {@code X-Api-Key}, {@code smtpPass} into their words. */
+  private static final Pattern KEY_SEGMENT = Pattern.compile("[-_.\\s]+|(?<=[a-z0-9])(?=[A-Z])");
+
   static boolean isSecretKey(String key) {
-    String k = key.toLowerCase(Locale.ROOT).replace("-", "").replace("_", "");
+    for (String segment : KEY_SEGMENT.split(key)) {
+      if (SECRET_KEY_SEGMENTS.contains(segment.toLowerCase(Locale.ROOT))) {
+        return true;
+      }
+    }
+    String k =
+        TOKEN_COUNT
+            .matcher(key.toLowerCase(Locale.ROOT).replace("-", "").replace("_", ""))
+            .replaceAll("");
     for (String part : SECRET_KEY_PARTS) {
       if (k.contains(part)) {
         // "author" and "authority" contain "auth" but name no credential

@@ -61,7 +61,12 @@ public final class PiiScrubFunction extends RichMapFunction<Interaction, Interac
     Interaction scrubbed =
         event.withRewrittenText(
             (field, text) -> {
-              ScrubResult result = scrubber.scrub(text, session);
+              // a tool's output is often JSON (kubectl, aws, gh): scanned value by value, so that
+              // key names mark secrets; output that is not JSON is scrubbed as text all the same
+              ScrubResult result =
+                  isToolOutput(field)
+                      ? scrubber.scrubJson(text, session)
+                      : scrubber.scrub(text, session);
               record(result, field, findings);
               return notBlankIfRequired(field, text, result.text());
             });
@@ -93,6 +98,11 @@ public final class PiiScrubFunction extends RichMapFunction<Interaction, Interac
       return REDACTED;
     }
     return scrubbed;
+  }
+
+  /** {@code tool_calls[3].output}, as {@link Interaction#withRewrittenText} names it. */
+  private static boolean isToolOutput(String field) {
+    return field.startsWith("tool_calls[") && field.endsWith("].output");
   }
 
   /** The text fields {@link Interaction#withRewrittenText} rewrites that must not be blank. */

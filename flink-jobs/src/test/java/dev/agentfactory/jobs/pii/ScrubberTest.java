@@ -82,9 +82,117 @@ class ScrubberTest {
   }
 
   @Test
+  void theValueOfANameValuePairThatNamesACredentialIsASecret() {
+    Scrubber s = new Scrubber(scanner, ScrubPolicy.defaults(), null);
+    ScrubResult r =
+        s.scrubJson(
+            "{\"env\":[{\"name\":\"DB_PASSWORD\",\"value\":\"hunter2\"},"
+                + "{\"name\":\"LOG_LEVEL\",\"value\":\"debug\"}],"
+                + "\"headers\":[{\"name\":\"Authorization\",\"value\":\"Basic dXNlcjpwdw==\"}],"
+                + "\"Tags\":[{\"Key\":\"api_token\",\"Value\":42}],"
+                + "\"fields\":[{\"name\":\"author\",\"value\":\"Ann\"},"
+                + "{\"name\":\"Reset your password\",\"value\":\"a link\"}]}",
+            "s");
+    assertThat(r.text())
+        .doesNotContain("hunter2")
+        .doesNotContain("dXNlcjpwdw")
+        .doesNotContain("42")
+        .contains("\"value\":\"debug\"")
+        .contains("\"value\":\"Ann\"")
+        .contains("\"value\":\"a link\"");
+    assertThat(r.spans())
+        .extracting(ScrubbedSpan::field)
+        .containsExactlyInAnyOrder("/env/0/value", "/headers/0/value", "/Tags/0/Value");
+  }
+
+  @Test
+  void tokenCountsAndTokenizersAreNoSecretsButTokensAre() {
+    Scrubber s = new Scrubber(scanner, ScrubPolicy.defaults(), null);
+    String usage =
+        "{\"model\":\"m\",\"max_tokens\":100,\"max_new_tokens\":5,\"tokenizer\":\"bert\","
+            + "\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":30,\"total_tokens\":42,"
+            + "\"completion_tokens_details\":{\"reasoning_tokens\":0}},\"tokenCount\":7}";
+    assertThat(s.scrubJson(usage, "s").spans()).isEmpty();
+    ScrubResult r =
+        s.scrubJson(
+            "{\"access_token\":\"a\",\"refresh_tokens\":[\"b\"],\"tokens\":[\"c\"],"
+                + "\"id_token\":\"d\",\"X-Auth-Token\":\"e\",\"max_tokens_secret\":\"f\"}",
+            "s");
+    assertThat(r.spans())
+        .extracting(ScrubbedSpan::field)
+        .containsExactlyInAnyOrder(
+            "/access_token",
+            "/refresh_tokens/0",
+            "/tokens/0",
+            "/id_token",
+            "/X-Auth-Token",
+            "/max_tokens_secret");
+  }
+
+  @Test
+  void shortCredentialNamesMarkTheirValueOnlyAsAWholeWordOfTheKey() {
+    Scrubber s = new Scrubber(scanner, ScrubPolicy.defaults(), null);
+    ScrubResult r =
+        s.scrubJson(
+            "{\"db\":{\"user\":\"app\",\"pass\":\"hunter2\"},\"SMTP_PASS\":\"a\",\"smtpPass\":\"b\","
+                + "\"admin-pw\":\"c\",\"jwt\":\"d\",\"otp\":\"e\","
+                + "\"bypass\":\"x\",\"compass\":\"y\",\"passenger\":\"z\",\"passed\":3}",
+            "s");
+    assertThat(r.text()).doesNotContain("hunter2").contains("\"user\":\"app\"");
+    assertThat(r.spans())
+        .extracting(ScrubbedSpan::field)
+        .containsExactlyInAnyOrder(
+            "/db/pass", "/SMTP_PASS", "/smtpPass", "/admin-pw", "/jwt", "/otp");
+  }
+
+  @Test
+  void jsonInsideAJsonStringIsScannedAsJsonWithPointersThatContinueIntoIt() {
+    Scrubber s = new Scrubber(scanner, ScrubPolicy.defaults(), null);
+    ScrubResult r =
+        s.scrubJson(
+            "{\"method\":\"POST\",\"body\":\"{\\\"env\\\":[{\\\"name\\\":\\\"DB_PASSWORD\\\","
+                + "\\\"value\\\":\\\"hunter2\\\"}],\\\"credentials\\\":{\\\"user\\\":\\\"u\\\"},"
+                + "\\\"password\\\":12345678,\\\"to\\\":\\\"bob@corp.io\\\"}\"}",
+            "s");
+    assertThat(r.text()).doesNotContain("hunter2").doesNotContain("12345678");
+    assertThat(r.spans())
+        .extracting(ScrubbedSpan::field)
+        .containsExactlyInAnyOrder(
+            "/body/env/0/value", "/body/credentials/user", "/body/password", "/body/to");
+    // the string still holds one JSON document, with the inner password a string
+    assertThat(r.text())
+        .isEqualTo(
+            "{\"method\":\"POST\",\"body\":\"{\\\"env\\\":[{\\\"name\\\":\\\"DB_PASSWORD\\\","
+                + "\\\"value\\\":\\\"<SECRET>\\\"}],\\\"credentials\\\":{\\\"user\\\":\\\"<SECRET>\\\"},"
+                + "\\\"password\\\":\\\"<SECRET>\\\",\\\"to\\\":\\\"<EMAIL_ADDRESS>\\\"}\"}");
+  }
+
+  @Test
   void textThatIsNotJsonIsScrubbedAsText() {
     Scrubber s = new Scrubber(scanner, ScrubPolicy.defaults(), null);
     assertThat(s.scrubJson("{not json a@b.com", "s").text()).isEqualTo("{not json <EMAIL_ADDRESS>");
+  }
+
+  @Test
+  void aDuplicateKeyDoesNotHideItsFirstValueFromTheScan() {
+    Scrubber s = new Scrubber(scanner, ScrubPolicy.defaults(), null);
+    // a lenient parse keeps only the last value, finds nothing and returns the input unchanged
+    assertThat(s.scrubJson("{\"note\":\"mail bob@corp.io\",\"note\":\"x\"}", "s").text())
+        .doesNotContain("bob@corp.io")
+        .contains("<EMAIL_ADDRESS>");
+    assertThat(s.scrubJson("{\"password\":\"hunter2\",\"password\":\"\"}", "s").text())
+        .doesNotContain("hunter2");
+  }
+
+  @Test
+  void textAfterTheFirstJsonDocumentIsScrubbedToo() {
+    Scrubber s = new Scrubber(scanner, ScrubPolicy.defaults(), null);
+    assertThat(s.scrubJson("{\"q\":\"x\"}{\"password\":\"hunter2\"}", "s").text())
+        .doesNotContain("hunter2");
+    // and is kept, not dropped when the first document is written back
+    assertThat(s.scrubJson("{\"password\":\"hunter2\"}\ncc bob@corp.io", "s").text())
+        .doesNotContain("hunter2")
+        .endsWith("cc <EMAIL_ADDRESS>");
   }
 
   @Test

@@ -74,6 +74,48 @@ class PiiScrubFunctionTest {
   }
 
   @Test
+  @SuppressWarnings("try") // the harness's close() declares InterruptedException
+  void aToolOutputThatIsJsonIsScannedValueByValue() throws Exception {
+    // as `kubectl get deploy -o json` prints a container's env
+    String output =
+        "{\n  \"env\": [\n    {\"name\": \"DB_PASSWORD\", \"value\": \"hunter2xyz\"}\n  ],\n"
+            + "  \"credentials\": {\"user\": \"deploy\", \"pass\": \"p4ssw0rd\"}\n}\n";
+    Interaction event =
+        Interaction.builder()
+            .sessionId("s")
+            .tenant("t")
+            .agent("a", "1")
+            .message(Message.user("show the deployment"))
+            .toolCall(
+                new ToolCall(
+                    "c1",
+                    "shell",
+                    "{\"command\":\"kubectl get deploy\"}",
+                    output,
+                    null,
+                    ToolCallStatus.OK,
+                    1))
+            .build();
+
+    try (var harness =
+        new OneInputStreamOperatorTestHarness<>(new StreamMap<>(PiiScrubFunction.masking()))) {
+      harness.open();
+      harness.processElement(new StreamRecord<>(event, 1L));
+      Interaction scrubbed = harness.extractOutputValues().get(0);
+
+      assertThat(scrubbed.toolCalls().get(0).output())
+          .doesNotContain("hunter2xyz")
+          .doesNotContain("p4ssw0rd")
+          .doesNotContain("deploy\"");
+      assertThat(scrubbed.piiSpans())
+          .extracting(PiiFinding::entityType, PiiFinding::field)
+          .contains(
+              tuple("SECRET", "tool_calls[0].output/env/0/value"),
+              tuple("SECRET", "tool_calls[0].output/credentials/pass"));
+    }
+  }
+
+  @Test
   void theRejectedAlternativeAndTheReferenceAnswerAreScrubbedToo() throws Exception {
     Interaction scrubbed =
         scrubbed(
