@@ -162,7 +162,40 @@ final class JsonScanner {
       return new Field(
           pointer, value, List.of(new PiiSpan(EntityType.SECRET, 0, value.length(), 1)));
     }
-    return new Field(pointer, value, node.isTextual() ? scanner.scan(value) : List.of());
+    return new Field(
+        pointer, value, node.isTextual() ? scanner.scan(value) : numberSpans(value, pointer));
+  }
+
+  /** The least score of a span in a JSON number: a validated card, or a shape its key confirms. */
+  static final double NUMBER_MIN_SCORE = 0.9;
+
+  /**
+   * Spans in an integral JSON number ({@code {"card":4111111111111111}}, {@code
+   * {"phone":2025550143}}): the number is scanned after its key's words ({@code phone:
+   * 2025550143}), so the key is the context a phone number or an SSN needs, and only a validated
+   * card (Luhn) or a span that context makes sure ({@value #NUMBER_MIN_SCORE}+) counts: a ten-digit
+   * epoch second has a phone's shape but no key that says phone.
+   */
+  private List<PiiSpan> numberSpans(String value, String pointer) {
+    String key = "";
+    String[] segments = pointer.split("/");
+    for (int i = segments.length - 1; i >= 0; i--) {
+      if (!segments[i].isEmpty() && !segments[i].chars().allMatch(Character::isDigit)) {
+        key = segments[i].replace("~1", "/").replace("~0", "~");
+        break;
+      }
+    }
+    String context = String.join(" ", KEY_SEGMENT.split(key)) + ": ";
+    List<PiiSpan> spans = new ArrayList<>();
+    for (PiiSpan s : scanner.scan(context + value)) {
+      if (s.start() >= context.length()
+          && (s.type() == EntityType.CREDIT_CARD || s.score() >= NUMBER_MIN_SCORE)) {
+        spans.add(
+            new PiiSpan(
+                s.type(), s.start() - context.length(), s.end() - context.length(), s.score()));
+      }
+    }
+    return spans;
   }
 
   private interface Visitor {
@@ -199,7 +232,9 @@ final class JsonScanner {
       }
       return node;
     }
-    if (node.isNull() || node.isBoolean() || (!secret && !node.isTextual())) {
+    if (node.isNull()
+        || node.isBoolean()
+        || (!secret && !node.isTextual() && !node.isIntegralNumber())) {
       return node;
     }
     JsonNode r = v.visit(node, pointer, secret);

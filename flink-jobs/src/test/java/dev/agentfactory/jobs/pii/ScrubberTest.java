@@ -106,6 +106,27 @@ class ScrubberTest {
   }
 
   @Test
+  void numbersAreScannedWithTheirKeyAsContext() {
+    Scrubber s = new Scrubber(scanner, ScrubPolicy.defaults(), null);
+    ScrubResult r =
+        s.scrubJson(
+            "{\"card\":4111111111111111,\"contact\":{\"phone\":2025550143},"
+                + "\"ssn\":123456789,\"phones\":[4155550143],\"created_at\":1700000000,"
+                + "\"count\":123456789,\"ts\":1732838400007,\"ratio\":0.5}",
+            "s");
+    assertThat(r.text())
+        .isEqualTo(
+            "{\"card\":\"<CREDIT_CARD>\",\"contact\":{\"phone\":\"<PHONE_NUMBER>\"},"
+                + "\"ssn\":\"<US_SSN>\",\"phones\":[\"<PHONE_NUMBER>\"],\"created_at\":1700000000,"
+                + "\"count\":123456789,\"ts\":1732838400007,\"ratio\":0.5}");
+    assertThat(r.spans())
+        .extracting(ScrubbedSpan::field)
+        .containsExactly("/card", "/contact/phone", "/ssn", "/phones/0");
+    // an epoch second has a phone's shape, and no key here says phone
+    assertThat(s.scrubJson("{\"updated\":1700000000}", "s").spans()).isEmpty();
+  }
+
+  @Test
   void tokenCountsAndTokenizersAreNoSecretsButTokensAre() {
     Scrubber s = new Scrubber(scanner, ScrubPolicy.defaults(), null);
     String usage =
