@@ -169,6 +169,13 @@ final class JsonScanner {
   /** The least score of a span in a JSON number: a validated card, or a shape its key confirms. */
   static final double NUMBER_MIN_SCORE = 0.9;
 
+  /** Shorter numbers are not scanned: an SSN has 9 digits, phones without a + or 0 have 10. */
+  static final int NUMBER_MIN_DIGITS = 9;
+
+  /** What a bare number can be, besides a card. */
+  private static final Set<EntityType> NUMBER_TYPES =
+      Set.of(EntityType.PHONE_NUMBER, EntityType.US_SSN, EntityType.US_DRIVER_LICENSE);
+
   /**
    * Spans in an integral JSON number ({@code {"card":4111111111111111}}, {@code
    * {"phone":2025550143}}): the number is scanned after its key's words ({@code phone:
@@ -177,6 +184,9 @@ final class JsonScanner {
    * epoch second has a phone's shape but no key that says phone.
    */
   private List<PiiSpan> numberSpans(String value, String pointer) {
+    if (value.length() - (value.startsWith("-") ? 1 : 0) < NUMBER_MIN_DIGITS) {
+      return List.of(); // counts, sizes, ports, exit codes: the bulk of a JSON output's numbers
+    }
     String key = "";
     String[] segments = pointer.split("/");
     for (int i = segments.length - 1; i >= 0; i--) {
@@ -189,7 +199,8 @@ final class JsonScanner {
     List<PiiSpan> spans = new ArrayList<>();
     for (PiiSpan s : scanner.scan(context + value)) {
       if (s.start() >= context.length()
-          && (s.type() == EntityType.CREDIT_CARD || s.score() >= NUMBER_MIN_SCORE)) {
+          && (s.type() == EntityType.CREDIT_CARD
+              || (s.score() >= NUMBER_MIN_SCORE && NUMBER_TYPES.contains(s.type())))) {
         spans.add(
             new PiiSpan(
                 s.type(), s.start() - context.length(), s.end() - context.length(), s.score()));
