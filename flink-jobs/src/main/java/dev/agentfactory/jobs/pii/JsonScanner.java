@@ -236,7 +236,7 @@ final class JsonScanner {
     }
     if (node instanceof ArrayNode arr) {
       for (int i = 0; i < arr.size(); i++) {
-        JsonNode r = walk(arr.get(i), pointer + "/" + i, secret, v);
+        JsonNode r = walk(arr.get(i), pointer + "/" + i, secret || namedBefore(arr, i), v);
         if (r != arr.get(i)) {
           arr.set(i, r);
         }
@@ -250,6 +250,27 @@ final class JsonScanner {
     }
     JsonNode r = v.visit(node, pointer, secret);
     return r == null ? node : r;
+  }
+
+  /**
+   * True for the element after one that names a credential in a list of strings: a header pair
+   * {@code ["Authorization", "Basic …"]} (Python's {@code headers.items()}, HAR-like dumps) or an
+   * argv flag {@code ["mysql", "--password", "…"]}. A flag must start with {@code -}; a pair must
+   * be the whole list, so that {@code ["token", "count"]} in a longer list of words marks nothing.
+   */
+  private static boolean namedBefore(ArrayNode arr, int i) {
+    if (i == 0 || !arr.get(i - 1).isTextual()) {
+      return false;
+    }
+    String name = arr.get(i - 1).textValue();
+    if (name.startsWith("-")) {
+      String flag = name.replaceFirst("^-{1,2}", "");
+      return !flag.isEmpty()
+          && !flag.contains("=")
+          && PAIR_NAME.matcher(flag).matches()
+          && isSecretKey(flag);
+    }
+    return arr.size() == 2 && i == 1 && PAIR_NAME.matcher(name).matches() && isSecretKey(name);
   }
 
   /**

@@ -106,6 +106,21 @@ class ScrubberTest {
   }
 
   @Test
+  void aListElementAfterACredentialsNameOrFlagIsASecret() {
+    Scrubber s = new Scrubber(scanner, ScrubPolicy.defaults(), null);
+    ScrubResult r =
+        s.scrubJson(
+            "{\"headers\":[[\"Accept\",\"*/*\"],[\"Authorization\",\"Basic YWxhZGRpbjpvcGVu\"]],"
+                + "\"argv\":[\"mysql\",\"-u\",\"root\",\"--password\",\"hunter2\",\"-h\",\"db\"],"
+                + "\"words\":[\"token\",\"count\",\"per\",\"page\"],\"pair\":[\"x\",\"token\"]}",
+            "s");
+    assertThat(r.text()).doesNotContain("YWxhZGRpbjpvcGVu").doesNotContain("hunter2");
+    assertThat(r.spans())
+        .extracting(ScrubbedSpan::field)
+        .containsExactly("/headers/1/1", "/argv/4");
+  }
+
+  @Test
   void numbersAreScannedWithTheirKeyAsContext() {
     Scrubber s = new Scrubber(scanner, ScrubPolicy.defaults(), null);
     ScrubResult r =
