@@ -316,7 +316,8 @@ final class JsonScanner {
    * Short names of a credential that other words contain ({@code bypass}, {@code compass}, {@code
    * passenger}): only a whole segment of a key ({@code pass}, {@code db_pass}, {@code smtpPass}).
    */
-  private static final Set<String> SECRET_KEY_SEGMENTS = Set.of("pass", "pw", "jwt", "otp");
+  private static final Set<String> SECRET_KEY_SEGMENTS =
+      Set.of("pass", "pw", "jwt", "otp", "cvv", "cvc", "cvv2", "cvc2");
 
   /** Splits {@code db_pass}, {@code X-Api-Key}, {@code smtpPass} into their words. */
   private static final Pattern KEY_SEGMENT = Pattern.compile("[-_.\\s]+|(?<=[a-z0-9])(?=[A-Z])");

@@ -106,6 +106,16 @@ class ScrubberTest {
   }
 
   @Test
+  void aCardsVerificationCodeIsASecret() {
+    Scrubber s = new Scrubber(scanner, ScrubPolicy.defaults(), null);
+    assertThat(
+            s.scrubJson("{\"card\":{\"cvv\":123,\"card_cvc\":\"0456\",\"cvcount\":2}}", "s")
+                .spans())
+        .extracting(ScrubbedSpan::field)
+        .containsExactly("/card/cvv", "/card/card_cvc");
+  }
+
+  @Test
   void aListElementAfterACredentialsNameOrFlagIsASecret() {
     Scrubber s = new Scrubber(scanner, ScrubPolicy.defaults(), null);
     ScrubResult r =
