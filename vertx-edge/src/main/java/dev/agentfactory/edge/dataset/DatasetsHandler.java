@@ -25,6 +25,7 @@ import io.vertx.ext.web.RoutingContext;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -435,8 +436,10 @@ public final class DatasetsHandler {
 
   /**
    * A page of the dataset's versions, oldest first ({@link PageRequest}: {@code limit}, {@code
-   * cursor}). The catalog reads every manifest either way (they are files); the page bounds the
-   * answer.
+   * cursor}), reading only the manifests the page needs. A manifest that cannot be read (corrupt,
+   * or of a newer format a node sharing the directory wrote) does not fail the listing: the page
+   * names it in {@code unreadable_versions} and lists the others, as the dataset listing does with
+   * unreadable files.
    */
   public void versions(RoutingContext ctx) {
     String name = ctx.pathParam("name");
@@ -451,21 +454,60 @@ public final class DatasetsHandler {
           int after = page.after().map(Integer::parseInt).orElse(0);
           blocking(
               ctx,
-              beforeFirstFile(name, () -> catalog.versions(name), List::of),
-              (List<DatasetVersion> versions) ->
-                  json(
-                      ctx,
-                      200,
-                      page.answer(
-                              versions.stream()
-                                  .filter(v -> v.version() > after)
-                                  .limit(page.limit() + 1L)
-                                  .toList(),
-                              "versions",
-                              v -> Integer.toString(v.version()),
-                              v -> new JsonObject(manifest(v)))
-                          .encode()));
+              beforeFirstFile(
+                  name, () -> versionPage(name, after, page.limit()), () -> VersionPage.NONE),
+              (VersionPage found) -> {
+                JsonObject answer =
+                    page.answer(
+                        found.versions(),
+                        "versions",
+                        v -> Integer.toString(v.version()),
+                        v -> new JsonObject(manifest(v)));
+                JsonArray unreadable = new JsonArray();
+                found
+                    .unreadable()
+                    .forEach(
+                        (version, reason) ->
+                            unreadable.add(
+                                new JsonObject().put("version", version).put("reason", reason)));
+                json(ctx, 200, answer.put("unreadable_versions", unreadable).encode());
+              });
         });
+  }
+
+  /**
+   * Up to {@code limit + 1} readable versions after {@code after} (one more than the page tells
+   * whether another follows), and the unreadable ones the page covers, by number.
+   */
+  private record VersionPage(List<DatasetVersion> versions, Map<Integer, String> unreadable) {
+    static final VersionPage NONE = new VersionPage(List.of(), Map.of());
+  }
+
+  private VersionPage versionPage(String name, int after, int limit) {
+    List<DatasetVersion> found = new ArrayList<>();
+    Map<Integer, String> unreadable = new TreeMap<>();
+    Map<Integer, String> pastThePage = new TreeMap<>();
+    for (int n : catalog.versionNumbers(name)) {
+      if (n <= after) {
+        continue;
+      }
+      if (found.size() > limit) {
+        break;
+      }
+      try {
+        catalog.version(name, n).ifPresent(found::add);
+      } catch (DatasetException e) {
+        if (e.code() != DatasetException.Code.IO_ERROR) {
+          throw e;
+        }
+        // after the page's last version: the next page covers it, unless there is none
+        (found.size() < limit ? unreadable : pastThePage).put(n, e.getMessage());
+      }
+    }
+    if (found.size() <= limit) {
+      unreadable.putAll(pastThePage);
+    }
+    return new VersionPage(found, unreadable);
   }
 
   public void version(RoutingContext ctx) {

@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfactory.connectors.dataset.DatasetKind;
+import dev.agentfactory.connectors.dataset.version.DatasetCatalog;
 import dev.agentfactory.connectors.dataset.version.Lineage;
+import dev.agentfactory.connectors.dataset.version.ProgressListener;
 import dev.agentfactory.edge.TestHttp;
 import dev.agentfactory.edge.api.ApiErrors;
 import dev.agentfactory.edge.api.ApiRouter;
@@ -29,6 +31,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.avro.generic.GenericRecord;
@@ -42,10 +45,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Downloads of dataset files on a real HTTP server behind the contract router: byte ranges, and
- * files that are listed but cannot be sent. The rest of the dataset API is in ApiIT.
+ * The dataset routes on a real HTTP server behind the contract router, where files on disk are not
+ * as a version left them: downloads (byte ranges, listed files that cannot be sent) and version
+ * listings with a manifest that cannot be read. The rest of the dataset API is in ApiIT.
  */
-class DatasetDownloadIT {
+class DatasetsHandlerIT {
 
   private static final String ADMIN = "admin-key-0123456789";
   private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -86,6 +90,7 @@ class DatasetDownloadIT {
     operations.put("cutDatasetVersion", datasets::cut);
     operations.put("getDatasetCut", datasets::cutStatus);
     operations.put("getDatasetFile", datasets::file);
+    operations.put("listDatasetVersions", datasets::versions);
     server =
         vertx
             .createHttpServer()
@@ -180,6 +185,48 @@ class DatasetDownloadIT {
     assertMatchesContract("getDatasetFile", gone);
   }
 
+  @Test
+  void aManifestThatCannotBeReadIsNamedAndTheOtherVersionsStillList() throws Exception {
+    DatasetCatalog catalog = new DatasetCatalog(dir.resolve("datasets"));
+    for (String part : List.of("part-a-0.parquet", "part-b-0.parquet", "part-c-0.parquet")) {
+      sftFile(part);
+      catalog.cut("sft", Lineage.unknown(), ProgressListener.NONE);
+    }
+    // as a newer node sharing the directory would write it
+    Path v2 = dir.resolve("datasets/sft/_versions/v2.json");
+    Files.writeString(
+        v2, Files.readString(v2).replaceFirst("\"format\"\\s*:\\s*1", "\"format\": 2"));
+
+    HttpResponse<byte[]> all = get("GET", "/v1/datasets/sft/versions");
+    assertThat(all.statusCode()).as(new String(all.body(), StandardCharsets.UTF_8)).isEqualTo(200);
+    assertMatchesContract("listDatasetVersions", all);
+    JsonNode listed = MAPPER.readTree(all.body());
+    assertThat(listed.get("versions").findValuesAsText("version")).containsExactly("1", "3");
+    assertThat(listed.at("/unreadable_versions/0/version").asInt()).isEqualTo(2);
+    assertThat(listed.at("/unreadable_versions/0/reason").asText())
+        .contains("unsupported manifest format 2");
+    assertThat(listed.get("unreadable_versions")).hasSize(1);
+
+    JsonNode first = MAPPER.readTree(get("GET", "/v1/datasets/sft/versions?limit=1").body());
+    assertThat(first.get("versions").findValuesAsText("version")).containsExactly("1");
+    assertThat(first.get("unreadable_versions")).as("v2 is past this page").isEmpty();
+    JsonNode second =
+        MAPPER.readTree(
+            get(
+                    "GET",
+                    "/v1/datasets/sft/versions?limit=1&cursor=" + first.get("next_cursor").asText())
+                .body());
+    assertThat(second.get("versions").findValuesAsText("version")).containsExactly("3");
+    assertThat(second.get("unreadable_versions").findValuesAsText("version")).containsExactly("2");
+    assertThat(second.get("next_cursor").isNull()).isTrue();
+
+    JsonNode lastPage = MAPPER.readTree(get("GET", "/v1/datasets/sft/versions?limit=2").body());
+    assertThat(lastPage.get("versions").findValuesAsText("version")).containsExactly("1", "3");
+    assertThat(lastPage.get("unreadable_versions").findValuesAsText("version"))
+        .containsExactly("2");
+    assertThat(lastPage.get("next_cursor").isNull()).isTrue();
+  }
+
   /** Writes one committed SFT file, cuts version 1 of it and returns the file. */
   private Path versionOne() throws Exception {
     Path file =
@@ -202,6 +249,18 @@ class DatasetDownloadIT {
                 () -> MAPPER.readTree(get("GET", location).body()),
                 status -> !status.get("state").asText().equals("running"));
     assertThat(done.get("version").asInt()).as(done.toString()).isEqualTo(1);
+    return file;
+  }
+
+  /** One committed SFT file without rows (valid Parquet: a cut versions it). */
+  private Path sftFile(String part) throws Exception {
+    Path file = Files.createDirectories(dir.resolve("datasets/sft/2026-11-25--10")).resolve(part);
+    try (ParquetWriter<GenericRecord> writer =
+        AvroParquetWriter.<GenericRecord>builder(new LocalOutputFile(file))
+            .withSchema(DatasetKind.SFT.avroSchema())
+            .build()) {
+      // the schema goes into the footer
+    }
     return file;
   }
 
