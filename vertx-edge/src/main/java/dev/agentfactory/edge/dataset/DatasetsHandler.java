@@ -10,7 +10,6 @@ import dev.agentfactory.connectors.dataset.version.Lineage;
 import dev.agentfactory.connectors.dataset.version.ManifestCodec;
 import dev.agentfactory.connectors.dataset.version.ProgressListener;
 import dev.agentfactory.edge.api.ApiErrors;
-import dev.agentfactory.edge.api.ApiRouter;
 import dev.agentfactory.edge.api.PageRequest;
 import dev.agentfactory.edge.auth.Auth;
 import io.vertx.core.Future;
@@ -18,7 +17,6 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -72,6 +70,7 @@ public final class DatasetsHandler {
   private final Vertx vertx;
   private final WorkerExecutor worker;
   private final WorkerExecutor cutWorker;
+  private final DatasetDownload download;
   private final Map<String, DatasetCut> running = new ConcurrentHashMap<>();
 
   /**
@@ -129,6 +128,7 @@ public final class DatasetsHandler {
     this.worker = vertx.createSharedWorkerExecutor("af-datasets", 2);
     // Cuts read every byte; on their own pool, so listing and downloads stay responsive.
     this.cutWorker = vertx.createSharedWorkerExecutor("af-dataset-cuts", 2);
+    this.download = new DatasetDownload(worker);
   }
 
   /**
@@ -562,98 +562,16 @@ public final class DatasetsHandler {
                     Path file = catalog.resolveFile(name, n, path);
                     long size = Files.size(file);
                     beforeSend.accept(file);
-                    return new Download(file, size);
+                    return new DatasetDownload.Resolved(file, size);
                   },
                   () -> {
                     throw new DatasetException(
                         DatasetException.Code.NOT_FOUND,
                         "dataset '" + name + "' has no version " + n);
                   }),
-              download -> send(ctx, download, name, n, path),
+              file -> download.send(ctx, file, name, n, path),
               "path");
         });
-  }
-
-  /** A resolved file and its size, as stat'ed on the worker. */
-  private record Download(Path file, long size) {}
-
-  private void send(RoutingContext ctx, Download download, String name, int n, String path) {
-    HttpServerResponse response = ctx.response();
-    Optional<ByteRange> range;
-    try {
-      range =
-          ByteRange.parse(
-              ctx.request().getHeader("range"),
-              ctx.request().getHeader("if-range"),
-              download.size());
-    } catch (ByteRange.Unsatisfiable e) {
-      response.putHeader("content-range", ByteRange.unsatisfied(download.size()));
-      ApiErrors.send(ctx, 416, "range_not_satisfiable", e.getMessage(), "range");
-      return;
-    }
-    response
-        .putHeader("content-type", "application/octet-stream")
-        .putHeader(
-            "content-disposition", "attachment; filename=\"" + download.file().getFileName() + "\"")
-        .putHeader("accept-ranges", "bytes");
-    long offset = range.map(ByteRange::first).orElse(0L);
-    long length = range.map(ByteRange::length).orElse(download.size());
-    if (range.isPresent()) {
-      response.setStatusCode(206).putHeader("content-range", range.get().contentRange());
-    }
-    if (ApiRouter.isHead(ctx)) {
-      // sendFile gives a HEAD no length, and a download client asks HEAD for the size
-      response.putHeader("content-length", Long.toString(length)).end();
-      return;
-    }
-    response
-        .sendFile(download.file().toString(), offset, length)
-        .onFailure(e -> notSent(ctx, download.file(), name, n, path, e));
-  }
-
-  /**
-   * Answers a download whose file could not be sent: Vert.x leaves the response open when it cannot
-   * open the file, and the client would wait for good. Before the first byte, 404 if the file is
-   * gone (as if it had been when resolved), else 500 {@code io_error}; after it, the connection is
-   * reset, so the client sees a broken download rather than a short file.
-   */
-  private void notSent(
-      RoutingContext ctx, Path file, String name, int n, String path, Throwable e) {
-    HttpServerResponse response = ctx.response();
-    if (response.headWritten()) {
-      LOG.warn("dataset {} v{}: download of {} broke off", name, n, path, e);
-      response.reset();
-      return;
-    }
-    worker
-        .executeBlocking(() -> Files.exists(file), false)
-        .onComplete(
-            exists -> {
-              List.of("content-disposition", "content-range", "accept-ranges")
-                  .forEach(response.headers()::remove);
-              if (exists.succeeded() && !exists.result()) {
-                ApiErrors.send(
-                    ctx,
-                    404,
-                    "not_found",
-                    "file '"
-                        + path
-                        + "' of dataset '"
-                        + name
-                        + "' version "
-                        + n
-                        + " no longer exists",
-                    null);
-              } else {
-                LOG.warn("dataset {} v{}: {} cannot be sent", name, n, path, e);
-                ApiErrors.send(
-                    ctx,
-                    500,
-                    "io_error",
-                    "file '" + path + "' of dataset '" + name + "' cannot be read: " + e,
-                    null);
-              }
-            });
   }
 
   /**
