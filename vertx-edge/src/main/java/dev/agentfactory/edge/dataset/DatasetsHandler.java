@@ -73,6 +73,12 @@ public final class DatasetsHandler {
   private final DatasetDownload download;
   private final Map<String, DatasetCut> running = new ConcurrentHashMap<>();
 
+  /** How many cuts of each dataset ended on this node, so a decision sees a preview went stale. */
+  private final Map<String, Integer> ended = new ConcurrentHashMap<>();
+
+  /** Called on the worker after each cut preview: tests end a running cut there. */
+  volatile Consumer<String> afterPreview = name -> {};
+
   /**
    * Called on the worker with each file a download resolved, just before it is sent: tests delete
    * it here to show the answer to a file that vanishes in between.
@@ -233,13 +239,30 @@ public final class DatasetsHandler {
    */
   public void cut(RoutingContext ctx) {
     String name = ctx.pathParam("name");
-    admin(
-        ctx,
-        beforeFirstFile(name, () -> catalog.preview(name), () -> CutPreview.NOTHING),
-        preview -> start(ctx, name, preview));
+    Auth.requireAdmin(ctx, () -> preview(ctx, name));
   }
 
-  private void start(RoutingContext ctx, String name, CutPreview preview) {
+  /**
+   * Previews the cut on the worker, then decides. A cut of the dataset that ended while the preview
+   * was taken may have published what it saw as changed: the preview is taken again, so a request
+   * that raced a finishing cut answers its version (200, unchanged) instead of cutting a copy.
+   */
+  private void preview(RoutingContext ctx, String name) {
+    int endedBefore = ended.getOrDefault(name, 0);
+    blocking(
+        ctx,
+        beforeFirstFile(
+            name,
+            () -> {
+              CutPreview preview = catalog.preview(name);
+              afterPreview.accept(name);
+              return preview;
+            },
+            () -> CutPreview.NOTHING),
+        preview -> start(ctx, name, preview, endedBefore));
+  }
+
+  private void start(RoutingContext ctx, String name, CutPreview preview, int endedBefore) {
     if (preview.files() == 0) {
       ApiErrors.send(
           ctx, 404, "not_found", "dataset '" + name + "' has no committed files to version", null);
@@ -249,6 +272,10 @@ public final class DatasetsHandler {
     boolean started = false;
     synchronized (running) {
       cut = running.get(name);
+      if (cut == null && ended.getOrDefault(name, 0) != endedBefore) {
+        preview(ctx, name); // stale: a cut ended since
+        return;
+      }
       if (cut == null && preview.unchanged().isEmpty()) {
         cut = new DatasetCut(name, preview.files(), preview.bytes());
         running.put(name, cut);
@@ -383,7 +410,11 @@ public final class DatasetsHandler {
     runs.put(cut.id(), done);
     done.onComplete(
         ar -> {
-          running.remove(name, cut);
+          synchronized (running) {
+            // counted with the removal: a decision that finds no cut running sees it ended
+            ended.merge(name, 1, Integer::sum);
+            running.remove(name, cut);
+          }
           runs.remove(cut.id());
         });
   }

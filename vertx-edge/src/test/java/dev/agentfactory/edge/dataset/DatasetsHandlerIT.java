@@ -34,6 +34,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.parquet.avro.AvroParquetWriter;
 import org.apache.parquet.hadoop.ParquetWriter;
@@ -64,6 +68,9 @@ class DatasetsHandlerIT {
   private HttpServer server;
   private final HttpClient http = TestHttp.client();
 
+  /** What cuts are told produced the files (a test may hold a cut there). */
+  private volatile Supplier<Lineage> lineage = Lineage::unknown;
+
   @BeforeEach
   void start() throws Exception {
     vertx = Vertx.vertx();
@@ -71,7 +78,8 @@ class DatasetsHandlerIT {
     auth = new Auth(vertx, Optional.of(ADMIN), keys, new RateLimiter(1000, 1000));
     auth.start().toCompletionStage().toCompletableFuture().join();
     datasets =
-        new DatasetsHandler(vertx, dir.resolve("datasets"), Lineage::unknown, dir.resolve("cuts"));
+        new DatasetsHandler(
+            vertx, dir.resolve("datasets"), () -> lineage.get(), dir.resolve("cuts"));
     // every other operation of the contract answers nothing of interest here
     Map<String, Handler<RoutingContext>> operations = new HashMap<>();
     MAPPER
@@ -91,6 +99,7 @@ class DatasetsHandlerIT {
     operations.put("getDatasetCut", datasets::cutStatus);
     operations.put("getDatasetFile", datasets::file);
     operations.put("listDatasetVersions", datasets::versions);
+    operations.put("listDatasets", datasets::list);
     server =
         vertx
             .createHttpServer()
@@ -227,6 +236,54 @@ class DatasetsHandlerIT {
     assertThat(lastPage.get("next_cursor").isNull()).isTrue();
   }
 
+  @Test
+  void aCutAskedForWhileTheLastOneEndsAnswersTheVersionItPublished() throws Exception {
+    sftFile("part-a-0.parquet");
+    CountDownLatch held = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    lineage =
+        () -> {
+          held.countDown();
+          try {
+            release.await(60, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return Lineage.unknown();
+        };
+    HttpResponse<byte[]> first = get("POST", "/v1/datasets/sft/versions");
+    assertThat(first.statusCode()).isEqualTo(202);
+    assertThat(held.await(60, TimeUnit.SECONDS)).as("the first cut runs").isTrue();
+
+    // The second request previews while the first cut runs (nothing published yet), and the
+    // first cut publishes and ends before the second request decides.
+    AtomicBoolean armed = new AtomicBoolean(true);
+    datasets.afterPreview =
+        name -> {
+          if (armed.getAndSet(false)) {
+            release.countDown();
+            Awaitility.await()
+                .atMost(Duration.ofSeconds(60))
+                .until(
+                    this::sftListed,
+                    sft ->
+                        sft.get("latest_version").asInt() == 1
+                            && sft.get("cut_in_progress").isNull());
+          }
+        };
+    HttpResponse<byte[]> second = get("POST", "/v1/datasets/sft/versions");
+
+    assertThat(second.statusCode())
+        .as(new String(second.body(), StandardCharsets.UTF_8))
+        .isEqualTo(200);
+    assertThat(MAPPER.readTree(second.body()).get("version").asInt()).isEqualTo(1);
+    try (var manifests = Files.list(dir.resolve("datasets/sft/_versions"))) {
+      assertThat(manifests.map(p -> p.getFileName().toString()))
+          .as("no second version with the same files")
+          .containsExactly("v1.json");
+    }
+  }
+
   /** Writes one committed SFT file, cuts version 1 of it and returns the file. */
   private Path versionOne() throws Exception {
     Path file =
@@ -250,6 +307,16 @@ class DatasetsHandlerIT {
                 status -> !status.get("state").asText().equals("running"));
     assertThat(done.get("version").asInt()).as(done.toString()).isEqualTo(1);
     return file;
+  }
+
+  /** The {@code sft} dataset as {@code GET /v1/datasets} lists it. */
+  private JsonNode sftListed() throws Exception {
+    for (JsonNode dataset : MAPPER.readTree(get("GET", "/v1/datasets").body()).get("datasets")) {
+      if (dataset.get("name").asText().equals("sft")) {
+        return dataset;
+      }
+    }
+    throw new AssertionError("sft is not listed");
   }
 
   /** One committed SFT file without rows (valid Parquet: a cut versions it). */
