@@ -10,7 +10,6 @@ import dev.agentfactory.connectors.dataset.version.Lineage;
 import dev.agentfactory.connectors.dataset.version.ManifestCodec;
 import dev.agentfactory.connectors.dataset.version.ProgressListener;
 import dev.agentfactory.edge.api.ApiErrors;
-import dev.agentfactory.edge.api.ApiRouter;
 import dev.agentfactory.edge.api.PageRequest;
 import dev.agentfactory.edge.auth.Auth;
 import io.vertx.core.Future;
@@ -24,6 +23,7 @@ import io.vertx.ext.web.RoutingContext;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -70,7 +70,20 @@ public final class DatasetsHandler {
   private final Vertx vertx;
   private final WorkerExecutor worker;
   private final WorkerExecutor cutWorker;
+  private final DatasetDownload download;
   private final Map<String, DatasetCut> running = new ConcurrentHashMap<>();
+
+  /** How many cuts of each dataset ended on this node, so a decision sees a preview went stale. */
+  private final Map<String, Integer> ended = new ConcurrentHashMap<>();
+
+  /** Called on the worker after each cut preview: tests end a running cut there. */
+  volatile Consumer<String> afterPreview = name -> {};
+
+  /**
+   * Called on the worker with each file a download resolved, just before it is sent: tests delete
+   * it here to show the answer to a file that vanishes in between.
+   */
+  volatile Consumer<Path> beforeSend = file -> {};
 
   /** The unreadable files, as {@code <dataset>/<path>}, the log already warned of. */
   private final Set<String> warnedUnreadable = ConcurrentHashMap.newKeySet();
@@ -121,6 +134,7 @@ public final class DatasetsHandler {
     this.worker = vertx.createSharedWorkerExecutor("af-datasets", 2);
     // Cuts read every byte; on their own pool, so listing and downloads stay responsive.
     this.cutWorker = vertx.createSharedWorkerExecutor("af-dataset-cuts", 2);
+    this.download = new DatasetDownload(worker);
   }
 
   /**
@@ -225,13 +239,30 @@ public final class DatasetsHandler {
    */
   public void cut(RoutingContext ctx) {
     String name = ctx.pathParam("name");
-    admin(
-        ctx,
-        beforeFirstFile(name, () -> catalog.preview(name), () -> CutPreview.NOTHING),
-        preview -> start(ctx, name, preview));
+    Auth.requireAdmin(ctx, () -> preview(ctx, name));
   }
 
-  private void start(RoutingContext ctx, String name, CutPreview preview) {
+  /**
+   * Previews the cut on the worker, then decides. A cut of the dataset that ended while the preview
+   * was taken may have published what it saw as changed: the preview is taken again, so a request
+   * that raced a finishing cut answers its version (200, unchanged) instead of cutting a copy.
+   */
+  private void preview(RoutingContext ctx, String name) {
+    int endedBefore = ended.getOrDefault(name, 0);
+    blocking(
+        ctx,
+        beforeFirstFile(
+            name,
+            () -> {
+              CutPreview preview = catalog.preview(name);
+              afterPreview.accept(name);
+              return preview;
+            },
+            () -> CutPreview.NOTHING),
+        preview -> start(ctx, name, preview, endedBefore));
+  }
+
+  private void start(RoutingContext ctx, String name, CutPreview preview, int endedBefore) {
     if (preview.files() == 0) {
       ApiErrors.send(
           ctx, 404, "not_found", "dataset '" + name + "' has no committed files to version", null);
@@ -241,6 +272,10 @@ public final class DatasetsHandler {
     boolean started = false;
     synchronized (running) {
       cut = running.get(name);
+      if (cut == null && ended.getOrDefault(name, 0) != endedBefore) {
+        preview(ctx, name); // stale: a cut ended since
+        return;
+      }
       if (cut == null && preview.unchanged().isEmpty()) {
         cut = new DatasetCut(name, preview.files(), preview.bytes());
         running.put(name, cut);
@@ -375,7 +410,11 @@ public final class DatasetsHandler {
     runs.put(cut.id(), done);
     done.onComplete(
         ar -> {
-          running.remove(name, cut);
+          synchronized (running) {
+            // counted with the removal: a decision that finds no cut running sees it ended
+            ended.merge(name, 1, Integer::sum);
+            running.remove(name, cut);
+          }
           runs.remove(cut.id());
         });
   }
@@ -428,8 +467,10 @@ public final class DatasetsHandler {
 
   /**
    * A page of the dataset's versions, oldest first ({@link PageRequest}: {@code limit}, {@code
-   * cursor}). The catalog reads every manifest either way (they are files); the page bounds the
-   * answer.
+   * cursor}), reading only the manifests the page needs. A manifest that cannot be read (corrupt,
+   * or of a newer format a node sharing the directory wrote) does not fail the listing: the page
+   * names it in {@code unreadable_versions} and lists the others, as the dataset listing does with
+   * unreadable files.
    */
   public void versions(RoutingContext ctx) {
     String name = ctx.pathParam("name");
@@ -444,21 +485,60 @@ public final class DatasetsHandler {
           int after = page.after().map(Integer::parseInt).orElse(0);
           blocking(
               ctx,
-              beforeFirstFile(name, () -> catalog.versions(name), List::of),
-              (List<DatasetVersion> versions) ->
-                  json(
-                      ctx,
-                      200,
-                      page.answer(
-                              versions.stream()
-                                  .filter(v -> v.version() > after)
-                                  .limit(page.limit() + 1L)
-                                  .toList(),
-                              "versions",
-                              v -> Integer.toString(v.version()),
-                              v -> new JsonObject(manifest(v)))
-                          .encode()));
+              beforeFirstFile(
+                  name, () -> versionPage(name, after, page.limit()), () -> VersionPage.NONE),
+              (VersionPage found) -> {
+                JsonObject answer =
+                    page.answer(
+                        found.versions(),
+                        "versions",
+                        v -> Integer.toString(v.version()),
+                        v -> new JsonObject(manifest(v)));
+                JsonArray unreadable = new JsonArray();
+                found
+                    .unreadable()
+                    .forEach(
+                        (version, reason) ->
+                            unreadable.add(
+                                new JsonObject().put("version", version).put("reason", reason)));
+                json(ctx, 200, answer.put("unreadable_versions", unreadable).encode());
+              });
         });
+  }
+
+  /**
+   * Up to {@code limit + 1} readable versions after {@code after} (one more than the page tells
+   * whether another follows), and the unreadable ones the page covers, by number.
+   */
+  private record VersionPage(List<DatasetVersion> versions, Map<Integer, String> unreadable) {
+    static final VersionPage NONE = new VersionPage(List.of(), Map.of());
+  }
+
+  private VersionPage versionPage(String name, int after, int limit) {
+    List<DatasetVersion> found = new ArrayList<>();
+    Map<Integer, String> unreadable = new TreeMap<>();
+    Map<Integer, String> pastThePage = new TreeMap<>();
+    for (int n : catalog.versionNumbers(name)) {
+      if (n <= after) {
+        continue;
+      }
+      if (found.size() > limit) {
+        break;
+      }
+      try {
+        catalog.version(name, n).ifPresent(found::add);
+      } catch (DatasetException e) {
+        if (e.code() != DatasetException.Code.IO_ERROR) {
+          throw e;
+        }
+        // after the page's last version: the next page covers it, unless there is none
+        (found.size() < limit ? unreadable : pastThePage).put(n, e.getMessage());
+      }
+    }
+    if (found.size() <= limit) {
+      unreadable.putAll(pastThePage);
+    }
+    return new VersionPage(found, unreadable);
   }
 
   public void version(RoutingContext ctx) {
@@ -489,7 +569,12 @@ public final class DatasetsHandler {
         });
   }
 
-  /** A file of a version, only if the version lists it. */
+  /**
+   * A file of a version, only if the version lists it. One byte range ({@code Range: bytes=...})
+   * answers 206 with that part, so a broken download resumes ({@link ByteRange}); a file that
+   * cannot be sent after all (it vanished since it was resolved, or cannot be opened) answers 404
+   * or 500 like one that was missing from the start, never no answer.
+   */
   public void file(RoutingContext ctx) {
     String name = ctx.pathParam("name");
     String path = ctx.queryParams().get("path");
@@ -504,26 +589,18 @@ public final class DatasetsHandler {
               ctx,
               beforeFirstFile(
                   name,
-                  () -> catalog.resolveFile(name, n, path),
+                  () -> {
+                    Path file = catalog.resolveFile(name, n, path);
+                    long size = Files.size(file);
+                    beforeSend.accept(file);
+                    return new DatasetDownload.Resolved(file, size);
+                  },
                   () -> {
                     throw new DatasetException(
                         DatasetException.Code.NOT_FOUND,
                         "dataset '" + name + "' has no version " + n);
                   }),
-              file -> {
-                io.vertx.core.http.HttpServerResponse response =
-                    ctx.response()
-                        .putHeader("content-type", "application/octet-stream")
-                        .putHeader(
-                            "content-disposition",
-                            "attachment; filename=\"" + file.getFileName() + "\"");
-                if (ApiRouter.isHead(ctx)) {
-                  // sendFile gives a HEAD no length, and a download client asks HEAD for the size
-                  response.putHeader("content-length", Long.toString(file.toFile().length())).end();
-                } else {
-                  response.sendFile(file.toString());
-                }
-              },
+              file -> download.send(ctx, file, name, n, path),
               "path");
         });
   }

@@ -1510,7 +1510,7 @@ class ApiIT {
     // A listed kind the pipeline has not written yet is a dataset without versions, not a
     // dataset that does not exist (it has no directory until its first file).
     assertThat(send("GET", "/v1/datasets/rft/versions", ADMIN, null).body())
-        .isEqualTo("{\"versions\":[],\"next_cursor\":null}");
+        .isEqualTo("{\"versions\":[],\"next_cursor\":null,\"unreadable_versions\":[]}");
     HttpResponse<String> noVersion = send("GET", "/v1/datasets/rft/versions/1", ADMIN, null);
     assertThat(noVersion.statusCode()).isEqualTo(404);
     assertThat(noVersion.body())
@@ -1691,7 +1691,7 @@ class ApiIT {
     assertThat(failed.at("/error/message").asText()).contains("part-a-0.parquet", "schema");
     assertThat(failed.get("version").isNull()).isTrue();
     assertThat(send("GET", "/v1/datasets/sft/versions", ADMIN, null).body())
-        .isEqualTo("{\"versions\":[],\"next_cursor\":null}");
+        .isEqualTo("{\"versions\":[],\"next_cursor\":null,\"unreadable_versions\":[]}");
     assertThat(send("POST", "/v1/datasets/Bad_Name/versions", ADMIN, null).statusCode())
         .isEqualTo(400);
   }
@@ -1754,7 +1754,7 @@ class ApiIT {
         .as("the contract lists it")
         .isTrue();
     assertThat(send("GET", "/v1/datasets/sft/versions", ADMIN, null).body())
-        .isEqualTo("{\"versions\":[],\"next_cursor\":null}");
+        .isEqualTo("{\"versions\":[],\"next_cursor\":null,\"unreadable_versions\":[]}");
   }
 
   @Test

@@ -345,6 +345,17 @@ public final class DatasetCatalog {
   }
 
   /**
+   * The numbers of a dataset's published versions, ascending, from the manifests' names alone (none
+   * is read): a listing reads only the manifests of the page it answers, and one that cannot be
+   * read does not hide the others.
+   *
+   * @throws DatasetException {@code not_found} if the dataset does not exist
+   */
+  public List<Integer> versionNumbers(String name) {
+    return versionNumbers(name, datasetDir(name));
+  }
+
+  /**
    * Removes the copies without withdrawn rows ({@code <dataset>/_filtered/}) that no published
    * version lists: those of cuts that failed before they could clean up, or that a crash or kill
    * interrupted. Copies of a cut still running (in this process or another sharing the root) are
