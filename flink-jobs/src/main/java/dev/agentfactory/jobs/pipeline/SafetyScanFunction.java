@@ -8,6 +8,9 @@ import dev.agentfactory.jobs.eval.EvalSample;
 import dev.agentfactory.jobs.pii.EntityType;
 import dev.agentfactory.jobs.pii.PiiScanner;
 import dev.agentfactory.jobs.pii.PiiSpan;
+import dev.agentfactory.jobs.pii.ScrubPolicy;
+import dev.agentfactory.jobs.pii.ScrubbedSpan;
+import dev.agentfactory.jobs.pii.Scrubber;
 import java.util.function.Supplier;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RichFlatMapFunction;
@@ -17,15 +20,17 @@ import org.apache.flink.util.Collector;
  * The safety flags of the live evaluation, from the event <em>before</em> scrubbing (afterwards
  * there is nothing left to find): PII spans in assistant messages (the model said it), and
  * credentials ({@link EntityType#API_KEY}, {@link EntityType#SECRET}) in assistant messages or tool
- * outputs (a secret leak). Uses the scrubber's own scanner, so what is flagged is what the scrubber
- * removes. Emits one {@link EvalSample#ofSafety} per event, none for an amending event (its turn's
- * own event was scanned); the events go on unchanged elsewhere.
+ * outputs (a secret leak; a JSON output is read value by value, as the scrubber reads it, so a
+ * value under a key such as {@code password} counts). Uses the scrubber's own scanner, so what is
+ * flagged is what the scrubber removes. Emits one {@link EvalSample#ofSafety} per event, none for
+ * an amending event (its turn's own event was scanned); the events go on unchanged elsewhere.
  */
 public final class SafetyScanFunction extends RichFlatMapFunction<Interaction, EvalSample> {
   private static final long serialVersionUID = 1L;
 
   private final SerializableScanner scannerFactory;
   private transient PiiScanner scanner;
+  private transient Scrubber outputs;
 
   public SafetyScanFunction() {
     this(PiiScanner::create);
@@ -38,6 +43,7 @@ public final class SafetyScanFunction extends RichFlatMapFunction<Interaction, E
   @Override
   public void open(OpenContext openContext) {
     scanner = scannerFactory.get();
+    outputs = new Scrubber(scanner, ScrubPolicy.defaults(), null);
   }
 
   @Override
@@ -62,7 +68,8 @@ public final class SafetyScanFunction extends RichFlatMapFunction<Interaction, E
     }
     for (ToolCall c : event.toolCalls()) {
       if (c.output() != null) {
-        for (PiiSpan span : scanner.scan(c.output())) {
+        // as the scrubber reads it: JSON value by value, so that a key name marks a secret
+        for (ScrubbedSpan span : outputs.scrubJson(c.output(), event.sessionId()).spans()) {
           if (isSecret(span.type())) {
             secrets++;
           }

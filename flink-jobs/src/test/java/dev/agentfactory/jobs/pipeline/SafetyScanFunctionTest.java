@@ -48,4 +48,36 @@ class SafetyScanFunctionTest {
       assertThat(sample.key()).isEqualTo(EvalSample.ofSafety(event, 0, 0).key());
     }
   }
+
+  @Test
+  @SuppressWarnings("try")
+  void aSecretAJsonOutputHoldsUnderACredentialsKeyIsALeak() throws Exception {
+    Interaction event =
+        Interaction.builder()
+            .sessionId("s")
+            .tenant("t")
+            .agent("a", "1")
+            .message(Message.assistant("the pod is up"))
+            .toolCall(
+                new ToolCall(
+                    "c1",
+                    "sandbox.exec",
+                    "{\"command\":\"kubectl get pod web -o json\"}",
+                    "{\"env\":[{\"name\":\"DB_PASSWORD\",\"value\":\"hunter2\"}],"
+                        + "\"db\":{\"password\":\"s3cret\"},\"replicas\":3}",
+                    0,
+                    ToolCallStatus.OK,
+                    1))
+            .build();
+
+    try (var harness =
+        new OneInputStreamOperatorTestHarness<>(new StreamFlatMap<>(new SafetyScanFunction()))) {
+      harness.open();
+      harness.processElement(new StreamRecord<>(event, 1L));
+      EvalSample sample = harness.extractOutputValues().get(0);
+
+      assertThat(sample.secretLeaks()).isEqualTo(2);
+      assertThat(sample.piiInOutput()).isZero();
+    }
+  }
 }
