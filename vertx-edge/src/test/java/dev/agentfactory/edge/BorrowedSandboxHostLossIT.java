@@ -201,18 +201,7 @@ class BorrowedSandboxHostLossIT {
     List<String> toldLost = new CopyOnWriteArrayList<>();
     borrower.pool().addLostListener((leased, reason) -> toldLost.add(reason.code()));
     awaitHostStock();
-    try (FrameClient client = new FrameClient(edge.sessionsUri())) {
-      assertThat(client.next(WAIT).get("type").asText()).isEqualTo("session.ready");
-      client.send(
-          "{\"v\":1,\"type\":\"exec\",\"id\":\"c1\",\"command\":\"echo up; sleep 600\","
-              + "\"timeout_ms\":600000}");
-      List<JsonNode> started =
-          client.until(
-              f ->
-                  f.get("type").asText().equals("exec.output")
-                      && f.get("data").asText().contains("up"),
-              WAIT);
-      assertThat(started.get(0).get("node").asText()).as("borrowed").isEqualTo(host.nodeId());
+    try (FrameClient client = sessionRunningOnABorrowedSandbox()) {
       assertOneRecordAndQuotaHold();
       holdTheEventThread(memberOf(borrower));
 
@@ -234,6 +223,36 @@ class BorrowedSandboxHostLossIT {
       assertThat(join(borrower.leases().activeLeases())).isZero();
 
       assertCarriesOnInAFreshSandbox(client);
+    }
+  }
+
+  /**
+   * A session whose command {@code c1} ({@code sleep 600}) runs in a sandbox borrowed from the
+   * host. The borrower starts one of its own on demand when its pool does not yet count the host as
+   * a peer with stock (seen once in CI with one event thread, right after the borrower joined),
+   * which is not what these tests are about: such a session is closed and, once its lease is freed,
+   * another one opened.
+   */
+  private FrameClient sessionRunningOnABorrowedSandbox() throws Exception {
+    for (int attempt = 1; ; attempt++) {
+      FrameClient client = new FrameClient(edge.sessionsUri());
+      assertThat(client.next(WAIT).get("type").asText()).isEqualTo("session.ready");
+      client.send(
+          "{\"v\":1,\"type\":\"exec\",\"id\":\"c1\",\"command\":\"echo up; sleep 600\","
+              + "\"timeout_ms\":600000}");
+      List<JsonNode> started =
+          client.until(
+              f ->
+                  f.get("type").asText().equals("exec.output")
+                      && f.get("data").asText().contains("up"),
+              WAIT);
+      if (started.get(0).get("node").asText().equals(host.nodeId())) {
+        return client;
+      }
+      client.close();
+      assertThat(attempt).as("sessions whose sandbox was not borrowed").isLessThan(5);
+      awaitTheRecordAndQuotaHoldFreed();
+      awaitHostStock();
     }
   }
 
