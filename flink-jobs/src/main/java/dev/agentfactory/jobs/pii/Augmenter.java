@@ -84,13 +84,28 @@ final class Augmenter {
    */
   static Augmenter read(Path file, java.util.function.IntPredicate templates, boolean heldOutToo)
       throws IOException {
+    return readSamples(file, s -> templates.test(s.templateId()), heldOutToo);
+  }
+
+  /**
+   * The training samples of {@code file} that {@code samples} accepts (held-out templates never),
+   * for cross-validation by sample.
+   */
+  static Augmenter readSamples(Path file, java.util.function.Predicate<LabelledSample> samples)
+      throws IOException {
+    return readSamples(file, samples, false);
+  }
+
+  private static Augmenter readSamples(
+      Path file, java.util.function.Predicate<LabelledSample> samples, boolean heldOutToo)
+      throws IOException {
     JsonNode root = new ObjectMapper().readTree(file.toFile());
     Augmenter a = new Augmenter();
     int i = 0;
     boolean any = false;
     for (LabelledSample s : PiiDataset.read(file, PiiDataset.Split.ALL)) {
       JsonNode node = root.get(i++);
-      if ((s.heldOut() && !heldOutToo) || !templates.test(s.templateId())) {
+      if ((s.heldOut() && !heldOutToo) || !samples.test(s)) {
         continue;
       }
       any = true;

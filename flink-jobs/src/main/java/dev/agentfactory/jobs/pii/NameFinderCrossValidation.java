@@ -11,10 +11,11 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * k-fold cross-validation by template over the <em>training</em> split (the held-out templates are
- * never read): for each fold, trains the tagger, gazetteer and phrase list on the other folds
- * exactly as the build does, scans the fold's samples with the whole scanner (patterns, tagger,
- * phrases, company shapes) and pools the counts. This is how training choices are made.
+ * k-fold cross-validation by template (or by sample, {@code -Dpii.cv.unit=sample}) over the
+ * <em>training</em> split (the held-out templates are never read): for each fold, trains the
+ * tagger, gazetteer and phrase list on the other folds exactly as the build does, scans the fold's
+ * samples with the whole scanner (patterns, tagger, phrases, company shapes) and pools the counts.
+ * This is how training choices are made.
  *
  * <pre>{@code
  * java -Dpii.train.epochs=10 -cp ... dev.agentfactory.jobs.pii.NameFinderCrossValidation \
@@ -28,6 +29,22 @@ public final class NameFinderCrossValidation {
    * check that a gain does not depend on how the templates fall into folds.
    */
   private static final long SALT = Long.getLong("pii.cv.salt", 0L);
+
+  /**
+   * Property {@code pii.cv.unit}: {@code template} (the default) puts all samples of a template in
+   * one fold, so every tested sentence shape is new to the model: the case of the held-out split.
+   * {@code sample} deals the samples out one by one, so the tested shapes were seen in training
+   * with other values (about 16 samples per template): the case of new data made from the same
+   * templates. Values of a tested sample are never trained on in either case.
+   */
+  private static final boolean BY_SAMPLE =
+      switch (System.getProperty("pii.cv.unit", "template")) {
+        case "template" -> false;
+        case "sample" -> true;
+        default ->
+            throw new IllegalArgumentException(
+                "pii.cv.unit: template or sample, got " + System.getProperty("pii.cv.unit"));
+      };
 
   private NameFinderCrossValidation() {}
 
@@ -68,10 +85,14 @@ public final class NameFinderCrossValidation {
       final int fold = f;
       List<LabelledSample> in = new ArrayList<>();
       List<LabelledSample> out = new ArrayList<>();
-      for (LabelledSample s : train) {
-        (fold(s.templateId(), folds) == fold ? out : in).add(s);
+      for (int i = 0; i < train.size(); i++) {
+        LabelledSample s = train.get(i);
+        (fold(BY_SAMPLE ? i : s.templateId(), folds) == fold ? out : in).add(s);
       }
-      Augmenter augmenter = Augmenter.read(data, t -> fold(t, folds) != fold);
+      // refills only from the samples trained on: a tested sample's values stay unseen
+      Set<String> trainedTexts = new java.util.HashSet<>();
+      in.forEach(s -> trainedTexts.add(s.text()));
+      Augmenter augmenter = Augmenter.readSamples(data, s -> trainedTexts.contains(s.text()));
       NameFinderTrainer.Trained trained =
           NameFinderTrainer.train(in, augmenter, faker, lists, params);
       PiiScanner scanner =
@@ -129,9 +150,10 @@ public final class NameFinderCrossValidation {
     }
     System.out.printf(
         Locale.ROOT,
-        "cv folds=%d %s time=%ds%nper-fold F2 (typed/any type):%s%n"
+        "cv folds=%d unit=%s %s time=%ds%nper-fold F2 (typed/any type):%s%n"
             + "pooled F2 at IoU 0.9 (typed/any type): %.4f/%.4f%n%s",
         folds,
+        BY_SAMPLE ? "sample" : "template",
         params,
         (System.nanoTime() - t0) / 1_000_000_000,
         perFold,
@@ -140,9 +162,12 @@ public final class NameFinderCrossValidation {
         pooled.table());
   }
 
-  /** The fold of a template: a fixed hash, independent of the held-out and validation hashes. */
-  static int fold(int templateId, int folds) {
-    long z = templateId + 0x2545F4914F6CDD1DL + SALT * 0x632BE59BD9B4E019L;
+  /**
+   * The fold of a template (or of a sample, by its index, with {@code pii.cv.unit=sample}): a fixed
+   * hash, independent of the held-out and validation hashes.
+   */
+  static int fold(int id, int folds) {
+    long z = id + 0x2545F4914F6CDD1DL + SALT * 0x632BE59BD9B4E019L;
     z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
     z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
     z ^= z >>> 31;
