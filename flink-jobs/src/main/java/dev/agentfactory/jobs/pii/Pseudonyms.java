@@ -14,12 +14,29 @@ final class Pseudonyms {
       case EMAIL_ADDRESS -> "user-" + h8 + "@example.invalid";
       case PERSON -> "Person-" + h8;
       case DOMAIN_NAME -> "site-" + h8 + ".example";
-      case IP_ADDRESS -> "192.0.2." + (Integer.parseInt(hex.substring(0, 2), 16) % 254 + 1);
-      case PHONE_NUMBER -> "+1-555-01" + digits(hex, 2);
+      case IP_ADDRESS -> testNet(Integer.parseInt(hex.substring(0, 4), 16) % (3 * 254));
+      // 555-0100..0199 is kept for fiction in every NANP area code (area codes 200-999): 80 000
+      // fakes, so two numbers of one conversation rarely share one
+      case PHONE_NUMBER ->
+          "+1-"
+              + (200 + Long.parseUnsignedLong(hex.substring(12, 16), 16) % 800)
+              + "-555-01"
+              + digits(hex, 2);
       case CREDIT_CARD -> "0000-0000-0000-" + digits(hex, 4);
       case US_SSN -> "000-00-" + digits(hex, 4);
       default -> type.name().toLowerCase(Locale.ROOT).replace('_', '-') + "-" + h8;
     };
+  }
+
+  /** One of the 762 host addresses of the three documentation networks (RFC 5737). */
+  private static String testNet(int i) {
+    String net =
+        switch (i / 254) {
+          case 0 -> "192.0.2.";
+          case 1 -> "198.51.100.";
+          default -> "203.0.113.";
+        };
+    return net + (i % 254 + 1);
   }
 
   private static String digits(String hex, int n) {

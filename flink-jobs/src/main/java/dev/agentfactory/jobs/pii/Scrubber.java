@@ -102,10 +102,12 @@ public final class Scrubber {
             sb.append('<')
                 .append(s.type().name())
                 .append('#')
-                .append(digest("hash", s.type(), value), 0, 12)
+                .append(digest(HASH_SCOPE, s.type(), value), 0, 12)
                 .append('>');
         case PSEUDONYMISE ->
-            sb.append(Pseudonyms.fake(s.type(), digest(conversation, s.type(), value)));
+            sb.append(
+                Pseudonyms.fake(
+                    s.type(), digest(conversationScope(conversation), s.type(), value)));
         case KEEP -> sb.append(value);
       }
       at = s.end();
@@ -115,13 +117,45 @@ public final class Scrubber {
     return sb.toString();
   }
 
+  /**
+   * The scope of hashes. Pseudonym scopes start with {@code c:}, so no conversation id (not even
+   * one called {@code hash}) gives a pseudonym that equals a hash, which would link the
+   * conversation's pseudonyms to every other conversation.
+   */
+  private static final String HASH_SCOPE = "h";
+
+  private static String conversationScope(String conversation) {
+    return "c:" + (conversation == null ? "" : conversation);
+  }
+
   private String digest(String scope, EntityType type, String value) {
-    mac.update((scope == null ? "" : scope).getBytes(StandardCharsets.UTF_8));
+    mac.update(scope.getBytes(StandardCharsets.UTF_8));
     mac.update((byte) 0);
     mac.update(type.name().getBytes(StandardCharsets.UTF_8));
     mac.update((byte) 0);
-    // case and surrounding space do not make another person
-    mac.update(value.strip().toLowerCase(java.util.Locale.ROOT).getBytes(StandardCharsets.UTF_8));
+    mac.update(canonical(type, value).getBytes(StandardCharsets.UTF_8));
     return HexFormat.of().formatHex(mac.doFinal());
+  }
+
+  /**
+   * The form of a value that decides its hash and pseudonym: case and surrounding space do not make
+   * another person, and the separators of a number ({@code (202) 555-0143}, {@code 4111 1111 …},
+   * {@code DE89 3704 …}) do not make another number.
+   */
+  static String canonical(EntityType type, String value) {
+    String v = value.strip().toLowerCase(java.util.Locale.ROOT);
+    return switch (type) {
+      case PHONE_NUMBER, CREDIT_CARD, US_SSN, IBAN_CODE -> {
+        StringBuilder kept = new StringBuilder(v.length());
+        for (int i = 0; i < v.length(); i++) {
+          char c = v.charAt(i);
+          if (Character.isLetterOrDigit(c) || (c == '+' && kept.length() == 0)) {
+            kept.append(c);
+          }
+        }
+        yield kept.toString();
+      }
+      default -> v;
+    };
   }
 }

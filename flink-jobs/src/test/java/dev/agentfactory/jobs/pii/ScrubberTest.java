@@ -3,6 +3,9 @@ package dev.agentfactory.jobs.pii;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class ScrubberTest {
@@ -59,6 +62,50 @@ class ScrubberTest {
     String pseudonym = first.substring("mail ".length());
     assertThat(again).startsWith("again: " + pseudonym + " and user-").doesNotEndWith(pseudonym);
     assertThat(elsewhere).isNotEqualTo(first);
+  }
+
+  @Test
+  void aConversationNamedHashGetsPseudonymsUnlinkableToTheHashes() {
+    // before, the hash was the pseudonym digest of a conversation called "hash"
+    Scrubber hashes = scrubber(EntityType.EMAIL_ADDRESS, ScrubAction.HASH);
+    Scrubber pseudonyms = scrubber(EntityType.EMAIL_ADDRESS, ScrubAction.PSEUDONYMISE);
+    String hash = hashes.scrub("jane@corp.io", "any").text();
+    String pseudonym = pseudonyms.scrub("jane@corp.io", "hash").text();
+
+    assertThat(hash).matches("<EMAIL_ADDRESS#[0-9a-f]{12}>");
+    assertThat(pseudonym).matches("user-[0-9a-f]{8}@example\\.invalid");
+    assertThat(hash.substring("<EMAIL_ADDRESS#".length(), "<EMAIL_ADDRESS#".length() + 8))
+        .isNotEqualTo(pseudonym.substring("user-".length(), "user-".length() + 8));
+  }
+
+  @Test
+  void oneNumberWrittenTwoWaysGetsOnePseudonymAndOneHash() {
+    for (ScrubAction action : List.of(ScrubAction.PSEUDONYMISE, ScrubAction.HASH)) {
+      Scrubber phones = scrubber(EntityType.PHONE_NUMBER, action);
+      assertThat(phones.scrub("call 202-555-0143", "s").text())
+          .isEqualTo(phones.scrub("call (202) 555 0143", "s").text())
+          .isNotEqualTo(phones.scrub("call 202-555-0144", "s").text());
+      Scrubber cards = scrubber(EntityType.CREDIT_CARD, action);
+      assertThat(cards.scrub("card 4111 1111 1111 1111", "s").text())
+          .isEqualTo(cards.scrub("card 4111-1111-1111-1111", "s").text());
+      Scrubber ibans = scrubber(EntityType.IBAN_CODE, action);
+      assertThat(ibans.scrub("iban DE89 3704 0044 0532 0130 00", "s").text())
+          .isEqualTo(ibans.scrub("iban DE89370400440532013000", "s").text());
+    }
+  }
+
+  @Test
+  void pseudonymPhoneNumbersAreFictionalAndSpreadOverManyValues() {
+    Scrubber s = scrubber(EntityType.PHONE_NUMBER, ScrubAction.PSEUDONYMISE);
+    Set<String> fakes = new HashSet<>();
+    for (int i = 0; i < 200; i++) {
+      String fake = s.scrub(String.format("call 202-555-%04d", 1000 + i), "s").text();
+      // 555-0100..0199 are the numbers NANP keeps for fiction, in every area code
+      assertThat(fake).matches("call \\+1-[2-9]\\d\\d-555-01\\d\\d");
+      fakes.add(fake);
+    }
+    // 200 numbers in 100 values (the old +1-555-01dd) must collide; in 80 000 they rarely do
+    assertThat(fakes).hasSizeGreaterThan(195);
   }
 
   @Test
