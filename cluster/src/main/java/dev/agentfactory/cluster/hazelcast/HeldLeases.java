@@ -197,7 +197,7 @@ final class HeldLeases {
     }
   }
 
-  /** The registry found the lease superseded or lapsed. */
+  /** The heartbeat found the lease expired, reclaimed or superseded. */
   void fenced(Lease lease) {
     PooledSandbox leased = active.get(lease.leaseId());
     if (leased != null) {
