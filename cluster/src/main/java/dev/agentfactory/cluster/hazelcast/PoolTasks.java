@@ -14,6 +14,11 @@ import java.util.concurrent.Callable;
  * the one call back ({@link Output}, on the borrower's {@code af.output} executor). Each finds its
  * member's {@link Lender} or {@link ExecStreams} through the member's user context. Every call on a
  * lent sandbox carries the lease's fencing token; the host refuses any other.
+ *
+ * <p>Each task is Java-serialized as it stands: its class name, {@code serialVersionUID} and fields
+ * are the wire format between members, including members of another version during a rolling
+ * update. That is why every task spells out its own fields, alike as many of them are: moving the
+ * shared ones ({@code key}, {@code token}) into a common superclass would change that format.
  */
 final class PoolTasks {
 

@@ -64,6 +64,7 @@ final class RemoteSandbox implements Sandbox {
   /** Completed with the reason once the sandbox is lost or given back: {@link #whenTerminated}. */
   private final CompletableFuture<String> terminated = new CompletableFuture<>();
 
+  /** A holder that sends every call to {@code executor} and is told of no end on the host. */
   RemoteSandbox(
       String id,
       String template,
@@ -72,24 +73,7 @@ final class RemoteSandbox implements Sandbox {
       Cluster cluster,
       IExecutorService executor,
       ExecStreams streams) {
-    this(id, template, lease, host, cluster, executor, streams, () -> {});
-  }
-
-  /**
-   * @param endedOnHost run once the host said the sandbox or its loan is gone: the lease is not
-   *     worth renewing any more (the host frees its record), and the holder finds out through
-   *     {@link #isAlive()} when it next uses the sandbox, as with a local one
-   */
-  RemoteSandbox(
-      String id,
-      String template,
-      Lease lease,
-      String host,
-      Cluster cluster,
-      IExecutorService executor,
-      ExecStreams streams,
-      Runnable endedOnHost) {
-    this(id, template, lease, host, cluster, executor, executor, streams, endedOnHost);
+    this(id, template, lease, host, cluster, executor, executor, streams, () -> {});
   }
 
   /**
@@ -98,6 +82,9 @@ final class RemoteSandbox implements Sandbox {
    * @param executor where commands run on the host ({@code af.loans})
    * @param control where every other call runs on the host ({@code af.loans.control}): never queued
    *     behind long commands
+   * @param endedOnHost run once the host said the sandbox or its loan is gone: the lease is not
+   *     worth renewing any more (the host frees its record), and the holder finds out through
+   *     {@link #isAlive()} when it next uses the sandbox, as with a local one
    */
   RemoteSandbox(
       String id,
