@@ -374,7 +374,7 @@ public final class SessionHandler {
     if (lookup instanceof TurnStore.Lookup.Found found
         && found.event().sessionId().equals(sessionId)) {
       if (recorder.backlogged()) {
-        // The back-pressure a live session applies (Session#recordingBacklog): without it the
+        // The back-pressure a live session applies (TurnRecording#backlog): without it the
         // event would fill the publisher's last slots and fail as event_not_recorded.
         ApiErrors.unavailable(
             ctx,
