@@ -268,28 +268,12 @@ public record Interaction(
    * else as in this event.
    */
   public Interaction amendedWith(UUID newEventId, Feedback feedback, Reference reference) {
-    return new Interaction(
-        schemaVersion,
-        newEventId,
-        sessionId,
-        turn,
-        tenant,
-        agentName,
-        agentVersion,
-        operationName,
-        createdAt,
-        messages,
-        toolCalls,
-        model,
-        usage,
-        latencyMs,
-        traceId,
-        Optional.ofNullable(feedback),
-        Optional.ofNullable(reference),
-        Optional.of(eventId),
-        piiSpans,
-        outcome,
-        truncated);
+    return copy()
+        .eventId(newEventId)
+        .feedback(feedback)
+        .reference(reference)
+        .amends(eventId)
+        .build();
   }
 
   private static void checkTraceId(String id) {
@@ -415,54 +399,19 @@ public record Interaction(
                     r.verifier().map(v -> rewrite.apply("reference.verifier", v)),
                     r.rubric().map(v -> rewrite.apply("reference.rubric", v)),
                     r.eval()));
-    return new Interaction(
-        schemaVersion,
-        eventId,
-        sessionId,
-        turn,
-        tenant,
-        agentName,
-        agentVersion,
-        operationName,
-        createdAt,
-        newMessages,
-        newCalls,
-        model,
-        usage,
-        latencyMs,
-        traceId,
-        newFeedback,
-        newReference,
-        amends,
-        piiSpans,
-        outcome,
-        truncated);
+    Builder copy = copy();
+    copy.messages = newMessages;
+    copy.toolCalls = newCalls;
+    copy.feedback = newFeedback.orElse(null);
+    copy.reference = newReference.orElse(null);
+    return copy.build();
   }
 
   /** Returns a copy with other tool calls (the scrubbers rewrite arguments). */
   public Interaction withToolCalls(List<ToolCall> newToolCalls) {
-    return new Interaction(
-        schemaVersion,
-        eventId,
-        sessionId,
-        turn,
-        tenant,
-        agentName,
-        agentVersion,
-        operationName,
-        createdAt,
-        messages,
-        newToolCalls,
-        model,
-        usage,
-        latencyMs,
-        traceId,
-        feedback,
-        reference,
-        amends,
-        piiSpans,
-        outcome,
-        truncated);
+    Builder copy = copy();
+    copy.toolCalls = newToolCalls;
+    return copy.build();
   }
 
   /**
@@ -470,58 +419,48 @@ public record Interaction(
    * {@link #withRewrittenText} and {@link #withToolCalls}) says so.
    */
   public Interaction markedTruncated() {
-    return new Interaction(
-        schemaVersion,
-        eventId,
-        sessionId,
-        turn,
-        tenant,
-        agentName,
-        agentVersion,
-        operationName,
-        createdAt,
-        messages,
-        toolCalls,
-        model,
-        usage,
-        latencyMs,
-        traceId,
-        feedback,
-        reference,
-        amends,
-        piiSpans,
-        outcome,
-        true);
+    Builder copy = copy();
+    copy.truncated = true;
+    return copy.build();
   }
 
   /** Returns a copy recording what the scrubber found, replacing any earlier findings. */
   public Interaction withPiiSpans(List<PiiFinding> spans) {
-    return new Interaction(
-        schemaVersion,
-        eventId,
-        sessionId,
-        turn,
-        tenant,
-        agentName,
-        agentVersion,
-        operationName,
-        createdAt,
-        messages,
-        toolCalls,
-        model,
-        usage,
-        latencyMs,
-        traceId,
-        feedback,
-        reference,
-        amends,
-        spans,
-        outcome,
-        truncated);
+    Builder copy = copy();
+    copy.piiSpans = spans;
+    return copy.build();
+  }
+
+  /** A builder holding every field of this event, for the copies above. */
+  private Builder copy() {
+    Builder copy = new Builder();
+    copy.schemaVersion = schemaVersion;
+    copy.eventId = eventId;
+    copy.sessionId = sessionId;
+    copy.turn = turn;
+    copy.tenant = tenant;
+    copy.agentName = agentName;
+    copy.agentVersion = agentVersion;
+    copy.operationName = operationName;
+    copy.createdAt = createdAt;
+    copy.messages = messages;
+    copy.toolCalls = toolCalls;
+    copy.model = model.orElse(null);
+    copy.usage = usage.orElse(null);
+    copy.latencyMs = latencyMs;
+    copy.traceId = traceId.orElse(null);
+    copy.feedback = feedback.orElse(null);
+    copy.reference = reference.orElse(null);
+    copy.amends = amends.orElse(null);
+    copy.piiSpans = piiSpans;
+    copy.outcome = outcome;
+    copy.truncated = truncated;
+    return copy;
   }
 
   /** Mutable builder; {@link #build()} validates. Not thread-safe. */
   public static final class Builder {
+    private int schemaVersion = SCHEMA_VERSION;
     private UUID eventId = UUID.randomUUID();
     private String sessionId;
     private int turn;
@@ -530,8 +469,9 @@ public record Interaction(
     private String agentVersion;
     private String operationName = OPERATION_CHAT;
     private Instant createdAt = Instant.now();
-    private final List<Message> messages = new ArrayList<>();
-    private final List<ToolCall> toolCalls = new ArrayList<>();
+    // A copy of an event holds the event's own (immutable) lists: nothing is added to them.
+    private List<Message> messages = new ArrayList<>();
+    private List<ToolCall> toolCalls = new ArrayList<>();
     private String model;
     private Usage usage;
     private long latencyMs;
@@ -540,6 +480,8 @@ public record Interaction(
     private Reference reference;
     private UUID amends;
     private TurnOutcome outcome = TurnOutcome.COMPLETED;
+    private List<PiiFinding> piiSpans = List.of();
+    private boolean truncated;
 
     private Builder() {}
 
@@ -640,7 +582,7 @@ public record Interaction(
      */
     public Interaction build() {
       return new Interaction(
-          SCHEMA_VERSION,
+          schemaVersion,
           eventId,
           sessionId,
           turn,
@@ -658,9 +600,9 @@ public record Interaction(
           Optional.ofNullable(feedback),
           Optional.ofNullable(reference),
           Optional.ofNullable(amends),
-          List.of(),
+          piiSpans,
           outcome,
-          false);
+          truncated);
     }
   }
 }

@@ -1,5 +1,17 @@
 package dev.agentfactory.connectors.event;
 
+import static dev.agentfactory.connectors.event.JsonFields.array;
+import static dev.agentfactory.connectors.event.JsonFields.integral;
+import static dev.agentfactory.connectors.event.JsonFields.object;
+import static dev.agentfactory.connectors.event.JsonFields.optional;
+import static dev.agentfactory.connectors.event.JsonFields.optionalBoolean;
+import static dev.agentfactory.connectors.event.JsonFields.optionalText;
+import static dev.agentfactory.connectors.event.JsonFields.required;
+import static dev.agentfactory.connectors.event.JsonFields.requiredInt;
+import static dev.agentfactory.connectors.event.JsonFields.requiredLong;
+import static dev.agentfactory.connectors.event.JsonFields.requiredString;
+import static dev.agentfactory.connectors.event.JsonFields.requiredText;
+
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -266,8 +278,8 @@ public final class InteractionCodec {
   }
 
   private static Optional<Feedback> feedback(JsonNode root) {
-    JsonNode node = root.get(FEEDBACK);
-    if (node == null || node.isNull()) {
+    JsonNode node = optional(root, FEEDBACK);
+    if (node == null) {
       return Optional.empty();
     }
     object(node, FEEDBACK);
@@ -283,37 +295,32 @@ public final class InteractionCodec {
   }
 
   private static Optional<Reference> reference(JsonNode root) {
-    JsonNode node = root.get(REFERENCE);
-    if (node == null || node.isNull()) {
+    JsonNode node = optional(root, REFERENCE);
+    if (node == null) {
       return Optional.empty();
     }
     object(node, REFERENCE);
     String path = REFERENCE + ".";
-    JsonNode eval = node.get(EVAL);
-    if (eval != null && !eval.isNull() && !eval.isBoolean()) {
-      throw new InvalidEventException(path + EVAL, "must be a boolean");
-    }
+    boolean eval = optionalBoolean(node, EVAL, path);
     return Optional.of(
         new Reference(
             requiredText(node, ANSWER, path),
             Optional.ofNullable(optionalText(node, VERIFIER, path)),
             Optional.ofNullable(optionalText(node, RUBRIC, path)),
-            eval != null && eval.booleanValue()));
+            eval));
   }
 
   private static List<PiiFinding> piiSpans(JsonNode root) {
-    JsonNode array = root.get(PII_SPANS);
-    if (array == null || array.isNull()) {
+    JsonNode array = optional(root, PII_SPANS);
+    if (array == null) {
       return List.of();
     }
-    if (!array.isArray()) {
-      throw new InvalidEventException(PII_SPANS, "must be an array");
-    }
+    array(array, PII_SPANS);
     List<PiiFinding> result = new ArrayList<>(array.size());
     for (int i = 0; i < array.size(); i++) {
       String path = PII_SPANS + "[" + i + "].";
       JsonNode node = object(array.get(i), PII_SPANS + "[" + i + "]");
-      JsonNode index = node.get(MESSAGE_INDEX);
+      JsonNode index = optional(node, MESSAGE_INDEX);
       try {
         result.add(
             new PiiFinding(
@@ -322,7 +329,7 @@ public final class InteractionCodec {
                 requiredInt(node, END, path),
                 requiredText(node, ACTION, path),
                 requiredText(node, FIELD, path),
-                index == null || index.isNull() ? null : requiredInt(node, MESSAGE_INDEX, path)));
+                index == null ? null : requiredInt(node, MESSAGE_INDEX, path)));
       } catch (InvalidEventException e) {
         String field = e.field().startsWith(PII_SPANS + ".") ? e.field().substring(10) : e.field();
         throw new InvalidEventException(field.startsWith(path) ? field : path + field, e.reason());
@@ -337,17 +344,11 @@ public final class InteractionCodec {
   }
 
   private static List<Message> messages(JsonNode root) {
-    JsonNode array = root.get(MESSAGES);
-    if (array == null || array.isNull()) {
-      throw new InvalidEventException(MESSAGES, "is required");
-    }
-    return messageArray(array, MESSAGES);
+    return messageArray(required(root, MESSAGES, ""), MESSAGES);
   }
 
   private static List<Message> messageArray(JsonNode array, String name) {
-    if (!array.isArray()) {
-      throw new InvalidEventException(name, "must be an array");
-    }
+    array(array, name);
     List<Message> result = new ArrayList<>(array.size());
     for (int i = 0; i < array.size(); i++) {
       String path = name + "[" + i + "].";
@@ -361,14 +362,12 @@ public final class InteractionCodec {
   }
 
   private static List<String> toolCallIds(JsonNode message, Role role, String path) {
-    JsonNode array = message.get(TOOL_CALL_IDS);
-    if (array == null || array.isNull()) {
+    JsonNode array = optional(message, TOOL_CALL_IDS);
+    if (array == null) {
       return List.of();
     }
     String field = path + TOOL_CALL_IDS;
-    if (!array.isArray()) {
-      throw new InvalidEventException(field, "must be an array");
-    }
+    array(array, field);
     if (!array.isEmpty() && role != Role.ASSISTANT) {
       throw new InvalidEventException(
           field, "only an assistant message makes tool calls, not " + role.json());
@@ -386,13 +385,11 @@ public final class InteractionCodec {
   }
 
   private static List<ToolCall> toolCalls(JsonNode root) {
-    JsonNode array = root.get(TOOL_CALLS);
-    if (array == null || array.isNull()) {
+    JsonNode array = optional(root, TOOL_CALLS);
+    if (array == null) {
       return List.of();
     }
-    if (!array.isArray()) {
-      throw new InvalidEventException(TOOL_CALLS, "must be an array");
-    }
+    array(array, TOOL_CALLS);
     List<ToolCall> result = new ArrayList<>(array.size());
     for (int i = 0; i < array.size(); i++) {
       String path = TOOL_CALLS + "[" + i + "].";
@@ -401,8 +398,8 @@ public final class InteractionCodec {
       checkJsonText(arguments, path + ARGUMENTS);
       ToolCallStatus status =
           ToolCallStatus.fromJson(path + STATUS, requiredText(node, STATUS, path));
-      JsonNode exitCode = node.get(EXIT_CODE);
-      if (exitCode != null && !exitCode.isNull()) {
+      JsonNode exitCode = optional(node, EXIT_CODE);
+      if (exitCode != null) {
         integral(exitCode, path + EXIT_CODE, exitCode.canConvertToInt(), 32);
       }
       try {
@@ -412,7 +409,7 @@ public final class InteractionCodec {
                 requiredText(node, TOOL_NAME, path),
                 arguments,
                 optionalText(node, OUTPUT, path),
-                exitCode == null || exitCode.isNull() ? null : exitCode.intValue(),
+                exitCode == null ? null : exitCode.intValue(),
                 status,
                 node.hasNonNull(DURATION_MS) ? requiredLong(node, DURATION_MS, path) : 0L,
                 optionalBoolean(node, OUTPUT_TRUNCATED, path)));
@@ -441,87 +438,6 @@ public final class InteractionCodec {
       }
     } catch (IOException e) {
       throw new InvalidEventException(field, "not valid JSON text");
-    }
-  }
-
-  private static JsonNode object(JsonNode node, String path) {
-    if (node == null || !node.isObject()) {
-      throw new InvalidEventException(path, "must be a JSON object");
-    }
-    return node;
-  }
-
-  private static String requiredString(JsonNode parent, String field, String path) {
-    JsonNode node = parent.get(field);
-    if (node == null || node.isNull()) {
-      throw new InvalidEventException(path + field, "is required");
-    }
-    if (!node.isTextual()) {
-      throw new InvalidEventException(path + field, "must be a string");
-    }
-    return node.textValue();
-  }
-
-  private static String requiredText(JsonNode parent, String field, String path) {
-    String value = requiredString(parent, field, path);
-    if (value.isBlank()) {
-      throw new InvalidEventException(path + field, "must not be blank");
-    }
-    return value;
-  }
-
-  private static String optionalText(JsonNode parent, String field, String path) {
-    JsonNode node = parent.get(field);
-    if (node == null || node.isNull()) {
-      return null;
-    }
-    if (!node.isTextual()) {
-      throw new InvalidEventException(path + field, "must be a string");
-    }
-    return node.textValue();
-  }
-
-  /** An optional boolean: absent or null reads as false. */
-  private static boolean optionalBoolean(JsonNode parent, String field, String path) {
-    JsonNode node = parent.get(field);
-    if (node == null || node.isNull()) {
-      return false;
-    }
-    if (!node.isBoolean()) {
-      throw new InvalidEventException(path + field, "must be a boolean");
-    }
-    return node.booleanValue();
-  }
-
-  private static int requiredInt(JsonNode parent, String field, String path) {
-    JsonNode node = parent.get(field);
-    if (node == null || node.isNull()) {
-      throw new InvalidEventException(path + field, "is required");
-    }
-    integral(node, path + field, node.canConvertToInt(), 32);
-    return node.intValue();
-  }
-
-  private static long requiredLong(JsonNode parent, String field, String path) {
-    JsonNode node = parent.get(field);
-    if (node == null || node.isNull()) {
-      throw new InvalidEventException(path + field, "is required");
-    }
-    integral(node, path + field, node.canConvertToLong(), 64);
-    return node.longValue();
-  }
-
-  /**
-   * Rejects a number with a fraction ({@code 1.5}, also {@code 1.0}: producers write integers as
-   * integers) or one beyond the Java type, instead of truncating it silently.
-   */
-  private static void integral(JsonNode node, String field, boolean fits, int bits) {
-    if (!node.isIntegralNumber()) {
-      throw new InvalidEventException(field, "must be an integer");
-    }
-    if (!fits) {
-      throw new InvalidEventException(
-          field, "out of range for a " + bits + "-bit integer: " + Checks.quote(node.asText()));
     }
   }
 }

@@ -1,5 +1,7 @@
 package dev.agentfactory.connectors.flink;
 
+import static dev.agentfactory.connectors.flink.RestExchange.requiredText;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -9,8 +11,6 @@ import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,14 +23,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Executor;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.function.Supplier;
 
 /**
  * A small client for the Flink REST API (any Flink cluster, including {@link EmbeddedFlink}), built
@@ -52,27 +45,8 @@ import java.util.function.Supplier;
  */
 public final class FlinkRestClient {
 
-  private static final ObjectMapper MAPPER = new ObjectMapper();
-  private static final Duration POLL_INTERVAL = Duration.ofMillis(200);
+  private static final ObjectMapper MAPPER = RestExchange.MAPPER;
   private static final Duration DEFAULT_SAVEPOINT_TIMEOUT = Duration.ofMinutes(5);
-
-  /**
-   * Starts each next poll (it only sends a request), on one daemon thread that ends when idle. The
-   * JDK's default for delayed stages runs them on the common pool, which on a host with 2 CPUs or
-   * fewer is a new thread per task, named only {@code Thread-N} in the log.
-   */
-  private static final Executor POLLS =
-      new ThreadPoolExecutor(
-          0,
-          1,
-          30,
-          TimeUnit.SECONDS,
-          new LinkedBlockingQueue<>(),
-          task -> {
-            Thread thread = new Thread(task, "af-flink-rest-poll");
-            thread.setDaemon(true);
-            return thread;
-          });
 
   /** How long a call waits for Flink's whole answer, unless the constructor says otherwise. */
   public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(30);
@@ -83,9 +57,7 @@ public final class FlinkRestClient {
    */
   public static final Duration DEFAULT_JAR_TIMEOUT = Duration.ofMinutes(5);
 
-  private final URI base;
-  private final HttpClient http;
-  private final Duration requestTimeout;
+  private final RestExchange rest;
   private final Duration jarTimeout;
   private final Optional<String> savepointDirectory;
 
@@ -104,18 +76,13 @@ public final class FlinkRestClient {
    */
   public FlinkRestClient(
       URI restUrl, HttpClient http, Duration requestTimeout, Duration jarTimeout) {
-    String s = restUrl.toString();
-    this.base = URI.create(s.endsWith("/") ? s : s + "/");
-    this.http = http;
-    this.requestTimeout = positive(requestTimeout, "requestTimeout");
+    this.rest = new RestExchange(restUrl, http, positive(requestTimeout, "requestTimeout"));
     this.jarTimeout = positive(jarTimeout, "jarTimeout");
     this.savepointDirectory = Optional.empty();
   }
 
   private FlinkRestClient(FlinkRestClient other, Optional<String> savepointDirectory) {
-    this.base = other.base;
-    this.http = other.http;
-    this.requestTimeout = other.requestTimeout;
+    this.rest = other.rest;
     this.jarTimeout = other.jarTimeout;
     this.savepointDirectory = savepointDirectory;
   }
@@ -161,7 +128,7 @@ public final class FlinkRestClient {
       return CompletableFuture.failedFuture(new UncheckedIOException("cannot read " + jar, e));
     }
     HttpRequest request =
-        HttpRequest.newBuilder(base.resolve("jars/upload"))
+        HttpRequest.newBuilder(rest.uri("jars/upload"))
             .header("Content-Type", "multipart/form-data; boundary=" + boundary)
             .POST(
                 HttpRequest.BodyPublishers.concat(
@@ -170,7 +137,7 @@ public final class FlinkRestClient {
                     HttpRequest.BodyPublishers.ofString(
                         "\r\n--" + boundary + "--\r\n", StandardCharsets.UTF_8)))
             .build();
-    return send(request, jarTimeout)
+    return rest.send(request, jarTimeout)
         .thenApply(
             json -> {
               String filename = json.path("filename").asText();
@@ -202,22 +169,22 @@ public final class FlinkRestClient {
           body.put("allowNonRestoredState", false);
         });
     HttpRequest request =
-        HttpRequest.newBuilder(base.resolve("jars/" + jarId + "/run"))
+        HttpRequest.newBuilder(rest.uri("jars/" + jarId + "/run"))
             .header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
             .build();
-    return send(request, jarTimeout).thenApply(json -> requiredText(json, "jobid"));
+    return rest.send(request, jarTimeout).thenApply(json -> requiredText(json, "jobid"));
   }
 
   /** Deletes an uploaded jar ({@code DELETE /jars/{id}}). */
   public CompletionStage<Void> deleteJar(String jarId) {
-    HttpRequest request = HttpRequest.newBuilder(base.resolve("jars/" + jarId)).DELETE().build();
-    return send(request).thenApply(json -> null);
+    HttpRequest request = HttpRequest.newBuilder(rest.uri("jars/" + jarId)).DELETE().build();
+    return rest.send(request).thenApply(json -> null);
   }
 
   /** {@code GET /jobs/{id}}. */
   public CompletionStage<JobSummary> job(String jobId) {
-    return send(get("jobs/" + jobId))
+    return rest.send(rest.get("jobs/" + jobId))
         .thenApply(
             json ->
                 new JobSummary(
@@ -230,7 +197,7 @@ public final class FlinkRestClient {
    * The vertices of the job's graph ({@code GET /jobs/{id}}, {@code vertices}), in Flink's order.
    */
   public CompletionStage<List<JobVertex>> vertices(String jobId) {
-    return send(get("jobs/" + jobId)).thenApply(FlinkRestClient::vertices);
+    return rest.send(rest.get("jobs/" + jobId)).thenApply(FlinkRestClient::vertices);
   }
 
   static List<JobVertex> vertices(JsonNode job) {
@@ -252,8 +219,9 @@ public final class FlinkRestClient {
   public CompletionStage<Map<String, Double>> metricSums(
       String jobId, String vertexId, Collection<String> names) {
     String get = URLEncoder.encode(String.join(",", names), StandardCharsets.UTF_8);
-    return send(get(
-            "jobs/" + jobId + "/vertices/" + vertexId + "/subtasks/metrics?agg=sum&get=" + get))
+    return rest.send(
+            rest.get(
+                "jobs/" + jobId + "/vertices/" + vertexId + "/subtasks/metrics?agg=sum&get=" + get))
         .thenApply(FlinkRestClient::metricSums);
   }
 
@@ -280,7 +248,7 @@ public final class FlinkRestClient {
    * latest.completed.id}); empty if none has completed yet.
    */
   public CompletionStage<Optional<Long>> latestCompletedCheckpoint(String jobId) {
-    return send(get("jobs/" + jobId + "/checkpoints"))
+    return rest.send(rest.get("jobs/" + jobId + "/checkpoints"))
         .thenApply(
             json -> {
               JsonNode id = json.path("latest").path("completed").path("id");
@@ -290,7 +258,7 @@ public final class FlinkRestClient {
 
   /** {@code GET /jobs/overview}: every job the cluster knows, running or finished. */
   public CompletionStage<List<JobSummary>> listJobs() {
-    return send(get("jobs/overview"))
+    return rest.send(rest.get("jobs/overview"))
         .thenApply(
             json -> {
               List<JobSummary> jobs = new ArrayList<>();
@@ -352,17 +320,17 @@ public final class FlinkRestClient {
               if (job.isEmpty() || job.get().isTerminal() || Instant.now().isAfter(deadline)) {
                 return CompletableFuture.completedFuture(job);
               }
-              return afterPollInterval(() -> pollTerminal(jobId, deadline));
+              return Polls.afterInterval(() -> pollTerminal(jobId, deadline));
             });
   }
 
   /** Cancels a job without a savepoint ({@code PATCH /jobs/{id}?mode=cancel}). */
   public CompletionStage<Void> cancel(String jobId) {
     HttpRequest request =
-        HttpRequest.newBuilder(base.resolve("jobs/" + jobId + "?mode=cancel"))
+        HttpRequest.newBuilder(rest.uri("jobs/" + jobId + "?mode=cancel"))
             .method("PATCH", HttpRequest.BodyPublishers.noBody())
             .build();
-    return send(request).thenApply(json -> null);
+    return rest.send(request).thenApply(json -> null);
   }
 
   /**
@@ -380,191 +348,6 @@ public final class FlinkRestClient {
    */
   public CompletionStage<String> stopWithSavepoint(
       String jobId, Optional<String> targetDirectory, Duration timeout) {
-    ObjectNode body = MAPPER.createObjectNode();
-    body.put("drain", false);
-    targetDirectory.ifPresent(dir -> body.put("targetDirectory", dir));
-    HttpRequest request =
-        HttpRequest.newBuilder(base.resolve("jobs/" + jobId + "/stop"))
-            .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
-            .build();
-    return stopWithSavepoint(jobId, request, Instant.now().plus(timeout));
-  }
-
-  /**
-   * Triggers the stop and follows it; triggers it again while Flink refuses the savepoint because
-   * not every task of the job runs yet (a job stopped a moment after it was accepted, its tasks
-   * still being deployed, or restarting after a failover), until {@code deadline}.
-   */
-  private CompletionStage<String> stopWithSavepoint(
-      String jobId, HttpRequest request, Instant deadline) {
-    return send(request)
-        .thenCompose(json -> pollSavepoint(jobId, requiredText(json, "request-id"), deadline))
-        .exceptionallyCompose(
-            failure -> {
-              Throwable cause =
-                  failure instanceof CompletionException && failure.getCause() != null
-                      ? failure.getCause()
-                      : failure;
-              if (!(cause instanceof FlinkRestException rest
-                  && rest.flinkError().filter(FlinkRestClient::tasksNotRunningYet).isPresent()
-                  && Instant.now().plus(POLL_INTERVAL).isBefore(deadline))) {
-                return CompletableFuture.failedFuture(cause);
-              }
-              return afterPollInterval(() -> stopWithSavepoint(jobId, request, deadline));
-            });
-  }
-
-  /**
-   * Whether a savepoint failed only because some task of the job was not running when it was
-   * triggered ({@code CheckpointFailureReason.NOT_ALL_REQUIRED_TASKS_RUNNING}): the job goes on,
-   * and the same stop succeeds once its tasks run.
-   */
-  private static boolean tasksNotRunningYet(String failure) {
-    return failure.contains("Not all required tasks are currently running")
-        || failure.contains("NOT_ALL_REQUIRED_TASKS_RUNNING");
-  }
-
-  /**
-   * A failed savepoint's cause for a message: the first line of Flink's stack trace and the last
-   * {@code Caused by:} line, not the whole trace and the serialized throwable Flink sends along.
-   */
-  private static String failureSummary(JsonNode failureCause) {
-    String trace = failureCause.path("stack-trace").asText("");
-    if (trace.isEmpty()) {
-      return failureCause.toString();
-    }
-    String[] lines = trace.split("\\R");
-    String summary = lines[0].strip();
-    for (int i = lines.length - 1; i > 0; i--) {
-      if (lines[i].startsWith("Caused by:")) {
-        return summary + " (" + lines[i].strip() + ")";
-      }
-    }
-    return summary;
-  }
-
-  private CompletionStage<String> pollSavepoint(String jobId, String triggerId, Instant deadline) {
-    return send(get("jobs/" + jobId + "/savepoints/" + triggerId))
-        .thenCompose(
-            json -> {
-              String status = json.path("status").path("id").asText();
-              if ("COMPLETED".equals(status)) {
-                JsonNode operation = json.path("operation");
-                if (operation.hasNonNull("location")) {
-                  return CompletableFuture.completedFuture(operation.get("location").asText());
-                }
-                JsonNode failure = operation.path("failure-cause");
-                throw new FlinkRestException(
-                    "savepoint of job " + jobId + " failed: " + failureSummary(failure),
-                    0,
-                    failure.path("stack-trace").asText(failure.toString()));
-              }
-              if (Instant.now().isAfter(deadline)) {
-                throw new FlinkRestException("savepoint of job " + jobId + " timed out", 0);
-              }
-              return afterPollInterval(() -> pollSavepoint(jobId, triggerId, deadline));
-            });
-  }
-
-  /** {@code next}, started {@link #POLL_INTERVAL} from now on a {@link #POLLS} thread. */
-  private static <T> CompletionStage<T> afterPollInterval(Supplier<CompletionStage<T>> next) {
-    return CompletableFuture.supplyAsync(
-            () -> null,
-            CompletableFuture.delayedExecutor(
-                POLL_INTERVAL.toMillis(), TimeUnit.MILLISECONDS, POLLS))
-        .thenCompose(ignored -> next.get());
-  }
-
-  private HttpRequest get(String path) {
-    return HttpRequest.newBuilder(base.resolve(path)).GET().build();
-  }
-
-  private CompletionStage<JsonNode> send(HttpRequest request) {
-    return send(request, requestTimeout);
-  }
-
-  /**
-   * Sends {@code request} and reads Flink's JSON answer, failing with a {@link FlinkRestException}
-   * when the whole answer has not come within {@code timeout}. The request's own timeout covers the
-   * wait for the status line only, so the exchange also gets a deadline as a whole, and is
-   * cancelled when it passes.
-   */
-  private CompletionStage<JsonNode> send(HttpRequest request, Duration timeout) {
-    HttpRequest timed =
-        HttpRequest.newBuilder(request, (name, value) -> true).timeout(timeout).build();
-    CompletableFuture<HttpResponse<String>> exchange =
-        http.sendAsync(timed, HttpResponse.BodyHandlers.ofString());
-    CompletableFuture<HttpResponse<String>> answer =
-        exchange.copy().orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    answer.whenComplete(
-        (response, failure) -> {
-          if (failure != null) {
-            exchange.cancel(true);
-          }
-        });
-    return answer
-        .exceptionally(
-            failure -> {
-              Throwable cause =
-                  failure instanceof CompletionException && failure.getCause() != null
-                      ? failure.getCause()
-                      : failure;
-              if (cause instanceof TimeoutException || cause instanceof HttpTimeoutException) {
-                throw new FlinkRestException(
-                    "Flink did not answer "
-                        + request.method()
-                        + " "
-                        + request.uri().getPath()
-                        + " within "
-                        + (timeout.toMillis() % 1000 == 0
-                            ? timeout.toSeconds() + " s"
-                            : timeout.toMillis() + " ms"),
-                    0);
-              }
-              throw failure instanceof CompletionException c ? c : new CompletionException(failure);
-            })
-        .thenApply(
-            response -> {
-              if (response.statusCode() >= 300) {
-                throw new FlinkRestException(
-                    request.method()
-                        + " "
-                        + request.uri().getPath()
-                        + " answered "
-                        + response.statusCode()
-                        + ": "
-                        + response.body(),
-                    response.statusCode(),
-                    flinkError(response.body()));
-              }
-              String text = response.body();
-              if (text == null || text.isBlank()) {
-                return MAPPER.createObjectNode();
-              }
-              try {
-                return MAPPER.readTree(text);
-              } catch (IOException e) {
-                throw new FlinkRestException("not JSON from " + request.uri() + ": " + text, 0);
-              }
-            });
-  }
-
-  /** The first entry of {@code errors} in Flink's error answer, if it is one. */
-  private static String flinkError(String body) {
-    try {
-      JsonNode first = MAPPER.readTree(body == null ? "" : body).path("errors").path(0);
-      return first.isTextual() ? first.asText() : null;
-    } catch (IOException e) {
-      return null;
-    }
-  }
-
-  private static String requiredText(JsonNode json, String field) {
-    JsonNode node = json.get(field);
-    if (node == null || !node.isTextual()) {
-      throw new FlinkRestException("no '" + field + "' in Flink's answer: " + json, 0);
-    }
-    return node.asText();
+    return new SavepointStop(rest).run(jobId, targetDirectory, timeout);
   }
 }

@@ -1,34 +1,20 @@
 package dev.agentfactory.connectors.dataset.version;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.time.Clock;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.TreeSet;
-import java.util.UUID;
-import java.util.function.LongConsumer;
 import java.util.function.Supplier;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import org.apache.parquet.schema.MessageType;
 
 /**
  * Dataset versions over a datasets root laid out as {@code <root>/<dataset>/<bucket>/part-*}, with
@@ -52,9 +38,6 @@ import org.apache.parquet.schema.MessageType;
  */
 public final class DatasetCatalog {
 
-  static final String VERSIONS_DIR = "_versions";
-  private static final Pattern MANIFEST_NAME = Pattern.compile("v([1-9][0-9]{0,8})\\.json");
-
   /**
    * How many files' footers an instance keeps (a few hundred bytes each: files with one schema
    * share it). Past this, the least recently used are read again when next needed.
@@ -62,9 +45,8 @@ public final class DatasetCatalog {
   static final int FOOTER_CACHE_FILES = 50_000;
 
   private final Path root;
-  private final Clock clock;
-  private final FileSync sync;
   private final FooterCache footers;
+  private final VersionCut cuts;
 
   public DatasetCatalog(Path datasetsRoot) {
     this(datasetsRoot, Clock.systemUTC(), FileSync.FSYNC);
@@ -76,9 +58,8 @@ public final class DatasetCatalog {
 
   DatasetCatalog(Path datasetsRoot, Clock clock, FileSync sync, FooterCache footers) {
     this.root = datasetsRoot.toAbsolutePath().normalize();
-    this.clock = clock;
-    this.sync = sync;
     this.footers = footers;
+    this.cuts = new VersionCut(root, clock, sync, footers);
   }
 
   /**
@@ -92,7 +73,7 @@ public final class DatasetCatalog {
     List<DatasetSummary> out = new ArrayList<>();
     for (Path dir : datasetDirs()) {
       String name = dir.getFileName().toString();
-      List<String> files = committedFiles(name, dir);
+      List<String> files = VersionCut.committedFiles(name, dir);
       long rows = 0;
       List<DatasetSummary.UnreadableFile> unreadable = new ArrayList<>();
       for (String file : files) {
@@ -102,7 +83,8 @@ public final class DatasetCatalog {
           unreadable.add(new DatasetSummary.UnreadableFile(file, e.getMessage()));
         }
       }
-      out.add(new DatasetSummary(name, files.size(), rows, latestVersion(name, dir), unreadable));
+      out.add(
+          new DatasetSummary(name, files.size(), rows, Manifests.latest(name, dir), unreadable));
     }
     return out;
   }
@@ -128,173 +110,7 @@ public final class DatasetCatalog {
    */
   public DatasetVersion cut(
       String name, Supplier<Lineage> lineageSource, ProgressListener progress) {
-    Path dir = datasetDir(name);
-    int number = latestVersion(name, dir) + 1;
-    List<String> paths = committedFiles(name, dir);
-    if (paths.isEmpty()) {
-      throw DatasetException.notFound("dataset '" + name + "' has no committed files to version");
-    }
-    // Listed before the lineage is asked, like the data files: the checkpoint it names committed
-    // every withdrawal applied here (or an earlier one did).
-    Set<String> withdrawn = withdrawn(name);
-    Lineage lineage = lineageSource.get();
-    String copiesId = "v" + number + "-" + UUID.randomUUID().toString().substring(0, 8);
-    String filteredPrefix = WithdrawnRows.FILTERED_DIR + "/" + copiesId + "/";
-    FilteredCopies copies = null;
-    if (!withdrawn.isEmpty()) {
-      try {
-        copies = FilteredCopies.begin(dir, copiesId);
-      } catch (IOException e) {
-        throw DatasetException.io("cannot lock the copies of dataset '" + name + "'", e);
-      }
-    }
-    try {
-      DatasetVersion version =
-          cutFiles(name, dir, number, paths, withdrawn, lineage, filteredPrefix, progress);
-      if (copies != null) {
-        try {
-          copies.sync(sync);
-        } catch (IOException e) {
-          throw DatasetException.io("cannot sync the copies of dataset '" + name + "'", e);
-        }
-      }
-      publish(name, dir.resolve(VERSIONS_DIR), number, ManifestCodec.encode(version));
-      if (copies != null) {
-        copies.finish();
-      }
-      return version;
-    } catch (RuntimeException | Error e) {
-      // A version that is not published lists no copy: this cut's copies are orphans.
-      if (copies != null) {
-        copies.abandon(e);
-      }
-      throw e;
-    }
-  }
-
-  /** The version of the listed files, with copies written where rows are withdrawn; unpublished. */
-  private DatasetVersion cutFiles(
-      String name,
-      Path dir,
-      int number,
-      List<String> paths,
-      Set<String> withdrawn,
-      Lineage lineage,
-      String filteredPrefix,
-      ProgressListener progress) {
-    Path target = dir.resolve(VERSIONS_DIR).resolve("v" + number + ".json");
-    long bytesTotal = 0;
-    for (String path : paths) {
-      bytesTotal += stat(name, dir, path).size();
-    }
-    progress.onProgress(0, paths.size(), 0, bytesTotal); // the totals, before the first byte
-
-    List<DatasetFile> files = new ArrayList<>(paths.size());
-    Set<String> policies = new TreeSet<>();
-    boolean policyColumn = false;
-    ParquetFooter first = null;
-    String firstPath = null;
-    long[] bytesDone = {0};
-    long rowsDone = 0;
-    for (String path : paths) {
-      ParquetFooter footer = freshFooter(name, dir, path);
-      if (first == null) {
-        first = footer;
-        firstPath = path;
-      } else if (!sameSchema(first.schema(), footer.schema())) {
-        throw DatasetException.permanentConflict(
-            "dataset '"
-                + name
-                + "': files "
-                + firstPath
-                + " and "
-                + path
-                + " have different Parquet schemas; a version needs one schema");
-      }
-      policyColumn |= ParquetFooter.scrubPolicyColumn(footer.schema()) != null;
-      policies.addAll(footer.scrubPolicies());
-      int filesDone = files.size();
-      long total = bytesTotal;
-      long before = bytesDone[0];
-      String sha =
-          checksum(
-              name,
-              dir.resolve(path),
-              path,
-              n -> {
-                bytesDone[0] += n;
-                progress.onProgress(filesDone, paths.size(), bytesDone[0], total);
-              });
-      DatasetFile file = new DatasetFile(path, bytesDone[0] - before, footer.rows(), sha);
-      if (!withdrawn.isEmpty()) {
-        file = withoutWithdrawn(name, dir, file, footer, withdrawn, filteredPrefix + path);
-      }
-      files.add(file);
-      rowsDone += file.rows();
-      progress.onRows(rowsDone);
-      if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-        throw lostRace(name, number);
-      }
-    }
-    progress.onProgress(files.size(), paths.size(), bytesDone[0], bytesTotal);
-
-    return new DatasetVersion(
-        DatasetVersion.FORMAT,
-        name,
-        number,
-        clock.instant().truncatedTo(ChronoUnit.MILLIS),
-        new DatasetSchema(first.schema().toString(), first.avroSchema()),
-        policyColumn ? lineage.withScrubPolicies(List.copyOf(policies)) : lineage,
-        files,
-        withdrawn.size());
-  }
-
-  private Set<String> withdrawn(String name) {
-    try {
-      return WithdrawnRows.read(root, name);
-    } catch (IOException | RuntimeException e) {
-      throw DatasetException.io("cannot read the withdrawals of dataset '" + name + "'", e);
-    }
-  }
-
-  /**
-   * {@code file} as it is if none of its rows is withdrawn, else a copy without them at {@code
-   * copyPath} (relative to the dataset directory), which must have the same Parquet schema.
-   */
-  private static DatasetFile withoutWithdrawn(
-      String name,
-      Path dir,
-      DatasetFile file,
-      ParquetFooter footer,
-      Set<String> withdrawn,
-      String copyPath) {
-    Path source = dir.resolve(file.path());
-    Path copy = dir.resolve(copyPath);
-    try {
-      if (WithdrawnRows.count(source, footer.schema(), withdrawn) == 0) {
-        return file;
-      }
-      long rows = WithdrawnRows.copyWithout(source, copy, footer.avroSchema(), withdrawn);
-      ParquetFooter copied = ParquetFooter.read(copy, false);
-      if (copied.rows() != rows || !sameSchema(copied.schema(), footer.schema())) {
-        throw DatasetException.io(
-            "the copy of '" + file.path() + "' without withdrawn rows differs in schema or rows",
-            null);
-      }
-      return new DatasetFile(
-          copyPath,
-          Files.size(copy),
-          rows,
-          FileChecksum.sha256(copy, n -> {}),
-          file.path(),
-          footer.rows() - rows);
-    } catch (IOException | RuntimeException e) {
-      if (e instanceof DatasetException d) {
-        throw d;
-      }
-      throw DatasetException.io(
-          "cannot copy '" + file.path() + "' of dataset '" + name + "' without withdrawn rows", e);
-    }
+    return cuts.cut(name, datasetDir(name), lineageSource, progress);
   }
 
   /**
@@ -307,27 +123,7 @@ public final class DatasetCatalog {
     if (n < 1) {
       return Optional.empty();
     }
-    Path manifest = dir.resolve(VERSIONS_DIR).resolve("v" + n + ".json");
-    byte[] bytes;
-    try {
-      bytes = Files.readAllBytes(manifest);
-    } catch (NoSuchFileException e) {
-      return Optional.empty();
-    } catch (IOException e) {
-      throw DatasetException.io("cannot read version " + n + " of dataset '" + name + "'", e);
-    }
-    DatasetVersion version;
-    try {
-      version = ManifestCodec.decode(bytes);
-    } catch (IllegalArgumentException e) {
-      throw DatasetException.io("manifest " + manifest + " is invalid", e);
-    }
-    if (!version.dataset().equals(name) || version.version() != n) {
-      throw new DatasetException(
-          DatasetException.Code.IO_ERROR,
-          "manifest " + manifest + " claims to be " + version.dataset() + " v" + version.version());
-    }
-    return Optional.of(version);
+    return Manifests.read(name, dir, n);
   }
 
   /**
@@ -338,7 +134,7 @@ public final class DatasetCatalog {
   public List<DatasetVersion> versions(String name) {
     Path dir = datasetDir(name);
     List<DatasetVersion> out = new ArrayList<>();
-    for (int n : versionNumbers(name, dir)) {
+    for (int n : Manifests.numbers(name, dir)) {
       version(name, n).ifPresent(out::add);
     }
     return out;
@@ -352,7 +148,7 @@ public final class DatasetCatalog {
    * @throws DatasetException {@code not_found} if the dataset does not exist
    */
   public List<Integer> versionNumbers(String name) {
-    return versionNumbers(name, datasetDir(name));
+    return Manifests.numbers(name, datasetDir(name));
   }
 
   /**
@@ -378,7 +174,7 @@ public final class DatasetCatalog {
       if (!Files.isDirectory(dir.resolve(WithdrawnRows.FILTERED_DIR), LinkOption.NOFOLLOW_LINKS)) {
         continue;
       }
-      ListedPaths listed = new ListedPaths(name, dir);
+      Manifests.ListedPaths listed = new Manifests.ListedPaths(name, dir, n -> version(name, n));
       try {
         listed.get(); // every manifest readable, or none of the dataset's files is removed
         for (String path : FilteredCopies.removeOrphans(dir, listed, listedEntries)) {
@@ -391,33 +187,6 @@ public final class DatasetCatalog {
       }
     }
     return removed;
-  }
-
-  /**
-   * The paths the published versions of a dataset list, as of each call; a call reads only the
-   * manifests published since the last.
-   */
-  private final class ListedPaths implements Supplier<Set<String>> {
-    private final String name;
-    private final Path dir;
-    private final Set<Integer> read = new HashSet<>();
-    private final Set<String> paths = new HashSet<>();
-
-    ListedPaths(String name, Path dir) {
-      this.name = name;
-      this.dir = dir;
-    }
-
-    @Override
-    public Set<String> get() {
-      for (int n : versionNumbers(name, dir)) {
-        if (!read.contains(n)) {
-          version(name, n).ifPresent(v -> v.files().forEach(f -> paths.add(f.path())));
-          read.add(n);
-        }
-      }
-      return paths;
-    }
   }
 
   /** The dataset directories under the root, by name. */
@@ -488,7 +257,7 @@ public final class DatasetCatalog {
       }
       int done = filesDone;
       String sha =
-          checksum(
+          FileChecksum.sha256(
               name,
               real,
               file.path(),
@@ -526,19 +295,19 @@ public final class DatasetCatalog {
    */
   public CutPreview preview(String name) {
     Path dir = datasetDir(name);
-    List<String> paths = committedFiles(name, dir);
+    List<String> paths = VersionCut.committedFiles(name, dir);
     Map<String, BasicFileAttributes> stats = new HashMap<>();
     long bytes = 0;
     for (String path : paths) {
-      BasicFileAttributes stat = stat(name, dir, path);
+      BasicFileAttributes stat = VersionCut.stat(name, dir, path);
       stats.put(path, stat);
       bytes += stat.size();
     }
     Optional<DatasetVersion> latest = paths.isEmpty() ? Optional.empty() : latest(name, dir);
     boolean unchanged =
         latest.isPresent()
-            && listsExactly(latest.get(), stats, manifestWritten(dir, latest.get().version()))
-            && withdrawn(name).size() == latest.get().withdrawnExamples();
+            && listsExactly(latest.get(), stats, Manifests.written(dir, latest.get().version()))
+            && VersionCut.withdrawn(root, name).size() == latest.get().withdrawnExamples();
     return new CutPreview(paths.size(), bytes, unchanged ? latest.get() : null);
   }
 
@@ -549,21 +318,9 @@ public final class DatasetCatalog {
    */
   private Optional<DatasetVersion> latest(String name, Path dir) {
     try {
-      return version(name, latestVersion(name, dir));
+      return version(name, Manifests.latest(name, dir));
     } catch (DatasetException unreadable) {
       return Optional.empty();
-    }
-  }
-
-  /**
-   * When version {@code n}'s manifest was written, by the file system's clock like the data files'
-   * times (a shared directory's nodes may disagree on the time); null if it cannot be read.
-   */
-  private static FileTime manifestWritten(Path dir, int n) {
-    try {
-      return Files.getLastModifiedTime(dir.resolve(VERSIONS_DIR).resolve("v" + n + ".json"));
-    } catch (IOException e) {
-      return null;
     }
   }
 
@@ -603,90 +360,13 @@ public final class DatasetCatalog {
         .orElseThrow(() -> DatasetException.notFound("dataset '" + name + "' has no version " + n));
   }
 
-  private int latestVersion(String name, Path dir) {
-    List<Integer> numbers = versionNumbers(name, dir);
-    return numbers.isEmpty() ? 0 : numbers.get(numbers.size() - 1);
-  }
-
-  private static List<Integer> versionNumbers(String name, Path dir) {
-    Path versions = dir.resolve(VERSIONS_DIR);
-    List<Integer> numbers = new ArrayList<>();
-    if (!Files.isDirectory(versions)) {
-      return numbers;
-    }
-    try (DirectoryStream<Path> stream = Files.newDirectoryStream(versions)) {
-      for (Path p : stream) {
-        Matcher m = MANIFEST_NAME.matcher(p.getFileName().toString());
-        if (m.matches()) {
-          numbers.add(Integer.parseInt(m.group(1)));
-        }
-      }
-    } catch (IOException e) {
-      throw DatasetException.io("cannot list versions of dataset '" + name + "'", e);
-    }
-    numbers.sort(null);
-    return numbers;
-  }
-
-  private static List<String> committedFiles(String name, Path dir) {
-    try {
-      return CommittedFiles.scan(dir);
-    } catch (IOException e) {
-      throw DatasetException.io("cannot list files of dataset '" + name + "'", e);
-    }
-  }
-
-  private static BasicFileAttributes stat(String name, Path dir, String path) {
-    try {
-      return Files.readAttributes(dir.resolve(path), BasicFileAttributes.class);
-    } catch (IOException e) {
-      throw DatasetException.io("file '" + path + "' of dataset '" + name + "' vanished", e);
-    }
-  }
-
   /** Row count and schema, from the cache while the file is unchanged (listings). */
   private ParquetFooter cachedFooter(String name, Path dir, String path) {
     try {
       return footers.get(dir.resolve(path), false);
     } catch (IOException | RuntimeException e) {
-      throw unreadableFooter(name, path, e);
+      throw VersionCut.unreadableFooter(name, path, e);
     }
-  }
-
-  /**
-   * The footer with the scrub policies, read now (cuts): a manifest is forever, and a cut reads
-   * every byte for the checksum anyway. Left in the cache for the next listing.
-   */
-  private ParquetFooter freshFooter(String name, Path dir, String path) {
-    try {
-      return footers.read(dir.resolve(path), true);
-    } catch (IOException | RuntimeException e) {
-      throw unreadableFooter(name, path, e);
-    }
-  }
-
-  /**
-   * A footer that could not be read: an {@link IOException} may pass (retriable), while
-   * parquet-java's RuntimeException says the bytes are no Parquet ("is not a Parquet file"), which
-   * the next cut reads again just the same.
-   */
-  private static DatasetException unreadableFooter(String name, String path, Exception e) {
-    String message = "cannot read Parquet footer of '" + path + "' in dataset '" + name + "'";
-    return e instanceof IOException
-        ? DatasetException.io(message, e)
-        : DatasetException.corrupt(message, e);
-  }
-
-  private static String checksum(String name, Path file, String path, LongConsumer bytes) {
-    try {
-      return FileChecksum.sha256(file, bytes);
-    } catch (IOException e) {
-      throw DatasetException.io("cannot read '" + path + "' in dataset '" + name + "'", e);
-    }
-  }
-
-  private static boolean sameSchema(MessageType a, MessageType b) {
-    return a.equals(b);
   }
 
   private static void requireRelative(String name, String path) {
@@ -730,50 +410,5 @@ public final class DatasetCatalog {
     } catch (IOException e) {
       throw DatasetException.io("cannot resolve '" + relativePath + "' in '" + name + "'", e);
     }
-  }
-
-  /**
-   * Publishes the manifest atomically and exclusively: temp file, fsync, then a hard link to the
-   * final name, which (unlike a rename) fails if the name exists, so a published version is never
-   * replaced. Falls back to an atomic rename after an existence check where links are unsupported.
-   */
-  private void publish(String name, Path versions, int number, byte[] json) {
-    Path target = versions.resolve("v" + number + ".json");
-    Path tmp = versions.resolve(".v" + number + ".json." + UUID.randomUUID() + ".tmp");
-    try {
-      Files.createDirectories(versions);
-      try (FileChannel ch =
-          FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-        ByteBuffer buf = ByteBuffer.wrap(json);
-        while (buf.hasRemaining()) {
-          ch.write(buf);
-        }
-        ch.force(true);
-      }
-      try {
-        Files.createLink(target, tmp);
-      } catch (UnsupportedOperationException e) {
-        if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-          throw lostRace(name, number);
-        }
-        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-      }
-      sync.directory(versions);
-    } catch (FileAlreadyExistsException e) {
-      throw lostRace(name, number);
-    } catch (IOException e) {
-      throw DatasetException.io("cannot write version " + number + " of dataset '" + name + "'", e);
-    } finally {
-      try {
-        Files.deleteIfExists(tmp);
-      } catch (IOException e) {
-        // A leftover hidden temp file is ignored by every reader; the version is what matters.
-      }
-    }
-  }
-
-  private static DatasetException lostRace(String name, int number) {
-    return DatasetException.conflict(
-        "version " + number + " of dataset '" + name + "' was published by a concurrent cut");
   }
 }

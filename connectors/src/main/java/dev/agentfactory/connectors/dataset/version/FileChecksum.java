@@ -46,4 +46,16 @@ final class FileChecksum {
     bytesRead.accept(unreported);
     return HexFormat.of().formatHex(digest.digest());
   }
+
+  /**
+   * As {@link #sha256(Path, LongConsumer)}, failing as {@code io_error} naming {@code path} in
+   * dataset {@code name}.
+   */
+  static String sha256(String name, Path file, String path, LongConsumer bytesRead) {
+    try {
+      return sha256(file, bytesRead);
+    } catch (IOException e) {
+      throw DatasetException.io("cannot read '" + path + "' in dataset '" + name + "'", e);
+    }
+  }
 }
