@@ -49,7 +49,8 @@ final class DatasetDownload {
     response
         .putHeader("content-type", "application/octet-stream")
         .putHeader(
-            "content-disposition", "attachment; filename=\"" + download.file().getFileName() + "\"")
+            "content-disposition",
+            ContentDisposition.attachment(download.file().getFileName().toString()))
         .putHeader("accept-ranges", "bytes");
     long offset = range.map(ByteRange::first).orElse(0L);
     long length = range.map(ByteRange::length).orElse(download.size());

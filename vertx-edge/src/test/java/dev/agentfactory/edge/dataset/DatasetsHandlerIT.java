@@ -22,6 +22,8 @@ import io.vertx.openapi.contract.OpenAPIContract;
 import io.vertx.openapi.validation.ResponseValidator;
 import io.vertx.openapi.validation.ValidatableResponse;
 import java.net.URI;
+import java.net.URLDecoder;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -38,6 +40,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.parquet.avro.AvroParquetWriter;
 import org.apache.parquet.hadoop.ParquetWriter;
@@ -192,6 +196,48 @@ class DatasetsHandlerIT {
     assertThat(error.get("code").asText()).isEqualTo("not_found");
     assertThat(error.get("message").asText()).contains(PART, "no longer exists");
     assertMatchesContract("getDatasetFile", gone);
+  }
+
+  @Test
+  void aFileWhoseNameBreaksAHeaderOrAQueryDownloadsUnderItsOwnName() throws Exception {
+    List<String> names =
+        List.of(
+            "part-\"quoted\".parquet",
+            "part-line\nbreak.parquet",
+            "part-cr\rlf.parquet",
+            "part-a;b=c&d+e%20f #g?h\\i.parquet",
+            "part-été-数据-\ud83d\ude00.parquet");
+    for (String name : names) {
+      sftFile(name);
+    }
+    new DatasetCatalog(dir.resolve("datasets"))
+        .cut("sft", Lineage.unknown(), ProgressListener.NONE);
+
+    for (String name : names) {
+      String path = "2026-11-25--10/" + name;
+      HttpResponse<byte[]> file =
+          get(
+              "GET",
+              "/v1/datasets/sft/versions/1/file?path="
+                  + URLEncoder.encode(path, StandardCharsets.UTF_8).replace("+", "%20"));
+
+      assertThat(file.statusCode())
+          .as(name + ": " + new String(file.body(), StandardCharsets.UTF_8))
+          .isEqualTo(200);
+      assertThat(file.body())
+          .isEqualTo(Files.readAllBytes(dir.resolve("datasets/sft").resolve(path)));
+      String disposition = file.headers().firstValue("content-disposition").orElseThrow();
+      assertThat(disposition).doesNotContain("\r", "\n").isEqualTo(disposition.strip());
+      assertThat(disposition.chars()).allMatch(c -> c >= 0x20 && c < 0x7f);
+      Matcher fallback =
+          Pattern.compile("^attachment; filename=\"([^\"\\\\%]*)\"; filename\\*=UTF-8''(.+)$")
+              .matcher(disposition);
+      assertThat(fallback.matches()).as(disposition).isTrue();
+      assertThat(fallback.group(2)).matches("[A-Za-z0-9!#$&+\\-.^_`|~%]+");
+      assertThat(URLDecoder.decode(fallback.group(2).replace("+", "%2B"), StandardCharsets.UTF_8))
+          .as("the name, as the manifest lists it")
+          .isEqualTo(name);
+    }
   }
 
   @Test

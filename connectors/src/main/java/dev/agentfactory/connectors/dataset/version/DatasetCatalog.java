@@ -1,5 +1,6 @@
 package dev.agentfactory.connectors.dataset.version;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -690,7 +691,13 @@ public final class DatasetCatalog {
   }
 
   private static void requireRelative(String name, String path) {
-    boolean bad = path == null || path.isEmpty() || path.startsWith("/") || path.contains("\\");
+    // Where a backslash separates path segments (Windows), ..\ would climb out; elsewhere it is
+    // a character of a file name like any other, and a committed file may hold it.
+    boolean bad =
+        path == null
+            || path.isEmpty()
+            || path.startsWith("/")
+            || (File.separatorChar == '\\' && path.contains("\\"));
     if (!bad) {
       for (String segment : path.split("/", -1)) {
         bad |= segment.isEmpty() || segment.equals(".") || segment.equals("..");
