@@ -99,7 +99,7 @@ final class DatasetDownload {
                         + "' version "
                         + n
                         + " no longer exists",
-                    null);
+                    "path");
               } else {
                 LOG.warn("dataset {} v{}: {} cannot be sent", name, n, path, e);
                 ApiErrors.send(

@@ -265,7 +265,11 @@ public final class DatasetsHandler {
   private void start(RoutingContext ctx, String name, CutPreview preview, int endedBefore) {
     if (preview.files() == 0) {
       ApiErrors.send(
-          ctx, 404, "not_found", "dataset '" + name + "' has no committed files to version", null);
+          ctx,
+          404,
+          "not_found",
+          "dataset '" + name + "' has no committed files to version",
+          "name");
       return;
     }
     DatasetCut cut;
@@ -598,10 +602,10 @@ public final class DatasetsHandler {
                   () -> {
                     throw new DatasetException(
                         DatasetException.Code.NOT_FOUND,
+                        DatasetException.Subject.VERSION,
                         "dataset '" + name + "' has no version " + n);
                   }),
-              file -> download.send(ctx, file, name, n, path),
-              "path");
+              file -> download.send(ctx, file, name, n, path));
         });
   }
 
@@ -662,16 +666,7 @@ public final class DatasetsHandler {
 
   /** Runs catalog work on the worker pool; its failures answer with their typed status. */
   private <T> void blocking(RoutingContext ctx, Callable<T> work, Consumer<T> ok) {
-    blocking(ctx, work, ok, null);
-  }
-
-  /** As above, an {@code invalid_name} naming {@code invalidNameField}. */
-  private <T> void blocking(
-      RoutingContext ctx, Callable<T> work, Consumer<T> ok, String invalidNameField) {
-    worker
-        .executeBlocking(work, false)
-        .onSuccess(ok::accept)
-        .onFailure(e -> fail(ctx, e, invalidNameField));
+    worker.executeBlocking(work, false).onSuccess(ok::accept).onFailure(e -> fail(ctx, e));
   }
 
   private static String manifest(DatasetVersion version) {
@@ -679,11 +674,10 @@ public final class DatasetsHandler {
   }
 
   /**
-   * Answers {@code e} with its typed status; {@code invalidNameField} names the parameter an {@code
-   * invalid_name} is about (the file route's {@code path}: dataset names are checked by the
-   * contract before a handler runs), or null.
+   * Answers {@code e} with its typed status, naming the request's field a failure about the
+   * dataset, a version or a file is about: {@code name}, {@code version} or {@code path}.
    */
-  private static void fail(RoutingContext ctx, Throwable e, String invalidNameField) {
+  private static void fail(RoutingContext ctx, Throwable e) {
     if (e instanceof DatasetException d) {
       int status =
           switch (d.code()) {
@@ -692,7 +686,16 @@ public final class DatasetsHandler {
             case CONFLICT -> 409;
             case IO_ERROR -> 500;
           };
-      String field = d.code() == DatasetException.Code.INVALID_NAME ? invalidNameField : null;
+      String field =
+          d.subject()
+              .map(
+                  subject ->
+                      switch (subject) {
+                        case DATASET -> "name";
+                        case VERSION -> "version";
+                        case FILE -> "path";
+                      })
+              .orElse(null);
       ApiErrors.send(ctx, status, d.code().wireName(), d.getMessage(), field);
     } else {
       ctx.fail(e);

@@ -102,6 +102,7 @@ class DatasetsHandlerIT {
     operations.put("cutDatasetVersion", datasets::cut);
     operations.put("getDatasetCut", datasets::cutStatus);
     operations.put("getDatasetFile", datasets::file);
+    operations.put("getDatasetVersion", datasets::version);
     operations.put("listDatasetVersions", datasets::versions);
     operations.put("listDatasets", datasets::list);
     server =
@@ -195,6 +196,7 @@ class DatasetsHandlerIT {
     JsonNode error = MAPPER.readTree(gone.body()).get("error");
     assertThat(error.get("code").asText()).isEqualTo("not_found");
     assertThat(error.get("message").asText()).contains(PART, "no longer exists");
+    assertThat(error.get("field").asText()).isEqualTo("path");
     assertMatchesContract("getDatasetFile", gone);
   }
 
@@ -237,6 +239,78 @@ class DatasetsHandlerIT {
       assertThat(URLDecoder.decode(fallback.group(2).replace("+", "%2B"), StandardCharsets.UTF_8))
           .as("the name, as the manifest lists it")
           .isEqualTo(name);
+    }
+  }
+
+  @Test
+  void everyNotFoundAndInvalidRequestNamesTheFieldItIsAbout() throws Exception {
+    versionOne();
+    String[][] cases = {
+      // method, path, operation, status, code, field
+      {"POST", "/v1/datasets/rft/versions", "cutDatasetVersion", "404", "not_found", "name"},
+      {"POST", "/v1/datasets/nope/versions", "cutDatasetVersion", "404", "not_found", "name"},
+      {"GET", "/v1/datasets/nope/versions", "listDatasetVersions", "404", "not_found", "name"},
+      {"GET", "/v1/datasets/nope/versions/1", "getDatasetVersion", "404", "not_found", "name"},
+      {"GET", "/v1/datasets/sft/versions/2", "getDatasetVersion", "404", "not_found", "version"},
+      {
+        "GET",
+        "/v1/datasets/sft/versions/1.0",
+        "getDatasetVersion",
+        "400",
+        "invalid_field",
+        "version"
+      },
+      {
+        "GET",
+        "/v1/datasets/nope/versions/1/file?path=x",
+        "getDatasetFile",
+        "404",
+        "not_found",
+        "name"
+      },
+      {
+        "GET",
+        "/v1/datasets/rft/versions/1/file?path=x",
+        "getDatasetFile",
+        "404",
+        "not_found",
+        "version"
+      },
+      {
+        "GET",
+        "/v1/datasets/sft/versions/2/file?path=" + PART,
+        "getDatasetFile",
+        "404",
+        "not_found",
+        "version"
+      },
+      {
+        "GET",
+        "/v1/datasets/sft/versions/1/file?path=unlisted",
+        "getDatasetFile",
+        "404",
+        "not_found",
+        "path"
+      },
+      {
+        "GET",
+        "/v1/datasets/sft/versions/1/file?path=..%2Fa",
+        "getDatasetFile",
+        "400",
+        "invalid_name",
+        "path"
+      },
+      {"GET", "/v1/datasets/sft/versions/1/file", "getDatasetFile", "400", "invalid_field", "path"},
+      {"GET", "/v1/datasets/sft/cuts/nope", "getDatasetCut", "404", "not_found", "id"},
+    };
+    for (String[] c : cases) {
+      HttpResponse<byte[]> answer = get(c[0], c[1]);
+      String body = new String(answer.body(), StandardCharsets.UTF_8);
+      assertThat(answer.statusCode()).as(c[1] + ": " + body).isEqualTo(Integer.parseInt(c[3]));
+      JsonNode error = MAPPER.readTree(body).get("error");
+      assertThat(error.get("code").asText()).as(c[1] + ": " + body).isEqualTo(c[4]);
+      assertThat(error.path("field").asText()).as(c[1] + ": " + body).isEqualTo(c[5]);
+      assertMatchesContract(c[2], answer);
     }
   }
 

@@ -133,7 +133,9 @@ public final class DatasetCatalog {
     int number = latestVersion(name, dir) + 1;
     List<String> paths = committedFiles(name, dir);
     if (paths.isEmpty()) {
-      throw DatasetException.notFound("dataset '" + name + "' has no committed files to version");
+      throw DatasetException.notFound(
+          DatasetException.Subject.DATASET,
+          "dataset '" + name + "' has no committed files to version");
     }
     // Listed before the lineage is asked, like the data files: the checkpoint it names committed
     // every withdrawal applied here (or an earlier one did).
@@ -454,6 +456,7 @@ public final class DatasetCatalog {
     DatasetVersion v = requireVersion(name, version);
     if (v.files().stream().noneMatch(f -> f.path().equals(relativePath))) {
       throw DatasetException.notFound(
+          DatasetException.Subject.FILE,
           "file '"
               + relativePath
               + "' is not listed in version "
@@ -594,14 +597,19 @@ public final class DatasetCatalog {
   private Path datasetDir(String name) {
     Path dir = root.resolve(DatasetName.requireValid(name));
     if (!Files.isDirectory(dir)) {
-      throw DatasetException.notFound("dataset '" + name + "' does not exist");
+      throw DatasetException.notFound(
+          DatasetException.Subject.DATASET, "dataset '" + name + "' does not exist");
     }
     return dir;
   }
 
   private DatasetVersion requireVersion(String name, int n) {
     return version(name, n)
-        .orElseThrow(() -> DatasetException.notFound("dataset '" + name + "' has no version " + n));
+        .orElseThrow(
+            () ->
+                DatasetException.notFound(
+                    DatasetException.Subject.VERSION,
+                    "dataset '" + name + "' has no version " + n));
   }
 
   private int latestVersion(String name, Path dir) {
@@ -706,6 +714,7 @@ public final class DatasetCatalog {
     }
     if (bad) {
       throw DatasetException.invalidName(
+          DatasetException.Subject.FILE,
           "invalid file path '" + path + "' for dataset '" + name + "': not a plain relative path");
     }
   }
@@ -718,15 +727,18 @@ public final class DatasetCatalog {
       Path real = dir.resolve(relativePath).toRealPath();
       if (!real.startsWith(realDir)) {
         throw DatasetException.invalidName(
+            DatasetException.Subject.FILE,
             "file '" + relativePath + "' of dataset '" + name + "' resolves outside the dataset");
       }
       if (!Files.isRegularFile(real)) {
         throw DatasetException.notFound(
+            DatasetException.Subject.FILE,
             "file '" + relativePath + "' of dataset '" + name + "' is not a regular file");
       }
       return real;
     } catch (NoSuchFileException e) {
       throw DatasetException.notFound(
+          DatasetException.Subject.FILE,
           "file '"
               + relativePath
               + "' of dataset '"
