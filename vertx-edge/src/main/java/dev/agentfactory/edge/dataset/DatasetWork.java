@@ -120,7 +120,7 @@ final class DatasetWork {
    * Answers {@code e} with its typed status, naming the request's field a failure about the
    * dataset, a version or a file is about: {@code name}, {@code version} or {@code path}.
    */
-  static void fail(RoutingContext ctx, Throwable e) {
+  private static void fail(RoutingContext ctx, Throwable e) {
     if (e instanceof DatasetException d) {
       int status =
           switch (d.code()) {
