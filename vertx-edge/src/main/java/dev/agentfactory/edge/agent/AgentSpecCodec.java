@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.agentfactory.edge.model.ModelParameters;
 import dev.agentfactory.edge.model.SecretRef;
+import dev.agentfactory.edge.protocol.LoneSurrogates;
 import dev.agentfactory.sandbox.egress.EgressPolicy;
 import dev.agentfactory.sandbox.egress.EgressPolicyJson;
 import dev.agentfactory.sandbox.egress.EgressRule;
@@ -181,19 +182,14 @@ public final class AgentSpecCodec {
   }
 
   private static void requireNoLoneSurrogate(String field, String what, String text) {
-    for (int i = 0; i < text.length(); i++) {
-      char c = text.charAt(i);
-      if (Character.isHighSurrogate(c)
-          && i + 1 < text.length()
-          && Character.isLowSurrogate(text.charAt(i + 1))) {
-        i++;
-      } else if (Character.isSurrogate(c)) {
-        // the position, never the text: it may be anything, a pasted secret included
-        throw AgentException.invalidSpec(
-            field,
-            String.format(
-                "%shas an unpaired UTF-16 surrogate \\u%04x at character %d", what, (int) c, i));
-      }
+    int i = LoneSurrogates.indexIn(text);
+    if (i >= 0) {
+      // the position, never the text: it may be anything, a pasted secret included
+      throw AgentException.invalidSpec(
+          field,
+          String.format(
+              "%shas an unpaired UTF-16 surrogate \\u%04x at character %d",
+              what, (int) text.charAt(i), i));
     }
   }
 

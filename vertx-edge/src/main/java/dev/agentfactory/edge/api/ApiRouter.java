@@ -11,7 +11,9 @@ import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.HttpException;
 import io.vertx.ext.web.openapi.router.OpenAPIRoute;
 import io.vertx.ext.web.openapi.router.RouterBuilder;
+import io.vertx.json.schema.JsonSchemaValidationException;
 import io.vertx.json.schema.OutputUnit;
+import io.vertx.json.schema.common.dsl.SchemaType;
 import io.vertx.openapi.contract.OpenAPIContract;
 import io.vertx.openapi.contract.Operation;
 import io.vertx.openapi.contract.Parameter;
@@ -57,6 +59,15 @@ public final class ApiRouter {
    */
   static final Set<String> WEBSOCKET_OPERATIONS =
       Set.of("openSession", "resumeSession", "streamEvalLive");
+
+  /**
+   * Operations with a string parameter of free text, validated as text on the event loop as the
+   * upgrade requests are ({@link #validateParameters}). The contract router reads a string
+   * parameter as JSON first and as text only if that fails: a dataset file's path with a quote, a
+   * backslash or a control character in it was refused as undecodable (400), and one that is valid
+   * JSON ({@code "x"}, {@code 12}) validated as another value.
+   */
+  static final Set<String> TEXT_PARAMETER_OPERATIONS = Set.of("getDatasetFile");
 
   static final int MAX_BODY_BYTES = 64 * 1024;
 
@@ -121,14 +132,16 @@ public final class ApiRouter {
         throw new IllegalStateException("no handler for operation " + id + " of " + CONTRACT);
       }
       unused.remove(id);
-      if (WEBSOCKET_OPERATIONS.contains(id)) {
+      boolean websocket = WEBSOCKET_OPERATIONS.contains(id);
+      if (websocket || TEXT_PARAMETER_OPERATIONS.contains(id)) {
         Operation operation = route.getOperation();
         if (operation.getRequestBody() != null) {
-          throw new IllegalStateException("WebSocket operation " + id + " cannot have a body");
+          throw new IllegalStateException("operation " + id + " validated here cannot have a body");
         }
         route.setDoValidation(false);
-        route.addHandler(ctx -> validateParameters(ctx, parameters, operation));
-      } else if (JsonAccept.checks(route.getOperation())) {
+        route.addHandler(ctx -> validateParameters(ctx, contract, parameters, operation));
+      }
+      if (!websocket && JsonAccept.checks(route.getOperation())) {
         route.addHandler(JsonAccept::check);
       }
       route.addHandler(handler);
@@ -175,10 +188,14 @@ public final class ApiRouter {
   /**
    * Validates the path, query, header and cookie parameters of a request to {@code operation}
    * against the contract, at once on the calling thread; a violation fails the request as the
-   * contract router's validation would (400 naming the parameter).
+   * contract router's validation would (400 naming the parameter). A string parameter of a {@link
+   * #TEXT_PARAMETER_OPERATIONS} operation is validated as the text it came as.
    */
   private static void validateParameters(
-      RoutingContext ctx, RequestValidatorImpl validator, Operation operation) {
+      RoutingContext ctx,
+      OpenAPIContract contract,
+      RequestValidatorImpl validator,
+      Operation operation) {
     // Without a request body in the operation, extracting reads nothing and is complete at once.
     Future<ValidatableRequest> extracted = RequestUtils.extract(ctx.request(), operation);
     if (extracted.failed()) {
@@ -195,13 +212,32 @@ public final class ApiRouter {
               case HEADER -> request.getHeaders();
               case COOKIE -> request.getCookies();
             };
-        validator.validateParameter(parameter, values.get(parameter.getName()));
+        RequestParameter value = values.get(parameter.getName());
+        if (TEXT_PARAMETER_OPERATIONS.contains(operation.getOperationId())
+            && parameter.getSchemaType() == SchemaType.STRING
+            && value != null
+            && !value.isNull()) {
+          validateText(contract, parameter, value.getString());
+        } else {
+          validator.validateParameter(parameter, value);
+        }
       }
     } catch (ValidatorException invalid) {
       ctx.fail(400, invalid);
       return;
     }
     ctx.next();
+  }
+
+  /** Validates a string parameter's text against its schema, as it came (no JSON decoding). */
+  private static void validateText(OpenAPIContract contract, Parameter parameter, String text) {
+    OutputUnit result =
+        contract.getSchemaRepository().validator(parameter.getSchema()).validate(text);
+    try {
+      result.checkValidity();
+    } catch (JsonSchemaValidationException e) {
+      throw SchemaValidationException.createErrorFromOutputUnitType(parameter, result, e);
+    }
   }
 
   private static void failure(RoutingContext ctx) {

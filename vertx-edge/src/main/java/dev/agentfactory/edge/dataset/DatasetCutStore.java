@@ -57,7 +57,7 @@ final class DatasetCutStore {
     }
   }
 
-  /** Forgets a cut (the node keeps the last {@link DatasetsHandler#KEPT_CUTS}). */
+  /** Forgets a cut (the node keeps the last {@link DatasetCuts#KEPT_CUTS}). */
   void delete(String cutId) throws IOException {
     Files.deleteIfExists(dir.resolve(cutId + ".json"));
   }

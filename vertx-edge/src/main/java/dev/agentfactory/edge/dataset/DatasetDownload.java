@@ -1,5 +1,7 @@
 package dev.agentfactory.edge.dataset;
 
+import dev.agentfactory.connectors.dataset.version.DatasetCatalog;
+import dev.agentfactory.connectors.dataset.version.DatasetException;
 import dev.agentfactory.edge.api.ApiErrors;
 import dev.agentfactory.edge.api.ApiRouter;
 import io.vertx.core.WorkerExecutor;
@@ -9,30 +11,72 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Sends a dataset file that {@link DatasetsHandler#file} resolved: the whole file, or one byte
- * range of it ({@link ByteRange}: 206, or 416 past the end) so a broken download resumes; a HEAD
- * gets the headers with the length. A file that cannot be sent after all is answered, never left
- * without an answer.
+ * {@link DatasetsHandler#file}: resolves the file on the worker and sends it, the whole file or one
+ * byte range of it ({@link ByteRange}: 206, or 416 past the end) so a broken download resumes; a
+ * HEAD gets the headers with the length. A file that cannot be sent after all is answered, never
+ * left without an answer.
  */
 final class DatasetDownload {
 
   private static final Logger LOG = LoggerFactory.getLogger(DatasetDownload.class);
 
+  private final DatasetCatalog catalog;
+  private final DatasetWork work;
   private final WorkerExecutor worker;
+  private final Consumer<Path> beforeSend;
 
-  /** {@code worker} checks, off the event loop, whether a file that could not be sent is gone. */
-  DatasetDownload(WorkerExecutor worker) {
+  /**
+   * {@code worker} checks, off the event loop, whether a file that could not be sent is gone;
+   * {@code beforeSend} is called on it with each file resolved, just before it is sent.
+   */
+  DatasetDownload(
+      DatasetCatalog catalog, DatasetWork work, WorkerExecutor worker, Consumer<Path> beforeSend) {
+    this.catalog = catalog;
+    this.work = work;
     this.worker = worker;
+    this.beforeSend = beforeSend;
+  }
+
+  /**
+   * A file of a version, only if the version lists it. One byte range ({@code Range: bytes=...})
+   * answers 206 with that part, so a broken download resumes ({@link ByteRange}); a file that
+   * cannot be sent after all (it vanished since it was resolved, or cannot be opened) answers 404
+   * or 500 like one that was missing from the start, never no answer.
+   */
+  void file(RoutingContext ctx) {
+    String name = ctx.pathParam("name");
+    String path = ctx.queryParams().get("path");
+    DatasetWork.adminWithVersion(
+        ctx,
+        n ->
+            work.blocking(
+                ctx,
+                work.beforeFirstFile(
+                    name,
+                    () -> {
+                      Path file = catalog.resolveFile(name, n, path);
+                      long size = Files.size(file);
+                      beforeSend.accept(file);
+                      return new Resolved(file, size);
+                    },
+                    () -> {
+                      throw new DatasetException(
+                          DatasetException.Code.NOT_FOUND,
+                          DatasetException.Subject.VERSION,
+                          "dataset '" + name + "' has no version " + n);
+                    }),
+                file -> send(ctx, file, name, n, path)));
   }
 
   /** A file a version lists, resolved and stat'ed on a worker. */
   record Resolved(Path file, long size) {}
 
-  void send(RoutingContext ctx, Resolved download, String name, int n, String path) {
+  private void send(RoutingContext ctx, Resolved download, String name, int n, String path) {
     HttpServerResponse response = ctx.response();
     Optional<ByteRange> range;
     try {
@@ -49,7 +93,8 @@ final class DatasetDownload {
     response
         .putHeader("content-type", "application/octet-stream")
         .putHeader(
-            "content-disposition", "attachment; filename=\"" + download.file().getFileName() + "\"")
+            "content-disposition",
+            ContentDisposition.attachment(download.file().getFileName().toString()))
         .putHeader("accept-ranges", "bytes");
     long offset = range.map(ByteRange::first).orElse(0L);
     long length = range.map(ByteRange::length).orElse(download.size());
@@ -98,7 +143,7 @@ final class DatasetDownload {
                         + "' version "
                         + n
                         + " no longer exists",
-                    null);
+                    "path");
               } else {
                 LOG.warn("dataset {} v{}: {} cannot be sent", name, n, path, e);
                 ApiErrors.send(

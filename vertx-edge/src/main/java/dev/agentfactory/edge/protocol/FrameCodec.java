@@ -144,19 +144,7 @@ public final class FrameCodec {
   }
 
   static boolean hasLoneSurrogate(String s) {
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (Character.isHighSurrogate(c)) {
-        if (i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
-          i++;
-        } else {
-          return true;
-        }
-      } else if (Character.isLowSurrogate(c)) {
-        return true;
-      }
-    }
-    return false;
+    return LoneSurrogates.indexIn(s) >= 0;
   }
 
   private static ClientFrame.Exec parseExec(JsonNode root, String id) throws FrameException {

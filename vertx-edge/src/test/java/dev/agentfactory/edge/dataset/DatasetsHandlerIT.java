@@ -22,6 +22,8 @@ import io.vertx.openapi.contract.OpenAPIContract;
 import io.vertx.openapi.validation.ResponseValidator;
 import io.vertx.openapi.validation.ValidatableResponse;
 import java.net.URI;
+import java.net.URLDecoder;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -38,6 +40,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.parquet.avro.AvroParquetWriter;
 import org.apache.parquet.hadoop.ParquetWriter;
@@ -98,6 +102,7 @@ class DatasetsHandlerIT {
     operations.put("cutDatasetVersion", datasets::cut);
     operations.put("getDatasetCut", datasets::cutStatus);
     operations.put("getDatasetFile", datasets::file);
+    operations.put("getDatasetVersion", datasets::version);
     operations.put("listDatasetVersions", datasets::versions);
     operations.put("listDatasets", datasets::list);
     server =
@@ -191,7 +196,122 @@ class DatasetsHandlerIT {
     JsonNode error = MAPPER.readTree(gone.body()).get("error");
     assertThat(error.get("code").asText()).isEqualTo("not_found");
     assertThat(error.get("message").asText()).contains(PART, "no longer exists");
+    assertThat(error.get("field").asText()).isEqualTo("path");
     assertMatchesContract("getDatasetFile", gone);
+  }
+
+  @Test
+  void aFileWhoseNameBreaksAHeaderOrAQueryDownloadsUnderItsOwnName() throws Exception {
+    List<String> names =
+        List.of(
+            "part-\"quoted\".parquet",
+            "part-line\nbreak.parquet",
+            "part-cr\rlf.parquet",
+            "part-a;b=c&d+e%20f #g?h\\i.parquet",
+            "part-été-数据-\ud83d\ude00.parquet");
+    for (String name : names) {
+      sftFile(name);
+    }
+    new DatasetCatalog(dir.resolve("datasets"))
+        .cut("sft", Lineage.unknown(), ProgressListener.NONE);
+
+    for (String name : names) {
+      String path = "2026-11-25--10/" + name;
+      HttpResponse<byte[]> file =
+          get(
+              "GET",
+              "/v1/datasets/sft/versions/1/file?path="
+                  + URLEncoder.encode(path, StandardCharsets.UTF_8).replace("+", "%20"));
+
+      assertThat(file.statusCode())
+          .as(name + ": " + new String(file.body(), StandardCharsets.UTF_8))
+          .isEqualTo(200);
+      assertThat(file.body())
+          .isEqualTo(Files.readAllBytes(dir.resolve("datasets/sft").resolve(path)));
+      String disposition = file.headers().firstValue("content-disposition").orElseThrow();
+      assertThat(disposition).doesNotContain("\r", "\n").isEqualTo(disposition.strip());
+      assertThat(disposition.chars()).allMatch(c -> c >= 0x20 && c < 0x7f);
+      Matcher fallback =
+          Pattern.compile("^attachment; filename=\"([^\"\\\\%]*)\"; filename\\*=UTF-8''(.+)$")
+              .matcher(disposition);
+      assertThat(fallback.matches()).as(disposition).isTrue();
+      assertThat(fallback.group(2)).matches("[A-Za-z0-9!#$&+\\-.^_`|~%]+");
+      assertThat(URLDecoder.decode(fallback.group(2).replace("+", "%2B"), StandardCharsets.UTF_8))
+          .as("the name, as the manifest lists it")
+          .isEqualTo(name);
+    }
+  }
+
+  @Test
+  void everyNotFoundAndInvalidRequestNamesTheFieldItIsAbout() throws Exception {
+    versionOne();
+    String[][] cases = {
+      // method, path, operation, status, code, field
+      {"POST", "/v1/datasets/rft/versions", "cutDatasetVersion", "404", "not_found", "name"},
+      {"POST", "/v1/datasets/nope/versions", "cutDatasetVersion", "404", "not_found", "name"},
+      {"GET", "/v1/datasets/nope/versions", "listDatasetVersions", "404", "not_found", "name"},
+      {"GET", "/v1/datasets/nope/versions/1", "getDatasetVersion", "404", "not_found", "name"},
+      {"GET", "/v1/datasets/sft/versions/2", "getDatasetVersion", "404", "not_found", "version"},
+      {
+        "GET",
+        "/v1/datasets/sft/versions/1.0",
+        "getDatasetVersion",
+        "400",
+        "invalid_field",
+        "version"
+      },
+      {
+        "GET",
+        "/v1/datasets/nope/versions/1/file?path=x",
+        "getDatasetFile",
+        "404",
+        "not_found",
+        "name"
+      },
+      {
+        "GET",
+        "/v1/datasets/rft/versions/1/file?path=x",
+        "getDatasetFile",
+        "404",
+        "not_found",
+        "version"
+      },
+      {
+        "GET",
+        "/v1/datasets/sft/versions/2/file?path=" + PART,
+        "getDatasetFile",
+        "404",
+        "not_found",
+        "version"
+      },
+      {
+        "GET",
+        "/v1/datasets/sft/versions/1/file?path=unlisted",
+        "getDatasetFile",
+        "404",
+        "not_found",
+        "path"
+      },
+      {
+        "GET",
+        "/v1/datasets/sft/versions/1/file?path=..%2Fa",
+        "getDatasetFile",
+        "400",
+        "invalid_name",
+        "path"
+      },
+      {"GET", "/v1/datasets/sft/versions/1/file", "getDatasetFile", "400", "invalid_field", "path"},
+      {"GET", "/v1/datasets/sft/cuts/nope", "getDatasetCut", "404", "not_found", "id"},
+    };
+    for (String[] c : cases) {
+      HttpResponse<byte[]> answer = get(c[0], c[1]);
+      String body = new String(answer.body(), StandardCharsets.UTF_8);
+      assertThat(answer.statusCode()).as(c[1] + ": " + body).isEqualTo(Integer.parseInt(c[3]));
+      JsonNode error = MAPPER.readTree(body).get("error");
+      assertThat(error.get("code").asText()).as(c[1] + ": " + body).isEqualTo(c[4]);
+      assertThat(error.path("field").asText()).as(c[1] + ": " + body).isEqualTo(c[5]);
+      assertMatchesContract(c[2], answer);
+    }
   }
 
   @Test

@@ -1,5 +1,6 @@
 package dev.agentfactory.connectors.dataset.version;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -222,6 +223,7 @@ public final class DatasetCatalog {
     DatasetVersion v = requireVersion(name, version);
     if (v.files().stream().noneMatch(f -> f.path().equals(relativePath))) {
       throw DatasetException.notFound(
+          DatasetException.Subject.FILE,
           "file '"
               + relativePath
               + "' is not listed in version "
@@ -350,14 +352,19 @@ public final class DatasetCatalog {
   private Path datasetDir(String name) {
     Path dir = root.resolve(DatasetName.requireValid(name));
     if (!Files.isDirectory(dir)) {
-      throw DatasetException.notFound("dataset '" + name + "' does not exist");
+      throw DatasetException.notFound(
+          DatasetException.Subject.DATASET, "dataset '" + name + "' does not exist");
     }
     return dir;
   }
 
   private DatasetVersion requireVersion(String name, int n) {
     return version(name, n)
-        .orElseThrow(() -> DatasetException.notFound("dataset '" + name + "' has no version " + n));
+        .orElseThrow(
+            () ->
+                DatasetException.notFound(
+                    DatasetException.Subject.VERSION,
+                    "dataset '" + name + "' has no version " + n));
   }
 
   /** Row count and schema, from the cache while the file is unchanged (listings). */
@@ -370,7 +377,13 @@ public final class DatasetCatalog {
   }
 
   private static void requireRelative(String name, String path) {
-    boolean bad = path == null || path.isEmpty() || path.startsWith("/") || path.contains("\\");
+    // Where a backslash separates path segments (Windows), ..\ would climb out; elsewhere it is
+    // a character of a file name like any other, and a committed file may hold it.
+    boolean bad =
+        path == null
+            || path.isEmpty()
+            || path.startsWith("/")
+            || (File.separatorChar == '\\' && path.contains("\\"));
     if (!bad) {
       for (String segment : path.split("/", -1)) {
         bad |= segment.isEmpty() || segment.equals(".") || segment.equals("..");
@@ -379,6 +392,7 @@ public final class DatasetCatalog {
     }
     if (bad) {
       throw DatasetException.invalidName(
+          DatasetException.Subject.FILE,
           "invalid file path '" + path + "' for dataset '" + name + "': not a plain relative path");
     }
   }
@@ -391,15 +405,18 @@ public final class DatasetCatalog {
       Path real = dir.resolve(relativePath).toRealPath();
       if (!real.startsWith(realDir)) {
         throw DatasetException.invalidName(
+            DatasetException.Subject.FILE,
             "file '" + relativePath + "' of dataset '" + name + "' resolves outside the dataset");
       }
       if (!Files.isRegularFile(real)) {
         throw DatasetException.notFound(
+            DatasetException.Subject.FILE,
             "file '" + relativePath + "' of dataset '" + name + "' is not a regular file");
       }
       return real;
     } catch (NoSuchFileException e) {
       throw DatasetException.notFound(
+          DatasetException.Subject.FILE,
           "file '"
               + relativePath
               + "' of dataset '"

@@ -37,25 +37,48 @@ public final class DatasetException extends RuntimeException {
     }
   }
 
+  /**
+   * What a {@code not_found} or {@code invalid_name} is about, so the REST edge names the request's
+   * field: the dataset, one of its versions, or a file of a version.
+   */
+  public enum Subject {
+    DATASET,
+    VERSION,
+    FILE
+  }
+
   private final Code code;
   private final boolean retriable;
+  private final Subject subject;
 
   public DatasetException(Code code, String message) {
-    this(code, message, null, code.retriable);
+    this(code, message, null, code.retriable, null);
   }
 
   public DatasetException(Code code, String message, Throwable cause) {
-    this(code, message, cause, code.retriable);
+    this(code, message, cause, code.retriable, null);
   }
 
-  private DatasetException(Code code, String message, Throwable cause, boolean retriable) {
+  /** A failure about {@code subject} (e.g. a {@code not_found} version). */
+  public DatasetException(Code code, Subject subject, String message) {
+    this(code, message, null, code.retriable, subject);
+  }
+
+  private DatasetException(
+      Code code, String message, Throwable cause, boolean retriable, Subject subject) {
     super(message, cause);
     this.code = code;
     this.retriable = retriable;
+    this.subject = subject;
   }
 
   public Code code() {
     return code;
+  }
+
+  /** What the failure is about, if it is about one of them (see {@link Subject}). */
+  public java.util.Optional<Subject> subject() {
+    return java.util.Optional.ofNullable(subject);
   }
 
   /**
@@ -66,12 +89,12 @@ public final class DatasetException extends RuntimeException {
     return retriable;
   }
 
-  static DatasetException notFound(String message) {
-    return new DatasetException(Code.NOT_FOUND, message);
+  static DatasetException notFound(Subject subject, String message) {
+    return new DatasetException(Code.NOT_FOUND, subject, message);
   }
 
-  static DatasetException invalidName(String message) {
-    return new DatasetException(Code.INVALID_NAME, message);
+  static DatasetException invalidName(Subject subject, String message) {
+    return new DatasetException(Code.INVALID_NAME, subject, message);
   }
 
   static DatasetException conflict(String message) {
@@ -79,7 +102,7 @@ public final class DatasetException extends RuntimeException {
   }
 
   static DatasetException permanentConflict(String message) {
-    return new DatasetException(Code.CONFLICT, message, null, false);
+    return new DatasetException(Code.CONFLICT, message, null, false, null);
   }
 
   static DatasetException io(String message, Throwable cause) {
@@ -88,7 +111,7 @@ public final class DatasetException extends RuntimeException {
 
   /** An {@code io_error} that repeating cannot cure: a committed file is not readable Parquet. */
   static DatasetException corrupt(String message, Throwable cause) {
-    return new DatasetException(Code.IO_ERROR, message + ": " + plain(cause), cause, false);
+    return new DatasetException(Code.IO_ERROR, message + ": " + plain(cause), cause, false, null);
   }
 
   /**

@@ -25,6 +25,7 @@ public final class DatasetName {
   public static String requireValid(String name) {
     if (!isValid(name)) {
       throw DatasetException.invalidName(
+          DatasetException.Subject.DATASET,
           "invalid dataset name '" + name + "': expected [a-z][a-z0-9_-]*, at most 64 characters");
     }
     return name;

@@ -46,7 +46,9 @@ final class VersionCut {
     int number = Manifests.latest(name, dir) + 1;
     List<String> paths = committedFiles(name, dir);
     if (paths.isEmpty()) {
-      throw DatasetException.notFound("dataset '" + name + "' has no committed files to version");
+      throw DatasetException.notFound(
+          DatasetException.Subject.DATASET,
+          "dataset '" + name + "' has no committed files to version");
     }
     // Listed before the lineage is asked, like the data files: the checkpoint it names committed
     // every withdrawal applied here (or an earlier one did).
