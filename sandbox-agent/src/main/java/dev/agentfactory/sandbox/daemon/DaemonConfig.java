@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * The standalone sandbox-agent's settings, parsed once from the command line ({@link #parse}) and
@@ -105,83 +106,77 @@ public record DaemonConfig(
   }
 
   public DaemonConfig withPort(int value) {
-    return new DaemonConfig(
-        host,
-        value,
-        dir,
-        poolSize,
-        isolation,
-        uidBase,
-        uidCount,
-        token,
-        templatesDir,
-        leaseTtl,
-        maxLeaseTtl,
-        maxFileBytes);
+    return with(c -> c.port = value);
   }
 
   public DaemonConfig withUidRange(int base, int count) {
-    return new DaemonConfig(
-        host,
-        port,
-        dir,
-        poolSize,
-        isolation,
-        base,
-        count,
-        token,
-        templatesDir,
-        leaseTtl,
-        maxLeaseTtl,
-        maxFileBytes);
+    return with(
+        c -> {
+          c.uidBase = base;
+          c.uidCount = count;
+        });
   }
 
   public DaemonConfig withToken(String value) {
-    return new DaemonConfig(
-        host,
-        port,
-        dir,
-        poolSize,
-        isolation,
-        uidBase,
-        uidCount,
-        value,
-        templatesDir,
-        leaseTtl,
-        maxLeaseTtl,
-        maxFileBytes);
+    return with(c -> c.token = value);
   }
 
   public DaemonConfig withPoolSize(int value) {
-    return new DaemonConfig(
-        host,
-        port,
-        dir,
-        value,
-        isolation,
-        uidBase,
-        uidCount,
-        token,
-        templatesDir,
-        leaseTtl,
-        maxLeaseTtl,
-        maxFileBytes);
+    return with(c -> c.poolSize = value);
   }
 
   public DaemonConfig withMaxFileBytes(long value) {
+    return with(c -> c.maxFileBytes = value);
+  }
+
+  /** A copy with {@code change} applied, validated by the constructor as any config is. */
+  private DaemonConfig with(Consumer<Copy> change) {
+    Copy c = new Copy(this);
+    change.accept(c);
     return new DaemonConfig(
-        host,
-        port,
-        dir,
-        poolSize,
-        isolation,
-        uidBase,
-        uidCount,
-        token,
-        templatesDir,
-        leaseTtl,
-        maxLeaseTtl,
-        value);
+        c.host,
+        c.port,
+        c.dir,
+        c.poolSize,
+        c.isolation,
+        c.uidBase,
+        c.uidCount,
+        c.token,
+        c.templatesDir,
+        c.leaseTtl,
+        c.maxLeaseTtl,
+        c.maxFileBytes);
+  }
+
+  /** The fields of a copy in the making; see {@link #with}. */
+  private static final class Copy {
+    String host;
+    int port;
+    Path dir;
+    int poolSize;
+    Isolation isolation;
+    int uidBase;
+    int uidCount;
+    String token;
+    Path templatesDir;
+    Duration leaseTtl;
+    Duration maxLeaseTtl;
+    long maxFileBytes;
+
+    Copy(DaemonConfig of) {
+      host = of.host;
+      port = of.port;
+      dir = of.dir;
+      poolSize = of.poolSize;
+      isolation = of.isolation;
+      uidBase = of.uidBase;
+      uidCount = of.uidCount;
+      token = of.token;
+      templatesDir = of.templatesDir;
+      leaseTtl = of.leaseTtl;
+      maxLeaseTtl = of.maxLeaseTtl;
+      maxFileBytes = of.maxFileBytes;
+    }
   }
 
   /**

@@ -1,6 +1,5 @@
 package dev.agentfactory.sandbox.local;
 
-import dev.agentfactory.sandbox.InvalidLeaseException;
 import dev.agentfactory.sandbox.LeaseOptions;
 import dev.agentfactory.sandbox.PoolStats;
 import dev.agentfactory.sandbox.Sandbox;
@@ -33,14 +32,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,10 +48,6 @@ import org.slf4j.LoggerFactory;
 public final class LocalSandboxPool implements SandboxPool {
 
   private static final Logger LOG = LoggerFactory.getLogger(LocalSandboxPool.class);
-  private static final Duration REFILL_BACKOFF = Duration.ofSeconds(1);
-
-  /** How many sandboxes one lease takes when each is terminated before it is handed over. */
-  private static final int MAX_HAND_OVER_ATTEMPTS = 3;
 
   /**
    * Whether sandboxes start through the launch server ({@link LaunchServer}); {@code
@@ -68,15 +56,6 @@ public final class LocalSandboxPool implements SandboxPool {
    */
   static final boolean LAUNCH_SERVER =
       Boolean.parseBoolean(System.getProperty("af.sandbox.launchServer", "true"));
-
-  /**
-   * How often the refiller looks for templates leased from since its last look while leases come
-   * in; see {@link #refillLoop}.
-   */
-  static final Duration REFILL_DELAY = Duration.ofMillis(5);
-
-  /** How rarely it looks when no lease came for a while: the longest a refill waits to begin. */
-  static final Duration REFILL_IDLE_DELAY = Duration.ofMillis(40);
 
   private final SandboxConfig config;
   private final DirLock workDirLock;
@@ -93,17 +72,13 @@ public final class LocalSandboxPool implements SandboxPool {
   private final SandboxLauncher launcher;
   private final Hooks hooks = new Hooks();
   private final List<SandboxEventListener> listeners = new CopyOnWriteArrayList<>();
-  private final ExecutorService starters;
-  private final ExecutorService lifecycle;
-  private final ExecutorService spawner;
-  private final ExecutorService fileWorkers;
+  private final PoolThreads threads;
   private final WorkspaceUnmounter unmounter; // null without workspace mounts
   private final LaunchServer launchServer; // null: the JVM spawns every sandbox
-  private final ScheduledExecutorService timer;
   private final Map<String, TemplatePool> templates = new HashMap<>();
   private final Set<LocalSandbox> live = ConcurrentHashMap.newKeySet();
-  private final AtomicInteger startsInFlight = new AtomicInteger();
-  private final Thread refiller;
+  private final WarmRefill refill;
+  private final LeaseHandOver handOver;
   private volatile boolean closed;
 
   /** A pool of the built-in templates ({@link TemplateCatalog#builtIn()}). */
@@ -139,32 +114,14 @@ public final class LocalSandboxPool implements SandboxPool {
               ? SeccompFilter.writeTo(config.workDir().resolve("seccomp.bpf")).orElse(null)
               : null;
       this.capabilities = PoolHost.effective(driver.capabilities(), cgroups, diskCap, seccomp);
-      // +1: on-demand starts always find a thread even while the warm refill uses its share
-      this.starters =
-          Executors.newFixedThreadPool(config.maxConcurrentStarts() + 1, named("sandbox-pool-"));
-      // Hibernate, wake and terminations: each can take seconds (tar, kill and reap), so they get
-      // their own threads and never hold up a lease's on-demand start on the starters above
-      this.lifecycle = Executors.newCachedThreadPool(named("sandbox-pool-lifecycle-"));
-      ScheduledThreadPoolExecutor timeouts =
-          new ScheduledThreadPoolExecutor(1, named("sandbox-pool-timer-"));
-      // Almost every command timeout is cancelled; without this they pile up until they expire
-      timeouts.setRemoveOnCancelPolicy(true);
-      this.timer = timeouts;
-      // bwrap --die-with-parent (PR_SET_PDEATHSIG) fires when the *thread* that forked it exits,
-      // not
-      // the JVM. So every sandbox is forked from this one thread, which lives as long as the pool;
-      // forking from the starter threads would kill a sandbox whenever its starter thread ended.
-      this.spawner = Executors.newSingleThreadExecutor(named("sandbox-pool-spawner-"));
-      // Workspace file access blocks on the host file system. Unbounded on purpose: a hostile
-      // sandbox that wins the race of swapping a checked file for a FIFO stalls one thread in
-      // open(),
-      // and must not stall every other sandbox's file access with it (see WorkspaceFiles)
-      this.fileWorkers = Executors.newCachedThreadPool(named("sandbox-pool-files-"));
+      this.threads = new PoolThreads(config.maxConcurrentStarts());
       Path launchBinary = InitBinary.extractLauncherTo(config.workDir());
-      this.unmounter = diskCap ? startUnmounter(launchBinary, workspaces, spawner) : null;
+      this.unmounter =
+          diskCap ? PoolHost.startUnmounter(launchBinary, workspaces, threads.spawner) : null;
       this.launchServer =
           LAUNCH_SERVER
-              ? startLaunchServer(launchBinary, config.workDir().resolve("launch"), spawner)
+              ? PoolHost.startLaunchServer(
+                  launchBinary, config.workDir().resolve("launch"), threads.spawner)
               : null;
       this.launcher =
           new SandboxLauncher(
@@ -180,8 +137,8 @@ public final class LocalSandboxPool implements SandboxPool {
               logs,
               config.workDir().resolve("egress"),
               egressProxy,
-              spawner,
-              timer,
+              threads.spawner,
+              threads.timer,
               unmounter,
               launchServer);
       for (TemplateSpec spec : catalog.all()) {
@@ -196,34 +153,15 @@ public final class LocalSandboxPool implements SandboxPool {
             why -> LOG.info("template '{}' is unavailable on this host: {}", spec.name(), why));
         templates.put(spec.name(), new TemplatePool(spec, target, unavailable.orElse(null)));
       }
-      timer.scheduleWithFixedDelay(this::sweep, 1, 1, TimeUnit.SECONDS);
-      this.refiller = new Thread(this::refillLoop, "sandbox-pool-refiller");
-      refiller.setDaemon(true);
-      refiller.start();
-      templates.values().forEach(this::refill);
+      threads.timer.scheduleWithFixedDelay(this::sweep, 1, 1, TimeUnit.SECONDS);
+      this.refill =
+          new WarmRefill(
+              templates.values(), config.maxConcurrentStarts(), threads, this::start, () -> closed);
+      this.handOver = new LeaseHandOver(threads, refill, this::start);
+      refill.start();
     } catch (RuntimeException | Error e) {
       workDirLock.close();
       throw e;
-    }
-  }
-
-  private static WorkspaceUnmounter startUnmounter(
-      Path launcher, Path workspaces, ExecutorService spawner) {
-    try {
-      return WorkspaceUnmounter.start(launcher, workspaces, spawner);
-    } catch (SandboxException e) {
-      LOG.warn(
-          "workspaces will be unmounted with umount(8), one process per close: {}", e.getMessage());
-      return null;
-    }
-  }
-
-  private static LaunchServer startLaunchServer(Path launcher, Path dir, ExecutorService spawner) {
-    try {
-      return LaunchServer.start(launcher, dir, spawner);
-    } catch (SandboxException e) {
-      LOG.warn("sandboxes will be spawned by the JVM, one process per start: {}", e.getMessage());
-      return null;
     }
   }
 
@@ -274,11 +212,7 @@ public final class LocalSandboxPool implements SandboxPool {
     }
     TemplatePool t = templates.get(template);
     if (t == null) {
-      return CompletableFuture.failedFuture(
-          new SandboxException(
-              "unknown_template",
-              "unknown template '" + template + "', known: " + templates.keySet(),
-              false));
+      return CompletableFuture.failedFuture(unknownTemplate(template));
     }
     if (t.unavailable != null) {
       return CompletableFuture.failedFuture(
@@ -287,105 +221,14 @@ public final class LocalSandboxPool implements SandboxPool {
               "template '" + template + "' is unavailable: " + t.unavailable,
               false));
     }
-    if (opts.egress() != null) {
-      Optional<Integer> widened = t.spec.egress().firstUncovered(opts.egress());
-      if (widened.isPresent()) {
-        int i = widened.get();
-        return CompletableFuture.failedFuture(
-            new InvalidLeaseException(
-                InvalidLeaseException.EGRESS_WIDENED,
-                "egress[" + i + "]",
-                "("
-                    + opts.egress().rules().get(i)
-                    + ") is not covered by template '"
-                    + template
-                    + "', whose egress allowlist is "
-                    + t.spec.egress().rules()
-                    + ": a lease may only narrow it"));
-      }
-    }
-    LocalSandbox warm;
-    while ((warm = takeWarm(t)) != null) {
-      if (!opts.files().isEmpty()) {
-        LocalSandbox claimed = warm;
-        return async(() -> customised(t, claimed, opts));
-      }
-      // Nothing to write: hand it over without a thread hop
-      warm.customise(opts);
-      if (handOver(t, warm)) {
-        return CompletableFuture.completedFuture(warm);
-      }
-      // terminated since takeWarm saw it alive: the next one
-    }
-    refill(t);
-    return async(() -> customised(t, null, opts));
-  }
-
-  /** The next live warm sandbox of {@code t}, or null; dead ones on the way are cleaned up. */
-  private LocalSandbox takeWarm(TemplatePool t) {
-    LocalSandbox warm;
-    while ((warm = t.ready.poll()) != null) {
-      if (warm.isAlive()) {
-        // The replacement starts a moment later, not now: its launch (JVM spawn, bwrap) would
-        // compete with this hand-over and with the next leases of a burst for the same cores
-        refillSoon(t);
-        return warm;
-      }
-      // Dead while warm: its cleanup (kill, reap, unmount) must not delay this lease
-      LocalSandbox dead = warm;
-      background(() -> dead.closeWith("died"));
-    }
-    return null;
-  }
-
-  private CompletionStage<Sandbox> async(java.util.function.Supplier<Sandbox> task) {
-    try {
-      return CompletableFuture.supplyAsync(task, starters);
-    } catch (RejectedExecutionException e) {
-      return CompletableFuture.failedFuture(
-          new SandboxException("pool_closed", "the sandbox pool is closed", false, e));
-    }
-  }
-
-  /**
-   * Applies the lease options on a pool thread and hands the sandbox over; {@code first} null
-   * starts one. A sandbox the options cannot apply to is closed. One terminated meanwhile (max
-   * lifetime, a death: nothing the caller did) is replaced by the next warm one or a fresh start, a
-   * few times at most.
-   */
-  private Sandbox customised(TemplatePool t, LocalSandbox first, LeaseOptions options) {
-    LocalSandbox sandbox = first == null ? start(t) : first;
-    for (int attempt = 1; ; attempt++) {
-      try {
-        sandbox.customise(options);
-        if (handOver(t, sandbox)) {
-          return sandbox;
-        }
-      } catch (RuntimeException e) {
-        if (sandbox.state() != SandboxState.TERMINATED) {
-          sandbox.closeWith("lease_failed");
-          throw e;
-        }
-      }
-      if (attempt == MAX_HAND_OVER_ATTEMPTS) {
-        throw new SandboxException(
-            "sandbox_dead",
-            "the " + attempt + " sandboxes taken for this lease were terminated before hand-over",
-            true);
-      }
-      LocalSandbox next = takeWarm(t);
-      sandbox = next != null ? next : start(t);
-    }
+    return handOver.lease(t, opts);
   }
 
   @Override
   public void retarget(String template, int target) {
     TemplatePool t = templates.get(template);
     if (t == null) {
-      throw new SandboxException(
-          "unknown_template",
-          "unknown template '" + template + "', known: " + templates.keySet(),
-          false);
+      throw unknownTemplate(template);
     }
     if (target < 0) {
       throw new IllegalArgumentException("target must be >= 0, was " + target);
@@ -397,21 +240,16 @@ public final class LocalSandboxPool implements SandboxPool {
       if (surplus == null) {
         break;
       }
-      background(() -> surplus.closeWith("retargeted"));
+      threads.background(() -> surplus.closeWith("retargeted"));
     }
-    refill(t);
+    refill.refill(t);
   }
 
-  /**
-   * Marks the sandbox leased and counts it; false when it was terminated first. A close racing this
-   * decrements the count only if it sees the sandbox leased, so the count stays right.
-   */
-  private static boolean handOver(TemplatePool t, LocalSandbox sandbox) {
-    if (!sandbox.markLeased()) {
-      return false;
-    }
-    t.leased.incrementAndGet();
-    return true;
+  private SandboxException unknownTemplate(String template) {
+    return new SandboxException(
+        "unknown_template",
+        "unknown template '" + template + "', known: " + templates.keySet(),
+        false);
   }
 
   @Override
@@ -446,18 +284,18 @@ public final class LocalSandboxPool implements SandboxPool {
   @Override
   public void close() {
     closed = true;
-    LockSupport.unpark(refiller);
-    starters.shutdown();
+    refill.stop();
+    threads.starters.shutdown();
     // Starts still running notice `closed` and close their own sandbox
     for (LocalSandbox sandbox : List.copyOf(live)) {
       sandbox.close();
     }
-    lifecycle.shutdown();
+    threads.lifecycle.shutdown();
     try {
-      if (!starters.awaitTermination(30, TimeUnit.SECONDS)) {
+      if (!threads.starters.awaitTermination(30, TimeUnit.SECONDS)) {
         LOG.warn("sandbox starts still running 30 s after close");
       }
-      if (!lifecycle.awaitTermination(30, TimeUnit.SECONDS)) {
+      if (!threads.lifecycle.awaitTermination(30, TimeUnit.SECONDS)) {
         LOG.warn("sandbox hibernations or terminations still running 30 s after close");
       }
     } catch (InterruptedException e) {
@@ -473,124 +311,20 @@ public final class LocalSandboxPool implements SandboxPool {
     if (launchServer != null) {
       launchServer.close();
     }
-    fileWorkers.shutdown();
+    threads.fileWorkers.shutdown();
     // Last: its exit is what --die-with-parent watches
-    spawner.shutdown();
-    timer.shutdownNow();
+    threads.spawner.shutdown();
+    threads.timer.shutdownNow();
     if (cgroups != null) {
       cgroups.close();
     }
     workDirLock.close();
   }
 
-  /**
-   * Asks for a refill of {@code t} without doing anything on the lease caller's thread but one
-   * volatile write: no lock, no allocation, no thread to wake (waking the timer took its lock and a
-   * futex call, and the woken thread could preempt the caller on a busy host). The refiller picks
-   * it up on its next look, see {@link #refillLoop}.
-   */
-  private static void refillSoon(TemplatePool t) {
-    t.refillWanted = true;
-  }
-
-  /**
-   * Looks for templates leased from every {@link #REFILL_DELAY} while leases come in, backing off
-   * to {@link #REFILL_IDLE_DELAY} when none do: a burst of leases is handed over before the
-   * replacements start, the replacements of the whole burst are counted once, and an idle pool
-   * costs 25 wake-ups a second.
-   */
-  private void refillLoop() {
-    long delay = REFILL_DELAY.toNanos();
-    while (!closed) {
-      LockSupport.parkNanos(delay);
-      boolean wanted = false;
-      for (TemplatePool t : templates.values()) {
-        if (t.refillWanted) {
-          t.refillWanted = false;
-          wanted = true;
-          try {
-            refill(t);
-          } catch (RuntimeException e) {
-            // never let one failure end the refiller: the warm sets would silently drain
-            LOG.warn("refill of '{}' failed", t.name, e);
-          }
-        }
-      }
-      delay = wanted ? REFILL_DELAY.toNanos() : Math.min(delay * 2, REFILL_IDLE_DELAY.toNanos());
-    }
-  }
-
-  private void refill(TemplatePool t) {
-    synchronized (t) {
-      while (!closed
-          && !t.backingOff
-          && t.unavailable == null
-          && t.ready.size() + t.starting < t.target
-          && startsInFlight.get() < config.maxConcurrentStarts()) {
-        t.starting++;
-        startsInFlight.incrementAndGet();
-        try {
-          starters.execute(() -> warmOne(t));
-        } catch (RejectedExecutionException e) {
-          t.starting--;
-          startsInFlight.decrementAndGet();
-          return;
-        }
-      }
-    }
-  }
-
-  private void warmOne(TemplatePool t) {
-    boolean started = false;
-    try {
-      LocalSandbox sandbox = start(t);
-      // The target may have dropped while this one started (a drain, a re-split): a sandbox
-      // above the target goes at once instead of sitting warm until the next retarget
-      boolean surplus;
-      synchronized (t) {
-        surplus = t.ready.size() >= t.target;
-        if (!surplus) {
-          t.ready.add(sandbox);
-        }
-      }
-      if (surplus) {
-        background(() -> sandbox.closeWith("retargeted"));
-      } else {
-        started = true;
-      }
-    } catch (SandboxException e) {
-      // The one place that decides to retry a warm start: after a pause, so a host without
-      // bwrap or out of uids logs once a second instead of spinning
-      if (!closed) {
-        LOG.warn("warm start of a '{}' sandbox failed; retrying in {}", t.name, REFILL_BACKOFF, e);
-        synchronized (t) {
-          t.backingOff = true;
-        }
-        timer.schedule(
-            () -> {
-              synchronized (t) {
-                t.backingOff = false;
-              }
-              refill(t);
-            },
-            REFILL_BACKOFF.toMillis(),
-            TimeUnit.MILLISECONDS);
-      }
-    } finally {
-      synchronized (t) {
-        t.starting--;
-      }
-      startsInFlight.decrementAndGet();
-    }
-    if (started) {
-      templates.values().forEach(this::refill);
-    }
-  }
-
   /** Starts one sandbox and waits until it is ready; runs on a pool thread. */
   private LocalSandbox start(TemplatePool t) {
     String id = "sbx-" + UUID.randomUUID().toString().substring(0, 13).replace("-", "");
-    LocalSandbox sandbox = new LocalSandbox(id, t.spec, launcher, hooks, lifecycle);
+    LocalSandbox sandbox = new LocalSandbox(id, t.spec, launcher, hooks, threads.lifecycle);
     live.add(sandbox);
     try {
       sandbox.start(config.startTimeout());
@@ -623,22 +357,16 @@ public final class LocalSandboxPool implements SandboxPool {
       if (reason != null) {
         String why = reason;
         LOG.info("terminating sandbox {}: {}", sandbox.id(), why);
-        background(() -> sandbox.closeWith(why));
+        threads.background(() -> sandbox.closeWith(why));
       }
     }
   }
 
-  private void background(Runnable task) {
-    try {
-      lifecycle.execute(task);
-    } catch (RejectedExecutionException e) {
-      // the pool is closing and closes every sandbox itself
-    }
+  private void emit(LocalSandbox sandbox, SandboxState state, String reason) {
+    publish(new SandboxEvent(sandbox.id(), sandbox.template(), state, reason, Instant.now()));
   }
 
-  private void emit(LocalSandbox sandbox, SandboxState state, String reason) {
-    SandboxEvent event =
-        new SandboxEvent(sandbox.id(), sandbox.template(), state, reason, Instant.now());
+  private void publish(SandboxEvent event) {
     for (SandboxEventListener listener : listeners) {
       try {
         listener.onEvent(event);
@@ -654,12 +382,8 @@ public final class LocalSandboxPool implements SandboxPool {
       return;
     }
     TemplatePool t = templates.get(sandbox.template());
-    if (sandbox.leased()) {
-      t.leased.decrementAndGet();
-    } else {
-      t.ready.remove(sandbox);
-    }
-    refill(t);
+    t.closed(sandbox);
+    refill.refill(t);
   }
 
   /** The pool side of a sandbox: events, bookkeeping and shared settings. */
@@ -670,15 +394,7 @@ public final class LocalSandboxPool implements SandboxPool {
 
     /** An egress decision of the sandbox's proxy, published as an event. */
     void egress(LocalSandbox sandbox, EgressDecision decision) {
-      SandboxEvent event =
-          SandboxEvent.egress(sandbox.id(), sandbox.template(), sandbox.state(), decision);
-      for (SandboxEventListener listener : listeners) {
-        try {
-          listener.onEvent(event);
-        } catch (RuntimeException e) {
-          LOG.warn("sandbox event listener failed on {}", event, e);
-        }
-      }
+      publish(SandboxEvent.egress(sandbox.id(), sandbox.template(), sandbox.state(), decision));
     }
 
     void closed(LocalSandbox sandbox) {
@@ -688,7 +404,7 @@ public final class LocalSandboxPool implements SandboxPool {
     /** A sandbox died on its own (OOM, killed from outside): clean up what is left of it. */
     void died(LocalSandbox sandbox, String reason) {
       LOG.warn("sandbox {} died ({})", sandbox.id(), reason);
-      background(() -> sandbox.closeWith(reason));
+      threads.background(() -> sandbox.closeWith(reason));
     }
 
     Path archivePath(String id) {
@@ -705,37 +421,7 @@ public final class LocalSandboxPool implements SandboxPool {
 
     /** Where workspace file access runs: off every caller's thread. */
     ExecutorService fileWorkers() {
-      return fileWorkers;
-    }
-  }
-
-  private static ThreadFactory named(String prefix) {
-    AtomicInteger n = new AtomicInteger();
-    return r -> {
-      Thread thread = new Thread(r, prefix + n.incrementAndGet());
-      thread.setDaemon(true);
-      return thread;
-    };
-  }
-
-  /** The warm set and counters of one template. */
-  private static final class TemplatePool {
-    final String name;
-    final TemplateSpec spec;
-    final String unavailable;
-    volatile int target;
-    final java.util.concurrent.ConcurrentLinkedDeque<LocalSandbox> ready =
-        new java.util.concurrent.ConcurrentLinkedDeque<>();
-    final AtomicInteger leased = new AtomicInteger();
-    int starting; // guarded by this
-    boolean backingOff; // guarded by this
-    volatile boolean refillWanted; // a lease took from the warm set since the refiller looked
-
-    TemplatePool(TemplateSpec spec, int target, String unavailable) {
-      this.name = spec.name();
-      this.spec = spec;
-      this.target = target;
-      this.unavailable = unavailable;
+      return threads.fileWorkers;
     }
   }
 }

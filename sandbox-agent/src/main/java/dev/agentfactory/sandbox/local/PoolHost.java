@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ExecutorService;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -203,6 +204,28 @@ final class PoolHost {
     } catch (IOException | UnsupportedOperationException e) {
       throw new SandboxException(
           "isolation_unavailable", "sandboxes need Linux with /proc: " + e, false, e);
+    }
+  }
+
+  /** The pool's workspace unmounter, or null when it cannot start: umount(8) then does it. */
+  static WorkspaceUnmounter startUnmounter(
+      Path launcher, Path workspaces, ExecutorService spawner) {
+    try {
+      return WorkspaceUnmounter.start(launcher, workspaces, spawner);
+    } catch (SandboxException e) {
+      LOG.warn(
+          "workspaces will be unmounted with umount(8), one process per close: {}", e.getMessage());
+      return null;
+    }
+  }
+
+  /** The pool's launch server, or null when it cannot start: the JVM then spawns sandboxes. */
+  static LaunchServer startLaunchServer(Path launcher, Path dir, ExecutorService spawner) {
+    try {
+      return LaunchServer.start(launcher, dir, spawner);
+    } catch (SandboxException e) {
+      LOG.warn("sandboxes will be spawned by the JVM, one process per start: {}", e.getMessage());
+      return null;
     }
   }
 }

@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * The resolved configuration of a {@link LocalSandboxPool}, validated once here; errors name the
@@ -131,89 +132,77 @@ public record SandboxConfig(
   }
 
   public SandboxConfig withIsolation(Isolation value) {
-    return new SandboxConfig(
-        workDir,
-        value,
-        warmTargets,
-        uidBase,
-        uidCount,
-        tmpfsBytes,
-        bwrapPath,
-        maxConcurrentStarts,
-        startTimeout,
-        fileTimeout);
+    return with(c -> c.isolation = value);
   }
 
   public SandboxConfig withWarmTarget(String template, int target) {
     Map<String, Integer> targets = new HashMap<>(warmTargets);
     targets.put(template, target);
-    return new SandboxConfig(
-        workDir,
-        isolation,
-        targets,
-        uidBase,
-        uidCount,
-        tmpfsBytes,
-        bwrapPath,
-        maxConcurrentStarts,
-        startTimeout,
-        fileTimeout);
+    return with(c -> c.warmTargets = targets);
   }
 
   public SandboxConfig withUidRange(int base, int count) {
-    return new SandboxConfig(
-        workDir,
-        isolation,
-        warmTargets,
-        base,
-        count,
-        tmpfsBytes,
-        bwrapPath,
-        maxConcurrentStarts,
-        startTimeout,
-        fileTimeout);
+    return with(
+        c -> {
+          c.uidBase = base;
+          c.uidCount = count;
+        });
   }
 
   public SandboxConfig withBwrapPath(Path value) {
-    return new SandboxConfig(
-        workDir,
-        isolation,
-        warmTargets,
-        uidBase,
-        uidCount,
-        tmpfsBytes,
-        value,
-        maxConcurrentStarts,
-        startTimeout,
-        fileTimeout);
+    return with(c -> c.bwrapPath = value);
   }
 
   public SandboxConfig withTmpfsBytes(long value) {
-    return new SandboxConfig(
-        workDir,
-        isolation,
-        warmTargets,
-        uidBase,
-        uidCount,
-        value,
-        bwrapPath,
-        maxConcurrentStarts,
-        startTimeout,
-        fileTimeout);
+    return with(c -> c.tmpfsBytes = value);
   }
 
   public SandboxConfig withFileTimeout(Duration value) {
+    return with(c -> c.fileTimeout = value);
+  }
+
+  /** A copy with {@code change} applied, validated by the constructor as any config is. */
+  private SandboxConfig with(Consumer<Copy> change) {
+    Copy c = new Copy(this);
+    change.accept(c);
     return new SandboxConfig(
-        workDir,
-        isolation,
-        warmTargets,
-        uidBase,
-        uidCount,
-        tmpfsBytes,
-        bwrapPath,
-        maxConcurrentStarts,
-        startTimeout,
-        value);
+        c.workDir,
+        c.isolation,
+        c.warmTargets,
+        c.uidBase,
+        c.uidCount,
+        c.tmpfsBytes,
+        c.bwrapPath,
+        c.maxConcurrentStarts,
+        c.startTimeout,
+        c.fileTimeout);
+  }
+
+  /** The fields of a copy in the making; see {@link #with}. */
+  private static final class Copy {
+    Path workDir;
+    Isolation isolation;
+    Map<String, Integer> warmTargets;
+    int uidBase;
+    int uidCount;
+    long tmpfsBytes;
+    Path bwrapPath;
+    int maxConcurrentStarts;
+    Duration startTimeout;
+    Duration fileTimeout;
+
+    Copy(SandboxConfig of) {
+      workDir = of.workDir;
+      isolation = of.isolation;
+      warmTargets = of.warmTargets;
+      uidBase = of.uidBase;
+      uidCount = of.uidCount;
+      tmpfsBytes = of.tmpfsBytes;
+      bwrapPath = of.bwrapPath;
+      maxConcurrentStarts = of.maxConcurrentStarts;
+      startTimeout = of.startTimeout;
+      fileTimeout = of.fileTimeout;
+    }
   }
 
   /** The warm target of a template; 0 when not configured. */
