@@ -52,6 +52,8 @@ import org.slf4j.LoggerFactory;
 public final class AgentFactoryNode implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(AgentFactoryNode.class);
+
+  /** How long each step of the shutdown may take. */
   static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
 
   private final NodeConfig config;
@@ -418,6 +420,7 @@ public final class AgentFactoryNode implements AutoCloseable {
     }
   }
 
+  /** Waits up to {@link #STOP_TIMEOUT} for a step of the shutdown; logs what failed. */
   static void await(String what, CompletableFuture<?> future) {
     try {
       future.get(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
