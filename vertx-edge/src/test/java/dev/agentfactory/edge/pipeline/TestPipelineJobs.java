@@ -49,17 +49,17 @@ public final class TestPipelineJobs {
       int retained,
       LongSupplier nanoClock) {
     return new PipelineJob(
-        rest,
-        jar,
-        dir.resolve("flink/last-savepoint"),
-        Optional.empty(),
-        savepointsDir,
-        retained,
-        "127.0.0.1:9092",
-        dir.resolve("datasets"),
-        1000,
-        JudgeConfig.off(),
-        savepointLog,
-        nanoClock);
+            rest,
+            jar,
+            dir.resolve("flink/last-savepoint"),
+            Optional.empty(),
+            savepointsDir,
+            retained,
+            "127.0.0.1:9092",
+            dir.resolve("datasets"),
+            1000,
+            JudgeConfig.off(),
+            savepointLog)
+        .tellingTimeBy(nanoClock);
   }
 }
