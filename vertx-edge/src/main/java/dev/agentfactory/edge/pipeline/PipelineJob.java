@@ -16,6 +16,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -243,11 +244,13 @@ public final class PipelineJob {
   private CompletionStage<String> uploadAndRun() {
     // reading the cluster's record may wait for Kafka: not on the HTTP client's thread, and not
     // on the JDK's default pool, whose threads (a new one per task on a host with 2 CPUs or
-    // fewer) show in the log as Thread-N next to what this logs
+    // fewer) show in the log as Thread-N next to what this logs. The upload starts on the same
+    // thread: chained after it with thenCompose, it ran on the caller's thread whenever the
+    // choice was made before the chaining (CI saw the upload sent from Thread-444)
     return CompletableFuture.supplyAsync(
-            () -> ResumePoint.choose(savepoints.newest(), checkpointsDir),
+            () -> uploadAndRun(ResumePoint.choose(savepoints.newest(), checkpointsDir)),
             threadNamed("af-pipeline-resume-point"))
-        .thenCompose(this::uploadAndRun);
+        .thenCompose(Function.identity());
   }
 
   /**
