@@ -49,10 +49,7 @@ final class SpanAdditions {
    * (first), +0.0045 (unsure), surname +0.006 together with unsure.
    */
   void firstNames(
-      Tokens tokens,
-      List<SequenceTagger.TokenSpan> spans,
-      List<PiiSpan> out,
-      NameFeatures.TokenCache cache) {
+      Tokens tokens, List<SequenceTagger.TokenSpan> spans, List<PiiSpan> out, TokenCache cache) {
     boolean[] covered = new boolean[tokens.size];
     for (SequenceTagger.TokenSpan s : spans) {
       for (int i = s.first(); i < s.last() && (s.margin() >= 0 || !R_UNSURE); i++) {

@@ -93,10 +93,7 @@ final class SpanRules {
    * look-ups.
    */
   void apply(
-      Tokens tokens,
-      List<SequenceTagger.TokenSpan> spans,
-      List<PiiSpan> out,
-      NameFeatures.TokenCache cache) {
+      Tokens tokens, List<SequenceTagger.TokenSpan> spans, List<PiiSpan> out, TokenCache cache) {
     if (cache != null && cache.gazetteer != gazetteer) {
       throw new IllegalArgumentException("the token cache is for another gazetteer");
     }
