@@ -1,10 +1,6 @@
 package dev.agentfactory.jobs.pii;
 
 import java.util.Arrays;
-import java.util.HashSet;
-import java.util.List;
-import java.util.Locale;
-import java.util.Set;
 
 /**
  * The features of the PII tagger ({@link SequenceTagger}), as int keys per token ({@link #of}): the
@@ -13,321 +9,24 @@ import java.util.Set;
  * {@code Inc}, {@code Mrs.}, {@code manager}), country names (from the JDK's locale data, so no
  * list to maintain) and the position of a token in its line. These generalise to names and values
  * never seen in training, which is the point: the evaluation data uses other names and places than
- * the training data.
+ * the training data. The word classes and cue words are in {@link FeatureWords}, what a token's
+ * text alone decides is worked out once per text in a {@link TokenCache}.
  */
 final class NameFeatures {
 
-  private static final Set<String> STREET =
-      words(
-          "street",
-          "st",
-          "avenue",
-          "ave",
-          "road",
-          "rd",
-          "lane",
-          "ln",
-          "drive",
-          "boulevard",
-          "blvd",
-          "way",
-          "court",
-          "ct",
-          "place",
-          "pl",
-          "square",
-          "sq",
-          "terrace",
-          "parkway",
-          "highway",
-          "hwy",
-          "crescent",
-          "close",
-          "alley",
-          "row",
-          "plaza",
-          "circle",
-          "trail",
-          "rue",
-          "via",
-          "viale",
-          "piazza",
-          "calle",
-          "avenida",
-          "av",
-          "rua",
-          "estrada",
-          "travessa",
-          "ul",
-          "ulica",
-          "utca",
-          "u",
-          "straße",
-          "strasse",
-          "str",
-          "weg",
-          "gasse",
-          "platz",
-          "allee",
-          "laan",
-          "straat",
-          "plein",
-          "vej",
-          "gade",
-          "gatan",
-          "vägen",
-          "veien",
-          "gata",
-          "katu",
-          "tie",
-          "ulitsa",
-          "prospekt",
-          "chemin",
-          "allée",
-          "impasse",
-          "quai",
-          "cours",
-          "carrer",
-          "camino",
-          "plaça",
-          "paseo",
-          "largo",
-          "vicolo",
-          "corso",
-          "náměstí",
-          "ulice",
-          "út",
-          "tér",
-          "tee",
-          "cesta",
-          "bulevar",
-          "sokak",
-          "caddesi",
-          "ccs",
-          "mews",
-          "green",
-          "hill",
-          "park",
-          "gardens");
-  private static final String[] STREET_SUFFIXES = {
-    "straße", "strasse", "weg", "gasse", "platz", "laan", "straat", "vej", "gade", "gatan", "vägen",
-    "veien", "katu", "tie", "utca", "ská", "ova", "ská", "allee", "ring", "damm"
-  };
-  private static final Set<String> UNIT =
-      words(
-          "apt",
-          "apartment",
-          "suite",
-          "ste",
-          "unit",
-          "floor",
-          "fl",
-          "box",
-          "po",
-          "psc",
-          "unit",
-          "fpo",
-          "apo",
-          "dpo",
-          "room",
-          "bldg",
-          "building",
-          "no",
-          "nr");
-  private static final Set<String> ORG =
-      words(
-          "inc",
-          "ltd",
-          "llc",
-          "llp",
-          "corp",
-          "corporation",
-          "company",
-          "co",
-          "plc",
-          "gmbh",
-          "ag",
-          "sa",
-          "bv",
-          "group",
-          "partners",
-          "associates",
-          "bank",
-          "university",
-          "insurance",
-          "services",
-          "solutions",
-          "technologies",
-          "technology",
-          "systems",
-          "labs",
-          "holdings",
-          "foundation",
-          "institute",
-          "international",
-          "industries",
-          "enterprises",
-          "media",
-          "network",
-          "networks",
-          "software",
-          "consulting",
-          "capital",
-          "financial",
-          "health",
-          "healthcare",
-          "motors",
-          "stores",
-          "airlines",
-          "energy",
-          "pharmaceuticals",
-          "brothers",
-          "society",
-          "association",
-          "club",
-          "agency",
-          "council",
-          "department",
-          "unlimited");
-  private static final Set<String> PREFIX =
-      words("mr", "mrs", "ms", "miss", "dr", "prof", "sir", "madam", "mx", "rev", "lady", "lord");
-  private static final Set<String> TITLE_HEAD =
-      words(
-          "manager",
-          "operator",
-          "engineer",
-          "clerk",
-          "technician",
-          "scientist",
-          "assistant",
-          "officer",
-          "director",
-          "analyst",
-          "designer",
-          "developer",
-          "teacher",
-          "nurse",
-          "surgeon",
-          "installer",
-          "repairer",
-          "mechanic",
-          "worker",
-          "administrator",
-          "specialist",
-          "consultant",
-          "coordinator",
-          "supervisor",
-          "inspector",
-          "therapist",
-          "attendant",
-          "driver",
-          "cashier",
-          "tender",
-          "setter",
-          "secretary",
-          "accountant",
-          "architect",
-          "programmer",
-          "editor",
-          "writer",
-          "lawyer",
-          "attorney",
-          "physician",
-          "pharmacist",
-          "psychologist",
-          "salesperson",
-          "agent",
-          "representative",
-          "planner",
-          "counselor",
-          "instructor",
-          "professor",
-          "librarian",
-          "chef",
-          "cook",
-          "electrician",
-          "plumber",
-          "carpenter",
-          "laborer",
-          "helper",
-          "aide",
-          "executive",
-          "president",
-          "ceo",
-          "cto",
-          "cfo",
-          "lineman",
-          "publicist",
-          "platemaker",
-          "drafter",
-          "adjuster",
-          "examiner",
-          "investigator",
-          "dispatcher",
-          "estimator",
-          "auditor",
-          "economist",
-          "biologist",
-          "chemist",
-          "physicist",
-          "mathematician",
-          "statistician",
-          "pilot",
-          "photographer",
-          "artist",
-          "musician");
-  private static final Set<String> LOCATION_CUE =
-      words("in", "from", "near", "to", "at", "visit", "visited", "of", "moved", "lives", "live");
-  private static final Set<String> PERSON_CUE =
-      words("name", "named", "i'm", "am", "is", "dear", "hi", "hello", "thanks", "by", "with");
-  private static final Set<String> COUNTRY_WORDS = countryWords();
-
   private NameFeatures() {}
 
-  private static Set<String> words(String... words) {
-    return Set.copyOf(java.util.Arrays.asList(words));
-  }
-
-  private static final String[] CLASSES = {
-    "street", "unit", "prefix", "org", "title", "country", "num4", "num"
-  };
-
-  private static final Set<String> ORG_CUE =
-      words(
-          "works",
-          "work",
-          "working",
-          "worked",
-          "employed",
-          "employer",
-          "joined",
-          "join",
-          "company",
-          "firm",
-          "corporation",
-          "office",
-          "offices",
-          "headquarters",
-          "hq",
-          "ceo",
-          "founder",
-          "bank",
-          "client",
-          "customer",
-          "vendor",
-          "team");
-
   // token flags (bits of flags[i])
-  private static final int F_CAP = 1;
-  private static final int F_ALLCAPS = 2;
-  private static final int F_BOL = 4;
-  private static final int F_EOL = 8;
-  private static final int F_SENT = 16;
-  private static final int F_LOC_CUE = 32;
-  private static final int F_PERSON_CUE = 64;
-  private static final int F_ORG_CUE = 128;
-  private static final int F_NEWLINE = 256;
-  private static final int F_DIGIT = 512;
+  static final int F_CAP = 1;
+  static final int F_ALLCAPS = 2;
+  static final int F_BOL = 4;
+  static final int F_EOL = 8;
+  static final int F_SENT = 16;
+  static final int F_LOC_CUE = 32;
+  static final int F_PERSON_CUE = 64;
+  static final int F_ORG_CUE = 128;
+  static final int F_NEWLINE = 256;
+  static final int F_DIGIT = 512;
 
   // feature slots: a feature key is mix(slot, value); context slots add the offset
   private static final int S_BIAS = 1;
@@ -361,40 +60,16 @@ final class NameFeatures {
   private static final int S_LISTS_PREV = 207;
   private static final int S_LISTS_NEXT = 208;
 
-  /**
-   * Per listed word, its class id (low 4 bits, as {@link #wordClass}) and cue flags (shifted left
-   * by 4): one hash look-up per token instead of one per set.
-   */
-  private static final java.util.Map<String, Integer> WORD_BITS = wordBits();
-
-  private static java.util.Map<String, Integer> wordBits() {
-    java.util.Map<String, Integer> m = new java.util.HashMap<>();
-    List<Set<String>> classSets = List.of(STREET, UNIT, PREFIX, ORG, TITLE_HEAD, COUNTRY_WORDS);
-    for (Set<String> set : classSets) {
-      for (String w : set) {
-        m.putIfAbsent(w, classId(wordClass(w)));
-      }
-    }
-    for (String w : LOCATION_CUE) {
-      m.merge(w, F_LOC_CUE << 4, (a, b) -> a | b);
-    }
-    for (String w : PERSON_CUE) {
-      m.merge(w, F_PERSON_CUE << 4, (a, b) -> a | b);
-    }
-    for (String w : ORG_CUE) {
-      m.merge(w, F_ORG_CUE << 4, (a, b) -> a | b);
-    }
-    return java.util.Map.copyOf(m);
-  }
-
   /** WordNet word classes ({@link WordNetClasses}); {@code -Dpii.wordnet=false} leaves them out. */
-  private static final WordNetClasses WORDNET =
+  static final WordNetClasses WORDNET =
       Boolean.parseBoolean(System.getProperty("pii.wordnet", "true"))
           ? WordNetClasses.bundled()
           : null;
 
   private static final int BEFORE = 0x5EED0001;
+
   private static final int AFTER = 0x5EED0002;
+
   private static final int NEWLINE_HASH = Tokens.NEWLINE.hashCode();
 
   /**
@@ -580,111 +255,6 @@ final class NameFeatures {
     return keys;
   }
 
-  /**
-   * What {@link #of} derives from a token's text alone, for the tokens seen last: a direct-mapped
-   * table of {@code 2^k} slots by the text's hash, so a text seen before costs one hash and one
-   * string comparison instead of a lower-casing and five dictionary look-ups. Bounded (a slot holds
-   * the last text that hashed to it, and texts longer than {@link #MAX_KEPT} characters are worked
-   * out in a spare slot that is never reused, so base64 blobs or minified lines are not held),
-   * bound to one gazetteer, and not thread-safe: a detector keeps one per thread.
-   */
-  static final class TokenCache {
-
-    /** The longest token text kept; longer ones (rare, seldom repeated) are never reused. */
-    static final int MAX_KEPT = 32;
-
-    final Gazetteer gazetteer;
-    private final String[] text;
-    final String[] lower;
-    final int[] lowerHash;
-    final int[] shape;
-    final int[] cls;
-    final int[] flags; // cue words and case: the flags a token's text decides
-    final int[] lists; // the gazetteer's list mask of the lower-case word
-    final int[] gz;
-    final int[] wn;
-    private final int mask;
-
-    TokenCache(Gazetteer gazetteer, int slots) {
-      if (Integer.bitCount(slots) != 1) {
-        throw new IllegalArgumentException("slots must be a power of two: " + slots);
-      }
-      this.gazetteer = gazetteer;
-      int n = slots + 1; // the last is the spare one for long texts
-      text = new String[n];
-      lower = new String[n];
-      lowerHash = new int[n];
-      shape = new int[n];
-      cls = new int[n];
-      flags = new int[n];
-      lists = new int[n];
-      gz = new int[n];
-      wn = new int[n];
-      mask = slots - 1;
-    }
-
-    /**
-     * The slot holding {@code t}'s values, filled now if it held another text; valid until the next
-     * call.
-     */
-    int slot(String t) {
-      if (t.length() > MAX_KEPT) {
-        int spare = mask + 1;
-        fill(spare, t);
-        text[spare] = null; // never matched; its lower case stays until the next long text
-        return spare;
-      }
-      int i = t.hashCode() & mask;
-      if (!t.equals(text[i])) {
-        fill(i, t);
-      }
-      return i;
-    }
-
-    /** Characters of token text this cache holds on to (its kept texts and their lower case). */
-    long heldChars() {
-      long sum = 0;
-      for (int i = 0; i < text.length; i++) {
-        if (text[i] != null) {
-          sum += text[i].length();
-        }
-        if (lower[i] != null && lower[i] != text[i]) {
-          sum += lower[i].length();
-        }
-      }
-      return sum;
-    }
-
-    private void fill(int i, String t) {
-      String w = t.toLowerCase(Locale.ROOT);
-      lower[i] = w;
-      lowerHash[i] = w.hashCode();
-      shape[i] = shape(t);
-      int bits = WORD_BITS.getOrDefault(w, 0);
-      cls[i] = (bits & 15) != 0 ? bits & 15 : classId(wordClass(w));
-      int f = bits >> 4;
-      char c0 = t.charAt(0);
-      if (Character.isUpperCase(c0)) {
-        f |= F_CAP;
-        if (t.length() > 1 && allUpper(t)) {
-          f |= F_ALLCAPS;
-        }
-      }
-      if (Character.isDigit(c0)) {
-        f |= F_DIGIT;
-      }
-      flags[i] = f;
-      lists[i] = gazetteer.lists(w);
-      int g = 0;
-      for (EntityType type : gazetteer.lookup(w)) {
-        g |= 1 << type.ordinal();
-      }
-      gz[i] = g;
-      wn[i] = WORDNET != null && Character.isLetter(c0) ? WORDNET.code(w) + 1 : 0;
-      text[i] = t;
-    }
-  }
-
   /** A 32-bit mix of two ints (murmur3's finaliser over a multiply-add). */
   static int mix(int a, int b) {
     int h = a * 0x9E3779B1 + b;
@@ -722,102 +292,5 @@ final class NameFeatures {
       }
     }
     return h;
-  }
-
-  private static boolean allUpper(String t) {
-    for (int i = 0; i < t.length(); i++) {
-      if (Character.isLowerCase(t.charAt(i))) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private static int classId(String c) {
-    if (c == null) {
-      return 0;
-    }
-    for (int i = 0; i < CLASSES.length; i++) {
-      if (CLASSES[i].equals(c)) {
-        return i + 1;
-      }
-    }
-    return 0;
-  }
-
-  private static String wordClass(String w) {
-    if (STREET.contains(w)) {
-      return "street";
-    }
-    if (UNIT.contains(w)) {
-      return "unit";
-    }
-    if (PREFIX.contains(w)) {
-      return "prefix";
-    }
-    if (ORG.contains(w)) {
-      return "org";
-    }
-    if (TITLE_HEAD.contains(w)) {
-      return "title";
-    }
-    if (COUNTRY_WORDS.contains(w)) {
-      return "country";
-    }
-    if (w.length() > 5) {
-      for (String s : STREET_SUFFIXES) {
-        if (w.endsWith(s)) {
-          return "street";
-        }
-      }
-    }
-    if (isNumber(w)) {
-      return w.length() >= 4 ? "num4" : "num";
-    }
-    return null;
-  }
-
-  private static boolean isNumber(String w) {
-    if (w.isEmpty()) {
-      return false;
-    }
-    for (int i = 0; i < w.length(); i++) {
-      char c = w.charAt(i);
-      if (c < '0' || c > '9') {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  /** Words of English country names from the JDK, minus words too common to mean a country. */
-  private static Set<String> countryWords() {
-    Set<String> words = new HashSet<>();
-    for (String code : Locale.getISOCountries()) {
-      String name = new Locale("", code).getDisplayCountry(Locale.ENGLISH);
-      for (String w : name.toLowerCase(Locale.ROOT).split("[^\\p{L}]+")) {
-        if (w.length() > 2) {
-          words.add(w);
-        }
-      }
-    }
-    words.removeAll(
-        Set.of(
-            "and",
-            "the",
-            "islands",
-            "island",
-            "republic",
-            "saint",
-            "new",
-            "south",
-            "north",
-            "united",
-            "states",
-            "outlying",
-            "minor",
-            "territory",
-            "territories"));
-    return Set.copyOf(words);
   }
 }

@@ -38,9 +38,9 @@ final class NameFinderDetector implements Detector {
   static final double MIN_SCORE = Double.parseDouble(System.getProperty("pii.ner.min", "0.0"));
 
   /**
-   * Slots of each thread's {@link NameFeatures.TokenCache}: 4096 recent token texts, about 375 KB
-   * per scanning thread after the 2 109 PII samples, at most about 1 MB (texts over 32 characters
-   * are not kept). {@code -Dpii.token.cache} overrides it (1: no reuse across texts).
+   * Slots of each thread's {@link TokenCache}: 4096 recent token texts, about 375 KB per scanning
+   * thread after the 2 109 PII samples, at most about 1 MB (texts over 32 characters are not kept).
+   * {@code -Dpii.token.cache} overrides it (1: no reuse across texts).
    */
   static final int TOKEN_CACHE_SLOTS =
       Integer.highestOneBit(Math.max(1, Integer.getInteger("pii.token.cache", 4096)));
@@ -52,14 +52,13 @@ final class NameFinderDetector implements Detector {
   private final SequenceTagger tagger;
   private final Gazetteer gazetteer;
   private final SpanRules rules;
-  private final ThreadLocal<NameFeatures.TokenCache> tokenCache;
+  private final ThreadLocal<TokenCache> tokenCache;
 
   private NameFinderDetector(SequenceTagger tagger, Gazetteer gazetteer) {
     this.tagger = tagger;
     this.gazetteer = gazetteer;
     this.rules = new SpanRules(gazetteer);
-    this.tokenCache =
-        ThreadLocal.withInitial(() -> new NameFeatures.TokenCache(gazetteer, TOKEN_CACHE_SLOTS));
+    this.tokenCache = ThreadLocal.withInitial(() -> new TokenCache(gazetteer, TOKEN_CACHE_SLOTS));
   }
 
   /**
@@ -79,7 +78,7 @@ final class NameFinderDetector implements Detector {
     if (tokens.size == 0 || !hasCandidate(tokens, gazetteer)) {
       return;
     }
-    NameFeatures.TokenCache cache = tokenCache.get();
+    TokenCache cache = tokenCache.get();
     List<SequenceTagger.TokenSpan> spans =
         tagger.tag(NameFeatures.of(tokens, gazetteer, null, cache));
     rules.apply(tokens, spans, out, cache);

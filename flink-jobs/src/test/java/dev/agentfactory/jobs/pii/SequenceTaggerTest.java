@@ -214,8 +214,8 @@ class SequenceTaggerTest {
             "Dear Mr. Smith,\nthe invoice 12-B from Acme Inc is due.",
             "ann smith, ANN SMITH; Ann Smith");
     // one slot: every token evicts the last; 4096: all stay; both must not change a key
-    NameFeatures.TokenCache one = new NameFeatures.TokenCache(g, 1);
-    NameFeatures.TokenCache many = new NameFeatures.TokenCache(g, 4096);
+    TokenCache one = new TokenCache(g, 1);
+    TokenCache many = new TokenCache(g, 4096);
     for (int pass = 0; pass < 2; pass++) {
       for (String text : texts) {
         Tokens tokens = Tokens.of(text);
@@ -231,7 +231,7 @@ class SequenceTaggerTest {
   @Test
   void aTokenCacheKeepsNoLongTexts() {
     Gazetteer g = Gazetteer.EMPTY.withLists(Map.of("first", Set.of("ann")));
-    NameFeatures.TokenCache cache = new NameFeatures.TokenCache(g, 4096);
+    TokenCache cache = new TokenCache(g, 4096);
     java.util.Random random = new java.util.Random(7);
     for (int k = 0; k < 50; k++) {
       // a blob of 2 000 letters and digits per text, as tool outputs carry (base64, hex, minified)
