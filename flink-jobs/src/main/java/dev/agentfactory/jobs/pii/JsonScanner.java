@@ -320,20 +320,8 @@ final class JsonScanner {
    */
   private static final Set<String> SECRET_KEY_SEGMENTS =
       Set.of(
-          "pass",
-          "pw",
-          "jwt",
-          "otp",
-          "totp",
-          "hotp",
-          "cvv",
-          "cvc",
-          "cvv2",
-          "cvc2",
-          "pin",
-          "pincode",
-          "passcode",
-          "sshkey");
+          "pass", "pw", "jwt", "otp", "totp", "hotp", "cvv", "cvc", "cvv2", "cvc2", "pin",
+          "pincode");
 
   /** Splits {@code db_pass}, {@code X-Api-Key}, {@code smtpPass} into their words. */
   private static final Pattern KEY_SEGMENT = Pattern.compile("[-_.\\s]+|(?<=[a-z0-9])(?=[A-Z])");

@@ -164,13 +164,14 @@ class ScrubberTest {
 
   @Test
   void pinsOneTimeCodesPasscodesAndSshKeysAreSecrets() {
+    // a pincode is India's postal code: it is no secret
     Scrubber s = new Scrubber(scanner, ScrubPolicy.defaults(), null);
     ScrubResult r =
         s.scrubJson(
             "{\"card\":{\"pin\":1234,\"pinCode\":\"0000\",\"pin_code\":\"1111\"},"
                 + "\"totp\":\"492039\",\"mfa\":{\"hotp\":\"12\"},\"passcode\":\"7788\","
                 + "\"ssh_key\":\"AAAAC3NzaC1lZDI1NTE5AAAAIB\",\"spinner\":\"x\",\"pinned\":true,"
-                + "\"pinyin\":\"ni hao\"}",
+                + "\"pinyin\":\"ni hao\",\"pincode\":\"560001\"}",
             "s");
     assertThat(r.text()).doesNotContain("1234").doesNotContain("492039").doesNotContain("AAAAC3");
     assertThat(r.spans())
