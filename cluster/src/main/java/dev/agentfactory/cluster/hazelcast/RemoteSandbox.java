@@ -64,18 +64,6 @@ final class RemoteSandbox implements Sandbox {
   /** Completed with the reason once the sandbox is lost or given back: {@link #whenTerminated}. */
   private final CompletableFuture<String> terminated = new CompletableFuture<>();
 
-  /** A holder that sends every call to {@code executor} and is told of no end on the host. */
-  RemoteSandbox(
-      String id,
-      String template,
-      Lease lease,
-      String host,
-      Cluster cluster,
-      IExecutorService executor,
-      ExecStreams streams) {
-    this(id, template, lease, host, cluster, executor, executor, streams, () -> {});
-  }
-
   /**
    * @param host the host's node id
    * @param cluster where to find the host's member at each call

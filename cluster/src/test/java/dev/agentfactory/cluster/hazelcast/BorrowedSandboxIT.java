@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.IExecutorService;
 import dev.agentfactory.cluster.hazelcast.PoolNodes.Node;
 import dev.agentfactory.cluster.lease.Lease;
 import dev.agentfactory.cluster.lease.LeaseFencedException;
@@ -636,14 +637,17 @@ class BorrowedSandboxIT {
   /** Another holder of the same borrowed sandbox, as a stale node would still have it. */
   private static RemoteSandbox remote(Node borrower, RemoteSandbox like, Lease lease) {
     HazelcastInstance hazelcast = hazelcast(borrower);
+    IExecutorService loans = hazelcast.getExecutorService(HazelcastConfigs.LOAN_EXECUTOR);
     return new RemoteSandbox(
         like.id(),
         like.template(),
         lease,
         like.host(),
         hazelcast.getCluster(),
-        hazelcast.getExecutorService(HazelcastConfigs.LOAN_EXECUTOR),
-        ExecStreams.of(hazelcast));
+        loans,
+        loans,
+        ExecStreams.of(hazelcast),
+        () -> {});
   }
 
   private static HazelcastInstance hazelcast(Node node) {
