@@ -319,9 +319,7 @@ final class JsonScanner {
    * passenger}): only a whole segment of a key ({@code pass}, {@code db_pass}, {@code smtpPass}).
    */
   private static final Set<String> SECRET_KEY_SEGMENTS =
-      Set.of(
-          "pass", "pw", "jwt", "otp", "totp", "hotp", "cvv", "cvc", "cvv2", "cvc2", "pin",
-          "pincode");
+      Set.of("pass", "pw", "jwt", "otp", "totp", "hotp", "cvv", "cvc", "cvv2", "cvc2", "pin");
 
   /** Splits {@code db_pass}, {@code X-Api-Key}, {@code smtpPass} into their words. */
   private static final Pattern KEY_SEGMENT = Pattern.compile("[-_.\\s]+|(?<=[a-z0-9])(?=[A-Z])");
