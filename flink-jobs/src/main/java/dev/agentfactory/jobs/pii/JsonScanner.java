@@ -305,14 +305,14 @@ final class JsonScanner {
   /**
    * Normalised key parts with "token" that count or split text, as LLM APIs name them ({@code
    * max_tokens}, {@code usage.prompt_tokens}, {@code completion_tokens_details}, {@code
-   * tokenizer}): no credential. {@code tokens}, {@code access_tokens}, {@code refresh_tokens} stay
-   * secrets.
+   * tokenizer}), and the office of {@code secretary}: no credential. {@code tokens}, {@code
+   * access_tokens}, {@code refresh_tokens} stay secrets.
    */
-  private static final Pattern TOKEN_COUNT =
+  private static final Pattern NO_CREDENTIAL =
       Pattern.compile(
           "(?:max|min|new|prompt|completion|input|output|total|reasoning|cached|num|used|remaining)"
               + "tokens|tokens?(?:count|limit|usage|used|remaining|budget|details)"
-              + "|tokeni[sz](?:er|ers|ation|ed|e)");
+              + "|tokeni[sz](?:er|ers|ation|ed|e)|secretar(?:y|ies|iat)");
 
   /**
    * Short names of a credential that other words contain ({@code bypass}, {@code compass}, {@code
@@ -331,7 +331,7 @@ final class JsonScanner {
       }
     }
     String k =
-        TOKEN_COUNT
+        NO_CREDENTIAL
             .matcher(key.toLowerCase(Locale.ROOT).replace("-", "").replace("_", ""))
             .replaceAll("");
     for (String part : SECRET_KEY_PARTS) {

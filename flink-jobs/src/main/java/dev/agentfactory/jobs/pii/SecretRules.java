@@ -95,29 +95,6 @@ final class SecretRules {
                 0.95)
             .group(1)
             .onlyIfContainsIgnoringCase("token"),
-        // A quoted value under a quoted credential key, as JsonScanner masks in tool arguments, in
-        // free text: JSON or a Python dict a tool printed ({"SecretAccessKey": "..."} from `aws sts
-        // get-session-token` or boto3), which the assignment rule above misses (camelCase keys,
-        // the key's quote before the colon). Key parts as JsonScanner's; "author" is no "auth".
-        PatternRule.of(
-                EntityType.SECRET,
-                "(?i)([\"'])[A-Za-z0-9_-]{0,40}?(?:pass(?:word|wd|phrase)|pwd|secret|token"
-                    + "|api[_-]?key|authori[sz]ation|auth(?!or)|credentials?|private[_-]?key"
-                    + "|access[_-]?key|cookie|session[_-]?id|bearer|signature)[A-Za-z0-9_-]{0,40}"
-                    + "\\1\\s*:\\s*([\"'])((?:(?!\\2)[^\\\\\\r\\n]|\\\\.){1,4096})\\2",
-                0.95)
-            .group(3)
-            .onlyIfContainsIgnoringCase(
-                "pass",
-                "pwd",
-                "secret",
-                "token",
-                "key",
-                "auth",
-                "credential",
-                "cookie",
-                "session",
-                "bearer",
-                "signature"));
+        new QuotedCredentialKey());
   }
 }

@@ -228,7 +228,8 @@ class ScrubberTest {
     String usage =
         "{\"model\":\"m\",\"max_tokens\":100,\"max_new_tokens\":5,\"tokenizer\":\"bert\","
             + "\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":30,\"total_tokens\":42,"
-            + "\"completion_tokens_details\":{\"reasoning_tokens\":0}},\"tokenCount\":7}";
+            + "\"completion_tokens_details\":{\"reasoning_tokens\":0}},\"tokenCount\":7,"
+            + "\"secretary\":\"vacant\",\"club_secretaries\":[\"tbd\"]}";
     assertThat(s.scrubJson(usage, "s").spans()).isEmpty();
     ScrubResult r =
         s.scrubJson(

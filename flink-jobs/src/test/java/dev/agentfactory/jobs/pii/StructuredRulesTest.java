@@ -216,6 +216,24 @@ class StructuredRulesTest {
         .isEmpty();
   }
 
+  /** Printed JSON's keys are judged as {@link JsonScanner} judges them in tool arguments. */
+  @Test
+  void printedJsonKeysNameACredentialAsJsonScanningDoes() {
+    assertThat(
+            found(
+                "{\"tokenizer\": \"bert-base-uncased\", \"max_tokens\": \"512\","
+                    + " \"prompt_tokens\": \"7\", \"secretary\": \"Jane Roe\"}",
+                EntityType.SECRET))
+        .isEmpty();
+    // whole-word short names (a JSON key's segments), missed as long as only long names counted
+    assertThat(
+            found(
+                "{'db_pass': 'hunter22', \"card_pin\": \"4321\", \"totp\": \"123456\","
+                    + " \"compass\": \"north\"}",
+                EntityType.SECRET))
+        .containsExactly("hunter22", "4321", "123456");
+  }
+
   @Test
   void textWithoutPiiHasNoSpans() {
     assertThat(scanner.scan("ls -la && echo done; exit code 0")).isEmpty();
