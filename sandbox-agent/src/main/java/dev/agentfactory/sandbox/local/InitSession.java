@@ -12,26 +12,18 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
-import java.util.stream.Stream;
 
 /**
  * One running af-init behind an isolation driver, spoken to over its pipes: the command channel of
@@ -61,7 +53,7 @@ final class InitSession {
   private final AtomicBoolean closed = new AtomicBoolean();
   private final CompletableFuture<Void> terminated = new CompletableFuture<>();
   private volatile boolean alive = true;
-  private volatile Command current;
+  private volatile InitCommand current;
   private volatile SandboxException closeReason;
   private volatile boolean closingNow;
   private volatile long lastActivityNanos = System.nanoTime();
@@ -102,7 +94,7 @@ final class InitSession {
 
   /** When the last command started or ended, in {@link System#nanoTime()}. */
   long lastActivityNanos() {
-    Command cmd = current;
+    InitCommand cmd = current;
     return cmd != null ? System.nanoTime() : lastActivityNanos;
   }
 
@@ -140,7 +132,7 @@ final class InitSession {
       return CompletableFuture.failedFuture(
           new SandboxException("invalid_request", e.getMessage(), false, e));
     }
-    Command cmd = new Command(request, listener == null ? OutputListener.IGNORE : listener);
+    InitCommand cmd = new InitCommand(request, listener == null ? OutputListener.IGNORE : listener);
     // A copy: a caller completing its stage must not disturb the queue. Cancelling it is how a
     // caller that went away (a closed stream) stops the command: killed, or never started.
     CompletableFuture<ExecResult> caller = cmd.result.copy();
@@ -158,13 +150,13 @@ final class InitSession {
   }
 
   /** The caller gave up on {@code cmd}: kill it if it runs, skip it if it has not started. */
-  private void cancel(Command cmd) {
+  private void cancel(InitCommand cmd) {
     cmd.cancelled = true;
     kill(cmd, false);
   }
 
   // whenComplete would swallow an exception and leave the caller waiting forever
-  private void beginOrFail(Command cmd, InitFrame frame) {
+  private void beginOrFail(InitCommand cmd, InitFrame frame) {
     try {
       begin(cmd, frame);
     } catch (RuntimeException e) {
@@ -174,7 +166,7 @@ final class InitSession {
     }
   }
 
-  private void begin(Command cmd, InitFrame frame) {
+  private void begin(InitCommand cmd, InitFrame frame) {
     if (!alive) {
       SandboxException reason = closeReason;
       cmd.fail(reason != null ? reason : dead("is not running"));
@@ -204,7 +196,7 @@ final class InitSession {
   }
 
   /** Asks init to SIGKILL the command's process group; the EXIT frame completes the command. */
-  private void kill(Command cmd, boolean timedOut) {
+  private void kill(InitCommand cmd, boolean timedOut) {
     if (current != cmd || cmd.ended.isDone()) {
       return;
     }
@@ -225,11 +217,11 @@ final class InitSession {
    * holds init until the command execs. The sandbox is then killed, so the caller gets an answer
    * ({@code sandbox_dead}) instead of waiting forever, and the pool cleans up after it.
    */
-  private void killIfWedged(Command cmd) {
+  private void killIfWedged(InitCommand cmd) {
     if (current != cmd || cmd.ended.isDone() || !alive) {
       return;
     }
-    descendants(process.pid()).forEach(ProcessHandle::destroyForcibly);
+    ProcessTree.descendants(process.pid()).forEach(ProcessHandle::destroyForcibly);
     process.kill();
   }
 
@@ -261,7 +253,7 @@ final class InitSession {
             : new SandboxException(
                 "sandbox_dead", "sandbox " + id + " stopped" + logTail(), true, failure);
     ready.completeExceptionally(dead);
-    Command cmd = current;
+    InitCommand cmd = current;
     current = null;
     if (cmd != null) {
       cmd.fail(dead);
@@ -272,7 +264,7 @@ final class InitSession {
   }
 
   private void handle(InitFrame frame) throws IOException {
-    Command cmd = current;
+    InitCommand cmd = current;
     switch (frame.type()) {
       case READY -> ready.complete(null);
       case STDOUT -> output(cmd, OutputListener.Stream.STDOUT, frame.payload());
@@ -299,7 +291,7 @@ final class InitSession {
     }
   }
 
-  private void output(Command cmd, OutputListener.Stream stream, byte[] chunk) {
+  private void output(InitCommand cmd, OutputListener.Stream stream, byte[] chunk) {
     if (cmd == null || cmd.result.isDone()) {
       return;
     }
@@ -368,9 +360,9 @@ final class InitSession {
    * reaped by af-init before it is killed in turn.
    */
   private void killAndReap() {
-    List<ProcessHandle> inside = descendants(process.pid());
+    List<ProcessHandle> inside = ProcessTree.descendants(process.pid());
     inside.forEach(ProcessHandle::destroyForcibly);
-    awaitGone(inside);
+    ProcessTree.awaitGone(inside, KILL_WAIT);
     process.kill();
     try {
       if (!process.waitFor(KILL_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -384,66 +376,7 @@ final class InitSession {
       throw new SandboxException("sandbox_stuck", "interrupted while killing " + id, false, e);
     }
     process.closeOutput();
-    awaitGone(inside);
-  }
-
-  /**
-   * The processes below {@code root}, from {@code /proc/<pid>/task/<tid>/children}: a few small
-   * reads, where {@link ProcessHandle#descendants()} reads the stat file of every process on the
-   * host (3 ms per close on a busy host). Falls back to that scan on kernels without the file.
-   */
-  static List<ProcessHandle> descendants(ProcessHandle root) {
-    return descendants(root.pid());
-  }
-
-  static List<ProcessHandle> descendants(long rootPid) {
-    List<ProcessHandle> out = new ArrayList<>();
-    Deque<Long> todo = new ArrayDeque<>(List.of(rootPid));
-    try {
-      while (!todo.isEmpty()) {
-        long pid = todo.poll();
-        Path tasks = Path.of("/proc", Long.toString(pid), "task");
-        List<Path> threads;
-        try (Stream<Path> s = Files.list(tasks)) {
-          threads = s.toList();
-        } catch (NoSuchFileException e) {
-          continue; // exited meanwhile: its children went to the subreaper, found below it anyway
-        }
-        for (Path thread : threads) {
-          String children;
-          try {
-            children = Files.readString(thread.resolve("children"));
-          } catch (NoSuchFileException e) {
-            if (!Files.exists(thread)) {
-              continue; // the thread exited
-            }
-            throw e;
-          }
-          for (String child : children.trim().split("\\s+")) {
-            if (!child.isEmpty()) {
-              long c = Long.parseLong(child);
-              ProcessHandle.of(c).ifPresent(out::add);
-              todo.add(c);
-            }
-          }
-        }
-      }
-      return out;
-    } catch (IOException | RuntimeException e) {
-      return ProcessHandle.of(rootPid).map(root -> root.descendants().toList()).orElse(List.of());
-    }
-  }
-
-  /**
-   * Waits until the processes are reaped, not merely dead: {@link ProcessHandle#isAlive} is false
-   * for a zombie, and a zombie af-init means bwrap has not reaped it yet.
-   */
-  private static void awaitGone(List<ProcessHandle> processes) {
-    long deadline = System.nanoTime() + KILL_WAIT.toNanos();
-    while (processes.stream().anyMatch(p -> Files.exists(Path.of("/proc", Long.toString(p.pid()))))
-        && System.nanoTime() < deadline) {
-      LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(200));
-    }
+    ProcessTree.awaitGone(inside, KILL_WAIT);
   }
 
   /** The end of the sandbox log, to explain a failed start. */
@@ -457,55 +390,6 @@ final class InitSession {
       return text.isEmpty() ? "" : "; log: " + text;
     } catch (IOException e) {
       return "";
-    }
-  }
-
-  /** One command: written by the reader thread only, except the volatile fields. */
-  private static final class Command {
-    final ExecRequest request;
-    final OutputListener listener;
-    final CompletableFuture<ExecResult> result = new CompletableFuture<>();
-    // Completes when init is done with the command, even if result already failed
-    final CompletableFuture<Void> ended = new CompletableFuture<>();
-    volatile long startNanos = System.nanoTime();
-    volatile ScheduledFuture<?> timeout;
-    volatile boolean timedOut;
-    volatile boolean cancelled;
-    long seen;
-    boolean truncated;
-
-    Command(ExecRequest request, OutputListener listener) {
-      this.request = request;
-      this.listener = listener;
-    }
-
-    ExecResult toResult(InitProtocol.Exit exit) {
-      Duration took = Duration.ofNanos(System.nanoTime() - startNanos);
-      if (timedOut) {
-        return new ExecResult(ExecResult.Status.TIMEOUT, -1, took, truncated);
-      } else if (exit.signaled()) {
-        return new ExecResult(ExecResult.Status.KILLED, 128 + exit.code(), took, truncated);
-      }
-      return new ExecResult(ExecResult.Status.EXITED, exit.code(), took, truncated);
-    }
-
-    void finish(ExecResult r) {
-      cancelTimeout();
-      result.complete(r);
-      ended.complete(null);
-    }
-
-    void fail(SandboxException e) {
-      cancelTimeout();
-      result.completeExceptionally(e);
-      ended.complete(null);
-    }
-
-    private void cancelTimeout() {
-      ScheduledFuture<?> t = timeout;
-      if (t != null) {
-        t.cancel(false);
-      }
     }
   }
 }

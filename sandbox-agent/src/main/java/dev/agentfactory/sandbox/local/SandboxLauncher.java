@@ -14,14 +14,11 @@ import java.io.IOException;
 import java.lang.ProcessBuilder.Redirect;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -62,6 +59,7 @@ final class SandboxLauncher {
   private final ScheduledExecutorService timer;
   private final WorkspaceUnmounter unmounter; // null: spawn umount(8) per close
   private final LaunchServer launchServer; // null: every sandbox is spawned by the JVM
+  private final WorkspaceArchive workspaceArchive;
 
   SandboxLauncher(
       IsolationDriver driver,
@@ -96,6 +94,7 @@ final class SandboxLauncher {
     this.timer = timer;
     this.unmounter = unmounter;
     this.launchServer = launchServer;
+    this.workspaceArchive = new WorkspaceArchive(driver);
   }
 
   /** Whether each sandbox runs as its own host uid (files it gets must be chowned to it). */
@@ -158,9 +157,9 @@ final class SandboxLauncher {
       session.awaitReady(startTimeout);
       // Filled now that the workspace (tmpfs) is mounted; no command has run in it yet
       if (restoreFrom != null) {
-        restore(restoreFrom, workspace, uid);
+        workspaceArchive.restore(restoreFrom, workspace, uid);
       } else {
-        seed(template.files(), workspace, uid);
+        WorkspaceSeed.seed(template.files(), workspace, uid);
       }
       return inc;
     } catch (IOException | RuntimeException e) {
@@ -232,71 +231,9 @@ final class SandboxLauncher {
     return egressProxy.open(dir.resolve(SOCKET), driver.usesUidPerSandbox() ? uid : -1, gate);
   }
 
-  /**
-   * Writes the workspace into a tar archive. {@code --sparse}: holes are stored as holes, so a
-   * {@code truncate -s 1T} file (which a size-capped tmpfs allows) costs a few bytes on the host's
-   * disk, not a terabyte of zeros; extraction recreates the holes.
-   *
-   * <p>tar has the rights of the owner of the sandbox's files over them and none over anything else
-   * ({@link #asOwnerOfItsFiles}): whatever the sandbox made unreadable for itself ({@code chmod
-   * 000} on a file or directory) is archived with its mode, and no host file becomes readable. It
-   * never follows a link (no {@code -h}: each name is opened relative to its directory with {@code
-   * O_NOFOLLOW}) and stays on the workspace's file system ({@code --one-file-system}).
-   *
-   * <p>The agent's own directories in the workspace root are left out: the private staging
-   * directories of workspace writes ({@link WorkspaceFiles#agentDirectories}). They hold half a
-   * write and are transient; being the agent's, not the sandbox's, tar could not open them either
-   * (it would fail the whole archive). Each is named exactly ({@code --no-wildcards --anchored}),
-   * so a directory of the sandbox's own with a staging-like name is archived like any other. The
-   * caller has frozen the sandbox and drained the file operations: no directory is renamed or
-   * created between the listing and tar.
-   */
+  /** Writes the workspace into a tar archive ({@link WorkspaceArchive#archive}). */
   void archive(Incarnation inc, Path archive) {
-    List<String> tar =
-        new ArrayList<>(
-            List.of(
-                "tar",
-                "--sparse",
-                "--one-file-system",
-                "-C",
-                inc.workspace().toString(),
-                "-cf",
-                "-"));
-    if (driver.usesUidPerSandbox()) {
-      List<String> skip = WorkspaceFiles.agentDirectories(inc.workspace());
-      if (!skip.isEmpty()) {
-        tar.add("--anchored");
-        tar.add("--no-wildcards");
-        for (String name : skip) {
-          tar.add("--exclude=./" + name);
-        }
-      }
-    }
-    tar.add(".");
-    run(asOwnerOfItsFiles(inc.uid(), tar), null, archive);
-  }
-
-  /**
-   * Fills a fresh workspace from an archive, as the new sandbox uid: nothing is written that this
-   * uid could not write itself. {@code --preserve-permissions}: modes exactly as archived, not
-   * narrowed by the agent's umask. {@code --delay-directory-restore}: a directory's mode is set
-   * only at the end, so a locked ({@code 000}) directory is still open while the rest of the
-   * archive goes in (a hard link whose first name is inside it comes later in the archive).
-   */
-  private void restore(Path archive, Path workspace, int uid) {
-    run(
-        asUid(
-            uid,
-            List.of(
-                "tar",
-                "--preserve-permissions",
-                "--delay-directory-restore",
-                "-C",
-                workspace.toString(),
-                "-xf",
-                "-")),
-        archive,
-        null);
+    workspaceArchive.archive(inc, archive);
   }
 
   /** Whether {@code dir} is a mount point: its device differs from its parent's. */
@@ -327,101 +264,11 @@ final class SandboxLauncher {
   }
 
   /**
-   * Runs {@code command} as the sandbox's uid, in a user namespace of its own where that uid is
-   * root ({@code unshare --map-root-user}). Its capabilities there override permissions only on
-   * inodes whose owner and group are mapped, i.e. the sandbox's own files (the workspace, its seeds
-   * and written files all belong to the uid and its group): it reads a file the sandbox locked for
-   * itself, which the sandbox could unlock anyway, and gains nothing over a host file, not even
-   * through a link or a race (a plain uid with an ambient {@code CAP_DAC_READ_SEARCH} would read
-   * every file on the host, and could open files by handle). bwrap needs unprivileged user
-   * namespaces already, so wherever sandboxes have their own uid this is available.
-   */
-  private List<String> asOwnerOfItsFiles(int uid, List<String> command) {
-    if (!driver.usesUidPerSandbox()) {
-      return command;
-    }
-    List<String> cmd = new ArrayList<>(List.of("unshare", "--user", "--map-root-user", "--"));
-    cmd.addAll(command);
-    return asUid(uid, cmd);
-  }
-
-  private List<String> asUid(int uid, List<String> command) {
-    if (!driver.usesUidPerSandbox()) {
-      return command;
-    }
-    // Tar never acts with more rights than the sandbox had, whatever its workspace contains
-    List<String> cmd =
-        new ArrayList<>(
-            List.of("setpriv", "--reuid=" + uid, "--regid=" + uid, "--clear-groups", "--"));
-    cmd.addAll(command);
-    return cmd;
-  }
-
-  private static void seed(Map<String, String> files, Path workspace, int uid) throws IOException {
-    for (Map.Entry<String, String> f : files.entrySet()) {
-      Path target = workspace.resolve(f.getKey());
-      // The workspace is fresh and nothing has run in it yet: no links to follow
-      for (Path dir = target.getParent(); !dir.equals(workspace); dir = dir.getParent()) {
-        if (!Files.exists(dir)) {
-          Files.createDirectories(dir);
-          Files.setAttribute(dir, "unix:uid", uid);
-          Files.setAttribute(dir, "unix:gid", uid);
-        }
-      }
-      Files.writeString(target, f.getValue(), StandardCharsets.UTF_8);
-      Files.setAttribute(target, "unix:uid", uid);
-      Files.setAttribute(target, "unix:gid", uid);
-    }
-  }
-
-  /**
-   * Writes claim-time files into a ready sandbox's workspace, owned by its uid. Nothing has run in
-   * a warm sandbox yet, but links are refused anyway: no path component may be a symbolic link and
-   * the file itself is opened without following one.
+   * Writes claim-time files into a ready sandbox's workspace, owned by its uid ({@link
+   * WorkspaceSeed#writeFiles}).
    */
   void writeFiles(Incarnation inc, Map<String, String> files) {
-    Path workspace = inc.workspace();
-    boolean chown = driver.usesUidPerSandbox();
-    for (Map.Entry<String, String> f : files.entrySet()) {
-      Path target = workspace.resolve(f.getKey()).normalize();
-      try {
-        if (!target.startsWith(workspace) || target.equals(workspace)) {
-          throw new IOException("outside the workspace");
-        }
-        List<Path> parents = new ArrayList<>();
-        for (Path dir = target.getParent(); !dir.equals(workspace); dir = dir.getParent()) {
-          parents.add(0, dir);
-        }
-        for (Path dir : parents) {
-          if (Files.isSymbolicLink(dir)) {
-            throw new IOException(dir + " is a symbolic link");
-          }
-          if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
-            Files.createDirectory(dir);
-            if (chown) {
-              Files.setAttribute(dir, "unix:uid", inc.uid(), LinkOption.NOFOLLOW_LINKS);
-              Files.setAttribute(dir, "unix:gid", inc.uid(), LinkOption.NOFOLLOW_LINKS);
-            }
-          }
-        }
-        try (var out =
-            Files.newOutputStream(
-                target,
-                StandardOpenOption.CREATE,
-                StandardOpenOption.TRUNCATE_EXISTING,
-                StandardOpenOption.WRITE,
-                LinkOption.NOFOLLOW_LINKS)) {
-          out.write(f.getValue().getBytes(StandardCharsets.UTF_8));
-        }
-        if (chown) {
-          Files.setAttribute(target, "unix:uid", inc.uid(), LinkOption.NOFOLLOW_LINKS);
-          Files.setAttribute(target, "unix:gid", inc.uid(), LinkOption.NOFOLLOW_LINKS);
-        }
-      } catch (IOException e) {
-        throw new SandboxException(
-            "lease_files_failed", "cannot write files['" + f.getKey() + "']: " + e, false, e);
-      }
-    }
+    WorkspaceSeed.writeFiles(inc, files, driver.usesUidPerSandbox());
   }
 
   private SandboxProcess spawn(LaunchSpec spec, Duration timeout) throws IOException {

@@ -75,6 +75,7 @@ final class WorkspaceFiles {
   private final int uid;
   private final boolean chown;
   private final long diskBytes;
+  private final WorkspaceWalk walk;
 
   /**
    * @param root the workspace's host directory
@@ -88,13 +89,14 @@ final class WorkspaceFiles {
     this.uid = uid;
     this.chown = chown;
     this.diskBytes = diskBytes;
+    this.walk = new WorkspaceWalk(root);
   }
 
   byte[] read(WorkspacePath path, long maxBytes) {
-    try (SecureDirectoryStream<Path> dir = openParent(path)) {
+    try (SecureDirectoryStream<Path> dir = walk.openParent(path)) {
       Path name = Path.of(path.name());
-      BasicFileAttributes a = attributes(dir, name, path, path.segments().size());
-      requireRegular(a, path);
+      BasicFileAttributes a = WorkspaceWalk.attributes(dir, name, path, path.segments().size());
+      WorkspaceWalk.requireRegular(a, path);
       if (a.size() > maxBytes) {
         throw tooLarge(path, a.size(), maxBytes);
       }
@@ -141,19 +143,19 @@ final class WorkspaceFiles {
     }
     try {
       makeParents(path);
-      try (SecureDirectoryStream<Path> dir = openParent(path)) {
+      try (SecureDirectoryStream<Path> dir = walk.openParent(path)) {
         Path name = Path.of(path.name());
         Set<PosixFilePermission> mode = NEW_FILE;
-        BasicFileAttributes existing = attributesIfPresent(dir, name, path);
+        BasicFileAttributes existing = WorkspaceWalk.attributesIfPresent(dir, name, path);
         if (existing != null) {
-          requireRegular(existing, path);
+          WorkspaceWalk.requireRegular(existing, path);
           mode =
               dir.getFileAttributeView(name, PosixFileAttributeView.class, NOFOLLOW)
                   .readAttributes()
                   .permissions();
         }
         Path staging = Path.of(STAGING_PREFIX + UUID.randomUUID());
-        try (SecureDirectoryStream<Path> top = openRoot();
+        try (SecureDirectoryStream<Path> top = walk.openRoot();
             SecureDirectoryStream<Path> tmp = openStaging(top, staging, path)) {
           try {
             writeStaged(tmp, dir, name, mode, content);
@@ -269,7 +271,7 @@ final class WorkspaceFiles {
   }
 
   List<FileEntry> list(WorkspacePath path) {
-    try (SecureDirectoryStream<Path> dir = openDirectory(path, path.segments().size())) {
+    try (SecureDirectoryStream<Path> dir = walk.openDirectory(path, path.segments().size())) {
       List<FileEntry> entries = new ArrayList<>();
       String prefix = path.segments().isEmpty() ? "" : path.relative() + "/";
       for (Path entry : dir) {
@@ -316,15 +318,15 @@ final class WorkspaceFiles {
     }
     // Walk what exists without following links; stop at the first missing directory
     int existing = 0;
-    SecureDirectoryStream<Path> dir = openRoot();
+    SecureDirectoryStream<Path> dir = walk.openRoot();
     try {
       while (existing < parents) {
         Path name = Path.of(path.segments().get(existing));
-        BasicFileAttributes a = attributesIfPresent(dir, name, path);
+        BasicFileAttributes a = WorkspaceWalk.attributesIfPresent(dir, name, path);
         if (a == null) {
           break;
         }
-        requireDirectory(a, path, existing + 1);
+        WorkspaceWalk.requireDirectory(a, path, existing + 1);
         SecureDirectoryStream<Path> next = dir.newDirectoryStream(name, NOFOLLOW);
         dir.close();
         dir = next;
@@ -372,98 +374,6 @@ final class WorkspaceFiles {
         // a file or link of that name: the walk in openParent names it
       }
     }
-  }
-
-  private SecureDirectoryStream<Path> openParent(WorkspacePath path) throws IOException {
-    return openDirectory(path, path.segments().size() - 1);
-  }
-
-  /** Opens the directory of the first {@code depth} segments, refusing links on the way. */
-  private SecureDirectoryStream<Path> openDirectory(WorkspacePath path, int depth)
-      throws IOException {
-    SecureDirectoryStream<Path> dir = openRoot();
-    try {
-      for (int i = 0; i < depth; i++) {
-        Path name = Path.of(path.segments().get(i));
-        requireDirectory(attributes(dir, name, path, i + 1), path, i + 1);
-        // O_NOFOLLOW: a link swapped in since the check fails here (ELOOP) instead of being used
-        SecureDirectoryStream<Path> next = dir.newDirectoryStream(name, NOFOLLOW);
-        dir.close();
-        dir = next;
-      }
-      return dir;
-    } catch (IOException | RuntimeException e) {
-      dir.close();
-      throw e;
-    }
-  }
-
-  private SecureDirectoryStream<Path> openRoot() throws IOException {
-    DirectoryStream<Path> ds = Files.newDirectoryStream(root);
-    if (ds instanceof SecureDirectoryStream<Path> sds) {
-      return sds;
-    }
-    ds.close();
-    throw SandboxException.unsupported("workspace files", "no openat on this platform");
-  }
-
-  private static BasicFileAttributes attributes(
-      SecureDirectoryStream<Path> dir, Path name, WorkspacePath path, int depth)
-      throws IOException {
-    try {
-      return dir.getFileAttributeView(name, BasicFileAttributeView.class, NOFOLLOW)
-          .readAttributes();
-    } catch (NoSuchFileException e) {
-      String missing = path.prefix(depth);
-      throw error(
-          "file_not_found",
-          missing.equals(path.relative())
-              ? "'" + path.given() + "' does not exist in the workspace"
-              : "'" + path.given() + "': '" + missing + "' does not exist in the workspace");
-    }
-  }
-
-  private static BasicFileAttributes attributesIfPresent(
-      SecureDirectoryStream<Path> dir, Path name, WorkspacePath path) throws IOException {
-    try {
-      return dir.getFileAttributeView(name, BasicFileAttributeView.class, NOFOLLOW)
-          .readAttributes();
-    } catch (NoSuchFileException e) {
-      return null;
-    }
-  }
-
-  private static void requireDirectory(BasicFileAttributes a, WorkspacePath path, int depth) {
-    if (a.isSymbolicLink()) {
-      throw symlink(path, path.prefix(depth));
-    }
-    if (!a.isDirectory()) {
-      throw error(
-          "not_a_directory",
-          "'" + path.given() + "': '" + path.prefix(depth) + "' is not a directory");
-    }
-  }
-
-  private static void requireRegular(BasicFileAttributes a, WorkspacePath path) {
-    if (a.isSymbolicLink()) {
-      throw symlink(path, path.relative());
-    }
-    if (a.isDirectory()) {
-      throw error("not_a_file", "'" + path.given() + "' is a directory, not a file");
-    }
-    if (!a.isRegularFile()) {
-      throw error("not_a_file", "'" + path.given() + "' is not a regular file");
-    }
-  }
-
-  private static SandboxException symlink(WorkspacePath path, String link) {
-    return error(
-        "path_symlink",
-        "'"
-            + path.given()
-            + "' goes through the symbolic link '"
-            + link
-            + "': links in the workspace are not followed");
   }
 
   private static SandboxException tooLarge(WorkspacePath path, long size, long max) {

@@ -19,7 +19,7 @@ class DescendantsTest {
                   Duration.ofSeconds(10), () -> root.descendants().count() == 3))
           .isTrue();
 
-      List<Long> fast = InitSession.descendants(root).stream().map(ProcessHandle::pid).toList();
+      List<Long> fast = ProcessTree.descendants(root).stream().map(ProcessHandle::pid).toList();
 
       assertThat(fast)
           .containsExactlyInAnyOrderElementsOf(root.descendants().map(ProcessHandle::pid).toList());

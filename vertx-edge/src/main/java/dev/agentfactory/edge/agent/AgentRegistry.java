@@ -1,11 +1,8 @@
 package dev.agentfactory.edge.agent;
 
-import dev.agentfactory.sandbox.egress.EgressPolicy;
 import dev.agentfactory.sandbox.template.TemplateCatalog;
-import dev.agentfactory.sandbox.template.TemplateSpec;
 import io.vertx.core.Future;
 import java.time.Clock;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -14,8 +11,6 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
-import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 
@@ -52,16 +47,11 @@ public final class AgentRegistry {
 
   private record VersionKey(AgentRef agent, int number) {}
 
-  /** The sandbox templates agents may name. */
-  private final TemplateCatalog templates;
+  /** The checks a new spec must pass: known sandbox template, egress within it, MCP URLs. */
+  private final SpecAdmission admission;
 
-  /** The built-in agents by name. */
-  private final Map<String, BuiltIn> builtIns = new TreeMap<>();
-
-  private record BuiltIn(AgentSpec spec, String contentHash) {}
-
-  /** What built-in agents report as their creation and deployment time: the registry's start. */
-  private final Instant builtInSince;
+  /** The built-in agents, offered to every tenant that has no agent of the same name. */
+  private final BuiltInAgents builtIns;
 
   /** A registry whose agents may name the built-in sandbox templates. */
   public AgentRegistry(AgentStore store) {
@@ -91,22 +81,20 @@ public final class AgentRegistry {
       AgentStore store, Clock clock, TemplateCatalog templates, List<AgentSpec> builtIns) {
     this.store = store;
     this.clock = clock;
-    this.templates = templates;
-    this.builtInSince = clock.instant();
+    this.admission = new SpecAdmission(templates);
+    this.builtIns = new BuiltInAgents(clock.instant());
     for (AgentSpec spec : builtIns) {
-      AgentException refused = templateRefusal(spec);
+      AgentException refused = admission.refusal(spec);
       if (refused != null) {
         throw refused;
       }
-      if (this.builtIns.put(spec.name(), new BuiltIn(spec, codec.contentHash(spec))) != null) {
-        throw new IllegalArgumentException("two built-in agents are named " + spec.name());
-      }
+      this.builtIns.add(spec, codec.contentHash(spec));
     }
   }
 
   /** Creates the agent named in {@code spec} with {@code v1} deployed; conflict if it exists. */
   public Future<Agent> create(String tenant, AgentSpec spec) {
-    AgentException refused = templateRefusal(spec);
+    AgentException refused = admission.refusal(spec);
     if (refused != null) {
       return Future.failedFuture(refused);
     }
@@ -131,7 +119,7 @@ public final class AgentRegistry {
    * to {@value #ADD_ATTEMPTS} times in all; then {@code conflict}).
    */
   public Future<AgentVersion> addVersion(String tenant, AgentSpec spec) {
-    AgentException refused = templateRefusal(spec);
+    AgentException refused = admission.refusal(spec);
     if (refused != null) {
       return Future.failedFuture(refused);
     }
@@ -163,69 +151,6 @@ public final class AgentRegistry {
                           + ADD_ATTEMPTS
                           + " times in a row; retry"));
             });
-  }
-
-  /**
-   * An {@code invalid_spec} error if the spec names a sandbox template this registry does not know
-   * (the built-in ones unless the constructor was given others), or an egress rule ({@code
-   * network.egress}) its template's allowlist does not cover, so that a typo or a wider network
-   * fails when the agent is written, not at its first session's lease. Checked for new specs only:
-   * versions already stored still load (their sessions get {@code lease_failed}).
-   */
-  private AgentException templateRefusal(AgentSpec spec) {
-    AgentException mcp = mcpUrlRefusal(spec);
-    if (mcp != null) {
-      return mcp;
-    }
-    Optional<TemplateSpec> template = templates.get(spec.sandboxTemplate());
-    if (template.isEmpty()) {
-      return AgentException.invalidSpec(
-          "sandbox.template",
-          "unknown template '"
-              + spec.sandboxTemplate()
-              + "', known: "
-              + String.join(", ", new TreeSet<>(templates.names())));
-    }
-    if (spec.egress().isEmpty()) {
-      return null;
-    }
-    // the rule the sandbox pool would refuse at lease time, as it would word it
-    EgressPolicy allowed = template.get().egress();
-    return allowed
-        .firstUncovered(spec.egress().get())
-        .map(
-            i ->
-                AgentException.invalidSpec(
-                    "network.egress[" + i + "]",
-                    "("
-                        + spec.egress().get().rules().get(i)
-                        + ") is not covered by template '"
-                        + spec.sandboxTemplate()
-                        + "', whose egress allowlist is "
-                        + (allowed.isNone() ? "empty (no network)" : allowed.rules())
-                        + ": an agent may only narrow it"))
-        .orElse(null);
-  }
-
-  /**
-   * An {@code invalid_spec} error for an HTTP MCP server whose URL carries credentials ({@code
-   * user:pass@}) or a fragment. The node's HTTP client sends neither (no Basic auth from the URL,
-   * no fragment on the wire), while the URL is stored and returned by the versions API, so such a
-   * URL only leaks a secret. The URL is not echoed. Checked for new specs only: versions already
-   * stored still load.
-   */
-  private static AgentException mcpUrlRefusal(AgentSpec spec) {
-    List<AgentSpec.McpServer> servers = spec.mcpServers();
-    for (int i = 0; i < servers.size(); i++) {
-      if (servers.get(i) instanceof AgentSpec.McpServer.Http http
-          && (http.url().getRawUserInfo() != null || http.url().getRawFragment() != null)) {
-        return AgentException.invalidSpec(
-            "mcp_servers[" + i + "].url",
-            "must be an http(s) URL without credentials (user:pass@, which are never sent) or"
-                + " fragment");
-      }
-    }
-    return null;
   }
 
   /**
@@ -261,7 +186,7 @@ public final class AgentRegistry {
         .compose(
             found ->
                 found
-                    .or(() -> builtIn(ref))
+                    .or(() -> builtIns.agent(ref))
                     .map(Future::succeededFuture)
                     .orElseGet(
                         () -> Future.failedFuture(AgentException.notFound("no agent " + ref))));
@@ -285,9 +210,9 @@ public final class AgentRegistry {
             own -> {
               Set<String> owned = own.stream().map(a -> a.ref().name()).collect(Collectors.toSet());
               List<Agent> all = new ArrayList<>(own);
-              for (String name : builtIns.keySet()) {
+              for (String name : builtIns.names()) {
                 if (!owned.contains(name) && after.map(a -> name.compareTo(a) > 0).orElse(true)) {
-                  all.add(builtIn(new AgentRef(tenant, name)).orElseThrow());
+                  all.add(builtIns.agent(new AgentRef(tenant, name)).orElseThrow());
                 }
               }
               all.sort(Comparator.comparing(a -> a.ref().name()));
@@ -301,7 +226,7 @@ public final class AgentRegistry {
         .compose(
             agent ->
                 agent.builtIn()
-                    ? Future.succeededFuture(List.of(builtInVersion(ref)))
+                    ? Future.succeededFuture(List.of(builtIns.version(ref)))
                     : store.versions(ref));
   }
 
@@ -460,23 +385,8 @@ public final class AgentRegistry {
         .compose(
             agent ->
                 agent.builtIn()
-                    ? Future.succeededFuture(builtInVersion(ref))
+                    ? Future.succeededFuture(builtIns.version(ref))
                     : version(ref, agent.deployment().route(sessionKey)));
-  }
-
-  /** The built-in agent named {@code ref.name()}, as tenant {@code ref.tenant()} is offered it. */
-  private Optional<Agent> builtIn(AgentRef ref) {
-    if (!builtIns.containsKey(ref.name())) {
-      return Optional.empty();
-    }
-    Deployment deployment =
-        new Deployment(ref, 1, Optional.empty(), OptionalInt.empty(), 1, builtInSince);
-    return Optional.of(new Agent(ref, builtInSince, 1, deployment, true));
-  }
-
-  private AgentVersion builtInVersion(AgentRef ref) {
-    BuiltIn builtIn = builtIns.get(ref.name());
-    return new AgentVersion(ref, 1, builtIn.contentHash(), builtIn.spec(), builtInSince);
   }
 
   /** The tenant's own agent; {@code conflict} for a built-in one, which is read-only. */
@@ -485,7 +395,7 @@ public final class AgentRegistry {
         .compose(
             agent ->
                 agent.builtIn()
-                    ? Future.failedFuture(readOnly(ref))
+                    ? Future.failedFuture(BuiltInAgents.readOnly(ref))
                     : Future.succeededFuture(agent));
   }
 
@@ -494,7 +404,7 @@ public final class AgentRegistry {
    * of its own by that name; reads the store only for built-in names.
    */
   private Future<Void> refuseBuiltIn(AgentRef ref) {
-    if (!builtIns.containsKey(ref.name())) {
+    if (!builtIns.has(ref.name())) {
       return Future.succeededFuture();
     }
     return store
@@ -503,16 +413,7 @@ public final class AgentRegistry {
             found ->
                 found.isPresent()
                     ? Future.<Void>succeededFuture()
-                    : Future.failedFuture(readOnly(ref)));
-  }
-
-  private static AgentException readOnly(AgentRef ref) {
-    return AgentException.conflict(
-        "agent "
-            + ref.name()
-            + " is built in and read-only; create an agent named "
-            + ref.name()
-            + " (POST /v1/agents) to have one of your own, which then serves instead");
+                    : Future.failedFuture(BuiltInAgents.readOnly(ref)));
   }
 
   /**

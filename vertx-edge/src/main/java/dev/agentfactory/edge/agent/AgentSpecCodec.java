@@ -1,31 +1,17 @@
 package dev.agentfactory.edge.agent;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.JsonStreamContext;
-import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.agentfactory.edge.model.ModelParameters;
 import dev.agentfactory.edge.model.SecretRef;
-import dev.agentfactory.edge.protocol.LoneSurrogates;
 import dev.agentfactory.sandbox.egress.EgressPolicy;
 import dev.agentfactory.sandbox.egress.EgressPolicyJson;
-import dev.agentfactory.sandbox.egress.EgressRule;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -34,7 +20,6 @@ import java.util.OptionalDouble;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 /**
@@ -72,15 +57,11 @@ public final class AgentSpecCodec {
   private static final Set<String> NETWORK = Set.of("egress");
   private static final Set<String> LIMITS = Set.of("max_turns", "max_tokens", "max_wall_time_ms");
 
-  private static final char BOM = '\uFEFF';
+  /** Spec text into a tree: byte order mark, repeated fields, unpaired surrogates. */
+  private final SpecTextReader reader = new SpecTextReader();
 
-  /** Writes canonical JSON and reads stored versions: a repeated field's last value wins. */
-  private final ObjectMapper json = new ObjectMapper();
-
-  private final ObjectMapper strictJson =
-      JsonMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
-  private final ObjectMapper yaml =
-      YAMLMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+  /** Specs into their canonical JSON and its hash. */
+  private final CanonicalSpecJson canonical = new CanonicalSpecJson();
 
   /**
    * A new spec, as written by a client: a leading byte order mark is ignored; a field given twice
@@ -88,11 +69,11 @@ public final class AgentSpecCodec {
    * UTF-8 form) is an {@code invalid_spec} naming the field.
    */
   public AgentSpec parseJson(String text) {
-    return parse(wellFormed(read(strictJson, withoutBom(text), "JSON"), ""));
+    return parse(reader.newJson(text));
   }
 
   public AgentSpec parseYaml(String text) {
-    return parse(wellFormed(read(yaml, withoutBom(text), "YAML"), ""));
+    return parse(reader.newYaml(text));
   }
 
   /**
@@ -101,7 +82,7 @@ public final class AgentSpecCodec {
    * that versions stored before those were refused still load.
    */
   public AgentSpec parseStoredJson(String text) {
-    return parse(read(json, withoutBom(text), "JSON"));
+    return parse(reader.storedJson(text));
   }
 
   /** A spec from the classpath, e.g. {@code agents/math.json}; YAML if the name ends in .yaml. */
@@ -114,82 +95,6 @@ public final class AgentSpecCodec {
       return name.endsWith(".yaml") || name.endsWith(".yml") ? parseYaml(text) : parseJson(text);
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
-    }
-  }
-
-  private static JsonNode read(ObjectMapper mapper, String text, String format) {
-    try {
-      JsonNode root = mapper.readTree(text);
-      if (root == null || !root.isObject()) {
-        throw AgentException.invalidSpec("$", "a spec must be a " + format + " object");
-      }
-      return root;
-    } catch (JsonProcessingException e) {
-      if (e instanceof StreamReadException read
-          && read.getProcessor() != null
-          && String.valueOf(e.getOriginalMessage()).startsWith("Duplicate field")) {
-        // the parser stops at the second occurrence, its context naming that field
-        throw AgentException.invalidSpec(
-            path(read.getProcessor().getParsingContext()), "is given more than once");
-      }
-      throw AgentException.invalidSpec("$", "not valid " + format + ": " + e.getOriginalMessage());
-    }
-  }
-
-  private static String withoutBom(String text) {
-    return !text.isEmpty() && text.charAt(0) == BOM ? text.substring(1) : text;
-  }
-
-  /** The dotted field of a parser position: {@code mcp_servers[1].env.HOME}. */
-  private static String path(JsonStreamContext context) {
-    List<JsonStreamContext> outermostFirst = new ArrayList<>();
-    for (JsonStreamContext c = context; c != null && !c.inRoot(); c = c.getParent()) {
-      outermostFirst.add(0, c);
-    }
-    StringBuilder path = new StringBuilder();
-    for (JsonStreamContext c : outermostFirst) {
-      if (c.inArray()) {
-        path.append('[').append(c.getCurrentIndex()).append(']');
-      } else {
-        path.append(path.length() == 0 ? "" : ".").append(c.getCurrentName());
-      }
-    }
-    return path.length() == 0 ? "$" : path.toString();
-  }
-
-  /**
-   * {@code node}, after checking that no string in it, field names included, has an unpaired UTF-16
-   * surrogate ({@code "\ud800"} is valid JSON but no text: UTF-8 cannot encode it, and stores and
-   * model servers replace or refuse it).
-   */
-  private static JsonNode wellFormed(JsonNode node, String field) {
-    if (node.isTextual()) {
-      requireNoLoneSurrogate(field, "", node.textValue());
-    } else if (node.isArray()) {
-      for (int i = 0; i < node.size(); i++) {
-        wellFormed(node.get(i), field + "[" + i + "]");
-      }
-    } else if (node.isObject()) {
-      for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> entry = it.next();
-        // a bad name is reported on its object: echoed, it could not be written as UTF-8 either
-        requireNoLoneSurrogate(field.isEmpty() ? "$" : field, "a field name ", entry.getKey());
-        wellFormed(
-            entry.getValue(), field.isEmpty() ? entry.getKey() : field + "." + entry.getKey());
-      }
-    }
-    return node;
-  }
-
-  private static void requireNoLoneSurrogate(String field, String what, String text) {
-    int i = LoneSurrogates.indexIn(text);
-    if (i >= 0) {
-      // the position, never the text: it may be anything, a pasted secret included
-      throw AgentException.invalidSpec(
-          field,
-          String.format(
-              "%shas an unpaired UTF-16 surrogate \\u%04x at character %d",
-              what, (int) text.charAt(i), i));
     }
   }
 
@@ -404,69 +309,12 @@ public final class AgentSpecCodec {
 
   /** The canonical JSON of a spec: fixed field order, defaults written out. Stored and hashed. */
   public String toJson(AgentSpec spec) {
-    ObjectNode root = json.createObjectNode();
-    root.put("name", spec.name());
-    root.put("description", spec.description());
-    ObjectNode model = root.putObject("model");
-    model.put("provider", spec.model().provider().wire());
-    model.put("name", spec.model().name());
-    spec.model().baseUrl().ifPresent(u -> model.put("base_url", u.toString()));
-    spec.model().apiKey().ifPresent(k -> model.put("api_key", k.toString()));
-    ObjectNode params = model.putObject("parameters");
-    ModelParameters p = spec.model().parameters();
-    p.temperature().ifPresent(t -> params.put("temperature", t));
-    p.topP().ifPresent(t -> params.put("top_p", t));
-    p.maxTokens().ifPresent(m -> params.put("max_tokens", m));
-    root.put("system_prompt", spec.systemPrompt());
-    spec.tools().forEach(t -> root.withArray("tools").add(t.specName()));
-    root.withArray("tools");
-    root.withArray("mcp_servers");
-    for (AgentSpec.McpServer server : spec.mcpServers()) {
-      ObjectNode entry =
-          root.withArray("mcp_servers")
-              .addObject()
-              .put("name", server.name())
-              .put("transport", server.transport());
-      if (server instanceof AgentSpec.McpServer.Http http) {
-        entry.put("url", http.url().toString());
-      } else if (server instanceof AgentSpec.McpServer.Stdio stdio) {
-        stdio.command().forEach(entry.putArray("command")::add);
-        ObjectNode env = entry.putObject("env");
-        new TreeMap<>(stdio.env()).forEach(env::put);
-      }
-    }
-    root.putObject("sandbox").put("template", spec.sandboxTemplate());
-    spec.egress()
-        .ifPresent(
-            policy -> {
-              ArrayNode rules = root.putObject("network").putArray("egress");
-              for (EgressRule rule : policy.rules()) {
-                ObjectNode r = rules.addObject().put("host", rule.host());
-                rule.ports().forEach(r.putArray("ports")::add);
-                new TreeSet<>(rule.methods()).forEach(r.putArray("methods")::add);
-              }
-            });
-    root.putObject("limits")
-        .put("max_turns", spec.limits().maxTurns())
-        .put("max_tokens", spec.limits().maxTokens())
-        .put("max_wall_time_ms", spec.limits().maxWallTime().toMillis());
-    try {
-      return json.writeValueAsString(root);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("cannot write spec " + spec.name(), e);
-    }
+    return canonical.toJson(spec);
   }
 
   /** {@code sha256:} and the hex SHA-256 of the canonical JSON: equal specs, equal hashes. */
   public String contentHash(AgentSpec spec) {
-    try {
-      byte[] digest =
-          MessageDigest.getInstance("SHA-256")
-              .digest(toJson(spec).getBytes(StandardCharsets.UTF_8));
-      return "sha256:" + HexFormat.of().formatHex(digest);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return canonical.contentHash(spec);
   }
 
   private static void onlyKnown(JsonNode node, String prefix, Set<String> known) {

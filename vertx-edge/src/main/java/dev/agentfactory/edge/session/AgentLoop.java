@@ -1,9 +1,7 @@
 package dev.agentfactory.edge.session;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfactory.edge.agent.AgentSpec;
 import dev.agentfactory.edge.agent.AgentVersion;
-import dev.agentfactory.edge.agent.BuiltinTool;
 import dev.agentfactory.edge.model.ChatMessage;
 import dev.agentfactory.edge.model.ChatRequest;
 import dev.agentfactory.edge.model.ModelEvent;
@@ -15,8 +13,6 @@ import dev.agentfactory.edge.model.ToolCall;
 import dev.agentfactory.edge.model.ToolDefinition;
 import dev.agentfactory.edge.protocol.ServerFrame;
 import dev.agentfactory.edge.tools.SessionTools;
-import dev.agentfactory.edge.tools.ToolArguments;
-import dev.agentfactory.edge.tools.ToolResult;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import java.time.Duration;
@@ -33,8 +29,6 @@ import java.util.List;
  * write queue is full) rather than buffering without bound.
  */
 final class AgentLoop {
-
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   /** What the loop needs from its session. */
   interface Io {
@@ -58,68 +52,6 @@ final class AgentLoop {
   }
 
   /**
-   * How a tool call ended, as fed back to the model. A command ({@code sandbox_exec}) has a status
-   * of exited, timeout, killed or failed and goes back as JSON of its exit code and output; other
-   * tools have status ok or error, no exit code (null: they are not processes), and {@code
-   * forModel} is their result text. A call of either kind answered without running has status
-   * {@value #NOT_RUN} and no exit code: nothing ran that could have exited with one.
-   */
-  record ToolRun(
-      String status,
-      Integer exitCode,
-      String stdout,
-      String stderr,
-      long durationMs,
-      boolean isError,
-      String forModel) {
-
-    /** The status of a call answered without running (bad arguments, no sandbox, too late). */
-    static final String NOT_RUN = "not_run";
-
-    /** A command's run: an error when it did not exit on its own. */
-    ToolRun(String status, int exitCode, String stdout, String stderr, long durationMs) {
-      this(status, exitCode, stdout, stderr, durationMs, !"exited".equals(status), null);
-    }
-
-    static ToolRun of(ToolResult result) {
-      return new ToolRun(
-          result.status(),
-          null,
-          result.isError() ? "" : result.content(),
-          result.isError() ? result.content() : "",
-          result.durationMs(),
-          result.isError(),
-          result.isError() ? errorJson(result.content()) : result.content());
-    }
-
-    /** A command answered without running, because of {@code why}: no exit code, an error. */
-    static ToolRun commandNotRun(String why) {
-      return new ToolRun(NOT_RUN, null, "", why, 0, true, null);
-    }
-
-    /**
-     * A command whose run failed before the sandbox reported an exit code (e.g. the sandbox was
-     * lost under it): status failed, no exit code rather than a made-up one.
-     */
-    static ToolRun commandFailed(String why) {
-      return new ToolRun("failed", null, "", why, 0, true, null);
-    }
-
-    /**
-     * A command killed because its turn was cancelled (a {@code cancel} frame), with what it
-     * printed until then; no exit code, as its end is not waited for.
-     */
-    static ToolRun commandCancelled(String stdout, String stderr, long durationMs) {
-      return new ToolRun("cancelled", null, stdout, stderr, durationMs, true, null);
-    }
-
-    /** Whether the call ran at all (a call that did not is {@link #NOT_RUN}). */
-    boolean ran() {
-      return !NOT_RUN.equals(status);
-    }
-  }
-
-  /**
    * What one user message cost and produced, for the interaction event. {@code usage} is unknown
    * when the model server did not report it for every model call of the turn. Of a turn cut short
    * (see {@link AgentTurnException#soFar}), what it got to: {@code lastResponse} null if no model
@@ -137,19 +69,11 @@ final class AgentLoop {
 
   record ToolCallRecord(ToolCall call, ToolRun run) {}
 
-  /** A command's timeout when the model gives no {@code timeout_ms}. */
-  static final Duration TOOL_TIMEOUT = Duration.ofSeconds(60);
-
-  /** The largest {@code timeout_ms} the {@code sandbox_exec} schema offers. */
-  static final int MAX_TOOL_TIMEOUT_MS = 600_000;
-
-  static final int MAX_TOOL_OUTPUT_CHARS = 16 * 1024;
-  static final int OUTPUT_FRAME_CHARS = 16 * 1024;
-
   private final AgentVersion version;
   private final ModelProvider provider;
   private final Io io;
   private final SessionTools tools;
+  private final TurnToolCalls toolCalls;
   private final List<ChatMessage> conversation = new ArrayList<>();
 
   /**
@@ -184,6 +108,7 @@ final class AgentLoop {
     this.provider = provider;
     this.io = io;
     this.tools = tools;
+    this.toolCalls = new TurnToolCalls(version, io, tools, new RunningTurn());
   }
 
   /** Ends the agent's MCP sessions. Never fails. */
@@ -424,7 +349,8 @@ final class AgentLoop {
                                 (System.nanoTime() - started) / 1_000_000));
                         return;
                       }
-                      runTools(requestId, response.toolCalls(), 0, calls)
+                      toolCalls
+                          .runAll(requestId, response.toolCalls(), 0, calls, conversation)
                           .onFailure(done::fail)
                           .onSuccess(
                               v ->
@@ -435,90 +361,6 @@ final class AgentLoop {
                                               requestId, content, started, firstNew, calls, usage,
                                               calls2, done)));
                     }));
-  }
-
-  /** Runs the calls one after another (they share one sandbox), appending each result. */
-  private Future<Void> runTools(
-      String requestId, List<ToolCall> toolCalls, int index, List<ToolCallRecord> records) {
-    if (index == toolCalls.size()) {
-      return Future.succeededFuture();
-    }
-    ToolCall call = toolCalls.get(index);
-    io.send(new ServerFrame.ToolCall(requestId, call.id(), call.name(), call.argumentsJson()));
-    return runTool(requestId, call)
-        .map(run -> stopped() ? asCancelled(run) : run)
-        .compose(
-            run -> {
-              io.send(
-                  new ServerFrame.ToolResult(
-                      requestId,
-                      call.id(),
-                      run.status(),
-                      run.exitCode(),
-                      run.durationMs(),
-                      run.isError()));
-              records.add(new ToolCallRecord(call, run));
-              conversation.add(
-                  new ChatMessage.Tool(
-                      call.id(), run.forModel() != null ? run.forModel() : resultJson(run)));
-              return runTools(requestId, toolCalls, index + 1, records);
-            });
-  }
-
-  private Future<ToolRun> runTool(String requestId, ToolCall call) {
-    if (stopped()) {
-      return Future.succeededFuture(
-          notRun(
-              call, cancelled ? "not run: the session ended" : "not run: the turn was cancelled"));
-    }
-    Duration left = timeLeft();
-    if (overtime || left.isZero()) {
-      // Answered all the same: the model's tool calls each need a result in the conversation
-      return Future.succeededFuture(notRun(call, "not run: the turn is past its max_wall_time"));
-    }
-    if (!isCommand(call)) {
-      // SessionTools refuses arguments that are not one JSON object with an error result
-      return tools
-          .call(call)
-          .map(
-              result -> {
-                sendOutput(requestId, call.id(), result);
-                return ToolRun.of(result);
-              });
-    }
-    String command;
-    Duration timeout;
-    try {
-      ToolArguments args = ToolArguments.parse(call.argumentsJson());
-      command = args.requiredText("command");
-      timeout =
-          args.optionalInt("timeout_ms", 1, MAX_TOOL_TIMEOUT_MS)
-              .map(Duration::ofMillis)
-              .orElse(TOOL_TIMEOUT);
-    } catch (ToolArguments.ToolArgumentException e) {
-      return Future.succeededFuture(ToolRun.commandNotRun(e.getMessage()));
-    }
-    if (command.isBlank()) {
-      return Future.succeededFuture(ToolRun.commandNotRun("argument 'command' must not be blank"));
-    }
-    // A command ends at the turn's deadline at the latest (status timeout)
-    return io.exec(requestId, call.id(), command, left.compareTo(timeout) < 0 ? left : timeout);
-  }
-
-  /** Whether the call runs a command in the sandbox (the others are not processes). */
-  private boolean isCommand(ToolCall call) {
-    return SessionTools.isExec(call.name())
-        && version.spec().tools().contains(BuiltinTool.SANDBOX_EXEC);
-  }
-
-  /**
-   * A tool call answered without running, an error without exit code: a command's as a command's
-   * result, another tool's as its errors are.
-   */
-  private ToolRun notRun(ToolCall call, String message) {
-    return isCommand(call)
-        ? ToolRun.commandNotRun(message)
-        : new ToolRun(ToolRun.NOT_RUN, null, "", message, 0, true, errorJson(message));
   }
 
   /** What is left of the running turn's max_wall_time; zero once it has passed. */
@@ -540,24 +382,6 @@ final class AgentLoop {
             : "the turn was cancelled by the client");
   }
 
-  /**
-   * A tool call the session's end or the client's cancel cut off (or that ended as it came): status
-   * cancelled. One that never ran stays {@value ToolRun#NOT_RUN}: nothing was cut off.
-   */
-  private static ToolRun asCancelled(ToolRun run) {
-    if (!run.ran()) {
-      return run;
-    }
-    return new ToolRun(
-        "cancelled",
-        run.exitCode(),
-        run.stdout(),
-        run.stderr(),
-        run.durationMs(),
-        true,
-        run.forModel());
-  }
-
   private AgentTurnException overWallTime() {
     return new AgentTurnException(
         "limit_exceeded",
@@ -566,66 +390,26 @@ final class AgentLoop {
             + " ms)");
   }
 
-  /** A tool's result as {@code tool.output} frames: stdout, or stderr for an error. */
-  private void sendOutput(String requestId, String callId, ToolResult result) {
-    String text = result.content();
-    String stream = result.isError() ? "stderr" : "stdout";
-    for (int at = 0; at < text.length(); ) {
-      int end = Math.min(text.length(), at + OUTPUT_FRAME_CHARS);
-      if (end < text.length() && Character.isHighSurrogate(text.charAt(end - 1))) {
-        end--;
-      }
-      io.send(new ServerFrame.ToolOutput(requestId, callId, stream, text.substring(at, end)));
-      at = end;
-    }
-  }
-
-  private static String errorJson(String message) {
-    return JSON.createObjectNode().put("is_error", true).put("error", message).toString();
-  }
-
-  /** The tool result as the model reads it (and as the scripted policy expects it). */
-  private static String resultJson(ToolRun run) {
-    return JSON.createObjectNode()
-        .put("status", run.status())
-        .put("exit_code", run.exitCode())
-        .put("stdout", cap(run.stdout()))
-        .put("stderr", cap(run.stderr()))
-        .toString();
-  }
-
-  private static String cap(String text) {
-    return text.length() <= MAX_TOOL_OUTPUT_CHARS
-        ? text
-        : text.substring(0, MAX_TOOL_OUTPUT_CHARS) + "\n[truncated]";
-  }
-
-  /** A turn that could not finish; {@code code} becomes the error frame's code. */
-  static final class AgentTurnException extends RuntimeException {
-    private final String code;
-    private final transient Turn soFar;
-
-    AgentTurnException(String code, String message) {
-      this(code, message, null);
+  /** The running turn as its tool calls see it. */
+  private final class RunningTurn implements TurnToolCalls.TurnState {
+    @Override
+    public boolean stopped() {
+      return AgentLoop.this.stopped();
     }
 
-    private AgentTurnException(String code, String message, Turn soFar) {
-      super(message);
-      this.code = code;
-      this.soFar = soFar;
+    @Override
+    public boolean sessionEnded() {
+      return cancelled;
     }
 
-    String code() {
-      return code;
+    @Override
+    public boolean overtime() {
+      return overtime;
     }
 
-    /** What the turn did and used before it stopped; null until {@link AgentLoop#run} adds it. */
-    Turn soFar() {
-      return soFar;
-    }
-
-    AgentTurnException soFar(Turn turn) {
-      return new AgentTurnException(code, getMessage(), turn);
+    @Override
+    public Duration timeLeft() {
+      return AgentLoop.this.timeLeft();
     }
   }
 }

@@ -72,14 +72,13 @@ final class AgentTurns {
         .andThen(
             ar -> {
               if (ar.failed()) {
-                String code =
-                    ar.cause() instanceof AgentLoop.AgentTurnException e ? e.code() : "agent_error";
+                String code = ar.cause() instanceof AgentTurnException e ? e.code() : "agent_error";
                 session.send(
                     new ServerFrame.Error(
                         message.id(), code, String.valueOf(ar.cause().getMessage()), null, false));
                 // Cut short, it is an interaction all the same: what it did and used so far
                 TurnOutcome outcome = cutShort(code);
-                if (ar.cause() instanceof AgentLoop.AgentTurnException e
+                if (ar.cause() instanceof AgentTurnException e
                     && e.soFar() != null
                     && outcome != null) {
                   record(message.id(), thisTurn, e.soFar(), startedAt, outcome);
@@ -165,8 +164,7 @@ final class AgentTurns {
     }
 
     @Override
-    public Future<AgentLoop.ToolRun> exec(
-        String requestId, String callId, String command, Duration timeout) {
+    public Future<ToolRun> exec(String requestId, String callId, String command, Duration timeout) {
       StringBuilder out = new StringBuilder();
       StringBuilder err = new StringBuilder();
       // the message whose turn calls the tool: a cancel of it kills this
@@ -179,7 +177,7 @@ final class AgentTurns {
                 if (leased.failed()) {
                   // Nothing ran: no exit code, and a status that says so
                   return Future.succeededFuture(
-                      AgentLoop.ToolRun.commandNotRun(
+                      ToolRun.commandNotRun(
                           "no sandbox could be leased: " + leased.cause().getMessage()));
                 }
                 LeasedSandbox sandbox = leased.result();
@@ -211,7 +209,7 @@ final class AgentTurns {
                         result -> {
                           String status = result.status().name().toLowerCase(Locale.ROOT);
                           metrics.execFinished(status, result.duration());
-                          return new AgentLoop.ToolRun(
+                          return new ToolRun(
                               status,
                               result.exitCode(),
                               out.toString(),
@@ -227,13 +225,13 @@ final class AgentTurns {
                           Duration took = Duration.ofNanos(System.nanoTime() - started);
                           metrics.execFinished(Session.CANCELLED, took);
                           return Future.succeededFuture(
-                              AgentLoop.ToolRun.commandCancelled(
+                              ToolRun.commandCancelled(
                                   out.toString(), err.toString(), took.toMillis()));
                         });
               })
           // The run failed (or could not start) before the sandbox reported an exit code: none
           // is made up
-          .otherwise(e -> AgentLoop.ToolRun.commandFailed(String.valueOf(e.getMessage())));
+          .otherwise(e -> ToolRun.commandFailed(String.valueOf(e.getMessage())));
     }
   }
 }

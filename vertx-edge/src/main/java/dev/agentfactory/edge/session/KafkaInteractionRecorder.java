@@ -182,7 +182,7 @@ public final class KafkaInteractionRecorder implements InteractionRecorder {
       }
     }
     for (AgentLoop.ToolCallRecord call : turn.toolCalls()) {
-      AgentLoop.ToolRun run = call.run();
+      ToolRun run = call.run();
       event.toolCall(
           new ToolCall(
               call.call().id(),
@@ -228,7 +228,7 @@ public final class KafkaInteractionRecorder implements InteractionRecorder {
       case "ok" -> ToolCallStatus.OK; // a tool other than a command that succeeded
       case "timeout" -> ToolCallStatus.TIMEOUT;
       case "cancelled" -> ToolCallStatus.CANCELLED; // cut off by the session's end or a cancel
-      case AgentLoop.ToolRun.NOT_RUN -> ToolCallStatus.NOT_RUN; // answered without running
+      case ToolRun.NOT_RUN -> ToolCallStatus.NOT_RUN; // answered without running
       default -> ToolCallStatus.ERROR;
     };
   }

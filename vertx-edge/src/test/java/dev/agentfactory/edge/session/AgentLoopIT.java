@@ -99,9 +99,8 @@ class AgentLoopIT {
       AsyncResult<AgentLoop.Turn> turn = run(loop, "hello");
 
       assertThat(turn.failed()).isTrue();
-      assertThat(turn.cause()).isInstanceOf(AgentLoop.AgentTurnException.class);
-      assertThat(((AgentLoop.AgentTurnException) turn.cause()).code())
-          .isEqualTo("tool_unavailable");
+      assertThat(turn.cause()).isInstanceOf(AgentTurnException.class);
+      assertThat(((AgentTurnException) turn.cause()).code()).isEqualTo("tool_unavailable");
       assertThat(turn.cause().getMessage()).contains("no sandbox could be leased");
       assertThat(io.timers).hasSize(attempt);
       assertThat(io.timers)
@@ -193,7 +192,7 @@ class AgentLoopIT {
 
     assertThat(io.execs).hasSize(1);
     assertThat(io.execs.get(0).timeout())
-        .isGreaterThan(AgentLoop.TOOL_TIMEOUT)
+        .isGreaterThan(TurnToolCalls.TOOL_TIMEOUT)
         .isLessThanOrEqualTo(Duration.ofMinutes(5));
   }
 
@@ -271,7 +270,7 @@ class AgentLoopIT {
     AsyncResult<AgentLoop.Turn> turn = run(loop, "run true");
 
     assertThat(turn.failed()).isTrue();
-    AgentLoop.AgentTurnException cut = (AgentLoop.AgentTurnException) turn.cause();
+    AgentTurnException cut = (AgentTurnException) turn.cause();
     assertThat(cut.code()).isEqualTo("cancelled");
     assertThat(io.execs).as("no command ran").isEmpty();
     assertThat(io.results())
@@ -402,7 +401,7 @@ class AgentLoopIT {
     AsyncResult<AgentLoop.Turn> turn = run(loop, "x".repeat(600));
 
     assertThat(turn.failed()).isTrue();
-    assertThat(((AgentLoop.AgentTurnException) turn.cause()).code()).isEqualTo("limit_exceeded");
+    assertThat(((AgentTurnException) turn.cause()).code()).isEqualTo("limit_exceeded");
     assertThat(turn.cause().getMessage()).contains("tokens");
     assertThat(model.requests()).as("no model call after the limit").hasSize(1);
   }
@@ -505,13 +504,12 @@ class AgentLoopIT {
     }
 
     @Override
-    public Future<AgentLoop.ToolRun> exec(
-        String requestId, String callId, String command, Duration timeout) {
+    public Future<ToolRun> exec(String requestId, String callId, String command, Duration timeout) {
       if (execFailure != null) {
         throw execFailure;
       }
       execs.add(new Exec(command, timeout));
-      return Future.succeededFuture(new AgentLoop.ToolRun("exited", 0, stdout, "", 1));
+      return Future.succeededFuture(new ToolRun("exited", 0, stdout, "", 1));
     }
 
     @Override

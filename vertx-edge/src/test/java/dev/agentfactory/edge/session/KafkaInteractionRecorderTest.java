@@ -34,23 +34,23 @@ class KafkaInteractionRecorderTest {
         published(
             turn(
                 TokenUsage.NONE.plus(new TokenUsage(10, 5, 15)),
-                call("c1", "files_read", "{\"path\":\"a.txt\"}", AgentLoop.ToolRun.of(ok("hi"))),
+                call("c1", "files_read", "{\"path\":\"a.txt\"}", ToolRun.of(ok("hi"))),
                 call(
                     "c2",
                     "files_read",
                     "{\"path\":\"missing.txt\"}",
-                    AgentLoop.ToolRun.of(ToolResult.error("file_not_found", 1))),
+                    ToolRun.of(ToolResult.error("file_not_found", 1))),
                 call(
                     "c3",
                     "sandbox_exec",
                     "{\"command\":\"false\"}",
-                    new AgentLoop.ToolRun("exited", 1, "", "", 3)),
+                    new ToolRun("exited", 1, "", "", 3)),
                 call(
                     "c4",
                     "sandbox_exec",
                     "{\"command\":\"true\"}",
-                    new AgentLoop.ToolRun("exited", 0, "", "", 3)),
-                call("c5", "mcp_docs_search", "{}", AgentLoop.ToolRun.of(ok("found")))));
+                    new ToolRun("exited", 0, "", "", 3)),
+                call("c5", "mcp_docs_search", "{}", ToolRun.of(ok("found")))));
 
     List<ToolCall> calls = event.toolCalls();
     assertThat(calls).extracting(ToolCall::exitCode).containsExactly(null, null, 1, 0, null);
@@ -84,7 +84,7 @@ class KafkaInteractionRecorderTest {
                     "c3",
                     "sandbox_exec",
                     "{\"command\":\"ls\"}",
-                    AgentLoop.ToolRun.commandFailed("the sandbox was lost"))));
+                    ToolRun.commandFailed("the sandbox was lost"))));
 
     List<ToolCall> calls = event.toolCalls();
     assertThat(calls).extracting(ToolCall::exitCode).containsExactly(null, null, null);
@@ -136,8 +136,8 @@ class KafkaInteractionRecorderTest {
             turn(
                 TokenUsage.NONE,
                 call("c1", "sandbox_exec", cutOff, notRun("not valid JSON")),
-                call("c2", "files_read", twoObjects, AgentLoop.ToolRun.of(err())),
-                call("c3", "files_read", "{\"path\":\"a.txt\"}", AgentLoop.ToolRun.of(ok("x")))));
+                call("c2", "files_read", twoObjects, ToolRun.of(err())),
+                call("c3", "files_read", "{\"path\":\"a.txt\"}", ToolRun.of(ok("x")))));
 
     List<ToolCall> calls = event.toolCalls();
     assertThat(JSON.readTree(calls.get(0).arguments()).get("_raw").asText()).isEqualTo(cutOff);
@@ -161,8 +161,7 @@ class KafkaInteractionRecorderTest {
 
   @Test
   void aToolCallTheSessionsEndCutOffIsCancelled() {
-    AgentLoop.ToolRun killed =
-        new AgentLoop.ToolRun("cancelled", -1, "started\n", "", 40, true, null);
+    ToolRun killed = new ToolRun("cancelled", -1, "started\n", "", 40, true, null);
     dev.agentfactory.edge.model.ToolCall call =
         new dev.agentfactory.edge.model.ToolCall(
             "call_1", "sandbox_exec", "{\"command\":\"sleep 600\"}");
@@ -203,12 +202,12 @@ class KafkaInteractionRecorderTest {
             "read it",
             List.of(),
             List.of(
-                call("c1", "files_read", "{\"path\":\"a.txt\"}", AgentLoop.ToolRun.of(ok("hi"))),
+                call("c1", "files_read", "{\"path\":\"a.txt\"}", ToolRun.of(ok("hi"))),
                 call(
                     "c2",
                     "files_read",
                     "{\"path\":\"b.txt\"}",
-                    new AgentLoop.ToolRun(
+                    new ToolRun(
                         "cancelled", null, "", "not run: the session ended", 0, true, null))),
             new ModelResponse(
                 "openai", "m", "", List.of(), FinishReason.TOOL_CALLS, TokenUsage.UNKNOWN, false),
@@ -246,14 +245,14 @@ class KafkaInteractionRecorderTest {
               "c" + i,
               "sandbox_exec",
               "{\"command\":\"cat big" + i + "\"}",
-              new AgentLoop.ToolRun("exited", 0, bigOutput(i), "", 3));
+              new ToolRun("exited", 0, bigOutput(i), "", 3));
     }
     calls[40] =
         call(
             "small",
             "sandbox_exec",
             "{\"command\":\"echo hi\"}",
-            new AgentLoop.ToolRun("exited", 0, "hi\n", "", 3));
+            new ToolRun("exited", 0, "hi\n", "", 3));
     AgentLoop.Turn turn = turn(TokenUsage.NONE, calls);
     // the overload for an agent turn builds its event whole
     assertThat(
@@ -306,7 +305,7 @@ class KafkaInteractionRecorderTest {
                     "c1",
                     "sandbox_exec",
                     "{\"command\":\"cat\"}",
-                    new AgentLoop.ToolRun("exited", 0, bigOutput(1), "", 3))));
+                    new ToolRun("exited", 0, bigOutput(1), "", 3))));
 
     assertThat(event.truncated()).isFalse();
     assertThat(event.toolCalls().get(0).outputTruncated()).isFalse();
@@ -327,12 +326,7 @@ class KafkaInteractionRecorderTest {
             "q1",
             hugeQuestion,
             List.of(ChatMessage.Assistant.text("short answer")),
-            List.of(
-                call(
-                    "c1",
-                    "files_write",
-                    hugeArguments,
-                    AgentLoop.ToolRun.of(ok("y".repeat(300_000))))),
+            List.of(call("c1", "files_write", hugeArguments, ToolRun.of(ok("y".repeat(300_000))))),
             new ModelResponse(
                 "openai",
                 "m",
@@ -397,7 +391,7 @@ class KafkaInteractionRecorderTest {
   }
 
   private static AgentLoop.ToolCallRecord call(
-      String id, String name, String arguments, AgentLoop.ToolRun run) {
+      String id, String name, String arguments, ToolRun run) {
     return new AgentLoop.ToolCallRecord(
         new dev.agentfactory.edge.model.ToolCall(id, name, arguments), run);
   }
@@ -410,8 +404,8 @@ class KafkaInteractionRecorderTest {
     return ToolResult.error("arguments are not valid JSON", 0);
   }
 
-  private static AgentLoop.ToolRun notRun(String message) {
-    return AgentLoop.ToolRun.commandNotRun(message);
+  private static ToolRun notRun(String message) {
+    return ToolRun.commandNotRun(message);
   }
 
   @Test
@@ -453,8 +447,8 @@ class KafkaInteractionRecorderTest {
             "assistant:84 and 4:null");
   }
 
-  private static AgentLoop.ToolRun exited(String stdout) {
-    return new AgentLoop.ToolRun("exited", 0, stdout, "", 3);
+  private static ToolRun exited(String stdout) {
+    return new ToolRun("exited", 0, stdout, "", 3);
   }
 
   /** As {@code RuleLabeler.failed} and {@code EvalSample} (flink-jobs) read a tool call. */
