@@ -196,8 +196,12 @@ final class SandboxLauncher {
       }
     }
     if (inc.egress() != null) {
-      inc.egress().close();
-      deleteTree(inc.egress().socket().getParent());
+      try {
+        inc.egress().close();
+        deleteTree(inc.egress().socket().getParent());
+      } catch (RuntimeException e) {
+        failure = failure == null ? e : failure;
+      }
     }
     try {
       if (inc.mounted() && isMountPoint(inc.workspace())) {
