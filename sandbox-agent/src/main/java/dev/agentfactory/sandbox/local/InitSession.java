@@ -24,6 +24,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One running af-init behind an isolation driver, spoken to over its pipes: the command channel of
@@ -37,6 +39,7 @@ import java.util.function.Consumer;
  */
 final class InitSession {
 
+  private static final Logger LOG = LoggerFactory.getLogger(InitSession.class);
   private static final Duration KILL_WAIT = Duration.ofSeconds(5);
 
   private final String id;
@@ -272,7 +275,13 @@ final class InitSession {
       case EXIT -> {
         if (cmd != null) {
           ExecResult result = cmd.toResult(InitProtocol.decodeExit(frame.payload()));
-          onCommandEnd.accept(result);
+          try {
+            onCommandEnd.accept(result);
+          } catch (RuntimeException e) {
+            // Its limit check is a report on the command, not part of it: thrown out of here, it
+            // would end this reader and so the sandbox (sandbox_dead) over a working command
+            LOG.warn("the command-end check of sandbox {} failed", id, e);
+          }
           current = null;
           lastActivityNanos = System.nanoTime();
           cmd.finish(result);
