@@ -10,7 +10,6 @@ import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -390,12 +389,8 @@ final class InitSession {
 
   /** The end of the sandbox log, to explain a failed start. */
   String logTail() {
-    try (RandomAccessFile f = new RandomAccessFile(log.toFile(), "r")) {
-      long start = Math.max(0, f.length() - 2048);
-      byte[] buf = new byte[(int) (f.length() - start)];
-      f.seek(start);
-      f.readFully(buf);
-      String text = new String(buf, StandardCharsets.UTF_8).strip();
+    try {
+      String text = SandboxLauncher.tail(log);
       return text.isEmpty() ? "" : "; log: " + text;
     } catch (IOException e) {
       return "";

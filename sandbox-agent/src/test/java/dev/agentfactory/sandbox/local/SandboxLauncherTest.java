@@ -14,9 +14,12 @@ import dev.agentfactory.sandbox.egress.EgressGate;
 import dev.agentfactory.sandbox.egress.EgressPolicy;
 import dev.agentfactory.sandbox.egress.EgressProxy;
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -139,5 +142,45 @@ class SandboxLauncherTest {
 
     assertThat(inc.workspace()).doesNotExist();
     assertThat(inc.log()).doesNotExist();
+  }
+
+  /** What tail returned when it read the whole file: the oracle for the one that seeks. */
+  private static String tailOfWholeFile(Path file) throws IOException {
+    byte[] all = Files.readAllBytes(file);
+    int from = Math.max(0, all.length - 2048);
+    return new String(all, from, all.length - from, StandardCharsets.UTF_8).strip();
+  }
+
+  @Test
+  void theTailOfAToolsStderrIsTheLast2KiBAsBefore() throws IOException {
+    // 1-, 2-, 3- and 4-byte characters, 14 bytes a line: over 14 file lengths the cut falls on
+    // every byte of each
+    byte[] text = "a \u00e9 \u6570 \ud83d\ude00\n".repeat(400).getBytes(StandardCharsets.UTF_8);
+    Path file = dir.resolve("stderr");
+    for (int length = text.length - 13; length <= text.length; length++) {
+      Files.write(file, Arrays.copyOf(text, length));
+      assertThat(SandboxLauncher.tail(file))
+          .as("length %d", length)
+          .isEqualTo(tailOfWholeFile(file));
+    }
+    Files.writeString(file, "  short\n");
+    assertThat(SandboxLauncher.tail(file)).isEqualTo("short");
+    Files.writeString(file, "");
+    assertThat(SandboxLauncher.tail(file)).isEmpty();
+  }
+
+  @Test
+  void theTailOfAToolsStderrIsReadWithoutReadingTheRest() throws IOException {
+    // Larger than any byte array: only a read of the end alone can succeed. Sparse, so cheap.
+    byte[] end = ("a" + "\u00e9".repeat(2048) + "\n").getBytes(StandardCharsets.UTF_8);
+    Path file = dir.resolve("stderr");
+    try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+      f.setLength(3L << 30);
+      f.seek(f.length() - end.length);
+      f.write(end);
+    }
+
+    // the cut falls inside an \u00e9, whose second byte decodes to U+FFFD
+    assertThat(SandboxLauncher.tail(file)).isEqualTo("\ufffd" + "\u00e9".repeat(1023));
   }
 }
