@@ -20,6 +20,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -67,7 +68,7 @@ class InitSessionTest {
     timer.shutdownNow();
   }
 
-  private InitSession session(java.util.function.Consumer<ExecResult> onCommandEnd) {
+  private InitSession session(Consumer<ExecResult> onCommandEnd) {
     SandboxProcess process =
         new SandboxProcess() {
           @Override
@@ -110,7 +111,7 @@ class InitSessionTest {
 
   private static ExecResult run(InitSession session) throws Exception {
     ExecRequest request = new ExecRequest(List.of("true"), null, Duration.ofMinutes(5), 1024);
-    return session.exec(request, null).toCompletableFuture().get();
+    return session.exec(request, null).toCompletableFuture().get(1, TimeUnit.MINUTES);
   }
 
   @Test
