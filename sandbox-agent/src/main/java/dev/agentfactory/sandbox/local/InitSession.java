@@ -10,7 +10,6 @@ import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,6 +23,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One running af-init behind an isolation driver, spoken to over its pipes: the command channel of
@@ -37,6 +38,7 @@ import java.util.function.Consumer;
  */
 final class InitSession {
 
+  private static final Logger LOG = LoggerFactory.getLogger(InitSession.class);
   private static final Duration KILL_WAIT = Duration.ofSeconds(5);
 
   private final String id;
@@ -272,7 +274,13 @@ final class InitSession {
       case EXIT -> {
         if (cmd != null) {
           ExecResult result = cmd.toResult(InitProtocol.decodeExit(frame.payload()));
-          onCommandEnd.accept(result);
+          try {
+            onCommandEnd.accept(result);
+          } catch (RuntimeException e) {
+            // Its limit check is a report on the command, not part of it: thrown out of here, it
+            // would end this reader and so the sandbox (sandbox_dead) over a working command
+            LOG.warn("the command-end check of sandbox {} failed", id, e);
+          }
           current = null;
           lastActivityNanos = System.nanoTime();
           cmd.finish(result);
@@ -381,12 +389,8 @@ final class InitSession {
 
   /** The end of the sandbox log, to explain a failed start. */
   String logTail() {
-    try (RandomAccessFile f = new RandomAccessFile(log.toFile(), "r")) {
-      long start = Math.max(0, f.length() - 2048);
-      byte[] buf = new byte[(int) (f.length() - start)];
-      f.seek(start);
-      f.readFully(buf);
-      String text = new String(buf, StandardCharsets.UTF_8).strip();
+    try {
+      String text = SandboxLauncher.tail(log);
       return text.isEmpty() ? "" : "; log: " + text;
     } catch (IOException e) {
       return "";

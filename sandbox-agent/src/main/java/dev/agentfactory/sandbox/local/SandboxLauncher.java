@@ -11,6 +11,7 @@ import dev.agentfactory.sandbox.egress.EgressGate;
 import dev.agentfactory.sandbox.egress.EgressProxy;
 import dev.agentfactory.sandbox.template.TemplateSpec;
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.lang.ProcessBuilder.Redirect;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -196,8 +197,12 @@ final class SandboxLauncher {
       }
     }
     if (inc.egress() != null) {
-      inc.egress().close();
-      deleteTree(inc.egress().socket().getParent());
+      try {
+        inc.egress().close();
+        deleteTree(inc.egress().socket().getParent());
+      } catch (RuntimeException e) {
+        failure = failure == null ? e : failure;
+      }
     }
     try {
       if (inc.mounted() && isMountPoint(inc.workspace())) {
@@ -341,11 +346,18 @@ final class SandboxLauncher {
     }
   }
 
-  /** The last 2 KiB of a tool's stderr. */
-  private static String tail(Path file) throws IOException {
-    byte[] all = Files.readAllBytes(file);
-    int from = Math.max(0, all.length - 2048);
-    return new String(all, from, all.length - from, StandardCharsets.UTF_8).strip();
+  /**
+   * The last 2 KiB of a file (a tool's stderr, a sandbox log) as text, read from its end: the file
+   * may be huge. A character the cut splits decodes to U+FFFD.
+   */
+  static String tail(Path file) throws IOException {
+    try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
+      long length = f.length();
+      byte[] last = new byte[(int) Math.min(length, 2048)];
+      f.seek(length - last.length);
+      f.readFully(last);
+      return new String(last, StandardCharsets.UTF_8).strip();
+    }
   }
 
   /** Deletes a file or directory tree; the agent owns or (as root) may delete all of it. */

@@ -27,4 +27,19 @@ public final class LoneSurrogates {
     }
     return -1;
   }
+
+  /**
+   * Where to end a piece of {@code text} cut at {@code end}: {@code end}, or one character earlier
+   * when cutting there would split a surrogate pair, so the piece creates no lone surrogate.
+   *
+   * <pre>{@code
+   * LoneSurrogates.cutPoint("a\ud83d\ude00", 2) // 1: before the pair
+   * LoneSurrogates.cutPoint("ab\ud83d\ude00", 2) // 2
+   * }</pre>
+   */
+  public static int cutPoint(String text, int end) {
+    return end > 0 && end < text.length() && Character.isHighSurrogate(text.charAt(end - 1))
+        ? end - 1
+        : end;
+  }
 }

@@ -1,6 +1,7 @@
 package dev.agentfactory.edge.session;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agentfactory.edge.protocol.LoneSurrogates;
 import dev.agentfactory.edge.tools.ToolResult;
 
 /**
@@ -86,6 +87,6 @@ record ToolRun(
   private static String cap(String text) {
     return text.length() <= MAX_TOOL_OUTPUT_CHARS
         ? text
-        : text.substring(0, MAX_TOOL_OUTPUT_CHARS) + "\n[truncated]";
+        : text.substring(0, LoneSurrogates.cutPoint(text, MAX_TOOL_OUTPUT_CHARS)) + "\n[truncated]";
   }
 }

@@ -4,6 +4,7 @@ import dev.agentfactory.edge.agent.AgentVersion;
 import dev.agentfactory.edge.agent.BuiltinTool;
 import dev.agentfactory.edge.model.ChatMessage;
 import dev.agentfactory.edge.model.ToolCall;
+import dev.agentfactory.edge.protocol.LoneSurrogates;
 import dev.agentfactory.edge.protocol.ServerFrame;
 import dev.agentfactory.edge.tools.SessionTools;
 import dev.agentfactory.edge.tools.ToolArguments;
@@ -175,10 +176,7 @@ final class TurnToolCalls {
     String text = result.content();
     String stream = result.isError() ? "stderr" : "stdout";
     for (int at = 0; at < text.length(); ) {
-      int end = Math.min(text.length(), at + OUTPUT_FRAME_CHARS);
-      if (end < text.length() && Character.isHighSurrogate(text.charAt(end - 1))) {
-        end--;
-      }
+      int end = LoneSurrogates.cutPoint(text, Math.min(text.length(), at + OUTPUT_FRAME_CHARS));
       io.send(new ServerFrame.ToolOutput(requestId, callId, stream, text.substring(at, end)));
       at = end;
     }

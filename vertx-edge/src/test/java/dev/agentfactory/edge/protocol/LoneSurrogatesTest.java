@@ -21,4 +21,14 @@ class LoneSurrogatesTest {
     assertThat(LoneSurrogates.indexIn("\ud83d\ude00\ude00")).as("after a pair").isEqualTo(2);
     assertThat(LoneSurrogates.indexIn("\ud800\ud83d\ude00")).as("two highs").isEqualTo(0);
   }
+
+  @Test
+  void aCutMovesBeforeAPairItWouldSplit() {
+    assertThat(LoneSurrogates.cutPoint("a\ud83d\ude00b", 2)).isEqualTo(1);
+    assertThat(LoneSurrogates.cutPoint("a\ud83d\ude00b", 3)).as("after the pair").isEqualTo(3);
+    assertThat(LoneSurrogates.cutPoint("ab", 1)).isEqualTo(1);
+    assertThat(LoneSurrogates.cutPoint("a\ud83d", 2))
+        .as("at the end: nothing to split")
+        .isEqualTo(2);
+  }
 }
