@@ -67,6 +67,27 @@ public final class NameFinderTrainer {
           Float.parseFloat(System.getProperty("pii.train.minweight", "0")),
           Integer.getInteger("pii.train.traces", 0));
     }
+
+    /** These parameters as {@code variant} is trained with them. */
+    Params forModel(PiiModel variant) {
+      if (variant != PiiModel.TOOL_OUTPUT || traces > 0) {
+        return this;
+      }
+      return new Params(
+          epochs,
+          cutoff,
+          copies,
+          lowercase,
+          fresh,
+          listDrop,
+          seed,
+          swap,
+          contextDrop,
+          bags,
+          bagShare,
+          minWeight,
+          PiiModel.TOOL_OUTPUT_TRACES);
+    }
   }
 
   private NameFinderTrainer() {}
@@ -97,7 +118,7 @@ public final class NameFinderTrainer {
     }
     writeTrainedTexts(data, classes.resolve(PiiModel.TRAINED_TEXTS.substring(1)));
     boolean validation = Boolean.getBoolean("pii.train.validation");
-    Params params = Params.fromSystemProperties();
+    Params allParams = Params.fromSystemProperties();
     for (PiiModel variant : PiiModel.values()) {
       Path model = classes.resolve(variant.resource(NameFinderDetector.MODEL_FILE).substring(1));
       Path stamp = model.resolveSibling(model.getFileName() + ".version");
@@ -110,7 +131,8 @@ public final class NameFinderTrainer {
       }
       long t0 = System.nanoTime();
       // the shipped model learns from every template; its twin never sees the held-out ones
-      boolean heldOutToo = variant == PiiModel.SHIPPED;
+      boolean heldOutToo = variant != PiiModel.TRAIN_SPLIT;
+      Params params = allParams.forModel(variant);
       IntPredicate templates =
           t ->
               (heldOutToo || !PiiDataset.isHeldOut(t))

@@ -19,9 +19,9 @@ import java.util.Set;
  * The scrubber from the command line.
  *
  * <pre>{@code
- * PiiCli scan --input samples.json --output spans.json
+ * PiiCli scan --input samples.json --output spans.json [--model shipped|train-split|tool-output]
  * PiiCli eval --input FILE [--split auto|heldout|validation|train|all] [--iou 0.5]
- *             [--model shipped|train-split] [--patterns-only]
+ *             [--model shipped|train-split|tool-output] [--patterns-only]
  * }</pre>
  *
  * {@code scan} reads a JSON array of objects with a {@code full_text} field and writes a JSON array
@@ -105,7 +105,7 @@ public final class PiiCli {
       try {
         chosenModel = PiiModel.valueOf(modelName.toUpperCase(Locale.ROOT).replace('-', '_'));
       } catch (IllegalArgumentException e) {
-        return usage(err, "unknown --model " + modelName + " (shipped, train-split)");
+        return usage(err, "unknown --model " + modelName + " (shipped, train-split, tool-output)");
       }
     }
     boolean patternsOnly = opts.has("--patterns-only");
@@ -270,10 +270,12 @@ public final class PiiCli {
 
   private static int usage(PrintStream err, String problem) {
     err.println("pii: " + problem);
-    err.println("usage: pii scan --input FILE --output FILE [--patterns-only]");
+    err.println(
+        "usage: pii scan --input FILE --output FILE [--model shipped|train-split|tool-output]"
+            + " [--patterns-only]");
     err.println(
         "       pii eval --input FILE [--split auto|heldout|validation|train|all] [--iou 0.5]"
-            + " [--model shipped|train-split] [--patterns-only]");
+            + " [--model shipped|train-split|tool-output] [--patterns-only]");
     return 2;
   }
 }

@@ -3,6 +3,7 @@ package dev.agentfactory.jobs.pipeline;
 import dev.agentfactory.connectors.event.Interaction;
 import dev.agentfactory.connectors.event.PiiFinding;
 import dev.agentfactory.connectors.event.ToolCall;
+import dev.agentfactory.jobs.pii.PiiModel;
 import dev.agentfactory.jobs.pii.PiiScanner;
 import dev.agentfactory.jobs.pii.ScrubPolicy;
 import dev.agentfactory.jobs.pii.ScrubResult;
@@ -20,7 +21,10 @@ import org.apache.flink.api.common.functions.RichMapFunction;
  * dev.agentfactory.jobs.pii} library, under a {@link ScrubPolicy} whose version the dataset rows
  * record, and records what it found as the event's {@code pii_spans} (type, offsets, action and
  * field; never the value). Pseudonyms are scoped to the session, so one person keeps one pseudonym
- * across the turns of a conversation.
+ * across the turns of a conversation. Tool outputs (command output, logs, code, JSON) are read with
+ * the tagger trained for them ({@link PiiModel#TOOL_OUTPUT}), which takes far fewer of their words
+ * for names; everything else with the shipped one. Both scrubbers share the policy and the key, so
+ * a value gets the same pseudonym wherever it stands.
  */
 public final class PiiScrubFunction extends RichMapFunction<Interaction, Interaction> {
   private static final long serialVersionUID = 1L;
@@ -28,6 +32,7 @@ public final class PiiScrubFunction extends RichMapFunction<Interaction, Interac
   private final ScrubPolicy policy;
   private final byte[] key;
   private transient Scrubber scrubber;
+  private transient Scrubber toolOutputs;
 
   /**
    * @param policy what to do per entity type
@@ -52,6 +57,7 @@ public final class PiiScrubFunction extends RichMapFunction<Interaction, Interac
   @Override
   public void open(OpenContext openContext) {
     scrubber = new Scrubber(PiiScanner.create(), policy, key);
+    toolOutputs = new Scrubber(PiiScanner.create(PiiModel.TOOL_OUTPUT), policy, key);
   }
 
   @Override
@@ -65,7 +71,7 @@ public final class PiiScrubFunction extends RichMapFunction<Interaction, Interac
               // key names mark secrets; output that is not JSON is scrubbed as text all the same
               ScrubResult result =
                   isToolOutput(field)
-                      ? scrubber.scrubJson(text, session)
+                      ? toolOutputs.scrubJson(text, session)
                       : scrubber.scrub(text, session);
               record(result, field, findings);
               return notBlankIfRequired(field, text, result.text());

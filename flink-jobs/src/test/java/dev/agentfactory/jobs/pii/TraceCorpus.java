@@ -126,8 +126,13 @@ final class TraceCorpus {
     return missed;
   }
 
+  /** Counts with the shipped model, or the one named ({@code tool-output}, {@code train-split}). */
   public static void main(String[] args) {
-    PiiScanner scanner = PiiScanner.create();
+    PiiScanner scanner =
+        PiiScanner.create(
+            args.length == 0
+                ? PiiModel.SHIPPED
+                : PiiModel.valueOf(args[0].toUpperCase(java.util.Locale.ROOT).replace('-', '_')));
     List<Sample> samples = negatives();
     Map<EntityType, Integer> counted = new EnumMap<>(EntityType.class);
     Map<EntityType, Integer> policy = new EnumMap<>(EntityType.class);

@@ -17,22 +17,36 @@ class TraceCorpusTest {
 
   private static final PiiScanner SCANNER = PiiScanner.create();
 
-  private static List<PiiSpan> falsePositives() {
+  /** What the pipeline reads tool outputs with. */
+  private static final PiiScanner TOOL_OUTPUT = PiiScanner.create(PiiModel.TOOL_OUTPUT);
+
+  private static List<PiiSpan> falsePositives(PiiScanner scanner) {
     List<PiiSpan> all = new ArrayList<>();
     for (TraceCorpus.Sample s : TraceCorpus.negatives()) {
-      all.addAll(TraceCorpus.falsePositives(SCANNER, s));
+      all.addAll(TraceCorpus.falsePositives(scanner, s));
     }
     return all;
   }
 
+  private static long ofNameTypes(List<PiiSpan> spans) {
+    return spans.stream().filter(s -> NameFinderDetector.TYPES.contains(s.type())).count();
+  }
+
+  /** Measured 56 and 41 (136 and 121 with the shipped model); the rest are patterns' spans. */
+  @Test
+  void theToolOutputModelTakesFarFewerWordsOfToolOutputForNamesAndMissesNoMorePeople() {
+    List<PiiSpan> fp = falsePositives(TOOL_OUTPUT);
+    assertThat(fp.size()).as("false-positive spans").isLessThanOrEqualTo(60);
+    assertThat(ofNameTypes(fp)).as("false-positive spans of name types").isLessThanOrEqualTo(45);
+    assertThat(TraceCorpus.missed(TOOL_OUTPUT)).containsExactly("log-line: PERSON=Olivia Brennan");
+  }
+
   @Test
   void toolOutputAndCodeHaveFewFalsePositives() {
-    List<PiiSpan> fp = falsePositives();
+    List<PiiSpan> fp = falsePositives(SCANNER);
     assertThat(TraceCorpus.negatives()).hasSizeGreaterThan(150);
     assertThat(fp.size()).as("false-positive spans").isLessThanOrEqualTo(140);
-    assertThat(fp.stream().filter(s -> NameFinderDetector.TYPES.contains(s.type())).count())
-        .as("false-positive spans of name types")
-        .isLessThanOrEqualTo(125);
+    assertThat(ofNameTypes(fp)).as("false-positive spans of name types").isLessThanOrEqualTo(125);
   }
 
   @Test

@@ -115,6 +115,47 @@ class PiiScrubFunctionTest {
     }
   }
 
+  /** Tool output goes through {@code PiiModel.TOOL_OUTPUT}, trained to leave such words alone. */
+  @Test
+  @SuppressWarnings("try") // the harness's close() declares InterruptedException
+  void aToolOutputsCommandWordsAreNoNamesButItsPeopleAre() throws Exception {
+    String build =
+        "On branch main\nYour branch is up to date with 'origin/main'.\n\n"
+            + "Changes not staged for commit:\n\tmodified:   src/Order.java\n\n"
+            + "Untracked files:\n\tnotes.txt\n\n"
+            + "> Task :compileJava UP-TO-DATE\n> Task :test FAILED\n";
+    String log =
+        "commit 4f2a9c1\nAuthor: Priya Raman <priya.raman@example.org>\n\n    Fix totals\n";
+    Interaction event =
+        Interaction.builder()
+            .sessionId("s")
+            .tenant("t")
+            .agent("a", "1")
+            .message(Message.user("commit it"))
+            .toolCall(new ToolCall("c1", "shell", "{}", build, null, ToolCallStatus.OK, 1))
+            .toolCall(new ToolCall("c2", "shell", "{}", log, null, ToolCallStatus.OK, 1))
+            .build();
+
+    try (var harness =
+        new OneInputStreamOperatorTestHarness<>(new StreamMap<>(PiiScrubFunction.masking()))) {
+      harness.open();
+      harness.processElement(new StreamRecord<>(event, 1L));
+      Interaction scrubbed = harness.extractOutputValues().get(0);
+
+      assertThat(scrubbed.toolCalls().get(0).output()).isEqualTo(build);
+      assertThat(scrubbed.toolCalls().get(1).output())
+          .doesNotContain("Priya")
+          .doesNotContain("priya.raman@");
+      assertThat(scrubbed.piiSpans())
+          .extracting(PiiFinding::entityType, PiiFinding::field)
+          .contains(
+              tuple("PERSON", "tool_calls[1].output"),
+              tuple("EMAIL_ADDRESS", "tool_calls[1].output"))
+          .extracting(f -> f.toList().get(1))
+          .doesNotContain("tool_calls[0].output");
+    }
+  }
+
   @Test
   void theRejectedAlternativeAndTheReferenceAnswerAreScrubbedToo() throws Exception {
     Interaction scrubbed =
