@@ -163,6 +163,7 @@ public final class FrameCodec {
         throw new FrameException(
             "invalid_field", "command must be a non-empty string", "command", id);
       }
+      requireNoNul(command.textValue(), "command", id);
       argv = List.of("/bin/sh", "-c", command.textValue());
     } else {
       if (!argvNode.isArray() || argvNode.isEmpty() || argvNode.size() > MAX_ARGS) {
@@ -177,6 +178,7 @@ public final class FrameCodec {
           String field = "argv[" + i + "]";
           throw new FrameException("invalid_field", field + " must be a string", field, id);
         }
+        requireNoNul(arg.textValue(), "argv[" + i + "]", id);
         argv.add(arg.textValue());
       }
     }
@@ -196,6 +198,21 @@ public final class FrameCodec {
       timeout = Optional.of(Duration.ofMillis(timeoutNode.longValue()));
     }
     return new ClientFrame.Exec(id, argv, timeout);
+  }
+
+  /**
+   * A process's arguments are C strings: a NUL character (which JSON can escape) would end one
+   * early, so the sandbox refuses it. Refused here, naming the field, before the command leases a
+   * sandbox for a run that cannot start.
+   */
+  private static void requireNoNul(String text, String field, String id) throws FrameException {
+    if (text.indexOf('\0') >= 0) {
+      throw new FrameException(
+          "invalid_field",
+          field + " has a NUL character (\\u0000), which no command argument can hold",
+          field,
+          id);
+    }
   }
 
   static final int MAX_MESSAGE_CHARS = 32 * 1024;
