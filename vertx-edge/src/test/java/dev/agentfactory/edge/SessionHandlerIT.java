@@ -624,6 +624,41 @@ class SessionHandlerIT {
   }
 
   /**
+   * The feedback route takes the feedback frame's fields, and refuses what the frame refuses: a
+   * comment with half a surrogate pair was recorded, reaching Kafka with '?' in its place.
+   */
+  @Test
+  void httpFeedbackWithALoneSurrogateIsRefusedAsTheFrameIs() throws Exception {
+    startEdge(100, Duration.ofSeconds(30));
+    try (FrameClient client = frames("/v1/sessions")) {
+      String id = client.next(WAIT).get("session_id").asText();
+      client.send("{\"v\":1,\"type\":\"exec\",\"id\":\"c1\",\"command\":\"echo hi\"}");
+      client.until(f -> f.get("type").asText().equals("exec.exit"), WAIT);
+      assertThat(eventually(() -> recorded.size() == 1)).isTrue();
+
+      HttpResponse<String> refused =
+          TestHttp.client()
+              .send(
+                  HttpRequest.newBuilder(URI.create(base() + "/v1/sessions/" + id + "/feedback"))
+                      .header("content-type", "application/json")
+                      .POST(
+                          HttpRequest.BodyPublishers.ofString(
+                              "{\"turn_id\":\"c1\",\"comment\":\"fine \\ud800\"}"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
+
+      assertThat(refused.statusCode()).as(refused.body()).isEqualTo(400);
+      JsonNode error = JSON.readTree(refused.body()).get("error");
+      assertThat(error.get("code").asText()).isEqualTo("invalid_field");
+      assertThat(error.get("field").asText()).isEqualTo("comment");
+      // the session carries on, and nothing was recorded of the refused feedback
+      client.send("{\"v\":1,\"type\":\"ping\",\"id\":\"p1\"}");
+      client.until(f -> f.get("type").asText().equals("pong"), WAIT);
+      assertThat(recorded).hasSize(1);
+    }
+  }
+
+  /**
    * docs/protocol.md: "up to 16 may wait behind the running one (more get too_many_pending)". The
    * running turn is not one of the 16: all 16 commands sent behind it are taken, the 17th is not.
    */
