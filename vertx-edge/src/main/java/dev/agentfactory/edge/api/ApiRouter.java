@@ -106,6 +106,8 @@ public final class ApiRouter {
             .join();
     BodyHandler bodies = BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES);
     RouterBuilder builder = RouterBuilder.create(vertx, contract, new JsonContentType());
+    // first: every handler after it may decode the path or the query, which throws on a bad escape
+    builder.rootHandler(PercentEscapes.HANDLER);
     builder.rootHandler(
         ctx -> {
           HttpMethod method = ctx.request().method();
