@@ -782,6 +782,22 @@ class ApiIT {
     assertThat(send("GET", "/health?x=%41", null, null).statusCode()).isEqualTo(200);
   }
 
+  /**
+   * A request target no route can match (no leading '/', CONNECT's host:port, OPTIONS *) was
+   * answered 404 with the code {@code bad_request}; a 404 is {@code not_found}, as for any path.
+   */
+  @Test
+  void aTargetNoRouteCanMatchIsNotFoundAsAnUnknownPathIs() throws Exception {
+    for (String line :
+        List.of(
+            "GET v1/agents HTTP/1.1", "CONNECT example.com:443 HTTP/1.1", "OPTIONS * HTTP/1.1")) {
+      assertThat(raw(line + "\r\nHost: a\r\nConnection: close\r\n\r\n"))
+          .as(line)
+          .matches("(?s)HTTP/1\\.1 404 .*")
+          .contains("\"code\":\"not_found\"");
+    }
+  }
+
   /** Writes {@code request} as it is on a new connection and reads until the server closes it. */
   private String raw(String request) throws Exception {
     try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.actualPort())) {
