@@ -596,6 +596,69 @@ class SessionHandlerIT {
   }
 
   /**
+   * A NUL character (JSON can escape one) cannot be in a process argument. Such a command leased a
+   * sandbox and then failed as {@code exec_failed}, "the sandbox could not run the command"; it is
+   * the frame's fault, so it is {@code invalid_field} naming the argument, and leases nothing.
+   */
+  @Test
+  void aCommandWithANulCharacterIsRefusedNamingTheFieldAndLeasesNoSandbox() throws Exception {
+    startEdge(100, Duration.ofSeconds(30));
+    try (FrameClient client = open("/v1/sessions")) {
+      client.send("{\"v\":1,\"type\":\"exec\",\"id\":\"n1\",\"command\":\"echo a\\u0000b\"}");
+      client.send("{\"v\":1,\"type\":\"exec\",\"id\":\"n2\",\"argv\":[\"echo\",\"a\\u0000\"]}");
+      JsonNode command = client.next(WAIT);
+      JsonNode argv = client.next(WAIT);
+
+      assertThat(command.get("type").asText()).as(command.toString()).isEqualTo("error");
+      assertThat(command.get("code").asText()).isEqualTo("invalid_field");
+      assertThat(command.get("field").asText()).isEqualTo("command");
+      assertThat(command.get("id").asText()).isEqualTo("n1");
+      assertThat(argv.get("code").asText()).as(argv.toString()).isEqualTo("invalid_field");
+      assertThat(argv.get("field").asText()).isEqualTo("argv[1]");
+      assertThat(leasing.leased()).isEmpty();
+
+      client.send("{\"v\":1,\"type\":\"exec\",\"id\":\"n3\",\"command\":\"echo ok\"}");
+      List<JsonNode> frames = client.until(f -> f.get("type").asText().equals("exec.exit"), WAIT);
+      assertThat(output(frames, "n3")).isEqualTo("ok\n");
+    }
+  }
+
+  /**
+   * The feedback route takes the feedback frame's fields, and refuses what the frame refuses: a
+   * comment with half a surrogate pair was recorded, reaching Kafka with '?' in its place.
+   */
+  @Test
+  void httpFeedbackWithALoneSurrogateIsRefusedAsTheFrameIs() throws Exception {
+    startEdge(100, Duration.ofSeconds(30));
+    try (FrameClient client = frames("/v1/sessions")) {
+      String id = client.next(WAIT).get("session_id").asText();
+      client.send("{\"v\":1,\"type\":\"exec\",\"id\":\"c1\",\"command\":\"echo hi\"}");
+      client.until(f -> f.get("type").asText().equals("exec.exit"), WAIT);
+      assertThat(eventually(() -> recorded.size() == 1)).isTrue();
+
+      HttpResponse<String> refused =
+          TestHttp.client()
+              .send(
+                  HttpRequest.newBuilder(URI.create(base() + "/v1/sessions/" + id + "/feedback"))
+                      .header("content-type", "application/json")
+                      .POST(
+                          HttpRequest.BodyPublishers.ofString(
+                              "{\"turn_id\":\"c1\",\"comment\":\"fine \\ud800\"}"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
+
+      assertThat(refused.statusCode()).as(refused.body()).isEqualTo(400);
+      JsonNode error = JSON.readTree(refused.body()).get("error");
+      assertThat(error.get("code").asText()).isEqualTo("invalid_field");
+      assertThat(error.get("field").asText()).isEqualTo("comment");
+      // the session carries on, and nothing was recorded of the refused feedback
+      client.send("{\"v\":1,\"type\":\"ping\",\"id\":\"p1\"}");
+      client.until(f -> f.get("type").asText().equals("pong"), WAIT);
+      assertThat(recorded).hasSize(1);
+    }
+  }
+
+  /**
    * docs/protocol.md: "up to 16 may wait behind the running one (more get too_many_pending)". The
    * running turn is not one of the 16: all 16 commands sent behind it are taken, the 17th is not.
    */

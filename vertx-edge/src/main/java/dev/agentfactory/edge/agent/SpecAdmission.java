@@ -10,7 +10,8 @@ import java.util.TreeSet;
 /**
  * What a new agent spec must pass before the {@link AgentRegistry} writes it: a sandbox template
  * the node knows, egress within that template's allowlist, and HTTP MCP server URLs that leak no
- * secret. Checked for new specs only: versions already stored still load.
+ * secret, and no model or MCP URL with a port no server can have ({@link UrlPorts}). Checked for
+ * new specs only: versions already stored still load.
  */
 final class SpecAdmission {
 
@@ -32,6 +33,10 @@ final class SpecAdmission {
     AgentException mcp = mcpUrlRefusal(spec);
     if (mcp != null) {
       return mcp;
+    }
+    AgentException port = UrlPorts.refusal(spec);
+    if (port != null) {
+      return port;
     }
     Optional<TemplateSpec> template = templates.get(spec.sandboxTemplate());
     if (template.isEmpty()) {

@@ -106,6 +106,8 @@ public final class ApiRouter {
             .join();
     BodyHandler bodies = BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES);
     RouterBuilder builder = RouterBuilder.create(vertx, contract, new JsonContentType());
+    // first: every handler after it may decode the path or the query, which throws on a bad escape
+    builder.rootHandler(PercentEscapes.HANDLER);
     builder.rootHandler(
         ctx -> {
           HttpMethod method = ctx.request().method();
@@ -292,6 +294,11 @@ public final class ApiRouter {
     } else if (ctx.statusCode() == 413) {
       ApiErrors.send(
           ctx, 413, "payload_too_large", "request body over " + MAX_BODY_BYTES + " bytes", null);
+    } else if (ctx.statusCode() == 404) {
+      // A target the router cannot match at all (no leading '/', CONNECT's host:port, OPTIONS *)
+      // fails here, not in the 404 error handler: the same answer, not 404 with bad_request.
+      ApiErrors.send(
+          ctx, 404, "not_found", "no route " + ctx.request().uri() + " (see /openapi.json)", null);
     } else if (ctx.statusCode() >= 400 && ctx.statusCode() < 500) {
       ApiErrors.send(ctx, ctx.statusCode(), "bad_request", "the request cannot be served", null);
     } else {

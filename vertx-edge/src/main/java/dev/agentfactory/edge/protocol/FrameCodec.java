@@ -84,17 +84,8 @@ public final class FrameCodec {
     }
     // Text decoded from a WebSocket frame's UTF-8 holds no lone surrogate; only a JSON escape
     // can make one, so frames without "\\u" (nearly all) skip the walk over the tree.
-    String lone = text.contains("\\u") || hasLoneSurrogate(text) ? loneSurrogateAt(root, "") : null;
-    if (lone != null) {
-      // JSON may escape half of a UTF-16 pair (\ud800), UTF-8 cannot hold it: a command or message
-      // would reach the sandbox or the model with '?' in its place, so it is refused instead.
-      throw new FrameException(
-          "invalid_field",
-          (lone.isEmpty() ? "a field name" : lone)
-              + " has a lone UTF-16 surrogate (a \\uD800-\\uDFFF escape without its pair),"
-              + " which no UTF-8 text can hold",
-          lone.isEmpty() ? null : lone,
-          id);
+    if (text.contains("\\u") || hasLoneSurrogate(text)) {
+      requireNoLoneSurrogate(root, id);
     }
     return switch (type) {
       case "exec" -> parseExec(root, id);
@@ -109,6 +100,29 @@ public final class FrameCodec {
               "type",
               id);
     };
+  }
+
+  /**
+   * Refuses {@code root} if a string in it, or a field name, has a lone UTF-16 surrogate. Every
+   * frame is checked so; so is the body of {@code POST /v1/sessions/{id}/feedback}, which carries
+   * the feedback frame's fields.
+   *
+   * @param id the request's id, echoed in the error
+   */
+  public static void requireNoLoneSurrogate(JsonNode root, String id) throws FrameException {
+    String lone = loneSurrogateAt(root, "");
+    if (lone != null) {
+      // JSON may escape half of a UTF-16 pair (\ud800), UTF-8 cannot hold it: a command, message
+      // or feedback would reach the sandbox, the model or Kafka with '?' in its place, so it is
+      // refused instead.
+      throw new FrameException(
+          "invalid_field",
+          (lone.isEmpty() ? "a field name" : lone)
+              + " has a lone UTF-16 surrogate (a \\uD800-\\uDFFF escape without its pair),"
+              + " which no UTF-8 text can hold",
+          lone.isEmpty() ? null : lone,
+          id);
+    }
   }
 
   /**
@@ -163,6 +177,7 @@ public final class FrameCodec {
         throw new FrameException(
             "invalid_field", "command must be a non-empty string", "command", id);
       }
+      requireNoNul(command.textValue(), "command", id);
       argv = List.of("/bin/sh", "-c", command.textValue());
     } else {
       if (!argvNode.isArray() || argvNode.isEmpty() || argvNode.size() > MAX_ARGS) {
@@ -177,6 +192,7 @@ public final class FrameCodec {
           String field = "argv[" + i + "]";
           throw new FrameException("invalid_field", field + " must be a string", field, id);
         }
+        requireNoNul(arg.textValue(), "argv[" + i + "]", id);
         argv.add(arg.textValue());
       }
     }
@@ -196,6 +212,21 @@ public final class FrameCodec {
       timeout = Optional.of(Duration.ofMillis(timeoutNode.longValue()));
     }
     return new ClientFrame.Exec(id, argv, timeout);
+  }
+
+  /**
+   * A process's arguments are C strings: a NUL character (which JSON can escape) would end one
+   * early, so the sandbox refuses it. Refused here, naming the field, before the command leases a
+   * sandbox for a run that cannot start.
+   */
+  private static void requireNoNul(String text, String field, String id) throws FrameException {
+    if (text.indexOf('\0') >= 0) {
+      throw new FrameException(
+          "invalid_field",
+          field + " has a NUL character (\\u0000), which no command argument can hold",
+          field,
+          id);
+    }
   }
 
   static final int MAX_MESSAGE_CHARS = 32 * 1024;

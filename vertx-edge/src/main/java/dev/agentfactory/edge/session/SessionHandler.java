@@ -325,6 +325,8 @@ public final class SessionHandler {
         ApiErrors.send(ctx, 400, "malformed_json", "the body must be a JSON object", null);
         return null;
       }
+      // as a feedback frame is: a comment with half a surrogate pair would reach Kafka as '?'
+      FrameCodec.requireNoLoneSurrogate(root, "http");
       return FeedbackFrames.parse(root, "http");
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       ApiErrors.send(ctx, 400, "malformed_json", "body: " + e.getOriginalMessage(), null);

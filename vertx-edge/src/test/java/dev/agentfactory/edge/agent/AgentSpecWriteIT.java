@@ -169,6 +169,39 @@ class AgentSpecWriteIT {
     assertThat(JSON.readTree(get("/v1/agents/calc/versions").body()).get("versions")).hasSize(1);
   }
 
+  /**
+   * A port outside 1 to 65535 parses as a URI but cannot be called: such a spec was stored, and
+   * every turn of its agent failed with {@code agent_error}, a code the protocol does not have.
+   */
+  @Test
+  void aUrlWithAPortNoServerCanHaveIsRefusedWhenCreatedOrVersioned() throws Exception {
+    String openAi = "{\"provider\":\"openai\",\"name\":\"m\",\"base_url\":\"%s\"}";
+    assertRefused(
+        post("/v1/agents", withModel(String.format(openAi, "http://127.0.0.1:99999/v1"))),
+        "model.base_url",
+        "model.base_url: has port 99999: a port is a number from 1 to 65535");
+    assertRefused(
+        post("/v1/agents", withMcp("http://h.example:0/mcp")),
+        "mcp_servers[1].url",
+        "mcp_servers[1].url: has port 0: a port is a number from 1 to 65535");
+    assertThat(get("/v1/agents/calc").statusCode()).isEqualTo(404);
+
+    assertThat(post("/v1/agents", withMcp("http://h.example:65535/mcp")).statusCode())
+        .isEqualTo(201);
+    assertRefused(
+        post("/v1/agents/calc/versions", withMcp("http://h.example:65536/mcp")),
+        "mcp_servers[1].url",
+        "mcp_servers[1].url: has port 65536: a port is a number from 1 to 65535");
+    assertThat(JSON.readTree(get("/v1/agents/calc/versions").body()).get("versions")).hasSize(1);
+  }
+
+  /** The spec with {@code model} as its model. */
+  private static String withModel(String model) {
+    String scripted = "{\"provider\":\"scripted\",\"name\":\"scripted/math-v1\"}";
+    assertThat(SPEC).contains(scripted);
+    return SPEC.replace(scripted, model);
+  }
+
   /** The spec with a stdio MCP server and then an HTTP one at {@code url}. */
   private static String withMcp(String url) {
     String spec =

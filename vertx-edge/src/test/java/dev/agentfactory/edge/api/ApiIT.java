@@ -759,6 +759,45 @@ class ApiIT {
     assertThat(send("GET", "/health", null, null).statusCode()).isEqualTo(200);
   }
 
+  /**
+   * A {@code %} that is no percent-escape threw where the path or query is decoded: 500 {@code
+   * internal_error}, logged as the node's failure. It is the request's fault: a typed 400.
+   */
+  @Test
+  void aPathOrQueryWithABadPercentEscapeIsATyped400() throws Exception {
+    Map<String, String> targets =
+        Map.of(
+            "/v1/agents/%zz", "path has '%zz'",
+            "/v1/agents?limit=1%2", "query has '%2'",
+            "/v1/sessions/%g1?last_seq=0", "path has '%g1'");
+    for (Map.Entry<String, String> target : targets.entrySet()) {
+      assertThat(
+              raw("GET " + target.getKey() + " HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"))
+          .as(target.getKey())
+          .matches("(?s)HTTP/1\\.1 400 .*")
+          .contains("\"code\":\"invalid_request\"")
+          .contains(target.getValue() + ", which is no percent-escape");
+    }
+    // an escape that is one is decoded as before
+    assertThat(send("GET", "/health?x=%41", null, null).statusCode()).isEqualTo(200);
+  }
+
+  /**
+   * A request target no route can match (no leading '/', CONNECT's host:port, OPTIONS *) was
+   * answered 404 with the code {@code bad_request}; a 404 is {@code not_found}, as for any path.
+   */
+  @Test
+  void aTargetNoRouteCanMatchIsNotFoundAsAnUnknownPathIs() throws Exception {
+    for (String line :
+        List.of(
+            "GET v1/agents HTTP/1.1", "CONNECT example.com:443 HTTP/1.1", "OPTIONS * HTTP/1.1")) {
+      assertThat(raw(line + "\r\nHost: a\r\nConnection: close\r\n\r\n"))
+          .as(line)
+          .matches("(?s)HTTP/1\\.1 404 .*")
+          .contains("\"code\":\"not_found\"");
+    }
+  }
+
   /** Writes {@code request} as it is on a new connection and reads until the server closes it. */
   private String raw(String request) throws Exception {
     try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.actualPort())) {

@@ -124,6 +124,9 @@ class FrameCodecTest {
         "{\"v\":1,\"type\":\"exec\",\"id\":5,\"command\":\"x\"}                 | invalid_field       | id",
         "{\"v\":1,\"type\":\"exec\",\"id\":\"a\",\"command\":\"echo \\ud800\"}     | invalid_field       | command",
         "{\"v\":1,\"type\":\"exec\",\"id\":\"a\",\"argv\":[\"echo\",\"\\udc00x\"]}  | invalid_field       | argv[1]",
+        // a process argument is a C string: a NUL would end it early
+        "{\"v\":1,\"type\":\"exec\",\"id\":\"a\",\"command\":\"echo \\u0000x\"}   | invalid_field       | command",
+        "{\"v\":1,\"type\":\"exec\",\"id\":\"a\",\"argv\":[\"echo\",\"x\\u0000\"]}  | invalid_field       | argv[1]",
         // one frame is one object: what follows it (another frame, stray text) is not ignored
         "{\"v\":1,\"type\":\"ping\",\"id\":\"p\"}{\"v\":1,\"type\":\"ping\",\"id\":\"q\"} | malformed_json |",
         "{\"v\":1,\"type\":\"ping\",\"id\":\"p\"} trailing                 | malformed_json      |",
