@@ -759,6 +759,35 @@ class SessionHandlerIT {
     }
   }
 
+  /**
+   * A model's command with a NUL character cannot be a process argument: it is answered as not run,
+   * before any sandbox is leased (it leased one and failed before), as a client's exec is refused.
+   */
+  @Test
+  void aModelsCommandWithANulCharacterIsNotRunAndLeasesNoSandbox() throws Exception {
+    startEdge(100, Duration.ofSeconds(30));
+    model.script(
+        Step.call("sandbox_exec", "{\"command\":\"echo a\\u0000b\"}"),
+        Step.answer("it did not run"));
+    try (FrameClient client = open("/v1/sessions?agent=runner")) {
+      client.send("{\"v\":1,\"type\":\"message\",\"id\":\"q1\",\"content\":\"run it\"}");
+      List<JsonNode> frames = client.until(FrameClient::endsATurn, WAIT);
+      assertThat(last(frames).get("type").asText())
+          .as(frames.toString())
+          .isEqualTo("turn.completed");
+      List<JsonNode> results =
+          frames.stream().filter(f -> f.get("type").asText().equals("tool.result")).toList();
+      assertThat(results).as(frames.toString()).hasSize(1);
+      assertThat(results.get(0).get("status").asText()).isEqualTo("not_run");
+      assertThat(results.get(0).get("exit_code").isNull()).isTrue();
+      assertThat(leasing.leased()).as("no sandbox was leased").isEmpty();
+      client.send("{\"v\":1,\"type\":\"ping\",\"id\":\"p1\"}");
+      client.until(f -> f.get("type").asText().equals("pong"), WAIT);
+      assertThat(recorded).hasSize(1);
+      assertThat(recorded.get(0).toolCalls().get(0).output()).contains("NUL");
+    }
+  }
+
   /** Token usage the model server did not report is unknown, not 0, in turn.completed too. */
   @Test
   void turnCompletedHasNoTokenCountsWhenTheModelServerReportedNone() throws Exception {

@@ -133,6 +133,12 @@ final class TurnToolCalls {
     if (command.isBlank()) {
       return Future.succeededFuture(ToolRun.commandNotRun("argument 'command' must not be blank"));
     }
+    if (command.indexOf('\0') >= 0) {
+      // checked before a sandbox is leased for it, as a client's exec frame is (FrameCodec)
+      return Future.succeededFuture(
+          ToolRun.commandNotRun(
+              "argument 'command' has a NUL character (\\u0000), which no command can hold"));
+    }
     // A command ends at the turn's deadline at the latest (status timeout)
     return io.exec(requestId, call.id(), command, left.compareTo(timeout) < 0 ? left : timeout);
   }
