@@ -628,7 +628,7 @@ class SessionHandlerIT {
    * comment with half a surrogate pair was recorded, reaching Kafka with '?' in its place.
    */
   @Test
-  void httpFeedbackWithALoneSurrogateIsRefusedAsTheFrameIs() throws Exception {
+  void httpFeedbackWithALoneSurrogateOrARepeatedFieldIsRefusedAsTheFrameIs() throws Exception {
     startEdge(100, Duration.ofSeconds(30));
     try (FrameClient client = frames("/v1/sessions")) {
       String id = client.next(WAIT).get("session_id").asText();
@@ -651,6 +651,21 @@ class SessionHandlerIT {
       JsonNode error = JSON.readTree(refused.body()).get("error");
       assertThat(error.get("code").asText()).isEqualTo("invalid_field");
       assertThat(error.get("field").asText()).isEqualTo("comment");
+      // a field given twice: readers disagree on which value wins, so neither is taken
+      HttpResponse<String> repeated =
+          TestHttp.client()
+              .send(
+                  HttpRequest.newBuilder(URI.create(base() + "/v1/sessions/" + id + "/feedback"))
+                      .header("content-type", "application/json")
+                      .POST(
+                          HttpRequest.BodyPublishers.ofString(
+                              "{\"turn_id\":\"c1\",\"rating\":\"up\",\"rating\":\"down\"}"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
+      assertThat(repeated.statusCode()).as(repeated.body()).isEqualTo(400);
+      JsonNode repeatedError = JSON.readTree(repeated.body()).get("error");
+      assertThat(repeatedError.get("code").asText()).isEqualTo("invalid_field");
+      assertThat(repeatedError.get("field").asText()).isEqualTo("rating");
       // the session carries on, and nothing was recorded of the refused feedback
       client.send("{\"v\":1,\"type\":\"ping\",\"id\":\"p1\"}");
       client.until(f -> f.get("type").asText().equals("pong"), WAIT);

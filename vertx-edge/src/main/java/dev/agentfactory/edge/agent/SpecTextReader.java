@@ -1,17 +1,13 @@
 package dev.agentfactory.edge.agent;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.agentfactory.edge.protocol.LoneSurrogates;
-import java.util.ArrayList;
+import dev.agentfactory.edge.protocol.RepeatedFields;
 import java.util.Iterator;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -27,8 +23,7 @@ final class SpecTextReader {
   /** Reads stored versions: a repeated field's last value wins. */
   private final ObjectMapper json = new ObjectMapper();
 
-  private final ObjectMapper strictJson =
-      JsonMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+  private final ObjectMapper strictJson = RepeatedFields.strictMapper();
   private final ObjectMapper yaml =
       YAMLMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
@@ -55,12 +50,9 @@ final class SpecTextReader {
       }
       return root;
     } catch (JsonProcessingException e) {
-      if (e instanceof StreamReadException read
-          && read.getProcessor() != null
-          && String.valueOf(e.getOriginalMessage()).startsWith("Duplicate field")) {
-        // the parser stops at the second occurrence, its context naming that field
-        throw AgentException.invalidSpec(
-            path(read.getProcessor().getParsingContext()), "is given more than once");
+      String repeated = RepeatedFields.fieldOf(e);
+      if (repeated != null) {
+        throw AgentException.invalidSpec(repeated, "is given more than once");
       }
       throw AgentException.invalidSpec("$", "not valid " + format + ": " + e.getOriginalMessage());
     }
@@ -71,22 +63,6 @@ final class SpecTextReader {
   }
 
   /** The dotted field of a parser position: {@code mcp_servers[1].env.HOME}. */
-  private static String path(JsonStreamContext context) {
-    List<JsonStreamContext> outermostFirst = new ArrayList<>();
-    for (JsonStreamContext c = context; c != null && !c.inRoot(); c = c.getParent()) {
-      outermostFirst.add(0, c);
-    }
-    StringBuilder path = new StringBuilder();
-    for (JsonStreamContext c : outermostFirst) {
-      if (c.inArray()) {
-        path.append('[').append(c.getCurrentIndex()).append(']');
-      } else {
-        path.append(path.length() == 0 ? "" : ".").append(c.getCurrentName());
-      }
-    }
-    return path.length() == 0 ? "$" : path.toString();
-  }
-
   /**
    * {@code node}, after checking that no string in it, field names included, has an unpaired UTF-16
    * surrogate ({@code "\ud800"} is valid JSON but no text: UTF-8 cannot encode it, and stores and

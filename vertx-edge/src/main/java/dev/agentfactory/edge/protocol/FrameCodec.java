@@ -25,7 +25,7 @@ public final class FrameCodec {
   static final long MAX_TIMEOUT_MS = 600_000;
 
   private final ObjectMapper mapper =
-      new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
+      RepeatedFields.strictMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
 
   /** Parses one text frame. */
   public ClientFrame parse(String text) throws FrameException {
@@ -47,6 +47,11 @@ public final class FrameCodec {
             null);
       }
     } catch (JsonProcessingException e) {
+      String repeated = RepeatedFields.fieldOf(e);
+      if (repeated != null) {
+        throw new FrameException(
+            "invalid_field", repeated + " is given more than once", repeated, null);
+      }
       throw new FrameException(
           "malformed_json", "frame is not valid JSON: " + e.getOriginalMessage(), null, null);
     } catch (IOException e) {

@@ -13,6 +13,7 @@ import dev.agentfactory.edge.protocol.ClientFrame;
 import dev.agentfactory.edge.protocol.FeedbackFrames;
 import dev.agentfactory.edge.protocol.FrameCodec;
 import dev.agentfactory.edge.protocol.FrameException;
+import dev.agentfactory.edge.protocol.RepeatedFields;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.ServerWebSocket;
@@ -329,6 +330,11 @@ public final class SessionHandler {
       FrameCodec.requireNoLoneSurrogate(root, "http");
       return FeedbackFrames.parse(root, "http");
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      String repeated = RepeatedFields.fieldOf(e);
+      if (repeated != null) {
+        ApiErrors.send(ctx, 400, "invalid_field", repeated + " is given more than once", repeated);
+        return null;
+      }
       ApiErrors.send(ctx, 400, "malformed_json", "body: " + e.getOriginalMessage(), null);
     } catch (FrameException e) {
       ApiErrors.send(ctx, 400, e.code(), e.getMessage(), e.field());
@@ -449,7 +455,7 @@ public final class SessionHandler {
   }
 
   private static final com.fasterxml.jackson.databind.ObjectMapper FEEDBACK_JSON =
-      new com.fasterxml.jackson.databind.ObjectMapper();
+      RepeatedFields.strictMapper();
 
   /**
    * This node's copy of the API keys changed: ends every session opened with a key that {@code

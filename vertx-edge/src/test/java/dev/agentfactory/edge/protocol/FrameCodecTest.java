@@ -127,6 +127,10 @@ class FrameCodecTest {
         // a process argument is a C string: a NUL would end it early
         "{\"v\":1,\"type\":\"exec\",\"id\":\"a\",\"command\":\"echo \\u0000x\"}   | invalid_field       | command",
         "{\"v\":1,\"type\":\"exec\",\"id\":\"a\",\"argv\":[\"echo\",\"x\\u0000\"]}  | invalid_field       | argv[1]",
+        // readers disagree on which of two values wins: neither is taken
+        "{\"v\":1,\"type\":\"exec\",\"id\":\"a\",\"command\":\"ls\",\"command\":\"rm x\"} | invalid_field | command",
+        "{\"v\":1,\"type\":\"feedback\",\"id\":\"f\",\"turn_id\":\"a\",\"rating\":\"up\",\"rating\":\"down\"} | invalid_field | rating",
+        "{\"v\":1,\"v\":1,\"type\":\"ping\",\"id\":\"p\"}                | invalid_field       | v",
         // one frame is one object: what follows it (another frame, stray text) is not ignored
         "{\"v\":1,\"type\":\"ping\",\"id\":\"p\"}{\"v\":1,\"type\":\"ping\",\"id\":\"q\"} | malformed_json |",
         "{\"v\":1,\"type\":\"ping\",\"id\":\"p\"} trailing                 | malformed_json      |",
