@@ -163,6 +163,17 @@ final class HazelcastWarmPool implements WarmPool, MembershipListener {
    */
   private CompletionStage<PooledSandbox> leaseWithinQuota(
       String sessionId, String tenant, String template, LeaseOptions options, String holder) {
+    try {
+      return leaseHereOrBorrow(sessionId, tenant, template, options, holder);
+    } catch (RuntimeException e) {
+      // a local pool (or a member lookup) that throws instead of failing its stage: the caller
+      // frees the quota hold only on a failed stage, and a thrown one would keep it for good
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private CompletionStage<PooledSandbox> leaseHereOrBorrow(
+      String sessionId, String tenant, String template, LeaseOptions options, String holder) {
     Function<Sandbox, PooledSandbox> grantHere =
         s -> grantLocal(s, sessionId, tenant, template, holder);
     if (!options.isEmpty()) {

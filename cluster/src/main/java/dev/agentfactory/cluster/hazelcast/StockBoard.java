@@ -112,12 +112,20 @@ final class StockBoard {
             });
   }
 
-  /** Sets every warm target of this node to 0: it drains. */
+  /**
+   * Sets every warm target of this node to 0: it drains. A template that cannot be retargeted (a
+   * cluster-wide target names a template this node does not have) is logged and skipped, as in
+   * {@link #applyTargets}: it must not stop the drain, nor the zeroing of the other templates.
+   */
   void zeroTargets() {
-    if (!config.targets().isEmpty()) {
-      config.targets().keySet().forEach(t -> local.retarget(t, 0));
-    } else {
-      local.stats().target().keySet().forEach(t -> local.retarget(t, 0));
+    Set<String> templates =
+        config.targets().isEmpty() ? local.stats().target().keySet() : config.targets().keySet();
+    for (String template : templates) {
+      try {
+        local.retarget(template, 0);
+      } catch (RuntimeException e) {
+        LOG.warn("cannot retarget '{}' to {}", template, 0, e);
+      }
     }
   }
 

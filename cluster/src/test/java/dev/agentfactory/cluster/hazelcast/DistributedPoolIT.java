@@ -9,6 +9,7 @@ import dev.agentfactory.cluster.hazelcast.PoolNodes.Node;
 import dev.agentfactory.cluster.lease.Lease;
 import dev.agentfactory.cluster.pool.DrainStatus;
 import dev.agentfactory.cluster.pool.LeaseLostListener;
+import dev.agentfactory.cluster.pool.PoolConfig;
 import dev.agentfactory.cluster.pool.PooledSandbox;
 import dev.agentfactory.sandbox.ExecRequest;
 import dev.agentfactory.sandbox.ExecResult;
@@ -228,6 +229,25 @@ class DistributedPoolIT {
 
     DrainStatus status = drained.orTimeout(10, java.util.concurrent.TimeUnit.SECONDS).join();
     assertThat(status.drained()).isTrue();
+  }
+
+  @Test
+  void aNodeDrainsEvenIfACloudWideTargetNamesATemplateItDoesNotHave() {
+    // one node's templates may differ from another's: "gpu" is not among this node's
+    PoolConfig pool = PoolNodes.fastPool().withTargets(Map.of("shell", 1, "gpu", 1));
+    Node a = nodes.start(0, pool, x -> x);
+    awaitReady(a, 1);
+
+    CompletableFuture<DrainStatus> drained = a.pool().drain().toCompletableFuture();
+
+    assertThat(drained.orTimeout(10, java.util.concurrent.TimeUnit.SECONDS).join().drained())
+        .isTrue();
+    await(
+        Duration.ofSeconds(10),
+        "the drained node keeps no warm shell",
+        () ->
+            a.sandboxes().stats().target().get("shell") == 0
+                && a.sandboxes().stats().ready().get("shell") == 0);
   }
 
   private static void awaitReady(Node node, int ready) {

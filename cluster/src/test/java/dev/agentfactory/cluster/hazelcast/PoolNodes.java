@@ -4,6 +4,7 @@ import dev.agentfactory.cluster.ClusterConfig;
 import dev.agentfactory.cluster.ClusterNode;
 import dev.agentfactory.cluster.pool.PoolConfig;
 import dev.agentfactory.cluster.pool.WarmPool;
+import dev.agentfactory.sandbox.SandboxPool;
 import dev.agentfactory.sandbox.driver.Isolation;
 import dev.agentfactory.sandbox.local.LocalSandboxPool;
 import dev.agentfactory.sandbox.local.SandboxConfig;
@@ -12,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.function.Function;
 import java.util.function.UnaryOperator;
 
 /**
@@ -36,6 +38,18 @@ final class PoolNodes implements AutoCloseable {
 
   /** Starts a member whose local pool keeps {@code warm} shell sandboxes ready. */
   Node start(int warm, PoolConfig pool, UnaryOperator<ClusterConfig.Builder> tweak) {
+    return start(warm, pool, tweak, sandboxes -> sandboxes);
+  }
+
+  /**
+   * Starts a member whose distributed pool sees its local pool through {@code wrap} (e.g. to make
+   * it fail).
+   */
+  Node start(
+      int warm,
+      PoolConfig pool,
+      UnaryOperator<ClusterConfig.Builder> tweak,
+      Function<LocalSandboxPool, SandboxPool> wrap) {
     Path workDir =
         Path.of(System.getProperty("java.io.tmpdir"), "af-it-pool", UUID.randomUUID().toString());
     LocalSandboxPool sandboxes =
@@ -45,7 +59,7 @@ final class PoolNodes implements AutoCloseable {
                 .withWarmTarget("shell", warm));
     sandboxPools.add(sandboxes);
     ClusterNode member = cluster.start(b -> tweak.apply(b.pool(pool)));
-    return new Node(member, sandboxes, member.pool(sandboxes));
+    return new Node(member, sandboxes, member.pool(wrap.apply(sandboxes)));
   }
 
   Node start(int warm) {

@@ -3,6 +3,7 @@ package dev.agentfactory.cluster.hazelcast;
 import static dev.agentfactory.cluster.hazelcast.DistributedPoolIT.join;
 import static dev.agentfactory.cluster.hazelcast.TestCluster.await;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.EntryProcessor;
@@ -10,11 +11,18 @@ import com.hazelcast.map.IMap;
 import dev.agentfactory.cluster.hazelcast.PoolNodes.Node;
 import dev.agentfactory.cluster.pool.PoolConfig;
 import dev.agentfactory.cluster.pool.PooledSandbox;
+import dev.agentfactory.sandbox.LeaseOptions;
+import dev.agentfactory.sandbox.PoolStats;
+import dev.agentfactory.sandbox.Sandbox;
+import dev.agentfactory.sandbox.SandboxException;
+import dev.agentfactory.sandbox.SandboxPool;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -171,6 +179,63 @@ class TenantQuotaIT {
         Duration.ofSeconds(10),
         "the hold that was put back is given back with its lease",
         () -> map.get("acme").holds().keySet().equals(Set.of("on-b")));
+  }
+
+  @Test
+  void aLeaseWhoseLocalPoolThrowsFailsItsStageAndGivesItsQuotaHoldBack() {
+    AtomicBoolean throwing = new AtomicBoolean(true);
+    PoolConfig pool = PoolNodes.fastPool().withQuotas(0, Map.of("acme", 1));
+    Node a = nodes.start(1, pool, x -> x, local -> new ThrowingPool(local, throwing));
+    Node b = nodes.start(0, pool, x -> x);
+    awaitMembers(a, b);
+    awaitReady(a, 1);
+    LeaseOptions options = LeaseOptions.NONE.withEnv(Map.of("TASK", "42"));
+
+    assertThatThrownBy(() -> join(a.pool().lease("s-1", "acme", "shell", options)))
+        .hasMessageContaining("local pool threw");
+    await(
+        Duration.ofSeconds(10),
+        "the failed lease's hold is given back",
+        () -> holds(b).get("acme") == null);
+    assertThat(a.pool().lease("s-0", "no-quota", "shell", options).toCompletableFuture())
+        .as("a tenant without a quota gets the failure in the stage, not thrown")
+        .isCompletedExceptionally();
+
+    throwing.set(false);
+    PooledSandbox leased = join(a.pool().lease("s-2", "acme", "shell", options));
+    assertThat(holds(b).get("acme").count()).isEqualTo(1);
+    join(a.pool().release(leased));
+  }
+
+  /** A local pool whose leases with options throw at once instead of failing their stage. */
+  private record ThrowingPool(SandboxPool local, AtomicBoolean throwing) implements SandboxPool {
+    @Override
+    public CompletionStage<Sandbox> lease(String template) {
+      return local.lease(template);
+    }
+
+    @Override
+    public CompletionStage<Sandbox> lease(String template, LeaseOptions options) {
+      if (throwing.get()) {
+        throw new SandboxException("lease_failed", "the local pool threw", false);
+      }
+      return local.lease(template, options);
+    }
+
+    @Override
+    public void retarget(String template, int target) {
+      local.retarget(template, target);
+    }
+
+    @Override
+    public PoolStats stats() {
+      return local.stats();
+    }
+
+    @Override
+    public void close() {
+      local.close();
+    }
   }
 
   /** Holds up the thread of {@code key}'s partition on its owner for {@link #STALL}. */
