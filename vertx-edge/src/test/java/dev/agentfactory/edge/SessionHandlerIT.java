@@ -496,6 +496,23 @@ class SessionHandlerIT {
     return id;
   }
 
+  /** Posts {@code body} as feedback and checks the 400 invalid_field that names {@code field}. */
+  private void assertRefusedNaming(String sessionId, String body, String field) throws Exception {
+    HttpResponse<String> refused =
+        TestHttp.client()
+            .send(
+                HttpRequest.newBuilder(
+                        URI.create(base() + "/v1/sessions/" + sessionId + "/feedback"))
+                    .header("content-type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(body))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+    assertThat(refused.statusCode()).as(refused.body()).isEqualTo(400);
+    JsonNode error = JSON.readTree(refused.body()).get("error");
+    assertThat(error.get("code").asText()).isEqualTo("invalid_field");
+    assertThat(error.get("field").asText()).isEqualTo(field);
+  }
+
   /** {@code POST /v1/sessions/{id}/feedback} rating turn q1 up. */
   private HttpRequest ratingOfQ1(String sessionId) {
     return HttpRequest.newBuilder(URI.create(base() + "/v1/sessions/" + sessionId + "/feedback"))
@@ -636,36 +653,10 @@ class SessionHandlerIT {
       client.until(f -> f.get("type").asText().equals("exec.exit"), WAIT);
       assertThat(eventually(() -> recorded.size() == 1)).isTrue();
 
-      HttpResponse<String> refused =
-          TestHttp.client()
-              .send(
-                  HttpRequest.newBuilder(URI.create(base() + "/v1/sessions/" + id + "/feedback"))
-                      .header("content-type", "application/json")
-                      .POST(
-                          HttpRequest.BodyPublishers.ofString(
-                              "{\"turn_id\":\"c1\",\"comment\":\"fine \\ud800\"}"))
-                      .build(),
-                  HttpResponse.BodyHandlers.ofString());
-
-      assertThat(refused.statusCode()).as(refused.body()).isEqualTo(400);
-      JsonNode error = JSON.readTree(refused.body()).get("error");
-      assertThat(error.get("code").asText()).isEqualTo("invalid_field");
-      assertThat(error.get("field").asText()).isEqualTo("comment");
-      // a field given twice: readers disagree on which value wins, so neither is taken
-      HttpResponse<String> repeated =
-          TestHttp.client()
-              .send(
-                  HttpRequest.newBuilder(URI.create(base() + "/v1/sessions/" + id + "/feedback"))
-                      .header("content-type", "application/json")
-                      .POST(
-                          HttpRequest.BodyPublishers.ofString(
-                              "{\"turn_id\":\"c1\",\"rating\":\"up\",\"rating\":\"down\"}"))
-                      .build(),
-                  HttpResponse.BodyHandlers.ofString());
-      assertThat(repeated.statusCode()).as(repeated.body()).isEqualTo(400);
-      JsonNode repeatedError = JSON.readTree(repeated.body()).get("error");
-      assertThat(repeatedError.get("code").asText()).isEqualTo("invalid_field");
-      assertThat(repeatedError.get("field").asText()).isEqualTo("rating");
+      // a lone surrogate, and a field given twice (readers disagree on which value wins)
+      assertRefusedNaming(id, "{\"turn_id\":\"c1\",\"comment\":\"fine \\ud800\"}", "comment");
+      assertRefusedNaming(
+          id, "{\"turn_id\":\"c1\",\"rating\":\"up\",\"rating\":\"down\"}", "rating");
       // the session carries on, and nothing was recorded of the refused feedback
       client.send("{\"v\":1,\"type\":\"ping\",\"id\":\"p1\"}");
       client.until(f -> f.get("type").asText().equals("pong"), WAIT);
