@@ -250,6 +250,8 @@ public final class ApiRouter {
     }
     if (failure instanceof JsonContentType.Unsupported unsupported) {
       ApiErrors.send(ctx, 415, "unsupported_media_type", unsupported.getMessage(), null);
+    } else if (failure instanceof JsonContentType.RepeatedField repeated) {
+      ApiErrors.send(ctx, 400, "invalid_field", repeated.getMessage(), repeated.field);
     } else if (failure instanceof SchemaValidationException invalid
         && parameterOf(invalid.getMessage()) == null
         && bodyIsJsonButNotAnObject(ctx)) {

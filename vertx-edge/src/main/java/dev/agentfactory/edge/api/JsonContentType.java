@@ -1,5 +1,6 @@
 package dev.agentfactory.edge.api;
 
+import dev.agentfactory.edge.protocol.RepeatedFields;
 import io.vertx.core.Future;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.openapi.router.RequestExtractor;
@@ -7,6 +8,7 @@ import io.vertx.openapi.contract.Operation;
 import io.vertx.openapi.validation.ValidatableRequest;
 import io.vertx.openapi.validation.impl.ValidatableRequestImpl;
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * Extracts a request for the contract's validator after checking the media type of its body: every
@@ -27,6 +29,19 @@ final class JsonContentType implements RequestExtractor {
     }
   }
 
+  /** A body that gives a field twice; the message names the field in dotted form. */
+  static final class RepeatedField extends RuntimeException {
+    final String field;
+
+    RepeatedField(String field) {
+      super(field + " is given more than once", null, false, false);
+      this.field = field;
+    }
+  }
+
+  /** Operations whose handlers read the body strictly themselves, answering in their own codes. */
+  private static final Set<String> OWN_REPEAT_CHECK = Set.of("createAgent", "addAgentVersion");
+
   private final RequestExtractor bodies = RequestExtractor.withBodyHandler();
 
   @Override
@@ -40,6 +55,14 @@ final class JsonContentType implements RequestExtractor {
     String refusal = refusal(header, hasBody);
     if (refusal != null) {
       return Future.failedFuture(new Unsupported(refusal));
+    }
+    // before the validator, which reads the body as Vert.x JSON: the last of two values wins there
+    String repeated =
+        hasBody && !OWN_REPEAT_CHECK.contains(operation.getOperationId())
+            ? RepeatedFields.firstIn(ctx.body().asString())
+            : null;
+    if (repeated != null) {
+      return Future.failedFuture(new RepeatedField(repeated));
     }
     return bodies
         .extractValidatableRequest(ctx, operation)

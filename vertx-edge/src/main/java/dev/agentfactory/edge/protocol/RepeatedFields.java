@@ -1,11 +1,15 @@
 package dev.agentfactory.edge.protocol;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -39,6 +43,26 @@ public final class RepeatedFields {
     }
     return null;
   }
+
+  /**
+   * The dotted name of the first field {@code json} gives twice in one object, or null if none is
+   * (or the text is no JSON: its readers say so in their own words).
+   */
+  public static String firstIn(String json) {
+    try (JsonParser parser = STRICT.createParser(json)) {
+      while (parser.nextToken() != null) {
+        // reading the tokens is the check
+      }
+      return null;
+    } catch (JsonProcessingException e) {
+      return fieldOf(e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // a String reader does not fail
+    }
+  }
+
+  private static final JsonFactory STRICT =
+      JsonFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
   private static String path(JsonStreamContext context) {
     List<JsonStreamContext> outermostFirst = new ArrayList<>();
