@@ -33,9 +33,26 @@ public record EvalSample(
     int judgeDegraded,
     long createdAtMs) {
 
-  /** The evaluation key: one series per tenant, agent and version. */
+  /**
+   * The evaluation key: one series per tenant, agent and version. {@code <tenant>NUL<agent>NUL
+   * <version>} while tenant and agent hold no NUL (the key window state was saved under), else
+   * {@code NUL<length>:<tenant><length>:<agent>NUL<version>}: names may hold any character, and an
+   * ambiguous key would merge two series' windows, one tenant's turns then published as another's.
+   */
   public String key() {
-    return tenant + '\u0000' + agentName + '\u0000' + agentVersion;
+    if (tenant.indexOf('\u0000') < 0 && agentName.indexOf('\u0000') < 0) {
+      return tenant + '\u0000' + agentName + '\u0000' + agentVersion;
+    }
+    // Never equal to a key of the form above, whose tenant is neither empty nor starts with NUL.
+    return "\u0000"
+        + tenant.length()
+        + ':'
+        + tenant
+        + agentName.length()
+        + ':'
+        + agentName
+        + '\u0000'
+        + agentVersion;
   }
 
   /**

@@ -12,7 +12,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
@@ -77,6 +79,14 @@ public final class JudgeFunction extends RichAsyncFunction<LabeledInteraction, L
   private transient Counter degraded;
   private transient JudgeFailures failures;
 
+  /**
+   * The results of the calls in flight: whichever of the answer and the operator's timeout takes a
+   * result out first counts and logs the turn's outcome; the other only completes the result again,
+   * which the async operator ignores. Without it, a failure arriving after the timeout counted one
+   * turn twice in {@code judge_degraded}.
+   */
+  private transient Set<ResultFuture<LabeledInteraction>> pending;
+
   public JudgeFunction(JudgeConfig config) {
     this(config, DEFAULT_CACHE_CAPACITY);
   }
@@ -116,6 +126,7 @@ public final class JudgeFunction extends RichAsyncFunction<LabeledInteraction, L
     hits = getRuntimeContext().getMetricGroup().counter(CACHE_HITS_METRIC);
     degraded = getRuntimeContext().getMetricGroup().counter(DEGRADED_METRIC);
     failures = new JudgeFailures(JudgeFailures.DEFAULT_INTERVAL_MILLIS);
+    pending = ConcurrentHashMap.newKeySet();
     if (config.enabled()) {
       Optional<String> apiKey =
           Optional.ofNullable(System.getenv(config.apiKeyEnv())).filter(k -> !k.isBlank());
@@ -148,13 +159,19 @@ public final class JudgeFunction extends RichAsyncFunction<LabeledInteraction, L
       return;
     }
     calls.inc();
+    pending.add(result);
     client
         .judge(transcript)
         .whenComplete(
             (verdict, failure) -> {
+              boolean first = pending.remove(result);
               if (failure != null) {
-                logFailure(failure);
-                result.complete(List.of(degraded(in)));
+                // After the operator's timeout, the same call's failure was counted there.
+                if (first) {
+                  logFailure(failure);
+                  degraded.inc();
+                }
+                result.complete(List.of(withDegradedLabel(in)));
               } else {
                 // Also after a timeout already answered: the next replay then hits the cache.
                 cache.put(key, verdict);
@@ -165,10 +182,14 @@ public final class JudgeFunction extends RichAsyncFunction<LabeledInteraction, L
 
   @Override
   public void timeout(LabeledInteraction in, ResultFuture<LabeledInteraction> result) {
-    failures
-        .onFailure("no verdict within " + config.timeoutMs() + " ms", System.currentTimeMillis())
-        .ifPresent(LOG::warn);
-    result.complete(List.of(degraded(in)));
+    // Not pending: answered meanwhile, and that answer settles (and counts) the turn.
+    if (pending == null || pending.remove(result)) {
+      failures
+          .onFailure("no verdict within " + config.timeoutMs() + " ms", System.currentTimeMillis())
+          .ifPresent(LOG::warn);
+      degraded.inc();
+    }
+    result.complete(List.of(withDegradedLabel(in)));
   }
 
   private void logFailure(Throwable failure) {
@@ -180,8 +201,7 @@ public final class JudgeFunction extends RichAsyncFunction<LabeledInteraction, L
     failures.onFailure(reason, System.currentTimeMillis()).ifPresent(LOG::warn);
   }
 
-  private LabeledInteraction degraded(LabeledInteraction in) {
-    degraded.inc();
+  private LabeledInteraction withDegradedLabel(LabeledInteraction in) {
     return in.plus(JudgeVerdict.degraded(config.model(), JudgeRubric.VERSION), null);
   }
 

@@ -10,12 +10,17 @@ import dev.agentfactory.jobs.label.JudgeRubric;
 import dev.agentfactory.jobs.label.JudgeVerdict;
 import dev.agentfactory.jobs.label.LabeledInteraction;
 import dev.agentfactory.jobs.label.RuleLabeler;
+import java.util.Collection;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
+import org.apache.flink.streaming.api.functions.async.CollectionSupplier;
+import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.operators.async.AsyncWaitOperatorFactory;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
@@ -104,6 +109,57 @@ class JudgeFunctionTest {
       List<LabeledInteraction> out = harness.extractOutputValues();
       assertThat(out).hasSize(1);
       assertThat(judgeLabel(out.get(0)).degraded()).isTrue();
+    }
+  }
+
+  @Test
+  void aFailureThatArrivesAfterTheOperatorTimeoutIsNotCountedAgain() throws Exception {
+    llm.hold();
+    llm.answer("no verdict here");
+    JudgeFunction function = new JudgeFunction(judge(1.0, 30_000), 1_000);
+    try (InterceptedMetrics metrics = new InterceptedMetrics();
+        var harness =
+            new OneInputStreamOperatorTestHarness<LabeledInteraction, LabeledInteraction>(
+                new AsyncWaitOperatorFactory<>(
+                    function, OPERATOR_TIMEOUT_MS, 16, AsyncDataStream.OutputMode.UNORDERED),
+                TypeInformation.of(LabeledInteraction.class)
+                    .createSerializer(new SerializerConfigImpl()),
+                metrics.environment())) {
+      harness.open();
+      // Called as the async operator calls it: the timeout, then the late answer, on one future.
+      CountingResultFuture result = new CountingResultFuture();
+      LabeledInteraction example = labeled(event("late?", "yes"));
+      function.asyncInvoke(example, result);
+      function.timeout(example, result);
+      llm.release();
+      assertThat(result.completions.await(30, TimeUnit.SECONDS))
+          .as("the late (unparsable) answer came back")
+          .isTrue();
+
+      assertThat(metrics.counter(JudgeFunction.CALLS_METRIC)).isEqualTo(1);
+      assertThat(metrics.counter(JudgeFunction.DEGRADED_METRIC))
+          .as("one call, one degraded turn")
+          .isEqualTo(1);
+    }
+  }
+
+  /** Counts down on every completion, the second included (the async operator ignores it). */
+  private static final class CountingResultFuture implements ResultFuture<LabeledInteraction> {
+    final CountDownLatch completions = new CountDownLatch(2);
+
+    @Override
+    public void complete(Collection<LabeledInteraction> result) {
+      completions.countDown();
+    }
+
+    @Override
+    public void completeExceptionally(Throwable error) {
+      completions.countDown();
+    }
+
+    @Override
+    public void complete(CollectionSupplier<LabeledInteraction> supplier) {
+      completions.countDown();
     }
   }
 
