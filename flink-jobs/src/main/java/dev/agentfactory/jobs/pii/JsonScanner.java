@@ -101,9 +101,32 @@ final class JsonScanner {
     List<ScrubbedSpan> out = new ArrayList<>();
     Optional<String> rewritten = scrubDocument(json, "", rewriter, out, 0);
     if (rewritten.isEmpty()) {
-      return notJson.get();
+      ScrubResult text = notJson.get();
+      // a bare number (or string) is JSON too, and tool-call arguments must stay JSON: text
+      // scrubbing turns 4111111111111111 into <CREDIT_CARD>, which becomes the string
+      // "<CREDIT_CARD>"
+      if (!text.text().equals(json) && isJson(json) && !isJson(text.text())) {
+        return new ScrubResult(quoted(text.text().strip()), text.spans());
+      }
+      return text;
     }
     return new ScrubResult(rewritten.get(), out);
+  }
+
+  private static boolean isJson(String text) {
+    try {
+      return JSON.readTree(text) != null;
+    } catch (JsonProcessingException e) {
+      return false;
+    }
+  }
+
+  private static String quoted(String text) {
+    try {
+      return JSON.writeValueAsString(text);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("a string is always written", e);
+    }
   }
 
   /**

@@ -222,6 +222,27 @@ class ScrubberTest {
     assertThat(s.scrubJson("{\"updated\":1700000000}", "s").spans()).isEmpty();
   }
 
+  /**
+   * Tool-call arguments must stay JSON: a bare number is JSON, and scrubbed as text it became
+   * {@code <CREDIT_CARD>}, which is not; it becomes a JSON string. Text that was no JSON stays
+   * text.
+   */
+  @Test
+  void aBareJsonNumberOrStringStaysJsonWhenScrubbed() throws Exception {
+    Scrubber s = new Scrubber(scanner, ScrubPolicy.defaults(), null);
+    com.fasterxml.jackson.databind.ObjectMapper json =
+        new com.fasterxml.jackson.databind.ObjectMapper();
+    ScrubResult number = s.scrubJson("4111111111111111", "s");
+    assertThat(number.text()).isEqualTo("\"<CREDIT_CARD>\"");
+    assertThat(number.spans())
+        .extracting(ScrubbedSpan::type)
+        .containsExactly(EntityType.CREDIT_CARD);
+    ScrubResult string = s.scrubJson(" \"card 4111111111111111\" ", "s");
+    assertThat(json.readTree(string.text()).textValue()).isEqualTo("card <CREDIT_CARD>");
+    assertThat(s.scrubJson("card 4111111111111111", "s").text()).isEqualTo("card <CREDIT_CARD>");
+    assertThat(s.scrubJson("12", "s").text()).isEqualTo("12");
+  }
+
   @Test
   void tokenCountsAndTokenizersAreNoSecretsButTokensAre() {
     Scrubber s = new Scrubber(scanner, ScrubPolicy.defaults(), null);
