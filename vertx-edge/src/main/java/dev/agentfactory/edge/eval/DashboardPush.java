@@ -18,8 +18,8 @@ import java.util.Map;
 final class DashboardPush {
 
   private final ServerWebSocket socket;
-  private final Map<String, Long> sentWindowEnd = new HashMap<>();
-  private final Map<String, LiveMetric> held = new LinkedHashMap<>();
+  private final Map<LiveMetric.Series, Long> sentWindowEnd = new HashMap<>();
+  private final Map<LiveMetric.Series, LiveMetric> held = new LinkedHashMap<>();
 
   DashboardPush(ServerWebSocket socket) {
     this.socket = socket;

@@ -33,7 +33,7 @@ public final class LiveEvalBoard {
   /** How often, at most, expired series are removed from memory. */
   static final Duration SWEEP_INTERVAL = Duration.ofSeconds(30);
 
-  private final Map<String, LiveMetric> latest = new ConcurrentHashMap<>();
+  private final Map<LiveMetric.Series, LiveMetric> latest = new ConcurrentHashMap<>();
   private final List<Watcher> watchers = new CopyOnWriteArrayList<>();
   private final Clock clock;
   private final long retentionMs;

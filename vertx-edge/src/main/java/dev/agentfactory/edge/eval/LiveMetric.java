@@ -11,9 +11,15 @@ import io.vertx.core.json.JsonObject;
 public record LiveMetric(
     String tenant, String agent, String agentVersion, long windowEndMs, JsonObject document) {
 
-  /** {@code <tenant>/<agent>/<version>}: one series, the latest window wins. */
-  public String key() {
-    return tenant + "/" + agent + "/" + agentVersion;
+  /** One series: its latest window wins. */
+  public record Series(String tenant, String agent, String agentVersion) {}
+
+  /**
+   * The series this window belongs to; the names stay apart (joined by {@code /} they did not:
+   * tenant {@code a/b} with agent {@code c} was tenant {@code a} with agent {@code b/c}).
+   */
+  public Series key() {
+    return new Series(tenant, agent, agentVersion);
   }
 
   /**

@@ -33,6 +33,17 @@ class LiveEvalBoardTest {
     assertThat(board.series()).as("the expired series is removed from memory too").isEqualTo(1);
   }
 
+  /** Names may hold '/' (the event contract allows it): no two series may share one entry. */
+  @Test
+  void seriesWhoseNamesJoinedBySlashesReadAlikeStaySeparate() {
+    board.update(metric("acme/eu", "calc", "1", T0));
+    board.update(metric("acme", "eu/calc", "1", T0));
+
+    assertThat(board.snapshot("acme")).extracting(LiveMetric::agent).containsExactly("eu/calc");
+    assertThat(board.snapshot("acme/eu")).extracting(LiveMetric::agent).containsExactly("calc");
+    assertThat(board.series()).isEqualTo(2);
+  }
+
   @Test
   void aSeriesWithinTheRetentionIsKeptHoweverIdle() {
     board.update(metric("acme", "v1", T0));
@@ -68,10 +79,14 @@ class LiveEvalBoardTest {
   }
 
   private static LiveMetric metric(String tenant, String version, long windowEnd) {
+    return metric(tenant, "calc", version, windowEnd);
+  }
+
+  private static LiveMetric metric(String tenant, String agent, String version, long windowEnd) {
     return LiveMetric.parse(
         new JsonObject()
             .put("tenant", tenant)
-            .put("agent", "calc")
+            .put("agent", agent)
             .put("agent_version", version)
             .put("window_start_ms", windowEnd - 10_000)
             .put("window_end_ms", windowEnd)
