@@ -93,8 +93,10 @@ final class Lender {
     if (sandbox == null) {
       return null;
     }
-    Lease lease = pool.grant(sandbox, borrower, sessionId, template);
+    Lease lease;
     try {
+      // from here on the sandbox is nobody's but this call's: any failure must not leak it
+      lease = pool.grant(sandbox, borrower, sessionId, template);
       registry.recordBlocking(lease);
     } catch (RuntimeException e) {
       pool.terminate(sandbox);

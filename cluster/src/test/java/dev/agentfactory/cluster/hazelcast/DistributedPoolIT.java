@@ -4,6 +4,7 @@ import static dev.agentfactory.cluster.hazelcast.TestCluster.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.hazelcast.core.HazelcastInstance;
 import dev.agentfactory.cluster.ClusterException;
 import dev.agentfactory.cluster.hazelcast.PoolNodes.Node;
 import dev.agentfactory.cluster.lease.Lease;
@@ -13,7 +14,10 @@ import dev.agentfactory.cluster.pool.PoolConfig;
 import dev.agentfactory.cluster.pool.PooledSandbox;
 import dev.agentfactory.sandbox.ExecRequest;
 import dev.agentfactory.sandbox.ExecResult;
+import dev.agentfactory.sandbox.OutputListener;
+import dev.agentfactory.sandbox.Sandbox;
 import dev.agentfactory.sandbox.SandboxException;
+import dev.agentfactory.sandbox.SandboxPool;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -248,6 +252,65 @@ class DistributedPoolIT {
         () ->
             a.sandboxes().stats().target().get("shell") == 0
                 && a.sandboxes().stats().ready().get("shell") == 0);
+  }
+
+  @Test
+  void aLoanWhoseGrantThrowsTerminatesTheSandboxItTook() {
+    Node c = nodes.start(1, PoolNodes.fastPool(), b -> b, GrantFailingPool::new);
+    awaitReady(c, 1);
+    Lender lender = (Lender) hazelcast(c).getUserContext().get(PoolTasks.LENDER);
+
+    assertThatThrownBy(() -> lender.lend("shell", "s-1", "a-borrower"))
+        .hasMessageContaining("no id to grant under");
+
+    assertThat(lender.size()).isZero();
+    await(
+        Duration.ofSeconds(10),
+        "the sandbox taken for the loan is terminated, not leaked as leased",
+        () -> c.sandboxes().stats().leased().getOrDefault("shell", 0) == 0);
+  }
+
+  /** A local pool whose sandboxes cannot be granted: their id throws (the grant's first use). */
+  private static final class GrantFailingPool extends ForwardingPool {
+    GrantFailingPool(SandboxPool local) {
+      super(local);
+    }
+
+    @Override
+    public CompletionStage<Sandbox> lease(String template) {
+      return super.lease(template).thenApply(NamelessSandbox::new);
+    }
+  }
+
+  private record NamelessSandbox(Sandbox real) implements Sandbox {
+    @Override
+    public String id() {
+      throw new IllegalStateException("no id to grant under");
+    }
+
+    @Override
+    public String template() {
+      return real.template();
+    }
+
+    @Override
+    public CompletionStage<ExecResult> exec(ExecRequest request, OutputListener listener) {
+      return real.exec(request, listener);
+    }
+
+    @Override
+    public boolean isAlive() {
+      return real.isAlive();
+    }
+
+    @Override
+    public void close() {
+      real.close();
+    }
+  }
+
+  private static HazelcastInstance hazelcast(Node node) {
+    return ((HazelcastClusterNode) node.cluster()).hazelcast();
   }
 
   private static void awaitReady(Node node, int ready) {
