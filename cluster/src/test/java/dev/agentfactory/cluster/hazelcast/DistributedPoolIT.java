@@ -255,6 +255,27 @@ class DistributedPoolIT {
   }
 
   @Test
+  void aReleaseAfterTheNodeClosedStillTerminatesTheSandboxWithoutThrowing() {
+    Node a = nodes.start(1);
+    awaitReady(a, 1);
+    List<String> lost = new CopyOnWriteArrayList<>();
+    a.pool().addLostListener((held, reason) -> lost.add(reason.code()));
+    PooledSandbox leased = join(a.pool().lease("s-1", "acme", "shell"));
+    await(
+        Duration.ofSeconds(10),
+        "the lease is recorded",
+        () -> join(a.cluster().leases().current(leased.lease().sandboxId())).isPresent());
+
+    a.cluster().close();
+    CompletionStage<Void> released = a.pool().release(leased);
+
+    join(released);
+    assertThat(lost).isEmpty();
+    assertThat(leased.sandbox().isAlive()).isFalse();
+    assertThat(a.pool().drainStatus().activeLeases()).isZero();
+  }
+
+  @Test
   void aLoanWhoseGrantThrowsTerminatesTheSandboxItTook() {
     Node c = nodes.start(1, PoolNodes.fastPool(), b -> b, GrantFailingPool::new);
     awaitReady(c, 1);
