@@ -19,15 +19,19 @@ import dev.agentfactory.sandbox.Sandbox;
 import dev.agentfactory.sandbox.SandboxException;
 import dev.agentfactory.sandbox.SandboxPool;
 import java.io.ByteArrayOutputStream;
+import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -37,6 +41,7 @@ class DistributedPoolIT {
 
   @AfterEach
   void stop() {
+    Stall.release();
     nodes.close();
   }
 
@@ -273,6 +278,71 @@ class DistributedPoolIT {
     assertThat(lost).isEmpty();
     assertThat(leased.sandbox().isAlive()).isFalse();
     assertThat(a.pool().drainStatus().activeLeases()).isZero();
+  }
+
+  @Test
+  void theHostsSweepDoesNotWaitForBorrowersToHearThatTheirSandboxesEnded() {
+    Node a = nodes.start(0, PoolNodes.fastPool(), b -> b.heartbeatInterval(Duration.ofMillis(200)));
+    Node c = nodes.start(2);
+    List<String> lost = new CopyOnWriteArrayList<>();
+    a.pool().addLostListener((held, reason) -> lost.add(reason.code()));
+    List<PooledSandbox> borrowed = new ArrayList<>();
+    for (String session : List.of("s-1", "s-2")) {
+      awaitReady(c, 2);
+      awaitAdvertised(a, c, 2);
+      borrowed.add(join(a.pool().lease(session, "acme", "shell")));
+    }
+    assertThat(borrowed).allMatch(PooledSandbox::borrowed);
+    Lender lender = (Lender) hazelcast(c).getUserContext().get(PoolTasks.LENDER);
+    lender.tellWait(Duration.ofMinutes(5));
+    Stall.hold(hazelcast(a), HazelcastConfigs.CONTROL_EXECUTOR, 8);
+
+    borrowed.forEach(leased -> lender.lentSandbox(leased.lease().sandboxId()).close());
+    CompletableFuture<Void> sweep = CompletableFuture.runAsync(() -> lender.sweep(node -> true));
+
+    await(Duration.ofSeconds(10), "the sweep returns though the borrower is silent", sweep::isDone);
+    join(sweep);
+    assertThat(lender.size()).as("each loan ends once its borrower heard").isEqualTo(2);
+    Stall.release();
+    await(
+        Duration.ofSeconds(10),
+        "both borrowers are told and both loans end",
+        () -> lender.size() == 0 && borrowed.stream().noneMatch(l -> l.sandbox().isAlive()));
+    for (PooledSandbox leased : borrowed) {
+      assertThat(join(leased.sandbox().whenTerminated())).startsWith("it ended on its host");
+      join(a.pool().release(leased));
+    }
+    assertThat(lost).as("told, not fenced").isEmpty();
+  }
+
+  /** Holds threads of a member's executor until {@link #release}: a member that does not answer. */
+  static final class Stall implements Callable<Boolean>, Serializable {
+    private static final long serialVersionUID = 1L;
+    private static volatile CountDownLatch started = new CountDownLatch(0);
+    private static volatile CountDownLatch released = new CountDownLatch(0);
+
+    /** Takes all {@code threads} threads of {@code executor} on {@code member}'s own member. */
+    static void hold(HazelcastInstance member, String executor, int threads) {
+      started = new CountDownLatch(threads);
+      released = new CountDownLatch(1);
+      for (int i = 0; i < threads; i++) {
+        member
+            .getExecutorService(executor)
+            .submitToMember(new Stall(), member.getCluster().getLocalMember());
+      }
+      await(Duration.ofSeconds(10), "every thread is held", () -> started.getCount() == 0);
+    }
+
+    static void release() {
+      released.countDown();
+    }
+
+    @Override
+    public Boolean call() throws InterruptedException {
+      started.countDown();
+      released.await();
+      return true;
+    }
   }
 
   @Test
