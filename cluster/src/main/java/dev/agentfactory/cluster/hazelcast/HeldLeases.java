@@ -12,6 +12,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -177,16 +178,33 @@ final class HeldLeases {
             });
   }
 
+  /**
+   * Terminates {@code sandbox} on the node's closer pool (termination waits for processes to die:
+   * never on a caller's thread); the stage completes once it is terminated. Never throws: once the
+   * node has closed, and its closer pool with it, a late call (a session releasing its lease, or a
+   * lease lost, while the node stops) still terminates the sandbox, on a thread of its own.
+   */
   CompletableFuture<Void> terminate(Sandbox sandbox) {
-    return CompletableFuture.runAsync(
+    Runnable close =
         () -> {
           try {
             sandbox.close();
           } catch (RuntimeException e) {
             LOG.warn("terminating sandbox {} failed", sandbox.id(), e);
           }
-        },
-        closer);
+        };
+    try {
+      return CompletableFuture.runAsync(close, closer);
+    } catch (RejectedExecutionException closed) {
+      return CompletableFuture.runAsync(close, HeldLeases::closeLate);
+    }
+  }
+
+  /** Runs a termination the closed node's closer pool refused, on a daemon thread of its own. */
+  private static void closeLate(Runnable close) {
+    Thread thread = new Thread(close, "af-pool-late-close");
+    thread.setDaemon(true);
+    thread.start();
   }
 
   /** Gives the lease's hold on its tenant's quota back, if it has one; retried until applied. */

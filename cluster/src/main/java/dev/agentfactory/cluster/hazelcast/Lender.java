@@ -45,7 +45,7 @@ final class Lender {
   /** How long a return waits for the sandbox's end before answering the borrower anyway. */
   private static final Duration RETURN_WAIT = Duration.ofSeconds(10);
 
-  /** How long the sweep waits for a borrower to hear that its sandbox ended. */
+  /** How long the end of a loan waits for its borrower to hear that its sandbox ended. */
   private static final Duration TELL_WAIT = Duration.ofSeconds(2);
 
   /** Marks a command cancelled before its {@link PoolTasks.Exec} got here; see {@link #cancel}. */
@@ -64,6 +64,9 @@ final class Lender {
   private final HazelcastWarmPool pool;
   private final HazelcastLeaseRegistry registry;
   private final Map<String, Loan> loans = new ConcurrentHashMap<>();
+  // keys of the loans whose borrower is being told that the sandbox ended (see sweep)
+  private final Set<String> telling = ConcurrentHashMap.newKeySet();
+  private volatile Duration tellWait = TELL_WAIT;
 
   Lender(HazelcastWarmPool pool, HazelcastLeaseRegistry registry) {
     this.pool = pool;
@@ -72,6 +75,11 @@ final class Lender {
 
   int size() {
     return loans.size();
+  }
+
+  /** For tests: how long a borrower that does not answer holds back the end of its loan. */
+  void tellWait(Duration wait) {
+    tellWait = wait;
   }
 
   /** Runs on the borrower: the host of one of its borrowed sandboxes says it ended there. */
@@ -93,8 +101,10 @@ final class Lender {
     if (sandbox == null) {
       return null;
     }
-    Lease lease = pool.grant(sandbox, borrower, sessionId, template);
+    Lease lease;
     try {
+      // from here on the sandbox is nobody's but this call's: any failure must not leak it
+      lease = pool.grant(sandbox, borrower, sessionId, template);
       registry.recordBlocking(lease);
     } catch (RuntimeException e) {
       pool.terminate(sandbox);
@@ -260,26 +270,37 @@ final class Lender {
 
   /**
    * Tells the borrower, before the record goes, that the sandbox ended: it then stops renewing the
-   * lease instead of finding it fenced. Waits a little; if the borrower does not hear it, its
-   * heartbeat reports the lease fenced instead. Blocking: on the worker.
+   * lease instead of finding it fenced. Completes once the borrower heard, or after a little wait;
+   * if the borrower does not hear it, its heartbeat reports the lease fenced instead. Does not
+   * block.
    */
-  private void tellBorrower(Loan loan, String why) {
+  private CompletableFuture<Void> tellBorrower(Loan loan, String why) {
     Lease lease = loan.lease();
-    Member borrower = NodeIds.member(pool.hazelcast().getCluster(), lease.ownerNode());
-    if (borrower == null) {
-      return;
-    }
+    CompletableFuture<Boolean> told;
     try {
-      pool.hazelcast()
-          .getExecutorService(HazelcastConfigs.CONTROL_EXECUTOR)
-          .submitToMember(
-              new PoolTasks.LoanEnded(lease.sandboxId(), lease.fencingToken(), why), borrower)
-          .get(TELL_WAIT.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (ExecutionException | TimeoutException | RuntimeException e) {
-      LOG.debug("borrower {} not told that {} ended", lease.ownerNode(), lease.sandboxId(), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+      Member borrower = NodeIds.member(pool.hazelcast().getCluster(), lease.ownerNode());
+      if (borrower == null) {
+        return CompletableFuture.completedFuture(null);
+      }
+      told =
+          Failures.task(
+              pool.hazelcast()
+                  .getExecutorService(HazelcastConfigs.CONTROL_EXECUTOR)
+                  .submitToMember(
+                      new PoolTasks.LoanEnded(lease.sandboxId(), lease.fencingToken(), why),
+                      borrower));
+    } catch (RuntimeException e) {
+      told = CompletableFuture.failedFuture(e);
     }
+    return told.orTimeout(tellWait.toMillis(), TimeUnit.MILLISECONDS)
+        .handle(
+            (answer, e) -> {
+              if (e != null) {
+                LOG.debug(
+                    "borrower {} not told that {} ended", lease.ownerNode(), lease.sandboxId(), e);
+              }
+              return null;
+            });
   }
 
   /**
@@ -339,12 +360,21 @@ final class Lender {
    */
   void sweep(Predicate<String> isMember) {
     // first and apart from the record read: a dead sandbox's loan ends even while the map is down
+    // each borrower is told on its own, not one after the other on this thread: a borrower slow to
+    // answer holds back the end of its own loan only, never the tick
     loans.forEach(
         (key, loan) -> {
-          if (!loan.sandbox().isAlive() && loans.containsKey(key)) {
+          if (!loan.sandbox().isAlive() && loans.containsKey(key) && telling.add(key)) {
             String why = "it is " + loan.sandbox().state();
-            tellBorrower(loan, why);
-            endLoan(key, loan, why);
+            tellBorrower(loan, why)
+                .whenComplete(
+                    (v, e) -> {
+                      try {
+                        endLoan(key, loan, why);
+                      } finally {
+                        telling.remove(key);
+                      }
+                    });
           }
         });
     if (loans.isEmpty()) {

@@ -41,7 +41,9 @@ public interface WarmPool {
 
   /**
    * Ends the lease and terminates the sandbox (on its host for a borrowed one). Completes once the
-   * sandbox is gone; the record is freed after it.
+   * sandbox is gone; the record is freed after it. Never throws: a release after the node closed
+   * still terminates a local sandbox, and completes without freeing the record (it lapses by its
+   * TTL).
    */
   CompletionStage<Void> release(PooledSandbox leased);
 

@@ -4,6 +4,7 @@ import static dev.agentfactory.cluster.hazelcast.TestCluster.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.hazelcast.core.HazelcastInstance;
 import dev.agentfactory.cluster.ClusterException;
 import dev.agentfactory.cluster.hazelcast.PoolNodes.Node;
 import dev.agentfactory.cluster.lease.Lease;
@@ -13,17 +14,24 @@ import dev.agentfactory.cluster.pool.PoolConfig;
 import dev.agentfactory.cluster.pool.PooledSandbox;
 import dev.agentfactory.sandbox.ExecRequest;
 import dev.agentfactory.sandbox.ExecResult;
+import dev.agentfactory.sandbox.OutputListener;
+import dev.agentfactory.sandbox.Sandbox;
 import dev.agentfactory.sandbox.SandboxException;
+import dev.agentfactory.sandbox.SandboxPool;
 import java.io.ByteArrayOutputStream;
+import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -33,6 +41,7 @@ class DistributedPoolIT {
 
   @AfterEach
   void stop() {
+    Stall.release();
     nodes.close();
   }
 
@@ -248,6 +257,151 @@ class DistributedPoolIT {
         () ->
             a.sandboxes().stats().target().get("shell") == 0
                 && a.sandboxes().stats().ready().get("shell") == 0);
+  }
+
+  @Test
+  void aReleaseAfterTheNodeClosedStillTerminatesTheSandboxWithoutThrowing() {
+    Node a = nodes.start(1);
+    awaitReady(a, 1);
+    List<String> lost = new CopyOnWriteArrayList<>();
+    a.pool().addLostListener((held, reason) -> lost.add(reason.code()));
+    PooledSandbox leased = join(a.pool().lease("s-1", "acme", "shell"));
+    await(
+        Duration.ofSeconds(10),
+        "the lease is recorded",
+        () -> join(a.cluster().leases().current(leased.lease().sandboxId())).isPresent());
+
+    a.cluster().close();
+    CompletionStage<Void> released = a.pool().release(leased);
+
+    join(released);
+    assertThat(lost).isEmpty();
+    assertThat(leased.sandbox().isAlive()).isFalse();
+    assertThat(a.pool().drainStatus().activeLeases()).isZero();
+  }
+
+  @Test
+  void theHostsSweepDoesNotWaitForBorrowersToHearThatTheirSandboxesEnded() {
+    Node a = nodes.start(0, PoolNodes.fastPool(), b -> b.heartbeatInterval(Duration.ofMillis(200)));
+    Node c = nodes.start(2);
+    List<String> lost = new CopyOnWriteArrayList<>();
+    a.pool().addLostListener((held, reason) -> lost.add(reason.code()));
+    List<PooledSandbox> borrowed = new ArrayList<>();
+    for (String session : List.of("s-1", "s-2")) {
+      awaitReady(c, 2);
+      awaitAdvertised(a, c, 2);
+      borrowed.add(join(a.pool().lease(session, "acme", "shell")));
+    }
+    assertThat(borrowed).allMatch(PooledSandbox::borrowed);
+    Lender lender = (Lender) hazelcast(c).getUserContext().get(PoolTasks.LENDER);
+    lender.tellWait(Duration.ofMinutes(5));
+    Stall.hold(hazelcast(a), HazelcastConfigs.CONTROL_EXECUTOR, 8);
+
+    borrowed.forEach(leased -> lender.lentSandbox(leased.lease().sandboxId()).close());
+    CompletableFuture<Void> sweep = CompletableFuture.runAsync(() -> lender.sweep(node -> true));
+
+    await(Duration.ofSeconds(10), "the sweep returns though the borrower is silent", sweep::isDone);
+    join(sweep);
+    assertThat(lender.size()).as("each loan ends once its borrower heard").isEqualTo(2);
+    Stall.release();
+    await(
+        Duration.ofSeconds(10),
+        "both borrowers are told and both loans end",
+        () -> lender.size() == 0 && borrowed.stream().noneMatch(l -> l.sandbox().isAlive()));
+    for (PooledSandbox leased : borrowed) {
+      assertThat(join(leased.sandbox().whenTerminated())).startsWith("it ended on its host");
+      join(a.pool().release(leased));
+    }
+    assertThat(lost).as("told, not fenced").isEmpty();
+  }
+
+  /** Holds threads of a member's executor until {@link #release}: a member that does not answer. */
+  static final class Stall implements Callable<Boolean>, Serializable {
+    private static final long serialVersionUID = 1L;
+    private static volatile CountDownLatch started = new CountDownLatch(0);
+    private static volatile CountDownLatch released = new CountDownLatch(0);
+
+    /** Takes all {@code threads} threads of {@code executor} on {@code member}'s own member. */
+    static void hold(HazelcastInstance member, String executor, int threads) {
+      started = new CountDownLatch(threads);
+      released = new CountDownLatch(1);
+      for (int i = 0; i < threads; i++) {
+        member
+            .getExecutorService(executor)
+            .submitToMember(new Stall(), member.getCluster().getLocalMember());
+      }
+      await(Duration.ofSeconds(10), "every thread is held", () -> started.getCount() == 0);
+    }
+
+    static void release() {
+      released.countDown();
+    }
+
+    @Override
+    public Boolean call() throws InterruptedException {
+      started.countDown();
+      released.await();
+      return true;
+    }
+  }
+
+  @Test
+  void aLoanWhoseGrantThrowsTerminatesTheSandboxItTook() {
+    Node c = nodes.start(1, PoolNodes.fastPool(), b -> b, GrantFailingPool::new);
+    awaitReady(c, 1);
+    Lender lender = (Lender) hazelcast(c).getUserContext().get(PoolTasks.LENDER);
+
+    assertThatThrownBy(() -> lender.lend("shell", "s-1", "a-borrower"))
+        .hasMessageContaining("no id to grant under");
+
+    assertThat(lender.size()).isZero();
+    await(
+        Duration.ofSeconds(10),
+        "the sandbox taken for the loan is terminated, not leaked as leased",
+        () -> c.sandboxes().stats().leased().getOrDefault("shell", 0) == 0);
+  }
+
+  /** A local pool whose sandboxes cannot be granted: their id throws (the grant's first use). */
+  private static final class GrantFailingPool extends ForwardingPool {
+    GrantFailingPool(SandboxPool local) {
+      super(local);
+    }
+
+    @Override
+    public CompletionStage<Sandbox> lease(String template) {
+      return super.lease(template).thenApply(NamelessSandbox::new);
+    }
+  }
+
+  private record NamelessSandbox(Sandbox real) implements Sandbox {
+    @Override
+    public String id() {
+      throw new IllegalStateException("no id to grant under");
+    }
+
+    @Override
+    public String template() {
+      return real.template();
+    }
+
+    @Override
+    public CompletionStage<ExecResult> exec(ExecRequest request, OutputListener listener) {
+      return real.exec(request, listener);
+    }
+
+    @Override
+    public boolean isAlive() {
+      return real.isAlive();
+    }
+
+    @Override
+    public void close() {
+      real.close();
+    }
+  }
+
+  private static HazelcastInstance hazelcast(Node node) {
+    return ((HazelcastClusterNode) node.cluster()).hazelcast();
   }
 
   private static void awaitReady(Node node, int ready) {

@@ -12,7 +12,6 @@ import dev.agentfactory.cluster.hazelcast.PoolNodes.Node;
 import dev.agentfactory.cluster.pool.PoolConfig;
 import dev.agentfactory.cluster.pool.PooledSandbox;
 import dev.agentfactory.sandbox.LeaseOptions;
-import dev.agentfactory.sandbox.PoolStats;
 import dev.agentfactory.sandbox.Sandbox;
 import dev.agentfactory.sandbox.SandboxException;
 import dev.agentfactory.sandbox.SandboxPool;
@@ -208,10 +207,12 @@ class TenantQuotaIT {
   }
 
   /** A local pool whose leases with options throw at once instead of failing their stage. */
-  private record ThrowingPool(SandboxPool local, AtomicBoolean throwing) implements SandboxPool {
-    @Override
-    public CompletionStage<Sandbox> lease(String template) {
-      return local.lease(template);
+  private static final class ThrowingPool extends ForwardingPool {
+    private final AtomicBoolean throwing;
+
+    ThrowingPool(SandboxPool local, AtomicBoolean throwing) {
+      super(local);
+      this.throwing = throwing;
     }
 
     @Override
@@ -219,22 +220,7 @@ class TenantQuotaIT {
       if (throwing.get()) {
         throw new SandboxException("lease_failed", "the local pool threw", false);
       }
-      return local.lease(template, options);
-    }
-
-    @Override
-    public void retarget(String template, int target) {
-      local.retarget(template, target);
-    }
-
-    @Override
-    public PoolStats stats() {
-      return local.stats();
-    }
-
-    @Override
-    public void close() {
-      local.close();
+      return super.lease(template, options);
     }
   }
 
