@@ -726,6 +726,14 @@ class SessionHandlerIT {
     }
   }
 
+  /** Sends message q1, waits until its turn completes and returns the turn's tool.result frames. */
+  private static List<JsonNode> toolResultsOfATurn(FrameClient client) throws Exception {
+    client.send("{\"v\":1,\"type\":\"message\",\"id\":\"q1\",\"content\":\"run it\"}");
+    List<JsonNode> frames = client.until(FrameClient::endsATurn, WAIT);
+    assertThat(last(frames).get("type").asText()).as(frames.toString()).isEqualTo("turn.completed");
+    return frames.stream().filter(f -> f.get("type").asText().equals("tool.result")).toList();
+  }
+
   /**
    * A command that never ran (arguments without a command, no sandbox to run it in) is no command
    * that exited -1: the client and the interaction event see status not_run and no exit code.
@@ -738,14 +746,8 @@ class SessionHandlerIT {
         Step.call("sandbox_exec", "{\"command\":\"echo hi\"}"),
         Step.answer("nothing ran"));
     try (FrameClient client = open("/v1/sessions?agent=fenced")) {
-      client.send("{\"v\":1,\"type\":\"message\",\"id\":\"q1\",\"content\":\"run it\"}");
-      List<JsonNode> frames = client.until(FrameClient::endsATurn, WAIT);
-      assertThat(last(frames).get("type").asText())
-          .as(frames.toString())
-          .isEqualTo("turn.completed");
-      List<JsonNode> results =
-          frames.stream().filter(f -> f.get("type").asText().equals("tool.result")).toList();
-      assertThat(results).as(frames.toString()).hasSize(2);
+      List<JsonNode> results = toolResultsOfATurn(client);
+      assertThat(results).as(results.toString()).hasSize(2);
       assertThat(results).extracting(f -> f.get("status").asText()).containsOnly("not_run");
       assertThat(results).allMatch(f -> f.get("exit_code").isNull(), "exit_code is null");
       assertThat(results).allMatch(f -> f.get("is_error").asBoolean(), "is_error");
@@ -776,14 +778,8 @@ class SessionHandlerIT {
         Step.call("sandbox_exec", "{\"command\":\"echo a\\u0000b\"}"),
         Step.answer("it did not run"));
     try (FrameClient client = open("/v1/sessions?agent=runner")) {
-      client.send("{\"v\":1,\"type\":\"message\",\"id\":\"q1\",\"content\":\"run it\"}");
-      List<JsonNode> frames = client.until(FrameClient::endsATurn, WAIT);
-      assertThat(last(frames).get("type").asText())
-          .as(frames.toString())
-          .isEqualTo("turn.completed");
-      List<JsonNode> results =
-          frames.stream().filter(f -> f.get("type").asText().equals("tool.result")).toList();
-      assertThat(results).as(frames.toString()).hasSize(1);
+      List<JsonNode> results = toolResultsOfATurn(client);
+      assertThat(results).as(results.toString()).hasSize(1);
       assertThat(results.get(0).get("status").asText()).isEqualTo("not_run");
       assertThat(results.get(0).get("exit_code").isNull()).isTrue();
       assertThat(leasing.leased()).as("no sandbox was leased").isEmpty();

@@ -27,7 +27,7 @@ import java.util.regex.Pattern;
 final class JsonScanner {
 
   /** Normalised (lower case, no {@code -}/{@code _}) key parts that mark a secret value. */
-  private static final Set<String> SECRET_KEY_PARTS =
+  static final Set<String> SECRET_KEY_PARTS =
       Set.of(
           "password",
           "passwd",
@@ -341,11 +341,45 @@ final class JsonScanner {
    * Short names of a credential that other words contain ({@code bypass}, {@code compass}, {@code
    * passenger}): only a whole segment of a key ({@code pass}, {@code db_pass}, {@code smtpPass}).
    */
-  private static final Set<String> SECRET_KEY_SEGMENTS =
+  static final Set<String> SECRET_KEY_SEGMENTS =
       Set.of("pass", "pw", "jwt", "otp", "totp", "hotp", "cvv", "cvc", "cvv2", "cvc2", "pin");
 
   /** Splits {@code db_pass}, {@code X-Api-Key}, {@code smtpPass} into their words. */
   private static final Pattern KEY_SEGMENT = Pattern.compile("[-_.\\s]+|(?<=[a-z0-9])(?=[A-Z])");
+
+  /**
+   * Lower-case words one of which every key {@link #isSecretKey} accepts contains, whatever its
+   * separators ({@code api_key}, {@code private-key}): a cheap test before a text's quoted keys are
+   * looked at. {@code JsonScannerTest} checks that it covers every part and segment.
+   */
+  static final List<String> KEY_HINTS =
+      List.of(
+          "pass",
+          "pw",
+          "secret",
+          "token",
+          "key",
+          "auth",
+          "credential",
+          "cookie",
+          "session",
+          "bearer",
+          "signature",
+          "jwt",
+          "otp",
+          "cvv",
+          "cvc",
+          "pin");
+
+  /** Whether lower-case {@code text} may hold a key that {@link #isSecretKey} accepts. */
+  static boolean mayHoldASecretKey(String text) {
+    for (String hint : KEY_HINTS) {
+      if (text.contains(hint)) {
+        return true;
+      }
+    }
+    return false;
+  }
 
   static boolean isSecretKey(String key) {
     for (String segment : KEY_SEGMENT.split(key)) {

@@ -103,7 +103,7 @@ public final class PiiCli {
     PiiModel chosenModel = null;
     if (modelName != null) {
       try {
-        chosenModel = PiiModel.valueOf(modelName.toUpperCase(Locale.ROOT).replace('-', '_'));
+        chosenModel = PiiModel.named(modelName);
       } catch (IllegalArgumentException e) {
         return usage(err, "unknown --model " + modelName + " (shipped, train-split, tool-output)");
       }

@@ -47,6 +47,16 @@ public enum PiiModel {
     this.dir = dir;
   }
 
+  /**
+   * The model a command line names: {@code shipped}, {@code train-split}, {@code tool-output}, in
+   * any case.
+   *
+   * @throws IllegalArgumentException for any other name
+   */
+  public static PiiModel named(String name) {
+    return valueOf(name.toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
+  }
+
   /** The class-path resource of {@code file} ({@code ner-tagger.bin}, …) of this model. */
   String resource(String file) {
     return BASE + dir + file;

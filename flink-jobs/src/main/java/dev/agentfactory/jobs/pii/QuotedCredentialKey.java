@@ -17,31 +17,11 @@ final class QuotedCredentialKey implements Detector {
       Pattern.compile(
           "([\"'])([A-Za-z0-9_.-]{1,80})\\1\\s*:\\s*([\"'])((?:(?!\\3)[^\\\\\\r\\n]|\\\\.){1,4096})\\3");
 
-  /** Lower-case parts of which a credential key holds one; the key check decides. */
-  private static final List<String> PRECHECK =
-      List.of(
-          "pass",
-          "pw",
-          "secret",
-          "token",
-          "key",
-          "auth",
-          "credential",
-          "cookie",
-          "session",
-          "bearer",
-          "signature",
-          "jwt",
-          "otp",
-          "cvv",
-          "cvc",
-          "pin");
-
   static final double SCORE = 0.95;
 
   @Override
   public void detect(ScanText scanText, List<PiiSpan> out) {
-    if (!containsAny(scanText.lower())) {
+    if (!JsonScanner.mayHoldASecretKey(scanText.lower())) {
       return;
     }
     Matcher m = QUOTED_PAIR.matcher(scanText.value);
@@ -50,14 +30,5 @@ final class QuotedCredentialKey implements Detector {
         out.add(new PiiSpan(EntityType.SECRET, m.start(4), m.end(4), SCORE));
       }
     }
-  }
-
-  private static boolean containsAny(String lower) {
-    for (String p : PRECHECK) {
-      if (lower.contains(p)) {
-        return true;
-      }
-    }
-    return false;
   }
 }

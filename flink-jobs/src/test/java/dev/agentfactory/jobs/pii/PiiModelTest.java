@@ -7,7 +7,6 @@ import dev.agentfactory.jobs.pii.PiiDataset.LabelledSample;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
-import java.util.Locale;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -70,6 +69,7 @@ class PiiModelTest {
   void heldOutIsEvaluatedWithTheTwin() {
     assertThat(PiiModel.forEvaluation(PiiDataset.Split.HELDOUT)).isEqualTo(PiiModel.TRAIN_SPLIT);
     assertThat(PiiModel.forEvaluation(PiiDataset.Split.VALIDATION)).isEqualTo(PiiModel.SHIPPED);
-    assertThat("train-split".toUpperCase(Locale.ROOT).replace('-', '_')).isEqualTo("TRAIN_SPLIT");
+    assertThat(PiiModel.named("train-split")).isEqualTo(PiiModel.TRAIN_SPLIT);
+    assertThat(PiiModel.named("Tool-Output")).isEqualTo(PiiModel.TOOL_OUTPUT);
   }
 }

@@ -129,10 +129,7 @@ final class TraceCorpus {
   /** Counts with the shipped model, or the one named ({@code tool-output}, {@code train-split}). */
   public static void main(String[] args) {
     PiiScanner scanner =
-        PiiScanner.create(
-            args.length == 0
-                ? PiiModel.SHIPPED
-                : PiiModel.valueOf(args[0].toUpperCase(java.util.Locale.ROOT).replace('-', '_')));
+        PiiScanner.create(args.length == 0 ? PiiModel.SHIPPED : PiiModel.named(args[0]));
     List<Sample> samples = negatives();
     Map<EntityType, Integer> counted = new EnumMap<>(EntityType.class);
     Map<EntityType, Integer> policy = new EnumMap<>(EntityType.class);
