@@ -1,6 +1,7 @@
 package dev.agentfactory.edge;
 
 import dev.agentfactory.cluster.ClusterConfig;
+import dev.agentfactory.cluster.ClusterException;
 import dev.agentfactory.cluster.ClusterNode;
 import dev.agentfactory.cluster.lease.LeaseRegistry;
 import dev.agentfactory.cluster.pool.PoolConfig;
@@ -52,18 +53,31 @@ public final class OneMemberCluster implements AutoCloseable {
       String join,
       UnaryOperator<ClusterConfig.Builder> tweak)
       throws IOException {
-    port = TestPorts.free();
-    cluster =
-        ClusterNode.start(
-            tweak
-                .apply(
-                    ClusterConfig.builder()
-                        .clusterName(name)
-                        .port(port)
-                        .portAutoIncrement(false)
-                        .members(List.of(join != null ? join : "127.0.0.1:" + port))
-                        .pool(pool(drainTimeout)))
-                .build());
+    ClusterNode started = null;
+    int chosen = 0;
+    for (int attempt = 1; started == null; attempt++) {
+      chosen = TestPorts.free();
+      try {
+        started =
+            ClusterNode.start(
+                tweak
+                    .apply(
+                        ClusterConfig.builder()
+                            .clusterName(name)
+                            .port(chosen)
+                            .portAutoIncrement(false)
+                            .members(List.of(join != null ? join : "127.0.0.1:" + chosen))
+                            .pool(pool(drainTimeout)))
+                    .build());
+      } catch (ClusterException e) {
+        // the port was free when drawn, taken when the member bound it (seen once in CI)
+        if (attempt == 3 || !TestPorts.takenMeanwhile(chosen, e)) {
+          throw e;
+        }
+      }
+    }
+    port = chosen;
+    cluster = started;
     sandboxes =
         new LocalSandboxPool(
             SandboxConfig.defaults(

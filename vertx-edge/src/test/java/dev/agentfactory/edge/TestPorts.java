@@ -1,9 +1,17 @@
 package dev.agentfactory.edge;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Free TCP ports for servers a test starts later (Kafka, Flink, Hazelcast, PostgreSQL), drawn below
@@ -14,18 +22,71 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 public final class TestPorts {
 
+  private static final Logger LOG = LoggerFactory.getLogger(TestPorts.class);
+
   private TestPorts() {}
 
-  /** A port on 127.0.0.1 that nothing listened on just now. */
+  /**
+   * A port on 127.0.0.1 that no socket held just now. Checked without {@code SO_REUSEADDR} (Java
+   * sets it on server sockets), so a port held by a connection in TIME_WAIT counts as taken too.
+   */
   public static int free() {
     while (true) {
       int port = 20_000 + ThreadLocalRandom.current().nextInt(12_000);
-      try (ServerSocket socket = new ServerSocket()) {
-        socket.bind(new InetSocketAddress("127.0.0.1", port));
+      if (isFree(port)) {
         return port;
-      } catch (IOException busy) {
-        // taken: draw another
       }
     }
+  }
+
+  /** Whether a listener without {@code SO_REUSEADDR} could bind {@code port} on 127.0.0.1 now. */
+  static boolean isFree(int port) {
+    try (ServerSocket socket = new ServerSocket()) {
+      socket.setReuseAddress(false);
+      socket.bind(new InetSocketAddress("127.0.0.1", port));
+      return true;
+    } catch (IOException busy) {
+      return false;
+    }
+  }
+
+  /**
+   * Whether {@code failure} says a server could not bind {@code port}, which {@link #free()} found
+   * free: nothing reserves a port between that check and the server's bind. Logs the sockets that
+   * hold the port now (from /proc/net), so a run that hits this says by whom.
+   */
+  public static boolean takenMeanwhile(int port, Throwable failure) {
+    boolean bind = false;
+    for (Throwable t = failure; t != null && !bind; t = t.getCause()) {
+      bind =
+          t instanceof BindException
+              || (t.getMessage() != null && t.getMessage().contains("already in use"));
+    }
+    if (bind) {
+      LOG.warn(
+          "port {} was free when drawn and taken when bound; drawing another. Its sockets now: {}",
+          port,
+          holders(port));
+    }
+    return bind;
+  }
+
+  /** The /proc/net/tcp and tcp6 lines whose local port is {@code port}. */
+  static List<String> holders(int port) {
+    String local = String.format(":%04X ", port);
+    List<String> lines = new ArrayList<>();
+    for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+      try {
+        for (String line : Files.readAllLines(Path.of(table))) {
+          String[] fields = line.trim().split("\\s+");
+          if (fields.length > 2 && (fields[1] + " ").endsWith(local)) {
+            lines.add(table + ": " + line.trim());
+          }
+        }
+      } catch (IOException | UncheckedIOException unreadable) {
+        lines.add(table + ": unreadable (" + unreadable + ")");
+      }
+    }
+    return lines;
   }
 }

@@ -55,6 +55,9 @@ final class TestCluster implements AutoCloseable {
 
   private static boolean isFree(int port) {
     try (java.net.ServerSocket socket = new java.net.ServerSocket()) {
+      // stricter than a member's bind (Hazelcast sets SO_REUSEADDR): a port with connections in
+      // TIME_WAIT counts as taken too
+      socket.setReuseAddress(false);
       socket.bind(new java.net.InetSocketAddress("127.0.0.1", port));
       return true;
     } catch (java.io.IOException busy) {
