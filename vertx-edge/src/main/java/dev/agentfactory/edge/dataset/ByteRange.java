@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
  */
 record ByteRange(long first, long last, long size) {
 
-  private static final Pattern ONE_RANGE = Pattern.compile("bytes=(\\d{0,18})-(\\d{0,18})");
+  private static final Pattern ONE_RANGE = Pattern.compile("bytes=(\\d*)-(\\d*)");
 
   /** Thrown for a range that is well formed but starts past the end of the file: 416. */
   static final class Unsatisfiable extends Exception {
@@ -45,23 +45,33 @@ record ByteRange(long first, long last, long size) {
       return Optional.empty();
     }
     if (m.group(1).isEmpty()) {
-      long suffix = Long.parseLong(m.group(2));
+      long suffix = position(m.group(2));
       if (suffix == 0 || size == 0) {
         throw new Unsatisfiable(
             "the range " + range + " selects no byte of a " + size + "-byte file");
       }
       return Optional.of(new ByteRange(Math.max(0, size - suffix), size - 1, size));
     }
-    long first = Long.parseLong(m.group(1));
-    if (!m.group(2).isEmpty() && Long.parseLong(m.group(2)) < first) {
+    long first = position(m.group(1));
+    if (!m.group(2).isEmpty() && position(m.group(2)) < first) {
       return Optional.empty(); // invalid (RFC 9110 14.1.1): ignored
     }
-    long last = m.group(2).isEmpty() ? size - 1 : Long.parseLong(m.group(2));
+    long last = m.group(2).isEmpty() ? size - 1 : position(m.group(2));
     if (first >= size) {
       throw new Unsatisfiable(
           "the range " + range + " starts at or past the end of the " + size + "-byte file");
     }
     return Optional.of(new ByteRange(first, Math.min(last, size - 1), size));
+  }
+
+  /**
+   * A byte position of any length (RFC 9110 14.1.1 asks for large numerals to be expected): one
+   * past what a long holds is past the end of every file, so it saturates at {@link
+   * Long#MAX_VALUE}.
+   */
+  private static long position(String digits) {
+    String significant = digits.replaceFirst("^0+(?=\\d)", "");
+    return significant.length() > 18 ? Long.MAX_VALUE : Long.parseLong(significant);
   }
 
   long length() {

@@ -30,7 +30,7 @@ class ByteRangeTest {
           "bytes=-",
           "bytes=a-b",
           "bytes 0-3",
-          "bytes=99999999999999999999-"
+          "bytes=99999999999999999999-5"
         }) {
       assertThat(ByteRange.parse(ignored, null, 1000)).as(ignored).isEmpty();
     }
@@ -47,5 +47,20 @@ class ByteRangeTest {
     assertThatThrownBy(() -> ByteRange.parse("bytes=-0", null, 1000))
         .isInstanceOf(ByteRange.Unsatisfiable.class);
     assertThat(ByteRange.unsatisfied(1000)).isEqualTo("bytes */1000");
+  }
+
+  @Test
+  void positionsTooLargeForALongAreFarPastTheEndOfTheFile() throws Exception {
+    assertThatThrownBy(() -> ByteRange.parse("bytes=99999999999999999999-", null, 1000))
+        .isInstanceOf(ByteRange.Unsatisfiable.class)
+        .hasMessageContaining("starts at or past the end");
+    assertThat(ByteRange.parse("bytes=0-99999999999999999999", null, 1000))
+        .contains(new ByteRange(0, 999, 1000));
+    assertThat(ByteRange.parse("bytes=-99999999999999999999", null, 1000))
+        .contains(new ByteRange(0, 999, 1000));
+    assertThat(
+            ByteRange.parse(
+                "bytes=00000000000000000000000010-00000000000000000000000019", null, 1000))
+        .contains(new ByteRange(10, 19, 1000));
   }
 }
