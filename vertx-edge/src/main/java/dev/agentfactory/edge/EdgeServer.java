@@ -6,7 +6,7 @@ import dev.agentfactory.edge.admin.DrainHandler;
 import dev.agentfactory.edge.agent.AgentsHandler;
 import dev.agentfactory.edge.api.ApiErrors;
 import dev.agentfactory.edge.api.ApiRouter;
-import dev.agentfactory.edge.api.OversizedMessages;
+import dev.agentfactory.edge.api.WebSocketProtocol;
 import dev.agentfactory.edge.auth.ApiKeyStore;
 import dev.agentfactory.edge.auth.Auth;
 import dev.agentfactory.edge.auth.KeysHandler;
@@ -138,7 +138,7 @@ final class EdgeServer {
                 Map.entry("getEvalLive", evalApi::live),
                 Map.entry("streamEvalLive", evalApi::stream)));
     HttpServerOptions options =
-        OversizedMessages.limit(
+        WebSocketProtocol.configure(
             new HttpServerOptions().setHost(config.httpHost()).setPort(config.httpPort()));
     try {
       server =

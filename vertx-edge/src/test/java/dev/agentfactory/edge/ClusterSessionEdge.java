@@ -1,12 +1,15 @@
 package dev.agentfactory.edge;
 
+import dev.agentfactory.edge.api.WebSocketProtocol;
 import dev.agentfactory.edge.metrics.EdgeMetrics;
 import dev.agentfactory.edge.session.ClusterSandboxLeasing;
+import dev.agentfactory.edge.session.SandboxLeasing;
 import dev.agentfactory.edge.session.SessionHandler;
 import dev.agentfactory.edge.session.SessionSettings;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import java.net.URI;
 import java.time.Duration;
@@ -14,8 +17,9 @@ import java.util.function.BiConsumer;
 
 /**
  * Plain sessions (no agent is looked up, nothing recorded) leasing from a real cluster member's
- * warm pool, served on {@code /v1/sessions} of a real HTTP server, for the edge's cluster ITs. The
- * resume grace is ten minutes.
+ * warm pool (or from the leasing an IT gives), served on {@code /v1/sessions} of a real HTTP server
+ * with the edge's WebSocket settings, for the edge's cluster and WebSocket ITs. The resume grace is
+ * ten minutes.
  */
 final class ClusterSessionEdge {
 
@@ -29,10 +33,19 @@ final class ClusterSessionEdge {
   ClusterSessionEdge(
       Vertx vertx, OneMemberCluster member, BiConsumer<Router, SessionHandler> routes)
       throws Exception {
+    this(
+        vertx, new ClusterSandboxLeasing(vertx, member.pool(), "process", member.nodeId()), routes);
+  }
+
+  /**
+   * @param routes adds the IT's own routes, given the router and the session handler
+   */
+  ClusterSessionEdge(Vertx vertx, SandboxLeasing leasing, BiConsumer<Router, SessionHandler> routes)
+      throws Exception {
     sessions =
         new SessionHandler(
             vertx,
-            new ClusterSandboxLeasing(vertx, member.pool(), "process", member.nodeId()),
+            leasing,
             record -> Future.succeededFuture(),
             new SessionSettings(
                 64 * 1024,
@@ -49,7 +62,10 @@ final class ClusterSessionEdge {
     routes.accept(router, sessions);
     server =
         SessionShutdownIT.await(
-            vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1"));
+            vertx
+                .createHttpServer(WebSocketProtocol.configure(new HttpServerOptions()))
+                .requestHandler(router)
+                .listen(0, "127.0.0.1"));
   }
 
   URI sessionsUri() {

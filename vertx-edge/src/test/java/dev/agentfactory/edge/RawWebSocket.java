@@ -13,8 +13,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * A WebSocket client on a plain socket (RFC 6455, text and close frames only) that can do what real
- * clients do but library clients hide: send a close frame and keep the TCP connection open.
+ * A WebSocket client on a plain socket (RFC 6455) that can do what real clients do but library
+ * clients hide: send a close frame and keep the TCP connection open, or send any frame at all,
+ * broken ones included ({@link #sendRawFrame}).
  */
 final class RawWebSocket implements AutoCloseable {
 
@@ -90,6 +91,28 @@ final class RawWebSocket implements AutoCloseable {
   /** The status of the server's close frame, once one was read; null before. */
   Integer closeCode() {
     return closeCode.get();
+  }
+
+  /**
+   * What the server does next, in words a test compares: {@code "close 1002"} for a close frame
+   * (with its status; {@code "close"} without one), {@code "text <message>"} for a text message, or
+   * {@code "dropped without a close frame"} when the connection ends first.
+   */
+  String nextAnswer() throws IOException {
+    int[] opcode = new int[1];
+    byte[] payload;
+    try {
+      payload = readFrame(opcode);
+    } catch (java.net.SocketTimeoutException e) {
+      return "no answer";
+    } catch (IOException e) {
+      return "dropped without a close frame";
+    }
+    return switch (opcode[0]) {
+      case 8 -> closeCode.get() == null ? "close" : "close " + closeCode.get();
+      case 1 -> "text " + new String(payload, StandardCharsets.UTF_8);
+      default -> "opcode " + opcode[0];
+    };
   }
 
   /** Skips text frames until the server's close frame. */
@@ -169,22 +192,39 @@ final class RawWebSocket implements AutoCloseable {
 
   private void send(int opcode, boolean fin, long declaredLength, byte[] payload)
       throws IOException {
+    writeFrame((fin ? 0x80 : 0) | opcode, true, declaredLength, payload);
+  }
+
+  /**
+   * One frame as it is given, whether RFC 6455 allows it or not: {@code firstByte} is FIN, RSV1-3
+   * and the opcode as they go on the wire; {@code masked} false sends the payload unmasked, which
+   * no client may do.
+   */
+  void sendRawFrame(int firstByte, boolean masked, byte[] payload) throws IOException {
+    writeFrame(firstByte, masked, payload.length, payload);
+  }
+
+  private void writeFrame(int firstByte, boolean masked, long declaredLength, byte[] payload)
+      throws IOException {
+    int maskBit = masked ? 0x80 : 0;
     ByteArrayOutputStream frame = new ByteArrayOutputStream();
-    frame.write((fin ? 0x80 : 0) | opcode);
+    frame.write(firstByte);
     if (declaredLength < 126) {
-      frame.write(0x80 | (int) declaredLength);
+      frame.write(maskBit | (int) declaredLength);
     } else if (declaredLength < 65_536) {
-      frame.write(0x80 | 126);
+      frame.write(maskBit | 126);
       frame.write((int) (declaredLength >> 8));
       frame.write((int) declaredLength);
     } else {
-      frame.write(0x80 | 127);
+      frame.write(maskBit | 127);
       for (int shift = 56; shift >= 0; shift -= 8) {
         frame.write((int) (declaredLength >> shift));
       }
     }
-    byte[] mask = {1, 2, 3, 4};
-    frame.write(mask);
+    byte[] mask = masked ? new byte[] {1, 2, 3, 4} : new byte[4];
+    if (masked) {
+      frame.write(mask);
+    }
     for (int i = 0; i < payload.length; i++) {
       frame.write(payload[i] ^ mask[i % 4]);
     }

@@ -1,7 +1,7 @@
 package dev.agentfactory.edge.eval;
 
 import dev.agentfactory.edge.api.ApiErrors;
-import dev.agentfactory.edge.api.OversizedMessages;
+import dev.agentfactory.edge.api.WebSocketProtocol;
 import dev.agentfactory.edge.auth.Auth;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
@@ -56,7 +56,8 @@ public final class EvalHandler {
       push.offer(m);
     }
     socket.closeHandler(v -> stop.run());
-    // a dashboard sends nothing; one that sends a message over the limit is closed as a session is
-    OversizedMessages.ignoreMessages(socket, e -> socket.close());
+    // a dashboard sends nothing; one that sends a message over the limit or a frame RFC 6455
+    // forbids is closed as a session is
+    WebSocketProtocol.ignoreMessages(socket, e -> socket.close());
   }
 }

@@ -243,21 +243,11 @@ final class Session {
   }
 
   /**
-   * A text message from the attached client; {@code text} is null when its bytes were not UTF-8.
+   * A text message from the attached client, UTF-8 (one that is not closes its connection, 1007:
+   * {@link SessionSocket}).
    */
   void onText(String text) {
     touch();
-    if (text == null) {
-      metrics.frameReceived("invalid");
-      send(
-          new ServerFrame.Error(
-              null,
-              "malformed_json",
-              "frame is not valid UTF-8 (a text message must be UTF-8)",
-              null,
-              false));
-      return;
-    }
     if (text.length() > settings.maxFrameBytes()
         || text.getBytes(StandardCharsets.UTF_8).length > settings.maxFrameBytes()) {
       metrics.frameReceived("invalid");

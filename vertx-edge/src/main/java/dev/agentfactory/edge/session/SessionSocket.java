@@ -1,6 +1,6 @@
 package dev.agentfactory.edge.session;
 
-import dev.agentfactory.edge.api.OversizedMessages;
+import dev.agentfactory.edge.api.WebSocketProtocol;
 import dev.agentfactory.edge.metrics.EdgeMetrics;
 import dev.agentfactory.edge.protocol.FrameCodec;
 import dev.agentfactory.edge.protocol.ServerFrame;
@@ -106,7 +106,13 @@ final class SessionSocket {
     ws.frameHandler(
         frame -> {
           Utf8TextMessages.Message message = utf8.frame(frame);
-          if (message != null) {
+          if (message == null) {
+            return;
+          }
+          if (message.text() == null) {
+            WebSocketProtocol.closeNotUtf8(ws);
+            session.onContext(() -> onProtocolViolation(ws, "a text message that is not UTF-8"));
+          } else {
             session.onContext(() -> onText(ws, message.text()));
           }
         });
@@ -117,8 +123,8 @@ final class SessionSocket {
     ws.drainHandler(v -> session.onContext(() -> onDrained(ws)));
     ws.exceptionHandler(
         e -> {
-          if (OversizedMessages.closeIfOversized(ws, e)) {
-            session.onContext(() -> onOversizedMessage(ws));
+          if (WebSocketProtocol.closeOnViolation(ws, e)) {
+            session.onContext(() -> onProtocolViolation(ws, String.valueOf(e.getMessage())));
           } else {
             session.log(Level.DEBUG).setCause(e).log("session {}: socket error", session.id());
           }
@@ -140,16 +146,20 @@ final class SessionSocket {
   }
 
   /**
-   * The client sent a message over the WebSocket limit, which closes its connection with 1009
-   * (docs/protocol.md#errors). It ends the connection, not the session: the client may resume. What
-   * the socket still delivers (the rest of the message, frames behind it) is ignored.
+   * The client broke the WebSocket protocol ({@code what}: a frame RFC 6455 forbids, a message over
+   * the limit, a text message that is not UTF-8), and {@link WebSocketProtocol} closed its
+   * connection with the status the RFC names (docs/protocol.md#websocket-protocol-errors). It ends
+   * the connection, not the session: the client may resume. What the socket still delivers is
+   * ignored.
    */
-  private void onOversizedMessage(ServerWebSocket ws) {
+  private void onProtocolViolation(ServerWebSocket ws, String what) {
     if (ws != socket || session.closed()) {
       return;
     }
     session.log(Level.INFO).log(
-        "session {}: a message over the WebSocket limit; closing with 1009", session.id());
+        "session {}: the client broke the WebSocket protocol ({}); closed its connection",
+        session.id(),
+        what);
     metrics.frameReceived("invalid");
     detach();
   }
