@@ -33,8 +33,9 @@ import org.slf4j.LoggerFactory;
  * config.timeoutMs(), MILLISECONDS, config.maxConcurrent())}.
  *
  * <ul>
- *   <li>Off ({@link JudgeConfig#enabled()} false) or not sampled ({@link Sampling}, by example id):
- *       the interaction passes unchanged, without a call.
+ *   <li>Off ({@link JudgeConfig#enabled()} false) or not sampled ({@link Sampling}, by the turn's
+ *       event id: an amending event's {@code amends_event_id}): the interaction passes unchanged,
+ *       without a call.
  *   <li>A verdict adds a {@code judge_verdict} label (model, rubric version) and a {@code
  *       judge_score} score.
  *   <li>A timeout, an HTTP error or an unparsable answer adds a <em>degraded</em> {@code
@@ -146,7 +147,10 @@ public final class JudgeFunction extends RichAsyncFunction<LabeledInteraction, L
 
   @Override
   public void asyncInvoke(LabeledInteraction in, ResultFuture<LabeledInteraction> result) {
-    if (client == null || !Sampling.sampled(in.event().eventId().toString(), config.sampleRate())) {
+    // By the turn's id: an amending event repeats its turn's transcript with later feedback, and is
+    // judged when its turn is (a cache hit), never when its turn is not.
+    String turnId = in.event().amends().orElse(in.event().eventId()).toString();
+    if (client == null || !Sampling.sampled(turnId, config.sampleRate())) {
       result.complete(List.of(in));
       return;
     }
