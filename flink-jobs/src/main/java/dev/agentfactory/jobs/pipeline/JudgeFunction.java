@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -145,6 +146,24 @@ public final class JudgeFunction extends RichAsyncFunction<LabeledInteraction, L
     }
   }
 
+  /**
+   * Releases the HTTP client ({@link JudgeClient#close}): a cancelled or restarted task opens a new
+   * one, in the same task manager JVM, and the old one's threads, connections and calls in flight
+   * would otherwise live on. The turns of the cancelled calls come again from the checkpoint.
+   */
+  @Override
+  public void close() throws Exception {
+    JudgeClient open = client;
+    client = null;
+    try {
+      if (open != null) {
+        open.close();
+      }
+    } finally {
+      super.close();
+    }
+  }
+
   @Override
   public void asyncInvoke(LabeledInteraction in, ResultFuture<LabeledInteraction> result) {
     // By the turn's id: an amending event repeats its turn's transcript with later feedback, and is
@@ -170,8 +189,9 @@ public final class JudgeFunction extends RichAsyncFunction<LabeledInteraction, L
             (verdict, failure) -> {
               boolean first = pending.remove(result);
               if (failure != null) {
-                // After the operator's timeout, the same call's failure was counted there.
-                if (first) {
+                // After the operator's timeout, the same call's failure was counted there; a call
+                // that close() cancelled is no failure of the judge, and nobody waits for it.
+                if (first && !(cause(failure) instanceof CancellationException)) {
                   logFailure(failure);
                   degraded.inc();
                 }
@@ -197,12 +217,15 @@ public final class JudgeFunction extends RichAsyncFunction<LabeledInteraction, L
   }
 
   private void logFailure(Throwable failure) {
-    Throwable cause =
-        failure instanceof CompletionException && failure.getCause() != null
-            ? failure.getCause()
-            : failure;
+    Throwable cause = cause(failure);
     String reason = cause.getMessage() != null ? cause.getMessage() : cause.toString();
     failures.onFailure(reason, System.currentTimeMillis()).ifPresent(LOG::warn);
+  }
+
+  private static Throwable cause(Throwable failure) {
+    return failure instanceof CompletionException && failure.getCause() != null
+        ? failure.getCause()
+        : failure;
   }
 
   private LabeledInteraction withDegradedLabel(LabeledInteraction in) {

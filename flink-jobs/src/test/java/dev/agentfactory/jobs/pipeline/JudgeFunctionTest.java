@@ -14,8 +14,10 @@ import dev.agentfactory.jobs.label.LabeledInteraction;
 import dev.agentfactory.jobs.label.RuleLabeler;
 import dev.agentfactory.jobs.label.Sampling;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -145,6 +147,38 @@ class JudgeFunctionTest {
           .as("one call, one degraded turn")
           .isEqualTo(1);
     }
+  }
+
+  @Test
+  void closingTheJudgeCancelsItsCallInFlightAndItsHttpClientStops() throws Exception {
+    Set<Thread> before = Set.copyOf(Thread.getAllStackTraces().keySet());
+    llm.hold();
+    var harness = harness(judge(1.0, 300_000), null);
+    harness.processElement(new StreamRecord<>(labeled(event("still there?", "yes")), 1L));
+    assertThat(llm.awaitCall(60, TimeUnit.SECONDS)).as("the call in flight").isTrue();
+    List<Thread> started =
+        Thread.getAllStackTraces().keySet().stream()
+            .filter(t -> !before.contains(t))
+            .filter(t -> t.getName().startsWith("HttpClient-") || t.getName().startsWith("judge-"))
+            .toList();
+    assertThat(started).as("the judge's HTTP threads").isNotEmpty();
+
+    // As a cancelled task, or one that restarts in the same JVM, closes it.
+    harness.close();
+    harness = null;
+
+    // Its own threads end at once; the JDK client's selector (before Java 21) when the collector
+    // takes the closed client, which the call it was waiting for no longer holds.
+    Instant deadline = Instant.now().plusSeconds(60);
+    for (Thread t : started) {
+      while (t.isAlive() && Instant.now().isBefore(deadline)) {
+        System.gc();
+        t.join(500);
+      }
+    }
+    assertThat(started.stream().filter(Thread::isAlive).map(Thread::getName))
+        .as("HTTP threads alive after the judge closed, its call still held by the LLM")
+        .isEmpty();
   }
 
   /** Counts down on every completion, the second included (the async operator ignores it). */
