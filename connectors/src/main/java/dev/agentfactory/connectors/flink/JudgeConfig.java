@@ -16,7 +16,7 @@ import java.util.Optional;
  * --judge-endpoint        base URL, e.g. https://api.openai.com/v1 (absent: judge off)
  * --judge-model           model name, default gpt-4o-mini
  * --judge-api-key-env     environment variable with the API key, default AF_JUDGE_API_KEY
- * --judge-sample-rate     share of examples judged, 0..1, default 0.1
+ * --judge-sample-rate     share of turns judged, 0..1, default 0.1
  * --judge-timeout-ms      per call; a timeout gives a degraded label, default 10000
  * --judge-max-concurrent  in-flight calls per subtask, default 16
  * </pre>

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -33,8 +34,9 @@ import org.slf4j.LoggerFactory;
  * config.timeoutMs(), MILLISECONDS, config.maxConcurrent())}.
  *
  * <ul>
- *   <li>Off ({@link JudgeConfig#enabled()} false) or not sampled ({@link Sampling}, by example id):
- *       the interaction passes unchanged, without a call.
+ *   <li>Off ({@link JudgeConfig#enabled()} false) or not sampled ({@link Sampling}, by the turn's
+ *       event id: an amending event's {@code amends_event_id}): the interaction passes unchanged,
+ *       without a call.
  *   <li>A verdict adds a {@code judge_verdict} label (model, rubric version) and a {@code
  *       judge_score} score.
  *   <li>A timeout, an HTTP error or an unparsable answer adds a <em>degraded</em> {@code
@@ -144,9 +146,30 @@ public final class JudgeFunction extends RichAsyncFunction<LabeledInteraction, L
     }
   }
 
+  /**
+   * Releases the HTTP client ({@link JudgeClient#close}): a cancelled or restarted task opens a new
+   * one, in the same task manager JVM, and the old one's threads, connections and calls in flight
+   * would otherwise live on. The turns of the cancelled calls come again from the checkpoint.
+   */
+  @Override
+  public void close() throws Exception {
+    JudgeClient open = client;
+    client = null;
+    try {
+      if (open != null) {
+        open.close();
+      }
+    } finally {
+      super.close();
+    }
+  }
+
   @Override
   public void asyncInvoke(LabeledInteraction in, ResultFuture<LabeledInteraction> result) {
-    if (client == null || !Sampling.sampled(in.event().eventId().toString(), config.sampleRate())) {
+    // By the turn's id: an amending event repeats its turn's transcript with later feedback, and is
+    // judged when its turn is (a cache hit), never when its turn is not.
+    String turnId = in.event().amends().orElse(in.event().eventId()).toString();
+    if (client == null || !Sampling.sampled(turnId, config.sampleRate())) {
       result.complete(List.of(in));
       return;
     }
@@ -166,8 +189,9 @@ public final class JudgeFunction extends RichAsyncFunction<LabeledInteraction, L
             (verdict, failure) -> {
               boolean first = pending.remove(result);
               if (failure != null) {
-                // After the operator's timeout, the same call's failure was counted there.
-                if (first) {
+                // After the operator's timeout, the same call's failure was counted there; a call
+                // that close() cancelled is no failure of the judge, and nobody waits for it.
+                if (first && !(cause(failure) instanceof CancellationException)) {
                   logFailure(failure);
                   degraded.inc();
                 }
@@ -193,12 +217,15 @@ public final class JudgeFunction extends RichAsyncFunction<LabeledInteraction, L
   }
 
   private void logFailure(Throwable failure) {
-    Throwable cause =
-        failure instanceof CompletionException && failure.getCause() != null
-            ? failure.getCause()
-            : failure;
+    Throwable cause = cause(failure);
     String reason = cause.getMessage() != null ? cause.getMessage() : cause.toString();
     failures.onFailure(reason, System.currentTimeMillis()).ifPresent(LOG::warn);
+  }
+
+  private static Throwable cause(Throwable failure) {
+    return failure instanceof CompletionException && failure.getCause() != null
+        ? failure.getCause()
+        : failure;
   }
 
   private LabeledInteraction withDegradedLabel(LabeledInteraction in) {

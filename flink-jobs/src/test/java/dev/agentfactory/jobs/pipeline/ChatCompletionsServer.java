@@ -30,6 +30,7 @@ final class ChatCompletionsServer implements AutoCloseable {
   private final AtomicReference<String> lastAuthorization = new AtomicReference<>();
   private final AtomicReference<String> lastBody = new AtomicReference<>();
   private final AtomicReference<CountDownLatch> gate = new AtomicReference<>();
+  private final CountDownLatch firstCall = new CountDownLatch(1);
 
   ChatCompletionsServer() throws IOException {
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
@@ -38,6 +39,7 @@ final class ChatCompletionsServer implements AutoCloseable {
         "/v1/chat/completions",
         exchange -> {
           calls.incrementAndGet();
+          firstCall.countDown();
           lastAuthorization.set(exchange.getRequestHeaders().getFirst("authorization"));
           lastBody.set(
               new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
@@ -86,6 +88,11 @@ final class ChatCompletionsServer implements AutoCloseable {
 
   int calls() {
     return calls.get();
+  }
+
+  /** Whether a call arrived within the timeout (at once if one did before). */
+  boolean awaitCall(long timeout, TimeUnit unit) throws InterruptedException {
+    return firstCall.await(timeout, unit);
   }
 
   void answer(String assistantContent) {

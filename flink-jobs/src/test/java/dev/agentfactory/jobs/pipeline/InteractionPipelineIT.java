@@ -138,6 +138,11 @@ class InteractionPipelineIT {
       // must still fit (a RecordTooLargeException would fail the job and replay it forever).
       String hugeEvent = "{\"schema_version\": 1, \"event_id\": \"" + "x".repeat(1_010_000) + "\"}";
       publishRaw(kafka, hugeEvent);
+      // A bad event under a key that nearly fills the record: the dead letter's key is bounded, so
+      // the event itself still reaches the topic whole.
+      String hugeKey = "k".repeat(1_040_000);
+      String badUnderHugeKey = "{\"schema_version\": 1, \"event_id\": \"bad-under-huge-key\"}";
+      publishRaw(kafka, hugeKey, badUnderHugeKey);
 
       // state() fails the wait at once if the job failed, instead of letting it time out
       awaitTrue(
@@ -248,7 +253,7 @@ class InteractionPipelineIT {
           .isEqualTo(1);
       assertThat(helperSafety.at("/safety/secret_leaks").asLong()).isZero();
 
-      List<ConsumerRecord<byte[], byte[]>> deadLetters = records(kafka, Topics.INTERACTIONS_DLQ, 3);
+      List<ConsumerRecord<byte[], byte[]>> deadLetters = records(kafka, Topics.INTERACTIONS_DLQ, 4);
       ConsumerRecord<byte[], byte[]> future = deadLetters.get(0);
       assertThat(header(future, DeadLetters.FIELD_HEADER)).isEqualTo("created_at");
       assertThat(header(future, DeadLetters.REASON_HEADER))
@@ -266,6 +271,12 @@ class InteractionPipelineIT {
       assertThat(header(huge, DeadLetters.TRUNCATED_HEADER))
           .isEqualTo(Integer.toString(hugeEvent.length()));
       assertThat(huge.value().length).isLessThan(1_010_000);
+      ConsumerRecord<byte[], byte[]> hugeKeyed = deadLetters.get(3);
+      assertThat(new String(hugeKeyed.value(), StandardCharsets.UTF_8)).isEqualTo(badUnderHugeKey);
+      assertThat(header(hugeKeyed, DeadLetters.REASON_HEADER)).startsWith("event_id: not a UUID");
+      assertThat(hugeKeyed.key().length).isLessThanOrEqualTo(DeadLetters.MAX_KEY_BYTES);
+      assertThat(header(hugeKeyed, DeadLetters.KEY_TRUNCATED_HEADER))
+          .isEqualTo(Integer.toString(hugeKey.length()));
 
       String savepoint =
           rest.stopWithSavepoint(jobId).toCompletableFuture().get(120, TimeUnit.SECONDS);
@@ -318,6 +329,10 @@ class InteractionPipelineIT {
   }
 
   private static void publishRaw(EmbeddedKafka kafka, String value) throws Exception {
+    publishRaw(kafka, "sess-bad", value);
+  }
+
+  private static void publishRaw(EmbeddedKafka kafka, String key, String value) throws Exception {
     Map<String, Object> props =
         Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
     try (KafkaProducer<String, byte[]> producer =
@@ -325,7 +340,7 @@ class InteractionPipelineIT {
       producer
           .send(
               new ProducerRecord<>(
-                  Topics.INTERACTIONS, "sess-bad", value.getBytes(StandardCharsets.UTF_8)))
+                  Topics.INTERACTIONS, key, value.getBytes(StandardCharsets.UTF_8)))
           .get(30, TimeUnit.SECONDS);
     }
   }

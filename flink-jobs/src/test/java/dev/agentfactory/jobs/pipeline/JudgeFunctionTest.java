@@ -3,15 +3,21 @@ package dev.agentfactory.jobs.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.agentfactory.connectors.dataset.Label;
+import dev.agentfactory.connectors.event.Feedback;
 import dev.agentfactory.connectors.event.Interaction;
 import dev.agentfactory.connectors.event.Message;
+import dev.agentfactory.connectors.event.Rating;
 import dev.agentfactory.connectors.flink.JudgeConfig;
 import dev.agentfactory.jobs.label.JudgeRubric;
 import dev.agentfactory.jobs.label.JudgeVerdict;
 import dev.agentfactory.jobs.label.LabeledInteraction;
 import dev.agentfactory.jobs.label.RuleLabeler;
+import dev.agentfactory.jobs.label.Sampling;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -143,6 +149,38 @@ class JudgeFunctionTest {
     }
   }
 
+  @Test
+  void closingTheJudgeCancelsItsCallInFlightAndItsHttpClientStops() throws Exception {
+    Set<Thread> before = Set.copyOf(Thread.getAllStackTraces().keySet());
+    llm.hold();
+    var harness = harness(judge(1.0, 300_000), null);
+    harness.processElement(new StreamRecord<>(labeled(event("still there?", "yes")), 1L));
+    assertThat(llm.awaitCall(60, TimeUnit.SECONDS)).as("the call in flight").isTrue();
+    List<Thread> started =
+        Thread.getAllStackTraces().keySet().stream()
+            .filter(t -> !before.contains(t))
+            .filter(t -> t.getName().startsWith("HttpClient-") || t.getName().startsWith("judge-"))
+            .toList();
+    assertThat(started).as("the judge's HTTP threads").isNotEmpty();
+
+    // As a cancelled task, or one that restarts in the same JVM, closes it.
+    harness.close();
+    harness = null;
+
+    // Its own threads end at once; the JDK client's selector (before Java 21) when the collector
+    // takes the closed client, which the call it was waiting for no longer holds.
+    Instant deadline = Instant.now().plusSeconds(60);
+    for (Thread t : started) {
+      while (t.isAlive() && Instant.now().isBefore(deadline)) {
+        System.gc();
+        t.join(500);
+      }
+    }
+    assertThat(started.stream().filter(Thread::isAlive).map(Thread::getName))
+        .as("HTTP threads alive after the judge closed, its call still held by the LLM")
+        .isEmpty();
+  }
+
   /** Counts down on every completion, the second included (the async operator ignores it). */
   private static final class CountingResultFuture implements ResultFuture<LabeledInteraction> {
     final CountDownLatch completions = new CountDownLatch(2);
@@ -190,9 +228,35 @@ class JudgeFunctionTest {
           .as("the same examples are sampled on every run")
           .containsExactlyInAnyOrderElementsOf(
               List.of(examples).stream()
-                  .filter(e -> dev.agentfactory.jobs.label.Sampling.sampled(id(e), 0.25))
+                  .filter(e -> Sampling.sampled(id(e), 0.25))
                   .map(e -> e.event().eventId())
                   .toList());
+    }
+  }
+
+  @Test
+  void anAmendmentIsJudgedExactlyWhenItsTurnIsWhateverItsOwnId() throws Exception {
+    double rate = 0.5;
+    Interaction judgedTurn = event(idSampled(rate, true, "turn-in"), "rate me", "done");
+    Interaction skippedTurn = event(idSampled(rate, false, "turn-out"), "rate me too", "done too");
+    // Each amendment's own id falls on the other side of the rate than its turn's.
+    Interaction amendsJudged =
+        judgedTurn.amendedWith(idSampled(rate, false, "amend-in"), Feedback.rated(Rating.UP), null);
+    Interaction amendsSkipped =
+        skippedTurn.amendedWith(
+            idSampled(rate, true, "amend-out"), Feedback.rated(Rating.UP), null);
+    try (var harness = harness(judge(rate, 30_000), null)) {
+      // Feedback comes after its turn was judged (or not).
+      judgeAll(harness, labeled(judgedTurn), labeled(skippedTurn));
+      judgeAll(harness, labeled(amendsJudged), labeled(amendsSkipped));
+
+      List<LabeledInteraction> out = harness.extractOutputValues();
+      assertThat(out.stream().filter(e -> hasJudgeLabel(e)).map(e -> e.event().eventId()))
+          .as("the judged turn and its amendment, not the other turn's amendment")
+          .containsExactlyInAnyOrder(judgedTurn.eventId(), amendsJudged.eventId());
+      assertThat(llm.calls())
+          .as("the amendment repeats its turn's transcript: a cache hit")
+          .isOne();
     }
   }
 
@@ -251,13 +315,31 @@ class JudgeFunctionTest {
         .orElseThrow(() -> new AssertionError("no judge label in " + labeled.labels()));
   }
 
+  private static boolean hasJudgeLabel(LabeledInteraction labeled) {
+    return labeled.labels().stream().anyMatch(l -> l.name().equals(JudgeVerdict.VERDICT_LABEL));
+  }
+
+  /** The first of {@code seed-0, seed-1, ...} (as a name-based UUID) in or out of the sample. */
+  private static UUID idSampled(double rate, boolean in, String seed) {
+    for (int i = 0; ; i++) {
+      UUID id = UUID.nameUUIDFromBytes((seed + "-" + i).getBytes(StandardCharsets.UTF_8));
+      if (Sampling.sampled(id.toString(), rate) == in) {
+        return id;
+      }
+    }
+  }
+
   private static String id(LabeledInteraction e) {
     return e.event().eventId().toString();
   }
 
   private static Interaction event(String question, String answer) {
+    return event(UUID.randomUUID(), question, answer);
+  }
+
+  private static Interaction event(UUID eventId, String question, String answer) {
     return Interaction.builder()
-        .eventId(UUID.randomUUID())
+        .eventId(eventId)
         .sessionId("s")
         .tenant("acme")
         .agent("helper", "1.0.0")

@@ -168,7 +168,8 @@ public final class NodeOptions {
           "judge.sample.rate",
           "AF_JUDGE_SAMPLE_RATE",
           0.1,
-          "Share of turns the judge rates, 0 to 1, chosen deterministically by example id.");
+          "Share of turns the judge rates, 0 to 1, chosen deterministically by the turn's event id"
+              + " (an amending event goes with its turn, docs/labeling.md).");
 
   public static final Option<Integer> JUDGE_TIMEOUT_MS =
       Option.positiveInt(
