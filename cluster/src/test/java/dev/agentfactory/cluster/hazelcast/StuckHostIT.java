@@ -40,8 +40,9 @@ class StuckHostIT {
 
   @AfterEach
   void stop() {
-    Occupy.RELEASE.countDown();
+    // queued ones first: none may start late and wait on the next test's latch
     busy.forEach(f -> f.cancel(true));
+    Occupy.RELEASE.countDown();
     nodes.close();
   }
 
