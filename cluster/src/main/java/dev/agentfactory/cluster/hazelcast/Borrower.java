@@ -6,6 +6,7 @@ import com.hazelcast.core.IExecutorService;
 import dev.agentfactory.cluster.lease.Lease;
 import dev.agentfactory.cluster.pool.LeaseLostListener;
 import dev.agentfactory.cluster.pool.PooledSandbox;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.slf4j.Logger;
@@ -28,6 +29,7 @@ final class Borrower {
   private final PoolCounts counts;
   private final IExecutorService loans;
   private final IExecutorService control;
+  private volatile Duration controlTimeout = HazelcastConfigs.CONTROL_CALL_TIMEOUT;
 
   Borrower(
       HazelcastInstance hazelcast,
@@ -45,8 +47,18 @@ final class Borrower {
   }
 
   /**
+   * For tests: how long a borrow, and each control call on a sandbox borrowed after this, waits for
+   * the host ({@link HazelcastConfigs#CONTROL_CALL_TIMEOUT}).
+   */
+  void controlTimeout(Duration limit) {
+    controlTimeout = limit;
+  }
+
+  /**
    * Borrows a warm sandbox of {@code template} from {@code host}: the lease on it, or null if the
-   * host had none to lend or could not be asked (the caller then starts one here).
+   * host had none to lend, could not be asked, or did not answer within the control call timeout
+   * (the caller then starts one here). A loan the host grants after that is given back at once, so
+   * it is not left lent to nobody until its lease lapses.
    *
    * @param holder the lease's hold on its tenant's quota, or null if the tenant has no quota
    */
@@ -60,11 +72,18 @@ final class Borrower {
         host.getAttribute(NodeIds.ATTRIBUTE) != null
             ? nodeId
             : hazelcast.getCluster().getLocalMember().getUuid().toString();
+    Duration limit = controlTimeout;
     CompletableFuture<LoanGrant> answer =
-        Failures.guardedTask(
-            "borrow from " + host,
-            () ->
-                control.submitToMember(new PoolTasks.Borrow(template, sessionId, borrower), host));
+        Failures.within(
+            Failures.guardedTask(
+                "borrow from " + host,
+                () ->
+                    control.submitToMember(
+                        new PoolTasks.Borrow(template, sessionId, borrower), host)),
+            limit,
+            hostNode,
+            "a borrow",
+            late -> giveBackLate(hostNode, late));
     return answer.handle(
         (grant, e) -> {
           if (e != null) {
@@ -86,6 +105,7 @@ final class Borrower {
                   loans,
                   control,
                   ExecStreams.of(hazelcast),
+                  limit,
                   // the host frees the record: renewing it on would report it fenced (fatal to
                   // the session) where a sandbox that ended is only dropped and replaced
                   () -> registry.forget(lease));
@@ -99,5 +119,32 @@ final class Borrower {
           }
           return leased;
         });
+  }
+
+  /** Returns a loan granted after this node stopped waiting for it: nobody here holds it. */
+  private void giveBackLate(String hostNode, LoanGrant grant) {
+    if (grant == null) {
+      return;
+    }
+    Lease lease = grant.lease();
+    LOG.info(
+        "node {} lent {} after the borrow timed out; giving it back", hostNode, lease.sandboxId());
+    Failures.guardedTask(
+            "return of " + lease.sandboxId() + " to " + hostNode,
+            () -> {
+              Member member = NodeIds.member(hazelcast.getCluster(), hostNode);
+              if (member == null) {
+                return CompletableFuture.completedFuture(false); // it went with its host
+              }
+              return control.submitToMember(
+                  new PoolTasks.Return(lease.sandboxId(), lease.fencingToken()), member);
+            })
+        .whenComplete(
+            (returned, e) -> {
+              if (e != null) {
+                // the host's sweep ends the loan once its record lapses
+                LOG.info("late loan {} not given back to {}", lease.sandboxId(), hostNode, e);
+              }
+            });
   }
 }

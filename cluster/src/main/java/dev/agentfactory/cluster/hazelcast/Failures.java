@@ -4,11 +4,14 @@ import com.hazelcast.core.OperationTimeoutException;
 import com.hazelcast.spi.exception.RetryableException;
 import com.hazelcast.splitbrainprotection.SplitBrainProtectionException;
 import dev.agentfactory.cluster.ClusterException;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -22,6 +25,9 @@ import java.util.function.Supplier;
  * dev.agentfactory.cluster.lease.LeaseRegistry} states).
  */
 final class Failures {
+
+  /** The code of {@link #peerTimeout}. */
+  static final String PEER_TIMEOUT = "cluster.peer_timeout";
 
   private Failures() {}
 
@@ -64,6 +70,64 @@ final class Failures {
     return result;
   }
 
+  /**
+   * {@code call} with a bound: if it has not completed within {@code limit}, the result fails with
+   * {@link #peerTimeout} (on {@link CallbackPool#executor()}). The call itself goes on; a value it
+   * yields after that goes to {@code late} instead (null: dropped), so a caller can undo what the
+   * peer did for a call it no longer waits for.
+   *
+   * @param node the peer's node id, named in the error
+   * @param what the call, named in the error (e.g. {@code "a borrow"})
+   */
+  static <T> CompletableFuture<T> within(
+      CompletableFuture<T> call,
+      Duration limit,
+      String node,
+      String what,
+      Consumer<? super T> late) {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    CompletableFuture<Void> timer = new CompletableFuture<>();
+    timer
+        .orTimeout(limit.toNanos(), TimeUnit.NANOSECONDS)
+        .whenComplete(
+            (v, e) -> {
+              if (e != null) {
+                CallbackPool.executor()
+                    .execute(() -> result.completeExceptionally(peerTimeout(node, what, limit)));
+              }
+            });
+    call.whenComplete(
+        (value, failure) -> {
+          timer.complete(null); // cancels the timeout
+          if (failure != null) {
+            result.completeExceptionally(failure);
+          } else if (!result.complete(value) && late != null) {
+            late.accept(value);
+          }
+        });
+    return result;
+  }
+
+  /**
+   * Node {@code node} took longer than {@code limit} to answer {@code what}: it is alive (a dead
+   * one fails the call at once) but its {@code af.loans.control} threads are busy or stuck.
+   * Retriable: the call may succeed once they are free.
+   */
+  static ClusterException peerTimeout(String node, String what, Duration limit) {
+    return new ClusterException(
+        PEER_TIMEOUT,
+        "node "
+            + node
+            + " did not answer "
+            + what
+            + " within "
+            + limit.toMillis()
+            + " ms: its "
+            + HazelcastConfigs.CONTROL_EXECUTOR
+            + " threads are busy or stuck",
+        true);
+  }
+
   private static <T> CompletionStage<T> stageOf(Future<T> future) {
     if (future instanceof CompletionStage<?>) {
       @SuppressWarnings("unchecked")
@@ -88,12 +152,18 @@ final class Failures {
     return result;
   }
 
-  static ClusterException translate(Throwable failure, String operation) {
+  /** The failure itself, not the wrappers a future or a chain of stages put around it. */
+  static Throwable unwrap(Throwable failure) {
     Throwable cause = failure;
     while ((cause instanceof CompletionException || cause instanceof ExecutionException)
         && cause.getCause() != null) {
       cause = cause.getCause();
     }
+    return cause;
+  }
+
+  static ClusterException translate(Throwable failure, String operation) {
+    Throwable cause = unwrap(failure);
     if (cause instanceof ClusterException known) {
       return known;
     }

@@ -14,6 +14,7 @@ import dev.agentfactory.cluster.ClusterConfig;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.HexFormat;
 
 /** Translates a {@link ClusterConfig} into a Hazelcast member {@link Config}. */
@@ -34,6 +35,15 @@ final class HazelcastConfigs {
   static final String LOAN_EXECUTOR = "af.loans";
   static final String OUTPUT_EXECUTOR = "af.output";
   static final String CONTROL_EXECUTOR = "af.loans.control";
+
+  /**
+   * How long a node waits for a peer's answer to a call on {@link #CONTROL_EXECUTOR} (borrow,
+   * return, pause/resume/hibernate, file calls). Hazelcast bounds none of them while the peer is
+   * alive: an executor task waiting for a thread, or running, is reported live by the callee's
+   * operation heartbeats, so its invocation never reaches {@code
+   * hazelcast.operation.call.timeout.millis}. The same 60 s as that call timeout.
+   */
+  static final Duration CONTROL_CALL_TIMEOUT = Duration.ofSeconds(60);
 
   /**
    * The ids of API keys revoked through some node ({@link HazelcastKeyRevocations}). A name of its

@@ -406,6 +406,11 @@ final class HazelcastWarmPool implements WarmPool, MembershipListener {
     return !members.isEmpty() && members.iterator().next().localMember();
   }
 
+  /** For tests: how long this node's calls on a host's control executor wait for its answer. */
+  void controlTimeout(Duration limit) {
+    borrower.controlTimeout(limit);
+  }
+
   /** The node's quota client: for tests in this package. */
   TenantQuotas quotas() {
     return quotas;

@@ -185,18 +185,23 @@ final class HeldLeases {
    * lease lost, while the node stops) still terminates the sandbox, on a thread of its own.
    */
   CompletableFuture<Void> terminate(Sandbox sandbox) {
-    Runnable close =
-        () -> {
-          try {
-            sandbox.close();
-          } catch (RuntimeException e) {
-            LOG.warn("terminating sandbox {} failed", sandbox.id(), e);
-          }
-        };
+    Runnable close = () -> closeHere(sandbox);
     try {
       return CompletableFuture.runAsync(close, closer);
     } catch (RejectedExecutionException closed) {
       return CompletableFuture.runAsync(close, HeldLeases::closeLate);
+    }
+  }
+
+  /**
+   * Terminates {@code sandbox} on this thread, which waits for its processes to die: only for a
+   * thread that may block (e.g. an executor thread of the host that waits for it anyway).
+   */
+  static void closeHere(Sandbox sandbox) {
+    try {
+      sandbox.close();
+    } catch (RuntimeException e) {
+      LOG.warn("terminating sandbox {} failed", sandbox.id(), e);
     }
   }
 

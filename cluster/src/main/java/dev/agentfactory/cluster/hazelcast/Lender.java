@@ -42,7 +42,7 @@ final class Lender {
 
   private static final Logger LOG = LoggerFactory.getLogger(Lender.class);
 
-  /** How long a return waits for the sandbox's end before answering the borrower anyway. */
+  /** How long a return waits for the lease record's release before answering the borrower. */
   private static final Duration RETURN_WAIT = Duration.ofSeconds(10);
 
   /** How long the end of a loan waits for its borrower to hear that its sandbox ended. */
@@ -341,11 +341,19 @@ final class Lender {
       return false;
     }
     // the borrower's release completes with this call: the sandbox must be dead and its lease
-    // record free by then, as after the release of a local sandbox
+    // record free by then, as after the release of a local sandbox. Terminated on this thread,
+    // which waits for it anyway: on the node's closer (2 threads) it would queue behind every
+    // other termination there, and this thread would answer after RETURN_WAIT with the sandbox
+    // still alive, having held one of the few control threads all that time
+    LOG.debug("lent sandbox {} ends: returned", key);
+    HeldLeases.closeHere(loan.sandbox());
     try {
-      end(loan, "returned").get(RETURN_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+      registry
+          .release(loan.lease())
+          .toCompletableFuture()
+          .get(RETURN_WAIT.toMillis(), TimeUnit.MILLISECONDS);
     } catch (ExecutionException | TimeoutException e) {
-      LOG.debug("returned sandbox {} not cleaned up in time", key, e);
+      LOG.debug("record of returned sandbox {} not freed in time", key, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

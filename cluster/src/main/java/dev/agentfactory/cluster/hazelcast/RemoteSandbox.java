@@ -15,7 +15,9 @@ import dev.agentfactory.sandbox.OutputListener;
 import dev.agentfactory.sandbox.Sandbox;
 import dev.agentfactory.sandbox.SandboxException;
 import dev.agentfactory.sandbox.SandboxState;
+import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Callable;
@@ -23,7 +25,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,6 +61,7 @@ final class RemoteSandbox implements Sandbox {
   private volatile String lostReason;
   private volatile boolean refused; // lost because the host refused our token
   private final Runnable endedOnHost;
+  private final Duration controlTimeout;
 
   /** Completed with the reason once the sandbox is lost or given back: {@link #whenTerminated}. */
   private final CompletableFuture<String> terminated = new CompletableFuture<>();
@@ -70,6 +72,9 @@ final class RemoteSandbox implements Sandbox {
    * @param executor where commands run on the host ({@code af.loans})
    * @param control where every other call runs on the host ({@code af.loans.control}): never queued
    *     behind long commands
+   * @param controlTimeout how long a call on {@code control} waits for the host's answer (see
+   *     {@link #control}); a command on {@code executor} is bounded by its own timeout on the host
+   *     instead
    * @param endedOnHost run once the host said the sandbox or its loan is gone: the lease is not
    *     worth renewing any more (the host frees its record), and the holder finds out through
    *     {@link #isAlive()} when it next uses the sandbox, as with a local one
@@ -83,7 +88,9 @@ final class RemoteSandbox implements Sandbox {
       IExecutorService executor,
       IExecutorService control,
       ExecStreams streams,
+      Duration controlTimeout,
       Runnable endedOnHost) {
+    this.controlTimeout = controlTimeout;
     this.control = control;
     this.endedOnHost = endedOnHost;
     this.id = id;
@@ -192,31 +199,59 @@ final class RemoteSandbox implements Sandbox {
     return lifecycle(PoolTasks.Lifecycle.Op.HIBERNATE, SandboxState.HIBERNATED);
   }
 
+  /**
+   * A pause, resume or hibernate the host does not answer in time leaves the sandbox's state
+   * unknown here (the host may still carry it out): the sandbox is given back, and the call fails
+   * with {@code sandbox_lost}, as for a sandbox that ended, so its holder leases a fresh one.
+   */
   private CompletionStage<Void> lifecycle(PoolTasks.Lifecycle.Op op, SandboxState after) {
-    return forward(new PoolTasks.Lifecycle(lease.sandboxId(), lease.fencingToken(), op))
-        .thenAccept(
-            done -> {
-              // the borrower is the sandbox's only user: the host's state follows our calls
-              if (lostReason == null) {
-                state = after;
+    String what = "a " + op.name().toLowerCase(Locale.ROOT);
+    return forward(new PoolTasks.Lifecycle(lease.sandboxId(), lease.fencingToken(), op), what)
+        .handle(
+            (done, e) -> {
+              if (e == null) {
+                // the borrower is the sandbox's only user: the host's state follows our calls
+                if (lostReason == null) {
+                  state = after;
+                }
+                return null;
               }
+              Throwable failure = Failures.unwrap(e);
+              if (failure instanceof ClusterException timeout
+                  && Failures.PEER_TIMEOUT.equals(timeout.code())) {
+                giveBack("its host did not answer " + what + " in time");
+                throw new SandboxException(
+                    "sandbox_lost",
+                    "sandbox " + id + " is lost: " + timeout.getMessage(),
+                    false,
+                    timeout);
+              }
+              throw failure instanceof RuntimeException runtime
+                  ? runtime
+                  : new CompletionException(failure);
             });
   }
 
   @Override
   public CompletionStage<byte[]> readFile(String path, long maxBytes) {
-    return forward(new PoolTasks.ReadFile(lease.sandboxId(), lease.fencingToken(), path, maxBytes));
+    return forward(
+        new PoolTasks.ReadFile(lease.sandboxId(), lease.fencingToken(), path, maxBytes),
+        "a file read");
   }
 
   @Override
   public CompletionStage<Void> writeFile(String path, byte[] content) {
-    return forward(new PoolTasks.WriteFile(lease.sandboxId(), lease.fencingToken(), path, content))
+    return forward(
+            new PoolTasks.WriteFile(lease.sandboxId(), lease.fencingToken(), path, content),
+            "a file write")
         .thenAccept(done -> {});
   }
 
   @Override
   public CompletionStage<List<FileEntry>> listFiles(String path) {
-    return forward(new PoolTasks.ListFiles(lease.sandboxId(), lease.fencingToken(), path))
+    return forward(
+            new PoolTasks.ListFiles(lease.sandboxId(), lease.fencingToken(), path),
+            "a file listing")
         .thenApply(files -> files.stream().map(RemoteFile::entry).toList());
   }
 
@@ -293,15 +328,25 @@ final class RemoteSandbox implements Sandbox {
 
   /**
    * Completes once the host has terminated the sandbox and freed its lease record (or given up
-   * after 10 s), or at once if it is gone already.
+   * after 10 s), or at once if it is gone already. False if the host did not answer within the
+   * control call timeout: the return still runs there once a thread is free, or the host's sweep
+   * ends the loan when its record lapses.
    */
   CompletionStage<Boolean> giveBack() {
+    return giveBack("returned");
+  }
+
+  private CompletionStage<Boolean> giveBack(String reason) {
     if (lostReason != null) {
       return CompletableFuture.completedFuture(false);
     }
-    lost("returned");
-    return call(control, new PoolTasks.Return(lease.sandboxId(), lease.fencingToken()))
-        .exceptionally(e -> false);
+    lost(reason);
+    return control(new PoolTasks.Return(lease.sandboxId(), lease.fencingToken()), "a return")
+        .exceptionally(
+            e -> {
+              LOG.info("sandbox {} not given back to its host {}", id, host, Failures.unwrap(e));
+              return false;
+            });
   }
 
   private RuntimeException lostError() {
@@ -314,12 +359,12 @@ final class RemoteSandbox implements Sandbox {
         : new SandboxException("sandbox_lost", "sandbox " + id + " is lost: " + lost, false);
   }
 
-  private <T> CompletionStage<T> forward(Callable<T> task) {
+  private <T> CompletionStage<T> forward(Callable<T> task, String what) {
     RuntimeException lost = lostError();
     if (lost != null) {
       return CompletableFuture.failedFuture(lost);
     }
-    return call(control, task)
+    return control(task, what)
         .handle(
             (value, e) -> {
               if (e != null) {
@@ -336,11 +381,7 @@ final class RemoteSandbox implements Sandbox {
    * for good: it ended on its host, or the host no longer lends it under this lease.
    */
   private RuntimeException failure(Throwable failure) {
-    Throwable cause = failure;
-    while ((cause instanceof CompletionException || cause instanceof ExecutionException)
-        && cause.getCause() != null) {
-      cause = cause.getCause();
-    }
+    Throwable cause = Failures.unwrap(failure);
     if (cause instanceof LentSandboxEndedException ended) {
       // a plain SandboxException to the caller, as a local sandbox's would be
       SandboxException error =
@@ -369,6 +410,16 @@ final class RemoteSandbox implements Sandbox {
       return lost;
     }
     return Failures.translate(cause, "call to sandbox host " + host);
+  }
+
+  /**
+   * A call on the host's {@code af.loans.control}, failing with {@code cluster.peer_timeout} if the
+   * host does not answer within {@link #controlTimeout}: Hazelcast itself would wait for ever on a
+   * host that is alive but whose control threads are all busy or stuck ({@link
+   * HazelcastConfigs#CONTROL_CALL_TIMEOUT}).
+   */
+  private <T> CompletableFuture<T> control(Callable<T> task, String what) {
+    return Failures.within(call(control, task), controlTimeout, host, what, null);
   }
 
   private <T> CompletableFuture<T> call(IExecutorService on, Callable<T> task) {

@@ -647,6 +647,7 @@ class BorrowedSandboxIT {
         loans,
         loans,
         ExecStreams.of(hazelcast),
+        HazelcastConfigs.CONTROL_CALL_TIMEOUT,
         () -> {});
   }
 

@@ -14,7 +14,6 @@ import dev.agentfactory.cluster.pool.PoolConfig;
 import dev.agentfactory.cluster.pool.PooledSandbox;
 import dev.agentfactory.sandbox.ExecRequest;
 import dev.agentfactory.sandbox.ExecResult;
-import dev.agentfactory.sandbox.OutputListener;
 import dev.agentfactory.sandbox.Sandbox;
 import dev.agentfactory.sandbox.SandboxException;
 import dev.agentfactory.sandbox.SandboxPool;
@@ -373,30 +372,14 @@ class DistributedPoolIT {
     }
   }
 
-  private record NamelessSandbox(Sandbox real) implements Sandbox {
+  private static final class NamelessSandbox extends ForwardingSandbox {
+    NamelessSandbox(Sandbox real) {
+      super(real);
+    }
+
     @Override
     public String id() {
       throw new IllegalStateException("no id to grant under");
-    }
-
-    @Override
-    public String template() {
-      return real.template();
-    }
-
-    @Override
-    public CompletionStage<ExecResult> exec(ExecRequest request, OutputListener listener) {
-      return real.exec(request, listener);
-    }
-
-    @Override
-    public boolean isAlive() {
-      return real.isAlive();
-    }
-
-    @Override
-    public void close() {
-      real.close();
     }
   }
 
