@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.agentfactory.edge.config.ConfigSource;
 import dev.agentfactory.edge.config.NodeConfig;
+import dev.agentfactory.testing.TestPorts;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.Socket;
