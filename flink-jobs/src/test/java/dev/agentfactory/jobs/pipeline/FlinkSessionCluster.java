@@ -73,7 +73,8 @@ final class FlinkSessionCluster implements AutoCloseable {
 
   /**
    * Writes {@code <dir>/conf/config.yaml}, starts a JobManager and one TaskManager with two slots,
-   * and returns once the processes are started (poll the REST API for readiness).
+   * and returns once the JobManager's REST API answers and the TaskManager process is started (poll
+   * the REST API for its registration).
    *
    * @param extraConfig more {@code config.yaml} lines, e.g. a restart strategy
    */
