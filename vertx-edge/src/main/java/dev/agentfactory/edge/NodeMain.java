@@ -1,8 +1,11 @@
 package dev.agentfactory.edge;
 
+import dev.agentfactory.connectors.kafka.PortInUseException;
 import dev.agentfactory.edge.config.ConfigException;
 import dev.agentfactory.edge.config.ConfigSource;
 import dev.agentfactory.edge.config.NodeConfig;
+import dev.agentfactory.edge.config.NodeOptions;
+import dev.agentfactory.edge.config.Option;
 import dev.agentfactory.sandbox.local.DirLock;
 import java.time.Duration;
 import java.util.Optional;
@@ -64,9 +67,9 @@ public final class NodeMain {
       if (!phase.compareAndSet(Phase.STARTING, Phase.FAILED)) {
         return; // closed by a signal during start-up: the shutdown hook reports it
       }
-      Optional<DirLock.InUseException> inUse = inUse(e);
+      Optional<RuntimeException> inUse = inUse(e);
       if (inUse.isPresent()) {
-        System.err.println("agent-factory: the node did not start: " + inUse.get().getMessage());
+        System.err.println("agent-factory: the node did not start: " + oneLine(inUse.get()));
       } else {
         System.err.println("agent-factory: the node did not start: " + e.getMessage());
         e.printStackTrace();
@@ -154,11 +157,23 @@ public final class NodeMain {
     stopped.countDown();
   }
 
-  /** The directory lock refusal among {@code e}'s causes: one line says it all. */
-  static Optional<DirLock.InUseException> inUse(Throwable e) {
+  /** A refusal's line, with the option that moves the embedded Kafka to another port. */
+  static String oneLine(RuntimeException refusal) {
+    if (refusal instanceof PortInUseException) {
+      Option<Integer> port = NodeOptions.KAFKA_PORT;
+      return refusal.getMessage() + " (--" + port.key() + ", " + port.env() + ")";
+    }
+    return refusal.getMessage();
+  }
+
+  /**
+   * The refusal among {@code e}'s causes of something another process holds (the data dir, the
+   * embedded Kafka's port): one line says it all.
+   */
+  static Optional<RuntimeException> inUse(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof DirLock.InUseException inUse) {
-        return Optional.of(inUse);
+      if (t instanceof DirLock.InUseException || t instanceof PortInUseException) {
+        return Optional.of((RuntimeException) t);
       }
     }
     return Optional.empty();

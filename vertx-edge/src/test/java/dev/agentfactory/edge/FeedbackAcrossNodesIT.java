@@ -13,6 +13,7 @@ import dev.agentfactory.edge.session.JdbcTurnStore;
 import dev.agentfactory.edge.session.TurnCipher;
 import dev.agentfactory.edge.session.TurnStoreKeyException;
 import dev.agentfactory.edge.store.PostgresServer;
+import dev.agentfactory.testing.TestPorts;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -71,7 +72,6 @@ class FeedbackAcrossNodesIT {
     database = PostgresServer.start();
     String jar = System.getProperty("af.test.pipeline.jar");
     assertThat(jar).as("af.test.pipeline.jar (set by failsafe)").isNotNull();
-    int clusterA = TestPorts.free();
     shared.put("http.port", "0");
     shared.put("flink.pipeline.jar", jar);
     shared.put("flink.checkpoint.interval.ms", "1000");
@@ -89,7 +89,7 @@ class FeedbackAcrossNodesIT {
     a.put("data.dir", dirA.toString());
     a.put("kafka.embedded.port", "0");
     a.put("flink.embedded.port", "0");
-    a.put("cluster.port", Integer.toString(clusterA));
+    a.put("cluster.port", Integer.toString(TestPorts.free()));
     nodeA = AgentFactoryNode.start(NodeConfig.from(new ConfigSource(a, Map.of(), Map.of())));
 
     Map<String, String> b = new HashMap<>(shared);
@@ -97,7 +97,7 @@ class FeedbackAcrossNodesIT {
     b.put("kafka.bootstrap.servers", nodeA.kafkaBootstrapServers());
     b.put("flink.rest.url", nodeA.flinkRestUrl().toString());
     b.put("cluster.port", Integer.toString(TestPorts.free()));
-    b.put("cluster.members", "127.0.0.1:" + clusterA);
+    b.put("cluster.members", TestNodes.clusterAddress(nodeA));
     nodeB = AgentFactoryNode.start(NodeConfig.from(new ConfigSource(b, Map.of(), Map.of())));
   }
 

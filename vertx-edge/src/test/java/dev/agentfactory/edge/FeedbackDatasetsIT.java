@@ -11,6 +11,7 @@ import dev.agentfactory.connectors.flink.JudgeConfig;
 import dev.agentfactory.connectors.kafka.Topics;
 import dev.agentfactory.edge.config.ConfigSource;
 import dev.agentfactory.edge.config.NodeConfig;
+import dev.agentfactory.testing.TestPorts;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfactory.edge.config.ConfigSource;
 import dev.agentfactory.edge.config.NodeConfig;
 import dev.agentfactory.edge.store.PostgresServer;
+import dev.agentfactory.testing.TestPorts;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -73,7 +74,7 @@ class KeyRevocationAcrossNodesIT {
     Map<String, String> b = new HashMap<>(shared);
     b.put("data.dir", dirB.toString());
     b.put("cluster.port", Integer.toString(TestPorts.free()));
-    b.put("cluster.members", clusterAddress(nodeA));
+    b.put("cluster.members", TestNodes.clusterAddress(nodeA));
     nodeB = AgentFactoryNode.start(NodeConfig.from(new ConfigSource(b, Map.of(), Map.of())));
   }
 
@@ -157,17 +158,6 @@ class KeyRevocationAcrossNodesIT {
                 HttpResponse.BodyHandlers.ofString());
     assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
     return MAPPER.readTree(created.body());
-  }
-
-  /**
-   * Where the node's cluster member listens, as its health says: the port asked for may have been
-   * taken meanwhile, and the member then moved on to the next one.
-   */
-  private static String clusterAddress(AgentFactoryNode node) throws Exception {
-    JsonNode health = MAPPER.readTree(send(node, "GET", "/health", ADMIN).body());
-    String address = health.at("/components/hazelcast/detail/address").asText();
-    assertThat(address).as(health.toString()).isNotEmpty();
-    return address.replace("[", "").replace("]", "");
   }
 
   /** A request only a known, unrevoked key gets a 200 for. */

@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.agentfactory.edge.config.ConfigSource;
 import dev.agentfactory.edge.config.NodeConfig;
+import dev.agentfactory.testing.TestPorts;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
@@ -73,6 +75,34 @@ class NodeMainProcessIT {
                   HttpRequest.newBuilder(URI.create(first.httpUrl() + "/health")).build(),
                   HttpResponse.BodyHandlers.ofString());
       assertThat(health.statusCode()).as(health.body()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void aNodeWhoseKafkaPortIsInUseIsRefusedInOneLineNamingThePortAndItsOption() throws Exception {
+    Path jar = Files.writeString(dataDir.resolve("pipeline.jar"), "not submitted");
+    try (ServerSocket otherBroker = new ServerSocket()) {
+      otherBroker.bind(new InetSocketAddress("localhost", TestPorts.free()));
+      int port = otherBroker.getLocalPort();
+      NodeProcess node =
+          node(
+              "--data.dir=" + dataDir.resolve("node"),
+              "--http.port=0",
+              "--sandbox.isolation=process",
+              "--sandbox.pool.size=0",
+              "--cluster.port=" + TestPorts.free(),
+              "--kafka.embedded.port=" + port,
+              "--flink.rest.url=http://127.0.0.1:" + TestPorts.free(),
+              "--flink.pipeline.jar=" + jar);
+      Exit exit = await(node);
+
+      assertThat(exit.status()).as(exit.stderr()).isEqualTo(1);
+      assertThat(exit.stderr())
+          .contains(
+              "agent-factory: the node did not start: Kafka cannot listen on localhost:"
+                  + port
+                  + ": the port is in use by another process; stop it or choose another port"
+                  + " (--kafka.embedded.port, AF_KAFKA_PORT)\n");
     }
   }
 

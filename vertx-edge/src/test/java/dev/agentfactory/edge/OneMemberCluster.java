@@ -1,7 +1,6 @@
 package dev.agentfactory.edge;
 
 import dev.agentfactory.cluster.ClusterConfig;
-import dev.agentfactory.cluster.ClusterException;
 import dev.agentfactory.cluster.ClusterNode;
 import dev.agentfactory.cluster.lease.LeaseRegistry;
 import dev.agentfactory.cluster.pool.PoolConfig;
@@ -9,6 +8,7 @@ import dev.agentfactory.cluster.pool.WarmPool;
 import dev.agentfactory.sandbox.driver.Isolation;
 import dev.agentfactory.sandbox.local.LocalSandboxPool;
 import dev.agentfactory.sandbox.local.SandboxConfig;
+import dev.agentfactory.testing.TestPorts;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -53,31 +53,22 @@ public final class OneMemberCluster implements AutoCloseable {
       String join,
       UnaryOperator<ClusterConfig.Builder> tweak)
       throws IOException {
-    ClusterNode started = null;
-    int chosen = 0;
-    for (int attempt = 1; started == null; attempt++) {
-      chosen = TestPorts.free();
-      try {
-        started =
-            ClusterNode.start(
-                tweak
-                    .apply(
-                        ClusterConfig.builder()
-                            .clusterName(name)
-                            .port(chosen)
-                            .portAutoIncrement(false)
-                            .members(List.of(join != null ? join : "127.0.0.1:" + chosen))
-                            .pool(pool(drainTimeout)))
-                    .build());
-      } catch (ClusterException e) {
-        // the port was free when drawn, taken when the member bound it (seen once in CI)
-        if (attempt == 3 || !TestPorts.takenMeanwhile(chosen, e)) {
-          throw e;
-        }
-      }
-    }
-    port = chosen;
-    cluster = started;
+    // the port may be taken between its draw and the member's bind (seen once in CI)
+    TestPorts.OnPort<ClusterNode> started =
+        TestPorts.startOnFree(
+            chosen ->
+                ClusterNode.start(
+                    tweak
+                        .apply(
+                            ClusterConfig.builder()
+                                .clusterName(name)
+                                .port(chosen)
+                                .portAutoIncrement(false)
+                                .members(List.of(join != null ? join : "127.0.0.1:" + chosen))
+                                .pool(pool(drainTimeout)))
+                        .build()));
+    port = started.port();
+    cluster = started.server();
     sandboxes =
         new LocalSandboxPool(
             SandboxConfig.defaults(

@@ -13,6 +13,7 @@ import dev.agentfactory.connectors.kafka.EmbeddedKafka;
 import dev.agentfactory.connectors.kafka.Topics;
 import dev.agentfactory.edge.config.ConfigSource;
 import dev.agentfactory.edge.config.NodeConfig;
+import dev.agentfactory.testing.TestPorts;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -62,12 +63,11 @@ class PipelineHandoverIT {
     kafka = EmbeddedKafka.start(dir.resolve("kafka"), 0);
     flink = EmbeddedFlink.start(dir.resolve("flink"), 0, Map.of());
     FlinkRestClient rest = new FlinkRestClient(flink.restUrl());
-    int firstClusterPort = TestPorts.free();
-    first = node("first", firstClusterPort, null);
+    first = node("first", TestPorts.free(), null);
     String jobId = running(rest).id();
     assertThat(health(first).at("/components/flink_job/detail/adopted").isMissingNode()).isTrue();
 
-    second = node("second", TestPorts.free(), "127.0.0.1:" + firstClusterPort);
+    second = node("second", TestPorts.free(), TestNodes.clusterAddress(first));
     await()
         .atMost(TIMEOUT)
         .pollInterval(Duration.ofMillis(200))

@@ -2,6 +2,7 @@ package dev.agentfactory.cluster.hazelcast;
 
 import dev.agentfactory.cluster.ClusterConfig;
 import dev.agentfactory.cluster.ClusterNode;
+import dev.agentfactory.testing.TestPorts;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,33 +37,18 @@ final class TestCluster implements AutoCloseable {
 
   /**
    * Up to {@code size} members on ports that were free just now, drawn below Linux's ephemeral
-   * range (32768–60999). A port the OS hands out for {@code new ServerSocket(0)} comes from that
-   * range, where any outgoing connection of this machine may take it before the member binds it
-   * (with auto-increment off the member then fails to start: seen once in CI, LeaseHeartbeatIT,
-   * port 34395); below it only an explicit bind competes.
+   * range ({@link TestPorts#free()}): with auto-increment off a member whose port is taken fails to
+   * start (seen once in CI, LeaseHeartbeatIT, port 34395, when it was drawn from that range).
    */
   static TestCluster onFreePorts(int size) {
-    java.util.Random random = new java.util.Random();
     List<Integer> ports = new ArrayList<>();
     while (ports.size() < size) {
-      int port = 20_000 + random.nextInt(12_000);
-      if (!ports.contains(port) && isFree(port)) {
+      int port = TestPorts.free();
+      if (!ports.contains(port)) {
         ports.add(port);
       }
     }
     return new TestCluster(ports);
-  }
-
-  private static boolean isFree(int port) {
-    try (java.net.ServerSocket socket = new java.net.ServerSocket()) {
-      // stricter than a member's bind (Hazelcast sets SO_REUSEADDR): a port with connections in
-      // TIME_WAIT counts as taken too
-      socket.setReuseAddress(false);
-      socket.bind(new java.net.InetSocketAddress("127.0.0.1", port));
-      return true;
-    } catch (java.io.IOException busy) {
-      return false;
-    }
   }
 
   /** A config for one of this cluster's members; {@code tweak} adjusts it. */

@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -27,7 +29,10 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.utils.Exit;
 import org.apache.kafka.common.utils.Time;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A single-node KRaft Kafka broker (combined broker + controller) running in this JVM, for the
@@ -42,13 +47,20 @@ import org.apache.kafka.common.utils.Time;
  *
  * <p>The log directory is formatted on first start only, so the broker restarts on the same data
  * directory with its topics and committed offsets. Port 0 picks free ports (the client port and the
- * controller port) on every start. Needs {@code kafka_2.13}, {@code kafka-server} and friends on
- * the classpath (optional dependencies of this module).
+ * controller port) on every start; a start that finds a picked port taken by the time it binds it
+ * picks again. A given client port that is in use fails the start ({@link PortInUseException}).
+ * Needs {@code kafka_2.13}, {@code kafka-server} and friends on the classpath (optional
+ * dependencies of this module).
  */
 public final class EmbeddedKafka implements AutoCloseable {
 
   /** The node's Kafka client port. */
   public static final int DEFAULT_PORT = 9092;
+
+  /** Starts tried on newly drawn ports before giving up. */
+  static final int BIND_ATTEMPTS = 5;
+
+  private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafka.class);
 
   private static final String HOST = "localhost";
 
@@ -71,14 +83,56 @@ public final class EmbeddedKafka implements AutoCloseable {
   /**
    * Starts a broker; {@code overrides} are broker properties applied last (e.g. {@code
    * num.partitions}).
+   *
+   * @throws PortInUseException when {@code port} is not 0 and another process listens on it
    */
   public static EmbeddedKafka start(Path dataDir, int port, Map<String, String> overrides) {
+    return start(dataDir, port, overrides, EmbeddedKafka::ports);
+  }
+
+  /**
+   * Starts a broker on the ports {@code picker} gives. A free port is only free until someone binds
+   * it, and the controller port (and the client port when {@code port} is 0) is drawn from the
+   * ephemeral range, where this machine's outgoing connections take ports too: a start that cannot
+   * bind a drawn port is stopped and tried again on newly drawn ones. A given {@code port} that is
+   * taken stays taken, and fails at once.
+   */
+  static EmbeddedKafka start(
+      Path dataDir, int port, Map<String, String> overrides, PortPicker picker) {
+    for (int attempt = 1; ; attempt++) {
+      int[] ports;
+      try {
+        ports = picker.pick(port);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot pick ports for Kafka", e);
+      }
+      try {
+        return startOn(dataDir, ports[0], ports[1], overrides);
+      } catch (RuntimeException e) {
+        if (!isBindFailure(e)) {
+          throw e;
+        }
+        if (port != 0 && !canBind(port)) {
+          throw new PortInUseException(HOST, port, e);
+        }
+        if (attempt == BIND_ATTEMPTS) {
+          throw new IllegalStateException(
+              "Kafka could not bind the ports it drew on " + attempt + " attempts", e);
+        }
+        LOG.warn(
+            "Kafka could not bind port {} or {}, free when drawn; drawing others: {}",
+            ports[0],
+            ports[1],
+            e.toString());
+      }
+    }
+  }
+
+  private static EmbeddedKafka startOn(
+      Path dataDir, int clientPort, int controllerPort, Map<String, String> overrides) {
     try {
       Path logDir = dataDir.resolve("logs");
       Files.createDirectories(logDir);
-      int[] ports = ports(port);
-      int clientPort = ports[0];
-      int controllerPort = ports[1];
       Properties props = brokerProperties(logDir, clientPort, controllerPort);
       props.putAll(overrides);
       Path configFile = dataDir.resolve("server.properties");
@@ -91,7 +145,7 @@ public final class EmbeddedKafka implements AutoCloseable {
       KafkaRaftServer server =
           new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
       try {
-        server.startup();
+        startUp(server);
       } catch (RuntimeException e) {
         server.shutdown();
         server.awaitShutdown();
@@ -100,6 +154,52 @@ public final class EmbeddedKafka implements AutoCloseable {
       return new EmbeddedKafka(server, clientPort, dataDir);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start Kafka in " + dataDir, e);
+    }
+  }
+
+  /**
+   * Runs the broker's start-up with Kafka's JVM halt and exit turned into a failed start. Kafka's
+   * controller halts the JVM when it cannot start (a fatal fault: its listener could not bind,
+   * say), which would end the whole node without a word and leave nothing to retry. During start-up
+   * a halt only notes the request: the controller then shuts down and throws its cause, as the
+   * broker does. Kafka's procedures are global to the JVM, hence one start at a time.
+   */
+  private static void startUp(KafkaRaftServer server) {
+    AtomicBoolean stopRequested = new AtomicBoolean();
+    Exit.Procedure refuse = (status, message) -> stopRequested.set(true);
+    synchronized (EmbeddedKafka.class) {
+      Exit.setHaltProcedure(refuse);
+      Exit.setExitProcedure(refuse);
+      try {
+        server.startup();
+      } finally {
+        Exit.resetHaltProcedure();
+        Exit.resetExitProcedure();
+      }
+    }
+    if (stopRequested.get()) {
+      throw new IllegalStateException(
+          "Kafka met a fatal fault while starting (its log above says which)");
+    }
+  }
+
+  /** Whether {@code failure} says a listener could not bind its port. */
+  private static boolean isBindFailure(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof BindException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether a listener could bind {@code port} on {@link #HOST} now, as the broker's does. */
+  private static boolean canBind(int port) {
+    try (ServerSocket socket = new ServerSocket()) {
+      socket.bind(new InetSocketAddress(HOST, port));
+      return true;
+    } catch (IOException taken) {
+      return false;
     }
   }
 
@@ -166,6 +266,12 @@ public final class EmbeddedKafka implements AutoCloseable {
           second.getLocalPort() != client ? second.getLocalPort() : first.getLocalPort();
       return new int[] {client, controller};
     }
+  }
+
+  /** Gives the client and controller ports of one start, for {@code port} as asked. */
+  @FunctionalInterface
+  interface PortPicker {
+    int[] pick(int port) throws IOException;
   }
 
   /** {@code localhost:<port>}, for {@code bootstrap.servers}. */

@@ -1,19 +1,27 @@
 package dev.agentfactory.jobs.pipeline;
 
 import dev.agentfactory.connectors.flink.EmbeddedFlink;
+import dev.agentfactory.testing.TestPorts;
 import java.io.File;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
+import java.io.InputStream;
+import java.net.BindException;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.IntSupplier;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
@@ -65,7 +73,8 @@ final class FlinkSessionCluster implements AutoCloseable {
 
   /**
    * Writes {@code <dir>/conf/config.yaml}, starts a JobManager and one TaskManager with two slots,
-   * and returns once the processes are started (poll the REST API for readiness).
+   * and returns once the JobManager's REST API answers and the TaskManager process is started (poll
+   * the REST API for its registration).
    *
    * @param extraConfig more {@code config.yaml} lines, e.g. a restart strategy
    */
@@ -80,10 +89,43 @@ final class FlinkSessionCluster implements AutoCloseable {
    */
   static FlinkSessionCluster start(Path dir, List<String> extraConfig, boolean defaultSavepointDir)
       throws IOException {
+    return start(dir, extraConfig, defaultSavepointDir, TestPorts::free);
+  }
+
+  /**
+   * Like {@link #start(Path, List, boolean)}, with REST ports from {@code restPorts}. Returns once
+   * the JobManager's REST API answers: a JobManager that could not bind a drawn port (taken since
+   * its draw) has exited by then, and another starts on newly drawn ports.
+   */
+  static FlinkSessionCluster start(
+      Path dir, List<String> extraConfig, boolean defaultSavepointDir, IntSupplier restPorts)
+      throws IOException {
     Path conf = Files.createDirectories(dir.resolve("conf"));
-    Path logs = Files.createDirectories(dir.resolve("log"));
-    int rpcPort = freePort();
-    int restPort = freePort();
+    Files.createDirectories(dir.resolve("log"));
+    writeLog4j(conf);
+    String classpath = flinkClasspath();
+    TestPorts.OnPort<Process> jm =
+        TestPorts.startOn(
+            restPorts,
+            restPort -> {
+              writeConfig(dir, extraConfig, defaultSavepointDir, TestPorts.free(), restPort);
+              return startJobManager(dir, classpath, restPort);
+            });
+    FlinkSessionCluster cluster =
+        new FlinkSessionCluster(
+            dir, conf, classpath, URI.create("http://localhost:" + jm.port()), jm.server());
+    try {
+      cluster.startTaskManager();
+    } catch (IOException | RuntimeException e) {
+      cluster.close();
+      throw e;
+    }
+    return cluster;
+  }
+
+  private static void writeConfig(
+      Path dir, List<String> extraConfig, boolean defaultSavepointDir, int rpcPort, int restPort)
+      throws IOException {
     List<String> lines = new ArrayList<>();
     lines.add("jobmanager.rpc.address: localhost");
     lines.add("jobmanager.rpc.port: " + rpcPort);
@@ -109,10 +151,21 @@ final class FlinkSessionCluster implements AutoCloseable {
     lines.add("heartbeat.timeout: 10000");
     lines.add("env.java.default-opts.all: " + EmbeddedFlink.JVM_OPTIONS);
     lines.addAll(extraConfig);
-    Files.write(conf.resolve("config.yaml"), lines, StandardCharsets.UTF_8);
-    writeLog4j(conf);
+    Files.write(dir.resolve("conf").resolve("config.yaml"), lines, StandardCharsets.UTF_8);
+  }
 
-    String classpath = flinkClasspath();
+  /**
+   * Launches the JobManager and returns once its REST API answers on {@code restPort}. When it
+   * exits first, throws: a {@link BindException} if its log says a port was in use, else why.
+   */
+  private static Process startJobManager(Path dir, String classpath, int restPort)
+      throws IOException {
+    Path conf = dir.resolve("conf");
+    Path log = dir.resolve("log").resolve("jobmanager.log");
+    Path out = log.resolveSibling("jobmanager.log.out");
+    // both logs append: only what this JobManager writes speaks of it
+    long logFrom = Files.exists(log) ? Files.size(log) : 0;
+    long outFrom = Files.exists(out) ? Files.size(out) : 0;
     Process jm =
         launch(
             dir,
@@ -121,17 +174,56 @@ final class FlinkSessionCluster implements AutoCloseable {
             List.of("-Xmx384m", "-Xms384m"),
             "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint",
             List.of("--configDir", conf.toString()),
-            logs.resolve("jobmanager.log"));
-    FlinkSessionCluster cluster =
-        new FlinkSessionCluster(
-            dir, conf, classpath, URI.create("http://localhost:" + restPort), jm);
-    try {
-      cluster.startTaskManager();
-    } catch (IOException | RuntimeException e) {
-      cluster.close();
-      throw e;
+            log);
+    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    HttpRequest overview =
+        HttpRequest.newBuilder(URI.create("http://localhost:" + restPort + "/overview"))
+            .timeout(Duration.ofSeconds(5))
+            .build();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    while (jm.isAlive()) {
+      if (answers(http, overview)) {
+        return jm;
+      }
+      if (System.nanoTime() > deadline) {
+        jm.destroyForcibly();
+        throw new IllegalStateException("the JobManager's REST API did not answer in 120 s");
+      }
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
     }
-    return cluster;
+    String written = since(log, logFrom) + since(out, outFrom);
+    Optional<String> inUse =
+        written
+            .lines()
+            .filter(l -> l.contains("BindException") || l.contains("Address already in use"))
+            .findFirst();
+    if (inUse.isPresent()) {
+      throw new BindException("the JobManager could not bind a port: " + inUse.get().trim());
+    }
+    throw new IllegalStateException(
+        "the JobManager exited (" + jm.exitValue() + ") before its REST API answered:\n" + written);
+  }
+
+  private static boolean answers(HttpClient http, HttpRequest request) {
+    try {
+      return http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+    } catch (IOException notYet) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while waiting for the JobManager", e);
+    }
+  }
+
+  /** What {@code file} holds beyond its first {@code from} bytes. */
+  private static String since(Path file, long from) throws IOException {
+    if (!Files.exists(file)) {
+      return "";
+    }
+    try (InputStream in = Files.newInputStream(file)) {
+      in.skipNBytes(from);
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
   }
 
   URI restUrl() {
@@ -318,13 +410,5 @@ final class FlinkSessionCluster implements AutoCloseable {
 
   private static String javaBin() {
     return Path.of(System.getProperty("java.home"), "bin", "java").toString();
-  }
-
-  private static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 }

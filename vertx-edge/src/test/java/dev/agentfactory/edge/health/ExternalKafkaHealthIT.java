@@ -8,9 +8,9 @@ import dev.agentfactory.connectors.kafka.EmbeddedKafka;
 import dev.agentfactory.connectors.kafka.Topics;
 import dev.agentfactory.edge.AgentFactoryNode;
 import dev.agentfactory.edge.TestHttp;
-import dev.agentfactory.edge.TestPorts;
 import dev.agentfactory.edge.config.ConfigSource;
 import dev.agentfactory.edge.config.NodeConfig;
+import dev.agentfactory.testing.TestPorts;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -54,7 +54,9 @@ class ExternalKafkaHealthIT {
 
   @Test
   void healthFollowsAnExternalKafkaThatStopsAndComesBack() throws Exception {
-    kafka = EmbeddedKafka.start(dir.resolve("kafka"), 0);
+    // restarted on the same port below: one below the ephemeral range, which the node's clients,
+    // connecting to it meanwhile, cannot take as their own end (nor a self-connection)
+    kafka = TestPorts.startOnFree(port -> EmbeddedKafka.start(dir.resolve("kafka"), port)).server();
     int kafkaPort = kafka.port();
     // an external cluster's topics are the operator's: the node does not create them
     kafka.createTopics(Topics.INTERACTIONS, Topics.INTERACTIONS_DLQ, Topics.EVAL_LIVE);

@@ -1,5 +1,6 @@
 package dev.agentfactory.edge.store;
 
+import dev.agentfactory.testing.TestPorts;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -133,7 +134,7 @@ public final class PostgresServer implements AutoCloseable {
       init.destroyForcibly();
       throw new IllegalStateException("initdb failed:\n" + Files.readString(log));
     }
-    int port = dev.agentfactory.edge.TestPorts.free();
+    int port = TestPorts.free();
     List<String> server = new ArrayList<>(asUser);
     server.addAll(
         List.of(

@@ -1,4 +1,4 @@
-package dev.agentfactory.edge;
+package dev.agentfactory.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.IntSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,7 +25,51 @@ public final class TestPorts {
 
   private static final Logger LOG = LoggerFactory.getLogger(TestPorts.class);
 
+  /** Ports a start is tried on before its failure propagates. */
+  static final int ATTEMPTS = 3;
+
   private TestPorts() {}
+
+  /** A server start on a given port, for {@link #startOnFree}. */
+  @FunctionalInterface
+  public interface Start<T, E extends Exception> {
+    T on(int port) throws E;
+  }
+
+  /** What {@link #startOnFree} started, and the port it started on. */
+  public record OnPort<T>(T server, int port) {}
+
+  /**
+   * Runs {@code start} on a port from {@link #free()}, and again on another one when it fails
+   * because the port was taken meanwhile ({@link #takenMeanwhile}), up to three ports. Any other
+   * failure propagates at once. {@code start} must leave nothing running when it fails.
+   *
+   * <pre>{@code
+   * ClusterNode node =
+   *     TestPorts.startOnFree(port -> ClusterNode.start(config.port(port).build())).server();
+   * }</pre>
+   */
+  public static <T, E extends Exception> OnPort<T> startOnFree(Start<T, E> start) throws E {
+    return startOn(TestPorts::free, start);
+  }
+
+  /**
+   * {@link #startOnFree}, on the ports {@code ports} draws: a test of a start's retry draws a port
+   * it takes itself before the server binds it.
+   */
+  public static <T, E extends Exception> OnPort<T> startOn(IntSupplier ports, Start<T, E> start)
+      throws E {
+    for (int attempt = 1; ; attempt++) {
+      int port = ports.getAsInt();
+      try {
+        return new OnPort<>(start.on(port), port);
+      } catch (Exception e) {
+        if (attempt == ATTEMPTS || !takenMeanwhile(port, e)) {
+          throw e;
+        }
+      }
+    }
+  }
 
   /**
    * A port on 127.0.0.1 that no socket held just now. Checked without {@code SO_REUSEADDR} (Java
