@@ -53,7 +53,7 @@ record ByteRange(long first, long last, long size) {
       return Optional.of(new ByteRange(Math.max(0, size - suffix), size - 1, size));
     }
     long first = position(m.group(1));
-    if (!m.group(2).isEmpty() && position(m.group(2)) < first) {
+    if (!m.group(2).isEmpty() && compare(m.group(2), m.group(1)) < 0) {
       return Optional.empty(); // invalid (RFC 9110 14.1.1): ignored
     }
     long last = m.group(2).isEmpty() ? size - 1 : position(m.group(2));
@@ -70,8 +70,22 @@ record ByteRange(long first, long last, long size) {
    * Long#MAX_VALUE}.
    */
   private static long position(String digits) {
-    String significant = digits.replaceFirst("^0+(?=\\d)", "");
+    String significant = significant(digits);
     return significant.length() > 18 ? Long.MAX_VALUE : Long.parseLong(significant);
+  }
+
+  /**
+   * Compares two byte positions by their value, whatever their length: two that both saturate in
+   * {@link #position} are still told apart, so a last before the first is invalid at any size.
+   */
+  private static int compare(String a, String b) {
+    String x = significant(a);
+    String y = significant(b);
+    return x.length() != y.length() ? Integer.compare(x.length(), y.length()) : x.compareTo(y);
+  }
+
+  private static String significant(String digits) {
+    return digits.replaceFirst("^0+(?=\\d)", "");
   }
 
   long length() {

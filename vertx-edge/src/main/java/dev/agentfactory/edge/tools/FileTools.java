@@ -2,6 +2,7 @@ package dev.agentfactory.edge.tools;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.agentfactory.cluster.ClusterException;
 import dev.agentfactory.sandbox.FileEntry;
 import dev.agentfactory.sandbox.Sandbox;
 import dev.agentfactory.sandbox.SandboxException;
@@ -20,7 +21,9 @@ import java.util.concurrent.CompletionStage;
  * {@code files.read}, {@code files.write} and {@code files.list} over the sandbox's workspace file
  * API. The sandbox checks every path (no {@code ..}, no absolute path outside {@code /workspace},
  * no symbolic link); its refusals, like a missing file, come back as error results naming the code
- * ({@code path_outside_workspace}, {@code file_not_found}, …) so the model can correct itself.
+ * ({@code path_outside_workspace}, {@code file_not_found}, …) so the model can correct itself. So
+ * does a borrowed sandbox whose host did not answer in time ({@code cluster.peer_timeout}:
+ * docs/operations.md), which the model may simply try again.
  */
 final class FileTools {
 
@@ -123,15 +126,24 @@ final class FileTools {
             e -> {
               Throwable cause =
                   e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-              String message =
-                  cause instanceof SandboxException se
-                      ? se.code() + ": " + se.getMessage()
-                      : cause.getClass().getSimpleName().toLowerCase(Locale.ROOT)
-                          + ": "
-                          + cause.getMessage();
               return Future.succeededFuture(
-                  new Outcome(null, ToolResult.error(message, ms(started))));
+                  new Outcome(null, ToolResult.error(message(cause), ms(started))));
             });
+  }
+
+  /**
+   * {@code code: message} for a typed failure: the sandbox's own, or the cluster's for a borrowed
+   * sandbox whose host did not answer in time ({@code cluster.peer_timeout}) or could not be
+   * reached.
+   */
+  private static String message(Throwable cause) {
+    if (cause instanceof SandboxException se) {
+      return se.code() + ": " + se.getMessage();
+    }
+    if (cause instanceof ClusterException ce) {
+      return ce.code() + ": " + ce.getMessage();
+    }
+    return cause.getClass().getSimpleName().toLowerCase(Locale.ROOT) + ": " + cause.getMessage();
   }
 
   static long ms(long startedNanos) {
