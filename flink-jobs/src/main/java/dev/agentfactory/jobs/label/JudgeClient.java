@@ -83,7 +83,13 @@ public final class JudgeClient implements AutoCloseable {
     return model;
   }
 
-  /** The verdict, or a failed stage with a {@link JudgeException}. */
+  /**
+   * The verdict, or a failed stage: a {@link JudgeException} for an answer that is not a verdict
+   * (an HTTP error status, a body that is not the expected JSON), the HTTP client's own exception
+   * for a call that could not be made or timed out ({@link java.io.IOException}, {@link
+   * java.net.http.HttpTimeoutException}), a {@link java.util.concurrent.CancellationException}
+   * after {@link #close}.
+   */
   public CompletionStage<JudgeVerdict> judge(String transcript) {
     if (closed) {
       return CompletableFuture.failedFuture(new JudgeException("judge client: closed"));
