@@ -176,9 +176,7 @@ final class AgentTurns {
               leased -> {
                 if (leased.failed()) {
                   // Nothing ran: no exit code, and a status that says so
-                  return Future.succeededFuture(
-                      ToolRun.commandNotRun(
-                          "no sandbox could be leased: " + leased.cause().getMessage()));
+                  return Future.succeededFuture(ToolRun.commandNotLeased(leased.cause()));
                 }
                 LeasedSandbox sandbox = leased.result();
                 long started = System.nanoTime();
@@ -231,7 +229,7 @@ final class AgentTurns {
               })
           // The run failed (or could not start) before the sandbox reported an exit code: none
           // is made up
-          .otherwise(e -> ToolRun.commandFailed(String.valueOf(e.getMessage())));
+          .otherwise(ToolRun::commandFailed);
     }
   }
 }

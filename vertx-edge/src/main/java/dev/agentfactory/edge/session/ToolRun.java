@@ -2,6 +2,7 @@ package dev.agentfactory.edge.session;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.agentfactory.edge.protocol.LoneSurrogates;
+import dev.agentfactory.edge.tools.ToolFailure;
 import dev.agentfactory.edge.tools.ToolResult;
 
 /**
@@ -48,12 +49,18 @@ record ToolRun(
     return new ToolRun(NOT_RUN, null, "", why, 0, true, null);
   }
 
+  /** A command for which no sandbox could be leased: not run, the lease's failure as any tool's. */
+  static ToolRun commandNotLeased(Throwable failure) {
+    return commandNotRun("no sandbox could be leased: " + ToolFailure.reason(failure));
+  }
+
   /**
    * A command whose run failed before the sandbox reported an exit code (e.g. the sandbox was lost
-   * under it): status failed, no exit code rather than a made-up one.
+   * under it): status failed, no exit code rather than a made-up one, and the failure as any other
+   * tool's reads ({@code sandbox_lost: …}).
    */
-  static ToolRun commandFailed(String why) {
-    return new ToolRun("failed", null, "", why, 0, true, null);
+  static ToolRun commandFailed(Throwable failure) {
+    return new ToolRun("failed", null, "", ToolFailure.reason(failure), 0, true, null);
   }
 
   /**

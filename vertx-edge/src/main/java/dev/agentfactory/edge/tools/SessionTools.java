@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Everything a model can get wrong (bad arguments, a missing file, a path outside the workspace,
  * a denied host, an MCP tool error, an MCP server that fails mid-session) is an error {@link
- * ToolResult}; only tool discovery fails the future, because without it the model cannot be asked
+ * ToolResult}, a failure of the session's sandbox worded by {@link ToolFailure} as for {@code
+ * sandbox_exec}; only tool discovery fails the future, because without it the model cannot be asked
  * anything. Runs on the session's context.
  *
  * <pre>{@code
@@ -186,7 +187,7 @@ public final class SessionTools {
                     ToolResult.error(
                         e instanceof ToolArguments.ToolArgumentException
                             ? e.getMessage()
-                            : call.name() + " failed: " + e.getMessage(),
+                            : ToolFailure.forTool(call.name(), e),
                         FileTools.ms(started))))
         .map(SessionTools::capped);
   }

@@ -15,6 +15,7 @@ import dev.agentfactory.edge.model.FinishReason;
 import dev.agentfactory.edge.model.ModelResponse;
 import dev.agentfactory.edge.model.TokenUsage;
 import dev.agentfactory.edge.tools.ToolResult;
+import dev.agentfactory.sandbox.SandboxException;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -79,19 +80,23 @@ class KafkaInteractionRecorderTest {
                     "c2",
                     "sandbox_exec",
                     "{\"command\":\"ls\"}",
-                    notRun("no sandbox could be leased: pool exhausted")),
+                    ToolRun.commandNotLeased(
+                        new SandboxException("pool_exhausted", "no sandbox is free", true))),
                 call(
                     "c3",
                     "sandbox_exec",
                     "{\"command\":\"ls\"}",
-                    ToolRun.commandFailed("the sandbox was lost"))));
+                    ToolRun.commandFailed(
+                        new SandboxException("sandbox_lost", "the sandbox was lost", false)))));
 
     List<ToolCall> calls = event.toolCalls();
     assertThat(calls).extracting(ToolCall::exitCode).containsExactly(null, null, null);
     assertThat(calls)
         .extracting(ToolCall::status)
         .containsExactly(ToolCallStatus.NOT_RUN, ToolCallStatus.NOT_RUN, ToolCallStatus.ERROR);
-    assertThat(calls.get(1).output()).isEqualTo("no sandbox could be leased: pool exhausted");
+    assertThat(calls.get(1).output())
+        .isEqualTo("no sandbox could be leased: pool_exhausted: no sandbox is free");
+    assertThat(calls.get(2).output()).isEqualTo("sandbox_lost: the sandbox was lost");
     // The labelers and the live evaluation count a call that did not run as a failed one
     assertThat(calls).extracting(KafkaInteractionRecorderTest::failed).containsOnly(true);
   }

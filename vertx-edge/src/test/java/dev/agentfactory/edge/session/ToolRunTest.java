@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.agentfactory.cluster.ClusterException;
 import dev.agentfactory.edge.protocol.LoneSurrogates;
+import dev.agentfactory.sandbox.SandboxException;
+import java.util.concurrent.CompletionException;
 import org.junit.jupiter.api.Test;
 
 class ToolRunTest {
@@ -32,5 +35,42 @@ class ToolRunTest {
 
     assertThat(LoneSurrogates.indexIn(forModel)).isEqualTo(-1);
     assertThat(forModel).isEqualTo(kept + "\n[truncated]");
+  }
+
+  @Test
+  void aCommandWhoseRunFailedReadsTheFailuresCodeAsTheOtherToolsDo() throws Exception {
+    // a borrowed sandbox's exec fails so: its host left under the command
+    SandboxException lost =
+        new SandboxException("sandbox_lost", "sandbox sb-1 is lost: its host n2 left", false);
+
+    JsonNode result =
+        JSON.readTree(ToolRun.commandFailed(new CompletionException(lost)).resultJson());
+
+    assertThat(result.get("status").asText()).isEqualTo("failed");
+    assertThat(result.get("exit_code").isNull()).isTrue();
+    assertThat(result.get("stderr").asText())
+        .isEqualTo("sandbox_lost: sandbox sb-1 is lost: its host n2 left");
+  }
+
+  @Test
+  void aCommandForWhichNoSandboxCouldBeLeasedReadsTheLeaseFailuresCode() throws Exception {
+    ClusterException conflict =
+        new ClusterException("lease.conflict", "sandbox pool busy: try again", true);
+
+    ToolRun run = ToolRun.commandNotLeased(conflict);
+
+    assertThat(run.ran()).isFalse();
+    assertThat(JSON.readTree(run.resultJson()).get("stderr").asText())
+        .isEqualTo("no sandbox could be leased: lease.conflict: sandbox pool busy: try again");
+  }
+
+  @Test
+  void anUnexpectedFailureOfACommandNamesNoJavaClass() throws Exception {
+    JsonNode result =
+        JSON.readTree(
+            ToolRun.commandFailed(new CompletionException(new NullPointerException()))
+                .resultJson());
+
+    assertThat(result.get("stderr").asText()).isEqualTo("unexpected error (logged by the edge)");
   }
 }

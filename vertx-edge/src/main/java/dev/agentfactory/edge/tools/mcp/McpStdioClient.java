@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.agentfactory.edge.agent.AgentSpec;
 import dev.agentfactory.edge.tools.SandboxCommand;
+import dev.agentfactory.edge.tools.ToolFailure;
 import dev.agentfactory.sandbox.ExecResult;
 import dev.agentfactory.sandbox.Sandbox;
 import io.vertx.core.Context;
@@ -112,8 +113,8 @@ public final class McpStdioClient implements McpClient {
                                 new McpException(
                                     "MCP server "
                                         + name()
-                                        + " could not be started in the sandbox: "
-                                        + e.getMessage(),
+                                        + " could not be run in the sandbox: "
+                                        + ToolFailure.reason(e),
                                     e))))
         .compose(out -> answers(out, request.path("method").asText()));
   }
