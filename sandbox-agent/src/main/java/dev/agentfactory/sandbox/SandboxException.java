@@ -26,6 +26,19 @@ public class SandboxException extends RuntimeException {
     return new SandboxException("unsupported", operation + " is not supported: " + why, false);
   }
 
+  /**
+   * The failure of a command whose {@link OutputListener} threw {@code thrown}: the command is
+   * stopped. The listener's exception is the cause (for the log), never part of the message the
+   * caller shows.
+   */
+  public static SandboxException listenerFailed(RuntimeException thrown) {
+    return new SandboxException(
+        "listener_failed",
+        "the command was stopped: the receiver of its output failed",
+        false,
+        thrown);
+  }
+
   /** A stable, machine-readable code such as {@code unknown_template} or {@code sandbox_dead}. */
   public String code() {
     return code;

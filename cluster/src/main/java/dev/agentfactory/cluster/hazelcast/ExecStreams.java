@@ -74,7 +74,7 @@ final class ExecStreams {
           listener.onOutput(chunk.stream(), chunk.data());
         } catch (RuntimeException e) {
           // as a local sandbox does: the command fails now, the host kills it on its next chunk
-          fail(new SandboxException("listener_failed", "output listener threw: " + e, false, e));
+          fail(SandboxException.listenerFailed(e));
           return false;
         }
       }

@@ -1,7 +1,10 @@
 package dev.agentfactory.cluster.hazelcast;
 
+import com.hazelcast.core.HazelcastInstanceNotActiveException;
+import com.hazelcast.core.MemberLeftException;
 import com.hazelcast.core.OperationTimeoutException;
 import com.hazelcast.spi.exception.RetryableException;
+import com.hazelcast.spi.exception.TargetNotMemberException;
 import com.hazelcast.splitbrainprotection.SplitBrainProtectionException;
 import dev.agentfactory.cluster.ClusterException;
 import java.time.Duration;
@@ -162,6 +165,15 @@ final class Failures {
     return cause;
   }
 
+  /**
+   * The {@link ClusterException} a caller sees of {@code failure}: {@code <operation> failed: } and
+   * the problem in words, with whether a retry can help. The Hazelcast exception stays the cause,
+   * for the log's stack trace, and never becomes part of the message: its class name and wording
+   * mean nothing to the model, a client or an operator reading an error.
+   *
+   * @param operation what failed, naming its sandbox, lease, tenant or node (e.g. {@code "renew of
+   *     lease l-1"})
+   */
   static ClusterException translate(Throwable failure, String operation) {
     Throwable cause = unwrap(failure);
     if (cause instanceof ClusterException known) {
@@ -175,8 +187,29 @@ final class Failures {
             || cause instanceof SplitBrainProtectionException;
     return new ClusterException(
         retriable ? "cluster.unavailable" : "cluster.failed",
-        operation + " failed: " + cause,
+        operation + " failed: " + problem(cause),
         retriable,
         cause);
+  }
+
+  /** What {@code cause} means to a caller, and whether trying again can help. */
+  private static String problem(Throwable cause) {
+    if (cause instanceof SplitBrainProtectionException) {
+      return "fewer cluster members are present than the lease quorum needs;"
+          + " it may succeed once they are back";
+    }
+    if (cause instanceof OperationTimeoutException) {
+      return "the cluster did not answer in time; retrying may succeed";
+    }
+    if (cause instanceof MemberLeftException || cause instanceof TargetNotMemberException) {
+      return "the cluster member it went to left; retrying may succeed";
+    }
+    if (cause instanceof RetryableException) {
+      return "the cluster is moving data between its members; retrying may succeed";
+    }
+    if (cause instanceof HazelcastInstanceNotActiveException) {
+      return "this node is leaving the cluster; retry on another node";
+    }
+    return "an unexpected error in the cluster layer; retrying will not help";
   }
 }

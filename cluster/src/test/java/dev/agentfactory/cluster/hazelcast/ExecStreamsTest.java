@@ -6,9 +6,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.agentfactory.sandbox.ExecResult;
 import dev.agentfactory.sandbox.OutputListener;
 import dev.agentfactory.sandbox.SandboxException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import org.junit.jupiter.api.Test;
 
 class ExecStreamsTest {
@@ -61,6 +63,12 @@ class ExecStreamsTest {
     assertThat(streams.deliver("e-1", List.of(out("a"), out("b")))).isFalse();
 
     assertThat(failureCode(stream)).isEqualTo("listener_failed");
+    assertThat(stream.result)
+        .failsWithin(Duration.ZERO)
+        .withThrowableOfType(ExecutionException.class)
+        .havingCause()
+        .withMessage("the command was stopped: the receiver of its output failed")
+        .withCauseInstanceOf(IllegalStateException.class);
     assertThat(streams.deliver("e-1", List.of(out("c")))).isFalse();
     assertThat(streams.size()).isZero();
   }

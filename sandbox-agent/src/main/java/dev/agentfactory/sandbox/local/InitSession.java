@@ -317,8 +317,7 @@ final class InitSession {
     try {
       cmd.listener.onOutput(stream, part);
     } catch (RuntimeException e) {
-      cmd.result.completeExceptionally(
-          new SandboxException("listener_failed", "output listener threw: " + e, false, e));
+      cmd.result.completeExceptionally(SandboxException.listenerFailed(e));
       kill(cmd, false);
     }
   }

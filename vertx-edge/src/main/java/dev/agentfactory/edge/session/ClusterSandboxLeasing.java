@@ -6,6 +6,7 @@ import dev.agentfactory.sandbox.LeaseOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.Map;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
@@ -88,6 +89,13 @@ public final class ClusterSandboxLeasing implements SandboxLeasing {
       String sessionId, String tenant, String template, LeaseOptions options) {
     return Future.fromCompletionStage(
             pool.lease(sessionId, tenant, template, options), vertx.getOrCreateContext())
+        // a refusal raised in a later stage of the pool (e.g. quota.exceeded after the quota
+        // check) arrives in that stage's CompletionException, whose message is the refusal's
+        // class name: the session shows the pool's own failure (lease_failed)
+        .recover(
+            e ->
+                Future.failedFuture(
+                    e instanceof CompletionException && e.getCause() != null ? e.getCause() : e))
         .map(
             pooled -> {
               synchronized (lostEarly) {

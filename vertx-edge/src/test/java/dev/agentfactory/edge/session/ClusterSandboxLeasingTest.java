@@ -2,6 +2,7 @@ package dev.agentfactory.edge.session;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.agentfactory.cluster.ClusterException;
 import dev.agentfactory.cluster.lease.Lease;
 import dev.agentfactory.cluster.pool.DrainStatus;
 import dev.agentfactory.cluster.pool.LeaseLostListener;
@@ -16,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -80,6 +82,34 @@ class ClusterSandboxLeasingTest {
     assertThat(leasing.draining()).isTrue();
   }
 
+  /**
+   * The pool fails a lease refused inside a later stage (the tenant's quota is checked first) with
+   * that stage's wrapper, whose message is the Java class of the refusal: the session must see the
+   * pool's own failure, whose message its {@code lease_failed} frame shows.
+   */
+  @Test
+  void aRefusedLeaseFailsWithThePoolsTypedFailureNotItsStagesWrapper() throws Exception {
+    LosingPool pool = new LosingPool(false);
+    ClusterException quota =
+        new ClusterException(
+            "quota.exceeded", "tenant t1 holds its cluster-wide maximum of 2 leases", true);
+    pool.refusal = new CompletionException(quota);
+    ClusterSandboxLeasing leasing = new ClusterSandboxLeasing(vertx, pool, "process", "node1");
+
+    Throwable failure =
+        leasing
+            .lease("s1", "t1", "default")
+            .toCompletionStage()
+            .toCompletableFuture()
+            .handle((leased, e) -> e)
+            .get(10, SECONDS);
+
+    assertThat(failure).isSameAs(quota);
+    assertThat(failure.getMessage())
+        .isEqualTo("tenant t1 holds its cluster-wide maximum of 2 leases")
+        .doesNotContain("ClusterException");
+  }
+
   private static final TimeUnit SECONDS = TimeUnit.SECONDS;
 
   /** A pool whose leases are granted at once; with {@code loseAtOnce}, lost before returning. */
@@ -89,6 +119,10 @@ class ClusterSandboxLeasingTest {
     private final List<LeaseLostListener> listeners = new CopyOnWriteArrayList<>();
     private final List<PooledSandbox> granted = new ArrayList<>();
     final List<PooledSandbox> released = new CopyOnWriteArrayList<>();
+
+    /** When set, every lease fails with it. */
+    volatile Throwable refusal;
+
     private int next;
 
     LosingPool(boolean loseAtOnce) {
@@ -103,6 +137,9 @@ class ClusterSandboxLeasingTest {
     @Override
     public synchronized CompletionStage<PooledSandbox> lease(
         String sessionId, String tenant, String template, LeaseOptions options) {
+      if (refusal != null) {
+        return CompletableFuture.failedFuture(refusal);
+      }
       Instant now = Instant.now();
       Lease lease =
           new Lease(
