@@ -169,7 +169,9 @@ final class Failures {
    * The {@link ClusterException} a caller sees of {@code failure}: {@code <operation> failed: } and
    * the problem in words, with whether a retry can help. The Hazelcast exception stays the cause,
    * for the log's stack trace, and never becomes part of the message: its class name and wording
-   * mean nothing to the model, a client or an operator reading an error.
+   * mean nothing to the model, a client or an operator reading an error. An unexpected failure of
+   * this project's code (or the JDK's) keeps its message, without its class name: it is the only
+   * account of what went wrong.
    *
    * @param operation what failed, naming its sandbox, lease, tenant or node (e.g. {@code "renew of
    *     lease l-1"})
@@ -210,6 +212,11 @@ final class Failures {
     if (cause instanceof HazelcastInstanceNotActiveException) {
       return "this node is leaving the cluster; retry on another node";
     }
-    return "an unexpected error in the cluster layer; retrying will not help";
+    String says = cause.getMessage();
+    if (cause.getClass().getName().startsWith("com.hazelcast.") || says == null || says.isBlank()) {
+      return "an unexpected error in the cluster layer; retrying will not help";
+    }
+    // our own code's (or the JDK's) words are the only account of what went wrong
+    return "an unexpected error in the cluster layer (" + says + "); retrying will not help";
   }
 }

@@ -66,11 +66,6 @@ class FailuresTest {
                 "com.hazelcast.nio.serialization.HazelcastSerializationException"),
             "cluster.failed",
             false,
-            "an unexpected error in the cluster layer; retrying will not help"),
-        Arguments.of(
-            new IllegalStateException("index 3 out of bounds"),
-            "cluster.failed",
-            false,
             "an unexpected error in the cluster layer; retrying will not help"));
   }
 
@@ -87,6 +82,21 @@ class FailuresTest {
         .as("no class name and none of Hazelcast's own wording")
         .doesNotContain("com.hazelcast", "Exception", hazelcast.getMessage());
     assertThat(failure.getCause()).as("the stack stays for the log").isSameAs(hazelcast);
+  }
+
+  @Test
+  void anUnexpectedFailureOfOurOwnCodeKeepsItsWordsButNotItsClassName() {
+    ClusterException failure =
+        Failures.translate(
+            new CompletionException(new IllegalStateException("no id to grant under")), OPERATION);
+
+    assertThat(failure.code()).isEqualTo("cluster.failed");
+    assertThat(failure.retriable()).isFalse();
+    assertThat(failure.getMessage())
+        .isEqualTo(
+            OPERATION
+                + " failed: an unexpected error in the cluster layer (no id to grant under);"
+                + " retrying will not help");
   }
 
   @Test
