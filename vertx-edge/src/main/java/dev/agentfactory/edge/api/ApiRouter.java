@@ -61,13 +61,18 @@ public final class ApiRouter {
       Set.of("openSession", "resumeSession", "streamEvalLive");
 
   /**
-   * Operations with a string parameter of free text, validated as text on the event loop as the
-   * upgrade requests are ({@link #validateParameters}). The contract router reads a string
-   * parameter as JSON first and as text only if that fails: a dataset file's path with a quote, a
-   * backslash or a control character in it was refused as undecodable (400), and one that is valid
-   * JSON ({@code "x"}, {@code 12}) validated as another value.
+   * Whether the string parameters of {@code operation} are validated as text on the event loop, as
+   * the upgrade requests' are ({@link #validateParameters}): those of every operation without a
+   * body. The contract router reads a string parameter that is not a plain word as JSON first and
+   * as text only if that fails: {@code "x"} (quotes included) was checked as {@code x} while the
+   * handler got the quotes (a job id in quotes passed its pattern and failed the node with 500),
+   * {@code -1} was refused as a number and a backslash that starts no JSON escape as undecodable.
+   * Operations with a body are validated by the contract router, parameters and body together.
    */
-  static final Set<String> TEXT_PARAMETER_OPERATIONS = Set.of("getDatasetFile");
+  static boolean validatesTextParameters(Operation operation) {
+    return operation.getRequestBody() == null
+        && operation.getParameters().stream().anyMatch(p -> p.getSchemaType() == SchemaType.STRING);
+  }
 
   static final int MAX_BODY_BYTES = 64 * 1024;
 
@@ -135,7 +140,7 @@ public final class ApiRouter {
       }
       unused.remove(id);
       boolean websocket = WEBSOCKET_OPERATIONS.contains(id);
-      if (websocket || TEXT_PARAMETER_OPERATIONS.contains(id)) {
+      if (websocket || validatesTextParameters(route.getOperation())) {
         Operation operation = route.getOperation();
         if (operation.getRequestBody() != null) {
           throw new IllegalStateException("operation " + id + " validated here cannot have a body");
@@ -190,8 +195,8 @@ public final class ApiRouter {
   /**
    * Validates the path, query, header and cookie parameters of a request to {@code operation}
    * against the contract, at once on the calling thread; a violation fails the request as the
-   * contract router's validation would (400 naming the parameter). A string parameter of a {@link
-   * #TEXT_PARAMETER_OPERATIONS} operation is validated as the text it came as.
+   * contract router's validation would (400 naming the parameter). A string parameter is validated
+   * as the text it came as ({@link #validatesTextParameters}).
    */
   private static void validateParameters(
       RoutingContext ctx,
@@ -215,10 +220,7 @@ public final class ApiRouter {
               case COOKIE -> request.getCookies();
             };
         RequestParameter value = values.get(parameter.getName());
-        if (TEXT_PARAMETER_OPERATIONS.contains(operation.getOperationId())
-            && parameter.getSchemaType() == SchemaType.STRING
-            && value != null
-            && !value.isNull()) {
+        if (parameter.getSchemaType() == SchemaType.STRING && value != null && !value.isNull()) {
           validateText(contract, parameter, value.getString());
         } else {
           validator.validateParameter(parameter, value);
