@@ -113,6 +113,8 @@ public final class ApiRouter {
     RouterBuilder builder = RouterBuilder.create(vertx, contract, new JsonContentType());
     // first: every handler after it may decode the path or the query, which throws on a bad escape
     builder.rootHandler(PercentEscapes.HANDLER);
+    // before authentication reads ?access_token= and the routes read theirs: one value each
+    builder.rootHandler(RepeatedParameters.HANDLER);
     builder.rootHandler(
         ctx -> {
           HttpMethod method = ctx.request().method();

@@ -29,7 +29,10 @@ final class JsonContentType implements RequestExtractor {
     }
   }
 
-  /** A body that gives a field twice; the message names the field in dotted form. */
+  /**
+   * A body that gives a field twice, or a query a parameter ({@link RepeatedParameters}); the
+   * message names the field in dotted form.
+   */
   static final class RepeatedField extends RuntimeException {
     final String field;
 

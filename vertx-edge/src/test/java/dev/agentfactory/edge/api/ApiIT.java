@@ -219,6 +219,53 @@ class ApiIT {
     assertThat(MAPPER.readTree(nested.body()).at("/error/field").asText()).isEqualTo("x.a");
   }
 
+  /**
+   * A query parameter given twice was read first-wins: {@code ?limit=1&limit=x} listed, and a key
+   * in {@code ?access_token=} was accepted or not by its order. As a body field given twice, it is
+   * refused naming it, on every route, before authentication and before a WebSocket upgrade.
+   */
+  @Test
+  void aQueryParameterGivenTwiceIsRefusedNamingIt() throws Exception {
+    String acme = newKey("acme");
+    Map<String, String> requests =
+        Map.of(
+            "/v1/agents?limit=1&limit=x",
+            "limit",
+            "/v1/datasets/sft/versions/1/file?path=a&path=b",
+            "path",
+            "/v1/sessions?access_token=" + acme + "&access_token=x",
+            "access_token",
+            "/v1/sessions?access_token=x&access_token=" + acme,
+            "access_token");
+    for (Map.Entry<String, String> request : requests.entrySet()) {
+      String key = request.getValue().equals("access_token") ? null : ADMIN;
+      HttpResponse<String> refused = send("GET", request.getKey(), key, null);
+      assertThat(refused.statusCode()).as(request.getKey() + ": " + refused.body()).isEqualTo(400);
+      assertThat(code(refused)).isEqualTo("invalid_field");
+      assertThat(MAPPER.readTree(refused.body()).at("/error/field").asText())
+          .isEqualTo(request.getValue());
+      assertThat(MAPPER.readTree(refused.body()).at("/error/message").asText())
+          .isEqualTo(request.getValue() + " is given more than once");
+    }
+    java.util.concurrent.CompletableFuture<java.net.http.WebSocket> upgrade =
+        http.newWebSocketBuilder()
+            .header("Authorization", "Bearer " + acme)
+            .buildAsync(
+                URI.create(
+                    "ws://127.0.0.1:" + server.actualPort() + "/v1/sessions?agent=math&agent=x"),
+                new java.net.http.WebSocket.Listener() {});
+    assertThat(upgrade)
+        .failsWithin(java.time.Duration.ofSeconds(10))
+        .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+        .havingCause()
+        .isInstanceOfSatisfying(
+            java.net.http.WebSocketHandshakeException.class,
+            e -> assertThat(e.getResponse().statusCode()).isEqualTo(400));
+    // a parameter once, and two different ones, are served as before
+    assertThat(send("GET", "/v1/sessions?access_token=" + acme + "&agent=math", null, null).body())
+        .isEqualTo("acme");
+  }
+
   @Test
   void aKeysCreationTimeReadsTheSameWhenCreatedAndWhenListed() throws Exception {
     JsonNode created =
