@@ -1,5 +1,6 @@
 package dev.agentfactory.edge.dataset;
 
+import java.math.BigInteger;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -52,10 +53,12 @@ record ByteRange(long first, long last, long size) {
       }
       return Optional.of(new ByteRange(Math.max(0, size - suffix), size - 1, size));
     }
-    long first = position(m.group(1));
-    if (!m.group(2).isEmpty() && compare(m.group(2), m.group(1)) < 0) {
+    // compared at full length: two positions past what a long holds still differ
+    if (!m.group(2).isEmpty()
+        && new BigInteger(m.group(2)).compareTo(new BigInteger(m.group(1))) < 0) {
       return Optional.empty(); // invalid (RFC 9110 14.1.1): ignored
     }
+    long first = position(m.group(1));
     long last = m.group(2).isEmpty() ? size - 1 : position(m.group(2));
     if (first >= size) {
       throw new Unsatisfiable(
@@ -70,22 +73,8 @@ record ByteRange(long first, long last, long size) {
    * Long#MAX_VALUE}.
    */
   private static long position(String digits) {
-    String significant = significant(digits);
-    return significant.length() > 18 ? Long.MAX_VALUE : Long.parseLong(significant);
-  }
-
-  /**
-   * Compares two byte positions by their value, whatever their length: two that both saturate in
-   * {@link #position} are still told apart, so a last before the first is invalid at any size.
-   */
-  private static int compare(String a, String b) {
-    String x = significant(a);
-    String y = significant(b);
-    return x.length() != y.length() ? Integer.compare(x.length(), y.length()) : x.compareTo(y);
-  }
-
-  private static String significant(String digits) {
-    return digits.replaceFirst("^0+(?=\\d)", "");
+    BigInteger value = new BigInteger(digits);
+    return value.bitLength() < Long.SIZE ? value.longValue() : Long.MAX_VALUE;
   }
 
   long length() {
